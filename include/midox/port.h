@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Virtual ports: which interface is which port, and where every port lives. */
+#ifndef MIDOX_PORT_H
+#define MIDOX_PORT_H
+
+#include "common.h"
+
+/* ifindex (__u32) -> struct mx_ifport: the ports bound on this host. */
+#define MX_MAP_IFPORT "midox_ifport"
+
+struct mx_ifport {
+	__u32 port_key; /* tunnel key of the port bound to this interface */
+	__u32 flags;    /* reserved, 0 */
+};
+_Static_assert(sizeof(struct mx_ifport) == 8, "mx_ifport layout");
+
+/* port tunnel key (__u32) -> struct mx_port: every port of every bridge this host may send to. */
+#define MX_MAP_PORT "midox_port"
+
+enum mx_port_flags {
+	MX_PORT_LOCAL = 1 << 0,     /* bound on this host: ifindex is valid */
+	MX_PORT_REMOTE = 1 << 1,    /* bound on another host: host_addr is valid */
+	MX_PORT_FIXED_MAC = 1 << 2, /* mac is the port's configured address */
+	MX_PORT_FIXED_IP = 1 << 3,  /* addr is the port's configured address */
+};
+
+struct mx_port {
+	__u32 device_key; /* tunnel key of the bridge the port belongs to */
+	__u32 ifindex;    /* MX_PORT_LOCAL: the bound interface */
+	__be32 host_addr; /* MX_PORT_REMOTE: tunnel address of the host it is bound on */
+	__u32 flags;      /* enum mx_port_flags */
+	__u8 mac[6];
+	__u8 pad[2];
+	__be32 addr;
+};
+_Static_assert(sizeof(struct mx_port) == 24, "mx_port layout");
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Per-port counters and the one list of drop reasons, shared with every tool. */
+#ifndef MIDOX_STATS_H
+#define MIDOX_STATS_H
+
+#include "common.h"
+
+/* port tunnel key (__u32, 0 = the host itself, e.g. the underlay) -> struct mx_port_stats,
+ * per CPU. */
+#define MX_MAP_STATS "midox_stats"
+#define MX_STATS_MAX_ENTRIES 16384
+#define MX_STATS_HOST 0u
+
+enum mx_drop_reason {
+	MX_DROP_NONE = 0,
+	MX_DROP_NO_PORT,          /* frame on an interface that is no port */
+	MX_DROP_ETH_TRUNCATED,    /* shorter than an Ethernet header */
+	MX_DROP_SRC_MAC_INVALID,  /* multicast or zero source MAC */
+	MX_DROP_IP_TRUNCATED,     /* IPv4 header cut short */
+	MX_DROP_IP_BAD_IHL,       /* IHL below 5 or beyond the frame */
+	MX_DROP_IP_FRAGMENT,      /* fragmented outer IPv4 (VXLAN is never fragmented) */
+	MX_DROP_UDP_TRUNCATED,
+	MX_DROP_VXLAN_TRUNCATED,
+	MX_DROP_VXLAN_FLAGS,      /* I flag missing */
+	MX_DROP_VXLAN_UNKNOWN_VNI,
+	MX_DROP_TUNNEL_NOT_LOCAL, /* VXLAN to an address that is not this host's */
+	MX_DROP_TUNNEL_NOT_MEMBER,/* VXLAN from outside this host's tunnel zones */
+	MX_DROP_NO_TUNNEL_ADDR,   /* this host is in no tunnel zone yet */
+	MX_DROP_PORT_UNBOUND,     /* egress port bound nowhere */
+	MX_DROP_CROSS_BRIDGE,     /* egress port belongs to another bridge */
+	MX_DROP_HAIRPIN,          /* destination is the ingress port itself */
+	MX_DROP_UNDERLAY_ROUTE,   /* no route to the remote host */
+	MX_DROP_UNDERLAY_NEIGH,   /* remote host's underlay neighbour not resolved yet */
+	MX_DROP_ENCAP_FAILED,
+	MX_DROP_DECAP_FAILED,
+	MX_DROP_REDIRECT_FAILED,
+	MX_DROP_FLOOD_LIMIT,      /* a flood set larger than the datapath handles */
+	MX_DROP__MAX
+};
+
+struct mx_port_stats {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 drops[MX_DROP__MAX];
+};
+_Static_assert(sizeof(struct mx_port_stats) == 8 * (4 + MX_DROP__MAX), "mx_port_stats layout");
+
+static inline const char *mx_drop_reason_name(unsigned int reason)
+{
+	switch (reason) {
+	case MX_DROP_NONE: return "none";
+	case MX_DROP_NO_PORT: return "no-port";
+	case MX_DROP_ETH_TRUNCATED: return "eth-truncated";
+	case MX_DROP_SRC_MAC_INVALID: return "src-mac-invalid";
+	case MX_DROP_IP_TRUNCATED: return "ip-truncated";
+	case MX_DROP_IP_BAD_IHL: return "ip-bad-ihl";
+	case MX_DROP_IP_FRAGMENT: return "ip-fragment";
+	case MX_DROP_UDP_TRUNCATED: return "udp-truncated";
+	case MX_DROP_VXLAN_TRUNCATED: return "vxlan-truncated";
+	case MX_DROP_VXLAN_FLAGS: return "vxlan-flags";
+	case MX_DROP_VXLAN_UNKNOWN_VNI: return "vxlan-unknown-vni";
+	case MX_DROP_TUNNEL_NOT_LOCAL: return "tunnel-not-local";
+	case MX_DROP_TUNNEL_NOT_MEMBER: return "tunnel-not-member";
+	case MX_DROP_NO_TUNNEL_ADDR: return "no-tunnel-addr";
+	case MX_DROP_PORT_UNBOUND: return "port-unbound";
+	case MX_DROP_CROSS_BRIDGE: return "cross-bridge";
+	case MX_DROP_HAIRPIN: return "hairpin";
+	case MX_DROP_UNDERLAY_ROUTE: return "underlay-route";
+	case MX_DROP_UNDERLAY_NEIGH: return "underlay-neigh";
+	case MX_DROP_ENCAP_FAILED: return "encap-failed";
+	case MX_DROP_DECAP_FAILED: return "decap-failed";
+	case MX_DROP_REDIRECT_FAILED: return "redirect-failed";
+	case MX_DROP_FLOOD_LIMIT: return "flood-limit";
+	default: return "unknown";
+	}
+}
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The datapath's life cycle and typed map access, shared by agent, CLI and tests.
+ * Every function returns 0 or a negative errno. */
+#ifndef MIDOX_LOADER_H
+#define MIDOX_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "midox/bridge.h"
+#include "midox/config.h"
+#include "midox/port.h"
+#include "midox/stats.h"
+#include "midox/tunnel.h"
+
+struct mx_datapath;
+
+struct mx_datapath_opts {
+	const char *pin_root; /* NULL: MX_PIN_ROOT_DEFAULT; created (and bpffs mounted) if needed */
+	bool no_pin;          /* tests: private maps, nothing pinned */
+};
+
+/* Load the embedded BPF object, reusing maps already pinned under pin_root so a restart
+ * or upgrade keeps every entry. */
+int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **out);
+void mx_datapath_close(struct mx_datapath *dp);
+
+/* Program fds, for attaching and for BPF_PROG_TEST_RUN. */
+int mx_datapath_port_prog_fd(const struct mx_datapath *dp);
+int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp);
+
+/* Attach at tc ingress of ifindex (clsact created if missing), atomically replacing an
+ * earlier midox program there: no packet sees the interface without a program. */
+int mx_attach_port(struct mx_datapath *dp, int ifindex);
+int mx_attach_underlay(struct mx_datapath *dp, int ifindex);
+/* Remove midox's filter from ifindex; other filters and the qdisc stay. -ENOENT if none. */
+int mx_detach(int ifindex);
+/* Whether a midox filter is attached at tc ingress of ifindex. */
+bool mx_attached(int ifindex);
+
+/* Typed map access. Lookups return -ENOENT for a missing key. */
+int mx_config_get(struct mx_datapath *dp, struct mx_config *cfg);
+int mx_config_set(struct mx_datapath *dp, const struct mx_config *cfg);
+
+int mx_ifport_update(struct mx_datapath *dp, __u32 ifindex, const struct mx_ifport *v);
+int mx_ifport_delete(struct mx_datapath *dp, __u32 ifindex);
+
+int mx_port_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port *v);
+int mx_port_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port *v);
+int mx_port_delete(struct mx_datapath *dp, __u32 port_key);
+
+int mx_bridge_update(struct mx_datapath *dp, __u32 bridge_key, const struct mx_bridge *v);
+int mx_bridge_delete(struct mx_datapath *dp, __u32 bridge_key);
+
+int mx_fdb_update(struct mx_datapath *dp, const struct mx_fdb_key *k, const struct mx_fdb_entry *v);
+int mx_fdb_lookup(struct mx_datapath *dp, const struct mx_fdb_key *k, struct mx_fdb_entry *v);
+int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k);
+
+int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v);
+int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k);
+
+int mx_tunpeer_update(struct mx_datapath *dp, __be32 addr, const struct mx_tunpeer *v);
+int mx_tunpeer_delete(struct mx_datapath *dp, __be32 addr);
+
+/* Counters of one port summed over CPUs. */
+int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *out);
+int mx_stats_reset(struct mx_datapath *dp);
+
+/* Reconcile: make a whole map equal to a desired set of entries, touching only what differs.
+ * Entries for which keep() returns true are left alone when absent from the set (the
+ * datapath's own entries, such as learned MACs). keys and values are packed arrays. */
+enum mx_map_id {
+	MX_MAP_ID_IFPORT,
+	MX_MAP_ID_PORT,
+	MX_MAP_ID_BRIDGE,
+	MX_MAP_ID_FDB,
+	MX_MAP_ID_ARP,
+	MX_MAP_ID_TUNPEER,
+	MX_MAP_ID__MAX
+};
+
+struct mx_sync_result {
+	unsigned int added, changed, removed;
+};
+
+int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, const void *values,
+		size_t n, bool (*keep)(const void *key, const void *value, void *ctx), void *ctx,
+		struct mx_sync_result *res);
+
+/* Walk a map: fn is called for each entry; a non-zero return stops the walk and is returned. */
+int mx_map_walk(struct mx_datapath *dp, enum mx_map_id map,
+		int (*fn)(const void *key, const void *value, void *ctx), void *ctx);
+
+#endif
