@@ -33,6 +33,6 @@ struct mx_port {
 	__u8 pad[2];
 	__be32 addr;
 };
-_Static_assert(sizeof(struct mx_port) == 24, "mx_port layout");
+_Static_assert(sizeof(struct mx_port) == 28, "mx_port layout");
 
 #endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The agent's settings: a small key=value file, then environment overrides. */
+#ifndef MIDOX_AGENT_CONFIG_H
+#define MIDOX_AGENT_CONFIG_H
+
+#include <stdint.h>
+
+#define AGENT_CONFIG_DEFAULT "/etc/midox/agent.conf"
+
+struct agent_config {
+	char zk_servers[256];     /* zookeeper_servers, MIDOX_ZK_SERVERS */
+	char tunnel_if[16];       /* tunnel_interface, MIDOX_TUNNEL_IF */
+	char host_id_file[256];   /* host_id_file, MIDOX_HOST_ID_FILE */
+	char host_name[64];       /* host_name, MIDOX_HOST_NAME; default: hostname */
+	char pin_root[256];       /* pin_root, MIDOX_PIN_ROOT */
+	uint16_t vxlan_port;      /* vxlan_port, MIDOX_VXLAN_PORT */
+	int session_timeout_ms;   /* zookeeper_session_timeout_ms, MIDOX_ZK_SESSION_TIMEOUT_MS */
+	int mac_age_s;            /* mac_age_seconds, MIDOX_MAC_AGE_SECONDS */
+};
+
+/* Defaults, then path (a missing default file is fine, a missing named one is not), then
+ * the environment. Errors name the file, line and key. */
+int agent_config_load(struct agent_config *cfg, const char *path, int path_is_explicit);
+
+#endif

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+/* midox-agent: one per host. Registers the host, watches the topology in ZooKeeper and keeps
+ * this host's datapath equal to what it implies. Stopping it leaves maps and programs in
+ * place: forwarding goes on, and the next agent picks up where this one left. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include "log.h"
+#include "netlink.h"
+#include "agent.h"
+
+#define TICK_MS 1000
+#define PRIME_EVERY_TICKS 10
+#define RESYNC_EVERY_TICKS 60 /* a safety net; changes arrive by watch */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: midox-agent [--config FILE] [--verbose]\n"
+		   "  --config FILE  settings (default " AGENT_CONFIG_DEFAULT ")\n"
+		   "  --verbose      debug messages, libbpf's included\n"
+		   "environment overrides: MIDOX_ZK_SERVERS MIDOX_TUNNEL_IF MIDOX_HOST_ID_FILE\n"
+		   "  MIDOX_HOST_NAME MIDOX_PIN_ROOT MIDOX_VXLAN_PORT MIDOX_ZK_SESSION_TIMEOUT_MS\n"
+		   "  MIDOX_MAC_AGE_SECONDS\n");
+}
+
+static int parse_args(int argc, char **argv, const char **config, int *explicit_config)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*config = optarg;
+			*explicit_config = 1;
+			break;
+		case 'v':
+			mx_log_set_level(MX_LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mkdir_parents(const char *file)
+{
+	char buf[256], *dir;
+
+	snprintf(buf, sizeof(buf), "%s", file);
+	dir = dirname(buf);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+void agent_prime_neighbours(struct agent *a)
+{
+	int ifindex = (int)if_nametoindex(a->cfg.tunnel_if);
+
+	for (size_t i = 0; ifindex && i < a->n_peers; i++) {
+		int err = neigh_use(ifindex, a->peers[i]);
+
+		if (err)
+			mx_debug("neighbour priming failed: %s", strerror(-err));
+	}
+}
+
+static int agent_start(struct agent *a)
+{
+	struct mx_datapath_opts dp_opts = { .pin_root = a->cfg.pin_root };
+	char saved[300];
+	int err;
+
+	err = mkdir_parents(a->cfg.host_id_file);
+	if (!err)
+		err = topo_host_id_load(a->cfg.host_id_file, a->host_id);
+	if (err) {
+		mx_err("cannot load or create the host id in %s: %s", a->cfg.host_id_file,
+		       strerror(-err));
+		return err;
+	}
+	mx_info("host %s (%s), tunnel interface %s, maps in %s", a->host_id, a->cfg.host_name,
+		a->cfg.tunnel_if, a->cfg.pin_root);
+	err = mx_datapath_open(&dp_opts, &a->dp);
+	if (err) {
+		mx_err("cannot load the datapath: %s", strerror(-err));
+		return err;
+	}
+	a->link_fd = link_events_open();
+	if (a->link_fd < 0) {
+		mx_err("cannot watch links: %s", strerror(-a->link_fd));
+		return a->link_fd;
+	}
+	snprintf(saved, sizeof(saved), "%s.session", a->cfg.host_id_file);
+	err = session_open(&a->zk, a->cfg.zk_servers, a->cfg.session_timeout_ms, saved);
+	if (err)
+		mx_err("cannot start a ZooKeeper client for %s: %s", a->cfg.zk_servers,
+		       strerror(-err));
+	return err;
+}
+
+/* What the session's events ask for; returns true when the topology must be read again. */
+static bool agent_session_step(struct agent *a)
+{
+	bool dirty = false;
+	int err;
+
+	if (atomic_exchange(&a->zk.expired, false)) {
+		mx_warn("ZooKeeper session expired: opening a new one");
+		a->registered = false;
+		agent_learn_forget(a);
+		err = session_reopen(&a->zk);
+		if (err)
+			mx_err("cannot reopen the ZooKeeper session: %s", strerror(-err));
+		return false;
+	}
+	if (atomic_exchange(&a->zk.reconnected, false)) {
+		mx_info("connected to ZooKeeper");
+		session_save(&a->zk);
+		dirty = true;
+	}
+	if (atomic_load(&a->zk.connected) && !a->registered) {
+		err = topo_host_register(a->zk.zh, a->host_id, a->cfg.host_name);
+		if (err && err != -EEXIST)
+			mx_warn("cannot register the host: %s", strerror(-err));
+		else
+			a->registered = true;
+		dirty = true;
+	}
+	if (atomic_exchange(&a->zk.changed, false))
+		dirty = true;
+	return dirty;
+}
+
+static void agent_loop(struct agent *a)
+{
+	struct pollfd fds[2] = {
+		{ .fd = a->zk.wake_fd, .events = POLLIN },
+		{ .fd = a->link_fd, .events = POLLIN },
+	};
+	struct timespec last_tick, now;
+	unsigned long ticks = 0;
+	bool dirty = true;
+
+	clock_gettime(CLOCK_MONOTONIC, &last_tick);
+	while (!stop_requested) {
+		poll(fds, 2, TICK_MS);
+		session_drain(&a->zk);
+		if (link_events_drain(a->link_fd))
+			dirty = true;
+		if (agent_session_step(a))
+			dirty = true;
+		if (dirty && atomic_load(&a->zk.connected) && a->registered)
+			dirty = agent_reconcile(a) != 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - last_tick.tv_sec) * 1000 +
+			    (now.tv_nsec - last_tick.tv_nsec) / 1000000 < TICK_MS)
+			continue;
+		last_tick = now;
+		ticks++;
+		agent_learn_tick(a);
+		if (ticks % PRIME_EVERY_TICKS == 1)
+			agent_prime_neighbours(a);
+		if (ticks % RESYNC_EVERY_TICKS == 0)
+			dirty = true;
+	}
+}
+
+static void agent_stop(struct agent *a)
+{
+	session_close(&a->zk, true);
+	if (a->link_fd >= 0)
+		close(a->link_fd);
+	mx_datapath_close(a->dp);
+	if (a->have_topo)
+		topo_free(&a->topo);
+	free(a->peers);
+	free(a->published.items);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = AGENT_CONFIG_DEFAULT;
+	int explicit_config = 0, err;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct agent a;
+
+	memset(&a, 0, sizeof(a));
+	a.link_fd = -1;
+	a.zk.wake_fd = -1;
+	mx_log_init("midox-agent", MX_LOG_INFO);
+	if (parse_args(argc, argv, &config, &explicit_config))
+		return 1;
+	if (agent_config_load(&a.cfg, config, explicit_config))
+		return 1;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = agent_start(&a);
+	if (!err) {
+		agent_loop(&a);
+		mx_info("stopping; maps and programs stay in place");
+	}
+	agent_stop(&a);
+	return err ? 1 : 0;
+}

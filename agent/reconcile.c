@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Level-triggered: every change, and start-up, runs the same computation and makes the
+ * pinned maps and tc attachments equal to it. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "desired.h"
+#include "log.h"
+#include "agent.h"
+
+static int ifindex_of(const char *ifname)
+{
+	return (int)if_nametoindex(ifname);
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+struct fdb_ctx {
+	struct agent *a;
+	const struct desired *d;
+	__u64 now;
+};
+
+static bool learned_here(const struct mx_fdb_key *key, void *ctx)
+{
+	struct fdb_ctx *c = ctx;
+	struct mx_fdb_entry e;
+
+	if (mx_fdb_lookup(c->a->dp, key, &e) || !(e.flags & MX_FDB_LOCAL))
+		return false;
+	return c->now - e.seen_ns < (__u64)c->a->cfg.mac_age_s * 1000000000ull;
+}
+
+static const struct mx_port *desired_port(const struct desired *d, __u32 key)
+{
+	const struct kv_array *a = &d->maps[MX_MAP_ID_PORT];
+	const __u32 *keys = a->keys;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (keys[i] == key)
+			return (const struct mx_port *)a->values + i;
+	return NULL;
+}
+
+/* A MAC the datapath learned stays while its port is still a local port of that bridge. */
+static bool keep_learned(const void *key, const void *value, void *ctx)
+{
+	const struct mx_fdb_key *k = key;
+	const struct mx_fdb_entry *e = value;
+	const struct fdb_ctx *c = ctx;
+	const struct mx_port *p;
+
+	if (!(e->flags & MX_FDB_LOCAL))
+		return false;
+	p = desired_port(c->d, e->port_key);
+	return p && (p->flags & MX_PORT_LOCAL) && p->device_key == k->bridge_key;
+}
+
+static const char *const map_names[MX_MAP_ID__MAX] = {
+	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,
+	[MX_MAP_ID_BRIDGE] = MX_MAP_BRIDGE, [MX_MAP_ID_FDB] = MX_MAP_FDB,
+	[MX_MAP_ID_ARP] = MX_MAP_ARP,       [MX_MAP_ID_TUNPEER] = MX_MAP_TUNPEER,
+};
+
+/* Peers and ports first, the interface index last: a frame never finds its ingress port
+ * before everything it may be sent to is in place. */
+static const enum mx_map_id sync_order[] = {
+	MX_MAP_ID_TUNPEER, MX_MAP_ID_PORT, MX_MAP_ID_BRIDGE,
+	MX_MAP_ID_FDB,     MX_MAP_ID_ARP,  MX_MAP_ID_IFPORT,
+};
+
+static int sync_maps(struct agent *a, const struct desired *d)
+{
+	struct fdb_ctx ctx = { .a = a, .d = d };
+	struct mx_sync_result res;
+	int err;
+
+	err = mx_config_set(a->dp, &d->config);
+	if (err) {
+		mx_err("cannot write %s: %s", MX_MAP_CONFIG, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(sync_order) / sizeof(sync_order[0]); i++) {
+		enum mx_map_id m = sync_order[i];
+		const struct kv_array *kv = &d->maps[m];
+
+		memset(&res, 0, sizeof(res));
+		err = mx_map_sync(a->dp, m, kv->keys, kv->values, kv->n,
+				  m == MX_MAP_ID_FDB ? keep_learned : NULL, &ctx, &res);
+		if (err) {
+			mx_err("cannot sync %s: %s", map_names[m], strerror(-err));
+			return err;
+		}
+		if (res.added || res.changed || res.removed)
+			mx_info("%s: %u added, %u changed, %u removed", map_names[m], res.added,
+				res.changed, res.removed);
+	}
+	return 0;
+}
+
+static bool is_bound_here(const struct desired *d, __u32 ifindex)
+{
+	const struct kv_array *a = &d->maps[MX_MAP_ID_IFPORT];
+	const __u32 *keys = a->keys;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (keys[i] == ifindex)
+			return true;
+	return false;
+}
+
+static int attach_one(struct agent *a, __u32 ifindex, bool underlay)
+{
+	char name[IF_NAMESIZE] = "?";
+	int err;
+
+	if (a->programs_replaced && mx_attached((int)ifindex))
+		return 0;
+	err = underlay ? mx_attach_underlay(a->dp, (int)ifindex) : mx_attach_port(a->dp, (int)ifindex);
+	if_indextoname(ifindex, name);
+	if (err)
+		mx_err("cannot attach to %s: %s", name, strerror(-err));
+	else
+		mx_info("attached %s program to %s", underlay ? "underlay" : "port", name);
+	return err;
+}
+
+/* Every interface with a midox program that is neither bound nor the underlay loses it:
+ * this also cleans up after bindings removed while the agent was down. */
+static void detach_unbound(const struct desired *d)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+
+	if (!all)
+		return;
+	for (i = all; i->if_index; i++) {
+		if (i->if_index == d->config.underlay_ifindex || is_bound_here(d, i->if_index))
+			continue;
+		if (mx_attached((int)i->if_index) && !mx_detach((int)i->if_index))
+			mx_info("detached from %s", i->if_name);
+	}
+	if_freenameindex(all);
+}
+
+static int sync_attachments(struct agent *a, const struct desired *d)
+{
+	const struct kv_array *ifp = &d->maps[MX_MAP_ID_IFPORT];
+	const __u32 *keys = ifp->keys;
+	int err = 0, e;
+
+	if (d->config.underlay_ifindex)
+		err = attach_one(a, d->config.underlay_ifindex, true);
+	for (size_t i = 0; i < ifp->n; i++) {
+		e = attach_one(a, keys[i], false);
+		if (e)
+			err = e;
+	}
+	detach_unbound(d);
+	if (!err)
+		a->programs_replaced = true;
+	return err;
+}
+
+static void keep_peers(struct agent *a, const struct desired *d)
+{
+	const struct kv_array *kv = &d->maps[MX_MAP_ID_TUNPEER];
+	__be32 *peers = calloc(kv->n ? kv->n : 1, sizeof(*peers));
+
+	if (!peers)
+		return;
+	memcpy(peers, kv->keys, kv->n * sizeof(*peers));
+	free(a->peers);
+	a->peers = peers;
+	a->n_peers = kv->n;
+}
+
+static int apply(struct agent *a, const struct topology *t)
+{
+	struct fdb_ctx ctx = { .a = a, .now = monotonic_ns() };
+	struct local_view view = {
+		.host_id = a->host_id,
+		.underlay_ifindex = if_nametoindex(a->cfg.tunnel_if),
+		.vxlan_port = a->cfg.vxlan_port,
+		.ifindex_of = ifindex_of,
+		.learned_here = learned_here,
+		.ctx = &ctx,
+	};
+	struct desired d;
+	int err;
+
+	if (!view.underlay_ifindex)
+		mx_warn("tunnel interface %s does not exist (yet)", a->cfg.tunnel_if);
+	err = desired_compute(t, &view, &d);
+	if (err)
+		return err;
+	err = sync_maps(a, &d);
+	if (!err)
+		err = sync_attachments(a, &d);
+	if (!err)
+		keep_peers(a, &d);
+	desired_free(&d);
+	return err;
+}
+
+int agent_reconcile(struct agent *a)
+{
+	struct topology t;
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	err = topo_read(a->zk.zh, &t, session_on_change, &a->zk);
+	if (err) {
+		mx_warn("cannot read the topology (%s): keeping the datapath as it is",
+			strerror(-err));
+		topo_free(&t);
+		return err;
+	}
+	if (t.n_skipped)
+		mx_warn("%zu objects could not be parsed and were skipped", t.n_skipped);
+	err = apply(a, &t);
+	if (err) {
+		topo_free(&t);
+		return err;
+	}
+	if (a->have_topo)
+		topo_free(&a->topo);
+	a->topo = t;
+	a->have_topo = true;
+	return 0;
+}
