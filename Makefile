@@ -24,7 +24,7 @@ agent_src    := $(wildcard agent/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-BINS := $(BUILD)/midox $(BUILD)/midox-agent
+BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/tests/topo-helper
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all test unit clean demo
@@ -42,7 +42,7 @@ $(BUILD)/%.o: %.c $(wildcard include/midox/*.h loader/*.h tools/topology/*.h)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Loader objects embed the BPF object through its skeleton.
-$(filter-out %/log.o,$(call obj,$(loader_src))): | $(SKEL)
+$(filter-out %/log.o,$(call obj,$(loader_src))): $(SKEL)
 
 $(LOADER): $(call obj,$(loader_src))
 	$(AR) rcs $@ $^
@@ -67,6 +67,11 @@ $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(BUILD)/agent/d
 	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOPO) $(BUILD)/loader/log.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
+
+# The tests' helper: registers hosts and inspects ZooKeeper through the topology library.
+$(BUILD)/tests/topo-helper: $(BUILD)/tests/helpers/topo-helper.o $(TOPO) $(BUILD)/loader/log.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
 

@@ -32,6 +32,8 @@ int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp);
 /* Attach at tc ingress of ifindex (clsact created if missing), atomically replacing an
  * earlier midox program there: no packet sees the interface without a program. */
 int mx_attach_port(struct mx_datapath *dp, int ifindex);
+/* Also turns on IPv4 forwarding on ifindex (net.ipv4.conf.IF.forwarding = 1): the kernel's
+ * bpf_fib_lookup, which finds the underlay route and MACs for VXLAN, refuses otherwise. */
 int mx_attach_underlay(struct mx_datapath *dp, int ifindex);
 /* Remove midox's filter from ifindex; other filters and the qdisc stay. -ENOENT if none. */
 int mx_detach(int ifindex);

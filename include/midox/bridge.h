@@ -7,6 +7,7 @@
 
 /* bridge tunnel key (__u32) -> struct mx_bridge: the flood set. */
 #define MX_MAP_BRIDGE "midox_bridge"
+#define MX_BRIDGE_MAX_ENTRIES 4096
 
 #define MX_FLOOD_MAX_LOCAL 64  /* local ports of one bridge on one host */
 #define MX_FLOOD_MAX_REMOTE 64 /* other hosts with ports of one bridge */

@@ -7,6 +7,7 @@
 
 /* ifindex (__u32) -> struct mx_ifport: the ports bound on this host. */
 #define MX_MAP_IFPORT "midox_ifport"
+#define MX_IFPORT_MAX_ENTRIES 4096
 
 struct mx_ifport {
 	__u32 port_key; /* tunnel key of the port bound to this interface */
@@ -16,6 +17,7 @@ _Static_assert(sizeof(struct mx_ifport) == 8, "mx_ifport layout");
 
 /* port tunnel key (__u32) -> struct mx_port: every port of every bridge this host may send to. */
 #define MX_MAP_PORT "midox_port"
+#define MX_PORT_MAX_ENTRIES 65536
 
 enum mx_port_flags {
 	MX_PORT_LOCAL = 1 << 0,     /* bound on this host: ifindex is valid */

@@ -35,6 +35,7 @@ enum mx_drop_reason {
 	MX_DROP_DECAP_FAILED,
 	MX_DROP_REDIRECT_FAILED,
 	MX_DROP_FLOOD_LIMIT,      /* a flood set larger than the datapath handles */
+	MX_DROP_UNDERLAY_MTU,     /* encapsulated frame larger than the underlay MTU */
 	MX_DROP__MAX
 };
 
@@ -73,6 +74,7 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_DECAP_FAILED: return "decap-failed";
 	case MX_DROP_REDIRECT_FAILED: return "redirect-failed";
 	case MX_DROP_FLOOD_LIMIT: return "flood-limit";
+	case MX_DROP_UNDERLAY_MTU: return "underlay-mtu";
 	default: return "unknown";
 	}
 }

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* midox_fdb: the MAC tables of all bridges, and learning on local ports. */
+#ifndef MX_BPF_FDB_H
+#define MX_BPF_FDB_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/bridge.h"
+#include "lib/parse.h"
+
+/* A learned entry is rewritten at most this often while its MAC stays on the same port. */
+#define FDB_REFRESH_NS 1000000000ull
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_FDB_MAX_ENTRIES);
+	__type(key, struct mx_fdb_key);
+	__type(value, struct mx_fdb_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_fdb SEC(".maps");
+
+static __always_inline void fdb_key_init(struct mx_fdb_key *k, __u32 bridge_key, const __u8 *mac)
+{
+	k->bridge_key = bridge_key;
+	mac_copy(k->mac, mac);
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+}
+
+static __always_inline const struct mx_fdb_entry *fdb_lookup(__u32 bridge_key, const __u8 *mac)
+{
+	struct mx_fdb_key k;
+
+	fdb_key_init(&k, bridge_key, mac);
+	return bpf_map_lookup_elem(&midox_fdb, &k);
+}
+
+/* Whether an existing entry must be left as it is: static entries always, a fresh learned
+ * entry for the same port until FDB_REFRESH_NS has passed. */
+static __always_inline bool fdb_keep(const struct mx_fdb_entry *e, __u32 port_key, __u64 now)
+{
+	if (e->flags & MX_FDB_STATIC)
+		return true;
+	return e->port_key == port_key && e->flags == MX_FDB_LOCAL &&
+	       now - e->seen_ns < FDB_REFRESH_NS;
+}
+
+/* Learn that mac lives behind local port port_key. A remote entry for the same MAC is
+ * replaced: the frame in hand says the MAC is here now. */
+static __always_inline void fdb_learn(__u32 bridge_key, const __u8 *mac, __u32 port_key)
+{
+	struct mx_fdb_entry v = { .port_key = port_key, .flags = MX_FDB_LOCAL };
+	const struct mx_fdb_entry *e;
+	struct mx_fdb_key k;
+	__u64 now = bpf_ktime_get_ns();
+
+	fdb_key_init(&k, bridge_key, mac);
+	e = bpf_map_lookup_elem(&midox_fdb, &k);
+	if (e && fdb_keep(e, port_key, now))
+		return;
+	v.seen_ns = now;
+	bpf_map_update_elem(&midox_fdb, &k, &v, BPF_ANY);
+}
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* midox_bridge and flooding: broadcast, multicast and unknown unicast go to every local
+ * port of the bridge and once to every other host with ports on it. */
+#ifndef MX_BPF_FLOOD_H
+#define MX_BPF_FLOOD_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/bridge.h"
+#include "lib/config.h"
+#include "lib/port.h"
+#include "lib/stats.h"
+#include "lib/tunnel.h"
+#include "lib/vxlan.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_BRIDGE_MAX_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct mx_bridge);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_bridge SEC(".maps");
+
+static __always_inline const struct mx_bridge *bridge_lookup(__u32 bridge_key)
+{
+	return bpf_map_lookup_elem(&midox_bridge, &bridge_key);
+}
+
+/* How many entries of a flood list to use; a list longer than the datapath handles is
+ * cut and counted against drop_key. */
+static __always_inline __u32 flood_count(__u32 n, __u32 max, __u32 drop_key)
+{
+	if (n <= max)
+		return n;
+	stats_drop(drop_key, MX_DROP_FLOOD_LIMIT);
+	return max;
+}
+
+/* A copy to every local port of the bridge but skip_ifindex (the ingress interface, or 0).
+ * Counted as tx on each port, failures against drop_key. */
+static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_bridge *br,
+					__u32 skip_ifindex, __u32 drop_key)
+{
+	__u32 n = flood_count(br->n_local, MX_FLOOD_MAX_LOCAL, drop_key);
+
+	for (__u32 i = 0; i < MX_FLOOD_MAX_LOCAL; i++) {
+		__u32 ifindex;
+
+		if (i >= n)
+			break;
+		ifindex = br->local_ifindex[i];
+		if (ifindex == skip_ifindex)
+			continue;
+		if (bpf_clone_redirect(skb, ifindex, 0))
+			stats_drop(drop_key, MX_DROP_REDIRECT_FAILED);
+		else
+			stats_tx(ifport_key(ifindex), skb->len);
+	}
+}
+
+/* One copy to one remote host: address the headers, route, send. */
+static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct mx_config *cfg,
+					     struct vxlan_outer *o, __be32 dst, __u32 bridge_key,
+					     __u32 drop_key)
+{
+	__u16 ip_len = skb->gso_size ? 0 : skb->len - sizeof(struct ethhdr);
+	struct bpf_fib_lookup fib;
+	enum mx_drop_reason reason;
+
+	reason = underlay_route(skb, cfg, dst, ip_len, &fib);
+	if (reason) {
+		stats_drop(drop_key, reason);
+		return;
+	}
+	vxlan_outer_to(o, dst, &fib);
+	if (vxlan_write(skb, o) || bpf_clone_redirect(skb, fib.ifindex, 0))
+		stats_drop(drop_key, MX_DROP_REDIRECT_FAILED);
+	else
+		stats_tx(bridge_key, skb->len);
+}
+
+/* Encapsulate once with VNI = the bridge key, then a copy to every remote host. The skb is
+ * left encapsulated: call last. Copies are counted as tx under the bridge key. */
+static __always_inline void flood_remote(struct __sk_buff *skb, const struct mx_bridge *br,
+					 __u32 bridge_key, __u32 drop_key)
+{
+	__u32 n = flood_count(br->n_remote, MX_FLOOD_MAX_REMOTE, drop_key);
+	const struct mx_config *cfg = config_get();
+	struct vxlan_outer o;
+	__be16 sport;
+
+	if (!n)
+		return;
+	if (!cfg || !cfg->tunnel_addr) {
+		stats_drop(drop_key, MX_DROP_NO_TUNNEL_ADDR);
+		return;
+	}
+	sport = vxlan_sport(skb);
+	vxlan_outer_init(&o, cfg, bridge_key, sport, skb->len);
+	if (vxlan_push(skb)) {
+		stats_drop(drop_key, MX_DROP_ENCAP_FAILED);
+		return;
+	}
+	for (__u32 i = 0; i < MX_FLOOD_MAX_REMOTE; i++) {
+		if (i >= n)
+			break;
+		flood_remote_one(skb, cfg, &o, br->remote_addr[i], bridge_key, drop_key);
+	}
+}
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* midox_ifport (interface -> port) and midox_port (port -> where it lives). */
+#ifndef MX_BPF_PORT_H
+#define MX_BPF_PORT_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/port.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_IFPORT_MAX_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct mx_ifport);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_ifport SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_PORT_MAX_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct mx_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_port SEC(".maps");
+
+static __always_inline const struct mx_ifport *ifport_lookup(__u32 ifindex)
+{
+	return bpf_map_lookup_elem(&midox_ifport, &ifindex);
+}
+
+static __always_inline const struct mx_port *port_lookup(__u32 port_key)
+{
+	return bpf_map_lookup_elem(&midox_port, &port_key);
+}
+
+/* Port key of the port bound to ifindex, MX_TUNNEL_KEY_NONE when there is none. */
+static __always_inline __u32 ifport_key(__u32 ifindex)
+{
+	const struct mx_ifport *ifp = ifport_lookup(ifindex);
+
+	return ifp ? ifp->port_key : MX_TUNNEL_KEY_NONE;
+}
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* underlay_ingress: VXLAN from the other hosts, decapsulated and delivered to local ports.
+ * Everything that is not VXLAN to our port belongs to the host and passes untouched. */
+#ifndef MX_BPF_UNDERLAY_H
+#define MX_BPF_UNDERLAY_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lib/config.h"
+#include "lib/flood.h"
+#include "lib/parse.h"
+#include "lib/port.h"
+#include "lib/stats.h"
+#include "lib/tunnel.h"
+#include "lib/vxlan.h"
+
+/* Outer Ethernet, IPv4 with the longest options, UDP, VXLAN, inner Ethernet. */
+#define UNDERLAY_PULL_LEN (14 + 60 + 8 + 8 + 14)
+
+/* VNI = a local port: only that port. VNI = a bridge: every local port of that bridge,
+ * never back into the overlay. inner_off: where the inner Ethernet frame starts. */
+static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __u32 inner_off)
+{
+	const struct mx_port *port = port_lookup(vni);
+	const struct mx_bridge *br;
+
+	if (port && (port->flags & MX_PORT_LOCAL)) {
+		if (vxlan_pop(skb, inner_off))
+			return stats_drop(MX_STATS_HOST, MX_DROP_DECAP_FAILED);
+		stats_tx(vni, skb->len);
+		return bpf_redirect(port->ifindex, 0);
+	}
+	br = bridge_lookup(vni);
+	if (!br)
+		return stats_drop(MX_STATS_HOST, MX_DROP_VXLAN_UNKNOWN_VNI);
+	if (vxlan_pop(skb, inner_off))
+		return stats_drop(MX_STATS_HOST, MX_DROP_DECAP_FAILED);
+	flood_local(skb, br, 0, MX_STATS_HOST);
+	return TC_ACT_STOLEN;
+}
+
+/* Checks on a frame to our VXLAN port, from the outer IPv4 header on. */
+static __always_inline int underlay_vxlan(struct __sk_buff *skb, struct cursor *c,
+					  const struct iphdr *ip, const struct mx_config *cfg)
+{
+	struct vxlanhdr *vx;
+
+	stats_rx(MX_STATS_HOST, skb->len);
+	if (ipv4_is_fragment(ip))
+		return stats_drop(MX_STATS_HOST, MX_DROP_IP_FRAGMENT);
+	if (!cfg->tunnel_addr || ip->daddr != cfg->tunnel_addr)
+		return stats_drop(MX_STATS_HOST, MX_DROP_TUNNEL_NOT_LOCAL);
+	if (!tunnel_is_member(ip->saddr))
+		return stats_drop(MX_STATS_HOST, MX_DROP_TUNNEL_NOT_MEMBER);
+	vx = parse_vxlan(c);
+	if (!vx || !parse_eth(c))
+		return stats_drop(MX_STATS_HOST, MX_DROP_VXLAN_TRUNCATED);
+	if (!(vx->flags & bpf_htonl(VXLAN_FLAG_VNI)))
+		return stats_drop(MX_STATS_HOST, MX_DROP_VXLAN_FLAGS);
+	return underlay_deliver(skb, bpf_ntohl(vx->vni) >> 8,
+				sizeof(struct ethhdr) + ip->ihl * 4 + sizeof(struct udphdr) +
+					sizeof(struct vxlanhdr));
+}
+
+static __always_inline int underlay_ingress_run(struct __sk_buff *skb)
+{
+	const struct mx_config *cfg = config_get();
+	struct udphdr *udp;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct cursor c;
+
+	pull_headers(skb, UNDERLAY_PULL_LEN);
+	cursor_init(&c, skb);
+	eth = parse_eth(&c);
+	if (!cfg || !eth || eth->h_proto != bpf_htons(ETH_P_IP))
+		return TC_ACT_OK;
+	switch (parse_ipv4(&c, &ip)) {
+	case PARSE_IPV4_TRUNCATED:
+		return stats_drop(MX_STATS_HOST, MX_DROP_IP_TRUNCATED);
+	case PARSE_IPV4_BAD_IHL:
+		return stats_drop(MX_STATS_HOST, MX_DROP_IP_BAD_IHL);
+	default:
+		break;
+	}
+	/* Later fragments carry no UDP header: the host's, as far as we can tell. */
+	if (ip->protocol != IPPROTO_UDP || !ipv4_is_first_fragment(ip))
+		return TC_ACT_OK;
+	udp = parse_udp(&c);
+	if (!udp)
+		return stats_drop(MX_STATS_HOST, MX_DROP_UDP_TRUNCATED);
+	if (!cfg->vxlan_port || udp->dest != cfg->vxlan_port)
+		return TC_ACT_OK;
+	return underlay_vxlan(skb, &c, ip, cfg);
+}
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* midox's BPF datapath: the programs, wired to their logic in lib/. Both run at tc ingress
+ * (cls_bpf, direct action); docs/datapath.md says why. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lib/bridge.h"
+#include "lib/underlay.h"
+
+/* On the host side of every bound VM-facing interface. */
+SEC("tc")
+int port_ingress(struct __sk_buff *skb)
+{
+	return bridge_ingress(skb);
+}
+
+/* On the interface that carries VXLAN between hosts. */
+SEC("tc")
+int underlay_ingress(struct __sk_buff *skb)
+{
+	return underlay_ingress_run(skb);
+}
+
+/* bpf_fib_lookup is a GPL-only helper: the kernel refuses the object unless its license
+ * string is one it knows as GPL-compatible ("Apache-2.0" is not; checked). */
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Attaching at tc ingress: clsact (created if missing, never removed by midox) and one
+ * cls_bpf direct-action filter with midox's handle and priority, replaced in place. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "log.h"
+
+static int print_nothing(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* clsact already there, or no midox filter yet, are expected answers: libbpf would log the
+ * kernel's complaint as a warning, so it is kept quiet around these calls. */
+static int tc_hook_create_quiet(struct bpf_tc_hook *hook)
+{
+	libbpf_print_fn_t old = libbpf_set_print(print_nothing);
+	int err = bpf_tc_hook_create(hook);
+
+	libbpf_set_print(old);
+	return err;
+}
+
+static int tc_query_quiet(struct bpf_tc_hook *hook, struct bpf_tc_opts *opts)
+{
+	libbpf_print_fn_t old = libbpf_set_print(print_nothing);
+	int err = bpf_tc_query(hook, opts);
+
+	libbpf_set_print(old);
+	return err;
+}
+
+static int tc_attach(int ifindex, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MX_TC_HANDLE, .priority = MX_TC_PRIORITY,
+		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	if (prog_fd < 0)
+		return -EBADF;
+	err = tc_hook_create_quiet(&hook);
+	if (err && err != -EEXIST) {
+		mx_err("creating clsact on ifindex %d: %s", ifindex, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		mx_err("attaching to ifindex %d: %s", ifindex, strerror(-err));
+	return err;
+}
+
+int mx_attach_port(struct mx_datapath *dp, int ifindex)
+{
+	return tc_attach(ifindex, mx_datapath_port_prog_fd(dp));
+}
+
+/* bpf_fib_lookup answers BPF_FIB_LKUP_RET_FWD_DISABLED unless IPv4 forwarding is on for
+ * the interface it is given, which for midox is the underlay. */
+static int ipv4_forwarding_enable(int ifindex)
+{
+	char name[IF_NAMESIZE], path[64 + IF_NAMESIZE];
+	int fd, err = 0;
+
+	if (!if_indextoname(ifindex, name))
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		mx_err("enabling IPv4 forwarding on %s: %s", name, strerror(-err));
+	return err;
+}
+
+int mx_attach_underlay(struct mx_datapath *dp, int ifindex)
+{
+	int err = ipv4_forwarding_enable(ifindex);
+
+	return err ? err : tc_attach(ifindex, mx_datapath_underlay_prog_fd(dp));
+}
+
+bool mx_attached(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MX_TC_HANDLE, .priority = MX_TC_PRIORITY);
+
+	return tc_query_quiet(&hook, &opts) == 0;
+}
+
+int mx_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MX_TC_HANDLE, .priority = MX_TC_PRIORITY);
+	int err;
+
+	if (!mx_attached(ifindex))
+		return -ENOENT;
+	err = bpf_tc_detach(&hook, &opts);
+	if (err)
+		mx_err("detaching from ifindex %d: %s", ifindex, strerror(-err));
+	return err;
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The datapath's life cycle: open the embedded object, reuse or create the pinned maps,
+ * load through the verifier. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "log.h"
+#include "midox.skel.h"
+
+#define BPFFS_MOUNT "/sys/fs/bpf"
+
+/* Every map the ABI names; the object must have them all. */
+static const char *const abi_maps[] = {
+	MX_MAP_CONFIG, MX_MAP_IFPORT, MX_MAP_PORT, MX_MAP_BRIDGE,
+	MX_MAP_FDB,    MX_MAP_ARP,    MX_MAP_TUNPEER, MX_MAP_STATS,
+};
+
+struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name)
+{
+	return bpf_object__find_map_by_name(dp->skel->obj, name);
+}
+
+int dp_map_fd(const struct mx_datapath *dp, const char *name)
+{
+	struct bpf_map *map = dp_map(dp, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+/* bpffs on /sys/fs/bpf: a fresh machine has none mounted. */
+static int bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS_MOUNT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS_MOUNT, "bpf", 0, "mode=0700")) {
+		mx_err("mounting bpffs on %s: %s", BPFFS_MOUNT, strerror(errno));
+		return -errno;
+	}
+	mx_info("mounted bpffs on %s", BPFFS_MOUNT);
+	return 0;
+}
+
+/* mkdir -p path. */
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int pin_root_prepare(const char *root)
+{
+	int err;
+
+	if (strncmp(root, BPFFS_MOUNT, strlen(BPFFS_MOUNT)) == 0) {
+		err = bpffs_ensure();
+		if (err)
+			return err;
+	}
+	err = mkdir_p(root);
+	if (err)
+		mx_err("creating pin root %s: %s", root, strerror(-err));
+	return err;
+}
+
+static int check_abi_maps(const struct mx_datapath *dp)
+{
+	for (size_t i = 0; i < sizeof(abi_maps) / sizeof(abi_maps[0]); i++) {
+		if (!dp_map(dp, abi_maps[i])) {
+			mx_err("BPF object has no map %s", abi_maps[i]);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* Private maps: nothing is pinned, nothing pinned is reused. */
+static int unpin_all(struct mx_datapath *dp)
+{
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin ? pin_root : NULL);
+	int err;
+
+	dp->skel = midox__open_opts(&oo);
+	if (!dp->skel) {
+		err = -errno;
+		mx_err("opening the BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = check_abi_maps(dp);
+	if (!err && !pin)
+		err = unpin_all(dp);
+	if (err)
+		return err;
+	err = midox__load(dp->skel);
+	if (err)
+		mx_err("loading the BPF object%s%s: %s", pin ? " with maps pinned under " : "",
+		       pin ? pin_root : "", strerror(-err));
+	return err;
+}
+
+int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **out)
+{
+	const char *root = opts && opts->pin_root ? opts->pin_root : MX_PIN_ROOT_DEFAULT;
+	bool pin = !(opts && opts->no_pin);
+	struct mx_datapath *dp;
+	int err;
+
+	*out = NULL;
+	if (pin) {
+		err = pin_root_prepare(root);
+		if (err)
+			return err;
+	}
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	err = datapath_load(dp, root, pin);
+	if (err) {
+		mx_datapath_close(dp);
+		return err;
+	}
+	*out = dp;
+	return 0;
+}
+
+/* Programs stay attached and maps stay pinned: closing is not detaching. */
+void mx_datapath_close(struct mx_datapath *dp)
+{
+	if (!dp)
+		return;
+	midox__destroy(dp->skel);
+	free(dp);
+}
+
+int mx_datapath_port_prog_fd(const struct mx_datapath *dp)
+{
+	return bpf_program__fd(dp->skel->progs.port_ingress);
+}
+
+int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp)
+{
+	return bpf_program__fd(dp->skel->progs.underlay_ingress);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the loader's files share: the datapath handle and map lookup by ABI name. */
+#ifndef MIDOX_LOADER_INTERNAL_H
+#define MIDOX_LOADER_INTERNAL_H
+
+#include "loader.h"
+
+struct midox;
+struct bpf_map;
+
+struct mx_datapath {
+	struct midox *skel;
+};
+
+/* The map named by the ABI (MX_MAP_*), NULL if the object has none by that name. */
+struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name);
+/* Its fd, or -ENOENT. */
+int dp_map_fd(const struct mx_datapath *dp, const char *name);
+/* Every key of the map behind fd, in one malloc'd packed array the caller frees. */
+int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n);
+/* The ABI name of a reconcilable map, NULL for an id out of range. */
+const char *dp_map_name(enum mx_map_id id);
+
+#endif

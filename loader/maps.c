@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Typed map access: one small wrapper per map and operation over three generic ones. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+
+static int map_update(struct mx_datapath *dp, const char *name, const void *key, const void *val)
+{
+	int fd = dp_map_fd(dp, name);
+
+	return fd < 0 ? fd : bpf_map_update_elem(fd, key, val, BPF_ANY);
+}
+
+static int map_lookup(struct mx_datapath *dp, const char *name, const void *key, void *val)
+{
+	int fd = dp_map_fd(dp, name);
+
+	return fd < 0 ? fd : bpf_map_lookup_elem(fd, key, val);
+}
+
+static int map_delete(struct mx_datapath *dp, const char *name, const void *key)
+{
+	int fd = dp_map_fd(dp, name);
+
+	return fd < 0 ? fd : bpf_map_delete_elem(fd, key);
+}
+
+static const __u32 config_index;
+
+int mx_config_get(struct mx_datapath *dp, struct mx_config *cfg)
+{
+	return map_lookup(dp, MX_MAP_CONFIG, &config_index, cfg);
+}
+
+int mx_config_set(struct mx_datapath *dp, const struct mx_config *cfg)
+{
+	return map_update(dp, MX_MAP_CONFIG, &config_index, cfg);
+}
+
+int mx_ifport_update(struct mx_datapath *dp, __u32 ifindex, const struct mx_ifport *v)
+{
+	return map_update(dp, MX_MAP_IFPORT, &ifindex, v);
+}
+
+int mx_ifport_delete(struct mx_datapath *dp, __u32 ifindex)
+{
+	return map_delete(dp, MX_MAP_IFPORT, &ifindex);
+}
+
+int mx_port_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port *v)
+{
+	return map_update(dp, MX_MAP_PORT, &port_key, v);
+}
+
+int mx_port_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port *v)
+{
+	return map_lookup(dp, MX_MAP_PORT, &port_key, v);
+}
+
+int mx_port_delete(struct mx_datapath *dp, __u32 port_key)
+{
+	return map_delete(dp, MX_MAP_PORT, &port_key);
+}
+
+int mx_bridge_update(struct mx_datapath *dp, __u32 bridge_key, const struct mx_bridge *v)
+{
+	return map_update(dp, MX_MAP_BRIDGE, &bridge_key, v);
+}
+
+int mx_bridge_delete(struct mx_datapath *dp, __u32 bridge_key)
+{
+	return map_delete(dp, MX_MAP_BRIDGE, &bridge_key);
+}
+
+int mx_fdb_update(struct mx_datapath *dp, const struct mx_fdb_key *k, const struct mx_fdb_entry *v)
+{
+	return map_update(dp, MX_MAP_FDB, k, v);
+}
+
+int mx_fdb_lookup(struct mx_datapath *dp, const struct mx_fdb_key *k, struct mx_fdb_entry *v)
+{
+	return map_lookup(dp, MX_MAP_FDB, k, v);
+}
+
+int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k)
+{
+	return map_delete(dp, MX_MAP_FDB, k);
+}
+
+int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v)
+{
+	return map_update(dp, MX_MAP_ARP, k, v);
+}
+
+int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k)
+{
+	return map_delete(dp, MX_MAP_ARP, k);
+}
+
+int mx_tunpeer_update(struct mx_datapath *dp, __be32 addr, const struct mx_tunpeer *v)
+{
+	return map_update(dp, MX_MAP_TUNPEER, &addr, v);
+}
+
+int mx_tunpeer_delete(struct mx_datapath *dp, __be32 addr)
+{
+	return map_delete(dp, MX_MAP_TUNPEER, &addr);
+}
+
+static void stats_add(struct mx_port_stats *sum, const struct mx_port_stats *cpu)
+{
+	sum->rx_packets += cpu->rx_packets;
+	sum->rx_bytes += cpu->rx_bytes;
+	sum->tx_packets += cpu->tx_packets;
+	sum->tx_bytes += cpu->tx_bytes;
+	for (int r = 0; r < MX_DROP__MAX; r++)
+		sum->drops[r] += cpu->drops[r];
+}
+
+int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct mx_port_stats *percpu;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc(ncpu, sizeof(*percpu)); /* the size is a multiple of 8, as required */
+	if (!percpu)
+		return -ENOMEM;
+	err = map_lookup(dp, MX_MAP_STATS, &port_key, percpu);
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; !err && cpu < ncpu; cpu++)
+		stats_add(out, &percpu[cpu]);
+	free(percpu);
+	return err;
+}
+
+/* Collect every key first: deleting while walking a hash map can restart the walk. */
+int mx_stats_reset(struct mx_datapath *dp)
+{
+	int fd = dp_map_fd(dp, MX_MAP_STATS);
+	size_t n = 0;
+	void *keys = NULL;
+	int err = fd < 0 ? fd : dp_map_keys(fd, sizeof(__u32), &keys, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		err = bpf_map_delete_elem(fd, (__u32 *)keys + i);
+		if (err == -ENOENT)
+			err = 0;
+	}
+	free(keys);
+	return err;
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Reconciling and walking whole maps, generic over the map's key and value sizes. */
+#define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "log.h"
+
+static const char *const map_names[MX_MAP_ID__MAX] = {
+	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,
+	[MX_MAP_ID_BRIDGE] = MX_MAP_BRIDGE, [MX_MAP_ID_FDB] = MX_MAP_FDB,
+	[MX_MAP_ID_ARP] = MX_MAP_ARP,       [MX_MAP_ID_TUNPEER] = MX_MAP_TUNPEER,
+};
+
+const char *dp_map_name(enum mx_map_id id)
+{
+	return (unsigned int)id < MX_MAP_ID__MAX ? map_names[id] : NULL;
+}
+
+int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n)
+{
+	size_t cap = 64, count = 0;
+	char *buf = malloc(cap * key_size);
+	const void *prev = NULL;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (count == cap) {
+			char *grown = realloc(buf, 2 * cap * key_size);
+
+			if (!grown) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		if (bpf_map_get_next_key(fd, prev, buf + count * key_size))
+			break;
+		prev = buf + count * key_size;
+		count++;
+	}
+	*keys = buf;
+	*n = count;
+	return 0;
+}
+
+/* A map of the reconcilable set, with its fd and sizes. */
+struct sync_map {
+	int fd;
+	size_t key_size, value_size;
+};
+
+static int sync_map_open(struct mx_datapath *dp, enum mx_map_id id, struct sync_map *m)
+{
+	const char *name = dp_map_name(id);
+	struct bpf_map *map = name ? dp_map(dp, name) : NULL;
+
+	if (!map)
+		return -EINVAL;
+	m->fd = bpf_map__fd(map);
+	m->key_size = bpf_map__key_size(map);
+	m->value_size = bpf_map__value_size(map);
+	return 0;
+}
+
+/* The desired set, indexed by key for binary search. */
+struct desired {
+	const char *keys;
+	size_t n, key_size;
+	size_t *order;
+};
+
+static int desired_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct desired *d = ctx;
+
+	return memcmp(d->keys + *(const size_t *)a * d->key_size,
+		      d->keys + *(const size_t *)b * d->key_size, d->key_size);
+}
+
+static int desired_index(struct desired *d)
+{
+	d->order = malloc((d->n ? d->n : 1) * sizeof(*d->order));
+	if (!d->order)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++)
+		d->order[i] = i;
+	qsort_r(d->order, d->n, sizeof(*d->order), desired_cmp, d);
+	return 0;
+}
+
+static bool desired_has(const struct desired *d, const void *key)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(key, d->keys + d->order[mid] * d->key_size, d->key_size);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* Write every desired entry that is missing or different. */
+static int sync_apply(const struct sync_map *m, const char *keys, const char *values, size_t n,
+		      void *cur, struct mx_sync_result *res)
+{
+	for (size_t i = 0; i < n; i++) {
+		const void *k = keys + i * m->key_size, *v = values + i * m->value_size;
+		int err = bpf_map_lookup_elem(m->fd, k, cur);
+
+		if (err && err != -ENOENT)
+			return err;
+		if (!err && !memcmp(cur, v, m->value_size))
+			continue;
+		int uerr = bpf_map_update_elem(m->fd, k, v, BPF_ANY);
+
+		if (uerr)
+			return uerr;
+		if (err)
+			res->added++;
+		else
+			res->changed++;
+	}
+	return 0;
+}
+
+/* Delete every entry absent from the desired set, but those keep() protects. */
+static int sync_prune(const struct sync_map *m, const struct desired *d, void *cur,
+		      bool (*keep)(const void *, const void *, void *), void *ctx,
+		      struct mx_sync_result *res)
+{
+	size_t nkeys = 0;
+	void *keys = NULL;
+	int err = dp_map_keys(m->fd, m->key_size, &keys, &nkeys);
+
+	for (size_t i = 0; !err && i < nkeys; i++) {
+		const void *k = (const char *)keys + i * m->key_size;
+
+		if (desired_has(d, k) || bpf_map_lookup_elem(m->fd, k, cur))
+			continue;
+		if (keep && keep(k, cur, ctx))
+			continue;
+		err = bpf_map_delete_elem(m->fd, k);
+		if (err == -ENOENT)
+			err = 0;
+		else if (!err)
+			res->removed++;
+	}
+	free(keys);
+	return err;
+}
+
+int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, const void *values,
+		size_t n, bool (*keep)(const void *key, const void *value, void *ctx), void *ctx,
+		struct mx_sync_result *res)
+{
+	struct mx_sync_result local = { 0 };
+	struct desired d = { .keys = keys, .n = n };
+	struct sync_map m;
+	void *cur = NULL;
+	int err;
+
+	if (!res)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	err = sync_map_open(dp, map, &m);
+	if (err)
+		return err;
+	d.key_size = m.key_size;
+	cur = malloc(m.value_size);
+	err = cur ? desired_index(&d) : -ENOMEM;
+	if (!err)
+		err = sync_apply(&m, keys, values, n, cur, res);
+	if (!err)
+		err = sync_prune(&m, &d, cur, keep, ctx, res);
+	if (err)
+		mx_err("reconciling %s: %s", dp_map_name(map), strerror(-err));
+	free(d.order);
+	free(cur);
+	return err;
+}
+
+int mx_map_walk(struct mx_datapath *dp, enum mx_map_id map,
+		int (*fn)(const void *key, const void *value, void *ctx), void *ctx)
+{
+	struct sync_map m;
+	size_t nkeys = 0;
+	void *keys = NULL, *cur;
+	int rc = sync_map_open(dp, map, &m);
+
+	if (rc)
+		return rc;
+	cur = malloc(m.value_size);
+	rc = cur ? dp_map_keys(m.fd, m.key_size, &keys, &nkeys) : -ENOMEM;
+	for (size_t i = 0; !rc && i < nkeys; i++) {
+		const void *k = (const char *)keys + i * m.key_size;
+
+		if (bpf_map_lookup_elem(m.fd, k, cur) == 0)
+			rc = fn(k, cur, ctx);
+	}
+	free(keys);
+	free(cur);
+	return rc;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Test frames for the datapath, built from a short description: an inner Ethernet frame
+ * (IPv4 UDP/TCP, ARP or IPv6), optionally wrapped in outer IPv4/UDP/VXLAN, optionally cut. */
+#ifndef MIDOX_TEST_FRAMES_H
+#define MIDOX_TEST_FRAMES_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FRAMES_MAX 2048
+#define FRAMES_ETH_HLEN 14
+#define FRAMES_VXLAN_OVERHEAD 50
+
+enum frames_kind { FRAMES_IPV4, FRAMES_ARP, FRAMES_IPV6 };
+
+struct frames_spec {
+	enum frames_kind kind;
+	const uint8_t *dst, *src;  /* inner Ethernet */
+	uint8_t ip_proto;          /* FRAMES_IPV4: 0 = UDP */
+	uint16_t arp_op;           /* FRAMES_ARP: 0 = request */
+	const char *sip, *tip;     /* IPv4 or ARP addresses, dotted quad */
+	uint16_t payload;          /* bytes of zero payload after the L3/L4 header */
+	/* Outer VXLAN, when vni or vx_flags or osrc is set. */
+	bool vxlan;
+	const char *osrc, *odst;
+	uint32_t vni;
+	uint16_t dport;            /* 0 = 4789 */
+	uint32_t vx_flags;         /* 0 = I flag only; use FRAMES_VX_NO_I for none */
+	uint16_t frag_off;         /* outer IPv4 frag_off, host order */
+	uint8_t ihl;               /* outer (or only) IPv4 IHL, 0 = 5 */
+	size_t cut;                /* truncate the whole frame to this length, 0 = no */
+};
+
+#define FRAMES_VX_NO_I 0xffffffffu
+
+static inline uint32_t frames_addr(const char *s)
+{
+	struct in_addr a = { 0 };
+
+	if (s)
+		inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+static inline void frames_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static inline void frames_put32(uint8_t *p, uint32_t v)
+{
+	frames_put16(p, v >> 16);
+	frames_put16(p + 2, v & 0xffff);
+}
+
+/* The Internet checksum of len bytes (RFC 1071), written independently of the BPF side. */
+static inline uint16_t frames_csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static inline size_t frames_eth(uint8_t *p, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	frames_put16(p + 12, type);
+	return FRAMES_ETH_HLEN;
+}
+
+/* IPv4 header of ihl words (options zero) carrying l4_len bytes, checksummed. */
+static inline size_t frames_ipv4(uint8_t *p, uint8_t ihl, uint8_t proto, uint32_t src, uint32_t dst,
+				 uint16_t frag_off, size_t l4_len)
+{
+	size_t hlen = (ihl ? ihl : 5) * 4;
+
+	memset(p, 0, hlen < 20 ? 20 : hlen);
+	p[0] = 0x40 | (ihl ? ihl : 5);
+	frames_put16(p + 2, hlen + l4_len);
+	frames_put16(p + 6, frag_off);
+	p[8] = 64;
+	p[9] = proto;
+	memcpy(p + 12, &src, 4);
+	memcpy(p + 16, &dst, 4);
+	if (hlen >= 20)
+		frames_put16(p + 10, frames_csum(p, hlen));
+	return hlen < 20 ? 20 : hlen;
+}
+
+static inline size_t frames_udp(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload)
+{
+	frames_put16(p, sport);
+	frames_put16(p + 2, dport);
+	frames_put16(p + 4, 8 + payload);
+	frames_put16(p + 6, 0);
+	memset(p + 8, 0, payload);
+	return 8 + payload;
+}
+
+static inline size_t frames_arp(uint8_t *p, uint16_t op, const uint8_t *sha, uint32_t spa,
+				const uint8_t *tha, uint32_t tpa)
+{
+	frames_put16(p, 1);
+	frames_put16(p + 2, 0x0800);
+	p[4] = 6;
+	p[5] = 4;
+	frames_put16(p + 6, op);
+	memcpy(p + 8, sha, 6);
+	memcpy(p + 14, &spa, 4);
+	memcpy(p + 18, tha, 6);
+	memcpy(p + 24, &tpa, 4);
+	return 28;
+}
+
+static inline size_t frames_inner(const struct frames_spec *s, uint8_t *p)
+{
+	static const uint8_t zero_mac[6];
+	size_t n;
+
+	switch (s->kind) {
+	case FRAMES_ARP:
+		n = frames_eth(p, s->dst, s->src, 0x0806);
+		return n + frames_arp(p + n, s->arp_op ? s->arp_op : 1, s->src, frames_addr(s->sip),
+				      zero_mac, frames_addr(s->tip));
+	case FRAMES_IPV6:
+		n = frames_eth(p, s->dst, s->src, 0x86dd);
+		memset(p + n, 0, 40 + s->payload);
+		p[n] = 0x60;
+		return n + 40 + s->payload;
+	default:
+		n = frames_eth(p, s->dst, s->src, 0x0800);
+		if (s->ip_proto && s->ip_proto != 17) {
+			size_t l4 = 20 + s->payload;
+
+			n += frames_ipv4(p + n, s->vxlan ? 0 : s->ihl, s->ip_proto, frames_addr(s->sip),
+					 frames_addr(s->tip), s->vxlan ? 0 : s->frag_off, l4);
+			memset(p + n, 0, l4);
+			return n + l4;
+		}
+		n += frames_ipv4(p + n, s->vxlan ? 0 : s->ihl, 17, frames_addr(s->sip),
+				 frames_addr(s->tip), s->vxlan ? 0 : s->frag_off, 8 + s->payload);
+		return n + frames_udp(p + n, 40000, s->vxlan || !s->dport ? 5000 : s->dport,
+				      s->payload);
+	}
+}
+
+/* Outer headers in front of an inner frame of inner_len bytes already at p + 50 (+ options). */
+static inline size_t frames_vxlan(const struct frames_spec *s, uint8_t *p, const uint8_t *odst_mac,
+				  const uint8_t *osrc_mac, size_t inner_len)
+{
+	size_t n = frames_eth(p, odst_mac, osrc_mac, 0x0800);
+	uint32_t flags = s->vx_flags == FRAMES_VX_NO_I ? 0 : s->vx_flags ? s->vx_flags : 0x08000000;
+
+	n += frames_ipv4(p + n, s->ihl, 17, frames_addr(s->osrc), frames_addr(s->odst), s->frag_off,
+			 8 + 8 + inner_len);
+	n += frames_udp(p + n, 50000, s->dport ? s->dport : 4789, 0);
+	frames_put16(p + n - 4, 8 + 8 + inner_len);
+	frames_put32(p + n, flags);
+	frames_put32(p + n + 4, s->vni << 8);
+	return n + 8;
+}
+
+/* Build the frame; the outer MACs of a VXLAN frame are given. Returns its length. */
+static inline size_t frames_build(const struct frames_spec *s, uint8_t *buf, const uint8_t *odst_mac,
+				  const uint8_t *osrc_mac)
+{
+	uint8_t inner[FRAMES_MAX];
+	size_t len = frames_inner(s, inner), off = 0;
+
+	if (s->vxlan) {
+		off = frames_vxlan(s, buf, odst_mac, osrc_mac, len);
+	}
+	memcpy(buf + off, inner, len);
+	len += off;
+	return s->cut && s->cut < len ? s->cut : len;
+}
+
+#endif

@@ -1,0 +1,824 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Datapath unit tests: BPF_PROG_TEST_RUN on crafted frames, one table row per path, maps
+ * filled through the loader's typed accessors, in a private network namespace. TAP output. */
+#include "dp_net.h"
+
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "frames.h"
+#include "loader.h"
+#include "log.h"
+
+/* ---- the test topology ---- */
+
+enum { B1 = 100, B2 = 200 };
+enum {
+	P1 = 1001,  /* local, p1, bridge 1 */
+	P2 = 1002,  /* local, p2, bridge 1 */
+	PR = 1003,  /* remote on 10.0.0.2, bridge 1 */
+	PN = 1004,  /* remote on 10.0.0.3: no underlay neighbour */
+	PX = 1005,  /* remote on 192.0.2.9: no underlay route */
+	PU = 1006,  /* bound nowhere */
+	P3 = 2001,  /* local, p3, bridge 2 */
+	P3R = 2002, /* remote on 10.0.0.2, bridge 2 */
+};
+#define HOST MX_STATS_HOST
+
+#define LOCAL_ADDR "10.0.0.1"
+#define PEER_ADDR "10.0.0.2"
+#define NONEIGH_ADDR "10.0.0.3"
+#define NOROUTE_ADDR "192.0.2.9"
+
+static const uint8_t UL_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t PEER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t M_P1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };   /* learned on p1 */
+static const uint8_t M_P2[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };   /* static on P2 */
+static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };    /* PR */
+static const uint8_t M_N[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };    /* PN */
+static const uint8_t M_X[6] = { 0x02, 0, 0, 0, 0x01, 0x05 };    /* PX */
+static const uint8_t M_U[6] = { 0x02, 0, 0, 0, 0x01, 0x06 };    /* PU */
+static const uint8_t M_HP[6] = { 0x02, 0, 0, 0, 0x01, 0x0f };   /* static on P1 */
+static const uint8_t M_MOVE[6] = { 0x02, 0, 0, 0, 0x01, 0x10 }; /* remote, then seen on p1 */
+static const uint8_t M_FL[6] = { 0x02, 0, 0, 0, 0x01, 0x11 };   /* first seen flooding */
+static const uint8_t M_B2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };   /* B1 fdb -> P3R of B2 */
+static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
+static const uint8_t M_UNK[6] = { 0x02, 0, 0, 0, 0x0e, 0x0e };
+static const uint8_t M_MCAST[6] = { 0x01, 0, 0x5e, 0, 0, 0x01 };
+static const uint8_t M_ZERO[6];
+static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF__MAX };
+static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0" };
+static const char *const if_macs[IF__MAX] = { "02:00:00:00:0a:01", "02:00:00:00:0a:02",
+					      "02:00:00:00:0a:03", "02:00:00:00:0a:04",
+					      "02:00:00:00:00:01" };
+static int ifx[IF__MAX];
+
+static struct mx_datapath *dp;
+
+static int net_setup(void)
+{
+	for (int i = 0; i < IF__MAX; i++) {
+		if (dp_veth(if_names[i], if_macs[i]))
+			return -1;
+		ifx[i] = if_nametoindex(if_names[i]);
+	}
+	return dp_sh("ip addr add %s/24 dev ul0 && "
+		     "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
+		     LOCAL_ADDR, PEER_ADDR);
+}
+
+/* ---- filling the maps, as the agent does ---- */
+
+static struct mx_config config_default(void)
+{
+	return (struct mx_config){ .tunnel_addr = frames_addr(LOCAL_ADDR),
+				   .underlay_ifindex = ifx[IF_UL],
+				   .vxlan_port = htons(MX_VXLAN_PORT_DEFAULT) };
+}
+
+static int put_port(__u32 key, __u32 bridge, __u32 flags, int ifindex, const char *host)
+{
+	struct mx_port p = { .device_key = bridge, .flags = flags, .ifindex = ifindex,
+			     .host_addr = frames_addr(host) };
+
+	return mx_port_update(dp, key, &p);
+}
+
+static int put_fdb(__u32 bridge, const uint8_t *mac, __u32 port, __u32 flags)
+{
+	struct mx_fdb_key k = { .bridge_key = bridge };
+	struct mx_fdb_entry v = { .port_key = port, .flags = flags };
+
+	memcpy(k.mac, mac, 6);
+	return mx_fdb_update(dp, &k, &v);
+}
+
+static int put_ifport(enum ifid i, __u32 port)
+{
+	struct mx_ifport v = { .port_key = port };
+
+	return mx_ifport_update(dp, ifx[i], &v);
+}
+
+static int put_bridges(void)
+{
+	struct mx_bridge b1 = { .n_local = 2, .n_remote = 1 }, b2 = { .n_local = 1 };
+
+	b1.local_ifindex[0] = ifx[IF_P1];
+	b1.local_ifindex[1] = ifx[IF_P2];
+	b1.remote_addr[0] = frames_addr(PEER_ADDR);
+	b2.local_ifindex[0] = ifx[IF_P3];
+	return mx_bridge_update(dp, B1, &b1) || mx_bridge_update(dp, B2, &b2);
+}
+
+static int maps_setup(void)
+{
+	struct mx_config cfg = config_default();
+	struct mx_arp_key ak = { .bridge_key = B1, .addr = frames_addr("10.1.0.2") };
+	struct mx_arp_entry ae = { 0 };
+	struct mx_tunpeer tp = { 0 };
+	int err = 0;
+
+	memcpy(ae.mac, M_P2, 6);
+	err |= mx_config_set(dp, &cfg);
+	err |= put_ifport(IF_P1, P1) | put_ifport(IF_P2, P2) | put_ifport(IF_P3, P3);
+	err |= put_port(P1, B1, MX_PORT_LOCAL, ifx[IF_P1], NULL);
+	err |= put_port(P2, B1, MX_PORT_LOCAL, ifx[IF_P2], NULL);
+	err |= put_port(PR, B1, MX_PORT_REMOTE, 0, PEER_ADDR);
+	err |= put_port(PN, B1, MX_PORT_REMOTE, 0, NONEIGH_ADDR);
+	err |= put_port(PX, B1, MX_PORT_REMOTE, 0, NOROUTE_ADDR);
+	err |= put_port(PU, B1, 0, 0, NULL);
+	err |= put_port(P3, B2, MX_PORT_LOCAL, ifx[IF_P3], NULL);
+	err |= put_port(P3R, B2, MX_PORT_REMOTE, 0, PEER_ADDR);
+	err |= put_fdb(B1, M_P2, P2, MX_FDB_STATIC) | put_fdb(B1, M_R, PR, MX_FDB_REMOTE);
+	err |= put_fdb(B1, M_N, PN, MX_FDB_REMOTE) | put_fdb(B1, M_X, PX, MX_FDB_REMOTE);
+	err |= put_fdb(B1, M_U, PU, MX_FDB_STATIC) | put_fdb(B1, M_HP, P1, MX_FDB_STATIC);
+	err |= put_fdb(B1, M_B2, P3R, MX_FDB_REMOTE) | put_fdb(B1, M_MOVE, PR, MX_FDB_REMOTE);
+	err |= put_fdb(B2, M_P3, P3, MX_FDB_STATIC);
+	err |= mx_arp_update(dp, &ak, &ae);
+	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
+	err |= mx_tunpeer_update(dp, frames_addr(NONEIGH_ADDR), &tp);
+	err |= put_bridges();
+	return err ? -1 : 0;
+}
+
+/* ---- TAP ---- */
+
+static int tap_n, tap_failed;
+
+static void tap_result(bool ok, const char *name, const char *diag)
+{
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", ++tap_n, name);
+	if (!ok) {
+		printf("# %s\n", diag);
+		tap_failed++;
+	}
+	fflush(stdout);
+}
+
+static void tap_skip(const char *name, const char *why)
+{
+	printf("ok %d - %s # SKIP %s\n", ++tap_n, name, why);
+}
+
+/* ---- table rows ---- */
+
+enum prog { PORT, UNDERLAY };
+enum expect_kind { EXP_NONE, EXP_SAME, EXP_ARP_REPLY, EXP_ENCAP, EXP_DECAP };
+
+struct expect {
+	enum expect_kind kind;
+	const uint8_t *mac;  /* EXP_ARP_REPLY: the answer; EXP_ENCAP: outer destination MAC */
+	__u32 vni;           /* EXP_ENCAP */
+	const char *odst;    /* EXP_ENCAP */
+};
+
+/* A counter that must move by delta: rx, tx or one drop reason of a stats key. */
+enum { C_RX = -1, C_TX = -2 };
+struct delta {
+	__u32 key;
+	int counter; /* C_RX, C_TX or an mx_drop_reason */
+	__u64 delta;
+	bool set;
+};
+#define RX(k, n) { (k), C_RX, (n), true }
+#define TX(k, n) { (k), C_TX, (n), true }
+#define DROP(k, r) { (k), (r), 1, true }
+
+#define MAX_DELTAS 4
+
+struct dp_case {
+	const char *name;
+	enum prog prog;
+	enum ifid iface;
+	struct frames_spec in;
+	int verdict;
+	struct expect out;
+	struct delta deltas[MAX_DELTAS];
+	void (*setup)(void);
+	void (*teardown)(void);
+	bool (*check)(char *diag, size_t len); /* after the run, e.g. the FDB */
+	const char *kernel_refuses; /* BPF_PROG_TEST_RUN rejects this input: why (SKIP) */
+};
+
+/* ---- setups and checks ---- */
+
+static void config_no_tunnel_addr(void)
+{
+	struct mx_config cfg = config_default();
+
+	cfg.tunnel_addr = 0;
+	mx_config_set(dp, &cfg);
+}
+
+static void config_restore(void)
+{
+	struct mx_config cfg = config_default();
+
+	mx_config_set(dp, &cfg);
+}
+
+static bool fdb_is(const uint8_t *mac, __u32 port, __u32 flags, __u64 *seen, char *diag,
+		   size_t len)
+{
+	struct mx_fdb_key k = { .bridge_key = B1 };
+	struct mx_fdb_entry v;
+
+	memcpy(k.mac, mac, 6);
+	if (mx_fdb_lookup(dp, &k, &v)) {
+		snprintf(diag, len, "no fdb entry");
+		return false;
+	}
+	if (seen)
+		*seen = v.seen_ns;
+	if (v.port_key != port || v.flags != flags) {
+		snprintf(diag, len, "fdb entry port %u flags %#x, want port %u flags %#x", v.port_key,
+			 v.flags, port, flags);
+		return false;
+	}
+	return true;
+}
+
+static __u64 p1_seen_ns;
+
+static bool check_learned_p1(char *diag, size_t len)
+{
+	return fdb_is(M_P1, P1, MX_FDB_LOCAL, &p1_seen_ns, diag, len) && p1_seen_ns != 0;
+}
+
+static bool check_learn_not_rewritten(char *diag, size_t len)
+{
+	__u64 seen;
+
+	if (!fdb_is(M_P1, P1, MX_FDB_LOCAL, &seen, diag, len))
+		return false;
+	if (seen != p1_seen_ns) {
+		snprintf(diag, len, "entry rewritten within a second (seen_ns changed)");
+		return false;
+	}
+	return true;
+}
+
+static bool check_static_kept(char *diag, size_t len)
+{
+	return fdb_is(M_P2, P2, MX_FDB_STATIC, NULL, diag, len);
+}
+
+static bool check_moved(char *diag, size_t len)
+{
+	return fdb_is(M_MOVE, P1, MX_FDB_LOCAL, NULL, diag, len);
+}
+
+static bool check_learned_flood(char *diag, size_t len)
+{
+	return fdb_is(M_FL, P1, MX_FDB_LOCAL, NULL, diag, len);
+}
+
+/* ---- the table ---- */
+
+#define UDP4(d, s) { .kind = FRAMES_IPV4, .dst = (d), .src = (s), .sip = "10.1.0.1", .tip = "10.1.0.2", .payload = 18 }
+#define ARPREQ(s, sip_, tip_) { .kind = FRAMES_ARP, .dst = BCAST, .src = (s), .sip = (sip_), .tip = (tip_) }
+#define VXLAN_FROM(src_, vni_, d) { .kind = FRAMES_IPV4, .dst = (d), .src = M_R, .sip = "10.1.0.3", \
+	.tip = "10.1.0.2", .payload = 18, .vxlan = true, .osrc = (src_), .odst = LOCAL_ADDR, .vni = (vni_) }
+#define VXLAN(vni_, d) VXLAN_FROM(PEER_ADDR, vni_, d)
+
+/* Rows are positional for readability; the fields left out are zero on purpose. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct dp_case cases[] = {
+	/* port_ingress: forwarding */
+	{ "local unicast redirected to the port's interface", PORT, IF_P1, UDP4(M_P2, M_P1),
+	  TC_ACT_REDIRECT, { EXP_SAME }, { RX(P1, 1), TX(P2, 1) } },
+	{ "source MAC learned on the local port (MX_FDB_LOCAL)", PORT, IF_P1, UDP4(M_P2, M_P1),
+	  TC_ACT_REDIRECT, { EXP_SAME }, { TX(P2, 1) }, .check = check_learned_p1 },
+	{ "learned entry not rewritten within a second", PORT, IF_P1, UDP4(M_P2, M_P1),
+	  TC_ACT_REDIRECT, { EXP_SAME }, { TX(P2, 1) }, .check = check_learn_not_rewritten },
+	{ "static FDB entry never overwritten by learning", PORT, IF_P1, UDP4(BCAST, M_P2),
+	  TC_ACT_STOLEN, { EXP_NONE }, { TX(P2, 1) }, .check = check_static_kept },
+	{ "remote entry replaced when the MAC shows up locally", PORT, IF_P1, UDP4(BCAST, M_MOVE),
+	  TC_ACT_STOLEN, { EXP_NONE }, { TX(P2, 1) }, .check = check_moved },
+	{ "remote unicast encapsulated: VNI = port key, outer from fib", PORT, IF_P1,
+	  UDP4(M_R, M_P1), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR },
+	  { RX(P1, 1), TX(PR, 1) } },
+	{ "remote unicast of a non-IP frame (ARP reply) encapsulated", PORT, IF_P1,
+	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",
+	    .tip = "10.1.0.3" },
+	  TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR }, { TX(PR, 1) } },
+	{ "ARP request for a known address answered in place", PORT, IF_P1,
+	  ARPREQ(M_P1, "10.1.0.1", "10.1.0.2"), TC_ACT_REDIRECT, { EXP_ARP_REPLY, M_P2 },
+	  { RX(P1, 1), TX(P1, 1), TX(P2, 0), TX(B1, 0) } },
+	{ "ARP request for an unknown address flooded", PORT, IF_P1,
+	  ARPREQ(M_P1, "10.1.0.1", "10.1.0.9"), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P1, 0), TX(P2, 1), TX(B1, 1) } },
+	{ "gratuitous ARP flooded, not answered", PORT, IF_P1,
+	  ARPREQ(M_P1, "10.1.0.2", "10.1.0.2"), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P1, 0), TX(P2, 1), TX(B1, 1) } },
+	{ "broadcast flooded to local ports and remote hosts, source learned", PORT, IF_P1,
+	  UDP4(BCAST, M_FL), TC_ACT_STOLEN, { EXP_NONE }, { TX(P1, 0), TX(P2, 1), TX(B1, 1) },
+	  .check = check_learned_flood },
+	{ "multicast flooded", PORT, IF_P1, UDP4(M_MCAST, M_P1), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P2, 1), TX(B1, 1) } },
+	{ "unknown unicast flooded", PORT, IF_P1, UDP4(M_UNK, M_P1), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P2, 1), TX(B1, 1) } },
+	{ "flood stays in its bridge", PORT, IF_P3, UDP4(BCAST, M_P3), TC_ACT_STOLEN, { EXP_NONE },
+	  { RX(P3, 1), TX(P1, 0), TX(P2, 0), TX(B1, 0) } },
+	/* port_ingress: drops */
+	{ "cross-bridge destination dropped", PORT, IF_P1, UDP4(M_B2, M_P1), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(P1, MX_DROP_CROSS_BRIDGE), TX(P3R, 0) } },
+	{ "hairpin dropped", PORT, IF_P1, UDP4(M_HP, M_P1), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(P1, MX_DROP_HAIRPIN) } },
+	{ "destination port bound nowhere dropped", PORT, IF_P1, UDP4(M_U, M_P1), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(P1, MX_DROP_PORT_UNBOUND) } },
+	{ "interface that is no port dropped", PORT, IF_P4, UDP4(M_P2, M_P1), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(HOST, MX_DROP_NO_PORT), TX(P2, 0) } },
+	{ "no tunnel address: remote unicast dropped", PORT, IF_P1, UDP4(M_R, M_P1), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(P1, MX_DROP_NO_TUNNEL_ADDR), TX(PR, 0) }, config_no_tunnel_addr,
+	  config_restore },
+	{ "underlay neighbour missing dropped", PORT, IF_P1, UDP4(M_N, M_P1), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(P1, MX_DROP_UNDERLAY_NEIGH) } },
+	{ "underlay route missing dropped", PORT, IF_P1, UDP4(M_X, M_P1), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(P1, MX_DROP_UNDERLAY_ROUTE) } },
+	{ "encapsulated frame over the underlay MTU dropped", PORT, IF_P1,
+	  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1", .tip = "10.1.0.2",
+	    .payload = 1472 },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(P1, MX_DROP_UNDERLAY_MTU) } },
+	{ "multicast source MAC dropped", PORT, IF_P1, UDP4(M_P2, M_MCAST), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(P1, MX_DROP_SRC_MAC_INVALID), TX(P2, 0) } },
+	{ "zero source MAC dropped", PORT, IF_P1, UDP4(M_P2, M_ZERO), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(P1, MX_DROP_SRC_MAC_INVALID) } },
+	/* underlay_ingress: the host's own traffic */
+	{ "underlay ARP passes untouched", UNDERLAY, IF_UL, ARPREQ(PEER_MAC, PEER_ADDR, LOCAL_ADDR),
+	  TC_ACT_OK, { EXP_SAME }, { RX(HOST, 0) } },
+	{ "underlay TCP passes untouched", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .ip_proto = 6, .dst = UL_MAC, .src = PEER_MAC, .sip = PEER_ADDR,
+	    .tip = LOCAL_ADDR },
+	  TC_ACT_OK, { EXP_SAME }, { RX(HOST, 0) } },
+	{ "underlay UDP to another port passes untouched", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .sip = PEER_ADDR, .tip = LOCAL_ADDR,
+	    .dport = 53, .payload = 20 },
+	  TC_ACT_OK, { EXP_SAME }, { RX(HOST, 0) } },
+	{ "underlay IPv6 passes untouched", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV6, .dst = UL_MAC, .src = PEER_MAC }, TC_ACT_OK, { EXP_SAME } },
+	{ "underlay non-first UDP fragment passes untouched", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .sip = PEER_ADDR, .tip = LOCAL_ADDR,
+	    .dport = 4789, .frag_off = 185, .payload = 20 },
+	  TC_ACT_OK, { EXP_SAME } },
+	/* underlay_ingress: delivery */
+	{ "VXLAN to a local port's VNI decapsulated to that port", UNDERLAY, IF_UL, VXLAN(P2, M_P2),
+	  TC_ACT_REDIRECT, { EXP_DECAP }, { RX(HOST, 1), TX(P2, 1), TX(P1, 0) } },
+	{ "VXLAN carrying ARP decapsulated to the port", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_ARP, .dst = BCAST, .src = M_R, .sip = "10.1.0.3", .tip = "10.1.0.1",
+	    .vxlan = true, .osrc = PEER_ADDR, .odst = LOCAL_ADDR, .vni = P1 },
+	  TC_ACT_REDIRECT, { EXP_DECAP }, { TX(P1, 1), TX(P2, 0) } },
+	{ "VXLAN with a bridge VNI delivered to the bridge's local ports", UNDERLAY, IF_UL,
+	  VXLAN(B1, BCAST), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P1, 1), TX(P2, 1), TX(P3, 0), TX(B1, 0) } },
+	{ "VXLAN with the other bridge's VNI stays in that bridge", UNDERLAY, IF_UL,
+	  VXLAN(B2, BCAST), TC_ACT_STOLEN, { EXP_NONE }, { TX(P3, 1), TX(P1, 0), TX(P2, 0) } },
+	/* underlay_ingress: drops */
+	{ "VXLAN with a remote port's VNI dropped", UNDERLAY, IF_UL, VXLAN(PR, M_R), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(HOST, MX_DROP_VXLAN_UNKNOWN_VNI) } },
+	{ "VXLAN with an unknown VNI dropped", UNDERLAY, IF_UL, VXLAN(999, M_P2), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(HOST, MX_DROP_VXLAN_UNKNOWN_VNI), TX(P2, 0) } },
+	{ "VXLAN from a non-member dropped", UNDERLAY, IF_UL, VXLAN_FROM("10.0.0.9", P2, M_P2),
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_TUNNEL_NOT_MEMBER), TX(P2, 0) } },
+	{ "VXLAN to another host's address dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
+	    .odst = "10.0.0.7", .vni = P2 },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_TUNNEL_NOT_LOCAL) } },
+	{ "VXLAN without the I flag dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
+	    .odst = LOCAL_ADDR, .vni = P2, .vx_flags = FRAMES_VX_NO_I },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_VXLAN_FLAGS) } },
+	{ "outer IPv4 fragment dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
+	    .odst = LOCAL_ADDR, .vni = P2, .frag_off = 0x2000 },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_IP_FRAGMENT) } },
+	{ "truncated Ethernet dropped", PORT, IF_P1, { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1,
+	  .cut = 10 }, TC_ACT_SHOT, { EXP_NONE }, { DROP(P1, MX_DROP_ETH_TRUNCATED) },
+	  .kernel_refuses = "BPF_PROG_TEST_RUN refuses frames shorter than ETH_HLEN" },
+	{ "truncated IPv4 dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .cut = 14 + 10 }, TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(HOST, MX_DROP_IP_TRUNCATED) },
+	  .kernel_refuses = "BPF_PROG_TEST_RUN (6.18) refuses IPv4 frames shorter than 34 bytes" },
+	{ "IPv4 IHL below 5 dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .ihl = 4, .payload = 20 },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_IP_BAD_IHL) } },
+	{ "IPv4 IHL beyond the frame dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .ihl = 15, .cut = 14 + 40 },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_IP_BAD_IHL) } },
+	{ "truncated UDP dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .cut = 14 + 20 + 4 }, TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(HOST, MX_DROP_UDP_TRUNCATED) } },
+	{ "truncated VXLAN header dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
+	    .odst = LOCAL_ADDR, .vni = P2, .cut = 14 + 20 + 8 + 4 },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_VXLAN_TRUNCATED) } },
+	{ "VXLAN without an inner Ethernet header dropped", UNDERLAY, IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
+	    .odst = LOCAL_ADDR, .vni = P2, .cut = 50 + 6 },
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(HOST, MX_DROP_VXLAN_TRUNCATED) } },
+};
+#pragma GCC diagnostic pop
+
+/* ---- running one row ---- */
+
+static __u64 counter_of(const struct mx_port_stats *s, int counter)
+{
+	if (counter == C_RX)
+		return s->rx_packets;
+	if (counter == C_TX)
+		return s->tx_packets;
+	return s->drops[counter];
+}
+
+static __u64 counter_read(__u32 key, int counter)
+{
+	struct mx_port_stats s;
+
+	if (mx_stats_read(dp, key, &s))
+		return 0; /* no entry yet: all zero */
+	return counter_of(&s, counter);
+}
+
+static const char *counter_name(int counter)
+{
+	return counter == C_RX ? "rx" : counter == C_TX ? "tx" : mx_drop_reason_name(counter);
+}
+
+static bool deltas_check(const struct dp_case *c, const __u64 *before, char *diag, size_t len)
+{
+	for (int i = 0; i < MAX_DELTAS && c->deltas[i].set; i++) {
+		const struct delta *d = &c->deltas[i];
+		__u64 now = counter_read(d->key, d->counter);
+
+		if (now - before[i] != d->delta) {
+			snprintf(diag, len, "key %u %s moved by %llu, want %llu", d->key,
+				 counter_name(d->counter), (unsigned long long)(now - before[i]),
+				 (unsigned long long)d->delta);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The expected encapsulation of in: headers built here byte by byte, the UDP source port
+ * taken from out after checking its range. */
+static size_t expect_encap(const struct expect *e, const uint8_t *in, size_t in_len,
+			   const uint8_t *out, uint8_t *exp)
+{
+	size_t n = frames_eth(exp, e->mac, UL_MAC, 0x0800);
+	uint32_t src = frames_addr(LOCAL_ADDR), dst = frames_addr(e->odst);
+
+	n += frames_ipv4(exp + n, 5, 17, src, dst, 0x4000, 16 + in_len);
+	memcpy(exp + n, out + n, 2); /* source port: a flow hash */
+	frames_put16(exp + n + 2, MX_VXLAN_PORT_DEFAULT);
+	frames_put16(exp + n + 4, 16 + in_len);
+	frames_put16(exp + n + 6, 0);
+	frames_put32(exp + n + 8, 0x08000000);
+	frames_put32(exp + n + 12, e->vni << 8);
+	memcpy(exp + n + 16, in, in_len);
+	return n + 16 + in_len;
+}
+
+static bool encap_sport_ok(const uint8_t *out, size_t out_len, char *diag, size_t len)
+{
+	unsigned int sport = out_len >= 36 ? (unsigned int)out[34] << 8 | out[35] : 0;
+
+	if (sport < 49152) {
+		snprintf(diag, len, "outer UDP source port %u outside 49152..65535", sport);
+		return false;
+	}
+	if (frames_csum(out + 14, 20) != 0) {
+		snprintf(diag, len, "outer IPv4 header checksum invalid");
+		return false;
+	}
+	return true;
+}
+
+/* ARP reply to the request in: from e->mac to the requester. */
+static size_t expect_arp_reply(const struct expect *e, const uint8_t *in, uint8_t *exp)
+{
+	uint32_t spa, tpa;
+
+	memcpy(&spa, in + 28, 4);
+	memcpy(&tpa, in + 38, 4);
+	frames_eth(exp, in + 6, e->mac, 0x0806);
+	return 14 + frames_arp(exp + 14, 2, e->mac, tpa, in + 22, spa);
+}
+
+static size_t expect_build(const struct expect *e, const uint8_t *in, size_t in_len,
+			   const uint8_t *out, uint8_t *exp)
+{
+	switch (e->kind) {
+	case EXP_SAME:
+		memcpy(exp, in, in_len);
+		return in_len;
+	case EXP_ARP_REPLY:
+		return expect_arp_reply(e, in, exp);
+	case EXP_ENCAP:
+		return expect_encap(e, in, in_len, out, exp);
+	case EXP_DECAP:
+		memcpy(exp, in + FRAMES_VXLAN_OVERHEAD, in_len - FRAMES_VXLAN_OVERHEAD);
+		return in_len - FRAMES_VXLAN_OVERHEAD;
+	default:
+		return 0;
+	}
+}
+
+static bool output_check(const struct expect *e, const uint8_t *in, size_t in_len,
+			 const uint8_t *out, size_t out_len, char *diag, size_t len)
+{
+	uint8_t exp[FRAMES_MAX + 64];
+	size_t exp_len;
+
+	if (e->kind == EXP_NONE)
+		return true;
+	if (e->kind == EXP_ENCAP && !encap_sport_ok(out, out_len, diag, len))
+		return false;
+	exp_len = expect_build(e, in, in_len, out, exp);
+	if (exp_len != out_len) {
+		snprintf(diag, len, "output %zu bytes, want %zu", out_len, exp_len);
+		return false;
+	}
+	for (size_t i = 0; i < exp_len; i++) {
+		if (exp[i] != out[i]) {
+			snprintf(diag, len, "output byte %zu is %#04x, want %#04x", i, out[i], exp[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int prog_run(enum prog prog, enum ifid iface, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len, int *verdict)
+{
+	struct __sk_buff ctx = { .ifindex = ifx[iface], .ingress_ifindex = ifx[iface] };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = in_len,
+		    .data_out = out, .data_size_out = *out_len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	int fd = prog == PORT ? mx_datapath_port_prog_fd(dp) : mx_datapath_underlay_prog_fd(dp);
+	int err = bpf_prog_test_run_opts(fd, &opts);
+
+	*out_len = opts.data_size_out;
+	*verdict = opts.retval;
+	return err;
+}
+
+/* On failure: every drop counted so far on the keys the row looks at, as TAP comments. */
+static void drops_print(const struct dp_case *c)
+{
+	for (int i = 0; i < MAX_DELTAS && c->deltas[i].set; i++) {
+		struct mx_port_stats s;
+
+		if (mx_stats_read(dp, c->deltas[i].key, &s))
+			continue;
+		for (int r = 0; r < MX_DROP__MAX; r++)
+			if (s.drops[r])
+				printf("#   key %u %s: %llu\n", c->deltas[i].key,
+				       mx_drop_reason_name(r), (unsigned long long)s.drops[r]);
+	}
+}
+
+static void case_run(const struct dp_case *c)
+{
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 64];
+	size_t in_len = frames_build(&c->in, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+	__u64 before[MAX_DELTAS] = { 0 };
+	char diag[256] = "";
+	int verdict, err;
+	bool ok;
+
+	for (int i = 0; i < MAX_DELTAS && c->deltas[i].set; i++)
+		before[i] = counter_read(c->deltas[i].key, c->deltas[i].counter);
+	if (c->setup)
+		c->setup();
+	err = prog_run(c->prog, c->iface, in, in_len, out, &out_len, &verdict);
+	if (c->teardown)
+		c->teardown();
+	if (err == -EINVAL && c->kernel_refuses) {
+		tap_skip(c->name, c->kernel_refuses);
+		return;
+	}
+	if (err)
+		snprintf(diag, sizeof(diag), "BPF_PROG_TEST_RUN: %s", strerror(-err));
+	else if (verdict != c->verdict)
+		snprintf(diag, sizeof(diag), "verdict %d, want %d", verdict, c->verdict);
+	ok = !err && verdict == c->verdict &&
+	     output_check(&c->out, in, in_len, out, out_len, diag, sizeof(diag)) &&
+	     deltas_check(c, before, diag, sizeof(diag)) && (!c->check || c->check(diag, sizeof(diag)));
+	tap_result(ok, c->name, diag);
+	if (!ok)
+		drops_print(c);
+}
+
+/* ---- tests of the loader itself ---- */
+
+static bool file_has(const char *path, const char *want)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	bool ok = f && fgets(buf, sizeof(buf), f) && strncmp(buf, want, strlen(want)) == 0;
+
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+/* Attach, replace in place, detach: one filter at most, the clsact qdisc left alone. */
+static void test_attach_port(void)
+{
+	int ifindex = ifx[IF_P4];
+	const char *diag = "";
+
+	if (mx_attached(ifindex))
+		diag = "attached before attaching";
+	else if (mx_attach_port(dp, ifindex) || !mx_attached(ifindex))
+		diag = "mx_attach_port failed";
+	else if (mx_attach_port(dp, ifindex))
+		diag = "replacing the filter failed";
+	else if (dp_sh("[ $(tc filter show dev p4 ingress | grep -c direct-action) = 1 ]"))
+		diag = "not exactly one filter after replacing";
+	else if (mx_detach(ifindex) || mx_attached(ifindex))
+		diag = "mx_detach failed";
+	else if (mx_detach(ifindex) != -ENOENT)
+		diag = "second mx_detach did not say -ENOENT";
+	else if (dp_sh("tc qdisc show dev p4 | grep -q clsact"))
+		diag = "clsact removed";
+	tap_result(!*diag, "port program attached, replaced and detached at tc ingress", diag);
+}
+
+static void test_attach_underlay(void)
+{
+	const char *diag = "";
+
+	if (mx_attach_underlay(dp, ifx[IF_UL]) || !mx_attached(ifx[IF_UL]))
+		diag = "mx_attach_underlay failed";
+	else if (!file_has("/proc/sys/net/ipv4/conf/ul0/forwarding", "1"))
+		diag = "IPv4 forwarding not enabled on the underlay";
+	tap_result(!*diag, "underlay program attached, forwarding enabled on the underlay", diag);
+}
+
+static void fdb_kv(uint8_t last, __u32 port, __u32 flags, struct mx_fdb_key *k,
+		   struct mx_fdb_entry *v)
+{
+	*k = (struct mx_fdb_key){ .bridge_key = B1, .mac = { 0x02, 0, 0, 0, 0x0c, last } };
+	*v = (struct mx_fdb_entry){ .port_key = port, .flags = flags };
+}
+
+static bool keep_local(const void *key, const void *value, void *ctx)
+{
+	(void)key;
+	(void)ctx;
+	return ((const struct mx_fdb_entry *)value)->flags & MX_FDB_LOCAL;
+}
+
+static int count_entry(const void *key, const void *value, void *ctx)
+{
+	(void)key;
+	(void)value;
+	++*(int *)ctx;
+	return 0;
+}
+
+static int stop_walk(const void *key, const void *value, void *ctx)
+{
+	(void)key;
+	(void)value;
+	(void)ctx;
+	return 7;
+}
+
+/* On a datapath of its own: learned A kept, stale B removed, C changed, D added. */
+static void test_map_sync(void)
+{
+	struct mx_datapath_opts opts = { .no_pin = true };
+	struct mx_fdb_key k[4], want_k[2];
+	struct mx_fdb_entry v[4], want_v[2];
+	struct mx_sync_result r = { 0 }, r2 = { 0 };
+	struct mx_datapath *dp2;
+	char diag[160] = "";
+	int n = 0;
+
+	if (mx_datapath_open(&opts, &dp2)) {
+		tap_result(false, "mx_map_sync reconciles a map, keep() protects entries", "open");
+		return;
+	}
+	fdb_kv(0xa, P1, MX_FDB_LOCAL, &k[0], &v[0]);
+	fdb_kv(0xb, P2, MX_FDB_STATIC, &k[1], &v[1]);
+	fdb_kv(0xc, P2, MX_FDB_STATIC, &k[2], &v[2]);
+	fdb_kv(0xc, PR, MX_FDB_REMOTE, &want_k[0], &want_v[0]);
+	fdb_kv(0xd, PR, MX_FDB_REMOTE, &want_k[1], &want_v[1]);
+	for (int i = 0; i < 3; i++)
+		mx_fdb_update(dp2, &k[i], &v[i]);
+	if (mx_map_sync(dp2, MX_MAP_ID_FDB, want_k, want_v, 2, keep_local, NULL, &r) ||
+	    r.added != 1 || r.changed != 1 || r.removed != 1)
+		snprintf(diag, sizeof(diag), "added %u changed %u removed %u, want 1 1 1", r.added,
+			 r.changed, r.removed);
+	else if (mx_map_sync(dp2, MX_MAP_ID_FDB, want_k, want_v, 2, keep_local, NULL, &r2) ||
+		 r2.added + r2.changed + r2.removed)
+		snprintf(diag, sizeof(diag), "second sync not a no-op");
+	else if (mx_map_walk(dp2, MX_MAP_ID_FDB, count_entry, &n) || n != 3)
+		snprintf(diag, sizeof(diag), "walk saw %d entries, want 3", n);
+	else if (mx_map_walk(dp2, MX_MAP_ID_FDB, stop_walk, NULL) != 7)
+		snprintf(diag, sizeof(diag), "walk did not stop on a non-zero return");
+	else if (mx_fdb_lookup(dp2, &k[0], &v[3]) || mx_fdb_lookup(dp2, &k[1], &v[3]) != -ENOENT)
+		snprintf(diag, sizeof(diag), "learned entry gone or stale entry kept");
+	mx_datapath_close(dp2);
+	tap_result(!*diag, "mx_map_sync reconciles a map, keep() protects entries", diag);
+}
+
+static const char *const pinned_maps[] = { MX_MAP_CONFIG, MX_MAP_IFPORT, MX_MAP_PORT,
+					   MX_MAP_BRIDGE, MX_MAP_FDB,    MX_MAP_ARP,
+					   MX_MAP_TUNPEER, MX_MAP_STATS };
+
+static void pins_remove(const char *root)
+{
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, pinned_maps[i]);
+		unlink(path);
+	}
+	rmdir(root);
+}
+
+/* Pinned maps outlive the datapath that made them: a restarted agent keeps every entry. */
+static void test_pinned_reuse(void)
+{
+	struct mx_port p = { .device_key = B1, .flags = MX_PORT_LOCAL, .ifindex = 7 }, got;
+	struct mx_datapath_opts opts = { 0 };
+	struct mx_datapath *a = NULL, *b = NULL;
+	char root[128], path[192];
+	const char *diag = "";
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/midox-test-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/%s", root, MX_MAP_PORT);
+	opts.pin_root = root;
+	if (mx_datapath_open(&opts, &a) || mx_port_update(a, 4242, &p))
+		diag = "pinned open failed";
+	else if (access(path, F_OK))
+		diag = "midox_port not pinned under the pin root";
+	mx_datapath_close(a);
+	if (!*diag && mx_datapath_open(&opts, &b))
+		diag = "reopening over existing pins failed";
+	else if (!*diag && (mx_port_lookup(b, 4242, &got) || memcmp(&got, &p, sizeof(p))))
+		diag = "entry lost across reopen";
+	mx_datapath_close(b);
+	pins_remove(root);
+	tap_result(!*diag, "pinned maps reused by a new datapath (restart keeps entries)", diag);
+}
+
+static void test_stats_reset(void)
+{
+	struct mx_port_stats s;
+	bool ok = mx_stats_reset(dp) == 0 && mx_stats_read(dp, P1, &s) == -ENOENT;
+
+	tap_result(ok, "mx_stats_reset clears every counter", "P1 counters still there");
+}
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+#define N_EXTRA 6
+
+int main(void)
+{
+	char diag[256] = "";
+	struct mx_datapath_opts opts = { .no_pin = true };
+	int err;
+
+	mx_log_init("test_datapath", MX_LOG_WARN);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root (network namespace, BPF)\n");
+		return 0;
+	}
+	printf("1..%zu\n", N_CASES + N_EXTRA);
+	if (dp_netns_enter() || net_setup()) {
+		printf("Bail out! cannot build the test network namespace\n");
+		return 1;
+	}
+	err = mx_datapath_open(&opts, &dp);
+	snprintf(diag, sizeof(diag), "mx_datapath_open: %s", strerror(-err));
+	tap_result(!err, "BPF object loads through the verifier", diag);
+	if (err)
+		return 1;
+	if (maps_setup()) {
+		printf("Bail out! cannot fill the maps\n");
+		return 1;
+	}
+	test_attach_port();
+	test_attach_underlay();
+	for (size_t i = 0; i < N_CASES; i++)
+		case_run(&cases[i]);
+	test_map_sync();
+	test_pinned_reuse();
+	test_stats_reset();
+	mx_datapath_close(dp);
+	return tap_failed ? 1 : 0;
+}
