@@ -22,7 +22,7 @@ zk_free_port() {
 
 zk_ruok() {
 	local reply
-	reply=$(timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; echo ruok >&3; cat <&3" 2>/dev/null) || true
+	reply=$(timeout 1 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1; echo ruok >&9; cat <&9" 2>/dev/null) || true
 	[ "$reply" = imok ]
 }
 

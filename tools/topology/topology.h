@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* libzookeeper_mt: the synchronous calls exist only with THREADED. */
+#ifndef THREADED
+#define THREADED
+#endif
 #include <zookeeper/zookeeper.h>
 
 #define TOPO_ROOT "/midox"
@@ -18,6 +22,9 @@
 #define TOPO_ID_LEN 37 /* UUID text and its NUL */
 #define TOPO_NAME_MAX 64
 #define TOPO_IFNAME_MAX 16
+#define TOPO_KEY_MIN 1u
+#define TOPO_KEY_MAX 0xFFFFFEu /* 0 and 0xFFFFFF are reserved */
+#define TOPO_ERR_MAX 256
 
 enum topo_device_type { TOPO_DEVICE_BRIDGE = 1 };
 
@@ -26,6 +33,7 @@ struct topo_host {
 	char name[TOPO_NAME_MAX];
 	bool alive; /* its agent holds a live session */
 	int64_t czxid;
+	int32_t version; /* the znode's data version, for checked writes */
 };
 
 struct topo_zone {
@@ -33,6 +41,7 @@ struct topo_zone {
 	char name[TOPO_NAME_MAX];
 	char type[8]; /* "vxlan" */
 	int64_t czxid;
+	int32_t version; /* the znode's data version, for checked writes */
 };
 
 struct topo_member {
@@ -40,6 +49,7 @@ struct topo_member {
 	char host_id[TOPO_ID_LEN];
 	struct in_addr addr;
 	int64_t czxid;
+	int32_t version; /* the znode's data version, for checked writes */
 };
 
 struct topo_bridge {
@@ -47,6 +57,7 @@ struct topo_bridge {
 	char name[TOPO_NAME_MAX];
 	uint32_t tunnel_key;
 	int64_t czxid;
+	int32_t version; /* the znode's data version, for checked writes */
 };
 
 struct topo_port {
@@ -59,6 +70,7 @@ struct topo_port {
 	bool has_addr;
 	struct in_addr addr;
 	int64_t czxid;
+	int32_t version; /* the znode's data version, for checked writes */
 };
 
 struct topo_binding {
@@ -66,6 +78,7 @@ struct topo_binding {
 	char interface[TOPO_IFNAME_MAX];
 	char port_id[TOPO_ID_LEN];
 	int64_t czxid;
+	int32_t version; /* the znode's data version, for checked writes */
 };
 
 /* A MAC an agent learned on one of its local ports (ephemeral: gone with its session). */
@@ -74,6 +87,7 @@ struct topo_mac {
 	uint8_t mac[6];
 	char port_id[TOPO_ID_LEN];
 	char host_id[TOPO_ID_LEN];
+	int64_t czxid;
 };
 
 /* A snapshot of the whole tree. Each array is sorted by creation (czxid), which is also
@@ -94,12 +108,19 @@ struct topology {
 	struct topo_mac *macs;
 	size_t n_macs;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
+	/* What checked writes depend on: the data versions of the type containers (bumped by
+	 * every create, so names stay unique under concurrent writers) and the key counter. */
+	int32_t hosts_version, zones_version, bridges_version, ports_version;
+	int32_t key_version;
+	uint32_t next_key;
 };
 
 /* Connect and wait until the session is established (or timeout_ms passes: -ETIMEDOUT).
  * watcher receives session events afterwards (may be NULL). servers: "host:port,...". */
 int topo_connect(const char *servers, int timeout_ms, watcher_fn watcher, void *ctx,
 		 zhandle_t **out);
+/* Close a handle made by topo_connect (frees what topo_connect attached to it). */
+void topo_close(zhandle_t *zh);
 /* Create /midox and its fixed children if missing. */
 int topo_ensure_root(zhandle_t *zh);
 
@@ -116,6 +137,16 @@ const struct topo_zone *topo_find_zone(const struct topology *t, const char *ref
 const struct topo_bridge *topo_find_bridge(const struct topology *t, const char *ref);
 const struct topo_port *topo_find_port(const struct topology *t, const char *ref);
 const struct topo_port *topo_find_port_by_id(const struct topology *t, const char *id);
+/* A port of one device by UUID or "portN" (its index on that device). */
+const struct topo_port *topo_find_device_port(const struct topology *t, const char *device_id,
+					      const char *ref);
+const struct topo_host *topo_find_host_by_id(const struct topology *t, const char *id);
+const struct topo_zone *topo_find_zone_by_id(const struct topology *t, const char *id);
+const struct topo_bridge *topo_find_bridge_by_id(const struct topology *t, const char *id);
+/* The binding of a port (NULL if unbound) and of an interface on a host. */
+const struct topo_binding *topo_find_port_binding(const struct topology *t, const char *port_id);
+const struct topo_binding *topo_find_binding(const struct topology *t, const char *host_id,
+					     const char *ifname);
 /* Aliases as midonet-cli prints them: "bridge0", "bridge0:port1", "host0", "tzone0". */
 int topo_alias(const struct topology *t, const char *id, char *buf, size_t len);
 
@@ -137,5 +168,59 @@ int topo_parse_ipv4(const char *s, struct in_addr *addr);
 bool topo_valid_name(const char *s);
 bool topo_valid_uuid(const char *s);
 bool topo_valid_ifname(const char *s);
+bool topo_valid_unicast_mac(const uint8_t mac[6]);	/* not zero, not multicast */
+bool topo_valid_unicast_ipv4(struct in_addr addr);	/* not 0/8, multicast, broadcast */
+int topo_new_uuid(char id[TOPO_ID_LEN]);
+
+/* Why the last call on this thread failed, as one line for a user ("" if unknown). Every
+ * function above and below that fails sets it. */
+const char *topo_errmsg(void);
+
+/* The encoding of each znode (JSON, "schema": 1). Decoders validate types, ranges and
+ * required fields and fail with -EINVAL (topo_errmsg says why); identity fields that live
+ * in the path (ids, interface names) are the caller's. Encoders return malloc'd text. */
+int topo_decode_host(const char *buf, size_t len, struct topo_host *h);
+int topo_decode_zone(const char *buf, size_t len, struct topo_zone *z);
+int topo_decode_member(const char *buf, size_t len, struct topo_member *m);
+int topo_decode_bridge(const char *buf, size_t len, struct topo_bridge *b);
+int topo_decode_port(const char *buf, size_t len, struct topo_port *p);
+int topo_decode_binding(const char *buf, size_t len, struct topo_binding *b);
+int topo_decode_mac(const char *name, const char *buf, size_t len, struct topo_mac *m);
+int topo_decode_key_counter(const char *buf, size_t len, uint32_t *next);
+char *topo_encode_host(const struct topo_host *h);
+char *topo_encode_zone(const struct topo_zone *z);
+char *topo_encode_member(const struct topo_member *m);
+char *topo_encode_bridge(const struct topo_bridge *b);
+char *topo_encode_port(const struct topo_port *p);
+char *topo_encode_binding(const struct topo_binding *b);
+
+/* The CLI's writes. Each is one zoo_multi with version checks on what it depends on,
+ * validated against a fresh snapshot and retried when a concurrent writer got there first:
+ * the topology is never half-written. Errors: -EINVAL (bad value), -ENOENT (no such
+ * object), -EEXIST (duplicate name, already bound, already a member), -ENOSPC (tunnel keys
+ * exhausted), -EBUSY (kept losing races), ZooKeeper errors as above. */
+struct topo_port_opts {
+	bool has_mac;
+	uint8_t mac[6];
+	bool has_addr;
+	struct in_addr addr;
+};
+int topo_zone_create(zhandle_t *zh, const char *name, const char *type, char id[TOPO_ID_LEN]);
+int topo_zone_delete(zhandle_t *zh, const char *zone_id);
+int topo_member_add(zhandle_t *zh, const char *zone_id, const char *host_id,
+		    struct in_addr addr);
+int topo_member_delete(zhandle_t *zh, const char *zone_id, const char *host_id);
+int topo_bridge_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN]);
+int topo_bridge_delete(zhandle_t *zh, const char *bridge_id);
+int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_port_opts *o,
+		     char id[TOPO_ID_LEN]);
+/* Set the fields o has; the others stay. */
+int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o);
+int topo_port_delete(zhandle_t *zh, const char *port_id);
+int topo_binding_add(zhandle_t *zh, const char *host_id, const char *ifname,
+		     const char *port_id);
+int topo_binding_delete(zhandle_t *zh, const char *host_id, const char *ifname);
+/* Delete /midox and everything under it (not atomic). For tests and resets. */
+int topo_wipe(zhandle_t *zh);
 
 #endif

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+/* What the tests need besides the CLI, done through the topology library the agent uses:
+ *   topo-helper register ID NAME          register a host the way the agent does, and leave
+ *   topo-helper hold ID NAME [BRIDGE MAC PORT]...
+ *                                         register, publish learned MACs, print "ready",
+ *                                         and keep the session until stdin closes
+ *   topo-helper hostid PATH               load or create a host id file, print the id
+ *   topo-helper put PATH DATA             write raw data to a node (created if missing)
+ *   topo-helper dump                      every node under /midox: path, version, data
+ *   topo-helper wipe                      delete /midox
+ *   topo-helper skipped                   how many objects topo_read skipped
+ *   topo-helper watch                     read with watches, print "ready", then
+ *                                         "changed" at the first change (10 s at most)
+ * ZooKeeper servers: MIDOX_ZK_SERVERS, else 127.0.0.1:2181. */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "topology.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int dump(zhandle_t *zh, const char *path)
+{
+	struct String_vector sv = { 0 };
+	char buf[8192], child[512];
+	struct Stat st;
+	int len = sizeof(buf) - 1, rc;
+	int32_t i;
+
+	rc = zoo_get(zh, path, 0, buf, &len, &st);
+	if (rc == ZNONODE)
+		return 0;
+	if (rc != ZOK)
+		return -EIO;
+	buf[len < 0 ? 0 : len] = '\0';
+	printf("%s v%d %s%s\n", path, st.version, buf, st.ephemeralOwner ? " (ephemeral)" : "");
+	rc = zoo_get_children(zh, path, 0, &sv);
+	if (rc != ZOK)
+		return rc == ZNONODE ? 0 : -EIO;
+	/* Children in name order, so two dumps of one tree are equal. */
+	qsort(sv.data, (size_t)sv.count, sizeof(*sv.data), cmp_str);
+	for (i = 0; i < sv.count && !rc; i++) {
+		snprintf(child, sizeof(child), "%s/%s", path, sv.data[i]);
+		rc = dump(zh, child);
+	}
+	deallocate_String_vector(&sv);
+	return rc;
+}
+
+static int put(zhandle_t *zh, const char *path, const char *data)
+{
+	int rc = zoo_set(zh, path, data, (int)strlen(data), -1);
+
+	if (rc == ZNONODE)
+		rc = zoo_create(zh, path, data, (int)strlen(data), &ZOO_OPEN_ACL_UNSAFE,
+				ZOO_PERSISTENT, NULL, 0);
+	return rc == ZOK ? 0 : -EIO;
+}
+
+static int hold(zhandle_t *zh, int argc, char **argv)
+{
+	char line[64];
+	uint8_t mac[6];
+	int i, rc;
+
+	rc = topo_host_register(zh, argv[2], argv[3]);
+	for (i = 4; !rc && i + 2 < argc; i += 3) {
+		if (topo_parse_mac(argv[i + 1], mac))
+			return -EINVAL;
+		rc = topo_mac_publish(zh, argv[2], argv[i], mac, argv[i + 2]);
+	}
+	if (rc)
+		return rc;
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin))
+		;
+	return 0;
+}
+
+static pthread_mutex_t changed_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed_cond = PTHREAD_COND_INITIALIZER;
+static int changes;
+
+static void on_change(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&changed_lock);
+	changes++;
+	pthread_cond_signal(&changed_cond);
+	pthread_mutex_unlock(&changed_lock);
+}
+
+/* What the agent does: read with watches, wait for a change, read again. */
+static int watch(zhandle_t *zh)
+{
+	struct timespec deadline;
+	struct topology t;
+	int rc, seen;
+
+	rc = topo_read(zh, &t, on_change, NULL);
+	if (rc)
+		return rc;
+	topo_free(&t);
+	printf("ready\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	pthread_mutex_lock(&changed_lock);
+	while (!changes && rc == 0)
+		rc = pthread_cond_timedwait(&changed_cond, &changed_lock, &deadline) ? -ETIMEDOUT : 0;
+	seen = changes;
+	pthread_mutex_unlock(&changed_lock);
+	if (rc)
+		return rc;
+	rc = topo_read(zh, &t, on_change, NULL);
+	if (!rc)
+		printf("changed %d bridges %zu\n", seen, t.n_bridges);
+	topo_free(&t);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *servers = getenv("MIDOX_ZK_SERVERS");
+	struct topology t;
+	char id[TOPO_ID_LEN];
+	zhandle_t *zh;
+	int rc;
+
+	mx_log_init("topo-helper", MX_LOG_WARN);
+	zoo_set_debug_level(0);
+	if (argc < 2) {
+		fprintf(stderr, "usage: topo-helper register|hold|hostid|put|dump|wipe ...\n");
+		return 1;
+	}
+	if (!strcmp(argv[1], "hostid") && argc == 3) {
+		rc = topo_host_id_load(argv[2], id);
+		if (!rc)
+			printf("%s\n", id);
+		goto out;
+	}
+	rc = topo_connect(servers ? servers : "127.0.0.1:2181", 5000, NULL, NULL, &zh);
+	if (rc)
+		goto out;
+	if (!strcmp(argv[1], "register") && argc == 4) {
+		rc = topo_host_register(zh, argv[2], argv[3]);
+	} else if (!strcmp(argv[1], "hold") && argc >= 4 && (argc - 4) % 3 == 0) {
+		rc = hold(zh, argc, argv);
+	} else if (!strcmp(argv[1], "put") && argc == 4) {
+		rc = put(zh, argv[2], argv[3]);
+	} else if (!strcmp(argv[1], "dump") && argc == 2) {
+		rc = dump(zh, TOPO_ROOT);
+	} else if (!strcmp(argv[1], "watch") && argc == 2) {
+		rc = watch(zh);
+	} else if (!strcmp(argv[1], "wipe") && argc == 2) {
+		rc = topo_wipe(zh);
+	} else if (!strcmp(argv[1], "skipped") && argc == 2) {
+		rc = topo_read(zh, &t, NULL, NULL);
+		if (!rc)
+			printf("%zu\n", t.n_skipped);
+		topo_free(&t);
+	} else {
+		fprintf(stderr, "topo-helper: bad arguments\n");
+		rc = -EINVAL;
+	}
+	topo_close(zh);
+out:
+	if (rc)
+		mx_err("%s (%s)", topo_errmsg(), strerror(-rc));
+	return rc ? 1 : 0;
+}

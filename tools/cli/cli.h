@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The midox CLI: midonet-cli's grammar over the topology library. */
+#ifndef MIDOX_CLI_H
+#define MIDOX_CLI_H
+
+#include <jansson.h>
+
+#include "topology.h"
+
+/* Exit codes (docs/cli.md): */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,		/* bad command, word or value */
+	EXIT_CONFLICT = 2,	/* no such object, duplicate, already bound, ... */
+	EXIT_ZK = 3,		/* ZooKeeper unreachable, or the session lost */
+	EXIT_INTERNAL = 4,	/* anything else (out of memory, I/O) */
+};
+
+struct cli {
+	const char *servers;
+	bool json;
+	zhandle_t *zh;		/* connected on the first command that needs it */
+	struct topology t;	/* the snapshot the current command reads */
+	bool have_t;
+};
+
+/* The words of one command. */
+struct words {
+	char **w;
+	int n;
+};
+
+/* Errors: print "midox: error: ..." and return err (a negative errno). */
+int cli_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report a library failure: its message, or strerror. */
+int cli_lib_fail(int err);
+int cli_exit_code(int err);
+
+int cli_split(const char *line, struct words *out);
+void cli_words_free(struct words *w);
+int cli_run(struct cli *c, struct words *w);
+
+/* Connect if needed and read a fresh snapshot into c->t. */
+int cli_refresh(struct cli *c);
+
+/* "key value" pairs after a command: keys lists the accepted keys (NULL-terminated),
+ * vals gets each one's value (NULL if absent). */
+int cli_pairs(char **w, int n, const char *const *keys, const char **vals, const char *ctx);
+/* No words left, or an error naming the first one. */
+int cli_no_more(char **w, int n, const char *ctx);
+int cli_name_arg(const char *name);
+
+/* Resolving references (UUID, name, alias) with a clear error. */
+int cli_zone(struct cli *c, const char *ref, const struct topo_zone **out);
+int cli_host(struct cli *c, const char *ref, const struct topo_host **out);
+int cli_bridge(struct cli *c, const char *ref, const struct topo_bridge **out);
+int cli_port(struct cli *c, const char *ref, const struct topo_port **out);
+int cli_bridge_port(struct cli *c, const struct topo_bridge *b, const char *ref,
+		    const struct topo_port **out);
+
+/* Output: one text line per object, or JSON when c->json. */
+const char *cli_alias(struct cli *c, const char *id, char buf[64]);
+void cli_print_json(json_t *j);
+void cli_print_created(struct cli *c, const char *id);
+/* A JSON array to list into (NULL in text mode); printed at the end unless err. */
+json_t *cli_list_begin(struct cli *c);
+void cli_list_end(struct cli *c, json_t *arr, int err);
+
+int cmd_tunnel_zone(struct cli *c, char **w, int n);
+int cmd_host(struct cli *c, char **w, int n);
+int cmd_bridge(struct cli *c, char **w, int n);
+
+#endif

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+/* midox: the CLI. midox [--zk SERVERS] [--json] [-e COMMAND]... | WORDS... | (a prompt) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "cli.h"
+#include "log.h"
+
+#define DEFAULT_SERVERS "127.0.0.1:2181"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: midox [--zk SERVERS] [--json] [-e COMMAND]... | [WORDS...]\n"
+		"  with no command: an interactive prompt (history in ~/.midox_history)\n"
+		"  SERVERS: --zk, else $MIDOX_ZK_SERVERS, else " DEFAULT_SERVERS "\n"
+		"commands:\n"
+		"  tunnel-zone create name Z [type vxlan] | tunnel-zone list\n"
+		"  tunnel-zone Z show | delete | add member host H address A\n"
+		"  tunnel-zone Z list member | delete member host H\n"
+		"  host list | host H show | host H add binding port P interface IF\n"
+		"  host H list binding | host H delete binding interface IF\n"
+		"  bridge create name B | bridge list | bridge B show | delete\n"
+		"  bridge B add port [mac M] [address A] | bridge B list port\n"
+		"  bridge B port P show | delete | set [mac M] [address A]\n"
+		"references: a UUID, a name, or an alias (host0, tzone0, bridge0, bridge0:port0)\n");
+}
+
+int cli_run(struct cli *c, struct words *wd)
+{
+	char **w = wd->w;
+	int n = wd->n, rc;
+
+	if (n == 0)
+		return 0;
+	if (!strcmp(w[0], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(w[0], "tunnel-zone") && strcmp(w[0], "host") && strcmp(w[0], "bridge"))
+		return cli_fail(-EINVAL, "unknown command '%s': expected tunnel-zone, host, "
+				"bridge, help", w[0]);
+	rc = cli_refresh(c);
+	if (rc)
+		return rc;
+	if (!strcmp(w[0], "tunnel-zone"))
+		rc = cmd_tunnel_zone(c, w + 1, n - 1);
+	else if (!strcmp(w[0], "host"))
+		rc = cmd_host(c, w + 1, n - 1);
+	else
+		rc = cmd_bridge(c, w + 1, n - 1);
+	fflush(stdout);
+	return rc;
+}
+
+static int run_line(struct cli *c, const char *line)
+{
+	struct words w;
+	int rc = cli_split(line, &w);
+
+	if (!rc)
+		rc = cli_run(c, &w);
+	cli_words_free(&w);
+	return rc;
+}
+
+static char *history_path(void)
+{
+	const char *home = getenv("HOME");
+	char *p = NULL;
+
+	if (getenv("MIDOX_HISTORY"))
+		return strdup(getenv("MIDOX_HISTORY"));
+	if (!home || asprintf(&p, "%s/.midox_history", home) < 0)
+		return NULL;
+	return p;
+}
+
+/* The prompt: a line editor on a terminal, plain lines otherwise; every command goes
+ * into the history file. An error is printed and the prompt goes on; the session ends
+ * with the status of the last command that failed (0 if none did). */
+static int interactive(struct cli *c)
+{
+	bool tty = isatty(STDIN_FILENO);
+	char *hist = history_path(), *line = NULL;
+	size_t cap = 0;
+	int last = 0, rc;
+
+	using_history();
+	if (hist)
+		read_history(hist);
+	for (;;) {
+		char *l;
+
+		if (tty) {
+			free(line);
+			line = readline("midox> ");
+			if (!line)
+				break;
+		} else if (getline(&line, &cap, stdin) < 0) {
+			break;
+		}
+		line[strcspn(line, "\n")] = '\0';
+		for (l = line; *l == ' ' || *l == '\t'; l++)
+			;
+		if (!*l)
+			continue;
+		add_history(l);
+		if (!strcmp(l, "quit") || !strcmp(l, "exit"))
+			break;
+		rc = run_line(c, l);
+		if (rc)
+			last = rc;
+	}
+	if (tty)
+		printf("\n");
+	free(line);
+	if (hist) {
+		write_history(hist);
+		free(hist);
+	}
+	return last;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "zk", required_argument, NULL, 'z' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { 0 };
+	char **cmds = NULL;
+	int n_cmds = 0, opt, rc = 0, i;
+
+	mx_log_init("midox", getenv("MIDOX_DEBUG") ? MX_LOG_DEBUG : MX_LOG_ERROR);
+	zoo_set_debug_level(getenv("MIDOX_DEBUG") ? ZOO_LOG_LEVEL_WARN : 0);
+	c.servers = getenv("MIDOX_ZK_SERVERS");
+	/* "+": options only before the command words (which may look like options). */
+	while ((opt = getopt_long(argc, argv, "+e:z:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'e':
+			cmds = realloc(cmds, (size_t)(n_cmds + 1) * sizeof(*cmds));
+			if (!cmds)
+				return EXIT_INTERNAL;
+			cmds[n_cmds++] = optarg;
+			break;
+		case 'z':
+			c.servers = optarg;
+			break;
+		case 'j':
+			c.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!c.servers || !*c.servers)
+		c.servers = DEFAULT_SERVERS;
+	if (n_cmds && optind < argc) {
+		mx_err("give a command with -e or as words, not both");
+		return EXIT_USAGE;
+	}
+	if (n_cmds) {
+		for (i = 0; i < n_cmds && !rc; i++)
+			rc = run_line(&c, cmds[i]);
+	} else if (optind < argc) {
+		struct words w = { .w = argv + optind, .n = argc - optind };
+
+		rc = cli_run(&c, &w);
+	} else {
+		rc = interactive(&c);
+	}
+	free(cmds);
+	if (c.have_t)
+		topo_free(&c.t);
+	topo_close(c.zh);
+	return cli_exit_code(rc);
+}

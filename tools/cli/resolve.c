@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The session and the snapshot a command reads; references to objects. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CONNECT_TIMEOUT_MS 3000
+
+int cli_refresh(struct cli *c)
+{
+	int rc;
+
+	if (!c->zh) {
+		rc = topo_connect(c->servers, CONNECT_TIMEOUT_MS, NULL, NULL, &c->zh);
+		if (rc)
+			return cli_fail(rc, "cannot reach ZooKeeper at %s (waited %d s)", c->servers,
+					CONNECT_TIMEOUT_MS / 1000);
+	}
+	if (c->have_t)
+		topo_free(&c->t);
+	c->have_t = false;
+	rc = topo_read(c->zh, &c->t, NULL, NULL);
+	if (rc)
+		return cli_lib_fail(rc);
+	c->have_t = true;
+	return 0;
+}
+
+int cli_zone(struct cli *c, const char *ref, const struct topo_zone **out)
+{
+	*out = topo_find_zone(&c->t, ref);
+	return *out ? 0 : cli_fail(-ENOENT, "unknown tunnel zone '%s'", ref);
+}
+
+static size_t hosts_named(const struct topology *t, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n_hosts; i++)
+		n += !strcmp(t->hosts[i].name, name);
+	return n;
+}
+
+int cli_host(struct cli *c, const char *ref, const struct topo_host **out)
+{
+	*out = topo_find_host(&c->t, ref);
+	if (*out)
+		return 0;
+	if (hosts_named(&c->t, ref) > 1)
+		return cli_fail(-ENOENT, "%zu hosts are named '%s': use an alias or the id",
+				hosts_named(&c->t, ref), ref);
+	return cli_fail(-ENOENT, "unknown host '%s'", ref);
+}
+
+int cli_bridge(struct cli *c, const char *ref, const struct topo_bridge **out)
+{
+	*out = topo_find_bridge(&c->t, ref);
+	return *out ? 0 : cli_fail(-ENOENT, "unknown bridge '%s'", ref);
+}
+
+int cli_port(struct cli *c, const char *ref, const struct topo_port **out)
+{
+	*out = topo_find_port(&c->t, ref);
+	return *out ? 0 : cli_fail(-ENOENT, "unknown port '%s'", ref);
+}
+
+/* On a bridge: "portN", the port's UUID, or a full reference to one of its ports. */
+int cli_bridge_port(struct cli *c, const struct topo_bridge *b, const char *ref,
+		    const struct topo_port **out)
+{
+	char ba[64];
+
+	*out = topo_find_device_port(&c->t, b->id, ref);
+	if (!*out) {
+		*out = topo_find_port(&c->t, ref);
+		if (*out && strcmp((*out)->device_id, b->id))
+			*out = NULL;
+	}
+	return *out ? 0 : cli_fail(-ENOENT, "unknown port '%s' on bridge %s", ref,
+				   cli_alias(c, b->id, ba));
+}

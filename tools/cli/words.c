@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Words: splitting a command line, "key value" pairs, and errors. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+int cli_fail(int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mx_err("%s", msg);
+	return err;
+}
+
+int cli_lib_fail(int err)
+{
+	const char *m = topo_errmsg();
+
+	return cli_fail(err, "%s", *m ? m : strerror(-err));
+}
+
+int cli_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case -EINVAL:
+		return EXIT_USAGE;
+	case -ENOENT:
+	case -EEXIST:
+	case -EBUSY:
+	case -ENOTEMPTY:
+	case -ENOSPC:
+		return EXIT_CONFLICT;
+	case -ETIMEDOUT:
+	case -ESTALE:
+	case -ECONNREFUSED:
+	case -EACCES:
+		return EXIT_ZK;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+static int push_word(struct words *out, const char *s, size_t len)
+{
+	char **w = realloc(out->w, (size_t)(out->n + 2) * sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	out->w = w;
+	w[out->n] = strndup(s, len);
+	if (!w[out->n])
+		return -ENOMEM;
+	w[++out->n] = NULL;
+	return 0;
+}
+
+/* White space separates words; '...' and "..." quote; '#' starts a comment. */
+int cli_split(const char *line, struct words *out)
+{
+	char word[1024];
+	size_t len;
+	int rc;
+
+	out->w = NULL;
+	out->n = 0;
+	for (;;) {
+		while (isspace((unsigned char)*line))
+			line++;
+		if (!*line || *line == '#')
+			return 0;
+		len = 0;
+		while (*line && !isspace((unsigned char)*line)) {
+			if (*line == '\'' || *line == '"') {
+				char q = *line++;
+
+				while (*line && *line != q && len < sizeof(word) - 1)
+					word[len++] = *line++;
+				if (*line != q)
+					return cli_fail(-EINVAL, "unterminated quote");
+				line++;
+			} else if (len < sizeof(word) - 1) {
+				word[len++] = *line++;
+			} else {
+				return cli_fail(-EINVAL, "word too long");
+			}
+		}
+		rc = push_word(out, word, len);
+		if (rc)
+			return cli_fail(rc, "out of memory");
+	}
+}
+
+void cli_words_free(struct words *w)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		free(w->w[i]);
+	free(w->w);
+	w->w = NULL;
+	w->n = 0;
+}
+
+int cli_pairs(char **w, int n, const char *const *keys, const char **vals, const char *ctx)
+{
+	int i, k;
+
+	for (k = 0; keys[k]; k++)
+		vals[k] = NULL;
+	for (i = 0; i < n; i += 2) {
+		for (k = 0; keys[k] && strcmp(keys[k], w[i]); k++)
+			;
+		if (!keys[k])
+			return cli_fail(-EINVAL, "unknown word '%s' in '%s'", w[i], ctx);
+		if (i + 1 >= n)
+			return cli_fail(-EINVAL, "'%s' needs a value in '%s'", w[i], ctx);
+		if (vals[k])
+			return cli_fail(-EINVAL, "'%s' given twice in '%s'", w[i], ctx);
+		vals[k] = w[i + 1];
+	}
+	return 0;
+}
+
+int cli_no_more(char **w, int n, const char *ctx)
+{
+	return n > 0 ? cli_fail(-EINVAL, "unexpected word '%s' after '%s'", w[0], ctx) : 0;
+}
+
+/* A name the grammar can still tell from its commands. */
+int cli_name_arg(const char *name)
+{
+	static const char *const reserved[] = { "create", "list", "delete", "show", "add",
+						"set", "port", "member", "binding", "help",
+						NULL };
+	int i;
+
+	if (!topo_valid_name(name))
+		return cli_fail(-EINVAL,
+				"bad name '%s': 1 to %d letters, digits, '_', '.' or '-', "
+				"starting with a letter or digit, not a UUID",
+				name, TOPO_NAME_MAX - 1);
+	for (i = 0; reserved[i]; i++)
+		if (!strcmp(name, reserved[i]))
+			return cli_fail(-EINVAL, "bad name '%s': a command word", name);
+	return 0;
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The JSON encoding of each znode: {"schema": 1, ...}. Decoders accept unknown fields
+ * (a newer writer may add some) and refuse a wrong schema, wrong types, missing required
+ * fields and out-of-range values. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "topo_impl.h"
+
+const char topo_container_json[] = "{\"schema\":1}";
+
+/* Parse buf as a JSON object of our schema. NULL (and the reason set) if it is not. */
+static json_t *load(const char *buf, size_t len)
+{
+	json_error_t jerr;
+	json_t *o, *schema;
+
+	if (!buf || len == 0) {
+		topo_fail(-EINVAL, "empty data");
+		return NULL;
+	}
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		topo_fail(-EINVAL, "bad JSON: %s (at byte %d)", jerr.text, jerr.position);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		topo_fail(-EINVAL, "not a JSON object");
+		goto bad;
+	}
+	schema = json_object_get(o, "schema");
+	if (!json_is_integer(schema)) {
+		topo_fail(-EINVAL, "\"schema\" missing or not an integer");
+		goto bad;
+	}
+	if (json_integer_value(schema) != TOPO_SCHEMA) {
+		topo_fail(-EINVAL, "schema %lld, this build reads schema %d",
+			  (long long)json_integer_value(schema), TOPO_SCHEMA);
+		goto bad;
+	}
+	return o;
+bad:
+	json_decref(o);
+	return NULL;
+}
+
+/* A string field into dst. Absent: 0 if optional, else -EINVAL. Present: 1. */
+static int get_str(json_t *o, const char *key, char *dst, size_t size, bool required)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+
+	if (!v)
+		return required ? topo_fail(-EINVAL, "\"%s\" missing", key) : 0;
+	if (!json_is_string(v))
+		return topo_fail(-EINVAL, "\"%s\" is not a string", key);
+	s = json_string_value(v);
+	if (strlen(s) >= size || strlen(s) != json_string_length(v))
+		return topo_fail(-EINVAL, "\"%s\" is too long or holds a NUL", key);
+	strcpy(dst, s);
+	return 1;
+}
+
+static int get_name(json_t *o, char name[TOPO_NAME_MAX])
+{
+	int rc = get_str(o, "name", name, TOPO_NAME_MAX, true);
+
+	if (rc < 0)
+		return rc;
+	if (!topo_valid_name(name))
+		return topo_fail(-EINVAL, "\"name\" '%s' is not a valid name", name);
+	return 0;
+}
+
+static int get_uuid(json_t *o, const char *key, char id[TOPO_ID_LEN])
+{
+	int rc = get_str(o, key, id, TOPO_ID_LEN, true);
+
+	if (rc < 0)
+		return rc;
+	if (!topo_valid_uuid(id))
+		return topo_fail(-EINVAL, "\"%s\" '%s' is not a UUID", key, id);
+	return 0;
+}
+
+/* An optional IPv4 address field. 1 when present and valid. */
+static int get_addr(json_t *o, const char *key, struct in_addr *addr, bool required)
+{
+	char s[INET_ADDRSTRLEN + 1];
+	int rc = get_str(o, key, s, sizeof(s), required);
+
+	if (rc <= 0)
+		return rc;
+	if (topo_parse_ipv4(s, addr) || !topo_valid_unicast_ipv4(*addr))
+		return topo_fail(-EINVAL, "\"%s\" '%s' is not a unicast IPv4 address", key, s);
+	return 1;
+}
+
+static int get_key(json_t *o, const char *key, uint32_t min, uint32_t max, uint32_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	json_int_t n;
+
+	if (!v)
+		return topo_fail(-EINVAL, "\"%s\" missing", key);
+	if (!json_is_integer(v))
+		return topo_fail(-EINVAL, "\"%s\" is not an integer", key);
+	n = json_integer_value(v);
+	if (n < (json_int_t)min || n > (json_int_t)max)
+		return topo_fail(-EINVAL, "\"%s\" %lld is out of range %u..%u", key, (long long)n,
+				 min, max);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+int topo_json_schema_only(const char *buf, size_t len)
+{
+	json_t *o = load(buf, len);
+
+	if (!o)
+		return -EINVAL;
+	json_decref(o);
+	return 0;
+}
+
+int topo_decode_host(const char *buf, size_t len, struct topo_host *h)
+{
+	json_t *o = load(buf, len);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_name(o, h->name);
+	json_decref(o);
+	return rc;
+}
+
+int topo_decode_zone(const char *buf, size_t len, struct topo_zone *z)
+{
+	json_t *o = load(buf, len);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_name(o, z->name);
+	if (!rc)
+		rc = get_str(o, "type", z->type, sizeof(z->type), true);
+	if (rc >= 0 && strcmp(z->type, "vxlan"))
+		rc = topo_fail(-EINVAL, "\"type\" '%s' is not vxlan", z->type);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+int topo_decode_member(const char *buf, size_t len, struct topo_member *m)
+{
+	json_t *o = load(buf, len);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_addr(o, "address", &m->addr, true);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+int topo_decode_bridge(const char *buf, size_t len, struct topo_bridge *b)
+{
+	json_t *o = load(buf, len);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_name(o, b->name);
+	if (!rc)
+		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, &b->tunnel_key);
+	json_decref(o);
+	return rc;
+}
+
+int topo_decode_port(const char *buf, size_t len, struct topo_port *p)
+{
+	char type[16], mac[18];
+	json_t *o = load(buf, len);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_uuid(o, "device", p->device_id);
+	if (!rc)
+		rc = get_str(o, "device_type", type, sizeof(type), true);
+	if (rc >= 0 && strcmp(type, "bridge"))
+		rc = topo_fail(-EINVAL, "\"device_type\" '%s' is not bridge", type);
+	p->device_type = TOPO_DEVICE_BRIDGE;
+	if (rc >= 0)
+		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, &p->tunnel_key);
+	if (rc >= 0)
+		rc = get_str(o, "mac", mac, sizeof(mac), false);
+	if (rc > 0) {
+		if (topo_parse_mac(mac, p->mac) || !topo_valid_unicast_mac(p->mac))
+			rc = topo_fail(-EINVAL, "\"mac\" '%s' is not a unicast MAC", mac);
+		else
+			p->has_mac = true;
+	}
+	if (rc >= 0)
+		rc = get_addr(o, "address", &p->addr, false);
+	if (rc > 0)
+		p->has_addr = true;
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+int topo_decode_binding(const char *buf, size_t len, struct topo_binding *b)
+{
+	json_t *o = load(buf, len);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_uuid(o, "port", b->port_id);
+	json_decref(o);
+	return rc;
+}
+
+/* name: "<mac>,<port id>". */
+int topo_decode_mac(const char *name, const char *buf, size_t len, struct topo_mac *m)
+{
+	char mac[18];
+	json_t *o;
+	int rc;
+
+	if (strlen(name) != TOPO_MAC_NODE_LEN || name[17] != ',')
+		return topo_fail(-EINVAL, "name is not <mac>,<port id>");
+	memcpy(mac, name, 17);
+	mac[17] = '\0';
+	if (topo_parse_mac(mac, m->mac) || !topo_valid_unicast_mac(m->mac))
+		return topo_fail(-EINVAL, "'%s' is not a unicast MAC", mac);
+	if (!topo_valid_uuid(name + 18))
+		return topo_fail(-EINVAL, "'%s' is not a port UUID", name + 18);
+	strcpy(m->port_id, name + 18);
+	o = load(buf, len);
+	if (!o)
+		return -EINVAL;
+	rc = get_uuid(o, "host", m->host_id);
+	json_decref(o);
+	return rc;
+}
+
+int topo_decode_key_counter(const char *buf, size_t len, uint32_t *next)
+{
+	json_t *o = load(buf, len);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	/* next may be one past the last key: 0xFFFFFF means exhausted. */
+	rc = get_key(o, "next", TOPO_KEY_MIN, TOPO_KEY_MAX + 1, next);
+	json_decref(o);
+	return rc;
+}
+
+/* Encoders: o is consumed. NULL only when out of memory. */
+static char *dump(json_t *o)
+{
+	char *s;
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "schema", json_integer(TOPO_SCHEMA));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+static void set_addr(json_t *o, const char *key, struct in_addr addr)
+{
+	char s[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, s, sizeof(s));
+	json_object_set_new(o, key, json_string(s));
+}
+
+char *topo_encode_host(const struct topo_host *h)
+{
+	return dump(json_pack("{s:s}", "name", h->name));
+}
+
+char *topo_encode_zone(const struct topo_zone *z)
+{
+	return dump(json_pack("{s:s,s:s}", "name", z->name, "type", z->type));
+}
+
+char *topo_encode_member(const struct topo_member *m)
+{
+	json_t *o = json_object();
+
+	if (o)
+		set_addr(o, "address", m->addr);
+	return dump(o);
+}
+
+char *topo_encode_bridge(const struct topo_bridge *b)
+{
+	return dump(json_pack("{s:s,s:I}", "name", b->name, "tunnel_key",
+			      (json_int_t)b->tunnel_key));
+}
+
+char *topo_encode_port(const struct topo_port *p)
+{
+	json_t *o = json_pack("{s:s,s:s,s:I}", "device", p->device_id, "device_type", "bridge",
+			      "tunnel_key", (json_int_t)p->tunnel_key);
+	char mac[18];
+
+	if (o && p->has_mac) {
+		topo_format_mac(p->mac, mac);
+		json_object_set_new(o, "mac", json_string(mac));
+	}
+	if (o && p->has_addr)
+		set_addr(o, "address", p->addr);
+	return dump(o);
+}
+
+char *topo_encode_binding(const struct topo_binding *b)
+{
+	return dump(json_pack("{s:s}", "port", b->port_id));
+}
+
+char *topo_encode_key_counter(uint32_t next)
+{
+	return dump(json_pack("{s:I}", "next", (json_int_t)next));
+}
+
+char *topo_encode_port_guard(const char *host_id, const char *ifname)
+{
+	return dump(json_pack("{s:s,s:s}", "host", host_id, "interface", ifname));
+}
+
+char *topo_encode_mac_owner(const char *host_id)
+{
+	return dump(json_pack("{s:s}", "host", host_id));
+}
+
+char *topo_encode_alive(void)
+{
+	return dump(json_object());
+}

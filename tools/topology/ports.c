@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Writes of ports and of their bindings to interfaces on hosts. A binding is two nodes
+ * written together: /midox/hosts/<host>/bindings/<interface> (what the agent reads; its
+ * path makes an interface bound once per host) and /midox/ports/<port>/binding (its path
+ * makes a port bound once in the whole topology). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "write.h"
+
+struct port_args {
+	const char *bridge_id, *port_id, *host_id, *ifname;
+	const struct topo_port_opts *o;
+	char *id_out;
+};
+
+static int check_opts(const struct topo_port_opts *o)
+{
+	char s[18];
+
+	if (o->has_mac && !topo_valid_unicast_mac(o->mac)) {
+		topo_format_mac(o->mac, s);
+		return topo_fail(-EINVAL, "bad MAC %s: a port's MAC must be unicast and not zero", s);
+	}
+	if (o->has_addr && !topo_valid_unicast_ipv4(o->addr))
+		return topo_fail(-EINVAL, "bad address %s: not a unicast IPv4 address",
+				 inet_ntoa(o->addr));
+	return 0;
+}
+
+/* A fixed MAC is unique on its bridge. */
+static int check_mac_free(const struct topology *t, const char *bridge_id, const char *self,
+			  const struct topo_port_opts *o)
+{
+	char m[18], pa[64];
+	size_t i;
+
+	for (i = 0; o->has_mac && i < t->n_ports; i++) {
+		const struct topo_port *p = &t->ports[i];
+
+		if (!strcmp(p->device_id, bridge_id) && strcmp(p->id, self) && p->has_mac &&
+		    !memcmp(p->mac, o->mac, 6)) {
+			topo_format_mac(o->mac, m);
+			return topo_fail(-EEXIST, "MAC %s is already port %s's", m,
+					 alias_of(t, p->id, pa));
+		}
+	}
+	return 0;
+}
+
+static void apply_opts(struct topo_port *p, const struct topo_port_opts *o)
+{
+	if (o->has_mac) {
+		p->has_mac = true;
+		memcpy(p->mac, o->mac, 6);
+	}
+	if (o->has_addr) {
+		p->has_addr = true;
+		p->addr = o->addr;
+	}
+}
+
+static int plan_port_create(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+			    void *arg)
+{
+	struct port_args *a = arg;
+	const struct topo_bridge *b = topo_find_bridge_by_id(t, a->bridge_id);
+	struct topo_port p = { .device_type = TOPO_DEVICE_BRIDGE };
+	int rc;
+
+	(void)zh;
+	if (!b)
+		return topo_fail(-ENOENT, "no bridge %s", a->bridge_id);
+	rc = check_mac_free(t, b->id, "", a->o);
+	if (!rc)
+		rc = topo_new_uuid(p.id);
+	if (!rc)
+		rc = plan_tunnel_key(t, x, &p.tunnel_key);
+	if (rc)
+		return rc;
+	strcpy(p.device_id, b->id);
+	apply_opts(&p, a->o);
+	/* Rewriting the bridge orders this against its deletion and other port changes. */
+	txn_set(x, b->version, topo_encode_bridge(b), P_BRIDGE, b->id);
+	txn_create(x, ZOO_PERSISTENT, topo_encode_port(&p), P_PORT, p.id);
+	strcpy(a->id_out, p.id);
+	return 0;
+}
+
+int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_port_opts *o,
+		     char id[TOPO_ID_LEN])
+{
+	static const struct topo_port_opts none;
+	struct port_args a = { .bridge_id = bridge_id, .o = o ? o : &none, .id_out = id };
+	int rc = check_opts(a.o);
+
+	return rc ? rc : topo_apply(zh, plan_port_create, &a);
+}
+
+static int plan_port_update(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+			    void *arg)
+{
+	struct port_args *a = arg;
+	const struct topo_port *old = topo_find_port_by_id(t, a->port_id);
+	const struct topo_bridge *b;
+	struct topo_port p;
+	int rc;
+
+	(void)zh;
+	if (!old)
+		return topo_fail(-ENOENT, "no port %s", a->port_id);
+	b = topo_find_bridge_by_id(t, old->device_id);
+	rc = check_mac_free(t, b->id, old->id, a->o);
+	if (rc)
+		return rc;
+	p = *old;
+	apply_opts(&p, a->o);
+	txn_set(x, b->version, topo_encode_bridge(b), P_BRIDGE, b->id);
+	txn_set(x, p.version, topo_encode_port(&p), P_PORT, p.id);
+	return 0;
+}
+
+int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o)
+{
+	struct port_args a = { .port_id = port_id, .o = o };
+	int rc = check_opts(o);
+
+	return rc ? rc : topo_apply(zh, plan_port_update, &a);
+}
+
+int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+		      const struct topo_port *p, bool with_macs)
+{
+	const struct topo_binding *bd = topo_find_port_binding(t, p->id);
+	struct String_vector sv = { 0 };
+	char path[TOPO_PATH_MAX];
+	int32_t i;
+	int rc;
+
+	if (bd)
+		txn_delete(x, bd->version, P_BINDING, bd->host_id, bd->interface);
+	snprintf(path, sizeof(path), P_PORT_BINDING, p->id);
+	rc = plan_delete_if_present(zh, x, path);
+	if (rc)
+		return rc;
+	if (with_macs) {
+		snprintf(path, sizeof(path), P_MACS, p->device_id);
+		rc = zoo_get_children(zh, path, 0, &sv);
+		if (rc != ZOK && rc != ZNONODE)
+			return topo_fail(topo_zerr(rc), "listing %s: %s", path, zerror(rc));
+		for (i = 0; i < sv.count; i++) {
+			const char *port = strchr(sv.data[i], ',');
+
+			if (port && !strcmp(port + 1, p->id))
+				txn_delete(x, -1, "%s/%s", path, sv.data[i]);
+		}
+		deallocate_String_vector(&sv);
+	}
+	txn_delete(x, p->version, P_PORT, p->id);
+	return 0;
+}
+
+static int plan_port_delete(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+			    void *arg)
+{
+	struct port_args *a = arg;
+	const struct topo_port *p = topo_find_port_by_id(t, a->port_id);
+
+	if (!p)
+		return topo_fail(-ENOENT, "no port %s", a->port_id);
+	return plan_port_removal(zh, t, x, p, true);
+}
+
+int topo_port_delete(zhandle_t *zh, const char *port_id)
+{
+	struct port_args a = { .port_id = port_id };
+
+	return topo_apply(zh, plan_port_delete, &a);
+}
+
+static int plan_binding_add(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+			    void *arg)
+{
+	struct port_args *a = arg;
+	const struct topo_host *h = topo_find_host_by_id(t, a->host_id);
+	const struct topo_port *p = topo_find_port_by_id(t, a->port_id);
+	const struct topo_binding *bd;
+	struct topo_binding nb = { 0 };
+	char ha[64], pa[64];
+
+	(void)zh;
+	if (!h)
+		return topo_fail(-ENOENT, "no host %s", a->host_id);
+	if (!p)
+		return topo_fail(-ENOENT, "no port %s", a->port_id);
+	bd = topo_find_binding(t, h->id, a->ifname);
+	if (bd)
+		return topo_fail(-EEXIST, "interface %s on host %s is already bound to port %s",
+				 a->ifname, alias_of(t, h->id, ha), alias_of(t, bd->port_id, pa));
+	bd = topo_find_port_binding(t, p->id);
+	if (bd)
+		return topo_fail(-EEXIST, "port %s is already bound to interface %s on host %s",
+				 alias_of(t, p->id, pa), bd->interface,
+				 alias_of(t, bd->host_id, ha));
+	strcpy(nb.port_id, p->id);
+	txn_check(x, h->version, P_HOST, h->id);
+	txn_check(x, p->version, P_PORT, p->id);
+	txn_create(x, ZOO_PERSISTENT, topo_encode_binding(&nb), P_BINDING, h->id, a->ifname);
+	txn_create(x, ZOO_PERSISTENT, topo_encode_port_guard(h->id, a->ifname), P_PORT_BINDING,
+		   p->id);
+	return 0;
+}
+
+int topo_binding_add(zhandle_t *zh, const char *host_id, const char *ifname,
+		     const char *port_id)
+{
+	struct port_args a = { .host_id = host_id, .ifname = ifname, .port_id = port_id };
+
+	if (!topo_valid_ifname(ifname))
+		return topo_fail(-EINVAL, "bad interface name '%s'", ifname ? ifname : "");
+	return topo_apply(zh, plan_binding_add, &a);
+}
+
+static int plan_binding_delete(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+			       void *arg)
+{
+	struct port_args *a = arg;
+	const struct topo_binding *bd = topo_find_binding(t, a->host_id, a->ifname);
+	char path[TOPO_PATH_MAX], ha[64];
+
+	if (!bd)
+		return topo_fail(-ENOENT, "interface %s on host %s is not bound", a->ifname,
+				 alias_of(t, a->host_id, ha));
+	txn_delete(x, bd->version, P_BINDING, bd->host_id, bd->interface);
+	snprintf(path, sizeof(path), P_PORT_BINDING, bd->port_id);
+	return plan_delete_if_present(zh, x, path);
+}
+
+int topo_binding_delete(zhandle_t *zh, const char *host_id, const char *ifname)
+{
+	struct port_args a = { .host_id = host_id, .ifname = ifname };
+
+	return topo_apply(zh, plan_binding_delete, &a);
+}

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Reading the whole tree into a snapshot, optionally leaving a watch on every node read.
+ * An object that does not parse is logged with its path and left out, never fatal. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "topo_impl.h"
+
+/* One watcher context per (on_change, ctx) pair, kept for the life of the process: the
+ * client registers a watcher once per path and context, so re-reading with the same pair
+ * never piles watches up. */
+struct change_watch {
+	topo_change_fn fn;
+	void *ctx;
+	struct change_watch *next;
+};
+
+static pthread_mutex_t watches_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct change_watch *watches;
+
+static void change_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+	struct change_watch *w = ctx;
+
+	(void)zh;
+	(void)type;
+	(void)state;
+	(void)path;
+	w->fn(w->ctx);
+}
+
+static struct change_watch *change_watch_get(topo_change_fn fn, void *ctx)
+{
+	struct change_watch *w;
+
+	pthread_mutex_lock(&watches_lock);
+	for (w = watches; w; w = w->next)
+		if (w->fn == fn && w->ctx == ctx)
+			break;
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (w) {
+			w->fn = fn;
+			w->ctx = ctx;
+			w->next = watches;
+			watches = w;
+		}
+	}
+	pthread_mutex_unlock(&watches_lock);
+	return w;
+}
+
+struct reader {
+	zhandle_t *zh;
+	watcher_fn watcher;
+	void *wctx;
+	struct topology *t;
+	char path[TOPO_PATH_MAX];
+	char buf[TOPO_DATA_MAX];
+	int len;
+	struct Stat st;
+};
+
+static const char *rpath(struct reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *rpath(struct reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->path, sizeof(r->path), fmt, ap);
+	va_end(ap);
+	return r->path;
+}
+
+static void skip(struct reader *r, const char *why)
+{
+	mx_warn("skipping %s: %s", r->path, why);
+	r->t->n_skipped++;
+}
+
+/* Read r->path into r->buf. 0, 1 to skip it (gone: a watch saw it go; or too large), or a
+ * negative errno for a session problem. */
+static int get(struct reader *r)
+{
+	int rc;
+
+	r->len = sizeof(r->buf);
+	rc = zoo_wget(r->zh, r->path, r->watcher, r->wctx, r->buf, &r->len, &r->st);
+	if (rc == ZNONODE)
+		return 1;
+	if (rc != ZOK)
+		return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
+	if (r->st.dataLength > (int)sizeof(r->buf)) {
+		skip(r, "data larger than any object");
+		return 1;
+	}
+	if (r->len < 0)
+		r->len = 0; /* null data: fails to decode as "empty data" */
+	return 0;
+}
+
+static int children(struct reader *r, struct String_vector *sv, int32_t *version)
+{
+	struct Stat st;
+	int rc;
+
+	memset(sv, 0, sizeof(*sv));
+	rc = zoo_wget_children2(r->zh, r->path, r->watcher, r->wctx, sv, &st);
+	if (rc == ZNONODE) {
+		if (version)
+			*version = -1;
+		return 1;
+	}
+	if (rc != ZOK)
+		return topo_fail(topo_zerr(rc), "listing %s: %s", r->path, zerror(rc));
+	if (version)
+		*version = st.version;
+	return 0;
+}
+
+/* One kind of object: where its znodes are, how its path names it, how its data
+ * decodes, where it goes in the snapshot, and what to read below each one. */
+struct kind {
+	const char *dir;	/* path of the parent: a format given the parent's id */
+	bool (*valid_name)(const char *name);
+	int (*decode)(const char *name, const char *buf, size_t len, void *obj);
+	size_t size;
+	size_t name_off;	/* where the node's name goes (SIZE_MAX: decode takes it) */
+	size_t parent_off;	/* where the parent's id goes (SIZE_MAX: none) */
+	size_t czxid_off, version_off; /* version_off SIZE_MAX: not kept */
+	size_t arr_off, n_off;	/* the array and its count in struct topology */
+	int32_t *(*container_version)(struct topology *t); /* NULL: not kept */
+	int (*below)(struct reader *r, void *obj);	   /* NULL: nothing */
+};
+
+#define FIELD(obj, off, type) ((type *)((char *)(obj) + (off)))
+
+/* Read every object of kind k under the parent (NULL for the top level). */
+static int read_kind(struct reader *r, const struct kind *k, const char *parent)
+{
+	union {
+		struct topo_host h;
+		struct topo_zone z;
+		struct topo_member m;
+		struct topo_bridge b;
+		struct topo_port p;
+		struct topo_binding bd;
+		struct topo_mac mac;
+	} u;
+	char dir[TOPO_PATH_MAX];
+	void *obj = &u;
+	struct String_vector sv;
+	int32_t i;
+	int rc;
+
+	snprintf(dir, sizeof(dir), k->dir, parent);
+	rpath(r, "%s", dir);
+	rc = children(r, &sv, k->container_version ? k->container_version(r->t) : NULL);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	for (i = 0; i < sv.count && rc >= 0; i++) {
+		const char *name = sv.data[i];
+		void *slot;
+
+		rpath(r, "%s/%s", dir, name);
+		rc = get(r);
+		if (rc)
+			continue;
+		memset(obj, 0, k->size);
+		if (k->valid_name && !k->valid_name(name)) {
+			skip(r, "the name is not an id or an interface name");
+			continue;
+		}
+		if (k->decode(name, r->buf, (size_t)r->len, obj)) {
+			skip(r, topo_errmsg());
+			continue;
+		}
+		if (k->name_off != SIZE_MAX)
+			strcpy(FIELD(obj, k->name_off, char), name);
+		if (k->parent_off != SIZE_MAX)
+			strcpy(FIELD(obj, k->parent_off, char), parent);
+		*FIELD(obj, k->czxid_off, int64_t) = r->st.czxid;
+		if (k->version_off != SIZE_MAX)
+			*FIELD(obj, k->version_off, int32_t) = r->st.version;
+		slot = topo_push(FIELD(r->t, k->arr_off, void *), FIELD(r->t, k->n_off, size_t),
+				 k->size);
+		if (!slot) {
+			rc = topo_fail(-ENOMEM, "out of memory");
+			break;
+		}
+		memcpy(slot, obj, k->size);
+		rc = k->below ? k->below(r, slot) : 0;
+	}
+	deallocate_String_vector(&sv);
+	return rc < 0 ? rc : 0;
+}
+
+static int dec_host(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_host(buf, len, obj);
+}
+
+static int dec_binding(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_binding(buf, len, obj);
+}
+
+static int dec_zone(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_zone(buf, len, obj);
+}
+
+static int dec_member(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_member(buf, len, obj);
+}
+
+static int dec_bridge(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_bridge(buf, len, obj);
+}
+
+static int dec_port(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_port(buf, len, obj);
+}
+
+static int dec_mac(const char *name, const char *buf, size_t len, void *obj)
+{
+	return topo_decode_mac(name, buf, len, obj);
+}
+
+static int32_t *hosts_version(struct topology *t) { return &t->hosts_version; }
+static int32_t *zones_version(struct topology *t) { return &t->zones_version; }
+static int32_t *bridges_version(struct topology *t) { return &t->bridges_version; }
+static int32_t *ports_version(struct topology *t) { return &t->ports_version; }
+
+#define ARRAY(name) offsetof(struct topology, name), offsetof(struct topology, n_##name)
+
+static const struct kind k_binding = {
+	P_BINDINGS, topo_valid_ifname, dec_binding, sizeof(struct topo_binding),
+	offsetof(struct topo_binding, interface), offsetof(struct topo_binding, host_id),
+	offsetof(struct topo_binding, czxid), offsetof(struct topo_binding, version),
+	ARRAY(bindings), NULL, NULL,
+};
+
+static const struct kind k_member = {
+	P_MEMBERS, topo_valid_uuid, dec_member, sizeof(struct topo_member),
+	offsetof(struct topo_member, host_id), offsetof(struct topo_member, zone_id),
+	offsetof(struct topo_member, czxid), offsetof(struct topo_member, version),
+	ARRAY(members), NULL, NULL,
+};
+
+static const struct kind k_mac = {
+	P_MACS, NULL, dec_mac, sizeof(struct topo_mac),
+	SIZE_MAX, offsetof(struct topo_mac, bridge_id),
+	offsetof(struct topo_mac, czxid), SIZE_MAX,
+	ARRAY(macs), NULL, NULL,
+};
+
+/* Below a host: whether its agent is alive (watched even while absent), its bindings. */
+static int below_host(struct reader *r, void *obj)
+{
+	struct topo_host *h = obj;
+	struct Stat st;
+	int rc;
+
+	rpath(r, P_ALIVE, h->id);
+	rc = zoo_wexists(r->zh, r->path, r->watcher, r->wctx, &st);
+	if (rc != ZOK && rc != ZNONODE)
+		return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
+	h->alive = rc == ZOK;
+	return read_kind(r, &k_binding, h->id);
+}
+
+static int below_zone(struct reader *r, void *obj)
+{
+	return read_kind(r, &k_member, ((struct topo_zone *)obj)->id);
+}
+
+static int below_bridge(struct reader *r, void *obj)
+{
+	return read_kind(r, &k_mac, ((struct topo_bridge *)obj)->id);
+}
+
+/* The top level, containers before their contents: a container version read here
+ * covers everything read after it. */
+static const struct kind k_top[] = {
+	{ P_HOSTS, topo_valid_uuid, dec_host, sizeof(struct topo_host),
+	  offsetof(struct topo_host, id), SIZE_MAX, offsetof(struct topo_host, czxid),
+	  offsetof(struct topo_host, version), ARRAY(hosts), hosts_version, below_host },
+	{ P_ZONES, topo_valid_uuid, dec_zone, sizeof(struct topo_zone),
+	  offsetof(struct topo_zone, id), SIZE_MAX, offsetof(struct topo_zone, czxid),
+	  offsetof(struct topo_zone, version), ARRAY(zones), zones_version, below_zone },
+	{ P_BRIDGES, topo_valid_uuid, dec_bridge, sizeof(struct topo_bridge),
+	  offsetof(struct topo_bridge, id), SIZE_MAX, offsetof(struct topo_bridge, czxid),
+	  offsetof(struct topo_bridge, version), ARRAY(bridges), bridges_version,
+	  below_bridge },
+	{ P_PORTS, topo_valid_uuid, dec_port, sizeof(struct topo_port),
+	  offsetof(struct topo_port, id), SIZE_MAX, offsetof(struct topo_port, czxid),
+	  offsetof(struct topo_port, version), ARRAY(ports), ports_version, NULL },
+};
+
+static int read_key_counter(struct reader *r)
+{
+	int rc;
+
+	rpath(r, P_KEY);
+	rc = get(r);
+	r->t->key_version = -1;
+	if (rc)
+		return rc < 0 ? rc : 0;
+	if (topo_decode_key_counter(r->buf, (size_t)r->len, &r->t->next_key)) {
+		skip(r, topo_errmsg());
+		return 0;
+	}
+	r->t->key_version = r->st.version;
+	return 0;
+}
+
+static int cmp_czxid(const void *a, const void *b, void *off)
+{
+	int64_t x = *(const int64_t *)((const char *)a + *(size_t *)off);
+	int64_t y = *(const int64_t *)((const char *)b + *(size_t *)off);
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_czxid(void *base, size_t n, size_t size, size_t off)
+{
+	if (n > 1)
+		qsort_r(base, n, size, cmp_czxid, &off);
+}
+
+/* Leave out what refers to an object that is not there (or was skipped), so that every
+ * reference in a snapshot resolves. */
+static void dangling(struct topology *t, const char *what, const char *id, const char *why)
+{
+	mx_warn("skipping %s %s: %s", what, id, why);
+	t->n_skipped++;
+}
+
+/* Leave out what refers to an object that is not there (or was skipped), so that every
+ * reference in a snapshot resolves. */
+static void drop_dangling(struct topology *t)
+{
+	size_t i, n;
+
+	for (i = n = 0; i < t->n_ports; i++) {
+		if (topo_find_bridge_by_id(t, t->ports[i].device_id))
+			t->ports[n++] = t->ports[i];
+		else
+			dangling(t, "port", t->ports[i].id, "its bridge is not there");
+	}
+	t->n_ports = n;
+	for (i = n = 0; i < t->n_bindings; i++) {
+		if (topo_find_port_by_id(t, t->bindings[i].port_id))
+			t->bindings[n++] = t->bindings[i];
+		else
+			dangling(t, "binding of interface", t->bindings[i].interface,
+				 "its port is not there");
+	}
+	t->n_bindings = n;
+	for (i = n = 0; i < t->n_members; i++) {
+		if (topo_find_host_by_id(t, t->members[i].host_id))
+			t->members[n++] = t->members[i];
+		else
+			dangling(t, "tunnel zone member", t->members[i].host_id, "no such host");
+	}
+	t->n_members = n;
+	/* A learned MAC of a port that went away is stale, not broken: drop it quietly. */
+	for (i = n = 0; i < t->n_macs; i++) {
+		const struct topo_port *p = topo_find_port_by_id(t, t->macs[i].port_id);
+
+		if (p && !strcmp(p->device_id, t->macs[i].bridge_id))
+			t->macs[n++] = t->macs[i];
+	}
+	t->n_macs = n;
+}
+
+int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void *ctx)
+{
+	struct reader *r;
+	size_t i;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->hosts_version = t->zones_version = t->bridges_version = t->ports_version = -1;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return topo_fail(-ENOMEM, "out of memory");
+	r->zh = zh;
+	r->t = t;
+	if (on_change) {
+		r->wctx = change_watch_get(on_change, ctx);
+		if (!r->wctx) {
+			free(r);
+			return topo_fail(-ENOMEM, "out of memory");
+		}
+		r->watcher = change_watcher;
+	}
+	rc = read_key_counter(r);
+	for (i = 0; !rc && i < sizeof(k_top) / sizeof(k_top[0]); i++)
+		rc = read_kind(r, &k_top[i], "");
+	free(r);
+	if (rc) {
+		topo_free(t);
+		return rc;
+	}
+	sort_czxid(t->hosts, t->n_hosts, sizeof(*t->hosts), offsetof(struct topo_host, czxid));
+	sort_czxid(t->zones, t->n_zones, sizeof(*t->zones), offsetof(struct topo_zone, czxid));
+	sort_czxid(t->members, t->n_members, sizeof(*t->members),
+		   offsetof(struct topo_member, czxid));
+	sort_czxid(t->bridges, t->n_bridges, sizeof(*t->bridges),
+		   offsetof(struct topo_bridge, czxid));
+	sort_czxid(t->ports, t->n_ports, sizeof(*t->ports), offsetof(struct topo_port, czxid));
+	sort_czxid(t->bindings, t->n_bindings, sizeof(*t->bindings),
+		   offsetof(struct topo_binding, czxid));
+	sort_czxid(t->macs, t->n_macs, sizeof(*t->macs), offsetof(struct topo_mac, czxid));
+	drop_dangling(t);
+	return 0;
+}
+
+void topo_free(struct topology *t)
+{
+	free(t->hosts);
+	free(t->zones);
+	free(t->members);
+	free(t->bridges);
+	free(t->ports);
+	free(t->bindings);
+	free(t->macs);
+	memset(t, 0, sizeof(*t));
+}

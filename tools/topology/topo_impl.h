@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the topology library: the ZooKeeper paths, the multi-op builder, errors. */
+#ifndef MIDOX_TOPO_IMPL_H
+#define MIDOX_TOPO_IMPL_H
+
+#include <stdarg.h>
+
+#include "topology.h"
+
+/* Every path of the layout, as printf formats (docs/zookeeper.md describes each). */
+#define P_ROOT TOPO_ROOT
+#define P_KEY P_ROOT "/tunnel_key"
+#define P_HOSTS P_ROOT "/hosts"
+#define P_HOST P_HOSTS "/%s"
+#define P_ALIVE P_HOST "/alive"
+#define P_BINDINGS P_HOST "/bindings"
+#define P_BINDING P_BINDINGS "/%s"
+#define P_ZONES P_ROOT "/tunnel_zones"
+#define P_ZONE P_ZONES "/%s"
+#define P_MEMBERS P_ZONE "/members"
+#define P_MEMBER P_MEMBERS "/%s"
+#define P_BRIDGES P_ROOT "/bridges"
+#define P_BRIDGE P_BRIDGES "/%s"
+#define P_MACS P_BRIDGE "/macs"
+#define P_MAC P_MACS "/%s,%s" /* "<aa:bb:cc:dd:ee:ff>,<port id>" */
+#define P_PORTS P_ROOT "/ports"
+#define P_PORT P_PORTS "/%s"
+#define P_PORT_BINDING P_PORT "/binding"
+
+#define TOPO_PATH_MAX 256
+#define TOPO_DATA_MAX 4096
+#define TOPO_MAC_NODE_LEN (17 + 1 + 36)
+
+/* Errors: set the thread's message and return err (negative errno). */
+int topo_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int topo_zerr(int zrc);		/* ZooKeeper error code to negative errno */
+const char *topo_zerr_text(int zrc);
+
+/* The fixed JSON of containers and the root. */
+extern const char topo_container_json[];
+
+/* A multi-op under construction. Paths and data are owned by it. */
+struct topo_txn {
+	zoo_op_t *ops;
+	zoo_op_result_t *results;
+	char **owned;
+	struct Stat *stats;
+	size_t n, cap, n_owned, cap_owned;
+	int err;	/* allocation failure while building: reported by commit */
+	size_t failed;	/* after commit: the op that failed */
+};
+
+void txn_init(struct topo_txn *x);
+void txn_free(struct topo_txn *x);
+/* data is taken over (freed by the txn); NULL data means the container JSON. */
+void txn_create(struct topo_txn *x, int flags, char *data, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void txn_set(struct topo_txn *x, int version, char *data, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void txn_delete(struct topo_txn *x, int version, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void txn_check(struct topo_txn *x, int version, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Bump a node's version (rewrite its container JSON) if it still has version. */
+void txn_touch(struct topo_txn *x, int version, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* 0, -EAGAIN when a check failed (a node changed, appeared or vanished since it was read),
+ * or another negative errno. */
+int txn_commit(zhandle_t *zh, struct topo_txn *x);
+const char *txn_path(const struct topo_txn *x, size_t i);
+
+/* Growing arrays: a zeroed new element at the end, NULL when out of memory. */
+void *topo_push(void **arr, size_t *n, size_t size);
+
+int topo_json_schema_only(const char *buf, size_t len);
+char *topo_encode_key_counter(uint32_t next);
+/* /midox/ports/<id>/binding: the port's side of its binding, {"host","interface"}. */
+char *topo_encode_port_guard(const char *host_id, const char *ifname);
+char *topo_encode_mac_owner(const char *host_id);
+char *topo_encode_alive(void);
+
+#endif
