@@ -62,7 +62,7 @@ $(BUILD)/tests/test_datapath: $(BUILD)/tests/unit/test_datapath.o $(LOADER)
 	$(CC) $(CFLAGS) -o $@ $^ $(LOADER_LIBS)
 
 # The agent's pure computation, tested without ZooKeeper or kernel.
-$(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(BUILD)/agent/desired.o $(TOPO) $(BUILD)/loader/log.o
+$(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(BUILD)/agent/desired.o $(BUILD)/agent/index.o $(TOPO) $(BUILD)/loader/log.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
 

@@ -10,14 +10,21 @@
 #include "session.h"
 #include "topology.h"
 
-/* A MAC this host's datapath learned and the agent published in ZooKeeper. */
-struct learned_mac {
-	struct mx_fdb_key key;
+/* Something this host's datapath learned and the agent publishes in ZooKeeper: a MAC on a
+ * bridge port (MX_MAP_ID_FDB) or a neighbour of a router port (MX_MAP_ID_RARP). */
+struct learned {
+	enum mx_map_id map;
+	union {
+		struct mx_fdb_key fdb;
+		struct mx_rarp_key rarp;
+	} key;
 	__u32 port_key;
+	__u8 mac[6];
+	__u8 pad[2];
 };
 
 struct learned_set {
-	struct learned_mac *items;
+	struct learned *items;
 	size_t n, cap;
 };
 
@@ -39,7 +46,7 @@ struct agent {
 /* Read the topology, compute what the maps must hold, make them so. Nothing is changed
  * when the topology cannot be read. */
 int agent_reconcile(struct agent *a);
-/* Publish MACs learned on local ports, withdraw those aged out or gone. */
+/* Publish MACs and neighbours learned here, withdraw those aged out or gone. */
 int agent_learn_tick(struct agent *a);
 /* After a session expiry nothing is published any more. */
 void agent_learn_forget(struct agent *a);

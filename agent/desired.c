@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "desired.h"
 
 static const size_t key_sizes[MX_MAP_ID__MAX] = {
@@ -12,6 +14,8 @@ static const size_t key_sizes[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_FDB] = sizeof(struct mx_fdb_key),
 	[MX_MAP_ID_ARP] = sizeof(struct mx_arp_key),
 	[MX_MAP_ID_TUNPEER] = sizeof(__be32),
+	[MX_MAP_ID_ROUTE] = sizeof(struct mx_route_key),
+	[MX_MAP_ID_RARP] = sizeof(struct mx_rarp_key),
 };
 
 static const size_t value_sizes[MX_MAP_ID__MAX] = {
@@ -21,16 +25,44 @@ static const size_t value_sizes[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_FDB] = sizeof(struct mx_fdb_entry),
 	[MX_MAP_ID_ARP] = sizeof(struct mx_arp_entry),
 	[MX_MAP_ID_TUNPEER] = sizeof(struct mx_tunpeer),
+	[MX_MAP_ID_ROUTE] = sizeof(struct mx_route),
+	[MX_MAP_ID_RARP] = sizeof(struct mx_rarp_entry),
 };
 
-/* Index of key in a, or -1: the arrays are small enough per reconcile that a scan is fine
- * only for the per-bridge flood sets; everything else is appended once. */
-static long kv_find(const struct kv_array *a, const void *key)
+/* ---- packed, indexed arrays ---- */
+
+static const void *kv_key_at(const void *base, size_t i)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (!memcmp((const char *)a->keys + i * a->key_size, key, a->key_size))
-			return (long)i;
-	return -1;
+	const struct kv_array *a = base;
+
+	return (const char *)a->keys + i * a->key_size;
+}
+
+static void kv_init(struct kv_array *a, size_t key_size, size_t value_size)
+{
+	memset(a, 0, sizeof(*a));
+	a->key_size = key_size;
+	a->value_size = value_size;
+	index_init(&a->ix, key_size, kv_key_at, a);
+}
+
+static void kv_free(struct kv_array *a)
+{
+	free(a->keys);
+	free(a->values);
+	index_free(&a->ix);
+}
+
+static void *kv_value(const struct kv_array *a, size_t i)
+{
+	return (char *)a->values + i * a->value_size;
+}
+
+static void *kv_get(const struct kv_array *a, const void *key)
+{
+	long i = index_find(&a->ix, key);
+
+	return i < 0 ? NULL : kv_value(a, (size_t)i);
 }
 
 static int kv_grow(struct kv_array *a)
@@ -50,43 +82,565 @@ static int kv_grow(struct kv_array *a)
 	return 0;
 }
 
-static int kv_push(struct kv_array *a, const void *key, const void *value)
+/* Append key -> value unless key is there already (the first writer wins). */
+static int kv_put_new(struct kv_array *a, const void *key, const void *value)
 {
 	int err;
 
+	if (index_find(&a->ix, key) >= 0)
+		return 0;
 	if (a->n == a->cap) {
 		err = kv_grow(a);
 		if (err)
 			return err;
 	}
 	memcpy((char *)a->keys + a->n * a->key_size, key, a->key_size);
-	memcpy((char *)a->values + a->n * a->value_size, value, a->value_size);
-	a->n++;
-	return 0;
-}
-
-static void *kv_value(struct kv_array *a, size_t i)
-{
-	return (char *)a->values + i * a->value_size;
+	memcpy(kv_value(a, a->n), value, a->value_size);
+	err = index_add(&a->ix, a->n);
+	if (!err)
+		a->n++;
+	return err;
 }
 
 void desired_free(struct desired *d)
 {
-	for (int m = 0; m < MX_MAP_ID__MAX; m++) {
-		free(d->maps[m].keys);
-		free(d->maps[m].values);
-	}
+	for (int m = 0; m < MX_MAP_ID__MAX; m++)
+		kv_free(&d->maps[m]);
 	memset(d, 0, sizeof(*d));
 }
+
+const void *desired_lookup(const struct desired *d, enum mx_map_id map, const void *key)
+{
+	return kv_get(&d->maps[map], key);
+}
+
+/* ---- the snapshot, indexed by id ---- */
+
+static const void *bridge_id_at(const void *base, size_t i)
+{
+	return ((const struct topology *)base)->bridges[i].id;
+}
+
+static const void *router_id_at(const void *base, size_t i)
+{
+	return ((const struct topology *)base)->routers[i].id;
+}
+
+static const void *port_id_at(const void *base, size_t i)
+{
+	return ((const struct topology *)base)->ports[i].id;
+}
+
+static const void *binding_port_at(const void *base, size_t i)
+{
+	return ((const struct topology *)base)->bindings[i].port_id;
+}
+
+struct snapshot {
+	const struct topology *t;
+	const struct local_view *v;
+	struct index bridges, routers, ports, bindings;
+	struct kv_array peer_addr; /* host id -> __be32: where this host reaches it */
+};
+
+static int snapshot_index(struct index *ix, const void *(*at)(const void *, size_t),
+			  const struct topology *t, size_t n)
+{
+	int err = 0;
+
+	index_init(ix, TOPO_ID_LEN, at, t);
+	for (size_t i = 0; !err && i < n; i++)
+		err = index_add(ix, i);
+	return err;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	index_free(&s->bridges);
+	index_free(&s->routers);
+	index_free(&s->ports);
+	index_free(&s->bindings);
+	kv_free(&s->peer_addr);
+}
+
+/* An id as the fixed-size key the indexes compare. */
+static void id_key(char key[TOPO_ID_LEN], const char *id)
+{
+	size_t len = strnlen(id, TOPO_ID_LEN - 1);
+
+	memset(key, 0, TOPO_ID_LEN);
+	memcpy(key, id, len);
+}
+
+static long find_id(const struct index *ix, const char *id)
+{
+	char key[TOPO_ID_LEN];
+
+	if (!id[0])
+		return -1;
+	id_key(key, id);
+	return index_find(ix, key);
+}
+
+static const struct topo_bridge *bridge_by_id(const struct snapshot *s, const char *id)
+{
+	long i = find_id(&s->bridges, id);
+
+	return i < 0 ? NULL : &s->t->bridges[i];
+}
+
+static const struct topo_router *router_by_id(const struct snapshot *s, const char *id)
+{
+	long i = find_id(&s->routers, id);
+
+	return i < 0 ? NULL : &s->t->routers[i];
+}
+
+static const struct topo_port *port_by_id(const struct snapshot *s, const char *id)
+{
+	long i = find_id(&s->ports, id);
+
+	return i < 0 ? NULL : &s->t->ports[i];
+}
+
+static const struct topo_binding *binding_of_port(const struct snapshot *s, const char *port_id)
+{
+	long i = find_id(&s->bindings, port_id);
+
+	return i < 0 ? NULL : &s->t->bindings[i];
+}
+
+/* Tunnel key of a port's device, 0 if the device is gone. */
+static __u32 device_key(const struct snapshot *s, const struct topo_port *p)
+{
+	const struct topo_bridge *b;
+	const struct topo_router *r;
+
+	if (p->device_type == TOPO_DEVICE_BRIDGE) {
+		b = bridge_by_id(s, p->device_id);
+		return b ? b->tunnel_key : 0;
+	}
+	if (p->device_type == TOPO_DEVICE_ROUTER) {
+		r = router_by_id(s, p->device_id);
+		return r ? r->tunnel_key : 0;
+	}
+	return 0;
+}
+
+static bool in_zone(const struct topology *t, const char *zone_id, const char *host_id)
+{
+	for (size_t i = 0; i < t->n_members; i++)
+		if (!strcmp(t->members[i].host_id, host_id) && !strcmp(t->members[i].zone_id, zone_id))
+			return true;
+	return false;
+}
+
+/* Every host sharing a zone with this one, at its address in the first such zone (by
+ * creation). Zones are few; members are walked once per zone this host is in. */
+static int index_peers(struct snapshot *s)
+{
+	const struct topology *t = s->t;
+	char key[TOPO_ID_LEN];
+	int err = 0;
+
+	kv_init(&s->peer_addr, TOPO_ID_LEN, sizeof(__be32));
+	for (size_t i = 0; !err && i < t->n_members; i++) {
+		const struct topo_member *m = &t->members[i];
+
+		if (!strcmp(m->host_id, s->v->host_id) || !in_zone(t, m->zone_id, s->v->host_id))
+			continue;
+		id_key(key, m->host_id);
+		err = kv_put_new(&s->peer_addr, key, &m->addr.s_addr);
+	}
+	return err;
+}
+
+static int snapshot_init(struct snapshot *s, const struct topology *t, const struct local_view *v)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->t = t;
+	s->v = v;
+	err = snapshot_index(&s->bridges, bridge_id_at, t, t->n_bridges);
+	if (!err)
+		err = snapshot_index(&s->routers, router_id_at, t, t->n_routers);
+	if (!err)
+		err = snapshot_index(&s->ports, port_id_at, t, t->n_ports);
+	if (!err)
+		err = snapshot_index(&s->bindings, binding_port_at, t, t->n_bindings);
+	if (!err)
+		err = index_peers(s);
+	return err;
+}
+
+static __be32 peer_addr(const struct snapshot *s, const char *host_id)
+{
+	char key[TOPO_ID_LEN];
+	const __be32 *addr;
+
+	id_key(key, host_id);
+	addr = kv_get(&s->peer_addr, key);
+	return addr ? *addr : 0;
+}
+
+/* ---- tunnel zone membership ---- */
+
+static int add_tunnel(const struct snapshot *s, struct desired *d)
+{
+	const struct topology *t = s->t;
+	struct mx_tunpeer peer = { 0 };
+	int err = 0;
+
+	d->config.underlay_ifindex = s->v->underlay_ifindex;
+	d->config.vxlan_port = htons(s->v->vxlan_port);
+	for (size_t i = 0; i < t->n_members; i++) {
+		if (!strcmp(t->members[i].host_id, s->v->host_id)) {
+			d->member = true;
+			d->config.tunnel_addr = t->members[i].addr.s_addr;
+			break;
+		}
+	}
+	for (size_t i = 0; !err && i < s->peer_addr.n; i++)
+		err = kv_put_new(&d->maps[MX_MAP_ID_TUNPEER], kv_value(&s->peer_addr, i), &peer);
+	return err;
+}
+
+/* ---- ports, bridges, flood sets ---- */
+
+/* Where a port lives, seen from this host. */
+static void port_place(const struct snapshot *s, const struct topo_port *p, struct mx_port *out)
+{
+	const struct topo_binding *b = binding_of_port(s, p->id);
+	int ifindex;
+
+	if (!b)
+		return;
+	if (!strcmp(b->host_id, s->v->host_id)) {
+		ifindex = s->v->ifindex_of(b->interface);
+		if (ifindex > 0) {
+			out->flags |= MX_PORT_LOCAL;
+			out->ifindex = (__u32)ifindex;
+		}
+		return;
+	}
+	out->host_addr = peer_addr(s, b->host_id);
+	if (out->host_addr)
+		out->flags |= MX_PORT_REMOTE;
+}
+
+static void flood_add(struct desired *d, __u32 bridge_key, const struct mx_port *p)
+{
+	struct mx_bridge *b = kv_get(&d->maps[MX_MAP_ID_BRIDGE], &bridge_key);
+
+	if (!b)
+		return;
+	if (p->flags & MX_PORT_LOCAL) {
+		if (b->n_local < MX_FLOOD_MAX_LOCAL)
+			b->local_ifindex[b->n_local] = p->ifindex;
+		b->n_local++; /* past the limit the datapath counts MX_DROP_FLOOD_LIMIT */
+		return;
+	}
+	if (!(p->flags & MX_PORT_REMOTE))
+		return;
+	for (__u32 r = 0; r < b->n_remote && r < MX_FLOOD_MAX_REMOTE; r++)
+		if (b->remote_addr[r] == p->host_addr)
+			return;
+	if (b->n_remote < MX_FLOOD_MAX_REMOTE)
+		b->remote_addr[b->n_remote] = p->host_addr;
+	b->n_remote++;
+}
+
+static int add_bridges(const struct topology *t, struct desired *d)
+{
+	struct mx_bridge empty = { 0 };
+	int err = 0;
+
+	for (size_t i = 0; !err && i < t->n_bridges; i++)
+		err = kv_put_new(&d->maps[MX_MAP_ID_BRIDGE], &t->bridges[i].tunnel_key, &empty);
+	return err;
+}
+
+/* The bridge answers ARP for, and switches to, a MAC at port_key. */
+static int add_station(struct desired *d, __u32 bridge_key, const uint8_t mac[6],
+		       const struct in_addr *addrs, size_t n_addrs, __u32 port_key)
+{
+	struct mx_fdb_key fk = { .bridge_key = bridge_key };
+	struct mx_fdb_entry fe = { .port_key = port_key, .flags = MX_FDB_STATIC };
+	struct mx_arp_key ak = { .bridge_key = bridge_key };
+	struct mx_arp_entry ae = { 0 };
+	int err;
+
+	memcpy(fk.mac, mac, 6);
+	memcpy(ae.mac, mac, 6);
+	err = kv_put_new(&d->maps[MX_MAP_ID_FDB], &fk, &fe);
+	for (size_t i = 0; !err && i < n_addrs; i++) {
+		ak.addr = addrs[i].s_addr;
+		err = kv_put_new(&d->maps[MX_MAP_ID_ARP], &ak, &ae);
+	}
+	return err;
+}
+
+/* A bridge port linked to a router port: the router's MAC and addresses are reached
+ * through it. */
+static int add_router_station(const struct snapshot *s, struct desired *d, __u32 bridge_key,
+			      const struct topo_port *bp)
+{
+	const struct topo_port *rp = port_by_id(s, bp->peer_id);
+	struct in_addr addrs[TOPO_PORT_MAX_NETS];
+
+	if (!rp || rp->device_type != TOPO_DEVICE_ROUTER || !rp->has_mac)
+		return 0;
+	for (size_t i = 0; i < rp->n_nets; i++)
+		addrs[i] = rp->nets[i].addr;
+	return add_station(d, bridge_key, rp->mac, addrs, rp->n_nets, bp->tunnel_key);
+}
+
+static void port_fill_router(const struct topo_port *p, struct mx_port *mp)
+{
+	mp->flags |= MX_PORT_ROUTER;
+	if (p->has_mac)
+		memcpy(mp->mac, p->mac, 6);
+	if (p->n_nets) {
+		mp->addr = p->nets[0].addr.s_addr;
+		mp->prefix_len = p->nets[0].len;
+	}
+}
+
+static void port_fill_bridge(const struct topo_port *p, struct mx_port *mp)
+{
+	if (p->has_mac) {
+		mp->flags |= MX_PORT_FIXED_MAC;
+		memcpy(mp->mac, p->mac, 6);
+	}
+	if (p->has_addr) {
+		mp->flags |= MX_PORT_FIXED_IP;
+		mp->addr = p->addr.s_addr;
+	}
+}
+
+static int add_port(const struct snapshot *s, struct desired *d, const struct topo_port *p)
+{
+	const struct topo_port *peer = p->peer_id[0] ? port_by_id(s, p->peer_id) : NULL;
+	struct mx_ifport ifp = { .port_key = p->tunnel_key };
+	struct mx_port mp = { .device_key = device_key(s, p) };
+	int err;
+
+	if (!mp.device_key)
+		return 0;
+	if (p->device_type == TOPO_DEVICE_ROUTER)
+		port_fill_router(p, &mp);
+	else
+		port_fill_bridge(p, &mp);
+	if (peer && device_key(s, peer)) {
+		mp.flags |= MX_PORT_INTERIOR;
+		mp.peer_key = peer->tunnel_key;
+	} else {
+		port_place(s, p, &mp);
+	}
+	err = kv_put_new(&d->maps[MX_MAP_ID_PORT], &p->tunnel_key, &mp);
+	if (!err && (mp.flags & MX_PORT_LOCAL))
+		err = kv_put_new(&d->maps[MX_MAP_ID_IFPORT], &mp.ifindex, &ifp);
+	if (err || p->device_type != TOPO_DEVICE_BRIDGE)
+		return err;
+	flood_add(d, mp.device_key, &mp);
+	if (peer)
+		return add_router_station(s, d, mp.device_key, p);
+	if (p->has_mac)
+		return add_station(d, mp.device_key, p->mac, &p->addr, p->has_addr ? 1 : 0,
+				   p->tunnel_key);
+	return 0;
+}
+
+/* ---- routes ---- */
+
+static __be32 prefix_mask(__u8 len)
+{
+	return len ? htonl(~0u << (32 - len)) : 0;
+}
+
+static int route_add_hop(struct desired *d, __u32 router_key, struct topo_cidr dst,
+			 const struct mx_nexthop *hop)
+{
+	struct mx_route_key k = {
+		.prefixlen = 32 + dst.len,
+		.router_key = router_key,
+		.dst = dst.addr.s_addr & prefix_mask(dst.len),
+	};
+	struct kv_array *a = &d->maps[MX_MAP_ID_ROUTE];
+	struct mx_route empty = { 0 }, *r;
+	int err;
+
+	err = kv_put_new(a, &k, &empty);
+	if (err)
+		return err;
+	r = kv_get(a, &k);
+	if (r->n && r->nh[0].type == MX_ROUTE_LOCAL)
+		return 0; /* a router's own address is never routed elsewhere */
+	if (hop->type == MX_ROUTE_LOCAL)
+		r->n = 0;
+	if (r->n == MX_ROUTE_MAX_NEXTHOPS) {
+		mx_warn("router %u: more than %d routes to one prefix; the rest are ignored",
+			router_key, MX_ROUTE_MAX_NEXTHOPS);
+		return 0;
+	}
+	r->nh[r->n++] = *hop;
+	return 0;
+}
+
+static const __u32 route_types[] = {
+	[TOPO_ROUTE_NORMAL] = MX_ROUTE_NORMAL,
+	[TOPO_ROUTE_BLACKHOLE] = MX_ROUTE_BLACKHOLE,
+	[TOPO_ROUTE_REJECT] = MX_ROUTE_REJECT,
+};
+
+static int add_route(const struct snapshot *s, struct desired *d, const struct topo_route *rt)
+{
+	const struct topo_router *r = router_by_id(s, rt->router_id);
+	const struct topo_port *p = rt->port_id[0] ? port_by_id(s, rt->port_id) : NULL;
+	struct mx_nexthop hop = {
+		.gw = rt->has_gw ? rt->gw.s_addr : 0,
+		.weight = rt->weight ? rt->weight : 1,
+		.src = rt->src.addr.s_addr & prefix_mask(rt->src.len),
+		.src_len = rt->src.len,
+	};
+
+	if (!r || rt->type < TOPO_ROUTE_NORMAL || rt->type > TOPO_ROUTE_REJECT)
+		return 0;
+	hop.type = route_types[rt->type];
+	if (hop.type == MX_ROUTE_NORMAL) {
+		if (!p || strcmp(p->device_id, r->id))
+			return 0; /* its port is gone: the route is unusable */
+		hop.port_key = p->tunnel_key;
+	}
+	return route_add_hop(d, r->tunnel_key, rt->dst, &hop);
+}
+
+/* Every address of every router port is the router's own (/32, LOCAL). */
+static int add_local_routes(const struct snapshot *s, struct desired *d, const struct topo_port *p)
+{
+	const struct topo_router *r = router_by_id(s, p->device_id);
+	struct mx_nexthop hop = { .type = MX_ROUTE_LOCAL, .port_key = p->tunnel_key, .weight = 1 };
+	int err = 0;
+
+	if (!r)
+		return 0;
+	for (size_t i = 0; !err && i < p->n_nets; i++) {
+		struct topo_cidr host = { .addr = p->nets[i].addr, .len = 32 };
+
+		err = route_add_hop(d, r->tunnel_key, host, &hop);
+	}
+	return err;
+}
+
+static int add_routes(const struct snapshot *s, struct desired *d)
+{
+	const struct topology *t = s->t;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < t->n_ports; i++)
+		if (t->ports[i].device_type == TOPO_DEVICE_ROUTER)
+			err = add_local_routes(s, d, &t->ports[i]);
+	for (size_t i = 0; !err && i < t->n_routes; i++)
+		err = add_route(s, d, &t->routes[i]);
+	return err;
+}
+
+/* ---- what other hosts learned ---- */
+
+static bool learned_here(const struct snapshot *s, enum mx_map_id map, const void *key)
+{
+	return s->v->learned_here && s->v->learned_here(map, key, s->v->ctx);
+}
+
+/* MACs other hosts learned, unless this host's own port claims the MAC (static) or the
+ * datapath here learned it itself and still holds it. */
+static int add_macs(const struct snapshot *s, struct desired *d)
+{
+	const struct topology *t = s->t;
+	struct mx_fdb_entry fe = { .flags = MX_FDB_REMOTE };
+	struct mx_fdb_key fk = { 0 };
+	int err = 0;
+
+	for (size_t i = 0; !err && i < t->n_macs; i++) {
+		const struct topo_mac *m = &t->macs[i];
+		const struct topo_bridge *br = bridge_by_id(s, m->bridge_id);
+		const struct topo_port *p = port_by_id(s, m->port_id);
+
+		if (!br || !p || strcmp(p->device_id, br->id) || !strcmp(m->host_id, s->v->host_id))
+			continue;
+		fk.bridge_key = br->tunnel_key;
+		memcpy(fk.mac, m->mac, 6);
+		if (learned_here(s, MX_MAP_ID_FDB, &fk))
+			continue;
+		fe.port_key = p->tunnel_key;
+		err = kv_put_new(&d->maps[MX_MAP_ID_FDB], &fk, &fe);
+	}
+	return err;
+}
+
+/* Static ARP entries first (they win), then those learned on other hosts. */
+static int add_arps(const struct snapshot *s, struct desired *d, bool learned)
+{
+	const struct topology *t = s->t;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < t->n_arps; i++) {
+		const struct topo_arp *a = &t->arps[i];
+		const struct topo_router *r = router_by_id(s, a->router_id);
+		const struct topo_port *p = a->port_id[0] ? port_by_id(s, a->port_id) : NULL;
+		struct mx_rarp_key k = { .addr = a->addr.s_addr };
+		struct mx_rarp_entry e = { .flags = learned ? MX_RARP_REMOTE : MX_RARP_STATIC };
+
+		if (!r || a->learned != learned || (learned && !strcmp(a->host_id, s->v->host_id)))
+			continue;
+		k.router_key = r->tunnel_key;
+		if (learned && learned_here(s, MX_MAP_ID_RARP, &k))
+			continue;
+		memcpy(e.mac, a->mac, 6);
+		e.port_key = p ? p->tunnel_key : 0;
+		err = kv_put_new(&d->maps[MX_MAP_ID_RARP], &k, &e);
+	}
+	return err;
+}
+
+/* ---- the whole computation ---- */
 
 static void desired_init(struct desired *d)
 {
 	memset(d, 0, sizeof(*d));
-	for (int m = 0; m < MX_MAP_ID__MAX; m++) {
-		d->maps[m].key_size = key_sizes[m];
-		d->maps[m].value_size = value_sizes[m];
-	}
+	for (int m = 0; m < MX_MAP_ID__MAX; m++)
+		kv_init(&d->maps[m], key_sizes[m], value_sizes[m]);
 }
+
+int desired_compute(const struct topology *t, const struct local_view *v, struct desired *d)
+{
+	struct snapshot s;
+	int err;
+
+	desired_init(d);
+	err = snapshot_init(&s, t, v);
+	if (!err)
+		err = add_tunnel(&s, d);
+	if (!err)
+		err = add_bridges(t, d);
+	for (size_t i = 0; !err && i < t->n_ports; i++)
+		err = add_port(&s, d, &t->ports[i]);
+	if (!err)
+		err = add_macs(&s, d);
+	if (!err)
+		err = add_routes(&s, d);
+	if (!err)
+		err = add_arps(&s, d, false);
+	if (!err)
+		err = add_arps(&s, d, true);
+	snapshot_free(&s);
+	if (err)
+		desired_free(d);
+	return err;
+}
+
+/* ---- by tunnel key, for the learning paths (few lookups per tick) ---- */
 
 const struct topo_bridge *desired_bridge_by_key(const struct topology *t, __u32 key)
 {
@@ -96,237 +650,18 @@ const struct topo_bridge *desired_bridge_by_key(const struct topology *t, __u32 
 	return NULL;
 }
 
+const struct topo_router *desired_router_by_key(const struct topology *t, __u32 key)
+{
+	for (size_t i = 0; i < t->n_routers; i++)
+		if (t->routers[i].tunnel_key == key)
+			return &t->routers[i];
+	return NULL;
+}
+
 const struct topo_port *desired_port_by_key(const struct topology *t, __u32 key)
 {
 	for (size_t i = 0; i < t->n_ports; i++)
 		if (t->ports[i].tunnel_key == key)
 			return &t->ports[i];
 	return NULL;
-}
-
-static const struct topo_bridge *bridge_by_id(const struct topology *t, const char *id)
-{
-	for (size_t i = 0; i < t->n_bridges; i++)
-		if (!strcmp(t->bridges[i].id, id))
-			return &t->bridges[i];
-	return NULL;
-}
-
-static const struct topo_binding *binding_of_port(const struct topology *t, const char *port_id)
-{
-	for (size_t i = 0; i < t->n_bindings; i++)
-		if (!strcmp(t->bindings[i].port_id, port_id))
-			return &t->bindings[i];
-	return NULL;
-}
-
-static const struct topo_member *member_of(const struct topology *t, const char *zone_id,
-					   const char *host_id)
-{
-	for (size_t i = 0; i < t->n_members; i++)
-		if (!strcmp(t->members[i].host_id, host_id) &&
-		    (!zone_id || !strcmp(t->members[i].zone_id, zone_id)))
-			return &t->members[i];
-	return NULL;
-}
-
-/* The address at which this host reaches host_id: its address in the first zone (by
- * creation) both are members of. 0 if they share none. */
-static __be32 peer_addr(const struct topology *t, const char *self, const char *host_id)
-{
-	for (size_t i = 0; i < t->n_members; i++) {
-		const struct topo_member *m = &t->members[i];
-
-		if (strcmp(m->host_id, host_id))
-			continue;
-		if (member_of(t, m->zone_id, self))
-			return m->addr.s_addr;
-	}
-	return 0;
-}
-
-static int add_tunnel(const struct topology *t, const struct local_view *v, struct desired *d)
-{
-	const struct topo_member *self = member_of(t, NULL, v->host_id);
-	struct mx_tunpeer peer = { 0 };
-	int err;
-
-	d->config.underlay_ifindex = v->underlay_ifindex;
-	d->config.vxlan_port = htons(v->vxlan_port);
-	if (!self)
-		return 0;
-	d->member = true;
-	d->config.tunnel_addr = self->addr.s_addr;
-	for (size_t i = 0; i < t->n_members; i++) {
-		const struct topo_member *m = &t->members[i];
-
-		if (!strcmp(m->host_id, v->host_id) || !member_of(t, m->zone_id, v->host_id))
-			continue;
-		if (kv_find(&d->maps[MX_MAP_ID_TUNPEER], &m->addr.s_addr) >= 0)
-			continue;
-		err = kv_push(&d->maps[MX_MAP_ID_TUNPEER], &m->addr.s_addr, &peer);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* Where a port lives, seen from this host. */
-static void port_place(const struct topology *t, const struct local_view *v,
-		       const struct topo_port *p, struct mx_port *out)
-{
-	const struct topo_binding *b = binding_of_port(t, p->id);
-	int ifindex;
-
-	if (!b)
-		return;
-	if (!strcmp(b->host_id, v->host_id)) {
-		ifindex = v->ifindex_of(b->interface);
-		if (ifindex > 0) {
-			out->flags |= MX_PORT_LOCAL;
-			out->ifindex = (__u32)ifindex;
-		}
-		return;
-	}
-	out->host_addr = peer_addr(t, v->host_id, b->host_id);
-	if (out->host_addr)
-		out->flags |= MX_PORT_REMOTE;
-}
-
-static int flood_add(struct desired *d, __u32 bridge_key, const struct mx_port *p)
-{
-	struct kv_array *a = &d->maps[MX_MAP_ID_BRIDGE];
-	struct mx_bridge *b;
-	long i = kv_find(a, &bridge_key);
-
-	if (i < 0)
-		return 0;
-	b = kv_value(a, (size_t)i);
-	if (p->flags & MX_PORT_LOCAL) {
-		if (b->n_local < MX_FLOOD_MAX_LOCAL)
-			b->local_ifindex[b->n_local] = p->ifindex;
-		b->n_local++; /* past the limit the datapath counts MX_DROP_FLOOD_LIMIT */
-		return 0;
-	}
-	if (!(p->flags & MX_PORT_REMOTE))
-		return 0;
-	for (__u32 r = 0; r < b->n_remote && r < MX_FLOOD_MAX_REMOTE; r++)
-		if (b->remote_addr[r] == p->host_addr)
-			return 0;
-	if (b->n_remote < MX_FLOOD_MAX_REMOTE)
-		b->remote_addr[b->n_remote] = p->host_addr;
-	b->n_remote++;
-	return 0;
-}
-
-static int add_bridges(const struct topology *t, struct desired *d)
-{
-	struct mx_bridge empty = { 0 };
-	int err;
-
-	for (size_t i = 0; i < t->n_bridges; i++) {
-		err = kv_push(&d->maps[MX_MAP_ID_BRIDGE], &t->bridges[i].tunnel_key, &empty);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int add_static_addresses(struct desired *d, const struct topo_port *p, __u32 bridge_key)
-{
-	struct mx_fdb_key fk = { .bridge_key = bridge_key };
-	struct mx_fdb_entry fe = { .port_key = p->tunnel_key, .flags = MX_FDB_STATIC };
-	struct mx_arp_key ak = { .bridge_key = bridge_key, .addr = p->addr.s_addr };
-	struct mx_arp_entry ae = { 0 };
-	int err;
-
-	if (!p->has_mac)
-		return 0;
-	memcpy(fk.mac, p->mac, 6);
-	if (kv_find(&d->maps[MX_MAP_ID_FDB], &fk) < 0) {
-		err = kv_push(&d->maps[MX_MAP_ID_FDB], &fk, &fe);
-		if (err)
-			return err;
-	}
-	if (!p->has_addr || kv_find(&d->maps[MX_MAP_ID_ARP], &ak) >= 0)
-		return 0;
-	memcpy(ae.mac, p->mac, 6);
-	return kv_push(&d->maps[MX_MAP_ID_ARP], &ak, &ae);
-}
-
-static int add_port(const struct topology *t, const struct local_view *v, struct desired *d,
-		    const struct topo_port *p)
-{
-	const struct topo_bridge *br = bridge_by_id(t, p->device_id);
-	struct mx_port mp = { 0 };
-	struct mx_ifport ifp = { .port_key = p->tunnel_key };
-	int err;
-
-	if (!br || p->device_type != TOPO_DEVICE_BRIDGE)
-		return 0;
-	mp.device_key = br->tunnel_key;
-	if (p->has_mac) {
-		mp.flags |= MX_PORT_FIXED_MAC;
-		memcpy(mp.mac, p->mac, 6);
-	}
-	if (p->has_addr) {
-		mp.flags |= MX_PORT_FIXED_IP;
-		mp.addr = p->addr.s_addr;
-	}
-	port_place(t, v, p, &mp);
-	err = kv_push(&d->maps[MX_MAP_ID_PORT], &p->tunnel_key, &mp);
-	if (!err && (mp.flags & MX_PORT_LOCAL))
-		err = kv_push(&d->maps[MX_MAP_ID_IFPORT], &mp.ifindex, &ifp);
-	if (!err)
-		err = flood_add(d, br->tunnel_key, &mp);
-	if (!err)
-		err = add_static_addresses(d, p, br->tunnel_key);
-	return err;
-}
-
-/* MACs other hosts learned, unless this host's own port claims the MAC (static) or the
- * datapath here learned it itself and still holds it. */
-static int add_learned_elsewhere(const struct topology *t, const struct local_view *v,
-				 struct desired *d)
-{
-	struct mx_fdb_entry fe = { .flags = MX_FDB_REMOTE };
-	struct mx_fdb_key fk = { 0 };
-	int err;
-
-	for (size_t i = 0; i < t->n_macs; i++) {
-		const struct topo_mac *m = &t->macs[i];
-		const struct topo_bridge *br = bridge_by_id(t, m->bridge_id);
-		const struct topo_port *p = topo_find_port_by_id(t, m->port_id);
-
-		if (!br || !p || strcmp(p->device_id, br->id) || !strcmp(m->host_id, v->host_id))
-			continue;
-		fk.bridge_key = br->tunnel_key;
-		memcpy(fk.mac, m->mac, 6);
-		if (kv_find(&d->maps[MX_MAP_ID_FDB], &fk) >= 0)
-			continue;
-		if (v->learned_here && v->learned_here(&fk, v->ctx))
-			continue;
-		fe.port_key = p->tunnel_key;
-		err = kv_push(&d->maps[MX_MAP_ID_FDB], &fk, &fe);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-int desired_compute(const struct topology *t, const struct local_view *v, struct desired *d)
-{
-	int err;
-
-	desired_init(d);
-	err = add_tunnel(t, v, d);
-	if (!err)
-		err = add_bridges(t, d);
-	for (size_t i = 0; !err && i < t->n_ports; i++)
-		err = add_port(t, v, d, &t->ports[i]);
-	if (!err)
-		err = add_learned_elsewhere(t, v, d);
-	if (err)
-		desired_free(d);
-	return err;
 }

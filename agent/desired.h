@@ -1,26 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the datapath of this host must hold, computed from a topology snapshot alone:
- * the agent's whole job is to make the pinned maps equal to this. */
+ * the agent's whole job is to make the pinned maps equal to this. Linear in the size of
+ * the topology (hash indexes throughout). */
 #ifndef MIDOX_AGENT_DESIRED_H
 #define MIDOX_AGENT_DESIRED_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "index.h"
 #include "loader.h"
 #include "topology.h"
 
-/* A packed array of map entries, as mx_map_sync takes them. */
+/* A packed array of map entries, as mx_map_sync takes them, indexed by key. */
 struct kv_array {
 	void *keys;
 	void *values;
 	size_t n, cap;
 	size_t key_size, value_size;
+	struct index ix;
 };
 
 struct desired {
 	struct mx_config config;
-	bool member;                /* this host is in a tunnel zone */
+	bool member; /* this host is in a tunnel zone */
 	struct kv_array maps[MX_MAP_ID__MAX];
 };
 
@@ -30,17 +33,22 @@ struct local_view {
 	__u32 underlay_ifindex;
 	__u16 vxlan_port;                      /* host order */
 	int (*ifindex_of)(const char *ifname); /* 0 if the interface does not exist */
-	/* An MX_FDB_LOCAL entry the datapath learned and still holds: it wins over the same
-	 * MAC learned elsewhere (the VM moved here). NULL: none. */
-	bool (*learned_here)(const struct mx_fdb_key *key, void *ctx);
+	/* Whether the datapath here learned this MX_MAP_ID_FDB / MX_MAP_ID_RARP key itself
+	 * and still holds it fresh: then it wins over the same key learned elsewhere (the VM
+	 * or neighbour moved here). NULL: never. */
+	bool (*learned_here)(enum mx_map_id map, const void *key, void *ctx);
 	void *ctx;
 };
 
 int desired_compute(const struct topology *t, const struct local_view *view, struct desired *d);
 void desired_free(struct desired *d);
 
-/* The port/bridge of a tunnel key in the snapshot; NULL if none. */
+/* The value desired for key in map, or NULL. */
+const void *desired_lookup(const struct desired *d, enum mx_map_id map, const void *key);
+
+/* The port/bridge/router of a tunnel key in the snapshot; NULL if none. */
 const struct topo_port *desired_port_by_key(const struct topology *t, __u32 key);
 const struct topo_bridge *desired_bridge_by_key(const struct topology *t, __u32 key);
+const struct topo_router *desired_router_by_key(const struct topology *t, __u32 key);
 
 #endif

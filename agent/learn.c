@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* MACs the datapath learned on local ports go to ZooKeeper, from where every other host
- * programs them; MACs not seen for mac_age_s leave the map and ZooKeeper. */
+/* What the datapath learned here (MACs on bridge ports, neighbours of router ports) goes to
+ * ZooKeeper, from where every other host programs it; entries not seen for mac_age_s leave
+ * the map and ZooKeeper. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,9 @@
 #include "log.h"
 #include "agent.h"
 
-static int set_add(struct learned_set *s, const struct learned_mac *m)
+static int set_add(struct learned_set *s, const struct learned *l)
 {
-	struct learned_mac *items;
+	struct learned *items;
 
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -23,119 +24,188 @@ static int set_add(struct learned_set *s, const struct learned_mac *m)
 		s->items = items;
 		s->cap = cap;
 	}
-	s->items[s->n++] = *m;
+	s->items[s->n++] = *l;
 	return 0;
 }
 
-static bool set_has(const struct learned_set *s, const struct learned_mac *m)
+static bool set_has(const struct learned_set *s, const struct learned *l)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (!memcmp(&s->items[i], m, sizeof(*m)))
+		if (!memcmp(&s->items[i], l, sizeof(*l)))
 			return true;
 	return false;
 }
 
 struct walk_ctx {
 	struct agent *a;
+	enum mx_map_id map;
 	struct learned_set seen;
 	struct learned_set expired;
 	__u64 now;
 };
 
-static int collect_local(const void *key, const void *value, void *ctx)
+/* One learned entry: into seen, or expired when not confirmed for mac_age_s. */
+static int collect(struct walk_ctx *w, const struct learned *l, __u64 seen_ns)
+{
+	if (w->now - seen_ns > (__u64)w->a->cfg.mac_age_s * 1000000000ull)
+		return set_add(&w->expired, l);
+	return set_add(&w->seen, l);
+}
+
+static int collect_mac(const void *key, const void *value, void *ctx)
 {
 	const struct mx_fdb_entry *e = value;
-	struct walk_ctx *w = ctx;
-	struct learned_mac m;
+	struct learned l = { .map = MX_MAP_ID_FDB, .port_key = e->port_key };
 
 	if (!(e->flags & MX_FDB_LOCAL))
 		return 0;
-	memset(&m, 0, sizeof(m));
-	memcpy(&m.key, key, sizeof(m.key));
-	m.port_key = e->port_key;
-	if (w->now - e->seen_ns > (__u64)w->a->cfg.mac_age_s * 1000000000ull)
-		return set_add(&w->expired, &m);
-	return set_add(&w->seen, &m);
+	memcpy(&l.key.fdb, key, sizeof(l.key.fdb));
+	memcpy(l.mac, l.key.fdb.mac, 6);
+	return collect(ctx, &l, e->seen_ns);
 }
 
-/* The ids ZooKeeper knows the MAC's bridge and port by; false if the snapshot lacks them. */
-static bool mac_ids(const struct agent *a, const struct learned_mac *m, const char **bridge_id,
-		    const char **port_id)
+static int collect_neighbour(const void *key, const void *value, void *ctx)
 {
-	const struct topo_bridge *b = desired_bridge_by_key(&a->topo, m->key.bridge_key);
-	const struct topo_port *p = desired_port_by_key(&a->topo, m->port_key);
+	const struct mx_rarp_entry *e = value;
+	struct learned l = { .map = MX_MAP_ID_RARP, .port_key = e->port_key };
 
-	if (!b || !p)
-		return false;
-	*bridge_id = b->id;
-	*port_id = p->id;
-	return true;
+	if (!(e->flags & MX_RARP_LOCAL))
+		return 0;
+	memcpy(&l.key.rarp, key, sizeof(l.key.rarp));
+	memcpy(l.mac, e->mac, 6);
+	return collect(ctx, &l, e->seen_ns);
+}
+
+/* The ids ZooKeeper knows the entry's device and port by; false if the snapshot lacks them. */
+static bool learned_ids(const struct agent *a, const struct learned *l, const char **device_id,
+			const char **port_id)
+{
+	const struct topo_port *p = desired_port_by_key(&a->topo, l->port_key);
+	const struct topo_bridge *b;
+	const struct topo_router *r;
+
+	if (l->map == MX_MAP_ID_FDB) {
+		b = desired_bridge_by_key(&a->topo, l->key.fdb.bridge_key);
+		*device_id = b ? b->id : NULL;
+	} else {
+		r = desired_router_by_key(&a->topo, l->key.rarp.router_key);
+		*device_id = r ? r->id : NULL;
+	}
+	*port_id = p ? p->id : NULL;
+	return *device_id && *port_id;
+}
+
+static int publish(struct agent *a, const struct learned *l, const char *device_id,
+		   const char *port_id)
+{
+	struct in_addr addr;
+
+	if (l->map == MX_MAP_ID_FDB)
+		return topo_mac_publish(a->zk.zh, a->host_id, device_id, l->mac, port_id);
+	addr.s_addr = l->key.rarp.addr;
+	return topo_arp_publish(a->zk.zh, a->host_id, device_id, addr, l->mac, port_id);
+}
+
+static int withdraw(struct agent *a, const struct learned *l, const char *device_id,
+		    const char *port_id)
+{
+	struct in_addr addr;
+
+	if (l->map == MX_MAP_ID_FDB)
+		return topo_mac_withdraw(a->zk.zh, device_id, l->mac, port_id);
+	addr.s_addr = l->key.rarp.addr;
+	return topo_arp_withdraw(a->zk.zh, device_id, addr, l->mac);
 }
 
 static void publish_new(struct agent *a, const struct learned_set *seen)
 {
-	const char *bridge_id, *port_id;
+	const char *device_id, *port_id;
 
 	for (size_t i = 0; i < seen->n; i++) {
-		const struct learned_mac *m = &seen->items[i];
+		const struct learned *l = &seen->items[i];
 		int err;
 
-		if (set_has(&a->published, m) || !mac_ids(a, m, &bridge_id, &port_id))
+		if (set_has(&a->published, l) || !learned_ids(a, l, &device_id, &port_id))
 			continue;
-		err = topo_mac_publish(a->zk.zh, a->host_id, bridge_id, m->key.mac, port_id);
+		err = publish(a, l, device_id, port_id);
 		if (err && err != -EEXIST) {
-			mx_warn("cannot publish a learned MAC: %s", strerror(-err));
+			mx_warn("cannot publish a learned entry: %s", strerror(-err));
 			continue;
 		}
-		set_add(&a->published, m);
+		set_add(&a->published, l);
 	}
 }
 
-/* A published MAC no longer learned here is withdrawn; one whose bridge or port is gone
- * was removed with them. A failed withdrawal is tried again next tick. */
-static bool withdraw(struct agent *a, const struct learned_mac *m)
+/* An entry no longer learned here is withdrawn; one whose device or port is gone was
+ * removed with them. A failed withdrawal is tried again next tick. */
+static bool withdrawn(struct agent *a, const struct learned *l)
 {
-	const char *bridge_id, *port_id;
+	const char *device_id, *port_id;
 	int err;
 
-	if (!mac_ids(a, m, &bridge_id, &port_id))
+	if (!learned_ids(a, l, &device_id, &port_id))
 		return true;
-	err = topo_mac_withdraw(a->zk.zh, bridge_id, m->key.mac, port_id);
+	err = withdraw(a, l, device_id, port_id);
 	return !err || err == -ENOENT;
 }
 
-static void withdraw_gone(struct agent *a, const struct learned_set *seen)
+static void withdraw_gone(struct agent *a, enum mx_map_id map, const struct learned_set *seen)
 {
 	size_t kept = 0;
 
 	for (size_t i = 0; i < a->published.n; i++) {
-		const struct learned_mac *m = &a->published.items[i];
+		const struct learned *l = &a->published.items[i];
 
-		if (set_has(seen, m) || !withdraw(a, m))
-			a->published.items[kept++] = *m;
+		if (l->map != map || set_has(seen, l) || !withdrawn(a, l))
+			a->published.items[kept++] = *l;
 	}
 	a->published.n = kept;
 }
 
+static void expire(struct agent *a, const struct learned_set *expired)
+{
+	for (size_t i = 0; i < expired->n; i++) {
+		const struct learned *l = &expired->items[i];
+
+		if (l->map == MX_MAP_ID_FDB)
+			mx_fdb_delete(a->dp, &l->key.fdb);
+		else
+			mx_rarp_delete(a->dp, &l->key.rarp);
+	}
+}
+
+static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
+		     int (*fn)(const void *, const void *, void *))
+{
+	struct walk_ctx w = { .a = a, .map = map, .now = now };
+	int err;
+
+	err = mx_map_walk(a->dp, map, fn, &w);
+	if (!err) {
+		expire(a, &w.expired);
+		if (atomic_load(&a->zk.connected)) {
+			withdraw_gone(a, map, &w.seen);
+			publish_new(a, &w.seen);
+		}
+	}
+	free(w.seen.items);
+	free(w.expired.items);
+	return err;
+}
+
 int agent_learn_tick(struct agent *a)
 {
-	struct walk_ctx w = { .a = a };
 	struct timespec ts;
+	__u64 now;
 	int err;
 
 	if (!a->have_topo)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	w.now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-	err = mx_map_walk(a->dp, MX_MAP_ID_FDB, collect_local, &w);
-	for (size_t i = 0; !err && i < w.expired.n; i++)
-		mx_fdb_delete(a->dp, &w.expired.items[i].key);
-	if (!err && atomic_load(&a->zk.connected)) {
-		withdraw_gone(a, &w.seen);
-		publish_new(a, &w.seen);
-	}
-	free(w.seen.items);
-	free(w.expired.items);
+	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	err = learn_map(a, MX_MAP_ID_FDB, now, collect_mac);
+	if (!err)
+		err = learn_map(a, MX_MAP_ID_RARP, now, collect_neighbour);
 	return err;
 }
 

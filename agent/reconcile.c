@@ -30,29 +30,28 @@ struct fdb_ctx {
 	__u64 now;
 };
 
-static bool learned_here(const struct mx_fdb_key *key, void *ctx)
+static bool fresh(const struct fdb_ctx *c, __u64 seen_ns)
 {
-	struct fdb_ctx *c = ctx;
-	struct mx_fdb_entry e;
-
-	if (mx_fdb_lookup(c->a->dp, key, &e) || !(e.flags & MX_FDB_LOCAL))
-		return false;
-	return c->now - e.seen_ns < (__u64)c->a->cfg.mac_age_s * 1000000000ull;
+	return c->now - seen_ns < (__u64)c->a->cfg.mac_age_s * 1000000000ull;
 }
 
-static const struct mx_port *desired_port(const struct desired *d, __u32 key)
+static bool learned_here(enum mx_map_id map, const void *key, void *ctx)
 {
-	const struct kv_array *a = &d->maps[MX_MAP_ID_PORT];
-	const __u32 *keys = a->keys;
+	struct fdb_ctx *c = ctx;
+	struct mx_rarp_entry re;
+	struct mx_fdb_entry fe;
 
-	for (size_t i = 0; i < a->n; i++)
-		if (keys[i] == key)
-			return (const struct mx_port *)a->values + i;
-	return NULL;
+	if (map == MX_MAP_ID_FDB)
+		return !mx_fdb_lookup(c->a->dp, key, &fe) && (fe.flags & MX_FDB_LOCAL) &&
+		       fresh(c, fe.seen_ns);
+	if (map == MX_MAP_ID_RARP)
+		return !mx_rarp_lookup(c->a->dp, key, &re) && (re.flags & MX_RARP_LOCAL) &&
+		       fresh(c, re.seen_ns);
+	return false;
 }
 
 /* A MAC the datapath learned stays while its port is still a local port of that bridge. */
-static bool keep_learned(const void *key, const void *value, void *ctx)
+static bool keep_learned_mac(const void *key, const void *value, void *ctx)
 {
 	const struct mx_fdb_key *k = key;
 	const struct mx_fdb_entry *e = value;
@@ -61,21 +60,41 @@ static bool keep_learned(const void *key, const void *value, void *ctx)
 
 	if (!(e->flags & MX_FDB_LOCAL))
 		return false;
-	p = desired_port(c->d, e->port_key);
+	p = desired_lookup(c->d, MX_MAP_ID_PORT, &e->port_key);
 	return p && (p->flags & MX_PORT_LOCAL) && p->device_key == k->bridge_key;
 }
+
+/* A neighbour a router port learned here stays while that port is still the router's. */
+static bool keep_learned_neighbour(const void *key, const void *value, void *ctx)
+{
+	const struct mx_rarp_key *k = key;
+	const struct mx_rarp_entry *e = value;
+	const struct fdb_ctx *c = ctx;
+	const struct mx_port *p;
+
+	if (!(e->flags & MX_RARP_LOCAL))
+		return false;
+	p = desired_lookup(c->d, MX_MAP_ID_PORT, &e->port_key);
+	return p && (p->flags & MX_PORT_ROUTER) && p->device_key == k->router_key;
+}
+
+static bool (*const keep_fns[MX_MAP_ID__MAX])(const void *, const void *, void *) = {
+	[MX_MAP_ID_FDB] = keep_learned_mac,
+	[MX_MAP_ID_RARP] = keep_learned_neighbour,
+};
 
 static const char *const map_names[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,
 	[MX_MAP_ID_BRIDGE] = MX_MAP_BRIDGE, [MX_MAP_ID_FDB] = MX_MAP_FDB,
 	[MX_MAP_ID_ARP] = MX_MAP_ARP,       [MX_MAP_ID_TUNPEER] = MX_MAP_TUNPEER,
+	[MX_MAP_ID_ROUTE] = MX_MAP_ROUTE,   [MX_MAP_ID_RARP] = MX_MAP_RARP,
 };
 
 /* Peers and ports first, the interface index last: a frame never finds its ingress port
  * before everything it may be sent to is in place. */
 static const enum mx_map_id sync_order[] = {
-	MX_MAP_ID_TUNPEER, MX_MAP_ID_PORT, MX_MAP_ID_BRIDGE,
-	MX_MAP_ID_FDB,     MX_MAP_ID_ARP,  MX_MAP_ID_IFPORT,
+	MX_MAP_ID_TUNPEER, MX_MAP_ID_PORT,  MX_MAP_ID_BRIDGE, MX_MAP_ID_FDB,
+	MX_MAP_ID_ARP,     MX_MAP_ID_RARP,  MX_MAP_ID_ROUTE,  MX_MAP_ID_IFPORT,
 };
 
 static int sync_maps(struct agent *a, const struct desired *d)
@@ -95,7 +114,7 @@ static int sync_maps(struct agent *a, const struct desired *d)
 
 		memset(&res, 0, sizeof(res));
 		err = mx_map_sync(a->dp, m, kv->keys, kv->values, kv->n,
-				  m == MX_MAP_ID_FDB ? keep_learned : NULL, &ctx, &res);
+				  keep_fns[m], &ctx, &res);
 		if (err) {
 			mx_err("cannot sync %s: %s", map_names[m], strerror(-err));
 			return err;
@@ -109,13 +128,7 @@ static int sync_maps(struct agent *a, const struct desired *d)
 
 static bool is_bound_here(const struct desired *d, __u32 ifindex)
 {
-	const struct kv_array *a = &d->maps[MX_MAP_ID_IFPORT];
-	const __u32 *keys = a->keys;
-
-	for (size_t i = 0; i < a->n; i++)
-		if (keys[i] == ifindex)
-			return true;
-	return false;
+	return desired_lookup(d, MX_MAP_ID_IFPORT, &ifindex) != NULL;
 }
 
 static int attach_one(struct agent *a, __u32 ifindex, bool underlay)

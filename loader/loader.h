@@ -10,6 +10,7 @@
 #include "midox/bridge.h"
 #include "midox/config.h"
 #include "midox/port.h"
+#include "midox/router.h"
 #include "midox/stats.h"
 #include "midox/tunnel.h"
 
@@ -61,6 +62,10 @@ int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k);
 int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v);
 int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k);
 
+int mx_rarp_update(struct mx_datapath *dp, const struct mx_rarp_key *k, const struct mx_rarp_entry *v);
+int mx_rarp_lookup(struct mx_datapath *dp, const struct mx_rarp_key *k, struct mx_rarp_entry *v);
+int mx_rarp_delete(struct mx_datapath *dp, const struct mx_rarp_key *k);
+
 int mx_tunpeer_update(struct mx_datapath *dp, __be32 addr, const struct mx_tunpeer *v);
 int mx_tunpeer_delete(struct mx_datapath *dp, __be32 addr);
 
@@ -78,6 +83,8 @@ enum mx_map_id {
 	MX_MAP_ID_FDB,
 	MX_MAP_ID_ARP,
 	MX_MAP_ID_TUNPEER,
+	MX_MAP_ID_ROUTE,
+	MX_MAP_ID_RARP,
 	MX_MAP_ID__MAX
 };
 

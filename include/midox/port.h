@@ -24,17 +24,21 @@ enum mx_port_flags {
 	MX_PORT_REMOTE = 1 << 1,    /* bound on another host: host_addr is valid */
 	MX_PORT_FIXED_MAC = 1 << 2, /* mac is the port's configured address */
 	MX_PORT_FIXED_IP = 1 << 3,  /* addr is the port's configured address */
+	MX_PORT_ROUTER = 1 << 4,    /* a router's port: mac, addr, prefix_len are its own */
+	MX_PORT_INTERIOR = 1 << 5,  /* linked to peer_key, a port of another device */
 };
 
 struct mx_port {
-	__u32 device_key; /* tunnel key of the bridge the port belongs to */
+	__u32 device_key; /* tunnel key of the bridge or router the port belongs to */
 	__u32 ifindex;    /* MX_PORT_LOCAL: the bound interface */
 	__be32 host_addr; /* MX_PORT_REMOTE: tunnel address of the host it is bound on */
 	__u32 flags;      /* enum mx_port_flags */
-	__u8 mac[6];
-	__u8 pad[2];
-	__be32 addr;
+	__u8 mac[6];      /* bridge port: fixed MAC; router port: the port's MAC */
+	__u8 prefix_len;  /* router port: length of its primary subnet */
+	__u8 pad;
+	__be32 addr;      /* bridge port: fixed address; router port: its primary address */
+	__u32 peer_key;   /* MX_PORT_INTERIOR: the peer port's tunnel key */
 };
-_Static_assert(sizeof(struct mx_port) == 28, "mx_port layout");
+_Static_assert(sizeof(struct mx_port) == 32, "mx_port layout");
 
 #endif

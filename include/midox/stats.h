@@ -36,6 +36,16 @@ enum mx_drop_reason {
 	MX_DROP_REDIRECT_FAILED,
 	MX_DROP_FLOOD_LIMIT,      /* a flood set larger than the datapath handles */
 	MX_DROP_UNDERLAY_MTU,     /* encapsulated frame larger than the underlay MTU */
+	MX_DROP_HOP_LIMIT,        /* more device hops than MX_MAX_DEVICE_HOPS in one pass */
+	MX_DROP_ROUTER_NOT_OURS,  /* frame entering a router not addressed to the port's MAC */
+	MX_DROP_ROUTER_LOCAL,     /* to a router address, and not ARP or ICMP echo */
+	MX_DROP_NO_ROUTE,         /* no route (an ICMP net unreachable may be sent) */
+	MX_DROP_BLACKHOLE,        /* a blackhole route */
+	MX_DROP_REJECT,           /* a reject route (an ICMP unreachable may be sent) */
+	MX_DROP_TTL_EXCEEDED,     /* TTL would reach 0 (an ICMP time exceeded may be sent) */
+	MX_DROP_ARP_MISS,         /* next hop's MAC unknown: an ARP request went out instead */
+	MX_DROP_NOT_IPV4,         /* a router forwards IPv4 only */
+	MX_DROP_ICMP_RATE,        /* an ICMP error suppressed by the rate limit */
 	MX_DROP__MAX
 };
 
@@ -75,6 +85,16 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_REDIRECT_FAILED: return "redirect-failed";
 	case MX_DROP_FLOOD_LIMIT: return "flood-limit";
 	case MX_DROP_UNDERLAY_MTU: return "underlay-mtu";
+	case MX_DROP_HOP_LIMIT: return "hop-limit";
+	case MX_DROP_ROUTER_NOT_OURS: return "router-not-ours";
+	case MX_DROP_ROUTER_LOCAL: return "router-local";
+	case MX_DROP_NO_ROUTE: return "no-route";
+	case MX_DROP_BLACKHOLE: return "blackhole";
+	case MX_DROP_REJECT: return "reject";
+	case MX_DROP_TTL_EXCEEDED: return "ttl-exceeded";
+	case MX_DROP_ARP_MISS: return "arp-miss";
+	case MX_DROP_NOT_IPV4: return "not-ipv4";
+	case MX_DROP_ICMP_RATE: return "icmp-rate";
 	default: return "unknown";
 	}
 }

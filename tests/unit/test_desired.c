@@ -19,6 +19,11 @@
 #define P_GONE_IF "aaaaaaaa-0000-4000-8000-000000000004"
 #define P_LONER "aaaaaaaa-0000-4000-8000-000000000005"
 #define P_OTHER_BR "aaaaaaaa-0000-4000-8000-000000000006"
+#define P_BR_LINK "aaaaaaaa-0000-4000-8000-000000000007"
+#define R1 "77777777-7777-4777-8777-777777777777"
+#define RP_LINK "bbbbbbbb-0000-4000-8000-000000000001"
+#define RP_UP "bbbbbbbb-0000-4000-8000-000000000002"
+#define RP_UP2 "bbbbbbbb-0000-4000-8000-000000000003"
 
 static int mock_ifindex(const char *ifname)
 {
@@ -45,6 +50,33 @@ static struct topo_port ports[] = {
 	{ .id = P_GONE_IF, .device_id = BR1, .device_type = TOPO_DEVICE_BRIDGE, .tunnel_key = 104 },
 	{ .id = P_LONER, .device_id = BR1, .device_type = TOPO_DEVICE_BRIDGE, .tunnel_key = 105 },
 	{ .id = P_OTHER_BR, .device_id = BR2, .device_type = TOPO_DEVICE_BRIDGE, .tunnel_key = 201 },
+	{ .id = P_BR_LINK, .device_id = BR1, .device_type = TOPO_DEVICE_BRIDGE, .tunnel_key = 106,
+	  .peer_id = RP_LINK },
+	{ .id = RP_LINK, .device_id = R1, .device_type = TOPO_DEVICE_ROUTER, .tunnel_key = 301,
+	  .has_mac = true, .mac = { 0x02, 0xaa, 0, 0, 0, 1 }, .n_nets = 2, .peer_id = P_BR_LINK },
+	{ .id = RP_UP, .device_id = R1, .device_type = TOPO_DEVICE_ROUTER, .tunnel_key = 302,
+	  .has_mac = true, .mac = { 0x02, 0xaa, 0, 0, 0, 2 }, .n_nets = 1 },
+	{ .id = RP_UP2, .device_id = R1, .device_type = TOPO_DEVICE_ROUTER, .tunnel_key = 303,
+	  .has_mac = true, .mac = { 0x02, 0xaa, 0, 0, 0, 3 }, .n_nets = 1 },
+};
+static struct topo_router routers[] = {
+	{ .id = R1, .name = "r1", .tunnel_key = 300 },
+};
+static struct topo_route routes[] = {
+	{ .router_id = R1, .type = TOPO_ROUTE_NORMAL, .port_id = RP_UP, .has_gw = true,
+	  .weight = 100 },
+	{ .router_id = R1, .type = TOPO_ROUTE_NORMAL, .port_id = RP_UP2, .has_gw = true,
+	  .weight = 50 },
+	{ .router_id = R1, .type = TOPO_ROUTE_BLACKHOLE, .weight = 100 },
+	{ .router_id = R1, .type = TOPO_ROUTE_REJECT, .weight = 100 },
+	{ .router_id = R1, .type = TOPO_ROUTE_NORMAL, .port_id = RP_UP, .weight = 100 },
+};
+static struct topo_arp arps[] = {
+	{ .router_id = R1, .mac = { 0x02, 0xee, 0, 0, 0, 1 } },
+	{ .router_id = R1, .mac = { 0x02, 0xee, 0, 0, 0, 2 }, .learned = true, .port_id = RP_UP,
+	  .host_id = PEER },
+	{ .router_id = R1, .mac = { 0x02, 0xee, 0, 0, 0, 3 }, .learned = true, .port_id = RP_UP,
+	  .host_id = ME },
 };
 static struct topo_binding bindings[] = {
 	{ .host_id = ME, .interface = "vm1", .port_id = P_LOCAL },
@@ -52,6 +84,7 @@ static struct topo_binding bindings[] = {
 	{ .host_id = ME, .interface = "absent0", .port_id = P_GONE_IF },
 	{ .host_id = LONER, .interface = "vmy", .port_id = P_LONER },
 	{ .host_id = ME, .interface = "vm2", .port_id = P_OTHER_BR },
+	{ .host_id = PEER, .interface = "up0", .port_id = RP_UP },
 };
 static struct topo_mac macs[] = {
 	{ .bridge_id = BR1, .mac = { 0x02, 0, 0, 0, 0, 0x42 }, .port_id = P_REMOTE, .host_id = PEER },
@@ -59,15 +92,40 @@ static struct topo_mac macs[] = {
 	{ .bridge_id = BR1, .mac = { 0x02, 0, 0, 0, 0, 0x44 }, .port_id = P_REMOTE, .host_id = PEER },
 };
 
+static void cidr(struct topo_cidr *c, const char *addr, uint8_t len)
+{
+	inet_pton(AF_INET, addr, &c->addr);
+	c->len = len;
+}
+
 static struct topology topo(void)
 {
 	struct topology t = {
 		.members = members, .n_members = 2,
 		.bridges = bridges, .n_bridges = 2,
-		.ports = ports, .n_ports = 6,
-		.bindings = bindings, .n_bindings = 5,
+		.ports = ports, .n_ports = 10,
+		.bindings = bindings, .n_bindings = 6,
 		.macs = macs, .n_macs = 3,
+		.routers = routers, .n_routers = 1,
+		.routes = routes, .n_routes = 5,
+		.arps = arps, .n_arps = 3,
 	};
+	struct topo_cidr any = { .len = 0 };
+
+	cidr(&ports[7].nets[0], "10.0.0.1", 24);
+	cidr(&ports[7].nets[1], "10.0.9.1", 24);
+	cidr(&ports[8].nets[0], "198.51.100.1", 30);
+	cidr(&ports[9].nets[0], "198.51.101.1", 30);
+	routes[0].dst = any;
+	routes[1].dst = any;
+	inet_pton(AF_INET, "198.51.100.2", &routes[0].gw);
+	inet_pton(AF_INET, "198.51.101.2", &routes[1].gw);
+	cidr(&routes[2].dst, "203.0.113.0", 24);
+	cidr(&routes[3].dst, "203.0.114.7", 24); /* host bits set: the key is masked */
+	cidr(&routes[4].dst, "10.0.0.1", 32);   /* shadowed by the port's own address */
+	inet_pton(AF_INET, "198.51.100.9", &arps[0].addr);
+	inet_pton(AF_INET, "198.51.100.2", &arps[1].addr);
+	inet_pton(AF_INET, "198.51.100.3", &arps[2].addr);
 	inet_pton(AF_INET, "192.0.2.1", &members[0].addr);
 	inet_pton(AF_INET, "192.0.2.2", &members[1].addr);
 	inet_pton(AF_INET, "10.0.0.3", &ports[2].addr);
@@ -76,19 +134,16 @@ static struct topology topo(void)
 
 static const void *lookup(const struct desired *d, enum mx_map_id m, const void *key)
 {
-	const struct kv_array *a = &d->maps[m];
-
-	for (size_t i = 0; i < a->n; i++)
-		if (!memcmp((const char *)a->keys + i * a->key_size, key, a->key_size))
-			return (const char *)a->values + i * a->value_size;
-	return NULL;
+	return desired_lookup(d, m, key);
 }
 
 /* The datapath here learned 02:..:44 itself: the VM moved to this host. */
-static bool moved_here(const struct mx_fdb_key *key, void *ctx)
+static bool moved_here(enum mx_map_id map, const void *key, void *ctx)
 {
+	const struct mx_fdb_key *k = key;
+
 	(void)ctx;
-	return key->mac[5] == 0x44;
+	return map == MX_MAP_ID_FDB && k->mac[5] == 0x44;
 }
 
 static void test_ports(const struct desired *d)
@@ -167,6 +222,86 @@ static void test_tunnel(const struct desired *d)
 	       "tunnel peers: the other zone member only");
 }
 
+static const struct mx_route *route(const struct desired *d, const char *dst, __u32 len)
+{
+	struct mx_route_key k = { .prefixlen = 32 + len, .router_key = 300 };
+
+	inet_pton(AF_INET, dst, &k.dst);
+	return lookup(d, MX_MAP_ID_ROUTE, &k);
+}
+
+static void test_router_ports(const struct desired *d)
+{
+	__u32 k = 301;
+	const struct mx_port *p = lookup(d, MX_MAP_ID_PORT, &k);
+	const struct mx_bridge *b;
+
+	tap_ok(p && p->flags == (MX_PORT_ROUTER | MX_PORT_INTERIOR) && p->peer_key == 106 &&
+		       p->device_key == 300 && p->prefix_len == 24 && p->mac[5] == 1 &&
+		       p->addr == ports[7].nets[0].addr.s_addr,
+	       "a linked router port: its MAC, primary address, subnet, peer");
+	k = 106;
+	p = lookup(d, MX_MAP_ID_PORT, &k);
+	tap_ok(p && p->flags == MX_PORT_INTERIOR && p->peer_key == 301 && p->device_key == 100,
+	       "the bridge side of the link is interior, peered back");
+	k = 302;
+	p = lookup(d, MX_MAP_ID_PORT, &k);
+	tap_ok(p && p->flags == (MX_PORT_ROUTER | MX_PORT_REMOTE) &&
+		       p->host_addr == members[1].addr.s_addr,
+	       "an exterior router port bound on a peer is remote");
+	k = 100;
+	b = lookup(d, MX_MAP_ID_BRIDGE, &k);
+	tap_ok(b && b->n_local == 1 && b->n_remote == 1, "an interior port is in no flood set");
+}
+
+static void test_router_stations(const struct desired *d)
+{
+	struct mx_fdb_key fk = { .bridge_key = 100, .mac = { 0x02, 0xaa, 0, 0, 0, 1 } };
+	struct mx_arp_key ak = { .bridge_key = 100, .addr = ports[7].nets[1].addr.s_addr };
+	const struct mx_fdb_entry *fe = lookup(d, MX_MAP_ID_FDB, &fk);
+	const struct mx_arp_entry *ae = lookup(d, MX_MAP_ID_ARP, &ak);
+
+	tap_ok(fe && fe->flags == MX_FDB_STATIC && fe->port_key == 106,
+	       "the bridge switches the router's MAC to the linked port");
+	tap_ok(ae && ae->mac[1] == 0xaa && ae->mac[5] == 1,
+	       "the bridge answers ARP for every address of the router port");
+}
+
+static void test_routes(const struct desired *d)
+{
+	const struct mx_route *r = route(d, "0.0.0.0", 0);
+
+	tap_ok(r && r->n == 2 && r->nh[0].type == MX_ROUTE_NORMAL && r->nh[0].port_key == 302 &&
+		       r->nh[0].gw == routes[0].gw.s_addr && r->nh[0].weight == 100 &&
+		       r->nh[1].port_key == 303 && r->nh[1].weight == 50,
+	       "two default routes form one weighted set");
+	r = route(d, "203.0.113.0", 24);
+	tap_ok(r && r->n == 1 && r->nh[0].type == MX_ROUTE_BLACKHOLE, "a blackhole route");
+	r = route(d, "203.0.114.0", 24);
+	tap_ok(r && r->n == 1 && r->nh[0].type == MX_ROUTE_REJECT,
+	       "a reject route, its key masked to the prefix");
+	r = route(d, "10.0.9.1", 32);
+	tap_ok(r && r->n == 1 && r->nh[0].type == MX_ROUTE_LOCAL && r->nh[0].port_key == 301,
+	       "every address of a router port is a local /32");
+	r = route(d, "10.0.0.1", 32);
+	tap_ok(r && r->n == 1 && r->nh[0].type == MX_ROUTE_LOCAL,
+	       "a route cannot take a router's own address away");
+}
+
+static void test_neighbours(const struct desired *d)
+{
+	struct mx_rarp_key k = { .router_key = 300, .addr = arps[0].addr.s_addr };
+	const struct mx_rarp_entry *e = lookup(d, MX_MAP_ID_RARP, &k);
+
+	tap_ok(e && e->flags == MX_RARP_STATIC && e->mac[5] == 1, "a static ARP entry");
+	k.addr = arps[1].addr.s_addr;
+	e = lookup(d, MX_MAP_ID_RARP, &k);
+	tap_ok(e && e->flags == MX_RARP_REMOTE && e->port_key == 302,
+	       "a neighbour another host learned");
+	k.addr = arps[2].addr.s_addr;
+	tap_ok(!lookup(d, MX_MAP_ID_RARP, &k), "this host's own learned neighbours are its own");
+}
+
 static void test_no_zone(void)
 {
 	struct topology t = topo();
@@ -197,6 +332,10 @@ int main(void)
 	test_ifport_and_flood(&d);
 	test_addresses(&d);
 	test_tunnel(&d);
+	test_router_ports(&d);
+	test_router_stations(&d);
+	test_routes(&d);
+	test_neighbours(&d);
 	desired_free(&d);
 	test_no_zone();
 	return tap_done();

@@ -26,7 +26,18 @@
 #define TOPO_KEY_MAX 0xFFFFFEu /* 0 and 0xFFFFFF are reserved */
 #define TOPO_ERR_MAX 256
 
-enum topo_device_type { TOPO_DEVICE_BRIDGE = 1 };
+enum topo_device_type { TOPO_DEVICE_BRIDGE = 1, TOPO_DEVICE_ROUTER = 2 };
+
+/* An IPv4 prefix: address and length. */
+struct topo_cidr {
+	struct in_addr addr;
+	uint8_t len;
+};
+
+#define TOPO_PORT_MAX_NETS 4 /* addresses of one router port */
+#define TOPO_CIDR_STRLEN 19  /* "255.255.255.255/32" and its NUL */
+#define TOPO_WEIGHT_MAX 65535u /* route weights are 1..TOPO_WEIGHT_MAX */
+#define TOPO_WEIGHT_DEFAULT 100u
 
 struct topo_host {
 	char id[TOPO_ID_LEN];
@@ -69,6 +80,50 @@ struct topo_port {
 	uint8_t mac[6];
 	bool has_addr;
 	struct in_addr addr;
+	/* Router ports: the port's addresses with their subnets (first = primary); its MAC
+	 * (has_mac) is generated at creation. */
+	struct topo_cidr nets[TOPO_PORT_MAX_NETS];
+	size_t n_nets;
+	/* Interior ports: the port of another device this one is linked to; "" if none. */
+	char peer_id[TOPO_ID_LEN];
+	int64_t czxid;
+	int32_t version; /* the znode's data version, for checked writes */
+};
+
+struct topo_router {
+	char id[TOPO_ID_LEN];
+	char name[TOPO_NAME_MAX];
+	uint32_t tunnel_key;
+	int64_t czxid;
+	int32_t version;
+};
+
+enum topo_route_type { TOPO_ROUTE_NORMAL = 1, TOPO_ROUTE_BLACKHOLE = 2, TOPO_ROUTE_REJECT = 3 };
+
+struct topo_route {
+	char id[TOPO_ID_LEN];
+	char router_id[TOPO_ID_LEN];
+	struct topo_cidr src;
+	struct topo_cidr dst;
+	enum topo_route_type type;
+	char port_id[TOPO_ID_LEN]; /* next-hop router port (normal routes) */
+	bool has_gw;
+	struct in_addr gw;
+	uint32_t weight;
+	bool port_route; /* made with its port for the port's subnet; goes with it */
+	int64_t czxid;
+	int32_t version;
+};
+
+/* A router's ARP entry: static (from the CLI, persistent) or learned by an agent on one of
+ * the router's ports (ephemeral: gone with that agent's session). */
+struct topo_arp {
+	char router_id[TOPO_ID_LEN];
+	struct in_addr addr;
+	uint8_t mac[6];
+	bool learned;
+	char port_id[TOPO_ID_LEN]; /* learned: the router port it was seen on */
+	char host_id[TOPO_ID_LEN]; /* learned: the agent that learned it */
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
 };
@@ -107,10 +162,16 @@ struct topology {
 	size_t n_bindings;
 	struct topo_mac *macs;
 	size_t n_macs;
+	struct topo_router *routers;
+	size_t n_routers;
+	struct topo_route *routes;
+	size_t n_routes;
+	struct topo_arp *arps;
+	size_t n_arps;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
 	/* What checked writes depend on: the data versions of the type containers (bumped by
 	 * every create, so names stay unique under concurrent writers) and the key counter. */
-	int32_t hosts_version, zones_version, bridges_version, ports_version;
+	int32_t hosts_version, zones_version, bridges_version, ports_version, routers_version;
 	int32_t key_version;
 	uint32_t next_key;
 };
@@ -143,11 +204,22 @@ const struct topo_port *topo_find_device_port(const struct topology *t, const ch
 const struct topo_host *topo_find_host_by_id(const struct topology *t, const char *id);
 const struct topo_zone *topo_find_zone_by_id(const struct topology *t, const char *id);
 const struct topo_bridge *topo_find_bridge_by_id(const struct topology *t, const char *id);
+const struct topo_router *topo_find_router(const struct topology *t, const char *ref);
+const struct topo_router *topo_find_router_by_id(const struct topology *t, const char *id);
+/* A route by UUID or "<router ref>:routeN"; of one router also by "routeN". */
+const struct topo_route *topo_find_route(const struct topology *t, const char *ref);
+const struct topo_route *topo_find_router_route(const struct topology *t, const char *router_id,
+						const char *ref);
+const struct topo_route *topo_find_route_by_id(const struct topology *t, const char *id);
+/* A router's static ARP entry for addr (NULL if none). */
+const struct topo_arp *topo_find_arp_static(const struct topology *t, const char *router_id,
+					    struct in_addr addr);
 /* The binding of a port (NULL if unbound) and of an interface on a host. */
 const struct topo_binding *topo_find_port_binding(const struct topology *t, const char *port_id);
 const struct topo_binding *topo_find_binding(const struct topology *t, const char *host_id,
 					     const char *ifname);
-/* Aliases as midonet-cli prints them: "bridge0", "bridge0:port1", "host0", "tzone0". */
+/* Aliases as midonet-cli prints them: "bridge0", "bridge0:port1", "host0", "tzone0",
+ * "router0", "router0:port0", "router0:route2". */
 int topo_alias(const struct topology *t, const char *id, char *buf, size_t len);
 
 /* The agent's own writes. */
@@ -160,6 +232,11 @@ int topo_mac_publish(zhandle_t *zh, const char *host_id, const char *bridge_id,
 		     const uint8_t mac[6], const char *port_id);
 int topo_mac_withdraw(zhandle_t *zh, const char *bridge_id, const uint8_t mac[6],
 		      const char *port_id);
+/* Publish or withdraw an ARP entry a router port learned on this host (ephemeral). */
+int topo_arp_publish(zhandle_t *zh, const char *host_id, const char *router_id,
+		     struct in_addr addr, const uint8_t mac[6], const char *port_id);
+int topo_arp_withdraw(zhandle_t *zh, const char *router_id, struct in_addr addr,
+		      const uint8_t mac[6]);
 
 /* Parsing and formatting shared by CLI, agent and tests. */
 int topo_parse_mac(const char *s, uint8_t mac[6]);
@@ -170,6 +247,17 @@ bool topo_valid_uuid(const char *s);
 bool topo_valid_ifname(const char *s);
 bool topo_valid_unicast_mac(const uint8_t mac[6]);	/* not zero, not multicast */
 bool topo_valid_unicast_ipv4(struct in_addr addr);	/* not 0/8, multicast, broadcast */
+/* "a.b.c.d/len", len 0..32 in decimal. The address keeps its host bits. */
+int topo_parse_cidr(const char *s, struct topo_cidr *c);
+void topo_format_cidr(const struct topo_cidr *c, char buf[TOPO_CIDR_STRLEN]);
+uint32_t topo_prefix_mask(uint8_t len);			/* host order: len 24 -> 0xffffff00 */
+struct in_addr topo_cidr_network(const struct topo_cidr *c); /* host bits cleared */
+bool topo_cidr_is_network(const struct topo_cidr *c);	/* no host bits set */
+bool topo_cidr_contains(const struct topo_cidr *net, struct in_addr addr);
+bool topo_cidr_overlap(const struct topo_cidr *a, const struct topo_cidr *b);
+/* "normal", "blackhole", "reject". */
+const char *topo_route_type_name(enum topo_route_type type);
+int topo_parse_route_type(const char *s, enum topo_route_type *type);
 int topo_new_uuid(char id[TOPO_ID_LEN]);
 
 /* Why the last call on this thread failed, as one line for a user ("" if unknown). Every
@@ -187,12 +275,21 @@ int topo_decode_port(const char *buf, size_t len, struct topo_port *p);
 int topo_decode_binding(const char *buf, size_t len, struct topo_binding *b);
 int topo_decode_mac(const char *name, const char *buf, size_t len, struct topo_mac *m);
 int topo_decode_key_counter(const char *buf, size_t len, uint32_t *next);
+int topo_decode_router(const char *buf, size_t len, struct topo_router *r);
+int topo_decode_route(const char *buf, size_t len, struct topo_route *r);
+/* A static entry (name "<a.b.c.d>", data {"mac"}) or a learned one (name
+ * "<a.b.c.d>,<mac>", data {"host","port"}). */
+int topo_decode_arp(const char *name, bool learned, const char *buf, size_t len,
+		    struct topo_arp *a);
 char *topo_encode_host(const struct topo_host *h);
 char *topo_encode_zone(const struct topo_zone *z);
 char *topo_encode_member(const struct topo_member *m);
 char *topo_encode_bridge(const struct topo_bridge *b);
 char *topo_encode_port(const struct topo_port *p);
 char *topo_encode_binding(const struct topo_binding *b);
+char *topo_encode_router(const struct topo_router *r);
+char *topo_encode_route(const struct topo_route *r);
+char *topo_encode_arp(const struct topo_arp *a);
 
 /* The CLI's writes. Each is one zoo_multi with version checks on what it depends on,
  * validated against a fresh snapshot and retried when a concurrent writer got there first:
@@ -217,6 +314,31 @@ int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_por
 /* Set the fields o has; the others stay. */
 int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o);
 int topo_port_delete(zhandle_t *zh, const char *port_id);
+/* Routers. A router port gets the given addresses (1..TOPO_PORT_MAX_NETS, each an address
+ * with its subnet length), a generated MAC unless o has one, and for each subnet a port
+ * route, all in the same multi. */
+struct topo_router_port_opts {
+	struct topo_cidr nets[TOPO_PORT_MAX_NETS];
+	size_t n_nets;
+	bool has_mac;
+	uint8_t mac[6];
+};
+int topo_router_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN]);
+/* The router, its ports (unlinking their peers), their bindings, routes and ARP entries. */
+int topo_router_delete(zhandle_t *zh, const char *router_id);
+int topo_router_port_create(zhandle_t *zh, const char *router_id,
+			    const struct topo_router_port_opts *o, char id[TOPO_ID_LEN]);
+/* Link two ports of different devices as interior peers (neither bound nor linked), or
+ * unlink a port from its peer (both ends cleared). */
+int topo_port_link(zhandle_t *zh, const char *port_id, const char *peer_id);
+int topo_port_unlink(zhandle_t *zh, const char *port_id);
+/* A route of a router: r's router_id, src, dst, type, port_id, gw, weight are used; its id
+ * is returned in id. */
+int topo_route_add(zhandle_t *zh, const struct topo_route *r, char id[TOPO_ID_LEN]);
+int topo_route_delete(zhandle_t *zh, const char *route_id);
+int topo_arp_static_add(zhandle_t *zh, const char *router_id, struct in_addr addr,
+			const uint8_t mac[6]);
+int topo_arp_static_delete(zhandle_t *zh, const char *router_id, struct in_addr addr);
 int topo_binding_add(zhandle_t *zh, const char *host_id, const char *ifname,
 		     const char *port_id);
 int topo_binding_delete(zhandle_t *zh, const char *host_id, const char *ifname);

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Virtual routers: the route table of every router and the ARP table of its ports. */
+#ifndef MIDOX_ROUTER_H
+#define MIDOX_ROUTER_H
+
+#include "common.h"
+
+/* Device hops one pass may make (bridge -> router -> bridge -> router ...). */
+#define MX_MAX_DEVICE_HOPS 6
+
+/* LPM trie: struct mx_route_key -> struct mx_route. All routes of one router with the same
+ * destination prefix form one entry; longest prefix wins. */
+#define MX_MAP_ROUTE "midox_route"
+#define MX_ROUTE_MAX_ENTRIES 1048576
+#define MX_ROUTE_MAX_NEXTHOPS 8
+
+struct mx_route_key {
+	__u32 prefixlen;  /* 32 (router_key, always whole) + destination prefix length */
+	__u32 router_key; /* tunnel key of the router */
+	__be32 dst;
+};
+_Static_assert(sizeof(struct mx_route_key) == 12, "mx_route_key layout");
+
+enum mx_route_type {
+	MX_ROUTE_NORMAL = 1,    /* forward out of port_key, to gw or to the destination itself */
+	MX_ROUTE_BLACKHOLE = 2, /* drop silently */
+	MX_ROUTE_REJECT = 3,    /* drop, answer ICMP unreachable (administratively prohibited) */
+	MX_ROUTE_LOCAL = 4,     /* an address of the router's port port_key: for the router */
+};
+
+struct mx_nexthop {
+	__u32 type;      /* enum mx_route_type */
+	__u32 port_key;  /* egress router port (NORMAL), owning port (LOCAL) */
+	__be32 gw;       /* 0: the destination is on the port's link */
+	__u32 weight;    /* share of flows among the usable next hops of the entry */
+	__be32 src;      /* source prefix the route applies to; 0/0 for any */
+	__u8 src_len;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct mx_nexthop) == 24, "mx_nexthop layout");
+
+struct mx_route {
+	__u32 n; /* used entries of nh */
+	__u32 pad;
+	struct mx_nexthop nh[MX_ROUTE_MAX_NEXTHOPS];
+};
+_Static_assert(sizeof(struct mx_route) == 8 + 24 * MX_ROUTE_MAX_NEXTHOPS, "mx_route layout");
+
+/* struct mx_rarp_key -> struct mx_rarp_entry: what a router knows of its neighbours. */
+#define MX_MAP_RARP "midox_rarp"
+#define MX_RARP_MAX_ENTRIES 65536
+
+struct mx_rarp_key {
+	__u32 router_key;
+	__be32 addr;
+};
+_Static_assert(sizeof(struct mx_rarp_key) == 8, "mx_rarp_key layout");
+
+enum mx_rarp_flags {
+	MX_RARP_STATIC = 1 << 0, /* set from the CLI */
+	MX_RARP_LOCAL = 1 << 1,  /* learned by this host's datapath from an ARP reply or request */
+	MX_RARP_REMOTE = 1 << 2, /* learned by another host, delivered through ZooKeeper */
+};
+
+struct mx_rarp_entry {
+	__u8 mac[6];
+	__u16 flags;     /* enum mx_rarp_flags */
+	__u32 port_key;  /* router port it was learned on (or set for) */
+	__u64 seen_ns;   /* MX_RARP_LOCAL: bpf_ktime_get_ns() when last confirmed */
+};
+_Static_assert(sizeof(struct mx_rarp_entry) == 24, "mx_rarp_entry layout");
+
+/* Per-CPU token bucket for the ICMP errors the routers send (array of one). */
+#define MX_MAP_ICMP_RATE "midox_icmprate"
+#define MX_ICMP_RATE_PER_SEC 100 /* per CPU */
+#define MX_ICMP_RATE_BURST 50
+
+struct mx_icmp_rate {
+	__u64 tokens;
+	__u64 last_ns;
+};
+_Static_assert(sizeof(struct mx_icmp_rate) == 16, "mx_icmp_rate layout");
+
+#endif
