@@ -46,6 +46,9 @@ struct agent {
 /* Read the topology, compute what the maps must hold, make them so. Nothing is changed
  * when the topology cannot be read. */
 int agent_reconcile(struct agent *a);
+/* At start, before ZooKeeper answers: bring this agent's programs to every interface the
+ * pinned maps say is bound (an upgrade must not wait for the control plane). */
+void agent_reattach_pinned(struct agent *a);
 /* Publish MACs and neighbours learned here, withdraw those aged out or gone. */
 int agent_learn_tick(struct agent *a);
 /* After a session expiry nothing is published any more. */

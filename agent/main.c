@@ -127,6 +127,7 @@ static int agent_start(struct agent *a)
 		mx_err("cannot load the datapath: %s", strerror(-err));
 		return err;
 	}
+	agent_reattach_pinned(a);
 	a->link_fd = link_events_open();
 	if (a->link_fd < 0) {
 		mx_err("cannot watch links: %s", strerror(-a->link_fd));

@@ -224,6 +224,22 @@ static int apply(struct agent *a, const struct topology *t)
 	return err;
 }
 
+static int reattach_port(const void *key, const void *value, void *ctx)
+{
+	(void)value;
+	attach_one(ctx, *(const __u32 *)key, false);
+	return 0;
+}
+
+void agent_reattach_pinned(struct agent *a)
+{
+	struct mx_config cfg;
+
+	if (!mx_config_get(a->dp, &cfg) && cfg.underlay_ifindex)
+		attach_one(a, cfg.underlay_ifindex, true);
+	mx_map_walk(a->dp, MX_MAP_ID_IFPORT, reattach_port, a);
+}
+
 int agent_reconcile(struct agent *a)
 {
 	struct topology t;
