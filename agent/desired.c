@@ -554,7 +554,8 @@ static bool learned_here(const struct snapshot *s, enum mx_map_id map, const voi
 }
 
 /* MACs other hosts learned, unless this host's own port claims the MAC (static) or the
- * datapath here learned it itself and still holds it. */
+ * datapath here learned it itself and still holds it. Newest first: a MAC that moved
+ * between ports may briefly be published twice, and the latest sighting wins. */
 static int add_macs(const struct snapshot *s, struct desired *d)
 {
 	const struct topology *t = s->t;
@@ -562,7 +563,7 @@ static int add_macs(const struct snapshot *s, struct desired *d)
 	struct mx_fdb_key fk = { 0 };
 	int err = 0;
 
-	for (size_t i = 0; !err && i < t->n_macs; i++) {
+	for (size_t i = t->n_macs; !err && i-- > 0;) {
 		const struct topo_mac *m = &t->macs[i];
 		const struct topo_bridge *br = bridge_by_id(s, m->bridge_id);
 		const struct topo_port *p = port_by_id(s, m->port_id);
@@ -579,13 +580,14 @@ static int add_macs(const struct snapshot *s, struct desired *d)
 	return err;
 }
 
-/* Static ARP entries first (they win), then those learned on other hosts. */
+/* Static ARP entries first (they win), then those learned on other hosts, newest first
+ * (a neighbour whose MAC changed may briefly be published twice). */
 static int add_arps(const struct snapshot *s, struct desired *d, bool learned)
 {
 	const struct topology *t = s->t;
 	int err = 0;
 
-	for (size_t i = 0; !err && i < t->n_arps; i++) {
+	for (size_t i = t->n_arps; !err && i-- > 0;) {
 		const struct topo_arp *a = &t->arps[i];
 		const struct topo_router *r = router_by_id(s, a->router_id);
 		const struct topo_port *p = a->port_id[0] ? port_by_id(s, a->port_id) : NULL;

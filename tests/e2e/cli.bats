@@ -4,72 +4,12 @@
 
 bats_require_minimum_version 1.5.0
 load ../lib/zk
+load ../helpers/cli
 
-HOST_A=0a000000-0000-4000-8000-00000000000a
-HOST_B=0b000000-0000-4000-8000-00000000000b
-
-setup_file() {
-	local root
-	root=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	export MIDOX_BUILD=${MIDOX_BUILD:-$root/build}
-	export MIDOX="$MIDOX_BUILD/midox" HELPER="$MIDOX_BUILD/tests/topo-helper"
-	[ -x "$MIDOX" ] && [ -x "$HELPER" ] || {
-		echo "build first: make $MIDOX $HELPER" >&2
-		return 1
-	}
-	zk_start
-	export MIDOX_ZK_SERVERS=$ZK_SERVERS
-}
-
-teardown_file() {
-	zk_cleanup || true
-}
-
-setup() {
-	"$HELPER" wipe
-	"$HELPER" register "$HOST_A" hosta
-	"$HELPER" register "$HOST_B" hostb
-	export HOME="$BATS_TEST_TMPDIR/home"
-	mkdir -p "$HOME"
-}
-
-teardown() {
-	# A session the test kept open (hold_host) ends with its stdin.
-	[ -z "${HOLD_PID:-}" ] || { exec 7>&-; wait "$HOLD_PID" 2>/dev/null || true; }
-}
-
-midox() { "$MIDOX" "$@"; }
-json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
-is_json() { python3 -c 'import json,sys; json.load(sys.stdin)'; }
-
-# Keep a host's session (alive node, learned MACs) open until the test ends.
-hold_host() {
-	local fifo="$BATS_TEST_TMPDIR/hold"
-	mkfifo "$fifo"
-	"$HELPER" hold "$@" <"$fifo" >"$BATS_TEST_TMPDIR/hold.out" &
-	HOLD_PID=$!
-	exec 7>"$fifo"
-	for _ in $(seq 1 50); do
-		grep -q ready "$BATS_TEST_TMPDIR/hold.out" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# expect_error STATUS REGEX COMMAND...: fails with STATUS, says REGEX on stderr as
-# "midox: error: ...", and leaves every node under /midox as it was.
-expect_error() {
-	local want=$1 regex=$2 before after
-	shift 2
-	before=$("$HELPER" dump)
-	run --separate-stderr "$@"
-	echo "status $status (want $want); stdout: $output; stderr: $stderr"
-	[ "$status" -eq "$want" ]
-	[[ "$stderr" == "midox: error: "* ]]
-	[[ "$stderr" =~ $regex ]]
-	after=$("$HELPER" dump)
-	[ "$before" = "$after" ]
-}
+setup_file() { cli_setup_file; }
+teardown_file() { cli_teardown_file; }
+setup() { cli_setup; }
+teardown() { cli_teardown; }
 
 # A small topology: zone tzone0 with both hosts, bridge0 with two ports, port0 bound.
 make_topology() {

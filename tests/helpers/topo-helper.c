@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* What the tests need besides the CLI, done through the topology library the agent uses:
  *   topo-helper register ID NAME          register a host the way the agent does, and leave
- *   topo-helper hold ID NAME [BRIDGE MAC PORT]...
- *                                         register, publish learned MACs, print "ready",
- *                                         and keep the session until stdin closes
+ *   topo-helper hold ID NAME [BRIDGE MAC PORT | arp ROUTER ADDRESS MAC PORT]...
+ *                                         register, publish learned MACs and ARP entries,
+ *                                         print "ready", keep the session until stdin closes
+ *   topo-helper withdraw-arp ROUTER ADDRESS MAC
+ *                                         withdraw a learned ARP entry
  *   topo-helper hostid PATH               load or create a host id file, print the id
  *   topo-helper put PATH DATA             write raw data to a node (created if missing)
  *   topo-helper dump                      every node under /midox: path, version, data
@@ -66,17 +68,36 @@ static int put(zhandle_t *zh, const char *path, const char *data)
 	return rc == ZOK ? 0 : -EIO;
 }
 
+/* One learned MAC (BRIDGE MAC PORT) or ARP entry (arp ROUTER ADDRESS MAC PORT) at argv;
+ * how many words it took, or a negative errno. */
+static int publish(zhandle_t *zh, const char *host, int argc, char **argv)
+{
+	struct in_addr addr;
+	uint8_t mac[6];
+	int rc;
+
+	if (!strcmp(argv[0], "arp")) {
+		if (argc < 5 || topo_parse_ipv4(argv[2], &addr) || topo_parse_mac(argv[3], mac))
+			return -EINVAL;
+		rc = topo_arp_publish(zh, host, argv[1], addr, mac, argv[4]);
+		return rc ? rc : 5;
+	}
+	if (argc < 3 || topo_parse_mac(argv[1], mac))
+		return -EINVAL;
+	rc = topo_mac_publish(zh, host, argv[0], mac, argv[2]);
+	return rc ? rc : 3;
+}
+
 static int hold(zhandle_t *zh, int argc, char **argv)
 {
 	char line[64];
-	uint8_t mac[6];
 	int i, rc;
 
 	rc = topo_host_register(zh, argv[2], argv[3]);
-	for (i = 4; !rc && i + 2 < argc; i += 3) {
-		if (topo_parse_mac(argv[i + 1], mac))
-			return -EINVAL;
-		rc = topo_mac_publish(zh, argv[2], argv[i], mac, argv[i + 2]);
+	for (i = 4; !rc && i < argc; i += rc, rc = 0) {
+		rc = publish(zh, argv[2], argc - i, argv + i);
+		if (rc < 0)
+			return rc;
 	}
 	if (rc)
 		return rc;
@@ -85,6 +106,16 @@ static int hold(zhandle_t *zh, int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin))
 		;
 	return 0;
+}
+
+static int withdraw_arp(zhandle_t *zh, char **argv)
+{
+	struct in_addr addr;
+	uint8_t mac[6];
+
+	if (topo_parse_ipv4(argv[3], &addr) || topo_parse_mac(argv[4], mac))
+		return -EINVAL;
+	return topo_arp_withdraw(zh, argv[2], addr, mac);
 }
 
 static pthread_mutex_t changed_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -154,8 +185,10 @@ int main(int argc, char **argv)
 		goto out;
 	if (!strcmp(argv[1], "register") && argc == 4) {
 		rc = topo_host_register(zh, argv[2], argv[3]);
-	} else if (!strcmp(argv[1], "hold") && argc >= 4 && (argc - 4) % 3 == 0) {
+	} else if (!strcmp(argv[1], "hold") && argc >= 4) {
 		rc = hold(zh, argc, argv);
+	} else if (!strcmp(argv[1], "withdraw-arp") && argc == 5) {
+		rc = withdraw_arp(zh, argv);
 	} else if (!strcmp(argv[1], "put") && argc == 4) {
 		rc = put(zh, argv[2], argv[3]);
 	} else if (!strcmp(argv[1], "dump") && argc == 2) {

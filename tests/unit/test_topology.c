@@ -31,7 +31,7 @@ static void ok(bool cond, const char *fmt, ...)
 #define UUID2 "0b3c4d5e-0000-4000-8000-000000000002"
 #define UUID3 "0b3c4d5e-0000-4000-8000-000000000003"
 
-enum kind { HOST, ZONE, MEMBER, BRIDGE, PORT, BINDING, COUNTER };
+enum kind { HOST, ZONE, MEMBER, BRIDGE, PORT, BINDING, COUNTER, ROUTER, ROUTE };
 
 struct decode_case {
 	enum kind kind;
@@ -78,8 +78,8 @@ static const struct decode_case decode_cases[] = {
 	  true, NULL },
 	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
 		"\"mac\":\"02:00:00:00:00:01\",\"address\":\"10.1.1.1\"}", true, NULL },
-	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"router\",\"tunnel_key\":9}",
-	  false, "bridge" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"switch\",\"tunnel_key\":9}",
+	  false, "bridge or router" },
 	{ PORT, "{\"schema\":1,\"device\":\"nope\",\"device_type\":\"bridge\",\"tunnel_key\":9}",
 	  false, "UUID" },
 	{ PORT, "{\"schema\":1,\"device_type\":\"bridge\",\"tunnel_key\":9}", false, "device" },
@@ -98,10 +98,55 @@ static const struct decode_case decode_cases[] = {
 	{ COUNTER, "{\"schema\":1,\"next\":16777215}", true, NULL },
 	{ COUNTER, "{\"schema\":1,\"next\":16777216}", false, "range" },
 	{ COUNTER, "{\"schema\":1,\"next\":0}", false, "range" },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5}", true, NULL },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r\"}", false, "tunnel_key" },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r r\",\"tunnel_key\":5}", false, "name" },
+	{ ROUTER, "{\"schema\":2,\"name\":\"r\",\"tunnel_key\":5}", false, "schema" },
+#define RPORT "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"router\",\"tunnel_key\":9,"
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1/24\"]}", true, NULL },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1/24\",\"10.1.0.1/16\"],"
+		"\"peer\":\"" UUID2 "\"}", true, NULL },
+	{ PORT, RPORT "\"addresses\":[\"10.0.0.1/24\"]}", false, "mac" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\"}", false, "addresses" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[]}", false, "addresses" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":\"10.0.0.1/24\"}", false,
+	  "addresses" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1\"]}", false,
+	  "prefix" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1/33\"]}", false,
+	  "prefix" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1/0\"]}", false,
+	  "1..32" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"224.0.0.1/24\"]}", false,
+	  "unicast" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"1.1.1.1/8\",\"2.1.1.1/8\","
+		"\"3.1.1.1/8\",\"4.1.1.1/8\",\"5.1.1.1/8\"]}", false, "1 to 4" },
+	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1/24\"],"
+		"\"peer\":\"x\"}", false, "peer" },
+#define ROUTE_ "{\"schema\":1,\"src\":\"0.0.0.0/0\",\"dst\":\"10.0.0.0/8\","
+	{ ROUTE, ROUTE_ "\"type\":\"normal\",\"port\":\"" UUID1 "\",\"weight\":100}", true, NULL },
+	{ ROUTE, ROUTE_ "\"type\":\"normal\",\"port\":\"" UUID1 "\",\"gw\":\"10.0.0.1\","
+		"\"weight\":1,\"port_route\":false}", true, NULL },
+	{ ROUTE, ROUTE_ "\"type\":\"blackhole\",\"weight\":65535}", true, NULL },
+	{ ROUTE, ROUTE_ "\"type\":\"reject\",\"weight\":7,\"port_route\":true}", true, NULL },
+	{ ROUTE, ROUTE_ "\"type\":\"normal\",\"weight\":100}", false, "port" },
+	{ ROUTE, ROUTE_ "\"type\":\"drop\",\"weight\":100}", false, "type" },
+	{ ROUTE, ROUTE_ "\"type\":\"blackhole\",\"weight\":0}", false, "range" },
+	{ ROUTE, ROUTE_ "\"type\":\"blackhole\",\"weight\":65536}", false, "range" },
+	{ ROUTE, ROUTE_ "\"type\":\"blackhole\"}", false, "weight" },
+	{ ROUTE, ROUTE_ "\"type\":\"blackhole\",\"gw\":\"10.0.0.1\",\"weight\":1}", false, "gw" },
+	{ ROUTE, ROUTE_ "\"type\":\"blackhole\",\"weight\":1,\"port_route\":1}", false,
+	  "port_route" },
+	{ ROUTE, "{\"schema\":1,\"src\":\"0.0.0.0/0\",\"dst\":\"10.0.0.1/8\",\"type\":\"blackhole\","
+		"\"weight\":1}", false, "host bits" },
+	{ ROUTE, "{\"schema\":1,\"dst\":\"10.0.0.0/8\",\"type\":\"blackhole\",\"weight\":1}", false,
+	  "src" },
+	{ ROUTE, "{\"schema\":1,\"src\":\"0.0.0.0\",\"dst\":\"10.0.0.0/8\",\"type\":\"blackhole\","
+		"\"weight\":1}", false, "prefix" },
 };
 
 static const char *const kind_names[] = { "host", "zone", "member", "bridge", "port",
-					  "binding", "key counter" };
+					  "binding", "key counter", "router", "route" };
 
 static int decode(enum kind k, const char *json)
 {
@@ -111,6 +156,8 @@ static int decode(enum kind k, const char *json)
 	struct topo_bridge b = { 0 };
 	struct topo_port p = { 0 };
 	struct topo_binding bd = { 0 };
+	struct topo_router r = { 0 };
+	struct topo_route rt = { 0 };
 	size_t len = strlen(json);
 	uint32_t next;
 
@@ -127,6 +174,10 @@ static int decode(enum kind k, const char *json)
 		return topo_decode_port(json, len, &p);
 	case BINDING:
 		return topo_decode_binding(json, len, &bd);
+	case ROUTER:
+		return topo_decode_router(json, len, &r);
+	case ROUTE:
+		return topo_decode_route(json, len, &rt);
 	default:
 		return topo_decode_key_counter(json, len, &next);
 	}
@@ -176,6 +227,178 @@ static void test_roundtrip(void)
 	ok(s && !topo_decode_member(s, strlen(s), &m2) && m2.addr.s_addr == m.addr.s_addr,
 	   "member encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
+}
+
+static void test_router_roundtrip(void)
+{
+	struct topo_port p = { .device_type = TOPO_DEVICE_ROUTER, .tunnel_key = 12,
+			       .has_mac = true, .mac = { 2, 0x6d, 0x78, 0, 0, 12 }, .n_nets = 2 };
+	struct topo_route r = { .type = TOPO_ROUTE_NORMAL, .has_gw = true, .weight = 42,
+				.port_route = true };
+	struct topo_router rt = { .name = "edge", .tunnel_key = 3 }, rt2 = { 0 };
+	struct topo_port q = { 0 };
+	struct topo_route r2 = { 0 };
+	char *s;
+
+	strcpy(p.device_id, UUID1);
+	strcpy(p.peer_id, UUID3);
+	topo_parse_cidr("10.0.0.1/24", &p.nets[0]);
+	topo_parse_cidr("192.168.9.254/30", &p.nets[1]);
+	s = topo_encode_port(&p);
+	ok(s && !topo_decode_port(s, strlen(s), &q) && q.device_type == TOPO_DEVICE_ROUTER &&
+		   q.n_nets == 2 && q.nets[1].len == 30 &&
+		   q.nets[1].addr.s_addr == p.nets[1].addr.s_addr && q.has_mac && !q.has_addr &&
+		   !memcmp(q.mac, p.mac, 6) && !strcmp(q.peer_id, UUID3),
+	   "router port encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	strcpy(r.port_id, UUID2);
+	topo_parse_cidr("0.0.0.0/0", &r.src);
+	topo_parse_cidr("172.16.0.0/12", &r.dst);
+	inet_pton(AF_INET, "10.0.0.254", &r.gw);
+	s = topo_encode_route(&r);
+	ok(s && !topo_decode_route(s, strlen(s), &r2) && r2.type == TOPO_ROUTE_NORMAL &&
+		   r2.dst.len == 12 && r2.dst.addr.s_addr == r.dst.addr.s_addr && r2.src.len == 0 &&
+		   r2.has_gw && r2.gw.s_addr == r.gw.s_addr && r2.weight == 42 && r2.port_route &&
+		   !strcmp(r2.port_id, UUID2),
+	   "route encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	s = topo_encode_router(&rt);
+	ok(s && !topo_decode_router(s, strlen(s), &rt2) && rt2.tunnel_key == 3 &&
+		   !strcmp(rt2.name, "edge"),
+	   "router encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+}
+
+static void test_arp_node(void)
+{
+	struct topo_arp a = { 0 }, b = { .learned = true };
+	const char *learned = "{\"schema\":1,\"host\":\"" UUID3 "\",\"port\":\"" UUID2 "\"}";
+	const char *fixed = "{\"schema\":1,\"mac\":\"02:00:00:00:00:0b\"}";
+	char *s;
+
+	ok(!topo_decode_arp("10.0.0.7,02:00:00:00:00:0a", true, learned, strlen(learned), &a) &&
+		   a.learned && a.mac[5] == 0x0a && ntohl(a.addr.s_addr) == 0x0a000007 &&
+		   !strcmp(a.port_id, UUID2) && !strcmp(a.host_id, UUID3),
+	   "learned ARP node name and data decode");
+	ok(!topo_decode_arp("10.0.0.8", false, fixed, strlen(fixed), &a) && !a.learned &&
+		   a.mac[5] == 0x0b && ntohl(a.addr.s_addr) == 0x0a000008,
+	   "static ARP node name and data decode");
+	ok(topo_decode_arp("10.0.0.8", true, learned, strlen(learned), &a) < 0,
+	   "learned ARP node without a MAC in its name rejected: %s", topo_errmsg());
+	ok(topo_decode_arp("10.0.0.8,02:00:00:00:00:0a", false, fixed, strlen(fixed), &a) < 0,
+	   "static ARP node with a MAC in its name rejected: %s", topo_errmsg());
+	ok(topo_decode_arp("10.0.0.300", false, fixed, strlen(fixed), &a) < 0,
+	   "ARP node with a bad address rejected: %s", topo_errmsg());
+	ok(topo_decode_arp("10.0.0.8,ff:ff:ff:ff:ff:ff", true, learned, strlen(learned), &a) < 0,
+	   "learned broadcast MAC rejected: %s", topo_errmsg());
+	ok(topo_decode_arp("10.0.0.8", false, "{\"schema\":1}", 12, &a) < 0 &&
+		   strstr(topo_errmsg(), "mac"),
+	   "static ARP node without a MAC rejected: %s", topo_errmsg());
+	ok(topo_decode_arp("10.0.0.8,02:00:00:00:00:0a", true, "{\"schema\":1,\"host\":\"" UUID3 "\"}",
+			   strlen("{\"schema\":1,\"host\":\"" UUID3 "\"}"), &a) < 0 &&
+		   strstr(topo_errmsg(), "port"),
+	   "learned ARP node without a port rejected: %s", topo_errmsg());
+	strcpy(b.host_id, UUID1);
+	strcpy(b.port_id, UUID2);
+	s = topo_encode_arp(&b);
+	ok(s && strstr(s, UUID1) && strstr(s, UUID2) && !strstr(s, "mac"),
+	   "learned ARP data names host and port: %s", s ? s : "(null)");
+	free(s);
+	memcpy(a.mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0xc }, 6);
+	a.learned = false;
+	s = topo_encode_arp(&a);
+	ok(s && strstr(s, "\"mac\":\"02:00:00:00:00:0c\""), "static ARP data holds its MAC: %s",
+	   s ? s : "(null)");
+	free(s);
+}
+
+static void test_cidr(void)
+{
+	static const char *const bad[] = { "", "10.0.0.0", "10.0.0.0/", "10.0.0.0/33",
+					   "10.0.0.0/-1", "10.0.0.0/024", "10.0.0/8", "/8",
+					   "10.0.0.0/8/8", "10.0.0.0/ 8", "10.0.0.0/8 ", "a/8",
+					   "10.0.0.0/100" };
+	struct topo_cidr c, d;
+	char buf[TOPO_CIDR_STRLEN];
+	enum topo_route_type type;
+	size_t i;
+
+	ok(!topo_parse_cidr("10.1.2.3/24", &c) && c.len == 24 &&
+		   ntohl(c.addr.s_addr) == 0x0a010203, "10.1.2.3/24 parses, keeping host bits");
+	ok(!topo_cidr_is_network(&c) && ntohl(topo_cidr_network(&c).s_addr) == 0x0a010200,
+	   "10.1.2.3/24 has host bits; its network is 10.1.2.0");
+	topo_format_cidr(&c, buf);
+	ok(!strcmp(buf, "10.1.2.3/24"), "formats back: %s", buf);
+	ok(!topo_parse_cidr("0.0.0.0/0", &c) && c.len == 0 && topo_cidr_is_network(&c),
+	   "0.0.0.0/0 parses");
+	ok(!topo_parse_cidr("10.0.0.9/32", &c) && topo_cidr_is_network(&c), "a /32 is a network");
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		ok(topo_parse_cidr(bad[i], &c) < 0, "prefix '%s' rejected", bad[i]);
+	ok(topo_prefix_mask(0) == 0 && topo_prefix_mask(1) == 0x80000000u &&
+		   topo_prefix_mask(24) == 0xffffff00u && topo_prefix_mask(32) == 0xffffffffu,
+	   "prefix masks");
+	topo_parse_cidr("10.0.0.0/8", &c);
+	topo_parse_cidr("10.200.0.0/16", &d);
+	ok(topo_cidr_overlap(&c, &d) && topo_cidr_overlap(&d, &c), "10/8 and 10.200/16 overlap");
+	topo_parse_cidr("11.0.0.0/16", &d);
+	ok(!topo_cidr_overlap(&c, &d), "10/8 and 11.0/16 do not");
+	ok(topo_cidr_contains(&c, d.addr) == false && topo_cidr_contains(&d, d.addr),
+	   "containment");
+	topo_parse_cidr("0.0.0.0/0", &d);
+	ok(topo_cidr_contains(&d, c.addr) && topo_cidr_overlap(&c, &d), "0/0 holds everything");
+	ok(!topo_parse_route_type("reject", &type) && type == TOPO_ROUTE_REJECT &&
+		   !strcmp(topo_route_type_name(TOPO_ROUTE_BLACKHOLE), "blackhole"),
+	   "route types parse and print");
+	ok(topo_parse_route_type("Normal", &type) < 0 && topo_parse_route_type("", &type) < 0,
+	   "route types are exact");
+}
+
+static void test_find_router(void)
+{
+	struct topo_bridge bridges[1] = { { .id = UUID1, .name = "blue" } };
+	struct topo_router routers[2] = { { .id = UUID2, .name = "edge" },
+					  { .id = UUID3, .name = "core" } };
+	struct topo_port ports[3] = {
+		{ .id = "0b3c4d5e-0000-4000-8000-00000000000a", .device_id = UUID1 },
+		{ .id = "0b3c4d5e-0000-4000-8000-00000000000b", .device_id = UUID3,
+		  .device_type = TOPO_DEVICE_ROUTER },
+		{ .id = "0b3c4d5e-0000-4000-8000-00000000000c", .device_id = UUID3,
+		  .device_type = TOPO_DEVICE_ROUTER },
+	};
+	struct topo_route routes[3] = {
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000a1", .router_id = UUID3 },
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000a2", .router_id = UUID2 },
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000a3", .router_id = UUID3 },
+	};
+	struct topo_arp arps[2] = { { .router_id = UUID3, .learned = true },
+				    { .router_id = UUID3 } };
+	struct topology t = { .bridges = bridges, .n_bridges = 1, .routers = routers,
+			      .n_routers = 2, .ports = ports, .n_ports = 3, .routes = routes,
+			      .n_routes = 3, .arps = arps, .n_arps = 2 };
+	char buf[64];
+
+	inet_pton(AF_INET, "10.0.0.5", &arps[0].addr);
+	inet_pton(AF_INET, "10.0.0.5", &arps[1].addr);
+	ok(topo_find_router(&t, "router1") == &routers[1], "router1 by alias");
+	ok(topo_find_router(&t, "edge") == &routers[0], "router by name");
+	ok(topo_find_router(&t, "bridge0") == NULL, "a bridge alias is not a router");
+	ok(topo_find_port(&t, "router1:port1") == &ports[2], "router1:port1");
+	ok(topo_find_port(&t, "core:port0") == &ports[1], "a router port by router name");
+	ok(topo_find_port(&t, "router0:port0") == NULL, "router0 has no ports");
+	ok(topo_find_port(&t, "bridge0:port0") == &ports[0], "bridge ports still found");
+	ok(!topo_alias(&t, ports[2].id, buf, sizeof(buf)) && !strcmp(buf, "router1:port1"),
+	   "alias of a router port: %s", buf);
+	ok(!topo_alias(&t, routes[2].id, buf, sizeof(buf)) && !strcmp(buf, "router1:route1"),
+	   "alias of a route: %s", buf);
+	ok(topo_find_route(&t, "router1:route1") == &routes[2], "route by full alias");
+	ok(topo_find_route(&t, "router0:route0") == &routes[1], "route of router0");
+	ok(topo_find_route(&t, "bridge0:route0") == NULL, "bridges have no routes");
+	ok(topo_find_router_route(&t, UUID3, "route0") == &routes[0], "route0 on a router");
+	ok(topo_find_router_route(&t, UUID3, routes[1].id) == NULL,
+	   "another router's route is not this one's");
+	ok(topo_find_arp_static(&t, UUID3, arps[0].addr) == &arps[1],
+	   "the static ARP entry, not the learned one");
+	ok(topo_find_arp_static(&t, UUID2, arps[0].addr) == NULL, "no static entry on router0");
 }
 
 static void test_mac_node(void)
@@ -294,6 +517,10 @@ int main(void)
 	test_decode();
 	test_roundtrip();
 	test_mac_node();
+	test_router_roundtrip();
+	test_arp_node();
+	test_cidr();
+	test_find_router();
 	test_parse();
 	test_uuid();
 	test_find();

@@ -121,34 +121,85 @@ void out_binding(struct cli *c, json_t *arr, const struct topo_binding *b)
 	emit(c, arr, o, line);
 }
 
-void out_bridge(struct cli *c, json_t *arr, const struct topo_bridge *b, bool show)
+/* A bridge or a router: "<type> <alias> [id UUID] name N state up [tunnel-key K]". */
+static void out_device(struct cli *c, json_t *arr, const char *type, const char *id,
+		       const char *name, uint32_t tunnel_key, bool show)
 {
 	char a[64], key[16], line[512] = "";
 	json_t *o = NULL;
 
-	cli_alias(c, b->id, a);
-	snprintf(key, sizeof(key), "%u", b->tunnel_key);
+	cli_alias(c, id, a);
+	snprintf(key, sizeof(key), "%u", tunnel_key);
 	if (c->json)
-		o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", b->id, "alias", a, "name", b->name,
-			      "state", "up", "tunnel_key", (json_int_t)b->tunnel_key);
-	add(line, sizeof(line), "bridge", a);
+		o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", id, "alias", a, "name", name,
+			      "state", "up", "tunnel_key", (json_int_t)tunnel_key);
+	add(line, sizeof(line), type, a);
 	if (show)
-		add(line, sizeof(line), "id", b->id);
-	add(line, sizeof(line), "name", b->name);
+		add(line, sizeof(line), "id", id);
+	add(line, sizeof(line), "name", name);
 	add(line, sizeof(line), "state", "up");
 	if (show)
 		add(line, sizeof(line), "tunnel-key", key);
 	emit(c, arr, o, line);
 }
 
+void out_bridge(struct cli *c, json_t *arr, const struct topo_bridge *b, bool show)
+{
+	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, show);
+}
+
+void out_router(struct cli *c, json_t *arr, const struct topo_router *r, bool show)
+{
+	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, show);
+}
+
+/* "portN" or "routeN" of a full alias "device:portN", as a device lists its own. */
+static const char *short_alias(const char *a)
+{
+	return strchr(a, ':') ? strchr(a, ':') + 1 : a;
+}
+
+/* A router port's addresses: "address A net N" for the primary, and every one as
+ * "addresses A/len,..." when it has several; JSON "address", "net", "addresses". */
+static void out_nets(char *line, size_t len, json_t *o, const struct topo_port *p)
+{
+	char addr[INET_ADDRSTRLEN], net[TOPO_CIDR_STRLEN], all[4 * TOPO_CIDR_STRLEN] = "";
+	struct topo_cidr n = { topo_cidr_network(&p->nets[0]), p->nets[0].len };
+	json_t *arr = json_array();
+	size_t i;
+
+	ip(p->nets[0].addr, addr);
+	topo_format_cidr(&n, net);
+	for (i = 0; i < p->n_nets; i++) {
+		char s[TOPO_CIDR_STRLEN];
+
+		topo_format_cidr(&p->nets[i], s);
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? "," : "", s);
+		json_array_append_new(arr, json_string(s));
+	}
+	add(line, len, "address", addr);
+	add(line, len, "net", net);
+	if (p->n_nets > 1)
+		add(line, len, "addresses", all);
+	if (o) {
+		json_object_set_new(o, "address", json_string(addr));
+		json_object_set_new(o, "net", json_string(net));
+		json_object_set_new(o, "addresses", arr);
+	} else {
+		json_decref(arr);
+	}
+}
+
 void out_port(struct cli *c, json_t *arr, const struct topo_port *p, bool show)
 {
 	const struct topo_binding *b = topo_find_port_binding(&c->t, p->id);
-	char a[64], ba[64], ha[64], mac[18], addr[INET_ADDRSTRLEN], key[16], line[1024] = "";
+	bool router = p->device_type == TOPO_DEVICE_ROUTER;
+	char a[64], da[64], ha[64], pa[64], mac[18], addr[INET_ADDRSTRLEN], key[16];
+	char line[1024] = "";
 	json_t *o = NULL;
 
 	cli_alias(c, p->id, a);
-	cli_alias(c, p->device_id, ba);
+	cli_alias(c, p->device_id, da);
 	snprintf(key, sizeof(key), "%u", p->tunnel_key);
 	if (p->has_mac)
 		topo_format_mac(p->mac, mac);
@@ -156,25 +207,31 @@ void out_port(struct cli *c, json_t *arr, const struct topo_port *p, bool show)
 		ip(p->addr, addr);
 	if (b)
 		cli_alias(c, b->host_id, ha);
+	if (p->peer_id[0])
+		cli_alias(c, p->peer_id, pa);
 	if (c->json) {
-		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", p->id, "alias", a, "device",
-			      p->device_id, "device_alias", ba, "state", "up", "tunnel_key",
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "id", p->id, "alias", a, "device",
+			      p->device_id, "device_alias", da, "device_type",
+			      router ? "router" : "bridge", "state", "up", "tunnel_key",
 			      (json_int_t)p->tunnel_key);
 		if (p->has_mac)
 			json_object_set_new(o, "mac", json_string(mac));
 		if (p->has_addr)
 			json_object_set_new(o, "address", json_string(addr));
+		if (p->peer_id[0])
+			json_object_set_new(o, "peer", json_pack("{s:s,s:s}", "id", p->peer_id,
+								 "alias", pa));
 		if (b)
 			json_object_set_new(o, "binding",
 					    json_pack("{s:s,s:s,s:s}", "host", b->host_id,
 						      "host_alias", ha, "interface",
 						      b->interface));
 	}
-	/* In text, "port portN" as on its bridge; the full alias is bridgeN:portN. */
-	add(line, sizeof(line), "port", strchr(a, ':') ? strchr(a, ':') + 1 : a);
+	/* In text, "port portN" as on its device; the full alias is bridgeN:portN. */
+	add(line, sizeof(line), "port", short_alias(a));
 	if (show)
 		add(line, sizeof(line), "id", p->id);
-	add(line, sizeof(line), "device", ba);
+	add(line, sizeof(line), "device", da);
 	add(line, sizeof(line), "state", "up");
 	if (show)
 		add(line, sizeof(line), "tunnel-key", key);
@@ -182,9 +239,86 @@ void out_port(struct cli *c, json_t *arr, const struct topo_port *p, bool show)
 		add(line, sizeof(line), "mac", mac);
 	if (p->has_addr)
 		add(line, sizeof(line), "address", addr);
+	if (router && p->n_nets)
+		out_nets(line, sizeof(line), o, p);
+	if (p->peer_id[0])
+		add(line, sizeof(line), "peer", pa);
 	if (show && b) {
 		add(line, sizeof(line), "host", ha);
 		add(line, sizeof(line), "interface", b->interface);
+	}
+	emit(c, arr, o, line);
+}
+
+void out_route(struct cli *c, json_t *arr, const struct topo_route *r, bool show)
+{
+	char a[64], pa[64], src[TOPO_CIDR_STRLEN], dst[TOPO_CIDR_STRLEN];
+	char gw[INET_ADDRSTRLEN], weight[16], line[1024] = "";
+	const char *type = topo_route_type_name(r->type);
+	json_t *o = NULL;
+
+	cli_alias(c, r->id, a);
+	topo_format_cidr(&r->src, src);
+	topo_format_cidr(&r->dst, dst);
+	if (r->has_gw)
+		ip(r->gw, gw);
+	if (r->port_id[0])
+		cli_alias(c, r->port_id, pa);
+	snprintf(weight, sizeof(weight), "%u", r->weight);
+	if (c->json) {
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "id", r->id, "alias", a,
+			      "router", r->router_id, "type", type, "src", src, "dst", dst,
+			      "weight", (json_int_t)r->weight, "port_route", r->port_route);
+		if (r->has_gw)
+			json_object_set_new(o, "gw", json_string(gw));
+		if (r->port_id[0]) {
+			json_object_set_new(o, "port", json_string(r->port_id));
+			json_object_set_new(o, "port_alias", json_string(pa));
+		}
+	}
+	add(line, sizeof(line), "route", short_alias(a));
+	if (show)
+		add(line, sizeof(line), "id", r->id);
+	add(line, sizeof(line), "type", type);
+	add(line, sizeof(line), "src", src);
+	add(line, sizeof(line), "dst", dst);
+	if (r->has_gw)
+		add(line, sizeof(line), "gw", gw);
+	if (r->port_id[0])
+		add(line, sizeof(line), "port", short_alias(pa));
+	add(line, sizeof(line), "weight", weight);
+	if (show)
+		add(line, sizeof(line), "port-route", r->port_route ? "true" : "false");
+	emit(c, arr, o, line);
+}
+
+/* "arp-entry address A mac M type static" or "... type learned port portN host hostN". */
+void out_arp(struct cli *c, json_t *arr, const struct topo_arp *e)
+{
+	char addr[INET_ADDRSTRLEN], mac[18], pa[64], ha[64], line[512] = "";
+	const char *type = e->learned ? "learned" : "static";
+	json_t *o = NULL;
+
+	ip(e->addr, addr);
+	topo_format_mac(e->mac, mac);
+	if (e->learned) {
+		cli_alias(c, e->port_id, pa);
+		cli_alias(c, e->host_id, ha);
+	}
+	if (c->json) {
+		o = json_pack("{s:s,s:s,s:s,s:s}", "router", e->router_id, "address", addr, "mac",
+			      mac, "type", type);
+		if (e->learned)
+			json_object_update_new(o, json_pack("{s:s,s:s,s:s,s:s}", "port", e->port_id,
+							    "port_alias", pa, "host", e->host_id,
+							    "host_alias", ha));
+	}
+	add(line, sizeof(line), "arp-entry address", addr);
+	add(line, sizeof(line), "mac", mac);
+	add(line, sizeof(line), "type", type);
+	if (e->learned) {
+		add(line, sizeof(line), "port", short_alias(pa));
+		add(line, sizeof(line), "host", ha);
 	}
 	emit(c, arr, o, line);
 }

@@ -10,5 +10,8 @@ void out_host(struct cli *c, json_t *arr, const struct topo_host *h, bool show);
 void out_binding(struct cli *c, json_t *arr, const struct topo_binding *b);
 void out_bridge(struct cli *c, json_t *arr, const struct topo_bridge *b, bool show);
 void out_port(struct cli *c, json_t *arr, const struct topo_port *p, bool show);
+void out_router(struct cli *c, json_t *arr, const struct topo_router *r, bool show);
+void out_route(struct cli *c, json_t *arr, const struct topo_route *r, bool show);
+void out_arp(struct cli *c, json_t *arr, const struct topo_arp *e);
 
 #endif

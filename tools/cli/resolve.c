@@ -66,18 +66,43 @@ int cli_port(struct cli *c, const char *ref, const struct topo_port **out)
 	return *out ? 0 : cli_fail(-ENOENT, "unknown port '%s'", ref);
 }
 
-/* On a bridge: "portN", the port's UUID, or a full reference to one of its ports. */
-int cli_bridge_port(struct cli *c, const struct topo_bridge *b, const char *ref,
+int cli_router(struct cli *c, const char *ref, const struct topo_router **out)
+{
+	*out = topo_find_router(&c->t, ref);
+	return *out ? 0 : cli_fail(-ENOENT, "unknown router '%s'", ref);
+}
+
+/* On a device: "portN", the port's UUID, or a full reference to one of its ports. A port
+ * of another device is refused by name. */
+int cli_device_port(struct cli *c, const char *device_id, const char *ref,
 		    const struct topo_port **out)
 {
-	char ba[64];
+	const struct topo_port *p = topo_find_device_port(&c->t, device_id, ref);
+	const char *type = topo_find_router_by_id(&c->t, device_id) ? "router" : "bridge";
+	char da[64], pa[64];
 
-	*out = topo_find_device_port(&c->t, b->id, ref);
+	if (!p)
+		p = topo_find_port(&c->t, ref);
+	*out = p;
+	if (p && strcmp(p->device_id, device_id))
+		return cli_fail(-EINVAL, "port %s is not a port of %s %s", cli_alias(c, p->id, pa),
+				type, cli_alias(c, device_id, da));
+	return p ? 0 : cli_fail(-ENOENT, "unknown port '%s' on %s %s", ref, type,
+				cli_alias(c, device_id, da));
+}
+
+/* On a router: "routeN", the route's UUID, or its full alias. */
+int cli_router_route(struct cli *c, const struct topo_router *r, const char *ref,
+		     const struct topo_route **out)
+{
+	char ra[64];
+
+	*out = topo_find_router_route(&c->t, r->id, ref);
 	if (!*out) {
-		*out = topo_find_port(&c->t, ref);
-		if (*out && strcmp((*out)->device_id, b->id))
+		*out = topo_find_route(&c->t, ref);
+		if (*out && strcmp((*out)->router_id, r->id))
 			*out = NULL;
 	}
-	return *out ? 0 : cli_fail(-ENOENT, "unknown port '%s' on bridge %s", ref,
-				   cli_alias(c, b->id, ba));
+	return *out ? 0 : cli_fail(-ENOENT, "unknown route '%s' on router %s", ref,
+				   cli_alias(c, r->id, ra));
 }

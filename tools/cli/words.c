@@ -143,7 +143,7 @@ int cli_name_arg(const char *name)
 {
 	static const char *const reserved[] = { "create", "list", "delete", "show", "add",
 						"set", "port", "member", "binding", "help",
-						NULL };
+						"route", "peer", "arp", "arp-entry", NULL };
 	int i;
 
 	if (!topo_valid_name(name))
@@ -155,4 +155,46 @@ int cli_name_arg(const char *name)
 		if (!strcmp(name, reserved[i]))
 			return cli_fail(-EINVAL, "bad name '%s': a command word", name);
 	return 0;
+}
+
+int cli_mac_arg(const char *s, uint8_t mac[6])
+{
+	if (topo_parse_mac(s, mac))
+		return cli_fail(-EINVAL, "bad MAC '%s': expected aa:bb:cc:dd:ee:ff", s);
+	if (!topo_valid_unicast_mac(mac))
+		return cli_fail(-EINVAL, "bad MAC '%s': must be unicast and not zero", s);
+	return 0;
+}
+
+int cli_ipv4_arg(const char *what, const char *s, struct in_addr *addr)
+{
+	if (topo_parse_ipv4(s, addr) || !topo_valid_unicast_ipv4(*addr))
+		return cli_fail(-EINVAL, "bad %s '%s': not a unicast IPv4 address", what, s);
+	return 0;
+}
+
+/* "a.b.c.d/len"; network: no host bits. */
+int cli_cidr_arg(const char *what, const char *s, bool network, struct topo_cidr *c)
+{
+	if (topo_parse_cidr(s, c))
+		return cli_fail(-EINVAL, "bad %s '%s': expected a.b.c.d/len, len 0 to 32", what, s);
+	if (network && !topo_cidr_is_network(c)) {
+		char net[TOPO_CIDR_STRLEN];
+		struct topo_cidr n = { topo_cidr_network(c), c->len };
+
+		topo_format_cidr(&n, net);
+		return cli_fail(-EINVAL, "bad %s '%s': host bits set (%s?)", what, s, net);
+	}
+	return 0;
+}
+
+int cli_apply_id(struct cli *c, char **w, int n, const char *ctx,
+		 int (*op)(zhandle_t *zh, const char *id), const char *id)
+{
+	int rc = cli_no_more(w, n, ctx);
+
+	if (rc)
+		return rc;
+	rc = op(c->zh, id);
+	return rc ? cli_lib_fail(rc) : 0;
 }

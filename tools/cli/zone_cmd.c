@@ -73,9 +73,9 @@ static int member_add(struct cli *c, const struct topo_zone *z, char **w, int n)
 		return rc;
 	if (!v[0] || !v[1])
 		return cli_fail(-EINVAL, "add member needs host and address");
-	if (topo_parse_ipv4(v[1], &addr) || !topo_valid_unicast_ipv4(addr))
-		return cli_fail(-EINVAL, "bad address '%s': not a unicast IPv4 address", v[1]);
-	rc = cli_host(c, v[0], &h);
+	rc = cli_ipv4_arg("address", v[1], &addr);
+	if (!rc)
+		rc = cli_host(c, v[0], &h);
 	if (rc)
 		return rc;
 	strcpy(zid, z->id);

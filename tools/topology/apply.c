@@ -108,3 +108,23 @@ const char *alias_of(const struct topology *t, const char *id, char buf[64])
 		snprintf(buf, 64, "%s", id);
 	return buf;
 }
+
+int check_name(const char *name)
+{
+	if (!topo_valid_name(name))
+		return topo_fail(-EINVAL, "bad name '%s': 1 to %d letters, digits, '_', '.', '-'",
+				 name ? name : "", TOPO_NAME_MAX - 1);
+	return 0;
+}
+
+int plan_named(const void *arr, size_t n, size_t size, size_t name_off, const char *type,
+	       const char *prefix, const char *name, char id[TOPO_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp((const char *)arr + i * size + name_off, name))
+			return topo_fail(-EEXIST, "a %s named '%s' exists (%s%zu)", type, name,
+					 prefix, i);
+	return topo_new_uuid(id);
+}

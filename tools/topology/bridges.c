@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Writes of bridges. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,15 +17,11 @@ static int plan_bridge_create(zhandle_t *zh, const struct topology *t, struct to
 {
 	struct bridge_args *a = arg;
 	struct topo_bridge b = { 0 };
-	size_t i;
 	int rc;
 
 	(void)zh;
-	for (i = 0; i < t->n_bridges; i++)
-		if (!strcmp(t->bridges[i].name, a->name))
-			return topo_fail(-EEXIST, "a bridge named '%s' exists (bridge%zu)",
-					 a->name, i);
-	rc = topo_new_uuid(b.id);
+	rc = plan_named(t->bridges, t->n_bridges, sizeof(*t->bridges),
+			offsetof(struct topo_bridge, name), "bridge", "bridge", a->name, b.id);
 	if (!rc)
 		rc = plan_tunnel_key(t, x, &b.tunnel_key);
 	if (rc)
@@ -40,11 +37,9 @@ static int plan_bridge_create(zhandle_t *zh, const struct topology *t, struct to
 int topo_bridge_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN])
 {
 	struct bridge_args a = { .name = name, .id_out = id };
+	int rc = check_name(name);
 
-	if (!topo_valid_name(name))
-		return topo_fail(-EINVAL, "bad name '%s': 1 to %d letters, digits, '_', '.', '-'",
-				 name, TOPO_NAME_MAX - 1);
-	return topo_apply(zh, plan_bridge_create, &a);
+	return rc ? rc : topo_apply(zh, plan_bridge_create, &a);
 }
 
 /* The bridge, its ports with their bindings, and every MAC learned on it. Adding a port
@@ -64,7 +59,7 @@ static int plan_bridge_delete(zhandle_t *zh, const struct topology *t, struct to
 	rc = plan_delete_tree(zh, x, -1, path);
 	for (i = 0; !rc && i < t->n_ports; i++)
 		if (!strcmp(t->ports[i].device_id, b->id))
-			rc = plan_port_removal(zh, t, x, &t->ports[i], false);
+			rc = plan_port_removal(zh, t, x, &t->ports[i], true);
 	txn_delete(x, b->version, P_BRIDGE, b->id);
 	return rc;
 }

@@ -167,23 +167,91 @@ int topo_decode_member(const char *buf, size_t len, struct topo_member *m)
 	return rc < 0 ? rc : 0;
 }
 
-int topo_decode_bridge(const char *buf, size_t len, struct topo_bridge *b)
+/* {"name", "tunnel_key"}: a bridge or a router. */
+static int decode_device(const char *buf, size_t len, char name[TOPO_NAME_MAX], uint32_t *key)
 {
 	json_t *o = load(buf, len);
 	int rc;
 
 	if (!o)
 		return -EINVAL;
-	rc = get_name(o, b->name);
+	rc = get_name(o, name);
 	if (!rc)
-		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, &b->tunnel_key);
+		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, key);
 	json_decref(o);
 	return rc;
 }
 
+int topo_decode_bridge(const char *buf, size_t len, struct topo_bridge *b)
+{
+	return decode_device(buf, len, b->name, &b->tunnel_key);
+}
+
+int topo_decode_router(const char *buf, size_t len, struct topo_router *r)
+{
+	return decode_device(buf, len, r->name, &r->tunnel_key);
+}
+
+/* A unicast MAC field. 1 when present and valid. */
+static int get_mac(json_t *o, const char *key, uint8_t mac[6], bool required)
+{
+	char s[18];
+	int rc = get_str(o, key, s, sizeof(s), required);
+
+	if (rc <= 0)
+		return rc;
+	if (topo_parse_mac(s, mac) || !topo_valid_unicast_mac(mac))
+		return topo_fail(-EINVAL, "\"%s\" '%s' is not a unicast MAC", key, s);
+	return 1;
+}
+
+/* A prefix field "a.b.c.d/len" with no host bits set. */
+static int get_network(json_t *o, const char *key, struct topo_cidr *c)
+{
+	char s[TOPO_CIDR_STRLEN + 1];
+	int rc = get_str(o, key, s, sizeof(s), true);
+
+	if (rc < 0)
+		return rc;
+	if (topo_parse_cidr(s, c))
+		return topo_fail(-EINVAL, "\"%s\" '%s' is not a prefix a.b.c.d/len", key, s);
+	if (!topo_cidr_is_network(c))
+		return topo_fail(-EINVAL, "\"%s\" '%s' has host bits set", key, s);
+	return 0;
+}
+
+/* A router port's "addresses": 1..TOPO_PORT_MAX_NETS of "a.b.c.d/len", each a unicast
+ * address with its subnet length (1..32). */
+static int get_port_nets(json_t *o, struct topo_port *p)
+{
+	json_t *arr = json_object_get(o, "addresses"), *v;
+	char s[TOPO_CIDR_STRLEN];
+	size_t i;
+
+	if (!arr)
+		return topo_fail(-EINVAL, "\"addresses\" missing");
+	if (!json_is_array(arr) || json_array_size(arr) < 1 ||
+	    json_array_size(arr) > TOPO_PORT_MAX_NETS)
+		return topo_fail(-EINVAL, "\"addresses\" is not an array of 1 to %d prefixes",
+				 TOPO_PORT_MAX_NETS);
+	json_array_foreach(arr, i, v) {
+		struct topo_cidr *c = &p->nets[i];
+
+		if (!json_is_string(v) || topo_parse_cidr(json_string_value(v), c))
+			return topo_fail(-EINVAL, "\"addresses\"[%zu] is not a prefix a.b.c.d/len",
+					 i);
+		topo_format_cidr(c, s);
+		if (c->len == 0 || !topo_valid_unicast_ipv4(c->addr))
+			return topo_fail(-EINVAL, "\"addresses\"[%zu] '%s' is not a unicast "
+					 "address with a subnet length 1..32", i, s);
+	}
+	p->n_nets = json_array_size(arr);
+	return 0;
+}
+
 int topo_decode_port(const char *buf, size_t len, struct topo_port *p)
 {
-	char type[16], mac[18];
+	char type[16];
 	json_t *o = load(buf, len);
 	int rc;
 
@@ -192,23 +260,97 @@ int topo_decode_port(const char *buf, size_t len, struct topo_port *p)
 	rc = get_uuid(o, "device", p->device_id);
 	if (!rc)
 		rc = get_str(o, "device_type", type, sizeof(type), true);
-	if (rc >= 0 && strcmp(type, "bridge"))
-		rc = topo_fail(-EINVAL, "\"device_type\" '%s' is not bridge", type);
-	p->device_type = TOPO_DEVICE_BRIDGE;
-	if (rc >= 0)
-		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, &p->tunnel_key);
-	if (rc >= 0)
-		rc = get_str(o, "mac", mac, sizeof(mac), false);
-	if (rc > 0) {
-		if (topo_parse_mac(mac, p->mac) || !topo_valid_unicast_mac(p->mac))
-			rc = topo_fail(-EINVAL, "\"mac\" '%s' is not a unicast MAC", mac);
+	if (rc >= 0) {
+		if (!strcmp(type, "bridge"))
+			p->device_type = TOPO_DEVICE_BRIDGE;
+		else if (!strcmp(type, "router"))
+			p->device_type = TOPO_DEVICE_ROUTER;
 		else
-			p->has_mac = true;
+			rc = topo_fail(-EINVAL, "\"device_type\" '%s' is not bridge or router",
+				       type);
 	}
 	if (rc >= 0)
+		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, &p->tunnel_key);
+	/* A router port always has its MAC and addresses; a bridge port may have a MAC and
+	 * an address. */
+	if (rc >= 0)
+		rc = get_mac(o, "mac", p->mac, p->device_type == TOPO_DEVICE_ROUTER);
+	p->has_mac = rc > 0;
+	if (rc >= 0 && p->device_type == TOPO_DEVICE_ROUTER)
+		rc = get_port_nets(o, p);
+	else if (rc >= 0)
 		rc = get_addr(o, "address", &p->addr, false);
-	if (rc > 0)
-		p->has_addr = true;
+	p->has_addr = p->device_type == TOPO_DEVICE_BRIDGE && rc > 0;
+	if (rc >= 0 && json_object_get(o, "peer"))
+		rc = get_uuid(o, "peer", p->peer_id);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+int topo_decode_route(const char *buf, size_t len, struct topo_route *r)
+{
+	json_t *o = load(buf, len), *v;
+	char type[16];
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_network(o, "src", &r->src);
+	if (!rc)
+		rc = get_network(o, "dst", &r->dst);
+	if (!rc)
+		rc = get_str(o, "type", type, sizeof(type), true);
+	if (rc >= 0 && topo_parse_route_type(type, &r->type))
+		rc = topo_fail(-EINVAL, "\"type\" '%s' is not normal, blackhole or reject", type);
+	if (rc >= 0 && json_object_get(o, "port"))
+		rc = get_uuid(o, "port", r->port_id);
+	if (rc >= 0 && r->type == TOPO_ROUTE_NORMAL && !r->port_id[0])
+		rc = topo_fail(-EINVAL, "\"port\" missing: a normal route needs one");
+	if (rc >= 0)
+		rc = get_addr(o, "gw", &r->gw, false);
+	r->has_gw = rc > 0;
+	if (rc >= 0 && r->has_gw && r->type != TOPO_ROUTE_NORMAL)
+		rc = topo_fail(-EINVAL, "\"gw\" on a %s route", topo_route_type_name(r->type));
+	if (rc >= 0)
+		rc = get_key(o, "weight", 1, TOPO_WEIGHT_MAX, &r->weight);
+	v = json_object_get(o, "port_route");
+	if (rc >= 0 && v && !json_is_boolean(v))
+		rc = topo_fail(-EINVAL, "\"port_route\" is not true or false");
+	r->port_route = json_is_true(v);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+/* name: "a.b.c.d" (static) or "a.b.c.d,<mac>" (learned). */
+int topo_decode_arp(const char *name, bool learned, const char *buf, size_t len,
+		    struct topo_arp *a)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *comma = strchr(name, ',');
+	size_t n = comma ? (size_t)(comma - name) : strlen(name);
+	json_t *o;
+	int rc;
+
+	if ((comma != NULL) != learned || n >= sizeof(addr))
+		return topo_fail(-EINVAL, "name is not %s",
+				 learned ? "<address>,<mac>" : "an address");
+	memcpy(addr, name, n);
+	addr[n] = '\0';
+	if (topo_parse_ipv4(addr, &a->addr) || !topo_valid_unicast_ipv4(a->addr))
+		return topo_fail(-EINVAL, "'%s' is not a unicast IPv4 address", addr);
+	if (learned && (topo_parse_mac(comma + 1, a->mac) || !topo_valid_unicast_mac(a->mac)))
+		return topo_fail(-EINVAL, "'%s' is not a unicast MAC", comma + 1);
+	a->learned = learned;
+	o = load(buf, len);
+	if (!o)
+		return -EINVAL;
+	if (learned) {
+		rc = get_uuid(o, "host", a->host_id);
+		if (!rc)
+			rc = get_uuid(o, "port", a->port_id);
+	} else {
+		rc = get_mac(o, "mac", a->mac, true);
+	}
 	json_decref(o);
 	return rc < 0 ? rc : 0;
 }
@@ -308,18 +450,82 @@ char *topo_encode_bridge(const struct topo_bridge *b)
 			      (json_int_t)b->tunnel_key));
 }
 
+char *topo_encode_router(const struct topo_router *r)
+{
+	return dump(json_pack("{s:s,s:I}", "name", r->name, "tunnel_key",
+			      (json_int_t)r->tunnel_key));
+}
+
+static void set_mac(json_t *o, const char *key, const uint8_t mac[6])
+{
+	char s[18];
+
+	topo_format_mac(mac, s);
+	json_object_set_new(o, key, json_string(s));
+}
+
+static void set_cidr(json_t *o, const char *key, const struct topo_cidr *c)
+{
+	char s[TOPO_CIDR_STRLEN];
+
+	topo_format_cidr(c, s);
+	json_object_set_new(o, key, json_string(s));
+}
+
 char *topo_encode_port(const struct topo_port *p)
 {
-	json_t *o = json_pack("{s:s,s:s,s:I}", "device", p->device_id, "device_type", "bridge",
-			      "tunnel_key", (json_int_t)p->tunnel_key);
-	char mac[18];
+	bool router = p->device_type == TOPO_DEVICE_ROUTER;
+	json_t *o = json_pack("{s:s,s:s,s:I}", "device", p->device_id, "device_type",
+			      router ? "router" : "bridge", "tunnel_key",
+			      (json_int_t)p->tunnel_key);
+	json_t *nets;
+	char s[TOPO_CIDR_STRLEN];
+	size_t i;
 
-	if (o && p->has_mac) {
-		topo_format_mac(p->mac, mac);
-		json_object_set_new(o, "mac", json_string(mac));
-	}
-	if (o && p->has_addr)
+	if (!o)
+		return NULL;
+	if (p->has_mac)
+		set_mac(o, "mac", p->mac);
+	if (router) {
+		nets = json_array();
+		for (i = 0; i < p->n_nets; i++) {
+			topo_format_cidr(&p->nets[i], s);
+			json_array_append_new(nets, json_string(s));
+		}
+		json_object_set_new(o, "addresses", nets);
+	} else if (p->has_addr) {
 		set_addr(o, "address", p->addr);
+	}
+	if (p->peer_id[0])
+		json_object_set_new(o, "peer", json_string(p->peer_id));
+	return dump(o);
+}
+
+char *topo_encode_route(const struct topo_route *r)
+{
+	json_t *o = json_pack("{s:s,s:I,s:b}", "type", topo_route_type_name(r->type), "weight",
+			      (json_int_t)r->weight, "port_route", r->port_route);
+
+	if (!o)
+		return NULL;
+	set_cidr(o, "src", &r->src);
+	set_cidr(o, "dst", &r->dst);
+	if (r->port_id[0])
+		json_object_set_new(o, "port", json_string(r->port_id));
+	if (r->has_gw)
+		set_addr(o, "gw", r->gw);
+	return dump(o);
+}
+
+char *topo_encode_arp(const struct topo_arp *a)
+{
+	json_t *o;
+
+	if (a->learned)
+		return dump(json_pack("{s:s,s:s}", "host", a->host_id, "port", a->port_id));
+	o = json_object();
+	if (o)
+		set_mac(o, "mac", a->mac);
 	return dump(o);
 }
 

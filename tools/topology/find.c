@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Finding objects by reference and naming them by alias, as midonet-cli does: a
  * reference is a UUID, else an exact name, else an alias (host0, tzone0, bridge0,
- * bridge0:port0), where N is the index in creation order. */
+ * bridge0:port0, router0, router0:port1, router0:route2), where N is the index in creation
+ * order (of ports and routes: on their device). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -82,6 +83,36 @@ const struct topo_bridge *topo_find_bridge(const struct topology *t, const char 
 		    offsetof(struct topo_bridge, name), "bridge", ref);
 }
 
+const struct topo_router *topo_find_router(const struct topology *t, const char *ref)
+{
+	return find(t->routers, t->n_routers, sizeof(*t->routers),
+		    offsetof(struct topo_router, name), "router", ref);
+}
+
+const struct topo_router *topo_find_router_by_id(const struct topology *t, const char *id)
+{
+	return find_id(t->routers, t->n_routers, sizeof(*t->routers), id);
+}
+
+const struct topo_route *topo_find_route_by_id(const struct topology *t, const char *id)
+{
+	return find_id(t->routes, t->n_routes, sizeof(*t->routes), id);
+}
+
+const struct topo_arp *topo_find_arp_static(const struct topology *t, const char *router_id,
+					    struct in_addr addr)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_arps; i++) {
+		const struct topo_arp *a = &t->arps[i];
+
+		if (!a->learned && a->addr.s_addr == addr.s_addr && !strcmp(a->router_id, router_id))
+			return a;
+	}
+	return NULL;
+}
+
 const struct topo_host *topo_find_host_by_id(const struct topology *t, const char *id)
 {
 	return find_id(t->hosts, t->n_hosts, sizeof(*t->hosts), id);
@@ -102,45 +133,91 @@ const struct topo_port *topo_find_port_by_id(const struct topology *t, const cha
 	return find_id(t->ports, t->n_ports, sizeof(*t->ports), id);
 }
 
-const struct topo_port *topo_find_device_port(const struct topology *t, const char *device_id,
-					      const char *ref)
+/* An object of one device (ports, routes: objects that start with their id, with their
+ * device's id at dev_off) by its UUID or "<prefix>N", N its index among the device's. */
+static const void *find_on_device(const void *arr, size_t n, size_t size, size_t dev_off,
+				  const char *device_id, const char *prefix, const char *ref)
 {
-	long idx = ref ? alias_index(ref, "port") : -1;
+	long idx = ref ? alias_index(ref, prefix) : -1;
+	const char *p = arr;
 	size_t i;
 
-	for (i = 0; ref && i < t->n_ports; i++) {
-		const struct topo_port *p = &t->ports[i];
-
-		if (strcmp(p->device_id, device_id))
+	for (i = 0; ref && i < n; i++, p += size) {
+		if (strcmp(p + dev_off, device_id))
 			continue;
-		if (!strcasecmp(p->id, ref) || idx-- == 0)
+		if (!strcasecmp(p, ref) || idx-- == 0)
 			return p;
 	}
 	return NULL;
 }
 
-/* A UUID, or "<bridge ref>:portN" (or ":<port UUID>"). */
-const struct topo_port *topo_find_port(const struct topology *t, const char *ref)
+const struct topo_port *topo_find_device_port(const struct topology *t, const char *device_id,
+					      const char *ref)
+{
+	return find_on_device(t->ports, t->n_ports, sizeof(*t->ports),
+			      offsetof(struct topo_port, device_id), device_id, "port", ref);
+}
+
+const struct topo_route *topo_find_router_route(const struct topology *t, const char *router_id,
+						const char *ref)
+{
+	return find_on_device(t->routes, t->n_routes, sizeof(*t->routes),
+			      offsetof(struct topo_route, router_id), router_id, "route", ref);
+}
+
+/* "<device ref>:<rest>": the device's id (bridge or router), NULL if none or if the
+ * reference names both a bridge and a router. */
+static const char *device_of(const struct topology *t, const char *ref, const char **rest,
+			     enum topo_device_type *type)
 {
 	const struct topo_bridge *b;
-	const struct topo_port *p;
+	const struct topo_router *r;
 	char dev[TOPO_NAME_MAX];
-	const char *colon;
-	size_t i;
+	const char *colon = strchr(ref, ':');
 
-	if (!ref)
-		return NULL;
-	for (i = 0; i < t->n_ports; i++)
-		if (!strcasecmp(t->ports[i].id, ref))
-			return &t->ports[i];
-	colon = strchr(ref, ':');
 	if (!colon || (size_t)(colon - ref) >= sizeof(dev))
 		return NULL;
 	memcpy(dev, ref, (size_t)(colon - ref));
 	dev[colon - ref] = '\0';
+	*rest = colon + 1;
 	b = topo_find_bridge(t, dev);
-	p = b ? topo_find_device_port(t, b->id, colon + 1) : NULL;
-	return p;
+	r = topo_find_router(t, dev);
+	if (b && r)
+		return NULL;
+	*type = b ? TOPO_DEVICE_BRIDGE : TOPO_DEVICE_ROUTER;
+	return b ? b->id : r ? r->id : NULL;
+}
+
+/* Ports and routes by UUID, or "<device ref>:<prefix>N" (or ":<UUID>"); routes only on
+ * routers. */
+static const void *find_member(const struct topology *t, const void *arr, size_t n,
+			       size_t size, size_t dev_off, const char *prefix, const char *ref)
+{
+	enum topo_device_type type;
+	const char *p = arr, *dev, *rest;
+	size_t i;
+
+	if (!ref)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(p + i * size, ref))
+			return p + i * size;
+	dev = device_of(t, ref, &rest, &type);
+	if (!dev || (strcmp(prefix, "port") && type != TOPO_DEVICE_ROUTER))
+		return NULL;
+	return find_on_device(arr, n, size, dev_off, dev, prefix, rest);
+}
+
+const struct topo_port *topo_find_port(const struct topology *t, const char *ref)
+{
+	return find_member(t, t->ports, t->n_ports, sizeof(*t->ports),
+			   offsetof(struct topo_port, device_id), "port", ref);
+}
+
+const struct topo_route *topo_find_route(const struct topology *t, const char *ref)
+{
+	return find_member(t, t->routes, t->n_routes, sizeof(*t->routes),
+			   offsetof(struct topo_route, router_id), "route", ref);
 }
 
 const struct topo_binding *topo_find_port_binding(const struct topology *t, const char *port_id)
@@ -172,10 +249,26 @@ static int index_of(const void *arr, size_t n, size_t size, const char *id)
 	return p ? (int)((p - (const char *)arr) / (ptrdiff_t)size) : -1;
 }
 
+/* "<device alias>:<kind>N": the index of obj among the objects of its device. */
+static void member_alias(const struct topology *t, const char *device_id, const void *arr,
+			 size_t size, size_t dev_off, const void *obj, const char *kind, char *buf,
+			 size_t len)
+{
+	const char *p = arr;
+	char dev[64];
+	size_t n = 0;
+
+	for (; p != obj; p += size)
+		n += !strcmp(p + dev_off, device_id);
+	if (topo_alias(t, device_id, dev, sizeof(dev)))
+		snprintf(dev, sizeof(dev), "%s", device_id);
+	snprintf(buf, len, "%s:%s%zu", dev, kind, n);
+}
+
 int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 {
 	const struct topo_port *p;
-	size_t i, n = 0;
+	const struct topo_route *r;
 	int idx;
 
 	if ((idx = index_of(t->hosts, t->n_hosts, sizeof(*t->hosts), id)) >= 0)
@@ -184,13 +277,15 @@ int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 		snprintf(buf, len, "tzone%d", idx);
 	else if ((idx = index_of(t->bridges, t->n_bridges, sizeof(*t->bridges), id)) >= 0)
 		snprintf(buf, len, "bridge%d", idx);
-	else if ((p = topo_find_port_by_id(t, id))) {
-		for (i = 0; &t->ports[i] != p; i++)
-			n += !strcmp(t->ports[i].device_id, p->device_id);
-		idx = index_of(t->bridges, t->n_bridges, sizeof(*t->bridges), p->device_id);
-		snprintf(buf, len, "bridge%d:port%zu", idx, n);
-	} else {
+	else if ((idx = index_of(t->routers, t->n_routers, sizeof(*t->routers), id)) >= 0)
+		snprintf(buf, len, "router%d", idx);
+	else if ((p = topo_find_port_by_id(t, id)))
+		member_alias(t, p->device_id, t->ports, sizeof(*p),
+			     offsetof(struct topo_port, device_id), p, "port", buf, len);
+	else if ((r = topo_find_route_by_id(t, id)))
+		member_alias(t, r->router_id, t->routes, sizeof(*r),
+			     offsetof(struct topo_route, router_id), r, "route", buf, len);
+	else
 		return topo_fail(-ENOENT, "no object with id %s", id ? id : "(null)");
-	}
 	return 0;
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Parsing and validation of the values a user or a znode gives: MACs, IPv4 addresses,
- * names, UUIDs, interface names. Strict: one spelling each, nothing guessed. */
+/* Parsing and validation of the values a user or a znode gives: MACs, IPv4 addresses and
+ * prefixes, names, UUIDs, interface names, route types. Strict: one spelling each, nothing
+ * guessed. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,4 +140,91 @@ int topo_new_uuid(char id[TOPO_ID_LEN])
 	if (!topo_valid_uuid(id))
 		return topo_fail(-EIO, "the kernel's uuid source gave '%s'", id);
 	return 0;
+}
+
+/* "a.b.c.d/len": a dotted quad, '/', and 0..32 in decimal without leading zeros. */
+int topo_parse_cidr(const char *s, struct topo_cidr *c)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = s ? strchr(s, '/') : NULL;
+	const char *len;
+	size_t n;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	len = slash + 1;
+	n = strlen(len);
+	if (n < 1 || n > 2 || !isdigit((unsigned char)len[0]) ||
+	    (n == 2 && (!isdigit((unsigned char)len[1]) || len[0] == '0')))
+		return -EINVAL;
+	if (topo_parse_ipv4(addr, &c->addr))
+		return -EINVAL;
+	c->len = (uint8_t)atoi(len);
+	return c->len > 32 ? -EINVAL : 0;
+}
+
+void topo_format_cidr(const struct topo_cidr *c, char buf[TOPO_CIDR_STRLEN])
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &c->addr, a, sizeof(a));
+	snprintf(buf, TOPO_CIDR_STRLEN, "%s/%u", a, c->len);
+}
+
+uint32_t topo_prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : len >= 32 ? 0xffffffffu : ~((1u << (32 - len)) - 1);
+}
+
+struct in_addr topo_cidr_network(const struct topo_cidr *c)
+{
+	struct in_addr a = { htonl(ntohl(c->addr.s_addr) & topo_prefix_mask(c->len)) };
+
+	return a;
+}
+
+bool topo_cidr_is_network(const struct topo_cidr *c)
+{
+	return topo_cidr_network(c).s_addr == c->addr.s_addr;
+}
+
+bool topo_cidr_contains(const struct topo_cidr *net, struct in_addr addr)
+{
+	uint32_t m = topo_prefix_mask(net->len);
+
+	return (ntohl(addr.s_addr) & m) == (ntohl(net->addr.s_addr) & m);
+}
+
+/* Two prefixes overlap when the shorter one contains the other. */
+bool topo_cidr_overlap(const struct topo_cidr *a, const struct topo_cidr *b)
+{
+	return a->len <= b->len ? topo_cidr_contains(a, b->addr) : topo_cidr_contains(b, a->addr);
+}
+
+static const char *const route_types[] = {
+	[TOPO_ROUTE_NORMAL] = "normal",
+	[TOPO_ROUTE_BLACKHOLE] = "blackhole",
+	[TOPO_ROUTE_REJECT] = "reject",
+};
+
+const char *topo_route_type_name(enum topo_route_type type)
+{
+	if ((size_t)type < sizeof(route_types) / sizeof(*route_types) && route_types[type])
+		return route_types[type];
+	return "unknown";
+}
+
+int topo_parse_route_type(const char *s, enum topo_route_type *type)
+{
+	size_t i;
+
+	for (i = 0; s && i < sizeof(route_types) / sizeof(*route_types); i++) {
+		if (route_types[i] && !strcmp(s, route_types[i])) {
+			*type = (enum topo_route_type)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

@@ -112,6 +112,8 @@ static int plan_port_update(zhandle_t *zh, const struct topology *t, struct topo
 	if (!old)
 		return topo_fail(-ENOENT, "no port %s", a->port_id);
 	b = topo_find_bridge_by_id(t, old->device_id);
+	if (!b)
+		return topo_fail(-EINVAL, "port %s is not a bridge port", a->port_id);
 	rc = check_mac_free(t, b->id, old->id, a->o);
 	if (rc)
 		return rc;
@@ -130,13 +132,59 @@ int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_
 	return rc ? rc : topo_apply(zh, plan_port_update, &a);
 }
 
-int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
-		      const struct topo_port *p, bool with_macs)
+/* Learned MACs of a bridge port: listed now, so that one learned since the snapshot goes
+ * too (the MAC table is not in any version). */
+static int plan_port_macs(zhandle_t *zh, struct topo_txn *x, const struct topo_port *p)
 {
-	const struct topo_binding *bd = topo_find_port_binding(t, p->id);
 	struct String_vector sv = { 0 };
 	char path[TOPO_PATH_MAX];
 	int32_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), P_MACS, p->device_id);
+	rc = zoo_get_children(zh, path, 0, &sv);
+	if (rc != ZOK && rc != ZNONODE)
+		return topo_fail(topo_zerr(rc), "listing %s: %s", path, zerror(rc));
+	for (i = 0; i < sv.count; i++) {
+		const char *port = strchr(sv.data[i], ',');
+
+		if (port && !strcmp(port + 1, p->id))
+			txn_delete(x, -1, "%s/%s", path, sv.data[i]);
+	}
+	deallocate_String_vector(&sv);
+	return 0;
+}
+
+/* What hangs on a router port: its routes, the ARP entries learned on it; and the router
+ * rewritten, which orders this against route changes on it. */
+static void plan_router_port_routes(const struct topology *t, struct topo_txn *x,
+				    const struct topo_port *p)
+{
+	const struct topo_router *r = topo_find_router_by_id(t, p->device_id);
+	char a[INET_ADDRSTRLEN], m[18];
+	size_t i;
+
+	for (i = 0; i < t->n_routes; i++)
+		if (!strcmp(t->routes[i].port_id, p->id))
+			txn_delete(x, t->routes[i].version, P_ROUTE, r->id, t->routes[i].id);
+	for (i = 0; i < t->n_arps; i++) {
+		const struct topo_arp *e = &t->arps[i];
+
+		if (!e->learned || strcmp(e->port_id, p->id))
+			continue;
+		inet_ntop(AF_INET, &e->addr, a, sizeof(a));
+		topo_format_mac(e->mac, m);
+		txn_delete(x, -1, P_ARP, r->id, a, m);
+	}
+	txn_set(x, r->version, topo_encode_router(r), P_ROUTER, r->id);
+}
+
+int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+		      const struct topo_port *p, bool with_device)
+{
+	const struct topo_binding *bd = topo_find_port_binding(t, p->id);
+	const struct topo_port *peer = topo_find_port_by_id(t, p->peer_id);
+	char path[TOPO_PATH_MAX];
 	int rc;
 
 	if (bd)
@@ -145,21 +193,18 @@ int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *
 	rc = plan_delete_if_present(zh, x, path);
 	if (rc)
 		return rc;
-	if (with_macs) {
-		snprintf(path, sizeof(path), P_MACS, p->device_id);
-		rc = zoo_get_children(zh, path, 0, &sv);
-		if (rc != ZOK && rc != ZNONODE)
-			return topo_fail(topo_zerr(rc), "listing %s: %s", path, zerror(rc));
-		for (i = 0; i < sv.count; i++) {
-			const char *port = strchr(sv.data[i], ',');
+	if (peer) {
+		struct topo_port q = *peer;
 
-			if (port && !strcmp(port + 1, p->id))
-				txn_delete(x, -1, "%s/%s", path, sv.data[i]);
-		}
-		deallocate_String_vector(&sv);
+		q.peer_id[0] = '\0';
+		txn_set(x, q.version, topo_encode_port(&q), P_PORT, q.id);
 	}
+	if (!with_device && p->device_type == TOPO_DEVICE_BRIDGE)
+		rc = plan_port_macs(zh, x, p);
+	if (!with_device && p->device_type == TOPO_DEVICE_ROUTER)
+		plan_router_port_routes(t, x, p);
 	txn_delete(x, p->version, P_PORT, p->id);
-	return 0;
+	return rc;
 }
 
 static int plan_port_delete(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
@@ -170,7 +215,7 @@ static int plan_port_delete(zhandle_t *zh, const struct topology *t, struct topo
 
 	if (!p)
 		return topo_fail(-ENOENT, "no port %s", a->port_id);
-	return plan_port_removal(zh, t, x, p, true);
+	return plan_port_removal(zh, t, x, p, false);
 }
 
 int topo_port_delete(zhandle_t *zh, const char *port_id)
@@ -204,9 +249,13 @@ static int plan_binding_add(zhandle_t *zh, const struct topology *t, struct topo
 		return topo_fail(-EEXIST, "port %s is already bound to interface %s on host %s",
 				 alias_of(t, p->id, pa), bd->interface,
 				 alias_of(t, bd->host_id, ha));
+	if (p->peer_id[0])
+		return topo_fail(-EEXIST, "port %s is linked to port %s: an interior port cannot "
+				 "be bound", alias_of(t, p->id, pa), alias_of(t, p->peer_id, ha));
 	strcpy(nb.port_id, p->id);
 	txn_check(x, h->version, P_HOST, h->id);
-	txn_check(x, p->version, P_PORT, p->id);
+	/* Rewriting the port orders this against linking it. */
+	txn_set(x, p->version, topo_encode_port(p), P_PORT, p->id);
 	txn_create(x, ZOO_PERSISTENT, topo_encode_binding(&nb), P_BINDING, h->id, a->ifname);
 	txn_create(x, ZOO_PERSISTENT, topo_encode_port_guard(h->id, a->ifname), P_PORT_BINDING,
 		   p->id);

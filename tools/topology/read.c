@@ -2,6 +2,7 @@
 /* Reading the whole tree into a snapshot, optionally leaving a watch on every node read.
  * An object that does not parse is logged with its path and left out, never fatal. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -154,6 +155,9 @@ static int read_kind(struct reader *r, const struct kind *k, const char *parent)
 		struct topo_port p;
 		struct topo_binding bd;
 		struct topo_mac mac;
+		struct topo_router rt;
+		struct topo_route ro;
+		struct topo_arp arp;
 	} u;
 	char dir[TOPO_PATH_MAX];
 	void *obj = &u;
@@ -244,10 +248,33 @@ static int dec_mac(const char *name, const char *buf, size_t len, void *obj)
 	return topo_decode_mac(name, buf, len, obj);
 }
 
+static int dec_router(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_router(buf, len, obj);
+}
+
+static int dec_route(const char *name, const char *buf, size_t len, void *obj)
+{
+	(void)name;
+	return topo_decode_route(buf, len, obj);
+}
+
+static int dec_arp_static(const char *name, const char *buf, size_t len, void *obj)
+{
+	return topo_decode_arp(name, false, buf, len, obj);
+}
+
+static int dec_arp_learned(const char *name, const char *buf, size_t len, void *obj)
+{
+	return topo_decode_arp(name, true, buf, len, obj);
+}
+
 static int32_t *hosts_version(struct topology *t) { return &t->hosts_version; }
 static int32_t *zones_version(struct topology *t) { return &t->zones_version; }
 static int32_t *bridges_version(struct topology *t) { return &t->bridges_version; }
 static int32_t *ports_version(struct topology *t) { return &t->ports_version; }
+static int32_t *routers_version(struct topology *t) { return &t->routers_version; }
 
 #define ARRAY(name) offsetof(struct topology, name), offsetof(struct topology, n_##name)
 
@@ -270,6 +297,27 @@ static const struct kind k_mac = {
 	SIZE_MAX, offsetof(struct topo_mac, bridge_id),
 	offsetof(struct topo_mac, czxid), SIZE_MAX,
 	ARRAY(macs), NULL, NULL,
+};
+
+static const struct kind k_route = {
+	P_ROUTES, topo_valid_uuid, dec_route, sizeof(struct topo_route),
+	offsetof(struct topo_route, id), offsetof(struct topo_route, router_id),
+	offsetof(struct topo_route, czxid), offsetof(struct topo_route, version),
+	ARRAY(routes), NULL, NULL,
+};
+
+static const struct kind k_arp_static = {
+	P_ARPS_STATIC, NULL, dec_arp_static, sizeof(struct topo_arp),
+	SIZE_MAX, offsetof(struct topo_arp, router_id),
+	offsetof(struct topo_arp, czxid), offsetof(struct topo_arp, version),
+	ARRAY(arps), NULL, NULL,
+};
+
+static const struct kind k_arp_learned = {
+	P_ARPS, NULL, dec_arp_learned, sizeof(struct topo_arp),
+	SIZE_MAX, offsetof(struct topo_arp, router_id),
+	offsetof(struct topo_arp, czxid), offsetof(struct topo_arp, version),
+	ARRAY(arps), NULL, NULL,
 };
 
 /* Below a host: whether its agent is alive (watched even while absent), its bindings. */
@@ -297,6 +345,18 @@ static int below_bridge(struct reader *r, void *obj)
 	return read_kind(r, &k_mac, ((struct topo_bridge *)obj)->id);
 }
 
+static int below_router(struct reader *r, void *obj)
+{
+	const char *id = ((struct topo_router *)obj)->id;
+	int rc = read_kind(r, &k_route, id);
+
+	if (!rc)
+		rc = read_kind(r, &k_arp_static, id);
+	if (!rc)
+		rc = read_kind(r, &k_arp_learned, id);
+	return rc;
+}
+
 /* The top level, containers before their contents: a container version read here
  * covers everything read after it. */
 static const struct kind k_top[] = {
@@ -310,6 +370,10 @@ static const struct kind k_top[] = {
 	  offsetof(struct topo_bridge, id), SIZE_MAX, offsetof(struct topo_bridge, czxid),
 	  offsetof(struct topo_bridge, version), ARRAY(bridges), bridges_version,
 	  below_bridge },
+	{ P_ROUTERS, topo_valid_uuid, dec_router, sizeof(struct topo_router),
+	  offsetof(struct topo_router, id), SIZE_MAX, offsetof(struct topo_router, czxid),
+	  offsetof(struct topo_router, version), ARRAY(routers), routers_version,
+	  below_router },
 	{ P_PORTS, topo_valid_uuid, dec_port, sizeof(struct topo_port),
 	  offsetof(struct topo_port, id), SIZE_MAX, offsetof(struct topo_port, czxid),
 	  offsetof(struct topo_port, version), ARRAY(ports), ports_version, NULL },
@@ -332,12 +396,14 @@ static int read_key_counter(struct reader *r)
 	return 0;
 }
 
+/* Creation order. What one multi created shares its czxid: then by the first field (the
+ * id, or the parent's), so the order and the aliases stay the same from read to read. */
 static int cmp_czxid(const void *a, const void *b, void *off)
 {
 	int64_t x = *(const int64_t *)((const char *)a + *(size_t *)off);
 	int64_t y = *(const int64_t *)((const char *)b + *(size_t *)off);
 
-	return x < y ? -1 : x > y;
+	return x < y ? -1 : x > y ? 1 : strncmp(a, b, TOPO_ID_LEN);
 }
 
 static void sort_czxid(void *base, size_t n, size_t size, size_t off)
@@ -346,12 +412,42 @@ static void sort_czxid(void *base, size_t n, size_t size, size_t off)
 		qsort_r(base, n, size, cmp_czxid, &off);
 }
 
-/* Leave out what refers to an object that is not there (or was skipped), so that every
- * reference in a snapshot resolves. */
+/* The port routes of one port are made in one multi: by destination among themselves. */
+static int cmp_route(const void *a, const void *b)
+{
+	const struct topo_route *x = a, *y = b;
+	uint32_t dx = ntohl(x->dst.addr.s_addr), dy = ntohl(y->dst.addr.s_addr);
+
+	if (x->czxid != y->czxid)
+		return x->czxid < y->czxid ? -1 : 1;
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	if (x->dst.len != y->dst.len)
+		return x->dst.len < y->dst.len ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* Log and count an object left out because what it refers to is not there. */
 static void dangling(struct topology *t, const char *what, const char *id, const char *why)
 {
 	mx_warn("skipping %s %s: %s", what, id, why);
 	t->n_skipped++;
+}
+
+static bool device_exists(const struct topology *t, const struct topo_port *p)
+{
+	return p->device_type == TOPO_DEVICE_ROUTER ? topo_find_router_by_id(t, p->device_id) != NULL
+						    : topo_find_bridge_by_id(t, p->device_id) != NULL;
+}
+
+/* A port of router_id, or NULL. */
+static const struct topo_port *router_port(const struct topology *t, const char *router_id,
+					   const char *port_id)
+{
+	const struct topo_port *p = topo_find_port_by_id(t, port_id);
+
+	return p && p->device_type == TOPO_DEVICE_ROUTER && !strcmp(p->device_id, router_id) ? p
+													 : NULL;
 }
 
 /* Leave out what refers to an object that is not there (or was skipped), so that every
@@ -361,12 +457,24 @@ static void drop_dangling(struct topology *t)
 	size_t i, n;
 
 	for (i = n = 0; i < t->n_ports; i++) {
-		if (topo_find_bridge_by_id(t, t->ports[i].device_id))
+		if (device_exists(t, &t->ports[i]))
 			t->ports[n++] = t->ports[i];
 		else
-			dangling(t, "port", t->ports[i].id, "its bridge is not there");
+			dangling(t, "port", t->ports[i].id, "its device is not there");
 	}
 	t->n_ports = n;
+	/* A link holds when both ends name each other; a half link is ignored. */
+	for (i = 0; i < t->n_ports; i++) {
+		struct topo_port *p = &t->ports[i];
+		const struct topo_port *q = topo_find_port_by_id(t, p->peer_id);
+
+		if (p->peer_id[0] && (!q || strcmp(q->peer_id, p->id) ||
+				      !strcmp(q->device_id, p->device_id))) {
+			mx_warn("port %s: ignoring its link to %s, which does not link back",
+				p->id, p->peer_id);
+			p->peer_id[0] = '\0';
+		}
+	}
 	for (i = n = 0; i < t->n_bindings; i++) {
 		if (topo_find_port_by_id(t, t->bindings[i].port_id))
 			t->bindings[n++] = t->bindings[i];
@@ -390,6 +498,23 @@ static void drop_dangling(struct topology *t)
 			t->macs[n++] = t->macs[i];
 	}
 	t->n_macs = n;
+	for (i = n = 0; i < t->n_routes; i++) {
+		const struct topo_route *r = &t->routes[i];
+
+		if (!r->port_id[0] || router_port(t, r->router_id, r->port_id))
+			t->routes[n++] = *r;
+		else
+			dangling(t, "route", r->id, "its port is not a port of its router");
+	}
+	t->n_routes = n;
+	/* So are ARP entries learned on a port that went away. */
+	for (i = n = 0; i < t->n_arps; i++) {
+		const struct topo_arp *a = &t->arps[i];
+
+		if (!a->learned || router_port(t, a->router_id, a->port_id))
+			t->arps[n++] = *a;
+	}
+	t->n_arps = n;
 }
 
 int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void *ctx)
@@ -400,6 +525,7 @@ int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void 
 
 	memset(t, 0, sizeof(*t));
 	t->hosts_version = t->zones_version = t->bridges_version = t->ports_version = -1;
+	t->routers_version = -1;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return topo_fail(-ENOMEM, "out of memory");
@@ -431,6 +557,11 @@ int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void 
 	sort_czxid(t->bindings, t->n_bindings, sizeof(*t->bindings),
 		   offsetof(struct topo_binding, czxid));
 	sort_czxid(t->macs, t->n_macs, sizeof(*t->macs), offsetof(struct topo_mac, czxid));
+	sort_czxid(t->routers, t->n_routers, sizeof(*t->routers),
+		   offsetof(struct topo_router, czxid));
+	if (t->n_routes > 1)
+		qsort(t->routes, t->n_routes, sizeof(*t->routes), cmp_route);
+	sort_czxid(t->arps, t->n_arps, sizeof(*t->arps), offsetof(struct topo_arp, czxid));
 	drop_dangling(t);
 	return 0;
 }
@@ -444,5 +575,8 @@ void topo_free(struct topology *t)
 	free(t->ports);
 	free(t->bindings);
 	free(t->macs);
+	free(t->routers);
+	free(t->routes);
+	free(t->arps);
 	memset(t, 0, sizeof(*t));
 }

@@ -26,6 +26,14 @@
 #define P_PORTS P_ROOT "/ports"
 #define P_PORT P_PORTS "/%s"
 #define P_PORT_BINDING P_PORT "/binding"
+#define P_ROUTERS P_ROOT "/routers"
+#define P_ROUTER P_ROUTERS "/%s"
+#define P_ROUTES P_ROUTER "/routes"
+#define P_ROUTE P_ROUTES "/%s"
+#define P_ARPS_STATIC P_ROUTER "/arp_static"
+#define P_ARP_STATIC P_ARPS_STATIC "/%s" /* "<a.b.c.d>" */
+#define P_ARPS P_ROUTER "/arp"
+#define P_ARP P_ARPS "/%s,%s" /* "<a.b.c.d>,<aa:bb:cc:dd:ee:ff>" */
 
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096
@@ -77,6 +85,9 @@ char *topo_encode_key_counter(uint32_t next);
 /* /midox/ports/<id>/binding: the port's side of its binding, {"host","interface"}. */
 char *topo_encode_port_guard(const char *host_id, const char *ifname);
 char *topo_encode_mac_owner(const char *host_id);
+/* Create an ephemeral node owned by this session; one left by another session (an older
+ * one of this agent, or another agent) is replaced. */
+int topo_publish_ephemeral(zhandle_t *zh, const char *path, const char *data);
 char *topo_encode_alive(void);
 
 #endif

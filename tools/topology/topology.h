@@ -35,7 +35,7 @@ struct topo_cidr {
 };
 
 #define TOPO_PORT_MAX_NETS 4 /* addresses of one router port */
-#define TOPO_CIDR_STRLEN 19  /* "255.255.255.255/32" and its NUL */
+#define TOPO_CIDR_STRLEN 20  /* "255.255.255.255/32", its NUL, and room to spare */
 #define TOPO_WEIGHT_MAX 65535u /* route weights are 1..TOPO_WEIGHT_MAX */
 #define TOPO_WEIGHT_DEFAULT 100u
 
@@ -191,8 +191,8 @@ typedef void (*topo_change_fn)(void *ctx);
 int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void *ctx);
 void topo_free(struct topology *t);
 
-/* Find an object by UUID, name or alias (bridge0, host1, tzone0; a port by
- * "<device ref>:portN" or UUID). NULL if none. */
+/* Find an object by UUID, name or alias (bridge0, host1, tzone0, router0; a port by
+ * "<bridge or router ref>:portN" or UUID). NULL if none. */
 const struct topo_host *topo_find_host(const struct topology *t, const char *ref);
 const struct topo_zone *topo_find_zone(const struct topology *t, const char *ref);
 const struct topo_bridge *topo_find_bridge(const struct topology *t, const char *ref);
@@ -296,6 +296,7 @@ char *topo_encode_arp(const struct topo_arp *a);
  * the topology is never half-written. Errors: -EINVAL (bad value), -ENOENT (no such
  * object), -EEXIST (duplicate name, already bound, already a member), -ENOSPC (tunnel keys
  * exhausted), -EBUSY (kept losing races), ZooKeeper errors as above. */
+/* A bridge port's own fields (topo_port_update refuses router ports). */
 struct topo_port_opts {
 	bool has_mac;
 	uint8_t mac[6];
@@ -313,6 +314,8 @@ int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_por
 		     char id[TOPO_ID_LEN]);
 /* Set the fields o has; the others stay. */
 int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o);
+/* With its binding, its link (the peer's end cleared), and a bridge port's learned MACs or
+ * a router port's routes and learned ARP entries. */
 int topo_port_delete(zhandle_t *zh, const char *port_id);
 /* Routers. A router port gets the given addresses (1..TOPO_PORT_MAX_NETS, each an address
  * with its subnet length), a generated MAC unless o has one, and for each subnet a port
@@ -339,6 +342,7 @@ int topo_route_delete(zhandle_t *zh, const char *route_id);
 int topo_arp_static_add(zhandle_t *zh, const char *router_id, struct in_addr addr,
 			const uint8_t mac[6]);
 int topo_arp_static_delete(zhandle_t *zh, const char *router_id, struct in_addr addr);
+/* A linked (interior) port cannot be bound: -EEXIST. */
 int topo_binding_add(zhandle_t *zh, const char *host_id, const char *ifname,
 		     const char *port_id);
 int topo_binding_delete(zhandle_t *zh, const char *host_id, const char *ifname);

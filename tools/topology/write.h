@@ -12,9 +12,17 @@ int topo_apply(zhandle_t *zh, topo_plan_fn plan, void *arg);
 int plan_tunnel_key(const struct topology *t, struct topo_txn *x, uint32_t *key);
 int plan_delete_tree(zhandle_t *zh, struct topo_txn *x, int version, const char *path);
 int plan_delete_if_present(zhandle_t *zh, struct topo_txn *x, const char *path);
-/* Remove a port: its binding (both sides), with_macs its learned MACs, the port itself. */
+/* Remove a port: its binding (both sides), its link (the peer's end cleared), the port.
+ * Unless with_device (its device goes in the same multi, with all that hangs on it): a
+ * bridge port's learned MACs, a router port's routes and learned ARP entries. */
 int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
-		      const struct topo_port *p, bool with_macs);
+		      const struct topo_port *p, bool with_device);
+/* A name a new object may take (-EINVAL otherwise). */
+int check_name(const char *name);
+/* A new object among arr (objects that start with their id, their name at name_off): its
+ * name unique among them (-EEXIST naming "<prefix>N", the holder), and a new id. */
+int plan_named(const void *arr, size_t n, size_t size, size_t name_off, const char *type,
+	       const char *prefix, const char *name, char id[TOPO_ID_LEN]);
 /* The alias of an object for a message, or its id. */
 const char *alias_of(const struct topology *t, const char *id, char buf[64]);
 

@@ -106,14 +106,16 @@ static int ensure(zhandle_t *zh, const char *path, const char *data)
 
 int topo_ensure_root(zhandle_t *zh)
 {
-	static const char *const containers[] = { P_ROOT, P_HOSTS, P_ZONES, P_BRIDGES, P_PORTS };
+	static const char *const containers[] = { P_ROOT, P_HOSTS, P_ZONES, P_BRIDGES, P_PORTS,
+						  P_ROUTERS };
 	struct Stat st;
 	char *key;
 	size_t i;
 	int rc;
 
-	/* The common case, everything there, costs two round trips. */
-	if (zoo_exists(zh, P_KEY, 0, &st) == ZOK && zoo_exists(zh, P_PORTS, 0, &st) == ZOK)
+	/* The common case, everything there, costs two round trips (the newest container is
+	 * checked: a tree made by an older version gets it). */
+	if (zoo_exists(zh, P_KEY, 0, &st) == ZOK && zoo_exists(zh, P_ROUTERS, 0, &st) == ZOK)
 		return 0;
 	for (i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		rc = ensure(zh, containers[i], topo_container_json);

@@ -2,6 +2,7 @@
 /* Writes of tunnel zones and their members. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,15 +19,11 @@ static int plan_zone_create(zhandle_t *zh, const struct topology *t, struct topo
 {
 	struct zone_args *a = arg;
 	struct topo_zone z = { 0 };
-	size_t i;
 	int rc;
 
 	(void)zh;
-	for (i = 0; i < t->n_zones; i++)
-		if (!strcmp(t->zones[i].name, a->name))
-			return topo_fail(-EEXIST, "a tunnel zone named '%s' exists (tzone%zu)",
-					 a->name, i);
-	rc = topo_new_uuid(z.id);
+	rc = plan_named(t->zones, t->n_zones, sizeof(*t->zones), offsetof(struct topo_zone, name),
+			"tunnel zone", "tzone", a->name, z.id);
 	if (rc)
 		return rc;
 	strcpy(z.name, a->name);
@@ -41,10 +38,10 @@ static int plan_zone_create(zhandle_t *zh, const struct topology *t, struct topo
 int topo_zone_create(zhandle_t *zh, const char *name, const char *type, char id[TOPO_ID_LEN])
 {
 	struct zone_args a = { .name = name, .type = type, .id_out = id };
+	int rc = check_name(name);
 
-	if (!topo_valid_name(name))
-		return topo_fail(-EINVAL, "bad name '%s': 1 to %d letters, digits, '_', '.', '-'",
-				 name, TOPO_NAME_MAX - 1);
+	if (rc)
+		return rc;
 	if (!type || strcmp(type, "vxlan"))
 		return topo_fail(-EINVAL, "bad tunnel zone type '%s': only vxlan",
 				 type ? type : "");
