@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# The agent under valgrind (docs/testing.md): start, sync a small topology from a real
+# ZooKeeper into its maps and attachments, stop with SIGTERM; ok when memcheck reports no
+# error and no definite leak (valgrind.supp holds libbpf's own false positives, nothing
+# else). One host namespace with a veth as tunnel interface, and one VM.
+
+load '../lib/zk'
+load '../lib/netns'
+load '../lib/agent'
+
+setup_file() {
+	net_require_root
+	export MIDOX_BUILD=${MIDOX_BUILD:-$PWD/build}
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	# An ASan build (SAN=1) cannot run under valgrind: it is tested by its own sanitizers.
+	if nm "$MIDOX_BUILD/midox-agent" 2>/dev/null | grep -q __asan_init; then
+		skip "the agent is built with AddressSanitizer"
+	fi
+	zk_start
+}
+
+teardown_file() {
+	zk_cleanup
+}
+
+setup() {
+	net_init
+	# A build dir whose midox-agent runs the real one under valgrind; agent.bash starts it.
+	VG_BUILD=$NET_DIR/vg
+	mkdir -p "$VG_BUILD"
+	ln -s "$MIDOX_BUILD/midox" "$VG_BUILD/midox"
+	cat > "$VG_BUILD/midox-agent" <<-SH
+	#!/bin/sh
+	exec valgrind --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \\
+		--track-origins=yes --num-callers=30 --suppressions=$PWD/tests/e2e/valgrind.supp \\
+		--log-file=$NET_DIR/valgrind.log \\
+		$MIDOX_BUILD/midox-agent "\$@"
+	SH
+	chmod +x "$VG_BUILD/midox-agent"
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		agent_logs 40
+		[ -e "$NET_DIR/valgrind.log" ] && grep -v '^==[0-9]*== *$' "$NET_DIR/valgrind.log" | tail -80 >&2
+	fi
+	MIDOX_BUILD=$VG_BUILD agent_cleanup
+	net_cleanup
+	return 0
+}
+
+# The agent's pinned maps hold what the topology says: the VM's interface is a port.
+synced() {
+	map_has h1 midox_ifport "length == 1" && map_has h1 midox_bridge "length == 1" &&
+		tc -n "$NET_RUN-h1" filter show dev v1 ingress | grep -q bpf
+}
+
+@test "agent under valgrind: start, sync, SIGTERM: no error, no definite leak" {
+	local tz=$NET_RUN-tz br=$NET_RUN-b p
+	net_host_add h1 192.0.2.1
+	net_vm_add h1 v1 10.0.0.1/24
+	MIDOX_BUILD=$VG_BUILD agent_start h1
+	MIDOX_BUILD=$VG_BUILD agent_wait_ready h1 60
+	mx tunnel-zone create name "$tz" type vxlan
+	mx tunnel-zone "$tz" add member host "$(agent_name h1)" address 192.0.2.1
+	mx bridge create name "$br"
+	p=$(mx bridge "$br" add port mac 02:00:00:00:0a:01 address 10.0.0.1)
+	mx bridge "$br" add port
+	mx host "$(agent_name h1)" add binding port "$p" interface v1
+	wait_until 60 synced
+	# A change after the first sync: a second reconcile, with entries removed.
+	mx host "$(agent_name h1)" delete binding interface v1
+	wait_until 60 map_has h1 midox_ifport "length == 0"
+	AGENT_STOP_TIMEOUT=60 MIDOX_BUILD=$VG_BUILD agent_stop h1
+	run grep -E 'ERROR SUMMARY|definitely lost' "$NET_DIR/valgrind.log"
+	echo "$output"
+	[[ "$output" == *"ERROR SUMMARY: 0 errors"* ]]
+	! grep -E 'definitely lost: [1-9]' "$NET_DIR/valgrind.log"
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+/* libFuzzer target: the midox CLI's command parser and executor, on an in-memory ZooKeeper
+ * (fakezk.c) holding a small topology. Each input is up to 16 command lines, split into
+ * words as the prompt and -e split them, and run in order from the same starting tree.
+ * The CLI reads, validates, plans and commits through the real topology library; only the
+ * server is fake. Output (stdout) and log lines go to /dev/null (FUZZ_VERBOSE=1 keeps the
+ * log; FUZZ_DUMP_TREE=FILE writes the starting tree there); sanitizer reports are written to file descriptor 2 directly and stay visible. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fakezk.h"
+#include "log.h"
+
+#define MAX_LINES 16
+#define HOST_ID "0b1e5e3a-0000-4000-8000-000000000001"
+
+static struct cli cli = { .servers = "fakezk:2181" };
+
+static void run_line(const char *line)
+{
+	struct words w;
+
+	if (!cli_split(line, &w))
+		cli_run(&cli, &w);
+	cli_words_free(&w);
+}
+
+/* The starting topology: a host with an agent, a tunnel zone with it as member, two bridges
+ * with ports, a binding; and whatever else the CLI of this build can make (a router). */
+static const char *const setup[] = {
+	"tunnel-zone create name tz0",
+	"tunnel-zone tz0 add member host h0 address 192.0.2.1",
+	"bridge create name b0",
+	"bridge b0 add port",
+	"bridge b0 add port mac 02:00:00:00:00:01 address 10.0.0.1",
+	"bridge create name b1",
+	"bridge b1 add port",
+	"host h0 add binding port b0:port0 interface veth0",
+	"router create name r0",
+	"router r0 add port address 10.0.0.254 net 10.0.0.0/24",
+	"router r0 add route dst 0.0.0.0/0 port r0:port0 gw 10.0.0.1",
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	mx_log_init("fuzz_cli", MX_LOG_ERROR);
+	if (!getenv("FUZZ_VERBOSE"))
+		stderr = fopen("/dev/null", "w");
+	if (!freopen("/dev/null", "w", stdout))
+		abort();
+	if (cli_refresh(&cli) || topo_host_register(cli.zh, HOST_ID, "h0"))
+		abort();
+	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
+		run_line(setup[i]);
+	fakezk_save();
+	if (getenv("FUZZ_DUMP_TREE")) {
+		FILE *f = fopen(getenv("FUZZ_DUMP_TREE"), "w");
+
+		if (f) {
+			fakezk_dump(f);
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1), *line, *next;
+	int n = 0;
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	fakezk_restore();
+	for (line = text; line && n < MAX_LINES; line = next, n++) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		run_line(line);
+	}
+	if (cli.have_t)
+		topo_free(&cli.t);
+	cli.have_t = false;
+	free(text);
+	return 0;
+}
