@@ -1,17 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* midox's BPF datapath: the programs, wired to their logic in lib/. Both run at tc ingress
+/* midox's BPF datapath: the programs, wired to their logic in lib/. All run at tc ingress
  * (cls_bpf, direct action); docs/datapath.md says why. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "lib/bridge.h"
+#include "lib/pipeline.h"
 #include "lib/underlay.h"
 
-/* On the host side of every bound VM-facing interface. */
+/* On the host side of every bound interface: VMs' and exterior router ports' (uplinks). */
 SEC("tc")
 int port_ingress(struct __sk_buff *skb)
 {
-	return bridge_ingress(skb);
+	return pipeline_ingress(skb);
+}
+
+/* Never attached: reached by tail call (midox_hop) from port_ingress and from each other. */
+SEC("tc")
+int hop_bridge(struct __sk_buff *skb)
+{
+	return pipeline_hop(skb, false);
+}
+
+SEC("tc")
+int hop_router(struct __sk_buff *skb)
+{
+	return pipeline_hop(skb, true);
+}
+
+SEC("tc")
+int hop_flood(struct __sk_buff *skb)
+{
+	return bridge_flood_run(skb);
 }
 
 /* On the interface that carries VXLAN between hosts. */

@@ -10,6 +10,7 @@
 #include <sys/vfs.h>
 
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "internal.h"
@@ -20,8 +21,8 @@
 
 /* Every map the ABI names; the object must have them all. */
 static const char *const abi_maps[] = {
-	MX_MAP_CONFIG, MX_MAP_IFPORT, MX_MAP_PORT, MX_MAP_BRIDGE,
-	MX_MAP_FDB,    MX_MAP_ARP,    MX_MAP_TUNPEER, MX_MAP_STATS,
+	MX_MAP_CONFIG, MX_MAP_IFPORT, MX_MAP_PORT,  MX_MAP_BRIDGE,    MX_MAP_FDB, MX_MAP_ARP,
+	MX_MAP_TUNPEER, MX_MAP_STATS, MX_MAP_ROUTE, MX_MAP_RARP, MX_MAP_ICMP_RATE, MX_MAP_HOP,
 };
 
 struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name)
@@ -113,6 +114,28 @@ static int unpin_all(struct mx_datapath *dp)
 	return 0;
 }
 
+/* The tail-call slots, also when the program array was reused from a pin: from here on
+ * the (possibly still attached) programs continue into this object's device_hop. */
+static int hop_slots_fill(struct mx_datapath *dp)
+{
+	const struct bpf_program *progs[MX_HOP_SLOTS] = {
+		[MX_HOP_SLOT_BRIDGE] = dp->skel->progs.hop_bridge,
+		[MX_HOP_SLOT_ROUTER] = dp->skel->progs.hop_router,
+		[MX_HOP_SLOT_FLOOD] = dp->skel->progs.hop_flood,
+	};
+	int fd = dp_map_fd(dp, MX_MAP_HOP);
+
+	for (__u32 slot = 0; slot < MX_HOP_SLOTS; slot++) {
+		int prog = bpf_program__fd(progs[slot]);
+
+		if (bpf_map_update_elem(fd, &slot, &prog, BPF_ANY)) {
+			mx_err("filling %s: %s", MX_MAP_HOP, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin ? pin_root : NULL);
@@ -130,10 +153,12 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 	if (err)
 		return err;
 	err = midox__load(dp->skel);
-	if (err)
+	if (err) {
 		mx_err("loading the BPF object%s%s: %s", pin ? " with maps pinned under " : "",
 		       pin ? pin_root : "", strerror(-err));
-	return err;
+		return err;
+	}
+	return hop_slots_fill(dp);
 }
 
 int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **out)

@@ -69,6 +69,13 @@ int mx_rarp_delete(struct mx_datapath *dp, const struct mx_rarp_key *k);
 int mx_tunpeer_update(struct mx_datapath *dp, __be32 addr, const struct mx_tunpeer *v);
 int mx_tunpeer_delete(struct mx_datapath *dp, __be32 addr);
 
+/* Route sets: keys must have the host bits of dst zero (the kernel keeps keys as given, and
+ * mx_map_sync compares them byte for byte). Lookup is by longest prefix, as the datapath's:
+ * a key matches the most specific set that covers it, up to its own prefix length. */
+int mx_route_update(struct mx_datapath *dp, const struct mx_route_key *k, const struct mx_route *v);
+int mx_route_lookup(struct mx_datapath *dp, const struct mx_route_key *k, struct mx_route *v);
+int mx_route_delete(struct mx_datapath *dp, const struct mx_route_key *k);
+
 /* Counters of one port summed over CPUs. */
 int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *out);
 int mx_stats_reset(struct mx_datapath *dp);

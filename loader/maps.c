@@ -112,6 +112,21 @@ int mx_tunpeer_delete(struct mx_datapath *dp, __be32 addr)
 	return map_delete(dp, MX_MAP_TUNPEER, &addr);
 }
 
+int mx_route_update(struct mx_datapath *dp, const struct mx_route_key *k, const struct mx_route *v)
+{
+	return map_update(dp, MX_MAP_ROUTE, k, v);
+}
+
+int mx_route_lookup(struct mx_datapath *dp, const struct mx_route_key *k, struct mx_route *v)
+{
+	return map_lookup(dp, MX_MAP_ROUTE, k, v);
+}
+
+int mx_route_delete(struct mx_datapath *dp, const struct mx_route_key *k)
+{
+	return map_delete(dp, MX_MAP_ROUTE, k);
+}
+
 static void stats_add(struct mx_port_stats *sum, const struct mx_port_stats *cpu)
 {
 	sum->rx_packets += cpu->rx_packets;
@@ -156,4 +171,19 @@ int mx_stats_reset(struct mx_datapath *dp)
 	}
 	free(keys);
 	return err;
+}
+
+int mx_rarp_update(struct mx_datapath *dp, const struct mx_rarp_key *k, const struct mx_rarp_entry *v)
+{
+	return map_update(dp, MX_MAP_RARP, k, v);
+}
+
+int mx_rarp_lookup(struct mx_datapath *dp, const struct mx_rarp_key *k, struct mx_rarp_entry *v)
+{
+	return map_lookup(dp, MX_MAP_RARP, k, v);
+}
+
+int mx_rarp_delete(struct mx_datapath *dp, const struct mx_rarp_key *k)
+{
+	return map_delete(dp, MX_MAP_RARP, k);
 }

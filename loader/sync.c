@@ -15,6 +15,7 @@ static const char *const map_names[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,
 	[MX_MAP_ID_BRIDGE] = MX_MAP_BRIDGE, [MX_MAP_ID_FDB] = MX_MAP_FDB,
 	[MX_MAP_ID_ARP] = MX_MAP_ARP,       [MX_MAP_ID_TUNPEER] = MX_MAP_TUNPEER,
+	[MX_MAP_ID_ROUTE] = MX_MAP_ROUTE,   [MX_MAP_ID_RARP] = MX_MAP_RARP,
 };
 
 const char *dp_map_name(enum mx_map_id id)
@@ -55,6 +56,7 @@ int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n)
 struct sync_map {
 	int fd;
 	size_t key_size, value_size;
+	bool lpm; /* a lookup finds the longest covering prefix, not only the exact key */
 };
 
 static int sync_map_open(struct mx_datapath *dp, enum mx_map_id id, struct sync_map *m)
@@ -67,6 +69,7 @@ static int sync_map_open(struct mx_datapath *dp, enum mx_map_id id, struct sync_
 	m->fd = bpf_map__fd(map);
 	m->key_size = bpf_map__key_size(map);
 	m->value_size = bpf_map__value_size(map);
+	m->lpm = bpf_map__type(map) == BPF_MAP_TYPE_LPM_TRIE;
 	return 0;
 }
 
@@ -114,13 +117,15 @@ static bool desired_has(const struct desired *d, const void *key)
 	return false;
 }
 
-/* Write every desired entry that is missing or different. */
+/* Write every desired entry that is missing or different. present: the map's keys, for an
+ * LPM trie (whose lookup also finds a shorter prefix covering the key), else NULL. */
 static int sync_apply(const struct sync_map *m, const char *keys, const char *values, size_t n,
-		      void *cur, struct mx_sync_result *res)
+		      const struct desired *present, void *cur, struct mx_sync_result *res)
 {
 	for (size_t i = 0; i < n; i++) {
 		const void *k = keys + i * m->key_size, *v = values + i * m->value_size;
-		int err = bpf_map_lookup_elem(m->fd, k, cur);
+		int err = present && !desired_has(present, k) ? -ENOENT :
+								 bpf_map_lookup_elem(m->fd, k, cur);
 
 		if (err && err != -ENOENT)
 			return err;
@@ -169,9 +174,9 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 		struct mx_sync_result *res)
 {
 	struct mx_sync_result local = { 0 };
-	struct desired d = { .keys = keys, .n = n };
+	struct desired d = { .keys = keys, .n = n }, present = { 0 };
+	void *cur = NULL, *present_keys = NULL;
 	struct sync_map m;
-	void *cur = NULL;
 	int err;
 
 	if (!res)
@@ -183,13 +188,22 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 	d.key_size = m.key_size;
 	cur = malloc(m.value_size);
 	err = cur ? desired_index(&d) : -ENOMEM;
+	if (!err && m.lpm) {
+		present.key_size = m.key_size;
+		err = dp_map_keys(m.fd, m.key_size, &present_keys, &present.n);
+		present.keys = present_keys;
+		if (!err)
+			err = desired_index(&present);
+	}
 	if (!err)
-		err = sync_apply(&m, keys, values, n, cur, res);
+		err = sync_apply(&m, keys, values, n, m.lpm ? &present : NULL, cur, res);
 	if (!err)
 		err = sync_prune(&m, &d, cur, keep, ctx, res);
 	if (err)
 		mx_err("reconciling %s: %s", dp_map_name(map), strerror(-err));
 	free(d.order);
+	free(present.order);
+	free(present_keys);
 	free(cur);
 	return err;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Checksums computed from scratch over headers the datapath builds itself. */
+/* Internet checksums: from scratch over headers the datapath builds, and incremental
+ * updates of headers it rewrites. */
 #ifndef MX_BPF_CSUM_H
 #define MX_BPF_CSUM_H
 
@@ -12,17 +13,32 @@ static __always_inline __u16 csum_fold32(__u32 sum)
 	return (__u16)~sum;
 }
 
+/* One's complement sum of the 16-bit words of len bytes at p (len even, a constant), to be
+ * folded by csum_fold32. */
+static __always_inline __u32 csum_words(const void *p, int len)
+{
+	const __u16 *w = p;
+	__u32 sum = 0;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < len / 2; i++)
+		sum += w[i];
+	return sum;
+}
+
 /* Header checksum of an option-less IPv4 header at hdr, 2-byte aligned (check must be 0
  * on entry). */
 static __always_inline __sum16 ipv4_csum(const void *hdr)
 {
-	const __u16 *w = hdr;
-	__u32 sum = 0;
+	return (__sum16)csum_fold32(csum_words(hdr, sizeof(struct iphdr)));
+}
 
-#pragma clang loop unroll(full)
-	for (int i = 0; i < (int)(sizeof(struct iphdr) / 2); i++)
-		sum += w[i];
-	return (__sum16)csum_fold32(sum);
+/* Update a checksum for one 16-bit word changing from old to new (RFC 1624, eqn. 3). */
+static __always_inline void csum_replace2(__sum16 *check, __be16 old, __be16 new)
+{
+	__u32 sum = (__u16)~*check + (__u16)~old + (__u16)new;
+
+	*check = (__sum16)csum_fold32(sum);
 }
 
 #endif

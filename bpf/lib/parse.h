@@ -109,6 +109,12 @@ static __always_inline bool ipv4_is_first_fragment(const struct iphdr *ip)
 	return !(ip->frag_off & bpf_htons(IP_OFFSET));
 }
 
+/* 255.255.255.255 or 224.0.0.0/4: an address that names no single host. */
+static __always_inline bool ipv4_is_multicast_or_bcast(__be32 addr)
+{
+	return addr == 0xffffffffu || (bpf_ntohl(addr) >> 28) == 0xe;
+}
+
 static __always_inline struct udphdr *parse_udp(struct cursor *c)
 {
 	return cursor_take(c, sizeof(struct udphdr));
@@ -134,6 +140,11 @@ static __always_inline struct arp_eth_ipv4 *parse_arp(struct cursor *c)
 static __always_inline bool mac_is_multicast(const __u8 *mac)
 {
 	return mac[0] & 1;
+}
+
+static __always_inline bool mac_is_broadcast(const __u8 *mac)
+{
+	return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
 }
 
 static __always_inline bool mac_is_zero(const __u8 *mac)

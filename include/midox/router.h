@@ -5,8 +5,21 @@
 
 #include "common.h"
 
-/* Device hops one pass may make (bridge -> router -> bridge -> router ...). */
+/* Devices one pass may cross (bridge -> router -> bridge -> router ...). */
 #define MX_MAX_DEVICE_HOPS 6
+
+/* Program array of the per-device programs, filled by the loader: a frame that crosses an
+ * interior port continues in its peer's device by tail call, its state in skb->cb.
+ * Pinned like every map: the kernel empties a program array when its last user reference
+ * goes, which would stop every tail call when the agent exits. The cb layout
+ * (bpf/lib/hop.h) and the slots are part of this ABI: changing them needs a new name. */
+#define MX_MAP_HOP "midox_hop"
+enum mx_hop_slot {
+	MX_HOP_SLOT_BRIDGE = 0, /* hop_bridge: the frame enters a bridge */
+	MX_HOP_SLOT_ROUTER = 1, /* hop_router: the frame enters a router */
+	MX_HOP_SLOT_FLOOD = 2,  /* hop_flood: a bridge floods the frame */
+	MX_HOP_SLOTS
+};
 
 /* LPM trie: struct mx_route_key -> struct mx_route. All routes of one router with the same
  * destination prefix form one entry; longest prefix wins. */
@@ -76,8 +89,8 @@ _Static_assert(sizeof(struct mx_rarp_entry) == 24, "mx_rarp_entry layout");
 #define MX_ICMP_RATE_BURST 50
 
 struct mx_icmp_rate {
-	__u64 tokens;
-	__u64 last_ns;
+	__u64 tokens;  /* credit in ns: an error costs 1e9 / MX_ICMP_RATE_PER_SEC */
+	__u64 last_ns; /* when credit was last computed; 0: never (a full burst) */
 };
 _Static_assert(sizeof(struct mx_icmp_rate) == 16, "mx_icmp_rate layout");
 

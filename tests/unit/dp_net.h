@@ -40,6 +40,27 @@ static inline int dp_veth(const char *name, const char *mac)
 		     name, mac, name, name, name);
 }
 
+/* n veth pairs (dp_veth) named names[i] with MACs macs[i]; their ifindexes into ifx. */
+static inline int dp_veths(const char *const *names, const char *const *macs, int n, int *ifx)
+{
+	for (int i = 0; i < n; i++) {
+		if (dp_veth(names[i], macs[i]))
+			return -1;
+		ifx[i] = (int)if_nametoindex(names[i]);
+	}
+	return 0;
+}
+
+/* The underlay: address/24 on ifname, a permanent neighbour peer at peer_mac. (bpf_fib_lookup
+ * also needs IPv4 forwarding on it, which mx_attach_underlay sets.) */
+static inline int dp_underlay(const char *ifname, const char *addr, const char *peer,
+			      const char *peer_mac)
+{
+	return dp_sh("ip addr add %s/24 dev %s && "
+		     "ip neigh replace %s lladdr %s dev %s nud permanent",
+		     addr, ifname, peer, peer_mac, ifname);
+}
+
 /* Enter a new network namespace: everything made afterwards vanishes with the process.
  * IPv6 is off, so that no autoconfiguration chatter reaches a program attached for real. */
 static inline int dp_netns_enter(void)

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define FRAMES_MAX 2048
@@ -18,7 +19,10 @@ enum frames_kind { FRAMES_IPV4, FRAMES_ARP, FRAMES_IPV6 };
 struct frames_spec {
 	enum frames_kind kind;
 	const uint8_t *dst, *src;  /* inner Ethernet */
-	uint8_t ip_proto;          /* FRAMES_IPV4: 0 = UDP */
+	uint8_t ip_proto;          /* FRAMES_IPV4: 0 = UDP; 1 = ICMP echo (icmp_type) */
+	uint8_t icmp_type;         /* ip_proto 1: 8 = echo request, 0 = echo reply */
+	uint16_t ttl;              /* inner (or only) IPv4 TTL: 0 = 64, FRAMES_TTL_ZERO = 0 */
+	uint16_t sport;            /* UDP source port, 0 = 40000 */
 	uint16_t arp_op;           /* FRAMES_ARP: 0 = request */
 	const char *sip, *tip;     /* IPv4 or ARP addresses, dotted quad */
 	uint16_t payload;          /* bytes of zero payload after the L3/L4 header */
@@ -34,6 +38,7 @@ struct frames_spec {
 };
 
 #define FRAMES_VX_NO_I 0xffffffffu
+#define FRAMES_TTL_ZERO 256
 
 static inline uint32_t frames_addr(const char *s)
 {
@@ -122,6 +127,26 @@ static inline size_t frames_arp(uint8_t *p, uint16_t op, const uint8_t *sha, uin
 	return 28;
 }
 
+/* ICMP echo header (id 1, sequence 1) over l4_len bytes at p, checksummed. */
+static inline void frames_icmp_echo(uint8_t *p, uint8_t type, size_t l4_len)
+{
+	memset(p, 0, l4_len);
+	p[0] = type;
+	frames_put16(p + 4, 1);
+	frames_put16(p + 6, 1);
+	frames_put16(p + 2, frames_csum(p, l4_len));
+}
+
+/* Give the IPv4 header at ip TTL ttl (a frames_spec ttl), checksum recomputed. */
+static inline void frames_set_ttl(uint8_t *ip, uint16_t ttl)
+{
+	if (!ttl)
+		return;
+	ip[8] = ttl == FRAMES_TTL_ZERO ? 0 : ttl;
+	frames_put16(ip + 10, 0);
+	frames_put16(ip + 10, frames_csum(ip, (ip[0] & 0xf) * 4));
+}
+
 static inline size_t frames_inner(const struct frames_spec *s, uint8_t *p)
 {
 	static const uint8_t zero_mac[6];
@@ -140,17 +165,22 @@ static inline size_t frames_inner(const struct frames_spec *s, uint8_t *p)
 	default:
 		n = frames_eth(p, s->dst, s->src, 0x0800);
 		if (s->ip_proto && s->ip_proto != 17) {
-			size_t l4 = 20 + s->payload;
+			size_t l4 = (s->ip_proto == 1 ? 8 : 20) + s->payload;
 
 			n += frames_ipv4(p + n, s->vxlan ? 0 : s->ihl, s->ip_proto, frames_addr(s->sip),
 					 frames_addr(s->tip), s->vxlan ? 0 : s->frag_off, l4);
-			memset(p + n, 0, l4);
+			frames_set_ttl(p + FRAMES_ETH_HLEN, s->ttl);
+			if (s->ip_proto == 1)
+				frames_icmp_echo(p + n, s->icmp_type, l4);
+			else
+				memset(p + n, 0, l4);
 			return n + l4;
 		}
 		n += frames_ipv4(p + n, s->vxlan ? 0 : s->ihl, 17, frames_addr(s->sip),
 				 frames_addr(s->tip), s->vxlan ? 0 : s->frag_off, 8 + s->payload);
-		return n + frames_udp(p + n, 40000, s->vxlan || !s->dport ? 5000 : s->dport,
-				      s->payload);
+		frames_set_ttl(p + FRAMES_ETH_HLEN, s->ttl);
+		return n + frames_udp(p + n, s->sport ? s->sport : 40000,
+				      s->vxlan || !s->dport ? 5000 : s->dport, s->payload);
 	}
 }
 
@@ -168,6 +198,43 @@ static inline size_t frames_vxlan(const struct frames_spec *s, uint8_t *p, const
 	frames_put32(p + n, flags);
 	frames_put32(p + n + 4, s->vni << 8);
 	return n + 8;
+}
+
+/* The VXLAN encapsulation midox makes of inner (outer IPv4 without options, DF, TTL 64, UDP
+ * checksum 0), into exp; the UDP source port is a flow hash, so it is taken from sport.
+ * Returns its length. */
+static inline size_t frames_encap(uint8_t *exp, const uint8_t *dmac, const uint8_t *smac,
+				  uint32_t src, uint32_t dst, const uint8_t *sport, uint32_t vni,
+				  const uint8_t *inner, size_t inner_len)
+{
+	size_t n = frames_eth(exp, dmac, smac, 0x0800);
+
+	n += frames_ipv4(exp + n, 5, 17, src, dst, 0x4000, 16 + inner_len);
+	memcpy(exp + n, sport, 2);
+	frames_put16(exp + n + 2, 4789);
+	frames_put16(exp + n + 4, 16 + inner_len);
+	frames_put16(exp + n + 6, 0);
+	frames_put32(exp + n + 8, 0x08000000);
+	frames_put32(exp + n + 12, vni << 8);
+	memcpy(exp + n + 16, inner, inner_len);
+	return n + 16 + inner_len;
+}
+
+/* Whether out is exactly exp; else why, in diag. */
+static inline bool frames_same(const uint8_t *exp, size_t exp_len, const uint8_t *out,
+			       size_t out_len, char *diag, size_t len)
+{
+	if (exp_len != out_len) {
+		snprintf(diag, len, "output %zu bytes, want %zu", out_len, exp_len);
+		return false;
+	}
+	for (size_t i = 0; i < exp_len; i++) {
+		if (exp[i] != out[i]) {
+			snprintf(diag, len, "output byte %zu is %#04x, want %#04x", i, out[i], exp[i]);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Build the frame; the outer MACs of a VXLAN frame are given. Returns its length. */

@@ -28,6 +28,8 @@
 
 #include <bpf/bpf.h>
 
+#include "dp_counters.h"
+#include "dp_fill.h"
 #include "frames.h"
 #include "loader.h"
 #include "log.h"
@@ -82,14 +84,9 @@ static struct mx_datapath *dp;
 
 static int net_setup(void)
 {
-	for (int i = 0; i < IF__MAX; i++) {
-		if (dp_veth(if_names[i], if_macs[i]))
-			return -1;
-		ifx[i] = if_nametoindex(if_names[i]);
-	}
-	return dp_sh("ip addr add %s/24 dev ul0 && "
-		     "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
-		     LOCAL_ADDR, PEER_ADDR);
+	if (dp_veths(if_names, if_macs, IF__MAX, ifx))
+		return -1;
+	return dp_underlay("ul0", LOCAL_ADDR, PEER_ADDR, "02:00:00:00:00:02");
 }
 
 /* ---- filling the maps, as the agent does ---- */
@@ -111,18 +108,12 @@ static int put_port(__u32 key, __u32 bridge, __u32 flags, int ifindex, const cha
 
 static int put_fdb(__u32 bridge, const uint8_t *mac, __u32 port, __u32 flags)
 {
-	struct mx_fdb_key k = { .bridge_key = bridge };
-	struct mx_fdb_entry v = { .port_key = port, .flags = flags };
-
-	memcpy(k.mac, mac, 6);
-	return mx_fdb_update(dp, &k, &v);
+	return dp_put_fdb(dp, bridge, mac, port, flags);
 }
 
 static int put_ifport(enum ifid i, __u32 port)
 {
-	struct mx_ifport v = { .port_key = port };
-
-	return mx_ifport_update(dp, ifx[i], &v);
+	return dp_put_ifport(dp, ifx[i], port);
 }
 
 static int put_bridges(void)
@@ -180,20 +171,6 @@ struct expect {
 	__u32 vni;           /* EXP_ENCAP */
 	const char *odst;    /* EXP_ENCAP */
 };
-
-/* A counter that must move by delta: rx, tx or one drop reason of a stats key. */
-enum { C_RX = -1, C_TX = -2 };
-struct delta {
-	__u32 key;
-	int counter; /* C_RX, C_TX or an mx_drop_reason */
-	__u64 delta;
-	bool set;
-};
-#define RX(k, n) { (k), C_RX, (n), true }
-#define TX(k, n) { (k), C_TX, (n), true }
-#define DROP(k, r) { (k), (r), 1, true }
-
-#define MAX_DELTAS 4
 
 struct dp_case {
 	const char *name;
@@ -435,62 +412,13 @@ static const struct dp_case cases[] = {
 
 /* ---- running one row ---- */
 
-static __u64 counter_of(const struct mx_port_stats *s, int counter)
-{
-	if (counter == C_RX)
-		return s->rx_packets;
-	if (counter == C_TX)
-		return s->tx_packets;
-	return s->drops[counter];
-}
-
-static __u64 counter_read(__u32 key, int counter)
-{
-	struct mx_port_stats s;
-
-	if (mx_stats_read(dp, key, &s))
-		return 0; /* no entry yet: all zero */
-	return counter_of(&s, counter);
-}
-
-static const char *counter_name(int counter)
-{
-	return counter == C_RX ? "rx" : counter == C_TX ? "tx" : mx_drop_reason_name(counter);
-}
-
-static bool deltas_check(const struct dp_case *c, const __u64 *before, char *diag, size_t len)
-{
-	for (int i = 0; i < MAX_DELTAS && c->deltas[i].set; i++) {
-		const struct delta *d = &c->deltas[i];
-		__u64 now = counter_read(d->key, d->counter);
-
-		if (now - before[i] != d->delta) {
-			snprintf(diag, len, "key %u %s moved by %llu, want %llu", d->key,
-				 counter_name(d->counter), (unsigned long long)(now - before[i]),
-				 (unsigned long long)d->delta);
-			return false;
-		}
-	}
-	return true;
-}
-
 /* The expected encapsulation of in: headers built here byte by byte, the UDP source port
  * taken from out after checking its range. */
 static size_t expect_encap(const struct expect *e, const uint8_t *in, size_t in_len,
 			   const uint8_t *out, uint8_t *exp)
 {
-	size_t n = frames_eth(exp, e->mac, UL_MAC, 0x0800);
-	uint32_t src = frames_addr(LOCAL_ADDR), dst = frames_addr(e->odst);
-
-	n += frames_ipv4(exp + n, 5, 17, src, dst, 0x4000, 16 + in_len);
-	memcpy(exp + n, out + n, 2); /* source port: a flow hash */
-	frames_put16(exp + n + 2, MX_VXLAN_PORT_DEFAULT);
-	frames_put16(exp + n + 4, 16 + in_len);
-	frames_put16(exp + n + 6, 0);
-	frames_put32(exp + n + 8, 0x08000000);
-	frames_put32(exp + n + 12, e->vni << 8);
-	memcpy(exp + n + 16, in, in_len);
-	return n + 16 + in_len;
+	return frames_encap(exp, e->mac, UL_MAC, frames_addr(LOCAL_ADDR), frames_addr(e->odst),
+			    out + 34, e->vni, in, in_len);
 }
 
 static bool encap_sport_ok(const uint8_t *out, size_t out_len, char *diag, size_t len)
@@ -549,55 +477,23 @@ static bool output_check(const struct expect *e, const uint8_t *in, size_t in_le
 	if (e->kind == EXP_ENCAP && !encap_sport_ok(out, out_len, diag, len))
 		return false;
 	exp_len = expect_build(e, in, in_len, out, exp);
-	if (exp_len != out_len) {
-		snprintf(diag, len, "output %zu bytes, want %zu", out_len, exp_len);
-		return false;
-	}
-	for (size_t i = 0; i < exp_len; i++) {
-		if (exp[i] != out[i]) {
-			snprintf(diag, len, "output byte %zu is %#04x, want %#04x", i, out[i], exp[i]);
-			return false;
-		}
-	}
-	return true;
+	return frames_same(exp, exp_len, out, out_len, diag, len);
 }
 
 static int prog_run(enum prog prog, enum ifid iface, const uint8_t *in, size_t in_len,
 		    uint8_t *out, size_t *out_len, int *verdict)
 {
-	struct __sk_buff ctx = { .ifindex = ifx[iface], .ingress_ifindex = ifx[iface] };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = in_len,
-		    .data_out = out, .data_size_out = *out_len, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx));
 	int fd = prog == PORT ? mx_datapath_port_prog_fd(dp) : mx_datapath_underlay_prog_fd(dp);
-	int err = bpf_prog_test_run_opts(fd, &opts);
 
-	*out_len = opts.data_size_out;
-	*verdict = opts.retval;
-	return err;
-}
-
-/* On failure: every drop counted so far on the keys the row looks at, as TAP comments. */
-static void drops_print(const struct dp_case *c)
-{
-	for (int i = 0; i < MAX_DELTAS && c->deltas[i].set; i++) {
-		struct mx_port_stats s;
-
-		if (mx_stats_read(dp, c->deltas[i].key, &s))
-			continue;
-		for (int r = 0; r < MX_DROP__MAX; r++)
-			if (s.drops[r])
-				tap_diag("  key %u %s: %llu", c->deltas[i].key, mx_drop_reason_name(r),
-					 (unsigned long long)s.drops[r]);
-	}
+	return dp_test_run(fd, ifx[iface], in, in_len, out, out_len, verdict);
 }
 
 static bool deltas_wait(const struct dp_case *c, const __u64 *before)
 {
-	char diag[8];
+	char diag[160];
 
 	for (int i = 0; i < 100; i++) {
-		if (deltas_check(c, before, diag, sizeof(diag)))
+		if (deltas_check(dp, c->deltas, before, diag, sizeof(diag)))
 			return true;
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 	}
@@ -634,8 +530,7 @@ static void case_run(const struct dp_case *c)
 	int verdict = 0, err;
 	bool ok;
 
-	for (int i = 0; i < MAX_DELTAS && c->deltas[i].set; i++)
-		before[i] = counter_read(c->deltas[i].key, c->deltas[i].counter);
+	deltas_before(dp, c->deltas, before);
 	if (c->setup)
 		c->setup();
 	if (c->inject)
@@ -651,9 +546,10 @@ static void case_run(const struct dp_case *c)
 		snprintf(diag, sizeof(diag), "verdict %d, want %d", verdict, c->verdict);
 	ok = !err && (c->inject || verdict == c->verdict) &&
 	     (c->inject || output_check(&c->out, in, in_len, out, out_len, diag, sizeof(diag))) &&
-	     deltas_check(c, before, diag, sizeof(diag)) && (!c->check || c->check(diag, sizeof(diag)));
+	     deltas_check(dp, c->deltas, before, diag, sizeof(diag)) &&
+	     (!c->check || c->check(diag, sizeof(diag)));
 	if (!tap_check(ok, diag, "%s", c->name))
-		drops_print(c);
+		drops_print(dp, c->deltas);
 }
 
 /* ---- tests of the loader itself ---- */
@@ -774,9 +670,10 @@ static void test_map_sync(void)
 	tap_check(!*diag, diag, "mx_map_sync reconciles a map, keep() protects entries");
 }
 
-static const char *const pinned_maps[] = { MX_MAP_CONFIG, MX_MAP_IFPORT, MX_MAP_PORT,
-					   MX_MAP_BRIDGE, MX_MAP_FDB,    MX_MAP_ARP,
-					   MX_MAP_TUNPEER, MX_MAP_STATS };
+static const char *const pinned_maps[] = { MX_MAP_CONFIG, MX_MAP_IFPORT,   MX_MAP_PORT,
+					   MX_MAP_BRIDGE, MX_MAP_FDB,      MX_MAP_ARP,
+					   MX_MAP_TUNPEER, MX_MAP_STATS,   MX_MAP_ROUTE,
+					   MX_MAP_RARP,   MX_MAP_ICMP_RATE, MX_MAP_HOP };
 
 static void pins_remove(const char *root)
 {

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The state of one pass through the virtual topology, and the tail calls that carry it (in
+ * skb->cb) from one device's program to the next (lib/pipeline.h). */
+#ifndef MX_BPF_HOP_H
+#define MX_BPF_HOP_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/router.h"
+#include "lib/stats.h"
+
+/* A device step's verdict meaning "continue into port hop.next". Not a TC_ACT_* value. */
+#define STEP_NEXT 0x4d58
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, MX_HOP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_hop SEC(".maps");
+
+struct hop {
+	__u32 ingress;           /* port the frame entered the host by (rx counted there) */
+	__u32 entry;             /* port the frame enters the current device through */
+	__u32 next;              /* STEP_NEXT: the port to enter next (not saved) */
+	__u32 arg;               /* for the next program: the bridge to flood (hop_flood) */
+	__u8 src_mac[ETH_ALEN];  /* the frame's source MAC as it entered the host */
+	__u8 index;              /* devices passed before this one: 0 = the ingress port's */
+	__u8 pad;
+};
+
+/* skb->cb layout (5 x 32 bits): [0] ingress, [1] entry, [2] src_mac[0..3],
+ * [3] src_mac[4..5] | index << 16, [4] arg. */
+static __always_inline void hop_save(struct __sk_buff *skb, const struct hop *h)
+{
+	__u32 w0 = 0, w1 = 0;
+
+	__builtin_memcpy(&w0, h->src_mac, 4);
+	__builtin_memcpy(&w1, h->src_mac + 4, 2);
+	skb->cb[0] = h->ingress;
+	skb->cb[1] = h->entry;
+	skb->cb[2] = w0;
+	skb->cb[3] = w1 | (__u32)h->index << 16;
+	skb->cb[4] = h->arg;
+}
+
+static __always_inline void hop_load(const struct __sk_buff *skb, struct hop *h)
+{
+	__u32 w0 = skb->cb[2], w1 = skb->cb[3];
+
+	h->ingress = skb->cb[0];
+	h->entry = skb->cb[1];
+	h->next = 0;
+	h->arg = skb->cb[4];
+	__builtin_memcpy(h->src_mac, &w0, 4);
+	__builtin_memcpy(h->src_mac + 4, &w1, 2);
+	h->index = w1 >> 16;
+	h->pad = 0;
+}
+
+/* Continue in the program of slot with state h. Returns only when the slot is empty (the
+ * loader fills every slot) or the kernel's tail-call limit is reached: the frame is dropped
+ * as MX_DROP_HOP_LIMIT on port drop_key. */
+static __always_inline int hop_tail(struct __sk_buff *skb, const struct hop *h, __u32 slot,
+				    __u32 drop_key)
+{
+	hop_save(skb, h);
+	bpf_tail_call(skb, &midox_hop, slot);
+	return stats_drop(drop_key, MX_DROP_HOP_LIMIT);
+}
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The simulation at the ingress host: device by device (bridge or router), each entered
+ * through one of its ports, until the frame leaves by exactly one exterior port, floods on
+ * a bridge, is answered or dropped. port_ingress runs a bridge itself (the common case
+ * costs no tail call); a router, every further device and flooding are tail calls into
+ * hop_router, hop_bridge and hop_flood (midox_hop) with the state in skb->cb (lib/hop.h),
+ * so each program is verified once, whatever MX_MAX_DEVICE_HOPS is. */
+#ifndef MX_BPF_PIPELINE_H
+#define MX_BPF_PIPELINE_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/router.h"
+#include "lib/bridge.h"
+#include "lib/hop.h"
+#include "lib/port.h"
+#include "lib/router.h"
+#include "lib/stats.h"
+
+static __always_inline __u32 device_slot(const struct mx_port *port)
+{
+	return port->flags & MX_PORT_ROUTER ? MX_HOP_SLOT_ROUTER : MX_HOP_SLOT_BRIDGE;
+}
+
+/* After a device step: into the next device through port h->next, at most
+ * MX_MAX_DEVICE_HOPS devices a pass. Drops are counted on the port the frame entered the
+ * last device by. */
+static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, int verdict)
+{
+	__u32 from = h->entry;
+	const struct mx_port *next;
+
+	if (verdict != STEP_NEXT)
+		return verdict;
+	if (h->index + 1 >= MX_MAX_DEVICE_HOPS)
+		return stats_drop(from, MX_DROP_HOP_LIMIT);
+	next = port_lookup(h->next);
+	if (!next)
+		return stats_drop(from, MX_DROP_PORT_UNBOUND);
+	h->index++;
+	h->entry = h->next;
+	return hop_tail(skb, h, device_slot(next), from);
+}
+
+/* port_ingress: a frame from the interface of a bound port (a VM's, or an exterior router
+ * port's such as an uplink). rx is counted on that port. */
+static __always_inline int pipeline_ingress(struct __sk_buff *skb)
+{
+	const struct mx_ifport *ifp = ifport_lookup(skb->ifindex);
+	const struct mx_port *port;
+	struct hop h = { 0 };
+
+	if (!ifp)
+		return stats_drop(MX_STATS_HOST, MX_DROP_NO_PORT);
+	h.ingress = ifp->port_key;
+	h.entry = ifp->port_key;
+	stats_rx(h.ingress, skb->len);
+	port = port_lookup(h.entry);
+	if (!port)
+		return stats_drop(h.entry, MX_DROP_NO_PORT);
+	/* Fails only for a frame shorter than Ethernet, which the device step drops. */
+	bpf_skb_load_bytes(skb, ETH_ALEN, h.src_mac, ETH_ALEN);
+	if (port->flags & MX_PORT_ROUTER)
+		return hop_tail(skb, &h, MX_HOP_SLOT_ROUTER, h.entry);
+	return pipeline_next(skb, &h, bridge_step(skb, &h, port->device_key));
+}
+
+/* hop_bridge and hop_router: the device the frame enters through port cb->entry. */
+static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
+{
+	const struct mx_port *port;
+	struct hop h;
+
+	hop_load(skb, &h);
+	port = port_lookup(h.entry);
+	if (!port)
+		return stats_drop(h.entry, MX_DROP_NO_PORT);
+	if (router)
+		return pipeline_next(skb, &h, router_step(skb, &h, port));
+	return pipeline_next(skb, &h, bridge_step(skb, &h, port->device_key));
+}
+
+#endif

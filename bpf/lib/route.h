@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* midox_route: every router's table, longest prefix first, and the choice of one next hop
+ * among equal-prefix routes by flow hash and weight. */
+#ifndef MX_BPF_ROUTE_H
+#define MX_BPF_ROUTE_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/router.h"
+#include "lib/parse.h"
+
+/* A weight above this counts as this much, so that the sum over a set cannot overflow. */
+#define ROUTE_WEIGHT_MAX 0xffffu
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MX_ROUTE_MAX_ENTRIES);
+	__type(key, struct mx_route_key);
+	__type(value, struct mx_route);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* required of LPM tries */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_route SEC(".maps");
+
+/* The most specific route set of router_key that covers dst, or NULL. */
+static __always_inline const struct mx_route *route_lookup(__u32 router_key, __be32 dst)
+{
+	struct mx_route_key k = { .prefixlen = 32 + 32, .router_key = router_key, .dst = dst };
+
+	return bpf_map_lookup_elem(&midox_route, &k);
+}
+
+/* Whether rt is an address of the router: the agent installs every port address as a /32
+ * set holding one MX_ROUTE_LOCAL next hop. */
+static __always_inline bool route_is_local(const struct mx_route *rt)
+{
+	return rt->n && rt->nh[0].type == MX_ROUTE_LOCAL;
+}
+
+/* Whether addr is an address of router port port_key. */
+static __always_inline bool route_owns(__u32 router_key, __be32 addr, __u32 port_key)
+{
+	const struct mx_route *rt = route_lookup(router_key, addr);
+
+	return rt && route_is_local(rt) && rt->nh[0].port_key == port_key;
+}
+
+static __always_inline bool nexthop_usable(const struct mx_nexthop *nh, __be32 saddr)
+{
+	__u32 len = nh->src_len;
+
+	if (!len)
+		return true;
+	if (len > 32)
+		return false;
+	return (saddr & bpf_htonl(~0u << (32 - len))) == nh->src;
+}
+
+static __always_inline __u32 nexthop_weight(const struct mx_nexthop *nh)
+{
+	__u32 w = nh->weight;
+
+	return !w ? 1 : w > ROUTE_WEIGHT_MAX ? ROUTE_WEIGHT_MAX : w;
+}
+
+/* The next hop of rt for a packet from saddr with flow hash hash, copied to out: among the
+ * hops whose source prefix covers saddr, hash picks one in proportion to weight. false:
+ * none usable. (A copy, not a pointer: the verifier then sees one state after the choice,
+ * not one per index.) */
+static __always_inline bool route_select(const struct mx_route *rt, __be32 saddr, __u32 hash,
+					 struct mx_nexthop *out)
+{
+	__u32 n = rt->n, total = 0, pick, w[MX_ROUTE_MAX_NEXTHOPS];
+
+	/* Each hop's share for this source, read once (0: not usable). */
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < MX_ROUTE_MAX_NEXTHOPS; i++) {
+		w[i] = i < n && nexthop_usable(&rt->nh[i], saddr) ? nexthop_weight(&rt->nh[i]) : 0;
+		total += w[i];
+	}
+	if (!total)
+		return false;
+	pick = hash % total;
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < MX_ROUTE_MAX_NEXTHOPS; i++) {
+		if (pick < w[i]) {
+			*out = rt->nh[i];
+			return true;
+		}
+		pick -= w[i];
+	}
+	return false;
+}
+
+static __always_inline __u32 hash_mix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* The flow hash for ECMP: addresses, protocol and, for TCP, UDP and SCTP packets that are
+ * not fragments, the ports. Every fragment of a datagram (the first too) hashes on L3 only,
+ * so that all of them take the same path. l4: the cursor after the IPv4 header. */
+static __always_inline __u32 flow_hash(const struct iphdr *ip, const struct cursor *l4)
+{
+	struct cursor c = *l4;
+	__u32 h = hash_mix(ip->saddr) ^ ip->daddr;
+	__u32 *ports;
+
+	h = hash_mix(h ^ ip->protocol);
+	if (ipv4_is_fragment(ip) || (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP &&
+				     ip->protocol != IPPROTO_SCTP))
+		return h;
+	ports = cursor_take(&c, sizeof(*ports));
+	return ports ? hash_mix(h ^ *ports) : h;
+}
+
+#endif

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The virtual router: one device step of the pipeline (lib/pipeline.h). ARP for its port
+ * addresses, ICMP echo, TTL, longest-prefix routes with weighted ECMP, MAC rewrite, ARP
+ * requests for unknown next hops, ICMP errors. */
+#ifndef MX_BPF_ROUTER_H
+#define MX_BPF_ROUTER_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/port.h"
+#include "midox/router.h"
+#include "lib/arp.h"
+#include "lib/csum.h"
+#include "lib/deliver.h"
+#include "lib/hop.h"
+#include "lib/icmp.h"
+#include "lib/parse.h"
+#include "lib/port.h"
+#include "lib/rarp.h"
+#include "lib/route.h"
+#include "lib/stats.h"
+
+/* Ethernet, IPv4 with the longest options, the first 8 bytes of L4 (ports, ICMP header). */
+#define ROUTER_PULL_LEN (ETH_HLEN + 60 + 8)
+
+/* The ARP request that replaces a packet whose next hop's MAC is unknown, padded to the
+ * Ethernet minimum: the kernel will not cut a CHECKSUM_PARTIAL TCP packet (sent by a local
+ * VM) shorter than its TCP checksum field, 52 bytes in. */
+struct arp_request_frame {
+	struct ethhdr eth;
+	struct arp_eth_ipv4 arp;
+	__u8 pad[18];
+} __attribute__((packed));
+_Static_assert(sizeof(struct arp_request_frame) == 60, "ARP request padded to 60 bytes");
+
+/* Leave the router by port e_key (e: its entry): on into the peer device when interior,
+ * else out of the exterior port, here or on its host. */
+static __always_inline int router_out(struct __sk_buff *skb, struct hop *h, __u32 e_key,
+				      const struct mx_port *e)
+{
+	if (e->flags & MX_PORT_INTERIOR) {
+		h->next = e->peer_key;
+		return STEP_NEXT;
+	}
+	return deliver_port(skb, h->entry, e_key, e);
+}
+
+/* Answer the packet with an ICMP error from router port p, back out of the ingress
+ * interface; the caller has counted why. None is sent for GSO packets (the quote would
+ * need the segmented packet), nor where RFC 1812 forbids one; at most as fast as the rate
+ * limit allows (MX_DROP_ICMP_RATE counted when suppressed). One call site: the verifier
+ * then walks this code once, not once per reason. */
+static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct hop *h,
+					     const struct mx_port *p, const struct iphdr *ip,
+					     const struct cursor *l4, __u8 type, __u8 code)
+{
+	struct icmp_error_to t;
+
+	if (skb->gso_size || !icmp_error_allowed(ip, l4))
+		return TC_ACT_SHOT;
+	if (!icmp_rate_take())
+		return stats_drop(h->entry, MX_DROP_ICMP_RATE);
+	t.from = p->addr;
+	t.to = ip->saddr;
+	mac_copy(t.from_mac, p->mac);
+	mac_copy(t.to_mac, h->src_mac);
+	t.ip_hlen = ip->ihl * 4;
+	t.ip_len = bpf_ntohs(ip->tot_len);
+	if (icmp_error(skb, &t, type, code))
+		return TC_ACT_SHOT;
+	return deliver_back(skb, h->ingress);
+}
+
+/* A packet to an address of the router: echo requests are answered, the rest dropped. */
+static __always_inline int router_local(struct __sk_buff *skb, const struct hop *h,
+					const struct mx_port *p, struct ethhdr *eth,
+					struct iphdr *ip, const struct cursor *l4)
+{
+	struct cursor c = *l4;
+	struct icmphdr *icmp;
+
+	if (ip->protocol == IPPROTO_ICMP && !ipv4_is_fragment(ip)) {
+		icmp = cursor_take(&c, sizeof(*icmp));
+		if (icmp && icmp->type == ICMP_ECHO && !icmp->code) {
+			icmp_echo_reply(eth, ip, icmp, p->mac, h->src_mac);
+			return deliver_back(skb, h->ingress);
+		}
+	}
+	return stats_drop(h->entry, MX_DROP_ROUTER_LOCAL);
+}
+
+/* The MAC of next on the link of egress port e: the router's ARP table, else (interior
+ * port) the peer bridge's known addresses, or the peer's own MAC when it is a router port. */
+static __always_inline const __u8 *router_neigh(__u32 router_key, __be32 next,
+						const struct mx_port *e)
+{
+	const struct mx_rarp_entry *r = rarp_lookup(router_key, next);
+	const struct mx_arp_entry *a;
+	const struct mx_port *peer;
+
+	if (r)
+		return r->mac;
+	if (!(e->flags & MX_PORT_INTERIOR))
+		return NULL;
+	peer = port_lookup(e->peer_key);
+	if (!peer)
+		return NULL;
+	if (peer->flags & MX_PORT_ROUTER)
+		return peer->mac;
+	a = arp_lookup(peer->device_key, next);
+	return a ? a->mac : NULL;
+}
+
+/* The next hop's MAC is unknown: the packet becomes an ARP request for it from egress port
+ * e, to be sent where e leads (flooded on a peer bridge, out of an exterior port); the
+ * packet itself is counted as dropped. 0, or -1 when the skb could not be reshaped. */
+static __always_inline int router_arp_request(struct __sk_buff *skb, const struct hop *h,
+					      const struct mx_port *e, __be32 next)
+{
+	struct arp_request_frame f = { 0 };
+
+	__builtin_memset(f.eth.h_dest, 0xff, ETH_ALEN);
+	mac_copy(f.eth.h_source, e->mac);
+	f.eth.h_proto = bpf_htons(ETH_P_ARP);
+	f.arp.hdr.ar_hrd = bpf_htons(ARPHRD_ETHER);
+	f.arp.hdr.ar_pro = bpf_htons(ETH_P_IP);
+	f.arp.hdr.ar_hln = ETH_ALEN;
+	f.arp.hdr.ar_pln = 4;
+	f.arp.hdr.ar_op = bpf_htons(ARPOP_REQUEST);
+	mac_copy(f.arp.sha, e->mac);
+	f.arp.spa = e->addr;
+	f.arp.tpa = next;
+	stats_drop(h->entry, MX_DROP_ARP_MISS);
+	if (bpf_skb_change_tail(skb, sizeof(f), 0) || bpf_skb_store_bytes(skb, 0, &f, sizeof(f), 0))
+		return -1;
+	return 0;
+}
+
+/* Forward by next hop nh: TTL and MACs rewritten (or the packet replaced by an ARP request
+ * for the next hop), then out of its port. */
+static __always_inline int router_forward(struct __sk_buff *skb, struct hop *h, __u32 router_key,
+					  const struct mx_nexthop *nh, struct ethhdr *eth,
+					  struct iphdr *ip)
+{
+	__u32 e_key = nh->port_key;
+	const struct mx_port *e = port_lookup(e_key);
+	__be32 next = nh->gw ? nh->gw : ip->daddr;
+	const __u8 *dmac;
+	__be16 old;
+
+	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
+		return stats_drop(h->entry, MX_DROP_PORT_UNBOUND);
+	dmac = router_neigh(router_key, next, e);
+	if (dmac) {
+		old = ((__be16 *)ip)[4]; /* ttl, protocol */
+		ip->ttl--;
+		csum_replace2(&ip->check, old, ((__be16 *)ip)[4]);
+		mac_copy(eth->h_dest, dmac);
+		mac_copy(eth->h_source, e->mac);
+	} else if (router_arp_request(skb, h, e, next)) {
+		return TC_ACT_SHOT;
+	}
+	return router_out(skb, h, e_key, e);
+}
+
+static __always_inline int router_ipv4(struct __sk_buff *skb, struct hop *h,
+				       const struct mx_port *p, struct ethhdr *eth,
+				       struct cursor *c)
+{
+	__u32 router_key = p->device_key;
+	struct mx_nexthop hop, *nh = NULL;
+	const struct mx_route *rt;
+	struct iphdr *ip;
+
+	switch (parse_ipv4(c, &ip)) {
+	case PARSE_IPV4_TRUNCATED:
+		return stats_drop(h->entry, MX_DROP_IP_TRUNCATED);
+	case PARSE_IPV4_BAD_IHL:
+		return stats_drop(h->entry, MX_DROP_IP_BAD_IHL);
+	default:
+		break;
+	}
+	if (ipv4_is_multicast_or_bcast(ip->daddr))
+		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
+	rt = route_lookup(router_key, ip->daddr);
+	if (rt && route_is_local(rt))
+		return router_local(skb, h, p, eth, ip, c);
+	if (ip->ttl <= 1) {
+		stats_drop(h->entry, MX_DROP_TTL_EXCEEDED);
+		return router_icmp_error(skb, h, p, ip, c, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+	}
+	if (rt && route_select(rt, ip->saddr, flow_hash(ip, c), &hop))
+		nh = &hop;
+	if (nh && nh->type == MX_ROUTE_NORMAL)
+		return router_forward(skb, h, router_key, nh, eth, ip);
+	if (nh && nh->type == MX_ROUTE_BLACKHOLE)
+		return stats_drop(h->entry, MX_DROP_BLACKHOLE);
+	/* A LOCAL hop not alone in its set (the agent never makes one) counts as no route. */
+	stats_drop(h->entry, nh && nh->type == MX_ROUTE_REJECT ? MX_DROP_REJECT : MX_DROP_NO_ROUTE);
+	return router_icmp_error(skb, h, p, ip, c, ICMP_DEST_UNREACH,
+				 nh && nh->type == MX_ROUTE_REJECT ? ICMP_PKT_FILTERED :
+								     ICMP_NET_UNREACH);
+}
+
+/* ARP on a router port: requests for the port's addresses are answered (and the asker
+ * learned), replies are learned and consumed. */
+static __always_inline int router_arp(struct __sk_buff *skb, const struct hop *h,
+				      const struct mx_port *p, struct ethhdr *eth,
+				      struct cursor *c)
+{
+	struct arp_eth_ipv4 *arp = parse_arp(c);
+	__u32 router_key = p->device_key;
+
+	if (!arp)
+		return stats_drop(h->entry, MX_DROP_NOT_IPV4);
+	if (arp->hdr.ar_op == bpf_htons(ARPOP_REPLY)) {
+		rarp_learn(router_key, arp->spa, arp->sha, h->entry);
+		return TC_ACT_STOLEN;
+	}
+	if (arp->hdr.ar_op != bpf_htons(ARPOP_REQUEST) ||
+	    !route_owns(router_key, arp->tpa, h->entry))
+		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
+	rarp_learn(router_key, arp->spa, arp->sha, h->entry);
+	arp_make_reply(eth, arp, p->mac);
+	return deliver_back(skb, h->ingress);
+}
+
+/* The frame enters router p->device_key through its port p (key h->entry). It must be
+ * addressed to the port's MAC, or be a broadcast ARP. */
+static __always_inline int router_step(struct __sk_buff *skb, struct hop *h,
+				       const struct mx_port *p)
+{
+	struct ethhdr *eth;
+	struct cursor c;
+
+	pull_headers(skb, ROUTER_PULL_LEN);
+	cursor_init(&c, skb);
+	eth = parse_eth(&c);
+	if (!eth)
+		return stats_drop(h->entry, MX_DROP_ETH_TRUNCATED);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP) && mac_is_broadcast(eth->h_dest))
+		return router_arp(skb, h, p, eth, &c);
+	if (!mac_equal(eth->h_dest, p->mac))
+		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+		return router_arp(skb, h, p, eth, &c);
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return stats_drop(h->entry, MX_DROP_NOT_IPV4);
+	return router_ipv4(skb, h, p, eth, &c);
+}
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the datapath tests share around the loader: entries put the way the agent puts them,
+ * one BPF_PROG_TEST_RUN of a tc program as if the frame came in on an interface. */
+#ifndef MIDOX_TEST_DP_FILL_H
+#define MIDOX_TEST_DP_FILL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "loader.h"
+
+static inline int dp_put_fdb(struct mx_datapath *dp, __u32 bridge, const uint8_t *mac, __u32 port,
+			     __u32 flags)
+{
+	struct mx_fdb_key k = { .bridge_key = bridge };
+	struct mx_fdb_entry v = { .port_key = port, .flags = flags };
+
+	memcpy(k.mac, mac, 6);
+	return mx_fdb_update(dp, &k, &v);
+}
+
+static inline int dp_put_ifport(struct mx_datapath *dp, int ifindex, __u32 port)
+{
+	struct mx_ifport v = { .port_key = port };
+
+	return mx_ifport_update(dp, ifindex, &v);
+}
+
+/* Run program fd on in as received on ifindex: the output in out (*out_len: its size in,
+ * the frame's length out), the program's verdict in *verdict. 0 or -errno. */
+static inline int dp_test_run(int fd, int ifindex, const uint8_t *in, size_t in_len,
+			      uint8_t *out, size_t *out_len, int *verdict)
+{
+	struct __sk_buff ctx = { .ifindex = ifindex, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = in_len,
+		    .data_out = out, .data_size_out = *out_len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	int err = bpf_prog_test_run_opts(fd, &opts);
+
+	*out_len = opts.data_size_out;
+	*verdict = opts.retval;
+	return err;
+}
+
+#endif

@@ -1,0 +1,764 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Router datapath unit tests: BPF_PROG_TEST_RUN on crafted frames through bridges and a
+ * router, one table row per routing decision, maps filled through the loader as the agent
+ * fills them, in a private network namespace. Every output frame's IPv4 and ICMP checksums
+ * are verified independently (frames_csum), besides its exact bytes. TAP output.
+ *
+ * The topology (keys):
+ *
+ *   vma -- VA [bridge BA] BAR ==== RA [router R] RB ==== BBR [bridge BB] VB -- vmb
+ *                                     |  |  |  \                         VR: remote VM
+ *                              up1 -- U1 U2 U3 RL ==== BL1 [bridge BL] BL2 ==== RL2 (R)
+ *                                     up2 -- '  '-- remote on PEER       (a loop of devices)
+ */
+#include "dp_net.h"
+
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "dp_counters.h"
+#include "dp_fill.h"
+#include "frames.h"
+#include "loader.h"
+#include "log.h"
+#include "tap.h"
+
+enum { BA = 100, BB = 200, BL = 300, R = 500 };
+enum {
+	VA = 1001, BAR = 1002,             /* bridge BA: VM a (local), interior to RA */
+	VB = 2001, VR = 2002, BBR = 2003,  /* bridge BB: VM b (local), VM r (remote), interior */
+	BL1 = 3001, BL2 = 3002,            /* bridge BL: interior to RL and RL2 */
+	RA = 5001, RB = 5002,              /* router R, interior */
+	U1 = 5003, U2 = 5004, U3 = 5005,   /* router R, exterior: up1, up2, remote on PEER */
+	RL = 5006, RL2 = 5007,             /* router R, interior, the loop */
+};
+
+#define LOCAL_ADDR "10.0.0.1"
+#define PEER_ADDR "10.0.0.2"
+
+static const uint8_t UL_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t PEER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t M_RA[6] = { 0x02, 0, 0, 0, 0x05, 0x01 };
+static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
+static const uint8_t M_U1[6] = { 0x02, 0, 0, 0, 0x05, 0x03 };
+static const uint8_t M_U2[6] = { 0x02, 0, 0, 0, 0x05, 0x04 };
+static const uint8_t M_U3[6] = { 0x02, 0, 0, 0, 0x05, 0x05 };
+static const uint8_t M_RL[6] = { 0x02, 0, 0, 0, 0x05, 0x06 };
+static const uint8_t M_RL2[6] = { 0x02, 0, 0, 0, 0x05, 0x07 };
+static const uint8_t M_VA[6] = { 0x02, 0, 0, 0, 0x0a, 0x0a };
+static const uint8_t M_VB[6] = { 0x02, 0, 0, 0, 0x0b, 0x0b };
+static const uint8_t M_VR[6] = { 0x02, 0, 0, 0, 0x0c, 0x0c };
+static const uint8_t M_GW1[6] = { 0x02, 0, 0, 0, 0x01, 0xfe };   /* 192.168.1.254, static */
+static const uint8_t M_GW2[6] = { 0x02, 0, 0, 0, 0x02, 0xfe };   /* 192.168.2.254, static */
+static const uint8_t M_GW3[6] = { 0x02, 0, 0, 0, 0x03, 0xfe };   /* 192.168.3.254, static */
+static const uint8_t M_NB[6] = { 0x02, 0, 0, 0, 0x01, 0x4d };    /* a neighbour on up1 */
+static const uint8_t M_OTHER[6] = { 0x02, 0, 0, 0, 0x0e, 0x0e };
+static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+#define IP_VA "10.1.0.5"
+#define IP_VB "10.2.0.2"
+#define IP_VR "10.2.0.3"
+
+enum ifid { IF_VA, IF_VB, IF_UP1, IF_UP2, IF_UL, IF__MAX };
+static const char *const if_names[IF__MAX] = { "vma", "vmb", "up1", "up2", "ul0" };
+static const char *const if_macs[IF__MAX] = { "02:00:00:00:0a:01", "02:00:00:00:0b:01",
+					      "02:00:00:00:0d:01", "02:00:00:00:0d:02",
+					      "02:00:00:00:00:01" };
+static int ifx[IF__MAX];
+
+static struct mx_datapath *dp;
+
+static int net_setup(void)
+{
+	if (dp_veths(if_names, if_macs, IF__MAX, ifx))
+		return -1;
+	/* Forwarding on ul0 as mx_attach_underlay sets it; the program is never attached here. */
+	return dp_underlay("ul0", LOCAL_ADDR, PEER_ADDR, "02:00:00:00:00:02") ||
+	       dp_sh("sysctl -qw net.ipv4.conf.ul0.forwarding=1");
+}
+
+/* ---- filling the maps, as the agent does ---- */
+
+static int put_port(__u32 key, __u32 device, __u32 flags, int ifindex, const char *host,
+		    __u32 peer)
+{
+	struct mx_port p = { .device_key = device, .flags = flags, .ifindex = ifindex,
+			     .host_addr = frames_addr(host), .peer_key = peer };
+
+	if (peer)
+		p.flags |= MX_PORT_INTERIOR;
+	return mx_port_update(dp, key, &p);
+}
+
+/* A router port: its MAC, primary address and subnet, the /32 LOCAL route for the address
+ * and the connected route for the subnet. */
+static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char *net,
+		     __u32 flags, int ifindex, const char *host, __u32 peer)
+{
+	struct mx_port p = { .device_key = R, .flags = flags | MX_PORT_ROUTER, .ifindex = ifindex,
+			     .host_addr = frames_addr(host), .peer_key = peer, .prefix_len = 24,
+			     .addr = frames_addr(addr) };
+	struct mx_route_key lk = { 64, R, frames_addr(addr) }, ck = { 56, R, frames_addr(net) };
+	struct mx_route local = { .n = 1 }, conn = { .n = 1 };
+
+	if (peer)
+		p.flags |= MX_PORT_INTERIOR;
+	memcpy(p.mac, mac, 6);
+	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
+	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
+	return mx_port_update(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
+	       mx_route_update(dp, &ck, &conn);
+}
+
+static struct mx_nexthop hop_via(__u32 port, const char *gw, __u32 weight)
+{
+	return (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = port,
+				    .gw = frames_addr(gw), .weight = weight };
+}
+
+static struct mx_nexthop hop_type(__u32 type)
+{
+	return (struct mx_nexthop){ .type = type, .weight = 1 };
+}
+
+static int put_route(const char *dst, int len, int n, const struct mx_nexthop *nh)
+{
+	struct mx_route_key k = { 32 + len, R, frames_addr(dst) };
+	struct mx_route v = { .n = n };
+
+	memcpy(v.nh, nh, n * sizeof(*nh));
+	return mx_route_update(dp, &k, &v);
+}
+
+static int put_fdb(__u32 bridge, const uint8_t *mac, __u32 port, __u32 flags)
+{
+	return dp_put_fdb(dp, bridge, mac, port, flags);
+}
+
+static int put_arp(__u32 bridge, const char *addr, const uint8_t *mac)
+{
+	struct mx_arp_key k = { .bridge_key = bridge, .addr = frames_addr(addr) };
+	struct mx_arp_entry v = { 0 };
+
+	memcpy(v.mac, mac, 6);
+	return mx_arp_update(dp, &k, &v);
+}
+
+static int put_rarp(const char *addr, const uint8_t *mac, __u32 port)
+{
+	struct mx_rarp_key k = { .router_key = R, .addr = frames_addr(addr) };
+	struct mx_rarp_entry v = { .flags = MX_RARP_STATIC, .port_key = port };
+
+	memcpy(v.mac, mac, 6);
+	return mx_rarp_update(dp, &k, &v);
+}
+
+static int put_ifport(enum ifid i, __u32 port)
+{
+	return dp_put_ifport(dp, ifx[i], port);
+}
+
+static int maps_setup(void)
+{
+	struct mx_config cfg = { .tunnel_addr = frames_addr(LOCAL_ADDR),
+				 .underlay_ifindex = ifx[IF_UL],
+				 .vxlan_port = htons(MX_VXLAN_PORT_DEFAULT) };
+	struct mx_bridge ba = { .n_local = 1 }, bb = { .n_local = 1, .n_remote = 1 };
+	struct mx_tunpeer tp = { 0 };
+	struct mx_nexthop ecmp[2] = { hop_via(U1, "192.168.1.254", 1),
+				      hop_via(U2, "192.168.2.254", 3) };
+	struct mx_nexthop bysrc[2] = { hop_via(U1, "192.168.1.254", 1),
+				       hop_via(U2, "192.168.2.254", 1) };
+	struct mx_nexthop nh;
+	int err = 0;
+
+	bysrc[0].src = frames_addr("10.1.0.0");
+	bysrc[0].src_len = 24;
+	bysrc[1].src = frames_addr("10.2.0.0");
+	bysrc[1].src_len = 24;
+	ba.local_ifindex[0] = ifx[IF_VA];
+	bb.local_ifindex[0] = ifx[IF_VB];
+	bb.remote_addr[0] = frames_addr(PEER_ADDR);
+	err |= mx_config_set(dp, &cfg) || mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
+	err |= mx_bridge_update(dp, BA, &ba) || mx_bridge_update(dp, BB, &bb);
+	err |= put_ifport(IF_VA, VA) | put_ifport(IF_VB, VB) | put_ifport(IF_UP1, U1) |
+	       put_ifport(IF_UP2, U2);
+	err |= put_port(VA, BA, MX_PORT_LOCAL, ifx[IF_VA], NULL, 0);
+	err |= put_port(BAR, BA, 0, 0, NULL, RA);
+	err |= put_port(VB, BB, MX_PORT_LOCAL, ifx[IF_VB], NULL, 0);
+	err |= put_port(VR, BB, MX_PORT_REMOTE, 0, PEER_ADDR, 0);
+	err |= put_port(BBR, BB, 0, 0, NULL, RB);
+	err |= put_port(BL1, BL, 0, 0, NULL, RL) | put_port(BL2, BL, 0, 0, NULL, RL2);
+	err |= put_rport(RA, M_RA, "10.1.0.1", "10.1.0.0", 0, 0, NULL, BAR);
+	err |= put_rport(RB, M_RB, "10.2.0.1", "10.2.0.0", 0, 0, NULL, BBR);
+	err |= put_rport(U1, M_U1, "192.168.1.1", "192.168.1.0", MX_PORT_LOCAL, ifx[IF_UP1], NULL, 0);
+	err |= put_rport(U2, M_U2, "192.168.2.1", "192.168.2.0", MX_PORT_LOCAL, ifx[IF_UP2], NULL, 0);
+	err |= put_rport(U3, M_U3, "192.168.3.1", "192.168.3.0", MX_PORT_REMOTE, 0, PEER_ADDR, 0);
+	err |= put_rport(RL, M_RL, "10.88.0.1", "10.88.0.0", 0, 0, NULL, BL1);
+	err |= put_rport(RL2, M_RL2, "10.89.0.1", "10.89.0.0", 0, 0, NULL, BL2);
+	/* What the agent installs for bridge ports peered with router ports. */
+	err |= put_fdb(BA, M_RA, BAR, MX_FDB_STATIC) | put_fdb(BB, M_RB, BBR, MX_FDB_STATIC);
+	err |= put_arp(BA, "10.1.0.1", M_RA) | put_arp(BB, "10.2.0.1", M_RB);
+	err |= put_fdb(BA, M_VA, VA, MX_FDB_STATIC) | put_fdb(BB, M_VB, VB, MX_FDB_STATIC);
+	err |= put_fdb(BB, M_VR, VR, MX_FDB_REMOTE) | put_fdb(BL, M_RL2, BL2, MX_FDB_STATIC);
+	err |= put_arp(BB, IP_VB, M_VB) | put_arp(BB, IP_VR, M_VR);
+	err |= put_rarp("192.168.1.254", M_GW1, U1) | put_rarp("192.168.2.254", M_GW2, U2);
+	err |= put_rarp("192.168.3.254", M_GW3, U3) | put_rarp("10.88.0.254", M_RL2, RL);
+	/* The routes. */
+	nh = hop_via(U1, "192.168.1.254", 1);
+	err |= put_route("10.9.0.0", 16, 1, &nh);
+	nh = hop_via(U2, "192.168.2.254", 1);
+	err |= put_route("10.9.9.0", 24, 1, &nh);
+	err |= put_route("172.16.0.0", 16, 2, ecmp) | put_route("172.17.0.0", 16, 2, bysrc);
+	nh = hop_type(MX_ROUTE_BLACKHOLE);
+	err |= put_route("10.66.0.0", 16, 1, &nh);
+	nh = hop_type(MX_ROUTE_REJECT);
+	err |= put_route("10.77.0.0", 16, 1, &nh);
+	nh = hop_via(U3, "192.168.3.254", 1);
+	err |= put_route("198.51.100.0", 24, 1, &nh);
+	nh = hop_via(U1, "192.168.1.200", 1);
+	err |= put_route("203.0.113.0", 24, 1, &nh);
+	nh = hop_via(U1, "192.168.1.201", 1); /* learned by a row */
+	err |= put_route("203.0.115.0", 24, 1, &nh);
+	nh = hop_via(U3, "192.168.3.200", 1);
+	err |= put_route("203.0.114.0", 24, 1, &nh);
+	nh = hop_via(RL, "10.88.0.254", 1);
+	err |= put_route("10.88.1.0", 24, 1, &nh);
+	return err ? -1 : 0;
+}
+
+/* ---- what a row expects out ---- */
+
+enum expect_kind {
+	EXP_NONE,       /* no output to compare (drop, flood) */
+	EXP_ROUTED,     /* the input, MACs rewritten, TTL - 1 */
+	EXP_ROUTED_VX,  /* that, in VXLAN to odst with VNI vni */
+	EXP_ICMP,       /* ICMP error type/code from addr, back to the sender */
+	EXP_ECHO,       /* echo reply from the router */
+	EXP_ARP_REPLY,  /* ARP reply from smac */
+	EXP_ARP_REQ,    /* ARP request from smac/addr for tpa */
+	EXP_ARP_REQ_VX, /* that, in VXLAN */
+	EXP_DECAP,      /* the inner frame of the VXLAN input */
+};
+
+struct expect {
+	enum expect_kind kind;
+	const uint8_t *dmac, *smac;
+	const char *addr;  /* EXP_ICMP: source; EXP_ARP_REQ: sender */
+	const char *tpa;   /* EXP_ARP_REQ: target */
+	uint8_t type, code;
+	__u32 vni;         /* _VX: VNI; the outer destination is PEER_ADDR */
+};
+
+static size_t exp_routed(const struct expect *e, const uint8_t *in, size_t len, uint8_t *exp)
+{
+	uint8_t *ip = exp + 14;
+
+	memcpy(exp, in, len);
+	memcpy(exp, e->dmac, 6);
+	memcpy(exp + 6, e->smac, 6);
+	ip[8]--;
+	frames_put16(ip + 10, 0);
+	frames_put16(ip + 10, frames_csum(ip, (ip[0] & 0xf) * 4));
+	return len;
+}
+
+static size_t exp_icmp(const struct expect *e, const uint8_t *in, size_t len, uint8_t *exp)
+{
+	size_t hl = (in[14] & 0xf) * 4, tot = (size_t)in[16] << 8 | in[17];
+	size_t q = hl + 8 < tot ? hl + 8 : tot;
+	uint32_t to;
+
+	(void)len;
+	memcpy(&to, in + 14 + 12, 4);
+	frames_eth(exp, in + 6, e->smac, 0x0800);
+	frames_ipv4(exp + 14, 5, 1, frames_addr(e->addr), to, 0, 8 + q);
+	exp[15] = 0xc0;
+	frames_put16(exp + 24, 0);
+	frames_put16(exp + 24, frames_csum(exp + 14, 20));
+	memset(exp + 34, 0, 8);
+	exp[34] = e->type;
+	exp[35] = e->code;
+	memcpy(exp + 42, in + 14, q);
+	frames_put16(exp + 36, frames_csum(exp + 34, 8 + q));
+	return 42 + q;
+}
+
+static size_t exp_echo(const struct expect *e, const uint8_t *in, size_t len, uint8_t *exp)
+{
+	size_t hl = (in[14] & 0xf) * 4, tot = (size_t)in[16] << 8 | in[17];
+	uint8_t *ip = exp + 14, *icmp = ip + hl;
+
+	memcpy(exp, in, len);
+	memcpy(exp, in + 6, 6);
+	memcpy(exp + 6, e->smac, 6);
+	memcpy(ip + 12, in + 14 + 16, 4);
+	memcpy(ip + 16, in + 14 + 12, 4);
+	ip[8] = 64;
+	frames_put16(ip + 10, 0);
+	frames_put16(ip + 10, frames_csum(ip, hl));
+	icmp[0] = 0;
+	frames_put16(icmp + 2, 0);
+	frames_put16(icmp + 2, frames_csum(icmp, tot - hl));
+	return len;
+}
+
+static size_t exp_arp_req(const struct expect *e, uint8_t *exp)
+{
+	static const uint8_t zero[6];
+
+	memset(exp, 0, 60);
+	frames_eth(exp, BCAST, e->smac, 0x0806);
+	frames_arp(exp + 14, 1, e->smac, frames_addr(e->addr), zero, frames_addr(e->tpa));
+	return 60;
+}
+
+static size_t exp_arp_reply(const struct expect *e, const uint8_t *in, uint8_t *exp)
+{
+	uint32_t spa, tpa;
+
+	memcpy(&spa, in + 28, 4);
+	memcpy(&tpa, in + 38, 4);
+	frames_eth(exp, in + 6, e->smac, 0x0806);
+	return 14 + frames_arp(exp + 14, 2, e->smac, tpa, in + 22, spa);
+}
+
+static size_t exp_vxlan(const struct expect *e, const uint8_t *inner, size_t inner_len,
+			const uint8_t *out, uint8_t *exp)
+{
+	return frames_encap(exp, PEER_MAC, UL_MAC, frames_addr(LOCAL_ADDR), frames_addr(PEER_ADDR),
+			    out + 34, e->vni, inner, inner_len);
+}
+
+static size_t expect_build(const struct expect *e, const uint8_t *in, size_t len,
+			   const uint8_t *out, uint8_t *exp)
+{
+	uint8_t inner[FRAMES_MAX];
+	size_t n;
+
+	switch (e->kind) {
+	case EXP_ROUTED:
+		return exp_routed(e, in, len, exp);
+	case EXP_ROUTED_VX:
+		n = exp_routed(e, in, len, inner);
+		return exp_vxlan(e, inner, n, out, exp);
+	case EXP_ICMP:
+		return exp_icmp(e, in, len, exp);
+	case EXP_ECHO:
+		return exp_echo(e, in, len, exp);
+	case EXP_ARP_REPLY:
+		return exp_arp_reply(e, in, exp);
+	case EXP_ARP_REQ:
+		return exp_arp_req(e, exp);
+	case EXP_ARP_REQ_VX:
+		n = exp_arp_req(e, inner);
+		return exp_vxlan(e, inner, n, out, exp);
+	case EXP_DECAP:
+		memcpy(exp, in + FRAMES_VXLAN_OVERHEAD, len - FRAMES_VXLAN_OVERHEAD);
+		return len - FRAMES_VXLAN_OVERHEAD;
+	default:
+		return 0;
+	}
+}
+
+/* Every IPv4 header checksum of the frame (outer and inner of VXLAN) and every ICMP
+ * checksum must verify, computed here independently of the BPF side. */
+static bool checksums_ok(const uint8_t *f, size_t len, char *diag, size_t dlen)
+{
+	size_t hl, tot;
+
+	if (len < 34 || f[12] != 0x08 || f[13] != 0x00)
+		return true; /* not IPv4 */
+	hl = (f[14] & 0xf) * 4;
+	tot = (size_t)f[16] << 8 | f[17];
+	if (hl < 20 || 14 + hl > len || frames_csum(f + 14, hl)) {
+		snprintf(diag, dlen, "IPv4 header checksum invalid");
+		return false;
+	}
+	if (f[23] == 1 && !(f[20] & 0x3f) && !f[21] &&
+	    (14 + tot > len || frames_csum(f + 14 + hl, tot - hl))) {
+		snprintf(diag, dlen, "ICMP checksum invalid");
+		return false;
+	}
+	if (f[23] == 17 && len >= 14 + hl + 8 + 8 + 14 && f[14 + hl + 2] == 0x12 &&
+	    f[14 + hl + 3] == 0xb5) /* VXLAN: the inner frame too */
+		return checksums_ok(f + 14 + hl + 16, len - (14 + hl + 16), diag, dlen);
+	return true;
+}
+
+static bool output_check(const struct expect *e, const uint8_t *in, size_t in_len,
+			 const uint8_t *out, size_t out_len, char *diag, size_t len)
+{
+	uint8_t exp[FRAMES_MAX + 128];
+	size_t exp_len;
+
+	if (!checksums_ok(out, out_len, diag, len))
+		return false;
+	if (e->kind == EXP_NONE)
+		return true;
+	exp_len = expect_build(e, in, in_len, out, exp);
+	return frames_same(exp, exp_len, out, out_len, diag, len);
+}
+
+/* ---- the table ---- */
+
+enum prog { PORT, UNDERLAY };
+
+struct rt_case {
+	const char *name;
+	enum ifid iface;
+	struct frames_spec in;
+	int verdict;
+	struct expect out;
+	struct delta deltas[MAX_DELTAS];
+	bool (*check)(char *diag, size_t len);
+	enum prog prog;
+};
+
+static bool rarp_is(const char *addr, const uint8_t *mac, __u32 port, __u16 flags, char *diag,
+		    size_t len)
+{
+	struct mx_rarp_key k = { .router_key = R, .addr = frames_addr(addr) };
+	struct mx_rarp_entry v;
+
+	if (mx_rarp_lookup(dp, &k, &v)) {
+		snprintf(diag, len, "no midox_rarp entry for %s", addr);
+		return false;
+	}
+	if (memcmp(v.mac, mac, 6) || v.port_key != port || v.flags != flags ||
+	    (flags == MX_RARP_LOCAL && !v.seen_ns)) {
+		snprintf(diag, len, "midox_rarp %s: port %u flags %#x, want port %u flags %#x (or MAC)",
+			 addr, v.port_key, v.flags, port, flags);
+		return false;
+	}
+	return true;
+}
+
+static bool check_learned_reply(char *diag, size_t len)
+{
+	return rarp_is("192.168.1.201", M_NB, U1, MX_RARP_LOCAL, diag, len);
+}
+
+static bool check_learned_request(char *diag, size_t len)
+{
+	return rarp_is("192.168.1.77", M_NB, U1, MX_RARP_LOCAL, diag, len);
+}
+
+static bool check_static_kept(char *diag, size_t len)
+{
+	return rarp_is("192.168.1.254", M_GW1, U1, MX_RARP_STATIC, diag, len);
+}
+
+/* From VM a on bridge BA (through the router), and from the physical network on up1. */
+#define FROM_VA(dst_ip) .kind = FRAMES_IPV4, .dst = M_RA, .src = M_VA, .sip = IP_VA, \
+	.tip = (dst_ip), .payload = 18
+#define FROM_UP1(dst_ip) .kind = FRAMES_IPV4, .dst = M_U1, .src = M_GW1, \
+	.sip = "192.168.50.5", .tip = (dst_ip), .payload = 18
+#define ICMP_ERR(t, c, from) { EXP_ICMP, .smac = M_RA, .addr = (from), .type = (t), .code = (c) }
+#define ARPREQ(s, sip_, tip_) { .kind = FRAMES_ARP, .dst = BCAST, .src = (s), .sip = (sip_), \
+	.tip = (tip_) }
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct rt_case cases[] = {
+	/* delivery */
+	{ "connected: VM to a VM on the peer bridge, same host", IF_VA, { FROM_VA(IP_VB) },
+	  TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB }, { RX(VA, 1), TX(VB, 1), TX(BBR, 0) } },
+	{ "connected: VM to a VM on the peer bridge on another host (VNI = its port)", IF_VA,
+	  { FROM_VA(IP_VR) }, TC_ACT_REDIRECT, { EXP_ROUTED_VX, M_VR, M_RB, .vni = VR },
+	  { RX(VA, 1), TX(VR, 1) } },
+	{ "uplink in: physical network to a VM, the router first", IF_UP1, { FROM_UP1(IP_VB) },
+	  TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB }, { RX(U1, 1), TX(VB, 1) } },
+	{ "via gateway out of an exterior port here", IF_VA, { FROM_VA("10.9.8.5") },
+	  TC_ACT_REDIRECT, { EXP_ROUTED, M_GW1, M_U1 }, { TX(U1, 1), TX(U2, 0) } },
+	{ "longest prefix wins (/24 over /16)", IF_VA, { FROM_VA("10.9.9.5") }, TC_ACT_REDIRECT,
+	  { EXP_ROUTED, M_GW2, M_U2 }, { TX(U2, 1), TX(U1, 0) } },
+	{ "via gateway out of an exterior port on another host (VNI = its port)", IF_VA,
+	  { FROM_VA("198.51.100.5") }, TC_ACT_REDIRECT,
+	  { EXP_ROUTED_VX, M_GW3, M_U3, .vni = U3 }, { TX(U3, 1) } },
+	{ "source-prefix route: from 10.1.0.0/24 out of U1", IF_VA, { FROM_VA("172.17.0.5") },
+	  TC_ACT_REDIRECT, { EXP_ROUTED, M_GW1, M_U1 }, { TX(U1, 1), TX(U2, 0) } },
+	{ "source-prefix route: from 10.2.0.0/24 out of U2", IF_VB,
+	  { .kind = FRAMES_IPV4, .dst = M_RB, .src = M_VB, .sip = IP_VB, .tip = "172.17.0.5",
+	    .payload = 18 },
+	  TC_ACT_REDIRECT, { EXP_ROUTED, M_GW2, M_U2 }, { RX(VB, 1), TX(U2, 1), TX(U1, 0) } },
+	{ "source-prefix route: no hop for this source, net unreachable", IF_UP1,
+	  { FROM_UP1("172.17.0.5") }, TC_ACT_REDIRECT,
+	  { EXP_ICMP, .smac = M_U1, .addr = "192.168.1.1", .type = 3, .code = 0 },
+	  { DROP(U1, MX_DROP_NO_ROUTE), TX(U1, 1) } },
+	{ "IPv4 options forwarded intact, checksum right", IF_VA,
+	  { FROM_VA(IP_VB), .ihl = 7 }, TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB },
+	  { TX(VB, 1) } },
+	{ "first fragment routed", IF_VA, { FROM_VA(IP_VB), .frag_off = 0x2000 },
+	  TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB }, { TX(VB, 1) } },
+	{ "later fragment routed", IF_VA, { FROM_VA(IP_VB), .frag_off = 185 }, TC_ACT_REDIRECT,
+	  { EXP_ROUTED, M_VB, M_RB }, { TX(VB, 1) } },
+	{ "TTL 2 forwarded as TTL 1", IF_VA, { FROM_VA(IP_VB), .ttl = 2 }, TC_ACT_REDIRECT,
+	  { EXP_ROUTED, M_VB, M_RB }, { TX(VB, 1) } },
+	/* drops and ICMP errors */
+	{ "blackhole: dropped silently", IF_VA, { FROM_VA("10.66.0.1") }, TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(RA, MX_DROP_BLACKHOLE), TX(VA, 0) } },
+	{ "reject: ICMP administratively prohibited", IF_VA, { FROM_VA("10.77.0.1") },
+	  TC_ACT_REDIRECT, ICMP_ERR(3, 13, "10.1.0.1"), { DROP(RA, MX_DROP_REJECT), TX(VA, 1) } },
+	{ "no route: ICMP net unreachable", IF_VA, { FROM_VA("8.8.8.8") }, TC_ACT_REDIRECT,
+	  ICMP_ERR(3, 0, "10.1.0.1"), { DROP(RA, MX_DROP_NO_ROUTE), TX(VA, 1) } },
+	{ "TTL 1: ICMP time exceeded", IF_VA, { FROM_VA(IP_VB), .ttl = 1 }, TC_ACT_REDIRECT,
+	  ICMP_ERR(11, 0, "10.1.0.1"), { DROP(RA, MX_DROP_TTL_EXCEEDED), TX(VB, 0), TX(VA, 1) } },
+	{ "TTL 0: ICMP time exceeded", IF_VA, { FROM_VA(IP_VB), .ttl = FRAMES_TTL_ZERO },
+	  TC_ACT_REDIRECT, ICMP_ERR(11, 0, "10.1.0.1"), { DROP(RA, MX_DROP_TTL_EXCEEDED) } },
+	{ "TTL 1 with IPv4 options: the quote has them", IF_VA,
+	  { FROM_VA(IP_VB), .ttl = 1, .ihl = 8 }, TC_ACT_REDIRECT, ICMP_ERR(11, 0, "10.1.0.1"),
+	  { DROP(RA, MX_DROP_TTL_EXCEEDED) } },
+	{ "TTL 1 on a later fragment: no ICMP (RFC 1812)", IF_VA,
+	  { FROM_VA(IP_VB), .ttl = 1, .frag_off = 185 }, TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(RA, MX_DROP_TTL_EXCEEDED), TX(VA, 0) } },
+	{ "no ICMP error about an ICMP error", IF_VA,
+	  { FROM_VA("8.8.8.8"), .ip_proto = 1, .icmp_type = 3 }, TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(RA, MX_DROP_NO_ROUTE), TX(VA, 0) } },
+	{ "hop limit: a loop of devices stops after MX_MAX_DEVICE_HOPS", IF_VA,
+	  { FROM_VA("10.88.1.5") }, TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(RL2, MX_DROP_HOP_LIMIT), TX(VA, 0) } },
+	{ "frame not to the router port's MAC dropped", IF_UP1,
+	  { .kind = FRAMES_IPV4, .dst = M_OTHER, .src = M_GW1, .sip = "192.168.50.5",
+	    .tip = IP_VB, .payload = 18 },
+	  TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(U1, MX_DROP_ROUTER_NOT_OURS), TX(VB, 0) } },
+	{ "non-IPv4 to the router dropped", IF_UP1,
+	  { .kind = FRAMES_IPV6, .dst = M_U1, .src = M_GW1 }, TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(U1, MX_DROP_NOT_IPV4) } },
+	{ "UDP to a router address dropped", IF_VA, { FROM_VA("10.1.0.1") }, TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(RA, MX_DROP_ROUTER_LOCAL) } },
+	/* the router's own addresses */
+	{ "ICMP echo to the router port address answered", IF_VA,
+	  { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_REDIRECT,
+	  { EXP_ECHO, .smac = M_RA }, { TX(VA, 1), RX(VA, 1) } },
+	{ "ICMP echo to another port's address answered from it", IF_VA,
+	  { FROM_VA("192.168.2.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_REDIRECT,
+	  { EXP_ECHO, .smac = M_RA }, { TX(VA, 1) } },
+	{ "ARP request for the router port address answered (uplink)", IF_UP1,
+	  ARPREQ(M_NB, "192.168.1.77", "192.168.1.1"), TC_ACT_REDIRECT,
+	  { EXP_ARP_REPLY, .smac = M_U1 }, { RX(U1, 1), TX(U1, 1) }, check_learned_request },
+	{ "ARP request for another address not answered", IF_UP1,
+	  ARPREQ(M_NB, "192.168.1.77", "192.168.1.99"), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(U1, MX_DROP_ROUTER_NOT_OURS), TX(U1, 0) } },
+	{ "ARP request for the gateway answered by the bridge", IF_VA,
+	  ARPREQ(M_VA, IP_VA, "10.1.0.1"), TC_ACT_REDIRECT, { EXP_ARP_REPLY, .smac = M_RA },
+	  { TX(VA, 1) } },
+	{ "ARP reply learned into midox_rarp (MX_RARP_LOCAL)", IF_UP1,
+	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_U1, .src = M_NB, .sip = "192.168.1.201",
+	    .tip = "192.168.1.1" },
+	  TC_ACT_STOLEN, { EXP_NONE }, { RX(U1, 1) }, check_learned_reply },
+	{ "learned neighbour used as next hop (no miss)", IF_VA, { FROM_VA("203.0.115.5") },
+	  TC_ACT_REDIRECT, { EXP_ROUTED, M_NB, M_U1 },
+	  { DROPS(RA, MX_DROP_ARP_MISS, 0), TX(U1, 1) } },
+	{ "ARP reply never overwrites a static entry", IF_UP1,
+	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_U1, .src = M_NB, .sip = "192.168.1.254",
+	    .tip = "192.168.1.1" },
+	  TC_ACT_STOLEN, { EXP_NONE }, { RX(U1, 1) }, check_static_kept },
+	/* ARP misses */
+	{ "ARP miss on an exterior port: request out of it, packet counted", IF_VA,
+	  { FROM_VA("203.0.113.5") }, TC_ACT_REDIRECT,
+	  { EXP_ARP_REQ, .smac = M_U1, .addr = "192.168.1.1", .tpa = "192.168.1.200" },
+	  { DROP(RA, MX_DROP_ARP_MISS), TX(U1, 1) } },
+	{ "ARP miss on a remote exterior port: request tunnelled to its host", IF_VA,
+	  { FROM_VA("203.0.114.5") }, TC_ACT_REDIRECT,
+	  { EXP_ARP_REQ_VX, .smac = M_U3, .addr = "192.168.3.1", .tpa = "192.168.3.200", .vni = U3 },
+	  { DROP(RA, MX_DROP_ARP_MISS), TX(U3, 1) } },
+	{ "ARP miss on an interior port: request flooded on the peer bridge", IF_VA,
+	  { FROM_VA("10.2.0.9") }, TC_ACT_STOLEN, { EXP_NONE },
+	  { DROP(RA, MX_DROP_ARP_MISS), TX(VB, 1), TX(BB, 1) } },
+	/* receiving host */
+	{ "VXLAN to an exterior router port's VNI delivered out of its interface", IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = M_GW1, .src = M_U1, .sip = IP_VB, .tip = "10.9.8.5",
+	    .payload = 18, .vxlan = true, .osrc = PEER_ADDR, .odst = LOCAL_ADDR, .vni = U1 },
+	  TC_ACT_REDIRECT, { EXP_DECAP }, { TX(U1, 1) }, .prog = UNDERLAY },
+};
+#pragma GCC diagnostic pop
+
+/* ---- running ---- */
+
+static int prog_run(enum prog prog, enum ifid iface, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len, int *verdict)
+{
+	int fd = prog == PORT ? mx_datapath_port_prog_fd(dp) : mx_datapath_underlay_prog_fd(dp);
+
+	return dp_test_run(fd, ifx[iface], in, in_len, out, out_len, verdict);
+}
+
+static void case_run(const struct rt_case *c)
+{
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 128];
+	size_t in_len = frames_build(&c->in, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+	__u64 before[MAX_DELTAS] = { 0 };
+	char diag[256] = "";
+	int verdict = 0, err;
+	bool ok;
+
+	deltas_before(dp, c->deltas, before);
+	err = prog_run(c->prog, c->iface, in, in_len, out, &out_len, &verdict);
+	if (err)
+		snprintf(diag, sizeof(diag), "BPF_PROG_TEST_RUN: %s", strerror(-err));
+	else if (verdict != c->verdict)
+		snprintf(diag, sizeof(diag), "verdict %d, want %d", verdict, c->verdict);
+	ok = !err && verdict == c->verdict &&
+	     output_check(&c->out, in, in_len, out, out_len, diag, sizeof(diag)) &&
+	     deltas_check(dp, c->deltas, before, diag, sizeof(diag)) &&
+	     (!c->check || c->check(diag, sizeof(diag)));
+	if (!tap_check(ok, diag, "%s", c->name))
+		drops_print(dp, c->deltas);
+}
+
+/* One frame from VM a to dst with UDP source port sport: the egress router port's MAC (the
+ * output's source MAC), or NULL. */
+static const uint8_t *egress_mac(const char *dst, uint16_t sport, uint16_t frag_off,
+				 uint8_t *mac)
+{
+	struct frames_spec s = { FROM_VA(dst), .sport = sport, .frag_off = frag_off };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX];
+	size_t in_len = frames_build(&s, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+	int verdict;
+
+	if (prog_run(PORT, IF_VA, in, in_len, out, &out_len, &verdict) ||
+	    verdict != TC_ACT_REDIRECT || out_len < 12)
+		return NULL;
+	memcpy(mac, out + 6, 6);
+	return mac;
+}
+
+/* 1:3 weights over U1 and U2: 2000 flows, U2's share within 70..80%. */
+static void test_ecmp(void)
+{
+	unsigned int n1 = 0, n2 = 0, other = 0;
+	char diag[128] = "";
+	uint8_t mac[6];
+
+	for (unsigned int i = 0; i < 2000; i++) {
+		if (!egress_mac("172.16.0.5", 1024 + i, 0, mac))
+			other++;
+		else if (!memcmp(mac, M_U1, 6))
+			n1++;
+		else if (!memcmp(mac, M_U2, 6))
+			n2++;
+		else
+			other++;
+	}
+	snprintf(diag, sizeof(diag), "U1 %u, U2 %u, other %u", n1, n2, other);
+	tap_check(!other && n2 * 100 >= 70 * 2000 && n2 * 100 <= 80 * 2000, diag,
+		  "ECMP 1:3 spreads 2000 flows in proportion (%s)", diag);
+}
+
+/* Fragments hash on L3 only: whatever the bytes where ports would be, one path. */
+static void test_ecmp_fragments(void)
+{
+	uint8_t first[6], mac[6];
+	bool ok = egress_mac("172.16.0.5", 1, 0x2000, first) != NULL;
+
+	for (unsigned int i = 2; ok && i < 200; i++)
+		ok = egress_mac("172.16.0.5", i, 0x2000, mac) && !memcmp(mac, first, 6);
+	tap_check(ok, "fragments of different ports took different paths",
+		  "ECMP: fragments hash on addresses only (one path per datagram)");
+}
+
+/* The bucket allows MX_ICMP_RATE_BURST errors at once, then suppresses and counts. */
+static void test_rate_limit(void)
+{
+	const struct delta d[] = { DROPS(RA, MX_DROP_ICMP_RATE, 0), DROPS(RA, MX_DROP_NO_ROUTE, 0) };
+	struct frames_spec s = { FROM_VA("8.8.4.4") };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX];
+	size_t in_len = frames_build(&s, in, UL_MAC, PEER_MAC);
+	unsigned int sent = 0, shot = 0, n = MX_ICMP_RATE_BURST + 30;
+	__u64 before[MAX_DELTAS];
+	char diag[160];
+
+	/* A full bucket: other rows took some, time gives them back. */
+	usleep(1000 * 1000 * MX_ICMP_RATE_BURST / MX_ICMP_RATE_PER_SEC + 100 * 1000);
+	deltas_before(dp, d, before);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t out_len = sizeof(out);
+		int verdict;
+
+		if (prog_run(PORT, IF_VA, in, in_len, out, &out_len, &verdict))
+			break;
+		sent += verdict == TC_ACT_REDIRECT;
+		shot += verdict == TC_ACT_SHOT;
+	}
+	__u64 rate = counter_read(dp, RA, MX_DROP_ICMP_RATE) - before[0];
+	__u64 noroute = counter_read(dp, RA, MX_DROP_NO_ROUTE) - before[1];
+
+	snprintf(diag, sizeof(diag), "sent %u, suppressed %u (icmp-rate +%llu, no-route +%llu)",
+		 sent, shot, (unsigned long long)rate, (unsigned long long)noroute);
+	/* A refill of one token per 10 ms may add one or two during the burst. */
+	tap_check(sent >= MX_ICMP_RATE_BURST && sent <= MX_ICMP_RATE_BURST + 3 &&
+			  sent + shot == n && rate == shot && noroute == n,
+		  diag, "ICMP errors rate-limited: a burst of %d, then suppressed and counted (%s)",
+		  MX_ICMP_RATE_BURST, diag);
+}
+
+/* The route map reconciles like the others: an LPM lookup that finds a covering prefix is
+ * not taken for the exact key. */
+static void test_route_sync(void)
+{
+	struct mx_datapath_opts opts = { .no_pin = true };
+	struct mx_route_key k[2] = { { 48, R, frames_addr("10.5.0.0") },
+				     { 56, R, frames_addr("10.5.1.0") } };
+	struct mx_route v[2] = { { .n = 1 }, { .n = 1 } };
+	struct mx_sync_result r = { 0 };
+	struct mx_datapath *dp2;
+	char diag[128] = "";
+
+	v[0].nh[0] = hop_type(MX_ROUTE_BLACKHOLE);
+	v[1].nh[0] = hop_type(MX_ROUTE_BLACKHOLE);
+	if (mx_datapath_open(&opts, &dp2)) {
+		tap_check(false, "open", "mx_map_sync reconciles midox_route");
+		return;
+	}
+	mx_route_update(dp2, &k[0], &v[0]); /* the /16 covers the /24 with an equal value */
+	if (mx_map_sync(dp2, MX_MAP_ID_ROUTE, k, v, 2, NULL, NULL, &r) || r.added != 1 ||
+	    r.changed || r.removed)
+		snprintf(diag, sizeof(diag), "added %u changed %u removed %u, want 1 0 0", r.added,
+			 r.changed, r.removed);
+	else if (mx_map_sync(dp2, MX_MAP_ID_ROUTE, k + 1, v + 1, 1, NULL, NULL, &r) ||
+		 r.removed != 1 || r.added || r.changed)
+		snprintf(diag, sizeof(diag), "pruning the /16: removed %u, want 1", r.removed);
+	mx_datapath_close(dp2);
+	tap_check(!*diag, diag, "mx_map_sync reconciles midox_route (exact prefixes, LPM trie)");
+}
+
+int main(void)
+{
+	struct mx_datapath_opts opts = { .no_pin = true };
+	char diag[256] = "";
+	cpu_set_t cpu;
+	int err;
+
+	mx_log_init("test_router", MX_LOG_WARN);
+	if (geteuid() != 0)
+		return tap_skip_all("needs root (network namespace, BPF)");
+	/* One CPU: the ICMP rate limit is a per-CPU bucket. */
+	CPU_ZERO(&cpu);
+	CPU_SET(0, &cpu);
+	sched_setaffinity(0, sizeof(cpu), &cpu);
+	if (dp_netns_enter() || net_setup())
+		return tap_bail("cannot build the test network namespace");
+	err = mx_datapath_open(&opts, &dp);
+	snprintf(diag, sizeof(diag), "mx_datapath_open: %s", strerror(-err));
+	if (!tap_check(!err, diag, "BPF object loads through the verifier (router programs too)"))
+		return tap_done();
+	if (maps_setup())
+		return tap_bail("cannot fill the maps");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		case_run(&cases[i]);
+	test_ecmp();
+	test_ecmp_fragments();
+	test_route_sync();
+	test_rate_limit();
+	mx_datapath_close(dp);
+	return tap_done();
+}
