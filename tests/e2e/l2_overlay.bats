@@ -11,15 +11,10 @@
 load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
+load '../lib/e2e'
 
 setup_file() {
-	net_require_root
-	export MIDOX_BUILD=${MIDOX_BUILD:-$PWD/build}
-	local b
-	for b in midox midox-agent tests/topo-helper; do
-		[ -x "$MIDOX_BUILD/$b" ] || { echo "missing $MIDOX_BUILD/$b (run make)" >&2; return 1; }
-	done
-	zk_start
+	e2e_setup_file midox midox-agent tests/topo-helper
 }
 
 teardown_file() {
@@ -35,15 +30,7 @@ setup() {
 }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		agent_logs 40
-		agent_maps
-		[ -n "${NET_DIR:-}" ] && for f in "$NET_DIR"/cap-*; do
-			[ -e "$f" ] && { echo "--- $f" >&2; head -20 "$f" >&2; }
-		done
-	fi
-	agent_cleanup
-	net_cleanup
+	e2e_teardown
 	[ -n "${PRIVATE_ZK:-}" ] && zk_cleanup
 	return 0
 }
@@ -76,16 +63,7 @@ port_add() {
 }
 
 l2_setup() {
-	mx tunnel-zone create name "$TZ" type vxlan
-	net_host_add h1 192.0.2.1
-	net_host_add h2 192.0.2.2
-	net_underlay_check
-	agent_start h1
-	agent_start h2
-	agent_wait_ready h1
-	agent_wait_ready h2
-	mx tunnel-zone "$TZ" add member host "$(agent_name h1)" address 192.0.2.1
-	mx tunnel-zone "$TZ" add member host "$(agent_name h2)" address 192.0.2.2
+	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
 	mx bridge create name "$BR_A"
 	mx bridge create name "$BR_B"
 	vm_add h1 v11 11 "$BR_A"
@@ -95,37 +73,9 @@ l2_setup() {
 	vm_add h2 v22 22 "$BR_B"
 }
 
-# ping_all FROM ADDR COUNT: COUNT pings, every one answered.
-ping_all() {
-	run net_in "$1" ping -c "$3" -i 0.05 -W 1 "$2"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *" $3 received, 0% packet loss"* ]]
-}
-
-# ping_none FROM ADDR: two pings, none answered.
-ping_none() {
-	run net_in "$1" ping -c 2 -i 0.2 -W 1 "$2"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *" 0 received"* ]]
-}
-
-# port_key HOST IF: the port tunnel key midox_ifport maps IF's ifindex to on HOST.
-port_key() {
-	local ifindex
-	ifindex=$(net_ifindex "$1" "$2")
-	map_entries "$1" midox_ifport | jq -er --argjson i "$ifindex" '.[] | select(.key == $i) | .value.port_key'
-}
-
 # bridge_key HOST PORT_KEY: the bridge (device) tunnel key of a port, from midox_port.
 bridge_key() {
 	map_entries "$1" midox_port | jq -er --argjson p "$2" '.[] | select(.key == $p) | .value.device_key'
-}
-
-# captured VM REGEX MIN: VM's capture has at least MIN lines matching REGEX.
-captured() {
-	[ "$(net_capture_count "$1" "$2")" -ge "$3" ]
 }
 
 # midox_attached HOST IF: a tc filter is on IF's ingress (the agent's program).
@@ -288,27 +238,10 @@ midox_attached() {
 	l2_setup
 	wait_until 20 ping_ok v11 10.0.0.21
 	wait_until 20 ping_ok v11 10.0.0.12
-	local old1 old2 out1=$NET_DIR/flood-cross out2=$NET_DIR/flood-local
-	old1=$(agent_pid h1) old2=$(agent_pid h2)
-	# 5000 pings, one every 2 ms: ten seconds of traffic, across hosts and on one host
-	net_bg v11 "$out1" ping -q -c 5000 -i 0.002 -W 2 10.0.0.21
-	local flood1=$NET_BG_PID
-	net_bg v12 "$out2" ping -q -c 5000 -i 0.002 -W 2 10.0.0.11
-	local flood2=$NET_BG_PID
-	agent_restart h1
-	agent_wait_ready h1
-	agent_restart h2
-	agent_wait_ready h2
-	[ "$(agent_pid h1)" != "$old1" ]
-	[ "$(agent_pid h2)" != "$old2" ]
-	# both restarts (and the new agents' first reconcile) happened while the floods ran
-	kill -0 "$flood1"
-	kill -0 "$flood2"
-	wait "$flood1" || true
-	wait "$flood2" || true
-	cat "$out1" "$out2"
-	grep -q '5000 packets transmitted, 5000 received, 0% packet loss' "$out1"
-	grep -q '5000 packets transmitted, 5000 received, 0% packet loss' "$out2"
+	# ten seconds of traffic each, across hosts and on one host
+	flood_start v11 10.0.0.21
+	flood_start v12 10.0.0.11
+	restart_under_floods h1 h2
 }
 
 @test "ZooKeeper stopped: traffic keeps flowing; back again: a new port works" {

@@ -12,6 +12,7 @@
 #   map_dump HOST MAP    bpftool map dump pinned <pin>/MAP -j
 #   map_has HOST MAP JQ  the dump satisfies the jq expression JQ (entries normalised to
 #                        {key, value} with named fields)
+#   mac_bytes MAC, be32 ADDR   a MAC / IPv4 address as bpftool prints a __u8[6] / __be32
 #   mx ARGS...           the midox CLI against $ZK_SERVERS
 #   agent_cleanup        stop every agent and forwarder of the run, remove its pin dirs
 #
@@ -171,6 +172,15 @@ mac_bytes() {
 	echo "[$out]"
 }
 
+# be32 A.B.C.D: an address held in network order in a __be32 field, as bpftool prints it (the
+# four bytes read as one little-endian number: this machine's order).
+be32() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- $1
+	echo $(($1 | ($2 << 8) | ($3 << 16) | ($4 << 24)))
+}
+
 # agent_logs [N]: the last N lines (libbpf's debug lines left out) of every agent's log.
 agent_logs() {
 	local f
@@ -232,4 +242,79 @@ agent_wait_ready() {
 	local host=$1 timeout=${2:-20}
 	wait_until "$timeout" agent_connected "$host" || { agent_wait_alive "$host" 1; return 1; }
 	agent_wait_alive "$host" "$timeout"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Agents against a ZooKeeper ensemble (zk.bash, zk_ensemble_start): every server of
+# $ZK_SERVERS is forwarded into the host's netns on its own port, so the agent gets the same
+# server list as the CLI and fails over between servers by itself.
+#
+#   zk_link_all HOST     a forwarder (zk_link) for every port of $ZK_SERVERS
+#   zk_unlink HOST       end HOST's forwarders: its agent is cut off from ZooKeeper (and its
+#                        connections drop) while everyone else still reaches it
+#   agent_start_all HOST [VAR=VALUE...]   agent_start with MIDOX_ZK_SERVERS=$ZK_SERVERS
+#   agent_zk_port HOST   the ZooKeeper port the agent holds an established connection to
+#   agent_wait_ready_all HOST [SECONDS]   connected to one of the servers, and alive
+#   agent_session HOST   the session id the agent saved (hex), beside its host id file
+
+_zk_ports() {
+	local s out=""
+	for s in ${ZK_SERVERS//,/ }; do out+="${out:+ }${s##*:}"; done
+	echo "$out"
+}
+
+zk_link_all() {
+	local host=$1 port first=""
+	for port in $(_zk_ports); do
+		if [ -z "$first" ]; then
+			first=$port
+			continue
+		fi
+		# zk_link keeps one PID file per host: move it aside for each further port
+		ZK_PORT=$port zk_link "$host" || return 1
+		mv "$NET_DIR/$host.zkfwd.pid" "$NET_DIR/$host-$port.zkfwd.pid"
+	done
+	ZK_PORT=$first zk_link "$host"
+}
+
+zk_unlink() {
+	local host=$1 f pid
+	for f in "$NET_DIR/$host.zkfwd.pid" "$NET_DIR/$host"-*.zkfwd.pid; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f")
+		if _agent_pid_is "$pid" zk-forward.pl; then
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+		rm -f "$f"
+	done
+}
+
+agent_start_all() {
+	local host=$1 ports
+	shift
+	zk_link_all "$host" || return 1
+	ports=$(_zk_ports)
+	ZK_PORT=${ports%% *} agent_start "$host" MIDOX_ZK_SERVERS="$ZK_SERVERS" "$@"
+}
+
+agent_zk_port() {
+	local pid port
+	pid=$(agent_pid "$1")
+	[ -n "$pid" ] || return 1
+	for port in $(_zk_ports); do
+		net_in "$1" ss -Htnp state established "dport = :$port" | grep -q "pid=$pid," &&
+			{ echo "$port"; return 0; }
+	done
+	return 1
+}
+
+agent_wait_ready_all() {
+	local host=$1 timeout=${2:-20}
+	wait_until "$timeout" agent_zk_port "$host" || { agent_wait_alive "$host" 1; return 1; }
+	agent_wait_alive "$host" "$timeout"
+}
+
+agent_session() {
+	od -An -t x8 -N 8 "$NET_DIR/$1.host-id.session" 2>/dev/null | tr -d ' '
 }

@@ -8,6 +8,11 @@
 #                               a VM netns "$NET_RUN-VM" with eth0; its peer in the host netns
 #                               is named VM (the interface a binding names)
 #   net_vm_del VM               remove a VM and its veth
+#   net_vm_gw VM GW             the VM's default route: via GW (a virtual router's port address)
+#   net_phys_add PHYS HOST IF ADDR/LEN [PIF]
+#                               a "physical" netns "$NET_RUN-PHYS" (made on first use) linked to
+#                               HOST by a veth: IF in the host's netns (up, no address: a router
+#                               port binds it), PIF (default eth0) in PHYS with ADDR/LEN
 #   net_in NAME CMD...          run CMD in the netns of host or VM NAME (nsenter: root mounts)
 #   net_bg NAME OUTFILE CMD...  same, in the background, output to OUTFILE; PID in NET_BG_PID,
 #                               remembered for net_cleanup
@@ -15,7 +20,8 @@
 #   net_cleanup                 end what net_bg started, delete every netns of the run, NET_DIR
 #
 # Every address used lives in namespaces the run made: 192.0.2.0/24 on the underlay (TEST-NET-1),
-# VM subnets chosen by the caller. Nothing is routed out of them: no netns has a default route.
+# VM and physical subnets chosen by the caller. Nothing is routed out of them: the only default
+# routes are a VM's via a virtual router (net_vm_gw), and hosts never forward (ip_forward 0).
 # Only root can do this; net_require_root skips (bats) or fails (scripts) otherwise.
 
 NET_VM_MTU=${NET_VM_MTU:-1450}    # underlay MTU 1500 minus the VXLAN overhead
@@ -156,6 +162,38 @@ net_vm_host() {
 # net_vm_del VM: the VM's netns goes, and with it both ends of its veth.
 net_vm_del() {
 	ip netns del "$NET_RUN-$1"
+}
+
+# net_vm_gw VM GW: default route of the VM via GW on eth0.
+net_vm_gw() {
+	ip -n "$NET_RUN-$1" route replace default via "$2" dev eth0
+}
+
+# net_phys_add PHYS HOST IF ADDR/LEN [PIF]: a "physical" machine outside the overlay, as in
+# MidoNet's quickstart: a netns linked to HOST by a veth pair whose host end IF is left for a
+# binding of an exterior router port. The link's MTU is the VMs' (what leaves a VM fits it; what
+# the physical side sends towards a VM is tunneled, so it must fit the underlay too). PHYS may
+# get several links (call again with another IF and PIF). No IPv6 (no stray frames in counts),
+# ip_forward 0, rp_filter 0 (traffic spread over several links may come back on another one).
+net_phys_add() {
+	local phys=$1 host=$2 ifname=$3 cidr=$4 pif=${5:-eth0} ns=$NET_RUN-$1
+	_net_check_name "$phys" || return 1
+	_net_check_name "$ifname" || return 1
+	if [ ! -e "/run/netns/$ns" ]; then
+		ip netns add "$ns" || return 1
+		net_sysctl "$phys" net.ipv6.conf.all.disable_ipv6=1
+		net_sysctl "$phys" net.ipv6.conf.default.disable_ipv6=1
+		net_sysctl "$phys" net.ipv4.ip_forward=0
+		net_sysctl "$phys" net.ipv4.conf.all.rp_filter=0
+		net_sysctl "$phys" net.ipv4.conf.default.rp_filter=0
+		ip -n "$ns" link set lo up
+		echo "$phys" >> "$NET_DIR/phys"
+	fi
+	ip -n "$NET_RUN-$host" link add "$ifname" mtu "$NET_VM_MTU" type veth \
+		peer name "$pif" netns "$ns" mtu "$NET_VM_MTU" || return 1
+	ip -n "$ns" addr add "$cidr" dev "$pif"
+	ip -n "$ns" link set "$pif" up
+	ip -n "$NET_RUN-$host" link set "$ifname" up
 }
 
 # net_mac NAME [IF]: MAC address of IF (default eth0) in the netns of NAME.

@@ -1,0 +1,107 @@
+# What the end-to-end bats files share, over zk.bash, netns.bash and agent.bash (it uses bats'
+# `run` and `skip`, so it belongs to tests, not to tools/demo).
+#
+#   e2e_setup_file BIN...      for setup_file: root or skip, MIDOX_BUILD (default ./build) holds
+#                              every BIN, one ZooKeeper for the file
+#   e2e_hosts ZONE HOST=ADDR...
+#                              hosts on the underlay, each with its agent running and ready, all
+#                              members (at ADDR) of a new vxlan tunnel zone named ZONE
+#   e2e_teardown [MAP...]      for teardown: when the test failed, the agents' logs, the maps
+#                              (default: ifport, port, fdb) and the captures; then agents and
+#                              namespaces go, whatever happened
+#   ping_all FROM ADDR COUNT   COUNT pings, every one answered (output left in $output)
+#   ping_none FROM ADDR        two pings, none answered (output left in $output)
+#   captured NAME REGEX MIN    NAME's capture (net_capture) has at least MIN lines matching REGEX
+#   port_key HOST IF           the port tunnel key midox_ifport maps IF's ifindex to on HOST
+#   flood_start VM ADDR        5000 pings from VM to ADDR, one every 2 ms (ten seconds), in the
+#                              background
+#   restart_under_floods HOST...
+#                              restart each HOST's agent in turn while the floods run; then every
+#                              flood ends with no packet lost
+
+E2E_FLOODS=()
+
+e2e_setup_file() {
+	net_require_root
+	export MIDOX_BUILD=${MIDOX_BUILD:-$PWD/build}
+	local b
+	for b in "$@"; do
+		[ -x "$MIDOX_BUILD/$b" ] || { echo "missing $MIDOX_BUILD/$b (run make)" >&2; return 1; }
+	done
+	zk_start
+}
+
+e2e_hosts() {
+	local zone=$1 h
+	shift
+	mx tunnel-zone create name "$zone" type vxlan
+	for h in "$@"; do net_host_add "${h%%=*}" "${h#*=}"; done
+	net_underlay_check
+	for h in "$@"; do agent_start "${h%%=*}"; done
+	for h in "$@"; do agent_wait_ready "${h%%=*}"; done
+	for h in "$@"; do
+		mx tunnel-zone "$zone" add member host "$(agent_name "${h%%=*}")" address "${h#*=}"
+	done
+}
+
+e2e_teardown() {
+	local f
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		agent_logs 40
+		agent_maps "$@"
+		[ -n "${NET_DIR:-}" ] && for f in "$NET_DIR"/cap-*; do
+			[ -e "$f" ] && { echo "--- $f" >&2; head -20 "$f" >&2; }
+		done
+	fi
+	agent_cleanup
+	net_cleanup
+	return 0
+}
+
+ping_all() {
+	run net_in "$1" ping -c "$3" -i 0.05 -W 1 "$2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" $3 received, 0% packet loss"* ]]
+}
+
+ping_none() {
+	run net_in "$1" ping -c 2 -i 0.2 -W 1 "$2"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *" 0 received"* ]]
+}
+
+captured() {
+	[ "$(net_capture_count "$1" "$2")" -ge "$3" ]
+}
+
+port_key() {
+	local ifindex
+	ifindex=$(net_ifindex "$1" "$2")
+	map_entries "$1" midox_ifport | jq -er --argjson i "$ifindex" '.[] | select(.key == $i) | .value.port_key'
+}
+
+flood_start() {
+	net_bg "$1" "$NET_DIR/flood-$1" ping -q -c 5000 -i 0.002 -W 2 "$2"
+	E2E_FLOODS+=("$NET_BG_PID:$1")
+}
+
+restart_under_floods() {
+	local host old f
+	for host in "$@"; do
+		old=$(agent_pid "$host")
+		agent_restart "$host"
+		agent_wait_ready "$host"
+		[ "$(agent_pid "$host")" != "$old" ]
+	done
+	# the restarts (and the new agents' first reconcile) happened while every flood ran
+	for f in "${E2E_FLOODS[@]}"; do kill -0 "${f%%:*}"; done
+	for f in "${E2E_FLOODS[@]}"; do wait "${f%%:*}" || true; done
+	for f in "${E2E_FLOODS[@]}"; do
+		echo "${f#*:}: $(grep -E 'packets transmitted' "$NET_DIR/flood-${f#*:}")"
+	done
+	for f in "${E2E_FLOODS[@]}"; do
+		grep -q '5000 packets transmitted, 5000 received, 0% packet loss' "$NET_DIR/flood-${f#*:}"
+	done
+}
