@@ -14,10 +14,12 @@
 #include "lib/hop.h"
 #include "lib/parse.h"
 #include "lib/port.h"
+#include "lib/portsec.h"
 #include "lib/stats.h"
 
-/* Ethernet + Ethernet/IPv4 ARP: all the bridge ever reads. */
-#define BRIDGE_PULL_LEN 64
+/* All the bridge ever reads: Ethernet + Ethernet/IPv4 ARP, or (port security) Ethernet +
+ * IPv4 with the longest options + UDP. */
+#define BRIDGE_PULL_LEN (14 + 60 + 8)
 
 /* Answer an ARP request from the bridge's table, out of the interface it came in on.
  * Returns the verdict, or -1 when the frame is not one to answer. */
@@ -80,11 +82,37 @@ static __always_inline int bridge_flood_run(struct __sk_buff *skb)
 	return TC_ACT_STOLEN;
 }
 
-/* The frame enters bridge bridge_key through port h->entry. Learning and ARP suppression
- * happen only on the first hop, from an exterior port: frames that come through an interior
- * port were sent by a router, whose MACs the agent installs as static entries. */
-static __always_inline int bridge_step(struct __sk_buff *skb, struct hop *h, __u32 bridge_key)
+/* The first device of a pass, entered from exterior port port: the source is checked
+ * (port security first, so that nothing spoofed is learned or answered), then learned, and
+ * an ARP request the bridge can answer is answered. Returns the verdict, or -1 to go on. */
+static __always_inline int bridge_ingress(struct __sk_buff *skb, struct cursor *c,
+					  struct ethhdr *eth, const struct hop *h,
+					  const struct mx_port *port)
 {
+	__u32 bridge_key = port->device_key;
+	enum mx_drop_reason reason;
+
+	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
+		return stats_drop(h->entry, MX_DROP_SRC_MAC_INVALID);
+	if (portsec_locked(port)) {
+		reason = portsec_check(c, eth, port);
+		if (reason != MX_DROP_NONE)
+			return stats_drop(h->entry, reason);
+	}
+	fdb_learn(bridge_key, eth->h_source, h->entry);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+		return bridge_arp(skb, c, eth, h, bridge_key);
+	return -1;
+}
+
+/* The frame enters the bridge of port (its device_key) through it, port h->entry. Source
+ * checks, learning and ARP suppression happen only on the first hop, from an exterior port:
+ * frames that come through an interior port were sent by a router, whose MACs the agent
+ * installs as static entries. */
+static __always_inline int bridge_step(struct __sk_buff *skb, struct hop *h,
+				       const struct mx_port *port)
+{
+	__u32 bridge_key = port->device_key;
 	const struct mx_fdb_entry *fdb;
 	struct ethhdr *eth;
 	struct cursor c;
@@ -96,14 +124,9 @@ static __always_inline int bridge_step(struct __sk_buff *skb, struct hop *h, __u
 	if (!eth)
 		return stats_drop(h->entry, MX_DROP_ETH_TRUNCATED);
 	if (!h->index) {
-		if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
-			return stats_drop(h->entry, MX_DROP_SRC_MAC_INVALID);
-		fdb_learn(bridge_key, eth->h_source, h->entry);
-		if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
-			verdict = bridge_arp(skb, &c, eth, h, bridge_key);
-			if (verdict >= 0)
-				return verdict;
-		}
+		verdict = bridge_ingress(skb, &c, eth, h, port);
+		if (verdict >= 0)
+			return verdict;
 	}
 	if (!mac_is_multicast(eth->h_dest)) {
 		fdb = fdb_lookup(bridge_key, eth->h_dest);

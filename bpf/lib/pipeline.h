@@ -63,7 +63,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	bpf_skb_load_bytes(skb, ETH_ALEN, h.src_mac, ETH_ALEN);
 	if (port->flags & MX_PORT_ROUTER)
 		return hop_tail(skb, &h, MX_HOP_SLOT_ROUTER, h.entry);
-	return pipeline_next(skb, &h, bridge_step(skb, &h, port->device_key));
+	return pipeline_next(skb, &h, bridge_step(skb, &h, port));
 }
 
 /* hop_bridge and hop_router: the device the frame enters through port cb->entry. */
@@ -78,7 +78,7 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 		return stats_drop(h.entry, MX_DROP_NO_PORT);
 	if (router)
 		return pipeline_next(skb, &h, router_step(skb, &h, port));
-	return pipeline_next(skb, &h, bridge_step(skb, &h, port->device_key));
+	return pipeline_next(skb, &h, bridge_step(skb, &h, port));
 }
 
 #endif

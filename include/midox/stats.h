@@ -46,6 +46,8 @@ enum mx_drop_reason {
 	MX_DROP_ARP_MISS,         /* next hop's MAC unknown: an ARP request went out instead */
 	MX_DROP_NOT_IPV4,         /* a router forwards IPv4 only */
 	MX_DROP_ICMP_RATE,        /* an ICMP error suppressed by the rate limit */
+	MX_DROP_SPOOF_MAC,        /* port security: source MAC not the port's fixed MAC */
+	MX_DROP_SPOOF_IP,         /* port security: source IPv4 not the port's fixed address */
 	MX_DROP__MAX
 };
 
@@ -95,6 +97,8 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_ARP_MISS: return "arp-miss";
 	case MX_DROP_NOT_IPV4: return "not-ipv4";
 	case MX_DROP_ICMP_RATE: return "icmp-rate";
+	case MX_DROP_SPOOF_MAC: return "spoof-mac";
+	case MX_DROP_SPOOF_IP: return "spoof-ip";
 	default: return "unknown";
 	}
 }

@@ -47,6 +47,7 @@ enum {
 	PU = 1006,  /* bound nowhere */
 	P3 = 2001,  /* local, p3, bridge 2 */
 	P3R = 2002, /* remote on 10.0.0.2, bridge 2 */
+	PS = 1007,  /* local, p5, bridge 1: port security, fixed MAC M_PS and address PS_ADDR */
 };
 #define HOST MX_STATS_HOST
 
@@ -54,6 +55,7 @@ enum {
 #define PEER_ADDR "10.0.0.2"
 #define NONEIGH_ADDR "10.0.0.3"
 #define NOROUTE_ADDR "192.0.2.9"
+#define PS_ADDR "10.1.0.5"
 
 static const uint8_t UL_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t PEER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -68,16 +70,19 @@ static const uint8_t M_MOVE[6] = { 0x02, 0, 0, 0, 0x01, 0x10 }; /* remote, then 
 static const uint8_t M_FL[6] = { 0x02, 0, 0, 0, 0x01, 0x11 };   /* first seen flooding */
 static const uint8_t M_B2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };   /* B1 fdb -> P3R of B2 */
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
+static const uint8_t M_PS[6] = { 0x02, 0, 0, 0, 0x01, 0x07 };   /* PS's fixed MAC, static */
+static const uint8_t M_SPOOF[6] = { 0x02, 0, 0, 0, 0x01, 0x20 }; /* never PS's, never learned */
+static const uint8_t M_FREE[6] = { 0x02, 0, 0, 0, 0x01, 0x21 };  /* p1 sending as anybody */
 static const uint8_t M_UNK[6] = { 0x02, 0, 0, 0, 0x0e, 0x0e };
 static const uint8_t M_MCAST[6] = { 0x01, 0, 0x5e, 0, 0, 0x01 };
 static const uint8_t M_ZERO[6];
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF__MAX };
-static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0" };
+enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF_P5, IF__MAX };
+static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0", "p5" };
 static const char *const if_macs[IF__MAX] = { "02:00:00:00:0a:01", "02:00:00:00:0a:02",
 					      "02:00:00:00:0a:03", "02:00:00:00:0a:04",
-					      "02:00:00:00:00:01" };
+					      "02:00:00:00:00:01", "02:00:00:00:0a:05" };
 static int ifx[IF__MAX];
 
 static struct mx_datapath *dp;
@@ -104,6 +109,17 @@ static int put_port(__u32 key, __u32 bridge, __u32 flags, int ifindex, const cha
 			     .host_addr = frames_addr(host) };
 
 	return mx_port_update(dp, key, &p);
+}
+
+/* PS as the agent makes a bridge port created with "mac M_PS address PS_ADDR"; flags can
+ * take MX_PORT_FIXED_MAC or MX_PORT_FIXED_IP away for a row. */
+static int put_port_locked(__u32 flags)
+{
+	struct mx_port p = { .device_key = B1, .flags = MX_PORT_LOCAL | flags,
+			     .ifindex = ifx[IF_P5], .addr = frames_addr(PS_ADDR) };
+
+	memcpy(p.mac, M_PS, 6);
+	return mx_port_update(dp, PS, &p);
 }
 
 static int put_fdb(__u32 bridge, const uint8_t *mac, __u32 port, __u32 flags)
@@ -138,6 +154,7 @@ static int maps_setup(void)
 	memcpy(ae.mac, M_P2, 6);
 	err |= mx_config_set(dp, &cfg);
 	err |= put_ifport(IF_P1, P1) | put_ifport(IF_P2, P2) | put_ifport(IF_P3, P3);
+	err |= put_ifport(IF_P5, PS) | put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP);
 	err |= put_port(P1, B1, MX_PORT_LOCAL, ifx[IF_P1], NULL);
 	err |= put_port(P2, B1, MX_PORT_LOCAL, ifx[IF_P2], NULL);
 	err |= put_port(PR, B1, MX_PORT_REMOTE, 0, PEER_ADDR);
@@ -151,6 +168,11 @@ static int maps_setup(void)
 	err |= put_fdb(B1, M_U, PU, MX_FDB_STATIC) | put_fdb(B1, M_HP, P1, MX_FDB_STATIC);
 	err |= put_fdb(B1, M_B2, P3R, MX_FDB_REMOTE) | put_fdb(B1, M_MOVE, PR, MX_FDB_REMOTE);
 	err |= put_fdb(B2, M_P3, P3, MX_FDB_STATIC);
+	err |= mx_arp_update(dp, &ak, &ae);
+	/* PS as the agent installs a port with a fixed MAC and address: static MAC, ARP entry */
+	err |= put_fdb(B1, M_PS, PS, MX_FDB_STATIC);
+	ak.addr = frames_addr(PS_ADDR);
+	memcpy(ae.mac, M_PS, 6);
 	err |= mx_arp_update(dp, &ak, &ae);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
 	err |= mx_tunpeer_update(dp, frames_addr(NONEIGH_ADDR), &tp);
@@ -184,6 +206,8 @@ struct dp_case {
 	void (*teardown)(void);
 	bool (*check)(char *diag, size_t len); /* after the run, e.g. the FDB */
 	enum inject inject;
+	/* What frames.h cannot describe: edits the built frame, returns its new length. */
+	size_t (*mangle)(uint8_t *frame, size_t len);
 };
 
 /* ---- setups and checks ---- */
@@ -259,6 +283,51 @@ static bool check_learned_flood(char *diag, size_t len)
 	return fdb_is(M_FL, P1, MX_FDB_LOCAL, NULL, diag, len);
 }
 
+/* Port security rows: PS with one of its two locks only, then both again. */
+static void locked_mac_only(void)
+{
+	put_port_locked(MX_PORT_FIXED_MAC);
+}
+
+static void locked_ip_only(void)
+{
+	put_port_locked(MX_PORT_FIXED_IP);
+}
+
+static void locked_restore(void)
+{
+	put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP);
+}
+
+static bool check_spoof_not_learned(char *diag, size_t len)
+{
+	struct mx_fdb_key k = { .bridge_key = B1 };
+	struct mx_fdb_entry v;
+
+	memcpy(k.mac, M_SPOOF, 6);
+	if (mx_fdb_lookup(dp, &k, &v) != -ENOENT) {
+		snprintf(diag, len, "spoofed MAC learned (port %u)", v.port_key);
+		return false;
+	}
+	return fdb_is(M_PS, PS, MX_FDB_STATIC, NULL, diag, len);
+}
+
+/* ARP sender hardware address (sha) other than the Ethernet source. */
+static size_t arp_sha_spoofed(uint8_t *frame, size_t len)
+{
+	memcpy(frame + 14 + 8, M_SPOOF, 6);
+	return len;
+}
+
+/* An 802.1Q tag (VLAN 7) between the Ethernet addresses and the EtherType. */
+static size_t vlan_tagged(uint8_t *frame, size_t len)
+{
+	memmove(frame + 16, frame + 12, len - 12);
+	frames_put16(frame + 12, 0x8100);
+	frames_put16(frame + 14, 7);
+	return len + 4;
+}
+
 /* ---- the table ---- */
 
 #define UDP4(d, s) { .kind = FRAMES_IPV4, .dst = (d), .src = (s), .sip = "10.1.0.1", .tip = "10.1.0.2", .payload = 18 }
@@ -266,6 +335,10 @@ static bool check_learned_flood(char *diag, size_t len)
 #define VXLAN_FROM(src_, vni_, d) { .kind = FRAMES_IPV4, .dst = (d), .src = M_R, .sip = "10.1.0.3", \
 	.tip = "10.1.0.2", .payload = 18, .vxlan = true, .osrc = (src_), .odst = LOCAL_ADDR, .vni = (vni_) }
 #define VXLAN(vni_, d) VXLAN_FROM(PEER_ADDR, vni_, d)
+/* From the locked port PS: source MAC s, source address sip_ (UDP to P2). */
+#define PS_UDP(s, sip_) { .kind = FRAMES_IPV4, .dst = M_P2, .src = (s), .sip = (sip_), .tip = "10.1.0.2", .payload = 18 }
+#define PS_DHCP(sport_, dport_) { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_PS, .sip = "0.0.0.0", \
+	.tip = "255.255.255.255", .sport = (sport_), .dport = (dport_), .payload = 240 }
 #define TRUNC_UDP { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .cut = 14 + 20 + 4 }
 #define TRUNC_VXLAN { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, \
 	.osrc = PEER_ADDR, .odst = LOCAL_ADDR, .vni = P2, .cut = 14 + 20 + 8 + 4 }
@@ -334,6 +407,70 @@ static const struct dp_case cases[] = {
 	  { EXP_NONE }, { DROP(P1, MX_DROP_SRC_MAC_INVALID), TX(P2, 0) } },
 	{ "zero source MAC dropped", PORT, IF_P1, UDP4(M_P2, M_ZERO), TC_ACT_SHOT, { EXP_NONE },
 	  { DROP(P1, MX_DROP_SRC_MAC_INVALID) } },
+	/* port security: PS has a fixed MAC and a fixed address; P1 neither */
+	{ "port security: own MAC and address forwarded", PORT, IF_P5, PS_UDP(M_PS, PS_ADDR),
+	  TC_ACT_REDIRECT, { EXP_SAME }, { RX(PS, 1), TX(P2, 1), DROPS(PS, MX_DROP_SPOOF_MAC, 0),
+	  DROPS(PS, MX_DROP_SPOOF_IP, 0) } },
+	{ "port security: spoofed source MAC dropped, never learned", PORT, IF_P5,
+	  PS_UDP(M_SPOOF, PS_ADDR), TC_ACT_SHOT, { EXP_NONE },
+	  { RX(PS, 1), DROP(PS, MX_DROP_SPOOF_MAC), TX(P2, 0) }, .check = check_spoof_not_learned },
+	{ "port security: spoofed source MAC flooding dropped", PORT, IF_P5,
+	  UDP4(BCAST, M_SPOOF), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(PS, MX_DROP_SPOOF_MAC), TX(P2, 0), TX(B1, 0) }, .check = check_spoof_not_learned },
+	{ "port security: spoofed source address dropped", PORT, IF_P5, PS_UDP(M_PS, "10.1.0.9"),
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_IP), TX(P2, 0) } },
+	{ "port security: another port's address dropped", PORT, IF_P5, PS_UDP(M_PS, "10.1.0.2"),
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_IP), TX(P2, 0) } },
+	{ "port security: DHCP discover from 0.0.0.0 flooded", PORT, IF_P5, PS_DHCP(68, 67),
+	  TC_ACT_STOLEN, { EXP_NONE }, { TX(P1, 1), TX(P2, 1), TX(B1, 1),
+	  DROPS(PS, MX_DROP_SPOOF_IP, 0) } },
+	{ "port security: 0.0.0.0 other than a DHCP client dropped", PORT, IF_P5, PS_DHCP(67, 68),
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_IP), TX(P2, 0), TX(B1, 0) } },
+	{ "port security: ARP request from the own binding answered", PORT, IF_P5,
+	  ARPREQ(M_PS, PS_ADDR, "10.1.0.2"), TC_ACT_REDIRECT, { EXP_ARP_REPLY, M_P2 },
+	  { TX(PS, 1), DROPS(PS, MX_DROP_SPOOF_IP, 0) } },
+	{ "port security: ARP probe from 0.0.0.0 flooded", PORT, IF_P5,
+	  ARPREQ(M_PS, "0.0.0.0", PS_ADDR), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P2, 1), TX(B1, 1), DROPS(PS, MX_DROP_SPOOF_IP, 0) } },
+	{ "port security: ARP claiming another address dropped, not answered", PORT, IF_P5,
+	  ARPREQ(M_PS, "10.1.0.9", "10.1.0.2"), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(PS, MX_DROP_SPOOF_IP), TX(PS, 0), TX(P2, 0) } },
+	{ "port security: gratuitous ARP for another port's address dropped", PORT, IF_P5,
+	  ARPREQ(M_PS, "10.1.0.2", "10.1.0.2"), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(PS, MX_DROP_SPOOF_IP), TX(P2, 0), TX(B1, 0) } },
+	{ "port security: ARP sender MAC not the port's dropped", PORT, IF_P5,
+	  ARPREQ(M_PS, PS_ADDR, "10.1.0.9"), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(PS, MX_DROP_SPOOF_MAC), TX(P2, 0) }, .mangle = arp_sha_spoofed },
+	{ "port security: VLAN-tagged frame dropped (its sender is hidden)", PORT, IF_P5,
+	  PS_UDP(M_PS, PS_ADDR), TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_IP) },
+	  .mangle = vlan_tagged },
+	{ "port security: truncated IPv4 (real frame from the VM) dropped", PORT, IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_PS, .cut = 14 + 10 }, TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(PS, MX_DROP_IP_TRUNCATED), TX(P2, 0) }, .inject = INJ_WIRE },
+	{ "port security: IPv6 forwarded (no IPv6 address to hold it to)", PORT, IF_P5,
+	  { .kind = FRAMES_IPV6, .dst = M_P2, .src = M_PS }, TC_ACT_REDIRECT, { EXP_SAME },
+	  { TX(P2, 1) } },
+	{ "port security, fixed MAC only: any source address forwarded", PORT, IF_P5,
+	  PS_UDP(M_PS, "10.1.0.9"), TC_ACT_REDIRECT, { EXP_SAME }, { TX(P2, 1) },
+	  locked_mac_only, locked_restore },
+	{ "port security, fixed MAC only: spoofed source MAC dropped", PORT, IF_P5,
+	  PS_UDP(M_SPOOF, "10.1.0.9"), TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_MAC) },
+	  locked_mac_only, locked_restore, .check = check_spoof_not_learned },
+	{ "port security, fixed address only: any source MAC forwarded", PORT, IF_P5,
+	  PS_UDP(M_FL, PS_ADDR), TC_ACT_REDIRECT, { EXP_SAME }, { TX(P2, 1) }, locked_ip_only,
+	  locked_restore },
+	{ "port security, fixed address only: spoofed source address dropped", PORT, IF_P5,
+	  PS_UDP(M_FL, "10.1.0.9"), TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_IP) },
+	  locked_ip_only, locked_restore },
+	{ "port security, fixed address only: ARP binding another MAC dropped", PORT, IF_P5,
+	  ARPREQ(M_FL, PS_ADDR, "10.1.0.9"), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(PS, MX_DROP_SPOOF_IP) }, locked_ip_only, locked_restore,
+	  .mangle = arp_sha_spoofed },
+	{ "no port security: any source MAC and address forwarded", PORT, IF_P1,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_FREE, .sip = "10.1.0.9", .tip = "10.1.0.2",
+	    .payload = 18 },
+	  TC_ACT_REDIRECT, { EXP_SAME }, { TX(P2, 1), DROPS(P1, MX_DROP_SPOOF_MAC, 0),
+	  DROPS(P1, MX_DROP_SPOOF_IP, 0) } },
 	/* underlay_ingress: the host's own traffic */
 	{ "underlay ARP passes untouched", UNDERLAY, IF_UL, ARPREQ(PEER_MAC, PEER_ADDR, LOCAL_ADDR),
 	  TC_ACT_OK, { EXP_SAME }, { RX(HOST, 0) } },
@@ -529,6 +666,9 @@ static void case_run(const struct dp_case *c)
 	char diag[256] = "";
 	int verdict = 0, err;
 	bool ok;
+
+	if (c->mangle)
+		in_len = c->mangle(in, in_len);
 
 	deltas_before(dp, c->deltas, before);
 	if (c->setup)

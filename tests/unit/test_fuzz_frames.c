@@ -47,6 +47,7 @@ enum {
 	PU = 1007,  /* bound nowhere */
 	P3 = 2001,  /* local, p3, bridge 2 */
 	P3R = 2002, /* remote on 10.0.0.2, bridge 2 */
+	PS = 1008,  /* local, p5: port security (fixed MAC M_PS, fixed address PS_ADDR) */
 };
 #define HOST MX_STATS_HOST
 
@@ -55,12 +56,13 @@ enum {
 #define NONEIGH_ADDR "10.0.0.3"
 #define SMALLMTU_ADDR "10.0.0.4"
 #define NOROUTE_ADDR "192.0.2.9"
+#define PS_ADDR "10.1.0.5"
 
-enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF__MAX, IF_NONE = -1 };
-static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0" };
+enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF_P5, IF__MAX, IF_NONE = -1 };
+static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0", "p5" };
 static const char *const if_macs[IF__MAX] = { "02:00:00:00:0a:01", "02:00:00:00:0a:02",
 					      "02:00:00:00:0a:03", "02:00:00:00:0a:04",
-					      "02:00:00:00:00:01" };
+					      "02:00:00:00:00:01", "02:00:00:00:0a:05" };
 static int ifx[IF__MAX];
 
 /* Every counter key: the host, the bridges and the ports, with where each port lives. */
@@ -83,6 +85,7 @@ static const struct key_row keys[] = {
 	{ PU, B1, IF_NONE, NULL },
 	{ P3, B2, IF_P3, NULL },
 	{ P3R, B2, IF_NONE, PEER_ADDR },
+	{ PS, B1, IF_P5, NULL },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -101,6 +104,7 @@ static const uint8_t M_HP[6] = { 0x02, 0, 0, 0, 0x01, 0x0f };  /* static on P1 *
 static const uint8_t M_XB[6] = { 0x02, 0, 0, 0, 0x01, 0x10 };  /* bridge 1 -> P3R: cross */
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t M_R3[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
+static const uint8_t M_PS[6] = { 0x02, 0, 0, 0, 0x01, 0x08 };
 static const uint8_t M_UNK[6] = { 0x02, 0, 0, 0, 0x0e, 0x0e };
 static const uint8_t M_MCAST[6] = { 0x01, 0, 0x5e, 0, 0, 0x01 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -117,6 +121,7 @@ static const struct fdb_row fdb_rows[] = {
 	{ B1, M_X, PX, MX_FDB_REMOTE },   { B1, M_U, PU, MX_FDB_STATIC },
 	{ B1, M_HP, P1, MX_FDB_STATIC },  { B1, M_XB, P3R, MX_FDB_REMOTE },
 	{ B2, M_P3, P3, MX_FDB_STATIC },  { B2, M_R3, P3R, MX_FDB_REMOTE },
+	{ B1, M_PS, PS, MX_FDB_STATIC },
 };
 
 static struct mx_datapath *dp;
@@ -212,6 +217,11 @@ static int maps_setup(void)
 			err |= mx_ifport_update(dp, ifx[k->iface], &ifp);
 		} else if (k->host) {
 			p.flags = MX_PORT_REMOTE;
+		}
+		if (k->key == PS) {
+			p.flags |= MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP;
+			memcpy(p.mac, M_PS, 6);
+			p.addr = frames_addr(PS_ADDR);
 		}
 		err |= mx_port_update(dp, k->key, &p);
 	}
@@ -378,6 +388,15 @@ static const struct seed port_seeds[] = {
 	{ "bridge 2 ARP request answered", IF_P3, ARPREQ(M_P3, "10.2.0.1", "10.2.0.2") },
 	{ "bridge 2 ARP for a bridge 1 address", IF_P3, ARPREQ(M_P3, "10.2.0.1", "10.1.0.2") },
 	{ "interface that is no port", IF_P4, UDP4(M_P2, M_P1) },
+	{ "port security: own MAC and address", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_PS, .sip = PS_ADDR, .tip = "10.1.0.2", .payload = 18 } },
+	{ "port security: spoofed address", IF_P5, UDP4(M_R, M_PS) },
+	{ "port security: DHCP discover", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_PS, .sip = "0.0.0.0", .tip = "255.255.255.255",
+	    .sport = 68, .dport = 67, .payload = 240 } },
+	{ "port security: ARP request", IF_P5, ARPREQ(M_PS, PS_ADDR, "10.1.0.2") },
+	{ "port security: ARP probe", IF_P5, ARPREQ(M_PS, "0.0.0.0", PS_ADDR) },
+	{ "port security: IPv6", IF_P5, { .kind = FRAMES_IPV6, .dst = M_P2, .src = M_PS, .payload = 16 } },
 };
 
 static const struct seed underlay_seeds[] = {
