@@ -94,6 +94,12 @@ static __always_inline int bridge_ingress(struct __sk_buff *skb, struct cursor *
 
 	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
 		return stats_drop(h->entry, MX_DROP_SRC_MAC_INVALID);
+	/* A VM port is an access port. The kernel has moved a tag into skb metadata, where it
+	 * would survive encapsulation and put the VM's tunnel traffic on a VLAN of its choosing
+	 * on the underlay: tagged frames stop here. */
+	if (skb->vlan_present || eth->h_proto == bpf_htons(ETH_P_8021Q) ||
+	    eth->h_proto == bpf_htons(ETH_P_8021AD))
+		return stats_drop(h->entry, MX_DROP_VLAN_TAGGED);
 	if (portsec_locked(port)) {
 		reason = portsec_check(c, eth, port);
 		if (reason != MX_DROP_NONE)

@@ -48,17 +48,23 @@ enum mx_drop_reason {
 	MX_DROP_ICMP_RATE,        /* an ICMP error suppressed by the rate limit */
 	MX_DROP_SPOOF_MAC,        /* port security: source MAC not the port's fixed MAC */
 	MX_DROP_SPOOF_IP,         /* port security: source IPv4 not the port's fixed address */
+	MX_DROP_VLAN_TAGGED,      /* a VM port carries untagged frames only */
 	MX_DROP__MAX
 };
+
+/* Room for every reason there will be: a new reason must not change the value size of a
+ * pinned map, or an upgraded agent could not open the maps it left behind. */
+#define MX_DROP_SLOTS 64
+_Static_assert(MX_DROP__MAX <= MX_DROP_SLOTS, "drop reasons fit their slots");
 
 struct mx_port_stats {
 	__u64 rx_packets;
 	__u64 rx_bytes;
 	__u64 tx_packets;
 	__u64 tx_bytes;
-	__u64 drops[MX_DROP__MAX];
+	__u64 drops[MX_DROP_SLOTS]; /* indexed by enum mx_drop_reason */
 };
-_Static_assert(sizeof(struct mx_port_stats) == 8 * (4 + MX_DROP__MAX), "mx_port_stats layout");
+_Static_assert(sizeof(struct mx_port_stats) == 8 * (4 + MX_DROP_SLOTS), "mx_port_stats layout");
 
 static inline const char *mx_drop_reason_name(unsigned int reason)
 {
@@ -99,6 +105,7 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_ICMP_RATE: return "icmp-rate";
 	case MX_DROP_SPOOF_MAC: return "spoof-mac";
 	case MX_DROP_SPOOF_IP: return "spoof-ip";
+	case MX_DROP_VLAN_TAGGED: return "vlan-tagged";
 	default: return "unknown";
 	}
 }

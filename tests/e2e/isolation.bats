@@ -74,6 +74,7 @@ craft_write() {
 	p.add_argument('--omac')
 	p.add_argument('--osrc')
 	p.add_argument('--odst')
+	p.add_argument('--vlan', type=int, help='an 802.1Q tag with this VLAN id')
 	a = p.parse_args()
 
 	s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -87,6 +88,8 @@ craft_write() {
 	else:
 	    body = ipv4_udp(a.sip, a.dip, 40000, a.dport, b'midox-isolation' + bytes(17))
 	    frame = mac(a.dmac) + smac + b'\x08\x00' + body
+	if a.vlan is not None:
+	    frame = frame[:12] + struct.pack('!HH', 0x8100, a.vlan) + frame[12:]
 	if a.vni is not None:
 	    vx = struct.pack('!II', 0x08000000, a.vni << 8) + frame
 	    frame = mac(a.omac) + own + b'\x08\x00' + ipv4_udp(a.osrc, a.odst, 50000, 4789, vx)
@@ -247,4 +250,24 @@ spoof_case() {
 	net_in v21 ip neigh flush dev eth0
 	ping_all v21 10.0.0.12 3
 	net_in v21 ip neigh show 10.0.0.12 dev eth0 | grep -q "lladdr $(net_mac v12)"
+}
+
+@test "a VM port is an access port: VLAN-tagged frames go nowhere, and are counted" {
+	iso_setup
+	local key before vm
+	key=$(port_key h1 v12)
+	# v12's port is not locked: only the tag stops these
+	for vm in v11 v21; do
+		net_capture "$vm" 'udp port 7001 or udp port 7999 or (vlan and udp port 7001)'
+	done
+	before=$(drops h1 "$key" MX_DROP_VLAN_TAGGED)
+	craft v12 eth0 "$N" --vlan 7 --dmac ff:ff:ff:ff:ff:ff --sip 10.0.0.12 --dip 10.0.0.255 \
+		--dport 7001
+	craft v12 eth0 1 --dmac ff:ff:ff:ff:ff:ff --sip 10.0.0.12 --dip 10.0.0.255 --dport 7999
+	for vm in v11 v21; do wait_until 10 captured "$vm" '\.7999: ' 1; done
+	for vm in v11 v21; do
+		echo "$vm captured $(net_capture_count "$vm" '\.7001: ') tagged frames"
+		[ "$(net_capture_count "$vm" '\.7001: ')" -eq 0 ]
+	done
+	[ $(($(drops h1 "$key" MX_DROP_VLAN_TAGGED) - before)) -eq "$N" ]
 }
