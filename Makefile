@@ -16,7 +16,7 @@ endif
 BPF_CFLAGS := -O2 -g -target bpf -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -I$(ARCH_INC)
 
 LOADER_LIBS := -lbpf -lelf -lz
-TOPO_LIBS   := -lzookeeper_mt -ljansson
+TOPO_LIBS   := -lzookeeper_mt -ljansson -lcrypto
 
 BPF_OBJ  := $(BUILD)/bpf/midox.bpf.o
 SKEL     := $(BUILD)/midox.skel.h
@@ -43,7 +43,7 @@ $(BPF_OBJ): bpf/midox.bpf.c $(wildcard bpf/lib/*.h) $(wildcard include/midox/*.h
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name midox > $@
 
-$(BUILD)/%.o: %.c $(wildcard include/midox/*.h loader/*.h tools/topology/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/midox/*.h loader/*.h tools/topology/*.h tools/cli/*.h agent/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 

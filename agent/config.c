@@ -35,6 +35,7 @@ static const struct field fields[] = {
 	  offsetof(struct agent_config, session_timeout_ms), 0 },
 	{ "mac_age_seconds", "MIDOX_MAC_AGE_SECONDS", FIELD_INT,
 	  offsetof(struct agent_config, mac_age_s), 0 },
+	STRING_FIELD("zookeeper_credentials_file", "MIDOX_CREDENTIALS", credentials_file),
 };
 
 static void config_defaults(struct agent_config *cfg)

@@ -16,6 +16,7 @@ struct agent_config {
 	uint16_t vxlan_port;      /* vxlan_port, MIDOX_VXLAN_PORT */
 	int session_timeout_ms;   /* zookeeper_session_timeout_ms, MIDOX_ZK_SESSION_TIMEOUT_MS */
 	int mac_age_s;            /* mac_age_seconds, MIDOX_MAC_AGE_SECONDS */
+	char credentials_file[256]; /* zookeeper_credentials_file, MIDOX_CREDENTIALS; "": none */
 };
 
 /* Defaults, then path (a missing default file is fine, a missing named one is not), then

@@ -18,12 +18,17 @@
 #include "log.h"
 #include "netlink.h"
 #include "agent.h"
+#include "verify.h"
 
 #define TICK_MS 1000
 #define PRIME_EVERY_TICKS 10
 #define RESYNC_EVERY_TICKS 60 /* a safety net; changes arrive by watch */
 
 static volatile sig_atomic_t stop_requested;
+
+/* Access control (zookeeper_credentials_file set): the cluster credential, used only to
+ * provision this host's subtree, and the host's own identity, the session's. */
+static struct topo_cred cluster_cred, host_cred;
 
 static void on_signal(int sig)
 {
@@ -33,19 +38,23 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: midox-agent [--config FILE] [--verbose]\n"
+	fprintf(f, "usage: midox-agent [--config FILE] [--verbose] [--verify]\n"
 		   "  --config FILE  settings (default " AGENT_CONFIG_DEFAULT ")\n"
 		   "  --verbose      debug messages, libbpf's included\n"
+		   "  --verify       compare the pinned maps with what the topology implies,\n"
+		   "                 print the differences and exit (0 equal, 1 different)\n"
 		   "environment overrides: MIDOX_ZK_SERVERS MIDOX_TUNNEL_IF MIDOX_HOST_ID_FILE\n"
 		   "  MIDOX_HOST_NAME MIDOX_PIN_ROOT MIDOX_VXLAN_PORT MIDOX_ZK_SESSION_TIMEOUT_MS\n"
-		   "  MIDOX_MAC_AGE_SECONDS\n");
+		   "  MIDOX_MAC_AGE_SECONDS MIDOX_CREDENTIALS\n");
 }
 
-static int parse_args(int argc, char **argv, const char **config, int *explicit_config)
+static int parse_args(int argc, char **argv, const char **config, int *explicit_config,
+		      bool *verify)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "verify", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -59,6 +68,9 @@ static int parse_args(int argc, char **argv, const char **config, int *explicit_
 			break;
 		case 'v':
 			mx_log_set_level(MX_LOG_DEBUG);
+			break;
+		case 'V':
+			*verify = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -122,6 +134,18 @@ static int agent_start(struct agent *a)
 	}
 	mx_info("host %s (%s), tunnel interface %s, maps in %s", a->host_id, a->cfg.host_name,
 		a->cfg.tunnel_if, a->cfg.pin_root);
+	if (a->cfg.credentials_file[0]) {
+		snprintf(saved, sizeof(saved), "%s.secret", a->cfg.host_id_file);
+		err = topo_cred_load(a->cfg.credentials_file, &cluster_cred);
+		if (!err)
+			err = topo_host_cred_load(saved, a->host_id, &host_cred);
+		if (!err)
+			err = topo_acl_setup(&cluster_cred, &host_cred, a->host_id);
+		if (err) {
+			mx_err("access control: %s", topo_errmsg());
+			return err;
+		}
+	}
 	err = mx_datapath_open(&dp_opts, &a->dp);
 	if (err) {
 		mx_err("cannot load the datapath: %s", strerror(-err));
@@ -134,10 +158,30 @@ static int agent_start(struct agent *a)
 		return a->link_fd;
 	}
 	snprintf(saved, sizeof(saved), "%s.session", a->cfg.host_id_file);
-	err = session_open(&a->zk, a->cfg.zk_servers, a->cfg.session_timeout_ms, saved);
+	err = session_open(&a->zk, a->cfg.zk_servers, a->cfg.session_timeout_ms, saved,
+			   a->cfg.credentials_file[0] ? &host_cred : NULL);
 	if (err)
 		mx_err("cannot start a ZooKeeper client for %s: %s", a->cfg.zk_servers,
 		       strerror(-err));
+	return err;
+}
+
+/* With access control, this host's node and containers give its identity its rights; made
+ * (or fixed) once with the cluster credential, on a session of its own. */
+static int agent_provision(struct agent *a)
+{
+	zhandle_t *zh;
+	int err;
+
+	err = topo_connect(a->cfg.zk_servers, 5000, NULL, NULL, &zh);
+	if (err)
+		return err;
+	err = topo_auth_add(zh, &cluster_cred);
+	if (!err)
+		err = topo_host_provision(zh, a->host_id, a->cfg.host_name);
+	topo_close(zh);
+	if (!err)
+		mx_info("provisioned host %s with its own identity", a->host_id);
 	return err;
 }
 
@@ -163,6 +207,8 @@ static bool agent_session_step(struct agent *a)
 	}
 	if (atomic_load(&a->zk.connected) && !a->registered) {
 		err = topo_host_register(a->zk.zh, a->host_id, a->cfg.host_name);
+		if (err == -EACCES && topo_acl_enabled() && !agent_provision(a))
+			err = topo_host_register(a->zk.zh, a->host_id, a->cfg.host_name);
 		if (err && err != -EEXIST)
 			mx_warn("cannot register the host: %s", strerror(-err));
 		else
@@ -225,6 +271,7 @@ int main(int argc, char **argv)
 {
 	const char *config = AGENT_CONFIG_DEFAULT;
 	int explicit_config = 0, err;
+	bool verify = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct agent a;
 
@@ -232,10 +279,14 @@ int main(int argc, char **argv)
 	a.link_fd = -1;
 	a.zk.wake_fd = -1;
 	mx_log_init("midox-agent", MX_LOG_INFO);
-	if (parse_args(argc, argv, &config, &explicit_config))
-		return 1;
+	if (parse_args(argc, argv, &config, &explicit_config, &verify))
+		return verify ? 2 : 1;
 	if (agent_config_load(&a.cfg, config, explicit_config))
-		return 1;
+		return verify ? 2 : 1;
+	if (verify) {
+		mx_log_set_level(MX_LOG_WARN);
+		return agent_verify(&a.cfg);
+	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -83,13 +83,6 @@ static bool (*const keep_fns[MX_MAP_ID__MAX])(const void *, const void *, void *
 	[MX_MAP_ID_RARP] = keep_learned_neighbour,
 };
 
-static const char *const map_names[MX_MAP_ID__MAX] = {
-	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,
-	[MX_MAP_ID_BRIDGE] = MX_MAP_BRIDGE, [MX_MAP_ID_FDB] = MX_MAP_FDB,
-	[MX_MAP_ID_ARP] = MX_MAP_ARP,       [MX_MAP_ID_TUNPEER] = MX_MAP_TUNPEER,
-	[MX_MAP_ID_ROUTE] = MX_MAP_ROUTE,   [MX_MAP_ID_RARP] = MX_MAP_RARP,
-};
-
 /* Peers and ports first, the interface index last: a frame never finds its ingress port
  * before everything it may be sent to is in place. */
 static const enum mx_map_id sync_order[] = {
@@ -116,11 +109,11 @@ static int sync_maps(struct agent *a, const struct desired *d)
 		err = mx_map_sync(a->dp, m, kv->keys, kv->values, kv->n,
 				  keep_fns[m], &ctx, &res);
 		if (err) {
-			mx_err("cannot sync %s: %s", map_names[m], strerror(-err));
+			mx_err("cannot sync %s: %s", mx_map_name(m), strerror(-err));
 			return err;
 		}
 		if (res.added || res.changed || res.removed)
-			mx_info("%s: %u added, %u changed, %u removed", map_names[m], res.added,
+			mx_info("%s: %u added, %u changed, %u removed", mx_map_name(m), res.added,
 				res.changed, res.removed);
 	}
 	return 0;

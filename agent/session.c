@@ -82,15 +82,18 @@ static int session_init(struct session *s, const clientid_t *resume)
 	s->zh = zookeeper_init(s->servers, session_watcher, s->timeout_ms, resume, s, 0);
 	if (!s->zh)
 		return errno ? -errno : -EINVAL;
-	return 0;
+	/* The client presents it on connecting, and again after every reconnect. */
+	return s->auth ? topo_auth_add(s->zh, s->auth) : 0;
 }
 
-int session_open(struct session *s, const char *servers, int timeout_ms, const char *saved_path)
+int session_open(struct session *s, const char *servers, int timeout_ms, const char *saved_path,
+		 const struct topo_cred *auth)
 {
 	clientid_t saved;
 	bool resume;
 
 	memset(s, 0, sizeof(*s));
+	s->auth = auth;
 	snprintf(s->servers, sizeof(s->servers), "%s", servers);
 	snprintf(s->saved_path, sizeof(s->saved_path), "%s", saved_path);
 	s->timeout_ms = timeout_ms;

@@ -7,7 +7,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <zookeeper/zookeeper.h>
+#include "topology.h"
 
 struct session {
 	zhandle_t *zh;
@@ -19,9 +19,12 @@ struct session {
 	char servers[256];
 	char saved_path[288];
 	int timeout_ms;
+	const struct topo_cred *auth; /* presented on every session (NULL: none) */
 };
 
-int session_open(struct session *s, const char *servers, int timeout_ms, const char *saved_path);
+/* auth: the identity presented on the session (NULL: none). */
+int session_open(struct session *s, const char *servers, int timeout_ms, const char *saved_path,
+		 const struct topo_cred *auth);
 /* After expiry: a new session, nothing resumed. */
 int session_reopen(struct session *s);
 /* Remember the live session so the next agent resumes it. */

@@ -18,7 +18,5 @@ struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name);
 int dp_map_fd(const struct mx_datapath *dp, const char *name);
 /* Every key of the map behind fd, in one malloc'd packed array the caller frees. */
 int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n);
-/* The ABI name of a reconcilable map, NULL for an id out of range. */
-const char *dp_map_name(enum mx_map_id id);
 
 #endif

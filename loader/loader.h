@@ -95,6 +95,9 @@ enum mx_map_id {
 	MX_MAP_ID__MAX
 };
 
+/* The ABI name (MX_MAP_*) of a reconcilable map, NULL for an id out of range. */
+const char *mx_map_name(enum mx_map_id id);
+
 struct mx_sync_result {
 	unsigned int added, changed, removed;
 };

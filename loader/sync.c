@@ -18,7 +18,7 @@ static const char *const map_names[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_ROUTE] = MX_MAP_ROUTE,   [MX_MAP_ID_RARP] = MX_MAP_RARP,
 };
 
-const char *dp_map_name(enum mx_map_id id)
+const char *mx_map_name(enum mx_map_id id)
 {
 	return (unsigned int)id < MX_MAP_ID__MAX ? map_names[id] : NULL;
 }
@@ -61,7 +61,7 @@ struct sync_map {
 
 static int sync_map_open(struct mx_datapath *dp, enum mx_map_id id, struct sync_map *m)
 {
-	const char *name = dp_map_name(id);
+	const char *name = mx_map_name(id);
 	struct bpf_map *map = name ? dp_map(dp, name) : NULL;
 
 	if (!map)
@@ -200,7 +200,7 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 	if (!err)
 		err = sync_prune(&m, &d, cur, keep, ctx, res);
 	if (err)
-		mx_err("reconciling %s: %s", dp_map_name(map), strerror(-err));
+		mx_err("reconciling %s: %s", mx_map_name(map), strerror(-err));
 	free(d.order);
 	free(present.order);
 	free(present_keys);

@@ -218,7 +218,7 @@ make_routed() {
 	uplink=$(id_of router R port port2)
 	hold_host "$HOST_A" hosta arp "$router" 192.0.2.1 02:00:00:00:09:01 "$uplink"
 	run -0 "$HELPER" dump
-	[[ "$output" == *"routers/$router/arp/192.0.2.1,02:00:00:00:09:01"* ]]
+	[[ "$output" == *"hosts/$HOST_A/arp/192.0.2.1,02:00:00:00:09:01,$router"* ]]
 	run -0 midox router R delete
 	run -0 "$HELPER" dump
 	[[ "$output" != *"$router"* ]]

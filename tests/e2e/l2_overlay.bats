@@ -210,10 +210,10 @@ midox_attached() {
 	# programmed on h2 as a remote entry (MX_FDB_REMOTE), for the same bridge and port
 	wait_until 20 map_has h2 midox_fdb \
 		"any(.[]; .key.mac == $(mac_bytes "$mac") and .key.bridge_key == $bkey and .value.port_key == $key and .value.flags == 4)"
-	# and published in ZooKeeper under the bridge, as an ephemeral node of h1's session
+	# and published in ZooKeeper under h1, as an ephemeral node of its session
 	run env MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" dump
 	[ "$status" -eq 0 ]
-	grep -E "^/midox/bridges/[0-9a-f-]+/macs/$mac,[0-9a-f-]+ .*\(ephemeral\)\$" <<<"$output"
+	grep -E "^/midox/hosts/[0-9a-f-]+/macs/$mac,[0-9a-f-]+ .*\(ephemeral\)\$" <<<"$output"
 }
 
 @test "unbinding a port stops delivery to it and detaches the datapath" {

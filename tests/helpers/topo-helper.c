@@ -13,7 +13,14 @@
  *   topo-helper skipped                   how many objects topo_read skipped
  *   topo-helper watch                     read with watches, print "ready", then
  *                                         "changed" at the first change (10 s at most)
- * ZooKeeper servers: MIDOX_ZK_SERVERS, else 127.0.0.1:2181. */
+ *   topo-helper delete PATH               delete a node (any version)
+ *   topo-helper getacl PATH               the node's ACL, one "scheme:id perms" a line
+ *   topo-helper provision ID NAME         with the cluster credential: make the host's
+ *                                         subtree for its identity (as the agent does)
+ * ZooKeeper servers: MIDOX_ZK_SERVERS, else 127.0.0.1:2181. Access control, as the agent:
+ * MIDOX_CREDENTIALS (the cluster credential's file) and MIDOX_HOST_SECRET (a host's
+ * secret file, "host-<id>:<secret>"); the session presents the host's identity when
+ * MIDOX_HOST_SECRET is set, else the cluster's. Without either: no identity, open ACLs. */
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -65,7 +72,59 @@ static int put(zhandle_t *zh, const char *path, const char *data)
 	if (rc == ZNONODE)
 		rc = zoo_create(zh, path, data, (int)strlen(data), &ZOO_OPEN_ACL_UNSAFE,
 				ZOO_PERSISTENT, NULL, 0);
-	return rc == ZOK ? 0 : -EIO;
+	if (rc != ZOK)
+		fprintf(stderr, "topo-helper: %s: %s\n", path, zerror(rc));
+	return rc == ZOK ? 0 : rc == ZNOAUTH ? -EACCES : -EIO;
+}
+
+static int delete(zhandle_t *zh, const char *path)
+{
+	int rc = zoo_delete(zh, path, -1);
+
+	if (rc != ZOK)
+		fprintf(stderr, "topo-helper: %s: %s\n", path, zerror(rc));
+	return rc == ZOK ? 0 : rc == ZNOAUTH ? -EACCES : -EIO;
+}
+
+static int getacl(zhandle_t *zh, const char *path)
+{
+	struct ACL_vector v = { 0 };
+	struct Stat st;
+	int32_t i;
+	int rc = zoo_get_acl(zh, path, &v, &st);
+
+	if (rc != ZOK)
+		return -EIO;
+	for (i = 0; i < v.count; i++)
+		printf("%s:%s %s%s%s%s%s\n", v.data[i].id.scheme, v.data[i].id.id,
+		       v.data[i].perms & ZOO_PERM_READ ? "r" : "", v.data[i].perms & ZOO_PERM_WRITE ? "w" : "",
+		       v.data[i].perms & ZOO_PERM_CREATE ? "c" : "",
+		       v.data[i].perms & ZOO_PERM_DELETE ? "d" : "",
+		       v.data[i].perms & ZOO_PERM_ADMIN ? "a" : "");
+	deallocate_ACL_vector(&v);
+	return 0;
+}
+
+static struct topo_cred cluster, host;
+
+/* The identity of MIDOX_CREDENTIALS and MIDOX_HOST_SECRET: 1 if a host's, 0 if the
+ * cluster's or none, negative on error. */
+static int identity(void)
+{
+	const char *c = getenv("MIDOX_CREDENTIALS"), *h = getenv("MIDOX_HOST_SECRET");
+	int rc;
+
+	if (!c)
+		return 0;
+	rc = topo_cred_load(c, &cluster);
+	if (!rc && h)
+		rc = topo_cred_load(h, &host);
+	if (rc)
+		return rc;
+	if (h && strncmp(host.user, "host-", 5))
+		return -EINVAL;
+	rc = topo_acl_setup(&cluster, h ? &host : NULL, h ? host.user + 5 : NULL);
+	return rc ? rc : h != NULL;
 }
 
 /* One learned MAC (BRIDGE MAC PORT) or ARP entry (arp ROUTER ADDRESS MAC PORT) at argv;
@@ -180,9 +239,32 @@ int main(int argc, char **argv)
 			printf("%s\n", id);
 		goto out;
 	}
-	rc = topo_connect(servers ? servers : "127.0.0.1:2181", 5000, NULL, NULL, &zh);
-	if (rc)
+	rc = identity();
+	if (rc < 0)
 		goto out;
+	servers = servers ? servers : "127.0.0.1:2181";
+	if (!strcmp(argv[1], "provision") && argc == 4) {
+		rc = topo_connect(servers, 5000, NULL, NULL, &zh);
+		if (!rc)
+			rc = topo_auth_add(zh, &cluster);
+		if (!rc)
+			rc = topo_host_provision(zh, argv[2], argv[3]);
+		topo_close(zh);
+		goto out;
+	}
+	{
+		bool as_host = rc == 1;
+
+		rc = topo_connect(servers, 5000, NULL, NULL, &zh);
+		if (rc)
+			goto out;
+		if (topo_acl_enabled())
+			rc = topo_auth_add(zh, as_host ? &host : &cluster);
+	}
+	if (rc) {
+		topo_close(zh);
+		goto out;
+	}
 	if (!strcmp(argv[1], "register") && argc == 4) {
 		rc = topo_host_register(zh, argv[2], argv[3]);
 	} else if (!strcmp(argv[1], "hold") && argc >= 4) {
@@ -191,6 +273,10 @@ int main(int argc, char **argv)
 		rc = withdraw_arp(zh, argv);
 	} else if (!strcmp(argv[1], "put") && argc == 4) {
 		rc = put(zh, argv[2], argv[3]);
+	} else if (!strcmp(argv[1], "delete") && argc == 3) {
+		rc = delete(zh, argv[2]);
+	} else if (!strcmp(argv[1], "getacl") && argc == 3) {
+		rc = getacl(zh, argv[2]);
 	} else if (!strcmp(argv[1], "dump") && argc == 2) {
 		rc = dump(zh, TOPO_ROOT);
 	} else if (!strcmp(argv[1], "watch") && argc == 2) {

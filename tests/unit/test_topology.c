@@ -2,13 +2,16 @@
 /* Unit tests of the topology object model: parsing, validation, the JSON codec, finding
  * objects and their aliases. No ZooKeeper. TAP output. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "log.h"
-#include "topology.h"
+#include "topo_impl.h"
 
 static int n_test, n_failed;
 
@@ -511,6 +514,77 @@ static void test_find(void)
 	   "no alias for an unknown id");
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Access control: credential files, host secrets, and which ACL a path gets. */
+static void test_acl(void)
+{
+	char dir[] = "/tmp/test_topology.XXXXXX", path[256], secret[256];
+	struct topo_cred c, h, again;
+	const struct ACL_vector *v;
+
+	if (!mkdtemp(dir)) {
+		ok(false, "a temporary directory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/cred", dir);
+	snprintf(secret, sizeof(secret), "%s/host.secret", dir);
+	write_file(path, "admin:s3cret:with:colons\n");
+	ok(!topo_cred_load(path, &c) && !strcmp(c.user, "admin") &&
+	   !strcmp(c.password, "s3cret:with:colons"), "credential: user, then the rest");
+	write_file(path, "no colon\n");
+	ok(topo_cred_load(path, &c) == -EINVAL, "credential without ':' refused");
+	write_file(path, ":nouser\n");
+	ok(topo_cred_load(path, &c) == -EINVAL, "credential without a user refused");
+	write_file(path, "admin:\n");
+	ok(topo_cred_load(path, &c) == -EINVAL, "credential without a password refused");
+	ok(topo_cred_load("/nonexistent/cred", &c) == -ENOENT, "missing credential file");
+	write_file(path, "admin:pw\n");
+	topo_cred_load(path, &c);
+	ok(!topo_host_cred_load(secret, UUID1, &h) && !strcmp(h.user, "host-" UUID1) &&
+	   strlen(h.password) == 64, "host secret made: host-<id>, 64 hex digits");
+	ok(!topo_host_cred_load(secret, UUID1, &again) && !strcmp(again.password, h.password),
+	   "host secret kept");
+	ok(topo_host_cred_load(secret, UUID2, &again) == -EINVAL,
+	   "another host's secret refused");
+	ok(access(secret, R_OK) == 0 && unlink(secret) == 0, "host secret file");
+
+	topo_acl_setup(NULL, NULL, NULL);
+	ok(!topo_acl_enabled() && topo_acl_for(P_ROOT) == &ZOO_OPEN_ACL_UNSAFE,
+	   "no credential: open ACLs");
+	topo_acl_setup(&c, NULL, NULL);
+	v = topo_acl_for(P_ROOT "/bridges/" UUID2);
+	ok(topo_acl_enabled() && v->count == 2 && v->data[0].perms == ZOO_PERM_ALL &&
+	   !strcmp(v->data[0].id.scheme, "digest") &&
+	   !strcmp(v->data[0].id.id, "admin:HyfYpDg4zqvjWwhkAYRiLwvklpU=") &&
+	   v->data[1].perms == ZOO_PERM_READ && !strcmp(v->data[1].id.id, "anyone"),
+	   "cluster: digest admin all (sha1 base64), world read");
+	topo_acl_setup(&c, &h, UUID1);
+	ok(topo_acl_for(P_ROOT "/hosts/" UUID1)->count == 3, "own host node: host identity too");
+	ok(topo_acl_for(P_ROOT "/hosts/" UUID1 "/macs/02:00:00:00:00:01," UUID2)->count == 3,
+	   "own learned MAC: host identity too");
+	ok(topo_acl_for(P_ROOT "/hosts/" UUID1 "/alive")->data[1].perms ==
+	   (ZOO_PERM_READ | ZOO_PERM_WRITE | ZOO_PERM_CREATE | ZOO_PERM_DELETE),
+	   "own liveness: read, write, create, delete, no admin");
+	ok(topo_acl_for(P_ROOT "/hosts/" UUID1 "/bindings")->count == 2 &&
+	   topo_acl_for(P_ROOT "/hosts/" UUID1 "/bindings/eth0")->count == 2,
+	   "own bindings: the cluster's alone");
+	ok(topo_acl_for(P_ROOT "/hosts/" UUID2)->count == 2 &&
+	   topo_acl_for(P_ROOT "/hosts/" UUID1 "x")->count == 2 &&
+	   topo_acl_for(P_ROOT "/hosts")->count == 2, "another host, the hosts container: cluster's");
+	topo_acl_setup(NULL, NULL, NULL);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	mx_log_init("test_topology", MX_LOG_ERROR);
@@ -524,6 +598,7 @@ int main(void)
 	test_parse();
 	test_uuid();
 	test_find();
+	test_acl();
 	printf("1..%d\n", n_test);
 	return n_failed ? 1 : 0;
 }

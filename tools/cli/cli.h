@@ -14,10 +14,13 @@ enum cli_exit {
 	EXIT_CONFLICT = 2,	/* no such object, duplicate, already bound, ... */
 	EXIT_ZK = 3,		/* ZooKeeper unreachable, or the session lost */
 	EXIT_INTERNAL = 4,	/* anything else (out of memory, I/O) */
+	EXIT_DENIED = 5,	/* not authorised: no credential, or not the cluster's */
 };
 
 struct cli {
 	const char *servers;
+	const char *credentials;	/* the cluster credential's file, NULL if none */
+	struct topo_cred cred;
 	bool json;
 	zhandle_t *zh;		/* connected on the first command that needs it */
 	struct topology t;	/* the snapshot the current command reads */

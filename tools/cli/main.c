@@ -18,9 +18,12 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: midox [--zk SERVERS] [--json] [-e COMMAND]... | [WORDS...]\n"
+		"usage: midox [--zk SERVERS] [--credentials FILE] [--json] [-e COMMAND]... |"
+		" [WORDS...]\n"
 		"  with no command: an interactive prompt (history in ~/.midox_history)\n"
 		"  SERVERS: --zk, else $MIDOX_ZK_SERVERS, else " DEFAULT_SERVERS "\n"
+		"  FILE: the cluster credential (one line user:password), needed to change the\n"
+		"    topology when access control is on; --credentials, else $MIDOX_CREDENTIALS\n"
 		"commands:\n"
 		"  tunnel-zone create name Z [type vxlan] | tunnel-zone list\n"
 		"  tunnel-zone Z show | delete | add member host H address A\n"
@@ -149,6 +152,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "zk", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "credentials", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -159,6 +163,7 @@ int main(int argc, char **argv)
 	mx_log_init("midox", getenv("MIDOX_DEBUG") ? MX_LOG_DEBUG : MX_LOG_ERROR);
 	zoo_set_debug_level(getenv("MIDOX_DEBUG") ? ZOO_LOG_LEVEL_WARN : 0);
 	c.servers = getenv("MIDOX_ZK_SERVERS");
+	c.credentials = getenv("MIDOX_CREDENTIALS");
 	/* "+": options only before the command words (which may look like options). */
 	while ((opt = getopt_long(argc, argv, "+e:z:jh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -174,6 +179,9 @@ int main(int argc, char **argv)
 		case 'j':
 			c.json = true;
 			break;
+		case 'C':
+			c.credentials = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -184,6 +192,13 @@ int main(int argc, char **argv)
 	}
 	if (!c.servers || !*c.servers)
 		c.servers = DEFAULT_SERVERS;
+	if (c.credentials && !*c.credentials)
+		c.credentials = NULL;
+	if (c.credentials && (topo_cred_load(c.credentials, &c.cred) ||
+			      topo_acl_setup(&c.cred, NULL, NULL))) {
+		mx_err("%s", topo_errmsg());
+		return EXIT_USAGE;
+	}
 	if (n_cmds && optind < argc) {
 		mx_err("give a command with -e or as words, not both");
 		return EXIT_USAGE;

@@ -17,6 +17,11 @@ int cli_refresh(struct cli *c)
 		if (rc)
 			return cli_fail(rc, "cannot reach ZooKeeper at %s (waited %d s)", c->servers,
 					CONNECT_TIMEOUT_MS / 1000);
+		if (c->credentials) {
+			rc = topo_auth_add(c->zh, &c->cred);
+			if (rc)
+				return cli_lib_fail(rc);
+		}
 	}
 	if (c->have_t)
 		topo_free(&c->t);

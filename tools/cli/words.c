@@ -26,6 +26,13 @@ int cli_lib_fail(int err)
 {
 	const char *m = topo_errmsg();
 
+	/* ZooKeeper said no: the ACLs give writes to the cluster credential alone. */
+	if (err == -EACCES && !topo_acl_enabled())
+		return cli_fail(err, "not authorised to change the topology: configure a "
+				"credential (--credentials FILE or MIDOX_CREDENTIALS)");
+	if (err == -EACCES)
+		return cli_fail(err, "not authorised to change the topology: the configured "
+				"credential is not the cluster's (%s)", m);
 	return cli_fail(err, "%s", *m ? m : strerror(-err));
 }
 
@@ -45,8 +52,9 @@ int cli_exit_code(int err)
 	case -ETIMEDOUT:
 	case -ESTALE:
 	case -ECONNREFUSED:
-	case -EACCES:
 		return EXIT_ZK;
+	case -EACCES:
+		return EXIT_DENIED;
 	default:
 		return EXIT_INTERNAL;
 	}

@@ -29,7 +29,6 @@ static int plan_bridge_create(zhandle_t *zh, const struct topology *t, struct to
 	strcpy(b.name, a->name);
 	txn_touch(x, t->bridges_version, P_BRIDGES);
 	txn_create(x, ZOO_PERSISTENT, topo_encode_bridge(&b), P_BRIDGE, b.id);
-	txn_create(x, ZOO_PERSISTENT, NULL, P_MACS, b.id);
 	strcpy(a->id_out, b.id);
 	return 0;
 }
@@ -55,8 +54,11 @@ static int plan_bridge_delete(zhandle_t *zh, const struct topology *t, struct to
 
 	if (!b)
 		return topo_fail(-ENOENT, "no bridge %s", id);
-	snprintf(path, sizeof(path), P_MACS, b->id);
+	snprintf(path, sizeof(path), P_MACS, b->id); /* a tree made before access control */
 	rc = plan_delete_tree(zh, x, -1, path);
+	for (i = 0; i < t->n_macs; i++)
+		if (!strcmp(t->macs[i].bridge_id, b->id))
+			plan_learned_mac_delete(x, &t->macs[i]);
 	for (i = 0; !rc && i < t->n_ports; i++)
 		if (!strcmp(t->ports[i].device_id, b->id))
 			rc = plan_port_removal(zh, t, x, &t->ports[i], true);

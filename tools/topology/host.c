@@ -70,6 +70,13 @@ int topo_host_id_load(const char *path, char id[TOPO_ID_LEN])
 	return 0;
 }
 
+static char self_host[TOPO_ID_LEN];
+
+const char *topo_self_host(void)
+{
+	return self_host;
+}
+
 static int register_once(zhandle_t *zh, const char *host_id, const char *name)
 {
 	const clientid_t *me = zoo_client_id(zh);
@@ -87,6 +94,8 @@ static int register_once(zhandle_t *zh, const char *host_id, const char *name)
 	if (rc == ZNONODE) {
 		txn_create(&x, ZOO_PERSISTENT, topo_encode_host(&h), P_HOST, host_id);
 		txn_create(&x, ZOO_PERSISTENT, NULL, P_BINDINGS, host_id);
+		txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_MACS, host_id);
+		txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_ARPS, host_id);
 	} else if (rc == ZOK) {
 		struct topo_host old = { 0 };
 
@@ -97,6 +106,12 @@ static int register_once(zhandle_t *zh, const char *host_id, const char *name)
 		snprintf(path, sizeof(path), P_BINDINGS, host_id);
 		if (zoo_exists(zh, path, 0, &st) == ZNONODE)
 			txn_create(&x, ZOO_PERSISTENT, NULL, P_BINDINGS, host_id);
+		snprintf(path, sizeof(path), P_HOST_MACS, host_id);
+		if (zoo_exists(zh, path, 0, &st) == ZNONODE)
+			txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_MACS, host_id);
+		snprintf(path, sizeof(path), P_HOST_ARPS, host_id);
+		if (zoo_exists(zh, path, 0, &st) == ZNONODE)
+			txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_ARPS, host_id);
 	} else {
 		return topo_fail(topo_zerr(rc), "reading %s: %s", path, zerror(rc));
 	}
@@ -123,6 +138,7 @@ int topo_host_register(zhandle_t *zh, const char *host_id, const char *name)
 		return topo_fail(-EINVAL, "host id '%s' is not a lower-case UUID", host_id);
 	if (!topo_valid_name(name))
 		return topo_fail(-EINVAL, "host name '%s' is not a valid name", name);
+	snprintf(self_host, sizeof(self_host), "%s", host_id);
 	rc = topo_ensure_root(zh);
 	for (i = 0; !rc && i < 10; i++) {
 		rc = register_once(zh, host_id, name);

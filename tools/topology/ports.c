@@ -132,27 +132,31 @@ int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_
 	return rc ? rc : topo_apply(zh, plan_port_update, &a);
 }
 
-/* Learned MACs of a bridge port: listed now, so that one learned since the snapshot goes
- * too (the MAC table is not in any version). */
-static int plan_port_macs(zhandle_t *zh, struct topo_txn *x, const struct topo_port *p)
+void plan_learned_mac_delete(struct topo_txn *x, const struct topo_mac *m)
 {
-	struct String_vector sv = { 0 };
-	char path[TOPO_PATH_MAX];
-	int32_t i;
-	int rc;
+	char s[18];
 
-	snprintf(path, sizeof(path), P_MACS, p->device_id);
-	rc = zoo_get_children(zh, path, 0, &sv);
-	if (rc != ZOK && rc != ZNONODE)
-		return topo_fail(topo_zerr(rc), "listing %s: %s", path, zerror(rc));
-	for (i = 0; i < sv.count; i++) {
-		const char *port = strchr(sv.data[i], ',');
+	topo_format_mac(m->mac, s);
+	txn_delete(x, -1, P_MAC, m->host_id, s, m->port_id);
+}
 
-		if (port && !strcmp(port + 1, p->id))
-			txn_delete(x, -1, "%s/%s", path, sv.data[i]);
-	}
-	deallocate_String_vector(&sv);
-	return 0;
+void plan_learned_arp_delete(struct topo_txn *x, const struct topo_arp *e)
+{
+	char a[INET_ADDRSTRLEN], m[18];
+
+	inet_ntop(AF_INET, &e->addr, a, sizeof(a));
+	topo_format_mac(e->mac, m);
+	txn_delete(x, -1, P_ARP, e->host_id, a, m, e->router_id);
+}
+
+/* Learned MACs of a bridge port, as the snapshot has them (one learned since is left to
+ * its agent: a reader drops a learned MAC of a port that is gone). */
+static void plan_port_macs(const struct topology *t, struct topo_txn *x,
+			   const struct topo_port *p)
+{
+	for (size_t i = 0; i < t->n_macs; i++)
+		if (!strcmp(t->macs[i].port_id, p->id))
+			plan_learned_mac_delete(x, &t->macs[i]);
 }
 
 /* What hangs on a router port: its routes, the ARP entries learned on it; and the router
@@ -161,7 +165,6 @@ static void plan_router_port_routes(const struct topology *t, struct topo_txn *x
 				    const struct topo_port *p)
 {
 	const struct topo_router *r = topo_find_router_by_id(t, p->device_id);
-	char a[INET_ADDRSTRLEN], m[18];
 	size_t i;
 
 	for (i = 0; i < t->n_routes; i++)
@@ -170,11 +173,8 @@ static void plan_router_port_routes(const struct topology *t, struct topo_txn *x
 	for (i = 0; i < t->n_arps; i++) {
 		const struct topo_arp *e = &t->arps[i];
 
-		if (!e->learned || strcmp(e->port_id, p->id))
-			continue;
-		inet_ntop(AF_INET, &e->addr, a, sizeof(a));
-		topo_format_mac(e->mac, m);
-		txn_delete(x, -1, P_ARP, r->id, a, m);
+		if (e->learned && !strcmp(e->port_id, p->id))
+			plan_learned_arp_delete(x, e);
 	}
 	txn_set(x, r->version, topo_encode_router(r), P_ROUTER, r->id);
 }
@@ -200,7 +200,7 @@ int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *
 		txn_set(x, q.version, topo_encode_port(&q), P_PORT, q.id);
 	}
 	if (!with_device && p->device_type == TOPO_DEVICE_BRIDGE)
-		rc = plan_port_macs(zh, x, p);
+		plan_port_macs(t, x, p);
 	if (!with_device && p->device_type == TOPO_DEVICE_ROUTER)
 		plan_router_port_routes(t, x, p);
 	txn_delete(x, p->version, P_PORT, p->id);

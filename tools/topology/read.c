@@ -265,9 +265,19 @@ static int dec_arp_static(const char *name, const char *buf, size_t len, void *o
 	return topo_decode_arp(name, false, buf, len, obj);
 }
 
+/* "<a.b.c.d>,<mac>,<router id>" under the host that learned it. */
 static int dec_arp_learned(const char *name, const char *buf, size_t len, void *obj)
 {
-	return topo_decode_arp(name, true, buf, len, obj);
+	struct topo_arp *a = obj;
+	const char *router = strrchr(name, ',');
+	char head[64];
+
+	if (!router || (size_t)(router - name) >= sizeof(head) || !topo_valid_uuid(router + 1))
+		return topo_fail(-EINVAL, "name is not <address>,<mac>,<router id>");
+	memcpy(head, name, (size_t)(router - name));
+	head[router - name] = '\0';
+	strcpy(a->router_id, router + 1);
+	return topo_decode_arp(head, true, buf, len, obj);
 }
 
 static int32_t *hosts_version(struct topology *t) { return &t->hosts_version; }
@@ -292,9 +302,10 @@ static const struct kind k_member = {
 	ARRAY(members), NULL, NULL,
 };
 
+/* Learned MACs: their bridge is their port's (set once the ports are read). */
 static const struct kind k_mac = {
-	P_MACS, NULL, dec_mac, sizeof(struct topo_mac),
-	SIZE_MAX, offsetof(struct topo_mac, bridge_id),
+	P_HOST_MACS, NULL, dec_mac, sizeof(struct topo_mac),
+	SIZE_MAX, offsetof(struct topo_mac, host_id),
 	offsetof(struct topo_mac, czxid), SIZE_MAX,
 	ARRAY(macs), NULL, NULL,
 };
@@ -314,13 +325,14 @@ static const struct kind k_arp_static = {
 };
 
 static const struct kind k_arp_learned = {
-	P_ARPS, NULL, dec_arp_learned, sizeof(struct topo_arp),
-	SIZE_MAX, offsetof(struct topo_arp, router_id),
+	P_HOST_ARPS, NULL, dec_arp_learned, sizeof(struct topo_arp),
+	SIZE_MAX, offsetof(struct topo_arp, host_id),
 	offsetof(struct topo_arp, czxid), offsetof(struct topo_arp, version),
 	ARRAY(arps), NULL, NULL,
 };
 
-/* Below a host: whether its agent is alive (watched even while absent), its bindings. */
+/* Below a host: whether its agent is alive (watched even while absent), its bindings, what
+ * its agent learned. */
 static int below_host(struct reader *r, void *obj)
 {
 	struct topo_host *h = obj;
@@ -332,17 +344,17 @@ static int below_host(struct reader *r, void *obj)
 	if (rc != ZOK && rc != ZNONODE)
 		return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
 	h->alive = rc == ZOK;
-	return read_kind(r, &k_binding, h->id);
+	rc = read_kind(r, &k_binding, h->id);
+	if (!rc)
+		rc = read_kind(r, &k_mac, h->id);
+	if (!rc)
+		rc = read_kind(r, &k_arp_learned, h->id);
+	return rc;
 }
 
 static int below_zone(struct reader *r, void *obj)
 {
 	return read_kind(r, &k_member, ((struct topo_zone *)obj)->id);
-}
-
-static int below_bridge(struct reader *r, void *obj)
-{
-	return read_kind(r, &k_mac, ((struct topo_bridge *)obj)->id);
 }
 
 static int below_router(struct reader *r, void *obj)
@@ -352,8 +364,6 @@ static int below_router(struct reader *r, void *obj)
 
 	if (!rc)
 		rc = read_kind(r, &k_arp_static, id);
-	if (!rc)
-		rc = read_kind(r, &k_arp_learned, id);
 	return rc;
 }
 
@@ -368,8 +378,7 @@ static const struct kind k_top[] = {
 	  offsetof(struct topo_zone, version), ARRAY(zones), zones_version, below_zone },
 	{ P_BRIDGES, topo_valid_uuid, dec_bridge, sizeof(struct topo_bridge),
 	  offsetof(struct topo_bridge, id), SIZE_MAX, offsetof(struct topo_bridge, czxid),
-	  offsetof(struct topo_bridge, version), ARRAY(bridges), bridges_version,
-	  below_bridge },
+	  offsetof(struct topo_bridge, version), ARRAY(bridges), bridges_version, NULL },
 	{ P_ROUTERS, topo_valid_uuid, dec_router, sizeof(struct topo_router),
 	  offsetof(struct topo_router, id), SIZE_MAX, offsetof(struct topo_router, czxid),
 	  offsetof(struct topo_router, version), ARRAY(routers), routers_version,
@@ -490,12 +499,15 @@ static void drop_dangling(struct topology *t)
 			dangling(t, "tunnel zone member", t->members[i].host_id, "no such host");
 	}
 	t->n_members = n;
-	/* A learned MAC of a port that went away is stale, not broken: drop it quietly. */
+	/* A learned MAC of a port that went away is stale, not broken: drop it quietly. Its
+	 * bridge is its port's. */
 	for (i = n = 0; i < t->n_macs; i++) {
 		const struct topo_port *p = topo_find_port_by_id(t, t->macs[i].port_id);
 
-		if (p && !strcmp(p->device_id, t->macs[i].bridge_id))
+		if (p && p->device_type == TOPO_DEVICE_BRIDGE) {
+			strcpy(t->macs[i].bridge_id, p->device_id);
 			t->macs[n++] = t->macs[i];
+		}
 	}
 	t->n_macs = n;
 	for (i = n = 0; i < t->n_routes; i++) {

@@ -53,7 +53,6 @@ static int plan_router_create(zhandle_t *zh, const struct topology *t, struct to
 	txn_create(x, ZOO_PERSISTENT, topo_encode_router(&r), P_ROUTER, r.id);
 	txn_create(x, ZOO_PERSISTENT, NULL, P_ROUTES, r.id);
 	txn_create(x, ZOO_PERSISTENT, NULL, P_ARPS_STATIC, r.id);
-	txn_create(x, ZOO_PERSISTENT, NULL, P_ARPS, r.id);
 	strcpy(a->id_out, r.id);
 	return 0;
 }
@@ -73,7 +72,7 @@ static int plan_router_delete(zhandle_t *zh, const struct topology *t, struct to
 {
 	struct router_args *a = arg;
 	const struct topo_router *r;
-	const char *const below[] = { P_ROUTES, P_ARPS_STATIC, P_ARPS };
+	const char *const below[] = { P_ROUTES, P_ARPS_STATIC, P_ARPS /* before ACLs */ };
 	char path[TOPO_PATH_MAX];
 	size_t i;
 	int rc;
@@ -86,6 +85,9 @@ static int plan_router_delete(zhandle_t *zh, const struct topology *t, struct to
 		snprintf(path, sizeof(path), below[i], r->id);
 		rc = plan_delete_tree(zh, x, -1, path);
 	}
+	for (i = 0; !rc && i < t->n_arps; i++)
+		if (t->arps[i].learned && !strcmp(t->arps[i].router_id, r->id))
+			plan_learned_arp_delete(x, &t->arps[i]);
 	if (!rc)
 		txn_delete(x, r->version, P_ROUTER, r->id);
 	return rc;

@@ -15,14 +15,19 @@
 #define P_ALIVE P_HOST "/alive"
 #define P_BINDINGS P_HOST "/bindings"
 #define P_BINDING P_BINDINGS "/%s"
+/* What an agent learned, under its own host (its identity alone may change it). */
+#define P_HOST_MACS P_HOST "/macs"
+#define P_MAC P_HOST_MACS "/%s,%s" /* "<aa:bb:cc:dd:ee:ff>,<port id>" */
+#define P_HOST_ARPS P_HOST "/arp"
+#define P_ARP P_HOST_ARPS "/%s,%s,%s" /* "<a.b.c.d>,<aa:bb:cc:dd:ee:ff>,<router id>" */
 #define P_ZONES P_ROOT "/tunnel_zones"
 #define P_ZONE P_ZONES "/%s"
 #define P_MEMBERS P_ZONE "/members"
 #define P_MEMBER P_MEMBERS "/%s"
 #define P_BRIDGES P_ROOT "/bridges"
 #define P_BRIDGE P_BRIDGES "/%s"
+/* Where learned MACs and ARP entries were before access control: only deleted now. */
 #define P_MACS P_BRIDGE "/macs"
-#define P_MAC P_MACS "/%s,%s" /* "<aa:bb:cc:dd:ee:ff>,<port id>" */
 #define P_PORTS P_ROOT "/ports"
 #define P_PORT P_PORTS "/%s"
 #define P_PORT_BINDING P_PORT "/binding"
@@ -33,7 +38,6 @@
 #define P_ARPS_STATIC P_ROUTER "/arp_static"
 #define P_ARP_STATIC P_ARPS_STATIC "/%s" /* "<a.b.c.d>" */
 #define P_ARPS P_ROUTER "/arp"
-#define P_ARP P_ARPS "/%s,%s" /* "<a.b.c.d>,<aa:bb:cc:dd:ee:ff>" */
 
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096
@@ -89,5 +93,13 @@ char *topo_encode_mac_owner(const char *host_id);
  * one of this agent, or another agent) is replaced. */
 int topo_publish_ephemeral(zhandle_t *zh, const char *path, const char *data);
 char *topo_encode_alive(void);
+
+/* Access control: the ACL a node at path gets when this process creates it (open when no
+ * credential is configured); on the first write with the cluster credential, an open tree
+ * is secured (every persistent node). */
+const struct ACL_vector *topo_acl_for(const char *path);
+int topo_acl_secure_tree(zhandle_t *zh);
+/* The host this process registered as an agent ("" if none): where its learned state is. */
+const char *topo_self_host(void);
 
 #endif

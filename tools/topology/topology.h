@@ -238,6 +238,29 @@ int topo_arp_publish(zhandle_t *zh, const char *host_id, const char *router_id,
 int topo_arp_withdraw(zhandle_t *zh, const char *router_id, struct in_addr addr,
 		      const uint8_t mac[6]);
 
+/* Access control (docs/zookeeper.md): ZooKeeper digest identities. Without a cluster
+ * credential nothing is protected (open ACLs), as before. */
+struct topo_cred {
+	char user[64];
+	char password[128];
+};
+/* A credential file: one line "user:password". */
+int topo_cred_load(const char *path, struct topo_cred *c);
+/* This host's identity "host-<id>" and its secret, kept in path (created once, mode 0600). */
+int topo_host_cred_load(const char *path, const char *host_id, struct topo_cred *c);
+/* Process-wide: with a cluster credential, every node this process creates gets "cluster:
+ * all, world: read"; with host (an agent), its own host node and what its agent writes
+ * below it (liveness, learned MACs and ARP entries) also give that host read, write,
+ * create and delete. cluster NULL: open ACLs. */
+int topo_acl_setup(const struct topo_cred *cluster, const struct topo_cred *host,
+		   const char *host_id);
+bool topo_acl_enabled(void);
+/* Present a credential on a session (again after every reconnect, by the client). */
+int topo_auth_add(zhandle_t *zh, const struct topo_cred *c);
+/* With the cluster credential on zh: create this host's node and containers (or fix their
+ * ACLs) so that its agent, with the host identity alone, can register and publish. */
+int topo_host_provision(zhandle_t *zh, const char *host_id, const char *name);
+
 /* Parsing and formatting shared by CLI, agent and tests. */
 int topo_parse_mac(const char *s, uint8_t mac[6]);
 void topo_format_mac(const uint8_t mac[6], char buf[18]);

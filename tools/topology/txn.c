@@ -114,8 +114,7 @@ void txn_create(struct topo_txn *x, int flags, char *data, const char *fmt, ...)
 	op = op_on(x, &path, fmt, ap);
 	va_end(ap);
 	if (op)
-		zoo_create_op_init(op, path, d, (int)strlen(d), &ZOO_OPEN_ACL_UNSAFE, flags, NULL,
-				   0);
+		zoo_create_op_init(op, path, d, (int)strlen(d), topo_acl_for(path), flags, NULL, 0);
 }
 
 static void vset(struct topo_txn *x, int version, char *data, const char *fmt, va_list ap)

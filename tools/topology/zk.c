@@ -96,7 +96,7 @@ void topo_close(zhandle_t *zh)
 
 static int ensure(zhandle_t *zh, const char *path, const char *data)
 {
-	int rc = zoo_create(zh, path, data, (int)strlen(data), &ZOO_OPEN_ACL_UNSAFE,
+	int rc = zoo_create(zh, path, data, (int)strlen(data), topo_acl_for(path),
 			    ZOO_PERSISTENT, NULL, 0);
 
 	if (rc == ZOK || rc == ZNODEEXISTS)
@@ -116,7 +116,7 @@ int topo_ensure_root(zhandle_t *zh)
 	/* The common case, everything there, costs two round trips (the newest container is
 	 * checked: a tree made by an older version gets it). */
 	if (zoo_exists(zh, P_KEY, 0, &st) == ZOK && zoo_exists(zh, P_ROUTERS, 0, &st) == ZOK)
-		return 0;
+		return topo_acl_secure_tree(zh);
 	for (i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		rc = ensure(zh, containers[i], topo_container_json);
 		if (rc)
@@ -127,5 +127,5 @@ int topo_ensure_root(zhandle_t *zh)
 		return topo_fail(-ENOMEM, "out of memory");
 	rc = ensure(zh, P_KEY, key);
 	free(key);
-	return rc;
+	return rc ? rc : topo_acl_secure_tree(zh);
 }
