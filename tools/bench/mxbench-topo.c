@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+/* mxbench-topo: a synthetic topology for the control-plane benchmark, written straight into
+ * ZooKeeper through the topology library's encoders, paths and multi-op builder, in batches
+ * of BATCH operations per zoo_multi (the CLI's one multi per command would take hours).
+ * ZooKeeper servers: MIDOX_ZK_SERVERS, else 127.0.0.1:2181.
+ *
+ *   mxbench-topo populate SELF_ID SELF_ADDR PORTS [HOSTS [PORTS_PER_BRIDGE]]
+ *       a tunnel zone "bench" whose members are the host SELF_ID (at SELF_ADDR; the host
+ *       node is made if missing, its agent registers over it) and HOSTS (8) synthetic hosts
+ *       at 192.0.2.101 and up; PORTS ports on bridges of PORTS_PER_BRIDGE (100) ports, each
+ *       with a MAC and an address, bound to interface "pN" of synthetic host N % HOSTS.
+ *       The measured agent's host then holds PORTS entries in midox_port, PORTS in
+ *       midox_fdb and midox_arp, PORTS/PORTS_PER_BRIDGE in midox_bridge.
+ *   mxbench-topo add-port
+ *       one more port on the first bridge, bound like the others (for the restart figure). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "topo_impl.h"
+
+#define BATCH 900
+#define FIRST_HOST_ADDR 101 /* 192.0.2.101: in the bench's underlay subnet, never used */
+
+struct writer {
+	zhandle_t *zh;
+	struct topo_txn x;
+	uint32_t next_key;
+	int32_t key_version;
+	unsigned long ops, multis;
+};
+
+static int flush(struct writer *w)
+{
+	int rc = txn_commit(w->zh, &w->x);
+
+	if (rc)
+		fprintf(stderr, "mxbench-topo: multi of %zu ops failed: %s\n", w->x.n, topo_errmsg());
+	w->ops += w->x.n;
+	w->multis++;
+	txn_free(&w->x);
+	txn_init(&w->x);
+	return rc;
+}
+
+static int maybe_flush(struct writer *w)
+{
+	return w->x.n >= BATCH ? flush(w) : 0;
+}
+
+static int key_read(struct writer *w)
+{
+	char buf[256];
+	int len = sizeof(buf) - 1, rc;
+	struct Stat st;
+
+	rc = zoo_get(w->zh, P_KEY, 0, buf, &len, &st);
+	if (rc != ZOK || len < 0)
+		return -EIO;
+	w->key_version = st.version;
+	return topo_decode_key_counter(buf, (size_t)len, &w->next_key);
+}
+
+/* The last multi also moves the key counter past every key handed out. */
+static int key_commit(struct writer *w)
+{
+	txn_set(&w->x, w->key_version, topo_encode_key_counter(w->next_key), P_KEY);
+	return flush(w);
+}
+
+/* A host (unless it exists: the measured agent's may have registered) and its membership. */
+static void host_add(struct writer *w, const char *id, const char *name, const char *zone,
+		     const char *addr)
+{
+	struct topo_host h = { 0 };
+	struct topo_member m = { 0 };
+	char path[TOPO_PATH_MAX];
+
+	snprintf(h.name, sizeof(h.name), "%s", name);
+	snprintf(path, sizeof(path), P_HOST, id);
+	if (zoo_exists(w->zh, path, 0, NULL) != ZOK) {
+		txn_create(&w->x, ZOO_PERSISTENT, topo_encode_host(&h), P_HOST, id);
+		txn_create(&w->x, ZOO_PERSISTENT, NULL, P_BINDINGS, id);
+	}
+	topo_parse_ipv4(addr, &m.addr);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_member(&m), P_MEMBER, zone, id);
+}
+
+static void port_add(struct writer *w, const char *bridge_id, unsigned long i,
+		     char hosts[][TOPO_ID_LEN], unsigned long n_hosts)
+{
+	struct topo_port p = { .device_type = TOPO_DEVICE_BRIDGE, .has_mac = true,
+			       .has_addr = true };
+	struct topo_binding b = { 0 };
+	const char *host = hosts[i % n_hosts];
+	char ifname[TOPO_IFNAME_MAX];
+
+	topo_new_uuid(p.id);
+	snprintf(p.device_id, sizeof(p.device_id), "%s", bridge_id);
+	p.tunnel_key = w->next_key++;
+	p.mac[0] = 0x02;
+	p.mac[1] = 0xbe;
+	p.mac[2] = (uint8_t)(i >> 24);
+	p.mac[3] = (uint8_t)(i >> 16);
+	p.mac[4] = (uint8_t)(i >> 8);
+	p.mac[5] = (uint8_t)i;
+	p.addr.s_addr = htonl(0x0a000000u | (uint32_t)(i + 1)); /* 10.0.0.0/8 */
+	snprintf(ifname, sizeof(ifname), "p%lu", i);
+	snprintf(b.port_id, sizeof(b.port_id), "%s", p.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_port(&p), P_PORT, p.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_port_guard(host, ifname), P_PORT_BINDING,
+		   p.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_binding(&b), P_BINDING, host, ifname);
+}
+
+static int populate(struct writer *w, int argc, char **argv)
+{
+	unsigned long n_ports, n_hosts, per_bridge, i;
+	struct topo_zone z = { .type = "vxlan" };
+	char (*hosts)[TOPO_ID_LEN];
+	char bridge_id[TOPO_ID_LEN] = "", name[TOPO_NAME_MAX], addr[32];
+	int rc;
+
+	if (argc < 5)
+		return -EINVAL;
+	n_ports = strtoul(argv[4], NULL, 10);
+	n_hosts = argc > 5 ? strtoul(argv[5], NULL, 10) : 8;
+	per_bridge = argc > 6 ? strtoul(argv[6], NULL, 10) : 100;
+	if (!n_hosts || n_hosts > 100 || !per_bridge)
+		return -EINVAL;
+	hosts = calloc(n_hosts, sizeof(*hosts));
+	if (!hosts)
+		return -ENOMEM;
+	rc = key_read(w);
+	if (rc) {
+		free(hosts);
+		return rc;
+	}
+	snprintf(z.name, sizeof(z.name), "bench");
+	topo_new_uuid(z.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_zone(&z), P_ZONE, z.id);
+	txn_create(&w->x, ZOO_PERSISTENT, NULL, P_MEMBERS, z.id);
+	host_add(w, argv[2], "bench-self", z.id, argv[3]);
+	for (i = 0; i < n_hosts; i++) {
+		topo_new_uuid(hosts[i]);
+		snprintf(name, sizeof(name), "bench-h%lu", i);
+		snprintf(addr, sizeof(addr), "192.0.2.%lu", FIRST_HOST_ADDR + i);
+		host_add(w, hosts[i], name, z.id, addr);
+	}
+	for (i = 0, rc = 0; i < n_ports && !rc; i++) {
+		if (i % per_bridge == 0) {
+			struct topo_bridge b = { .tunnel_key = w->next_key++ };
+
+			topo_new_uuid(b.id);
+			snprintf(b.name, sizeof(b.name), "bench%lu", i / per_bridge);
+			snprintf(bridge_id, sizeof(bridge_id), "%s", b.id);
+			txn_create(&w->x, ZOO_PERSISTENT, topo_encode_bridge(&b), P_BRIDGE, b.id);
+			txn_create(&w->x, ZOO_PERSISTENT, NULL, P_MACS, b.id);
+		}
+		port_add(w, bridge_id, i, hosts, n_hosts);
+		rc = maybe_flush(w);
+	}
+	if (!rc)
+		rc = key_commit(w);
+	free(hosts);
+	return rc;
+}
+
+/* One more port on the first bridge (in name order), bound to interface "x<key>" of the
+ * first synthetic host found. */
+static int add_port(struct writer *w)
+{
+	struct String_vector bridges = { 0 }, hosts = { 0 };
+	char host[1][TOPO_ID_LEN] = { "" };
+	int rc;
+
+	if (key_read(w) || zoo_get_children(w->zh, "/midox/bridges", 0, &bridges) != ZOK ||
+	    zoo_get_children(w->zh, "/midox/hosts", 0, &hosts) != ZOK || !bridges.count)
+		return -EIO;
+	for (int i = 0; i < hosts.count && !host[0][0]; i++) {
+		char path[TOPO_PATH_MAX], buf[512];
+		int len = sizeof(buf) - 1;
+
+		snprintf(path, sizeof(path), P_HOST, hosts.data[i]);
+		if (zoo_get(w->zh, path, 0, buf, &len, NULL) == ZOK && len > 0 &&
+		    (buf[len] = '\0', strstr(buf, "\"bench-h")))
+			snprintf(host[0], sizeof(host[0]), "%s", hosts.data[i]);
+	}
+	rc = host[0][0] ? 0 : -ENOENT;
+	if (!rc) {
+		port_add(w, bridges.data[0], 0x00ffffff - w->next_key, host, 1);
+		rc = key_commit(w);
+	}
+	deallocate_String_vector(&bridges);
+	deallocate_String_vector(&hosts);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *servers = getenv("MIDOX_ZK_SERVERS");
+	struct writer w = { 0 };
+	int rc;
+
+	mx_log_init("mxbench-topo", MX_LOG_WARN);
+	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+	if (argc < 2) {
+		fprintf(stderr, "usage: see the head of tools/bench/mxbench-topo.c\n");
+		return 2;
+	}
+	rc = topo_connect(servers ? servers : "127.0.0.1:2181", 10000, NULL, NULL, &w.zh);
+	if (!rc)
+		rc = topo_ensure_root(w.zh);
+	if (rc) {
+		fprintf(stderr, "mxbench-topo: ZooKeeper: %s\n", topo_errmsg());
+		return 1;
+	}
+	txn_init(&w.x);
+	if (!strcmp(argv[1], "populate"))
+		rc = populate(&w, argc, argv);
+	else if (!strcmp(argv[1], "add-port"))
+		rc = add_port(&w);
+	else
+		rc = -EINVAL;
+	txn_free(&w.x);
+	topo_close(w.zh);
+	if (rc) {
+		fprintf(stderr, "mxbench-topo: %s: %s\n", argv[1], rc == -EINVAL ? "bad arguments" :
+			topo_errmsg());
+		return 1;
+	}
+	printf("wrote %lu operations in %lu multis\n", w.ops, w.multis);
+	return 0;
+}

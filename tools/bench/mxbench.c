@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+/* mxbench: the benchmark's packet and map tools (tools/bench/run drives them).
+ *
+ *   mxbench gen IF DST_MAC SRC_MAC SRC_IP DST_IP SECONDS [SIZE]
+ *       64-byte-class frames (SIZE, default 60 bytes without FCS: 64 on the wire) out of IF
+ *       as fast as one core can: BPF_PROG_RUN of an XDP_TX program on live frames
+ *       (BPF_F_TEST_XDP_LIVE_FRAMES), run in IF's netns. Prints "sent N seconds S".
+ *   mxbench sink IF
+ *       count and drop what IF receives (XDP); prints "ready", and on SIGINT or SIGTERM
+ *       "received N", then detaches.
+ *   mxbench attach IF redirect TARGET_IF | attach IF pass | detach IF
+ *       setup C: a do-nothing XDP program on IF that stays after mxbench exits.
+ *   mxbench count PINNED_MAP
+ *   mxbench wait-count PINNED_MAP N TIMEOUT_S [INTERVAL_MS]
+ *       entries of a pinned map; wait-count polls until it holds at least N and prints
+ *       "reached COUNT at EPOCH_SECONDS" (or "timeout COUNT", exit 1).
+ *   mxbench probe TX_NETNS TX_IF RX_NETNS RX_IF DST_MAC SRC_MAC SRC_IP DST_IP TIMEOUT_S CMD...
+ *       command to first packet: runs CMD (in mxbench's own netns) while sending a tagged
+ *       frame out of TX_IF every 50 us, and prints "first_ms X command_ms Y" when the first
+ *       one arrives on RX_IF (or "timeout command_ms Y", exit 1). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "frames.h"
+#include "xdp_bench.skel.h"
+
+static double now_s(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int ifindex_of(const char *name)
+{
+	int i = (int)if_nametoindex(name);
+
+	if (!i)
+		fprintf(stderr, "mxbench: no interface %s here\n", name);
+	return i;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
+		      &mac[4], &mac[5]) == 6 ? 0 : -1;
+}
+
+/* A UDP/IPv4 frame of size bytes (at least 60) through the tests' frame builders. */
+static size_t build_udp(uint8_t *buf, const char *dst, const char *src, const char *sip,
+			const char *tip, size_t size)
+{
+	static uint8_t d[6], s[6], none[6];
+	struct frames_spec spec = { .kind = FRAMES_IPV4, .dst = d, .src = s, .sip = sip,
+				    .tip = tip, .dport = 9 };
+
+	if (parse_mac(dst, d) || parse_mac(src, s) || size < 60 || size > 1500) {
+		fprintf(stderr, "mxbench: bad MAC or size\n");
+		return 0;
+	}
+	spec.payload = (uint16_t)(size - 14 - 20 - 8);
+	return frames_build(&spec, buf, none, none); /* no outer header: unused */
+}
+
+static struct xdp_bench *open_skel(__u32 target)
+{
+	struct xdp_bench *skel = xdp_bench__open();
+
+	if (!skel) {
+		fprintf(stderr, "mxbench: cannot open the BPF object\n");
+		return NULL;
+	}
+	skel->rodata->target_ifindex = target;
+	if (xdp_bench__load(skel)) {
+		fprintf(stderr, "mxbench: cannot load the BPF object\n");
+		xdp_bench__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int cmd_gen(int argc, char **argv)
+{
+	uint8_t frame[FRAMES_MAX];
+	struct xdp_md ctx = { 0 };
+	struct xdp_bench *skel;
+	double t0, t, seconds;
+	unsigned long long sent = 0;
+	size_t len;
+	int ifindex, err = 0;
+
+	if (argc < 8)
+		return 2;
+	ifindex = ifindex_of(argv[2]);
+	seconds = atof(argv[7]);
+	len = build_udp(frame, argv[3], argv[4], argv[5], argv[6], argc > 8 ? atoi(argv[8]) : 60);
+	if (!ifindex || !len || !(skel = open_skel(0)))
+		return 1;
+	ctx.ingress_ifindex = (__u32)ifindex;
+	ctx.data_end = (__u32)len;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .repeat = 1 << 16, .batch_size = 64);
+	t0 = now_s(CLOCK_MONOTONIC);
+	do {
+		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_gen), &opts);
+		if (err) {
+			fprintf(stderr, "mxbench: BPF_PROG_RUN (live frames): %s\n", strerror(-err));
+			break;
+		}
+		sent += opts.repeat;
+		t = now_s(CLOCK_MONOTONIC);
+	} while (t - t0 < seconds);
+	printf("sent %llu seconds %.6f\n", sent, now_s(CLOCK_MONOTONIC) - t0);
+	xdp_bench__destroy(skel);
+	return err ? 1 : 0;
+}
+
+static int cmd_sink(int argc, char **argv)
+{
+	struct xdp_bench *skel;
+	unsigned long long total = 0;
+	int ifindex, ncpu, sig, err;
+	__u32 zero = 0;
+	sigset_t set;
+
+	if (argc < 3)
+		return 2;
+	ifindex = ifindex_of(argv[2]);
+	if (!ifindex || !(skel = open_skel(0)))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdp_sink), 0, NULL);
+	if (err) {
+		fprintf(stderr, "mxbench: attach to %s: %s\n", argv[2], strerror(-err));
+		xdp_bench__destroy(skel);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	sigwait(&set, &sig);
+	ncpu = libbpf_num_possible_cpus();
+	{
+		__u64 vals[ncpu > 0 ? ncpu : 1];
+
+		if (ncpu > 0 && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.sink_count), &zero, vals))
+			for (int i = 0; i < ncpu; i++)
+				total += vals[i];
+	}
+	bpf_xdp_detach(ifindex, 0, NULL);
+	printf("received %llu\n", total);
+	xdp_bench__destroy(skel);
+	return 0;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	struct xdp_bench *skel;
+	int ifindex, target = 0, err;
+
+	if (argc < 4)
+		return 2;
+	ifindex = ifindex_of(argv[2]);
+	if (!strcmp(argv[3], "redirect")) {
+		if (argc < 5 || !(target = ifindex_of(argv[4])))
+			return 1;
+	} else if (strcmp(argv[3], "pass")) {
+		return 2;
+	}
+	if (!ifindex || !(skel = open_skel((__u32)target)))
+		return 1;
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(target ? skel->progs.xdp_redirect :
+							       skel->progs.xdp_pass), 0, NULL);
+	if (err)
+		fprintf(stderr, "mxbench: attach to %s: %s\n", argv[2], strerror(-err));
+	xdp_bench__destroy(skel); /* the attachment keeps the program */
+	return err ? 1 : 0;
+}
+
+static long map_count(const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 info_len = sizeof(info), batch = 4096;
+	long total = 0;
+	int fd = bpf_obj_get(path), err;
+	void *keys, *vals, *in = NULL;
+	__u64 out = 0;
+
+	if (fd < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
+		close(fd);
+		return -1;
+	}
+	keys = malloc((size_t)batch * info.key_size);
+	vals = malloc((size_t)batch * info.value_size * (size_t)libbpf_num_possible_cpus());
+	for (;;) {
+		__u32 n = batch;
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		err = bpf_map_lookup_batch(fd, in, &out, keys, vals, &n, &o);
+		total += n;
+		if (err)
+			break;
+		in = &out;
+	}
+	if (err && err != -ENOENT) { /* no batch support: walk the keys */
+		void *k = malloc(info.key_size), *prev = NULL;
+
+		total = 0;
+		while (!bpf_map_get_next_key(fd, prev, k)) {
+			total++;
+			prev = keys;
+			memcpy(prev, k, info.key_size);
+		}
+		free(k);
+	}
+	free(keys);
+	free(vals);
+	close(fd);
+	return total;
+}
+
+static int cmd_count(int argc, char **argv)
+{
+	long n;
+
+	if (argc < 3)
+		return 2;
+	n = map_count(argv[2]);
+	printf("%ld\n", n);
+	return n < 0;
+}
+
+static int cmd_wait_count(int argc, char **argv)
+{
+	double deadline;
+	long want, n = -1;
+	int interval_ms;
+
+	if (argc < 5)
+		return 2;
+	want = atol(argv[3]);
+	deadline = now_s(CLOCK_MONOTONIC) + atof(argv[4]);
+	interval_ms = argc > 5 ? atoi(argv[5]) : 20;
+	for (;;) {
+		n = map_count(argv[2]);
+		if (n >= want) {
+			printf("reached %ld at %.6f\n", n, now_s(CLOCK_REALTIME));
+			return 0;
+		}
+		if (now_s(CLOCK_MONOTONIC) > deadline)
+			break;
+		usleep((useconds_t)interval_ms * 1000);
+	}
+	printf("timeout %ld\n", n);
+	return 1;
+}
+
+static int socket_in(const char *netns, int type, int proto)
+{
+	int fd = open(netns, O_RDONLY), s = -1;
+
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "mxbench: netns %s: %s\n", netns, strerror(errno));
+	} else {
+		s = socket(AF_PACKET, type, proto);
+	}
+	if (fd >= 0)
+		close(fd);
+	return s;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	struct sockaddr_ll tx_addr = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct sockaddr_ll rx_addr = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP) };
+	uint8_t frame[FRAMES_MAX], buf[2048];
+	const struct timespec gap = { 0, 50000 };
+	double t0, t_cmd = -1, t_first = -1, deadline;
+	int self, tx, rx, status;
+	uint32_t tag;
+	size_t len;
+	pid_t pid;
+
+	if (argc < 12)
+		return 2;
+	len = build_udp(frame, argv[6], argv[7], argv[8], argv[9], 60);
+	if (!len)
+		return 1;
+	tag = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	memcpy(frame + 42, "MXBPROBE", 8);
+	memcpy(frame + 50, &tag, 4);
+	self = open("/proc/self/ns/net", O_RDONLY);
+	rx = socket_in(argv[4], SOCK_RAW, htons(ETH_P_IP));
+	rx_addr.sll_ifindex = ifindex_of(argv[5]);
+	tx = socket_in(argv[2], SOCK_RAW, 0);
+	tx_addr.sll_ifindex = ifindex_of(argv[3]);
+	if (self < 0 || rx < 0 || tx < 0 || !rx_addr.sll_ifindex || !tx_addr.sll_ifindex ||
+	    setns(self, CLONE_NEWNET) ||
+	    bind(rx, (struct sockaddr *)&rx_addr, sizeof(rx_addr))) {
+		fprintf(stderr, "mxbench: probe setup: %s\n", strerror(errno));
+		return 1;
+	}
+	memcpy(tx_addr.sll_addr, frame, ETH_ALEN);
+	fcntl(rx, F_SETFL, O_NONBLOCK);
+	while (recv(rx, buf, sizeof(buf), 0) > 0) /* what came before the command */
+		;
+	t0 = now_s(CLOCK_MONOTONIC);
+	deadline = t0 + atof(argv[10]);
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[11], argv + 11);
+		_exit(127);
+	}
+	while (t_first < 0 && now_s(CLOCK_MONOTONIC) < deadline) {
+		struct pollfd p = { .fd = rx, .events = POLLIN };
+		ssize_t n;
+
+		sendto(tx, frame, len, 0, (struct sockaddr *)&tx_addr, sizeof(tx_addr));
+		if (t_cmd < 0 && waitpid(pid, &status, WNOHANG) == pid)
+			t_cmd = now_s(CLOCK_MONOTONIC);
+		if (ppoll(&p, 1, &gap, NULL) <= 0)
+			continue;
+		while ((n = recv(rx, buf, sizeof(buf), 0)) > 0)
+			if (n >= 54 && !memcmp(buf + 42, "MXBPROBE", 8) && !memcmp(buf + 50, &tag, 4)) {
+				t_first = now_s(CLOCK_MONOTONIC);
+				break;
+			}
+	}
+	if (t_cmd < 0) {
+		waitpid(pid, &status, 0);
+		t_cmd = now_s(CLOCK_MONOTONIC);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fprintf(stderr, "mxbench: probe command failed\n");
+	if (t_first < 0) {
+		printf("timeout command_ms %.3f\n", (t_cmd - t0) * 1e3);
+		return 1;
+	}
+	printf("first_ms %.3f command_ms %.3f\n", (t_first - t0) * 1e3, (t_cmd - t0) * 1e3);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 2;
+
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	if (argc >= 2) {
+		if (!strcmp(argv[1], "gen"))
+			rc = cmd_gen(argc, argv);
+		else if (!strcmp(argv[1], "sink"))
+			rc = cmd_sink(argc, argv);
+		else if (!strcmp(argv[1], "attach"))
+			rc = cmd_attach(argc, argv);
+		else if (!strcmp(argv[1], "detach") && argc >= 3)
+			rc = ifindex_of(argv[2]) ? -bpf_xdp_detach(ifindex_of(argv[2]), 0, NULL) != 0 : 1;
+		else if (!strcmp(argv[1], "count"))
+			rc = cmd_count(argc, argv);
+		else if (!strcmp(argv[1], "wait-count"))
+			rc = cmd_wait_count(argc, argv);
+		else if (!strcmp(argv[1], "probe"))
+			rc = cmd_probe(argc, argv);
+	}
+	if (rc == 2)
+		fprintf(stderr, "usage: see the head of tools/bench/mxbench.c\n");
+	return rc;
+}
