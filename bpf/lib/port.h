@@ -19,6 +19,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MX_PORT_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* read-only to the datapath: no update cost */
 	__type(key, __u32);
 	__type(value, struct mx_port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

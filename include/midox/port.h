@@ -17,7 +17,7 @@ _Static_assert(sizeof(struct mx_ifport) == 8, "mx_ifport layout");
 
 /* port tunnel key (__u32) -> struct mx_port: every port of every bridge this host may send to. */
 #define MX_MAP_PORT "midox_port"
-#define MX_PORT_MAX_ENTRIES 65536
+#define MX_PORT_MAX_ENTRIES 262144 /* every port of the cloud; allocated as used */
 
 enum mx_port_flags {
 	MX_PORT_LOCAL = 1 << 0,     /* bound on this host: ifindex is valid */

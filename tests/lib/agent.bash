@@ -250,8 +250,9 @@ agent_wait_ready() {
 # server list as the CLI and fails over between servers by itself.
 #
 #   zk_link_all HOST     a forwarder (zk_link) for every port of $ZK_SERVERS
-#   zk_unlink HOST       end HOST's forwarders: its agent is cut off from ZooKeeper (and its
-#                        connections drop) while everyone else still reaches it
+#   zk_unlink HOST [PORT]  end HOST's forwarders (or only PORT's): its agent is cut off from
+#                        ZooKeeper (from that server) and its connections drop, while everyone
+#                        else still reaches it; zk_link_all HOST links it again
 #   agent_start_all HOST [VAR=VALUE...]   agent_start with MIDOX_ZK_SERVERS=$ZK_SERVERS
 #   agent_zk_port HOST   the ZooKeeper port the agent holds an established connection to
 #   agent_wait_ready_all HOST [SECONDS]   connected to one of the servers, and alive
@@ -264,22 +265,36 @@ _zk_ports() {
 }
 
 zk_link_all() {
-	local host=$1 port first=""
+	local host=$1 port first="" rc=0 f=$NET_DIR/$1.zkfwd.pid
+	# zk_link keeps one PID file a host: the first port's; each further port's is moved aside
+	[ -e "$f" ] && mv "$f" "$f.first"
 	for port in $(_zk_ports); do
 		if [ -z "$first" ]; then
 			first=$port
 			continue
 		fi
-		# zk_link keeps one PID file per host: move it aside for each further port
-		ZK_PORT=$port zk_link "$host" || return 1
-		mv "$NET_DIR/$host.zkfwd.pid" "$NET_DIR/$host-$port.zkfwd.pid"
+		_agent_pid_is "$(cat "$NET_DIR/$host-$port.zkfwd.pid" 2>/dev/null)" zk-forward.pl &&
+			continue
+		ZK_PORT=$port zk_link "$host" || rc=1
+		mv "$f" "$NET_DIR/$host-$port.zkfwd.pid"
 	done
-	ZK_PORT=$first zk_link "$host"
+	[ -e "$f.first" ] && mv "$f.first" "$f"
+	ZK_PORT=$first zk_link "$host" || rc=1
+	return "$rc"
 }
 
+# zk_unlink HOST [PORT]: end HOST's forwarders (only PORT's, when given).
 zk_unlink() {
-	local host=$1 f pid
-	for f in "$NET_DIR/$host.zkfwd.pid" "$NET_DIR/$host"-*.zkfwd.pid; do
+	local host=$1 port=${2:-} f pid ports
+	if [ -n "$port" ]; then
+		ports=$(_zk_ports)
+		f=$NET_DIR/$host-$port.zkfwd.pid
+		[ "$port" = "${ports%% *}" ] && f=$NET_DIR/$host.zkfwd.pid
+		set -- "$f"
+	else
+		set -- "$NET_DIR/$host.zkfwd.pid" "$NET_DIR/$host"-*.zkfwd.pid
+	fi
+	for f in "$@"; do
 		[ -e "$f" ] || continue
 		pid=$(cat "$f")
 		if _agent_pid_is "$pid" zk-forward.pl; then

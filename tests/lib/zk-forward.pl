@@ -12,6 +12,7 @@ use strict;
 use warnings;
 use IO::Select;
 use IO::Socket::INET;
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
 
 my ($fd, $upstream) = @ARGV;
 die "usage: zk-forward.pl LISTEN_FD HOST:PORT\n" unless defined $upstream;
@@ -44,6 +45,9 @@ while (1) {
 				close($c);
 				next;
 			}
+			# ZooKeeper's requests are small and each waits for its answer: Nagle's delay
+			# would add milliseconds to every round trip.
+			setsockopt($_, IPPROTO_TCP, TCP_NODELAY, 1) for ($c, $u);
 			$peer{fileno($c)} = $u;
 			$peer{fileno($u)} = $c;
 			$sel->add($c, $u);

@@ -61,15 +61,20 @@ zk_start() {
 # zk_stop: end the server (its data stays in ZK_DIR for a restart).
 zk_stop() {
 	[ -n "${ZK_PID:-}" ] || return 0
-	kill "$ZK_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 1 40); do
-		kill -0 "$ZK_PID" 2>/dev/null || break
+	_zk_end "$ZK_PID" TERM 40
+	ZK_PID=
+}
+
+# _zk_end PID SIGNAL TRIES: send SIGNAL, wait up to TRIES quarter seconds, then SIGKILL.
+_zk_end() {
+	local pid=$1 i
+	kill -"$2" "$pid" 2>/dev/null || true
+	for i in $(seq 1 "$3"); do
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.25
 	done
-	kill -9 "$ZK_PID" 2>/dev/null || true
-	wait "$ZK_PID" 2>/dev/null || true
-	ZK_PID=
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 # zk_restart: the same server, same port, same data.
@@ -83,4 +88,180 @@ zk_cleanup() {
 	zk_stop
 	[ -n "${ZK_DIR:-}" ] && rm -rf "$ZK_DIR"
 	ZK_DIR=
+}
+
+# ---------------------------------------------------------------------------------------------
+# An ensemble of N servers (QuorumPeerMain) on loopback ports, private to one test, each with
+# its own client, quorum and election port and data dir (with its myid) under ZK_ENS_DIR/I.
+#
+#   zk_ensemble_start [N [DIR]]  start N servers (default 3) and wait until they form a quorum:
+#                                sets ZK_SERVERS ("127.0.0.1:p1,127.0.0.1:p2,..."), ZK_ENS_DIR,
+#                                ZK_ENS_N, ZK_ENS_PORTS (client ports, "p1 p2 ..."), exported
+#   zk_server_stop I [SIGNAL]    end server I (1..N; SIGTERM, or e.g. KILL), wait for it to exit
+#   zk_server_start I            start server I again (same ports, same data)
+#   zk_server_running I          server I's process runs
+#   zk_server_port I             its client port
+#   zk_server_mode I             "leader", "follower" (from `srvr`), or nothing when it serves
+#                                no clients (stopped, or no quorum)
+#   zk_leader                    the index of the server that says "Mode: leader"
+#   zk_ensemble_wait [SECONDS]   until every running server serves and one of them leads
+#   zk_ensemble_stop             stop every server (data stays, zk_server_start brings it back)
+#   zk_ensemble_cleanup          stop them all and remove ZK_ENS_DIR
+#   zk_4lw PORT WORD             a four-letter word's reply
+#
+# PIDs live in files (ZK_ENS_DIR/I/pid), so a bats test and its teardown, which are separate
+# processes, both find them; only those PIDs are ever signalled, and only while they still run
+# QuorumPeerMain with this ensemble's config.
+
+zk_4lw() {
+	timeout 2 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1; echo $2 >&9; cat <&9" 2>/dev/null || true
+}
+
+zk_server_port() {
+	local -a ports
+	read -r -a ports <<<"$ZK_ENS_PORTS"
+	echo "${ports[$(($1 - 1))]}"
+}
+
+_zk_server_pid() {
+	local pid
+	pid=$(cat "$ZK_ENS_DIR/$1/pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" |
+		grep -qF -- "QuorumPeerMain $ZK_ENS_DIR/$1/zoo.cfg" || return 1
+	echo "$pid"
+}
+
+zk_server_running() {
+	_zk_server_pid "$1" >/dev/null
+}
+
+zk_server_mode() {
+	zk_4lw "$(zk_server_port "$1")" srvr | sed -n 's/^Mode: //p'
+}
+
+zk_leader() {
+	local i
+	for i in $(seq 1 "$ZK_ENS_N"); do
+		[ "$(zk_server_mode "$i")" = leader ] && { echo "$i"; return 0; }
+	done
+	return 1
+}
+
+zk_server_start() {
+	local i=$1 dir=$ZK_ENS_DIR/$1
+	if zk_server_running "$i"; then
+		echo "zk_server_start: server $i already runs" >&2
+		return 1
+	fi
+	echo "zk.bash: start $(date +%T.%N)" >> "$dir/server.log"
+	# 3>&- : bats waits for whoever holds its fd 3; a server may outlive the test's shell
+	java -Xmx256m -cp "$(zk_classpath)" -Dzookeeper.jmx.log4j.disable=true \
+		org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
+		>>"$dir/server.log" 2>&1 3>&- &
+	echo $! > "$dir/pid"
+	# no "Killed" job notice in a test's output when zk_server_stop KILLs it (bash still reaps it)
+	disown $!
+}
+
+zk_server_stop() {
+	local i=$1 sig=${2:-TERM} pid
+	pid=$(_zk_server_pid "$i") || return 0
+	_zk_end "$pid" "$sig" 60
+	echo "zk.bash: stopped ($sig) $(date +%T.%N)" >> "$ZK_ENS_DIR/$i/server.log"
+}
+
+# _zk_ensemble_ready: every running server answers srvr with a mode, and one leads.
+_zk_ensemble_ready() {
+	local i mode leaders=0
+	for i in $(seq 1 "$ZK_ENS_N"); do
+		zk_server_running "$i" || continue
+		mode=$(zk_server_mode "$i")
+		case $mode in
+		leader) leaders=$((leaders + 1)) ;;
+		follower) ;;
+		*) return 1 ;;
+		esac
+	done
+	[ "$leaders" -eq 1 ]
+}
+
+zk_ensemble_wait() {
+	local timeout=${1:-60} deadline
+	deadline=$((SECONDS + timeout))
+	while ! _zk_ensemble_ready; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "zookeeper ensemble not serving after ${timeout}s:" >&2
+			local i
+			for i in $(seq 1 "$ZK_ENS_N"); do
+				echo "--- server $i (running: $(zk_server_running "$i" && echo yes || echo no)," \
+					"mode: $(zk_server_mode "$i"))" >&2
+				tail -5 "$ZK_ENS_DIR/$i/server.log" >&2
+			done
+			return 1
+		fi
+		sleep 0.25
+	done
+}
+
+zk_ensemble_start() {
+	local n=${1:-3} i p used=" "
+	ZK_ENS_DIR=${2:-$(mktemp -d /tmp/midox-zkens.XXXXXX)}
+	ZK_ENS_N=$n
+	ZK_ENS_PORTS=""
+	ZK_SERVERS=""
+	# 3 ports a server (client, quorum, election), all distinct
+	local -a cport qport eport
+	for i in $(seq 1 "$n"); do
+		for _ in 1 2 3; do
+			for _ in $(seq 1 20); do
+				p=$(zk_free_port) || return 1
+				[[ $used == *" $p "* ]] || break
+			done
+			used+="$p "
+		done
+	done
+	read -r -a p <<<"$used"
+	for i in $(seq 1 "$n"); do
+		cport[i]=${p[3 * (i - 1)]}
+		qport[i]=${p[3 * (i - 1) + 1]}
+		eport[i]=${p[3 * (i - 1) + 2]}
+		ZK_ENS_PORTS+="${ZK_ENS_PORTS:+ }${cport[i]}"
+		ZK_SERVERS+="${ZK_SERVERS:+,}127.0.0.1:${cport[i]}"
+	done
+	export ZK_ENS_DIR ZK_ENS_N ZK_ENS_PORTS ZK_SERVERS
+	for i in $(seq 1 "$n"); do
+		mkdir -p "$ZK_ENS_DIR/$i/data"
+		echo "$i" > "$ZK_ENS_DIR/$i/data/myid"
+		{
+			echo "tickTime=500"
+			echo "initLimit=20"
+			echo "syncLimit=5"
+			echo "dataDir=$ZK_ENS_DIR/$i/data"
+			echo "clientPort=${cport[i]}"
+			echo "clientPortAddress=127.0.0.1"
+			echo "admin.enableServer=false"
+			echo "4lw.commands.whitelist=ruok,srvr,mntr,stat,cons,dump"
+			echo "minSessionTimeout=1000"
+			echo "maxSessionTimeout=30000"
+			local j
+			for j in $(seq 1 "$n"); do
+				echo "server.$j=127.0.0.1:${qport[j]}:${eport[j]}"
+			done
+		} > "$ZK_ENS_DIR/$i/zoo.cfg"
+	done
+	for i in $(seq 1 "$n"); do zk_server_start "$i" || return 1; done
+	zk_ensemble_wait 90
+}
+
+zk_ensemble_stop() {
+	local i
+	[ -n "${ZK_ENS_DIR:-}" ] || return 0
+	for i in $(seq 1 "$ZK_ENS_N"); do zk_server_stop "$i"; done
+}
+
+zk_ensemble_cleanup() {
+	[ -n "${ZK_ENS_DIR:-}" ] || return 0
+	zk_ensemble_stop
+	rm -rf "$ZK_ENS_DIR"
+	ZK_ENS_DIR=
 }
