@@ -24,6 +24,10 @@ setup() {
 }
 
 teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NET_DIR:-}" ]; then
+		verify_log h1
+		verify_log h2
+	fi
 	e2e_teardown ifport port tunpeer
 	return 0
 }
@@ -34,7 +38,15 @@ verify() {
 		MIDOX_ZK_SERVERS="127.0.0.1:$ZK_PORT" \
 		MIDOX_HOST_NAME="$(agent_name "$1")" \
 		MIDOX_PIN_ROOT="$(agent_pin "$1")" \
-		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/$1.conf" --verify
+		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/$1.conf" --verify \
+		2> >(tee -a "$NET_DIR/verify-$1.err" >&2) | tee -a "$NET_DIR/verify-$1.out"
+	return "${PIPESTATUS[0]}"
+}
+
+# verify_log HOST: what verify printed so far, for a failure's diagnosis.
+verify_log() {
+	echo "--- verify $1" >&2
+	tail -20 "$NET_DIR/verify-$1.out" "$NET_DIR/verify-$1.err" >&2 2>/dev/null || true
 }
 
 # vm HOST VM N: VM 10.0.0.N with a port of the bridge bound to it.
