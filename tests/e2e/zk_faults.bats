@@ -207,6 +207,22 @@ maps_snapshot() {
 	done
 }
 
+# maps_settled HOST: HOST's maps_snapshot, once it stayed the same for 2.5 s (what agents
+# learn is published on a 1 s tick and programmed on the other host by watch). Fails after
+# 30 s of change.
+maps_settled() {
+	local prev now i
+	prev=$(maps_snapshot "$1")
+	for i in $(seq 1 12); do
+		sleep 2.5
+		now=$(maps_snapshot "$1")
+		[ "$now" = "$prev" ] && { echo "$now"; return 0; }
+		prev=$now
+	done
+	echo "maps of $1 still changing after 30 s" >&2
+	return 1
+}
+
 # maps_unchanged HOST SNAPSHOT: HOST's maps_snapshot still equals SNAPSHOT; else the difference.
 maps_unchanged() {
 	local now
@@ -320,7 +336,9 @@ agent_moved() {
 	flow_start a v11 10.0.0.21
 	flow_start b v21 10.0.0.12
 	local before1 before2 t0 out
-	before1=$(maps_snapshot h1) before2=$(maps_snapshot h2)
+	# what the flows make the agents learn must be everywhere before the outage starts
+	before1=$(maps_settled h1)
+	before2=$(maps_settled h2)
 
 	t0=$SECONDS
 	zk_ensemble_stop
