@@ -30,7 +30,7 @@ agent_src    := $(wildcard agent/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/tests/topo-helper
+BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/tests/topo-helper $(BUILD)/tests/zk-put-stdin
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all test unit clean demo
@@ -146,3 +146,8 @@ $(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS)
 all: $(FUZZ_TARGETS)
+
+# Writes a node's data from stdin (values near ZooKeeper's 1 MB limit; tests/e2e/garbage.bats).
+$(BUILD)/tests/zk-put-stdin: $(BUILD)/tests/helpers/zk-put-stdin.o $(TOPO) $(BUILD)/loader/log.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf

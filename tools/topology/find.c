@@ -65,6 +65,30 @@ static const void *find_id(const void *arr, size_t n, size_t size, const char *i
 	return NULL;
 }
 
+/* find_id through ix, the positions of arr sorted by id (each object starts with its id);
+ * a linear search while there is no index. */
+static const void *find_id_ix(const void *arr, const size_t *ix, size_t n, size_t size,
+			      const char *id)
+{
+	const char *p = arr;
+	size_t lo = 0, hi = n;
+
+	if (!ix)
+		return find_id(arr, n, size, id);
+	while (id && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(p + ix[mid] * size, id);
+
+		if (!c)
+			return p + ix[mid] * size;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 const struct topo_host *topo_find_host(const struct topology *t, const char *ref)
 {
 	return find(t->hosts, t->n_hosts, sizeof(*t->hosts), offsetof(struct topo_host, name),
@@ -91,7 +115,7 @@ const struct topo_router *topo_find_router(const struct topology *t, const char 
 
 const struct topo_router *topo_find_router_by_id(const struct topology *t, const char *id)
 {
-	return find_id(t->routers, t->n_routers, sizeof(*t->routers), id);
+	return find_id_ix(t->routers, t->router_ix, t->n_routers, sizeof(*t->routers), id);
 }
 
 const struct topo_route *topo_find_route_by_id(const struct topology *t, const char *id)
@@ -115,7 +139,7 @@ const struct topo_arp *topo_find_arp_static(const struct topology *t, const char
 
 const struct topo_host *topo_find_host_by_id(const struct topology *t, const char *id)
 {
-	return find_id(t->hosts, t->n_hosts, sizeof(*t->hosts), id);
+	return find_id_ix(t->hosts, t->host_ix, t->n_hosts, sizeof(*t->hosts), id);
 }
 
 const struct topo_zone *topo_find_zone_by_id(const struct topology *t, const char *id)
@@ -125,12 +149,12 @@ const struct topo_zone *topo_find_zone_by_id(const struct topology *t, const cha
 
 const struct topo_bridge *topo_find_bridge_by_id(const struct topology *t, const char *id)
 {
-	return find_id(t->bridges, t->n_bridges, sizeof(*t->bridges), id);
+	return find_id_ix(t->bridges, t->bridge_ix, t->n_bridges, sizeof(*t->bridges), id);
 }
 
 const struct topo_port *topo_find_port_by_id(const struct topology *t, const char *id)
 {
-	return find_id(t->ports, t->n_ports, sizeof(*t->ports), id);
+	return find_id_ix(t->ports, t->port_ix, t->n_ports, sizeof(*t->ports), id);
 }
 
 /* An object of one device (ports, routes: objects that start with their id, with their

@@ -459,12 +459,136 @@ static const struct topo_port *router_port(const struct topology *t, const char 
 													 : NULL;
 }
 
+/* ---- indexes by id ---- */
+
+struct ix_arr {
+	const char *base;
+	size_t size;
+};
+
+static int cmp_ix(const void *a, const void *b, void *arg)
+{
+	const struct ix_arr *arr = arg;
+
+	return strcmp(arr->base + *(const size_t *)a * arr->size,
+		      arr->base + *(const size_t *)b * arr->size);
+}
+
+/* Positions of arr's n objects sorted by id (each object starts with its id); NULL when
+ * memory is short, and lookups stay linear. */
+static size_t *index_ids(const void *arr, size_t n, size_t size)
+{
+	struct ix_arr a = { .base = arr, .size = size };
+	size_t *ix = malloc((n ? n : 1) * sizeof(*ix));
+
+	if (!ix)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		ix[i] = i;
+	qsort_r(ix, n, sizeof(*ix), cmp_ix, &a);
+	return ix;
+}
+
+static void free_ids(struct topology *t)
+{
+	free(t->host_ix);
+	free(t->bridge_ix);
+	free(t->router_ix);
+	free(t->port_ix);
+	t->host_ix = t->bridge_ix = t->router_ix = t->port_ix = NULL;
+}
+
+/* ---- one object per tunnel key ---- */
+
+struct key_owner {
+	uint32_t key;
+	int64_t czxid;
+	char kind;    /* 'b'ridge, 'r'outer, 'p'ort */
+	size_t index;
+};
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct key_owner *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->czxid != y->czxid)
+		return x->czxid < y->czxid ? -1 : 1;
+	return x->kind - y->kind;
+}
+
+static void owners_add(struct key_owner *o, size_t *n, uint32_t key, int64_t czxid, char kind,
+		       size_t index)
+{
+	o[(*n)++] = (struct key_owner){ .key = key, .czxid = czxid, .kind = kind, .index = index };
+}
+
+/* Compact arr (n objects of size bytes), leaving out those whose drop flag is set. */
+static size_t compact(void *arr, size_t n, size_t size, const bool *drop)
+{
+	char *p = arr;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!drop[i])
+			memmove(p + kept++ * size, p + i * size, size);
+	return kept;
+}
+
+/* A tunnel key names one object: a later bridge, router or port that claims the key of an
+ * earlier one (written around the CLI) is logged and left out, the first keeps it. */
+static int drop_duplicate_keys(struct topology *t)
+{
+	size_t total = t->n_bridges + t->n_routers + t->n_ports, n = 0;
+	struct key_owner *o = malloc((total ? total : 1) * sizeof(*o));
+	bool *drop = calloc(total ? total : 1, sizeof(*drop));
+	bool *drop_b, *drop_r, *drop_p;
+
+	if (!o || !drop) {
+		free(o);
+		free(drop);
+		return -ENOMEM;
+	}
+	drop_b = drop;
+	drop_r = drop + t->n_bridges;
+	drop_p = drop_r + t->n_routers;
+	for (size_t i = 0; i < t->n_bridges; i++)
+		owners_add(o, &n, t->bridges[i].tunnel_key, t->bridges[i].czxid, 'b', i);
+	for (size_t i = 0; i < t->n_routers; i++)
+		owners_add(o, &n, t->routers[i].tunnel_key, t->routers[i].czxid, 'r', i);
+	for (size_t i = 0; i < t->n_ports; i++)
+		owners_add(o, &n, t->ports[i].tunnel_key, t->ports[i].czxid, 'p', i);
+	qsort(o, n, sizeof(*o), cmp_owner);
+	for (size_t i = 1; i < n; i++) {
+		const struct key_owner *d = &o[i];
+
+		if (d->key != o[i - 1].key)
+			continue;
+		mx_warn("skipping %s %s: its tunnel key %u belongs to an earlier object",
+			d->kind == 'b' ? "bridge" : d->kind == 'r' ? "router" : "port",
+			d->kind == 'b' ? t->bridges[d->index].id :
+			d->kind == 'r' ? t->routers[d->index].id : t->ports[d->index].id, d->key);
+		t->n_skipped++;
+		(d->kind == 'b' ? drop_b : d->kind == 'r' ? drop_r : drop_p)[d->index] = true;
+	}
+	t->n_bridges = compact(t->bridges, t->n_bridges, sizeof(*t->bridges), drop_b);
+	t->n_routers = compact(t->routers, t->n_routers, sizeof(*t->routers), drop_r);
+	t->n_ports = compact(t->ports, t->n_ports, sizeof(*t->ports), drop_p);
+	free(o);
+	free(drop);
+	return 0;
+}
+
 /* Leave out what refers to an object that is not there (or was skipped), so that every
  * reference in a snapshot resolves. */
 static void drop_dangling(struct topology *t)
 {
 	size_t i, n;
 
+	t->host_ix = index_ids(t->hosts, t->n_hosts, sizeof(*t->hosts));
+	t->bridge_ix = index_ids(t->bridges, t->n_bridges, sizeof(*t->bridges));
+	t->router_ix = index_ids(t->routers, t->n_routers, sizeof(*t->routers));
 	for (i = n = 0; i < t->n_ports; i++) {
 		if (device_exists(t, &t->ports[i]))
 			t->ports[n++] = t->ports[i];
@@ -472,6 +596,7 @@ static void drop_dangling(struct topology *t)
 			dangling(t, "port", t->ports[i].id, "its device is not there");
 	}
 	t->n_ports = n;
+	t->port_ix = index_ids(t->ports, t->n_ports, sizeof(*t->ports));
 	/* A link holds when both ends name each other; a half link is ignored. */
 	for (i = 0; i < t->n_ports; i++) {
 		struct topo_port *p = &t->ports[i];
@@ -574,12 +699,18 @@ int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void 
 	if (t->n_routes > 1)
 		qsort(t->routes, t->n_routes, sizeof(*t->routes), cmp_route);
 	sort_czxid(t->arps, t->n_arps, sizeof(*t->arps), offsetof(struct topo_arp, czxid));
+	rc = drop_duplicate_keys(t);
+	if (rc) {
+		topo_free(t);
+		return topo_fail(rc, "out of memory");
+	}
 	drop_dangling(t);
 	return 0;
 }
 
 void topo_free(struct topology *t)
 {
+	free_ids(t);
 	free(t->hosts);
 	free(t->zones);
 	free(t->members);

@@ -169,6 +169,9 @@ struct topology {
 	struct topo_arp *arps;
 	size_t n_arps;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
+	/* Private to the library: positions in hosts, bridges, routers and ports sorted by id,
+	 * so that lookups by id stay O(log n) in a large snapshot. */
+	size_t *host_ix, *bridge_ix, *router_ix, *port_ix;
 	/* What checked writes depend on: the data versions of the type containers (bumped by
 	 * every create, so names stay unique under concurrent writers) and the key counter. */
 	int32_t hosts_version, zones_version, bridges_version, ports_version, routers_version;
