@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* mxbench-cost RUNS: the per-packet cost of each datapath program on each path, with
  * BPF_PROG_TEST_RUN, in a private network namespace (as root). The maps are filled through
- * the loader, as the agent and tests/unit/test_datapath.c do, and the frames come from the
- * tests' builders (tests/unit/frames.h).
+ * the loader, as the agent, tests/unit/test_datapath.c and tests/unit/test_router.c do (the
+ * shared fill helpers of tests/unit/dp_fill.h), and the frames come from the tests' builders
+ * (tests/unit/frames.h).
+ *
+ * Two bridges joined by a router R (as in tests/unit/test_router.c): bridge B1 (p1, p2 local,
+ * PR on the peer host, BAR interior to R's port RA), bridge B2 (p3 local, PR2 on the peer
+ * host, BBR interior to R's port RB). The routed paths: a frame from p1's VM to its gateway
+ * (RA's MAC) for p3's VM (routed-local: bridge, router, bridge, redirect) or PR2's VM
+ * (routed-remote-encap: the same, then VXLAN to the peer host).
  *
  * Two ways of timing, both the kernel's own clock around the program (no syscall in it):
  * - "single": RUNS test runs of repeat 1, each on a fresh skb; the mean of the durations the
@@ -19,11 +26,14 @@
 
 #include <linux/pkt_cls.h>
 
+#include "dp_fill.h"
 #include "frames.h"
 #include "loader.h"
 #include "log.h"
 
-enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003 };
+enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004 };
+enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
+enum { R = 500, RA = 5001, RB = 5002 };
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
 
@@ -32,26 +42,88 @@ static const uint8_t PEER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t M_P1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 static const uint8_t M_P2[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };
+static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
+static const uint8_t M_PR2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
+static const uint8_t M_RA[6] = { 0x02, 0, 0, 0, 0x05, 0x01 };
+static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
-static int if_p1, if_p2, if_ul;
+static int if_p1, if_p2, if_p3, if_ul;
+
+/* A bridge port of device; peer: the router port it is interior to (0: none). */
+static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
+		       __u32 peer)
+{
+	struct mx_port p = { .device_key = device, .flags = flags, .ifindex = (__u32)ifindex,
+			     .host_addr = frames_addr(host), .peer_key = peer };
+
+	if (peer)
+		p.flags |= MX_PORT_INTERIOR;
+	return mx_port_update(dp, key, &p);
+}
 
 static int put_port(__u32 key, __u32 flags, int ifindex, const char *host)
 {
-	struct mx_port p = { .device_key = B1, .flags = flags, .ifindex = (__u32)ifindex,
-			     .host_addr = frames_addr(host) };
-
-	return mx_port_update(dp, key, &p);
+	return put_port_on(B1, key, flags, ifindex, host, 0);
 }
 
 static int put_fdb(const uint8_t *mac, __u32 port, __u32 flags)
 {
-	struct mx_fdb_key k = { .bridge_key = B1 };
-	struct mx_fdb_entry v = { .port_key = port, .flags = flags };
+	return dp_put_fdb(dp, B1, mac, port, flags);
+}
 
-	memcpy(k.mac, mac, 6);
-	return mx_fdb_update(dp, &k, &v);
+/* An interior port of R peered with bridge port peer, as the agent installs it: the port
+ * (MAC, address/24), its /32 local route and its connected /24 route. The helper of the same
+ * shape in tests/unit/test_router.c is static there, not in a shared header. */
+static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char *net,
+		     __u32 peer)
+{
+	struct mx_port p = { .device_key = R, .flags = MX_PORT_ROUTER | MX_PORT_INTERIOR,
+			     .peer_key = peer, .prefix_len = 24, .addr = frames_addr(addr) };
+	struct mx_route_key lk = { 64, R, frames_addr(addr) }, ck = { 56, R, frames_addr(net) };
+	struct mx_route local = { .n = 1 }, conn = { .n = 1 };
+
+	memcpy(p.mac, mac, 6);
+	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
+	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
+	return mx_port_update(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
+	       mx_route_update(dp, &ck, &conn);
+}
+
+static int put_arp(__u32 bridge, const char *addr, const uint8_t *mac)
+{
+	struct mx_arp_key k = { .bridge_key = bridge, .addr = frames_addr(addr) };
+	struct mx_arp_entry v = { 0 };
+
+	memcpy(v.mac, mac, 6);
+	return mx_arp_update(dp, &k, &v);
+}
+
+/* Router R between B1 (10.1.0.0/24, RA 10.1.0.254) and B2 (10.2.0.0/24, RB 10.2.0.254):
+ * p3's VM 10.2.0.2 here, PR2's VM 10.2.0.3 on the peer host. */
+static int setup_router(void)
+{
+	struct mx_bridge b2 = { .n_local = 1, .n_remote = 1 };
+	int err = 0;
+
+	b2.local_ifindex[0] = (__u32)if_p3;
+	b2.remote_addr[0] = frames_addr(PEER_ADDR);
+	err |= dp_put_ifport(dp, if_p3, P3);
+	err |= put_port_on(B1, BAR, 0, 0, NULL, RA);
+	err |= put_port_on(B2, P3, MX_PORT_LOCAL, if_p3, NULL, 0);
+	err |= put_port_on(B2, PR2, MX_PORT_REMOTE, 0, PEER_ADDR, 0);
+	err |= put_port_on(B2, BBR, 0, 0, NULL, RB);
+	err |= put_rport(RA, M_RA, "10.1.0.254", "10.1.0.0", BAR);
+	err |= put_rport(RB, M_RB, "10.2.0.254", "10.2.0.0", BBR);
+	err |= dp_put_fdb(dp, B1, M_RA, BAR, MX_FDB_STATIC) |
+	       dp_put_fdb(dp, B2, M_RB, BBR, MX_FDB_STATIC);
+	err |= put_arp(B1, "10.1.0.254", M_RA) | put_arp(B2, "10.2.0.254", M_RB);
+	err |= dp_put_fdb(dp, B2, M_P3, P3, MX_FDB_STATIC) |
+	       dp_put_fdb(dp, B2, M_PR2, PR2, MX_FDB_REMOTE);
+	err |= put_arp(B2, "10.2.0.2", M_P3) | put_arp(B2, "10.2.0.3", M_PR2);
+	err |= mx_bridge_update(dp, B2, &b2);
+	return err ? -1 : 0;
 }
 
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's static. */
@@ -66,13 +138,15 @@ static int setup(void)
 	int err = 0;
 
 	if (dp_netns_enter() || dp_veth("p1", "02:00:00:00:0a:01") ||
-	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("ul0", "02:00:00:00:00:01") ||
+	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
+	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
 		  LOCAL_ADDR, PEER_ADDR))
 		return -1;
 	if_p1 = (int)if_nametoindex("p1");
 	if_p2 = (int)if_nametoindex("p2");
+	if_p3 = (int)if_nametoindex("p3");
 	if_ul = (int)if_nametoindex("ul0");
 	if (mx_datapath_open(&opts, &dp))
 		return -1;
@@ -88,7 +162,7 @@ static int setup(void)
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
-	return err ? -1 : 0;
+	return err || setup_router() ? -1 : 0;
 }
 
 struct path {
@@ -172,6 +246,13 @@ int main(int argc, char **argv)
 		{ "flood-1local-1remote", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.1.0.255", .payload = 18 }, false },
+		/* routed: rewrites MACs and TTL, so repeat on one skb would time another path */
+		{ "routed-local", port_fd, if_p1,
+		  { .kind = FRAMES_IPV4, .dst = M_RA, .src = M_P1, .sip = "10.1.0.1",
+		    .tip = "10.2.0.2", .payload = 18 }, false },
+		{ "routed-remote-encap", port_fd, if_p1,
+		  { .kind = FRAMES_IPV4, .dst = M_RA, .src = M_P1, .sip = "10.1.0.1",
+		    .tip = "10.2.0.3", .payload = 18 }, false },
 	};
 
 	base = single(&paths[0], runs, &verdict);

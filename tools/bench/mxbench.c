@@ -82,7 +82,8 @@ static size_t build_udp(uint8_t *buf, const char *dst, const char *src, const ch
 	return frames_build(&spec, buf, none, none); /* no outer header: unused */
 }
 
-static struct xdp_bench *open_skel(__u32 target)
+/* The skeleton loaded; hdr (the generator's 42 header bytes) may be NULL. */
+static struct xdp_bench *open_skel(__u32 target, const uint8_t *hdr)
 {
 	struct xdp_bench *skel = xdp_bench__open();
 
@@ -91,6 +92,8 @@ static struct xdp_bench *open_skel(__u32 target)
 		return NULL;
 	}
 	skel->rodata->target_ifindex = target;
+	if (hdr)
+		memcpy(skel->bss->gen_hdr, hdr, sizeof(skel->bss->gen_hdr));
 	if (xdp_bench__load(skel)) {
 		fprintf(stderr, "mxbench: cannot load the BPF object\n");
 		xdp_bench__destroy(skel);
@@ -114,7 +117,7 @@ static int cmd_gen(int argc, char **argv)
 	ifindex = ifindex_of(argv[2]);
 	seconds = atof(argv[7]);
 	len = build_udp(frame, argv[3], argv[4], argv[5], argv[6], argc > 8 ? atoi(argv[8]) : 60);
-	if (!ifindex || !len || !(skel = open_skel(0)))
+	if (!ifindex || !len || !(skel = open_skel(0, frame)))
 		return 1;
 	ctx.ingress_ifindex = (__u32)ifindex;
 	ctx.data_end = (__u32)len;
@@ -147,7 +150,7 @@ static int cmd_sink(int argc, char **argv)
 	if (argc < 3)
 		return 2;
 	ifindex = ifindex_of(argv[2]);
-	if (!ifindex || !(skel = open_skel(0)))
+	if (!ifindex || !(skel = open_skel(0, NULL)))
 		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -190,7 +193,7 @@ static int cmd_attach(int argc, char **argv)
 	} else if (strcmp(argv[3], "pass")) {
 		return 2;
 	}
-	if (!ifindex || !(skel = open_skel((__u32)target)))
+	if (!ifindex || !(skel = open_skel((__u32)target, NULL)))
 		return 1;
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(target ? skel->progs.xdp_redirect :
 							       skel->progs.xdp_pass), 0, NULL);
