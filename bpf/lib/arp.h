@@ -12,6 +12,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MX_ARP_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* allocated as used */
 	__type(key, struct mx_arp_key);
 	__type(value, struct mx_arp_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

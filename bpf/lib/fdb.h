@@ -15,6 +15,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MX_FDB_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* allocated as used: a cloud-sized table costs only what it holds */
 	__type(key, struct mx_fdb_key);
 	__type(value, struct mx_fdb_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

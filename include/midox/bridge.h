@@ -23,7 +23,7 @@ _Static_assert(sizeof(struct mx_bridge) == 8 + 4 * (MX_FLOOD_MAX_LOCAL + MX_FLOO
 
 /* struct mx_fdb_key -> struct mx_fdb_entry: the MAC table of every bridge. */
 #define MX_MAP_FDB "midox_fdb"
-#define MX_FDB_MAX_ENTRIES 65536
+#define MX_FDB_MAX_ENTRIES 262144
 
 struct mx_fdb_key {
 	__u32 bridge_key;
@@ -47,7 +47,7 @@ _Static_assert(sizeof(struct mx_fdb_entry) == 16, "mx_fdb_entry layout");
 
 /* struct mx_arp_key -> struct mx_arp_entry: addresses a bridge answers ARP for. */
 #define MX_MAP_ARP "midox_arp"
-#define MX_ARP_MAX_ENTRIES 65536
+#define MX_ARP_MAX_ENTRIES 262144
 
 struct mx_arp_key {
 	__u32 bridge_key;
