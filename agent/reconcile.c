@@ -217,20 +217,38 @@ static int apply(struct agent *a, const struct topology *t)
 	return err;
 }
 
+struct reattach {
+	struct agent *a;
+	unsigned int attached, failed;
+};
+
+static void reattach_one(struct reattach *r, __u32 ifindex, bool underlay)
+{
+	if (attach_one(r->a, ifindex, underlay))
+		r->failed++;
+	else
+		r->attached++;
+}
+
 static int reattach_port(const void *key, const void *value, void *ctx)
 {
 	(void)value;
-	attach_one(ctx, *(const __u32 *)key, false);
+	reattach_one(ctx, *(const __u32 *)key, false);
 	return 0;
 }
 
 void agent_reattach_pinned(struct agent *a)
 {
+	struct reattach r = { .a = a };
 	struct mx_config cfg;
 
 	if (!mx_config_get(a->dp, &cfg) && cfg.underlay_ifindex)
-		attach_one(a, cfg.underlay_ifindex, true);
-	mx_map_walk(a->dp, MX_MAP_ID_IFPORT, reattach_port, a);
+		reattach_one(&r, cfg.underlay_ifindex, true);
+	mx_map_walk(a->dp, MX_MAP_ID_IFPORT, reattach_port, &r);
+	/* Every interface the pins know now runs this agent's programs: the first reconcile
+	 * need not replace them a second time. With nothing pinned (a first start) it does. */
+	if (r.attached && !r.failed)
+		a->programs_replaced = true;
 }
 
 int agent_reconcile(struct agent *a)

@@ -73,23 +73,6 @@ teardown() {
 	return 0
 }
 
-# verify HOST: the agent's verify mode with the agent's own settings (as verify.bats).
-verify() {
-	nsenter --net="/run/netns/$NET_RUN-$1" -- env \
-		MIDOX_ZK_SERVERS="127.0.0.1:$ZK_PORT" \
-		MIDOX_HOST_NAME="$(agent_name "$1")" \
-		MIDOX_PIN_ROOT="$(agent_pin "$1")" \
-		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/$1.conf" --verify \
-		>>"$NET_DIR/verify-$1" 2>&1
-}
-
-vm() {
-	local p
-	net_vm_add "$1" "$2" "10.0.0.$3/24" ""
-	p=$(mx bridge "$BR" add port) || return 1
-	mx host "$(agent_name "$1")" add binding port "$p" interface "$2"
-}
-
 rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(agent_pid "$1")/status"; }
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
@@ -194,8 +177,8 @@ churn_gone() {
 @test "churn soak: ${CHURN_SECONDS:-60} s of port and binding churn, stable traffic loses nothing, memory flat, maps verified" {
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
 	mx bridge create name "$BR"
-	vm h1 v11 11
-	vm h2 v21 21
+	bridge_vm h1 v11 11
+	bridge_vm h2 v21 21
 	wait_until 20 ping_all v11 10.0.0.21 2
 	local w
 	for w in $(seq 1 "$CHURN_WORKERS"); do
@@ -208,8 +191,8 @@ churn_gone() {
 
 	# warm-up, then memory "before"
 	churn_all "$CHURN_WARMUP" warmup
-	wait_until 30 verify h1
-	wait_until 30 verify h2
+	wait_until 30 agent_verify h1
+	wait_until 30 agent_verify h2
 	local before1 before2 after1 after2
 	before1=$(rss_kib h1)
 	before2=$(rss_kib h2)
@@ -232,10 +215,10 @@ churn_gone() {
 	churn_gone
 
 	# the maps equal what the topology implies, on both hosts
-	wait_until 30 verify h1
-	wait_until 30 verify h2
-	run -0 verify h1
-	run -0 verify h2
+	wait_until 30 agent_verify h1
+	wait_until 30 agent_verify h2
+	run -0 agent_verify h1
+	run -0 agent_verify h2
 
 	# nothing lost on the stable flow
 	kill -0 "$ping_pid"

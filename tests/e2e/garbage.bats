@@ -61,25 +61,6 @@ put() {
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 
-# verify HOST: the agent's verify mode with the agent's own settings (as verify.bats).
-verify() {
-	nsenter --net="/run/netns/$NET_RUN-$1" -- env \
-		MIDOX_ZK_SERVERS="127.0.0.1:$ZK_PORT" \
-		MIDOX_HOST_NAME="$(agent_name "$1")" \
-		MIDOX_PIN_ROOT="$(agent_pin "$1")" \
-		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/$1.conf" --verify \
-		>>"$NET_DIR/verify-$1" 2>&1
-}
-
-# vm HOST VM N: VM 10.0.0.N with a port of the bridge bound to it.
-vm() {
-	local p
-	net_vm_add "$1" "$2" "10.0.0.$3/24" ""
-	p=$(mx bridge "$BR" add port) || return 1
-	PORT[$2]=$p
-	mx host "$(agent_name "$1")" add binding port "$p" interface "$2"
-}
-
 # logged_since HOST LINE TEXT: HOST's agent log, after its first LINE lines, has a line
 # "skipping TEXT".
 logged_since() {
@@ -97,11 +78,11 @@ all_logged() {
 @test "garbage znodes are logged and skipped; forwarding, agents, later changes and verify unharmed" {
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
 	mx bridge create name "$BR"
-	vm h1 v11 11
-	vm h2 v21 21
+	bridge_vm h1 v11 11
+	bridge_vm h2 v21 21
 	wait_until 20 ping_all v11 10.0.0.21 2
-	wait_until 20 verify h1
-	wait_until 20 verify h2
+	wait_until 20 agent_verify h1
+	wait_until 20 agent_verify h2
 	run -0 --separate-stderr helper skipped
 	[ "$output" = 0 ]
 
@@ -199,16 +180,16 @@ all_logged() {
 	agent_alive h2
 
 	# a valid change beside the garbage takes effect: a new VM on h2
-	vm h2 v22 22
+	bridge_vm h2 v22 22
 	wait_until 20 ping_all v11 10.0.0.22 2
 	ping_all v11 10.0.0.22 20
 	ping_all v22 10.0.0.21 20
 
 	# the maps hold what the topology (without the garbage) implies
-	wait_until 20 verify h1
-	wait_until 20 verify h2
-	run -0 verify h1
-	run -0 verify h2
+	wait_until 20 agent_verify h1
+	wait_until 20 agent_verify h2
+	run -0 agent_verify h1
+	run -0 agent_verify h2
 	[ "$(agent_pid h1)" = "$pid1" ] && agent_running h1
 	[ "$(agent_pid h2)" = "$pid2" ] && agent_running h2
 }
@@ -216,8 +197,8 @@ all_logged() {
 @test "duplicate tunnel keys written behind the CLI's back do not take over the valid objects" {
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
 	mx bridge create name "$BR"
-	vm h1 v11 11
-	vm h2 v21 21
+	bridge_vm h1 v11 11
+	bridge_vm h2 v21 21
 	wait_until 20 ping_all v11 10.0.0.21 2
 	local br_key p21_key dup_br dup_port pid1 pid2
 	br_key=$(mx bridge "$BR" show | sed -n 's/.* tunnel-key \([0-9]*\).*/\1/p')
@@ -246,8 +227,8 @@ all_logged() {
 	[ "$(agent_pid h2)" = "$pid2" ] && agent_running h2
 	agent_alive h1
 	agent_alive h2
-	wait_until 20 verify h1
-	wait_until 20 verify h2
+	wait_until 20 agent_verify h1
+	wait_until 20 agent_verify h2
 	# each agent logged both later claimants and left them out
 	local h
 	for h in h1 h2; do

@@ -25,44 +25,19 @@ setup() {
 
 teardown() {
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NET_DIR:-}" ]; then
-		verify_log h1
-		verify_log h2
+		agent_verify_log h1
+		agent_verify_log h2
 	fi
 	e2e_teardown ifport port tunpeer
 	return 0
-}
-
-# verify HOST: the agent's verify mode with the agent's own settings, in the host's netns.
-verify() {
-	nsenter --net="/run/netns/$NET_RUN-$1" -- env \
-		MIDOX_ZK_SERVERS="127.0.0.1:$ZK_PORT" \
-		MIDOX_HOST_NAME="$(agent_name "$1")" \
-		MIDOX_PIN_ROOT="$(agent_pin "$1")" \
-		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/$1.conf" --verify \
-		2> >(tee -a "$NET_DIR/verify-$1.err" >&2) | tee -a "$NET_DIR/verify-$1.out"
-	return "${PIPESTATUS[0]}"
-}
-
-# verify_log HOST: what verify printed so far, for a failure's diagnosis.
-verify_log() {
-	echo "--- verify $1" >&2
-	tail -20 "$NET_DIR/verify-$1.out" "$NET_DIR/verify-$1.err" >&2 2>/dev/null || true
-}
-
-# vm HOST VM N: VM 10.0.0.N with a port of the bridge bound to it.
-vm() {
-	local p
-	net_vm_add "$1" "$2" "10.0.0.$3/24" ""
-	p=$(mx bridge "$BR" add port) || return 1
-	mx host "$(agent_name "$1")" add binding port "$p" interface "$2"
 }
 
 # two_hosts: h1 and h2 in a zone, VMs v11 (h1) and v21 (h2) on one bridge, talking.
 two_hosts() {
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
 	mx bridge create name "$BR"
-	vm h1 v11 11
-	vm h2 v21 21
+	bridge_vm h1 v11 11
+	bridge_vm h2 v21 21
 	wait_until 20 ping_all v11 10.0.0.21 2
 }
 
@@ -71,9 +46,9 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 
 @test "verify: equal after sync, each tampered entry reported, equal again after a pass" {
 	two_hosts
-	wait_until 20 verify h1
-	wait_until 20 verify h2
-	run -0 --separate-stderr verify h1
+	wait_until 20 agent_verify h1
+	wait_until 20 agent_verify h2
+	run -0 --separate-stderr agent_verify h1
 	echo "stderr: $stderr"
 	[ "$output" = "the maps in $(agent_pin h1) hold what the topology implies" ]
 
@@ -84,24 +59,24 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 	agent_stop h1
 	bpftool map delete pinned "$(agent_pin h1)/midox_port" key hex $(le32 "$remote")
 	bpftool map update pinned "$(agent_pin h1)/midox_tunpeer" key hex c0 00 02 02 value hex 01 00 00 00
-	run -1 --separate-stderr verify h1
+	run -1 --separate-stderr agent_verify h1
 	echo "$output"
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "$output" == *"midox_port: missing port key $remote"* ]]
 	[[ "$output" == *"midox_tunpeer: different peer 192.0.2.2: want 00..., have 01"* ]]
 	[ "${lines[2]}" = "2 differences between the maps in $(agent_pin h1) and the topology" ]
 	# another host's maps are not concerned
-	run -0 verify h2
+	run -0 agent_verify h2
 
 	# an extra entry, too
 	bpftool map update pinned "$(agent_pin h1)/midox_tunpeer" key hex c0 00 02 63 value hex 00 00 00 00
-	run -1 --separate-stderr verify h1
+	run -1 --separate-stderr agent_verify h1
 	[[ "$output" == *"midox_tunpeer: extra peer 192.0.2.99"* ]]
 
 	agent_start h1
 	agent_wait_ready h1
-	wait_until 20 verify h1
-	run -0 verify h1
+	wait_until 20 agent_verify h1
+	run -0 agent_verify h1
 	ping_all v11 10.0.0.21 2
 }
 
@@ -113,8 +88,8 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 	# v11's MAC, learned by h1's datapath (MX_FDB_LOCAL)
 	wait_until 10 map_has h1 midox_fdb \
 		"any(.[]; .key.mac == $(mac_bytes "$mac") and .key.bridge_key == $bkey and ((.value.flags / 2 | floor) % 2) == 1)"
-	wait_until 20 verify h1
-	run -0 verify h1
+	wait_until 20 agent_verify h1
+	run -0 agent_verify h1
 	run -2 nsenter --net="/run/netns/$NET_RUN-h1" -- env MIDOX_ZK_SERVERS="127.0.0.1:$ZK_PORT" \
 		MIDOX_PIN_ROOT="$BATS_TEST_TMPDIR/nothing" \
 		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/h1.conf" --verify
@@ -125,7 +100,7 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 	export MIDOX_CREDENTIALS="$BATS_TEST_TMPDIR/cluster.cred"
 	echo "admin:$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$MIDOX_CREDENTIALS"
 	two_hosts
-	wait_until 20 verify h1
+	wait_until 20 agent_verify h1
 	grep -q "provisioned host" "$NET_DIR/h1.agent.log"
 	id=$(cat "$NET_DIR/h1.host-id")
 	run -0 env MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" getacl "/midox/hosts/$id"
@@ -139,6 +114,6 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 	# a restarted agent resumes its session with its own identity
 	agent_restart h1
 	agent_wait_ready h1
-	wait_until 20 verify h1
+	wait_until 20 agent_verify h1
 	ping_all v11 10.0.0.21 2
 }

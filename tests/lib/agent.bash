@@ -333,3 +333,21 @@ agent_wait_ready_all() {
 agent_session() {
 	od -An -t x8 -N 8 "$NET_DIR/$1.host-id.session" 2>/dev/null | tr -d ' '
 }
+
+# agent_verify HOST: `midox-agent --verify` with HOST's agent settings, in its netns; prints
+# what verify prints and keeps it in $NET_DIR/verify-HOST.out / .err (agent_verify_log).
+agent_verify() {
+	nsenter --net="/run/netns/$NET_RUN-$1" -- env \
+		MIDOX_ZK_SERVERS="127.0.0.1:$ZK_PORT" \
+		MIDOX_HOST_NAME="$(agent_name "$1")" \
+		MIDOX_PIN_ROOT="$(agent_pin "$1")" \
+		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/$1.conf" --verify \
+		2> >(tee -a "$NET_DIR/verify-$1.err" >&2) | tee -a "$NET_DIR/verify-$1.out"
+	return "${PIPESTATUS[0]}"
+}
+
+# agent_verify_log HOST: what agent_verify printed so far, for a failure's diagnosis.
+agent_verify_log() {
+	echo "--- verify $1" >&2
+	tail -20 "$NET_DIR/verify-$1.out" "$NET_DIR/verify-$1.err" >&2 2>/dev/null || true
+}

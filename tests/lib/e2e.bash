@@ -105,3 +105,15 @@ restart_under_floods() {
 		grep -q '5000 packets transmitted, 5000 received, 0% packet loss' "$NET_DIR/flood-${f#*:}"
 	done
 }
+
+# bridge_vm HOST VM N: VM 10.0.0.N with a new port of bridge $BR bound to it; the port is
+# recorded in PORT[VM] when the caller declared PORT.
+bridge_vm() {
+	local p
+	net_vm_add "$1" "$2" "10.0.0.$3/24" ""
+	p=$(mx bridge "$BR" add port) || return 1
+	if declare -p PORT >/dev/null 2>&1; then
+		PORT[$2]=$p
+	fi
+	mx host "$(agent_name "$1")" add binding port "$p" interface "$2"
+}
