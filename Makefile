@@ -132,16 +132,13 @@ fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/%.o,$(1))
 
 $(BUILD)/fuzz/%.o: %.c $(wildcard include/midox/*.h loader/*.h tools/topology/*.h tools/cli/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_MAIN) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
-
-# libFuzzer brings its own main(): the CLI's is renamed (cli_run lives beside it).
-$(call fuzz_obj,tools/cli/main.c): FUZZ_MAIN := -Dmain=midox_main
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
 $(BUILD)/fuzz/fuzz_codec: $(call fuzz_obj,tests/fuzz/fuzz_codec.c $(topology_src) loader/log.c)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) -lbpf
 
-$(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(cli_src) $(topology_src) loader/log.c)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) -lbpf -ledit
+$(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(filter-out tools/cli/main.c,$(cli_src)) $(topology_src) loader/log.c)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) -lbpf
 
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS)

@@ -3,9 +3,14 @@
 #ifndef MIDOX_CLI_H
 #define MIDOX_CLI_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "topology.h"
+
+/* Where ZooKeeper is when neither --zk nor $MIDOX_ZK_SERVERS says. */
+#define CLI_DEFAULT_SERVERS "127.0.0.1:2181"
 
 /* Exit codes (docs/cli.md): */
 enum cli_exit {
@@ -42,6 +47,8 @@ int cli_exit_code(int err);
 int cli_split(const char *line, struct words *out);
 void cli_words_free(struct words *w);
 int cli_run(struct cli *c, struct words *w);
+/* The usage text: the grammar in brief. */
+void cli_usage(FILE *f);
 
 /* Connect if needed and read a fresh snapshot into c->t. */
 int cli_refresh(struct cli *c);
