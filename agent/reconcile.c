@@ -183,7 +183,8 @@ static void keep_peers(struct agent *a, const struct desired *d)
 
 	if (!peers)
 		return;
-	memcpy(peers, kv->keys, kv->n * sizeof(*peers));
+	if (kv->n) /* no peers: keys may be NULL */
+		memcpy(peers, kv->keys, kv->n * sizeof(*peers));
 	free(a->peers);
 	a->peers = peers;
 	a->n_peers = kv->n;

@@ -669,7 +669,8 @@ static void test_ecmp_fragments(void)
 /* The bucket allows MX_ICMP_RATE_BURST errors at once, then suppresses and counts. */
 static void test_rate_limit(void)
 {
-	const struct delta d[] = { DROPS(RA, MX_DROP_ICMP_RATE, 0), DROPS(RA, MX_DROP_NO_ROUTE, 0) };
+	const struct delta d[MAX_DELTAS] = { DROPS(RA, MX_DROP_ICMP_RATE, 0),
+					   DROPS(RA, MX_DROP_NO_ROUTE, 0) };
 	struct frames_spec s = { FROM_VA("8.8.4.4") };
 	uint8_t in[FRAMES_MAX], out[FRAMES_MAX];
 	size_t in_len = frames_build(&s, in, UL_MAC, PEER_MAC);
