@@ -66,6 +66,10 @@ int mx_rarp_update(struct mx_datapath *dp, const struct mx_rarp_key *k, const st
 int mx_rarp_lookup(struct mx_datapath *dp, const struct mx_rarp_key *k, struct mx_rarp_entry *v);
 int mx_rarp_delete(struct mx_datapath *dp, const struct mx_rarp_key *k);
 
+/* Every CPU's ICMP error bucket (midox_icmprate) set to v; { 0, 0 } is a full burst. For
+ * tests, which need errors to flow (or the bucket dry) whatever their pace. */
+int mx_icmp_rate_set(struct mx_datapath *dp, const struct mx_icmp_rate *v);
+
 int mx_tunpeer_update(struct mx_datapath *dp, __be32 addr, const struct mx_tunpeer *v);
 int mx_tunpeer_delete(struct mx_datapath *dp, __be32 addr);
 

@@ -187,3 +187,22 @@ int mx_rarp_delete(struct mx_datapath *dp, const struct mx_rarp_key *k)
 {
 	return map_delete(dp, MX_MAP_RARP, k);
 }
+
+int mx_icmp_rate_set(struct mx_datapath *dp, const struct mx_icmp_rate *v)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct mx_icmp_rate *percpu;
+	const __u32 zero = 0;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		percpu[cpu] = *v;
+	err = map_update(dp, MX_MAP_ICMP_RATE, &zero, percpu);
+	free(percpu);
+	return err;
+}

@@ -3,16 +3,29 @@
  * BPF program with BPF_PROG_TEST_RUN, in a private network namespace, with the maps filled
  * through the loader as the agent fills them. TAP output, four lines per program.
  *
+ * The topology has two tenants. Tenant 1: bridges 1 and 3 joined by router 1, which also has
+ * an uplink bound here, an exterior port bound on another host and a loop through bridge BL.
+ * Tenant 2: bridges 2 and 4 joined by router 2, which uses tenant 1's 10.3.0.0/24 again. No
+ * route and no MAC table entry leads from one tenant to the other. The routers' program
+ * (hop_router, a tail call) is fuzzed through port_ingress: behind a bridge from VMs, and
+ * directly from the uplink's interface.
+ *
  * Per frame: the run returns without error and with a tc verdict; a frame passed on
  * (TC_ACT_OK) is untouched; every frame that leaves modified (redirected, or the last copy of
- * a flood) is well formed: each IPv4 header the datapath wrote has a valid checksum and a
- * length that matches, new VXLAN outer headers come from this host's tunnel address to a
- * known host, to the configured UDP port, with the I flag and a VNI that belongs to the
- * frame's bridge, and each program's output has one of the shapes it may produce.
- * Per batch: the drop counters of all keys grew by exactly the number of TC_ACT_SHOT verdicts
- * (so every drop is counted, under a reason other than "none"), and tx grew only on keys the
- * batch's frames may reach: the ingress port's bridge (port_ingress), the port or bridge the
- * VNI names (underlay_ingress).
+ * a flood) has a shape its program makes, and each shape is checked: the input in VXLAN; an
+ * ARP reply with the MAC the bridge's table or the router port gives; routed (to the MAC the
+ * route and neighbour tables give, from the egress router port's, TTL one lower, header
+ * checksum updated); an echo reply or an ICMP error from a router port's address (checksums
+ * valid, the input's header quoted, only where RFC 1812 allows one, the type the route table
+ * implies); a router's ARP request for a next hop it does not know. New VXLAN outer headers
+ * go from this host's tunnel address to a known host, to the configured UDP port, with the I
+ * flag and a VNI the frame may reach; a router that answers or routes is one the frame may
+ * reach.
+ * Per batch: the drop counters of all keys grew by exactly the TC_ACT_SHOT verdicts plus the
+ * packets a router replaced by an ICMP error or an ARP request (counted as dropped, sent on
+ * as something else), never under reason "none"; tx grew only on keys the batch's frames may
+ * reach: the ingress port's bridge, and the rest of its tenant for a frame to one of its
+ * routers' MACs (port_ingress); the port or bridge the VNI names (underlay_ingress).
  *
  * Each program is fuzzed in a process of its own with a datapath of its own (private maps),
  * so the programs run in parallel on different CPUs and their counters never mix.
@@ -26,6 +39,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "dp_fill.h"
 #include "frames.h"
 #include "loader.h"
 #include "log.h"
@@ -33,10 +47,17 @@
 
 #define FUZZ_FRAMES_DEFAULT 1000000ul
 #define BATCH 1024
+#define MAX_SEEDS 128
+/* Every frame takes at most one token of the ICMP error bucket: refilled this often, it
+ * never runs dry, so that errors are sent (and checked) at fuzzing speed. One batch in
+ * RATE_DRY_EVERY starts with it empty, for the suppression path. */
+#define RATE_REFILL_EVERY 32
+#define RATE_DRY_EVERY 8
+_Static_assert(RATE_REFILL_EVERY < MX_ICMP_RATE_BURST, "refilled before it runs dry");
 
-/* ---- the topology: two bridges, local, remote, unreachable and unbound ports ---- */
+/* ---- the topology ---- */
 
-enum { B1 = 100, B2 = 200 };
+enum { B1 = 100, B2 = 200, B3 = 300, BL = 400, R1 = 500, B4 = 600, R2 = 700 };
 enum {
 	P1 = 1001,  /* local, p1 */
 	P2 = 1002,  /* local, p2 */
@@ -45,11 +66,29 @@ enum {
 	PN = 1005,  /* remote on 10.0.0.3: no underlay neighbour */
 	PX = 1006,  /* remote on 192.0.2.9: no underlay route */
 	PU = 1007,  /* bound nowhere */
+	PS = 1008,  /* local, p5: port security (fixed MAC M_PS, fixed address PS_ADDR) */
+	B1R = 1009, /* interior, linked to R1A */
 	P3 = 2001,  /* local, p3, bridge 2 */
 	P3R = 2002, /* remote on 10.0.0.2, bridge 2 */
-	PS = 1008,  /* local, p5: port security (fixed MAC M_PS, fixed address PS_ADDR) */
+	B2R = 2003, /* interior, linked to R2A */
+	P6 = 3001,  /* local, p6, bridge 3 */
+	P6R = 3002, /* remote on 10.0.0.2, bridge 3 */
+	B3R = 3003, /* interior, linked to R1B */
+	BL1 = 4001, /* bridge BL: interior, linked to RL and RL2 (a loop of devices) */
+	BL2 = 4002,
+	R1A = 5001, /* router 1 on bridge 1: 10.1.0.254 */
+	R1B = 5002, /* on bridge 3: 10.3.0.254 */
+	U1 = 5003,  /* exterior, bound to up1 here: 192.168.1.1 */
+	U3 = 5004,  /* exterior, bound on 10.0.0.2: 192.168.3.1 */
+	RL = 5005,  /* on bridge BL: 10.88.0.1 and 10.89.0.1 */
+	RL2 = 5006,
+	P7 = 6001,  /* local, p7, bridge 4 */
+	B4R = 6002, /* interior, linked to R2B */
+	R2A = 7001, /* router 2 on bridge 2: 10.2.0.254 */
+	R2B = 7002, /* on bridge 4: 10.3.0.254, as R1B */
 };
 #define HOST MX_STATS_HOST
+#define KEY_SPACE 8192 /* every key is below */
 
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
@@ -58,38 +97,15 @@ enum {
 #define NOROUTE_ADDR "192.0.2.9"
 #define PS_ADDR "10.1.0.5"
 
-enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF_P5, IF__MAX, IF_NONE = -1 };
-static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0", "p5" };
-static const char *const if_macs[IF__MAX] = { "02:00:00:00:0a:01", "02:00:00:00:0a:02",
-					      "02:00:00:00:0a:03", "02:00:00:00:0a:04",
-					      "02:00:00:00:00:01", "02:00:00:00:0a:05" };
+enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF_P5, IF_P6, IF_P7, IF_UP1, IF__MAX, IF_NONE = -1 };
+static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0",
+					       "p5", "p6", "p7", "up1" };
+static const char *const if_macs[IF__MAX] = {
+	"02:00:00:00:0a:01", "02:00:00:00:0a:02", "02:00:00:00:0a:03",
+	"02:00:00:00:0a:04", "02:00:00:00:00:01", "02:00:00:00:0a:05",
+	"02:00:00:00:0a:06", "02:00:00:00:0a:07", "02:00:00:00:0d:01",
+};
 static int ifx[IF__MAX];
-
-/* Every counter key: the host, the bridges and the ports, with where each port lives. */
-struct key_row {
-	__u32 key;
-	__u32 bridge;     /* the bridge it is or belongs to; 0 for the host */
-	enum ifid iface;  /* local ports */
-	const char *host; /* remote ports */
-};
-static const struct key_row keys[] = {
-	{ HOST, 0, IF_NONE, NULL },
-	{ B1, B1, IF_NONE, NULL },
-	{ B2, B2, IF_NONE, NULL },
-	{ P1, B1, IF_P1, NULL },
-	{ P2, B1, IF_P2, NULL },
-	{ PR, B1, IF_NONE, PEER_ADDR },
-	{ PM, B1, IF_NONE, SMALLMTU_ADDR },
-	{ PN, B1, IF_NONE, NONEIGH_ADDR },
-	{ PX, B1, IF_NONE, NOROUTE_ADDR },
-	{ PU, B1, IF_NONE, NULL },
-	{ P3, B2, IF_P3, NULL },
-	{ P3R, B2, IF_NONE, PEER_ADDR },
-	{ PS, B1, IF_P5, NULL },
-};
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-
-static const char *const hosts[] = { PEER_ADDR, NONEIGH_ADDR, SMALLMTU_ADDR, NOROUTE_ADDR };
 
 static const uint8_t UL_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t PEER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -105,9 +121,80 @@ static const uint8_t M_XB[6] = { 0x02, 0, 0, 0, 0x01, 0x10 };  /* bridge 1 -> P3
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t M_R3[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 static const uint8_t M_PS[6] = { 0x02, 0, 0, 0, 0x01, 0x08 };
+static const uint8_t M_P6[6] = { 0x02, 0, 0, 0, 0x03, 0x01 };
+static const uint8_t M_P6R[6] = { 0x02, 0, 0, 0, 0x03, 0x02 };
+static const uint8_t M_P7[6] = { 0x02, 0, 0, 0, 0x06, 0x01 };
+static const uint8_t M_R1A[6] = { 0x02, 0, 0, 0, 0x05, 0x01 };
+static const uint8_t M_R1B[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
+static const uint8_t M_U1[6] = { 0x02, 0, 0, 0, 0x05, 0x03 };
+static const uint8_t M_U3[6] = { 0x02, 0, 0, 0, 0x05, 0x04 };
+static const uint8_t M_RL[6] = { 0x02, 0, 0, 0, 0x05, 0x05 };
+static const uint8_t M_RL2[6] = { 0x02, 0, 0, 0, 0x05, 0x06 };
+static const uint8_t M_R2A[6] = { 0x02, 0, 0, 0, 0x07, 0x01 };
+static const uint8_t M_R2B[6] = { 0x02, 0, 0, 0, 0x07, 0x02 };
+static const uint8_t M_GW1[6] = { 0x02, 0, 0, 0, 0x09, 0x01 }; /* 192.168.1.254, on up1 */
+static const uint8_t M_GW3[6] = { 0x02, 0, 0, 0, 0x09, 0x03 }; /* 192.168.3.254, behind U3 */
+static const uint8_t M_NB[6] = { 0x02, 0, 0, 0, 0x09, 0x4d };  /* a neighbour on up1 */
 static const uint8_t M_UNK[6] = { 0x02, 0, 0, 0, 0x0e, 0x0e };
 static const uint8_t M_MCAST[6] = { 0x01, 0, 0x5e, 0, 0, 0x01 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* Every counter key: the host, the devices and their ports, with where each port lives. */
+struct key_row {
+	__u32 key;
+	__u32 device;       /* the bridge or router it is or belongs to; 0 for the host */
+	int tenant;         /* a tenant's devices may reach each other, never another's */
+	enum ifid iface;    /* local ports */
+	const char *host;   /* remote ports */
+	__u32 peer;         /* interior ports: the port of the other device */
+	const uint8_t *mac; /* router ports: MAC and address (in a /24) */
+	const char *addr;
+};
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct key_row keys[] = {
+	{ HOST, 0, 0, IF_NONE },
+	/* tenant 1: bridges 1, 3 and BL, router 1 */
+	{ B1, B1, 1, IF_NONE },
+	{ B3, B3, 1, IF_NONE },
+	{ BL, BL, 1, IF_NONE },
+	{ R1, R1, 1, IF_NONE },
+	{ P1, B1, 1, IF_P1 },
+	{ P2, B1, 1, IF_P2 },
+	{ PR, B1, 1, IF_NONE, PEER_ADDR },
+	{ PM, B1, 1, IF_NONE, SMALLMTU_ADDR },
+	{ PN, B1, 1, IF_NONE, NONEIGH_ADDR },
+	{ PX, B1, 1, IF_NONE, NOROUTE_ADDR },
+	{ PU, B1, 1, IF_NONE },
+	{ PS, B1, 1, IF_P5 },
+	{ B1R, B1, 1, IF_NONE, .peer = R1A },
+	{ P6, B3, 1, IF_P6 },
+	{ P6R, B3, 1, IF_NONE, PEER_ADDR },
+	{ B3R, B3, 1, IF_NONE, .peer = R1B },
+	{ BL1, BL, 1, IF_NONE, .peer = RL },
+	{ BL2, BL, 1, IF_NONE, .peer = RL2 },
+	{ R1A, R1, 1, IF_NONE, .peer = B1R, .mac = M_R1A, .addr = "10.1.0.254" },
+	{ R1B, R1, 1, IF_NONE, .peer = B3R, .mac = M_R1B, .addr = "10.3.0.254" },
+	{ U1, R1, 1, IF_UP1, .mac = M_U1, .addr = "192.168.1.1" },
+	{ U3, R1, 1, IF_NONE, PEER_ADDR, .mac = M_U3, .addr = "192.168.3.1" },
+	{ RL, R1, 1, IF_NONE, .peer = BL1, .mac = M_RL, .addr = "10.88.0.1" },
+	{ RL2, R1, 1, IF_NONE, .peer = BL2, .mac = M_RL2, .addr = "10.89.0.1" },
+	/* tenant 2: bridges 2 and 4, router 2 */
+	{ B2, B2, 2, IF_NONE },
+	{ B4, B4, 2, IF_NONE },
+	{ R2, R2, 2, IF_NONE },
+	{ P3, B2, 2, IF_P3 },
+	{ P3R, B2, 2, IF_NONE, PEER_ADDR },
+	{ B2R, B2, 2, IF_NONE, .peer = R2A },
+	{ P7, B4, 2, IF_P7 },
+	{ B4R, B4, 2, IF_NONE, .peer = R2B },
+	{ R2A, R2, 2, IF_NONE, .peer = B2R, .mac = M_R2A, .addr = "10.2.0.254" },
+	{ R2B, R2, 2, IF_NONE, .peer = B4R, .mac = M_R2B, .addr = "10.3.0.254" },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const hosts[] = { PEER_ADDR, NONEIGH_ADDR, SMALLMTU_ADDR, NOROUTE_ADDR };
 
 struct fdb_row {
 	__u32 bridge;
@@ -116,28 +203,134 @@ struct fdb_row {
 	__u32 flags;
 };
 static const struct fdb_row fdb_rows[] = {
-	{ B1, M_P2, P2, MX_FDB_STATIC },  { B1, M_R, PR, MX_FDB_REMOTE },
-	{ B1, M_M, PM, MX_FDB_REMOTE },   { B1, M_N, PN, MX_FDB_REMOTE },
-	{ B1, M_X, PX, MX_FDB_REMOTE },   { B1, M_U, PU, MX_FDB_STATIC },
-	{ B1, M_HP, P1, MX_FDB_STATIC },  { B1, M_XB, P3R, MX_FDB_REMOTE },
-	{ B2, M_P3, P3, MX_FDB_STATIC },  { B2, M_R3, P3R, MX_FDB_REMOTE },
-	{ B1, M_PS, PS, MX_FDB_STATIC },
+	{ B1, M_P2, P2, MX_FDB_STATIC },   { B1, M_R, PR, MX_FDB_REMOTE },
+	{ B1, M_M, PM, MX_FDB_REMOTE },    { B1, M_N, PN, MX_FDB_REMOTE },
+	{ B1, M_X, PX, MX_FDB_REMOTE },    { B1, M_U, PU, MX_FDB_STATIC },
+	{ B1, M_HP, P1, MX_FDB_STATIC },   { B1, M_XB, P3R, MX_FDB_REMOTE },
+	{ B2, M_P3, P3, MX_FDB_STATIC },   { B2, M_R3, P3R, MX_FDB_REMOTE },
+	{ B1, M_PS, PS, MX_FDB_STATIC },   { B3, M_P6, P6, MX_FDB_STATIC },
+	{ B3, M_P6R, P6R, MX_FDB_REMOTE }, { B4, M_P7, P7, MX_FDB_STATIC },
+	/* What the agent installs for bridge ports linked to router ports. */
+	{ B1, M_R1A, B1R, MX_FDB_STATIC }, { B3, M_R1B, B3R, MX_FDB_STATIC },
+	{ BL, M_RL, BL1, MX_FDB_STATIC },  { BL, M_RL2, BL2, MX_FDB_STATIC },
+	{ B2, M_R2A, B2R, MX_FDB_STATIC }, { B4, M_R2B, B4R, MX_FDB_STATIC },
 };
+
+/* The bridges' ARP tables (the datapath only reads them). */
+struct arp_row {
+	__u32 bridge;
+	const char *addr;
+	const uint8_t *mac;
+};
+static const struct arp_row arp_rows[] = {
+	{ B1, "10.1.0.2", M_P2 },    { B1, "10.1.0.254", M_R1A }, { B3, "10.3.0.6", M_P6 },
+	{ B3, "10.3.0.7", M_P6R },   { B3, "10.3.0.254", M_R1B }, { B2, "10.2.0.2", M_P3 },
+	{ B2, "10.2.0.3", M_R3 },    { B2, "10.2.0.254", M_R2A }, { B4, "10.3.0.6", M_P7 },
+	{ B4, "10.3.0.254", M_R2B },
+};
+
+/* Routes besides each router port's own (a /32 LOCAL, the connected /24); consecutive rows
+ * of one prefix are one set (ECMP). */
+struct route_row {
+	__u32 router;
+	const char *dst;
+	int len;
+	__u32 type;
+	__u32 port;     /* MX_ROUTE_NORMAL: the egress router port */
+	const char *gw; /* NULL: the destination is on the port's link */
+	__u32 weight;
+};
+static const struct route_row routes[] = {
+	{ R1, "10.9.0.0", 16, MX_ROUTE_NORMAL, U1, "192.168.1.254" },
+	{ R1, "198.51.100.0", 24, MX_ROUTE_NORMAL, U3, "192.168.3.254" },
+	{ R1, "172.16.0.0", 16, MX_ROUTE_NORMAL, U1, "192.168.1.254", 1 },
+	{ R1, "172.16.0.0", 16, MX_ROUTE_NORMAL, U3, "192.168.3.254", 3 },
+	{ R1, "203.0.113.0", 24, MX_ROUTE_NORMAL, U1, "192.168.1.200" }, /* no neighbour */
+	{ R1, "203.0.114.0", 24, MX_ROUTE_NORMAL, U3, "192.168.3.200" }, /* no neighbour */
+	{ R1, "10.88.1.0", 24, MX_ROUTE_NORMAL, RL, "10.88.0.254" },     /* round the loop */
+	{ R1, "10.55.0.0", 16, MX_ROUTE_NORMAL, R2B },                   /* router 2's port */
+	{ R1, "10.66.0.0", 16, MX_ROUTE_BLACKHOLE },
+	{ R1, "10.77.0.0", 16, MX_ROUTE_REJECT },
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Static neighbours of the routers; the datapath learns more, forgotten before each batch. */
+struct rarp_row {
+	__u32 router;
+	const char *addr;
+	const uint8_t *mac;
+	__u32 port;
+};
+static const struct rarp_row rarp_rows[] = {
+	{ R1, "192.168.1.254", M_GW1, U1 },
+	{ R1, "192.168.3.254", M_GW3, U3 },
+	{ R1, "10.88.0.254", M_RL2, RL },
+};
+#pragma GCC diagnostic pop
 
 static struct mx_datapath *dp;
 
+static unsigned char key_pos[KEY_SPACE];       /* index in keys[] + 1; 0: no key */
+static const struct key_row *if_row[IF__MAX];  /* the port bound to each interface */
+
+static bool key_is_port(const struct key_row *k)
+{
+	return k->key != k->device && k->key != HOST;
+}
+
+/* The indexes of keys[]; -1 if a key is out of their range. */
+static int keys_index(void)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].key >= KEY_SPACE || N_KEYS >= 255)
+			return -1;
+		key_pos[keys[i].key] = i + 1;
+		if (key_is_port(&keys[i]) && keys[i].iface != IF_NONE)
+			if_row[keys[i].iface] = &keys[i];
+	}
+	return 0;
+}
+
 static const struct key_row *key_find(__u32 key)
 {
+	return key < KEY_SPACE && key_pos[key] ? &keys[key_pos[key] - 1] : NULL;
+}
+
+static bool device_is_router(__u32 device)
+{
 	for (size_t i = 0; i < N_KEYS; i++)
-		if (keys[i].key == key)
+		if (keys[i].device == device && keys[i].mac)
+			return true;
+	return false;
+}
+
+/* The router port with this MAC, or NULL. */
+static const struct key_row *rport_by_mac(const uint8_t *mac)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].mac && !memcmp(keys[i].mac, mac, 6))
 			return &keys[i];
 	return NULL;
 }
 
-static bool key_is_port(const struct key_row *k)
+/* The port of router that has address addr, or NULL. */
+static const struct key_row *rport_by_addr(__u32 router, uint32_t addr)
 {
-	return k->key != k->bridge && k->key != HOST;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].mac && keys[i].device == router && frames_addr(keys[i].addr) == addr)
+			return &keys[i];
+	return NULL;
 }
+
+static const uint8_t *arp_find(__u32 bridge, uint32_t addr)
+{
+	for (size_t i = 0; i < sizeof(arp_rows) / sizeof(arp_rows[0]); i++)
+		if (arp_rows[i].bridge == bridge && frames_addr(arp_rows[i].addr) == addr)
+			return arp_rows[i].mac;
+	return NULL;
+}
+
+/* ---- filling the maps, as the agent does ---- */
 
 /* IPv4 forwarding on the underlay, as mx_attach_underlay sets it (bpf_fib_lookup needs it).
  * MTU 9000 everywhere, so that no flooded copy can fail (a veth drops what exceeds its
@@ -174,14 +367,41 @@ static int fdb_restore(void)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(fdb_rows) / sizeof(fdb_rows[0]); i++) {
-		struct mx_fdb_key k = { .bridge_key = fdb_rows[i].bridge };
-		struct mx_fdb_entry v = { .port_key = fdb_rows[i].port, .flags = fdb_rows[i].flags };
-
-		memcpy(k.mac, fdb_rows[i].mac, 6);
-		err |= mx_fdb_update(dp, &k, &v);
-	}
+	for (size_t i = 0; i < sizeof(fdb_rows) / sizeof(fdb_rows[0]); i++)
+		err |= dp_put_fdb(dp, fdb_rows[i].bridge, fdb_rows[i].mac, fdb_rows[i].port,
+				  fdb_rows[i].flags);
 	return err;
+}
+
+static int rarp_forget(const void *key, const void *value, void *ctx)
+{
+	const struct mx_rarp_entry *v = value;
+
+	(void)ctx;
+	if (!(v->flags & MX_RARP_STATIC))
+		mx_rarp_delete(dp, key);
+	return 0;
+}
+
+/* The routers' neighbours as configured: what fuzzed ARP taught them is forgotten before
+ * every batch (a learned gateway would take the ARP-miss paths out of the fuzzing). Static
+ * entries are never overwritten. */
+static int rarp_restore(void)
+{
+	return mx_map_walk(dp, MX_MAP_ID_RARP, rarp_forget, NULL);
+}
+
+/* ICMP errors: the bucket full (errors flow), or empty from now on (suppressed). */
+static int rate_set(bool dry)
+{
+	struct mx_icmp_rate v = { 0 };
+	struct timespec now;
+
+	if (dry) {
+		clock_gettime(CLOCK_MONOTONIC, &now); /* bpf_ktime_get_ns's clock */
+		v.last_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
+	}
+	return mx_icmp_rate_set(dp, &v);
 }
 
 static int bridge_fill(__u32 bridge)
@@ -190,47 +410,112 @@ static int bridge_fill(__u32 bridge)
 
 	b.remote_addr[0] = frames_addr(PEER_ADDR);
 	for (size_t i = 0; i < N_KEYS; i++)
-		if (keys[i].bridge == bridge && key_is_port(&keys[i]) && keys[i].iface != IF_NONE)
+		if (keys[i].device == bridge && key_is_port(&keys[i]) && keys[i].iface != IF_NONE)
 			b.local_ifindex[b.n_local++] = ifx[keys[i].iface];
 	return mx_bridge_update(dp, bridge, &b);
+}
+
+/* A router port's own routes: its address (/32, LOCAL) and its subnet (/24, connected). */
+static int rport_routes(const struct key_row *k)
+{
+	uint32_t addr = frames_addr(k->addr);
+	struct mx_route_key lk = { 64, k->device, addr };
+	struct mx_route_key ck = { 56, k->device, addr & htonl(0xffffff00) };
+	struct mx_route local = { .n = 1 }, conn = { .n = 1 };
+
+	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = k->key };
+	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = k->key, .weight = 1 };
+	return mx_route_update(dp, &lk, &local) | mx_route_update(dp, &ck, &conn);
+}
+
+static int port_fill(const struct key_row *k)
+{
+	struct mx_port p = { .device_key = k->device, .host_addr = frames_addr(k->host),
+			     .peer_key = k->peer };
+	int err = 0;
+
+	if (k->iface != IF_NONE) {
+		p.flags = MX_PORT_LOCAL;
+		p.ifindex = ifx[k->iface];
+		err |= dp_put_ifport(dp, ifx[k->iface], k->key);
+	} else if (k->host) {
+		p.flags = MX_PORT_REMOTE;
+	}
+	if (k->peer)
+		p.flags |= MX_PORT_INTERIOR;
+	if (k->mac) {
+		p.flags |= MX_PORT_ROUTER;
+		memcpy(p.mac, k->mac, 6);
+		p.addr = frames_addr(k->addr);
+		p.prefix_len = 24;
+		err |= rport_routes(k);
+	}
+	if (k->key == PS) {
+		p.flags |= MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP;
+		memcpy(p.mac, M_PS, 6);
+		p.addr = frames_addr(PS_ADDR);
+	}
+	return err | mx_port_update(dp, k->key, &p);
+}
+
+static bool same_prefix(const struct route_row *a, const struct route_row *b)
+{
+	return a->router == b->router && a->len == b->len && !strcmp(a->dst, b->dst);
+}
+
+static int routes_fill(void)
+{
+	int err = 0;
+
+	for (size_t i = 0, j; i < N_ROUTES; i = j) {
+		struct mx_route_key k = { 32 + routes[i].len, routes[i].router,
+					  frames_addr(routes[i].dst) };
+		struct mx_route v = { 0 };
+
+		for (j = i; j < N_ROUTES && same_prefix(&routes[i], &routes[j]) &&
+			    v.n < MX_ROUTE_MAX_NEXTHOPS; j++)
+			v.nh[v.n++] = (struct mx_nexthop){
+				.type = routes[j].type, .port_key = routes[j].port,
+				.gw = frames_addr(routes[j].gw),
+				.weight = routes[j].weight ? routes[j].weight : 1 };
+		err |= mx_route_update(dp, &k, &v);
+	}
+	return err;
 }
 
 static int maps_setup(void)
 {
 	struct mx_config cfg = config();
-	struct mx_arp_key ak1 = { .bridge_key = B1, .addr = frames_addr("10.1.0.2") };
-	struct mx_arp_key ak2 = { .bridge_key = B2, .addr = frames_addr("10.2.0.2") };
-	struct mx_arp_entry ae1 = { 0 }, ae2 = { 0 };
 	struct mx_tunpeer tp = { 0 };
-	int err = mx_config_set(dp, &cfg);
+	int err = mx_config_set(dp, &cfg) | routes_fill();
 
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct key_row *k = &keys[i];
-		struct mx_port p = { .device_key = k->bridge, .host_addr = frames_addr(k->host) };
-		struct mx_ifport ifp = { .port_key = k->key };
 
-		if (!key_is_port(k))
-			continue;
-		if (k->iface != IF_NONE) {
-			p.flags = MX_PORT_LOCAL;
-			p.ifindex = ifx[k->iface];
-			err |= mx_ifport_update(dp, ifx[k->iface], &ifp);
-		} else if (k->host) {
-			p.flags = MX_PORT_REMOTE;
-		}
-		if (k->key == PS) {
-			p.flags |= MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP;
-			memcpy(p.mac, M_PS, 6);
-			p.addr = frames_addr(PS_ADDR);
-		}
-		err |= mx_port_update(dp, k->key, &p);
+		if (key_is_port(k))
+			err |= port_fill(k);
+		else if (k->key != HOST && !device_is_router(k->key))
+			err |= bridge_fill(k->key);
 	}
-	memcpy(ae1.mac, M_P2, 6);
-	memcpy(ae2.mac, M_P3, 6);
-	err |= mx_arp_update(dp, &ak1, &ae1) | mx_arp_update(dp, &ak2, &ae2);
+	for (size_t i = 0; i < sizeof(arp_rows) / sizeof(arp_rows[0]); i++) {
+		struct mx_arp_key ak = { .bridge_key = arp_rows[i].bridge,
+					 .addr = frames_addr(arp_rows[i].addr) };
+		struct mx_arp_entry ae = { 0 };
+
+		memcpy(ae.mac, arp_rows[i].mac, 6);
+		err |= mx_arp_update(dp, &ak, &ae);
+	}
+	for (size_t i = 0; i < sizeof(rarp_rows) / sizeof(rarp_rows[0]); i++) {
+		struct mx_rarp_key rk = { .router_key = rarp_rows[i].router,
+					  .addr = frames_addr(rarp_rows[i].addr) };
+		struct mx_rarp_entry re = { .flags = MX_RARP_STATIC, .port_key = rarp_rows[i].port };
+
+		memcpy(re.mac, rarp_rows[i].mac, 6);
+		err |= mx_rarp_update(dp, &rk, &re);
+	}
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]) - 1; i++)
 		err |= mx_tunpeer_update(dp, frames_addr(hosts[i]), &tp);
-	err |= bridge_fill(B1) | bridge_fill(B2) | fdb_restore();
+	err |= fdb_restore();
 	return err ? -1 : 0;
 }
 
@@ -272,46 +557,170 @@ static __u32 vxlan_vni(const uint8_t *f, size_t len)
 	return vx ? get32(f + vx + 4) >> 8 : MX_TUNNEL_KEY_NONE;
 }
 
+/* An IPv4 header at off: one the frame came with (found in the input) is the sender's
+ * business; one the datapath wrote must be valid and say the right length. */
+static const char *ipv4_check(const uint8_t *in, size_t in_len, const uint8_t *out, size_t len,
+			      size_t off)
+{
+	size_t ihl;
+
+	if (len < off + 20)
+		return NULL;
+	ihl = (out[off] & 0x0f) * 4u;
+	if (bytes_in(in, in_len, out + off, len - off < ihl || ihl < 20 ? 20 : ihl))
+		return NULL;
+	if (out[off] >> 4 != 4 || ihl < 20 || len < off + ihl)
+		return "IPv4 header with a bad version or length";
+	if (frames_csum(out + off, ihl))
+		return "IPv4 header checksum invalid";
+	if (get16(out + off + 2) != len - off)
+		return "IPv4 total length does not match the frame";
+	return NULL;
+}
+
+/* ---- the routers, as their tables say ---- */
+
+/* The type of the first hop of router's route set for dst, 0 when none covers it. */
+static __u32 route_type(__u32 router, uint32_t dst)
+{
+	struct mx_route_key k = { 64, router, dst };
+	struct mx_route rt;
+
+	return mx_route_lookup(dp, &k, &rt) || !rt.n ? 0 : rt.nh[0].type;
+}
+
+/* What router e->device does with a packet to daddr that leaves by its port e: the next
+ * hop's address in *next and, when the router knows it, its MAC in mac (its neighbour
+ * table, else the peer bridge's ARP table, or the peer router port's own MAC). 1: MAC
+ * known, 0: not (an ARP request is due), -1: no route to daddr has a hop out of e. */
+static int neigh_model(const struct key_row *e, uint32_t daddr, uint32_t *next, uint8_t *mac)
+{
+	struct mx_route_key k = { 64, e->device, daddr };
+	const struct mx_nexthop *nh = NULL;
+	const struct key_row *peer;
+	struct mx_rarp_entry re;
+	struct mx_rarp_key rk;
+	const uint8_t *a;
+	struct mx_route rt;
+
+	if (mx_route_lookup(dp, &k, &rt))
+		return -1;
+	for (__u32 i = 0; i < rt.n && i < MX_ROUTE_MAX_NEXTHOPS && !nh; i++)
+		if (rt.nh[i].type == MX_ROUTE_NORMAL && rt.nh[i].port_key == e->key)
+			nh = &rt.nh[i];
+	if (!nh)
+		return -1;
+	*next = nh->gw ? nh->gw : daddr;
+	rk = (struct mx_rarp_key){ .router_key = e->device, .addr = *next };
+	if (!mx_rarp_lookup(dp, &rk, &re)) {
+		memcpy(mac, re.mac, 6);
+		return 1;
+	}
+	peer = e->peer ? key_find(e->peer) : NULL;
+	a = !peer ? NULL : peer->mac ? peer->mac : arp_find(peer->device, *next);
+	if (a)
+		memcpy(mac, a, 6);
+	return a != NULL;
+}
+
 /* ---- the programs ---- */
 
-/* Whether a frame from iface with this verdict may be sent to key (a port or a bridge):
- * count it as tx there, or carry its VNI. */
-typedef bool (*reach_fn)(__u32 key, enum ifid iface, const uint8_t *in, size_t len, int verdict);
+/* One run: what went in and came out. */
+struct frame {
+	enum ifid iface;
+	int verdict;
+	const uint8_t *in, *out;
+	size_t in_len, out_len;
+	bool to_router; /* the frame may get into a router (enters_router) */
+};
 
-/* port_ingress: anything of the ingress port's bridge, nothing of another one. */
-static bool port_reach(__u32 key, enum ifid iface, const uint8_t *in, size_t len, int verdict)
+/* Whether frame f may be sent to key (a port, bridge or router): count it as tx there,
+ * carry its VNI, be routed or answered by it. */
+typedef bool (*reach_fn)(__u32 key, const struct frame *f);
+
+/* Whether a frame in by iface may get into a router: it came in by a router port, or its
+ * destination is the MAC of a router port linked to the ingress port's bridge. */
+static bool enters_router(enum ifid iface, const uint8_t *in, size_t len)
 {
-	const struct key_row *k = key_find(key);
-	__u32 bridge = 0;
+	const struct key_row *from = if_row[iface], *peer;
 
-	(void)in;
-	(void)len;
-	if (verdict != TC_ACT_REDIRECT && verdict != TC_ACT_STOLEN)
+	if (!from || len < 6)
 		return false;
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (keys[i].iface == iface && key_is_port(&keys[i]))
-			bridge = keys[i].bridge;
-	return k && bridge && k->bridge == bridge;
+	if (device_is_router(from->device))
+		return true;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].device != from->device || !keys[i].peer)
+			continue;
+		peer = key_find(keys[i].peer);
+		if (peer && peer->mac && !memcmp(in, peer->mac, 6))
+			return true;
+	}
+	return false;
+}
+
+/* port_ingress: anything of the ingress port's device; through a router, anything of its
+ * tenant; nothing of another tenant. */
+static bool port_reach(__u32 key, const struct frame *f)
+{
+	const struct key_row *k = key_find(key), *from = if_row[f->iface];
+
+	if ((f->verdict != TC_ACT_REDIRECT && f->verdict != TC_ACT_STOLEN) || !k || !from)
+		return false;
+	if (k->device == from->device)
+		return true;
+	return k->tenant == from->tenant && f->to_router;
 }
 
 /* underlay_ingress: redirected to the local port the VNI names, or flooded (stolen) to the
  * local ports of the bridge it names. */
-static bool underlay_reach(__u32 key, enum ifid iface, const uint8_t *in, size_t len,
-			   int verdict)
+static bool underlay_reach(__u32 key, const struct frame *f)
 {
-	const struct key_row *k = key_find(key), *v = key_find(vxlan_vni(in, len));
+	const struct key_row *k = key_find(key), *v = key_find(vxlan_vni(f->in, f->in_len));
 
-	(void)iface;
 	if (!k || !v || !key_is_port(k) || k->iface == IF_NONE)
 		return false;
-	if (verdict == TC_ACT_REDIRECT)
+	if (f->verdict == TC_ACT_REDIRECT)
 		return v->key == key;
-	return verdict == TC_ACT_STOLEN && v->key == v->bridge && k->bridge == v->key;
+	return f->verdict == TC_ACT_STOLEN && v->key == v->device && !device_is_router(v->key) &&
+	       k->device == v->key;
 }
 
-enum shape { SH_SAME, SH_ENCAP, SH_ARP_REPLY, SH_DECAP, SH_OTHER, SH__MAX };
-static const char *const shape_names[SH__MAX] = { "unchanged", "encapsulated", "ARP replies",
-						  "decapsulated", "other" };
+enum shape {
+	SH_SAME,
+	SH_ENCAP,
+	SH_ARP_REPLY,
+	SH_ROUTED,
+	SH_ROUTED_ENCAP,
+	SH_ECHO_REPLY,
+	SH_ICMP_ERROR,
+	SH_ARP_REQUEST,
+	SH_ARP_REQUEST_ENCAP,
+	SH_DECAP,
+	SH__MAX
+};
+static const char *const shape_names[SH__MAX] = {
+	[SH_SAME] = "unchanged",
+	[SH_ENCAP] = "encapsulated",
+	[SH_ARP_REPLY] = "ARP replies",
+	[SH_ROUTED] = "routed",
+	[SH_ROUTED_ENCAP] = "routed in VXLAN",
+	[SH_ECHO_REPLY] = "echo replies",
+	[SH_ICMP_ERROR] = "ICMP errors",
+	[SH_ARP_REQUEST] = "ARP requests",
+	[SH_ARP_REQUEST_ENCAP] = "ARP requests in VXLAN",
+	[SH_DECAP] = "decapsulated",
+};
+
+static bool shape_encapsulated(enum shape sh)
+{
+	return sh == SH_ENCAP || sh == SH_ROUTED_ENCAP || sh == SH_ARP_REQUEST_ENCAP;
+}
+
+/* A packet the router counted as dropped and sent on as something else. */
+static bool shape_replaces_drop(enum shape sh)
+{
+	return sh == SH_ICMP_ERROR || sh == SH_ARP_REQUEST || sh == SH_ARP_REQUEST_ENCAP;
+}
 
 /* out answers the ARP request in: to its sender (Ethernet and ARP), from the MAC in the
  * reply's sender field, addresses swapped, everything after the ARP body unchanged. */
@@ -324,24 +733,282 @@ static bool arp_reply_to(const uint8_t *in, size_t in_len, const uint8_t *out, s
 	       !memcmp(out + 42, in + 42, in_len - 42);
 }
 
-/* The shape of a modified output of port_ingress; SH_OTHER is checked generically only. */
-static enum shape port_shape(const uint8_t *in, size_t in_len, const uint8_t *out,
-			     size_t out_len)
+/* The answer's MAC is the ingress bridge's entry for the address asked, or the router port
+ * that has the address (a router answers for the port the request came in by). */
+static const char *arp_reply_check(const struct frame *f, const uint8_t *o)
 {
-	if (out_len == in_len + FRAMES_VXLAN_OVERHEAD && !memcmp(out + 50, in, in_len))
-		return SH_ENCAP;
-	if (arp_reply_to(in, in_len, out, out_len))
+	const struct key_row *from = if_row[f->iface], *e = rport_by_mac(o + 6);
+	const uint8_t *mac;
+	uint32_t tpa;
+
+	memcpy(&tpa, f->in + 38, 4);
+	mac = from ? arp_find(from->device, tpa) : NULL;
+	if (mac && !memcmp(mac, o + 6, 6))
+		return NULL;
+	if (e && frames_addr(e->addr) == tpa && port_reach(e->device, f))
+		return NULL;
+	return "ARP reply with a MAC neither the bridge's table nor a reachable router port has "
+	       "for the address";
+}
+
+/* Routed: as it came from the ethertype on, but the TTL and the header checksum. */
+static bool is_routed(const uint8_t *in, size_t in_len, const uint8_t *o, size_t olen)
+{
+	return olen == in_len && in_len >= 34 && get16(in + 12) == 0x0800 &&
+	       !memcmp(o + 12, in + 12, 10) && o[23] == in[23] &&
+	       !memcmp(o + 26, in + 26, in_len - 26);
+}
+
+/* By a router the frame may reach, out of one of its ports, to the MAC of the next hop the
+ * route tables give for that port, TTL one lower, the checksum updated with it (an invalid
+ * one stays as invalid: the residual is kept). */
+static const char *routed_check(const struct frame *f, const uint8_t *o)
+{
+	const uint8_t *in = f->in;
+	const struct key_row *e = rport_by_mac(o + 6);
+	size_t ihl = (in[14] & 0x0f) * 4u;
+	uint32_t daddr, next;
+	uint8_t mac[6];
+
+	if (!e || !port_reach(e->device, f))
+		return "routed: not from a port of a router the frame may reach";
+	if (in[22] <= 1 || o[22] != in[22] - 1)
+		return "routed: TTL not one lower";
+	if (ihl < 20 || 14 + ihl > f->in_len)
+		return "routed: IPv4 header with a bad IHL";
+	if (frames_csum(o + 14, ihl) != frames_csum(in + 14, ihl))
+		return "routed: IPv4 header checksum not updated with the TTL";
+	memcpy(&daddr, in + 30, 4);
+	switch (neigh_model(e, daddr, &next, mac)) {
+	case -1:
+		return "routed out of a port no route to the destination uses";
+	case 0:
+		return "routed to a next hop whose MAC the router does not know";
+	}
+	return memcmp(o, mac, 6) ? "routed: destination MAC not the next hop's" : NULL;
+}
+
+static bool is_echo_reply(const uint8_t *in, size_t in_len, const uint8_t *o, size_t olen)
+{
+	size_t icmp = 14 + (in[14] & 0x0f) * 4u;
+
+	return olen == in_len && in_len >= 34 && get16(in + 12) == 0x0800 && in[23] == 1 &&
+	       icmp + 8 <= in_len && in[icmp] == 8 && get16(o + 12) == 0x0800 && o[23] == 1 &&
+	       o[icmp] == 0;
+}
+
+/* Back to the asker, from an address of a router it may reach, addresses swapped, TTL 64,
+ * type 0, both checksums updated; nothing else changed. */
+static const char *echo_reply_check(const struct frame *f, const uint8_t *o)
+{
+	const uint8_t *in = f->in;
+	const struct key_row *e = rport_by_mac(o + 6);
+	size_t len = f->in_len, icmp = 14 + (in[14] & 0x0f) * 4u;
+	uint8_t t[FRAMES_MAX + 256];
+	uint32_t src;
+
+	if (!e || !port_reach(e->device, f))
+		return "echo reply not from a port of a router the frame may reach";
+	memcpy(&src, o + 26, 4);
+	if (!rport_by_addr(e->device, src))
+		return "echo reply from an address its router does not have";
+	if (memcmp(o, in + 6, 6) || memcmp(o + 26, in + 30, 4) || memcmp(o + 30, in + 26, 4))
+		return "echo reply not back to the asker, addresses swapped";
+	if (o[22] != 64)
+		return "echo reply TTL not 64";
+	if (frames_csum(o + 14, icmp - 14) != frames_csum(in + 14, icmp - 14) ||
+	    frames_csum(o + icmp, len - icmp) != frames_csum(in + icmp, len - icmp))
+		return "echo reply checksums not updated";
+	memcpy(t, o, len);
+	memcpy(t, in, 12);
+	t[22] = in[22];
+	memcpy(t + 24, in + 24, 10);
+	memcpy(t + icmp, in + icmp, 4);
+	return memcmp(t, in, len) ? "echo reply changes more than MACs, addresses, TTL and type" :
+				    NULL;
+}
+
+static bool icmp_type_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/* Where RFC 1812 (4.3.2.7) allows an error about in, why not. */
+static const char *icmp_error_forbidden(const uint8_t *in, size_t in_len)
+{
+	size_t icmp = 14 + (in[14] & 0x0f) * 4u;
+	uint32_t src = get32(in + 26);
+
+	if (get16(in + 20) & 0x1fff)
+		return "ICMP error about a later fragment";
+	if (!src || src == 0xffffffff || src >> 28 == 0xe)
+		return "ICMP error to a source that names no single host";
+	if (in[23] == 1 && in_len > icmp && icmp_type_error(in[icmp]))
+		return "ICMP error about an ICMP error";
+	return NULL;
+}
+
+/* The quote: the input's IPv4 header and 8 bytes of what follows (20 when the kernel will
+ * not cut shorter), no more than it has; as the router dropped it, so with a lower TTL (and
+ * its checksum) if a router had passed it on before. */
+static const char *icmp_quote_check(const uint8_t *in, size_t in_len, const uint8_t *o,
+				    size_t olen)
+{
+	size_t ihl = (in[14] & 0x0f) * 4u, q = olen - 42, tot = get16(in + 16);
+	size_t avail = in_len - 14 < tot ? in_len - 14 : tot;
+	uint8_t quote[60 + 20];
+
+	if (q != (ihl + 8 < avail ? ihl + 8 : avail) && q != (ihl + 20 < avail ? ihl + 20 : avail))
+		return "ICMP error quote of a wrong length";
+	if (q < 20)
+		return "ICMP error quote shorter than an IPv4 header";
+	memcpy(quote, o + 42, q);
+	if (quote[8] > in[22])
+		return "ICMP error quotes a TTL above the input's";
+	if (quote[8] != in[22]) {
+		quote[8] = in[22];
+		memcpy(quote + 10, in + 24, 2);
+	}
+	return memcmp(quote, in + 14, q) ? "ICMP error does not quote the input" : NULL;
+}
+
+/* From the router port the frame came in by (its MAC and address), back to the sender, a
+ * new valid header, valid ICMP checksum, the quote, and the type the tables imply: time
+ * exceeded for TTL <= 1, unreachable for no route, prohibited for a reject route. */
+static const char *icmp_error_check(const struct frame *f, const uint8_t *o, size_t olen)
+{
+	const uint8_t *in = f->in;
+	const struct key_row *e = rport_by_mac(o + 6);
+	uint32_t from, dst;
+	const char *why;
+	__u32 rt;
+
+	if (!e || !port_reach(e->device, f))
+		return "ICMP error not from a port of a router the frame may reach";
+	why = ipv4_check(f->in, f->in_len, o, olen, 14);
+	if (why)
+		return why;
+	memcpy(&from, o + 26, 4);
+	if (o[14] != 0x45 || o[15] != 0xc0 || o[22] != 64 || from != frames_addr(e->addr))
+		return "ICMP error header: not IHL 5, TOS 0xc0, TTL 64 from the port's address";
+	if (memcmp(o, in + 6, 6) || memcmp(o + 30, in + 26, 4))
+		return "ICMP error not back to the sender";
+	if (frames_csum(o + 34, olen - 34) || get32(o + 38))
+		return "ICMP error checksum invalid, or its unused word not zero";
+	why = icmp_error_forbidden(in, f->in_len);
+	if (!why)
+		why = icmp_quote_check(in, f->in_len, o, olen);
+	if (why)
+		return why;
+	memcpy(&dst, in + 30, 4);
+	rt = route_type(e->device, dst);
+	switch (get16(o + 34)) {
+	case 0x0b00:
+		return o[50] <= 1 ? NULL : "ICMP time exceeded for a TTL above 1";
+	case 0x0300:
+		return o[50] > 1 && !rt ? NULL : "ICMP net unreachable with a route or TTL <= 1";
+	case 0x030d:
+		return o[50] > 1 && rt == MX_ROUTE_REJECT ? NULL :
+							     "ICMP prohibited without a reject route";
+	default:
+		return "ICMP error of a type or code the router never sends";
+	}
+}
+
+/* 60 bytes, broadcast, from a port of a router the frame may reach (its MAC and address),
+ * for the next hop of the route out of that port, whose MAC the router does not know. */
+static const char *arp_request_check(const struct frame *f, const uint8_t *o, size_t olen)
+{
+	static const uint8_t head[8] = { 0, 1, 8, 0, 6, 4, 0, 1 }, zero[18];
+	const struct key_row *e = rport_by_mac(o + 6);
+	uint32_t daddr, next, spa, tpa;
+	uint8_t mac[6];
+
+	if (!e || !port_reach(e->device, f))
+		return "ARP request not from a port of a router the frame may reach";
+	if (olen != 60 || memcmp(o, BCAST, 6) || memcmp(o + 14, head, 8) ||
+	    memcmp(o + 22, e->mac, 6) || memcmp(o + 32, zero, 6) || memcmp(o + 42, zero, 18))
+		return "router's ARP request: not 60 bytes, broadcast, from the port's MAC, padded "
+		       "with zeros";
+	memcpy(&spa, o + 28, 4);
+	memcpy(&tpa, o + 38, 4);
+	if (spa != frames_addr(e->addr))
+		return "router's ARP request not from the port's address";
+	if (f->in_len < 34 || get16(f->in + 12) != 0x0800)
+		return "router's ARP request for a frame that is not IPv4";
+	memcpy(&daddr, f->in + 30, 4);
+	switch (neigh_model(e, daddr, &next, mac)) {
+	case -1:
+		return "ARP request out of a port no route to the destination uses";
+	case 1:
+		return "ARP request for a next hop whose MAC the router knows";
+	}
+	return tpa != next ? "ARP request not for the next hop" : NULL;
+}
+
+/* What o, sent by port_ingress for f->in, is: its shape, and in *why what is wrong with it. */
+static enum shape inner_shape(const struct frame *f, const uint8_t *o, size_t olen,
+			      const char **why)
+{
+	const uint8_t *in = f->in;
+	size_t in_len = f->in_len;
+
+	if (olen == in_len && !memcmp(o, in, olen))
+		return SH_SAME;
+	if (arp_reply_to(in, in_len, o, olen)) {
+		*why = arp_reply_check(f, o);
 		return SH_ARP_REPLY;
-	return SH_OTHER;
+	}
+	if (is_routed(in, in_len, o, olen)) {
+		*why = routed_check(f, o);
+		return SH_ROUTED;
+	}
+	if (is_echo_reply(in, in_len, o, olen)) {
+		*why = echo_reply_check(f, o);
+		return SH_ECHO_REPLY;
+	}
+	if (olen >= 42 && get16(o + 12) == 0x0800 && o[23] == 1 && icmp_type_error(o[34])) {
+		*why = in_len >= 34 && get16(in + 12) == 0x0800 ?
+			       icmp_error_check(f, o, olen) :
+			       "ICMP error about a frame that is not IPv4";
+		return SH_ICMP_ERROR;
+	}
+	if (olen >= 42 && get16(o + 12) == 0x0806 && get16(o + 20) == 1) {
+		*why = arp_request_check(f, o, olen);
+		return SH_ARP_REQUEST;
+	}
+	return SH__MAX;
+}
+
+/* port_ingress: a shape of its own, or one of those in VXLAN (outer headers of 50 bytes). */
+static enum shape port_shape(const struct frame *f, const char **why)
+{
+	enum shape sh = inner_shape(f, f->out, f->out_len, why);
+
+	if (sh != SH__MAX || vxlan_at(f->out, f->out_len) != 42 || f->out_len < 50 + 14)
+		return sh;
+	switch (inner_shape(f, f->out + 50, f->out_len - 50, why)) {
+	case SH_SAME:
+		return SH_ENCAP;
+	case SH_ROUTED:
+		return SH_ROUTED_ENCAP;
+	case SH_ARP_REQUEST:
+		return SH_ARP_REQUEST_ENCAP;
+	case SH__MAX:
+		return SH__MAX;
+	default:
+		*why = "an answer sent back in VXLAN";
+		return SH__MAX;
+	}
 }
 
 /* underlay_ingress only ever strips the outer headers: anything else is wrong. */
-static enum shape underlay_shape(const uint8_t *in, size_t in_len, const uint8_t *out,
-				 size_t out_len)
+static enum shape underlay_shape(const struct frame *f, const char **why)
 {
-	size_t vx = vxlan_at(in, in_len);
+	size_t vx = vxlan_at(f->in, f->in_len);
 
-	if (vx && out_len + vx + 8 == in_len && !memcmp(out, in + vx + 8, out_len))
+	(void)why;
+	if (vx && f->out_len + vx + 8 == f->in_len && !memcmp(f->out, f->in + vx + 8, f->out_len))
 		return SH_DECAP;
 	return SH__MAX;
 }
@@ -358,10 +1025,19 @@ struct seed {
 #define ARPREQ(s, sip_, tip_) { .kind = FRAMES_ARP, .dst = BCAST, .src = (s), .sip = (sip_), .tip = (tip_) }
 #define VX(vni_, d, inner) { .kind = (inner), .dst = (d), .src = M_R, .sip = "10.1.0.3", .tip = "10.1.0.2", \
 	.payload = 18, .vxlan = true, .osrc = PEER_ADDR, .odst = LOCAL_ADDR, .vni = (vni_) }
+/* IPv4 to a router's MAC: from VM p1 on bridge 1, p6 on bridge 3, p3 on bridge 2, p7 on
+ * bridge 4; from the physical network on up1 (into router 1 directly). */
+#define VIA_R1A(tip_) .kind = FRAMES_IPV4, .dst = M_R1A, .src = M_P1, .sip = "10.1.0.1", .tip = (tip_), .payload = 18
+#define VIA_R1B(tip_) .kind = FRAMES_IPV4, .dst = M_R1B, .src = M_P6, .sip = "10.3.0.6", .tip = (tip_), .payload = 18
+#define VIA_R2A(tip_) .kind = FRAMES_IPV4, .dst = M_R2A, .src = M_P3, .sip = "10.2.0.1", .tip = (tip_), .payload = 18
+#define VIA_R2B(tip_) .kind = FRAMES_IPV4, .dst = M_R2B, .src = M_P7, .sip = "10.3.0.6", .tip = (tip_), .payload = 18
+#define VIA_U1(tip_) .kind = FRAMES_IPV4, .dst = M_U1, .src = M_GW1, .sip = "192.168.50.5", .tip = (tip_), .payload = 18
+#define ECHO .ip_proto = 1, .icmp_type = 8
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct seed port_seeds[] = {
+	/* bridges */
 	{ "local unicast", IF_P1, UDP4(M_P2, M_P1) },
 	{ "local unicast TCP", IF_P1, TCP4(M_P2, M_P1) },
 	{ "remote unicast", IF_P1, UDP4(M_R, M_P1) },
@@ -385,7 +1061,7 @@ static const struct seed port_seeds[] = {
 	{ "bridge 2 remote unicast", IF_P3, UDP4(M_R3, M_P3) },
 	{ "bridge 2 to a bridge 1 MAC", IF_P3, UDP4(M_P2, M_P3) },
 	{ "bridge 2 broadcast", IF_P3, UDP4(BCAST, M_P3) },
-	{ "bridge 2 ARP request answered", IF_P3, ARPREQ(M_P3, "10.2.0.1", "10.2.0.2") },
+	{ "bridge 2 ARP request answered", IF_P3, ARPREQ(M_P3, "10.2.0.1", "10.2.0.3") },
 	{ "bridge 2 ARP for a bridge 1 address", IF_P3, ARPREQ(M_P3, "10.2.0.1", "10.1.0.2") },
 	{ "interface that is no port", IF_P4, UDP4(M_P2, M_P1) },
 	{ "port security: own MAC and address", IF_P5,
@@ -397,6 +1073,84 @@ static const struct seed port_seeds[] = {
 	{ "port security: ARP request", IF_P5, ARPREQ(M_PS, PS_ADDR, "10.1.0.2") },
 	{ "port security: ARP probe", IF_P5, ARPREQ(M_PS, "0.0.0.0", PS_ADDR) },
 	{ "port security: IPv6", IF_P5, { .kind = FRAMES_IPV6, .dst = M_P2, .src = M_PS, .payload = 16 } },
+	{ "port security: to the gateway", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_R1A, .src = M_PS, .sip = PS_ADDR, .tip = "10.3.0.6", .payload = 18 } },
+	/* router 1, from bridge 1 */
+	{ "routed to a local VM on bridge 3", IF_P1, { VIA_R1A("10.3.0.6") } },
+	{ "routed to a remote VM on bridge 3 (VXLAN)", IF_P1, { VIA_R1A("10.3.0.7") } },
+	{ "routed back into bridge 1", IF_P1, { VIA_R1A("10.1.0.2") } },
+	{ "routed TCP", IF_P1, { VIA_R1A("10.3.0.6"), .ip_proto = 6 } },
+	{ "routed with IPv4 options", IF_P1, { VIA_R1A("10.3.0.6"), .ihl = 7 } },
+	{ "routed first fragment", IF_P1, { VIA_R1A("10.3.0.6"), .frag_off = 0x2000 } },
+	{ "routed later fragment", IF_P1, { VIA_R1A("10.3.0.7"), .frag_off = 185 } },
+	{ "routed via the uplink's gateway", IF_P1, { VIA_R1A("10.9.8.5") } },
+	{ "routed out of an exterior port on another host (VXLAN)", IF_P1, { VIA_R1A("198.51.100.5") } },
+	{ "routed by ECMP (uplink or remote exterior port)", IF_P1, { VIA_R1A("172.16.0.5") } },
+	{ "routed ICMP echo", IF_P1, { VIA_R1A("10.3.0.6"), ECHO } },
+	{ "TTL 2 routed as TTL 1", IF_P1, { VIA_R1A("10.3.0.6"), .ttl = 2 } },
+	{ "TTL 1: ICMP time exceeded", IF_P1, { VIA_R1A("10.3.0.6"), .ttl = 1 } },
+	{ "TTL 0: ICMP time exceeded", IF_P1, { VIA_R1A("10.3.0.6"), .ttl = FRAMES_TTL_ZERO } },
+	{ "TTL 1 with IPv4 options: quoted", IF_P1, { VIA_R1A("10.3.0.6"), .ttl = 1, .ihl = 8 } },
+	{ "TTL 1 on a later fragment: no ICMP error", IF_P1,
+	  { VIA_R1A("10.3.0.6"), .ttl = 1, .frag_off = 185 } },
+	{ "no route: ICMP net unreachable", IF_P1, { VIA_R1A("8.8.8.8") } },
+	{ "no route to the other tenant's subnet", IF_P1, { VIA_R1A("10.2.0.2") } },
+	{ "no ICMP error about an ICMP error", IF_P1, { VIA_R1A("8.8.8.8"), .ip_proto = 1, .icmp_type = 3 } },
+	{ "reject route: ICMP prohibited", IF_P1, { VIA_R1A("10.77.0.1") } },
+	{ "blackhole route", IF_P1, { VIA_R1A("10.66.0.1") } },
+	{ "route out of another router's port", IF_P1, { VIA_R1A("10.55.0.5") } },
+	{ "ARP miss on the uplink: ARP request", IF_P1, { VIA_R1A("203.0.113.5") } },
+	{ "ARP miss on a remote exterior port: ARP request in VXLAN", IF_P1, { VIA_R1A("203.0.114.5") } },
+	{ "ARP miss on bridge 3: ARP request flooded", IF_P1, { VIA_R1A("10.3.0.9") } },
+	{ "ARP miss on bridge BL", IF_P1, { VIA_R1A("10.88.0.77") } },
+	{ "loop of devices: hop limit", IF_P1, { VIA_R1A("10.88.1.5") } },
+	{ "ICMP echo to the gateway", IF_P1, { VIA_R1A("10.1.0.254"), ECHO } },
+	{ "ICMP echo to another port of the router", IF_P1, { VIA_R1A("192.168.1.1"), ECHO } },
+	{ "UDP to the gateway", IF_P1, { VIA_R1A("10.1.0.254") } },
+	{ "broadcast address to the gateway's MAC", IF_P1, { VIA_R1A("255.255.255.255") } },
+	{ "ARP request for the gateway (the bridge answers)", IF_P1, ARPREQ(M_P1, "10.1.0.1", "10.1.0.254") },
+	{ "ARP request unicast to the gateway", IF_P1,
+	  { .kind = FRAMES_ARP, .dst = M_R1A, .src = M_P1, .sip = "10.1.0.1", .tip = "10.1.0.254" } },
+	{ "ARP reply to the gateway (learned)", IF_P1,
+	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_R1A, .src = M_P1, .sip = "10.1.0.1", .tip = "10.1.0.254" } },
+	{ "IPv6 to the gateway's MAC", IF_P1, { .kind = FRAMES_IPV6, .dst = M_R1A, .src = M_P1, .payload = 16 } },
+	/* router 1, from bridge 3 */
+	{ "bridge 3 to bridge 1 through the router", IF_P6, { VIA_R1B("10.1.0.2") } },
+	{ "bridge 3 to the uplink's network", IF_P6, { VIA_R1B("10.9.8.5") } },
+	{ "bridge 3: ARP miss on bridge 1", IF_P6, { VIA_R1B("10.1.0.9") } },
+	{ "bridge 3: TTL 1", IF_P6, { VIA_R1B("10.1.0.2"), .ttl = 1 } },
+	{ "bridge 3: ICMP echo to the gateway", IF_P6, { VIA_R1B("10.3.0.254"), ECHO } },
+	{ "bridge 3 ARP request for the gateway", IF_P6, ARPREQ(M_P6, "10.3.0.6", "10.3.0.254") },
+	{ "bridge 3 broadcast", IF_P6,
+	  { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_P6, .sip = "10.3.0.6", .tip = "10.3.0.255", .payload = 18 } },
+	/* router 1 entered directly, from the uplink */
+	{ "uplink: to a VM on bridge 3", IF_UP1, { VIA_U1("10.3.0.6") } },
+	{ "uplink: to a VM on bridge 1", IF_UP1, { VIA_U1("10.1.0.2") } },
+	{ "uplink: to a remote VM (VXLAN)", IF_UP1, { VIA_U1("10.3.0.7") } },
+	{ "uplink: back out via the gateway", IF_UP1, { VIA_U1("10.9.8.5") } },
+	{ "uplink: TTL 1", IF_UP1, { VIA_U1("10.3.0.6"), .ttl = 1 } },
+	{ "uplink: no route", IF_UP1, { VIA_U1("8.8.8.8") } },
+	{ "uplink: ARP miss", IF_UP1, { VIA_U1("203.0.113.5") } },
+	{ "uplink: ICMP echo to the port's address", IF_UP1, { VIA_U1("192.168.1.1"), ECHO } },
+	{ "uplink: ARP request for the port's address (answered, learned)", IF_UP1,
+	  ARPREQ(M_NB, "192.168.1.77", "192.168.1.1") },
+	{ "uplink: ARP request for another address", IF_UP1, ARPREQ(M_NB, "192.168.1.77", "192.168.1.99") },
+	{ "uplink: ARP reply (learned: the ARP-miss gateway)", IF_UP1,
+	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_U1, .src = M_NB, .sip = "192.168.1.200", .tip = "192.168.1.1" } },
+	{ "uplink: not to the port's MAC", IF_UP1,
+	  { .kind = FRAMES_IPV4, .dst = M_UNK, .src = M_GW1, .sip = "192.168.50.5", .tip = "10.3.0.6", .payload = 18 } },
+	{ "uplink: IPv6", IF_UP1, { .kind = FRAMES_IPV6, .dst = M_U1, .src = M_GW1, .payload = 16 } },
+	/* tenant 2: router 2 */
+	{ "tenant 2: routed to bridge 4 (tenant 1's addresses again)", IF_P3, { VIA_R2A("10.3.0.6") } },
+	{ "tenant 2: no route to tenant 1's uplink network", IF_P3, { VIA_R2A("10.9.8.5") } },
+	{ "tenant 2: ICMP echo to the gateway", IF_P3, { VIA_R2A("10.2.0.254"), ECHO } },
+	{ "tenant 2: ARP miss on bridge 4", IF_P3, { VIA_R2A("10.3.0.9") } },
+	{ "tenant 2: TTL 1", IF_P3, { VIA_R2A("10.3.0.6"), .ttl = 1 } },
+	{ "tenant 2: to router 1's MAC", IF_P3,
+	  { .kind = FRAMES_IPV4, .dst = M_R1A, .src = M_P3, .sip = "10.2.0.1", .tip = "10.3.0.6", .payload = 18 } },
+	{ "tenant 2: bridge 4 to bridge 2", IF_P7, { VIA_R2B("10.2.0.2") } },
+	{ "tenant 2: bridge 4 ICMP echo to the far gateway", IF_P7, { VIA_R2B("10.2.0.254"), ECHO } },
+	{ "tenant 2: bridge 4 ARP request for the gateway", IF_P7, ARPREQ(M_P7, "10.3.0.6", "10.3.0.254") },
 };
 
 static const struct seed underlay_seeds[] = {
@@ -407,6 +1161,12 @@ static const struct seed underlay_seeds[] = {
 	{ "VXLAN IPv6 to bridge 2's port", IF_UL, VX(P3, M_P3, FRAMES_IPV6) },
 	{ "VXLAN to a remote port", IF_UL, VX(PR, M_R, FRAMES_IPV4) },
 	{ "VXLAN to an unknown VNI", IF_UL, VX(4242, M_P2, FRAMES_IPV4) },
+	{ "VXLAN to the uplink (an exterior router port here)", IF_UL, VX(U1, M_GW1, FRAMES_IPV4) },
+	{ "VXLAN to bridge 3's port", IF_UL, VX(P6, M_P6, FRAMES_IPV4) },
+	{ "VXLAN to bridge 3", IF_UL, VX(B3, BCAST, FRAMES_ARP) },
+	{ "VXLAN to tenant 2's bridge 4", IF_UL, VX(B4, BCAST, FRAMES_IPV4) },
+	{ "VXLAN to an interior router port", IF_UL, VX(R1A, M_R1A, FRAMES_IPV4) },
+	{ "VXLAN to a router", IF_UL, VX(R1, M_R1A, FRAMES_IPV4) },
 	{ "VXLAN without the I flag", IF_UL,
 	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
 	    .odst = LOCAL_ADDR, .vni = P2, .vx_flags = FRAMES_VX_NO_I } },
@@ -438,8 +1198,9 @@ struct fuzz_prog {
 	const struct seed *seeds;
 	size_t n_seeds;
 	reach_fn reach;
-	/* The shape of a modified output, SH__MAX if the program never produces it. */
-	enum shape (*shape)(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len);
+	/* The shape of a modified output, SH__MAX if the program never produces it; in *why
+	 * what is wrong with one of its shapes. */
+	enum shape (*shape)(const struct frame *f, const char **why);
 };
 
 #define SEEDS(s) s, sizeof(s) / sizeof(s[0])
@@ -470,16 +1231,26 @@ static size_t rnd_below(size_t n)
 #define PICK(a) (a)[rnd_below(sizeof(a) / sizeof((a)[0]))]
 
 /* Fields worth planting: addresses, keys, ports, MACs of the topology. */
-static const uint8_t *const known_macs[] = { M_P1, M_P2, M_R, M_M, M_N, M_X, M_U, M_HP, M_XB,
-					     M_P3, M_R3, M_UNK, M_MCAST, BCAST, UL_MAC, PEER_MAC };
-static const char *const known_addrs[] = { LOCAL_ADDR, PEER_ADDR, NONEIGH_ADDR, SMALLMTU_ADDR,
-					   NOROUTE_ADDR, "10.1.0.2", "10.2.0.2", "10.0.0.9",
-					   "0.0.0.0", "255.255.255.255" };
-static const uint32_t known_words[] = { P1, P2, PR, PM, PN, PX, PU, P3, P3R, B1, B2, 0, 1, 0xffffff,
-					MX_VXLAN_PORT_DEFAULT, 0x0800, 0x0806, 0x86dd, 0x4000,
-					0x2000, 0x08000000 };
-static const uint8_t interesting[] = { 0, 1, 2, 4, 5, 6, 0x0f, 0x11, 0x40, 0x45, 0x46, 0x4f,
-				       0x7f, 0x80, 0xfe, 0xff };
+static const uint8_t *const known_macs[] = {
+	M_P1,  M_P2,  M_R,   M_M,    M_N,   M_X,   M_U,   M_HP,  M_XB,    M_P3,  M_R3,
+	M_P6,  M_P6R, M_P7,  M_R1A,  M_R1B, M_U1,  M_U3,  M_RL,  M_RL2,   M_R2A, M_R2B,
+	M_GW1, M_GW3, M_NB,  M_UNK,  M_MCAST, BCAST, UL_MAC, PEER_MAC,
+};
+static const char *const known_addrs[] = {
+	LOCAL_ADDR,    PEER_ADDR,     NONEIGH_ADDR,  SMALLMTU_ADDR, NOROUTE_ADDR,
+	"10.1.0.2",    "10.2.0.2",    "10.0.0.9",    "0.0.0.0",     "255.255.255.255",
+	"224.0.0.1",   "10.1.0.254",  "10.3.0.254",  "10.2.0.254",  "10.3.0.6",
+	"10.3.0.7",    "10.3.0.9",    "192.168.1.1", "192.168.1.254", "192.168.1.200",
+	"10.9.8.5",    "198.51.100.5", "8.8.8.8",    "10.88.1.5",   "10.55.0.5",
+};
+static const uint32_t known_words[] = {
+	P1,  P2,  PR,  PM,  PN,  PX,  PU,  P3,  P3R, P6,  P6R, P7,  U1,  U3,  R1A, B1R,
+	B1,  B2,  B3,  B4,  BL,  R1,  R2,  0,   1,   0xffffff, MX_VXLAN_PORT_DEFAULT,
+	0x0800, 0x0806, 0x86dd, 0x4000, 0x2000, 0x08000000,
+};
+/* Including TTLs, IHLs and ICMP types. */
+static const uint8_t interesting[] = { 0, 1, 2, 3, 4, 5, 6, 8, 0x0b, 0x0f, 0x11, 0x40, 0x45,
+				       0x46, 0x4f, 0x7f, 0x80, 0xfe, 0xff };
 
 /* Most decisions are taken on the first 128 bytes: mutate there three times out of four. */
 static size_t rnd_offset(size_t len)
@@ -588,7 +1359,7 @@ static const char *const verdict_names[V__MAX] = { "ok", "shot", "redirect", "st
 struct fuzz_result {
 	unsigned long frames, random, refused, run_errors, verdicts[V__MAX];
 	unsigned long shapes[SH__MAX], bad_outputs;
-	unsigned long drops, shot, bad_drop_batches, none_drops;
+	unsigned long drops, shot, replaced, rate_drops, dry_batches, bad_drop_batches, none_drops;
 	unsigned long batches, bad_tx_batches, vnis;
 	unsigned long long max_ns;
 	double secs;
@@ -606,39 +1377,21 @@ static int verdict_class(int v)
 	}
 }
 
-/* An IPv4 header at off: one the frame came with (found in the input) is the sender's
- * business; one the datapath wrote must be valid and say the right length. */
-static const char *ipv4_check(const uint8_t *in, size_t in_len, const uint8_t *out, size_t len,
-			      size_t off)
-{
-	size_t ihl;
-
-	if (len < off + 20)
-		return NULL;
-	ihl = (out[off] & 0x0f) * 4u;
-	if (bytes_in(in, in_len, out + off, len - off < ihl || ihl < 20 ? 20 : ihl))
-		return NULL;
-	if (out[off] >> 4 != 4 || ihl < 20 || len < off + ihl)
-		return "IPv4 header with a bad version or length";
-	if (frames_csum(out + off, ihl))
-		return "IPv4 header checksum invalid";
-	if (get16(out + off + 2) != len - off)
-		return "IPv4 total length does not match the frame";
-	return NULL;
-}
-
-/* Outer headers the datapath wrote: from us to a known host, to the VXLAN port, I flag,
- * a VNI of the frame's bridge; the inner IPv4 header, if any, checked too. */
-static const char *vxlan_check(const struct fuzz_prog *p, enum ifid iface, int verdict,
-			       const uint8_t *in, size_t in_len, const uint8_t *out, size_t len,
+/* Outer headers the datapath wrote: a valid IPv4 header from us to a known host, to the
+ * VXLAN port, I flag, a VNI the frame may reach. */
+static const char *vxlan_check(const struct fuzz_prog *p, const struct frame *f,
 			       struct fuzz_result *r)
 {
-	size_t vx = vxlan_at(out, len), ihl = (out[14] & 0x0f) * 4u;
+	const uint8_t *out = f->out;
+	size_t len = f->out_len, vx = vxlan_at(out, len), ihl = (out[14] & 0x0f) * 4u;
+	const char *why = ipv4_check(f->in, f->in_len, out, len, 14);
 	uint32_t src, dst;
 	bool known = false;
 
-	if (!vx || len < vx + 8 + 14 || bytes_in(in, in_len, out + 14, ihl + 16))
-		return NULL; /* not VXLAN, or the sender's own */
+	if (why)
+		return why;
+	if (!vx || len < vx + 8 + 14)
+		return "encapsulated output without VXLAN headers";
 	memcpy(&src, out + 26, 4);
 	memcpy(&dst, out + 30, 4);
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
@@ -652,10 +1405,8 @@ static const char *vxlan_check(const struct fuzz_prog *p, enum ifid iface, int v
 		return "VXLAN outer UDP length does not match";
 	if (get32(out + vx) != 0x08000000 || out[vx + 7])
 		return "VXLAN flags or reserved bits wrong";
-	if (!p->reach(get32(out + vx + 4) >> 8, iface, in, in_len, verdict))
-		return "VNI outside the frame's bridge";
-	if (get16(out + vx + 8 + 12) == 0x0800)
-		return ipv4_check(in, in_len, out, len, vx + 8 + 14);
+	if (!p->reach(get32(out + vx + 4) >> 8, f))
+		return "VNI the frame may not reach";
 	return NULL;
 }
 
@@ -669,37 +1420,40 @@ static int hex(char *buf, size_t size, const uint8_t *f, size_t len)
 	return n;
 }
 
-static void output_check(const struct fuzz_prog *p, enum ifid iface, int verdict,
-			 const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len,
-			 struct fuzz_result *r)
+/* The output's shape (SH_SAME if untouched, SH__MAX if none the program makes), every bad
+ * one counted and the first described. */
+static enum shape output_check(const struct fuzz_prog *p, const struct frame *f,
+			       struct fuzz_result *r)
 {
-	int vclass = verdict_class(verdict);
+	int vclass = verdict_class(f->verdict);
 	const char *why = NULL;
 	enum shape sh = SH_SAME;
 
-	if (out_len != in_len || memcmp(in, out, in_len)) {
-		sh = vclass == V_OK ? SH__MAX : p->shape(in, in_len, out, out_len);
-		if (sh == SH__MAX)
-			why = vclass == V_OK ? "frame passed to the host modified" :
-					       "output of a shape this program never makes";
-		else if (out_len < 14)
+	if (f->out_len != f->in_len || memcmp(f->in, f->out, f->in_len)) {
+		sh = SH__MAX;
+		if (vclass == V_OK)
+			why = "frame passed to the host modified";
+		else if (f->out_len < 14)
 			why = "output shorter than an Ethernet header";
-		else if (get16(out + 12) == 0x0800)
-			why = ipv4_check(in, in_len, out, out_len, 14);
-		if (!why && sh != SH__MAX && get16(out + 12) == 0x0800)
-			why = vxlan_check(p, iface, verdict, in, in_len, out, out_len, r);
+		else
+			sh = p->shape(f, &why);
+		if (!why && sh == SH__MAX)
+			why = "output of a shape this program never makes";
+		if (!why && shape_encapsulated(sh))
+			why = vxlan_check(p, f, r);
 	}
 	if (sh < SH__MAX)
 		r->shapes[sh]++;
 	if (why && !r->bad_outputs++) {
 		int n = snprintf(r->out_diag, sizeof(r->out_diag), "%s (%s, %zu bytes in:", why,
-				 verdict_names[vclass], in_len);
+				 verdict_names[vclass], f->in_len);
 
-		n += hex(r->out_diag + n, sizeof(r->out_diag) - n, in, in_len);
-		n += snprintf(r->out_diag + n, sizeof(r->out_diag) - n, "; %zu out:", out_len);
-		n += hex(r->out_diag + n, sizeof(r->out_diag) - n, out, out_len);
+		n += hex(r->out_diag + n, sizeof(r->out_diag) - n, f->in, f->in_len);
+		n += snprintf(r->out_diag + n, sizeof(r->out_diag) - n, "; %zu out:", f->out_len);
+		n += hex(r->out_diag + n, sizeof(r->out_diag) - n, f->out, f->out_len);
 		snprintf(r->out_diag + n, sizeof(r->out_diag) - n, ")");
 	}
+	return sh;
 }
 
 struct counters {
@@ -722,28 +1476,44 @@ static void counters_read(struct counters *c)
 	}
 }
 
-/* After a batch: drops grew by the TC_ACT_SHOT verdicts, tx only where frames may go. */
+static void drop_diag(const struct counters *before, const struct counters *now,
+		      unsigned long shot, unsigned long replaced, bool dry, struct fuzz_result *r)
+{
+	int n = snprintf(r->drop_diag, sizeof(r->drop_diag),
+			 "batch %lu (ICMP bucket %s): drop counters grew by %llu, want %lu "
+			 "TC_ACT_SHOT + %lu replaced (+ icmp-rate when dry):",
+			 r->batches, dry ? "dry" : "full",
+			 (unsigned long long)(now->drops - before->drops), shot, replaced);
+
+	for (int d = 0; d < MX_DROP__MAX && n < (int)sizeof(r->drop_diag); d++)
+		if (now->by_reason[d] != before->by_reason[d])
+			n += snprintf(r->drop_diag + n, sizeof(r->drop_diag) - n, " %s +%llu",
+				      mx_drop_reason_name(d),
+				      (unsigned long long)(now->by_reason[d] - before->by_reason[d]));
+}
+
+/* After a batch: drops grew by the TC_ACT_SHOT verdicts and the packets replaced by an ICMP
+ * error or ARP request; a suppressed ICMP error (a dry bucket only) counts its packet twice,
+ * under why it was dropped and under icmp-rate. tx only where frames may go. */
 static void batch_check(const struct counters *before, const unsigned long *reach,
-			unsigned long shot, struct fuzz_result *r)
+			unsigned long shot, unsigned long replaced, bool dry,
+			struct fuzz_result *r)
 {
 	struct counters now;
+	__u64 grew, rate;
 
 	counters_read(&now);
 	r->batches++;
-	r->drops += now.drops - before->drops;
+	grew = now.drops - before->drops;
+	rate = now.by_reason[MX_DROP_ICMP_RATE] - before->by_reason[MX_DROP_ICMP_RATE];
+	r->drops += grew;
 	r->shot += shot;
+	r->replaced += replaced;
+	r->rate_drops += rate;
+	r->dry_batches += dry;
 	r->none_drops += now.by_reason[MX_DROP_NONE] - before->by_reason[MX_DROP_NONE];
-	if (now.drops - before->drops != shot && !r->bad_drop_batches++) {
-		int n = snprintf(r->drop_diag, sizeof(r->drop_diag),
-				 "batch %lu: drop counters grew by %llu, %lu TC_ACT_SHOT verdicts:",
-				 r->batches, (unsigned long long)(now.drops - before->drops), shot);
-
-		for (int d = 0; d < MX_DROP__MAX && n < (int)sizeof(r->drop_diag); d++)
-			if (now.by_reason[d] != before->by_reason[d])
-				n += snprintf(r->drop_diag + n, sizeof(r->drop_diag) - n, " %s +%llu",
-					      mx_drop_reason_name(d),
-					      (unsigned long long)(now.by_reason[d] - before->by_reason[d]));
-	}
+	if ((grew - rate != shot + replaced || rate > (dry ? shot : 0)) && !r->bad_drop_batches++)
+		drop_diag(before, &now, shot, replaced, dry, r);
 	for (size_t i = 0; i < N_KEYS; i++) {
 		__u64 d = now.tx[i] - before->tx[i];
 
@@ -778,55 +1548,79 @@ static size_t next_frame(const struct fuzz_prog *p, const uint8_t (*seed_bufs)[F
 	return runnable(f, len);
 }
 
+/* Run one frame; false if the run failed. */
+static bool run(int fd, struct frame *f, uint8_t *out, size_t out_size, struct fuzz_result *r)
+{
+	struct __sk_buff ctx = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->in, .data_size_in = f->in_len,
+		    .data_out = out, .data_size_out = out_size, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	int err;
+
+	ctx.ifindex = ctx.ingress_ifindex = ifx[f->iface];
+	err = bpf_prog_test_run_opts(fd, &opts);
+	r->frames++;
+	if (err) {
+		if (!r->run_errors++)
+			snprintf(r->run_diag, sizeof(r->run_diag),
+				 "BPF_PROG_TEST_RUN on a %zu-byte frame: %s", f->in_len,
+				 strerror(-err));
+		return false;
+	}
+	if (opts.duration > r->max_ns)
+		r->max_ns = opts.duration;
+	f->verdict = opts.retval;
+	f->out = out;
+	f->out_len = opts.data_size_out;
+	return true;
+}
+
 static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_result *r)
 {
-	static uint8_t seed_bufs[64][FRAMES_MAX];
-	size_t seed_lens[64];
+	static uint8_t seed_bufs[MAX_SEEDS][FRAMES_MAX];
+	size_t seed_lens[MAX_SEEDS];
 	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 256];
 	int fd = p->prog_fd(dp);
 	struct timespec t0, t1;
 
-	for (size_t s = 0; s < p->n_seeds && s < 64; s++)
+	if (p->n_seeds > MAX_SEEDS) {
+		snprintf(r->run_diag, sizeof(r->run_diag), "more seeds than MAX_SEEDS");
+		return;
+	}
+	for (size_t s = 0; s < p->n_seeds; s++)
 		seed_lens[s] = frames_build(&p->seeds[s].spec, seed_bufs[s], UL_MAC, PEER_MAC);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (r->frames < frames) {
-		unsigned long reach[N_KEYS] = { 0 }, shot = 0;
+		unsigned long reach[N_KEYS] = { 0 }, shot = 0, replaced = 0;
 		/* One ingress interface per batch, so that what a frame of one bridge may reach
 		 * never covers for another's. */
 		enum ifid iface = p->seeds[rnd_below(p->n_seeds)].iface;
+		bool dry = r->batches % RATE_DRY_EVERY == RATE_DRY_EVERY - 1;
 		struct counters before;
 
 		fdb_restore();
+		rarp_restore();
+		rate_set(dry);
 		counters_read(&before);
 		for (int b = 0; b < BATCH && r->frames < frames; b++) {
-			struct __sk_buff ctx = { 0 };
-			size_t len = next_frame(p, seed_bufs, seed_lens, in, iface, r);
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
-				    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
-				    .ctx_size_in = sizeof(ctx));
-			int err, vclass;
+			struct frame f = { .iface = iface, .in = in };
+			int vclass;
 
-			ctx.ifindex = ctx.ingress_ifindex = ifx[iface];
-			err = bpf_prog_test_run_opts(fd, &opts);
-			r->frames++;
-			if (err) {
-				if (!r->run_errors++)
-					snprintf(r->run_diag, sizeof(r->run_diag),
-						 "BPF_PROG_TEST_RUN on a %zu-byte frame: %s", len,
-						 strerror(-err));
+			if (!dry && b && b % RATE_REFILL_EVERY == 0)
+				rate_set(false);
+			f.in_len = next_frame(p, seed_bufs, seed_lens, in, iface, r);
+			f.to_router = enters_router(iface, in, f.in_len);
+			if (!run(fd, &f, out, sizeof(out), r))
 				continue;
-			}
-			if (opts.duration > r->max_ns)
-				r->max_ns = opts.duration;
-			vclass = verdict_class(opts.retval);
+			vclass = verdict_class(f.verdict);
 			r->verdicts[vclass]++;
 			shot += vclass == V_SHOT;
 			for (size_t i = 0; i < N_KEYS; i++)
-				reach[i] += p->reach(keys[i].key, iface, in, len, opts.retval);
+				reach[i] += p->reach(keys[i].key, &f);
 			if (vclass != V_SHOT)
-				output_check(p, iface, opts.retval, in, len, out, opts.data_size_out, r);
+				replaced += shape_replaces_drop(output_check(p, &f, r));
 		}
-		batch_check(&before, reach, shot, r);
+		batch_check(&before, reach, shot, replaced, dry, r);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -884,12 +1678,14 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 	if (r->bad_outputs)
 		tap_diag("%lu bad outputs", r->bad_outputs);
 	tap_check(!r->bad_drop_batches && !r->none_drops && r->batches, r->drop_diag,
-		  "%s: every drop counted under a reason (drop counters +%lu, TC_ACT_SHOT %lu, "
-		  "%lu batches)",
-		  p->name, r->drops, r->shot, r->batches);
+		  "%s: every drop counted under a reason (drop counters +%lu = TC_ACT_SHOT %lu + "
+		  "%lu replaced by an ICMP error or ARP request + %lu icmp-rate in %lu batches "
+		  "with the ICMP bucket dry; %lu batches)",
+		  p->name, r->drops, r->shot, r->replaced, r->rate_drops, r->dry_batches,
+		  r->batches);
 	tap_check(!r->bad_tx_batches && r->batches, r->tx_diag,
-		  "%s: no frame crosses a bridge boundary (tx only on keys the frame may reach, "
-		  "%lu batches; VNIs in %lu outer headers)",
+		  "%s: no frame crosses a bridge or tenant boundary (tx only on keys the frame "
+		  "may reach, %lu batches; VNIs in %lu outer headers)",
 		  p->name, r->batches, r->vnis);
 }
 
@@ -903,6 +1699,8 @@ int main(void)
 	mx_log_init("test_fuzz_frames", MX_LOG_WARN);
 	if (geteuid() != 0)
 		return tap_skip_all("needs root (network namespace, BPF)");
+	if (keys_index())
+		return tap_bail("a key beyond KEY_SPACE");
 	if (dp_netns_enter() || net_setup())
 		return tap_bail("cannot build the test network namespace");
 	printf("# FUZZ_SEED=%llu FUZZ_FRAMES=%lu\n", (unsigned long long)seed, frames);
