@@ -5,6 +5,7 @@
 #define MX_BPF_CSUM_H
 
 #include <linux/ip.h>
+#include <stdbool.h>
 
 static __always_inline __u16 csum_fold32(__u32 sum)
 {
@@ -31,6 +32,21 @@ static __always_inline __u32 csum_words(const void *p, int len)
 static __always_inline __sum16 ipv4_csum(const void *hdr)
 {
 	return (__sum16)csum_fold32(csum_words(hdr, sizeof(struct iphdr)));
+}
+
+/* Whether the IPv4 header at ip, options included, sums to 0xffff (RFC 1071). The caller
+ * has parsed it: ihl is at least 5 and the options lie before end. */
+static __always_inline bool ipv4_csum_valid(const struct iphdr *ip, const void *end)
+{
+	const __u32 *opt = (const void *)(ip + 1);
+	__u32 n_opt = ip->ihl - 5, sum = csum_words(ip, sizeof(*ip));
+
+	for (__u32 i = 0; i < 10; i++) { /* IPv4 options: at most 40 bytes */
+		if (i >= n_opt || (const void *)(opt + i + 1) > end)
+			break;
+		sum += (opt[i] & 0xffff) + (opt[i] >> 16);
+	}
+	return csum_fold32(sum) == 0;
 }
 
 /* Update a checksum for one 16-bit word changing from old to new (RFC 1624, eqn. 3). */

@@ -185,6 +185,10 @@ static __always_inline int router_ipv4(struct __sk_buff *skb, struct hop *h,
 	default:
 		break;
 	}
+	/* RFC 1812 5.2.2: a router verifies the header checksum before it forwards, answers
+	 * or sends an error about a packet. */
+	if (!ipv4_csum_valid(ip, c->end))
+		return stats_drop(h->entry, MX_DROP_IP_CHECKSUM);
 	if (ipv4_is_multicast_or_bcast(ip->daddr))
 		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
 	rt = route_lookup(router_key, ip->daddr);

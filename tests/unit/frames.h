@@ -34,6 +34,7 @@ struct frames_spec {
 	uint32_t vx_flags;         /* 0 = I flag only; use FRAMES_VX_NO_I for none */
 	uint16_t frag_off;         /* outer IPv4 frag_off, host order */
 	uint8_t ihl;               /* outer (or only) IPv4 IHL, 0 = 5 */
+	bool bad_check;            /* inner (or only) IPv4 header checksum off by one bit */
 	size_t cut;                /* truncate the whole frame to this length, 0 = no */
 };
 
@@ -83,13 +84,16 @@ static inline size_t frames_eth(uint8_t *p, const uint8_t *dst, const uint8_t *s
 	return FRAMES_ETH_HLEN;
 }
 
-/* IPv4 header of ihl words (options zero) carrying l4_len bytes, checksummed. */
+/* IPv4 header of ihl words (options: NOPs, so that they count in the checksum) carrying
+ * l4_len bytes, checksummed. */
 static inline size_t frames_ipv4(uint8_t *p, uint8_t ihl, uint8_t proto, uint32_t src, uint32_t dst,
 				 uint16_t frag_off, size_t l4_len)
 {
 	size_t hlen = (ihl ? ihl : 5) * 4;
 
 	memset(p, 0, hlen < 20 ? 20 : hlen);
+	if (hlen > 20)
+		memset(p + 20, 1, hlen - 20); /* IPOPT_NOOP */
 	p[0] = 0x40 | (ihl ? ihl : 5);
 	frames_put16(p + 2, hlen + l4_len);
 	frames_put16(p + 6, frag_off);
@@ -170,6 +174,7 @@ static inline size_t frames_inner(const struct frames_spec *s, uint8_t *p)
 			n += frames_ipv4(p + n, s->vxlan ? 0 : s->ihl, s->ip_proto, frames_addr(s->sip),
 					 frames_addr(s->tip), s->vxlan ? 0 : s->frag_off, l4);
 			frames_set_ttl(p + FRAMES_ETH_HLEN, s->ttl);
+			p[FRAMES_ETH_HLEN + 11] ^= s->bad_check;
 			if (s->ip_proto == 1)
 				frames_icmp_echo(p + n, s->icmp_type, l4);
 			else
@@ -179,6 +184,7 @@ static inline size_t frames_inner(const struct frames_spec *s, uint8_t *p)
 		n += frames_ipv4(p + n, s->vxlan ? 0 : s->ihl, 17, frames_addr(s->sip),
 				 frames_addr(s->tip), s->vxlan ? 0 : s->frag_off, 8 + s->payload);
 		frames_set_ttl(p + FRAMES_ETH_HLEN, s->ttl);
+		p[FRAMES_ETH_HLEN + 11] ^= s->bad_check;
 		return n + frames_udp(p + n, s->sport ? s->sport : 40000,
 				      s->vxlan || !s->dport ? 5000 : s->dport, s->payload);
 	}

@@ -759,9 +759,18 @@ static bool is_routed(const uint8_t *in, size_t in_len, const uint8_t *o, size_t
 	       !memcmp(o + 26, in + 26, in_len - 26);
 }
 
+/* Whether the input's IPv4 header verifies: a router acts only on those (RFC 1812 5.2.2). */
+static bool in_header_valid(const struct frame *f)
+{
+	size_t ihl = (f->in[14] & 0x0f) * 4u;
+
+	return f->in_len >= 34 && ihl >= 20 && 14 + ihl <= f->in_len &&
+	       !frames_csum(f->in + 14, ihl);
+}
+
 /* By a router the frame may reach, out of one of its ports, to the MAC of the next hop the
- * route tables give for that port, TTL one lower, the checksum updated with it (an invalid
- * one stays as invalid: the residual is kept). */
+ * route tables give for that port, TTL one lower, the checksum updated with it; never a
+ * packet whose header checksum was invalid. */
 static const char *routed_check(const struct frame *f, const uint8_t *o)
 {
 	const uint8_t *in = f->in;
@@ -772,6 +781,8 @@ static const char *routed_check(const struct frame *f, const uint8_t *o)
 
 	if (!e || !port_reach(e->device, f))
 		return "routed: not from a port of a router the frame may reach";
+	if (!in_header_valid(f))
+		return "routed a packet whose IPv4 header checksum is invalid";
 	if (in[22] <= 1 || o[22] != in[22] - 1)
 		return "routed: TTL not one lower";
 	if (ihl < 20 || 14 + ihl > f->in_len)
@@ -809,6 +820,8 @@ static const char *echo_reply_check(const struct frame *f, const uint8_t *o)
 
 	if (!e || !port_reach(e->device, f))
 		return "echo reply not from a port of a router the frame may reach";
+	if (!in_header_valid(f))
+		return "echo reply to a packet whose IPv4 header checksum is invalid";
 	memcpy(&src, o + 26, 4);
 	if (!rport_by_addr(e->device, src))
 		return "echo reply from an address its router does not have";
@@ -885,6 +898,8 @@ static const char *icmp_error_check(const struct frame *f, const uint8_t *o, siz
 
 	if (!e || !port_reach(e->device, f))
 		return "ICMP error not from a port of a router the frame may reach";
+	if (!in_header_valid(f))
+		return "ICMP error about a packet whose IPv4 header checksum is invalid";
 	why = ipv4_check(f->in, f->in_len, o, olen, 14);
 	if (why)
 		return why;

@@ -399,6 +399,10 @@ static bool output_check(const struct expect *e, const uint8_t *in, size_t in_le
 	uint8_t exp[FRAMES_MAX + 128];
 	size_t exp_len;
 
+	/* A dropped frame left as it came carries only what its sender wrote (a bad checksum
+	 * included); one the datapath rewrote must verify. */
+	if (e->kind == EXP_NONE && out_len == in_len && !memcmp(out, in, in_len))
+		return true;
 	if (!checksums_ok(out, out_len, diag, len))
 		return false;
 	if (e->kind == EXP_NONE)
@@ -478,6 +482,18 @@ static const struct rt_case cases[] = {
 	  TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB }, { RX(U1, 1), TX(VB, 1) } },
 	{ "via gateway out of an exterior port here", IF_VA, { FROM_VA("10.9.8.5") },
 	  TC_ACT_REDIRECT, { EXP_ROUTED, M_GW1, M_U1 }, { TX(U1, 1), TX(U2, 0) } },
+	{ "IPv4 options counted in the header checksum: routed", IF_VA,
+	  { FROM_VA(IP_VB), .ihl = 8 }, TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB },
+	  { TX(VB, 1) } },
+	{ "bad IPv4 header checksum: dropped, not routed (RFC 1812)", IF_VA,
+	  { FROM_VA(IP_VB), .bad_check = true }, TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(RA, MX_DROP_IP_CHECKSUM), TX(VB, 0) } },
+	{ "bad IPv4 header checksum with options: dropped", IF_VA,
+	  { FROM_VA(IP_VB), .ihl = 8, .bad_check = true }, TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(RA, MX_DROP_IP_CHECKSUM), TX(VB, 0) } },
+	{ "bad IPv4 header checksum, TTL 1: no ICMP error", IF_VA,
+	  { FROM_VA(IP_VB), .ttl = 1, .bad_check = true }, TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(RA, MX_DROP_IP_CHECKSUM), DROPS(RA, MX_DROP_TTL_EXCEEDED, 0), TX(VA, 0) } },
 	{ "longest prefix wins (/24 over /16)", IF_VA, { FROM_VA("10.9.9.5") }, TC_ACT_REDIRECT,
 	  { EXP_ROUTED, M_GW2, M_U2 }, { TX(U2, 1), TX(U1, 0) } },
 	{ "via gateway out of an exterior port on another host (VNI = its port)", IF_VA,
