@@ -294,6 +294,25 @@ int zoo_get(zhandle_t *zh, const char *path, int watch, char *buf, int *len, str
 	return zoo_wget(zh, path, NULL, NULL, buf, len, st);
 }
 
+/* Completed before it returns: the caller must not hold a lock its completion takes. */
+int zoo_awget(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx,
+	      data_completion_t done, const void *data)
+{
+	struct node *n = lookup(path);
+	struct Stat st;
+
+	(void)zh;
+	(void)watcher;
+	(void)ctx;
+	if (!n) {
+		done(ZNONODE, NULL, -1, NULL, data);
+		return ZOK;
+	}
+	stat_of(n, &st);
+	done(ZOK, n->data, n->len, &st, data);
+	return ZOK;
+}
+
 int zoo_wget_children2(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx,
 		       struct String_vector *sv, struct Stat *st)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* An in-memory ZooKeeper for the fuzz targets: the synchronous calls the topology library
- * makes, with ZooKeeper's semantics (parents must exist, a node with children is not
- * deleted, versions are checked, a multi-op is all or nothing), and no server or thread.
+/* An in-memory ZooKeeper for the fuzz targets: the calls the topology library makes (its
+ * asynchronous read completes before it returns), with ZooKeeper's semantics (parents must
+ * exist, a node with children is not deleted, versions are checked, a multi-op is all or
+ * nothing), and no server or thread.
  * Linked into a target, its definitions take the place of libzookeeper_mt's; the library's
  * op initialisers, zerror() and deallocate_String_vector() are still the real ones. */
 #ifndef MIDOX_FAKEZK_H

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Reading the whole tree into a snapshot, optionally leaving a watch on every node read.
- * An object that does not parse is logged with its path and left out, never fatal. */
+ * The data of a directory's children is asked for a window at a time, without waiting for
+ * each answer. An object that does not parse is logged with its path and left out, never
+ * fatal. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,25 +146,217 @@ struct kind {
 
 #define FIELD(obj, off, type) ((type *)((char *)(obj) + (off)))
 
-/* Read every object of kind k under the parent (NULL for the top level). */
-static int read_kind(struct reader *r, const struct kind *k, const char *parent)
+/* ---- pipelined reads ---- */
+
+/* Reads in flight at once, and the values held until they are processed: enough to hide the
+ * round trip, few enough to bound memory (a value is at most TOPO_DATA_MAX). */
+#define WINDOW 4096
+/* Not ZooKeeper codes: no memory to keep the value; the path does not fit, not asked for. */
+#define RC_NOMEM 1
+#define RC_LONG 2
+
+struct batch;
+
+/* One read: filled by its completion. */
+struct slot {
+	struct batch *b;
+	int rc;
+	struct Stat st;
+	size_t off;	/* the value, in the batch's arena */
+	int len;
+};
+
+/* A window of reads. Completions run on the client's thread: they fill their slot and copy
+ * the value into the arena, under the lock; the reader waits until all are done. */
+struct batch {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t issued;		/* the reader's own count */
+	size_t want, done;	/* under the lock: the last completion wakes the reader */
+	bool orphan;	/* a completion may still come: never freed */
+	struct slot *slots;
+	char *data;
+	size_t used, cap;
+};
+
+static struct batch *batch_new(size_t n)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->slots = calloc(n, sizeof(*b->slots));
+	if (!b->slots) {
+		free(b);
+		return NULL;
+	}
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	return b;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (!b || b->orphan)
+		return;
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->cond);
+	free(b->slots);
+	free(b->data);
+	free(b);
+}
+
+/* Copy a value into the arena (lock held). Slots keep offsets: the arena moves as it grows. */
+static int keep(struct batch *b, struct slot *s, const char *value, int len)
+{
+	if (b->used + (size_t)len > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *data;
+
+		while (cap < b->used + (size_t)len)
+			cap *= 2;
+		data = realloc(b->data, cap);
+		if (!data)
+			return RC_NOMEM;
+		b->data = data;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->used, value, (size_t)len);
+	s->off = b->used;
+	s->len = len;
+	b->used += (size_t)len;
+	return ZOK;
+}
+
+/* The completion of one read: value is the client's, valid only during the call. A value
+ * too large for any object is not kept (its stat says so); null data stays empty. */
+static void got(int rc, const char *value, int len, const struct Stat *st, const void *data)
+{
+	struct slot *s = (struct slot *)data;
+	struct batch *b = s->b;
+
+	pthread_mutex_lock(&b->lock);
+	s->rc = rc;
+	if (rc == ZOK && st)
+		s->st = *st;
+	if (rc == ZOK && value && len > 0 && len <= TOPO_DATA_MAX)
+		s->rc = keep(b, s, value, len);
+	if (++b->done == b->want)
+		pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Ask for the data of the n nodes dir/names[i] at once, each watched as a synchronous read
+ * would be. A request the client refuses gets its error in its slot, as from a completion,
+ * and ends the window there. Returns how many slots have a result to process. */
+static size_t issue(struct reader *r, struct batch *b, const char *dir, char **names, size_t n)
+{
+	char path[TOPO_PATH_MAX];
+	size_t i;
+	int rc = ZOK;
+
+	pthread_mutex_lock(&b->lock);
+	memset(b->slots, 0, n * sizeof(*b->slots));
+	for (i = 0; i < n; i++)
+		b->slots[i].b = b;
+	b->want = SIZE_MAX;
+	b->done = b->used = 0;
+	pthread_mutex_unlock(&b->lock);
+	b->issued = 0;
+	for (i = 0; i < n && rc == ZOK; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path)) {
+			b->slots[i].rc = RC_LONG;
+			continue;
+		}
+		rc = zoo_awget(r->zh, path, r->watcher, r->wctx, got, &b->slots[i]);
+		if (rc == ZOK) {
+			b->issued++;
+			continue;
+		}
+		b->slots[i].rc = rc;
+		/* Out of memory in the client, maybe after it registered the completion. */
+		if (rc == ZMARSHALLINGERROR)
+			b->orphan = true;
+	}
+	return i;
+}
+
+/* Until every completion of the window has run: only then may its slots be read or freed,
+ * whatever failed. The client calls each one, with an error when the session fails. */
+static void wait_all(struct batch *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->want = b->issued;
+	while (b->done < b->want)
+		pthread_cond_wait(&b->cond, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* The object read into s (at r->path, named name): decoded into the snapshot, then what is
+ * below it is read. 0 (taken, or left out), or a negative errno. */
+static int take(struct reader *r, const struct kind *k, const char *parent, const char *name,
+		const struct batch *b, const struct slot *s)
 {
 	union {
 		struct topo_host h;
 		struct topo_zone z;
 		struct topo_member m;
-		struct topo_bridge b;
+		struct topo_bridge bd;
 		struct topo_port p;
-		struct topo_binding bd;
+		struct topo_binding bi;
 		struct topo_mac mac;
 		struct topo_router rt;
 		struct topo_route ro;
 		struct topo_arp arp;
 	} u;
+	void *obj = &u, *slot;
+
+	if (s->rc == ZNONODE)
+		return 0; /* gone since the listing: a watch on the directory saw it go */
+	if (s->rc == RC_NOMEM)
+		return topo_fail(-ENOMEM, "out of memory");
+	if (s->rc == RC_LONG) {
+		skip(r, "the name is too long");
+		return 0;
+	}
+	if (s->rc != ZOK)
+		return topo_fail(topo_zerr(s->rc), "reading %s: %s", r->path, zerror(s->rc));
+	if (s->st.dataLength > TOPO_DATA_MAX) {
+		skip(r, "data larger than any object");
+		return 0;
+	}
+	memset(obj, 0, k->size);
+	if (k->valid_name && !k->valid_name(name)) {
+		skip(r, "the name is not an id or an interface name");
+		return 0;
+	}
+	if (k->decode(name, s->len ? b->data + s->off : "", (size_t)s->len, obj)) {
+		skip(r, topo_errmsg());
+		return 0;
+	}
+	if (k->name_off != SIZE_MAX)
+		strcpy(FIELD(obj, k->name_off, char), name);
+	if (k->parent_off != SIZE_MAX)
+		strcpy(FIELD(obj, k->parent_off, char), parent);
+	*FIELD(obj, k->czxid_off, int64_t) = s->st.czxid;
+	if (k->version_off != SIZE_MAX)
+		*FIELD(obj, k->version_off, int32_t) = s->st.version;
+	slot = topo_push(FIELD(r->t, k->arr_off, void *), FIELD(r->t, k->n_off, size_t), k->size);
+	if (!slot)
+		return topo_fail(-ENOMEM, "out of memory");
+	memcpy(slot, obj, k->size);
+	return k->below ? k->below(r, slot) : 0;
+}
+
+/* Read every object of kind k under the parent ("" for the top level). The children's data
+ * is read a window at a time, pipelined, then taken in listing order; what is below an
+ * object is read when it is taken (its own reads pipelined in turn). */
+static int read_kind(struct reader *r, const struct kind *k, const char *parent)
+{
 	char dir[TOPO_PATH_MAX];
-	void *obj = &u;
 	struct String_vector sv;
-	int32_t i;
+	struct batch *b = NULL;
+	size_t count, from, n, i;
 	int rc;
 
 	snprintf(dir, sizeof(dir), k->dir, parent);
@@ -170,41 +364,24 @@ static int read_kind(struct reader *r, const struct kind *k, const char *parent)
 	rc = children(r, &sv, k->container_version ? k->container_version(r->t) : NULL);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	for (i = 0; i < sv.count && rc >= 0; i++) {
-		const char *name = sv.data[i];
-		void *slot;
-
-		rpath(r, "%s/%s", dir, name);
-		rc = get(r);
-		if (rc)
-			continue;
-		memset(obj, 0, k->size);
-		if (k->valid_name && !k->valid_name(name)) {
-			skip(r, "the name is not an id or an interface name");
-			continue;
-		}
-		if (k->decode(name, r->buf, (size_t)r->len, obj)) {
-			skip(r, topo_errmsg());
-			continue;
-		}
-		if (k->name_off != SIZE_MAX)
-			strcpy(FIELD(obj, k->name_off, char), name);
-		if (k->parent_off != SIZE_MAX)
-			strcpy(FIELD(obj, k->parent_off, char), parent);
-		*FIELD(obj, k->czxid_off, int64_t) = r->st.czxid;
-		if (k->version_off != SIZE_MAX)
-			*FIELD(obj, k->version_off, int32_t) = r->st.version;
-		slot = topo_push(FIELD(r->t, k->arr_off, void *), FIELD(r->t, k->n_off, size_t),
-				 k->size);
-		if (!slot) {
+	count = sv.count > 0 ? (size_t)sv.count : 0;
+	if (count) {
+		b = batch_new(count < WINDOW ? count : WINDOW);
+		if (!b)
 			rc = topo_fail(-ENOMEM, "out of memory");
-			break;
-		}
-		memcpy(slot, obj, k->size);
-		rc = k->below ? k->below(r, slot) : 0;
 	}
+	for (from = 0; !rc && from < count; from += n) {
+		n = issue(r, b, dir, sv.data + from, count - from < WINDOW ? count - from : WINDOW);
+		wait_all(b);
+		/* A window cut short ends with an error: taking it fails the read. */
+		for (i = 0; !rc && i < n; i++) {
+			rpath(r, "%s/%s", dir, sv.data[from + i]);
+			rc = take(r, k, parent, sv.data[from + i], b, &b->slots[i]);
+		}
+	}
+	batch_free(b);
 	deallocate_String_vector(&sv);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 static int dec_host(const char *name, const char *buf, size_t len, void *obj)
