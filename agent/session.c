@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -17,6 +18,41 @@ static void session_wake(struct session *s)
 		mx_warn("wake-up write failed: %s", strerror(errno));
 }
 
+/* A connection the server closes within this long of its making counts as a flap. */
+#define FLAP_NS 2000000000ull
+#define FLAPS_TO_WARN 5
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The server drops a reconnecting client at once when the client's first request, which
+ * sets every watch again, is over its jute.maxbuffer: the client then retries forever
+ * without an error of its own. Say what the likely cause is, once per run of flaps. */
+static void session_flap_check(struct session *s, int state)
+{
+	uint64_t now = now_ns();
+
+	if (state == ZOO_CONNECTED_STATE) {
+		s->connected_ns = now;
+		return;
+	}
+	if (!s->connected_ns)
+		return;
+	if (now - s->connected_ns > FLAP_NS)
+		s->flaps = 0;
+	else if (++s->flaps == FLAPS_TO_WARN)
+		mx_err("ZooKeeper closed the connection within 2 s of its making %u times in a row; "
+		       "if the server logs \"Len error\", the watches this agent sets again on "
+		       "reconnecting exceed its jute.maxbuffer: raise it (docs/zookeeper.md)",
+		       s->flaps);
+	s->connected_ns = 0;
+}
+
 /* Runs on the ZooKeeper client's thread: only flags and a wake-up. */
 static void session_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 {
@@ -25,6 +61,7 @@ static void session_watcher(zhandle_t *zh, int type, int state, const char *path
 	(void)zh;
 	(void)path;
 	if (type == ZOO_SESSION_EVENT) {
+		session_flap_check(s, state);
 		if (state == ZOO_CONNECTED_STATE) {
 			atomic_store(&s->connected, true);
 			atomic_store(&s->reconnected, true);

@@ -20,6 +20,9 @@ struct session {
 	char saved_path[288];
 	int timeout_ms;
 	const struct topo_cred *auth; /* presented on every session (NULL: none) */
+	/* On the client's thread only: connections the server dropped at once (flapping). */
+	uint64_t connected_ns;
+	unsigned int flaps;
 };
 
 /* auth: the identity presented on the session (NULL: none). */

@@ -10,6 +10,15 @@ zk_classpath() {
 	echo "${cp%:}"
 }
 
+# What every server started here gets besides its class path. jute.maxbuffer: the largest
+# request the server takes. A client that reconnects sets all its watches again in one
+# request (about 100 bytes a watched node: an agent watches some 3 nodes a port and one a
+# route), so the default 1 MiB strands an agent of some 8000 ports after any server restart;
+# a multi-op deleting a router of many routes is one request too (docs/zookeeper.md).
+zk_jvm_flags() {
+	echo "-Dzookeeper.jmx.log4j.disable=true -Djute.maxbuffer=${ZK_JUTE_MAXBUFFER:-134217728}"
+}
+
 # A port nobody listens on, from a range the kernel does not hand out as ephemeral.
 zk_free_port() {
 	local port
@@ -41,7 +50,8 @@ zk_start() {
 	minSessionTimeout=1000
 	maxSessionTimeout=30000
 	CFG
-	java -Xmx256m -cp "$(zk_classpath)" -Dzookeeper.jmx.log4j.disable=true \
+	# shellcheck disable=SC2046 # the flags are words
+	java -Xmx256m -cp "$(zk_classpath)" $(zk_jvm_flags) \
 		org.apache.zookeeper.server.ZooKeeperServerMain "$ZK_DIR/zoo.cfg" \
 		>>"$ZK_DIR/server.log" 2>&1 &
 	ZK_PID=$!
@@ -155,7 +165,8 @@ zk_server_start() {
 	fi
 	echo "zk.bash: start $(date +%T.%N)" >> "$dir/server.log"
 	# 3>&- : bats waits for whoever holds its fd 3; a server may outlive the test's shell
-	java -Xmx256m -cp "$(zk_classpath)" -Dzookeeper.jmx.log4j.disable=true \
+	# shellcheck disable=SC2046 # the flags are words
+	java -Xmx256m -cp "$(zk_classpath)" $(zk_jvm_flags) \
 		org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
 		>>"$dir/server.log" 2>&1 3>&- &
 	echo $! > "$dir/pid"
