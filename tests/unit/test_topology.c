@@ -382,6 +382,7 @@ static void test_find_router(void)
 
 	inet_pton(AF_INET, "10.0.0.5", &arps[0].addr);
 	inet_pton(AF_INET, "10.0.0.5", &arps[1].addr);
+	topo_number_members(&t);
 	ok(topo_find_router(&t, "router1") == &routers[1], "router1 by alias");
 	ok(topo_find_router(&t, "edge") == &routers[0], "router by name");
 	ok(topo_find_router(&t, "bridge0") == NULL, "a bridge alias is not a router");
@@ -494,6 +495,7 @@ static void test_find(void)
 	strcpy(ports[0].device_id, UUID3);
 	strcpy(ports[1].device_id, UUID2);
 	strcpy(ports[2].device_id, UUID3);
+	topo_number_members(&t);
 	ok(topo_find_host(&t, "host1") == &hosts[1], "host1 is the second host");
 	ok(topo_find_host(&t, "alpha") == &hosts[0], "host found by name");
 	ok(topo_find_host(&t, UUID2) == &hosts[1], "host found by UUID");

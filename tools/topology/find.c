@@ -120,7 +120,7 @@ const struct topo_router *topo_find_router_by_id(const struct topology *t, const
 
 const struct topo_route *topo_find_route_by_id(const struct topology *t, const char *id)
 {
-	return find_id(t->routes, t->n_routes, sizeof(*t->routes), id);
+	return find_id_ix(t->routes, t->route_ix, t->n_routes, sizeof(*t->routes), id);
 }
 
 const struct topo_arp *topo_find_arp_static(const struct topology *t, const char *router_id,
@@ -266,24 +266,19 @@ const struct topo_binding *topo_find_binding(const struct topology *t, const cha
 	return NULL;
 }
 
-static int index_of(const void *arr, size_t n, size_t size, const char *id)
+static int index_of(const void *arr, const size_t *ix, size_t n, size_t size, const char *id)
 {
-	const char *p = find_id(arr, n, size, id);
+	const char *p = find_id_ix(arr, ix, n, size, id);
 
 	return p ? (int)((p - (const char *)arr) / (ptrdiff_t)size) : -1;
 }
 
-/* "<device alias>:<kind>N": the index of obj among the objects of its device. */
-static void member_alias(const struct topology *t, const char *device_id, const void *arr,
-			 size_t size, size_t dev_off, const void *obj, const char *kind, char *buf,
-			 size_t len)
+/* "<device alias>:<kind>N": n is the object's place among its device's (its ordinal). */
+static void member_alias(const struct topology *t, const char *device_id, size_t n,
+			 const char *kind, char *buf, size_t len)
 {
-	const char *p = arr;
 	char dev[64];
-	size_t n = 0;
 
-	for (; p != obj; p += size)
-		n += !strcmp(p + dev_off, device_id);
 	if (topo_alias(t, device_id, dev, sizeof(dev)))
 		snprintf(dev, sizeof(dev), "%s", device_id);
 	snprintf(buf, len, "%s:%s%zu", dev, kind, n);
@@ -295,20 +290,20 @@ int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 	const struct topo_route *r;
 	int idx;
 
-	if ((idx = index_of(t->hosts, t->n_hosts, sizeof(*t->hosts), id)) >= 0)
+	if ((idx = index_of(t->hosts, t->host_ix, t->n_hosts, sizeof(*t->hosts), id)) >= 0)
 		snprintf(buf, len, "host%d", idx);
-	else if ((idx = index_of(t->zones, t->n_zones, sizeof(*t->zones), id)) >= 0)
+	else if ((idx = index_of(t->zones, t->zone_ix, t->n_zones, sizeof(*t->zones), id)) >= 0)
 		snprintf(buf, len, "tzone%d", idx);
-	else if ((idx = index_of(t->bridges, t->n_bridges, sizeof(*t->bridges), id)) >= 0)
+	else if ((idx = index_of(t->bridges, t->bridge_ix, t->n_bridges, sizeof(*t->bridges),
+				 id)) >= 0)
 		snprintf(buf, len, "bridge%d", idx);
-	else if ((idx = index_of(t->routers, t->n_routers, sizeof(*t->routers), id)) >= 0)
+	else if ((idx = index_of(t->routers, t->router_ix, t->n_routers, sizeof(*t->routers),
+				 id)) >= 0)
 		snprintf(buf, len, "router%d", idx);
 	else if ((p = topo_find_port_by_id(t, id)))
-		member_alias(t, p->device_id, t->ports, sizeof(*p),
-			     offsetof(struct topo_port, device_id), p, "port", buf, len);
+		member_alias(t, p->device_id, p->ordinal, "port", buf, len);
 	else if ((r = topo_find_route_by_id(t, id)))
-		member_alias(t, r->router_id, t->routes, sizeof(*r),
-			     offsetof(struct topo_route, router_id), r, "route", buf, len);
+		member_alias(t, r->router_id, r->ordinal, "route", buf, len);
 	else
 		return topo_fail(-ENOENT, "no object with id %s", id ? id : "(null)");
 	return 0;

@@ -669,10 +669,12 @@ static size_t *index_ids(const void *arr, size_t n, size_t size)
 static void free_ids(struct topology *t)
 {
 	free(t->host_ix);
+	free(t->zone_ix);
 	free(t->bridge_ix);
 	free(t->router_ix);
 	free(t->port_ix);
-	t->host_ix = t->bridge_ix = t->router_ix = t->port_ix = NULL;
+	free(t->route_ix);
+	t->host_ix = t->zone_ix = t->bridge_ix = t->router_ix = t->port_ix = t->route_ix = NULL;
 }
 
 /* ---- one object per tunnel key ---- */
@@ -764,6 +766,7 @@ static void drop_dangling(struct topology *t)
 	size_t i, n;
 
 	t->host_ix = index_ids(t->hosts, t->n_hosts, sizeof(*t->hosts));
+	t->zone_ix = index_ids(t->zones, t->n_zones, sizeof(*t->zones));
 	t->bridge_ix = index_ids(t->bridges, t->n_bridges, sizeof(*t->bridges));
 	t->router_ix = index_ids(t->routers, t->n_routers, sizeof(*t->routers));
 	for (i = n = 0; i < t->n_ports; i++) {
@@ -821,6 +824,7 @@ static void drop_dangling(struct topology *t)
 			dangling(t, "route", r->id, "its port is not a port of its router");
 	}
 	t->n_routes = n;
+	t->route_ix = index_ids(t->routes, t->n_routes, sizeof(*t->routes));
 	/* So are ARP entries learned on a port that went away. */
 	for (i = n = 0; i < t->n_arps; i++) {
 		const struct topo_arp *a = &t->arps[i];
@@ -829,6 +833,51 @@ static void drop_dangling(struct topology *t)
 			t->arps[n++] = *a;
 	}
 	t->n_arps = n;
+}
+
+/* Count one more member of the device at position pos of an array of n (n: none, the
+ * device is not there) in counts (n + 1 of them). */
+static size_t next_ordinal(size_t *counts, const void *dev, const void *arr, size_t size, size_t n)
+{
+	size_t pos = dev ? (size_t)((const char *)dev - (const char *)arr) / size : n;
+
+	return counts[pos]++;
+}
+
+/* The N of each port's and route's alias, in creation order within its device, once per
+ * snapshot: aliases cost O(log n) each, not a scan (listing 1M routes is not quadratic).
+ * Routes of a router left out share one count, as before the router was dropped. */
+int topo_number_members(struct topology *t)
+{
+	size_t *bridge_n = calloc(t->n_bridges + 1, sizeof(size_t));
+	size_t *router_n = calloc(t->n_routers + 1, sizeof(size_t));
+	size_t *route_n = calloc(t->n_routers + 1, sizeof(size_t));
+	size_t i;
+
+	if (!bridge_n || !router_n || !route_n) {
+		free(bridge_n);
+		free(router_n);
+		free(route_n);
+		return -ENOMEM;
+	}
+	for (i = 0; i < t->n_ports; i++) {
+		struct topo_port *p = &t->ports[i];
+
+		if (p->device_type == TOPO_DEVICE_ROUTER)
+			p->ordinal = next_ordinal(router_n, topo_find_router_by_id(t, p->device_id),
+						  t->routers, sizeof(*t->routers), t->n_routers);
+		else
+			p->ordinal = next_ordinal(bridge_n, topo_find_bridge_by_id(t, p->device_id),
+						  t->bridges, sizeof(*t->bridges), t->n_bridges);
+	}
+	for (i = 0; i < t->n_routes; i++)
+		t->routes[i].ordinal = next_ordinal(route_n,
+						    topo_find_router_by_id(t, t->routes[i].router_id),
+						    t->routers, sizeof(*t->routers), t->n_routers);
+	free(bridge_n);
+	free(router_n);
+	free(route_n);
+	return 0;
 }
 
 int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void *ctx)
@@ -882,6 +931,11 @@ int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void 
 		return topo_fail(rc, "out of memory");
 	}
 	drop_dangling(t);
+	rc = topo_number_members(t);
+	if (rc) {
+		topo_free(t);
+		return topo_fail(rc, "out of memory");
+	}
 	return 0;
 }
 

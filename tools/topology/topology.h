@@ -88,6 +88,7 @@ struct topo_port {
 	char peer_id[TOPO_ID_LEN];
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
+	size_t ordinal;  /* its place among its device's ports (the N of "bridge0:portN") */
 };
 
 struct topo_router {
@@ -113,6 +114,7 @@ struct topo_route {
 	bool port_route; /* made with its port for the port's subnet; goes with it */
 	int64_t czxid;
 	int32_t version;
+	size_t ordinal;  /* its place among its router's routes (the N of "router0:routeN") */
 };
 
 /* A router's ARP entry: static (from the CLI, persistent) or learned by an agent on one of
@@ -169,9 +171,9 @@ struct topology {
 	struct topo_arp *arps;
 	size_t n_arps;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
-	/* Private to the library: positions in hosts, bridges, routers and ports sorted by id,
-	 * so that lookups by id stay O(log n) in a large snapshot. */
-	size_t *host_ix, *bridge_ix, *router_ix, *port_ix;
+	/* Private to the library: positions in hosts, zones, bridges, routers, ports and routes
+	 * sorted by id, so that lookups by id stay O(log n) in a large snapshot. */
+	size_t *host_ix, *zone_ix, *bridge_ix, *router_ix, *port_ix, *route_ix;
 	/* What checked writes depend on: the data versions of the type containers (bumped by
 	 * every create, so names stay unique under concurrent writers) and the key counter. */
 	int32_t hosts_version, zones_version, bridges_version, ports_version, routers_version;
@@ -193,6 +195,9 @@ int topo_ensure_root(zhandle_t *zh);
 typedef void (*topo_change_fn)(void *ctx);
 int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void *ctx);
 void topo_free(struct topology *t);
+/* Give each port and route its ordinal within its device (what aliases number), as
+ * topo_read does: for snapshots built by hand. 0 or -ENOMEM. */
+int topo_number_members(struct topology *t);
 
 /* Find an object by UUID, name or alias (bridge0, host1, tzone0, router0; a port by
  * "<bridge or router ref>:portN" or UUID). NULL if none. */
