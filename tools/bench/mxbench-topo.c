@@ -4,15 +4,26 @@
  * of BATCH operations per zoo_multi (the CLI's one multi per command would take hours).
  * ZooKeeper servers: MIDOX_ZK_SERVERS, else 127.0.0.1:2181.
  *
- *   mxbench-topo populate SELF_ID SELF_ADDR PORTS [HOSTS [PORTS_PER_BRIDGE]]
+ *   mxbench-topo populate [--routes N] SELF_ID SELF_ADDR PORTS [HOSTS [PORTS_PER_BRIDGE]]
  *       a tunnel zone "bench" whose members are the host SELF_ID (at SELF_ADDR; the host
  *       node is made if missing, its agent registers over it) and HOSTS (8) synthetic hosts
  *       at 192.0.2.101 and up; PORTS ports on bridges of PORTS_PER_BRIDGE (100) ports, each
  *       with a MAC and an address, bound to interface "pN" of synthetic host N % HOSTS.
  *       The measured agent's host then holds PORTS entries in midox_port, PORTS in
  *       midox_fdb and midox_arp, PORTS/PORTS_PER_BRIDGE in midox_bridge.
+ *       --routes N: also router "bench-rt" with one port, 100.64.0.1/10, linked to a port of
+ *       its own bridge "bench-rt-net" (an interior port: every host simulates the router at
+ *       ingress, so every agent, the measured one included, installs all its routes), and N
+ *       routes of it to distinct prefixes (route_dst: a /24 and a /32 inside it, pair after
+ *       pair, from 10.0.0.0 up), out of that port to a gateway in 100.64.0.0/10. Prints
+ *       "router ID port ID midox_route K": K entries in the agent's midox_route (the N
+ *       routes, the port's subnet route and its own address).
  *   mxbench-topo add-port
- *       one more port on the first bridge, bound like the others (for the restart figure). */
+ *       one more port on the first bridge, bound like the others (for the restart figure).
+ *   mxbench-topo add-route ROUTER_ID PORT_ID I
+ *       route I of populate's sequence (populate wrote 0 to N - 1; the restart figure adds
+ *       route N), as the library's route add writes it: the router rewritten at its
+ *       version in the same multi. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +34,11 @@
 
 #define BATCH 900
 #define FIRST_HOST_ADDR 101 /* 192.0.2.101: in the bench's underlay subnet, never used */
+#define RT_PORT_ADDR 0x64400001u /* 100.64.0.1/10: the router's port, its gateways after it */
+#define RT_PORT_LEN 10
+#define RT_GATEWAYS 250		 /* next hops 100.64.0.2 to 100.64.0.251, route after route */
+/* route_dst stays below 100.64.0.0: pairs of prefixes from 10.0.0.0 to 100.63.255.0 */
+#define ROUTES_MAX (2ul * ((RT_PORT_ADDR & 0xffc00000u) - 0x0a000000u) / 256)
 
 struct writer {
 	zhandle_t *zh;
@@ -115,15 +131,108 @@ static void port_add(struct writer *w, const char *bridge_id, unsigned long i,
 	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_binding(&b), P_BINDING, host, ifname);
 }
 
+/* Route i's destination: pair i / 2 is the /24 at 10.0.0.0 + 256 * (i / 2); an even i
+ * routes that /24, an odd i the /32 of its first host (a more specific route inside it).
+ * Every prefix distinct, none in the router port's subnet. */
+static struct topo_cidr route_dst(unsigned long i)
+{
+	struct topo_cidr c = { .len = i % 2 ? 32 : 24 };
+
+	c.addr.s_addr = htonl(0x0a000000u + (uint32_t)(i / 2) * 256u + (uint32_t)(i % 2));
+	return c;
+}
+
+static void route_add(struct writer *w, const char *router_id, const char *port_id,
+		      unsigned long i)
+{
+	struct topo_route r = { .type = TOPO_ROUTE_NORMAL, .weight = TOPO_WEIGHT_DEFAULT,
+				.has_gw = true };
+
+	topo_new_uuid(r.id);
+	r.dst = route_dst(i);
+	snprintf(r.port_id, sizeof(r.port_id), "%s", port_id);
+	r.gw.s_addr = htonl(RT_PORT_ADDR + 1 + (uint32_t)(i % RT_GATEWAYS));
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_route(&r), P_ROUTE, router_id, r.id);
+}
+
+/* A router port's MAC, as the library makes it: 02:6d:78 and its tunnel key. */
+static void router_port_mac(uint32_t key, uint8_t mac[6])
+{
+	const uint8_t m[6] = { 0x02, 0x6d, 0x78, (uint8_t)(key >> 16), (uint8_t)(key >> 8),
+			       (uint8_t)key };
+
+	memcpy(mac, m, 6);
+}
+
+/* Router "bench-rt", its port 100.64.0.1/10 with its port route (as the library's router
+ * port create writes them) linked to a port of bridge "bench-rt-net", and n_routes routes.
+ * Prints the midox_route entries the agent makes of it: the routes, the port's subnet and
+ * its own address. */
+static int routes_populate(struct writer *w, unsigned long n_routes)
+{
+	struct topo_router r = { 0 };
+	struct topo_bridge b = { 0 };
+	struct topo_port rp = { .device_type = TOPO_DEVICE_ROUTER, .has_mac = true, .n_nets = 1 };
+	struct topo_port bp = { .device_type = TOPO_DEVICE_BRIDGE };
+	struct topo_route pr = { .type = TOPO_ROUTE_NORMAL, .weight = TOPO_WEIGHT_DEFAULT,
+				 .port_route = true };
+	unsigned long i;
+	int rc = 0;
+
+	topo_new_uuid(r.id);
+	topo_new_uuid(b.id);
+	topo_new_uuid(rp.id);
+	topo_new_uuid(bp.id);
+	topo_new_uuid(pr.id);
+	snprintf(r.name, sizeof(r.name), "bench-rt");
+	r.tunnel_key = w->next_key++;
+	snprintf(b.name, sizeof(b.name), "bench-rt-net");
+	b.tunnel_key = w->next_key++;
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_router(&r), P_ROUTER, r.id);
+	txn_create(&w->x, ZOO_PERSISTENT, NULL, P_ROUTES, r.id);
+	txn_create(&w->x, ZOO_PERSISTENT, NULL, P_ARPS_STATIC, r.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_bridge(&b), P_BRIDGE, b.id);
+	txn_create(&w->x, ZOO_PERSISTENT, NULL, P_MACS, b.id);
+
+	snprintf(rp.device_id, sizeof(rp.device_id), "%s", r.id);
+	rp.tunnel_key = w->next_key++;
+	router_port_mac(rp.tunnel_key, rp.mac);
+	rp.nets[0].addr.s_addr = htonl(RT_PORT_ADDR);
+	rp.nets[0].len = RT_PORT_LEN;
+	snprintf(rp.peer_id, sizeof(rp.peer_id), "%s", bp.id);
+	snprintf(bp.device_id, sizeof(bp.device_id), "%s", b.id);
+	bp.tunnel_key = w->next_key++;
+	snprintf(bp.peer_id, sizeof(bp.peer_id), "%s", rp.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_port(&rp), P_PORT, rp.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_port(&bp), P_PORT, bp.id);
+	pr.dst.addr = topo_cidr_network(&rp.nets[0]);
+	pr.dst.len = rp.nets[0].len;
+	snprintf(pr.port_id, sizeof(pr.port_id), "%s", rp.id);
+	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_route(&pr), P_ROUTE, r.id, pr.id);
+
+	for (i = 0; i < n_routes && !rc; i++) {
+		route_add(w, r.id, rp.id, i);
+		rc = maybe_flush(w);
+	}
+	if (!rc)
+		printf("router %s port %s midox_route %lu\n", r.id, rp.id, n_routes + 2);
+	return rc;
+}
+
 static int populate(struct writer *w, int argc, char **argv)
 {
-	unsigned long n_ports, n_hosts, per_bridge, i;
+	unsigned long n_ports, n_hosts, per_bridge, n_routes = 0, i;
 	struct topo_zone z = { .type = "vxlan" };
 	char (*hosts)[TOPO_ID_LEN];
 	char bridge_id[TOPO_ID_LEN] = "", name[TOPO_NAME_MAX], addr[32];
 	int rc;
 
-	if (argc < 5)
+	if (argc > 3 && !strcmp(argv[2], "--routes")) {
+		n_routes = strtoul(argv[3], NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 5 || n_routes > ROUTES_MAX)
 		return -EINVAL;
 	n_ports = strtoul(argv[4], NULL, 10);
 	n_hosts = argc > 5 ? strtoul(argv[5], NULL, 10) : 8;
@@ -162,6 +271,8 @@ static int populate(struct writer *w, int argc, char **argv)
 		port_add(w, bridge_id, i, hosts, n_hosts);
 		rc = maybe_flush(w);
 	}
+	if (!rc && n_routes)
+		rc = routes_populate(w, n_routes);
 	if (!rc)
 		rc = key_commit(w);
 	free(hosts);
@@ -198,6 +309,28 @@ static int add_port(struct writer *w)
 	return rc;
 }
 
+/* Route I of populate's sequence, and the router rewritten at its version (as the
+ * library's route add orders itself against other changes on the router). */
+static int add_route(struct writer *w, int argc, char **argv)
+{
+	char path[TOPO_PATH_MAX], buf[512];
+	int len = sizeof(buf) - 1;
+	struct Stat st;
+	unsigned long i;
+
+	if (argc < 5 || !topo_valid_uuid(argv[2]) || !topo_valid_uuid(argv[3]))
+		return -EINVAL;
+	i = strtoul(argv[4], NULL, 10);
+	if (i >= ROUTES_MAX)
+		return -EINVAL;
+	snprintf(path, sizeof(path), P_ROUTER, argv[2]);
+	if (zoo_get(w->zh, path, 0, buf, &len, &st) != ZOK || len < 0)
+		return topo_fail(-ENOENT, "no router %s", argv[2]);
+	txn_set(&w->x, st.version, strndup(buf, (size_t)len), P_ROUTER, argv[2]);
+	route_add(w, argv[2], argv[3], i);
+	return flush(w);
+}
+
 int main(int argc, char **argv)
 {
 	const char *servers = getenv("MIDOX_ZK_SERVERS");
@@ -222,6 +355,8 @@ int main(int argc, char **argv)
 		rc = populate(&w, argc, argv);
 	else if (!strcmp(argv[1], "add-port"))
 		rc = add_port(&w);
+	else if (!strcmp(argv[1], "add-route"))
+		rc = add_route(&w, argc, argv);
 	else
 		rc = -EINVAL;
 	txn_free(&w.x);
