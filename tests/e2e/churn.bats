@@ -77,6 +77,9 @@ teardown() {
 	return 0
 }
 
+# A figure for the TAP output of a passing run too (bats shows fd 3 always).
+report() { echo "# $*" >&3; }
+
 rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(agent_pid "$1")/status"; }
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
@@ -164,7 +167,7 @@ churn_all() {
 	done
 	CHURN_OPS=$ops
 	CHURN_US=$us
-	echo "churn $2: $ops operations in $((us / 1000)) ms: $((ops * 1000000 / us)) a second" \
+	report "churn $2: $ops operations in $((us / 1000)) ms: $((ops * 1000000 / us)) a second" \
 		"(target $CHURN_RATE)"
 }
 
@@ -232,7 +235,7 @@ churn_gone() {
 	batches=$(grep -c 'packets transmitted' "$NET_DIR/ping")
 	sent=$(awk '/packets transmitted/ { n += $1 } END { print n + 0 }' "$NET_DIR/ping")
 	recv=$(awk '/packets transmitted/ { n += $4 } END { print n + 0 }' "$NET_DIR/ping")
-	echo "stable flow: $batches batches, $sent sent, $recv received"
+	report "stable flow: $batches batches, $sent sent, $recv received"
 	[ "$batches" -ge 2 ]
 	[ "$sent" -eq $((batches * 200)) ]
 	[ "$recv" -eq "$sent" ]
@@ -250,12 +253,12 @@ churn_gone() {
 	local peak1 peak2
 	peak1=$(sed -n 's/.*VmRSS:[[:space:]]*\([0-9]*\) kB \/.*/\1/p' "$NET_DIR/rss" | sort -n | tail -1)
 	peak2=$(sed -n 's/.*\/ VmRSS:[[:space:]]*\([0-9]*\) kB.*/\1/p' "$NET_DIR/rss" | sort -n | tail -1)
-	echo "h1 agent VmRSS: before $before1 KiB, after $after1 KiB, peak $peak1 KiB"
-	echo "h2 agent VmRSS: before $before2 KiB, after $after2 KiB, peak $peak2 KiB"
-	echo "attaches to churned interfaces during the main churn: h1" \
+	report "h1 agent VmRSS: before $before1 KiB, after $after1 KiB, peak $peak1 KiB"
+	report "h2 agent VmRSS: before $before2 KiB, after $after2 KiB, peak $peak2 KiB"
+	report "attaches to churned interfaces during the main churn: h1" \
 		"$(($(grep -c 'attached port program to c' "$NET_DIR/h1.agent.log") - a1)), h2" \
 		"$(($(grep -c 'attached port program to c' "$NET_DIR/h2.agent.log") - a2))"
-	echo "main churn: $ops operations, $((ops * 1000000 / us)) a second"
+	report "main churn: $ops operations, $((ops * 1000000 / us)) a second"
 	# the churn reached the datapath: agents attached to churned interfaces
 	[ "$(grep -c 'attached port program to c' "$NET_DIR/h1.agent.log")" -gt "$a1" ]
 	[ "$(grep -c 'attached port program to c' "$NET_DIR/h2.agent.log")" -gt "$a2" ]
