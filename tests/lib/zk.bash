@@ -96,7 +96,7 @@ zk_restart() {
 # zk_cleanup: stop and remove everything.
 zk_cleanup() {
 	zk_stop
-	[ -n "${ZK_DIR:-}" ] && rm -rf "$ZK_DIR"
+	if [ -n "${ZK_DIR:-}" ]; then rm -rf "$ZK_DIR"; fi
 	ZK_DIR=
 }
 
