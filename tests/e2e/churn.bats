@@ -33,8 +33,9 @@
 #     and of about 70 bytes in the long mode (15000 operations at the rate reached here);
 #     under sanitizers (tests/run with SAN=1, MIDOX_SAN=1) AddressSanitizer keeps freed
 #     memory in its quarantine (256 MiB) and RSS climbs past it with the shadow and
-#     allocator state (+305 MiB in a 60 s run): the floor is then 512 MiB, and leaks are LeakSanitizer's to find when the agents stop (tests/run counts
-#     every sanitizer report as a failure);
+#     allocator state (+305 MiB in a 60 s run): the floor is then 512 MiB, and leaks are
+#     LeakSanitizer's to find when the agents stop (tests/run counts every sanitizer report
+#     as a failure);
 #   - afterwards `midox-agent --verify` passes on both hosts (pinned maps = what the topology
 #     implies).
 # The figures (rate, memory before / after / peak, attaches) are printed with the TAP output.
