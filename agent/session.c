@@ -119,6 +119,7 @@ static int session_init(struct session *s, const clientid_t *resume)
 	s->zh = zookeeper_init(s->servers, session_watcher, s->timeout_ms, resume, s, 0);
 	if (!s->zh)
 		return errno ? -errno : -EINVAL;
+	zoo_set_servers_resolution_delay(s->zh, TOPO_RESOLVE_DELAY_MS);
 	/* The client presents it on connecting, and again after every reconnect. */
 	return s->auth ? topo_auth_add(s->zh, s->auth) : 0;
 }

@@ -181,6 +181,12 @@ struct topology {
 	uint32_t next_key;
 };
 
+/* How often a client may look the servers' names up again while connected (it always does
+ * on a connection loss). The C client's default is on every poll of its socket: a
+ * getaddrinfo, and with it a netlink socket and an address dump, dozens of times a command,
+ * most of a small CLI command's system calls and a good part of its time. */
+#define TOPO_RESOLVE_DELAY_MS 10000
+
 /* Connect and wait until the session is established (or timeout_ms passes: -ETIMEDOUT).
  * watcher receives session events afterwards (may be NULL). servers: "host:port,...". */
 int topo_connect(const char *servers, int timeout_ms, watcher_fn watcher, void *ctx,

@@ -55,6 +55,7 @@ int topo_connect(const char *servers, int timeout_ms, watcher_fn watcher, void *
 		return topo_fail(rc, "cannot use ZooKeeper servers '%s': %s", servers,
 				 strerror(-rc));
 	}
+	zoo_set_servers_resolution_delay(zh, TOPO_RESOLVE_DELAY_MS);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
 	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
