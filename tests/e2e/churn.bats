@@ -83,8 +83,6 @@ report() { echo "# $*" >&3; }
 
 rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(agent_pid "$1")/status"; }
 
-now_us() { echo "${EPOCHREALTIME/./}"; }
-
 # pool W: the interfaces worker W binds, 2 * CHURN_DEPTH of them, alternately on h1 and h2:
 # c<W>x<J> on h<J % 2 + 1>, a veth whose peer stays in the host (nothing sends on it).
 pool() {
@@ -102,51 +100,63 @@ pool() {
 # Cycle i: create a port (alias <bridge>:port<live>, the ports of a bridge being numbered in
 # creation order), bind it to c<W>x<i mod 2D>; once CHURN_DEPTH ports live, unbind and
 # delete the oldest (alias port0).
+# The loop forks nothing (builtins only: the answers are read from a FIFO, the pacing sleeps
+# are read timeouts on a FIFO nobody writes), so the driver costs the 2 cores little.
 churn() {
 	local w=$1 secs=$2 tag=$3 br=$NET_RUN-c$1
-	local base=$NET_DIR/churn-$w-$tag fd cli
+	local base=$NET_DIR/churn-$w-$tag in out idle cli line
 	local depth=$CHURN_DEPTH pool=$((2 * CHURN_DEPTH))
-	local i=0 live=0 ops=0 k t0 deadline target now per_op_us
+	local i=0 live=0 ops=0 answers=0 k t0 deadline target now per_op_us
 	per_op_us=$((1000000 * CHURN_WORKERS / CHURN_RATE))
-	rm -f "$base.in"
-	mkfifo "$base.in"
-	"$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" <"$base.in" >"$base.out" 2>"$base.err" 3>&- &
+	rm -f "$base.in" "$base.out" "$base.idle"
+	mkfifo "$base.in" "$base.out" "$base.idle"
+	exec {idle}<>"$base.idle" {out}<>"$base.out"
+	"$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" <"$base.in" >"$base.out" 2>"$base.err" \
+		3>&- {idle}>&- {out}>&- &
 	cli=$!
-	exec {fd}>"$base.in"
-	t0=$(now_us)
+	exec {in}>"$base.in"
+	t0=${EPOCHREALTIME/./}
 	deadline=$((t0 + secs * 1000000))
-	while [ "$(now_us)" -lt "$deadline" ]; do
+	while [ "${EPOCHREALTIME/./}" -lt "$deadline" ]; do
 		k=$((i % pool))
-		echo "bridge $br add port" >&"$fd"
-		echo "host $NET_RUN-h$((k % 2 + 1)) add binding port $br:port$live interface c${w}x$k" >&"$fd"
+		echo "bridge $br add port" >&"$in"
+		echo "host $NET_RUN-h$((k % 2 + 1)) add binding port $br:port$live interface c${w}x$k" >&"$in"
 		i=$((i + 1)) live=$((live + 1)) ops=$((ops + 2))
 		if [ "$live" -gt "$depth" ]; then
 			k=$(((i - 1 - depth) % pool))
-			echo "host $NET_RUN-h$((k % 2 + 1)) delete binding interface c${w}x$k" >&"$fd"
-			echo "bridge $br port port0 delete" >&"$fd"
+			echo "host $NET_RUN-h$((k % 2 + 1)) delete binding interface c${w}x$k" >&"$in"
+			echo "bridge $br port port0 delete" >&"$in"
 			live=$((live - 1)) ops=$((ops + 2))
 		fi
-		# at most two cycles ahead of the CLI's answers (two lines a cycle)
-		while [ "$(wc -l <"$base.out")" -lt $((2 * (i - 2))) ]; do
-			kill -0 "$cli" 2>/dev/null || break 2
-			sleep 0.005
+		# at most two cycles ahead of the CLI's answers (a port create and a binding add
+		# each answer one line)
+		while [ "$answers" -lt $((2 * (i - 2))) ]; do
+			if read -r -t 1 -u "$out" line; then
+				answers=$((answers + 1))
+			else
+				kill -0 "$cli" 2>/dev/null || break 2
+			fi
 		done
 		# paced to the target rate
 		target=$((t0 + ops * per_op_us))
-		now=$(now_us)
-		[ "$now" -lt "$target" ] && sleep "$(printf '0.%06d' $((target - now)))"
+		now=${EPOCHREALTIME/./}
+		if [ "$now" -lt "$target" ]; then
+			printf -v now '%d.%06d' $(((target - now) / 1000000)) $(((target - now) % 1000000))
+			read -r -t "$now" -u "$idle" line || true
+		fi
 	done
 	# drain: unbind and delete what is left, oldest first
 	while [ "$live" -gt 0 ]; do
 		k=$(((i - live) % pool))
-		echo "host $NET_RUN-h$((k % 2 + 1)) delete binding interface c${w}x$k" >&"$fd"
-		echo "bridge $br port port0 delete" >&"$fd"
+		echo "host $NET_RUN-h$((k % 2 + 1)) delete binding interface c${w}x$k" >&"$in"
+		echo "bridge $br port port0 delete" >&"$in"
 		live=$((live - 1)) ops=$((ops + 2))
 	done
-	exec {fd}>&-
+	exec {in}>&-
 	local rc=0
 	wait "$cli" || rc=$?
-	echo "$ops $(($(now_us) - t0)) $rc" >"$base.result"
+	exec {out}>&- {idle}>&-
+	echo "$ops $((${EPOCHREALTIME/./} - t0)) $rc" >"$base.result"
 }
 
 # churn_all SECONDS TAG: every worker at once; fails if a CLI failed or complained.

@@ -73,6 +73,8 @@ static int interactive(struct cli *c)
 		rc = run_line(c, l);
 		if (rc)
 			last = rc;
+		/* A script driving the prompt through a pipe waits for each answer. */
+		fflush(stdout);
 	}
 	if (tty)
 		printf("\n");
