@@ -258,7 +258,7 @@ int agent_reconcile(struct agent *a)
 	int err;
 
 	memset(&t, 0, sizeof(t));
-	err = topo_read(a->zk.zh, &t, session_on_change, &a->zk);
+	err = topo_read(a->zk.zh, &t);
 	if (err) {
 		mx_warn("cannot read the topology (%s): keeping the datapath as it is",
 			strerror(-err));

@@ -77,7 +77,7 @@ static void session_watcher(zhandle_t *zh, int type, int state, const char *path
 	session_wake(s);
 }
 
-void session_on_change(void *ctx)
+static void session_on_change(void *ctx)
 {
 	struct session *s = ctx;
 
@@ -120,6 +120,9 @@ static int session_init(struct session *s, const clientid_t *resume)
 	if (!s->zh)
 		return errno ? -errno : -EINVAL;
 	zoo_set_servers_resolution_delay(s->zh, TOPO_RESOLVE_DELAY_MS);
+	/* Reads of the topology ask only for what changed; a change wakes the loop. */
+	if (topo_mirror_attach(s->zh, session_on_change, s))
+		return -ENOMEM;
 	/* The client presents it on connecting, and again after every reconnect. */
 	return s->auth ? topo_auth_add(s->zh, s->auth) : 0;
 }
@@ -147,8 +150,10 @@ int session_open(struct session *s, const char *servers, int timeout_ms, const c
 
 int session_reopen(struct session *s)
 {
-	if (s->zh)
+	if (s->zh) {
 		zookeeper_close(s->zh);
+		topo_mirror_detach(s->zh); /* its watches went with the session */
+	}
 	s->zh = NULL;
 	unlink(s->saved_path);
 	return session_init(s, NULL);
@@ -166,6 +171,8 @@ void session_close(struct session *s, bool keep_alive_for_restart)
 {
 	if (s->zh && !keep_alive_for_restart)
 		zookeeper_close(s->zh);
+	/* Kept alive, the handle still runs: its events find no mirror and are dropped. */
+	topo_mirror_detach(s->zh);
 	/* Keeping the session: the process exits without telling the server; the session lives
 	 * on for its timeout, long enough for the next agent to resume it. */
 	s->zh = NULL;

@@ -34,8 +34,6 @@ int session_reopen(struct session *s);
 void session_save(struct session *s);
 /* Read and reset the wake-up counter. */
 void session_drain(struct session *s);
-/* The watch callback for topo_read: marks the topology changed and wakes the loop. */
-void session_on_change(void *ctx);
 /* Leave the session to live on (for a restart) or end it with its ephemeral nodes. */
 void session_close(struct session *s, bool keep_alive_for_restart);
 

@@ -190,7 +190,7 @@ int agent_verify(const struct agent_config *cfg)
 	if (!err)
 		err = topo_connect(cfg->zk_servers, VERIFY_CONNECT_MS, NULL, NULL, &zh);
 	if (!err)
-		err = topo_read(zh, &t, NULL, NULL);
+		err = topo_read(zh, &t);
 	if (err) {
 		mx_err("cannot verify: %s", *topo_errmsg() ? topo_errmsg() : strerror(-err));
 		goto out;

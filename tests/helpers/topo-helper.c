@@ -13,6 +13,10 @@
  *   topo-helper skipped                   how many objects topo_read skipped
  *   topo-helper watch                     read with watches, print "ready", then
  *                                         "changed" at the first change (10 s at most)
+ *   topo-helper mirror                    read through a mirror at each line of stdin
+ *                                         ("read"), and directly on a second session:
+ *                                         print "equal" or the first array that differs,
+ *                                         then what the mirror asked, served and holds
  *   topo-helper delete PATH               delete a node (any version)
  *   topo-helper getacl PATH               the node's ACL, one "scheme:id perms" a line
  *   topo-helper provision ID NAME         with the cluster credential: make the host's
@@ -190,14 +194,16 @@ static void on_change(void *ctx)
 	pthread_mutex_unlock(&changed_lock);
 }
 
-/* What the agent does: read with watches, wait for a change, read again. */
+/* What the agent does: read through a mirror, wait for a change, read again. */
 static int watch(zhandle_t *zh)
 {
 	struct timespec deadline;
 	struct topology t;
 	int rc, seen;
 
-	rc = topo_read(zh, &t, on_change, NULL);
+	rc = topo_mirror_attach(zh, on_change, NULL);
+	if (!rc)
+		rc = topo_read(zh, &t);
 	if (rc)
 		return rc;
 	topo_free(&t);
@@ -212,10 +218,75 @@ static int watch(zhandle_t *zh)
 	pthread_mutex_unlock(&changed_lock);
 	if (rc)
 		return rc;
-	rc = topo_read(zh, &t, on_change, NULL);
+	rc = topo_read(zh, &t);
 	if (!rc)
 		printf("changed %d bridges %zu\n", seen, t.n_bridges);
 	topo_free(&t);
+	return rc;
+}
+
+/* Same objects in the same order with the same fields (objects are zeroed before they are
+ * filled, padding included): the first array that differs, or NULL. */
+static const char *snapshot_diff(const struct topology *a, const struct topology *b)
+{
+#define SAME(arr)                                                                          \
+	do {                                                                               \
+		if (a->n_##arr != b->n_##arr ||                                           \
+		    (a->n_##arr && memcmp(a->arr, b->arr, a->n_##arr * sizeof(*a->arr)))) \
+			return #arr;                                                       \
+	} while (0)
+	SAME(hosts);
+	SAME(zones);
+	SAME(members);
+	SAME(bridges);
+	SAME(ports);
+	SAME(bindings);
+	SAME(macs);
+	SAME(routers);
+	SAME(routes);
+	SAME(arps);
+#undef SAME
+	if (a->n_skipped != b->n_skipped)
+		return "skipped";
+	if (a->hosts_version != b->hosts_version || a->zones_version != b->zones_version ||
+	    a->bridges_version != b->bridges_version || a->ports_version != b->ports_version ||
+	    a->routers_version != b->routers_version || a->key_version != b->key_version ||
+	    a->next_key != b->next_key)
+		return "versions";
+	return NULL;
+}
+
+/* The mirror against the truth: zh reads through a mirror, direct (another session, the
+ * same identity) reads everything. */
+static int mirror(zhandle_t *zh, zhandle_t *direct)
+{
+	struct topo_mirror_stats before, after;
+	struct topology m, d;
+	const char *diff;
+	char line[64];
+	int rc = topo_mirror_attach(zh, NULL, NULL);
+
+	if (rc)
+		return rc;
+	printf("ready\n");
+	fflush(stdout);
+	while (!rc && fgets(line, sizeof(line), stdin)) {
+		topo_mirror_stats(zh, &before);
+		rc = topo_read(zh, &m);
+		if (rc)
+			break;
+		topo_mirror_stats(zh, &after);
+		rc = topo_read(direct, &d);
+		if (!rc) {
+			diff = snapshot_diff(&m, &d);
+			printf("%s asked %llu served %llu nodes %zu\n", diff ? diff : "equal",
+			       (unsigned long long)(after.asked - before.asked),
+			       (unsigned long long)(after.served - before.served), after.nodes);
+			fflush(stdout);
+			topo_free(&d);
+		}
+		topo_free(&m);
+	}
 	return rc;
 }
 
@@ -281,10 +352,19 @@ int main(int argc, char **argv)
 		rc = dump(zh, TOPO_ROOT);
 	} else if (!strcmp(argv[1], "watch") && argc == 2) {
 		rc = watch(zh);
+	} else if (!strcmp(argv[1], "mirror") && argc == 2) {
+		zhandle_t *direct = NULL;
+
+		rc = topo_connect(servers, 5000, NULL, NULL, &direct);
+		if (!rc && topo_acl_enabled())
+			rc = topo_auth_add(direct, getenv("MIDOX_HOST_SECRET") ? &host : &cluster);
+		if (!rc)
+			rc = mirror(zh, direct);
+		topo_close(direct);
 	} else if (!strcmp(argv[1], "wipe") && argc == 2) {
 		rc = topo_wipe(zh);
 	} else if (!strcmp(argv[1], "skipped") && argc == 2) {
-		rc = topo_read(zh, &t, NULL, NULL);
+		rc = topo_read(zh, &t);
 		if (!rc)
 			printf("%zu\n", t.n_skipped);
 		topo_free(&t);

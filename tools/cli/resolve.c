@@ -17,6 +17,11 @@ int cli_refresh(struct cli *c)
 		if (rc)
 			return cli_fail(rc, "cannot reach ZooKeeper at %s (waited %d s)", c->servers,
 					CONNECT_TIMEOUT_MS / 1000);
+		/* Each command reads the topology (a write twice more): after the first
+		 * read, only what changed is asked for. */
+		rc = topo_mirror_attach(c->zh, NULL, NULL);
+		if (rc)
+			return cli_lib_fail(rc);
 		if (c->credentials) {
 			rc = topo_auth_add(c->zh, &c->cred);
 			if (rc)
@@ -26,7 +31,7 @@ int cli_refresh(struct cli *c)
 	if (c->have_t)
 		topo_free(&c->t);
 	c->have_t = false;
-	rc = topo_read(c->zh, &c->t, NULL, NULL);
+	rc = topo_read(c->zh, &c->t);
 	if (rc)
 		return cli_lib_fail(rc);
 	c->have_t = true;

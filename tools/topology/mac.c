@@ -17,6 +17,7 @@ int topo_publish_ephemeral(zhandle_t *zh, const char *path, const char *data)
 
 	if (!data)
 		return topo_fail(-ENOMEM, "out of memory");
+	mirror_touched(zh, path);
 	for (i = 0; i < 5; i++) {
 		rc = zoo_create(zh, path, data, (int)strlen(data), topo_acl_for(path),
 				ZOO_EPHEMERAL, NULL, 0);
@@ -41,6 +42,7 @@ static int withdraw_one(zhandle_t *zh, const char *path)
 {
 	int rc = zoo_delete(zh, path, -1);
 
+	mirror_touched(zh, path);
 	if (rc != ZOK && rc != ZNONODE)
 		return topo_fail(topo_zerr(rc), "withdrawing %s: %s", path, zerror(rc));
 	return 0;

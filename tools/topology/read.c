@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Reading the whole tree into a snapshot, optionally leaving a watch on every node read.
- * The data of a directory's children is asked for a window at a time, without waiting for
- * each answer. An object that does not parse is logged with its path and left out, never
+/* Reading the whole tree into a snapshot: from ZooKeeper, or through the handle's mirror
+ * (mirror.c), which asks only for what changed and leaves a watch on every node. The data
+ * of a directory's children is asked for a window at a time, without waiting for each
+ * answer. An object that does not parse is logged with its path and left out, never
  * fatal. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,54 +16,10 @@
 #include "log.h"
 #include "topo_impl.h"
 
-/* One watcher context per (on_change, ctx) pair, kept for the life of the process: the
- * client registers a watcher once per path and context, so re-reading with the same pair
- * never piles watches up. */
-struct change_watch {
-	topo_change_fn fn;
-	void *ctx;
-	struct change_watch *next;
-};
-
-static pthread_mutex_t watches_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct change_watch *watches;
-
-static void change_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-	struct change_watch *w = ctx;
-
-	(void)zh;
-	(void)type;
-	(void)state;
-	(void)path;
-	w->fn(w->ctx);
-}
-
-static struct change_watch *change_watch_get(topo_change_fn fn, void *ctx)
-{
-	struct change_watch *w;
-
-	pthread_mutex_lock(&watches_lock);
-	for (w = watches; w; w = w->next)
-		if (w->fn == fn && w->ctx == ctx)
-			break;
-	if (!w) {
-		w = calloc(1, sizeof(*w));
-		if (w) {
-			w->fn = fn;
-			w->ctx = ctx;
-			w->next = watches;
-			watches = w;
-		}
-	}
-	pthread_mutex_unlock(&watches_lock);
-	return w;
-}
-
 struct reader {
 	zhandle_t *zh;
+	struct topo_mirror *m;	/* NULL: no mirror, nothing watched */
 	watcher_fn watcher;
-	void *wctx;
 	struct topology *t;
 	char path[TOPO_PATH_MAX];
 	char buf[TOPO_DATA_MAX];
@@ -93,30 +50,56 @@ static void skip(struct reader *r, const char *why)
  * negative errno for a session problem. */
 static int get(struct reader *r)
 {
+	const char *cached;
 	int rc;
 
-	r->len = sizeof(r->buf);
-	rc = zoo_wget(r->zh, r->path, r->watcher, r->wctx, r->buf, &r->len, &r->st);
-	if (rc == ZNONODE)
-		return 1;
-	if (rc != ZOK)
-		return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
+	if (r->m && mirror_data(r->m, r->path, &cached, &r->len, &r->st)) {
+		memcpy(r->buf, cached, (size_t)r->len);
+	} else {
+		r->len = sizeof(r->buf);
+		rc = zoo_wget(r->zh, r->path, r->watcher, NULL, r->buf, &r->len, &r->st);
+		if (rc == ZNONODE)
+			return 1;
+		if (rc != ZOK)
+			return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
+		if (r->len < 0)
+			r->len = 0; /* null data: fails to decode as "empty data" */
+		if (r->m && mirror_keep_data(r->m, r->path, r->buf, r->len, &r->st))
+			return topo_fail(-ENOMEM, "out of memory");
+	}
 	if (r->st.dataLength > (int)sizeof(r->buf)) {
 		skip(r, "data larger than any object");
 		return 1;
 	}
-	if (r->len < 0)
-		r->len = 0; /* null data: fails to decode as "empty data" */
 	return 0;
 }
 
-static int children(struct reader *r, struct String_vector *sv, int32_t *version)
+/* The children of a directory: the mirror's (sv points into it) or the reader's own. */
+struct listing {
+	struct String_vector own;
+	const struct String_vector *sv;
+};
+
+static void listing_free(struct listing *l)
+{
+	deallocate_String_vector(&l->own);
+}
+
+static int children(struct reader *r, struct listing *l, int32_t *version)
 {
 	struct Stat st;
+	int32_t v;
 	int rc;
 
-	memset(sv, 0, sizeof(*sv));
-	rc = zoo_wget_children2(r->zh, r->path, r->watcher, r->wctx, sv, &st);
+	memset(l, 0, sizeof(*l));
+	l->sv = &l->own;
+	if (r->m && (l->sv = mirror_list(r->m, r->path, &v))) {
+		if (version)
+			*version = v;
+		return 0;
+	}
+	l->sv = &l->own;
+	rc = zoo_wget_children2(r->zh, r->path, r->watcher, NULL, &l->own, &st);
 	if (rc == ZNONODE) {
 		if (version)
 			*version = -1;
@@ -126,6 +109,28 @@ static int children(struct reader *r, struct String_vector *sv, int32_t *version
 		return topo_fail(topo_zerr(rc), "listing %s: %s", r->path, zerror(rc));
 	if (version)
 		*version = st.version;
+	if (r->m) {
+		l->sv = mirror_keep_list(r->m, r->path, &l->own, st.version);
+		if (!l->sv)
+			return topo_fail(-ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Whether r->path exists (watched while absent too). 0 or a negative errno. */
+static int exists(struct reader *r, bool *yes)
+{
+	struct Stat st;
+	int rc;
+
+	if (r->m && mirror_exists(r->m, r->path, yes))
+		return 0;
+	rc = zoo_wexists(r->zh, r->path, r->watcher, NULL, &st);
+	if (rc != ZOK && rc != ZNONODE)
+		return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
+	*yes = rc == ZOK;
+	if (r->m && mirror_keep_exists(r->m, r->path, *yes))
+		return topo_fail(-ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -163,6 +168,7 @@ struct slot {
 	int rc;
 	struct Stat st;
 	size_t off;	/* the value, in the batch's arena */
+	const char *ext; /* or in the mirror (not asked of ZooKeeper) */
 	int len;
 };
 
@@ -247,9 +253,11 @@ static void got(int rc, const char *value, int len, const struct Stat *st, const
 }
 
 /* Ask for the data of the n nodes dir/names[i] at once, each watched as a synchronous read
- * would be. A request the client refuses gets its error in its slot, as from a completion,
- * and ends the window there. Returns how many slots have a result to process. */
-static size_t issue(struct reader *r, struct batch *b, const char *dir, char **names, size_t n)
+ * would be; what the mirror holds clean is taken from it instead. A request the client
+ * refuses gets its error in its slot, as from a completion, and ends the window there.
+ * Returns how many slots have a result to process. */
+static size_t issue(struct reader *r, struct batch *b, const char *dir, char *const *names,
+		    size_t n)
 {
 	char path[TOPO_PATH_MAX];
 	size_t i;
@@ -264,16 +272,22 @@ static size_t issue(struct reader *r, struct batch *b, const char *dir, char **n
 	pthread_mutex_unlock(&b->lock);
 	b->issued = 0;
 	for (i = 0; i < n && rc == ZOK; i++) {
+		struct slot *s = &b->slots[i];
+
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path)) {
-			b->slots[i].rc = RC_LONG;
+			s->rc = RC_LONG;
 			continue;
 		}
-		rc = zoo_awget(r->zh, path, r->watcher, r->wctx, got, &b->slots[i]);
+		if (r->m && mirror_data(r->m, path, &s->ext, &s->len, &s->st)) {
+			s->rc = ZOK;
+			continue;
+		}
+		rc = zoo_awget(r->zh, path, r->watcher, NULL, got, s);
 		if (rc == ZOK) {
 			b->issued++;
 			continue;
 		}
-		b->slots[i].rc = rc;
+		s->rc = rc;
 		/* Out of memory in the client, maybe after it registered the completion. */
 		if (rc == ZMARSHALLINGERROR)
 			b->orphan = true;
@@ -321,6 +335,8 @@ static int take(struct reader *r, const struct kind *k, const char *parent, cons
 	}
 	if (s->rc != ZOK)
 		return topo_fail(topo_zerr(s->rc), "reading %s: %s", r->path, zerror(s->rc));
+	if (!s->ext && r->m && mirror_keep_data(r->m, r->path, b->data + s->off, s->len, &s->st))
+		return topo_fail(-ENOMEM, "out of memory");
 	if (s->st.dataLength > TOPO_DATA_MAX) {
 		skip(r, "data larger than any object");
 		return 0;
@@ -330,7 +346,8 @@ static int take(struct reader *r, const struct kind *k, const char *parent, cons
 		skip(r, "the name is not an id or an interface name");
 		return 0;
 	}
-	if (k->decode(name, s->len ? b->data + s->off : "", (size_t)s->len, obj)) {
+	if (k->decode(name, !s->len ? "" : s->ext ? s->ext : b->data + s->off, (size_t)s->len,
+		      obj)) {
 		skip(r, topo_errmsg());
 		return 0;
 	}
@@ -354,33 +371,37 @@ static int take(struct reader *r, const struct kind *k, const char *parent, cons
 static int read_kind(struct reader *r, const struct kind *k, const char *parent)
 {
 	char dir[TOPO_PATH_MAX];
-	struct String_vector sv;
+	struct listing l;
 	struct batch *b = NULL;
 	size_t count, from, n, i;
 	int rc;
 
 	snprintf(dir, sizeof(dir), k->dir, parent);
 	rpath(r, "%s", dir);
-	rc = children(r, &sv, k->container_version ? k->container_version(r->t) : NULL);
-	if (rc)
+	rc = children(r, &l, k->container_version ? k->container_version(r->t) : NULL);
+	if (rc) {
+		listing_free(&l);
 		return rc < 0 ? rc : 0;
-	count = sv.count > 0 ? (size_t)sv.count : 0;
+	}
+	count = l.sv->count > 0 ? (size_t)l.sv->count : 0;
 	if (count) {
 		b = batch_new(count < WINDOW ? count : WINDOW);
 		if (!b)
 			rc = topo_fail(-ENOMEM, "out of memory");
 	}
 	for (from = 0; !rc && from < count; from += n) {
-		n = issue(r, b, dir, sv.data + from, count - from < WINDOW ? count - from : WINDOW);
+		char *const *names = l.sv->data + from;
+
+		n = issue(r, b, dir, names, count - from < WINDOW ? count - from : WINDOW);
 		wait_all(b);
 		/* A window cut short ends with an error: taking it fails the read. */
 		for (i = 0; !rc && i < n; i++) {
-			rpath(r, "%s/%s", dir, sv.data[from + i]);
-			rc = take(r, k, parent, sv.data[from + i], b, &b->slots[i]);
+			rpath(r, "%s/%s", dir, names[i]);
+			rc = take(r, k, parent, names[i], b, &b->slots[i]);
 		}
 	}
 	batch_free(b);
-	deallocate_String_vector(&sv);
+	listing_free(&l);
 	return rc;
 }
 
@@ -513,15 +534,12 @@ static const struct kind k_arp_learned = {
 static int below_host(struct reader *r, void *obj)
 {
 	struct topo_host *h = obj;
-	struct Stat st;
 	int rc;
 
 	rpath(r, P_ALIVE, h->id);
-	rc = zoo_wexists(r->zh, r->path, r->watcher, r->wctx, &st);
-	if (rc != ZOK && rc != ZNONODE)
-		return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
-	h->alive = rc == ZOK;
-	rc = read_kind(r, &k_binding, h->id);
+	rc = exists(r, &h->alive);
+	if (!rc)
+		rc = read_kind(r, &k_binding, h->id);
 	if (!rc)
 		rc = read_kind(r, &k_mac, h->id);
 	if (!rc)
@@ -880,7 +898,7 @@ int topo_number_members(struct topology *t)
 	return 0;
 }
 
-int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void *ctx)
+int topo_read(zhandle_t *zh, struct topology *t)
 {
 	struct reader *r;
 	size_t i;
@@ -894,17 +912,14 @@ int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void 
 		return topo_fail(-ENOMEM, "out of memory");
 	r->zh = zh;
 	r->t = t;
-	if (on_change) {
-		r->wctx = change_watch_get(on_change, ctx);
-		if (!r->wctx) {
-			free(r);
-			return topo_fail(-ENOMEM, "out of memory");
-		}
-		r->watcher = change_watcher;
-	}
+	r->m = mirror_begin(zh);
+	if (r->m)
+		r->watcher = mirror_watch_fn();
 	rc = read_key_counter(r);
 	for (i = 0; !rc && i < sizeof(k_top) / sizeof(k_top[0]); i++)
 		rc = read_kind(r, &k_top[i], "");
+	if (r->m)
+		mirror_end(r->m, rc == 0);
 	free(r);
 	if (rc) {
 		topo_free(t);

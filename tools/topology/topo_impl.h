@@ -43,6 +43,28 @@
 #define TOPO_DATA_MAX 4096
 #define TOPO_MAC_NODE_LEN (17 + 1 + 36)
 
+/* The mirror of a handle (mirror.c), for the reader and the multi-op builder. A read
+ * brackets its use with begin (NULL: the handle has no mirror) and end (complete: forget
+ * what the read did not use). The lookups return false / NULL when ZooKeeper must be asked;
+ * the keep functions store its answer. */
+struct topo_mirror;
+struct topo_mirror *mirror_begin(zhandle_t *zh);
+void mirror_end(struct topo_mirror *m, bool complete);
+watcher_fn mirror_watch_fn(void);
+bool mirror_data(struct topo_mirror *m, const char *path, const char **value, int *len,
+		 struct Stat *st);
+int mirror_keep_data(struct topo_mirror *m, const char *path, const char *value, int len,
+		     const struct Stat *st);
+const struct String_vector *mirror_list(struct topo_mirror *m, const char *path,
+					int32_t *version);
+/* Takes kids over (left empty) on success. */
+const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *path,
+					     struct String_vector *kids, int32_t version);
+bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists);
+int mirror_keep_exists(struct topo_mirror *m, const char *path, bool exists);
+/* A write on zh touched path (its data, or its parent's listing): both read again. */
+void mirror_touched(zhandle_t *zh, const char *path);
+
 /* Errors: set the thread's message and return err (negative errno). */
 int topo_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int topo_zerr(int zrc);		/* ZooKeeper error code to negative errno */

@@ -191,15 +191,33 @@ struct topology {
  * watcher receives session events afterwards (may be NULL). servers: "host:port,...". */
 int topo_connect(const char *servers, int timeout_ms, watcher_fn watcher, void *ctx,
 		 zhandle_t **out);
-/* Close a handle made by topo_connect (frees what topo_connect attached to it). */
+/* Close a handle made by topo_connect (frees what topo_connect and the mirror attached). */
 void topo_close(zhandle_t *zh);
 /* Create /midox and its fixed children if missing. */
 int topo_ensure_root(zhandle_t *zh);
 
-/* Read the whole tree. With on_change set, a watch stays on every node read, and the next
- * change anywhere calls on_change(ctx) (from the ZooKeeper client's thread). */
+/* Read the whole tree into a snapshot. On a handle with a mirror, only what changed since
+ * the last read is asked for (see topo_mirror_attach); otherwise everything is. */
+int topo_read(zhandle_t *zh, struct topology *t);
+
+/* Keep a mirror of the tree for the reads on zh: every node read stays under a watch, and
+ * a read asks ZooKeeper only for the nodes whose watch fired since (and what is new below
+ * them), serving the rest from memory. A write made through this library on zh is seen by
+ * the next read on zh. on_change(ctx), if set, is called on the client's thread after
+ * every change a watch reports (a wake-up: the caller reads again). The mirror lives until
+ * topo_mirror_detach or topo_close; after the session expires, detach it (its watches are
+ * gone) and attach one to the new handle. */
 typedef void (*topo_change_fn)(void *ctx);
-int topo_read(zhandle_t *zh, struct topology *t, topo_change_fn on_change, void *ctx);
+int topo_mirror_attach(zhandle_t *zh, topo_change_fn on_change, void *ctx);
+void topo_mirror_detach(zhandle_t *zh);
+/* What the mirror of zh has done, for logs, tests and the benchmark. -ENOENT: none. */
+struct topo_mirror_stats {
+	uint64_t reads;		/* reads through it */
+	uint64_t served;	/* nodes (data, listings, existence) answered from memory */
+	uint64_t asked;		/* nodes asked of ZooKeeper */
+	size_t nodes;		/* nodes it holds */
+};
+int topo_mirror_stats(zhandle_t *zh, struct topo_mirror_stats *out);
 void topo_free(struct topology *t);
 /* Give each port and route its ordinal within its device (what aliases number), as
  * topo_read does: for snapshots built by hand. 0 or -ENOMEM. */

@@ -203,6 +203,10 @@ int txn_commit(zhandle_t *zh, struct topo_txn *x)
 		if (x->ops[i].type == ZOO_SETDATA_OP)
 			x->ops[i].set_op.stat = &x->stats[i];
 	rc = zoo_multi(zh, (int)x->n, x->ops, x->results);
+	/* Committed or not, what it names is read again: the commit's own watch events, or
+	 * the change that made it fail, may not have reached the mirror yet. */
+	for (i = 0; i < x->n; i++)
+		mirror_touched(zh, txn_path(x, i));
 	if (rc == ZOK)
 		return 0;
 	x->failed = 0;

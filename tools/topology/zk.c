@@ -88,6 +88,7 @@ void topo_close(zhandle_t *zh)
 		return;
 	s = (struct session *)zoo_get_context(zh);
 	zookeeper_close(zh);
+	topo_mirror_detach(zh);
 	if (s) {
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->cond);

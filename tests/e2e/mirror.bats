@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# The mirror (tools/topology/mirror.c) against a real ZooKeeper. After every kind of change
+# another client makes, a read through it equals a direct read of the whole tree (the same
+# objects, fields, order, skipped count and versions) and asks ZooKeeper only for what
+# changed; what is deleted leaves it; a CLI session sees its own writes at once and those
+# of others once their watch events arrive.
+
+bats_require_minimum_version 1.5.0
+load ../lib/zk
+load ../helpers/cli
+
+setup_file() { cli_setup_file; }
+teardown_file() { cli_teardown_file; }
+
+setup() {
+	cli_setup
+	MIRROR_OUT=$BATS_TEST_TMPDIR/mirror.out
+	mkfifo "$BATS_TEST_TMPDIR/mirror.in"
+	"$HELPER" mirror <"$BATS_TEST_TMPDIR/mirror.in" >"$MIRROR_OUT" \
+		2>"$BATS_TEST_TMPDIR/mirror.err" &
+	MIRROR_PID=$!
+	exec 8>"$BATS_TEST_TMPDIR/mirror.in"
+	local i
+	for i in $(seq 1 50); do
+		grep -q ready "$MIRROR_OUT" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+teardown() {
+	[ -z "${SESSION_PID:-}" ] || { exec 9>&-; wait "$SESSION_PID" || true; }
+	exec 8>&-
+	[ -z "${MIRROR_PID:-}" ] || wait "$MIRROR_PID" || true
+	cli_teardown
+}
+
+# One read through the mirror, compared with a direct one: sets DIFF ("equal" or the first
+# array that differs), ASKED, SERVED, NODES.
+mirror_read() {
+	local n i
+	n=$(wc -l <"$MIRROR_OUT")
+	echo read >&8
+	for i in $(seq 1 100); do
+		[ "$(wc -l <"$MIRROR_OUT")" -gt "$n" ] && break
+		kill -0 "$MIRROR_PID" || { cat "$BATS_TEST_TMPDIR/mirror.err"; return 1; }
+		sleep 0.05
+	done
+	read -r DIFF _ ASKED _ SERVED _ NODES < <(tail -1 "$MIRROR_OUT")
+	echo "mirror: $DIFF asked $ASKED served $SERVED nodes $NODES"
+	[ -n "$NODES" ]
+}
+
+# Reads until one equals the direct read (the change's watch event may still be on its
+# way), 5 s at most; ASKED_ALL is what they asked for together.
+mirror_settled() {
+	local i
+	ASKED_ALL=0
+	for i in $(seq 1 50); do
+		mirror_read || return 1
+		ASKED_ALL=$((ASKED_ALL + ASKED))
+		[ "$DIFF" = equal ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A topology with some of everything, as in the agent's tests.
+make_topology() {
+	midox tunnel-zone create name underlay type vxlan
+	midox tunnel-zone underlay add member host hosta address 10.0.0.1
+	midox tunnel-zone underlay add member host hostb address 10.0.0.2
+	midox bridge create name blue
+	midox bridge blue add port
+	midox bridge blue add port mac 02:00:00:00:00:02 address 192.168.1.2
+	midox host hosta add binding port bridge0:port0 interface veth0
+	midox router create name r1
+	midox router r1 add port address 192.168.1.1 net 192.168.1.0/24
+	midox router r1 add port address 198.51.100.1 net 198.51.100.0/30
+	midox router r1 add route dst 203.0.113.0/24 port router0:port1 gw 198.51.100.2
+	midox router r1 add arp-entry address 198.51.100.2 mac 02:00:00:00:00:99
+	midox router0:port0 set peer bridge0:port1
+}
+
+@test "a read through the mirror equals a direct read; the next asks for nothing" {
+	make_topology
+	mirror_settled
+	local nodes=$NODES
+	[ "$nodes" -ge 30 ]
+	mirror_read
+	[ "$DIFF" = equal ]
+	[ "$ASKED" -eq 0 ]
+	[ "$SERVED" -ge "$nodes" ]
+	[ "$NODES" -eq "$nodes" ]
+}
+
+@test "every kind of change is seen, asking only for what changed; what goes leaves it" {
+	make_topology
+	mirror_settled
+	local start=$NODES c
+	local -a changes=(
+		"bridge create name green"
+		"bridge green add port"
+		"bridge green port port0 set mac 02:00:00:00:00:31 address 10.1.0.3"
+		"host hostb add binding port bridge1:port0 interface veth9"
+		"tunnel-zone underlay delete member host hostb"
+		"tunnel-zone underlay add member host hostb address 10.0.0.3"
+		"router r1 add port address 10.9.0.1 net 10.9.0.0/24"
+		"router r1 add route dst 10.8.0.0/16 port router0:port2 gw 10.9.0.2"
+		"router r1 add arp-entry address 10.9.0.2 mac 02:00:00:00:00:77"
+		"router r1 route router0:route4 delete"
+		"router r1 arp-entry 10.9.0.2 delete"
+		"router0:port0 delete peer"
+		"host hostb delete binding interface veth9"
+		"bridge green port port0 delete"
+		"router r1 port port2 delete"
+		"bridge green delete"
+	)
+	for c in "${changes[@]}"; do
+		echo "change: $c"
+		midox $c
+		mirror_settled
+		# Each change touches a few nodes and their directories; the tree has dozens.
+		[ "$ASKED_ALL" -le 12 ]
+	done
+	# Back to the topology it started from: the nodes of what was deleted are gone.
+	[ "$NODES" -eq "$start" ]
+}
+
+@test "an agent's liveness and what it learned are seen, and go with its session" {
+	make_topology
+	mirror_settled
+	local start=$NODES
+	hold_host "$HOST_B" hostb "$(id_of bridge blue)" 02:00:00:00:00:42 \
+		"$(id_of bridge blue port port0)" arp "$(id_of router r1)" 192.168.1.7 \
+		02:00:00:00:00:43 "$(id_of router r1 port port0)"
+	mirror_settled
+	[ "$ASKED_ALL" -le 12 ]
+	run -0 midox host hostb show
+	[[ "$output" == *"alive true"* ]]
+	exec 7>&-
+	wait "$HOLD_PID"
+	HOLD_PID=
+	# The ephemeral nodes go when the session is closed.
+	mirror_settled
+	[ "$NODES" -eq "$start" ]
+}
+
+@test "a node that does not parse is skipped through the mirror too, and taken once fixed" {
+	make_topology
+	mirror_settled
+	local id=0c000000-0000-4000-8000-00000000000c
+	"$HELPER" put "/midox/bridges/$id" '{"schema":1,"name":7}'
+	mirror_settled
+	run -0 "$HELPER" skipped
+	[ "${lines[-1]}" = 1 ]
+	"$HELPER" put "/midox/bridges/$id" '{"schema":1,"name":"fixed","tunnel_key":77}'
+	mirror_settled
+	[ "$ASKED_ALL" -le 4 ]
+	run -0 midox bridge fixed show
+}
+
+@test "one CLI session sees its own writes at once" {
+	# -e commands run in one process, on one session and one mirror: each command reads
+	# right after the previous one's commit, before its watch events may have arrived.
+	run -0 midox -e "bridge create name a" -e "bridge a add port" -e "bridge a add port" \
+		-e "bridge a list port" -e "host hosta add binding port a:port1 interface v1" \
+		-e "host hosta list binding" -e "bridge a port port0 delete" -e "bridge a list port"
+	echo "$output"
+	[ "${lines[0]}" = bridge0 ]
+	[ "${lines[1]}" = bridge0:port0 ]
+	[ "${lines[2]}" = bridge0:port1 ]
+	[ "${lines[3]}" = "port port0 device bridge0 state up" ]
+	[ "${lines[4]}" = "port port1 device bridge0 state up" ]
+	[[ "${lines[5]}" == *"interface v1"* ]]
+	[[ "${lines[6]}" == *"interface v1"* ]]
+	[ "${#lines[@]}" -eq 8 ]
+	# the port left is renumbered port0
+	[ "${lines[7]}" = "port port0 device bridge0 state up" ]
+}
+
+# session_list: "bridge list" in the long session; its answer (the lines before the
+# sentinel, a "bridge a show") in LISTED.
+session_list() {
+	local out=$BATS_TEST_TMPDIR/session.out n i
+	n=$(grep -c ' id ' "$out" || true)
+	echo "bridge list" >&9
+	echo "bridge a show" >&9
+	for i in $(seq 1 100); do
+		[ "$(grep -c ' id ' "$out" || true)" -gt "$n" ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c ' id ' "$out" || true)" -gt "$n" ]
+	LISTED=$(awk -v n="$n" '/ id / { s++; next } s == n { print }' "$out")
+}
+
+@test "a long CLI session sees another client's writes" {
+	mkfifo "$BATS_TEST_TMPDIR/session.in"
+	"$MIDOX" <"$BATS_TEST_TMPDIR/session.in" >"$BATS_TEST_TMPDIR/session.out" 2>&1 8>&- &
+	SESSION_PID=$!
+	exec 9>"$BATS_TEST_TMPDIR/session.in"
+	echo "bridge create name a" >&9
+	session_list
+	[ "$LISTED" = "bridge0
+bridge bridge0 name a state up" ]
+	# another process writes; the session lists until it sees it (its watch fired)
+	midox bridge create name b
+	local i
+	for i in $(seq 1 50); do
+		session_list
+		[[ "$LISTED" == *"name b"* ]] && break
+		sleep 0.1
+	done
+	[ "$LISTED" = "bridge bridge0 name a state up
+bridge bridge1 name b state up" ]
+	# and a delete elsewhere
+	midox bridge b delete
+	for i in $(seq 1 50); do
+		session_list
+		[[ "$LISTED" != *"name b"* ]] && break
+		sleep 0.1
+	done
+	[ "$LISTED" = "bridge bridge0 name a state up" ]
+}

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The mirror of a session: what the reads on one ZooKeeper handle last got (data, listings,
+ * existence), each node under a watch. A watch that fires marks its node dirty; the next
+ * read asks ZooKeeper again for the dirty and the unknown only, and serves the rest from
+ * here. Read-your-writes: a commit marks what it touched, as its own watch events may still
+ * be on their way to the client's completion thread when the commit returns.
+ *
+ * Threads: watch events come on the client's thread and are only queued (under the
+ * registry lock); the table itself belongs to the thread that reads, which applies the
+ * queue when a read begins. An event that arrives during a read is applied at the next one
+ * (and has woken the reader to do it). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "topo_impl.h"
+
+struct mnode {
+	struct mnode *next;	/* in its bucket */
+	uint64_t hash;
+	unsigned int epoch;	/* the last read that used it */
+	bool dirty;		/* a watch fired (or a commit touched it) since it was read */
+	bool has_data, has_list, has_exists, exists;
+	char *data;		/* has_data: the value, len bytes (NULL if empty) */
+	int len;
+	int32_t data_length;	/* the stat's: more than len when too large to keep */
+	int64_t czxid;
+	int32_t version;	/* of the data (has_data), or the listing's node (has_list) */
+	struct String_vector kids; /* has_list: the children's names */
+	char path[];
+};
+
+struct topo_mirror {
+	zhandle_t *zh;
+	topo_change_fn on_change;
+	void *ctx;
+	struct topo_mirror *next; /* in the registry */
+	/* Under the registry lock: events not yet applied. */
+	char **pending;
+	size_t n_pending, cap_pending;
+	bool forget_all;
+	/* The reading thread's own. */
+	struct mnode **buckets;
+	size_t n_buckets, n_nodes;
+	unsigned int epoch;
+	struct topo_mirror_stats stats;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct topo_mirror *registry;
+
+static uint64_t hash_path(const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static void node_free(struct mnode *n)
+{
+	free(n->data);
+	deallocate_String_vector(&n->kids);
+	free(n);
+}
+
+static struct mnode **slot_of(struct topo_mirror *m, const char *path, uint64_t h)
+{
+	struct mnode **s = &m->buckets[h & (m->n_buckets - 1)];
+
+	while (*s && ((*s)->hash != h || strcmp((*s)->path, path)))
+		s = &(*s)->next;
+	return s;
+}
+
+static struct mnode *lookup(struct topo_mirror *m, const char *path)
+{
+	return m->n_buckets ? *slot_of(m, path, hash_path(path)) : NULL;
+}
+
+/* Twice the buckets, once there are as many nodes as buckets. */
+static int grow(struct topo_mirror *m)
+{
+	size_t n = m->n_buckets ? m->n_buckets * 2 : 1024;
+	struct mnode **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct mnode *x = m->buckets[i], *next;
+
+		for (; x; x = next) {
+			next = x->next;
+			x->next = b[x->hash & (n - 1)];
+			b[x->hash & (n - 1)] = x;
+		}
+	}
+	free(m->buckets);
+	m->buckets = b;
+	m->n_buckets = n;
+	return 0;
+}
+
+/* The node of path, made (empty) if missing; NULL when memory is short. */
+static struct mnode *node_get(struct topo_mirror *m, const char *path)
+{
+	uint64_t h = hash_path(path);
+	size_t len = strlen(path);
+	struct mnode **s, *n;
+
+	if (m->n_nodes >= m->n_buckets && grow(m))
+		return NULL;
+	s = slot_of(m, path, h);
+	if (*s)
+		return *s;
+	n = calloc(1, sizeof(*n) + len + 1);
+	if (!n)
+		return NULL;
+	n->hash = h;
+	memcpy(n->path, path, len + 1);
+	*s = n;
+	m->n_nodes++;
+	return n;
+}
+
+static void forget_all(struct topo_mirror *m)
+{
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct mnode *x = m->buckets[i], *next;
+
+		for (; x; x = next) {
+			next = x->next;
+			node_free(x);
+		}
+		m->buckets[i] = NULL;
+	}
+	m->n_nodes = 0;
+}
+
+/* ---- events, from any thread ---- */
+
+static struct topo_mirror *find_locked(zhandle_t *zh)
+{
+	struct topo_mirror *m = registry;
+
+	while (m && m->zh != zh)
+		m = m->next;
+	return m;
+}
+
+/* Queue path (lock held). Out of memory: forget everything, which is always correct. */
+static void queue_locked(struct topo_mirror *m, const char *path)
+{
+	char *p;
+
+	if (m->forget_all)
+		return;
+	if (m->n_pending == m->cap_pending) {
+		size_t cap = m->cap_pending ? m->cap_pending * 2 : 64;
+		char **q = realloc(m->pending, cap * sizeof(*q));
+
+		if (!q) {
+			m->forget_all = true;
+			return;
+		}
+		m->pending = q;
+		m->cap_pending = cap;
+	}
+	p = strdup(path);
+	if (!p) {
+		m->forget_all = true;
+		return;
+	}
+	m->pending[m->n_pending++] = p;
+}
+
+/* Every watch the mirror sets calls this, on the client's thread. The handle names the
+ * mirror (the context is NULL): a mirror detached meanwhile is simply not found. */
+static void mirror_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+	struct topo_mirror *m;
+	topo_change_fn fn = NULL;
+	void *fn_ctx = NULL;
+
+	(void)ctx;
+	if (type == ZOO_SESSION_EVENT && state != ZOO_EXPIRED_SESSION_STATE)
+		return; /* watches outlive a reconnection: the client sets them again */
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	if (m) {
+		if (type == ZOO_SESSION_EVENT)
+			m->forget_all = true;
+		else if (path && *path)
+			queue_locked(m, path);
+		fn = m->on_change;
+		fn_ctx = m->ctx;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (fn)
+		fn(fn_ctx);
+}
+
+watcher_fn mirror_watch_fn(void)
+{
+	return mirror_watcher;
+}
+
+void mirror_touched(zhandle_t *zh, const char *path)
+{
+	struct topo_mirror *m;
+	char parent[TOPO_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	if (m) {
+		queue_locked(m, path);
+		if (slash && slash > path && (size_t)(slash - path) < sizeof(parent)) {
+			memcpy(parent, path, (size_t)(slash - path));
+			parent[slash - path] = '\0';
+			queue_locked(m, parent);
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* ---- attaching ---- */
+
+int topo_mirror_attach(zhandle_t *zh, topo_change_fn on_change, void *ctx)
+{
+	struct topo_mirror *m;
+
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	if (!m) {
+		m = calloc(1, sizeof(*m));
+		if (m) {
+			m->zh = zh;
+			m->next = registry;
+			registry = m;
+		}
+	}
+	if (m) {
+		m->on_change = on_change;
+		m->ctx = ctx;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return m ? 0 : topo_fail(-ENOMEM, "out of memory");
+}
+
+void topo_mirror_detach(zhandle_t *zh)
+{
+	struct topo_mirror **p, *m = NULL;
+
+	pthread_mutex_lock(&registry_lock);
+	for (p = &registry; *p; p = &(*p)->next) {
+		if ((*p)->zh == zh) {
+			m = *p;
+			*p = m->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (!m)
+		return;
+	forget_all(m);
+	free(m->buckets);
+	for (size_t i = 0; i < m->n_pending; i++)
+		free(m->pending[i]);
+	free(m->pending);
+	free(m);
+}
+
+int topo_mirror_stats(zhandle_t *zh, struct topo_mirror_stats *out)
+{
+	struct topo_mirror *m;
+
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	if (m) {
+		*out = m->stats;
+		out->nodes = m->n_nodes;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return m ? 0 : -ENOENT;
+}
+
+/* ---- reads, on the reading thread ---- */
+
+struct topo_mirror *mirror_begin(zhandle_t *zh)
+{
+	struct topo_mirror *m;
+	char **pending;
+	size_t n;
+	bool all;
+
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	if (!m) {
+		pthread_mutex_unlock(&registry_lock);
+		return NULL;
+	}
+	pending = m->pending;
+	n = m->n_pending;
+	all = m->forget_all;
+	m->pending = NULL;
+	m->n_pending = m->cap_pending = 0;
+	m->forget_all = false;
+	pthread_mutex_unlock(&registry_lock);
+
+	if (all)
+		forget_all(m);
+	for (size_t i = 0; i < n; i++) {
+		struct mnode *x = all ? NULL : lookup(m, pending[i]);
+
+		if (x)
+			x->dirty = true;
+		free(pending[i]);
+	}
+	free(pending);
+	m->epoch++;
+	m->stats.reads++;
+	return m;
+}
+
+/* A complete read: what it did not use is gone from the tree (or below something left
+ * out), and its watch has fired or will find no node here. */
+void mirror_end(struct topo_mirror *m, bool complete)
+{
+	if (!complete)
+		return;
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct mnode **s = &m->buckets[i];
+
+		while (*s) {
+			struct mnode *x = *s;
+
+			if (x->epoch == m->epoch) {
+				s = &x->next;
+				continue;
+			}
+			*s = x->next;
+			node_free(x);
+			m->n_nodes--;
+		}
+	}
+}
+
+/* The node of path if it is known and clean, marked used; NULL otherwise. */
+static struct mnode *clean(struct topo_mirror *m, const char *path)
+{
+	struct mnode *x = lookup(m, path);
+
+	if (!x)
+		return NULL;
+	x->epoch = m->epoch;
+	return x->dirty ? NULL : x;
+}
+
+/* The node of path, to be filled from an answer: made if missing, marked used. */
+static struct mnode *filled(struct topo_mirror *m, const char *path)
+{
+	struct mnode *x = node_get(m, path);
+
+	if (!x)
+		return NULL;
+	x->epoch = m->epoch;
+	if (x->dirty) {
+		/* What it held is stale, whatever the new answer covers. */
+		x->dirty = false;
+		x->has_data = x->has_list = x->has_exists = false;
+		free(x->data);
+		x->data = NULL;
+		deallocate_String_vector(&x->kids);
+		memset(&x->kids, 0, sizeof(x->kids));
+	}
+	return x;
+}
+
+bool mirror_data(struct topo_mirror *m, const char *path, const char **value, int *len,
+		 struct Stat *st)
+{
+	struct mnode *x = clean(m, path);
+
+	if (!x || !x->has_data) {
+		m->stats.asked++;
+		return false;
+	}
+	m->stats.served++;
+	*value = x->data;
+	*len = x->len;
+	memset(st, 0, sizeof(*st));
+	st->czxid = x->czxid;
+	st->version = x->version;
+	st->dataLength = x->data_length;
+	return true;
+}
+
+int mirror_keep_data(struct topo_mirror *m, const char *path, const char *value, int len,
+		     const struct Stat *st)
+{
+	struct mnode *x = filled(m, path);
+	char *copy = NULL;
+
+	if (!x)
+		return -ENOMEM;
+	if (len > 0) {
+		copy = malloc((size_t)len);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, value, (size_t)len);
+	}
+	free(x->data);
+	x->data = copy;
+	x->len = len > 0 ? len : 0;
+	x->data_length = st->dataLength;
+	x->czxid = st->czxid;
+	x->version = st->version;
+	x->has_data = true;
+	return 0;
+}
+
+const struct String_vector *mirror_list(struct topo_mirror *m, const char *path,
+					int32_t *version)
+{
+	struct mnode *x = clean(m, path);
+
+	if (!x || !x->has_list) {
+		m->stats.asked++;
+		return NULL;
+	}
+	m->stats.served++;
+	*version = x->version;
+	return &x->kids;
+}
+
+const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *path,
+					     struct String_vector *kids, int32_t version)
+{
+	struct mnode *x = filled(m, path);
+
+	if (!x)
+		return NULL;
+	deallocate_String_vector(&x->kids);
+	x->kids = *kids;
+	memset(kids, 0, sizeof(*kids));
+	x->version = version;
+	x->has_list = true;
+	return &x->kids;
+}
+
+bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists)
+{
+	struct mnode *x = clean(m, path);
+
+	if (!x || !x->has_exists) {
+		m->stats.asked++;
+		return false;
+	}
+	m->stats.served++;
+	*exists = x->exists;
+	return true;
+}
+
+int mirror_keep_exists(struct topo_mirror *m, const char *path, bool exists)
+{
+	struct mnode *x = filled(m, path);
+
+	if (!x)
+		return -ENOMEM;
+	x->exists = exists;
+	x->has_exists = true;
+	return 0;
+}
