@@ -272,6 +272,16 @@ int zoo_wexists(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx, 
 	return zoo_wget(zh, path, watcher, ctx, NULL, &(int){ 0 }, st);
 }
 
+int zoo_aexists(zhandle_t *zh, const char *path, int watch, stat_completion_t done,
+		const void *data)
+{
+	struct Stat st;
+	int rc = zoo_exists(zh, path, watch, &st);
+
+	done(rc, rc == ZOK ? &st : NULL, data);
+	return ZOK;
+}
+
 int zoo_exists(zhandle_t *zh, const char *path, int watch, struct Stat *st)
 {
 	(void)watch;

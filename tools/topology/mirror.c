@@ -8,7 +8,12 @@
  * Threads: watch events come on the client's thread and are only queued (under the
  * registry lock); the table itself belongs to the thread that reads, which applies the
  * queue when a read begins. An event that arrives during a read is applied at the next one
- * (and has woken the reader to do it). */
+ * (and has woken the reader to do it).
+ *
+ * Whole multi-ops: a read begins with a barrier, one asynchronous request whose answer
+ * comes after every event the server sent before it (the client hands events and
+ * asynchronous answers to its completion thread in order), so a reader woken by the first
+ * event of a multi-op reads with all of them. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -291,6 +296,40 @@ int topo_mirror_stats(zhandle_t *zh, struct topo_mirror_stats *out)
 
 /* ---- reads, on the reading thread ---- */
 
+struct barrier {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void barrier_passed(int rc, const struct Stat *st, const void *data)
+{
+	struct barrier *b = (struct barrier *)data;
+
+	(void)rc; /* an error (a lost connection) passes it too: the read will say */
+	(void)st;
+	pthread_mutex_lock(&b->lock);
+	b->done = true;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Until every watch event the server sent before now has reached mirror_watcher. */
+static void barrier(zhandle_t *zh)
+{
+	struct barrier b = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
+
+	/* Once the client takes a request, it calls the completion, whatever happens. */
+	if (zoo_aexists(zh, P_ROOT, 0, barrier_passed, &b) == ZOK) {
+		pthread_mutex_lock(&b.lock);
+		while (!b.done)
+			pthread_cond_wait(&b.cond, &b.lock);
+		pthread_mutex_unlock(&b.lock);
+	}
+	pthread_mutex_destroy(&b.lock);
+	pthread_cond_destroy(&b.cond);
+}
+
 struct topo_mirror *mirror_begin(zhandle_t *zh)
 {
 	struct topo_mirror *m;
@@ -298,6 +337,12 @@ struct topo_mirror *mirror_begin(zhandle_t *zh)
 	size_t n;
 	bool all;
 
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	pthread_mutex_unlock(&registry_lock);
+	if (!m)
+		return NULL;
+	barrier(zh);
 	pthread_mutex_lock(&registry_lock);
 	m = find_locked(zh);
 	if (!m) {
