@@ -26,11 +26,11 @@
 #     max(before + 20%, before + 1 MiB), "before" measured after CHURN_WARMUP seconds of the
 #     same churn, so that what only the first operations allocate (libbpf, the ZooKeeper
 #     client's buffers, malloc arenas of its threads, the first growth of the snapshot
-#     arrays) is in both figures. The agent is small (about 4.8 MiB RSS here) and measured
-#     flat: +12 KiB over 1580 operations, peak = after. 20% of it is about 1 MiB, hence the
-#     1 MiB floor: it leaves room for malloc's arenas moving by some hundred KiB, and still
-#     catches a leak of about 700 bytes an operation in the default run (1500 operations)
-#     and of about 70 bytes in the long mode (15000 operations at the rate reached here);
+#     arrays, the mirror's table) is in both figures. The agent is small (about 4.9 MiB RSS
+#     here) and measured flat: +24 KiB over 3000 operations, peak = after. 20% of it is
+#     about 1 MiB, hence the 1 MiB floor: it leaves room for malloc's arenas moving by some
+#     hundred KiB, and still catches a leak of about 350 bytes an operation in the default
+#     run (3000 operations) and of about 35 bytes in the long mode (30000 operations);
 #     under sanitizers (tests/run with SAN=1, MIDOX_SAN=1) AddressSanitizer keeps freed
 #     memory in its quarantine (256 MiB) and RSS climbs past it with the shadow and
 #     allocator state (+305 MiB in a 60 s run): the floor is then 512 MiB, and leaks are

@@ -37,7 +37,7 @@ int topo_apply(zhandle_t *zh, topo_plan_fn plan, void *arg)
 		struct topology t;
 		struct topo_txn x;
 
-		rc = topo_read(zh, &t);
+		rc = topo_read_consistent(zh, &t);
 		if (rc)
 			return rc;
 		txn_init(&x);

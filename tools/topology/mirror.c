@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "topo_impl.h"
 
 struct mnode {
@@ -33,7 +32,8 @@ struct mnode {
 	int len;
 	int32_t data_length;	/* the stat's: more than len when too large to keep */
 	int64_t czxid;
-	int32_t version;	/* of the data (has_data), or the listing's node (has_list) */
+	int32_t version;	/* of the data */
+	int32_t list_version;	/* has_list: the listed node's data version (its stat) */
 	struct String_vector kids; /* has_list: the children's names */
 	char path[];
 };
@@ -330,6 +330,8 @@ static void barrier(zhandle_t *zh)
 	pthread_cond_destroy(&b.cond);
 }
 
+static void sweep(struct topo_mirror *m);
+
 struct topo_mirror *mirror_begin(zhandle_t *zh)
 {
 	struct topo_mirror *m;
@@ -373,11 +375,30 @@ struct topo_mirror *mirror_begin(zhandle_t *zh)
 }
 
 /* A complete read: what it did not use is gone from the tree (or below something left
- * out), and its watch has fired or will find no node here. */
-void mirror_end(struct topo_mirror *m, bool complete)
+ * out), and its watch has fired or will find no node here. Then whether a watched node
+ * changed while the read ran (events queued since it began, after a second barrier).
+ * Such a read may be torn: a node asked for late shows a change that a node served from
+ * memory does not (a router's new version, its route list before the new route), and a
+ * write planned on it would check the wrong version. A read during which nothing changed
+ * is a consistent snapshot, as a direct read that reads containers first is. */
+bool mirror_end(struct topo_mirror *m, bool complete)
 {
-	if (!complete)
-		return;
+	bool changed;
+
+	if (complete)
+		sweep(m);
+	barrier(m->zh);
+	pthread_mutex_lock(&registry_lock);
+	changed = m->n_pending || m->forget_all;
+	pthread_mutex_unlock(&registry_lock);
+	if (changed)
+		m->stats.torn++;
+	return changed;
+}
+
+/* Drop the nodes the read did not use. */
+static void sweep(struct topo_mirror *m)
+{
 	for (size_t i = 0; i < m->n_buckets; i++) {
 		struct mnode **s = &m->buckets[i];
 
@@ -479,7 +500,7 @@ const struct String_vector *mirror_list(struct topo_mirror *m, const char *path,
 		return NULL;
 	}
 	m->stats.served++;
-	*version = x->version;
+	*version = x->list_version;
 	return &x->kids;
 }
 
@@ -493,7 +514,7 @@ const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *
 	deallocate_String_vector(&x->kids);
 	x->kids = *kids;
 	memset(kids, 0, sizeof(*kids));
-	x->version = version;
+	x->list_version = version;
 	x->has_list = true;
 	return &x->kids;
 }

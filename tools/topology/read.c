@@ -898,7 +898,8 @@ int topo_number_members(struct topology *t)
 	return 0;
 }
 
-int topo_read(zhandle_t *zh, struct topology *t)
+/* Every object of the tree into t (arrays in listing order), through m if not NULL. */
+static int walk(zhandle_t *zh, struct topo_mirror *m, struct topology *t)
 {
 	struct reader *r;
 	size_t i;
@@ -912,19 +913,22 @@ int topo_read(zhandle_t *zh, struct topology *t)
 		return topo_fail(-ENOMEM, "out of memory");
 	r->zh = zh;
 	r->t = t;
-	r->m = mirror_begin(zh);
-	if (r->m)
-		r->watcher = mirror_watch_fn();
+	r->m = m;
+	r->watcher = m ? mirror_watch_fn() : NULL;
 	rc = read_key_counter(r);
 	for (i = 0; !rc && i < sizeof(k_top) / sizeof(k_top[0]); i++)
 		rc = read_kind(r, &k_top[i], "");
-	if (r->m)
-		mirror_end(r->m, rc == 0);
 	free(r);
-	if (rc) {
+	if (rc)
 		topo_free(t);
-		return rc;
-	}
+	return rc;
+}
+
+/* Creation order, one owner per tunnel key, references that resolve, ordinals. */
+static int finish(struct topology *t)
+{
+	int rc;
+
 	sort_czxid(t->hosts, t->n_hosts, sizeof(*t->hosts), offsetof(struct topo_host, czxid));
 	sort_czxid(t->zones, t->n_zones, sizeof(*t->zones), offsetof(struct topo_zone, czxid));
 	sort_czxid(t->members, t->n_members, sizeof(*t->members),
@@ -941,17 +945,46 @@ int topo_read(zhandle_t *zh, struct topology *t)
 		qsort(t->routes, t->n_routes, sizeof(*t->routes), cmp_route);
 	sort_czxid(t->arps, t->n_arps, sizeof(*t->arps), offsetof(struct topo_arp, czxid));
 	rc = drop_duplicate_keys(t);
-	if (rc) {
-		topo_free(t);
-		return topo_fail(rc, "out of memory");
+	if (!rc) {
+		drop_dangling(t);
+		rc = topo_number_members(t);
 	}
-	drop_dangling(t);
-	rc = topo_number_members(t);
 	if (rc) {
 		topo_free(t);
 		return topo_fail(rc, "out of memory");
 	}
 	return 0;
+}
+
+/* Reads through the mirror until one sees nothing change while it ran (see mirror_end).
+ * After that many torn ones, a reader that only looks takes the last (the changes have
+ * woken it to read again); a writer, whose version checks need a consistent snapshot,
+ * reads directly, containers first. */
+#define MIRROR_ATTEMPTS 5
+
+static int read_snapshot(zhandle_t *zh, struct topology *t, bool consistent)
+{
+	struct topo_mirror *m;
+	int i, rc;
+
+	for (i = 0; i < MIRROR_ATTEMPTS && (m = mirror_begin(zh)); i++) {
+		rc = walk(zh, m, t);
+		if (!mirror_end(m, rc == 0) || rc || (!consistent && i == MIRROR_ATTEMPTS - 1))
+			return rc ? rc : finish(t);
+		topo_free(t);
+	}
+	rc = walk(zh, NULL, t);
+	return rc ? rc : finish(t);
+}
+
+int topo_read(zhandle_t *zh, struct topology *t)
+{
+	return read_snapshot(zh, t, false);
+}
+
+int topo_read_consistent(zhandle_t *zh, struct topology *t)
+{
+	return read_snapshot(zh, t, true);
 }
 
 void topo_free(struct topology *t)

@@ -45,11 +45,13 @@
 
 /* The mirror of a handle (mirror.c), for the reader and the multi-op builder. A read
  * brackets its use with begin (NULL: the handle has no mirror) and end (complete: forget
- * what the read did not use). The lookups return false / NULL when ZooKeeper must be asked;
- * the keep functions store its answer. */
+ * what the read did not use). end returns true when a watched node changed while the read
+ * ran: what it served and what it asked may then be from either side of that change, and
+ * the read is to be made again. The lookups return false / NULL when ZooKeeper must be
+ * asked; the keep functions store its answer. */
 struct topo_mirror;
 struct topo_mirror *mirror_begin(zhandle_t *zh);
-void mirror_end(struct topo_mirror *m, bool complete);
+bool mirror_end(struct topo_mirror *m, bool complete);
 watcher_fn mirror_watch_fn(void);
 bool mirror_data(struct topo_mirror *m, const char *path, const char **value, int *len,
 		 struct Stat *st);
@@ -62,6 +64,8 @@ const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *
 					     struct String_vector *kids, int32_t version);
 bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists);
 int mirror_keep_exists(struct topo_mirror *m, const char *path, bool exists);
+/* topo_read for a write: a snapshot no change tore, whatever it costs (see read.c). */
+int topo_read_consistent(zhandle_t *zh, struct topology *t);
 /* A write on zh touched path (its data, or its parent's listing): both read again. */
 void mirror_touched(zhandle_t *zh, const char *path);
 

@@ -215,6 +215,7 @@ struct topo_mirror_stats {
 	uint64_t reads;		/* reads through it */
 	uint64_t served;	/* nodes (data, listings, existence) answered from memory */
 	uint64_t asked;		/* nodes asked of ZooKeeper */
+	uint64_t torn;		/* reads made again: something changed while they ran */
 	size_t nodes;		/* nodes it holds */
 };
 int topo_mirror_stats(zhandle_t *zh, struct topo_mirror_stats *out);
