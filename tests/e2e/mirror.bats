@@ -222,3 +222,25 @@ bridge bridge1 name b state up" ]
 	done
 	[ "$LISTED" = "bridge bridge0 name a state up" ]
 }
+
+@test "a large tree: thousands of nodes in and out of the mirror" {
+	# Past the table's first sizes (1024 buckets, doubled at one node a bucket), then all
+	# swept at once.
+	midox router create name big
+	midox router big add port address 10.255.0.1 net 10.255.0.0/24
+	mirror_settled
+	local start=$NODES i
+	local -a cmds=()
+	for i in $(seq 0 2499); do
+		cmds+=(-e "router big add route dst 10.$((i / 256)).$((i % 256)).0/24 port router0:port0 gw 10.255.0.2")
+	done
+	midox "${cmds[@]}" >/dev/null
+	mirror_settled
+	[ "$NODES" -eq $((start + 2500)) ]
+	mirror_read
+	[ "$DIFF" = equal ]
+	[ "$ASKED" -eq 0 ]
+	midox router big delete
+	mirror_settled
+	[ "$NODES" -lt "$start" ]
+}
