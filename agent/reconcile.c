@@ -252,13 +252,30 @@ void agent_reattach_pinned(struct agent *a)
 		a->programs_replaced = true;
 }
 
+/* With --verbose: what the read cost, from the mirror's counters. */
+static void log_read(zhandle_t *zh, const struct topo_mirror_stats *before)
+{
+	struct topo_mirror_stats now;
+
+	if (topo_mirror_stats(zh, &now))
+		return;
+	mx_debug("topology read: %llu nodes asked of ZooKeeper, %llu from the mirror, %llu "
+		 "reads again (changed meanwhile), %zu nodes held",
+		 (unsigned long long)(now.asked - before->asked),
+		 (unsigned long long)(now.served - before->served),
+		 (unsigned long long)(now.torn - before->torn), now.nodes);
+}
+
 int agent_reconcile(struct agent *a)
 {
+	struct topo_mirror_stats before = { 0 };
 	struct topology t;
 	int err;
 
 	memset(&t, 0, sizeof(t));
+	topo_mirror_stats(a->zk.zh, &before);
 	err = topo_read(a->zk.zh, &t);
+	log_read(a->zk.zh, &before);
 	if (err) {
 		mx_warn("cannot read the topology (%s): keeping the datapath as it is",
 			strerror(-err));
