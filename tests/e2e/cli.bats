@@ -11,17 +11,6 @@ teardown_file() { cli_teardown_file; }
 setup() { cli_setup; }
 teardown() { cli_teardown; }
 
-# A small topology: zone tzone0 with both hosts, bridge0 with two ports, port0 bound.
-make_topology() {
-	midox tunnel-zone create name underlay type vxlan
-	midox tunnel-zone underlay add member host hosta address 10.0.0.1
-	midox tunnel-zone underlay add member host hostb address 10.0.0.2
-	midox bridge create name blue
-	midox bridge blue add port
-	midox bridge blue add port mac 02:00:00:00:00:02 address 192.168.1.2
-	midox host hosta add binding port bridge0:port0 interface veth0
-}
-
 @test "tunnel-zone create, list, show, delete" {
 	run -0 midox tunnel-zone create name z1 type vxlan
 	[ "$output" = tzone0 ]

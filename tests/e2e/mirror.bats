@@ -15,17 +15,10 @@ teardown_file() { cli_teardown_file; }
 setup() {
 	cli_setup
 	MIRROR_OUT=$BATS_TEST_TMPDIR/mirror.out
-	mkfifo "$BATS_TEST_TMPDIR/mirror.in"
-	"$HELPER" mirror <"$BATS_TEST_TMPDIR/mirror.in" >"$MIRROR_OUT" \
-		2>"$BATS_TEST_TMPDIR/mirror.err" &
-	MIRROR_PID=$!
-	exec 8>"$BATS_TEST_TMPDIR/mirror.in"
-	local i
-	for i in $(seq 1 50); do
-		grep -q ready "$MIRROR_OUT" && return 0
-		sleep 0.1
-	done
-	return 1
+	local rc=0
+	helper_session mirror 8 mirror || rc=$?
+	MIRROR_PID=$HELPER_PID
+	return "$rc"
 }
 
 teardown() {
@@ -65,15 +58,10 @@ mirror_settled() {
 	return 1
 }
 
-# A topology with some of everything, as in the agent's tests.
-make_topology() {
-	midox tunnel-zone create name underlay type vxlan
-	midox tunnel-zone underlay add member host hosta address 10.0.0.1
-	midox tunnel-zone underlay add member host hostb address 10.0.0.2
-	midox bridge create name blue
-	midox bridge blue add port
-	midox bridge blue add port mac 02:00:00:00:00:02 address 192.168.1.2
-	midox host hosta add binding port bridge0:port0 interface veth0
+# Some of everything: make_topology's zone, bridge and binding, and router0 with two ports,
+# a route, a static ARP entry and a link to bridge0.
+make_mixed_topology() {
+	make_topology
 	midox router create name r1
 	midox router r1 add port address 192.168.1.1 net 192.168.1.0/24
 	midox router r1 add port address 198.51.100.1 net 198.51.100.0/30
@@ -83,7 +71,7 @@ make_topology() {
 }
 
 @test "a read through the mirror equals a direct read; the next asks for nothing" {
-	make_topology
+	make_mixed_topology
 	mirror_settled
 	local nodes=$NODES
 	[ "$nodes" -ge 30 ]
@@ -95,7 +83,7 @@ make_topology() {
 }
 
 @test "every kind of change is seen, asking only for what changed; what goes leaves it" {
-	make_topology
+	make_mixed_topology
 	mirror_settled
 	local start=$NODES c
 	local -a changes=(
@@ -128,7 +116,7 @@ make_topology() {
 }
 
 @test "an agent's liveness and what it learned are seen, and go with its session" {
-	make_topology
+	make_mixed_topology
 	mirror_settled
 	local start=$NODES
 	hold_host "$HOST_B" hostb "$(id_of bridge blue)" 02:00:00:00:00:42 \
@@ -147,7 +135,7 @@ make_topology() {
 }
 
 @test "a node that does not parse is skipped through the mirror too, and taken once fixed" {
-	make_topology
+	make_mixed_topology
 	mirror_settled
 	local id=0c000000-0000-4000-8000-00000000000c
 	"$HELPER" put "/midox/bridges/$id" '{"schema":1,"name":7}'

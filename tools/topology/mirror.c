@@ -344,13 +344,9 @@ struct topo_mirror *mirror_begin(zhandle_t *zh)
 	pthread_mutex_unlock(&registry_lock);
 	if (!m)
 		return NULL;
+	/* m stays: only the reading thread detaches it. */
 	barrier(zh);
 	pthread_mutex_lock(&registry_lock);
-	m = find_locked(zh);
-	if (!m) {
-		pthread_mutex_unlock(&registry_lock);
-		return NULL;
-	}
 	pending = m->pending;
 	n = m->n_pending;
 	all = m->forget_all;

@@ -92,7 +92,6 @@ static int children(struct reader *r, struct listing *l, int32_t *version)
 	int rc;
 
 	memset(l, 0, sizeof(*l));
-	l->sv = &l->own;
 	if (r->m && (l->sv = mirror_list(r->m, r->path, &v))) {
 		if (version)
 			*version = v;
