@@ -1,31 +1,43 @@
 # midox: one Makefile, one rule per artefact. Everything lands in build/.
+#
+# Libraries (each a .a, linked by the programs and tests that need them):
+#   tools/lib/base      logger, files, clock, addresses       depends on libc only
+#   tools/lib/topology  the ZooKeeper object model            base, ZooKeeper, jansson
+#   loader              the datapath's life cycle and maps    base, libbpf (embeds bpf/)
+# Programs: agent/ (midox-agent), tools/cmd/midox (midox). Developer tools: tools/bench.
 CC      ?= gcc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
 BUILD   := build
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
+# Includes name their folder: "midox/port.h" (the ABI), "base/log.h", "topology/topology.h",
+# "loader/loader.h", "agent/desired.h".
+INCLUDES := -Iinclude -I. -Itools/lib -I$(BUILD)
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iloader -Itools/topology -I$(BUILD)
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(INCLUDES)
 # SAN=1: everything (agent, CLI, tests) built with AddressSanitizer and UndefinedBehavior-
 # Sanitizer, in build-san/ unless BUILD is given; `SAN=1 tests/run` tests that build.
 ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 endif
-BPF_CFLAGS := -O2 -g -target bpf -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -I$(ARCH_INC)
+BPF_CFLAGS := -O2 -g -target bpf -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iinclude -Ibpf \
+	      -I$(ARCH_INC)
 
 LOADER_LIBS := -lbpf -lelf -lz
 TOPO_LIBS   := -lzookeeper_mt -ljansson -lcrypto
 
 BPF_OBJ  := $(BUILD)/bpf/midox.bpf.o
 SKEL     := $(BUILD)/midox.skel.h
-LOADER   := $(BUILD)/libmidox-loader.a
+BASE     := $(BUILD)/libmidox-base.a
 TOPO     := $(BUILD)/libmidox-topology.a
+LOADER   := $(BUILD)/libmidox-loader.a
 
+base_src     := $(wildcard tools/lib/base/*.c)
+topology_src := $(wildcard tools/lib/topology/*.c)
 loader_src   := $(wildcard loader/*.c)
-topology_src := $(wildcard tools/topology/*.c)
-cli_src      := $(wildcard tools/cli/*.c)
+cli_src      := $(wildcard tools/cmd/midox/*.c)
 agent_src    := $(wildcard agent/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -33,59 +45,73 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/tests/topo-helper $(BUILD)/tests/zk-put-stdin
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
+.DELETE_ON_ERROR:
+# Objects made on the way (a test's .o) are kept: a second make rebuilds nothing.
+.SECONDARY:
 .PHONY: all test unit clean demo
 all: $(BPF_OBJ) $(BINS) $(UNIT_TESTS)
 
-$(BPF_OBJ): bpf/midox.bpf.c $(wildcard bpf/lib/*.h) $(wildcard include/midox/*.h)
+$(BPF_OBJ): bpf/midox.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name midox > $@
 
-$(BUILD)/%.o: %.c $(wildcard include/midox/*.h loader/*.h tools/topology/*.h tools/cli/*.h agent/*.h)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Loader objects embed the BPF object through its skeleton.
-$(filter-out %/log.o,$(call obj,$(loader_src))): $(SKEL)
+$(call obj,$(loader_src)): $(SKEL)
 
-$(LOADER): $(call obj,$(loader_src))
+$(BASE): $(call obj,$(base_src))
 	$(AR) rcs $@ $^
 
 $(TOPO): $(call obj,$(topology_src))
 	$(AR) rcs $@ $^
 
-# The CLI needs only the logger from loader/.
-$(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(BUILD)/loader/log.o
-	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf -ledit
+$(LOADER): $(call obj,$(loader_src))
+	$(AR) rcs $@ $^
 
-$(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER)
-	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) $(LOADER_LIBS)
+# Link lines: a library before what it depends on.
+LINK_TOPO   := $(TOPO) $(BASE) $(TOPO_LIBS)
+LINK_LOADER := $(LOADER) $(BASE) $(LOADER_LIBS)
 
-$(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router: $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER)
+$(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(BASE)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(cli_src)) $(LINK_TOPO) -ledit
+
+$(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(agent_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)
+
+# Datapath tests: the BPF object through the loader.
+DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router
+$(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LOADER_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 
 # The agent's pure computation, tested without ZooKeeper or kernel.
-$(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(BUILD)/agent/desired.o $(BUILD)/agent/index.o $(TOPO) $(BUILD)/loader/log.o
+DESIRED_OBJ := $(call obj,agent/desired.c agent/index.c)
+$(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
+	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOPO) $(BUILD)/loader/log.o
+# The rest: the object model (and the base library).
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOPO) $(BASE)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_TOPO)
 
-# The tests' helper: registers hosts and inspects ZooKeeper through the topology library.
-$(BUILD)/tests/topo-helper: $(BUILD)/tests/helpers/topo-helper.o $(TOPO) $(BUILD)/loader/log.o
+# The tests' helpers: register hosts and inspect ZooKeeper through the object model; write a
+# node's data from stdin (values near ZooKeeper's 1 MB limit; tests/e2e/garbage.bats).
+$(BUILD)/tests/topo-helper $(BUILD)/tests/zk-put-stdin: $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(TOPO) $(BASE)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_TOPO)
 
 test:
 	tests/run
 
 demo:
-	tools/demo
+	tools/scripts/demo
 
 clean:
 	rm -rf $(BUILD)
@@ -100,16 +126,19 @@ $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
 $(BUILD)/bench/xdp_bench.skel.h: $(BUILD)/bench/xdp_bench.bpf.o
 	$(BPFTOOL) gen skeleton $< name xdp_bench > $@
 
-$(BUILD)/bench/mxbench: tools/bench/mxbench.c $(BUILD)/bench/xdp_bench.skel.h tests/unit/frames.h
-	$(CC) $(CFLAGS) -Itests/unit -I$(BUILD)/bench -o $@ $< $(LOADER_LIBS)
+$(BUILD)/tools/bench/mxbench.o: $(BUILD)/bench/xdp_bench.skel.h
 
-$(BUILD)/bench/mxbench-cost: tools/bench/mxbench-cost.c tests/unit/frames.h tests/unit/dp_net.h $(LOADER)
+$(BUILD)/bench/mxbench: $(BUILD)/tools/bench/mxbench.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LOADER) $(LOADER_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(LOADER_LIBS)
 
-$(BUILD)/bench/mxbench-topo: tools/bench/mxbench-topo.c $(TOPO) $(BUILD)/loader/log.o
+$(BUILD)/bench/mxbench-cost: $(BUILD)/tools/bench/mxbench-cost.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
+
+$(BUILD)/bench/mxbench-topo: $(BUILD)/tools/bench/mxbench-topo.o $(TOPO) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_TOPO)
 
 .PHONY: bench bench-quick bench-bins
 bench-bins: all $(BENCH_BINS)
@@ -121,30 +150,28 @@ bench: bench-bins
 bench-quick: bench-bins
 	tools/bench/run --quick
 
-# libFuzzer targets (tests/fuzz, docs/testing.md), built with clang and the fuzzer, address
-# and undefined sanitizers; their objects are compiled apart, under $(BUILD)/fuzz.
+# libFuzzer targets (tests/fuzz, docs/testing.md): not part of `all` (they need clang-14 and
+# its runtime); tests/run builds them. Built with the fuzzer, address and undefined
+# sanitizers; their objects are compiled apart, under $(BUILD)/fuzz.
 FUZZ_CC      ?= clang-14
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -Iinclude \
-		-Iloader -Itools/topology -Itools/cli -Itests/fuzz
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -MMD -MP \
+		$(INCLUDES)
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_cli $(BUILD)/fuzz/fuzz_codec
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/%.o,$(1))
 
-$(BUILD)/fuzz/%.o: %.c $(wildcard include/midox/*.h loader/*.h tools/topology/*.h tools/cli/*.h tests/fuzz/*.h)
+$(BUILD)/fuzz/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
-$(BUILD)/fuzz/fuzz_codec: $(call fuzz_obj,tests/fuzz/fuzz_codec.c $(topology_src) loader/log.c)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) -lbpf
+$(BUILD)/fuzz/fuzz_codec: $(call fuzz_obj,tests/fuzz/fuzz_codec.c $(topology_src) $(base_src))
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS)
 
-$(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(filter-out tools/cli/main.c,$(cli_src)) $(topology_src) loader/log.c)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) -lbpf
+$(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(filter-out tools/cmd/midox/main.c,$(cli_src)) $(topology_src) $(base_src))
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS)
 
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS)
-all: $(FUZZ_TARGETS)
 
-# Writes a node's data from stdin (values near ZooKeeper's 1 MB limit; tests/e2e/garbage.bats).
-$(BUILD)/tests/zk-put-stdin: $(BUILD)/tests/helpers/zk-put-stdin.o $(TOPO) $(BUILD)/loader/log.o
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(TOPO_LIBS) -lbpf
+# Generated header dependencies (-MMD -MP): a changed header rebuilds what includes it.
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

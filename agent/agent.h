@@ -6,9 +6,9 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "loader.h"
+#include "loader/loader.h"
 #include "session.h"
-#include "topology.h"
+#include "topology/topology.h"
 
 /* Something this host's datapath learned and the agent publishes in ZooKeeper: a MAC on a
  * bridge port (MX_MAP_ID_FDB) or a neighbour of a router port (MX_MAP_ID_RARP). */

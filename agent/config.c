@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "midox/common.h"
-#include "log.h"
+#include "base/log.h"
 #include "config.h"
 
 enum field_kind { FIELD_STRING, FIELD_PORT, FIELD_INT };

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "desired.h"
 
 static const size_t key_sizes[MX_MAP_ID__MAX] = {

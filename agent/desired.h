@@ -9,8 +9,8 @@
 #include <stddef.h>
 
 #include "index.h"
-#include "loader.h"
-#include "topology.h"
+#include "loader/loader.h"
+#include "topology/topology.h"
 
 /* A packed array of map entries, as mx_map_sync takes them, indexed by key. */
 struct kv_array {

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "desired.h"
-#include "log.h"
+#include "base/log.h"
 #include "agent.h"
 
 static int set_add(struct learned_set *s, const struct learned *l)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <net/if.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "netlink.h"
 #include "agent.h"
 #include "verify.h"

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "desired.h"
-#include "log.h"
+#include "base/log.h"
 #include "agent.h"
 
 static int ifindex_of(const char *ifname)

@@ -7,7 +7,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
-#include "topology.h"
+#include "topology/topology.h"
 
 struct session {
 	zhandle_t *zh;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "desired.h"
-#include "log.h"
+#include "base/log.h"
 #include "verify.h"
 
 #define VERIFY_CONNECT_MS 5000

@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
-#include "log.h"
+#include "base/log.h"
 
 static int print_nothing(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

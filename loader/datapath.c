@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
-#include "log.h"
+#include "base/log.h"
 #include "midox.skel.h"
 
 #define BPFFS_MOUNT "/sys/fs/bpf"
@@ -169,6 +169,7 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 	int err;
 
 	*out = NULL;
+	dp_log_libbpf();
 	if (pin) {
 		err = pin_root_prepare(root);
 		if (err)

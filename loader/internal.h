@@ -18,5 +18,7 @@ struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name);
 int dp_map_fd(const struct mx_datapath *dp, const char *name);
 /* Every key of the map behind fd, in one malloc'd packed array the caller frees. */
 int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n);
+/* Route libbpf's messages through the logger (once is enough; again is harmless). */
+void dp_log_libbpf(void);
 
 #endif

@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
-#include "log.h"
+#include "base/log.h"
 
 static const char *const map_names[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The mirror (tools/topology/mirror.c) against a real ZooKeeper. After every kind of change
+# The mirror (tools/lib/topology/mirror.c) against a real ZooKeeper. After every kind of change
 # another client makes, a read through it equals a direct read of the whole tree (the same
 # objects, fields, order, skipped count and versions) and asks ZooKeeper only for what
 # changed; what is deleted leaves it; a CLI session sees its own writes at once and those

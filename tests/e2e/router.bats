@@ -172,7 +172,7 @@ replies_routed() {
 }
 
 @test "traceroute shows the router hop" {
-	command -v traceroute >/dev/null || { echo "traceroute missing: run tools/install-deps" >&2; false; }
+	command -v traceroute >/dev/null || { echo "traceroute missing: run tools/scripts/install-deps" >&2; false; }
 	router_setup
 	wait_until 20 ping_ok v11 10.0.2.21
 	wait_until 20 ping_ok v21 10.0.1.11

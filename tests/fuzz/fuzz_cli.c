@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "tools/cmd/midox/cli.h"
 #include "fakezk.h"
-#include "log.h"
+#include "base/log.h"
 
 #define MAX_LINES 16
 #define HOST_ID "0b1e5e3a-0000-4000-8000-000000000001"

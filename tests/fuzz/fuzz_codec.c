@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer target: the ZooKeeper object decoders (tools/topology/codec.c). The first byte
+/* libFuzzer target: the ZooKeeper object decoders (tools/lib/topology/codec.c). The first byte
  * picks the decoder; for those that also parse the znode's name, the name runs up to the
  * first newline and the data follows. The data is not NUL-terminated, as a znode's is not.
  * Beyond not crashing: whatever a decoder accepts must encode to text that decodes again
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "topology.h"
-#include "log.h"
+#include "topology/topology.h"
+#include "base/log.h"
 
 enum kind { HOST, ZONE, MEMBER, BRIDGE, ROUTER, PORT, ROUTE, BINDING, KEY, MAC, ARP, ARP_LEARNED,
 	    KIND__MAX };

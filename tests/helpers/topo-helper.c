@@ -33,8 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "topology.h"
+#include "base/log.h"
+#include "topology/topology.h"
 
 static int cmp_str(const void *a, const void *b)
 {

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "log.h"
-#include "topology.h"
+#include "base/log.h"
+#include "topology/topology.h"
 
 #define MAX_DATA (2u << 20)
 

@@ -1,5 +1,5 @@
 # What the end-to-end bats files share, over zk.bash, netns.bash and agent.bash (it uses bats'
-# `run` and `skip`, so it belongs to tests, not to tools/demo).
+# `run` and `skip`, so it belongs to tests, not to tools/scripts/demo).
 #
 #   e2e_setup_file BIN...      for setup_file: root or skip, MIDOX_BUILD (default ./build) holds
 #                              every BIN, one ZooKeeper for the file

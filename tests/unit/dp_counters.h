@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "loader.h"
+#include "loader/loader.h"
 
 enum { C_RX = -1, C_TX = -2 };
 struct delta {

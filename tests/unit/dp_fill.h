@@ -9,7 +9,7 @@
 
 #include <bpf/bpf.h>
 
-#include "loader.h"
+#include "loader/loader.h"
 
 static inline int dp_put_fdb(struct mx_datapath *dp, __u32 bridge, const uint8_t *mac, __u32 port,
 			     __u32 flags)

@@ -31,8 +31,8 @@
 #include "dp_counters.h"
 #include "dp_fill.h"
 #include "frames.h"
-#include "loader.h"
-#include "log.h"
+#include "loader/loader.h"
+#include "base/log.h"
 #include "tap.h"
 
 /* ---- the test topology ---- */

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "../../agent/desired.h"
+#include "agent/desired.h"
 #include "tap.h"
 
 #define ME "11111111-1111-4111-8111-111111111111"

@@ -41,8 +41,8 @@
 
 #include "dp_fill.h"
 #include "frames.h"
-#include "loader.h"
-#include "log.h"
+#include "loader/loader.h"
+#include "base/log.h"
 #include "tap.h"
 
 #define FUZZ_FRAMES_DEFAULT 1000000ul

@@ -26,8 +26,8 @@
 #include "dp_counters.h"
 #include "dp_fill.h"
 #include "frames.h"
-#include "loader.h"
-#include "log.h"
+#include "loader/loader.h"
+#include "base/log.h"
 #include "tap.h"
 
 enum { BA = 100, BB = 200, BL = 300, R = 500 };

@@ -10,8 +10,8 @@
 
 #include <unistd.h>
 
-#include "log.h"
-#include "topo_impl.h"
+#include "base/log.h"
+#include "topology/topo_impl.h"
 
 static int n_test, n_failed;
 

@@ -22,14 +22,14 @@
  * Besides the four paths of issue 4, "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
  * Output: "cost PATH single NS_NET NS_RAW VERDICT" and "cost PATH repeat NS". */
-#include "dp_net.h"
+#include "tests/unit/dp_net.h"
 
 #include <linux/pkt_cls.h>
 
-#include "dp_fill.h"
-#include "frames.h"
-#include "loader.h"
-#include "log.h"
+#include "tests/unit/dp_fill.h"
+#include "tests/unit/frames.h"
+#include "loader/loader.h"
+#include "base/log.h"
 
 enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004 };
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };

@@ -29,8 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "topo_impl.h"
+#include "base/log.h"
+#include "topology/topo_impl.h"
 
 #define BATCH 900
 #define FIRST_HOST_ADDR 101 /* 192.0.2.101: in the bench's underlay subnet, never used */

@@ -42,8 +42,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "frames.h"
-#include "xdp_bench.skel.h"
+#include "tests/unit/frames.h"
+#include "bench/xdp_bench.skel.h"
 
 static double now_s(clockid_t clk)
 {

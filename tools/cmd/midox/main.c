@@ -11,7 +11,7 @@
 #include <editline/readline.h>
 
 #include "cli.h"
-#include "log.h"
+#include "base/log.h"
 
 #define CLI_DEFAULT_SERVERS "127.0.0.1:2181"
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One logger for every user-space part; libbpf's messages go through it too. */
-#ifndef MIDOX_LOG_H
-#define MIDOX_LOG_H
+/* One logger for every user-space part. It depends on nothing: the loader routes libbpf's
+ * messages into it (loader/libbpf_log.c), the object model and the CLI log without libbpf. */
+#ifndef MIDOX_BASE_LOG_H
+#define MIDOX_BASE_LOG_H
+
+#include <stdarg.h>
 
 enum mx_log_level { MX_LOG_ERROR, MX_LOG_WARN, MX_LOG_INFO, MX_LOG_DEBUG };
 
@@ -9,6 +12,8 @@ enum mx_log_level { MX_LOG_ERROR, MX_LOG_WARN, MX_LOG_INFO, MX_LOG_DEBUG };
 void mx_log_init(const char *prog, enum mx_log_level level);
 void mx_log_set_level(enum mx_log_level level);
 void mx_log(enum mx_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mx_vlog(enum mx_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 #define mx_err(...) mx_log(MX_LOG_ERROR, __VA_ARGS__)
 #define mx_warn(...) mx_log(MX_LOG_WARN, __VA_ARGS__)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "log.h"
+#include "base/log.h"
 
 int cli_fail(int err, const char *fmt, ...)
 {

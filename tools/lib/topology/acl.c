@@ -12,7 +12,7 @@
 
 #include <openssl/evp.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "topo_impl.h"
 
 #define HOST_PERMS (ZOO_PERM_READ | ZOO_PERM_WRITE | ZOO_PERM_CREATE | ZOO_PERM_DELETE)

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "topology.h"
+#include "topology/topology.h"
 
 /* Where ZooKeeper is when neither --zk nor $MIDOX_ZK_SERVERS says. */
 #define CLI_DEFAULT_SERVERS "127.0.0.1:2181"
