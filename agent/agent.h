@@ -11,12 +11,12 @@
 #include "topology/topology.h"
 
 /* Something this host's datapath learned and the agent publishes in ZooKeeper: a MAC on a
- * bridge port (MX_MAP_ID_FDB) or a neighbour of a router port (MX_MAP_ID_RARP). */
+ * bridge port (MX_MAP_ID_FDB) or a neighbour of a router port (MX_MAP_ID_NEIGH). */
 struct learned {
 	enum mx_map_id map;
 	union {
 		struct mx_fdb_key fdb;
-		struct mx_rarp_key rarp;
+		struct mx_neigh_key neigh;
 	} key;
 	__u32 port_key;
 	__u8 mac[6];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr.h"
 #include "base/log.h"
 #include "desired.h"
 
@@ -15,7 +16,7 @@ static const size_t key_sizes[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_ARP] = sizeof(struct mx_arp_key),
 	[MX_MAP_ID_TUNPEER] = sizeof(__be32),
 	[MX_MAP_ID_ROUTE] = sizeof(struct mx_route_key),
-	[MX_MAP_ID_RARP] = sizeof(struct mx_rarp_key),
+	[MX_MAP_ID_NEIGH] = sizeof(struct mx_neigh_key),
 };
 
 static const size_t value_sizes[MX_MAP_ID__MAX] = {
@@ -26,7 +27,7 @@ static const size_t value_sizes[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_ARP] = sizeof(struct mx_arp_entry),
 	[MX_MAP_ID_TUNPEER] = sizeof(struct mx_tunpeer),
 	[MX_MAP_ID_ROUTE] = sizeof(struct mx_route),
-	[MX_MAP_ID_RARP] = sizeof(struct mx_rarp_entry),
+	[MX_MAP_ID_NEIGH] = sizeof(struct mx_neigh_entry),
 };
 
 /* ---- packed, indexed arrays ---- */
@@ -454,18 +455,13 @@ static int add_port(const struct snapshot *s, struct desired *d, const struct to
 
 /* ---- routes ---- */
 
-static __be32 prefix_mask(__u8 len)
-{
-	return len ? htonl(~0u << (32 - len)) : 0;
-}
-
 static int route_add_hop(struct desired *d, __u32 router_key, struct topo_cidr dst,
 			 const struct mx_nexthop *hop)
 {
 	struct mx_route_key k = {
 		.prefixlen = 32 + dst.len,
 		.router_key = router_key,
-		.dst = dst.addr.s_addr & prefix_mask(dst.len),
+		.dst = dst.addr.s_addr & htonl(mx_prefix_mask(dst.len)),
 	};
 	struct kv_array *a = &d->maps[MX_MAP_ID_ROUTE];
 	struct mx_route empty = { 0 }, *r;
@@ -501,7 +497,7 @@ static int add_route(const struct snapshot *s, struct desired *d, const struct t
 	struct mx_nexthop hop = {
 		.gw = rt->has_gw ? rt->gw.s_addr : 0,
 		.weight = rt->weight ? rt->weight : 1,
-		.src = rt->src.addr.s_addr & prefix_mask(rt->src.len),
+		.src = rt->src.addr.s_addr & htonl(mx_prefix_mask(rt->src.len)),
 		.src_len = rt->src.len,
 	};
 
@@ -591,17 +587,17 @@ static int add_arps(const struct snapshot *s, struct desired *d, bool learned)
 		const struct topo_arp *a = &t->arps[i];
 		const struct topo_router *r = router_by_id(s, a->router_id);
 		const struct topo_port *p = a->port_id[0] ? port_by_id(s, a->port_id) : NULL;
-		struct mx_rarp_key k = { .addr = a->addr.s_addr };
-		struct mx_rarp_entry e = { .flags = learned ? MX_RARP_REMOTE : MX_RARP_STATIC };
+		struct mx_neigh_key k = { .addr = a->addr.s_addr };
+		struct mx_neigh_entry e = { .flags = learned ? MX_NEIGH_REMOTE : MX_NEIGH_STATIC };
 
 		if (!r || a->learned != learned || (learned && !strcmp(a->host_id, s->v->host_id)))
 			continue;
 		k.router_key = r->tunnel_key;
-		if (learned && learned_here(s, MX_MAP_ID_RARP, &k))
+		if (learned && learned_here(s, MX_MAP_ID_NEIGH, &k))
 			continue;
 		memcpy(e.mac, a->mac, 6);
 		e.port_key = p ? p->tunnel_key : 0;
-		err = kv_put_new(&d->maps[MX_MAP_ID_RARP], &k, &e);
+		err = kv_put_new(&d->maps[MX_MAP_ID_NEIGH], &k, &e);
 	}
 	return err;
 }

@@ -33,7 +33,7 @@ struct local_view {
 	__u32 underlay_ifindex;
 	__u16 vxlan_port;                      /* host order */
 	int (*ifindex_of)(const char *ifname); /* 0 if the interface does not exist */
-	/* Whether the datapath here learned this MX_MAP_ID_FDB / MX_MAP_ID_RARP key itself
+	/* Whether the datapath here learned this MX_MAP_ID_FDB / MX_MAP_ID_NEIGH key itself
 	 * and still holds it fresh: then it wins over the same key learned elsewhere (the VM
 	 * or neighbour moved here). NULL: never. */
 	bool (*learned_here)(enum mx_map_id map, const void *key, void *ctx);

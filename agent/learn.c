@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "desired.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "agent.h"
 
@@ -47,7 +48,7 @@ struct walk_ctx {
 /* One learned entry: into seen, or expired when not confirmed for mac_age_s. */
 static int collect(struct walk_ctx *w, const struct learned *l, __u64 seen_ns)
 {
-	if (w->now - seen_ns > (__u64)w->a->cfg.mac_age_s * 1000000000ull)
+	if (!mx_fresh(w->now, seen_ns, w->a->cfg.mac_age_s))
 		return set_add(&w->expired, l);
 	return set_add(&w->seen, l);
 }
@@ -66,12 +67,12 @@ static int collect_mac(const void *key, const void *value, void *ctx)
 
 static int collect_neighbour(const void *key, const void *value, void *ctx)
 {
-	const struct mx_rarp_entry *e = value;
-	struct learned l = { .map = MX_MAP_ID_RARP, .port_key = e->port_key };
+	const struct mx_neigh_entry *e = value;
+	struct learned l = { .map = MX_MAP_ID_NEIGH, .port_key = e->port_key };
 
-	if (!(e->flags & MX_RARP_LOCAL))
+	if (!(e->flags & MX_NEIGH_LOCAL))
 		return 0;
-	memcpy(&l.key.rarp, key, sizeof(l.key.rarp));
+	memcpy(&l.key.neigh, key, sizeof(l.key.neigh));
 	memcpy(l.mac, e->mac, 6);
 	return collect(ctx, &l, e->seen_ns);
 }
@@ -88,7 +89,7 @@ static bool learned_ids(const struct agent *a, const struct learned *l, const ch
 		b = desired_bridge_by_key(&a->topo, l->key.fdb.bridge_key);
 		*device_id = b ? b->id : NULL;
 	} else {
-		r = desired_router_by_key(&a->topo, l->key.rarp.router_key);
+		r = desired_router_by_key(&a->topo, l->key.neigh.router_key);
 		*device_id = r ? r->id : NULL;
 	}
 	*port_id = p ? p->id : NULL;
@@ -102,7 +103,7 @@ static int publish(struct agent *a, const struct learned *l, const char *device_
 
 	if (l->map == MX_MAP_ID_FDB)
 		return topo_mac_publish(a->zk.zh, a->host_id, device_id, l->mac, port_id);
-	addr.s_addr = l->key.rarp.addr;
+	addr.s_addr = l->key.neigh.addr;
 	return topo_arp_publish(a->zk.zh, a->host_id, device_id, addr, l->mac, port_id);
 }
 
@@ -113,7 +114,7 @@ static int withdraw(struct agent *a, const struct learned *l, const char *device
 
 	if (l->map == MX_MAP_ID_FDB)
 		return topo_mac_withdraw(a->zk.zh, device_id, l->mac, port_id);
-	addr.s_addr = l->key.rarp.addr;
+	addr.s_addr = l->key.neigh.addr;
 	return topo_arp_withdraw(a->zk.zh, device_id, addr, l->mac);
 }
 
@@ -170,7 +171,7 @@ static void expire(struct agent *a, const struct learned_set *expired)
 		if (l->map == MX_MAP_ID_FDB)
 			mx_fdb_delete(a->dp, &l->key.fdb);
 		else
-			mx_rarp_delete(a->dp, &l->key.rarp);
+			mx_neigh_delete(a->dp, &l->key.neigh);
 	}
 }
 
@@ -195,17 +196,14 @@ static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
 
 int agent_learn_tick(struct agent *a)
 {
-	struct timespec ts;
-	__u64 now;
+	__u64 now = mx_now_ns();
 	int err;
 
 	if (!a->have_topo)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 	err = learn_map(a, MX_MAP_ID_FDB, now, collect_mac);
 	if (!err)
-		err = learn_map(a, MX_MAP_ID_RARP, now, collect_neighbour);
+		err = learn_map(a, MX_MAP_ID_NEIGH, now, collect_neighbour);
 	return err;
 }
 

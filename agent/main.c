@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <net/if.h>
 
+#include "base/clock.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "netlink.h"
 #include "agent.h"
@@ -87,25 +89,6 @@ static int parse_args(int argc, char **argv, const char **config, int *explicit_
 	return 0;
 }
 
-static int mkdir_parents(const char *file)
-{
-	char buf[256], *dir;
-
-	snprintf(buf, sizeof(buf), "%s", file);
-	dir = dirname(buf);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 void agent_prime_neighbours(struct agent *a)
 {
 	int ifindex = (int)if_nametoindex(a->cfg.tunnel_if);
@@ -124,7 +107,7 @@ static int agent_start(struct agent *a)
 	char saved[300];
 	int err;
 
-	err = mkdir_parents(a->cfg.host_id_file);
+	err = mx_mkdir_parents(a->cfg.host_id_file, 0755);
 	if (!err)
 		err = topo_host_id_load(a->cfg.host_id_file, a->host_id);
 	if (err) {
@@ -226,11 +209,10 @@ static void agent_loop(struct agent *a)
 		{ .fd = a->zk.wake_fd, .events = POLLIN },
 		{ .fd = a->link_fd, .events = POLLIN },
 	};
-	struct timespec last_tick, now;
+	uint64_t last_tick = mx_now_ns(), now;
 	unsigned long ticks = 0;
 	bool dirty = true;
 
-	clock_gettime(CLOCK_MONOTONIC, &last_tick);
 	while (!stop_requested) {
 		poll(fds, 2, TICK_MS);
 		session_drain(&a->zk);
@@ -241,9 +223,8 @@ static void agent_loop(struct agent *a)
 		if (dirty && atomic_load(&a->zk.connected) && a->registered)
 			dirty = agent_reconcile(a) != 0;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - last_tick.tv_sec) * 1000 +
-			    (now.tv_nsec - last_tick.tv_nsec) / 1000000 < TICK_MS)
+		now = mx_now_ns();
+		if (now - last_tick < TICK_MS * 1000000ull)
 			continue;
 		last_tick = now;
 		ticks++;

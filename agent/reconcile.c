@@ -8,20 +8,13 @@
 #include <time.h>
 
 #include "desired.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "agent.h"
 
 static int ifindex_of(const char *ifname)
 {
 	return (int)if_nametoindex(ifname);
-}
-
-static __u64 monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
 struct fdb_ctx {
@@ -32,20 +25,20 @@ struct fdb_ctx {
 
 static bool fresh(const struct fdb_ctx *c, __u64 seen_ns)
 {
-	return c->now - seen_ns < (__u64)c->a->cfg.mac_age_s * 1000000000ull;
+	return mx_fresh(c->now, seen_ns, c->a->cfg.mac_age_s);
 }
 
 static bool learned_here(enum mx_map_id map, const void *key, void *ctx)
 {
 	struct fdb_ctx *c = ctx;
-	struct mx_rarp_entry re;
+	struct mx_neigh_entry re;
 	struct mx_fdb_entry fe;
 
 	if (map == MX_MAP_ID_FDB)
 		return !mx_fdb_lookup(c->a->dp, key, &fe) && (fe.flags & MX_FDB_LOCAL) &&
 		       fresh(c, fe.seen_ns);
-	if (map == MX_MAP_ID_RARP)
-		return !mx_rarp_lookup(c->a->dp, key, &re) && (re.flags & MX_RARP_LOCAL) &&
+	if (map == MX_MAP_ID_NEIGH)
+		return !mx_neigh_lookup(c->a->dp, key, &re) && (re.flags & MX_NEIGH_LOCAL) &&
 		       fresh(c, re.seen_ns);
 	return false;
 }
@@ -67,12 +60,12 @@ static bool keep_learned_mac(const void *key, const void *value, void *ctx)
 /* A neighbour a router port learned here stays while that port is still the router's. */
 static bool keep_learned_neighbour(const void *key, const void *value, void *ctx)
 {
-	const struct mx_rarp_key *k = key;
-	const struct mx_rarp_entry *e = value;
+	const struct mx_neigh_key *k = key;
+	const struct mx_neigh_entry *e = value;
 	const struct fdb_ctx *c = ctx;
 	const struct mx_port *p;
 
-	if (!(e->flags & MX_RARP_LOCAL))
+	if (!(e->flags & MX_NEIGH_LOCAL))
 		return false;
 	p = desired_lookup(c->d, MX_MAP_ID_PORT, &e->port_key);
 	return p && (p->flags & MX_PORT_ROUTER) && p->device_key == k->router_key;
@@ -80,14 +73,14 @@ static bool keep_learned_neighbour(const void *key, const void *value, void *ctx
 
 static bool (*const keep_fns[MX_MAP_ID__MAX])(const void *, const void *, void *) = {
 	[MX_MAP_ID_FDB] = keep_learned_mac,
-	[MX_MAP_ID_RARP] = keep_learned_neighbour,
+	[MX_MAP_ID_NEIGH] = keep_learned_neighbour,
 };
 
 /* Peers and ports first, the interface index last: a frame never finds its ingress port
  * before everything it may be sent to is in place. */
 static const enum mx_map_id sync_order[] = {
 	MX_MAP_ID_TUNPEER, MX_MAP_ID_PORT,  MX_MAP_ID_BRIDGE, MX_MAP_ID_FDB,
-	MX_MAP_ID_ARP,     MX_MAP_ID_RARP,  MX_MAP_ID_ROUTE,  MX_MAP_ID_IFPORT,
+	MX_MAP_ID_ARP,     MX_MAP_ID_NEIGH,  MX_MAP_ID_ROUTE,  MX_MAP_ID_IFPORT,
 };
 
 static int sync_maps(struct agent *a, const struct desired *d)
@@ -192,7 +185,7 @@ static void keep_peers(struct agent *a, const struct desired *d)
 
 static int apply(struct agent *a, const struct topology *t)
 {
-	struct fdb_ctx ctx = { .a = a, .now = monotonic_ns() };
+	struct fdb_ctx ctx = { .a = a, .now = mx_now_ns() };
 	struct local_view view = {
 		.host_id = a->host_id,
 		.underlay_ifindex = if_nametoindex(a->cfg.tunnel_if),

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "session.h"
 
@@ -22,20 +23,12 @@ static void session_wake(struct session *s)
 #define FLAP_NS 2000000000ull
 #define FLAPS_TO_WARN 5
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The server drops a reconnecting client at once when the client's first request, which
  * sets every watch again, is over its jute.maxbuffer: the client then retries forever
  * without an error of its own. Say what the likely cause is, once per run of flaps. */
 static void session_flap_check(struct session *s, int state)
 {
-	uint64_t now = now_ns();
+	uint64_t now = mx_now_ns();
 
 	if (state == ZOO_CONNECTED_STATE) {
 		s->connected_ns = now;

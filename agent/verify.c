@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* midox-agent --verify: what the pinned maps of this host hold against what desired_compute
  * says they must hold. Entries this host's datapath learned itself (MX_FDB_LOCAL,
- * MX_RARP_LOCAL) are its own business, never a difference. */
+ * MX_NEIGH_LOCAL) are its own business, never a difference. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -28,7 +28,7 @@ static void format_key(enum mx_map_id m, const void *key, char *out, size_t len)
 	const struct mx_fdb_key *fk = key;
 	const struct mx_arp_key *ak = key;
 	const struct mx_route_key *rk = key;
-	const struct mx_rarp_key *nk = key;
+	const struct mx_neigh_key *nk = key;
 	__u32 u32;
 
 	memcpy(&u32, key, sizeof(u32));
@@ -57,7 +57,7 @@ static void format_key(enum mx_map_id m, const void *key, char *out, size_t len)
 		snprintf(out, len, "router key %u dst %s/%u", rk->router_key, ip(rk->dst, a),
 			 rk->prefixlen - 32);
 		break;
-	case MX_MAP_ID_RARP:
+	case MX_MAP_ID_NEIGH:
 		snprintf(out, len, "router key %u address %s", nk->router_key, ip(nk->addr, a));
 		break;
 	default:
@@ -83,8 +83,8 @@ static bool learned_here(enum mx_map_id m, const void *value)
 {
 	if (m == MX_MAP_ID_FDB)
 		return ((const struct mx_fdb_entry *)value)->flags & MX_FDB_LOCAL;
-	if (m == MX_MAP_ID_RARP)
-		return ((const struct mx_rarp_entry *)value)->flags & MX_RARP_LOCAL;
+	if (m == MX_MAP_ID_NEIGH)
+		return ((const struct mx_neigh_entry *)value)->flags & MX_NEIGH_LOCAL;
 	return false;
 }
 

@@ -8,12 +8,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "midox.skel.h"
 
@@ -22,7 +24,7 @@
 /* Every map the ABI names; the object must have them all. */
 static const char *const abi_maps[] = {
 	MX_MAP_CONFIG, MX_MAP_IFPORT, MX_MAP_PORT,  MX_MAP_BRIDGE,    MX_MAP_FDB, MX_MAP_ARP,
-	MX_MAP_TUNPEER, MX_MAP_STATS, MX_MAP_ROUTE, MX_MAP_RARP, MX_MAP_ICMP_RATE, MX_MAP_HOP,
+	MX_MAP_TUNPEER, MX_MAP_STATS, MX_MAP_ROUTE, MX_MAP_NEIGH, MX_MAP_ICMP_RATE, MX_MAP_HOP,
 };
 
 struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name)
@@ -52,28 +54,6 @@ static int bpffs_ensure(void)
 	return 0;
 }
 
-/* mkdir -p path. */
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int pin_root_prepare(const char *root)
 {
 	int err;
@@ -83,10 +63,38 @@ static int pin_root_prepare(const char *root)
 		if (err)
 			return err;
 	}
-	err = mkdir_p(root);
+	err = mx_mkdir_p(root, 0700);
 	if (err)
 		mx_err("creating pin root %s: %s", root, strerror(-err));
 	return err;
+}
+
+/* Pins renamed since an earlier tree. Before loading, an upgraded agent takes the old pin
+ * over under its new name, so the map and every entry in it carry on and the programs still
+ * attached keep forwarding. Only for an unchanged layout: a layout change gets a new map. */
+static const struct {
+	const char *old_name, *new_name;
+} renamed_pins[] = {
+	{ "midox_rarp", MX_MAP_NEIGH }, /* a router's neighbour table, not RFC 903 */
+};
+
+static int pins_migrate(const char *root)
+{
+	char old_path[PATH_MAX], new_path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(renamed_pins) / sizeof(renamed_pins[0]); i++) {
+		snprintf(old_path, sizeof(old_path), "%s/%s", root, renamed_pins[i].old_name);
+		snprintf(new_path, sizeof(new_path), "%s/%s", root, renamed_pins[i].new_name);
+		if (access(old_path, F_OK))
+			continue;
+		/* Both there: the new one is live (an agent of this tree ran), the old one stale. */
+		if (!access(new_path, F_OK) ? unlink(old_path) : rename(old_path, new_path)) {
+			mx_err("migrating pin %s to %s: %s", old_path, new_path, strerror(errno));
+			return -errno;
+		}
+		mx_info("pin %s is now %s", old_path, new_path);
+	}
+	return 0;
 }
 
 static int check_abi_maps(const struct mx_datapath *dp)
@@ -172,6 +180,8 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 	dp_log_libbpf();
 	if (pin) {
 		err = pin_root_prepare(root);
+		if (!err)
+			err = pins_migrate(root);
 		if (err)
 			return err;
 	}

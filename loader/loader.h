@@ -62,9 +62,9 @@ int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k);
 int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v);
 int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k);
 
-int mx_rarp_update(struct mx_datapath *dp, const struct mx_rarp_key *k, const struct mx_rarp_entry *v);
-int mx_rarp_lookup(struct mx_datapath *dp, const struct mx_rarp_key *k, struct mx_rarp_entry *v);
-int mx_rarp_delete(struct mx_datapath *dp, const struct mx_rarp_key *k);
+int mx_neigh_update(struct mx_datapath *dp, const struct mx_neigh_key *k, const struct mx_neigh_entry *v);
+int mx_neigh_lookup(struct mx_datapath *dp, const struct mx_neigh_key *k, struct mx_neigh_entry *v);
+int mx_neigh_delete(struct mx_datapath *dp, const struct mx_neigh_key *k);
 
 /* Every CPU's ICMP error bucket (midox_icmprate) set to v; { 0, 0 } is a full burst. For
  * tests, which need errors to flow (or the bucket dry) whatever their pace. */
@@ -95,7 +95,7 @@ enum mx_map_id {
 	MX_MAP_ID_ARP,
 	MX_MAP_ID_TUNPEER,
 	MX_MAP_ID_ROUTE,
-	MX_MAP_ID_RARP,
+	MX_MAP_ID_NEIGH,
 	MX_MAP_ID__MAX
 };
 

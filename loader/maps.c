@@ -173,19 +173,19 @@ int mx_stats_reset(struct mx_datapath *dp)
 	return err;
 }
 
-int mx_rarp_update(struct mx_datapath *dp, const struct mx_rarp_key *k, const struct mx_rarp_entry *v)
+int mx_neigh_update(struct mx_datapath *dp, const struct mx_neigh_key *k, const struct mx_neigh_entry *v)
 {
-	return map_update(dp, MX_MAP_RARP, k, v);
+	return map_update(dp, MX_MAP_NEIGH, k, v);
 }
 
-int mx_rarp_lookup(struct mx_datapath *dp, const struct mx_rarp_key *k, struct mx_rarp_entry *v)
+int mx_neigh_lookup(struct mx_datapath *dp, const struct mx_neigh_key *k, struct mx_neigh_entry *v)
 {
-	return map_lookup(dp, MX_MAP_RARP, k, v);
+	return map_lookup(dp, MX_MAP_NEIGH, k, v);
 }
 
-int mx_rarp_delete(struct mx_datapath *dp, const struct mx_rarp_key *k)
+int mx_neigh_delete(struct mx_datapath *dp, const struct mx_neigh_key *k)
 {
-	return map_delete(dp, MX_MAP_RARP, k);
+	return map_delete(dp, MX_MAP_NEIGH, k);
 }
 
 int mx_icmp_rate_set(struct mx_datapath *dp, const struct mx_icmp_rate *v)

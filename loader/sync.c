@@ -15,7 +15,7 @@ static const char *const map_names[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,
 	[MX_MAP_ID_BRIDGE] = MX_MAP_BRIDGE, [MX_MAP_ID_FDB] = MX_MAP_FDB,
 	[MX_MAP_ID_ARP] = MX_MAP_ARP,       [MX_MAP_ID_TUNPEER] = MX_MAP_TUNPEER,
-	[MX_MAP_ID_ROUTE] = MX_MAP_ROUTE,   [MX_MAP_ID_RARP] = MX_MAP_RARP,
+	[MX_MAP_ID_ROUTE] = MX_MAP_ROUTE,   [MX_MAP_ID_NEIGH] = MX_MAP_NEIGH,
 };
 
 const char *mx_map_name(enum mx_map_id id)

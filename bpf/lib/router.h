@@ -21,7 +21,7 @@
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/port.h"
-#include "lib/rarp.h"
+#include "lib/neigh.h"
 #include "lib/route.h"
 #include "lib/stats.h"
 
@@ -99,7 +99,7 @@ static __always_inline int router_local(struct __sk_buff *skb, const struct hop 
 static __always_inline const __u8 *router_neigh(__u32 router_key, __be32 next,
 						const struct mx_port *e)
 {
-	const struct mx_rarp_entry *r = rarp_lookup(router_key, next);
+	const struct mx_neigh_entry *r = neigh_lookup(router_key, next);
 	const struct mx_arp_entry *a;
 	const struct mx_port *peer;
 
@@ -223,13 +223,13 @@ static __always_inline int router_arp(struct __sk_buff *skb, const struct hop *h
 	if (!arp)
 		return stats_drop(h->entry, MX_DROP_NOT_IPV4);
 	if (arp->hdr.ar_op == bpf_htons(ARPOP_REPLY)) {
-		rarp_learn(router_key, arp->spa, arp->sha, h->entry);
+		neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 		return TC_ACT_STOLEN;
 	}
 	if (arp->hdr.ar_op != bpf_htons(ARPOP_REQUEST) ||
 	    !route_owns(router_key, arp->tpa, h->entry))
 		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
-	rarp_learn(router_key, arp->spa, arp->sha, h->entry);
+	neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 	arp_make_reply(eth, arp, p->mac);
 	return deliver_back(skb, h->ingress);
 }

@@ -59,29 +59,29 @@ struct mx_route {
 };
 _Static_assert(sizeof(struct mx_route) == 8 + 24 * MX_ROUTE_MAX_NEXTHOPS, "mx_route layout");
 
-/* struct mx_rarp_key -> struct mx_rarp_entry: what a router knows of its neighbours. */
-#define MX_MAP_RARP "midox_rarp"
-#define MX_RARP_MAX_ENTRIES 65536
+/* struct mx_neigh_key -> struct mx_neigh_entry: what a router knows of its neighbours. */
+#define MX_MAP_NEIGH "midox_neigh"
+#define MX_NEIGH_MAX_ENTRIES 65536
 
-struct mx_rarp_key {
+struct mx_neigh_key {
 	__u32 router_key;
 	__be32 addr;
 };
-_Static_assert(sizeof(struct mx_rarp_key) == 8, "mx_rarp_key layout");
+_Static_assert(sizeof(struct mx_neigh_key) == 8, "mx_neigh_key layout");
 
-enum mx_rarp_flags {
-	MX_RARP_STATIC = 1 << 0, /* set from the CLI */
-	MX_RARP_LOCAL = 1 << 1,  /* learned by this host's datapath from an ARP reply or request */
-	MX_RARP_REMOTE = 1 << 2, /* learned by another host, delivered through ZooKeeper */
+enum mx_neigh_flags {
+	MX_NEIGH_STATIC = 1 << 0, /* set from the CLI */
+	MX_NEIGH_LOCAL = 1 << 1,  /* learned by this host's datapath from an ARP reply or request */
+	MX_NEIGH_REMOTE = 1 << 2, /* learned by another host, delivered through ZooKeeper */
 };
 
-struct mx_rarp_entry {
+struct mx_neigh_entry {
 	__u8 mac[6];
-	__u16 flags;     /* enum mx_rarp_flags */
+	__u16 flags;     /* enum mx_neigh_flags */
 	__u32 port_key;  /* router port it was learned on (or set for) */
-	__u64 seen_ns;   /* MX_RARP_LOCAL: bpf_ktime_get_ns() when last confirmed */
+	__u64 seen_ns;   /* MX_NEIGH_LOCAL: bpf_ktime_get_ns() when last confirmed */
 };
-_Static_assert(sizeof(struct mx_rarp_entry) == 24, "mx_rarp_entry layout");
+_Static_assert(sizeof(struct mx_neigh_entry) == 24, "mx_neigh_entry layout");
 
 /* Per-CPU token bucket for the ICMP errors the routers send (array of one). */
 #define MX_MAP_ICMP_RATE "midox_icmprate"

@@ -40,7 +40,7 @@ teardown() {
 		mx router "$RT" list route >&2 2>/dev/null || true
 		mx router "$RT" list arp >&2 2>/dev/null || true
 	fi
-	e2e_teardown midox_ifport midox_port midox_route midox_rarp
+	e2e_teardown midox_ifport midox_port midox_route midox_neigh
 }
 
 # vm_mac A.B.C.D: the MAC a VM with that address gets, 02:00 + the address in hex.
@@ -293,10 +293,10 @@ arp_listed() {
 	# from the uplink's host: on a miss the router asks out of the bound interface
 	wait_until 20 ping_ok v11 198.51.100.1
 	wait_until 5 captured ext 'Request who-has 172\.16\.1\.2 tell 172\.16\.1\.1' 1
-	# learned on h1 (MX_RARP_LOCAL), programmed on h2 from ZooKeeper (MX_RARP_REMOTE)
+	# learned on h1 (MX_NEIGH_LOCAL), programmed on h2 from ZooKeeper (MX_NEIGH_REMOTE)
 	local match=".key.addr == $(be32 172.16.1.2) and .value.mac == $(mac_bytes "$gwmac")"
-	wait_until 10 map_has h1 midox_rarp "any(.[]; $match and ((.value.flags / 2 | floor) % 2) == 1)"
-	wait_until 20 map_has h2 midox_rarp "any(.[]; $match and ((.value.flags / 4 | floor) % 2) == 1)"
+	wait_until 10 map_has h1 midox_neigh "any(.[]; $match and ((.value.flags / 2 | floor) % 2) == 1)"
+	wait_until 20 map_has h2 midox_neigh "any(.[]; $match and ((.value.flags / 4 | floor) % 2) == 1)"
 	# the CLI lists it, with its MAC, as learned
 	wait_until 10 arp_listed 172.16.1.2 "$gwmac" learned
 	# h2 uses it: its VMs get out with no ARP of their own
@@ -304,12 +304,12 @@ arp_listed() {
 	before=$(net_capture_count ext 'Request who-has 172\.16\.1\.2')
 	ping_all v21 198.51.100.1 5
 	[ "$(net_capture_count ext 'Request who-has 172\.16\.1\.2')" -eq "$before" ]
-	# a static entry: in the CLI and in both hosts' maps (MX_RARP_STATIC)
+	# a static entry: in the CLI and in both hosts' maps (MX_NEIGH_STATIC)
 	mx router "$RT" add arp-entry address 172.16.1.9 mac 02:00:00:00:09:09
 	arp_listed 172.16.1.9 02:00:00:00:09:09 static
 	match=".key.addr == $(be32 172.16.1.9) and .value.mac == $(mac_bytes 02:00:00:00:09:09)"
-	wait_until 10 map_has h1 midox_rarp "any(.[]; $match and (.value.flags % 2) == 1)"
-	wait_until 10 map_has h2 midox_rarp "any(.[]; $match and (.value.flags % 2) == 1)"
+	wait_until 10 map_has h1 midox_neigh "any(.[]; $match and (.value.flags % 2) == 1)"
+	wait_until 10 map_has h2 midox_neigh "any(.[]; $match and (.value.flags % 2) == 1)"
 }
 
 @test "a VM whose port has no address is found by the router's ARP through its bridge" {
@@ -328,7 +328,7 @@ arp_listed() {
 	ping_all v11 10.0.2.23 10
 	replies_routed "$output"
 	wait_until 10 arp_listed 10.0.2.23 "$mac" learned
-	map_has h1 midox_rarp "any(.[]; .key.addr == $(be32 10.0.2.23) and .value.mac == $(mac_bytes "$mac"))"
+	map_has h1 midox_neigh "any(.[]; .key.addr == $(be32 10.0.2.23) and .value.mac == $(mac_bytes "$mac"))"
 	ping_all v21 10.0.2.23 3
 }
 

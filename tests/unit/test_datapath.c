@@ -816,7 +816,7 @@ static void test_map_sync(void)
 static const char *const pinned_maps[] = { MX_MAP_CONFIG, MX_MAP_IFPORT,   MX_MAP_PORT,
 					   MX_MAP_BRIDGE, MX_MAP_FDB,      MX_MAP_ARP,
 					   MX_MAP_TUNPEER, MX_MAP_STATS,   MX_MAP_ROUTE,
-					   MX_MAP_RARP,   MX_MAP_ICMP_RATE, MX_MAP_HOP };
+					   MX_MAP_NEIGH,   MX_MAP_ICMP_RATE, MX_MAP_HOP };
 
 static void pins_remove(const char *root)
 {

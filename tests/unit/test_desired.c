@@ -290,16 +290,16 @@ static void test_routes(const struct desired *d)
 
 static void test_neighbours(const struct desired *d)
 {
-	struct mx_rarp_key k = { .router_key = 300, .addr = arps[0].addr.s_addr };
-	const struct mx_rarp_entry *e = lookup(d, MX_MAP_ID_RARP, &k);
+	struct mx_neigh_key k = { .router_key = 300, .addr = arps[0].addr.s_addr };
+	const struct mx_neigh_entry *e = lookup(d, MX_MAP_ID_NEIGH, &k);
 
-	tap_ok(e && e->flags == MX_RARP_STATIC && e->mac[5] == 1, "a static ARP entry");
+	tap_ok(e && e->flags == MX_NEIGH_STATIC && e->mac[5] == 1, "a static ARP entry");
 	k.addr = arps[1].addr.s_addr;
-	e = lookup(d, MX_MAP_ID_RARP, &k);
-	tap_ok(e && e->flags == MX_RARP_REMOTE && e->port_key == 302,
+	e = lookup(d, MX_MAP_ID_NEIGH, &k);
+	tap_ok(e && e->flags == MX_NEIGH_REMOTE && e->port_key == 302,
 	       "a neighbour another host learned");
 	k.addr = arps[2].addr.s_addr;
-	tap_ok(!lookup(d, MX_MAP_ID_RARP, &k), "this host's own learned neighbours are its own");
+	tap_ok(!lookup(d, MX_MAP_ID_NEIGH, &k), "this host's own learned neighbours are its own");
 }
 
 static void test_no_zone(void)

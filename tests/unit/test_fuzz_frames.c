@@ -255,13 +255,13 @@ static const struct route_row routes[] = {
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* Static neighbours of the routers; the datapath learns more, forgotten before each batch. */
-struct rarp_row {
+struct neigh_row {
 	__u32 router;
 	const char *addr;
 	const uint8_t *mac;
 	__u32 port;
 };
-static const struct rarp_row rarp_rows[] = {
+static const struct neigh_row neigh_rows[] = {
 	{ R1, "192.168.1.254", M_GW1, U1 },
 	{ R1, "192.168.3.254", M_GW3, U3 },
 	{ R1, "10.88.0.254", M_RL2, RL },
@@ -373,22 +373,22 @@ static int fdb_restore(void)
 	return err;
 }
 
-static int rarp_forget(const void *key, const void *value, void *ctx)
+static int neigh_forget(const void *key, const void *value, void *ctx)
 {
-	const struct mx_rarp_entry *v = value;
+	const struct mx_neigh_entry *v = value;
 
 	(void)ctx;
-	if (!(v->flags & MX_RARP_STATIC))
-		mx_rarp_delete(dp, key);
+	if (!(v->flags & MX_NEIGH_STATIC))
+		mx_neigh_delete(dp, key);
 	return 0;
 }
 
 /* The routers' neighbours as configured: what fuzzed ARP taught them is forgotten before
  * every batch (a learned gateway would take the ARP-miss paths out of the fuzzing). Static
  * entries are never overwritten. */
-static int rarp_restore(void)
+static int neigh_restore(void)
 {
-	return mx_map_walk(dp, MX_MAP_ID_RARP, rarp_forget, NULL);
+	return mx_map_walk(dp, MX_MAP_ID_NEIGH, neigh_forget, NULL);
 }
 
 /* ICMP errors: the bucket full (errors flow), or empty from now on (suppressed). */
@@ -505,13 +505,13 @@ static int maps_setup(void)
 		memcpy(ae.mac, arp_rows[i].mac, 6);
 		err |= mx_arp_update(dp, &ak, &ae);
 	}
-	for (size_t i = 0; i < sizeof(rarp_rows) / sizeof(rarp_rows[0]); i++) {
-		struct mx_rarp_key rk = { .router_key = rarp_rows[i].router,
-					  .addr = frames_addr(rarp_rows[i].addr) };
-		struct mx_rarp_entry re = { .flags = MX_RARP_STATIC, .port_key = rarp_rows[i].port };
+	for (size_t i = 0; i < sizeof(neigh_rows) / sizeof(neigh_rows[0]); i++) {
+		struct mx_neigh_key rk = { .router_key = neigh_rows[i].router,
+					  .addr = frames_addr(neigh_rows[i].addr) };
+		struct mx_neigh_entry re = { .flags = MX_NEIGH_STATIC, .port_key = neigh_rows[i].port };
 
-		memcpy(re.mac, rarp_rows[i].mac, 6);
-		err |= mx_rarp_update(dp, &rk, &re);
+		memcpy(re.mac, neigh_rows[i].mac, 6);
+		err |= mx_neigh_update(dp, &rk, &re);
 	}
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]) - 1; i++)
 		err |= mx_tunpeer_update(dp, frames_addr(hosts[i]), &tp);
@@ -598,8 +598,8 @@ static int neigh_model(const struct key_row *e, uint32_t daddr, uint32_t *next, 
 	struct mx_route_key k = { 64, e->device, daddr };
 	const struct mx_nexthop *nh = NULL;
 	const struct key_row *peer;
-	struct mx_rarp_entry re;
-	struct mx_rarp_key rk;
+	struct mx_neigh_entry re;
+	struct mx_neigh_key rk;
 	const uint8_t *a;
 	struct mx_route rt;
 
@@ -611,8 +611,8 @@ static int neigh_model(const struct key_row *e, uint32_t daddr, uint32_t *next, 
 	if (!nh)
 		return -1;
 	*next = nh->gw ? nh->gw : daddr;
-	rk = (struct mx_rarp_key){ .router_key = e->device, .addr = *next };
-	if (!mx_rarp_lookup(dp, &rk, &re)) {
+	rk = (struct mx_neigh_key){ .router_key = e->device, .addr = *next };
+	if (!mx_neigh_lookup(dp, &rk, &re)) {
 		memcpy(mac, re.mac, 6);
 		return 1;
 	}
@@ -1614,7 +1614,7 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 		struct counters before;
 
 		fdb_restore();
-		rarp_restore();
+		neigh_restore();
 		rate_set(dry);
 		counters_read(&before);
 		for (int b = 0; b < BATCH && r->frames < frames; b++) {

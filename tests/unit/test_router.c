@@ -151,13 +151,13 @@ static int put_arp(__u32 bridge, const char *addr, const uint8_t *mac)
 	return mx_arp_update(dp, &k, &v);
 }
 
-static int put_rarp(const char *addr, const uint8_t *mac, __u32 port)
+static int put_neigh(const char *addr, const uint8_t *mac, __u32 port)
 {
-	struct mx_rarp_key k = { .router_key = R, .addr = frames_addr(addr) };
-	struct mx_rarp_entry v = { .flags = MX_RARP_STATIC, .port_key = port };
+	struct mx_neigh_key k = { .router_key = R, .addr = frames_addr(addr) };
+	struct mx_neigh_entry v = { .flags = MX_NEIGH_STATIC, .port_key = port };
 
 	memcpy(v.mac, mac, 6);
-	return mx_rarp_update(dp, &k, &v);
+	return mx_neigh_update(dp, &k, &v);
 }
 
 static int put_ifport(enum ifid i, __u32 port)
@@ -209,8 +209,8 @@ static int maps_setup(void)
 	err |= put_fdb(BA, M_VA, VA, MX_FDB_STATIC) | put_fdb(BB, M_VB, VB, MX_FDB_STATIC);
 	err |= put_fdb(BB, M_VR, VR, MX_FDB_REMOTE) | put_fdb(BL, M_RL2, BL2, MX_FDB_STATIC);
 	err |= put_arp(BB, IP_VB, M_VB) | put_arp(BB, IP_VR, M_VR);
-	err |= put_rarp("192.168.1.254", M_GW1, U1) | put_rarp("192.168.2.254", M_GW2, U2);
-	err |= put_rarp("192.168.3.254", M_GW3, U3) | put_rarp("10.88.0.254", M_RL2, RL);
+	err |= put_neigh("192.168.1.254", M_GW1, U1) | put_neigh("192.168.2.254", M_GW2, U2);
+	err |= put_neigh("192.168.3.254", M_GW3, U3) | put_neigh("10.88.0.254", M_RL2, RL);
 	/* The routes. */
 	nh = hop_via(U1, "192.168.1.254", 1);
 	err |= put_route("10.9.0.0", 16, 1, &nh);
@@ -426,19 +426,19 @@ struct rt_case {
 	enum prog prog;
 };
 
-static bool rarp_is(const char *addr, const uint8_t *mac, __u32 port, __u16 flags, char *diag,
+static bool neigh_is(const char *addr, const uint8_t *mac, __u32 port, __u16 flags, char *diag,
 		    size_t len)
 {
-	struct mx_rarp_key k = { .router_key = R, .addr = frames_addr(addr) };
-	struct mx_rarp_entry v;
+	struct mx_neigh_key k = { .router_key = R, .addr = frames_addr(addr) };
+	struct mx_neigh_entry v;
 
-	if (mx_rarp_lookup(dp, &k, &v)) {
-		snprintf(diag, len, "no midox_rarp entry for %s", addr);
+	if (mx_neigh_lookup(dp, &k, &v)) {
+		snprintf(diag, len, "no midox_neigh entry for %s", addr);
 		return false;
 	}
 	if (memcmp(v.mac, mac, 6) || v.port_key != port || v.flags != flags ||
-	    (flags == MX_RARP_LOCAL && !v.seen_ns)) {
-		snprintf(diag, len, "midox_rarp %s: port %u flags %#x, want port %u flags %#x (or MAC)",
+	    (flags == MX_NEIGH_LOCAL && !v.seen_ns)) {
+		snprintf(diag, len, "midox_neigh %s: port %u flags %#x, want port %u flags %#x (or MAC)",
 			 addr, v.port_key, v.flags, port, flags);
 		return false;
 	}
@@ -447,17 +447,17 @@ static bool rarp_is(const char *addr, const uint8_t *mac, __u32 port, __u16 flag
 
 static bool check_learned_reply(char *diag, size_t len)
 {
-	return rarp_is("192.168.1.201", M_NB, U1, MX_RARP_LOCAL, diag, len);
+	return neigh_is("192.168.1.201", M_NB, U1, MX_NEIGH_LOCAL, diag, len);
 }
 
 static bool check_learned_request(char *diag, size_t len)
 {
-	return rarp_is("192.168.1.77", M_NB, U1, MX_RARP_LOCAL, diag, len);
+	return neigh_is("192.168.1.77", M_NB, U1, MX_NEIGH_LOCAL, diag, len);
 }
 
 static bool check_static_kept(char *diag, size_t len)
 {
-	return rarp_is("192.168.1.254", M_GW1, U1, MX_RARP_STATIC, diag, len);
+	return neigh_is("192.168.1.254", M_GW1, U1, MX_NEIGH_STATIC, diag, len);
 }
 
 /* From VM a on bridge BA (through the router), and from the physical network on up1. */
@@ -567,7 +567,7 @@ static const struct rt_case cases[] = {
 	{ "ARP request for the gateway answered by the bridge", IF_VA,
 	  ARPREQ(M_VA, IP_VA, "10.1.0.1"), TC_ACT_REDIRECT, { EXP_ARP_REPLY, .smac = M_RA },
 	  { TX(VA, 1) } },
-	{ "ARP reply learned into midox_rarp (MX_RARP_LOCAL)", IF_UP1,
+	{ "ARP reply learned into midox_neigh (MX_NEIGH_LOCAL)", IF_UP1,
 	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_U1, .src = M_NB, .sip = "192.168.1.201",
 	    .tip = "192.168.1.1" },
 	  TC_ACT_STOLEN, { EXP_NONE }, { RX(U1, 1) }, check_learned_reply },

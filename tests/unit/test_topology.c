@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "base/addr.h"
 #include "base/log.h"
 #include "topology/topo_impl.h"
 
@@ -337,8 +338,8 @@ static void test_cidr(void)
 	ok(!topo_parse_cidr("10.0.0.9/32", &c) && topo_cidr_is_network(&c), "a /32 is a network");
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
 		ok(topo_parse_cidr(bad[i], &c) < 0, "prefix '%s' rejected", bad[i]);
-	ok(topo_prefix_mask(0) == 0 && topo_prefix_mask(1) == 0x80000000u &&
-		   topo_prefix_mask(24) == 0xffffff00u && topo_prefix_mask(32) == 0xffffffffu,
+	ok(mx_prefix_mask(0) == 0 && mx_prefix_mask(1) == 0x80000000u &&
+		   mx_prefix_mask(24) == 0xffffff00u && mx_prefix_mask(32) == 0xffffffffu,
 	   "prefix masks");
 	topo_parse_cidr("10.0.0.0/8", &c);
 	topo_parse_cidr("10.200.0.0/16", &d);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/addr.h"
 #include "topo_impl.h"
 
 static int hexval(char c)
@@ -173,14 +174,9 @@ void topo_format_cidr(const struct topo_cidr *c, char buf[TOPO_CIDR_STRLEN])
 	snprintf(buf, TOPO_CIDR_STRLEN, "%s/%u", a, c->len);
 }
 
-uint32_t topo_prefix_mask(uint8_t len)
-{
-	return len == 0 ? 0 : len >= 32 ? 0xffffffffu : ~((1u << (32 - len)) - 1);
-}
-
 struct in_addr topo_cidr_network(const struct topo_cidr *c)
 {
-	struct in_addr a = { htonl(ntohl(c->addr.s_addr) & topo_prefix_mask(c->len)) };
+	struct in_addr a = { htonl(ntohl(c->addr.s_addr) & mx_prefix_mask(c->len)) };
 
 	return a;
 }
@@ -192,7 +188,7 @@ bool topo_cidr_is_network(const struct topo_cidr *c)
 
 bool topo_cidr_contains(const struct topo_cidr *net, struct in_addr addr)
 {
-	uint32_t m = topo_prefix_mask(net->len);
+	uint32_t m = mx_prefix_mask(net->len);
 
 	return (ntohl(addr.s_addr) & m) == (ntohl(net->addr.s_addr) & m);
 }

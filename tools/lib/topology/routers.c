@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/addr.h"
 #include "write.h"
 
 struct router_args {
@@ -111,13 +112,13 @@ static int check_port_nets(const struct topology *t, const struct topo_router *r
 
 	for (i = 0; i < o->n_nets; i++) {
 		const struct topo_cidr *c = &o->nets[i];
-		uint32_t host = ntohl(c->addr.s_addr) & ~topo_prefix_mask(c->len);
+		uint32_t host = ntohl(c->addr.s_addr) & ~mx_prefix_mask(c->len);
 
 		topo_format_cidr(c, s);
 		if (c->len == 0 || !topo_valid_unicast_ipv4(c->addr))
 			return topo_fail(-EINVAL, "bad port address %s: a unicast address with a "
 					 "subnet length 1..32", s);
-		if (c->len <= 30 && (host == 0 || host == ~topo_prefix_mask(c->len)))
+		if (c->len <= 30 && (host == 0 || host == ~mx_prefix_mask(c->len)))
 			return topo_fail(-EINVAL, "bad port address %s: the %s address of its "
 					 "subnet", s, host ? "broadcast" : "network");
 		for (j = 0; j < i; j++) {

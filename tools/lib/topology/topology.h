@@ -306,7 +306,6 @@ bool topo_valid_unicast_ipv4(struct in_addr addr);	/* not 0/8, multicast, broadc
 /* "a.b.c.d/len", len 0..32 in decimal. The address keeps its host bits. */
 int topo_parse_cidr(const char *s, struct topo_cidr *c);
 void topo_format_cidr(const struct topo_cidr *c, char buf[TOPO_CIDR_STRLEN]);
-uint32_t topo_prefix_mask(uint8_t len);			/* host order: len 24 -> 0xffffff00 */
 struct in_addr topo_cidr_network(const struct topo_cidr *c); /* host bits cleared */
 bool topo_cidr_is_network(const struct topo_cidr *c);	/* no host bits set */
 bool topo_cidr_contains(const struct topo_cidr *net, struct in_addr addr);
