@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Virtual bridges: where a flooded frame goes, and the bridge's MAC and ARP tables. */
 #ifndef MIDOX_BRIDGE_H
 #define MIDOX_BRIDGE_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* What every part of the map ABI shares: limits, reserved keys, pin names. */
 #ifndef MIDOX_COMMON_H
 #define MIDOX_COMMON_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Host-wide datapath settings, written by the agent, read on every packet. */
 #ifndef MIDOX_CONFIG_H
 #define MIDOX_CONFIG_H

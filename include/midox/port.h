@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Virtual ports: which interface is which port, and where every port lives. */
 #ifndef MIDOX_PORT_H
 #define MIDOX_PORT_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Virtual routers: the route table of every router and the ARP table of its ports. */
 #ifndef MIDOX_ROUTER_H
 #define MIDOX_ROUTER_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Per-port counters and the one list of drop reasons, shared with every tool. */
 #ifndef MIDOX_STATS_H
 #define MIDOX_STATS_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Tunnel zones: which underlay addresses this host accepts VXLAN from. */
 #ifndef MIDOX_TUNNEL_H
 #define MIDOX_TUNNEL_H
