@@ -12,10 +12,17 @@
 #include "base/log.h"
 #include "agent.h"
 
+static const void *learned_at(const void *base, size_t i)
+{
+	return (const struct learned *)base + i;
+}
+
 static int set_add(struct learned_set *s, const struct learned *l)
 {
 	struct learned *items;
 
+	if (!s->ix.key_at)
+		index_init(&s->ix, sizeof(*l), learned_at, s->items);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 
@@ -24,17 +31,37 @@ static int set_add(struct learned_set *s, const struct learned *l)
 			return -ENOMEM;
 		s->items = items;
 		s->cap = cap;
+		index_rebase(&s->ix, items);
 	}
-	s->items[s->n++] = *l;
+	s->items[s->n] = *l;
+	if (index_add(&s->ix, s->n))
+		return -ENOMEM; /* not counted: the slot is overwritten by the next add */
+	s->n++;
 	return 0;
 }
 
 static bool set_has(const struct learned_set *s, const struct learned *l)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!memcmp(&s->items[i], l, sizeof(*l)))
-			return true;
-	return false;
+	return index_find(&s->ix, l) >= 0;
+}
+
+/* Index the first n items again (the set was compacted or emptied). */
+static void set_truncate(struct learned_set *s, size_t n)
+{
+	index_free(&s->ix);
+	s->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (index_add(&s->ix, i))
+			break; /* out of memory: what is left is forgotten, published again later */
+		s->n++;
+	}
+}
+
+static void set_free(struct learned_set *s)
+{
+	index_free(&s->ix);
+	free(s->items);
+	memset(s, 0, sizeof(*s));
 }
 
 struct walk_ctx {
@@ -160,7 +187,8 @@ static void withdraw_gone(struct agent *a, enum mx_map_id map, const struct lear
 		if (l->map != map || set_has(seen, l) || !withdrawn(a, l))
 			a->published.items[kept++] = *l;
 	}
-	a->published.n = kept;
+	if (kept != a->published.n)
+		set_truncate(&a->published, kept);
 }
 
 static void expire(struct agent *a, const struct learned_set *expired)
@@ -189,8 +217,8 @@ static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
 			publish_new(a, &w.seen);
 		}
 	}
-	free(w.seen.items);
-	free(w.expired.items);
+	set_free(&w.seen);
+	set_free(&w.expired);
 	return err;
 }
 
@@ -209,5 +237,10 @@ int agent_learn_tick(struct agent *a)
 
 void agent_learn_forget(struct agent *a)
 {
-	a->published.n = 0;
+	set_truncate(&a->published, 0);
+}
+
+void agent_learn_free(struct agent *a)
+{
+	set_free(&a->published);
 }
