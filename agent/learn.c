@@ -64,6 +64,11 @@ static void set_free(struct learned_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* What one tick did, for its log line. */
+struct tick_counts {
+	size_t learned, published, withdrawn, expired;
+};
+
 struct walk_ctx {
 	struct agent *a;
 	enum mx_map_id map;
@@ -145,9 +150,10 @@ static int withdraw(struct agent *a, const struct learned *l, const char *device
 	return topo_arp_withdraw(a->zk.zh, device_id, addr, l->mac);
 }
 
-static void publish_new(struct agent *a, const struct learned_set *seen)
+static size_t publish_new(struct agent *a, const struct learned_set *seen)
 {
 	const char *device_id, *port_id;
+	size_t published = 0;
 
 	for (size_t i = 0; i < seen->n; i++) {
 		const struct learned *l = &seen->items[i];
@@ -161,7 +167,9 @@ static void publish_new(struct agent *a, const struct learned_set *seen)
 			continue;
 		}
 		set_add(&a->published, l);
+		published++;
 	}
+	return published;
 }
 
 /* An entry no longer learned here is withdrawn; one whose device or port is gone was
@@ -177,9 +185,9 @@ static bool withdrawn(struct agent *a, const struct learned *l)
 	return !err || err == -ENOENT;
 }
 
-static void withdraw_gone(struct agent *a, enum mx_map_id map, const struct learned_set *seen)
+static size_t withdraw_gone(struct agent *a, enum mx_map_id map, const struct learned_set *seen)
 {
-	size_t kept = 0;
+	size_t kept = 0, withdrawn_n;
 
 	for (size_t i = 0; i < a->published.n; i++) {
 		const struct learned *l = &a->published.items[i];
@@ -187,8 +195,10 @@ static void withdraw_gone(struct agent *a, enum mx_map_id map, const struct lear
 		if (l->map != map || set_has(seen, l) || !withdrawn(a, l))
 			a->published.items[kept++] = *l;
 	}
-	if (kept != a->published.n)
+	withdrawn_n = a->published.n - kept;
+	if (withdrawn_n)
 		set_truncate(&a->published, kept);
+	return withdrawn_n;
 }
 
 static void expire(struct agent *a, const struct learned_set *expired)
@@ -204,7 +214,7 @@ static void expire(struct agent *a, const struct learned_set *expired)
 }
 
 static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
-		     int (*fn)(const void *, const void *, void *))
+		     int (*fn)(const void *, const void *, void *), struct tick_counts *c)
 {
 	struct walk_ctx w = { .a = a, .map = map, .now = now };
 	int err;
@@ -212,9 +222,11 @@ static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
 	err = mx_map_walk(a->dp, map, fn, &w);
 	if (!err) {
 		expire(a, &w.expired);
+		c->learned += w.seen.n;
+		c->expired += w.expired.n;
 		if (atomic_load(&a->zk.connected)) {
-			withdraw_gone(a, map, &w.seen);
-			publish_new(a, &w.seen);
+			c->withdrawn += withdraw_gone(a, map, &w.seen);
+			c->published += publish_new(a, &w.seen);
 		}
 	}
 	set_free(&w.seen);
@@ -224,14 +236,20 @@ static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
 
 int agent_learn_tick(struct agent *a)
 {
+	struct tick_counts c = { 0 };
 	__u64 now = mx_now_ns();
 	int err;
 
 	if (!a->have_topo)
 		return 0;
-	err = learn_map(a, MX_MAP_ID_FDB, now, collect_mac);
+	err = learn_map(a, MX_MAP_ID_FDB, now, collect_mac, &c);
 	if (!err)
-		err = learn_map(a, MX_MAP_ID_NEIGH, now, collect_neighbour);
+		err = learn_map(a, MX_MAP_ID_NEIGH, now, collect_neighbour, &c);
+	/* Only a tick that changed something: an idle agent logs nothing every second. */
+	if (c.published || c.withdrawn || c.expired)
+		mx_info("learning: %zu learned, %zu published, %zu withdrawn, %zu expired; tick %.1f ms",
+			c.learned, c.published, c.withdrawn, c.expired,
+			(double)(mx_now_ns() - now) / 1e6);
 	return err;
 }
 
