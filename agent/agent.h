@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "index.h"
 #include "loader/loader.h"
 #include "session.h"
 #include "topology/topology.h"
@@ -23,9 +24,12 @@ struct learned {
 	__u8 pad[2];
 };
 
+/* Entries by value, with a hash index over their bytes: a tick checks each learned entry
+ * against the published ones (and back) in constant time, not by a scan of the other set. */
 struct learned_set {
 	struct learned *items;
 	size_t n, cap;
+	struct index ix;
 };
 
 struct agent {
@@ -53,6 +57,8 @@ void agent_reattach_pinned(struct agent *a);
 int agent_learn_tick(struct agent *a);
 /* After a session expiry nothing is published any more. */
 void agent_learn_forget(struct agent *a);
+/* At exit: the published set's memory. */
+void agent_learn_free(struct agent *a);
 /* Resolve the underlay neighbours of every tunnel peer. */
 void agent_prime_neighbours(struct agent *a);
 

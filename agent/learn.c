@@ -12,10 +12,17 @@
 #include "base/log.h"
 #include "agent.h"
 
+static const void *learned_at(const void *base, size_t i)
+{
+	return (const struct learned *)base + i;
+}
+
 static int set_add(struct learned_set *s, const struct learned *l)
 {
 	struct learned *items;
 
+	if (!s->ix.key_at)
+		index_init(&s->ix, sizeof(*l), learned_at, s->items);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 
@@ -24,18 +31,43 @@ static int set_add(struct learned_set *s, const struct learned *l)
 			return -ENOMEM;
 		s->items = items;
 		s->cap = cap;
+		index_rebase(&s->ix, items);
 	}
-	s->items[s->n++] = *l;
+	s->items[s->n] = *l;
+	if (index_add(&s->ix, s->n))
+		return -ENOMEM; /* not counted: the slot is overwritten by the next add */
+	s->n++;
 	return 0;
 }
 
 static bool set_has(const struct learned_set *s, const struct learned *l)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!memcmp(&s->items[i], l, sizeof(*l)))
-			return true;
-	return false;
+	return index_find(&s->ix, l) >= 0;
 }
+
+/* Index the first n items again (the set was compacted or emptied). */
+static void set_truncate(struct learned_set *s, size_t n)
+{
+	index_free(&s->ix);
+	s->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (index_add(&s->ix, i))
+			break; /* out of memory: what is left is forgotten, published again later */
+		s->n++;
+	}
+}
+
+static void set_free(struct learned_set *s)
+{
+	index_free(&s->ix);
+	free(s->items);
+	memset(s, 0, sizeof(*s));
+}
+
+/* What one tick did, for its log line. */
+struct tick_counts {
+	size_t learned, published, withdrawn, expired;
+};
 
 struct walk_ctx {
 	struct agent *a;
@@ -118,9 +150,10 @@ static int withdraw(struct agent *a, const struct learned *l, const char *device
 	return topo_arp_withdraw(a->zk.zh, device_id, addr, l->mac);
 }
 
-static void publish_new(struct agent *a, const struct learned_set *seen)
+static size_t publish_new(struct agent *a, const struct learned_set *seen)
 {
 	const char *device_id, *port_id;
+	size_t published = 0;
 
 	for (size_t i = 0; i < seen->n; i++) {
 		const struct learned *l = &seen->items[i];
@@ -134,7 +167,9 @@ static void publish_new(struct agent *a, const struct learned_set *seen)
 			continue;
 		}
 		set_add(&a->published, l);
+		published++;
 	}
+	return published;
 }
 
 /* An entry no longer learned here is withdrawn; one whose device or port is gone was
@@ -150,9 +185,9 @@ static bool withdrawn(struct agent *a, const struct learned *l)
 	return !err || err == -ENOENT;
 }
 
-static void withdraw_gone(struct agent *a, enum mx_map_id map, const struct learned_set *seen)
+static size_t withdraw_gone(struct agent *a, enum mx_map_id map, const struct learned_set *seen)
 {
-	size_t kept = 0;
+	size_t kept = 0, withdrawn_n;
 
 	for (size_t i = 0; i < a->published.n; i++) {
 		const struct learned *l = &a->published.items[i];
@@ -160,7 +195,10 @@ static void withdraw_gone(struct agent *a, enum mx_map_id map, const struct lear
 		if (l->map != map || set_has(seen, l) || !withdrawn(a, l))
 			a->published.items[kept++] = *l;
 	}
-	a->published.n = kept;
+	withdrawn_n = a->published.n - kept;
+	if (withdrawn_n)
+		set_truncate(&a->published, kept);
+	return withdrawn_n;
 }
 
 static void expire(struct agent *a, const struct learned_set *expired)
@@ -176,7 +214,7 @@ static void expire(struct agent *a, const struct learned_set *expired)
 }
 
 static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
-		     int (*fn)(const void *, const void *, void *))
+		     int (*fn)(const void *, const void *, void *), struct tick_counts *c)
 {
 	struct walk_ctx w = { .a = a, .map = map, .now = now };
 	int err;
@@ -184,30 +222,43 @@ static int learn_map(struct agent *a, enum mx_map_id map, __u64 now,
 	err = mx_map_walk(a->dp, map, fn, &w);
 	if (!err) {
 		expire(a, &w.expired);
+		c->learned += w.seen.n;
+		c->expired += w.expired.n;
 		if (atomic_load(&a->zk.connected)) {
-			withdraw_gone(a, map, &w.seen);
-			publish_new(a, &w.seen);
+			c->withdrawn += withdraw_gone(a, map, &w.seen);
+			c->published += publish_new(a, &w.seen);
 		}
 	}
-	free(w.seen.items);
-	free(w.expired.items);
+	set_free(&w.seen);
+	set_free(&w.expired);
 	return err;
 }
 
 int agent_learn_tick(struct agent *a)
 {
+	struct tick_counts c = { 0 };
 	__u64 now = mx_now_ns();
 	int err;
 
 	if (!a->have_topo)
 		return 0;
-	err = learn_map(a, MX_MAP_ID_FDB, now, collect_mac);
+	err = learn_map(a, MX_MAP_ID_FDB, now, collect_mac, &c);
 	if (!err)
-		err = learn_map(a, MX_MAP_ID_NEIGH, now, collect_neighbour);
+		err = learn_map(a, MX_MAP_ID_NEIGH, now, collect_neighbour, &c);
+	/* Only a tick that changed something: an idle agent logs nothing every second. */
+	if (c.published || c.withdrawn || c.expired)
+		mx_info("learning: %zu learned, %zu published, %zu withdrawn, %zu expired; tick %.1f ms",
+			c.learned, c.published, c.withdrawn, c.expired,
+			(double)(mx_now_ns() - now) / 1e6);
 	return err;
 }
 
 void agent_learn_forget(struct agent *a)
 {
-	a->published.n = 0;
+	set_truncate(&a->published, 0);
+}
+
+void agent_learn_free(struct agent *a)
+{
+	set_free(&a->published);
 }

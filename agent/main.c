@@ -245,7 +245,7 @@ static void agent_stop(struct agent *a)
 	if (a->have_topo)
 		topo_free(&a->topo);
 	free(a->peers);
-	free(a->published.items);
+	agent_learn_free(a);
 }
 
 int main(int argc, char **argv)

@@ -11,9 +11,6 @@
 #include "midox/router.h"
 #include "lib/stats.h"
 
-/* A device step's verdict meaning "continue into port hop.next". Not a TC_ACT_* value. */
-#define STEP_NEXT 0x4d58
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, MX_HOP_SLOTS);
@@ -25,7 +22,6 @@ struct {
 struct hop {
 	__u32 ingress;           /* port the frame entered the host by (rx counted there) */
 	__u32 entry;             /* port the frame enters the current device through */
-	__u32 next;              /* STEP_NEXT: the port to enter next (not saved) */
 	__u32 arg;               /* for the next program: the bridge to flood (hop_flood) */
 	__u8 src_mac[ETH_ALEN];  /* the frame's source MAC as it entered the host */
 	__u8 index;              /* devices passed before this one: 0 = the ingress port's */
@@ -53,12 +49,35 @@ static __always_inline void hop_load(const struct __sk_buff *skb, struct hop *h)
 
 	h->ingress = skb->cb[0];
 	h->entry = skb->cb[1];
-	h->next = 0;
 	h->arg = skb->cb[4];
 	__builtin_memcpy(h->src_mac, &w0, 4);
 	__builtin_memcpy(h->src_mac + 4, &w1, 2);
 	h->index = w1 >> 16;
 	h->pad = 0;
+}
+
+/* What a device step did with the frame: finished it (STEP_DONE, with the tc verdict) or
+ * sends it on into the device behind port next (STEP_NEXT). A type of its own, apart from
+ * TC_ACT_*: no verdict can be taken for "go on", nor "go on" returned as a verdict. */
+enum step_kind {
+	STEP_DONE,
+	STEP_NEXT,
+};
+
+struct step {
+	enum step_kind kind;
+	int verdict; /* STEP_DONE: TC_ACT_* */
+	__u32 next;  /* STEP_NEXT: the port to enter next */
+};
+
+static __always_inline struct step step_done(int verdict)
+{
+	return (struct step){ .kind = STEP_DONE, .verdict = verdict };
+}
+
+static __always_inline struct step step_next(__u32 port_key)
+{
+	return (struct step){ .kind = STEP_NEXT, .next = port_key };
 }
 
 /* Continue in the program of slot with state h. Returns only when the slot is empty (the

@@ -5,6 +5,7 @@
 #define MX_BPF_ICMP_H
 
 #include <linux/bpf.h>
+#include <linux/errno.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -156,23 +157,25 @@ static __always_inline __u32 icmp_quote_cut(struct __sk_buff *skb, const struct 
 }
 
 /* Turn the packet into ICMP error type/code to its source: Ethernet + IPv4 + ICMP in front
- * of the quoted original, both checksums computed. 0, or -1 when the skb could not be
- * reshaped (then it must be dropped). */
+ * of the quoted original, both checksums computed. 0, or a negative errno when the skb
+ * could not be reshaped (then it must be dropped). */
 static __always_inline int icmp_error(struct __sk_buff *skb, const struct icmp_error_to *t,
 				      __u8 type, __u8 code)
 {
 	__u8 quote[ICMP_QUOTE_MAX] = { 0 };
 	struct icmp_error_hdr e = { 0 };
 	__u64 q = icmp_quote_cut(skb, t);
+	long err;
 
 	/* The compiler may test a copy of q; the barrier makes it test the one passed on. */
 	asm volatile("" : "+r"(q));
 	if (q < sizeof(struct iphdr) || q > ICMP_QUOTE_MAX)
-		return -1;
-	if (bpf_skb_load_bytes(skb, ETH_HLEN, quote, q))
-		return -1;
-	if (bpf_skb_adjust_room(skb, sizeof(e.ip) + sizeof(e.icmp), BPF_ADJ_ROOM_MAC, 0))
-		return -1;
+		return -EINVAL;
+	err = bpf_skb_load_bytes(skb, ETH_HLEN, quote, q);
+	if (!err)
+		err = bpf_skb_adjust_room(skb, sizeof(e.ip) + sizeof(e.icmp), BPF_ADJ_ROOM_MAC, 0);
+	if (err)
+		return (int)err;
 	mac_copy(e.eth.h_dest, t->to_mac);
 	mac_copy(e.eth.h_source, t->from_mac);
 	e.eth.h_proto = bpf_htons(ETH_P_IP);
@@ -190,7 +193,7 @@ static __always_inline int icmp_error(struct __sk_buff *skb, const struct icmp_e
 	/* The quote buffer is zero beyond q: an odd length is padded as RFC 1071 says. */
 	e.icmp.checksum =
 		csum_fold32(csum_words(&e.icmp, sizeof(e.icmp)) + csum_words(quote, sizeof(quote)));
-	return bpf_skb_store_bytes(skb, 0, &e, sizeof(e), 0) ? -1 : 0;
+	return (int)bpf_skb_store_bytes(skb, 0, &e, sizeof(e), 0);
 }
 
 #endif

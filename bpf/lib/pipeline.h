@@ -23,23 +23,23 @@ static __always_inline __u32 device_slot(const struct mx_port *port)
 	return port->flags & MX_PORT_ROUTER ? MX_HOP_SLOT_ROUTER : MX_HOP_SLOT_BRIDGE;
 }
 
-/* After a device step: into the next device through port h->next, at most
+/* After a device step: its verdict, or into the next device through port s.next, at most
  * MX_MAX_DEVICE_HOPS devices a pass. Drops are counted on the port the frame entered the
  * last device by. */
-static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, int verdict)
+static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, struct step s)
 {
 	__u32 from = h->entry;
 	const struct mx_port *next;
 
-	if (verdict != STEP_NEXT)
-		return verdict;
+	if (s.kind == STEP_DONE)
+		return s.verdict;
 	if (h->index + 1 >= MX_MAX_DEVICE_HOPS)
 		return stats_drop(from, MX_DROP_HOP_LIMIT);
-	next = port_lookup(h->next);
+	next = port_lookup(s.next);
 	if (!next)
 		return stats_drop(from, MX_DROP_PORT_UNBOUND);
 	h->index++;
-	h->entry = h->next;
+	h->entry = s.next;
 	return hop_tail(skb, h, device_slot(next), from);
 }
 

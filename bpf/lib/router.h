@@ -40,14 +40,12 @@ _Static_assert(sizeof(struct arp_request_frame) == 60, "ARP request padded to 60
 
 /* Leave the router by port e_key (e: its entry): on into the peer device when interior,
  * else out of the exterior port, here or on its host. */
-static __always_inline int router_out(struct __sk_buff *skb, struct hop *h, __u32 e_key,
-				      const struct mx_port *e)
+static __always_inline struct step router_out(struct __sk_buff *skb, const struct hop *h,
+					      __u32 e_key, const struct mx_port *e)
 {
-	if (e->flags & MX_PORT_INTERIOR) {
-		h->next = e->peer_key;
-		return STEP_NEXT;
-	}
-	return deliver_port(skb, h->entry, e_key, e);
+	if (e->flags & MX_PORT_INTERIOR)
+		return step_next(e->peer_key);
+	return step_done(deliver_port(skb, h->entry, e_key, e));
 }
 
 /* Answer the packet with an ICMP error from router port p, back out of the ingress
@@ -71,7 +69,7 @@ static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct
 	mac_copy(t.to_mac, h->src_mac);
 	t.ip_hlen = ip->ihl * 4;
 	t.ip_len = bpf_ntohs(ip->tot_len);
-	if (icmp_error(skb, &t, type, code))
+	if (icmp_error(skb, &t, type, code) < 0)
 		return TC_ACT_SHOT;
 	return deliver_back(skb, h->ingress);
 }
@@ -118,11 +116,13 @@ static __always_inline const __u8 *router_neigh(__u32 router_key, __be32 next,
 
 /* The next hop's MAC is unknown: the packet becomes an ARP request for it from egress port
  * e, to be sent where e leads (flooded on a peer bridge, out of an exterior port); the
- * packet itself is counted as dropped. 0, or -1 when the skb could not be reshaped. */
+ * packet itself is counted as dropped. 0, or the helper's negative errno when the skb could
+ * not be reshaped. */
 static __always_inline int router_arp_request(struct __sk_buff *skb, const struct hop *h,
 					      const struct mx_port *e, __be32 next)
 {
 	struct arp_request_frame f = { 0 };
+	long err;
 
 	__builtin_memset(f.eth.h_dest, 0xff, ETH_ALEN);
 	mac_copy(f.eth.h_source, e->mac);
@@ -136,16 +136,17 @@ static __always_inline int router_arp_request(struct __sk_buff *skb, const struc
 	f.arp.spa = e->addr;
 	f.arp.tpa = next;
 	stats_drop(h->entry, MX_DROP_ARP_MISS);
-	if (bpf_skb_change_tail(skb, sizeof(f), 0) || bpf_skb_store_bytes(skb, 0, &f, sizeof(f), 0))
-		return -1;
-	return 0;
+	err = bpf_skb_change_tail(skb, sizeof(f), 0);
+	if (!err)
+		err = bpf_skb_store_bytes(skb, 0, &f, sizeof(f), 0);
+	return (int)err;
 }
 
 /* Forward by next hop nh: TTL and MACs rewritten (or the packet replaced by an ARP request
  * for the next hop), then out of its port. */
-static __always_inline int router_forward(struct __sk_buff *skb, struct hop *h, __u32 router_key,
-					  const struct mx_nexthop *nh, struct ethhdr *eth,
-					  struct iphdr *ip)
+static __always_inline struct step router_forward(struct __sk_buff *skb, const struct hop *h,
+						  __u32 router_key, const struct mx_nexthop *nh,
+						  struct ethhdr *eth, struct iphdr *ip)
 {
 	__u32 e_key = nh->port_key;
 	const struct mx_port *e = port_lookup(e_key);
@@ -154,7 +155,7 @@ static __always_inline int router_forward(struct __sk_buff *skb, struct hop *h, 
 	__be16 old;
 
 	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
-		return stats_drop(h->entry, MX_DROP_PORT_UNBOUND);
+		return step_done(stats_drop(h->entry, MX_DROP_PORT_UNBOUND));
 	dmac = router_neigh(router_key, next, e);
 	if (dmac) {
 		old = ((__be16 *)ip)[4]; /* ttl, protocol */
@@ -162,15 +163,15 @@ static __always_inline int router_forward(struct __sk_buff *skb, struct hop *h, 
 		csum_replace2(&ip->check, old, ((__be16 *)ip)[4]);
 		mac_copy(eth->h_dest, dmac);
 		mac_copy(eth->h_source, e->mac);
-	} else if (router_arp_request(skb, h, e, next)) {
-		return TC_ACT_SHOT;
+	} else if (router_arp_request(skb, h, e, next) < 0) {
+		return step_done(TC_ACT_SHOT);
 	}
 	return router_out(skb, h, e_key, e);
 }
 
-static __always_inline int router_ipv4(struct __sk_buff *skb, struct hop *h,
-				       const struct mx_port *p, struct ethhdr *eth,
-				       struct cursor *c)
+static __always_inline struct step router_ipv4(struct __sk_buff *skb, const struct hop *h,
+					       const struct mx_port *p, struct ethhdr *eth,
+					       struct cursor *c)
 {
 	__u32 router_key = p->device_key;
 	struct mx_nexthop hop, *nh = NULL;
@@ -179,36 +180,37 @@ static __always_inline int router_ipv4(struct __sk_buff *skb, struct hop *h,
 
 	switch (parse_ipv4(c, &ip)) {
 	case PARSE_IPV4_TRUNCATED:
-		return stats_drop(h->entry, MX_DROP_IP_TRUNCATED);
+		return step_done(stats_drop(h->entry, MX_DROP_IP_TRUNCATED));
 	case PARSE_IPV4_BAD_IHL:
-		return stats_drop(h->entry, MX_DROP_IP_BAD_IHL);
+		return step_done(stats_drop(h->entry, MX_DROP_IP_BAD_IHL));
 	default:
 		break;
 	}
 	/* RFC 1812 5.2.2: a router verifies the header checksum before it forwards, answers
 	 * or sends an error about a packet. */
 	if (!ipv4_csum_valid(ip, c->end))
-		return stats_drop(h->entry, MX_DROP_IP_CHECKSUM);
+		return step_done(stats_drop(h->entry, MX_DROP_IP_CHECKSUM));
 	if (ipv4_is_multicast_or_bcast(ip->daddr))
-		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
+		return step_done(stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS));
 	rt = route_lookup(router_key, ip->daddr);
 	if (rt && route_is_local(rt))
-		return router_local(skb, h, p, eth, ip, c);
+		return step_done(router_local(skb, h, p, eth, ip, c));
 	if (ip->ttl <= 1) {
 		stats_drop(h->entry, MX_DROP_TTL_EXCEEDED);
-		return router_icmp_error(skb, h, p, ip, c, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+		return step_done(router_icmp_error(skb, h, p, ip, c, ICMP_TIME_EXCEEDED,
+						   ICMP_EXC_TTL));
 	}
 	if (rt && route_select(rt, ip->saddr, flow_hash(ip, c), &hop))
 		nh = &hop;
 	if (nh && nh->type == MX_ROUTE_NORMAL)
 		return router_forward(skb, h, router_key, nh, eth, ip);
 	if (nh && nh->type == MX_ROUTE_BLACKHOLE)
-		return stats_drop(h->entry, MX_DROP_BLACKHOLE);
+		return step_done(stats_drop(h->entry, MX_DROP_BLACKHOLE));
 	/* A LOCAL hop not alone in its set (the agent never makes one) counts as no route. */
 	stats_drop(h->entry, nh && nh->type == MX_ROUTE_REJECT ? MX_DROP_REJECT : MX_DROP_NO_ROUTE);
-	return router_icmp_error(skb, h, p, ip, c, ICMP_DEST_UNREACH,
-				 nh && nh->type == MX_ROUTE_REJECT ? ICMP_PKT_FILTERED :
-								     ICMP_NET_UNREACH);
+	return step_done(router_icmp_error(skb, h, p, ip, c, ICMP_DEST_UNREACH,
+					   nh && nh->type == MX_ROUTE_REJECT ? ICMP_PKT_FILTERED :
+									       ICMP_NET_UNREACH));
 }
 
 /* ARP on a router port: requests for the port's addresses are answered (and the asker
@@ -236,8 +238,8 @@ static __always_inline int router_arp(struct __sk_buff *skb, const struct hop *h
 
 /* The frame enters router p->device_key through its port p (key h->entry). It must be
  * addressed to the port's MAC, or be a broadcast ARP. */
-static __always_inline int router_step(struct __sk_buff *skb, struct hop *h,
-				       const struct mx_port *p)
+static __always_inline struct step router_step(struct __sk_buff *skb, const struct hop *h,
+					       const struct mx_port *p)
 {
 	struct ethhdr *eth;
 	struct cursor c;
@@ -246,15 +248,15 @@ static __always_inline int router_step(struct __sk_buff *skb, struct hop *h,
 	cursor_init(&c, skb);
 	eth = parse_eth(&c);
 	if (!eth)
-		return stats_drop(h->entry, MX_DROP_ETH_TRUNCATED);
+		return step_done(stats_drop(h->entry, MX_DROP_ETH_TRUNCATED));
 	if (eth->h_proto == bpf_htons(ETH_P_ARP) && mac_is_broadcast(eth->h_dest))
-		return router_arp(skb, h, p, eth, &c);
+		return step_done(router_arp(skb, h, p, eth, &c));
 	if (!mac_equal(eth->h_dest, p->mac))
-		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
+		return step_done(stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS));
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
-		return router_arp(skb, h, p, eth, &c);
+		return step_done(router_arp(skb, h, p, eth, &c));
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return stats_drop(h->entry, MX_DROP_NOT_IPV4);
+		return step_done(stats_drop(h->entry, MX_DROP_NOT_IPV4));
 	return router_ipv4(skb, h, p, eth, &c);
 }
 

@@ -78,7 +78,7 @@ static __always_inline void vxlan_outer_to(struct vxlan_outer *o, __be32 dst,
 }
 
 /* Make MX_VXLAN_OVERHEAD bytes of room in front of the frame, the inner Ethernet header
- * moved behind it. IP frames go through bpf_skb_adjust_room with the encap flags, which
+ * moved behind it: 0, or the failing helper's negative errno. IP frames go through bpf_skb_adjust_room with the encap flags, which
  * marks the skb as UDP-tunnelled so GSO keeps working; the kernel refuses that for any
  * other protocol (ARP...), which are never GSO and just get bytes pushed in front. */
 static __always_inline int vxlan_push(struct __sk_buff *skb)
@@ -86,15 +86,17 @@ static __always_inline int vxlan_push(struct __sk_buff *skb)
 	const __u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
 			    BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(ETH_HLEN);
 	struct ethhdr inner;
+	long err;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6))
-		return bpf_skb_change_head(skb, MX_VXLAN_OVERHEAD, 0);
-	if (bpf_skb_load_bytes(skb, 0, &inner, sizeof(inner)))
-		return -1;
+		return (int)bpf_skb_change_head(skb, MX_VXLAN_OVERHEAD, 0);
+	err = bpf_skb_load_bytes(skb, 0, &inner, sizeof(inner));
 	/* Room goes after the MAC header: [inner eth][room][inner L3] */
-	if (bpf_skb_adjust_room(skb, MX_VXLAN_OVERHEAD, BPF_ADJ_ROOM_MAC, flags))
-		return -1;
-	return bpf_skb_store_bytes(skb, MX_VXLAN_OVERHEAD, &inner, sizeof(inner), 0);
+	if (!err)
+		err = bpf_skb_adjust_room(skb, MX_VXLAN_OVERHEAD, BPF_ADJ_ROOM_MAC, flags);
+	if (!err)
+		err = bpf_skb_store_bytes(skb, MX_VXLAN_OVERHEAD, &inner, sizeof(inner), 0);
+	return (int)err;
 }
 
 static __always_inline int vxlan_write(struct __sk_buff *skb, const struct vxlan_outer *o)
@@ -102,18 +104,21 @@ static __always_inline int vxlan_write(struct __sk_buff *skb, const struct vxlan
 	return bpf_skb_store_bytes(skb, 0, o, sizeof(*o), 0);
 }
 
-/* Strip everything in front of the inner Ethernet frame, which starts at inner_off. */
+/* Strip everything in front of the inner Ethernet frame, which starts at inner_off: 0, or
+ * the failing helper's negative errno. */
 static __always_inline int vxlan_pop(struct __sk_buff *skb, __u32 inner_off)
 {
 	struct ethhdr inner;
+	long err;
 
-	if (bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner)))
-		return -1;
+	err = bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner));
 	/* Removes [outer eth end, inner L3) and keeps the first ETH_HLEN bytes, which then
 	 * take the inner Ethernet header. */
-	if (bpf_skb_adjust_room(skb, -(__s32)inner_off, BPF_ADJ_ROOM_MAC, 0))
-		return -1;
-	return bpf_skb_store_bytes(skb, 0, &inner, sizeof(inner), 0);
+	if (!err)
+		err = bpf_skb_adjust_room(skb, -(__s32)inner_off, BPF_ADJ_ROOM_MAC, 0);
+	if (!err)
+		err = bpf_skb_store_bytes(skb, 0, &inner, sizeof(inner), 0);
+	return (int)err;
 }
 
 #endif

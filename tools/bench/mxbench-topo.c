@@ -23,9 +23,15 @@
  *   mxbench-topo add-route ROUTER_ID PORT_ID I
  *       route I of populate's sequence (populate wrote 0 to N - 1; the restart figure adds
  *       route N), as the library's route add writes it: the router rewritten at its
- *       version in the same multi. */
+ *       version in the same multi.
+ *   mxbench-topo wait-macs HOST_ID N TIMEOUT_S
+ *       until host HOST_ID has published N learned MACs (children of its macs node, read
+ *       from the node's stat every 20 ms: no listing); prints "reached COUNT at
+ *       EPOCH_SECONDS" or "timeout COUNT" (exit 1). */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,6 +337,38 @@ static int add_route(struct writer *w, int argc, char **argv)
 	return flush(w);
 }
 
+/* The learning benchmark's clock: how many MACs the host has published, polled cheaply. */
+static int wait_macs(struct writer *w, int argc, char **argv)
+{
+	char path[TOPO_PATH_MAX];
+	struct timespec ts;
+	time_t deadline;
+	struct Stat st;
+	long want;
+
+	if (argc < 5 || !topo_valid_uuid(argv[2]))
+		return -EINVAL;
+	want = atol(argv[3]);
+	deadline = time(NULL) + atol(argv[4]);
+	snprintf(path, sizeof(path), P_HOST_MACS, argv[2]);
+	for (;;) {
+		st.numChildren = 0;
+		if (zoo_exists(w->zh, path, 0, &st) != ZOK)
+			st.numChildren = 0;
+		if (st.numChildren >= want) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			printf("reached %d at %ld.%06ld\n", st.numChildren, (long)ts.tv_sec,
+			       ts.tv_nsec / 1000);
+			return 0;
+		}
+		if (time(NULL) > deadline)
+			break;
+		usleep(20000);
+	}
+	printf("timeout %d\n", st.numChildren);
+	return -ETIMEDOUT;
+}
+
 int main(int argc, char **argv)
 {
 	const char *servers = getenv("MIDOX_ZK_SERVERS");
@@ -357,15 +395,20 @@ int main(int argc, char **argv)
 		rc = add_port(&w);
 	else if (!strcmp(argv[1], "add-route"))
 		rc = add_route(&w, argc, argv);
+	else if (!strcmp(argv[1], "wait-macs"))
+		rc = wait_macs(&w, argc, argv);
 	else
 		rc = -EINVAL;
 	txn_free(&w.x);
 	topo_close(w.zh);
+	if (rc == -ETIMEDOUT)
+		return 1; /* wait-macs said so */
 	if (rc) {
 		fprintf(stderr, "mxbench-topo: %s: %s\n", argv[1], rc == -EINVAL ? "bad arguments" :
 			topo_errmsg());
 		return 1;
 	}
-	printf("wrote %lu operations in %lu multis\n", w.ops, w.multis);
+	if (w.multis)
+		printf("wrote %lu operations in %lu multis\n", w.ops, w.multis);
 	return 0;
 }

@@ -16,6 +16,11 @@
  *       and prints "reached COUNT at EPOCH_SECONDS count_s S" (S: how long the poll that
  *       saw it took) or "timeout COUNT" (exit 1). An LPM trie is polled through its memlock where
  *       that counts its entries, and walked once it says N (cmd_wait_count).
+ *   mxbench fill-fdb PIN_ROOT N
+ *       N MACs as the datapath learns them (MX_FDB_LOCAL, seen now on CLOCK_MONOTONIC, the
+ *       clock of bpf_ktime_get_ns) on the first local bridge port of PIN_ROOT's midox_port,
+ *       written into PIN_ROOT's midox_fdb: the learning benchmark's N learned MACs without N
+ *       VMs. Prints "filled N bridge B port P".
  *   mxbench probe TX_NETNS TX_IF RX_NETNS RX_IF DST_MAC SRC_MAC SRC_IP DST_IP TIMEOUT_S CMD...
  *       command to first packet: runs CMD (in mxbench's own netns) while sending a tagged
  *       frame out of TX_IF every 50 us, and prints "first_ms X command_ms Y" when the first
@@ -42,6 +47,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "midox/bridge.h"
+#include "midox/port.h"
 #include "tests/unit/frames.h"
 #include "bench/xdp_bench.skel.h"
 
@@ -370,6 +377,71 @@ static int cmd_wait_count(int argc, char **argv)
 	return 1;
 }
 
+/* The first port of the pinned midox_port that is bound here and not a router's. */
+static int local_bridge_port(const char *pin, __u32 *port_key, struct mx_port *port)
+{
+	char path[512];
+	__u32 key, *prev = NULL;
+	int fd, rc = -ENOENT;
+
+	snprintf(path, sizeof(path), "%s/" MX_MAP_PORT, pin);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	while (rc && !bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, port) && (port->flags & MX_PORT_LOCAL) &&
+		    !(port->flags & MX_PORT_ROUTER)) {
+			*port_key = key;
+			rc = 0;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+static int cmd_fill_fdb(int argc, char **argv)
+{
+	struct mx_fdb_entry e = { .flags = MX_FDB_LOCAL };
+	struct mx_fdb_key k = { .mac = { 0x02, 0xbe } };
+	struct mx_port port;
+	struct timespec ts;
+	char path[512];
+	long n;
+	int fd, rc;
+
+	if (argc < 4)
+		return 2;
+	n = atol(argv[3]);
+	rc = local_bridge_port(argv[2], &e.port_key, &port);
+	if (rc) {
+		fprintf(stderr, "mxbench: no local bridge port in %s: %s\n", argv[2], strerror(-rc));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/" MX_MAP_FDB, argv[2]);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fprintf(stderr, "mxbench: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	k.bridge_key = port.device_key;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	e.seen_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	for (long i = 0; i < n && !rc; i++) {
+		/* 02:be:<i, 32 bits>: unicast, locally administered, one per i */
+		k.mac[2] = (__u8)(i >> 24), k.mac[3] = (__u8)(i >> 16);
+		k.mac[4] = (__u8)(i >> 8), k.mac[5] = (__u8)i;
+		rc = bpf_map_update_elem(fd, &k, &e, BPF_ANY) ? -errno : 0;
+	}
+	close(fd);
+	if (rc) {
+		fprintf(stderr, "mxbench: %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	printf("filled %ld bridge %u port %u\n", n, k.bridge_key, e.port_key);
+	return 0;
+}
+
 static int socket_in(const char *netns, int type, int proto)
 {
 	int fd = open(netns, O_RDONLY), s = -1;
@@ -473,6 +545,8 @@ int main(int argc, char **argv)
 			rc = cmd_count(argc, argv);
 		else if (!strcmp(argv[1], "wait-count"))
 			rc = cmd_wait_count(argc, argv);
+		else if (!strcmp(argv[1], "fill-fdb"))
+			rc = cmd_fill_fdb(argc, argv);
 		else if (!strcmp(argv[1], "probe"))
 			rc = cmd_probe(argc, argv);
 	}
