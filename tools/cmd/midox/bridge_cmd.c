@@ -8,78 +8,40 @@
 #include "cli.h"
 #include "print.h"
 
-static int bridge_list(struct cli *c, char **w, int n)
-{
-	json_t *arr = cli_list_begin(c);
-	size_t i;
-	int rc = cli_no_more(w, n, "bridge list");
-
-	for (i = 0; !rc && i < c->t.n_bridges; i++)
-		out_bridge(c, arr, &c->t.bridges[i], false);
-	cli_list_end(c, arr, rc);
-	return rc;
-}
-
-static int port_add(struct cli *c, const struct topo_bridge *b, char **w, int n)
+static int port_add(struct cli *c, const struct cli_call *k)
 {
 	struct topo_port_opts o;
 	char id[TOPO_ID_LEN];
 	int rc;
 
-	rc = cli_port_opts(w, n, "add port", &o);
-	if (rc)
-		return rc;
-	rc = topo_port_create(c->zh, b->id, &o, id);
+	cli_port_opts(k, &o);
+	rc = topo_port_create(c->zh, k->id, &o, id);
 	if (rc)
 		return cli_lib_fail(rc);
 	cli_print_created(c, id);
 	return 0;
 }
 
-static int port_cmd(struct cli *c, const struct topo_bridge *b, char **w, int n)
-{
-	const struct topo_port *p;
-	int rc;
+static const struct cli_cmd bridge_type_cmds[] = {
+	{ "create", cli_cmd_create, "a bridge (-> bridge0)", .create = topo_bridge_create,
+	  .args = (const struct cli_arg[]){
+		  { "name", CLI_T_NAME, "B", .required = true, .needs = "a name" }, { 0 } } },
+	{ "list", cli_cmd_list, "every bridge", .kind = &kind_bridge },
+	{ 0 },
+};
 
-	if (n < 2)
-		return cli_fail(-EINVAL, "bridge port needs a port and a command: show, delete, set");
-	rc = cli_device_port(c, b->id, w[0], &p);
-	return rc ? rc : cmd_port(c, p, w + 1, n - 1);
-}
+static const struct cli_cmd bridge_cmds[] = {
+	{ "show", cli_cmd_show, "the bridge with its id and tunnel key", .kind = &kind_bridge },
+	{ "delete", cli_cmd_apply, "the bridge, its ports, their bindings, its learned MACs",
+	  .op = topo_bridge_delete },
+	{ "add port", port_add, "a port (-> bridge0:port0)", .args = cli_port_args },
+	{ "list port", cli_cmd_list, "the bridge's ports", .kind = &kind_port },
+	{ 0 },
+};
 
-int cmd_bridge(struct cli *c, char **w, int n)
-{
-	const struct topo_bridge *b;
-	int rc;
-
-	if (n < 1)
-		return cli_fail(-EINVAL, "bridge needs a command: create, list, or a bridge");
-	if (!strcmp(w[0], "create"))
-		return cli_create_named(c, w + 1, n - 1, "bridge create", topo_bridge_create);
-	if (!strcmp(w[0], "list"))
-		return bridge_list(c, w + 1, n - 1);
-	rc = cli_bridge(c, w[0], &b);
-	if (rc)
-		return rc;
-	if (n < 2)
-		return cli_fail(-EINVAL, "bridge %s needs a command: show, delete, add port, "
-				"list port, port", w[0]);
-	if (!strcmp(w[1], "show")) {
-		rc = cli_no_more(w + 2, n - 2, "show");
-		if (!rc)
-			out_bridge(c, NULL, b, true);
-		return rc;
-	}
-	if (!strcmp(w[1], "delete"))
-		return cli_apply_id(c, w + 2, n - 2, "delete", topo_bridge_delete, b->id);
-	if (!strcmp(w[1], "port"))
-		return port_cmd(c, b, w + 2, n - 2);
-	if (n >= 3 && !strcmp(w[2], "port")) {
-		if (!strcmp(w[1], "add"))
-			return port_add(c, b, w + 3, n - 3);
-		if (!strcmp(w[1], "list"))
-			return cli_list_ports(c, b->id, w + 3, n - 3);
-	}
-	return cli_fail(-EINVAL, "unknown command 'bridge %s %s': expected show, delete, "
-			"add port, list port, port", w[0], w[1]);
-}
+const struct cli_obj cli_obj_bridge = {
+	.word = "bridge", .title = "bridge", .meta = "B", .find = cli_find_bridge,
+	.type_cmds = bridge_type_cmds, .cmds = bridge_cmds,
+	.subs = (const struct cli_obj *const[]){ &cli_obj_device_port, NULL },
+	.kind = &kind_bridge,
+};

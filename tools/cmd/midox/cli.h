@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "topology/topology.h"
+#include "grammar.h"
 
 /* Where ZooKeeper is when neither --zk nor $MIDOX_ZK_SERVERS says. */
 #define CLI_DEFAULT_SERVERS "127.0.0.1:2181"
@@ -40,6 +41,8 @@ struct words {
 
 /* Errors: print "midox: error: ..." and return err (a negative errno). */
 int cli_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Quiet: errors are returned but not printed (completion resolves names on the fly). */
+void cli_set_quiet(bool quiet);
 /* Report a library failure: its message, or strerror. */
 int cli_lib_fail(int err);
 int cli_exit_code(int err);
@@ -53,9 +56,6 @@ void cli_usage(FILE *f);
 /* Connect if needed and read a fresh snapshot into c->t. */
 int cli_refresh(struct cli *c);
 
-/* "key value" pairs after a command: keys lists the accepted keys (NULL-terminated),
- * vals gets each one's value (NULL if absent). */
-int cli_pairs(char **w, int n, const char *const *keys, const char **vals, const char *ctx);
 /* No words left, or an error naming the first one. */
 int cli_no_more(char **w, int n, const char *ctx);
 int cli_name_arg(const char *name);
@@ -64,29 +64,16 @@ int cli_name_arg(const char *name);
 int cli_mac_arg(const char *s, uint8_t mac[6]);
 int cli_ipv4_arg(const char *what, const char *s, struct in_addr *addr);
 int cli_cidr_arg(const char *what, const char *s, bool network, struct topo_cidr *c);
-/* A write on one object named by id, after the command's last word: no words left, call
- * op, report its failure. ctx names the command for a stray word. */
-int cli_apply_id(struct cli *c, char **w, int n, const char *ctx,
-		 int (*op)(zhandle_t *zh, const char *id), const char *id);
-/* "<type> create name N": a bridge or a router. */
-int cli_create_named(struct cli *c, char **w, int n, const char *ctx,
-		     int (*create)(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN]));
-/* "list port" of a bridge or a router. */
-int cli_list_ports(struct cli *c, const char *device_id, char **w, int n);
-/* "mac M" and "address A" of a bridge port, each optional. */
-int cli_port_opts(char **w, int n, const char *ctx, struct topo_port_opts *o);
-
-/* Resolving references (UUID, name, alias) with a clear error. */
-int cli_zone(struct cli *c, const char *ref, const struct topo_zone **out);
-int cli_host(struct cli *c, const char *ref, const struct topo_host **out);
-int cli_bridge(struct cli *c, const char *ref, const struct topo_bridge **out);
-int cli_port(struct cli *c, const char *ref, const struct topo_port **out);
-int cli_router(struct cli *c, const char *ref, const struct topo_router **out);
-/* A port of one device: "portN", its UUID or its full alias. */
-int cli_device_port(struct cli *c, const char *device_id, const char *ref,
-		    const struct topo_port **out);
-int cli_router_route(struct cli *c, const struct topo_router *r, const char *ref,
-		     const struct topo_route **out);
+/* Resolving references (UUID, name, alias) with a clear error; the signature of
+ * cli_obj.find. scope_id: the device of a port ("port1"), the router of a route. */
+int cli_find_zone(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_host(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_bridge(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_router(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_port(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_device_port(struct cli *c, const char *scope_id, const char *ref,
+			 const void **out);
+int cli_find_route(struct cli *c, const char *scope_id, const char *ref, const void **out);
 
 /* Output: one text line per object, or JSON when c->json. */
 const char *cli_alias(struct cli *c, const char *id, char buf[64]);
@@ -96,13 +83,12 @@ void cli_print_created(struct cli *c, const char *id);
 json_t *cli_list_begin(struct cli *c);
 void cli_list_end(struct cli *c, json_t *arr, int err);
 
-int cmd_tunnel_zone(struct cli *c, char **w, int n);
-int cmd_host(struct cli *c, char **w, int n);
-int cmd_bridge(struct cli *c, char **w, int n);
-int cmd_router(struct cli *c, char **w, int n);
-/* What follows a port: show, delete, set ..., set peer ..., delete peer, clear peer. */
-int cmd_port(struct cli *c, const struct topo_port *p, char **w, int n);
-/* A port named by its full alias first: "bridge0:port1 set peer router0:port0". */
-int cmd_port_ref(struct cli *c, char **w, int n);
+/* The object types (their tables): zone_cmd.c, host_cmd.c, bridge_cmd.c, router_cmd.c;
+ * ports (of a bridge, of a router, or named by a full reference): port_cmd.c. */
+extern const struct cli_obj cli_obj_zone, cli_obj_host, cli_obj_bridge, cli_obj_router;
+extern const struct cli_obj cli_obj_device_port;
+/* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
+extern const struct cli_arg cli_port_args[];
+void cli_port_opts(const struct cli_call *k, struct topo_port_opts *o);
 
 #endif

@@ -26,6 +26,73 @@ static int run_line(struct cli *c, const char *line)
 	return rc;
 }
 
+/* Tab completion: the candidates complete.c finds for the words before the cursor, those
+ * that begin the word being typed, each once. */
+static struct {
+	struct cli *c;
+	const char *prefix;
+	char **w;
+	size_t n, next;
+} comp;
+
+static void comp_reset(void)
+{
+	while (comp.n)
+		free(comp.w[--comp.n]);
+	free(comp.w);
+	comp.w = NULL;
+	comp.next = 0;
+}
+
+static void comp_add(void *ctx, const char *word)
+{
+	char **w;
+	size_t i;
+
+	(void)ctx;
+	if (strncmp(word, comp.prefix, strlen(comp.prefix)))
+		return;
+	for (i = 0; i < comp.n; i++)
+		if (!strcmp(comp.w[i], word))
+			return;
+	w = realloc(comp.w, (comp.n + 1) * sizeof(*w));
+	if (!w)
+		return;
+	comp.w = w;
+	w[comp.n] = strdup(word);
+	comp.n += w[comp.n] != NULL;
+}
+
+/* libedit's generator: one candidate per call, a copy it frees. */
+static char *comp_next(const char *text, int state)
+{
+	(void)text;
+	if (!state)
+		comp.next = 0;
+	return comp.next < comp.n ? strdup(comp.w[comp.next++]) : NULL;
+}
+
+static char **comp_attempt(const char *text, int start, int end)
+{
+	char *before = strndup(rl_line_buffer, (size_t)start);
+	struct words w = { 0 };
+
+	(void)end;
+	comp_reset();
+	comp.prefix = text;
+	/* Errors (a quote left open, an unknown name, ZooKeeper away) just mean fewer
+	 * candidates: nothing is printed over the line being edited. */
+	cli_set_quiet(true);
+	if (before && !cli_split(before, &w))
+		cli_complete(comp.c, w.w, w.n, comp_add, NULL);
+	cli_set_quiet(false);
+	cli_words_free(&w);
+	free(before);
+	/* Only these: never file names. */
+	rl_attempted_completion_over = 1;
+	return rl_completion_matches(text, comp_next);
+}
+
 static char *history_path(void)
 {
 	const char *home = getenv("HOME");
@@ -49,6 +116,8 @@ static int interactive(struct cli *c)
 	int last = 0, rc;
 
 	using_history();
+	comp.c = c;
+	rl_attempted_completion_function = comp_attempt;
 	if (hist)
 		read_history(hist);
 	for (;;) {
@@ -79,6 +148,7 @@ static int interactive(struct cli *c)
 	if (tty)
 		printf("\n");
 	free(line);
+	comp_reset();
 	if (hist) {
 		write_history(hist);
 		free(hist);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Output helpers: aliases and JSON; creating a named object and printing its alias. */
+/* Output helpers: aliases, JSON, and a created object's alias. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,27 +49,4 @@ void cli_list_end(struct cli *c, json_t *arr, int err)
 		json_decref(arr);
 	else if (arr)
 		cli_print_json(arr);
-}
-
-int cli_create_named(struct cli *c, char **w, int n, const char *ctx,
-		     int (*create)(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN]))
-{
-	static const char *const keys[] = { "name", NULL };
-	char id[TOPO_ID_LEN];
-	const char *v[1];
-	int rc;
-
-	rc = cli_pairs(w, n, keys, v, ctx);
-	if (rc)
-		return rc;
-	if (!v[0])
-		return cli_fail(-EINVAL, "%s needs a name", ctx);
-	rc = cli_name_arg(v[0]);
-	if (rc)
-		return rc;
-	rc = create(c->zh, v[0], id);
-	if (rc)
-		return cli_lib_fail(rc);
-	cli_print_created(c, id);
-	return 0;
 }

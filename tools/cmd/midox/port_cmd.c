@@ -2,8 +2,7 @@
 /* What can follow a port of a bridge or a router:
  *   show | delete | set [mac M] [address A] (bridge ports)
  *   set peer (router R port Q | bridge B port Q | <alias or UUID>) | delete peer | clear peer
- * and the same with the port named first by its full alias: "bridge0:port1 set peer ...";
- * and the list of a device's ports. */
+ * the same with the port named first by its full alias: "bridge0:port1 set peer ...". */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,120 +10,91 @@
 #include "cli.h"
 #include "print.h"
 
-int cli_port_opts(char **w, int n, const char *ctx, struct topo_port_opts *o)
-{
-	static const char *const keys[] = { "mac", "address", NULL };
-	const char *v[2];
-	int rc;
+const struct cli_arg cli_port_args[] = {
+	{ "mac", CLI_T_MAC, .meta = "M" },
+	{ "address", CLI_T_IPV4, .meta = "A" },
+	{ 0 },
+};
 
+void cli_port_opts(const struct cli_call *k, struct topo_port_opts *o)
+{
 	memset(o, 0, sizeof(*o));
-	rc = cli_pairs(w, n, keys, v, ctx);
-	if (rc)
-		return rc;
-	if (v[0]) {
-		rc = cli_mac_arg(v[0], o->mac);
-		if (rc)
-			return rc;
-		o->has_mac = true;
-	}
-	if (v[1]) {
-		rc = cli_ipv4_arg("address", v[1], &o->addr);
-		if (rc)
-			return rc;
-		o->has_addr = true;
-	}
-	return 0;
+	o->has_mac = k->v[0].s != NULL;
+	memcpy(o->mac, k->v[0].mac, sizeof(o->mac));
+	o->has_addr = k->v[1].s != NULL;
+	o->addr = k->v[1].ip;
 }
 
 /* The other end of a link: "router R port Q", "bridge B port Q", or one full reference. */
-static int peer_arg(struct cli *c, char **w, int n, const struct topo_port **out)
+static int peer_arg(struct cli *c, char **w, int n, const void **out)
 {
-	const struct topo_bridge *b;
-	const struct topo_router *r;
+	const struct cli_obj *dev = NULL;
+	const void *d;
 	int rc;
 
 	if (n == 1)
-		return cli_port(c, w[0], out);
-	if (n == 4 && !strcmp(w[2], "port") && !strcmp(w[0], "router")) {
-		rc = cli_router(c, w[1], &r);
-		return rc ? rc : cli_device_port(c, r->id, w[3], out);
-	}
-	if (n == 4 && !strcmp(w[2], "port") && !strcmp(w[0], "bridge")) {
-		rc = cli_bridge(c, w[1], &b);
-		return rc ? rc : cli_device_port(c, b->id, w[3], out);
-	}
-	return cli_fail(-EINVAL, "set peer needs a port: router R port P, bridge B port P, or "
-			"a reference such as router0:port0");
+		return cli_find_port(c, NULL, w[0], out);
+	if (n == 4 && !strcmp(w[2], "port") && !strcmp(w[0], "router"))
+		dev = &cli_obj_router;
+	if (n == 4 && !strcmp(w[2], "port") && !strcmp(w[0], "bridge"))
+		dev = &cli_obj_bridge;
+	if (!dev)
+		return cli_fail(-EINVAL, "set peer needs a port: router R port P, bridge B port P, "
+				"or a reference such as router0:port0");
+	rc = dev->find(c, NULL, w[1], &d);
+	return rc ? rc : cli_find_device_port(c, cli_kind_str(d, dev->kind->id_off), w[3], out);
 }
 
-static int port_set(struct cli *c, const struct topo_port *p, char **w, int n)
+static int port_link(struct cli *c, const struct cli_call *k)
 {
 	const struct topo_port *q;
-	struct topo_port_opts o;
 	char pid[TOPO_ID_LEN];
 	int rc;
 
-	if (n >= 1 && !strcmp(w[0], "peer")) {
-		strcpy(pid, p->id);
-		rc = peer_arg(c, w + 1, n - 1, &q);
-		if (rc)
-			return rc;
-		rc = topo_port_link(c->zh, pid, q->id);
-		return rc ? cli_lib_fail(rc) : 0;
-	}
-	if (p->device_type != TOPO_DEVICE_BRIDGE)
-		return cli_fail(-EINVAL, "a router port's set takes peer only");
-	rc = cli_port_opts(w, n, "port set", &o);
+	strcpy(pid, k->id);
+	rc = peer_arg(c, k->rest, k->n_rest, (const void **)&q);
 	if (rc)
 		return rc;
+	rc = topo_port_link(c->zh, pid, q->id);
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
+static int port_set(struct cli *c, const struct cli_call *k)
+{
+	const struct topo_port *p = k->obj;
+	struct topo_port_opts o;
+	int rc;
+
+	if (p->device_type != TOPO_DEVICE_BRIDGE)
+		return cli_fail(-EINVAL, "a router port's set takes peer only");
+	cli_port_opts(k, &o);
 	if (!o.has_mac && !o.has_addr)
 		return cli_fail(-EINVAL, "port set needs mac, address or peer");
 	rc = topo_port_update(c->zh, p->id, &o);
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
-int cmd_port(struct cli *c, const struct topo_port *p, char **w, int n)
-{
-	int rc;
+static const struct cli_cmd port_cmds[] = {
+	{ "show", cli_cmd_show, "the port with its id, tunnel key, peer and binding",
+	  .kind = &kind_port },
+	{ "delete", cli_cmd_apply, "the port, its binding, link, routes and learned entries",
+	  .op = topo_port_delete },
+	{ "set", port_set, "a bridge port's fixed MAC and address", .args = cli_port_args },
+	{ "set peer", port_link, "link two ports as interior peers", .raw = true,
+	  .usage = "(router R port Q | bridge B port Q | REF)" },
+	{ "delete peer", cli_cmd_apply, "unlink (both ends)", .op = topo_port_unlink },
+	{ "clear peer", cli_cmd_apply, "the same as delete peer", .op = topo_port_unlink },
+	{ 0 },
+};
 
-	if (n < 1)
-		return cli_fail(-EINVAL, "a port needs a command: show, delete, set, set peer, "
-				"delete peer");
-	if (!strcmp(w[0], "show")) {
-		rc = cli_no_more(w + 1, n - 1, "show");
-		if (!rc)
-			out_port(c, NULL, p, true);
-		return rc;
-	}
-	if ((!strcmp(w[0], "delete") || !strcmp(w[0], "clear")) && n >= 2 &&
-	    !strcmp(w[1], "peer")) {
-		return cli_apply_id(c, w + 2, n - 2, "delete peer", topo_port_unlink, p->id);
-	}
-	if (!strcmp(w[0], "delete"))
-		return cli_apply_id(c, w + 1, n - 1, "delete", topo_port_delete, p->id);
-	if (!strcmp(w[0], "set"))
-		return port_set(c, p, w + 1, n - 1);
-	return cli_fail(-EINVAL, "unknown command 'port %s': expected show, delete, set, set "
-			"peer, delete peer", w[0]);
-}
+/* "bridge B port P ...", "router R port P ...": a port of that device. */
+const struct cli_obj cli_obj_device_port = {
+	.word = "port", .title = "port", .meta = "P", .find = cli_find_device_port,
+	.cmds = port_cmds, .kind = &kind_port, .scoped = true,
+};
 
-int cli_list_ports(struct cli *c, const char *device_id, char **w, int n)
-{
-	json_t *arr = cli_list_begin(c);
-	size_t i;
-	int rc = cli_no_more(w, n, "list port");
-
-	for (i = 0; !rc && i < c->t.n_ports; i++)
-		if (!strcmp(c->t.ports[i].device_id, device_id))
-			out_port(c, arr, &c->t.ports[i], false);
-	cli_list_end(c, arr, rc);
-	return rc;
-}
-
-int cmd_port_ref(struct cli *c, char **w, int n)
-{
-	const struct topo_port *p;
-	int rc = cli_port(c, w[0], &p);
-
-	return rc ? rc : cmd_port(c, p, w + 1, n - 1);
-}
+/* A port named by its full reference, first on the line or as an argument. */
+const struct cli_obj cli_port_ref = {
+	.word = "port", .title = "port", .meta = "PORT", .find = cli_find_port,
+	.cmds = port_cmds, .kind = &kind_port,
+};

@@ -3,6 +3,7 @@
  * Each out_* appends to arr when listing in JSON, prints one JSON object when arr is
  * NULL in JSON mode, else prints its line. "show" adds the id and the details. */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,8 +33,9 @@ static const char *ip(struct in_addr a, char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-void out_zone(struct cli *c, json_t *arr, const struct topo_zone *z, bool show)
+static void out_zone(struct cli *c, json_t *arr, const void *obj, bool show)
 {
+	const struct topo_zone *z = obj;
 	char a[64], line[512] = "";
 	json_t *o = NULL;
 
@@ -49,9 +51,11 @@ void out_zone(struct cli *c, json_t *arr, const struct topo_zone *z, bool show)
 	emit(c, arr, o, line);
 }
 
-void out_member(struct cli *c, json_t *arr, const struct topo_member *m)
+void out_member(struct cli *c, json_t *arr, const void *obj, bool show)
 {
-	char za[64], ha[64], addr[INET_ADDRSTRLEN], line[512] = "";
+	const struct topo_member *m = obj;
+
+	(void)show;	char za[64], ha[64], addr[INET_ADDRSTRLEN], line[512] = "";
 	json_t *o = NULL;
 
 	cli_alias(c, m->zone_id, za);
@@ -66,8 +70,9 @@ void out_member(struct cli *c, json_t *arr, const struct topo_member *m)
 	emit(c, arr, o, line);
 }
 
-void out_host(struct cli *c, json_t *arr, const struct topo_host *h, bool show)
+static void out_host(struct cli *c, json_t *arr, const void *obj, bool show)
 {
+	const struct topo_host *h = obj;
 	char a[64], za[64], addr[INET_ADDRSTRLEN], line[1024] = "", addrs[512] = "";
 	json_t *o = NULL, *zones = NULL;
 	size_t i;
@@ -105,9 +110,11 @@ void out_host(struct cli *c, json_t *arr, const struct topo_host *h, bool show)
 	emit(c, arr, o, line);
 }
 
-void out_binding(struct cli *c, json_t *arr, const struct topo_binding *b)
+void out_binding(struct cli *c, json_t *arr, const void *obj, bool show)
 {
-	char ha[64], pa[64], line[512] = "";
+	const struct topo_binding *b = obj;
+
+	(void)show;	char ha[64], pa[64], line[512] = "";
 	json_t *o = NULL;
 
 	cli_alias(c, b->host_id, ha);
@@ -143,13 +150,17 @@ static void out_device(struct cli *c, json_t *arr, const char *type, const char 
 	emit(c, arr, o, line);
 }
 
-void out_bridge(struct cli *c, json_t *arr, const struct topo_bridge *b, bool show)
+static void out_bridge(struct cli *c, json_t *arr, const void *obj, bool show)
 {
+	const struct topo_bridge *b = obj;
+
 	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, show);
 }
 
-void out_router(struct cli *c, json_t *arr, const struct topo_router *r, bool show)
+static void out_router(struct cli *c, json_t *arr, const void *obj, bool show)
 {
+	const struct topo_router *r = obj;
+
 	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, show);
 }
 
@@ -190,8 +201,9 @@ static void out_nets(char *line, size_t len, json_t *o, const struct topo_port *
 	}
 }
 
-void out_port(struct cli *c, json_t *arr, const struct topo_port *p, bool show)
+static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 {
+	const struct topo_port *p = obj;
 	const struct topo_binding *b = topo_find_port_binding(&c->t, p->id);
 	bool router = p->device_type == TOPO_DEVICE_ROUTER;
 	char a[64], da[64], ha[64], pa[64], mac[18], addr[INET_ADDRSTRLEN], key[16];
@@ -250,8 +262,9 @@ void out_port(struct cli *c, json_t *arr, const struct topo_port *p, bool show)
 	emit(c, arr, o, line);
 }
 
-void out_route(struct cli *c, json_t *arr, const struct topo_route *r, bool show)
+static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 {
+	const struct topo_route *r = obj;
 	char a[64], pa[64], src[TOPO_CIDR_STRLEN], dst[TOPO_CIDR_STRLEN];
 	char gw[INET_ADDRSTRLEN], weight[16], line[1024] = "";
 	const char *type = topo_route_type_name(r->type);
@@ -293,9 +306,11 @@ void out_route(struct cli *c, json_t *arr, const struct topo_route *r, bool show
 }
 
 /* "arp-entry address A mac M type static" or "... type learned port portN host hostN". */
-void out_arp(struct cli *c, json_t *arr, const struct topo_arp *e)
+static void out_arp(struct cli *c, json_t *arr, const void *obj, bool show)
 {
-	char addr[INET_ADDRSTRLEN], mac[18], pa[64], ha[64], line[512] = "";
+	const struct topo_arp *e = obj;
+
+	(void)show;	char addr[INET_ADDRSTRLEN], mac[18], pa[64], ha[64], line[512] = "";
 	const char *type = e->learned ? "learned" : "static";
 	json_t *o = NULL;
 
@@ -322,3 +337,35 @@ void out_arp(struct cli *c, json_t *arr, const struct topo_arp *e)
 	}
 	emit(c, arr, o, line);
 }
+
+/* Where each type lives in the snapshot and how it prints: the generic lister, show and
+ * name completion read these. */
+#define ID(type) offsetof(type, id)
+#define NAME(type) offsetof(type, name)
+const struct cli_kind kind_zone = { CLI_KIND_AT(zones, struct topo_zone),
+	.id_off = ID(struct topo_zone), .name_off = NAME(struct topo_zone), .parent_off = -1,
+	.print = out_zone };
+const struct cli_kind kind_member = { CLI_KIND_AT(members, struct topo_member),
+	.id_off = -1, .name_off = -1, .parent_off = offsetof(struct topo_member, zone_id),
+	.print = out_member };
+const struct cli_kind kind_host = { CLI_KIND_AT(hosts, struct topo_host),
+	.id_off = ID(struct topo_host), .name_off = NAME(struct topo_host), .parent_off = -1,
+	.print = out_host };
+const struct cli_kind kind_binding = { CLI_KIND_AT(bindings, struct topo_binding),
+	.id_off = -1, .name_off = -1, .parent_off = offsetof(struct topo_binding, host_id),
+	.print = out_binding };
+const struct cli_kind kind_bridge = { CLI_KIND_AT(bridges, struct topo_bridge),
+	.id_off = ID(struct topo_bridge), .name_off = NAME(struct topo_bridge),
+	.parent_off = -1, .print = out_bridge };
+const struct cli_kind kind_port = { CLI_KIND_AT(ports, struct topo_port),
+	.id_off = ID(struct topo_port), .name_off = -1,
+	.parent_off = offsetof(struct topo_port, device_id), .print = out_port };
+const struct cli_kind kind_router = { CLI_KIND_AT(routers, struct topo_router),
+	.id_off = ID(struct topo_router), .name_off = NAME(struct topo_router),
+	.parent_off = -1, .print = out_router };
+const struct cli_kind kind_route = { CLI_KIND_AT(routes, struct topo_route),
+	.id_off = ID(struct topo_route), .name_off = -1,
+	.parent_off = offsetof(struct topo_route, router_id), .print = out_route };
+const struct cli_kind kind_arp = { CLI_KIND_AT(arps, struct topo_arp),
+	.id_off = -1, .name_off = -1, .parent_off = offsetof(struct topo_arp, router_id),
+	.print = out_arp };

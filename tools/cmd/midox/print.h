@@ -4,14 +4,11 @@
 
 #include "cli.h"
 
-void out_zone(struct cli *c, json_t *arr, const struct topo_zone *z, bool show);
-void out_member(struct cli *c, json_t *arr, const struct topo_member *m);
-void out_host(struct cli *c, json_t *arr, const struct topo_host *h, bool show);
-void out_binding(struct cli *c, json_t *arr, const struct topo_binding *b);
-void out_bridge(struct cli *c, json_t *arr, const struct topo_bridge *b, bool show);
-void out_port(struct cli *c, json_t *arr, const struct topo_port *p, bool show);
-void out_router(struct cli *c, json_t *arr, const struct topo_router *r, bool show);
-void out_route(struct cli *c, json_t *arr, const struct topo_route *r, bool show);
-void out_arp(struct cli *c, json_t *arr, const struct topo_arp *e);
+/* One object's line (or JSON object, appended to arr when listing): print.c. */
+void out_member(struct cli *c, json_t *arr, const void *obj, bool show);
+void out_binding(struct cli *c, json_t *arr, const void *obj, bool show);
+
+extern const struct cli_kind kind_zone, kind_member, kind_host, kind_binding, kind_bridge,
+	kind_port, kind_router, kind_route, kind_arp;
 
 #endif

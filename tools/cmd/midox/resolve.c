@@ -38,10 +38,17 @@ int cli_refresh(struct cli *c)
 	return 0;
 }
 
-int cli_zone(struct cli *c, const char *ref, const struct topo_zone **out)
+/* A lookup's result, or "unknown <what> '<ref>'". */
+static int found(const void *obj, const void **out, const char *what, const char *ref)
 {
-	*out = topo_find_zone(&c->t, ref);
-	return *out ? 0 : cli_fail(-ENOENT, "unknown tunnel zone '%s'", ref);
+	*out = obj;
+	return obj ? 0 : cli_fail(-ENOENT, "unknown %s '%s'", what, ref);
+}
+
+int cli_find_zone(struct cli *c, const char *scope_id, const char *ref, const void **out)
+{
+	(void)scope_id;
+	return found(topo_find_zone(&c->t, ref), out, "tunnel zone", ref);
 }
 
 static size_t hosts_named(const struct topology *t, const char *name)
@@ -53,8 +60,9 @@ static size_t hosts_named(const struct topology *t, const char *name)
 	return n;
 }
 
-int cli_host(struct cli *c, const char *ref, const struct topo_host **out)
+int cli_find_host(struct cli *c, const char *scope_id, const char *ref, const void **out)
 {
+	(void)scope_id;
 	*out = topo_find_host(&c->t, ref);
 	if (*out)
 		return 0;
@@ -64,28 +72,28 @@ int cli_host(struct cli *c, const char *ref, const struct topo_host **out)
 	return cli_fail(-ENOENT, "unknown host '%s'", ref);
 }
 
-int cli_bridge(struct cli *c, const char *ref, const struct topo_bridge **out)
+int cli_find_bridge(struct cli *c, const char *scope_id, const char *ref, const void **out)
 {
-	*out = topo_find_bridge(&c->t, ref);
-	return *out ? 0 : cli_fail(-ENOENT, "unknown bridge '%s'", ref);
+	(void)scope_id;
+	return found(topo_find_bridge(&c->t, ref), out, "bridge", ref);
 }
 
-int cli_port(struct cli *c, const char *ref, const struct topo_port **out)
+int cli_find_port(struct cli *c, const char *scope_id, const char *ref, const void **out)
 {
-	*out = topo_find_port(&c->t, ref);
-	return *out ? 0 : cli_fail(-ENOENT, "unknown port '%s'", ref);
+	(void)scope_id;
+	return found(topo_find_port(&c->t, ref), out, "port", ref);
 }
 
-int cli_router(struct cli *c, const char *ref, const struct topo_router **out)
+int cli_find_router(struct cli *c, const char *scope_id, const char *ref, const void **out)
 {
-	*out = topo_find_router(&c->t, ref);
-	return *out ? 0 : cli_fail(-ENOENT, "unknown router '%s'", ref);
+	(void)scope_id;
+	return found(topo_find_router(&c->t, ref), out, "router", ref);
 }
 
 /* On a device: "portN", the port's UUID, or a full reference to one of its ports. A port
  * of another device is refused by name. */
-int cli_device_port(struct cli *c, const char *device_id, const char *ref,
-		    const struct topo_port **out)
+int cli_find_device_port(struct cli *c, const char *device_id, const char *ref,
+			 const void **out)
 {
 	const struct topo_port *p = topo_find_device_port(&c->t, device_id, ref);
 	const char *type = topo_find_router_by_id(&c->t, device_id) ? "router" : "bridge";
@@ -102,17 +110,17 @@ int cli_device_port(struct cli *c, const char *device_id, const char *ref,
 }
 
 /* On a router: "routeN", the route's UUID, or its full alias. */
-int cli_router_route(struct cli *c, const struct topo_router *r, const char *ref,
-		     const struct topo_route **out)
+int cli_find_route(struct cli *c, const char *router_id, const char *ref, const void **out)
 {
+	const struct topo_route *rt = topo_find_router_route(&c->t, router_id, ref);
 	char ra[64];
 
-	*out = topo_find_router_route(&c->t, r->id, ref);
-	if (!*out) {
-		*out = topo_find_route(&c->t, ref);
-		if (*out && strcmp((*out)->router_id, r->id))
-			*out = NULL;
+	if (!rt) {
+		rt = topo_find_route(&c->t, ref);
+		if (rt && strcmp(rt->router_id, router_id))
+			rt = NULL;
 	}
-	return *out ? 0 : cli_fail(-ENOENT, "unknown route '%s' on router %s", ref,
-				   cli_alias(c, r->id, ra));
+	*out = rt;
+	return rt ? 0 : cli_fail(-ENOENT, "unknown route '%s' on router %s", ref,
+				 cli_alias(c, router_id, ra));
 }

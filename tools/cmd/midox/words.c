@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Words: splitting a command line, "key value" pairs, and errors. */
+/* Words: splitting a command line, checking values, and errors. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -10,11 +10,20 @@
 #include "cli.h"
 #include "base/log.h"
 
+static bool quiet;
+
+void cli_set_quiet(bool on)
+{
+	quiet = on;
+}
+
 int cli_fail(int err, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 
+	if (quiet)
+		return err;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -121,26 +130,6 @@ void cli_words_free(struct words *w)
 	w->n = 0;
 }
 
-int cli_pairs(char **w, int n, const char *const *keys, const char **vals, const char *ctx)
-{
-	int i, k;
-
-	for (k = 0; keys[k]; k++)
-		vals[k] = NULL;
-	for (i = 0; i < n; i += 2) {
-		for (k = 0; keys[k] && strcmp(keys[k], w[i]); k++)
-			;
-		if (!keys[k])
-			return cli_fail(-EINVAL, "unknown word '%s' in '%s'", w[i], ctx);
-		if (i + 1 >= n)
-			return cli_fail(-EINVAL, "'%s' needs a value in '%s'", w[i], ctx);
-		if (vals[k])
-			return cli_fail(-EINVAL, "'%s' given twice in '%s'", w[i], ctx);
-		vals[k] = w[i + 1];
-	}
-	return 0;
-}
-
 int cli_no_more(char **w, int n, const char *ctx)
 {
 	return n > 0 ? cli_fail(-EINVAL, "unexpected word '%s' after '%s'", w[0], ctx) : 0;
@@ -194,15 +183,4 @@ int cli_cidr_arg(const char *what, const char *s, bool network, struct topo_cidr
 		return cli_fail(-EINVAL, "bad %s '%s': host bits set (%s?)", what, s, net);
 	}
 	return 0;
-}
-
-int cli_apply_id(struct cli *c, char **w, int n, const char *ctx,
-		 int (*op)(zhandle_t *zh, const char *id), const char *id)
-{
-	int rc = cli_no_more(w, n, ctx);
-
-	if (rc)
-		return rc;
-	rc = op(c->zh, id);
-	return rc ? cli_lib_fail(rc) : 0;
 }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# The grammar tables in one-shot mode: help and help OBJECT list every command from them,
+# and their "expected one of ..." errors name what the tables accept.
+
+bats_require_minimum_version 1.5.0
+load ../lib/zk
+load ../helpers/cli
+
+setup_file() { cli_setup_file; }
+teardown_file() { cli_teardown_file; }
+setup() { cli_setup; }
+teardown() { cli_teardown; }
+
+@test "help lists every command with its arguments, and asks ZooKeeper nothing" {
+	run -0 env MIDOX_ZK_SERVERS=127.0.0.1:1 "$MIDOX" help
+	for want in \
+		'tunnel-zone create name Z [type vxlan]' 'tunnel-zone Z add member host H address A' \
+		'host H add binding port P interface IF' 'host H delete binding interface IF' \
+		'bridge B add port [mac M] [address A]' 'bridge B port P set [mac M] [address A]' \
+		'router R add port (address A net N | addresses A/len[,A/len]) [mac M]' \
+		'router R add route [src S] dst D [type normal|blackhole|reject] [port P] [gw G] [weight W]' \
+		'router R route X delete' 'router R arp-entry A delete' 'router R list arp' \
+		'PORT set peer (router R port Q | bridge B port Q | REF)' 'PORT delete peer'; do
+		echo "want: $want"
+		grep -qF -- "  $want" <<<"$output"
+	done
+	# Aliases of another command stay out of help.
+	[[ "$output" != *"list arp-entry"* ]]
+	[ "$(midox --help)" = "$output" ]
+}
+
+@test "help OBJECT lists that object's commands and its nested ones only" {
+	run -0 midox help router
+	[[ "${lines[0]}" == "  router create name R "* ]]
+	[[ "$output" == *"router R port P set peer"* ]]
+	[[ "$output" == *"router R route X show"* ]]
+	! grep -qE '^  (bridge|host|tunnel-zone|PORT) ' <<<"$output"
+	run -0 midox help tunnel-zone
+	[ "${#lines[@]}" -eq 7 ]
+	run -0 midox help port
+	[[ "${lines[0]}" == "  PORT show "* ]]
+	expect_error 1 "unknown object 'frob': expected one of tunnel-zone, host, bridge, router, port$" \
+		midox help frob
+	expect_error 1 "unexpected word 'x' after 'help bridge'" midox help bridge x
+}
+
+@test "expected one of: the commands the tables hold at each level" {
+	make_topology
+	midox router create name R
+	expect_error 1 "unknown command 'frob': expected one of tunnel-zone, host, bridge, router, a port such as bridge0:port1, help$" \
+		midox frob
+	expect_error 1 "^midox: error: bridge needs a command: one of create, list, or a bridge$" midox bridge
+	expect_error 1 "tunnel-zone needs a command: one of create, list, or a tunnel zone$" midox tunnel-zone
+	expect_error 1 "host needs a command: one of list, or a host$" midox host
+	expect_error 1 "bridge blue needs a command: one of show, delete, add port, list port, port$" midox bridge blue
+	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, list port, port$" \
+		midox bridge blue frob
+	# The second word when the first begins a longer command.
+	expect_error 1 "unknown command 'bridge blue add frob': expected one of" midox bridge blue add frob
+	expect_error 1 "unknown command 'host hosta frob': expected one of show, add binding, list binding, delete binding$" \
+		midox host hosta frob
+	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, add route, list route, add arp-entry, list arp, port, route, arp-entry$" \
+		midox router R frob
+	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, set peer, delete peer, clear peer$" \
+		midox bridge blue port port0
+	expect_error 1 "router arp-entry needs an address and a command: one of delete$" midox router R arp-entry 10.0.0.1
+	expect_error 1 "unknown command 'port frob': expected one of show, delete, set" midox bridge0:port0 frob
+	expect_error 1 "bad tunnel zone type 'gre': expected one of vxlan$" midox tunnel-zone create name z type gre
+	expect_error 1 "bad route type 'drop': expected one of normal, blackhole, reject$" \
+		midox router R add route dst 10.9.0.0/16 type drop
+}
+
+@test "arguments by the tables: unknown, repeated, missing, and each value by its type" {
+	make_topology
+	expect_error 1 "unknown word 'colour' in 'add port'" midox bridge blue add port colour red
+	expect_error 1 "'mac' given twice in 'add port'" \
+		midox bridge blue add port mac 02:00:00:00:00:07 mac 02:00:00:00:00:08
+	expect_error 1 "'address' needs a value in 'add port'" midox bridge blue add port address
+	expect_error 1 "add member needs host and address$" midox tunnel-zone underlay add member host hosta
+	expect_error 1 "delete binding needs an interface$" midox host hosta delete binding
+	expect_error 1 "bad interface name 'a/b'" midox host hosta delete binding interface a/b
+	expect_error 1 "unexpected word 'x' after 'show'" midox bridge blue show x
+	# Values are checked before references are looked up: a bad address, not an unknown host.
+	expect_error 1 "bad address 'x'" midox tunnel-zone underlay add member host nosuch address x
+}

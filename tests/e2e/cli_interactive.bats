@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# The interactive prompt on a real terminal: a private tmux server runs midox in a pane of
+# known size; the test types into it (send-keys) and reads the screen (capture-pane).
+# help, help OBJECT, and Tab completion of object types, commands, argument keys, keyword
+# values and object names, all from the grammar tables.
+
+bats_require_minimum_version 1.5.0
+load ../lib/zk
+load ../helpers/cli
+
+setup_file() { cli_setup_file; }
+teardown_file() { cli_teardown_file; }
+setup() {
+	command -v tmux >/dev/null || skip "tmux not installed (tools/scripts/install-deps)"
+	cli_setup
+	TMUX_SOCK="$BATS_TEST_TMPDIR/tmux.sock"
+}
+teardown() {
+	# Only this test's tmux server (its own socket), and with it the midox it runs.
+	[ ! -S "$TMUX_SOCK" ] || tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+	cli_teardown
+}
+
+tm() { tmux -S "$TMUX_SOCK" -f /dev/null "$@"; }
+# The whole pane, its scrollback too.
+screen() { tm capture-pane -p -J -S -300; }
+# wait_screen REGEX: 5 s at most for the screen to show it.
+wait_screen() {
+	local i
+	for i in $(seq 1 50); do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "screen never showed '$1':" >&2
+	screen >&2
+	return 1
+}
+# The last line holding the prompt (the line being edited).
+prompt_line() { screen | grep 'midox> ' | tail -1 | sed 's/ *$//'; }
+
+start_prompt() {
+	tm new-session -d -x 150 -y 60 \
+		"env MIDOX_ZK_SERVERS=$MIDOX_ZK_SERVERS HOME=$HOME MIDOX_HISTORY=$HOME/history $MIDOX"
+	wait_screen '^midox> $'
+}
+
+@test "help and help OBJECT at the prompt" {
+	start_prompt
+	tm send-keys -l 'help'
+	tm send-keys Enter
+	wait_screen 'references: a UUID'
+	screen | grep -q '^  bridge create name B  *a bridge'
+	screen | grep -q '^  router R add route \[src S\] dst D \[type normal|blackhole|reject\]'
+	tm send-keys -l 'help host'
+	tm send-keys Enter
+	wait_screen 'host H delete binding interface IF'
+	# Only the host's commands after "help host".
+	run -0 bash -c "$(declare -f tm screen); TMUX_SOCK=$TMUX_SOCK screen | sed -n '/midox> help host/,\$p'"
+	[[ "$output" == *"host H add binding port P interface IF"* ]]
+	[[ "$output" != *"bridge create"* ]]
+}
+
+@test "Tab completes an object type, then a command" {
+	midox bridge create name blue
+	start_prompt
+	tm send-keys -l 'bri'
+	tm send-keys Tab
+	wait_screen '^midox> bridge $'
+	tm send-keys -l 'li'
+	tm send-keys Tab
+	wait_screen '^midox> bridge list $'
+	tm send-keys Enter
+	wait_screen '^bridge bridge0 name blue state up$'
+}
+
+@test "Tab twice lists the choices: a type's commands and its objects' names and aliases" {
+	midox bridge create name blue
+	midox bridge create name red
+	start_prompt
+	tm send-keys -l 'bridge '
+	tm send-keys Tab Tab
+	wait_screen 'bridge1'
+	run -0 screen
+	for w in create list blue red bridge0 bridge1; do
+		[[ "$output" =~ (^|[[:space:]])$w([[:space:]]|$) ]]
+	done
+	[[ "$output" != *"tunnel-zone"* ]]
+}
+
+@test "Tab completes a name, the commands on it, argument keys and values" {
+	make_topology
+	midox router create name edge
+	start_prompt
+	tm send-keys -l 'bridge bl'
+	tm send-keys Tab
+	wait_screen '^midox> bridge blue $'
+	tm send-keys -l 'add p'
+	tm send-keys Tab
+	wait_screen '^midox> bridge blue add port $'
+	tm send-keys -l 'ma'
+	tm send-keys Tab
+	wait_screen '^midox> bridge blue add port mac *$'
+	tm send-keys C-u
+	# A reference argument: the ports (full aliases) a binding can take.
+	tm send-keys -l 'host hosta add binding port bridge0:port'
+	tm send-keys Tab Tab
+	wait_screen 'bridge0:port1'
+	screen | grep -q 'bridge0:port0'
+	tm send-keys C-u
+	# Keyword values.
+	tm send-keys -l 'router edge add route type bl'
+	tm send-keys Tab
+	wait_screen '^midox> router edge add route type blackhole *$'
+	tm send-keys C-u
+	# A nested object: the bridge's own ports by their short alias.
+	tm send-keys -l 'bridge blue port port1 s'
+	tm send-keys Tab
+	wait_screen '^midox> bridge blue port port1 s(et|how)?'
+	tm send-keys -l 'ho'
+	tm send-keys Tab
+	wait_screen '^midox> bridge blue port port1 show *$'
+	tm send-keys Enter
+	wait_screen '^port port1 id [0-9a-f-]{36} device bridge0 state up'
+}
+
+@test "Tab offers nothing for an unknown name and prints no error over the line" {
+	start_prompt
+	tm send-keys -l 'bridge nosuch '
+	tm send-keys Tab Tab
+	sleep 0.5
+	run -0 screen
+	[[ "$output" != *"error"* ]]
+	[ "$(prompt_line)" = "midox> bridge nosuch" ]
+}
