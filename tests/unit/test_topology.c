@@ -167,23 +167,23 @@ static int decode(enum kind k, const char *json)
 
 	switch (k) {
 	case HOST:
-		return topo_decode_host(json, len, &h);
+		return topo_decode_host(json, len, NULL, &h);
 	case ZONE:
-		return topo_decode_zone(json, len, &z);
+		return topo_decode_zone(json, len, NULL, &z);
 	case MEMBER:
-		return topo_decode_member(json, len, &m);
+		return topo_decode_member(json, len, NULL, &m);
 	case BRIDGE:
-		return topo_decode_bridge(json, len, &b);
+		return topo_decode_bridge(json, len, NULL, &b);
 	case PORT:
-		return topo_decode_port(json, len, &p);
+		return topo_decode_port(json, len, NULL, &p);
 	case BINDING:
-		return topo_decode_binding(json, len, &bd);
+		return topo_decode_binding(json, len, NULL, &bd);
 	case ROUTER:
-		return topo_decode_router(json, len, &r);
+		return topo_decode_router(json, len, NULL, &r);
 	case ROUTE:
-		return topo_decode_route(json, len, &rt);
+		return topo_decode_route(json, len, NULL, &rt);
 	default:
-		return topo_decode_key_counter(json, len, &next);
+		return topo_decode_key_counter(json, len, NULL, &next);
 	}
 }
 
@@ -216,19 +216,19 @@ static void test_roundtrip(void)
 	strcpy(p.device_id, UUID1);
 	inet_pton(AF_INET, "192.168.7.9", &p.addr);
 	s = topo_encode_port(&p);
-	ok(s && !topo_decode_port(s, strlen(s), &q) && q.tunnel_key == 77 && q.has_mac &&
+	ok(s && !topo_decode_port(s, strlen(s), NULL, &q) && q.tunnel_key == 77 && q.has_mac &&
 		   !memcmp(q.mac, p.mac, 6) && q.has_addr && q.addr.s_addr == p.addr.s_addr &&
 		   !strcmp(q.device_id, UUID1) && strstr(s, "\"schema\":1"),
 	   "port encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 	s = topo_encode_bridge(&b);
-	ok(s && !topo_decode_bridge(s, strlen(s), &b2) && b2.tunnel_key == TOPO_KEY_MAX &&
+	ok(s && !topo_decode_bridge(s, strlen(s), NULL, &b2) && b2.tunnel_key == TOPO_KEY_MAX &&
 		   !strcmp(b2.name, "blue"),
 	   "bridge encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 	inet_pton(AF_INET, "10.9.8.7", &m.addr);
 	s = topo_encode_member(&m);
-	ok(s && !topo_decode_member(s, strlen(s), &m2) && m2.addr.s_addr == m.addr.s_addr,
+	ok(s && !topo_decode_member(s, strlen(s), NULL, &m2) && m2.addr.s_addr == m.addr.s_addr,
 	   "member encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 }
@@ -249,7 +249,7 @@ static void test_router_roundtrip(void)
 	topo_parse_cidr("10.0.0.1/24", &p.nets[0]);
 	topo_parse_cidr("192.168.9.254/30", &p.nets[1]);
 	s = topo_encode_port(&p);
-	ok(s && !topo_decode_port(s, strlen(s), &q) && q.device_type == TOPO_DEVICE_ROUTER &&
+	ok(s && !topo_decode_port(s, strlen(s), NULL, &q) && q.device_type == TOPO_DEVICE_ROUTER &&
 		   q.n_nets == 2 && q.nets[1].len == 30 &&
 		   q.nets[1].addr.s_addr == p.nets[1].addr.s_addr && q.has_mac && !q.has_addr &&
 		   !memcmp(q.mac, p.mac, 6) && !strcmp(q.peer_id, UUID3),
@@ -260,14 +260,14 @@ static void test_router_roundtrip(void)
 	topo_parse_cidr("172.16.0.0/12", &r.dst);
 	inet_pton(AF_INET, "10.0.0.254", &r.gw);
 	s = topo_encode_route(&r);
-	ok(s && !topo_decode_route(s, strlen(s), &r2) && r2.type == TOPO_ROUTE_NORMAL &&
+	ok(s && !topo_decode_route(s, strlen(s), NULL, &r2) && r2.type == TOPO_ROUTE_NORMAL &&
 		   r2.dst.len == 12 && r2.dst.addr.s_addr == r.dst.addr.s_addr && r2.src.len == 0 &&
 		   r2.has_gw && r2.gw.s_addr == r.gw.s_addr && r2.weight == 42 && r2.port_route &&
 		   !strcmp(r2.port_id, UUID2),
 	   "route encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 	s = topo_encode_router(&rt);
-	ok(s && !topo_decode_router(s, strlen(s), &rt2) && rt2.tunnel_key == 3 &&
+	ok(s && !topo_decode_router(s, strlen(s), NULL, &rt2) && rt2.tunnel_key == 3 &&
 		   !strcmp(rt2.name, "edge"),
 	   "router encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
@@ -280,26 +280,33 @@ static void test_arp_node(void)
 	const char *fixed = "{\"schema\":1,\"mac\":\"02:00:00:00:00:0b\"}";
 	char *s;
 
-	ok(!topo_decode_arp("10.0.0.7,02:00:00:00:00:0a", true, learned, strlen(learned), &a) &&
+	ok(!topo_decode_arp_learned(learned, strlen(learned), "10.0.0.7,02:00:00:00:00:0a," UUID1,
+				    &a) &&
 		   a.learned && a.mac[5] == 0x0a && ntohl(a.addr.s_addr) == 0x0a000007 &&
-		   !strcmp(a.port_id, UUID2) && !strcmp(a.host_id, UUID3),
-	   "learned ARP node name and data decode");
-	ok(!topo_decode_arp("10.0.0.8", false, fixed, strlen(fixed), &a) && !a.learned &&
+		   !strcmp(a.port_id, UUID2) && !strcmp(a.host_id, UUID3) &&
+		   !strcmp(a.router_id, UUID1),
+	   "learned ARP node name (address, MAC, router) and data decode");
+	ok(topo_decode_arp_learned(learned, strlen(learned), "10.0.0.7,02:00:00:00:00:0a", &a) < 0,
+	   "learned ARP node without its router in its name rejected: %s", topo_errmsg());
+	memset(&a, 0, sizeof(a));
+	ok(!topo_decode_arp_static(fixed, strlen(fixed), "10.0.0.8", &a) && !a.learned &&
 		   a.mac[5] == 0x0b && ntohl(a.addr.s_addr) == 0x0a000008,
 	   "static ARP node name and data decode");
-	ok(topo_decode_arp("10.0.0.8", true, learned, strlen(learned), &a) < 0,
+	ok(topo_decode_arp_learned(learned, strlen(learned), "10.0.0.8," UUID1, &a) < 0,
 	   "learned ARP node without a MAC in its name rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8,02:00:00:00:00:0a", false, fixed, strlen(fixed), &a) < 0,
+	ok(topo_decode_arp_static(fixed, strlen(fixed), "10.0.0.8,02:00:00:00:00:0a", &a) < 0,
 	   "static ARP node with a MAC in its name rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.300", false, fixed, strlen(fixed), &a) < 0,
+	ok(topo_decode_arp_static(fixed, strlen(fixed), "10.0.0.300", &a) < 0,
 	   "ARP node with a bad address rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8,ff:ff:ff:ff:ff:ff", true, learned, strlen(learned), &a) < 0,
+	ok(topo_decode_arp_learned(learned, strlen(learned), "10.0.0.8,ff:ff:ff:ff:ff:ff," UUID1,
+				   &a) < 0,
 	   "learned broadcast MAC rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8", false, "{\"schema\":1}", 12, &a) < 0 &&
+	ok(topo_decode_arp_static("{\"schema\":1}", 12, "10.0.0.8", &a) < 0 &&
 		   strstr(topo_errmsg(), "mac"),
 	   "static ARP node without a MAC rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8,02:00:00:00:00:0a", true, "{\"schema\":1,\"host\":\"" UUID3 "\"}",
-			   strlen("{\"schema\":1,\"host\":\"" UUID3 "\"}"), &a) < 0 &&
+	ok(topo_decode_arp_learned("{\"schema\":1,\"host\":\"" UUID3 "\"}",
+				   strlen("{\"schema\":1,\"host\":\"" UUID3 "\"}"),
+				   "10.0.0.8,02:00:00:00:00:0a," UUID1, &a) < 0 &&
 		   strstr(topo_errmsg(), "port"),
 	   "learned ARP node without a port rejected: %s", topo_errmsg());
 	strcpy(b.host_id, UUID1);
@@ -411,12 +418,12 @@ static void test_mac_node(void)
 	struct topo_mac m = { 0 };
 	const char *data = "{\"schema\":1,\"host\":\"" UUID3 "\"}";
 
-	ok(!topo_decode_mac("02:00:00:00:00:0a," UUID2, data, strlen(data), &m) &&
+	ok(!topo_decode_mac(data, strlen(data), "02:00:00:00:00:0a," UUID2, &m) &&
 		   m.mac[5] == 0x0a && !strcmp(m.port_id, UUID2) && !strcmp(m.host_id, UUID3),
 	   "learned MAC node name and data decode");
-	ok(topo_decode_mac("02:00:00:00:00:0a;" UUID2, data, strlen(data), &m) < 0,
+	ok(topo_decode_mac(data, strlen(data), "02:00:00:00:00:0a;" UUID2, &m) < 0,
 	   "learned MAC node with a bad separator rejected: %s", topo_errmsg());
-	ok(topo_decode_mac("ff:ff:ff:ff:ff:ff," UUID2, data, strlen(data), &m) < 0,
+	ok(topo_decode_mac(data, strlen(data), "ff:ff:ff:ff:ff:ff," UUID2, &m) < 0,
 	   "learned broadcast MAC rejected: %s", topo_errmsg());
 }
 

@@ -76,7 +76,7 @@ static int key_read(struct writer *w)
 	if (rc != ZOK || len < 0)
 		return -EIO;
 	w->key_version = st.version;
-	return topo_decode_key_counter(buf, (size_t)len, &w->next_key);
+	return topo_decode_key_counter(buf, (size_t)len, NULL, &w->next_key);
 }
 
 /* The last multi also moves the key counter past every key handed out. */

@@ -133,18 +133,16 @@ static int exists(struct reader *r, bool *yes)
 	return 0;
 }
 
-/* One kind of object: where its znodes are, how its path names it, how its data
- * decodes, where it goes in the snapshot, and what to read below each one. */
+/* One kind of object: where its znodes are, how a node (name and data) decodes, where
+ * it goes in the snapshot, and what to read below each one. */
 struct kind {
 	const char *dir;	/* path of the parent: a format given the parent's id */
-	bool (*valid_name)(const char *name);
-	int (*decode)(const char *name, const char *buf, size_t len, void *obj);
+	topo_decode_fn *decode;	/* the identity in the node's name included */
 	size_t size;
-	size_t name_off;	/* where the node's name goes (SIZE_MAX: decode takes it) */
 	size_t parent_off;	/* where the parent's id goes (SIZE_MAX: none) */
 	size_t czxid_off, version_off; /* version_off SIZE_MAX: not kept */
 	size_t arr_off, n_off;	/* the array and its count in struct topology */
-	int32_t *(*container_version)(struct topology *t); /* NULL: not kept */
+	size_t dir_version_off;	/* where dir's version goes in struct topology (SIZE_MAX: not kept) */
 	int (*below)(struct reader *r, void *obj);	   /* NULL: nothing */
 };
 
@@ -310,19 +308,9 @@ static void wait_all(struct batch *b)
 static int take(struct reader *r, const struct kind *k, const char *parent, const char *name,
 		const struct batch *b, const struct slot *s)
 {
-	union {
-		struct topo_host h;
-		struct topo_zone z;
-		struct topo_member m;
-		struct topo_bridge bd;
-		struct topo_port p;
-		struct topo_binding bi;
-		struct topo_mac mac;
-		struct topo_router rt;
-		struct topo_route ro;
-		struct topo_arp arp;
-	} u;
-	void *obj = &u, *slot;
+	void **arr = FIELD(r->t, k->arr_off, void *);
+	size_t *n = FIELD(r->t, k->n_off, size_t);
+	void *obj;
 
 	if (s->rc == ZNONODE)
 		return 0; /* gone since the listing: a watch on the directory saw it go */
@@ -340,28 +328,22 @@ static int take(struct reader *r, const struct kind *k, const char *parent, cons
 		skip(r, "data larger than any object");
 		return 0;
 	}
-	memset(obj, 0, k->size);
-	if (k->valid_name && !k->valid_name(name)) {
-		skip(r, "the name is not an id or an interface name");
-		return 0;
-	}
-	if (k->decode(name, !s->len ? "" : s->ext ? s->ext : b->data + s->off, (size_t)s->len,
+	/* Decoded in place at the end of its array (zeroed), taken back if it does not. */
+	obj = topo_push(arr, n, k->size);
+	if (!obj)
+		return topo_fail(-ENOMEM, "out of memory");
+	if (k->decode(!s->len ? "" : s->ext ? s->ext : b->data + s->off, (size_t)s->len, name,
 		      obj)) {
+		(*n)--;
 		skip(r, topo_errmsg());
 		return 0;
 	}
-	if (k->name_off != SIZE_MAX)
-		strcpy(FIELD(obj, k->name_off, char), name);
 	if (k->parent_off != SIZE_MAX)
 		strcpy(FIELD(obj, k->parent_off, char), parent);
 	*FIELD(obj, k->czxid_off, int64_t) = s->st.czxid;
 	if (k->version_off != SIZE_MAX)
 		*FIELD(obj, k->version_off, int32_t) = s->st.version;
-	slot = topo_push(FIELD(r->t, k->arr_off, void *), FIELD(r->t, k->n_off, size_t), k->size);
-	if (!slot)
-		return topo_fail(-ENOMEM, "out of memory");
-	memcpy(slot, obj, k->size);
-	return k->below ? k->below(r, slot) : 0;
+	return k->below ? k->below(r, obj) : 0;
 }
 
 /* Read every object of kind k under the parent ("" for the top level). The children's data
@@ -377,7 +359,8 @@ static int read_kind(struct reader *r, const struct kind *k, const char *parent)
 
 	snprintf(dir, sizeof(dir), k->dir, parent);
 	rpath(r, "%s", dir);
-	rc = children(r, &l, k->container_version ? k->container_version(r->t) : NULL);
+	rc = children(r, &l, k->dir_version_off == SIZE_MAX ? NULL :
+			     FIELD(r->t, k->dir_version_off, int32_t));
 	if (rc) {
 		listing_free(&l);
 		return rc < 0 ? rc : 0;
@@ -404,129 +387,37 @@ static int read_kind(struct reader *r, const struct kind *k, const char *parent)
 	return rc;
 }
 
-static int dec_host(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_host(buf, len, obj);
-}
-
-static int dec_binding(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_binding(buf, len, obj);
-}
-
-static int dec_zone(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_zone(buf, len, obj);
-}
-
-static int dec_member(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_member(buf, len, obj);
-}
-
-static int dec_bridge(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_bridge(buf, len, obj);
-}
-
-static int dec_port(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_port(buf, len, obj);
-}
-
-static int dec_mac(const char *name, const char *buf, size_t len, void *obj)
-{
-	return topo_decode_mac(name, buf, len, obj);
-}
-
-static int dec_router(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_router(buf, len, obj);
-}
-
-static int dec_route(const char *name, const char *buf, size_t len, void *obj)
-{
-	(void)name;
-	return topo_decode_route(buf, len, obj);
-}
-
-static int dec_arp_static(const char *name, const char *buf, size_t len, void *obj)
-{
-	return topo_decode_arp(name, false, buf, len, obj);
-}
-
-/* "<a.b.c.d>,<mac>,<router id>" under the host that learned it. */
-static int dec_arp_learned(const char *name, const char *buf, size_t len, void *obj)
-{
-	struct topo_arp *a = obj;
-	const char *router = strrchr(name, ',');
-	char head[64];
-
-	if (!router || (size_t)(router - name) >= sizeof(head) || !topo_valid_uuid(router + 1))
-		return topo_fail(-EINVAL, "name is not <address>,<mac>,<router id>");
-	memcpy(head, name, (size_t)(router - name));
-	head[router - name] = '\0';
-	strcpy(a->router_id, router + 1);
-	return topo_decode_arp(head, true, buf, len, obj);
-}
-
-static int32_t *hosts_version(struct topology *t) { return &t->hosts_version; }
-static int32_t *zones_version(struct topology *t) { return &t->zones_version; }
-static int32_t *bridges_version(struct topology *t) { return &t->bridges_version; }
-static int32_t *ports_version(struct topology *t) { return &t->ports_version; }
-static int32_t *routers_version(struct topology *t) { return &t->routers_version; }
-
 #define ARRAY(name) offsetof(struct topology, name), offsetof(struct topology, n_##name)
+#define DIR_VERSION(name) offsetof(struct topology, name##_version)
+#define NONE SIZE_MAX
 
-static const struct kind k_binding = {
-	P_BINDINGS, topo_valid_ifname, dec_binding, sizeof(struct topo_binding),
-	offsetof(struct topo_binding, interface), offsetof(struct topo_binding, host_id),
-	offsetof(struct topo_binding, czxid), offsetof(struct topo_binding, version),
-	ARRAY(bindings), NULL, NULL,
-};
+/* A kind of object, in struct T, kept in the snapshot's array A. */
+#define KIND(dir, decode, T, parent, A, dir_version, below)                                   \
+	{ dir, decode, sizeof(struct T), parent, offsetof(struct T, czxid),                     \
+	  offsetof(struct T, version), ARRAY(A), dir_version, below }
 
-static const struct kind k_member = {
-	P_MEMBERS, topo_valid_uuid, dec_member, sizeof(struct topo_member),
-	offsetof(struct topo_member, host_id), offsetof(struct topo_member, zone_id),
-	offsetof(struct topo_member, czxid), offsetof(struct topo_member, version),
-	ARRAY(members), NULL, NULL,
-};
-
-/* Learned MACs: their bridge is their port's (set once the ports are read). */
+static const struct kind k_binding =
+	KIND(P_BINDINGS, topo_decode_binding, topo_binding, offsetof(struct topo_binding, host_id),
+	     bindings, NONE, NULL);
+static const struct kind k_member =
+	KIND(P_MEMBERS, topo_decode_member, topo_member, offsetof(struct topo_member, zone_id),
+	     members, NONE, NULL);
+/* Learned MACs: their bridge is their port's (set once the ports are read); no version
+ * kept (only their agent changes them). */
 static const struct kind k_mac = {
-	P_HOST_MACS, NULL, dec_mac, sizeof(struct topo_mac),
-	SIZE_MAX, offsetof(struct topo_mac, host_id),
-	offsetof(struct topo_mac, czxid), SIZE_MAX,
-	ARRAY(macs), NULL, NULL,
+	P_HOST_MACS, topo_decode_mac, sizeof(struct topo_mac), offsetof(struct topo_mac, host_id),
+	offsetof(struct topo_mac, czxid), NONE, ARRAY(macs), NONE, NULL,
 };
-
-static const struct kind k_route = {
-	P_ROUTES, topo_valid_uuid, dec_route, sizeof(struct topo_route),
-	offsetof(struct topo_route, id), offsetof(struct topo_route, router_id),
-	offsetof(struct topo_route, czxid), offsetof(struct topo_route, version),
-	ARRAY(routes), NULL, NULL,
-};
-
-static const struct kind k_arp_static = {
-	P_ARPS_STATIC, NULL, dec_arp_static, sizeof(struct topo_arp),
-	SIZE_MAX, offsetof(struct topo_arp, router_id),
-	offsetof(struct topo_arp, czxid), offsetof(struct topo_arp, version),
-	ARRAY(arps), NULL, NULL,
-};
-
-static const struct kind k_arp_learned = {
-	P_HOST_ARPS, NULL, dec_arp_learned, sizeof(struct topo_arp),
-	SIZE_MAX, offsetof(struct topo_arp, host_id),
-	offsetof(struct topo_arp, czxid), offsetof(struct topo_arp, version),
-	ARRAY(arps), NULL, NULL,
-};
+static const struct kind k_route =
+	KIND(P_ROUTES, topo_decode_route, topo_route, offsetof(struct topo_route, router_id),
+	     routes, NONE, NULL);
+static const struct kind k_arp_static =
+	KIND(P_ARPS_STATIC, topo_decode_arp_static, topo_arp, offsetof(struct topo_arp, router_id),
+	     arps, NONE, NULL);
+/* Under the host that learned it; the router is in the node's name. */
+static const struct kind k_arp_learned =
+	KIND(P_HOST_ARPS, topo_decode_arp_learned, topo_arp, offsetof(struct topo_arp, host_id),
+	     arps, NONE, NULL);
 
 /* Below a host: whether its agent is alive (watched even while absent), its bindings, what
  * its agent learned. */
@@ -564,22 +455,13 @@ static int below_router(struct reader *r, void *obj)
 /* The top level, containers before their contents: a container version read here
  * covers everything read after it. */
 static const struct kind k_top[] = {
-	{ P_HOSTS, topo_valid_uuid, dec_host, sizeof(struct topo_host),
-	  offsetof(struct topo_host, id), SIZE_MAX, offsetof(struct topo_host, czxid),
-	  offsetof(struct topo_host, version), ARRAY(hosts), hosts_version, below_host },
-	{ P_ZONES, topo_valid_uuid, dec_zone, sizeof(struct topo_zone),
-	  offsetof(struct topo_zone, id), SIZE_MAX, offsetof(struct topo_zone, czxid),
-	  offsetof(struct topo_zone, version), ARRAY(zones), zones_version, below_zone },
-	{ P_BRIDGES, topo_valid_uuid, dec_bridge, sizeof(struct topo_bridge),
-	  offsetof(struct topo_bridge, id), SIZE_MAX, offsetof(struct topo_bridge, czxid),
-	  offsetof(struct topo_bridge, version), ARRAY(bridges), bridges_version, NULL },
-	{ P_ROUTERS, topo_valid_uuid, dec_router, sizeof(struct topo_router),
-	  offsetof(struct topo_router, id), SIZE_MAX, offsetof(struct topo_router, czxid),
-	  offsetof(struct topo_router, version), ARRAY(routers), routers_version,
-	  below_router },
-	{ P_PORTS, topo_valid_uuid, dec_port, sizeof(struct topo_port),
-	  offsetof(struct topo_port, id), SIZE_MAX, offsetof(struct topo_port, czxid),
-	  offsetof(struct topo_port, version), ARRAY(ports), ports_version, NULL },
+	KIND(P_HOSTS, topo_decode_host, topo_host, NONE, hosts, DIR_VERSION(hosts), below_host),
+	KIND(P_ZONES, topo_decode_zone, topo_zone, NONE, zones, DIR_VERSION(zones), below_zone),
+	KIND(P_BRIDGES, topo_decode_bridge, topo_bridge, NONE, bridges, DIR_VERSION(bridges),
+	     NULL),
+	KIND(P_ROUTERS, topo_decode_router, topo_router, NONE, routers, DIR_VERSION(routers),
+	     below_router),
+	KIND(P_PORTS, topo_decode_port, topo_port, NONE, ports, DIR_VERSION(ports), NULL),
 };
 
 static int read_key_counter(struct reader *r)
@@ -591,7 +473,7 @@ static int read_key_counter(struct reader *r)
 	r->t->key_version = -1;
 	if (rc)
 		return rc < 0 ? rc : 0;
-	if (topo_decode_key_counter(r->buf, (size_t)r->len, &r->t->next_key)) {
+	if (topo_decode_key_counter(r->buf, (size_t)r->len, NULL, &r->t->next_key)) {
 		skip(r, topo_errmsg());
 		return 0;
 	}

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 
+#include "codec.h"
 #include "topology.h"
 
 /* Every path of the layout, as printf formats (docs/zookeeper.md describes each). */
@@ -111,14 +112,9 @@ const char *txn_path(const struct topo_txn *x, size_t i);
 void *topo_push(void **arr, size_t *n, size_t size);
 
 int topo_json_schema_only(const char *buf, size_t len);
-char *topo_encode_key_counter(uint32_t next);
-/* /midox/ports/<id>/binding: the port's side of its binding, {"host","interface"}. */
-char *topo_encode_port_guard(const char *host_id, const char *ifname);
-char *topo_encode_mac_owner(const char *host_id);
 /* Create an ephemeral node owned by this session; one left by another session (an older
  * one of this agent, or another agent) is replaced. */
 int topo_publish_ephemeral(zhandle_t *zh, const char *path, const char *data);
-char *topo_encode_alive(void);
 
 /* Access control: the ACL a node at path gets when this process creates it (open when no
  * credential is configured); on the first write with the cluster credential, an open tree

@@ -319,32 +319,7 @@ int topo_new_uuid(char id[TOPO_ID_LEN]);
  * function above and below that fails sets it. */
 const char *topo_errmsg(void);
 
-/* The encoding of each znode (JSON, "schema": 1). Decoders validate types, ranges and
- * required fields and fail with -EINVAL (topo_errmsg says why); identity fields that live
- * in the path (ids, interface names) are the caller's. Encoders return malloc'd text. */
-int topo_decode_host(const char *buf, size_t len, struct topo_host *h);
-int topo_decode_zone(const char *buf, size_t len, struct topo_zone *z);
-int topo_decode_member(const char *buf, size_t len, struct topo_member *m);
-int topo_decode_bridge(const char *buf, size_t len, struct topo_bridge *b);
-int topo_decode_port(const char *buf, size_t len, struct topo_port *p);
-int topo_decode_binding(const char *buf, size_t len, struct topo_binding *b);
-int topo_decode_mac(const char *name, const char *buf, size_t len, struct topo_mac *m);
-int topo_decode_key_counter(const char *buf, size_t len, uint32_t *next);
-int topo_decode_router(const char *buf, size_t len, struct topo_router *r);
-int topo_decode_route(const char *buf, size_t len, struct topo_route *r);
-/* A static entry (name "<a.b.c.d>", data {"mac"}) or a learned one (name
- * "<a.b.c.d>,<mac>", data {"host","port"}). */
-int topo_decode_arp(const char *name, bool learned, const char *buf, size_t len,
-		    struct topo_arp *a);
-char *topo_encode_host(const struct topo_host *h);
-char *topo_encode_zone(const struct topo_zone *z);
-char *topo_encode_member(const struct topo_member *m);
-char *topo_encode_bridge(const struct topo_bridge *b);
-char *topo_encode_port(const struct topo_port *p);
-char *topo_encode_binding(const struct topo_binding *b);
-char *topo_encode_router(const struct topo_router *r);
-char *topo_encode_route(const struct topo_route *r);
-char *topo_encode_arp(const struct topo_arp *a);
+/* The encoding of each znode: topology/codec.h. */
 
 /* The CLI's writes. Each is one zoo_multi with version checks on what it depends on,
  * validated against a fresh snapshot and retried when a concurrent writer got there first:
