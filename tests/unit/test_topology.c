@@ -390,7 +390,7 @@ static void test_find_router(void)
 
 	inet_pton(AF_INET, "10.0.0.5", &arps[0].addr);
 	inet_pton(AF_INET, "10.0.0.5", &arps[1].addr);
-	topo_number_members(&t);
+	topo_index(&t);
 	ok(topo_find_router(&t, "router1") == &routers[1], "router1 by alias");
 	ok(topo_find_router(&t, "edge") == &routers[0], "router by name");
 	ok(topo_find_router(&t, "bridge0") == NULL, "a bridge alias is not a router");
@@ -411,6 +411,7 @@ static void test_find_router(void)
 	ok(topo_find_arp_static(&t, UUID3, arps[0].addr) == &arps[1],
 	   "the static ARP entry, not the learned one");
 	ok(topo_find_arp_static(&t, UUID2, arps[0].addr) == NULL, "no static entry on router0");
+	topo_index_free(&t);
 }
 
 static void test_mac_node(void)
@@ -503,7 +504,7 @@ static void test_find(void)
 	strcpy(ports[0].device_id, UUID3);
 	strcpy(ports[1].device_id, UUID2);
 	strcpy(ports[2].device_id, UUID3);
-	topo_number_members(&t);
+	topo_index(&t);
 	ok(topo_find_host(&t, "host1") == &hosts[1], "host1 is the second host");
 	ok(topo_find_host(&t, "alpha") == &hosts[0], "host found by name");
 	ok(topo_find_host(&t, UUID2) == &hosts[1], "host found by UUID");
@@ -522,6 +523,7 @@ static void test_find(void)
 	   "alias of a host: %s", buf);
 	ok(topo_alias(&t, "0b3c4d5e-0000-4000-8000-0000000000ff", buf, sizeof(buf)) < 0,
 	   "no alias for an unknown id");
+	topo_index_free(&t);
 }
 
 static void write_file(const char *path, const char *text)

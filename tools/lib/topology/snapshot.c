@@ -55,55 +55,23 @@ static bool device_exists(const struct topology *t, const struct topo_port *p)
 						    : topo_find_bridge_by_id(t, p->device_id) != NULL;
 }
 
-/* A port of router_id, or NULL. */
-static const struct topo_port *router_port(const struct topology *t, const char *router_id,
-					   const char *port_id)
+/* A port that is there: in the snapshot and not being left out. */
+static const struct topo_port *live_port(const struct topology *t, const bool *gone,
+					 const char *id)
 {
-	const struct topo_port *p = topo_find_port_by_id(t, port_id);
+	const struct topo_port *p = topo_find_port_by_id(t, id);
+
+	return p && !gone[p - t->ports] ? p : NULL;
+}
+
+/* A port of router_id that is there, or NULL. */
+static const struct topo_port *router_port(const struct topology *t, const bool *gone,
+					   const char *router_id, const char *port_id)
+{
+	const struct topo_port *p = live_port(t, gone, port_id);
 
 	return p && p->device_type == TOPO_DEVICE_ROUTER && !strcmp(p->device_id, router_id) ? p
 													 : NULL;
-}
-
-/* ---- indexes by id ---- */
-
-struct ix_arr {
-	const char *base;
-	size_t size;
-};
-
-static int cmp_ix(const void *a, const void *b, void *arg)
-{
-	const struct ix_arr *arr = arg;
-
-	return strcmp(arr->base + *(const size_t *)a * arr->size,
-		      arr->base + *(const size_t *)b * arr->size);
-}
-
-/* Positions of arr's n objects sorted by id (each object starts with its id); NULL when
- * memory is short, and lookups stay linear. */
-static size_t *index_ids(const void *arr, size_t n, size_t size)
-{
-	struct ix_arr a = { .base = arr, .size = size };
-	size_t *ix = malloc((n ? n : 1) * sizeof(*ix));
-
-	if (!ix)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		ix[i] = i;
-	qsort_r(ix, n, sizeof(*ix), cmp_ix, &a);
-	return ix;
-}
-
-static void free_ids(struct topology *t)
-{
-	free(t->host_ix);
-	free(t->zone_ix);
-	free(t->bridge_ix);
-	free(t->router_ix);
-	free(t->port_ix);
-	free(t->route_ix);
-	t->host_ix = t->zone_ix = t->bridge_ix = t->router_ix = t->port_ix = t->route_ix = NULL;
 }
 
 /* ---- one object per tunnel key ---- */
@@ -188,38 +156,49 @@ static int drop_duplicate_keys(struct topology *t)
 	return 0;
 }
 
-/* Leave out what refers to an object that is not there (or was skipped), so that every
- * reference in a snapshot resolves. */
-static void drop_dangling(struct topology *t)
+/* Ports whose device is not there: flagged in gone (logged), left in place so that the
+ * lookups built before stay valid until everything is decided. */
+static void mark_orphan_ports(struct topology *t, bool *gone)
 {
-	size_t i, n;
-
-	t->host_ix = index_ids(t->hosts, t->n_hosts, sizeof(*t->hosts));
-	t->zone_ix = index_ids(t->zones, t->n_zones, sizeof(*t->zones));
-	t->bridge_ix = index_ids(t->bridges, t->n_bridges, sizeof(*t->bridges));
-	t->router_ix = index_ids(t->routers, t->n_routers, sizeof(*t->routers));
-	for (i = n = 0; i < t->n_ports; i++) {
-		if (device_exists(t, &t->ports[i]))
-			t->ports[n++] = t->ports[i];
-		else
+	for (size_t i = 0; i < t->n_ports; i++) {
+		gone[i] = !device_exists(t, &t->ports[i]);
+		if (gone[i])
 			dangling(t, "port", t->ports[i].id, "its device is not there");
 	}
-	t->n_ports = n;
-	t->port_ix = index_ids(t->ports, t->n_ports, sizeof(*t->ports));
-	/* A link holds when both ends name each other; a half link is ignored. */
-	for (i = 0; i < t->n_ports; i++) {
-		struct topo_port *p = &t->ports[i];
-		const struct topo_port *q = topo_find_port_by_id(t, p->peer_id);
+}
 
-		if (p->peer_id[0] && (!q || strcmp(q->peer_id, p->id) ||
-				      !strcmp(q->device_id, p->device_id))) {
+/* A link holds when both ends name each other; a half link is ignored. */
+static void clear_half_links(struct topology *t, const bool *gone)
+{
+	for (size_t i = 0; i < t->n_ports; i++) {
+		struct topo_port *p = &t->ports[i];
+		const struct topo_port *q;
+
+		if (gone[i] || !p->peer_id[0])
+			continue;
+		q = live_port(t, gone, p->peer_id);
+		if (!q || strcmp(q->peer_id, p->id) || !strcmp(q->device_id, p->device_id)) {
 			mx_warn("port %s: ignoring its link to %s, which does not link back",
 				p->id, p->peer_id);
 			p->peer_id[0] = '\0';
 		}
 	}
+}
+
+/* Leave out what refers to an object that is not there (or was skipped), so that every
+ * reference in a snapshot resolves. Lookups through the indexes built before; arrays
+ * compacted after. */
+static int drop_dangling(struct topology *t)
+{
+	bool *gone = calloc(t->n_ports + 1, sizeof(*gone));
+	size_t i, n;
+
+	if (!gone)
+		return -ENOMEM;
+	mark_orphan_ports(t, gone);
+	clear_half_links(t, gone);
 	for (i = n = 0; i < t->n_bindings; i++) {
-		if (topo_find_port_by_id(t, t->bindings[i].port_id))
+		if (live_port(t, gone, t->bindings[i].port_id))
 			t->bindings[n++] = t->bindings[i];
 		else
 			dangling(t, "binding of interface", t->bindings[i].interface,
@@ -236,7 +215,7 @@ static void drop_dangling(struct topology *t)
 	/* A learned MAC of a port that went away is stale, not broken: drop it quietly. Its
 	 * bridge is its port's. */
 	for (i = n = 0; i < t->n_macs; i++) {
-		const struct topo_port *p = topo_find_port_by_id(t, t->macs[i].port_id);
+		const struct topo_port *p = live_port(t, gone, t->macs[i].port_id);
 
 		if (p && p->device_type == TOPO_DEVICE_BRIDGE) {
 			strcpy(t->macs[i].bridge_id, p->device_id);
@@ -247,21 +226,23 @@ static void drop_dangling(struct topology *t)
 	for (i = n = 0; i < t->n_routes; i++) {
 		const struct topo_route *r = &t->routes[i];
 
-		if (!r->port_id[0] || router_port(t, r->router_id, r->port_id))
+		if (!r->port_id[0] || router_port(t, gone, r->router_id, r->port_id))
 			t->routes[n++] = *r;
 		else
 			dangling(t, "route", r->id, "its port is not a port of its router");
 	}
 	t->n_routes = n;
-	t->route_ix = index_ids(t->routes, t->n_routes, sizeof(*t->routes));
 	/* So are ARP entries learned on a port that went away. */
 	for (i = n = 0; i < t->n_arps; i++) {
 		const struct topo_arp *a = &t->arps[i];
 
-		if (!a->learned || router_port(t, a->router_id, a->port_id))
+		if (!a->learned || router_port(t, gone, a->router_id, a->port_id))
 			t->arps[n++] = *a;
 	}
 	t->n_arps = n;
+	t->n_ports = compact(t->ports, t->n_ports, sizeof(*t->ports), gone);
+	free(gone);
+	return 0;
 }
 
 /* Count one more member of the device at position pos of an array of n (n: none, the
@@ -276,7 +257,7 @@ static size_t next_ordinal(size_t *counts, const void *dev, const void *arr, siz
 /* The N of each port's and route's alias, in creation order within its device, once per
  * snapshot: aliases cost O(log n) each, not a scan (listing 1M routes is not quadratic).
  * Routes of a router left out share one count, as before the router was dropped. */
-int topo_number_members(struct topology *t)
+static int number_members(struct topology *t)
 {
 	size_t *bridge_n = calloc(t->n_bridges + 1, sizeof(size_t));
 	size_t *router_n = calloc(t->n_routers + 1, sizeof(size_t));
@@ -309,7 +290,14 @@ int topo_number_members(struct topology *t)
 	return 0;
 }
 
-/* Creation order, one owner per tunnel key, references that resolve, ordinals. */
+int topo_index(struct topology *t)
+{
+	int rc = topo_index_build(t);
+
+	return rc ? rc : number_members(t);
+}
+
+/* Creation order, one owner per tunnel key, references that resolve, ordinals, indexes. */
 int snapshot_finish(struct topology *t)
 {
 	int rc;
@@ -330,10 +318,12 @@ int snapshot_finish(struct topology *t)
 		qsort(t->routes, t->n_routes, sizeof(*t->routes), cmp_route);
 	sort_czxid(t->arps, t->n_arps, sizeof(*t->arps), offsetof(struct topo_arp, czxid));
 	rc = drop_duplicate_keys(t);
-	if (!rc) {
-		drop_dangling(t);
-		rc = topo_number_members(t);
-	}
+	if (!rc)
+		rc = topo_index_build(t);
+	if (!rc)
+		rc = drop_dangling(t);
+	if (!rc)
+		rc = topo_index(t);
 	if (rc) {
 		topo_free(t);
 		return topo_fail(rc, "out of memory");
@@ -343,7 +333,7 @@ int snapshot_finish(struct topology *t)
 
 void topo_free(struct topology *t)
 {
-	free_ids(t);
+	topo_index_free(t);
 	free(t->hosts);
 	free(t->zones);
 	free(t->members);

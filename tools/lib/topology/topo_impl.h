@@ -70,6 +70,9 @@ int topo_read_consistent(zhandle_t *zh, struct topology *t);
 /* A write on zh touched path (its data, or its parent's listing): both read again. */
 void mirror_touched(zhandle_t *zh, const char *path);
 
+/* Build the snapshot's lookups by id and tunnel key afresh (lookup.c), without ordinals. */
+int topo_index_build(struct topology *t);
+
 /* Errors: set the thread's message and return err (negative errno). */
 int topo_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int topo_zerr(int zrc);		/* ZooKeeper error code to negative errno */

@@ -171,9 +171,9 @@ struct topology {
 	struct topo_arp *arps;
 	size_t n_arps;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
-	/* Private to the library: positions in hosts, zones, bridges, routers, ports and routes
-	 * sorted by id, so that lookups by id stay O(log n) in a large snapshot. */
-	size_t *host_ix, *zone_ix, *bridge_ix, *router_ix, *port_ix, *route_ix;
+	/* Private to the library: hash indexes by id and by tunnel key (topo_index), so that
+	 * lookups stay O(1) in a large snapshot. */
+	struct topo_index *ix;
 	/* What checked writes depend on: the data versions of the type containers (bumped by
 	 * every create, so names stay unique under concurrent writers) and the key counter. */
 	int32_t hosts_version, zones_version, bridges_version, ports_version, routers_version;
@@ -220,9 +220,12 @@ struct topo_mirror_stats {
 };
 int topo_mirror_stats(zhandle_t *zh, struct topo_mirror_stats *out);
 void topo_free(struct topology *t);
-/* Give each port and route its ordinal within its device (what aliases number), as
- * topo_read does: for snapshots built by hand. 0 or -ENOMEM. */
-int topo_number_members(struct topology *t);
+/* Give each port and route its ordinal within its device (what aliases number) and build
+ * the snapshot's lookups by id and by tunnel key, as topo_read does: for snapshots built
+ * by hand (they are looked through linearly until then). Call it again after changing
+ * the arrays; topo_index_free (or topo_free) releases what it built. 0 or -ENOMEM. */
+int topo_index(struct topology *t);
+void topo_index_free(struct topology *t);
 
 /* Find an object by UUID, name or alias (bridge0, host1, tzone0, router0; a port by
  * "<bridge or router ref>:portN" or UUID). NULL if none. */
@@ -247,6 +250,10 @@ const struct topo_route *topo_find_route_by_id(const struct topology *t, const c
 /* A router's static ARP entry for addr (NULL if none). */
 const struct topo_arp *topo_find_arp_static(const struct topology *t, const char *router_id,
 					    struct in_addr addr);
+/* The bridge, router or port holding a tunnel key (NULL if none). */
+const struct topo_bridge *topo_bridge_by_key(const struct topology *t, uint32_t key);
+const struct topo_router *topo_router_by_key(const struct topology *t, uint32_t key);
+const struct topo_port *topo_port_by_key(const struct topology *t, uint32_t key);
 /* The binding of a port (NULL if unbound) and of an interface on a host. */
 const struct topo_binding *topo_find_port_binding(const struct topology *t, const char *port_id);
 const struct topo_binding *topo_find_binding(const struct topology *t, const char *host_id,
