@@ -12,7 +12,8 @@
 
 #include "base/addr.h"
 #include "base/log.h"
-#include "topology/topo_impl.h"
+#include "topology/codec.h"
+#include "topology/layout.h"
 
 static int n_test, n_failed;
 

@@ -30,7 +30,9 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "topology/topo_impl.h"
+#include "topology/codec.h"
+#include "topology/layout.h"
+#include "topology/txn.h"
 
 #define BATCH 900
 #define FIRST_HOST_ADDR 101 /* 192.0.2.101: in the bench's underlay subnet, never used */

@@ -295,6 +295,8 @@ int topo_host_cred_load(const char *path, const char *host_id, struct topo_cred 
 int topo_acl_setup(const struct topo_cred *cluster, const struct topo_cred *host,
 		   const char *host_id);
 bool topo_acl_enabled(void);
+/* The ACL a node at path gets when this process creates it (open without a credential). */
+const struct ACL_vector *topo_acl_for(const char *path);
 /* Present a credential on a session (again after every reconnect, by the client). */
 int topo_auth_add(zhandle_t *zh, const struct topo_cred *c);
 /* With the cluster credential on zh: create this host's node and containers (or fix their
@@ -325,6 +327,8 @@ int topo_new_uuid(char id[TOPO_ID_LEN]);
 /* Why the last call on this thread failed, as one line for a user ("" if unknown). Every
  * function above and below that fails sets it. */
 const char *topo_errmsg(void);
+/* Set this thread's message (for topo_errmsg) and return err, a negative errno. */
+int topo_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The encoding of each znode: topology/codec.h. */
 
