@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,151 @@ static void test_find(void)
 	topo_index_free(&t);
 }
 
+/* Every decoder through the one signature: the node's name is the object's identity,
+ * validated and stored; a bad name is refused before the data is looked at. */
+struct named_case {
+	const char *what;
+	topo_decode_fn *decode;
+	const char *name, *json;
+	size_t size, id_off; /* the object; where the name must land */
+};
+
+#define NAMED(what, fn, T, field, name, json) \
+	{ what, fn, name, json, sizeof(struct T), offsetof(struct T, field) }
+
+static const struct named_case named_cases[] = {
+	NAMED("host", topo_decode_host, topo_host, id, UUID1, "{\"schema\":1,\"name\":\"h\"}"),
+	NAMED("zone", topo_decode_zone, topo_zone, id, UUID1,
+	      "{\"schema\":1,\"name\":\"z\",\"type\":\"vxlan\"}"),
+	NAMED("member", topo_decode_member, topo_member, host_id, UUID1,
+	      "{\"schema\":1,\"address\":\"10.0.0.1\"}"),
+	NAMED("bridge", topo_decode_bridge, topo_bridge, id, UUID1,
+	      "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5}"),
+	NAMED("router", topo_decode_router, topo_router, id, UUID1,
+	      "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5}"),
+	NAMED("port", topo_decode_port, topo_port, id, UUID1,
+	      "{\"schema\":1,\"device\":\"" UUID2 "\",\"device_type\":\"bridge\",\"tunnel_key\":9}"),
+	NAMED("route", topo_decode_route, topo_route, id, UUID1,
+	      "{\"schema\":1,\"src\":\"0.0.0.0/0\",\"dst\":\"10.0.0.0/8\",\"type\":\"blackhole\","
+	      "\"weight\":1}"),
+	NAMED("binding", topo_decode_binding, topo_binding, interface, "veth0",
+	      "{\"schema\":1,\"port\":\"" UUID2 "\"}"),
+	NAMED("learned MAC", topo_decode_mac, topo_mac, port_id, "02:00:00:00:00:0a," UUID1,
+	      "{\"schema\":1,\"host\":\"" UUID3 "\"}"),
+	NAMED("learned ARP entry", topo_decode_arp_learned, topo_arp, router_id,
+	      "10.0.0.7,02:00:00:00:00:0a," UUID1,
+	      "{\"schema\":1,\"host\":\"" UUID3 "\",\"port\":\"" UUID2 "\"}"),
+};
+
+static void test_decode_named(void)
+{
+	_Alignas(max_align_t) char obj[sizeof(struct topo_port) + sizeof(struct topo_route)];
+	const char *expect;
+
+	for (size_t i = 0; i < sizeof(named_cases) / sizeof(named_cases[0]); i++) {
+		const struct named_case *c = &named_cases[i];
+
+		memset(obj, 0, sizeof(obj));
+		expect = strrchr(c->name, ',') ? strrchr(c->name, ',') + 1 : c->name;
+		ok(!c->decode(c->json, strlen(c->json), c->name, obj) &&
+		   !strcmp(obj + c->id_off, expect),
+		   "%s: decoded with its identity from the node name (%s)", c->what,
+		   obj + c->id_off);
+		memset(obj, 0, sizeof(obj));
+		ok(c->decode(c->json, strlen(c->json), "not an id,x", obj) == -EINVAL &&
+		   !obj[c->id_off], "%s: a bad node name refused: %s", c->what, topo_errmsg());
+	}
+	memset(obj, 0, sizeof(obj));
+	ok(!topo_decode_host(named_cases[0].json, strlen(named_cases[0].json), NULL, obj) &&
+	   !((struct topo_host *)obj)->id[0] && !strcmp(((struct topo_host *)obj)->name, "h"),
+	   "no name: the identity is left to the caller");
+	ok(topo_decode_mac(named_cases[8].json, strlen(named_cases[8].json), NULL, obj) < 0,
+	   "a learned MAC needs its name");
+}
+
+/* A snapshot built by hand as topo_read fetches it (malloc'd arrays, any order), then
+ * normalised: what is dropped is gone from the lookups, what stays is found by id and key. */
+#define ID(n) "0b3c4d5e-0000-4000-8000-0000000000" #n
+
+/* A malloc'd copy of a hand-made array, as topo_read's are. */
+#define COPY(t, A, ...)                                                                      \
+	do {                                                                                 \
+		const __typeof__(*(t)->A) src[] = { __VA_ARGS__ };                          \
+		(t)->n_##A = sizeof(src) / sizeof(src[0]);                                   \
+		(t)->A = malloc(sizeof(src));                                                \
+		memcpy((t)->A, src, sizeof(src));                                            \
+	} while (0)
+
+/* bridge 10 claims bridge 11's key later; port 31 is on bridge 10; port 32 is linked to
+ * 30, which does not link back; port 33 claims router 20's key later. */
+static void build_snapshot(struct topology *t)
+{
+	memset(t, 0, sizeof(*t));
+	COPY(t, hosts, { .id = ID(01), .name = "h" });
+	COPY(t, bridges, { .id = ID(10), .name = "late", .tunnel_key = 100, .czxid = 9 },
+	     { .id = ID(11), .name = "early", .tunnel_key = 100, .czxid = 2 });
+	COPY(t, routers, { .id = ID(20), .name = "r", .tunnel_key = 200, .czxid = 3 });
+	COPY(t, ports,
+	     { .id = ID(30), .device_id = ID(11), .device_type = TOPO_DEVICE_BRIDGE,
+	       .tunnel_key = 101, .czxid = 4 },
+	     { .id = ID(31), .device_id = ID(10), .device_type = TOPO_DEVICE_BRIDGE,
+	       .tunnel_key = 102, .czxid = 10 },
+	     { .id = ID(32), .device_id = ID(20), .device_type = TOPO_DEVICE_ROUTER,
+	       .tunnel_key = 201, .czxid = 5, .peer_id = ID(30) },
+	     { .id = ID(33), .device_id = ID(11), .device_type = TOPO_DEVICE_BRIDGE,
+	       .tunnel_key = 200, .czxid = 11 });
+	COPY(t, bindings, { .host_id = ID(01), .interface = "v30", .port_id = ID(30) },
+	     { .host_id = ID(01), .interface = "v31", .port_id = ID(31) });
+}
+
+static void test_normalise(void)
+{
+	struct topology t;
+	const struct topo_port *p;
+
+	build_snapshot(&t);
+	if (topo_normalise(&t)) {
+		ok(false, "a snapshot built by hand normalises: %s", topo_errmsg());
+		return;
+	}
+	ok(t.n_bridges == 1 && !strcmp(t.bridges[0].id, ID(11)) && t.n_ports == 2 &&
+	   t.n_bindings == 1 && t.n_skipped == 4,
+	   "left out: the later owner of a key (bridge, port), a port of it, its binding "
+	   "(%zu skipped)", t.n_skipped);
+	ok(topo_bridge_by_key(&t, 100) == &t.bridges[0] && !topo_find_bridge_by_id(&t, ID(10)),
+	   "a tunnel key finds its first owner; the later one is gone by id too");
+	ok(topo_router_by_key(&t, 200) == &t.routers[0] && !topo_port_by_key(&t, 200),
+	   "a port claiming a router's key is not found by it");
+	p = topo_port_by_key(&t, 201);
+	ok(p && p == topo_find_port_by_id(&t, ID(32)) && !p->peer_id[0],
+	   "a port by key and by id is the same object; its half link cleared");
+	ok(!topo_port_by_key(&t, 102) && !topo_find_port_by_id(&t, ID(31)),
+	   "a port whose device was left out is found neither by key nor by id");
+	ok(topo_find_port_binding(&t, ID(30)) == &t.bindings[0] &&
+	   !topo_find_port_binding(&t, ID(31)), "bindings by port: only of ports that are there");
+	ok(topo_find_host_by_id(&t, ID(01)) == &t.hosts[0] && !topo_find_host_by_id(&t, "") &&
+	   !topo_find_host_by_id(&t, NULL) && !topo_bridge_by_key(&t, 7),
+	   "no match: empty or NULL ids, unknown keys");
+	ok(topo_find_port(&t, "bridge0:port0") == topo_find_port_by_id(&t, ID(30)) &&
+	   t.ports[1].ordinal == 0, "ordinals after what was left out");
+	topo_free(&t);
+}
+
+/* Without topo_index the lookups scan; with it they answer the same. */
+static void test_lookup_unindexed(void)
+{
+	struct topo_port ports[2] = { { .id = ID(40), .tunnel_key = 7 },
+				      { .id = ID(41), .tunnel_key = 8 } };
+	struct topology t = { .ports = ports, .n_ports = 2 };
+
+	ok(topo_port_by_key(&t, 8) == &ports[1] && topo_find_port_by_id(&t, ID(40)) == &ports[0],
+	   "a snapshot never indexed is searched linearly");
+	ok(!topo_index(&t) && topo_port_by_key(&t, 8) == &ports[1] &&
+	   topo_find_port_by_id(&t, ID(40)) == &ports[0] && !topo_port_by_key(&t, 9),
+	   "indexed, the same answers");
+	topo_index_free(&t);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -611,6 +757,9 @@ int main(void)
 	test_parse();
 	test_uuid();
 	test_find();
+	test_decode_named();
+	test_normalise();
+	test_lookup_unindexed();
 	test_acl();
 	printf("1..%d\n", n_test);
 	return n_failed ? 1 : 0;

@@ -143,11 +143,11 @@ static int read_snapshot(zhandle_t *zh, struct topology *t, bool consistent)
 	for (i = 0; i < MIRROR_ATTEMPTS && (m = mirror_begin(zh)); i++) {
 		rc = walk(zh, m, t);
 		if (!mirror_end(m, rc == 0) || rc || (!consistent && i == MIRROR_ATTEMPTS - 1))
-			return rc ? rc : snapshot_finish(t);
+			return rc ? rc : topo_normalise(t);
 		topo_free(t);
 	}
 	rc = walk(zh, NULL, t);
-	return rc ? rc : snapshot_finish(t);
+	return rc ? rc : topo_normalise(t);
 }
 
 int topo_read(zhandle_t *zh, struct topology *t)

@@ -48,8 +48,6 @@ int fetch_exists(struct reader *r, bool *yes);
  * what is below each one. 0 (what does not decode is skipped) or a negative errno. */
 int fetch_kind(struct reader *r, const struct kind *k, const char *parent);
 
-/* Normalise a snapshot of what was read, in place (snapshot.c). 0, or -ENOMEM with t
- * freed. */
-int snapshot_finish(struct topology *t);
+/* What was read is then normalised by topo_normalise (snapshot.c, topology.h). */
 
 #endif

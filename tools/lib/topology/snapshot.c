@@ -298,7 +298,7 @@ int topo_index(struct topology *t)
 }
 
 /* Creation order, one owner per tunnel key, references that resolve, ordinals, indexes. */
-int snapshot_finish(struct topology *t)
+int topo_normalise(struct topology *t)
 {
 	int rc;
 

@@ -226,6 +226,11 @@ void topo_free(struct topology *t);
  * the arrays; topo_index_free (or topo_free) releases what it built. 0 or -ENOMEM. */
 int topo_index(struct topology *t);
 void topo_index_free(struct topology *t);
+/* What topo_read does to what it fetched, for snapshots built by hand from malloc'd arrays:
+ * creation order; a later bridge, router or port claiming an earlier one's tunnel key left
+ * out; what refers to a missing object left out (a half link cleared), each counted in
+ * n_skipped; ordinals and indexes (topo_index). 0, or -ENOMEM with t freed. */
+int topo_normalise(struct topology *t);
 
 /* Find an object by UUID, name or alias (bridge0, host1, tzone0, router0; a port by
  * "<bridge or router ref>:portN" or UUID). NULL if none. */
