@@ -91,7 +91,7 @@ $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 
 # The agent's pure computation, tested without ZooKeeper or kernel.
-DESIRED_OBJ := $(call obj,agent/desired.c agent/index.c)
+DESIRED_OBJ := $(call obj,agent/desired.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)

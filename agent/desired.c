@@ -32,19 +32,12 @@ static const size_t value_sizes[MX_MAP_ID__MAX] = {
 
 /* ---- packed, indexed arrays ---- */
 
-static const void *kv_key_at(const void *base, size_t i)
-{
-	const struct kv_array *a = base;
-
-	return (const char *)a->keys + i * a->key_size;
-}
-
 static void kv_init(struct kv_array *a, size_t key_size, size_t value_size)
 {
 	memset(a, 0, sizeof(*a));
 	a->key_size = key_size;
 	a->value_size = value_size;
-	index_init(&a->ix, key_size, kv_key_at, a);
+	index_init(&a->ix, NULL, key_size, 0, key_size, INDEX_BYTES);
 }
 
 static void kv_free(struct kv_array *a)
@@ -75,6 +68,7 @@ static int kv_grow(struct kv_array *a)
 	if (!keys)
 		return -ENOMEM;
 	a->keys = keys;
+	index_rebase(&a->ix, keys);
 	values = realloc(a->values, cap * a->value_size);
 	if (!values)
 		return -ENOMEM;
@@ -115,100 +109,26 @@ const void *desired_lookup(const struct desired *d, enum mx_map_id map, const vo
 	return kv_get(&d->maps[map], key);
 }
 
-/* ---- the snapshot, indexed by id ---- */
-
-static const void *bridge_id_at(const void *base, size_t i)
-{
-	return ((const struct topology *)base)->bridges[i].id;
-}
-
-static const void *router_id_at(const void *base, size_t i)
-{
-	return ((const struct topology *)base)->routers[i].id;
-}
-
-static const void *port_id_at(const void *base, size_t i)
-{
-	return ((const struct topology *)base)->ports[i].id;
-}
-
-static const void *binding_port_at(const void *base, size_t i)
-{
-	return ((const struct topology *)base)->bindings[i].port_id;
-}
+/* ---- the snapshot, and where this host reaches its peers ---- */
 
 struct snapshot {
-	const struct topology *t;
+	const struct topology *t; /* indexed by id and key (topo_read, topo_index) */
 	const struct local_view *v;
-	struct index bridges, routers, ports, bindings;
 	struct kv_array peer_addr; /* host id -> __be32: where this host reaches it */
 };
 
-static int snapshot_index(struct index *ix, const void *(*at)(const void *, size_t),
-			  const struct topology *t, size_t n)
-{
-	int err = 0;
-
-	index_init(ix, TOPO_ID_LEN, at, t);
-	for (size_t i = 0; !err && i < n; i++)
-		err = index_add(ix, i);
-	return err;
-}
-
 static void snapshot_free(struct snapshot *s)
 {
-	index_free(&s->bridges);
-	index_free(&s->routers);
-	index_free(&s->ports);
-	index_free(&s->bindings);
 	kv_free(&s->peer_addr);
 }
 
-/* An id as the fixed-size key the indexes compare. */
+/* An id as the fixed-size key peer_addr compares. */
 static void id_key(char key[TOPO_ID_LEN], const char *id)
 {
 	size_t len = strnlen(id, TOPO_ID_LEN - 1);
 
 	memset(key, 0, TOPO_ID_LEN);
 	memcpy(key, id, len);
-}
-
-static long find_id(const struct index *ix, const char *id)
-{
-	char key[TOPO_ID_LEN];
-
-	if (!id[0])
-		return -1;
-	id_key(key, id);
-	return index_find(ix, key);
-}
-
-static const struct topo_bridge *bridge_by_id(const struct snapshot *s, const char *id)
-{
-	long i = find_id(&s->bridges, id);
-
-	return i < 0 ? NULL : &s->t->bridges[i];
-}
-
-static const struct topo_router *router_by_id(const struct snapshot *s, const char *id)
-{
-	long i = find_id(&s->routers, id);
-
-	return i < 0 ? NULL : &s->t->routers[i];
-}
-
-static const struct topo_port *port_by_id(const struct snapshot *s, const char *id)
-{
-	long i = find_id(&s->ports, id);
-
-	return i < 0 ? NULL : &s->t->ports[i];
-}
-
-static const struct topo_binding *binding_of_port(const struct snapshot *s, const char *port_id)
-{
-	long i = find_id(&s->bindings, port_id);
-
-	return i < 0 ? NULL : &s->t->bindings[i];
 }
 
 /* Tunnel key of a port's device, 0 if the device is gone. */
@@ -218,11 +138,11 @@ static __u32 device_key(const struct snapshot *s, const struct topo_port *p)
 	const struct topo_router *r;
 
 	if (p->device_type == TOPO_DEVICE_BRIDGE) {
-		b = bridge_by_id(s, p->device_id);
+		b = topo_find_bridge_by_id(s->t, p->device_id);
 		return b ? b->tunnel_key : 0;
 	}
 	if (p->device_type == TOPO_DEVICE_ROUTER) {
-		r = router_by_id(s, p->device_id);
+		r = topo_find_router_by_id(s->t, p->device_id);
 		return r ? r->tunnel_key : 0;
 	}
 	return 0;
@@ -258,21 +178,10 @@ static int index_peers(struct snapshot *s)
 
 static int snapshot_init(struct snapshot *s, const struct topology *t, const struct local_view *v)
 {
-	int err;
-
 	memset(s, 0, sizeof(*s));
 	s->t = t;
 	s->v = v;
-	err = snapshot_index(&s->bridges, bridge_id_at, t, t->n_bridges);
-	if (!err)
-		err = snapshot_index(&s->routers, router_id_at, t, t->n_routers);
-	if (!err)
-		err = snapshot_index(&s->ports, port_id_at, t, t->n_ports);
-	if (!err)
-		err = snapshot_index(&s->bindings, binding_port_at, t, t->n_bindings);
-	if (!err)
-		err = index_peers(s);
-	return err;
+	return index_peers(s);
 }
 
 static __be32 peer_addr(const struct snapshot *s, const char *host_id)
@@ -312,7 +221,7 @@ static int add_tunnel(const struct snapshot *s, struct desired *d)
 /* Where a port lives, seen from this host. */
 static void port_place(const struct snapshot *s, const struct topo_port *p, struct mx_port *out)
 {
-	const struct topo_binding *b = binding_of_port(s, p->id);
+	const struct topo_binding *b = topo_find_port_binding(s->t, p->id);
 	int ifindex;
 
 	if (!b)
@@ -387,7 +296,7 @@ static int add_station(struct desired *d, __u32 bridge_key, const uint8_t mac[6]
 static int add_router_station(const struct snapshot *s, struct desired *d, __u32 bridge_key,
 			      const struct topo_port *bp)
 {
-	const struct topo_port *rp = port_by_id(s, bp->peer_id);
+	const struct topo_port *rp = topo_find_port_by_id(s->t, bp->peer_id);
 	struct in_addr addrs[TOPO_PORT_MAX_NETS];
 
 	if (!rp || rp->device_type != TOPO_DEVICE_ROUTER || !rp->has_mac)
@@ -422,7 +331,7 @@ static void port_fill_bridge(const struct topo_port *p, struct mx_port *mp)
 
 static int add_port(const struct snapshot *s, struct desired *d, const struct topo_port *p)
 {
-	const struct topo_port *peer = p->peer_id[0] ? port_by_id(s, p->peer_id) : NULL;
+	const struct topo_port *peer = p->peer_id[0] ? topo_find_port_by_id(s->t, p->peer_id) : NULL;
 	struct mx_ifport ifp = { .port_key = p->tunnel_key };
 	struct mx_port mp = { .device_key = device_key(s, p) };
 	int err;
@@ -492,8 +401,8 @@ static const __u32 route_types[] = {
 
 static int add_route(const struct snapshot *s, struct desired *d, const struct topo_route *rt)
 {
-	const struct topo_router *r = router_by_id(s, rt->router_id);
-	const struct topo_port *p = rt->port_id[0] ? port_by_id(s, rt->port_id) : NULL;
+	const struct topo_router *r = topo_find_router_by_id(s->t, rt->router_id);
+	const struct topo_port *p = rt->port_id[0] ? topo_find_port_by_id(s->t, rt->port_id) : NULL;
 	struct mx_nexthop hop = {
 		.gw = rt->has_gw ? rt->gw.s_addr : 0,
 		.weight = rt->weight ? rt->weight : 1,
@@ -515,7 +424,7 @@ static int add_route(const struct snapshot *s, struct desired *d, const struct t
 /* Every address of every router port is the router's own (/32, LOCAL). */
 static int add_local_routes(const struct snapshot *s, struct desired *d, const struct topo_port *p)
 {
-	const struct topo_router *r = router_by_id(s, p->device_id);
+	const struct topo_router *r = topo_find_router_by_id(s->t, p->device_id);
 	struct mx_nexthop hop = { .type = MX_ROUTE_LOCAL, .port_key = p->tunnel_key, .weight = 1 };
 	int err = 0;
 
@@ -561,8 +470,8 @@ static int add_macs(const struct snapshot *s, struct desired *d)
 
 	for (size_t i = t->n_macs; !err && i-- > 0;) {
 		const struct topo_mac *m = &t->macs[i];
-		const struct topo_bridge *br = bridge_by_id(s, m->bridge_id);
-		const struct topo_port *p = port_by_id(s, m->port_id);
+		const struct topo_bridge *br = topo_find_bridge_by_id(s->t, m->bridge_id);
+		const struct topo_port *p = topo_find_port_by_id(s->t, m->port_id);
 
 		if (!br || !p || strcmp(p->device_id, br->id) || !strcmp(m->host_id, s->v->host_id))
 			continue;
@@ -585,8 +494,8 @@ static int add_arps(const struct snapshot *s, struct desired *d, bool learned)
 
 	for (size_t i = t->n_arps; !err && i-- > 0;) {
 		const struct topo_arp *a = &t->arps[i];
-		const struct topo_router *r = router_by_id(s, a->router_id);
-		const struct topo_port *p = a->port_id[0] ? port_by_id(s, a->port_id) : NULL;
+		const struct topo_router *r = topo_find_router_by_id(s->t, a->router_id);
+		const struct topo_port *p = a->port_id[0] ? topo_find_port_by_id(s->t, a->port_id) : NULL;
 		struct mx_neigh_key k = { .addr = a->addr.s_addr };
 		struct mx_neigh_entry e = { .flags = learned ? MX_NEIGH_REMOTE : MX_NEIGH_STATIC };
 
@@ -636,30 +545,4 @@ int desired_compute(const struct topology *t, const struct local_view *v, struct
 	if (err)
 		desired_free(d);
 	return err;
-}
-
-/* ---- by tunnel key, for the learning paths (few lookups per tick) ---- */
-
-const struct topo_bridge *desired_bridge_by_key(const struct topology *t, __u32 key)
-{
-	for (size_t i = 0; i < t->n_bridges; i++)
-		if (t->bridges[i].tunnel_key == key)
-			return &t->bridges[i];
-	return NULL;
-}
-
-const struct topo_router *desired_router_by_key(const struct topology *t, __u32 key)
-{
-	for (size_t i = 0; i < t->n_routers; i++)
-		if (t->routers[i].tunnel_key == key)
-			return &t->routers[i];
-	return NULL;
-}
-
-const struct topo_port *desired_port_by_key(const struct topology *t, __u32 key)
-{
-	for (size_t i = 0; i < t->n_ports; i++)
-		if (t->ports[i].tunnel_key == key)
-			return &t->ports[i];
-	return NULL;
 }

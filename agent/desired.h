@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the datapath of this host must hold, computed from a topology snapshot alone:
  * the agent's whole job is to make the pinned maps equal to this. Linear in the size of
- * the topology (hash indexes throughout). */
+ * the topology: objects are looked up through the snapshot's indexes (topo_index), the
+ * entries through hash indexes of their own. */
 #ifndef MIDOX_AGENT_DESIRED_H
 #define MIDOX_AGENT_DESIRED_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "index.h"
+#include "base/index.h"
 #include "loader/loader.h"
 #include "topology/topology.h"
 
@@ -45,10 +46,5 @@ void desired_free(struct desired *d);
 
 /* The value desired for key in map, or NULL. */
 const void *desired_lookup(const struct desired *d, enum mx_map_id map, const void *key);
-
-/* The port/bridge/router of a tunnel key in the snapshot; NULL if none. */
-const struct topo_port *desired_port_by_key(const struct topology *t, __u32 key);
-const struct topo_bridge *desired_bridge_by_key(const struct topology *t, __u32 key);
-const struct topo_router *desired_router_by_key(const struct topology *t, __u32 key);
 
 #endif

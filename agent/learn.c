@@ -113,15 +113,15 @@ static int collect_neighbour(const void *key, const void *value, void *ctx)
 static bool learned_ids(const struct agent *a, const struct learned *l, const char **device_id,
 			const char **port_id)
 {
-	const struct topo_port *p = desired_port_by_key(&a->topo, l->port_key);
+	const struct topo_port *p = topo_port_by_key(&a->topo, l->port_key);
 	const struct topo_bridge *b;
 	const struct topo_router *r;
 
 	if (l->map == MX_MAP_ID_FDB) {
-		b = desired_bridge_by_key(&a->topo, l->key.fdb.bridge_key);
+		b = topo_bridge_by_key(&a->topo, l->key.fdb.bridge_key);
 		*device_id = b ? b->id : NULL;
 	} else {
-		r = desired_router_by_key(&a->topo, l->key.neigh.router_key);
+		r = topo_router_by_key(&a->topo, l->key.neigh.router_key);
 		*device_id = r ? r->id : NULL;
 	}
 	*port_id = p ? p->id : NULL;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libFuzzer target: the ZooKeeper object decoders (tools/lib/topology/codec.c). The first byte
- * picks the decoder; for those that also parse the znode's name, the name runs up to the
- * first newline and the data follows. The data is not NUL-terminated, as a znode's is not.
+ * picks the decoder; for those whose node name carries data (MACs, ARP entries), the name
+ * runs up to the first newline and the data follows. The data is not NUL-terminated, as a znode's is not.
  * Beyond not crashing: whatever a decoder accepts must encode to text that decodes again
  * and encodes to the same text (what the agent reads back is what the CLI wrote). */
 #include <stdbool.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "topology/topology.h"
+#include "topology/codec.h"
 #include "base/log.h"
 
 enum kind { HOST, ZONE, MEMBER, BRIDGE, ROUTER, PORT, ROUTE, BINDING, KEY, MAC, ARP, ARP_LEARNED,
@@ -33,22 +33,23 @@ union object {
 static int decode(enum kind k, const char *name, const char *buf, size_t len, union object *o)
 {
 	switch (k) {
-	case HOST: return topo_decode_host(buf, len, &o->host);
-	case ZONE: return topo_decode_zone(buf, len, &o->zone);
-	case MEMBER: return topo_decode_member(buf, len, &o->member);
-	case BRIDGE: return topo_decode_bridge(buf, len, &o->bridge);
-	case ROUTER: return topo_decode_router(buf, len, &o->router);
-	case PORT: return topo_decode_port(buf, len, &o->port);
-	case ROUTE: return topo_decode_route(buf, len, &o->route);
-	case BINDING: return topo_decode_binding(buf, len, &o->binding);
-	case KEY: return topo_decode_key_counter(buf, len, &o->key);
-	case MAC: return topo_decode_mac(name, buf, len, &o->mac);
-	default: return topo_decode_arp(name, k == ARP_LEARNED, buf, len, &o->arp);
+	case HOST: return topo_decode_host(buf, len, NULL, &o->host);
+	case ZONE: return topo_decode_zone(buf, len, NULL, &o->zone);
+	case MEMBER: return topo_decode_member(buf, len, NULL, &o->member);
+	case BRIDGE: return topo_decode_bridge(buf, len, NULL, &o->bridge);
+	case ROUTER: return topo_decode_router(buf, len, NULL, &o->router);
+	case PORT: return topo_decode_port(buf, len, NULL, &o->port);
+	case ROUTE: return topo_decode_route(buf, len, NULL, &o->route);
+	case BINDING: return topo_decode_binding(buf, len, NULL, &o->binding);
+	case KEY: return topo_decode_key_counter(buf, len, NULL, &o->key);
+	case MAC: return topo_decode_mac(buf, len, name, &o->mac);
+	case ARP: return topo_decode_arp_static(buf, len, name, &o->arp);
+	default: return topo_decode_arp_learned(buf, len, name, &o->arp);
 	}
 }
 
-/* The encoding of a decoded object; NULL for the kinds only the agent's own code writes
- * (the key counter, learned MACs: their encoders are internal). */
+/* The encoding of a decoded object; NULL for the key counter and learned MACs (their
+ * encoders take a number or the owner alone, not the object). */
 static char *encode(enum kind k, const union object *o)
 {
 	switch (k) {

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 
 #include "base/addr.h"
 #include "base/log.h"
-#include "topology/topo_impl.h"
+#include "topology/codec.h"
+#include "topology/layout.h"
 
 static int n_test, n_failed;
 
@@ -167,23 +169,23 @@ static int decode(enum kind k, const char *json)
 
 	switch (k) {
 	case HOST:
-		return topo_decode_host(json, len, &h);
+		return topo_decode_host(json, len, NULL, &h);
 	case ZONE:
-		return topo_decode_zone(json, len, &z);
+		return topo_decode_zone(json, len, NULL, &z);
 	case MEMBER:
-		return topo_decode_member(json, len, &m);
+		return topo_decode_member(json, len, NULL, &m);
 	case BRIDGE:
-		return topo_decode_bridge(json, len, &b);
+		return topo_decode_bridge(json, len, NULL, &b);
 	case PORT:
-		return topo_decode_port(json, len, &p);
+		return topo_decode_port(json, len, NULL, &p);
 	case BINDING:
-		return topo_decode_binding(json, len, &bd);
+		return topo_decode_binding(json, len, NULL, &bd);
 	case ROUTER:
-		return topo_decode_router(json, len, &r);
+		return topo_decode_router(json, len, NULL, &r);
 	case ROUTE:
-		return topo_decode_route(json, len, &rt);
+		return topo_decode_route(json, len, NULL, &rt);
 	default:
-		return topo_decode_key_counter(json, len, &next);
+		return topo_decode_key_counter(json, len, NULL, &next);
 	}
 }
 
@@ -216,19 +218,19 @@ static void test_roundtrip(void)
 	strcpy(p.device_id, UUID1);
 	inet_pton(AF_INET, "192.168.7.9", &p.addr);
 	s = topo_encode_port(&p);
-	ok(s && !topo_decode_port(s, strlen(s), &q) && q.tunnel_key == 77 && q.has_mac &&
+	ok(s && !topo_decode_port(s, strlen(s), NULL, &q) && q.tunnel_key == 77 && q.has_mac &&
 		   !memcmp(q.mac, p.mac, 6) && q.has_addr && q.addr.s_addr == p.addr.s_addr &&
 		   !strcmp(q.device_id, UUID1) && strstr(s, "\"schema\":1"),
 	   "port encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 	s = topo_encode_bridge(&b);
-	ok(s && !topo_decode_bridge(s, strlen(s), &b2) && b2.tunnel_key == TOPO_KEY_MAX &&
+	ok(s && !topo_decode_bridge(s, strlen(s), NULL, &b2) && b2.tunnel_key == TOPO_KEY_MAX &&
 		   !strcmp(b2.name, "blue"),
 	   "bridge encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 	inet_pton(AF_INET, "10.9.8.7", &m.addr);
 	s = topo_encode_member(&m);
-	ok(s && !topo_decode_member(s, strlen(s), &m2) && m2.addr.s_addr == m.addr.s_addr,
+	ok(s && !topo_decode_member(s, strlen(s), NULL, &m2) && m2.addr.s_addr == m.addr.s_addr,
 	   "member encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 }
@@ -249,7 +251,7 @@ static void test_router_roundtrip(void)
 	topo_parse_cidr("10.0.0.1/24", &p.nets[0]);
 	topo_parse_cidr("192.168.9.254/30", &p.nets[1]);
 	s = topo_encode_port(&p);
-	ok(s && !topo_decode_port(s, strlen(s), &q) && q.device_type == TOPO_DEVICE_ROUTER &&
+	ok(s && !topo_decode_port(s, strlen(s), NULL, &q) && q.device_type == TOPO_DEVICE_ROUTER &&
 		   q.n_nets == 2 && q.nets[1].len == 30 &&
 		   q.nets[1].addr.s_addr == p.nets[1].addr.s_addr && q.has_mac && !q.has_addr &&
 		   !memcmp(q.mac, p.mac, 6) && !strcmp(q.peer_id, UUID3),
@@ -260,14 +262,14 @@ static void test_router_roundtrip(void)
 	topo_parse_cidr("172.16.0.0/12", &r.dst);
 	inet_pton(AF_INET, "10.0.0.254", &r.gw);
 	s = topo_encode_route(&r);
-	ok(s && !topo_decode_route(s, strlen(s), &r2) && r2.type == TOPO_ROUTE_NORMAL &&
+	ok(s && !topo_decode_route(s, strlen(s), NULL, &r2) && r2.type == TOPO_ROUTE_NORMAL &&
 		   r2.dst.len == 12 && r2.dst.addr.s_addr == r.dst.addr.s_addr && r2.src.len == 0 &&
 		   r2.has_gw && r2.gw.s_addr == r.gw.s_addr && r2.weight == 42 && r2.port_route &&
 		   !strcmp(r2.port_id, UUID2),
 	   "route encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
 	s = topo_encode_router(&rt);
-	ok(s && !topo_decode_router(s, strlen(s), &rt2) && rt2.tunnel_key == 3 &&
+	ok(s && !topo_decode_router(s, strlen(s), NULL, &rt2) && rt2.tunnel_key == 3 &&
 		   !strcmp(rt2.name, "edge"),
 	   "router encodes and decodes back: %s", s ? s : "(null)");
 	free(s);
@@ -280,26 +282,33 @@ static void test_arp_node(void)
 	const char *fixed = "{\"schema\":1,\"mac\":\"02:00:00:00:00:0b\"}";
 	char *s;
 
-	ok(!topo_decode_arp("10.0.0.7,02:00:00:00:00:0a", true, learned, strlen(learned), &a) &&
+	ok(!topo_decode_arp_learned(learned, strlen(learned), "10.0.0.7,02:00:00:00:00:0a," UUID1,
+				    &a) &&
 		   a.learned && a.mac[5] == 0x0a && ntohl(a.addr.s_addr) == 0x0a000007 &&
-		   !strcmp(a.port_id, UUID2) && !strcmp(a.host_id, UUID3),
-	   "learned ARP node name and data decode");
-	ok(!topo_decode_arp("10.0.0.8", false, fixed, strlen(fixed), &a) && !a.learned &&
+		   !strcmp(a.port_id, UUID2) && !strcmp(a.host_id, UUID3) &&
+		   !strcmp(a.router_id, UUID1),
+	   "learned ARP node name (address, MAC, router) and data decode");
+	ok(topo_decode_arp_learned(learned, strlen(learned), "10.0.0.7,02:00:00:00:00:0a", &a) < 0,
+	   "learned ARP node without its router in its name rejected: %s", topo_errmsg());
+	memset(&a, 0, sizeof(a));
+	ok(!topo_decode_arp_static(fixed, strlen(fixed), "10.0.0.8", &a) && !a.learned &&
 		   a.mac[5] == 0x0b && ntohl(a.addr.s_addr) == 0x0a000008,
 	   "static ARP node name and data decode");
-	ok(topo_decode_arp("10.0.0.8", true, learned, strlen(learned), &a) < 0,
+	ok(topo_decode_arp_learned(learned, strlen(learned), "10.0.0.8," UUID1, &a) < 0,
 	   "learned ARP node without a MAC in its name rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8,02:00:00:00:00:0a", false, fixed, strlen(fixed), &a) < 0,
+	ok(topo_decode_arp_static(fixed, strlen(fixed), "10.0.0.8,02:00:00:00:00:0a", &a) < 0,
 	   "static ARP node with a MAC in its name rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.300", false, fixed, strlen(fixed), &a) < 0,
+	ok(topo_decode_arp_static(fixed, strlen(fixed), "10.0.0.300", &a) < 0,
 	   "ARP node with a bad address rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8,ff:ff:ff:ff:ff:ff", true, learned, strlen(learned), &a) < 0,
+	ok(topo_decode_arp_learned(learned, strlen(learned), "10.0.0.8,ff:ff:ff:ff:ff:ff," UUID1,
+				   &a) < 0,
 	   "learned broadcast MAC rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8", false, "{\"schema\":1}", 12, &a) < 0 &&
+	ok(topo_decode_arp_static("{\"schema\":1}", 12, "10.0.0.8", &a) < 0 &&
 		   strstr(topo_errmsg(), "mac"),
 	   "static ARP node without a MAC rejected: %s", topo_errmsg());
-	ok(topo_decode_arp("10.0.0.8,02:00:00:00:00:0a", true, "{\"schema\":1,\"host\":\"" UUID3 "\"}",
-			   strlen("{\"schema\":1,\"host\":\"" UUID3 "\"}"), &a) < 0 &&
+	ok(topo_decode_arp_learned("{\"schema\":1,\"host\":\"" UUID3 "\"}",
+				   strlen("{\"schema\":1,\"host\":\"" UUID3 "\"}"),
+				   "10.0.0.8,02:00:00:00:00:0a," UUID1, &a) < 0 &&
 		   strstr(topo_errmsg(), "port"),
 	   "learned ARP node without a port rejected: %s", topo_errmsg());
 	strcpy(b.host_id, UUID1);
@@ -383,7 +392,7 @@ static void test_find_router(void)
 
 	inet_pton(AF_INET, "10.0.0.5", &arps[0].addr);
 	inet_pton(AF_INET, "10.0.0.5", &arps[1].addr);
-	topo_number_members(&t);
+	topo_index(&t);
 	ok(topo_find_router(&t, "router1") == &routers[1], "router1 by alias");
 	ok(topo_find_router(&t, "edge") == &routers[0], "router by name");
 	ok(topo_find_router(&t, "bridge0") == NULL, "a bridge alias is not a router");
@@ -404,6 +413,7 @@ static void test_find_router(void)
 	ok(topo_find_arp_static(&t, UUID3, arps[0].addr) == &arps[1],
 	   "the static ARP entry, not the learned one");
 	ok(topo_find_arp_static(&t, UUID2, arps[0].addr) == NULL, "no static entry on router0");
+	topo_index_free(&t);
 }
 
 static void test_mac_node(void)
@@ -411,12 +421,12 @@ static void test_mac_node(void)
 	struct topo_mac m = { 0 };
 	const char *data = "{\"schema\":1,\"host\":\"" UUID3 "\"}";
 
-	ok(!topo_decode_mac("02:00:00:00:00:0a," UUID2, data, strlen(data), &m) &&
+	ok(!topo_decode_mac(data, strlen(data), "02:00:00:00:00:0a," UUID2, &m) &&
 		   m.mac[5] == 0x0a && !strcmp(m.port_id, UUID2) && !strcmp(m.host_id, UUID3),
 	   "learned MAC node name and data decode");
-	ok(topo_decode_mac("02:00:00:00:00:0a;" UUID2, data, strlen(data), &m) < 0,
+	ok(topo_decode_mac(data, strlen(data), "02:00:00:00:00:0a;" UUID2, &m) < 0,
 	   "learned MAC node with a bad separator rejected: %s", topo_errmsg());
-	ok(topo_decode_mac("ff:ff:ff:ff:ff:ff," UUID2, data, strlen(data), &m) < 0,
+	ok(topo_decode_mac(data, strlen(data), "ff:ff:ff:ff:ff:ff," UUID2, &m) < 0,
 	   "learned broadcast MAC rejected: %s", topo_errmsg());
 }
 
@@ -496,7 +506,7 @@ static void test_find(void)
 	strcpy(ports[0].device_id, UUID3);
 	strcpy(ports[1].device_id, UUID2);
 	strcpy(ports[2].device_id, UUID3);
-	topo_number_members(&t);
+	topo_index(&t);
 	ok(topo_find_host(&t, "host1") == &hosts[1], "host1 is the second host");
 	ok(topo_find_host(&t, "alpha") == &hosts[0], "host found by name");
 	ok(topo_find_host(&t, UUID2) == &hosts[1], "host found by UUID");
@@ -515,6 +525,152 @@ static void test_find(void)
 	   "alias of a host: %s", buf);
 	ok(topo_alias(&t, "0b3c4d5e-0000-4000-8000-0000000000ff", buf, sizeof(buf)) < 0,
 	   "no alias for an unknown id");
+	topo_index_free(&t);
+}
+
+/* Every decoder through the one signature: the node's name is the object's identity,
+ * validated and stored; a bad name is refused before the data is looked at. */
+struct named_case {
+	const char *what;
+	topo_decode_fn *decode;
+	const char *name, *json;
+	size_t size, id_off; /* the object; where the name must land */
+};
+
+#define NAMED(what, fn, T, field, name, json) \
+	{ what, fn, name, json, sizeof(struct T), offsetof(struct T, field) }
+
+static const struct named_case named_cases[] = {
+	NAMED("host", topo_decode_host, topo_host, id, UUID1, "{\"schema\":1,\"name\":\"h\"}"),
+	NAMED("zone", topo_decode_zone, topo_zone, id, UUID1,
+	      "{\"schema\":1,\"name\":\"z\",\"type\":\"vxlan\"}"),
+	NAMED("member", topo_decode_member, topo_member, host_id, UUID1,
+	      "{\"schema\":1,\"address\":\"10.0.0.1\"}"),
+	NAMED("bridge", topo_decode_bridge, topo_bridge, id, UUID1,
+	      "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5}"),
+	NAMED("router", topo_decode_router, topo_router, id, UUID1,
+	      "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5}"),
+	NAMED("port", topo_decode_port, topo_port, id, UUID1,
+	      "{\"schema\":1,\"device\":\"" UUID2 "\",\"device_type\":\"bridge\",\"tunnel_key\":9}"),
+	NAMED("route", topo_decode_route, topo_route, id, UUID1,
+	      "{\"schema\":1,\"src\":\"0.0.0.0/0\",\"dst\":\"10.0.0.0/8\",\"type\":\"blackhole\","
+	      "\"weight\":1}"),
+	NAMED("binding", topo_decode_binding, topo_binding, interface, "veth0",
+	      "{\"schema\":1,\"port\":\"" UUID2 "\"}"),
+	NAMED("learned MAC", topo_decode_mac, topo_mac, port_id, "02:00:00:00:00:0a," UUID1,
+	      "{\"schema\":1,\"host\":\"" UUID3 "\"}"),
+	NAMED("learned ARP entry", topo_decode_arp_learned, topo_arp, router_id,
+	      "10.0.0.7,02:00:00:00:00:0a," UUID1,
+	      "{\"schema\":1,\"host\":\"" UUID3 "\",\"port\":\"" UUID2 "\"}"),
+};
+
+static void test_decode_named(void)
+{
+	_Alignas(max_align_t) char obj[sizeof(struct topo_port) + sizeof(struct topo_route)];
+	const char *expect;
+
+	for (size_t i = 0; i < sizeof(named_cases) / sizeof(named_cases[0]); i++) {
+		const struct named_case *c = &named_cases[i];
+
+		memset(obj, 0, sizeof(obj));
+		expect = strrchr(c->name, ',') ? strrchr(c->name, ',') + 1 : c->name;
+		ok(!c->decode(c->json, strlen(c->json), c->name, obj) &&
+		   !strcmp(obj + c->id_off, expect),
+		   "%s: decoded with its identity from the node name (%s)", c->what,
+		   obj + c->id_off);
+		memset(obj, 0, sizeof(obj));
+		ok(c->decode(c->json, strlen(c->json), "not an id,x", obj) == -EINVAL &&
+		   !obj[c->id_off], "%s: a bad node name refused: %s", c->what, topo_errmsg());
+	}
+	memset(obj, 0, sizeof(obj));
+	ok(!topo_decode_host(named_cases[0].json, strlen(named_cases[0].json), NULL, obj) &&
+	   !((struct topo_host *)obj)->id[0] && !strcmp(((struct topo_host *)obj)->name, "h"),
+	   "no name: the identity is left to the caller");
+	ok(topo_decode_mac(named_cases[8].json, strlen(named_cases[8].json), NULL, obj) < 0,
+	   "a learned MAC needs its name");
+}
+
+/* A snapshot built by hand as topo_read fetches it (malloc'd arrays, any order), then
+ * normalised: what is dropped is gone from the lookups, what stays is found by id and key. */
+#define ID(n) "0b3c4d5e-0000-4000-8000-0000000000" #n
+
+/* A malloc'd copy of a hand-made array, as topo_read's are. */
+#define COPY(t, A, ...)                                                                      \
+	do {                                                                                 \
+		const __typeof__(*(t)->A) src[] = { __VA_ARGS__ };                          \
+		(t)->n_##A = sizeof(src) / sizeof(src[0]);                                   \
+		(t)->A = malloc(sizeof(src));                                                \
+		memcpy((t)->A, src, sizeof(src));                                            \
+	} while (0)
+
+/* bridge 10 claims bridge 11's key later; port 31 is on bridge 10; port 32 is linked to
+ * 30, which does not link back; port 33 claims router 20's key later. */
+static void build_snapshot(struct topology *t)
+{
+	memset(t, 0, sizeof(*t));
+	COPY(t, hosts, { .id = ID(01), .name = "h" });
+	COPY(t, bridges, { .id = ID(10), .name = "late", .tunnel_key = 100, .czxid = 9 },
+	     { .id = ID(11), .name = "early", .tunnel_key = 100, .czxid = 2 });
+	COPY(t, routers, { .id = ID(20), .name = "r", .tunnel_key = 200, .czxid = 3 });
+	COPY(t, ports,
+	     { .id = ID(30), .device_id = ID(11), .device_type = TOPO_DEVICE_BRIDGE,
+	       .tunnel_key = 101, .czxid = 4 },
+	     { .id = ID(31), .device_id = ID(10), .device_type = TOPO_DEVICE_BRIDGE,
+	       .tunnel_key = 102, .czxid = 10 },
+	     { .id = ID(32), .device_id = ID(20), .device_type = TOPO_DEVICE_ROUTER,
+	       .tunnel_key = 201, .czxid = 5, .peer_id = ID(30) },
+	     { .id = ID(33), .device_id = ID(11), .device_type = TOPO_DEVICE_BRIDGE,
+	       .tunnel_key = 200, .czxid = 11 });
+	COPY(t, bindings, { .host_id = ID(01), .interface = "v30", .port_id = ID(30) },
+	     { .host_id = ID(01), .interface = "v31", .port_id = ID(31) });
+}
+
+static void test_normalise(void)
+{
+	struct topology t;
+	const struct topo_port *p;
+
+	build_snapshot(&t);
+	if (topo_normalise(&t)) {
+		ok(false, "a snapshot built by hand normalises: %s", topo_errmsg());
+		return;
+	}
+	ok(t.n_bridges == 1 && !strcmp(t.bridges[0].id, ID(11)) && t.n_ports == 2 &&
+	   t.n_bindings == 1 && t.n_skipped == 4,
+	   "left out: the later owner of a key (bridge, port), a port of it, its binding "
+	   "(%zu skipped)", t.n_skipped);
+	ok(topo_bridge_by_key(&t, 100) == &t.bridges[0] && !topo_find_bridge_by_id(&t, ID(10)),
+	   "a tunnel key finds its first owner; the later one is gone by id too");
+	ok(topo_router_by_key(&t, 200) == &t.routers[0] && !topo_port_by_key(&t, 200),
+	   "a port claiming a router's key is not found by it");
+	p = topo_port_by_key(&t, 201);
+	ok(p && p == topo_find_port_by_id(&t, ID(32)) && !p->peer_id[0],
+	   "a port by key and by id is the same object; its half link cleared");
+	ok(!topo_port_by_key(&t, 102) && !topo_find_port_by_id(&t, ID(31)),
+	   "a port whose device was left out is found neither by key nor by id");
+	ok(topo_find_port_binding(&t, ID(30)) == &t.bindings[0] &&
+	   !topo_find_port_binding(&t, ID(31)), "bindings by port: only of ports that are there");
+	ok(topo_find_host_by_id(&t, ID(01)) == &t.hosts[0] && !topo_find_host_by_id(&t, "") &&
+	   !topo_find_host_by_id(&t, NULL) && !topo_bridge_by_key(&t, 7),
+	   "no match: empty or NULL ids, unknown keys");
+	ok(topo_find_port(&t, "bridge0:port0") == topo_find_port_by_id(&t, ID(30)) &&
+	   t.ports[1].ordinal == 0, "ordinals after what was left out");
+	topo_free(&t);
+}
+
+/* Without topo_index the lookups scan; with it they answer the same. */
+static void test_lookup_unindexed(void)
+{
+	struct topo_port ports[2] = { { .id = ID(40), .tunnel_key = 7 },
+				      { .id = ID(41), .tunnel_key = 8 } };
+	struct topology t = { .ports = ports, .n_ports = 2 };
+
+	ok(topo_port_by_key(&t, 8) == &ports[1] && topo_find_port_by_id(&t, ID(40)) == &ports[0],
+	   "a snapshot never indexed is searched linearly");
+	ok(!topo_index(&t) && topo_port_by_key(&t, 8) == &ports[1] &&
+	   topo_find_port_by_id(&t, ID(40)) == &ports[0] && !topo_port_by_key(&t, 9),
+	   "indexed, the same answers");
+	topo_index_free(&t);
 }
 
 static void write_file(const char *path, const char *text)
@@ -601,6 +757,9 @@ int main(void)
 	test_parse();
 	test_uuid();
 	test_find();
+	test_decode_named();
+	test_normalise();
+	test_lookup_unindexed();
 	test_acl();
 	printf("1..%d\n", n_test);
 	return n_failed ? 1 : 0;

@@ -36,7 +36,9 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "topology/topo_impl.h"
+#include "topology/codec.h"
+#include "topology/layout.h"
+#include "topology/txn.h"
 
 #define BATCH 900
 #define FIRST_HOST_ADDR 101 /* 192.0.2.101: in the bench's underlay subnet, never used */
@@ -82,7 +84,7 @@ static int key_read(struct writer *w)
 	if (rc != ZOK || len < 0)
 		return -EIO;
 	w->key_version = st.version;
-	return topo_decode_key_counter(buf, (size_t)len, &w->next_key);
+	return topo_decode_key_counter(buf, (size_t)len, NULL, &w->next_key);
 }
 
 /* The last multi also moves the key counter past every key handed out. */

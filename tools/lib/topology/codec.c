@@ -117,6 +117,27 @@ static int get_key(json_t *o, const char *key, uint32_t min, uint32_t max, uint3
 	return 0;
 }
 
+/* The node's name as the object's identity (NULL: the caller's), validated. */
+static int take_name(const char *name, bool (*valid)(const char *), char *dst, size_t size,
+		     const char *what)
+{
+	if (!name)
+		return 0;
+	if (!valid(name) || strlen(name) >= size)
+		return topo_fail(-EINVAL, "the name is not %s", what);
+	strcpy(dst, name);
+	return 0;
+}
+
+/* A node named by its object's UUID: the name into id, then the data. NULL (the reason
+ * set) if either is bad. */
+static json_t *load_id(const char *buf, size_t len, const char *name, char id[TOPO_ID_LEN])
+{
+	if (take_name(name, topo_valid_uuid, id, TOPO_ID_LEN, "an id"))
+		return NULL;
+	return load(buf, len);
+}
+
 int topo_json_schema_only(const char *buf, size_t len)
 {
 	json_t *o = load(buf, len);
@@ -127,9 +148,10 @@ int topo_json_schema_only(const char *buf, size_t len)
 	return 0;
 }
 
-int topo_decode_host(const char *buf, size_t len, struct topo_host *h)
+int topo_decode_host(const char *buf, size_t len, const char *name, void *out)
 {
-	json_t *o = load(buf, len);
+	struct topo_host *h = out;
+	json_t *o = load_id(buf, len, name, h->id);
 	int rc;
 
 	if (!o)
@@ -139,9 +161,10 @@ int topo_decode_host(const char *buf, size_t len, struct topo_host *h)
 	return rc;
 }
 
-int topo_decode_zone(const char *buf, size_t len, struct topo_zone *z)
+int topo_decode_zone(const char *buf, size_t len, const char *name, void *out)
 {
-	json_t *o = load(buf, len);
+	struct topo_zone *z = out;
+	json_t *o = load_id(buf, len, name, z->id);
 	int rc;
 
 	if (!o)
@@ -155,9 +178,11 @@ int topo_decode_zone(const char *buf, size_t len, struct topo_zone *z)
 	return rc < 0 ? rc : 0;
 }
 
-int topo_decode_member(const char *buf, size_t len, struct topo_member *m)
+/* Named by its host. */
+int topo_decode_member(const char *buf, size_t len, const char *name, void *out)
 {
-	json_t *o = load(buf, len);
+	struct topo_member *m = out;
+	json_t *o = load_id(buf, len, name, m->host_id);
 	int rc;
 
 	if (!o)
@@ -168,9 +193,10 @@ int topo_decode_member(const char *buf, size_t len, struct topo_member *m)
 }
 
 /* {"name", "tunnel_key"}: a bridge or a router. */
-static int decode_device(const char *buf, size_t len, char name[TOPO_NAME_MAX], uint32_t *key)
+static int decode_device(const char *buf, size_t len, const char *node, char id[TOPO_ID_LEN],
+			 char name[TOPO_NAME_MAX], uint32_t *key)
 {
-	json_t *o = load(buf, len);
+	json_t *o = load_id(buf, len, node, id);
 	int rc;
 
 	if (!o)
@@ -182,14 +208,18 @@ static int decode_device(const char *buf, size_t len, char name[TOPO_NAME_MAX], 
 	return rc;
 }
 
-int topo_decode_bridge(const char *buf, size_t len, struct topo_bridge *b)
+int topo_decode_bridge(const char *buf, size_t len, const char *name, void *out)
 {
-	return decode_device(buf, len, b->name, &b->tunnel_key);
+	struct topo_bridge *b = out;
+
+	return decode_device(buf, len, name, b->id, b->name, &b->tunnel_key);
 }
 
-int topo_decode_router(const char *buf, size_t len, struct topo_router *r)
+int topo_decode_router(const char *buf, size_t len, const char *name, void *out)
 {
-	return decode_device(buf, len, r->name, &r->tunnel_key);
+	struct topo_router *r = out;
+
+	return decode_device(buf, len, name, r->id, r->name, &r->tunnel_key);
 }
 
 /* A unicast MAC field. 1 when present and valid. */
@@ -249,10 +279,11 @@ static int get_port_nets(json_t *o, struct topo_port *p)
 	return 0;
 }
 
-int topo_decode_port(const char *buf, size_t len, struct topo_port *p)
+int topo_decode_port(const char *buf, size_t len, const char *name, void *out)
 {
+	struct topo_port *p = out;
 	char type[16];
-	json_t *o = load(buf, len);
+	json_t *o = load_id(buf, len, name, p->id);
 	int rc;
 
 	if (!o)
@@ -287,9 +318,10 @@ int topo_decode_port(const char *buf, size_t len, struct topo_port *p)
 	return rc < 0 ? rc : 0;
 }
 
-int topo_decode_route(const char *buf, size_t len, struct topo_route *r)
+int topo_decode_route(const char *buf, size_t len, const char *name, void *out)
 {
-	json_t *o = load(buf, len), *v;
+	struct topo_route *r = out;
+	json_t *o = load_id(buf, len, name, r->id), *v;
 	char type[16];
 	int rc;
 
@@ -321,19 +353,16 @@ int topo_decode_route(const char *buf, size_t len, struct topo_route *r)
 	return rc < 0 ? rc : 0;
 }
 
-/* name: "a.b.c.d" (static) or "a.b.c.d,<mac>" (learned). */
-int topo_decode_arp(const char *name, bool learned, const char *buf, size_t len,
-		    struct topo_arp *a)
+/* The address (and, learned, the MAC) an ARP node's name "a.b.c.d[,<mac>]" holds. */
+static int arp_name(const char *name, bool learned, struct topo_arp *a)
 {
 	char addr[INET_ADDRSTRLEN];
 	const char *comma = strchr(name, ',');
 	size_t n = comma ? (size_t)(comma - name) : strlen(name);
-	json_t *o;
-	int rc;
 
 	if ((comma != NULL) != learned || n >= sizeof(addr))
 		return topo_fail(-EINVAL, "name is not %s",
-				 learned ? "<address>,<mac>" : "an address");
+				 learned ? "<address>,<mac>,<router id>" : "an address");
 	memcpy(addr, name, n);
 	addr[n] = '\0';
 	if (topo_parse_ipv4(addr, &a->addr) || !topo_valid_unicast_ipv4(a->addr))
@@ -341,25 +370,67 @@ int topo_decode_arp(const char *name, bool learned, const char *buf, size_t len,
 	if (learned && (topo_parse_mac(comma + 1, a->mac) || !topo_valid_unicast_mac(a->mac)))
 		return topo_fail(-EINVAL, "'%s' is not a unicast MAC", comma + 1);
 	a->learned = learned;
+	return 0;
+}
+
+/* name "a.b.c.d", data {"mac"}; the router is the caller's (the parent in the path). */
+int topo_decode_arp_static(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_arp *a = out;
+	json_t *o;
+	int rc;
+
+	if (!name)
+		return topo_fail(-EINVAL, "an ARP entry needs its node's name");
+	rc = arp_name(name, false, a);
+	if (rc)
+		return rc;
 	o = load(buf, len);
 	if (!o)
 		return -EINVAL;
-	if (learned) {
-		rc = get_uuid(o, "host", a->host_id);
-		if (!rc)
-			rc = get_uuid(o, "port", a->port_id);
-	} else {
-		rc = get_mac(o, "mac", a->mac, true);
-	}
+	rc = get_mac(o, "mac", a->mac, true);
 	json_decref(o);
 	return rc < 0 ? rc : 0;
 }
 
-int topo_decode_binding(const char *buf, size_t len, struct topo_binding *b)
+/* name "a.b.c.d,<mac>,<router id>" (under the host that learned it), data {"host","port"}. */
+int topo_decode_arp_learned(const char *buf, size_t len, const char *name, void *out)
 {
-	json_t *o = load(buf, len);
+	struct topo_arp *a = out;
+	const char *router = name ? strrchr(name, ',') : NULL;
+	char head[64];
+	json_t *o;
 	int rc;
 
+	if (!router || (size_t)(router - name) >= sizeof(head) || !topo_valid_uuid(router + 1))
+		return topo_fail(-EINVAL, "name is not <address>,<mac>,<router id>");
+	memcpy(head, name, (size_t)(router - name));
+	head[router - name] = '\0';
+	rc = arp_name(head, true, a);
+	if (rc)
+		return rc;
+	strcpy(a->router_id, router + 1);
+	o = load(buf, len);
+	if (!o)
+		return -EINVAL;
+	rc = get_uuid(o, "host", a->host_id);
+	if (!rc)
+		rc = get_uuid(o, "port", a->port_id);
+	json_decref(o);
+	return rc;
+}
+
+/* Named by its interface; the host is the caller's (the parent in the path). */
+int topo_decode_binding(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_binding *b = out;
+	json_t *o;
+	int rc;
+
+	if (take_name(name, topo_valid_ifname, b->interface, sizeof(b->interface),
+		      "an interface name"))
+		return -EINVAL;
+	o = load(buf, len);
 	if (!o)
 		return -EINVAL;
 	rc = get_uuid(o, "port", b->port_id);
@@ -367,14 +438,15 @@ int topo_decode_binding(const char *buf, size_t len, struct topo_binding *b)
 	return rc;
 }
 
-/* name: "<mac>,<port id>". */
-int topo_decode_mac(const char *name, const char *buf, size_t len, struct topo_mac *m)
+/* name "<mac>,<port id>", data {"host"}; the bridge is the port's (set by the reader). */
+int topo_decode_mac(const char *buf, size_t len, const char *name, void *out)
 {
+	struct topo_mac *m = out;
 	char mac[18];
 	json_t *o;
 	int rc;
 
-	if (strlen(name) != TOPO_MAC_NODE_LEN || name[17] != ',')
+	if (!name || strlen(name) != TOPO_MAC_NODE_LEN || name[17] != ',')
 		return topo_fail(-EINVAL, "name is not <mac>,<port id>");
 	memcpy(mac, name, 17);
 	mac[17] = '\0';
@@ -391,11 +463,13 @@ int topo_decode_mac(const char *name, const char *buf, size_t len, struct topo_m
 	return rc;
 }
 
-int topo_decode_key_counter(const char *buf, size_t len, uint32_t *next)
+int topo_decode_key_counter(const char *buf, size_t len, const char *name, void *out)
 {
+	uint32_t *next = out;
 	json_t *o = load(buf, len);
 	int rc;
 
+	(void)name; /* the counter has one fixed path */
 	if (!o)
 		return -EINVAL;
 	/* next may be one past the last key: 0xFFFFFF means exhausted. */

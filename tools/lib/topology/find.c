@@ -54,41 +54,6 @@ static const void *find(const void *arr, size_t n, size_t size, size_t name_off,
 	return idx >= 0 && (size_t)idx < n ? p + (size_t)idx * size : NULL;
 }
 
-static const void *find_id(const void *arr, size_t n, size_t size, const char *id)
-{
-	const char *p = arr;
-	size_t i;
-
-	for (i = 0; id && i < n; i++)
-		if (!strcmp(p + i * size, id))
-			return p + i * size;
-	return NULL;
-}
-
-/* find_id through ix, the positions of arr sorted by id (each object starts with its id);
- * a linear search while there is no index. */
-static const void *find_id_ix(const void *arr, const size_t *ix, size_t n, size_t size,
-			      const char *id)
-{
-	const char *p = arr;
-	size_t lo = 0, hi = n;
-
-	if (!ix)
-		return find_id(arr, n, size, id);
-	while (id && lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(p + ix[mid] * size, id);
-
-		if (!c)
-			return p + ix[mid] * size;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 const struct topo_host *topo_find_host(const struct topology *t, const char *ref)
 {
 	return find(t->hosts, t->n_hosts, sizeof(*t->hosts), offsetof(struct topo_host, name),
@@ -113,16 +78,6 @@ const struct topo_router *topo_find_router(const struct topology *t, const char 
 		    offsetof(struct topo_router, name), "router", ref);
 }
 
-const struct topo_router *topo_find_router_by_id(const struct topology *t, const char *id)
-{
-	return find_id_ix(t->routers, t->router_ix, t->n_routers, sizeof(*t->routers), id);
-}
-
-const struct topo_route *topo_find_route_by_id(const struct topology *t, const char *id)
-{
-	return find_id_ix(t->routes, t->route_ix, t->n_routes, sizeof(*t->routes), id);
-}
-
 const struct topo_arp *topo_find_arp_static(const struct topology *t, const char *router_id,
 					    struct in_addr addr)
 {
@@ -135,26 +90,6 @@ const struct topo_arp *topo_find_arp_static(const struct topology *t, const char
 			return a;
 	}
 	return NULL;
-}
-
-const struct topo_host *topo_find_host_by_id(const struct topology *t, const char *id)
-{
-	return find_id_ix(t->hosts, t->host_ix, t->n_hosts, sizeof(*t->hosts), id);
-}
-
-const struct topo_zone *topo_find_zone_by_id(const struct topology *t, const char *id)
-{
-	return find_id(t->zones, t->n_zones, sizeof(*t->zones), id);
-}
-
-const struct topo_bridge *topo_find_bridge_by_id(const struct topology *t, const char *id)
-{
-	return find_id_ix(t->bridges, t->bridge_ix, t->n_bridges, sizeof(*t->bridges), id);
-}
-
-const struct topo_port *topo_find_port_by_id(const struct topology *t, const char *id)
-{
-	return find_id_ix(t->ports, t->port_ix, t->n_ports, sizeof(*t->ports), id);
 }
 
 /* An object of one device (ports, routes: objects that start with their id, with their
@@ -244,16 +179,6 @@ const struct topo_route *topo_find_route(const struct topology *t, const char *r
 			   offsetof(struct topo_route, router_id), "route", ref);
 }
 
-const struct topo_binding *topo_find_port_binding(const struct topology *t, const char *port_id)
-{
-	size_t i;
-
-	for (i = 0; i < t->n_bindings; i++)
-		if (!strcmp(t->bindings[i].port_id, port_id))
-			return &t->bindings[i];
-	return NULL;
-}
-
 const struct topo_binding *topo_find_binding(const struct topology *t, const char *host_id,
 					     const char *ifname)
 {
@@ -264,13 +189,6 @@ const struct topo_binding *topo_find_binding(const struct topology *t, const cha
 		    !strcmp(t->bindings[i].interface, ifname))
 			return &t->bindings[i];
 	return NULL;
-}
-
-static int index_of(const void *arr, const size_t *ix, size_t n, size_t size, const char *id)
-{
-	const char *p = find_id_ix(arr, ix, n, size, id);
-
-	return p ? (int)((p - (const char *)arr) / (ptrdiff_t)size) : -1;
 }
 
 /* "<device alias>:<kind>N": n is the object's place among its device's (its ordinal). */
@@ -284,22 +202,28 @@ static void member_alias(const struct topology *t, const char *device_id, size_t
 	snprintf(buf, len, "%s:%s%zu", dev, kind, n);
 }
 
+/* The place of obj (NULL: none) in arr: the N of its alias. */
+static long place(const void *obj, const void *arr, size_t size)
+{
+	return obj ? (long)(((const char *)obj - (const char *)arr) / (ptrdiff_t)size) : -1;
+}
+
+#define PLACE(obj, arr) place(obj, arr, sizeof(*(arr)))
+
 int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 {
 	const struct topo_port *p;
 	const struct topo_route *r;
-	int idx;
+	long idx;
 
-	if ((idx = index_of(t->hosts, t->host_ix, t->n_hosts, sizeof(*t->hosts), id)) >= 0)
-		snprintf(buf, len, "host%d", idx);
-	else if ((idx = index_of(t->zones, t->zone_ix, t->n_zones, sizeof(*t->zones), id)) >= 0)
-		snprintf(buf, len, "tzone%d", idx);
-	else if ((idx = index_of(t->bridges, t->bridge_ix, t->n_bridges, sizeof(*t->bridges),
-				 id)) >= 0)
-		snprintf(buf, len, "bridge%d", idx);
-	else if ((idx = index_of(t->routers, t->router_ix, t->n_routers, sizeof(*t->routers),
-				 id)) >= 0)
-		snprintf(buf, len, "router%d", idx);
+	if ((idx = PLACE(topo_find_host_by_id(t, id), t->hosts)) >= 0)
+		snprintf(buf, len, "host%ld", idx);
+	else if ((idx = PLACE(topo_find_zone_by_id(t, id), t->zones)) >= 0)
+		snprintf(buf, len, "tzone%ld", idx);
+	else if ((idx = PLACE(topo_find_bridge_by_id(t, id), t->bridges)) >= 0)
+		snprintf(buf, len, "bridge%ld", idx);
+	else if ((idx = PLACE(topo_find_router_by_id(t, id), t->routers)) >= 0)
+		snprintf(buf, len, "router%ld", idx);
 	else if ((p = topo_find_port_by_id(t, id)))
 		member_alias(t, p->device_id, p->ordinal, "port", buf, len);
 	else if ((r = topo_find_route_by_id(t, id)))

@@ -99,7 +99,7 @@ static int register_once(zhandle_t *zh, const char *host_id, const char *name)
 	} else if (rc == ZOK) {
 		struct topo_host old = { 0 };
 
-		if (len < 0 || topo_decode_host(buf, (size_t)len, &old) || strcmp(old.name, name))
+		if (len < 0 || topo_decode_host(buf, (size_t)len, NULL, &old) || strcmp(old.name, name))
 			txn_set(&x, st.version, topo_encode_host(&h), P_HOST, host_id);
 		else
 			txn_check(&x, st.version, P_HOST, host_id);

@@ -171,9 +171,9 @@ struct topology {
 	struct topo_arp *arps;
 	size_t n_arps;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
-	/* Private to the library: positions in hosts, zones, bridges, routers, ports and routes
-	 * sorted by id, so that lookups by id stay O(log n) in a large snapshot. */
-	size_t *host_ix, *zone_ix, *bridge_ix, *router_ix, *port_ix, *route_ix;
+	/* Private to the library: hash indexes by id and by tunnel key (topo_index), so that
+	 * lookups stay O(1) in a large snapshot. */
+	struct topo_index *ix;
 	/* What checked writes depend on: the data versions of the type containers (bumped by
 	 * every create, so names stay unique under concurrent writers) and the key counter. */
 	int32_t hosts_version, zones_version, bridges_version, ports_version, routers_version;
@@ -220,9 +220,17 @@ struct topo_mirror_stats {
 };
 int topo_mirror_stats(zhandle_t *zh, struct topo_mirror_stats *out);
 void topo_free(struct topology *t);
-/* Give each port and route its ordinal within its device (what aliases number), as
- * topo_read does: for snapshots built by hand. 0 or -ENOMEM. */
-int topo_number_members(struct topology *t);
+/* Give each port and route its ordinal within its device (what aliases number) and build
+ * the snapshot's lookups by id and by tunnel key, as topo_read does: for snapshots built
+ * by hand (they are looked through linearly until then). Call it again after changing
+ * the arrays; topo_index_free (or topo_free) releases what it built. 0 or -ENOMEM. */
+int topo_index(struct topology *t);
+void topo_index_free(struct topology *t);
+/* What topo_read does to what it fetched, for snapshots built by hand from malloc'd arrays:
+ * creation order; a later bridge, router or port claiming an earlier one's tunnel key left
+ * out; what refers to a missing object left out (a half link cleared), each counted in
+ * n_skipped; ordinals and indexes (topo_index). 0, or -ENOMEM with t freed. */
+int topo_normalise(struct topology *t);
 
 /* Find an object by UUID, name or alias (bridge0, host1, tzone0, router0; a port by
  * "<bridge or router ref>:portN" or UUID). NULL if none. */
@@ -247,6 +255,10 @@ const struct topo_route *topo_find_route_by_id(const struct topology *t, const c
 /* A router's static ARP entry for addr (NULL if none). */
 const struct topo_arp *topo_find_arp_static(const struct topology *t, const char *router_id,
 					    struct in_addr addr);
+/* The bridge, router or port holding a tunnel key (NULL if none). */
+const struct topo_bridge *topo_bridge_by_key(const struct topology *t, uint32_t key);
+const struct topo_router *topo_router_by_key(const struct topology *t, uint32_t key);
+const struct topo_port *topo_port_by_key(const struct topology *t, uint32_t key);
 /* The binding of a port (NULL if unbound) and of an interface on a host. */
 const struct topo_binding *topo_find_port_binding(const struct topology *t, const char *port_id);
 const struct topo_binding *topo_find_binding(const struct topology *t, const char *host_id,
@@ -288,6 +300,8 @@ int topo_host_cred_load(const char *path, const char *host_id, struct topo_cred 
 int topo_acl_setup(const struct topo_cred *cluster, const struct topo_cred *host,
 		   const char *host_id);
 bool topo_acl_enabled(void);
+/* The ACL a node at path gets when this process creates it (open without a credential). */
+const struct ACL_vector *topo_acl_for(const char *path);
 /* Present a credential on a session (again after every reconnect, by the client). */
 int topo_auth_add(zhandle_t *zh, const struct topo_cred *c);
 /* With the cluster credential on zh: create this host's node and containers (or fix their
@@ -318,33 +332,10 @@ int topo_new_uuid(char id[TOPO_ID_LEN]);
 /* Why the last call on this thread failed, as one line for a user ("" if unknown). Every
  * function above and below that fails sets it. */
 const char *topo_errmsg(void);
+/* Set this thread's message (for topo_errmsg) and return err, a negative errno. */
+int topo_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The encoding of each znode (JSON, "schema": 1). Decoders validate types, ranges and
- * required fields and fail with -EINVAL (topo_errmsg says why); identity fields that live
- * in the path (ids, interface names) are the caller's. Encoders return malloc'd text. */
-int topo_decode_host(const char *buf, size_t len, struct topo_host *h);
-int topo_decode_zone(const char *buf, size_t len, struct topo_zone *z);
-int topo_decode_member(const char *buf, size_t len, struct topo_member *m);
-int topo_decode_bridge(const char *buf, size_t len, struct topo_bridge *b);
-int topo_decode_port(const char *buf, size_t len, struct topo_port *p);
-int topo_decode_binding(const char *buf, size_t len, struct topo_binding *b);
-int topo_decode_mac(const char *name, const char *buf, size_t len, struct topo_mac *m);
-int topo_decode_key_counter(const char *buf, size_t len, uint32_t *next);
-int topo_decode_router(const char *buf, size_t len, struct topo_router *r);
-int topo_decode_route(const char *buf, size_t len, struct topo_route *r);
-/* A static entry (name "<a.b.c.d>", data {"mac"}) or a learned one (name
- * "<a.b.c.d>,<mac>", data {"host","port"}). */
-int topo_decode_arp(const char *name, bool learned, const char *buf, size_t len,
-		    struct topo_arp *a);
-char *topo_encode_host(const struct topo_host *h);
-char *topo_encode_zone(const struct topo_zone *z);
-char *topo_encode_member(const struct topo_member *m);
-char *topo_encode_bridge(const struct topo_bridge *b);
-char *topo_encode_port(const struct topo_port *p);
-char *topo_encode_binding(const struct topo_binding *b);
-char *topo_encode_router(const struct topo_router *r);
-char *topo_encode_route(const struct topo_route *r);
-char *topo_encode_arp(const struct topo_arp *a);
+/* The encoding of each znode: topology/codec.h. */
 
 /* The CLI's writes. Each is one zoo_multi with version checks on what it depends on,
  * validated against a fresh snapshot and retried when a concurrent writer got there first:

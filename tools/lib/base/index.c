@@ -5,9 +5,20 @@
 
 #include "index.h"
 
-static uint64_t hash_bytes(const void *key, size_t len)
+static const void *key_at(const struct index *ix, size_t pos)
+{
+	return ix->base + pos * ix->stride + ix->offset;
+}
+
+static size_t key_len(const struct index *ix, const void *key)
+{
+	return ix->keys == INDEX_STRING ? strnlen(key, ix->key_size) : ix->key_size;
+}
+
+static uint64_t hash_key(const struct index *ix, const void *key)
 {
 	const unsigned char *p = key;
+	size_t len = key_len(ix, key);
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 
 	for (size_t i = 0; i < len; i++)
@@ -15,13 +26,21 @@ static uint64_t hash_bytes(const void *key, size_t len)
 	return h ^ (h >> 29);
 }
 
-void index_init(struct index *ix, size_t key_size, const void *(*key_at)(const void *, size_t),
-		const void *base)
+static bool key_equal(const struct index *ix, const void *a, const void *b)
+{
+	return ix->keys == INDEX_STRING ? !strncmp(a, b, ix->key_size)
+					: !memcmp(a, b, ix->key_size);
+}
+
+void index_init(struct index *ix, const void *base, size_t stride, size_t offset,
+		size_t key_size, enum index_keys keys)
 {
 	memset(ix, 0, sizeof(*ix));
-	ix->key_size = key_size;
-	ix->key_at = key_at;
 	ix->base = base;
+	ix->stride = stride;
+	ix->offset = offset;
+	ix->key_size = key_size;
+	ix->keys = keys;
 }
 
 void index_free(struct index *ix)
@@ -56,7 +75,7 @@ static int index_grow(struct index *ix)
 		uint32_t v = ix->slots[i];
 
 		if (v)
-			slot_put(slots, n_slots, hash_bytes(ix->key_at(ix->base, v - 1), ix->key_size), v);
+			slot_put(slots, n_slots, hash_key(ix, key_at(ix, v - 1)), v);
 	}
 	free(ix->slots);
 	ix->slots = slots;
@@ -73,8 +92,7 @@ int index_add(struct index *ix, size_t pos)
 		if (err)
 			return err;
 	}
-	slot_put(ix->slots, ix->n_slots, hash_bytes(ix->key_at(ix->base, pos), ix->key_size),
-		 (uint32_t)pos + 1);
+	slot_put(ix->slots, ix->n_slots, hash_key(ix, key_at(ix, pos)), (uint32_t)pos + 1);
 	ix->n++;
 	return 0;
 }
@@ -85,11 +103,11 @@ long index_find(const struct index *ix, const void *key)
 
 	if (!ix->n_slots)
 		return -1;
-	i = hash_bytes(key, ix->key_size) & (ix->n_slots - 1);
+	i = hash_key(ix, key) & (ix->n_slots - 1);
 	while (ix->slots[i]) {
 		size_t pos = ix->slots[i] - 1;
 
-		if (!memcmp(ix->key_at(ix->base, pos), key, ix->key_size))
+		if (key_equal(ix, key_at(ix, pos), key))
 			return (long)pos;
 		i = (i + 1) & (ix->n_slots - 1);
 	}

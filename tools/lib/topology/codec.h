@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The encoding of each znode (JSON, "schema": 1; docs/zookeeper.md), for the library's
+ * reader and writers, the tests, the fuzz targets and the benchmark's writer. */
+#ifndef MIDOX_TOPOLOGY_CODEC_H
+#define MIDOX_TOPOLOGY_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topology.h"
+
+/* Every decoder has this signature, so that one table of object kinds drives the reader.
+ * json/len: the node's data (not NUL-terminated). name: the node's name, which carries the
+ * object's identity: a UUID (hosts, zones, bridges, routers, ports, routes; a member's
+ * host), an interface name (a binding), "<mac>,<port id>" (a learned MAC), "<a.b.c.d>" (a
+ * static ARP entry), "<a.b.c.d>,<mac>,<router id>" (a learned one). It is validated and
+ * stored in out; NULL leaves the identity to the caller (not for MACs and ARP entries,
+ * whose name is their data). What lives higher in the path (a binding's host, a route's
+ * router) is the caller's too. out: the object, zeroed by the caller. Fails with -EINVAL,
+ * topo_errmsg() saying why: bad JSON, a different schema, wrong types, missing fields,
+ * values out of range. Unknown fields are accepted (a newer writer may add some). */
+typedef int topo_decode_fn(const char *json, size_t len, const char *name, void *out);
+
+topo_decode_fn topo_decode_host;	/* struct topo_host */
+topo_decode_fn topo_decode_zone;	/* struct topo_zone */
+topo_decode_fn topo_decode_member;	/* struct topo_member */
+topo_decode_fn topo_decode_bridge;	/* struct topo_bridge */
+topo_decode_fn topo_decode_router;	/* struct topo_router */
+topo_decode_fn topo_decode_port;	/* struct topo_port */
+topo_decode_fn topo_decode_route;	/* struct topo_route */
+topo_decode_fn topo_decode_binding;	/* struct topo_binding */
+topo_decode_fn topo_decode_mac;		/* struct topo_mac */
+topo_decode_fn topo_decode_arp_static;	/* struct topo_arp */
+topo_decode_fn topo_decode_arp_learned;	/* struct topo_arp */
+topo_decode_fn topo_decode_key_counter;	/* uint32_t: the next tunnel key */
+
+/* Encoders: compact JSON with sorted keys, malloc'd; NULL only when out of memory. The
+ * identity (in the path) is not encoded. */
+char *topo_encode_host(const struct topo_host *h);
+char *topo_encode_zone(const struct topo_zone *z);
+char *topo_encode_member(const struct topo_member *m);
+char *topo_encode_bridge(const struct topo_bridge *b);
+char *topo_encode_router(const struct topo_router *r);
+char *topo_encode_port(const struct topo_port *p);
+char *topo_encode_route(const struct topo_route *r);
+char *topo_encode_binding(const struct topo_binding *b);
+char *topo_encode_arp(const struct topo_arp *a);
+char *topo_encode_key_counter(uint32_t next);
+/* /midox/ports/<id>/binding: the port's side of its binding, {"host","interface"}. */
+char *topo_encode_port_guard(const char *host_id, const char *ifname);
+/* A learned MAC's data: the host that learned it. */
+char *topo_encode_mac_owner(const char *host_id);
+char *topo_encode_alive(void);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Where each object lives in ZooKeeper (docs/zookeeper.md, "Layout"): the library's
+ * readers and writers, and tools that write the tree directly (the benchmark's). */
+#ifndef MIDOX_TOPOLOGY_LAYOUT_H
+#define MIDOX_TOPOLOGY_LAYOUT_H
+
+#include "topology.h"
+
+/* Every path of the layout, as printf formats (docs/zookeeper.md describes each). */
+#define P_ROOT TOPO_ROOT
+#define P_KEY P_ROOT "/tunnel_key"
+#define P_HOSTS P_ROOT "/hosts"
+#define P_HOST P_HOSTS "/%s"
+#define P_ALIVE P_HOST "/alive"
+#define P_BINDINGS P_HOST "/bindings"
+#define P_BINDING P_BINDINGS "/%s"
+/* What an agent learned, under its own host (its identity alone may change it). */
+#define P_HOST_MACS P_HOST "/macs"
+#define P_MAC P_HOST_MACS "/%s,%s" /* "<aa:bb:cc:dd:ee:ff>,<port id>" */
+#define P_HOST_ARPS P_HOST "/arp"
+#define P_ARP P_HOST_ARPS "/%s,%s,%s" /* "<a.b.c.d>,<aa:bb:cc:dd:ee:ff>,<router id>" */
+#define P_ZONES P_ROOT "/tunnel_zones"
+#define P_ZONE P_ZONES "/%s"
+#define P_MEMBERS P_ZONE "/members"
+#define P_MEMBER P_MEMBERS "/%s"
+#define P_BRIDGES P_ROOT "/bridges"
+#define P_BRIDGE P_BRIDGES "/%s"
+/* Where learned MACs and ARP entries were before access control: only deleted now. */
+#define P_MACS P_BRIDGE "/macs"
+#define P_PORTS P_ROOT "/ports"
+#define P_PORT P_PORTS "/%s"
+#define P_PORT_BINDING P_PORT "/binding"
+#define P_ROUTERS P_ROOT "/routers"
+#define P_ROUTER P_ROUTERS "/%s"
+#define P_ROUTES P_ROUTER "/routes"
+#define P_ROUTE P_ROUTES "/%s"
+#define P_ARPS_STATIC P_ROUTER "/arp_static"
+#define P_ARP_STATIC P_ARPS_STATIC "/%s" /* "<a.b.c.d>" */
+#define P_ARPS P_ROUTER "/arp"
+
+#define TOPO_PATH_MAX 256
+#define TOPO_DATA_MAX 4096
+#define TOPO_MAC_NODE_LEN (17 + 1 + 36)
+
+#endif
