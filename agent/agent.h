@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "index.h"
+#include "base/index.h"
 #include "loader/loader.h"
 #include "session.h"
 #include "topology/topology.h"

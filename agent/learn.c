@@ -12,17 +12,12 @@
 #include "base/log.h"
 #include "agent.h"
 
-static const void *learned_at(const void *base, size_t i)
-{
-	return (const struct learned *)base + i;
-}
-
 static int set_add(struct learned_set *s, const struct learned *l)
 {
 	struct learned *items;
 
-	if (!s->ix.key_at)
-		index_init(&s->ix, sizeof(*l), learned_at, s->items);
+	if (!s->ix.key_size) /* a set never used: its index keys whole entries */
+		index_init(&s->ix, s->items, sizeof(*l), 0, sizeof(*l), INDEX_BYTES);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 
