@@ -90,8 +90,9 @@ $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 
-# The agent's pure computation, tested without ZooKeeper or kernel.
-DESIRED_OBJ := $(call obj,agent/desired.c agent/index.c)
+# The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
+# calls no libbpf, gives it the maps' sizes).
+DESIRED_OBJ := $(call obj,agent/desired.c agent/index.c loader/map_table.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)
