@@ -85,13 +85,15 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(agent_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)
 
 # Datapath tests: the BPF object through the loader.
-DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router
+DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
+	    $(BUILD)/tests/test_map_table
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 
-# The agent's pure computation, tested without ZooKeeper or kernel.
-DESIRED_OBJ := $(call obj,agent/desired.c)
+# The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
+# calls no libbpf, gives it the maps' sizes).
+DESIRED_OBJ := $(call obj,agent/desired.c loader/map_table.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)

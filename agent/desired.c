@@ -8,28 +8,6 @@
 #include "base/log.h"
 #include "desired.h"
 
-static const size_t key_sizes[MX_MAP_ID__MAX] = {
-	[MX_MAP_ID_IFPORT] = sizeof(__u32),
-	[MX_MAP_ID_PORT] = sizeof(__u32),
-	[MX_MAP_ID_BRIDGE] = sizeof(__u32),
-	[MX_MAP_ID_FDB] = sizeof(struct mx_fdb_key),
-	[MX_MAP_ID_ARP] = sizeof(struct mx_arp_key),
-	[MX_MAP_ID_TUNPEER] = sizeof(__be32),
-	[MX_MAP_ID_ROUTE] = sizeof(struct mx_route_key),
-	[MX_MAP_ID_NEIGH] = sizeof(struct mx_neigh_key),
-};
-
-static const size_t value_sizes[MX_MAP_ID__MAX] = {
-	[MX_MAP_ID_IFPORT] = sizeof(struct mx_ifport),
-	[MX_MAP_ID_PORT] = sizeof(struct mx_port),
-	[MX_MAP_ID_BRIDGE] = sizeof(struct mx_bridge),
-	[MX_MAP_ID_FDB] = sizeof(struct mx_fdb_entry),
-	[MX_MAP_ID_ARP] = sizeof(struct mx_arp_entry),
-	[MX_MAP_ID_TUNPEER] = sizeof(struct mx_tunpeer),
-	[MX_MAP_ID_ROUTE] = sizeof(struct mx_route),
-	[MX_MAP_ID_NEIGH] = sizeof(struct mx_neigh_entry),
-};
-
 /* ---- packed, indexed arrays ---- */
 
 static void kv_init(struct kv_array *a, size_t key_size, size_t value_size)
@@ -517,7 +495,7 @@ static void desired_init(struct desired *d)
 {
 	memset(d, 0, sizeof(*d));
 	for (int m = 0; m < MX_MAP_ID__MAX; m++)
-		kv_init(&d->maps[m], key_sizes[m], value_sizes[m]);
+		kv_init(&d->maps[m], mx_map_table[m].key_size, mx_map_table[m].value_size);
 }
 
 int desired_compute(const struct topology *t, const struct local_view *v, struct desired *d)

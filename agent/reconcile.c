@@ -17,99 +17,76 @@ static int ifindex_of(const char *ifname)
 	return (int)if_nametoindex(ifname);
 }
 
-struct fdb_ctx {
+/* What the ownership rules of the map table ask of the agent: the desired state (the keep
+ * rule: is a learned entry's port still there) and the time (is a learned entry fresh). */
+struct own_ctx {
 	struct agent *a;
 	const struct desired *d;
+	enum mx_map_id map; /* the map being synced */
 	__u64 now;
 };
 
-static bool fresh(const struct fdb_ctx *c, __u64 seen_ns)
-{
-	return mx_fresh(c->now, seen_ns, c->a->cfg.mac_age_s);
-}
-
+/* Whether the datapath here learned key itself and still holds it fresh: it then wins over
+ * the same key learned elsewhere. */
 static bool learned_here(enum mx_map_id map, const void *key, void *ctx)
 {
-	struct fdb_ctx *c = ctx;
-	struct mx_neigh_entry re;
-	struct mx_fdb_entry fe;
+	struct own_ctx *c = ctx;
+	struct mx_learned_entry e;
 
-	if (map == MX_MAP_ID_FDB)
-		return !mx_fdb_lookup(c->a->dp, key, &fe) && (fe.flags & MX_FDB_LOCAL) &&
-		       fresh(c, fe.seen_ns);
-	if (map == MX_MAP_ID_NEIGH)
-		return !mx_neigh_lookup(c->a->dp, key, &re) && (re.flags & MX_NEIGH_LOCAL) &&
-		       fresh(c, re.seen_ns);
-	return false;
+	return mx_map_learned_here(c->a->dp, map, key, &e) &&
+	       mx_fresh(c->now, e.seen_ns, c->a->cfg.mac_age_s);
 }
 
-/* A MAC the datapath learned stays while its port is still a local port of that bridge. */
-static bool keep_learned_mac(const void *key, const void *value, void *ctx)
+static const struct mx_port *desired_port(__u32 port_key, void *ctx)
 {
-	const struct mx_fdb_key *k = key;
-	const struct mx_fdb_entry *e = value;
-	const struct fdb_ctx *c = ctx;
-	const struct mx_port *p;
+	const struct own_ctx *c = ctx;
 
-	if (!(e->flags & MX_FDB_LOCAL))
-		return false;
-	p = desired_lookup(c->d, MX_MAP_ID_PORT, &e->port_key);
-	return p && (p->flags & MX_PORT_LOCAL) && p->device_key == k->bridge_key;
+	return desired_lookup(c->d, MX_MAP_ID_PORT, &port_key);
 }
 
-/* A neighbour a router port learned here stays while that port is still the router's. */
-static bool keep_learned_neighbour(const void *key, const void *value, void *ctx)
+static bool keep_learned(const void *key, const void *value, void *ctx)
 {
-	const struct mx_neigh_key *k = key;
-	const struct mx_neigh_entry *e = value;
-	const struct fdb_ctx *c = ctx;
-	const struct mx_port *p;
+	struct own_ctx *c = ctx;
 
-	if (!(e->flags & MX_NEIGH_LOCAL))
-		return false;
-	p = desired_lookup(c->d, MX_MAP_ID_PORT, &e->port_key);
-	return p && (p->flags & MX_PORT_ROUTER) && p->device_key == k->router_key;
+	return mx_map_keep(c->map, key, value, desired_port, c);
 }
 
-static bool (*const keep_fns[MX_MAP_ID__MAX])(const void *, const void *, void *) = {
-	[MX_MAP_ID_FDB] = keep_learned_mac,
-	[MX_MAP_ID_NEIGH] = keep_learned_neighbour,
-};
+static int sync_one(struct agent *a, struct own_ctx *ctx)
+{
+	const struct kv_array *kv = &ctx->d->maps[ctx->map];
+	const char *name = mx_map_name(ctx->map);
+	struct mx_sync_result res = { 0 };
+	int err;
 
-/* Peers and ports first, the interface index last: a frame never finds its ingress port
- * before everything it may be sent to is in place. */
-static const enum mx_map_id sync_order[] = {
-	MX_MAP_ID_TUNPEER, MX_MAP_ID_PORT,  MX_MAP_ID_BRIDGE, MX_MAP_ID_FDB,
-	MX_MAP_ID_ARP,     MX_MAP_ID_NEIGH,  MX_MAP_ID_ROUTE,  MX_MAP_ID_IFPORT,
-};
+	err = mx_map_sync(a->dp, ctx->map, kv->keys, kv->values, kv->n, keep_learned, ctx, &res);
+	if (err) {
+		mx_err("cannot sync %s: %s", name, strerror(-err));
+		return err;
+	}
+	if (res.added || res.changed || res.removed)
+		mx_info("%s: %u added, %u changed, %u removed", name, res.added, res.changed,
+			res.removed);
+	return 0;
+}
 
+/* The settings first, then every reconciled map in the table's sync order. */
 static int sync_maps(struct agent *a, const struct desired *d)
 {
-	struct fdb_ctx ctx = { .a = a, .d = d };
-	struct mx_sync_result res;
+	struct own_ctx ctx = { .a = a, .d = d };
+	enum mx_map_id order[MX_MAP_ID__MAX];
+	size_t n = mx_map_sync_order(order);
 	int err;
 
 	err = mx_config_set(a->dp, &d->config);
 	if (err) {
-		mx_err("cannot write %s: %s", MX_MAP_CONFIG, strerror(-err));
+		mx_err("cannot write %s: %s", mx_map_name(MX_MAP_ID_CONFIG), strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < sizeof(sync_order) / sizeof(sync_order[0]); i++) {
-		enum mx_map_id m = sync_order[i];
-		const struct kv_array *kv = &d->maps[m];
-
-		memset(&res, 0, sizeof(res));
-		err = mx_map_sync(a->dp, m, kv->keys, kv->values, kv->n,
-				  keep_fns[m], &ctx, &res);
-		if (err) {
-			mx_err("cannot sync %s: %s", mx_map_name(m), strerror(-err));
-			return err;
-		}
-		if (res.added || res.changed || res.removed)
-			mx_info("%s: %u added, %u changed, %u removed", mx_map_name(m), res.added,
-				res.changed, res.removed);
+	for (size_t i = 0; !err && i < n; i++) {
+		ctx.map = order[i];
+		err = sync_one(a, &ctx);
 	}
-	return 0;
+	return err;
 }
 
 static bool is_bound_here(const struct desired *d, __u32 ifindex)
@@ -185,7 +162,7 @@ static void keep_peers(struct agent *a, const struct desired *d)
 
 static int apply(struct agent *a, const struct topology *t)
 {
-	struct fdb_ctx ctx = { .a = a, .now = mx_now_ns() };
+	struct own_ctx ctx = { .a = a, .now = mx_now_ns() };
 	struct local_view view = {
 		.host_id = a->host_id,
 		.underlay_ifindex = if_nametoindex(a->cfg.tunnel_if),

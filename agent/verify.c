@@ -2,7 +2,6 @@
 /* midox-agent --verify: what the pinned maps of this host hold against what desired_compute
  * says they must hold. Entries this host's datapath learned itself (MX_FDB_LOCAL,
  * MX_NEIGH_LOCAL) are its own business, never a difference. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -16,55 +15,6 @@
 
 #define VERIFY_CONNECT_MS 5000
 
-static const char *ip(__be32 a, char buf[INET_ADDRSTRLEN])
-{
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
-/* A key as an operator reads it. */
-static void format_key(enum mx_map_id m, const void *key, char *out, size_t len)
-{
-	char a[INET_ADDRSTRLEN], mac[18], ifname[IF_NAMESIZE];
-	const struct mx_fdb_key *fk = key;
-	const struct mx_arp_key *ak = key;
-	const struct mx_route_key *rk = key;
-	const struct mx_neigh_key *nk = key;
-	__u32 u32;
-
-	memcpy(&u32, key, sizeof(u32));
-	switch (m) {
-	case MX_MAP_ID_IFPORT:
-		snprintf(out, len, "ifindex %u (%s)", u32,
-			 if_indextoname(u32, ifname) ? ifname : "gone");
-		break;
-	case MX_MAP_ID_PORT:
-		snprintf(out, len, "port key %u", u32);
-		break;
-	case MX_MAP_ID_BRIDGE:
-		snprintf(out, len, "bridge key %u", u32);
-		break;
-	case MX_MAP_ID_FDB:
-		topo_format_mac(fk->mac, mac);
-		snprintf(out, len, "bridge key %u mac %s", fk->bridge_key, mac);
-		break;
-	case MX_MAP_ID_ARP:
-		snprintf(out, len, "bridge key %u address %s", ak->bridge_key, ip(ak->addr, a));
-		break;
-	case MX_MAP_ID_TUNPEER:
-		snprintf(out, len, "peer %s", ip((__be32)u32, a));
-		break;
-	case MX_MAP_ID_ROUTE:
-		snprintf(out, len, "router key %u dst %s/%u", rk->router_key, ip(rk->dst, a),
-			 rk->prefixlen - 32);
-		break;
-	case MX_MAP_ID_NEIGH:
-		snprintf(out, len, "router key %u address %s", nk->router_key, ip(nk->addr, a));
-		break;
-	default:
-		snprintf(out, len, "?");
-	}
-}
-
 static void format_hex(const void *v, size_t n, char *out, size_t len)
 {
 	const unsigned char *b = v;
@@ -77,15 +27,6 @@ static void format_hex(const void *v, size_t n, char *out, size_t len)
 		o += (size_t)snprintf(out + o, len - o, "%02x", b[i]);
 	if (!n)
 		snprintf(out, len, "00...");
-}
-
-static bool learned_here(enum mx_map_id m, const void *value)
-{
-	if (m == MX_MAP_ID_FDB)
-		return ((const struct mx_fdb_entry *)value)->flags & MX_FDB_LOCAL;
-	if (m == MX_MAP_ID_NEIGH)
-		return ((const struct mx_neigh_entry *)value)->flags & MX_NEIGH_LOCAL;
-	return false;
 }
 
 struct walk {
@@ -105,9 +46,9 @@ static int compare_entry(const void *key, const void *value, void *ctx)
 	w->entries++;
 	if (want)
 		w->seen[((const char *)want - (const char *)kv->values) / kv->value_size] = true;
-	if (learned_here(w->m, value))
+	if (mx_map_learned(w->m, key, value, NULL))
 		return 0;
-	format_key(w->m, key, k, sizeof(k));
+	mx_map_format_key(w->m, key, k, sizeof(k));
 	if (!want) {
 		printf("%s: extra %s\n", mx_map_name(w->m), k);
 		w->diffs++;
@@ -130,13 +71,15 @@ static int compare(struct mx_datapath *dp, const struct desired *d, unsigned int
 	if (err)
 		return err;
 	if (memcmp(&have, &d->config, sizeof(have))) {
-		printf("%s: different settings\n", MX_MAP_CONFIG);
+		printf("%s: different settings\n", mx_map_name(MX_MAP_ID_CONFIG));
 		(*diffs)++;
 	}
 	for (int m = 0; m < MX_MAP_ID__MAX; m++) {
 		const struct kv_array *kv = &d->maps[m];
 		struct walk w = { .m = m, .d = d };
 
+		if (!mx_map_reconciled(m))
+			continue;
 		w.seen = calloc(kv->n ? kv->n : 1, sizeof(*w.seen));
 		if (!w.seen)
 			return -ENOMEM;
@@ -144,7 +87,7 @@ static int compare(struct mx_datapath *dp, const struct desired *d, unsigned int
 		for (size_t i = 0; !err && i < kv->n; i++) {
 			if (w.seen[i])
 				continue;
-			format_key(m, (const char *)kv->keys + i * kv->key_size, k, sizeof(k));
+			mx_map_format_key(m, (const char *)kv->keys + i * kv->key_size, k, sizeof(k));
 			printf("%s: missing %s\n", mx_map_name(m), k);
 			w.diffs++;
 		}
@@ -178,7 +121,7 @@ int agent_verify(const struct agent_config *cfg)
 	int err;
 
 	/* Verify creates nothing: no host id, no maps. */
-	snprintf(pin, sizeof(pin), "%s/%s", cfg->pin_root, MX_MAP_PORT);
+	snprintf(pin, sizeof(pin), "%s/%s", cfg->pin_root, mx_map_name(MX_MAP_ID_PORT));
 	if (access(cfg->host_id_file, R_OK) || access(pin, F_OK)) {
 		mx_err("nothing to verify: no host id in %s or no pinned maps in %s",
 		       cfg->host_id_file, cfg->pin_root);

@@ -21,22 +21,16 @@
 
 #define BPFFS_MOUNT "/sys/fs/bpf"
 
-/* Every map the ABI names; the object must have them all. */
-static const char *const abi_maps[] = {
-	MX_MAP_CONFIG, MX_MAP_IFPORT, MX_MAP_PORT,  MX_MAP_BRIDGE,    MX_MAP_FDB, MX_MAP_ARP,
-	MX_MAP_TUNPEER, MX_MAP_STATS, MX_MAP_ROUTE, MX_MAP_NEIGH, MX_MAP_ICMP_RATE, MX_MAP_HOP,
-};
-
-struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name)
+struct bpf_map *dp_map(const struct mx_datapath *dp, enum mx_map_id id)
 {
-	return bpf_object__find_map_by_name(dp->skel->obj, name);
+	return mx_map_desc(id) ? mx_map_of(dp->skel, id) : NULL;
 }
 
-int dp_map_fd(const struct mx_datapath *dp, const char *name)
+int dp_map_fd(const struct mx_datapath *dp, enum mx_map_id id)
 {
-	struct bpf_map *map = dp_map(dp, name);
+	struct bpf_map *map = dp_map(dp, id);
 
-	return map ? bpf_map__fd(map) : -ENOENT;
+	return map ? bpf_map__fd(map) : -EINVAL;
 }
 
 /* bpffs on /sys/fs/bpf: a fresh machine has none mounted. */
@@ -97,15 +91,43 @@ static int pins_migrate(const char *root)
 	return 0;
 }
 
-static int check_abi_maps(const struct mx_datapath *dp)
+/* A row of the map table against the object's map: its name, sizes and type. */
+static int check_map(const struct mx_datapath *dp, enum mx_map_id id)
 {
-	for (size_t i = 0; i < sizeof(abi_maps) / sizeof(abi_maps[0]); i++) {
-		if (!dp_map(dp, abi_maps[i])) {
-			mx_err("BPF object has no map %s", abi_maps[i]);
-			return -ENOENT;
-		}
+	const struct mx_map_desc *d = mx_map_desc(id);
+	const struct bpf_map *map = dp_map(dp, id);
+	bool lpm = bpf_map__type(map) == BPF_MAP_TYPE_LPM_TRIE;
+
+	if (strcmp(bpf_map__name(map), d->name)) {
+		mx_err("map table: %s is %s in the BPF object", d->name, bpf_map__name(map));
+		return -EINVAL;
+	}
+	if (bpf_map__key_size(map) != d->key_size || bpf_map__value_size(map) != d->value_size ||
+	    lpm != d->lpm) {
+		mx_err("map table: %s has key %u, value %u bytes%s in the BPF object; the table "
+		       "says %zu, %zu%s", d->name, bpf_map__key_size(map), bpf_map__value_size(map),
+		       lpm ? " (LPM trie)" : "", d->key_size, d->value_size,
+		       d->lpm ? " (LPM trie)" : "");
+		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The object's maps are the table's, each as declared: no map the table lacks. */
+static int check_abi_maps(const struct mx_datapath *dp)
+{
+	const struct bpf_map *map;
+	int err = 0, n = 0;
+
+	for (int id = 0; !err && id < MX_MAP_ID__MAX; id++)
+		err = check_map(dp, id);
+	bpf_object__for_each_map(map, dp->skel->obj)
+		n += !bpf_map__is_internal(map);
+	if (!err && n != MX_MAP_ID__MAX) {
+		mx_err("map table: the BPF object has %d maps, the table %d", n, MX_MAP_ID__MAX);
+		err = -EINVAL;
+	}
+	return err;
 }
 
 /* Private maps: nothing is pinned, nothing pinned is reused. */
@@ -131,13 +153,13 @@ static int hop_slots_fill(struct mx_datapath *dp)
 		[MX_HOP_SLOT_ROUTER] = dp->skel->progs.hop_router,
 		[MX_HOP_SLOT_FLOOD] = dp->skel->progs.hop_flood,
 	};
-	int fd = dp_map_fd(dp, MX_MAP_HOP);
+	int fd = dp_map_fd(dp, MX_MAP_ID_HOP);
 
 	for (__u32 slot = 0; slot < MX_HOP_SLOTS; slot++) {
 		int prog = bpf_program__fd(progs[slot]);
 
 		if (bpf_map_update_elem(fd, &slot, &prog, BPF_ANY)) {
-			mx_err("filling %s: %s", MX_MAP_HOP, strerror(errno));
+			mx_err("filling %s: %s", mx_map_name(MX_MAP_ID_HOP), strerror(errno));
 			return -errno;
 		}
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What the loader's files share: the datapath handle and map lookup by ABI name. */
+/* What the loader's files share: the datapath handle and its maps by id. */
 #ifndef MIDOX_LOADER_INTERNAL_H
 #define MIDOX_LOADER_INTERNAL_H
 
@@ -12,10 +12,10 @@ struct mx_datapath {
 	struct midox *skel;
 };
 
-/* The map named by the ABI (MX_MAP_*), NULL if the object has none by that name. */
-struct bpf_map *dp_map(const struct mx_datapath *dp, const char *name);
-/* Its fd, or -ENOENT. */
-int dp_map_fd(const struct mx_datapath *dp, const char *name);
+/* The map of id (its row in map_table.c), through the skeleton. */
+struct bpf_map *dp_map(const struct mx_datapath *dp, enum mx_map_id id);
+/* Its fd; -EINVAL for an id out of range. */
+int dp_map_fd(const struct mx_datapath *dp, enum mx_map_id id);
 /* Every key of the map behind fd, in one malloc'd packed array the caller frees. */
 int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n);
 /* Route libbpf's messages through the logger (once is enough; again is harmless). */

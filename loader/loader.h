@@ -13,6 +13,7 @@
 #include "midox/router.h"
 #include "midox/stats.h"
 #include "midox/tunnel.h"
+#include "loader/map_table.h"
 
 struct mx_datapath;
 
@@ -86,22 +87,8 @@ int mx_stats_reset(struct mx_datapath *dp);
 
 /* Reconcile: make a whole map equal to a desired set of entries, touching only what differs.
  * Entries for which keep() returns true are left alone when absent from the set (the
- * datapath's own entries, such as learned MACs). keys and values are packed arrays. */
-enum mx_map_id {
-	MX_MAP_ID_IFPORT,
-	MX_MAP_ID_PORT,
-	MX_MAP_ID_BRIDGE,
-	MX_MAP_ID_FDB,
-	MX_MAP_ID_ARP,
-	MX_MAP_ID_TUNPEER,
-	MX_MAP_ID_ROUTE,
-	MX_MAP_ID_NEIGH,
-	MX_MAP_ID__MAX
-};
-
-/* The ABI name (MX_MAP_*) of a reconcilable map, NULL for an id out of range. */
-const char *mx_map_name(enum mx_map_id id);
-
+ * datapath's own entries, such as learned MACs). keys and values are packed arrays. Only
+ * for maps the agent reconciles (mx_map_reconciled); -EINVAL for another. */
 struct mx_sync_result {
 	unsigned int added, changed, removed;
 };
@@ -110,7 +97,13 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 		size_t n, bool (*keep)(const void *key, const void *value, void *ctx), void *ctx,
 		struct mx_sync_result *res);
 
-/* Walk a map: fn is called for each entry; a non-zero return stops the walk and is returned. */
+/* Whether the datapath holds key in map as an entry it learned itself (mx_map_learned);
+ * out (may be NULL) gets what the ownership rule reads of it. */
+bool mx_map_learned_here(struct mx_datapath *dp, enum mx_map_id map, const void *key,
+			 struct mx_learned_entry *out);
+
+/* Walk a map the agent reconciles: fn is called for each entry; a non-zero return stops
+ * the walk and is returned. */
 int mx_map_walk(struct mx_datapath *dp, enum mx_map_id map,
 		int (*fn)(const void *key, const void *value, void *ctx), void *ctx);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Typed map access: one small wrapper per map and operation over three generic ones. */
+/* Typed map access: one small wrapper per map and operation over three generic ones, each
+ * reaching its map by id (map_table.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +10,23 @@
 
 #include "internal.h"
 
-static int map_update(struct mx_datapath *dp, const char *name, const void *key, const void *val)
+static int map_update(struct mx_datapath *dp, enum mx_map_id id, const void *key, const void *val)
 {
-	int fd = dp_map_fd(dp, name);
+	int fd = dp_map_fd(dp, id);
 
 	return fd < 0 ? fd : bpf_map_update_elem(fd, key, val, BPF_ANY);
 }
 
-static int map_lookup(struct mx_datapath *dp, const char *name, const void *key, void *val)
+static int map_lookup(struct mx_datapath *dp, enum mx_map_id id, const void *key, void *val)
 {
-	int fd = dp_map_fd(dp, name);
+	int fd = dp_map_fd(dp, id);
 
 	return fd < 0 ? fd : bpf_map_lookup_elem(fd, key, val);
 }
 
-static int map_delete(struct mx_datapath *dp, const char *name, const void *key)
+static int map_delete(struct mx_datapath *dp, enum mx_map_id id, const void *key)
 {
-	int fd = dp_map_fd(dp, name);
+	int fd = dp_map_fd(dp, id);
 
 	return fd < 0 ? fd : bpf_map_delete_elem(fd, key);
 }
@@ -34,97 +35,97 @@ static const __u32 config_index;
 
 int mx_config_get(struct mx_datapath *dp, struct mx_config *cfg)
 {
-	return map_lookup(dp, MX_MAP_CONFIG, &config_index, cfg);
+	return map_lookup(dp, MX_MAP_ID_CONFIG, &config_index, cfg);
 }
 
 int mx_config_set(struct mx_datapath *dp, const struct mx_config *cfg)
 {
-	return map_update(dp, MX_MAP_CONFIG, &config_index, cfg);
+	return map_update(dp, MX_MAP_ID_CONFIG, &config_index, cfg);
 }
 
 int mx_ifport_update(struct mx_datapath *dp, __u32 ifindex, const struct mx_ifport *v)
 {
-	return map_update(dp, MX_MAP_IFPORT, &ifindex, v);
+	return map_update(dp, MX_MAP_ID_IFPORT, &ifindex, v);
 }
 
 int mx_ifport_delete(struct mx_datapath *dp, __u32 ifindex)
 {
-	return map_delete(dp, MX_MAP_IFPORT, &ifindex);
+	return map_delete(dp, MX_MAP_ID_IFPORT, &ifindex);
 }
 
 int mx_port_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port *v)
 {
-	return map_update(dp, MX_MAP_PORT, &port_key, v);
+	return map_update(dp, MX_MAP_ID_PORT, &port_key, v);
 }
 
 int mx_port_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port *v)
 {
-	return map_lookup(dp, MX_MAP_PORT, &port_key, v);
+	return map_lookup(dp, MX_MAP_ID_PORT, &port_key, v);
 }
 
 int mx_port_delete(struct mx_datapath *dp, __u32 port_key)
 {
-	return map_delete(dp, MX_MAP_PORT, &port_key);
+	return map_delete(dp, MX_MAP_ID_PORT, &port_key);
 }
 
 int mx_bridge_update(struct mx_datapath *dp, __u32 bridge_key, const struct mx_bridge *v)
 {
-	return map_update(dp, MX_MAP_BRIDGE, &bridge_key, v);
+	return map_update(dp, MX_MAP_ID_BRIDGE, &bridge_key, v);
 }
 
 int mx_bridge_delete(struct mx_datapath *dp, __u32 bridge_key)
 {
-	return map_delete(dp, MX_MAP_BRIDGE, &bridge_key);
+	return map_delete(dp, MX_MAP_ID_BRIDGE, &bridge_key);
 }
 
 int mx_fdb_update(struct mx_datapath *dp, const struct mx_fdb_key *k, const struct mx_fdb_entry *v)
 {
-	return map_update(dp, MX_MAP_FDB, k, v);
+	return map_update(dp, MX_MAP_ID_FDB, k, v);
 }
 
 int mx_fdb_lookup(struct mx_datapath *dp, const struct mx_fdb_key *k, struct mx_fdb_entry *v)
 {
-	return map_lookup(dp, MX_MAP_FDB, k, v);
+	return map_lookup(dp, MX_MAP_ID_FDB, k, v);
 }
 
 int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k)
 {
-	return map_delete(dp, MX_MAP_FDB, k);
+	return map_delete(dp, MX_MAP_ID_FDB, k);
 }
 
 int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v)
 {
-	return map_update(dp, MX_MAP_ARP, k, v);
+	return map_update(dp, MX_MAP_ID_ARP, k, v);
 }
 
 int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k)
 {
-	return map_delete(dp, MX_MAP_ARP, k);
+	return map_delete(dp, MX_MAP_ID_ARP, k);
 }
 
 int mx_tunpeer_update(struct mx_datapath *dp, __be32 addr, const struct mx_tunpeer *v)
 {
-	return map_update(dp, MX_MAP_TUNPEER, &addr, v);
+	return map_update(dp, MX_MAP_ID_TUNPEER, &addr, v);
 }
 
 int mx_tunpeer_delete(struct mx_datapath *dp, __be32 addr)
 {
-	return map_delete(dp, MX_MAP_TUNPEER, &addr);
+	return map_delete(dp, MX_MAP_ID_TUNPEER, &addr);
 }
 
 int mx_route_update(struct mx_datapath *dp, const struct mx_route_key *k, const struct mx_route *v)
 {
-	return map_update(dp, MX_MAP_ROUTE, k, v);
+	return map_update(dp, MX_MAP_ID_ROUTE, k, v);
 }
 
 int mx_route_lookup(struct mx_datapath *dp, const struct mx_route_key *k, struct mx_route *v)
 {
-	return map_lookup(dp, MX_MAP_ROUTE, k, v);
+	return map_lookup(dp, MX_MAP_ID_ROUTE, k, v);
 }
 
 int mx_route_delete(struct mx_datapath *dp, const struct mx_route_key *k)
 {
-	return map_delete(dp, MX_MAP_ROUTE, k);
+	return map_delete(dp, MX_MAP_ID_ROUTE, k);
 }
 
 static void stats_add(struct mx_port_stats *sum, const struct mx_port_stats *cpu)
@@ -148,7 +149,7 @@ int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *
 	percpu = calloc(ncpu, sizeof(*percpu)); /* the size is a multiple of 8, as required */
 	if (!percpu)
 		return -ENOMEM;
-	err = map_lookup(dp, MX_MAP_STATS, &port_key, percpu);
+	err = map_lookup(dp, MX_MAP_ID_STATS, &port_key, percpu);
 	memset(out, 0, sizeof(*out));
 	for (int cpu = 0; !err && cpu < ncpu; cpu++)
 		stats_add(out, &percpu[cpu]);
@@ -159,10 +160,10 @@ int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *
 /* Collect every key first: deleting while walking a hash map can restart the walk. */
 int mx_stats_reset(struct mx_datapath *dp)
 {
-	int fd = dp_map_fd(dp, MX_MAP_STATS);
+	int fd = dp_map_fd(dp, MX_MAP_ID_STATS);
 	size_t n = 0;
 	void *keys = NULL;
-	int err = fd < 0 ? fd : dp_map_keys(fd, sizeof(__u32), &keys, &n);
+	int err = fd < 0 ? fd : dp_map_keys(fd, mx_map_table[MX_MAP_ID_STATS].key_size, &keys, &n);
 
 	for (size_t i = 0; !err && i < n; i++) {
 		err = bpf_map_delete_elem(fd, (__u32 *)keys + i);
@@ -175,17 +176,17 @@ int mx_stats_reset(struct mx_datapath *dp)
 
 int mx_neigh_update(struct mx_datapath *dp, const struct mx_neigh_key *k, const struct mx_neigh_entry *v)
 {
-	return map_update(dp, MX_MAP_NEIGH, k, v);
+	return map_update(dp, MX_MAP_ID_NEIGH, k, v);
 }
 
 int mx_neigh_lookup(struct mx_datapath *dp, const struct mx_neigh_key *k, struct mx_neigh_entry *v)
 {
-	return map_lookup(dp, MX_MAP_NEIGH, k, v);
+	return map_lookup(dp, MX_MAP_ID_NEIGH, k, v);
 }
 
 int mx_neigh_delete(struct mx_datapath *dp, const struct mx_neigh_key *k)
 {
-	return map_delete(dp, MX_MAP_NEIGH, k);
+	return map_delete(dp, MX_MAP_ID_NEIGH, k);
 }
 
 int mx_icmp_rate_set(struct mx_datapath *dp, const struct mx_icmp_rate *v)
@@ -202,7 +203,19 @@ int mx_icmp_rate_set(struct mx_datapath *dp, const struct mx_icmp_rate *v)
 		return -ENOMEM;
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		percpu[cpu] = *v;
-	err = map_update(dp, MX_MAP_ICMP_RATE, &zero, percpu);
+	err = map_update(dp, MX_MAP_ID_ICMP_RATE, &zero, percpu);
 	free(percpu);
 	return err;
+}
+
+bool mx_map_learned_here(struct mx_datapath *dp, enum mx_map_id map, const void *key,
+			 struct mx_learned_entry *out)
+{
+	const struct mx_map_desc *d = mx_map_desc(map);
+	void *value = d && d->owner == MX_MAP_OWN_AGENT_LEARNED ? malloc(d->value_size) : NULL;
+	bool learned = value && !map_lookup(dp, map, key, value) &&
+		       mx_map_learned(map, key, value, out);
+
+	free(value);
+	return learned;
 }

@@ -6,22 +6,9 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "internal.h"
 #include "base/log.h"
-
-static const char *const map_names[MX_MAP_ID__MAX] = {
-	[MX_MAP_ID_IFPORT] = MX_MAP_IFPORT, [MX_MAP_ID_PORT] = MX_MAP_PORT,
-	[MX_MAP_ID_BRIDGE] = MX_MAP_BRIDGE, [MX_MAP_ID_FDB] = MX_MAP_FDB,
-	[MX_MAP_ID_ARP] = MX_MAP_ARP,       [MX_MAP_ID_TUNPEER] = MX_MAP_TUNPEER,
-	[MX_MAP_ID_ROUTE] = MX_MAP_ROUTE,   [MX_MAP_ID_NEIGH] = MX_MAP_NEIGH,
-};
-
-const char *mx_map_name(enum mx_map_id id)
-{
-	return (unsigned int)id < MX_MAP_ID__MAX ? map_names[id] : NULL;
-}
 
 int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n)
 {
@@ -52,7 +39,7 @@ int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n)
 	return 0;
 }
 
-/* A map of the reconcilable set, with its fd and sizes. */
+/* A map the agent reconciles, with its fd and its row's sizes (checked at open). */
 struct sync_map {
 	int fd;
 	size_t key_size, value_size;
@@ -61,45 +48,45 @@ struct sync_map {
 
 static int sync_map_open(struct mx_datapath *dp, enum mx_map_id id, struct sync_map *m)
 {
-	const char *name = mx_map_name(id);
-	struct bpf_map *map = name ? dp_map(dp, name) : NULL;
+	const struct mx_map_desc *d = mx_map_desc(id);
 
-	if (!map)
+	if (!mx_map_reconciled(id))
 		return -EINVAL;
-	m->fd = bpf_map__fd(map);
-	m->key_size = bpf_map__key_size(map);
-	m->value_size = bpf_map__value_size(map);
-	m->lpm = bpf_map__type(map) == BPF_MAP_TYPE_LPM_TRIE;
-	return 0;
+	m->fd = dp_map_fd(dp, id);
+	m->key_size = d->key_size;
+	m->value_size = d->value_size;
+	m->lpm = d->lpm;
+	return m->fd < 0 ? m->fd : 0;
 }
 
-/* The desired set, indexed by key for binary search. */
-struct desired {
+/* A packed array of keys (the desired set, or a map's present keys), sorted through order
+ * for binary search. */
+struct sorted_keys {
 	const char *keys;
 	size_t n, key_size;
 	size_t *order;
 };
 
-static int desired_cmp(const void *a, const void *b, void *ctx)
+static int sorted_keys_cmp(const void *a, const void *b, void *ctx)
 {
-	const struct desired *d = ctx;
+	const struct sorted_keys *d = ctx;
 
 	return memcmp(d->keys + *(const size_t *)a * d->key_size,
 		      d->keys + *(const size_t *)b * d->key_size, d->key_size);
 }
 
-static int desired_index(struct desired *d)
+static int sorted_keys_index(struct sorted_keys *d)
 {
 	d->order = malloc((d->n ? d->n : 1) * sizeof(*d->order));
 	if (!d->order)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->n; i++)
 		d->order[i] = i;
-	qsort_r(d->order, d->n, sizeof(*d->order), desired_cmp, d);
+	qsort_r(d->order, d->n, sizeof(*d->order), sorted_keys_cmp, d);
 	return 0;
 }
 
-static bool desired_has(const struct desired *d, const void *key)
+static bool sorted_keys_has(const struct sorted_keys *d, const void *key)
 {
 	size_t lo = 0, hi = d->n;
 
@@ -120,11 +107,11 @@ static bool desired_has(const struct desired *d, const void *key)
 /* Write every desired entry that is missing or different. present: the map's keys, for an
  * LPM trie (whose lookup also finds a shorter prefix covering the key), else NULL. */
 static int sync_apply(const struct sync_map *m, const char *keys, const char *values, size_t n,
-		      const struct desired *present, void *cur, struct mx_sync_result *res)
+		      const struct sorted_keys *present, void *cur, struct mx_sync_result *res)
 {
 	for (size_t i = 0; i < n; i++) {
 		const void *k = keys + i * m->key_size, *v = values + i * m->value_size;
-		int err = present && !desired_has(present, k) ? -ENOENT :
+		int err = present && !sorted_keys_has(present, k) ? -ENOENT :
 								 bpf_map_lookup_elem(m->fd, k, cur);
 
 		if (err && err != -ENOENT)
@@ -144,7 +131,7 @@ static int sync_apply(const struct sync_map *m, const char *keys, const char *va
 }
 
 /* Delete every entry absent from the desired set, but those keep() protects. */
-static int sync_prune(const struct sync_map *m, const struct desired *d, void *cur,
+static int sync_prune(const struct sync_map *m, const struct sorted_keys *d, void *cur,
 		      bool (*keep)(const void *, const void *, void *), void *ctx,
 		      struct mx_sync_result *res)
 {
@@ -155,7 +142,7 @@ static int sync_prune(const struct sync_map *m, const struct desired *d, void *c
 	for (size_t i = 0; !err && i < nkeys; i++) {
 		const void *k = (const char *)keys + i * m->key_size;
 
-		if (desired_has(d, k) || bpf_map_lookup_elem(m->fd, k, cur))
+		if (sorted_keys_has(d, k) || bpf_map_lookup_elem(m->fd, k, cur))
 			continue;
 		if (keep && keep(k, cur, ctx))
 			continue;
@@ -174,7 +161,7 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 		struct mx_sync_result *res)
 {
 	struct mx_sync_result local = { 0 };
-	struct desired d = { .keys = keys, .n = n }, present = { 0 };
+	struct sorted_keys d = { .keys = keys, .n = n }, present = { 0 };
 	void *cur = NULL, *present_keys = NULL;
 	struct sync_map m;
 	int err;
@@ -187,13 +174,13 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 		return err;
 	d.key_size = m.key_size;
 	cur = malloc(m.value_size);
-	err = cur ? desired_index(&d) : -ENOMEM;
+	err = cur ? sorted_keys_index(&d) : -ENOMEM;
 	if (!err && m.lpm) {
 		present.key_size = m.key_size;
 		err = dp_map_keys(m.fd, m.key_size, &present_keys, &present.n);
 		present.keys = present_keys;
 		if (!err)
-			err = desired_index(&present);
+			err = sorted_keys_index(&present);
 	}
 	if (!err)
 		err = sync_apply(&m, keys, values, n, m.lpm ? &present : NULL, cur, res);

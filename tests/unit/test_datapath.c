@@ -813,17 +813,12 @@ static void test_map_sync(void)
 	tap_check(!*diag, diag, "mx_map_sync reconciles a map, keep() protects entries");
 }
 
-static const char *const pinned_maps[] = { MX_MAP_CONFIG, MX_MAP_IFPORT,   MX_MAP_PORT,
-					   MX_MAP_BRIDGE, MX_MAP_FDB,      MX_MAP_ARP,
-					   MX_MAP_TUNPEER, MX_MAP_STATS,   MX_MAP_ROUTE,
-					   MX_MAP_NEIGH,   MX_MAP_ICMP_RATE, MX_MAP_HOP };
-
 static void pins_remove(const char *root)
 {
 	char path[256];
 
-	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", root, pinned_maps[i]);
+	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
+		snprintf(path, sizeof(path), "%s/%s", root, mx_map_name(id));
 		unlink(path);
 	}
 	rmdir(root);

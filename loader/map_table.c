@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The one table of the datapath's maps (map_table.h): a row per map, and what is derived
+ * from the rows. No libbpf call here, so tests of the agent's computation link it alone. */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "map_table.h"
+#include "midox/bridge.h"
+#include "midox/config.h"
+#include "midox/router.h"
+#include "midox/stats.h"
+#include "midox/tunnel.h"
+#include "midox.skel.h"
+
+/* ---- keys as an operator reads them ---- */
+
+static __u32 key_u32(const void *key)
+{
+	__u32 v;
+
+	memcpy(&v, key, sizeof(v));
+	return v;
+}
+
+static const char *ip(__be32 a, char buf[INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void key_ifport(const void *key, char *out, size_t len)
+{
+	char ifname[IF_NAMESIZE];
+	__u32 ifindex = key_u32(key);
+
+	snprintf(out, len, "ifindex %u (%s)", ifindex,
+		 if_indextoname(ifindex, ifname) ? ifname : "gone");
+}
+
+static void key_port(const void *key, char *out, size_t len)
+{
+	snprintf(out, len, "port key %u", key_u32(key));
+}
+
+static void key_bridge(const void *key, char *out, size_t len)
+{
+	snprintf(out, len, "bridge key %u", key_u32(key));
+}
+
+static void key_fdb(const void *key, char *out, size_t len)
+{
+	const struct mx_fdb_key *k = key;
+	const __u8 *m = k->mac;
+
+	snprintf(out, len, "bridge key %u mac %02x:%02x:%02x:%02x:%02x:%02x", k->bridge_key,
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static void key_arp(const void *key, char *out, size_t len)
+{
+	const struct mx_arp_key *k = key;
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "bridge key %u address %s", k->bridge_key, ip(k->addr, a));
+}
+
+static void key_tunpeer(const void *key, char *out, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "peer %s", ip((__be32)key_u32(key), a));
+}
+
+static void key_route(const void *key, char *out, size_t len)
+{
+	const struct mx_route_key *k = key;
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "router key %u dst %s/%u", k->router_key, ip(k->dst, a),
+		 k->prefixlen - 32);
+}
+
+static void key_neigh(const void *key, char *out, size_t len)
+{
+	const struct mx_neigh_key *k = key;
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "router key %u address %s", k->router_key, ip(k->addr, a));
+}
+
+/* Arrays: the key is an index (midox_config, midox_icmprate: 0) or a tail-call slot. */
+static void key_index(const void *key, char *out, size_t len)
+{
+	snprintf(out, len, "index %u", key_u32(key));
+}
+
+/* ---- what the datapath learned itself ---- */
+
+static bool fdb_learned(const void *key, const void *value, struct mx_learned_entry *out)
+{
+	const struct mx_fdb_key *k = key;
+	const struct mx_fdb_entry *e = value;
+
+	*out = (struct mx_learned_entry){ k->bridge_key, e->port_key, e->seen_ns };
+	return e->flags & MX_FDB_LOCAL;
+}
+
+static bool neigh_learned(const void *key, const void *value, struct mx_learned_entry *out)
+{
+	const struct mx_neigh_key *k = key;
+	const struct mx_neigh_entry *e = value;
+
+	*out = (struct mx_learned_entry){ k->router_key, e->port_key, e->seen_ns };
+	return e->flags & MX_NEIGH_LOCAL;
+}
+
+/* ---- the table ---- */
+
+#define SKEL_MAP(field) offsetof(struct midox, maps.field)
+
+const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
+	[MX_MAP_ID_TUNPEER] = {
+		.name = MX_MAP_TUNPEER, .skel_off = SKEL_MAP(midox_tunpeer),
+		.key_size = sizeof(__be32), .value_size = sizeof(struct mx_tunpeer),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 1, .format_key = key_tunpeer,
+	},
+	[MX_MAP_ID_PORT] = {
+		.name = MX_MAP_PORT, .skel_off = SKEL_MAP(midox_port),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 2, .format_key = key_port,
+	},
+	[MX_MAP_ID_BRIDGE] = {
+		.name = MX_MAP_BRIDGE, .skel_off = SKEL_MAP(midox_bridge),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_bridge),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 3, .format_key = key_bridge,
+	},
+	/* A MAC learned here stays while its port is a local port of that bridge. */
+	[MX_MAP_ID_FDB] = {
+		.name = MX_MAP_FDB, .skel_off = SKEL_MAP(midox_fdb),
+		.key_size = sizeof(struct mx_fdb_key), .value_size = sizeof(struct mx_fdb_entry),
+		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 4, .format_key = key_fdb,
+		.learned = fdb_learned, .keep_port_flag = MX_PORT_LOCAL,
+	},
+	[MX_MAP_ID_ARP] = {
+		.name = MX_MAP_ARP, .skel_off = SKEL_MAP(midox_arp),
+		.key_size = sizeof(struct mx_arp_key), .value_size = sizeof(struct mx_arp_entry),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 5, .format_key = key_arp,
+	},
+	/* A neighbour a router port learned here stays while that port is still the router's. */
+	[MX_MAP_ID_NEIGH] = {
+		.name = MX_MAP_NEIGH, .skel_off = SKEL_MAP(midox_neigh),
+		.key_size = sizeof(struct mx_neigh_key), .value_size = sizeof(struct mx_neigh_entry),
+		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 6, .format_key = key_neigh,
+		.learned = neigh_learned, .keep_port_flag = MX_PORT_ROUTER,
+	},
+	[MX_MAP_ID_ROUTE] = {
+		.name = MX_MAP_ROUTE, .skel_off = SKEL_MAP(midox_route),
+		.key_size = sizeof(struct mx_route_key), .value_size = sizeof(struct mx_route),
+		.lpm = true, .owner = MX_MAP_OWN_AGENT, .sync_rank = 7, .format_key = key_route,
+	},
+	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
+	[MX_MAP_ID_IFPORT] = {
+		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 8, .format_key = key_ifport,
+	},
+	[MX_MAP_ID_CONFIG] = {
+		.name = MX_MAP_CONFIG, .skel_off = SKEL_MAP(midox_config),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_config),
+		.owner = MX_MAP_OWN_SETTINGS, .format_key = key_index,
+	},
+	[MX_MAP_ID_STATS] = { /* per CPU: value_size is one CPU's */
+		.name = MX_MAP_STATS, .skel_off = SKEL_MAP(midox_stats),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port_stats),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_port,
+	},
+	[MX_MAP_ID_ICMP_RATE] = { /* per CPU */
+		.name = MX_MAP_ICMP_RATE, .skel_off = SKEL_MAP(midox_icmprate),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_icmp_rate),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* Program fds in, program ids out; filled by the loader at every open. */
+	[MX_MAP_ID_HOP] = {
+		.name = MX_MAP_HOP, .skel_off = SKEL_MAP(midox_hop),
+		.key_size = sizeof(__u32), .value_size = sizeof(__u32),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+};
+
+/* ---- derived from the rows ---- */
+
+const struct mx_map_desc *mx_map_desc(enum mx_map_id id)
+{
+	return (unsigned int)id < MX_MAP_ID__MAX ? &mx_map_table[id] : NULL;
+}
+
+const char *mx_map_name(enum mx_map_id id)
+{
+	const struct mx_map_desc *d = mx_map_desc(id);
+
+	return d ? d->name : NULL;
+}
+
+struct bpf_map *mx_map_of(const struct midox *skel, enum mx_map_id id)
+{
+	return *(struct bpf_map *const *)((const char *)skel + mx_map_table[id].skel_off);
+}
+
+bool mx_map_reconciled(enum mx_map_id id)
+{
+	const struct mx_map_desc *d = mx_map_desc(id);
+
+	return d && (d->owner == MX_MAP_OWN_AGENT || d->owner == MX_MAP_OWN_AGENT_LEARNED);
+}
+
+size_t mx_map_sync_order(enum mx_map_id order[MX_MAP_ID__MAX])
+{
+	size_t n = 0;
+
+	for (unsigned int rank = 1; rank <= MX_MAP_ID__MAX; rank++)
+		for (int id = 0; id < MX_MAP_ID__MAX; id++)
+			if (mx_map_reconciled(id) && mx_map_table[id].sync_rank == rank)
+				order[n++] = id;
+	return n;
+}
+
+void mx_map_format_key(enum mx_map_id id, const void *key, char *out, size_t len)
+{
+	const struct mx_map_desc *d = mx_map_desc(id);
+
+	if (d)
+		d->format_key(key, out, len);
+	else
+		snprintf(out, len, "?");
+}
+
+bool mx_map_learned(enum mx_map_id id, const void *key, const void *value,
+		    struct mx_learned_entry *out)
+{
+	const struct mx_map_desc *d = mx_map_desc(id);
+	struct mx_learned_entry e;
+
+	if (!d || d->owner != MX_MAP_OWN_AGENT_LEARNED || !d->learned(key, value, &e))
+		return false;
+	if (out)
+		*out = e;
+	return true;
+}
+
+bool mx_map_keep(enum mx_map_id id, const void *key, const void *value,
+		 const struct mx_port *(*port_of)(__u32 port_key, void *ctx), void *ctx)
+{
+	const struct mx_port *p;
+	struct mx_learned_entry e;
+
+	if (!mx_map_learned(id, key, value, &e))
+		return false;
+	p = port_of(e.port_key, ctx);
+	return p && (p->flags & mx_map_table[id].keep_port_flag) && p->device_key == e.device_key;
+}
