@@ -211,7 +211,7 @@ teardown() { cli_teardown; }
 	[[ "$output" == *"bridge create name B"* ]]
 }
 
-@test "interactive: commands from stdin, an error does not end the session, history kept" {
+@test "interactive: commands from stdin, an error does not end the session, no history written" {
 	run --separate-stderr midox <<-EOF
 	bridge create name blue
 	bridge nosuch show
@@ -227,9 +227,10 @@ teardown() { cli_teardown; }
 	[ "$stderr" = "midox: error: unknown bridge 'nosuch'" ]
 	run -0 midox bridge list
 	[ "${#lines[@]}" -eq 1 ]
-	# libedit's history file: spaces written as \040.
-	grep -q 'bridge.040blue.040add.040port' "$HOME/.midox_history"
+	# Piped commands are a script, not a person's history: no history file is written.
+	[ ! -e "$HOME/.midox_history" ]
 	echo "bridge list" | midox
+	[ ! -e "$HOME/.midox_history" ]
 }
 
 @test "interactive on a terminal: the prompt and the line editor" {

@@ -60,6 +60,25 @@ start_prompt() {
 	[[ "$output" != *"bridge create"* ]]
 }
 
+@test "a terminal session's commands go into its history file, and come back with Up" {
+	start_prompt
+	tm send-keys -l 'bridge create name blue'
+	tm send-keys Enter
+	wait_screen '^bridge0$'
+	tm send-keys -l 'quit'
+	tm send-keys Enter
+	for i in $(seq 1 50); do
+		[ -s "$HOME/history" ] && break
+		sleep 0.1
+	done
+	# libedit's history file: spaces written as \040.
+	grep -q 'bridge.040create.040name.040blue' "$HOME/history"
+	[ ! -e "$HOME/.midox_history" ]
+	start_prompt
+	tm send-keys Up
+	wait_screen '^midox> bridge create name blue$'
+}
+
 @test "Tab completes an object type, then a command" {
 	midox bridge create name blue
 	start_prompt

@@ -105,13 +105,13 @@ static char *history_path(void)
 	return p;
 }
 
-/* The prompt: a line editor on a terminal, plain lines otherwise; every command goes
- * into the history file. An error is printed and the prompt goes on; the session ends
+/* The prompt: a line editor on a terminal, plain lines otherwise. Only a terminal's lines go
+ * into the history file: a script piping commands is not a person's history. An error is printed and the prompt goes on; the session ends
  * with the status of the last command that failed (0 if none did). */
 static int interactive(struct cli *c)
 {
 	bool tty = isatty(STDIN_FILENO);
-	char *hist = history_path(), *line = NULL;
+	char *hist = tty ? history_path() : NULL, *line = NULL;
 	size_t cap = 0;
 	int last = 0, rc;
 
@@ -136,7 +136,8 @@ static int interactive(struct cli *c)
 			;
 		if (!*l)
 			continue;
-		add_history(l);
+		if (hist)
+			add_history(l);
 		if (!strcmp(l, "quit") || !strcmp(l, "exit"))
 			break;
 		rc = run_line(c, l);
