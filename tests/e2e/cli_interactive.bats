@@ -76,6 +76,8 @@ start_prompt() {
 	[ ! -e "$HOME/.midox_history" ]
 	start_prompt
 	tm send-keys Up
+	wait_screen '^midox> quit$'
+	tm send-keys Up
 	wait_screen '^midox> bridge create name blue$'
 }
 
