@@ -65,6 +65,14 @@ static void key_arp(const void *key, char *out, size_t len)
 	snprintf(out, len, "bridge key %u address %s", k->bridge_key, ip(k->addr, a));
 }
 
+static void key_allowed(const void *key, char *out, size_t len)
+{
+	const struct mx_allowed_key *k = key;
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "port key %u allowed %s", k->port_key, ip(k->addr, a));
+}
+
 static void key_tunpeer(const void *key, char *out, size_t len)
 {
 	char a[INET_ADDRSTRLEN];
@@ -135,35 +143,41 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_bridge),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 3, .format_key = key_bridge,
 	},
+	/* Before the ports' interfaces: a locked port's pairs are there when it first sends. */
+	[MX_MAP_ID_ALLOWED] = {
+		.name = MX_MAP_ALLOWED, .skel_off = SKEL_MAP(midox_allowed),
+		.key_size = sizeof(struct mx_allowed_key), .value_size = sizeof(struct mx_allowed),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 4, .format_key = key_allowed,
+	},
 	/* A MAC learned here stays while its port is a local port of that bridge. */
 	[MX_MAP_ID_FDB] = {
 		.name = MX_MAP_FDB, .skel_off = SKEL_MAP(midox_fdb),
 		.key_size = sizeof(struct mx_fdb_key), .value_size = sizeof(struct mx_fdb_entry),
-		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 4, .format_key = key_fdb,
+		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 5, .format_key = key_fdb,
 		.learned = fdb_learned, .keep_port_flag = MX_PORT_LOCAL,
 	},
 	[MX_MAP_ID_ARP] = {
 		.name = MX_MAP_ARP, .skel_off = SKEL_MAP(midox_arp),
 		.key_size = sizeof(struct mx_arp_key), .value_size = sizeof(struct mx_arp_entry),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 5, .format_key = key_arp,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 6, .format_key = key_arp,
 	},
 	/* A neighbour a router port learned here stays while that port is still the router's. */
 	[MX_MAP_ID_NEIGH] = {
 		.name = MX_MAP_NEIGH, .skel_off = SKEL_MAP(midox_neigh),
 		.key_size = sizeof(struct mx_neigh_key), .value_size = sizeof(struct mx_neigh_entry),
-		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 6, .format_key = key_neigh,
+		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 7, .format_key = key_neigh,
 		.learned = neigh_learned, .keep_port_flag = MX_PORT_ROUTER,
 	},
 	[MX_MAP_ID_ROUTE] = {
 		.name = MX_MAP_ROUTE, .skel_off = SKEL_MAP(midox_route),
 		.key_size = sizeof(struct mx_route_key), .value_size = sizeof(struct mx_route),
-		.lpm = true, .owner = MX_MAP_OWN_AGENT, .sync_rank = 7, .format_key = key_route,
+		.lpm = true, .owner = MX_MAP_OWN_AGENT, .sync_rank = 8, .format_key = key_route,
 	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
 		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 8, .format_key = key_ifport,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_ifport,
 	},
 	[MX_MAP_ID_CONFIG] = {
 		.name = MX_MAP_CONFIG, .skel_off = SKEL_MAP(midox_config),

@@ -50,6 +50,8 @@ static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const s
 		return step_done(stats_drop(h->entry, MX_DROP_CROSS_BRIDGE));
 	if (out_key == h->entry)
 		return step_done(stats_drop(h->entry, MX_DROP_HAIRPIN));
+	if (port_down(out))
+		return step_done(stats_drop(h->entry, MX_DROP_ADMIN_DOWN));
 	if (out->flags & MX_PORT_INTERIOR)
 		return step_next(out->peer_key);
 	return step_done(deliver_port(skb, h->entry, out_key, out));
@@ -86,7 +88,8 @@ static __always_inline int bridge_flood_run(struct __sk_buff *skb)
 static __always_inline enum mx_drop_reason bridge_source_check(const struct __sk_buff *skb,
 							       struct cursor *c,
 							       const struct ethhdr *eth,
-							       const struct mx_port *port)
+							       const struct mx_port *port,
+							       __u32 port_key)
 {
 	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
 		return MX_DROP_SRC_MAC_INVALID;
@@ -97,7 +100,7 @@ static __always_inline enum mx_drop_reason bridge_source_check(const struct __sk
 	    eth->h_proto == bpf_htons(ETH_P_8021AD))
 		return MX_DROP_VLAN_TAGGED;
 	if (portsec_locked(port))
-		return portsec_check(c, eth, port);
+		return portsec_check(c, eth, port, port_key);
 	return MX_DROP_NONE;
 }
 
@@ -120,7 +123,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 	if (!eth)
 		return step_done(stats_drop(h->entry, MX_DROP_ETH_TRUNCATED));
 	if (!h->index) {
-		reason = bridge_source_check(skb, &c, eth, port);
+		reason = bridge_source_check(skb, &c, eth, port, h->entry);
 		if (reason != MX_DROP_NONE)
 			return step_done(stats_drop(h->entry, reason));
 		fdb_learn(bridge_key, eth->h_source, h->entry);

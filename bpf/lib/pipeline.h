@@ -59,6 +59,8 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	port = port_lookup(h.entry);
 	if (!port)
 		return stats_drop(h.entry, MX_DROP_NO_PORT);
+	if (port_down(port))
+		return stats_drop(h.entry, MX_DROP_ADMIN_DOWN);
 	/* Fails only for a frame shorter than Ethernet, which the device step drops. */
 	bpf_skb_load_bytes(skb, ETH_ALEN, h.src_mac, ETH_ALEN);
 	if (port->flags & MX_PORT_ROUTER)
@@ -76,6 +78,8 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 	port = port_lookup(h.entry);
 	if (!port)
 		return stats_drop(h.entry, MX_DROP_NO_PORT);
+	if (port_down(port))
+		return stats_drop(h.entry, MX_DROP_ADMIN_DOWN);
 	if (router)
 		return pipeline_next(skb, &h, router_step(skb, &h, port));
 	return pipeline_next(skb, &h, bridge_step(skb, &h, port));

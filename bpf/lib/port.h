@@ -35,6 +35,12 @@ static __always_inline const struct mx_port *port_lookup(__u32 port_key)
 	return bpf_map_lookup_elem(&midox_port, &port_key);
 }
 
+/* Set down by the operator, itself or its bridge or router: nothing enters or leaves it. */
+static __always_inline bool port_down(const struct mx_port *port)
+{
+	return port->flags & MX_PORT_DOWN;
+}
+
 /* Port key of the port bound to ifindex, MX_TUNNEL_KEY_NONE when there is none. */
 static __always_inline __u32 ifport_key(__u32 ifindex)
 {

@@ -156,6 +156,8 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 
 	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
 		return step_done(stats_drop(h->entry, MX_DROP_PORT_UNBOUND));
+	if (port_down(e))
+		return step_done(stats_drop(h->entry, MX_DROP_ADMIN_DOWN));
 	dmac = router_neigh(router_key, next, e);
 	if (dmac) {
 		old = ((__be16 *)ip)[4]; /* ttl, protocol */

@@ -27,6 +27,9 @@ static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __
 	const struct mx_bridge *br;
 
 	if (port && (port->flags & MX_PORT_LOCAL)) {
+		/* The sending host drops this too; its agent may not have caught up yet. */
+		if (port_down(port))
+			return stats_drop(vni, MX_DROP_ADMIN_DOWN);
 		if (vxlan_pop(skb, inner_off))
 			return stats_drop(MX_STATS_HOST, MX_DROP_DECAP_FAILED);
 		stats_tx(vni, skb->len);

@@ -26,7 +26,11 @@ enum mx_port_flags {
 	MX_PORT_FIXED_IP = 1 << 3,  /* addr is the port's configured address */
 	MX_PORT_ROUTER = 1 << 4,    /* a router's port: mac, addr, prefix_len are its own */
 	MX_PORT_INTERIOR = 1 << 5,  /* linked to peer_key, a port of another device */
+	MX_PORT_ADMIN_DOWN = 1 << 6, /* the port is set down: it neither sends nor receives */
+	MX_PORT_DEVICE_DOWN = 1 << 7, /* its bridge or router is set down: it forwards nothing */
 };
+/* Either: the datapath treats both alike (drop admin-down); two flags say which was set. */
+#define MX_PORT_DOWN (MX_PORT_ADMIN_DOWN | MX_PORT_DEVICE_DOWN)
 
 struct mx_port {
 	__u32 device_key; /* tunnel key of the bridge or router the port belongs to */
@@ -40,5 +44,26 @@ struct mx_port {
 	__u32 peer_key;   /* MX_PORT_INTERIOR: the peer port's tunnel key */
 };
 _Static_assert(sizeof(struct mx_port) == 32, "mx_port layout");
+
+/* struct mx_allowed_key -> struct mx_allowed: a locked port's allowed address pairs, extra
+ * IPv4 addresses (each with a MAC, or the port's) it may send as besides its fixed one. */
+#define MX_MAP_ALLOWED "midox_allowed"
+#define MX_ALLOWED_MAX_ENTRIES 65536
+
+struct mx_allowed_key {
+	__u32 port_key;
+	__be32 addr;
+};
+_Static_assert(sizeof(struct mx_allowed_key) == 8, "mx_allowed_key layout");
+
+enum mx_allowed_flags {
+	MX_ALLOWED_MAC = 1 << 0, /* mac is the pair's own; else the port's fixed MAC (or any) */
+};
+
+struct mx_allowed {
+	__u8 mac[6];
+	__u16 flags; /* enum mx_allowed_flags */
+};
+_Static_assert(sizeof(struct mx_allowed) == 8, "mx_allowed layout");
 
 #endif
