@@ -109,21 +109,31 @@ static void id_key(char key[TOPO_ID_LEN], const char *id)
 	memcpy(key, id, len);
 }
 
-/* Tunnel key of a port's device, 0 if the device is gone. */
-static __u32 device_key(const struct snapshot *s, const struct topo_port *p)
+/* Tunnel key of a port's device, 0 if the device is gone; down: whether it is set down. */
+static __u32 device_state(const struct snapshot *s, const struct topo_port *p, bool *down)
 {
 	const struct topo_bridge *b;
 	const struct topo_router *r;
 
+	*down = false;
 	if (p->device_type == TOPO_DEVICE_BRIDGE) {
 		b = topo_find_bridge_by_id(s->t, p->device_id);
+		*down = b && b->down;
 		return b ? b->tunnel_key : 0;
 	}
 	if (p->device_type == TOPO_DEVICE_ROUTER) {
 		r = topo_find_router_by_id(s->t, p->device_id);
+		*down = r && r->down;
 		return r ? r->tunnel_key : 0;
 	}
 	return 0;
+}
+
+static __u32 device_key(const struct snapshot *s, const struct topo_port *p)
+{
+	bool down;
+
+	return device_state(s, p, &down);
 }
 
 static bool in_zone(const struct topology *t, const char *zone_id, const char *host_id)
@@ -295,31 +305,58 @@ static void port_fill_router(const struct topo_port *p, struct mx_port *mp)
 	}
 }
 
+/* Port security off: the fixed MAC and address stay (bpftool shows them) but lock nothing. */
 static void port_fill_bridge(const struct topo_port *p, struct mx_port *mp)
 {
+	__u32 lock = p->no_port_security ? 0 : ~0u;
+
 	if (p->has_mac) {
-		mp->flags |= MX_PORT_FIXED_MAC;
+		mp->flags |= MX_PORT_FIXED_MAC & lock;
 		memcpy(mp->mac, p->mac, 6);
 	}
 	if (p->has_addr) {
-		mp->flags |= MX_PORT_FIXED_IP;
+		mp->flags |= MX_PORT_FIXED_IP & lock;
 		mp->addr = p->addr.s_addr;
 	}
+}
+
+/* The allowed address pairs of a locked port (an unlocked one is not checked at all). */
+static int add_allowed(struct desired *d, const struct topo_port *p, const struct mx_port *mp)
+{
+	struct mx_allowed_key k = { .port_key = p->tunnel_key };
+	struct mx_allowed v;
+	int err = 0;
+
+	if (!(mp->flags & (MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP)))
+		return 0;
+	for (size_t i = 0; !err && i < p->n_allowed; i++) {
+		memset(&v, 0, sizeof(v));
+		k.addr = p->allowed[i].addr.s_addr;
+		if (p->allowed[i].has_mac) {
+			v.flags = MX_ALLOWED_MAC;
+			memcpy(v.mac, p->allowed[i].mac, 6);
+		}
+		err = kv_put_new(&d->maps[MX_MAP_ID_ALLOWED], &k, &v);
+	}
+	return err;
 }
 
 static int add_port(const struct snapshot *s, struct desired *d, const struct topo_port *p)
 {
 	const struct topo_port *peer = p->peer_id[0] ? topo_find_port_by_id(s->t, p->peer_id) : NULL;
 	struct mx_ifport ifp = { .port_key = p->tunnel_key };
-	struct mx_port mp = { .device_key = device_key(s, p) };
+	struct mx_port mp = { 0 };
+	bool dev_down;
 	int err;
 
+	mp.device_key = device_state(s, p, &dev_down);
 	if (!mp.device_key)
 		return 0;
 	if (p->device_type == TOPO_DEVICE_ROUTER)
 		port_fill_router(p, &mp);
 	else
 		port_fill_bridge(p, &mp);
+	mp.flags |= (p->down ? MX_PORT_ADMIN_DOWN : 0) | (dev_down ? MX_PORT_DEVICE_DOWN : 0);
 	if (peer && device_key(s, peer)) {
 		mp.flags |= MX_PORT_INTERIOR;
 		mp.peer_key = peer->tunnel_key;
@@ -331,7 +368,12 @@ static int add_port(const struct snapshot *s, struct desired *d, const struct to
 		err = kv_put_new(&d->maps[MX_MAP_ID_IFPORT], &mp.ifindex, &ifp);
 	if (err || p->device_type != TOPO_DEVICE_BRIDGE)
 		return err;
-	flood_add(d, mp.device_key, &mp);
+	err = add_allowed(d, p, &mp);
+	if (err)
+		return err;
+	/* A down port gets no flooded copy; a down bridge is stopped where frames enter it. */
+	if (!(mp.flags & MX_PORT_DOWN))
+		flood_add(d, mp.device_key, &mp);
 	if (peer)
 		return add_router_station(s, d, mp.device_key, p);
 	if (p->has_mac)

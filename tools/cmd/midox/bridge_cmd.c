@@ -22,6 +22,14 @@ static int port_add(struct cli *c, const struct cli_call *k)
 	return 0;
 }
 
+/* "set state up|down": a down bridge forwards nothing. */
+static int bridge_state(struct cli *c, const struct cli_call *k)
+{
+	int rc = topo_bridge_set_state(c->zh, k->id, !strcmp(k->v[0].s, "down"));
+
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
 static const struct cli_cmd bridge_type_cmds[] = {
 	{ "create", cli_cmd_create, "a bridge (-> bridge0)", .create = topo_bridge_create,
 	  .args = (const struct cli_arg[]){
@@ -35,6 +43,10 @@ static const struct cli_cmd bridge_cmds[] = {
 	{ "delete", cli_cmd_apply, "the bridge, its ports, their bindings, its learned MACs",
 	  .op = topo_bridge_delete },
 	{ "add port", port_add, "a port (-> bridge0:port0)", .args = cli_port_args },
+	{ "set", bridge_state, "its state: a down bridge forwards nothing",
+	  .args = (const struct cli_arg[]){
+		  { "state", CLI_T_KEYWORD, "up|down", .required = true, .choices = cli_states },
+		  { 0 } } },
 	{ "list port", cli_cmd_list, "the bridge's ports", .kind = &kind_port },
 	{ 0 },
 };

@@ -89,6 +89,8 @@ extern const struct cli_obj cli_obj_zone, cli_obj_host, cli_obj_bridge, cli_obj_
 extern const struct cli_obj cli_obj_device_port;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
 extern const struct cli_arg cli_port_args[];
+/* "up", "down": the values of set state. */
+extern const char *const cli_states[];
 void cli_port_opts(const struct cli_call *k, struct topo_port_opts *o);
 
 #endif

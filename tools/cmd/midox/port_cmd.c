@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* What can follow a port of a bridge or a router:
- *   show | delete | set [mac M] [address A] (bridge ports)
+ *   show | delete | set [mac M] [address A] [state up|down] [port-security on|off]
+ *   clear mac | clear address | add allowed-address A [mac M] | delete allowed-address A
  *   set peer (router R port Q | bridge B port Q | <alias or UUID>) | delete peer | clear peer
  * the same with the port named first by its full alias: "bridge0:port1 set peer ...". */
 #include <errno.h>
@@ -13,6 +14,18 @@
 const struct cli_arg cli_port_args[] = {
 	{ "mac", CLI_T_MAC, .meta = "M" },
 	{ "address", CLI_T_IPV4, .meta = "A" },
+	{ 0 },
+};
+
+const char *const cli_states[] = { "up", "down", NULL };
+static const char *const on_off[] = { "on", "off", NULL };
+
+/* set: v[0], v[1] as cli_port_args, then state, port-security. */
+static const struct cli_arg port_set_args[] = {
+	{ "mac", CLI_T_MAC, .meta = "M" },
+	{ "address", CLI_T_IPV4, .meta = "A" },
+	{ "state", CLI_T_KEYWORD, .what = "state", .choices = cli_states },
+	{ "port-security", CLI_T_KEYWORD, .what = "port-security", .choices = on_off },
 	{ 0 },
 };
 
@@ -68,9 +81,63 @@ static int port_set(struct cli *c, const struct cli_call *k)
 	if (p->device_type != TOPO_DEVICE_BRIDGE)
 		return cli_fail(-EINVAL, "a router port's set takes peer only");
 	cli_port_opts(k, &o);
-	if (!o.has_mac && !o.has_addr)
-		return cli_fail(-EINVAL, "port set needs mac, address or peer");
+	o.has_state = k->v[2].s != NULL;
+	o.down = o.has_state && !strcmp(k->v[2].s, "down");
+	o.has_port_security = k->v[3].s != NULL;
+	o.port_security = o.has_port_security && !strcmp(k->v[3].s, "on");
+	if (!o.has_mac && !o.has_addr && !o.has_state && !o.has_port_security)
+		return cli_fail(-EINVAL, "port set needs mac, address, state, port-security or "
+				"peer");
+	if (p->device_type != TOPO_DEVICE_BRIDGE && (o.has_mac || o.has_addr ||
+						     o.has_port_security))
+		return cli_fail(-EINVAL, "a router port's set takes state or peer only");
 	rc = topo_port_update(c->zh, p->id, &o);
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
+/* "clear mac", "clear address": the row's last word says which. */
+static int port_clear(struct cli *c, const struct cli_call *k)
+{
+	const struct topo_port *p = k->obj;
+	struct topo_port_opts o = { 0 };
+	int rc;
+
+	if (p->device_type != TOPO_DEVICE_BRIDGE)
+		return cli_fail(-EINVAL, "a router port's MAC and addresses cannot be cleared");
+	o.clear_mac = !strcmp(k->cmd->words, "clear mac");
+	o.clear_addr = !o.clear_mac;
+	rc = topo_port_update(c->zh, p->id, &o);
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
+/* "add allowed-address A [mac M]", "delete allowed-address A". */
+static int port_allowed(struct cli *c, const struct cli_call *k)
+{
+	bool add = !strncmp(k->cmd->words, "add", 3);
+	uint8_t mac[6];
+	struct in_addr addr;
+	char pid[TOPO_ID_LEN];
+	int rc;
+
+	strcpy(pid, k->id);
+	if (k->n_rest < 1)
+		return cli_fail(-EINVAL, "%s needs an address", k->cmd->words);
+	rc = cli_ipv4_arg("allowed-address", k->rest[0], &addr);
+	if (rc)
+		return rc;
+	if (add && k->n_rest == 3 && !strcmp(k->rest[1], "mac")) {
+		rc = cli_mac_arg(k->rest[2], mac);
+		if (rc)
+			return rc;
+	} else if (k->n_rest != 1) {
+		return cli_fail(-EINVAL, "unexpected '%s' after %s %s: expected %s",
+				k->rest[1], k->cmd->words, k->rest[0],
+				add ? "mac M or nothing" : "nothing");
+	}
+	if (add)
+		rc = topo_port_allowed_add(c->zh, pid, addr, k->n_rest == 3 ? mac : NULL);
+	else
+		rc = topo_port_allowed_delete(c->zh, pid, addr);
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
@@ -79,7 +146,15 @@ static const struct cli_cmd port_cmds[] = {
 	  .kind = &kind_port },
 	{ "delete", cli_cmd_apply, "the port, its binding, link, routes and learned entries",
 	  .op = topo_port_delete },
-	{ "set", port_set, "a bridge port's fixed MAC and address", .args = cli_port_args },
+	{ "set", port_set, "a bridge port's fixed MAC, address and port security; any "
+	  "port's state", .args = port_set_args },
+	{ "clear mac", port_clear, .help = "a bridge port's fixed MAC (no longer held to it)" },
+	{ "clear address", port_clear,
+	  .help = "a bridge port's fixed address (no longer held to it)" },
+	{ "add allowed-address", port_allowed, "an address the port may also send as",
+	  .raw = true, .usage = "A [mac M]" },
+	{ "delete allowed-address", port_allowed, "an allowed address", .raw = true,
+	  .usage = "A" },
 	{ "set peer", port_link, "link two ports as interior peers", .raw = true,
 	  .usage = "(router R port Q | bridge B port Q | REF)" },
 	{ "delete peer", cli_cmd_apply, "unlink (both ends)", .op = topo_port_unlink },

@@ -130,8 +130,9 @@ void out_binding(struct cli *c, json_t *arr, const void *obj, bool show)
 
 /* A bridge or a router: "<type> <alias> [id UUID] name N state up [tunnel-key K]". */
 static void out_device(struct cli *c, json_t *arr, const char *type, const char *id,
-		       const char *name, uint32_t tunnel_key, bool show)
+		       const char *name, uint32_t tunnel_key, bool down, bool show)
 {
+	const char *state = down ? "down" : "up";
 	char a[64], key[16], line[512] = "";
 	json_t *o = NULL;
 
@@ -139,12 +140,12 @@ static void out_device(struct cli *c, json_t *arr, const char *type, const char 
 	snprintf(key, sizeof(key), "%u", tunnel_key);
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", id, "alias", a, "name", name,
-			      "state", "up", "tunnel_key", (json_int_t)tunnel_key);
+			      "state", state, "tunnel_key", (json_int_t)tunnel_key);
 	add(line, sizeof(line), type, a);
 	if (show)
 		add(line, sizeof(line), "id", id);
 	add(line, sizeof(line), "name", name);
-	add(line, sizeof(line), "state", "up");
+	add(line, sizeof(line), "state", state);
 	if (show)
 		add(line, sizeof(line), "tunnel-key", key);
 	emit(c, arr, o, line);
@@ -154,14 +155,14 @@ static void out_bridge(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_bridge *b = obj;
 
-	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, show);
+	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, b->down, show);
 }
 
 static void out_router(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_router *r = obj;
 
-	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, show);
+	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, r->down, show);
 }
 
 /* "portN" or "routeN" of a full alias "device:portN", as a device lists its own. */
@@ -201,6 +202,36 @@ static void out_nets(char *line, size_t len, json_t *o, const struct topo_port *
 	}
 }
 
+/* A bridge port's port security: "port-security off" when off, and its allowed addresses
+ * "allowed-address A[/M],...": JSON "port_security" and "allowed_addresses". */
+static void out_port_security(char *line, size_t len, json_t *o, const struct topo_port *p)
+{
+	char all[TOPO_PORT_MAX_ALLOWED * 40] = "", a[INET_ADDRSTRLEN], m[18];
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->n_allowed; i++) {
+		json_t *e = json_pack("{s:s}", "address", ip(p->allowed[i].addr, a));
+
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? "," : "", a);
+		if (p->allowed[i].has_mac) {
+			topo_format_mac(p->allowed[i].mac, m);
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "/%s", m);
+			json_object_set_new(e, "mac", json_string(m));
+		}
+		json_array_append_new(arr, e);
+	}
+	if (p->no_port_security)
+		add(line, len, "port-security", "off");
+	if (p->n_allowed)
+		add(line, len, "allowed-address", all);
+	if (o) {
+		json_object_set_new(o, "port_security", json_boolean(!p->no_port_security));
+		json_object_set_new(o, "allowed_addresses", arr);
+	} else {
+		json_decref(arr);
+	}
+}
+
 static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_port *p = obj;
@@ -224,8 +255,8 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (c->json) {
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "id", p->id, "alias", a, "device",
 			      p->device_id, "device_alias", da, "device_type",
-			      router ? "router" : "bridge", "state", "up", "tunnel_key",
-			      (json_int_t)p->tunnel_key);
+			      router ? "router" : "bridge", "state", p->down ? "down" : "up",
+			      "tunnel_key", (json_int_t)p->tunnel_key);
 		if (p->has_mac)
 			json_object_set_new(o, "mac", json_string(mac));
 		if (p->has_addr)
@@ -244,7 +275,7 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (show)
 		add(line, sizeof(line), "id", p->id);
 	add(line, sizeof(line), "device", da);
-	add(line, sizeof(line), "state", "up");
+	add(line, sizeof(line), "state", p->down ? "down" : "up");
 	if (show)
 		add(line, sizeof(line), "tunnel-key", key);
 	if (p->has_mac)
@@ -253,6 +284,8 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 		add(line, sizeof(line), "address", addr);
 	if (router && p->n_nets)
 		out_nets(line, sizeof(line), o, p);
+	if (!router)
+		out_port_security(line, sizeof(line), o, p);
 	if (p->peer_id[0])
 		add(line, sizeof(line), "peer", pa);
 	if (show && b) {

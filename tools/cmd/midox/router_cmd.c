@@ -123,6 +123,14 @@ static int arp_find(struct cli *c, const char *router_id, const char *ref, const
 
 static const char *const route_types[] = { "normal", "blackhole", "reject", NULL };
 
+/* "set state up|down": a down router forwards nothing. */
+static int router_state(struct cli *c, const struct cli_call *k)
+{
+	int rc = topo_router_set_state(c->zh, k->id, !strcmp(k->v[0].s, "down"));
+
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
 static const struct cli_cmd router_type_cmds[] = {
 	{ "create", cli_cmd_create, "a router (-> router0)", .create = topo_router_create,
 	  .args = (const struct cli_arg[]){
@@ -148,6 +156,10 @@ static const struct cli_cmd router_cmds[] = {
 		  { "mac", CLI_T_MAC, .meta = "M" },
 		  { 0 } } },
 	{ "list port", cli_cmd_list, "the router's ports", .kind = &kind_port },
+	{ "set", router_state, "its state: a down router forwards nothing",
+	  .args = (const struct cli_arg[]){
+		  { "state", CLI_T_KEYWORD, "up|down", .required = true, .choices = cli_states },
+		  { 0 } } },
 	{ "add route", route_add, "a route (-> router0:route3)",
 	  .args = (const struct cli_arg[]){
 		  { "src", CLI_T_NET, .meta = "S" },

@@ -192,9 +192,24 @@ int topo_decode_member(const char *buf, size_t len, const char *name, void *out)
 	return rc < 0 ? rc : 0;
 }
 
-/* {"name", "tunnel_key"}: a bridge or a router. */
+/* The optional "state": "up" or "down"; absent (a node written before it existed): up. */
+static int get_state(json_t *o, bool *down)
+{
+	char s[8];
+	int rc = get_str(o, "state", s, sizeof(s), false);
+
+	*down = false;
+	if (rc <= 0)
+		return rc;
+	if (strcmp(s, "up") && strcmp(s, "down"))
+		return topo_fail(-EINVAL, "\"state\" '%s' is not up or down", s);
+	*down = !strcmp(s, "down");
+	return 0;
+}
+
+/* {"name", "tunnel_key", "state"}: a bridge or a router. */
 static int decode_device(const char *buf, size_t len, const char *node, char id[TOPO_ID_LEN],
-			 char name[TOPO_NAME_MAX], uint32_t *key)
+			 char name[TOPO_NAME_MAX], uint32_t *key, bool *down)
 {
 	json_t *o = load_id(buf, len, node, id);
 	int rc;
@@ -204,6 +219,8 @@ static int decode_device(const char *buf, size_t len, const char *node, char id[
 	rc = get_name(o, name);
 	if (!rc)
 		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, key);
+	if (!rc)
+		rc = get_state(o, down);
 	json_decref(o);
 	return rc;
 }
@@ -212,14 +229,14 @@ int topo_decode_bridge(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_bridge *b = out;
 
-	return decode_device(buf, len, name, b->id, b->name, &b->tunnel_key);
+	return decode_device(buf, len, name, b->id, b->name, &b->tunnel_key, &b->down);
 }
 
 int topo_decode_router(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_router *r = out;
 
-	return decode_device(buf, len, name, r->id, r->name, &r->tunnel_key);
+	return decode_device(buf, len, name, r->id, r->name, &r->tunnel_key, &r->down);
 }
 
 /* A unicast MAC field. 1 when present and valid. */
@@ -279,6 +296,39 @@ static int get_port_nets(json_t *o, struct topo_port *p)
 	return 0;
 }
 
+/* A bridge port's optional "port_security" (absent: true) and "allowed_addresses": up to
+ * TOPO_PORT_MAX_ALLOWED of {"address", "mac"?}. */
+static int get_port_security(json_t *o, struct topo_port *p)
+{
+	json_t *v = json_object_get(o, "port_security"), *arr, *e;
+	size_t i;
+	int rc;
+
+	if (v && !json_is_boolean(v))
+		return topo_fail(-EINVAL, "\"port_security\" is not true or false");
+	p->no_port_security = v && json_is_false(v);
+	arr = json_object_get(o, "allowed_addresses");
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > TOPO_PORT_MAX_ALLOWED)
+		return topo_fail(-EINVAL, "\"allowed_addresses\" is not an array of at most %d",
+				 TOPO_PORT_MAX_ALLOWED);
+	json_array_foreach(arr, i, e) {
+		struct topo_allowed *a = &p->allowed[i];
+
+		if (!json_is_object(e))
+			return topo_fail(-EINVAL, "\"allowed_addresses\"[%zu] is not an object", i);
+		rc = get_addr(e, "address", &a->addr, true);
+		if (rc >= 0)
+			rc = get_mac(e, "mac", a->mac, false);
+		if (rc < 0)
+			return rc;
+		a->has_mac = rc > 0;
+	}
+	p->n_allowed = json_array_size(arr);
+	return 0;
+}
+
 int topo_decode_port(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_port *p = out;
@@ -314,6 +364,10 @@ int topo_decode_port(const char *buf, size_t len, const char *name, void *out)
 	p->has_addr = p->device_type == TOPO_DEVICE_BRIDGE && rc > 0;
 	if (rc >= 0 && json_object_get(o, "peer"))
 		rc = get_uuid(o, "peer", p->peer_id);
+	if (rc >= 0)
+		rc = get_state(o, &p->down);
+	if (rc >= 0 && p->device_type == TOPO_DEVICE_BRIDGE)
+		rc = get_port_security(o, p);
 	json_decref(o);
 	return rc < 0 ? rc : 0;
 }
@@ -518,16 +572,24 @@ char *topo_encode_member(const struct topo_member *m)
 	return dump(o);
 }
 
+/* "state" is written only when down: an up object encodes as before it existed. */
+static json_t *with_state(json_t *o, bool down)
+{
+	if (o && down)
+		json_object_set_new(o, "state", json_string("down"));
+	return o;
+}
+
 char *topo_encode_bridge(const struct topo_bridge *b)
 {
-	return dump(json_pack("{s:s,s:I}", "name", b->name, "tunnel_key",
-			      (json_int_t)b->tunnel_key));
+	return dump(with_state(json_pack("{s:s,s:I}", "name", b->name, "tunnel_key",
+					 (json_int_t)b->tunnel_key), b->down));
 }
 
 char *topo_encode_router(const struct topo_router *r)
 {
-	return dump(json_pack("{s:s,s:I}", "name", r->name, "tunnel_key",
-			      (json_int_t)r->tunnel_key));
+	return dump(with_state(json_pack("{s:s,s:I}", "name", r->name, "tunnel_key",
+					 (json_int_t)r->tunnel_key), r->down));
 }
 
 static void set_mac(json_t *o, const char *key, const uint8_t mac[6])
@@ -544,6 +606,26 @@ static void set_cidr(json_t *o, const char *key, const struct topo_cidr *c)
 
 	topo_format_cidr(c, s);
 	json_object_set_new(o, key, json_string(s));
+}
+
+/* Written only when not the default (on, no pairs). */
+static void set_port_security(json_t *o, const struct topo_port *p)
+{
+	json_t *arr, *e;
+
+	if (p->no_port_security)
+		json_object_set_new(o, "port_security", json_false());
+	if (!p->n_allowed)
+		return;
+	arr = json_array();
+	for (size_t i = 0; i < p->n_allowed; i++) {
+		e = json_object();
+		set_addr(e, "address", p->allowed[i].addr);
+		if (p->allowed[i].has_mac)
+			set_mac(e, "mac", p->allowed[i].mac);
+		json_array_append_new(arr, e);
+	}
+	json_object_set_new(o, "allowed_addresses", arr);
 }
 
 char *topo_encode_port(const struct topo_port *p)
@@ -572,7 +654,9 @@ char *topo_encode_port(const struct topo_port *p)
 	}
 	if (p->peer_id[0])
 		json_object_set_new(o, "peer", json_string(p->peer_id));
-	return dump(o);
+	if (!router)
+		set_port_security(o, p);
+	return dump(with_state(o, p->down));
 }
 
 char *topo_encode_route(const struct topo_route *r)

@@ -27,7 +27,17 @@ static int check_opts(const struct topo_port_opts *o)
 	if (o->has_addr && !topo_valid_unicast_ipv4(o->addr))
 		return topo_fail(-EINVAL, "bad address %s: not a unicast IPv4 address",
 				 inet_ntoa(o->addr));
+	if ((o->has_mac && o->clear_mac) || (o->has_addr && o->clear_addr))
+		return topo_fail(-EINVAL, "a field cannot be set and cleared at once");
 	return 0;
+}
+
+/* What a router port's update may change: its state only (its MAC and addresses are made
+ * with it; port security is a bridge port's). */
+static bool router_port_opts(const struct topo_port_opts *o)
+{
+	return !o->has_mac && !o->has_addr && !o->clear_mac && !o->clear_addr &&
+	       !o->has_port_security;
 }
 
 /* A fixed MAC is unique on its bridge. */
@@ -60,6 +70,14 @@ static void apply_opts(struct topo_port *p, const struct topo_port_opts *o)
 		p->has_addr = true;
 		p->addr = o->addr;
 	}
+	if (o->clear_mac)
+		p->has_mac = false;
+	if (o->clear_addr)
+		p->has_addr = false;
+	if (o->has_state)
+		p->down = o->down;
+	if (o->has_port_security)
+		p->no_port_security = !o->port_security;
 }
 
 static int plan_port_create(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
@@ -106,14 +124,22 @@ static int plan_port_update(zhandle_t *zh, const struct topology *t, struct topo
 	const struct topo_port *old = topo_find_port_by_id(t, a->port_id);
 	const struct topo_bridge *b;
 	struct topo_port p;
+	char pa[64];
 	int rc;
 
 	(void)zh;
 	if (!old)
 		return topo_fail(-ENOENT, "no port %s", a->port_id);
 	b = topo_find_bridge_by_id(t, old->device_id);
+	if (!b && old->device_type == TOPO_DEVICE_ROUTER && router_port_opts(a->o)) {
+		p = *old;
+		apply_opts(&p, a->o);
+		txn_set(x, p.version, topo_encode_port(&p), P_PORT, p.id);
+		return 0;
+	}
 	if (!b)
-		return topo_fail(-EINVAL, "port %s is not a bridge port", a->port_id);
+		return topo_fail(-EINVAL, "port %s is a router port: only its state can be set",
+				 alias_of(t, old->id, pa));
 	rc = check_mac_free(t, b->id, old->id, a->o);
 	if (rc)
 		return rc;

@@ -67,8 +67,19 @@ struct topo_bridge {
 	char id[TOPO_ID_LEN];
 	char name[TOPO_NAME_MAX];
 	uint32_t tunnel_key;
+	bool down; /* "state": "down": forwards nothing (absent: up) */
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
+};
+
+#define TOPO_PORT_MAX_ALLOWED 8 /* allowed address pairs of one bridge port */
+
+/* An allowed address pair: a bridge port may also send as addr, from mac if it has one,
+ * else from its own MAC. */
+struct topo_allowed {
+	struct in_addr addr;
+	bool has_mac;
+	uint8_t mac[6];
 };
 
 struct topo_port {
@@ -86,6 +97,12 @@ struct topo_port {
 	size_t n_nets;
 	/* Interior ports: the port of another device this one is linked to; "" if none. */
 	char peer_id[TOPO_ID_LEN];
+	bool down; /* "state": "down": neither sends nor receives (absent: up) */
+	/* Bridge ports: "port_security" (absent: true) holds the port to its fixed MAC and
+	 * address, and to its allowed address pairs. */
+	bool no_port_security;
+	struct topo_allowed allowed[TOPO_PORT_MAX_ALLOWED];
+	size_t n_allowed;
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
 	size_t ordinal;  /* its place among its device's ports (the N of "bridge0:portN") */
@@ -95,6 +112,7 @@ struct topo_router {
 	char id[TOPO_ID_LEN];
 	char name[TOPO_NAME_MAX];
 	uint32_t tunnel_key;
+	bool down; /* "state": "down": forwards nothing (absent: up) */
 	int64_t czxid;
 	int32_t version;
 };
@@ -348,6 +366,11 @@ struct topo_port_opts {
 	uint8_t mac[6];
 	bool has_addr;
 	struct in_addr addr;
+	bool clear_mac, clear_addr;	/* remove the fixed MAC, address */
+	bool has_state;
+	bool down;
+	bool has_port_security;
+	bool port_security;
 };
 int topo_zone_create(zhandle_t *zh, const char *name, const char *type, char id[TOPO_ID_LEN]);
 int topo_zone_delete(zhandle_t *zh, const char *zone_id);
@@ -358,8 +381,16 @@ int topo_bridge_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN]);
 int topo_bridge_delete(zhandle_t *zh, const char *bridge_id);
 int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_port_opts *o,
 		     char id[TOPO_ID_LEN]);
-/* Set the fields o has; the others stay. */
+/* Set the fields o has; the others stay. A router port takes the state only. */
 int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o);
+/* A bridge port's allowed address pairs: add (mac NULL: the port's own MAC; -EEXIST if
+ * addr is one already, -ENOSPC past TOPO_PORT_MAX_ALLOWED) or delete (-ENOENT). */
+int topo_port_allowed_add(zhandle_t *zh, const char *port_id, struct in_addr addr,
+			  const uint8_t *mac);
+int topo_port_allowed_delete(zhandle_t *zh, const char *port_id, struct in_addr addr);
+/* A bridge's or a router's admin state: a down device forwards nothing. */
+int topo_bridge_set_state(zhandle_t *zh, const char *bridge_id, bool down);
+int topo_router_set_state(zhandle_t *zh, const char *router_id, bool down);
 /* With its binding, its link (the peer's end cleared), and a bridge port's learned MACs or
  * a router port's routes and learned ARP entries. */
 int topo_port_delete(zhandle_t *zh, const char *port_id);
