@@ -63,6 +63,10 @@ int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k);
 int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v);
 int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k);
 
+/* A locked port's allowed address pairs (midox_allowed). */
+int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v);
+int mx_allowed_delete(struct mx_datapath *dp, const struct mx_allowed_key *k);
+
 int mx_neigh_update(struct mx_datapath *dp, const struct mx_neigh_key *k, const struct mx_neigh_entry *v);
 int mx_neigh_lookup(struct mx_datapath *dp, const struct mx_neigh_key *k, struct mx_neigh_entry *v);
 int mx_neigh_delete(struct mx_datapath *dp, const struct mx_neigh_key *k);

@@ -103,6 +103,16 @@ int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k)
 	return map_delete(dp, MX_MAP_ID_ARP, k);
 }
 
+int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v)
+{
+	return map_update(dp, MX_MAP_ID_ALLOWED, k, v);
+}
+
+int mx_allowed_delete(struct mx_datapath *dp, const struct mx_allowed_key *k)
+{
+	return map_delete(dp, MX_MAP_ID_ALLOWED, k);
+}
+
 int mx_tunpeer_update(struct mx_datapath *dp, __be32 addr, const struct mx_tunpeer *v)
 {
 	return map_update(dp, MX_MAP_ID_TUNPEER, &addr, v);

@@ -299,6 +299,63 @@ static void locked_restore(void)
 	put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP);
 }
 
+/* Admin state: a port (or its device) set down. */
+static void ps_down(void)
+{
+	put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP | MX_PORT_ADMIN_DOWN);
+}
+
+static void p1_device_down(void)
+{
+	put_port(P1, B1, MX_PORT_LOCAL | MX_PORT_DEVICE_DOWN, ifx[IF_P1], NULL);
+}
+
+static void p1_up(void)
+{
+	put_port(P1, B1, MX_PORT_LOCAL, ifx[IF_P1], NULL);
+}
+
+static void p2_down(void)
+{
+	put_port(P2, B1, MX_PORT_LOCAL | MX_PORT_ADMIN_DOWN, ifx[IF_P2], NULL);
+}
+
+static void p2_up(void)
+{
+	put_port(P2, B1, MX_PORT_LOCAL, ifx[IF_P2], NULL);
+}
+
+/* Allowed address pairs of PS: PAIR_ADDR from its own MAC, PAIR_MAC_ADDR from M_FL. */
+#define PAIR_ADDR "10.1.0.9"
+#define PAIR_MAC_ADDR "10.1.0.8"
+
+static void put_pair(const char *addr, const uint8_t *mac)
+{
+	struct mx_allowed_key k = { .port_key = PS, .addr = frames_addr(addr) };
+	struct mx_allowed v = { 0 };
+
+	if (mac) {
+		v.flags = MX_ALLOWED_MAC;
+		memcpy(v.mac, mac, 6);
+	}
+	mx_allowed_update(dp, &k, &v);
+}
+
+static void pairs_add(void)
+{
+	put_pair(PAIR_ADDR, NULL);
+	put_pair(PAIR_MAC_ADDR, M_FL);
+}
+
+static void pairs_remove(void)
+{
+	struct mx_allowed_key k = { .port_key = PS, .addr = frames_addr(PAIR_ADDR) };
+
+	mx_allowed_delete(dp, &k);
+	k.addr = frames_addr(PAIR_MAC_ADDR);
+	mx_allowed_delete(dp, &k);
+}
+
 static bool check_spoof_not_learned(char *diag, size_t len)
 {
 	struct mx_fdb_key k = { .bridge_key = B1 };
@@ -469,6 +526,35 @@ static const struct dp_case cases[] = {
 	  ARPREQ(M_FL, PS_ADDR, "10.1.0.9"), TC_ACT_SHOT, { EXP_NONE },
 	  { DROP(PS, MX_DROP_SPOOF_IP) }, locked_ip_only, locked_restore,
 	  .mangle = arp_sha_spoofed },
+	/* allowed address pairs of PS */
+	{ "allowed address from the port's MAC forwarded", PORT, IF_P5, PS_UDP(M_PS, PAIR_ADDR),
+	  TC_ACT_REDIRECT, { EXP_SAME }, { TX(P2, 1), DROPS(PS, MX_DROP_SPOOF_IP, 0) },
+	  pairs_add, pairs_remove },
+	{ "allowed address with its own MAC forwarded", PORT, IF_P5, PS_UDP(M_FL, PAIR_MAC_ADDR),
+	  TC_ACT_REDIRECT, { EXP_SAME }, { TX(P2, 1), DROPS(PS, MX_DROP_SPOOF_MAC, 0) },
+	  pairs_add, pairs_remove },
+	{ "allowed address from another MAC than its pair's dropped", PORT, IF_P5,
+	  PS_UDP(M_PS, PAIR_MAC_ADDR), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(PS, MX_DROP_SPOOF_IP), TX(P2, 0) }, pairs_add, pairs_remove },
+	{ "a pair's MAC with another address dropped", PORT, IF_P5, PS_UDP(M_FL, PAIR_ADDR),
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_MAC), TX(P2, 0) }, pairs_add,
+	  pairs_remove },
+	{ "ARP announcing an allowed pair flooded", PORT, IF_P5,
+	  ARPREQ(M_FL, PAIR_MAC_ADDR, "10.1.0.77"), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P2, 1), DROPS(PS, MX_DROP_SPOOF_MAC, 0) }, pairs_add, pairs_remove },
+	{ "allowed address gone: dropped again", PORT, IF_P5, PS_UDP(M_PS, PAIR_ADDR),
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(PS, MX_DROP_SPOOF_IP), TX(P2, 0) } },
+	/* admin state */
+	{ "a port set down sends nothing", PORT, IF_P5, PS_UDP(M_PS, PS_ADDR), TC_ACT_SHOT,
+	  { EXP_NONE }, { RX(PS, 1), DROP(PS, MX_DROP_ADMIN_DOWN), TX(P2, 0) }, ps_down,
+	  locked_restore },
+	{ "a port of a bridge set down sends nothing, floods nothing", PORT, IF_P1,
+	  UDP4(BCAST, M_P1), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(P1, MX_DROP_ADMIN_DOWN), TX(P2, 0), TX(B1, 0) }, p1_device_down, p1_up },
+	{ "unicast to a port set down dropped", PORT, IF_P1, UDP4(M_P2, M_P1), TC_ACT_SHOT,
+	  { EXP_NONE }, { DROP(P1, MX_DROP_ADMIN_DOWN), TX(P2, 0) }, p2_down, p2_up },
+	{ "VXLAN to a port set down dropped on that port", UNDERLAY, IF_UL, VXLAN(P2, M_P2),
+	  TC_ACT_SHOT, { EXP_NONE }, { DROP(P2, MX_DROP_ADMIN_DOWN), TX(P2, 0) }, p2_down, p2_up },
 	{ "no port security: any source MAC and address forwarded", PORT, IF_P1,
 	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_FREE, .sip = "10.1.0.9", .tip = "10.1.0.2",
 	    .payload = 18 },
