@@ -105,27 +105,6 @@ craft() {
 	net_in "$name" python3 "$CRAFT" "$@"
 }
 
-# drop_index MX_DROP_NAME: its value in enum mx_drop_reason (include/midox/stats.h, where the
-# enum starts at 0 and gives no other value explicitly).
-drop_index() {
-	awk -v want="$1" '
-		/^enum mx_drop_reason/ { on = 1; n = 0; next }
-		on && /MX_DROP__MAX/ { exit 1 }
-		on && match($0, /MX_DROP_[A-Z0-9_]+/) {
-			if (substr($0, RSTART, RLENGTH) == want) { print n; exit 0 }
-			n++
-		}' "$BATS_TEST_DIRNAME/../../include/midox/stats.h"
-}
-
-# drops HOST KEY MX_DROP_NAME: midox_stats[KEY].drops[reason] on HOST, summed over the CPUs
-# (0 while KEY has no counters).
-drops() {
-	local idx
-	idx=$(drop_index "$3") || { echo "no drop reason $3" >&2; return 1; }
-	map_entries "$1" midox_stats | jq -er --argjson k "$2" --argjson i "$idx" \
-		'[.[] | select(.key == $k) | .values[].value.drops[$i]] | add // 0'
-}
-
 # vm_port HOST VM N [PORT FIELDS...]: VM 10.0.0.N (with eth0's MAC given by "mac M" among the
 # fields) on a port of the bridge, bound to it on HOST.
 vm_port() {

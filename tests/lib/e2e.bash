@@ -18,6 +18,8 @@
 #   restart_under_floods HOST...
 #                              restart each HOST's agent in turn while the floods run; then every
 #                              flood ends with no packet lost
+#   drops HOST KEY MX_DROP_NAME
+#                              midox_stats[KEY].drops[reason] on HOST, summed over the CPUs
 
 E2E_FLOODS=()
 
@@ -116,4 +118,25 @@ bridge_vm() {
 		PORT[$2]=$p
 	fi
 	mx host "$(agent_name "$1")" add binding port "$p" interface "$2"
+}
+
+# drop_index MX_DROP_NAME: its value in enum mx_drop_reason (include/midox/stats.h, where the
+# enum starts at 0 and gives no other value explicitly).
+drop_index() {
+	awk -v want="$1" '
+		/^enum mx_drop_reason/ { on = 1; n = 0; next }
+		on && /MX_DROP__MAX/ { exit 1 }
+		on && match($0, /MX_DROP_[A-Z0-9_]+/) {
+			if (substr($0, RSTART, RLENGTH) == want) { print n; exit 0 }
+			n++
+		}' "$BATS_TEST_DIRNAME/../../include/midox/stats.h"
+}
+
+# drops HOST KEY MX_DROP_NAME: midox_stats[KEY].drops[reason] on HOST, summed over the CPUs
+# (0 while KEY has no counters).
+drops() {
+	local idx
+	idx=$(drop_index "$3") || { echo "no drop reason $3" >&2; return 1; }
+	map_entries "$1" midox_stats | jq -er --argjson k "$2" --argjson i "$idx" \
+		'[.[] | select(.key == $k) | .values[].value.drops[$i]] | add // 0'
 }
