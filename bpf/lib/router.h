@@ -142,6 +142,19 @@ static __always_inline int router_arp_request(struct __sk_buff *skb, const struc
 	return (int)err;
 }
 
+/* Whether e is an interior port whose link's other end is down (its bridge set down): what
+ * e sends would be dropped entering there, and an ARP request made first would count the
+ * packet twice (arp-miss, then admin-down). */
+static __always_inline bool router_link_down(const struct mx_port *e)
+{
+	const struct mx_port *peer;
+
+	if (!(e->flags & MX_PORT_INTERIOR))
+		return false;
+	peer = port_lookup(e->peer_key);
+	return peer && port_down(peer);
+}
+
 /* Forward by next hop nh: TTL and MACs rewritten (or the packet replaced by an ARP request
  * for the next hop), then out of its port. */
 static __always_inline struct step router_forward(struct __sk_buff *skb, const struct hop *h,
@@ -156,7 +169,7 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 
 	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
 		return step_done(stats_drop(h->entry, MX_DROP_PORT_UNBOUND));
-	if (port_down(e))
+	if (port_down(e) || router_link_down(e))
 		return step_done(stats_drop(h->entry, MX_DROP_ADMIN_DOWN));
 	dmac = router_neigh(router_key, next, e);
 	if (dmac) {
