@@ -57,7 +57,8 @@ _Static_assert(RATE_REFILL_EVERY < MX_ICMP_RATE_BURST, "refilled before it runs 
 
 /* ---- the topology ---- */
 
-enum { B1 = 100, B2 = 200, B3 = 300, BL = 400, R1 = 500, B4 = 600, R2 = 700 };
+enum { B1 = 100, B2 = 200, B3 = 300, BL = 400, R1 = 500, B4 = 600, R2 = 700, BD = 800,
+       B5 = 900, R3 = 950 };
 enum {
 	P1 = 1001,  /* local, p1 */
 	P2 = 1002,  /* local, p2 */
@@ -68,6 +69,9 @@ enum {
 	PU = 1007,  /* bound nowhere */
 	PS = 1008,  /* local, p5: port security (fixed MAC M_PS, fixed address PS_ADDR) */
 	B1R = 1009, /* interior, linked to R1A */
+	PD = 1010,  /* local, p8: set down */
+	PDR = 1011, /* remote on 10.0.0.2: set down */
+	PO = 1012,  /* local, p10: a fixed MAC and address, port security off */
 	P3 = 2001,  /* local, p3, bridge 2 */
 	P3R = 2002, /* remote on 10.0.0.2, bridge 2 */
 	B2R = 2003, /* interior, linked to R2A */
@@ -86,9 +90,17 @@ enum {
 	B4R = 6002, /* interior, linked to R2B */
 	R2A = 7001, /* router 2 on bridge 2: 10.2.0.254 */
 	R2B = 7002, /* on bridge 4: 10.3.0.254, as R1B */
+	R1D = 5007, /* router 1 on the down bridge BD: 10.45.0.1 */
+	RD1 = 5008, /* router 1, exterior on 10.0.0.2, set down: 10.44.0.1 */
+	PBD = 8001, /* the down bridge BD: local, p9 */
+	BDR = 8002, /* BD: interior, linked to R1D */
+	P11 = 9001, /* bridge 5 (tenant 3): local, p11 */
+	B5R = 9002, /* interior, linked to R3A */
+	R3A = 9501, /* the down router 3 on bridge 5: 10.5.0.254 */
+	U9 = 9502,  /* router 3: exterior, bound to up2 here: 192.168.9.1 */
 };
 #define HOST MX_STATS_HOST
-#define KEY_SPACE 8192 /* every key is below */
+#define KEY_SPACE 10240 /* every key is below */
 
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
@@ -96,14 +108,21 @@ enum {
 #define SMALLMTU_ADDR "10.0.0.4"
 #define NOROUTE_ADDR "192.0.2.9"
 #define PS_ADDR "10.1.0.5"
+#define PA_ADDR "10.1.0.50"  /* PS's allowed address pair with MAC M_PA */
+#define PA2_ADDR "10.1.0.51" /* PS's allowed address pair with PS's own MAC */
+#define PO_ADDR "10.1.0.60"
 
-enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF_P5, IF_P6, IF_P7, IF_UP1, IF__MAX, IF_NONE = -1 };
+enum ifid { IF_P1, IF_P2, IF_P3, IF_P4, IF_UL, IF_P5, IF_P6, IF_P7, IF_UP1, IF_P8, IF_P9,
+	    IF_P10, IF_P11, IF_UP2, IF__MAX, IF_NONE = -1 };
 static const char *const if_names[IF__MAX] = { "p1", "p2", "p3", "p4", "ul0",
-					       "p5", "p6", "p7", "up1" };
+					       "p5", "p6", "p7", "up1", "p8",
+					       "p9", "p10", "p11", "up2" };
 static const char *const if_macs[IF__MAX] = {
 	"02:00:00:00:0a:01", "02:00:00:00:0a:02", "02:00:00:00:0a:03",
 	"02:00:00:00:0a:04", "02:00:00:00:00:01", "02:00:00:00:0a:05",
 	"02:00:00:00:0a:06", "02:00:00:00:0a:07", "02:00:00:00:0d:01",
+	"02:00:00:00:0a:08", "02:00:00:00:0a:09", "02:00:00:00:0a:10",
+	"02:00:00:00:0a:11", "02:00:00:00:0d:02",
 };
 static int ifx[IF__MAX];
 
@@ -135,6 +154,16 @@ static const uint8_t M_R2B[6] = { 0x02, 0, 0, 0, 0x07, 0x02 };
 static const uint8_t M_GW1[6] = { 0x02, 0, 0, 0, 0x09, 0x01 }; /* 192.168.1.254, on up1 */
 static const uint8_t M_GW3[6] = { 0x02, 0, 0, 0, 0x09, 0x03 }; /* 192.168.3.254, behind U3 */
 static const uint8_t M_NB[6] = { 0x02, 0, 0, 0, 0x09, 0x4d };  /* a neighbour on up1 */
+static const uint8_t M_PD[6] = { 0x02, 0, 0, 0, 0x01, 0x11 };
+static const uint8_t M_PDR[6] = { 0x02, 0, 0, 0, 0x01, 0x12 };
+static const uint8_t M_PO[6] = { 0x02, 0, 0, 0, 0x01, 0x13 };
+static const uint8_t M_PA[6] = { 0x02, 0, 0, 0, 0x01, 0x14 };  /* PS's pair PA_ADDR */
+static const uint8_t M_PBD[6] = { 0x02, 0, 0, 0, 0x08, 0x01 };
+static const uint8_t M_R1D[6] = { 0x02, 0, 0, 0, 0x05, 0x07 };
+static const uint8_t M_RD1[6] = { 0x02, 0, 0, 0, 0x05, 0x08 };
+static const uint8_t M_P11[6] = { 0x02, 0, 0, 0, 0x0b, 0x01 };
+static const uint8_t M_R3A[6] = { 0x02, 0, 0, 0, 0x0b, 0x02 };
+static const uint8_t M_U9[6] = { 0x02, 0, 0, 0, 0x0b, 0x03 };
 static const uint8_t M_UNK[6] = { 0x02, 0, 0, 0, 0x0e, 0x0e };
 static const uint8_t M_MCAST[6] = { 0x01, 0, 0x5e, 0, 0, 0x01 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -149,6 +178,7 @@ struct key_row {
 	__u32 peer;         /* interior ports: the port of the other device */
 	const uint8_t *mac; /* router ports: MAC and address (in a /24) */
 	const char *addr;
+	__u32 down;         /* MX_PORT_ADMIN_DOWN: the port, or a device, is set down */
 };
 
 #pragma GCC diagnostic push
@@ -191,6 +221,22 @@ static const struct key_row keys[] = {
 	{ B4R, B4, 2, IF_NONE, .peer = R2B },
 	{ R2A, R2, 2, IF_NONE, .peer = B2R, .mac = M_R2A, .addr = "10.2.0.254" },
 	{ R2B, R2, 2, IF_NONE, .peer = B4R, .mac = M_R2B, .addr = "10.3.0.254" },
+	/* set down: ports of tenant 1, bridge BD (behind router 1), router 3 (tenant 3) */
+	{ PD, B1, 1, IF_P8, .down = MX_PORT_ADMIN_DOWN },
+	{ PDR, B1, 1, IF_NONE, PEER_ADDR, .down = MX_PORT_ADMIN_DOWN },
+	{ PO, B1, 1, IF_P10 },
+	{ RD1, R1, 1, IF_NONE, PEER_ADDR, .mac = M_RD1, .addr = "10.44.0.1",
+	  .down = MX_PORT_ADMIN_DOWN },
+	{ R1D, R1, 1, IF_NONE, .peer = BDR, .mac = M_R1D, .addr = "10.45.0.1" },
+	{ BD, BD, 1, IF_NONE, .down = MX_PORT_ADMIN_DOWN },
+	{ PBD, BD, 1, IF_P9 },
+	{ BDR, BD, 1, IF_NONE, .peer = R1D },
+	{ B5, B5, 3, IF_NONE },
+	{ R3, R3, 3, IF_NONE, .down = MX_PORT_ADMIN_DOWN },
+	{ P11, B5, 3, IF_P11 },
+	{ B5R, B5, 3, IF_NONE, .peer = R3A },
+	{ R3A, R3, 3, IF_NONE, .peer = B5R, .mac = M_R3A, .addr = "10.5.0.254" },
+	{ U9, R3, 3, IF_UP2, .mac = M_U9, .addr = "192.168.9.1" },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -214,6 +260,11 @@ static const struct fdb_row fdb_rows[] = {
 	{ B1, M_R1A, B1R, MX_FDB_STATIC }, { B3, M_R1B, B3R, MX_FDB_STATIC },
 	{ BL, M_RL, BL1, MX_FDB_STATIC },  { BL, M_RL2, BL2, MX_FDB_STATIC },
 	{ B2, M_R2A, B2R, MX_FDB_STATIC }, { B4, M_R2B, B4R, MX_FDB_STATIC },
+	{ BD, M_R1D, BDR, MX_FDB_STATIC }, { B5, M_R3A, B5R, MX_FDB_STATIC },
+	/* A down port keeps its entries: the datapath drops what is sent to it. */
+	{ B1, M_PD, PD, MX_FDB_STATIC },   { B1, M_PDR, PDR, MX_FDB_REMOTE },
+	{ B1, M_PO, PO, MX_FDB_STATIC },   { BD, M_PBD, PBD, MX_FDB_STATIC },
+	{ B5, M_P11, P11, MX_FDB_STATIC },
 };
 
 /* The bridges' ARP tables (the datapath only reads them). */
@@ -226,7 +277,19 @@ static const struct arp_row arp_rows[] = {
 	{ B1, "10.1.0.2", M_P2 },    { B1, "10.1.0.254", M_R1A }, { B3, "10.3.0.6", M_P6 },
 	{ B3, "10.3.0.7", M_P6R },   { B3, "10.3.0.254", M_R1B }, { B2, "10.2.0.2", M_P3 },
 	{ B2, "10.2.0.3", M_R3 },    { B2, "10.2.0.254", M_R2A }, { B4, "10.3.0.6", M_P7 },
-	{ B4, "10.3.0.254", M_R2B },
+	{ B4, "10.3.0.254", M_R2B }, { BD, "10.45.0.5", M_PBD }, { BD, "10.45.0.1", M_R1D },
+	{ B5, "10.5.0.254", M_R3A }, { B5, "10.5.0.11", M_P11 },
+};
+
+/* PS's allowed address pairs: with a MAC of their own, or (NULL) with PS's fixed MAC. */
+struct allowed_row {
+	__u32 port;
+	const char *addr;
+	const uint8_t *mac;
+};
+static const struct allowed_row allowed_rows[] = {
+	{ PS, PA_ADDR, M_PA },
+	{ PS, PA2_ADDR, NULL },
 };
 
 /* Routes besides each router port's own (a /32 LOCAL, the connected /24); consecutive rows
@@ -294,6 +357,14 @@ static int keys_index(void)
 static const struct key_row *key_find(__u32 key)
 {
 	return key < KEY_SPACE && key_pos[key] ? &keys[key_pos[key] - 1] : NULL;
+}
+
+/* Set down, or of a device set down: nothing may enter or leave it. */
+static bool key_down(const struct key_row *k)
+{
+	const struct key_row *dev = k ? key_find(k->device) : NULL;
+
+	return k && (k->down || (dev && dev->down));
 }
 
 static bool device_is_router(__u32 device)
@@ -404,15 +475,17 @@ static int rate_set(bool dry)
 	return mx_icmp_rate_set(dp, &v);
 }
 
-static int bridge_fill(__u32 bridge)
+/* As the agent: no down port in the flood set (a down bridge has none at all). */
+static int bridge_fill(const struct key_row *br)
 {
-	struct mx_bridge b = { .n_remote = 1 };
+	struct mx_bridge b = { .n_remote = br->down ? 0 : 1 };
 
 	b.remote_addr[0] = frames_addr(PEER_ADDR);
 	for (size_t i = 0; i < N_KEYS; i++)
-		if (keys[i].device == bridge && key_is_port(&keys[i]) && keys[i].iface != IF_NONE)
+		if (keys[i].device == br->key && key_is_port(&keys[i]) &&
+		    keys[i].iface != IF_NONE && !key_down(&keys[i]))
 			b.local_ifindex[b.n_local++] = ifx[keys[i].iface];
-	return mx_bridge_update(dp, bridge, &b);
+	return mx_bridge_update(dp, br->key, &b);
 }
 
 /* A router port's own routes: its address (/32, LOCAL) and its subnet (/24, connected). */
@@ -455,6 +528,14 @@ static int port_fill(const struct key_row *k)
 		memcpy(p.mac, M_PS, 6);
 		p.addr = frames_addr(PS_ADDR);
 	}
+	if (k->key == PO) { /* port security off: the fixed MAC and address lock nothing */
+		memcpy(p.mac, M_PO, 6);
+		p.addr = frames_addr(PO_ADDR);
+	}
+	if (k->down)
+		p.flags |= MX_PORT_ADMIN_DOWN;
+	if (key_down(k) && !k->down)
+		p.flags |= MX_PORT_DEVICE_DOWN;
 	return err | mx_port_update(dp, k->key, &p);
 }
 
@@ -495,7 +576,18 @@ static int maps_setup(void)
 		if (key_is_port(k))
 			err |= port_fill(k);
 		else if (k->key != HOST && !device_is_router(k->key))
-			err |= bridge_fill(k->key);
+			err |= bridge_fill(k);
+	}
+	for (size_t i = 0; i < sizeof(allowed_rows) / sizeof(allowed_rows[0]); i++) {
+		struct mx_allowed_key ak = { .port_key = allowed_rows[i].port,
+					     .addr = frames_addr(allowed_rows[i].addr) };
+		struct mx_allowed av = { 0 };
+
+		if (allowed_rows[i].mac) {
+			av.flags = MX_ALLOWED_MAC;
+			memcpy(av.mac, allowed_rows[i].mac, 6);
+		}
+		err |= mx_allowed_update(dp, &ak, &av);
 	}
 	for (size_t i = 0; i < sizeof(arp_rows) / sizeof(arp_rows[0]); i++) {
 		struct mx_arp_key ak = { .bridge_key = arp_rows[i].bridge,
@@ -664,7 +756,8 @@ static bool port_reach(__u32 key, const struct frame *f)
 {
 	const struct key_row *k = key_find(key), *from = if_row[f->iface];
 
-	if ((f->verdict != TC_ACT_REDIRECT && f->verdict != TC_ACT_STOLEN) || !k || !from)
+	if ((f->verdict != TC_ACT_REDIRECT && f->verdict != TC_ACT_STOLEN) || !k || !from ||
+	    key_down(k))
 		return false;
 	if (k->device == from->device)
 		return true;
@@ -677,7 +770,7 @@ static bool underlay_reach(__u32 key, const struct frame *f)
 {
 	const struct key_row *k = key_find(key), *v = key_find(vxlan_vni(f->in, f->in_len));
 
-	if (!k || !v || !key_is_port(k) || k->iface == IF_NONE)
+	if (!k || !v || !key_is_port(k) || k->iface == IF_NONE || key_down(k))
 		return false;
 	if (f->verdict == TC_ACT_REDIRECT)
 		return v->key == key;
@@ -781,6 +874,8 @@ static const char *routed_check(const struct frame *f, const uint8_t *o)
 
 	if (!e || !port_reach(e->device, f))
 		return "routed: not from a port of a router the frame may reach";
+	if (key_down(e) || (e->peer && key_down(key_find(e->peer))))
+		return "routed out of a port that is down, or linked to one";
 	if (!in_header_valid(f))
 		return "routed a packet whose IPv4 header checksum is invalid";
 	if (in[22] <= 1 || o[22] != in[22] - 1)
@@ -941,6 +1036,8 @@ static const char *arp_request_check(const struct frame *f, const uint8_t *o, si
 
 	if (!e || !port_reach(e->device, f))
 		return "ARP request not from a port of a router the frame may reach";
+	if (key_down(e) || (e->peer && key_down(key_find(e->peer))))
+		return "ARP request out of a port that is down, or linked to one";
 	if (olen != 60 || memcmp(o, BCAST, 6) || memcmp(o + 14, head, 8) ||
 	    memcmp(o + 22, e->mac, 6) || memcmp(o + 32, zero, 6) || memcmp(o + 42, zero, 18))
 		return "router's ARP request: not 60 bytes, broadcast, from the port's MAC, padded "
@@ -1166,6 +1263,46 @@ static const struct seed port_seeds[] = {
 	{ "tenant 2: bridge 4 to bridge 2", IF_P7, { VIA_R2B("10.2.0.2") } },
 	{ "tenant 2: bridge 4 ICMP echo to the far gateway", IF_P7, { VIA_R2B("10.2.0.254"), ECHO } },
 	{ "tenant 2: bridge 4 ARP request for the gateway", IF_P7, ARPREQ(M_P7, "10.3.0.6", "10.3.0.254") },
+	/* admin state: ports, a bridge and a router set down */
+	{ "in by a down port", IF_P8, UDP4(M_P2, M_PD) },
+	{ "in by a down port: broadcast ARP", IF_P8, ARPREQ(M_PD, "10.1.0.8", "10.1.0.2") },
+	{ "in by a down port: to the gateway", IF_P8,
+	  { .kind = FRAMES_IPV4, .dst = M_R1A, .src = M_PD, .sip = "10.1.0.8", .tip = "10.3.0.6", .payload = 18 } },
+	{ "unicast to a down local port", IF_P1, UDP4(M_PD, M_P1) },
+	{ "unicast to a down remote port", IF_P1, UDP4(M_PDR, M_P1) },
+	{ "ARP request answered for a down port's address", IF_P2, ARPREQ(M_P2, "10.1.0.2", "10.1.0.8") },
+	{ "routed out of a down router port", IF_P1, { VIA_R1A("10.44.0.5") } },
+	{ "ICMP echo to a down router port's address", IF_P1, { VIA_R1A("10.44.0.1"), ECHO } },
+	{ "routed into a down bridge", IF_P1, { VIA_R1A("10.45.0.5") } },
+	{ "ARP miss on a down bridge", IF_P1, { VIA_R1A("10.45.0.9") } },
+	{ "in by a port of a down bridge", IF_P9, UDP4(M_R1D, M_PBD) },
+	{ "in by a port of a down bridge: ARP for its gateway", IF_P9, ARPREQ(M_PBD, "10.45.0.5", "10.45.0.1") },
+	{ "to a down router through its bridge", IF_P11,
+	  { .kind = FRAMES_IPV4, .dst = M_R3A, .src = M_P11, .sip = "10.5.0.11", .tip = "10.5.0.254", ECHO, .payload = 18 } },
+	{ "ARP request for a down router's address (the bridge answers)", IF_P11, ARPREQ(M_P11, "10.5.0.11", "10.5.0.254") },
+	{ "ARP request unicast to a down router", IF_P11,
+	  { .kind = FRAMES_ARP, .dst = M_R3A, .src = M_P11, .sip = "10.5.0.11", .tip = "10.5.0.254" } },
+	{ "in by a down router's uplink", IF_UP2,
+	  { .kind = FRAMES_IPV4, .dst = M_U9, .src = M_GW1, .sip = "192.168.50.5", .tip = "10.5.0.11", .payload = 18 } },
+	{ "in by a down router's uplink: ARP for its address", IF_UP2, ARPREQ(M_NB, "192.168.9.7", "192.168.9.1") },
+	/* port security off: a fixed MAC and address that lock nothing */
+	{ "port security off: spoofed MAC and address", IF_P10, UDP4(M_P2, M_R) },
+	{ "port security off: own MAC, spoofed address", IF_P10, UDP4(M_P2, M_PO) },
+	{ "port security off: spoofed ARP", IF_P10, ARPREQ(M_R, "10.1.0.77", "10.1.0.2") },
+	/* allowed address pairs of PS */
+	{ "allowed address with its MAC", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_PA, .sip = PA_ADDR, .tip = "10.1.0.2", .payload = 18 } },
+	{ "allowed address with its MAC, to the gateway", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_R1A, .src = M_PA, .sip = PA_ADDR, .tip = "10.3.0.6", .payload = 18 } },
+	{ "allowed address with its MAC: ARP", IF_P5, ARPREQ(M_PA, PA_ADDR, "10.1.0.2") },
+	{ "allowed address with the port's MAC instead of its own", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_PS, .sip = PA_ADDR, .tip = "10.1.0.2", .payload = 18 } },
+	{ "allowed address without a MAC, from the port's", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_PS, .sip = PA2_ADDR, .tip = "10.1.0.2", .payload = 18 } },
+	{ "allowed address without a MAC: ARP", IF_P5, ARPREQ(M_PS, PA2_ADDR, "10.1.0.2") },
+	{ "allowed address without a MAC, from the other pair's MAC", IF_P5,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_PA, .sip = PA2_ADDR, .tip = "10.1.0.2", .payload = 18 } },
+	{ "a pair's MAC with IPv6", IF_P5, { .kind = FRAMES_IPV6, .dst = M_P2, .src = M_PA, .payload = 16 } },
 };
 
 static const struct seed underlay_seeds[] = {
@@ -1182,6 +1319,12 @@ static const struct seed underlay_seeds[] = {
 	{ "VXLAN to tenant 2's bridge 4", IF_UL, VX(B4, BCAST, FRAMES_IPV4) },
 	{ "VXLAN to an interior router port", IF_UL, VX(R1A, M_R1A, FRAMES_IPV4) },
 	{ "VXLAN to a router", IF_UL, VX(R1, M_R1A, FRAMES_IPV4) },
+	{ "VXLAN to a down port", IF_UL, VX(PD, M_PD, FRAMES_IPV4) },
+	{ "VXLAN ARP to a down port", IF_UL, VX(PD, M_PD, FRAMES_ARP) },
+	{ "VXLAN to a port of a down bridge", IF_UL, VX(PBD, M_PBD, FRAMES_IPV4) },
+	{ "VXLAN to a down bridge", IF_UL, VX(BD, BCAST, FRAMES_ARP) },
+	{ "VXLAN to bridge 1, which has a down port", IF_UL, VX(B1, M_PD, FRAMES_IPV4) },
+	{ "VXLAN to a down router's uplink", IF_UL, VX(U9, M_U9, FRAMES_IPV4) },
 	{ "VXLAN without the I flag", IF_UL,
 	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
 	    .odst = LOCAL_ADDR, .vni = P2, .vx_flags = FRAMES_VX_NO_I } },
@@ -1250,6 +1393,7 @@ static const uint8_t *const known_macs[] = {
 	M_P1,  M_P2,  M_R,   M_M,    M_N,   M_X,   M_U,   M_HP,  M_XB,    M_P3,  M_R3,
 	M_P6,  M_P6R, M_P7,  M_R1A,  M_R1B, M_U1,  M_U3,  M_RL,  M_RL2,   M_R2A, M_R2B,
 	M_GW1, M_GW3, M_NB,  M_UNK,  M_MCAST, BCAST, UL_MAC, PEER_MAC,
+	M_PD,  M_PDR, M_PO,  M_PA,   M_PBD, M_R1D, M_RD1, M_P11, M_R3A,   M_U9,  M_PS,
 };
 static const char *const known_addrs[] = {
 	LOCAL_ADDR,    PEER_ADDR,     NONEIGH_ADDR,  SMALLMTU_ADDR, NOROUTE_ADDR,
@@ -1257,11 +1401,14 @@ static const char *const known_addrs[] = {
 	"224.0.0.1",   "10.1.0.254",  "10.3.0.254",  "10.2.0.254",  "10.3.0.6",
 	"10.3.0.7",    "10.3.0.9",    "192.168.1.1", "192.168.1.254", "192.168.1.200",
 	"10.9.8.5",    "198.51.100.5", "8.8.8.8",    "10.88.1.5",   "10.55.0.5",
+	PS_ADDR,       PA_ADDR,       PA2_ADDR,      "10.44.0.5",   "10.45.0.5",
+	"10.5.0.254",
 };
 static const uint32_t known_words[] = {
 	P1,  P2,  PR,  PM,  PN,  PX,  PU,  P3,  P3R, P6,  P6R, P7,  U1,  U3,  R1A, B1R,
 	B1,  B2,  B3,  B4,  BL,  R1,  R2,  0,   1,   0xffffff, MX_VXLAN_PORT_DEFAULT,
 	0x0800, 0x0806, 0x86dd, 0x4000, 0x2000, 0x08000000,
+	PD,  PDR, PO,  PBD, BD,  U9,  R3A, R3,  RD1,
 };
 /* Including TTLs, IHLs and ICMP types. */
 static const uint8_t interesting[] = { 0, 1, 2, 3, 4, 5, 6, 8, 0x0b, 0x0f, 0x11, 0x40, 0x45,
@@ -1376,9 +1523,10 @@ struct fuzz_result {
 	unsigned long shapes[SH__MAX], bad_outputs;
 	unsigned long drops, shot, replaced, rate_drops, dry_batches, bad_drop_batches, none_drops;
 	unsigned long batches, bad_tx_batches, vnis;
+	unsigned long down_batches, bad_reason_batches;
 	unsigned long long max_ns;
 	double secs;
-	char run_diag[160], out_diag[512], drop_diag[400], tx_diag[160];
+	char run_diag[160], out_diag[512], drop_diag[400], tx_diag[160], reason_diag[160];
 };
 
 static int verdict_class(int v)
@@ -1435,16 +1583,58 @@ static int hex(char *buf, size_t size, const uint8_t *f, size_t len)
 	return n;
 }
 
+/* What port security lets PS send: from its MAC, IPv4 or Ethernet/IPv4 ARP (sender MAC the
+ * source) from its address, its own-MAC pair's or 0.0.0.0, and any other untagged frame;
+ * from the MAC of its other pair only IPv4 or such ARP from that pair's address. */
+static const char *portsec_model(const uint8_t *in, size_t len)
+{
+	bool pair_mac = !memcmp(in + 6, M_PA, 6);
+	unsigned int type = get16(in + 12);
+	uint32_t a;
+
+	if (!pair_mac && memcmp(in + 6, M_PS, 6))
+		return "port security: sent on from a MAC neither the port's nor a pair's";
+	if (type == 0x8100 || type == 0x88a8)
+		return "port security: sent on a tagged frame from a port with a fixed address";
+	if (type == 0x0806 && (len < 42 || get16(in + 14) != 1 || get16(in + 16) != 0x0800 ||
+			       in[18] != 6 || in[19] != 4 || memcmp(in + 22, in + 6, 6)))
+		return "port security: sent on ARP it cannot check, or whose sender MAC is not the "
+		       "source";
+	if (type != 0x0800 && type != 0x0806)
+		return pair_mac ? "port security: sent on neither IPv4 nor ARP from a pair's MAC" :
+				  NULL;
+	memcpy(&a, in + (type == 0x0800 ? 26 : 28), 4);
+	if (pair_mac)
+		return a == frames_addr(PA_ADDR) ? NULL :
+			"port security: sent on from a pair's MAC an address not that pair's";
+	if (a == frames_addr(PS_ADDR) || a == frames_addr(PA2_ADDR) || !a)
+		return NULL;
+	return "port security: sent on from an address neither the port's, its own-MAC pair's "
+	       "nor 0.0.0.0";
+}
+
+/* A frame that was not dropped: not in by a port that is down, and within port security. */
+static const char *ingress_check(const struct frame *f)
+{
+	const struct key_row *from = if_row[f->iface];
+
+	if (!from)
+		return NULL;
+	if (key_down(from))
+		return "a frame in by a port that is down (or of a device set down) not dropped";
+	return from->key == PS ? portsec_model(f->in, f->in_len) : NULL;
+}
+
 /* The output's shape (SH_SAME if untouched, SH__MAX if none the program makes), every bad
  * one counted and the first described. */
 static enum shape output_check(const struct fuzz_prog *p, const struct frame *f,
 			       struct fuzz_result *r)
 {
 	int vclass = verdict_class(f->verdict);
-	const char *why = NULL;
+	const char *why = ingress_check(f);
 	enum shape sh = SH_SAME;
 
-	if (f->out_len != f->in_len || memcmp(f->in, f->out, f->in_len)) {
+	if (!why && (f->out_len != f->in_len || memcmp(f->in, f->out, f->in_len))) {
 		sh = SH__MAX;
 		if (vclass == V_OK)
 			why = "frame passed to the host modified";
@@ -1507,17 +1697,44 @@ static void drop_diag(const struct counters *before, const struct counters *now,
 				      (unsigned long long)(now->by_reason[d] - before->by_reason[d]));
 }
 
+/* Drop reasons the ingress port implies: in by a port that is down, admin-down alone (as
+ * many as TC_ACT_SHOT); in by one that is not locked, never spoof-mac nor spoof-ip. */
+static void reason_check(const struct counters *before, const struct counters *now,
+			 enum ifid iface, unsigned long shot, struct fuzz_result *r)
+{
+	const struct key_row *from = if_row[iface];
+	__u64 down, spoof;
+
+	if (!from)
+		return;
+	down = now->by_reason[MX_DROP_ADMIN_DOWN] - before->by_reason[MX_DROP_ADMIN_DOWN];
+	spoof = now->by_reason[MX_DROP_SPOOF_MAC] - before->by_reason[MX_DROP_SPOOF_MAC] +
+		now->by_reason[MX_DROP_SPOOF_IP] - before->by_reason[MX_DROP_SPOOF_IP];
+	r->down_batches += key_down(from);
+	if (key_down(from) && (down != shot || now->drops - before->drops != shot) &&
+	    !r->bad_reason_batches++)
+		snprintf(r->reason_diag, sizeof(r->reason_diag),
+			 "batch %lu in by down port %u: admin-down +%llu, drops +%llu, shot %lu",
+			 r->batches, from->key, (unsigned long long)down,
+			 (unsigned long long)(now->drops - before->drops), shot);
+	if (from->key != PS && spoof && !r->bad_reason_batches++)
+		snprintf(r->reason_diag, sizeof(r->reason_diag),
+			 "batch %lu in by port %u, not locked: spoof drops +%llu", r->batches,
+			 from->key, (unsigned long long)spoof);
+}
+
 /* After a batch: drops grew by the TC_ACT_SHOT verdicts and the packets replaced by an ICMP
  * error or ARP request; a suppressed ICMP error (a dry bucket only) counts its packet twice,
  * under why it was dropped and under icmp-rate. tx only where frames may go. */
 static void batch_check(const struct counters *before, const unsigned long *reach,
-			unsigned long shot, unsigned long replaced, bool dry,
+			unsigned long shot, unsigned long replaced, bool dry, enum ifid iface,
 			struct fuzz_result *r)
 {
 	struct counters now;
 	__u64 grew, rate;
 
 	counters_read(&now);
+	reason_check(before, &now, iface, shot, r);
 	r->batches++;
 	grew = now.drops - before->drops;
 	rate = now.by_reason[MX_DROP_ICMP_RATE] - before->by_reason[MX_DROP_ICMP_RATE];
@@ -1635,7 +1852,7 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 			if (vclass != V_SHOT)
 				replaced += shape_replaces_drop(output_check(p, &f, r));
 		}
-		batch_check(&before, reach, shot, replaced, dry, r);
+		batch_check(&before, reach, shot, replaced, dry, iface, r);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -1702,6 +1919,10 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 		  "%s: no frame crosses a bridge or tenant boundary (tx only on keys the frame "
 		  "may reach, %lu batches; VNIs in %lu outer headers)",
 		  p->name, r->batches, r->vnis);
+	tap_check(!r->bad_reason_batches && r->batches, r->reason_diag,
+		  "%s: every frame in by a down port dropped as admin-down (%lu batches), no "
+		  "spoof drop on a port without port security",
+		  p->name, r->down_batches);
 }
 
 int main(void)
