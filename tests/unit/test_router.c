@@ -631,6 +631,85 @@ static void case_run(const struct rt_case *c)
 		drops_print(dp, c->deltas);
 }
 
+/* ---- admin state: rows run with some ports set down (as the agent sets them) ---- */
+
+static const __u32 router_ports[] = { RA, RB, U1, U2, U3, RL, RL2, 0 };
+static const __u32 bridge_bb_ports[] = { VB, VR, BBR, 0 };
+static const __u32 port_u1[] = { U1, 0 };
+
+/* Adds flag to (on) or takes it from the ports of keys (0-terminated). */
+static int ports_flag(const __u32 *keys, __u32 flag, bool on)
+{
+	struct mx_port p;
+	int err = 0;
+
+	for (; *keys && !err; keys++) {
+		err = mx_port_lookup(dp, *keys, &p);
+		if (!err) {
+			p.flags = on ? p.flags | flag : p.flags & ~flag;
+			err = mx_port_update(dp, *keys, &p);
+		}
+	}
+	return err;
+}
+
+struct down_case {
+	const __u32 *down; /* the ports set down for the row */
+	__u32 flag;        /* MX_PORT_ADMIN_DOWN, or MX_PORT_DEVICE_DOWN for a device set down */
+	struct rt_case row;
+};
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct down_case down_cases[] = {
+	{ router_ports, MX_PORT_DEVICE_DOWN,
+	  { "router set down: a routed frame dropped as admin-down where it enters", IF_VA,
+	    { FROM_VA(IP_VB) }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_ADMIN_DOWN), TX(VB, 0), TX(VA, 0) } } },
+	{ router_ports, MX_PORT_DEVICE_DOWN,
+	  { "router set down: ICMP echo to its address not answered", IF_VA,
+	    { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_ADMIN_DOWN), TX(VA, 0) } } },
+	{ router_ports, MX_PORT_DEVICE_DOWN,
+	  { "router set down: nothing in by its uplink", IF_UP1, { FROM_UP1(IP_VB) },
+	    TC_ACT_SHOT, { EXP_NONE }, { DROP(U1, MX_DROP_ADMIN_DOWN), TX(VB, 0) } } },
+	{ port_u1, MX_PORT_ADMIN_DOWN,
+	  { "route out of a down port: dropped as admin-down on the ingress router port", IF_VA,
+	    { FROM_VA("10.9.8.5") }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_ADMIN_DOWN), TX(U1, 0) } } },
+	{ port_u1, MX_PORT_ADMIN_DOWN,
+	  { "ARP miss out of a down port: no ARP request, no arp-miss", IF_VA,
+	    { FROM_VA("203.0.113.5") }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_ADMIN_DOWN), DROPS(RA, MX_DROP_ARP_MISS, 0), TX(U1, 0) } } },
+	{ port_u1, MX_PORT_ADMIN_DOWN,
+	  { "a down uplink: nothing in by it", IF_UP1, { FROM_UP1(IP_VB) }, TC_ACT_SHOT,
+	    { EXP_NONE }, { DROP(U1, MX_DROP_ADMIN_DOWN), TX(VB, 0) } } },
+	{ bridge_bb_ports, MX_PORT_DEVICE_DOWN,
+	  { "routed into a bridge set down: dropped at the router", IF_VA, { FROM_VA(IP_VB) },
+	    TC_ACT_SHOT, { EXP_NONE }, { DROP(RA, MX_DROP_ADMIN_DOWN), TX(VB, 0) } } },
+	{ bridge_bb_ports, MX_PORT_DEVICE_DOWN,
+	  { "ARP miss into a bridge set down: one drop (admin-down), no request", IF_VA,
+	    { FROM_VA("10.2.0.9") }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_ADMIN_DOWN), DROPS(RA, MX_DROP_ARP_MISS, 0), TX(VB, 0),
+	      TX(BB, 0) } } },
+};
+#pragma GCC diagnostic pop
+
+static void test_admin_down(void)
+{
+	for (size_t i = 0; i < sizeof(down_cases) / sizeof(down_cases[0]); i++) {
+		const struct down_case *d = &down_cases[i];
+
+		if (ports_flag(d->down, d->flag, true)) {
+			tap_check(false, "cannot set the ports down", "%s", d->row.name);
+			continue;
+		}
+		case_run(&d->row);
+		if (ports_flag(d->down, d->flag, false))
+			tap_bail("cannot set the ports up again");
+	}
+}
+
 /* One frame from VM a to dst with UDP source port sport: the egress router port's MAC (the
  * output's source MAC), or NULL. */
 static const uint8_t *egress_mac(const char *dst, uint16_t sport, uint16_t frag_off,
@@ -772,6 +851,7 @@ int main(void)
 		return tap_bail("cannot fill the maps");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		case_run(&cases[i]);
+	test_admin_down();
 	test_ecmp();
 	test_ecmp_fragments();
 	test_route_sync();
