@@ -320,6 +320,152 @@ static void test_no_zone(void)
 	topo_index_free(&t);
 }
 
+/* The topology of main, computed for this host with its changes; false if it failed. */
+static bool compute(struct topology *t, struct desired *d)
+{
+	struct local_view v = { .host_id = ME, .underlay_ifindex = 3, .vxlan_port = 4789,
+				.ifindex_of = mock_ifindex };
+
+	*t = topo();
+	return !topo_index(t) && !desired_compute(t, &v, d);
+}
+
+static void computed_free(struct topology *t, struct desired *d)
+{
+	desired_free(d);
+	topo_index_free(t);
+}
+
+static __u32 port_flags(const struct desired *d, __u32 key)
+{
+	const struct mx_port *p = lookup(d, MX_MAP_ID_PORT, &key);
+
+	return p ? p->flags : ~0u;
+}
+
+/* A port set down: flagged, and out of its bridge's flood set. */
+static void test_port_down(void)
+{
+	struct topology t;
+	struct desired d;
+	const struct mx_bridge *b;
+	__u32 k = 100;
+	bool ok;
+
+	ports[0].down = true;
+	ok = compute(&t, &d);
+	ports[0].down = false;
+	if (!tap_ok(ok, "computes with a port set down"))
+		return;
+	tap_ok(port_flags(&d, 101) == (MX_PORT_LOCAL | MX_PORT_ADMIN_DOWN),
+	       "a port set down: MX_PORT_ADMIN_DOWN, still local on its interface");
+	b = lookup(&d, MX_MAP_ID_BRIDGE, &k);
+	tap_ok(b && b->n_local == 0 && b->n_remote == 1,
+	       "a port set down gets no flooded copy (the remote host still does)");
+	k = 7;
+	tap_ok(lookup(&d, MX_MAP_ID_IFPORT, &k) != NULL,
+	       "a port set down keeps its interface (its frames are counted as admin-down)");
+	tap_ok(port_flags(&d, 102) == MX_PORT_REMOTE, "the other ports stay up");
+	computed_free(&t, &d);
+}
+
+/* A bridge and a router set down: every port of theirs MX_PORT_DEVICE_DOWN, the bridge's
+ * flood set empty; the ports of other devices untouched. */
+static void test_device_down(void)
+{
+	static const __u32 r1_ports[] = { 301, 302, 303 };
+	struct topology t;
+	struct desired d;
+	const struct mx_bridge *b;
+	__u32 k = 200;
+	bool ok, all = true;
+
+	bridges[1].down = true;
+	routers[0].down = true;
+	ok = compute(&t, &d);
+	bridges[1].down = false;
+	routers[0].down = false;
+	if (!tap_ok(ok, "computes with a bridge and a router set down"))
+		return;
+	tap_ok(port_flags(&d, 201) == (MX_PORT_LOCAL | MX_PORT_DEVICE_DOWN),
+	       "a port of a bridge set down: MX_PORT_DEVICE_DOWN, not MX_PORT_ADMIN_DOWN");
+	b = lookup(&d, MX_MAP_ID_BRIDGE, &k);
+	tap_ok(b && b->n_local == 0 && b->n_remote == 0,
+	       "a bridge set down floods to nobody");
+	for (size_t i = 0; i < sizeof(r1_ports) / sizeof(r1_ports[0]); i++)
+		all &= (port_flags(&d, r1_ports[i]) & (MX_PORT_DEVICE_DOWN | MX_PORT_ADMIN_DOWN |
+						       MX_PORT_ROUTER)) ==
+		       (MX_PORT_DEVICE_DOWN | MX_PORT_ROUTER);
+	tap_ok(all, "every port of a router set down: MX_PORT_DEVICE_DOWN");
+	tap_ok(port_flags(&d, 106) == MX_PORT_INTERIOR && port_flags(&d, 101) == MX_PORT_LOCAL,
+	       "the bridge linked to a down router stays up (the router drops what enters it)");
+	k = 100;
+	b = lookup(&d, MX_MAP_ID_BRIDGE, &k);
+	tap_ok(b && b->n_local == 1 && b->n_remote == 1, "and floods as before");
+	computed_free(&t, &d);
+}
+
+static const struct mx_allowed *allowed(const struct desired *d, __u32 port, const char *addr)
+{
+	struct mx_allowed_key k = { .port_key = port };
+
+	inet_pton(AF_INET, addr, &k.addr);
+	return lookup(d, MX_MAP_ID_ALLOWED, &k);
+}
+
+/* Port security off: the fixed MAC and address stay in the entry (bpftool shows them), and
+ * the fixed MAC stays a static MAC table entry. */
+static void check_unlocked_kept(const struct desired *d)
+{
+	struct mx_fdb_key fk = { .bridge_key = 100, .mac = { 0x02, 0, 0, 0, 0, 3 } };
+	__u32 k = 103;
+	const struct mx_port *p = lookup(d, MX_MAP_ID_PORT, &k);
+	const struct mx_fdb_entry *fe = lookup(d, MX_MAP_ID_FDB, &fk);
+
+	tap_ok(p && p->mac[5] == 3 && p->addr == ports[2].addr.s_addr && fe &&
+		       fe->flags == MX_FDB_STATIC,
+	       "port security off: MAC and address kept, the MAC still static");
+}
+
+/* Allowed address pairs: entries for a locked port only; port security off unlocks. */
+static void test_port_security(void)
+{
+	struct topology t;
+	struct desired d;
+	const struct mx_allowed *a;
+	bool ok;
+
+	inet_pton(AF_INET, "10.0.0.50", &ports[2].allowed[0].addr);
+	inet_pton(AF_INET, "10.0.0.51", &ports[2].allowed[1].addr);
+	ports[2].allowed[0].has_mac = true;
+	memcpy(ports[2].allowed[0].mac, (uint8_t[]){ 0x02, 0, 0, 0, 0, 0x50 }, 6);
+	ports[2].n_allowed = 2;
+	ports[0].allowed[0] = ports[2].allowed[1];
+	ports[0].n_allowed = 1;
+	ok = compute(&t, &d);
+	if (tap_ok(ok, "computes with allowed address pairs")) {
+		a = allowed(&d, 103, "10.0.0.50");
+		tap_ok(a && a->flags == MX_ALLOWED_MAC && a->mac[5] == 0x50,
+		       "an allowed address with a MAC: MX_ALLOWED_MAC and the MAC");
+		a = allowed(&d, 103, "10.0.0.51");
+		tap_ok(a && a->flags == 0, "an allowed address without one: no flag (the port's MAC)");
+		tap_ok(d.maps[MX_MAP_ID_ALLOWED].n == 2,
+		       "no entry for a port with no fixed address (it is not checked at all)");
+		computed_free(&t, &d);
+	}
+	ports[2].no_port_security = true;
+	ok = compute(&t, &d);
+	ports[2].no_port_security = false;
+	ports[2].n_allowed = 0;
+	ports[0].n_allowed = 0;
+	if (!tap_ok(ok, "computes with port security off"))
+		return;
+	tap_ok(port_flags(&d, 103) == 0, "port security off: no MX_PORT_FIXED_MAC nor _IP");
+	check_unlocked_kept(&d);
+	tap_ok(d.maps[MX_MAP_ID_ALLOWED].n == 0, "port security off: no allowed address entries");
+	computed_free(&t, &d);
+}
+
 int main(void)
 {
 	struct topology t = topo();
@@ -340,5 +486,8 @@ int main(void)
 	desired_free(&d);
 	topo_index_free(&t);
 	test_no_zone();
+	test_port_down();
+	test_device_down();
+	test_port_security();
 	return tap_done();
 }
