@@ -52,16 +52,16 @@ teardown() { cli_teardown; }
 	expect_error 1 "^midox: error: bridge needs a command: one of create, list, or a bridge$" midox bridge
 	expect_error 1 "tunnel-zone needs a command: one of create, list, or a tunnel zone$" midox tunnel-zone
 	expect_error 1 "host needs a command: one of list, or a host$" midox host
-	expect_error 1 "bridge blue needs a command: one of show, delete, add port, list port, port$" midox bridge blue
-	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, list port, port$" \
+	expect_error 1 "bridge blue needs a command: one of show, delete, add port, set, list port, port$" midox bridge blue
+	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, set, list port, port$" \
 		midox bridge blue frob
 	# The second word when the first begins a longer command.
 	expect_error 1 "unknown command 'bridge blue add frob': expected one of" midox bridge blue add frob
 	expect_error 1 "unknown command 'host hosta frob': expected one of show, add binding, list binding, delete binding$" \
 		midox host hosta frob
-	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, add route, list route, add arp-entry, list arp, port, route, arp-entry$" \
+	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, add route, list route, add arp-entry, list arp, port, route, arp-entry$" \
 		midox router R frob
-	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, set peer, delete peer, clear peer$" \
+	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, clear mac, clear address, add allowed-address, delete allowed-address, set peer, delete peer, clear peer$" \
 		midox bridge blue port port0
 	expect_error 1 "router arp-entry needs an address and a command: one of delete$" midox router R arp-entry 10.0.0.1
 	expect_error 1 "unknown command 'port frob': expected one of show, delete, set" midox bridge0:port0 frob

@@ -78,8 +78,6 @@ static int port_set(struct cli *c, const struct cli_call *k)
 	struct topo_port_opts o;
 	int rc;
 
-	if (p->device_type != TOPO_DEVICE_BRIDGE)
-		return cli_fail(-EINVAL, "a router port's set takes peer only");
 	cli_port_opts(k, &o);
 	o.has_state = k->v[2].s != NULL;
 	o.down = o.has_state && !strcmp(k->v[2].s, "down");
