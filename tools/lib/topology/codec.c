@@ -195,7 +195,7 @@ int topo_decode_member(const char *buf, size_t len, const char *name, void *out)
 /* The optional "state": "up" or "down"; absent (a node written before it existed): up. */
 static int get_state(json_t *o, bool *down)
 {
-	char s[8];
+	char s[16]; /* room for a wrong word, so that the error names it */
 	int rc = get_str(o, "state", s, sizeof(s), false);
 
 	*down = false;
@@ -307,6 +307,7 @@ static int get_port_security(json_t *o, struct topo_port *p)
 	if (v && !json_is_boolean(v))
 		return topo_fail(-EINVAL, "\"port_security\" is not true or false");
 	p->no_port_security = v && json_is_false(v);
+	p->n_allowed = 0; /* the struct may hold an older version of the port */
 	arr = json_object_get(o, "allowed_addresses");
 	if (!arr)
 		return 0;
@@ -366,8 +367,13 @@ int topo_decode_port(const char *buf, size_t len, const char *name, void *out)
 		rc = get_uuid(o, "peer", p->peer_id);
 	if (rc >= 0)
 		rc = get_state(o, &p->down);
-	if (rc >= 0 && p->device_type == TOPO_DEVICE_BRIDGE)
+	if (rc >= 0 && p->device_type == TOPO_DEVICE_BRIDGE) {
 		rc = get_port_security(o, p);
+	} else if (rc >= 0) {
+		/* A router port has no port security: the defaults, as an old node's. */
+		p->no_port_security = false;
+		p->n_allowed = 0;
+	}
 	json_decref(o);
 	return rc < 0 ? rc : 0;
 }
