@@ -97,6 +97,25 @@ static const struct decode_case decode_cases[] = {
 		"\"address\":\"300.1.1.1\"}", false, "address" },
 	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
 		"\"mac\":null}", false, "mac" },
+	{ BRIDGE, "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5,\"state\":\"down\"}", true, NULL },
+	{ BRIDGE, "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5,\"state\":\"off\"}", false, "state" },
+	{ BRIDGE, "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5,\"state\":false}", false, "state" },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5,\"state\":\"Down\"}", false, "state" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"state\":\"sideways\"}", false, "not up or down" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"port_security\":\"off\"}", false, "port_security" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"allowed_addresses\":{}}", false, "allowed_addresses" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"allowed_addresses\":[\"10.0.0.5\"]}", false, "allowed_addresses" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"allowed_addresses\":[{\"mac\":\"02:00:00:00:00:05\"}]}", false, "address" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"allowed_addresses\":[{\"address\":\"10.0.0.5\",\"mac\":\"01:00:00:00:00:05\"}]}",
+	  false, "mac" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"allowed_addresses\":[{},{},{},{},{},{},{},{},{}]}", false, "at most" },
 	{ BINDING, "{\"schema\":1,\"port\":\"" UUID2 "\"}", true, NULL },
 	{ BINDING, "{\"schema\":1,\"port\":\"" UUID2 "x\"}", false, "port" },
 	{ BINDING, "{\"schema\":1}", false, "port" },
@@ -232,6 +251,83 @@ static void test_roundtrip(void)
 	s = topo_encode_member(&m);
 	ok(s && !topo_decode_member(s, strlen(s), NULL, &m2) && m2.addr.s_addr == m.addr.s_addr,
 	   "member encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+}
+
+/* Nodes written before admin state and port security: state up, port security on, no
+ * allowed addresses, whatever the struct held before (the mirror decodes into old ones). */
+static void test_admin_defaults(void)
+{
+	static const char old_port[] = "{\"schema\":1,\"device\":\"" UUID1 "\","
+		"\"device_type\":\"bridge\",\"tunnel_key\":9,\"mac\":\"02:00:00:00:00:01\"}";
+	static const char old_rport[] = "{\"schema\":1,\"device\":\"" UUID1 "\","
+		"\"device_type\":\"router\",\"tunnel_key\":9,\"mac\":\"02:00:00:00:00:01\","
+		"\"addresses\":[\"10.0.0.1/24\"]}";
+	static const char old_bridge[] = "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5}";
+	struct topo_port p;
+	struct topo_bridge b;
+	struct topo_router r;
+
+	memset(&p, 0xff, sizeof(p));
+	p.down = p.no_port_security = true;
+	ok(!topo_decode_port(old_port, strlen(old_port), NULL, &p) && !p.down &&
+		   !p.no_port_security && p.n_allowed == 0,
+	   "an old bridge port node: state up, port security on, no allowed addresses");
+	memset(&p, 0xff, sizeof(p));
+	p.down = p.no_port_security = true;
+	ok(!topo_decode_port(old_rport, strlen(old_rport), NULL, &p) && !p.down &&
+		   !p.no_port_security && p.n_allowed == 0,
+	   "an old router port node: state up, no port security fields");
+	b.down = true;
+	ok(!topo_decode_bridge(old_bridge, strlen(old_bridge), NULL, &b) && !b.down,
+	   "an old bridge node: state up");
+	r.down = true;
+	ok(!topo_decode_router(old_bridge, strlen(old_bridge), NULL, &r) && !r.down,
+	   "an old router node: state up");
+}
+
+/* The new fields through encode and decode; at their defaults they are not written, so an
+ * up, locked port without pairs encodes as before they existed. */
+static void test_admin_roundtrip(void)
+{
+	struct topo_port p = { .tunnel_key = 7, .down = true, .no_port_security = true,
+			       .n_allowed = 2 }, q = { 0 };
+	struct topo_bridge b = { .name = "b", .tunnel_key = 5, .down = true }, b2 = { 0 };
+	struct topo_router r = { .name = "r", .tunnel_key = 6, .down = true }, r2 = { 0 };
+	char *s;
+
+	strcpy(p.device_id, UUID1);
+	inet_pton(AF_INET, "10.0.0.50", &p.allowed[0].addr);
+	inet_pton(AF_INET, "10.0.0.51", &p.allowed[1].addr);
+	p.allowed[0].has_mac = true;
+	memcpy(p.allowed[0].mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x50 }, 6);
+	s = topo_encode_port(&p);
+	ok(s && !topo_decode_port(s, strlen(s), NULL, &q) && q.down && q.no_port_security &&
+		   q.n_allowed == 2 && q.allowed[0].has_mac && q.allowed[0].mac[5] == 0x50 &&
+		   q.allowed[0].addr.s_addr == p.allowed[0].addr.s_addr && !q.allowed[1].has_mac &&
+		   q.allowed[1].addr.s_addr == p.allowed[1].addr.s_addr,
+	   "a port's state, port security and allowed addresses encode and decode back: %s",
+	   s ? s : "(null)");
+	free(s);
+	p.down = p.no_port_security = false;
+	p.n_allowed = 0;
+	s = topo_encode_port(&p);
+	ok(s && !strstr(s, "state") && !strstr(s, "port_security") && !strstr(s, "allowed"),
+	   "an up port with port security on and no pairs writes none of them: %s",
+	   s ? s : "(null)");
+	free(s);
+	s = topo_encode_bridge(&b);
+	ok(s && !topo_decode_bridge(s, strlen(s), NULL, &b2) && b2.down &&
+		   strstr(s, "\"state\":\"down\""),
+	   "a bridge set down encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	s = topo_encode_router(&r);
+	ok(s && !topo_decode_router(s, strlen(s), NULL, &r2) && r2.down,
+	   "a router set down encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	r.down = false;
+	s = topo_encode_router(&r);
+	ok(s && !strstr(s, "state"), "an up router writes no state: %s", s ? s : "(null)");
 	free(s);
 }
 
@@ -751,6 +847,8 @@ int main(void)
 	test_roundtrip();
 	test_mac_node();
 	test_router_roundtrip();
+	test_admin_defaults();
+	test_admin_roundtrip();
 	test_arp_node();
 	test_cidr();
 	test_find_router();
