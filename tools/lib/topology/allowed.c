@@ -59,25 +59,25 @@ static int allowed_delete(const struct topology *t, struct topo_port *p,
 	return 0;
 }
 
+static int allowed_change(const struct topology *t, struct topo_txn *x, struct topo_port *p,
+			  const void *arg)
+{
+	const struct allowed_args *a = arg;
+	char pa[64];
+
+	(void)x;
+	if (p->device_type != TOPO_DEVICE_BRIDGE)
+		return topo_fail(-EINVAL, "port %s is a router port: allowed addresses are a "
+				 "bridge port's", alias_of(t, p->id, pa));
+	return a->add ? allowed_add(t, p, a) : allowed_delete(t, p, a);
+}
+
 static int plan_allowed(zhandle_t *zh, const struct topology *t, struct topo_txn *x, void *arg)
 {
-	struct allowed_args *a = arg;
-	const struct topo_port *old = topo_find_port_by_id(t, a->port_id);
-	struct topo_port p;
-	char pa[64];
-	int rc;
+	const struct allowed_args *a = arg;
 
 	(void)zh;
-	if (!old)
-		return topo_fail(-ENOENT, "no port %s", a->port_id);
-	if (old->device_type != TOPO_DEVICE_BRIDGE)
-		return topo_fail(-EINVAL, "port %s is a router port: allowed addresses are a "
-				 "bridge port's", alias_of(t, old->id, pa));
-	p = *old;
-	rc = a->add ? allowed_add(t, &p, a) : allowed_delete(t, &p, a);
-	if (!rc)
-		txn_set(x, p.version, topo_encode_port(&p), P_PORT, p.id);
-	return rc;
+	return plan_port_change(t, x, a->port_id, allowed_change, a);
 }
 
 int topo_port_allowed_add(zhandle_t *zh, const char *port_id, struct in_addr addr,

@@ -72,31 +72,3 @@ int topo_bridge_delete(zhandle_t *zh, const char *bridge_id)
 
 	return topo_apply(zh, plan_bridge_delete, &a);
 }
-
-struct state_args {
-	const char *id;
-	bool down;
-};
-
-static int plan_bridge_state(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
-			     void *arg)
-{
-	struct state_args *a = arg;
-	const struct topo_bridge *old = topo_find_bridge_by_id(t, a->id);
-	struct topo_bridge b;
-
-	(void)zh;
-	if (!old)
-		return topo_fail(-ENOENT, "no bridge %s", a->id);
-	b = *old;
-	b.down = a->down;
-	txn_set(x, b.version, topo_encode_bridge(&b), P_BRIDGE, b.id);
-	return 0;
-}
-
-int topo_bridge_set_state(zhandle_t *zh, const char *bridge_id, bool down)
-{
-	struct state_args a = { .id = bridge_id, .down = down };
-
-	return topo_apply(zh, plan_bridge_state, &a);
-}

@@ -586,16 +586,20 @@ static json_t *with_state(json_t *o, bool down)
 	return o;
 }
 
+char *topo_encode_device(const char *name, uint32_t tunnel_key, bool down)
+{
+	return dump(with_state(json_pack("{s:s,s:I}", "name", name, "tunnel_key",
+					 (json_int_t)tunnel_key), down));
+}
+
 char *topo_encode_bridge(const struct topo_bridge *b)
 {
-	return dump(with_state(json_pack("{s:s,s:I}", "name", b->name, "tunnel_key",
-					 (json_int_t)b->tunnel_key), b->down));
+	return topo_encode_device(b->name, b->tunnel_key, b->down);
 }
 
 char *topo_encode_router(const struct topo_router *r)
 {
-	return dump(with_state(json_pack("{s:s,s:I}", "name", r->name, "tunnel_key",
-					 (json_int_t)r->tunnel_key), r->down));
+	return topo_encode_device(r->name, r->tunnel_key, r->down);
 }
 
 static void set_mac(json_t *o, const char *key, const uint8_t mac[6])

@@ -39,6 +39,8 @@ topo_decode_fn topo_decode_key_counter;	/* uint32_t: the next tunnel key */
 char *topo_encode_host(const struct topo_host *h);
 char *topo_encode_zone(const struct topo_zone *z);
 char *topo_encode_member(const struct topo_member *m);
+/* A bridge's or a router's node: the two are alike, {"name", "tunnel_key", "state"}. */
+char *topo_encode_device(const char *name, uint32_t tunnel_key, bool down);
 char *topo_encode_bridge(const struct topo_bridge *b);
 char *topo_encode_router(const struct topo_router *r);
 char *topo_encode_port(const struct topo_port *p);

@@ -117,37 +117,54 @@ int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_por
 	return rc ? rc : topo_apply(zh, plan_port_create, &a);
 }
 
-static int plan_port_update(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
-			    void *arg)
+int plan_port_change(const struct topology *t, struct topo_txn *x, const char *port_id,
+		     port_change_fn change, const void *arg)
 {
-	struct port_args *a = arg;
-	const struct topo_port *old = topo_find_port_by_id(t, a->port_id);
-	const struct topo_bridge *b;
+	const struct topo_port *old = topo_find_port_by_id(t, port_id);
 	struct topo_port p;
+	int rc;
+
+	if (!old)
+		return topo_fail(-ENOENT, "no port %s", port_id);
+	p = *old;
+	rc = change(t, x, &p, arg);
+	if (!rc)
+		txn_set(x, p.version, topo_encode_port(&p), P_PORT, p.id);
+	return rc;
+}
+
+/* A bridge port takes every option (its bridge rewritten too: a fixed MAC is unique on it,
+ * checked against the bridge's version); a router port its state only. */
+static int port_update_change(const struct topology *t, struct topo_txn *x, struct topo_port *p,
+			      const void *arg)
+{
+	const struct topo_port_opts *o = arg;
+	const struct topo_bridge *b = topo_find_bridge_by_id(t, p->device_id);
 	char pa[64];
 	int rc;
 
-	(void)zh;
-	if (!old)
-		return topo_fail(-ENOENT, "no port %s", a->port_id);
-	b = topo_find_bridge_by_id(t, old->device_id);
-	if (!b && old->device_type == TOPO_DEVICE_ROUTER && router_port_opts(a->o)) {
-		p = *old;
-		apply_opts(&p, a->o);
-		txn_set(x, p.version, topo_encode_port(&p), P_PORT, p.id);
+	if (!b && p->device_type == TOPO_DEVICE_ROUTER && router_port_opts(o)) {
+		apply_opts(p, o);
 		return 0;
 	}
 	if (!b)
 		return topo_fail(-EINVAL, "port %s is a router port: only its state can be set",
-				 alias_of(t, old->id, pa));
-	rc = check_mac_free(t, b->id, old->id, a->o);
+				 alias_of(t, p->id, pa));
+	rc = check_mac_free(t, b->id, p->id, o);
 	if (rc)
 		return rc;
-	p = *old;
-	apply_opts(&p, a->o);
+	apply_opts(p, o);
 	txn_set(x, b->version, topo_encode_bridge(b), P_BRIDGE, b->id);
-	txn_set(x, p.version, topo_encode_port(&p), P_PORT, p.id);
 	return 0;
+}
+
+static int plan_port_update(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+			    void *arg)
+{
+	struct port_args *a = arg;
+
+	(void)zh;
+	return plan_port_change(t, x, a->port_id, port_update_change, a->o);
 }
 
 int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o)

@@ -568,32 +568,3 @@ int topo_arp_static_delete(zhandle_t *zh, const char *router_id, struct in_addr 
 
 	return topo_apply(zh, plan_arp_static_delete, &a);
 }
-
-struct state_args {
-	const char *id;
-	bool down;
-};
-
-static int plan_router_state(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
-			     void *arg)
-{
-	struct state_args *a = arg;
-	int rc;
-	const struct topo_router *old = router_of(t, a->id, &rc);
-	struct topo_router r;
-
-	(void)zh;
-	if (!old)
-		return rc;
-	r = *old;
-	r.down = a->down;
-	touch_router(x, &r);
-	return 0;
-}
-
-int topo_router_set_state(zhandle_t *zh, const char *router_id, bool down)
-{
-	struct state_args a = { .id = router_id, .down = down };
-
-	return topo_apply(zh, plan_router_state, &a);
-}

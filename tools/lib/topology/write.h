@@ -20,6 +20,12 @@ int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *
 /* Delete a learned MAC or ARP entry of the snapshot (under its agent's host). */
 void plan_learned_mac_delete(struct topo_txn *x, const struct topo_mac *m);
 void plan_learned_arp_delete(struct topo_txn *x, const struct topo_arp *e);
+/* Rewrite one port: change edits a copy of it (and may add operations to x, or fail with a
+ * negative errno); the copy is written back at the port's version. -ENOENT for no port. */
+typedef int (*port_change_fn)(const struct topology *t, struct topo_txn *x, struct topo_port *p,
+			      const void *arg);
+int plan_port_change(const struct topology *t, struct topo_txn *x, const char *port_id,
+		     port_change_fn change, const void *arg);
 /* A name a new object may take (-EINVAL otherwise). */
 int check_name(const char *name);
 /* A new object among arr (objects that start with their id, their name at name_off): its
