@@ -1270,7 +1270,7 @@ static const struct seed port_seeds[] = {
 	  { .kind = FRAMES_IPV4, .dst = M_R1A, .src = M_PD, .sip = "10.1.0.8", .tip = "10.3.0.6", .payload = 18 } },
 	{ "unicast to a down local port", IF_P1, UDP4(M_PD, M_P1) },
 	{ "unicast to a down remote port", IF_P1, UDP4(M_PDR, M_P1) },
-	{ "ARP request answered for a down port's address", IF_P2, ARPREQ(M_P2, "10.1.0.2", "10.1.0.8") },
+	{ "ARP request for a down port's address (flooded, never to it)", IF_P2, ARPREQ(M_P2, "10.1.0.2", "10.1.0.8") },
 	{ "routed out of a down router port", IF_P1, { VIA_R1A("10.44.0.5") } },
 	{ "ICMP echo to a down router port's address", IF_P1, { VIA_R1A("10.44.0.1"), ECHO } },
 	{ "routed into a down bridge", IF_P1, { VIA_R1A("10.45.0.5") } },
