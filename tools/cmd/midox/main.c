@@ -12,8 +12,10 @@
 
 #include "cli.h"
 #include "base/log.h"
+#include "version.h"
 
-#define CLI_DEFAULT_SERVERS "127.0.0.1:2181"
+/* take_option: done (--help, --version), leave with 0. */
+#define EXIT_DONE (-1)
 
 static int run_line(struct cli *c, const char *line)
 {
@@ -157,48 +159,109 @@ static int interactive(struct cli *c)
 	return last;
 }
 
+static const struct option cli_opts[] = {
+	{ "zk", required_argument, NULL, 'z' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "credentials", required_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option (not -e): 0, or the exit code to leave with at once. */
+static int take_option(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'z':
+		c->servers = arg;
+		return 0;
+	case 'j':
+		c->json = true;
+		return 0;
+	case 'C':
+		c->credentials = arg;
+		return 0;
+	case 'h':
+		cli_usage(stdout);
+		return EXIT_DONE;
+	case 'V':
+		printf("midox %s\n", MIDOX_VERSION);
+		return EXIT_DONE;
+	default:
+		cli_usage(stderr);
+		return EXIT_USAGE;
+	}
+}
+
+/* Long options after the command words (`midox bridge list --json`). Only "--name" words
+ * count: a command's own values may begin with a dash ("name -x" is a bad name, "weight -1"
+ * a bad weight), and "--" ends the options. The words left are packed to the front. */
+static int take_trailing_options(struct cli *c, int argc, char **argv, int first, int *n_words)
+{
+	int i, n = 0, rc;
+
+	for (i = first; i < argc; i++) {
+		const struct option *o = cli_opts;
+		const char *arg, *eq = strchr(argv[i], '=');
+		size_t len;
+
+		if (!strcmp(argv[i], "--")) {
+			while (++i < argc)
+				argv[first + n++] = argv[i];
+			break;
+		}
+		len = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+		while (o->name && (strncmp(argv[i], "--", 2) || strlen(o->name) != len - 2 ||
+				   strncmp(argv[i] + 2, o->name, len - 2)))
+			o++;
+		if (!o->name || strncmp(argv[i], "--", 2)) {
+			argv[first + n++] = argv[i];
+			continue;
+		}
+		arg = eq ? eq + 1 : NULL;
+		if (o->has_arg == required_argument && !arg)
+			arg = i + 1 < argc ? argv[++i] : NULL;
+		if ((o->has_arg == required_argument) != (arg != NULL)) {
+			mx_err("option --%s %s", o->name, arg ? "takes no value" : "needs a value");
+			return EXIT_USAGE;
+		}
+		rc = take_option(c, o->val, arg);
+		if (rc)
+			return rc;
+	}
+	*n_words = n;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "zk", required_argument, NULL, 'z' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "credentials", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli c = { 0 };
 	char **cmds = NULL;
-	int n_cmds = 0, opt, rc = 0, i;
+	int n_cmds = 0, n_words = 0, opt, rc = 0, i;
 
 	mx_log_init("midox", getenv("MIDOX_DEBUG") ? MX_LOG_DEBUG : MX_LOG_ERROR);
 	zoo_set_debug_level(getenv("MIDOX_DEBUG") ? ZOO_LOG_LEVEL_WARN : 0);
 	c.servers = getenv("MIDOX_ZK_SERVERS");
 	c.credentials = getenv("MIDOX_CREDENTIALS");
-	/* "+": options only before the command words (which may look like options). */
-	while ((opt = getopt_long(argc, argv, "+e:z:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'e':
+	/* "+": stop at the first command word (which may look like an option); long options
+	 * after the words are taken below. */
+	while ((opt = getopt_long(argc, argv, "+e:z:jh", cli_opts, NULL)) != -1) {
+		if (opt == 'e') {
 			cmds = realloc(cmds, (size_t)(n_cmds + 1) * sizeof(*cmds));
 			if (!cmds)
 				return EXIT_INTERNAL;
 			cmds[n_cmds++] = optarg;
-			break;
-		case 'z':
-			c.servers = optarg;
-			break;
-		case 'j':
-			c.json = true;
-			break;
-		case 'C':
-			c.credentials = optarg;
-			break;
-		case 'h':
-			cli_usage(stdout);
-			return 0;
-		default:
-			cli_usage(stderr);
-			return EXIT_USAGE;
+			continue;
 		}
+		rc = take_option(&c, opt, optarg);
+		if (rc)
+			break;
+	}
+	if (!rc)
+		rc = take_trailing_options(&c, argc, argv, optind, &n_words);
+	if (rc) {
+		free(cmds);
+		return rc == EXIT_DONE ? 0 : rc;
 	}
 	if (!c.servers || !*c.servers)
 		c.servers = CLI_DEFAULT_SERVERS;
@@ -209,15 +272,15 @@ int main(int argc, char **argv)
 		mx_err("%s", topo_errmsg());
 		return EXIT_USAGE;
 	}
-	if (n_cmds && optind < argc) {
+	if (n_cmds && n_words) {
 		mx_err("give a command with -e or as words, not both");
 		return EXIT_USAGE;
 	}
 	if (n_cmds) {
 		for (i = 0; i < n_cmds && !rc; i++)
 			rc = run_line(&c, cmds[i]);
-	} else if (optind < argc) {
-		struct words w = { .w = argv + optind, .n = argc - optind };
+	} else if (n_words) {
+		struct words w = { .w = argv + optind, .n = n_words };
 
 		rc = cli_run(&c, &w);
 	} else {
