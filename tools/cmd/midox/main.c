@@ -2,11 +2,15 @@
 /* midox: the CLI. midox [--zk SERVERS] [--json] [-e COMMAND]... | WORDS... | (a prompt) */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <editline/readline.h>
 
@@ -107,9 +111,110 @@ static char *history_path(void)
 	return p;
 }
 
+/* Append one line to the history file, as libedit writes it (its cookie first, then one
+ * line per entry, white space and backslashes escaped the way its unvis reads them back).
+ * libedit's append_history(1, ...) writes the entry before the last one too. */
+static void history_append(const char *path, const char *line)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	const unsigned char *p;
+	struct stat st;
+
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (!fstat(fd, &st) && st.st_size == 0)
+		fputs("_HiStOrY_V2_\n", f);
+	for (p = (const unsigned char *)line; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p <= ' ' || *p >= 0x7f)
+			fprintf(f, "\\%03o", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('\n', f);
+	fclose(f);
+}
+
+/* Ctrl-C at the prompt clears the line and the session goes on (Ctrl-D on an empty line
+ * leaves). SIGINT is blocked while the editor runs except inside the wait for a key, so it
+ * is never lost between the check and the wait; the key it turns into is the editor's own
+ * kill-line (^U in emacs mode). Outside the prompt (a command running) SIGINT ends midox. */
+#define KEY_KILL_LINE 0x15
+
+static volatile sig_atomic_t sigint_seen;
+static sigset_t sigint_unblocked;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	sigint_seen = 1;
+}
+
+static int prompt_getc(FILE *f)
+{
+	struct pollfd p = { .fd = f ? fileno(f) : STDIN_FILENO, .events = POLLIN };
+	unsigned char ch;
+	ssize_t n;
+
+	for (;;) {
+		if (sigint_seen) {
+			sigint_seen = 0;
+			return KEY_KILL_LINE;
+		}
+		if (ppoll(&p, 1, NULL, &sigint_unblocked) < 0) {
+			if (errno == EINTR)
+				continue;
+			return EOF;
+		}
+		if (sigint_seen) /* before the keys typed after Ctrl-C */
+			continue;
+		n = read(p.fd, &ch, 1);
+		if (n == 1)
+			return ch;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return EOF;
+	}
+}
+
+/* One line from the editor, with Ctrl-C handled as above. */
+static char *prompt_readline(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigint }, old;
+	sigset_t block, saved;
+	char *line;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	sigint_unblocked = saved;
+	sigdelset(&sigint_unblocked, SIGINT);
+	sigaction(SIGINT, &sa, &old);
+	sigint_seen = 0;
+	line = readline("midox> ");
+	sigaction(SIGINT, &old, NULL);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	return line;
+}
+
+static void prompt_init(struct cli *c)
+{
+	comp.c = c;
+	rl_attempted_completion_function = comp_attempt;
+	/* The editor's own handlers would re-raise SIGINT to the whole process group. */
+	rl_catch_signals = 0;
+	rl_getc_function = prompt_getc;
+}
+
 /* The prompt: a line editor on a terminal, plain lines otherwise. Only a terminal's lines go
- * into the history file: a script piping commands is not a person's history. An error is printed and the prompt goes on; the session ends
- * with the status of the last command that failed (0 if none did). */
+ * into the history file, each appended as it is entered (a session killed keeps them); a
+ * script piping commands is not a person's history. An error is printed and the prompt goes
+ * on; the session ends with the status of the last command that failed (0 if none did). */
 static int interactive(struct cli *c)
 {
 	bool tty = isatty(STDIN_FILENO);
@@ -117,9 +222,8 @@ static int interactive(struct cli *c)
 	size_t cap = 0;
 	int last = 0, rc;
 
+	prompt_init(c); /* before using_history, which initialises the editor */
 	using_history();
-	comp.c = c;
-	rl_attempted_completion_function = comp_attempt;
 	if (hist)
 		read_history(hist);
 	for (;;) {
@@ -127,7 +231,7 @@ static int interactive(struct cli *c)
 
 		if (tty) {
 			free(line);
-			line = readline("midox> ");
+			line = prompt_readline();
 			if (!line)
 				break;
 		} else if (getline(&line, &cap, stdin) < 0) {
@@ -138,8 +242,10 @@ static int interactive(struct cli *c)
 			;
 		if (!*l)
 			continue;
-		if (hist)
+		if (hist) {
 			add_history(l);
+			history_append(hist, l);
+		}
 		if (!strcmp(l, "quit") || !strcmp(l, "exit"))
 			break;
 		rc = run_line(c, l);
@@ -152,10 +258,7 @@ static int interactive(struct cli *c)
 		printf("\n");
 	free(line);
 	comp_reset();
-	if (hist) {
-		write_history(hist);
-		free(hist);
-	}
+	free(hist);
 	return last;
 }
 
