@@ -267,6 +267,8 @@ int main(int argc, char **argv)
 	mx_log_init("midox-agent", MX_LOG_INFO);
 	if (parse_args(argc, argv, &config, &explicit_config, &verify))
 		return verify ? 2 : 1;
+	/* The daemon's log lines carry the time; --verify is a command, read as the CLI. */
+	mx_log_set_time(!verify);
 	if (agent_config_load(&a.cfg, config, explicit_config))
 		return verify ? 2 : 1;
 	if (verify) {
