@@ -271,6 +271,8 @@ int main(int argc, char **argv)
 	mx_log_set_time(!verify);
 	if (agent_config_load(&a.cfg, config, explicit_config))
 		return verify ? 2 : 1;
+	if (agent_check_mount_ns())
+		return verify ? 2 : 1;
 	if (verify) {
 		mx_log_set_level(MX_LOG_WARN);
 		return agent_verify(&a.cfg);
