@@ -78,6 +78,17 @@ $(LOADER): $(call obj,$(loader_src))
 LINK_TOPO   := $(TOPO) $(BASE) $(TOPO_LIBS)
 LINK_LOADER := $(LOADER) $(BASE) $(LOADER_LIBS)
 
+# --version: a VERSION file, else `git describe`, else a fixed string (a tarball). The
+# header is rewritten only when the version changed, so only the two mains rebuild.
+MIDOX_VERSION := $(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo 0.1-unknown)
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' | cmp -s - $@ || \
+		echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' > $@
+$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o: $(BUILD)/version.h
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(cli_src)) $(LINK_TOPO) -ledit
 

@@ -62,4 +62,8 @@ void agent_learn_free(struct agent *a);
 /* Resolve the underlay neighbours of every tunnel peer. */
 void agent_prime_neighbours(struct agent *a);
 
+/* -EPERM (logged with the fix) when running under `ip netns exec`: a mount namespace whose
+ * /sys/fs/bpf is not the host's, where pins vanish with the process. */
+int agent_check_mount_ns(void);
+
 #endif

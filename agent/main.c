@@ -21,6 +21,7 @@
 #include "netlink.h"
 #include "agent.h"
 #include "verify.h"
+#include "version.h"
 
 #define TICK_MS 1000
 #define PRIME_EVERY_TICKS 10
@@ -40,7 +41,7 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: midox-agent [--config FILE] [--verbose] [--verify]\n"
+	fprintf(f, "usage: midox-agent [--config FILE] [--verbose] [--verify] [--version]\n"
 		   "  --config FILE  settings (default " AGENT_CONFIG_DEFAULT ")\n"
 		   "  --verbose      debug messages, libbpf's included\n"
 		   "  --verify       compare the pinned maps with what the topology implies,\n"
@@ -58,6 +59,7 @@ static int parse_args(int argc, char **argv, const char **config, int *explicit_
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'R' },
 		{ 0 },
 	};
 	int c;
@@ -76,6 +78,9 @@ static int parse_args(int argc, char **argv, const char **config, int *explicit_
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'R':
+			printf("midox-agent %s\n", MIDOX_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
@@ -262,7 +267,11 @@ int main(int argc, char **argv)
 	mx_log_init("midox-agent", MX_LOG_INFO);
 	if (parse_args(argc, argv, &config, &explicit_config, &verify))
 		return verify ? 2 : 1;
+	/* The daemon's log lines carry the time; --verify is a command, read as the CLI. */
+	mx_log_set_time(!verify);
 	if (agent_config_load(&a.cfg, config, explicit_config))
+		return verify ? 2 : 1;
+	if (agent_check_mount_ns())
 		return verify ? 2 : 1;
 	if (verify) {
 		mx_log_set_level(MX_LOG_WARN);

@@ -94,53 +94,90 @@ static bool is_bound_here(const struct desired *d, __u32 ifindex)
 	return desired_lookup(d, MX_MAP_ID_IFPORT, &ifindex) != NULL;
 }
 
-static int attach_one(struct agent *a, __u32 ifindex, bool underlay)
+/* A port as the operator names it: "port bridge0:port2 (v21)"; by its key when the topology
+ * is not read yet (start-up, from the pinned maps) or does not hold it. */
+static void port_label(const struct topology *t, const char *port_id, __u32 port_key,
+		       const char *ifname, char *buf, size_t len)
 {
-	char name[IF_NAMESIZE] = "?";
+	const struct topo_port *p = NULL;
+	char alias[64];
+
+	if (t && port_id)
+		p = topo_find_port_by_id(t, port_id);
+	else if (t)
+		p = topo_port_by_key(t, port_key);
+	if (p && !topo_alias(t, p->id, alias, sizeof(alias)))
+		snprintf(buf, len, "port %s (%s)", alias, ifname);
+	else if (port_key)
+		snprintf(buf, len, "port key %u (%s)", port_key, ifname);
+	else
+		snprintf(buf, len, "interface %s", ifname);
+}
+
+/* The port program on a bound interface (port_key, named through t, which may be NULL), or
+ * the underlay's. */
+static int attach_one(struct agent *a, __u32 ifindex, bool underlay, __u32 port_key,
+		      const struct topology *t)
+{
+	char name[IF_NAMESIZE] = "?", what[IF_NAMESIZE + 96];
 	int err;
 
 	if (a->programs_replaced && mx_attached((int)ifindex))
 		return 0;
 	err = underlay ? mx_attach_underlay(a->dp, (int)ifindex) : mx_attach_port(a->dp, (int)ifindex);
 	if_indextoname(ifindex, name);
-	if (err)
-		mx_err("cannot attach to %s: %s", name, strerror(-err));
+	if (underlay)
+		snprintf(what, sizeof(what), "underlay %s", name);
 	else
-		mx_info("attached %s program to %s", underlay ? "underlay" : "port", name);
+		port_label(t, NULL, port_key, name, what, sizeof(what));
+	if (err)
+		mx_err("%s: cannot attach the program: %s", what, strerror(-err));
+	else if (underlay)
+		mx_info("%s: program attached, receiving VXLAN", what);
+	else
+		mx_info("%s bound, forwarding", what);
 	return err;
 }
 
 /* Every interface with a midox program that is neither bound nor the underlay loses it:
- * this also cleans up after bindings removed while the agent was down. */
-static void detach_unbound(const struct desired *d)
+ * this also cleans up after bindings removed while the agent was down. The port it was
+ * bound to is named from the topology before this change (a->topo). */
+static void detach_unbound(const struct agent *a, const struct desired *d)
 {
+	const struct topology *before = a->have_topo ? &a->topo : NULL;
 	struct if_nameindex *all = if_nameindex(), *i;
+	const struct topo_binding *b;
+	char what[IF_NAMESIZE + 96];
 
 	if (!all)
 		return;
 	for (i = all; i->if_index; i++) {
 		if (i->if_index == d->config.underlay_ifindex || is_bound_here(d, i->if_index))
 			continue;
-		if (mx_attached((int)i->if_index) && !mx_detach((int)i->if_index))
-			mx_info("detached from %s", i->if_name);
+		if (!mx_attached((int)i->if_index) || mx_detach((int)i->if_index))
+			continue;
+		b = before ? topo_find_binding(before, a->host_id, i->if_name) : NULL;
+		port_label(before, b ? b->port_id : NULL, 0, i->if_name, what, sizeof(what));
+		mx_info("%s unbound, program detached", what);
 	}
 	if_freenameindex(all);
 }
 
-static int sync_attachments(struct agent *a, const struct desired *d)
+static int sync_attachments(struct agent *a, const struct desired *d, const struct topology *t)
 {
 	const struct kv_array *ifp = &d->maps[MX_MAP_ID_IFPORT];
 	const __u32 *keys = ifp->keys;
+	const struct mx_ifport *ports = ifp->values;
 	int err = 0, e;
 
 	if (d->config.underlay_ifindex)
-		err = attach_one(a, d->config.underlay_ifindex, true);
+		err = attach_one(a, d->config.underlay_ifindex, true, 0, t);
 	for (size_t i = 0; i < ifp->n; i++) {
-		e = attach_one(a, keys[i], false);
+		e = attach_one(a, keys[i], false, ports[i].port_key, t);
 		if (e)
 			err = e;
 	}
-	detach_unbound(d);
+	detach_unbound(a, d);
 	if (!err)
 		a->programs_replaced = true;
 	return err;
@@ -181,7 +218,7 @@ static int apply(struct agent *a, const struct topology *t)
 		return err;
 	err = sync_maps(a, &d);
 	if (!err)
-		err = sync_attachments(a, &d);
+		err = sync_attachments(a, &d, t);
 	if (!err)
 		keep_peers(a, &d);
 	desired_free(&d);
@@ -193,9 +230,10 @@ struct reattach {
 	unsigned int attached, failed;
 };
 
-static void reattach_one(struct reattach *r, __u32 ifindex, bool underlay)
+/* Before the topology is read: ports are named by their key. */
+static void reattach_one(struct reattach *r, __u32 ifindex, bool underlay, __u32 port_key)
 {
-	if (attach_one(r->a, ifindex, underlay))
+	if (attach_one(r->a, ifindex, underlay, port_key, NULL))
 		r->failed++;
 	else
 		r->attached++;
@@ -203,8 +241,9 @@ static void reattach_one(struct reattach *r, __u32 ifindex, bool underlay)
 
 static int reattach_port(const void *key, const void *value, void *ctx)
 {
-	(void)value;
-	reattach_one(ctx, *(const __u32 *)key, false);
+	const struct mx_ifport *p = value;
+
+	reattach_one(ctx, *(const __u32 *)key, false, p->port_key);
 	return 0;
 }
 
@@ -214,7 +253,7 @@ void agent_reattach_pinned(struct agent *a)
 	struct mx_config cfg;
 
 	if (!mx_config_get(a->dp, &cfg) && cfg.underlay_ifindex)
-		reattach_one(&r, cfg.underlay_ifindex, true);
+		reattach_one(&r, cfg.underlay_ifindex, true, 0);
 	mx_map_walk(a->dp, MX_MAP_ID_IFPORT, reattach_port, &r);
 	/* Every interface the pins know now runs this agent's programs: the first reconcile
 	 * need not replace them a second time. With nothing pinned (a first start) it does. */

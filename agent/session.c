@@ -54,6 +54,7 @@ static void session_watcher(zhandle_t *zh, int type, int state, const char *path
 	(void)zh;
 	(void)path;
 	if (type == ZOO_SESSION_EVENT) {
+		topo_zk_log_event();
 		session_flap_check(s, state);
 		if (state == ZOO_CONNECTED_STATE) {
 			atomic_store(&s->connected, true);
@@ -109,7 +110,8 @@ static int session_init(struct session *s, const clientid_t *resume)
 {
 	atomic_store(&s->connected, false);
 	atomic_store(&s->expired, false);
-	s->zh = zookeeper_init(s->servers, session_watcher, s->timeout_ms, resume, s, 0);
+	s->zh = zookeeper_init2(s->servers, session_watcher, s->timeout_ms, resume, s, 0,
+				topo_zk_log);
 	if (!s->zh)
 		return errno ? -errno : -EINVAL;
 	zoo_set_servers_resolution_delay(s->zh, TOPO_RESOLVE_DELAY_MS);

@@ -214,8 +214,8 @@ churn_gone() {
 	local before1 before2 after1 after2
 	before1=$(rss_kib h1)
 	before2=$(rss_kib h2)
-	a1=$(grep -c 'attached port program to c' "$NET_DIR/h1.agent.log" || true)
-	a2=$(grep -c 'attached port program to c' "$NET_DIR/h2.agent.log" || true)
+	a1=$(grep -cE '[(]c[^)]*[)] bound, forwarding' "$NET_DIR/h1.agent.log" || true)
+	a2=$(grep -cE '[(]c[^)]*[)] bound, forwarding' "$NET_DIR/h2.agent.log" || true)
 	# RSS of both agents every second, for the report
 	bash -c 'while :; do echo "$(date +%s) $(grep VmRSS /proc/'"$pid1"'/status) / $(grep VmRSS /proc/'"$pid2"'/status)"; sleep 1; done' \
 		>"$NET_DIR/rss" 2>&1 3>&- &
@@ -267,12 +267,12 @@ churn_gone() {
 	report "h1 agent VmRSS: before $before1 KiB, after $after1 KiB, peak $peak1 KiB"
 	report "h2 agent VmRSS: before $before2 KiB, after $after2 KiB, peak $peak2 KiB"
 	report "attaches to churned interfaces during the main churn: h1" \
-		"$(($(grep -c 'attached port program to c' "$NET_DIR/h1.agent.log") - a1)), h2" \
-		"$(($(grep -c 'attached port program to c' "$NET_DIR/h2.agent.log") - a2))"
+		"$(($(grep -cE '[(]c[^)]*[)] bound, forwarding' "$NET_DIR/h1.agent.log") - a1)), h2" \
+		"$(($(grep -cE '[(]c[^)]*[)] bound, forwarding' "$NET_DIR/h2.agent.log") - a2))"
 	report "main churn: $ops operations, $((ops * 1000000 / us)) a second"
 	# the churn reached the datapath: agents attached to churned interfaces
-	[ "$(grep -c 'attached port program to c' "$NET_DIR/h1.agent.log")" -gt "$a1" ]
-	[ "$(grep -c 'attached port program to c' "$NET_DIR/h2.agent.log")" -gt "$a2" ]
+	[ "$(grep -cE '[(]c[^)]*[)] bound, forwarding' "$NET_DIR/h1.agent.log")" -gt "$a1" ]
+	[ "$(grep -cE '[(]c[^)]*[)] bound, forwarding' "$NET_DIR/h2.agent.log")" -gt "$a2" ]
 	# memory flat: within max(+20 %, +1 MiB) of before
 	local b
 	for b in "$before1 $after1" "$before2 $after2"; do

@@ -377,3 +377,22 @@ teardown() { cli_teardown; }
 	run --separate-stderr midox --zk 127.0.0.1:1 bridge create name x
 	[ "$status" -eq 3 ]
 }
+
+@test "options after the command words: --json, --zk, and -- ends them" {
+	midox bridge create name blue
+	run -0 midox bridge list --json
+	echo "$output" | is_json
+	[ "$(echo "$output" | json_get '[0]["name"]')" = blue ]
+	run -0 "$MIDOX" bridge list --zk "$MIDOX_ZK_SERVERS" --json
+	echo "$output" | is_json
+	run -0 "$MIDOX" bridge list --zk="$MIDOX_ZK_SERVERS"
+	[ "$output" = "bridge bridge0 name blue state up" ]
+	# a value that begins with a dash stays a value
+	expect_error 1 "bad name '-x'" midox bridge create name -x
+	run -1 midox bridge list --zk
+	[[ "$output" == *"option --zk needs a value"* ]]
+	run -0 midox --version
+	[[ "$output" =~ ^midox\ [^[:space:]]+$ ]]
+	run -0 midox bridge list --version
+	[[ "$output" =~ ^midox\ [^[:space:]]+$ ]]
+}

@@ -38,8 +38,12 @@ wait_screen() {
 # The last line holding the prompt (the line being edited).
 prompt_line() { screen | grep 'midox> ' | tail -1 | sed 's/ *$//'; }
 
+# start_prompt: midox in a pane whose working directory is $CWD (a file there must never be
+# offered by Tab).
 start_prompt() {
-	tm new-session -d -x 150 -y 60 \
+	CWD=$BATS_TEST_TMPDIR/cwd
+	mkdir -p "$CWD"
+	tm new-session -d -x 150 -y 60 -c "$CWD" \
 		"env MIDOX_ZK_SERVERS=$MIDOX_ZK_SERVERS HOME=$HOME MIDOX_HISTORY=$HOME/history $MIDOX"
 	wait_screen '^midox> $'
 }
@@ -152,4 +156,67 @@ start_prompt() {
 	run -0 screen
 	[[ "$output" != *"error"* ]]
 	[ "$(prompt_line)" = "midox> bridge nosuch" ]
+}
+
+@test "Ctrl-C clears the line and the session goes on; Ctrl-D leaves" {
+	start_prompt
+	tm send-keys -l 'bridge create name blue'
+	wait_screen '^midox> bridge create name blue$'
+	tm send-keys C-c
+	# the line erased (its cells cleared, so no trailing space to capture)
+	wait_screen '^midox> *$'
+	[ "$(prompt_line)" = "midox>" ]
+	tm send-keys -l 'bridge create name red'
+	tm send-keys Enter
+	wait_screen '^bridge0$'
+	# the line cleared was never run
+	run -0 midox bridge list
+	[ "$output" = "bridge bridge0 name red state up" ]
+	local pid
+	pid=$(tm display-message -p '#{pane_pid}')
+	tm send-keys C-d
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null
+}
+
+@test "each line goes into the history file as it is entered: a killed session keeps it" {
+	start_prompt
+	tm send-keys -l 'bridge create name blue'
+	tm send-keys Enter
+	wait_screen '^bridge0$'
+	tm send-keys -l 'help host'
+	tm send-keys Enter
+	wait_screen 'host H delete binding interface IF'
+	# libedit's format, each line once
+	[ "$(cat "$HOME/history")" = "$(printf '_HiStOrY_V2_\nbridge\\040create\\040name\\040blue\nhelp\\040host')" ]
+	# the session's own PID (env execs midox), killed: nothing written at exit
+	kill -9 "$(tm display-message -p '#{pane_pid}')"
+	grep -q '^help.040host$' "$HOME/history"
+	start_prompt
+	tm send-keys Up
+	wait_screen '^midox> help host$'
+}
+
+@test "Tab never offers file names, after a full command either" {
+	midox bridge create name blue
+	start_prompt
+	touch "$CWD/bridge-file" "$CWD/blue-file" "$CWD/list-file" "$CWD/help-file"
+	tm send-keys -l 'bri'
+	tm send-keys Tab
+	wait_screen '^midox> bridge $'
+	tm send-keys C-u
+	local line
+	for line in '' 'bridge ' 'bridge list ' 'bridge blue show ' 'help ' 'help bridge ' \
+		'quit ' 'bridge blue add port mac ' 'nosuch '; do
+		tm send-keys -l "$line"
+		tm send-keys Tab Tab
+		sleep 0.3
+		tm send-keys C-u
+	done
+	sleep 0.3
+	run -0 screen
+	[[ "$output" != *"-file"* ]]
 }

@@ -239,6 +239,14 @@ zhandle_t *zookeeper_init(const char *host, watcher_fn fn, int recv_timeout,
 	return (zhandle_t *)&handle;
 }
 
+zhandle_t *zookeeper_init2(const char *host, watcher_fn fn, int recv_timeout,
+			   const clientid_t *clientid, void *context, int flags,
+			   log_callback_fn log_callback)
+{
+	(void)log_callback;
+	return zookeeper_init(host, fn, recv_timeout, clientid, context, flags);
+}
+
 int zookeeper_close(zhandle_t *zh)
 {
 	(void)zh;

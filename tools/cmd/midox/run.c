@@ -18,6 +18,7 @@ void cli_usage(FILE *f)
 	fprintf(f,
 		"usage: midox [--zk SERVERS] [--credentials FILE] [--json] [-e COMMAND]... |"
 		" [WORDS...]\n"
+		"  options may also follow the words (midox bridge list --json); --version\n"
 		"  with no command: an interactive prompt (a terminal's history in ~/.midox_history,\n"
 		"    Tab completes)\n"
 		"  SERVERS: --zk, else $MIDOX_ZK_SERVERS, else " CLI_DEFAULT_SERVERS "\n"

@@ -209,6 +209,11 @@ struct topology {
  * watcher receives session events afterwards (may be NULL). servers: "host:port,...". */
 int topo_connect(const char *servers, int timeout_ms, watcher_fn watcher, void *ctx,
 		 zhandle_t **out);
+/* The C client's log through midox's logger ("ZooKeeper client: ..."), each message once
+ * until the next session event: pass topo_zk_log to zookeeper_init2 (topo_connect does), and
+ * call topo_zk_log_event from the session watcher. */
+void topo_zk_log(const char *message);
+void topo_zk_log_event(void);
 /* Close a handle made by topo_connect (frees what topo_connect and the mirror attached). */
 void topo_close(zhandle_t *zh);
 /* Create /midox and its fixed children if missing. */

@@ -23,6 +23,7 @@ static void session_watcher(zhandle_t *zh, int type, int state, const char *path
 	struct session *s = ctx;
 
 	if (type == ZOO_SESSION_EVENT) {
+		topo_zk_log_event();
 		pthread_mutex_lock(&s->lock);
 		s->state = state;
 		pthread_cond_broadcast(&s->cond);
@@ -48,7 +49,7 @@ int topo_connect(const char *servers, int timeout_ms, watcher_fn watcher, void *
 	s->watcher = watcher;
 	s->ctx = ctx;
 	/* The session timeout: long enough to ride out a short server restart. */
-	zh = zookeeper_init(servers, session_watcher, 10000, NULL, s, 0);
+	zh = zookeeper_init2(servers, session_watcher, 10000, NULL, s, 0, topo_zk_log);
 	if (!zh) {
 		rc = -errno ? -errno : -EINVAL;
 		free(s);
