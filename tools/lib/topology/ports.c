@@ -75,6 +75,8 @@ static int plan_port_create(zhandle_t *zh, const struct topology *t, struct topo
 		return topo_fail(-ENOENT, "no bridge %s", a->bridge_id);
 	rc = check_mac_free(t, b->id, "", a->o);
 	if (!rc)
+		rc = check_addr_free(t, b->id, "", a->o->has_addr, a->o->addr);
+	if (!rc)
 		rc = topo_new_uuid(p.id);
 	if (!rc)
 		rc = plan_tunnel_key(t, x, &p.tunnel_key);
@@ -115,6 +117,8 @@ static int plan_port_update(zhandle_t *zh, const struct topology *t, struct topo
 	if (!b)
 		return topo_fail(-EINVAL, "port %s is not a bridge port", a->port_id);
 	rc = check_mac_free(t, b->id, old->id, a->o);
+	if (!rc)
+		rc = check_addr_free(t, b->id, old->id, a->o->has_addr, a->o->addr);
 	if (rc)
 		return rc;
 	p = *old;
