@@ -77,8 +77,8 @@ static int port_set(struct cli *c, const struct cli_call *k)
 static const struct cli_cmd port_cmds[] = {
 	{ "show", cli_cmd_show, "the port with its id, tunnel key, peer and binding",
 	  .kind = &kind_port },
-	{ "delete", cli_cmd_apply, "the port, its binding, link, routes and learned entries",
-	  .op = topo_port_delete },
+	{ "delete", cli_cmd_delete, "the port, its binding, link, routes and learned entries",
+	  .op = topo_port_delete, .kind = &kind_port },
 	{ "set", port_set, "a bridge port's fixed MAC and address", .args = cli_port_args },
 	{ "set peer", port_link, "link two ports as interior peers", .raw = true,
 	  .usage = "(router R port Q | bridge B port Q | REF)" },
