@@ -163,6 +163,7 @@ int main(int argc, char **argv)
 		{ "zk", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "credentials", required_argument, NULL, 'C' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -191,6 +192,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			c.credentials = optarg;
+			break;
+		case 'f':
+			c.force = true;
 			break;
 		case 'h':
 			cli_usage(stdout);
@@ -226,6 +230,7 @@ int main(int argc, char **argv)
 	free(cmds);
 	if (c.have_t)
 		topo_free(&c.t);
+	cli_aliases_free(&c);
 	topo_close(c.zh);
 	return cli_exit_code(rc);
 }
