@@ -129,6 +129,7 @@ static const char *cascade_of(struct cli *c, const struct cli_call *k, struct ca
 static void report(struct cli *c, const char *type, const char *alias, const char *id,
 		   const char *name, const struct cascade *g)
 {
+	const char *sep = ": ";
 	char line[512];
 	size_t i, at;
 	json_t *o;
@@ -144,11 +145,13 @@ static void report(struct cli *c, const char *type, const char *alias, const cha
 	}
 	at = (size_t)snprintf(line, sizeof(line), "deleted %s %s%s%s", type, alias,
 			      name ? " name " : "", name ? name : "");
-	for (i = 0; i < g->n && at < sizeof(line); i++)
-		if (g->t[i].n)
-			at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%zu %s",
-					       strchr(line, ':') ? ", " : ": ", g->t[i].n,
-					       g->t[i].n == 1 ? g->t[i].one : g->t[i].many);
+	for (i = 0; i < g->n && at < sizeof(line); i++) {
+		if (!g->t[i].n)
+			continue;
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%zu %s", sep, g->t[i].n,
+				       g->t[i].n == 1 ? g->t[i].one : g->t[i].many);
+		sep = ", ";
+	}
 	printf("%s\n", line);
 }
 
