@@ -111,7 +111,7 @@ churn() {
 	rm -f "$base.in" "$base.out" "$base.idle"
 	mkfifo "$base.in" "$base.out" "$base.idle"
 	exec {idle}<>"$base.idle" {out}<>"$base.out"
-	"$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" <"$base.in" >"$base.out" 2>"$base.err" \
+	"$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" --force <"$base.in" >"$base.out" 2>"$base.err" \
 		3>&- {idle}>&- {out}>&- &
 	cli=$!
 	exec {in}>"$base.in"

@@ -12,6 +12,15 @@ teardown_file() { cli_teardown_file; }
 setup() { cli_setup; }
 teardown() { cli_teardown; }
 
+# make_topology, and router R's port0 (192.168.1.1) linked to blue's port2.
+blue_with_gateway() {
+	make_topology
+	midox router create name R
+	midox router R add port address 192.168.1.1 net 192.168.1.0/24
+	midox bridge blue add port
+	midox bridge blue port port2 set peer router R port port0
+}
+
 @test "aliases: within a session an alias keeps naming its object after a delete" {
 	midox bridge create name blue
 	midox bridge create name red
@@ -105,11 +114,7 @@ teardown() { cli_teardown; }
 }
 
 @test "cascade: bridge delete says what went with it, in text and in JSON" {
-	make_topology
-	midox router create name R
-	midox router R add port address 192.168.1.1 net 192.168.1.0/24
-	midox bridge blue add port
-	midox bridge blue port port2 set peer router R port port0
+	blue_with_gateway
 	hold_host "$HOST_A" hosta "$(id_of bridge blue)" 02:00:00:00:00:aa "$(id_of bridge blue port port0)"
 	run -0 midox --json bridge blue delete
 	[ "$(echo "$output" | json_get '["deleted"]')" = bridge ]
@@ -171,11 +176,7 @@ teardown() { cli_teardown; }
 }
 
 @test "validation: a VM port may not take its router port's address, exit 2" {
-	make_topology
-	midox router create name R
-	midox router R add port address 192.168.1.1 net 192.168.1.0/24
-	midox bridge blue add port
-	midox bridge blue port port2 set peer router R port port0
+	blue_with_gateway
 	expect_error 2 "^midox: error: address 192.168.1.1 is router port router0:port0's, linked to this bridge as port bridge0:port2$" \
 		midox bridge blue add port address 192.168.1.1
 	expect_error 2 "address 192.168.1.1 is router port router0:port0's" \

@@ -205,6 +205,20 @@ int cli_find_router(struct cli *c, const char *scope_id, const char *ref, const 
 	return found(resolve(c, &f_router, ref, out), "router", ref);
 }
 
+/* On device dev: a short alias or UUID, else a full reference; *out NULL if none or if
+ * it names nothing (the caller checks that it is dev's). */
+static int resolve_scoped(struct cli *c, const struct finder *f, const char *dev,
+			  const char *ref, const void **out)
+{
+	int rc = resolve_on(c, f, dev, ref, out);
+
+	if (rc > 0)
+		rc = resolve_full(c, f, ref, out);
+	if (rc > 0)
+		*out = NULL;
+	return rc < 0 ? rc : 0;
+}
+
 /* On a device: "portN", the port's UUID, or a full reference to one of its ports. A port
  * of another device is refused by name. */
 int cli_find_device_port(struct cli *c, const char *device_id, const char *ref,
@@ -213,13 +227,11 @@ int cli_find_device_port(struct cli *c, const char *device_id, const char *ref,
 	const char *type = topo_find_router_by_id(&c->t, device_id) ? "router" : "bridge";
 	const struct topo_port *p;
 	char da[64], pa[64];
-	int rc = resolve_on(c, &f_port, device_id, ref, out);
+	int rc = resolve_scoped(c, &f_port, device_id, ref, out);
 
-	if (rc > 0)
-		rc = resolve_full(c, &f_port, ref, out);
-	if (rc < 0)
+	if (rc)
 		return rc;
-	p = rc ? NULL : *out;
+	p = *out;
 	if (p && strcmp(p->device_id, device_id))
 		return cli_fail(-EINVAL, "port %s is not a port of %s %s", cli_alias(c, p->id, pa),
 				type, cli_alias(c, device_id, da));
@@ -232,16 +244,13 @@ int cli_find_route(struct cli *c, const char *router_id, const char *ref, const 
 {
 	const struct topo_route *rt;
 	char ra[64];
-	int rc = resolve_on(c, &f_route, router_id, ref, out);
+	int rc = resolve_scoped(c, &f_route, router_id, ref, out);
 
-	if (rc > 0)
-		rc = resolve_full(c, &f_route, ref, out);
-	if (rc < 0)
+	if (rc)
 		return rc;
-	rt = rc ? NULL : *out;
+	rt = *out;
 	if (rt && strcmp(rt->router_id, router_id))
-		rt = NULL;
-	*out = rt;
+		*out = rt = NULL;
 	return rt ? 0 : cli_fail(-ENOENT, "unknown route '%s' on router %s", ref,
 				 cli_alias(c, router_id, ra));
 }
