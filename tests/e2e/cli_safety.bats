@@ -82,8 +82,8 @@ blue_with_gateway() {
 	expect_error 1 "^midox: error: refusing to delete through alias 'bridge0', which this session has not printed: aliases number objects in creation order and shift when one is deleted; name it by name or UUID, list it first, or use --force$" \
 		midox bridge bridge0 delete
 	expect_error 1 "refusing to delete through alias 'port1'" midox bridge blue port port1 delete
-	expect_error 1 "refusing to delete through alias 'bridge0:port1'" midox bridge0:port1 delete
-	expect_error 1 "refusing to clear through alias 'bridge0:port1'" midox bridge0:port1 clear peer
+	expect_error 1 "refusing to delete through alias 'bridge0'" midox bridge0:port1 delete
+	expect_error 1 "refusing to clear through alias 'bridge0'" midox bridge0:port1 clear peer
 	expect_error 1 "refusing to delete through alias 'tzone0'" midox tunnel-zone tzone0 delete
 	expect_error 1 "refusing to delete through alias 'host1'" \
 		midox tunnel-zone underlay delete member host host1

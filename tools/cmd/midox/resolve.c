@@ -78,16 +78,27 @@ static const struct finder f_router = { "router", NAMED(router) };
 static const struct finder f_port = { "port", -1, port_by_id, port_by_ref, port_on, false };
 static const struct finder f_route = { "route", -1, route_by_id, route_by_ref, route_on, true };
 
+/* key as this session printed it: 0 with its object, the object gone (an error), or 1 if
+ * the session never printed key. */
+static int printed(struct cli *c, const struct finder *f, const char *key, const char *ref,
+		   const void **out)
+{
+	const char *id;
+
+	if (!cli_alias_lookup(c, key, &id))
+		return 1;
+	*out = f->by_id(&c->t, id);
+	return *out ? 0 : cli_alias_gone(c, f->what, ref, id);
+}
+
 /* The session's alias first (it keeps naming what it named), then the snapshot. 0 found,
  * 1 not found (nothing printed), or an error printed. Objects begin with their id. */
 static int resolve(struct cli *c, const struct finder *f, const char *ref, const void **out)
 {
-	const char *id;
+	int rc = printed(c, f, ref, ref, out);
 
-	if (cli_alias_lookup(c, ref, &id)) {
-		*out = f->by_id(&c->t, id);
-		return *out ? 0 : cli_alias_gone(c, f->what, ref, id);
-	}
+	if (rc <= 0)
+		return rc;
 	*out = f->by_ref(&c->t, ref);
 	if (!*out)
 		return 1;
@@ -100,17 +111,17 @@ static int resolve(struct cli *c, const struct finder *f, const char *ref, const
 static int resolve_on(struct cli *c, const struct finder *f, const char *dev, const char *ref,
 		      const void **out)
 {
-	const char *da = cli_alias_printed(c, dev), *id;
+	const char *da = cli_alias_printed(c, dev);
 	char full[128];
+	int rc;
 
 	*out = NULL;
 	if (strchr(ref, ':'))
 		return 1;
 	snprintf(full, sizeof(full), "%s:%s", da ? da : "", ref);
-	if (da && cli_alias_lookup(c, full, &id)) {
-		*out = f->by_id(&c->t, id);
-		return *out ? 0 : cli_alias_gone(c, f->what, ref, id);
-	}
+	rc = da ? printed(c, f, full, ref, out) : 1;
+	if (rc <= 0)
+		return rc;
 	*out = f->on_device(&c->t, dev, ref);
 	return *out ? cli_alias_check(c, f->what, ref, *out, NULL) : 1;
 }
@@ -144,9 +155,14 @@ static int resolve_full(struct cli *c, const struct finder *f, const char *ref, 
 {
 	char dev[TOPO_NAME_MAX];
 	const char *colon = strchr(ref, ':'), *dev_id;
-	int rc = resolve(c, f, ref, out);
+	int rc;
 
-	if (rc <= 0 || !colon || (size_t)(colon - ref) >= sizeof(dev))
+	/* A UUID; a full reference's device part may be a name, which the snapshot's
+	 * lookup would take for granted without asking the session. */
+	if (!colon)
+		return resolve(c, f, ref, out);
+	rc = printed(c, f, ref, ref, out);
+	if (rc <= 0 || (size_t)(colon - ref) >= sizeof(dev))
 		return rc;
 	snprintf(dev, sizeof(dev), "%.*s", (int)(colon - ref), ref);
 	rc = device_of(c, f, dev, &dev_id);
