@@ -90,14 +90,14 @@ make_secured() {
 	expect_error 5 "$DENIED" midox bridge blue delete
 	expect_error 5 "$DENIED" midox bridge blue add port
 	expect_error 5 "$DENIED" midox bridge blue port port1 set mac 02:00:00:00:00:09
-	expect_error 5 "$DENIED" midox bridge blue port port1 delete
+	expect_error 5 "$DENIED" midox --force bridge blue port port1 delete
 	expect_error 5 "$DENIED" midox host hosta add binding port blue:port1 interface veth1
 	expect_error 5 "$DENIED" midox host hosta delete binding interface veth0
 	expect_error 5 "$DENIED" midox router create name S
 	expect_error 5 "$DENIED" midox router R delete
 	expect_error 5 "$DENIED" midox router R add port address 10.0.2.1 net 10.0.2.0/24
 	expect_error 5 "$DENIED" midox router R add route dst 10.8.0.0/16 port R:port0
-	expect_error 5 "$DENIED" midox router R route route1 delete
+	expect_error 5 "$DENIED" midox --force router R route route1 delete
 	expect_error 5 "$DENIED" midox router R add arp-entry address 10.0.1.8 mac 02:00:00:00:00:08
 	expect_error 5 "$DENIED" midox router R arp-entry 10.0.1.7 delete
 	expect_error 5 "$DENIED" midox bridge0:port1 set peer router0:port0

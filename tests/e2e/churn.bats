@@ -97,16 +97,16 @@ pool() {
 
 # churn W SECONDS TAG: worker W churns its bridge for SECONDS through one CLI process, then
 # deletes what it left; "ops SECONDS_TAKEN STATUS" goes to $NET_DIR/churn-W-TAG.result.
-# Cycle i: create a port (alias <bridge>:port<live>, the ports of a bridge being numbered in
-# creation order), bind it to c<W>x<i mod 2D>; once CHURN_DEPTH ports live, unbind and
-# delete the oldest (alias port0).
+# Cycle i: create a port (alias <bridge>:port<i>: a session never gives an alias twice, so
+# the i-th port it creates is port<i>), bind it to c<W>x<i mod 2D>; once CHURN_DEPTH ports
+# live, unbind and delete the oldest (port<i - live>, the alias the session printed for it).
 # The loop forks nothing (builtins only: the answers are read from a FIFO, the pacing sleeps
 # are read timeouts on a FIFO nobody writes), so the driver costs the 2 cores little.
 churn() {
 	local w=$1 secs=$2 tag=$3 br=$NET_RUN-c$1
 	local base=$NET_DIR/churn-$w-$tag in out idle cli line
 	local depth=$CHURN_DEPTH pool=$((2 * CHURN_DEPTH))
-	local i=0 live=0 ops=0 answers=0 k t0 deadline target now per_op_us
+	local i=0 live=0 ops=0 answers=0 expect=0 k t0 deadline target now per_op_us
 	per_op_us=$((1000000 * CHURN_WORKERS / CHURN_RATE))
 	rm -f "$base.in" "$base.out" "$base.idle"
 	mkfifo "$base.in" "$base.out" "$base.idle"
@@ -120,17 +120,17 @@ churn() {
 	while [ "${EPOCHREALTIME/./}" -lt "$deadline" ]; do
 		k=$((i % pool))
 		echo "bridge $br add port" >&"$in"
-		echo "host $NET_RUN-h$((k % 2 + 1)) add binding port $br:port$live interface c${w}x$k" >&"$in"
-		i=$((i + 1)) live=$((live + 1)) ops=$((ops + 2))
+		echo "host $NET_RUN-h$((k % 2 + 1)) add binding port $br:port$i interface c${w}x$k" >&"$in"
+		i=$((i + 1)) live=$((live + 1)) ops=$((ops + 2)) expect=$((expect + 2))
 		if [ "$live" -gt "$depth" ]; then
-			k=$(((i - 1 - depth) % pool))
+			k=$(((i - live) % pool))
 			echo "host $NET_RUN-h$((k % 2 + 1)) delete binding interface c${w}x$k" >&"$in"
-			echo "bridge $br port port0 delete" >&"$in"
-			live=$((live - 1)) ops=$((ops + 2))
+			echo "bridge $br port port$((i - live)) delete" >&"$in"
+			live=$((live - 1)) ops=$((ops + 2)) expect=$((expect + 1))
 		fi
-		# at most two cycles ahead of the CLI's answers (a port create and a binding add
-		# each answer one line)
-		while [ "$answers" -lt $((2 * (i - 2))) ]; do
+		# at most about two cycles ahead of the CLI's answers (a port create, a binding
+		# add and a port delete each answer one line)
+		while [ "$answers" -lt $((expect - 6)) ]; do
 			if read -r -t 1 -u "$out" line; then
 				answers=$((answers + 1))
 			else
@@ -149,7 +149,7 @@ churn() {
 	while [ "$live" -gt 0 ]; do
 		k=$(((i - live) % pool))
 		echo "host $NET_RUN-h$((k % 2 + 1)) delete binding interface c${w}x$k" >&"$in"
-		echo "bridge $br port port0 delete" >&"$in"
+		echo "bridge $br port port$((i - live)) delete" >&"$in"
 		live=$((live - 1)) ops=$((ops + 2))
 	done
 	exec {in}>&-

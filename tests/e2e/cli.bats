@@ -21,7 +21,7 @@ teardown() { cli_teardown; }
 	[ "${lines[1]}" = "tzone tzone1 name z2 type vxlan" ]
 	run -0 midox tunnel-zone z2 show
 	[[ "$output" =~ ^tzone\ tzone1\ id\ [0-9a-f-]{36}\ name\ z2\ type\ vxlan$ ]]
-	run -0 midox tunnel-zone tzone0 delete
+	run -0 midox --force tunnel-zone tzone0 delete
 	run -0 midox tunnel-zone list
 	[ "$output" = "tzone tzone0 name z2 type vxlan" ]
 }
@@ -37,7 +37,7 @@ teardown() { cli_teardown; }
 	[ "${lines[1]}" = "zone tzone0 host host1 address 10.0.0.2" ]
 	run -0 midox host hosta show
 	[ "$output" = "host host0 id $HOST_A name hosta alive false addresses tzone0:10.0.0.1" ]
-	run -0 midox tunnel-zone z1 delete member host host0
+	run -0 midox --force tunnel-zone z1 delete member host host0
 	run -0 midox tunnel-zone z1 list member
 	[ "$output" = "zone tzone0 host host1 address 10.0.0.2" ]
 	# Deleting the zone deletes its members.
@@ -83,7 +83,7 @@ teardown() { cli_teardown; }
 	[ "${lines[1]}" = "bridge bridge1 name red state up" ]
 	run -0 midox bridge red show
 	[[ "$output" =~ ^bridge\ bridge1\ id\ [0-9a-f-]{36}\ name\ red\ state\ up\ tunnel-key\ [0-9]+$ ]]
-	run -0 midox bridge bridge0 delete
+	run -0 midox --force bridge bridge0 delete
 	run -0 midox bridge list
 	[ "$output" = "bridge bridge0 name red state up" ]
 }
@@ -103,7 +103,7 @@ teardown() { cli_teardown; }
 	run -0 midox bridge blue port port0 set address 192.168.1.1
 	run -0 midox bridge blue list port
 	[ "${lines[0]}" = "port port0 device bridge0 state up mac 02:aa:00:00:00:01 address 192.168.1.1" ]
-	run -0 midox bridge blue port port0 delete
+	run -0 midox --force bridge blue port port0 delete
 	run -0 midox bridge blue list port
 	[ "$output" = "port port0 device bridge0 state up mac 02:00:00:00:00:02 address 192.168.1.2" ]
 }
@@ -170,7 +170,7 @@ teardown() { cli_teardown; }
 	bridge=$(midox --json bridge blue show | json_get '["id"]')
 	port=$(midox --json bridge blue port port0 show | json_get '["id"]')
 	hold_host "$HOST_A" hosta "$bridge" 02:00:00:00:00:aa "$port"
-	run -0 midox bridge blue port port0 delete
+	run -0 midox --force bridge blue port port0 delete
 	run -0 "$HELPER" dump
 	[[ "$output" != *"$port"* ]]
 	[[ "$output" != *veth0* ]]
@@ -299,7 +299,7 @@ teardown() { cli_teardown; }
 	expect_error 2 "unknown bridge 'bridge7'" midox bridge bridge7 add port
 	expect_error 2 "unknown host 'host9'" midox host host9 show
 	expect_error 2 "unknown tunnel zone 'tzone3'" midox tunnel-zone tzone3 list member
-	expect_error 2 "unknown port 'port5' on bridge bridge0" midox bridge blue port port5 delete
+	expect_error 2 "unknown port 'port5' on bridge bridge0" midox --force bridge blue port port5 delete
 	expect_error 2 "unknown host 'nosuch'" midox tunnel-zone underlay add member host nosuch address 10.0.0.9
 }
 
@@ -354,13 +354,13 @@ teardown() { cli_teardown; }
 	expect_error 1 "bad interface name 'a/b'" midox host hosta add binding port bridge0:port1 interface a/b
 	expect_error 1 "bad interface name" midox host hosta add binding port bridge0:port1 interface 0123456789abcdef
 	expect_error 1 "needs port and interface" midox host hosta add binding port bridge0:port1
-	expect_error 2 "interface eth3 on host host0 is not bound" midox host hosta delete binding interface eth3
+	expect_error 2 "interface eth3 on host host0 is not bound" midox --force host hosta delete binding interface eth3
 }
 
 @test "errors: tunnel zone members" {
 	make_topology
 	midox tunnel-zone create name other
-	expect_error 2 "host host0 is not a member of tunnel zone tzone1" midox tunnel-zone other delete member host hosta
+	expect_error 2 "host host0 is not a member of tunnel zone tzone1" midox --force tunnel-zone other delete member host hosta
 	expect_error 2 "host host0 is already a member of tunnel zone tzone0" \
 		midox tunnel-zone underlay add member host hosta address 10.0.0.7
 	midox tunnel-zone other add member host hosta address 10.0.0.1

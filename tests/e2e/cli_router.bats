@@ -42,7 +42,7 @@ make_routed() {
 	[ "${lines[1]}" = "router router1 name edge state up" ]
 	run -0 midox router edge show
 	[[ "$output" =~ ^router\ router1\ id\ [0-9a-f-]{36}\ name\ edge\ state\ up\ tunnel-key\ [0-9]+$ ]]
-	run -0 midox router router0 delete
+	run -0 midox --force router router0 delete
 	run -0 midox router list
 	[ "$output" = "router router0 name edge state up" ]
 	run -0 midox --json router create name core
@@ -75,7 +75,7 @@ make_routed() {
 	run -0 midox router R route route1 show
 	[[ "$output" == *" port-route true" ]]
 	# Deleting a port deletes its routes.
-	run -0 midox router R port port1 delete
+	run -0 midox --force router R port port1 delete
 	run -0 midox router R list route
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "$output" != *10.0.2.0* ]]
@@ -98,7 +98,7 @@ make_routed() {
 	[ "${lines[4]}" = "route route4 type reject src 0.0.0.0/0 dst 203.0.113.0/24 weight 100" ]
 	run -0 midox router R route route2 show
 	[[ "$output" =~ ^route\ route2\ id\ [0-9a-f-]{36}\ type\ normal\ .*\ port-route\ false$ ]]
-	run -0 midox router R route router0:route3 delete
+	run -0 midox --force router R route router0:route3 delete
 	run -0 midox router R list route
 	[[ "$output" != *blackhole* ]]
 	[ "${lines[3]}" = "route route3 type reject src 0.0.0.0/0 dst 203.0.113.0/24 weight 100" ]
@@ -112,17 +112,17 @@ make_routed() {
 	run -0 midox router R list port
 	[[ "${lines[0]}" == *" peer bridge0:port0" ]]
 	[[ "${lines[1]}" == *" peer bridge1:port0" ]]
-	run -0 midox bridge blue port port0 delete peer
+	run -0 midox --force bridge blue port port0 delete peer
 	run -0 midox bridge blue list port
 	[ "${lines[0]}" = "port port0 device bridge0 state up" ]
 	[[ "$(midox router R port port0 show)" != *peer* ]]
 	# The alias form, from either end, and clear peer.
 	run -0 midox bridge0:port1 set peer router0:port0
 	[[ "$(midox router R port port0 show)" == *" peer bridge0:port1"* ]]
-	run -0 midox router0:port0 clear peer
+	run -0 midox --force router0:port0 clear peer
 	run -0 midox router0:port0 set peer bridge0:port0
 	[[ "$(midox bridge blue port port0 show)" == *" peer router0:port0"* ]]
-	run -0 midox router R port port0 delete peer
+	run -0 midox --force router R port port0 delete peer
 	# By UUIDs, and the router side naming the bridge port.
 	bp=$(id_of bridge blue port port1)
 	rp=$(id_of router R port port0)
@@ -240,7 +240,7 @@ make_routed() {
 	router=$(id_of router R)
 	uplink=$(id_of router R port port2)
 	hold_host "$HOST_A" hosta arp "$router" 192.0.2.1 02:00:00:00:09:01 "$uplink"
-	run -0 midox router R port port2 delete
+	run -0 midox --force router R port port2 delete
 	run -0 "$HELPER" dump
 	[[ "$output" != *"$uplink"* ]]
 	[[ "$output" != *uplink0* ]]
@@ -250,11 +250,11 @@ make_routed() {
 	run -0 midox router R list arp
 	[ "$output" = "arp-entry address 192.0.2.1 mac 02:00:00:00:02:01 type static" ]
 	# A linked port: its peer is unlinked in the same multi.
-	run -0 midox router R port port0 delete
+	run -0 midox --force router R port port0 delete
 	run -0 midox bridge blue port port0 show
 	[[ "$output" != *peer* ]]
 	# And from the bridge side.
-	run -0 midox bridge red port port0 delete
+	run -0 midox --force bridge red port port0 delete
 	run -0 midox router R port port0 show
 	[[ "$output" != *peer* ]]
 	# Deleting a bridge unlinks the router ports of its ports.
@@ -320,7 +320,7 @@ make_routed() {
 	expect_error 2 "unknown router 'router5'" midox router router5 add port address 10.0.9.1 net 10.0.9.0/24
 	expect_error 2 "unknown port 'port7' on router router0" midox router R port port7 show
 	expect_error 2 "unknown port 'router0:port7'" midox router0:port7 set peer bridge0:port1
-	expect_error 2 "unknown route 'route9' on router router0" midox router R route route9 delete
+	expect_error 2 "unknown route 'route9' on router router0" midox --force router R route route9 delete
 	expect_error 2 "unknown route" midox router R route 0e000000-0000-4000-8000-00000000000e show
 	expect_error 2 "unknown port 'port9' on router router0" midox router R add route dst 10.9.0.0/16 port port9
 	expect_error 1 "unknown command 'router R frob'" midox router R frob
@@ -385,7 +385,7 @@ make_routed() {
 		midox router R add route dst 10.9.0.0/16 port bridge0:port1
 	expect_error 2 "the same route exists: router0:route3" \
 		midox router R add route dst 0.0.0.0/0 port port2 gw 192.0.2.1 weight 7
-	expect_error 1 "route router0:route0 is port router0:port0's own route" midox router R route route0 delete
+	expect_error 1 "route router0:route0 is port router0:port0's own route" midox --force router R route route0 delete
 }
 
 @test "errors: links and bindings" {
@@ -404,7 +404,7 @@ make_routed() {
 		midox host hostb add binding port router0:port0 interface eth0
 	expect_error 2 "port bridge0:port0 is linked to port router0:port0" \
 		midox host hostb add binding port bridge0:port0 interface eth0
-	expect_error 2 "port router0:port3 is not linked" midox router R port port3 delete peer
+	expect_error 2 "port router0:port3 is not linked" midox --force router R port port3 delete peer
 	expect_error 1 "a router port's set takes state or peer only" midox router R port port0 set mac 02:00:00:00:00:09
 	# a router port's state is its own to set
 	midox router R port port0 set state down
@@ -427,6 +427,6 @@ make_routed() {
 		midox router R add arp-entry address 10.0.1.1 mac 02:00:00:00:00:01
 	expect_error 2 "router router0 has a static ARP entry for 192.0.2.1 \(02:00:00:00:02:01\)" \
 		midox router R add arp-entry address 192.0.2.1 mac 02:00:00:00:00:01
-	expect_error 2 "router router0 has no static ARP entry for 10.0.1.5" midox router R arp-entry 10.0.1.5 delete
+	expect_error 2 "router router0 has no static ARP entry for 10.0.1.5" midox --force router R arp-entry 10.0.1.5 delete
 	expect_error 1 "bad address 'x'" midox router R arp-entry x delete
 }

@@ -106,7 +106,7 @@ make_mixed_topology() {
 	)
 	for c in "${changes[@]}"; do
 		echo "change: $c"
-		midox $c
+		midox --force $c
 		mirror_settled
 		# Each change touches a few nodes and their directories; the tree has dozens.
 		[ "$ASKED_ALL" -le 12 ]
@@ -162,9 +162,10 @@ make_mixed_topology() {
 	[ "${lines[4]}" = "port port1 device bridge0 state up" ]
 	[[ "${lines[5]}" == *"interface v1"* ]]
 	[[ "${lines[6]}" == *"interface v1"* ]]
-	[ "${#lines[@]}" -eq 8 ]
-	# the port left is renumbered port0
-	[ "${lines[7]}" = "port port0 device bridge0 state up" ]
+	[ "${#lines[@]}" -eq 9 ]
+	[ "${lines[7]}" = "deleted port bridge0:port0" ]
+	# the port left keeps the alias this session printed for it
+	[ "${lines[8]}" = "port port1 device bridge0 state up" ]
 }
 
 # session_list: "bridge list" in the long session; its answer (the lines before the

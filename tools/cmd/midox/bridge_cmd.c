@@ -40,8 +40,8 @@ static const struct cli_cmd bridge_type_cmds[] = {
 
 static const struct cli_cmd bridge_cmds[] = {
 	{ "show", cli_cmd_show, "the bridge with its id and tunnel key", .kind = &kind_bridge },
-	{ "delete", cli_cmd_apply, "the bridge, its ports, their bindings, its learned MACs",
-	  .op = topo_bridge_delete },
+	{ "delete", cli_cmd_delete, "the bridge, its ports, their bindings, its learned MACs",
+	  .op = topo_bridge_delete, .kind = &kind_bridge },
 	{ "add port", port_add, "a port (-> bridge0:port0)", .args = cli_port_args },
 	{ "set", bridge_state, "its state: a down bridge forwards nothing",
 	  .args = (const struct cli_arg[]){

@@ -31,6 +31,9 @@ struct cli {
 	zhandle_t *zh;		/* connected on the first command that needs it */
 	struct topology t;	/* the snapshot the current command reads */
 	bool have_t;
+	bool force;		/* --force: delete through aliases this session has not printed */
+	struct cli_aliases *aliases;	/* the aliases printed so far (aliases.c) */
+	char unprinted[64];	/* the current command's first alias not from that table */
 };
 
 /* The words of one command. */
@@ -53,6 +56,8 @@ int cli_run(struct cli *c, struct words *w);
 /* The usage text: the grammar in brief. */
 void cli_usage(FILE *f);
 
+/* Connect to c->servers, with a clear error (connect.c). */
+int cli_connect(struct cli *c);
 /* Connect if needed and read a fresh snapshot into c->t. */
 int cli_refresh(struct cli *c);
 
@@ -75,8 +80,26 @@ int cli_find_device_port(struct cli *c, const char *scope_id, const char *ref,
 			 const void **out);
 int cli_find_route(struct cli *c, const char *scope_id, const char *ref, const void **out);
 
-/* Output: one text line per object, or JSON when c->json. */
+/* Aliases (aliases.c): an object's alias as this session prints it, kept for the session
+ * (buf: id itself if no object has it). */
 const char *cli_alias(struct cli *c, const char *id, char buf[64]);
+/* The alias this session printed for id, or NULL. */
+const char *cli_alias_printed(struct cli *c, const char *id);
+/* Whether the session printed ref as an alias; *id: what it named (perhaps gone since). */
+bool cli_alias_lookup(struct cli *c, const char *ref, const char **id);
+/* A printed alias whose object is no longer there: -ENOENT with why. */
+int cli_alias_gone(struct cli *c, const char *what, const char *ref, const char *id);
+/* ref found id in the snapshot: an alias this session did not print is noted in
+ * c->unprinted, or refused (-ENOENT) if the session calls that object otherwise. */
+int cli_alias_check(struct cli *c, const char *what, const char *ref, const char *id,
+		    const char *name);
+/* A delete or unlink through an alias noted in c->unprinted, without --force: -EINVAL. */
+int cli_alias_guard(struct cli *c, const struct cli_call *k);
+/* Whether a name has an alias's shape ("bridge3"): it would shadow one. */
+bool cli_alias_shaped(const char *name);
+void cli_aliases_free(struct cli *c);
+
+/* Output: one text line per object, or JSON when c->json. */
 void cli_print_json(json_t *j);
 void cli_print_created(struct cli *c, const char *id);
 /* A JSON array to list into (NULL in text mode); printed at the end unless err. */

@@ -243,7 +243,8 @@ static int invoke(struct cli *c, struct cli_call *k, char **w, int n, const char
 		if (rc)
 			return rc;
 	}
-	return k->cmd->run(c, k);
+	rc = cli_alias_guard(c, k);
+	return rc ? rc : k->cmd->run(c, k);
 }
 
 /* ---- the walk ---- */

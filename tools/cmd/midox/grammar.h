@@ -123,6 +123,8 @@ extern const struct cli_obj cli_port_ref;
 int cli_cmd_list(struct cli *c, const struct cli_call *k);	/* cmd->kind, within k->id */
 int cli_cmd_show(struct cli *c, const struct cli_call *k);	/* k->obj by cmd->kind */
 int cli_cmd_apply(struct cli *c, const struct cli_call *k);	/* cmd->op on k->id */
+/* cmd->op deleting k->id, and what went with it by cmd->kind (delete.c) */
+int cli_cmd_delete(struct cli *c, const struct cli_call *k);
 int cli_cmd_create(struct cli *c, const struct cli_call *k);	/* cmd->create, name = v[0] */
 
 /* The rows' words: how many a row has; the longest row that w begins with (NULL: none). */

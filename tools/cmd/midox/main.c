@@ -266,6 +266,7 @@ static const struct option cli_opts[] = {
 	{ "zk", required_argument, NULL, 'z' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "credentials", required_argument, NULL, 'C' },
+	{ "force", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -283,6 +284,9 @@ static int take_option(struct cli *c, int opt, const char *arg)
 		return 0;
 	case 'C':
 		c->credentials = arg;
+		return 0;
+	case 'f':
+		c->force = true;
 		return 0;
 	case 'h':
 		cli_usage(stdout);
@@ -392,6 +396,7 @@ int main(int argc, char **argv)
 	free(cmds);
 	if (c.have_t)
 		topo_free(&c.t);
+	cli_aliases_free(&c);
 	topo_close(c.zh);
 	return cli_exit_code(rc);
 }

@@ -6,13 +6,6 @@
 
 #include "cli.h"
 
-const char *cli_alias(struct cli *c, const char *id, char buf[64])
-{
-	if (topo_alias(&c->t, id, buf, 64))
-		snprintf(buf, 64, "%s", id);
-	return buf;
-}
-
 void cli_print_json(json_t *j)
 {
 	char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;

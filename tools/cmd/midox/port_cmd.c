@@ -142,8 +142,8 @@ static int port_allowed(struct cli *c, const struct cli_call *k)
 static const struct cli_cmd port_cmds[] = {
 	{ "show", cli_cmd_show, "the port with its id, tunnel key, peer and binding",
 	  .kind = &kind_port },
-	{ "delete", cli_cmd_apply, "the port, its binding, link, routes and learned entries",
-	  .op = topo_port_delete },
+	{ "delete", cli_cmd_delete, "the port, its binding, link, routes and learned entries",
+	  .op = topo_port_delete, .kind = &kind_port },
 	{ "set", port_set, "a bridge port's fixed MAC, address and port security; any "
 	  "port's state", .args = port_set_args },
 	{ "clear mac", port_clear, .help = "a bridge port's fixed MAC (no longer held to it)" },

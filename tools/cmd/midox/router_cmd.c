@@ -141,8 +141,8 @@ static const struct cli_cmd router_type_cmds[] = {
 
 static const struct cli_cmd router_cmds[] = {
 	{ "show", cli_cmd_show, "the router with its id and tunnel key", .kind = &kind_router },
-	{ "delete", cli_cmd_apply, "the router, its ports, routes and ARP entries",
-	  .op = topo_router_delete },
+	{ "delete", cli_cmd_delete, "the router, its ports, routes and ARP entries",
+	  .op = topo_router_delete, .kind = &kind_router },
 	{ "delete arp-entry", arp_delete, "a static ARP entry",
 	  .args = (const struct cli_arg[]){
 		  { "address", CLI_T_IPV4, "A", .required = true, .needs = "an address" },
@@ -184,8 +184,8 @@ static const struct cli_obj router_route = {
 	.word = "route", .title = "route", .meta = "X", .find = cli_find_route,
 	.cmds = (const struct cli_cmd[]){
 		{ "show", cli_cmd_show, "the route with its id", .kind = &kind_route },
-		{ "delete", cli_cmd_apply, "the route (not a port route)",
-		  .op = topo_route_delete },
+		{ "delete", cli_cmd_delete, "the route (not a port route)",
+		  .op = topo_route_delete, .kind = &kind_route },
 		{ 0 } },
 	.kind = &kind_route, .scoped = true,
 };

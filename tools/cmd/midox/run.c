@@ -16,12 +16,14 @@ const struct cli_obj *const cli_objects[] = {
 void cli_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: midox [--zk SERVERS] [--credentials FILE] [--json] [-e COMMAND]... |"
+		"usage: midox [--zk SERVERS] [--credentials FILE] [--json] [--force]\n"
+		"             [-e COMMAND]... |"
 		" [WORDS...]\n"
 		"  options may also follow the words (midox bridge list --json); --version\n"
 		"  with no command: an interactive prompt (a terminal's history in ~/.midox_history,\n"
 		"    Tab completes)\n"
 		"  SERVERS: --zk, else $MIDOX_ZK_SERVERS, else " CLI_DEFAULT_SERVERS "\n"
+		"  --force: delete or unlink through an alias this session has not printed\n"
 		"  FILE: the cluster credential (one line user:password), needed to change the\n"
 		"    topology when access control is on; --credentials, else $MIDOX_CREDENTIALS\n"
 		"commands (help OBJECT: one object's):\n");
@@ -39,6 +41,7 @@ int cli_run(struct cli *c, struct words *wd)
 		return 0;
 	if (!strcmp(wd->w[0], "help"))
 		return cli_help(stdout, wd->w + 1, wd->n - 1);
+	c->unprinted[0] = '\0';
 	rc = cli_dispatch(c, wd->w, wd->n);
 	fflush(stdout);
 	return rc;

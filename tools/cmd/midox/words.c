@@ -61,6 +61,7 @@ int cli_exit_code(int err)
 	case -ETIMEDOUT:
 	case -ESTALE:
 	case -ECONNREFUSED:
+	case -EHOSTUNREACH:
 		return EXIT_ZK;
 	case -EACCES:
 		return EXIT_DENIED;
@@ -151,6 +152,9 @@ int cli_name_arg(const char *name)
 	for (i = 0; reserved[i]; i++)
 		if (!strcmp(name, reserved[i]))
 			return cli_fail(-EINVAL, "bad name '%s': a command word", name);
+	if (cli_alias_shaped(name))
+		return cli_fail(-EINVAL, "bad name '%s': the shape of an alias, which it would "
+				"shadow", name);
 	return 0;
 }
 

@@ -62,7 +62,8 @@ static const struct cli_cmd zone_type_cmds[] = {
 
 static const struct cli_cmd zone_cmds[] = {
 	{ "show", cli_cmd_show, "the zone with its id", .kind = &kind_zone },
-	{ "delete", cli_cmd_apply, "the zone and its members", .op = topo_zone_delete },
+	{ "delete", cli_cmd_delete, "the zone and its members", .op = topo_zone_delete,
+	  .kind = &kind_zone },
 	{ "add member", member_add, "a host's tunnel address in the zone",
 	  .args = (const struct cli_arg[]){
 		  { "host", CLI_T_REF, "H", .required = true, .ref = &cli_obj_host },

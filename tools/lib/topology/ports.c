@@ -93,6 +93,8 @@ static int plan_port_create(zhandle_t *zh, const struct topology *t, struct topo
 		return topo_fail(-ENOENT, "no bridge %s", a->bridge_id);
 	rc = check_mac_free(t, b->id, "", a->o);
 	if (!rc)
+		rc = check_addr_free(t, b->id, "", a->o->has_addr, a->o->addr);
+	if (!rc)
 		rc = topo_new_uuid(p.id);
 	if (!rc)
 		rc = plan_tunnel_key(t, x, &p.tunnel_key);
@@ -151,6 +153,8 @@ static int port_update_change(const struct topology *t, struct topo_txn *x, stru
 		return topo_fail(-EINVAL, "port %s is a router port: only its state can be set",
 				 alias_of(t, p->id, pa));
 	rc = check_mac_free(t, b->id, p->id, o);
+	if (!rc)
+		rc = check_addr_free(t, b->id, p->id, o->has_addr, o->addr);
 	if (rc)
 		return rc;
 	apply_opts(p, o);

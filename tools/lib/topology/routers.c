@@ -294,6 +294,8 @@ static int plan_port_link(zhandle_t *zh, const struct topology *t, struct topo_t
 	rc = check_linkable(t, p);
 	if (!rc)
 		rc = check_linkable(t, q);
+	if (!rc)
+		rc = check_link_addrs(t, p, q);
 	if (rc)
 		return rc;
 	set_peer(x, p, q->id);

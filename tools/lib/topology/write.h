@@ -32,6 +32,14 @@ int check_name(const char *name);
  * name unique among them (-EEXIST naming "<prefix>N", the holder), and a new id. */
 int plan_named(const void *arr, size_t n, size_t size, size_t name_off, const char *type,
 	       const char *prefix, const char *name, char id[TOPO_ID_LEN]);
+/* A bridge port's address (if has_addr) held by no other port of the bridge (self: the
+ * port being changed, "" when new) nor by a router port linked to it; linking bridge port
+ * b and router port r (either order): none of r's addresses a fixed one on b's bridge.
+ * -EEXIST naming the holder. port_addr.c */
+int check_addr_free(const struct topology *t, const char *bridge_id, const char *self,
+		    bool has_addr, struct in_addr addr);
+int check_link_addrs(const struct topology *t, const struct topo_port *b,
+		     const struct topo_port *r);
 /* The alias of an object for a message, or its id. */
 const char *alias_of(const struct topology *t, const char *id, char buf[64]);
 
