@@ -11,16 +11,18 @@
 #include "print.h"
 #include "status_cmd.h"
 
-/* A host's report; empty (and the reason why in *why) when its agent has none. */
-static int host_report(struct cli *c, const struct topo_host *h, struct topo_host_status *s,
-		       const char **why)
+/* A host's report (only ifname's when not NULL); empty, and the reason why in *why, when
+ * its agent has none. */
+static int host_report(struct cli *c, const struct topo_host *h, const char *ifname,
+		       struct topo_host_status *s, const char **why)
 {
-	int rc = topo_host_status_read(c->zh, h->id, s);
+	int rc = ifname ? topo_host_status_read_one(c->zh, h->id, ifname, s)
+			: topo_host_status_read(c->zh, h->id, s);
 
 	*why = NULL;
 	if (rc)
 		return cli_lib_fail(rc);
-	*why = s->n_ifaces ? NULL : h->alive ? "not reported yet" : "agent not running";
+	*why = s->reported ? NULL : h->alive ? "not reported yet" : "agent not running";
 	return 0;
 }
 
@@ -54,7 +56,7 @@ static int print_bindings(struct cli *c, const struct topo_host *h, const char *
 	struct topo_host_status s;
 	const char *why = NULL;
 	json_t *arr = ifname ? NULL : cli_list_begin(c);
-	int rc = host_report(c, h, &s, &why);
+	int rc = host_report(c, h, ifname, &s, &why);
 
 	for (size_t i = 0; !rc && i < c->t.n_bindings; i++) {
 		const struct topo_binding *b = &c->t.bindings[i];
@@ -128,7 +130,7 @@ int cli_list_iface(struct cli *c, const struct cli_call *k)
 	struct topo_host_status s;
 	json_t *arr = cli_list_begin(c);
 	const char *why = NULL;
-	int rc = host_report(c, h, &s, &why);
+	int rc = host_report(c, h, NULL, &s, &why);
 
 	for (size_t i = 0; !rc && i < s.n_ifaces; i++)
 		out_iface(c, arr, h, &s.ifaces[i]);
@@ -148,7 +150,7 @@ static int print_member(struct cli *c, json_t *arr, const struct topo_member *m,
 	struct topo_host_status s = { 0 };
 	char addr[INET_ADDRSTRLEN];
 	const char *why = "agent not running";
-	int rc = h ? host_report(c, h, &s, &why) : 0;
+	int rc = h ? host_report(c, h, NULL, &s, &why) : 0;
 
 	if (rc)
 		return rc;

@@ -120,6 +120,32 @@ int topo_host_status_read(zhandle_t *zh, const char *host_id, struct topo_host_s
 		topo_host_status_free(s);
 	else if (s->n_ifaces)
 		qsort(s->ifaces, s->n_ifaces, sizeof(*s->ifaces), cmp_iface);
+	s->reported = s->n_ifaces > 0;
+	return rc;
+}
+
+int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
+			      struct topo_host_status *s)
+{
+	char path[TOPO_PATH_MAX];
+	struct Stat st;
+	int rc, zrc, d;
+
+	memset(s, 0, sizeof(*s));
+	rc = dir_path(path, host_id, TOPO_STATUS_IFACES);
+	if (rc)
+		return rc;
+	zrc = zoo_exists(zh, path, 0, &st);
+	if (zrc != ZOK && zrc != ZNONODE)
+		return topo_fail(topo_zerr(zrc), "reading %s: %s", path, zerror(zrc));
+	s->reported = zrc == ZOK && st.numChildren > 0;
+	for (d = 0, rc = 0; !rc && d < 2; d++) {
+		rc = node_path(path, host_id, (enum topo_status_dir)d, ifname);
+		if (!rc)
+			rc = read_one(zh, s, &kinds[d], path, ifname);
+	}
+	if (rc)
+		topo_host_status_free(s);
 	return rc;
 }
 

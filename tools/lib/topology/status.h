@@ -33,8 +33,9 @@ struct topo_binding_status {
 	char reason[TOPO_REASON_MAX];
 };
 
-/* One host's report. No interfaces: its agent is not running (or not yet reported). */
+/* One host's report. Not reported (no interfaces): its agent is not running, or not yet. */
 struct topo_host_status {
+	bool reported;
 	struct topo_iface *ifaces;	/* by name */
 	size_t n_ifaces;
 	struct topo_binding_status *bindings;
@@ -47,6 +48,10 @@ enum topo_status_dir { TOPO_STATUS_IFACES, TOPO_STATUS_BINDINGS };
 
 /* Read one host's report (no watch). */
 int topo_host_status_read(zhandle_t *zh, const char *host_id, struct topo_host_status *s);
+/* Only what concerns one interface (its report and its binding's): what adding a binding
+ * shows, without reading every node of a host with many. */
+int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
+			      struct topo_host_status *s);
 void topo_host_status_free(struct topo_host_status *s);
 const struct topo_iface *topo_status_iface(const struct topo_host_status *s, const char *name);
 const struct topo_binding_status *topo_status_binding(const struct topo_host_status *s,
