@@ -141,7 +141,7 @@ make_routed() {
 @test "bindings: an exterior router port binds to a host interface" {
 	make_routed
 	run -0 midox host hosta list binding
-	[ "$output" = "host host0 interface uplink0 port router0:port2" ]
+	[ "$output" = "host host0 interface uplink0 port router0:port2 state unknown: agent not running" ]
 	run -0 midox router R port port2 show
 	[[ "$output" == *" host host0 interface uplink0" ]]
 	midox router R add port address 198.51.100.1 net 198.51.100.0/24

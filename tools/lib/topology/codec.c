@@ -420,17 +420,23 @@ int topo_decode_arp_learned(const char *buf, size_t len, const char *name, void 
 	return rc;
 }
 
+/* A node named by an interface: the name into dst, then the data. NULL (the reason set) if
+ * either is bad. */
+static json_t *load_ifname(const char *buf, size_t len, const char *name,
+			   char dst[TOPO_IFNAME_MAX])
+{
+	if (take_name(name, topo_valid_ifname, dst, TOPO_IFNAME_MAX, "an interface name"))
+		return NULL;
+	return load(buf, len);
+}
+
 /* Named by its interface; the host is the caller's (the parent in the path). */
 int topo_decode_binding(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_binding *b = out;
-	json_t *o;
+	json_t *o = load_ifname(buf, len, name, b->interface);
 	int rc;
 
-	if (take_name(name, topo_valid_ifname, b->interface, sizeof(b->interface),
-		      "an interface name"))
-		return -EINVAL;
-	o = load(buf, len);
 	if (!o)
 		return -EINVAL;
 	rc = get_uuid(o, "port", b->port_id);
@@ -683,13 +689,10 @@ static int get_if_addrs(json_t *o, struct topo_iface *f)
 int topo_decode_iface(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_iface *f = out;
+	json_t *o = load_ifname(buf, len, name, f->name);
 	char mac[18];
-	json_t *o;
 	int rc;
 
-	if (take_name(name, topo_valid_ifname, f->name, sizeof(f->name), "an interface name"))
-		return -EINVAL;
-	o = load(buf, len);
 	if (!o)
 		return -EINVAL;
 	rc = get_bool(o, "up", &f->up);
@@ -714,14 +717,10 @@ int topo_decode_iface(const char *buf, size_t len, const char *name, void *out)
 int topo_decode_binding_status(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_binding_status *b = out;
+	json_t *o = load_ifname(buf, len, name, b->interface);
 	char state[16];
-	json_t *o;
 	int rc;
 
-	if (take_name(name, topo_valid_ifname, b->interface, sizeof(b->interface),
-		      "an interface name"))
-		return -EINVAL;
-	o = load(buf, len);
 	if (!o)
 		return -EINVAL;
 	rc = get_uuid(o, "port", b->port_id);
