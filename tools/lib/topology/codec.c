@@ -3,6 +3,7 @@
  * (a newer writer may add some) and refuse a wrong schema, wrong types, missing required
  * fields and out-of-range values. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -658,8 +659,10 @@ static bool valid_if_addr(const char *s)
 	if (!slash)
 		return false;
 	*slash = '\0';
+	if (!isdigit((unsigned char)slash[1])) /* strtol would take a sign or blanks */
+		return false;
 	len = strtol(slash + 1, &end, 10);
-	if (*end || end == slash + 1)
+	if (*end)
 		return false;
 	if (inet_pton(AF_INET, a, bin) == 1)
 		return len >= 0 && len <= 32;
