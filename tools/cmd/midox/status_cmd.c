@@ -11,18 +11,24 @@
 #include "print.h"
 #include "status_cmd.h"
 
-/* A host's report (only ifname's when not NULL); empty, and the reason why in *why, when
- * its agent has none. */
+/* A host's report (only ifname's interface when not NULL); empty, and the reason why in
+ * *why, when its agent has none. A dead host's is not read: its nodes are ephemeral, of
+ * the session its alive node was. */
 static int host_report(struct cli *c, const struct topo_host *h, const char *ifname,
 		       struct topo_host_status *s, const char **why)
 {
-	int rc = ifname ? topo_host_status_read_one(c->zh, h->id, ifname, s)
-			: topo_host_status_read(c->zh, h->id, s);
+	int rc;
 
+	memset(s, 0, sizeof(*s));
+	*why = "agent not running";
+	if (!h->alive)
+		return 0;
+	rc = ifname ? topo_host_status_read_one(c->zh, h->id, ifname, s)
+		    : topo_host_status_read(c->zh, h->id, s);
 	*why = NULL;
 	if (rc)
 		return cli_lib_fail(rc);
-	*why = s->reported ? NULL : h->alive ? "not reported yet" : "agent not running";
+	*why = s->reported ? NULL : "not reported yet";
 	return 0;
 }
 

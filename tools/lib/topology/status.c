@@ -124,26 +124,37 @@ int topo_host_status_read(zhandle_t *zh, const char *host_id, struct topo_host_s
 	return rc;
 }
 
-int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
-			      struct topo_host_status *s)
+/* Whether the host reported any interface: its directory has children. */
+static int dir_reported(zhandle_t *zh, const char *host_id, bool *reported)
 {
 	char path[TOPO_PATH_MAX];
 	struct Stat st;
-	int rc, zrc, d;
+	int rc = dir_path(path, host_id, TOPO_STATUS_IFACES), zrc;
 
-	memset(s, 0, sizeof(*s));
-	rc = dir_path(path, host_id, TOPO_STATUS_IFACES);
 	if (rc)
 		return rc;
 	zrc = zoo_exists(zh, path, 0, &st);
 	if (zrc != ZOK && zrc != ZNONODE)
 		return topo_fail(topo_zerr(zrc), "reading %s: %s", path, zerror(zrc));
-	s->reported = zrc == ZOK && st.numChildren > 0;
-	for (d = 0, rc = 0; !rc && d < 2; d++) {
-		rc = node_path(path, host_id, (enum topo_status_dir)d, ifname);
-		if (!rc)
-			rc = read_one(zh, s, &kinds[d], path, ifname);
-	}
+	*reported = zrc == ZOK && st.numChildren > 0;
+	return 0;
+}
+
+int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
+			      struct topo_host_status *s)
+{
+	char path[TOPO_PATH_MAX];
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = node_path(path, host_id, TOPO_STATUS_IFACES, ifname);
+	if (!rc)
+		rc = read_one(zh, s, &kinds[TOPO_STATUS_IFACES], path, ifname);
+	/* The interface's node answers for the host too; only without it is the directory
+	 * asked whether the host reported anything. */
+	s->reported = s->n_ifaces || s->n_skipped;
+	if (!rc && !s->reported)
+		rc = dir_reported(zh, host_id, &s->reported);
 	if (rc)
 		topo_host_status_free(s);
 	return rc;

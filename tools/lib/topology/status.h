@@ -48,8 +48,10 @@ enum topo_status_dir { TOPO_STATUS_IFACES, TOPO_STATUS_BINDINGS };
 
 /* Read one host's report (no watch). */
 int topo_host_status_read(zhandle_t *zh, const char *host_id, struct topo_host_status *s);
-/* Only what concerns one interface (its report and its binding's): what adding a binding
- * shows, without reading every node of a host with many. */
+/* Only one interface's report (one read; two when the host has none of that name): what
+ * adding a binding shows, without reading every node of a host with many. Not the
+ * binding's status: a binding just made has none yet (the agent reports after it saw it),
+ * and one left from an earlier binding of the interface is no answer. */
 int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
 			      struct topo_host_status *s);
 void topo_host_status_free(struct topo_host_status *s);
