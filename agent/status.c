@@ -267,9 +267,17 @@ static int remove_leftovers(struct agent *a, enum topo_status_dir dir, const str
 		err = topo_status_list(a->zk.zh, a->host_id, dir, &sv);
 	if (err)
 		return err;
-	for (int32_t i = 0; !err && i < sv.count; i++)
-		if (!set_find(now, sv.data[i]))
-			err = topo_status_remove(a->zk.zh, a->host_id, dir, sv.data[i]);
+	for (int32_t i = 0; !err && i < sv.count; i++) {
+		if (set_find(now, sv.data[i]))
+			continue;
+		/* Not a name an agent writes: left there and logged, never a reason to
+		 * report nothing this session (the readers skip it too). */
+		if (!topo_valid_ifname(sv.data[i])) {
+			mx_warn("skipping status node %s: not an interface name", sv.data[i]);
+			continue;
+		}
+		err = topo_status_remove(a->zk.zh, a->host_id, dir, sv.data[i]);
+	}
 	deallocate_String_vector(&sv);
 	return err;
 }
