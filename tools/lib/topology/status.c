@@ -91,8 +91,9 @@ static int read_dir(zhandle_t *zh, const char *host_id, enum topo_status_dir dir
 	rc = topo_status_list(zh, host_id, dir, &sv);
 	for (i = 0; !rc && i < sv.count; i++) {
 		rc = node_path(path, host_id, dir, sv.data[i]);
-		if (rc) { /* a name no agent writes */
-			mx_warn("skipping %s/%s: %s", dir_fmt[dir], sv.data[i], topo_errmsg());
+		if (rc) { /* a name no agent writes: named by its path, as the others */
+			dir_path(path, host_id, dir);
+			mx_warn("skipping %s/%s: %s", path, sv.data[i], topo_errmsg());
 			s->n_skipped++;
 			rc = 0;
 			continue;
