@@ -269,17 +269,21 @@ reported_iface() {
 	put "$b/gx7" "{\"schema\":1,\"port\":\"$port\"}"
 	put "$b/gx8" ''
 
+	# each named at debug level, a count on stderr otherwise; the rest listed
 	run -0 --separate-stderr mx host "$h" list interface
+	[ "$stderr" = "midox: warning: 10 status nodes of host $h do not parse and are left out (MIDOX_DEBUG=1 names them)" ]
+	[[ "$output" == *"iface v11 host "* ]] && [[ "$output" == *"iface ul0 host "* ]]
+	[[ "$output" != *"iface gx"* ]]
+	run -0 --separate-stderr env MIDOX_DEBUG=1 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" host "$h" list interface
 	for i in 0 1 2 3 4 namemuchtoolong; do
 		[[ "$stderr" == *"skipping $s/gx$i: "* ]]
 	done
-	[[ "$output" == *"iface v11 host "* ]] && [[ "$output" == *"iface ul0 host "* ]]
-	[[ "$output" != *"iface gx"* ]]
-	run -0 --separate-stderr mx host "$h" list binding
 	for i in 5 6 7 8; do
 		[[ "$stderr" == *"skipping $b/gx$i: "* ]]
 	done
-	[[ "$output" =~ ^host\ host[0-9]+\ interface\ v11\ port\ \S+\ state\ active$ ]]
+	run -0 --separate-stderr mx host "$h" list binding
+	[[ "$stderr" == *"10 status nodes of host $h do not parse"* ]]
+	[[ "$output" =~ ^host\ host[0-9]+\ interface\ v11\ port\ [^\ ]+\ state\ active$ ]]
 	run -0 --separate-stderr mx --json host "$h" list interface
 	python3 -c 'import json, sys; n = [i["name"] for i in json.loads(sys.argv[1])]; assert "v11" in n and not [x for x in n if x.startswith("gx")], n' "$output"
 
@@ -291,8 +295,8 @@ reported_iface() {
 	wait_until 20 eval "mx host '$h' list binding 2>/dev/null | grep -q ' interface v11 .* state active$'"
 	wait_until 20 grep -qF 'skipping status node gxnamemuchtoolong: not an interface name' "$NET_DIR/h1.agent.log"
 	run -0 --separate-stderr mx host "$h" list interface
+	[[ "$stderr" == *" 1 status nodes of host $h do not parse"* ]]
+	run -0 --separate-stderr env MIDOX_DEBUG=1 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" host "$h" list interface
 	[[ "$stderr" == *"skipping $s/gxnamemuchtoolong: "* ]]
-	[[ "$stderr" != *"$s/gx0"* ]] && [[ "$stderr" != *"$s/gx4"* ]]
-	run -0 --separate-stderr mx host "$h" list binding
-	[ -z "$stderr" ]
+	[[ "$stderr" != *"$s/gx0"* ]] && [[ "$stderr" != *"$b/gx5"* ]]
 }

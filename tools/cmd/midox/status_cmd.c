@@ -11,6 +11,17 @@
 #include "print.h"
 #include "status_cmd.h"
 
+static void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "midox: warning: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 /* A host's report (only ifname's interface when not NULL); empty, and the reason why in
  * *why, when its agent has none. A dead host's is not read: its nodes are ephemeral, of
  * the session its alive node was. */
@@ -29,18 +40,11 @@ static int host_report(struct cli *c, const struct topo_host *h, const char *ifn
 	if (rc)
 		return cli_lib_fail(rc);
 	*why = s->reported ? NULL : "not reported yet";
+	/* The library names each at debug level only (the CLI's default is errors). */
+	if (s->n_skipped)
+		warn("%zu status nodes of host %s do not parse and are left out (MIDOX_DEBUG=1 "
+		     "names them)", s->n_skipped, h->name);
 	return 0;
-}
-
-static void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "midox: warning: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
 }
 
 /* ---- bindings ---- */
