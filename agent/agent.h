@@ -45,6 +45,7 @@ struct agent {
 	__be32 *peers;          /* tunnel peers, for neighbour priming */
 	size_t n_peers;
 	struct learned_set published;
+	struct agent_status *status; /* what status.c reported (NULL until the first report) */
 };
 
 /* Read the topology, compute what the maps must hold, make them so. Nothing is changed
@@ -59,6 +60,13 @@ int agent_learn_tick(struct agent *a);
 void agent_learn_forget(struct agent *a);
 /* At exit: the published set's memory. */
 void agent_learn_free(struct agent *a);
+/* Report this host's interfaces and the state of each binding (status.c): only what
+ * changed is written; a binding's change of state is logged once. Non-zero: something
+ * is still to be written (try again later). */
+int agent_status_update(struct agent *a);
+/* After a session expiry: everything is reported again. At exit: its memory. */
+void agent_status_forget(struct agent *a);
+void agent_status_free(struct agent *a);
 /* Resolve the underlay neighbours of every tunnel peer. */
 void agent_prime_neighbours(struct agent *a);
 

@@ -183,6 +183,7 @@ static bool agent_session_step(struct agent *a)
 		mx_warn("ZooKeeper session expired: opening a new one");
 		a->registered = false;
 		agent_learn_forget(a);
+		agent_status_forget(a);
 		err = session_reopen(&a->zk);
 		if (err)
 			mx_err("cannot reopen the ZooKeeper session: %s", strerror(-err));
@@ -216,7 +217,7 @@ static void agent_loop(struct agent *a)
 	};
 	uint64_t last_tick = mx_now_ns(), now;
 	unsigned long ticks = 0;
-	bool dirty = true;
+	bool dirty = true, report = false;
 
 	while (!stop_requested) {
 		poll(fds, 2, TICK_MS);
@@ -225,8 +226,13 @@ static void agent_loop(struct agent *a)
 			dirty = true;
 		if (agent_session_step(a))
 			dirty = true;
-		if (dirty && atomic_load(&a->zk.connected) && a->registered)
+		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
 			dirty = agent_reconcile(a) != 0;
+			report = true;
+		}
+		/* After every pass (what it attached), and again while a write failed. */
+		if (report && atomic_load(&a->zk.connected) && a->registered)
+			report = agent_status_update(a) != 0;
 
 		now = mx_now_ns();
 		if (now - last_tick < TICK_MS * 1000000ull)
@@ -251,6 +257,7 @@ static void agent_stop(struct agent *a)
 		topo_free(&a->topo);
 	free(a->peers);
 	agent_learn_free(a);
+	agent_status_free(a);
 }
 
 int main(int argc, char **argv)

@@ -6,7 +6,8 @@
 
 #include <linux/types.h>
 
-/* A socket that becomes readable when any link is added, removed or changes. */
+/* A socket that becomes readable when any link is added, removed or changes, and when an
+ * address is added or removed (the host's interface report, status.c). */
 int link_events_open(void);
 /* Read and discard what is pending; returns 1 if anything was there. */
 int link_events_drain(int fd);

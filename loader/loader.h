@@ -47,6 +47,7 @@ int mx_config_get(struct mx_datapath *dp, struct mx_config *cfg);
 int mx_config_set(struct mx_datapath *dp, const struct mx_config *cfg);
 
 int mx_ifport_update(struct mx_datapath *dp, __u32 ifindex, const struct mx_ifport *v);
+int mx_ifport_lookup(struct mx_datapath *dp, __u32 ifindex, struct mx_ifport *v);
 int mx_ifport_delete(struct mx_datapath *dp, __u32 ifindex);
 
 int mx_port_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port *v);

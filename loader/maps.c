@@ -48,6 +48,11 @@ int mx_ifport_update(struct mx_datapath *dp, __u32 ifindex, const struct mx_ifpo
 	return map_update(dp, MX_MAP_ID_IFPORT, &ifindex, v);
 }
 
+int mx_ifport_lookup(struct mx_datapath *dp, __u32 ifindex, struct mx_ifport *v)
+{
+	return map_lookup(dp, MX_MAP_ID_IFPORT, &ifindex, v);
+}
+
 int mx_ifport_delete(struct mx_datapath *dp, __u32 ifindex)
 {
 	return map_delete(dp, MX_MAP_ID_IFPORT, &ifindex);

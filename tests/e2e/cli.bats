@@ -29,17 +29,17 @@ teardown() { cli_teardown; }
 @test "tunnel-zone members: add, list, delete; host show lists its addresses" {
 	midox tunnel-zone create name z1 type vxlan
 	run -0 midox tunnel-zone z1 add member host hosta address 10.0.0.1
-	[ "$output" = "zone tzone0 host host0 address 10.0.0.1" ]
+	[ "$output" = "zone tzone0 host host0 address 10.0.0.1 state unknown: agent not running" ]
 	run -0 midox tunnel-zone tzone0 add member host host1 address 10.0.0.2
-	[ "$output" = "zone tzone0 host host1 address 10.0.0.2" ]
+	[ "$output" = "zone tzone0 host host1 address 10.0.0.2 state unknown: agent not running" ]
 	run -0 midox tunnel-zone z1 list member
-	[ "${lines[0]}" = "zone tzone0 host host0 address 10.0.0.1" ]
-	[ "${lines[1]}" = "zone tzone0 host host1 address 10.0.0.2" ]
+	[ "${lines[0]}" = "zone tzone0 host host0 address 10.0.0.1 state unknown: agent not running" ]
+	[ "${lines[1]}" = "zone tzone0 host host1 address 10.0.0.2 state unknown: agent not running" ]
 	run -0 midox host hosta show
 	[ "$output" = "host host0 id $HOST_A name hosta alive false addresses tzone0:10.0.0.1" ]
 	run -0 midox --force tunnel-zone z1 delete member host host0
 	run -0 midox tunnel-zone z1 list member
-	[ "$output" = "zone tzone0 host host1 address 10.0.0.2" ]
+	[ "$output" = "zone tzone0 host host1 address 10.0.0.2 state unknown: agent not running" ]
 	# Deleting the zone deletes its members.
 	run -0 midox tunnel-zone z1 delete
 	run -0 "$HELPER" dump
@@ -111,9 +111,9 @@ teardown() { cli_teardown; }
 @test "bindings: add, list, delete; the port shows its binding" {
 	make_topology
 	run -0 midox host host0 list binding
-	[ "$output" = "host host0 interface veth0 port bridge0:port0" ]
+	[ "$output" = "host host0 interface veth0 port bridge0:port0 state unknown: agent not running" ]
 	run -0 midox host hostb add binding port bridge0:port1 interface eth1
-	[ "$output" = "host host1 interface eth1 port bridge0:port1" ]
+	[ "$output" = "host host1 interface eth1 port bridge0:port1 state unknown: agent not running" ]
 	run -0 midox bridge blue port port0 show
 	[[ "$output" == *" host host0 interface veth0" ]]
 	run -0 midox host hosta delete binding interface veth0
@@ -138,7 +138,7 @@ teardown() { cli_teardown; }
 	[ "$(midox tunnel-zone "$zone" show)" = "$(midox tunnel-zone tzone0 show)" ]
 	[ "$(midox host "$HOST_B" show)" = "$(midox host host1 show)" ]
 	run -0 midox host "$HOST_B" add binding port "$port" interface eth9
-	[ "$output" = "host host1 interface eth9 port bridge0:port1" ]
+	[ "$output" = "host host1 interface eth9 port bridge0:port1 state unknown: agent not running" ]
 	run -2 midox host hostb add binding port blue:port0 interface eth8
 	[[ "$output" == *"port bridge0:port0 is already bound"* ]]
 }

@@ -52,12 +52,12 @@ teardown() { cli_teardown; }
 	expect_error 1 "^midox: error: bridge needs a command: one of create, list, or a bridge$" midox bridge
 	expect_error 1 "tunnel-zone needs a command: one of create, list, or a tunnel zone$" midox tunnel-zone
 	expect_error 1 "host needs a command: one of list, or a host$" midox host
-	expect_error 1 "bridge blue needs a command: one of show, delete, add port, set, list port, port$" midox bridge blue
-	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, set, list port, port$" \
+	expect_error 1 "bridge blue needs a command: one of show, delete, add port, set, list port, list mac-table, port$" midox bridge blue
+	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, set, list port, list mac-table, port$" \
 		midox bridge blue frob
 	# The second word when the first begins a longer command.
 	expect_error 1 "unknown command 'bridge blue add frob': expected one of" midox bridge blue add frob
-	expect_error 1 "unknown command 'host hosta frob': expected one of show, add binding, list binding, delete binding$" \
+	expect_error 1 "unknown command 'host hosta frob': expected one of show, delete, add binding, list binding, delete binding, list interface$" \
 		midox host hosta frob
 	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, add route, list route, add arp-entry, list arp, port, route, arp-entry$" \
 		midox router R frob

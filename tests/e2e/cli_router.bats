@@ -141,12 +141,12 @@ make_routed() {
 @test "bindings: an exterior router port binds to a host interface" {
 	make_routed
 	run -0 midox host hosta list binding
-	[ "$output" = "host host0 interface uplink0 port router0:port2" ]
+	[ "$output" = "host host0 interface uplink0 port router0:port2 state unknown: agent not running" ]
 	run -0 midox router R port port2 show
 	[[ "$output" == *" host host0 interface uplink0" ]]
 	midox router R add port address 198.51.100.1 net 198.51.100.0/24
 	run -0 midox host hostb add binding port R:port3 interface eth1
-	[ "$output" = "host host1 interface eth1 port router0:port3" ]
+	[ "$output" = "host host1 interface eth1 port router0:port3 state unknown: agent not running" ]
 	run -0 midox host hosta delete binding interface uplink0
 	run -0 midox router0:port2 set peer bridge0:port1
 }

@@ -238,3 +238,65 @@ all_logged() {
 			"$NET_DIR/$h.agent.log"
 	done
 }
+
+# reported_iface HOST IF: `host H list interface` lists IF (stderr, the skip lines, aside).
+reported_iface() {
+	mx host "$(agent_name "$1")" list interface 2>/dev/null | grep -q "^iface $2 "
+}
+
+@test "garbage host status nodes: the CLI logs and skips each, lists the rest; a restarted agent reports again" {
+	e2e_hosts "$TZ" h1=192.0.2.1
+	mx bridge create name "$BR"
+	bridge_vm h1 v11 11
+	local h h1_id port s b i
+	h=$(agent_name h1)
+	h1_id=$(cat "$NET_DIR/h1.host-id")
+	wait_until 20 reported_iface h1 v11
+	wait_until 20 eval "mx host '$h' list binding | grep -q ' interface v11 .* state active$'"
+	s=/midox/hosts/$h1_id/interfaces
+	b=/midox/hosts/$h1_id/binding_status
+	port=$(uuid)
+	# persistent nodes where the agent writes ephemeral ones: not JSON, another schema,
+	# wrong types, a bad address, missing fields, a name no interface has
+	put "$s/gx0" 'this is not json'
+	put "$s/gx1" '{"schema":2,"up":true,"carrier":true,"mtu":1500,"addresses":[]}'
+	put "$s/gx2" '{"schema":1,"up":"yes","carrier":true,"mtu":1500,"addresses":[]}'
+	put "$s/gx3" '{"schema":1,"up":true,"carrier":true,"mtu":1500,"addresses":["10.0.0.1"]}'
+	put "$s/gx4" '{"schema":1,"up":true,"carrier":true,"addresses":[]}'
+	put "$s/gxnamemuchtoolong" '{"schema":1,"up":true,"carrier":true,"mtu":1500,"addresses":[]}'
+	put "$b/gx5" '{"schema":1,"port":"not-a-uuid","state":"active"}'
+	put "$b/gx6" "{\"schema\":1,\"port\":\"$port\",\"state\":\"up\"}"
+	put "$b/gx7" "{\"schema\":1,\"port\":\"$port\"}"
+	put "$b/gx8" ''
+
+	# each named at debug level, a count on stderr otherwise; the rest listed
+	run -0 --separate-stderr mx host "$h" list interface
+	[ "$stderr" = "midox: warning: 10 status nodes of host $h do not parse and are left out (MIDOX_DEBUG=1 names them)" ]
+	[[ "$output" == *"iface v11 host "* ]] && [[ "$output" == *"iface ul0 host "* ]]
+	[[ "$output" != *"iface gx"* ]]
+	run -0 --separate-stderr env MIDOX_DEBUG=1 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" host "$h" list interface
+	for i in 0 1 2 3 4 namemuchtoolong; do
+		[[ "$stderr" == *"skipping $s/gx$i: "* ]]
+	done
+	for i in 5 6 7 8; do
+		[[ "$stderr" == *"skipping $b/gx$i: "* ]]
+	done
+	run -0 --separate-stderr mx host "$h" list binding
+	[[ "$stderr" == *"10 status nodes of host $h do not parse"* ]]
+	[[ "$output" =~ ^host\ host[0-9]+\ interface\ v11\ port\ [^\ ]+\ state\ active$ ]]
+	run -0 --separate-stderr mx --json host "$h" list interface
+	python3 -c 'import json, sys; n = [i["name"] for i in json.loads(sys.argv[1])]; assert "v11" in n and not [x for x in n if x.startswith("gx")], n' "$output"
+
+	# a new session's first report removes what an earlier process left, except the name
+	# no agent writes (logged), and still reports
+	agent_restart h1
+	agent_wait_alive h1
+	wait_until 20 reported_iface h1 v11
+	wait_until 20 eval "mx host '$h' list binding 2>/dev/null | grep -q ' interface v11 .* state active$'"
+	wait_until 20 grep -qF 'skipping status node gxnamemuchtoolong: not an interface name' "$NET_DIR/h1.agent.log"
+	run -0 --separate-stderr mx host "$h" list interface
+	[[ "$stderr" == *" 1 status nodes of host $h do not parse"* ]]
+	run -0 --separate-stderr env MIDOX_DEBUG=1 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" host "$h" list interface
+	[[ "$stderr" == *"skipping $s/gxnamemuchtoolong: "* ]]
+	[[ "$stderr" != *"$s/gx0"* ]] && [[ "$stderr" != *"$b/gx5"* ]]
+}

@@ -451,6 +451,9 @@ agent_moved() {
 	s_new=$(agent_session h1)
 	session_owns "$s_new" "^/midox/hosts/$id/alive\$"
 	session_owns "$s_new" "/macs/$mac11,"
+	# the host's report too: its interfaces and its bindings' state
+	session_owns "$s_new" "^/midox/hosts/$id/interfaces/ul0\$"
+	session_owns "$s_new" "^/midox/hosts/$id/binding_status/v11\$"
 	not session_owns "$s_old" .
 	echo "v12's MAC seen again $seen time(s)"
 	[ "$seen" -eq 0 ]

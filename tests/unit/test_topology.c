@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "topology/codec.h"
 #include "topology/layout.h"
+#include "topology/status.h"
 
 static int n_test, n_failed;
 
@@ -37,7 +38,7 @@ static void ok(bool cond, const char *fmt, ...)
 #define UUID2 "0b3c4d5e-0000-4000-8000-000000000002"
 #define UUID3 "0b3c4d5e-0000-4000-8000-000000000003"
 
-enum kind { HOST, ZONE, MEMBER, BRIDGE, PORT, BINDING, COUNTER, ROUTER, ROUTE };
+enum kind { HOST, ZONE, MEMBER, BRIDGE, PORT, BINDING, COUNTER, ROUTER, ROUTE, IFACE, BSTATUS };
 
 struct decode_case {
 	enum kind kind;
@@ -168,10 +169,63 @@ static const struct decode_case decode_cases[] = {
 	  "src" },
 	{ ROUTE, "{\"schema\":1,\"src\":\"0.0.0.0\",\"dst\":\"10.0.0.0/8\",\"type\":\"blackhole\","
 		"\"weight\":1}", false, "prefix" },
+#define IF_ "{\"schema\":1,\"up\":true,\"carrier\":true,\"mtu\":1500,"
+	{ IFACE, IF_ "\"addresses\":[]}", true, NULL },
+	{ IFACE, "{\"schema\":1,\"up\":false,\"carrier\":false,\"mtu\":0,\"addresses\":[]}", true,
+	  NULL },
+	{ IFACE, IF_ "\"mac\":\"02:00:00:00:00:01\",\"addresses\":[\"10.0.0.1/24\","
+		"\"fe80::1/64\",\"0.0.0.0/0\"],\"future\":1}", true, NULL },
+	{ IFACE, IF_ "\"mac\":\"01:00:5e:00:00:01\",\"addresses\":[]}", true, NULL },
+	{ IFACE, IF_ "\"mac\":\"00:00:00:00:00:00\",\"addresses\":[]}", true, NULL },
+	{ IFACE, "{\"schema\":2,\"up\":true,\"carrier\":true,\"mtu\":1500,\"addresses\":[]}", false,
+	  "schema" },
+	{ IFACE, "{\"up\":true,\"carrier\":true,\"mtu\":1500,\"addresses\":[]}", false, "schema" },
+	{ IFACE, "{\"schema\":1,\"carrier\":true,\"mtu\":1500,\"addresses\":[]}", false, "up" },
+	{ IFACE, "{\"schema\":1,\"up\":1,\"carrier\":true,\"mtu\":1500,\"addresses\":[]}", false,
+	  "boolean" },
+	{ IFACE, "{\"schema\":1,\"up\":true,\"mtu\":1500,\"addresses\":[]}", false, "carrier" },
+	{ IFACE, "{\"schema\":1,\"up\":true,\"carrier\":\"yes\",\"mtu\":1500,\"addresses\":[]}",
+	  false, "carrier" },
+	{ IFACE, "{\"schema\":1,\"up\":true,\"carrier\":true,\"addresses\":[]}", false, "mtu" },
+	{ IFACE, "{\"schema\":1,\"up\":true,\"carrier\":true,\"mtu\":-1,\"addresses\":[]}", false,
+	  "range" },
+	{ IFACE, "{\"schema\":1,\"up\":true,\"carrier\":true,\"mtu\":\"1500\",\"addresses\":[]}",
+	  false, "integer" },
+	{ IFACE, IF_ "\"mac\":\"02:00:00:00:00\",\"addresses\":[]}", false, "mac" },
+	{ IFACE, IF_ "\"mac\":5,\"addresses\":[]}", false, "mac" },
+	{ IFACE, IF_ "\"mac\":\"02:00:00:00:00:01\"}", false, "addresses" },
+	{ IFACE, IF_ "\"addresses\":\"10.0.0.1/24\"}", false, "addresses" },
+	{ IFACE, IF_ "\"addresses\":[\"10.0.0.1\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"10.0.0.1/33\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"10.0.0.1/\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"10.0.0.1/2x\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"10.0.0.1/+24\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"10.0.0.1/ 24\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"fe80::1/129\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"host/24\"]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[24]}", false, "bad address" },
+	{ IFACE, IF_ "\"addresses\":[\"1111:2222:3333:4444:5555:6666:7777:8888/128xxxxxxxxxxxxxxxx\"]}",
+	  false, "bad address" },
+#define BS_ "{\"schema\":1,\"port\":\"" UUID2 "\","
+	{ BSTATUS, BS_ "\"state\":\"active\"}", true, NULL },
+	{ BSTATUS, BS_ "\"state\":\"inactive\",\"reason\":\"interface missing\"}", true, NULL },
+	{ BSTATUS, BS_ "\"state\":\"inactive\"}", true, NULL },
+	{ BSTATUS, "{\"schema\":2,\"port\":\"" UUID2 "\",\"state\":\"active\"}", false, "schema" },
+	{ BSTATUS, "{\"port\":\"" UUID2 "\",\"state\":\"active\"}", false, "schema" },
+	{ BSTATUS, "{\"schema\":1,\"state\":\"active\"}", false, "port" },
+	{ BSTATUS, "{\"schema\":1,\"port\":\"veth0\",\"state\":\"active\"}", false, "UUID" },
+	{ BSTATUS, BS_ "\"reason\":\"x\"}", false, "state" },
+	{ BSTATUS, BS_ "\"state\":\"up\"}", false, "neither active nor inactive" },
+	{ BSTATUS, BS_ "\"state\":true}", false, "state" },
+	{ BSTATUS, BS_ "\"state\":\"inactive\",\"reason\":7}", false, "reason" },
+	{ BSTATUS, BS_ "\"state\":\"inactive\",\"reason\":\"" /* 130 characters */
+		"0123456789012345678901234567890123456789012345678901234567890123456789"
+		"012345678901234567890123456789012345678901234567890123456789\"}", false, "long" },
 };
 
 static const char *const kind_names[] = { "host", "zone", "member", "bridge", "port",
-					  "binding", "key counter", "router", "route" };
+					  "binding", "key counter", "router", "route",
+					  "interface", "binding status" };
 
 static int decode(enum kind k, const char *json)
 {
@@ -183,6 +237,8 @@ static int decode(enum kind k, const char *json)
 	struct topo_binding bd = { 0 };
 	struct topo_router r = { 0 };
 	struct topo_route rt = { 0 };
+	struct topo_iface f = { 0 };
+	struct topo_binding_status bs = { 0 };
 	size_t len = strlen(json);
 	uint32_t next;
 
@@ -203,6 +259,10 @@ static int decode(enum kind k, const char *json)
 		return topo_decode_router(json, len, NULL, &r);
 	case ROUTE:
 		return topo_decode_route(json, len, NULL, &rt);
+	case IFACE:
+		return topo_decode_iface(json, len, NULL, &f);
+	case BSTATUS:
+		return topo_decode_binding_status(json, len, NULL, &bs);
 	default:
 		return topo_decode_key_counter(json, len, NULL, &next);
 	}
@@ -329,6 +389,68 @@ static void test_admin_roundtrip(void)
 	s = topo_encode_router(&r);
 	ok(s && !strstr(s, "state"), "an up router writes no state: %s", s ? s : "(null)");
 	free(s);
+}
+
+/* What an agent reports: the encoders' output decodes back to the same report. */
+static void test_status_roundtrip(void)
+{
+	struct topo_iface f = { .name = "eth0", .up = true, .carrier = false, .mtu = 9000,
+				.has_mac = true, .mac = { 2, 0, 0, 0xab, 0xcd, 0xef },
+				.addrs = { "192.0.2.1/24", "2001:db8::1/64" }, .n_addrs = 2 };
+	struct topo_iface g = { 0 };
+	struct topo_binding_status b = { .active = false, .reason = "interface down" };
+	struct topo_binding_status b2 = { 0 };
+	char *s;
+
+	s = topo_encode_iface(&f);
+	ok(s && !topo_decode_iface(s, strlen(s), "eth0", &g) && !strcmp(g.name, "eth0") && g.up &&
+		   !g.carrier && g.mtu == 9000 && g.has_mac && !memcmp(g.mac, f.mac, 6) &&
+		   g.n_addrs == 2 && !strcmp(g.addrs[0], "192.0.2.1/24") &&
+		   !strcmp(g.addrs[1], "2001:db8::1/64") && strstr(s, "\"schema\":1"),
+	   "interface encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	f.has_mac = false;
+	f.n_addrs = 0;
+	memset(&g, 0, sizeof(g));
+	s = topo_encode_iface(&f);
+	ok(s && !strstr(s, "mac") && strstr(s, "\"addresses\":[]") &&
+		   !topo_decode_iface(s, strlen(s), NULL, &g) && !g.has_mac && !g.n_addrs,
+	   "interface without a MAC or addresses: %s", s ? s : "(null)");
+	free(s);
+
+	strcpy(b.port_id, UUID2);
+	s = topo_encode_binding_status(&b);
+	ok(s && !topo_decode_binding_status(s, strlen(s), "eth0", &b2) && !b2.active &&
+		   !strcmp(b2.reason, "interface down") && !strcmp(b2.port_id, UUID2) &&
+		   !strcmp(b2.interface, "eth0"),
+	   "inactive binding status encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	b.active = true; /* a stale reason is not written for an active binding */
+	memset(&b2, 0, sizeof(b2));
+	s = topo_encode_binding_status(&b);
+	ok(s && !strstr(s, "reason") && !topo_decode_binding_status(s, strlen(s), NULL, &b2) &&
+		   b2.active && !b2.reason[0],
+	   "active binding status, no reason: %s", s ? s : "(null)");
+	free(s);
+}
+
+/* More addresses than a report keeps: the first TOPO_IF_ADDRS_MAX, the node still valid. */
+static void test_iface_many_addrs(void)
+{
+	char json[2048] = "{\"schema\":1,\"up\":true,\"carrier\":true,\"mtu\":1500,\"addresses\":[";
+	struct topo_iface f = { 0 };
+	size_t n;
+	int rc;
+
+	for (int i = 0; i <= TOPO_IF_ADDRS_MAX; i++) {
+		n = strlen(json);
+		snprintf(json + n, sizeof(json) - n, "%s\"10.0.0.%d/24\"", i ? "," : "", i + 1);
+	}
+	strcat(json, "]}");
+	rc = topo_decode_iface(json, strlen(json), "eth0", &f);
+	ok(!rc && f.n_addrs == TOPO_IF_ADDRS_MAX &&
+		   !strcmp(f.addrs[TOPO_IF_ADDRS_MAX - 1], "10.0.0.16/24"),
+	   "an interface with %d addresses keeps %zu", TOPO_IF_ADDRS_MAX + 1, f.n_addrs);
 }
 
 static void test_router_roundtrip(void)
@@ -658,15 +780,25 @@ static const struct named_case named_cases[] = {
 	NAMED("learned ARP entry", topo_decode_arp_learned, topo_arp, router_id,
 	      "10.0.0.7,02:00:00:00:00:0a," UUID1,
 	      "{\"schema\":1,\"host\":\"" UUID3 "\",\"port\":\"" UUID2 "\"}"),
+	NAMED("interface", topo_decode_iface, topo_iface, name, "veth0",
+	      "{\"schema\":1,\"up\":true,\"carrier\":true,\"mtu\":1500,\"addresses\":[]}"),
+	NAMED("binding status", topo_decode_binding_status, topo_binding_status, interface, "veth0",
+	      "{\"schema\":1,\"port\":\"" UUID2 "\",\"state\":\"active\"}"),
 };
 
 static void test_decode_named(void)
 {
-	_Alignas(max_align_t) char obj[sizeof(struct topo_port) + sizeof(struct topo_route)];
+	_Alignas(max_align_t) char obj[sizeof(struct topo_port) + sizeof(struct topo_route) +
+				       sizeof(struct topo_iface)];
 	const char *expect;
 
 	for (size_t i = 0; i < sizeof(named_cases) / sizeof(named_cases[0]); i++) {
 		const struct named_case *c = &named_cases[i];
+
+		if (c->size > sizeof(obj)) {
+			ok(false, "%s: object larger than the test's buffer", c->what);
+			continue;
+		}
 
 		memset(obj, 0, sizeof(obj));
 		expect = strrchr(c->name, ',') ? strrchr(c->name, ',') + 1 : c->name;
@@ -849,6 +981,8 @@ int main(void)
 	test_router_roundtrip();
 	test_admin_defaults();
 	test_admin_roundtrip();
+	test_status_roundtrip();
+	test_iface_many_addrs();
 	test_arp_node();
 	test_cidr();
 	test_find_router();

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* bridge create name B | list | B show | B delete | B add port [mac M] [address A]
- * | B list port | B port P ... (port_cmd.c) */
+ * | B list port | B list mac-table | B port P ... (port_cmd.c) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "print.h"
+#include "status_cmd.h"
 
 static int port_add(struct cli *c, const struct cli_call *k)
 {
@@ -48,6 +49,8 @@ static const struct cli_cmd bridge_cmds[] = {
 		  { "state", CLI_T_KEYWORD, "up|down", .required = true, .choices = cli_states },
 		  { 0 } } },
 	{ "list port", cli_cmd_list, "the bridge's ports", .kind = &kind_port },
+	{ "list mac-table", cli_list_mac_table, "every MAC: static (a port's) or learned (where)",
+	  .args = NULL },
 	{ 0 },
 };
 

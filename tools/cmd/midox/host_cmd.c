@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-/* host list | H show | H add binding port P interface IF | H list binding
- * | H delete binding interface IF. Hosts themselves are made by their agents. */
+/* host list | H show | H delete | H add binding port P interface IF | H list binding
+ * | H delete binding interface IF | H list interface. Hosts themselves are made by their
+ * agents; a dead one may be deleted. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "topology/status.h"
 #include "print.h"
+#include "status_cmd.h"
 
 /* Prints the new binding as "list binding" does. */
 static int binding_add(struct cli *c, const struct cli_call *k)
@@ -25,7 +28,7 @@ static int binding_add(struct cli *c, const struct cli_call *k)
 	rc = cli_refresh(c);
 	b = rc ? NULL : topo_find_binding(&c->t, hid, ifname);
 	if (b)
-		out_binding(c, NULL, b, false);
+		cli_print_new_binding(c, b);
 	return 0;
 }
 
@@ -44,16 +47,21 @@ static const struct cli_cmd host_type_cmds[] = {
 
 static const struct cli_cmd host_cmds[] = {
 	{ "show", cli_cmd_show, "the host with its id and tunnel addresses", .kind = &kind_host },
+	{ "delete", cli_cmd_apply, "a dead host, its bindings and tunnel zone memberships",
+	  .op = topo_host_delete },
 	{ "add binding", binding_add, "bind a port to an interface of the host",
 	  .args = (const struct cli_arg[]){
 		  { "port", CLI_T_REF, "P", .required = true, .ref = &cli_port_ref },
 		  { "interface", CLI_T_IFNAME, "IF", .required = true },
 		  { 0 } } },
-	{ "list binding", cli_cmd_list, "the host's bindings", .kind = &kind_binding },
+	{ "list binding", cli_list_binding_state, "the host's bindings, active or why not",
+	  .kind = &kind_binding },
 	{ "delete binding", binding_delete, "unbind the port bound to an interface",
 	  .args = (const struct cli_arg[]){
 		  { "interface", CLI_T_IFNAME, "IF", .required = true, .needs = "an interface" },
 		  { 0 } } },
+	{ "list interface", cli_list_iface, "the host's interfaces as its agent reports them",
+	  .args = NULL },
 	{ 0 },
 };
 

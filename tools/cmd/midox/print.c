@@ -53,9 +53,30 @@ static void out_zone(struct cli *c, json_t *arr, const void *obj, bool show)
 
 void out_member(struct cli *c, json_t *arr, const void *obj, bool show)
 {
-	const struct topo_member *m = obj;
+	(void)show;
+	out_member_state(c, arr, obj, NULL);
+}
 
-	(void)show;	char za[64], ha[64], addr[INET_ADDRSTRLEN], line[512] = "";
+/* "... state S[: reason]" (JSON "state", "reason") when st is given. */
+static void add_state(char *line, size_t len, json_t *o, const struct cli_state *st)
+{
+	char v[256];
+
+	if (!st)
+		return;
+	snprintf(v, sizeof(v), "%s%s%s", st->state, st->reason ? ": " : "",
+		 st->reason ? st->reason : "");
+	add(line, len, "state", v);
+	if (o)
+		json_object_set_new(o, "state", json_string(st->state));
+	if (o && st->reason)
+		json_object_set_new(o, "reason", json_string(st->reason));
+}
+
+void out_member_state(struct cli *c, json_t *arr, const struct topo_member *m,
+		      const struct cli_state *st)
+{
+	char za[64], ha[64], addr[INET_ADDRSTRLEN], line[512] = "";
 	json_t *o = NULL;
 
 	cli_alias(c, m->zone_id, za);
@@ -67,6 +88,7 @@ void out_member(struct cli *c, json_t *arr, const void *obj, bool show)
 	add(line, sizeof(line), "zone", za);
 	add(line, sizeof(line), "host", ha);
 	add(line, sizeof(line), "address", addr);
+	add_state(line, sizeof(line), o, st);
 	emit(c, arr, o, line);
 }
 
@@ -112,9 +134,14 @@ static void out_host(struct cli *c, json_t *arr, const void *obj, bool show)
 
 void out_binding(struct cli *c, json_t *arr, const void *obj, bool show)
 {
-	const struct topo_binding *b = obj;
+	(void)show;
+	out_binding_state(c, arr, obj, NULL);
+}
 
-	(void)show;	char ha[64], pa[64], line[512] = "";
+void out_binding_state(struct cli *c, json_t *arr, const struct topo_binding *b,
+		       const struct cli_state *st)
+{
+	char ha[64], pa[64], line[512] = "";
 	json_t *o = NULL;
 
 	cli_alias(c, b->host_id, ha);
@@ -125,6 +152,7 @@ void out_binding(struct cli *c, json_t *arr, const void *obj, bool show)
 	add(line, sizeof(line), "host", ha);
 	add(line, sizeof(line), "interface", b->interface);
 	add(line, sizeof(line), "port", pa);
+	add_state(line, sizeof(line), o, st);
 	emit(c, arr, o, line);
 }
 

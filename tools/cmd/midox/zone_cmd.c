@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "print.h"
+#include "status_cmd.h"
 
 static int zone_create(struct cli *c, const struct cli_call *k)
 {
@@ -36,7 +37,7 @@ static int member_add(struct cli *c, const struct cli_call *k)
 	rc = cli_refresh(c);
 	for (i = 0; !rc && i < c->t.n_members; i++)
 		if (!strcmp(c->t.members[i].zone_id, zid) && !strcmp(c->t.members[i].host_id, hid))
-			out_member(c, NULL, &c->t.members[i], false);
+			cli_print_new_member(c, &c->t.members[i]);
 	return 0;
 }
 
@@ -69,7 +70,8 @@ static const struct cli_cmd zone_cmds[] = {
 		  { "host", CLI_T_REF, "H", .required = true, .ref = &cli_obj_host },
 		  { "address", CLI_T_IPV4, "A", .required = true },
 		  { 0 } } },
-	{ "list member", cli_cmd_list, "the zone's members", .kind = &kind_member },
+	{ "list member", cli_list_member_state, "the zone's members, their addresses on the host or not",
+	  .kind = &kind_member },
 	{ "delete member", member_delete, "a host from the zone",
 	  .args = (const struct cli_arg[]){
 		  { "host", CLI_T_REF, "H", .required = true, .needs = "a host",

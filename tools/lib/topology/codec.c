@@ -3,6 +3,7 @@
  * (a newer writer may add some) and refuse a wrong schema, wrong types, missing required
  * fields and out-of-range values. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,17 +481,23 @@ int topo_decode_arp_learned(const char *buf, size_t len, const char *name, void 
 	return rc;
 }
 
+/* A node named by an interface: the name into dst, then the data. NULL (the reason set) if
+ * either is bad. */
+static json_t *load_ifname(const char *buf, size_t len, const char *name,
+			   char dst[TOPO_IFNAME_MAX])
+{
+	if (take_name(name, topo_valid_ifname, dst, TOPO_IFNAME_MAX, "an interface name"))
+		return NULL;
+	return load(buf, len);
+}
+
 /* Named by its interface; the host is the caller's (the parent in the path). */
 int topo_decode_binding(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_binding *b = out;
-	json_t *o;
+	json_t *o = load_ifname(buf, len, name, b->interface);
 	int rc;
 
-	if (take_name(name, topo_valid_ifname, b->interface, sizeof(b->interface),
-		      "an interface name"))
-		return -EINVAL;
-	o = load(buf, len);
 	if (!o)
 		return -EINVAL;
 	rc = get_uuid(o, "port", b->port_id);
@@ -720,4 +727,130 @@ char *topo_encode_mac_owner(const char *host_id)
 char *topo_encode_alive(void)
 {
 	return dump(json_object());
+}
+
+/* ---- what agents report of their host (status.h) ---- */
+
+static int get_bool(json_t *o, const char *key, bool *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_boolean(v))
+		return topo_fail(-EINVAL, "\"%s\" missing or not a boolean", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* "a.b.c.d/len" or an IPv6 address with its length: what `ip address` shows. */
+static bool valid_if_addr(const char *s)
+{
+	char a[TOPO_IF_ADDR_STRLEN], *slash, *end;
+	unsigned char bin[16];
+	long len;
+
+	snprintf(a, sizeof(a), "%s", s);
+	slash = strchr(a, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (!isdigit((unsigned char)slash[1])) /* strtol would take a sign or blanks */
+		return false;
+	len = strtol(slash + 1, &end, 10);
+	if (*end)
+		return false;
+	if (inet_pton(AF_INET, a, bin) == 1)
+		return len >= 0 && len <= 32;
+	return inet_pton(AF_INET6, a, bin) == 1 && len >= 0 && len <= 128;
+}
+
+static int get_if_addrs(json_t *o, struct topo_iface *f)
+{
+	json_t *arr = json_object_get(o, "addresses"), *v;
+	size_t i;
+
+	if (!json_is_array(arr))
+		return topo_fail(-EINVAL, "\"addresses\" missing or not an array");
+	json_array_foreach(arr, i, v) {
+		const char *s = json_string_value(v);
+
+		if (!s || strlen(s) >= TOPO_IF_ADDR_STRLEN || !valid_if_addr(s))
+			return topo_fail(-EINVAL, "\"addresses\" holds a bad address");
+		if (f->n_addrs < TOPO_IF_ADDRS_MAX) /* more are left out: a listing, not a rule */
+			strcpy(f->addrs[f->n_addrs++], s);
+	}
+	return 0;
+}
+
+/* Named by the interface; {"up","carrier","mtu","addresses"} and an optional "mac" (any
+ * MAC: lo's is zero, a multicast one is the interface's business). */
+int topo_decode_iface(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_iface *f = out;
+	json_t *o = load_ifname(buf, len, name, f->name);
+	char mac[18];
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_bool(o, "up", &f->up);
+	if (!rc)
+		rc = get_bool(o, "carrier", &f->carrier);
+	if (!rc)
+		rc = get_key(o, "mtu", 0, INT32_MAX, &f->mtu);
+	if (!rc)
+		rc = get_str(o, "mac", mac, sizeof(mac), false);
+	if (rc == 1) {
+		f->has_mac = true;
+		rc = topo_parse_mac(mac, f->mac) ? topo_fail(-EINVAL, "\"mac\" '%s' is not a MAC",
+							     mac) : 0;
+	}
+	if (!rc)
+		rc = get_if_addrs(o, f);
+	json_decref(o);
+	return rc;
+}
+
+/* Named by the bound interface; {"port","state":"active"|"inactive"[,"reason"]}. */
+int topo_decode_binding_status(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_binding_status *b = out;
+	json_t *o = load_ifname(buf, len, name, b->interface);
+	char state[16];
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_uuid(o, "port", b->port_id);
+	if (!rc)
+		rc = get_str(o, "state", state, sizeof(state), true) < 0 ? -EINVAL : 0;
+	if (!rc && strcmp(state, "active") && strcmp(state, "inactive"))
+		rc = topo_fail(-EINVAL, "\"state\" '%s' is neither active nor inactive", state);
+	b->active = !rc && !strcmp(state, "active");
+	if (!rc)
+		rc = get_str(o, "reason", b->reason, sizeof(b->reason), false) < 0 ? -EINVAL : 0;
+	json_decref(o);
+	return rc;
+}
+
+char *topo_encode_iface(const struct topo_iface *f)
+{
+	json_t *o = json_pack("{s:b,s:b,s:I,s:[]}", "up", f->up, "carrier", f->carrier, "mtu",
+			      (json_int_t)f->mtu, "addresses");
+	json_t *arr = o ? json_object_get(o, "addresses") : NULL;
+
+	for (size_t i = 0; arr && i < f->n_addrs; i++)
+		json_array_append_new(arr, json_string(f->addrs[i]));
+	if (o && f->has_mac)
+		set_mac(o, "mac", f->mac);
+	return dump(o);
+}
+
+char *topo_encode_binding_status(const struct topo_binding_status *b)
+{
+	json_t *o = json_pack("{s:s,s:s}", "port", b->port_id, "state",
+			      b->active ? "active" : "inactive");
+
+	if (o && !b->active && b->reason[0])
+		json_object_set_new(o, "reason", json_string(b->reason));
+	return dump(o);
 }

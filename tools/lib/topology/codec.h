@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "topology.h"
+#include "status.h"
 
 /* Every decoder has this signature, so that one table of object kinds drives the reader.
  * json/len: the node's data (not NUL-terminated). name: the node's name, which carries the
@@ -33,6 +34,8 @@ topo_decode_fn topo_decode_mac;		/* struct topo_mac */
 topo_decode_fn topo_decode_arp_static;	/* struct topo_arp */
 topo_decode_fn topo_decode_arp_learned;	/* struct topo_arp */
 topo_decode_fn topo_decode_key_counter;	/* uint32_t: the next tunnel key */
+topo_decode_fn topo_decode_iface;	/* struct topo_iface (status.h) */
+topo_decode_fn topo_decode_binding_status;	/* struct topo_binding_status */
 
 /* Encoders: compact JSON with sorted keys, malloc'd; NULL only when out of memory. The
  * identity (in the path) is not encoded. */
@@ -53,5 +56,8 @@ char *topo_encode_port_guard(const char *host_id, const char *ifname);
 /* A learned MAC's data: the host that learned it. */
 char *topo_encode_mac_owner(const char *host_id);
 char *topo_encode_alive(void);
+/* What an agent reports of its host (status.h). */
+char *topo_encode_iface(const struct topo_iface *f);
+char *topo_encode_binding_status(const struct topo_binding_status *b);
 
 #endif

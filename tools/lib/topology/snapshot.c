@@ -27,6 +27,16 @@ static void sort_czxid(void *base, size_t n, size_t size, size_t off)
 		qsort_r(base, n, size, cmp_czxid, &off);
 }
 
+/* Hosts by name, then id: agents register in whatever order they start, and host aliases
+ * (host0, ...) should not depend on that race. */
+static int cmp_host(const void *a, const void *b)
+{
+	const struct topo_host *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
 /* The port routes of one port are made in one multi: by destination among themselves. */
 static int cmp_route(const void *a, const void *b)
 {
@@ -302,7 +312,8 @@ int topo_normalise(struct topology *t)
 {
 	int rc;
 
-	sort_czxid(t->hosts, t->n_hosts, sizeof(*t->hosts), offsetof(struct topo_host, czxid));
+	if (t->n_hosts > 1)
+		qsort(t->hosts, t->n_hosts, sizeof(*t->hosts), cmp_host);
 	sort_czxid(t->zones, t->n_zones, sizeof(*t->zones), offsetof(struct topo_zone, czxid));
 	sort_czxid(t->members, t->n_members, sizeof(*t->members),
 		   offsetof(struct topo_member, czxid));

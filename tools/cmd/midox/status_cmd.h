@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What agents report (topology/status.h) in the CLI's listings: status_cmd.c. */
+#ifndef MIDOX_CLI_STATUS_CMD_H
+#define MIDOX_CLI_STATUS_CMD_H
+
+#include "cli.h"
+
+/* host H list binding | host H list interface | tunnel-zone Z list member
+ * | bridge B list mac-table */
+int cli_list_binding_state(struct cli *c, const struct cli_call *k);
+int cli_list_iface(struct cli *c, const struct cli_call *k);
+int cli_list_member_state(struct cli *c, const struct cli_call *k);
+int cli_list_mac_table(struct cli *c, const struct cli_call *k);
+/* A member or binding just added, with its state; a warning on stderr when the host's
+ * agent reports its interfaces and the address (interface) is not among them. */
+void cli_print_new_member(struct cli *c, const struct topo_member *m);
+void cli_print_new_binding(struct cli *c, const struct topo_binding *b);
+
+#endif
