@@ -141,14 +141,14 @@ spoof_ping() {
 	[[ "$output" == *"allowed-address 10.0.0.99"* ]]
 	map_has h1 midox_allowed "any(.[]; .key.port_key == $k)"
 	wait_until 20 spoof_ping
-	mx bridge "$BR" port "${PORT[v11]}" delete allowed-address 10.0.0.99
+	mx --force bridge "$BR" port "${PORT[v11]}" delete allowed-address 10.0.0.99
 	wait_until 20 eval '! spoof_ping'
 	# clear address: only the MAC holds the port, any address from it passes
-	mx bridge "$BR" port "${PORT[v11]}" clear address
+	mx --force bridge "$BR" port "${PORT[v11]}" clear address
 	run mx bridge "$BR" port "${PORT[v11]}" show
 	[[ "$output" != *"address 10.0.0.11"* ]]
 	wait_until 20 spoof_ping
-	mx bridge "$BR" port "${PORT[v11]}" clear mac
+	mx --force bridge "$BR" port "${PORT[v11]}" clear mac
 	run mx bridge "$BR" port "${PORT[v11]}" show
 	[[ "$output" != *"mac $M11"* ]]
 	map_has h1 midox_port "any(.[]; .key == $k and .value.flags % 16 < 4)"

@@ -232,7 +232,7 @@ replies_routed() {
 	wait_until 20 ping_ok v11 198.51.100.1
 	wait_until 20 ping_ok v21 198.51.100.1
 	ping_all v21 198.51.100.1 5
-	mx router "$RT" route "${r#*:}" delete
+	mx --force router "$RT" route "${r#*:}" delete
 	run mx router "$RT" list route
 	echo "$output"
 	[[ "$output" != *198.51.100.0* ]]
