@@ -87,7 +87,13 @@ agent_start() {
 		MIDOX_PIN_ROOT="$(agent_pin "$host")" \
 		"$@" \
 		"$MIDOX_BUILD/midox-agent" --config "$NET_DIR/$host.conf" -v >>"$log" 2>&1 &
-	echo $! > "$NET_DIR/$host.agent.pid"
+	local pid=$! deadline=$((SECONDS + 5))
+	echo "$pid" > "$NET_DIR/$host.agent.pid"
+	# Until the fork has exec'd, its command line is this shell's: agent_running would call
+	# an agent that is just starting dead.
+	while ! _agent_pid_is "$pid" midox-agent && kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.01
+	done
 	echo "$host" >> "$NET_DIR/agents"
 }
 
