@@ -413,13 +413,50 @@ static int route_add_hop(struct desired *d, __u32 router_key, struct topo_cidr d
 	return 0;
 }
 
+/* Whether a router port can take a routed packet out: it and its router are up and, if it
+ * is interior, so are its peer and the peer's device. */
+static bool port_forwards(const struct snapshot *s, const struct topo_port *p)
+{
+	const struct topo_port *peer = p->peer_id[0] ? topo_find_port_by_id(s->t, p->peer_id) : NULL;
+	bool down;
+
+	if (p->down || !device_state(s, p, &down) || down)
+		return false;
+	return !peer || (!peer->down && device_state(s, peer, &down) && !down);
+}
+
+/* A route set holding only hops out of down ports: the set a down hop may still join. */
+static bool route_all_down(const struct snapshot *s, const struct desired *d,
+			   __u32 router_key, struct topo_cidr dst)
+{
+	struct mx_route_key k = {
+		.prefixlen = 32 + dst.len,
+		.router_key = router_key,
+		.dst = dst.addr.s_addr & htonl(mx_prefix_mask(dst.len)),
+	};
+	const struct mx_route *r = kv_get(&d->maps[MX_MAP_ID_ROUTE], &k);
+	const struct topo_port *p;
+
+	if (!r || !r->n)
+		return true;
+	if (r->nh[0].type != MX_ROUTE_NORMAL)
+		return false;
+	p = topo_port_by_key(s->t, r->nh[0].port_key);
+	return p && !port_forwards(s, p);
+}
+
 static const __u32 route_types[] = {
 	[TOPO_ROUTE_NORMAL] = MX_ROUTE_NORMAL,
 	[TOPO_ROUTE_BLACKHOLE] = MX_ROUTE_BLACKHOLE,
 	[TOPO_ROUTE_REJECT] = MX_ROUTE_REJECT,
 };
 
-static int add_route(const struct snapshot *s, struct desired *d, const struct topo_route *rt)
+/* up_pass: add the hops out of ports that forward (and blackhole, reject); otherwise the
+ * hops out of down ports, to a set that has no other (ECMP skips a down hop; a route
+ * whose every hop is down stays, and drops admin-down, rather than yield to a shorter
+ * prefix). */
+static int add_route(const struct snapshot *s, struct desired *d, const struct topo_route *rt,
+		     bool up_pass)
 {
 	const struct topo_router *r = topo_find_router_by_id(s->t, rt->router_id);
 	const struct topo_port *p = rt->port_id[0] ? topo_find_port_by_id(s->t, rt->port_id) : NULL;
@@ -437,6 +474,12 @@ static int add_route(const struct snapshot *s, struct desired *d, const struct t
 		if (!p || strcmp(p->device_id, r->id))
 			return 0; /* its port is gone: the route is unusable */
 		hop.port_key = p->tunnel_key;
+		if (port_forwards(s, p) != up_pass)
+			return 0;
+		if (!up_pass && !route_all_down(s, d, r->tunnel_key, rt->dst))
+			return 0;
+	} else if (!up_pass) {
+		return 0;
 	}
 	return route_add_hop(d, r->tunnel_key, rt->dst, &hop);
 }
@@ -467,7 +510,9 @@ static int add_routes(const struct snapshot *s, struct desired *d)
 		if (t->ports[i].device_type == TOPO_DEVICE_ROUTER)
 			err = add_local_routes(s, d, &t->ports[i]);
 	for (size_t i = 0; !err && i < t->n_routes; i++)
-		err = add_route(s, d, &t->routes[i]);
+		err = add_route(s, d, &t->routes[i], true);
+	for (size_t i = 0; !err && i < t->n_routes; i++)
+		err = add_route(s, d, &t->routes[i], false);
 	return err;
 }
 

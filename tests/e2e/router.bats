@@ -341,20 +341,24 @@ ecmp_all_seen() {
 	[ "$(sort -u <(ecmp_sources ext1) <(ecmp_sources ext2) | wc -l)" -ge "$1" ]
 }
 
-@test "ECMP over two uplinks spreads flows by flow hash" {
+# ecmp_setup: R's uplinks u1 (ext1) and u2 (ext2) on h2, one route set to 198.51.100.0/24
+# over both; both gateways answer from v11 (their MACs are known from here on).
+ecmp_setup() {
 	router_setup
 	uplink_add h2 up1 ext1 1
 	uplink_add h2 up2 ext2 2
 	route_add src 0.0.0.0/0 dst 198.51.100.0/24 type normal port "${RPORT[u1]}" gw 172.16.1.2
 	route_add src 0.0.0.0/0 dst 198.51.100.0/24 type normal port "${RPORT[u2]}" gw 172.16.2.2
-	# both gateways answer (their MACs are known from here on)
 	wait_until 20 ping_ok v11 172.16.1.2
 	wait_until 20 ping_ok v11 172.16.2.2
 	wait_until 20 ping_ok v11 198.51.100.1
+}
+
+# ecmp_send FLOWS: from v11 (simulated on h1, sent to h2's uplinks), FLOWS UDP flows to
+# 198.51.100.1:9, three datagrams each, captured on both uplinks.
+ecmp_send() {
 	net_capture ext1 'udp dst port 9' eth0
 	net_capture ext2 'udp dst port 9' eth0
-	# 64 flows from v11 (simulated on h1, sent to h2's uplinks), three datagrams each
-	local flows=64
 	net_in v11 perl -MIO::Socket::INET -MSocket -e '
 		# unconnected sockets: the port unreachable errors coming back fail no send
 		my $n = shift;
@@ -366,7 +370,24 @@ ecmp_all_seen() {
 		for my $round (1 .. 3) {
 			$_->send("midox ecmp", 0, $to) or die "send: $!\n" for @flows;
 			select(undef, undef, undef, 0.2);
-		}' "$flows"
+		}' "$1"
+}
+
+# uplink_hops N: h1's route set to 198.51.100.0/24 has N hops.
+uplink_hops() {
+	map_has h1 midox_route "any(.[]; .key.prefixlen == 56 and .key.dst == $(be32 198.51.100.0) and .value.n == $1)"
+}
+
+# admin_down_drops HOST: frames HOST's datapath dropped as admin-down, on every port.
+admin_down_drops() {
+	map_entries "$1" midox_stats | jq -er --argjson i "$(drop_index MX_DROP_ADMIN_DOWN)" \
+		'[.[].values[].value.drops[$i]] | add // 0'
+}
+
+@test "ECMP over two uplinks spreads flows by flow hash" {
+	ecmp_setup
+	local flows=64
+	ecmp_send "$flows"
 	wait_until 10 ecmp_all_seen "$flows" || true
 	local n1 n2 both
 	n1=$(ecmp_sources ext1 | wc -l)
@@ -379,6 +400,34 @@ ecmp_all_seen() {
 	[ "$both" -eq 0 ]
 	[ "$n1" -ge 12 ]
 	[ "$n2" -ge 12 ]
+}
+
+@test "an uplink set down leaves the ECMP set: every flow takes the other; both down, admin-down drops" {
+	ecmp_setup
+	local flows=64 n1 n2 before after
+	wait_until 20 uplink_hops 2
+	mx router "$RT" port "${RPORT[u1]#*:}" set state down
+	wait_until 20 uplink_hops 1
+	ecmp_send "$flows"
+	wait_until 10 ecmp_all_seen "$flows" || true
+	n1=$(ecmp_sources ext1 | wc -l)
+	n2=$(ecmp_sources ext2 | wc -l)
+	echo "flows: $n1 via the down uplink 1, $n2 via uplink 2"
+	[ "$n1" -eq 0 ]
+	[ "$n2" -eq "$flows" ]
+
+	# both down: the whole set stays and drops at the router (no shorter prefix takes it)
+	mx router "$RT" port "${RPORT[u2]#*:}" set state down
+	wait_until 20 uplink_hops 2
+	before=$(admin_down_drops h1)
+	run ping_ok v11 198.51.100.1
+	[ "$status" -ne 0 ]
+	after=$(admin_down_drops h1)
+	echo "admin-down drops on h1: $before, then $after"
+	[ "$after" -gt "$before" ]
+	mx router "$RT" port "${RPORT[u1]#*:}" set state up
+	wait_until 20 uplink_hops 1
+	wait_until 20 ping_ok v11 198.51.100.1
 }
 
 @test "restarting both agents under a ping flood across the router loses no packet" {

@@ -405,6 +405,47 @@ static void test_device_down(void)
 	computed_free(&t, &d);
 }
 
+/* The default route's hops (two, weighted) with `down` set on the ports listed. */
+static const struct mx_route *route_with_down(struct topology *t, struct desired *d,
+					      struct topo_port *const *down, size_t n)
+{
+	bool ok;
+
+	for (size_t i = 0; i < n; i++)
+		down[i]->down = true;
+	ok = compute(t, d);
+	for (size_t i = 0; i < n; i++)
+		down[i]->down = false;
+	return ok ? route(d, "0.0.0.0", 0) : NULL;
+}
+
+/* A hop out of a down port leaves its ECMP set; a set whose every hop is down stays whole
+ * (the datapath drops admin-down rather than a shorter prefix taking the traffic). */
+static void test_route_down(void)
+{
+	struct topo_port *up2[] = { &ports[9] }, *both[] = { &ports[8], &ports[9] };
+	struct topo_port *peer[] = { &ports[6] };
+	const struct mx_route *r;
+	struct topology t;
+	struct desired d;
+
+	r = route_with_down(&t, &d, up2, 1);
+	tap_ok(r && r->n == 1 && r->nh[0].port_key == 302 && r->nh[0].weight == 100,
+	       "a hop out of a down router port leaves its ECMP set");
+	computed_free(&t, &d);
+	r = route_with_down(&t, &d, both, 2);
+	tap_ok(r && r->n == 2 && r->nh[0].port_key == 302 && r->nh[1].port_key == 303,
+	       "a set whose every hop is down keeps them all");
+	computed_free(&t, &d);
+	/* out of an interior port whose peer (a bridge port) is down */
+	memcpy(routes[1].port_id, RP_LINK, sizeof(RP_LINK));
+	r = route_with_down(&t, &d, peer, 1);
+	memcpy(routes[1].port_id, RP_UP2, sizeof(RP_UP2));
+	tap_ok(r && r->n == 1 && r->nh[0].port_key == 302,
+	       "a hop out of an interior port whose peer is down leaves its set");
+	computed_free(&t, &d);
+}
+
 static const struct mx_allowed *allowed(const struct desired *d, __u32 port, const char *addr)
 {
 	struct mx_allowed_key k = { .port_key = port };
@@ -488,6 +529,7 @@ int main(void)
 	test_no_zone();
 	test_port_down();
 	test_device_down();
+	test_route_down();
 	test_port_security();
 	return tap_done();
 }
