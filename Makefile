@@ -5,6 +5,7 @@
 #   tools/lib/topology  the ZooKeeper object model            base, ZooKeeper, jansson
 #   loader              the datapath's life cycle and maps    base, libbpf (embeds bpf/)
 # Programs: agent/ (midox-agent), tools/cmd/midox (midox). Developer tools: tools/bench.
+# make install / make uninstall: the programs, settings, unit and man pages (tools/dist/).
 CC      ?= gcc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -79,9 +80,15 @@ LINK_TOPO   := $(TOPO) $(BASE) $(TOPO_LIBS)
 LINK_LOADER := $(LOADER) $(BASE) $(LOADER_LIBS)
 
 # --version: a VERSION file, else `git describe`, else a fixed string (a tarball). The
-# header is rewritten only when the version changed, so only the two mains rebuild.
+# header is rewritten only when the version changed, so only the two mains rebuild. `make
+# install` and `uninstall` do not look: they install what was built, with the version it
+# was built with (a tree made dirty since would relink both, as root, in build/).
 MIDOX_VERSION := $(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo 0.1-unknown)
+INSTALL_ONLY := $(and $(MAKECMDGOALS),$(if $(filter-out install uninstall,$(MAKECMDGOALS)),,yes))
+ifeq ($(INSTALL_ONLY),)
 $(BUILD)/version.h: FORCE
+endif
+$(BUILD)/version.h:
 	@mkdir -p $(@D)
 	@echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' | cmp -s - $@ || \
 		echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' > $@
@@ -128,6 +135,56 @@ demo:
 
 clean:
 	rm -rf $(BUILD)
+
+# make install: the two programs, the agent's default settings, its systemd unit and the man
+# pages (sources in tools/dist/, paths filled in here: nothing is written to the source tree
+# and nothing rebuilt that `make` built). DESTDIR is prepended to every path, not filled in.
+# The BPF object is embedded in the agent (the skeleton): nothing else to install.
+# SYSTEMDUNITDIR: systemd reads units from /usr/local/lib/systemd/system and
+# /usr/lib/systemd/system (on Debian 12 /lib is /usr/lib); a package passes
+# SYSTEMDUNITDIR=$$(pkg-config --variable=systemdsystemunitdir systemd).
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+AGENT_CONF     := $(SYSCONFDIR)/midox/agent.conf
+DIST_SUBST     := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@SYSTEMDUNITDIR@|$(SYSTEMDUNITDIR)|g'
+# One tools/dist/ source, substituted, to one installed file of mode 0644.
+dist_put = $(DIST_SUBST) tools/dist/$(1) > $(DESTDIR)$(2) && chmod 0644 $(DESTDIR)$(2)
+
+.PHONY: install uninstall
+install: $(BUILD)/midox $(BUILD)/midox-agent
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/midox
+	install -m 0755 $(BUILD)/midox $(DESTDIR)$(BINDIR)/midox
+	install -m 0755 $(BUILD)/midox-agent $(DESTDIR)$(SBINDIR)/midox-agent
+	$(call dist_put,midox-agent.service.in,$(SYSTEMDUNITDIR)/midox-agent.service)
+	$(call dist_put,midox.1.in,$(MANDIR)/man1/midox.1)
+	$(call dist_put,midox-agent.8.in,$(MANDIR)/man8/midox-agent.8)
+	@# The operator's settings are theirs: never overwritten.
+	@if [ -e $(DESTDIR)$(AGENT_CONF) ]; then \
+		echo "kept $(DESTDIR)$(AGENT_CONF)"; \
+	else \
+		$(call dist_put,agent.conf.in,$(AGENT_CONF)) && \
+		echo "installed $(DESTDIR)$(AGENT_CONF)"; \
+	fi
+
+# The settings go only while they are the default as installed; changed, they stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/midox $(DESTDIR)$(SBINDIR)/midox-agent \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/midox-agent.service \
+		$(DESTDIR)$(MANDIR)/man1/midox.1 $(DESTDIR)$(MANDIR)/man8/midox-agent.8
+	@if [ -e $(DESTDIR)$(AGENT_CONF) ]; then \
+		if $(DIST_SUBST) tools/dist/agent.conf.in | cmp -s - $(DESTDIR)$(AGENT_CONF); then \
+			echo "rm -f $(DESTDIR)$(AGENT_CONF)"; rm -f $(DESTDIR)$(AGENT_CONF); \
+		else \
+			echo "kept $(DESTDIR)$(AGENT_CONF): changed since install"; \
+		fi; \
+	fi
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/midox 2>/dev/null || true
 
 # The benchmark (tools/bench, docs/benchmarks.md): its XDP programs and three tools.
 BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-topo

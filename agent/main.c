@@ -41,11 +41,12 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: midox-agent [--config FILE] [--verbose] [--verify] [--version]\n"
+	fprintf(f, "usage: midox-agent [--config FILE] [--verbose] [--verify] [--version] [--help]\n"
 		   "  --config FILE  settings (default " AGENT_CONFIG_DEFAULT ")\n"
 		   "  --verbose      debug messages, libbpf's included\n"
 		   "  --verify       compare the pinned maps with what the topology implies,\n"
-		   "                 print the differences and exit (0 equal, 1 different)\n"
+		   "                 print the differences and exit (0 equal, 1 different,\n"
+		   "                 2 cannot verify)\n"
 		   "environment overrides: MIDOX_ZK_SERVERS MIDOX_TUNNEL_IF MIDOX_HOST_ID_FILE\n"
 		   "  MIDOX_HOST_NAME MIDOX_PIN_ROOT MIDOX_VXLAN_PORT MIDOX_ZK_SESSION_TIMEOUT_MS\n"
 		   "  MIDOX_MAC_AGE_SECONDS MIDOX_CREDENTIALS\n");
