@@ -32,6 +32,7 @@ struct cli {
 	struct topology t;	/* the snapshot the current command reads */
 	bool have_t;
 	bool force;		/* --force: delete through aliases this session has not printed */
+	const char *format;	/* --format: topology show's format when its words give none */
 	struct cli_aliases *aliases;	/* the aliases printed so far (aliases.c) */
 	char unprinted[64];	/* the current command's first alias not from that table */
 };
@@ -109,6 +110,9 @@ void cli_list_end(struct cli *c, json_t *arr, int err);
 /* The object types (their tables): zone_cmd.c, host_cmd.c, bridge_cmd.c, router_cmd.c;
  * ports (of a bridge, of a router, or named by a full reference): port_cmd.c. */
 extern const struct cli_obj cli_obj_zone, cli_obj_host, cli_obj_bridge, cli_obj_router;
+/* topology show [format dot|svg] (topology_cmd.c), and its formats (NULL-terminated). */
+extern const struct cli_obj cli_obj_topology;
+extern const char *const cli_topology_formats[];
 extern const struct cli_obj cli_obj_device_port;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
 extern const struct cli_arg cli_port_args[];

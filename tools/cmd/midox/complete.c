@@ -122,7 +122,7 @@ static void on_type(struct comp *p, const struct cli_obj *o, char **w, int n)
 		names(p, o->kind, NULL);
 	else if (r)
 		args(p, r, NULL, w + cli_row_len(r->words), n - cli_row_len(r->words));
-	else if (!o->find(p->c, NULL, w[0], &obj))
+	else if (o->find && !o->find(p->c, NULL, w[0], &obj))
 		on_object(p, o, cli_obj_id(o, obj), w + 1, n - 1);
 }
 

@@ -332,16 +332,25 @@ static int dispatch_type(struct cli *c, const struct cli_obj *o, char **w, int n
 	char exp[512], tail[64], ctx[128];
 	int len;
 
+	char *bare[] = { (char *)o->bare };
+
 	snprintf(tail, sizeof(tail), "or %s %s", article(o->title), o->title);
-	if (n < 1)
+	if (n < 1 && o->bare)
+		k.cmd = cli_row_match(o->type_cmds, bare, 1);
+	else if (n < 1)
 		return cli_fail(-EINVAL, "%s needs a command: %s", o->word,
-				expected(NULL, o->type_cmds, exp, sizeof(exp), tail));
-	k.cmd = cli_row_match(o->type_cmds, w, n);
+				expected(NULL, o->type_cmds, exp, sizeof(exp), o->find ? tail : NULL));
+	else
+		k.cmd = cli_row_match(o->type_cmds, w, n);
 	if (k.cmd) {
-		len = cli_row_len(k.cmd->words);
+		len = n < 1 ? 0 : cli_row_len(k.cmd->words);
 		snprintf(ctx, sizeof(ctx), "%s %s", o->word, k.cmd->words);
 		return invoke(c, &k, w + len, n - len, ctx);
 	}
+	/* "topology frob": a type without objects has only its commands. */
+	if (!o->find)
+		return cli_fail(-EINVAL, "unknown command '%s %s': expected %s", o->word, w[0],
+				expected(NULL, o->type_cmds, exp, sizeof(exp), NULL));
 	return dispatch_ref(c, o, &k, w[0], w + 1, n - 1);
 }
 
@@ -439,6 +448,8 @@ static void help_obj(FILE *f, const char *prefix, const struct cli_obj *o)
 
 	snprintf(p, sizeof(p), "%s%s%s", prefix, *prefix ? " " : "", o->word);
 	help_rows(f, p, o->type_cmds);
+	if (!o->meta)
+		return;
 	snprintf(p + strlen(p), sizeof(p) - strlen(p), " %s", o->meta);
 	help_rows(f, p, o->cmds);
 	for (i = 0; o->subs && o->subs[i]; i++)

@@ -112,6 +112,9 @@ struct cli_obj {
 	const struct cli_obj *const *subs;	/* nested types, NULL-terminated, or NULL */
 	const struct cli_kind *kind;	/* NULL: not in the snapshot (an ARP entry's address) */
 	bool scoped;	/* named within its parent ("port1" of a bridge): completes short aliases */
+	/* A type without objects (find NULL): the type command its word alone runs
+	 * ("topology" is "topology show"); NULL: it needs a command. */
+	const char *bare;
 };
 
 /* The top-level types, NULL-terminated; and what a port reference (a word with a ':')

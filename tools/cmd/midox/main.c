@@ -267,10 +267,25 @@ static const struct option cli_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "credentials", required_argument, NULL, 'C' },
 	{ "force", no_argument, NULL, 'f' },
+	{ "format", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --format: checked here, before any command runs, as the command's own format word is. */
+static int take_format(struct cli *c, const char *arg)
+{
+	int i;
+
+	for (i = 0; cli_topology_formats[i]; i++)
+		if (!strcmp(cli_topology_formats[i], arg)) {
+			c->format = cli_topology_formats[i];
+			return 0;
+		}
+	mx_err("bad format '%s': expected one of dot, svg", arg);
+	return EXIT_USAGE;
+}
 
 /* One option (not -e): 0, or the exit code to leave with at once. */
 static int take_option(struct cli *c, int opt, const char *arg)
@@ -288,6 +303,8 @@ static int take_option(struct cli *c, int opt, const char *arg)
 	case 'f':
 		c->force = true;
 		return 0;
+	case 'F':
+		return take_format(c, arg);
 	case 'h':
 		cli_usage(stdout);
 		return EXIT_DONE;
