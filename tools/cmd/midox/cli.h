@@ -34,6 +34,8 @@ struct cli {
 	bool force;		/* --force: delete through aliases this session has not printed */
 	struct cli_aliases *aliases;	/* the aliases printed so far (aliases.c) */
 	char unprinted[64];	/* the current command's first alias not from that table */
+	const char *pin_root;	/* the agent's pinned maps, for datapath (datapath_cmd.c) */
+	bool dp_names_warned;	/* datapath said once that ZooKeeper gives no names */
 };
 
 /* The words of one command. */
@@ -109,6 +111,8 @@ void cli_list_end(struct cli *c, json_t *arr, int err);
 /* The object types (their tables): zone_cmd.c, host_cmd.c, bridge_cmd.c, router_cmd.c;
  * ports (of a bridge, of a router, or named by a full reference): port_cmd.c. */
 extern const struct cli_obj cli_obj_zone, cli_obj_host, cli_obj_bridge, cli_obj_router;
+/* What this host's pinned maps hold, named from the topology: datapath_cmd.c. */
+extern const struct cli_obj cli_obj_datapath;
 extern const struct cli_obj cli_obj_device_port;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
 extern const struct cli_arg cli_port_args[];

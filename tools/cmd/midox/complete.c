@@ -122,7 +122,7 @@ static void on_type(struct comp *p, const struct cli_obj *o, char **w, int n)
 		names(p, o->kind, NULL);
 	else if (r)
 		args(p, r, NULL, w + cli_row_len(r->words), n - cli_row_len(r->words));
-	else if (!o->find(p->c, NULL, w[0], &obj))
+	else if (o->find && !o->find(p->c, NULL, w[0], &obj))
 		on_object(p, o, cli_obj_id(o, obj), w + 1, n - 1);
 }
 
@@ -136,7 +136,8 @@ void cli_complete(struct cli *c, char **w, int n, void (*add)(void *ctx, const c
 	for (i = 0; cli_objects[i]; i++) {
 		if (n == 0 || (n == 1 && !strcmp(w[0], "help")))
 			add(ctx, cli_objects[i]->word);
-		else if (!strcmp(w[0], cli_objects[i]->word) && !cli_refresh(c))
+		else if (!strcmp(w[0], cli_objects[i]->word) &&
+			 (cli_objects[i]->offline || !cli_refresh(c)))
 			on_type(&p, cli_objects[i], w + 1, n - 1);
 	}
 	if (n == 0) {

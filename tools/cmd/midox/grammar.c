@@ -335,13 +335,18 @@ static int dispatch_type(struct cli *c, const struct cli_obj *o, char **w, int n
 	snprintf(tail, sizeof(tail), "or %s %s", article(o->title), o->title);
 	if (n < 1)
 		return cli_fail(-EINVAL, "%s needs a command: %s", o->word,
-				expected(NULL, o->type_cmds, exp, sizeof(exp), tail));
+				expected(NULL, o->type_cmds, exp, sizeof(exp), o->find ? tail : NULL));
 	k.cmd = cli_row_match(o->type_cmds, w, n);
 	if (k.cmd) {
 		len = cli_row_len(k.cmd->words);
 		snprintf(ctx, sizeof(ctx), "%s %s", o->word, k.cmd->words);
 		return invoke(c, &k, w + len, n - len, ctx);
 	}
+	if (!o->find) /* no objects to name: "datapath list frob" */
+		return cli_fail(-EINVAL, "unknown command '%s %s%s%s': expected %s", o->word, w[0],
+				n > 1 && begins_longer(o->type_cmds, w[0]) ? " " : "",
+				n > 1 && begins_longer(o->type_cmds, w[0]) ? w[1] : "",
+				expected(NULL, o->type_cmds, exp, sizeof(exp), NULL));
 	return dispatch_ref(c, o, &k, w[0], w + 1, n - 1);
 }
 
@@ -381,7 +386,7 @@ int cli_dispatch(struct cli *c, char **w, int n)
 	const struct cli_obj *o;
 	int rc = top_type(w[0], &o);
 
-	if (!rc)
+	if (!rc && !o->offline)
 		rc = cli_refresh(c);
 	if (rc)
 		return rc;

@@ -105,13 +105,16 @@ struct cli_obj {
 	const char *word;	/* the word that names the type */
 	const char *title;	/* in messages: "unknown tunnel zone 'x'"; "needs a port" */
 	const char *meta;	/* in help: "bridge B show" */
-	/* Resolve ref (scope_id: the parent of a nested object, else NULL); an error says why. */
+	/* Resolve ref (scope_id: the parent of a nested object, else NULL); an error says why.
+	 * NULL: a type with type commands only ("datapath show"). */
 	int (*find)(struct cli *c, const char *scope_id, const char *ref, const void **out);
 	const struct cli_cmd *type_cmds;	/* "bridge create ...": {0}-terminated, or NULL */
 	const struct cli_cmd *cmds;	/* "bridge B show" */
 	const struct cli_obj *const *subs;	/* nested types, NULL-terminated, or NULL */
 	const struct cli_kind *kind;	/* NULL: not in the snapshot (an ARP entry's address) */
 	bool scoped;	/* named within its parent ("port1" of a bridge): completes short aliases */
+	/* Needs no snapshot to run: its handlers read one if ZooKeeper answers (datapath). */
+	bool offline;
 };
 
 /* The top-level types, NULL-terminated; and what a port reference (a word with a ':')

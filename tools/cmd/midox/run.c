@@ -7,16 +7,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "midox/common.h"
 
 /* The top-level object types, in the order help lists them. */
 const struct cli_obj *const cli_objects[] = {
-	&cli_obj_zone, &cli_obj_host, &cli_obj_bridge, &cli_obj_router, NULL,
+	&cli_obj_zone, &cli_obj_host, &cli_obj_bridge, &cli_obj_router, &cli_obj_datapath,
+	NULL,
 };
 
 void cli_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: midox [--zk SERVERS] [--credentials FILE] [--json] [--force]\n"
+		"             [--pin-root DIR]\n"
 		"             [-e COMMAND]... |"
 		" [WORDS...]\n"
 		"  options may also follow the words (midox bridge list --json); --version\n"
@@ -24,6 +27,8 @@ void cli_usage(FILE *f)
 		"    Tab completes)\n"
 		"  SERVERS: --zk, else $MIDOX_ZK_SERVERS, else " CLI_DEFAULT_SERVERS "\n"
 		"  --force: delete or unlink through an alias this session has not printed\n"
+		"  DIR: the agent's pin root, for datapath; --pin-root, else $MIDOX_PIN_ROOT, else\n"
+		"    " MX_PIN_ROOT_DEFAULT "\n"
 		"  FILE: the cluster credential (one line user:password), needed to change the\n"
 		"    topology when access control is on; --credentials, else $MIDOX_CREDENTIALS\n"
 		"commands (help OBJECT: one object's):\n");
