@@ -633,7 +633,10 @@ static int dpv_begin(struct cli *c, struct dpv *v)
 
 	memset(v, 0, sizeof(*v));
 	v->c = c;
-	if (stat(c->pin_root, &st) || !S_ISDIR(st.st_mode))
+	rc = stat(c->pin_root, &st) ? -errno : 0;
+	if (rc && rc != -ENOENT) /* not root: bpffs is 0700 */
+		return cli_fail(rc, "cannot read pin root %s: %s", c->pin_root, strerror(-rc));
+	if (rc || !S_ISDIR(st.st_mode))
 		return cli_fail(-ENOENT, "no pin root %s: no midox-agent pins its maps there "
 				"(--pin-root DIR or MIDOX_PIN_ROOT name another)", c->pin_root);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
