@@ -116,9 +116,9 @@ int mx_map_walk(struct mx_datapath *dp, enum mx_map_id map,
  * datapath (midox datapath): nothing is loaded, created or written. */
 struct mx_pinned_map {
 	enum mx_map_id id;
-	int fd;                    /* -1 when not open */
+	int fd;                      /* -1 when not open */
 	size_t key_size, value_size; /* as pinned */
-	unsigned int n_values;     /* values per key: the possible CPUs of a per-CPU map, else 1 */
+	unsigned int n_values;       /* values per key: the possible CPUs of a per-CPU map, else 1 */
 };
 
 /* Open <pin_root>/<its pin name>: -ENOENT (or bpf_obj_get's error) when missing, -EPROTO

@@ -140,11 +140,13 @@ static void add_flags(struct dpv *v, json_t *o, const char *key, __u32 flags,
 
 	for (unsigned int i = 0; i < 32; i++) {
 		char bit[16];
-		const char *w = i < n_words && words[i] ? words[i] : bit;
+		const char *w = bit;
 
 		if (!(flags & (1u << i)))
 			continue;
-		snprintf(bit, sizeof(bit), "bit%u", i);
+		snprintf(bit, sizeof(bit), "bit%u", i); /* one this midox does not know */
+		if (i < n_words && words[i])
+			w = words[i];
 		snprintf(s + strlen(s), sizeof(s) - strlen(s), "%s%s", *s ? "," : "", w);
 		if (list)
 			json_array_append_new(list, json_string(w));
