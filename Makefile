@@ -96,8 +96,10 @@ $(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o: $(BUILD)/version.h
 .PHONY: FORCE
 FORCE:
 
-$(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(BASE)
-	$(CC) $(CFLAGS) -o $@ $(call obj,$(cli_src)) $(LINK_TOPO) -ledit
+# The CLI reads the pinned maps (midox datapath) through the loader's map table and pinned
+# reader only: the linker takes those objects of the archive, not the BPF object.
+$(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(LOADER) $(BASE)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(cli_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS) -ledit
 
 $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(agent_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)
@@ -237,8 +239,10 @@ $(BUILD)/fuzz/%.o: %.c
 $(BUILD)/fuzz/fuzz_codec: $(call fuzz_obj,tests/fuzz/fuzz_codec.c $(topology_src) $(base_src))
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS)
 
-$(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(filter-out tools/cmd/midox/main.c,$(cli_src)) $(topology_src) $(base_src))
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS)
+FUZZ_CLI_LOADER := loader/map_table.c loader/pinned.c
+$(call fuzz_obj,$(FUZZ_CLI_LOADER)): $(SKEL)
+$(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(filter-out tools/cmd/midox/main.c,$(cli_src)) $(FUZZ_CLI_LOADER) $(topology_src) $(base_src))
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) $(LOADER_LIBS)
 
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS)

@@ -112,4 +112,23 @@ bool mx_map_learned_here(struct mx_datapath *dp, enum mx_map_id map, const void 
 int mx_map_walk(struct mx_datapath *dp, enum mx_map_id map,
 		int (*fn)(const void *key, const void *value, void *ctx), void *ctx);
 
+/* Read-only access to the maps pinned under a pin root, for tools that look at a host's
+ * datapath (midox datapath): nothing is loaded, created or written. */
+struct mx_pinned_map {
+	enum mx_map_id id;
+	int fd;                      /* -1 when not open */
+	size_t key_size, value_size; /* as pinned */
+	unsigned int n_values;       /* values per key: the possible CPUs of a per-CPU map, else 1 */
+};
+
+/* Open <pin_root>/<its pin name>: -ENOENT (or bpf_obj_get's error) when missing, -EPROTO
+ * when its key or value size is not the table's (the sizes pinned are in out). Close it
+ * with mx_pinned_close also after an error. */
+int mx_pinned_open(const char *pin_root, enum mx_map_id id, struct mx_pinned_map *out);
+void mx_pinned_close(struct mx_pinned_map *m);
+/* fn for every entry: values holds n_values values, each value_size bytes rounded up to 8
+ * when per CPU. A non-zero return stops the walk and is returned. */
+int mx_pinned_walk(const struct mx_pinned_map *m,
+		   int (*fn)(const void *key, const void *values, void *ctx), void *ctx);
+
 #endif

@@ -10,35 +10,6 @@
 #include "internal.h"
 #include "base/log.h"
 
-int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n)
-{
-	size_t cap = 64, count = 0;
-	char *buf = malloc(cap * key_size);
-	const void *prev = NULL;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (count == cap) {
-			char *grown = realloc(buf, 2 * cap * key_size);
-
-			if (!grown) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		if (bpf_map_get_next_key(fd, prev, buf + count * key_size))
-			break;
-		prev = buf + count * key_size;
-		count++;
-	}
-	*keys = buf;
-	*n = count;
-	return 0;
-}
-
 /* A map the agent reconciles, with its fd and its row's sizes (checked at open). */
 struct sync_map {
 	int fd;

@@ -39,7 +39,7 @@ teardown() { cli_teardown; }
 	[ "${#lines[@]}" -eq 7 ]
 	run -0 midox help port
 	[[ "${lines[0]}" == "  PORT show "* ]]
-	expect_error 1 "unknown object 'frob': expected one of tunnel-zone, host, bridge, router, topology, port$" \
+	expect_error 1 "unknown object 'frob': expected one of tunnel-zone, host, bridge, router, datapath, topology, port$" \
 		midox help frob
 	expect_error 1 "unexpected word 'x' after 'help bridge'" midox help bridge x
 }
@@ -47,11 +47,14 @@ teardown() { cli_teardown; }
 @test "expected one of: the commands the tables hold at each level" {
 	make_topology
 	midox router create name R
-	expect_error 1 "unknown command 'frob': expected one of tunnel-zone, host, bridge, router, topology, a port such as bridge0:port1, help$" \
+	expect_error 1 "unknown command 'frob': expected one of tunnel-zone, host, bridge, router, datapath, topology, a port such as bridge0:port1, help$" \
 		midox frob
 	expect_error 1 "^midox: error: bridge needs a command: one of create, list, or a bridge$" midox bridge
 	expect_error 1 "tunnel-zone needs a command: one of create, list, or a tunnel zone$" midox tunnel-zone
 	expect_error 1 "host needs a command: one of list, or a host$" midox host
+	# A type without objects (no find): its commands only.
+	expect_error 1 "datapath needs a command: one of show, list port, list mac-table, list route, list neighbour, list tunnel-peer, list counter$" midox datapath
+	expect_error 1 "unknown command 'datapath list frob': expected one of show, list port," midox datapath list frob
 	expect_error 1 "bridge blue needs a command: one of show, delete, add port, set, list port, list mac-table, port$" midox bridge blue
 	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, set, list port, list mac-table, port$" \
 		midox bridge blue frob

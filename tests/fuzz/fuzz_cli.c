@@ -17,8 +17,11 @@
 #define MAX_LINES 16
 #define HOST_ID "0b1e5e3a-0000-4000-8000-000000000001"
 
-/* --force: deletes through aliases the input never listed still reach the library. */
-static struct cli cli = { .servers = "fakezk:2181", .force = true };
+/* --force: deletes through aliases the input never listed still reach the library. A pin
+ * root that does not exist: "datapath ..." runs up to its error, never reads this host's
+ * maps. */
+static struct cli cli = { .servers = "fakezk:2181", .force = true,
+			  .pin_root = "/nonexistent/midox-fuzz" };
 
 static void run_line(const char *line)
 {

@@ -35,6 +35,8 @@ struct cli {
 	const char *format;	/* --format: topology show's format when its words give none */
 	struct cli_aliases *aliases;	/* the aliases printed so far (aliases.c) */
 	char unprinted[64];	/* the current command's first alias not from that table */
+	const char *pin_root;	/* the agent's pinned maps, for datapath (datapath_cmd.c) */
+	bool dp_names_warned;	/* datapath said once that ZooKeeper gives no names */
 };
 
 /* The words of one command. */
@@ -113,6 +115,8 @@ extern const struct cli_obj cli_obj_zone, cli_obj_host, cli_obj_bridge, cli_obj_
 /* topology show [format dot|svg] (topology_cmd.c), and its formats (NULL-terminated). */
 extern const struct cli_obj cli_obj_topology;
 extern const char *const cli_topology_formats[];
+/* What this host's pinned maps hold, named from the topology: datapath_cmd.c. */
+extern const struct cli_obj cli_obj_datapath;
 extern const struct cli_obj cli_obj_device_port;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
 extern const struct cli_arg cli_port_args[];

@@ -136,7 +136,8 @@ void cli_complete(struct cli *c, char **w, int n, void (*add)(void *ctx, const c
 	for (i = 0; cli_objects[i]; i++) {
 		if (n == 0 || (n == 1 && !strcmp(w[0], "help")))
 			add(ctx, cli_objects[i]->word);
-		else if (!strcmp(w[0], cli_objects[i]->word) && !cli_refresh(c))
+		else if (!strcmp(w[0], cli_objects[i]->word) &&
+			 (cli_objects[i]->offline || !cli_refresh(c)))
 			on_type(&p, cli_objects[i], w + 1, n - 1);
 	}
 	if (n == 0) {

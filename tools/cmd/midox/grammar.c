@@ -347,9 +347,10 @@ static int dispatch_type(struct cli *c, const struct cli_obj *o, char **w, int n
 		snprintf(ctx, sizeof(ctx), "%s %s", o->word, k.cmd->words);
 		return invoke(c, &k, w + len, n - len, ctx);
 	}
-	/* "topology frob": a type without objects has only its commands. */
-	if (!o->find)
-		return cli_fail(-EINVAL, "unknown command '%s %s': expected %s", o->word, w[0],
+	if (!o->find) /* no objects to name: "datapath list frob", "topology frob" */
+		return cli_fail(-EINVAL, "unknown command '%s %s%s%s': expected %s", o->word, w[0],
+				n > 1 && begins_longer(o->type_cmds, w[0]) ? " " : "",
+				n > 1 && begins_longer(o->type_cmds, w[0]) ? w[1] : "",
 				expected(NULL, o->type_cmds, exp, sizeof(exp), NULL));
 	return dispatch_ref(c, o, &k, w[0], w + 1, n - 1);
 }
@@ -390,7 +391,7 @@ int cli_dispatch(struct cli *c, char **w, int n)
 	const struct cli_obj *o;
 	int rc = top_type(w[0], &o);
 
-	if (!rc)
+	if (!rc && !o->offline)
 		rc = cli_refresh(c);
 	if (rc)
 		return rc;

@@ -105,7 +105,8 @@ struct cli_obj {
 	const char *word;	/* the word that names the type */
 	const char *title;	/* in messages: "unknown tunnel zone 'x'"; "needs a port" */
 	const char *meta;	/* in help: "bridge B show" */
-	/* Resolve ref (scope_id: the parent of a nested object, else NULL); an error says why. */
+	/* Resolve ref (scope_id: the parent of a nested object, else NULL); an error says why.
+	 * NULL: a type with type commands only ("datapath show"). */
 	int (*find)(struct cli *c, const char *scope_id, const char *ref, const void **out);
 	const struct cli_cmd *type_cmds;	/* "bridge create ...": {0}-terminated, or NULL */
 	const struct cli_cmd *cmds;	/* "bridge B show" */
@@ -115,6 +116,8 @@ struct cli_obj {
 	/* A type without objects (find NULL): the type command its word alone runs
 	 * ("topology" is "topology show"); NULL: it needs a command. */
 	const char *bare;
+	/* Needs no snapshot to run: its handlers read one if ZooKeeper answers (datapath). */
+	bool offline;
 };
 
 /* The top-level types, NULL-terminated; and what a port reference (a word with a ':')

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "base/log.h"
+#include "midox/common.h"
 #include "version.h"
 
 /* take_option: done (--help, --version), leave with 0. */
@@ -268,6 +269,7 @@ static const struct option cli_opts[] = {
 	{ "credentials", required_argument, NULL, 'C' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "format", required_argument, NULL, 'F' },
+	{ "pin-root", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -305,6 +307,9 @@ static int take_option(struct cli *c, int opt, const char *arg)
 		return 0;
 	case 'F':
 		return take_format(c, arg);
+	case 'P':
+		c->pin_root = arg;
+		return 0;
 	case 'h':
 		cli_usage(stdout);
 		return EXIT_DONE;
@@ -367,6 +372,7 @@ int main(int argc, char **argv)
 	zoo_set_debug_level(getenv("MIDOX_DEBUG") ? ZOO_LOG_LEVEL_WARN : 0);
 	c.servers = getenv("MIDOX_ZK_SERVERS");
 	c.credentials = getenv("MIDOX_CREDENTIALS");
+	c.pin_root = getenv("MIDOX_PIN_ROOT");
 	/* "+": stop at the first command word (which may look like an option); long options
 	 * after the words are taken below. */
 	while ((opt = getopt_long(argc, argv, "+e:z:jh", cli_opts, NULL)) != -1) {
@@ -389,6 +395,8 @@ int main(int argc, char **argv)
 	}
 	if (!c.servers || !*c.servers)
 		c.servers = CLI_DEFAULT_SERVERS;
+	if (!c.pin_root || !*c.pin_root)
+		c.pin_root = MX_PIN_ROOT_DEFAULT;
 	if (c.credentials && !*c.credentials)
 		c.credentials = NULL;
 	if (c.credentials && (topo_cred_load(c.credentials, &c.cred) ||

@@ -7,17 +7,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "midox/common.h"
 
 /* The top-level object types, in the order help lists them. */
 const struct cli_obj *const cli_objects[] = {
-	&cli_obj_zone, &cli_obj_host, &cli_obj_bridge, &cli_obj_router, &cli_obj_topology, NULL,
+	&cli_obj_zone, &cli_obj_host, &cli_obj_bridge, &cli_obj_router, &cli_obj_datapath,
+	&cli_obj_topology, NULL,
 };
 
 void cli_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: midox [--zk SERVERS] [--credentials FILE] [--json] [--force]\n"
-		"             [--format dot|svg] [-e COMMAND]... |"
+		"             [--format dot|svg] [--pin-root DIR]\n"
+		"             [-e COMMAND]... |"
 		" [WORDS...]\n"
 		"  options may also follow the words (midox bridge list --json); --version\n"
 		"  with no command: an interactive prompt (a terminal's history in ~/.midox_history,\n"
@@ -25,6 +28,8 @@ void cli_usage(FILE *f)
 		"  SERVERS: --zk, else $MIDOX_ZK_SERVERS, else " CLI_DEFAULT_SERVERS "\n"
 		"  --force: delete or unlink through an alias this session has not printed\n"
 		"  --format: topology show's format when the command gives none (dot, svg)\n"
+		"  DIR: the agent's pin root, for datapath; --pin-root, else $MIDOX_PIN_ROOT, else\n"
+		"    " MX_PIN_ROOT_DEFAULT "\n"
 		"  FILE: the cluster credential (one line user:password), needed to change the\n"
 		"    topology when access control is on; --credentials, else $MIDOX_CREDENTIALS\n"
 		"commands (help OBJECT: one object's):\n");
