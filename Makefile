@@ -85,7 +85,7 @@ $(BUILD)/version.h: FORCE
 	@mkdir -p $(@D)
 	@echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' | cmp -s - $@ || \
 		echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' > $@
-$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o: $(BUILD)/version.h
+$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o $(BUILD)/agent/metrics.o: $(BUILD)/version.h
 .PHONY: FORCE
 FORCE:
 
