@@ -45,35 +45,47 @@ static void sample(struct textbuf *b, const char *name, unsigned long long v)
 
 /* ---- ports ---- */
 
-/* The device's name, or its alias when it has none ("bridge0"). */
-static void device_name(const struct topology *t, const struct topo_port *p, char *buf,
+/* A device's name, or its alias when it has none ("bridge0"). */
+static void device_name(const struct topology *t, const char *id, const char *name, char *buf,
+			size_t len)
+{
+	if (*name)
+		snprintf(buf, len, "%s", name);
+	else if (topo_alias(t, id, buf, len))
+		buf[0] = '\0';
+}
+
+/* The device of a port's id. */
+static void port_device(const struct topology *t, const struct topo_port *p, char *buf,
 			size_t len)
 {
 	const struct topo_bridge *br = topo_find_bridge_by_id(t, p->device_id);
 	const struct topo_router *rt = br ? NULL : topo_find_router_by_id(t, p->device_id);
-	const char *name = br ? br->name : rt ? rt->name : "";
 
-	if (*name)
-		snprintf(buf, len, "%s", name);
-	else if (topo_alias(t, p->device_id, buf, len))
-		buf[0] = '\0';
+	device_name(t, p->device_id, br ? br->name : rt ? rt->name : "", buf, len);
 }
 
 /* port_key, and from the topology the agent holds, where known: the port's alias, its
- * device's name and the interface it is bound to on this host. */
+ * device's name and the interface it is bound to on this host. A bridge's key (its flooded
+ * copies to other hosts) has only its device; key 0 (the host: the underlay, interfaces
+ * that are no port) nothing. */
 static void port_labels(const struct agent *a, __u32 key, struct textbuf *b)
 {
 	char key_s[16], alias[96] = "", device[TOPO_NAME_MAX + 16] = "", ifname[TOPO_IFNAME_MAX] = "";
-	const struct topo_port *p = a->have_topo ? topo_port_by_key(&a->topo, key) : NULL;
+	const struct topology *t = &a->topo;
+	const struct topo_port *p = a->have_topo && key ? topo_port_by_key(t, key) : NULL;
+	const struct topo_bridge *br = a->have_topo && key && !p ? topo_bridge_by_key(t, key) : NULL;
 	const struct topo_binding *bd;
 
 	if (p) {
-		if (topo_alias(&a->topo, p->id, alias, sizeof(alias)))
+		if (topo_alias(t, p->id, alias, sizeof(alias)))
 			alias[0] = '\0';
-		device_name(&a->topo, p, device, sizeof(device));
-		bd = topo_find_port_binding(&a->topo, p->id);
+		port_device(t, p, device, sizeof(device));
+		bd = topo_find_port_binding(t, p->id);
 		if (bd && !strcmp(bd->host_id, a->host_id))
 			snprintf(ifname, sizeof(ifname), "%s", bd->interface);
+	} else if (br) {
+		device_name(t, br->id, br->name, device, sizeof(device));
 	}
 	snprintf(key_s, sizeof(key_s), "%u", key);
 	label(b, true, "port_key", key_s);
