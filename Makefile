@@ -109,6 +109,12 @@ $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)
 
+# The agent's HTTP server: its request and address parsing (over sockets: tests/e2e/metrics.bats).
+HTTP_OBJ := $(call obj,agent/http.c)
+$(BUILD)/tests/test_http: $(BUILD)/tests/unit/test_http.o $(HTTP_OBJ) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BASE)
+
 # The rest: the object model (and the base library).
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOPO) $(BASE)
 	@mkdir -p $(@D)
