@@ -5,7 +5,8 @@
 #   prom.py check            the exposition on stdin through prometheus_client's parser, plus
 #                            what that parser lets pass: one HELP and one TYPE per family, before
 #                            its samples, which follow each other; no sample outside a declared
-#                            family; no series twice; names prefixed midox_. Prints the samples
+#                            family; no series twice; no escape in a label value but \\, \", \n;
+#                            names prefixed midox_. Prints the samples
 #                            as a JSON array of {name, labels, value}; exit 1 with the reason.
 #   prom.py send PORT        stdin's bytes to 127.0.0.1:PORT; prints the status line answered,
 #                            or "closed" when the server closed without one
@@ -72,6 +73,8 @@ def check_lines(text):
             fail(f"sample of no declared family: {line}")
         if fam != current or fam in done:
             fail(f"sample away from its family's other samples: {line}")
+        if re.search(r'\\[^\\"n]', series.replace("\\\\", "")):
+            fail(f"a label value escaped otherwise than \\\\, \\\", \\n: {line}")
         if series in seen_series:
             fail(f"series twice: {series}")
         seen_series.add(series)
