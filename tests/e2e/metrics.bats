@@ -235,6 +235,45 @@ send() {
 	[ "$(port_value "$(samples h1)" midox_port_rx_packets_total "$key")" -ge 10 ]
 }
 
+# zk_value HOST NAME [LABELS-JSON]: one value of one scrape.
+zk_value() {
+	local json
+	json=$(samples "$1") || return 1
+	value "$json" "$2" "${3:-{\}}"
+}
+
+zk_value_is() {
+	[ "$(zk_value "$1" "$2" "${4:-{\}}")" = "$3" ]
+}
+
+@test "metrics: a ZooKeeper outage and a session expiry show in the state, reconnect and expiry metrics" {
+	mx tunnel-zone create name "$TZ" type vxlan
+	net_host_add h1 192.0.2.1
+	agent_start h1 MIDOX_METRICS_ADDRESS="127.0.0.1:$MPORT" MIDOX_ZK_SESSION_TIMEOUT_MS=4000
+	agent_wait_ready h1
+	local json
+	json=$(samples h1)
+	[ "$(value "$json" midox_zookeeper_connected)" = 1 ]
+	[ "$(value "$json" midox_zookeeper_reconnects_total)" = 0 ]
+	[ "$(value "$json" midox_zookeeper_session_expiries_total)" = 0 ]
+
+	# cut off from ZooKeeper past its session timeout: not connected, and still scraped
+	zk_unlink h1
+	wait_until 20 zk_value_is h1 midox_zookeeper_connected 0
+	json=$(samples h1)
+	[ "$(value "$json" midox_zookeeper_session_state '{"state":"connected"}')" = 0 ]
+	sleep 8
+	zk_link h1
+	# back: the old session expired, a new one connected
+	wait_until 30 zk_value_is h1 midox_zookeeper_session_expiries_total 1
+	wait_until 30 zk_value_is h1 midox_zookeeper_connected 1
+	agent_wait_ready h1
+	json=$(samples h1)
+	[ "$(value "$json" midox_zookeeper_session_state '{"state":"connected"}')" = 1 ]
+	[ "$(value "$json" midox_zookeeper_reconnects_total)" -ge 1 ]
+	grep -q 'session expired' "$NET_DIR/h1.agent.log"
+}
+
 @test "metrics: off by default (nothing listening); a bad address is refused at start" {
 	mx tunnel-zone create name "$TZ" type vxlan
 	net_host_add h1 192.0.2.1
