@@ -120,6 +120,17 @@ static int agent_start(struct agent *a)
 	char saved[300];
 	int err;
 
+	/* First: an address it cannot listen on stops the agent before it changes anything.
+	 * Requests are served from the loop, once everything below is in place. */
+	if (a->cfg.metrics_address[0]) {
+		a->metrics.path = "/metrics";
+		a->metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
+		a->metrics.render = agent_metrics_render;
+		a->metrics.ctx = a;
+		err = http_server_open(&a->metrics, a->cfg.metrics_address);
+		if (err)
+			return err;
+	}
 	err = mx_mkdir_parents(a->cfg.host_id_file, 0755);
 	if (!err)
 		err = topo_host_id_load(a->cfg.host_id_file, a->host_id);
@@ -148,15 +159,6 @@ static int agent_start(struct agent *a)
 		return err;
 	}
 	agent_reattach_pinned(a);
-	if (a->cfg.metrics_address[0]) {
-		a->metrics.path = "/metrics";
-		a->metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
-		a->metrics.render = agent_metrics_render;
-		a->metrics.ctx = a;
-		err = http_server_open(&a->metrics, a->cfg.metrics_address);
-		if (err)
-			return err;
-	}
 	a->link_fd = link_events_open();
 	if (a->link_fd < 0) {
 		mx_err("cannot watch links: %s", strerror(-a->link_fd));

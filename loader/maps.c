@@ -214,8 +214,12 @@ int mx_stats_read_all(struct mx_datapath *dp, struct mx_port_stats_entry **out, 
 		return err;
 	}
 	qsort(all, found, sizeof(*all), stats_entry_cmp);
+	*n = 0;
+	/* A hash walk that restarted (a key deleted under it) gives a key twice: once here. */
+	for (size_t i = 0; i < found; i++)
+		if (!*n || all[*n - 1].port_key != all[i].port_key)
+			all[(*n)++] = all[i];
 	*out = all;
-	*n = found;
 	return 0;
 }
 

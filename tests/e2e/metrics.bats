@@ -299,12 +299,13 @@ zk_value_is() {
 	echo "$stderr"
 	[[ "$stderr" == *"bad.conf:4: bad value '127.0.0.1' for metrics_address: expected IPv4:PORT"* ]]
 
-	# an address of no interface here: the agent says so and exits at start
-	agent_start h1 MIDOX_METRICS_ADDRESS=192.0.2.77:$MPORT
-	pid=$(agent_pid h1)
+	# an address of no interface here: the agent says so and exits at start, before it
+	# creates anything (its maps' pin root here)
+	agent_start h1 MIDOX_METRICS_ADDRESS=192.0.2.77:$MPORT MIDOX_PIN_ROOT="$BATS_TEST_TMPDIR/pins"
 	wait_until 10 agent_gone h1
 	grep -q "cannot listen for metrics on 192.0.2.77:$MPORT: Cannot assign requested address" \
 		"$NET_DIR/h1.agent.log"
+	[ ! -e "$BATS_TEST_TMPDIR/pins" ]
 	run -0 net_in h1 ss -Htln "sport = :$MPORT"
 	[ -z "$output" ]
 }
