@@ -92,7 +92,7 @@ $(BUILD)/version.h:
 	@mkdir -p $(@D)
 	@echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' | cmp -s - $@ || \
 		echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' > $@
-$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o: $(BUILD)/version.h
+$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o $(BUILD)/agent/metrics.o: $(BUILD)/version.h
 .PHONY: FORCE
 FORCE:
 
@@ -117,6 +117,12 @@ DESIRED_OBJ := $(call obj,agent/desired.c loader/map_table.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)
+
+# The agent's HTTP server: its request and address parsing (over sockets: tests/e2e/metrics.bats).
+HTTP_OBJ := $(call obj,agent/http.c)
+$(BUILD)/tests/test_http: $(BUILD)/tests/unit/test_http.o $(HTTP_OBJ) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BASE)
 
 # The rest: the object model (and the base library).
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOPO) $(BASE)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "http.h"
 #include "base/index.h"
 #include "loader/loader.h"
 #include "session.h"
@@ -32,6 +33,21 @@ struct learned_set {
 	struct index ix;
 };
 
+/* Pass durations of the reconcile histogram, upper bounds in seconds (then +Inf). */
+#define AGENT_PASS_BUCKETS 8
+extern const double agent_pass_bucket_s[AGENT_PASS_BUCKETS];
+
+/* What the agent did since start, for its metrics (metrics.c); kept off the packet path. */
+struct agent_counters {
+	double start_time_s;     /* Unix time */
+	uint64_t passes;         /* reconcile passes, failed ones included */
+	uint64_t read_errors;    /* the topology could not be read */
+	uint64_t apply_errors;   /* computing or writing the maps or attachments failed */
+	uint64_t pass_ns_sum;
+	uint64_t pass_buckets[AGENT_PASS_BUCKETS + 1]; /* per bucket, the last +Inf */
+	uint64_t synced[MX_MAP_ID__MAX][3]; /* entries added, changed, removed */
+};
+
 struct agent {
 	struct agent_config cfg;
 	char host_id[TOPO_ID_LEN];
@@ -46,6 +62,8 @@ struct agent {
 	size_t n_peers;
 	struct learned_set published;
 	struct agent_status *status; /* what status.c reported (NULL until the first report) */
+	struct agent_counters counters;
+	struct http_server metrics;  /* off (listen_fd -1) unless metrics_address is set */
 };
 
 /* Read the topology, compute what the maps must hold, make them so. Nothing is changed
@@ -67,6 +85,9 @@ int agent_status_update(struct agent *a);
 /* After a session expiry: everything is reported again. At exit: its memory. */
 void agent_status_forget(struct agent *a);
 void agent_status_free(struct agent *a);
+/* The Prometheus text exposition of the agent (a struct agent) into out; http_render_fn. */
+void agent_metrics_render(void *agent, struct textbuf *out);
+
 /* Resolve the underlay neighbours of every tunnel peer. */
 void agent_prime_neighbours(struct agent *a);
 

@@ -10,8 +10,10 @@
 #include "midox/common.h"
 #include "base/log.h"
 #include "config.h"
+#include "http.h"
 
-enum field_kind { FIELD_STRING, FIELD_PORT, FIELD_INT };
+/* FIELD_LISTEN: "" (off) or an address to listen on, IPv4:PORT or [IPv6]:PORT. */
+enum field_kind { FIELD_STRING, FIELD_PORT, FIELD_INT, FIELD_LISTEN };
 
 struct field {
 	const char *key;
@@ -36,6 +38,9 @@ static const struct field fields[] = {
 	{ "mac_age_seconds", "MIDOX_MAC_AGE_SECONDS", FIELD_INT,
 	  offsetof(struct agent_config, mac_age_s), 0 },
 	STRING_FIELD("zookeeper_credentials_file", "MIDOX_CREDENTIALS", credentials_file),
+	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
+	  offsetof(struct agent_config, metrics_address),
+	  sizeof(((struct agent_config *)0)->metrics_address) },
 };
 
 static void config_defaults(struct agent_config *cfg)
@@ -86,8 +91,22 @@ static int field_set(struct agent_config *cfg, const struct field *f, const char
 			return -EINVAL;
 		*(int *)base = (int)v;
 		return 0;
+	case FIELD_LISTEN:
+		if (strlen(value) >= f->size || (*value && http_address_parse(value, NULL)))
+			return -EINVAL;
+		memcpy(base, value, strlen(value) + 1);
+		return 0;
 	}
 	return -EINVAL;
+}
+
+/* What a bad value of f should have been, for its error line. */
+static const char *field_hint(const struct field *f)
+{
+	if (f->kind == FIELD_LISTEN)
+		return ": expected IPv4:PORT or [IPv6]:PORT (e.g. 127.0.0.1:9464, [::1]:9464), "
+		       "or empty for no metrics";
+	return "";
 }
 
 static const struct field *field_find(const char *key)
@@ -132,7 +151,7 @@ static int config_parse_line(struct agent_config *cfg, const char *path, int lin
 		return -EINVAL;
 	}
 	if (field_set(cfg, f, value)) {
-		mx_err("%s:%d: bad value '%s' for %s", path, lineno, value, key);
+		mx_err("%s:%d: bad value '%s' for %s%s", path, lineno, value, key, field_hint(f));
 		return -EINVAL;
 	}
 	return 0;
@@ -166,7 +185,7 @@ static int config_read_env(struct agent_config *cfg)
 		if (!value)
 			continue;
 		if (field_set(cfg, &fields[i], value)) {
-			mx_err("bad value '%s' in %s", value, fields[i].env);
+			mx_err("bad value '%s' in %s%s", value, fields[i].env, field_hint(&fields[i]));
 			return -EINVAL;
 		}
 	}

@@ -17,6 +17,7 @@ struct agent_config {
 	int session_timeout_ms;   /* zookeeper_session_timeout_ms, MIDOX_ZK_SESSION_TIMEOUT_MS */
 	int mac_age_s;            /* mac_age_seconds, MIDOX_MAC_AGE_SECONDS */
 	char credentials_file[256]; /* zookeeper_credentials_file, MIDOX_CREDENTIALS; "": none */
+	char metrics_address[64]; /* metrics_address, MIDOX_METRICS_ADDRESS; "": no metrics */
 };
 
 /* Defaults, then path (a missing default file is fine, a missing named one is not), then

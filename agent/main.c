@@ -33,6 +33,14 @@ static volatile sig_atomic_t stop_requested;
  * provision this host's subtree, and the host's own identity, the session's. */
 static struct topo_cred cluster_cred, host_cred;
 
+static double wall_time_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -49,7 +57,7 @@ static void usage(FILE *f)
 		   "                 2 cannot verify)\n"
 		   "environment overrides: MIDOX_ZK_SERVERS MIDOX_TUNNEL_IF MIDOX_HOST_ID_FILE\n"
 		   "  MIDOX_HOST_NAME MIDOX_PIN_ROOT MIDOX_VXLAN_PORT MIDOX_ZK_SESSION_TIMEOUT_MS\n"
-		   "  MIDOX_MAC_AGE_SECONDS MIDOX_CREDENTIALS\n");
+		   "  MIDOX_MAC_AGE_SECONDS MIDOX_CREDENTIALS MIDOX_METRICS_ADDRESS\n");
 }
 
 static int parse_args(int argc, char **argv, const char **config, int *explicit_config,
@@ -113,6 +121,17 @@ static int agent_start(struct agent *a)
 	char saved[300];
 	int err;
 
+	/* First: an address it cannot listen on stops the agent before it changes anything.
+	 * Requests are served from the loop, once everything below is in place. */
+	if (a->cfg.metrics_address[0]) {
+		a->metrics.path = "/metrics";
+		a->metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
+		a->metrics.render = agent_metrics_render;
+		a->metrics.ctx = a;
+		err = http_server_open(&a->metrics, a->cfg.metrics_address);
+		if (err)
+			return err;
+	}
 	err = mx_mkdir_parents(a->cfg.host_id_file, 0755);
 	if (!err)
 		err = topo_host_id_load(a->cfg.host_id_file, a->host_id);
@@ -212,16 +231,19 @@ static bool agent_session_step(struct agent *a)
 
 static void agent_loop(struct agent *a)
 {
-	struct pollfd fds[2] = {
-		{ .fd = a->zk.wake_fd, .events = POLLIN },
-		{ .fd = a->link_fd, .events = POLLIN },
-	};
+	/* the session's eventfd, the link socket, then the metrics server's sockets */
+	struct pollfd fds[2 + 1 + HTTP_MAX_CONNS];
 	uint64_t last_tick = mx_now_ns(), now;
 	unsigned long ticks = 0;
 	bool dirty = true, report = false;
+	size_t n_http;
 
 	while (!stop_requested) {
-		poll(fds, 2, TICK_MS);
+		fds[0] = (struct pollfd){ .fd = a->zk.wake_fd, .events = POLLIN };
+		fds[1] = (struct pollfd){ .fd = a->link_fd, .events = POLLIN };
+		n_http = http_server_pollfds(&a->metrics, fds + 2, 1 + HTTP_MAX_CONNS);
+		poll(fds, 2 + n_http, TICK_MS);
+		http_server_handle(&a->metrics, fds + 2, n_http);
 		session_drain(&a->zk);
 		if (link_events_drain(a->link_fd))
 			dirty = true;
@@ -250,6 +272,7 @@ static void agent_loop(struct agent *a)
 
 static void agent_stop(struct agent *a)
 {
+	http_server_close(&a->metrics);
 	session_close(&a->zk, true);
 	if (a->link_fd >= 0)
 		close(a->link_fd);
@@ -272,6 +295,8 @@ int main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.link_fd = -1;
 	a.zk.wake_fd = -1;
+	a.metrics.listen_fd = -1;
+	a.counters.start_time_s = wall_time_s();
 	mx_log_init("midox-agent", MX_LOG_INFO);
 	if (parse_args(argc, argv, &config, &explicit_config, &verify))
 		return verify ? 2 : 1;

@@ -63,6 +63,9 @@ static int sync_one(struct agent *a, struct own_ctx *ctx)
 		mx_err("cannot sync %s: %s", name, strerror(-err));
 		return err;
 	}
+	a->counters.synced[ctx->map][0] += res.added;
+	a->counters.synced[ctx->map][1] += res.changed;
+	a->counters.synced[ctx->map][2] += res.removed;
 	if (res.added || res.changed || res.removed)
 		mx_info("%s: %u added, %u changed, %u removed", name, res.added, res.changed,
 			res.removed);
@@ -275,7 +278,20 @@ static void log_read(zhandle_t *zh, const struct topo_mirror_stats *before)
 		 (unsigned long long)(now.torn - before->torn), now.nodes);
 }
 
-int agent_reconcile(struct agent *a)
+const double agent_pass_bucket_s[AGENT_PASS_BUCKETS] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
+
+static void count_pass(struct agent_counters *c, uint64_t ns)
+{
+	size_t b = 0;
+
+	c->passes++;
+	c->pass_ns_sum += ns;
+	while (b < AGENT_PASS_BUCKETS && (double)ns > agent_pass_bucket_s[b] * 1e9)
+		b++;
+	c->pass_buckets[b]++;
+}
+
+static int reconcile_pass(struct agent *a)
 {
 	struct topo_mirror_stats before = { 0 };
 	struct topology t;
@@ -289,6 +305,7 @@ int agent_reconcile(struct agent *a)
 		mx_warn("cannot read the topology (%s): keeping the datapath as it is",
 			strerror(-err));
 		topo_free(&t);
+		a->counters.read_errors++;
 		return err;
 	}
 	if (t.n_skipped)
@@ -296,6 +313,7 @@ int agent_reconcile(struct agent *a)
 	err = apply(a, &t);
 	if (err) {
 		topo_free(&t);
+		a->counters.apply_errors++;
 		return err;
 	}
 	if (a->have_topo)
@@ -303,4 +321,13 @@ int agent_reconcile(struct agent *a)
 	a->topo = t;
 	a->have_topo = true;
 	return 0;
+}
+
+int agent_reconcile(struct agent *a)
+{
+	uint64_t start = mx_now_ns();
+	int err = reconcile_pass(a);
+
+	count_pass(&a->counters, mx_now_ns() - start);
+	return err;
 }

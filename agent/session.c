@@ -59,9 +59,11 @@ static void session_watcher(zhandle_t *zh, int type, int state, const char *path
 		if (state == ZOO_CONNECTED_STATE) {
 			atomic_store(&s->connected, true);
 			atomic_store(&s->reconnected, true);
+			atomic_fetch_add(&s->connects, 1);
 		} else if (state == ZOO_EXPIRED_SESSION_STATE) {
 			atomic_store(&s->connected, false);
 			atomic_store(&s->expired, true);
+			atomic_fetch_add(&s->expiries, 1);
 		} else {
 			atomic_store(&s->connected, false);
 		}

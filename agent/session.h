@@ -16,6 +16,9 @@ struct session {
 	atomic_bool expired;      /* the session is gone: reopen and register again */
 	atomic_bool changed;      /* a watched node changed */
 	atomic_bool reconnected;  /* connected again since last asked */
+	/* Since start, for the metrics: connections made (the first included), expiries. */
+	atomic_uint_least64_t connects;
+	atomic_uint_least64_t expiries;
 	char servers[256];
 	char saved_path[288];
 	int timeout_ms;

@@ -90,6 +90,18 @@ int mx_route_delete(struct mx_datapath *dp, const struct mx_route_key *k);
 int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *out);
 int mx_stats_reset(struct mx_datapath *dp);
 
+/* Every key's counters, summed over CPUs, sorted by port key: a malloc'd array the caller
+ * frees. For the agent's metrics, read when scraped. */
+struct mx_port_stats_entry {
+	__u32 port_key;
+	struct mx_port_stats stats;
+};
+
+int mx_stats_read_all(struct mx_datapath *dp, struct mx_port_stats_entry **out, size_t *n);
+
+/* How full a map is: its entries now and its max_entries. An array is always full. */
+int mx_map_fill(struct mx_datapath *dp, enum mx_map_id map, __u32 *entries, __u32 *max_entries);
+
 /* Reconcile: make a whole map equal to a desired set of entries, touching only what differs.
  * Entries for which keep() returns true are left alone when absent from the set (the
  * datapath's own entries, such as learned MACs). keys and values are packed arrays. Only

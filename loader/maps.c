@@ -172,6 +172,95 @@ int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *
 	return err;
 }
 
+static int stats_entry_cmp(const void *a, const void *b)
+{
+	const struct mx_port_stats_entry *x = a, *y = b;
+
+	return x->port_key < y->port_key ? -1 : x->port_key > y->port_key;
+}
+
+int mx_stats_read_all(struct mx_datapath *dp, struct mx_port_stats_entry **out, size_t *n)
+{
+	int fd = dp_map_fd(dp, MX_MAP_ID_STATS), ncpu = libbpf_num_possible_cpus();
+	struct mx_port_stats *percpu = NULL;
+	struct mx_port_stats_entry *all = NULL;
+	size_t nkeys = 0, found = 0;
+	__u32 *keys = NULL;
+	int err = fd < 0 ? fd : ncpu < 0 ? ncpu : 0;
+
+	if (!err)
+		err = dp_map_keys(fd, sizeof(__u32), (void **)&keys, &nkeys);
+	if (!err) {
+		percpu = calloc(ncpu, sizeof(*percpu));
+		all = calloc(nkeys ? nkeys : 1, sizeof(*all));
+		if (!percpu || !all)
+			err = -ENOMEM;
+	}
+	for (size_t i = 0; !err && i < nkeys; i++) {
+		struct mx_port_stats_entry *e = &all[found];
+
+		/* a key deleted since the walk (mx_stats_reset) is skipped */
+		if (bpf_map_lookup_elem(fd, &keys[i], percpu))
+			continue;
+		e->port_key = keys[i];
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			stats_add(&e->stats, &percpu[cpu]);
+		found++;
+	}
+	free(keys);
+	free(percpu);
+	if (err) {
+		free(all);
+		return err;
+	}
+	qsort(all, found, sizeof(*all), stats_entry_cmp);
+	*n = 0;
+	/* A hash walk that restarted (a key deleted under it) gives a key twice: once here. */
+	for (size_t i = 0; i < found; i++)
+		if (!*n || all[*n - 1].port_key != all[i].port_key)
+			all[(*n)++] = all[i];
+	*out = all;
+	return 0;
+}
+
+static bool map_is_array(enum bpf_map_type type)
+{
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_PROG_ARRAY;
+}
+
+int mx_map_fill(struct mx_datapath *dp, enum mx_map_id map, __u32 *entries, __u32 *max_entries)
+{
+	const struct mx_map_desc *d = mx_map_desc(map);
+	int fd = dp_map_fd(dp, map);
+	struct bpf_map *m;
+	char *keys;
+	__u32 count = 0;
+
+	if (fd < 0)
+		return fd;
+	m = dp_map(dp, map);
+	*max_entries = bpf_map__max_entries(m);
+	if (map_is_array(bpf_map__type(m))) {
+		*entries = *max_entries;
+		return 0;
+	}
+	keys = malloc(2 * d->key_size);
+	if (!keys)
+		return -ENOMEM;
+	/* Counted without holding the keys; bounded, as a hash walk may restart when entries
+	 * go meanwhile. */
+	for (char *prev = NULL, *next = keys; count < *max_entries; count++) {
+		if (bpf_map_get_next_key(fd, prev, next))
+			break;
+		prev = next;
+		next = next == keys ? keys + d->key_size : keys;
+	}
+	free(keys);
+	*entries = count;
+	return 0;
+}
+
 /* Collect every key first: deleting while walking a hash map can restart the walk. */
 int mx_stats_reset(struct mx_datapath *dp)
 {

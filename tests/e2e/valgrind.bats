@@ -2,8 +2,10 @@
 # The agent under valgrind (docs/testing.md): start, sync a small topology from a real
 # ZooKeeper into its maps and attachments, stop with SIGTERM; ok when memcheck reports no
 # error and no definite leak (valgrind.supp holds libbpf's own false positives, nothing
-# else). One host namespace with a veth as tunnel interface, and one VM.
+# else). One host namespace with a veth as tunnel interface, and one VM. Metrics are on and
+# scraped (docs/metrics.md): the HTTP server and the exposition run under memcheck too.
 
+bats_require_minimum_version 1.5.0
 load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
@@ -62,7 +64,7 @@ synced() {
 	local tz=$NET_RUN-tz br=$NET_RUN-b p
 	net_host_add h1 192.0.2.1
 	net_vm_add h1 v1 10.0.0.1/24
-	MIDOX_BUILD=$VG_BUILD agent_start h1
+	MIDOX_BUILD=$VG_BUILD agent_start h1 MIDOX_METRICS_ADDRESS=127.0.0.1:9464
 	MIDOX_BUILD=$VG_BUILD agent_wait_ready h1 60
 	mx tunnel-zone create name "$tz" type vxlan
 	mx tunnel-zone "$tz" add member host "$(agent_name h1)" address 192.0.2.1
@@ -71,6 +73,18 @@ synced() {
 	mx bridge "$br" add port
 	mx host "$(agent_name h1)" add binding port "$p" interface v1
 	wait_until 60 synced
+	# the metrics, with the port's labels from the topology (it counts once the VM sent
+	# something); garbage answered 400
+	net_in v1 ping -c 1 -W 1 10.0.0.2 || true
+	run -0 net_in h1 curl -sS --fail --max-time 20 http://127.0.0.1:9464/metrics
+	[[ "$output" == *'midox_sync_entries_total{map="midox_ifport",change="added"} 1'* ]]
+	[[ "$output" == *'interface="v1"'* ]]
+	run -0 net_in h1 curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X PUT http://127.0.0.1:9464/x
+	[ "$output" = 404 ]
+	run -0 net_in h1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464; head -c 2000 /dev/urandom >&3; head -c 100 <&3'
+	[[ "$output" == "HTTP/1.1 400 Bad Request"* ]]
+	# a connection still open when the agent stops
+	net_bg h1 "$NET_DIR/idle" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464; sleep 4'
 	# A change after the first sync: a second reconcile, with entries removed.
 	mx host "$(agent_name h1)" delete binding interface v1
 	wait_until 60 map_has h1 midox_ifport "length == 0"

@@ -70,15 +70,22 @@ static int build_all(struct topology *t, struct topo_index *x)
 	return err;
 }
 
+/* x is not NULL: the members' addresses of a NULL pointer are undefined (UBSan says so). */
+static void index_free_each(struct topo_index *x)
+{
+	struct index *all[] = { EACH_INDEX(x) };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		index_free(all[i]);
+}
+
 void topo_index_free(struct topology *t)
 {
 	struct topo_index *x = t->ix;
-	struct index *all[] = { EACH_INDEX(x) };
 
 	if (!x)
 		return;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		index_free(all[i]);
+	index_free_each(x);
 	free(x);
 	t->ix = NULL;
 }

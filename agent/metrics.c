@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The agent's metrics in Prometheus' text exposition format 0.0.4 (docs/metrics.md), made
+ * only when scraped: the per-CPU counters of the datapath are summed then, nothing on the
+ * packet path changes. Every family is written whole, HELP and TYPE first. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "agent.h"
+#include "version.h"
+
+/* A label value as the format wants it: backslash, double quote and newline escaped. */
+static void label_value(struct textbuf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			tb_printf(b, "\\\\");
+		else if (*v == '"')
+			tb_printf(b, "\\\"");
+		else if (*v == '\n')
+			tb_printf(b, "\\n");
+		else
+			tb_printf(b, "%c", *v);
+	}
+}
+
+static void label(struct textbuf *b, bool first, const char *name, const char *value)
+{
+	tb_printf(b, "%s%s=\"", first ? "" : ",", name);
+	label_value(b, value);
+	tb_printf(b, "\"");
+}
+
+static void family(struct textbuf *b, const char *name, const char *type, const char *help)
+{
+	tb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void sample(struct textbuf *b, const char *name, unsigned long long v)
+{
+	tb_printf(b, "%s %llu\n", name, v);
+}
+
+/* ---- ports ---- */
+
+/* A device's name, or its alias when it has none ("bridge0"). */
+static void device_name(const struct topology *t, const char *id, const char *name, char *buf,
+			size_t len)
+{
+	if (*name)
+		snprintf(buf, len, "%s", name);
+	else if (topo_alias(t, id, buf, len))
+		buf[0] = '\0';
+}
+
+/* The device of a port's id. */
+static void port_device(const struct topology *t, const struct topo_port *p, char *buf,
+			size_t len)
+{
+	const struct topo_bridge *br = topo_find_bridge_by_id(t, p->device_id);
+	const struct topo_router *rt = br ? NULL : topo_find_router_by_id(t, p->device_id);
+
+	device_name(t, p->device_id, br ? br->name : rt ? rt->name : "", buf, len);
+}
+
+/* port_key, and from the topology the agent holds, where known: the port's alias, its
+ * device's name and the interface it is bound to on this host. A bridge's key (its flooded
+ * copies to other hosts) has only its device; key 0 (the host: the underlay, interfaces
+ * that are no port) nothing. */
+static void port_labels(const struct agent *a, __u32 key, struct textbuf *b)
+{
+	char key_s[16], alias[96] = "", device[TOPO_NAME_MAX + 16] = "", ifname[TOPO_IFNAME_MAX] = "";
+	const struct topology *t = &a->topo;
+	const struct topo_port *p = a->have_topo && key ? topo_port_by_key(t, key) : NULL;
+	const struct topo_bridge *br = a->have_topo && key && !p ? topo_bridge_by_key(t, key) : NULL;
+	const struct topo_binding *bd;
+
+	if (p) {
+		if (topo_alias(t, p->id, alias, sizeof(alias)))
+			alias[0] = '\0';
+		port_device(t, p, device, sizeof(device));
+		bd = topo_find_port_binding(t, p->id);
+		if (bd && !strcmp(bd->host_id, a->host_id))
+			snprintf(ifname, sizeof(ifname), "%s", bd->interface);
+	} else if (br) {
+		device_name(t, br->id, br->name, device, sizeof(device));
+	}
+	snprintf(key_s, sizeof(key_s), "%u", key);
+	label(b, true, "port_key", key_s);
+	label(b, false, "port", alias);
+	label(b, false, "device", device);
+	label(b, false, "interface", ifname);
+}
+
+static const struct {
+	const char *name, *help;
+	size_t off;
+} port_counters[] = {
+	{ "midox_port_rx_packets_total", "Frames the datapath took in by the port.",
+	  offsetof(struct mx_port_stats, rx_packets) },
+	{ "midox_port_rx_bytes_total", "Bytes of the frames the datapath took in by the port.",
+	  offsetof(struct mx_port_stats, rx_bytes) },
+	{ "midox_port_tx_packets_total", "Frames the datapath sent out of the port.",
+	  offsetof(struct mx_port_stats, tx_packets) },
+	{ "midox_port_tx_bytes_total", "Bytes of the frames the datapath sent out of the port.",
+	  offsetof(struct mx_port_stats, tx_bytes) },
+};
+
+static void render_ports(const struct agent *a, struct textbuf *b)
+{
+	struct mx_port_stats_entry *all = NULL;
+	size_t n = 0;
+	int err = mx_stats_read_all(a->dp, &all, &n);
+
+	if (err)
+		mx_warn("metrics: cannot read %s: %s", mx_map_name(MX_MAP_ID_STATS), strerror(-err));
+	for (size_t c = 0; c < sizeof(port_counters) / sizeof(port_counters[0]); c++) {
+		family(b, port_counters[c].name, "counter", port_counters[c].help);
+		for (size_t i = 0; i < n; i++) {
+			const __u64 *v = (const __u64 *)((const char *)&all[i].stats + port_counters[c].off);
+
+			tb_printf(b, "%s{", port_counters[c].name);
+			port_labels(a, all[i].port_key, b);
+			tb_printf(b, "} %llu\n", (unsigned long long)*v);
+		}
+	}
+	family(b, "midox_port_drops_total", "counter",
+	       "Frames the datapath dropped, by port and reason (a reason appears at its first drop).");
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned int r = 0; r < MX_DROP__MAX; r++) {
+			if (!all[i].stats.drops[r])
+				continue;
+			tb_printf(b, "midox_port_drops_total{");
+			port_labels(a, all[i].port_key, b);
+			label(b, false, "reason", mx_drop_reason_name(r));
+			tb_printf(b, "} %llu\n", (unsigned long long)all[i].stats.drops[r]);
+		}
+	}
+	free(all);
+}
+
+/* ---- reconcile and sync ---- */
+
+static void render_reconcile(const struct agent_counters *c, struct textbuf *b)
+{
+	static const char *const change[3] = { "added", "changed", "removed" };
+	unsigned long long cumulative = 0;
+
+	family(b, "midox_reconcile_passes_total", "counter",
+	       "Reconcile passes (topology read, maps and attachments made equal to it), failed ones included.");
+	sample(b, "midox_reconcile_passes_total", c->passes);
+	family(b, "midox_reconcile_errors_total", "counter",
+	       "Reconcile passes that failed, by stage: read (the topology) or apply (maps, attachments).");
+	tb_printf(b, "midox_reconcile_errors_total{stage=\"read\"} %llu\n",
+		  (unsigned long long)c->read_errors);
+	tb_printf(b, "midox_reconcile_errors_total{stage=\"apply\"} %llu\n",
+		  (unsigned long long)c->apply_errors);
+	family(b, "midox_reconcile_duration_seconds", "histogram", "How long reconcile passes took.");
+	for (int i = 0; i <= AGENT_PASS_BUCKETS; i++) {
+		cumulative += c->pass_buckets[i];
+		if (i < AGENT_PASS_BUCKETS)
+			tb_printf(b, "midox_reconcile_duration_seconds_bucket{le=\"%g\"} %llu\n",
+				  agent_pass_bucket_s[i], cumulative);
+		else
+			tb_printf(b, "midox_reconcile_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+				  cumulative);
+	}
+	tb_printf(b, "midox_reconcile_duration_seconds_sum %.9f\n", (double)c->pass_ns_sum / 1e9);
+	tb_printf(b, "midox_reconcile_duration_seconds_count %llu\n", (unsigned long long)c->passes);
+	family(b, "midox_sync_entries_total", "counter",
+	       "Map entries the agent's syncs added, changed and removed, by map.");
+	for (int m = 0; m < MX_MAP_ID__MAX; m++) {
+		if (!mx_map_reconciled(m))
+			continue;
+		for (int k = 0; k < 3; k++)
+			tb_printf(b, "midox_sync_entries_total{map=\"%s\",change=\"%s\"} %llu\n",
+				  mx_map_name(m), change[k], (unsigned long long)c->synced[m][k]);
+	}
+}
+
+/* ---- ZooKeeper ---- */
+
+static void render_zookeeper(struct agent *a, struct textbuf *b)
+{
+	const struct {
+		const char *name;
+		int state;
+	} states[] = {
+		{ "connecting", ZOO_CONNECTING_STATE }, { "associating", ZOO_ASSOCIATING_STATE },
+		{ "connected", ZOO_CONNECTED_STATE }, { "read_only", ZOO_READONLY_STATE },
+		{ "expired", ZOO_EXPIRED_SESSION_STATE }, { "auth_failed", ZOO_AUTH_FAILED_STATE },
+		{ "not_connected", ZOO_NOTCONNECTED_STATE },
+	};
+	int now = a->zk.zh ? zoo_state(a->zk.zh) : ZOO_NOTCONNECTED_STATE;
+	uint64_t connects = atomic_load(&a->zk.connects);
+
+	family(b, "midox_zookeeper_connected", "gauge",
+	       "1 while the agent's ZooKeeper session is usable, else 0.");
+	sample(b, "midox_zookeeper_connected", atomic_load(&a->zk.connected) ? 1 : 0);
+	family(b, "midox_zookeeper_session_state", "gauge",
+	       "The ZooKeeper client's state: 1 for the current one, 0 for the others.");
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		tb_printf(b, "midox_zookeeper_session_state{state=\"%s\"} %d\n", states[i].name,
+			  states[i].state == now);
+	family(b, "midox_zookeeper_reconnects_total", "counter",
+	       "Connections to ZooKeeper made after the agent's first (a new session's included).");
+	sample(b, "midox_zookeeper_reconnects_total", connects ? connects - 1 : 0);
+	family(b, "midox_zookeeper_session_expiries_total", "counter",
+	       "ZooKeeper sessions that expired (each replaced by a new one).");
+	sample(b, "midox_zookeeper_session_expiries_total", atomic_load(&a->zk.expiries));
+}
+
+/* ---- maps ---- */
+
+static void render_maps(const struct agent *a, struct textbuf *b)
+{
+	__u32 entries[MX_MAP_ID__MAX], max[MX_MAP_ID__MAX];
+	bool ok[MX_MAP_ID__MAX];
+
+	for (int m = 0; m < MX_MAP_ID__MAX; m++)
+		ok[m] = !mx_map_fill(a->dp, m, &entries[m], &max[m]);
+	family(b, "midox_map_entries", "gauge",
+	       "Entries in each pinned map of the datapath (an array counts as full).");
+	for (int m = 0; m < MX_MAP_ID__MAX; m++)
+		if (ok[m])
+			tb_printf(b, "midox_map_entries{map=\"%s\"} %u\n", mx_map_name(m), entries[m]);
+	family(b, "midox_map_max_entries", "gauge", "The capacity of each pinned map.");
+	for (int m = 0; m < MX_MAP_ID__MAX; m++)
+		if (ok[m])
+			tb_printf(b, "midox_map_max_entries{map=\"%s\"} %u\n", mx_map_name(m), max[m]);
+}
+
+/* ---- the agent and its server ---- */
+
+static void render_agent(const struct agent *a, struct textbuf *b)
+{
+	const struct http_server *h = &a->metrics;
+
+	family(b, "midox_agent_info", "gauge", "The agent's version and host; always 1.");
+	tb_printf(b, "midox_agent_info{");
+	label(b, true, "version", MIDOX_VERSION);
+	label(b, false, "host_id", a->host_id);
+	label(b, false, "host_name", a->cfg.host_name);
+	tb_printf(b, "} 1\n");
+	family(b, "midox_agent_start_time_seconds", "gauge", "When the agent started, in Unix time.");
+	tb_printf(b, "midox_agent_start_time_seconds %.3f\n", a->counters.start_time_s);
+	family(b, "midox_metrics_http_responses_total", "counter",
+	       "Answers of the metrics endpoint before this one, by status code.");
+	for (int i = 0; i < HTTP_SLOT__MAX; i++)
+		tb_printf(b, "midox_metrics_http_responses_total{code=\"%d\"} %llu\n",
+			  http_slot_code[i], (unsigned long long)h->responses[i]);
+	family(b, "midox_metrics_http_rejected_connections_total", "counter",
+	       "Connections to the metrics endpoint closed at once: the cap on connections was reached.");
+	sample(b, "midox_metrics_http_rejected_connections_total", h->rejected);
+	family(b, "midox_metrics_http_timeouts_total", "counter",
+	       "Connections to the metrics endpoint closed at their deadline, before a whole request or response.");
+	sample(b, "midox_metrics_http_timeouts_total", h->timed_out);
+}
+
+void agent_metrics_render(void *agent, struct textbuf *out)
+{
+	struct agent *a = agent;
+
+	render_agent(a, out);
+	render_zookeeper(a, out);
+	render_reconcile(&a->counters, out);
+	render_maps(a, out);
+	render_ports(a, out);
+}
