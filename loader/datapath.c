@@ -26,6 +26,11 @@ struct bpf_map *dp_map(const struct mx_datapath *dp, enum mx_map_id id)
 	return mx_map_desc(id) ? mx_map_of(dp->skel, id) : NULL;
 }
 
+int mx_datapath_map_fd(const struct mx_datapath *dp, enum mx_map_id id)
+{
+	return dp_map_fd(dp, id);
+}
+
 int dp_map_fd(const struct mx_datapath *dp, enum mx_map_id id)
 {
 	struct bpf_map *map = dp_map(dp, id);
