@@ -214,7 +214,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* A ring buffer: no keys, no values, only records (struct mx_drop_event). */
 	[MX_MAP_ID_EVENTS] = {
-		.name = MX_MAP_EVENTS, .skel_off = SKEL_MAP(midox_events),
+		.name = MX_MAP_EVENTS, .skel_off = SKEL_MAP(midox_events), .ring = true,
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
 };

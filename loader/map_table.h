@@ -61,6 +61,7 @@ struct mx_map_desc {
 	size_t skel_off;                 /* where the skeleton (struct midox) holds its bpf_map */
 	size_t key_size, value_size;     /* checked against the BPF object at open */
 	bool lpm;                        /* an LPM trie: lookups find covering prefixes too */
+	bool ring;                       /* a ring buffer: records only, key and value size 0 */
 	enum mx_map_owner owner;
 	unsigned int sync_rank;          /* MX_MAP_OWN_AGENT*: 1 is synced first; else 0 */
 	/* The key as an operator reads it: "port key 7", "peer 192.0.2.2". */
