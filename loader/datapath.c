@@ -26,6 +26,11 @@ struct bpf_map *dp_map(const struct mx_datapath *dp, enum mx_map_id id)
 	return mx_map_desc(id) ? mx_map_of(dp->skel, id) : NULL;
 }
 
+int mx_datapath_map_fd(const struct mx_datapath *dp, enum mx_map_id id)
+{
+	return dp_map_fd(dp, id);
+}
+
 int dp_map_fd(const struct mx_datapath *dp, enum mx_map_id id)
 {
 	struct bpf_map *map = dp_map(dp, id);
@@ -97,17 +102,18 @@ static int check_map(const struct mx_datapath *dp, enum mx_map_id id)
 	const struct mx_map_desc *d = mx_map_desc(id);
 	const struct bpf_map *map = dp_map(dp, id);
 	bool lpm = bpf_map__type(map) == BPF_MAP_TYPE_LPM_TRIE;
+	bool ring = bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF;
 
 	if (strcmp(bpf_map__name(map), d->name)) {
 		mx_err("map table: %s is %s in the BPF object", d->name, bpf_map__name(map));
 		return -EINVAL;
 	}
 	if (bpf_map__key_size(map) != d->key_size || bpf_map__value_size(map) != d->value_size ||
-	    lpm != d->lpm) {
+	    lpm != d->lpm || ring != d->ring) {
 		mx_err("map table: %s has key %u, value %u bytes%s in the BPF object; the table "
 		       "says %zu, %zu%s", d->name, bpf_map__key_size(map), bpf_map__value_size(map),
-		       lpm ? " (LPM trie)" : "", d->key_size, d->value_size,
-		       d->lpm ? " (LPM trie)" : "");
+		       lpm ? " (LPM trie)" : ring ? " (ring buffer)" : "", d->key_size,
+		       d->value_size, d->lpm ? " (LPM trie)" : d->ring ? " (ring buffer)" : "");
 		return -EINVAL;
 	}
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "midox/bridge.h"
 #include "midox/config.h"
+#include "midox/monitor.h"
 #include "midox/port.h"
 #include "midox/router.h"
 #include "midox/stats.h"
@@ -30,6 +31,8 @@ void mx_datapath_close(struct mx_datapath *dp);
 /* Program fds, for attaching and for BPF_PROG_TEST_RUN. */
 int mx_datapath_port_prog_fd(const struct mx_datapath *dp);
 int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp);
+/* A map's fd by its id (the drop events' maps, for tests); -EINVAL for an id out of range. */
+int mx_datapath_map_fd(const struct mx_datapath *dp, enum mx_map_id id);
 
 /* Attach at tc ingress of ifindex (clsact created if missing), atomically replacing an
  * earlier midox program there: no packet sees the interface without a program. */
@@ -142,5 +145,20 @@ void mx_pinned_close(struct mx_pinned_map *m);
  * when per CPU. A non-zero return stops the walk and is returned. */
 int mx_pinned_walk(const struct mx_pinned_map *m,
 		   int (*fn)(const void *key, const void *values, void *ctx), void *ctx);
+
+/* Drop events (midox monitor; monitor.c): the listener's mark in midox_monitor (by its fd)
+ * and the datapath's per-CPU counts in midox_monrate. */
+/* CLOCK_MONOTONIC in ns: bpf_ktime_get_ns()'s clock. */
+__u64 mx_monotonic_ns(void);
+int mx_monitor_read(int monitor_fd, struct mx_monitor *out);
+/* Events until until_ns (mx_monotonic_ns), at most events_per_sec a second per CPU with a
+ * burst of as many; pid names the listener. -EINVAL for a rate of 0. */
+int mx_monitor_mark(int monitor_fd, __u32 events_per_sec, __u32 pid, __u64 until_ns);
+/* Nobody listens: the drop path reads the mark and goes on. */
+int mx_monitor_clear(int monitor_fd);
+/* suppressed and lost summed over CPUs (tokens and last_ns are left 0). */
+int mx_monitor_counts(int rate_fd, struct mx_monitor_cpu *sum);
+/* Every CPU's bucket full and its counts 0. */
+int mx_monitor_rate_reset(int rate_fd);
 
 #endif

@@ -9,6 +9,7 @@
 #include "map_table.h"
 #include "midox/bridge.h"
 #include "midox/config.h"
+#include "midox/monitor.h"
 #include "midox/router.h"
 #include "midox/stats.h"
 #include "midox/tunnel.h"
@@ -198,6 +199,22 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_HOP] = {
 		.name = MX_MAP_HOP, .skel_off = SKEL_MAP(midox_hop),
 		.key_size = sizeof(__u32), .value_size = sizeof(__u32),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* midox monitor's mark and budget: the listener writes it, the agent never does. */
+	[MX_MAP_ID_MONITOR] = {
+		.name = MX_MAP_MONITOR, .skel_off = SKEL_MAP(midox_monitor),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_monitor),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	[MX_MAP_ID_MON_RATE] = { /* per CPU */
+		.name = MX_MAP_MON_RATE, .skel_off = SKEL_MAP(midox_monrate),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_monitor_cpu),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* A ring buffer: no keys, no values, only records (struct mx_drop_event). */
+	[MX_MAP_ID_EVENTS] = {
+		.name = MX_MAP_EVENTS, .skel_off = SKEL_MAP(midox_events), .ring = true,
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
 };

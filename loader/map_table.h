@@ -31,12 +31,17 @@ enum mx_map_id {
 	MX_MAP_ID_STATS,
 	MX_MAP_ID_ICMP_RATE,
 	MX_MAP_ID_HOP,
+	MX_MAP_ID_MONITOR,
+	MX_MAP_ID_MON_RATE,
+	MX_MAP_ID_EVENTS,
 	MX_MAP_ID__MAX
 };
 
 /* Who writes a map's entries. */
 enum mx_map_owner {
-	MX_MAP_OWN_DATAPATH, /* the datapath's own state (counters, rate limit, tail calls) */
+	/* the datapath's own state (counters, rate limits, tail calls, drop events), and what
+	 * midox monitor writes (its mark): never synced, never the agent's to prune */
+	MX_MAP_OWN_DATAPATH,
 	MX_MAP_OWN_SETTINGS, /* one value the agent writes whole, before any sync */
 	MX_MAP_OWN_AGENT,    /* every entry: made equal to the desired set */
 	/* the agent's, but for entries the datapath learned itself (learned() is true): those
@@ -56,6 +61,7 @@ struct mx_map_desc {
 	size_t skel_off;                 /* where the skeleton (struct midox) holds its bpf_map */
 	size_t key_size, value_size;     /* checked against the BPF object at open */
 	bool lpm;                        /* an LPM trie: lookups find covering prefixes too */
+	bool ring;                       /* a ring buffer: records only, key and value size 0 */
 	enum mx_map_owner owner;
 	unsigned int sync_rank;          /* MX_MAP_OWN_AGENT*: 1 is synced first; else 0 */
 	/* The key as an operator reads it: "port key 7", "peer 192.0.2.2". */

@@ -45,13 +45,13 @@ static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const s
 	const struct mx_port *out = port_lookup(out_key);
 
 	if (!out)
-		return step_done(stats_drop(h->entry, MX_DROP_PORT_UNBOUND));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
 	if (out->device_key != bridge_key)
-		return step_done(stats_drop(h->entry, MX_DROP_CROSS_BRIDGE));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_CROSS_BRIDGE));
 	if (out_key == h->entry)
-		return step_done(stats_drop(h->entry, MX_DROP_HAIRPIN));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_HAIRPIN));
 	if (port_down(out))
-		return step_done(stats_drop(h->entry, MX_DROP_ADMIN_DOWN));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
 	if (out->flags & MX_PORT_INTERIOR)
 		return step_next(out->peer_key);
 	return step_done(deliver_port(skb, h->entry, out_key, out));
@@ -121,11 +121,11 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 	cursor_init(&c, skb);
 	eth = parse_eth(&c);
 	if (!eth)
-		return step_done(stats_drop(h->entry, MX_DROP_ETH_TRUNCATED));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_ETH_TRUNCATED));
 	if (!h->index) {
 		reason = bridge_source_check(skb, &c, eth, port, h->entry);
 		if (reason != MX_DROP_NONE)
-			return step_done(stats_drop(h->entry, reason));
+			return step_done(stats_drop(skb, h->entry, reason));
 		fdb_learn(bridge_key, eth->h_source, h->entry);
 		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(&c, eth, bridge_key))
 			return step_done(deliver_back(skb, h->ingress));

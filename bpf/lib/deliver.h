@@ -24,14 +24,14 @@ static __always_inline int deliver_remote(struct __sk_buff *skb, __u32 drop_key,
 	struct vxlan_outer o;
 
 	if (!cfg || !cfg->tunnel_addr)
-		return stats_drop(drop_key, MX_DROP_NO_TUNNEL_ADDR);
+		return stats_drop(skb, drop_key, MX_DROP_NO_TUNNEL_ADDR);
 	reason = underlay_route(skb, cfg, host_addr, ip_len, &fib);
 	if (reason)
-		return stats_drop(drop_key, reason);
+		return stats_drop(skb, drop_key, reason);
 	vxlan_outer_init(&o, cfg, out_key, vxlan_sport(skb), skb->len);
 	vxlan_outer_to(&o, host_addr, &fib);
 	if (vxlan_push(skb) || vxlan_write(skb, &o))
-		return stats_drop(drop_key, MX_DROP_ENCAP_FAILED);
+		return stats_drop(skb, drop_key, MX_DROP_ENCAP_FAILED);
 	stats_tx(out_key, skb->len);
 	return bpf_redirect(fib.ifindex, 0);
 }
@@ -46,7 +46,7 @@ static __always_inline int deliver_port(struct __sk_buff *skb, __u32 drop_key, _
 	}
 	if (out->flags & MX_PORT_REMOTE)
 		return deliver_remote(skb, drop_key, out_key, out->host_addr);
-	return stats_drop(drop_key, MX_DROP_PORT_UNBOUND);
+	return stats_drop(skb, drop_key, MX_DROP_PORT_UNBOUND);
 }
 
 /* Back out of the interface the frame came in on (answers: ARP, ICMP), tx on that port. */

@@ -29,11 +29,12 @@ static __always_inline const struct mx_bridge *bridge_lookup(__u32 bridge_key)
 
 /* How many entries of a flood list to use; a list longer than the datapath handles is
  * cut and counted against drop_key. */
-static __always_inline __u32 flood_count(__u32 n, __u32 max, __u32 drop_key)
+static __always_inline __u32 flood_count(struct __sk_buff *skb, __u32 n, __u32 max,
+					  __u32 drop_key)
 {
 	if (n <= max)
 		return n;
-	stats_drop(drop_key, MX_DROP_FLOOD_LIMIT);
+	stats_drop(skb, drop_key, MX_DROP_FLOOD_LIMIT);
 	return max;
 }
 
@@ -42,7 +43,7 @@ static __always_inline __u32 flood_count(__u32 n, __u32 max, __u32 drop_key)
 static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_bridge *br,
 					__u32 skip_ifindex, __u32 drop_key)
 {
-	__u32 n = flood_count(br->n_local, MX_FLOOD_MAX_LOCAL, drop_key);
+	__u32 n = flood_count(skb, br->n_local, MX_FLOOD_MAX_LOCAL, drop_key);
 
 	for (__u32 i = 0; i < MX_FLOOD_MAX_LOCAL; i++) {
 		__u32 ifindex;
@@ -53,7 +54,7 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_b
 		if (ifindex == skip_ifindex)
 			continue;
 		if (bpf_clone_redirect(skb, ifindex, 0))
-			stats_drop(drop_key, MX_DROP_REDIRECT_FAILED);
+			stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 		else
 			stats_tx(ifport_key(ifindex), skb->len);
 	}
@@ -70,12 +71,12 @@ static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct
 
 	reason = underlay_route(skb, cfg, dst, ip_len, &fib);
 	if (reason) {
-		stats_drop(drop_key, reason);
+		stats_drop(skb, drop_key, reason);
 		return;
 	}
 	vxlan_outer_to(o, dst, &fib);
 	if (vxlan_write(skb, o) || bpf_clone_redirect(skb, fib.ifindex, 0))
-		stats_drop(drop_key, MX_DROP_REDIRECT_FAILED);
+		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 	else
 		stats_tx(bridge_key, skb->len);
 }
@@ -85,7 +86,7 @@ static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct
 static __always_inline void flood_remote(struct __sk_buff *skb, const struct mx_bridge *br,
 					 __u32 bridge_key, __u32 drop_key)
 {
-	__u32 n = flood_count(br->n_remote, MX_FLOOD_MAX_REMOTE, drop_key);
+	__u32 n = flood_count(skb, br->n_remote, MX_FLOOD_MAX_REMOTE, drop_key);
 	const struct mx_config *cfg = config_get();
 	struct vxlan_outer o;
 	__be16 sport;
@@ -93,13 +94,13 @@ static __always_inline void flood_remote(struct __sk_buff *skb, const struct mx_
 	if (!n)
 		return;
 	if (!cfg || !cfg->tunnel_addr) {
-		stats_drop(drop_key, MX_DROP_NO_TUNNEL_ADDR);
+		stats_drop(skb, drop_key, MX_DROP_NO_TUNNEL_ADDR);
 		return;
 	}
 	sport = vxlan_sport(skb);
 	vxlan_outer_init(&o, cfg, bridge_key, sport, skb->len);
 	if (vxlan_push(skb)) {
-		stats_drop(drop_key, MX_DROP_ENCAP_FAILED);
+		stats_drop(skb, drop_key, MX_DROP_ENCAP_FAILED);
 		return;
 	}
 	for (__u32 i = 0; i < MX_FLOOD_MAX_REMOTE; i++) {

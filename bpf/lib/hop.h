@@ -88,7 +88,7 @@ static __always_inline int hop_tail(struct __sk_buff *skb, const struct hop *h, 
 {
 	hop_save(skb, h);
 	bpf_tail_call(skb, &midox_hop, slot);
-	return stats_drop(drop_key, MX_DROP_HOP_LIMIT);
+	return stats_drop(skb, drop_key, MX_DROP_HOP_LIMIT);
 }
 
 #endif

@@ -34,10 +34,10 @@ static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, s
 	if (s.kind == STEP_DONE)
 		return s.verdict;
 	if (h->index + 1 >= MX_MAX_DEVICE_HOPS)
-		return stats_drop(from, MX_DROP_HOP_LIMIT);
+		return stats_drop(skb, from, MX_DROP_HOP_LIMIT);
 	next = port_lookup(s.next);
 	if (!next)
-		return stats_drop(from, MX_DROP_PORT_UNBOUND);
+		return stats_drop(skb, from, MX_DROP_PORT_UNBOUND);
 	h->index++;
 	h->entry = s.next;
 	return hop_tail(skb, h, device_slot(next), from);
@@ -52,15 +52,15 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	struct hop h = { 0 };
 
 	if (!ifp)
-		return stats_drop(MX_STATS_HOST, MX_DROP_NO_PORT);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_NO_PORT);
 	h.ingress = ifp->port_key;
 	h.entry = ifp->port_key;
 	stats_rx(h.ingress, skb->len);
 	port = port_lookup(h.entry);
 	if (!port)
-		return stats_drop(h.entry, MX_DROP_NO_PORT);
+		return stats_drop(skb, h.entry, MX_DROP_NO_PORT);
 	if (port_down(port))
-		return stats_drop(h.entry, MX_DROP_ADMIN_DOWN);
+		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
 	/* Fails only for a frame shorter than Ethernet, which the device step drops. */
 	bpf_skb_load_bytes(skb, ETH_ALEN, h.src_mac, ETH_ALEN);
 	if (port->flags & MX_PORT_ROUTER)
@@ -77,9 +77,9 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 	hop_load(skb, &h);
 	port = port_lookup(h.entry);
 	if (!port)
-		return stats_drop(h.entry, MX_DROP_NO_PORT);
+		return stats_drop(skb, h.entry, MX_DROP_NO_PORT);
 	if (port_down(port))
-		return stats_drop(h.entry, MX_DROP_ADMIN_DOWN);
+		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
 	if (router)
 		return pipeline_next(skb, &h, router_step(skb, &h, port));
 	return pipeline_next(skb, &h, bridge_step(skb, &h, port));

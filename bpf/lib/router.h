@@ -62,7 +62,7 @@ static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct
 	if (skb->gso_size || !icmp_error_allowed(ip, l4))
 		return TC_ACT_SHOT;
 	if (!icmp_rate_take())
-		return stats_drop(h->entry, MX_DROP_ICMP_RATE);
+		return stats_drop(skb, h->entry, MX_DROP_ICMP_RATE);
 	t.from = p->addr;
 	t.to = ip->saddr;
 	mac_copy(t.from_mac, p->mac);
@@ -89,7 +89,7 @@ static __always_inline int router_local(struct __sk_buff *skb, const struct hop 
 			return deliver_back(skb, h->ingress);
 		}
 	}
-	return stats_drop(h->entry, MX_DROP_ROUTER_LOCAL);
+	return stats_drop(skb, h->entry, MX_DROP_ROUTER_LOCAL);
 }
 
 /* The MAC of next on the link of egress port e: the router's ARP table, else (interior
@@ -135,7 +135,7 @@ static __always_inline int router_arp_request(struct __sk_buff *skb, const struc
 	mac_copy(f.arp.sha, e->mac);
 	f.arp.spa = e->addr;
 	f.arp.tpa = next;
-	stats_drop(h->entry, MX_DROP_ARP_MISS);
+	stats_drop(skb, h->entry, MX_DROP_ARP_MISS);
 	err = bpf_skb_change_tail(skb, sizeof(f), 0);
 	if (!err)
 		err = bpf_skb_store_bytes(skb, 0, &f, sizeof(f), 0);
@@ -168,9 +168,9 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 	__be16 old;
 
 	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
-		return step_done(stats_drop(h->entry, MX_DROP_PORT_UNBOUND));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
 	if (port_down(e) || router_link_down(e))
-		return step_done(stats_drop(h->entry, MX_DROP_ADMIN_DOWN));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
 	dmac = router_neigh(router_key, next, e);
 	if (dmac) {
 		old = ((__be16 *)ip)[4]; /* ttl, protocol */
@@ -195,23 +195,23 @@ static __always_inline struct step router_ipv4(struct __sk_buff *skb, const stru
 
 	switch (parse_ipv4(c, &ip)) {
 	case PARSE_IPV4_TRUNCATED:
-		return step_done(stats_drop(h->entry, MX_DROP_IP_TRUNCATED));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_IP_TRUNCATED));
 	case PARSE_IPV4_BAD_IHL:
-		return step_done(stats_drop(h->entry, MX_DROP_IP_BAD_IHL));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_IP_BAD_IHL));
 	default:
 		break;
 	}
 	/* RFC 1812 5.2.2: a router verifies the header checksum before it forwards, answers
 	 * or sends an error about a packet. */
 	if (!ipv4_csum_valid(ip, c->end))
-		return step_done(stats_drop(h->entry, MX_DROP_IP_CHECKSUM));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_IP_CHECKSUM));
 	if (ipv4_is_multicast_or_bcast(ip->daddr))
-		return step_done(stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_ROUTER_NOT_OURS));
 	rt = route_lookup(router_key, ip->daddr);
 	if (rt && route_is_local(rt))
 		return step_done(router_local(skb, h, p, eth, ip, c));
 	if (ip->ttl <= 1) {
-		stats_drop(h->entry, MX_DROP_TTL_EXCEEDED);
+		stats_drop(skb, h->entry, MX_DROP_TTL_EXCEEDED);
 		return step_done(router_icmp_error(skb, h, p, ip, c, ICMP_TIME_EXCEEDED,
 						   ICMP_EXC_TTL));
 	}
@@ -220,9 +220,9 @@ static __always_inline struct step router_ipv4(struct __sk_buff *skb, const stru
 	if (nh && nh->type == MX_ROUTE_NORMAL)
 		return router_forward(skb, h, router_key, nh, eth, ip);
 	if (nh && nh->type == MX_ROUTE_BLACKHOLE)
-		return step_done(stats_drop(h->entry, MX_DROP_BLACKHOLE));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_BLACKHOLE));
 	/* A LOCAL hop not alone in its set (the agent never makes one) counts as no route. */
-	stats_drop(h->entry, nh && nh->type == MX_ROUTE_REJECT ? MX_DROP_REJECT : MX_DROP_NO_ROUTE);
+	stats_drop(skb, h->entry, nh && nh->type == MX_ROUTE_REJECT ? MX_DROP_REJECT : MX_DROP_NO_ROUTE);
 	return step_done(router_icmp_error(skb, h, p, ip, c, ICMP_DEST_UNREACH,
 					   nh && nh->type == MX_ROUTE_REJECT ? ICMP_PKT_FILTERED :
 									       ICMP_NET_UNREACH));
@@ -238,14 +238,14 @@ static __always_inline int router_arp(struct __sk_buff *skb, const struct hop *h
 	__u32 router_key = p->device_key;
 
 	if (!arp)
-		return stats_drop(h->entry, MX_DROP_NOT_IPV4);
+		return stats_drop(skb, h->entry, MX_DROP_NOT_IPV4);
 	if (arp->hdr.ar_op == bpf_htons(ARPOP_REPLY)) {
 		neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 		return TC_ACT_STOLEN;
 	}
 	if (arp->hdr.ar_op != bpf_htons(ARPOP_REQUEST) ||
 	    !route_owns(router_key, arp->tpa, h->entry))
-		return stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS);
+		return stats_drop(skb, h->entry, MX_DROP_ROUTER_NOT_OURS);
 	neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 	arp_make_reply(eth, arp, p->mac);
 	return deliver_back(skb, h->ingress);
@@ -263,15 +263,15 @@ static __always_inline struct step router_step(struct __sk_buff *skb, const stru
 	cursor_init(&c, skb);
 	eth = parse_eth(&c);
 	if (!eth)
-		return step_done(stats_drop(h->entry, MX_DROP_ETH_TRUNCATED));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_ETH_TRUNCATED));
 	if (eth->h_proto == bpf_htons(ETH_P_ARP) && mac_is_broadcast(eth->h_dest))
 		return step_done(router_arp(skb, h, p, eth, &c));
 	if (!mac_equal(eth->h_dest, p->mac))
-		return step_done(stats_drop(h->entry, MX_DROP_ROUTER_NOT_OURS));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_ROUTER_NOT_OURS));
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return step_done(router_arp(skb, h, p, eth, &c));
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return step_done(stats_drop(h->entry, MX_DROP_NOT_IPV4));
+		return step_done(stats_drop(skb, h->entry, MX_DROP_NOT_IPV4));
 	return router_ipv4(skb, h, p, eth, &c);
 }
 

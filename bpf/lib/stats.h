@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/stats.h"
+#include "lib/monitor.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -52,13 +53,16 @@ static __always_inline void stats_tx(__u32 key, __u32 bytes)
 	}
 }
 
-/* Count a drop and give the verdict that drops. */
-static __always_inline int stats_drop(__u32 key, enum mx_drop_reason reason)
+/* Count a drop, tell a listening midox monitor (lib/monitor.h), and give the verdict that
+ * drops. Called before the frame is rewritten (an ICMP error, an ARP request), so the event
+ * shows the frame that was dropped. */
+static __always_inline int stats_drop(struct __sk_buff *skb, __u32 key, enum mx_drop_reason reason)
 {
 	struct mx_port_stats *s = stats_get(key);
 
 	if (s && reason < MX_DROP__MAX)
 		s->drops[reason]++;
+	monitor_drop(skb, key, reason);
 	return TC_ACT_SHOT;
 }
 

@@ -29,17 +29,17 @@ static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __
 	if (port && (port->flags & MX_PORT_LOCAL)) {
 		/* The sending host drops this too; its agent may not have caught up yet. */
 		if (port_down(port))
-			return stats_drop(vni, MX_DROP_ADMIN_DOWN);
+			return stats_drop(skb, vni, MX_DROP_ADMIN_DOWN);
 		if (vxlan_pop(skb, inner_off))
-			return stats_drop(MX_STATS_HOST, MX_DROP_DECAP_FAILED);
+			return stats_drop(skb, MX_STATS_HOST, MX_DROP_DECAP_FAILED);
 		stats_tx(vni, skb->len);
 		return bpf_redirect(port->ifindex, 0);
 	}
 	br = bridge_lookup(vni);
 	if (!br)
-		return stats_drop(MX_STATS_HOST, MX_DROP_VXLAN_UNKNOWN_VNI);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_VXLAN_UNKNOWN_VNI);
 	if (vxlan_pop(skb, inner_off))
-		return stats_drop(MX_STATS_HOST, MX_DROP_DECAP_FAILED);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_DECAP_FAILED);
 	flood_local(skb, br, 0, MX_STATS_HOST);
 	return TC_ACT_STOLEN;
 }
@@ -52,16 +52,16 @@ static __always_inline int underlay_vxlan(struct __sk_buff *skb, struct cursor *
 
 	stats_rx(MX_STATS_HOST, skb->len);
 	if (ipv4_is_fragment(ip))
-		return stats_drop(MX_STATS_HOST, MX_DROP_IP_FRAGMENT);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_IP_FRAGMENT);
 	if (!cfg->tunnel_addr || ip->daddr != cfg->tunnel_addr)
-		return stats_drop(MX_STATS_HOST, MX_DROP_TUNNEL_NOT_LOCAL);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_TUNNEL_NOT_LOCAL);
 	if (!tunnel_is_member(ip->saddr))
-		return stats_drop(MX_STATS_HOST, MX_DROP_TUNNEL_NOT_MEMBER);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_TUNNEL_NOT_MEMBER);
 	vx = parse_vxlan(c);
 	if (!vx || !parse_eth(c))
-		return stats_drop(MX_STATS_HOST, MX_DROP_VXLAN_TRUNCATED);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_VXLAN_TRUNCATED);
 	if (!(vx->flags & bpf_htonl(VXLAN_FLAG_VNI)))
-		return stats_drop(MX_STATS_HOST, MX_DROP_VXLAN_FLAGS);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_VXLAN_FLAGS);
 	return underlay_deliver(skb, bpf_ntohl(vx->vni) >> 8,
 				sizeof(struct ethhdr) + ip->ihl * 4 + sizeof(struct udphdr) +
 					sizeof(struct vxlanhdr));
@@ -82,9 +82,9 @@ static __always_inline int underlay_ingress_run(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	switch (parse_ipv4(&c, &ip)) {
 	case PARSE_IPV4_TRUNCATED:
-		return stats_drop(MX_STATS_HOST, MX_DROP_IP_TRUNCATED);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_IP_TRUNCATED);
 	case PARSE_IPV4_BAD_IHL:
-		return stats_drop(MX_STATS_HOST, MX_DROP_IP_BAD_IHL);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_IP_BAD_IHL);
 	default:
 		break;
 	}
@@ -93,7 +93,7 @@ static __always_inline int underlay_ingress_run(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	udp = parse_udp(&c);
 	if (!udp)
-		return stats_drop(MX_STATS_HOST, MX_DROP_UDP_TRUNCATED);
+		return stats_drop(skb, MX_STATS_HOST, MX_DROP_UDP_TRUNCATED);
 	if (!cfg->vxlan_port || udp->dest != cfg->vxlan_port)
 		return TC_ACT_OK;
 	return underlay_vxlan(skb, &c, ip, cfg);

@@ -21,12 +21,14 @@
 
 #include <errno.h>
 #include <linux/pkt_cls.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "dp_counters.h"
 #include "dp_fill.h"
@@ -944,6 +946,167 @@ static void test_stats_reset(void)
 	tap_check(ok, "P1 counters still there", "mx_stats_reset clears every counter");
 }
 
+/* ---- drop events (midox monitor) ---- */
+
+#define MON_EVENTS_MAX 32
+
+struct mon_seen {
+	struct mx_drop_event ev[MON_EVENTS_MAX];
+	unsigned int n;
+};
+
+static int mon_collect(void *ctx, void *data, size_t size)
+{
+	struct mon_seen *s = ctx;
+
+	if (size == sizeof(struct mx_drop_event) && s->n < MON_EVENTS_MAX)
+		memcpy(&s->ev[s->n], data, size);
+	s->n++;
+	return 0;
+}
+
+/* A spoofed source MAC from PS: dropped spoof-mac on PS; 100 bytes of payload, so the event
+ * holds only the frame's first MX_EVENT_FRAME_BYTES. */
+static const struct frames_spec mon_spoofed = { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_SPOOF,
+						.sip = PS_ADDR, .tip = "10.1.0.2", .payload = 100 };
+
+/* Run frame spec n times on PS's interface; the verdicts must all be want. */
+static bool mon_send(const struct frames_spec *spec, int n, int want, uint8_t *in, size_t *in_len)
+{
+	uint8_t out[FRAMES_MAX + 64];
+	int verdict = 0;
+
+	*in_len = frames_build(spec, in, UL_MAC, PEER_MAC);
+	for (int i = 0; i < n; i++) {
+		size_t out_len = sizeof(out);
+
+		if (prog_run(PORT, IF_P5, in, *in_len, out, &out_len, &verdict) || verdict != want)
+			return false;
+	}
+	return true;
+}
+
+/* Events written since the last call, into s. */
+static int mon_drain(struct ring_buffer *rb, struct mon_seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	return ring_buffer__consume(rb) < 0 ? -EIO : 0;
+}
+
+static void mon_test_off(struct ring_buffer *rb, struct mon_seen *s, int mon_fd, int rate_fd)
+{
+	uint8_t in[FRAMES_MAX];
+	size_t in_len;
+	struct mx_monitor_cpu counts = { 0 };
+	bool sent;
+
+	mx_monitor_clear(mon_fd);
+	mx_monitor_rate_reset(rate_fd);
+	mon_drain(rb, s);
+	sent = mon_send(&mon_spoofed, 3, TC_ACT_SHOT, in, &in_len);
+	tap_check(sent && !mon_drain(rb, s) && s->n == 0 && !mx_monitor_counts(rate_fd, &counts) &&
+			  counts.suppressed == 0,
+		  "events written or frames not dropped", "drop events: nobody listening, no event");
+	/* A mark that ran out (a listener that died): no event either. */
+	mx_monitor_mark(mon_fd, 1000, 1, mx_monotonic_ns() - 1);
+	sent = mon_send(&mon_spoofed, 1, TC_ACT_SHOT, in, &in_len);
+	tap_check(sent && !mon_drain(rb, s) && s->n == 0, "an event after the mark ran out",
+		  "drop events: a listener's mark that ran out writes no event");
+}
+
+static bool mon_event_is(const struct mx_drop_event *ev, enum mx_drop_reason reason, __u32 key,
+			 const uint8_t *in, size_t in_len, char *diag, size_t len)
+{
+	size_t cap = in_len < MX_EVENT_FRAME_BYTES ? in_len : MX_EVENT_FRAME_BYTES;
+
+	if (ev->reason != reason || ev->port_key != key || ev->ifindex != (__u32)ifx[IF_P5])
+		snprintf(diag, len, "reason %u port %u ifindex %u", ev->reason, ev->port_key,
+			 ev->ifindex);
+	else if (ev->frame_len != in_len || ev->cap_len != cap || memcmp(ev->frame, in, cap))
+		snprintf(diag, len, "frame length %u, %u bytes captured, want %zu, %zu",
+			 ev->frame_len, ev->cap_len, in_len, cap);
+	else if (!ev->time_ns || ev->time_ns > mx_monotonic_ns())
+		snprintf(diag, len, "time %llu", (unsigned long long)ev->time_ns);
+	return !*diag;
+}
+
+static void mon_test_listening(struct ring_buffer *rb, struct mon_seen *s, int mon_fd, int rate_fd)
+{
+	const struct frames_spec own = PS_UDP(M_PS, PS_ADDR), spoof_ip = PS_UDP(M_PS, "10.1.0.9");
+	uint8_t in[FRAMES_MAX];
+	char diag[160] = "";
+	size_t in_len;
+	bool sent;
+
+	mx_monitor_rate_reset(rate_fd);
+	mx_monitor_mark(mon_fd, 1000, 1, mx_monotonic_ns() + MX_MONITOR_LEASE_NS);
+	mon_drain(rb, s);
+	sent = mon_send(&mon_spoofed, 1, TC_ACT_SHOT, in, &in_len);
+	if (!sent || mon_drain(rb, s) || s->n != 1)
+		snprintf(diag, sizeof(diag), "%u events", s->n);
+	else
+		mon_event_is(&s->ev[0], MX_DROP_SPOOF_MAC, PS, in, in_len, diag, sizeof(diag));
+	tap_check(!*diag, diag, "drop events: listening, a drop writes one event: reason, port, "
+		  "interface, length, the first %d bytes", MX_EVENT_FRAME_BYTES);
+	*diag = '\0';
+	sent = mon_send(&spoof_ip, 1, TC_ACT_SHOT, in, &in_len);
+	if (!sent || mon_drain(rb, s) || s->n != 1)
+		snprintf(diag, sizeof(diag), "%u events", s->n);
+	else
+		mon_event_is(&s->ev[0], MX_DROP_SPOOF_IP, PS, in, in_len, diag, sizeof(diag));
+	tap_check(!*diag, diag, "drop events: a short frame is captured whole");
+	sent = mon_send(&own, 2, TC_ACT_REDIRECT, in, &in_len);
+	tap_check(sent && !mon_drain(rb, s) && s->n == 0, "an event for a forwarded frame",
+		  "drop events: a forwarded frame writes none");
+	mx_monitor_clear(mon_fd);
+}
+
+/* 2 events a second: a bucket of 2 on this CPU (the test stays on one), then every event
+ * costs half a second of credit; 20 drops in far less give 2 events and 18 suppressed. */
+static void mon_test_rate(struct ring_buffer *rb, struct mon_seen *s, int mon_fd, int rate_fd)
+{
+	struct mx_monitor_cpu counts = { 0 };
+	uint8_t in[FRAMES_MAX];
+	cpu_set_t one, before;
+	size_t in_len;
+	bool sent;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_getaffinity(0, sizeof(before), &before);
+	sched_setaffinity(0, sizeof(one), &one);
+	mx_monitor_rate_reset(rate_fd);
+	mx_monitor_mark(mon_fd, 2, 1, mx_monotonic_ns() + MX_MONITOR_LEASE_NS);
+	mon_drain(rb, s);
+	sent = mon_send(&mon_spoofed, 20, TC_ACT_SHOT, in, &in_len);
+	mx_monitor_clear(mon_fd);
+	sched_setaffinity(0, sizeof(before), &before);
+	if (!tap_check(sent && !mon_drain(rb, s) && s->n == 2 && !mx_monitor_counts(rate_fd, &counts) &&
+			       counts.suppressed == 18 && counts.lost == 0,
+		       "events or suppressed counted wrong",
+		       "drop events: beyond the budget suppressed and counted"))
+		tap_diag("%u events, %llu suppressed, %llu lost", s->n,
+			 (unsigned long long)counts.suppressed, (unsigned long long)counts.lost);
+}
+
+static void test_monitor(void)
+{
+	int mon_fd = mx_datapath_map_fd(dp, MX_MAP_ID_MONITOR);
+	int rate_fd = mx_datapath_map_fd(dp, MX_MAP_ID_MON_RATE);
+	static struct mon_seen seen;
+	struct ring_buffer *rb = ring_buffer__new(mx_datapath_map_fd(dp, MX_MAP_ID_EVENTS),
+						  mon_collect, &seen, NULL);
+
+	if (!tap_check(rb && mon_fd >= 0 && rate_fd >= 0, strerror(errno),
+		       "drop events: the ring buffer opens"))
+		return;
+	mon_test_off(rb, &seen, mon_fd, rate_fd);
+	mon_test_listening(rb, &seen, mon_fd, rate_fd);
+	mon_test_rate(rb, &seen, mon_fd, rate_fd);
+	mx_monitor_clear(mon_fd);
+	ring_buffer__free(rb);
+}
+
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
 int main(void)
@@ -967,6 +1130,7 @@ int main(void)
 	test_attach_underlay();
 	for (size_t i = 0; i < N_CASES; i++)
 		case_run(&cases[i]);
+	test_monitor();
 	test_map_sync();
 	test_pinned_reuse();
 	test_stats_reset();

@@ -34,14 +34,18 @@ static void test_rows(void)
 		const struct mx_map_desc *d = mx_map_desc(id);
 		bool learned = d->owner == MX_MAP_OWN_AGENT_LEARNED;
 
-		if (!d->name || !d->key_size || !d->value_size || !d->format_key ||
+		bool sized = d->ring ? !d->key_size && !d->value_size :
+				       d->key_size && d->value_size;
+
+		if (!d->name || !sized || !d->format_key ||
 		    learned != (d->learned != NULL) || learned != (d->keep_port_flag != 0) ||
 		    mx_map_reconciled(id) != (d->sync_rank != 0)) {
 			tap_diag("row %d (%s) is incomplete", id, d->name ? d->name : "?");
 			ok = false;
 		}
 	}
-	tap_ok(ok, "every row has a name, sizes and a key format; learned rows a flag test and "
+	tap_ok(ok, "every row has a name, sizes (none: a ring buffer) and a key format; learned "
+		   "rows a flag test and "
 		   "a keep rule; reconciled rows, and only they, a sync rank");
 	tap_ok(!mx_map_desc(MX_MAP_ID__MAX) && !mx_map_name(-1),
 	       "an id out of range has no row and no name");

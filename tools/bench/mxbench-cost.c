@@ -21,10 +21,14 @@
  *   it was (the baseline and local L2), as a cross-check.
  * Besides the four paths of issue 4, "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
+ * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
+ *   event, the ring drained between batches outside the timed runs; -suppressed: the
+ *   budget is spent, every drop is counted as suppressed); drop-no-port is nobody listening.
  * Output: "cost PATH single NS_NET NS_RAW VERDICT" and "cost PATH repeat NS". */
 #include "tests/unit/dp_net.h"
 
 #include <linux/pkt_cls.h>
+#include <bpf/libbpf.h>
 
 #include "tests/unit/dp_fill.h"
 #include "tests/unit/frames.h"
@@ -213,6 +217,43 @@ static int noop_prog(void)
 	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "mxbench_noop", "GPL", insns, 2, NULL);
 }
 
+static int discard_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx, (void)data, (void)size;
+	return 0;
+}
+
+/* The drop path p while a listener's mark is set at events_per_sec: the mean kernel-timed
+ * duration, the ring drained every batch (it holds ~2700 events). */
+static double single_listening(const struct path *p, long runs, __u32 events_per_sec,
+			       int *verdict)
+{
+	int mon_fd = mx_datapath_map_fd(dp, MX_MAP_ID_MONITOR);
+	struct ring_buffer *rb = ring_buffer__new(mx_datapath_map_fd(dp, MX_MAP_ID_EVENTS),
+						  discard_event, NULL, NULL);
+	uint8_t frame[FRAMES_MAX];
+	size_t len = frames_build(&p->frame, frame, UL_MAC, PEER_MAC);
+	double sum = 0;
+	__u32 ns;
+
+	if (!rb || mx_monitor_rate_reset(mx_datapath_map_fd(dp, MX_MAP_ID_MON_RATE)))
+		return -1;
+	for (long i = 0; i < runs; i++) {
+		if (i % 1000 == 0) {
+			ring_buffer__consume(rb);
+			mx_monitor_mark(mon_fd, events_per_sec, 1, mx_monotonic_ns() + 60000000000ull);
+		}
+		if (run(p, frame, len, 1, &ns, verdict)) {
+			sum = -1;
+			break;
+		}
+		sum += ns;
+	}
+	mx_monitor_clear(mon_fd);
+	ring_buffer__free(rb);
+	return sum < 0 ? -1 : sum / (double)runs;
+}
+
 int main(int argc, char **argv)
 {
 	long runs = argc > 1 ? atol(argv[1]) : 1000000;
@@ -275,6 +316,17 @@ int main(int argc, char **argv)
 			printf("cost %s repeat %u\n", p->name, rns);
 		}
 		fflush(stdout);
+	}
+	/* paths[1] is drop-no-port: every event written (a budget no run reaches), then none */
+	for (int i = 0; i < 2; i++) {
+		double ns = single_listening(&paths[1], runs, i ? 1 : 1000000000u, &verdict);
+
+		if (ns < 0) {
+			fprintf(stderr, "mxbench-cost: drop path with a listener: test run failed\n");
+			return 1;
+		}
+		printf("cost %s single %.1f %.1f %d\n",
+		       i ? "drop-no-port-suppressed" : "drop-no-port-event", ns - base, ns, verdict);
 	}
 	mx_datapath_close(dp);
 	return 0;

@@ -117,6 +117,11 @@ extern const struct cli_obj cli_obj_topology;
 extern const char *const cli_topology_formats[];
 /* What this host's pinned maps hold, named from the topology: datapath_cmd.c. */
 extern const struct cli_obj cli_obj_datapath;
+/* Before reading the pinned maps: the pin root is there, and a snapshot to name keys from
+ * (*names) when ZooKeeper answers (else a warning, once a session). */
+int cli_dp_begin(struct cli *c, bool *names);
+/* monitor [port P] [reason R] [address A] [count N] [rate N]: drop events (monitor_cmd.c). */
+extern const struct cli_obj cli_obj_monitor;
 extern const struct cli_obj cli_obj_device_port;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
 extern const struct cli_arg cli_port_args[];

@@ -626,33 +626,38 @@ static const struct {
 #define N_LISTINGS (sizeof(listings) / sizeof(listings[0]))
 
 /* The pin root must be there; ZooKeeper need not: without it keys print as numbers, and
- * that is said once a session. */
-static int dpv_begin(struct cli *c, struct dpv *v)
+ * that is said once a session. *names: whether c->t is a snapshot to name keys from. */
+int cli_dp_begin(struct cli *c, bool *names)
 {
-	struct timespec ts;
 	struct stat st;
-	int rc;
+	int rc = stat(c->pin_root, &st) ? -errno : 0;
 
-	memset(v, 0, sizeof(*v));
-	v->c = c;
-	rc = stat(c->pin_root, &st) ? -errno : 0;
 	if (rc && rc != -ENOENT) /* not root: bpffs is 0700 */
 		return cli_fail(rc, "cannot read pin root %s: %s", c->pin_root, strerror(-rc));
 	if (rc || !S_ISDIR(st.st_mode))
 		return cli_fail(-ENOENT, "no pin root %s: no midox-agent pins its maps there "
 				"(--pin-root DIR or MIDOX_PIN_ROOT name another)", c->pin_root);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	v->now_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 	cli_set_quiet(true);
 	rc = cli_refresh(c);
 	cli_set_quiet(false);
-	v->names = !rc;
+	*names = !rc;
 	if (rc && !c->dp_names_warned) {
 		fprintf(stderr, "midox: warning: cannot read the topology from ZooKeeper at %s: "
 			"devices and ports are shown by their tunnel keys (#KEY)\n", c->servers);
 		c->dp_names_warned = true;
 	}
 	return 0;
+}
+
+static int dpv_begin(struct cli *c, struct dpv *v)
+{
+	struct timespec ts;
+
+	memset(v, 0, sizeof(*v));
+	v->c = c;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v->now_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	return cli_dp_begin(c, &v->names);
 }
 
 static int run_listing(struct cli *c, size_t i)

@@ -169,6 +169,7 @@ static int parse_value(const struct cli_arg *a, struct cli_val *v)
 					"no '/', ':' or white space", v->s, TOPO_IFNAME_MAX - 1);
 		return 0;
 	case CLI_T_REF:
+	case CLI_T_WORD:
 		return 0;
 	}
 	return -EINVAL;
@@ -330,8 +331,7 @@ static int dispatch_type(struct cli *c, const struct cli_obj *o, char **w, int n
 {
 	struct cli_call k = { 0 };
 	char exp[512], tail[64], ctx[128];
-	int len;
-
+	int len, n_own = -1; /* the row's own words among w; -1: its length */
 	char *bare[] = { (char *)o->bare };
 
 	snprintf(tail, sizeof(tail), "or %s %s", article(o->title), o->title);
@@ -342,8 +342,12 @@ static int dispatch_type(struct cli *c, const struct cli_obj *o, char **w, int n
 				expected(NULL, o->type_cmds, exp, sizeof(exp), o->find ? tail : NULL));
 	else
 		k.cmd = cli_row_match(o->type_cmds, w, n);
+	if (!k.cmd && n >= 1 && o->bare_args) {
+		k.cmd = cli_row_match(o->type_cmds, bare, 1);
+		n_own = 0;
+	}
 	if (k.cmd) {
-		len = n < 1 ? 0 : cli_row_len(k.cmd->words);
+		len = n < 1 ? 0 : n_own < 0 ? cli_row_len(k.cmd->words) : n_own;
 		snprintf(ctx, sizeof(ctx), "%s %s", o->word, k.cmd->words);
 		return invoke(c, &k, w + len, n - len, ctx);
 	}

@@ -27,6 +27,7 @@ enum cli_type {
 	CLI_T_UINT,	/* a decimal integer, arg->min to arg->max */
 	CLI_T_IFNAME,	/* an interface name */
 	CLI_T_REF,	/* an object of type arg->ref, resolved after every other check */
+	CLI_T_WORD,	/* any word: the handler checks it (monitor's port, named offline too) */
 };
 
 /* One "key VALUE" argument. */
@@ -116,6 +117,9 @@ struct cli_obj {
 	/* A type without objects (find NULL): the type command its word alone runs
 	 * ("topology" is "topology show"); NULL: it needs a command. */
 	const char *bare;
+	/* Its bare command takes its arguments right after the type's word too: "monitor port
+	 * P" is "monitor drops port P"; a word no row begins is the bare command's argument. */
+	bool bare_args;
 	/* Needs no snapshot to run: its handlers read one if ZooKeeper answers (datapath). */
 	bool offline;
 };

@@ -19,7 +19,7 @@ void cli_set_quiet(bool on)
 
 int cli_fail(int err, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1024]; /* room for the longest list of choices (monitor's reasons) */
 	va_list ap;
 
 	if (quiet)
