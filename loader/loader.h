@@ -102,7 +102,8 @@ struct mx_port_stats_entry {
 
 int mx_stats_read_all(struct mx_datapath *dp, struct mx_port_stats_entry **out, size_t *n);
 
-/* How full a map is: its entries now and its max_entries. An array is always full. */
+/* How full a map is: its entries now and its max_entries. An array is always full; a ring
+ * buffer (records, not entries) is -EOPNOTSUPP. */
 int mx_map_fill(struct mx_datapath *dp, enum mx_map_id map, __u32 *entries, __u32 *max_entries);
 
 /* Reconcile: make a whole map equal to a desired set of entries, touching only what differs.

@@ -239,6 +239,8 @@ int mx_map_fill(struct mx_datapath *dp, enum mx_map_id map, __u32 *entries, __u3
 
 	if (fd < 0)
 		return fd;
+	if (d->ring)
+		return -EOPNOTSUPP; /* records, not entries: its size is bytes */
 	m = dp_map(dp, map);
 	*max_entries = bpf_map__max_entries(m);
 	if (map_is_array(bpf_map__type(m))) {
