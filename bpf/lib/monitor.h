@@ -77,23 +77,35 @@ static __always_inline void monitor_event(struct __sk_buff *skb, struct mx_monit
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Called on every drop (stats_drop). Nobody listening: one read of the mark. */
-static __always_inline void monitor_drop(struct __sk_buff *skb, __u32 key,
-					 enum mx_drop_reason reason)
+/* A listener's drop: the clock, the budget, the event. A subprogram, not inlined: stats_drop
+ * is inlined at every drop site, and this body at each would double the programs' size. */
+static __noinline int monitor_record(struct __sk_buff *skb, __u32 key, __u32 reason)
 {
 	__u32 zero = 0;
 	const struct mx_monitor *m = bpf_map_lookup_elem(&midox_monitor, &zero);
 	struct mx_monitor_cpu *r;
 	__u64 now;
 
-	if (!m || !m->listen_until_ns)
-		return;
+	if (!m || !skb)
+		return 0;
 	now = bpf_ktime_get_ns();
 	if (now > m->listen_until_ns)
-		return;
+		return 0;
 	r = bpf_map_lookup_elem(&midox_monrate, &zero);
 	if (r && monitor_budget(m, r, now))
-		monitor_event(skb, r, key, reason, now);
+		monitor_event(skb, r, key, (enum mx_drop_reason)reason, now);
+	return 0;
+}
+
+/* Called on every drop (stats_drop). Nobody listening: one read of the mark. */
+static __always_inline void monitor_drop(struct __sk_buff *skb, __u32 key,
+					 enum mx_drop_reason reason)
+{
+	__u32 zero = 0;
+	const struct mx_monitor *m = bpf_map_lookup_elem(&midox_monitor, &zero);
+
+	if (m && m->listen_until_ns)
+		monitor_record(skb, key, reason);
 }
 
 #endif
