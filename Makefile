@@ -4,7 +4,8 @@
 #   tools/lib/base      logger, files, clock, addresses       depends on libc only
 #   tools/lib/topology  the ZooKeeper object model            base, ZooKeeper, jansson
 #   loader              the datapath's life cycle and maps    base, libbpf (embeds bpf/)
-# Programs: agent/ (midox-agent), tools/cmd/midox (midox). Developer tools: tools/bench.
+# Programs: agent/ (midox-agent), tools/cmd/midox (midox), tools/cmd/midox-cni (midox-cni, the
+# CNI plugin). Developer tools: tools/bench.
 CC      ?= gcc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -38,11 +39,12 @@ base_src     := $(wildcard tools/lib/base/*.c)
 topology_src := $(wildcard tools/lib/topology/*.c)
 loader_src   := $(wildcard loader/*.c)
 cli_src      := $(wildcard tools/cmd/midox/*.c)
+cni_src      := $(wildcard tools/cmd/midox-cni/*.c)
 agent_src    := $(wildcard agent/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/tests/topo-helper $(BUILD)/tests/zk-put-stdin
+BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/midox-cni $(BUILD)/tests/topo-helper $(BUILD)/tests/zk-put-stdin
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:
@@ -79,18 +81,22 @@ LINK_TOPO   := $(TOPO) $(BASE) $(TOPO_LIBS)
 LINK_LOADER := $(LOADER) $(BASE) $(LOADER_LIBS)
 
 # --version: a VERSION file, else `git describe`, else a fixed string (a tarball). The
-# header is rewritten only when the version changed, so only the two mains rebuild.
+# header is rewritten only when the version changed, so only the mains rebuild.
 MIDOX_VERSION := $(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo 0.1-unknown)
 $(BUILD)/version.h: FORCE
 	@mkdir -p $(@D)
 	@echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' | cmp -s - $@ || \
 		echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' > $@
-$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o: $(BUILD)/version.h
+$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o $(BUILD)/tools/cmd/midox-cni/main.o: \
+	$(BUILD)/version.h
 .PHONY: FORCE
 FORCE:
 
 $(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(cli_src)) $(LINK_TOPO) -ledit
+
+$(BUILD)/midox-cni: $(call obj,$(cni_src)) $(TOPO) $(BASE)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(cni_src)) $(LINK_TOPO)
 
 $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(agent_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)

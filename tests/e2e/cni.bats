@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# midox-cni, the CNI plugin, called exactly as a container runtime calls it: CNI_* environment
+# variables, the network configuration on stdin, the result on stdout. Two nodes (host
+# namespaces with real agents, as in l2_overlay.bats) and pods (network namespaces the test
+# makes); the plugin runs in the node's network namespace (nsenter --net), where the pod's
+# veth end lives, with host-local IPAM from Debian's containernetworking-plugins keeping its
+# leases in the test's temp dir.
+
+bats_require_minimum_version 1.5.0
+load '../lib/zk'
+load '../lib/netns'
+load '../lib/agent'
+load '../lib/e2e'
+
+CNI_PLUGINS=/usr/lib/cni
+
+setup_file() {
+	e2e_setup_file midox midox-agent midox-cni
+	[ -x "$CNI_PLUGINS/host-local" ] || {
+		echo "missing $CNI_PLUGINS/host-local (apt-get install containernetworking-plugins)" >&2
+		return 1
+	}
+}
+
+teardown_file() {
+	zk_cleanup
+}
+
+setup() {
+	net_init
+	BR=$NET_RUN-pods
+	TZ=$NET_RUN-tz
+	CNI_VERSION=1.0.0
+}
+
+teardown() {
+	e2e_teardown
+	return 0
+}
+
+# nodes: h1 and h2 with their agents in one tunnel zone, the pods' bridge.
+nodes() {
+	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
+	mx bridge create name "$BR"
+}
+
+# conf HOST [JQ]: the network configuration of HOST (one shared /24 for the pods, each node
+# leasing from its own part of it), edited by the jq program JQ if given.
+conf() {
+	local host=$1 n=${1#h}
+	jq -nc --arg v "$CNI_VERSION" --arg br "$BR" --arg zk "127.0.0.1:$ZK_PORT" \
+		--arg hid "$NET_DIR/$host.host-id" --arg dd "$NET_DIR/cni-$host" \
+		--arg ipam "$NET_DIR/ipam-$host" --arg first "10.244.0.$((n * 100))" \
+		--arg last "10.244.0.$((n * 100 + 49))" '{
+		cniVersion: $v, name: "pods", type: "midox", bridge: $br, zookeeper: $zk,
+		hostIdFile: $hid, dataDir: $dd, mtu: 1450, waitSeconds: 10,
+		ipam: { type: "host-local", dataDir: $ipam, routes: [{ dst: "0.0.0.0/0" }],
+			ranges: [[{ subnet: "10.244.0.0/24", rangeStart: $first, rangeEnd: $last,
+				    gateway: "10.244.0.1" }]] } }' | jq -c "${2:-.}"
+}
+
+# pod NAME: a network namespace for a pod (no IPv6: no stray frames), removed with the run.
+pod() {
+	ip netns add "$NET_RUN-$1"
+	ip -n "$NET_RUN-$1" link set lo up
+	net_sysctl "$1" net.ipv6.conf.all.disable_ipv6=1
+}
+
+# cni HOST COMMAND CONTAINER POD IFNAME [CONF]: the plugin as a runtime runs it, in HOST's
+# network namespace (HOST "": in the test's), nothing of the caller's environment but PATH;
+# an empty CONTAINER, POD or IFNAME leaves its variable out.
+cni() {
+	local host=$1 cmd=$2 cid=$3 pod=$4 ifname=$5 cf=${6:-}
+	[ -n "$cf" ] || cf=$(conf "$host")
+	local env=(PATH="$PATH" CNI_PATH="${CNI_PATH_SET-$MIDOX_BUILD:$CNI_PLUGINS}")
+	local ns=(nsenter --net="/run/netns/$NET_RUN-$host" --)
+	[ -n "$cmd" ] && env+=(CNI_COMMAND="$cmd")
+	[ -n "$cid" ] && env+=(CNI_CONTAINERID="$cid")
+	[ -n "$ifname" ] && env+=(CNI_IFNAME="$ifname")
+	[ -n "$pod" ] && env+=(CNI_NETNS="/run/netns/$NET_RUN-$pod")
+	[ -n "$host" ] || ns=()
+	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "$MIDOX_BUILD/midox-cni"
+}
+
+# add HOST POD: ADD eth0 of POD (container id = the pod's name), the result in RESULT[POD].
+declare -gA RESULT=()
+add() {
+	local out
+	out=$(cni "$1" ADD "$2" "$2" eth0) || { echo "ADD $2 on $1 failed: $out" >&2; return 1; }
+	RESULT[$2]=$out
+}
+
+# pod_ip POD: the address ADD gave it.
+pod_ip() {
+	jq -er '.ips[0].address | split("/")[0]' <<< "${RESULT[$1]}"
+}
+
+# host_if POD: the host side's name, from the result.
+host_if() {
+	jq -er '.interfaces[0].name' <<< "${RESULT[$1]}"
+}
+
+# is_error JSON CODE TEXT: a CNI error with that code whose msg contains TEXT.
+is_error() {
+	echo "$1"
+	jq -e --argjson c "$2" --arg t "$3" '.code == $c and (.msg | contains($t)) and
+		(.cniVersion | type == "string")' <<< "$1" >/dev/null
+}
+
+# ports_of_bridge: how many ports the pods' bridge has.
+ports_of_bridge() {
+	mx bridge "$BR" list port | grep -c . || true
+}
+
+# leases HOST: host-local's lease files of HOST's network.
+leases() {
+	find "$NET_DIR/ipam-$1" -type f -name '10.*' 2>/dev/null | wc -l
+}
+
+# nothing_left HOST POD: no veth on HOST, no port or binding, no lease, no state file.
+nothing_left() {
+	[ "$(ports_of_bridge)" -eq 0 ]
+	[ -z "$(mx host "$(agent_name "$1")" list binding)" ]
+	[ "$(leases "$1")" -eq 0 ]
+	! ip -n "$NET_RUN-$1" -o link show | grep -q ': mxc'
+	[ -z "$(ls -A "$NET_DIR/cni-$1" 2>/dev/null)" ]
+	if [ -n "${2:-}" ]; then ! ip -n "$NET_RUN-$2" link show eth0 2>/dev/null; fi
+}
+
+@test "VERSION: the versions it speaks" {
+	run -0 --separate-stderr cni "" VERSION "" "" "" '{"cniVersion":"1.0.0"}'
+	[ "$output" = '{"cniVersion":"1.0.0","supportedVersions":["1.0.0","1.1.0"]}' ]
+	run -0 --separate-stderr cni "" VERSION "" "" "" '{}'
+	[ "$output" = '{"cniVersion":"1.1.0","supportedVersions":["1.0.0","1.1.0"]}' ]
+}
+
+@test "ADD on two nodes: pods reach each other on one node and across; CHECK; DEL removes all, twice" {
+	nodes
+	pod p11
+	pod p12
+	pod p21
+	add h1 p11
+	add h1 p12
+	add h2 p21
+	echo "${RESULT[p11]}"
+	jq -e --arg ns "/run/netns/$NET_RUN-p11" '.cniVersion == "1.0.0" and
+		(.interfaces | length) == 2 and (.interfaces[0].name | test("^mxc[0-9a-f]{12}$")) and
+		.interfaces[1].name == "eth0" and .interfaces[1].sandbox == $ns and
+		(.interfaces[1].mac | test("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")) and
+		.ips[0].interface == 1 and .ips[0].gateway == "10.244.0.1" and
+		(.ips[0].address | test("^10\\.244\\.0\\.1[0-4][0-9]/24$")) and
+		.routes == [{"dst": "0.0.0.0/0"}]' <<< "${RESULT[p11]}"
+	jq -e '.ips[0].address | test("^10\\.244\\.0\\.2[0-4][0-9]/24$")' <<< "${RESULT[p21]}"
+
+	# the pod's side as IPAM said: address, MTU, default route, the MAC of the result
+	local ip11 ip12 ip21 mac11
+	ip11=$(pod_ip p11)
+	ip12=$(pod_ip p12)
+	ip21=$(pod_ip p21)
+	mac11=$(jq -r '.interfaces[1].mac' <<< "${RESULT[p11]}")
+	ip -n "$NET_RUN-p11" -o addr show dev eth0 | grep -q "inet $ip11/24 "
+	ip -n "$NET_RUN-p11" -o link show dev eth0 | grep -q "mtu 1450 .*link/ether $mac11 "
+	ip -n "$NET_RUN-p11" route show default | grep -q "^default via 10.244.0.1 dev eth0 "
+	# the port holds the pod's MAC and address, bound to the host side, active
+	mx bridge "$BR" list port | grep -q "mac $mac11 address $ip11"
+	mx host "$(agent_name h1)" list binding | grep -qE "interface $(host_if p11) port \S+ state active"
+
+	# ADD returned once the port forwards: the first ping is answered
+	ping_all p11 "$ip12" 3
+	ping_all p12 "$ip11" 3
+	ping_all p11 "$ip21" 3
+	ping_all p21 "$ip12" 3
+
+	# CHECK with the result as prevResult
+	local cf
+	cf=$(conf h1 ".prevResult = ${RESULT[p11]}")
+	run -0 --separate-stderr cni h1 CHECK p11 p11 eth0 "$cf"
+	[ -z "$output" ]
+
+	# DEL: veth, port, binding, the agent's map entry, the lease, the state file go
+	local key
+	key=$(port_key h1 "$(host_if p11)")
+	run -0 --separate-stderr cni h1 DEL p11 p11 eth0
+	[ -z "$output" ]
+	! ip -n "$NET_RUN-h1" link show "$(host_if p11)" 2>/dev/null
+	! ip -n "$NET_RUN-p11" link show eth0 2>/dev/null
+	! mx bridge "$BR" list port | grep -q "address $ip11"
+	[ ! -e "$NET_DIR/ipam-h1/pods/$ip11" ]
+	[ ! -e "$NET_DIR/cni-h1/p11.eth0" ]
+	wait_until 10 map_has h1 midox_port "all(.[]; .key != $key)"
+	ping_none p12 "$ip11"
+	# CHECK of what is gone fails and says so
+	run -1 --separate-stderr cni h1 CHECK p11 p11 eth0 "$cf"
+	is_error "$output" 106 "interface eth0 is missing"
+	# a second DEL, and one with the pod's namespace gone, succeed
+	run -0 --separate-stderr cni h1 DEL p11 p11 eth0
+	ip netns del "$NET_RUN-p11"
+	run -0 --separate-stderr cni h1 DEL p11 p11 eth0
+	run -0 --separate-stderr cni h1 DEL p12 "" eth0
+	run -0 --separate-stderr cni h2 DEL p21 p21 eth0
+	nothing_left h1
+	nothing_left h2
+}
