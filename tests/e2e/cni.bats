@@ -165,9 +165,11 @@ nothing_left() {
 	mx bridge "$BR" list port | grep -q "mac $mac11 address $ip11"
 	mx host "$(agent_name h1)" list binding | grep -qE "interface $(host_if p11) port \S+ state active"
 
-	# ADD returned once the port forwards: the first ping is answered
+	# ADD returned once the port forwards on its node: the first ping there is answered;
+	# the other node learns of the port from ZooKeeper a moment later
 	ping_all p11 "$ip12" 3
 	ping_all p12 "$ip11" 3
+	wait_until 10 ping_ok p11 "$ip21"
 	ping_all p11 "$ip21" 3
 	ping_all p21 "$ip12" 3
 
@@ -200,4 +202,95 @@ nothing_left() {
 	run -0 --separate-stderr cni h2 DEL p21 p21 eth0
 	nothing_left h1
 	nothing_left h2
+}
+
+# fails_clean HOST POD CODE TEXT [CONF]: ADD of POD's eth0 fails with CODE and a msg containing
+# TEXT, leaving nothing behind.
+fails_clean() {
+	run -1 --separate-stderr cni "$1" ADD "$2" "$2" eth0 "${5:-}"
+	is_error "$output" "$3" "$4"
+	nothing_left "$1" "$2"
+}
+
+@test "error paths: the specification's codes, a clear msg, nothing left behind" {
+	nodes
+	pod p1
+	local cf
+	cf=$(conf h1)
+	# the environment
+	run -1 --separate-stderr cni h1 "" p1 p1 eth0
+	is_error "$output" 4 "CNI_COMMAND is not set"
+	run -1 --separate-stderr cni h1 ADD "" p1 eth0
+	is_error "$output" 4 "CNI_CONTAINERID is not set"
+	run -1 --separate-stderr cni h1 ADD p1 "" eth0
+	is_error "$output" 4 "CNI_NETNS is not set"
+	run -1 --separate-stderr cni h1 ADD p1 p1 ""
+	is_error "$output" 4 "CNI_IFNAME is not set"
+	run -1 --separate-stderr cni h1 ADD p1 p1 "eth0/x"
+	is_error "$output" 4 "CNI_IFNAME 'eth0/x' is not an interface name"
+	run -1 --separate-stderr cni h1 ADD 'p1;rm' p1 eth0
+	is_error "$output" 4 "is not a container id"
+	CNI_PATH_SET="" run -1 --separate-stderr cni h1 ADD p1 p1 eth0
+	is_error "$output" 4 "CNI_PATH is not set"
+	run -1 --separate-stderr cni h1 FROB p1 p1 eth0
+	is_error "$output" 4 "CNI_COMMAND 'FROB' is not ADD, DEL, CHECK, GC, STATUS or VERSION"
+	run -1 --separate-stderr cni h1 ADD p1 nosuchpod eth0
+	is_error "$output" 3 "cannot open the pod's network namespace /run/netns/$NET_RUN-nosuchpod"
+	nothing_left h1 p1
+	# the configuration
+	fails_clean h1 p1 6 "the network configuration is not JSON" '{"cniVersion": '
+	fails_clean h1 p1 1 "cniVersion 0.4.0 is not supported: midox-cni speaks 1.0.0 and 1.1.0" \
+		"$(conf h1 '.cniVersion = "0.4.0"')"
+	fails_clean h1 p1 7 "no \"bridge\"" "$(conf h1 'del(.bridge)')"
+	fails_clean h1 p1 7 "\"mtu\" must be an integer" "$(conf h1 '.mtu = "big"')"
+	fails_clean h1 p1 101 "no bridge $NET_RUN-nope in the topology" \
+		"$(conf h1 ".bridge = \"$NET_RUN-nope\"")"
+	# IPAM: a plugin that is not there, one that refuses (its code and msg passed on:
+	# host-local says 999, its code for any other error)
+	fails_clean h1 p1 105 "IPAM plugin nosuch-ipam not found in CNI_PATH" \
+		"$(conf h1 '.ipam.type = "nosuch-ipam"')"
+	fails_clean h1 p1 999 "IPAM plugin host-local ADD: invalid CIDR address: 10.244.0.0/33" \
+		"$(conf h1 '.ipam.ranges[0][0].subnet = "10.244.0.0/33"')"
+	# the interface name taken in the pod: refused before anything is made, eth0 kept
+	ip -n "$NET_RUN-p1" link add eth0 type veth peer name other0
+	run -1 --separate-stderr cni h1 ADD p1 p1 eth0
+	is_error "$output" 104 "interface eth0 already exists in the pod's network namespace"
+	ip -n "$NET_RUN-p1" link show eth0 | grep -q "eth0@other0"
+	ip -n "$NET_RUN-p1" link del eth0
+	nothing_left h1 p1
+	# a port that never becomes active (its MTU above what the tunnel carries): after the
+	# wait, every step undone, the IPAM lease released too
+	fails_clean h1 p1 103 "did not become active within 1 s: MTU 1500 above 1450" \
+		"$(conf h1 '.mtu = 1500 | .waitSeconds = 1')"
+	# ZooKeeper down (nothing listens there)
+	fails_clean h1 p1 11 "cannot reach ZooKeeper at 127.0.0.1:1" "$(conf h1 '.zookeeper = "127.0.0.1:1"')"
+	# a node without an agent set up
+	fails_clean h1 p1 102 "cannot read the host id from $NET_DIR/none" \
+		"$(conf h1 ".hostIdFile = \"$NET_DIR/none\"")"
+	# the agent down: said so at once, nothing made
+	agent_stop h1
+	wait_until 20 not_alive h1
+	fails_clean h1 p1 102 "midox-agent of host $(agent_name h1) is not running"
+	# and with it running again, ADD works, a second ADD of the same attachment is refused
+	agent_start h1
+	agent_wait_ready h1
+	add h1 p1
+	run -1 --separate-stderr cni h1 ADD p1 p1 eth0
+	is_error "$output" 104 "interface eth0 already exists in the pod's network namespace"
+	pod p2
+	run -1 --separate-stderr cni h1 ADD p1 p2 eth0
+	is_error "$output" 104 "container p1 already has an attachment eth0"
+	! ip -n "$NET_RUN-p2" link show eth0 2>/dev/null
+	[ "$(ports_of_bridge)" -eq 1 ]
+	[ "$(leases h1)" -eq 1 ]
+	# DEL with ZooKeeper down removes nothing: the runtime tries again
+	run -1 --separate-stderr cni h1 DEL p1 p1 eth0 "$(conf h1 '.zookeeper = "127.0.0.1:1"')"
+	is_error "$output" 11 "cannot reach ZooKeeper"
+	ip -n "$NET_RUN-p1" link show eth0
+	run -0 --separate-stderr cni h1 DEL p1 p1 eth0
+	nothing_left h1 p1
+}
+
+not_alive() {
+	! agent_alive "$1"
 }
