@@ -294,3 +294,42 @@ fails_clean() {
 not_alive() {
 	! agent_alive "$1"
 }
+
+@test "1.1.0: IPAM still delegated (as 1.0.0), STATUS, GC of what the runtime no longer lists" {
+	nodes
+	CNI_VERSION=1.1.0
+	run -0 --separate-stderr cni h1 STATUS "" "" ""
+	[ -z "$output" ]
+	pod g1
+	pod g2
+	add h1 g1
+	add h1 g2
+	jq -e '.cniVersion == "1.1.0" and (.ips[0].address | startswith("10.244.0.1"))' <<< "${RESULT[g1]}"
+	[ "$(leases h1)" -eq 2 ]
+	# the runtime lists g1 only: g2's port, binding, veth, lease and state go
+	local cf
+	cf=$(conf h1 '."cni.dev/valid-attachments" = [{"containerID": "g1", "ifname": "eth0"}]')
+	run -0 --separate-stderr cni h1 GC "" "" "" "$cf"
+	[ -z "$output" ]
+	[ "$(ports_of_bridge)" -eq 1 ]
+	[ "$(leases h1)" -eq 1 ]
+	! ip -n "$NET_RUN-g2" link show eth0 2>/dev/null
+	[ ! -e "$NET_DIR/cni-h1/g2.eth0" ]
+	ip -n "$NET_RUN-g1" link show eth0
+	mx host "$(agent_name h1)" list binding | grep -qE "interface $(host_if g1) port \S+ state active"
+	# GC and STATUS are 1.1.0's
+	run -1 --separate-stderr cni h1 GC "" "" "" "$(conf h1 '.cniVersion = "1.0.0"')"
+	is_error "$output" 1 "GC needs cniVersion 1.1.0 (the configuration says 1.0.0)"
+	# STATUS: 50 with the reason when ADD could not work
+	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(conf h1 ".bridge = \"$NET_RUN-nope\"")"
+	is_error "$output" 50 "no bridge $NET_RUN-nope"
+	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(conf h1 '.zookeeper = "127.0.0.1:1"')"
+	is_error "$output" 50 "cannot reach ZooKeeper at 127.0.0.1:1"
+	agent_stop h1
+	wait_until 20 not_alive h1
+	run -1 --separate-stderr cni h1 STATUS "" "" ""
+	is_error "$output" 50 "midox-agent of host $(agent_name h1) is not running"
+	# a runtime that restarted with no pods: GC removes the rest, the agent down or not
+	run -0 --separate-stderr cni h1 GC "" "" "" "$(conf h1 '."cni.dev/valid-attachments" = []')"
+	nothing_left h1 g1
+}
