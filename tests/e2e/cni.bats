@@ -70,8 +70,14 @@ pod() {
 # network namespace (HOST "": in the test's), nothing of the caller's environment but PATH;
 # an empty CONTAINER, POD or IFNAME leaves its variable out.
 cni() {
-	local host=$1 cmd=$2 cid=$3 pod=$4 ifname=$5 cf=${6:-}
-	[ -n "$cf" ] || cf=$(conf "$host")
+	local cf=${6:-}
+	[ -n "$cf" ] || cf=$(conf "$1")
+	plugin "$MIDOX_BUILD/midox-cni" "$1" "$2" "$3" "$4" "$5" "$cf"
+}
+
+# plugin BINARY HOST COMMAND CONTAINER POD IFNAME CONF: any CNI plugin, run as cni runs it.
+plugin() {
+	local bin=$1 host=$2 cmd=$3 cid=$4 pod=$5 ifname=$6 cf=$7
 	local env=(PATH="$PATH" CNI_PATH="${CNI_PATH_SET-$MIDOX_BUILD:$CNI_PLUGINS}")
 	local ns=(nsenter --net="/run/netns/$NET_RUN-$host" --)
 	[ -n "$cmd" ] && env+=(CNI_COMMAND="$cmd")
@@ -79,7 +85,31 @@ cni() {
 	[ -n "$ifname" ] && env+=(CNI_IFNAME="$ifname")
 	[ -n "$pod" ] && env+=(CNI_NETNS="/run/netns/$NET_RUN-$pod")
 	[ -n "$host" ] || ns=()
-	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "$MIDOX_BUILD/midox-cni"
+	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "$bin"
+}
+
+# chain HOST COMMAND POD CONFLIST [RESULT]: the plugins of CONFLIST as a runtime runs a chain
+# for eth0 of POD (container id = the pod's name): ADD and CHECK in order, DEL in reverse,
+# each with the list's cniVersion and name and, after the first (and for every DEL and
+# CHECK), the result so far (RESULT: ADD's) as prevResult. ADD prints the last result.
+chain() {
+	local host=$1 cmd=$2 pod=$3 list=$4 prev=${5:-null} n i cf bin out order
+	n=$(jq '.plugins | length' <<< "$list")
+	order=$(seq 0 $((n - 1)))
+	[ "$cmd" = DEL ] && order=$(seq $((n - 1)) -1 0)
+	for i in $order; do
+		cf=$(jq -c --argjson i "$i" --argjson prev "$prev" '.plugins[$i] +
+			{ cniVersion, name } + (if $prev then { prevResult: $prev } else {} end)' <<< "$list")
+		bin=$CNI_PLUGINS/$(jq -r .type <<< "$cf")
+		[ "$(jq -r .type <<< "$cf")" = midox ] && bin=$MIDOX_BUILD/midox-cni
+		out=$(plugin "$bin" "$host" "$cmd" "$pod" "$pod" eth0 "$cf") || {
+			echo "$cmd of $bin failed: $out" >&2
+			return 1
+		}
+		[ "$cmd" = ADD ] && prev=$out
+	done
+	[ "$cmd" = ADD ] && echo "$prev"
+	return 0
 }
 
 # add HOST POD: ADD eth0 of POD (container id = the pod's name), the result in RESULT[POD].
@@ -332,4 +362,29 @@ not_alive() {
 	# a runtime that restarted with no pods: GC removes the rest, the agent down or not
 	run -0 --separate-stderr cni h1 GC "" "" "" "$(conf h1 '."cni.dev/valid-attachments" = []')"
 	nothing_left h1 g1
+}
+
+@test "chained after midox: bandwidth shapes the pod's traffic; DEL in reverse removes all" {
+	nodes
+	pod b1
+	pod b2
+	add h1 b2
+	local list result ip1
+	list=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "bandwidth",
+		ingressRate: 8000000, ingressBurst: 100000 } ] }' <<< "$(conf h1)")
+	result=$(chain h1 ADD b1 "$list")
+	echo "$result"
+	# bandwidth keeps midox's result, and puts a token bucket on the host side
+	jq -e '.interfaces[0].name | startswith("mxc")' <<< "$result"
+	local hif
+	hif=$(jq -r '.interfaces[0].name' <<< "$result")
+	tc -n "$NET_RUN-h1" qdisc show dev "$hif" | grep -q "qdisc tbf .* rate 8Mbit"
+	# and midox's program still forwards
+	ip1=$(jq -r '.ips[0].address | split("/")[0]' <<< "$result")
+	ping_all b2 "$ip1" 3
+	chain h1 CHECK b1 "$list" "$result"
+	chain h1 DEL b1 "$list" "$result"
+	chain h1 DEL b1 "$list" "$result"
+	run -0 --separate-stderr cni h1 DEL b2 b2 eth0
+	nothing_left h1 b1
 }
