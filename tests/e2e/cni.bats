@@ -388,3 +388,35 @@ not_alive() {
 	run -0 --separate-stderr cni h1 DEL b2 b2 eth0
 	nothing_left h1 b1
 }
+
+@test "churn: pods added and deleted on two nodes in a loop leak nothing" {
+	local rounds=${CNI_CHURN:-10} r h p
+	nodes
+	for r in $(seq 1 "$rounds"); do
+		for h in h1 h2; do
+			pod "c$h$r"
+			add "$h" "c$h$r"
+		done
+		# every third round leaves its pods for the end
+		[ $((r % 3)) -eq 0 ] && continue
+		for h in h1 h2; do
+			cni "$h" DEL "c$h$r" "c$h$r" eth0 >/dev/null
+		done
+	done
+	for r in $(seq 3 3 "$rounds"); do
+		for h in h1 h2; do
+			cni "$h" DEL "c$h$r" "c$h$r" eth0 >/dev/null
+		done
+	done
+	for h in h1 h2; do
+		nothing_left "$h"
+		# the agents' maps hold no port any more, and no interface of one
+		wait_until 10 map_empty "$h" midox_ifport
+		wait_until 10 map_empty "$h" midox_port
+	done
+}
+
+# map_empty HOST MAP
+map_empty() {
+	[ "$(map_entries "$1" "$2" | jq 'length')" -eq 0 ]
+}
