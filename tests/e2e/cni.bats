@@ -232,6 +232,14 @@ nothing_left() {
 	run -0 --separate-stderr cni h2 DEL p21 p21 eth0
 	nothing_left h1
 	nothing_left h2
+	# a bridge that does not exist yet, made when the configuration asks
+	local nb
+	nb=$(conf h1 ".bridge = \"$NET_RUN-new\" | .createBridge = true")
+	pod p13
+	run -0 --separate-stderr cni h1 ADD p13 p13 eth0 "$nb"
+	mx bridge "$NET_RUN-new" list port | grep -q "address 10.244.0.10"
+	run -0 --separate-stderr cni h1 DEL p13 p13 eth0 "$nb"
+	[ -z "$(mx bridge "$NET_RUN-new" list port)" ]
 }
 
 # fails_clean HOST POD CODE TEXT [CONF]: ADD of POD's eth0 fails with CODE and a msg containing
@@ -419,4 +427,39 @@ not_alive() {
 # map_empty HOST MAP
 map_empty() {
 	[ "$(map_entries "$1" "$2" | jq 'length')" -eq 0 ]
+}
+
+@test "pods reach their gateway, a midox router's port, and the outside through its uplink" {
+	nodes
+	local rt=$NET_RUN-rt rp bp up
+	mx router create name "$rt"
+	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
+	bp=$(mx bridge "$BR" add port)
+	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	# the uplink: a "physical" namespace on h1 holding 198.51.100.1, routing the pods back
+	net_phys_add ext h1 up1 172.16.1.2/24
+	ip -n "$(net_ns ext)" addr replace 198.51.100.1/32 dev lo
+	ip -n "$(net_ns ext)" route replace 10.244.0.0/24 via 172.16.1.1 dev eth0
+	up=$(mx router "$rt" add port address 172.16.1.1 net 172.16.1.0/24)
+	mx host "$(agent_name h1)" add binding port "$up" interface up1
+	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up" gw 172.16.1.2
+	pod r1
+	pod r2
+	add h1 r1
+	add h2 r2
+	# the gateway IPAM gave is the router's port: answered from both nodes
+	ping_all r1 10.244.0.1 3
+	wait_until 10 ping_ok r2 10.244.0.1
+	ping_all r2 10.244.0.1 3
+	# out through the uplink (on h1) from both nodes, and back in from outside
+	wait_until 20 ping_ok r1 198.51.100.1
+	wait_until 20 ping_ok r2 198.51.100.1
+	ping_all r1 198.51.100.1 5
+	ping_all r2 198.51.100.1 5
+	ping_all ext "$(pod_ip r2)" 5
+	run -0 --separate-stderr cni h1 DEL r1 r1 eth0
+	run -0 --separate-stderr cni h2 DEL r2 r2 eth0
+	[ "$(ports_of_bridge)" -eq 1 ]	# the router's link
+	[ "$(leases h1)" -eq 0 ]
+	[ "$(leases h2)" -eq 0 ]
 }
