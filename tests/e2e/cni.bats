@@ -75,17 +75,20 @@ cni() {
 	plugin "$MIDOX_BUILD/midox-cni" "$1" "$2" "$3" "$4" "$5" "$cf"
 }
 
-# plugin BINARY HOST COMMAND CONTAINER POD IFNAME CONF: any CNI plugin, run as cni runs it.
+# plugin BINARY HOST COMMAND CONTAINER POD IFNAME CONF: any CNI plugin, run as cni runs it;
+# midox-cni under $CNI_WRAP if set (e.g. CNI_WRAP="valgrind -q --error-exitcode=9
+# --leak-check=full --errors-for-leak-kinds=definite").
 plugin() {
-	local bin=$1 host=$2 cmd=$3 cid=$4 pod=$5 ifname=$6 cf=$7
+	local bin=$1 host=$2 cmd=$3 cid=$4 pod=$5 ifname=$6 cf=$7 wrap=()
 	local env=(PATH="$PATH" CNI_PATH="${CNI_PATH_SET-$MIDOX_BUILD:$CNI_PLUGINS}")
+	[ "$bin" = "$MIDOX_BUILD/midox-cni" ] && read -ra wrap <<< "${CNI_WRAP:-}"
 	local ns=(nsenter --net="/run/netns/$NET_RUN-$host" --)
 	[ -n "$cmd" ] && env+=(CNI_COMMAND="$cmd")
 	[ -n "$cid" ] && env+=(CNI_CONTAINERID="$cid")
 	[ -n "$ifname" ] && env+=(CNI_IFNAME="$ifname")
 	[ -n "$pod" ] && env+=(CNI_NETNS="/run/netns/$NET_RUN-$pod")
 	[ -n "$host" ] || ns=()
-	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "$bin"
+	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "${wrap[@]}" "$bin"
 }
 
 # chain HOST COMMAND POD CONFLIST [RESULT]: the plugins of CONFLIST as a runtime runs a chain
@@ -289,6 +292,15 @@ fails_clean() {
 		"$(conf h1 '.ipam.type = "nosuch-ipam"')"
 	fails_clean h1 p1 999 "IPAM plugin host-local ADD: invalid CIDR address: 10.244.0.0/33" \
 		"$(conf h1 '.ipam.ranges[0][0].subnet = "10.244.0.0/33"')"
+	# the port cannot be made (the lease's address is another port's on the bridge): the
+	# veth, the lease and the record made before it are undone, no port half made
+	local taken
+	taken=$(mx bridge "$BR" add port mac 02:00:00:00:00:99 address 10.244.0.100)
+	run -1 --separate-stderr cni h1 ADD p1 p1 eth0
+	is_error "$output" 100 "cannot create the pod's port on bridge $BR: address 10.244.0.100"
+	[ "$(ports_of_bridge)" -eq 1 ]
+	mx --force bridge "$BR" port "${taken#*:}" delete
+	nothing_left h1 p1
 	# the interface name taken in the pod: refused before anything is made, eth0 kept
 	ip -n "$NET_RUN-p1" link add eth0 type veth peer name other0
 	run -1 --separate-stderr cni h1 ADD p1 p1 eth0

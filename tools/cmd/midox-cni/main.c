@@ -4,6 +4,7 @@
  * result (or the error, with the specification's code) goes to stdout, diagnostics to
  * stderr. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	mx_log_init("midox-cni", getenv("MIDOX_DEBUG") ? MX_LOG_DEBUG : MX_LOG_WARN);
+	/* A delegated plugin that exits without reading its stdin is an error to report, not
+	 * a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
 	zoo_set_debug_level(getenv("MIDOX_DEBUG") ? ZOO_LOG_LEVEL_WARN : 0);
 	if (argc > 1 && !strcmp(argv[1], "--version")) {
 		printf("midox-cni %s (CNI 1.0.0, 1.1.0)\n", MIDOX_VERSION);
