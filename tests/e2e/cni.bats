@@ -483,3 +483,34 @@ map_empty() {
 	[ "$(leases h1)" -eq 0 ]
 	[ "$(leases h2)" -eq 0 ]
 }
+
+@test "ADDs and DELs in parallel, as a runtime starting many pods at once" {
+	local n=${CNI_PARALLEL:-6} i h pids=()
+	nodes
+	for i in $(seq 1 "$n"); do
+		for h in h1 h2; do
+			pod "q$h$i"
+			cni "$h" ADD "q$h$i" "q$h$i" eth0 > "$NET_DIR/add-q$h$i" &
+			pids+=($!)
+		done
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	for i in $(seq 1 "$n"); do
+		for h in h1 h2; do RESULT[q$h$i]=$(cat "$NET_DIR/add-q$h$i"); done
+	done
+	[ "$(ports_of_bridge)" -eq $((2 * n)) ]
+	# every address once, and the pods reach each other
+	[ "$(for i in $(seq 1 "$n"); do pod_ip "qh1$i"; pod_ip "qh2$i"; done | sort -u | wc -l)" -eq $((2 * n)) ]
+	ping_all qh11 "$(pod_ip "qh1$n")" 3
+	wait_until 10 ping_ok qh11 "$(pod_ip "qh2$n")"
+	pids=()
+	for i in $(seq 1 "$n"); do
+		for h in h1 h2; do
+			cni "$h" DEL "q$h$i" "q$h$i" eth0 &
+			pids+=($!)
+		done
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	nothing_left h1
+	nothing_left h2
+}

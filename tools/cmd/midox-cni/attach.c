@@ -152,9 +152,9 @@ static int make_port(struct add *a)
 	rc = topo_port_create_bound(a->n.zh, a->bridge_id, &o, a->n.host_id, a->st.host_if,
 				    a->st.port_id);
 	if (rc)
-		return cni_fail(rc, rc == -ETIMEDOUT ? CNI_ERR_TRY_AGAIN : MIDOX_ERR_TOPOLOGY,
-				"cannot create the pod's port on bridge %s: %s", a->c->bridge,
-				topo_errmsg());
+		return cni_fail(rc, rc == -ETIMEDOUT || rc == -EBUSY ? CNI_ERR_TRY_AGAIN :
+				MIDOX_ERR_TOPOLOGY, "cannot create the pod's port on bridge %s: %s",
+				a->c->bridge, topo_errmsg());
 	return cni_state_write(a->c->data_dir, &a->st);
 }
 

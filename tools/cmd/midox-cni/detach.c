@@ -44,8 +44,9 @@ int cni_detach(const struct cni_conf *c, const struct cni_env *e, struct cni_nod
 		strcpy(port_id, p);
 	rc = port_id[0] ? topo_port_delete(n->zh, port_id) : 0;
 	if (rc && rc != -ENOENT)
-		return cni_fail(rc, rc == -ETIMEDOUT ? CNI_ERR_TRY_AGAIN : MIDOX_ERR_TOPOLOGY,
-				"cannot delete port %s: %s", port_id, topo_errmsg());
+		return cni_fail(rc, rc == -ETIMEDOUT || rc == -EBUSY ? CNI_ERR_TRY_AGAIN :
+				MIDOX_ERR_TOPOLOGY, "cannot delete port %s: %s", port_id,
+				topo_errmsg());
 	rc = nl_open(&nl);
 	if (!rc) {
 		rc = nl_link_delete(nl, host_if);
