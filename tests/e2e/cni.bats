@@ -514,3 +514,47 @@ map_empty() {
 	nothing_left h1
 	nothing_left h2
 }
+
+# served: a hostPort of h1 answers from h2 with the pod's page.
+served() {
+	net_in h2 curl -s --max-time 2 http://192.0.2.1:8080/ | grep -q "pod $1 here"
+}
+
+@test "chained portmap: a hostPort on a node reaches the pod, given a route from the node into the pods' network" {
+	nodes
+	# what an operator sets up for hostPorts (the plugin does not): a router on the pods'
+	# bridge with an uplink to h1's own stack (gw0, 172.16.9.2), h1 routing the pods' subnet
+	# to it and forwarding
+	local rt=$NET_RUN-rt rp bp up
+	mx router create name "$rt"
+	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
+	bp=$(mx bridge "$BR" add port)
+	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	ip -n "$NET_RUN-h1" link add gw0 mtu 1450 type veth peer name gw1 mtu 1450
+	ip -n "$NET_RUN-h1" addr add 172.16.9.2/24 dev gw0
+	ip -n "$NET_RUN-h1" link set gw0 up
+	ip -n "$NET_RUN-h1" link set gw1 up
+	ip -n "$NET_RUN-h1" route add 10.244.0.0/24 via 172.16.9.1 dev gw0
+	net_sysctl h1 net.ipv4.ip_forward=1
+	up=$(mx router "$rt" add port address 172.16.9.1 net 172.16.9.0/24)
+	mx host "$(agent_name h1)" add binding port "$up" interface gw1
+	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up" gw 172.16.9.2
+	pod w1
+	local list result ip1
+	list=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
+		capabilities: { portMappings: true },
+		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
+						   protocol: "tcp" } ] } } ] }' <<< "$(conf h1)")
+	result=$(chain h1 ADD w1 "$list")
+	echo "$result"
+	ip1=$(jq -r '.ips[0].address | split("/")[0]' <<< "$result")
+	mkdir "$NET_DIR/www"
+	echo "pod w1 here" > "$NET_DIR/www/index.html"
+	net_bg w1 "$NET_DIR/www.log" python3 -m http.server 80 --bind "$ip1" --directory "$NET_DIR/www"
+	wait_until 10 served w1
+	chain h1 DEL w1 "$list" "$result"
+	! served w1
+	! net_in h1 iptables-save | grep -q "dport 8080"
+	[ "$(leases h1)" -eq 0 ]
+	[ "$(ports_of_bridge)" -eq 1 ]
+}
