@@ -145,9 +145,10 @@ ports_of_bridge() {
 	mx bridge "$BR" list port | grep -c . || true
 }
 
-# leases HOST: host-local's lease files of HOST's network.
+# leases HOST: host-local's lease files of HOST's network (one per address, IPv4 or IPv6;
+# not its lock and last-reserved files).
 leases() {
-	find "$NET_DIR/ipam-$1" -type f -name '10.*' 2>/dev/null | wc -l
+	find "$NET_DIR/ipam-$1" -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null | wc -l
 }
 
 # nothing_left HOST POD: no veth on HOST, no port or binding, no lease, no state file.
@@ -292,6 +293,9 @@ fails_clean() {
 		"$(conf h1 '.ipam.type = "nosuch-ipam"')"
 	fails_clean h1 p1 999 "IPAM plugin host-local ADD: invalid CIDR address: 10.244.0.0/33" \
 		"$(conf h1 '.ipam.ranges[0][0].subnet = "10.244.0.0/33"')"
+	# an IPv6 lease: refused (midox carries IPv4), the lease given back
+	fails_clean h1 p1 2 "IPAM gave the IPv6 address fd00:244::2/64: midox carries IPv4 only" \
+		"$(conf h1 '.ipam.ranges = [[{ subnet: "fd00:244::/64" }]]')"
 	# the port cannot be made (the lease's address is another port's on the bridge): the
 	# veth, the lease and the record made before it are undone, no port half made
 	local taken

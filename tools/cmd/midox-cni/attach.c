@@ -263,7 +263,8 @@ static int add_steps(struct add *a)
 	a->state_done = !rc;
 	if (!rc)
 		rc = cni_ipam_exec(a->c, a->e, "ADD", a->e->container_id, a->e->ifname, &a->ipam);
-	a->ipam_done = !rc;
+	/* A lease whose address is no use (IPv6, unparsable) is given back too. */
+	a->ipam_done = a->ipam.succeeded;
 	if (!rc)
 		rc = make_veth(a);
 	if (!rc)

@@ -76,6 +76,7 @@ struct cni_route {
 
 /* What the IPAM plugin gave: one IPv4 address (midox carries IPv4), routes, DNS. */
 struct cni_ipam {
+	bool succeeded;		/* the plugin said yes (it may hold a lease, whatever it gave) */
 	json_t *result;		/* its whole answer */
 	struct in_addr addr;
 	int prefix_len;

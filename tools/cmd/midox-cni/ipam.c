@@ -268,6 +268,7 @@ int cni_ipam_exec(const struct cni_conf *c, const struct cni_env *e, const char 
 	if (!rc && out) {
 		json_error_t jerr;
 
+		out->succeeded = true;
 		out->result = json_loads(text, 0, &jerr);
 		if (!out->result)
 			rc = cni_fail(-EINVAL, MIDOX_ERR_IPAM, "IPAM plugin %s's result is not "

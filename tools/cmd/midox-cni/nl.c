@@ -18,7 +18,7 @@
 
 #include "cni.h"
 
-#define NL_BUF 8192
+#define NL_BUF 32768 /* a link dump of one interface with all its attributes fits */
 
 struct nl_msg {
 	struct nlmsghdr *h;
