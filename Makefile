@@ -4,7 +4,8 @@
 #   tools/lib/base      logger, files, clock, addresses       depends on libc only
 #   tools/lib/topology  the ZooKeeper object model            base, ZooKeeper, jansson
 #   loader              the datapath's life cycle and maps    base, libbpf (embeds bpf/)
-# Programs: agent/ (midox-agent), tools/cmd/midox (midox). Developer tools: tools/bench.
+# Programs: agent/ (midox-agent), tools/cmd/midox (midox), tools/cmd/midox-cni (midox-cni, the
+# CNI plugin). Developer tools: tools/bench.
 # make install / make uninstall: the programs, settings, unit and man pages (tools/dist/).
 CC      ?= gcc
 CLANG   ?= clang
@@ -39,11 +40,12 @@ base_src     := $(wildcard tools/lib/base/*.c)
 topology_src := $(wildcard tools/lib/topology/*.c)
 loader_src   := $(wildcard loader/*.c)
 cli_src      := $(wildcard tools/cmd/midox/*.c)
+cni_src      := $(wildcard tools/cmd/midox-cni/*.c)
 agent_src    := $(wildcard agent/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/tests/topo-helper $(BUILD)/tests/zk-put-stdin
+BINS := $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/midox-cni $(BUILD)/tests/topo-helper $(BUILD)/tests/zk-put-stdin
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .DELETE_ON_ERROR:
@@ -80,7 +82,7 @@ LINK_TOPO   := $(TOPO) $(BASE) $(TOPO_LIBS)
 LINK_LOADER := $(LOADER) $(BASE) $(LOADER_LIBS)
 
 # --version: a VERSION file, else `git describe`, else a fixed string (a tarball). The
-# header is rewritten only when the version changed, so only the two mains rebuild. `make
+# header is rewritten only when the version changed, so only the mains rebuild. `make
 # install` and `uninstall` do not look: they install what was built, with the version it
 # was built with (a tree made dirty since would relink both, as root, in build/).
 MIDOX_VERSION := $(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo 0.1-unknown)
@@ -92,7 +94,8 @@ $(BUILD)/version.h:
 	@mkdir -p $(@D)
 	@echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' | cmp -s - $@ || \
 		echo '#define MIDOX_VERSION "$(MIDOX_VERSION)"' > $@
-$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o $(BUILD)/agent/metrics.o: $(BUILD)/version.h
+$(BUILD)/tools/cmd/midox/main.o $(BUILD)/agent/main.o $(BUILD)/agent/metrics.o \
+	$(BUILD)/tools/cmd/midox-cni/main.o: $(BUILD)/version.h
 .PHONY: FORCE
 FORCE:
 
@@ -100,6 +103,9 @@ FORCE:
 # reader only: the linker takes those objects of the archive, not the BPF object.
 $(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(cli_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS) -ledit
+
+$(BUILD)/midox-cni: $(call obj,$(cni_src)) $(TOPO) $(BASE)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(cni_src)) $(LINK_TOPO)
 
 $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(agent_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)
@@ -144,7 +150,7 @@ demo:
 clean:
 	rm -rf $(BUILD)
 
-# make install: the two programs, the agent's default settings, its systemd unit and the man
+# make install: the three programs (the CNI plugin as $(CNI_BINDIR)/midox), the agent's default settings, its systemd unit and the man
 # pages (sources in tools/dist/, paths filled in here: nothing is written to the source tree
 # and nothing rebuilt that `make` built). DESTDIR is prepended to every path, not filled in.
 # The BPF object is embedded in the agent (the skeleton): nothing else to install.
@@ -157,6 +163,9 @@ SBINDIR        ?= $(PREFIX)/sbin
 MANDIR         ?= $(PREFIX)/share/man
 SYSCONFDIR     ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The CNI plugin goes where runtimes look by default, named as its conflist's "type" says;
+# CNI_BINDIR=/usr/lib/cni for Debian's layout (containernetworking-plugins' folder).
+CNI_BINDIR     ?= /opt/cni/bin
 AGENT_CONF     := $(SYSCONFDIR)/midox/agent.conf
 DIST_SUBST     := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@SYSTEMDUNITDIR@|$(SYSTEMDUNITDIR)|g'
@@ -164,11 +173,13 @@ DIST_SUBST     := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' 
 dist_put = $(DIST_SUBST) tools/dist/$(1) > $(DESTDIR)$(2) && chmod 0644 $(DESTDIR)$(2)
 
 .PHONY: install uninstall
-install: $(BUILD)/midox $(BUILD)/midox-agent
+install: $(BUILD)/midox $(BUILD)/midox-agent $(BUILD)/midox-cni
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/midox
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/midox \
+		$(DESTDIR)$(CNI_BINDIR)
 	install -m 0755 $(BUILD)/midox $(DESTDIR)$(BINDIR)/midox
 	install -m 0755 $(BUILD)/midox-agent $(DESTDIR)$(SBINDIR)/midox-agent
+	install -m 0755 $(BUILD)/midox-cni $(DESTDIR)$(CNI_BINDIR)/midox
 	$(call dist_put,midox-agent.service.in,$(SYSTEMDUNITDIR)/midox-agent.service)
 	$(call dist_put,midox.1.in,$(MANDIR)/man1/midox.1)
 	$(call dist_put,midox-agent.8.in,$(MANDIR)/man8/midox-agent.8)
@@ -182,7 +193,7 @@ install: $(BUILD)/midox $(BUILD)/midox-agent
 
 # The settings go only while they are the default as installed; changed, they stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/midox $(DESTDIR)$(SBINDIR)/midox-agent \
+	rm -f $(DESTDIR)$(BINDIR)/midox $(DESTDIR)$(SBINDIR)/midox-agent $(DESTDIR)$(CNI_BINDIR)/midox \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/midox-agent.service \
 		$(DESTDIR)$(MANDIR)/man1/midox.1 $(DESTDIR)$(MANDIR)/man8/midox-agent.8
 	@if [ -e $(DESTDIR)$(AGENT_CONF) ]; then \

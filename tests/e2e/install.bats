@@ -67,9 +67,11 @@ installed_files() {
 644 usr/lib/systemd/system/midox-agent.service
 644 usr/share/man/man1/midox.1
 644 usr/share/man/man8/midox-agent.8
+755 opt/cni/bin/midox
 755 usr/bin/midox
 755 usr/sbin/midox-agent" ]
 	cmp "$MIDOX_BUILD/midox" "$ROOT/usr/bin/midox"
+	cmp "$MIDOX_BUILD/midox-cni" "$ROOT/opt/cni/bin/midox"
 	cmp "$MIDOX_BUILD/midox-agent" "$ROOT/usr/sbin/midox-agent"
 	[ "$(stat -c %a "$ROOT/etc/midox")" = 755 ]
 }
@@ -201,7 +203,7 @@ analyze_verify() {
 
 @test "install: another PREFIX and SYSCONFDIR fill every path" {
 	local unit
-	run -0 make_install install PREFIX=/opt/midox SYSCONFDIR=/opt/midox/etc
+	run -0 make_install install PREFIX=/opt/midox SYSCONFDIR=/opt/midox/etc CNI_BINDIR=/usr/lib/cni
 	unit=$ROOT/opt/midox/lib/systemd/system/midox-agent.service
 	run -0 installed_files
 	[ "$output" = "644 opt/midox/etc/midox/agent.conf
@@ -209,10 +211,11 @@ analyze_verify() {
 644 opt/midox/share/man/man1/midox.1
 644 opt/midox/share/man/man8/midox-agent.8
 755 opt/midox/bin/midox
-755 opt/midox/sbin/midox-agent" ]
+755 opt/midox/sbin/midox-agent
+755 usr/lib/cni/midox" ]
 	grep -qx 'ExecStart=/opt/midox/sbin/midox-agent --config /opt/midox/etc/midox/agent.conf' "$unit"
 	grep -q '^\.B /opt/midox/etc/midox/agent.conf$' "$ROOT/opt/midox/share/man/man8/midox-agent.8"
-	run -0 make_install uninstall PREFIX=/opt/midox SYSCONFDIR=/opt/midox/etc
+	run -0 make_install uninstall PREFIX=/opt/midox SYSCONFDIR=/opt/midox/etc CNI_BINDIR=/usr/lib/cni
 	run -0 installed_files
 	[ -z "$output" ]
 }

@@ -119,6 +119,48 @@ int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_por
 	return rc ? rc : topo_apply(zh, plan_port_create, &a);
 }
 
+/* A new port and its binding in one multi: a CNI ADD that fails between the two never
+ * leaves an unbound port behind. */
+static int plan_port_create_bound(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
+				  void *arg)
+{
+	struct port_args *a = arg;
+	const struct topo_host *h = topo_find_host_by_id(t, a->host_id);
+	const struct topo_binding *bd;
+	struct topo_binding nb = { 0 };
+	char ha[64], pa[64];
+	int rc;
+
+	if (!h)
+		return topo_fail(-ENOENT, "no host %s", a->host_id);
+	bd = topo_find_binding(t, h->id, a->ifname);
+	if (bd)
+		return topo_fail(-EEXIST, "interface %s on host %s is already bound to port %s",
+				 a->ifname, alias_of(t, h->id, ha), alias_of(t, bd->port_id, pa));
+	rc = plan_port_create(zh, t, x, arg);
+	if (rc)
+		return rc;
+	strcpy(nb.port_id, a->id_out);
+	txn_check(x, h->version, P_HOST, h->id);
+	txn_create(x, ZOO_PERSISTENT, topo_encode_binding(&nb), P_BINDING, h->id, a->ifname);
+	txn_create(x, ZOO_PERSISTENT, topo_encode_port_guard(h->id, a->ifname), P_PORT_BINDING,
+		   a->id_out);
+	return 0;
+}
+
+int topo_port_create_bound(zhandle_t *zh, const char *bridge_id, const struct topo_port_opts *o,
+			   const char *host_id, const char *ifname, char id[TOPO_ID_LEN])
+{
+	static const struct topo_port_opts none;
+	struct port_args a = { .bridge_id = bridge_id, .o = o ? o : &none, .id_out = id,
+			       .host_id = host_id, .ifname = ifname };
+	int rc = check_opts(a.o);
+
+	if (!rc && !topo_valid_ifname(ifname))
+		rc = topo_fail(-EINVAL, "bad interface name '%s'", ifname ? ifname : "");
+	return rc ? rc : topo_apply(zh, plan_port_create_bound, &a);
+}
+
 int plan_port_change(const struct topology *t, struct topo_txn *x, const char *port_id,
 		     port_change_fn change, const void *arg)
 {

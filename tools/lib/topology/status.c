@@ -161,6 +161,23 @@ int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *if
 	return rc;
 }
 
+int topo_binding_status_read(zhandle_t *zh, const char *host_id, const char *ifname,
+			     struct topo_binding_status *out)
+{
+	struct topo_host_status s = { 0 };
+	char path[TOPO_PATH_MAX];
+	int rc = node_path(path, host_id, TOPO_STATUS_BINDINGS, ifname);
+
+	if (!rc)
+		rc = read_one(zh, &s, &kinds[TOPO_STATUS_BINDINGS], path, ifname);
+	if (!rc && !s.n_bindings)
+		rc = -ENOENT;
+	if (!rc)
+		*out = s.bindings[0];
+	topo_host_status_free(&s);
+	return rc;
+}
+
 void topo_host_status_free(struct topo_host_status *s)
 {
 	free(s->ifaces);

@@ -54,6 +54,11 @@ int topo_host_status_read(zhandle_t *zh, const char *host_id, struct topo_host_s
  * and one left from an earlier binding of the interface is no answer. */
 int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
 			      struct topo_host_status *s);
+/* One binding's status as its agent last reported it (one read): -ENOENT when there is
+ * none (the agent has not seen the binding yet, or is not running). What a CNI plugin
+ * polls after binding a pod's interface; compare its port with the one just bound. */
+int topo_binding_status_read(zhandle_t *zh, const char *host_id, const char *ifname,
+			     struct topo_binding_status *out);
 void topo_host_status_free(struct topo_host_status *s);
 const struct topo_iface *topo_status_iface(const struct topo_host_status *s, const char *name);
 const struct topo_binding_status *topo_status_binding(const struct topo_host_status *s,

@@ -386,6 +386,9 @@ int topo_bridge_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN]);
 int topo_bridge_delete(zhandle_t *zh, const char *bridge_id);
 int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_port_opts *o,
 		     char id[TOPO_ID_LEN]);
+/* A port bound to interface ifname of host_id at once (one multi: both or neither). */
+int topo_port_create_bound(zhandle_t *zh, const char *bridge_id, const struct topo_port_opts *o,
+			   const char *host_id, const char *ifname, char id[TOPO_ID_LEN]);
 /* Set the fields o has; the others stay. A router port takes the state only. */
 int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o);
 /* A bridge port's allowed address pairs: add (mac NULL: the port's own MAC; -EEXIST if

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+/* DEL, GC and CHECK. DEL finds the attachment by its state file or, without one, by the
+ * host interface's name (a hash of container id and ifname) and the binding on it: what
+ * is already gone is not an error, so a second DEL, or a DEL after a failed ADD, succeeds.
+ * ZooKeeper comes first: when it cannot be reached nothing is removed (code 11, the
+ * runtime tries again) rather than half of it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cni.h"
+#include "topology/status.h"
+
+/* The port bound to host_if, else the one the state names if it has no binding left. */
+static const char *attached_port(const struct cni_node *n, const struct cni_state *st,
+				 bool have_st, const char *host_id, const char *host_if)
+{
+	const struct topo_binding *bd = host_id[0] ?
+		topo_find_binding(&n->t, host_id, host_if) : NULL;
+
+	if (bd)
+		return bd->port_id;
+	if (have_st && st->port_id[0] && topo_find_port_by_id(&n->t, st->port_id) &&
+	    !topo_find_port_binding(&n->t, st->port_id))
+		return st->port_id;
+	return NULL;
+}
+
+int cni_detach(const struct cni_conf *c, const struct cni_env *e, struct cni_node *n,
+	       const char *container_id, const char *ifname)
+{
+	char host_if[TOPO_IFNAME_MAX], port_id[TOPO_ID_LEN] = "";
+	struct cni_state st;
+	bool have_st = !cni_state_read(c->data_dir, container_id, ifname, &st);
+	const char *host_id = have_st && st.host_id[0] ? st.host_id : n->host_id, *p;
+	int rc, nl;
+
+	cni_host_ifname(container_id, ifname, host_if);
+	p = attached_port(n, &st, have_st, host_id, host_if);
+	if (p)
+		strcpy(port_id, p);
+	rc = port_id[0] ? topo_port_delete(n->zh, port_id) : 0;
+	if (rc && rc != -ENOENT)
+		return cni_fail(rc, rc == -ETIMEDOUT || rc == -EBUSY ? CNI_ERR_TRY_AGAIN :
+				MIDOX_ERR_TOPOLOGY, "cannot delete port %s: %s", port_id,
+				topo_errmsg());
+	rc = nl_open(&nl);
+	if (!rc) {
+		rc = nl_link_delete(nl, host_if);
+		close(nl);
+	}
+	if (rc)
+		return cni_fail(rc, CNI_ERR_IO, "cannot delete interface %s: %s", host_if,
+				strerror(-rc));
+	if (c->ipam) {
+		rc = cni_ipam_exec(c, e, "DEL", container_id, ifname, NULL);
+		if (rc)
+			return rc;
+	}
+	rc = cni_state_remove(c->data_dir, container_id, ifname);
+	if (rc)
+		return cni_fail(rc, CNI_ERR_IO, "cannot remove the state of %s/%s under %s: %s",
+				container_id, ifname, c->data_dir, strerror(-rc));
+	return 0;
+}
+
+/* Connected, with the snapshot; the host id if the agent has one (DEL and GC still work
+ * on what state files name when it has none). */
+static int node_open(const struct cni_conf *c, struct cni_node *n)
+{
+	int rc = cni_node_connect(c, n);
+
+	if (!rc && access(c->host_id_file, R_OK) == 0)
+		rc = cni_node_host_id(c, n);
+	if (!rc)
+		rc = cni_node_refresh(n);
+	return rc;
+}
+
+int cni_cmd_del(const struct cni_conf *c, const struct cni_env *e)
+{
+	struct cni_node n;
+	int rc = node_open(c, &n);
+
+	if (!rc)
+		rc = cni_detach(c, e, &n, e->container_id, e->ifname);
+	cni_node_close(&n);
+	return rc;
+}
+
+struct gc {
+	const struct cni_conf *c;
+	const struct cni_env *e;
+	struct cni_node *n;
+};
+
+static bool still_valid(const struct cni_conf *c, const struct cni_state *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(c->valid_attachments, i, v) {
+		const char *id = json_string_value(json_object_get(v, "containerID"));
+		const char *ifn = json_string_value(json_object_get(v, "ifname"));
+
+		if (id && ifn && !strcmp(id, s->container_id) && !strcmp(ifn, s->ifname))
+			return true;
+	}
+	return false;
+}
+
+static int gc_one(const struct cni_state *s, void *ctx)
+{
+	struct gc *g = ctx;
+
+	if (still_valid(g->c, s))
+		return 0;
+	return cni_detach(g->c, g->e, g->n, s->container_id, s->ifname);
+}
+
+/* GC: every attachment recorded here that the runtime no longer lists goes as DEL would
+ * remove it. Without a list, nothing is removed (the specification makes it required). */
+int cni_cmd_gc(const struct cni_conf *c, const struct cni_env *e)
+{
+	struct cni_node n;
+	struct gc g = { c, e, &n };
+	int rc;
+
+	if (!c->valid_attachments)
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "GC needs \"cni.dev/valid-attachments\"");
+	rc = node_open(c, &n);
+	if (!rc)
+		rc = cni_state_each(c->data_dir, gc_one, &g);
+	if (rc && !cni_failed())
+		cni_fail(rc, CNI_ERR_IO, "cannot read %s: %s", c->data_dir, strerror(-rc));
+	cni_node_close(&n);
+	return rc;
+}
+
+/* ---- CHECK ---- */
+
+static int check_pod(const struct cni_conf *c, const struct cni_env *e,
+		     const struct cni_ipam *want, struct nl_link *l)
+{
+	char a[INET_ADDRSTRLEN];
+	int ns = open(e->netns, O_RDONLY | O_CLOEXEC), nl = -1, rc;
+
+	if (ns < 0)
+		return cni_fail(-errno, CNI_ERR_CONTAINER, "cannot open the pod's network "
+				"namespace %s: %s", e->netns, strerror(errno));
+	rc = nl_open_in(ns, &nl);
+	close(ns);
+	if (rc)
+		return cni_fail(rc, CNI_ERR_CONTAINER, "cannot enter %s: %s", e->netns,
+				strerror(-rc));
+	rc = nl_link_get(nl, e->ifname, l);
+	if (rc)
+		rc = cni_fail(rc, MIDOX_ERR_CHECK, "interface %s is missing in %s", e->ifname,
+			      e->netns);
+	if (!rc && (!l->up || l->mtu != c->mtu))
+		rc = cni_fail(-EINVAL, MIDOX_ERR_CHECK, "interface %s in the pod is %s with MTU "
+			      "%u (want up, %u)", e->ifname, l->up ? "up" : "down", l->mtu, c->mtu);
+	if (!rc && nl_addr_has(nl, l->index, want->addr, want->prefix_len) != 1)
+		rc = cni_fail(-ENOENT, MIDOX_ERR_CHECK, "interface %s in the pod lacks %s/%d",
+			      e->ifname, inet_ntop(AF_INET, &want->addr, a, sizeof(a)),
+			      want->prefix_len);
+	close(nl);
+	return rc;
+}
+
+static int check_port(const struct cni_node *n, const char *host_if,
+		      const struct cni_ipam *want, const struct nl_link *l)
+{
+	const struct topo_binding *bd = topo_find_binding(&n->t, n->host_id, host_if);
+	const struct topo_port *p = bd ? topo_find_port_by_id(&n->t, bd->port_id) : NULL;
+	struct topo_binding_status bs;
+	int rc;
+
+	if (!p)
+		return cni_fail(-ENOENT, MIDOX_ERR_CHECK, "no port is bound to %s on this host",
+				host_if);
+	if (!p->has_mac || memcmp(p->mac, l->mac, 6) || !p->has_addr ||
+	    p->addr.s_addr != want->addr.s_addr)
+		return cni_fail(-EINVAL, MIDOX_ERR_CHECK, "port %s does not hold the pod's MAC "
+				"and address", p->id);
+	rc = topo_binding_status_read(n->zh, n->host_id, host_if, &bs);
+	if (rc && rc != -ENOENT)
+		return cni_fail(rc, MIDOX_ERR_TOPOLOGY, "cannot read the binding's status: %s",
+				topo_errmsg());
+	if (rc || strcmp(bs.port_id, p->id) || !bs.active)
+		return cni_fail(-EINVAL, MIDOX_ERR_CHECK, "the binding of %s is not active: %s",
+				host_if, !rc && !strcmp(bs.port_id, p->id) ? bs.reason :
+				"the agent has not reported it");
+	return rc;
+}
+
+/* CHECK: the pod's interface (up, MTU, the address of prevResult), the port bound to the
+ * host's end holding the pod's MAC and address, the binding active, and IPAM's own CHECK. */
+int cni_cmd_check(const struct cni_conf *c, const struct cni_env *e)
+{
+	char host_if[TOPO_IFNAME_MAX];
+	struct cni_ipam want = { 0 };
+	struct cni_node n = { 0 };
+	struct nl_link l;
+	int rc;
+
+	if (!c->prev_result)
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "CHECK needs \"prevResult\"");
+	cni_host_ifname(e->container_id, e->ifname, host_if);
+	rc = cni_ipam_parse(c->prev_result, &want);
+	if (!rc)
+		rc = check_pod(c, e, &want, &l);
+	if (!rc)
+		rc = cni_node_connect(c, &n);
+	if (!rc)
+		rc = cni_node_host_id(c, &n);
+	if (!rc)
+		rc = cni_node_refresh(&n);
+	if (!rc)
+		rc = check_port(&n, host_if, &want, &l);
+	if (!rc && c->ipam)
+		rc = cni_ipam_exec(c, e, "CHECK", e->container_id, e->ifname, NULL);
+	cni_node_close(&n);
+	return rc;
+}
