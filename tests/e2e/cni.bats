@@ -11,8 +11,7 @@ load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
-
-CNI_PLUGINS=/usr/lib/cni
+load '../lib/cni'
 
 setup_file() {
 	e2e_setup_file midox midox-agent midox-cni
@@ -44,53 +43,6 @@ nodes() {
 	mx bridge create name "$BR"
 }
 
-# conf HOST [JQ]: the network configuration of HOST (one shared /24 for the pods, each node
-# leasing from its own part of it), edited by the jq program JQ if given.
-conf() {
-	local host=$1 n=${1#h}
-	jq -nc --arg v "$CNI_VERSION" --arg br "$BR" --arg zk "127.0.0.1:$ZK_PORT" \
-		--arg hid "$NET_DIR/$host.host-id" --arg dd "$NET_DIR/cni-$host" \
-		--arg ipam "$NET_DIR/ipam-$host" --arg first "10.244.0.$((n * 100))" \
-		--arg last "10.244.0.$((n * 100 + 49))" '{
-		cniVersion: $v, name: "pods", type: "midox", bridge: $br, zookeeper: $zk,
-		hostIdFile: $hid, dataDir: $dd, mtu: 1450, waitSeconds: 10,
-		ipam: { type: "host-local", dataDir: $ipam, routes: [{ dst: "0.0.0.0/0" }],
-			ranges: [[{ subnet: "10.244.0.0/24", rangeStart: $first, rangeEnd: $last,
-				    gateway: "10.244.0.1" }]] } }' | jq -c "${2:-.}"
-}
-
-# pod NAME: a network namespace for a pod (no IPv6: no stray frames), removed with the run.
-pod() {
-	ip netns add "$NET_RUN-$1"
-	ip -n "$NET_RUN-$1" link set lo up
-	net_sysctl "$1" net.ipv6.conf.all.disable_ipv6=1
-}
-
-# cni HOST COMMAND CONTAINER POD IFNAME [CONF]: the plugin as a runtime runs it, in HOST's
-# network namespace (HOST "": in the test's), nothing of the caller's environment but PATH;
-# an empty CONTAINER, POD or IFNAME leaves its variable out.
-cni() {
-	local cf=${6:-}
-	[ -n "$cf" ] || cf=$(conf "$1")
-	plugin "$MIDOX_BUILD/midox-cni" "$1" "$2" "$3" "$4" "$5" "$cf"
-}
-
-# plugin BINARY HOST COMMAND CONTAINER POD IFNAME CONF: any CNI plugin, run as cni runs it;
-# midox-cni under $CNI_WRAP if set (e.g. CNI_WRAP="valgrind -q --error-exitcode=9
-# --leak-check=full --errors-for-leak-kinds=definite").
-plugin() {
-	local bin=$1 host=$2 cmd=$3 cid=$4 pod=$5 ifname=$6 cf=$7 wrap=()
-	local env=(PATH="$PATH" CNI_PATH="${CNI_PATH_SET-$MIDOX_BUILD:$CNI_PLUGINS}")
-	[ "$bin" = "$MIDOX_BUILD/midox-cni" ] && read -ra wrap <<< "${CNI_WRAP:-}"
-	local ns=(nsenter --net="/run/netns/$NET_RUN-$host" --)
-	[ -n "$cmd" ] && env+=(CNI_COMMAND="$cmd")
-	[ -n "$cid" ] && env+=(CNI_CONTAINERID="$cid")
-	[ -n "$ifname" ] && env+=(CNI_IFNAME="$ifname")
-	[ -n "$pod" ] && env+=(CNI_NETNS="/run/netns/$NET_RUN-$pod")
-	[ -n "$host" ] || ns=()
-	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "${wrap[@]}" "$bin"
-}
-
 # chain HOST COMMAND POD CONFLIST [RESULT]: the plugins of CONFLIST as a runtime runs a chain
 # for eth0 of POD (container id = the pod's name): ADD and CHECK in order, DEL in reverse,
 # each with the list's cniVersion and name and, after the first (and for every DEL and
@@ -105,7 +57,7 @@ chain() {
 			{ cniVersion, name } + (if $prev then { prevResult: $prev } else {} end)' <<< "$list")
 		bin=$CNI_PLUGINS/$(jq -r .type <<< "$cf")
 		[ "$(jq -r .type <<< "$cf")" = midox ] && bin=$MIDOX_BUILD/midox-cni
-		out=$(plugin "$bin" "$host" "$cmd" "$pod" "$pod" eth0 "$cf") || {
+		out=$(cni_plugin "$bin" "$host" "$cmd" "$pod" "$pod" eth0 "$cf") || {
 			echo "$cmd of $bin failed: $out" >&2
 			return 1
 		}
@@ -170,9 +122,9 @@ nothing_left() {
 
 @test "ADD on two nodes: pods reach each other on one node and across; CHECK; DEL removes all, twice" {
 	nodes
-	pod p11
-	pod p12
-	pod p21
+	cni_pod p11
+	cni_pod p12
+	cni_pod p21
 	add h1 p11
 	add h1 p12
 	add h2 p21
@@ -209,7 +161,7 @@ nothing_left() {
 
 	# CHECK with the result as prevResult
 	local cf
-	cf=$(conf h1 ".prevResult = ${RESULT[p11]}")
+	cf=$(cni_conf h1 ".prevResult = ${RESULT[p11]}")
 	run -0 --separate-stderr cni h1 CHECK p11 p11 eth0 "$cf"
 	[ -z "$output" ]
 
@@ -238,8 +190,8 @@ nothing_left() {
 	nothing_left h2
 	# a bridge that does not exist yet, made when the configuration asks
 	local nb
-	nb=$(conf h1 ".bridge = \"$NET_RUN-new\" | .createBridge = true")
-	pod p13
+	nb=$(cni_conf h1 ".bridge = \"$NET_RUN-new\" | .createBridge = true")
+	cni_pod p13
 	run -0 --separate-stderr cni h1 ADD p13 p13 eth0 "$nb"
 	mx bridge "$NET_RUN-new" list port | grep -q "address 10.244.0.10"
 	run -0 --separate-stderr cni h1 DEL p13 p13 eth0 "$nb"
@@ -256,9 +208,9 @@ fails_clean() {
 
 @test "error paths: the specification's codes, a clear msg, nothing left behind" {
 	nodes
-	pod p1
+	cni_pod p1
 	local cf
-	cf=$(conf h1)
+	cf=$(cni_conf h1)
 	# the environment
 	run -1 --separate-stderr cni h1 "" p1 p1 eth0
 	is_error "$output" 4 "CNI_COMMAND is not set"
@@ -282,20 +234,20 @@ fails_clean() {
 	# the configuration
 	fails_clean h1 p1 6 "the network configuration is not JSON" '{"cniVersion": '
 	fails_clean h1 p1 1 "cniVersion 0.4.0 is not supported: midox-cni speaks 1.0.0 and 1.1.0" \
-		"$(conf h1 '.cniVersion = "0.4.0"')"
-	fails_clean h1 p1 7 "no \"bridge\"" "$(conf h1 'del(.bridge)')"
-	fails_clean h1 p1 7 "\"mtu\" must be an integer" "$(conf h1 '.mtu = "big"')"
+		"$(cni_conf h1 '.cniVersion = "0.4.0"')"
+	fails_clean h1 p1 7 "no \"bridge\"" "$(cni_conf h1 'del(.bridge)')"
+	fails_clean h1 p1 7 "\"mtu\" must be an integer" "$(cni_conf h1 '.mtu = "big"')"
 	fails_clean h1 p1 101 "no bridge $NET_RUN-nope in the topology" \
-		"$(conf h1 ".bridge = \"$NET_RUN-nope\"")"
+		"$(cni_conf h1 ".bridge = \"$NET_RUN-nope\"")"
 	# IPAM: a plugin that is not there, one that refuses (its code and msg passed on:
 	# host-local says 999, its code for any other error)
 	fails_clean h1 p1 105 "IPAM plugin nosuch-ipam not found in CNI_PATH" \
-		"$(conf h1 '.ipam.type = "nosuch-ipam"')"
+		"$(cni_conf h1 '.ipam.type = "nosuch-ipam"')"
 	fails_clean h1 p1 999 "IPAM plugin host-local ADD: invalid CIDR address: 10.244.0.0/33" \
-		"$(conf h1 '.ipam.ranges[0][0].subnet = "10.244.0.0/33"')"
+		"$(cni_conf h1 '.ipam.ranges[0][0].subnet = "10.244.0.0/33"')"
 	# an IPv6 lease: refused (midox carries IPv4), the lease given back
 	fails_clean h1 p1 2 "IPAM gave the IPv6 address fd00:244::2/64: midox carries IPv4 only" \
-		"$(conf h1 '.ipam.ranges = [[{ subnet: "fd00:244::/64" }]]')"
+		"$(cni_conf h1 '.ipam.ranges = [[{ subnet: "fd00:244::/64" }]]')"
 	# the port cannot be made (the lease's address is another port's on the bridge): the
 	# veth, the lease and the record made before it are undone, no port half made
 	local taken
@@ -315,12 +267,12 @@ fails_clean() {
 	# a port that never becomes active (its MTU above what the tunnel carries): after the
 	# wait, every step undone, the IPAM lease released too
 	fails_clean h1 p1 103 "did not become active within 1 s: MTU 1500 above 1450" \
-		"$(conf h1 '.mtu = 1500 | .waitSeconds = 1')"
+		"$(cni_conf h1 '.mtu = 1500 | .waitSeconds = 1')"
 	# ZooKeeper down (nothing listens there)
-	fails_clean h1 p1 11 "cannot reach ZooKeeper at 127.0.0.1:1" "$(conf h1 '.zookeeper = "127.0.0.1:1"')"
+	fails_clean h1 p1 11 "cannot reach ZooKeeper at 127.0.0.1:1" "$(cni_conf h1 '.zookeeper = "127.0.0.1:1"')"
 	# a node without an agent set up
 	fails_clean h1 p1 102 "cannot read the host id from $NET_DIR/none" \
-		"$(conf h1 ".hostIdFile = \"$NET_DIR/none\"")"
+		"$(cni_conf h1 ".hostIdFile = \"$NET_DIR/none\"")"
 	# the agent down: said so at once, nothing made
 	agent_stop h1
 	wait_until 20 not_alive h1
@@ -331,14 +283,14 @@ fails_clean() {
 	add h1 p1
 	run -1 --separate-stderr cni h1 ADD p1 p1 eth0
 	is_error "$output" 104 "interface eth0 already exists in the pod's network namespace"
-	pod p2
+	cni_pod p2
 	run -1 --separate-stderr cni h1 ADD p1 p2 eth0
 	is_error "$output" 104 "container p1 already has an attachment eth0"
 	! ip -n "$NET_RUN-p2" link show eth0 2>/dev/null
 	[ "$(ports_of_bridge)" -eq 1 ]
 	[ "$(leases h1)" -eq 1 ]
 	# DEL with ZooKeeper down removes nothing: the runtime tries again
-	run -1 --separate-stderr cni h1 DEL p1 p1 eth0 "$(conf h1 '.zookeeper = "127.0.0.1:1"')"
+	run -1 --separate-stderr cni h1 DEL p1 p1 eth0 "$(cni_conf h1 '.zookeeper = "127.0.0.1:1"')"
 	is_error "$output" 11 "cannot reach ZooKeeper"
 	ip -n "$NET_RUN-p1" link show eth0
 	run -0 --separate-stderr cni h1 DEL p1 p1 eth0
@@ -354,15 +306,15 @@ not_alive() {
 	CNI_VERSION=1.1.0
 	run -0 --separate-stderr cni h1 STATUS "" "" ""
 	[ -z "$output" ]
-	pod g1
-	pod g2
+	cni_pod g1
+	cni_pod g2
 	add h1 g1
 	add h1 g2
 	jq -e '.cniVersion == "1.1.0" and (.ips[0].address | startswith("10.244.0.1"))' <<< "${RESULT[g1]}"
 	[ "$(leases h1)" -eq 2 ]
 	# the runtime lists g1 only: g2's port, binding, veth, lease and state go
 	local cf
-	cf=$(conf h1 '."cni.dev/valid-attachments" = [{"containerID": "g1", "ifname": "eth0"}]')
+	cf=$(cni_conf h1 '."cni.dev/valid-attachments" = [{"containerID": "g1", "ifname": "eth0"}]')
 	run -0 --separate-stderr cni h1 GC "" "" "" "$cf"
 	[ -z "$output" ]
 	[ "$(ports_of_bridge)" -eq 1 ]
@@ -372,30 +324,30 @@ not_alive() {
 	ip -n "$NET_RUN-g1" link show eth0
 	mx host "$(agent_name h1)" list binding | grep -qE "interface $(host_if g1) port \S+ state active"
 	# GC and STATUS are 1.1.0's
-	run -1 --separate-stderr cni h1 GC "" "" "" "$(conf h1 '.cniVersion = "1.0.0"')"
+	run -1 --separate-stderr cni h1 GC "" "" "" "$(cni_conf h1 '.cniVersion = "1.0.0"')"
 	is_error "$output" 1 "GC needs cniVersion 1.1.0 (the configuration says 1.0.0)"
 	# STATUS: 50 with the reason when ADD could not work
-	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(conf h1 ".bridge = \"$NET_RUN-nope\"")"
+	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(cni_conf h1 ".bridge = \"$NET_RUN-nope\"")"
 	is_error "$output" 50 "no bridge $NET_RUN-nope"
-	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(conf h1 '.zookeeper = "127.0.0.1:1"')"
+	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(cni_conf h1 '.zookeeper = "127.0.0.1:1"')"
 	is_error "$output" 50 "cannot reach ZooKeeper at 127.0.0.1:1"
 	agent_stop h1
 	wait_until 20 not_alive h1
 	run -1 --separate-stderr cni h1 STATUS "" "" ""
 	is_error "$output" 50 "midox-agent of host $(agent_name h1) is not running"
 	# a runtime that restarted with no pods: GC removes the rest, the agent down or not
-	run -0 --separate-stderr cni h1 GC "" "" "" "$(conf h1 '."cni.dev/valid-attachments" = []')"
+	run -0 --separate-stderr cni h1 GC "" "" "" "$(cni_conf h1 '."cni.dev/valid-attachments" = []')"
 	nothing_left h1 g1
 }
 
 @test "chained after midox: bandwidth shapes the pod's traffic; DEL in reverse removes all" {
 	nodes
-	pod b1
-	pod b2
+	cni_pod b1
+	cni_pod b2
 	add h1 b2
 	local list result ip1
 	list=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "bandwidth",
-		ingressRate: 8000000, ingressBurst: 100000 } ] }' <<< "$(conf h1)")
+		ingressRate: 8000000, ingressBurst: 100000 } ] }' <<< "$(cni_conf h1)")
 	result=$(chain h1 ADD b1 "$list")
 	echo "$result"
 	# bandwidth keeps midox's result, and puts a token bucket on the host side
@@ -415,10 +367,12 @@ not_alive() {
 
 @test "churn: pods added and deleted on two nodes in a loop leak nothing" {
 	local rounds=${CNI_CHURN:-10} r h t0 add_ns=0 del_ns=0 n_del=0
+	declare -A rss0=()
 	nodes
+	for h in h1 h2; do rss0[$h]=$(agent_rss_kib "$h"); done
 	for r in $(seq 1 "$rounds"); do
 		for h in h1 h2; do
-			pod "c$h$r"
+			cni_pod "c$h$r"
 			t0=$(date +%s%N)
 			add "$h" "c$h$r"
 			add_ns=$((add_ns + $(date +%s%N) - t0))
@@ -440,6 +394,11 @@ not_alive() {
 	# the plugin's run as the test sees it (nsenter and env included)
 	echo "# $((rounds * 2)) ADDs, $((add_ns / rounds / 2 / 1000000)) ms each;" \
 		"$n_del DELs, $((del_ns / (n_del ? n_del : 1) / 1000000)) ms each" >&3
+	# the agents' memory over the churn: printed, not asserted (how far an allocator may
+	# keep freed memory has no bound that could not flake)
+	for h in h1 h2; do
+		echo "# agent of $h: VmRSS ${rss0[$h]} kB before, $(agent_rss_kib "$h") kB after" >&3
+	done
 	for h in h1 h2; do
 		nothing_left "$h"
 		# the agents' maps hold no port any more, and no interface of one
@@ -467,8 +426,8 @@ map_empty() {
 	up=$(mx router "$rt" add port address 172.16.1.1 net 172.16.1.0/24)
 	mx host "$(agent_name h1)" add binding port "$up" interface up1
 	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up" gw 172.16.1.2
-	pod r1
-	pod r2
+	cni_pod r1
+	cni_pod r2
 	add h1 r1
 	add h2 r2
 	# the gateway IPAM gave is the router's port: answered from both nodes
@@ -493,7 +452,7 @@ map_empty() {
 	nodes
 	for i in $(seq 1 "$n"); do
 		for h in h1 h2; do
-			pod "q$h$i"
+			cni_pod "q$h$i"
 			cni "$h" ADD "q$h$i" "q$h$i" eth0 > "$NET_DIR/add-q$h$i" &
 			pids+=($!)
 		done
@@ -543,12 +502,12 @@ served() {
 	up=$(mx router "$rt" add port address 172.16.9.1 net 172.16.9.0/24)
 	mx host "$(agent_name h1)" add binding port "$up" interface gw1
 	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up" gw 172.16.9.2
-	pod w1
+	cni_pod w1
 	local list result ip1
 	list=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
 		capabilities: { portMappings: true },
 		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
-						   protocol: "tcp" } ] } } ] }' <<< "$(conf h1)")
+						   protocol: "tcp" } ] } } ] }' <<< "$(cni_conf h1)")
 	result=$(chain h1 ADD w1 "$list")
 	echo "$result"
 	ip1=$(jq -r '.ips[0].address | split("/")[0]' <<< "$result")

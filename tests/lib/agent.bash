@@ -9,6 +9,7 @@
 #   agent_restart HOST
 #   agent_wait_alive HOST [SECONDS]   until `midox host list` shows it alive
 #   agent_name HOST, agent_pin HOST, agent_pid HOST
+#   agent_rss_kib HOST   the agent's VmRSS in kB (/proc)
 #   map_dump HOST MAP    bpftool map dump pinned <pin>/MAP -j
 #   map_has HOST MAP JQ  the dump satisfies the jq expression JQ (entries normalised to
 #                        {key, value} with named fields)
@@ -33,6 +34,7 @@ mx() {
 agent_name() { echo "$NET_RUN-$1"; }
 agent_pin() { echo "$AGENT_PIN_BASE/$NET_RUN-$1"; }
 agent_pid() { cat "$NET_DIR/$1.agent.pid" 2>/dev/null; }
+agent_rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$(agent_pid "$1")/status" 2>/dev/null; }
 
 # _agent_pid_is PID WHAT: PID still runs a process whose command line contains WHAT.
 _agent_pid_is() {

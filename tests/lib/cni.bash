@@ -1,0 +1,66 @@
+# midox-cni called exactly as a container runtime calls it: CNI_* environment variables, the
+# network configuration on stdin, the result on stdout, in the node's network namespace
+# (nsenter --net), where the pod's veth end lives. Shared by tests/e2e/cni.bats and the
+# benchmark's cni section (tools/bench/run); over netns.bash (NET_RUN, NET_DIR).
+#
+#   cni_conf HOST [JQ]          HOST's network configuration (bridge $BR, ZooKeeper $CNI_ZK,
+#                               host-local IPAM keeping its leases in NET_DIR), edited by the
+#                               jq program JQ if given
+#   cni_pod NAME                a network namespace "$NET_RUN-NAME" for a pod (no IPv6)
+#   cni HOST COMMAND CONTAINER POD IFNAME [CONF]
+#                               midox-cni as a runtime runs it in HOST's netns
+#   cni_plugin BINARY HOST COMMAND CONTAINER POD IFNAME CONF
+#                               any CNI plugin, run the same way
+
+CNI_PLUGINS=${CNI_PLUGINS:-/usr/lib/cni} # Debian's containernetworking-plugins
+CNI_VERSION=${CNI_VERSION:-1.0.0}
+
+# cni_conf HOST [JQ]: one shared /24 for the pods, each node leasing from its own part of it
+# (hN: 10.244.0.N00 to N49). CNI_ZK: the ZooKeeper servers (default: zk.bash's, through the
+# host netns's loopback forwarder).
+cni_conf() {
+	local host=$1 n=${1#h}
+	jq -nc --arg v "$CNI_VERSION" --arg br "$BR" --arg zk "${CNI_ZK:-127.0.0.1:$ZK_PORT}" \
+		--arg hid "$NET_DIR/$host.host-id" --arg dd "$NET_DIR/cni-$host" \
+		--arg ipam "$NET_DIR/ipam-$host" --arg first "10.244.0.$((n * 100))" \
+		--arg last "10.244.0.$((n * 100 + 49))" '{
+		cniVersion: $v, name: "pods", type: "midox", bridge: $br, zookeeper: $zk,
+		hostIdFile: $hid, dataDir: $dd, mtu: 1450, waitSeconds: 10,
+		ipam: { type: "host-local", dataDir: $ipam, routes: [{ dst: "0.0.0.0/0" }],
+			ranges: [[{ subnet: "10.244.0.0/24", rangeStart: $first, rangeEnd: $last,
+				    gateway: "10.244.0.1" }]] } }' | jq -c "${2:-.}"
+}
+
+# cni_pod NAME: a network namespace for a pod (no IPv6: no stray frames), removed with the
+# run (net_cleanup).
+cni_pod() {
+	ip netns add "$NET_RUN-$1" &&
+		ip -n "$NET_RUN-$1" link set lo up &&
+		net_sysctl "$1" net.ipv6.conf.all.disable_ipv6=1
+}
+
+# cni HOST COMMAND CONTAINER POD IFNAME [CONF]: midox-cni in HOST's network namespace (HOST
+# "": in the caller's), nothing of the caller's environment but PATH; an empty CONTAINER,
+# POD or IFNAME leaves its variable out. CONF defaults to cni_conf HOST.
+cni() {
+	local cf=${6:-}
+	[ -n "$cf" ] || cf=$(cni_conf "$1")
+	cni_plugin "$MIDOX_BUILD/midox-cni" "$1" "$2" "$3" "$4" "$5" "$cf"
+}
+
+# cni_plugin BINARY HOST COMMAND CONTAINER POD IFNAME CONF: any CNI plugin, run as cni runs
+# it; CNI_PATH names midox's and Debian's plugin folders (CNI_PATH_SET overrides it);
+# midox-cni under $CNI_WRAP if set (e.g. CNI_WRAP="valgrind -q --error-exitcode=9
+# --leak-check=full --errors-for-leak-kinds=definite").
+cni_plugin() {
+	local bin=$1 host=$2 cmd=$3 cid=$4 pod=$5 ifname=$6 cf=$7 wrap=()
+	local env=(PATH="$PATH" CNI_PATH="${CNI_PATH_SET-$MIDOX_BUILD:$CNI_PLUGINS}")
+	[ "$bin" = "$MIDOX_BUILD/midox-cni" ] && read -ra wrap <<< "${CNI_WRAP:-}"
+	local ns=(nsenter --net="/run/netns/$NET_RUN-$host" --)
+	[ -n "$cmd" ] && env+=(CNI_COMMAND="$cmd")
+	[ -n "$cid" ] && env+=(CNI_CONTAINERID="$cid")
+	[ -n "$ifname" ] && env+=(CNI_IFNAME="$ifname")
+	[ -n "$pod" ] && env+=(CNI_NETNS="/run/netns/$NET_RUN-$pod")
+	[ -n "$host" ] || ns=()
+	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "${wrap[@]}" "$bin"
+}
