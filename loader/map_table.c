@@ -10,6 +10,7 @@
 #include "midox/bridge.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
+#include "midox/trace.h"
 #include "midox/router.h"
 #include "midox/stats.h"
 #include "midox/tunnel.h"
@@ -215,6 +216,12 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	/* A ring buffer: no keys, no values, only records (struct mx_drop_event). */
 	[MX_MAP_ID_EVENTS] = {
 		.name = MX_MAP_EVENTS, .skel_off = SKEL_MAP(midox_events), .ring = true,
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* midox trace arms it (its token) and reads the steps a traced test run recorded. */
+	[MX_MAP_ID_TRACE] = {
+		.name = MX_MAP_TRACE, .skel_off = SKEL_MAP(midox_trace),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_trace),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
 };

@@ -34,13 +34,15 @@ enum mx_map_id {
 	MX_MAP_ID_MONITOR,
 	MX_MAP_ID_MON_RATE,
 	MX_MAP_ID_EVENTS,
+	MX_MAP_ID_TRACE,
 	MX_MAP_ID__MAX
 };
 
 /* Who writes a map's entries. */
 enum mx_map_owner {
 	/* the datapath's own state (counters, rate limits, tail calls, drop events), and what
-	 * midox monitor writes (its mark): never synced, never the agent's to prune */
+	 * midox monitor and midox trace write (mark, armed trace): never synced, never the
+	 * agent's to prune */
 	MX_MAP_OWN_DATAPATH,
 	MX_MAP_OWN_SETTINGS, /* one value the agent writes whole, before any sync */
 	MX_MAP_OWN_AGENT,    /* every entry: made equal to the desired set */

@@ -16,6 +16,7 @@
 #include "lib/port.h"
 #include "lib/portsec.h"
 #include "lib/stats.h"
+#include "lib/trace.h"
 
 /* All the bridge ever reads: Ethernet + Ethernet/IPv4 ARP, or (port security) Ethernet +
  * IPv4 with the longest options + UDP. */
@@ -23,8 +24,8 @@
 
 /* An ARP request the bridge's table answers becomes the reply, in place. Whether it was
  * one (else the frame is untouched and forwarded as any other). */
-static __always_inline bool bridge_arp_reply(struct cursor *c, struct ethhdr *eth,
-					     __u32 bridge_key)
+static __always_inline bool bridge_arp_reply(const struct __sk_buff *skb, struct cursor *c,
+					     struct ethhdr *eth, __u32 bridge_key)
 {
 	struct arp_eth_ipv4 *arp = parse_arp(c);
 	const struct mx_arp_entry *e;
@@ -34,6 +35,7 @@ static __always_inline bool bridge_arp_reply(struct cursor *c, struct ethhdr *et
 	e = arp_answer_for(arp, bridge_key);
 	if (!e)
 		return false;
+	trace_step(skb, MX_TRACE_ARP_REPLY, bridge_key, arp->tpa, 0, trace_mac(e->mac));
 	arp_make_reply(eth, arp, e->mac);
 	return true;
 }
@@ -75,6 +77,8 @@ static __always_inline int bridge_flood_run(struct __sk_buff *skb)
 
 	hop_load(skb, &h);
 	br = bridge_lookup(h.arg);
+	if (br)
+		trace_step(skb, MX_TRACE_FLOOD, h.arg, br->n_local, br->n_remote, 0);
 	if (br) {
 		flood_local(skb, br, h.index ? 0 : skb->ifindex, h.entry);
 		flood_remote(skb, br, h.arg, h.entry);
@@ -91,6 +95,8 @@ static __always_inline enum mx_drop_reason bridge_source_check(const struct __sk
 							       const struct mx_port *port,
 							       __u32 port_key)
 {
+	enum mx_drop_reason reason;
+
 	if (mac_is_multicast(eth->h_source) || mac_is_zero(eth->h_source))
 		return MX_DROP_SRC_MAC_INVALID;
 	/* A VM port is an access port. The kernel has moved a tag into skb metadata, where it
@@ -99,9 +105,12 @@ static __always_inline enum mx_drop_reason bridge_source_check(const struct __sk
 	if (skb->vlan_present || eth->h_proto == bpf_htons(ETH_P_8021Q) ||
 	    eth->h_proto == bpf_htons(ETH_P_8021AD))
 		return MX_DROP_VLAN_TAGGED;
-	if (portsec_locked(port))
-		return portsec_check(c, eth, port, port_key);
-	return MX_DROP_NONE;
+	if (!portsec_locked(port))
+		return MX_DROP_NONE;
+	reason = portsec_check(c, eth, port, port_key);
+	if (reason == MX_DROP_NONE)
+		trace_step(skb, MX_TRACE_PORTSEC, port_key, 0, 0, 0);
+	return reason;
 }
 
 /* The frame enters the bridge of port (its device_key) through it, port h->entry. Source
@@ -126,14 +135,17 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 		reason = bridge_source_check(skb, &c, eth, port, h->entry);
 		if (reason != MX_DROP_NONE)
 			return step_done(stats_drop(skb, h->entry, reason));
-		fdb_learn(bridge_key, eth->h_source, h->entry);
-		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(&c, eth, bridge_key))
+		if (!h->trace)
+			fdb_learn(bridge_key, eth->h_source, h->entry);
+		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(skb, &c, eth, bridge_key))
 			return step_done(deliver_back(skb, h->ingress));
 	}
 	if (!mac_is_multicast(eth->h_dest)) {
 		fdb = fdb_lookup(bridge_key, eth->h_dest);
-		if (fdb)
+		if (fdb) {
+			trace_step(skb, MX_TRACE_MAC_HIT, bridge_key, fdb->port_key, 0, 0);
 			return bridge_unicast(skb, h, bridge_key, fdb->port_key);
+		}
 	}
 	return step_done(bridge_flood(skb, h, bridge_key));
 }

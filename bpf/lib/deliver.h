@@ -10,6 +10,7 @@
 #include "midox/port.h"
 #include "lib/config.h"
 #include "lib/stats.h"
+#include "lib/trace.h"
 #include "lib/tunnel.h"
 #include "lib/vxlan.h"
 
@@ -32,7 +33,8 @@ static __always_inline int deliver_remote(struct __sk_buff *skb, __u32 drop_key,
 	vxlan_outer_to(&o, host_addr, &fib);
 	if (vxlan_push(skb) || vxlan_write(skb, &o))
 		return stats_drop(skb, drop_key, MX_DROP_ENCAP_FAILED);
-	stats_tx(out_key, skb->len);
+	stats_tx(skb, out_key, skb->len);
+	trace_step(skb, MX_TRACE_TUNNEL, out_key, host_addr, fib.ifindex, 0);
 	return bpf_redirect(fib.ifindex, 0);
 }
 
@@ -41,7 +43,8 @@ static __always_inline int deliver_port(struct __sk_buff *skb, __u32 drop_key, _
 					const struct mx_port *out)
 {
 	if (out->flags & MX_PORT_LOCAL) {
-		stats_tx(out_key, skb->len);
+		stats_tx(skb, out_key, skb->len);
+		trace_step(skb, MX_TRACE_DELIVER, out_key, out->ifindex, 0, 0);
 		return bpf_redirect(out->ifindex, 0);
 	}
 	if (out->flags & MX_PORT_REMOTE)
@@ -52,7 +55,8 @@ static __always_inline int deliver_port(struct __sk_buff *skb, __u32 drop_key, _
 /* Back out of the interface the frame came in on (answers: ARP, ICMP), tx on that port. */
 static __always_inline int deliver_back(struct __sk_buff *skb, __u32 ingress_key)
 {
-	stats_tx(ingress_key, skb->len);
+	stats_tx(skb, ingress_key, skb->len);
+	trace_step(skb, MX_TRACE_BACK, ingress_key, skb->ifindex, 0, 0);
 	return bpf_redirect(skb->ifindex, 0);
 }
 

@@ -11,6 +11,7 @@
 #include "lib/config.h"
 #include "lib/port.h"
 #include "lib/stats.h"
+#include "lib/trace.h"
 #include "lib/tunnel.h"
 #include "lib/vxlan.h"
 
@@ -39,7 +40,8 @@ static __always_inline __u32 flood_count(struct __sk_buff *skb, __u32 n, __u32 m
 }
 
 /* A copy to every local port of the bridge but skip_ifindex (the ingress interface, or 0).
- * Counted as tx on each port, failures against drop_key. */
+ * Counted as tx on each port, failures against drop_key. A traced run sends none (a clone
+ * leaves the test run for real): it records where each would go. */
 static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_bridge *br,
 					__u32 skip_ifindex, __u32 drop_key)
 {
@@ -53,10 +55,12 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_b
 		ifindex = br->local_ifindex[i];
 		if (ifindex == skip_ifindex)
 			continue;
-		if (bpf_clone_redirect(skb, ifindex, 0))
+		if (trace_on(skb))
+			trace_record(MX_TRACE_FLOOD_LOCAL, ifport_key(ifindex), ifindex, 0, 0);
+		else if (bpf_clone_redirect(skb, ifindex, 0))
 			stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 		else
-			stats_tx(ifport_key(ifindex), skb->len);
+			stats_tx(skb, ifport_key(ifindex), skb->len);
 	}
 }
 
@@ -75,10 +79,14 @@ static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct
 		return;
 	}
 	vxlan_outer_to(o, dst, &fib);
-	if (vxlan_write(skb, o) || bpf_clone_redirect(skb, fib.ifindex, 0))
+	if (vxlan_write(skb, o))
+		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
+	else if (trace_on(skb))
+		trace_record(MX_TRACE_FLOOD_REMOTE, dst, bridge_key, fib.ifindex, 0);
+	else if (bpf_clone_redirect(skb, fib.ifindex, 0))
 		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 	else
-		stats_tx(bridge_key, skb->len);
+		stats_tx(skb, bridge_key, skb->len);
 }
 
 /* Encapsulate once with VNI = the bridge key, then a copy to every remote host. The skb is

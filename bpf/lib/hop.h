@@ -10,6 +10,7 @@
 
 #include "midox/router.h"
 #include "lib/stats.h"
+#include "lib/trace.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -25,11 +26,11 @@ struct hop {
 	__u32 arg;               /* for the next program: the bridge to flood (hop_flood) */
 	__u8 src_mac[ETH_ALEN];  /* the frame's source MAC as it entered the host */
 	__u8 index;              /* devices passed before this one: 0 = the ingress port's */
-	__u8 pad;
+	__u8 trace;              /* a traced run (lib/trace.h) */
 };
 
 /* skb->cb layout (5 x 32 bits): [0] ingress, [1] entry, [2] src_mac[0..3],
- * [3] src_mac[4..5] | index << 16, [4] arg. */
+ * [3] src_mac[4..5] | index << 16 | trace << TRACE_CB_SHIFT, [4] arg. */
 static __always_inline void hop_save(struct __sk_buff *skb, const struct hop *h)
 {
 	__u32 w0 = 0, w1 = 0;
@@ -39,7 +40,7 @@ static __always_inline void hop_save(struct __sk_buff *skb, const struct hop *h)
 	skb->cb[0] = h->ingress;
 	skb->cb[1] = h->entry;
 	skb->cb[2] = w0;
-	skb->cb[3] = w1 | (__u32)h->index << 16;
+	skb->cb[3] = w1 | (__u32)h->index << 16 | (__u32)h->trace << TRACE_CB_SHIFT;
 	skb->cb[4] = h->arg;
 }
 
@@ -53,7 +54,7 @@ static __always_inline void hop_load(const struct __sk_buff *skb, struct hop *h)
 	__builtin_memcpy(h->src_mac, &w0, 4);
 	__builtin_memcpy(h->src_mac + 4, &w1, 2);
 	h->index = w1 >> 16;
-	h->pad = 0;
+	h->trace = w1 >> TRACE_CB_SHIFT;
 }
 
 /* What a device step did with the frame: finished it (STEP_DONE, with the tc verdict) or

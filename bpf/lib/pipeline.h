@@ -17,6 +17,7 @@
 #include "lib/port.h"
 #include "lib/router.h"
 #include "lib/stats.h"
+#include "lib/trace.h"
 
 static __always_inline __u32 device_slot(const struct mx_port *port)
 {
@@ -51,14 +52,18 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	const struct mx_port *port;
 	struct hop h = { 0 };
 
+	h.trace = trace_begin(skb);
 	if (!ifp)
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_NO_PORT);
 	h.ingress = ifp->port_key;
 	h.entry = ifp->port_key;
-	stats_rx(h.ingress, skb->len);
+	stats_rx(skb, h.ingress, skb->len);
 	port = port_lookup(h.entry);
 	if (!port)
 		return stats_drop(skb, h.entry, MX_DROP_NO_PORT);
+	/* A router port's device is entered in hop_router, which says so. */
+	if (trace_on(skb) && !(port->flags & MX_PORT_ROUTER))
+		trace_record(MX_TRACE_ENTER, h.entry, port->device_key, 0, 0);
 	if (port_down(port))
 		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
 	/* Fails only for a frame shorter than Ethernet, which the device step drops. */
@@ -78,6 +83,7 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 	port = port_lookup(h.entry);
 	if (!port)
 		return stats_drop(skb, h.entry, MX_DROP_NO_PORT);
+	trace_step(skb, MX_TRACE_ENTER, h.entry, port->device_key, router, 0);
 	if (port_down(port))
 		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
 	if (router)

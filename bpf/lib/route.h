@@ -66,12 +66,12 @@ static __always_inline __u32 nexthop_weight(const struct mx_nexthop *nh)
 	return !w ? 1 : w > ROUTE_WEIGHT_MAX ? ROUTE_WEIGHT_MAX : w;
 }
 
-/* The next hop of rt for a packet from saddr with flow hash hash, copied to out: among the
- * hops whose source prefix covers saddr, hash picks one in proportion to weight. false:
- * none usable. (A copy, not a pointer: the verifier then sees one state after the choice,
- * not one per index.) */
+/* The next hop of rt for a packet from saddr with flow hash hash, copied to out (its index
+ * in the set to *member): among the hops whose source prefix covers saddr, hash picks one
+ * in proportion to weight. false: none usable. (A copy, not a pointer: the verifier then
+ * sees one state after the choice, not one per index.) */
 static __always_inline bool route_select(const struct mx_route *rt, __be32 saddr, __u32 hash,
-					 struct mx_nexthop *out)
+					 struct mx_nexthop *out, __u32 *member)
 {
 	__u32 n = rt->n, total = 0, pick, w[MX_ROUTE_MAX_NEXTHOPS];
 
@@ -88,6 +88,7 @@ static __always_inline bool route_select(const struct mx_route *rt, __be32 saddr
 	for (__u32 i = 0; i < MX_ROUTE_MAX_NEXTHOPS; i++) {
 		if (pick < w[i]) {
 			*out = rt->nh[i];
+			*member = i;
 			return true;
 		}
 		pick -= w[i];

@@ -24,6 +24,7 @@
 #include "lib/neigh.h"
 #include "lib/route.h"
 #include "lib/stats.h"
+#include "lib/trace.h"
 
 /* Ethernet, IPv4 with the longest options, the first 8 bytes of L4 (ports, ICMP header). */
 #define ROUTER_PULL_LEN (ETH_HLEN + 60 + 8)
@@ -61,8 +62,10 @@ static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct
 
 	if (skb->gso_size || !icmp_error_allowed(ip, l4))
 		return TC_ACT_SHOT;
-	if (!icmp_rate_take())
+	/* A traced run takes nothing from the budget (state): it shows the error as sent. */
+	if (!h->trace && !icmp_rate_take())
 		return stats_drop(skb, h->entry, MX_DROP_ICMP_RATE);
+	trace_step(skb, MX_TRACE_ICMP_ERROR, h->entry, type, code, 0);
 	t.from = p->addr;
 	t.to = ip->saddr;
 	mac_copy(t.from_mac, p->mac);
@@ -85,6 +88,7 @@ static __always_inline int router_local(struct __sk_buff *skb, const struct hop 
 	if (ip->protocol == IPPROTO_ICMP && !ipv4_is_fragment(ip)) {
 		icmp = cursor_take(&c, sizeof(*icmp));
 		if (icmp && icmp->type == ICMP_ECHO && !icmp->code) {
+			trace_step(skb, MX_TRACE_ECHO_REPLY, h->entry, ip->daddr, 0, 0);
 			icmp_echo_reply(eth, ip, icmp, p->mac, h->src_mac);
 			return deliver_back(skb, h->ingress);
 		}
@@ -172,6 +176,10 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 	if (port_down(e) || router_link_down(e))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
 	dmac = router_neigh(router_key, next, e);
+	if (dmac)
+		trace_step(skb, MX_TRACE_NEXT_HOP, router_key, next, 0, trace_mac(dmac));
+	else
+		trace_step(skb, MX_TRACE_ARP_REQUEST, e_key, next, 0, 0);
 	if (dmac) {
 		old = ((__be16 *)ip)[4]; /* ttl, protocol */
 		ip->ttl--;
@@ -191,6 +199,7 @@ static __always_inline struct step router_ipv4(struct __sk_buff *skb, const stru
 	__u32 router_key = p->device_key;
 	struct mx_nexthop hop, *nh = NULL;
 	const struct mx_route *rt;
+	__u32 member = 0;
 	struct iphdr *ip;
 
 	switch (parse_ipv4(c, &ip)) {
@@ -215,8 +224,11 @@ static __always_inline struct step router_ipv4(struct __sk_buff *skb, const stru
 		return step_done(router_icmp_error(skb, h, p, ip, c, ICMP_TIME_EXCEEDED,
 						   ICMP_EXC_TTL));
 	}
-	if (rt && route_select(rt, ip->saddr, flow_hash(ip, c), &hop))
+	if (rt && route_select(rt, ip->saddr, flow_hash(ip, c), &hop, &member)) {
 		nh = &hop;
+		trace_step(skb, MX_TRACE_ROUTE, router_key, member, rt->n,
+			   (__u64)hop.gw << 32 | hop.port_key);
+	}
 	if (nh && nh->type == MX_ROUTE_NORMAL)
 		return router_forward(skb, h, router_key, nh, eth, ip);
 	if (nh && nh->type == MX_ROUTE_BLACKHOLE)
@@ -240,13 +252,19 @@ static __always_inline int router_arp(struct __sk_buff *skb, const struct hop *h
 	if (!arp)
 		return stats_drop(skb, h->entry, MX_DROP_NOT_IPV4);
 	if (arp->hdr.ar_op == bpf_htons(ARPOP_REPLY)) {
-		neigh_learn(router_key, arp->spa, arp->sha, h->entry);
+		if (h->trace)
+			trace_record(MX_TRACE_ARP_LEARN, router_key, arp->spa, 0, trace_mac(arp->sha));
+		else
+			neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 		return TC_ACT_STOLEN;
 	}
 	if (arp->hdr.ar_op != bpf_htons(ARPOP_REQUEST) ||
 	    !route_owns(router_key, arp->tpa, h->entry))
 		return stats_drop(skb, h->entry, MX_DROP_ROUTER_NOT_OURS);
-	neigh_learn(router_key, arp->spa, arp->sha, h->entry);
+	if (h->trace)
+		trace_record(MX_TRACE_ARP_REPLY, router_key, arp->tpa, 0, trace_mac(p->mac));
+	else
+		neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 	arp_make_reply(eth, arp, p->mac);
 	return deliver_back(skb, h->ingress);
 }

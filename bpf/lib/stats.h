@@ -9,6 +9,7 @@
 
 #include "midox/stats.h"
 #include "lib/monitor.h"
+#include "lib/trace.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -33,9 +34,14 @@ static __always_inline struct mx_port_stats *stats_get(__u32 key)
 	return bpf_map_lookup_elem(&midox_stats, &key);
 }
 
-static __always_inline void stats_rx(__u32 key, __u32 bytes)
+/* Counters are the state a traced run (lib/trace.h) must not touch: it counts nothing. */
+static __always_inline void stats_rx(const struct __sk_buff *skb, __u32 key, __u32 bytes)
 {
-	struct mx_port_stats *s = stats_get(key);
+	struct mx_port_stats *s;
+
+	if (trace_on(skb))
+		return;
+	s = stats_get(key);
 
 	if (s) {
 		s->rx_packets++;
@@ -43,9 +49,13 @@ static __always_inline void stats_rx(__u32 key, __u32 bytes)
 	}
 }
 
-static __always_inline void stats_tx(__u32 key, __u32 bytes)
+static __always_inline void stats_tx(const struct __sk_buff *skb, __u32 key, __u32 bytes)
 {
-	struct mx_port_stats *s = stats_get(key);
+	struct mx_port_stats *s;
+
+	if (trace_on(skb))
+		return;
+	s = stats_get(key);
 
 	if (s) {
 		s->tx_packets++;
@@ -53,16 +63,33 @@ static __always_inline void stats_tx(__u32 key, __u32 bytes)
 	}
 }
 
-/* Count a drop, tell a listening midox monitor (lib/monitor.h), and give the verdict that
- * drops. Called before the frame is rewritten (an ICMP error, an ARP request), so the event
- * shows the frame that was dropped. */
-static __always_inline int stats_drop(struct __sk_buff *skb, __u32 key, enum mx_drop_reason reason)
+/* A drop: counted, told to a listening midox monitor (lib/monitor.h), or in a traced run
+ * recorded as a step instead (lib/trace.h). A subprogram: stats_drop is inlined at every
+ * drop site of every program, and this body at each would make the programs half again
+ * as large. */
+static __noinline int stats_drop_note(struct __sk_buff *skb, __u32 key, __u32 reason)
 {
-	struct mx_port_stats *s = stats_get(key);
+	struct mx_port_stats *s;
 
+	if (!skb)
+		return 0;
+	if (trace_on(skb)) {
+		trace_record(MX_TRACE_DROP, reason, key, 0, 0);
+		return 0;
+	}
+	s = stats_get(key);
 	if (s && reason < MX_DROP__MAX)
 		s->drops[reason]++;
-	monitor_drop(skb, key, reason);
+	monitor_drop(skb, key, (enum mx_drop_reason)reason);
+	return 0;
+}
+
+/* Count a drop (stats_drop_note) and give the verdict that drops. Called before the frame
+ * is rewritten (an ICMP error, an ARP request), so the event shows the frame that was
+ * dropped. */
+static __always_inline int stats_drop(struct __sk_buff *skb, __u32 key, enum mx_drop_reason reason)
+{
+	stats_drop_note(skb, key, reason);
 	return TC_ACT_SHOT;
 }
 

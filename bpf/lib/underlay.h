@@ -32,7 +32,8 @@ static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __
 			return stats_drop(skb, vni, MX_DROP_ADMIN_DOWN);
 		if (vxlan_pop(skb, inner_off))
 			return stats_drop(skb, MX_STATS_HOST, MX_DROP_DECAP_FAILED);
-		stats_tx(vni, skb->len);
+		stats_tx(skb, vni, skb->len);
+		trace_step(skb, MX_TRACE_DELIVER, vni, port->ifindex, 0, 0);
 		return bpf_redirect(port->ifindex, 0);
 	}
 	br = bridge_lookup(vni);
@@ -50,7 +51,7 @@ static __always_inline int underlay_vxlan(struct __sk_buff *skb, struct cursor *
 {
 	struct vxlanhdr *vx;
 
-	stats_rx(MX_STATS_HOST, skb->len);
+	stats_rx(skb, MX_STATS_HOST, skb->len);
 	if (ipv4_is_fragment(ip))
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_IP_FRAGMENT);
 	if (!cfg->tunnel_addr || ip->daddr != cfg->tunnel_addr)
@@ -75,6 +76,7 @@ static __always_inline int underlay_ingress_run(struct __sk_buff *skb)
 	struct iphdr *ip;
 	struct cursor c;
 
+	trace_begin(skb);
 	pull_headers(skb, UNDERLAY_PULL_LEN);
 	cursor_init(&c, skb);
 	eth = parse_eth(&c);
