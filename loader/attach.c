@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "internal.h"
@@ -113,4 +114,16 @@ int mx_detach(int ifindex)
 	if (err)
 		mx_err("detaching from ifindex %d: %s", ifindex, strerror(-err));
 	return err;
+}
+
+int mx_attached_prog_fd(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MX_TC_HANDLE, .priority = MX_TC_PRIORITY);
+	int err = tc_query_quiet(&hook, &opts), fd;
+
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	return fd < 0 ? -errno : fd;
 }

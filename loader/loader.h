@@ -13,6 +13,7 @@
 #include "midox/port.h"
 #include "midox/router.h"
 #include "midox/stats.h"
+#include "midox/trace.h"
 #include "midox/tunnel.h"
 #include "loader/map_table.h"
 
@@ -161,5 +162,18 @@ int mx_monitor_clear(int monitor_fd);
 int mx_monitor_counts(int rate_fd, struct mx_monitor_cpu *sum);
 /* Every CPU's bucket full and its counts 0. */
 int mx_monitor_rate_reset(int rate_fd);
+
+/* Packet traces (midox trace; trace.c, include/midox/trace.h). */
+/* The program midox attached at tc ingress of ifindex (the live one, in this network
+ * namespace): a new fd, or -ENOENT when none is. */
+int mx_attached_prog_fd(int ifindex);
+/* Run frame once through prog_fd as arriving on ifindex, traced: midox_trace (trace_fd)
+ * armed with a fresh token, BPF_PROG_TEST_RUN with the magic and the token in cb, the
+ * steps read into out, the entry disarmed (also on failure). *verdict: the program's tc
+ * verdict. -EBADMSG when the run recorded nothing under the token (the program does not
+ * write that map: another pin root's, or an older datapath). One trace at a time per map:
+ * the caller serialises. */
+int mx_trace_run(int prog_fd, int trace_fd, int ifindex, const void *frame, size_t len,
+		 struct mx_trace *out, int *verdict);
 
 #endif

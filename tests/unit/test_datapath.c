@@ -1107,6 +1107,241 @@ static void test_monitor(void)
 	ring_buffer__free(rb);
 }
 
+/* ---- packet traces (midox trace): the live program, traced, writes no state ---- */
+
+/* Every entry of every map the datapath writes, bytes as the kernel gives them (per-CPU
+ * values for every CPU), in iteration order; malloc'd into *out. */
+static int map_bytes(int fd, uint8_t **out, size_t *len)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 ilen = sizeof(info);
+	uint8_t key[512], next[512], *buf = NULL, *grown;
+	size_t n = 0, vsize;
+	void *prev = NULL;
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) || info.key_size > sizeof(key))
+		return -EINVAL;
+	vsize = info.value_size;
+	if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY)
+		vsize = (vsize + 7) / 8 * 8 * (size_t)ncpu;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		grown = realloc(buf, n + info.key_size + vsize);
+		if (!grown)
+			break;
+		buf = grown;
+		memcpy(buf + n, next, info.key_size);
+		if (bpf_map_lookup_elem(fd, next, buf + n + info.key_size))
+			memset(buf + n + info.key_size, 0, vsize);
+		n += info.key_size + vsize;
+		memcpy(key, next, info.key_size);
+		prev = key;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* The maps a frame can change: all but the tail-call slots, the ring buffer (checked by
+ * its consumer below) and the trace's own entry. */
+static bool trace_map_compared(enum mx_map_id id)
+{
+	return id != MX_MAP_ID_HOP && id != MX_MAP_ID_EVENTS && id != MX_MAP_ID_TRACE;
+}
+
+struct state {
+	uint8_t *bytes[MX_MAP_ID__MAX];
+	size_t len[MX_MAP_ID__MAX];
+};
+
+static void state_take(struct state *st)
+{
+	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
+		st->bytes[id] = NULL;
+		st->len[id] = 0;
+		if (trace_map_compared(id))
+			map_bytes(mx_datapath_map_fd(dp, id), &st->bytes[id], &st->len[id]);
+	}
+}
+
+/* The first map whose bytes differ, or NULL; frees both. */
+static const char *state_diff(struct state *a, struct state *b)
+{
+	const char *diff = NULL;
+
+	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
+		if (!diff && (a->len[id] != b->len[id] ||
+			      (a->len[id] && memcmp(a->bytes[id], b->bytes[id], a->len[id]))))
+			diff = mx_map_name(id);
+		free(a->bytes[id]);
+		free(b->bytes[id]);
+	}
+	return diff;
+}
+
+#define TRACE_STEPS_MAX 6
+
+struct trace_want {
+	__u32 kind, a, b, c; /* c and the others are compared as given */
+	bool ifx;            /* b is ifx[b] (an interface of the test network) */
+};
+
+struct trace_case {
+	const char *name;
+	enum ifid iface;
+	struct frames_spec in;
+	int verdict;
+	struct trace_want steps[TRACE_STEPS_MAX]; /* ends at kind MX_TRACE_NONE */
+};
+
+#define T_ENTER(port) { MX_TRACE_ENTER, port, B1, 0, false }
+#define T_HIT(port) { MX_TRACE_MAC_HIT, B1, port, 0, false }
+#define T_DELIVER(port, i) { MX_TRACE_DELIVER, port, i, 0, true }
+#define T_DROP(reason, port) { MX_TRACE_DROP, reason, port, 0, false }
+
+static const uint8_t M_TRACED[6] = { 0x02, 0, 0, 0, 0x01, 0x30 }; /* never learned */
+
+static const struct trace_case trace_cases[] = {
+	{ "trace: local L2, MAC hit, delivered to p2", IF_P1, UDP4(M_P2, M_TRACED), TC_ACT_REDIRECT,
+	  { T_ENTER(P1), T_HIT(P2), T_DELIVER(P2, IF_P2) } },
+	{ "trace: remote, tunneled to its host with VNI = the port's key", IF_P1,
+	  UDP4(M_R, M_TRACED), TC_ACT_REDIRECT,
+	  { T_ENTER(P1), T_HIT(PR), { MX_TRACE_TUNNEL, PR, 0, 0, false } } },
+	{ "trace: broadcast flooded, one local copy and one remote, none sent", IF_P1,
+	  UDP4(BCAST, M_TRACED), TC_ACT_STOLEN,
+	  { T_ENTER(P1), { MX_TRACE_FLOOD, B1, 2, 1, false },
+	    { MX_TRACE_FLOOD_LOCAL, P2, IF_P2, 0, true }, { MX_TRACE_FLOOD_REMOTE, 0, B1, 0, false } } },
+	{ "trace: ARP answered by the bridge, sent back", IF_P1,
+	  ARPREQ(M_TRACED, "10.1.0.1", "10.1.0.2"), TC_ACT_REDIRECT,
+	  { T_ENTER(P1), { MX_TRACE_ARP_REPLY, B1, 0, 0, false }, { MX_TRACE_BACK, P1, IF_P1, 0, true } } },
+	{ "trace: port security passed, delivered", IF_P5, PS_UDP(M_PS, PS_ADDR), TC_ACT_REDIRECT,
+	  { T_ENTER(PS), { MX_TRACE_PORTSEC, PS, 0, 0, false }, T_HIT(P2), T_DELIVER(P2, IF_P2) } },
+	{ "trace: dropped spoof-mac (port security)", IF_P5, PS_UDP(M_SPOOF, PS_ADDR), TC_ACT_SHOT,
+	  { T_ENTER(PS), T_DROP(MX_DROP_SPOOF_MAC, PS) } },
+	{ "trace: dropped hairpin", IF_P1, UDP4(M_HP, M_TRACED), TC_ACT_SHOT,
+	  { T_ENTER(P1), T_HIT(P1), T_DROP(MX_DROP_HAIRPIN, P1) } },
+	{ "trace: dropped underlay-route", IF_P1, UDP4(M_X, M_TRACED), TC_ACT_SHOT,
+	  { T_ENTER(P1), T_HIT(PX), T_DROP(MX_DROP_UNDERLAY_ROUTE, P1) } },
+	{ "trace: dropped port-unbound", IF_P1, UDP4(M_U, M_TRACED), TC_ACT_SHOT,
+	  { T_ENTER(P1), T_HIT(PU), T_DROP(MX_DROP_PORT_UNBOUND, P1) } },
+};
+
+#define N_TRACE_CASES (sizeof(trace_cases) / sizeof(trace_cases[0]))
+
+static bool trace_steps_match(const struct trace_case *c, const struct mx_trace *t, char *diag,
+			      size_t len)
+{
+	__u32 n = 0;
+
+	while (n < TRACE_STEPS_MAX && c->steps[n].kind)
+		n++;
+	if (t->n_steps != n) {
+		snprintf(diag, len, "%u steps, want %u", t->n_steps, n);
+		return false;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		const struct trace_want *w = &c->steps[i];
+		const struct mx_trace_step *s = &t->steps[i];
+		__u32 b = w->ifx ? (__u32)ifx[w->b] : w->b;
+
+		if (s->kind != w->kind || (w->a && s->a != w->a) || (w->b && s->b != b) ||
+		    (w->c && s->c != w->c)) {
+			snprintf(diag, len, "step %u: kind %u a %u b %u c %u, want kind %u a %u b %u c %u",
+				 i + 1, s->kind, s->a, s->b, s->c, w->kind, w->a, b, w->c);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void trace_case_run(const struct trace_case *c, struct ring_buffer *rb, int *events)
+{
+	uint8_t in[FRAMES_MAX];
+	size_t in_len = frames_build(&c->in, in, UL_MAC, PEER_MAC);
+	struct state before, after;
+	struct mx_trace t;
+	char diag[256] = "";
+	const char *changed;
+	int verdict = -1, err;
+
+	state_take(&before);
+	err = mx_trace_run(mx_datapath_port_prog_fd(dp), mx_datapath_map_fd(dp, MX_MAP_ID_TRACE),
+			   ifx[c->iface], in, in_len, &t, &verdict);
+	state_take(&after);
+	changed = state_diff(&before, &after);
+	ring_buffer__consume(rb);
+	if (err)
+		snprintf(diag, sizeof(diag), "mx_trace_run: %s", strerror(-err));
+	else if (verdict != c->verdict)
+		snprintf(diag, sizeof(diag), "verdict %d, want %d", verdict, c->verdict);
+	else if (changed)
+		snprintf(diag, sizeof(diag), "the trace changed %s", changed);
+	else if (*events)
+		snprintf(diag, sizeof(diag), "the trace wrote %d drop events", *events);
+	tap_check(!*diag && trace_steps_match(c, &t, diag, sizeof(diag)), diag, "%s", c->name);
+	*events = 0;
+}
+
+static int trace_event_count(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* A frame whose cb holds the magic but not the armed token is no trace: forwarded and
+ * counted as any (what GRO leaves in cb cannot turn tracing on alone). */
+static void test_trace_token(void)
+{
+	struct frames_spec spec = UDP4(M_P2, M_P1);
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 64];
+	size_t in_len = frames_build(&spec, in, UL_MAC, PEER_MAC);
+	struct __sk_buff ctx = { .ifindex = (__u32)ifx[IF_P1] };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)in_len,
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	struct mx_trace armed = { .token = 0x1234 }, t;
+	struct mx_port_stats s0, s1;
+	const __u32 zero = 0;
+	int trace_fd = mx_datapath_map_fd(dp, MX_MAP_ID_TRACE), err;
+
+	ctx.cb[MX_TRACE_CB_MAGIC] = MX_TRACE_MAGIC;
+	ctx.cb[MX_TRACE_CB_TOKEN] = 0x4321;
+	err = bpf_map_update_elem(trace_fd, &zero, &armed, BPF_ANY) ||
+	      mx_stats_read(dp, P2, &s0) ||
+	      bpf_prog_test_run_opts(mx_datapath_port_prog_fd(dp), &opts) ||
+	      mx_stats_read(dp, P2, &s1) || bpf_map_lookup_elem(trace_fd, &zero, &t);
+	armed.token = 0;
+	bpf_map_update_elem(trace_fd, &zero, &armed, BPF_ANY);
+	tap_ok(!err && opts.retval == TC_ACT_REDIRECT && s1.tx_packets == s0.tx_packets + 1 &&
+		       t.n_steps == 0,
+	       "trace: the magic with another token is no trace (forwarded, counted, nothing recorded)");
+}
+
+static void test_trace(void)
+{
+	int mon_fd = mx_datapath_map_fd(dp, MX_MAP_ID_MONITOR), events = 0;
+	struct ring_buffer *rb = ring_buffer__new(mx_datapath_map_fd(dp, MX_MAP_ID_EVENTS),
+						  trace_event_count, &events, NULL);
+	struct mx_fdb_key k = { .bridge_key = B1 };
+	struct mx_fdb_entry e;
+
+	if (!tap_check(rb != NULL, strerror(errno), "trace: the ring buffer opens"))
+		return;
+	/* A listening monitor: a traced drop must send it nothing all the same. */
+	mx_monitor_mark(mon_fd, 1000, (__u32)getpid(), mx_monotonic_ns() + 60000000000ull);
+	ring_buffer__consume(rb);
+	events = 0;
+	for (size_t i = 0; i < N_TRACE_CASES; i++)
+		trace_case_run(&trace_cases[i], rb, &events);
+	mx_monitor_clear(mon_fd);
+	ring_buffer__free(rb);
+	memcpy(k.mac, M_TRACED, 6);
+	tap_ok(mx_fdb_lookup(dp, &k, &e) == -ENOENT, "trace: the traced source MAC was not learned");
+	test_trace_token();
+}
+
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
 int main(void)
@@ -1131,6 +1366,7 @@ int main(void)
 	for (size_t i = 0; i < N_CASES; i++)
 		case_run(&cases[i]);
 	test_monitor();
+	test_trace();
 	test_map_sync();
 	test_pinned_reuse();
 	test_stats_reset();
