@@ -122,6 +122,9 @@ extern const struct cli_obj cli_obj_datapath;
 int cli_dp_begin(struct cli *c, bool *names);
 /* monitor [port P] [reason R] [address A] [count N] [rate N]: drop events (monitor_cmd.c). */
 extern const struct cli_obj cli_obj_monitor;
+/* trace from P dst A [...]: a described packet through this host's live datapath
+ * (trace_cmd.c). */
+extern const struct cli_obj cli_obj_trace;
 extern const struct cli_obj cli_obj_device_port;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
 extern const struct cli_arg cli_port_args[];
