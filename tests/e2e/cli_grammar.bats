@@ -39,7 +39,7 @@ teardown() { cli_teardown; }
 	[ "${#lines[@]}" -eq 7 ]
 	run -0 midox help port
 	[[ "${lines[0]}" == "  PORT show "* ]]
-	expect_error 1 "unknown object 'frob': expected one of tunnel-zone, host, bridge, router, datapath, monitor, topology, port$" \
+	expect_error 1 "unknown object 'frob': expected one of tunnel-zone, host, bridge, router, datapath, monitor, trace, topology, port$" \
 		midox help frob
 	expect_error 1 "unexpected word 'x' after 'help bridge'" midox help bridge x
 }
@@ -47,7 +47,7 @@ teardown() { cli_teardown; }
 @test "expected one of: the commands the tables hold at each level" {
 	make_topology
 	midox router create name R
-	expect_error 1 "unknown command 'frob': expected one of tunnel-zone, host, bridge, router, datapath, monitor, topology, a port such as bridge0:port1, help$" \
+	expect_error 1 "unknown command 'frob': expected one of tunnel-zone, host, bridge, router, datapath, monitor, trace, topology, a port such as bridge0:port1, help$" \
 		midox frob
 	expect_error 1 "^midox: error: bridge needs a command: one of create, list, or a bridge$" midox bridge
 	expect_error 1 "tunnel-zone needs a command: one of create, list, or a tunnel zone$" midox tunnel-zone

@@ -32,6 +32,7 @@
 
 #include "dp_counters.h"
 #include "dp_fill.h"
+#include "dp_trace.h"
 #include "frames.h"
 #include "loader/loader.h"
 #include "base/log.h"
@@ -1109,89 +1110,14 @@ static void test_monitor(void)
 
 /* ---- packet traces (midox trace): the live program, traced, writes no state ---- */
 
-/* Every entry of every map the datapath writes, bytes as the kernel gives them (per-CPU
- * values for every CPU), in iteration order; malloc'd into *out. */
-static int map_bytes(int fd, uint8_t **out, size_t *len)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 ilen = sizeof(info);
-	uint8_t key[512], next[512], *buf = NULL, *grown;
-	size_t n = 0, vsize;
-	void *prev = NULL;
-	int ncpu = libbpf_num_possible_cpus();
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) || info.key_size > sizeof(key))
-		return -EINVAL;
-	vsize = info.value_size;
-	if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY)
-		vsize = (vsize + 7) / 8 * 8 * (size_t)ncpu;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		grown = realloc(buf, n + info.key_size + vsize);
-		if (!grown)
-			break;
-		buf = grown;
-		memcpy(buf + n, next, info.key_size);
-		if (bpf_map_lookup_elem(fd, next, buf + n + info.key_size))
-			memset(buf + n + info.key_size, 0, vsize);
-		n += info.key_size + vsize;
-		memcpy(key, next, info.key_size);
-		prev = key;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-/* The maps a frame can change: all but the tail-call slots, the ring buffer (checked by
- * its consumer below) and the trace's own entry. */
-static bool trace_map_compared(enum mx_map_id id)
-{
-	return id != MX_MAP_ID_HOP && id != MX_MAP_ID_EVENTS && id != MX_MAP_ID_TRACE;
-}
-
-struct state {
-	uint8_t *bytes[MX_MAP_ID__MAX];
-	size_t len[MX_MAP_ID__MAX];
-};
-
-static void state_take(struct state *st)
-{
-	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
-		st->bytes[id] = NULL;
-		st->len[id] = 0;
-		if (trace_map_compared(id))
-			map_bytes(mx_datapath_map_fd(dp, id), &st->bytes[id], &st->len[id]);
-	}
-}
-
-/* The first map whose bytes differ, or NULL; frees both. */
-static const char *state_diff(struct state *a, struct state *b)
-{
-	const char *diff = NULL;
-
-	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
-		if (!diff && (a->len[id] != b->len[id] ||
-			      (a->len[id] && memcmp(a->bytes[id], b->bytes[id], a->len[id]))))
-			diff = mx_map_name(id);
-		free(a->bytes[id]);
-		free(b->bytes[id]);
-	}
-	return diff;
-}
-
 #define TRACE_STEPS_MAX 6
-
-struct trace_want {
-	__u32 kind, a, b, c; /* c and the others are compared as given */
-	bool ifx;            /* b is ifx[b] (an interface of the test network) */
-};
 
 struct trace_case {
 	const char *name;
 	enum ifid iface;
 	struct frames_spec in;
 	int verdict;
-	struct trace_want steps[TRACE_STEPS_MAX]; /* ends at kind MX_TRACE_NONE */
+	struct dp_trace_want steps[TRACE_STEPS_MAX]; /* ends at kind MX_TRACE_NONE */
 };
 
 #define T_ENTER(port) { MX_TRACE_ENTER, port, B1, 0, false }
@@ -1228,47 +1154,21 @@ static const struct trace_case trace_cases[] = {
 
 #define N_TRACE_CASES (sizeof(trace_cases) / sizeof(trace_cases[0]))
 
-static bool trace_steps_match(const struct trace_case *c, const struct mx_trace *t, char *diag,
-			      size_t len)
-{
-	__u32 n = 0;
-
-	while (n < TRACE_STEPS_MAX && c->steps[n].kind)
-		n++;
-	if (t->n_steps != n) {
-		snprintf(diag, len, "%u steps, want %u", t->n_steps, n);
-		return false;
-	}
-	for (__u32 i = 0; i < n; i++) {
-		const struct trace_want *w = &c->steps[i];
-		const struct mx_trace_step *s = &t->steps[i];
-		__u32 b = w->ifx ? (__u32)ifx[w->b] : w->b;
-
-		if (s->kind != w->kind || (w->a && s->a != w->a) || (w->b && s->b != b) ||
-		    (w->c && s->c != w->c)) {
-			snprintf(diag, len, "step %u: kind %u a %u b %u c %u, want kind %u a %u b %u c %u",
-				 i + 1, s->kind, s->a, s->b, s->c, w->kind, w->a, b, w->c);
-			return false;
-		}
-	}
-	return true;
-}
-
 static void trace_case_run(const struct trace_case *c, struct ring_buffer *rb, int *events)
 {
 	uint8_t in[FRAMES_MAX];
 	size_t in_len = frames_build(&c->in, in, UL_MAC, PEER_MAC);
-	struct state before, after;
+	struct dp_state before, after;
 	struct mx_trace t;
 	char diag[256] = "";
 	const char *changed;
 	int verdict = -1, err;
 
-	state_take(&before);
+	dp_state_take(dp, &before);
 	err = mx_trace_run(mx_datapath_port_prog_fd(dp), mx_datapath_map_fd(dp, MX_MAP_ID_TRACE),
 			   ifx[c->iface], in, in_len, &t, &verdict);
-	state_take(&after);
-	changed = state_diff(&before, &after);
+	dp_state_take(dp, &after);
+	changed = dp_state_diff(&before, &after);
 	ring_buffer__consume(rb);
 	if (err)
 		snprintf(diag, sizeof(diag), "mx_trace_run: %s", strerror(-err));
@@ -1278,7 +1178,8 @@ static void trace_case_run(const struct trace_case *c, struct ring_buffer *rb, i
 		snprintf(diag, sizeof(diag), "the trace changed %s", changed);
 	else if (*events)
 		snprintf(diag, sizeof(diag), "the trace wrote %d drop events", *events);
-	tap_check(!*diag && trace_steps_match(c, &t, diag, sizeof(diag)), diag, "%s", c->name);
+	tap_check(!*diag && dp_trace_match(c->steps, TRACE_STEPS_MAX, ifx, &t, diag, sizeof(diag)),
+		  diag, "%s", c->name);
 	*events = 0;
 }
 

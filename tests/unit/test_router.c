@@ -25,6 +25,7 @@
 
 #include "dp_counters.h"
 #include "dp_fill.h"
+#include "dp_trace.h"
 #include "frames.h"
 #include "loader/loader.h"
 #include "base/log.h"
@@ -827,6 +828,127 @@ static void test_route_sync(void)
 	tap_check(!*diag, diag, "mx_map_sync reconciles midox_route (exact prefixes, LPM trie)");
 }
 
+/* ---- packet traces through the router (midox trace): steps, verdict, no state ---- */
+
+#define TRACE_STEPS_MAX 9
+
+struct rt_trace_case {
+	const char *name;
+	enum ifid iface;
+	struct frames_spec in;
+	int verdict;
+	struct dp_trace_want steps[TRACE_STEPS_MAX];
+};
+
+#define T_ENTER(port, dev, router) { MX_TRACE_ENTER, port, dev, router, false }
+#define T_FROM_VA T_ENTER(VA, BA, 0), { MX_TRACE_MAC_HIT, BA, BAR, 0, false }, T_ENTER(RA, R, 1)
+#define T_BACK_VA { MX_TRACE_BACK, VA, IF_VA, 0, true }
+
+static const struct rt_trace_case rt_trace_cases[] = {
+	{ "trace: routed to a VM on the peer bridge (route, next hop, delivered)", IF_VA,
+	  { FROM_VA(IP_VB) }, TC_ACT_REDIRECT,
+	  { T_FROM_VA, { MX_TRACE_ROUTE, R, 0, 1, false },
+	    { MX_TRACE_NEXT_HOP, R, 0, 0, false }, T_ENTER(BBR, BB, 0),
+	    { MX_TRACE_MAC_HIT, BB, VB, 0, false }, { MX_TRACE_DELIVER, VB, IF_VB, 0, true } } },
+	{ "trace: TTL 1, dropped ttl-exceeded, time exceeded answered", IF_VA,
+	  { FROM_VA(IP_VB), .ttl = 1 }, TC_ACT_REDIRECT,
+	  { T_FROM_VA, { MX_TRACE_DROP, MX_DROP_TTL_EXCEEDED, RA, 0, false },
+	    { MX_TRACE_ICMP_ERROR, RA, 11, 0, false }, T_BACK_VA } },
+	{ "trace: no route, net unreachable answered", IF_VA, { FROM_VA("8.8.4.4") },
+	  TC_ACT_REDIRECT,
+	  { T_FROM_VA, { MX_TRACE_DROP, MX_DROP_NO_ROUTE, RA, 0, false },
+	    { MX_TRACE_ICMP_ERROR, RA, 3, 0, false }, T_BACK_VA } },
+	{ "trace: blackhole route, dropped", IF_VA, { FROM_VA("10.66.0.5") }, TC_ACT_SHOT,
+	  { T_FROM_VA, { MX_TRACE_ROUTE, R, 0, 1, false },
+	    { MX_TRACE_DROP, MX_DROP_BLACKHOLE, RA, 0, false } } },
+	{ "trace: echo to the router port answered", IF_VA,
+	  { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_REDIRECT,
+	  { T_FROM_VA, { MX_TRACE_ECHO_REPLY, RA, 0, 0, false }, T_BACK_VA } },
+	{ "trace: next hop unknown, ARP request out of the uplink instead", IF_VA,
+	  { FROM_VA("203.0.113.5") }, TC_ACT_REDIRECT,
+	  { T_FROM_VA, { MX_TRACE_ROUTE, R, 0, 1, false }, { MX_TRACE_ARP_REQUEST, U1, 0, 0, false },
+	    { MX_TRACE_DROP, MX_DROP_ARP_MISS, RA, 0, false },
+	    { MX_TRACE_DELIVER, U1, IF_UP1, 0, true } } },
+	{ "trace: an ARP reply to the router, learned nowhere", IF_UP1,
+	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_U1, .src = M_OTHER, .sip = "192.168.1.202",
+	    .tip = "192.168.1.1" },
+	  TC_ACT_STOLEN, { T_ENTER(U1, R, 1), { MX_TRACE_ARP_LEARN, R, 0, 0, false } } },
+	{ "trace: an ARP request for the uplink's address answered, the asker not learned",
+	  IF_UP1, ARPREQ(M_OTHER, "192.168.1.203", "192.168.1.1"), TC_ACT_REDIRECT,
+	  { T_ENTER(U1, R, 1), { MX_TRACE_ARP_REPLY, R, 0, 0, false },
+	    { MX_TRACE_BACK, U1, IF_UP1, 0, true } } },
+};
+
+static int rt_trace(enum ifid iface, const struct frames_spec *spec, struct mx_trace *t,
+		    int *verdict)
+{
+	uint8_t in[FRAMES_MAX];
+	size_t in_len = frames_build(spec, in, UL_MAC, PEER_MAC);
+
+	return mx_trace_run(mx_datapath_port_prog_fd(dp), mx_datapath_map_fd(dp, MX_MAP_ID_TRACE),
+			    ifx[iface], in, in_len, t, verdict);
+}
+
+static void rt_trace_case_run(const struct rt_trace_case *c)
+{
+	struct dp_state before, after;
+	struct mx_trace t;
+	char diag[256] = "";
+	const char *changed;
+	int verdict = -1, err;
+
+	dp_state_take(dp, &before);
+	err = rt_trace(c->iface, &c->in, &t, &verdict);
+	dp_state_take(dp, &after);
+	changed = dp_state_diff(&before, &after);
+	if (err)
+		snprintf(diag, sizeof(diag), "mx_trace_run: %s", strerror(-err));
+	else if (verdict != c->verdict)
+		snprintf(diag, sizeof(diag), "verdict %d, want %d", verdict, c->verdict);
+	else if (changed)
+		snprintf(diag, sizeof(diag), "the trace changed %s", changed);
+	tap_check(!*diag && dp_trace_match(c->steps, TRACE_STEPS_MAX, ifx, &t, diag, sizeof(diag)),
+		  diag, "%s", c->name);
+}
+
+/* ECMP 1:3 over U1 and U2: for 200 flows, the member and port the trace names are the ones
+ * a real run of the same frame leaves by. */
+static void test_trace_ecmp(void)
+{
+	unsigned int agree = 0, members[2] = { 0 };
+	char diag[128];
+
+	for (unsigned int i = 0; i < 200; i++) {
+		struct frames_spec s = { FROM_VA("172.16.0.5"), .sport = (uint16_t)(1024 + i) };
+		const struct mx_trace_step *route = NULL;
+		struct mx_trace t;
+		uint8_t mac[6];
+		int verdict;
+
+		if (rt_trace(IF_VA, &s, &t, &verdict) || !egress_mac("172.16.0.5", 1024 + i, 0, mac))
+			break;
+		for (unsigned int j = 0; j < t.n_steps && j < MX_TRACE_MAX_STEPS; j++)
+			if (t.steps[j].kind == MX_TRACE_ROUTE)
+				route = &t.steps[j];
+		if (!route || route->c != 2 || route->b > 1)
+			break;
+		members[route->b]++;
+		agree += (__u32)route->x == (route->b ? U2 : U1) &&
+			 !memcmp(mac, route->b ? M_U2 : M_U1, 6);
+	}
+	snprintf(diag, sizeof(diag), "%u of 200 agree; members 0: %u, 1: %u", agree, members[0],
+		 members[1]);
+	tap_check(agree == 200 && members[0] && members[1], diag,
+		  "trace: the ECMP member traced is the one real frames take (%s)", diag);
+}
+
+static void test_trace(void)
+{
+	for (size_t i = 0; i < sizeof(rt_trace_cases) / sizeof(rt_trace_cases[0]); i++)
+		rt_trace_case_run(&rt_trace_cases[i]);
+	test_trace_ecmp();
+}
+
 int main(void)
 {
 	struct mx_datapath_opts opts = { .no_pin = true };
@@ -856,6 +978,7 @@ int main(void)
 	test_ecmp_fragments();
 	test_route_sync();
 	test_rate_limit();
+	test_trace();
 	mx_datapath_close(dp);
 	return tap_done();
 }

@@ -28,8 +28,8 @@ void cli_usage(FILE *f)
 		"  SERVERS: --zk, else $MIDOX_ZK_SERVERS, else " CLI_DEFAULT_SERVERS "\n"
 		"  --force: delete or unlink through an alias this session has not printed\n"
 		"  --format: topology show's format when the command gives none (dot, svg)\n"
-		"  DIR: the agent's pin root, for datapath; --pin-root, else $MIDOX_PIN_ROOT, else\n"
-		"    " MX_PIN_ROOT_DEFAULT "\n"
+		"  DIR: the agent's pin root, for datapath, monitor and trace; --pin-root, else\n"
+		"    $MIDOX_PIN_ROOT, else " MX_PIN_ROOT_DEFAULT "\n"
 		"  FILE: the cluster credential (one line user:password), needed to change the\n"
 		"    topology when access control is on; --credentials, else $MIDOX_CREDENTIALS\n"
 		"commands (help OBJECT: one object's):\n");
