@@ -256,7 +256,7 @@ $(BUILD)/fuzz/%.o: %.c
 $(BUILD)/fuzz/fuzz_codec: $(call fuzz_obj,tests/fuzz/fuzz_codec.c $(topology_src) $(base_src))
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS)
 
-FUZZ_CLI_LOADER := loader/map_table.c loader/pinned.c loader/monitor.c
+FUZZ_CLI_LOADER := $(loader_src)
 $(call fuzz_obj,$(FUZZ_CLI_LOADER)): $(SKEL)
 $(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(filter-out tools/cmd/midox/main.c,$(cli_src)) $(FUZZ_CLI_LOADER) $(topology_src) $(base_src))
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) $(LOADER_LIBS)
