@@ -259,7 +259,11 @@ lands() {
 	[[ "$output" == *"bad protocol 'sctp'"* ]]
 	run tr_on h1 trace from "${RPORT[a]}" dst 10.0.1.12
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"give src"* ]]
+	[[ "$output" == *"port ${RPORT[a]} is a router port, whose sender is outside: give src and src-mac"* ]]
+	# an address nobody on the bridge has, outside every router port's subnet
+	run tr_on h1 trace from "${PORT[v11]}" src 192.168.7.7 dst 192.168.7.8
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no port on the bridge has address 192.168.7.8 and no router port is its gateway: give dst-mac"* ]]
 	run tr_on h1 trace from nosuchport dst 10.0.1.12
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"nosuchport"* ]]

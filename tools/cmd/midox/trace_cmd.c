@@ -613,18 +613,21 @@ static int packet_args(struct tracer *t, const struct cli_call *k)
 	t->pk.dport = k->v[5].s ? (uint16_t)k->v[5].u : DPORT_DEFAULT;
 	t->pk.ttl = k->v[8].s ? (uint8_t)k->v[8].u : TTL_DEFAULT;
 	cli_alias(t->c, p->id, name);
+	if (p->device_type == TOPO_DEVICE_ROUTER && (!k->v[2].s || !k->v[6].s))
+		return cli_fail(-EINVAL, "port %s is a router port, whose sender is outside: give src "
+				"and src-mac", name);
 	if (k->v[2].s)
 		t->pk.src = k->v[2].ip;
-	else if (p->device_type == TOPO_DEVICE_BRIDGE && p->has_addr)
+	else if (p->has_addr)
 		t->pk.src = p->addr;
 	else
 		return cli_fail(-EINVAL, "port %s has no fixed address: give src", name);
 	if (k->v[6].s)
 		memcpy(t->pk.src_mac, k->v[6].mac, 6);
-	else if (p->device_type == TOPO_DEVICE_BRIDGE && p->has_mac)
+	else if (p->has_mac)
 		memcpy(t->pk.src_mac, p->mac, 6);
 	else
-		return cli_fail(-EINVAL, "port %s has no fixed MAC of its VM: give src-mac", name);
+		return cli_fail(-EINVAL, "port %s has no fixed MAC: give src-mac", name);
 	if (k->v[7].s) {
 		memcpy(t->pk.dst_mac, k->v[7].mac, 6);
 		return 0;
