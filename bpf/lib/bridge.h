@@ -77,9 +77,8 @@ static __always_inline int bridge_flood_run(struct __sk_buff *skb)
 
 	hop_load(skb, &h);
 	br = bridge_lookup(h.arg);
-	if (br)
-		trace_step(skb, MX_TRACE_FLOOD, h.arg, br->n_local, br->n_remote, 0);
 	if (br) {
+		trace_step(skb, MX_TRACE_FLOOD, h.arg, br->n_local, br->n_remote, 0);
 		flood_local(skb, br, h.index ? 0 : skb->ifindex, h.entry);
 		flood_remote(skb, br, h.arg, h.entry);
 	}

@@ -176,18 +176,17 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 	if (port_down(e) || router_link_down(e))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
 	dmac = router_neigh(router_key, next, e);
-	if (dmac)
-		trace_step(skb, MX_TRACE_NEXT_HOP, router_key, next, 0, trace_mac(dmac));
-	else
-		trace_step(skb, MX_TRACE_ARP_REQUEST, e_key, next, 0, 0);
 	if (dmac) {
+		trace_step(skb, MX_TRACE_NEXT_HOP, router_key, next, 0, trace_mac(dmac));
 		old = ((__be16 *)ip)[4]; /* ttl, protocol */
 		ip->ttl--;
 		csum_replace2(&ip->check, old, ((__be16 *)ip)[4]);
 		mac_copy(eth->h_dest, dmac);
 		mac_copy(eth->h_source, e->mac);
-	} else if (router_arp_request(skb, h, e, next) < 0) {
-		return step_done(TC_ACT_SHOT);
+	} else {
+		trace_step(skb, MX_TRACE_ARP_REQUEST, e_key, next, 0, 0);
+		if (router_arp_request(skb, h, e, next) < 0)
+			return step_done(TC_ACT_SHOT);
 	}
 	return router_out(skb, h, e_key, e);
 }
