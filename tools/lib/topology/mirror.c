@@ -169,8 +169,13 @@ static struct topo_mirror *find_locked(zhandle_t *zh)
 	return m;
 }
 
+/* A path this handle's own commit named is queued with OWN_MARK before it (a path begins
+ * with '/'): a read asks for it at once even if the mirror does not know it yet (a node
+ * the commit made: the read is about to meet it). */
+#define OWN_MARK '+'
+
 /* Queue path (lock held). Out of memory: forget everything, which is always correct. */
-static void queue_locked(struct topo_mirror *m, const char *path)
+static void queue_locked(struct topo_mirror *m, const char *path, bool own)
 {
 	char *p;
 
@@ -187,8 +192,7 @@ static void queue_locked(struct topo_mirror *m, const char *path)
 		m->pending = q;
 		m->cap_pending = cap;
 	}
-	p = strdup(path);
-	if (!p) {
+	if (asprintf(&p, "%s%s", own ? (const char[]){ OWN_MARK, '\0' } : "", path) < 0) {
 		m->forget_all = true;
 		return;
 	}
@@ -212,7 +216,7 @@ static void mirror_watcher(zhandle_t *zh, int type, int state, const char *path,
 		if (type == ZOO_SESSION_EVENT)
 			m->forget_all = true;
 		else if (path && *path)
-			queue_locked(m, path);
+			queue_locked(m, path, false);
 		fn = m->on_change;
 		fn_ctx = m->ctx;
 	}
@@ -235,11 +239,11 @@ void mirror_touched(zhandle_t *zh, const char *path)
 	pthread_mutex_lock(&registry_lock);
 	m = find_locked(zh);
 	if (m) {
-		queue_locked(m, path);
+		queue_locked(m, path, true);
 		if (slash && slash > path && (size_t)(slash - path) < sizeof(parent)) {
 			memcpy(parent, path, (size_t)(slash - path));
 			parent[slash - path] = '\0';
-			queue_locked(m, parent);
+			queue_locked(m, parent, true);
 		}
 	}
 	pthread_mutex_unlock(&registry_lock);
@@ -569,10 +573,18 @@ struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
 		forget_all(m);
 	stale = n ? calloc(n, sizeof(*stale)) : NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct mnode *x = all ? NULL : lookup(m, pending[i]);
+		bool own = pending[i][0] == OWN_MARK;
+		const char *path = pending[i] + own;
+		struct mnode *x = all ? NULL : lookup(m, path);
 
-		if (x && !x->dirty && stale)
+		/* A node this handle's commit made: its data asked for with the rest. Left
+		 * unused by the read (a node it does not read), the sweep drops it. */
+		if (!x && own && !all && stale && (x = node_get(m, path))) {
+			x->has_data = true;
 			stale[n_stale++] = x;
+		} else if (x && !x->dirty && stale) {
+			stale[n_stale++] = x;
+		}
 		if (x)
 			x->dirty = true;
 		free(pending[i]);
