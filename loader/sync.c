@@ -57,7 +57,8 @@ static int sorted_keys_index(struct sorted_keys *d)
 	return 0;
 }
 
-static bool sorted_keys_has(const struct sorted_keys *d, const void *key)
+/* The index of key in d's array, or -1. */
+static long sorted_keys_find(const struct sorted_keys *d, const void *key)
 {
 	size_t lo = 0, hi = d->n;
 
@@ -66,52 +67,191 @@ static bool sorted_keys_has(const struct sorted_keys *d, const void *key)
 		int c = memcmp(key, d->keys + d->order[mid] * d->key_size, d->key_size);
 
 		if (c == 0)
-			return true;
+			return (long)d->order[mid];
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
-	return false;
+	return -1;
 }
 
-/* Write every desired entry that is missing or different. present: the map's keys, for an
- * LPM trie (whose lookup also finds a shorter prefix covering the key), else NULL. */
-static int sync_apply(const struct sync_map *m, const char *keys, const char *values, size_t n,
-		      const struct sorted_keys *present, void *cur, struct mx_sync_result *res)
+static bool sorted_keys_has(const struct sorted_keys *d, const void *key)
 {
-	for (size_t i = 0; i < n; i++) {
-		const void *k = keys + i * m->key_size, *v = values + i * m->value_size;
-		int err = present && !sorted_keys_has(present, k) ? -ENOENT :
-								 bpf_map_lookup_elem(m->fd, k, cur);
+	return sorted_keys_find(d, key) >= 0;
+}
 
-		if (err && err != -ENOENT)
-			return err;
-		if (!err && !memcmp(cur, v, m->value_size))
+/* Every entry by key: the keys first, then a lookup each (what is gone meanwhile left out). */
+static int entries_by_key(int fd, size_t key_size, size_t value_size, void **keys,
+			  void **values, size_t *n)
+{
+	size_t nk = 0, got = 0;
+	char *k = NULL, *v;
+	int err = dp_map_keys(fd, key_size, (void **)&k, &nk);
+
+	if (err)
+		return err;
+	v = malloc((nk ? nk : 1) * value_size);
+	if (!v) {
+		free(k);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nk; i++) {
+		if (bpf_map_lookup_elem(fd, k + i * key_size, v + got * value_size))
 			continue;
-		int uerr = bpf_map_update_elem(m->fd, k, v, BPF_ANY);
+		if (got != i)
+			memcpy(k + got * key_size, k + i * key_size, key_size);
+		got++;
+	}
+	*keys = k;
+	*values = v;
+	*n = got;
+	return 0;
+}
 
-		if (uerr)
-			return uerr;
+/* ---- whole maps in few system calls ---- */
+
+/* Entries per batch system call: large enough that the calls cost little next to the
+ * entries, small enough for the buffers (a hash map's batch stops at a bucket's end). */
+#define BATCH 4096
+
+/* The map type has no batch operations: -EINVAL, or the kernel's own ENOTSUPP (524, not in
+ * the user headers) from an LPM trie. */
+static bool no_batch(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -524;
+}
+
+/* Every entry of fd into packed arrays, a batch of lookups at a time (an LPM trie, which has
+ * no batch operations, one key then one lookup each). */
+int dp_map_entries(int fd, size_t key_size, size_t value_size, void **keys, void **values,
+		   size_t *n)
+{
+	char *k = NULL, *v = NULL;
+	size_t count = 0, cap = 0;
+	__u32 token = 0;
+	bool first = true;
+	int err = 0;
+
+	for (;;) {
+		__u32 got = BATCH;
+
+		if (count + BATCH > cap) {
+			size_t ncap = cap ? 2 * cap : BATCH;
+			char *nk = realloc(k, ncap * key_size), *nv = nk ? realloc(v, ncap * value_size) : NULL;
+
+			if (nk)
+				k = nk;
+			if (!nk || !nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, k + count * key_size,
+					   v + count * value_size, &got, NULL);
+		/* No batch operations, or a bucket larger than a batch (-ENOSPC): by key. */
+		if ((first && no_batch(err)) || err == -ENOSPC) {
+			free(k);
+			free(v);
+			return entries_by_key(fd, key_size, value_size, keys, values, n);
+		}
+		first = false;
+		if (!err || err == -ENOENT)
+			count += got;
 		if (err)
-			res->added++;
-		else
-			res->changed++;
+			break;
+	}
+	if (err == -ENOENT)
+		err = 0;
+	if (err) {
+		free(k);
+		free(v);
+		return err;
+	}
+	*keys = k;
+	*values = v;
+	*n = count;
+	return 0;
+}
+
+/* Write n entries, a batch at a time; an error is retried entry by entry from where the
+ * batch stopped, so that it names the entry's own error (a full map: -E2BIG, -ENOMEM). */
+static int update_entries(int fd, const char *keys, const char *values, size_t n,
+			  size_t key_size, size_t value_size)
+{
+	bool batch = true;
+
+	for (size_t i = 0; i < n;) {
+		__u32 count = n - i < BATCH ? (__u32)(n - i) : BATCH;
+		int err = batch ? bpf_map_update_batch(fd, keys + i * key_size,
+						       values + i * value_size, &count, NULL) :
+				  -EOPNOTSUPP;
+
+		if (!err) {
+			i += count;
+			continue;
+		}
+		if (!batch || no_batch(err))
+			count = 0; /* no batch operations here (an LPM trie) */
+		batch = false;
+		i += count;
+		if (i < n) {
+			err = bpf_map_update_elem(fd, keys + i * key_size, values + i * value_size,
+						  BPF_ANY);
+			if (err)
+				return err;
+			i++;
+		}
 	}
 	return 0;
 }
 
-/* Delete every entry absent from the desired set, but those keep() protects. */
-static int sync_prune(const struct sync_map *m, const struct sorted_keys *d, void *cur,
+/* Write every desired entry that is missing or different from the map's entry as read
+ * (present, sorted). */
+static int sync_apply(const struct sync_map *m, const char *keys, const char *values, size_t n,
+		      const struct sorted_keys *present, const char *present_values,
+		      struct mx_sync_result *res)
+{
+	char *uk = malloc((n ? n : 1) * m->key_size), *uv = malloc((n ? n : 1) * m->value_size);
+	size_t nu = 0;
+	int err = -ENOMEM;
+
+	if (uk && uv) {
+		for (size_t i = 0; i < n; i++) {
+			const char *k = keys + i * m->key_size, *v = values + i * m->value_size;
+			long at = sorted_keys_find(present, k);
+
+			if (at >= 0 && !memcmp(present_values + (size_t)at * m->value_size, v,
+					       m->value_size))
+				continue;
+			memcpy(uk + nu * m->key_size, k, m->key_size);
+			memcpy(uv + nu * m->value_size, v, m->value_size);
+			nu++;
+			if (at >= 0)
+				res->changed++;
+			else
+				res->added++;
+		}
+		err = update_entries(m->fd, uk, uv, nu, m->key_size, m->value_size);
+	}
+	free(uk);
+	free(uv);
+	return err;
+}
+
+/* Delete every entry absent from the desired set, but those keep() protects: each one read
+ * again first, as the datapath may have refreshed it since the map was read. */
+static int sync_prune(const struct sync_map *m, const struct sorted_keys *d,
+		      const struct sorted_keys *present, void *cur,
 		      bool (*keep)(const void *, const void *, void *), void *ctx,
 		      struct mx_sync_result *res)
 {
-	size_t nkeys = 0;
-	void *keys = NULL;
-	int err = dp_map_keys(m->fd, m->key_size, &keys, &nkeys);
+	int err = 0;
 
-	for (size_t i = 0; !err && i < nkeys; i++) {
-		const void *k = (const char *)keys + i * m->key_size;
+	for (size_t i = 0; !err && i < present->n; i++) {
+		const void *k = present->keys + i * m->key_size;
 
 		if (sorted_keys_has(d, k) || bpf_map_lookup_elem(m->fd, k, cur))
 			continue;
@@ -123,7 +263,6 @@ static int sync_prune(const struct sync_map *m, const struct sorted_keys *d, voi
 		else if (!err)
 			res->removed++;
 	}
-	free(keys);
 	return err;
 }
 
@@ -133,7 +272,7 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 {
 	struct mx_sync_result local = { 0 };
 	struct sorted_keys d = { .keys = keys, .n = n }, present = { 0 };
-	void *cur = NULL, *present_keys = NULL;
+	void *cur = NULL, *present_keys = NULL, *present_values = NULL;
 	struct sync_map m;
 	int err;
 
@@ -143,25 +282,25 @@ int mx_map_sync(struct mx_datapath *dp, enum mx_map_id map, const void *keys, co
 	err = sync_map_open(dp, map, &m);
 	if (err)
 		return err;
-	d.key_size = m.key_size;
+	d.key_size = present.key_size = m.key_size;
 	cur = malloc(m.value_size);
 	err = cur ? sorted_keys_index(&d) : -ENOMEM;
-	if (!err && m.lpm) {
-		present.key_size = m.key_size;
-		err = dp_map_keys(m.fd, m.key_size, &present_keys, &present.n);
-		present.keys = present_keys;
-		if (!err)
-			err = sorted_keys_index(&present);
-	}
 	if (!err)
-		err = sync_apply(&m, keys, values, n, m.lpm ? &present : NULL, cur, res);
+		err = dp_map_entries(m.fd, m.key_size, m.value_size, &present_keys, &present_values,
+				     &present.n);
+	present.keys = present_keys;
 	if (!err)
-		err = sync_prune(&m, &d, cur, keep, ctx, res);
+		err = sorted_keys_index(&present);
+	if (!err)
+		err = sync_apply(&m, keys, values, n, &present, present_values, res);
+	if (!err)
+		err = sync_prune(&m, &d, &present, cur, keep, ctx, res);
 	if (err)
 		mx_err("reconciling %s: %s", mx_map_name(map), strerror(-err));
 	free(d.order);
 	free(present.order);
 	free(present_keys);
+	free(present_values);
 	free(cur);
 	return err;
 }
@@ -170,21 +309,17 @@ int mx_map_walk(struct mx_datapath *dp, enum mx_map_id map,
 		int (*fn)(const void *key, const void *value, void *ctx), void *ctx)
 {
 	struct sync_map m;
-	size_t nkeys = 0;
-	void *keys = NULL, *cur;
+	size_t n = 0;
+	void *keys = NULL, *values = NULL;
 	int rc = sync_map_open(dp, map, &m);
 
 	if (rc)
 		return rc;
-	cur = malloc(m.value_size);
-	rc = cur ? dp_map_keys(m.fd, m.key_size, &keys, &nkeys) : -ENOMEM;
-	for (size_t i = 0; !rc && i < nkeys; i++) {
-		const void *k = (const char *)keys + i * m.key_size;
-
-		if (bpf_map_lookup_elem(m.fd, k, cur) == 0)
-			rc = fn(k, cur, ctx);
-	}
+	rc = dp_map_entries(m.fd, m.key_size, m.value_size, &keys, &values, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = fn((const char *)keys + i * m.key_size, (const char *)values + i * m.value_size,
+			ctx);
 	free(keys);
-	free(cur);
+	free(values);
 	return rc;
 }

@@ -24,7 +24,13 @@
  *   mxbench probe TX_NETNS TX_IF RX_NETNS RX_IF DST_MAC SRC_MAC SRC_IP DST_IP TIMEOUT_S CMD...
  *       command to first packet: runs CMD (in mxbench's own netns) while sending a tagged
  *       frame out of TX_IF every 50 us, and prints "first_ms X command_ms Y" when the first
- *       one arrives on RX_IF (or "timeout command_ms Y", exit 1). */
+ *       one arrives on RX_IF (or "timeout command_ms Y", exit 1).
+ *   mxbench probe-session TRIES_FILE TIMEOUT_S FIRST_CMD CLI...
+ *       the same from one long-lived CLI session (CLI... started once, fed through a pipe):
+ *       prints "startup_ms X" (until FIRST_CMD is answered), then a probe line per try of
+ *       TRIES_FILE (tab-separated: the eight probe arguments, a command, a second command
+ *       with "{}" standing for the first one's answer), the clock starting as the first
+ *       command is written (cmd_probe_session). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +41,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,75 +463,299 @@ static int socket_in(const char *netns, int type, int proto)
 	return s;
 }
 
+/* A probe: a tagged UDP frame sent out of TX_IF (in TX_NETNS) until it shows up on RX_IF (in
+ * RX_NETNS), both through AF_PACKET sockets opened in their namespaces. */
+struct probe {
+	struct sockaddr_ll tx_addr;
+	uint8_t frame[FRAMES_MAX];
+	size_t len;
+	uint32_t tag;
+	int tx, rx;
+};
+
+/* a: TX_NETNS TX_IF RX_NETNS RX_IF DST_MAC SRC_MAC SRC_IP DST_IP */
+static int probe_open(struct probe *p, char **a)
+{
+	struct sockaddr_ll rx_addr = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP) };
+	static uint32_t serial;
+	int self, ok;
+
+	memset(p, 0, sizeof(*p));
+	p->tx = p->rx = -1;
+	p->tx_addr.sll_family = AF_PACKET;
+	p->tx_addr.sll_halen = ETH_ALEN;
+	p->len = build_udp(p->frame, a[4], a[5], a[6], a[7], 60);
+	if (!p->len)
+		return -EINVAL;
+	p->tag = (uint32_t)getpid() ^ (uint32_t)time(NULL) ^ (++serial << 20);
+	memcpy(p->frame + 42, "MXBPROBE", 8);
+	memcpy(p->frame + 50, &p->tag, 4);
+	memcpy(p->tx_addr.sll_addr, p->frame, ETH_ALEN);
+	self = open("/proc/self/ns/net", O_RDONLY);
+	p->rx = socket_in(a[2], SOCK_RAW, htons(ETH_P_IP));
+	rx_addr.sll_ifindex = ifindex_of(a[3]);
+	p->tx = socket_in(a[0], SOCK_RAW, 0);
+	p->tx_addr.sll_ifindex = ifindex_of(a[1]);
+	ok = self >= 0 && p->rx >= 0 && p->tx >= 0 && rx_addr.sll_ifindex &&
+	     p->tx_addr.sll_ifindex && !setns(self, CLONE_NEWNET) &&
+	     !bind(p->rx, (struct sockaddr *)&rx_addr, sizeof(rx_addr));
+	if (!ok)
+		fprintf(stderr, "mxbench: probe setup: %s\n", strerror(errno));
+	if (self >= 0)
+		close(self);
+	if (!ok)
+		return -EIO;
+	fcntl(p->rx, F_SETFL, O_NONBLOCK);
+	while (recv(p->rx, p->frame + FRAMES_MAX / 2, FRAMES_MAX / 2, 0) > 0) /* earlier frames */
+		;
+	return 0;
+}
+
+static void probe_close(struct probe *p)
+{
+	if (p->tx >= 0)
+		close(p->tx);
+	if (p->rx >= 0)
+		close(p->rx);
+}
+
+/* What a probe waits on besides its frame: a command. poll_fd (-1: none) wakes the wait;
+ * done() says whether the command has finished (it is called after every send and wake). */
+struct probe_cmd {
+	int poll_fd;
+	bool (*done)(struct probe_cmd *c);
+};
+
+/* Sends the frame every 50 us until it arrives or the deadline; returns when it arrived (or
+ * -1) and sets *t_cmd to when the command finished (or -1). */
+static double probe_wait(struct probe *p, double deadline, struct probe_cmd *cmd, double *t_cmd)
+{
+	const struct timespec gap = { 0, 50000 };
+	uint8_t buf[2048];
+
+	*t_cmd = -1;
+	while (now_s(CLOCK_MONOTONIC) < deadline) {
+		struct pollfd fds[2] = { { .fd = p->rx, .events = POLLIN },
+					 { .fd = *t_cmd < 0 ? cmd->poll_fd : -1, .events = POLLIN } };
+		ssize_t n;
+
+		sendto(p->tx, p->frame, p->len, 0, (struct sockaddr *)&p->tx_addr, sizeof(p->tx_addr));
+		if (*t_cmd < 0 && cmd->done(cmd))
+			*t_cmd = now_s(CLOCK_MONOTONIC);
+		if (ppoll(fds, 2, &gap, NULL) <= 0 || !(fds[0].revents & POLLIN))
+			continue;
+		while ((n = recv(p->rx, buf, sizeof(buf), 0)) > 0)
+			if (n >= 54 && !memcmp(buf + 42, "MXBPROBE", 8) && !memcmp(buf + 50, &p->tag, 4))
+				return now_s(CLOCK_MONOTONIC);
+	}
+	return -1;
+}
+
+/* A one-shot command: a child process, done when it exits. */
+struct child_cmd {
+	struct probe_cmd base;
+	pid_t pid;
+	int status;
+};
+
+static bool child_done(struct probe_cmd *c)
+{
+	struct child_cmd *cc = (struct child_cmd *)c;
+
+	return waitpid(cc->pid, &cc->status, WNOHANG) == cc->pid;
+}
+
+static void print_probe(double t0, double t_first, double t_cmd)
+{
+	if (t_first < 0)
+		printf("timeout command_ms %.3f\n", (t_cmd - t0) * 1e3);
+	else
+		printf("first_ms %.3f command_ms %.3f\n", (t_first - t0) * 1e3, (t_cmd - t0) * 1e3);
+	fflush(stdout);
+}
+
 static int cmd_probe(int argc, char **argv)
 {
-	struct sockaddr_ll tx_addr = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
-	struct sockaddr_ll rx_addr = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP) };
-	uint8_t frame[FRAMES_MAX], buf[2048];
-	const struct timespec gap = { 0, 50000 };
-	double t0, t_cmd = -1, t_first = -1, deadline;
-	int self, tx, rx, status;
-	uint32_t tag;
-	size_t len;
-	pid_t pid;
+	struct child_cmd cmd = { .base = { .poll_fd = -1, .done = child_done } };
+	double t0, t_cmd, t_first;
+	struct probe p;
 
 	if (argc < 12)
 		return 2;
-	len = build_udp(frame, argv[6], argv[7], argv[8], argv[9], 60);
-	if (!len)
+	if (probe_open(&p, argv + 2))
 		return 1;
-	tag = (uint32_t)getpid() ^ (uint32_t)time(NULL);
-	memcpy(frame + 42, "MXBPROBE", 8);
-	memcpy(frame + 50, &tag, 4);
-	self = open("/proc/self/ns/net", O_RDONLY);
-	rx = socket_in(argv[4], SOCK_RAW, htons(ETH_P_IP));
-	rx_addr.sll_ifindex = ifindex_of(argv[5]);
-	tx = socket_in(argv[2], SOCK_RAW, 0);
-	tx_addr.sll_ifindex = ifindex_of(argv[3]);
-	if (self < 0 || rx < 0 || tx < 0 || !rx_addr.sll_ifindex || !tx_addr.sll_ifindex ||
-	    setns(self, CLONE_NEWNET) ||
-	    bind(rx, (struct sockaddr *)&rx_addr, sizeof(rx_addr))) {
-		fprintf(stderr, "mxbench: probe setup: %s\n", strerror(errno));
-		return 1;
-	}
-	memcpy(tx_addr.sll_addr, frame, ETH_ALEN);
-	fcntl(rx, F_SETFL, O_NONBLOCK);
-	while (recv(rx, buf, sizeof(buf), 0) > 0) /* what came before the command */
-		;
 	t0 = now_s(CLOCK_MONOTONIC);
-	deadline = t0 + atof(argv[10]);
-	pid = fork();
-	if (pid == 0) {
+	cmd.pid = fork();
+	if (cmd.pid == 0) {
 		execvp(argv[11], argv + 11);
 		_exit(127);
 	}
-	while (t_first < 0 && now_s(CLOCK_MONOTONIC) < deadline) {
-		struct pollfd p = { .fd = rx, .events = POLLIN };
-		ssize_t n;
-
-		sendto(tx, frame, len, 0, (struct sockaddr *)&tx_addr, sizeof(tx_addr));
-		if (t_cmd < 0 && waitpid(pid, &status, WNOHANG) == pid)
-			t_cmd = now_s(CLOCK_MONOTONIC);
-		if (ppoll(&p, 1, &gap, NULL) <= 0)
-			continue;
-		while ((n = recv(rx, buf, sizeof(buf), 0)) > 0)
-			if (n >= 54 && !memcmp(buf + 42, "MXBPROBE", 8) && !memcmp(buf + 50, &tag, 4)) {
-				t_first = now_s(CLOCK_MONOTONIC);
-				break;
-			}
-	}
+	t_first = probe_wait(&p, t0 + atof(argv[10]), &cmd.base, &t_cmd);
 	if (t_cmd < 0) {
-		waitpid(pid, &status, 0);
+		waitpid(cmd.pid, &cmd.status, 0);
 		t_cmd = now_s(CLOCK_MONOTONIC);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
+	probe_close(&p);
+	if (!WIFEXITED(cmd.status) || WEXITSTATUS(cmd.status))
 		fprintf(stderr, "mxbench: probe command failed\n");
-	if (t_first < 0) {
-		printf("timeout command_ms %.3f\n", (t_cmd - t0) * 1e3);
+	print_probe(t0, t_first, t_cmd);
+	return t_first < 0;
+}
+
+/* A long-lived CLI session fed through a pipe: each command answers one line. */
+struct session {
+	struct probe_cmd base;
+	FILE *in;
+	int out;
+	char answer[256];
+	size_t have;
+	const char *next;	/* the second command, "{}" standing for the first one's answer */
+	int answers;
+	bool failed;
+};
+
+/* One answer line, read as far as it has come (the CLI flushes after each command). */
+static bool session_line(struct session *s)
+{
+	ssize_t n;
+
+	while (s->have < sizeof(s->answer) - 1 &&
+	       (n = read(s->out, s->answer + s->have, 1)) == 1) {
+		if (s->answer[s->have] == '\n') {
+			s->answer[s->have] = '\0';
+			s->have = 0;
+			return true;
+		}
+		s->have++;
+	}
+	return false;
+}
+
+static void session_send(struct session *s, const char *cmd, const char *answer)
+{
+	const char *mark = strstr(cmd, "{}");
+
+	if (mark)
+		fprintf(s->in, "%.*s%s%s\n", (int)(mark - cmd), cmd, answer, mark + 2);
+	else
+		fprintf(s->in, "%s\n", cmd);
+	fflush(s->in);
+}
+
+static bool session_done(struct probe_cmd *c)
+{
+	struct session *s = (struct session *)c;
+
+	while (s->answers < 2 && session_line(s)) {
+		if (strstr(s->answer, "rror"))
+			s->failed = true;
+		if (++s->answers == 1)
+			session_send(s, s->next, s->answer);
+	}
+	return s->answers == 2;
+}
+
+static int session_start(struct session *s, char **cli, pid_t *pid)
+{
+	int in[2], out[2];
+
+	if (pipe(in) || pipe(out))
+		return -errno;
+	*pid = fork();
+	if (*pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+		execvp(cli[0], cli);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	s->in = fdopen(in[1], "w");
+	s->out = out[0];
+	s->base.poll_fd = out[0];
+	s->base.done = session_done;
+	fcntl(s->out, F_SETFL, O_NONBLOCK);
+	return s->in ? 0 : -errno;
+}
+
+/* Waits for one answer line (blocking, up to the deadline): the session's start-up. */
+static int session_wait_line(struct session *s, double deadline)
+{
+	while (now_s(CLOCK_MONOTONIC) < deadline) {
+		struct pollfd pfd = { .fd = s->out, .events = POLLIN };
+
+		if (session_line(s))
+			return 0;
+		if (poll(&pfd, 1, 100) > 0 && (pfd.revents & (POLLHUP | POLLERR)) &&
+		    !(pfd.revents & POLLIN))
+			return -EPIPE;
+	}
+	return -ETIMEDOUT;
+}
+
+/* probe-session TRIES_FILE TIMEOUT_S FIRST_CMD CLI...: the CLI started once; FIRST_CMD (one
+ * answer line) timed as its start-up; then each try of TRIES_FILE (tab-separated: the eight
+ * probe arguments, the first command, the second command with "{}" for the first's answer)
+ * probed as cmd_probe does, the clock starting when the first command is written. */
+static int cmd_probe_session(int argc, char **argv)
+{
+	struct session s = { 0 };
+	char *line = NULL, *f[10];
+	double t0, t_cmd, t_first;
+	int rc = 0, tries = 0;
+	size_t cap = 0;
+	FILE *tries_file;
+	pid_t pid = -1;
+
+	if (argc < 6)
+		return 2;
+	tries_file = fopen(argv[2], "r");
+	if (!tries_file || session_start(&s, argv + 5, &pid)) {
+		fprintf(stderr, "mxbench: probe-session setup: %s\n", strerror(errno));
 		return 1;
 	}
-	printf("first_ms %.3f command_ms %.3f\n", (t_first - t0) * 1e3, (t_cmd - t0) * 1e3);
-	return 0;
+	t0 = now_s(CLOCK_MONOTONIC);
+	session_send(&s, argv[4], "");
+	if (session_wait_line(&s, t0 + atof(argv[3]))) {
+		fprintf(stderr, "mxbench: the CLI did not answer its first command\n");
+		rc = 1;
+	} else {
+		printf("startup_ms %.3f\n", (now_s(CLOCK_MONOTONIC) - t0) * 1e3);
+	}
+	while (!rc && getline(&line, &cap, tries_file) > 0) {
+		struct probe p;
+		char *save = NULL, *tok = strtok_r(line, "\t\n", &save);
+		int n = 0;
+
+		while (tok && n < 10) {
+			f[n++] = tok;
+			tok = strtok_r(NULL, "\t\n", &save);
+		}
+		if (n != 10 || probe_open(&p, f)) {
+			fprintf(stderr, "mxbench: try %d: bad line or setup\n", tries + 1);
+			rc = 1;
+			break;
+		}
+		s.answers = 0;
+		s.next = f[9];
+		t0 = now_s(CLOCK_MONOTONIC);
+		session_send(&s, f[8], "");
+		t_first = probe_wait(&p, t0 + atof(argv[3]), &s.base, &t_cmd);
+		if (t_cmd < 0 && !session_wait_line(&s, t0 + 2 * atof(argv[3])))
+			t_cmd = now_s(CLOCK_MONOTONIC); /* a late second answer: still counted */
+		probe_close(&p);
+		if (s.failed)
+			fprintf(stderr, "mxbench: try %d: the CLI answered an error\n", tries + 1);
+		print_probe(t0, t_first, t_cmd < 0 ? now_s(CLOCK_MONOTONIC) : t_cmd);
+		tries++;
+	}
+	free(line);
+	fclose(tries_file);
+	fclose(s.in); /* end of input: the CLI exits */
+	waitpid(pid, NULL, 0);
+	close(s.out);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -549,6 +780,8 @@ int main(int argc, char **argv)
 			rc = cmd_fill_fdb(argc, argv);
 		else if (!strcmp(argv[1], "probe"))
 			rc = cmd_probe(argc, argv);
+		else if (!strcmp(argv[1], "probe-session"))
+			rc = cmd_probe_session(argc, argv);
 	}
 	if (rc == 2)
 		fprintf(stderr, "usage: see the head of tools/bench/mxbench.c\n");

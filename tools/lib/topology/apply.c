@@ -3,6 +3,7 @@
  * and checking versions), commit; when another writer got there first, start again from
  * a fresh snapshot, which also turns a real conflict into its specific error. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +28,40 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* The snapshot has the counter and every container: the tree was made (topo_ensure_root). */
+static bool tree_made(const struct topology *t)
+{
+	return t->key_version >= 0 && t->hosts_version >= 0 && t->zones_version >= 0 &&
+	       t->bridges_version >= 0 && t->ports_version >= 0 && t->routers_version >= 0;
+}
+
+/* A snapshot to plan on; the tree made first if the snapshot shows it is not (a new cluster,
+ * or one made by a version without the newest container). Asking the snapshot instead of
+ * ZooKeeper saves a write its round trips: the read is made anyway. */
+static int read_for_write(zhandle_t *zh, struct topology *t, bool *made)
+{
+	int rc = topo_read_for_write(zh, t);
+
+	if (rc || *made || tree_made(t))
+		return rc;
+	topo_free(t);
+	*made = true;
+	rc = topo_ensure_root(zh);
+	return rc ? rc : topo_read_consistent(zh, t);
+}
+
 int topo_apply(zhandle_t *zh, topo_plan_fn plan, void *arg)
 {
 	char last[TOPO_ERR_MAX] = "";
+	bool made = false;
 	int i, rc;
 
-	rc = topo_ensure_root(zh);
+	rc = topo_acl_secure_tree(zh); /* once a process: a tree made before ACLs were on */
 	for (i = 0; !rc && i < APPLY_ATTEMPTS; i++) {
 		struct topology t;
 		struct topo_txn x;
 
-		rc = topo_read_consistent(zh, &t);
+		rc = read_for_write(zh, &t, &made);
 		if (rc)
 			return rc;
 		txn_init(&x);

@@ -13,14 +13,24 @@
  * Whole multi-ops: a read begins with a barrier, one asynchronous request whose answer
  * comes after every event the server sent before it (the client hands events and
  * asynchronous answers to its completion thread in order), so a reader woken by the first
- * event of a multi-op reads with all of them. */
+ * event of a multi-op reads with all of them.
+ *
+ * Round trips: a read asks again for every node whose watch fired all at once, as it
+ * begins (prefetch), instead of one level at a time as its descent meets them; a read that
+ * asked ZooKeeper nothing needs no closing barrier (mirror_end). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "topo_impl.h"
+
+/* How long a consistent read's snapshot may stand for the next read's, when that one plans
+ * a write (mirror_begin): long enough for the reads of one command, much shorter than the
+ * gap between a person's commands. */
+#define MIRROR_REUSE_NS (100 * 1000 * 1000ull)
 
 struct mnode {
 	struct mnode *next;	/* in its bucket */
@@ -51,6 +61,8 @@ struct topo_mirror {
 	struct mnode **buckets;
 	size_t n_buckets, n_nodes;
 	unsigned int epoch;
+	uint64_t asked_at_begin;	/* stats.asked when the read began */
+	uint64_t consistent_ns;	/* when the last read ended seeing no change (0: it did not) */
 	struct topo_mirror_stats stats;
 };
 
@@ -157,8 +169,13 @@ static struct topo_mirror *find_locked(zhandle_t *zh)
 	return m;
 }
 
+/* A path this handle's own commit named is queued with OWN_MARK before it (a path begins
+ * with '/'): a read asks for it at once even if the mirror does not know it yet (a node
+ * the commit made: the read is about to meet it). */
+#define OWN_MARK '+'
+
 /* Queue path (lock held). Out of memory: forget everything, which is always correct. */
-static void queue_locked(struct topo_mirror *m, const char *path)
+static void queue_locked(struct topo_mirror *m, const char *path, bool own)
 {
 	char *p;
 
@@ -175,8 +192,7 @@ static void queue_locked(struct topo_mirror *m, const char *path)
 		m->pending = q;
 		m->cap_pending = cap;
 	}
-	p = strdup(path);
-	if (!p) {
+	if (asprintf(&p, "%s%s", own ? (const char[]){ OWN_MARK, '\0' } : "", path) < 0) {
 		m->forget_all = true;
 		return;
 	}
@@ -200,7 +216,7 @@ static void mirror_watcher(zhandle_t *zh, int type, int state, const char *path,
 		if (type == ZOO_SESSION_EVENT)
 			m->forget_all = true;
 		else if (path && *path)
-			queue_locked(m, path);
+			queue_locked(m, path, false);
 		fn = m->on_change;
 		fn_ctx = m->ctx;
 	}
@@ -223,11 +239,11 @@ void mirror_touched(zhandle_t *zh, const char *path)
 	pthread_mutex_lock(&registry_lock);
 	m = find_locked(zh);
 	if (m) {
-		queue_locked(m, path);
+		queue_locked(m, path, true);
 		if (slash && slash > path && (size_t)(slash - path) < sizeof(parent)) {
 			memcpy(parent, path, (size_t)(slash - path));
 			parent[slash - path] = '\0';
-			queue_locked(m, parent);
+			queue_locked(m, parent, true);
 		}
 	}
 	pthread_mutex_unlock(&registry_lock);
@@ -330,13 +346,209 @@ static void barrier(zhandle_t *zh)
 	pthread_cond_destroy(&b.cond);
 }
 
+/* ---- prefetch: the dirty nodes asked for again at once ---- */
+
+/* One node's answers (data, listing, existence: what the node held), filled by the
+ * completions on the client's thread under the batch's lock. */
+struct refetch {
+	struct prefetch *pf;
+	struct mnode *x;
+	int data_rc, list_rc, exists_rc;	/* ZOK once answered well */
+	char *data;
+	int len;
+	struct Stat st, list_st;
+	struct String_vector kids;
+	bool exists;
+};
+
+struct prefetch {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t want, done;
+};
+
+static void answered(struct prefetch *pf)
+{
+	if (++pf->done == pf->want)
+		pthread_cond_signal(&pf->cond);
+}
+
+static void refetch_data(int rc, const char *value, int len, const struct Stat *st,
+			 const void *data)
+{
+	struct refetch *f = (struct refetch *)data;
+
+	pthread_mutex_lock(&f->pf->lock);
+	f->data_rc = rc;
+	if (rc == ZOK) {
+		f->st = *st;
+		/* A value larger than any object is not kept: its stat says so to the reader. */
+		if (value && len > 0 && len <= TOPO_DATA_MAX) {
+			f->data = malloc((size_t)len);
+			if (f->data) {
+				memcpy(f->data, value, (size_t)len);
+				f->len = len;
+			} else {
+				f->data_rc = ZSYSTEMERROR;
+			}
+		}
+	}
+	answered(f->pf);
+	pthread_mutex_unlock(&f->pf->lock);
+}
+
+static void refetch_list(int rc, const struct String_vector *kids, const struct Stat *st,
+			 const void *data)
+{
+	struct refetch *f = (struct refetch *)data;
+
+	pthread_mutex_lock(&f->pf->lock);
+	f->list_rc = rc;
+	if (rc == ZOK) {
+		f->list_st = *st;
+		if (allocate_String_vector(&f->kids, kids->count) != ZOK) {
+			f->list_rc = ZSYSTEMERROR;
+		} else {
+			for (int32_t i = 0; i < kids->count; i++)
+				if (!(f->kids.data[i] = strdup(kids->data[i])))
+					f->list_rc = ZSYSTEMERROR;
+		}
+	}
+	answered(f->pf);
+	pthread_mutex_unlock(&f->pf->lock);
+}
+
+static void refetch_exists(int rc, const struct Stat *st, const void *data)
+{
+	struct refetch *f = (struct refetch *)data;
+
+	(void)st;
+	pthread_mutex_lock(&f->pf->lock);
+	f->exists_rc = rc == ZNONODE ? ZOK : rc;
+	f->exists = rc == ZOK;
+	answered(f->pf);
+	pthread_mutex_unlock(&f->pf->lock);
+}
+
+/* Ask for what x held, each under a watch as the descent would set it. Returns the
+ * requests the client took; a refused one leaves its answer an error. A request the client
+ * failed to marshal may still have its completion called: the batch is then never freed. */
+static size_t refetch_issue(struct topo_mirror *m, struct refetch *f, bool *orphan)
+{
+	struct mnode *x = f->x;
+	size_t issued = 0;
+	int rc;
+
+	f->data_rc = f->list_rc = f->exists_rc = ZNOTHING;
+	if (x->has_data) {
+		rc = zoo_awget(m->zh, x->path, mirror_watcher, NULL, refetch_data, f);
+		issued += rc == ZOK;
+		*orphan |= rc == ZMARSHALLINGERROR;
+	}
+	if (x->has_list) {
+		rc = zoo_awget_children2(m->zh, x->path, mirror_watcher, NULL, refetch_list, f);
+		issued += rc == ZOK;
+		*orphan |= rc == ZMARSHALLINGERROR;
+	}
+	if (x->has_exists) {
+		rc = zoo_awexists(m->zh, x->path, mirror_watcher, NULL, refetch_exists, f);
+		issued += rc == ZOK;
+		*orphan |= rc == ZMARSHALLINGERROR;
+	}
+	return issued;
+}
+
+/* Fill x from its answers, on the reading thread. All of what it held must have come back
+ * well, or it stays dirty: the descent asks for it (or the sweep drops a node gone). Its
+ * epoch is left alone: the descent marks it used, if the tree still has it. */
+static void refetch_apply(struct refetch *f)
+{
+	struct mnode *x = f->x;
+
+	if ((x->has_data && f->data_rc != ZOK) || (x->has_list && f->list_rc != ZOK) ||
+	    (x->has_exists && f->exists_rc != ZOK)) {
+		free(f->data);
+		deallocate_String_vector(&f->kids);
+		return;
+	}
+	if (x->has_data) {
+		free(x->data);
+		x->data = f->data;
+		x->len = f->len;
+		x->data_length = f->st.dataLength;
+		x->czxid = f->st.czxid;
+		x->version = f->st.version;
+	}
+	if (x->has_list) {
+		deallocate_String_vector(&x->kids);
+		x->kids = f->kids;
+		x->list_version = f->list_st.version;
+	}
+	if (x->has_exists)
+		x->exists = f->exists;
+	x->dirty = false;
+}
+
+/* The n nodes a watch marked since the last read, asked for again in one round trip. The
+ * client calls every completion it took (with an error if the session fails), so the wait
+ * ends; none is left behind when this returns. */
+static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
+{
+	struct prefetch *pf = calloc(1, sizeof(*pf));
+	struct refetch *f = calloc(n, sizeof(*f));
+	bool orphan = false;
+	size_t issued = 0;
+
+	if (!pf || !f) {
+		free(pf);
+		free(f);
+		return; /* the descent asks for them one by one */
+	}
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->cond, NULL);
+	pf->want = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		f[i].pf = pf;
+		f[i].x = stale[i];
+		issued += refetch_issue(m, &f[i], &orphan);
+	}
+	pthread_mutex_lock(&pf->lock);
+	pf->want = issued;
+	while (pf->done < pf->want)
+		pthread_cond_wait(&pf->cond, &pf->lock);
+	pthread_mutex_unlock(&pf->lock);
+	m->stats.asked += issued;
+	for (size_t i = 0; i < n; i++)
+		refetch_apply(&f[i]);
+	if (orphan)
+		return;
+	free(f);
+	pthread_mutex_destroy(&pf->lock);
+	pthread_cond_destroy(&pf->cond);
+	free(pf);
+}
+
 static void sweep(struct topo_mirror *m);
 
-struct topo_mirror *mirror_begin(zhandle_t *zh)
+/* The last read was consistent moments ago and nothing has been queued since. */
+static bool reusable(struct topo_mirror *m)
 {
+	bool quiet;
+
+	if (!m->consistent_ns || mx_now_ns() - m->consistent_ns > MIRROR_REUSE_NS)
+		return false;
+	pthread_mutex_lock(&registry_lock);
+	quiet = !m->n_pending && !m->forget_all;
+	pthread_mutex_unlock(&registry_lock);
+	return quiet;
+}
+
+struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
+{
+	struct mnode **stale;
 	struct topo_mirror *m;
+	size_t n, n_stale = 0;
 	char **pending;
-	size_t n;
 	bool all;
 
 	pthread_mutex_lock(&registry_lock);
@@ -345,7 +557,9 @@ struct topo_mirror *mirror_begin(zhandle_t *zh)
 	if (!m)
 		return NULL;
 	/* m stays: only the reading thread detaches it. */
-	barrier(zh);
+	if (!(for_write && reusable(m)))
+		barrier(zh);
+	m->consistent_ns = 0;
 	pthread_mutex_lock(&registry_lock);
 	pending = m->pending;
 	n = m->n_pending;
@@ -357,9 +571,20 @@ struct topo_mirror *mirror_begin(zhandle_t *zh)
 
 	if (all)
 		forget_all(m);
+	stale = n ? calloc(n, sizeof(*stale)) : NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct mnode *x = all ? NULL : lookup(m, pending[i]);
+		bool own = pending[i][0] == OWN_MARK;
+		const char *path = pending[i] + own;
+		struct mnode *x = all ? NULL : lookup(m, path);
 
+		/* A node this handle's commit made: its data asked for with the rest. Left
+		 * unused by the read (a node it does not read), the sweep drops it. */
+		if (!x && own && !all && stale && (x = node_get(m, path))) {
+			x->has_data = true;
+			stale[n_stale++] = x;
+		} else if (x && !x->dirty && stale) {
+			stale[n_stale++] = x;
+		}
 		if (x)
 			x->dirty = true;
 		free(pending[i]);
@@ -367,6 +592,10 @@ struct topo_mirror *mirror_begin(zhandle_t *zh)
 	free(pending);
 	m->epoch++;
 	m->stats.reads++;
+	m->asked_at_begin = m->stats.asked;
+	if (n_stale)
+		prefetch(m, stale, n_stale);
+	free(stale);
 	return m;
 }
 
@@ -383,13 +612,20 @@ bool mirror_end(struct topo_mirror *m, bool complete)
 
 	if (complete)
 		sweep(m);
-	barrier(m->zh);
-	pthread_mutex_lock(&registry_lock);
-	changed = m->n_pending || m->forget_all;
-	pthread_mutex_unlock(&registry_lock);
-	if (changed)
-		m->stats.torn++;
-	return changed;
+	/* Served from memory alone, the read is the tree as of its opening barrier: every node
+	 * it used was clean then, so none had changed. */
+	if (m->stats.asked != m->asked_at_begin) {
+		barrier(m->zh);
+		pthread_mutex_lock(&registry_lock);
+		changed = m->n_pending || m->forget_all;
+		pthread_mutex_unlock(&registry_lock);
+		if (changed) {
+			m->stats.torn++;
+			return true;
+		}
+	}
+	m->consistent_ns = complete ? mx_now_ns() : 0;
+	return false;
 }
 
 /* Drop the nodes the read did not use. */

@@ -135,12 +135,12 @@ static int walk(zhandle_t *zh, struct topo_mirror *m, struct topology *t)
  * reads directly, containers first. */
 #define MIRROR_ATTEMPTS 5
 
-static int read_snapshot(zhandle_t *zh, struct topology *t, bool consistent)
+static int read_snapshot(zhandle_t *zh, struct topology *t, bool consistent, bool for_write)
 {
 	struct topo_mirror *m;
 	int i, rc;
 
-	for (i = 0; i < MIRROR_ATTEMPTS && (m = mirror_begin(zh)); i++) {
+	for (i = 0; i < MIRROR_ATTEMPTS && (m = mirror_begin(zh, for_write && i == 0)); i++) {
 		rc = walk(zh, m, t);
 		if (!mirror_end(m, rc == 0) || rc || (!consistent && i == MIRROR_ATTEMPTS - 1))
 			return rc ? rc : topo_normalise(t);
@@ -152,10 +152,15 @@ static int read_snapshot(zhandle_t *zh, struct topology *t, bool consistent)
 
 int topo_read(zhandle_t *zh, struct topology *t)
 {
-	return read_snapshot(zh, t, false);
+	return read_snapshot(zh, t, false, false);
 }
 
 int topo_read_consistent(zhandle_t *zh, struct topology *t)
 {
-	return read_snapshot(zh, t, true);
+	return read_snapshot(zh, t, true, false);
+}
+
+int topo_read_for_write(zhandle_t *zh, struct topology *t)
+{
+	return read_snapshot(zh, t, true, true);
 }

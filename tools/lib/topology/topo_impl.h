@@ -17,7 +17,11 @@
  * the read is to be made again. The lookups return false / NULL when ZooKeeper must be
  * asked; the keep functions store its answer. */
 struct topo_mirror;
-struct topo_mirror *mirror_begin(zhandle_t *zh);
+/* for_write: a read whose snapshot a write plans on may skip the opening barrier when the
+ * mirror's last read was consistent moments ago (MIRROR_REUSE_NS) and no event or commit
+ * has come since: its snapshot is that one's, a little older, which the write's version
+ * checks cover as they cover any read overtaken by another writer. */
+struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write);
 bool mirror_end(struct topo_mirror *m, bool complete);
 watcher_fn mirror_watch_fn(void);
 bool mirror_data(struct topo_mirror *m, const char *path, const char **value, int *len,
@@ -33,6 +37,8 @@ bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists);
 int mirror_keep_exists(struct topo_mirror *m, const char *path, bool exists);
 /* topo_read for a write: a snapshot no change tore, whatever it costs (see read.c). */
 int topo_read_consistent(zhandle_t *zh, struct topology *t);
+/* The same for a snapshot a write plans on: it may be the last read's (mirror_begin). */
+int topo_read_for_write(zhandle_t *zh, struct topology *t);
 /* A write on zh touched path (its data, or its parent's listing): both read again. */
 void mirror_touched(zhandle_t *zh, const char *path);
 
