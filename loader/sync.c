@@ -115,25 +115,27 @@ static int entries_by_key(int fd, size_t key_size, size_t value_size, void **key
  * entries, small enough for the buffers (a hash map's batch stops at a bucket's end). */
 #define BATCH 4096
 
-/* The map type has no batch operations: -EINVAL, or the kernel's own ENOTSUPP (524, not in
- * the user headers) from an LPM trie. */
+/* The map type has no batch operations here: -EINVAL, or the kernel's own ENOTSUPP (524,
+ * not in the user headers). */
 static bool no_batch(int err)
 {
 	return err == -EINVAL || err == -EOPNOTSUPP || err == -524;
 }
 
-/* Every entry of fd into packed arrays, a batch of lookups at a time (an LPM trie, which has
- * no batch operations, one key then one lookup each). */
+/* Every entry of fd into packed arrays, a batch of lookups at a time (key by key where the
+ * kernel has no batch operations for the map type). */
 int dp_map_entries(int fd, size_t key_size, size_t value_size, void **keys, void **values,
 		   size_t *n)
 {
-	char *k = NULL, *v = NULL;
+	/* The batch position: a bucket index for a hash map, the last key for the generic
+	 * batch (an LPM trie), so room for either. */
+	size_t token_size = key_size > sizeof(__u32) ? key_size : sizeof(__u32);
+	char *k = NULL, *v = NULL, *token = calloc(1, token_size);
 	size_t count = 0, cap = 0;
-	__u32 token = 0;
 	bool first = true;
-	int err = 0;
+	int err = token ? 0 : -ENOMEM;
 
-	for (;;) {
+	while (!err) {
 		__u32 got = BATCH;
 
 		if (count + BATCH > cap) {
@@ -149,20 +151,20 @@ int dp_map_entries(int fd, size_t key_size, size_t value_size, void **keys, void
 			v = nv;
 			cap = ncap;
 		}
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, k + count * key_size,
+		err = bpf_map_lookup_batch(fd, first ? NULL : token, token, k + count * key_size,
 					   v + count * value_size, &got, NULL);
 		/* No batch operations, or a bucket larger than a batch (-ENOSPC): by key. */
 		if ((first && no_batch(err)) || err == -ENOSPC) {
 			free(k);
 			free(v);
+			free(token);
 			return entries_by_key(fd, key_size, value_size, keys, values, n);
 		}
 		first = false;
 		if (!err || err == -ENOENT)
 			count += got;
-		if (err)
-			break;
 	}
+	free(token);
 	if (err == -ENOENT)
 		err = 0;
 	if (err) {
@@ -194,7 +196,7 @@ static int update_entries(int fd, const char *keys, const char *values, size_t n
 			continue;
 		}
 		if (!batch || no_batch(err))
-			count = 0; /* no batch operations here (an LPM trie) */
+			count = 0; /* no batch operations for this map type */
 		batch = false;
 		i += count;
 		if (i < n) {
