@@ -205,7 +205,7 @@ uninstall:
 	fi
 	@rmdir $(DESTDIR)$(SYSCONFDIR)/midox 2>/dev/null || true
 
-# The benchmark (tools/bench, docs/benchmarks.md): its XDP programs and three tools.
+# The benchmark (tools/bench, docs/benchmarks.md): its XDP and tc programs and three tools.
 BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-topo
 
 $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
@@ -215,7 +215,14 @@ $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
 $(BUILD)/bench/xdp_bench.skel.h: $(BUILD)/bench/xdp_bench.bpf.o
 	$(BPFTOOL) gen skeleton $< name xdp_bench > $@
 
-$(BUILD)/tools/bench/mxbench.o: $(BUILD)/bench/xdp_bench.skel.h
+$(BUILD)/bench/tc_bench.bpf.o: tools/bench/tc_bench.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/tc_bench.skel.h: $(BUILD)/bench/tc_bench.bpf.o
+	$(BPFTOOL) gen skeleton $< name tc_bench > $@
+
+$(BUILD)/tools/bench/mxbench.o: $(BUILD)/bench/xdp_bench.skel.h $(BUILD)/bench/tc_bench.skel.h
 
 $(BUILD)/bench/mxbench: $(BUILD)/tools/bench/mxbench.o
 	@mkdir -p $(@D)

@@ -364,6 +364,29 @@ int zoo_wget_children2(zhandle_t *zh, const char *path, watcher_fn watcher, void
 	return ZOK;
 }
 
+/* Completed before it returns, as zoo_awget. */
+int zoo_awget_children2(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx,
+			strings_stat_completion_t done, const void *data)
+{
+	struct String_vector sv = { 0 };
+	struct Stat st;
+	int rc = zoo_wget_children2(zh, path, watcher, ctx, &sv, &st);
+
+	done(rc, rc == ZOK ? &sv : NULL, rc == ZOK ? &st : NULL, data);
+	deallocate_String_vector(&sv);
+	return ZOK;
+}
+
+int zoo_awexists(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx,
+		 stat_completion_t done, const void *data)
+{
+	struct Stat st;
+	int rc = zoo_wexists(zh, path, watcher, ctx, &st);
+
+	done(rc, rc == ZOK ? &st : NULL, data);
+	return ZOK;
+}
+
 int zoo_wget_children(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx,
 		      struct String_vector *sv)
 {

@@ -10,6 +10,10 @@
  *       "received N", then detaches.
  *   mxbench attach IF redirect TARGET_IF | attach IF pass | detach IF
  *       setup C: a do-nothing XDP program on IF that stays after mxbench exits.
+ *   mxbench tc-attach IF encap TARGET_IF OUTER_SRC_MAC OUTER_DST_MAC SRC_IP DST_IP VNI
+ *   mxbench tc-attach IF decap TARGET_IF
+ *       setup D: midox's encapsulation (or decapsulation) and a redirect to TARGET_IF, no
+ *       lookup, at tc ingress of IF; stays after mxbench exits.
  *   mxbench count PINNED_MAP
  *   mxbench wait-count PINNED_MAP N TIMEOUT_S [INTERVAL_MS]
  *       entries of a pinned map (LPM tries too); wait-count polls until it holds at least N
@@ -32,6 +36,7 @@
  *       with "{}" standing for the first one's answer), the clock starting as the first
  *       command is written (cmd_probe_session). */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
@@ -57,6 +62,7 @@
 #include "midox/bridge.h"
 #include "midox/port.h"
 #include "tests/unit/frames.h"
+#include "bench/tc_bench.skel.h"
 #include "bench/xdp_bench.skel.h"
 
 static double now_s(clockid_t clk)
@@ -217,6 +223,54 @@ static int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "mxbench: attach to %s: %s\n", argv[2], strerror(-err));
 	xdp_bench__destroy(skel); /* the attachment keeps the program */
 	return err ? 1 : 0;
+}
+
+/* setup D: tc_encap or tc_decap (tools/bench/tc_bench.bpf.c) at tc ingress of IF, staying
+ * after mxbench exits. encap: the outer headers from the arguments. */
+static int cmd_tc_attach(int argc, char **argv)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+	struct tc_bench *skel = NULL;
+	bool encap = argc >= 10 && !strcmp(argv[3], "encap");
+	struct in_addr sa, da;
+	int err = 1, target;
+
+	if (argc < 5 || (!encap && strcmp(argv[3], "decap")))
+		return 2;
+	hook.ifindex = ifindex_of(argv[2]);
+	target = ifindex_of(argv[4]);
+	skel = hook.ifindex && target ? tc_bench__open() : NULL;
+	if (!skel)
+		return 1;
+	skel->rodata->target_ifindex = (__u32)target;
+	if (encap) {
+		if (parse_mac(argv[5], (uint8_t *)skel->rodata->outer_smac) ||
+		    parse_mac(argv[6], (uint8_t *)skel->rodata->outer_dmac) ||
+		    inet_pton(AF_INET, argv[7], &sa) != 1 || inet_pton(AF_INET, argv[8], &da) != 1) {
+			fprintf(stderr, "mxbench: bad MAC or address\n");
+			goto out;
+		}
+		skel->rodata->outer_saddr = sa.s_addr;
+		skel->rodata->outer_daddr = da.s_addr;
+		skel->rodata->outer_vni = (__u32)strtoul(argv[9], NULL, 0);
+	}
+	if (tc_bench__load(skel)) {
+		fprintf(stderr, "mxbench: cannot load the tc programs\n");
+		goto out;
+	}
+	opts.prog_fd = bpf_program__fd(encap ? skel->progs.tc_encap : skel->progs.tc_decap);
+	err = bpf_tc_hook_create(&hook);
+	if (err == -EEXIST)
+		err = 0;
+	if (!err)
+		err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		fprintf(stderr, "mxbench: tc attach to %s: %s\n", argv[2], strerror(-err));
+	err = err ? 1 : 0;
+out:
+	tc_bench__destroy(skel); /* the filter keeps the program */
+	return err;
 }
 
 /* Entries of a pinned map: batched lookups where the map has them, else a key walk. The
@@ -780,6 +834,8 @@ int main(int argc, char **argv)
 			rc = cmd_fill_fdb(argc, argv);
 		else if (!strcmp(argv[1], "probe"))
 			rc = cmd_probe(argc, argv);
+		else if (!strcmp(argv[1], "tc-attach"))
+			rc = cmd_tc_attach(argc, argv);
 		else if (!strcmp(argv[1], "probe-session"))
 			rc = cmd_probe_session(argc, argv);
 	}
