@@ -48,16 +48,21 @@ static __always_inline bool fdb_keep(const struct mx_fdb_entry *e, __u32 port_ke
 }
 
 /* Learn that mac lives behind local port port_key. A remote entry for the same MAC is
- * replaced: the frame in hand says the MAC is here now. */
+ * replaced: the frame in hand says the MAC is here now. The clock is read only past a static
+ * entry (a port with a fixed MAC, the common case): a clock read costs as much as a lookup
+ * on a virtual machine. */
 static __always_inline void fdb_learn(__u32 bridge_key, const __u8 *mac, __u32 port_key)
 {
 	struct mx_fdb_entry v = { .port_key = port_key, .flags = MX_FDB_LOCAL };
 	const struct mx_fdb_entry *e;
 	struct mx_fdb_key k;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now;
 
 	fdb_key_init(&k, bridge_key, mac);
 	e = bpf_map_lookup_elem(&midox_fdb, &k);
+	if (e && (e->flags & MX_FDB_STATIC))
+		return;
+	now = bpf_ktime_get_ns();
 	if (e && fdb_keep(e, port_key, now))
 		return;
 	v.seen_ns = now;

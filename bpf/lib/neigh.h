@@ -36,13 +36,14 @@ static __always_inline void neigh_learn(__u32 router_key, __be32 addr, const __u
 	struct mx_neigh_key k = { .router_key = router_key, .addr = addr };
 	struct mx_neigh_entry v = { .flags = MX_NEIGH_LOCAL, .port_key = port_key };
 	const struct mx_neigh_entry *e;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now;
 
 	if (!addr || mac_is_multicast(mac) || mac_is_zero(mac))
 		return;
 	e = bpf_map_lookup_elem(&midox_neigh, &k);
 	if (e && (e->flags & MX_NEIGH_STATIC))
 		return;
+	now = bpf_ktime_get_ns(); /* only past a static entry, as fdb_learn */
 	if (e && e->flags == MX_NEIGH_LOCAL && e->port_key == port_key && mac_equal(e->mac, mac) &&
 	    now - e->seen_ns < NEIGH_REFRESH_NS)
 		return;

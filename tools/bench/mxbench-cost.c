@@ -19,7 +19,8 @@
  *   second run on.
  * - "repeat": one test run of repeat RUNS on one skb, for the paths that leave the frame as
  *   it was (the baseline and local L2), as a cross-check.
- * Besides the four paths of issue 4, "drop-no-port" (a frame on an interface that is no port:
+ * Besides the forwarding paths ("local-l2-fixed-mac": from a port whose MAC is fixed, a
+ * static entry, which learns nothing), "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
  * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
  *   event, the ring drained between batches outside the timed runs; -suppressed: the
@@ -277,6 +278,10 @@ int main(int argc, char **argv)
 		{ "local-l2", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.1.0.2", .payload = 18 }, true },
+		/* from p2, whose MAC is fixed (a static entry, as `add port mac M` makes it) */
+		{ "local-l2-fixed-mac", port_fd, if_p2,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P2, .sip = "10.1.0.2",
+		    .tip = "10.1.0.1", .payload = 18 }, true },
 		{ "remote-l2-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.1.0.3", .payload = 18 }, false },
