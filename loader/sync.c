@@ -149,6 +149,10 @@ int dp_map_entries(int fd, size_t key_size, size_t value_size, void **keys, void
 				break;
 			}
 			v = nv;
+			/* Zeroed: what the kernel writes is defined for valgrind too, which does
+			 * not know the batch commands. */
+			memset(k + cap * key_size, 0, (ncap - cap) * key_size);
+			memset(v + cap * value_size, 0, (ncap - cap) * value_size);
 			cap = ncap;
 		}
 		err = bpf_map_lookup_batch(fd, first ? NULL : token, token, k + count * key_size,

@@ -195,6 +195,14 @@ start_prompt() {
 	# the session's own PID (env execs midox), killed: nothing written at exit
 	kill -9 "$(tm display-message -p '#{pane_pid}')"
 	grep -q '^help.040host$' "$HOME/history"
+	# the pane's end ends its session and then the server: a new session started before
+	# that server is gone talks to a dying server ("server exited unexpectedly")
+	local i
+	for i in $(seq 1 50); do
+		tm list-sessions 2>&1 | grep -qE 'no server running|error connecting' && break
+		sleep 0.1
+	done
+	tm list-sessions 2>&1 | grep -qE 'no server running|error connecting'
 	start_prompt
 	tm send-keys Up
 	wait_screen '^midox> help host$'
