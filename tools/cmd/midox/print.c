@@ -156,24 +156,30 @@ void out_binding_state(struct cli *c, json_t *arr, const struct topo_binding *b,
 	emit(c, arr, o, line);
 }
 
-/* A bridge or a router: "<type> <alias> [id UUID] name N state up [tunnel-key K]". */
+/* A bridge or a router: "<type> <alias> [id UUID] name N state up [asn A] [tunnel-key K]"
+ * (asn: a router's, when set; 0 none). */
 static void out_device(struct cli *c, json_t *arr, const char *type, const char *id,
-		       const char *name, uint32_t tunnel_key, bool down, bool show)
+		       const char *name, uint32_t tunnel_key, bool down, uint32_t asn, bool show)
 {
 	const char *state = down ? "down" : "up";
-	char a[64], key[16], line[512] = "";
+	char a[64], key[16], as[16], line[512] = "";
 	json_t *o = NULL;
 
 	cli_alias(c, id, a);
 	snprintf(key, sizeof(key), "%u", tunnel_key);
+	snprintf(as, sizeof(as), "%u", asn);
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", id, "alias", a, "name", name,
 			      "state", state, "tunnel_key", (json_int_t)tunnel_key);
+	if (o && asn)
+		json_object_set_new(o, "asn", json_integer((json_int_t)asn));
 	add(line, sizeof(line), type, a);
 	if (show)
 		add(line, sizeof(line), "id", id);
 	add(line, sizeof(line), "name", name);
 	add(line, sizeof(line), "state", state);
+	if (asn)
+		add(line, sizeof(line), "asn", as);
 	if (show)
 		add(line, sizeof(line), "tunnel-key", key);
 	emit(c, arr, o, line);
@@ -183,14 +189,14 @@ static void out_bridge(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_bridge *b = obj;
 
-	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, b->down, show);
+	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, b->down, 0, show);
 }
 
 static void out_router(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_router *r = obj;
 
-	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, r->down, show);
+	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, r->down, r->asn, show);
 }
 
 /* "portN" or "routeN" of a full alias "device:portN", as a device lists its own. */
@@ -399,6 +405,58 @@ static void out_arp(struct cli *c, json_t *arr, const void *obj, bool show)
 	emit(c, arr, o, line);
 }
 
+/* "bgp-peer peerN [id UUID] asn A address X keep-alive S hold-time S connect-retry S
+ * [password set]": the password itself is not printed. */
+static void out_bgp_peer(struct cli *c, json_t *arr, const void *obj, bool show)
+{
+	const struct topo_bgp_peer *p = obj;
+	char a[64], addr[INET_ADDRSTRLEN], n[4][16], line[512] = "";
+	json_t *o = NULL;
+
+	cli_alias(c, p->id, a);
+	ip(p->addr, addr);
+	snprintf(n[0], sizeof(n[0]), "%u", p->asn);
+	snprintf(n[1], sizeof(n[1]), "%u", p->keep_alive);
+	snprintf(n[2], sizeof(n[2]), "%u", p->hold_time);
+	snprintf(n[3], sizeof(n[3]), "%u", p->connect_retry);
+	if (c->json)
+		o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:b}", "id", p->id, "alias", a,
+			      "router", p->router_id, "asn", (json_int_t)p->asn, "address", addr,
+			      "keep_alive", (json_int_t)p->keep_alive, "hold_time",
+			      (json_int_t)p->hold_time, "connect_retry",
+			      (json_int_t)p->connect_retry, "password", p->password[0] != '\0');
+	add(line, sizeof(line), "bgp-peer", short_alias(a));
+	if (show)
+		add(line, sizeof(line), "id", p->id);
+	add(line, sizeof(line), "asn", n[0]);
+	add(line, sizeof(line), "address", addr);
+	add(line, sizeof(line), "keep-alive", n[1]);
+	add(line, sizeof(line), "hold-time", n[2]);
+	add(line, sizeof(line), "connect-retry", n[3]);
+	if (p->password[0])
+		add(line, sizeof(line), "password", "set");
+	emit(c, arr, o, line);
+}
+
+/* "bgp-network netN [id UUID] net P". */
+static void out_bgp_network(struct cli *c, json_t *arr, const void *obj, bool show)
+{
+	const struct topo_bgp_network *n = obj;
+	char a[64], net[TOPO_CIDR_STRLEN], line[256] = "";
+	json_t *o = NULL;
+
+	cli_alias(c, n->id, a);
+	topo_format_cidr(&n->net, net);
+	if (c->json)
+		o = json_pack("{s:s,s:s,s:s,s:s}", "id", n->id, "alias", a, "router", n->router_id,
+			      "net", net);
+	add(line, sizeof(line), "bgp-network", short_alias(a));
+	if (show)
+		add(line, sizeof(line), "id", n->id);
+	add(line, sizeof(line), "net", net);
+	emit(c, arr, o, line);
+}
+
 /* Where each type lives in the snapshot and how it prints: the generic lister, show and
  * name completion read these. */
 #define ID(type) offsetof(type, id)
@@ -430,3 +488,9 @@ const struct cli_kind kind_route = { CLI_KIND_AT(routes, struct topo_route),
 const struct cli_kind kind_arp = { CLI_KIND_AT(arps, struct topo_arp),
 	.id_off = -1, .name_off = -1, .parent_off = offsetof(struct topo_arp, router_id),
 	.print = out_arp };
+const struct cli_kind kind_bgp_peer = { CLI_KIND_AT(bgp_peers, struct topo_bgp_peer),
+	.id_off = ID(struct topo_bgp_peer), .name_off = -1,
+	.parent_off = offsetof(struct topo_bgp_peer, router_id), .print = out_bgp_peer };
+const struct cli_kind kind_bgp_network = { CLI_KIND_AT(bgp_networks, struct topo_bgp_network),
+	.id_off = ID(struct topo_bgp_network), .name_off = -1,
+	.parent_off = offsetof(struct topo_bgp_network, router_id), .print = out_bgp_network };

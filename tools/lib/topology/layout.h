@@ -40,6 +40,10 @@
 #define P_ARPS_STATIC P_ROUTER "/arp_static"
 #define P_ARP_STATIC P_ARPS_STATIC "/%s" /* "<a.b.c.d>" */
 #define P_ARPS P_ROUTER "/arp"
+#define P_BGP_PEERS P_ROUTER "/bgp_peers"
+#define P_BGP_PEER P_BGP_PEERS "/%s"
+#define P_BGP_NETWORKS P_ROUTER "/bgp_networks"
+#define P_BGP_NETWORK P_BGP_NETWORKS "/%s"
 
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096

@@ -54,6 +54,8 @@ static int plan_router_create(zhandle_t *zh, const struct topology *t, struct to
 	txn_create(x, ZOO_PERSISTENT, topo_encode_router(&r), P_ROUTER, r.id);
 	txn_create(x, ZOO_PERSISTENT, NULL, P_ROUTES, r.id);
 	txn_create(x, ZOO_PERSISTENT, NULL, P_ARPS_STATIC, r.id);
+	txn_create(x, ZOO_PERSISTENT, NULL, P_BGP_PEERS, r.id);
+	txn_create(x, ZOO_PERSISTENT, NULL, P_BGP_NETWORKS, r.id);
 	strcpy(a->id_out, r.id);
 	return 0;
 }
@@ -66,14 +68,16 @@ int topo_router_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN])
 	return rc ? rc : topo_apply(zh, plan_router_create, &a);
 }
 
-/* The router's ports (unlinked, unbound), its routes, its ARP entries (static and learned:
- * listed now, a child added meanwhile fails the multi), the router at its version. */
+/* The router's ports (unlinked, unbound), its routes, BGP peers and networks, its ARP
+ * entries (static and learned: listed now, a child added meanwhile fails the multi), the
+ * router at its version. */
 static int plan_router_delete(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
 			      void *arg)
 {
 	struct router_args *a = arg;
 	const struct topo_router *r;
-	const char *const below[] = { P_ROUTES, P_ARPS_STATIC, P_ARPS /* before ACLs */ };
+	const char *const below[] = { P_ROUTES, P_ARPS_STATIC, P_BGP_PEERS, P_BGP_NETWORKS,
+				      P_ARPS /* before ACLs */ };
 	char path[TOPO_PATH_MAX];
 	size_t i;
 	int rc;
