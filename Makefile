@@ -41,7 +41,7 @@ topology_src := $(wildcard tools/lib/topology/*.c)
 loader_src   := $(wildcard loader/*.c)
 cli_src      := $(wildcard tools/cmd/midox/*.c)
 cni_src      := $(wildcard tools/cmd/midox-cni/*.c)
-agent_src    := $(wildcard agent/*.c)
+agent_src    := $(wildcard agent/*.c agent/bgp/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -123,6 +123,13 @@ DESIRED_OBJ := $(call obj,agent/desired.c loader/map_table.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)
+
+# The agent's BGP speakers: which ports want one and BIRD's configuration for it (checked
+# with the real `bird -p`).
+BGP_CONF_OBJ := $(call obj,agent/bgp/plan.c agent/bgp/conf.c)
+$(BUILD)/tests/test_bgp_conf: $(BUILD)/tests/unit/test_bgp_conf.o $(BGP_CONF_OBJ) $(TOPO) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BGP_CONF_OBJ) $(LINK_TOPO)
 
 # The agent's HTTP server: its request and address parsing (over sockets: tests/e2e/metrics.bats).
 HTTP_OBJ := $(call obj,agent/http.c)

@@ -142,6 +142,7 @@ static int agent_start(struct agent *a)
 	}
 	mx_info("host %s (%s), tunnel interface %s, maps in %s", a->host_id, a->cfg.host_name,
 		a->cfg.tunnel_if, a->cfg.pin_root);
+	bgp_init(&a->bgp, a->cfg.bgp_run_dir, a->host_id);
 	if (a->cfg.credentials_file[0]) {
 		snprintf(saved, sizeof(saved), "%s.secret", a->cfg.host_id_file);
 		err = topo_cred_load(a->cfg.credentials_file, &cluster_cred);
@@ -251,6 +252,8 @@ static void agent_loop(struct agent *a)
 			dirty = true;
 		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
 			dirty = agent_reconcile(a) != 0;
+			if (a->have_topo)
+				bgp_sync(&a->bgp, &a->topo);
 			report = true;
 		}
 		/* After every pass (what it attached), and again while a write failed. */
@@ -263,6 +266,7 @@ static void agent_loop(struct agent *a)
 		last_tick = now;
 		ticks++;
 		agent_learn_tick(a);
+		bgp_tick(&a->bgp);
 		if (ticks % PRIME_EVERY_TICKS == 1)
 			agent_prime_neighbours(a);
 		if (ticks % RESYNC_EVERY_TICKS == 0)
@@ -282,6 +286,7 @@ static void agent_stop(struct agent *a)
 	free(a->peers);
 	agent_learn_free(a);
 	agent_status_free(a);
+	bgp_free(&a->bgp);
 }
 
 int main(int argc, char **argv)

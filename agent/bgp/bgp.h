@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* BGP uplinks (docs/bgp.md): the agent runs one BIRD per exterior router port bound on
+ * this host that has peers on its subnets, in a namespace of its own, configured from the
+ * topology and kept running. */
+#ifndef MIDOX_AGENT_BGP_H
+#define MIDOX_AGENT_BGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bird.h"
+#include "netns.h"
+#include "plan.h"
+
+struct bgp_speaker {
+	struct bgp_want want;	/* what it runs with now */
+	char netns[BGP_NETNS_NAME_LEN];
+	char *conf;		/* the configuration BIRD has (NULL: none written yet) */
+	bool plumbed;		/* namespace and pair set up for want's MAC and addresses */
+	struct bird bird;
+	uint64_t started_ns;	/* when BIRD was last started (or found) */
+	uint64_t restart_ns;	/* when to start it again after it died (0: now) */
+	unsigned backoff_s;
+};
+
+struct bgp_manager {
+	char run_dir[256];	/* one directory per speaker below it */
+	char host_id[TOPO_ID_LEN];
+	struct bgp_tools tools;
+	bool have_tools;	/* ip and bird found */
+	bool swept;		/* what an earlier agent left was looked at */
+	struct bgp_speaker *sp;
+	size_t n;
+};
+
+void bgp_init(struct bgp_manager *m, const char *run_dir, const char *host_id);
+/* Make the speakers what t asks of this host: start, reconfigure (without a restart),
+ * stop. */
+void bgp_sync(struct bgp_manager *m, const struct topology *t);
+/* Restart a BIRD that died (with a growing delay, 1 to 30 s). Called every tick. */
+void bgp_tick(struct bgp_manager *m);
+/* At exit: memory only; BIRD keeps running for the next agent. */
+void bgp_free(struct bgp_manager *m);
+
+#endif

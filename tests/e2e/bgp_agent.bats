@@ -1,0 +1,156 @@
+#!/usr/bin/env bats
+# The agent's BGP speakers (docs/bgp.md) against real ZooKeeper, a real agent and real BIRD:
+# one BIRD per exterior router port bound on the host whose router has an AS number and a peer
+# on the port's subnet, in a namespace of its own holding the port's MAC and address; its
+# configuration follows the peers and networks without a restart; it is restarted when it
+# dies, kept across an agent restart, stopped with its last peer or its binding.
+# (Sessions with peers need the datapath to hand BGP traffic to the namespace: not here.)
+
+bats_require_minimum_version 1.5.0
+load '../lib/zk'
+load '../lib/netns'
+load '../lib/agent'
+load '../lib/e2e'
+load '../lib/bgp'
+
+setup_file() {
+	e2e_setup_file midox midox-agent
+	command -v bird >/dev/null && command -v birdc >/dev/null || {
+		echo "bird and birdc missing (tools/scripts/install-deps installs bird2)" >&2
+		return 1
+	}
+}
+
+teardown_file() {
+	zk_cleanup
+}
+
+setup() {
+	net_init
+	RT=$NET_RUN-r
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${KEY:-}" ]; then
+		cat "$(bgp_dir h1 "$KEY")/bird.conf" >&2 2>/dev/null || true
+		tail -20 "$(bgp_dir h1 "$KEY")/bird.log" >&2 2>/dev/null || true
+	fi
+	bgp_cleanup
+	e2e_teardown
+}
+
+# One host h1 with its agent, an uplink port 198.51.100.1/24 of router RT bound to gns3out,
+# whose other end is in the physical namespace (198.51.100.2). KEY: the port's tunnel key.
+uplink_setup() {
+	net_host_add h1 192.0.2.11
+	agent_start h1 "$(bgp_env h1)"
+	agent_wait_ready h1
+	net_phys_add phys h1 gns3out 198.51.100.2/24
+	mx router create name "$RT"
+	mx router "$RT" add port address 198.51.100.1 net 198.51.100.0/24
+	mx host "$(agent_name h1)" add binding port "$RT:port0" interface gns3out
+	KEY=$(port_tunnel_key "$RT" port0)
+	[ -n "$KEY" ]
+}
+
+bird_running() { bgp_pid h1 "$KEY" >/dev/null; }
+bird_gone() { ! bird_running && [ ! -e "/run/netns/$(bgp_netns h1 "$KEY")" ] && [ ! -d "$(bgp_dir h1 "$KEY")" ]; }
+# bgp_protocols: the BGP protocols BIRD runs, one name a line.
+bgp_protocols() { birdc_in h1 "$KEY" show protocols | awk '$2 == "BGP" { print $1 }'; }
+protocols_are() { [ "$(bgp_protocols | wc -l)" -eq "$1" ]; }
+# pid_ended PID: the process is gone, or a zombie its new parent has not reaped yet (a BIRD
+# whose agent exited belongs to init).
+pid_ended() { [ ! -e "/proc/$1" ] || [ -z "$(tr -d '\0' < "/proc/$1/cmdline" 2>/dev/null)" ]; }
+bird_pid_is_not() { local p; p=$(bgp_pid h1 "$KEY") && [ "$p" != "$1" ]; }
+
+@test "a speaker starts with the AS number and a peer, in its namespace with the port's MAC and address" {
+	uplink_setup
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
+	# No AS number yet: no speaker (the peer alone does not make one).
+	sleep 2
+	! bird_running
+	mx router "$RT" set asn 100
+	wait_until 15 bird_running
+	ns=$(bgp_netns h1 "$KEY")
+	mac=$(mx --json router "$RT" port port0 show | jq -r .mac)
+	run -0 ip -n "$ns" -o addr show dev bgp0
+	[[ "$output" == *"inet 198.51.100.1/24 "* ]]
+	run -0 ip -n "$ns" -o link show dev bgp0
+	[[ "$output" == *"link/ether $mac "* ]]
+	[[ "$output" == *"state UP"* ]] || [[ "$output" == *",UP"* ]]
+	# The other end of the pair, in the host's namespace.
+	run -0 ip -n "$NET_RUN-h1" -o link show "$(printf 'mxb%06x' "$KEY")"
+	# Its configuration passes BIRD's own check, and BIRD runs it.
+	run -0 bird -p -c "$(bgp_dir h1 "$KEY")/bird.conf"
+	run -0 grep -F "local 198.51.100.1 as 100;" "$(bgp_dir h1 "$KEY")/bird.conf"
+	run -0 bgp_protocols
+	[ "$output" = "peer_$(mx --json router "$RT" bgp-peer peer0 show | jq -r .id | tr - _)" ]
+	run -0 birdc_in h1 "$KEY" show status
+	[[ "$output" == *"Router ID is 198.51.100.1"* ]]
+}
+
+@test "peers and networks change BIRD's configuration without a restart" {
+	uplink_setup
+	mx router "$RT" set asn 100
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
+	wait_until 15 bird_running
+	pid=$(bgp_pid h1 "$KEY")
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.3 hold-time 9 keep-alive 3 password s3cret
+	wait_until 10 protocols_are 2
+	mx router "$RT" add bgp-network net 10.0.0.0/24
+	wait_until 10 eval 'birdc_in h1 "$KEY" show route protocol midox_networks | grep -q "10.0.0.0/24"'
+	[ "$(bgp_pid h1 "$KEY")" = "$pid" ]
+	run -0 grep -F 'password "s3cret";' "$(bgp_dir h1 "$KEY")/bird.conf"
+	run -0 grep -F "hold time 9;" "$(bgp_dir h1 "$KEY")/bird.conf"
+	run -0 grep "reconfigured" "$NET_DIR/h1.agent.log"
+	mx --force router "$RT" delete bgp-network net0
+	wait_until 10 eval '! birdc_in h1 "$KEY" show route protocol midox_networks | grep -q "10.0.0.0/24"'
+	mx --force router "$RT" delete bgp-peer peer0
+	wait_until 10 protocols_are 1
+	[ "$(bgp_pid h1 "$KEY")" = "$pid" ]
+	# A new AS number is taken too.
+	mx router "$RT" set asn 65001
+	wait_until 10 grep -qF "local 198.51.100.1 as 65001;" "$(bgp_dir h1 "$KEY")/bird.conf"
+	run -0 bird -p -c "$(bgp_dir h1 "$KEY")/bird.conf"
+}
+
+@test "a BIRD that dies is started again; an agent restart keeps it; the last peer or the binding stops it" {
+	uplink_setup
+	mx router "$RT" set asn 100
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
+	wait_until 15 bird_running
+	pid=$(bgp_pid h1 "$KEY")
+	kill -KILL "$pid"
+	wait_until 15 bird_pid_is_not "$pid"
+	run -0 grep "BIRD $pid of port .* exited (signal 9)" "$NET_DIR/h1.agent.log"
+	pid=$(bgp_pid h1 "$KEY")
+	# The agent restarts: its BIRD (and the sessions it holds) stays.
+	agent_restart h1 "$(bgp_env h1)"
+	agent_wait_ready h1
+	wait_until 10 grep -q "BIRD $pid of port .* still runs: taken over" "$NET_DIR/h1.agent.log"
+	[ "$(bgp_pid h1 "$KEY")" = "$pid" ]
+	# Its last peer goes: BIRD, namespace and files go.
+	mx --force router "$RT" delete bgp-peer peer0
+	wait_until 10 bird_gone
+	wait_until 5 pid_ended "$pid"
+	# Back with a peer, then the binding goes.
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
+	wait_until 15 bird_running
+	mx host "$(agent_name h1)" delete binding interface gns3out
+	wait_until 10 bird_gone
+}
+
+@test "a port unbound while its agent is down loses its speaker when the agent comes back" {
+	uplink_setup
+	mx router "$RT" set asn 100
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
+	wait_until 15 bird_running
+	pid=$(bgp_pid h1 "$KEY")
+	agent_stop h1
+	kill -0 "$pid"
+	mx host "$(agent_name h1)" delete binding interface gns3out
+	agent_start h1 "$(bgp_env h1)"
+	agent_wait_ready h1
+	wait_until 10 bird_gone
+	wait_until 5 pid_ended "$pid"
+}

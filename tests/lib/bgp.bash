@@ -1,0 +1,61 @@
+# The agents' BGP speakers in tests (docs/bgp.md): where a host's agent keeps BIRD's files,
+# the namespace it makes for a port, and their removal. Source after agent.bash.
+#
+#   bgp_env HOST            the agent_start argument giving HOST's agent its BGP directory
+#                           ($NET_DIR/HOST.bgp)
+#   bgp_dir HOST KEY        a speaker's directory: bird.conf, bird.ctl, bird.pid, bird.log
+#   bgp_netns HOST KEY      the speaker's namespace name (mxbgp-<host id's first 8>-<key>)
+#   bgp_pid HOST KEY        its BIRD's PID, if that process is BIRD on that directory
+#   birdc_in HOST KEY CMD...  birdc on the speaker's control socket
+#   port_tunnel_key ROUTER PORT   a router port's tunnel key (from the CLI)
+#   bgp_cleanup             end every BIRD the run's agents started, remove their namespaces
+#                           (before agent_cleanup and net_cleanup: the agents leave both)
+
+bgp_env() { echo "MIDOX_BGP_RUN_DIR=$NET_DIR/$1.bgp"; }
+bgp_dir() { printf '%s/%s.bgp/%06x\n' "$NET_DIR" "$1" "$2"; }
+
+bgp_netns() {
+	local id
+	id=$(cat "$NET_DIR/$1.host-id" 2>/dev/null) || return 1
+	printf 'mxbgp-%.8s-%06x\n' "$id" "$2"
+}
+
+# _bgp_pid_of DIR: the PID in DIR/bird.pid when that process runs BIRD on DIR/bird.conf.
+_bgp_pid_of() {
+	local pid
+	pid=$(cat "$1/bird.pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "$1/bird.conf" || return 1
+	echo "$pid"
+}
+
+bgp_pid() { _bgp_pid_of "$(bgp_dir "$1" "$2")"; }
+
+birdc_in() {
+	local dir
+	dir=$(bgp_dir "$1" "$2")
+	shift 2
+	birdc -s "$dir/bird.ctl" "$@"
+}
+
+port_tunnel_key() {
+	mx --json router "$1" port "$2" show | jq -r .tunnel_key
+}
+
+bgp_cleanup() {
+	[ -n "${NET_DIR:-}" ] || return 0
+	local d pid f id ns
+	for d in "$NET_DIR"/*.bgp/*; do
+		[ -d "$d" ] || continue
+		pid=$(_bgp_pid_of "$d") || continue
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	done
+	for f in "$NET_DIR"/*.host-id; do
+		[ -e "$f" ] || continue
+		id=$(cat "$f")
+		for ns in $(ip netns list | awk '{ print $1 }' | grep "^mxbgp-${id:0:8}-"); do
+			ip netns del "$ns" 2>/dev/null || true
+		done
+	done
+	return 0
+}
