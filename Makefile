@@ -112,6 +112,7 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 
 # Datapath tests: the BPF object through the loader.
 DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
+	    $(BUILD)/tests/test_bgp_dp \
 	    $(BUILD)/tests/test_map_table
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
@@ -119,7 +120,7 @@ $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 
 # The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
 # calls no libbpf, gives it the maps' sizes).
-DESIRED_OBJ := $(call obj,agent/desired.c loader/map_table.c)
+DESIRED_OBJ := $(call obj,agent/desired.c agent/bgp/plan.c loader/map_table.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)

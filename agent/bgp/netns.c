@@ -18,11 +18,6 @@ void bgp_netns_name(const char *host_id, uint32_t port_key, char name[BGP_NETNS_
 	snprintf(name, BGP_NETNS_NAME_LEN, "mxbgp-%.8s-%06x", host_id, port_key & 0xFFFFFF);
 }
 
-void bgp_netns_host_if(uint32_t port_key, char name[16])
-{
-	snprintf(name, 16, "mxb%06x", port_key & 0xFFFFFF);
-}
-
 static bool netns_exists(const char *name)
 {
 	char path[64];
@@ -40,10 +35,18 @@ int bgp_netns_ensure(const struct bgp_tools *x, const char *name, const struct b
 	int err = 0;
 	size_t i;
 
-	bgp_netns_host_if(w->port_key, host_if);
+	bgp_speaker_if(w->port_key, host_if);
 	topo_format_mac(w->mac, mac);
-	if (!netns_exists(name))
+	if (!netns_exists(name)) {
 		err = IP(x, "netns", "add", (char *)name);
+		/* No IPv6 on bgp0: its router solicitations and reports would only be dropped
+		 * by the datapath (bgp-not-peer). Before the pair exists: a new interface takes
+		 * the namespace's defaults. Without sysctl it only costs those drops. */
+		if (!err && IP(x, "netns", "exec", (char *)name, "sysctl", "-qw",
+			       "net.ipv6.conf.default.disable_ipv6=1",
+			       "net.ipv6.conf.all.disable_ipv6=1"))
+			mx_warn("BGP: cannot turn IPv6 off in namespace %s", name);
+	}
 	if (!err)
 		err = IP(x, "-n", (char *)name, "link", "set", "lo", "up");
 	if (!err && !if_nametoindex(host_if))
@@ -72,7 +75,7 @@ void bgp_netns_remove(const struct bgp_tools *x, const char *name, uint32_t port
 {
 	char host_if[16];
 
-	bgp_netns_host_if(port_key, host_if);
+	bgp_speaker_if(port_key, host_if);
 	if (if_nametoindex(host_if))
 		IP(x, "link", "del", host_if);
 	if (netns_exists(name))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A speaker's network namespace: its own, named after the host and the port's tunnel key,
  * holding the router port's MAC and addresses on "bgp0", one end of a veth pair whose
- * other end ("mxb" and the key) stays in the agent's namespace (docs/bgp.md). */
+ * other end (bgp_speaker_if) stays in the agent's namespace (docs/bgp.md). */
 #ifndef MIDOX_AGENT_BGP_NETNS_H
 #define MIDOX_AGENT_BGP_NETNS_H
 
@@ -21,8 +21,6 @@ struct bgp_tools {
 /* "mxbgp-<first 8 of the host id>-<key, 6 hex digits>": unique on a machine shared by
  * several hosts (test namespaces). */
 void bgp_netns_name(const char *host_id, uint32_t port_key, char name[BGP_NETNS_NAME_LEN]);
-/* The host side of the veth pair: "mxb" and the key in hex (fits IFNAMSIZ). */
-void bgp_netns_host_if(uint32_t port_key, char name[16]);
 /* Make the namespace and the pair if missing, and put w's MAC and addresses on bgp0 (what
  * is there already is set again: a changed MAC or address is corrected). */
 int bgp_netns_ensure(const struct bgp_tools *x, const char *name, const struct bgp_want *w);

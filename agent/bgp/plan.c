@@ -2,11 +2,17 @@
 /* Which speakers a snapshot asks of this host. A port, its router or a binding that does
  * not qualify is simply no speaker: the manager stops one that was running. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "plan.h"
+
+void bgp_speaker_if(uint32_t port_key, char name[16])
+{
+	snprintf(name, 16, "mxb%06x", port_key & 0xFFFFFF);
+}
 
 /* The port's address on addr's subnet (its own address is no peer's). */
 static bool local_for(const struct topo_port *p, struct in_addr addr, struct in_addr *local)

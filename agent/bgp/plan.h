@@ -39,6 +39,10 @@ struct bgp_want {
 	size_t n_networks;
 };
 
+/* The host side of a speaker's veth pair, in the agent's namespace: "mxb" and the port's
+ * tunnel key in hex (fits IFNAMSIZ). The datapath's BGP entries and program hang on it. */
+void bgp_speaker_if(uint32_t port_key, char name[16]);
+
 /* The speakers host_id must run, in binding order, into *out (malloc'd, *n of them; NULL
  * when none). 0 or -ENOMEM. */
 int bgp_plan(const struct topology *t, const char *host_id, struct bgp_want **out, size_t *n);

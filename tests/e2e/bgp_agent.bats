@@ -4,7 +4,9 @@
 # on the port's subnet, in a namespace of its own holding the port's MAC and address; its
 # configuration follows the peers and networks without a restart; it is restarted when it
 # dies, kept across an agent restart, stopped with its last peer or its binding.
-# (Sessions with peers need the datapath to hand BGP traffic to the namespace: not here.)
+# The datapath hands the speaker its packets: a session with a real BIRD on the physical side
+# comes up through the bound interface, routes go both ways, the router keeps answering
+# everyone else.
 
 bats_require_minimum_version 1.5.0
 load '../lib/zk'
@@ -153,4 +155,52 @@ bird_pid_is_not() { local p; p=$(bgp_pid h1 "$KEY") && [ "$p" != "$1" ]; }
 	agent_wait_ready h1
 	wait_until 10 bird_gone
 	wait_until 5 pid_ended "$pid"
+}
+
+# icmp_in_echos HOST KEY: echo requests the speaker's namespace received (its /proc/net/snmp).
+icmp_in_echos() {
+	ip netns exec "$(bgp_netns "$1" "$2")" awk '
+		/^Icmp:/ && !h { for (i = 2; i <= NF; i++) if ($i == "InEchos") f = i; h = 1; next }
+		/^Icmp:/ { print $f; exit }' /proc/net/snmp
+}
+
+@test "through the datapath: a session with a real BIRD comes up, routes go both ways, the router answers the rest" {
+	uplink_setup
+	# A second address on the physical side that is no peer.
+	ip -n "$NET_RUN-phys" addr add 198.51.100.9/24 dev eth0
+	mx router "$RT" set asn 100
+	mx router "$RT" add bgp-network net 10.0.0.0/24
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2 hold-time 9 keep-alive 3 connect-retry 5
+	wait_until 15 bird_running
+	bgp_upstream_start phys up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24 0.0.0.0/0
+	wait_until 40 bgp_established up1
+	run -0 birdc_in h1 "$KEY" show protocols
+	[[ "$output" == *Established* ]]
+	# The upstream learns the router's network, and only it; the speaker learns the
+	# upstream's, in table 100 of its namespace.
+	wait_until 15 eval 'birdc_up up1 show route protocol midox | grep -q "10.0.0.0/24"'
+	run -0 birdc_up up1 show route protocol midox count
+	echo "$output"
+	# One route of the table's came from the router: no transit of anything else.
+	[[ "$output" =~ (^|$'\n')1\ of\ [0-9]+\ routes ]]
+	ns=$(bgp_netns h1 "$KEY")
+	wait_until 15 eval 'ip -n "$ns" route show table 100 | grep -q "^203.0.113.0/24 via 198.51.100.2"'
+	run -0 ip -n "$ns" route show table 100
+	[[ "$output" == *"default via 198.51.100.2"* ]]
+	# A ping from the peer is the speaker's; one from another address the router's.
+	before=$(icmp_in_echos h1 "$KEY")
+	run -0 net_in phys ping -c 3 -i 0.2 -W 1 -I 198.51.100.2 198.51.100.1
+	[ "$(icmp_in_echos h1 "$KEY")" -ge $((before + 3)) ]
+	before=$(icmp_in_echos h1 "$KEY")
+	run -0 net_in phys ping -c 3 -i 0.2 -W 1 -I 198.51.100.9 198.51.100.1
+	[ "$(icmp_in_echos h1 "$KEY")" -eq "$before" ]
+	# The router learned the peer's MAC as usual.
+	wait_until 10 eval 'mx router "$RT" list arp | grep -q "198.51.100.2 mac $(net_mac phys) type learned"'
+	# What the speaker sends to anyone but a peer is dropped, and counted.
+	before=$(drops h1 0 MX_DROP_BGP_NOT_PEER)
+	ip netns exec "$ns" ping -c 2 -i 0.2 -W 1 198.51.100.9 || true
+	[ "$(drops h1 0 MX_DROP_BGP_NOT_PEER)" -ge $((before + 1)) ]
+	# The peer goes: the upstream's session drops with its hold time.
+	mx --force router "$RT" delete bgp-peer peer0
+	wait_until 30 eval '! bgp_established up1'
 }

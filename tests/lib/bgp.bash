@@ -59,3 +59,42 @@ bgp_cleanup() {
 	done
 	return 0
 }
+
+# ---- upstream routers: real BIRD in a "physical" namespace (net_phys_add) ----
+#
+#   bgp_upstream_start PHYS NAME ADDR AS PEER PEER_AS [ROUTE...]
+#                           BIRD NAME in PHYS's namespace: router id ADDR, AS AS, one eBGP
+#                           session with PEER (the router port's address) as PEER_AS,
+#                           advertising each ROUTE (a.b.c.d/len, static blackhole) and
+#                           importing everything into a kernel table of its own (table 200),
+#                           connect retry and hold time short (5 s, 9 s)
+#   birdc_up NAME CMD...    birdc on that BIRD's socket
+#   bgp_established NAME    its session is Established
+
+bgp_upstream_start() {
+	local phys=$1 name=$2 addr=$3 as=$4 peer=$5 peer_as=$6 conf=$NET_DIR/upstream-$2.conf r
+	shift 6
+	{
+		printf 'log stderr all;\nrouter id %s;\nprotocol device {\n}\n' "$addr"
+		printf 'protocol static up_routes {\n\tipv4;\n'
+		for r in "$@"; do printf '\troute %s blackhole;\n' "$r"; done
+		printf '}\nprotocol kernel {\n\tkernel table 200;\n\tipv4 { import none; export where source = RTS_BGP; };\n}\n'
+		printf 'protocol bgp midox {\n\tlocal %s as %s;\n\tneighbor %s as %s;\n' "$addr" "$as" "$peer" "$peer_as"
+		printf '\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n'
+		printf '\tipv4 { import all; export where proto = "up_routes"; };\n}\n'
+	} > "$conf"
+	bird -p -c "$conf" || return 1
+	net_bg "$phys" "$NET_DIR/upstream-$name.log" bird -f -c "$conf" -s "$NET_DIR/upstream-$name.ctl" \
+		-P "$NET_DIR/upstream-$name.pid"
+	eval "UPSTREAM_PID_$name=$NET_BG_PID"
+}
+
+birdc_up() {
+	local name=$1
+	shift
+	birdc -s "$NET_DIR/upstream-$name.ctl" "$@"
+}
+
+bgp_established() {
+	birdc_up "$1" show protocols midox | grep -q Established
+}
