@@ -39,6 +39,8 @@ static const struct field fields[] = {
 	  offsetof(struct agent_config, mac_age_s), 0 },
 	STRING_FIELD("zookeeper_credentials_file", "MIDOX_CREDENTIALS", credentials_file),
 	STRING_FIELD("bgp_run_dir", "MIDOX_BGP_RUN_DIR", bgp_run_dir),
+	{ "bgp_max_routes", "MIDOX_BGP_MAX_ROUTES", FIELD_INT,
+	  offsetof(struct agent_config, bgp_max_routes), 0 },
 	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
 	  offsetof(struct agent_config, metrics_address),
 	  sizeof(((struct agent_config *)0)->metrics_address) },
@@ -57,6 +59,7 @@ static void config_defaults(struct agent_config *cfg)
 	cfg->vxlan_port = MX_VXLAN_PORT_DEFAULT;
 	cfg->session_timeout_ms = 10000;
 	cfg->mac_age_s = 300;
+	cfg->bgp_max_routes = 100000;
 }
 
 static int parse_long(const char *value, long min, long max, long *out)

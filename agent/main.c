@@ -142,7 +142,7 @@ static int agent_start(struct agent *a)
 	}
 	mx_info("host %s (%s), tunnel interface %s, maps in %s", a->host_id, a->cfg.host_name,
 		a->cfg.tunnel_if, a->cfg.pin_root);
-	bgp_init(&a->bgp, a->cfg.bgp_run_dir, a->host_id);
+	bgp_init(&a->bgp, a->cfg.bgp_run_dir, a->host_id, (size_t)a->cfg.bgp_max_routes);
 	if (a->cfg.credentials_file[0]) {
 		snprintf(saved, sizeof(saved), "%s.secret", a->cfg.host_id_file);
 		err = topo_cred_load(a->cfg.credentials_file, &cluster_cred);
@@ -205,6 +205,7 @@ static bool agent_session_step(struct agent *a)
 		a->registered = false;
 		agent_learn_forget(a);
 		agent_status_forget(a);
+		bgp_learn_forget(&a->bgp);
 		err = session_reopen(&a->zk);
 		if (err)
 			mx_err("cannot reopen the ZooKeeper session: %s", strerror(-err));
@@ -267,6 +268,8 @@ static void agent_loop(struct agent *a)
 		ticks++;
 		agent_learn_tick(a);
 		bgp_tick(&a->bgp);
+		if (atomic_load(&a->zk.connected) && a->registered)
+			bgp_learn_tick(&a->bgp, a->zk.zh);
 		if (ticks % PRIME_EVERY_TICKS == 1)
 			agent_prime_neighbours(a);
 		if (ticks % RESYNC_EVERY_TICKS == 0)

@@ -23,9 +23,11 @@
 /* A BIRD that ran this long before dying restarts at once again. */
 #define STABLE_NS (60ull * 1000000000ull)
 
-void bgp_init(struct bgp_manager *m, const char *run_dir, const char *host_id)
+void bgp_init(struct bgp_manager *m, const char *run_dir, const char *host_id,
+	      size_t max_routes)
 {
 	memset(m, 0, sizeof(*m));
+	m->max_routes = max_routes;
 	snprintf(m->run_dir, sizeof(m->run_dir), "%s", run_dir);
 	snprintf(m->host_id, sizeof(m->host_id), "%s", host_id);
 	m->have_tools = !bgp_which("ip", m->tools.ip, sizeof(m->tools.ip)) &&
@@ -65,6 +67,7 @@ static void speaker_stop(struct bgp_manager *m, struct bgp_speaker *s)
 {
 	mx_info("BGP: stopping the speaker of port %s (BIRD %d, namespace %s)", s->want.port_id,
 		(int)s->bird.pid, s->netns);
+	bgp_learn_close(s);
 	teardown(m, &s->bird, s->want.port_key);
 	free(s->conf);
 }
@@ -161,6 +164,7 @@ static int speaker_new(struct bgp_manager *m, const struct bgp_want *w)
 	m->sp = grown;
 	s = &m->sp[m->n];
 	memset(s, 0, sizeof(*s));
+	s->rib_fd = -1;
 	s->want = *w;
 	s->backoff_s = 1;
 	bgp_netns_name(m->host_id, w->port_key, s->netns);
@@ -207,6 +211,7 @@ void bgp_sync(struct bgp_manager *m, const struct topology *t)
 		sweep(m, w, n);
 		m->swept = true;
 	}
+	m->synced = true;
 	/* Gone: stopped, and the array compacted. */
 	for (i = 0; i < m->n;) {
 		if (wanted(w, n, m->sp[i].want.port_id)) {
@@ -270,8 +275,13 @@ void bgp_tick(struct bgp_manager *m)
 
 void bgp_free(struct bgp_manager *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
+		bgp_learn_close(&m->sp[i]);
 		free(m->sp[i].conf);
+	}
+	free(m->published);
+	m->published = NULL;
+	m->n_published = 0;
 	free(m->sp);
 	m->sp = NULL;
 	m->n = 0;

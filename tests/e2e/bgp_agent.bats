@@ -204,3 +204,55 @@ icmp_in_echos() {
 	mx --force router "$RT" delete bgp-peer peer0
 	wait_until 30 eval '! bgp_established up1'
 }
+
+# learned_route DST: `router list route` shows DST learned from peer0.
+learned_route() {
+	mx router "$RT" list route | grep -qE "dst $1 gw 198.51.100.2 port port0 weight 100 learned true peer peer0$"
+}
+
+# route_in_map HOST DST/LEN: the router's midox_route has the prefix, via the peer.
+route_in_map() {
+	local rk dst=${2%/*} len=${2#*/}
+	rk=$(mx --json router "$RT" show | jq -r .tunnel_key)
+	map_has "$1" midox_route "any(.[]; .key.router_key == $rk and .key.dst == $(be32 "$dst") and .key.prefixlen == $((32 + len)) and any(.value.nh[0:.value.n][]; .gw == $(be32 198.51.100.2)))"
+}
+
+@test "learned routes: published, installed, listed as learned, not deletable, withdrawn with the peer and with BIRD" {
+	uplink_setup
+	mx router "$RT" set asn 100
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2 hold-time 9 keep-alive 3 connect-retry 5
+	wait_until 15 bird_running
+	bgp_upstream_start phys up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24 198.18.0.0/15
+	wait_until 40 bgp_established up1
+	wait_until 15 learned_route 203.0.113.0/24
+	wait_until 15 learned_route 198.18.0.0/15
+	run -0 mx router "$RT" list route
+	echo "$output"
+	[ "$(grep -c 'learned true' <<<"$output")" -eq 2 ]
+	wait_until 10 route_in_map h1 203.0.113.0/24
+	# JSON names the peer and the host that published it.
+	run -0 mx --json router "$RT" list route
+	[ "$(jq '[.[] | select(.learned)] | length' <<<"$output")" -eq 2 ]
+	[[ "$(jq -r '[.[] | select(.learned)][0].peer_alias' <<<"$output")" =~ ^router[0-9]+:peer0$ ]]
+	[ "$(jq -r '[.[] | select(.learned)][0].host' <<<"$output")" = "$(cat "$NET_DIR/h1.host-id")" ]
+	# Not the operator's to delete.
+	r=$(mx router "$RT" list route | awk '/learned true/ { print $2; exit }')
+	run mx --force router "$RT" route "$r" delete
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is learned from BGP peer"* ]]
+	# The upstream withdraws one: gone.
+	birdc_up up1 disable up_routes >/dev/null
+	wait_until 15 eval '! learned_route 203.0.113.0/24'
+	birdc_up up1 enable up_routes >/dev/null
+	wait_until 15 learned_route 203.0.113.0/24
+	# The upstream dies: after the hold time (9 s) its routes are gone, map included.
+	kill "$UPSTREAM_PID_up1"
+	wait_until 30 eval '! learned_route 203.0.113.0/24'
+	wait_until 10 eval '! route_in_map h1 203.0.113.0/24'
+	run -0 grep "BGP: learned routes: 0 published, 2 withdrawn" "$NET_DIR/h1.agent.log"
+	# Back: the routes come back; the speaker's BIRD killed: withdrawn at once.
+	bgp_upstream_start phys up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24 198.18.0.0/15
+	wait_until 40 learned_route 203.0.113.0/24
+	kill -KILL "$(bgp_pid h1 "$KEY")"
+	wait_until 5 eval '! learned_route 203.0.113.0/24'
+}

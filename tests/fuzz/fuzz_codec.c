@@ -15,7 +15,7 @@
 
 /* New kinds go last: the first byte of every committed seed keeps its decoder. */
 enum kind { HOST, ZONE, MEMBER, BRIDGE, ROUTER, PORT, ROUTE, BINDING, KEY, MAC, ARP, ARP_LEARNED,
-	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, KIND__MAX };
+	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, ROUTE_LEARNED, KIND__MAX };
 
 union object {
 	struct topo_host host;
@@ -53,6 +53,7 @@ static int decode(enum kind k, const char *name, const char *buf, size_t len, un
 	case IFACE: return topo_decode_iface(buf, len, NULL, &o->iface);
 	case BGP_PEER: return topo_decode_bgp_peer(buf, len, NULL, &o->bgp_peer);
 	case BGP_NETWORK: return topo_decode_bgp_network(buf, len, NULL, &o->bgp_network);
+	case ROUTE_LEARNED: return topo_decode_route_learned(buf, len, NULL, &o->route);
 	default: return topo_decode_binding_status(buf, len, NULL, &o->binding_status);
 	}
 }
@@ -76,6 +77,7 @@ static char *encode(enum kind k, const union object *o)
 	case BINDING_STATUS: return topo_encode_binding_status(&o->binding_status);
 	case BGP_PEER: return topo_encode_bgp_peer(&o->bgp_peer);
 	case BGP_NETWORK: return topo_encode_bgp_network(&o->bgp_network);
+	case ROUTE_LEARNED: return topo_encode_route_learned(&o->route);
 	default: return NULL;
 	}
 }

@@ -65,9 +65,14 @@ bgp_cleanup() {
 #   bgp_upstream_start PHYS NAME ADDR AS PEER PEER_AS [ROUTE...]
 #                           BIRD NAME in PHYS's namespace: router id ADDR, AS AS, one eBGP
 #                           session with PEER (the router port's address) as PEER_AS,
-#                           advertising each ROUTE (a.b.c.d/len, static blackhole) and
-#                           importing everything into a kernel table of its own (table 200),
+#                           advertising each ROUTE (a.b.c.d/len, static blackhole), what it
+#                           learns installed in PHYS's main table (so that it routes back),
 #                           connect retry and hold time short (5 s, 9 s)
+#   bgp_lan_add HOST IF     a "physical" LAN: a bridge in netns $NET_RUN-lan, IF of HOST (up,
+#                           no address: a router port binds it) plugged into it
+#   bgp_upstream_ns NAME ADDR/LEN [LOOPBACK/LEN...]
+#                           an upstream router's netns $NET_RUN-NAME on that LAN (eth0 ADDR),
+#                           with addresses on lo for the networks behind it
 #   birdc_up NAME CMD...    birdc on that BIRD's socket
 #   bgp_established NAME    its session is Established
 
@@ -78,7 +83,7 @@ bgp_upstream_start() {
 		printf 'log stderr all;\nrouter id %s;\nprotocol device {\n}\n' "$addr"
 		printf 'protocol static up_routes {\n\tipv4;\n'
 		for r in "$@"; do printf '\troute %s blackhole;\n' "$r"; done
-		printf '}\nprotocol kernel {\n\tkernel table 200;\n\tipv4 { import none; export where source = RTS_BGP; };\n}\n'
+		printf '}\nprotocol kernel {\n\tipv4 { import none; export where source = RTS_BGP; };\n}\n'
 		printf 'protocol bgp midox {\n\tlocal %s as %s;\n\tneighbor %s as %s;\n' "$addr" "$as" "$peer" "$peer_as"
 		printf '\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n'
 		printf '\tipv4 { import all; export where proto = "up_routes"; };\n}\n'
@@ -97,4 +102,33 @@ birdc_up() {
 
 bgp_established() {
 	birdc_up "$1" show protocols midox | grep -q Established
+}
+
+bgp_lan_add() {
+	local host=$1 ifname=$2 lan=$NET_RUN-lan
+	if [ ! -e "/run/netns/$lan" ]; then
+		ip netns add "$lan" || return 1
+		ip -n "$lan" link set lo up
+		ip -n "$lan" link add br0 type bridge
+		ip -n "$lan" link set br0 up
+	fi
+	ip -n "$NET_RUN-$host" link add "$ifname" mtu "$NET_VM_MTU" type veth \
+		peer name "$host" netns "$lan" mtu "$NET_VM_MTU" || return 1
+	ip -n "$lan" link set "$host" master br0 up
+	ip -n "$NET_RUN-$host" link set "$ifname" up
+}
+
+bgp_upstream_ns() {
+	local name=$1 cidr=$2 ns=$NET_RUN-$1 lan=$NET_RUN-lan a
+	shift 2
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	net_sysctl "$name" net.ipv6.conf.all.disable_ipv6=1
+	net_sysctl "$name" net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$lan" link add "$name" mtu "$NET_VM_MTU" type veth peer name eth0 netns "$ns" \
+		mtu "$NET_VM_MTU" || return 1
+	ip -n "$lan" link set "$name" master br0 up
+	ip -n "$ns" addr add "$cidr" dev eth0
+	ip -n "$ns" link set eth0 up
+	for a in "$@"; do ip -n "$ns" addr add "$a" dev lo; done
 }

@@ -468,6 +468,28 @@ static void test_bgp_roundtrip(void)
 	free(s);
 	ok(topo_decode_bgp_network("{\"schema\":1,\"net\":\"10.0.0.0/8\"}", 31, "peer0", &n2) < 0,
 	   "a BGP network's node name must be a UUID");
+	{
+		struct topo_route lr = { .router_id = UUID1, .port_id = UUID2, .peer_id = UUID3,
+					 .weight = 100, .dst = { .len = 24 } }, lr2 = { 0 };
+
+		inet_pton(AF_INET, "203.0.113.0", &lr.dst.addr);
+		inet_pton(AF_INET, "198.51.100.2", &lr.gw);
+		s = topo_encode_route_learned(&lr);
+		ok(s && !topo_decode_route_learned(s, strlen(s), UUID1, &lr2) && lr2.learned &&
+			   lr2.type == TOPO_ROUTE_NORMAL && lr2.has_gw && lr2.gw.s_addr == lr.gw.s_addr &&
+			   lr2.dst.addr.s_addr == lr.dst.addr.s_addr && lr2.dst.len == 24 &&
+			   !strcmp(lr2.peer_id, UUID3) && !strcmp(lr2.port_id, UUID2) &&
+			   !strcmp(lr2.router_id, UUID1) && lr2.weight == 100,
+		   "a learned route encodes and decodes back: %s", s ? s : "(null)");
+		free(s);
+		const char *bad = "{\"schema\":1,\"router\":\"" UUID1 "\",\"dst\":\"10.0.0.1/24\","
+				  "\"port\":\"" UUID2 "\",\"peer\":\"" UUID3 "\",\"gw\":"
+				  "\"10.0.0.9\",\"weight\":1}";
+
+		ok(topo_decode_route_learned(bad, strlen(bad), UUID1, &lr2) < 0 &&
+			   strstr(topo_errmsg(), "host bits"),
+		   "a learned route with host bits set is refused: %s", topo_errmsg());
+	}
 	memset(pw, 'x', sizeof(pw));
 	pw[TOPO_BGP_PASSWORD_MAX - 1] = '\0';
 	ok(topo_valid_bgp_password(pw), "an 80-character password is valid");

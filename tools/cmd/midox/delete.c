@@ -72,8 +72,8 @@ static void router_cascade(const struct topology *t, const char *id, struct casc
 	size_t i, routes = 0, arps = 0, peers = 0, nets = 0;
 
 	ports_of(t, id, NULL, g);
-	for (i = 0; i < t->n_routes; i++)
-		routes += !strcmp(t->routes[i].router_id, id);
+	for (i = 0; i < t->n_routes; i++) /* learned ones go with their sessions */
+		routes += !t->routes[i].learned && !strcmp(t->routes[i].router_id, id);
 	for (i = 0; i < t->n_arps; i++)
 		arps += !strcmp(t->arps[i].router_id, id);
 	count(g, "routes", "route", "routes", routes);
@@ -99,7 +99,7 @@ static void port_cascade(const struct topology *t, const struct topo_port *p, st
 		return;
 	}
 	for (i = 0; i < t->n_routes; i++)
-		n += !strcmp(t->routes[i].port_id, p->id);
+		n += !t->routes[i].learned && !strcmp(t->routes[i].port_id, p->id);
 	count(g, "routes", "route", "routes", n);
 	for (n = 0, i = 0; i < t->n_arps; i++)
 		n += t->arps[i].learned && !strcmp(t->arps[i].port_id, p->id);

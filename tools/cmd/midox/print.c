@@ -333,7 +333,7 @@ static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_route *r = obj;
 	char a[64], pa[64], src[TOPO_CIDR_STRLEN], dst[TOPO_CIDR_STRLEN];
-	char gw[INET_ADDRSTRLEN], weight[16], line[1024] = "";
+	char gw[INET_ADDRSTRLEN], weight[16], peer[64], line[1024] = "";
 	const char *type = topo_route_type_name(r->type);
 	json_t *o = NULL;
 
@@ -355,6 +355,11 @@ static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 			json_object_set_new(o, "port", json_string(r->port_id));
 			json_object_set_new(o, "port_alias", json_string(pa));
 		}
+		json_object_set_new(o, "learned", json_boolean(r->learned));
+		if (r->learned)
+			json_object_update_new(o, json_pack("{s:s,s:s,s:s}", "peer", r->peer_id,
+							    "peer_alias", cli_alias(c, r->peer_id, peer),
+							    "host", r->host_id));
 	}
 	add(line, sizeof(line), "route", short_alias(a));
 	if (show)
@@ -367,6 +372,10 @@ static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (r->port_id[0])
 		add(line, sizeof(line), "port", short_alias(pa));
 	add(line, sizeof(line), "weight", weight);
+	if (r->learned) {
+		add(line, sizeof(line), "learned", "true");
+		add(line, sizeof(line), "peer", short_alias(cli_alias(c, r->peer_id, peer)));
+	}
 	if (show)
 		add(line, sizeof(line), "port-route", r->port_route ? "true" : "false");
 	emit(c, arr, o, line);

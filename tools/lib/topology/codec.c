@@ -463,6 +463,34 @@ int topo_decode_bgp_network(const char *buf, size_t len, const char *name, void 
 	return rc;
 }
 
+/* A route learned from a BGP peer, named by its UUID (under the publishing host, the
+ * caller's): {"router","dst","port","gw","peer","weight"}; a normal route from 0.0.0.0/0. */
+int topo_decode_route_learned(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_route *r = out;
+	json_t *o = load_id(buf, len, name, r->id);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	r->learned = true;
+	r->type = TOPO_ROUTE_NORMAL;
+	rc = get_uuid(o, "router", r->router_id);
+	if (!rc)
+		rc = get_network(o, "dst", &r->dst);
+	if (!rc)
+		rc = get_uuid(o, "port", r->port_id);
+	if (!rc)
+		rc = get_uuid(o, "peer", r->peer_id);
+	if (!rc)
+		rc = get_addr(o, "gw", &r->gw, true);
+	r->has_gw = rc > 0;
+	if (rc >= 0)
+		rc = get_key(o, "weight", 1, TOPO_WEIGHT_MAX, &r->weight);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
 /* The address (and, learned, the MAC) an ARP node's name "a.b.c.d[,<mac>]" holds. */
 static int arp_name(const char *name, bool learned, struct topo_arp *a)
 {
@@ -766,6 +794,18 @@ char *topo_encode_bgp_network(const struct topo_bgp_network *n)
 
 	if (o)
 		set_cidr(o, "net", &n->net);
+	return dump(o);
+}
+
+char *topo_encode_route_learned(const struct topo_route *r)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "router", r->router_id, "port", r->port_id,
+			      "peer", r->peer_id, "weight", (json_int_t)r->weight);
+
+	if (!o)
+		return NULL;
+	set_cidr(o, "dst", &r->dst);
+	set_addr(o, "gw", r->gw);
 	return dump(o);
 }
 

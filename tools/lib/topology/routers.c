@@ -433,7 +433,8 @@ static int plan_route_add(zhandle_t *zh, const struct topology *t, struct topo_t
 	if (!rc)
 		rc = check_route(t, r, &n);
 	for (i = 0; !rc && i < t->n_routes; i++)
-		if (!strcmp(t->routes[i].router_id, r->id) && same_route(&t->routes[i], &n))
+		if (!t->routes[i].learned && !strcmp(t->routes[i].router_id, r->id) &&
+		    same_route(&t->routes[i], &n))
 			rc = topo_fail(-EEXIST, "the same route exists: %s",
 				       alias_of(t, t->routes[i].id, ra));
 	if (!rc)
@@ -484,6 +485,10 @@ static int plan_route_delete(zhandle_t *zh, const struct topology *t, struct top
 	if (r->port_route)
 		return topo_fail(-EINVAL, "route %s is port %s's own route: it goes with the port",
 				 alias_of(t, r->id, ra), alias_of(t, r->port_id, pa));
+	if (r->learned)
+		return topo_fail(-EINVAL, "route %s is learned from BGP peer %s: it goes when the "
+				 "peer withdraws it or its session ends", alias_of(t, r->id, ra),
+				 alias_of(t, r->peer_id, pa));
 	txn_delete(x, r->version, P_ROUTE, r->router_id, r->id);
 	return 0;
 }

@@ -235,8 +235,13 @@ static int drop_dangling(struct topology *t)
 	t->n_macs = n;
 	for (i = n = 0; i < t->n_routes; i++) {
 		const struct topo_route *r = &t->routes[i];
+		bool port_ok = !r->port_id[0] || router_port(t, gone, r->router_id, r->port_id);
 
-		if (!r->port_id[0] || router_port(t, gone, r->router_id, r->port_id))
+		/* A learned route of a port or peer that went is stale, not broken: its
+		 * agent withdraws it; left out quietly meanwhile. */
+		if (r->learned && (!port_ok || !topo_find_bgp_peer_by_id(t, r->peer_id)))
+			continue;
+		if (port_ok)
 			t->routes[n++] = *r;
 		else
 			dangling(t, "route", r->id, "its port is not a port of its router");

@@ -131,6 +131,11 @@ struct topo_route {
 	struct in_addr gw;
 	uint32_t weight;
 	bool port_route; /* made with its port for the port's subnet; goes with it */
+	/* Learned from a BGP peer (docs/bgp.md): published by the agent of the port's host as
+	 * an ephemeral node of its session, under its host; gw is the peer's address. */
+	bool learned;
+	char peer_id[TOPO_ID_LEN];
+	char host_id[TOPO_ID_LEN];
 	int64_t czxid;
 	int32_t version;
 	size_t ordinal;  /* its place among its router's routes (the N of "router0:routeN") */
@@ -354,6 +359,17 @@ int topo_arp_publish(zhandle_t *zh, const char *host_id, const char *router_id,
 		     struct in_addr addr, const uint8_t mac[6], const char *port_id);
 int topo_arp_withdraw(zhandle_t *zh, const char *router_id, struct in_addr addr,
 		      const uint8_t mac[6]);
+
+/* Routes learned from BGP peers (the agent of the port's host): published as ephemeral
+ * nodes named by a new UUID (into id), withdrawn by it, and listed as this session's
+ * process published them (the agent's own, also after a restart that kept its session).
+ * r: router_id, dst, port_id, gw, peer_id, weight. */
+int topo_bgp_route_publish(zhandle_t *zh, const char *host_id, const struct topo_route *r,
+			   char id[TOPO_ID_LEN]);
+int topo_bgp_route_withdraw(zhandle_t *zh, const char *host_id, const char *id);
+/* Every learned route under host_id (malloc'd; what does not parse is left out). */
+int topo_bgp_routes_list(zhandle_t *zh, const char *host_id, struct topo_route **out,
+			 size_t *n);
 
 /* Access control (docs/zookeeper.md): ZooKeeper digest identities. Without a cluster
  * credential nothing is protected (open ACLs), as before. */
