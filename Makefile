@@ -125,9 +125,9 @@ $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)
 
-# The agent's BGP speakers: which ports want one and BIRD's configuration for it (checked
-# with the real `bird -p`).
-BGP_CONF_OBJ := $(call obj,agent/bgp/plan.c agent/bgp/conf.c)
+# The agent's BGP speakers: which ports want one, BIRD's configuration for it (checked
+# with the real `bird -p`), how its "show protocols" reads.
+BGP_CONF_OBJ := $(call obj,agent/bgp/plan.c agent/bgp/conf.c agent/bgp/status.c)
 $(BUILD)/tests/test_bgp_conf: $(BUILD)/tests/unit/test_bgp_conf.o $(BGP_CONF_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BGP_CONF_OBJ) $(LINK_TOPO)

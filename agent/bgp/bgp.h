@@ -41,6 +41,9 @@ struct bgp_manager {
 	bool published_known;
 	struct topo_route *published;
 	size_t n_published;
+	/* Session states this session published (status.c), one per peer with a speaker. */
+	struct topo_bgp_status *status;
+	size_t n_status;
 };
 
 void bgp_init(struct bgp_manager *m, const char *run_dir, const char *host_id,

@@ -79,7 +79,9 @@ int bgp_conf_render(const struct bgp_want *w, char *buf, size_t len)
 	inet_ntop(AF_INET, &w->nets[0].addr, id, sizeof(id));
 	put(&o, "# midox-agent: the BGP speaker of router port %s. Generated: edits are lost.\n",
 	    w->port_id);
-	put(&o, "log stderr all;\nrouter id %s;\n\nprotocol device {\n}\n", id);
+	/* "show protocols" gives the date with the time (agent/bgp/status.c reads it). */
+	put(&o, "log stderr all;\ntimeformat protocol iso long;\nrouter id %s;\n\n"
+	    "protocol device {\n}\n", id);
 	put(&o, "\n# The router's bgp-networks: what the peers learn from it, and nothing else.\n");
 	put(&o, "protocol static %s {\n\tipv4;\n", BGP_PROTO_NETWORKS);
 	for (i = 0; i < w->n_networks; i++) {

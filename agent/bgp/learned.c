@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "bgp.h"
 #include "routes.h"
+#include "status.h"
 
 #define LEARNED_WEIGHT TOPO_WEIGHT_DEFAULT
 
@@ -31,6 +32,9 @@ void bgp_learn_forget(struct bgp_manager *m)
 	m->published = NULL;
 	m->n_published = 0;
 	m->published_known = false;
+	free(m->status);
+	m->status = NULL;
+	m->n_status = 0;
 }
 
 /* The identity of a learned route: router, prefix, peer (and the gateway, the peer's). */
@@ -165,6 +169,69 @@ static void apply(struct bgp_manager *m, zhandle_t *zh, const struct topo_route 
 			removed, k);
 }
 
+static size_t routes_of(const struct bgp_manager *m, const char *peer_id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_published; i++)
+		n += !strcmp(m->published[i].peer_id, peer_id);
+	return n;
+}
+
+static const struct topo_bgp_status *status_of(const struct topo_bgp_status *arr, size_t n,
+					       const char *peer_id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(arr[i].peer_id, peer_id))
+			return &arr[i];
+	return NULL;
+}
+
+/* The sessions of every running speaker, as its BIRD reports them: published when they
+ * changed (a change of state or information logged), withdrawn for peers no speaker has. */
+static void sessions(struct bgp_manager *m, zhandle_t *zh)
+{
+	struct topo_bgp_status *now = NULL, one[BGP_MAX_PEERS];
+	size_t n = 0;
+	char reply[8192];
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct bgp_speaker *s = &m->sp[i];
+		struct topo_bgp_status *grown;
+
+		if (!s->bird.pid || bird_command(s->bird.dir, "show protocols", reply, sizeof(reply)))
+			reply[0] = '\0';
+		bgp_status_parse(reply, &s->want, one);
+		grown = realloc(now, (n + s->want.n_peers + 1) * sizeof(*now));
+		if (!grown) {
+			free(now);
+			return;
+		}
+		now = grown;
+		for (size_t j = 0; j < s->want.n_peers; j++) {
+			const struct topo_bgp_status *old = status_of(m->status, m->n_status,
+								      one[j].peer_id);
+
+			one[j].routes = (uint32_t)routes_of(m, one[j].peer_id);
+			if (!old || strcmp(old->state, one[j].state) || strcmp(old->info, one[j].info))
+				mx_info("BGP: session with %s (peer %s) of port %s: %s%s%s",
+					inet_ntoa(s->want.peers[j].addr), one[j].peer_id,
+					s->want.port_id, one[j].state, one[j].info[0] ? ", " : "",
+					one[j].info);
+			if ((!old || memcmp(old, &one[j], sizeof(*old))) &&
+			    topo_bgp_status_publish(zh, m->host_id, &one[j]))
+				mx_warn("BGP: cannot publish a session's state: %s", topo_errmsg());
+			now[n++] = one[j];
+		}
+	}
+	for (size_t i = 0; i < m->n_status; i++)
+		if (!status_of(now, n, m->status[i].peer_id))
+			topo_bgp_status_withdraw(zh, m->host_id, m->status[i].peer_id);
+	free(m->status);
+	m->status = now;
+	m->n_status = n;
+}
+
 void bgp_learn_tick(struct bgp_manager *m, zhandle_t *zh)
 {
 	struct topo_route *want = NULL;
@@ -203,4 +270,5 @@ void bgp_learn_tick(struct bgp_manager *m, zhandle_t *zh)
 		qsort(want, n, sizeof(*want), cmp_learned);
 	apply(m, zh, want, n);
 	free(want);
+	sessions(m, zh);
 }

@@ -282,6 +282,9 @@ void bgp_free(struct bgp_manager *m)
 	free(m->published);
 	m->published = NULL;
 	m->n_published = 0;
+	free(m->status);
+	m->status = NULL;
+	m->n_status = 0;
 	free(m->sp);
 	m->sp = NULL;
 	m->n = 0;

@@ -176,6 +176,9 @@ icmp_in_echos() {
 	wait_until 40 bgp_established up1
 	run -0 birdc_in h1 "$KEY" show protocols
 	[[ "$output" == *Established* ]]
+	# The CLI shows the session as BIRD reports it; the agent logged the change.
+	wait_until 10 eval 'mx router "$RT" list bgp-peer | grep -qE " state Established since 20[0-9-]+ [0-9:]+ routes 2$"'
+	run -0 grep "BGP: session with 198.51.100.2 .*: up, Established" "$NET_DIR/h1.agent.log"
 	# The upstream learns the router's network, and only it; the speaker learns the
 	# upstream's, in table 100 of its namespace.
 	wait_until 15 eval 'birdc_up up1 show route protocol midox | grep -q "10.0.0.0/24"'
@@ -255,4 +258,27 @@ route_in_map() {
 	wait_until 40 learned_route 203.0.113.0/24
 	kill -KILL "$(bgp_pid h1 "$KEY")"
 	wait_until 5 eval '! learned_route 203.0.113.0/24'
+}
+
+@test "a wrong AS number leaves the session down, and the state says why" {
+	uplink_setup
+	mx router "$RT" set asn 100
+	# The upstream is AS 3, not 4.
+	mx router "$RT" add bgp-peer asn 4 address 198.51.100.2 hold-time 9 keep-alive 3 connect-retry 5
+	wait_until 15 bird_running
+	bgp_upstream_start phys up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24
+	wait_until 40 eval 'mx router "$RT" list bgp-peer | grep -q "Bad peer AS"'
+	run -0 mx router "$RT" list bgp-peer
+	echo "$output"
+	[[ "$output" != *Established* ]]
+	[[ "$output" == *" routes 0"* ]]
+	! bgp_established up1
+	# Corrected (a delete and an add): the session comes up. The upstream is restarted, as
+	# BIRD waits a minute after a session error before it tries again ("error wait time").
+	mx --force router "$RT" delete bgp-peer peer0
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2 hold-time 9 keep-alive 3 connect-retry 5
+	net_bg_stop "$UPSTREAM_PID_up1"
+	bgp_upstream_start phys up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24
+	wait_until 40 bgp_established up1
+	wait_until 10 eval 'mx router "$RT" list bgp-peer | grep -q " state Established "'
 }

@@ -68,8 +68,8 @@ make_uplink() {
 	[ "$output" = router0:peer1 ]
 	run -0 midox router router0 list bgp-peer
 	[ "${#lines[@]}" -eq 2 ]
-	[ "${lines[0]}" = "bgp-peer peer0 asn 3 address 198.51.100.2 keep-alive 60 hold-time 180 connect-retry 120" ]
-	[ "${lines[1]}" = "bgp-peer peer1 asn 3 address 198.51.100.3 keep-alive 10 hold-time 30 connect-retry 5 password set" ]
+	[ "${lines[0]}" = "bgp-peer peer0 asn 3 address 198.51.100.2 keep-alive 60 hold-time 180 connect-retry 120 state unknown: not reported (no speaker runs for it)" ]
+	[ "${lines[1]}" = "bgp-peer peer1 asn 3 address 198.51.100.3 keep-alive 10 hold-time 30 connect-retry 5 password set state unknown: not reported (no speaker runs for it)" ]
 	# The password is stored for the agent, never printed.
 	[[ "$output" != *s3cret* ]]
 	run -0 midox router router0 bgp-peer peer1 show
@@ -90,6 +90,12 @@ make_uplink() {
 	[[ "$output" == "bgp-peer peer1 id "* ]]
 	run -0 midox --json router router0 add bgp-peer asn 65001 address 10.0.0.7
 	[ "$(echo "$output" | json_get '["alias"]')" = router0:peer2 ]
+	# No agent speaks for them: the state says why.
+	run -0 midox router router0 bgp-peer peer2 show
+	[[ "$output" == *" state unknown: its port is not bound" ]]
+	run -0 midox --json router router0 bgp-peer peer0 show
+	[ "$(echo "$output" | json_get '["session"]["state"]')" = unknown ]
+	[[ "$(echo "$output" | json_get '["session"]["reason"]')" == "not reported"* ]]
 	# Stored as docs/zookeeper.md says.
 	run -0 "$HELPER" dump
 	[[ "$output" == *'/bgp_peers/'*'{"address":"198.51.100.3","asn":3,"connect_retry":5,"hold_time":30,"keep_alive":10,"password":"s3cret-key","schema":1}'* ]]
@@ -109,7 +115,7 @@ make_uplink() {
 	EOF
 	[ "${lines[3]}" = "deleted bgp-peer router0:peer0" ]
 	[ "${lines[4]}" = "deleted bgp-peer router0:peer2" ]
-	[ "${lines[5]}" = "bgp-peer peer1 asn 3 address 198.51.100.3 keep-alive 60 hold-time 180 connect-retry 120" ]
+	[ "${lines[5]}" = "bgp-peer peer1 asn 3 address 198.51.100.3 keep-alive 60 hold-time 180 connect-retry 120 state unknown: not reported (no speaker runs for it)" ]
 	[ "${#lines[@]}" -eq 6 ]
 	# An alias this session never printed: refused without --force, as for routes.
 	expect_error 1 "refusing to delete through alias 'peer0'" midox router provider delete bgp-peer peer0

@@ -15,7 +15,7 @@
 
 /* New kinds go last: the first byte of every committed seed keeps its decoder. */
 enum kind { HOST, ZONE, MEMBER, BRIDGE, ROUTER, PORT, ROUTE, BINDING, KEY, MAC, ARP, ARP_LEARNED,
-	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, ROUTE_LEARNED, KIND__MAX };
+	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, ROUTE_LEARNED, BGP_STATUS, KIND__MAX };
 
 union object {
 	struct topo_host host;
@@ -33,6 +33,7 @@ union object {
 	struct topo_binding_status binding_status;
 	struct topo_bgp_peer bgp_peer;
 	struct topo_bgp_network bgp_network;
+	struct topo_bgp_status bgp_status;
 };
 
 static int decode(enum kind k, const char *name, const char *buf, size_t len, union object *o)
@@ -54,6 +55,7 @@ static int decode(enum kind k, const char *name, const char *buf, size_t len, un
 	case BGP_PEER: return topo_decode_bgp_peer(buf, len, NULL, &o->bgp_peer);
 	case BGP_NETWORK: return topo_decode_bgp_network(buf, len, NULL, &o->bgp_network);
 	case ROUTE_LEARNED: return topo_decode_route_learned(buf, len, NULL, &o->route);
+	case BGP_STATUS: return topo_decode_bgp_status(buf, len, NULL, &o->bgp_status);
 	default: return topo_decode_binding_status(buf, len, NULL, &o->binding_status);
 	}
 }
@@ -78,6 +80,7 @@ static char *encode(enum kind k, const union object *o)
 	case BGP_PEER: return topo_encode_bgp_peer(&o->bgp_peer);
 	case BGP_NETWORK: return topo_encode_bgp_network(&o->bgp_network);
 	case ROUTE_LEARNED: return topo_encode_route_learned(&o->route);
+	case BGP_STATUS: return topo_encode_bgp_status(&o->bgp_status);
 	default: return NULL;
 	}
 }

@@ -8,8 +8,9 @@
 #   bgp_pid HOST KEY        its BIRD's PID, if that process is BIRD on that directory
 #   birdc_in HOST KEY CMD...  birdc on the speaker's control socket
 #   port_tunnel_key ROUTER PORT   a router port's tunnel key (from the CLI)
-#   bgp_cleanup             end every BIRD the run's agents started, remove their namespaces
-#                           (before agent_cleanup and net_cleanup: the agents leave both)
+#   bgp_cleanup             stop the run's agents (their pins stay for e2e_teardown to show),
+#                           then end every BIRD they started and remove their namespaces,
+#                           which agents leave behind (before e2e_teardown: it removes NET_DIR)
 
 bgp_env() { echo "MIDOX_BGP_RUN_DIR=$NET_DIR/$1.bgp"; }
 bgp_dir() { printf '%s/%s.bgp/%06x\n' "$NET_DIR" "$1" "$2"; }
@@ -43,7 +44,11 @@ port_tunnel_key() {
 
 bgp_cleanup() {
 	[ -n "${NET_DIR:-}" ] || return 0
-	local d pid f id ns
+	local d pid f id ns host
+	# First the agents: a running one starts again the BIRD it sees die.
+	if [ -f "$NET_DIR/agents" ]; then
+		for host in $(sort -u "$NET_DIR/agents"); do agent_stop "$host" || true; done
+	fi
 	for d in "$NET_DIR"/*.bgp/*; do
 		[ -d "$d" ] || continue
 		pid=$(_bgp_pid_of "$d") || continue

@@ -14,6 +14,7 @@
 
 #include "agent/bgp/conf.h"
 #include "agent/bgp/plan.h"
+#include "agent/bgp/status.h"
 #include "base/log.h"
 
 static int n_test, n_failed;
@@ -221,11 +222,49 @@ static void test_render(void)
 	topo_index_free(&t);
 }
 
+/* BIRD's "show protocols" reply, as the agent reads it: one row per peer's protocol. */
+static void test_status_parse(void)
+{
+	struct bgp_want *w = NULL;
+	struct topo_bgp_status st[BGP_MAX_PEERS];
+	char reply[1024], p0[BGP_PROTO_NAME_LEN], p1[BGP_PROTO_NAME_LEN];
+	struct topology t;
+	size_t n = 0;
+
+	make(&t);
+	bgp_plan(&t, HOST_A, &w, &n);
+	if (!n) {
+		ok(false, "a speaker to parse for");
+		return;
+	}
+	bgp_proto_name(w[0].peers[0].id, p0);
+	bgp_proto_name(w[0].peers[1].id, p1);
+	snprintf(reply, sizeof(reply),
+		 "Name       Proto      Table      State  Since         Info\n"
+		 "device1    Device     ---        up     2026-12-03 06:00:00  \n"
+		 "%s BGP        ---        up     2026-12-03 06:00:05  Established   \n"
+		 "%s BGP        ---        start  2026-12-03 06:00:01  Active        "
+		 "Socket: Connection refused\n", p0, p1);
+	bgp_status_parse(reply, &w[0], st);
+	ok(!strcmp(st[0].state, "up") && !strcmp(st[0].info, "Established") &&
+		   !strcmp(st[0].since, "2026-12-03 06:00:05") && !strcmp(st[0].peer_id, w[0].peers[0].id),
+	   "an established session: state, since, information (%s, %s, %s)", st[0].state,
+	   st[0].since, st[0].info);
+	ok(!strcmp(st[1].state, "start") && !strcmp(st[1].info, "Active Socket: Connection refused"),
+	   "a session down: its information, spaces squeezed (%s)", st[1].info);
+	ok(!strcmp(st[2].state, "unknown") && !st[2].info[0], "a peer without a row: unknown");
+	bgp_status_parse("", &w[0], st);
+	ok(!strcmp(st[0].state, "unknown"), "no reply (BIRD not running): unknown");
+	free(w);
+	topo_index_free(&t);
+}
+
 int main(void)
 {
 	mx_log_init("test_bgp_conf", MX_LOG_ERROR);
 	test_plan();
 	test_render();
+	test_status_parse();
 	printf("1..%d\n", n_test);
 	return n_failed ? 1 : 0;
 }

@@ -3,6 +3,7 @@
  * Each out_* appends to arr when listing in JSON, prints one JSON object when arr is
  * NULL in JSON mode, else prints its line. "show" adds the id and the details. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -414,12 +415,47 @@ static void out_arp(struct cli *c, json_t *arr, const void *obj, bool show)
 	emit(c, arr, o, line);
 }
 
+/* The session with p as the agent of its port's host reports it (0), or why there is
+ * nothing to report. */
+static int peer_session(struct cli *c, const struct topo_bgp_peer *p, struct topo_bgp_status *st,
+			const char **why)
+{
+	const struct topo_binding *b = NULL;
+	const struct topo_port *port = NULL;
+
+	for (size_t i = 0; i < c->t.n_ports && !port; i++) {
+		const struct topo_port *q = &c->t.ports[i];
+
+		for (size_t k = 0; k < q->n_nets && !port; k++)
+			if (!strcmp(q->device_id, p->router_id) && topo_cidr_contains(&q->nets[k], p->addr))
+				port = q;
+	}
+	if (!port) {
+		*why = "no port of the router reaches it";
+		return -ENOENT;
+	}
+	b = topo_find_port_binding(&c->t, port->id);
+	if (!b) {
+		*why = "its port is not bound";
+		return -ENOENT;
+	}
+	if (topo_bgp_status_read(c->zh, b->host_id, p->id, st)) {
+		*why = "not reported (no speaker runs for it)";
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /* "bgp-peer peerN [id UUID] asn A address X keep-alive S hold-time S connect-retry S
- * [password set]": the password itself is not printed. */
+ * [password set] state S [since T] [routes N]": the password itself is not printed; the
+ * state is BIRD's (its information, "Established", "Active", "Error: Bad peer AS"...). */
 static void out_bgp_peer(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_bgp_peer *p = obj;
-	char a[64], addr[INET_ADDRSTRLEN], n[4][16], line[512] = "";
+	char a[64], addr[INET_ADDRSTRLEN], n[4][16], line[768] = "", state[160], routes[16];
+	struct topo_bgp_status st = { 0 };
+	const char *why = NULL;
+	bool known = !peer_session(c, p, &st, &why);
 	json_t *o = NULL;
 
 	cli_alias(c, p->id, a);
@@ -444,6 +480,24 @@ static void out_bgp_peer(struct cli *c, json_t *arr, const void *obj, bool show)
 	add(line, sizeof(line), "connect-retry", n[3]);
 	if (p->password[0])
 		add(line, sizeof(line), "password", "set");
+	if (known) {
+		snprintf(state, sizeof(state), "%s", st.info[0] ? st.info : st.state);
+		snprintf(routes, sizeof(routes), "%u", st.routes);
+		add(line, sizeof(line), "state", state);
+		if (st.since[0])
+			add(line, sizeof(line), "since", st.since);
+		add(line, sizeof(line), "routes", routes);
+	} else {
+		snprintf(state, sizeof(state), "unknown: %s", why);
+		add(line, sizeof(line), "state", state);
+	}
+	if (o && known)
+		json_object_set_new(o, "session", json_pack("{s:s,s:s,s:s,s:I}", "state", st.state,
+							    "info", st.info, "since", st.since,
+							    "routes", (json_int_t)st.routes));
+	else if (o)
+		json_object_set_new(o, "session", json_pack("{s:s,s:s}", "state", "unknown",
+							    "reason", why));
 	emit(c, arr, o, line);
 }
 

@@ -491,6 +491,26 @@ int topo_decode_route_learned(const char *buf, size_t len, const char *name, voi
 	return rc < 0 ? rc : 0;
 }
 
+/* A BGP session's status, named by its peer: {"state","since","info","routes"}. */
+int topo_decode_bgp_status(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_bgp_status *st = out;
+	json_t *o = load_id(buf, len, name, st->peer_id);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_str(o, "state", st->state, sizeof(st->state), true);
+	if (rc >= 0)
+		rc = get_str(o, "since", st->since, sizeof(st->since), false);
+	if (rc >= 0)
+		rc = get_str(o, "info", st->info, sizeof(st->info), false);
+	if (rc >= 0)
+		rc = get_key(o, "routes", 0, UINT32_MAX, &st->routes);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
 /* The address (and, learned, the MAC) an ARP node's name "a.b.c.d[,<mac>]" holds. */
 static int arp_name(const char *name, bool learned, struct topo_arp *a)
 {
@@ -795,6 +815,12 @@ char *topo_encode_bgp_network(const struct topo_bgp_network *n)
 	if (o)
 		set_cidr(o, "net", &n->net);
 	return dump(o);
+}
+
+char *topo_encode_bgp_status(const struct topo_bgp_status *st)
+{
+	return dump(json_pack("{s:s,s:s,s:s,s:I}", "state", st->state, "since", st->since,
+			      "info", st->info, "routes", (json_int_t)st->routes));
 }
 
 char *topo_encode_route_learned(const struct topo_route *r)

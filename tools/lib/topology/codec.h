@@ -36,6 +36,7 @@ topo_decode_fn topo_decode_arp_learned;	/* struct topo_arp */
 topo_decode_fn topo_decode_bgp_peer;	/* struct topo_bgp_peer */
 topo_decode_fn topo_decode_bgp_network;	/* struct topo_bgp_network */
 topo_decode_fn topo_decode_route_learned;	/* struct topo_route, learned from BGP */
+topo_decode_fn topo_decode_bgp_status;	/* struct topo_bgp_status (named by its peer) */
 topo_decode_fn topo_decode_key_counter;	/* uint32_t: the next tunnel key */
 topo_decode_fn topo_decode_iface;	/* struct topo_iface (status.h) */
 topo_decode_fn topo_decode_binding_status;	/* struct topo_binding_status */
@@ -57,6 +58,7 @@ char *topo_encode_bgp_peer(const struct topo_bgp_peer *p);
 char *topo_encode_bgp_network(const struct topo_bgp_network *n);
 /* A learned route's data: {"router","dst","port","gw","peer","weight"}. */
 char *topo_encode_route_learned(const struct topo_route *r);
+char *topo_encode_bgp_status(const struct topo_bgp_status *s);
 char *topo_encode_key_counter(uint32_t next);
 /* /midox/ports/<id>/binding: the port's side of its binding, {"host","interface"}. */
 char *topo_encode_port_guard(const char *host_id, const char *ifname);

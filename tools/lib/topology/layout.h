@@ -21,6 +21,8 @@
 #define P_ARP P_HOST_ARPS "/%s,%s,%s" /* "<a.b.c.d>,<aa:bb:cc:dd:ee:ff>,<router id>" */
 #define P_HOST_BGP_ROUTES P_HOST "/bgp_routes"
 #define P_BGP_ROUTE P_HOST_BGP_ROUTES "/%s" /* "<uuid>" */
+#define P_HOST_BGP_STATUS P_HOST "/bgp_status"
+#define P_BGP_STATUS P_HOST_BGP_STATUS "/%s" /* "<peer id>" */
 /* What an agent reports of its host (status.h): interfaces, the state of each binding. */
 #define P_HOST_IFACES P_HOST "/interfaces"
 #define P_HOST_BINDING_STATUS P_HOST "/binding_status"

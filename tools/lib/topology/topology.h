@@ -371,6 +371,23 @@ int topo_bgp_route_withdraw(zhandle_t *zh, const char *host_id, const char *id);
 int topo_bgp_routes_list(zhandle_t *zh, const char *host_id, struct topo_route **out,
 			 size_t *n);
 
+/* A BGP session as the speaker's BIRD reports it, published by the agent of the port's host
+ * (ephemeral, /midox/hosts/<host>/bgp_status/<peer>): BIRD's protocol state ("up", "start",
+ * "down"), since when, its information ("Established", "Active", "Error: Bad peer AS"...)
+ * and how many of the peer's routes the router uses. */
+struct topo_bgp_status {
+	char peer_id[TOPO_ID_LEN];
+	char state[16];
+	char since[32];
+	char info[128];
+	uint32_t routes;
+};
+int topo_bgp_status_publish(zhandle_t *zh, const char *host_id, const struct topo_bgp_status *s);
+int topo_bgp_status_withdraw(zhandle_t *zh, const char *host_id, const char *peer_id);
+/* -ENOENT when host_id reports nothing of that peer. */
+int topo_bgp_status_read(zhandle_t *zh, const char *host_id, const char *peer_id,
+			 struct topo_bgp_status *out);
+
 /* Access control (docs/zookeeper.md): ZooKeeper digest identities. Without a cluster
  * credential nothing is protected (open ACLs), as before. */
 struct topo_cred {
