@@ -41,7 +41,7 @@ topology_src := $(wildcard tools/lib/topology/*.c)
 loader_src   := $(wildcard loader/*.c)
 cli_src      := $(wildcard tools/cmd/midox/*.c)
 cni_src      := $(wildcard tools/cmd/midox-cni/*.c)
-agent_src    := $(wildcard agent/*.c)
+agent_src    := $(wildcard agent/*.c agent/bgp/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -112,6 +112,7 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 
 # Datapath tests: the BPF object through the loader.
 DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
+	    $(BUILD)/tests/test_bgp_dp \
 	    $(BUILD)/tests/test_map_table
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
@@ -119,10 +120,17 @@ $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 
 # The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
 # calls no libbpf, gives it the maps' sizes).
-DESIRED_OBJ := $(call obj,agent/desired.c loader/map_table.c)
+DESIRED_OBJ := $(call obj,agent/desired.c agent/bgp/plan.c loader/map_table.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)
+
+# The agent's BGP speakers: which ports want one, BIRD's configuration for it (checked
+# with the real `bird -p`), how its "show protocols" reads.
+BGP_CONF_OBJ := $(call obj,agent/bgp/plan.c agent/bgp/conf.c agent/bgp/status.c)
+$(BUILD)/tests/test_bgp_conf: $(BUILD)/tests/unit/test_bgp_conf.o $(BGP_CONF_OBJ) $(TOPO) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BGP_CONF_OBJ) $(LINK_TOPO)
 
 # The agent's HTTP server: its request and address parsing (over sockets: tests/e2e/metrics.bats).
 HTTP_OBJ := $(call obj,agent/http.c)

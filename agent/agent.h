@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "bgp/bgp.h"
 #include "config.h"
 #include "http.h"
 #include "base/index.h"
@@ -64,6 +65,7 @@ struct agent {
 	struct agent_status *status; /* what status.c reported (NULL until the first report) */
 	struct agent_counters counters;
 	struct http_server metrics;  /* off (listen_fd -1) unless metrics_address is set */
+	struct bgp_manager bgp;      /* this host's BGP speakers (agent/bgp) */
 };
 
 /* Read the topology, compute what the maps must hold, make them so. Nothing is changed

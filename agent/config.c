@@ -38,6 +38,9 @@ static const struct field fields[] = {
 	{ "mac_age_seconds", "MIDOX_MAC_AGE_SECONDS", FIELD_INT,
 	  offsetof(struct agent_config, mac_age_s), 0 },
 	STRING_FIELD("zookeeper_credentials_file", "MIDOX_CREDENTIALS", credentials_file),
+	STRING_FIELD("bgp_run_dir", "MIDOX_BGP_RUN_DIR", bgp_run_dir),
+	{ "bgp_max_routes", "MIDOX_BGP_MAX_ROUTES", FIELD_INT,
+	  offsetof(struct agent_config, bgp_max_routes), 0 },
 	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
 	  offsetof(struct agent_config, metrics_address),
 	  sizeof(((struct agent_config *)0)->metrics_address) },
@@ -49,12 +52,14 @@ static void config_defaults(struct agent_config *cfg)
 	snprintf(cfg->zk_servers, sizeof(cfg->zk_servers), "127.0.0.1:2181");
 	snprintf(cfg->host_id_file, sizeof(cfg->host_id_file), "/var/lib/midox/host_uuid");
 	snprintf(cfg->pin_root, sizeof(cfg->pin_root), "%s", MX_PIN_ROOT_DEFAULT);
+	snprintf(cfg->bgp_run_dir, sizeof(cfg->bgp_run_dir), "/run/midox/bgp");
 	if (gethostname(cfg->host_name, sizeof(cfg->host_name)) < 0)
 		snprintf(cfg->host_name, sizeof(cfg->host_name), "localhost");
 	cfg->host_name[sizeof(cfg->host_name) - 1] = '\0';
 	cfg->vxlan_port = MX_VXLAN_PORT_DEFAULT;
 	cfg->session_timeout_ms = 10000;
 	cfg->mac_age_s = 300;
+	cfg->bgp_max_routes = 100000;
 }
 
 static int parse_long(const char *value, long min, long max, long *out)

@@ -18,6 +18,8 @@ struct agent_config {
 	int mac_age_s;            /* mac_age_seconds, MIDOX_MAC_AGE_SECONDS */
 	char credentials_file[256]; /* zookeeper_credentials_file, MIDOX_CREDENTIALS; "": none */
 	char metrics_address[64]; /* metrics_address, MIDOX_METRICS_ADDRESS; "": no metrics */
+	char bgp_run_dir[256];    /* bgp_run_dir, MIDOX_BGP_RUN_DIR: BIRD's files, per port */
+	int bgp_max_routes;       /* bgp_max_routes, MIDOX_BGP_MAX_ROUTES: learned, per port */
 };
 
 /* Defaults, then path (a missing default file is fine, a missing named one is not), then

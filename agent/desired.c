@@ -6,6 +6,7 @@
 
 #include "base/addr.h"
 #include "base/log.h"
+#include "bgp/plan.h"
 #include "desired.h"
 
 /* ---- packed, indexed arrays ---- */
@@ -585,6 +586,52 @@ static void desired_init(struct desired *d)
 		kv_init(&d->maps[m], mx_map_table[m].key_size, mx_map_table[m].value_size);
 }
 
+/* ---- BGP speakers ---- */
+
+/* Each speaker of this host whose veth exists (docs/bgp.md): both directions of each peer
+ * in midox_bgp, and MX_PORT_BGP on its port so that its frames are looked at. A speaker
+ * whose veth the agent has not made yet has no entries: the link appearing reconciles. */
+static int add_bgp_speaker(const struct snapshot *s, struct desired *d, const struct bgp_want *w)
+{
+	struct kv_array *a = &d->maps[MX_MAP_ID_BGP];
+	struct mx_port *mp = kv_get(&d->maps[MX_MAP_ID_PORT], &w->port_key);
+	char veth_name[16];
+	__u32 ext, veth;
+	int err = 0;
+
+	bgp_speaker_if(w->port_key, veth_name);
+	ext = (__u32)s->v->ifindex_of(w->ifname);
+	veth = (__u32)s->v->ifindex_of(veth_name);
+	if (!ext || !veth || !mp || !(mp->flags & MX_PORT_LOCAL) || mp->ifindex != ext)
+		return 0;
+	mp->flags |= MX_PORT_BGP;
+	for (size_t i = 0; !err && i < w->n_peers; i++) {
+		struct mx_bgp_key in = { .ifindex = ext, .peer = w->peers[i].addr.s_addr };
+		struct mx_bgp_key out = { .ifindex = veth, .peer = w->peers[i].addr.s_addr };
+		struct mx_bgp to_speaker = { .to_ifindex = veth, .local = w->peers[i].local.s_addr,
+					     .port_key = w->port_key, .flags = MX_BGP_TO_SPEAKER };
+		struct mx_bgp to_wire = { .to_ifindex = ext, .local = w->peers[i].local.s_addr,
+					  .port_key = w->port_key, .flags = MX_BGP_TO_WIRE };
+
+		err = kv_put_new(a, &in, &to_speaker);
+		if (!err)
+			err = kv_put_new(a, &out, &to_wire);
+	}
+	return err;
+}
+
+static int add_bgp(const struct snapshot *s, struct desired *d)
+{
+	struct bgp_want *w = NULL;
+	size_t n = 0;
+	int err = bgp_plan(s->t, s->v->host_id, &w, &n);
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = add_bgp_speaker(s, d, &w[i]);
+	free(w);
+	return err;
+}
+
 int desired_compute(const struct topology *t, const struct local_view *v, struct desired *d)
 {
 	struct snapshot s;
@@ -598,6 +645,8 @@ int desired_compute(const struct topology *t, const struct local_view *v, struct
 		err = add_bridges(t, d);
 	for (size_t i = 0; !err && i < t->n_ports; i++)
 		err = add_port(&s, d, &t->ports[i]);
+	if (!err)
+		err = add_bgp(&s, d);
 	if (!err)
 		err = add_macs(&s, d);
 	if (!err)

@@ -142,6 +142,7 @@ static int agent_start(struct agent *a)
 	}
 	mx_info("host %s (%s), tunnel interface %s, maps in %s", a->host_id, a->cfg.host_name,
 		a->cfg.tunnel_if, a->cfg.pin_root);
+	bgp_init(&a->bgp, a->cfg.bgp_run_dir, a->host_id, (size_t)a->cfg.bgp_max_routes);
 	if (a->cfg.credentials_file[0]) {
 		snprintf(saved, sizeof(saved), "%s.secret", a->cfg.host_id_file);
 		err = topo_cred_load(a->cfg.credentials_file, &cluster_cred);
@@ -204,6 +205,7 @@ static bool agent_session_step(struct agent *a)
 		a->registered = false;
 		agent_learn_forget(a);
 		agent_status_forget(a);
+		bgp_learn_forget(&a->bgp);
 		err = session_reopen(&a->zk);
 		if (err)
 			mx_err("cannot reopen the ZooKeeper session: %s", strerror(-err));
@@ -251,6 +253,8 @@ static void agent_loop(struct agent *a)
 			dirty = true;
 		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
 			dirty = agent_reconcile(a) != 0;
+			if (a->have_topo)
+				bgp_sync(&a->bgp, &a->topo);
 			report = true;
 		}
 		/* After every pass (what it attached), and again while a write failed. */
@@ -263,6 +267,9 @@ static void agent_loop(struct agent *a)
 		last_tick = now;
 		ticks++;
 		agent_learn_tick(a);
+		bgp_tick(&a->bgp);
+		if (atomic_load(&a->zk.connected) && a->registered)
+			bgp_learn_tick(&a->bgp, a->zk.zh);
 		if (ticks % PRIME_EVERY_TICKS == 1)
 			agent_prime_neighbours(a);
 		if (ticks % RESYNC_EVERY_TICKS == 0)
@@ -282,6 +289,7 @@ static void agent_stop(struct agent *a)
 	free(a->peers);
 	agent_learn_free(a);
 	agent_status_free(a);
+	bgp_free(&a->bgp);
 }
 
 int main(int argc, char **argv)

@@ -92,9 +92,39 @@ static int sync_maps(struct agent *a, const struct desired *d)
 	return err;
 }
 
+/* The host side of a BGP speaker's veth: the key of a MX_BGP_TO_WIRE entry. */
+static bool is_speaker_if(const struct desired *d, __u32 ifindex)
+{
+	const struct kv_array *kv = &d->maps[MX_MAP_ID_BGP];
+	const struct mx_bgp_key *keys = kv->keys;
+	const struct mx_bgp *v = kv->values;
+
+	for (size_t i = 0; i < kv->n; i++)
+		if (keys[i].ifindex == ifindex && (v[i].flags & MX_BGP_TO_WIRE))
+			return true;
+	return false;
+}
+
 static bool is_bound_here(const struct desired *d, __u32 ifindex)
 {
-	return desired_lookup(d, MX_MAP_ID_IFPORT, &ifindex) != NULL;
+	return desired_lookup(d, MX_MAP_ID_IFPORT, &ifindex) != NULL || is_speaker_if(d, ifindex);
+}
+
+/* The BGP speaker's program on the host side of its veth (docs/bgp.md). */
+static int attach_speaker(struct agent *a, __u32 ifindex)
+{
+	char name[IF_NAMESIZE] = "?";
+	int err;
+
+	if (a->programs_replaced && mx_attached((int)ifindex))
+		return 0;
+	err = mx_attach_bgp(a->dp, (int)ifindex);
+	if_indextoname(ifindex, name);
+	if (err)
+		mx_err("BGP speaker's %s: cannot attach the program: %s", name, strerror(-err));
+	else
+		mx_info("BGP speaker's %s: program attached", name);
+	return err;
 }
 
 /* A port as the operator names it: "port bridge0:port2 (v21)"; by its key when the topology
@@ -180,6 +210,14 @@ static int sync_attachments(struct agent *a, const struct desired *d, const stru
 		if (e)
 			err = e;
 	}
+	for (size_t i = 0; i < d->maps[MX_MAP_ID_BGP].n; i++) {
+		const struct mx_bgp_key *k = (const struct mx_bgp_key *)d->maps[MX_MAP_ID_BGP].keys + i;
+		const struct mx_bgp *v = (const struct mx_bgp *)d->maps[MX_MAP_ID_BGP].values + i;
+
+		e = v->flags & MX_BGP_TO_WIRE ? attach_speaker(a, k->ifindex) : 0;
+		if (e)
+			err = e;
+	}
 	detach_unbound(a, d);
 	if (!err)
 		a->programs_replaced = true;
@@ -242,6 +280,22 @@ static void reattach_one(struct reattach *r, __u32 ifindex, bool underlay, __u32
 		r->attached++;
 }
 
+/* A BGP speaker's veth, from its MX_BGP_TO_WIRE entries. */
+static int reattach_speaker(const void *key, const void *value, void *ctx)
+{
+	const struct mx_bgp_key *k = key;
+	const struct mx_bgp *v = value;
+	struct reattach *r = ctx;
+
+	if (!(v->flags & MX_BGP_TO_WIRE) || !if_indextoname(k->ifindex, (char[IF_NAMESIZE]){ 0 }))
+		return 0;
+	if (attach_speaker(r->a, k->ifindex))
+		r->failed++;
+	else
+		r->attached++;
+	return 0;
+}
+
 static int reattach_port(const void *key, const void *value, void *ctx)
 {
 	const struct mx_ifport *p = value;
@@ -258,6 +312,7 @@ void agent_reattach_pinned(struct agent *a)
 	if (!mx_config_get(a->dp, &cfg) && cfg.underlay_ifindex)
 		reattach_one(&r, cfg.underlay_ifindex, true, 0);
 	mx_map_walk(a->dp, MX_MAP_ID_IFPORT, reattach_port, &r);
+	mx_map_walk(a->dp, MX_MAP_ID_BGP, reattach_speaker, &r);
 	/* Every interface the pins know now runs this agent's programs: the first reconcile
 	 * need not replace them a second time. With nothing pinned (a first start) it does. */
 	if (r.attached && !r.failed)

@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lib/bgp.h"
 #include "lib/pipeline.h"
 #include "lib/underlay.h"
 
@@ -31,6 +32,13 @@ SEC("tc")
 int hop_flood(struct __sk_buff *skb)
 {
 	return bridge_flood_run(skb);
+}
+
+/* On the host side of a BGP speaker's veth (lib/bgp.h). */
+SEC("tc")
+int bgp_speaker_ingress(struct __sk_buff *skb)
+{
+	return bgp_from_speaker(skb);
 }
 
 /* On the interface that carries VXLAN between hosts. */

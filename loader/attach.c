@@ -67,6 +67,11 @@ int mx_attach_port(struct mx_datapath *dp, int ifindex)
 	return tc_attach(ifindex, mx_datapath_port_prog_fd(dp));
 }
 
+int mx_attach_bgp(struct mx_datapath *dp, int ifindex)
+{
+	return tc_attach(ifindex, mx_datapath_bgp_prog_fd(dp));
+}
+
 /* bpf_fib_lookup answers BPF_FIB_LKUP_RET_FWD_DISABLED unless IPv4 forwarding is on for
  * the interface it is given, which for midox is the underlay. */
 static int ipv4_forwarding_enable(int ifindex)

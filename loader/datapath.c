@@ -243,3 +243,8 @@ int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp)
 {
 	return bpf_program__fd(dp->skel->progs.underlay_ingress);
 }
+
+int mx_datapath_bgp_prog_fd(const struct mx_datapath *dp)
+{
+	return bpf_program__fd(dp->skel->progs.bgp_speaker_ingress);
+}

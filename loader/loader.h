@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "midox/bgp.h"
 #include "midox/bridge.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
@@ -32,6 +33,7 @@ void mx_datapath_close(struct mx_datapath *dp);
 /* Program fds, for attaching and for BPF_PROG_TEST_RUN. */
 int mx_datapath_port_prog_fd(const struct mx_datapath *dp);
 int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp);
+int mx_datapath_bgp_prog_fd(const struct mx_datapath *dp);
 /* A map's fd by its id (the drop events' maps, for tests); -EINVAL for an id out of range. */
 int mx_datapath_map_fd(const struct mx_datapath *dp, enum mx_map_id id);
 
@@ -41,6 +43,8 @@ int mx_attach_port(struct mx_datapath *dp, int ifindex);
 /* Also turns on IPv4 forwarding on ifindex (net.ipv4.conf.IF.forwarding = 1): the kernel's
  * bpf_fib_lookup, which finds the underlay route and MACs for VXLAN, refuses otherwise. */
 int mx_attach_underlay(struct mx_datapath *dp, int ifindex);
+/* The BGP speaker's program at tc ingress of the host side of its veth (docs/bgp.md). */
+int mx_attach_bgp(struct mx_datapath *dp, int ifindex);
 /* Remove midox's filter from ifindex; other filters and the qdisc stay. -ENOENT if none. */
 int mx_detach(int ifindex);
 /* Whether a midox filter is attached at tc ingress of ifindex. */
@@ -67,6 +71,9 @@ int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k);
 
 int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v);
 int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k);
+
+int mx_bgp_update(struct mx_datapath *dp, const struct mx_bgp_key *k, const struct mx_bgp *v);
+int mx_bgp_delete(struct mx_datapath *dp, const struct mx_bgp_key *k);
 
 /* A locked port's allowed address pairs (midox_allowed). */
 int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "map_table.h"
+#include "midox/bgp.h"
 #include "midox/bridge.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
@@ -99,6 +100,15 @@ static void key_neigh(const void *key, char *out, size_t len)
 	snprintf(out, len, "router key %u address %s", k->router_key, ip(k->addr, a));
 }
 
+static void key_bgp(const void *key, char *out, size_t len)
+{
+	const struct mx_bgp_key *k = key;
+	char ifname[IF_NAMESIZE], a[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "ifindex %u (%s) peer %s", k->ifindex,
+		 if_indextoname(k->ifindex, ifname) ? ifname : "gone", ip(k->peer, a));
+}
+
 /* Arrays: the key is an index (midox_config, midox_icmprate: 0) or a tail-call slot. */
 static void key_index(const void *key, char *out, size_t len)
 {
@@ -175,11 +185,16 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(struct mx_route_key), .value_size = sizeof(struct mx_route),
 		.lpm = true, .owner = MX_MAP_OWN_AGENT, .sync_rank = 8, .format_key = key_route,
 	},
+	[MX_MAP_ID_BGP] = {
+		.name = MX_MAP_BGP, .skel_off = SKEL_MAP(midox_bgp),
+		.key_size = sizeof(struct mx_bgp_key), .value_size = sizeof(struct mx_bgp),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_bgp,
+	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
 		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_ifport,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 10, .format_key = key_ifport,
 	},
 	[MX_MAP_ID_CONFIG] = {
 		.name = MX_MAP_CONFIG, .skel_off = SKEL_MAP(midox_config),

@@ -108,6 +108,16 @@ int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k)
 	return map_delete(dp, MX_MAP_ID_ARP, k);
 }
 
+int mx_bgp_update(struct mx_datapath *dp, const struct mx_bgp_key *k, const struct mx_bgp *v)
+{
+	return map_update(dp, MX_MAP_ID_BGP, k, v);
+}
+
+int mx_bgp_delete(struct mx_datapath *dp, const struct mx_bgp_key *k)
+{
+	return map_delete(dp, MX_MAP_ID_BGP, k);
+}
+
 int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v)
 {
 	return map_update(dp, MX_MAP_ID_ALLOWED, k, v);

@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/router.h"
+#include "lib/bgp.h"
 #include "lib/bridge.h"
 #include "lib/hop.h"
 #include "lib/port.h"
@@ -68,8 +69,13 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
 	/* Fails only for a frame shorter than Ethernet, which the device step drops. */
 	bpf_skb_load_bytes(skb, ETH_ALEN, h.src_mac, ETH_ALEN);
-	if (port->flags & MX_PORT_ROUTER)
+	if (port->flags & MX_PORT_ROUTER) {
+		int bgp = port->flags & MX_PORT_BGP ? bgp_steer(skb) : BGP_PASS;
+
+		if (bgp != BGP_PASS)
+			return bgp;
 		return hop_tail(skb, &h, MX_HOP_SLOT_ROUTER, h.entry);
+	}
 	return pipeline_next(skb, &h, bridge_step(skb, &h, port));
 }
 

@@ -28,6 +28,7 @@ enum mx_port_flags {
 	MX_PORT_INTERIOR = 1 << 5,  /* linked to peer_key, a port of another device */
 	MX_PORT_ADMIN_DOWN = 1 << 6, /* the port is set down: it neither sends nor receives */
 	MX_PORT_DEVICE_DOWN = 1 << 7, /* its bridge or router is set down: it forwards nothing */
+	MX_PORT_BGP = 1 << 8,       /* an exterior router port with a BGP speaker (midox_bgp) */
 };
 /* Either: the datapath treats both alike (drop admin-down); two flags say which was set. */
 #define MX_PORT_DOWN (MX_PORT_ADMIN_DOWN | MX_PORT_DEVICE_DOWN)

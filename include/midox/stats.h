@@ -51,6 +51,7 @@ enum mx_drop_reason {
 	MX_DROP_VLAN_TAGGED,      /* a VM port carries untagged frames only */
 	MX_DROP_IP_CHECKSUM,      /* a router's input with a bad IPv4 header checksum */
 	MX_DROP_ADMIN_DOWN,       /* a port, or its bridge or router, is set down */
+	MX_DROP_BGP_NOT_PEER,     /* a BGP speaker sent to an address that is none of its peers */
 	MX_DROP__MAX
 };
 
@@ -110,6 +111,7 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_VLAN_TAGGED: return "vlan-tagged";
 	case MX_DROP_IP_CHECKSUM: return "ip-checksum";
 	case MX_DROP_ADMIN_DOWN: return "admin-down";
+	case MX_DROP_BGP_NOT_PEER: return "bgp-not-peer";
 	default: return "unknown";
 	}
 }

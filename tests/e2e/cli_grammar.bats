@@ -62,7 +62,7 @@ teardown() { cli_teardown; }
 	expect_error 1 "unknown command 'bridge blue add frob': expected one of" midox bridge blue add frob
 	expect_error 1 "unknown command 'host hosta frob': expected one of show, delete, add binding, list binding, delete binding, list interface$" \
 		midox host hosta frob
-	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, add route, list route, add arp-entry, list arp, port, route, arp-entry$" \
+	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, add route, list route, add arp-entry, list arp, add bgp-peer, list bgp-peer, delete bgp-peer, add bgp-network, list bgp-network, delete bgp-network, port, route, arp-entry, bgp-peer, bgp-network$" \
 		midox router R frob
 	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, clear mac, clear address, add allowed-address, delete allowed-address, set peer, delete peer, clear peer$" \
 		midox bridge blue port port0

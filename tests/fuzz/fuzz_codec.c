@@ -15,7 +15,7 @@
 
 /* New kinds go last: the first byte of every committed seed keeps its decoder. */
 enum kind { HOST, ZONE, MEMBER, BRIDGE, ROUTER, PORT, ROUTE, BINDING, KEY, MAC, ARP, ARP_LEARNED,
-	    IFACE, BINDING_STATUS, KIND__MAX };
+	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, ROUTE_LEARNED, BGP_STATUS, KIND__MAX };
 
 union object {
 	struct topo_host host;
@@ -31,6 +31,9 @@ union object {
 	struct topo_arp arp;
 	struct topo_iface iface;
 	struct topo_binding_status binding_status;
+	struct topo_bgp_peer bgp_peer;
+	struct topo_bgp_network bgp_network;
+	struct topo_bgp_status bgp_status;
 };
 
 static int decode(enum kind k, const char *name, const char *buf, size_t len, union object *o)
@@ -49,6 +52,10 @@ static int decode(enum kind k, const char *name, const char *buf, size_t len, un
 	case ARP: return topo_decode_arp_static(buf, len, name, &o->arp);
 	case ARP_LEARNED: return topo_decode_arp_learned(buf, len, name, &o->arp);
 	case IFACE: return topo_decode_iface(buf, len, NULL, &o->iface);
+	case BGP_PEER: return topo_decode_bgp_peer(buf, len, NULL, &o->bgp_peer);
+	case BGP_NETWORK: return topo_decode_bgp_network(buf, len, NULL, &o->bgp_network);
+	case ROUTE_LEARNED: return topo_decode_route_learned(buf, len, NULL, &o->route);
+	case BGP_STATUS: return topo_decode_bgp_status(buf, len, NULL, &o->bgp_status);
 	default: return topo_decode_binding_status(buf, len, NULL, &o->binding_status);
 	}
 }
@@ -70,6 +77,10 @@ static char *encode(enum kind k, const union object *o)
 	case ARP_LEARNED: return topo_encode_arp(&o->arp);
 	case IFACE: return topo_encode_iface(&o->iface);
 	case BINDING_STATUS: return topo_encode_binding_status(&o->binding_status);
+	case BGP_PEER: return topo_encode_bgp_peer(&o->bgp_peer);
+	case BGP_NETWORK: return topo_encode_bgp_network(&o->bgp_network);
+	case ROUTE_LEARNED: return topo_encode_route_learned(&o->route);
+	case BGP_STATUS: return topo_encode_bgp_status(&o->bgp_status);
 	default: return NULL;
 	}
 }

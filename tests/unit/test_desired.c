@@ -507,6 +507,85 @@ static void test_port_security(void)
 	computed_free(&t, &d);
 }
 
+/* The uplink bound here with its speaker's veth made or not (bgp_mock_veth). */
+static bool bgp_mock_veth;
+
+static int mock_ifindex_bgp(const char *ifname)
+{
+	if (!strcmp(ifname, "up0"))
+		return 9;
+	if (!strcmp(ifname, "mxb00012e")) /* the veth of port key 302 */
+		return bgp_mock_veth ? 10 : 0;
+	return mock_ifindex(ifname);
+}
+
+static struct topo_bgp_peer bgp_peers[2] = {
+	{ .id = "cccccccc-0000-4000-8000-000000000001", .router_id = R1, .asn = 3,
+	  .keep_alive = 60, .hold_time = 180, .connect_retry = 120 },
+	{ .id = "cccccccc-0000-4000-8000-000000000002", .router_id = R1, .asn = 3,
+	  .keep_alive = 60, .hold_time = 180, .connect_retry = 120 }, /* off the subnet */
+};
+
+/* main's topology with the uplink (port key 302) bound here, its router's AS number asn,
+ * and the peers above. */
+static bool compute_bgp(struct topology *t, struct desired *d, uint32_t asn)
+{
+	struct local_view v = { .host_id = ME, .underlay_ifindex = 3, .vxlan_port = 4789,
+				.ifindex_of = mock_ifindex_bgp };
+	bool ok;
+
+	*t = topo();
+	inet_pton(AF_INET, "198.51.100.2", &bgp_peers[0].addr);
+	inet_pton(AF_INET, "203.0.113.2", &bgp_peers[1].addr);
+	t->bgp_peers = bgp_peers;
+	t->n_bgp_peers = 2;
+	strcpy(bindings[5].host_id, ME);
+	routers[0].asn = asn;
+	ok = !topo_index(t) && !desired_compute(t, &v, d);
+	strcpy(bindings[5].host_id, PEER);
+	routers[0].asn = 0;
+	return ok;
+}
+
+/* An exterior router port with a BGP speaker: both directions of each peer on its subnet,
+ * MX_PORT_BGP on the port; nothing before the veth exists, nor without an AS number. */
+static void test_bgp(void)
+{
+	struct mx_bgp_key in = { .ifindex = 9 }, out = { .ifindex = 10 };
+	const struct mx_bgp *vi, *vo;
+	struct topology t;
+	struct desired d;
+
+	bgp_mock_veth = true;
+	if (tap_ok(compute_bgp(&t, &d, 100), "computes with a BGP speaker on the uplink bound here")) {
+		in.peer = out.peer = bgp_peers[0].addr.s_addr;
+		vi = lookup(&d, MX_MAP_ID_BGP, &in);
+		vo = lookup(&d, MX_MAP_ID_BGP, &out);
+		tap_ok(d.maps[MX_MAP_ID_BGP].n == 2 && vi && vo, "one peer on the subnet: two entries");
+		tap_ok(vi && vi->to_ifindex == 10 && vi->flags == MX_BGP_TO_SPEAKER &&
+			       vi->port_key == 302 && vi->local == ports[8].nets[0].addr.s_addr,
+		       "from the peer on the uplink: to the speaker's veth, with the port's address");
+		tap_ok(vo && vo->to_ifindex == 9 && vo->flags == MX_BGP_TO_WIRE,
+		       "from the speaker to the peer: out of the uplink");
+		tap_ok(port_flags(&d, 302) == (MX_PORT_ROUTER | MX_PORT_LOCAL | MX_PORT_BGP),
+		       "the uplink is flagged MX_PORT_BGP");
+		computed_free(&t, &d);
+	}
+	bgp_mock_veth = false;
+	if (tap_ok(compute_bgp(&t, &d, 100), "computes before the speaker's veth exists")) {
+		tap_ok(d.maps[MX_MAP_ID_BGP].n == 0 &&
+			       port_flags(&d, 302) == (MX_PORT_ROUTER | MX_PORT_LOCAL),
+		       "before the speaker's veth exists: no entries, no flag");
+		computed_free(&t, &d);
+	}
+	bgp_mock_veth = true;
+	if (tap_ok(compute_bgp(&t, &d, 0), "computes without an AS number")) {
+		tap_ok(d.maps[MX_MAP_ID_BGP].n == 0, "a router without an AS number: no entries");
+		computed_free(&t, &d);
+	}
+	bgp_mock_veth = false;
+}
+
 int main(void)
 {
 	struct topology t = topo();
@@ -531,5 +610,6 @@ int main(void)
 	test_device_down();
 	test_route_down();
 	test_port_security();
+	test_bgp();
 	return tap_done();
 }

@@ -38,7 +38,8 @@ static void ok(bool cond, const char *fmt, ...)
 #define UUID2 "0b3c4d5e-0000-4000-8000-000000000002"
 #define UUID3 "0b3c4d5e-0000-4000-8000-000000000003"
 
-enum kind { HOST, ZONE, MEMBER, BRIDGE, PORT, BINDING, COUNTER, ROUTER, ROUTE, IFACE, BSTATUS };
+enum kind { HOST, ZONE, MEMBER, BRIDGE, PORT, BINDING, COUNTER, ROUTER, ROUTE, IFACE, BSTATUS,
+	     BGP_PEER, BGP_NET };
 
 struct decode_case {
 	enum kind kind;
@@ -128,6 +129,36 @@ static const struct decode_case decode_cases[] = {
 	{ ROUTER, "{\"schema\":1,\"name\":\"r\"}", false, "tunnel_key" },
 	{ ROUTER, "{\"schema\":1,\"name\":\"r r\",\"tunnel_key\":5}", false, "name" },
 	{ ROUTER, "{\"schema\":2,\"name\":\"r\",\"tunnel_key\":5}", false, "schema" },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5,\"asn\":4294967295}", true, NULL },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5,\"asn\":0}", false, "range" },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5,\"asn\":4294967296}", false,
+	  "range" },
+	{ ROUTER, "{\"schema\":1,\"name\":\"r\",\"tunnel_key\":5,\"asn\":\"100\"}", false,
+	  "integer" },
+	{ BRIDGE, "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5,\"asn\":\"x\"}", true, NULL },
+#define PEER_ "{\"schema\":1,\"address\":\"198.51.100.2\","
+#define TIMERS_ "\"keep_alive\":60,\"hold_time\":180,\"connect_retry\":120"
+	{ BGP_PEER, PEER_ "\"asn\":3," TIMERS_ "}", true, NULL },
+	{ BGP_PEER, PEER_ "\"asn\":3," TIMERS_ ",\"password\":\"k\"}", true, NULL },
+	{ BGP_PEER, PEER_ TIMERS_ "}", false, "asn" },
+	{ BGP_PEER, PEER_ "\"asn\":0," TIMERS_ "}", false, "range" },
+	{ BGP_PEER, "{\"schema\":1,\"asn\":3," TIMERS_ "}", false, "address" },
+	{ BGP_PEER, "{\"schema\":1,\"address\":\"224.0.0.5\",\"asn\":3," TIMERS_ "}", false,
+	  "unicast" },
+	{ BGP_PEER, PEER_ "\"asn\":3,\"keep_alive\":60,\"hold_time\":180}", false,
+	  "connect_retry" },
+	{ BGP_PEER, PEER_ "\"asn\":3,\"keep_alive\":60,\"hold_time\":2,\"connect_retry\":1}",
+	  false, "range" },
+	{ BGP_PEER, PEER_ "\"asn\":3,\"keep_alive\":90,\"hold_time\":30,\"connect_retry\":1}",
+	  false, "longer" },
+	{ BGP_PEER, PEER_ "\"asn\":3," TIMERS_ ",\"password\":\"\"}", false, "password" },
+	{ BGP_PEER, PEER_ "\"asn\":3," TIMERS_ ",\"password\":\"a\\\"b\"}", false, "password" },
+	{ BGP_PEER, PEER_ "\"asn\":3," TIMERS_ ",\"password\":7}", false, "password" },
+	{ BGP_NET, "{\"schema\":1,\"net\":\"10.0.0.0/24\"}", true, NULL },
+	{ BGP_NET, "{\"schema\":1,\"net\":\"0.0.0.0/0\"}", true, NULL },
+	{ BGP_NET, "{\"schema\":1,\"net\":\"10.0.0.1/24\"}", false, "host bits" },
+	{ BGP_NET, "{\"schema\":1,\"net\":\"10.0.0.0/33\"}", false, "prefix" },
+	{ BGP_NET, "{\"schema\":1}", false, "net" },
 #define RPORT "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"router\",\"tunnel_key\":9,"
 	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1/24\"]}", true, NULL },
 	{ PORT, RPORT "\"mac\":\"02:6d:78:00:00:09\",\"addresses\":[\"10.0.0.1/24\",\"10.1.0.1/16\"],"
@@ -225,7 +256,8 @@ static const struct decode_case decode_cases[] = {
 
 static const char *const kind_names[] = { "host", "zone", "member", "bridge", "port",
 					  "binding", "key counter", "router", "route",
-					  "interface", "binding status" };
+					  "interface", "binding status", "bgp peer",
+					  "bgp network" };
 
 static int decode(enum kind k, const char *json)
 {
@@ -239,6 +271,8 @@ static int decode(enum kind k, const char *json)
 	struct topo_route rt = { 0 };
 	struct topo_iface f = { 0 };
 	struct topo_binding_status bs = { 0 };
+	struct topo_bgp_peer bp = { 0 };
+	struct topo_bgp_network bn = { 0 };
 	size_t len = strlen(json);
 	uint32_t next;
 
@@ -263,6 +297,10 @@ static int decode(enum kind k, const char *json)
 		return topo_decode_iface(json, len, NULL, &f);
 	case BSTATUS:
 		return topo_decode_binding_status(json, len, NULL, &bs);
+	case BGP_PEER:
+		return topo_decode_bgp_peer(json, len, NULL, &bp);
+	case BGP_NET:
+		return topo_decode_bgp_network(json, len, NULL, &bn);
 	default:
 		return topo_decode_key_counter(json, len, NULL, &next);
 	}
@@ -389,6 +427,113 @@ static void test_admin_roundtrip(void)
 	s = topo_encode_router(&r);
 	ok(s && !strstr(s, "state"), "an up router writes no state: %s", s ? s : "(null)");
 	free(s);
+}
+
+/* A router's AS number, a BGP peer and network: encoded and decoded back unchanged; no
+ * "asn" written while none is set; a password of 80 characters but not 81. */
+static void test_bgp_roundtrip(void)
+{
+	struct topo_router r = { .name = "edge", .tunnel_key = 9, .asn = 4200000000u }, r2 = { 0 };
+	struct topo_bgp_peer p = { .asn = 65001, .keep_alive = 10, .hold_time = 30,
+				   .connect_retry = 5, .password = "s3cret" }, p2 = { 0 };
+	struct topo_bgp_network n = { .net = { .len = 25 } }, n2 = { 0 };
+	char pw[TOPO_BGP_PASSWORD_MAX + 1], *s;
+
+	s = topo_encode_router(&r);
+	ok(s && !topo_decode_router(s, strlen(s), UUID1, &r2) && r2.asn == r.asn &&
+		   !strcmp(r2.name, "edge") && r2.tunnel_key == 9,
+	   "a router's asn encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	r.asn = 0;
+	s = topo_encode_router(&r);
+	ok(s && !strstr(s, "asn"), "a router without an asn writes none: %s", s ? s : "(null)");
+	free(s);
+	inet_pton(AF_INET, "198.51.100.3", &p.addr);
+	s = topo_encode_bgp_peer(&p);
+	ok(s && !topo_decode_bgp_peer(s, strlen(s), UUID2, &p2) && !strcmp(p2.id, UUID2) &&
+		   p2.asn == 65001 && p2.addr.s_addr == p.addr.s_addr && p2.keep_alive == 10 &&
+		   p2.hold_time == 30 && p2.connect_retry == 5 && !strcmp(p2.password, "s3cret"),
+	   "a BGP peer encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	p.password[0] = '\0';
+	s = topo_encode_bgp_peer(&p);
+	ok(s && !strstr(s, "password"), "a peer without a password writes none: %s",
+	   s ? s : "(null)");
+	free(s);
+	inet_pton(AF_INET, "192.0.2.0", &n.net.addr);
+	s = topo_encode_bgp_network(&n);
+	ok(s && !topo_decode_bgp_network(s, strlen(s), UUID3, &n2) &&
+		   n2.net.addr.s_addr == n.net.addr.s_addr && n2.net.len == 25,
+	   "a BGP network encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
+	ok(topo_decode_bgp_network("{\"schema\":1,\"net\":\"10.0.0.0/8\"}", 31, "peer0", &n2) < 0,
+	   "a BGP network's node name must be a UUID");
+	{
+		struct topo_route lr = { .router_id = UUID1, .port_id = UUID2, .peer_id = UUID3,
+					 .weight = 100, .dst = { .len = 24 } }, lr2 = { 0 };
+
+		inet_pton(AF_INET, "203.0.113.0", &lr.dst.addr);
+		inet_pton(AF_INET, "198.51.100.2", &lr.gw);
+		s = topo_encode_route_learned(&lr);
+		ok(s && !topo_decode_route_learned(s, strlen(s), UUID1, &lr2) && lr2.learned &&
+			   lr2.type == TOPO_ROUTE_NORMAL && lr2.has_gw && lr2.gw.s_addr == lr.gw.s_addr &&
+			   lr2.dst.addr.s_addr == lr.dst.addr.s_addr && lr2.dst.len == 24 &&
+			   !strcmp(lr2.peer_id, UUID3) && !strcmp(lr2.port_id, UUID2) &&
+			   !strcmp(lr2.router_id, UUID1) && lr2.weight == 100,
+		   "a learned route encodes and decodes back: %s", s ? s : "(null)");
+		free(s);
+		const char *bad = "{\"schema\":1,\"router\":\"" UUID1 "\",\"dst\":\"10.0.0.1/24\","
+				  "\"port\":\"" UUID2 "\",\"peer\":\"" UUID3 "\",\"gw\":"
+				  "\"10.0.0.9\",\"weight\":1}";
+
+		ok(topo_decode_route_learned(bad, strlen(bad), UUID1, &lr2) < 0 &&
+			   strstr(topo_errmsg(), "host bits"),
+		   "a learned route with host bits set is refused: %s", topo_errmsg());
+	}
+	memset(pw, 'x', sizeof(pw));
+	pw[TOPO_BGP_PASSWORD_MAX - 1] = '\0';
+	ok(topo_valid_bgp_password(pw), "an 80-character password is valid");
+	pw[TOPO_BGP_PASSWORD_MAX - 1] = 'x';
+	pw[TOPO_BGP_PASSWORD_MAX] = '\0';
+	ok(!topo_valid_bgp_password(pw), "an 81-character password is not");
+	ok(!topo_valid_bgp_password("tab\there") && !topo_valid_bgp_password("back\\slash") &&
+		   !topo_valid_bgp_password(""),
+	   "control characters, backslashes and the empty password are refused");
+}
+
+/* Peers and networks by alias on their router, by full reference, by UUID; their aliases. */
+static void test_find_bgp(void)
+{
+	struct topo_router routers[2] = { { .id = UUID1, .name = "edge" },
+					  { .id = UUID2, .name = "core" } };
+	struct topo_bgp_peer peers[3] = {
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000b1", .router_id = UUID2 },
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000b2", .router_id = UUID1 },
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000b3", .router_id = UUID2 },
+	};
+	struct topo_bgp_network nets[2] = {
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000c1", .router_id = UUID2 },
+		{ .id = "0b3c4d5e-0000-4000-8000-0000000000c2", .router_id = UUID2 },
+	};
+	struct topology t = { .routers = routers, .n_routers = 2, .bgp_peers = peers,
+			      .n_bgp_peers = 3, .bgp_networks = nets, .n_bgp_networks = 2 };
+	char buf[64];
+
+	topo_index(&t);
+	ok(topo_find_router_bgp_peer(&t, UUID2, "peer1") == &peers[2], "peer1 on its router");
+	ok(topo_find_router_bgp_peer(&t, UUID1, "peer1") == NULL, "router0 has one peer");
+	ok(topo_find_bgp_peer(&t, "router1:peer0") == &peers[0], "a peer by full alias");
+	ok(topo_find_bgp_peer(&t, "core:peer1") == &peers[2], "a peer by router name");
+	ok(topo_find_bgp_peer(&t, peers[1].id) == &peers[1], "a peer by UUID");
+	ok(!topo_alias(&t, peers[2].id, buf, sizeof(buf)) && !strcmp(buf, "router1:peer1"),
+	   "alias of a peer: %s", buf);
+	ok(topo_find_router_bgp_network(&t, UUID2, "net1") == &nets[1], "net1 on its router");
+	ok(topo_find_bgp_network(&t, "router0:net0") == NULL, "router0 has no networks");
+	ok(!topo_alias(&t, nets[1].id, buf, sizeof(buf)) && !strcmp(buf, "router1:net1"),
+	   "alias of a network: %s", buf);
+	ok(topo_find_bgp_network_by_id(&t, peers[0].id) == NULL,
+	   "a peer's id is no network's");
+	topo_index_free(&t);
 }
 
 /* What an agent reports: the encoders' output decodes back to the same report. */
@@ -986,6 +1131,8 @@ int main(void)
 	test_arp_node();
 	test_cidr();
 	test_find_router();
+	test_bgp_roundtrip();
+	test_find_bgp();
 	test_parse();
 	test_uuid();
 	test_find();

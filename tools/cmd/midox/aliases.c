@@ -109,12 +109,21 @@ static int fresh_alias(struct cli *c, const char *id, char buf[ALIAS_LEN])
 {
 	const struct topo_port *p = topo_find_port_by_id(&c->t, id);
 	const struct topo_route *r = p ? NULL : topo_find_route_by_id(&c->t, id);
+	const struct topo_bgp_peer *bp = p || r ? NULL : topo_find_bgp_peer_by_id(&c->t, id);
+	const struct topo_bgp_network *bn =
+		p || r || bp ? NULL : topo_find_bgp_network_by_id(&c->t, id);
 	char dev[ALIAS_LEN];
 
 	if (p)
 		snprintf(buf, ALIAS_LEN, "%s:port%zu", cli_alias(c, p->device_id, dev), p->ordinal);
 	else if (r)
 		snprintf(buf, ALIAS_LEN, "%s:route%zu", cli_alias(c, r->router_id, dev), r->ordinal);
+	else if (bp)
+		snprintf(buf, ALIAS_LEN, "%s:peer%zu", cli_alias(c, bp->router_id, dev),
+			 bp->ordinal);
+	else if (bn)
+		snprintf(buf, ALIAS_LEN, "%s:net%zu", cli_alias(c, bn->router_id, dev),
+			 bn->ordinal);
 	else
 		return topo_alias(&c->t, id, buf, ALIAS_LEN);
 	return 0;

@@ -82,6 +82,9 @@ int cli_find_port(struct cli *c, const char *scope_id, const char *ref, const vo
 int cli_find_device_port(struct cli *c, const char *scope_id, const char *ref,
 			 const void **out);
 int cli_find_route(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_bgp_peer(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_bgp_network(struct cli *c, const char *scope_id, const char *ref,
+			 const void **out);
 
 /* Aliases (aliases.c): an object's alias as this session prints it, kept for the session
  * (buf: id itself if no object has it). */
@@ -126,6 +129,8 @@ extern const struct cli_obj cli_obj_monitor;
  * (trace_cmd.c). */
 extern const struct cli_obj cli_obj_trace;
 extern const struct cli_obj cli_obj_device_port;
+/* A router's BGP peers and networks ("router R bgp-peer P ..."): router_cmd.c. */
+extern const struct cli_obj cli_obj_bgp_peer, cli_obj_bgp_network;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */
 extern const struct cli_arg cli_port_args[];
 /* "up", "down": the values of set state. */

@@ -16,7 +16,7 @@ struct tally {
 };
 
 struct cascade {
-	struct tally t[5];
+	struct tally t[7];
 	size_t n;
 };
 
@@ -69,15 +69,21 @@ static void bridge_cascade(const struct topology *t, const char *id, struct casc
 
 static void router_cascade(const struct topology *t, const char *id, struct cascade *g)
 {
-	size_t i, routes = 0, arps = 0;
+	size_t i, routes = 0, arps = 0, peers = 0, nets = 0;
 
 	ports_of(t, id, NULL, g);
-	for (i = 0; i < t->n_routes; i++)
-		routes += !strcmp(t->routes[i].router_id, id);
+	for (i = 0; i < t->n_routes; i++) /* learned ones go with their sessions */
+		routes += !t->routes[i].learned && !strcmp(t->routes[i].router_id, id);
 	for (i = 0; i < t->n_arps; i++)
 		arps += !strcmp(t->arps[i].router_id, id);
 	count(g, "routes", "route", "routes", routes);
 	count(g, "arp_entries", "ARP entry", "ARP entries", arps);
+	for (i = 0; i < t->n_bgp_peers; i++)
+		peers += !strcmp(t->bgp_peers[i].router_id, id);
+	count(g, "bgp_peers", "BGP peer", "BGP peers", peers);
+	for (i = 0; i < t->n_bgp_networks; i++)
+		nets += !strcmp(t->bgp_networks[i].router_id, id);
+	count(g, "bgp_networks", "BGP network", "BGP networks", nets);
 }
 
 /* A bridge port: its learned MACs; a router port: its routes and learned ARP entries. */
@@ -93,7 +99,7 @@ static void port_cascade(const struct topology *t, const struct topo_port *p, st
 		return;
 	}
 	for (i = 0; i < t->n_routes; i++)
-		n += !strcmp(t->routes[i].port_id, p->id);
+		n += !t->routes[i].learned && !strcmp(t->routes[i].port_id, p->id);
 	count(g, "routes", "route", "routes", n);
 	for (n = 0, i = 0; i < t->n_arps; i++)
 		n += t->arps[i].learned && !strcmp(t->arps[i].port_id, p->id);
@@ -123,7 +129,8 @@ static const char *cascade_of(struct cli *c, const struct cli_call *k, struct ca
 	else if (d == &kind_zone)
 		zone_cascade(&c->t, k->id, g);
 	return d == &kind_bridge ? "bridge" : d == &kind_router ? "router" :
-	       d == &kind_port ? "port" : d == &kind_zone ? "tunnel-zone" : "route";
+	       d == &kind_port ? "port" : d == &kind_zone ? "tunnel-zone" :
+	       d == &kind_bgp_peer ? "bgp-peer" : d == &kind_bgp_network ? "bgp-network" : "route";
 }
 
 static void report(struct cli *c, const char *type, const char *alias, const char *id,

@@ -3,6 +3,7 @@
  * Each out_* appends to arr when listing in JSON, prints one JSON object when arr is
  * NULL in JSON mode, else prints its line. "show" adds the id and the details. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,24 +157,30 @@ void out_binding_state(struct cli *c, json_t *arr, const struct topo_binding *b,
 	emit(c, arr, o, line);
 }
 
-/* A bridge or a router: "<type> <alias> [id UUID] name N state up [tunnel-key K]". */
+/* A bridge or a router: "<type> <alias> [id UUID] name N state up [asn A] [tunnel-key K]"
+ * (asn: a router's, when set; 0 none). */
 static void out_device(struct cli *c, json_t *arr, const char *type, const char *id,
-		       const char *name, uint32_t tunnel_key, bool down, bool show)
+		       const char *name, uint32_t tunnel_key, bool down, uint32_t asn, bool show)
 {
 	const char *state = down ? "down" : "up";
-	char a[64], key[16], line[512] = "";
+	char a[64], key[16], as[16], line[512] = "";
 	json_t *o = NULL;
 
 	cli_alias(c, id, a);
 	snprintf(key, sizeof(key), "%u", tunnel_key);
+	snprintf(as, sizeof(as), "%u", asn);
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", id, "alias", a, "name", name,
 			      "state", state, "tunnel_key", (json_int_t)tunnel_key);
+	if (o && asn)
+		json_object_set_new(o, "asn", json_integer((json_int_t)asn));
 	add(line, sizeof(line), type, a);
 	if (show)
 		add(line, sizeof(line), "id", id);
 	add(line, sizeof(line), "name", name);
 	add(line, sizeof(line), "state", state);
+	if (asn)
+		add(line, sizeof(line), "asn", as);
 	if (show)
 		add(line, sizeof(line), "tunnel-key", key);
 	emit(c, arr, o, line);
@@ -183,14 +190,14 @@ static void out_bridge(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_bridge *b = obj;
 
-	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, b->down, show);
+	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, b->down, 0, show);
 }
 
 static void out_router(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_router *r = obj;
 
-	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, r->down, show);
+	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, r->down, r->asn, show);
 }
 
 /* "portN" or "routeN" of a full alias "device:portN", as a device lists its own. */
@@ -327,7 +334,7 @@ static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_route *r = obj;
 	char a[64], pa[64], src[TOPO_CIDR_STRLEN], dst[TOPO_CIDR_STRLEN];
-	char gw[INET_ADDRSTRLEN], weight[16], line[1024] = "";
+	char gw[INET_ADDRSTRLEN], weight[16], peer[64], line[1024] = "";
 	const char *type = topo_route_type_name(r->type);
 	json_t *o = NULL;
 
@@ -349,6 +356,11 @@ static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 			json_object_set_new(o, "port", json_string(r->port_id));
 			json_object_set_new(o, "port_alias", json_string(pa));
 		}
+		json_object_set_new(o, "learned", json_boolean(r->learned));
+		if (r->learned)
+			json_object_update_new(o, json_pack("{s:s,s:s,s:s}", "peer", r->peer_id,
+							    "peer_alias", cli_alias(c, r->peer_id, peer),
+							    "host", r->host_id));
 	}
 	add(line, sizeof(line), "route", short_alias(a));
 	if (show)
@@ -361,6 +373,10 @@ static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (r->port_id[0])
 		add(line, sizeof(line), "port", short_alias(pa));
 	add(line, sizeof(line), "weight", weight);
+	if (r->learned) {
+		add(line, sizeof(line), "learned", "true");
+		add(line, sizeof(line), "peer", short_alias(cli_alias(c, r->peer_id, peer)));
+	}
 	if (show)
 		add(line, sizeof(line), "port-route", r->port_route ? "true" : "false");
 	emit(c, arr, o, line);
@@ -399,6 +415,111 @@ static void out_arp(struct cli *c, json_t *arr, const void *obj, bool show)
 	emit(c, arr, o, line);
 }
 
+/* The session with p as the agent of its port's host reports it (0), or why there is
+ * nothing to report. */
+static int peer_session(struct cli *c, const struct topo_bgp_peer *p, struct topo_bgp_status *st,
+			const char **why)
+{
+	const struct topo_binding *b = NULL;
+	const struct topo_port *port = NULL;
+
+	for (size_t i = 0; i < c->t.n_ports && !port; i++) {
+		const struct topo_port *q = &c->t.ports[i];
+
+		for (size_t k = 0; k < q->n_nets && !port; k++)
+			if (!strcmp(q->device_id, p->router_id) && topo_cidr_contains(&q->nets[k], p->addr))
+				port = q;
+	}
+	if (!port) {
+		*why = "no port of the router reaches it";
+		return -ENOENT;
+	}
+	b = topo_find_port_binding(&c->t, port->id);
+	if (!b) {
+		*why = "its port is not bound";
+		return -ENOENT;
+	}
+	if (topo_bgp_status_read(c->zh, b->host_id, p->id, st)) {
+		*why = "not reported (no speaker runs for it)";
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* "bgp-peer peerN [id UUID] asn A address X keep-alive S hold-time S connect-retry S
+ * [password set] state S [since T] [routes N]": the password itself is not printed; the
+ * state is BIRD's (its information, "Established", "Active", "Error: Bad peer AS"...). */
+static void out_bgp_peer(struct cli *c, json_t *arr, const void *obj, bool show)
+{
+	const struct topo_bgp_peer *p = obj;
+	char a[64], addr[INET_ADDRSTRLEN], n[4][16], line[768] = "", state[160], routes[16];
+	struct topo_bgp_status st = { 0 };
+	const char *why = NULL;
+	bool known = !peer_session(c, p, &st, &why);
+	json_t *o = NULL;
+
+	cli_alias(c, p->id, a);
+	ip(p->addr, addr);
+	snprintf(n[0], sizeof(n[0]), "%u", p->asn);
+	snprintf(n[1], sizeof(n[1]), "%u", p->keep_alive);
+	snprintf(n[2], sizeof(n[2]), "%u", p->hold_time);
+	snprintf(n[3], sizeof(n[3]), "%u", p->connect_retry);
+	if (c->json)
+		o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:b}", "id", p->id, "alias", a,
+			      "router", p->router_id, "asn", (json_int_t)p->asn, "address", addr,
+			      "keep_alive", (json_int_t)p->keep_alive, "hold_time",
+			      (json_int_t)p->hold_time, "connect_retry",
+			      (json_int_t)p->connect_retry, "password", p->password[0] != '\0');
+	add(line, sizeof(line), "bgp-peer", short_alias(a));
+	if (show)
+		add(line, sizeof(line), "id", p->id);
+	add(line, sizeof(line), "asn", n[0]);
+	add(line, sizeof(line), "address", addr);
+	add(line, sizeof(line), "keep-alive", n[1]);
+	add(line, sizeof(line), "hold-time", n[2]);
+	add(line, sizeof(line), "connect-retry", n[3]);
+	if (p->password[0])
+		add(line, sizeof(line), "password", "set");
+	if (known) {
+		snprintf(state, sizeof(state), "%s", st.info[0] ? st.info : st.state);
+		snprintf(routes, sizeof(routes), "%u", st.routes);
+		add(line, sizeof(line), "state", state);
+		if (st.since[0])
+			add(line, sizeof(line), "since", st.since);
+		add(line, sizeof(line), "routes", routes);
+	} else {
+		snprintf(state, sizeof(state), "unknown: %s", why);
+		add(line, sizeof(line), "state", state);
+	}
+	if (o && known)
+		json_object_set_new(o, "session", json_pack("{s:s,s:s,s:s,s:I}", "state", st.state,
+							    "info", st.info, "since", st.since,
+							    "routes", (json_int_t)st.routes));
+	else if (o)
+		json_object_set_new(o, "session", json_pack("{s:s,s:s}", "state", "unknown",
+							    "reason", why));
+	emit(c, arr, o, line);
+}
+
+/* "bgp-network netN [id UUID] net P". */
+static void out_bgp_network(struct cli *c, json_t *arr, const void *obj, bool show)
+{
+	const struct topo_bgp_network *n = obj;
+	char a[64], net[TOPO_CIDR_STRLEN], line[256] = "";
+	json_t *o = NULL;
+
+	cli_alias(c, n->id, a);
+	topo_format_cidr(&n->net, net);
+	if (c->json)
+		o = json_pack("{s:s,s:s,s:s,s:s}", "id", n->id, "alias", a, "router", n->router_id,
+			      "net", net);
+	add(line, sizeof(line), "bgp-network", short_alias(a));
+	if (show)
+		add(line, sizeof(line), "id", n->id);
+	add(line, sizeof(line), "net", net);
+	emit(c, arr, o, line);
+}
+
 /* Where each type lives in the snapshot and how it prints: the generic lister, show and
  * name completion read these. */
 #define ID(type) offsetof(type, id)
@@ -430,3 +551,9 @@ const struct cli_kind kind_route = { CLI_KIND_AT(routes, struct topo_route),
 const struct cli_kind kind_arp = { CLI_KIND_AT(arps, struct topo_arp),
 	.id_off = -1, .name_off = -1, .parent_off = offsetof(struct topo_arp, router_id),
 	.print = out_arp };
+const struct cli_kind kind_bgp_peer = { CLI_KIND_AT(bgp_peers, struct topo_bgp_peer),
+	.id_off = ID(struct topo_bgp_peer), .name_off = -1,
+	.parent_off = offsetof(struct topo_bgp_peer, router_id), .print = out_bgp_peer };
+const struct cli_kind kind_bgp_network = { CLI_KIND_AT(bgp_networks, struct topo_bgp_network),
+	.id_off = ID(struct topo_bgp_network), .name_off = -1,
+	.parent_off = offsetof(struct topo_bgp_network, router_id), .print = out_bgp_network };

@@ -18,6 +18,6 @@ void out_binding_state(struct cli *c, json_t *arr, const struct topo_binding *b,
 		       const struct cli_state *st);
 
 extern const struct cli_kind kind_zone, kind_member, kind_host, kind_binding, kind_bridge,
-	kind_port, kind_router, kind_route, kind_arp;
+	kind_port, kind_router, kind_route, kind_arp, kind_bgp_peer, kind_bgp_network;
 
 #endif

@@ -58,6 +58,8 @@ BY(bridge)
 BY(router)
 BY(port)
 BY(route)
+BY(bgp_peer)
+BY(bgp_network)
 
 static const void *port_on(const struct topology *t, const char *dev, const char *ref)
 {
@@ -69,6 +71,16 @@ static const void *route_on(const struct topology *t, const char *dev, const cha
 	return topo_find_router_route(t, dev, ref);
 }
 
+static const void *bgp_peer_on(const struct topology *t, const char *dev, const char *ref)
+{
+	return topo_find_router_bgp_peer(t, dev, ref);
+}
+
+static const void *bgp_network_on(const struct topology *t, const char *dev, const char *ref)
+{
+	return topo_find_router_bgp_network(t, dev, ref);
+}
+
 #define NAMED(type) .name_off = offsetof(struct topo_##type, name), \
 	.by_id = type##_by_id, .by_ref = type##_by_ref
 static const struct finder f_zone = { "tunnel zone", NAMED(zone) };
@@ -77,6 +89,10 @@ static const struct finder f_bridge = { "bridge", NAMED(bridge) };
 static const struct finder f_router = { "router", NAMED(router) };
 static const struct finder f_port = { "port", -1, port_by_id, port_by_ref, port_on, false };
 static const struct finder f_route = { "route", -1, route_by_id, route_by_ref, route_on, true };
+static const struct finder f_bgp_peer = { "bgp-peer", -1, bgp_peer_by_id, bgp_peer_by_ref,
+					  bgp_peer_on, true };
+static const struct finder f_bgp_network = { "bgp-network", -1, bgp_network_by_id,
+					     bgp_network_by_ref, bgp_network_on, true };
 
 /* key as this session printed it: 0 with its object, the object gone (an error), or 1 if
  * the session never printed key. */
@@ -269,4 +285,37 @@ int cli_find_route(struct cli *c, const char *router_id, const char *ref, const 
 		*out = rt = NULL;
 	return rt ? 0 : cli_fail(-ENOENT, "unknown route '%s' on router %s", ref,
 				 cli_alias(c, router_id, ra));
+}
+
+/* On a router: "peerN", the peer's UUID, or a full reference to one of its peers. */
+int cli_find_bgp_peer(struct cli *c, const char *router_id, const char *ref, const void **out)
+{
+	const struct topo_bgp_peer *p;
+	char ra[64];
+	int rc = resolve_scoped(c, &f_bgp_peer, router_id, ref, out);
+
+	if (rc)
+		return rc;
+	p = *out;
+	if (p && strcmp(p->router_id, router_id))
+		*out = p = NULL;
+	return p ? 0 : cli_fail(-ENOENT, "unknown bgp-peer '%s' on router %s", ref,
+				cli_alias(c, router_id, ra));
+}
+
+/* On a router: "netN", the network's UUID, or a full reference to one of its networks. */
+int cli_find_bgp_network(struct cli *c, const char *router_id, const char *ref,
+			 const void **out)
+{
+	const struct topo_bgp_network *n;
+	char ra[64];
+	int rc = resolve_scoped(c, &f_bgp_network, router_id, ref, out);
+
+	if (rc)
+		return rc;
+	n = *out;
+	if (n && strcmp(n->router_id, router_id))
+		*out = n = NULL;
+	return n ? 0 : cli_fail(-ENOENT, "unknown bgp-network '%s' on router %s", ref,
+				cli_alias(c, router_id, ra));
 }

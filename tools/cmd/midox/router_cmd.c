@@ -4,7 +4,11 @@
  * | R port P ... (port_cmd.c)
  * | R add route [src S] dst D [type normal|blackhole|reject] [port P] [gw G] [weight W]
  * | R list route | R route X show | R route X delete
- * | R add arp-entry address A mac M | R list arp | R arp-entry A delete */
+ * | R add arp-entry address A mac M | R list arp | R arp-entry A delete
+ * | R set asn N | R add bgp-peer asn A address X [keep-alive S] [hold-time S]
+ *   [connect-retry S] [password P] | R list bgp-peer | R bgp-peer P delete
+ * | R delete bgp-peer P | R add bgp-network net N | R list bgp-network
+ * | R bgp-network N delete | R delete bgp-network N */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,12 +127,92 @@ static int arp_find(struct cli *c, const char *router_id, const char *ref, const
 
 static const char *const route_types[] = { "normal", "blackhole", "reject", NULL };
 
-/* "set state up|down": a down router forwards nothing. */
-static int router_state(struct cli *c, const struct cli_call *k)
+/* "set [state up|down] [asn N]" (one write): a down router forwards nothing; the AS number
+ * is the router's in BGP. */
+static int router_set(struct cli *c, const struct cli_call *k)
 {
-	int rc = topo_router_set_state(c->zh, k->id, !strcmp(k->v[0].s, "down"));
+	struct topo_router_opts o = { .has_state = k->v[0].s != NULL,
+				      .down = k->v[0].s && !strcmp(k->v[0].s, "down"),
+				      .has_asn = k->v[1].s != NULL, .asn = k->v[1].u };
+	int rc;
 
+	if (!o.has_state && !o.has_asn)
+		return cli_fail(-EINVAL, "set needs state or asn");
+	rc = topo_router_update(c->zh, k->id, &o);
 	return rc ? cli_lib_fail(rc) : 0;
+}
+
+/* v: asn, address, keep-alive, hold-time, connect-retry, password (bgp_peer_args). */
+static int bgp_peer_add(struct cli *c, const struct cli_call *k)
+{
+	struct topo_bgp_peer p = { .asn = k->v[0].u, .addr = k->v[1].ip };
+	char id[TOPO_ID_LEN];
+	int rc;
+
+	p.keep_alive = k->v[2].s ? k->v[2].u : 0;
+	p.hold_time = k->v[3].s ? k->v[3].u : 0;
+	p.connect_retry = k->v[4].s ? k->v[4].u : 0;
+	if (k->v[5].s) {
+		if (!topo_valid_bgp_password(k->v[5].s))
+			return cli_fail(-EINVAL, "bad password: 1 to %d printable characters "
+					"without '\"' or '\\'", TOPO_BGP_PASSWORD_MAX - 1);
+		strcpy(p.password, k->v[5].s);
+	}
+	strcpy(p.router_id, k->id);
+	rc = topo_bgp_peer_add(c->zh, &p, id);
+	if (rc)
+		return cli_lib_fail(rc);
+	cli_print_created(c, id);
+	return 0;
+}
+
+static int bgp_network_add(struct cli *c, const struct cli_call *k)
+{
+	char id[TOPO_ID_LEN];
+	int rc = topo_bgp_network_add(c->zh, k->id, &k->v[0].cidr, id);
+
+	if (rc)
+		return cli_lib_fail(rc);
+	cli_print_created(c, id);
+	return 0;
+}
+
+static const struct cli_cmd bgp_peer_cmds[] = {
+	{ "show", cli_cmd_show, "the BGP peer with its id", .kind = &kind_bgp_peer },
+	{ "delete", cli_cmd_delete, "the BGP peer", .op = topo_bgp_peer_delete,
+	  .kind = &kind_bgp_peer },
+	{ 0 },
+};
+
+static const struct cli_cmd bgp_network_cmds[] = {
+	{ "show", cli_cmd_show, "the BGP network with its id", .kind = &kind_bgp_network },
+	{ "delete", cli_cmd_delete, "the BGP network (no longer advertised)",
+	  .op = topo_bgp_network_delete, .kind = &kind_bgp_network },
+	{ 0 },
+};
+
+/* "delete bgp-peer P", "delete bgp-network N": the nested object's own delete, the object
+ * named after the command. */
+static int bgp_delete_named(struct cli *c, const struct cli_call *k)
+{
+	bool peer = !strcmp(k->cmd->words, "delete bgp-peer");
+	struct cli_call d = { .scope = k->obj, .scope_id = k->id };
+	int rc;
+
+	if (k->n_rest != 1)
+		return k->n_rest ? cli_fail(-EINVAL, "unexpected word '%s' after '%s %s'",
+					    k->rest[1], k->cmd->words, k->rest[0])
+				 : cli_fail(-EINVAL, "%s needs a %s", k->cmd->words,
+					    peer ? "peer" : "network");
+	rc = (peer ? cli_find_bgp_peer : cli_find_bgp_network)(c, k->id, k->rest[0], &d.obj);
+	if (rc)
+		return rc;
+	d.cmd = peer ? &bgp_peer_cmds[1] : &bgp_network_cmds[1];
+	d.ref = k->rest[0];
+	d.id = cli_obj_id(peer ? &cli_obj_bgp_peer : &cli_obj_bgp_network, d.obj);
+	/* The guard again: the reference was resolved only now. */
+	rc = cli_alias_guard(c, &d);
+	return rc ? rc : cli_cmd_delete(c, &d);
 }
 
 static const struct cli_cmd router_type_cmds[] = {
@@ -156,9 +240,10 @@ static const struct cli_cmd router_cmds[] = {
 		  { "mac", CLI_T_MAC, .meta = "M" },
 		  { 0 } } },
 	{ "list port", cli_cmd_list, "the router's ports", .kind = &kind_port },
-	{ "set", router_state, "its state: a down router forwards nothing",
+	{ "set", router_set, "its state (a down router forwards nothing), its BGP AS number",
 	  .args = (const struct cli_arg[]){
-		  { "state", CLI_T_KEYWORD, "up|down", .required = true, .choices = cli_states },
+		  { "state", CLI_T_KEYWORD, "up|down", .choices = cli_states },
+		  { "asn", CLI_T_UINT, "N", .min = 1, .max = TOPO_ASN_MAX },
 		  { 0 } } },
 	{ "add route", route_add, "a route (-> router0:route3)",
 	  .args = (const struct cli_arg[]){
@@ -177,6 +262,26 @@ static const struct cli_cmd router_cmds[] = {
 		  { 0 } } },
 	{ "list arp", cli_cmd_list, "static and learned ARP entries", .kind = &kind_arp },
 	{ "list arp-entry", cli_cmd_list, NULL, .kind = &kind_arp },
+	{ "add bgp-peer", bgp_peer_add, "a BGP peer on a port's subnet (-> router0:peer0)",
+	  .args = (const struct cli_arg[]){
+		  { "asn", CLI_T_UINT, "A", .required = true, .min = 1, .max = TOPO_ASN_MAX },
+		  { "address", CLI_T_IPV4, "X", .required = true },
+		  { "keep-alive", CLI_T_UINT, "S", .min = 1, .max = TOPO_BGP_TIMER_MAX },
+		  { "hold-time", CLI_T_UINT, "S", .min = TOPO_BGP_HOLD_TIME_MIN,
+		    .max = TOPO_BGP_TIMER_MAX },
+		  { "connect-retry", CLI_T_UINT, "S", .min = 1, .max = TOPO_BGP_TIMER_MAX },
+		  { "password", CLI_T_WORD, .meta = "P" },
+		  { 0 } } },
+	{ "list bgp-peer", cli_cmd_list, "the router's BGP peers", .kind = &kind_bgp_peer },
+	{ "delete bgp-peer", bgp_delete_named, "a BGP peer", .raw = true, .usage = "P" },
+	{ "add bgp-network", bgp_network_add, "a network advertised to the peers "
+	  "(-> router0:net0)",
+	  .args = (const struct cli_arg[]){
+		  { "net", CLI_T_NET, "N", .required = true },
+		  { 0 } } },
+	{ "list bgp-network", cli_cmd_list, "the networks advertised",
+	  .kind = &kind_bgp_network },
+	{ "delete bgp-network", bgp_delete_named, "a BGP network", .raw = true, .usage = "N" },
 	{ 0 },
 };
 
@@ -197,10 +302,21 @@ static const struct cli_obj router_arp_entry = {
 		{ 0 } },
 };
 
+const struct cli_obj cli_obj_bgp_peer = {
+	.word = "bgp-peer", .title = "bgp-peer", .meta = "P", .find = cli_find_bgp_peer,
+	.cmds = bgp_peer_cmds, .kind = &kind_bgp_peer, .scoped = true,
+};
+
+const struct cli_obj cli_obj_bgp_network = {
+	.word = "bgp-network", .title = "bgp-network", .meta = "N", .find = cli_find_bgp_network,
+	.cmds = bgp_network_cmds, .kind = &kind_bgp_network, .scoped = true,
+};
+
 const struct cli_obj cli_obj_router = {
 	.word = "router", .title = "router", .meta = "R", .find = cli_find_router,
 	.type_cmds = router_type_cmds, .cmds = router_cmds,
 	.subs = (const struct cli_obj *const[]){ &cli_obj_device_port, &router_route,
-						  &router_arp_entry, NULL },
+						  &router_arp_entry, &cli_obj_bgp_peer,
+						  &cli_obj_bgp_network, NULL },
 	.kind = &kind_router,
 };

@@ -313,5 +313,8 @@ int topo_host_provision(zhandle_t *zh, const char *host_id, const char *name)
 	snprintf(path, sizeof(path), P_HOST_ARPS, host_id);
 	if (!rc)
 		rc = provide(zh, path, topo_container_json);
+	snprintf(path, sizeof(path), P_HOST_BGP_ROUTES, host_id);
+	if (!rc)
+		rc = provide(zh, path, topo_container_json);
 	return rc;
 }

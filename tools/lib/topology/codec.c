@@ -208,9 +208,10 @@ static int get_state(json_t *o, bool *down)
 	return 0;
 }
 
-/* {"name", "tunnel_key", "state"}: a bridge or a router. */
+/* {"name", "tunnel_key", "state"}: a bridge or a router; a router's optional BGP "asn"
+ * (asn not NULL; absent: 0, none set). */
 static int decode_device(const char *buf, size_t len, const char *node, char id[TOPO_ID_LEN],
-			 char name[TOPO_NAME_MAX], uint32_t *key, bool *down)
+			 char name[TOPO_NAME_MAX], uint32_t *key, bool *down, uint32_t *asn)
 {
 	json_t *o = load_id(buf, len, node, id);
 	int rc;
@@ -222,6 +223,8 @@ static int decode_device(const char *buf, size_t len, const char *node, char id[
 		rc = get_key(o, "tunnel_key", TOPO_KEY_MIN, TOPO_KEY_MAX, key);
 	if (!rc)
 		rc = get_state(o, down);
+	if (!rc && asn && json_object_get(o, "asn"))
+		rc = get_key(o, "asn", 1, TOPO_ASN_MAX, asn);
 	json_decref(o);
 	return rc;
 }
@@ -230,14 +233,14 @@ int topo_decode_bridge(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_bridge *b = out;
 
-	return decode_device(buf, len, name, b->id, b->name, &b->tunnel_key, &b->down);
+	return decode_device(buf, len, name, b->id, b->name, &b->tunnel_key, &b->down, NULL);
 }
 
 int topo_decode_router(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_router *r = out;
 
-	return decode_device(buf, len, name, r->id, r->name, &r->tunnel_key, &r->down);
+	return decode_device(buf, len, name, r->id, r->name, &r->tunnel_key, &r->down, &r->asn);
 }
 
 /* A unicast MAC field. 1 when present and valid. */
@@ -410,6 +413,100 @@ int topo_decode_route(const char *buf, size_t len, const char *name, void *out)
 	if (rc >= 0 && v && !json_is_boolean(v))
 		rc = topo_fail(-EINVAL, "\"port_route\" is not true or false");
 	r->port_route = json_is_true(v);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+/* A BGP peer, named by its UUID: {"asn","address","keep_alive","hold_time",
+ * "connect_retry"} and an optional "password"; the router is the caller's. */
+int topo_decode_bgp_peer(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_bgp_peer *p = out;
+	json_t *o = load_id(buf, len, name, p->id);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_key(o, "asn", 1, TOPO_ASN_MAX, &p->asn);
+	if (!rc)
+		rc = get_addr(o, "address", &p->addr, true);
+	if (rc >= 0)
+		rc = get_key(o, "keep_alive", 1, TOPO_BGP_TIMER_MAX, &p->keep_alive);
+	if (!rc)
+		rc = get_key(o, "hold_time", TOPO_BGP_HOLD_TIME_MIN, TOPO_BGP_TIMER_MAX,
+			     &p->hold_time);
+	if (!rc)
+		rc = get_key(o, "connect_retry", 1, TOPO_BGP_TIMER_MAX, &p->connect_retry);
+	if (!rc && p->keep_alive > p->hold_time)
+		rc = topo_fail(-EINVAL, "\"keep_alive\" %u is longer than \"hold_time\" %u",
+			       p->keep_alive, p->hold_time);
+	if (!rc)
+		rc = get_str(o, "password", p->password, sizeof(p->password), false);
+	if (rc > 0 && !topo_valid_bgp_password(p->password))
+		rc = topo_fail(-EINVAL, "\"password\" is not 1 to 80 printable characters "
+			       "without '\"' or '\\'");
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+/* A network a router advertises, named by its UUID: {"net"}. */
+int topo_decode_bgp_network(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_bgp_network *n = out;
+	json_t *o = load_id(buf, len, name, n->id);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_network(o, "net", &n->net);
+	json_decref(o);
+	return rc;
+}
+
+/* A route learned from a BGP peer, named by its UUID (under the publishing host, the
+ * caller's): {"router","dst","port","gw","peer","weight"}; a normal route from 0.0.0.0/0. */
+int topo_decode_route_learned(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_route *r = out;
+	json_t *o = load_id(buf, len, name, r->id);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	r->learned = true;
+	r->type = TOPO_ROUTE_NORMAL;
+	rc = get_uuid(o, "router", r->router_id);
+	if (!rc)
+		rc = get_network(o, "dst", &r->dst);
+	if (!rc)
+		rc = get_uuid(o, "port", r->port_id);
+	if (!rc)
+		rc = get_uuid(o, "peer", r->peer_id);
+	if (!rc)
+		rc = get_addr(o, "gw", &r->gw, true);
+	r->has_gw = rc > 0;
+	if (rc >= 0)
+		rc = get_key(o, "weight", 1, TOPO_WEIGHT_MAX, &r->weight);
+	json_decref(o);
+	return rc < 0 ? rc : 0;
+}
+
+/* A BGP session's status, named by its peer: {"state","since","info","routes"}. */
+int topo_decode_bgp_status(const char *buf, size_t len, const char *name, void *out)
+{
+	struct topo_bgp_status *st = out;
+	json_t *o = load_id(buf, len, name, st->peer_id);
+	int rc;
+
+	if (!o)
+		return -EINVAL;
+	rc = get_str(o, "state", st->state, sizeof(st->state), true);
+	if (rc >= 0)
+		rc = get_str(o, "since", st->since, sizeof(st->since), false);
+	if (rc >= 0)
+		rc = get_str(o, "info", st->info, sizeof(st->info), false);
+	if (rc >= 0)
+		rc = get_key(o, "routes", 0, UINT32_MAX, &st->routes);
 	json_decref(o);
 	return rc < 0 ? rc : 0;
 }
@@ -606,7 +703,12 @@ char *topo_encode_bridge(const struct topo_bridge *b)
 
 char *topo_encode_router(const struct topo_router *r)
 {
-	return topo_encode_device(r->name, r->tunnel_key, r->down);
+	json_t *o = with_state(json_pack("{s:s,s:I}", "name", r->name, "tunnel_key",
+					 (json_int_t)r->tunnel_key), r->down);
+
+	if (o && r->asn)
+		json_object_set_new(o, "asn", json_integer((json_int_t)r->asn));
+	return dump(o);
 }
 
 static void set_mac(json_t *o, const char *key, const uint8_t mac[6])
@@ -689,6 +791,47 @@ char *topo_encode_route(const struct topo_route *r)
 		json_object_set_new(o, "port", json_string(r->port_id));
 	if (r->has_gw)
 		set_addr(o, "gw", r->gw);
+	return dump(o);
+}
+
+char *topo_encode_bgp_peer(const struct topo_bgp_peer *p)
+{
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "asn", (json_int_t)p->asn, "keep_alive",
+			      (json_int_t)p->keep_alive, "hold_time", (json_int_t)p->hold_time,
+			      "connect_retry", (json_int_t)p->connect_retry);
+
+	if (!o)
+		return NULL;
+	set_addr(o, "address", p->addr);
+	if (p->password[0])
+		json_object_set_new(o, "password", json_string(p->password));
+	return dump(o);
+}
+
+char *topo_encode_bgp_network(const struct topo_bgp_network *n)
+{
+	json_t *o = json_object();
+
+	if (o)
+		set_cidr(o, "net", &n->net);
+	return dump(o);
+}
+
+char *topo_encode_bgp_status(const struct topo_bgp_status *st)
+{
+	return dump(json_pack("{s:s,s:s,s:s,s:I}", "state", st->state, "since", st->since,
+			      "info", st->info, "routes", (json_int_t)st->routes));
+}
+
+char *topo_encode_route_learned(const struct topo_route *r)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "router", r->router_id, "port", r->port_id,
+			      "peer", r->peer_id, "weight", (json_int_t)r->weight);
+
+	if (!o)
+		return NULL;
+	set_cidr(o, "dst", &r->dst);
+	set_addr(o, "gw", r->gw);
 	return dump(o);
 }
 

@@ -12,7 +12,7 @@
 
 /* Every decoder has this signature, so that one table of object kinds drives the reader.
  * json/len: the node's data (not NUL-terminated). name: the node's name, which carries the
- * object's identity: a UUID (hosts, zones, bridges, routers, ports, routes; a member's
+ * object's identity: a UUID (hosts, zones, bridges, routers, ports, routes, BGP peers and networks; a member's
  * host), an interface name (a binding), "<mac>,<port id>" (a learned MAC), "<a.b.c.d>" (a
  * static ARP entry), "<a.b.c.d>,<mac>,<router id>" (a learned one). It is validated and
  * stored in out; NULL leaves the identity to the caller (not for MACs and ARP entries,
@@ -33,6 +33,10 @@ topo_decode_fn topo_decode_binding;	/* struct topo_binding */
 topo_decode_fn topo_decode_mac;		/* struct topo_mac */
 topo_decode_fn topo_decode_arp_static;	/* struct topo_arp */
 topo_decode_fn topo_decode_arp_learned;	/* struct topo_arp */
+topo_decode_fn topo_decode_bgp_peer;	/* struct topo_bgp_peer */
+topo_decode_fn topo_decode_bgp_network;	/* struct topo_bgp_network */
+topo_decode_fn topo_decode_route_learned;	/* struct topo_route, learned from BGP */
+topo_decode_fn topo_decode_bgp_status;	/* struct topo_bgp_status (named by its peer) */
 topo_decode_fn topo_decode_key_counter;	/* uint32_t: the next tunnel key */
 topo_decode_fn topo_decode_iface;	/* struct topo_iface (status.h) */
 topo_decode_fn topo_decode_binding_status;	/* struct topo_binding_status */
@@ -42,7 +46,7 @@ topo_decode_fn topo_decode_binding_status;	/* struct topo_binding_status */
 char *topo_encode_host(const struct topo_host *h);
 char *topo_encode_zone(const struct topo_zone *z);
 char *topo_encode_member(const struct topo_member *m);
-/* A bridge's or a router's node: the two are alike, {"name", "tunnel_key", "state"}. */
+/* A bridge's node {"name", "tunnel_key", "state"}; a router's is the same with its "asn". */
 char *topo_encode_device(const char *name, uint32_t tunnel_key, bool down);
 char *topo_encode_bridge(const struct topo_bridge *b);
 char *topo_encode_router(const struct topo_router *r);
@@ -50,6 +54,11 @@ char *topo_encode_port(const struct topo_port *p);
 char *topo_encode_route(const struct topo_route *r);
 char *topo_encode_binding(const struct topo_binding *b);
 char *topo_encode_arp(const struct topo_arp *a);
+char *topo_encode_bgp_peer(const struct topo_bgp_peer *p);
+char *topo_encode_bgp_network(const struct topo_bgp_network *n);
+/* A learned route's data: {"router","dst","port","gw","peer","weight"}. */
+char *topo_encode_route_learned(const struct topo_route *r);
+char *topo_encode_bgp_status(const struct topo_bgp_status *s);
 char *topo_encode_key_counter(uint32_t next);
 /* /midox/ports/<id>/binding: the port's side of its binding, {"host","interface"}. */
 char *topo_encode_port_guard(const char *host_id, const char *ifname);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Finding objects by reference and naming them by alias, as midonet-cli does: a
  * reference is a UUID, else an exact name, else an alias (host0, tzone0, bridge0,
- * bridge0:port0, router0, router0:port1, router0:route2), where N is the index in creation
- * order (of ports and routes: on their device). */
+ * bridge0:port0, router0, router0:port1, router0:route2, router0:peer0, router0:net0), where
+ * N is the index in creation order (of ports, routes, peers, networks: on their device). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -147,8 +147,8 @@ static const char *device_of(const struct topology *t, const char *ref, const ch
 	return b ? b->id : r ? r->id : NULL;
 }
 
-/* Ports and routes by UUID, or "<device ref>:<prefix>N" (or ":<UUID>"); routes only on
- * routers. */
+/* Ports, routes, BGP peers and networks by UUID, or "<device ref>:<prefix>N" (or
+ * ":<UUID>"); all but ports only on routers. */
 static const void *find_member(const struct topology *t, const void *arr, size_t n,
 			       size_t size, size_t dev_off, const char *prefix, const char *ref)
 {
@@ -177,6 +177,50 @@ const struct topo_route *topo_find_route(const struct topology *t, const char *r
 {
 	return find_member(t, t->routes, t->n_routes, sizeof(*t->routes),
 			   offsetof(struct topo_route, router_id), "route", ref);
+}
+
+const struct topo_bgp_peer *topo_find_bgp_peer(const struct topology *t, const char *ref)
+{
+	return find_member(t, t->bgp_peers, t->n_bgp_peers, sizeof(*t->bgp_peers),
+			   offsetof(struct topo_bgp_peer, router_id), "peer", ref);
+}
+
+const struct topo_bgp_peer *topo_find_router_bgp_peer(const struct topology *t,
+						       const char *router_id, const char *ref)
+{
+	return find_on_device(t->bgp_peers, t->n_bgp_peers, sizeof(*t->bgp_peers),
+			      offsetof(struct topo_bgp_peer, router_id), router_id, "peer", ref);
+}
+
+const struct topo_bgp_peer *topo_find_bgp_peer_by_id(const struct topology *t, const char *id)
+{
+	for (size_t i = 0; id && i < t->n_bgp_peers; i++)
+		if (!strcasecmp(t->bgp_peers[i].id, id))
+			return &t->bgp_peers[i];
+	return NULL;
+}
+
+const struct topo_bgp_network *topo_find_bgp_network(const struct topology *t, const char *ref)
+{
+	return find_member(t, t->bgp_networks, t->n_bgp_networks, sizeof(*t->bgp_networks),
+			   offsetof(struct topo_bgp_network, router_id), "net", ref);
+}
+
+const struct topo_bgp_network *topo_find_router_bgp_network(const struct topology *t,
+							     const char *router_id,
+							     const char *ref)
+{
+	return find_on_device(t->bgp_networks, t->n_bgp_networks, sizeof(*t->bgp_networks),
+			      offsetof(struct topo_bgp_network, router_id), router_id, "net", ref);
+}
+
+const struct topo_bgp_network *topo_find_bgp_network_by_id(const struct topology *t,
+							    const char *id)
+{
+	for (size_t i = 0; id && i < t->n_bgp_networks; i++)
+		if (!strcasecmp(t->bgp_networks[i].id, id))
+			return &t->bgp_networks[i];
+	return NULL;
 }
 
 const struct topo_binding *topo_find_binding(const struct topology *t, const char *host_id,
@@ -212,6 +256,8 @@ static long place(const void *obj, const void *arr, size_t size)
 
 int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 {
+	const struct topo_bgp_network *bn;
+	const struct topo_bgp_peer *bp;
 	const struct topo_port *p;
 	const struct topo_route *r;
 	long idx;
@@ -228,6 +274,10 @@ int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 		member_alias(t, p->device_id, p->ordinal, "port", buf, len);
 	else if ((r = topo_find_route_by_id(t, id)))
 		member_alias(t, r->router_id, r->ordinal, "route", buf, len);
+	else if ((bp = topo_find_bgp_peer_by_id(t, id)))
+		member_alias(t, bp->router_id, bp->ordinal, "peer", buf, len);
+	else if ((bn = topo_find_bgp_network_by_id(t, id)))
+		member_alias(t, bn->router_id, bn->ordinal, "net", buf, len);
 	else
 		return topo_fail(-ENOENT, "no object with id %s", id ? id : "(null)");
 	return 0;

@@ -96,6 +96,7 @@ static int register_once(zhandle_t *zh, const char *host_id, const char *name)
 		txn_create(&x, ZOO_PERSISTENT, NULL, P_BINDINGS, host_id);
 		txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_MACS, host_id);
 		txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_ARPS, host_id);
+		txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_BGP_ROUTES, host_id);
 	} else if (rc == ZOK) {
 		struct topo_host old = { 0 };
 
@@ -112,6 +113,9 @@ static int register_once(zhandle_t *zh, const char *host_id, const char *name)
 		snprintf(path, sizeof(path), P_HOST_ARPS, host_id);
 		if (zoo_exists(zh, path, 0, &st) == ZNONODE)
 			txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_ARPS, host_id);
+		snprintf(path, sizeof(path), P_HOST_BGP_ROUTES, host_id);
+		if (zoo_exists(zh, path, 0, &st) == ZNONODE)
+			txn_create(&x, ZOO_PERSISTENT, NULL, P_HOST_BGP_ROUTES, host_id);
 	} else {
 		return topo_fail(topo_zerr(rc), "reading %s: %s", path, zerror(rc));
 	}

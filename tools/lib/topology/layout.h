@@ -19,6 +19,10 @@
 #define P_MAC P_HOST_MACS "/%s,%s" /* "<aa:bb:cc:dd:ee:ff>,<port id>" */
 #define P_HOST_ARPS P_HOST "/arp"
 #define P_ARP P_HOST_ARPS "/%s,%s,%s" /* "<a.b.c.d>,<aa:bb:cc:dd:ee:ff>,<router id>" */
+#define P_HOST_BGP_ROUTES P_HOST "/bgp_routes"
+#define P_BGP_ROUTE P_HOST_BGP_ROUTES "/%s" /* "<uuid>" */
+#define P_HOST_BGP_STATUS P_HOST "/bgp_status"
+#define P_BGP_STATUS P_HOST_BGP_STATUS "/%s" /* "<peer id>" */
 /* What an agent reports of its host (status.h): interfaces, the state of each binding. */
 #define P_HOST_IFACES P_HOST "/interfaces"
 #define P_HOST_BINDING_STATUS P_HOST "/binding_status"
@@ -40,6 +44,10 @@
 #define P_ARPS_STATIC P_ROUTER "/arp_static"
 #define P_ARP_STATIC P_ARPS_STATIC "/%s" /* "<a.b.c.d>" */
 #define P_ARPS P_ROUTER "/arp"
+#define P_BGP_PEERS P_ROUTER "/bgp_peers"
+#define P_BGP_PEER P_BGP_PEERS "/%s"
+#define P_BGP_NETWORKS P_ROUTER "/bgp_networks"
+#define P_BGP_NETWORK P_BGP_NETWORKS "/%s"
 
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096

@@ -104,6 +104,23 @@ bool topo_valid_uuid(const char *s)
 	return true;
 }
 
+/* A TCP MD5 key is 1 to 80 bytes (TCP_MD5SIG_MAXKEYLEN); printable ASCII without the
+ * quote and backslash that would end or escape the string in BIRD's configuration. */
+bool topo_valid_bgp_password(const char *s)
+{
+	size_t i, n;
+
+	if (!s)
+		return false;
+	n = strlen(s);
+	if (n == 0 || n >= TOPO_BGP_PASSWORD_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
 /* The kernel's rule (dev_valid_name): 1 to 15 bytes, not "." or "..", no '/', ':' or
  * white space. */
 bool topo_valid_ifname(const char *s)

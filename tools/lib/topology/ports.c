@@ -257,7 +257,7 @@ static void plan_router_port_routes(const struct topology *t, struct topo_txn *x
 	size_t i;
 
 	for (i = 0; i < t->n_routes; i++)
-		if (!strcmp(t->routes[i].port_id, p->id))
+		if (!t->routes[i].learned && !strcmp(t->routes[i].port_id, p->id))
 			txn_delete(x, t->routes[i].version, P_ROUTE, r->id, t->routes[i].id);
 	for (i = 0; i < t->n_arps; i++) {
 		const struct topo_arp *e = &t->arps[i];

@@ -36,6 +36,16 @@ static const struct kind k_route =
 static const struct kind k_arp_static =
 	KIND(P_ARPS_STATIC, topo_decode_arp_static, topo_arp, offsetof(struct topo_arp, router_id),
 	     arps, NONE, NULL);
+static const struct kind k_bgp_peer =
+	KIND(P_BGP_PEERS, topo_decode_bgp_peer, topo_bgp_peer,
+	     offsetof(struct topo_bgp_peer, router_id), bgp_peers, NONE, NULL);
+static const struct kind k_bgp_network =
+	KIND(P_BGP_NETWORKS, topo_decode_bgp_network, topo_bgp_network,
+	     offsetof(struct topo_bgp_network, router_id), bgp_networks, NONE, NULL);
+/* Learned from a BGP peer, under the host whose agent published it. */
+static const struct kind k_route_learned =
+	KIND(P_HOST_BGP_ROUTES, topo_decode_route_learned, topo_route,
+	     offsetof(struct topo_route, host_id), routes, NONE, NULL);
 /* Under the host that learned it; the router is in the node's name. */
 static const struct kind k_arp_learned =
 	KIND(P_HOST_ARPS, topo_decode_arp_learned, topo_arp, offsetof(struct topo_arp, host_id),
@@ -56,6 +66,8 @@ static int below_host(struct reader *r, void *obj)
 		rc = fetch_kind(r, &k_mac, h->id);
 	if (!rc)
 		rc = fetch_kind(r, &k_arp_learned, h->id);
+	if (!rc)
+		rc = fetch_kind(r, &k_route_learned, h->id);
 	return rc;
 }
 
@@ -71,6 +83,11 @@ static int below_router(struct reader *r, void *obj)
 
 	if (!rc)
 		rc = fetch_kind(r, &k_arp_static, id);
+	/* A router made before BGP has neither container: read as none. */
+	if (!rc)
+		rc = fetch_kind(r, &k_bgp_peer, id);
+	if (!rc)
+		rc = fetch_kind(r, &k_bgp_network, id);
 	return rc;
 }
 

@@ -54,6 +54,8 @@ static int plan_router_create(zhandle_t *zh, const struct topology *t, struct to
 	txn_create(x, ZOO_PERSISTENT, topo_encode_router(&r), P_ROUTER, r.id);
 	txn_create(x, ZOO_PERSISTENT, NULL, P_ROUTES, r.id);
 	txn_create(x, ZOO_PERSISTENT, NULL, P_ARPS_STATIC, r.id);
+	txn_create(x, ZOO_PERSISTENT, NULL, P_BGP_PEERS, r.id);
+	txn_create(x, ZOO_PERSISTENT, NULL, P_BGP_NETWORKS, r.id);
 	strcpy(a->id_out, r.id);
 	return 0;
 }
@@ -66,14 +68,16 @@ int topo_router_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN])
 	return rc ? rc : topo_apply(zh, plan_router_create, &a);
 }
 
-/* The router's ports (unlinked, unbound), its routes, its ARP entries (static and learned:
- * listed now, a child added meanwhile fails the multi), the router at its version. */
+/* The router's ports (unlinked, unbound), its routes, BGP peers and networks, its ARP
+ * entries (static and learned: listed now, a child added meanwhile fails the multi), the
+ * router at its version. */
 static int plan_router_delete(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
 			      void *arg)
 {
 	struct router_args *a = arg;
 	const struct topo_router *r;
-	const char *const below[] = { P_ROUTES, P_ARPS_STATIC, P_ARPS /* before ACLs */ };
+	const char *const below[] = { P_ROUTES, P_ARPS_STATIC, P_BGP_PEERS, P_BGP_NETWORKS,
+				      P_ARPS /* before ACLs */ };
 	char path[TOPO_PATH_MAX];
 	size_t i;
 	int rc;
@@ -429,7 +433,8 @@ static int plan_route_add(zhandle_t *zh, const struct topology *t, struct topo_t
 	if (!rc)
 		rc = check_route(t, r, &n);
 	for (i = 0; !rc && i < t->n_routes; i++)
-		if (!strcmp(t->routes[i].router_id, r->id) && same_route(&t->routes[i], &n))
+		if (!t->routes[i].learned && !strcmp(t->routes[i].router_id, r->id) &&
+		    same_route(&t->routes[i], &n))
 			rc = topo_fail(-EEXIST, "the same route exists: %s",
 				       alias_of(t, t->routes[i].id, ra));
 	if (!rc)
@@ -480,6 +485,10 @@ static int plan_route_delete(zhandle_t *zh, const struct topology *t, struct top
 	if (r->port_route)
 		return topo_fail(-EINVAL, "route %s is port %s's own route: it goes with the port",
 				 alias_of(t, r->id, ra), alias_of(t, r->port_id, pa));
+	if (r->learned)
+		return topo_fail(-EINVAL, "route %s is learned from BGP peer %s: it goes when the "
+				 "peer withdraws it or its session ends", alias_of(t, r->id, ra),
+				 alias_of(t, r->peer_id, pa));
 	txn_delete(x, r->version, P_ROUTE, r->router_id, r->id);
 	return 0;
 }

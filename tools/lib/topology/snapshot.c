@@ -235,8 +235,13 @@ static int drop_dangling(struct topology *t)
 	t->n_macs = n;
 	for (i = n = 0; i < t->n_routes; i++) {
 		const struct topo_route *r = &t->routes[i];
+		bool port_ok = !r->port_id[0] || router_port(t, gone, r->router_id, r->port_id);
 
-		if (!r->port_id[0] || router_port(t, gone, r->router_id, r->port_id))
+		/* A learned route of a port or peer that went is stale, not broken: its
+		 * agent withdraws it; left out quietly meanwhile. */
+		if (r->learned && (!port_ok || !topo_find_bgp_peer_by_id(t, r->peer_id)))
+			continue;
+		if (port_ok)
 			t->routes[n++] = *r;
 		else
 			dangling(t, "route", r->id, "its port is not a port of its router");
@@ -250,6 +255,22 @@ static int drop_dangling(struct topology *t)
 			t->arps[n++] = *a;
 	}
 	t->n_arps = n;
+	/* BGP peers and networks are read under their router: one left out (its tunnel key
+	 * claimed) leaves them without one. */
+	for (i = n = 0; i < t->n_bgp_peers; i++) {
+		if (topo_find_router_by_id(t, t->bgp_peers[i].router_id))
+			t->bgp_peers[n++] = t->bgp_peers[i];
+		else
+			dangling(t, "bgp peer", t->bgp_peers[i].id, "its router is not there");
+	}
+	t->n_bgp_peers = n;
+	for (i = n = 0; i < t->n_bgp_networks; i++) {
+		if (topo_find_router_by_id(t, t->bgp_networks[i].router_id))
+			t->bgp_networks[n++] = t->bgp_networks[i];
+		else
+			dangling(t, "bgp network", t->bgp_networks[i].id, "its router is not there");
+	}
+	t->n_bgp_networks = n;
 	t->n_ports = compact(t->ports, t->n_ports, sizeof(*t->ports), gone);
 	free(gone);
 	return 0;
@@ -264,7 +285,7 @@ static size_t next_ordinal(size_t *counts, const void *dev, const void *arr, siz
 	return counts[pos]++;
 }
 
-/* The N of each port's and route's alias, in creation order within its device, once per
+/* The N of each port's, route's, BGP peer's and network's alias, in creation order within its device, once per
  * snapshot: aliases cost O(log n) each, not a scan (listing 1M routes is not quadratic).
  * Routes of a router left out share one count, as before the router was dropped. */
 static int number_members(struct topology *t)
@@ -294,6 +315,16 @@ static int number_members(struct topology *t)
 		t->routes[i].ordinal = next_ordinal(route_n,
 						    topo_find_router_by_id(t, t->routes[i].router_id),
 						    t->routers, sizeof(*t->routers), t->n_routers);
+	memset(route_n, 0, (t->n_routers + 1) * sizeof(size_t));
+	for (i = 0; i < t->n_bgp_peers; i++)
+		t->bgp_peers[i].ordinal =
+			next_ordinal(route_n, topo_find_router_by_id(t, t->bgp_peers[i].router_id),
+				     t->routers, sizeof(*t->routers), t->n_routers);
+	memset(route_n, 0, (t->n_routers + 1) * sizeof(size_t));
+	for (i = 0; i < t->n_bgp_networks; i++)
+		t->bgp_networks[i].ordinal =
+			next_ordinal(route_n, topo_find_router_by_id(t, t->bgp_networks[i].router_id),
+				     t->routers, sizeof(*t->routers), t->n_routers);
 	free(bridge_n);
 	free(router_n);
 	free(route_n);
@@ -328,6 +359,10 @@ int topo_normalise(struct topology *t)
 	if (t->n_routes > 1)
 		qsort(t->routes, t->n_routes, sizeof(*t->routes), cmp_route);
 	sort_czxid(t->arps, t->n_arps, sizeof(*t->arps), offsetof(struct topo_arp, czxid));
+	sort_czxid(t->bgp_peers, t->n_bgp_peers, sizeof(*t->bgp_peers),
+		   offsetof(struct topo_bgp_peer, czxid));
+	sort_czxid(t->bgp_networks, t->n_bgp_networks, sizeof(*t->bgp_networks),
+		   offsetof(struct topo_bgp_network, czxid));
 	rc = drop_duplicate_keys(t);
 	if (!rc)
 		rc = topo_index_build(t);
@@ -355,5 +390,7 @@ void topo_free(struct topology *t)
 	free(t->routers);
 	free(t->routes);
 	free(t->arps);
+	free(t->bgp_peers);
+	free(t->bgp_networks);
 	memset(t, 0, sizeof(*t));
 }

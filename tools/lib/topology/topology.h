@@ -113,6 +113,7 @@ struct topo_router {
 	char name[TOPO_NAME_MAX];
 	uint32_t tunnel_key;
 	bool down; /* "state": "down": forwards nothing (absent: up) */
+	uint32_t asn; /* its BGP autonomous system, 1..TOPO_ASN_MAX; 0: none set */
 	int64_t czxid;
 	int32_t version;
 };
@@ -130,9 +131,46 @@ struct topo_route {
 	struct in_addr gw;
 	uint32_t weight;
 	bool port_route; /* made with its port for the port's subnet; goes with it */
+	/* Learned from a BGP peer (docs/bgp.md): published by the agent of the port's host as
+	 * an ephemeral node of its session, under its host; gw is the peer's address. */
+	bool learned;
+	char peer_id[TOPO_ID_LEN];
+	char host_id[TOPO_ID_LEN];
 	int64_t czxid;
 	int32_t version;
 	size_t ordinal;  /* its place among its router's routes (the N of "router0:routeN") */
+};
+
+/* BGP (docs/bgp.md): a router's peers and the networks it advertises to them. */
+#define TOPO_ASN_MAX 4294967295u
+#define TOPO_BGP_PASSWORD_MAX 81 /* a TCP MD5 key: 1..80 bytes, and the NUL */
+/* Timers in seconds, MidoNet's defaults and the ranges BGP allows (RFC 4271: a hold time
+ * of at least 3 s; a keepalive no longer than the hold time). */
+#define TOPO_BGP_KEEP_ALIVE_DEFAULT 60u
+#define TOPO_BGP_HOLD_TIME_DEFAULT 180u
+#define TOPO_BGP_CONNECT_RETRY_DEFAULT 120u
+#define TOPO_BGP_TIMER_MAX 65535u
+#define TOPO_BGP_HOLD_TIME_MIN 3u
+
+struct topo_bgp_peer {
+	char id[TOPO_ID_LEN];
+	char router_id[TOPO_ID_LEN];
+	uint32_t asn;
+	struct in_addr addr; /* in a subnet of one of the router's ports */
+	uint32_t keep_alive, hold_time, connect_retry;
+	char password[TOPO_BGP_PASSWORD_MAX]; /* TCP MD5 signature key; "" for none */
+	int64_t czxid;
+	int32_t version;
+	size_t ordinal; /* the N of "router0:peerN" */
+};
+
+struct topo_bgp_network {
+	char id[TOPO_ID_LEN];
+	char router_id[TOPO_ID_LEN];
+	struct topo_cidr net; /* no host bits */
+	int64_t czxid;
+	int32_t version;
+	size_t ordinal; /* the N of "router0:netN" */
 };
 
 /* A router's ARP entry: static (from the CLI, persistent) or learned by an agent on one of
@@ -188,6 +226,10 @@ struct topology {
 	size_t n_routes;
 	struct topo_arp *arps;
 	size_t n_arps;
+	struct topo_bgp_peer *bgp_peers;
+	size_t n_bgp_peers;
+	struct topo_bgp_network *bgp_networks;
+	size_t n_bgp_networks;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
 	/* Private to the library: hash indexes by id and by tunnel key (topo_index), so that
 	 * lookups stay O(1) in a large snapshot. */
@@ -275,6 +317,18 @@ const struct topo_route *topo_find_route(const struct topology *t, const char *r
 const struct topo_route *topo_find_router_route(const struct topology *t, const char *router_id,
 						const char *ref);
 const struct topo_route *topo_find_route_by_id(const struct topology *t, const char *id);
+/* BGP peers and networks by UUID or "<router ref>:peerN" / "<router ref>:netN"; of one
+ * router also by "peerN" / "netN". Looked through linearly: a router has few. */
+const struct topo_bgp_peer *topo_find_bgp_peer(const struct topology *t, const char *ref);
+const struct topo_bgp_peer *topo_find_router_bgp_peer(const struct topology *t,
+						       const char *router_id, const char *ref);
+const struct topo_bgp_peer *topo_find_bgp_peer_by_id(const struct topology *t, const char *id);
+const struct topo_bgp_network *topo_find_bgp_network(const struct topology *t, const char *ref);
+const struct topo_bgp_network *topo_find_router_bgp_network(const struct topology *t,
+							     const char *router_id,
+							     const char *ref);
+const struct topo_bgp_network *topo_find_bgp_network_by_id(const struct topology *t,
+							    const char *id);
 /* A router's static ARP entry for addr (NULL if none). */
 const struct topo_arp *topo_find_arp_static(const struct topology *t, const char *router_id,
 					    struct in_addr addr);
@@ -287,7 +341,7 @@ const struct topo_binding *topo_find_port_binding(const struct topology *t, cons
 const struct topo_binding *topo_find_binding(const struct topology *t, const char *host_id,
 					     const char *ifname);
 /* Aliases as midonet-cli prints them: "bridge0", "bridge0:port1", "host0", "tzone0",
- * "router0", "router0:port0", "router0:route2". */
+ * "router0", "router0:port0", "router0:route2", "router0:peer0", "router0:net0". */
 int topo_alias(const struct topology *t, const char *id, char *buf, size_t len);
 
 /* The agent's own writes. */
@@ -305,6 +359,34 @@ int topo_arp_publish(zhandle_t *zh, const char *host_id, const char *router_id,
 		     struct in_addr addr, const uint8_t mac[6], const char *port_id);
 int topo_arp_withdraw(zhandle_t *zh, const char *router_id, struct in_addr addr,
 		      const uint8_t mac[6]);
+
+/* Routes learned from BGP peers (the agent of the port's host): published as ephemeral
+ * nodes named by a new UUID (into id), withdrawn by it, and listed as this session's
+ * process published them (the agent's own, also after a restart that kept its session).
+ * r: router_id, dst, port_id, gw, peer_id, weight. */
+int topo_bgp_route_publish(zhandle_t *zh, const char *host_id, const struct topo_route *r,
+			   char id[TOPO_ID_LEN]);
+int topo_bgp_route_withdraw(zhandle_t *zh, const char *host_id, const char *id);
+/* Every learned route under host_id (malloc'd; what does not parse is left out). */
+int topo_bgp_routes_list(zhandle_t *zh, const char *host_id, struct topo_route **out,
+			 size_t *n);
+
+/* A BGP session as the speaker's BIRD reports it, published by the agent of the port's host
+ * (ephemeral, /midox/hosts/<host>/bgp_status/<peer>): BIRD's protocol state ("up", "start",
+ * "down"), since when, its information ("Established", "Active", "Error: Bad peer AS"...)
+ * and how many of the peer's routes the router uses. */
+struct topo_bgp_status {
+	char peer_id[TOPO_ID_LEN];
+	char state[16];
+	char since[32];
+	char info[128];
+	uint32_t routes;
+};
+int topo_bgp_status_publish(zhandle_t *zh, const char *host_id, const struct topo_bgp_status *s);
+int topo_bgp_status_withdraw(zhandle_t *zh, const char *host_id, const char *peer_id);
+/* -ENOENT when host_id reports nothing of that peer. */
+int topo_bgp_status_read(zhandle_t *zh, const char *host_id, const char *peer_id,
+			 struct topo_bgp_status *out);
 
 /* Access control (docs/zookeeper.md): ZooKeeper digest identities. Without a cluster
  * credential nothing is protected (open ACLs), as before. */
@@ -399,6 +481,14 @@ int topo_port_allowed_delete(zhandle_t *zh, const char *port_id, struct in_addr 
 /* A bridge's or a router's admin state: a down device forwards nothing. */
 int topo_bridge_set_state(zhandle_t *zh, const char *bridge_id, bool down);
 int topo_router_set_state(zhandle_t *zh, const char *router_id, bool down);
+/* A router's state and its BGP AS number (1..TOPO_ASN_MAX) in one write: the fields o has. */
+struct topo_router_opts {
+	bool has_state;
+	bool down;
+	bool has_asn;
+	uint32_t asn;
+};
+int topo_router_update(zhandle_t *zh, const char *router_id, const struct topo_router_opts *o);
 /* With its binding, its link (the peer's end cleared), and a bridge port's learned MACs or
  * a router port's routes and learned ARP entries. */
 int topo_port_delete(zhandle_t *zh, const char *port_id);
@@ -426,6 +516,18 @@ int topo_route_add(zhandle_t *zh, const struct topo_route *r, char id[TOPO_ID_LE
 int topo_route_delete(zhandle_t *zh, const char *route_id);
 int topo_arp_static_add(zhandle_t *zh, const char *router_id, struct in_addr addr,
 			const uint8_t mac[6]);
+/* A BGP peer of a router: p's router_id, asn, addr, timers and password are used (timers
+ * 0: the defaults). Its address must lie in a subnet of one of the router's ports (the
+ * error names them) and not be one of the router's own; one peer per address (-EEXIST). */
+int topo_bgp_peer_add(zhandle_t *zh, const struct topo_bgp_peer *p, char id[TOPO_ID_LEN]);
+int topo_bgp_peer_delete(zhandle_t *zh, const char *peer_id);
+/* A network the router advertises to its peers: a prefix without host bits, once. */
+int topo_bgp_network_add(zhandle_t *zh, const char *router_id, const struct topo_cidr *net,
+			 char id[TOPO_ID_LEN]);
+int topo_bgp_network_delete(zhandle_t *zh, const char *network_id);
+/* A peer's password: 1..80 printable ASCII characters, no '"' or '\\' (it goes into a
+ * BGP daemon's configuration). */
+bool topo_valid_bgp_password(const char *s);
 int topo_arp_static_delete(zhandle_t *zh, const char *router_id, struct in_addr addr);
 /* A linked (interior) port cannot be bound: -EEXIST. */
 int topo_binding_add(zhandle_t *zh, const char *host_id, const char *ifname,

@@ -1,0 +1,139 @@
+# The agents' BGP speakers in tests (docs/bgp.md): where a host's agent keeps BIRD's files,
+# the namespace it makes for a port, and their removal. Source after agent.bash.
+#
+#   bgp_env HOST            the agent_start argument giving HOST's agent its BGP directory
+#                           ($NET_DIR/HOST.bgp)
+#   bgp_dir HOST KEY        a speaker's directory: bird.conf, bird.ctl, bird.pid, bird.log
+#   bgp_netns HOST KEY      the speaker's namespace name (mxbgp-<host id's first 8>-<key>)
+#   bgp_pid HOST KEY        its BIRD's PID, if that process is BIRD on that directory
+#   birdc_in HOST KEY CMD...  birdc on the speaker's control socket
+#   port_tunnel_key ROUTER PORT   a router port's tunnel key (from the CLI)
+#   bgp_cleanup             stop the run's agents (their pins stay for e2e_teardown to show),
+#                           then end every BIRD they started and remove their namespaces,
+#                           which agents leave behind (before e2e_teardown: it removes NET_DIR)
+
+bgp_env() { echo "MIDOX_BGP_RUN_DIR=$NET_DIR/$1.bgp"; }
+bgp_dir() { printf '%s/%s.bgp/%06x\n' "$NET_DIR" "$1" "$2"; }
+
+bgp_netns() {
+	local id
+	id=$(cat "$NET_DIR/$1.host-id" 2>/dev/null) || return 1
+	printf 'mxbgp-%.8s-%06x\n' "$id" "$2"
+}
+
+# _bgp_pid_of DIR: the PID in DIR/bird.pid when that process runs BIRD on DIR/bird.conf.
+_bgp_pid_of() {
+	local pid
+	pid=$(cat "$1/bird.pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "$1/bird.conf" || return 1
+	echo "$pid"
+}
+
+bgp_pid() { _bgp_pid_of "$(bgp_dir "$1" "$2")"; }
+
+birdc_in() {
+	local dir
+	dir=$(bgp_dir "$1" "$2")
+	shift 2
+	birdc -s "$dir/bird.ctl" "$@"
+}
+
+port_tunnel_key() {
+	mx --json router "$1" port "$2" show | jq -r .tunnel_key
+}
+
+bgp_cleanup() {
+	[ -n "${NET_DIR:-}" ] || return 0
+	local d pid f id ns host
+	# First the agents: a running one starts again the BIRD it sees die.
+	if [ -f "$NET_DIR/agents" ]; then
+		for host in $(sort -u "$NET_DIR/agents"); do agent_stop "$host" || true; done
+	fi
+	for d in "$NET_DIR"/*.bgp/*; do
+		[ -d "$d" ] || continue
+		pid=$(_bgp_pid_of "$d") || continue
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	done
+	for f in "$NET_DIR"/*.host-id; do
+		[ -e "$f" ] || continue
+		id=$(cat "$f")
+		for ns in $(ip netns list | awk '{ print $1 }' | grep "^mxbgp-${id:0:8}-"); do
+			ip netns del "$ns" 2>/dev/null || true
+		done
+	done
+	return 0
+}
+
+# ---- upstream routers: real BIRD in a "physical" namespace (net_phys_add) ----
+#
+#   bgp_upstream_start PHYS NAME ADDR AS PEER PEER_AS [ROUTE...]
+#                           BIRD NAME in PHYS's namespace: router id ADDR, AS AS, one eBGP
+#                           session with PEER (the router port's address) as PEER_AS,
+#                           advertising each ROUTE (a.b.c.d/len, static blackhole), what it
+#                           learns installed in PHYS's main table (so that it routes back),
+#                           connect retry and hold time short (5 s, 9 s)
+#   bgp_lan_add HOST IF     a "physical" LAN: a bridge in netns $NET_RUN-lan, IF of HOST (up,
+#                           no address: a router port binds it) plugged into it
+#   bgp_upstream_ns NAME ADDR/LEN [LOOPBACK/LEN...]
+#                           an upstream router's netns $NET_RUN-NAME on that LAN (eth0 ADDR),
+#                           with addresses on lo for the networks behind it
+#   birdc_up NAME CMD...    birdc on that BIRD's socket
+#   bgp_established NAME    its session is Established
+
+bgp_upstream_start() {
+	local phys=$1 name=$2 addr=$3 as=$4 peer=$5 peer_as=$6 conf=$NET_DIR/upstream-$2.conf r
+	shift 6
+	{
+		printf 'log stderr all;\nrouter id %s;\nprotocol device {\n}\n' "$addr"
+		printf 'protocol static up_routes {\n\tipv4;\n'
+		for r in "$@"; do printf '\troute %s blackhole;\n' "$r"; done
+		printf '}\nprotocol kernel {\n\tipv4 { import none; export where source = RTS_BGP; };\n}\n'
+		printf 'protocol bgp midox {\n\tlocal %s as %s;\n\tneighbor %s as %s;\n' "$addr" "$as" "$peer" "$peer_as"
+		printf '\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n'
+		printf '\tipv4 { import all; export where proto = "up_routes"; };\n}\n'
+	} > "$conf"
+	bird -p -c "$conf" || return 1
+	net_bg "$phys" "$NET_DIR/upstream-$name.log" bird -f -c "$conf" -s "$NET_DIR/upstream-$name.ctl" \
+		-P "$NET_DIR/upstream-$name.pid"
+	eval "UPSTREAM_PID_$name=$NET_BG_PID"
+}
+
+birdc_up() {
+	local name=$1
+	shift
+	birdc -s "$NET_DIR/upstream-$name.ctl" "$@"
+}
+
+bgp_established() {
+	birdc_up "$1" show protocols midox | grep -q Established
+}
+
+bgp_lan_add() {
+	local host=$1 ifname=$2 lan=$NET_RUN-lan
+	if [ ! -e "/run/netns/$lan" ]; then
+		ip netns add "$lan" || return 1
+		ip -n "$lan" link set lo up
+		ip -n "$lan" link add br0 type bridge
+		ip -n "$lan" link set br0 up
+	fi
+	ip -n "$NET_RUN-$host" link add "$ifname" mtu "$NET_VM_MTU" type veth \
+		peer name "$host" netns "$lan" mtu "$NET_VM_MTU" || return 1
+	ip -n "$lan" link set "$host" master br0 up
+	ip -n "$NET_RUN-$host" link set "$ifname" up
+}
+
+bgp_upstream_ns() {
+	local name=$1 cidr=$2 ns=$NET_RUN-$1 lan=$NET_RUN-lan a
+	shift 2
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	net_sysctl "$name" net.ipv6.conf.all.disable_ipv6=1
+	net_sysctl "$name" net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$lan" link add "$name" mtu "$NET_VM_MTU" type veth peer name eth0 netns "$ns" \
+		mtu "$NET_VM_MTU" || return 1
+	ip -n "$lan" link set "$name" master br0 up
+	ip -n "$ns" addr add "$cidr" dev eth0
+	ip -n "$ns" link set eth0 up
+	for a in "$@"; do ip -n "$ns" addr add "$a" dev lo; done
+}
