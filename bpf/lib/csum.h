@@ -49,12 +49,16 @@ static __always_inline bool ipv4_csum_valid(const struct iphdr *ip, const void *
 	return csum_fold32(sum) == 0;
 }
 
-/* Update a checksum for one 16-bit word changing from old to new (RFC 1624, eqn. 3). */
+/* Update a checksum for one 16-bit word changing from old to new (RFC 1624, eqn. 3). The
+ * formula cannot tell a new sum of +0 (every word zero, whose checksum is 0xffff) from -0
+ * (0x0000 or 0xffff both check): 0xffff is right for both, so it stands for 0x0000 (an echo
+ * request of type 8 and nothing else made a reply with checksum 0, which no stack accepts). */
 static __always_inline void csum_replace2(__sum16 *check, __be16 old, __be16 new)
 {
 	__u32 sum = (__u16)~*check + (__u16)~old + (__u16)new;
+	__u16 folded = (__u16)csum_fold32(sum);
 
-	*check = (__sum16)csum_fold32(sum);
+	*check = (__sum16)(folded ? folded : 0xffff);
 }
 
 #endif

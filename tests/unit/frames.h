@@ -21,6 +21,7 @@ struct frames_spec {
 	const uint8_t *dst, *src;  /* inner Ethernet */
 	uint8_t ip_proto;          /* FRAMES_IPV4: 0 = UDP; 1 = ICMP echo (icmp_type) */
 	uint8_t icmp_type;         /* ip_proto 1: 8 = echo request, 0 = echo reply */
+	bool icmp_zero_id;         /* ip_proto 1: id and sequence 0 instead of 1 */
 	uint16_t ttl;              /* inner (or only) IPv4 TTL: 0 = 64, FRAMES_TTL_ZERO = 0 */
 	uint16_t sport;            /* UDP source port, 0 = 40000 */
 	uint16_t arp_op;           /* FRAMES_ARP: 0 = request */
@@ -131,13 +132,13 @@ static inline size_t frames_arp(uint8_t *p, uint16_t op, const uint8_t *sha, uin
 	return 28;
 }
 
-/* ICMP echo header (id 1, sequence 1) over l4_len bytes at p, checksummed. */
-static inline void frames_icmp_echo(uint8_t *p, uint8_t type, size_t l4_len)
+/* ICMP echo header (id and sequence 1, or 0) over l4_len bytes at p, checksummed. */
+static inline void frames_icmp_echo(uint8_t *p, uint8_t type, size_t l4_len, bool zero_id)
 {
 	memset(p, 0, l4_len);
 	p[0] = type;
-	frames_put16(p + 4, 1);
-	frames_put16(p + 6, 1);
+	frames_put16(p + 4, zero_id ? 0 : 1);
+	frames_put16(p + 6, zero_id ? 0 : 1);
 	frames_put16(p + 2, frames_csum(p, l4_len));
 }
 
@@ -176,7 +177,7 @@ static inline size_t frames_inner(const struct frames_spec *s, uint8_t *p)
 			frames_set_ttl(p + FRAMES_ETH_HLEN, s->ttl);
 			p[FRAMES_ETH_HLEN + 11] ^= s->bad_check;
 			if (s->ip_proto == 1)
-				frames_icmp_echo(p + n, s->icmp_type, l4);
+				frames_icmp_echo(p + n, s->icmp_type, l4, s->icmp_zero_id);
 			else
 				memset(p + n, 0, l4);
 			return n + l4;

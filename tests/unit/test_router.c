@@ -556,6 +556,10 @@ static const struct rt_case cases[] = {
 	{ "ICMP echo to the router port address answered", IF_VA,
 	  { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_REDIRECT,
 	  { EXP_ECHO, .smac = M_RA }, { TX(VA, 1), RX(VA, 1) } },
+	/* type 8 and nothing else: the reply's words are all 0, its checksum 0xffff, not 0 */
+	{ "ICMP echo of id, sequence and payload 0 answered with a checksum that checks", IF_VA,
+	  { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8, .icmp_zero_id = true },
+	  TC_ACT_REDIRECT, { EXP_ECHO, .smac = M_RA }, { TX(VA, 1), RX(VA, 1) } },
 	{ "ICMP echo to another port's address answered from it", IF_VA,
 	  { FROM_VA("192.168.2.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_REDIRECT,
 	  { EXP_ECHO, .smac = M_RA }, { TX(VA, 1) } },
