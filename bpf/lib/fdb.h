@@ -37,12 +37,10 @@ static __always_inline const struct mx_fdb_entry *fdb_lookup(__u32 bridge_key, c
 	return bpf_map_lookup_elem(&midox_fdb, &k);
 }
 
-/* Whether an existing entry must be left as it is: static entries always, a fresh learned
- * entry for the same port until FDB_REFRESH_NS has passed. */
+/* Whether an existing entry that is not static must be left as it is: a fresh learned
+ * entry for the same port, until FDB_REFRESH_NS has passed. */
 static __always_inline bool fdb_keep(const struct mx_fdb_entry *e, __u32 port_key, __u64 now)
 {
-	if (e->flags & MX_FDB_STATIC)
-		return true;
 	return e->port_key == port_key && e->flags == MX_FDB_LOCAL &&
 	       now - e->seen_ns < FDB_REFRESH_NS;
 }

@@ -16,23 +16,8 @@
 #include "agent/bgp/plan.h"
 #include "agent/bgp/status.h"
 #include "base/log.h"
+#include "tap.h"
 
-static int n_test, n_failed;
-
-static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		n_failed++;
-}
 
 #define HOST_A "0a000000-0000-4000-8000-00000000000a"
 #define HOST_B "0b000000-0000-4000-8000-00000000000b"
@@ -150,28 +135,28 @@ static void test_plan(void)
 	size_t n = 0;
 
 	make(&t);
-	ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 1, "host A runs one speaker (%zu)", n);
-	ok(n && !strcmp(w[0].port_id, P_UP) && !strcmp(w[0].ifname, "gns3out") &&
+	tap_ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 1, "host A runs one speaker (%zu)", n);
+	tap_ok(n && !strcmp(w[0].port_id, P_UP) && !strcmp(w[0].ifname, "gns3out") &&
 		   w[0].port_key == 0x1f && w[0].local_as == 100 && w[0].n_nets == 2,
 	   "for its bound exterior port, with the router's AS number");
-	ok(n && w[0].n_peers == 3, "its peers: those on the port's subnets (%zu)",
+	tap_ok(n && w[0].n_peers == 3, "its peers: those on the port's subnets (%zu)",
 	   n ? w[0].n_peers : 0);
-	ok(n && w[0].peers[2].local.s_addr == ip("192.0.2.1").s_addr &&
+	tap_ok(n && w[0].peers[2].local.s_addr == ip("192.0.2.1").s_addr &&
 		   w[0].peers[0].local.s_addr == ip("198.51.100.1").s_addr,
 	   "each with the port's address on its subnet as the local address");
-	ok(n && w[0].n_networks == 2, "the router's networks");
+	tap_ok(n && w[0].n_networks == 2, "the router's networks");
 	free(w);
 	w = NULL;
-	ok(!bgp_plan(&t, HOST_B, &w, &n) && n == 0 && !w,
+	tap_ok(!bgp_plan(&t, HOST_B, &w, &n) && n == 0 && !w,
 	   "host B's port has no peer on its subnet: no speaker");
 	routers[0].asn = 0;
-	ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 0, "without an AS number: none");
+	tap_ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 0, "without an AS number: none");
 	routers[0].asn = 100;
 	ports[0].down = true;
-	ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 0, "a port set down: none");
+	tap_ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 0, "a port set down: none");
 	ports[0].down = false;
 	routers[0].down = true;
-	ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 0, "a router set down: none");
+	tap_ok(!bgp_plan(&t, HOST_A, &w, &n) && n == 0, "a router set down: none");
 	routers[0].down = false;
 	topo_index_free(&t);
 }
@@ -187,36 +172,36 @@ static void test_render(void)
 	make(&t);
 	bgp_plan(&t, HOST_A, &w, &n);
 	len = n ? bgp_conf_render(&w[0], buf, sizeof(buf)) : -1;
-	ok(len > 0 && (size_t)len == strlen(buf), "a configuration is made (%d bytes)", len);
-	ok(len > 0 && bird_accepts(buf), "BIRD accepts it");
-	if (n_failed) /* what it was, as TAP diagnostics */
+	tap_ok(len > 0 && (size_t)len == strlen(buf), "a configuration is made (%d bytes)", len);
+	tap_ok(len > 0 && bird_accepts(buf), "BIRD accepts it");
+	if (tap_failed) /* what it was, as TAP diagnostics */
 		for (char *l = strtok(strdupa(buf), "\n"); l; l = strtok(NULL, "\n"))
 			printf("# %s\n", l);
-	ok(strstr(buf, "router id 198.51.100.1;\n") != NULL, "router id: the port's primary address");
-	ok(strstr(buf, "\tlocal 198.51.100.1 as 100;\n\tneighbor 198.51.100.2 as 3;\n") != NULL,
+	tap_ok(strstr(buf, "router id 198.51.100.1;\n") != NULL, "router id: the port's primary address");
+	tap_ok(strstr(buf, "\tlocal 198.51.100.1 as 100;\n\tneighbor 198.51.100.2 as 3;\n") != NULL,
 	   "a peer with the router's AS and its own");
-	ok(strstr(buf, "\tlocal 192.0.2.1 as 100;\n\tneighbor 192.0.2.2 as 4200000000;\n") != NULL,
+	tap_ok(strstr(buf, "\tlocal 192.0.2.1 as 100;\n\tneighbor 192.0.2.2 as 4200000000;\n") != NULL,
 	   "a peer on the second subnet, a 4-octet AS");
-	ok(strstr(buf, "\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n"
+	tap_ok(strstr(buf, "\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n"
 		       "\tpassword \"s3cret key!\";\n") != NULL, "timers and password");
-	ok(strstr(buf, "\troute 10.0.0.0/24 blackhole;\n\troute 172.16.0.0/12 blackhole;\n"),
+	tap_ok(strstr(buf, "\troute 10.0.0.0/24 blackhole;\n\troute 172.16.0.0/12 blackhole;\n"),
 	   "the networks, as static routes");
-	ok(strstr(buf, "export where proto = \"midox_networks\";") != NULL &&
+	tap_ok(strstr(buf, "export where proto = \"midox_networks\";") != NULL &&
 		   !strstr(buf, "export all"), "only the networks are exported: no transit");
-	ok(strstr(buf, "kernel table 100;") && strstr(buf, "merge paths on;") &&
+	tap_ok(strstr(buf, "kernel table 100;") && strstr(buf, "merge paths on;") &&
 		   strstr(buf, "export where source = RTS_BGP;"),
 	   "learned routes go to kernel table 100, with ECMP");
-	ok(!strstr(buf, "10.0.0.9"), "the peer of an unbound port is not in it");
+	tap_ok(!strstr(buf, "10.0.0.9"), "the peer of an unbound port is not in it");
 	bgp_proto_name(peers[0].id, name);
-	ok(!strcmp(name, "peer_0b3c4d5e_0000_4000_8000_0000000000b1") && strstr(buf, name),
+	tap_ok(!strcmp(name, "peer_0b3c4d5e_0000_4000_8000_0000000000b1") && strstr(buf, name),
 	   "a peer's protocol is named after its id: %s", name);
-	ok(n && bgp_conf_render(&w[0], small, sizeof(small)) == -ENOSPC,
+	tap_ok(n && bgp_conf_render(&w[0], small, sizeof(small)) == -ENOSPC,
 	   "a buffer too small: -ENOSPC");
 	/* No networks: an empty static protocol, still a valid configuration. */
 	if (n) {
 		w[0].n_networks = 0;
 		len = bgp_conf_render(&w[0], buf, sizeof(buf));
-		ok(len > 0 && bird_accepts(buf), "no networks: BIRD accepts it");
+		tap_ok(len > 0 && bird_accepts(buf), "no networks: BIRD accepts it");
 	}
 	free(w);
 	topo_index_free(&t);
@@ -234,7 +219,7 @@ static void test_status_parse(void)
 	make(&t);
 	bgp_plan(&t, HOST_A, &w, &n);
 	if (!n) {
-		ok(false, "a speaker to parse for");
+		tap_ok(false, "a speaker to parse for");
 		return;
 	}
 	bgp_proto_name(w[0].peers[0].id, p0);
@@ -246,15 +231,15 @@ static void test_status_parse(void)
 		 "%s BGP        ---        start  2026-12-03 06:00:01  Active        "
 		 "Socket: Connection refused\n", p0, p1);
 	bgp_status_parse(reply, &w[0], st);
-	ok(!strcmp(st[0].state, "up") && !strcmp(st[0].info, "Established") &&
+	tap_ok(!strcmp(st[0].state, "up") && !strcmp(st[0].info, "Established") &&
 		   !strcmp(st[0].since, "2026-12-03 06:00:05") && !strcmp(st[0].peer_id, w[0].peers[0].id),
 	   "an established session: state, since, information (%s, %s, %s)", st[0].state,
 	   st[0].since, st[0].info);
-	ok(!strcmp(st[1].state, "start") && !strcmp(st[1].info, "Active Socket: Connection refused"),
+	tap_ok(!strcmp(st[1].state, "start") && !strcmp(st[1].info, "Active Socket: Connection refused"),
 	   "a session down: its information, spaces squeezed (%s)", st[1].info);
-	ok(!strcmp(st[2].state, "unknown") && !st[2].info[0], "a peer without a row: unknown");
+	tap_ok(!strcmp(st[2].state, "unknown") && !st[2].info[0], "a peer without a row: unknown");
 	bgp_status_parse("", &w[0], st);
-	ok(!strcmp(st[0].state, "unknown"), "no reply (BIRD not running): unknown");
+	tap_ok(!strcmp(st[0].state, "unknown"), "no reply (BIRD not running): unknown");
 	free(w);
 	topo_index_free(&t);
 }
@@ -265,6 +250,5 @@ int main(void)
 	test_plan();
 	test_render();
 	test_status_parse();
-	printf("1..%d\n", n_test);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }
