@@ -32,7 +32,8 @@ static void backoff(int attempt)
 static bool tree_made(const struct topology *t)
 {
 	return t->key_version >= 0 && t->hosts_version >= 0 && t->zones_version >= 0 &&
-	       t->bridges_version >= 0 && t->ports_version >= 0 && t->routers_version >= 0;
+	       t->bridges_version >= 0 && t->ports_version >= 0 && t->routers_version >= 0 &&
+	       t->chains_version >= 0 && t->port_groups_version >= 0 && t->ip_groups_version >= 0;
 }
 
 /* A snapshot to plan on; the tree made first if the snapshot shows it is not (a new cluster,

@@ -208,10 +208,23 @@ static int get_state(json_t *o, bool *down)
 	return 0;
 }
 
+/* "infilter", "outfilter": the chains a bridge, router or port applies (absent: none). */
+static int get_filters(json_t *o, struct topo_filters *f)
+{
+	int rc = 0;
+
+	if (json_object_get(o, "infilter"))
+		rc = get_uuid(o, "infilter", f->in);
+	if (!rc && json_object_get(o, "outfilter"))
+		rc = get_uuid(o, "outfilter", f->out);
+	return rc;
+}
+
 /* {"name", "tunnel_key", "state"}: a bridge or a router; a router's optional BGP "asn"
  * (asn not NULL; absent: 0, none set). */
 static int decode_device(const char *buf, size_t len, const char *node, char id[TOPO_ID_LEN],
-			 char name[TOPO_NAME_MAX], uint32_t *key, bool *down, uint32_t *asn)
+			 char name[TOPO_NAME_MAX], uint32_t *key, bool *down, uint32_t *asn,
+			 struct topo_filters *f)
 {
 	json_t *o = load_id(buf, len, node, id);
 	int rc;
@@ -225,6 +238,8 @@ static int decode_device(const char *buf, size_t len, const char *node, char id[
 		rc = get_state(o, down);
 	if (!rc && asn && json_object_get(o, "asn"))
 		rc = get_key(o, "asn", 1, TOPO_ASN_MAX, asn);
+	if (!rc)
+		rc = get_filters(o, f);
 	json_decref(o);
 	return rc;
 }
@@ -233,14 +248,16 @@ int topo_decode_bridge(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_bridge *b = out;
 
-	return decode_device(buf, len, name, b->id, b->name, &b->tunnel_key, &b->down, NULL);
+	return decode_device(buf, len, name, b->id, b->name, &b->tunnel_key, &b->down, NULL,
+			     &b->filters);
 }
 
 int topo_decode_router(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_router *r = out;
 
-	return decode_device(buf, len, name, r->id, r->name, &r->tunnel_key, &r->down, &r->asn);
+	return decode_device(buf, len, name, r->id, r->name, &r->tunnel_key, &r->down, &r->asn,
+			     &r->filters);
 }
 
 /* A unicast MAC field. 1 when present and valid. */
@@ -371,6 +388,8 @@ int topo_decode_port(const char *buf, size_t len, const char *name, void *out)
 		rc = get_uuid(o, "peer", p->peer_id);
 	if (rc >= 0)
 		rc = get_state(o, &p->down);
+	if (rc >= 0)
+		rc = get_filters(o, &p->filters);
 	if (rc >= 0 && p->device_type == TOPO_DEVICE_BRIDGE) {
 		rc = get_port_security(o, p);
 	} else if (rc >= 0) {
@@ -696,9 +715,21 @@ char *topo_encode_device(const char *name, uint32_t tunnel_key, bool down)
 					 (json_int_t)tunnel_key), down));
 }
 
+/* Filters are written only when set: a node without them encodes as before they existed. */
+static json_t *with_filters(json_t *o, const struct topo_filters *f)
+{
+	if (o && f->in[0])
+		json_object_set_new(o, "infilter", json_string(f->in));
+	if (o && f->out[0])
+		json_object_set_new(o, "outfilter", json_string(f->out));
+	return o;
+}
+
 char *topo_encode_bridge(const struct topo_bridge *b)
 {
-	return topo_encode_device(b->name, b->tunnel_key, b->down);
+	return dump(with_filters(with_state(json_pack("{s:s,s:I}", "name", b->name,
+						      "tunnel_key", (json_int_t)b->tunnel_key),
+					    b->down), &b->filters));
 }
 
 char *topo_encode_router(const struct topo_router *r)
@@ -708,7 +739,7 @@ char *topo_encode_router(const struct topo_router *r)
 
 	if (o && r->asn)
 		json_object_set_new(o, "asn", json_integer((json_int_t)r->asn));
-	return dump(o);
+	return dump(with_filters(o, &r->filters));
 }
 
 static void set_mac(json_t *o, const char *key, const uint8_t mac[6])
@@ -775,7 +806,7 @@ char *topo_encode_port(const struct topo_port *p)
 		json_object_set_new(o, "peer", json_string(p->peer_id));
 	if (!router)
 		set_port_security(o, p);
-	return dump(with_state(o, p->down));
+	return dump(with_filters(with_state(o, p->down), &p->filters));
 }
 
 char *topo_encode_route(const struct topo_route *r)
@@ -995,5 +1026,46 @@ char *topo_encode_binding_status(const struct topo_binding_status *b)
 
 	if (o && !b->active && b->reason[0])
 		json_object_set_new(o, "reason", json_string(b->reason));
+	return dump(o);
+}
+
+/* The helpers above, for the chain objects' codec (chain_codec.c). */
+json_t *codec_load(const char *buf, size_t len)
+{
+	return load(buf, len);
+}
+
+json_t *codec_load_id(const char *buf, size_t len, const char *name, char id[TOPO_ID_LEN])
+{
+	return load_id(buf, len, name, id);
+}
+
+int codec_get_str(json_t *o, const char *key, char *dst, size_t size, bool required)
+{
+	return get_str(o, key, dst, size, required);
+}
+
+int codec_get_name(json_t *o, char name[TOPO_NAME_MAX])
+{
+	return get_name(o, name);
+}
+
+int codec_get_uuid(json_t *o, const char *key, char id[TOPO_ID_LEN])
+{
+	return get_uuid(o, key, id);
+}
+
+int codec_get_uint(json_t *o, const char *key, uint32_t min, uint32_t max, uint32_t *out)
+{
+	return get_key(o, key, min, max, out);
+}
+
+int codec_get_bool(json_t *o, const char *key, bool *out)
+{
+	return get_bool(o, key, out);
+}
+
+char *codec_dump(json_t *o)
+{
 	return dump(o);
 }

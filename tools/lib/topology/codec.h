@@ -40,6 +40,14 @@ topo_decode_fn topo_decode_bgp_status;	/* struct topo_bgp_status (named by its p
 topo_decode_fn topo_decode_key_counter;	/* uint32_t: the next tunnel key */
 topo_decode_fn topo_decode_iface;	/* struct topo_iface (status.h) */
 topo_decode_fn topo_decode_binding_status;	/* struct topo_binding_status */
+/* Rule chains (chain_codec.c): a rule is named by its UUID, its chain is its path's; a port
+ * group member is named by its port's UUID; an IP address group's address by the address. */
+topo_decode_fn topo_decode_chain;	/* struct topo_chain */
+topo_decode_fn topo_decode_rule;	/* struct topo_rule */
+topo_decode_fn topo_decode_port_group;	/* struct topo_port_group */
+topo_decode_fn topo_decode_pg_member;	/* struct topo_pg_member */
+topo_decode_fn topo_decode_ip_group;	/* struct topo_ip_group */
+topo_decode_fn topo_decode_ip_group_addr;	/* struct topo_ip_group_addr */
 
 /* Encoders: compact JSON with sorted keys, malloc'd; NULL only when out of memory. The
  * identity (in the path) is not encoded. */
@@ -68,5 +76,9 @@ char *topo_encode_alive(void);
 /* What an agent reports of its host (status.h). */
 char *topo_encode_iface(const struct topo_iface *f);
 char *topo_encode_binding_status(const struct topo_binding_status *b);
+char *topo_encode_chain(const struct topo_chain *c);
+char *topo_encode_rule(const struct topo_rule *r);
+char *topo_encode_port_group(const struct topo_port_group *g);
+char *topo_encode_ip_group(const struct topo_ip_group *g);
 
 #endif

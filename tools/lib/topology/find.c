@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chains.h"
 #include "topo_impl.h"
 
 /* "<prefix>N" -> N; -1 if ref is not that alias. */
@@ -254,6 +255,26 @@ static long place(const void *obj, const void *arr, size_t size)
 
 #define PLACE(obj, arr) place(obj, arr, sizeof(*(arr)))
 
+/* Chains, their rules and the groups: "chain0", "chain0:rule1", "pgroup0",
+ * "ip-address-group0" (midonet-cli's). false if id is none of them. */
+static bool chain_alias(const struct topology *t, const char *id, char *buf, size_t len)
+{
+	const struct topo_rule *r;
+	long idx;
+
+	if ((idx = PLACE(topo_find_chain_by_id(t, id), t->chains)) >= 0)
+		snprintf(buf, len, "chain%ld", idx);
+	else if ((r = topo_find_rule_by_id(t, id)))
+		member_alias(t, r->chain_id, r->ordinal, "rule", buf, len);
+	else if ((idx = PLACE(topo_find_port_group_by_id(t, id), t->port_groups)) >= 0)
+		snprintf(buf, len, "pgroup%ld", idx);
+	else if ((idx = PLACE(topo_find_ip_group_by_id(t, id), t->ip_groups)) >= 0)
+		snprintf(buf, len, "ip-address-group%ld", idx);
+	else
+		return false;
+	return true;
+}
+
 int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 {
 	const struct topo_bgp_network *bn;
@@ -278,7 +299,76 @@ int topo_alias(const struct topology *t, const char *id, char *buf, size_t len)
 		member_alias(t, bp->router_id, bp->ordinal, "peer", buf, len);
 	else if ((bn = topo_find_bgp_network_by_id(t, id)))
 		member_alias(t, bn->router_id, bn->ordinal, "net", buf, len);
+	else if (chain_alias(t, id, buf, len))
+		return 0;
 	else
 		return topo_fail(-ENOENT, "no object with id %s", id ? id : "(null)");
 	return 0;
+}
+
+/* ---- chains, rules, groups (chains.h): few, looked through linearly ---- */
+
+#define BY_ID(fn, type, arr)                                                  \
+	const struct type *fn(const struct topology *t, const char *id)       \
+	{                                                                     \
+		for (size_t i = 0; id && i < t->n_##arr; i++)                \
+			if (!strcasecmp(t->arr[i].id, id))                    \
+				return &t->arr[i];                            \
+		return NULL;                                                  \
+	}
+
+BY_ID(topo_find_chain_by_id, topo_chain, chains)
+BY_ID(topo_find_rule_by_id, topo_rule, rules)
+BY_ID(topo_find_port_group_by_id, topo_port_group, port_groups)
+BY_ID(topo_find_ip_group_by_id, topo_ip_group, ip_groups)
+
+const struct topo_chain *topo_find_chain(const struct topology *t, const char *ref)
+{
+	return find(t->chains, t->n_chains, sizeof(*t->chains), offsetof(struct topo_chain, name),
+		    "chain", ref);
+}
+
+const struct topo_port_group *topo_find_port_group(const struct topology *t, const char *ref)
+{
+	return find(t->port_groups, t->n_port_groups, sizeof(*t->port_groups),
+		    offsetof(struct topo_port_group, name), "pgroup", ref);
+}
+
+const struct topo_ip_group *topo_find_ip_group(const struct topology *t, const char *ref)
+{
+	return find(t->ip_groups, t->n_ip_groups, sizeof(*t->ip_groups),
+		    offsetof(struct topo_ip_group, name), "ip-address-group", ref);
+}
+
+/* Rules are kept in chain order: their alias is their creation order (ordinal). */
+const struct topo_rule *topo_find_chain_rule(const struct topology *t, const char *chain_id,
+					      const char *ref)
+{
+	long idx = ref ? alias_index(ref, "rule") : -1;
+
+	for (size_t i = 0; ref && i < t->n_rules; i++) {
+		const struct topo_rule *r = &t->rules[i];
+
+		if (strcmp(r->chain_id, chain_id))
+			continue;
+		if (!strcasecmp(r->id, ref) || (idx >= 0 && r->ordinal == (size_t)idx))
+			return r;
+	}
+	return NULL;
+}
+
+/* By UUID or "<chain ref>:ruleN" (or ":<UUID>"). */
+const struct topo_rule *topo_find_rule(const struct topology *t, const char *ref)
+{
+	const struct topo_chain *c;
+	const struct topo_rule *r = topo_find_rule_by_id(t, ref);
+	char chain[TOPO_NAME_MAX];
+	const char *colon = ref ? strchr(ref, ':') : NULL;
+
+	if (r || !colon || (size_t)(colon - ref) >= sizeof(chain))
+		return r;
+	memcpy(chain, ref, (size_t)(colon - ref));
+	chain[colon - ref] = '\0';
+	c = topo_find_chain(t, chain);
+	return c ? topo_find_chain_rule(t, c->id, colon + 1) : NULL;
 }

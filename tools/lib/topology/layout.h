@@ -49,6 +49,21 @@
 #define P_BGP_NETWORKS P_ROUTER "/bgp_networks"
 #define P_BGP_NETWORK P_BGP_NETWORKS "/%s"
 
+/* Rule chains (docs/chains.md): a chain's rules below it; port groups' members (named by
+ * the port's id) and IP address groups' addresses (named by the address) below them. */
+#define P_CHAINS P_ROOT "/chains"
+#define P_CHAIN P_CHAINS "/%s"
+#define P_RULES P_CHAIN "/rules"
+#define P_RULE P_RULES "/%s"
+#define P_PORT_GROUPS P_ROOT "/port_groups"
+#define P_PORT_GROUP P_PORT_GROUPS "/%s"
+#define P_PG_MEMBERS P_PORT_GROUP "/members"
+#define P_PG_MEMBER P_PG_MEMBERS "/%s"
+#define P_IP_GROUPS P_ROOT "/ip_address_groups"
+#define P_IP_GROUP P_IP_GROUPS "/%s"
+#define P_IP_GROUP_ADDRS P_IP_GROUP "/addresses"
+#define P_IP_GROUP_ADDR P_IP_GROUP_ADDRS "/%s"
+
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096
 #define TOPO_MAC_NODE_LEN (17 + 1 + 36)

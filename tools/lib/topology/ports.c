@@ -274,8 +274,10 @@ int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *
 	const struct topo_binding *bd = topo_find_port_binding(t, p->id);
 	const struct topo_port *peer = topo_find_port_by_id(t, p->peer_id);
 	char path[TOPO_PATH_MAX];
-	int rc;
+	int rc = plan_port_chain_refs(t, x, p);
 
+	if (rc)
+		return rc;
 	if (bd)
 		txn_delete(x, bd->version, P_BINDING, bd->host_id, bd->interface);
 	snprintf(path, sizeof(path), P_PORT_BINDING, p->id);

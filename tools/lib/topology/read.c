@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chains.h"
 #include "reader.h"
 
 #define ARRAY(name) offsetof(struct topology, name), offsetof(struct topology, n_##name)
@@ -50,6 +51,32 @@ static const struct kind k_route_learned =
 static const struct kind k_arp_learned =
 	KIND(P_HOST_ARPS, topo_decode_arp_learned, topo_arp, offsetof(struct topo_arp, host_id),
 	     arps, NONE, NULL);
+
+/* Rule chains' rules, port groups' members, IP address groups' addresses. */
+static const struct kind k_rule =
+	KIND(P_RULES, topo_decode_rule, topo_rule, offsetof(struct topo_rule, chain_id), rules,
+	     NONE, NULL);
+static const struct kind k_pg_member =
+	KIND(P_PG_MEMBERS, topo_decode_pg_member, topo_pg_member,
+	     offsetof(struct topo_pg_member, group_id), pg_members, NONE, NULL);
+static const struct kind k_ip_group_addr =
+	KIND(P_IP_GROUP_ADDRS, topo_decode_ip_group_addr, topo_ip_group_addr,
+	     offsetof(struct topo_ip_group_addr, group_id), ip_group_addrs, NONE, NULL);
+
+static int below_chain(struct reader *r, void *obj)
+{
+	return fetch_kind(r, &k_rule, ((struct topo_chain *)obj)->id);
+}
+
+static int below_port_group(struct reader *r, void *obj)
+{
+	return fetch_kind(r, &k_pg_member, ((struct topo_port_group *)obj)->id);
+}
+
+static int below_ip_group(struct reader *r, void *obj)
+{
+	return fetch_kind(r, &k_ip_group_addr, ((struct topo_ip_group *)obj)->id);
+}
 
 /* Below a host: whether its agent is alive (watched even while absent), its bindings, what
  * its agent learned. */
@@ -101,6 +128,13 @@ static const struct kind k_top[] = {
 	KIND(P_ROUTERS, topo_decode_router, topo_router, NONE, routers, DIR_VERSION(routers),
 	     below_router),
 	KIND(P_PORTS, topo_decode_port, topo_port, NONE, ports, DIR_VERSION(ports), NULL),
+	/* A tree made before chains has none of these: read as empty. */
+	KIND(P_CHAINS, topo_decode_chain, topo_chain, NONE, chains, DIR_VERSION(chains),
+	     below_chain),
+	KIND(P_PORT_GROUPS, topo_decode_port_group, topo_port_group, NONE, port_groups,
+	     DIR_VERSION(port_groups), below_port_group),
+	KIND(P_IP_GROUPS, topo_decode_ip_group, topo_ip_group, NONE, ip_groups,
+	     DIR_VERSION(ip_groups), below_ip_group),
 };
 
 static int read_key_counter(struct reader *r)
@@ -129,7 +163,8 @@ static int walk(zhandle_t *zh, struct topo_mirror *m, struct topology *t)
 
 	memset(t, 0, sizeof(*t));
 	t->hosts_version = t->zones_version = t->bridges_version = t->ports_version = -1;
-	t->routers_version = -1;
+	t->routers_version = t->chains_version = t->port_groups_version = -1;
+	t->ip_groups_version = -1;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return topo_fail(-ENOMEM, "out of memory");

@@ -370,6 +370,8 @@ int topo_normalise(struct topology *t)
 		rc = drop_dangling(t);
 	if (!rc)
 		rc = topo_index(t);
+	if (!rc)
+		rc = chain_normalise(t);
 	if (rc) {
 		topo_free(t);
 		return topo_fail(rc, "out of memory");
@@ -392,5 +394,6 @@ void topo_free(struct topology *t)
 	free(t->arps);
 	free(t->bgp_peers);
 	free(t->bgp_networks);
+	chain_free(t);
 	memset(t, 0, sizeof(*t));
 }

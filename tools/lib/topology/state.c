@@ -18,12 +18,14 @@ static int plan_bridge_state(zhandle_t *zh, const struct topology *t, struct top
 {
 	const struct state_args *a = arg;
 	const struct topo_bridge *b = topo_find_bridge_by_id(t, a->id);
+	struct topo_bridge n;
 
 	(void)zh;
 	if (!b)
 		return topo_fail(-ENOENT, "no bridge %s", a->id);
-	txn_set(x, b->version, topo_encode_device(b->name, b->tunnel_key, a->down), P_BRIDGE,
-		b->id);
+	n = *b;
+	n.down = a->down;
+	txn_set(x, b->version, topo_encode_bridge(&n), P_BRIDGE, b->id);
 	return 0;
 }
 

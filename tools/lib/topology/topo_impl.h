@@ -45,6 +45,11 @@ void mirror_touched(zhandle_t *zh, const char *path);
 /* Build the snapshot's lookups by id and tunnel key afresh (lookup.c), without ordinals. */
 int topo_index_build(struct topology *t);
 
+/* Rule chains in a snapshot (chain_snapshot.c): ordered, numbered and checked once the
+ * ports are final; freed with it. */
+int chain_normalise(struct topology *t);
+void chain_free(struct topology *t);
+
 /* Errors (topo_fail is in topology.h). */
 int topo_zerr(int zrc);		/* ZooKeeper error code to negative errno */
 const char *topo_zerr_text(int zrc);

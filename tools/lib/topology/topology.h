@@ -63,11 +63,19 @@ struct topo_member {
 	int32_t version; /* the znode's data version, for checked writes */
 };
 
+/* The rule chains a bridge, a router or a port applies (docs/chains.md): its infilter to
+ * what enters it, its outfilter to what leaves it; "" for none. */
+struct topo_filters {
+	char in[TOPO_ID_LEN];
+	char out[TOPO_ID_LEN];
+};
+
 struct topo_bridge {
 	char id[TOPO_ID_LEN];
 	char name[TOPO_NAME_MAX];
 	uint32_t tunnel_key;
 	bool down; /* "state": "down": forwards nothing (absent: up) */
+	struct topo_filters filters;
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
 };
@@ -103,6 +111,7 @@ struct topo_port {
 	bool no_port_security;
 	struct topo_allowed allowed[TOPO_PORT_MAX_ALLOWED];
 	size_t n_allowed;
+	struct topo_filters filters;
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
 	size_t ordinal;  /* its place among its device's ports (the N of "bridge0:portN") */
@@ -114,6 +123,7 @@ struct topo_router {
 	uint32_t tunnel_key;
 	bool down; /* "state": "down": forwards nothing (absent: up) */
 	uint32_t asn; /* its BGP autonomous system, 1..TOPO_ASN_MAX; 0: none set */
+	struct topo_filters filters;
 	int64_t czxid;
 	int32_t version;
 };
@@ -173,6 +183,8 @@ struct topo_bgp_network {
 	size_t ordinal; /* the N of "router0:netN" */
 };
 
+#include "chain_model.h"
+
 /* A router's ARP entry: static (from the CLI, persistent) or learned by an agent on one of
  * the router's ports (ephemeral: gone with that agent's session). */
 struct topo_arp {
@@ -230,6 +242,20 @@ struct topology {
 	size_t n_bgp_peers;
 	struct topo_bgp_network *bgp_networks;
 	size_t n_bgp_networks;
+	/* Rule chains and what their rules name (chain_model.h). Rules are in chain order:
+	 * by chain, then position. */
+	struct topo_chain *chains;
+	size_t n_chains;
+	struct topo_rule *rules;
+	size_t n_rules;
+	struct topo_port_group *port_groups;
+	size_t n_port_groups;
+	struct topo_pg_member *pg_members;
+	size_t n_pg_members;
+	struct topo_ip_group *ip_groups;
+	size_t n_ip_groups;
+	struct topo_ip_group_addr *ip_group_addrs;
+	size_t n_ip_group_addrs;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
 	/* Private to the library: hash indexes by id and by tunnel key (topo_index), so that
 	 * lookups stay O(1) in a large snapshot. */
@@ -237,6 +263,7 @@ struct topology {
 	/* What checked writes depend on: the data versions of the type containers (bumped by
 	 * every create, so names stay unique under concurrent writers) and the key counter. */
 	int32_t hosts_version, zones_version, bridges_version, ports_version, routers_version;
+	int32_t chains_version, port_groups_version, ip_groups_version;
 	int32_t key_version;
 	uint32_t next_key;
 };

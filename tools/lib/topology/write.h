@@ -17,6 +17,9 @@ int plan_delete_if_present(zhandle_t *zh, struct topo_txn *x, const char *path);
  * bridge port's learned MACs, a router port's routes and learned ARP entries. */
 int plan_port_removal(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
 		      const struct topo_port *p, bool with_device);
+/* A port going (chains.c): -EBUSY while a rule names it (in-ports, out-ports); else its
+ * port group memberships deleted. */
+int plan_port_chain_refs(const struct topology *t, struct topo_txn *x, const struct topo_port *p);
 /* Delete a learned MAC or ARP entry of the snapshot (under its agent's host). */
 void plan_learned_mac_delete(struct topo_txn *x, const struct topo_mac *m);
 void plan_learned_arp_delete(struct topo_txn *x, const struct topo_arp *e);

@@ -110,7 +110,8 @@ static int ensure(zhandle_t *zh, const char *path, const char *data)
 int topo_ensure_root(zhandle_t *zh)
 {
 	static const char *const containers[] = { P_ROOT, P_HOSTS, P_ZONES, P_BRIDGES, P_PORTS,
-						  P_ROUTERS };
+						  P_ROUTERS, P_CHAINS, P_PORT_GROUPS,
+						  P_IP_GROUPS };
 	struct Stat st;
 	char *key;
 	size_t i;
@@ -118,7 +119,7 @@ int topo_ensure_root(zhandle_t *zh)
 
 	/* The common case, everything there, costs two round trips (the newest container is
 	 * checked: a tree made by an older version gets it). */
-	if (zoo_exists(zh, P_KEY, 0, &st) == ZOK && zoo_exists(zh, P_ROUTERS, 0, &st) == ZOK)
+	if (zoo_exists(zh, P_KEY, 0, &st) == ZOK && zoo_exists(zh, P_IP_GROUPS, 0, &st) == ZOK)
 		return topo_acl_secure_tree(zh);
 	for (i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		rc = ensure(zh, containers[i], topo_container_json);
