@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "base/index.h"
+#include "topology/chains.h"
 
 #define ALIAS_LEN 64
 
@@ -112,6 +113,7 @@ static int fresh_alias(struct cli *c, const char *id, char buf[ALIAS_LEN])
 	const struct topo_bgp_peer *bp = p || r ? NULL : topo_find_bgp_peer_by_id(&c->t, id);
 	const struct topo_bgp_network *bn =
 		p || r || bp ? NULL : topo_find_bgp_network_by_id(&c->t, id);
+	const struct topo_rule *ru = p || r || bp || bn ? NULL : topo_find_rule_by_id(&c->t, id);
 	char dev[ALIAS_LEN];
 
 	if (p)
@@ -124,6 +126,8 @@ static int fresh_alias(struct cli *c, const char *id, char buf[ALIAS_LEN])
 	else if (bn)
 		snprintf(buf, ALIAS_LEN, "%s:net%zu", cli_alias(c, bn->router_id, dev),
 			 bn->ordinal);
+	else if (ru)
+		snprintf(buf, ALIAS_LEN, "%s:rule%zu", cli_alias(c, ru->chain_id, dev), ru->ordinal);
 	else
 		return topo_alias(&c->t, id, buf, ALIAS_LEN);
 	return 0;
@@ -224,7 +228,8 @@ int cli_alias_guard(struct cli *c, const struct cli_call *k)
 bool cli_alias_shaped(const char *name)
 {
 	static const char *const stems[] = { "host", "tzone", "bridge", "router", "port",
-					      "route", NULL };
+					      "route", "chain", "rule", "pgroup",
+					      "ip-address-group", NULL };
 	size_t n;
 	int i;
 

@@ -23,11 +23,19 @@ static int port_add(struct cli *c, const struct cli_call *k)
 	return 0;
 }
 
-/* "set state up|down": a down bridge forwards nothing. */
-static int bridge_state(struct cli *c, const struct cli_call *k)
+/* "set state up|down" (a down bridge forwards nothing), or its filters. */
+static int bridge_set(struct cli *c, const struct cli_call *k)
 {
-	int rc = topo_bridge_set_state(c->zh, k->id, !strcmp(k->v[0].s, "down"));
+	int rc;
 
+	if (k->v[0].s && (k->v[1].s || k->v[2].s))
+		return cli_fail(-EINVAL, "set state, or infilter and outfilter, not both (one "
+				"change, one write)");
+	if (k->v[1].s || k->v[2].s)
+		return cli_filters_set(c, k->id, &k->v[1], &k->v[2]);
+	if (!k->v[0].s)
+		return cli_fail(-EINVAL, "set needs state, infilter or outfilter");
+	rc = topo_bridge_set_state(c->zh, k->id, !strcmp(k->v[0].s, "down"));
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
@@ -44,10 +52,15 @@ static const struct cli_cmd bridge_cmds[] = {
 	{ "delete", cli_cmd_delete, "the bridge, its ports, their bindings, its learned MACs",
 	  .op = topo_bridge_delete, .kind = &kind_bridge },
 	{ "add port", port_add, "a port (-> bridge0:port0)", .args = cli_port_args },
-	{ "set", bridge_state, "its state: a down bridge forwards nothing",
+	{ "set", bridge_set, "its state (a down bridge forwards nothing), its infilter and "
+	  "outfilter chains",
 	  .args = (const struct cli_arg[]){
-		  { "state", CLI_T_KEYWORD, "up|down", .required = true, .choices = cli_states },
+		  { "state", CLI_T_KEYWORD, "up|down", .choices = cli_states },
+		  { "infilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
+		  { "outfilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
 		  { 0 } } },
+	{ "clear infilter", cli_filter_clear, .help = "the chain applied to what enters the bridge" },
+	{ "clear outfilter", cli_filter_clear, .help = "the chain applied to what leaves the bridge" },
 	{ "list port", cli_cmd_list, "the bridge's ports", .kind = &kind_port },
 	{ "list mac-table", cli_list_mac_table, "every MAC: static (a port's) or learned (where)",
 	  .args = NULL },

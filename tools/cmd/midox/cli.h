@@ -85,6 +85,10 @@ int cli_find_route(struct cli *c, const char *scope_id, const char *ref, const v
 int cli_find_bgp_peer(struct cli *c, const char *scope_id, const char *ref, const void **out);
 int cli_find_bgp_network(struct cli *c, const char *scope_id, const char *ref,
 			 const void **out);
+int cli_find_chain(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_rule(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_port_group(struct cli *c, const char *scope_id, const char *ref, const void **out);
+int cli_find_ip_group(struct cli *c, const char *scope_id, const char *ref, const void **out);
 
 /* Aliases (aliases.c): an object's alias as this session prints it, kept for the session
  * (buf: id itself if no object has it). */
@@ -129,6 +133,12 @@ extern const struct cli_obj cli_obj_monitor;
  * (trace_cmd.c). */
 extern const struct cli_obj cli_obj_trace;
 extern const struct cli_obj cli_obj_device_port;
+/* Rule chains, port groups, IP address groups (chain_cmd.c); "infilter C", "outfilter C"
+ * in a set row and the clear rows of bridges, routers and ports. */
+extern const struct cli_obj cli_obj_chain, cli_obj_port_group, cli_obj_ip_group;
+int cli_filters_set(struct cli *c, const char *id, const struct cli_val *in,
+		    const struct cli_val *out);
+int cli_filter_clear(struct cli *c, const struct cli_call *k);
 /* A router's BGP peers and networks ("router R bgp-peer P ..."): router_cmd.c. */
 extern const struct cli_obj cli_obj_bgp_peer, cli_obj_bgp_network;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */

@@ -115,6 +115,16 @@ static void zone_cascade(const struct topology *t, const char *id, struct cascad
 	count(g, "members", "member", "members", n);
 }
 
+static void count_children(const struct cli *c, const struct cli_kind *d, const char *id,
+			   struct cascade *g, const char *json, const char *one, const char *many)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cli_kind_count(c, d); i++)
+		n += !strcmp(cli_kind_str(cli_kind_item(c, d, i), d->parent_off), id);
+	count(g, json, one, many, n);
+}
+
 /* What the row's kind says goes with the object; its type's word. */
 static const char *cascade_of(struct cli *c, const struct cli_call *k, struct cascade *g)
 {
@@ -128,6 +138,17 @@ static const char *cascade_of(struct cli *c, const struct cli_call *k, struct ca
 		port_cascade(&c->t, k->obj, g);
 	else if (d == &kind_zone)
 		zone_cascade(&c->t, k->id, g);
+	else if (d == &kind_chain)
+		count_children(c, &kind_rule, k->id, g, "rules", "rule", "rules");
+	else if (d == &kind_port_group)
+		count_children(c, &kind_pg_member, k->id, g, "members", "member", "members");
+	else if (d == &kind_ip_group)
+		count_children(c, &kind_ip_group_addr, k->id, g, "addresses", "address",
+			       "addresses");
+	if (d == &kind_chain || d == &kind_rule)
+		return d == &kind_chain ? "chain" : "rule";
+	if (d == &kind_port_group || d == &kind_ip_group)
+		return d == &kind_port_group ? "port-group" : "ip-address-group";
 	return d == &kind_bridge ? "bridge" : d == &kind_router ? "router" :
 	       d == &kind_port ? "port" : d == &kind_zone ? "tunnel-zone" :
 	       d == &kind_bgp_peer ? "bgp-peer" : d == &kind_bgp_network ? "bgp-network" : "route";

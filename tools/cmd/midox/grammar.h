@@ -59,7 +59,7 @@ struct cli_val {
 	};
 };
 
-#define CLI_MAX_ARGS 12
+#define CLI_MAX_ARGS 24 /* add rule's */
 
 /* One command being run: what it acts on and its parsed arguments (by the row's order). */
 struct cli_call {

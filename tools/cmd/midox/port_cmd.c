@@ -26,6 +26,8 @@ static const struct cli_arg port_set_args[] = {
 	{ "address", CLI_T_IPV4, .meta = "A" },
 	{ "state", CLI_T_KEYWORD, .what = "state", .choices = cli_states },
 	{ "port-security", CLI_T_KEYWORD, .what = "port-security", .choices = on_off },
+	{ "infilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
+	{ "outfilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
 	{ 0 },
 };
 
@@ -83,9 +85,15 @@ static int port_set(struct cli *c, const struct cli_call *k)
 	o.down = o.has_state && !strcmp(k->v[2].s, "down");
 	o.has_port_security = k->v[3].s != NULL;
 	o.port_security = o.has_port_security && !strcmp(k->v[3].s, "on");
+	if (k->v[4].s || k->v[5].s) {
+		if (o.has_mac || o.has_addr || o.has_state || o.has_port_security)
+			return cli_fail(-EINVAL, "set infilter or outfilter alone (one change, "
+					"one write)");
+		return cli_filters_set(c, p->id, &k->v[4], &k->v[5]);
+	}
 	if (!o.has_mac && !o.has_addr && !o.has_state && !o.has_port_security)
-		return cli_fail(-EINVAL, "port set needs mac, address, state, port-security or "
-				"peer");
+		return cli_fail(-EINVAL, "port set needs mac, address, state, port-security, "
+				"infilter, outfilter or peer");
 	if (p->device_type != TOPO_DEVICE_BRIDGE && (o.has_mac || o.has_addr ||
 						     o.has_port_security))
 		return cli_fail(-EINVAL, "a router port's set takes state or peer only");
@@ -145,7 +153,9 @@ static const struct cli_cmd port_cmds[] = {
 	{ "delete", cli_cmd_delete, "the port, its binding, link, routes and learned entries",
 	  .op = topo_port_delete, .kind = &kind_port },
 	{ "set", port_set, "a bridge port's fixed MAC, address and port security; any "
-	  "port's state", .args = port_set_args },
+	  "port's state, infilter and outfilter chains", .args = port_set_args },
+	{ "clear infilter", cli_filter_clear, .help = "the chain applied to what enters the port" },
+	{ "clear outfilter", cli_filter_clear, .help = "the chain applied to what leaves the port" },
 	{ "clear mac", port_clear, .help = "a bridge port's fixed MAC (no longer held to it)" },
 	{ "clear address", port_clear,
 	  .help = "a bridge port's fixed address (no longer held to it)" },

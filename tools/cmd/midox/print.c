@@ -160,7 +160,8 @@ void out_binding_state(struct cli *c, json_t *arr, const struct topo_binding *b,
 /* A bridge or a router: "<type> <alias> [id UUID] name N state up [asn A] [tunnel-key K]"
  * (asn: a router's, when set; 0 none). */
 static void out_device(struct cli *c, json_t *arr, const char *type, const char *id,
-		       const char *name, uint32_t tunnel_key, bool down, uint32_t asn, bool show)
+		       const char *name, uint32_t tunnel_key, bool down, uint32_t asn,
+		       const struct topo_filters *f, bool show)
 {
 	const char *state = down ? "down" : "up";
 	char a[64], key[16], as[16], line[512] = "";
@@ -183,6 +184,7 @@ static void out_device(struct cli *c, json_t *arr, const char *type, const char 
 		add(line, sizeof(line), "asn", as);
 	if (show)
 		add(line, sizeof(line), "tunnel-key", key);
+	cli_out_filters(c, line, sizeof(line), o, f);
 	emit(c, arr, o, line);
 }
 
@@ -190,14 +192,15 @@ static void out_bridge(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_bridge *b = obj;
 
-	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, b->down, 0, show);
+	out_device(c, arr, "bridge", b->id, b->name, b->tunnel_key, b->down, 0, &b->filters, show);
 }
 
 static void out_router(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_router *r = obj;
 
-	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, r->down, r->asn, show);
+	out_device(c, arr, "router", r->id, r->name, r->tunnel_key, r->down, r->asn, &r->filters,
+		   show);
 }
 
 /* "portN" or "routeN" of a full alias "device:portN", as a device lists its own. */
@@ -323,6 +326,7 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 		out_port_security(line, sizeof(line), o, p);
 	if (p->peer_id[0])
 		add(line, sizeof(line), "peer", pa);
+	cli_out_filters(c, line, sizeof(line), o, &p->filters);
 	if (show && b) {
 		add(line, sizeof(line), "host", ha);
 		add(line, sizeof(line), "interface", b->interface);

@@ -17,6 +17,15 @@ void out_member_state(struct cli *c, json_t *arr, const struct topo_member *m,
 void out_binding_state(struct cli *c, json_t *arr, const struct topo_binding *b,
 		       const struct cli_state *st);
 
+/* " infilter chain0 outfilter chain1" (JSON "infilter", "outfilter": {"id", "alias"}) for
+ * the filters set: chain_print.c. */
+void cli_out_filters(struct cli *c, char *line, size_t len, json_t *o,
+		     const struct topo_filters *f);
+/* Rule chains, their rules, port groups and their members, IP address groups and their
+ * addresses: chain_print.c. */
+extern const struct cli_kind kind_chain, kind_rule, kind_port_group, kind_pg_member,
+	kind_ip_group, kind_ip_group_addr;
+
 extern const struct cli_kind kind_zone, kind_member, kind_host, kind_binding, kind_bridge,
 	kind_port, kind_router, kind_route, kind_arp, kind_bgp_peer, kind_bgp_network;
 

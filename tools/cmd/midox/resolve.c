@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "topology/chains.h"
 
 int cli_refresh(struct cli *c)
 {
@@ -60,6 +61,15 @@ BY(port)
 BY(route)
 BY(bgp_peer)
 BY(bgp_network)
+BY(chain)
+BY(port_group)
+BY(ip_group)
+BY(rule)
+
+static const void *rule_on(const struct topology *t, const char *chain, const char *ref)
+{
+	return topo_find_chain_rule(t, chain, ref);
+}
 
 static const void *port_on(const struct topology *t, const char *dev, const char *ref)
 {
@@ -91,6 +101,10 @@ static const struct finder f_port = { "port", -1, port_by_id, port_by_ref, port_
 static const struct finder f_route = { "route", -1, route_by_id, route_by_ref, route_on, true };
 static const struct finder f_bgp_peer = { "bgp-peer", -1, bgp_peer_by_id, bgp_peer_by_ref,
 					  bgp_peer_on, true };
+static const struct finder f_chain = { "chain", NAMED(chain) };
+static const struct finder f_port_group = { "port-group", NAMED(port_group) };
+static const struct finder f_ip_group = { "ip-address-group", NAMED(ip_group) };
+static const struct finder f_rule = { "rule", -1, rule_by_id, rule_by_ref, rule_on, false };
 static const struct finder f_bgp_network = { "bgp-network", -1, bgp_network_by_id,
 					     bgp_network_by_ref, bgp_network_on, true };
 
@@ -318,4 +332,55 @@ int cli_find_bgp_network(struct cli *c, const char *router_id, const char *ref,
 		*out = n = NULL;
 	return n ? 0 : cli_fail(-ENOENT, "unknown bgp-network '%s' on router %s", ref,
 				cli_alias(c, router_id, ra));
+}
+
+int cli_find_chain(struct cli *c, const char *scope_id, const char *ref, const void **out)
+{
+	(void)scope_id;
+	return found(resolve(c, &f_chain, ref, out), "chain", ref);
+}
+
+int cli_find_port_group(struct cli *c, const char *scope_id, const char *ref, const void **out)
+{
+	(void)scope_id;
+	return found(resolve(c, &f_port_group, ref, out), "port-group", ref);
+}
+
+int cli_find_ip_group(struct cli *c, const char *scope_id, const char *ref, const void **out)
+{
+	(void)scope_id;
+	return found(resolve(c, &f_ip_group, ref, out), "ip-address-group", ref);
+}
+
+/* In a chain: "ruleN" (its creation order in the chain), the rule's UUID, or
+ * "<chain>:ruleN" naming that chain. */
+int cli_find_rule(struct cli *c, const char *chain_id, const char *ref, const void **out)
+{
+	const struct topo_rule *r;
+	const void *ch = NULL;
+	char chain[TOPO_NAME_MAX + 32], ca[64];
+	const char *colon = strchr(ref, ':');
+	int rc;
+
+	if (colon && (size_t)(colon - ref) < sizeof(chain)) {
+		snprintf(chain, sizeof(chain), "%.*s", (int)(colon - ref), ref);
+		rc = cli_find_chain(c, NULL, chain, &ch);
+		if (rc)
+			return rc;
+		if (strcmp(((const struct topo_chain *)ch)->id, chain_id))
+			return cli_fail(-EINVAL, "rule %s is not a rule of chain %s", ref,
+					cli_alias(c, chain_id, ca));
+		ref = colon + 1;
+	}
+	rc = resolve_on(c, &f_rule, chain_id, ref, out);
+	if (rc > 0 && !colon)
+		rc = resolve(c, &f_rule, ref, out);
+	if (rc < 0)
+		return rc;
+	r = rc ? NULL : *out;
+	if (r && strcmp(r->chain_id, chain_id))
+		r = NULL;
+	*out = r;
+	return r ? 0 : cli_fail(-ENOENT, "unknown rule '%s' in chain %s", ref,
+				cli_alias(c, chain_id, ca));
 }

@@ -136,8 +136,13 @@ static int router_set(struct cli *c, const struct cli_call *k)
 				      .has_asn = k->v[1].s != NULL, .asn = k->v[1].u };
 	int rc;
 
+	if ((k->v[2].s || k->v[3].s) && (o.has_state || o.has_asn))
+		return cli_fail(-EINVAL, "set state or asn, or infilter and outfilter, not both "
+				"(one change, one write)");
+	if (k->v[2].s || k->v[3].s)
+		return cli_filters_set(c, k->id, &k->v[2], &k->v[3]);
 	if (!o.has_state && !o.has_asn)
-		return cli_fail(-EINVAL, "set needs state or asn");
+		return cli_fail(-EINVAL, "set needs state, asn, infilter or outfilter");
 	rc = topo_router_update(c->zh, k->id, &o);
 	return rc ? cli_lib_fail(rc) : 0;
 }
@@ -240,11 +245,16 @@ static const struct cli_cmd router_cmds[] = {
 		  { "mac", CLI_T_MAC, .meta = "M" },
 		  { 0 } } },
 	{ "list port", cli_cmd_list, "the router's ports", .kind = &kind_port },
-	{ "set", router_set, "its state (a down router forwards nothing), its BGP AS number",
+	{ "set", router_set, "its state (a down router forwards nothing), its BGP AS number, "
+	  "its infilter (before routing) and outfilter (after) chains",
 	  .args = (const struct cli_arg[]){
 		  { "state", CLI_T_KEYWORD, "up|down", .choices = cli_states },
 		  { "asn", CLI_T_UINT, "N", .min = 1, .max = TOPO_ASN_MAX },
+		  { "infilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
+		  { "outfilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
 		  { 0 } } },
+	{ "clear infilter", cli_filter_clear, .help = "the chain applied before routing" },
+	{ "clear outfilter", cli_filter_clear, .help = "the chain applied after routing" },
 	{ "add route", route_add, "a route (-> router0:route3)",
 	  .args = (const struct cli_arg[]){
 		  { "src", CLI_T_NET, .meta = "S" },

@@ -11,7 +11,8 @@
 
 /* The top-level object types, in the order help lists them. */
 const struct cli_obj *const cli_objects[] = {
-	&cli_obj_zone, &cli_obj_host, &cli_obj_bridge, &cli_obj_router, &cli_obj_datapath,
+	&cli_obj_zone, &cli_obj_host, &cli_obj_bridge, &cli_obj_router, &cli_obj_chain,
+	&cli_obj_port_group, &cli_obj_ip_group, &cli_obj_datapath,
 	&cli_obj_monitor, &cli_obj_trace, &cli_obj_topology, NULL,
 };
 

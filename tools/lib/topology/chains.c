@@ -521,16 +521,21 @@ int topo_ip_group_addr_delete(zhandle_t *zh, const char *group_id, struct in_add
 
 /* ---- filters ---- */
 
-static void set_filter(struct topo_filters *f, bool in, const char *chain_id)
-{
-	char *slot = in ? f->in : f->out;
+struct filter_args {
+	const char *id, *in, *out;
+};
 
-	snprintf(slot, TOPO_ID_LEN, "%s", chain_id ? chain_id : "");
+static void set_filters(struct topo_filters *f, const struct filter_args *a)
+{
+	if (a->in)
+		snprintf(f->in, sizeof(f->in), "%s", a->in);
+	if (a->out)
+		snprintf(f->out, sizeof(f->out), "%s", a->out);
 }
 
 static int plan_filter(zhandle_t *zh, const struct topology *t, struct topo_txn *x, void *arg)
 {
-	struct chain_args *a = arg;
+	const struct filter_args *a = arg;
 	const struct topo_bridge *b = topo_find_bridge_by_id(t, a->id);
 	const struct topo_router *r = topo_find_router_by_id(t, a->id);
 	const struct topo_port *p = topo_find_port_by_id(t, a->id);
@@ -538,24 +543,26 @@ static int plan_filter(zhandle_t *zh, const struct topology *t, struct topo_txn 
 	int rc = 0;
 
 	(void)zh;
-	if (a->other)
-		rc = touch_chain(t, x, &s, a->other, a->flag ? "infilter" : "outfilter");
+	if (a->in && *a->in)
+		rc = touch_chain(t, x, &s, a->in, "infilter");
+	if (!rc && a->out && *a->out)
+		rc = touch_chain(t, x, &s, a->out, "outfilter");
 	if (rc)
 		return rc;
 	if (b) {
 		struct topo_bridge n = *b;
 
-		set_filter(&n.filters, a->flag, a->other);
+		set_filters(&n.filters, a);
 		txn_set(x, b->version, topo_encode_bridge(&n), P_BRIDGE, b->id);
 	} else if (r) {
 		struct topo_router n = *r;
 
-		set_filter(&n.filters, a->flag, a->other);
+		set_filters(&n.filters, a);
 		txn_set(x, r->version, topo_encode_router(&n), P_ROUTER, r->id);
 	} else if (p) {
 		struct topo_port n = *p;
 
-		set_filter(&n.filters, a->flag, a->other);
+		set_filters(&n.filters, a);
 		txn_set(x, p->version, topo_encode_port(&n), P_PORT, p->id);
 	} else {
 		return topo_fail(-ENOENT, "no bridge, router or port %s", a->id);
@@ -563,9 +570,11 @@ static int plan_filter(zhandle_t *zh, const struct topology *t, struct topo_txn 
 	return 0;
 }
 
-int topo_filter_set(zhandle_t *zh, const char *device_id, bool in, const char *chain_id)
+int topo_filter_set(zhandle_t *zh, const char *device_id, const char *in, const char *out)
 {
-	struct chain_args a = { .id = device_id, .other = chain_id, .flag = in };
+	struct filter_args a = { .id = device_id, .in = in, .out = out };
 
+	if (!in && !out)
+		return topo_fail(-EINVAL, "no filter to set");
 	return topo_apply(zh, plan_filter, &a);
 }

@@ -75,8 +75,8 @@ int topo_ip_group_create(zhandle_t *zh, const char *name, char id[TOPO_ID_LEN]);
 int topo_ip_group_delete(zhandle_t *zh, const char *group_id);
 int topo_ip_group_addr_add(zhandle_t *zh, const char *group_id, struct in_addr addr);
 int topo_ip_group_addr_delete(zhandle_t *zh, const char *group_id, struct in_addr addr);
-/* Attach a chain to a bridge, router or port (device_id names any of the three) as its
- * infilter (in) or outfilter; chain_id NULL clears it. */
-int topo_filter_set(zhandle_t *zh, const char *device_id, bool in, const char *chain_id);
+/* The filters of a bridge, router or port (device_id names any of the three), both in one
+ * write: in and out each NULL to keep, "" to clear, or a chain's id to attach. */
+int topo_filter_set(zhandle_t *zh, const char *device_id, const char *in, const char *out);
 
 #endif
