@@ -51,7 +51,7 @@ make_uplink() {
 	expect_error 1 "bad asn '4294967296': 1 to 4294967295$" midox router router0 set asn 4294967296
 	expect_error 1 "bad asn '-1': 1 to 4294967295$" midox router router0 set asn -1
 	expect_error 1 "bad asn 'AS100': 1 to 4294967295$" midox router router0 set asn AS100
-	expect_error 1 "set needs state or asn$" midox router router0 set
+	expect_error 1 "set needs state, asn, infilter or outfilter$" midox router router0 set
 	expect_error 1 "'asn' needs a value" midox router router0 set asn
 	# A bad state with a good asn writes neither.
 	expect_error 1 "bad state 'sideways'" midox router router0 set state sideways asn 200

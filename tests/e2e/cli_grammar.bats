@@ -39,7 +39,7 @@ teardown() { cli_teardown; }
 	[ "${#lines[@]}" -eq 7 ]
 	run -0 midox help port
 	[[ "${lines[0]}" == "  PORT show "* ]]
-	expect_error 1 "unknown object 'frob': expected one of tunnel-zone, host, bridge, router, datapath, monitor, trace, topology, port$" \
+	expect_error 1 "unknown object 'frob': expected one of tunnel-zone, host, bridge, router, chain, port-group, ip-address-group, datapath, monitor, trace, topology, port$" \
 		midox help frob
 	expect_error 1 "unexpected word 'x' after 'help bridge'" midox help bridge x
 }
@@ -47,7 +47,7 @@ teardown() { cli_teardown; }
 @test "expected one of: the commands the tables hold at each level" {
 	make_topology
 	midox router create name R
-	expect_error 1 "unknown command 'frob': expected one of tunnel-zone, host, bridge, router, datapath, monitor, trace, topology, a port such as bridge0:port1, help$" \
+	expect_error 1 "unknown command 'frob': expected one of tunnel-zone, host, bridge, router, chain, port-group, ip-address-group, datapath, monitor, trace, topology, a port such as bridge0:port1, help$" \
 		midox frob
 	expect_error 1 "^midox: error: bridge needs a command: one of create, list, or a bridge$" midox bridge
 	expect_error 1 "tunnel-zone needs a command: one of create, list, or a tunnel zone$" midox tunnel-zone
@@ -55,16 +55,16 @@ teardown() { cli_teardown; }
 	# A type without objects (no find): its commands only.
 	expect_error 1 "datapath needs a command: one of show, list port, list mac-table, list route, list neighbour, list tunnel-peer, list counter$" midox datapath
 	expect_error 1 "unknown command 'datapath list frob': expected one of show, list port," midox datapath list frob
-	expect_error 1 "bridge blue needs a command: one of show, delete, add port, set, list port, list mac-table, port$" midox bridge blue
-	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, set, list port, list mac-table, port$" \
+	expect_error 1 "bridge blue needs a command: one of show, delete, add port, set, clear infilter, clear outfilter, list port, list mac-table, port$" midox bridge blue
+	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, set, clear infilter, clear outfilter, list port, list mac-table, port$" \
 		midox bridge blue frob
 	# The second word when the first begins a longer command.
 	expect_error 1 "unknown command 'bridge blue add frob': expected one of" midox bridge blue add frob
 	expect_error 1 "unknown command 'host hosta frob': expected one of show, delete, add binding, list binding, delete binding, list interface$" \
 		midox host hosta frob
-	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, add route, list route, add arp-entry, list arp, add bgp-peer, list bgp-peer, delete bgp-peer, add bgp-network, list bgp-network, delete bgp-network, port, route, arp-entry, bgp-peer, bgp-network$" \
+	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, clear infilter, clear outfilter, add route, list route, add arp-entry, list arp, add bgp-peer, list bgp-peer, delete bgp-peer, add bgp-network, list bgp-network, delete bgp-network, port, route, arp-entry, bgp-peer, bgp-network$" \
 		midox router R frob
-	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, clear mac, clear address, add allowed-address, delete allowed-address, set peer, delete peer, clear peer$" \
+	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, clear infilter, clear outfilter, clear mac, clear address, add allowed-address, delete allowed-address, set peer, delete peer, clear peer$" \
 		midox bridge blue port port0
 	expect_error 1 "router arp-entry needs an address and a command: one of delete$" midox router R arp-entry 10.0.0.1
 	expect_error 1 "unknown command 'port frob': expected one of show, delete, set" midox bridge0:port0 frob
