@@ -13,6 +13,7 @@
 
 #include "base/addr.h"
 #include "base/log.h"
+#include "topology/chains.h"
 #include "topology/codec.h"
 #include "topology/layout.h"
 #include "topology/status.h"
@@ -1117,6 +1118,295 @@ static void test_acl(void)
 	rmdir(dir);
 }
 
+
+/* ---- rule chains ---- */
+
+static struct topo_rule decoded_rule(const char *json, int *rc)
+{
+	struct topo_rule r;
+
+	memset(&r, 0, sizeof(r));
+	*rc = topo_decode_rule(json, strlen(json), UUID1, &r);
+	return r;
+}
+
+static void test_rule_roundtrip(void)
+{
+	struct topo_rule r = { .type = TOPO_RULE_DROP, .pos = 3 }, d;
+	char *s;
+	int rc;
+
+	r.cond.has = ~0u & ((1u << TOPO_COND__MAX) - 1);
+	r.cond.inv = 1u << TOPO_COND_SRC | 1u << TOPO_COND_IN_PORTS | 1u << TOPO_COND_IPG_DST;
+	topo_parse_mac("02:00:00:00:00:01", r.cond.hw_src);
+	topo_parse_mac("ff:ff:ff:ff:ff:ff", r.cond.hw_dst);
+	r.cond.ethertype = 0x0800;
+	topo_parse_cidr("10.0.0.0/8", &r.cond.src);
+	topo_parse_cidr("0.0.0.0/0", &r.cond.dst);
+	r.cond.proto = 17;
+	r.cond.tos = 255;
+	r.cond.src_port = (struct topo_port_range){ 1024, 65535 };
+	r.cond.dst_port = (struct topo_port_range){ 53, 53 };
+	strcpy(r.cond.in_ports[0], UUID1);
+	strcpy(r.cond.in_ports[1], UUID2);
+	r.cond.n_in_ports = 2;
+	strcpy(r.cond.out_ports[0], UUID3);
+	r.cond.n_out_ports = 1;
+	strcpy(r.cond.port_group, UUID1);
+	strcpy(r.cond.in_port_group, UUID2);
+	strcpy(r.cond.out_port_group, UUID3);
+	strcpy(r.cond.ipg_src, UUID1);
+	strcpy(r.cond.ipg_dst, UUID2);
+	r.cond.flow = TOPO_FLOW_RETURN;
+	ok(topo_rule_check(&r, true) == 0 && r.cond.frag == TOPO_FRAG_HEADER,
+	   "a rule with every condition checks; L4 ports default to header");
+	s = topo_encode_rule(&r);
+	d = decoded_rule(s ? s : "", &rc);
+	strcpy(r.id, UUID1);
+	ok(s && rc == 0 && !memcmp(&d, &r, sizeof(r)), "rule with every condition round trips: %s",
+	   s ? s : "(null)");
+	free(s);
+
+	memset(&r, 0, sizeof(r));
+	r.type = TOPO_RULE_SNAT;
+	r.pos = 1;
+	r.has_target = true;
+	topo_parse_nat_target("192.0.2.1-192.0.2.9:1024-2047", &r.target);
+	ok(topo_rule_check(&r, true) == 0 && r.action == TOPO_ACTION_ACCEPT &&
+	   r.cond.frag == TOPO_FRAG_UNFRAGMENTED,
+	   "snat over a range: action accept and fragment-policy unfragmented by default");
+	s = topo_encode_rule(&r);
+	d = decoded_rule(s ? s : "", &rc);
+	strcpy(r.id, UUID1);
+	ok(s && rc == 0 && !memcmp(&d, &r, sizeof(r)) &&
+	   strstr(s, "\"target\":\"192.0.2.1-192.0.2.9:1024-2047\""), "NAT rule round trips: %s",
+	   s ? s : "(null)");
+	free(s);
+
+	memset(&r, 0, sizeof(r));
+	r.type = TOPO_RULE_JUMP;
+	r.pos = 2;
+	strcpy(r.jump_id, UUID3);
+	ok(topo_rule_check(&r, true) == 0 && r.cond.frag == TOPO_FRAG_ANY && !r.action,
+	   "a jump rule: fragment-policy any, no action");
+	s = topo_encode_rule(&r);
+	ok(s && !strcmp(s, "{\"fragment_policy\":\"any\",\"jump_to\":\"" UUID3 "\",\"pos\":2,"
+			"\"schema\":1,\"type\":\"jump\"}"), "jump rule's node: %s", s ? s : "(null)");
+	free(s);
+}
+
+struct rule_case {
+	const char *json;
+	bool valid;
+	const char *why;
+};
+
+#define RULE(x) "{\"schema\":1," x "}"
+static const struct rule_case rule_cases[] = {
+	{ RULE("\"pos\":1,\"type\":\"accept\",\"fragment_policy\":\"any\""), true, NULL },
+	{ RULE("\"pos\":1,\"type\":\"accept\",\"fragment_policy\":\"any\",\"new\":1"), true, NULL },
+	{ RULE("\"type\":\"accept\",\"fragment_policy\":\"any\""), false, "pos" },
+	{ RULE("\"pos\":0,\"type\":\"accept\",\"fragment_policy\":\"any\""), false, "pos" },
+	{ RULE("\"pos\":1,\"type\":\"allow\",\"fragment_policy\":\"any\""), false, "type" },
+	{ RULE("\"pos\":1,\"type\":\"accept\""), false, "fragment_policy" },
+	{ RULE("\"pos\":1,\"type\":\"accept\",\"fragment_policy\":\"some\""), false,
+	  "fragment_policy" },
+	{ RULE("\"pos\":1,\"type\":\"jump\",\"fragment_policy\":\"any\""), false, "jump-to" },
+	{ RULE("\"pos\":1,\"type\":\"jump\",\"jump_to\":\"x\",\"fragment_policy\":\"any\""), false,
+	  "jump_to" },
+	{ RULE("\"pos\":1,\"type\":\"accept\",\"jump_to\":\"" UUID1 "\",\"fragment_policy\":"
+	       "\"any\""), false, "jump rules" },
+	{ RULE("\"pos\":1,\"type\":\"snat\",\"fragment_policy\":\"any\",\"action\":\"accept\""),
+	  false, "target" },
+	{ RULE("\"pos\":1,\"type\":\"snat\",\"fragment_policy\":\"any\",\"target\":\"1.2.3.4\""),
+	  false, "action" },
+	{ RULE("\"pos\":1,\"type\":\"dnat\",\"fragment_policy\":\"any\",\"action\":\"accept\","
+	       "\"target\":\"1.2.3.4:80\""), false, "unfragmented" },
+	{ RULE("\"pos\":1,\"type\":\"dnat\",\"fragment_policy\":\"unfragmented\",\"action\":"
+	       "\"accept\",\"target\":\"1.2.3.9-1.2.3.4\""), false, "target" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"dst_port\":\"80\""),
+	  false, "header or unfragmented" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"header\",\"dst_port\":\"0\""),
+	  false, "dst_port" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"src\":\"10.0.0.1/8\""),
+	  false, "src" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"proto\":300"), false,
+	  "proto" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"ethertype\":100"), false,
+	  "ethertype" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"in_ports\":[]"), false,
+	  "in_ports" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"in_ports\":[\"x\"]"), false,
+	  "in_ports" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"invert\":[\"src\"]"), false,
+	  "invert" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"src\":\"10.0.0.0/8\","
+	       "\"invert\":\"src\""), false, "invert" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"flow\":\"both\""), false,
+	  "flow" },
+	{ RULE("\"pos\":1,\"type\":\"drop\",\"fragment_policy\":\"any\",\"port_group\":7"), false,
+	  "port_group" },
+	{ "{\"schema\":2,\"pos\":1,\"type\":\"accept\",\"fragment_policy\":\"any\"}", false,
+	  "schema" },
+};
+
+static void test_rule_decode(void)
+{
+	for (size_t i = 0; i < sizeof(rule_cases) / sizeof(rule_cases[0]); i++) {
+		const struct rule_case *c = &rule_cases[i];
+		int rc;
+
+		decoded_rule(c->json, &rc);
+		ok((rc == 0) == c->valid && (c->valid || strstr(topo_errmsg(), c->why)),
+		   "rule %s: %s (%s)", c->json, c->valid ? "valid" : "refused", topo_errmsg());
+	}
+}
+
+static void test_rule_words(void)
+{
+	struct topo_nat_target t;
+	struct topo_port_range r;
+	uint16_t et;
+	char buf[64];
+
+	ok(!topo_parse_nat_target("10.0.0.1", &t) && t.from.s_addr == t.to.s_addr &&
+	   !t.port_from, "target A: one address, no ports");
+	topo_format_nat_target(&t, buf);
+	ok(!strcmp(buf, "10.0.0.1"), "formatted back: %s", buf);
+	ok(!topo_parse_nat_target("10.0.0.1-10.0.0.3:80", &t) && t.port_from == 80 &&
+	   t.port_to == 80, "target A-B:P");
+	topo_format_nat_target(&t, buf);
+	ok(!strcmp(buf, "10.0.0.1-10.0.0.3:80"), "formatted back: %s", buf);
+	ok(topo_parse_nat_target("10.0.0.3-10.0.0.1", &t) && topo_parse_nat_target("10.0.0.1:", &t) &&
+	   topo_parse_nat_target("10.0.0.1:0", &t) && topo_parse_nat_target("10.0.0.1:9-8", &t) &&
+	   topo_parse_nat_target("10.0.0.1:1:2", &t) && topo_parse_nat_target("0.0.0.0", &t) &&
+	   topo_parse_nat_target("10.0.0.1-", &t), "bad targets refused");
+	ok(!topo_parse_port_range("80", &r) && r.from == 80 && r.to == 80 &&
+	   !topo_parse_port_range("1:65535", &r) && r.to == 65535 &&
+	   !topo_parse_port_range("5-6", &r) && r.from == 5, "port ranges P, P1:P2, P1-P2");
+	ok(topo_parse_port_range("0", &r) && topo_parse_port_range("65536", &r) &&
+	   topo_parse_port_range("9:8", &r) && topo_parse_port_range("", &r) &&
+	   topo_parse_port_range("08", &r) && topo_parse_port_range("1:", &r),
+	   "bad port ranges refused");
+	ok(!topo_parse_ethertype("0x0800", &et) && et == 0x800 && !topo_parse_ethertype("2054", &et) &&
+	   et == 0x806 && topo_parse_ethertype("1500", &et) && topo_parse_ethertype("0x10000", &et) &&
+	   topo_parse_ethertype("0x", &et), "ethertypes: hex or decimal, 0x0600 and up");
+}
+
+static void test_chain_nodes(void)
+{
+	struct topo_chain c = { .name = "fw" }, dc = { 0 };
+	struct topo_port_group g = { .name = "web", .stateful = true }, dg = { 0 };
+	struct topo_ip_group_addr a = { 0 };
+	struct topo_pg_member m = { 0 };
+	struct topo_bridge b = { .name = "b", .tunnel_key = 5 }, db = { 0 };
+	char *s;
+
+	s = topo_encode_chain(&c);
+	ok(s && !topo_decode_chain(s, strlen(s), UUID1, &dc) && !strcmp(dc.name, "fw") &&
+	   !strcmp(dc.id, UUID1), "chain round trips: %s", s ? s : "(null)");
+	free(s);
+	s = topo_encode_port_group(&g);
+	ok(s && !topo_decode_port_group(s, strlen(s), UUID2, &dg) && dg.stateful &&
+	   !strcmp(dg.name, "web"), "stateful port group round trips: %s", s ? s : "(null)");
+	free(s);
+	ok(!topo_decode_pg_member("{\"schema\":1}", 12, UUID3, &m) && !strcmp(m.port_id, UUID3) &&
+	   topo_decode_pg_member("{\"schema\":1}", 12, "port0", &m),
+	   "a member is named by its port's UUID");
+	ok(!topo_decode_ip_group_addr("{\"schema\":1}", 12, "192.0.2.7", &a) &&
+	   a.addr.s_addr == htonl(0xc0000207) &&
+	   topo_decode_ip_group_addr("{\"schema\":1}", 12, "192.0.2", &a),
+	   "an address is named by itself");
+	strcpy(b.filters.in, UUID1);
+	s = topo_encode_bridge(&b);
+	ok(s && strstr(s, "\"infilter\":\"" UUID1 "\"") && !strstr(s, "outfilter") &&
+	   !topo_decode_bridge(s, strlen(s), UUID2, &db) && !strcmp(db.filters.in, UUID1) &&
+	   !db.filters.out[0], "a bridge's infilter round trips, no outfilter written");
+	free(s);
+	s = "{\"schema\":1,\"name\":\"b\",\"tunnel_key\":5,\"outfilter\":\"x\"}";
+	ok(topo_decode_bridge(s, strlen(s), UUID2, &db) != 0 && strstr(topo_errmsg(), "outfilter"),
+	   "a filter that is not a UUID is refused: %s", topo_errmsg());
+}
+
+/* A snapshot with chains built by hand: rules ordered by chain and position, numbered by
+ * creation; a filter naming a missing chain cleared; members of missing ports left out. */
+static void test_chain_snapshot(void)
+{
+	struct topology t = { 0 };
+	struct topo_rule *r;
+	char alias[64], user[160];
+
+	t.chains = calloc(2, sizeof(*t.chains));
+	t.rules = calloc(4, sizeof(*t.rules));
+	t.routers = calloc(1, sizeof(*t.routers));
+	t.pg_members = calloc(1, sizeof(*t.pg_members));
+	t.port_groups = calloc(1, sizeof(*t.port_groups));
+	if (!t.chains || !t.rules || !t.routers || !t.pg_members || !t.port_groups) {
+		ok(false, "out of memory");
+		return;
+	}
+	t.n_chains = 2;
+	strcpy(t.chains[0].id, ID(50));
+	strcpy(t.chains[0].name, "fw");
+	t.chains[0].czxid = 1;
+	strcpy(t.chains[1].id, ID(51));
+	strcpy(t.chains[1].name, "sub");
+	t.chains[1].czxid = 2;
+	t.n_rules = 4;
+	for (int i = 0; i < 4; i++) {
+		r = &t.rules[i];
+		snprintf(r->id, sizeof(r->id), ID(6%d), i);
+		strcpy(r->chain_id, i == 3 ? ID(51) : ID(50));
+		r->type = TOPO_RULE_ACCEPT;
+		r->czxid = 10 + i;
+	}
+	/* Created 0, 1, 2 in fw; 1 then inserted first. */
+	t.rules[0].pos = 2;
+	t.rules[1].pos = 1;
+	t.rules[2].pos = 3;
+	t.rules[3].pos = 1;
+	t.rules[3].type = TOPO_RULE_JUMP;
+	strcpy(t.rules[3].jump_id, ID(50));
+	t.n_routers = 1;
+	strcpy(t.routers[0].id, ID(20));
+	strcpy(t.routers[0].name, "r");
+	t.routers[0].tunnel_key = 9;
+	strcpy(t.routers[0].filters.in, ID(51));
+	strcpy(t.routers[0].filters.out, ID(59)); /* no such chain */
+	t.n_port_groups = 1;
+	strcpy(t.port_groups[0].id, ID(70));
+	strcpy(t.port_groups[0].name, "web");
+	t.n_pg_members = 1;
+	strcpy(t.pg_members[0].group_id, ID(70));
+	strcpy(t.pg_members[0].port_id, ID(99)); /* no such port */
+	if (topo_normalise(&t)) {
+		ok(false, "normalises: %s", topo_errmsg());
+		return;
+	}
+	ok(t.n_rules == 4 && !strcmp(t.rules[0].id, ID(61)) && !strcmp(t.rules[1].id, ID(60)) &&
+	   !strcmp(t.rules[2].id, ID(62)) && !strcmp(t.rules[3].id, ID(63)),
+	   "rules in chain order: by chain, then position");
+	ok(t.rules[0].ordinal == 1 && t.rules[1].ordinal == 0 && t.rules[3].ordinal == 0,
+	   "rule aliases number by creation within the chain");
+	ok(!topo_alias(&t, ID(61), alias, sizeof(alias)) && !strcmp(alias, "chain0:rule1"),
+	   "a rule's alias: %s", alias);
+	ok(topo_find_rule(&t, "fw:rule1") == &t.rules[0] &&
+	   topo_find_chain_rule(&t, ID(51), "rule0") == &t.rules[3] &&
+	   !topo_find_chain_rule(&t, ID(51), "rule1") && topo_find_chain(&t, "chain1") ==
+	   &t.chains[1], "rules found by chain and alias");
+	ok(!strcmp(t.routers[0].filters.in, ID(51)) && !t.routers[0].filters.out[0],
+	   "a filter naming a missing chain is cleared, the other kept");
+	ok(t.n_pg_members == 0 && t.n_skipped == 1, "a member of a missing port left out");
+	ok(topo_find_user(&t, ID(51), user, sizeof(user)) &&
+	   !strcmp(user, "router router0 infilter"), "a chain's user: %s", user);
+	ok(topo_find_user(&t, ID(50), user, sizeof(user)) &&
+	   !strcmp(user, "rule chain1:rule0 jump-to"), "a jump's target is used: %s", user);
+	ok(!topo_find_user(&t, ID(70), user, sizeof(user)), "an unused port group has no user");
+	ok(!topo_alias(&t, ID(70), alias, sizeof(alias)) && !strcmp(alias, "pgroup0"),
+	   "a port group's alias: %s", alias);
+	topo_free(&t);
+}
+
 int main(void)
 {
 	mx_log_init("test_topology", MX_LOG_ERROR);
@@ -1140,6 +1430,11 @@ int main(void)
 	test_normalise();
 	test_lookup_unindexed();
 	test_acl();
+	test_rule_roundtrip();
+	test_rule_decode();
+	test_rule_words();
+	test_chain_nodes();
+	test_chain_snapshot();
 	printf("1..%d\n", n_test);
 	return n_failed ? 1 : 0;
 }
