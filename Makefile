@@ -120,7 +120,7 @@ $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 
 # The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
 # calls no libbpf, gives it the maps' sizes).
-DESIRED_OBJ := $(call obj,agent/desired.c agent/bgp/plan.c loader/map_table.c)
+DESIRED_OBJ := $(call obj,agent/desired.c agent/filters.c agent/bgp/plan.c loader/map_table.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)

@@ -80,6 +80,7 @@ void desired_free(struct desired *d)
 {
 	for (int m = 0; m < MX_MAP_ID__MAX; m++)
 		kv_free(&d->maps[m]);
+	filters_free(&d->chains);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -655,6 +656,8 @@ int desired_compute(const struct topology *t, const struct local_view *v, struct
 		err = add_arps(&s, d, false);
 	if (!err)
 		err = add_arps(&s, d, true);
+	if (!err)
+		err = filters_resolve(t, &d->chains);
 	snapshot_free(&s);
 	if (err)
 		desired_free(d);

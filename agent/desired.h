@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "base/index.h"
+#include "filters.h"
 #include "loader/loader.h"
 #include "topology/topology.h"
 
@@ -26,6 +27,8 @@ struct desired {
 	struct mx_config config;
 	bool member; /* this host is in a tunnel zone */
 	struct kv_array maps[MX_MAP_ID__MAX];
+	/* The rule chains resolved (filters.h): for the chain compiler; no map holds them yet. */
+	struct df_chains chains;
 };
 
 /* The local view the topology does not hold. */

@@ -586,6 +586,112 @@ static void test_bgp(void)
 	bgp_mock_veth = false;
 }
 
+
+/* Rule chains resolved for the compiler: chain order, references as indexes and tunnel
+ * keys, what dangles as MidoNet means it (a jump to a missing chain: DF_MISSING, continue;
+ * a port gone: key 0), filters by owner and key; no map entry. */
+#define CH_FW "cccccccc-0000-4000-8000-000000000001"
+#define CH_SUB "cccccccc-0000-4000-8000-000000000002"
+#define CH_GONE "cccccccc-0000-4000-8000-000000000009"
+#define PG_WEB "dddddddd-0000-4000-8000-000000000001"
+#define IPG_EXT "eeeeeeee-0000-4000-8000-000000000001"
+#define P_NONE "aaaaaaaa-0000-4000-8000-0000000000ff"
+
+static void test_chains(void)
+{
+	struct topo_chain chains[] = { { .id = CH_FW, .name = "fw" }, { .id = CH_SUB, .name = "sub" } };
+	struct topo_rule rules[3] = { 0 };
+	struct topo_port_group pgs[] = { { .id = PG_WEB, .name = "web", .stateful = true } };
+	struct topo_pg_member pgm[] = { { .group_id = PG_WEB, .port_id = P_LOCAL } };
+	struct topo_ip_group ipgs[] = { { .id = IPG_EXT, .name = "ext" } };
+	struct topo_ip_group_addr ipa[] = { { .group_id = IPG_EXT } };
+	struct topology t;
+	struct desired d;
+	struct local_view v = { .host_id = ME, .underlay_ifindex = 3, .vxlan_port = 4789,
+				.ifindex_of = mock_ifindex };
+	const struct df_filter *f;
+	size_t maps_before = 0, maps_after = 0;
+
+	t = topo();
+	if (!tap_ok(!topo_index(&t) && !desired_compute(&t, &v, &d), "computes without chains"))
+		return;
+	for (int m = 0; m < MX_MAP_ID__MAX; m++)
+		maps_before += d.maps[m].n;
+	tap_ok(d.chains.n_chains == 0 && d.chains.n_filters == 0, "no chains, no filters");
+	computed_free(&t, &d);
+
+	inet_pton(AF_INET, "192.0.2.77", &ipa[0].addr);
+	/* fw: 1 jump to sub, 2 drop from in-ports (one there, one gone) in port group web and
+	 * from ip group ext; sub: 1 jump to a chain that is not there. */
+	strcpy(rules[0].chain_id, CH_FW);
+	rules[0].pos = 1;
+	rules[0].type = TOPO_RULE_JUMP;
+	strcpy(rules[0].jump_id, CH_SUB);
+	strcpy(rules[1].chain_id, CH_FW);
+	rules[1].pos = 2;
+	rules[1].type = TOPO_RULE_DROP;
+	rules[1].cond.has = 1u << TOPO_COND_IN_PORTS | 1u << TOPO_COND_PORT_GROUP |
+			    1u << TOPO_COND_IPG_SRC;
+	rules[1].cond.inv = 1u << TOPO_COND_IPG_SRC;
+	strcpy(rules[1].cond.in_ports[0], P_LOCAL);
+	strcpy(rules[1].cond.in_ports[1], P_NONE);
+	rules[1].cond.n_in_ports = 2;
+	strcpy(rules[1].cond.port_group, PG_WEB);
+	strcpy(rules[1].cond.ipg_src, IPG_EXT);
+	strcpy(rules[2].chain_id, CH_SUB);
+	rules[2].pos = 1;
+	rules[2].type = TOPO_RULE_JUMP;
+	strcpy(rules[2].jump_id, CH_GONE);
+	t = topo();
+	t.chains = chains;
+	t.n_chains = 2;
+	t.rules = rules;
+	t.n_rules = 3;
+	t.port_groups = pgs;
+	t.n_port_groups = 1;
+	t.pg_members = pgm;
+	t.n_pg_members = 1;
+	t.ip_groups = ipgs;
+	t.n_ip_groups = 1;
+	t.ip_group_addrs = ipa;
+	t.n_ip_group_addrs = 1;
+	strcpy(routers[0].filters.in, CH_FW);
+	strcpy(ports[0].filters.out, CH_SUB);
+	if (!tap_ok(!topo_index(&t) && !desired_compute(&t, &v, &d), "computes with chains"))
+		goto out;
+	for (int m = 0; m < MX_MAP_ID__MAX; m++)
+		maps_after += d.maps[m].n;
+	tap_ok(maps_after == maps_before, "chains add no map entry yet (%zu, %zu)", maps_before,
+	       maps_after);
+	tap_ok(d.chains.n_chains == 2 && d.chains.chains[0].first == 0 &&
+	       d.chains.chains[0].n == 2 && d.chains.chains[1].first == 2 &&
+	       d.chains.chains[1].n == 1, "chains hold their rules in order");
+	tap_ok(d.chains.rules[0].jump == 1 && d.chains.rules[2].jump == DF_MISSING &&
+	       d.chains.rules[1].jump == DF_NONE,
+	       "a jump resolves to its chain; to a missing one: DF_MISSING (continue)");
+	tap_ok(d.chains.rules[1].in_ports[0] == 101 && d.chains.rules[1].in_ports[1] == 0,
+	       "in-ports as tunnel keys; a port not there is 0 (matches nothing)");
+	tap_ok(d.chains.rules[1].port_group == 0 && d.chains.rules[1].ipg_src == 0 &&
+	       d.chains.rules[1].in_port_group == DF_NONE &&
+	       d.chains.rules[1].r.cond.inv == 1u << TOPO_COND_IPG_SRC,
+	       "groups as indexes, the inversion kept");
+	tap_ok(d.chains.n_port_groups == 1 && d.chains.port_groups[0].stateful &&
+	       d.chains.port_groups[0].n == 1 && d.chains.port_groups[0].ports[0] == 101,
+	       "a port group's members as tunnel keys");
+	tap_ok(d.chains.n_ip_groups == 1 && d.chains.ip_groups[0].n == 1 &&
+	       d.chains.ip_groups[0].addrs[0] == ipa[0].addr.s_addr, "an IP group's addresses");
+	f = filters_of(&d.chains, DF_ROUTER, 300);
+	tap_ok(f && f->in == 0 && f->out == DF_NONE, "the router's infilter by its key");
+	f = filters_of(&d.chains, DF_PORT, 101);
+	tap_ok(f && f->in == DF_NONE && f->out == 1, "a port's outfilter by its key");
+	tap_ok(!filters_of(&d.chains, DF_BRIDGE, 100) && !filters_of(&d.chains, DF_PORT, 300),
+	       "no filter where none is set, nor under another owner");
+	computed_free(&t, &d);
+out:
+	routers[0].filters.in[0] = '\0';
+	ports[0].filters.out[0] = '\0';
+}
+
 int main(void)
 {
 	struct topology t = topo();
@@ -611,5 +717,6 @@ int main(void)
 	test_route_down();
 	test_port_security();
 	test_bgp();
+	test_chains();
 	return tap_done();
 }
