@@ -155,6 +155,22 @@ all_logged() {
 	GARBAGE+=("tunnel zone member $id: no such host")
 	# a host node that is garbage
 	put "/midox/hosts/$(uuid)" '{"schema":1,"name":'
+	# rule chains: a chain with a bad name, rules MidoNet would refuse (a jump without its
+	# target, an L4 rule matching every fragment, an inversion of nothing, a bad target), a
+	# port group and an IP address group that do not parse, a member not named by a port id
+	put "/midox/chains/$(uuid)" '{"schema":1,"name":"bad name!"}'
+	local ch pg
+	ch=$(mx --json chain create name gfw | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	pg=$(mx --json port-group create name gpg | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	[ -n "$ch" ] && [ -n "$pg" ]
+	put "/midox/chains/$ch/rules/$(uuid)" '{"schema":1,"pos":1,"type":"jump","fragment_policy":"any"}'
+	put "/midox/chains/$ch/rules/$(uuid)" '{"schema":1,"pos":1,"type":"drop","fragment_policy":"any","dst_port":"80"}'
+	put "/midox/chains/$ch/rules/$(uuid)" '{"schema":1,"pos":1,"type":"drop","fragment_policy":"any","invert":["src"]}'
+	put "/midox/chains/$ch/rules/$(uuid)" '{"schema":1,"pos":1,"type":"dnat","action":"accept","fragment_policy":"any","target":"1.2.3.9-1.2.3.1"}'
+	put "/midox/chains/$ch/rules/$(uuid)" 'not json'
+	put "/midox/port_groups/$(uuid)" '{"schema":1,"name":"gpg2","stateful":"yes"}'
+	put "/midox/ip_address_groups/$(uuid)" '{"schema":1}'
+	put "/midox/port_groups/$pg/members/not-a-port" '{"schema":1}'
 	echo "${#GARBAGE[@]} garbage objects written"
 
 	# every agent logs each one, after the garbage was written

@@ -245,12 +245,21 @@ static const char *snapshot_diff(const struct topology *a, const struct topology
 	SAME(routers);
 	SAME(routes);
 	SAME(arps);
+	SAME(chains);
+	SAME(rules);
+	SAME(port_groups);
+	SAME(pg_members);
+	SAME(ip_groups);
+	SAME(ip_group_addrs);
 #undef SAME
 	if (a->n_skipped != b->n_skipped)
 		return "skipped";
 	if (a->hosts_version != b->hosts_version || a->zones_version != b->zones_version ||
 	    a->bridges_version != b->bridges_version || a->ports_version != b->ports_version ||
 	    a->routers_version != b->routers_version || a->key_version != b->key_version ||
+	    a->chains_version != b->chains_version ||
+	    a->port_groups_version != b->port_groups_version ||
+	    a->ip_groups_version != b->ip_groups_version ||
 	    a->next_key != b->next_key)
 		return "versions";
 	return NULL;
