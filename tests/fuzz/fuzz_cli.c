@@ -33,7 +33,8 @@ static void run_line(const char *line)
 }
 
 /* The starting topology: a host with an agent, a tunnel zone with it as member, two bridges
- * with ports, a binding; and whatever else the CLI of this build can make (a router). */
+ * with ports, a binding; and whatever else the CLI of this build can make (a router, a
+ * chain with a rule, a port group, an IP address group). */
 static const char *const setup[] = {
 	"tunnel-zone create name tz0",
 	"tunnel-zone tz0 add member host h0 address 192.0.2.1",
@@ -46,6 +47,10 @@ static const char *const setup[] = {
 	"router create name r0",
 	"router r0 add port address 10.0.0.254 net 10.0.0.0/24",
 	"router r0 add route dst 0.0.0.0/0 port r0:port0 gw 10.0.0.1",
+	"chain create name c0",
+	"chain c0 add rule type drop src 10.0.0.0/8 dst-port 22",
+	"port-group create name pg0",
+	"ip-address-group create name ig0",
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

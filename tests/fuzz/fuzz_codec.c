@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topology/chains.h"
 #include "topology/codec.h"
 #include "base/log.h"
 
 /* New kinds go last: the first byte of every committed seed keeps its decoder. */
 enum kind { HOST, ZONE, MEMBER, BRIDGE, ROUTER, PORT, ROUTE, BINDING, KEY, MAC, ARP, ARP_LEARNED,
-	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, ROUTE_LEARNED, BGP_STATUS, KIND__MAX };
+	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, ROUTE_LEARNED, BGP_STATUS, CHAIN, RULE,
+	    PORT_GROUP, IP_GROUP, KIND__MAX };
 
 union object {
 	struct topo_host host;
@@ -34,6 +36,10 @@ union object {
 	struct topo_bgp_peer bgp_peer;
 	struct topo_bgp_network bgp_network;
 	struct topo_bgp_status bgp_status;
+	struct topo_chain chain;
+	struct topo_rule rule;
+	struct topo_port_group port_group;
+	struct topo_ip_group ip_group;
 };
 
 static int decode(enum kind k, const char *name, const char *buf, size_t len, union object *o)
@@ -56,6 +62,10 @@ static int decode(enum kind k, const char *name, const char *buf, size_t len, un
 	case BGP_NETWORK: return topo_decode_bgp_network(buf, len, NULL, &o->bgp_network);
 	case ROUTE_LEARNED: return topo_decode_route_learned(buf, len, NULL, &o->route);
 	case BGP_STATUS: return topo_decode_bgp_status(buf, len, NULL, &o->bgp_status);
+	case CHAIN: return topo_decode_chain(buf, len, NULL, &o->chain);
+	case RULE: return topo_decode_rule(buf, len, NULL, &o->rule);
+	case PORT_GROUP: return topo_decode_port_group(buf, len, NULL, &o->port_group);
+	case IP_GROUP: return topo_decode_ip_group(buf, len, NULL, &o->ip_group);
 	default: return topo_decode_binding_status(buf, len, NULL, &o->binding_status);
 	}
 }
@@ -81,6 +91,10 @@ static char *encode(enum kind k, const union object *o)
 	case BGP_NETWORK: return topo_encode_bgp_network(&o->bgp_network);
 	case ROUTE_LEARNED: return topo_encode_route_learned(&o->route);
 	case BGP_STATUS: return topo_encode_bgp_status(&o->bgp_status);
+	case CHAIN: return topo_encode_chain(&o->chain);
+	case RULE: return topo_encode_rule(&o->rule);
+	case PORT_GROUP: return topo_encode_port_group(&o->port_group);
+	case IP_GROUP: return topo_encode_ip_group(&o->ip_group);
 	default: return NULL;
 	}
 }
