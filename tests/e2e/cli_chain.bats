@@ -435,3 +435,40 @@ ip-address-group ip-address-group0 address 198.51.100.7" ]
 	tm send-keys Tab
 	wait_screen '^midox> router edge set infilter *$'
 }
+
+@test "concurrent writers: rules inserted at once keep positions 1..n; a delete racing an attach never leaves a filter dangling" {
+	make_chains
+	# Eight inserts at pos 1 and four appends at once: every one lands, positions dense.
+	for i in $(seq 1 8); do midox chain fw add rule pos 1 type drop proto "$i" >/dev/null & done
+	for i in $(seq 1 4); do midox chain fw add rule type accept tos "$i" >/dev/null & done
+	wait
+	run -0 midox chain fw list rule
+	[ "${#lines[@]}" -eq 12 ]
+	run -0 sh -c "$MIDOX chain fw list rule | awk '{ print \$4 }' | tr '\n' ' '"
+	[ "$output" = "1 2 3 4 5 6 7 8 9 10 11 12 " ]
+	# The eight drops come first (each went to pos 1), the appends after them.
+	run -0 sh -c "$MIDOX chain fw list rule | awk '{ print \$6 }' | uniq -c | awk '{ print \$1 \$2 }' | tr '\n' ' '"
+	[ "$output" = "8drop 4accept " ]
+	# A chain delete racing a filter set: one wins, and the router never names a missing
+	# chain (the set rewrites the chain at its version; the delete checks it).
+	for round in 1 2 3 4 5; do
+		midox chain create name "race$round" >/dev/null
+		id=$(id_of chain "race$round")
+		midox router edge set infilter "race$round" >/dev/null 2>&1 &
+		midox chain "race$round" delete >/dev/null 2>&1 &
+		wait
+		# The stored router node, not the snapshot (which would hide a dangling filter).
+		run -0 "$HELPER" dump
+		if midox chain "race$round" show >/dev/null 2>&1; then
+			echo "round $round: the attach won"
+			[[ "$output" == *"\"infilter\":\"$id\""* ]]
+			midox router edge clear infilter
+			midox chain "race$round" delete >/dev/null
+		else
+			echo "round $round: the delete won"
+			[[ "$output" != *"$id"* ]]
+		fi
+	done
+	run -0 "$HELPER" dump
+	[[ "$output" != *infilter* ]]
+}
