@@ -184,6 +184,10 @@ static void test_render(void)
 	   "a peer on the second subnet, a 4-octet AS");
 	tap_ok(strstr(buf, "\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n"
 		       "\tpassword \"s3cret key!\";\n") != NULL, "timers and password");
+	tap_ok(strstr(buf, "\tpassword \"s3cret key!\";\n\terror wait time 5, 30;\n"
+		       "\terror forget time 120;\n") != NULL &&
+		   strstr(buf, "\tconnect retry time 120;\n\terror wait time 5, 30;\n"),
+	   "every peer: 5 s after a session error, doubling to 30 (not BIRD's 60 to 300)");
 	tap_ok(strstr(buf, "\troute 10.0.0.0/24 blackhole;\n\troute 172.16.0.0/12 blackhole;\n"),
 	   "the networks, as static routes");
 	tap_ok(strstr(buf, "export where proto = \"midox_networks\";") != NULL &&
