@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -68,6 +69,7 @@ static void speaker_stop(struct bgp_manager *m, struct bgp_speaker *s)
 	mx_info("BGP: stopping the speaker of port %s (BIRD %d, namespace %s)", s->want.port_id,
 		(int)s->bird.pid, s->netns);
 	bgp_learn_close(s);
+	bgp_md5_forget(s->want.port_key);
 	teardown(m, &s->bird, s->want.port_key);
 	free(s->conf);
 }
@@ -244,6 +246,26 @@ out:
 	free(w);
 }
 
+/* The kernel's TCP MD5 drop counters of the speaker's namespace, through its BIRD's
+ * /proc entry (no setns needed), noted for the session status (auth.h). */
+static void md5_read(const struct bgp_speaker *s, uint64_t now)
+{
+	char path[64], text[16384];
+	struct bgp_md5_counts c;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/netstat", (int)s->bird.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (!bgp_md5_counts_parse(text, &c))
+		bgp_md5_note(s->want.port_key, &c, now);
+}
+
 void bgp_tick(struct bgp_manager *m)
 {
 	uint64_t now = mx_now_ns();
@@ -270,6 +292,8 @@ void bgp_tick(struct bgp_manager *m)
 			s->restart_ns = 0;
 			start(m, s);
 		}
+		if (s->bird.pid)
+			md5_read(s, now);
 	}
 }
 
@@ -288,4 +312,5 @@ void bgp_free(struct bgp_manager *m)
 	free(m->sp);
 	m->sp = NULL;
 	m->n = 0;
+	bgp_md5_free();
 }

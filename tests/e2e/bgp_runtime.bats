@@ -77,8 +77,9 @@ peer_state_has() { peer_row "$1" | grep -q -- "$2"; }
 	wait_until 10 bgp_hops_in_map h2 0.0.0.0/0 2
 	wait_until 10 bgp_hops_in_map h1 0.0.0.0/0 2
 	mx --force router "$RT" delete bgp-peer peer1
-	# The speaker closes the session (up2 does not wait for its hold time).
-	wait_until 10 eval '! bgp_established up2'
+	# up2 loses the session after its hold time (9 s): the speaker's Cease goes out after
+	# the peer's steering entries are gone, and is dropped (docs/bgp.md, "Limits").
+	wait_until 20 eval '! bgp_established up2'
 	bgp_established up1
 	wait_until 10 learned_is 2
 	wait_until 10 bgp_hops_in_map h2 0.0.0.0/0 1
@@ -140,6 +141,23 @@ peer_state_has() { peer_row "$1" | grep -q -- "$2"; }
 	p=$(mx router "$RT" add bgp-peer asn 3 address 198.51.100.3 hold-time 9 keep-alive 3 connect-retry 5)
 	wait_until 45 bgp_established up2
 	wait_until 15 peer_state_has "${p#*:}" " state Established since "
+}
+
+@test "a peer with a password the upstream lacks: the session stays down and the status says why; once the upstream has it, up" {
+	bgp_scenario
+	# A password up1 does not know: the TCP session never opens.
+	mx --force router "$RT" delete bgp-peer peer0
+	p=$(mx router "$RT" add bgp-peer asn 3 address 198.51.100.2 hold-time 9 keep-alive 3 connect-retry 5 password s3cret)
+	wait_until 30 eval '! bgp_established up1'
+	wait_until 30 peer_state_has "${p#*:}" "TCP MD5: the peer does not sign (no password there)"
+	run -0 peer_row "${p#*:}"
+	echo "$output"
+	[[ "$output" != *Established* ]]
+	# up1 is given the password: up.
+	BGP_UPSTREAM_PASSWORD=s3cret bgp_upstream_reconf up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24 0.0.0.0/0
+	wait_until 45 bgp_established up1
+	wait_until 15 peer_state_has "${p#*:}" " state Established since "
+	wait_until 15 learned_is 4
 }
 
 # speaker_on HOST: HOST runs BIRD for the uplink, in its namespace.
