@@ -77,9 +77,11 @@ peer_state_has() { peer_row "$1" | grep -q -- "$2"; }
 	wait_until 10 bgp_hops_in_map h2 0.0.0.0/0 2
 	wait_until 10 bgp_hops_in_map h1 0.0.0.0/0 2
 	mx --force router "$RT" delete bgp-peer peer1
-	# up2 loses the session after its hold time (9 s): the speaker's Cease goes out after
-	# the peer's steering entries are gone, and is dropped (docs/bgp.md, "Limits").
+	# The speaker shuts the session down before the peer's steering entries go: up2 gets
+	# its Cease (it does not wait for its hold time).
 	wait_until 20 eval '! bgp_established up2'
+	wait_until 5 grep -q "midox: Received: Administrative shutdown" "$NET_DIR/upstream-up2.log"
+	run ! grep -q "Hold timer expired" "$NET_DIR/upstream-up2.log"
 	bgp_established up1
 	wait_until 10 learned_is 2
 	wait_until 10 bgp_hops_in_map h2 0.0.0.0/0 1
@@ -184,6 +186,9 @@ published_by() {
 	mx host "$(agent_name h1)" delete binding interface gns3out
 	mx host "$(agent_name h2)" add binding port "$RT:port1" interface gns3out
 	wait_until 15 speaker_gone h1
+	# Its sessions were shut down, not left to the upstreams' hold time.
+	grep -q "midox: Received: Administrative shutdown" "$NET_DIR/upstream-up1.log"
+	grep -q "midox: Received: Administrative shutdown" "$NET_DIR/upstream-up2.log"
 	wait_until 15 speaker_on h2
 	run -0 ip -n "$(bgp_netns h2 "$KEY")" -o addr show dev bgp0
 	[[ "$output" == *"inet 198.51.100.1/24 "* ]]
