@@ -127,7 +127,7 @@ $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $
 
 # The agent's BGP speakers: which ports want one, BIRD's configuration for it (checked
 # with the real `bird -p`), how its "show protocols" reads.
-BGP_CONF_OBJ := $(call obj,agent/bgp/plan.c agent/bgp/conf.c agent/bgp/status.c)
+BGP_CONF_OBJ := $(call obj,agent/bgp/plan.c agent/bgp/conf.c agent/bgp/status.c agent/bgp/auth.c)
 $(BUILD)/tests/test_bgp_conf: $(BUILD)/tests/unit/test_bgp_conf.o $(BGP_CONF_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BGP_CONF_OBJ) $(LINK_TOPO)

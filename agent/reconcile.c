@@ -365,6 +365,8 @@ static int reconcile_pass(struct agent *a)
 	}
 	if (t.n_skipped)
 		mx_warn("%zu objects could not be parsed and were skipped", t.n_skipped);
+	/* Sessions t ends say goodbye while the datapath still lets them out. */
+	bgp_farewell(&a->bgp, &t);
 	err = apply(a, &t);
 	if (err) {
 		topo_free(&t);

@@ -51,6 +51,11 @@ void bgp_init(struct bgp_manager *m, const char *run_dir, const char *host_id,
 /* Make the speakers what t asks of this host: start, reconfigure (without a restart),
  * stop. */
 void bgp_sync(struct bgp_manager *m, const struct topology *t);
+/* Before t's desired state replaces the datapath's: the sessions t no longer wants (a peer
+ * deleted, the speaker going away) are shut down while their packets still pass, so that
+ * the peer gets BIRD's Cease instead of waiting for its hold time. Blocks up to a second
+ * when there are any. */
+void bgp_farewell(struct bgp_manager *m, const struct topology *t);
 /* Restart a BIRD that died (with a growing delay, 1 to 30 s). Called every tick. */
 void bgp_tick(struct bgp_manager *m);
 /* What each running BIRD learned, published in ZooKeeper as this session's ephemeral

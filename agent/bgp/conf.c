@@ -63,6 +63,13 @@ static void put_peer(struct out *o, const struct bgp_peer_conf *p, uint32_t loca
 	/* The password was checked by the topology library: no '"' nor '\\'. */
 	if (p->password[0])
 		put(o, "\tpassword \"%s\";\n", p->password);
+	/* After a session error BIRD waits before it tries again: by default 60 s, doubling
+	 * to 300, so a mistake fixed at the peer (its AS number, its password) came back
+	 * only a minute or more later. 5 s, doubling to 30 while errors follow each other within
+	 * 2 minutes: a fixed mistake recovers within 30 s, a broken peer costs one attempt
+	 * every 30 s. */
+	put(o, "\terror wait time %u, %u;\n\terror forget time %u;\n", BGP_ERROR_WAIT_MIN_S,
+	    BGP_ERROR_WAIT_MAX_S, BGP_ERROR_FORGET_S);
 	put(o, "\tipv4 {\n\t\timport all;\n\t\texport where proto = \"%s\";\n\t};\n}\n",
 	    BGP_PROTO_NETWORKS);
 }

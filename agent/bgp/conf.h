@@ -16,6 +16,12 @@
 #define BGP_PROTO_NETWORKS "midox_networks"
 #define BGP_PROTO_KERNEL "midox_learned"
 #define BGP_PROTO_PEER_PREFIX "peer_"
+/* BIRD's wait after a session error before it tries again: from MIN, doubling with each
+ * error that follows the last within FORGET seconds, up to MAX (BIRD's defaults: 60, 300,
+ * 300). */
+#define BGP_ERROR_WAIT_MIN_S 5
+#define BGP_ERROR_WAIT_MAX_S 30
+#define BGP_ERROR_FORGET_S 120
 /* A peer's protocol name: "peer_" and its UUID with '_' for '-' (stable across
  * reconfigurations, so that a peer's session survives a change to another). */
 #define BGP_PROTO_NAME_LEN (sizeof(BGP_PROTO_PEER_PREFIX) + TOPO_ID_LEN)

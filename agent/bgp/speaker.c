@@ -2,6 +2,7 @@
 /* The speakers of this host: the plan (plan.c) compared with what runs, each speaker's
  * namespace (netns.c), configuration (conf.c) and BIRD (bird.c) brought in line. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -68,6 +70,7 @@ static void speaker_stop(struct bgp_manager *m, struct bgp_speaker *s)
 	mx_info("BGP: stopping the speaker of port %s (BIRD %d, namespace %s)", s->want.port_id,
 		(int)s->bird.pid, s->netns);
 	bgp_learn_close(s);
+	bgp_md5_forget(s->want.port_key);
 	teardown(m, &s->bird, s->want.port_key);
 	free(s->conf);
 }
@@ -193,6 +196,75 @@ static const struct bgp_want *wanted(const struct bgp_want *w, size_t n, const c
 	return NULL;
 }
 
+/* Whether peer_id is among w's peers. */
+static bool has_peer(const struct bgp_want *w, const char *peer_id)
+{
+	for (size_t i = 0; i < w->n_peers; i++)
+		if (!strcmp(w->peers[i].id, peer_id))
+			return true;
+	return false;
+}
+
+/* Whether every protocol in names (n of them) is down in BIRD's "show protocols". */
+static bool all_down(const struct bird *b, char names[][BGP_PROTO_NAME_LEN], size_t n)
+{
+	char reply[8192];
+
+	if (bird_command(b->dir, "show protocols", reply, sizeof(reply)))
+		return true; /* BIRD gone: nothing more will be sent */
+	for (size_t i = 0; i < n; i++) {
+		const char *row = strstr(reply, names[i]);
+		char state[16] = "";
+
+		if (row && sscanf(row + strlen(names[i]), " %*s %*s %15s", state) == 1 &&
+		    strcmp(state, "down"))
+			return false;
+	}
+	return true;
+}
+
+/* The sessions of BIRD b's speaker, which runs now, that next lacks (peers deleted; next
+ * NULL: the speaker goes away), shut down with a Cease to the peer, and waited for (up to
+ * FAREWELL_MS) until BIRD shows them down. */
+#define FAREWELL_MS 1000
+static void farewell(struct bird *b, const struct bgp_want *now, const struct bgp_want *next)
+{
+	char names[BGP_MAX_PEERS][BGP_PROTO_NAME_LEN], cmd[32 + BGP_PROTO_NAME_LEN], reply[512];
+	uint64_t deadline = mx_now_ns() + FAREWELL_MS * 1000000ull;
+	size_t n = 0;
+
+	for (size_t i = 0; i < now->n_peers; i++) {
+		if (next && has_peer(next, now->peers[i].id))
+			continue;
+		bgp_proto_name(now->peers[i].id, names[n]);
+		snprintf(cmd, sizeof(cmd), "disable %s", names[n]);
+		if (bird_command(b->dir, cmd, reply, sizeof(reply)))
+			continue;
+		mx_info("BGP: session with %s (peer %s) of port %s shut down: %s",
+			inet_ntoa(now->peers[i].addr), now->peers[i].id, now->port_id,
+			next ? "the peer is gone" : "the speaker stops");
+		n++;
+	}
+	while (n && !all_down(b, names, n) && mx_now_ns() < deadline)
+		usleep(20000);
+}
+
+void bgp_farewell(struct bgp_manager *m, const struct topology *t)
+{
+	struct bgp_want *w = NULL;
+	size_t n = 0;
+
+	if (!m->have_tools || !m->n || bgp_plan(t, m->host_id, &w, &n))
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		struct bgp_speaker *s = &m->sp[i];
+
+		if (s->bird.pid)
+			farewell(&s->bird, &s->want, wanted(w, n, s->want.port_id));
+	}
+	free(w);
+}
+
 void bgp_sync(struct bgp_manager *m, const struct topology *t)
 {
 	struct bgp_want *w = NULL;
@@ -244,6 +316,26 @@ out:
 	free(w);
 }
 
+/* The kernel's TCP MD5 drop counters of the speaker's namespace, through its BIRD's
+ * /proc entry (no setns needed), noted for the session status (auth.h). */
+static void md5_read(const struct bgp_speaker *s, uint64_t now)
+{
+	char path[64], text[16384];
+	struct bgp_md5_counts c;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/netstat", (int)s->bird.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (!bgp_md5_counts_parse(text, &c))
+		bgp_md5_note(s->want.port_key, &c, now);
+}
+
 void bgp_tick(struct bgp_manager *m)
 {
 	uint64_t now = mx_now_ns();
@@ -270,6 +362,8 @@ void bgp_tick(struct bgp_manager *m)
 			s->restart_ns = 0;
 			start(m, s);
 		}
+		if (s->bird.pid)
+			md5_read(s, now);
 	}
 }
 
@@ -288,4 +382,5 @@ void bgp_free(struct bgp_manager *m)
 	free(m->sp);
 	m->sp = NULL;
 	m->n = 0;
+	bgp_md5_free();
 }

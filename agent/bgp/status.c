@@ -2,10 +2,14 @@
 /* BIRD's "show protocols": a header, then one row per protocol, "name proto table state
  * since info", since in the "iso long" format the configuration asks for (a date and a
  * time: two words), info the rest ("Established", "Active  Socket: Connection refused",
- * "Error: Bad peer AS"...), its runs of spaces squeezed. */
+ * "Error: Bad peer AS"...), its runs of spaces squeezed. A session that is not up gets the
+ * TCP MD5 mismatch its password setting explains, if one was seen (auth.h): BIRD cannot
+ * tell, the kernel drops those segments. */
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
+#include "base/clock.h"
 #include "conf.h"
 #include "status.h"
 
@@ -45,6 +49,28 @@ static void rest(const char *s, char *out, size_t len)
 	out[n] = '\0';
 }
 
+static void explain(const struct bgp_want *w, struct topo_bgp_status *out)
+{
+	uint64_t now = mx_now_ns();
+	size_t up = 0;
+
+	for (size_t i = 0; i < w->n_peers; i++) {
+		const char *hint;
+		size_t len = strlen(out[i].info);
+
+		if (!strcmp(out[i].state, "up")) {
+			up++;
+			continue;
+		}
+		hint = bgp_md5_hint(w, &w->peers[i], now);
+		if (hint)
+			snprintf(out[i].info + len, sizeof(out[i].info) - len, "%s%s", len ? " " : "",
+				 hint);
+	}
+	if (w->n_peers && up == w->n_peers)
+		bgp_md5_settle(w->port_key);
+}
+
 void bgp_status_parse(const char *reply, const struct bgp_want *w, struct topo_bgp_status *out)
 {
 	char name[BGP_PROTO_NAME_LEN], want[BGP_PROTO_NAME_LEN], skip[64], date[12], time[16];
@@ -71,4 +97,5 @@ void bgp_status_parse(const char *reply, const struct bgp_want *w, struct topo_b
 			rest(s, out[i].info, sizeof(out[i].info));
 		}
 	}
+	explain(w, out);
 }

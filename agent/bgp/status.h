@@ -10,7 +10,8 @@
 
 /* The row of BIRD's "show protocols" reply (its text, codes removed) for each peer of w,
  * into out[i] (peer i of w): state, since, information; a peer without a row gets state
- * "unknown". Pure. */
+ * "unknown". The information of a session not up also names a TCP MD5 mismatch seen on
+ * w's speaker (auth.h), which are forgotten once all its sessions are up. */
 void bgp_status_parse(const char *reply, const struct bgp_want *w, struct topo_bgp_status *out);
 
 #endif

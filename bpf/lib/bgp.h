@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* BGP uplinks (docs/bgp.md): midox_bgp and the two steps that use it. On an exterior router
  * port, bgp_steer hands the speaker what is its (TCP 179 and ICMP between a peer and the
- * port's address; a copy of the ARP between them, which the router still takes, so that it
- * learns the peer's MAC as usual) before the router sees the frame; everything else goes on
- * to the router as before. On the speaker's veth, bgp_from_speaker sends what
- * the speaker addresses to a peer out of the exterior interface, and drops the rest. */
+ * port's address; a copy of the peer's ARP replies to that address, which the router still
+ * takes, so that it learns the peer's MAC as usual) before the router sees the frame;
+ * everything else goes on to the router as before. On the speaker's veth, bgp_from_speaker
+ * sends what the speaker addresses to a peer out of the exterior interface, and drops the
+ * rest. */
 #ifndef MX_BPF_BGP_H
 #define MX_BPF_BGP_H
 
@@ -71,10 +72,12 @@ static __always_inline int bgp_steer(struct __sk_buff *skb)
 		if (!arp)
 			return BGP_PASS;
 		v = bgp_lookup(skb->ifindex, arp->spa, MX_BGP_TO_SPEAKER);
-		/* A copy to the speaker, and the router takes it as always: it learns the
-		 * peer's MAC (from a request or a reply) and answers a request, as the speaker
-		 * does, with the same MAC. */
-		if (v && arp->tpa == v->local)
+		/* The peer's replies to the port's address: a copy to the speaker (that is
+		 * how it resolves the peer), and the router takes them as always (it learns
+		 * the peer's MAC). The peer's requests are the router's alone: it answers them
+		 * with the port's MAC, the speaker's too; a copy would make the speaker answer
+		 * as well, and the peer get every reply twice. */
+		if (v && arp->tpa == v->local && arp->hdr.ar_op == bpf_htons(ARPOP_REPLY))
 			bpf_clone_redirect(skb, v->to_ifindex, 0);
 		return BGP_PASS;
 	}

@@ -4,7 +4,8 @@
 # upstream routers of AS 3 (real BIRD: up1 198.51.100.2 with 203.0.113.0/24 behind it, up2
 # 198.51.100.3 with 198.18.0.0/24), each advertising its network and a default route;
 # router0 (AS 100) advertises 10.0.0.0/24, the tenant bridge where two VMs live on host h2.
-# Real ZooKeeper, real agents, real BIRD on both sides, the real datapath.
+# Real ZooKeeper, real agents, real BIRD on both sides, the real datapath (the setup:
+# bgp_scenario, tests/lib/bgp.bash).
 
 bats_require_minimum_version 1.5.0
 load '../lib/zk'
@@ -40,63 +41,8 @@ teardown() {
 	e2e_teardown midox_ifport midox_port midox_route midox_neigh midox_bgp
 }
 
-# The whole scenario, sessions up.
-scenario() {
-	local h p
-	mx tunnel-zone create name "$NET_RUN-tz" type vxlan
-	net_host_add h1 192.0.2.11
-	net_host_add h2 192.0.2.12
-	net_underlay_check
-	for h in h1 h2; do agent_start "$h" "$(bgp_env "$h")"; done
-	for h in h1 h2; do agent_wait_ready "$h"; done
-	mx tunnel-zone "$NET_RUN-tz" add member host "$(agent_name h1)" address 192.0.2.11
-	mx tunnel-zone "$NET_RUN-tz" add member host "$(agent_name h2)" address 192.0.2.12
-	# The tenant: bridge BR, its gateway router0:port0, two VMs on h2.
-	mx bridge create name "$BR"
-	mx router create name "$RT"
-	mx router "$RT" add port address 10.0.0.1 net 10.0.0.0/24
-	p=$(mx bridge "$BR" add port)
-	mx bridge "$BR" port "${p#*:}" set peer router "$RT" port port0
-	for v in 11 12; do
-		net_vm_add h2 "vm$v" "10.0.0.$v/24" "02:00:0a:00:00:$v"
-		net_vm_gw "vm$v" 10.0.0.1
-		p=$(mx bridge "$BR" add port mac "02:00:0a:00:00:$v" address "10.0.0.$v")
-		mx host "$(agent_name h2)" add binding port "$p" interface "vm$v"
-	done
-	# The uplink and the physical LAN with its two routers.
-	bgp_lan_add h1 gns3out
-	bgp_upstream_ns up1 198.51.100.2/24 203.0.113.1/24
-	bgp_upstream_ns up2 198.51.100.3/24 198.18.0.1/24
-	mx router "$RT" add port address 198.51.100.1 net 198.51.100.0/24
-	mx host "$(agent_name h1)" add binding port "$RT:port1" interface gns3out
-	KEY=$(port_tunnel_key "$RT" port1)
-	mx router "$RT" set asn 100
-	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2 hold-time 9 keep-alive 3 connect-retry 5
-	mx router "$RT" add bgp-peer asn 3 address 198.51.100.3 hold-time 9 keep-alive 3 connect-retry 5
-	mx router "$RT" add bgp-network net 10.0.0.0/24
-	bgp_upstream_start up1 up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24 0.0.0.0/0
-	bgp_upstream_start up2 up2 198.51.100.3 3 198.51.100.1 100 198.18.0.0/24 0.0.0.0/0
-	wait_until 60 bgp_established up1
-	wait_until 30 bgp_established up2
-}
-
-router_key() { mx --json router "$RT" show | jq -r .tunnel_key; }
-
-# hops_in_map HOST DST/LEN N: the router's midox_route set for the prefix has N next hops.
-hops_in_map() {
-	local dst=${2%/*} len=${2#*/}
-	map_has "$1" midox_route "any(.[]; .key.router_key == $(router_key) and .key.dst == $(be32 "$dst") and .key.prefixlen == $((32 + len)) and .value.n == $3)"
-}
-
-no_route_in_map() {
-	local dst=${2%/*} len=${2#*/}
-	map_has "$1" midox_route "all(.[]; .key.router_key != $(router_key) or .key.dst != $(be32 "$dst") or .key.prefixlen != $((32 + len)))"
-}
-
-learned_count() { mx router "$RT" list route | grep -c "learned true"; }
-
 @test "the scenario: both upstreams learn the tenant network; the VMs on the other host reach the networks behind them, and are reached" {
-	scenario
+	bgp_scenario
 	# Each upstream learned 10.0.0.0/24 from AS 100, and nothing else from it.
 	wait_until 15 eval 'ip -n "$NET_RUN-up1" route show 10.0.0.0/24 | grep -q "via 198.51.100.1"'
 	wait_until 15 eval 'ip -n "$NET_RUN-up2" route show 10.0.0.0/24 | grep -q "via 198.51.100.1"'
@@ -104,10 +50,10 @@ learned_count() { mx router "$RT" list route | grep -c "learned true"; }
 	[[ "$output" == *"10.0.0.0/24"* ]]
 	[[ "$output" != *"198.18.0.0"* ]] # up2's network never reaches up1 through router0
 	# router0 learned each network and the default from both peers: four learned routes.
-	wait_until 20 eval '[ "$(learned_count)" -eq 4 ]'
+	wait_until 20 eval '[ "$(bgp_learned_count)" -eq 4 ]'
 	# Installed on h2, the host of the VMs, which has no BGP of its own.
-	wait_until 10 hops_in_map h2 203.0.113.0/24 1
-	wait_until 10 hops_in_map h2 0.0.0.0/0 2
+	wait_until 10 bgp_hops_in_map h2 203.0.113.0/24 1
+	wait_until 10 bgp_hops_in_map h2 0.0.0.0/0 2
 	# The VMs reach the networks behind both upstream routers...
 	ping_all vm11 203.0.113.1 5
 	ping_all vm12 198.18.0.1 5
@@ -117,36 +63,36 @@ learned_count() { mx router "$RT" list route | grep -c "learned true"; }
 }
 
 @test "ECMP across the upstreams: one dies, after its hold time every host forgets its routes and traffic goes through the other; it returns" {
-	scenario
-	wait_until 20 hops_in_map h2 0.0.0.0/0 2
-	wait_until 10 hops_in_map h1 0.0.0.0/0 2
+	bgp_scenario
+	wait_until 20 bgp_hops_in_map h2 0.0.0.0/0 2
+	wait_until 10 bgp_hops_in_map h1 0.0.0.0/0 2
 	# up2 goes; 9 s of hold time later its routes leave every host's map.
 	kill "$UPSTREAM_PID_up2"
-	wait_until 30 hops_in_map h2 0.0.0.0/0 1
-	wait_until 10 hops_in_map h1 0.0.0.0/0 1
-	wait_until 10 no_route_in_map h2 198.18.0.0/24
+	wait_until 30 bgp_hops_in_map h2 0.0.0.0/0 1
+	wait_until 10 bgp_hops_in_map h1 0.0.0.0/0 1
+	wait_until 10 bgp_no_route_in_map h2 198.18.0.0/24
 	ping_all vm11 203.0.113.1 5
 	# It returns: its routes come back.
-	bgp_upstream_start up2 up2 198.51.100.3 3 198.51.100.1 100 198.18.0.0/24 0.0.0.0/0
+	bgp_up2_start
 	wait_until 60 bgp_established up2
-	wait_until 20 hops_in_map h2 0.0.0.0/0 2
+	wait_until 20 bgp_hops_in_map h2 0.0.0.0/0 2
 	ping_all vm12 198.18.0.1 5
 }
 
 @test "the agent of the uplink's host killed: its session expires and the other host drops the routes it published" {
-	scenario
-	wait_until 20 eval '[ "$(learned_count)" -eq 4 ]'
-	wait_until 10 hops_in_map h2 203.0.113.0/24 1
+	bgp_scenario
+	wait_until 20 eval '[ "$(bgp_learned_count)" -eq 4 ]'
+	wait_until 10 bgp_hops_in_map h2 203.0.113.0/24 1
 	kill -KILL "$(agent_pid h1)"
 	# The session times out (10 s); its ephemeral routes go with it.
-	wait_until 30 no_route_in_map h2 203.0.113.0/24
-	[ "$(learned_count)" -eq 0 ]
+	wait_until 30 bgp_no_route_in_map h2 203.0.113.0/24
+	[ "$(bgp_learned_count)" -eq 0 ]
 }
 
 @test "the uplink host's agent restarts under a ping flood to a learned prefix: no packet lost, BIRD and its sessions kept, nothing withdrawn" {
-	scenario
-	wait_until 20 eval '[ "$(learned_count)" -eq 4 ]'
-	wait_until 10 hops_in_map h2 203.0.113.0/24 1
+	bgp_scenario
+	wait_until 20 eval '[ "$(bgp_learned_count)" -eq 4 ]'
+	wait_until 10 bgp_hops_in_map h2 203.0.113.0/24 1
 	pid=$(bgp_pid h1 "$KEY")
 	flood_start vm11 203.0.113.1
 	sleep 1
@@ -160,6 +106,6 @@ learned_count() { mx router "$RT" list route | grep -c "learned true"; }
 	bgp_established up1
 	# The restarted agent found what its session had published: nothing withdrawn or
 	# published again.
-	[ "$(learned_count)" -eq 4 ]
+	[ "$(bgp_learned_count)" -eq 4 ]
 	[ "$(awk '/agent.bash: start/ { n++ } n == 2 && /BGP: learned routes: /' "$NET_DIR/h1.agent.log" | wc -l)" -eq 0 ]
 }

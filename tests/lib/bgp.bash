@@ -72,7 +72,11 @@ bgp_cleanup() {
 #                           session with PEER (the router port's address) as PEER_AS,
 #                           advertising each ROUTE (a.b.c.d/len, static blackhole), what it
 #                           learns installed in PHYS's main table (so that it routes back),
-#                           connect retry and hold time short (5 s, 9 s)
+#                           connect retry and hold time short (5 s, 9 s), 5 to 30 s after a
+#                           session error (as midox's speakers); with BGP_UPSTREAM_PASSWORD
+#                           set, that TCP MD5 password
+#   bgp_upstream_reconf NAME ADDR AS PEER PEER_AS [ROUTE...]
+#                           the same configuration made again and BIRD told to reread it
 #   bgp_lan_add HOST IF     a "physical" LAN: a bridge in netns $NET_RUN-lan, IF of HOST (up,
 #                           no address: a router port binds it) plugged into it
 #   bgp_upstream_ns NAME ADDR/LEN [LOOPBACK/LEN...]
@@ -81,9 +85,10 @@ bgp_cleanup() {
 #   birdc_up NAME CMD...    birdc on that BIRD's socket
 #   bgp_established NAME    its session is Established
 
-bgp_upstream_start() {
-	local phys=$1 name=$2 addr=$3 as=$4 peer=$5 peer_as=$6 conf=$NET_DIR/upstream-$2.conf r
-	shift 6
+# _bgp_upstream_conf NAME ADDR AS PEER PEER_AS [ROUTE...]: the upstream's configuration file.
+_bgp_upstream_conf() {
+	local name=$1 addr=$2 as=$3 peer=$4 peer_as=$5 r
+	shift 5
 	{
 		printf 'log stderr all;\nrouter id %s;\nprotocol device {\n}\n' "$addr"
 		printf 'protocol static up_routes {\n\tipv4;\n'
@@ -91,12 +96,25 @@ bgp_upstream_start() {
 		printf '}\nprotocol kernel {\n\tipv4 { import none; export where source = RTS_BGP; };\n}\n'
 		printf 'protocol bgp midox {\n\tlocal %s as %s;\n\tneighbor %s as %s;\n' "$addr" "$as" "$peer" "$peer_as"
 		printf '\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n'
+		printf '\terror wait time 5, 30;\n'
+		[ -z "${BGP_UPSTREAM_PASSWORD:-}" ] || printf '\tpassword "%s";\n' "$BGP_UPSTREAM_PASSWORD"
 		printf '\tipv4 { import all; export where proto = "up_routes"; };\n}\n'
-	} > "$conf"
-	bird -p -c "$conf" || return 1
-	net_bg "$phys" "$NET_DIR/upstream-$name.log" bird -f -c "$conf" -s "$NET_DIR/upstream-$name.ctl" \
-		-P "$NET_DIR/upstream-$name.pid"
+	} > "$NET_DIR/upstream-$name.conf"
+	bird -p -c "$NET_DIR/upstream-$name.conf"
+}
+
+bgp_upstream_start() {
+	local phys=$1 name=$2
+	shift
+	_bgp_upstream_conf "$@" || return 1
+	net_bg "$phys" "$NET_DIR/upstream-$name.log" bird -f -c "$NET_DIR/upstream-$name.conf" \
+		-s "$NET_DIR/upstream-$name.ctl" -P "$NET_DIR/upstream-$name.pid"
 	eval "UPSTREAM_PID_$name=$NET_BG_PID"
+}
+
+bgp_upstream_reconf() {
+	_bgp_upstream_conf "$@" || return 1
+	birdc_up "$1" configure | grep -qE "Reconfigured|Reconfiguration in progress"
 }
 
 birdc_up() {
@@ -137,3 +155,79 @@ bgp_upstream_ns() {
 	ip -n "$ns" link set eth0 up
 	for a in "$@"; do ip -n "$ns" addr add "$a" dev lo; done
 }
+
+# ---- the scenario of MidoNet's documentation (tests/e2e/bgp.bats, bgp_runtime.bats) ----
+#
+#   bgp_scenario            hosts h1 and h2 with their agents in a tunnel zone; router $RT
+#                           (AS 100) with port0 10.0.0.1/24 on bridge $BR, whose VMs vm11 and
+#                           vm12 (10.0.0.11, .12) are on h2; port1 198.51.100.1/24 bound on
+#                           h1 to gns3out on a physical LAN with two upstream routers of AS 3
+#                           (real BIRD): up1 198.51.100.2 (203.0.113.0/24 behind it), up2
+#                           198.51.100.3 (198.18.0.0/24), each advertising its network and a
+#                           default route; peers for both (hold 9, keep-alive 3, connect
+#                           retry 5); bgp-network 10.0.0.0/24. Returns once both sessions
+#                           are Established. KEY: port1's tunnel key. The caller sets RT, BR.
+#   bgp_up1_start, bgp_up2_start [PEER_AS]
+#                           (re)start that upstream as the scenario has it (PEER_AS: 100)
+#   bgp_router_key          $RT's tunnel key
+#   bgp_hops_in_map HOST DST/LEN N
+#                           the router's midox_route set for the prefix has N next hops on HOST
+#   bgp_no_route_in_map HOST DST/LEN
+#                           HOST's midox_route has no entry of the router for the prefix
+#   bgp_learned_count       `router list route` rows marked learned
+
+bgp_up1_start() { bgp_upstream_start up1 up1 198.51.100.2 3 198.51.100.1 "${1:-100}" 203.0.113.0/24 0.0.0.0/0; }
+bgp_up2_start() { bgp_upstream_start up2 up2 198.51.100.3 3 198.51.100.1 "${1:-100}" 198.18.0.0/24 0.0.0.0/0; }
+
+bgp_scenario() {
+	local h p v
+	mx tunnel-zone create name "$NET_RUN-tz" type vxlan
+	net_host_add h1 192.0.2.11
+	net_host_add h2 192.0.2.12
+	net_underlay_check
+	for h in h1 h2; do agent_start "$h" "$(bgp_env "$h")"; done
+	for h in h1 h2; do agent_wait_ready "$h"; done
+	mx tunnel-zone "$NET_RUN-tz" add member host "$(agent_name h1)" address 192.0.2.11
+	mx tunnel-zone "$NET_RUN-tz" add member host "$(agent_name h2)" address 192.0.2.12
+	# The tenant: bridge BR, its gateway router0:port0, two VMs on h2.
+	mx bridge create name "$BR"
+	mx router create name "$RT"
+	mx router "$RT" add port address 10.0.0.1 net 10.0.0.0/24
+	p=$(mx bridge "$BR" add port)
+	mx bridge "$BR" port "${p#*:}" set peer router "$RT" port port0
+	for v in 11 12; do
+		net_vm_add h2 "vm$v" "10.0.0.$v/24" "02:00:0a:00:00:$v"
+		net_vm_gw "vm$v" 10.0.0.1
+		p=$(mx bridge "$BR" add port mac "02:00:0a:00:00:$v" address "10.0.0.$v")
+		mx host "$(agent_name h2)" add binding port "$p" interface "vm$v"
+	done
+	# The uplink and the physical LAN with its two routers.
+	bgp_lan_add h1 gns3out
+	bgp_upstream_ns up1 198.51.100.2/24 203.0.113.1/24
+	bgp_upstream_ns up2 198.51.100.3/24 198.18.0.1/24
+	mx router "$RT" add port address 198.51.100.1 net 198.51.100.0/24
+	mx host "$(agent_name h1)" add binding port "$RT:port1" interface gns3out
+	KEY=$(port_tunnel_key "$RT" port1)
+	mx router "$RT" set asn 100
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2 hold-time 9 keep-alive 3 connect-retry 5
+	mx router "$RT" add bgp-peer asn 3 address 198.51.100.3 hold-time 9 keep-alive 3 connect-retry 5
+	mx router "$RT" add bgp-network net 10.0.0.0/24
+	bgp_up1_start
+	bgp_up2_start
+	wait_until 60 bgp_established up1
+	wait_until 30 bgp_established up2
+}
+
+bgp_router_key() { mx --json router "$RT" show | jq -r .tunnel_key; }
+
+bgp_hops_in_map() {
+	local dst=${2%/*} len=${2#*/}
+	map_has "$1" midox_route "any(.[]; .key.router_key == $(bgp_router_key) and .key.dst == $(be32 "$dst") and .key.prefixlen == $((32 + len)) and .value.n == $3)"
+}
+
+bgp_no_route_in_map() {
+	local dst=${2%/*} len=${2#*/}
+	map_has "$1" midox_route "all(.[]; .key.router_key != $(bgp_router_key) or .key.dst != $(be32 "$dst") or .key.prefixlen != $((32 + len)))"
+}
+
+bgp_learned_count() { mx router "$RT" list route | grep -c "learned true"; }

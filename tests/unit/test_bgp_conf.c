@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/bgp/auth.h"
 #include "agent/bgp/conf.h"
 #include "agent/bgp/plan.h"
 #include "agent/bgp/status.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "tap.h"
 
@@ -184,6 +186,10 @@ static void test_render(void)
 	   "a peer on the second subnet, a 4-octet AS");
 	tap_ok(strstr(buf, "\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n"
 		       "\tpassword \"s3cret key!\";\n") != NULL, "timers and password");
+	tap_ok(strstr(buf, "\tpassword \"s3cret key!\";\n\terror wait time 5, 30;\n"
+		       "\terror forget time 120;\n") != NULL &&
+		   strstr(buf, "\tconnect retry time 120;\n\terror wait time 5, 30;\n"),
+	   "every peer: 5 s after a session error, doubling to 30 (not BIRD's 60 to 300)");
 	tap_ok(strstr(buf, "\troute 10.0.0.0/24 blackhole;\n\troute 172.16.0.0/12 blackhole;\n"),
 	   "the networks, as static routes");
 	tap_ok(strstr(buf, "export where proto = \"midox_networks\";") != NULL &&
@@ -244,11 +250,94 @@ static void test_status_parse(void)
 	topo_index_free(&t);
 }
 
+/* A TCP MD5 mismatch, which BIRD cannot see: the kernel's counters of the speaker's
+ * namespace, and the peer they explain by its password setting. */
+static void test_md5(void)
+{
+	static const char netstat[] =
+		"TcpExt: SyncookiesSent TCPMD5NotFound TCPMD5Unexpected TCPMD5Failure TCPAOGood\n"
+		"TcpExt: 0 %llu %llu %llu 0\n"
+		"IpExt: InNoRoutes\nIpExt: 0\n";
+	struct bgp_md5_counts c = { 0 };
+	struct topo_bgp_status st[BGP_MAX_PEERS];
+	struct bgp_want *w = NULL;
+	char text[512], reply[1024], p0[BGP_PROTO_NAME_LEN], p1[BGP_PROTO_NAME_LEN];
+	struct topology t;
+	size_t n = 0;
+	int err;
+
+	snprintf(text, sizeof(text), netstat, 7ull, 8ull, 9ull);
+	err = bgp_md5_counts_parse(text, &c);
+	tap_ok(!err && c.not_found == 7 && c.unexpected == 8 &&
+		       c.failure == 9, "the TCP MD5 counters of /proc/net/netstat (%llu %llu %llu)",
+	       (unsigned long long)c.not_found, (unsigned long long)c.unexpected,
+	       (unsigned long long)c.failure);
+	tap_ok(bgp_md5_counts_parse("IpExt: InNoRoutes\nIpExt: 0\n", &c) == -ENOENT,
+	       "without them: -ENOENT");
+	make(&t);
+	bgp_plan(&t, HOST_A, &w, &n);
+	if (!n) {
+		tap_ok(false, "a speaker to explain");
+		return;
+	}
+	/* peers[0] has no password, peers[1] has one. */
+	bgp_proto_name(w[0].peers[0].id, p0);
+	bgp_proto_name(w[0].peers[1].id, p1);
+	snprintf(reply, sizeof(reply),
+		 "%s BGP        ---        start  2026-12-03 06:00:01  Active\n"
+		 "%s BGP        ---        start  2026-12-03 06:00:01  Connect\n", p0, p1);
+	bgp_md5_counts_parse(text, &c);
+	bgp_md5_note(w[0].port_key, &c, mx_now_ns()); /* the baseline */
+	bgp_status_parse(reply, &w[0], st);
+	tap_ok(!strcmp(st[0].info, "Active") && !strcmp(st[1].info, "Connect"),
+	       "what the namespace saw before the first read is no news (%s; %s)", st[0].info,
+	       st[1].info);
+	c.not_found++;
+	bgp_md5_note(w[0].port_key, &c, mx_now_ns());
+	bgp_status_parse(reply, &w[0], st);
+	tap_ok(!strcmp(st[1].info, "Connect TCP MD5: the peer does not sign (no password there)") &&
+		       !strcmp(st[0].info, "Active"),
+	       "unsigned segments: the peer with a password is told (%s), not the other", st[1].info);
+	c.unexpected++;
+	bgp_md5_note(w[0].port_key, &c, mx_now_ns());
+	bgp_status_parse(reply, &w[0], st);
+	tap_ok(!strcmp(st[0].info, "Active TCP MD5: the peer signs (no password set here)"),
+	       "signed segments: the peer without a password is told (%s)", st[0].info);
+	c.failure++;
+	bgp_md5_note(w[0].port_key, &c, mx_now_ns());
+	bgp_status_parse(reply, &w[0], st);
+	tap_ok(!strcmp(st[1].info, "Connect TCP MD5: wrong signatures (the passwords differ)"),
+	       "signatures that do not verify (%s)", st[1].info);
+	/* Every session up: forgotten. */
+	reply[0] = '\0';
+	for (size_t i = 0; i < w[0].n_peers; i++) {
+		bgp_proto_name(w[0].peers[i].id, p0);
+		snprintf(reply + strlen(reply), sizeof(reply) - strlen(reply),
+			 "%s BGP        ---        up  2026-12-03 06:00:01  Established\n", p0);
+	}
+	bgp_status_parse(reply, &w[0], st);
+	tap_ok(!strcmp(st[1].info, "Established"), "an established session names none (%s)",
+	       st[1].info);
+	bgp_proto_name(w[0].peers[0].id, p0);
+	snprintf(reply, sizeof(reply),
+		 "%s BGP        ---        start  2026-12-03 06:00:01  Active\n"
+		 "%s BGP        ---        start  2026-12-03 06:00:01  Connect\n", p0, p1);
+	bgp_status_parse(reply, &w[0], st);
+	tap_ok(!strcmp(st[0].info, "Active") && !strcmp(st[1].info, "Connect"),
+	       "once all were up, what was seen before is forgotten (%s; %s)", st[0].info,
+	       st[1].info);
+	bgp_md5_forget(w[0].port_key);
+	bgp_md5_free();
+	free(w);
+	topo_index_free(&t);
+}
+
 int main(void)
 {
 	mx_log_init("test_bgp_conf", MX_LOG_ERROR);
 	test_plan();
 	test_render();
 	test_status_parse();
+	test_md5();
 	return tap_done();
 }

@@ -3,14 +3,16 @@
  * per decision, maps filled through the loader as the agent fills them, in a private network
  * namespace. On the exterior router port U (interface up1, 198.51.100.1/24, peer
  * 198.51.100.2), what is the speaker's goes to its veth (mxbsp) unchanged; what is not goes
- * on to the router, which answers or drops it as always; ARP between the peer and the port
- * goes to both (the copy to the speaker is not visible in a test run: the e2e test's
- * session shows it). On the speaker's veth, what is for
+ * on to the router, which answers or drops it as always; the peer's ARP replies to the port
+ * go to both, its requests to the router alone (which answers for the speaker too: one reply,
+ * not two), as a packet socket on the speaker's end of the pair sees. On the speaker's veth,
+ * what is for
  * the peer goes out unchanged and the rest is dropped as bgp-not-peer. TAP output. */
 #include "dp_net.h"
 
 #include <errno.h>
 #include <linux/pkt_cls.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -229,6 +231,76 @@ static void test_arp_reply_learned(void)
 	       "the peer's ARP request: the router learns its MAC");
 }
 
+/* ARP frames arriving at the speaker's end of its pair (mxbspv: the copies bgp_steer sends
+ * to mxbsp), until none came for 300 ms: requests and replies counted, each compared with
+ * want (a frame the test sent, which a copy must equal). */
+static void arp_copies(int fd, const uint8_t *want, size_t want_len, int *req, int *rep,
+		       int *other)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t f[FRAMES_MAX];
+	ssize_t n;
+
+	while (poll(&p, 1, 300) == 1 && (n = recv(fd, f, sizeof(f), 0)) > 0) {
+		if (want && ((size_t)n < want_len || memcmp(f, want, want_len)))
+			(*other)++;
+		else if (n >= FRAMES_ETH_HLEN + 8 && f[FRAMES_ETH_HLEN + 7] == 1)
+			(*req)++;
+		else if (n >= FRAMES_ETH_HLEN + 8 && f[FRAMES_ETH_HLEN + 7] == 2)
+			(*rep)++;
+	}
+}
+
+/* One ARP reply for the peer, not two: the speaker gets a copy of the peer's replies (so
+ * that it resolves the peer) but not of its requests, which the router answers alone. */
+static void test_arp_to_speaker(void)
+{
+	struct row r = { .frame = ARP_REQ, .src = M_PEER, .dst = BCAST, .sip = PEER,
+			 .tip = PORT_ADDR };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+				   .sll_ifindex = (int)if_nametoindex("mxbspv") };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 128];
+	size_t in_len, out_len = sizeof(out);
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ARP)), verdict = -1, err;
+	int req = 0, rep = 0, other = 0;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		tap_ok(false, "a packet socket on the speaker's end: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	arp_copies(fd, NULL, 0, &req, &rep, &other); /* what earlier rows sent */
+	req = rep = other = 0;
+	in_len = build(&r, in);
+	err = run(IF_UP, in, in_len, out, &out_len, &verdict);
+	arp_copies(fd, in, in_len, &req, &rep, &other);
+	tap_ok(!err && verdict == TC_ACT_REDIRECT && is_arp_reply(out, out_len) && !req && !rep &&
+		       !other,
+	       "the peer's ARP request: the router's reply alone, no copy to the speaker "
+	       "(copies: %d requests, %d replies, %d others)", req, rep, other);
+	r.frame = ARP_REPLY;
+	r.dst = M_U;
+	in_len = build(&r, in);
+	out_len = sizeof(out);
+	req = rep = other = 0;
+	err = run(IF_UP, in, in_len, out, &out_len, &verdict);
+	arp_copies(fd, in, in_len, &req, &rep, &other);
+	tap_ok(!err && verdict == TC_ACT_STOLEN && rep == 1 && !req && !other,
+	       "the peer's ARP reply: one copy, unchanged, to the speaker (copies: %d requests, "
+	       "%d replies, %d others)", req, rep, other);
+	r.sip = OTHER;
+	r.src = M_OTHER;
+	in_len = build(&r, in);
+	out_len = sizeof(out);
+	req = rep = other = 0;
+	err = run(IF_UP, in, in_len, out, &out_len, &verdict);
+	arp_copies(fd, NULL, 0, &req, &rep, &other);
+	tap_ok(!err && !rep && !req && !other,
+	       "another host's ARP reply: not the speaker's (copies: %d)", rep + req + other);
+	close(fd);
+}
+
 /* Without MX_PORT_BGP (no speaker), the same BGP frame is the router's. */
 static void test_no_speaker(void)
 {
@@ -264,6 +336,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		row_run(&rows[i]);
 	test_arp_reply_learned();
+	test_arp_to_speaker();
 	test_no_speaker();
 	mx_datapath_close(dp);
 	return tap_done();
