@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Rule chains, evaluated as MidoNet does: rules in order while the result is continue;
+ * jump and return nest up to MX_CHAIN_MAX_DEPTH chains; a jump to a chain already being
+ * evaluated (a loop), to a missing chain or past the depth is a continue; the end of the top
+ * chain, or a return from it, accepts. NAT rules end the evaluation with a verdict naming
+ * the rule: rewriting is the connection-tracking step's (not here yet).
+ *
+ * Maps (include/midox/chain.h): midox_chgen says which half of the rules is live, so that
+ * the compiler (loader/chain.c) writes a whole new version beside the live one and switches
+ * with one write; midox_chain gives each chain its rules in both halves; midox_chset holds
+ * the members of port lists, port groups and IP address groups; midox_chcount counts, per
+ * CPU, the packets and bytes each rule matched.
+ *
+ * Entry: chain_filter(skb, chain, in). A device or port without a chain passes
+ * MX_CHAIN_NONE, which costs one compare: nothing is parsed or looked up. Not yet wired into
+ * the pipeline (docs/chains-datapath.md). */
+#ifndef MX_BPF_CHAIN_H
+#define MX_BPF_CHAIN_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/chain.h"
+#include "lib/parse.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_chain_gen);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chgen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_CHAIN_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* read-only to the datapath */
+	__type(key, __u32);
+	__type(value, struct mx_chain);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chain SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * MX_CHAIN_RULES_MAX);
+	__type(key, __u32);
+	__type(value, struct mx_chain_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chrule SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_CHAIN_SET_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mx_chain_set_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chset SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MX_CHAIN_COUNTERS_MAX);
+	__type(key, __u32);
+	__type(value, struct mx_chain_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chcount SEC(".maps");
+
+/* What the evaluation needs besides the packet. */
+struct chain_input {
+	__u32 in_port;  /* the ingress port's key, 0 when the filter has none */
+	__u32 out_port; /* the egress port's key, 0 when not known yet (a router's infilter) */
+	__u32 flags;    /* enum mx_chain_input_flags */
+};
+
+struct chain_verdict {
+	__u8 kind;  /* enum mx_chain_verdict */
+	__u8 flags; /* enum mx_chain_verdict_flags */
+	__u16 pad;
+	__u32 rule; /* NAT: the rule's index in midox_chrule (its target, its action) */
+};
+
+enum chain_frag { CHAIN_FRAG_NONE, CHAIN_FRAG_FIRST, CHAIN_FRAG_LATER };
+
+/* The fields conditions read, taken from the packet once per evaluation. */
+struct chain_pkt {
+	__u8 eth_src[ETH_ALEN];
+	__u8 eth_dst[ETH_ALEN];
+	__be16 ethertype;
+	__u8 has_ip;
+	__u8 has_l4;  /* ports (or ICMP type and code) were read */
+	__be32 src, dst;
+	__u8 proto, tos, frag; /* enum chain_frag */
+	__u8 pad;
+	__u16 sport, dport; /* host order */
+	__u32 len;
+};
+
+/* Read what conditions test: Ethernet, IPv4 (options skipped), and the ports of TCP, UDP
+ * and SCTP or the type and code of ICMP, unless a later fragment. A field cut short is
+ * absent. false: not even an Ethernet header. */
+static __always_inline bool chain_parse(struct __sk_buff *skb, struct chain_pkt *p)
+{
+	struct cursor c;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	__u8 *l4;
+
+	pull_headers(skb, ETH_HLEN + 60 + 4);
+	cursor_init(&c, skb);
+	p->len = skb->len;
+	eth = parse_eth(&c);
+	if (!eth)
+		return false;
+	mac_copy(p->eth_src, eth->h_source);
+	mac_copy(p->eth_dst, eth->h_dest);
+	p->ethertype = eth->h_proto;
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || parse_ipv4(&c, &ip) != PARSE_IPV4_OK)
+		return true;
+	p->has_ip = 1;
+	p->src = ip->saddr;
+	p->dst = ip->daddr;
+	p->proto = ip->protocol;
+	p->tos = ip->tos;
+	p->frag = !ipv4_is_fragment(ip)      ? CHAIN_FRAG_NONE
+		  : ipv4_is_first_fragment(ip) ? CHAIN_FRAG_FIRST
+					       : CHAIN_FRAG_LATER;
+	if (p->frag == CHAIN_FRAG_LATER)
+		return true;
+	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
+	    ip->protocol == IPPROTO_SCTP) {
+		__be16 *ports = cursor_take(&c, 4);
+
+		if (ports) {
+			p->sport = bpf_ntohs(ports[0]);
+			p->dport = bpf_ntohs(ports[1]);
+			p->has_l4 = 1;
+		}
+	} else if (ip->protocol == IPPROTO_ICMP) {
+		l4 = cursor_take(&c, 2);
+		if (l4) {
+			p->sport = l4[0];
+			p->dport = l4[1];
+			p->has_l4 = 1;
+		}
+	}
+	return true;
+}
+
+static __always_inline bool chain_mac_match(const __u8 *mac, const __u8 *want, const __u8 *mask)
+{
+	__u8 diff = 0;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < ETH_ALEN; i++)
+		diff |= (mac[i] ^ want[i]) & mask[i];
+	return !diff;
+}
+
+static __always_inline bool chain_prefix_match(__be32 addr, __be32 net, __u8 len)
+{
+	if (len > 32)
+		return false;
+	return !len || !((addr ^ net) & bpf_htonl(~0u << (32 - len)));
+}
+
+static __always_inline bool chain_in_set(__u32 set, __u32 member)
+{
+	struct mx_chain_set_key k = { .set = set, .member = member };
+
+	return bpf_map_lookup_elem(&midox_chset, &k) != NULL;
+}
+
+static __always_inline bool chain_frag_accepts(__u8 policy, __u8 frag)
+{
+	switch (policy) {
+	case MX_FRAG_ANY:
+		return true;
+	case MX_FRAG_HEADER:
+		return frag != CHAIN_FRAG_LATER;
+	case MX_FRAG_NONHEADER:
+		return frag == CHAIN_FRAG_LATER;
+	case MX_FRAG_UNFRAGMENTED:
+		return frag == CHAIN_FRAG_NONE;
+	}
+	return false;
+}
+
+/* One condition: the test's result m, inverted when the rule says so, must hold. */
+static __always_inline bool chain_cond(const struct mx_chain_rule *r, __u32 bit, bool m)
+{
+	return m != !!(r->inv & bit);
+}
+
+/* Whether the packet meets every condition of rule r (fragment policy included). */
+static __always_inline bool chain_rule_matches(const struct mx_chain_rule *r,
+					       const struct chain_pkt *p,
+					       const struct chain_input *in)
+{
+	__u32 c = r->conds;
+
+	if (!chain_frag_accepts(r->frag, p->frag))
+		return false;
+	if (!c)
+		return true;
+	if ((c & MX_COND_HW_SRC) &&
+	    !chain_cond(r, MX_COND_HW_SRC, chain_mac_match(p->eth_src, r->hw_src, r->hw_src_mask)))
+		return false;
+	if ((c & MX_COND_HW_DST) &&
+	    !chain_cond(r, MX_COND_HW_DST, chain_mac_match(p->eth_dst, r->hw_dst, r->hw_dst_mask)))
+		return false;
+	if ((c & MX_COND_ETHERTYPE) &&
+	    !chain_cond(r, MX_COND_ETHERTYPE, p->ethertype == r->ethertype))
+		return false;
+	if ((c & MX_COND_SRC) &&
+	    !chain_cond(r, MX_COND_SRC, p->has_ip && chain_prefix_match(p->src, r->src, r->src_len)))
+		return false;
+	if ((c & MX_COND_DST) &&
+	    !chain_cond(r, MX_COND_DST, p->has_ip && chain_prefix_match(p->dst, r->dst, r->dst_len)))
+		return false;
+	if ((c & MX_COND_PROTO) && !chain_cond(r, MX_COND_PROTO, p->has_ip && p->proto == r->proto))
+		return false;
+	if ((c & MX_COND_TOS) && !chain_cond(r, MX_COND_TOS, p->has_ip && p->tos == r->tos))
+		return false;
+	if ((c & MX_COND_SRC_PORT) &&
+	    !chain_cond(r, MX_COND_SRC_PORT,
+			p->has_l4 && p->sport >= r->sport_lo && p->sport <= r->sport_hi))
+		return false;
+	if ((c & MX_COND_DST_PORT) &&
+	    !chain_cond(r, MX_COND_DST_PORT,
+			p->has_l4 && p->dport >= r->dport_lo && p->dport <= r->dport_hi))
+		return false;
+	if ((c & MX_COND_FWD_FLOW) &&
+	    !chain_cond(r, MX_COND_FWD_FLOW, in->flags & MX_CHAIN_IN_FWD_FLOW))
+		return false;
+	if ((c & MX_COND_RETURN_FLOW) &&
+	    !chain_cond(r, MX_COND_RETURN_FLOW, !(in->flags & MX_CHAIN_IN_FWD_FLOW)))
+		return false;
+	/* The map lookups last: a rule that fails on a header field costs none. */
+	if ((c & MX_COND_IN_PORTS) &&
+	    !chain_cond(r, MX_COND_IN_PORTS, in->in_port && chain_in_set(r->in_ports, in->in_port)))
+		return false;
+	if ((c & MX_COND_OUT_PORTS) &&
+	    !chain_cond(r, MX_COND_OUT_PORTS,
+			in->out_port && chain_in_set(r->out_ports, in->out_port)))
+		return false;
+	if ((c & MX_COND_PORT_GROUP) &&
+	    !chain_cond(r, MX_COND_PORT_GROUP,
+			in->in_port && chain_in_set(r->port_group, in->in_port)))
+		return false;
+	if ((c & MX_COND_IN_PORT_GROUP) &&
+	    !chain_cond(r, MX_COND_IN_PORT_GROUP,
+			in->in_port && chain_in_set(r->in_port_group, in->in_port)))
+		return false;
+	if ((c & MX_COND_OUT_PORT_GROUP) &&
+	    !chain_cond(r, MX_COND_OUT_PORT_GROUP,
+			in->out_port && chain_in_set(r->out_port_group, in->out_port)))
+		return false;
+	if ((c & MX_COND_IP_GROUP_SRC) &&
+	    !chain_cond(r, MX_COND_IP_GROUP_SRC, p->has_ip && chain_in_set(r->ip_group_src, p->src)))
+		return false;
+	if ((c & MX_COND_IP_GROUP_DST) &&
+	    !chain_cond(r, MX_COND_IP_GROUP_DST, p->has_ip && chain_in_set(r->ip_group_dst, p->dst)))
+		return false;
+	return true;
+}
+
+/* One chain being evaluated: the next rule and the end of its rules. */
+struct chain_frame {
+	__u32 chain;
+	__u32 pos;
+	__u32 end;
+};
+
+/* The evaluation's state, on the caller's stack, handed to each bpf_loop step. */
+struct chain_eval {
+	struct chain_pkt pkt;
+	struct chain_input in;
+	struct chain_verdict v;
+	__u32 gen;
+	__u32 depth; /* the frame being evaluated */
+	__u8 done;
+	struct chain_frame stack[MX_CHAIN_MAX_DEPTH];
+};
+
+_Static_assert((MX_CHAIN_MAX_DEPTH & (MX_CHAIN_MAX_DEPTH - 1)) == 0, "depth is a power of 2");
+
+static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32 gen)
+{
+	const struct mx_chain *ch = bpf_map_lookup_elem(&midox_chain, &chain);
+
+	return ch ? &ch->half[gen & 1] : NULL;
+}
+
+/* Whether chain is being evaluated below or at depth (a jump there would loop). */
+static __always_inline bool chain_on_stack(const struct chain_eval *e, __u32 chain)
+{
+	bool found = false;
+
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < MX_CHAIN_MAX_DEPTH; i++)
+		found |= i <= e->depth && e->stack[i].chain == chain;
+	return found;
+}
+
+/* A jump: into target's rules, unless it is missing, empty, on the stack or too deep, which
+ * are all a continue. */
+static __always_inline void chain_jump(struct chain_eval *e, __u32 target)
+{
+	const struct mx_chain_half *h;
+	__u32 d = e->depth + 1;
+
+	if (d >= MX_CHAIN_MAX_DEPTH || chain_on_stack(e, target))
+		return;
+	h = chain_half(target, e->gen);
+	if (!h || !h->n)
+		return;
+	/* Hidden from the compiler, which would drop the mask the verifier needs. */
+	asm volatile("" : "+r"(d));
+	d &= MX_CHAIN_MAX_DEPTH - 1;
+	e->stack[d].chain = target;
+	e->stack[d].pos = h->first;
+	e->stack[d].end = h->first + h->n;
+	e->depth = d;
+}
+
+static __always_inline void chain_count(const struct mx_chain_rule *r, __u32 len)
+{
+	__u32 slot = r->counter;
+	struct mx_chain_counter *c = bpf_map_lookup_elem(&midox_chcount, &slot);
+
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+}
+
+static __always_inline void chain_end(struct chain_eval *e, __u8 kind, __u32 rule)
+{
+	e->v.kind = kind;
+	e->v.rule = rule;
+	e->done = 1;
+}
+
+/* One step of the evaluation (a bpf_loop callback): the next rule of the current chain,
+ * or, at its end, back to the chain that jumped. 1 stops the loop: a verdict. */
+static long chain_step(__u32 i, void *ctx)
+{
+	struct chain_eval *e = ctx;
+	struct chain_frame *f = &e->stack[e->depth & (MX_CHAIN_MAX_DEPTH - 1)];
+	const struct mx_chain_rule *r;
+	__u32 idx = f->pos;
+
+	(void)i;
+	if (idx >= f->end) {
+		if (!e->depth) {
+			chain_end(e, MX_CHAIN_V_ACCEPT, 0);
+			return 1;
+		}
+		e->depth--;
+		return 0;
+	}
+	f->pos = idx + 1;
+	r = bpf_map_lookup_elem(&midox_chrule, &idx);
+	if (!r) { /* an index past the map: the compiler never writes one */
+		chain_end(e, MX_CHAIN_V_DROP, idx);
+		return 1;
+	}
+	if (!chain_rule_matches(r, &e->pkt, &e->in))
+		return 0;
+	chain_count(r, e->pkt.len);
+	switch (r->type) {
+	case MX_RULE_ACCEPT:
+		chain_end(e, MX_CHAIN_V_ACCEPT, idx);
+		return 1;
+	case MX_RULE_DROP:
+		chain_end(e, MX_CHAIN_V_DROP, idx);
+		return 1;
+	case MX_RULE_REJECT:
+		chain_end(e, MX_CHAIN_V_REJECT, idx);
+		if (e->pkt.has_ip && e->pkt.proto == IPPROTO_TCP)
+			e->v.flags = MX_CHAIN_VF_TCP_RST;
+		return 1;
+	case MX_RULE_JUMP:
+		chain_jump(e, r->target);
+		return 0;
+	case MX_RULE_RETURN:
+		if (!e->depth) {
+			chain_end(e, MX_CHAIN_V_ACCEPT, idx);
+			return 1;
+		}
+		e->depth--;
+		return 0;
+	case MX_RULE_SNAT:
+		chain_end(e, MX_CHAIN_V_SNAT, idx);
+		return 1;
+	case MX_RULE_DNAT:
+		chain_end(e, MX_CHAIN_V_DNAT, idx);
+		return 1;
+	case MX_RULE_REV_SNAT:
+		chain_end(e, MX_CHAIN_V_REV_SNAT, idx);
+		return 1;
+	case MX_RULE_REV_DNAT:
+		chain_end(e, MX_CHAIN_V_REV_DNAT, idx);
+		return 1;
+	}
+	return 0; /* MX_RULE_CONTINUE */
+}
+
+/* Evaluate chain (not MX_CHAIN_NONE) on the packet. A chain the map does not hold accepts,
+ * as a device whose filter was deleted. */
+static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __u32 chain,
+						       const struct chain_input *in)
+{
+	struct chain_eval e = { .in = *in };
+	const struct mx_chain_half *h;
+	const struct mx_chain_gen *g;
+	__u32 zero = 0;
+
+	g = bpf_map_lookup_elem(&midox_chgen, &zero);
+	if (!g)
+		return e.v;
+	e.gen = g->gen & 1;
+	h = chain_half(chain, e.gen);
+	if (!h || !h->n)
+		return e.v;
+	if (!chain_parse(skb, &e.pkt)) {
+		e.v.kind = MX_CHAIN_V_DROP;
+		return e.v;
+	}
+	e.stack[0].chain = chain;
+	e.stack[0].pos = h->first;
+	e.stack[0].end = h->first + h->n;
+	bpf_loop(MX_CHAIN_MAX_STEPS, chain_step, &e, 0);
+	if (!e.done)
+		e.v.kind = MX_CHAIN_V_TOO_LONG;
+	return e.v;
+}
+
+/* The entry: a device or port with no chain (MX_CHAIN_NONE) costs this one compare. */
+static __always_inline struct chain_verdict chain_filter(struct __sk_buff *skb, __u32 chain,
+							 const struct chain_input *in)
+{
+	if (chain == MX_CHAIN_NONE)
+		return (struct chain_verdict){ .kind = MX_CHAIN_V_ACCEPT };
+	return chain_eval(skb, chain, in);
+}
+
+#endif
