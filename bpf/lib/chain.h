@@ -345,33 +345,24 @@ static __always_inline void chain_end(struct chain_eval *e, __u8 kind, __u32 rul
 	e->done = 1;
 }
 
-/* One step of the evaluation (a bpf_loop callback): the next rule of the current chain,
- * or, at its end, back to the chain that jumped. 1 stops the loop: a verdict. */
-static long chain_step(__u32 i, void *ctx)
-{
-	struct chain_eval *e = ctx;
-	struct chain_frame *f = &e->stack[e->depth & (MX_CHAIN_MAX_DEPTH - 1)];
-	const struct mx_chain_rule *r;
-	__u32 idx = f->pos;
+/* Rules one step looks at before it hands back to bpf_loop: fewer calls per rule. */
+#define CHAIN_BATCH 4
 
-	(void)i;
-	if (idx >= f->end) {
-		if (!e->depth) {
-			chain_end(e, MX_CHAIN_V_ACCEPT, 0);
-			return 1;
-		}
-		e->depth--;
-		return 0;
-	}
-	f->pos = idx + 1;
-	r = bpf_map_lookup_elem(&midox_chrule, &idx);
-	if (!r) { /* an index past the map: the compiler never writes one */
-		chain_end(e, MX_CHAIN_V_DROP, idx);
+/* The end of the current chain: back to the chain that jumped, or at the top, accept. */
+static __always_inline long chain_pop(struct chain_eval *e, __u32 rule)
+{
+	if (!e->depth) {
+		chain_end(e, MX_CHAIN_V_ACCEPT, rule);
 		return 1;
 	}
-	if (!chain_rule_matches(r, &e->pkt, &e->in))
-		return 0;
-	chain_count(r, e->pkt.len);
+	e->depth--;
+	return 0;
+}
+
+/* What matched rule r (index idx) does, but continue: 1 ends the evaluation. */
+static __always_inline long chain_act(struct chain_eval *e, const struct mx_chain_rule *r,
+				      __u32 idx)
+{
 	switch (r->type) {
 	case MX_RULE_ACCEPT:
 		chain_end(e, MX_CHAIN_V_ACCEPT, idx);
@@ -388,12 +379,7 @@ static long chain_step(__u32 i, void *ctx)
 		chain_jump(e, r->target);
 		return 0;
 	case MX_RULE_RETURN:
-		if (!e->depth) {
-			chain_end(e, MX_CHAIN_V_ACCEPT, idx);
-			return 1;
-		}
-		e->depth--;
-		return 0;
+		return chain_pop(e, idx);
 	case MX_RULE_SNAT:
 		chain_end(e, MX_CHAIN_V_SNAT, idx);
 		return 1;
@@ -407,7 +393,38 @@ static long chain_step(__u32 i, void *ctx)
 		chain_end(e, MX_CHAIN_V_REV_DNAT, idx);
 		return 1;
 	}
-	return 0; /* MX_RULE_CONTINUE */
+	return 0;
+}
+
+/* One step of the evaluation (a bpf_loop callback): up to CHAIN_BATCH rules of the current
+ * chain until one that matched does more than continue, or the chain's end. 1 stops the
+ * loop: a verdict. */
+static long chain_step(__u32 i, void *ctx)
+{
+	struct chain_eval *e = ctx;
+	struct chain_frame *f = &e->stack[e->depth & (MX_CHAIN_MAX_DEPTH - 1)];
+
+	(void)i;
+#pragma clang loop unroll(full)
+	for (int k = 0; k < CHAIN_BATCH; k++) {
+		const struct mx_chain_rule *r;
+		__u32 idx = f->pos;
+
+		if (idx >= f->end)
+			return chain_pop(e, 0);
+		f->pos = idx + 1;
+		r = bpf_map_lookup_elem(&midox_chrule, &idx);
+		if (!r) { /* an index past the map: the compiler never writes one */
+			chain_end(e, MX_CHAIN_V_DROP, idx);
+			return 1;
+		}
+		if (!chain_rule_matches(r, &e->pkt, &e->in))
+			continue;
+		chain_count(r, e->pkt.len);
+		if (r->type != MX_RULE_CONTINUE)
+			return chain_act(e, r, idx);
+	}
+	return 0;
 }
 
 /* Evaluate chain (not MX_CHAIN_NONE) on the packet. A chain the map does not hold accepts,
@@ -415,18 +432,23 @@ static long chain_step(__u32 i, void *ctx)
 static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __u32 chain,
 						       const struct chain_input *in)
 {
-	struct chain_eval e = { .in = *in };
+	const struct chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT };
 	const struct mx_chain_half *h;
 	const struct mx_chain_gen *g;
-	__u32 zero = 0;
+	struct chain_eval e;
+	__u32 zero = 0, gen;
 
 	g = bpf_map_lookup_elem(&midox_chgen, &zero);
 	if (!g)
-		return e.v;
-	e.gen = g->gen & 1;
-	h = chain_half(chain, e.gen);
+		return accept;
+	gen = g->gen & 1;
+	h = chain_half(chain, gen);
 	if (!h || !h->n)
-		return e.v;
+		return accept;
+	/* Only now: an empty chain costs no clearing of the state. */
+	__builtin_memset(&e, 0, sizeof(e));
+	e.in = *in;
+	e.gen = gen;
 	if (!chain_parse(skb, &e.pkt)) {
 		e.v.kind = MX_CHAIN_V_DROP;
 		return e.v;

@@ -18,7 +18,8 @@
 #define MX_CHAIN_SET_MAX_ENTRIES 262144 /* members of port lists, port and address groups */
 /* Nested jumps: the top chain and at most MX_CHAIN_MAX_DEPTH - 1 below it (a power of 2). */
 #define MX_CHAIN_MAX_DEPTH 8
-/* Rules looked at (and chain ends) in one evaluation; past it the packet is dropped. */
+/* Steps of one evaluation, each up to 4 rules of one chain, or a chain's end; past it the
+ * packet is dropped (MX_CHAIN_V_TOO_LONG). */
 #define MX_CHAIN_MAX_STEPS 4096
 
 /* __u32 0 -> struct mx_chain_gen: which half of midox_chrule and of each chain is live. */

@@ -16,11 +16,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "chain_dp.h"
 #include "frames.h"
 #include "loader/chain.h"
 #include "base/log.h"
 #include "tap.h"
-#include "tests/chain_test.skel.h"
 
 static struct chain_test *skel;
 static struct mx_chain_maps maps;
@@ -566,17 +566,21 @@ static void test_depth_and_budget(void)
 	expect(2, &udp, MX_CHAIN_V_ACCEPT, 100 + MX_CHAIN_MAX_DEPTH,
 	       "the same entered one chain lower: 8 deep again");
 
-	/* 100 jumps to a chain of 100 continues: more steps than the budget. */
+	/* 100 jumps to a chain of 1000 continues: 100 x 251 steps of up to 4 rules, past the
+	 * budget; 10 jumps (2510 steps) are within it. */
 	{
-		static struct mx_rule_spec a[100], b[100];
-		struct mx_chain_spec two[2] = { { 1, a, 100 }, { 2, b, 100 } };
+		static struct mx_rule_spec a[100], b[1000];
+		struct mx_chain_spec two[2] = { { 1, a, 100 }, { 2, b, 1000 } };
 
-		for (__u32 i = 0; i < 100; i++) {
+		for (__u32 i = 0; i < 100; i++)
 			a[i] = jump(1000 + i, 1);
+		for (__u32 i = 0; i < 1000; i++)
 			b[i] = rule(2000 + i, MX_RULE_CONTINUE);
-		}
 		install(two, 2);
-		expect(1, &udp, MX_CHAIN_V_TOO_LONG, 0, "10100 steps, past the budget of 4096");
+		expect(1, &udp, MX_CHAIN_V_TOO_LONG, 0, "25100 steps, past the budget of 4096");
+		two[0].n_rules = 10;
+		install(two, 2);
+		expect(1, &udp, MX_CHAIN_V_ACCEPT, 0, "2510 steps, within the budget");
 	}
 }
 
@@ -730,31 +734,6 @@ static void test_compiler(void)
 	}
 }
 
-static int open_test_object(void)
-{
-	struct bpf_map *map;
-	int err;
-
-	skel = chain_test__open();
-	if (!skel)
-		return -errno;
-	/* Private maps: nothing pinned. */
-	bpf_object__for_each_map(map, skel->obj) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err)
-			return err;
-	}
-	err = chain_test__load(skel);
-	if (err)
-		return err;
-	maps = (struct mx_chain_maps){ .gen = bpf_map__fd(skel->maps.midox_chgen),
-				       .chain = bpf_map__fd(skel->maps.midox_chain),
-				       .rule = bpf_map__fd(skel->maps.midox_chrule),
-				       .set = bpf_map__fd(skel->maps.midox_chset),
-				       .count = bpf_map__fd(skel->maps.midox_chcount) };
-	return 0;
-}
-
 int main(void)
 {
 	mx_log_init("test_chain", MX_LOG_WARN);
@@ -763,7 +742,7 @@ int main(void)
 	L_ADDRS_SRC[0] = frames_addr("10.0.0.1");
 	L_ADDRS_SRC[1] = frames_addr("10.0.0.9");
 	L_ADDRS_DST[0] = frames_addr("10.0.0.2");
-	if (open_test_object())
+	if (chain_dp_open(&skel, &maps))
 		return tap_bail("the chain test object did not load");
 	test_conditions();
 	test_absent_fields();
