@@ -358,7 +358,8 @@ static int live_rules_walk(const struct mx_chain_maps *m,
 /* ---- counters ---- */
 
 struct counter_slots {
-	bool used[MX_CHAIN_COUNTERS_MAX];
+	bool used[MX_CHAIN_COUNTERS_MAX]; /* taken by a rule of the new version */
+	bool counting[MX_CHAIN_COUNTERS_MAX]; /* a rule of the live version counts in it */
 	struct { __u32 rule_id, slot; } *live; /* sorted by rule_id */
 	size_t n_live, cap;
 };
@@ -402,12 +403,27 @@ static int counter_zero(const struct mx_chain_maps *m, __u32 slot)
 	return err;
 }
 
+/* A free slot for a new rule: one no live rule counts in, else (only when the two versions
+ * together need more than the map has) one a rule that goes away counts in until the
+ * switch. MX_CHAIN_COUNTERS_MAX when there is none. */
+static __u32 slot_free(const struct counter_slots *cs)
+{
+	__u32 s;
+
+	for (s = 0; s < MX_CHAIN_COUNTERS_MAX; s++)
+		if (!cs->used[s] && !cs->counting[s])
+			return s;
+	for (s = 0; s < MX_CHAIN_COUNTERS_MAX; s++)
+		if (!cs->used[s])
+			return s;
+	return s;
+}
+
 /* A counter slot for every rule of im: the live slot of its rule_id, else a free one,
  * zeroed. */
 static int counters_assign(const struct mx_chain_maps *m, struct chain_image *im)
 {
 	struct counter_slots *cs = calloc(1, sizeof(*cs));
-	__u32 next = 0;
 	int err;
 
 	if (!cs)
@@ -416,6 +432,9 @@ static int counters_assign(const struct mx_chain_maps *m, struct chain_image *im
 	if (err)
 		goto out;
 	qsort(cs->live, cs->n_live, sizeof(*cs->live), live_cmp);
+	for (size_t i = 0; i < cs->n_live; i++)
+		if (cs->live[i].slot < MX_CHAIN_COUNTERS_MAX)
+			cs->counting[cs->live[i].slot] = true;
 	for (__u32 i = 0; i < im->n_rules; i++) {
 		const __u32 *hit = bsearch(&im->rules[i].rule_id, cs->live, cs->n_live,
 					   sizeof(*cs->live), live_cmp);
@@ -427,17 +446,18 @@ static int counters_assign(const struct mx_chain_maps *m, struct chain_image *im
 		}
 	}
 	for (__u32 i = 0; i < im->n_rules && !err; i++) {
+		__u32 slot;
+
 		if (im->rules[i].counter != ~0u)
 			continue;
-		while (next < MX_CHAIN_COUNTERS_MAX && cs->used[next])
-			next++;
-		if (next == MX_CHAIN_COUNTERS_MAX) {
+		slot = slot_free(cs);
+		if (slot == MX_CHAIN_COUNTERS_MAX) {
 			err = -ENOSPC;
 			break;
 		}
-		cs->used[next] = true;
-		im->rules[i].counter = next;
-		err = counter_zero(m, next);
+		cs->used[slot] = true;
+		im->rules[i].counter = slot;
+		err = counter_zero(m, slot);
 	}
 out:
 	free(cs->live);

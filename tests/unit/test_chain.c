@@ -615,7 +615,7 @@ static void test_counters(void)
 	tap_ok(mx_chain_counter_read(&maps, 99, &c53) == -ENOENT, "no such rule: -ENOENT");
 
 	/* Recompiled with rule 51 gone and 53 new: 50 and 52 keep their counts, 53 starts at 0
-	 * (in a slot 51 left, which must not carry its count over). */
+	 * (in a slot no live rule counts in). */
 	r[1] = rule(53, MX_RULE_CONTINUE);
 	tap_ok(install1(r, 3) == 0, "recompiled: rule 51 out, rule 53 in");
 	tap_ok(!mx_chain_counter_read(&maps, 50, &c50) && c50.packets == 4 &&
@@ -628,6 +628,21 @@ static void test_counters(void)
 	tap_ok(!mx_chain_counter_read(&maps, 53, &c53) && c53.packets == 1 &&
 		       !mx_chain_counter_read(&maps, 52, &c52) && c52.packets == 2,
 	       "after one more packet: 53 at 1, 52 at 2");
+	/* Once 51 is gone, its slot is free again: a new rule there starts from 0, not 3. */
+	{
+		struct mx_rule_spec r4[4] = { r[0], r[1], r[2], rule(54, MX_RULE_CONTINUE) };
+		struct mx_chain_rule cr;
+		__u32 idx;
+
+		tap_ok(install1(r4, 4) == 0, "recompiled: rule 54 in");
+		tap_ok(!mx_chain_counter_read(&maps, 54, &c53) && c53.packets == 0 && c53.bytes == 0,
+		       "rule 54 starts from 0");
+		run(1, &udp, &v);
+		idx = v.rule - 2; /* 52 decided; 54 is after it, 50 two before */
+		tap_ok(!bpf_map_lookup_elem(maps.rule, &idx, &cr) && cr.rule_id == 50 &&
+			       !mx_chain_counter_read(&maps, 50, &c50) && c50.packets == 6,
+		       "rule 50 counted on through three versions (6)");
+	}
 }
 
 /* ---- the compiler ---- */
