@@ -372,7 +372,8 @@ static __always_inline long chain_act(struct chain_eval *e, const struct mx_chai
 		return 1;
 	case MX_RULE_REJECT:
 		chain_end(e, MX_CHAIN_V_REJECT, idx);
-		if (e->pkt.has_ip && e->pkt.proto == IPPROTO_TCP)
+		/* A later fragment has no TCP header to answer: ICMP. */
+		if (e->pkt.has_l4 && e->pkt.proto == IPPROTO_TCP)
 			e->v.flags = MX_CHAIN_VF_TCP_RST;
 		return 1;
 	case MX_RULE_JUMP:

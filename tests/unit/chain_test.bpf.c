@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The chain evaluator (bpf/lib/chain.h) on its own, for tests/unit/test_chain.c and
  * tools/bench/mxbench-chain.c: the chain and the evaluation's inputs come from
- * chain_test_in, the verdict goes to chain_test_out and is the run's return value. */
+ * chain_test_in, the verdict goes to chain_test_out and is the run's return value. With
+ * answer set, a reject verdict with the RST flag is answered (bpf/lib/reject.h) and the run
+ * returns TC_ACT_OK with the answer, or TC_ACT_SHOT when there is none. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include <linux/pkt_cls.h>
+
 #include "lib/chain.h"
+#include "lib/reject.h"
 
 struct chain_test_in {
 	__u32 chain;
 	struct chain_input in;
+	__u8 answer_mac[ETH_ALEN]; /* the answer's source MAC */
+	__u16 answer;
 };
 
 struct {
@@ -39,6 +46,8 @@ int chain_test(struct __sk_buff *skb)
 	out = bpf_map_lookup_elem(&chain_test_out, &zero);
 	if (out)
 		*out = v;
+	if (t->answer && v.kind == MX_CHAIN_V_REJECT && (v.flags & MX_CHAIN_VF_TCP_RST))
+		return reject_tcp_rst(skb, t->answer_mac) ? TC_ACT_OK : TC_ACT_SHOT;
 	return v.kind;
 }
 

@@ -29,6 +29,8 @@ static struct mx_chain_maps maps;
 struct test_in {
 	__u32 chain;
 	__u32 in_port, out_port, flags;
+	uint8_t answer_mac[6];
+	uint16_t answer;
 };
 
 struct verdict {
@@ -40,6 +42,7 @@ struct verdict {
 static const uint8_t M_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t M_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 static const uint8_t M_C[6] = { 0x04, 0, 0, 0, 0, 0x0c };
+static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0, 0x0e }; /* the RST's source */
 
 enum { IN_A = 1001, IN_B = 1002, OUT_A = 2001, OUT_B = 2002 };
 
@@ -49,6 +52,8 @@ struct tpkt {
 	uint8_t tos;
 	bool tcp;              /* TCP with sport/dport (frames.h's TCP has ports 0) */
 	uint16_t sport, dport; /* TCP, or UDP when not 0 */
+	uint8_t tcp_flags;     /* TCP: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10 */
+	uint32_t seq, ack;
 	__u32 in_port, out_port, flags;
 };
 
@@ -77,6 +82,12 @@ static size_t build(const struct tpkt *t, uint8_t *buf)
 		frames_put16(l4, t->sport);
 	if (t->tcp || t->dport)
 		frames_put16(l4 + 2, t->dport);
+	if (t->tcp) {
+		frames_put32(l4 + 4, t->seq);
+		frames_put32(l4 + 8, t->ack);
+		l4[12] = 0x50; /* 5 words, no options */
+		l4[13] = t->tcp_flags;
+	}
 	if (t->tos) {
 		ip[1] = t->tos;
 		frames_put16(ip + 10, 0);
@@ -85,18 +96,22 @@ static size_t build(const struct tpkt *t, uint8_t *buf)
 	return len;
 }
 
-/* Run packet t through chain; the verdict into *v. 0 or -errno. */
-static int run(__u32 chain, const struct tpkt *t, struct verdict *v)
+/* Run packet t through chain; the verdict into *v; with answer, the output frame into out
+ * (*out_len) and the run's return value into *ret. 0 or -errno. */
+static int run_answer(__u32 chain, const struct tpkt *t, struct verdict *v, bool answer,
+		      uint8_t *out, size_t *out_len, int *ret)
 {
-	struct test_in in = { chain, t->in_port, t->out_port, t->flags };
-	uint8_t frame[FRAMES_MAX], out[FRAMES_MAX];
+	struct test_in in = { chain, t->in_port, t->out_port, t->flags, { 0 }, answer };
+	uint8_t frame[FRAMES_MAX];
 	struct __sk_buff ctx = { 0 };
 	size_t len = build(t, frame);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
-		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .data_out = out, .data_size_out = FRAMES_MAX, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx));
 	__u32 zero = 0;
 	int err;
+
+	memcpy(in.answer_mac, M_R, 6);
 
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.chain_test_in), &zero, &in, BPF_ANY))
 		return -errno;
@@ -105,9 +120,18 @@ static int run(__u32 chain, const struct tpkt *t, struct verdict *v)
 		return err;
 	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.chain_test_out), &zero, v))
 		return -errno;
-	if ((int)opts.retval != v->kind)
-		return -EPROTO;
+	*out_len = opts.data_size_out;
+	*ret = (int)opts.retval;
 	return 0;
+}
+
+static int run(__u32 chain, const struct tpkt *t, struct verdict *v)
+{
+	uint8_t out[FRAMES_MAX];
+	size_t out_len;
+	int ret, err = run_answer(chain, t, v, false, out, &out_len, &ret);
+
+	return err ? err : ret != v->kind ? -EPROTO : 0;
 }
 
 /* The rule_id of the rule at index idx of midox_chrule (0 when unreadable). */
@@ -645,6 +669,94 @@ static void test_counters(void)
 	}
 }
 
+/* ---- the RST answer ---- */
+
+/* The RST that answers TCP packet t, built here from RFC 793 (into p): from its
+ * destination and M_R to its sender. */
+static size_t rst_expect(uint8_t *p, const struct tpkt *t, uint32_t seq, uint32_t ack,
+			 uint8_t flags)
+{
+	size_t n = frames_eth(p, t->f.src, M_R, 0x0800);
+	uint8_t *ip = p + n, *th, ps[32];
+
+	n += frames_ipv4(ip, 5, IPPROTO_TCP, frames_addr(t->f.tip), frames_addr(t->f.sip), 0x4000,
+			 20);
+	th = p + n;
+	memset(th, 0, 20);
+	frames_put16(th, t->dport);
+	frames_put16(th + 2, t->sport);
+	frames_put32(th + 4, seq);
+	frames_put32(th + 8, ack);
+	th[12] = 0x50;
+	th[13] = flags;
+	memcpy(ps, ip + 12, 8); /* the pseudo-header: addresses, 0, protocol, length */
+	ps[8] = 0;
+	ps[9] = IPPROTO_TCP;
+	frames_put16(ps + 10, 20);
+	memcpy(ps + 12, th, 20);
+	frames_put16(th + 16, frames_csum(ps, sizeof(ps)));
+	return n + 20;
+}
+
+static void test_rst(void)
+{
+	struct mx_rule_spec r = rule(90, MX_RULE_REJECT);
+	struct {
+		const char *name;
+		uint8_t flags;
+		uint32_t seq, ack;
+		uint16_t payload;
+		uint32_t want_seq, want_ack;
+		uint8_t want_flags; /* 0: no answer, the packet dropped */
+	} cases[] = {
+		{ "SYN: RST+ACK of seq + 1", 0x02, 1000, 0, 0, 0, 1001, 0x14 },
+		{ "ACK with 18 bytes: RST at its ack", 0x18, 5000, 7000, 18, 7000, 0, 0x04 },
+		{ "FIN with 10 bytes, no ACK: RST+ACK of seq + 11", 0x01, 9000, 0, 10, 0, 9011, 0x14 },
+		{ "SYN+FIN with 4 bytes: RST+ACK of seq + 6", 0x03, 0xfffffffe, 0, 4, 0, 4, 0x14 },
+		{ "RST: never answered", 0x04, 1, 0, 0, 0, 0, 0 },
+	};
+
+	r.frag = MX_FRAG_ANY;
+	if (!tap_ok(install1(&r, 1) == 0, "a reject rule installed"))
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tpkt t = pkt();
+		uint8_t out[FRAMES_MAX], exp[FRAMES_MAX];
+		size_t out_len = 0, exp_len;
+		struct verdict v;
+		char why[160] = "";
+		int ret = -1, err;
+		bool ok;
+
+		t.tcp = true;
+		t.sport = 40000;
+		t.dport = 22;
+		t.tcp_flags = cases[i].flags;
+		t.seq = cases[i].seq;
+		t.ack = cases[i].ack;
+		t.f.payload = cases[i].payload;
+		err = run_answer(1, &t, &v, true, out, &out_len, &ret);
+		if (!cases[i].want_flags) {
+			tap_ok(!err && ret == TC_ACT_SHOT, "%s (%d)", cases[i].name, ret);
+			continue;
+		}
+		exp_len = rst_expect(exp, &t, cases[i].want_seq, cases[i].want_ack,
+				     cases[i].want_flags);
+		ok = !err && ret == TC_ACT_OK &&
+		     frames_same(exp, exp_len, out, out_len, why, sizeof(why));
+		tap_check(ok, why, "%s (%d)", cases[i].name, ret);
+	}
+	{
+		struct tpkt later = pkt();
+		struct verdict v;
+
+		later.tcp = true;
+		later.f.frag_off = 0x0010;
+		tap_ok(!run(1, &later, &v) && v.kind == MX_CHAIN_V_REJECT && !v.flags,
+		       "a later TCP fragment (no header to answer): reject by ICMP, no RST flag");
+	}
+}
+
 /* ---- the compiler ---- */
 
 static __u32 map_count(int fd, size_t key_size)
@@ -766,6 +878,7 @@ int main(void)
 	test_jumps();
 	test_depth_and_budget();
 	test_counters();
+	test_rst();
 	test_compiler();
 	chain_test__destroy(skel);
 	return tap_done();
