@@ -80,7 +80,8 @@ struct chain_verdict {
 	__u8 kind;  /* enum mx_chain_verdict */
 	__u8 flags; /* enum mx_chain_verdict_flags */
 	__u16 pad;
-	__u32 rule; /* NAT: the rule's index in midox_chrule (its target, its action) */
+	__u32 rule; /* the deciding rule's index in midox_chrule (NAT: its target, its action),
+		     * MX_CHAIN_RULE_NONE when no rule decided */
 };
 
 enum chain_frag { CHAIN_FRAG_NONE, CHAIN_FRAG_FIRST, CHAIN_FRAG_LATER };
@@ -412,7 +413,7 @@ static long chain_step(__u32 i, void *ctx)
 		__u32 idx = f->pos;
 
 		if (idx >= f->end)
-			return chain_pop(e, 0);
+			return chain_pop(e, MX_CHAIN_RULE_NONE);
 		f->pos = idx + 1;
 		r = bpf_map_lookup_elem(&midox_chrule, &idx);
 		if (!r) { /* an index past the map: the compiler never writes one */
@@ -433,7 +434,8 @@ static long chain_step(__u32 i, void *ctx)
 static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __u32 chain,
 						       const struct chain_input *in)
 {
-	const struct chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT };
+	const struct chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT,
+					      .rule = MX_CHAIN_RULE_NONE };
 	const struct mx_chain_half *h;
 	const struct mx_chain_gen *g;
 	struct chain_eval e;
@@ -450,6 +452,7 @@ static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __
 	__builtin_memset(&e, 0, sizeof(e));
 	e.in = *in;
 	e.gen = gen;
+	e.v.rule = MX_CHAIN_RULE_NONE;
 	if (!chain_parse(skb, &e.pkt)) {
 		e.v.kind = MX_CHAIN_V_DROP;
 		return e.v;
@@ -463,12 +466,15 @@ static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __
 	return e.v;
 }
 
-/* The entry: a device or port with no chain (MX_CHAIN_NONE) costs this one compare. */
+/* The entry: a device or port with no chain (MX_CHAIN_NONE) costs this one compare. With
+ * a chain it may pull headers into the linear part: packet pointers the caller holds must
+ * be taken again afterwards. */
 static __always_inline struct chain_verdict chain_filter(struct __sk_buff *skb, __u32 chain,
 							 const struct chain_input *in)
 {
 	if (chain == MX_CHAIN_NONE)
-		return (struct chain_verdict){ .kind = MX_CHAIN_V_ACCEPT };
+		return (struct chain_verdict){ .kind = MX_CHAIN_V_ACCEPT,
+					       .rule = MX_CHAIN_RULE_NONE };
 	return chain_eval(skb, chain, in);
 }
 

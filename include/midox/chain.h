@@ -156,6 +156,9 @@ enum mx_chain_verdict {
 	MX_CHAIN_V_TOO_LONG,  /* MX_CHAIN_MAX_STEPS ran out: drop */
 };
 
+/* The verdict's rule when no rule decided (the end of a chain, no chain). */
+#define MX_CHAIN_RULE_NONE 0xffffffffu
+
 enum mx_chain_verdict_flags {
 	MX_CHAIN_VF_TCP_RST = 1 << 0, /* reject a TCP packet with a RST */
 };

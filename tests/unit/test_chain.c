@@ -481,6 +481,8 @@ static void test_types(void)
 		r.proto = IPPROTO_TCP;
 		install1(&r, 1);
 		expect(1, &udp, MX_CHAIN_V_ACCEPT, 0, "the end of the chain accepts");
+		tap_ok(!run(1, &udp, &v) && v.rule == MX_CHAIN_RULE_NONE,
+		       "... and names no rule");
 		install1(NULL, 0);
 		expect(1, &udp, MX_CHAIN_V_ACCEPT, 0, "an empty chain accepts");
 		expect(7, &udp, MX_CHAIN_V_ACCEPT, 0, "a chain the maps lack accepts");
