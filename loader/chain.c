@@ -117,12 +117,44 @@ static bool rule_is_nat(__u8 type)
 	return type >= MX_RULE_SNAT && type <= MX_RULE_REV_DNAT;
 }
 
+/* A rule's fragment policy, defaults and checks as MidoNet's API has them: snat and dnat
+ * apply to unfragmented packets only when their targets have ports or the rule tests ports
+ * (default unfragmented, else any: -EMSGSIZE for another); other rules that test ports
+ * cannot apply to later fragments, which have none (default header: -EPERM for any or
+ * nonheader); without ports, default any. -EINVAL: an unknown policy. */
+static int rule_frag(const struct mx_rule_spec *s, __u8 *out)
+{
+	bool l4 = s->conds & MX_COND__L4;
+	__u8 frag = s->frag;
+
+	if (s->type == MX_RULE_SNAT || s->type == MX_RULE_DNAT) {
+		bool unfragmented_only = s->nat_ports || l4;
+
+		if (frag == MX_FRAG_DEFAULT)
+			frag = unfragmented_only ? MX_FRAG_UNFRAGMENTED : MX_FRAG_ANY;
+		if (frag >= MX_FRAG__MAX)
+			return -EINVAL;
+		if (unfragmented_only && frag != MX_FRAG_UNFRAGMENTED)
+			return -EMSGSIZE;
+	} else {
+		if (frag == MX_FRAG_DEFAULT)
+			frag = l4 ? MX_FRAG_HEADER : MX_FRAG_ANY;
+		if (frag >= MX_FRAG__MAX)
+			return -EINVAL;
+		if (l4 && (frag == MX_FRAG_ANY || frag == MX_FRAG_NONHEADER))
+			return -EPERM;
+	}
+	*out = frag;
+	return 0;
+}
+
 /* Rule ri of chain ci into r, for generation gen; -EINVAL (logged) for a bad spec. */
 static int rule_compile(const struct mx_chain_program *p, __u32 ci, __u32 ri, __u32 gen,
 			struct mx_chain_rule *r)
 {
 	const struct mx_rule_spec *s = &p->chains[ci].rules[ri];
-	__u8 frag = s->frag;
+	__u8 frag;
+	int err;
 
 	memset(r, 0, sizeof(*r));
 	if (s->type < MX_RULE_ACCEPT || s->type >= MX_RULE__MAX)
@@ -137,14 +169,15 @@ static int rule_compile(const struct mx_chain_program *p, __u32 ci, __u32 ri, __
 	if (((s->conds & MX_COND_SRC_PORT) && s->sport_lo > s->sport_hi) ||
 	    ((s->conds & MX_COND_DST_PORT) && s->dport_lo > s->dport_hi))
 		return RULE_ERR(ci, ri, s, "port range ends before it starts");
-	if (frag == MX_FRAG_DEFAULT)
-		frag = s->conds & MX_COND__L4 ? MX_FRAG_HEADER : MX_FRAG_ANY;
-	if (frag >= MX_FRAG__MAX)
-		return RULE_ERR(ci, ri, s, "unknown fragment policy %u", frag);
-	/* MidoNet's rule: a later fragment has no ports to test. */
-	if ((s->conds & MX_COND__L4) && (frag == MX_FRAG_ANY || frag == MX_FRAG_NONHEADER))
-		return RULE_ERR(ci, ri, s,
-				"port conditions need fragment policy header or unfragmented");
+	err = rule_frag(s, &frag);
+	if (err == -EINVAL)
+		return RULE_ERR(ci, ri, s, "unknown fragment policy %u", s->frag);
+	if (err == -EPERM)
+		return RULE_ERR(ci, ri, s, "port conditions need fragment policy header or "
+				"unfragmented");
+	if (err == -EMSGSIZE)
+		return RULE_ERR(ci, ri, s, "NAT with ports, or with port conditions, needs "
+				"fragment policy unfragmented");
 	if (rule_lists(p, s, gen, r))
 		return RULE_ERR(ci, ri, s, "a list reference past the %u lists", p->n_lists);
 	if (s->type == MX_RULE_JUMP) {

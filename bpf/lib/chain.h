@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Rule chains, evaluated as MidoNet does: rules in order while the result is continue;
- * jump and return nest up to MX_CHAIN_MAX_DEPTH chains; a jump to a chain already being
- * evaluated (a loop), to a missing chain or past the depth is a continue; the end of the top
- * chain, or a return from it, accepts. NAT rules end the evaluation with a verdict naming
+ * jump and return nest; a jump to a missing chain, or to one this evaluation entered before
+ * (a loop, or a second jump to it), is a continue, and so is one past MX_CHAIN_MAX_DEPTH
+ * chains deep or MX_CHAIN_MAX_VISITED chains entered; the end of the top chain, or a return
+ * from it, accepts. NAT rules end the evaluation with a verdict naming
  * the rule: rewriting is the connection-tracking step's (not here yet).
  *
  * Maps (include/midox/chain.h): midox_chgen says which half of the rules is live, so that
@@ -86,13 +87,16 @@ struct chain_verdict {
 
 enum chain_frag { CHAIN_FRAG_NONE, CHAIN_FRAG_FIRST, CHAIN_FRAG_LATER };
 
-/* The fields conditions read, taken from the packet once per evaluation. */
+/* The fields conditions read, taken from the packet once per evaluation, as MidoNet's flow
+ * match has them: an ARP packet's network source, destination and protocol are its sender
+ * and target addresses and its opcode; ICMP's ports are its type and code; a field the
+ * packet lacks is 0, except the addresses (has_nw). */
 struct chain_pkt {
 	__u8 eth_src[ETH_ALEN];
 	__u8 eth_dst[ETH_ALEN];
 	__be16 ethertype;
-	__u8 has_ip;
-	__u8 has_l4;  /* ports (or ICMP type and code) were read */
+	__u8 has_nw;  /* src and dst are set: IPv4 or ARP */
+	__u8 has_tcp; /* a TCP header was read (a RST can answer it) */
 	__be32 src, dst;
 	__u8 proto, tos, frag; /* enum chain_frag */
 	__u8 pad;
@@ -100,15 +104,39 @@ struct chain_pkt {
 	__u32 len;
 };
 
-/* Read what conditions test: Ethernet, IPv4 (options skipped), and the ports of TCP, UDP
- * and SCTP or the type and code of ICMP, unless a later fragment. A field cut short is
- * absent. false: not even an Ethernet header. */
+/* Ports of TCP and UDP, type and code of ICMP; nothing for a later fragment, nor for other
+ * protocols (MidoNet's flow match reads no others). l4: the cursor after the IPv4 header. */
+static __always_inline void chain_parse_l4(struct chain_pkt *p, struct cursor *l4)
+{
+	__u8 *b;
+
+	if (p->frag == CHAIN_FRAG_LATER)
+		return;
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
+		__be16 *ports = cursor_take(l4, 4);
+
+		if (ports) {
+			p->sport = bpf_ntohs(ports[0]);
+			p->dport = bpf_ntohs(ports[1]);
+			p->has_tcp = p->proto == IPPROTO_TCP;
+		}
+	} else if (p->proto == IPPROTO_ICMP) {
+		b = cursor_take(l4, 2);
+		if (b) {
+			p->sport = b[0];
+			p->dport = b[1];
+		}
+	}
+}
+
+/* Read what conditions test: Ethernet, then IPv4 (options skipped) and its ports, or ARP.
+ * A header cut short is absent. false: not even an Ethernet header. */
 static __always_inline bool chain_parse(struct __sk_buff *skb, struct chain_pkt *p)
 {
+	struct arp_eth_ipv4 *arp;
 	struct cursor c;
 	struct ethhdr *eth;
 	struct iphdr *ip;
-	__u8 *l4;
 
 	pull_headers(skb, ETH_HLEN + 60 + 4);
 	cursor_init(&c, skb);
@@ -119,9 +147,19 @@ static __always_inline bool chain_parse(struct __sk_buff *skb, struct chain_pkt 
 	mac_copy(p->eth_src, eth->h_source);
 	mac_copy(p->eth_dst, eth->h_dest);
 	p->ethertype = eth->h_proto;
+	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		arp = parse_arp(&c);
+		if (arp) {
+			p->has_nw = 1;
+			p->src = arp->spa;
+			p->dst = arp->tpa;
+			p->proto = (__u8)bpf_ntohs(arp->hdr.ar_op);
+		}
+		return true;
+	}
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || parse_ipv4(&c, &ip) != PARSE_IPV4_OK)
 		return true;
-	p->has_ip = 1;
+	p->has_nw = 1;
 	p->src = ip->saddr;
 	p->dst = ip->daddr;
 	p->proto = ip->protocol;
@@ -129,25 +167,7 @@ static __always_inline bool chain_parse(struct __sk_buff *skb, struct chain_pkt 
 	p->frag = !ipv4_is_fragment(ip)      ? CHAIN_FRAG_NONE
 		  : ipv4_is_first_fragment(ip) ? CHAIN_FRAG_FIRST
 					       : CHAIN_FRAG_LATER;
-	if (p->frag == CHAIN_FRAG_LATER)
-		return true;
-	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
-	    ip->protocol == IPPROTO_SCTP) {
-		__be16 *ports = cursor_take(&c, 4);
-
-		if (ports) {
-			p->sport = bpf_ntohs(ports[0]);
-			p->dport = bpf_ntohs(ports[1]);
-			p->has_l4 = 1;
-		}
-	} else if (ip->protocol == IPPROTO_ICMP) {
-		l4 = cursor_take(&c, 2);
-		if (l4) {
-			p->sport = l4[0];
-			p->dport = l4[1];
-			p->has_l4 = 1;
-		}
-	}
+	chain_parse_l4(p, &c);
 	return true;
 }
 
@@ -217,22 +237,22 @@ static __always_inline bool chain_rule_matches(const struct mx_chain_rule *r,
 	    !chain_cond(r, MX_COND_ETHERTYPE, p->ethertype == r->ethertype))
 		return false;
 	if ((c & MX_COND_SRC) &&
-	    !chain_cond(r, MX_COND_SRC, p->has_ip && chain_prefix_match(p->src, r->src, r->src_len)))
+	    !chain_cond(r, MX_COND_SRC, p->has_nw && chain_prefix_match(p->src, r->src, r->src_len)))
 		return false;
 	if ((c & MX_COND_DST) &&
-	    !chain_cond(r, MX_COND_DST, p->has_ip && chain_prefix_match(p->dst, r->dst, r->dst_len)))
+	    !chain_cond(r, MX_COND_DST, p->has_nw && chain_prefix_match(p->dst, r->dst, r->dst_len)))
 		return false;
-	if ((c & MX_COND_PROTO) && !chain_cond(r, MX_COND_PROTO, p->has_ip && p->proto == r->proto))
+	if ((c & MX_COND_PROTO) && !chain_cond(r, MX_COND_PROTO, p->proto == r->proto))
 		return false;
-	if ((c & MX_COND_TOS) && !chain_cond(r, MX_COND_TOS, p->has_ip && p->tos == r->tos))
+	if ((c & MX_COND_TOS) && !chain_cond(r, MX_COND_TOS, p->tos == r->tos))
 		return false;
 	if ((c & MX_COND_SRC_PORT) &&
 	    !chain_cond(r, MX_COND_SRC_PORT,
-			p->has_l4 && p->sport >= r->sport_lo && p->sport <= r->sport_hi))
+			p->sport >= r->sport_lo && p->sport <= r->sport_hi))
 		return false;
 	if ((c & MX_COND_DST_PORT) &&
 	    !chain_cond(r, MX_COND_DST_PORT,
-			p->has_l4 && p->dport >= r->dport_lo && p->dport <= r->dport_hi))
+			p->dport >= r->dport_lo && p->dport <= r->dport_hi))
 		return false;
 	if ((c & MX_COND_FWD_FLOW) &&
 	    !chain_cond(r, MX_COND_FWD_FLOW, in->flags & MX_CHAIN_IN_FWD_FLOW))
@@ -261,17 +281,16 @@ static __always_inline bool chain_rule_matches(const struct mx_chain_rule *r,
 			in->out_port && chain_in_set(r->out_port_group, in->out_port)))
 		return false;
 	if ((c & MX_COND_IP_GROUP_SRC) &&
-	    !chain_cond(r, MX_COND_IP_GROUP_SRC, p->has_ip && chain_in_set(r->ip_group_src, p->src)))
+	    !chain_cond(r, MX_COND_IP_GROUP_SRC, p->has_nw && chain_in_set(r->ip_group_src, p->src)))
 		return false;
 	if ((c & MX_COND_IP_GROUP_DST) &&
-	    !chain_cond(r, MX_COND_IP_GROUP_DST, p->has_ip && chain_in_set(r->ip_group_dst, p->dst)))
+	    !chain_cond(r, MX_COND_IP_GROUP_DST, p->has_nw && chain_in_set(r->ip_group_dst, p->dst)))
 		return false;
 	return true;
 }
 
 /* One chain being evaluated: the next rule and the end of its rules. */
 struct chain_frame {
-	__u32 chain;
 	__u32 pos;
 	__u32 end;
 };
@@ -282,12 +301,16 @@ struct chain_eval {
 	struct chain_input in;
 	struct chain_verdict v;
 	__u32 gen;
-	__u32 depth; /* the frame being evaluated */
+	__u32 depth;     /* the frame being evaluated */
+	__u32 n_visited;
 	__u8 done;
 	struct chain_frame stack[MX_CHAIN_MAX_DEPTH];
+	__u32 visited[MX_CHAIN_MAX_VISITED]; /* every chain entered, the top one first */
 };
 
 _Static_assert((MX_CHAIN_MAX_DEPTH & (MX_CHAIN_MAX_DEPTH - 1)) == 0, "depth is a power of 2");
+_Static_assert((MX_CHAIN_MAX_VISITED & (MX_CHAIN_MAX_VISITED - 1)) == 0,
+	       "visited chains are a power of 2");
 
 static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32 gen)
 {
@@ -296,33 +319,40 @@ static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32
 	return ch ? &ch->half[gen & 1] : NULL;
 }
 
-/* Whether chain is being evaluated below or at depth (a jump there would loop). */
-static __always_inline bool chain_on_stack(const struct chain_eval *e, __u32 chain)
+/* Whether this evaluation has entered chain already. The slots not used yet are 0, which
+ * names no chain (a jump to MX_CHAIN_NONE is to a missing chain: a continue either way). */
+static __always_inline bool chain_visited(const struct chain_eval *e, __u32 chain)
 {
-	bool found = false;
+	__u32 found = 0;
 
 #pragma clang loop unroll(full)
-	for (__u32 i = 0; i < MX_CHAIN_MAX_DEPTH; i++)
-		found |= i <= e->depth && e->stack[i].chain == chain;
+	for (__u32 i = 0; i < MX_CHAIN_MAX_VISITED; i++)
+		found |= e->visited[i] == chain;
 	return found;
 }
 
-/* A jump: into target's rules, unless it is missing, empty, on the stack or too deep, which
- * are all a continue. */
+/* A jump: into target's rules, as MidoNet does unless target is missing or was entered
+ * before in this evaluation (a loop, or a second jump to it); besides, unless
+ * MX_CHAIN_MAX_VISITED chains were entered or it would be MX_CHAIN_MAX_DEPTH + 1 deep. Each
+ * of those is a continue. */
 static __always_inline void chain_jump(struct chain_eval *e, __u32 target)
 {
 	const struct mx_chain_half *h;
-	__u32 d = e->depth + 1;
+	__u32 d = e->depth + 1, n = e->n_visited;
 
-	if (d >= MX_CHAIN_MAX_DEPTH || chain_on_stack(e, target))
+	if (d >= MX_CHAIN_MAX_DEPTH || n >= MX_CHAIN_MAX_VISITED || chain_visited(e, target))
 		return;
 	h = chain_half(target, e->gen);
-	if (!h || !h->n)
+	if (!h)
 		return;
-	/* Hidden from the compiler, which would drop the mask the verifier needs. */
+	/* Hidden from the compiler, which would drop the masks the verifier needs. */
+	asm volatile("" : "+r"(n));
+	e->visited[n & (MX_CHAIN_MAX_VISITED - 1)] = target;
+	e->n_visited = n + 1;
+	if (!h->n)
+		return;
 	asm volatile("" : "+r"(d));
 	d &= MX_CHAIN_MAX_DEPTH - 1;
-	e->stack[d].chain = target;
 	e->stack[d].pos = h->first;
 	e->stack[d].end = h->first + h->n;
 	e->depth = d;
@@ -374,7 +404,7 @@ static __always_inline long chain_act(struct chain_eval *e, const struct mx_chai
 	case MX_RULE_REJECT:
 		chain_end(e, MX_CHAIN_V_REJECT, idx);
 		/* A later fragment has no TCP header to answer: ICMP. */
-		if (e->pkt.has_l4 && e->pkt.proto == IPPROTO_TCP)
+		if (e->pkt.has_tcp)
 			e->v.flags = MX_CHAIN_VF_TCP_RST;
 		return 1;
 	case MX_RULE_JUMP:
@@ -457,7 +487,8 @@ static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __
 		e.v.kind = MX_CHAIN_V_DROP;
 		return e.v;
 	}
-	e.stack[0].chain = chain;
+	e.visited[0] = chain;
+	e.n_visited = 1;
 	e.stack[0].pos = h->first;
 	e.stack[0].end = h->first + h->n;
 	bpf_loop(MX_CHAIN_MAX_STEPS, chain_step, &e, 0);

@@ -18,9 +18,12 @@
 #define MX_CHAIN_SET_MAX_ENTRIES 262144 /* members of port lists, port and address groups */
 /* Nested jumps: the top chain and at most MX_CHAIN_MAX_DEPTH - 1 below it (a power of 2). */
 #define MX_CHAIN_MAX_DEPTH 8
-/* Steps of one evaluation, each up to 4 rules of one chain, or a chain's end; past it the
- * packet is dropped (MX_CHAIN_V_TOO_LONG). */
-#define MX_CHAIN_MAX_STEPS 4096
+/* Chains one evaluation enters, the top one included (a power of 2); a chain is entered at
+ * most once (MidoNet's rule), so an evaluation looks at each rule at most once. */
+#define MX_CHAIN_MAX_VISITED 16
+/* Steps of one evaluation: each looks at one rule or more, or ends a chain, so a compiled
+ * version never needs more; past it (never) the packet is dropped (MX_CHAIN_V_TOO_LONG). */
+#define MX_CHAIN_MAX_STEPS (MX_CHAIN_RULES_MAX + MX_CHAIN_MAX_VISITED + 1)
 
 /* __u32 0 -> struct mx_chain_gen: which half of midox_chrule and of each chain is live. */
 #define MX_MAP_CHAIN_GEN "midox_chgen"
@@ -56,18 +59,19 @@ enum mx_rule_type {
 	MX_RULE__MAX
 };
 
-/* Conditions: a rule tests the bits of its conds; each bit of inv inverts that test. A
- * field the packet lacks (no IPv4 header, no ports) fails the test, so the inverted test
- * passes: MidoNet's rule. */
+/* Conditions: a rule tests the bits of its conds; each bit of inv inverts that test. The
+ * fields are MidoNet's flow match's: a packet without addresses (neither IPv4 nor ARP)
+ * fails an address test, so the inverted test passes; a missing protocol, TOS or port is
+ * 0. */
 enum mx_chain_cond {
 	MX_COND_HW_SRC = 1 << 0,       /* (eth source & hw_src_mask) == hw_src */
 	MX_COND_HW_DST = 1 << 1,
 	MX_COND_ETHERTYPE = 1 << 2,
-	MX_COND_SRC = 1 << 3,          /* IPv4 source in src/src_len */
+	MX_COND_SRC = 1 << 3,          /* IPv4 source (ARP: sender address) in src/src_len */
 	MX_COND_DST = 1 << 4,
-	MX_COND_PROTO = 1 << 5,
+	MX_COND_PROTO = 1 << 5,        /* IPv4 protocol (ARP: the opcode) */
 	MX_COND_TOS = 1 << 6,          /* the whole TOS byte */
-	MX_COND_SRC_PORT = 1 << 7,     /* TCP/UDP/SCTP source port in range; ICMP: the type */
+	MX_COND_SRC_PORT = 1 << 7,     /* TCP/UDP source port in range; ICMP: the type */
 	MX_COND_DST_PORT = 1 << 8,     /* ... destination port; ICMP: the code */
 	MX_COND_IN_PORTS = 1 << 9,     /* the ingress port is a member of set in_ports */
 	MX_COND_OUT_PORTS = 1 << 10,
@@ -90,7 +94,7 @@ enum mx_frag_policy {
 	MX_FRAG_NONHEADER,       /* fragments after the first */
 	MX_FRAG_UNFRAGMENTED,    /* unfragmented ones */
 	MX_FRAG__MAX,
-	MX_FRAG_DEFAULT = 0xff,  /* spec only: header with L4 conditions, else any */
+	MX_FRAG_DEFAULT = 0xff,  /* spec only: MidoNet's default (loader/chain.c, rule_frag) */
 };
 
 /* rule index (__u32) -> struct mx_chain_rule. Half g holds indexes [g * MX_CHAIN_RULES_MAX,
@@ -153,7 +157,7 @@ enum mx_chain_verdict {
 	MX_CHAIN_V_DNAT,
 	MX_CHAIN_V_REV_SNAT,
 	MX_CHAIN_V_REV_DNAT,
-	MX_CHAIN_V_TOO_LONG,  /* MX_CHAIN_MAX_STEPS ran out: drop */
+	MX_CHAIN_V_TOO_LONG,  /* MX_CHAIN_MAX_STEPS ran out (no compiled version can): drop */
 };
 
 /* The verdict's rule when no rule decided (the end of a chain, no chain). */
@@ -178,8 +182,10 @@ enum mx_chain_input_flags {
 struct mx_rule_spec {
 	__u32 rule_id;       /* non-zero, unique among all chains */
 	__u8 type;           /* enum mx_rule_type */
-	__u8 frag;           /* enum mx_frag_policy, or MX_FRAG_DEFAULT */
+	__u8 frag;           /* enum mx_frag_policy, or MX_FRAG_DEFAULT (loader/chain.c,
+			      * rule_frag: MidoNet's defaults and checks) */
 	__u8 nat_action;     /* NAT types: MX_RULE_ACCEPT (0 means it), _CONTINUE or _RETURN */
+	__u8 nat_ports;      /* snat, dnat: the targets have port ranges (dynamic NAT) */
 	__u8 proto, tos, src_len, dst_len;
 	__u32 conds, inv;
 	__be16 ethertype;

@@ -276,7 +276,24 @@ static void test_conditions(void)
 	CASE("src", (r->conds = MX_COND_SRC, r->src = frames_addr("10.0.0.0"), r->src_len = 24),
 	     (void)0, miss->f.sip = "10.1.0.1");
 	CASE("src 0.0.0.0/0", (r->conds = MX_COND_SRC, r->src_len = 0), (void)0,
-	     miss->f.kind = FRAMES_ARP);
+	     miss->f.kind = FRAMES_IPV6);
+	/* ARP has addresses and a protocol for MidoNet's flow match: the sender's and target's
+	 * addresses, the opcode. */
+	CASE("src of ARP (the sender's address)",
+	     (r->conds = MX_COND_SRC, r->src = frames_addr("10.0.0.0"), r->src_len = 24),
+	     hit->f.kind = FRAMES_ARP, (miss->f.kind = FRAMES_ARP, miss->f.sip = "10.1.0.1"));
+	CASE("dst of ARP (the target address)",
+	     (r->conds = MX_COND_DST, r->dst = frames_addr("10.0.0.2"), r->dst_len = 32),
+	     hit->f.kind = FRAMES_ARP, (miss->f.kind = FRAMES_ARP, miss->f.tip = "10.0.0.3"));
+	CASE("proto of ARP (the opcode)", (r->conds = MX_COND_PROTO, r->proto = 1),
+	     hit->f.kind = FRAMES_ARP, (miss->f.kind = FRAMES_ARP, miss->f.arp_op = 2));
+	CASE("ip-address-group-src of ARP",
+	     (r->conds = MX_COND_IP_GROUP_SRC, r->ip_group_src = LIST_ADDRS_SRC),
+	     hit->f.kind = FRAMES_ARP, (miss->f.kind = FRAMES_ARP, miss->f.sip = "10.0.0.3"));
+	/* A packet without ports has port 0, as in MidoNet's flow match. */
+	CASE("dst-port 0, a packet without ports",
+	     (r->conds = MX_COND_DST_PORT, r->dport_lo = r->dport_hi = 0),
+	     hit->f.kind = FRAMES_ARP, (void)0);
 	CASE("dst", (r->conds = MX_COND_DST, r->dst = frames_addr("10.0.0.2"), r->dst_len = 32),
 	     (void)0, miss->f.tip = "10.0.0.3");
 	CASE("proto", (r->conds = MX_COND_PROTO, r->proto = IPPROTO_UDP), (void)0,
@@ -330,7 +347,9 @@ static void test_conditions(void)
 	     (void)0, miss->f.sip = "10.0.0.9");
 }
 
-/* A packet without the field a condition tests fails it; inverted, passes (MidoNet). */
+/* A packet without the field a condition tests fails it; inverted, passes (MidoNet): no
+ * addresses but for IPv4 and ARP; a protocol, TOS or port it lacks is 0, which the rules
+ * here do not take. */
 static void test_absent_fields(void)
 {
 	struct {
@@ -338,11 +357,11 @@ static void test_absent_fields(void)
 		__u32 cond;
 		struct tpkt p;
 	} cases[] = {
-		{ "src on ARP", MX_COND_SRC, pkt() },
-		{ "proto on ARP", MX_COND_PROTO, pkt() },
-		{ "tos on ARP", MX_COND_TOS, pkt() },
-		{ "dst-port on ARP", MX_COND_DST_PORT, pkt() },
-		{ "ip-address-group-src on ARP", MX_COND_IP_GROUP_SRC, pkt() },
+		{ "src on IPv6", MX_COND_SRC, pkt() },
+		{ "proto on IPv6", MX_COND_PROTO, pkt() },
+		{ "tos on IPv6", MX_COND_TOS, pkt() },
+		{ "dst-port on IPv6", MX_COND_DST_PORT, pkt() },
+		{ "ip-address-group-src on IPv6", MX_COND_IP_GROUP_SRC, pkt() },
 		{ "dst-port on GRE (no ports)", MX_COND_DST_PORT, pkt() },
 		{ "in-ports without an ingress port", MX_COND_IN_PORTS, pkt() },
 		{ "out-ports before the egress port is known", MX_COND_OUT_PORTS, pkt() },
@@ -350,7 +369,7 @@ static void test_absent_fields(void)
 	};
 
 	for (int i = 0; i < 5; i++)
-		cases[i].p.f.kind = FRAMES_ARP;
+		cases[i].p.f.kind = FRAMES_IPV6;
 	cases[5].p.f.ip_proto = 47;
 	cases[6].p.in_port = 0;
 	cases[7].p.out_port = 0;
@@ -365,7 +384,8 @@ static void test_absent_fields(void)
 			r.src = frames_addr("10.0.0.0");
 			r.src_len = 8;
 			r.proto = IPPROTO_UDP;
-			r.dport_lo = 0;
+			r.tos = 0x10;
+			r.dport_lo = 1;
 			r.dport_hi = 65535;
 			r.in_ports = r.port_group = r.in_port_group = LIST_IN_PORTS;
 			r.out_ports = r.out_port_group = LIST_OUT_PORTS;
@@ -428,6 +448,23 @@ static void test_fragments(void)
 			       "!dst-port, default policy, later fragment: not even inverted");
 		}
 	}
+}
+
+/* MidoNet's fragment defaults for NAT: unfragmented with ports (in the targets or the
+ * condition), else any (a floating IP). */
+static void test_nat_fragments(void)
+{
+	struct mx_rule_spec dyn = rule(35, MX_RULE_SNAT), fip = rule(36, MX_RULE_DNAT);
+	struct tpkt first = pkt(), whole = pkt();
+	struct verdict v;
+
+	first.f.frag_off = 0x2000;
+	dyn.nat_ports = 1;
+	if (tap_ok(install1(&dyn, 1) == 0, "snat with ports, default policy: installed"))
+		expect(1, &first, MX_CHAIN_V_ACCEPT, 0, "... a first fragment is not NATed");
+	tap_ok(!run(1, &whole, &v) && v.kind == MX_CHAIN_V_SNAT, "... an unfragmented one is");
+	if (tap_ok(install1(&fip, 1) == 0, "dnat without ports (floating IP): installed"))
+		expect(1, &first, MX_CHAIN_V_DNAT, 36, "... a first fragment is NATed");
 }
 
 /* ---- rule types, jumps ---- */
@@ -552,16 +589,19 @@ static void test_jumps(void)
 		       "entered at B: B jumps to A, whose jump back is the loop: A drops");
 	}
 	{
-		/* The same chain twice on one path is no loop once it has returned. */
+		/* MidoNet enters a chain once an evaluation: a second jump to it is a continue. */
 		struct mx_rule_spec ta[] = { jump(81, 1), jump(82, 1), rule(83, MX_RULE_DROP) };
 		struct mx_rule_spec tb[] = { rule(84, MX_RULE_CONTINUE) };
 		struct mx_chain_spec t[2] = { { 100, ta, 3 }, { 200, tb, 1 } };
-		struct mx_chain_counter cnt;
+		struct mx_chain_counter c81, c82, c84;
 
 		install(t, 2);
 		expect(100, &udp, MX_CHAIN_V_DROP, 83, "two jumps to one chain, one after the other");
-		tap_ok(!mx_chain_counter_read(&maps, 84, &cnt) && cnt.packets == 2,
-		       "... whose rule matched twice (%llu)", (unsigned long long)cnt.packets);
+		tap_ok(!mx_chain_counter_read(&maps, 84, &c84) && c84.packets == 1 &&
+			       !mx_chain_counter_read(&maps, 81, &c81) && c81.packets == 1 &&
+			       !mx_chain_counter_read(&maps, 82, &c82) && c82.packets == 1,
+		       "... both jumps matched, the chain was entered once (%llu)",
+		       (unsigned long long)c84.packets);
 	}
 }
 
@@ -592,21 +632,40 @@ static void test_depth_and_budget(void)
 	expect(2, &udp, MX_CHAIN_V_ACCEPT, 100 + MX_CHAIN_MAX_DEPTH,
 	       "the same entered one chain lower: 8 deep again");
 
-	/* 100 jumps to a chain of 1000 continues: 100 x 251 steps of up to 4 rules, past the
-	 * budget; 10 jumps (2510 steps) are within it. */
+	/* 16 chains entered at most: chain 1 jumps to chains 2..17 in turn (each a continue
+	 * rule), then drops; the jump to chain 17 would be the 17th chain entered. */
 	{
-		static struct mx_rule_spec a[100], b[1000];
-		struct mx_chain_spec two[2] = { { 1, a, 100 }, { 2, b, 1000 } };
+		struct mx_rule_spec top[17], leaf[16];
+		struct mx_chain_spec all[17];
+		struct mx_chain_counter c16, c17;
 
-		for (__u32 i = 0; i < 100; i++)
-			a[i] = jump(1000 + i, 1);
-		for (__u32 i = 0; i < 1000; i++)
-			b[i] = rule(2000 + i, MX_RULE_CONTINUE);
-		install(two, 2);
-		expect(1, &udp, MX_CHAIN_V_TOO_LONG, 0, "25100 steps, past the budget of 4096");
-		two[0].n_rules = 10;
-		install(two, 2);
-		expect(1, &udp, MX_CHAIN_V_ACCEPT, 0, "2510 steps, within the budget");
+		for (__u32 i = 0; i < 16; i++) {
+			top[i] = jump(600 + i, i + 1);
+			leaf[i] = rule(700 + i, MX_RULE_CONTINUE);
+			all[i + 1] = (struct mx_chain_spec){ 2 + i, &leaf[i], 1 };
+		}
+		top[16] = rule(616, MX_RULE_DROP);
+		all[0] = (struct mx_chain_spec){ 1, top, 17 };
+		install(all, 17);
+		expect(1, &udp, MX_CHAIN_V_DROP, 616, "jumps to 16 chains, then drop");
+		tap_ok(!mx_chain_counter_read(&maps, 714, &c16) && c16.packets == 1 &&
+			       !mx_chain_counter_read(&maps, 715, &c17) && c17.packets == 0,
+		       "the 16th chain entered (%llu), the 17th not: the limit (%llu)",
+		       (unsigned long long)c16.packets, (unsigned long long)c17.packets);
+	}
+	/* The step budget holds the largest version: 16384 rules, none met, looked at once. */
+	{
+		static struct mx_rule_spec many[MX_CHAIN_RULES_MAX];
+
+		for (__u32 i = 0; i < MX_CHAIN_RULES_MAX; i++) {
+			many[i] = rule(3000 + i, MX_RULE_DROP);
+			many[i].conds = MX_COND_PROTO;
+			many[i].proto = IPPROTO_TCP;
+		}
+		many[MX_CHAIN_RULES_MAX - 1] = rule(3000 + MX_CHAIN_RULES_MAX - 1, MX_RULE_REJECT);
+		tap_ok(install1(many, MX_CHAIN_RULES_MAX) == 0, "16384 rules installed");
+		expect(1, &udp, MX_CHAIN_V_REJECT, 3000 + MX_CHAIN_RULES_MAX - 1,
+		       "the 16384th rule is reached and decides");
 	}
 }
 
@@ -784,7 +843,7 @@ static void test_compiler(void)
 	struct {
 		const char *name;
 		struct mx_rule_spec r;
-	} bad[16];
+	} bad[20];
 	int n = 0;
 
 #define BAD(nm, stmt)                                                                        \
@@ -811,6 +870,11 @@ static void test_compiler(void)
 	BAD("a list past the lists", (b->conds = MX_COND_IN_PORTS, b->in_ports = LIST__N));
 	BAD("a jump past the chains", (b->type = MX_RULE_JUMP, b->jump_to = 1));
 	BAD("NAT with action drop", (b->type = MX_RULE_SNAT, b->nat_action = MX_RULE_DROP));
+	BAD("snat with ports and fragment-policy any",
+	    (b->type = MX_RULE_SNAT, b->nat_ports = 1, b->frag = MX_FRAG_ANY));
+	BAD("dnat with a port condition and fragment-policy header",
+	    (b->type = MX_RULE_DNAT, b->conds = MX_COND_DST_PORT, b->dport_hi = 80,
+	     b->frag = MX_FRAG_HEADER));
 #undef BAD
 
 	tap_ok(install1(&good, 1) == 0, "a drop rule installed");
@@ -876,6 +940,7 @@ int main(void)
 	test_conditions();
 	test_absent_fields();
 	test_fragments();
+	test_nat_fragments();
 	test_types();
 	test_jumps();
 	test_depth_and_budget();
