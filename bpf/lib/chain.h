@@ -70,11 +70,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_chcount SEC(".maps");
 
-/* What the evaluation needs besides the packet. */
+/* What the evaluation needs besides the packet (0: no such port). Which ports a filter
+ * knows is its caller's to say; MidoNet's: a port's inbound filter has the port as in_port
+ * and no out_port, its outbound filter the port as out_port and no in_port. */
 struct chain_input {
-	__u32 in_port;  /* the ingress port's key, 0 when the filter has none */
-	__u32 out_port; /* the egress port's key, 0 when not known yet (a router's infilter) */
-	__u32 flags;    /* enum mx_chain_input_flags */
+	__u32 in_port;      /* the port the packet entered the current device by */
+	__u32 out_port;     /* the port it leaves the device by, once known */
+	__u32 ingress_port; /* the exterior port it entered the virtual topology by: the
+			     * port-group condition tests its groups, all the way (MidoNet) */
+	__u32 flags;        /* enum mx_chain_input_flags */
 };
 
 struct chain_verdict {
@@ -270,7 +274,7 @@ static __always_inline bool chain_rule_matches(const struct mx_chain_rule *r,
 		return false;
 	if ((c & MX_COND_PORT_GROUP) &&
 	    !chain_cond(r, MX_COND_PORT_GROUP,
-			in->in_port && chain_in_set(r->port_group, in->in_port)))
+			in->ingress_port && chain_in_set(r->port_group, in->ingress_port)))
 		return false;
 	if ((c & MX_COND_IN_PORT_GROUP) &&
 	    !chain_cond(r, MX_COND_IN_PORT_GROUP,
@@ -295,15 +299,16 @@ struct chain_frame {
 	__u32 end;
 };
 
-/* The evaluation's state, on the caller's stack, handed to each bpf_loop step. */
-struct chain_eval {
-	struct chain_pkt pkt;
-	struct chain_input in;
+/* What an evaluation changes as it goes. In a per-CPU map value, not on the stack: the
+ * verifier knows stack values exactly, and would check the bpf_loop step once for every
+ * depth and count of chains entered; a map value's fields it takes as unknown, so it
+ * checks the step once. (An evaluation runs to its end on one CPU, never interleaved.) */
+struct chain_state {
 	struct chain_verdict v;
-	__u32 gen;
 	__u32 depth;     /* the frame being evaluated */
 	__u32 n_visited;
-	__u8 done;
+	__u32 done;
+	__u32 pad;
 	struct chain_frame stack[MX_CHAIN_MAX_DEPTH];
 	__u32 visited[MX_CHAIN_MAX_VISITED]; /* every chain entered, the top one first */
 };
@@ -311,6 +316,28 @@ struct chain_eval {
 _Static_assert((MX_CHAIN_MAX_DEPTH & (MX_CHAIN_MAX_DEPTH - 1)) == 0, "depth is a power of 2");
 _Static_assert((MX_CHAIN_MAX_VISITED & (MX_CHAIN_MAX_VISITED - 1)) == 0,
 	       "visited chains are a power of 2");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct chain_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chstate SEC(".maps");
+
+/* What does not change: on the caller's stack, handed to each bpf_loop step. */
+struct chain_eval {
+	struct chain_pkt pkt;
+	struct chain_input in;
+	__u32 gen;
+};
+
+static __always_inline struct chain_state *chain_state_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&midox_chstate, &zero);
+}
 
 static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32 gen)
 {
@@ -321,13 +348,13 @@ static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32
 
 /* Whether this evaluation has entered chain already. The slots not used yet are 0, which
  * names no chain (a jump to MX_CHAIN_NONE is to a missing chain: a continue either way). */
-static __always_inline bool chain_visited(const struct chain_eval *e, __u32 chain)
+static __always_inline bool chain_visited(const struct chain_state *st, __u32 chain)
 {
 	__u32 found = 0;
 
 #pragma clang loop unroll(full)
 	for (__u32 i = 0; i < MX_CHAIN_MAX_VISITED; i++)
-		found |= e->visited[i] == chain;
+		found |= st->visited[i] == chain;
 	return found;
 }
 
@@ -335,27 +362,28 @@ static __always_inline bool chain_visited(const struct chain_eval *e, __u32 chai
  * before in this evaluation (a loop, or a second jump to it); besides, unless
  * MX_CHAIN_MAX_VISITED chains were entered or it would be MX_CHAIN_MAX_DEPTH + 1 deep. Each
  * of those is a continue. */
-static __always_inline void chain_jump(struct chain_eval *e, __u32 target)
+static __always_inline void chain_jump(const struct chain_eval *e, struct chain_state *st,
+				       __u32 target)
 {
 	const struct mx_chain_half *h;
-	__u32 d = e->depth + 1, n = e->n_visited;
+	__u32 d = st->depth + 1, n = st->n_visited;
 
-	if (d >= MX_CHAIN_MAX_DEPTH || n >= MX_CHAIN_MAX_VISITED || chain_visited(e, target))
+	if (d >= MX_CHAIN_MAX_DEPTH || n >= MX_CHAIN_MAX_VISITED || chain_visited(st, target))
 		return;
 	h = chain_half(target, e->gen);
 	if (!h)
 		return;
 	/* Hidden from the compiler, which would drop the masks the verifier needs. */
 	asm volatile("" : "+r"(n));
-	e->visited[n & (MX_CHAIN_MAX_VISITED - 1)] = target;
-	e->n_visited = n + 1;
+	st->visited[n & (MX_CHAIN_MAX_VISITED - 1)] = target;
+	st->n_visited = n + 1;
 	if (!h->n)
 		return;
 	asm volatile("" : "+r"(d));
 	d &= MX_CHAIN_MAX_DEPTH - 1;
-	e->stack[d].pos = h->first;
-	e->stack[d].end = h->first + h->n;
-	e->depth = d;
+	st->stack[d].pos = h->first;
+	st->stack[d].end = h->first + h->n;
+	st->depth = d;
 }
 
 static __always_inline void chain_count(const struct mx_chain_rule *r, __u32 len)
@@ -369,60 +397,60 @@ static __always_inline void chain_count(const struct mx_chain_rule *r, __u32 len
 	}
 }
 
-static __always_inline void chain_end(struct chain_eval *e, __u8 kind, __u32 rule)
+static __always_inline void chain_end(struct chain_state *st, __u8 kind, __u32 rule)
 {
-	e->v.kind = kind;
-	e->v.rule = rule;
-	e->done = 1;
+	st->v.kind = kind;
+	st->v.rule = rule;
+	st->done = 1;
 }
 
 /* Rules one step looks at before it hands back to bpf_loop: fewer calls per rule. */
 #define CHAIN_BATCH 4
 
 /* The end of the current chain: back to the chain that jumped, or at the top, accept. */
-static __always_inline long chain_pop(struct chain_eval *e, __u32 rule)
+static __always_inline long chain_pop(struct chain_state *st, __u32 rule)
 {
-	if (!e->depth) {
-		chain_end(e, MX_CHAIN_V_ACCEPT, rule);
+	if (!st->depth) {
+		chain_end(st, MX_CHAIN_V_ACCEPT, rule);
 		return 1;
 	}
-	e->depth--;
+	st->depth--;
 	return 0;
 }
 
 /* What matched rule r (index idx) does, but continue: 1 ends the evaluation. */
-static __always_inline long chain_act(struct chain_eval *e, const struct mx_chain_rule *r,
-				      __u32 idx)
+static __always_inline long chain_act(const struct chain_eval *e, struct chain_state *st,
+				      const struct mx_chain_rule *r, __u32 idx)
 {
 	switch (r->type) {
 	case MX_RULE_ACCEPT:
-		chain_end(e, MX_CHAIN_V_ACCEPT, idx);
+		chain_end(st, MX_CHAIN_V_ACCEPT, idx);
 		return 1;
 	case MX_RULE_DROP:
-		chain_end(e, MX_CHAIN_V_DROP, idx);
+		chain_end(st, MX_CHAIN_V_DROP, idx);
 		return 1;
 	case MX_RULE_REJECT:
-		chain_end(e, MX_CHAIN_V_REJECT, idx);
+		chain_end(st, MX_CHAIN_V_REJECT, idx);
 		/* A later fragment has no TCP header to answer: ICMP. */
 		if (e->pkt.has_tcp)
-			e->v.flags = MX_CHAIN_VF_TCP_RST;
+			st->v.flags = MX_CHAIN_VF_TCP_RST;
 		return 1;
 	case MX_RULE_JUMP:
-		chain_jump(e, r->target);
+		chain_jump(e, st, r->target);
 		return 0;
 	case MX_RULE_RETURN:
-		return chain_pop(e, idx);
+		return chain_pop(st, idx);
 	case MX_RULE_SNAT:
-		chain_end(e, MX_CHAIN_V_SNAT, idx);
+		chain_end(st, MX_CHAIN_V_SNAT, idx);
 		return 1;
 	case MX_RULE_DNAT:
-		chain_end(e, MX_CHAIN_V_DNAT, idx);
+		chain_end(st, MX_CHAIN_V_DNAT, idx);
 		return 1;
 	case MX_RULE_REV_SNAT:
-		chain_end(e, MX_CHAIN_V_REV_SNAT, idx);
+		chain_end(st, MX_CHAIN_V_REV_SNAT, idx);
 		return 1;
 	case MX_RULE_REV_DNAT:
-		chain_end(e, MX_CHAIN_V_REV_DNAT, idx);
+		chain_end(st, MX_CHAIN_V_REV_DNAT, idx);
 		return 1;
 	}
 	return 0;
@@ -433,28 +461,32 @@ static __always_inline long chain_act(struct chain_eval *e, const struct mx_chai
  * loop: a verdict. */
 static long chain_step(__u32 i, void *ctx)
 {
-	struct chain_eval *e = ctx;
-	struct chain_frame *f = &e->stack[e->depth & (MX_CHAIN_MAX_DEPTH - 1)];
+	const struct chain_eval *e = ctx;
+	struct chain_state *st = chain_state_get();
+	struct chain_frame *f;
 
 	(void)i;
+	if (!st)
+		return 1; /* never: index 0 of an array; not done, so the packet is dropped */
+	f = &st->stack[st->depth & (MX_CHAIN_MAX_DEPTH - 1)];
 #pragma clang loop unroll(full)
 	for (int k = 0; k < CHAIN_BATCH; k++) {
 		const struct mx_chain_rule *r;
 		__u32 idx = f->pos;
 
 		if (idx >= f->end)
-			return chain_pop(e, MX_CHAIN_RULE_NONE);
+			return chain_pop(st, MX_CHAIN_RULE_NONE);
 		f->pos = idx + 1;
 		r = bpf_map_lookup_elem(&midox_chrule, &idx);
 		if (!r) { /* an index past the map: the compiler never writes one */
-			chain_end(e, MX_CHAIN_V_DROP, idx);
+			chain_end(st, MX_CHAIN_V_DROP, idx);
 			return 1;
 		}
 		if (!chain_rule_matches(r, &e->pkt, &e->in))
 			continue;
 		chain_count(r, e->pkt.len);
 		if (r->type != MX_RULE_CONTINUE)
-			return chain_act(e, r, idx);
+			return chain_act(e, st, r, idx);
 	}
 	return 0;
 }
@@ -466,8 +498,10 @@ static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __
 {
 	const struct chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT,
 					      .rule = MX_CHAIN_RULE_NONE };
+	struct chain_verdict drop = { .kind = MX_CHAIN_V_DROP, .rule = MX_CHAIN_RULE_NONE };
 	const struct mx_chain_half *h;
 	const struct mx_chain_gen *g;
+	struct chain_state *st;
 	struct chain_eval e;
 	__u32 zero = 0, gen;
 
@@ -478,23 +512,27 @@ static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __
 	h = chain_half(chain, gen);
 	if (!h || !h->n)
 		return accept;
+	st = chain_state_get();
+	if (!st)
+		return drop;
 	/* Only now: an empty chain costs no clearing of the state. */
 	__builtin_memset(&e, 0, sizeof(e));
+	__builtin_memset(st, 0, sizeof(*st));
 	e.in = *in;
 	e.gen = gen;
-	e.v.rule = MX_CHAIN_RULE_NONE;
-	if (!chain_parse(skb, &e.pkt)) {
-		e.v.kind = MX_CHAIN_V_DROP;
-		return e.v;
-	}
-	e.visited[0] = chain;
-	e.n_visited = 1;
-	e.stack[0].pos = h->first;
-	e.stack[0].end = h->first + h->n;
+	if (!chain_parse(skb, &e.pkt))
+		return drop;
+	st->v.rule = MX_CHAIN_RULE_NONE;
+	st->visited[0] = chain;
+	st->n_visited = 1;
+	st->stack[0].pos = h->first;
+	st->stack[0].end = h->first + h->n;
 	bpf_loop(MX_CHAIN_MAX_STEPS, chain_step, &e, 0);
-	if (!e.done)
-		e.v.kind = MX_CHAIN_V_TOO_LONG;
-	return e.v;
+	if (!st->done) {
+		drop.kind = MX_CHAIN_V_TOO_LONG;
+		return drop;
+	}
+	return st->v;
 }
 
 /* The entry: a device or port with no chain (MX_CHAIN_NONE) costs this one compare. With

@@ -75,8 +75,8 @@ enum mx_chain_cond {
 	MX_COND_DST_PORT = 1 << 8,     /* ... destination port; ICMP: the code */
 	MX_COND_IN_PORTS = 1 << 9,     /* the ingress port is a member of set in_ports */
 	MX_COND_OUT_PORTS = 1 << 10,
-	MX_COND_PORT_GROUP = 1 << 11,  /* the ingress port is in group port_group (MidoNet's
-					* older port-group condition) */
+	MX_COND_PORT_GROUP = 1 << 11,  /* the exterior port the packet entered by is in group
+					* port_group (MidoNet's older port-group condition) */
 	MX_COND_IN_PORT_GROUP = 1 << 12,
 	MX_COND_OUT_PORT_GROUP = 1 << 13,
 	MX_COND_IP_GROUP_SRC = 1 << 14, /* the IPv4 source is an address of set ip_group_src */

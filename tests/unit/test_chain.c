@@ -28,7 +28,7 @@ static struct mx_chain_maps maps;
 /* The evaluation's inputs as chain_test.bpf.c reads them. */
 struct test_in {
 	__u32 chain;
-	__u32 in_port, out_port, flags;
+	__u32 in_port, out_port, ingress_port, flags;
 	uint8_t answer_mac[6];
 	uint16_t answer;
 };
@@ -54,7 +54,7 @@ struct tpkt {
 	uint16_t sport, dport; /* TCP, or UDP when not 0 */
 	uint8_t tcp_flags;     /* TCP: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10 */
 	uint32_t seq, ack;
-	__u32 in_port, out_port, flags;
+	__u32 in_port, out_port, ingress_port, flags;
 };
 
 /* The default packet: UDP 10.0.0.1:40000 -> 10.0.0.2:5000 from M_A to M_B, in by IN_A,
@@ -63,7 +63,8 @@ static struct tpkt pkt(void)
 {
 	return (struct tpkt){ .f = { .kind = FRAMES_IPV4, .dst = M_B, .src = M_A,
 				     .sip = "10.0.0.1", .tip = "10.0.0.2", .payload = 18 },
-			      .in_port = IN_A, .out_port = OUT_A, .flags = MX_CHAIN_IN_FWD_FLOW };
+			      .in_port = IN_A, .out_port = OUT_A, .ingress_port = IN_A,
+			      .flags = MX_CHAIN_IN_FWD_FLOW };
 }
 
 static size_t build(const struct tpkt *t, uint8_t *buf)
@@ -101,7 +102,8 @@ static size_t build(const struct tpkt *t, uint8_t *buf)
 static int run_answer(__u32 chain, const struct tpkt *t, struct verdict *v, bool answer,
 		      uint8_t *out, size_t *out_len, int *ret)
 {
-	struct test_in in = { chain, t->in_port, t->out_port, t->flags, { 0 }, answer };
+	struct test_in in = { chain,   t->in_port, t->out_port, t->ingress_port,
+			      t->flags, { 0 },      answer };
 	uint8_t frame[FRAMES_MAX];
 	struct __sk_buff ctx = { 0 };
 	size_t len = build(t, frame);
@@ -319,8 +321,10 @@ static void test_conditions(void)
 	     miss->in_port = IN_B);
 	CASE("out-ports", (r->conds = MX_COND_OUT_PORTS, r->out_ports = LIST_OUT_PORTS), (void)0,
 	     miss->out_port = OUT_B);
-	CASE("port-group", (r->conds = MX_COND_PORT_GROUP, r->port_group = LIST_IN_PORTS), (void)0,
-	     miss->in_port = IN_B);
+	/* port-group tests the port the packet entered the topology by, not the device's. */
+	CASE("port-group (the ingress port's)",
+	     (r->conds = MX_COND_PORT_GROUP, r->port_group = LIST_IN_PORTS), hit->in_port = IN_B,
+	     (miss->ingress_port = IN_B, miss->in_port = IN_A));
 	CASE("in-port-group",
 	     (r->conds = MX_COND_IN_PORT_GROUP, r->in_port_group = LIST_IN_PORTS), (void)0,
 	     miss->in_port = IN_B);

@@ -30,7 +30,7 @@ static const uint8_t M_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 
 /* As chain_test.bpf.c reads it (no answer). */
 struct test_in {
-	__u32 chain, in_port, out_port, flags;
+	__u32 chain, in_port, out_port, ingress_port, flags;
 	uint8_t answer_mac[6];
 	uint16_t answer;
 };
@@ -57,7 +57,7 @@ static double timed(int fd, __u32 chain, __u32 runs, int *verdict)
 {
 	struct frames_spec s = { .kind = FRAMES_IPV4, .dst = M_B, .src = M_A, .sip = "10.0.0.1",
 				 .tip = "10.0.0.2", .payload = 18 };
-	struct test_in in = { chain, 1001, 2001, MX_CHAIN_IN_FWD_FLOW, { 0 }, 0 };
+	struct test_in in = { chain, 1001, 2001, 1001, MX_CHAIN_IN_FWD_FLOW, { 0 }, 0 };
 	uint8_t frame[FRAMES_MAX];
 	size_t len = frames_build(&s, frame, M_A, M_B);
 	struct __sk_buff ctx = { 0 };
