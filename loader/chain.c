@@ -464,13 +464,15 @@ static int counters_assign(const struct mx_chain_maps *m, struct chain_image *im
 	err = live_rules_walk(m, slots_collect, cs);
 	if (err)
 		goto out;
-	qsort(cs->live, cs->n_live, sizeof(*cs->live), live_cmp);
+	if (cs->n_live) /* qsort and bsearch want an array, even of none */
+		qsort(cs->live, cs->n_live, sizeof(*cs->live), live_cmp);
 	for (size_t i = 0; i < cs->n_live; i++)
 		if (cs->live[i].slot < MX_CHAIN_COUNTERS_MAX)
 			cs->counting[cs->live[i].slot] = true;
 	for (__u32 i = 0; i < im->n_rules; i++) {
-		const __u32 *hit = bsearch(&im->rules[i].rule_id, cs->live, cs->n_live,
-					   sizeof(*cs->live), live_cmp);
+		const __u32 *hit = !cs->n_live ? NULL
+					       : bsearch(&im->rules[i].rule_id, cs->live,
+							 cs->n_live, sizeof(*cs->live), live_cmp);
 
 		im->rules[i].counter = ~0u;
 		if (hit && hit[1] < MX_CHAIN_COUNTERS_MAX && !cs->used[hit[1]]) {
