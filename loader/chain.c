@@ -631,24 +631,18 @@ static int counter_find(const struct mx_chain_rule *r, void *ctx)
 	return 1;
 }
 
-int mx_chain_counter_read(const struct mx_chain_maps *m, __u32 rule_id,
-			  struct mx_chain_counter *out)
+/* Slot's counters summed over CPUs into out. */
+static int counter_sum(const struct mx_chain_maps *m, __u32 slot, struct mx_chain_counter *out)
 {
-	struct counter_find f = { .rule_id = rule_id };
 	int ncpu = libbpf_num_possible_cpus(), err;
 	struct mx_chain_counter *per;
 
-	err = live_rules_walk(m, counter_find, &f);
-	if (err < 0)
-		return err;
-	if (!f.found)
-		return -ENOENT;
 	if (ncpu < 0)
 		return ncpu;
 	per = calloc(ncpu, sizeof(*per));
 	if (!per)
 		return -ENOMEM;
-	err = bpf_map_lookup_elem(m->count, &f.slot, per) ? -errno : 0;
+	err = bpf_map_lookup_elem(m->count, &slot, per) ? -errno : 0;
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < ncpu && !err; i++) {
 		out->packets += per[i].packets;
@@ -656,4 +650,39 @@ int mx_chain_counter_read(const struct mx_chain_maps *m, __u32 rule_id,
 	}
 	free(per);
 	return err;
+}
+
+int mx_chain_counter_read(const struct mx_chain_maps *m, __u32 rule_id,
+			  struct mx_chain_counter *out)
+{
+	struct counter_find f = { .rule_id = rule_id };
+	int err = live_rules_walk(m, counter_find, &f);
+
+	if (err < 0)
+		return err;
+	return f.found ? counter_sum(m, f.slot, out) : -ENOENT;
+}
+
+struct counter_walk {
+	const struct mx_chain_maps *m;
+	int (*fn)(__u32 rule_id, const struct mx_chain_counter *c, void *ctx);
+	void *ctx;
+};
+
+static int counter_walk_one(const struct mx_chain_rule *r, void *ctx)
+{
+	struct counter_walk *w = ctx;
+	struct mx_chain_counter c;
+	int err = counter_sum(w->m, r->counter, &c);
+
+	return err ? err : w->fn(r->rule_id, &c, w->ctx);
+}
+
+int mx_chain_counters_walk(const struct mx_chain_maps *m,
+			   int (*fn)(__u32 rule_id, const struct mx_chain_counter *c, void *ctx),
+			   void *ctx)
+{
+	struct counter_walk w = { m, fn, ctx };
+
+	return live_rules_walk(m, counter_walk_one, &w);
 }

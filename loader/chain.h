@@ -44,4 +44,10 @@ int mx_chain_install(const struct mx_chain_maps *m, const struct mx_chain_progra
 int mx_chain_counter_read(const struct mx_chain_maps *m, __u32 rule_id,
 			  struct mx_chain_counter *out);
 
+/* fn for every live rule, chain by chain, with its counters summed over CPUs (one pass, for
+ * listing a chain's rules); a non-zero return of fn stops the walk and is returned. */
+int mx_chain_counters_walk(const struct mx_chain_maps *m,
+			   int (*fn)(__u32 rule_id, const struct mx_chain_counter *c, void *ctx),
+			   void *ctx);
+
 #endif

@@ -675,6 +675,23 @@ static void test_depth_and_budget(void)
 
 /* ---- counters ---- */
 
+struct walk_seen {
+	int n;
+	__u64 packets[8];
+};
+
+/* Rule 50, 53 and 52's packets, in their order; any other rule fails the walk. */
+static int walk_collect(__u32 rule_id, const struct mx_chain_counter *c, void *ctx)
+{
+	static const __u32 want[3] = { 50, 53, 52 };
+	struct walk_seen *s = ctx;
+
+	if (s->n >= 3 || rule_id != want[s->n])
+		return -EPROTO;
+	s->packets[s->n++] = c->packets;
+	return 0;
+}
+
 static void test_counters(void)
 {
 	struct mx_rule_spec r[3] = { rule(50, MX_RULE_CONTINUE), rule(51, MX_RULE_DROP),
@@ -717,6 +734,15 @@ static void test_counters(void)
 	tap_ok(!mx_chain_counter_read(&maps, 53, &c53) && c53.packets == 1 &&
 		       !mx_chain_counter_read(&maps, 52, &c52) && c52.packets == 2,
 	       "after one more packet: 53 at 1, 52 at 2");
+	/* The walk gives every live rule once, with the counts the reads give. */
+	{
+		struct walk_seen seen = { 0 };
+
+		tap_ok(mx_chain_counters_walk(&maps, walk_collect, &seen) == 0 && seen.n == 3 &&
+			       seen.packets[0] == 4 + 1 && seen.packets[1] == 1 &&
+			       seen.packets[2] == 2,
+		       "the counters' walk: rules 50, 53, 52 at 5, 1, 2 packets");
+	}
 	/* Once 51 is gone, its slot is free again: a new rule there starts from 0, not 3. */
 	{
 		struct mx_rule_spec r4[4] = { r[0], r[1], r[2], rule(54, MX_RULE_CONTINUE) };
