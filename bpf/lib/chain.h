@@ -81,13 +81,6 @@ struct chain_input {
 	__u32 flags;        /* enum mx_chain_input_flags */
 };
 
-struct chain_verdict {
-	__u8 kind;  /* enum mx_chain_verdict */
-	__u8 flags; /* enum mx_chain_verdict_flags */
-	__u16 pad;
-	__u32 rule; /* the deciding rule's index in midox_chrule (NAT: its target, its action),
-		     * MX_CHAIN_RULE_NONE when no rule decided */
-};
 
 enum chain_frag { CHAIN_FRAG_NONE, CHAIN_FRAG_FIRST, CHAIN_FRAG_LATER };
 
@@ -293,35 +286,16 @@ static __always_inline bool chain_rule_matches(const struct mx_chain_rule *r,
 	return true;
 }
 
-/* One chain being evaluated: the next rule and the end of its rules. */
-struct chain_frame {
-	__u32 pos;
-	__u32 end;
-};
-
-/* What an evaluation changes as it goes. In a per-CPU map value, not on the stack: the
+/* The evaluation's changing state lives in a per-CPU map value, not on the stack: the
  * verifier knows stack values exactly, and would check the bpf_loop step once for every
- * depth and count of chains entered; a map value's fields it takes as unknown, so it
- * checks the step once. (An evaluation runs to its end on one CPU, never interleaved.) */
-struct chain_state {
-	struct chain_verdict v;
-	__u32 depth;     /* the frame being evaluated */
-	__u32 n_visited;
-	__u32 done;
-	__u32 pad;
-	struct chain_frame stack[MX_CHAIN_MAX_DEPTH];
-	__u32 visited[MX_CHAIN_MAX_VISITED]; /* every chain entered, the top one first */
-};
-
-_Static_assert((MX_CHAIN_MAX_DEPTH & (MX_CHAIN_MAX_DEPTH - 1)) == 0, "depth is a power of 2");
-_Static_assert((MX_CHAIN_MAX_VISITED & (MX_CHAIN_MAX_VISITED - 1)) == 0,
-	       "visited chains are a power of 2");
+ * depth and count of chains entered; a map value's fields it takes as unknown, so it checks
+ * the step once. (An evaluation runs to its end on one CPU, never interleaved.) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct chain_state);
+	__type(value, struct mx_chain_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_chstate SEC(".maps");
 
@@ -332,7 +306,7 @@ struct chain_eval {
 	__u32 gen;
 };
 
-static __always_inline struct chain_state *chain_state_get(void)
+static __always_inline struct mx_chain_state *chain_state_get(void)
 {
 	__u32 zero = 0;
 
@@ -348,7 +322,7 @@ static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32
 
 /* Whether this evaluation has entered chain already. The slots not used yet are 0, which
  * names no chain (a jump to MX_CHAIN_NONE is to a missing chain: a continue either way). */
-static __always_inline bool chain_visited(const struct chain_state *st, __u32 chain)
+static __always_inline bool chain_visited(const struct mx_chain_state *st, __u32 chain)
 {
 	__u32 found = 0;
 
@@ -362,7 +336,7 @@ static __always_inline bool chain_visited(const struct chain_state *st, __u32 ch
  * before in this evaluation (a loop, or a second jump to it); besides, unless
  * MX_CHAIN_MAX_VISITED chains were entered or it would be MX_CHAIN_MAX_DEPTH + 1 deep. Each
  * of those is a continue. */
-static __always_inline void chain_jump(const struct chain_eval *e, struct chain_state *st,
+static __always_inline void chain_jump(const struct chain_eval *e, struct mx_chain_state *st,
 				       __u32 target)
 {
 	const struct mx_chain_half *h;
@@ -397,7 +371,7 @@ static __always_inline void chain_count(const struct mx_chain_rule *r, __u32 len
 	}
 }
 
-static __always_inline void chain_end(struct chain_state *st, __u8 kind, __u32 rule)
+static __always_inline void chain_end(struct mx_chain_state *st, __u8 kind, __u32 rule)
 {
 	st->v.kind = kind;
 	st->v.rule = rule;
@@ -408,7 +382,7 @@ static __always_inline void chain_end(struct chain_state *st, __u8 kind, __u32 r
 #define CHAIN_BATCH 4
 
 /* The end of the current chain: back to the chain that jumped, or at the top, accept. */
-static __always_inline long chain_pop(struct chain_state *st, __u32 rule)
+static __always_inline long chain_pop(struct mx_chain_state *st, __u32 rule)
 {
 	if (!st->depth) {
 		chain_end(st, MX_CHAIN_V_ACCEPT, rule);
@@ -419,7 +393,7 @@ static __always_inline long chain_pop(struct chain_state *st, __u32 rule)
 }
 
 /* What matched rule r (index idx) does, but continue: 1 ends the evaluation. */
-static __always_inline long chain_act(const struct chain_eval *e, struct chain_state *st,
+static __always_inline long chain_act(const struct chain_eval *e, struct mx_chain_state *st,
 				      const struct mx_chain_rule *r, __u32 idx)
 {
 	switch (r->type) {
@@ -462,8 +436,8 @@ static __always_inline long chain_act(const struct chain_eval *e, struct chain_s
 static long chain_step(__u32 i, void *ctx)
 {
 	const struct chain_eval *e = ctx;
-	struct chain_state *st = chain_state_get();
-	struct chain_frame *f;
+	struct mx_chain_state *st = chain_state_get();
+	struct mx_chain_frame *f;
 
 	(void)i;
 	if (!st)
@@ -493,15 +467,15 @@ static long chain_step(__u32 i, void *ctx)
 
 /* Evaluate chain (not MX_CHAIN_NONE) on the packet. A chain the map does not hold accepts,
  * as a device whose filter was deleted. */
-static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __u32 chain,
+static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb, __u32 chain,
 						       const struct chain_input *in)
 {
-	const struct chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT,
+	const struct mx_chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT,
 					      .rule = MX_CHAIN_RULE_NONE };
-	struct chain_verdict drop = { .kind = MX_CHAIN_V_DROP, .rule = MX_CHAIN_RULE_NONE };
+	struct mx_chain_verdict drop = { .kind = MX_CHAIN_V_DROP, .rule = MX_CHAIN_RULE_NONE };
 	const struct mx_chain_half *h;
 	const struct mx_chain_gen *g;
-	struct chain_state *st;
+	struct mx_chain_state *st;
 	struct chain_eval e;
 	__u32 zero = 0, gen;
 
@@ -538,11 +512,11 @@ static __always_inline struct chain_verdict chain_eval(struct __sk_buff *skb, __
 /* The entry: a device or port with no chain (MX_CHAIN_NONE) costs this one compare. With
  * a chain it may pull headers into the linear part: packet pointers the caller holds must
  * be taken again afterwards. */
-static __always_inline struct chain_verdict chain_filter(struct __sk_buff *skb, __u32 chain,
+static __always_inline struct mx_chain_verdict chain_filter(struct __sk_buff *skb, __u32 chain,
 							 const struct chain_input *in)
 {
 	if (chain == MX_CHAIN_NONE)
-		return (struct chain_verdict){ .kind = MX_CHAIN_V_ACCEPT,
+		return (struct mx_chain_verdict){ .kind = MX_CHAIN_V_ACCEPT,
 					       .rule = MX_CHAIN_RULE_NONE };
 	return chain_eval(skb, chain, in);
 }

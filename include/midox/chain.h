@@ -149,7 +149,7 @@ struct mx_chain_counter {
 _Static_assert(sizeof(struct mx_chain_counter) == 16, "mx_chain_counter layout");
 
 /* What an evaluation decided (bpf/lib/chain.h, chain_filter). */
-enum mx_chain_verdict {
+enum mx_chain_verdict_kind {
 	MX_CHAIN_V_ACCEPT = 0,
 	MX_CHAIN_V_DROP,
 	MX_CHAIN_V_REJECT,    /* flags: MX_CHAIN_VF_TCP_RST or an ICMP admin-prohibited */
@@ -166,6 +166,42 @@ enum mx_chain_verdict {
 enum mx_chain_verdict_flags {
 	MX_CHAIN_VF_TCP_RST = 1 << 0, /* reject a TCP packet with a RST */
 };
+
+/* What an evaluation decided (bpf/lib/chain.h, chain_filter). */
+struct mx_chain_verdict {
+	__u8 kind;  /* enum mx_chain_verdict_kind */
+	__u8 flags; /* enum mx_chain_verdict_flags */
+	__u16 pad;
+	__u32 rule; /* the deciding rule's index in midox_chrule (NAT: its target, its action),
+		     * MX_CHAIN_RULE_NONE when no rule decided */
+};
+_Static_assert(sizeof(struct mx_chain_verdict) == 8, "mx_chain_verdict layout");
+
+_Static_assert((MX_CHAIN_MAX_DEPTH & (MX_CHAIN_MAX_DEPTH - 1)) == 0, "depth is a power of 2");
+_Static_assert((MX_CHAIN_MAX_VISITED & (MX_CHAIN_MAX_VISITED - 1)) == 0,
+	       "visited chains are a power of 2");
+
+/* One chain being evaluated: the next rule and the end of its rules. */
+struct mx_chain_frame {
+	__u32 pos;
+	__u32 end;
+};
+
+/* __u32 0 -> struct mx_chain_state, per CPU: what an evaluation changes as it goes, the
+ * datapath's scratch (user space never writes it). */
+#define MX_MAP_CHAIN_STATE "midox_chstate"
+struct mx_chain_state {
+	struct mx_chain_verdict v;
+	__u32 depth;     /* the frame being evaluated */
+	__u32 n_visited;
+	__u32 done;
+	__u32 pad;
+	struct mx_chain_frame stack[MX_CHAIN_MAX_DEPTH];
+	__u32 visited[MX_CHAIN_MAX_VISITED]; /* every chain entered, the top one first */
+};
+_Static_assert(sizeof(struct mx_chain_state) == 24 + 8 * MX_CHAIN_MAX_DEPTH +
+						    4 * MX_CHAIN_MAX_VISITED,
+	       "mx_chain_state layout");
 
 /* The evaluation's inputs besides the packet. */
 enum mx_chain_input_flags {

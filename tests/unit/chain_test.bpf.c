@@ -30,7 +30,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct chain_verdict);
+	__type(value, struct mx_chain_verdict);
 } chain_test_out SEC(".maps");
 
 SEC("tc")
@@ -38,7 +38,7 @@ int chain_test(struct __sk_buff *skb)
 {
 	__u32 zero = 0;
 	const struct chain_test_in *t = bpf_map_lookup_elem(&chain_test_in, &zero);
-	struct chain_verdict v, *out;
+	struct mx_chain_verdict v, *out;
 
 	if (!t)
 		return -1;
