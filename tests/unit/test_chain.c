@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <linux/pkt_cls.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -957,6 +958,69 @@ static void test_compiler(void)
 	}
 }
 
+/* ---- the switch, while packets run ---- */
+
+/* Three versions of chains 1 and 2, installed in turn (so that each half of the maps gets
+ * each version): chain 1 jumps to chain 2, then does X; chain 2 does Y.
+ *   A: Y drop (X accept, not reached)  -> drop
+ *   B: Y continue, X reject            -> reject
+ *   C: Y continue, X dnat              -> dnat
+ * An evaluation that mixed versions could give accept (A's chain 1 with B's or C's chain
+ * 2): never valid. */
+static volatile int race_stop;
+static long race_runs, race_seen[8], race_bad;
+
+static void *race_runner(void *arg)
+{
+	struct tpkt t = pkt();
+	struct verdict v;
+
+	(void)arg;
+	while (!race_stop) {
+		if (run(1, &t, &v) || (v.kind != MX_CHAIN_V_DROP && v.kind != MX_CHAIN_V_REJECT &&
+				       v.kind != MX_CHAIN_V_DNAT))
+			race_bad++;
+		else
+			race_seen[v.kind]++;
+		race_runs++;
+	}
+	return NULL;
+}
+
+static void test_switch_race(void)
+{
+	static const __u8 x[3] = { MX_RULE_ACCEPT, MX_RULE_REJECT, MX_RULE_DNAT };
+	static const __u8 y[3] = { MX_RULE_DROP, MX_RULE_CONTINUE, MX_RULE_CONTINUE };
+	struct mx_rule_spec c1[3][2], c2[3][1];
+	struct mx_chain_spec v[3][2];
+	int installs = 0, failed = 0;
+	pthread_t th;
+
+	for (int i = 0; i < 3; i++) {
+		c1[i][0] = jump(801 + 10 * i, 1);
+		c1[i][1] = rule(802 + 10 * i, x[i]);
+		c2[i][0] = rule(803 + 10 * i, y[i]);
+		v[i][0] = (struct mx_chain_spec){ 1, c1[i], 2 };
+		v[i][1] = (struct mx_chain_spec){ 2, c2[i], 1 };
+	}
+	if (!tap_ok(install(v[0], 2) == 0 && !pthread_create(&th, NULL, race_runner, NULL),
+		    "version A installed, packets running"))
+		return;
+	for (int i = 1; i <= 3000; i++) {
+		failed += install(v[i % 3], 2) != 0;
+		installs++;
+	}
+	race_stop = 1;
+	pthread_join(th, NULL);
+	tap_ok(!failed, "%d switches between A, B and C, none failed", installs);
+	tap_ok(!race_bad && race_seen[MX_CHAIN_V_DROP] && race_seen[MX_CHAIN_V_REJECT] &&
+		       race_seen[MX_CHAIN_V_DNAT],
+	       "%ld evaluations meanwhile: %ld drop (A), %ld reject (B), %ld dnat (C), %ld else "
+	       "(a mix of versions)",
+	       race_runs, race_seen[MX_CHAIN_V_DROP], race_seen[MX_CHAIN_V_REJECT],
+	       race_seen[MX_CHAIN_V_DNAT], race_bad);
+}
+
 int main(void)
 {
 	mx_log_init("test_chain", MX_LOG_WARN);
@@ -977,6 +1041,7 @@ int main(void)
 	test_counters();
 	test_rst();
 	test_compiler();
+	test_switch_race();
 	chain_test__destroy(skel);
 	return tap_done();
 }
