@@ -113,10 +113,22 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 # Datapath tests: the BPF object through the loader.
 DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
 	    $(BUILD)/tests/test_bgp_dp \
-	    $(BUILD)/tests/test_map_table
+	    $(BUILD)/tests/test_map_table $(BUILD)/tests/test_chain
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
+
+# The rule-chain evaluator alone (bpf/lib/chain.h, not yet in the pipeline): a test program
+# with a skeleton of its own, for test_chain and the benchmark's mxbench-chain.
+CHAIN_TEST_OBJ := $(BUILD)/tests/chain_test.bpf.o
+$(CHAIN_TEST_OBJ): tests/unit/chain_test.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/chain_test.skel.h: $(CHAIN_TEST_OBJ)
+	$(BPFTOOL) gen skeleton $< name chain_test > $@
+
+$(BUILD)/tests/unit/test_chain.o $(BUILD)/tools/bench/mxbench-chain.o: $(BUILD)/tests/chain_test.skel.h
 
 # The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
 # calls no libbpf, gives it the maps' sizes).
@@ -214,7 +226,8 @@ uninstall:
 	@rmdir $(DESTDIR)$(SYSCONFDIR)/midox 2>/dev/null || true
 
 # The benchmark (tools/bench, docs/benchmarks.md): its XDP and tc programs and three tools.
-BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-topo
+BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-topo \
+	      $(BUILD)/bench/mxbench-chain
 
 $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
 	@mkdir -p $(@D)
@@ -237,6 +250,10 @@ $(BUILD)/bench/mxbench: $(BUILD)/tools/bench/mxbench.o
 	$(CC) $(CFLAGS) -o $@ $< $(LOADER_LIBS)
 
 $(BUILD)/bench/mxbench-cost: $(BUILD)/tools/bench/mxbench-cost.o $(LOADER) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
+
+$(BUILD)/bench/mxbench-chain: $(BUILD)/tools/bench/mxbench-chain.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 

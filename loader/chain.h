@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Rule chains: the compiler from rule specs (include/midox/chain.h) into the evaluator's
+ * maps (bpf/lib/chain.h), and the rules' counters. Every function returns 0 or a negative
+ * errno. Not yet used by the agent: docs/chains-datapath.md. */
+#ifndef MIDOX_LOADER_CHAIN_H
+#define MIDOX_LOADER_CHAIN_H
+
+#include "midox/chain.h"
+
+/* The chain maps' fds (midox_chgen, midox_chain, midox_chrule, midox_chset, midox_chcount). */
+struct mx_chain_maps {
+	int gen, chain, rule, set, count;
+};
+
+/* A set of __u32: port keys (port lists and groups) or IPv4 addresses (__be32, address
+ * groups). Rules name a list by its index. */
+struct mx_chain_list {
+	const __u32 *members;
+	__u32 n;
+};
+
+struct mx_chain_spec {
+	__u32 id; /* the key devices name the chain by: not MX_CHAIN_NONE, unique */
+	const struct mx_rule_spec *rules;
+	__u32 n_rules;
+};
+
+/* Everything: a rule's jump_to is an index in chains, its list references in lists. */
+struct mx_chain_program {
+	const struct mx_chain_spec *chains;
+	__u32 n_chains;
+	const struct mx_chain_list *lists;
+	__u32 n_lists;
+};
+
+/* Make the maps hold exactly program p: checked whole first (-EINVAL for a bad spec, with
+ * a message naming the chain and rule; -ENOSPC past the maps' sizes), written beside the
+ * live version, then made live with one write, then the old version's leftovers removed.
+ * On any error before the switch the live version is untouched. A rule whose rule_id was
+ * live keeps its counters; a new one starts from zero. */
+int mx_chain_install(const struct mx_chain_maps *m, const struct mx_chain_program *p);
+
+/* The counters of the live rule rule_id, summed over CPUs; -ENOENT when there is none. */
+int mx_chain_counter_read(const struct mx_chain_maps *m, __u32 rule_id,
+			  struct mx_chain_counter *out);
+
+/* fn for every live rule, chain by chain, with its counters summed over CPUs (one pass, for
+ * listing a chain's rules); a non-zero return of fn stops the walk and is returned. */
+int mx_chain_counters_walk(const struct mx_chain_maps *m,
+			   int (*fn)(__u32 rule_id, const struct mx_chain_counter *c, void *ctx),
+			   void *ctx);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The chain evaluator (bpf/lib/chain.h) on its own, for tests/unit/test_chain.c and
+ * tools/bench/mxbench-chain.c: the chain and the evaluation's inputs come from
+ * chain_test_in, the verdict goes to chain_test_out and is the run's return value. With
+ * answer set, a reject verdict with the RST flag is answered (bpf/lib/reject.h) and the run
+ * returns TC_ACT_OK with the answer, or TC_ACT_SHOT when there is none. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include <linux/pkt_cls.h>
+
+#include "lib/chain.h"
+#include "lib/reject.h"
+
+struct chain_test_in {
+	__u32 chain;
+	struct chain_input in;
+	__u8 answer_mac[ETH_ALEN]; /* the answer's source MAC */
+	__u16 answer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct chain_test_in);
+} chain_test_in SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_chain_verdict);
+} chain_test_out SEC(".maps");
+
+SEC("tc")
+int chain_test(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	const struct chain_test_in *t = bpf_map_lookup_elem(&chain_test_in, &zero);
+	struct mx_chain_verdict v, *out;
+
+	if (!t)
+		return -1;
+	v = chain_filter(skb, t->chain, &t->in);
+	out = bpf_map_lookup_elem(&chain_test_out, &zero);
+	if (out)
+		*out = v;
+	if (t->answer && v.kind == MX_CHAIN_V_REJECT && (v.flags & MX_CHAIN_VF_TCP_RST))
+		return reject_tcp_rst(skb, t->answer_mac) ? TC_ACT_OK : TC_ACT_SHOT;
+	return v.kind;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
