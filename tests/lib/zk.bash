@@ -15,8 +15,12 @@ zk_classpath() {
 # request (about 100 bytes a watched node: an agent watches some 3 nodes a port and one a
 # route), so the default 1 MiB strands an agent of some 8000 ports after any server restart;
 # a multi-op deleting a router of many routes is one request too (docs/zookeeper.md).
+# serverCnxnFactory: Netty's, which costs the server about a fifth of the CPU per request of
+# the default (NIO) one on a small machine (docs/zookeeper.md, "Server settings");
+# ZK_CNXN_FACTORY overrides it (the benchmark's comparison of the two).
 zk_jvm_flags() {
-	echo "-Dzookeeper.jmx.log4j.disable=true -Djute.maxbuffer=${ZK_JUTE_MAXBUFFER:-134217728}"
+	echo "-Dzookeeper.jmx.log4j.disable=true -Djute.maxbuffer=${ZK_JUTE_MAXBUFFER:-134217728}" \
+		"-Dzookeeper.serverCnxnFactory=${ZK_CNXN_FACTORY:-org.apache.zookeeper.server.NettyServerCnxnFactory}"
 }
 
 # A port nobody listens on, from a range the kernel does not hand out as ephemeral.
