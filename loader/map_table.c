@@ -11,6 +11,7 @@
 #include "midox/bridge.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
+#include "midox/ratelimit.h"
 #include "midox/trace.h"
 #include "midox/router.h"
 #include "midox/stats.h"
@@ -190,11 +191,17 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(struct mx_bgp_key), .value_size = sizeof(struct mx_bgp),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_bgp,
 	},
+	/* Before the ports' interfaces: a limited port is limited from its first frame. */
+	[MX_MAP_ID_RATE] = {
+		.name = MX_MAP_RATE, .skel_off = SKEL_MAP(midox_rate),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port_rate),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 10, .format_key = key_port,
+	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
 		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 10, .format_key = key_ifport,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 11, .format_key = key_ifport,
 	},
 	[MX_MAP_ID_CONFIG] = {
 		.name = MX_MAP_CONFIG, .skel_off = SKEL_MAP(midox_config),
@@ -238,6 +245,12 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.name = MX_MAP_TRACE, .skel_off = SKEL_MAP(midox_trace),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_trace),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* The rate limits' buckets; an LRU map, so a gone port's entry goes by itself. */
+	[MX_MAP_ID_RATE_STATE] = {
+		.name = MX_MAP_RATE_STATE, .skel_off = SKEL_MAP(midox_ratestate),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_rate_state),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_port,
 	},
 };
 
