@@ -365,6 +365,106 @@ not_alive() {
 	nothing_left h1 b1
 }
 
+# iperf_rate POD SERVER_IP [ARGS...]: one TCP stream of 3 s from POD to iperf3 at SERVER_IP
+# (ARGS: -R for the other way), the rate the receiving end measured, bits per second.
+iperf_rate() {
+	local pod=$1 ip=$2 out
+	shift 2
+	out=$(net_in "$pod" iperf3 -c "$ip" -p 5201 -t 3 -J "$@") || { echo "$out" >&2; return 1; }
+	jq -er '.end.sum_received.bits_per_second | floor' <<< "$out"
+}
+
+# bw_conf HOST EGRESS_RATE EGRESS_BURST INGRESS_RATE INGRESS_BURST: HOST's configuration with
+# the bandwidth capability and the runtime's per-pod values, as a runtime passes a pod's
+# kubernetes.io/egress-bandwidth and ingress-bandwidth annotations.
+bw_conf() {
+	cni_conf "$1" ". + { capabilities: { bandwidth: true }, runtimeConfig: { bandwidth: {
+		egressRate: $2, egressBurst: $3, ingressRate: $4, ingressBurst: $5 } } }"
+}
+
+@test "the bandwidth capability: midox polices a pod's egress in its datapath, shapes its ingress; an unlimited pod is faster" {
+	nodes
+	cni_pod lim
+	cni_pod free
+	cni_pod srv
+	local conf out key hif ip_srv ip_lim r_lim r_free r_in before
+	# 20 Mbit/s out (burst 2 Mbit), 10 Mbit/s in (burst 100 kbit)
+	conf=$(bw_conf h1 20000000 2000000 10000000 100000)
+	out=$(cni h1 ADD lim lim eth0 "$conf") || { echo "$out"; false; }
+	RESULT[lim]=$out
+	add h1 free
+	add h2 srv
+	hif=$(host_if lim)
+	ip_srv=$(pod_ip srv)
+	ip_lim=$(pod_ip lim)
+	# the port holds the limit, the agent put it in midox_rate, tbf is on the node's end
+	mx bridge "$BR" list port | grep "egress-rate 20m egress-burst 2m"
+	key=$(port_key h1 "$hif")
+	map_has h1 midox_rate "any(.[]; .key == $key and .value.rate_bps == 20000000 and
+		.value.burst_ns == 100000000)"
+	tc -n "$NET_RUN-h1" qdisc show dev "$hif" | grep -q "qdisc tbf 1: root .* rate 10Mbit"
+	run -0 --separate-stderr cni h1 CHECK lim lim eth0 "$(jq -c --argjson r "$out" \
+		'. + { prevResult: $r }' <<< "$conf")"
+	net_bg srv "$NET_DIR/iperf-srv" iperf3 -s -p 5201 -B "$ip_srv"
+	local srv_pid=$NET_BG_PID i
+	for i in $(seq 1 50); do
+		grep -q "listening" "$NET_DIR/iperf-srv" && break
+		sleep 0.1
+	done
+	before=$(drops h1 "$key" MX_DROP_RATE_LIMIT)
+	r_lim=$(iperf_rate lim "$ip_srv")
+	r_free=$(iperf_rate free "$ip_srv")
+	r_in=$(iperf_rate lim "$ip_srv" -R)
+	net_bg_stop "$srv_pid"
+	echo "limited pod out: $r_lim bit/s; unlimited: $r_free bit/s; limited pod in: $r_in bit/s"
+	# under the limits with a margin for the burst, and the unlimited pod well above
+	[ "$r_lim" -gt 0 ]
+	[ "$r_lim" -le 22000000 ]
+	[ "$r_free" -ge 60000000 ]
+	[ "$r_in" -gt 0 ]
+	[ "$r_in" -le 11000000 ]
+	# what the policer dropped is counted under its own reason on the pod's port
+	[ "$(drops h1 "$key" MX_DROP_RATE_LIMIT)" -gt "$before" ]
+	# a CHECK with other values says what differs
+	run -1 --separate-stderr cni h1 CHECK lim lim eth0 "$(jq -c --argjson r "$out" \
+		'. + { prevResult: $r } | .runtimeConfig.bandwidth.egressRate = 1000000' <<< "$conf")"
+	is_error "$output" 106 "egress limit 20000000 bit/s burst 2000000 bits, the pod asks for 1000000"
+	run -0 --separate-stderr cni h1 DEL lim lim eth0 "$conf"
+	run -0 --separate-stderr cni h1 DEL free free eth0
+	run -0 --separate-stderr cni h2 DEL srv srv eth0
+	nothing_left h1 lim
+	map_has h1 midox_rate 'length == 0'
+}
+
+@test "the bandwidth capability: bad values are refused with code 7, nothing left behind" {
+	nodes
+	cni_pod b1
+	local bad
+	for bad in '20000000 0 0 0:egressRate and egressBurst go together' \
+		'0 0 8000 0:ingressRate and ingressBurst go together' \
+		'999 8000 0 0:egressRate 999 bit/s is not within 1000..' \
+		'0 0 8000 40000000000:ingressBurst 40000000000 bits is above' \
+		'-1 8000 0 0:"egressRate" must be a non-negative integer'; do
+		run -1 --separate-stderr cni h1 ADD b1 b1 eth0 "$(bw_conf h1 ${bad%%:*})"
+		is_error "$output" 7 "runtimeConfig.bandwidth: ${bad#*:}"
+	done
+	nothing_left h1 b1
+}
+
+@test "Debian's bandwidth plugin cannot take egressRate after midox (clsact holds the ingress hook)" {
+	nodes
+	cni_pod b1
+	local list
+	list=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "bandwidth",
+		egressRate: 8000000, egressBurst: 100000 } ] }' <<< "$(cni_conf h1)")
+	run ! chain h1 ADD b1 "$list"
+	echo "$output"
+	[[ "$output" == *"ADD of $CNI_PLUGINS/bandwidth failed"* ]]
+	# the runtime then DELs the chain: nothing stays
+	chain h1 DEL b1 "$list"
+	nothing_left h1 b1
+}
+
 @test "churn: pods added and deleted on two nodes in a loop leak nothing" {
 	local rounds=${CNI_CHURN:-10} r h t0 add_ns=0 del_ns=0 n_del=0
 	declare -A rss0=()
