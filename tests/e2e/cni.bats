@@ -626,3 +626,70 @@ served() {
 	[ "$(leases h1)" -eq 0 ]
 	[ "$(ports_of_bridge)" -eq 1 ]
 }
+
+# gateway HOST N ROUTER: HOST's own stack joined to ROUTER as an operator does it for
+# hostPorts: a veth gw0/gw1 in HOST (gw0 172.16.N.2, gw1 bound to a new port 172.16.N.1 of
+# ROUTER), HOST routing the pods' subnet through it and forwarding. Prints the port.
+gateway() {
+	local host=$1 n=$2 rt=$3 up
+	ip -n "$NET_RUN-$host" link add gw0 mtu 1450 type veth peer name gw1 mtu 1450
+	ip -n "$NET_RUN-$host" addr add "172.16.$n.2/24" dev gw0
+	ip -n "$NET_RUN-$host" link set gw0 up
+	ip -n "$NET_RUN-$host" link set gw1 up
+	ip -n "$NET_RUN-$host" route add 10.244.0.0/24 via "172.16.$n.1" dev gw0
+	net_sysctl "$host" net.ipv4.ip_forward=1
+	up=$(mx router "$rt" add port address "172.16.$n.1" net "172.16.$n.0/24")
+	mx host "$(agent_name "$host")" add binding port "$up" interface gw1 >/dev/null
+	echo "$up"
+}
+
+# served_by FROM TO POD: an HTTP request from node FROM to TO's hostPort 8080 gets POD's page.
+served_by() {
+	net_in "$1" curl -s --max-time 2 "http://$2:8080/" | grep -q "pod $3 here"
+}
+
+@test "hostPorts on two nodes: replies leave through the node that rewrote the connection, by a source route per node" {
+	nodes
+	local rt=$NET_RUN-rt rp bp up1 up2 list1 list2 r1 r2 ip1 ip2
+	mx router create name "$rt"
+	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
+	bp=$(mx bridge "$BR" add port)
+	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	up1=$(gateway h1 9 "$rt")
+	up2=$(gateway h2 10 "$rt")
+	# the outside is through h1 by default (as in the one-node setup)
+	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up1" gw 172.16.9.2
+	cni_pod w1
+	cni_pod w2
+	list1=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
+		capabilities: { portMappings: true },
+		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
+						   protocol: "tcp" } ] } } ] }' <<< "$(cni_conf h1)")
+	list2=$(jq -c '.plugins[0] = ($c | fromjson)' --arg c "$(cni_conf h2)" <<< "$list1")
+	r1=$(chain h1 ADD w1 "$list1")
+	r2=$(chain h2 ADD w2 "$list2")
+	ip1=$(jq -r '.ips[0].address | split("/")[0]' <<< "$r1")
+	ip2=$(jq -r '.ips[0].address | split("/")[0]' <<< "$r2")
+	mkdir "$NET_DIR/www1" "$NET_DIR/www2"
+	echo "pod w1 here" > "$NET_DIR/www1/index.html"
+	echo "pod w2 here" > "$NET_DIR/www2/index.html"
+	net_bg w1 "$NET_DIR/www1.log" python3 -m http.server 80 --bind "$ip1" --directory "$NET_DIR/www1"
+	net_bg w2 "$NET_DIR/www2.log" python3 -m http.server 80 --bind "$ip2" --directory "$NET_DIR/www2"
+	wait_until 10 served_by h2 192.0.2.1 w1
+	# w2 serves (h2 reaches it through its own gateway, replies by the connected route)
+	wait_until 10 net_in h2 curl -s --max-time 2 "http://$ip2/"
+	# but h2's hostPort does not: w2's reply takes the default route out through h1, which
+	# did not rewrite the connection, and h1's client gets an answer from an address it
+	# never asked
+	run ! served_by h1 192.0.2.2 w2
+	# a source route per node: what h2's pods send leaves through h2 (its range
+	# 10.244.0.200-249 lies in 10.244.0.192/26)
+	mx router "$rt" add route src 10.244.0.192/26 dst 0.0.0.0/0 type normal port "$up2" gw 172.16.10.2
+	wait_until 10 served_by h1 192.0.2.2 w2
+	served_by h2 192.0.2.1 w1
+	chain h1 DEL w1 "$list1" "$r1"
+	chain h2 DEL w2 "$list2" "$r2"
+	run ! served_by h1 192.0.2.2 w2
+	[ "$(leases h1)" -eq 0 ]
+	[ "$(leases h2)" -eq 0 ]
+}
