@@ -191,11 +191,13 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(struct mx_bgp_key), .value_size = sizeof(struct mx_bgp),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_bgp,
 	},
-	/* Before the ports' interfaces: a limited port is limited from its first frame. */
+	/* Before the ports' interfaces: a limited port is limited from its first frame. The
+	 * limit is the agent's, the bucket after it the datapath's. */
 	[MX_MAP_ID_RATE] = {
 		.name = MX_MAP_RATE, .skel_off = SKEL_MAP(midox_rate),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port_rate),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 10, .format_key = key_port,
+		.owner = MX_MAP_OWN_AGENT, .agent_bytes = MX_RATE_AGENT_BYTES, .sync_rank = 10,
+		.format_key = key_port,
 	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
@@ -246,12 +248,6 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_trace),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
-	/* The rate limits' buckets; an LRU map, so a gone port's entry goes by itself. */
-	[MX_MAP_ID_RATE_STATE] = {
-		.name = MX_MAP_RATE_STATE, .skel_off = SKEL_MAP(midox_ratestate),
-		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_rate_state),
-		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_port,
-	},
 };
 
 /* ---- derived from the rows ---- */
@@ -259,6 +255,15 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 const struct mx_map_desc *mx_map_desc(enum mx_map_id id)
 {
 	return (unsigned int)id < MX_MAP_ID__MAX ? &mx_map_table[id] : NULL;
+}
+
+size_t mx_map_compared_bytes(enum mx_map_id id)
+{
+	const struct mx_map_desc *d = mx_map_desc(id);
+
+	if (!d)
+		return 0;
+	return d->agent_bytes ? d->agent_bytes : d->value_size;
 }
 
 const char *mx_map_name(enum mx_map_id id)

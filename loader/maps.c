@@ -123,14 +123,9 @@ int mx_rate_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port_
 	return map_update(dp, MX_MAP_ID_RATE, &port_key, v);
 }
 
-int mx_rate_state_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_rate_state *v)
+int mx_rate_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port_rate *v)
 {
-	return map_lookup(dp, MX_MAP_ID_RATE_STATE, &port_key, v);
-}
-
-int mx_rate_state_update(struct mx_datapath *dp, __u32 port_key, const struct mx_rate_state *v)
-{
-	return map_update(dp, MX_MAP_ID_RATE_STATE, &port_key, v);
+	return map_lookup(dp, MX_MAP_ID_RATE, &port_key, v);
 }
 
 int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v)

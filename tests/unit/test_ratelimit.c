@@ -4,7 +4,7 @@
  * as the agent fills them, in a private network namespace. The rates are so low (one
  * 1000-byte frame a second) that the time a test run takes is nothing beside a frame's
  * cost: what passes is exact. Time passing is stood for by moving the bucket's timestamp
- * back (midox_ratestate), as the clock would. TAP output. */
+ * (in the port's midox_rate entry) back, as the clock would. TAP output. */
 #include "dp_net.h"
 
 #include <errno.h>
@@ -62,12 +62,29 @@ static int put_limit(__u64 rate_bps, __u64 burst_bits)
 	return mx_rate_update(dp, P, &r);
 }
 
-/* The bucket as if the port had been idle for a while. */
-static int bucket_idle(void)
+/* P's bucket time (0 when P has no entry). */
+static __u64 tat(void)
 {
-	struct mx_rate_state s = { .tat_ns = now_ns() - NS };
+	struct mx_port_rate r = { 0 };
 
-	return mx_rate_state_update(dp, P, &s);
+	mx_rate_lookup(dp, P, &r);
+	return r.tat_ns;
+}
+
+static void tat_set(__u64 t)
+{
+	struct mx_port_rate r;
+
+	if (!mx_rate_lookup(dp, P, &r)) {
+		r.tat_ns = t;
+		mx_rate_update(dp, P, &r);
+	}
+}
+
+/* The bucket as if the port had been idle for a while. */
+static void bucket_idle(void)
+{
+	tat_set(now_ns() - NS);
 }
 
 static int maps_setup(void)
@@ -122,11 +139,9 @@ static __u64 drops(__u32 key)
 static void test_unlimited(void)
 {
 	__u64 d = drops(Q);
-	struct mx_rate_state s;
 
 	tap_ok(send_n(IF_Q, 1000, 50) == 50 && drops(Q) == d,
 	       "a port without a limit forwards 50 frames back to back");
-	tap_ok(mx_rate_state_lookup(dp, Q, &s) == -ENOENT, "and has no bucket");
 }
 
 /* 3000 bytes of burst at 1000 bytes/s: from idle, 4 frames of 1000 bytes (the fourth on a
@@ -147,22 +162,19 @@ static void test_burst(void)
 /* A frame's cost is exactly its length at the rate; one cost of time lets one more pass. */
 static void test_cost_and_refill(void)
 {
-	struct mx_rate_state s0, s1;
-	__u64 cost = 1000 * 8 * NS / RATE_BPS;
+	__u64 cost = 1000 * 8 * NS / RATE_BPS, t0, t1;
 	bool ok;
 
 	bucket_idle();
 	send_n(IF_P, 1000, 1);
-	ok = !mx_rate_state_lookup(dp, P, &s0) && send_n(IF_P, 1000, 1) == 1 &&
-	     !mx_rate_state_lookup(dp, P, &s1);
-	tap_ok(ok && s1.tat_ns - s0.tat_ns == cost,
-	       "a passing 1000-byte frame adds 1 s to the bucket's time (%lld ns)",
-	       ok ? (long long)(s1.tat_ns - s0.tat_ns) : -1LL);
+	t0 = tat();
+	ok = send_n(IF_P, 1000, 1) == 1;
+	t1 = tat();
+	tap_ok(ok && t1 - t0 == cost, "a passing 1000-byte frame adds 1 s to the bucket's time "
+	       "(%lld ns)", (long long)(t1 - t0));
 	send_n(IF_P, 1000, 10); /* empty the bucket */
 	tap_ok(send_n(IF_P, 1000, 1) == 0, "an empty bucket drops the next frame");
-	mx_rate_state_lookup(dp, P, &s0);
-	s0.tat_ns -= cost; /* one frame's time passes */
-	mx_rate_state_update(dp, P, &s0);
+	tat_set(tat() - cost); /* one frame's time passes */
 	tap_ok(send_n(IF_P, 1000, 3) == 1, "one frame's time later, exactly one more passes");
 	bucket_idle();
 	tap_ok(send_n(IF_P, 1000, 10) == 4, "after an idle second, the whole burst again");
@@ -227,28 +239,51 @@ static void test_traced(void)
 {
 	uint8_t in[4096];
 	size_t len = build(IF_P, 1000, in);
-	struct mx_rate_state s0, s1;
 	struct mx_trace t;
 	int verdict = -1, err, i;
 	bool dropped = false;
+	__u64 t0;
 
 	bucket_idle();
 	send_n(IF_P, 1000, 10); /* empty */
-	mx_rate_state_lookup(dp, P, &s0);
+	t0 = tat();
 	err = mx_trace_run(mx_datapath_port_prog_fd(dp), mx_datapath_map_fd(dp, MX_MAP_ID_TRACE),
 			   ifx[IF_P], in, len, &t, &verdict);
 	for (i = 0; !err && i < (int)t.n_steps && i < MX_TRACE_MAX_STEPS; i++)
 		dropped |= t.steps[i].kind == MX_TRACE_DROP && t.steps[i].a == MX_DROP_RATE_LIMIT;
-	mx_rate_state_lookup(dp, P, &s1);
-	tap_ok(!err && verdict == TC_ACT_SHOT && dropped && s0.tat_ns == s1.tat_ns,
+	tap_ok(!err && verdict == TC_ACT_SHOT && dropped && tat() == t0,
 	       "a traced frame from an empty bucket: a rate-limit drop step, the bucket untouched");
 	bucket_idle();
-	mx_rate_state_lookup(dp, P, &s0);
+	t0 = tat();
 	err = mx_trace_run(mx_datapath_port_prog_fd(dp), mx_datapath_map_fd(dp, MX_MAP_ID_TRACE),
 			   ifx[IF_P], in, len, &t, &verdict);
-	mx_rate_state_lookup(dp, P, &s1);
-	tap_ok(!err && verdict == TC_ACT_REDIRECT && s0.tat_ns == s1.tat_ns,
+	tap_ok(!err && verdict == TC_ACT_REDIRECT && tat() == t0,
 	       "a traced frame from a full bucket passes and charges nothing");
+}
+
+/* The agent's sync compares and writes the limit, never the bucket beside it: an unchanged
+ * limit keeps the datapath's time; a changed one is written whole (a full bucket). */
+static void test_sync_keeps_bucket(void)
+{
+	__u32 key = P;
+	struct mx_port_rate want = { .rate_bps = RATE_BPS, .burst_ns = 3 * NS };
+	struct mx_sync_result res;
+	__u64 t0;
+	int err;
+
+	bucket_idle();
+	send_n(IF_P, 1000, 10);
+	t0 = tat();
+	err = mx_map_sync(dp, MX_MAP_ID_RATE, &key, &want, 1, NULL, NULL, &res);
+	tap_ok(!err && res.changed == 0 && res.added == 0 && tat() == t0 && t0 != 0,
+	       "a sync with the same limit changes nothing: the bucket's time stays (%d, %u changed)",
+	       err, res.changed);
+	want.rate_bps = 2 * RATE_BPS;
+	want.burst_ns = 6 * NS;
+	err = mx_map_sync(dp, MX_MAP_ID_RATE, &key, &want, 1, NULL, NULL, &res);
+	tap_ok(!err && res.changed == 1 && tat() == 0,
+	       "a sync with another limit writes it, and a full bucket");
+	put_limit(RATE_BPS, 3 * RATE_BPS);
 }
 
 int main(void)
@@ -275,6 +310,7 @@ int main(void)
 	test_flag_and_entry();
 	test_fast_rate();
 	test_traced();
+	test_sync_keeps_bucket();
 	mx_datapath_close(dp);
 	return tap_done();
 }
