@@ -108,7 +108,7 @@ nothing_left() {
 	[ "$(ports_of_bridge)" -eq 0 ]
 	[ -z "$(mx host "$(agent_name "$1")" list binding)" ]
 	[ "$(leases "$1")" -eq 0 ]
-	! ip -n "$NET_RUN-$1" -o link show | grep -q ': mxc'
+	if ip -n "$NET_RUN-$1" -o link show | grep -q ': mxc'; then return 1; fi
 	[ -z "$(ls -A "$NET_DIR/cni-$1" 2>/dev/null)" ]
 	if [ -n "${2:-}" ]; then ! ip -n "$NET_RUN-$2" link show eth0 2>/dev/null; fi
 }
@@ -170,9 +170,9 @@ nothing_left() {
 	key=$(port_key h1 "$(host_if p11)")
 	run -0 --separate-stderr cni h1 DEL p11 p11 eth0
 	[ -z "$output" ]
-	! ip -n "$NET_RUN-h1" link show "$(host_if p11)" 2>/dev/null
-	! ip -n "$NET_RUN-p11" link show eth0 2>/dev/null
-	! mx bridge "$BR" list port | grep -q "address $ip11"
+	run ! ip -n "$NET_RUN-h1" link show "$(host_if p11)"
+	run ! ip -n "$NET_RUN-p11" link show eth0
+	run ! grep -q "address $ip11" <<< "$(mx bridge "$BR" list port)"
 	[ ! -e "$NET_DIR/ipam-h1/pods/$ip11" ]
 	[ ! -e "$NET_DIR/cni-h1/p11.eth0" ]
 	wait_until 10 map_has h1 midox_port "all(.[]; .key != $key)"
@@ -286,7 +286,7 @@ fails_clean() {
 	cni_pod p2
 	run -1 --separate-stderr cni h1 ADD p1 p2 eth0
 	is_error "$output" 104 "container p1 already has an attachment eth0"
-	! ip -n "$NET_RUN-p2" link show eth0 2>/dev/null
+	run ! ip -n "$NET_RUN-p2" link show eth0
 	[ "$(ports_of_bridge)" -eq 1 ]
 	[ "$(leases h1)" -eq 1 ]
 	# DEL with ZooKeeper down removes nothing: the runtime tries again
@@ -319,7 +319,7 @@ not_alive() {
 	[ -z "$output" ]
 	[ "$(ports_of_bridge)" -eq 1 ]
 	[ "$(leases h1)" -eq 1 ]
-	! ip -n "$NET_RUN-g2" link show eth0 2>/dev/null
+	run ! ip -n "$NET_RUN-g2" link show eth0
 	[ ! -e "$NET_DIR/cni-h1/g2.eth0" ]
 	ip -n "$NET_RUN-g1" link show eth0
 	mx host "$(agent_name h1)" list binding | grep -qE "interface $(host_if g1) port \S+ state active"
@@ -621,8 +621,8 @@ served() {
 	net_bg w1 "$NET_DIR/www.log" python3 -m http.server 80 --bind "$ip1" --directory "$NET_DIR/www"
 	wait_until 10 served w1
 	chain h1 DEL w1 "$list" "$result"
-	! served w1
-	! net_in h1 iptables-save | grep -q "dport 8080"
+	run ! served w1
+	run ! grep -q "dport 8080" <<< "$(net_in h1 iptables-save)"
 	[ "$(leases h1)" -eq 0 ]
 	[ "$(ports_of_bridge)" -eq 1 ]
 }
