@@ -112,7 +112,7 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 
 # Datapath tests: the BPF object through the loader.
 DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
-	    $(BUILD)/tests/test_bgp_dp \
+	    $(BUILD)/tests/test_bgp_dp $(BUILD)/tests/test_ratelimit \
 	    $(BUILD)/tests/test_map_table $(BUILD)/tests/test_chain
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)

@@ -343,6 +343,21 @@ static int add_allowed(struct desired *d, const struct topo_port *p, const struc
 	return err;
 }
 
+/* A port bound here with an egress limit: its midox_rate entry and MX_PORT_RATE_LIMIT. Only
+ * here: frames enter the datapath from a port on the host it is bound on. */
+static int add_rate(struct desired *d, const struct topo_port *p, struct mx_port *mp)
+{
+	struct mx_port_rate r = { .rate_bps = p->egress_rate };
+
+	if (!p->egress_rate || !(mp->flags & MX_PORT_LOCAL))
+		return 0;
+	/* At most 10^12 bits * 10^9 / 1000: 10^18 ns, within 64 bits; the product is not. */
+	r.burst_ns = (__u64)((unsigned __int128)p->egress_burst * MX_RATE_NS_PER_SEC /
+			     p->egress_rate);
+	mp->flags |= MX_PORT_RATE_LIMIT;
+	return kv_put_new(&d->maps[MX_MAP_ID_RATE], &p->tunnel_key, &r);
+}
+
 static int add_port(const struct snapshot *s, struct desired *d, const struct topo_port *p)
 {
 	const struct topo_port *peer = p->peer_id[0] ? topo_find_port_by_id(s->t, p->peer_id) : NULL;
@@ -365,7 +380,9 @@ static int add_port(const struct snapshot *s, struct desired *d, const struct to
 	} else {
 		port_place(s, p, &mp);
 	}
-	err = kv_put_new(&d->maps[MX_MAP_ID_PORT], &p->tunnel_key, &mp);
+	err = add_rate(d, p, &mp);
+	if (!err)
+		err = kv_put_new(&d->maps[MX_MAP_ID_PORT], &p->tunnel_key, &mp);
 	if (!err && (mp.flags & MX_PORT_LOCAL))
 		err = kv_put_new(&d->maps[MX_MAP_ID_IFPORT], &mp.ifindex, &ifp);
 	if (err || p->device_type != TOPO_DEVICE_BRIDGE)

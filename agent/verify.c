@@ -52,9 +52,9 @@ static int compare_entry(const void *key, const void *value, void *ctx)
 	if (!want) {
 		printf("%s: extra %s\n", mx_map_name(w->m), k);
 		w->diffs++;
-	} else if (memcmp(want, value, kv->value_size)) {
-		format_hex(want, kv->value_size, a, sizeof(a));
-		format_hex(value, kv->value_size, b, sizeof(b));
+	} else if (memcmp(want, value, mx_map_compared_bytes(w->m))) {
+		format_hex(want, mx_map_compared_bytes(w->m), a, sizeof(a));
+		format_hex(value, mx_map_compared_bytes(w->m), b, sizeof(b));
 		printf("%s: different %s: want %s, have %s\n", mx_map_name(w->m), k, a, b);
 		w->diffs++;
 	}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "midox/bgp.h"
+#include "midox/ratelimit.h"
 #include "midox/bridge.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
@@ -74,6 +75,10 @@ int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k);
 
 int mx_bgp_update(struct mx_datapath *dp, const struct mx_bgp_key *k, const struct mx_bgp *v);
 int mx_bgp_delete(struct mx_datapath *dp, const struct mx_bgp_key *k);
+/* A port's egress rate limit with its bucket (tests move the bucket's time to stand for
+ * time passing). */
+int mx_rate_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port_rate *v);
+int mx_rate_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port_rate *v);
 
 /* A locked port's allowed address pairs (midox_allowed). */
 int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v);

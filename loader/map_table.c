@@ -11,6 +11,7 @@
 #include "midox/bridge.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
+#include "midox/ratelimit.h"
 #include "midox/trace.h"
 #include "midox/router.h"
 #include "midox/stats.h"
@@ -190,11 +191,19 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(struct mx_bgp_key), .value_size = sizeof(struct mx_bgp),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_bgp,
 	},
+	/* Before the ports' interfaces: a limited port is limited from its first frame. The
+	 * limit is the agent's, the bucket after it the datapath's. */
+	[MX_MAP_ID_RATE] = {
+		.name = MX_MAP_RATE, .skel_off = SKEL_MAP(midox_rate),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port_rate),
+		.owner = MX_MAP_OWN_AGENT, .agent_bytes = MX_RATE_AGENT_BYTES, .sync_rank = 10,
+		.format_key = key_port,
+	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
 		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 10, .format_key = key_ifport,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 11, .format_key = key_ifport,
 	},
 	[MX_MAP_ID_CONFIG] = {
 		.name = MX_MAP_CONFIG, .skel_off = SKEL_MAP(midox_config),
@@ -246,6 +255,15 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 const struct mx_map_desc *mx_map_desc(enum mx_map_id id)
 {
 	return (unsigned int)id < MX_MAP_ID__MAX ? &mx_map_table[id] : NULL;
+}
+
+size_t mx_map_compared_bytes(enum mx_map_id id)
+{
+	const struct mx_map_desc *d = mx_map_desc(id);
+
+	if (!d)
+		return 0;
+	return d->agent_bytes ? d->agent_bytes : d->value_size;
 }
 
 const char *mx_map_name(enum mx_map_id id)

@@ -28,6 +28,7 @@ enum mx_map_id {
 	MX_MAP_ID_NEIGH,
 	MX_MAP_ID_ALLOWED,
 	MX_MAP_ID_BGP,
+	MX_MAP_ID_RATE,
 	MX_MAP_ID_CONFIG,
 	MX_MAP_ID_STATS,
 	MX_MAP_ID_ICMP_RATE,
@@ -66,6 +67,10 @@ struct mx_map_desc {
 	bool lpm;                        /* an LPM trie: lookups find covering prefixes too */
 	bool ring;                       /* a ring buffer: records only, key and value size 0 */
 	enum mx_map_owner owner;
+	/* MX_MAP_OWN_AGENT: the leading bytes of a value that are the agent's, compared by a
+	 * sync and --verify (a sync writes a changed value whole, the rest as desired: 0); the
+	 * rest is state the datapath keeps in the entry (midox_rate's bucket). 0: all. */
+	size_t agent_bytes;
 	unsigned int sync_rank;          /* MX_MAP_OWN_AGENT*: 1 is synced first; else 0 */
 	/* The key as an operator reads it: "port key 7", "peer 192.0.2.2". */
 	void (*format_key)(const void *key, char *out, size_t len);
@@ -92,6 +97,9 @@ bool mx_map_reconciled(enum mx_map_id id);
 size_t mx_map_sync_order(enum mx_map_id order[MX_MAP_ID__MAX]);
 
 void mx_map_format_key(enum mx_map_id id, const void *key, char *out, size_t len);
+/* How many leading bytes of a value a sync and --verify compare (agent_bytes, or the whole
+ * value); 0 for an id out of range. */
+size_t mx_map_compared_bytes(enum mx_map_id id);
 
 /* Whether the datapath learned this entry itself; out (may be NULL) gets what it reads. */
 bool mx_map_learned(enum mx_map_id id, const void *key, const void *value,

@@ -118,6 +118,16 @@ int mx_bgp_delete(struct mx_datapath *dp, const struct mx_bgp_key *k)
 	return map_delete(dp, MX_MAP_ID_BGP, k);
 }
 
+int mx_rate_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port_rate *v)
+{
+	return map_update(dp, MX_MAP_ID_RATE, &port_key, v);
+}
+
+int mx_rate_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port_rate *v)
+{
+	return map_lookup(dp, MX_MAP_ID_RATE, &port_key, v);
+}
+
 int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v)
 {
 	return map_update(dp, MX_MAP_ID_ALLOWED, k, v);

@@ -14,6 +14,7 @@
 struct sync_map {
 	int fd;
 	size_t key_size, value_size;
+	size_t compared; /* the agent's leading bytes of a value (mx_map_compared_bytes) */
 	bool lpm; /* a lookup finds the longest covering prefix, not only the exact key */
 };
 
@@ -26,6 +27,7 @@ static int sync_map_open(struct mx_datapath *dp, enum mx_map_id id, struct sync_
 	m->fd = dp_map_fd(dp, id);
 	m->key_size = d->key_size;
 	m->value_size = d->value_size;
+	m->compared = mx_map_compared_bytes(id);
 	m->lpm = d->lpm;
 	return m->fd < 0 ? m->fd : 0;
 }
@@ -229,8 +231,9 @@ static int sync_apply(const struct sync_map *m, const char *keys, const char *va
 			const char *k = keys + i * m->key_size, *v = values + i * m->value_size;
 			long at = sorted_keys_find(present, k);
 
+			/* Equal in the agent's part: the rest is the datapath's, left alone. */
 			if (at >= 0 && !memcmp(present_values + (size_t)at * m->value_size, v,
-					       m->value_size))
+					       m->compared))
 				continue;
 			memcpy(uk + nu * m->key_size, k, m->key_size);
 			memcpy(uv + nu * m->value_size, v, m->value_size);

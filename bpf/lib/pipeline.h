@@ -16,6 +16,7 @@
 #include "lib/bridge.h"
 #include "lib/hop.h"
 #include "lib/port.h"
+#include "lib/ratelimit.h"
 #include "lib/router.h"
 #include "lib/stats.h"
 #include "lib/trace.h"
@@ -67,6 +68,8 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 		trace_record(MX_TRACE_ENTER, h.entry, port->device_key, 0, 0);
 	if (port_down(port))
 		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
+	if (rate_limit_exceeded(skb, h.entry, port->flags))
+		return stats_drop(skb, h.entry, MX_DROP_RATE_LIMIT);
 	/* Fails only for a frame shorter than Ethernet, which the device step drops. */
 	bpf_skb_load_bytes(skb, ETH_ALEN, h.src_mac, ETH_ALEN);
 	if (port->flags & MX_PORT_ROUTER) {

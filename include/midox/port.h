@@ -29,6 +29,7 @@ enum mx_port_flags {
 	MX_PORT_ADMIN_DOWN = 1 << 6, /* the port is set down: it neither sends nor receives */
 	MX_PORT_DEVICE_DOWN = 1 << 7, /* its bridge or router is set down: it forwards nothing */
 	MX_PORT_BGP = 1 << 8,       /* an exterior router port with a BGP speaker (midox_bgp) */
+	MX_PORT_RATE_LIMIT = 1 << 9, /* bound here with an egress rate limit (midox_rate) */
 };
 /* Either: the datapath treats both alike (drop admin-down); two flags say which was set. */
 #define MX_PORT_DOWN (MX_PORT_ADMIN_DOWN | MX_PORT_DEVICE_DOWN)

@@ -52,6 +52,7 @@ enum mx_drop_reason {
 	MX_DROP_IP_CHECKSUM,      /* a router's input with a bad IPv4 header checksum */
 	MX_DROP_ADMIN_DOWN,       /* a port, or its bridge or router, is set down */
 	MX_DROP_BGP_NOT_PEER,     /* a BGP speaker sent to an address that is none of its peers */
+	MX_DROP_RATE_LIMIT,       /* above the egress rate limit of the port it came from */
 	MX_DROP__MAX
 };
 
@@ -112,6 +113,7 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_IP_CHECKSUM: return "ip-checksum";
 	case MX_DROP_ADMIN_DOWN: return "admin-down";
 	case MX_DROP_BGP_NOT_PEER: return "bgp-not-peer";
+	case MX_DROP_RATE_LIMIT: return "rate-limit";
 	default: return "unknown";
 	}
 }

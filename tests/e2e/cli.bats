@@ -108,6 +108,42 @@ teardown() { cli_teardown; }
 	[ "$output" = "port port0 device bridge0 state up mac 02:00:00:00:00:02 address 192.168.1.2" ]
 }
 
+@test "a port's egress limit: set with units, shown as set, JSON in bits, cleared; errors" {
+	make_topology
+	midox router create name edge
+	midox router edge add port address 10.9.0.1 net 10.9.0.0/24
+	run -0 midox bridge blue port port0 set egress-rate 10mbit egress-burst 512k
+	run -0 midox bridge blue port port0 show
+	[[ "$output" == *" egress-rate 10m egress-burst 512k"* ]]
+	run -0 midox --json bridge blue port port0 show
+	[ "$(jq -c .egress_limit <<< "$output")" = '{"rate":10000000,"burst":512000}' ]
+	local id
+	id=$(jq -r .id <<< "$output")
+	"$HELPER" dump | grep "^/midox/ports/$id v[0-9]* {" | sed 's/^[^{]*//' |
+		jq -e '.egress_limit == {"rate": 10000000, "burst": 512000}'
+	run -0 midox bridge blue port port0 set egress-rate 1500 egress-burst 12001
+	run -0 midox bridge blue list port
+	[ "${lines[0]}" = "port port0 device bridge0 state up egress-rate 1500 egress-burst 12001" ]
+	run -0 midox router edge port port0 set egress-rate 1g egress-burst 1m
+	run -0 midox router edge list port
+	[[ "$output" == *" egress-rate 1g egress-burst 1m"* ]]
+	expect_error 1 "egress-rate and egress-burst go together" midox bridge blue port port1 set egress-rate 10m
+	expect_error 1 "egress-rate and egress-burst go together" midox bridge blue port port1 set egress-burst 10m
+	expect_error 1 "bad egress-rate '10x'" midox bridge blue port port1 set egress-rate 10x egress-burst 1m
+	expect_error 1 "bad egress-rate 'mbit'" midox bridge blue port port1 set egress-rate mbit egress-burst 1m
+	expect_error 1 "bad egress-burst '-1'" midox bridge blue port port1 set egress-rate 1m egress-burst -1
+	expect_error 1 "bad egress-rate '99999999999999999999'" midox bridge blue port port1 set egress-rate 99999999999999999999 egress-burst 1m
+	expect_error 1 "bad egress rate 999 bit/s: not within 1000..10000000000000" midox bridge blue port port1 set egress-rate 999 egress-burst 1m
+	expect_error 1 "bad egress rate 11000000000000 bit/s" midox bridge blue port port1 set egress-rate 11t egress-burst 1m
+	expect_error 1 "bad egress burst 0 bit: not within 1..1000000000000" midox bridge blue port port1 set egress-rate 1m egress-burst 0
+	run -0 midox --force bridge blue port port0 clear egress-limit
+	run -0 midox --force router edge port port0 clear egress-limit
+	run -0 midox bridge blue list port
+	[ "${lines[0]}" = "port port0 device bridge0 state up" ]
+	run -0 midox router edge list port
+	[[ "$output" != *egress* ]]
+}
+
 @test "bindings: add, list, delete; the port shows its binding" {
 	make_topology
 	run -0 midox host host0 list binding

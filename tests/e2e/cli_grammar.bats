@@ -64,7 +64,7 @@ teardown() { cli_teardown; }
 		midox host hosta frob
 	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, clear infilter, clear outfilter, add route, list route, add arp-entry, list arp, add bgp-peer, list bgp-peer, delete bgp-peer, add bgp-network, list bgp-network, delete bgp-network, port, route, arp-entry, bgp-peer, bgp-network$" \
 		midox router R frob
-	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, clear infilter, clear outfilter, clear mac, clear address, add allowed-address, delete allowed-address, set peer, delete peer, clear peer$" \
+	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, clear infilter, clear outfilter, clear egress-limit, clear mac, clear address, add allowed-address, delete allowed-address, set peer, delete peer, clear peer$" \
 		midox bridge blue port port0
 	expect_error 1 "router arp-entry needs an address and a command: one of delete$" midox router R arp-entry 10.0.0.1
 	expect_error 1 "unknown command 'port frob': expected one of show, delete, set" midox bridge0:port0 frob

@@ -108,7 +108,7 @@ nothing_left() {
 	[ "$(ports_of_bridge)" -eq 0 ]
 	[ -z "$(mx host "$(agent_name "$1")" list binding)" ]
 	[ "$(leases "$1")" -eq 0 ]
-	! ip -n "$NET_RUN-$1" -o link show | grep -q ': mxc'
+	if ip -n "$NET_RUN-$1" -o link show | grep -q ': mxc'; then return 1; fi
 	[ -z "$(ls -A "$NET_DIR/cni-$1" 2>/dev/null)" ]
 	if [ -n "${2:-}" ]; then ! ip -n "$NET_RUN-$2" link show eth0 2>/dev/null; fi
 }
@@ -170,9 +170,9 @@ nothing_left() {
 	key=$(port_key h1 "$(host_if p11)")
 	run -0 --separate-stderr cni h1 DEL p11 p11 eth0
 	[ -z "$output" ]
-	! ip -n "$NET_RUN-h1" link show "$(host_if p11)" 2>/dev/null
-	! ip -n "$NET_RUN-p11" link show eth0 2>/dev/null
-	! mx bridge "$BR" list port | grep -q "address $ip11"
+	run ! ip -n "$NET_RUN-h1" link show "$(host_if p11)"
+	run ! ip -n "$NET_RUN-p11" link show eth0
+	run ! grep -q "address $ip11" <<< "$(mx bridge "$BR" list port)"
 	[ ! -e "$NET_DIR/ipam-h1/pods/$ip11" ]
 	[ ! -e "$NET_DIR/cni-h1/p11.eth0" ]
 	wait_until 10 map_has h1 midox_port "all(.[]; .key != $key)"
@@ -286,7 +286,7 @@ fails_clean() {
 	cni_pod p2
 	run -1 --separate-stderr cni h1 ADD p1 p2 eth0
 	is_error "$output" 104 "container p1 already has an attachment eth0"
-	! ip -n "$NET_RUN-p2" link show eth0 2>/dev/null
+	run ! ip -n "$NET_RUN-p2" link show eth0
 	[ "$(ports_of_bridge)" -eq 1 ]
 	[ "$(leases h1)" -eq 1 ]
 	# DEL with ZooKeeper down removes nothing: the runtime tries again
@@ -319,7 +319,7 @@ not_alive() {
 	[ -z "$output" ]
 	[ "$(ports_of_bridge)" -eq 1 ]
 	[ "$(leases h1)" -eq 1 ]
-	! ip -n "$NET_RUN-g2" link show eth0 2>/dev/null
+	run ! ip -n "$NET_RUN-g2" link show eth0
 	[ ! -e "$NET_DIR/cni-h1/g2.eth0" ]
 	ip -n "$NET_RUN-g1" link show eth0
 	mx host "$(agent_name h1)" list binding | grep -qE "interface $(host_if g1) port \S+ state active"
@@ -362,6 +362,106 @@ not_alive() {
 	chain h1 DEL b1 "$list" "$result"
 	chain h1 DEL b1 "$list" "$result"
 	run -0 --separate-stderr cni h1 DEL b2 b2 eth0
+	nothing_left h1 b1
+}
+
+# iperf_rate POD SERVER_IP [ARGS...]: one TCP stream of 3 s from POD to iperf3 at SERVER_IP
+# (ARGS: -R for the other way), the rate the receiving end measured, bits per second.
+iperf_rate() {
+	local pod=$1 ip=$2 out
+	shift 2
+	out=$(net_in "$pod" iperf3 -c "$ip" -p 5201 -t 3 -J "$@") || { echo "$out" >&2; return 1; }
+	jq -er '.end.sum_received.bits_per_second | floor' <<< "$out"
+}
+
+# bw_conf HOST EGRESS_RATE EGRESS_BURST INGRESS_RATE INGRESS_BURST: HOST's configuration with
+# the bandwidth capability and the runtime's per-pod values, as a runtime passes a pod's
+# kubernetes.io/egress-bandwidth and ingress-bandwidth annotations.
+bw_conf() {
+	cni_conf "$1" ". + { capabilities: { bandwidth: true }, runtimeConfig: { bandwidth: {
+		egressRate: $2, egressBurst: $3, ingressRate: $4, ingressBurst: $5 } } }"
+}
+
+@test "the bandwidth capability: midox polices a pod's egress in its datapath, shapes its ingress; an unlimited pod is faster" {
+	nodes
+	cni_pod lim
+	cni_pod free
+	cni_pod srv
+	local conf out key hif ip_srv ip_lim r_lim r_free r_in before
+	# 20 Mbit/s out (burst 2 Mbit), 10 Mbit/s in (burst 100 kbit)
+	conf=$(bw_conf h1 20000000 2000000 10000000 100000)
+	out=$(cni h1 ADD lim lim eth0 "$conf") || { echo "$out"; false; }
+	RESULT[lim]=$out
+	add h1 free
+	add h2 srv
+	hif=$(host_if lim)
+	ip_srv=$(pod_ip srv)
+	ip_lim=$(pod_ip lim)
+	# the port holds the limit, the agent put it in midox_rate, tbf is on the node's end
+	mx bridge "$BR" list port | grep "egress-rate 20m egress-burst 2m"
+	key=$(port_key h1 "$hif")
+	map_has h1 midox_rate "any(.[]; .key == $key and .value.rate_bps == 20000000 and
+		.value.burst_ns == 100000000)"
+	tc -n "$NET_RUN-h1" qdisc show dev "$hif" | grep -q "qdisc tbf 1: root .* rate 10Mbit"
+	run -0 --separate-stderr cni h1 CHECK lim lim eth0 "$(jq -c --argjson r "$out" \
+		'. + { prevResult: $r }' <<< "$conf")"
+	net_bg srv "$NET_DIR/iperf-srv" iperf3 -s -p 5201 -B "$ip_srv"
+	local srv_pid=$NET_BG_PID i
+	for i in $(seq 1 50); do
+		grep -q "listening" "$NET_DIR/iperf-srv" && break
+		sleep 0.1
+	done
+	before=$(drops h1 "$key" MX_DROP_RATE_LIMIT)
+	r_lim=$(iperf_rate lim "$ip_srv")
+	r_free=$(iperf_rate free "$ip_srv")
+	r_in=$(iperf_rate lim "$ip_srv" -R)
+	net_bg_stop "$srv_pid"
+	echo "limited pod out: $r_lim bit/s; unlimited: $r_free bit/s; limited pod in: $r_in bit/s"
+	# under the limits with a margin for the burst, and the unlimited pod well above
+	[ "$r_lim" -gt 0 ]
+	[ "$r_lim" -le 22000000 ]
+	[ "$r_free" -ge 60000000 ]
+	[ "$r_in" -gt 0 ]
+	[ "$r_in" -le 11000000 ]
+	# what the policer dropped is counted under its own reason on the pod's port
+	[ "$(drops h1 "$key" MX_DROP_RATE_LIMIT)" -gt "$before" ]
+	# a CHECK with other values says what differs
+	run -1 --separate-stderr cni h1 CHECK lim lim eth0 "$(jq -c --argjson r "$out" \
+		'. + { prevResult: $r } | .runtimeConfig.bandwidth.egressRate = 1000000' <<< "$conf")"
+	is_error "$output" 106 "egress limit 20000000 bit/s burst 2000000 bits, the pod asks for 1000000"
+	run -0 --separate-stderr cni h1 DEL lim lim eth0 "$conf"
+	run -0 --separate-stderr cni h1 DEL free free eth0
+	run -0 --separate-stderr cni h2 DEL srv srv eth0
+	nothing_left h1 lim
+	map_has h1 midox_rate 'length == 0'
+}
+
+@test "the bandwidth capability: bad values are refused with code 7, nothing left behind" {
+	nodes
+	cni_pod b1
+	local bad
+	for bad in '20000000 0 0 0:egressRate and egressBurst go together' \
+		'0 0 8000 0:ingressRate and ingressBurst go together' \
+		'999 8000 0 0:egressRate 999 bit/s is not within 1000..' \
+		'0 0 8000 40000000000:ingressBurst 40000000000 bits is above' \
+		'-1 8000 0 0:"egressRate" must be a non-negative integer'; do
+		run -1 --separate-stderr cni h1 ADD b1 b1 eth0 "$(bw_conf h1 ${bad%%:*})"
+		is_error "$output" 7 "runtimeConfig.bandwidth: ${bad#*:}"
+	done
+	nothing_left h1 b1
+}
+
+@test "Debian's bandwidth plugin cannot take egressRate after midox (clsact holds the ingress hook)" {
+	nodes
+	cni_pod b1
+	local list
+	list=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "bandwidth",
+		egressRate: 8000000, egressBurst: 100000 } ] }' <<< "$(cni_conf h1)")
+	run ! chain h1 ADD b1 "$list"
+	echo "$output"
+	[[ "$output" == *"ADD of $CNI_PLUGINS/bandwidth failed"* ]]
+	# the runtime then DELs the chain: nothing stays
+	chain h1 DEL b1 "$list"
 	nothing_left h1 b1
 }
 
@@ -521,8 +621,75 @@ served() {
 	net_bg w1 "$NET_DIR/www.log" python3 -m http.server 80 --bind "$ip1" --directory "$NET_DIR/www"
 	wait_until 10 served w1
 	chain h1 DEL w1 "$list" "$result"
-	! served w1
-	! net_in h1 iptables-save | grep -q "dport 8080"
+	run ! served w1
+	run ! grep -q "dport 8080" <<< "$(net_in h1 iptables-save)"
 	[ "$(leases h1)" -eq 0 ]
 	[ "$(ports_of_bridge)" -eq 1 ]
+}
+
+# gateway HOST N ROUTER: HOST's own stack joined to ROUTER as an operator does it for
+# hostPorts: a veth gw0/gw1 in HOST (gw0 172.16.N.2, gw1 bound to a new port 172.16.N.1 of
+# ROUTER), HOST routing the pods' subnet through it and forwarding. Prints the port.
+gateway() {
+	local host=$1 n=$2 rt=$3 up
+	ip -n "$NET_RUN-$host" link add gw0 mtu 1450 type veth peer name gw1 mtu 1450
+	ip -n "$NET_RUN-$host" addr add "172.16.$n.2/24" dev gw0
+	ip -n "$NET_RUN-$host" link set gw0 up
+	ip -n "$NET_RUN-$host" link set gw1 up
+	ip -n "$NET_RUN-$host" route add 10.244.0.0/24 via "172.16.$n.1" dev gw0
+	net_sysctl "$host" net.ipv4.ip_forward=1
+	up=$(mx router "$rt" add port address "172.16.$n.1" net "172.16.$n.0/24")
+	mx host "$(agent_name "$host")" add binding port "$up" interface gw1 >/dev/null
+	echo "$up"
+}
+
+# served_by FROM TO POD: an HTTP request from node FROM to TO's hostPort 8080 gets POD's page.
+served_by() {
+	net_in "$1" curl -s --max-time 2 "http://$2:8080/" | grep -q "pod $3 here"
+}
+
+@test "hostPorts on two nodes: replies leave through the node that rewrote the connection, by a source route per node" {
+	nodes
+	local rt=$NET_RUN-rt rp bp up1 up2 list1 list2 r1 r2 ip1 ip2
+	mx router create name "$rt"
+	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
+	bp=$(mx bridge "$BR" add port)
+	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	up1=$(gateway h1 9 "$rt")
+	up2=$(gateway h2 10 "$rt")
+	# the outside is through h1 by default (as in the one-node setup)
+	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up1" gw 172.16.9.2
+	cni_pod w1
+	cni_pod w2
+	list1=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
+		capabilities: { portMappings: true },
+		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
+						   protocol: "tcp" } ] } } ] }' <<< "$(cni_conf h1)")
+	list2=$(jq -c '.plugins[0] = ($c | fromjson)' --arg c "$(cni_conf h2)" <<< "$list1")
+	r1=$(chain h1 ADD w1 "$list1")
+	r2=$(chain h2 ADD w2 "$list2")
+	ip1=$(jq -r '.ips[0].address | split("/")[0]' <<< "$r1")
+	ip2=$(jq -r '.ips[0].address | split("/")[0]' <<< "$r2")
+	mkdir "$NET_DIR/www1" "$NET_DIR/www2"
+	echo "pod w1 here" > "$NET_DIR/www1/index.html"
+	echo "pod w2 here" > "$NET_DIR/www2/index.html"
+	net_bg w1 "$NET_DIR/www1.log" python3 -m http.server 80 --bind "$ip1" --directory "$NET_DIR/www1"
+	net_bg w2 "$NET_DIR/www2.log" python3 -m http.server 80 --bind "$ip2" --directory "$NET_DIR/www2"
+	wait_until 10 served_by h2 192.0.2.1 w1
+	# w2 serves (h2 reaches it through its own gateway, replies by the connected route)
+	wait_until 10 net_in h2 curl -s --max-time 2 "http://$ip2/"
+	# but h2's hostPort does not: w2's reply takes the default route out through h1, which
+	# did not rewrite the connection, and h1's client gets an answer from an address it
+	# never asked
+	run ! served_by h1 192.0.2.2 w2
+	# a source route per node: what h2's pods send leaves through h2 (its range
+	# 10.244.0.200-249 lies in 10.244.0.192/26)
+	mx router "$rt" add route src 10.244.0.192/26 dst 0.0.0.0/0 type normal port "$up2" gw 172.16.10.2
+	wait_until 10 served_by h1 192.0.2.2 w2
+	served_by h2 192.0.2.1 w1
+	chain h1 DEL w1 "$list1" "$r1"
+	chain h2 DEL w2 "$list2" "$r2"
+	run ! served_by h1 192.0.2.2 w2
+	[ "$(leases h1)" -eq 0 ]
+	[ "$(leases h2)" -eq 0 ]
 }

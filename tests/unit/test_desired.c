@@ -507,6 +507,34 @@ static void test_port_security(void)
 	computed_free(&t, &d);
 }
 
+/* An egress limit on a port bound here: its midox_rate entry (the burst as time at the
+ * rate) and MX_PORT_RATE_LIMIT; on a port bound elsewhere, nothing (its frames enter the
+ * datapath on its own host). */
+static void test_egress_limit(void)
+{
+	const struct mx_port_rate *r;
+	struct topology t;
+	struct desired d;
+	__u32 local = 101, remote = 102;
+	bool ok;
+
+	ports[0].egress_rate = ports[1].egress_rate = 10000000;     /* 10 Mbit/s */
+	ports[0].egress_burst = ports[1].egress_burst = 1000000000000; /* the largest burst */
+	ok = compute(&t, &d);
+	ports[0].egress_rate = ports[1].egress_rate = 0;
+	ports[0].egress_burst = ports[1].egress_burst = 0;
+	if (!tap_ok(ok, "computes with egress limits"))
+		return;
+	r = lookup(&d, MX_MAP_ID_RATE, &local);
+	tap_ok(r && r->rate_bps == 10000000 && r->burst_ns == 100000000000000ull &&
+		       (port_flags(&d, 101) & MX_PORT_RATE_LIMIT),
+	       "a limited port bound here: its rate, 10^12 bits at 10 Mbit/s as 10^14 ns, the flag");
+	tap_ok(!lookup(&d, MX_MAP_ID_RATE, &remote) && !(port_flags(&d, 102) & MX_PORT_RATE_LIMIT),
+	       "a limited port bound on another host: no entry, no flag");
+	tap_ok(d.maps[MX_MAP_ID_RATE].n == 1, "no entry for a port without a limit");
+	computed_free(&t, &d);
+}
+
 /* The uplink bound here with its speaker's veth made or not (bgp_mock_veth). */
 static bool bgp_mock_veth;
 
@@ -716,6 +744,7 @@ int main(void)
 	test_device_down();
 	test_route_down();
 	test_port_security();
+	test_egress_limit();
 	test_bgp();
 	test_chains();
 	return tap_done();

@@ -119,6 +119,23 @@ static const struct decode_case decode_cases[] = {
 	  false, "mac" },
 	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
 		"\"allowed_addresses\":[{},{},{},{},{},{},{},{},{}]}", false, "at most" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"egress_limit\":{\"rate\":1000,\"burst\":1}}", true, NULL },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"router\",\"tunnel_key\":9,"
+		"\"mac\":\"02:00:00:00:00:01\",\"addresses\":[\"10.0.0.1/24\"],"
+		"\"egress_limit\":{\"rate\":10000000000000,\"burst\":1000000000000}}", true, NULL },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"egress_limit\":{\"rate\":999,\"burst\":1}}", false, "rate 999 is out of range" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"egress_limit\":{\"rate\":10000000000001,\"burst\":1}}", false, "out of range" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"egress_limit\":{\"rate\":1000,\"burst\":0}}", false, "burst 0 is out of range" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"egress_limit\":{\"rate\":1000}}", false, "egress_limit" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"egress_limit\":[1000,1]}", false, "egress_limit" },
+	{ PORT, "{\"schema\":1,\"device\":\"" UUID1 "\",\"device_type\":\"bridge\",\"tunnel_key\":9,"
+		"\"egress_limit\":{\"rate\":\"1m\",\"burst\":1}}", false, "egress_limit" },
 	{ BINDING, "{\"schema\":1,\"port\":\"" UUID2 "\"}", true, NULL },
 	{ BINDING, "{\"schema\":1,\"port\":\"" UUID2 "x\"}", false, "port" },
 	{ BINDING, "{\"schema\":1}", false, "port" },
@@ -370,8 +387,9 @@ static void test_admin_defaults(void)
 	memset(&p, 0xff, sizeof(p));
 	p.down = p.no_port_security = true;
 	ok(!topo_decode_port(old_port, strlen(old_port), NULL, &p) && !p.down &&
-		   !p.no_port_security && p.n_allowed == 0,
-	   "an old bridge port node: state up, port security on, no allowed addresses");
+		   !p.no_port_security && p.n_allowed == 0 && !p.egress_rate && !p.egress_burst,
+	   "an old bridge port node: state up, port security on, no allowed addresses, no "
+	   "egress limit");
 	memset(&p, 0xff, sizeof(p));
 	p.down = p.no_port_security = true;
 	ok(!topo_decode_port(old_rport, strlen(old_rport), NULL, &p) && !p.down &&
@@ -408,11 +426,20 @@ static void test_admin_roundtrip(void)
 	   "a port's state, port security and allowed addresses encode and decode back: %s",
 	   s ? s : "(null)");
 	free(s);
+	p.egress_rate = 10000000000000ull;
+	p.egress_burst = 1000000000000ull;
+	s = topo_encode_port(&p);
+	ok(s && !topo_decode_port(s, strlen(s), NULL, &q) && q.egress_rate == p.egress_rate &&
+		   q.egress_burst == p.egress_burst,
+	   "the largest egress limit encodes and decodes back: %s", s ? s : "(null)");
+	free(s);
 	p.down = p.no_port_security = false;
 	p.n_allowed = 0;
+	p.egress_rate = p.egress_burst = 0;
 	s = topo_encode_port(&p);
-	ok(s && !strstr(s, "state") && !strstr(s, "port_security") && !strstr(s, "allowed"),
-	   "an up port with port security on and no pairs writes none of them: %s",
+	ok(s && !strstr(s, "state") && !strstr(s, "port_security") && !strstr(s, "allowed") &&
+		   !strstr(s, "egress"),
+	   "an up port with port security on, no pairs and no limit writes none of them: %s",
 	   s ? s : "(null)");
 	free(s);
 	s = topo_encode_bridge(&b);

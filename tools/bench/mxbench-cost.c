@@ -20,7 +20,8 @@
  * - "repeat": one test run of repeat RUNS on one skb, for the paths that leave the frame as
  *   it was (the baseline and local L2), as a cross-check.
  * Besides the forwarding paths ("local-l2-fixed-mac": from a port whose MAC is fixed, a
- * static entry, which learns nothing), "drop-no-port" (a frame on an interface that is no port:
+ * static entry, which learns nothing; "local-l2-limited": the same from a port with an
+ * egress rate limit it stays under), "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
  * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
  *   event, the ring drained between batches outside the timed runs; -suppressed: the
@@ -36,7 +37,7 @@
 #include "loader/loader.h"
 #include "base/log.h"
 
-enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004 };
+enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005 };
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
 enum { R = 500, RA = 5001, RB = 5002 };
 #define LOCAL_ADDR "10.0.0.1"
@@ -46,6 +47,7 @@ static const uint8_t UL_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t PEER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t M_P1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 static const uint8_t M_P2[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
+static const uint8_t M_P4[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };
 static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t M_PR2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
@@ -54,7 +56,7 @@ static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
-static int if_p1, if_p2, if_p3, if_ul;
+static int if_p1, if_p2, if_p3, if_p4, if_ul;
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -131,6 +133,18 @@ static int setup_router(void)
 	return err ? -1 : 0;
 }
 
+/* p4: as p2 (a fixed MAC), with an egress limit no frame reaches (10 Tbit/s: a frame costs
+ * 0 ns), so that every run passes and pays for the check alone. */
+static int setup_limited(void)
+{
+	struct mx_port_rate r = { .rate_bps = 10000000000000ull, .burst_ns = 1000000000ull };
+
+	if_p4 = (int)if_nametoindex("p4");
+	return dp_put_ifport(dp, if_p4, P4) ||
+	       put_port(P4, MX_PORT_LOCAL | MX_PORT_RATE_LIMIT, if_p4, NULL) ||
+	       put_fdb(M_P4, P4, MX_FDB_STATIC) || mx_rate_update(dp, P4, &r);
+}
+
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's static. */
 static int setup(void)
 {
@@ -144,6 +158,7 @@ static int setup(void)
 
 	if (dp_netns_enter() || dp_veth("p1", "02:00:00:00:0a:01") ||
 	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
+	    dp_veth("p4", "02:00:00:00:0a:04") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
@@ -167,7 +182,7 @@ static int setup(void)
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
-	return err || setup_router() ? -1 : 0;
+	return err || setup_router() || setup_limited() ? -1 : 0;
 }
 
 struct path {
@@ -281,6 +296,10 @@ int main(int argc, char **argv)
 		/* from p2, whose MAC is fixed (a static entry, as `add port mac M` makes it) */
 		{ "local-l2-fixed-mac", port_fd, if_p2,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P2, .sip = "10.1.0.2",
+		    .tip = "10.1.0.1", .payload = 18 }, true },
+		/* from p4: as p2, with an egress limit it never reaches (the check's cost) */
+		{ "local-l2-limited", port_fd, if_p4,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P4, .sip = "10.1.0.4",
 		    .tip = "10.1.0.1", .payload = 18 }, true },
 		{ "remote-l2-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",

@@ -115,6 +115,28 @@ static int pod_routes(struct add *a, int index)
 	return 0;
 }
 
+/* The pod's ingress limit: a tbf on the node's end, which every frame midox delivers to the
+ * pod passes (a redirect to the interface goes through its root qdisc). Sized as the
+ * bandwidth plugin sizes it: the queue holds 25 ms at the rate beyond the burst. */
+static int shape_ingress(struct add *a)
+{
+	uint64_t rate = a->c->ingress_rate / 8, burst = a->c->ingress_burst / 8;
+	uint64_t limit = rate * 25 / 1000 + burst;
+	struct nl_link l;
+	int rc;
+
+	if (!a->c->ingress_rate)
+		return 0;
+	rc = nl_link_get(a->host_nl, a->st.host_if, &l);
+	if (!rc)
+		rc = nl_tbf_set(a->host_nl, l.index, rate, (uint32_t)burst,
+				limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit);
+	if (rc)
+		return cni_fail(rc, CNI_ERR_IO, "cannot set the ingress limit (tbf) on %s: %s",
+				a->st.host_if, strerror(-rc));
+	return 0;
+}
+
 static int make_veth(struct add *a)
 {
 	struct nl_link l;
@@ -140,12 +162,16 @@ static int make_veth(struct add *a)
 	if (rc)
 		return cni_fail(rc, CNI_ERR_IO, "cannot set up %s in the pod: %s", a->e->ifname,
 				strerror(-rc));
-	return pod_routes(a, l.index);
+	rc = pod_routes(a, l.index);
+	return rc ? rc : shape_ingress(a);
 }
 
 static int make_port(struct add *a)
 {
-	struct topo_port_opts o = { .has_mac = true, .has_addr = true, .addr = a->ipam.addr };
+	struct topo_port_opts o = { .has_mac = true, .has_addr = true, .addr = a->ipam.addr,
+				    .has_egress_limit = a->c->egress_rate != 0,
+				    .egress_rate = a->c->egress_rate,
+				    .egress_burst = a->c->egress_burst };
 	int rc;
 
 	memcpy(o.mac, a->mac, 6);

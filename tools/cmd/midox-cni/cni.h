@@ -61,6 +61,11 @@ struct cni_conf {
 	double wait_s;
 	json_t *ipam;		/* the "ipam" object, NULL if none */
 	const char *ipam_type;
+	/* The pod's bandwidth (the "bandwidth" capability's runtimeConfig, else the same keys
+	 * in the configuration): bits per second and bits, 0 for none. Egress (what the pod
+	 * sends) is its port's egress limit in midox's datapath; ingress a tbf on the node's
+	 * end. */
+	uint64_t egress_rate, egress_burst, ingress_rate, ingress_burst;
 	json_t *prev_result;	/* CHECK, and chained DEL */
 	json_t *valid_attachments; /* GC: "cni.dev/valid-attachments" */
 };
@@ -128,6 +133,7 @@ int nl_link_delete(int fd, const char *name);	/* 0 when already gone */
 int nl_addr_add(int fd, int index, struct in_addr addr, int prefix_len);
 int nl_addr_has(int fd, int index, struct in_addr addr, int prefix_len); /* 1, 0, -errno */
 int nl_route_add(int fd, int index, struct in_addr dst, int dst_len, const struct in_addr *gw);
+int nl_tbf_set(int fd, int index, uint64_t rate, uint32_t burst, uint32_t limit);
 
 /* state.c: what ADD made, one file per attachment under data_dir, named by container id
  * and ifname, for DEL and GC. */

@@ -114,6 +114,73 @@ static int parse_numbers(struct cni_conf *c)
 	return 0;
 }
 
+/* One of the bandwidth keys (bits per second, bits): absent or a non-negative integer. */
+static int bw_key(json_t *o, const char *where, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "%s\"%s\" must be a non-negative integer "
+				"(bits per second for a rate, bits for a burst)", where, key);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* A rate and its burst, as the bandwidth plugin takes them: both or neither, within what
+ * the datapath (egress) and tbf (ingress: a burst of at most 4 GB) take. */
+static int bw_pair(const char *where, const char *dir, uint64_t rate, uint64_t burst,
+		   uint64_t burst_max)
+{
+	if (!rate && !burst)
+		return 0;
+	if (!rate || !burst)
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "%s%sRate and %sBurst go together: set "
+				"both or neither", where, dir, dir);
+	if (rate < TOPO_RATE_MIN || rate > TOPO_RATE_MAX)
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "%s%sRate %llu bit/s is not within "
+				"%llu..%llu", where, dir, (unsigned long long)rate,
+				TOPO_RATE_MIN, TOPO_RATE_MAX);
+	if (burst > burst_max)
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "%s%sBurst %llu bits is above %llu",
+				where, dir, (unsigned long long)burst, (unsigned long long)burst_max);
+	return 0;
+}
+
+/* runtimeConfig.bandwidth (the runtime's, per pod) wins over the same keys at the top of
+ * the configuration (a default for every pod of the network), as in the bandwidth
+ * plugin. */
+static int parse_bandwidth(struct cni_conf *c)
+{
+	json_t *rc_obj = json_object_get(c->root, "runtimeConfig"), *o = c->root;
+	const char *where = "";
+	int rc;
+
+	if (rc_obj && !json_is_object(rc_obj))
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "\"runtimeConfig\" must be an object");
+	if (rc_obj && json_object_get(rc_obj, "bandwidth")) {
+		o = json_object_get(rc_obj, "bandwidth");
+		where = "runtimeConfig.bandwidth: ";
+		if (!json_is_object(o))
+			return cni_fail(-EINVAL, CNI_ERR_CONFIG, "\"runtimeConfig\".\"bandwidth\" "
+					"must be an object");
+	}
+	rc = bw_key(o, where, "egressRate", &c->egress_rate);
+	if (!rc)
+		rc = bw_key(o, where, "egressBurst", &c->egress_burst);
+	if (!rc)
+		rc = bw_key(o, where, "ingressRate", &c->ingress_rate);
+	if (!rc)
+		rc = bw_key(o, where, "ingressBurst", &c->ingress_burst);
+	if (!rc)
+		rc = bw_pair(where, "egress", c->egress_rate, c->egress_burst, TOPO_BURST_MAX);
+	if (!rc)
+		rc = bw_pair(where, "ingress", c->ingress_rate, c->ingress_burst,
+			     8ull * UINT32_MAX);
+	return rc;
+}
+
 static int parse_ipam(struct cni_conf *c)
 {
 	c->ipam = json_object_get(c->root, "ipam");
@@ -151,6 +218,8 @@ static int parse_members(struct cni_conf *c)
 		rc = parse_numbers(c);
 	if (!rc)
 		rc = parse_ipam(c);
+	if (!rc)
+		rc = parse_bandwidth(c);
 	if (rc)
 		return rc;
 	if (!c->name)

@@ -171,7 +171,7 @@ static int check_pod(const struct cni_conf *c, const struct cni_env *e,
 	return rc;
 }
 
-static int check_port(const struct cni_node *n, const char *host_if,
+static int check_port(const struct cni_conf *c, const struct cni_node *n, const char *host_if,
 		      const struct cni_ipam *want, const struct nl_link *l)
 {
 	const struct topo_binding *bd = topo_find_binding(&n->t, n->host_id, host_if);
@@ -186,6 +186,13 @@ static int check_port(const struct cni_node *n, const char *host_if,
 	    p->addr.s_addr != want->addr.s_addr)
 		return cni_fail(-EINVAL, MIDOX_ERR_CHECK, "port %s does not hold the pod's MAC "
 				"and address", p->id);
+	if (p->egress_rate != c->egress_rate || p->egress_burst != c->egress_burst)
+		return cni_fail(-EINVAL, MIDOX_ERR_CHECK, "port %s has egress limit %llu bit/s "
+				"burst %llu bits, the pod asks for %llu burst %llu", p->id,
+				(unsigned long long)p->egress_rate,
+				(unsigned long long)p->egress_burst,
+				(unsigned long long)c->egress_rate,
+				(unsigned long long)c->egress_burst);
 	rc = topo_binding_status_read(n->zh, n->host_id, host_if, &bs);
 	if (rc && rc != -ENOENT)
 		return cni_fail(rc, MIDOX_ERR_TOPOLOGY, "cannot read the binding's status: %s",
@@ -220,7 +227,7 @@ int cni_cmd_check(const struct cni_conf *c, const struct cni_env *e)
 	if (!rc)
 		rc = cni_node_refresh(&n);
 	if (!rc)
-		rc = check_port(&n, host_if, &want, &l);
+		rc = check_port(c, &n, host_if, &want, &l);
 	if (!rc && c->ipam)
 		rc = cni_ipam_exec(c, e, "CHECK", e->container_id, e->ifname, NULL);
 	cni_node_close(&n);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* rtnetlink, only what a pod's interface needs: a veth pair with one end in another
- * namespace, an interface up, an IPv4 address and routes, a link looked up or deleted.
+ * namespace, an interface up, an IPv4 address and routes, a link looked up or deleted, a
+ * token bucket (tbf) as the root qdisc of the node's end.
  * One request at a time, each acknowledged; a socket belongs to the namespace it was made
  * in, so the pod's side is reached through a socket made there (nl_open_in). */
 #define _GNU_SOURCE
@@ -13,6 +14,7 @@
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
@@ -251,6 +253,33 @@ int nl_route_add(int fd, int index, struct in_addr dst, int dst_len, const struc
 	if (gw)
 		attr_put(&m, RTA_GATEWAY, gw, 4);
 	attr_u32(&m, RTA_OIF, (uint32_t)index);
+	return talk(fd, &m, NULL);
+}
+
+/* tbf as index's root qdisc (handle 1:), replacing what is there: rate in bytes per second,
+ * burst and limit (the queue) in bytes. The kernel takes the burst in bytes (TCA_TBF_BURST)
+ * and a rate above 32 bits in TCA_TBF_RATE64, so no rate table is needed; an Ethernet link
+ * layer says so. */
+int nl_tbf_set(int fd, int index, uint64_t rate, uint32_t burst, uint32_t limit)
+{
+	struct nl_msg m;
+	struct tcmsg *tc = msg_init(&m, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*tc));
+	struct tc_tbf_qopt q = { .limit = limit };
+	struct rtattr *opts;
+
+	tc->tcm_family = AF_UNSPEC;
+	tc->tcm_ifindex = index;
+	tc->tcm_handle = 1u << 16;
+	tc->tcm_parent = TC_H_ROOT;
+	q.rate.linklayer = TC_LINKLAYER_ETHERNET;
+	q.rate.rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+	attr_str(&m, TCA_KIND, "tbf");
+	opts = nest_start(&m, TCA_OPTIONS);
+	attr_put(&m, TCA_TBF_PARMS, &q, sizeof(q));
+	if (rate > UINT32_MAX)
+		attr_put(&m, TCA_TBF_RATE64, &rate, sizeof(rate));
+	attr_u32(&m, TCA_TBF_BURST, burst);
+	nest_end(&m, opts);
 	return talk(fd, &m, NULL);
 }
 

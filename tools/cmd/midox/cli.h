@@ -71,6 +71,8 @@ int cli_name_arg(const char *name);
  * without host bits). what names the value in the message. */
 int cli_mac_arg(const char *s, uint8_t mac[6]);
 int cli_ipv4_arg(const char *what, const char *s, struct in_addr *addr);
+int cli_bits_arg(const char *what, const char *s, uint64_t *out);
+void cli_format_bits(uint64_t bits, char *out, size_t len);
 int cli_cidr_arg(const char *what, const char *s, bool network, struct topo_cidr *c);
 /* Resolving references (UUID, name, alias) with a clear error; the signature of
  * cli_obj.find. scope_id: the device of a port ("port1"), the router of a route. */

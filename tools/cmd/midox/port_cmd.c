@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* What can follow a port of a bridge or a router:
  *   show | delete | set [mac M] [address A] [state up|down] [port-security on|off]
- *   clear mac | clear address | add allowed-address A [mac M] | delete allowed-address A
+ *                          [egress-rate R egress-burst B]
+ *   clear mac | clear address | clear egress-limit
+ *   add allowed-address A [mac M] | delete allowed-address A
  *   set peer (router R port Q | bridge B port Q | <alias or UUID>) | delete peer | clear peer
  * the same with the port named first by its full alias: "bridge0:port1 set peer ...". */
 #include <errno.h>
@@ -20,7 +22,8 @@ const struct cli_arg cli_port_args[] = {
 const char *const cli_states[] = { "up", "down", NULL };
 static const char *const on_off[] = { "on", "off", NULL };
 
-/* set: v[0], v[1] as cli_port_args, then state, port-security. */
+/* set: v[0], v[1] as cli_port_args, then state, port-security, infilter, outfilter,
+ * egress-rate, egress-burst. */
 static const struct cli_arg port_set_args[] = {
 	{ "mac", CLI_T_MAC, .meta = "M" },
 	{ "address", CLI_T_IPV4, .meta = "A" },
@@ -28,6 +31,8 @@ static const struct cli_arg port_set_args[] = {
 	{ "port-security", CLI_T_KEYWORD, .what = "port-security", .choices = on_off },
 	{ "infilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
 	{ "outfilter", CLI_T_REF, "C", .ref = &cli_obj_chain },
+	{ "egress-rate", CLI_T_WORD, .meta = "R" },
+	{ "egress-burst", CLI_T_WORD, .meta = "B" },
 	{ 0 },
 };
 
@@ -74,6 +79,23 @@ static int port_link(struct cli *c, const struct cli_call *k)
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
+/* "egress-rate R egress-burst B": both or neither (bits per second, bits). */
+static int egress_limit_args(const struct cli_call *k, struct topo_port_opts *o)
+{
+	int rc;
+
+	if (!k->v[6].s && !k->v[7].s)
+		return 0;
+	if (!k->v[6].s || !k->v[7].s)
+		return cli_fail(-EINVAL, "egress-rate and egress-burst go together: egress-rate R "
+				"egress-burst B (bits per second, bits)");
+	rc = cli_bits_arg("egress-rate", k->v[6].s, &o->egress_rate);
+	if (!rc)
+		rc = cli_bits_arg("egress-burst", k->v[7].s, &o->egress_burst);
+	o->has_egress_limit = !rc;
+	return rc;
+}
+
 static int port_set(struct cli *c, const struct cli_call *k)
 {
 	const struct topo_port *p = k->obj;
@@ -85,29 +107,40 @@ static int port_set(struct cli *c, const struct cli_call *k)
 	o.down = o.has_state && !strcmp(k->v[2].s, "down");
 	o.has_port_security = k->v[3].s != NULL;
 	o.port_security = o.has_port_security && !strcmp(k->v[3].s, "on");
+	rc = egress_limit_args(k, &o);
+	if (rc)
+		return rc;
 	if (k->v[4].s || k->v[5].s) {
-		if (o.has_mac || o.has_addr || o.has_state || o.has_port_security)
+		if (o.has_mac || o.has_addr || o.has_state || o.has_port_security ||
+		    o.has_egress_limit)
 			return cli_fail(-EINVAL, "set infilter or outfilter alone (one change, "
 					"one write)");
 		return cli_filters_set(c, p->id, &k->v[4], &k->v[5]);
 	}
-	if (!o.has_mac && !o.has_addr && !o.has_state && !o.has_port_security)
+	if (!o.has_mac && !o.has_addr && !o.has_state && !o.has_port_security &&
+	    !o.has_egress_limit)
 		return cli_fail(-EINVAL, "port set needs mac, address, state, port-security, "
-				"infilter, outfilter or peer");
+				"egress-rate, infilter, outfilter or peer");
 	if (p->device_type != TOPO_DEVICE_BRIDGE && (o.has_mac || o.has_addr ||
 						     o.has_port_security))
-		return cli_fail(-EINVAL, "a router port's set takes state or peer only");
+		return cli_fail(-EINVAL, "a router port's set takes state, egress-rate or peer "
+				"only");
 	rc = topo_port_update(c->zh, p->id, &o);
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
-/* "clear mac", "clear address": the row's last word says which. */
+/* "clear mac", "clear address", "clear egress-limit": the row's last word says which. */
 static int port_clear(struct cli *c, const struct cli_call *k)
 {
 	const struct topo_port *p = k->obj;
 	struct topo_port_opts o = { 0 };
 	int rc;
 
+	if (!strcmp(k->cmd->words, "clear egress-limit")) {
+		o.clear_egress_limit = true;
+		rc = topo_port_update(c->zh, p->id, &o);
+		return rc ? cli_lib_fail(rc) : 0;
+	}
 	if (p->device_type != TOPO_DEVICE_BRIDGE)
 		return cli_fail(-EINVAL, "a router port's MAC and addresses cannot be cleared");
 	o.clear_mac = !strcmp(k->cmd->words, "clear mac");
@@ -153,9 +186,11 @@ static const struct cli_cmd port_cmds[] = {
 	{ "delete", cli_cmd_delete, "the port, its binding, link, routes and learned entries",
 	  .op = topo_port_delete, .kind = &kind_port },
 	{ "set", port_set, "a bridge port's fixed MAC, address and port security; any "
-	  "port's state, infilter and outfilter chains", .args = port_set_args },
+	  "port's state, egress rate limit, infilter and outfilter chains",
+	  .args = port_set_args },
 	{ "clear infilter", cli_filter_clear, .help = "the chain applied to what enters the port" },
 	{ "clear outfilter", cli_filter_clear, .help = "the chain applied to what leaves the port" },
+	{ "clear egress-limit", port_clear, .help = "the port's egress rate limit (no limit)" },
 	{ "clear mac", port_clear, .help = "a bridge port's fixed MAC (no longer held to it)" },
 	{ "clear address", port_clear,
 	  .help = "a bridge port's fixed address (no longer held to it)" },

@@ -324,6 +324,19 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 		out_nets(line, sizeof(line), o, p);
 	if (!router)
 		out_port_security(line, sizeof(line), o, p);
+	if (p->egress_rate) {
+		char rate[32], burst[32];
+
+		cli_format_bits(p->egress_rate, rate, sizeof(rate));
+		cli_format_bits(p->egress_burst, burst, sizeof(burst));
+		add(line, sizeof(line), "egress-rate", rate);
+		add(line, sizeof(line), "egress-burst", burst);
+		if (o)
+			json_object_set_new(o, "egress_limit",
+					    json_pack("{s:I,s:I}", "rate",
+						      (json_int_t)p->egress_rate, "burst",
+						      (json_int_t)p->egress_burst));
+	}
 	if (p->peer_id[0])
 		add(line, sizeof(line), "peer", pa);
 	cli_out_filters(c, line, sizeof(line), o, &p->filters);

@@ -175,6 +175,47 @@ int cli_ipv4_arg(const char *what, const char *s, struct in_addr *addr)
 	return 0;
 }
 
+/* Bits (a rate per second or a burst): N, or N with k, m, g or t after it (SI: 1000,
+ * 1000000, ...), "bit" allowed after that, as tc writes rates: 10m, 10mbit, 512kbit. */
+int cli_bits_arg(const char *what, const char *s, uint64_t *out)
+{
+	static const char units[] = "kmgt";
+	unsigned long long n = 0, mult = 1;
+	const char *p = s, *u;
+
+	while (*p >= '0' && *p <= '9' && n <= 1000000000000000ull)
+		n = n * 10 + (unsigned long long)(*p++ - '0');
+	if (p != s && *p && (u = strchr(units, *p)) != NULL) {
+		for (long i = 0; i <= u - units; i++)
+			mult *= 1000;
+		p++;
+	}
+	if (!strcmp(p, "bit"))
+		p += 3;
+	if (p == s || *p || (s[0] == '0' && s[1] >= '0' && s[1] <= '9') ||
+	    n > 1000000000000000ull / mult)
+		return cli_fail(-EINVAL, "bad %s '%s': expected bits such as 8000, 512k, 10m, 1g "
+				"or 10mbit", what, s);
+	*out = n * mult;
+	return 0;
+}
+
+/* The other way: the largest SI unit that divides bits exactly ("10m", "1500k", "999"). */
+void cli_format_bits(uint64_t bits, char *out, size_t len)
+{
+	static const char units[] = "kmgt";
+	int u = -1;
+
+	while (bits && bits % 1000 == 0 && u < 3) {
+		bits /= 1000;
+		u++;
+	}
+	if (u < 0)
+		snprintf(out, len, "%llu", (unsigned long long)bits);
+	else
+		snprintf(out, len, "%llu%c", (unsigned long long)bits, units[u]);
+}
+
 /* "a.b.c.d/len"; network: no host bits. */
 int cli_cidr_arg(const char *what, const char *s, bool network, struct topo_cidr *c)
 {

@@ -351,6 +351,30 @@ static int get_port_security(json_t *o, struct topo_port *p)
 	return 0;
 }
 
+/* An optional {"rate": bits/s, "burst": bits}: a port's egress rate limit. */
+static int get_egress_limit(json_t *o, struct topo_port *p)
+{
+	json_t *v = json_object_get(o, "egress_limit"), *rate, *burst;
+
+	p->egress_rate = p->egress_burst = 0;
+	if (!v)
+		return 0;
+	rate = json_is_object(v) ? json_object_get(v, "rate") : NULL;
+	burst = json_is_object(v) ? json_object_get(v, "burst") : NULL;
+	if (!json_is_integer(rate) || !json_is_integer(burst))
+		return topo_fail(-EINVAL, "\"egress_limit\" is not {\"rate\": N, \"burst\": N}");
+	if (json_integer_value(rate) < (json_int_t)TOPO_RATE_MIN ||
+	    json_integer_value(rate) > (json_int_t)TOPO_RATE_MAX)
+		return topo_fail(-EINVAL, "\"egress_limit\" rate %lld is out of range %llu..%llu",
+				 (long long)json_integer_value(rate), TOPO_RATE_MIN, TOPO_RATE_MAX);
+	if (json_integer_value(burst) < 1 || json_integer_value(burst) > (json_int_t)TOPO_BURST_MAX)
+		return topo_fail(-EINVAL, "\"egress_limit\" burst %lld is out of range 1..%llu",
+				 (long long)json_integer_value(burst), TOPO_BURST_MAX);
+	p->egress_rate = (uint64_t)json_integer_value(rate);
+	p->egress_burst = (uint64_t)json_integer_value(burst);
+	return 0;
+}
+
 int topo_decode_port(const char *buf, size_t len, const char *name, void *out)
 {
 	struct topo_port *p = out;
@@ -397,6 +421,8 @@ int topo_decode_port(const char *buf, size_t len, const char *name, void *out)
 		p->no_port_security = false;
 		p->n_allowed = 0;
 	}
+	if (rc >= 0)
+		rc = get_egress_limit(o, p);
 	json_decref(o);
 	return rc < 0 ? rc : 0;
 }
@@ -806,6 +832,10 @@ char *topo_encode_port(const struct topo_port *p)
 		json_object_set_new(o, "peer", json_string(p->peer_id));
 	if (!router)
 		set_port_security(o, p);
+	if (p->egress_rate)
+		json_object_set_new(o, "egress_limit",
+				    json_pack("{s:I,s:I}", "rate", (json_int_t)p->egress_rate,
+					      "burst", (json_int_t)p->egress_burst));
 	return dump(with_filters(with_state(o, p->down), &p->filters));
 }
 

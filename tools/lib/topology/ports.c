@@ -27,13 +27,21 @@ static int check_opts(const struct topo_port_opts *o)
 	if (o->has_addr && !topo_valid_unicast_ipv4(o->addr))
 		return topo_fail(-EINVAL, "bad address %s: not a unicast IPv4 address",
 				 inet_ntoa(o->addr));
-	if ((o->has_mac && o->clear_mac) || (o->has_addr && o->clear_addr))
+	if ((o->has_mac && o->clear_mac) || (o->has_addr && o->clear_addr) ||
+	    (o->has_egress_limit && o->clear_egress_limit))
 		return topo_fail(-EINVAL, "a field cannot be set and cleared at once");
+	if (o->has_egress_limit && (o->egress_rate < TOPO_RATE_MIN ||
+				    o->egress_rate > TOPO_RATE_MAX))
+		return topo_fail(-EINVAL, "bad egress rate %llu bit/s: not within %llu..%llu",
+				 (unsigned long long)o->egress_rate, TOPO_RATE_MIN, TOPO_RATE_MAX);
+	if (o->has_egress_limit && (o->egress_burst < 1 || o->egress_burst > TOPO_BURST_MAX))
+		return topo_fail(-EINVAL, "bad egress burst %llu bit: not within 1..%llu",
+				 (unsigned long long)o->egress_burst, TOPO_BURST_MAX);
 	return 0;
 }
 
-/* What a router port's update may change: its state only (its MAC and addresses are made
- * with it; port security is a bridge port's). */
+/* What a router port's update may change: its state and its egress limit only (its MAC and
+ * addresses are made with it; port security is a bridge port's). */
 static bool router_port_opts(const struct topo_port_opts *o)
 {
 	return !o->has_mac && !o->has_addr && !o->clear_mac && !o->clear_addr &&
@@ -78,6 +86,12 @@ static void apply_opts(struct topo_port *p, const struct topo_port_opts *o)
 		p->down = o->down;
 	if (o->has_port_security)
 		p->no_port_security = !o->port_security;
+	if (o->has_egress_limit) {
+		p->egress_rate = o->egress_rate;
+		p->egress_burst = o->egress_burst;
+	}
+	if (o->clear_egress_limit)
+		p->egress_rate = p->egress_burst = 0;
 }
 
 static int plan_port_create(zhandle_t *zh, const struct topology *t, struct topo_txn *x,
@@ -178,7 +192,7 @@ int plan_port_change(const struct topology *t, struct topo_txn *x, const char *p
 }
 
 /* A bridge port takes every option (its bridge rewritten too: a fixed MAC is unique on it,
- * checked against the bridge's version); a router port its state only. */
+ * checked against the bridge's version); a router port its state and egress limit only. */
 static int port_update_change(const struct topology *t, struct topo_txn *x, struct topo_port *p,
 			      const void *arg)
 {
@@ -192,7 +206,8 @@ static int port_update_change(const struct topology *t, struct topo_txn *x, stru
 		return 0;
 	}
 	if (!b)
-		return topo_fail(-EINVAL, "port %s is a router port: only its state can be set",
+		return topo_fail(-EINVAL, "port %s is a router port: only its state and egress "
+				 "limit can be set",
 				 alias_of(t, p->id, pa));
 	rc = check_mac_free(t, b->id, p->id, o);
 	if (!rc)

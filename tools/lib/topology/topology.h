@@ -81,6 +81,9 @@ struct topo_bridge {
 };
 
 #define TOPO_PORT_MAX_ALLOWED 8 /* allowed address pairs of one bridge port */
+#define TOPO_RATE_MIN 1000ull             /* a port's egress rate, bits per second */
+#define TOPO_RATE_MAX 10000000000000ull   /* 10 Tbit/s */
+#define TOPO_BURST_MAX 1000000000000ull   /* a port's egress burst, bits (125 GB) */
 
 /* An allowed address pair: a bridge port may also send as addr, from mac if it has one,
  * else from its own MAC. */
@@ -112,6 +115,10 @@ struct topo_port {
 	struct topo_allowed allowed[TOPO_PORT_MAX_ALLOWED];
 	size_t n_allowed;
 	struct topo_filters filters;
+	/* "egress_limit": what the VM behind the port may send, policed where its frames
+	 * enter the datapath (docs/datapath.md, "Egress rate limit"); egress_rate 0: none. */
+	uint64_t egress_rate;  /* bits per second, TOPO_RATE_MIN..TOPO_RATE_MAX */
+	uint64_t egress_burst; /* bits, 1..TOPO_BURST_MAX */
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
 	size_t ordinal;  /* its place among its device's ports (the N of "bridge0:portN") */
@@ -485,6 +492,9 @@ struct topo_port_opts {
 	bool down;
 	bool has_port_security;
 	bool port_security;
+	bool has_egress_limit;  /* set egress_rate and egress_burst (both) */
+	bool clear_egress_limit;
+	uint64_t egress_rate, egress_burst;
 };
 int topo_zone_create(zhandle_t *zh, const char *name, const char *type, char id[TOPO_ID_LEN]);
 int topo_zone_delete(zhandle_t *zh, const char *zone_id);
@@ -498,7 +508,8 @@ int topo_port_create(zhandle_t *zh, const char *bridge_id, const struct topo_por
 /* A port bound to interface ifname of host_id at once (one multi: both or neither). */
 int topo_port_create_bound(zhandle_t *zh, const char *bridge_id, const struct topo_port_opts *o,
 			   const char *host_id, const char *ifname, char id[TOPO_ID_LEN]);
-/* Set the fields o has; the others stay. A router port takes the state only. */
+/* Set the fields o has; the others stay. A router port takes the state and the egress limit
+ * only. */
 int topo_port_update(zhandle_t *zh, const char *port_id, const struct topo_port_opts *o);
 /* A bridge port's allowed address pairs: add (mac NULL: the port's own MAC; -EEXIST if
  * addr is one already, -ENOSPC past TOPO_PORT_MAX_ALLOWED) or delete (-ENOENT). */
