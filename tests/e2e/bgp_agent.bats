@@ -70,7 +70,7 @@ bird_pid_is_not() { local p; p=$(bgp_pid h1 "$KEY") && [ "$p" != "$1" ]; }
 	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
 	# No AS number yet: no speaker (the peer alone does not make one).
 	sleep 2
-	! bird_running
+	! bird_running || false
 	mx router "$RT" set asn 100
 	wait_until 15 bird_running
 	ns=$(bgp_netns h1 "$KEY")
@@ -281,7 +281,7 @@ route_in_map() {
 	echo "$output"
 	[[ "$output" != *Established* ]]
 	[[ "$output" == *" routes 0"* ]]
-	! bgp_established up1
+	! bgp_established up1 || false
 	# Corrected (a delete and an add): the session comes up, the upstream kept running (its
 	# wait after the error, 5 s as the speaker's, is over by the next attempt or soon after).
 	mx --force router "$RT" delete bgp-peer peer0

@@ -290,7 +290,7 @@ teardown() { cli_teardown; }
 	done)
 	[ "$(echo "$keys" | wc -l)" -eq 9 ]
 	[ "$(echo "$keys" | sort -u | wc -l)" -eq 9 ]
-	! echo "$keys" | grep -qx 0
+	! echo "$keys" | grep -qx 0 || false
 	max=$(echo "$keys" | sort -n | tail -1)
 	midox bridge b3 delete
 	midox bridge create name b4

@@ -34,7 +34,7 @@ teardown() { cli_teardown; }
 	[[ "${lines[0]}" == "  router create name R "* ]]
 	[[ "$output" == *"router R port P set peer"* ]]
 	[[ "$output" == *"router R route X show"* ]]
-	! grep -qE '^  (bridge|host|tunnel-zone|PORT) ' <<<"$output"
+	! grep -qE '^  (bridge|host|tunnel-zone|PORT) ' <<<"$output" || false
 	run -0 midox help tunnel-zone
 	[ "${#lines[@]}" -eq 7 ]
 	run -0 midox help port

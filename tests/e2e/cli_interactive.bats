@@ -179,7 +179,7 @@ start_prompt() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 }
 
 @test "each line goes into the history file as it is entered: a killed session keeps it" {

@@ -298,7 +298,7 @@ fails_clean() {
 }
 
 not_alive() {
-	! agent_alive "$1"
+	! agent_alive "$1" || false
 }
 
 @test "1.1.0: IPAM still delegated (as 1.0.0), STATUS, GC of what the runtime no longer lists" {

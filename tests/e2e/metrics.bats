@@ -283,7 +283,7 @@ zk_value_is() {
 	pid=$(agent_pid h1)
 	run -0 net_in h1 ss -Htlnp
 	echo "$output"
-	! grep -q "pid=$pid," <<<"$output"
+	! grep -q "pid=$pid," <<<"$output" || false
 	run ! net_in h1 curl -sS --max-time 2 "http://127.0.0.1:$MPORT/metrics"
 	agent_stop h1
 
