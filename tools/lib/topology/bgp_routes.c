@@ -171,3 +171,137 @@ int topo_bgp_status_read(zhandle_t *zh, const char *host_id, const char *peer_id
 	memset(out, 0, sizeof(*out));
 	return topo_decode_bgp_status(buf, len > 0 ? (size_t)len : 0, peer_id, out);
 }
+
+/* ---- asynchronous batches ---- */
+
+/* One multi-op in flight: its answers land in results, then in the caller's writes. */
+struct write_batch {
+	zhandle_t *zh;
+	struct topo_bgp_write *w;
+	size_t n;
+	topo_bgp_written_fn done;
+	void *ctx;
+	char host_id[TOPO_ID_LEN];
+	zoo_op_result_t results[];
+};
+
+static void write_path(char *path, const char *host_id, const struct topo_bgp_write *w)
+{
+	snprintf(path, TOPO_PATH_MAX, P_BGP_ROUTE, host_id, w->r.id);
+}
+
+static void batch_answered(int rc, const void *data)
+{
+	struct write_batch *b = (struct write_batch *)data;
+	char path[TOPO_PATH_MAX];
+
+	for (size_t i = 0; i < b->n; i++) {
+		int err = b->results[i].err;
+
+		/* A multi that failed rolled back every write: the one that failed says why, the
+		 * others were undone; with no answer at all (connection lost), the multi's. */
+		if (rc == ZOK)
+			err = ZOK;
+		else if (err == ZOK)
+			err = ZRUNTIMEINCONSISTENCY;
+		else if (err == ZNOTHING)
+			err = rc;
+		b->w[i].rc = err;
+		write_path(path, b->host_id, &b->w[i]);
+		mirror_touched(b->zh, path);
+	}
+	b->done(rc, b->ctx);
+	free(b);
+}
+
+static bool write_valid(const struct topo_bgp_write *w)
+{
+	const struct topo_route *r = &w->r;
+
+	if (!topo_valid_uuid(r->id))
+		return false;
+	if (w->withdraw)
+		return true;
+	return topo_valid_uuid(r->router_id) && topo_valid_uuid(r->port_id) &&
+	       topo_valid_uuid(r->peer_id) && topo_cidr_is_network(&r->dst) &&
+	       topo_valid_unicast_ipv4(r->gw) && r->weight >= 1 && r->weight <= TOPO_WEIGHT_MAX;
+}
+
+int topo_bgp_routes_write_async(zhandle_t *zh, const char *host_id, struct topo_bgp_write *w,
+				size_t n, topo_bgp_written_fn done, void *ctx)
+{
+	char (*paths)[TOPO_PATH_MAX] = NULL;
+	char **data = NULL;
+	zoo_op_t *ops = NULL;
+	struct write_batch *b = NULL;
+	int rc = 0;
+
+	if (!topo_valid_uuid(host_id) || !n || n > TOPO_BGP_BATCH_MAX)
+		return topo_fail(-EINVAL, "bad host or batch size");
+	for (size_t i = 0; i < n; i++)
+		if (!write_valid(&w[i]))
+			return topo_fail(-EINVAL, "bad learned route");
+	paths = calloc(n, sizeof(*paths));
+	data = calloc(n, sizeof(*data));
+	ops = calloc(n, sizeof(*ops));
+	b = calloc(1, sizeof(*b) + n * sizeof(b->results[0]));
+	if (!paths || !data || !ops || !b) {
+		rc = topo_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		write_path(paths[i], host_id, &w[i]);
+		if (w[i].withdraw) {
+			zoo_delete_op_init(&ops[i], paths[i], -1);
+			continue;
+		}
+		data[i] = topo_encode_route_learned(&w[i].r);
+		if (!data[i]) {
+			rc = topo_fail(-ENOMEM, "out of memory");
+			goto out;
+		}
+		/* No path buffer: the name is ours already. */
+		zoo_create_op_init(&ops[i], paths[i], data[i], (int)strlen(data[i]),
+				   topo_acl_for(paths[i]), ZOO_EPHEMERAL, NULL, 0);
+	}
+	b->zh = zh;
+	b->w = w;
+	b->n = n;
+	b->done = done;
+	b->ctx = ctx;
+	strcpy(b->host_id, host_id);
+	for (size_t i = 0; i < n; i++)
+		b->results[i].err = ZNOTHING; /* still so: no answer came */
+	/* The request is serialized now: paths and data can go; results stay with b. */
+	rc = zoo_amulti(zh, (int)n, ops, b->results, batch_answered, b);
+	if (rc != ZOK) {
+		rc = topo_fail(topo_zerr(rc), "sending %zu learned-route writes: %s", n, zerror(rc));
+		goto out;
+	}
+	b = NULL; /* batch_answered's now */
+out:
+	for (size_t i = 0; data && i < n; i++)
+		free(data[i]);
+	free(data);
+	free(paths);
+	free(ops);
+	free(b);
+	return rc;
+}
+
+static void container_answered(int rc, const char *value, const void *data)
+{
+	(void)rc;
+	(void)value;
+	(void)data;
+}
+
+void topo_bgp_routes_container_async(zhandle_t *zh, const char *host_id)
+{
+	char path[TOPO_PATH_MAX];
+
+	snprintf(path, sizeof(path), P_HOST_BGP_ROUTES, host_id);
+	zoo_acreate(zh, path, topo_container_json, (int)strlen(topo_container_json),
+		    topo_acl_for(path), ZOO_PERSISTENT, container_answered, NULL);
+	mirror_touched(zh, path);
+}
