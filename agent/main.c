@@ -252,6 +252,10 @@ static void agent_loop(struct agent *a)
 			dirty = true;
 		if (agent_session_step(a))
 			dirty = true;
+		/* Before a reconcile pass, which may take long with many routes: the writes of
+		 * learned routes go on meanwhile. */
+		if (atomic_load(&a->zk.connected) && a->registered)
+			bgp_learn_pump(&a->bgp, a->zk.zh);
 		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
 			dirty = agent_reconcile(a) != 0;
 			if (a->have_topo)

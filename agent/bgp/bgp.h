@@ -33,8 +33,10 @@ struct bgp_speaker {
 
 struct bgp_outbox;
 
-/* Batches of writes sent at once, at most: a bound on memory and on the client's queue. */
-#define BGP_BATCHES_IN_FLIGHT 8
+/* Batches of writes sent at once, at most: a bound on memory (64 kB a batch) and on the
+ * client's queue, and enough that the writes keep going while the loop is in a long
+ * reconcile pass (a loop turn sends what the answers made room for). */
+#define BGP_BATCHES_IN_FLIGHT 64
 
 struct bgp_manager {
 	char run_dir[256];	/* one directory per speaker below it */

@@ -6,7 +6,9 @@
 # protocol disabled) none. The agents' BGP metrics (docs/metrics.md) say the same: session
 # state, routes received, published and left out over the cap (bgp_max_routes, made smaller
 # than what the upstream sends in the second test). Real ZooKeeper, real agents, real BIRD on
-# both sides, the real datapath. Run time on the 2-core test machine: docs/testing.md.
+# both sides, the real datapath. In between, the uplink's agent is restarted with the routes
+# published: it takes over what its session published. Run time on the 2-core test machine:
+# docs/testing.md.
 
 bats_require_minimum_version 1.5.0
 load '../lib/zk'
@@ -119,6 +121,13 @@ uplink() {
 	bgp_is h1 midox_bgp_session_up 1
 	[ "$(samples h1 | jq -r '.[] | select(.name == "midox_bgp_session_up") | .labels | "\(.router) \(.port) \(.peer)"')" = "$RT router0:port0 router0:peer0" ]
 	none h2 midox_bgp_routes_published
+	# The uplink's agent restarted on its session: it reads back the 10000 nodes it
+	# published and goes on from there, nothing withdrawn or published again.
+	agent_restart h1 "$(bgp_env h1)" MIDOX_METRICS_ADDRESS="127.0.0.1:$MPORT"
+	agent_wait_ready h1
+	wait_until 20 bgp_is h1 midox_bgp_routes_published "$BGP_SCALE_ROUTES"
+	[ "$(awk '/agent.bash: start/ { n++ } n == 2 && /BGP: learned routes: /' "$NET_DIR/h1.agent.log" | wc -l)" -eq 0 ]
+	count_is h2 "$BGP_SCALE_ROUTES"
 	# Withdrawn: gone from every map.
 	birdc_up up1 disable bulk
 	wait_until 180 count_is h1 0

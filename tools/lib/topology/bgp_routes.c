@@ -4,6 +4,7 @@
  * /midox/hosts/<host>/bgp_routes/<uuid> and /midox/hosts/<host>/bgp_status/<peer>, the
  * containers made when missing (an agent's own, as interfaces and binding_status are). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,14 +64,80 @@ int topo_bgp_route_withdraw(zhandle_t *zh, const char *host_id, const char *id)
 	return 0;
 }
 
+/* ---- listing: the nodes' data asked for a window at a time, without waiting for each ---- */
+
+#define LIST_WINDOW 512
+
+struct list_window {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t want, done;
+	struct list_slot {
+		struct list_window *w;
+		int rc;
+		int len;
+		char data[TOPO_DATA_MAX];
+	} *slots;
+};
+
+static void list_got(int rc, const char *value, int len, const struct Stat *st, const void *data)
+{
+	struct list_slot *s = (struct list_slot *)data;
+	struct list_window *w = s->w;
+
+	(void)st;
+	pthread_mutex_lock(&w->lock);
+	s->rc = rc;
+	s->len = 0;
+	if (rc == ZOK && value && len > 0) {
+		if (len > TOPO_DATA_MAX)
+			s->rc = ZBADARGUMENTS; /* larger than any object: not one to read */
+		else
+			memcpy(s->data, value, (size_t)(s->len = len));
+	}
+	if (++w->done == w->want)
+		pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Ask for names[0..n) under host_id's routes at once; wait for every answer. Returns how
+ * many were asked (the rest: the client refused, an error to report). */
+static size_t list_window_read(zhandle_t *zh, const char *host_id, struct list_window *w,
+			       char **names, size_t n, int *refused)
+{
+	char path[TOPO_PATH_MAX];
+	size_t i, asked = 0;
+
+	*refused = ZOK;
+	pthread_mutex_lock(&w->lock);
+	w->want = SIZE_MAX;
+	w->done = 0;
+	pthread_mutex_unlock(&w->lock);
+	for (i = 0; i < n; i++) {
+		w->slots[i].w = w;
+		snprintf(path, sizeof(path), P_BGP_ROUTE, host_id, names[i]);
+		*refused = zoo_aget(zh, path, 0, list_got, &w->slots[i]);
+		if (*refused != ZOK)
+			break;
+		asked++;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->want = asked;
+	while (w->done < w->want)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	return asked;
+}
+
 int topo_bgp_routes_list(zhandle_t *zh, const char *host_id, struct topo_route **out,
 			 size_t *n)
 {
 	struct String_vector sv = { 0 };
-	char path[TOPO_PATH_MAX], buf[TOPO_DATA_MAX];
+	char path[TOPO_PATH_MAX];
 	struct topo_route *arr = NULL, *r;
-	int32_t i;
-	int rc, len;
+	struct list_window w = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	size_t from, count, asked;
+	int rc, refused;
 
 	*out = NULL;
 	*n = 0;
@@ -80,27 +147,39 @@ int topo_bgp_routes_list(zhandle_t *zh, const char *host_id, struct topo_route *
 		return 0;
 	if (rc != ZOK)
 		return topo_fail(topo_zerr(rc), "listing %s: %s", path, zerror(rc));
-	for (i = 0; i < sv.count; i++) {
-		snprintf(path, sizeof(path), P_BGP_ROUTE, host_id, sv.data[i]);
-		len = sizeof(buf);
-		rc = zoo_get(zh, path, 0, buf, &len, NULL);
-		if (rc == ZNONODE)
-			continue;
-		if (rc != ZOK) {
-			rc = topo_fail(topo_zerr(rc), "reading %s: %s", path, zerror(rc));
+	w.slots = calloc(LIST_WINDOW, sizeof(*w.slots));
+	rc = w.slots ? 0 : topo_fail(-ENOMEM, "out of memory");
+	for (from = 0; !rc && from < (size_t)sv.count; from += count) {
+		count = (size_t)sv.count - from < LIST_WINDOW ? (size_t)sv.count - from : LIST_WINDOW;
+		asked = list_window_read(zh, host_id, &w, sv.data + from, count, &refused);
+		if (asked < count) {
+			rc = topo_fail(topo_zerr(refused), "reading %s: %s", path, zerror(refused));
 			break;
 		}
-		rc = 0;
-		r = topo_push((void **)&arr, n, sizeof(*arr));
-		if (!r) {
-			rc = topo_fail(-ENOMEM, "out of memory");
-			break;
+		for (size_t i = 0; !rc && i < count; i++) {
+			struct list_slot *s = &w.slots[i];
+
+			if (s->rc == ZNONODE || s->rc == ZBADARGUMENTS)
+				continue; /* gone since the listing; or not a route */
+			if (s->rc != ZOK) {
+				rc = topo_fail(topo_zerr(s->rc), "reading %s/%s: %s", path,
+					       sv.data[from + i], zerror(s->rc));
+				break;
+			}
+			r = topo_push((void **)&arr, n, sizeof(*arr));
+			if (!r) {
+				rc = topo_fail(-ENOMEM, "out of memory");
+				break;
+			}
+			if (topo_decode_route_learned(s->data, (size_t)s->len, sv.data[from + i], r))
+				(*n)--; /* not ours to read: left for its owner to replace */
+			else
+				strcpy(r->host_id, host_id);
 		}
-		if (topo_decode_route_learned(buf, len > 0 ? (size_t)len : 0, sv.data[i], r))
-			(*n)--; /* not ours to read: left for its owner to replace */
-		else
-			strcpy(r->host_id, host_id);
 	}
+	free(w.slots);
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
 	deallocate_String_vector(&sv);
 	if (rc) {
 		free(arr);
