@@ -256,7 +256,8 @@ static int read_speaker(struct bgp_manager *m, struct bgp_speaker *s, struct top
 		int p = peer_index(&s->want, rib[i].gw);
 		struct topo_route *r;
 
-		if (p < 0)
+		/* Not a peer's, or not a prefix ZooKeeper would take (a batch is refused whole). */
+		if (p < 0 || !topo_cidr_is_network(&rib[i].dst))
 			continue;
 		s->received[p]++;
 		if (taken == m->max_routes) {
