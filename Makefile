@@ -144,6 +144,12 @@ $(BUILD)/tests/test_bgp_conf: $(BUILD)/tests/unit/test_bgp_conf.o $(BGP_CONF_OBJ
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BGP_CONF_OBJ) $(LINK_TOPO)
 
+# The agent's published set of learned routes and its queue of writes (no ZooKeeper).
+BGP_PUBLISH_OBJ := $(call obj,agent/bgp/publish.c)
+$(BUILD)/tests/test_bgp_publish: $(BUILD)/tests/unit/test_bgp_publish.o $(BGP_PUBLISH_OBJ) $(TOPO) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BGP_PUBLISH_OBJ) $(LINK_TOPO)
+
 # The agent's HTTP server: its request and address parsing (over sockets: tests/e2e/metrics.bats).
 HTTP_OBJ := $(call obj,agent/http.c)
 $(BUILD)/tests/test_http: $(BUILD)/tests/unit/test_http.o $(HTTP_OBJ) $(BASE)

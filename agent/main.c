@@ -172,6 +172,7 @@ static int agent_start(struct agent *a)
 	if (err)
 		mx_err("cannot start a ZooKeeper client for %s: %s", a->cfg.zk_servers,
 		       strerror(-err));
+	a->bgp.wake_fd = a->zk.wake_fd; /* answered batches of learned routes wake the loop */
 	return err;
 }
 
@@ -251,6 +252,10 @@ static void agent_loop(struct agent *a)
 			dirty = true;
 		if (agent_session_step(a))
 			dirty = true;
+		/* Before a reconcile pass, which may take long with many routes: the writes of
+		 * learned routes go on meanwhile. */
+		if (atomic_load(&a->zk.connected) && a->registered)
+			bgp_learn_pump(&a->bgp, a->zk.zh);
 		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
 			dirty = agent_reconcile(a) != 0;
 			if (a->have_topo)
@@ -260,6 +265,8 @@ static void agent_loop(struct agent *a)
 		/* After every pass (what it attached), and again while a write failed. */
 		if (report && atomic_load(&a->zk.connected) && a->registered)
 			report = agent_status_update(a) != 0;
+		if (atomic_load(&a->zk.connected) && a->registered)
+			bgp_learn_pump(&a->bgp, a->zk.zh);
 
 		now = mx_now_ns();
 		if (now - last_tick < TICK_MS * 1000000ull)
@@ -280,6 +287,7 @@ static void agent_loop(struct agent *a)
 static void agent_stop(struct agent *a)
 {
 	http_server_close(&a->metrics);
+	bgp_learn_stop(&a->bgp);
 	session_close(&a->zk, true);
 	if (a->link_fd >= 0)
 		close(a->link_fd);

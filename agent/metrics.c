@@ -2,6 +2,7 @@
 /* The agent's metrics in Prometheus' text exposition format 0.0.4 (docs/metrics.md), made
  * only when scraped: the per-CPU counters of the datapath are summed then, nothing on the
  * packet path changes. Every family is written whole, HELP and TYPE first. */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,69 @@ static void render_maps(const struct agent *a, struct textbuf *b)
 			tb_printf(b, "midox_map_max_entries{map=\"%s\"} %u\n", mx_map_name(m), max[m]);
 }
 
+/* ---- BGP sessions ---- */
+
+/* router, port, peer (aliases as the CLI prints them) and the peer's address. */
+static void bgp_labels(const struct agent *a, const struct bgp_speaker *s, size_t j,
+		       struct textbuf *b)
+{
+	const struct topology *t = &a->topo;
+	const struct topo_router *rt = a->have_topo ? topo_find_router_by_id(t, s->want.router_id) : NULL;
+	char router[TOPO_NAME_MAX + 16] = "", port[96] = "", peer[96] = "";
+	char addr[INET_ADDRSTRLEN];
+
+	if (rt)
+		device_name(t, rt->id, rt->name, router, sizeof(router));
+	if (!a->have_topo || topo_alias(t, s->want.port_id, port, sizeof(port)))
+		port[0] = '\0';
+	if (!a->have_topo || topo_alias(t, s->want.peers[j].id, peer, sizeof(peer)))
+		peer[0] = '\0';
+	inet_ntop(AF_INET, &s->want.peers[j].addr, addr, sizeof(addr));
+	label(b, true, "router", router);
+	label(b, false, "port", port);
+	label(b, false, "peer", peer);
+	label(b, false, "peer_address", addr);
+}
+
+static void render_bgp(const struct agent *a, struct textbuf *b)
+{
+	static const struct {
+		const char *name, *help;
+	} per_peer[] = {
+		{ "midox_bgp_session_up",
+		  "1 while the BGP session with the peer is established, else 0 (per peer of a speaker on this host)." },
+		{ "midox_bgp_routes_received",
+		  "Routes the speaker's BIRD selected with the peer as a next hop, at the last read of its table." },
+		{ "midox_bgp_routes_published",
+		  "Routes learned from the peer that ZooKeeper holds for this host (every host installs them)." },
+		{ "midox_bgp_routes_left_out",
+		  "Routes learned from the peer left out: over the cap of learned routes per port (bgp_max_routes)." },
+	};
+	const struct bgp_manager *m = &a->bgp;
+
+	for (size_t f = 0; f < sizeof(per_peer) / sizeof(per_peer[0]); f++) {
+		family(b, per_peer[f].name, "gauge", per_peer[f].help);
+		for (size_t i = 0; i < m->n; i++) {
+			const struct bgp_speaker *s = &m->sp[i];
+
+			for (size_t j = 0; j < s->want.n_peers; j++) {
+				size_t v = f == 0 ? s->up[j] : f == 1 ? s->received[j] :
+					   f == 2 ? s->published[j] : s->left_out[j];
+
+				tb_printf(b, "%s{", per_peer[f].name);
+				bgp_labels(a, s, j, b);
+				tb_printf(b, "} %zu\n", v);
+			}
+		}
+	}
+	family(b, "midox_bgp_route_writes_pending", "gauge",
+	       "Writes of learned routes (publications, withdrawals) queued or in flight to ZooKeeper.");
+	sample(b, "midox_bgp_route_writes_pending", bgp_learn_pending(m));
+	family(b, "midox_bgp_route_write_errors_total", "counter",
+	       "Writes of learned routes ZooKeeper refused (each tried again).");
+	sample(b, "midox_bgp_route_write_errors_total", m->write_errors);
+}
+
 /* ---- the agent and its server ---- */
 
 static void render_agent(const struct agent *a, struct textbuf *b)
@@ -268,4 +332,5 @@ void agent_metrics_render(void *agent, struct textbuf *out)
 	render_reconcile(&a->counters, out);
 	render_maps(a, out);
 	render_ports(a, out);
+	render_bgp(a, out);
 }

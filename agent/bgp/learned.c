@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Learned routes (docs/bgp.md): every tick, what each running BIRD has in its kernel table
  * (routes.c), by peer (the gateway is the peer's address: eBGP next hops are the peers'),
- * at most max_routes per port, compared with what this session has published; the
- * difference is published or withdrawn, one ephemeral node per (prefix, peer). Every agent
- * reads them with the topology and installs them in its router's routes (desired.c): equal
- * weights, so that several peers advertising one prefix share its flows. */
+ * at most max_routes per port, compared with what this session has published
+ * (publish.c); the difference is published or withdrawn, one ephemeral node per (prefix,
+ * peer). The writes go as multi-ops of up to TOPO_BGP_BATCH_MAX, a few batches in flight,
+ * never waited for: the ZooKeeper client's thread hands each answered batch back and wakes
+ * the loop, which settles it and sends the next. Every agent reads the routes with the
+ * topology and installs them in its router's routes (desired.c): equal weights, so that
+ * several peers advertising one prefix share its flows. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -18,6 +24,26 @@
 #include "status.h"
 
 #define LEARNED_WEIGHT TOPO_WEIGHT_DEFAULT
+/* At exit, how long the answers in flight are waited for. */
+#define STOP_WAIT_MS 2000
+
+/* A batch of writes, sent: the client's thread puts it on the outbox's done list. */
+struct bgp_batch {
+	struct bgp_batch *next;
+	struct bgp_outbox *box;
+	uint64_t gen;
+	int rc;
+	size_t n;
+	struct topo_bgp_write w[TOPO_BGP_BATCH_MAX];
+};
+
+/* Shared with the client's thread; on the heap so that an answer arriving after the agent
+ * let go of it (exit with batches in flight) finds it still there. */
+struct bgp_outbox {
+	pthread_mutex_t lock;
+	struct bgp_batch *done;
+	int wake_fd;
+};
 
 void bgp_learn_close(struct bgp_speaker *s)
 {
@@ -26,43 +52,182 @@ void bgp_learn_close(struct bgp_speaker *s)
 	s->rib_fd = -1;
 }
 
+static void batch_answered(int rc, void *ctx)
+{
+	struct bgp_batch *b = ctx;
+	struct bgp_outbox *box = b->box;
+	uint64_t one = 1;
+
+	b->rc = rc;
+	pthread_mutex_lock(&box->lock);
+	b->next = box->done;
+	box->done = b;
+	/* A failed write is a full counter: the loop is awake already. */
+	if (box->wake_fd >= 0 && write(box->wake_fd, &one, sizeof(one)) < 0)
+		one = 0;
+	pthread_mutex_unlock(&box->lock);
+}
+
+static struct bgp_batch *outbox_take(struct bgp_outbox *box)
+{
+	struct bgp_batch *list;
+
+	pthread_mutex_lock(&box->lock);
+	list = box->done;
+	box->done = NULL;
+	pthread_mutex_unlock(&box->lock);
+	return list;
+}
+
+/* The ZooKeeper codes that leave a write's outcome unknown: it may have happened. */
+static bool outcome_unknown(int rc)
+{
+	return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT;
+}
+
+/* One answered batch into the published set (if it is still this set's). */
+static void settle(struct bgp_manager *m, zhandle_t *zh, struct bgp_batch *b)
+{
+	size_t failed = 0, missing_parent = 0;
+	int first = ZOK;
+
+	m->in_flight--;
+	if (b->gen != m->gen)
+		return; /* for a set given up since (session expired, read back) */
+	if (outcome_unknown(b->rc)) {
+		mx_warn("BGP: %zu learned-route writes: %s: reading back what ZooKeeper holds",
+			b->n, zerror(b->rc));
+		m->relist = true;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		int rc = b->w[i].rc;
+
+		if (rc == ZOK || (b->w[i].withdraw && rc == ZNONODE) || rc == ZRUNTIMEINCONSISTENCY)
+			continue; /* done, gone already, or undone with its batch (sent again) */
+		failed++;
+		if (first == ZOK)
+			first = rc;
+		missing_parent += !b->w[i].withdraw && rc == ZNONODE;
+	}
+	bgp_pub_settle(&m->pub, b->w, b->n);
+	if (failed && !outcome_unknown(b->rc)) {
+		m->write_errors += failed;
+		mx_warn("BGP: a batch of %zu learned-route writes failed (%zu refused, the first: "
+			"%s); tried again", b->n, failed, zerror(first));
+	}
+	if (missing_parent)
+		topo_bgp_routes_container_async(zh, m->host_id);
+}
+
+static int outbox_open(struct bgp_manager *m)
+{
+	if (m->outbox)
+		return 0;
+	m->outbox = calloc(1, sizeof(*m->outbox));
+	if (!m->outbox)
+		return -ENOMEM;
+	pthread_mutex_init(&m->outbox->lock, NULL);
+	m->outbox->wake_fd = m->wake_fd;
+	return 0;
+}
+
+/* Send queued writes while batches may go. */
+static void send_batches(struct bgp_manager *m, zhandle_t *zh)
+{
+	struct bgp_batch *b;
+	int err;
+
+	while (!m->relist && m->in_flight < BGP_BATCHES_IN_FLIGHT && bgp_pub_queued(&m->pub)) {
+		if (outbox_open(m) || !(b = malloc(sizeof(*b))))
+			return; /* out of memory: the queue waits */
+		b->box = m->outbox;
+		b->gen = m->gen;
+		b->n = bgp_pub_take(&m->pub, b->w, TOPO_BGP_BATCH_MAX);
+		err = topo_bgp_routes_write_async(zh, m->host_id, b->w, b->n, batch_answered, b);
+		if (err) {
+			/* Not sent: as if refused, so that the set and the next tick retry. */
+			mx_warn("BGP: cannot send learned-route writes: %s", topo_errmsg());
+			for (size_t i = 0; i < b->n; i++)
+				b->w[i].rc = ZSYSTEMERROR;
+			m->write_errors += b->n;
+			bgp_pub_settle(&m->pub, b->w, b->n);
+			free(b);
+			return;
+		}
+		m->in_flight++;
+	}
+}
+
+void bgp_learn_pump(struct bgp_manager *m, zhandle_t *zh)
+{
+	struct bgp_batch *b, *next;
+
+	if (m->outbox) {
+		for (b = outbox_take(m->outbox); b; b = next) {
+			next = b->next;
+			settle(m, zh, b);
+			free(b);
+		}
+	}
+	send_batches(m, zh);
+}
+
+size_t bgp_learn_pending(const struct bgp_manager *m)
+{
+	size_t n = bgp_pub_queued(&m->pub);
+
+	for (size_t i = 0; i < m->pub.n; i++)
+		n += m->pub.items[i].state == BGP_PUB_CREATING ||
+		     m->pub.items[i].state == BGP_PUB_DELETING;
+	return n;
+}
+
 void bgp_learn_forget(struct bgp_manager *m)
 {
-	free(m->published);
-	m->published = NULL;
-	m->n_published = 0;
+	bgp_pub_free(&m->pub);
+	m->gen++;
 	m->published_known = false;
+	m->relist = false;
 	free(m->status);
 	m->status = NULL;
 	m->n_status = 0;
 }
 
-/* The identity of a learned route: router, prefix, peer (and the gateway, the peer's). */
-static int cmp_learned(const void *a, const void *b)
+void bgp_learn_stop(struct bgp_manager *m)
 {
-	const struct topo_route *x = a, *y = b;
-	int c = strcmp(x->router_id, y->router_id);
-	uint32_t dx = ntohl(x->dst.addr.s_addr), dy = ntohl(y->dst.addr.s_addr);
+	struct timespec pause = { 0, 10 * 1000000 };
+	struct bgp_batch *b, *next;
 
-	if (c)
-		return c;
-	if (dx != dy)
-		return dx < dy ? -1 : 1;
-	if (x->dst.len != y->dst.len)
-		return x->dst.len < y->dst.len ? -1 : 1;
-	c = strcmp(x->peer_id, y->peer_id);
-	if (c)
-		return c;
-	c = strcmp(x->port_id, y->port_id);
-	return c ? c : (x->gw.s_addr > y->gw.s_addr) - (x->gw.s_addr < y->gw.s_addr);
+	if (!m->outbox)
+		return;
+	for (int waited = 0; m->in_flight && waited < STOP_WAIT_MS; waited += 10) {
+		nanosleep(&pause, NULL);
+		for (b = outbox_take(m->outbox); b; b = next) {
+			next = b->next;
+			m->in_flight--;
+			free(b);
+		}
+	}
+	pthread_mutex_lock(&m->outbox->lock);
+	m->outbox->wake_fd = -1;
+	pthread_mutex_unlock(&m->outbox->lock);
+	if (m->in_flight) {
+		/* Left to the client's thread, which may still answer: never freed. */
+		mx_warn("BGP: %zu batches of learned-route writes unanswered at exit", m->in_flight);
+		m->outbox = NULL;
+		return;
+	}
+	pthread_mutex_destroy(&m->outbox->lock);
+	free(m->outbox);
+	m->outbox = NULL;
 }
 
-static const struct bgp_peer_conf *peer_of(const struct bgp_want *w, struct in_addr gw)
+static int peer_index(const struct bgp_want *w, struct in_addr gw)
 {
 	for (size_t i = 0; i < w->n_peers; i++)
 		if (w->peers[i].addr.s_addr == gw.s_addr)
-			return &w->peers[i];
-	return NULL;
+			return (int)i;
+	return -1;
 }
 
 /* What speaker s's BIRD learned, appended to *want (capped). */
@@ -85,13 +250,18 @@ static int read_speaker(struct bgp_manager *m, struct bgp_speaker *s, struct top
 		bgp_learn_close(s); /* opened again next time */
 		return err;
 	}
+	memset(s->received, 0, sizeof(s->received));
+	memset(s->left_out, 0, sizeof(s->left_out));
 	for (size_t i = 0; i < n_rib; i++) {
-		const struct bgp_peer_conf *p = peer_of(&s->want, rib[i].gw);
+		int p = peer_index(&s->want, rib[i].gw);
 		struct topo_route *r;
 
-		if (!p)
+		/* Not a peer's, or not a prefix ZooKeeper would take (a batch is refused whole). */
+		if (p < 0 || !topo_cidr_is_network(&rib[i].dst))
 			continue;
+		s->received[p]++;
 		if (taken == m->max_routes) {
+			s->left_out[p]++;
 			over++;
 			continue;
 		}
@@ -116,7 +286,7 @@ static int read_speaker(struct bgp_manager *m, struct bgp_speaker *s, struct top
 		r->weight = LEARNED_WEIGHT;
 		strcpy(r->router_id, s->want.router_id);
 		strcpy(r->port_id, s->want.port_id);
-		strcpy(r->peer_id, p->id);
+		strcpy(r->peer_id, s->want.peers[p].id);
 		taken++;
 	}
 	free(rib);
@@ -127,55 +297,24 @@ static int read_speaker(struct bgp_manager *m, struct bgp_speaker *s, struct top
 	return 0;
 }
 
-/* Publish what is wanted and not published, withdraw what is published and not wanted;
- * both sorted. The published set becomes what ZooKeeper holds now. */
-static void apply(struct bgp_manager *m, zhandle_t *zh, const struct topo_route *want, size_t n)
+/* The published set follows what is wanted; the writes go out with the next pump. */
+static void apply(struct bgp_manager *m, const struct topo_route *want, size_t n)
 {
-	struct topo_route *now = calloc(n + m->n_published + 1, sizeof(*now));
-	size_t i = 0, j = 0, k = 0, added = 0, removed = 0;
-	int c, err;
+	size_t added, removed;
+	int err = bgp_pub_follow(&m->pub, want, n, &added, &removed);
 
-	if (!now)
+	if (err) {
+		mx_warn("BGP: cannot follow the learned routes: %s", strerror(-err));
 		return;
-	while (i < n || j < m->n_published) {
-		c = i == n ? 1 : j == m->n_published ? -1 : cmp_learned(&want[i], &m->published[j]);
-		if (c == 0) {
-			now[k++] = m->published[j++];
-			i++;
-		} else if (c < 0) {
-			now[k] = want[i++];
-			err = topo_bgp_route_publish(zh, m->host_id, &now[k], now[k].id);
-			if (err)
-				mx_warn("BGP: cannot publish a learned route: %s", topo_errmsg());
-			else
-				k++, added++;
-		} else {
-			err = topo_bgp_route_withdraw(zh, m->host_id, m->published[j].id);
-			if (err) {
-				mx_warn("BGP: cannot withdraw a learned route: %s", topo_errmsg());
-				now[k++] = m->published[j]; /* tried again next time */
-			} else {
-				removed++;
-			}
-			j++;
-		}
 	}
-	free(m->published);
-	m->published = now;
-	m->n_published = k;
-	qsort(m->published, k, sizeof(*now), cmp_learned);
 	if (added || removed)
-		mx_info("BGP: learned routes: %zu published, %zu withdrawn, %zu in all", added,
-			removed, k);
+		mx_info("BGP: learned routes: %zu to publish, %zu to withdraw, %zu in all", added,
+			removed, m->pub.n - removed);
 }
 
 static size_t routes_of(const struct bgp_manager *m, const char *peer_id)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->n_published; i++)
-		n += !strcmp(m->published[i].peer_id, peer_id);
-	return n;
+	return bgp_pub_count(&m->pub, peer_id, BGP_PUB_LIVE);
 }
 
 static const struct topo_bgp_status *status_of(const struct topo_bgp_status *arr, size_t n,
@@ -212,7 +351,9 @@ static void sessions(struct bgp_manager *m, zhandle_t *zh)
 			const struct topo_bgp_status *old = status_of(m->status, m->n_status,
 								      one[j].peer_id);
 
-			one[j].routes = (uint32_t)routes_of(m, one[j].peer_id);
+			s->published[j] = routes_of(m, one[j].peer_id);
+			s->up[j] = !strcmp(one[j].state, "up");
+			one[j].routes = (uint32_t)s->published[j];
 			if (!old || strcmp(old->state, one[j].state) || strcmp(old->info, one[j].info))
 				mx_info("BGP: session with %s (peer %s) of port %s: %s%s%s",
 					inet_ntoa(s->want.peers[j].addr), one[j].peer_id,
@@ -232,6 +373,33 @@ static void sessions(struct bgp_manager *m, zhandle_t *zh)
 	m->n_status = n;
 }
 
+/* What this session published before (an agent restarted on its session), read back once
+ * a session, or after an answer was lost; only with nothing in flight, so that no answer
+ * can change ZooKeeper after the listing. */
+static int read_back(struct bgp_manager *m, zhandle_t *zh)
+{
+	struct topo_route *listed = NULL;
+	size_t n = 0;
+	int err;
+
+	if (m->published_known && !m->relist)
+		return 0;
+	if (m->in_flight)
+		return -EAGAIN;
+	if (topo_bgp_routes_list(zh, m->host_id, &listed, &n)) {
+		mx_warn("BGP: cannot read the learned routes published before: %s", topo_errmsg());
+		return -EAGAIN;
+	}
+	m->gen++;
+	err = bgp_pub_reset(&m->pub, listed, n);
+	free(listed);
+	if (err)
+		return err;
+	m->published_known = true;
+	m->relist = false;
+	return 0;
+}
+
 void bgp_learn_tick(struct bgp_manager *m, zhandle_t *zh)
 {
 	struct topo_route *want = NULL;
@@ -240,23 +408,18 @@ void bgp_learn_tick(struct bgp_manager *m, zhandle_t *zh)
 
 	if (!m->synced)
 		return;
-	if (!m->published_known) {
-		free(m->published);
-		m->published = NULL;
-		if (topo_bgp_routes_list(zh, m->host_id, &m->published, &m->n_published)) {
-			mx_warn("BGP: cannot read the learned routes published before: %s",
-				topo_errmsg());
-			return;
-		}
-		qsort(m->published, m->n_published, sizeof(*m->published), cmp_learned);
-		m->published_known = true;
-	}
+	bgp_learn_pump(m, zh);
+	if (read_back(m, zh))
+		return;
 	for (size_t i = 0; i < m->n; i++) {
 		struct bgp_speaker *s = &m->sp[i];
 
 		/* Only a running BIRD's table counts: a dead one's routes linger there. */
-		if (!s->bird.pid || !s->plumbed)
+		if (!s->bird.pid || !s->plumbed) {
+			memset(s->received, 0, sizeof(s->received));
+			memset(s->left_out, 0, sizeof(s->left_out));
 			continue;
+		}
 		err = read_speaker(m, s, &want, &n, &cap);
 		if (err == -ENOMEM) {
 			free(want);
@@ -267,8 +430,9 @@ void bgp_learn_tick(struct bgp_manager *m, zhandle_t *zh)
 				strerror(-err));
 	}
 	if (n)
-		qsort(want, n, sizeof(*want), cmp_learned);
-	apply(m, zh, want, n);
+		qsort(want, n, sizeof(*want), bgp_route_cmp);
+	apply(m, want, n);
 	free(want);
+	bgp_learn_pump(m, zh);
 	sessions(m, zh);
 }

@@ -30,6 +30,7 @@ void bgp_init(struct bgp_manager *m, const char *run_dir, const char *host_id,
 {
 	memset(m, 0, sizeof(*m));
 	m->max_routes = max_routes;
+	m->wake_fd = -1;
 	snprintf(m->run_dir, sizeof(m->run_dir), "%s", run_dir);
 	snprintf(m->host_id, sizeof(m->host_id), "%s", host_id);
 	m->have_tools = !bgp_which("ip", m->tools.ip, sizeof(m->tools.ip)) &&
@@ -373,12 +374,7 @@ void bgp_free(struct bgp_manager *m)
 		bgp_learn_close(&m->sp[i]);
 		free(m->sp[i].conf);
 	}
-	free(m->published);
-	m->published = NULL;
-	m->n_published = 0;
-	free(m->status);
-	m->status = NULL;
-	m->n_status = 0;
+	bgp_learn_forget(m);
 	free(m->sp);
 	m->sp = NULL;
 	m->n = 0;

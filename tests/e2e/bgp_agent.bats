@@ -261,7 +261,7 @@ route_in_map() {
 	kill "$UPSTREAM_PID_up1"
 	wait_until 30 eval '! learned_route 203.0.113.0/24'
 	wait_until 10 eval '! route_in_map h1 203.0.113.0/24'
-	run -0 grep "BGP: learned routes: 0 published, 2 withdrawn" "$NET_DIR/h1.agent.log"
+	run -0 grep "BGP: learned routes: 0 to publish, 2 to withdraw, 0 in all" "$NET_DIR/h1.agent.log"
 	# Back: the routes come back; the speaker's BIRD killed: withdrawn at once.
 	bgp_upstream_start phys up1 198.51.100.2 3 198.51.100.1 100 203.0.113.0/24 198.18.0.0/15
 	wait_until 40 learned_route 203.0.113.0/24

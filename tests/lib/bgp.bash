@@ -231,3 +231,44 @@ bgp_no_route_in_map() {
 }
 
 bgp_learned_count() { mx router "$RT" list route | grep -c "learned true"; }
+
+# ---- many routes: an upstream advertising N prefixes (tests/e2e/bgp_scale.bats, the bench) ----
+#
+#   bgp_scale_prefix I      the I-th advertised prefix: a /24 counted from 16.0.0.0/24
+#                           (16.0.0.0/24, 16.0.1.0/24, ... 17.134.159.0/24 for I = 99999)
+#   bgp_upstream_scale PHYS NAME ADDR AS PEER PEER_AS N
+#                           BIRD NAME in PHYS's namespace, one eBGP session with PEER as in
+#                           bgp_upstream_start, and N static blackhole routes
+#                           (bgp_scale_prefix 0..N-1) in protocol "bulk", disabled: the
+#                           routes are announced by `birdc_up NAME enable bulk` and withdrawn
+#                           by `birdc_up NAME disable bulk`
+#   bgp_scale_count PIN ROUTER GW
+#                           the routes of router ROUTER (its name) in PIN's midox_route (the
+#                           project's datapath listing, one line per next hop) inside the
+#                           scale range with a next hop via GW
+
+bgp_scale_prefix() { echo "$((16 + ($1 >> 16))).$((($1 >> 8) & 255)).$(($1 & 255)).0/24"; }
+
+bgp_upstream_scale() {
+	local phys=$1 name=$2 addr=$3 as=$4 peer=$5 peer_as=$6 n=$7 conf=$NET_DIR/upstream-$2.conf
+	{
+		printf 'log stderr all;\nrouter id %s;\nprotocol device {\n}\n' "$addr"
+		printf 'protocol static bulk {\n\tdisabled;\n\tipv4;\n'
+		awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++)
+			printf "\troute %d.%d.%d.0/24 blackhole;\n", 16 + int(i / 65536), int(i / 256) % 256, i % 256 }'
+		printf '}\nprotocol bgp midox {\n\tlocal %s as %s;\n\tneighbor %s as %s;\n' "$addr" "$as" "$peer" "$peer_as"
+		printf '\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n'
+		printf '\tipv4 { import none; export where proto = "bulk"; };\n}\n'
+	} > "$conf"
+	bird -p -c "$conf" || return 1
+	net_bg "$phys" "$NET_DIR/upstream-$name.log" bird -f -c "$conf" -s "$NET_DIR/upstream-$name.ctl" \
+		-P "$NET_DIR/upstream-$name.pid"
+	eval "UPSTREAM_PID_$name=$NET_BG_PID"
+}
+
+bgp_scale_count() {
+	"$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" --pin-root "$1" datapath list route 2>/dev/null |
+		awk -v rt="route router $2 " -v gw=" gw $3 " '
+			index($0, rt) == 1 && / dst 1[67]\.[0-9]+\.[0-9]+\.0\/24 / && index($0, gw) { n++ }
+			END { print n + 0 }'
+}

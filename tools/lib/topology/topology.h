@@ -405,6 +405,27 @@ int topo_bgp_route_withdraw(zhandle_t *zh, const char *host_id, const char *id);
 int topo_bgp_routes_list(zhandle_t *zh, const char *host_id, struct topo_route **out,
 			 size_t *n);
 
+/* The agent at scale (thousands of learned routes): writes of learned routes sent as
+ * multi-ops of at most TOPO_BGP_BATCH_MAX, without waiting for the answer. A batch is one
+ * transaction: all of it happened or none. */
+#define TOPO_BGP_BATCH_MAX 256
+struct topo_bgp_write {
+	bool withdraw;		/* delete the node r.id; else create it (ephemeral) with r */
+	struct topo_route r;	/* r.id: the node's name (a new UUID for a create) */
+	int rc;			/* the answer: ZOK, or the ZooKeeper error of this write */
+};
+/* Called on the ZooKeeper client's thread once the answers are in w[].rc; rc is the
+ * multi-op's (ZOK: every write happened). */
+typedef void (*topo_bgp_written_fn)(int rc, void *ctx);
+/* Send w[0..n) (1..TOPO_BGP_BATCH_MAX of them) of host_id; w stays the caller's and must
+ * live until done is called. 0: sent, done will be called exactly once; else a negative
+ * errno, nothing sent and done not called (-EINVAL: a write that does not validate). */
+int topo_bgp_routes_write_async(zhandle_t *zh, const char *host_id, struct topo_bgp_write *w,
+				size_t n, topo_bgp_written_fn done, void *ctx);
+/* Make host_id's container of learned routes without waiting (a write that found it
+ * missing: ZNONODE); the answer is not needed, the next batch tells. */
+void topo_bgp_routes_container_async(zhandle_t *zh, const char *host_id);
+
 /* A BGP session as the speaker's BIRD reports it, published by the agent of the port's host
  * (ephemeral, /midox/hosts/<host>/bgp_status/<peer>): BIRD's protocol state ("up", "start",
  * "down"), since when, its information ("Established", "Active", "Error: Bad peer AS"...)
