@@ -466,7 +466,7 @@ bw_conf() {
 }
 
 @test "churn: pods added and deleted on two nodes in a loop leak nothing" {
-	local rounds=${CNI_CHURN:-10} r h t0 add_ns=0 del_ns=0 n_del=0
+	local rounds=${CNI_CHURN:-100} r h t0 add_ns=0 del_ns=0 n_del=0
 	declare -A rss0=()
 	# the pods of every third round stay to the end: they must fit a node's 50 addresses
 	[ $((rounds / 3)) -lt 50 ] || {
