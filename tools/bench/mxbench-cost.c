@@ -73,6 +73,17 @@ static int put_port(__u32 key, __u32 flags, int ifindex, const char *host)
 	return put_port_on(B1, key, flags, ifindex, host, 0);
 }
 
+/* A local port of B1 as `bridge B1 add port mac MAC` makes it (port security on): the MAC
+ * fixed in the port's entry, beside its static MAC-table entry (put_fdb). */
+static int put_port_fixed_mac(__u32 key, int ifindex, const uint8_t *mac)
+{
+	struct mx_port p = { .device_key = B1, .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC,
+			     .ifindex = (__u32)ifindex };
+
+	memcpy(p.mac, mac, 6);
+	return mx_port_update(dp, key, &p);
+}
+
 static int put_fdb(const uint8_t *mac, __u32 port, __u32 flags)
 {
 	return dp_put_fdb(dp, B1, mac, port, flags);
@@ -131,7 +142,8 @@ static int setup_router(void)
 	return err ? -1 : 0;
 }
 
-/* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's static. */
+/* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
+ * (a static entry and port security, as the agent makes it). */
 static int setup(void)
 {
 	struct mx_config cfg = { .tunnel_addr = frames_addr(LOCAL_ADDR),
@@ -161,7 +173,7 @@ static int setup(void)
 	b.remote_addr[0] = frames_addr(PEER_ADDR);
 	err |= mx_config_set(dp, &cfg);
 	err |= mx_ifport_update(dp, (__u32)if_p1, &i1) | mx_ifport_update(dp, (__u32)if_p2, &i2);
-	err |= put_port(P1, MX_PORT_LOCAL, if_p1, NULL) | put_port(P2, MX_PORT_LOCAL, if_p2, NULL);
+	err |= put_port(P1, MX_PORT_LOCAL, if_p1, NULL) | put_port_fixed_mac(P2, if_p2, M_P2);
 	err |= put_port(PR, MX_PORT_REMOTE, 0, PEER_ADDR);
 	err |= put_fdb(M_P1, P1, MX_FDB_LOCAL) | put_fdb(M_P2, P2, MX_FDB_STATIC);
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
