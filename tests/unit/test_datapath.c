@@ -111,7 +111,7 @@ static int put_port(__u32 key, __u32 bridge, __u32 flags, int ifindex, const cha
 	struct mx_port p = { .device_key = bridge, .flags = flags, .ifindex = ifindex,
 			     .host_addr = frames_addr(host) };
 
-	return mx_port_update(dp, key, &p);
+	return dp_put_port(dp, key, &p);
 }
 
 /* PS as the agent makes a bridge port created with "mac M_PS address PS_ADDR"; flags can
@@ -122,17 +122,12 @@ static int put_port_locked(__u32 flags)
 			     .ifindex = ifx[IF_P5], .addr = frames_addr(PS_ADDR) };
 
 	memcpy(p.mac, M_PS, 6);
-	return mx_port_update(dp, PS, &p);
+	return dp_put_port(dp, PS, &p);
 }
 
 static int put_fdb(__u32 bridge, const uint8_t *mac, __u32 port, __u32 flags)
 {
 	return dp_put_fdb(dp, bridge, mac, port, flags);
-}
-
-static int put_ifport(enum ifid i, __u32 port)
-{
-	return dp_put_ifport(dp, ifx[i], port);
 }
 
 static int put_bridges(void)
@@ -156,8 +151,7 @@ static int maps_setup(void)
 
 	memcpy(ae.mac, M_P2, 6);
 	err |= mx_config_set(dp, &cfg);
-	err |= put_ifport(IF_P1, P1) | put_ifport(IF_P2, P2) | put_ifport(IF_P3, P3);
-	err |= put_ifport(IF_P5, PS) | put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP);
+	err |= put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP);
 	err |= put_port(P1, B1, MX_PORT_LOCAL, ifx[IF_P1], NULL);
 	err |= put_port(P2, B1, MX_PORT_LOCAL, ifx[IF_P2], NULL);
 	err |= put_port(PR, B1, MX_PORT_REMOTE, 0, PEER_ADDR);

@@ -65,7 +65,7 @@ static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const 
 
 	if (peer)
 		p.flags |= MX_PORT_INTERIOR;
-	return mx_port_update(dp, key, &p);
+	return dp_put_port(dp, key, &p);
 }
 
 static int put_port(__u32 key, __u32 flags, int ifindex, const char *host)
@@ -81,7 +81,7 @@ static int put_port_fixed_mac(__u32 key, int ifindex, const uint8_t *mac)
 			     .ifindex = (__u32)ifindex };
 
 	memcpy(p.mac, mac, 6);
-	return mx_port_update(dp, key, &p);
+	return dp_put_port(dp, key, &p);
 }
 
 static int put_fdb(const uint8_t *mac, __u32 port, __u32 flags)
@@ -103,7 +103,7 @@ static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char
 	memcpy(p.mac, mac, 6);
 	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
 	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
-	return mx_port_update(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
+	return dp_put_port(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
 	       mx_route_update(dp, &ck, &conn);
 }
 
@@ -125,7 +125,6 @@ static int setup_router(void)
 
 	b2.local_ifindex[0] = (__u32)if_p3;
 	b2.remote_addr[0] = frames_addr(PEER_ADDR);
-	err |= dp_put_ifport(dp, if_p3, P3);
 	err |= put_port_on(B1, BAR, 0, 0, NULL, RA);
 	err |= put_port_on(B2, P3, MX_PORT_LOCAL, if_p3, NULL, 0);
 	err |= put_port_on(B2, PR2, MX_PORT_REMOTE, 0, PEER_ADDR, 0);
@@ -149,7 +148,6 @@ static int setup(void)
 	struct mx_config cfg = { .tunnel_addr = frames_addr(LOCAL_ADDR),
 				 .vxlan_port = htons(MX_VXLAN_PORT_DEFAULT) };
 	struct mx_bridge b = { .n_local = 2, .n_remote = 1 };
-	struct mx_ifport i1 = { .port_key = P1 }, i2 = { .port_key = P2 };
 	struct mx_tunpeer tp = { 0 };
 	struct mx_datapath_opts opts = { .no_pin = true };
 	int err = 0;
@@ -172,7 +170,6 @@ static int setup(void)
 	b.local_ifindex[1] = (__u32)if_p2;
 	b.remote_addr[0] = frames_addr(PEER_ADDR);
 	err |= mx_config_set(dp, &cfg);
-	err |= mx_ifport_update(dp, (__u32)if_p1, &i1) | mx_ifport_update(dp, (__u32)if_p2, &i2);
 	err |= put_port(P1, MX_PORT_LOCAL, if_p1, NULL) | put_port_fixed_mac(P2, if_p2, M_P2);
 	err |= put_port(PR, MX_PORT_REMOTE, 0, PEER_ADDR);
 	err |= put_fdb(M_P1, P1, MX_FDB_LOCAL) | put_fdb(M_P2, P2, MX_FDB_STATIC);
