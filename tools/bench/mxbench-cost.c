@@ -25,7 +25,9 @@
  * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
  *   event, the ring drained between batches outside the timed runs; -suppressed: the
  *   budget is spent, every drop is counted as suppressed); drop-no-port is nobody listening.
- * Output: "cost PATH single NS_NET NS_RAW VERDICT" and "cost PATH repeat NS". */
+ * Output: "cost PATH single NS_NET NS_RAW VERDICT" and "cost PATH repeat NS".
+ * With PATH arguments after RUNS, only those paths are run (and the baseline): short runs
+ * of two trees can then be interleaved on a busy machine. */
 #include "tests/unit/dp_net.h"
 
 #include <linux/pkt_cls.h>
@@ -264,6 +266,17 @@ static double single_listening(const struct path *p, long runs, __u32 events_per
 	return sum < 0 ? -1 : sum / (double)runs;
 }
 
+/* Whether path name is one the command line asks for (all when it names none). */
+static bool wanted(int argc, char **argv, const char *name)
+{
+	if (argc < 3)
+		return true;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	long runs = argc > 1 ? atol(argv[1]) : 1000000;
@@ -313,8 +326,11 @@ int main(int argc, char **argv)
 	base = single(&paths[0], runs, &verdict);
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		const struct path *p = &paths[i];
-		double ns = i ? single(p, runs, &verdict) : base;
+		double ns;
 
+		if (i && !wanted(argc, argv, p->name))
+			continue;
+		ns = i ? single(p, runs, &verdict) : base;
 		if (p->prog_fd < 0 || ns < 0) {
 			fprintf(stderr, "mxbench-cost: %s: test run failed\n", p->name);
 			return 1;
@@ -333,14 +349,17 @@ int main(int argc, char **argv)
 	}
 	/* paths[1] is drop-no-port: every event written (a budget no run reaches), then none */
 	for (int i = 0; i < 2; i++) {
-		double ns = single_listening(&paths[1], runs, i ? 1 : 1000000000u, &verdict);
+		const char *name = i ? "drop-no-port-suppressed" : "drop-no-port-event";
+		double ns;
 
+		if (!wanted(argc, argv, name))
+			continue;
+		ns = single_listening(&paths[1], runs, i ? 1 : 1000000000u, &verdict);
 		if (ns < 0) {
 			fprintf(stderr, "mxbench-cost: drop path with a listener: test run failed\n");
 			return 1;
 		}
-		printf("cost %s single %.1f %.1f %d\n",
-		       i ? "drop-no-port-suppressed" : "drop-no-port-event", ns - base, ns, verdict);
+		printf("cost %s single %.1f %.1f %d\n", name, ns - base, ns, verdict);
 	}
 	mx_datapath_close(dp);
 	return 0;
