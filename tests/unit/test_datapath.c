@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -992,6 +993,37 @@ static void test_pinned_reuse(void)
 	tap_check(!*diag, diag, "pinned maps reused by a new datapath (restart keeps entries)");
 }
 
+/* An agent of an earlier tree left midox_ifport (port key only): the open removes that pin
+ * and makes midox_ifport_v2 beside the others. */
+static void test_retired_pin(void)
+{
+	struct mx_datapath_opts opts = { 0 };
+	struct mx_datapath *a = NULL;
+	char root[128], old_path[192], new_path[192];
+	const char *diag = "";
+	int fd;
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/midox-test-old-%d", (int)getpid());
+	snprintf(old_path, sizeof(old_path), "%s/midox_ifport", root);
+	snprintf(new_path, sizeof(new_path), "%s/%s", root, MX_MAP_IFPORT);
+	opts.pin_root = root;
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "midox_ifport", 4, 8, 16, NULL);
+	if (fd < 0 || mkdir(root, 0700) || bpf_obj_pin(fd, old_path))
+		diag = "pinning a map of the earlier layout failed";
+	else if (mx_datapath_open(&opts, &a))
+		diag = "open over the earlier pin failed";
+	else if (!access(old_path, F_OK))
+		diag = "the earlier midox_ifport pin is still there";
+	else if (access(new_path, F_OK))
+		diag = "midox_ifport_v2 not pinned";
+	mx_datapath_close(a);
+	if (fd >= 0)
+		close(fd);
+	unlink(old_path);
+	pins_remove(root);
+	tap_check(!*diag, diag, "the pin of the earlier midox_ifport layout is removed at open");
+}
+
 static void test_stats_reset(void)
 {
 	struct mx_port_stats s;
@@ -1324,6 +1356,7 @@ int main(void)
 	test_map_sync();
 	test_map_sync_batches();
 	test_pinned_reuse();
+	test_retired_pin();
 	test_stats_reset();
 	mx_datapath_close(dp);
 	return tap_done();
