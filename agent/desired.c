@@ -650,6 +650,21 @@ static int add_bgp(const struct snapshot *s, struct desired *d)
 	return err;
 }
 
+/* Each interface's entry gets its port's entry, as final (a BGP speaker adds MX_PORT_BGP
+ * after the ports): the datapath reads the port from the interface's entry alone. */
+static void ifport_copy_ports(struct desired *d)
+{
+	const struct kv_array *ifp = &d->maps[MX_MAP_ID_IFPORT];
+
+	for (size_t i = 0; i < ifp->n; i++) {
+		struct mx_ifport *e = kv_value(ifp, i);
+		const struct mx_port *p = kv_get(&d->maps[MX_MAP_ID_PORT], &e->port_key);
+
+		if (p)
+			e->port = *p;
+	}
+}
+
 int desired_compute(const struct topology *t, const struct local_view *v, struct desired *d)
 {
 	struct snapshot s;
@@ -675,6 +690,8 @@ int desired_compute(const struct topology *t, const struct local_view *v, struct
 		err = add_arps(&s, d, true);
 	if (!err)
 		err = filters_resolve(t, &d->chains);
+	if (!err)
+		ifport_copy_ports(d); /* last: every flag of the port's entry is set by now */
 	snapshot_free(&s);
 	if (err)
 		desired_free(d);

@@ -77,6 +77,29 @@ static const struct {
 	{ "midox_rarp", MX_MAP_NEIGH }, /* a router's neighbour table, not RFC 903 */
 };
 
+/* Pins of maps whose layout changed, each replaced by a map of a new name. An upgraded agent
+ * removes the old pin: the programs still attached hold that map themselves and forward on
+ * it until its first pass, with the new maps filled, replaces them. */
+static const char *const retired_pins[] = {
+	"midox_ifport", /* midox_ifport_v2: the port's entry travels with the interface's */
+};
+
+static int pins_retire(const char *root)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(retired_pins) / sizeof(retired_pins[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, retired_pins[i]);
+		if (unlink(path) == 0)
+			mx_info("pin %s removed: its map's layout changed", path);
+		else if (errno != ENOENT) {
+			mx_err("removing pin %s: %s", path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 static int pins_migrate(const char *root)
 {
 	char old_path[PATH_MAX], new_path[PATH_MAX];
@@ -93,7 +116,7 @@ static int pins_migrate(const char *root)
 		}
 		mx_info("pin %s is now %s", old_path, new_path);
 	}
-	return 0;
+	return pins_retire(root);
 }
 
 /* A row of the map table against the object's map: its name, sizes and type. */

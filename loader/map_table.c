@@ -201,7 +201,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
-		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport),
+		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport_v2),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 11, .format_key = key_ifport,
 	},

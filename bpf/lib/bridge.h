@@ -134,7 +134,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 		reason = bridge_source_check(skb, &c, eth, port, h->entry);
 		if (reason != MX_DROP_NONE)
 			return step_done(stats_drop(skb, h->entry, reason));
-		if (!h->trace)
+		if (!h->trace && !fdb_port_station(port, eth->h_source))
 			fdb_learn(bridge_key, eth->h_source, h->entry);
 		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(skb, &c, eth, bridge_key))
 			return step_done(deliver_back(skb, h->ingress));

@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/bridge.h"
+#include "midox/port.h"
 #include "lib/parse.h"
 
 /* A learned entry is rewritten at most this often while its MAC stays on the same port. */
@@ -43,6 +44,15 @@ static __always_inline bool fdb_keep(const struct mx_fdb_entry *e, __u32 port_ke
 {
 	return e->port_key == port_key && e->flags == MX_FDB_LOCAL &&
 	       now - e->seen_ns < FDB_REFRESH_NS;
+}
+
+/* Whether mac is the MAC configured on bridge port port. The agent gives every such port a
+ * static entry (bridge, MAC) in midox_fdb, so learning it would find that entry and write
+ * nothing: the frame of a port with a fixed MAC, the common case, skips the lookup. mac is
+ * never zero here (bridge_source_check drops that), so an unset port MAC never matches. */
+static __always_inline bool fdb_port_station(const struct mx_port *port, const __u8 *mac)
+{
+	return mac_equal(mac, port->mac);
 }
 
 /* Learn that mac lives behind local port port_key. A remote entry for the same MAC is

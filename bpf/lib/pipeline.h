@@ -60,9 +60,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	h.ingress = ifp->port_key;
 	h.entry = ifp->port_key;
 	stats_rx(skb, h.ingress, skb->len);
-	port = port_lookup(h.entry);
-	if (!port)
-		return stats_drop(skb, h.entry, MX_DROP_NO_PORT);
+	port = &ifp->port; /* the port's entry travels with the interface's: no second lookup */
 	/* A router port's device is entered in hop_router, which says so. */
 	if (trace_on(skb) && !(port->flags & MX_PORT_ROUTER))
 		trace_record(MX_TRACE_ENTER, h.entry, port->device_key, 0, 0);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* midox_ifport (interface -> port) and midox_port (port -> where it lives). */
+/* midox_ifport_v2 (interface -> its port and the port's entry) and midox_port (port ->
+ * where it lives). */
 #ifndef MX_BPF_PORT_H
 #define MX_BPF_PORT_H
 
@@ -14,7 +15,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mx_ifport);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_ifport SEC(".maps");
+} midox_ifport_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -27,7 +28,7 @@ struct {
 
 static __always_inline const struct mx_ifport *ifport_lookup(__u32 ifindex)
 {
-	return bpf_map_lookup_elem(&midox_ifport, &ifindex);
+	return bpf_map_lookup_elem(&midox_ifport_v2, &ifindex);
 }
 
 static __always_inline const struct mx_port *port_lookup(__u32 port_key)

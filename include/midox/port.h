@@ -5,16 +5,6 @@
 
 #include "common.h"
 
-/* ifindex (__u32) -> struct mx_ifport: the ports bound on this host. */
-#define MX_MAP_IFPORT "midox_ifport"
-#define MX_IFPORT_MAX_ENTRIES 4096
-
-struct mx_ifport {
-	__u32 port_key; /* tunnel key of the port bound to this interface */
-	__u32 flags;    /* reserved, 0 */
-};
-_Static_assert(sizeof(struct mx_ifport) == 8, "mx_ifport layout");
-
 /* port tunnel key (__u32) -> struct mx_port: every port of every bridge this host may send to. */
 #define MX_MAP_PORT "midox_port"
 #define MX_PORT_MAX_ENTRIES 262144 /* every port of the cloud; allocated as used */
@@ -46,6 +36,20 @@ struct mx_port {
 	__u32 peer_key;   /* MX_PORT_INTERIOR: the peer port's tunnel key */
 };
 _Static_assert(sizeof(struct mx_port) == 32, "mx_port layout");
+
+/* ifindex (__u32) -> struct mx_ifport: the ports bound on this host, each with its port's
+ * entry, so that a frame entering from the interface costs one lookup for both. The layout
+ * of the earlier midox_ifport (port key only) changed, hence the new name: an upgraded
+ * agent never reads a map it misunderstands (docs/architecture.md, "Map layouts"). */
+#define MX_MAP_IFPORT "midox_ifport_v2"
+#define MX_IFPORT_MAX_ENTRIES 4096
+
+struct mx_ifport {
+	__u32 port_key;      /* tunnel key of the port bound to this interface */
+	__u32 flags;         /* reserved, 0 */
+	struct mx_port port; /* a copy of the port's midox_port entry, written in the same pass */
+};
+_Static_assert(sizeof(struct mx_ifport) == 8 + sizeof(struct mx_port), "mx_ifport layout");
 
 /* struct mx_allowed_key -> struct mx_allowed: a locked port's allowed address pairs, extra
  * IPv4 addresses (each with a MAC, or the port's) it may send as besides its fixed one. */

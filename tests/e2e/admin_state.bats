@@ -31,7 +31,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport midox_port midox_fdb midox_allowed midox_stats
+	e2e_teardown midox_ifport_v2 midox_port midox_fdb midox_allowed midox_stats
 }
 
 state_setup() {

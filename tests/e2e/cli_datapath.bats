@@ -33,7 +33,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport midox_port midox_fdb midox_route midox_neigh midox_stats
+	e2e_teardown midox_ifport_v2 midox_port midox_fdb midox_route midox_neigh midox_stats
 }
 
 # dp HOST ARGS...: midox in HOST's netns, on its agent's pin root, ZooKeeper through the

@@ -507,7 +507,7 @@ bw_conf() {
 	for h in h1 h2; do
 		nothing_left "$h"
 		# the agents' maps hold no port any more, and no interface of one
-		wait_until 10 map_empty "$h" midox_ifport
+		wait_until 10 map_empty "$h" midox_ifport_v2
 		wait_until 10 map_empty "$h" midox_port
 	done
 }

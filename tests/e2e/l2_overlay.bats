@@ -228,7 +228,7 @@ midox_attached() {
 	ping_none v11 10.0.0.21
 	ping_none v21 10.0.0.11
 	wait_until 10 eval '! midox_attached h2 v21'
-	map_has h2 midox_ifport "all(.[]; .key != $ifindex)"
+	map_has h2 midox_ifport_v2 "all(.[]; .key != $ifindex)"
 	# the rest of the overlay is untouched
 	ping_all v11 10.0.0.12 3
 	ping_all v22 10.0.0.13 3

@@ -33,7 +33,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown ifport port stats
+	e2e_teardown ifport_v2 port stats
 	return 0
 }
 
@@ -143,7 +143,7 @@ send() {
 	[ "$(value "$json" midox_reconcile_duration_seconds_count)" = "$(value "$json" midox_reconcile_passes_total)" ]
 	[ "$(value "$json" midox_reconcile_duration_seconds_bucket '{"le":"+Inf"}')" = "$(value "$json" midox_reconcile_passes_total)" ]
 	[ "$(value "$json" midox_sync_entries_total '{"map":"midox_port","change":"added"}')" -ge 2 ]
-	[ "$(value "$json" midox_sync_entries_total '{"map":"midox_ifport","change":"added"}')" -ge 1 ]
+	[ "$(value "$json" midox_sync_entries_total '{"map":"midox_ifport_v2","change":"added"}')" -ge 1 ]
 	[ "$(value "$json" midox_reconcile_errors_total '{"stage":"read"}')" -ge 0 ]
 	[ "$(value "$json" midox_zookeeper_connected)" = 1 ]
 	[ "$(value "$json" midox_zookeeper_session_state '{"state":"connected"}')" = 1 ]

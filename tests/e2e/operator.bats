@@ -25,7 +25,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown ifport port
+	e2e_teardown ifport_v2 port
 	return 0
 }
 

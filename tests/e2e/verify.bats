@@ -28,7 +28,7 @@ teardown() {
 		agent_verify_log h1
 		agent_verify_log h2
 	fi
-	e2e_teardown ifport port tunpeer
+	e2e_teardown ifport_v2 port tunpeer
 	return 0
 }
 

@@ -101,11 +101,11 @@ fdb_has() {
 	map_has "$1" midox_fdb "any(.[]; .key.mac == $(mac_bytes "$2"))"
 }
 
-# bound_here HOST IF: HOST's midox_ifport maps IF's ifindex to a port.
+# bound_here HOST IF: HOST's midox_ifport_v2 maps IF's ifindex to a port.
 bound_here() {
 	local ifindex
 	ifindex=$(net_ifindex "$1" "$2") && [ -n "$ifindex" ] || return 1
-	map_has "$1" midox_ifport "any(.[]; .key == $ifindex)"
+	map_has "$1" midox_ifport_v2 "any(.[]; .key == $ifindex)"
 }
 
 # zk_dump: every node under /midox, through the topology library.
@@ -206,7 +206,7 @@ flows_check() {
 # last-seen times (which traffic keeps moving).
 maps_snapshot() {
 	local m
-	for m in midox_ifport midox_port midox_bridge midox_arp midox_tunpeer midox_fdb; do
+	for m in midox_ifport_v2 midox_port midox_bridge midox_arp midox_tunpeer midox_fdb; do
 		echo "$m $(map_entries "$1" "$m" |
 			jq -c 'map(.value |= (if type == "object" then del(.seen_ns) else . end))
 				| sort_by(.key | tostring)')"

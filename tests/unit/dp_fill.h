@@ -21,11 +21,16 @@ static inline int dp_put_fdb(struct mx_datapath *dp, __u32 bridge, const uint8_t
 	return mx_fdb_update(dp, &k, &v);
 }
 
-static inline int dp_put_ifport(struct mx_datapath *dp, int ifindex, __u32 port)
+/* Port key's entry as the agent writes it: in midox_port and, for a port bound here
+ * (MX_PORT_LOCAL), copied into its interface's midox_ifport_v2 entry. */
+static inline int dp_put_port(struct mx_datapath *dp, __u32 key, const struct mx_port *p)
 {
-	struct mx_ifport v = { .port_key = port };
+	struct mx_ifport v = { .port_key = key, .port = *p };
+	int err = mx_port_update(dp, key, p);
 
-	return mx_ifport_update(dp, ifindex, &v);
+	if (err || !(p->flags & MX_PORT_LOCAL))
+		return err;
+	return mx_ifport_update(dp, p->ifindex, &v);
 }
 
 /* Run program fd on in as received on ifindex: the output in out (*out_len: its size in,

@@ -49,7 +49,7 @@ static int put_uplink(__u32 flags)
 			     .ifindex = ifx[IF_UP], .prefix_len = 24, .addr = frames_addr(PORT_ADDR) };
 
 	memcpy(p.mac, M_U, 6);
-	return mx_port_update(dp, U, &p);
+	return dp_put_port(dp, U, &p);
 }
 
 static int maps_setup(void)
@@ -66,7 +66,7 @@ static int maps_setup(void)
 	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = U };
 	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = U, .weight = 1 };
 	return put_uplink(MX_PORT_BGP) || mx_route_update(dp, &lk, &local) ||
-	       mx_route_update(dp, &ck, &conn) || dp_put_ifport(dp, ifx[IF_UP], U) ||
+	       mx_route_update(dp, &ck, &conn) ||
 	       mx_bgp_update(dp, &in, &to_speaker) || mx_bgp_update(dp, &out, &to_wire) ||
 	       mx_icmp_rate_set(dp, &full);
 }

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -111,7 +112,7 @@ static int put_port(__u32 key, __u32 bridge, __u32 flags, int ifindex, const cha
 	struct mx_port p = { .device_key = bridge, .flags = flags, .ifindex = ifindex,
 			     .host_addr = frames_addr(host) };
 
-	return mx_port_update(dp, key, &p);
+	return dp_put_port(dp, key, &p);
 }
 
 /* PS as the agent makes a bridge port created with "mac M_PS address PS_ADDR"; flags can
@@ -122,17 +123,12 @@ static int put_port_locked(__u32 flags)
 			     .ifindex = ifx[IF_P5], .addr = frames_addr(PS_ADDR) };
 
 	memcpy(p.mac, M_PS, 6);
-	return mx_port_update(dp, PS, &p);
+	return dp_put_port(dp, PS, &p);
 }
 
 static int put_fdb(__u32 bridge, const uint8_t *mac, __u32 port, __u32 flags)
 {
 	return dp_put_fdb(dp, bridge, mac, port, flags);
-}
-
-static int put_ifport(enum ifid i, __u32 port)
-{
-	return dp_put_ifport(dp, ifx[i], port);
 }
 
 static int put_bridges(void)
@@ -156,8 +152,7 @@ static int maps_setup(void)
 
 	memcpy(ae.mac, M_P2, 6);
 	err |= mx_config_set(dp, &cfg);
-	err |= put_ifport(IF_P1, P1) | put_ifport(IF_P2, P2) | put_ifport(IF_P3, P3);
-	err |= put_ifport(IF_P5, PS) | put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP);
+	err |= put_port_locked(MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP);
 	err |= put_port(P1, B1, MX_PORT_LOCAL, ifx[IF_P1], NULL);
 	err |= put_port(P2, B1, MX_PORT_LOCAL, ifx[IF_P2], NULL);
 	err |= put_port(PR, B1, MX_PORT_REMOTE, 0, PEER_ADDR);
@@ -998,6 +993,37 @@ static void test_pinned_reuse(void)
 	tap_check(!*diag, diag, "pinned maps reused by a new datapath (restart keeps entries)");
 }
 
+/* An agent of an earlier tree left midox_ifport (port key only): the open removes that pin
+ * and makes midox_ifport_v2 beside the others. */
+static void test_retired_pin(void)
+{
+	struct mx_datapath_opts opts = { 0 };
+	struct mx_datapath *a = NULL;
+	char root[128], old_path[192], new_path[192];
+	const char *diag = "";
+	int fd;
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/midox-test-old-%d", (int)getpid());
+	snprintf(old_path, sizeof(old_path), "%s/midox_ifport", root);
+	snprintf(new_path, sizeof(new_path), "%s/%s", root, MX_MAP_IFPORT);
+	opts.pin_root = root;
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "midox_ifport", 4, 8, 16, NULL);
+	if (fd < 0 || mkdir(root, 0700) || bpf_obj_pin(fd, old_path))
+		diag = "pinning a map of the earlier layout failed";
+	else if (mx_datapath_open(&opts, &a))
+		diag = "open over the earlier pin failed";
+	else if (!access(old_path, F_OK))
+		diag = "the earlier midox_ifport pin is still there";
+	else if (access(new_path, F_OK))
+		diag = "midox_ifport_v2 not pinned";
+	mx_datapath_close(a);
+	if (fd >= 0)
+		close(fd);
+	unlink(old_path);
+	pins_remove(root);
+	tap_check(!*diag, diag, "the pin of the earlier midox_ifport layout is removed at open");
+}
+
 static void test_stats_reset(void)
 {
 	struct mx_port_stats s;
@@ -1330,6 +1356,7 @@ int main(void)
 	test_map_sync();
 	test_map_sync_batches();
 	test_pinned_reuse();
+	test_retired_pin();
 	test_stats_reset();
 	mx_datapath_close(dp);
 	return tap_done();

@@ -170,6 +170,15 @@ static void test_ports(const struct desired *d)
 	       "a port on a host sharing no tunnel zone is unreachable");
 }
 
+/* Whether the entry of interface ifindex carries its port's entry, byte for byte. */
+static bool ifport_carries_port(const struct desired *d, __u32 ifindex)
+{
+	const struct mx_ifport *ifp = lookup(d, MX_MAP_ID_IFPORT, &ifindex);
+	const struct mx_port *p = ifp ? lookup(d, MX_MAP_ID_PORT, &ifp->port_key) : NULL;
+
+	return p && !memcmp(&ifp->port, p, sizeof(*p));
+}
+
 static void test_ifport_and_flood(const struct desired *d)
 {
 	__u32 k = 7;
@@ -178,6 +187,8 @@ static void test_ifport_and_flood(const struct desired *d)
 
 	tap_ok(ifp && ifp->port_key == 101, "the bound interface maps to its port");
 	tap_ok(d->maps[MX_MAP_ID_IFPORT].n == 2, "only existing local interfaces are mapped");
+	tap_ok(ifport_carries_port(d, 7) && ifport_carries_port(d, 8),
+	       "each interface's entry carries its port's entry");
 	k = 100;
 	b = lookup(d, MX_MAP_ID_BRIDGE, &k);
 	tap_ok(b && b->n_local == 1 && b->local_ifindex[0] == 7 && b->n_remote == 1 &&
@@ -597,6 +608,7 @@ static void test_bgp(void)
 		       "from the speaker to the peer: out of the uplink");
 		tap_ok(port_flags(&d, 302) == (MX_PORT_ROUTER | MX_PORT_LOCAL | MX_PORT_BGP),
 		       "the uplink is flagged MX_PORT_BGP");
+		tap_ok(ifport_carries_port(&d, 9), "the uplink's interface entry carries the flag too");
 		computed_free(&t, &d);
 	}
 	bgp_mock_veth = false;

@@ -510,7 +510,6 @@ static int port_fill(const struct key_row *k)
 	if (k->iface != IF_NONE) {
 		p.flags = MX_PORT_LOCAL;
 		p.ifindex = ifx[k->iface];
-		err |= dp_put_ifport(dp, ifx[k->iface], k->key);
 	} else if (k->host) {
 		p.flags = MX_PORT_REMOTE;
 	}
@@ -544,7 +543,7 @@ static int port_fill(const struct key_row *k)
 		p.flags |= MX_PORT_ADMIN_DOWN;
 	if (key_down(k) && !k->down)
 		p.flags |= MX_PORT_DEVICE_DOWN;
-	return err | mx_port_update(dp, k->key, &p);
+	return err | dp_put_port(dp, k->key, &p);
 }
 
 static bool same_prefix(const struct route_row *a, const struct route_row *b)

@@ -95,7 +95,7 @@ static int put_port(__u32 key, __u32 device, __u32 flags, int ifindex, const cha
 
 	if (peer)
 		p.flags |= MX_PORT_INTERIOR;
-	return mx_port_update(dp, key, &p);
+	return dp_put_port(dp, key, &p);
 }
 
 /* A router port: its MAC, primary address and subnet, the /32 LOCAL route for the address
@@ -114,7 +114,7 @@ static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char
 	memcpy(p.mac, mac, 6);
 	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
 	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
-	return mx_port_update(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
+	return dp_put_port(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
 	       mx_route_update(dp, &ck, &conn);
 }
 
@@ -161,11 +161,6 @@ static int put_neigh(const char *addr, const uint8_t *mac, __u32 port)
 	return mx_neigh_update(dp, &k, &v);
 }
 
-static int put_ifport(enum ifid i, __u32 port)
-{
-	return dp_put_ifport(dp, ifx[i], port);
-}
-
 static int maps_setup(void)
 {
 	struct mx_config cfg = { .tunnel_addr = frames_addr(LOCAL_ADDR),
@@ -189,8 +184,6 @@ static int maps_setup(void)
 	bb.remote_addr[0] = frames_addr(PEER_ADDR);
 	err |= mx_config_set(dp, &cfg) || mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
 	err |= mx_bridge_update(dp, BA, &ba) || mx_bridge_update(dp, BB, &bb);
-	err |= put_ifport(IF_VA, VA) | put_ifport(IF_VB, VB) | put_ifport(IF_UP1, U1) |
-	       put_ifport(IF_UP2, U2);
 	err |= put_port(VA, BA, MX_PORT_LOCAL, ifx[IF_VA], NULL, 0);
 	err |= put_port(BAR, BA, 0, 0, NULL, RA);
 	err |= put_port(VB, BB, MX_PORT_LOCAL, ifx[IF_VB], NULL, 0);
@@ -652,7 +645,7 @@ static int ports_flag(const __u32 *keys, __u32 flag, bool on)
 		err = mx_port_lookup(dp, *keys, &p);
 		if (!err) {
 			p.flags = on ? p.flags | flag : p.flags & ~flag;
-			err = mx_port_update(dp, *keys, &p);
+			err = dp_put_port(dp, *keys, &p);
 		}
 	}
 	return err;

@@ -26,7 +26,9 @@
  * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
  *   event, the ring drained between batches outside the timed runs; -suppressed: the
  *   budget is spent, every drop is counted as suppressed); drop-no-port is nobody listening.
- * Output: "cost PATH single NS_NET NS_RAW VERDICT" and "cost PATH repeat NS". */
+ * Output: "cost PATH single NS_NET NS_RAW VERDICT" and "cost PATH repeat NS".
+ * With PATH arguments after RUNS, only those paths are run (and the baseline): short runs
+ * of two trees can then be interleaved on a busy machine. */
 #include "tests/unit/dp_net.h"
 
 #include <linux/pkt_cls.h>
@@ -67,12 +69,23 @@ static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const 
 
 	if (peer)
 		p.flags |= MX_PORT_INTERIOR;
-	return mx_port_update(dp, key, &p);
+	return dp_put_port(dp, key, &p);
 }
 
 static int put_port(__u32 key, __u32 flags, int ifindex, const char *host)
 {
 	return put_port_on(B1, key, flags, ifindex, host, 0);
+}
+
+/* A local port of B1 as `bridge B1 add port mac MAC` makes it (port security on): the MAC
+ * fixed in the port's entry, beside its static MAC-table entry (put_fdb). */
+static int put_port_fixed_mac(__u32 key, int ifindex, const uint8_t *mac)
+{
+	struct mx_port p = { .device_key = B1, .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC,
+			     .ifindex = (__u32)ifindex };
+
+	memcpy(p.mac, mac, 6);
+	return dp_put_port(dp, key, &p);
 }
 
 static int put_fdb(const uint8_t *mac, __u32 port, __u32 flags)
@@ -94,7 +107,7 @@ static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char
 	memcpy(p.mac, mac, 6);
 	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
 	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
-	return mx_port_update(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
+	return dp_put_port(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
 	       mx_route_update(dp, &ck, &conn);
 }
 
@@ -116,7 +129,6 @@ static int setup_router(void)
 
 	b2.local_ifindex[0] = (__u32)if_p3;
 	b2.remote_addr[0] = frames_addr(PEER_ADDR);
-	err |= dp_put_ifport(dp, if_p3, P3);
 	err |= put_port_on(B1, BAR, 0, 0, NULL, RA);
 	err |= put_port_on(B2, P3, MX_PORT_LOCAL, if_p3, NULL, 0);
 	err |= put_port_on(B2, PR2, MX_PORT_REMOTE, 0, PEER_ADDR, 0);
@@ -138,20 +150,23 @@ static int setup_router(void)
 static int setup_limited(void)
 {
 	struct mx_port_rate r = { .rate_bps = 10000000000000ull, .burst_ns = 1000000000ull };
+	struct mx_port p = { .device_key = B1,
+			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_RATE_LIMIT };
 
 	if_p4 = (int)if_nametoindex("p4");
-	return dp_put_ifport(dp, if_p4, P4) ||
-	       put_port(P4, MX_PORT_LOCAL | MX_PORT_RATE_LIMIT, if_p4, NULL) ||
-	       put_fdb(M_P4, P4, MX_FDB_STATIC) || mx_rate_update(dp, P4, &r);
+	p.ifindex = (__u32)if_p4;
+	memcpy(p.mac, M_P4, 6);
+	return dp_put_port(dp, P4, &p) || put_fdb(M_P4, P4, MX_FDB_STATIC) ||
+	       mx_rate_update(dp, P4, &r);
 }
 
-/* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's static. */
+/* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
+ * (a static entry and port security, as the agent makes it). */
 static int setup(void)
 {
 	struct mx_config cfg = { .tunnel_addr = frames_addr(LOCAL_ADDR),
 				 .vxlan_port = htons(MX_VXLAN_PORT_DEFAULT) };
 	struct mx_bridge b = { .n_local = 2, .n_remote = 1 };
-	struct mx_ifport i1 = { .port_key = P1 }, i2 = { .port_key = P2 };
 	struct mx_tunpeer tp = { 0 };
 	struct mx_datapath_opts opts = { .no_pin = true };
 	int err = 0;
@@ -175,8 +190,7 @@ static int setup(void)
 	b.local_ifindex[1] = (__u32)if_p2;
 	b.remote_addr[0] = frames_addr(PEER_ADDR);
 	err |= mx_config_set(dp, &cfg);
-	err |= mx_ifport_update(dp, (__u32)if_p1, &i1) | mx_ifport_update(dp, (__u32)if_p2, &i2);
-	err |= put_port(P1, MX_PORT_LOCAL, if_p1, NULL) | put_port(P2, MX_PORT_LOCAL, if_p2, NULL);
+	err |= put_port(P1, MX_PORT_LOCAL, if_p1, NULL) | put_port_fixed_mac(P2, if_p2, M_P2);
 	err |= put_port(PR, MX_PORT_REMOTE, 0, PEER_ADDR);
 	err |= put_fdb(M_P1, P1, MX_FDB_LOCAL) | put_fdb(M_P2, P2, MX_FDB_STATIC);
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
@@ -270,6 +284,17 @@ static double single_listening(const struct path *p, long runs, __u32 events_per
 	return sum < 0 ? -1 : sum / (double)runs;
 }
 
+/* Whether path name is one the command line asks for (all when it names none). */
+static bool wanted(int argc, char **argv, const char *name)
+{
+	if (argc < 3)
+		return true;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	long runs = argc > 1 ? atol(argv[1]) : 1000000;
@@ -323,8 +348,11 @@ int main(int argc, char **argv)
 	base = single(&paths[0], runs, &verdict);
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		const struct path *p = &paths[i];
-		double ns = i ? single(p, runs, &verdict) : base;
+		double ns;
 
+		if (i && !wanted(argc, argv, p->name))
+			continue;
+		ns = i ? single(p, runs, &verdict) : base;
 		if (p->prog_fd < 0 || ns < 0) {
 			fprintf(stderr, "mxbench-cost: %s: test run failed\n", p->name);
 			return 1;
@@ -343,14 +371,17 @@ int main(int argc, char **argv)
 	}
 	/* paths[1] is drop-no-port: every event written (a budget no run reaches), then none */
 	for (int i = 0; i < 2; i++) {
-		double ns = single_listening(&paths[1], runs, i ? 1 : 1000000000u, &verdict);
+		const char *name = i ? "drop-no-port-suppressed" : "drop-no-port-event";
+		double ns;
 
+		if (!wanted(argc, argv, name))
+			continue;
+		ns = single_listening(&paths[1], runs, i ? 1 : 1000000000u, &verdict);
 		if (ns < 0) {
 			fprintf(stderr, "mxbench-cost: drop path with a listener: test run failed\n");
 			return 1;
 		}
-		printf("cost %s single %.1f %.1f %d\n",
-		       i ? "drop-no-port-suppressed" : "drop-no-port-event", ns - base, ns, verdict);
+		printf("cost %s single %.1f %.1f %d\n", name, ns - base, ns, verdict);
 	}
 	mx_datapath_close(dp);
 	return 0;

@@ -409,7 +409,7 @@ static int list_neigh(struct dpv *v)
 	return err;
 }
 
-/* ---- ports (midox_port, midox_ifport) ---- */
+/* ---- ports (midox_port, midox_ifport_v2) ---- */
 
 static const char *const port_flags[] = {
 	"local", "remote", "fixed-mac", "fixed-ip", "router", "interior", "down", "device-down",
