@@ -51,7 +51,7 @@ static int put_port(__u32 key, int ifindex, const uint8_t *mac, __u32 flags)
 			     .ifindex = (__u32)ifindex };
 
 	memcpy(p.mac, mac, 6);
-	return mx_port_update(dp, key, &p);
+	return dp_put_port(dp, key, &p);
 }
 
 /* P's limit as the agent writes it: rate, and the burst as the time it takes at that rate. */
@@ -90,8 +90,7 @@ static void bucket_idle(void)
 static int maps_setup(void)
 {
 	return put_port(P, ifx[IF_P], M_P, MX_PORT_RATE_LIMIT) ||
-	       put_port(Q, ifx[IF_Q], M_Q, 0) || dp_put_ifport(dp, ifx[IF_P], P) ||
-	       dp_put_ifport(dp, ifx[IF_Q], Q) ||
+	       put_port(Q, ifx[IF_Q], M_Q, 0) ||
 	       dp_put_fdb(dp, B, M_P, P, MX_FDB_STATIC) || dp_put_fdb(dp, B, M_Q, Q, MX_FDB_STATIC) ||
 	       put_limit(RATE_BPS, 3 * RATE_BPS);
 }
