@@ -279,8 +279,11 @@ static void render_bgp(const struct agent *a, struct textbuf *b)
 			const struct bgp_speaker *s = &m->sp[i];
 
 			for (size_t j = 0; j < s->want.n_peers; j++) {
+				/* published: from the set as it is now, not the last tick's copy */
 				size_t v = f == 0 ? s->up[j] : f == 1 ? s->received[j] :
-					   f == 2 ? s->published[j] : s->left_out[j];
+					   f == 2 ? bgp_pub_count(&m->pub, s->want.peers[j].id,
+								  BGP_PUB_LIVE) :
+					   s->left_out[j];
 
 				tb_printf(b, "%s{", per_peer[f].name);
 				bgp_labels(a, s, j, b);

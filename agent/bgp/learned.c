@@ -230,12 +230,56 @@ static int peer_index(const struct bgp_want *w, struct in_addr gw)
 	return -1;
 }
 
-/* What speaker s's BIRD learned, appended to *want (capped). */
+/* Whether r is in the published set (live, or its create under way). */
+static bool is_published(const struct bgp_manager *m, const struct topo_route *r)
+{
+	/* items[i].r is the first member of items[i]: the set's order is bgp_route_cmp's */
+	return m->pub.n &&
+	       bsearch(r, m->pub.items, m->pub.n, sizeof(*m->pub.items), bgp_route_cmp);
+}
+
+/* r as speaker s publishes the table's entry e, learned from peer p. */
+static void learned_route(const struct bgp_speaker *s, const struct bgp_rib_entry *e, int p,
+			  struct topo_route *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->learned = true;
+	r->type = TOPO_ROUTE_NORMAL;
+	r->dst = e->dst;
+	r->has_gw = true;
+	r->gw = e->gw;
+	r->weight = LEARNED_WEIGHT;
+	strcpy(r->router_id, s->want.router_id);
+	strcpy(r->port_id, s->want.port_id);
+	strcpy(r->peer_id, s->want.peers[p].id);
+}
+
+static int want_push(struct topo_route **want, size_t *n, size_t *cap, const struct topo_route *r)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct topo_route *grown = realloc(*want, c * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		*want = grown;
+		*cap = c;
+	}
+	(*want)[(*n)++] = *r;
+	return 0;
+}
+
+/* What speaker s's BIRD learned, appended to *want, at most max_routes of it. Over the cap,
+ * what is published already stays and only the rest competes for what is left, so that a
+ * table growing past the cap does not make published routes flap (the table's order is the
+ * kernel's, by prefix, not by arrival). */
 static int read_speaker(struct bgp_manager *m, struct bgp_speaker *s, struct topo_route **want,
 			size_t *n, size_t *cap)
 {
 	struct bgp_rib_entry *rib = NULL;
 	size_t n_rib = 0, taken = 0, over = 0;
+	uint8_t *state = NULL; /* per entry: 0 not a peer's, 1 candidate, 2 taken */
+	struct topo_route r;
 	char ns[64];
 	int err;
 
@@ -250,46 +294,45 @@ static int read_speaker(struct bgp_manager *m, struct bgp_speaker *s, struct top
 		bgp_learn_close(s); /* opened again next time */
 		return err;
 	}
+	state = calloc(n_rib ? n_rib : 1, 1);
+	if (!state) {
+		free(rib);
+		return -ENOMEM;
+	}
 	memset(s->received, 0, sizeof(s->received));
 	memset(s->left_out, 0, sizeof(s->left_out));
 	for (size_t i = 0; i < n_rib; i++) {
 		int p = peer_index(&s->want, rib[i].gw);
-		struct topo_route *r;
 
 		/* Not a peer's, or not a prefix ZooKeeper would take (a batch is refused whole). */
 		if (p < 0 || !topo_cidr_is_network(&rib[i].dst))
 			continue;
 		s->received[p]++;
-		if (taken == m->max_routes) {
-			s->left_out[p]++;
-			over++;
-			continue;
-		}
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 256;
-
-			r = realloc(*want, c * sizeof(*r));
-			if (!r) {
-				free(rib);
-				return -ENOMEM;
-			}
-			*want = r;
-			*cap = c;
-		}
-		r = &(*want)[(*n)++];
-		memset(r, 0, sizeof(*r));
-		r->learned = true;
-		r->type = TOPO_ROUTE_NORMAL;
-		r->dst = rib[i].dst;
-		r->has_gw = true;
-		r->gw = rib[i].gw;
-		r->weight = LEARNED_WEIGHT;
-		strcpy(r->router_id, s->want.router_id);
-		strcpy(r->port_id, s->want.port_id);
-		strcpy(r->peer_id, s->want.peers[p].id);
-		taken++;
+		state[i] = 1;
 	}
+	/* Two rounds: the published first, then the rest while there is room. */
+	for (int round = 0; round < 2 && !err; round++)
+		for (size_t i = 0; i < n_rib && !err; i++) {
+			int p = peer_index(&s->want, rib[i].gw);
+
+			if (state[i] != 1 || taken == m->max_routes)
+				continue;
+			learned_route(s, &rib[i], p, &r);
+			if (round == 0 && !is_published(m, &r))
+				continue;
+			err = want_push(want, n, cap, &r);
+			state[i] = 2;
+			taken++;
+		}
+	for (size_t i = 0; i < n_rib && !err; i++)
+		if (state[i] == 1) {
+			s->left_out[peer_index(&s->want, rib[i].gw)]++;
+			over++;
+		}
+	free(state);
 	free(rib);
+	if (err)
+		return err;
 	if (over != s->over_cap)
 		mx_warn("BGP: port %s: %zu learned routes over the cap of %zu (bgp_max_routes) "
 			"left out", s->want.port_id, over, m->max_routes);
