@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# The agent installs the rule chains into this host's pinned chain maps (docs/chains-
+# datapath.md): a chain made with the CLI appears in midox_chain with its rules in the live
+# half, the next reconcile follows a rule added or deleted, and the chain goes with its
+# delete. Real ZooKeeper, a real agent in a host namespace, the maps read with bpftool.
+
+load '../lib/zk'
+load '../lib/netns'
+load '../lib/agent'
+load '../lib/e2e'
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	e2e_setup_file midox midox-agent
+}
+
+teardown_file() {
+	zk_cleanup
+}
+
+setup() {
+	net_init
+	CH=$NET_RUN-fw
+	TZ=$NET_RUN-tz
+}
+
+teardown() {
+	e2e_teardown midox_chgen midox_chain
+}
+
+# rules_live: "CHAINS RULES" of the live half, read from the pins of h1.
+rules_live() {
+	local pin gen
+	pin=$(agent_pin h1)
+	gen=$(bpftool -j map dump pinned "$pin/midox_chgen" | jq '.[0].formatted.value.gen') || return 1
+	bpftool -j map dump pinned "$pin/midox_chain" |
+		jq -r --argjson g "$gen" '"\(length) \([.[].formatted.value.half[$g].n] | add // 0)"'
+}
+
+live_is() {
+	local got
+	got=$(rules_live) || return 1
+	echo "live: $got, want $1"
+	[ "$got" = "$1" ]
+}
+
+@test "a chain and its rules reach the pinned maps, follow each change, and go with the chain" {
+	e2e_hosts "$TZ" h1=192.0.2.1
+	wait_until 10 live_is "0 0"
+	mx chain create name "$CH"
+	wait_until 10 live_is "1 0"
+	mx chain "$CH" add rule type drop src 10.0.0.0/8
+	mx chain "$CH" add rule type accept dst-port 80 proto 6
+	wait_until 10 live_is "1 2"
+	run -0 mx --force chain "$CH" rule rule0 delete
+	wait_until 10 live_is "1 1"
+	run -0 mx --force chain "$CH" delete
+	wait_until 10 live_is "0 0"
+	run -0 live_is "0 0"
+	grep -q "rule chains installed: 1 chains, 2 rules" "$NET_DIR/h1.agent.log"
+}
+
+@test "across an agent restart the installed version stays live until the new one switches in" {
+	e2e_hosts "$TZ" h1=192.0.2.1
+	mx chain create name "$CH"
+	mx chain "$CH" add rule type drop src 10.0.0.0/8
+	wait_until 10 live_is "1 1"
+	agent_stop h1
+	mx chain "$CH" add rule type accept proto 17
+	run -0 live_is "1 1"
+	agent_start h1
+	agent_wait_ready h1
+	wait_until 10 live_is "1 2"
+	run -0 grep -c "rule chains installed: 1 chains, 2 rules" "$NET_DIR/h1.agent.log"
+	[ "$output" -eq 1 ]
+}
