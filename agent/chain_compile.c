@@ -5,54 +5,12 @@
  * out-ports of a rule. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "chain_compile.h"
-
-__u32 chain_compile_hash(const char *id)
-{
-	__u32 h = 2166136261u;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h ? h : 1;
-}
-
-/* Ids given so far, an open-addressed set: a colliding id takes the next free value. */
-struct id_set {
-	__u32 *slots;
-	size_t mask;
-};
-
-static int id_set_init(struct id_set *s, size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	s->slots = calloc(cap, sizeof(*s->slots));
-	s->mask = cap - 1;
-	return s->slots ? 0 : -ENOMEM;
-}
-
-static __u32 id_take(struct id_set *s, const char *topo_id)
-{
-	__u32 id = chain_compile_hash(topo_id);
-
-	for (;;) {
-		size_t i = id & s->mask;
-
-		while (s->slots[i] && s->slots[i] != id)
-			i = (i + 1) & s->mask;
-		if (!s->slots[i]) {
-			s->slots[i] = id;
-			return id;
-		}
-		id = id + 1 ? id + 1 : 1;
-	}
-}
 
 static __u8 rule_type(enum topo_rule_type t)
 {
@@ -200,12 +158,12 @@ static void fail_closed(struct build *b, const struct df_rule *d, struct mx_rule
 	b->p->refused++;
 }
 
-static void rule_spec(struct build *b, struct id_set *ids, const struct df_rule *d,
+static void rule_spec(struct build *b, __u32 rule_id, const struct df_rule *d,
 		      struct mx_rule_spec *s)
 {
 	const char *bad;
 
-	s->rule_id = id_take(ids, d->r.id);
+	s->rule_id = rule_id;
 	s->type = rule_type(d->r.type);
 	conditions(b, d, s);
 	nat(b, d, s);
@@ -252,38 +210,47 @@ static void add_groups(struct build *b)
 	b->missing_list = add_list(b, NULL, 0);
 }
 
+/* Ids in the snapshot's order: df_chain and df_rule begin with the topology's id. */
+_Static_assert(offsetof(struct df_chain, id) == 0 && offsetof(struct df_rule, r) == 0 &&
+		       offsetof(struct topo_rule, id) == 0,
+	       "ids at offset 0");
+
 int chain_compile(const struct df_chains *c, struct cc_program *out)
 {
 	struct build b = { .c = c, .p = out };
-	struct id_set chain_ids = { 0 }, rule_ids = { 0 };
-	int err;
+	__u32 *chain_ids = calloc(c->n_chains + 1, sizeof(*chain_ids));
+	__u32 *rule_ids = calloc(c->n_rules + 1, sizeof(*rule_ids));
+	int err = chain_ids && rule_ids ? 0 : -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	err = alloc_program(c, out);
 	if (!err)
-		err = id_set_init(&chain_ids, c->n_chains);
+		err = alloc_program(c, out);
 	if (!err)
-		err = id_set_init(&rule_ids, c->n_rules);
+		err = mx_chain_ids_assign(c->chains ? c->chains[0].id : "", c->n_chains,
+					  sizeof(*c->chains), chain_ids);
+	if (!err)
+		err = mx_chain_ids_assign(c->rules ? c->rules[0].r.id : "", c->n_rules,
+					  sizeof(*c->rules), rule_ids);
 	if (err) {
-		free(chain_ids.slots);
 		chain_compile_free(out);
-		return err;
+		goto out;
 	}
 	add_groups(&b);
 	for (size_t i = 0; i < c->n_chains; i++) {
 		const struct df_chain *ch = &c->chains[i];
 
-		out->chains[i].id = id_take(&chain_ids, ch->id);
+		out->chains[i].id = chain_ids[i];
 		out->chains[i].rules = out->rules + ch->first;
 		out->chains[i].n_rules = (__u32)ch->n;
 	}
 	out->n_chains = c->n_chains;
 	for (size_t i = 0; i < c->n_rules; i++)
-		rule_spec(&b, &rule_ids, &c->rules[i], &out->rules[i]);
+		rule_spec(&b, rule_ids[i], &c->rules[i], &out->rules[i]);
 	out->n_rules = c->n_rules;
-	free(chain_ids.slots);
-	free(rule_ids.slots);
-	return 0;
+out:
+	free(chain_ids);
+	free(rule_ids);
+	return err;
 }
 
 void chain_compile_free(struct cc_program *p)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The resolved rule chains (filters.h) stated as the chain compiler's program
  * (loader/chain.h): rule specs, lists for port lists, port groups and IP address groups,
- * jumps by chain index, ids derived from the topology's ids (docs/chains-datapath.md). A
+ * jumps by chain index, ids derived from the topology's ids
+ * (mx_chain_ids_assign) (docs/chains-datapath.md). A
  * rule the spec refuses becomes a drop of everything, logged by name: fail closed. */
 #ifndef MIDOX_AGENT_CHAIN_COMPILE_H
 #define MIDOX_AGENT_CHAIN_COMPILE_H
@@ -33,9 +34,5 @@ void chain_compile_free(struct cc_program *p);
 struct mx_chain_program chain_compile_program(const struct cc_program *p);
 /* Whether a and b install the same thing (the agent installs only when they differ). */
 bool chain_compile_equal(const struct cc_program *a, const struct cc_program *b);
-
-/* The id of a topology id (a chain's or a rule's): FNV-1a of it, never 0. Colliding ids
- * are resolved by chain_compile in chain and rule order (the next free value). */
-__u32 chain_compile_hash(const char *id);
 
 #endif

@@ -55,6 +55,14 @@ struct mx_chain_program {
  * live keeps its counters; a new one starts from zero. */
 int mx_chain_install(const struct mx_chain_maps *m, const struct mx_chain_program *p);
 
+/* The ids of chains and rules (chain_ids.c): FNV-1a of the topology's id (a UUID string),
+ * never 0. mx_chain_ids_assign gives out[k] to the string at ids + k * stride, in that
+ * order; one whose hash an earlier one took gets the next free value. The agent assigns
+ * chain ids over the snapshot's chains and rule ids over its rules, in snapshot order;
+ * whoever reads the counters by rule does the same over the same snapshot. */
+__u32 mx_chain_id_hash(const char *topo_id);
+int mx_chain_ids_assign(const char *ids, size_t n, size_t stride, __u32 *out);
+
 /* What makes rule s refused by mx_chain_install on its own (type, conditions, inversion,
  * prefixes, port ranges, fragment policy, NAT action; not its list or jump references),
  * or NULL when it is fine: for a caller that leaves such a rule out rather than the

@@ -69,9 +69,19 @@ live_is() {
 	agent_stop h1
 	mx chain "$CH" add rule type accept proto 17
 	run -0 live_is "1 1"
+	# The counters as the CLI reads them where the maps are pinned: the new rule is not
+	# installed yet (nothing evaluates chains yet, so the installed rule counted nothing).
+	run -0 mx --pin-root "$(agent_pin h1)" chain "$CH" list rule
+	echo "$output"
+	[ "${lines[0]}" = "rule rule0 pos 1 type drop src 10.0.0.0/8 fragment-policy any packets 0 bytes 0" ]
+	[ "${lines[1]}" = "rule rule1 pos 2 type accept proto 17 fragment-policy any counters not-installed" ]
+	run -0 mx --json --pin-root "$(agent_pin h1)" chain "$CH" list rule
+	[ "$(jq -c '[.[].counters]' <<<"$output")" = '[{"packets":0,"bytes":0},null]' ]
 	agent_start h1
 	agent_wait_ready h1
 	wait_until 10 live_is "1 2"
+	run -0 mx --pin-root "$(agent_pin h1)" chain "$CH" list rule
+	[[ "${lines[1]}" == *" packets 0 bytes 0" ]]
 	run -0 grep -c "rule chains installed: 1 chains, 2 rules" "$NET_DIR/h1.agent.log"
 	[ "$output" -eq 1 ]
 }

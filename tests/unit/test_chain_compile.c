@@ -191,9 +191,9 @@ static void test_translation(void)
 		return;
 	fw = p.chains[0].id;
 	sub = p.chains[1].id;
-	tap_ok(fw == chain_compile_hash(CH_FW) && sub == chain_compile_hash(CH_SUB) && fw != sub,
+	tap_ok(fw == mx_chain_id_hash(CH_FW) && sub == mx_chain_id_hash(CH_SUB) && fw != sub,
 	       "chain ids are the hash of the topology's ids");
-	tap_ok(p.rules[0].rule_id == chain_compile_hash(rules[0].id) && p.refused == 0,
+	tap_ok(p.rules[0].rule_id == mx_chain_id_hash(rules[0].id) && p.refused == 0,
 	       "rule ids likewise; nothing refused");
 	tap_ok(run(fw, "10.7.0.1", K_OTHER, &v) == MX_CHAIN_V_ACCEPT &&
 	       rule_id_at(v.rule) == p.rules[4].rule_id,
@@ -259,8 +259,16 @@ out:
 
 static void test_ids(void)
 {
-	tap_ok(chain_compile_hash("") != 0 && chain_compile_hash(CH_FW) != chain_compile_hash(CH_SUB),
+	/* Three topology ids of which two hash alike (the same string stands for a collision). */
+	const char ids[3][8] = { "a", "b", "a" };
+	__u32 out[3];
+
+	tap_ok(mx_chain_id_hash("") != 0 && mx_chain_id_hash(CH_FW) != mx_chain_id_hash(CH_SUB),
 	       "ids are never 0 and differ");
+	tap_ok(!mx_chain_ids_assign(ids[0], 3, sizeof(ids[0]), out) &&
+	       out[0] == mx_chain_id_hash("a") && out[1] == mx_chain_id_hash("b") &&
+	       out[2] == out[0] + 1 && out[2] != out[1],
+	       "a colliding id takes the next free value, the first keeps its hash");
 }
 
 int main(void)
