@@ -48,6 +48,8 @@ struct agent_counters {
 	uint64_t pass_ns_sum;
 	uint64_t pass_buckets[AGENT_PASS_BUCKETS + 1]; /* per bucket, the last +Inf */
 	uint64_t synced[MX_MAP_ID__MAX][3]; /* entries added, changed, removed */
+	uint64_t chain_installs;       /* rule chain versions installed (chains.c) */
+	uint64_t chain_install_errors; /* compiles or installs that failed (the live one stayed) */
 };
 
 struct agent {

@@ -27,6 +27,7 @@ int agent_chains_apply(struct agent *a, const struct df_chains *c)
 	err = chain_compile(c, &next);
 	if (err) {
 		mx_err("cannot compile the rule chains: %s", strerror(-err));
+		a->counters.chain_install_errors++;
 		return err;
 	}
 	if (a->chains_installed && chain_compile_equal(&a->chains, &next)) {
@@ -37,8 +38,10 @@ int agent_chains_apply(struct agent *a, const struct df_chains *c)
 	err = mx_chain_install(&a->chain_maps, &prog);
 	if (err) { /* logged by the compiler; the live version stays, tried again next pass */
 		chain_compile_free(&next);
+		a->counters.chain_install_errors++;
 		return err;
 	}
+	a->counters.chain_installs++;
 	mx_info("rule chains installed: %zu chains, %zu rules, %zu list members%s", next.n_chains,
 		next.n_rules, next.n_members,
 		next.refused ? " (some rules refused: they drop, see above)" : "");

@@ -93,6 +93,8 @@ synced() {
 	run -0 net_in h1 curl -sS --fail --max-time 20 http://127.0.0.1:9464/metrics
 	[[ "$output" == *'midox_sync_entries_total{map="midox_ifport",change="added"} 1'* ]]
 	[[ "$output" == *'interface="v1"'* ]]
+	[[ "$output" == *'midox_chain_rules_installed{state="ok"} 3'* ]]
+	[[ "$output" == *'midox_chains_installed 2'* ]]
 	run -0 net_in h1 curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X PUT http://127.0.0.1:9464/x
 	[ "$output" = 404 ]
 	run -0 net_in h1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464; head -c 2000 /dev/urandom >&3; head -c 100 <&3'
