@@ -158,6 +158,25 @@ static void fail_closed(struct build *b, const struct df_rule *d, struct mx_rule
 	b->p->refused++;
 }
 
+/* A list condition with no list (the model never writes one): the compiler would refuse
+ * the whole program. */
+static bool list_missing(const struct mx_rule_spec *s)
+{
+	const struct {
+		__u32 bit, list;
+	} l[] = {
+		{ MX_COND_IN_PORTS, s->in_ports }, { MX_COND_OUT_PORTS, s->out_ports },
+		{ MX_COND_PORT_GROUP, s->port_group }, { MX_COND_IN_PORT_GROUP, s->in_port_group },
+		{ MX_COND_OUT_PORT_GROUP, s->out_port_group },
+		{ MX_COND_IP_GROUP_SRC, s->ip_group_src }, { MX_COND_IP_GROUP_DST, s->ip_group_dst },
+	};
+
+	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++)
+		if ((s->conds & l[i].bit) && l[i].list == MX_CHAIN_SPEC_NO_LIST)
+			return true;
+	return false;
+}
+
 static void rule_spec(struct build *b, __u32 rule_id, const struct df_rule *d,
 		      struct mx_rule_spec *s)
 {
@@ -170,6 +189,8 @@ static void rule_spec(struct build *b, __u32 rule_id, const struct df_rule *d,
 	if (s->type == MX_RULE_JUMP)
 		s->jump_to = d->jump >= 0 ? (__u32)d->jump : MX_CHAIN_SPEC_MISSING;
 	bad = mx_rule_spec_check(s);
+	if (!bad && list_missing(s))
+		bad = "a port or group condition names no port or group";
 	if (bad)
 		fail_closed(b, d, s, bad);
 }

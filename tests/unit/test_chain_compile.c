@@ -271,6 +271,32 @@ static void test_ids(void)
 	       "a colliding id takes the next free value, the first keeps its hash");
 }
 
+/* A group condition naming no group (ZooKeeper data the CLI never writes): refused, a drop,
+ * where the compiler would have refused the whole program. */
+static void test_group_without_group(void)
+{
+	struct df_chain ch = { .id = CH_FW, .first = 0, .n = 1 };
+	struct df_rule r = { .jump = DF_NONE, .port_group = DF_NONE, .in_port_group = DF_NONE,
+			     .out_port_group = DF_NONE, .ipg_src = DF_NONE, .ipg_dst = DF_NONE };
+	struct df_chains c = { .chains = &ch, .n_chains = 1, .rules = &r, .n_rules = 1 };
+	struct cc_program p = { 0 };
+	struct mx_chain_program prog;
+	struct verdict v;
+
+	strcpy(r.r.id, rules[0].id);
+	strcpy(r.r.chain_id, CH_FW);
+	r.r.type = TOPO_RULE_ACCEPT;
+	r.r.cond.frag = TOPO_FRAG_ANY;
+	r.r.cond.has = 1u << TOPO_COND_IN_PORT_GROUP;
+	if (!tap_ok(!chain_compile(&c, &p), "compiles"))
+		return;
+	prog = chain_compile_program(&p);
+	tap_ok(p.refused == 1 && p.rules[0].type == MX_RULE_DROP && !mx_chain_install(&maps, &prog) &&
+	       run(p.chains[0].id, "10.1.0.1", K_WEB, &v) == MX_CHAIN_V_DROP,
+	       "an in-port-group condition without a group: refused, installed as a drop");
+	chain_compile_free(&p);
+}
+
 int main(void)
 {
 	int err;
@@ -283,6 +309,7 @@ int main(void)
 	test_ids();
 	test_translation();
 	test_refused();
+	test_group_without_group();
 	chain_test__destroy(skel);
 	return tap_done();
 }
