@@ -86,6 +86,9 @@ void agent_reattach_pinned(struct agent *a);
 int agent_chains_open(struct agent *a);
 int agent_chains_apply(struct agent *a, const struct df_chains *c);
 void agent_chains_close(struct agent *a);
+/* --verify: the live version of the chain maps under pin_root against the compiled c, each
+ * difference printed and counted in *diffs (no chain maps pinned: one). */
+int agent_chains_verify(const char *pin_root, const struct df_chains *c, unsigned int *diffs);
 /* Publish MACs and neighbours learned here, withdraw those aged out or gone. */
 int agent_learn_tick(struct agent *a);
 /* After a session expiry nothing is published any more. */

@@ -4,7 +4,10 @@
  * evaluating; each reconcile compiles the resolved chains and installs them when they
  * differ from what this agent installed last (always on its first pass). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <bpf/bpf.h>
 
 #include "base/log.h"
 #include "agent.h"
@@ -56,4 +59,82 @@ void agent_chains_close(struct agent *a)
 	chain_compile_free(&a->chains);
 	mx_chain_maps_close(a->chain_pins);
 	a->chain_pins = NULL;
+}
+
+/* ---- --verify: the live version against the topology's ---- */
+
+struct live_chains {
+	const struct mx_chain_maps *m;
+	__u32 gen;
+};
+
+/* Chain ch (its id, want its compiled spec) as the live half holds it: differences printed. */
+static unsigned int verify_chain(const struct live_chains *l, const char *topo_id,
+				 const struct mx_chain_spec *want)
+{
+	struct mx_chain have;
+	struct mx_chain_rule r;
+	unsigned int diffs = 0;
+
+	if (bpf_map_lookup_elem(l->m->chain, &want->id, &have)) {
+		printf("%s: missing chain %s (id %u)\n", MX_MAP_CHAIN, topo_id, want->id);
+		return 1;
+	}
+	if (have.half[l->gen].n != want->n_rules) {
+		printf("%s: chain %s (id %u): %u rules live, want %u\n", MX_MAP_CHAIN, topo_id,
+		       want->id, have.half[l->gen].n, want->n_rules);
+		return 1;
+	}
+	for (__u32 i = 0; i < want->n_rules; i++) {
+		__u32 idx = have.half[l->gen].first + i;
+
+		if (bpf_map_lookup_elem(l->m->rule, &idx, &r) ||
+		    r.rule_id != want->rules[i].rule_id || r.type != want->rules[i].type) {
+			printf("%s: chain %s rule %u: want id %u type %u, have id %u type %u\n",
+			       MX_MAP_CHAIN_RULE, topo_id, i + 1, want->rules[i].rule_id,
+			       want->rules[i].type, r.rule_id, r.type);
+			diffs++;
+		}
+	}
+	return diffs;
+}
+
+int agent_chains_verify(const char *pin_root, const struct df_chains *c, unsigned int *diffs)
+{
+	struct mx_chain_maps m;
+	struct mx_chain_gen g;
+	struct live_chains l = { .m = &m };
+	struct cc_program p;
+	__u32 zero = 0, key, next, n_live = 0;
+	const __u32 *prev = NULL;
+	int err;
+
+	err = mx_chain_maps_open_pinned(pin_root, &m);
+	if (err) {
+		printf("%s: %s in %s\n", MX_MAP_CHAIN,
+		       err == -EPROTO ? "another layout" : "not pinned", pin_root);
+		(*diffs)++;
+		return 0;
+	}
+	err = chain_compile(c, &p);
+	if (!err && bpf_map_lookup_elem(m.gen, &zero, &g))
+		err = -errno;
+	if (err)
+		goto out;
+	l.gen = g.gen & 1;
+	for (size_t i = 0; i < p.n_chains; i++)
+		*diffs += verify_chain(&l, c->chains[i].id, &p.chains[i]);
+	while (!bpf_map_get_next_key(m.chain, prev, &next)) {
+		n_live++;
+		key = next;
+		prev = &key;
+	}
+	if (n_live != p.n_chains) {
+		printf("%s: %u chains, want %zu\n", MX_MAP_CHAIN, n_live, p.n_chains);
+		(*diffs)++;
+	}
+	chain_compile_free(&p);
+out:
+	mx_chain_maps_close_fds(&m);
+	return err;
 }

@@ -66,9 +66,14 @@ live_is() {
 	mx chain create name "$CH"
 	mx chain "$CH" add rule type drop src 10.0.0.0/8
 	wait_until 10 live_is "1 1"
+	run -0 agent_verify h1
 	agent_stop h1
 	mx chain "$CH" add rule type accept proto 17
 	run -0 live_is "1 1"
+	# --verify sees the live version behind the topology
+	run -1 agent_verify h1
+	[[ "$output" == *"midox_chain: chain "*": 1 rules live, want 2"* ]]
+	[[ "$output" == *"1 differences between the maps in"* ]]
 	# The counters as the CLI reads them where the maps are pinned: the new rule is not
 	# installed yet (nothing evaluates chains yet, so the installed rule counted nothing).
 	run -0 mx --pin-root "$(agent_pin h1)" chain "$CH" list rule
@@ -82,6 +87,8 @@ live_is() {
 	wait_until 10 live_is "1 2"
 	run -0 mx --pin-root "$(agent_pin h1)" chain "$CH" list rule
 	[[ "${lines[1]}" == *" packets 0 bytes 0" ]]
+	run -0 agent_verify h1
+	[[ "$output" == *"hold what the topology implies"* ]]
 	run -0 grep -c "rule chains installed: 1 chains, 2 rules" "$NET_DIR/h1.agent.log"
 	[ "$output" -eq 1 ]
 }
