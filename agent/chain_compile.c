@@ -147,8 +147,7 @@ static void fail_closed(struct build *b, const struct df_rule *d, struct mx_rule
 {
 	__u32 id = s->rule_id;
 
-	mx_err("chain %s rule %s (position %u): %s; it drops every packet it sees instead",
-	       d->r.chain_id, d->r.id, d->r.pos, why);
+	b->p->refused_why[d - b->c->rules] = why;
 	memset(s, 0, sizeof(*s));
 	s->rule_id = id;
 	s->type = MX_RULE_DROP;
@@ -217,7 +216,9 @@ static int alloc_program(const struct df_chains *c, struct cc_program *p)
 	p->lists = calloc(n_lists, sizeof(*p->lists));
 	p->members = calloc(members_max(c) + 1, sizeof(*p->members));
 	p->nat_targets = calloc(c->n_rules + 1, sizeof(*p->nat_targets));
-	return p->chains && p->rules && p->lists && p->members && p->nat_targets ? 0 : -ENOMEM;
+	p->refused_why = calloc(c->n_rules + 1, sizeof(*p->refused_why));
+	return p->chains && p->rules && p->lists && p->members && p->nat_targets &&
+		       p->refused_why ? 0 : -ENOMEM;
 }
 
 static void add_groups(struct build *b)
@@ -281,7 +282,17 @@ void chain_compile_free(struct cc_program *p)
 	free(p->lists);
 	free(p->members);
 	free(p->nat_targets);
+	free(p->refused_why);
 	memset(p, 0, sizeof(*p));
+}
+
+void chain_compile_log_refused(const struct cc_program *p, const struct df_chains *c)
+{
+	for (size_t i = 0; p->refused && i < p->n_rules; i++)
+		if (p->refused_why[i])
+			mx_err("chain %s rule %s (position %u): %s; it drops every packet it sees "
+			       "instead", c->rules[i].r.chain_id, c->rules[i].r.id,
+			       c->rules[i].r.pos, p->refused_why[i]);
 }
 
 struct mx_chain_program chain_compile_program(const struct cc_program *p)

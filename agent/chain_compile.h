@@ -25,11 +25,16 @@ struct cc_program {
 	struct cc_nat_target *nat_targets;
 	size_t n_chains, n_rules, n_lists, n_members, n_nat_targets;
 	size_t refused;                  /* rules the spec cannot state: installed as drops */
+	const char **refused_why;        /* per rule: why it was refused, or NULL */
 };
 
 /* 0 or -ENOMEM (out freed). */
 int chain_compile(const struct df_chains *c, struct cc_program *out);
 void chain_compile_free(struct cc_program *p);
+/* An error logged for each refused rule of p (compiled from c), naming chain, rule and
+ * position: "chain <id> rule <id> (position 2): <why>; it drops every packet it sees
+ * instead". */
+void chain_compile_log_refused(const struct cc_program *p, const struct df_chains *c);
 /* The compiler's input: a view of p. */
 struct mx_chain_program chain_compile_program(const struct cc_program *p);
 /* Whether a and b install the same thing (the agent installs only when they differ). */

@@ -53,6 +53,17 @@ live_is() {
 	mx chain "$CH" add rule type drop src 10.0.0.0/8
 	mx chain "$CH" add rule type accept dst-port 80 proto 6
 	wait_until 10 live_is "1 2"
+	# the chain's entry deleted behind the agent's back: its next pass installs again
+	local pin key
+	pin=$(agent_pin h1)
+	key=$(bpftool -j map dump pinned "$pin/midox_chain" | jq '.[0].formatted.key')
+	bpftool map delete pinned "$pin/midox_chain" key \
+		$(printf '%08x' "$key" | sed -E 's/(..)(..)(..)(..)/0x\4 0x\3 0x\2 0x\1/')
+	run -0 live_is "0 0"
+	mx bridge create name "$NET_RUN-poke"
+	wait_until 10 live_is "1 2"
+	grep -q "the live version is not what this agent installed; installing it again" \
+		"$NET_DIR/h1.agent.log"
 	run -0 mx --force chain "$CH" rule rule0 delete
 	wait_until 10 live_is "1 1"
 	run -0 mx --force chain "$CH" delete

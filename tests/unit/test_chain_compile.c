@@ -224,8 +224,10 @@ static void test_refused(void)
 	if (!tap_ok(!install(true, false, &p), "a program with a refused rule still installs"))
 		return;
 	fw = p.chains[0].id;
-	tap_ok(p.refused == 1 && p.rules[4].type == MX_RULE_DROP && p.rules[4].conds == 0,
-	       "the refused rule becomes a drop of everything");
+	tap_ok(p.refused == 1 && p.rules[4].type == MX_RULE_DROP && p.rules[4].conds == 0 &&
+	       p.refused_why[4] && !strcmp(p.refused_why[4], "port range ends before it starts") &&
+	       !p.refused_why[3],
+	       "the refused rule becomes a drop of everything, with its reason");
 	mx_chain_counter_read(&maps, p.rules[4].rule_id, &before);
 	tap_ok(run(fw, "10.1.0.1", K_WEB, &v) == MX_CHAIN_V_DROP &&
 	       rule_id_at(v.rule) == p.rules[4].rule_id,
