@@ -32,6 +32,7 @@ TOPO_LIBS   := -lzookeeper_mt -ljansson -lcrypto
 
 BPF_OBJ  := $(BUILD)/bpf/midox.bpf.o
 SKEL     := $(BUILD)/midox.skel.h
+CHAIN_MAPS_SKEL := $(BUILD)/chain_maps.skel.h
 BASE     := $(BUILD)/libmidox-base.a
 TOPO     := $(BUILD)/libmidox-topology.a
 LOADER   := $(BUILD)/libmidox-loader.a
@@ -66,7 +67,17 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Loader objects embed the BPF object through its skeleton.
-$(call obj,$(loader_src)): $(SKEL)
+$(call obj,$(loader_src)): $(SKEL) $(CHAIN_MAPS_SKEL)
+
+# The rule chains' maps alone (no program), which the agent pins and installs chains into
+# before the pipeline evaluates them (loader/chain_maps.c).
+CHAIN_MAPS_OBJ := $(BUILD)/bpf/chain_maps.bpf.o
+$(CHAIN_MAPS_OBJ): bpf/chain_maps.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(CHAIN_MAPS_SKEL): $(CHAIN_MAPS_OBJ)
+	$(BPFTOOL) gen skeleton $< name chain_maps > $@
 
 $(BASE): $(call obj,$(base_src))
 	$(AR) rcs $@ $^
@@ -129,6 +140,14 @@ $(BUILD)/tests/chain_test.skel.h: $(CHAIN_TEST_OBJ)
 	$(BPFTOOL) gen skeleton $< name chain_test > $@
 
 $(BUILD)/tests/unit/test_chain.o $(BUILD)/tools/bench/mxbench-chain.o: $(BUILD)/tests/chain_test.skel.h
+
+# The agent's translation of its resolved chains, installed and evaluated through the same
+# test program.
+CHAIN_COMPILE_OBJ := $(call obj,agent/chain_compile.c agent/filters.c)
+$(BUILD)/tests/unit/test_chain_compile.o: $(BUILD)/tests/chain_test.skel.h
+$(BUILD)/tests/test_chain_compile: $(BUILD)/tests/unit/test_chain_compile.o $(CHAIN_COMPILE_OBJ) $(TOPO) $(LOADER) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(CHAIN_COMPILE_OBJ) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)
 
 # The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
 # calls no libbpf, gives it the maps' sizes).
@@ -295,7 +314,7 @@ $(BUILD)/fuzz/fuzz_codec: $(call fuzz_obj,tests/fuzz/fuzz_codec.c $(topology_src
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS)
 
 FUZZ_CLI_LOADER := $(loader_src)
-$(call fuzz_obj,$(FUZZ_CLI_LOADER)): $(SKEL)
+$(call fuzz_obj,$(FUZZ_CLI_LOADER)): $(SKEL) $(CHAIN_MAPS_SKEL)
 $(BUILD)/fuzz/fuzz_cli: $(call fuzz_obj,tests/fuzz/fuzz_cli.c tests/fuzz/fakezk.c $(filter-out tools/cmd/midox/main.c,$(cli_src)) $(FUZZ_CLI_LOADER) $(topology_src) $(base_src))
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOPO_LIBS) $(LOADER_LIBS)
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "bgp/bgp.h"
+#include "chain_compile.h"
 #include "config.h"
 #include "http.h"
 #include "base/index.h"
@@ -47,6 +48,8 @@ struct agent_counters {
 	uint64_t pass_ns_sum;
 	uint64_t pass_buckets[AGENT_PASS_BUCKETS + 1]; /* per bucket, the last +Inf */
 	uint64_t synced[MX_MAP_ID__MAX][3]; /* entries added, changed, removed */
+	uint64_t chain_installs;       /* rule chain versions installed (chains.c) */
+	uint64_t chain_install_errors; /* compiles or installs that failed (the live one stayed) */
 };
 
 struct agent {
@@ -66,6 +69,10 @@ struct agent {
 	struct agent_counters counters;
 	struct http_server metrics;  /* off (listen_fd -1) unless metrics_address is set */
 	struct bgp_manager bgp;      /* this host's BGP speakers (agent/bgp) */
+	struct mx_chain_pins *chain_pins; /* the pinned chain maps (chains.c) */
+	struct mx_chain_maps chain_maps;
+	struct cc_program chains;    /* what this agent installed last */
+	bool chains_installed;
 };
 
 /* Read the topology, compute what the maps must hold, make them so. Nothing is changed
@@ -74,6 +81,14 @@ int agent_reconcile(struct agent *a);
 /* At start, before ZooKeeper answers: bring this agent's programs to every interface the
  * pinned maps say is bound (an upgrade must not wait for the control plane). */
 void agent_reattach_pinned(struct agent *a);
+/* The pinned chain maps opened (reused as they are) at start; the resolved chains compiled
+ * and installed when they changed (chains.c); the maps closed, the pins kept, at exit. */
+int agent_chains_open(struct agent *a);
+int agent_chains_apply(struct agent *a, const struct df_chains *c);
+void agent_chains_close(struct agent *a);
+/* --verify: the live version of the chain maps under pin_root against the compiled c, each
+ * difference printed and counted in *diffs (no chain maps pinned: one). */
+int agent_chains_verify(const char *pin_root, const struct df_chains *c, unsigned int *diffs);
 /* Publish MACs and neighbours learned here, withdraw those aged out or gone. */
 int agent_learn_tick(struct agent *a);
 /* After a session expiry nothing is published any more. */

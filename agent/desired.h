@@ -27,7 +27,8 @@ struct desired {
 	struct mx_config config;
 	bool member; /* this host is in a tunnel zone */
 	struct kv_array maps[MX_MAP_ID__MAX];
-	/* The rule chains resolved (filters.h): for the chain compiler; no map holds them yet. */
+	/* The rule chains resolved (filters.h): compiled and installed into the chain maps by
+	 * the agent (chain_compile.h, chains.c), not through maps[]. */
 	struct df_chains chains;
 };
 

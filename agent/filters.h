@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The rule chains this host's datapath is to evaluate, resolved from a snapshot for the
  * chain compiler (docs/chains.md): every reference turned into an index or a tunnel key,
- * what dangles resolved as MidoNet does. Part of the desired state; no map holds it yet
- * (the datapath does not evaluate chains yet). */
+ * what dangles resolved as MidoNet does. Part of the desired state; chain_compile.c states
+ * it for the chain maps (the pipeline does not evaluate chains yet). */
 #ifndef MIDOX_AGENT_FILTERS_H
 #define MIDOX_AGENT_FILTERS_H
 

@@ -160,6 +160,9 @@ static int agent_start(struct agent *a)
 		mx_err("cannot load the datapath: %s", strerror(-err));
 		return err;
 	}
+	err = agent_chains_open(a);
+	if (err)
+		return err;
 	agent_reattach_pinned(a);
 	a->link_fd = link_events_open();
 	if (a->link_fd < 0) {
@@ -291,6 +294,7 @@ static void agent_stop(struct agent *a)
 	session_close(&a->zk, true);
 	if (a->link_fd >= 0)
 		close(a->link_fd);
+	agent_chains_close(a);
 	mx_datapath_close(a->dp);
 	if (a->have_topo)
 		topo_free(&a->topo);

@@ -299,6 +299,30 @@ static void render_bgp(const struct agent *a, struct textbuf *b)
 	sample(b, "midox_bgp_route_write_errors_total", m->write_errors);
 }
 
+/* ---- rule chains ---- */
+
+/* What this agent installed last into the chain maps; per-rule counters are not metrics
+ * (one series a rule): `midox chain C list rule` reads them. */
+static void render_chains(const struct agent *a, struct textbuf *b)
+{
+	const struct cc_program *p = &a->chains;
+	const struct agent_counters *c = &a->counters;
+
+	family(b, "midox_chains_installed", "gauge",
+	       "Rule chains in the version this agent installed last.");
+	sample(b, "midox_chains_installed", p->n_chains);
+	family(b, "midox_chain_rules_installed", "gauge",
+	       "Rules in that version; refused: rules the datapath cannot state, installed as drops of every packet.");
+	tb_printf(b, "midox_chain_rules_installed{state=\"ok\"} %zu\n", p->n_rules - p->refused);
+	tb_printf(b, "midox_chain_rules_installed{state=\"refused\"} %zu\n", p->refused);
+	family(b, "midox_chain_installs_total", "counter",
+	       "Versions of the rule chains installed (each switched in at once).");
+	sample(b, "midox_chain_installs_total", c->chain_installs);
+	family(b, "midox_chain_install_errors_total", "counter",
+	       "Rule chain versions that could not be compiled or installed (the live one stayed).");
+	sample(b, "midox_chain_install_errors_total", c->chain_install_errors);
+}
+
 /* ---- the agent and its server ---- */
 
 static void render_agent(const struct agent *a, struct textbuf *b)
@@ -334,6 +358,7 @@ void agent_metrics_render(void *agent, struct textbuf *out)
 	render_zookeeper(a, out);
 	render_reconcile(&a->counters, out);
 	render_maps(a, out);
+	render_chains(a, out);
 	render_ports(a, out);
 	render_bgp(a, out);
 }

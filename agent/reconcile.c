@@ -250,17 +250,22 @@ static int apply(struct agent *a, const struct topology *t)
 		.ctx = &ctx,
 	};
 	struct desired d;
-	int err;
+	int err, e;
 
 	if (!view.underlay_ifindex)
 		mx_warn("tunnel interface %s does not exist (yet)", a->cfg.tunnel_if);
 	err = desired_compute(t, &view, &d);
 	if (err)
 		return err;
-	err = sync_maps(a, &d);
-	if (!err)
-		err = sync_attachments(a, &d, t);
-	if (!err)
+	/* Chains before the maps: a device value naming a chain finds it installed. A chain
+	 * install that fails leaves the live version and fails the pass (tried again). */
+	err = agent_chains_apply(a, &d.chains);
+	e = sync_maps(a, &d);
+	err = err ? err : e;
+	if (!e)
+		e = sync_attachments(a, &d, t);
+	err = err ? err : e;
+	if (!e)
 		keep_peers(a, &d);
 	desired_free(&d);
 	return err;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "desired.h"
 #include "base/log.h"
 #include "verify.h"
@@ -142,6 +143,8 @@ int agent_verify(const struct agent_config *cfg)
 	err = desired_compute(&t, &view, &d);
 	if (!err) {
 		err = compare(dp, &d, &diffs);
+		if (!err)
+			err = agent_chains_verify(cfg->pin_root, &d.chains, &diffs);
 		desired_free(&d);
 	}
 	if (err)

@@ -148,36 +148,49 @@ static int rule_frag(const struct mx_rule_spec *s, __u8 *out)
 	return 0;
 }
 
+const char *mx_rule_spec_check(const struct mx_rule_spec *s)
+{
+	__u8 frag, a;
+	int err;
+
+	if (s->type < MX_RULE_ACCEPT || s->type >= MX_RULE__MAX)
+		return "unknown type";
+	if (s->conds & ~MX_COND__ALL)
+		return "unknown conditions";
+	if (s->inv & ~s->conds)
+		return "inverts conditions it does not test";
+	if (s->src_len > 32 || s->dst_len > 32)
+		return "prefix length over 32";
+	if (((s->conds & MX_COND_SRC_PORT) && s->sport_lo > s->sport_hi) ||
+	    ((s->conds & MX_COND_DST_PORT) && s->dport_lo > s->dport_hi))
+		return "port range ends before it starts";
+	err = rule_frag(s, &frag);
+	if (err == -EINVAL)
+		return "unknown fragment policy";
+	if (err == -EPERM)
+		return "port conditions need fragment policy header or unfragmented";
+	if (err == -EMSGSIZE)
+		return "NAT with ports, or with port conditions, needs fragment policy "
+		       "unfragmented";
+	a = s->nat_action ? s->nat_action : MX_RULE_ACCEPT;
+	if (rule_is_nat(s->type) && a != MX_RULE_ACCEPT && a != MX_RULE_CONTINUE &&
+	    a != MX_RULE_RETURN)
+		return "NAT action is not accept, continue or return";
+	return NULL;
+}
+
 /* Rule ri of chain ci into r, for generation gen; -EINVAL (logged) for a bad spec. */
 static int rule_compile(const struct mx_chain_program *p, __u32 ci, __u32 ri, __u32 gen,
 			struct mx_chain_rule *r)
 {
 	const struct mx_rule_spec *s = &p->chains[ci].rules[ri];
+	const char *bad = mx_rule_spec_check(s);
 	__u8 frag;
-	int err;
 
 	memset(r, 0, sizeof(*r));
-	if (s->type < MX_RULE_ACCEPT || s->type >= MX_RULE__MAX)
-		return RULE_ERR(ci, ri, s, "unknown type %u", s->type);
-	if (s->conds & ~MX_COND__ALL)
-		return RULE_ERR(ci, ri, s, "unknown conditions %#x", s->conds & ~MX_COND__ALL);
-	if (s->inv & ~s->conds)
-		return RULE_ERR(ci, ri, s, "inverts conditions it does not test (%#x)",
-				s->inv & ~s->conds);
-	if (s->src_len > 32 || s->dst_len > 32)
-		return RULE_ERR(ci, ri, s, "prefix length over 32");
-	if (((s->conds & MX_COND_SRC_PORT) && s->sport_lo > s->sport_hi) ||
-	    ((s->conds & MX_COND_DST_PORT) && s->dport_lo > s->dport_hi))
-		return RULE_ERR(ci, ri, s, "port range ends before it starts");
-	err = rule_frag(s, &frag);
-	if (err == -EINVAL)
-		return RULE_ERR(ci, ri, s, "unknown fragment policy %u", s->frag);
-	if (err == -EPERM)
-		return RULE_ERR(ci, ri, s, "port conditions need fragment policy header or "
-				"unfragmented");
-	if (err == -EMSGSIZE)
-		return RULE_ERR(ci, ri, s, "NAT with ports, or with port conditions, needs "
-				"fragment policy unfragmented");
+	if (bad)
+		return RULE_ERR(ci, ri, s, "%s", bad);
+	rule_frag(s, &frag);
 	if (rule_lists(p, s, gen, r))
 		return RULE_ERR(ci, ri, s, "a list reference past the %u lists", p->n_lists);
 	if (s->type == MX_RULE_JUMP) {
@@ -188,12 +201,7 @@ static int rule_compile(const struct mx_chain_program *p, __u32 ci, __u32 ri, __
 								 : p->chains[s->jump_to].id;
 	}
 	if (rule_is_nat(s->type)) {
-		__u8 a = s->nat_action ? s->nat_action : MX_RULE_ACCEPT;
-
-		if (a != MX_RULE_ACCEPT && a != MX_RULE_CONTINUE && a != MX_RULE_RETURN)
-			return RULE_ERR(ci, ri, s, "NAT action %u is not accept, continue or return",
-					a);
-		r->nat_action = a;
+		r->nat_action = s->nat_action ? s->nat_action : MX_RULE_ACCEPT;
 		r->target = s->nat_target;
 	}
 	r->rule_id = s->rule_id;

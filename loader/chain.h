@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Rule chains: the compiler from rule specs (include/midox/chain.h) into the evaluator's
  * maps (bpf/lib/chain.h), and the rules' counters. Every function returns 0 or a negative
- * errno. Not yet used by the agent: docs/chains-datapath.md. */
+ * errno. The agent installs its chains with it
+ * (agent/chain_compile.c); the pipeline does not evaluate them yet: docs/chains-datapath.md. */
 #ifndef MIDOX_LOADER_CHAIN_H
 #define MIDOX_LOADER_CHAIN_H
+
+#include <stdbool.h>
 
 #include "midox/chain.h"
 
@@ -11,6 +14,18 @@
 struct mx_chain_maps {
 	int gen, chain, rule, set, count;
 };
+
+/* The chain maps pinned under pin_root (bpf/chain_maps.bpf.c): reused when pinned (a live
+ * version keeps evaluating until an install switches), else created and pinned; with
+ * no_pin private. The fds stay valid until mx_chain_maps_close. */
+struct mx_chain_pins;
+int mx_chain_maps_open(const char *pin_root, bool no_pin, struct mx_chain_pins **out,
+		       struct mx_chain_maps *maps);
+void mx_chain_maps_close(struct mx_chain_pins *p);
+/* Read-only use of what is pinned (midox chain C list rule): nothing created. -ENOENT when
+ * a map is not pinned there, -EPROTO when its sizes are not this ABI's; fds -1 then. */
+int mx_chain_maps_open_pinned(const char *pin_root, struct mx_chain_maps *maps);
+void mx_chain_maps_close_fds(struct mx_chain_maps *maps);
 
 /* A set of __u32: port keys (port lists and groups) or IPv4 addresses (__be32, address
  * groups). Rules name a list by its index. */
@@ -39,6 +54,20 @@ struct mx_chain_program {
  * On any error before the switch the live version is untouched. A rule whose rule_id was
  * live keeps its counters; a new one starts from zero. */
 int mx_chain_install(const struct mx_chain_maps *m, const struct mx_chain_program *p);
+
+/* The ids of chains and rules (chain_ids.c): FNV-1a of the topology's id (a UUID string),
+ * never 0. mx_chain_ids_assign gives out[k] to the string at ids + k * stride, in that
+ * order; one whose hash an earlier one took gets the next free value. The agent assigns
+ * chain ids over the snapshot's chains and rule ids over its rules, in snapshot order;
+ * whoever reads the counters by rule does the same over the same snapshot. */
+__u32 mx_chain_id_hash(const char *topo_id);
+int mx_chain_ids_assign(const char *ids, size_t n, size_t stride, __u32 *out);
+
+/* What makes rule s refused by mx_chain_install on its own (type, conditions, inversion,
+ * prefixes, port ranges, fragment policy, NAT action; not its list or jump references),
+ * or NULL when it is fine: for a caller that leaves such a rule out rather than the
+ * whole program. */
+const char *mx_rule_spec_check(const struct mx_rule_spec *s);
 
 /* The counters of the live rule rule_id, summed over CPUs; -ENOENT when there is none. */
 int mx_chain_counter_read(const struct mx_chain_maps *m, __u32 rule_id,

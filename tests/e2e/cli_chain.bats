@@ -28,6 +28,15 @@ make_chains() {
 	midox chain create name sub
 }
 
+# Off a midox host `chain C list rule` says on stderr that it has no counters to show (its
+# own test below); the other tests read the rules alone: midox without that line.
+midox() {
+	local err rc
+	{ err=$("$MIDOX" "$@" 2>&1 1>&3 3>&-); rc=$?; } 3>&1
+	[ -z "$err" ] || grep -v '^midox: no rule counters: ' <<<"$err" >&2 || true
+	return "$rc"
+}
+
 # The rules of chain $1 as "pos type" words, in order.
 rule_order() { midox chain "$1" list rule | awk '{ print $4 " " $6 " " $2 }'; }
 
@@ -157,7 +166,7 @@ chain chain1 name third rules 0" ]
 	midox chain fw add rule type accept fragment-policy nonheader
 	midox chain fw add rule type accept src-port 53 fragment-policy unfragmented
 	midox chain fw add rule type snat target 192.0.2.1 fragment-policy header
-	run -0 sh -c "$MIDOX chain fw list rule | sed 's/.*fragment-policy //'"
+	run -0 sh -c "$MIDOX chain fw list rule 2>/dev/null | sed 's/.*fragment-policy //'"
 	[ "$output" = "any
 header
 any
@@ -444,10 +453,10 @@ ip-address-group ip-address-group0 address 198.51.100.7" ]
 	wait
 	run -0 midox chain fw list rule
 	[ "${#lines[@]}" -eq 12 ]
-	run -0 sh -c "$MIDOX chain fw list rule | awk '{ print \$4 }' | tr '\n' ' '"
+	run -0 sh -c "$MIDOX chain fw list rule 2>/dev/null | awk '{ print \$4 }' | tr '\n' ' '"
 	[ "$output" = "1 2 3 4 5 6 7 8 9 10 11 12 " ]
 	# The eight drops come first (each went to pos 1), the appends after them.
-	run -0 sh -c "$MIDOX chain fw list rule | awk '{ print \$6 }' | uniq -c | awk '{ print \$1 \$2 }' | tr '\n' ' '"
+	run -0 sh -c "$MIDOX chain fw list rule 2>/dev/null | awk '{ print \$6 }' | uniq -c | awk '{ print \$1 \$2 }' | tr '\n' ' '"
 	[ "$output" = "8drop 4accept " ]
 	# A chain delete racing a filter set: one wins, and the router never names a missing
 	# chain (the set rewrites the chain at its version; the delete checks it).
@@ -471,4 +480,14 @@ ip-address-group ip-address-group0 address 198.51.100.7" ]
 	done
 	run -0 "$HELPER" dump
 	[[ "$output" != *infilter* ]]
+}
+
+@test "list rule where no datapath is pinned: the rules, and a note that there are no counters" {
+	make_chains
+	midox chain fw add rule type drop src 10.0.0.0/8
+	MIDOX_PIN_ROOT=$BATS_TEST_TMPDIR/none run -0 "$MIDOX" chain fw list rule
+	echo "$output"
+	[ "${lines[1]}" = "rule rule0 pos 1 type drop src 10.0.0.0/8 fragment-policy any" ]
+	[[ "$output" == *"midox: no rule counters: no chain maps pinned in $BATS_TEST_TMPDIR/none"* ]]
+	[[ "$output" != *packets* ]]
 }

@@ -73,12 +73,28 @@ synced() {
 	mx bridge "$br" add port
 	mx host "$(agent_name h1)" add binding port "$p" interface v1
 	wait_until 60 synced
+	# rule chains translated and installed, then changed: groups, a jump, NAT
+	mx chain create name "$NET_RUN-fw"
+	mx chain create name "$NET_RUN-sub"
+	mx port-group create name "$NET_RUN-pg"
+	mx port-group "$NET_RUN-pg" add member port "$p"
+	mx ip-address-group create name "$NET_RUN-ipg"
+	mx ip-address-group "$NET_RUN-ipg" add ip address 10.0.0.9
+	mx chain "$NET_RUN-fw" add rule type jump jump-to "$NET_RUN-sub"
+	mx chain "$NET_RUN-fw" add rule type drop ip-address-group-src "$NET_RUN-ipg"
+	mx chain "$NET_RUN-fw" add rule type accept in-port-group "!$NET_RUN-pg" in-ports "$p"
+	mx chain "$NET_RUN-sub" add rule type snat target 192.0.2.9:1024-2047
+	wait_until 60 grep -q "rule chains installed: 2 chains, 4 rules" "$NET_DIR/h1.agent.log"
+	mx --force chain "$NET_RUN-fw" rule rule1 delete
+	wait_until 60 grep -q "rule chains installed: 2 chains, 3 rules" "$NET_DIR/h1.agent.log"
 	# the metrics, with the port's labels from the topology (it counts once the VM sent
 	# something); garbage answered 400
 	net_in v1 ping -c 1 -W 1 10.0.0.2 || true
 	run -0 net_in h1 curl -sS --fail --max-time 20 http://127.0.0.1:9464/metrics
 	[[ "$output" == *'midox_sync_entries_total{map="midox_ifport_v2",change="added"} 1'* ]]
 	[[ "$output" == *'interface="v1"'* ]]
+	[[ "$output" == *'midox_chain_rules_installed{state="ok"} 3'* ]]
+	[[ "$output" == *'midox_chains_installed 2'* ]]
 	run -0 net_in h1 curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X PUT http://127.0.0.1:9464/x
 	[ "$output" = 404 ]
 	run -0 net_in h1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464; head -c 2000 /dev/urandom >&3; head -c 100 <&3'

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "print.h"
+#include "loader/chain.h"
 #include "topology/chains.h"
 
 static const char *const rule_types[] = { "accept", "drop", "reject", "continue", "jump",
@@ -209,6 +210,98 @@ static const struct cli_cmd chain_type_cmds[] = {
 	{ 0 },
 };
 
+/* ---- a rule's counters, from this host's datapath ---- */
+
+struct counter_walk {
+	__u32 *ids;
+	struct mx_chain_counter *c;
+	size_t n, cap;
+};
+
+static int counter_keep(__u32 rule_id, const struct mx_chain_counter *c, void *ctx)
+{
+	struct counter_walk *w = ctx;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		__u32 *ids = realloc(w->ids, cap * sizeof(*ids));
+		struct mx_chain_counter *cs = ids ? realloc(w->c, cap * sizeof(*cs)) : NULL;
+
+		if (ids)
+			w->ids = ids;
+		if (!cs)
+			return -ENOMEM;
+		w->c = cs;
+		w->cap = cap;
+	}
+	w->ids[w->n] = rule_id;
+	w->c[w->n++] = *c;
+	return 0;
+}
+
+bool cli_rule_counter(const struct cli *c, const struct topo_rule *r,
+		      struct mx_chain_counter *out)
+{
+	const struct cli_rule_counters *rc = c->rule_counters;
+	size_t i = (size_t)(r - c->t.rules);
+
+	if (!rc || i >= c->t.n_rules)
+		return false;
+	for (size_t k = 0; k < rc->n_live; k++)
+		if (rc->live_ids[k] == rc->ids[i]) {
+			*out = rc->live[k];
+			return true;
+		}
+	return false;
+}
+
+/* The live rules' counters of the maps pinned under the pin root, or why not (printed). */
+static int counters_read(struct cli *c, struct counter_walk *w)
+{
+	struct mx_chain_maps m;
+	int err = mx_chain_maps_open_pinned(c->pin_root, &m);
+
+	if (err) {
+		fprintf(stderr, "midox: no rule counters: %s %s (run it as root on a midox host, "
+			"--pin-root DIR or MIDOX_PIN_ROOT naming its agent's pin root)\n",
+			err == -EPROTO ? "the chain maps have another layout in"
+				       : "no chain maps pinned in", c->pin_root);
+		return err;
+	}
+	err = mx_chain_counters_walk(&m, counter_keep, w);
+	mx_chain_maps_close_fds(&m);
+	if (err)
+		fprintf(stderr, "midox: no rule counters: reading %s: %s\n", c->pin_root,
+			strerror(-err));
+	return err;
+}
+
+/* chain C list rule: the rules, each with its packets and bytes on this host when its
+ * datapath holds them; without a datapath here, the rules alone and a note saying so. */
+static int rule_list(struct cli *c, const struct cli_call *k)
+{
+	struct counter_walk w = { 0 };
+	__u32 *ids = calloc(c->t.n_rules + 1, sizeof(*ids));
+	struct cli_rule_counters rc;
+	int rc_err;
+
+	if (!ids)
+		return cli_fail(-ENOMEM, "out of memory");
+	/* The agent's ids: over the snapshot's rules in its order (loader/chain.h). */
+	if (!mx_chain_ids_assign(c->t.n_rules ? c->t.rules[0].id : "", c->t.n_rules,
+				 sizeof(*c->t.rules), ids) &&
+	    !counters_read(c, &w)) {
+		rc = (struct cli_rule_counters){ ids, w.ids, w.c, w.n };
+		c->rule_counters = &rc;
+	}
+	rc_err = cli_cmd_list(c, k);
+	c->rule_counters = NULL;
+	free(w.ids);
+	free(w.c);
+	free(ids);
+	return rc_err;
+}
+
 static const struct cli_cmd chain_cmds[] = {
 	{ "show", cli_cmd_show, "the chain with its id", .kind = &kind_chain },
 	{ "delete", cli_cmd_delete, "the chain and its rules (not while attached or jumped to)",
@@ -216,7 +309,8 @@ static const struct cli_cmd chain_cmds[] = {
 	{ "add rule", rule_add, "a rule, last or at pos N (-> chain0:rule0)", .args = rule_args,
 	  .usage = "[pos N] type T [action A] [jump-to C] [target A[-B][:P1[-P2]]] [flow F] "
 		   "[fragment-policy P] [CONDITION [!]VALUE]..." },
-	{ "list rule", cli_cmd_list, "the chain's rules in order", .kind = &kind_rule },
+	{ "list rule", rule_list, "the chain's rules in order, with this host's counters",
+	  .kind = &kind_rule },
 	{ 0 },
 };
 

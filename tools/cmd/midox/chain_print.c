@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Printing rule chains, rules, port groups, IP address groups and the filters of devices
- * and ports: "key value" words as midonet-cli prints them, or JSON. A rule's packet and byte
- * counters are not printed: the datapath does not count per rule yet (docs/chains.md). */
+ * and ports: "key value" words as midonet-cli prints them, or JSON. A rule listed with its
+ * chain (chain C list rule) has its packets and bytes on this host when the datapath here
+ * holds it (docs/chains.md). */
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -152,6 +153,32 @@ static void out_conds(struct cli *c, const struct topo_rule *r, char *line, size
 		json_object_set_new(o, "conditions", conds);
 }
 
+/* Listing with this host's counters: "packets N bytes N", or "counters not-installed" for a
+ * rule the datapath here does not hold (yet). Nothing when there are no counters to read. */
+static void out_counters(struct cli *c, const struct topo_rule *r, char *line, size_t len,
+			 json_t *o)
+{
+	struct mx_chain_counter k;
+	char num[24];
+
+	if (!c->rule_counters)
+		return;
+	if (!cli_rule_counter(c, r, &k)) {
+		add(line, len, "counters", "not-installed");
+		if (o)
+			json_object_set_new(o, "counters", json_null());
+		return;
+	}
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)k.packets);
+	add(line, len, "packets", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)k.bytes);
+	add(line, len, "bytes", num);
+	if (o)
+		json_object_set_new(o, "counters", json_pack("{s:I,s:I}", "packets",
+							     (json_int_t)k.packets, "bytes",
+							     (json_int_t)k.bytes));
+}
+
 static void out_rule(struct cli *c, json_t *arr, const void *obj, bool show)
 {
 	const struct topo_rule *r = obj;
@@ -197,6 +224,7 @@ static void out_rule(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (r->cond.flow)
 		add(line, sizeof(line), "flow", topo_flow_name(r->cond.flow));
 	add(line, sizeof(line), "fragment-policy", frag);
+	out_counters(c, r, line, sizeof(line), o);
 	emit(c, arr, o, line);
 }
 

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "midox/chain.h"
 #include "topology/topology.h"
 #include "grammar.h"
 
@@ -37,7 +38,20 @@ struct cli {
 	char unprinted[64];	/* the current command's first alias not from that table */
 	const char *pin_root;	/* the agent's pinned maps, for datapath (datapath_cmd.c) */
 	bool dp_names_warned;	/* datapath said once that ZooKeeper gives no names */
+	struct cli_rule_counters *rule_counters; /* chain C list rule: this host's (chain_cmd.c) */
 };
+
+/* A rule's counters as this host's datapath holds them, for printing a rule. */
+struct cli_rule_counters {
+	const __u32 *ids;	/* the datapath's rule id of c->t.rules[i] */
+	const __u32 *live_ids;	/* the live rules with their counters */
+	const struct mx_chain_counter *live;
+	size_t n_live;
+};
+/* The counters of rule r (an element of c->t.rules): false when the datapath here does not
+ * hold it (not installed yet). */
+bool cli_rule_counter(const struct cli *c, const struct topo_rule *r,
+		      struct mx_chain_counter *out);
 
 /* The words of one command. */
 struct words {
