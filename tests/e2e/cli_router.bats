@@ -405,7 +405,7 @@ make_routed() {
 	expect_error 2 "port bridge0:port0 is linked to port router0:port0" \
 		midox host hostb add binding port bridge0:port0 interface eth0
 	expect_error 2 "port router0:port3 is not linked" midox --force router R port port3 delete peer
-	expect_error 1 "a router port's set takes state or peer only" midox router R port port0 set mac 02:00:00:00:00:09
+	expect_error 1 "a router port's set takes state, egress-rate, infilter, outfilter or peer only" midox router R port port0 set mac 02:00:00:00:00:09
 	# a router port's state is its own to set
 	midox router R port port0 set state down
 	run -0 midox router R port port0 show

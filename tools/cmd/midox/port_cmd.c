@@ -123,8 +123,8 @@ static int port_set(struct cli *c, const struct cli_call *k)
 				"egress-rate, infilter, outfilter or peer");
 	if (p->device_type != TOPO_DEVICE_BRIDGE && (o.has_mac || o.has_addr ||
 						     o.has_port_security))
-		return cli_fail(-EINVAL, "a router port's set takes state, egress-rate or peer "
-				"only");
+		return cli_fail(-EINVAL, "a router port's set takes state, egress-rate, "
+				"infilter, outfilter or peer only");
 	rc = topo_port_update(c->zh, p->id, &o);
 	return rc ? cli_lib_fail(rc) : 0;
 }
