@@ -16,11 +16,7 @@ load '../lib/e2e'
 load '../lib/bgp'
 
 setup_file() {
-	e2e_setup_file midox midox-agent
-	command -v bird >/dev/null && command -v birdc >/dev/null || {
-		echo "bird and birdc missing (tools/scripts/install-deps installs bird2)" >&2
-		return 1
-	}
+	bgp_setup_file
 }
 
 teardown_file() {

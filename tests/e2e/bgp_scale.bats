@@ -22,11 +22,7 @@ MPORT=9464
 PROM=${BATS_TEST_DIRNAME}/../helpers/prom.py
 
 setup_file() {
-	e2e_setup_file midox midox-agent
-	command -v bird >/dev/null && command -v birdc >/dev/null || {
-		echo "bird and birdc missing (tools/scripts/install-deps installs bird2)" >&2
-		return 1
-	}
+	bgp_setup_file
 	/usr/bin/python3 -c 'import prometheus_client.parser' ||
 		{ echo "python3-prometheus-client missing (tools/scripts/install-deps)" >&2; return 1; }
 }

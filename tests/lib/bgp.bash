@@ -1,6 +1,8 @@
 # The agents' BGP speakers in tests (docs/bgp.md): where a host's agent keeps BIRD's files,
 # the namespace it makes for a port, and their removal. Source after agent.bash.
 #
+#   bgp_setup_file          e2e_setup_file for midox and midox-agent, and bird and birdc
+#                           present (a BGP test file's setup_file)
 #   bgp_env HOST            the agent_start argument giving HOST's agent its BGP directory
 #                           ($NET_DIR/HOST.bgp)
 #   bgp_dir HOST KEY        a speaker's directory: bird.conf, bird.ctl, bird.pid, bird.log
@@ -11,6 +13,14 @@
 #   bgp_cleanup             stop the run's agents (their pins stay for e2e_teardown to show),
 #                           then end every BIRD they started and remove their namespaces,
 #                           which agents leave behind (before e2e_teardown: it removes NET_DIR)
+
+bgp_setup_file() {
+	e2e_setup_file midox midox-agent
+	command -v bird >/dev/null && command -v birdc >/dev/null || {
+		echo "bird and birdc missing (tools/scripts/install-deps installs bird2)" >&2
+		return 1
+	}
+}
 
 bgp_env() { echo "MIDOX_BGP_RUN_DIR=$NET_DIR/$1.bgp"; }
 bgp_dir() { printf '%s/%s.bgp/%06x\n' "$NET_DIR" "$1" "$2"; }
