@@ -32,7 +32,6 @@ TOPO_LIBS   := -lzookeeper_mt -ljansson -lcrypto
 
 BPF_OBJ  := $(BUILD)/bpf/midox.bpf.o
 SKEL     := $(BUILD)/midox.skel.h
-CHAIN_MAPS_SKEL := $(BUILD)/chain_maps.skel.h
 BASE     := $(BUILD)/libmidox-base.a
 TOPO     := $(BUILD)/libmidox-topology.a
 LOADER   := $(BUILD)/libmidox-loader.a
@@ -67,17 +66,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Loader objects embed the BPF object through its skeleton.
-$(call obj,$(loader_src)): $(SKEL) $(CHAIN_MAPS_SKEL)
-
-# The rule chains' maps alone (no program), which the agent pins and installs chains into
-# before the pipeline evaluates them (loader/chain_maps.c).
-CHAIN_MAPS_OBJ := $(BUILD)/bpf/chain_maps.bpf.o
-$(CHAIN_MAPS_OBJ): bpf/chain_maps.bpf.c
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-$(CHAIN_MAPS_SKEL): $(CHAIN_MAPS_OBJ)
-	$(BPFTOOL) gen skeleton $< name chain_maps > $@
+$(call obj,$(loader_src)): $(SKEL)
 
 $(BASE): $(call obj,$(base_src))
 	$(AR) rcs $@ $^

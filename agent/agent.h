@@ -69,8 +69,7 @@ struct agent {
 	struct agent_counters counters;
 	struct http_server metrics;  /* off (listen_fd -1) unless metrics_address is set */
 	struct bgp_manager bgp;      /* this host's BGP speakers (agent/bgp) */
-	struct mx_chain_pins *chain_pins; /* the pinned chain maps (chains.c) */
-	struct mx_chain_maps chain_maps;
+	struct mx_chain_maps chain_maps; /* the datapath's chain maps (chains.c) */
 	struct cc_program chains;    /* what this agent installed last */
 	bool chains_installed;
 };
@@ -81,9 +80,9 @@ int agent_reconcile(struct agent *a);
 /* At start, before ZooKeeper answers: bring this agent's programs to every interface the
  * pinned maps say is bound (an upgrade must not wait for the control plane). */
 void agent_reattach_pinned(struct agent *a);
-/* The pinned chain maps opened (reused as they are) at start; the resolved chains compiled
- * and installed when they changed (chains.c); the maps closed, the pins kept, at exit. */
-int agent_chains_open(struct agent *a);
+/* The datapath's chain maps taken at start (pinned with the others, reused as they are);
+ * the resolved chains compiled and installed when they changed (chains.c). */
+void agent_chains_open(struct agent *a);
 int agent_chains_apply(struct agent *a, const struct df_chains *c);
 void agent_chains_close(struct agent *a);
 /* --verify: the live version of the chain maps under pin_root against the compiled c, each

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The rule chains installed into this host's pinned chain maps (loader/chain.h): at start
- * the pins are reused as they are, so the version a previous agent installed keeps
- * evaluating; each reconcile compiles the resolved chains and installs them when they
+/* The rule chains installed into this host's chain maps, the datapath's (loader/chain.h):
+ * they are pinned with its other maps and reused as they are at start, so the version a
+ * previous agent installed keeps evaluating; each reconcile compiles the resolved chains and installs them when they
  * differ from what this agent installed last (always on its first pass) or the live
  * maps no longer hold that (written by someone else). */
 #include <errno.h>
@@ -13,13 +13,9 @@
 #include "base/log.h"
 #include "agent.h"
 
-int agent_chains_open(struct agent *a)
+void agent_chains_open(struct agent *a)
 {
-	int err = mx_chain_maps_open(a->cfg.pin_root, false, &a->chain_pins, &a->chain_maps);
-
-	if (err)
-		mx_err("cannot open the chain maps: %s", strerror(-err));
-	return err;
+	mx_datapath_chain_maps(a->dp, &a->chain_maps);
 }
 
 /* ---- the live version against a compiled one (a pass, --verify) ---- */
@@ -136,8 +132,6 @@ int agent_chains_apply(struct agent *a, const struct df_chains *c)
 void agent_chains_close(struct agent *a)
 {
 	chain_compile_free(&a->chains);
-	mx_chain_maps_close(a->chain_pins);
-	a->chain_pins = NULL;
 }
 
 int agent_chains_verify(const char *pin_root, const struct df_chains *c, unsigned int *diffs)

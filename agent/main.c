@@ -160,9 +160,7 @@ static int agent_start(struct agent *a)
 		mx_err("cannot load the datapath: %s", strerror(-err));
 		return err;
 	}
-	err = agent_chains_open(a);
-	if (err)
-		return err;
+	agent_chains_open(a);
 	agent_reattach_pinned(a);
 	a->link_fd = link_events_open();
 	if (a->link_fd < 0) {

@@ -2,7 +2,7 @@
 /* Rule chains: the compiler from rule specs (include/midox/chain.h) into the evaluator's
  * maps (bpf/lib/chain.h), and the rules' counters. Every function returns 0 or a negative
  * errno. The agent installs its chains with it
- * (agent/chain_compile.c); the pipeline does not evaluate them yet: docs/chains-datapath.md. */
+ * (agent/chain_compile.c): docs/chains-datapath.md. */
 #ifndef MIDOX_LOADER_CHAIN_H
 #define MIDOX_LOADER_CHAIN_H
 
@@ -15,13 +15,10 @@ struct mx_chain_maps {
 	int gen, chain, rule, set, count;
 };
 
-/* The chain maps pinned under pin_root (bpf/chain_maps.bpf.c): reused when pinned (a live
- * version keeps evaluating until an install switches), else created and pinned; with
- * no_pin private. The fds stay valid until mx_chain_maps_close. */
-struct mx_chain_pins;
-int mx_chain_maps_open(const char *pin_root, bool no_pin, struct mx_chain_pins **out,
-		       struct mx_chain_maps *maps);
-void mx_chain_maps_close(struct mx_chain_pins *p);
+/* The chain maps are the datapath's (bpf/midox.bpf.c includes bpf/lib/chain.h): pinned by
+ * name with the others, so the version a previous agent installed keeps evaluating until
+ * an install switches. The agent takes their fds from its datapath (mx_datapath_chain_maps,
+ * loader.h). */
 /* Read-only use of what is pinned (midox chain C list rule): nothing created. -ENOENT when
  * a map is not pinned there, -EPROTO when its sizes are not this ABI's; fds -1 then. */
 int mx_chain_maps_open_pinned(const char *pin_root, struct mx_chain_maps *maps);

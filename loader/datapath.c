@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "loader/chain.h"
 #include "midox.skel.h"
 
 #define BPFFS_MOUNT "/sys/fs/bpf"
@@ -29,6 +30,15 @@ struct bpf_map *dp_map(const struct mx_datapath *dp, enum mx_map_id id)
 int mx_datapath_map_fd(const struct mx_datapath *dp, enum mx_map_id id)
 {
 	return dp_map_fd(dp, id);
+}
+
+void mx_datapath_chain_maps(const struct mx_datapath *dp, struct mx_chain_maps *m)
+{
+	*m = (struct mx_chain_maps){ .gen = dp_map_fd(dp, MX_MAP_ID_CHAIN_GEN),
+				     .chain = dp_map_fd(dp, MX_MAP_ID_CHAIN),
+				     .rule = dp_map_fd(dp, MX_MAP_ID_CHAIN_RULE),
+				     .set = dp_map_fd(dp, MX_MAP_ID_CHAIN_SET),
+				     .count = dp_map_fd(dp, MX_MAP_ID_CHAIN_COUNT) };
 }
 
 int dp_map_fd(const struct mx_datapath *dp, enum mx_map_id id)

@@ -37,6 +37,10 @@ int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp);
 int mx_datapath_bgp_prog_fd(const struct mx_datapath *dp);
 /* A map's fd by its id (the drop events' maps, for tests); -EINVAL for an id out of range. */
 int mx_datapath_map_fd(const struct mx_datapath *dp, enum mx_map_id id);
+/* The rule chains' maps of dp (loader/chain.h), for mx_chain_install: fds dp owns, valid
+ * until mx_datapath_close. */
+struct mx_chain_maps;
+void mx_datapath_chain_maps(const struct mx_datapath *dp, struct mx_chain_maps *maps);
 
 /* Attach at tc ingress of ifindex (clsact created if missing), atomically replacing an
  * earlier midox program there: no packet sees the interface without a program. */

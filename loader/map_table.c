@@ -9,6 +9,7 @@
 #include "map_table.h"
 #include "midox/bgp.h"
 #include "midox/bridge.h"
+#include "midox/chain.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
 #include "midox/ratelimit.h"
@@ -75,6 +76,23 @@ static void key_allowed(const void *key, char *out, size_t len)
 	char a[INET_ADDRSTRLEN];
 
 	snprintf(out, len, "port key %u allowed %s", k->port_key, ip(k->addr, a));
+}
+
+static void key_chain(const void *key, char *out, size_t len)
+{
+	snprintf(out, len, "chain id %u", key_u32(key));
+}
+
+static void key_chain_rule(const void *key, char *out, size_t len)
+{
+	snprintf(out, len, "rule index %u", key_u32(key));
+}
+
+static void key_chain_set(const void *key, char *out, size_t len)
+{
+	const struct mx_chain_set_key *k = key;
+
+	snprintf(out, len, "set %u member %u", k->set, k->member);
 }
 
 static void key_tunpeer(const void *key, char *out, size_t len)
@@ -246,6 +264,42 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_TRACE] = {
 		.name = MX_MAP_TRACE, .skel_off = SKEL_MAP(midox_trace),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_trace),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* The rule chains (bpf/lib/chain.h): the installer's. Which half is live, */
+	[MX_MAP_ID_CHAIN_GEN] = {
+		.name = MX_MAP_CHAIN_GEN, .skel_off = SKEL_MAP(midox_chgen),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_gen),
+		.owner = MX_MAP_OWN_CHAINS, .format_key = key_index,
+	},
+	/* each chain's rules in both halves, */
+	[MX_MAP_ID_CHAIN] = {
+		.name = MX_MAP_CHAIN, .skel_off = SKEL_MAP(midox_chain),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain),
+		.owner = MX_MAP_OWN_CHAINS, .format_key = key_chain,
+	},
+	[MX_MAP_ID_CHAIN_RULE] = {
+		.name = MX_MAP_CHAIN_RULE, .skel_off = SKEL_MAP(midox_chrule),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_rule),
+		.owner = MX_MAP_OWN_CHAINS, .format_key = key_chain_rule,
+	},
+	/* the members of port lists, port groups and IP address groups, */
+	[MX_MAP_ID_CHAIN_SET] = {
+		.name = MX_MAP_CHAIN_SET, .skel_off = SKEL_MAP(midox_chset),
+		.key_size = sizeof(struct mx_chain_set_key), .value_size = sizeof(__u32),
+		.owner = MX_MAP_OWN_CHAINS, .format_key = key_chain_set,
+	},
+	/* and each rule's counters: slots the installer gives out and zeroes, the datapath
+	 * counts in (per CPU). */
+	[MX_MAP_ID_CHAIN_COUNT] = {
+		.name = MX_MAP_CHAIN_COUNT, .skel_off = SKEL_MAP(midox_chcount),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_counter),
+		.owner = MX_MAP_OWN_CHAINS, .format_key = key_index,
+	},
+	/* An evaluation's scratch state (per CPU): the datapath's alone. */
+	[MX_MAP_ID_CHAIN_STATE] = {
+		.name = MX_MAP_CHAIN_STATE, .skel_off = SKEL_MAP(midox_chstate),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_state),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
 };

@@ -37,6 +37,12 @@ enum mx_map_id {
 	MX_MAP_ID_MON_RATE,
 	MX_MAP_ID_EVENTS,
 	MX_MAP_ID_TRACE,
+	MX_MAP_ID_CHAIN_GEN,
+	MX_MAP_ID_CHAIN,
+	MX_MAP_ID_CHAIN_RULE,
+	MX_MAP_ID_CHAIN_SET,
+	MX_MAP_ID_CHAIN_COUNT,
+	MX_MAP_ID_CHAIN_STATE,
 	MX_MAP_ID__MAX
 };
 
@@ -51,6 +57,10 @@ enum mx_map_owner {
 	/* the agent's, but for entries the datapath learned itself (learned() is true): those
 	 * stay while their port is still a keep_port_flag port of the key's device */
 	MX_MAP_OWN_AGENT_LEARNED,
+	/* the rule chains: written whole by the agent's chain installer (mx_chain_install,
+	 * loader/chain.c), a new version beside the live one; never synced, and --verify
+	 * compares them its own way (agent/chains.c) */
+	MX_MAP_OWN_CHAINS,
 };
 
 /* What the ownership rule reads of an entry the datapath learned. */
