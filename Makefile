@@ -140,7 +140,7 @@ $(BUILD)/tests/test_chain_compile: $(BUILD)/tests/unit/test_chain_compile.o $(CH
 
 # The agent's pure computation, tested without ZooKeeper or kernel (the map table, which
 # calls no libbpf, gives it the maps' sizes).
-DESIRED_OBJ := $(call obj,agent/desired.c agent/filters.c agent/bgp/plan.c loader/map_table.c)
+DESIRED_OBJ := $(call obj,agent/desired.c agent/filters.c agent/bgp/plan.c loader/map_table.c loader/chain_ids.c)
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(DESIRED_OBJ) $(TOPO) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(DESIRED_OBJ) $(LINK_TOPO)

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "bgp/plan.h"
 #include "desired.h"
+#include "loader/chain.h"
 
 /* ---- packed, indexed arrays ---- */
 
@@ -652,6 +653,47 @@ static int add_bgp(const struct snapshot *s, struct desired *d)
 
 /* Each interface's entry gets its port's entry, as final (a BGP speaker adds MX_PORT_BGP
  * after the ports): the datapath reads the port from the interface's entry alone. */
+/* ---- rule-chain filters ---- */
+
+static __u32 filter_chain(const __u32 *ids, long index)
+{
+	return index == DF_NONE ? MX_CHAIN_NONE : ids[index];
+}
+
+/* midox_filter: each port's and device's chains by the ids the chain compiler gives them
+ * (mx_chain_ids_assign over the resolved chains, as agent/chain_compile.c); and on every
+ * port's entry whether it has filters (MX_PORT_FILTERED) and whether its device has
+ * (MX_PORT_DEVICE_FILTERED), so that the datapath looks only where there are some.
+ * Tunnel keys are one space: ports' and devices' never collide. */
+static int add_filters(struct desired *d)
+{
+	const struct df_chains *c = &d->chains;
+	struct kv_array *ports = &d->maps[MX_MAP_ID_PORT], *filters = &d->maps[MX_MAP_ID_FILTER];
+	__u32 *ids = calloc(c->n_chains + 1, sizeof(*ids));
+	int err = ids ? 0 : -ENOMEM;
+
+	if (!err && c->n_chains)
+		err = mx_chain_ids_assign(c->chains[0].id, c->n_chains, sizeof(*c->chains), ids);
+	for (size_t i = 0; !err && i < c->n_filters; i++) {
+		const struct df_filter *f = &c->filters[i];
+		struct mx_filter v = { .in_chain = filter_chain(ids, f->in),
+				       .out_chain = filter_chain(ids, f->out) };
+
+		err = kv_put_new(filters, &f->key, &v);
+	}
+	for (size_t i = 0; !err && i < ports->n; i++) {
+		const __u32 *key = (const __u32 *)((const char *)ports->keys + i * ports->key_size);
+		struct mx_port *p = kv_value(ports, i);
+
+		if (kv_get(filters, key))
+			p->flags |= MX_PORT_FILTERED;
+		if (kv_get(filters, &p->device_key))
+			p->flags |= MX_PORT_DEVICE_FILTERED;
+	}
+	free(ids);
+	return err;
+}
+
 static void ifport_copy_ports(struct desired *d)
 {
 	const struct kv_array *ifp = &d->maps[MX_MAP_ID_IFPORT];
@@ -690,6 +732,8 @@ int desired_compute(const struct topology *t, const struct local_view *v, struct
 		err = add_arps(&s, d, true);
 	if (!err)
 		err = filters_resolve(t, &d->chains);
+	if (!err)
+		err = add_filters(d);
 	if (!err)
 		ifport_copy_ports(d); /* last: every flag of the port's entry is set by now */
 	snapshot_free(&s);

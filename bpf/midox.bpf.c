@@ -5,7 +5,6 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lib/bgp.h"
-#include "lib/chain.h" /* its maps; the pipeline does not call the evaluator yet */
 #include "lib/pipeline.h"
 #include "lib/underlay.h"
 

@@ -78,6 +78,11 @@ static void key_allowed(const void *key, char *out, size_t len)
 	snprintf(out, len, "port key %u allowed %s", k->port_key, ip(k->addr, a));
 }
 
+static void key_filter(const void *key, char *out, size_t len)
+{
+	snprintf(out, len, "port or device key %u", key_u32(key));
+}
+
 static void key_chain(const void *key, char *out, size_t len)
 {
 	snprintf(out, len, "chain id %u", key_u32(key));
@@ -164,64 +169,70 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__be32), .value_size = sizeof(struct mx_tunpeer),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 1, .format_key = key_tunpeer,
 	},
+	/* Before the ports: a port whose entry says it has a filter finds it. */
+	[MX_MAP_ID_FILTER] = {
+		.name = MX_MAP_FILTER, .skel_off = SKEL_MAP(midox_filter),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_filter),
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 2, .format_key = key_filter,
+	},
 	[MX_MAP_ID_PORT] = {
 		.name = MX_MAP_PORT, .skel_off = SKEL_MAP(midox_port),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 2, .format_key = key_port,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 3, .format_key = key_port,
 	},
 	[MX_MAP_ID_BRIDGE] = {
 		.name = MX_MAP_BRIDGE, .skel_off = SKEL_MAP(midox_bridge),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_bridge),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 3, .format_key = key_bridge,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 4, .format_key = key_bridge,
 	},
 	/* Before the ports' interfaces: a locked port's pairs are there when it first sends. */
 	[MX_MAP_ID_ALLOWED] = {
 		.name = MX_MAP_ALLOWED, .skel_off = SKEL_MAP(midox_allowed),
 		.key_size = sizeof(struct mx_allowed_key), .value_size = sizeof(struct mx_allowed),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 4, .format_key = key_allowed,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 5, .format_key = key_allowed,
 	},
 	/* A MAC learned here stays while its port is a local port of that bridge. */
 	[MX_MAP_ID_FDB] = {
 		.name = MX_MAP_FDB, .skel_off = SKEL_MAP(midox_fdb),
 		.key_size = sizeof(struct mx_fdb_key), .value_size = sizeof(struct mx_fdb_entry),
-		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 5, .format_key = key_fdb,
+		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 6, .format_key = key_fdb,
 		.learned = fdb_learned, .keep_port_flag = MX_PORT_LOCAL,
 	},
 	[MX_MAP_ID_ARP] = {
 		.name = MX_MAP_ARP, .skel_off = SKEL_MAP(midox_arp),
 		.key_size = sizeof(struct mx_arp_key), .value_size = sizeof(struct mx_arp_entry),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 6, .format_key = key_arp,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 7, .format_key = key_arp,
 	},
 	/* A neighbour a router port learned here stays while that port is still the router's. */
 	[MX_MAP_ID_NEIGH] = {
 		.name = MX_MAP_NEIGH, .skel_off = SKEL_MAP(midox_neigh),
 		.key_size = sizeof(struct mx_neigh_key), .value_size = sizeof(struct mx_neigh_entry),
-		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 7, .format_key = key_neigh,
+		.owner = MX_MAP_OWN_AGENT_LEARNED, .sync_rank = 8, .format_key = key_neigh,
 		.learned = neigh_learned, .keep_port_flag = MX_PORT_ROUTER,
 	},
 	[MX_MAP_ID_ROUTE] = {
 		.name = MX_MAP_ROUTE, .skel_off = SKEL_MAP(midox_route),
 		.key_size = sizeof(struct mx_route_key), .value_size = sizeof(struct mx_route),
-		.lpm = true, .owner = MX_MAP_OWN_AGENT, .sync_rank = 8, .format_key = key_route,
+		.lpm = true, .owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_route,
 	},
 	[MX_MAP_ID_BGP] = {
 		.name = MX_MAP_BGP, .skel_off = SKEL_MAP(midox_bgp),
 		.key_size = sizeof(struct mx_bgp_key), .value_size = sizeof(struct mx_bgp),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 9, .format_key = key_bgp,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 10, .format_key = key_bgp,
 	},
 	/* Before the ports' interfaces: a limited port is limited from its first frame. The
 	 * limit is the agent's, the bucket after it the datapath's. */
 	[MX_MAP_ID_RATE] = {
 		.name = MX_MAP_RATE, .skel_off = SKEL_MAP(midox_rate),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port_rate),
-		.owner = MX_MAP_OWN_AGENT, .agent_bytes = MX_RATE_AGENT_BYTES, .sync_rank = 10,
+		.owner = MX_MAP_OWN_AGENT, .agent_bytes = MX_RATE_AGENT_BYTES, .sync_rank = 11,
 		.format_key = key_port,
 	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
 		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport_v2),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
-		.owner = MX_MAP_OWN_AGENT, .sync_rank = 11, .format_key = key_ifport,
+		.owner = MX_MAP_OWN_AGENT, .sync_rank = 12, .format_key = key_ifport,
 	},
 	[MX_MAP_ID_CONFIG] = {
 		.name = MX_MAP_CONFIG, .skel_off = SKEL_MAP(midox_config),

@@ -10,6 +10,7 @@
 #include "lib/arp.h"
 #include "lib/deliver.h"
 #include "lib/fdb.h"
+#include "lib/filter.h"
 #include "lib/flood.h"
 #include "lib/hop.h"
 #include "lib/parse.h"
@@ -45,6 +46,7 @@ static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const s
 						  __u32 bridge_key, __u32 out_key)
 {
 	const struct mx_port *out = port_lookup(out_key);
+	int reason;
 
 	if (!out)
 		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
@@ -54,6 +56,9 @@ static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const s
 		return step_done(stats_drop(skb, h->entry, MX_DROP_HAIRPIN));
 	if (port_down(out))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
+	reason = filters_leave(skb, h, bridge_key, out_key, out);
+	if (reason != MX_DROP_NONE)
+		return step_done(stats_drop(skb, h->entry, reason));
 	if (out->flags & MX_PORT_INTERIOR)
 		return step_next(out->peer_key);
 	return step_done(deliver_port(skb, h->entry, out_key, out));
@@ -146,6 +151,9 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 			return bridge_unicast(skb, h, bridge_key, fdb->port_key);
 		}
 	}
+	reason = filters_leave_flood(skb, h, port);
+	if (reason != MX_DROP_NONE)
+		return step_done(stats_drop(skb, h->entry, reason));
 	return step_done(bridge_flood(skb, h, bridge_key));
 }
 

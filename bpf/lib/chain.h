@@ -458,7 +458,8 @@ static long chain_step(__u32 i, void *ctx)
 		}
 		if (!chain_rule_matches(r, &e->pkt, &e->in))
 			continue;
-		chain_count(r, e->pkt.len);
+		if (!(e->in.flags & MX_CHAIN_IN_NO_COUNT))
+			chain_count(r, e->pkt.len);
 		if (r->type != MX_RULE_CONTINUE)
 			return chain_act(e, st, r, idx);
 	}

@@ -14,6 +14,7 @@
 #include "midox/router.h"
 #include "lib/bgp.h"
 #include "lib/bridge.h"
+#include "lib/filter.h"
 #include "lib/hop.h"
 #include "lib/port.h"
 #include "lib/ratelimit.h"
@@ -53,6 +54,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	const struct mx_ifport *ifp = ifport_lookup(skb->ifindex);
 	const struct mx_port *port;
 	struct hop h = { 0 };
+	int reason;
 
 	h.trace = trace_begin(skb);
 	if (!ifp)
@@ -70,13 +72,16 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 		return stats_drop(skb, h.entry, MX_DROP_RATE_LIMIT);
 	/* Fails only for a frame shorter than Ethernet, which the device step drops. */
 	bpf_skb_load_bytes(skb, ETH_ALEN, h.src_mac, ETH_ALEN);
-	if (port->flags & MX_PORT_ROUTER) {
+	if (port->flags & MX_PORT_ROUTER) { /* its filters in hop_router */
 		int bgp = port->flags & MX_PORT_BGP ? bgp_steer(skb) : BGP_PASS;
 
 		if (bgp != BGP_PASS)
 			return bgp;
 		return hop_tail(skb, &h, MX_HOP_SLOT_ROUTER, h.entry);
 	}
+	reason = filters_enter(skb, &h, port);
+	if (reason != MX_DROP_NONE)
+		return stats_drop(skb, h.entry, reason);
 	return pipeline_next(skb, &h, bridge_step(skb, &h, port));
 }
 
@@ -85,6 +90,7 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 {
 	const struct mx_port *port;
 	struct hop h;
+	int reason;
 
 	hop_load(skb, &h);
 	port = port_lookup(h.entry);
@@ -93,6 +99,10 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 	trace_step(skb, MX_TRACE_ENTER, h.entry, port->device_key, router, 0);
 	if (port_down(port))
 		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
+	/* The port's infilter, then its device's: a router's before routing. */
+	reason = filters_enter(skb, &h, port);
+	if (reason != MX_DROP_NONE)
+		return stats_drop(skb, h.entry, reason);
 	if (router)
 		return pipeline_next(skb, &h, router_step(skb, &h, port));
 	return pipeline_next(skb, &h, bridge_step(skb, &h, port));

@@ -17,6 +17,7 @@
 #include "lib/arp.h"
 #include "lib/csum.h"
 #include "lib/deliver.h"
+#include "lib/filter.h"
 #include "lib/hop.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
@@ -159,8 +160,30 @@ static __always_inline bool router_link_down(const struct mx_port *e)
 	return peer && port_down(peer);
 }
 
-/* Forward by next hop nh: TTL and MACs rewritten (or the packet replaced by an ARP request
- * for the next hop), then out of its port. */
+/* The router's outfilter and egress port e's (key e_key), after routing and before the
+ * rewrite; then the headers again (the evaluation may have moved them). false: dropped,
+ * counted (*verdict). */
+static __always_inline bool router_filters_leave(struct __sk_buff *skb, const struct hop *h,
+						 __u32 router_key, __u32 e_key,
+						 const struct mx_port *e, struct ethhdr **eth,
+						 struct iphdr **ip, int *verdict)
+{
+	int reason = filters_leave(skb, h, router_key, e_key, e);
+	struct cursor c;
+
+	if (reason == MX_DROP_NONE) {
+		cursor_init(&c, skb);
+		*eth = parse_eth(&c);
+		if (*eth && parse_ipv4(&c, ip) == PARSE_IPV4_OK)
+			return true;
+		reason = MX_DROP_IP_TRUNCATED; /* never: the router read these headers before */
+	}
+	*verdict = stats_drop(skb, h->entry, reason);
+	return false;
+}
+
+/* Forward by next hop nh: the outfilters, TTL and MACs rewritten (or the packet replaced by
+ * an ARP request for the next hop), then out of its port. */
 static __always_inline struct step router_forward(struct __sk_buff *skb, const struct hop *h,
 						  __u32 router_key, const struct mx_nexthop *nh,
 						  struct ethhdr *eth, struct iphdr *ip)
@@ -169,12 +192,16 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 	const struct mx_port *e = port_lookup(e_key);
 	__be32 next = nh->gw ? nh->gw : ip->daddr;
 	const __u8 *dmac;
+	int verdict;
 	__be16 old;
 
 	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
 		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
 	if (port_down(e) || router_link_down(e))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
+	if ((e->flags & FILTER_ANY) &&
+	    !router_filters_leave(skb, h, router_key, e_key, e, &eth, &ip, &verdict))
+		return step_done(verdict);
 	dmac = router_neigh(router_key, next, e);
 	if (dmac) {
 		trace_step(skb, MX_TRACE_NEXT_HOP, router_key, next, 0, trace_mac(dmac));

@@ -203,9 +203,22 @@ _Static_assert(sizeof(struct mx_chain_state) == 24 + 8 * MX_CHAIN_MAX_DEPTH +
 						    4 * MX_CHAIN_MAX_VISITED,
 	       "mx_chain_state layout");
 
+/* tunnel key (__u32) of a port, bridge or router with a filter -> struct mx_filter: the
+ * chains the pipeline evaluates there (bpf/lib/filter.h). Looked up only for a port whose
+ * entry says so (MX_PORT_FILTERED, MX_PORT_DEVICE_FILTERED): a frame through ports and
+ * devices without filters pays a flag test. The agent's (agent/desired.c). */
+#define MX_MAP_FILTER "midox_filter"
+#define MX_FILTER_MAX_ENTRIES 65536
+struct mx_filter {
+	__u32 in_chain;  /* chain id, MX_CHAIN_NONE: no infilter */
+	__u32 out_chain; /* chain id, MX_CHAIN_NONE: no outfilter */
+};
+_Static_assert(sizeof(struct mx_filter) == 8, "mx_filter layout");
+
 /* The evaluation's inputs besides the packet. */
 enum mx_chain_input_flags {
 	MX_CHAIN_IN_FWD_FLOW = 1 << 0, /* connection tracking: a forward flow (else return) */
+	MX_CHAIN_IN_NO_COUNT = 1 << 1, /* a traced run: the rules' counters are left alone */
 };
 
 /* ---- the compiler's input (loader/chain.h): one rule as the agent states it ---- */

@@ -20,6 +20,8 @@ enum mx_port_flags {
 	MX_PORT_DEVICE_DOWN = 1 << 7, /* its bridge or router is set down: it forwards nothing */
 	MX_PORT_BGP = 1 << 8,       /* an exterior router port with a BGP speaker (midox_bgp) */
 	MX_PORT_RATE_LIMIT = 1 << 9, /* bound here with an egress rate limit (midox_rate) */
+	MX_PORT_FILTERED = 1 << 10,  /* has an infilter or outfilter: midox_filter[its key] */
+	MX_PORT_DEVICE_FILTERED = 1 << 11, /* its bridge or router has one: midox_filter[device] */
 };
 /* Either: the datapath treats both alike (drop admin-down); two flags say which was set. */
 #define MX_PORT_DOWN (MX_PORT_ADMIN_DOWN | MX_PORT_DEVICE_DOWN)

@@ -53,6 +53,8 @@ enum mx_drop_reason {
 	MX_DROP_ADMIN_DOWN,       /* a port, or its bridge or router, is set down */
 	MX_DROP_BGP_NOT_PEER,     /* a BGP speaker sent to an address that is none of its peers */
 	MX_DROP_RATE_LIMIT,       /* above the egress rate limit of the port it came from */
+	MX_DROP_CHAIN_DROP,       /* a rule chain's drop (or an evaluation past its step bound) */
+	MX_DROP_CHAIN_REJECT,     /* a rule chain's reject (no answer is sent yet) */
 	MX_DROP__MAX
 };
 
@@ -114,6 +116,8 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_ADMIN_DOWN: return "admin-down";
 	case MX_DROP_BGP_NOT_PEER: return "bgp-not-peer";
 	case MX_DROP_RATE_LIMIT: return "rate-limit";
+	case MX_DROP_CHAIN_DROP: return "chain-drop";
+	case MX_DROP_CHAIN_REJECT: return "chain-reject";
 	default: return "unknown";
 	}
 }

@@ -43,6 +43,9 @@ enum mx_trace_kind {
 	MX_TRACE_DELIVER,      /* a: port, b: its ifindex: out of a port of this host */
 	MX_TRACE_TUNNEL,       /* a: port (the VNI), b: its host's address, c: underlay ifindex */
 	MX_TRACE_BACK,         /* a: the ingress port, b: ifindex: an answer sent back */
+	MX_TRACE_CHAIN,        /* a: the port or device filtering, b: the chain's id, c: the
+				* verdict (enum mx_chain_verdict_kind) | 1 << 8 for an outfilter,
+				* x: the deciding rule's id (0: none, the chain's end) */
 	MX_TRACE__MAX
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/desired.h"
+#include "loader/chain.h"
 #include "tap.h"
 
 #define ME "11111111-1111-4111-8111-111111111111"
@@ -629,13 +630,44 @@ static void test_bgp(void)
 
 /* Rule chains resolved for the compiler: chain order, references as indexes and tunnel
  * keys, what dangles as MidoNet means it (a jump to a missing chain: DF_MISSING, continue;
- * a port gone: key 0), filters by owner and key; no map entry. */
+ * a port gone: key 0), filters by owner and key; the filters in midox_filter by chain id,
+ * and the ports flagged. */
 #define CH_FW "cccccccc-0000-4000-8000-000000000001"
 #define CH_SUB "cccccccc-0000-4000-8000-000000000002"
 #define CH_GONE "cccccccc-0000-4000-8000-000000000009"
 #define PG_WEB "dddddddd-0000-4000-8000-000000000001"
 #define IPG_EXT "eeeeeeee-0000-4000-8000-000000000001"
 #define P_NONE "aaaaaaaa-0000-4000-8000-0000000000ff"
+
+/* What add_filters wrote for the router's infilter (fw) and P_LOCAL's outfilter (sub). */
+static void test_filter_entries(const struct desired *d)
+{
+	__u32 ids[2], r1 = 300, p_local = 101, key, flags, want;
+	const struct mx_filter *fr = lookup(d, MX_MAP_ID_FILTER, &r1);
+	const struct mx_filter *fp = lookup(d, MX_MAP_ID_FILTER, &p_local);
+	const struct kv_array *ports = &d->maps[MX_MAP_ID_PORT];
+	bool flagged = ports->n > 0;
+
+	tap_ok(!mx_chain_ids_assign(d->chains.chains[0].id, 2, sizeof(*d->chains.chains), ids) &&
+		       fr && fr->in_chain == ids[0] && fr->out_chain == MX_CHAIN_NONE && fp &&
+		       fp->in_chain == MX_CHAIN_NONE && fp->out_chain == ids[1],
+	       "midox_filter: the router's infilter and the port's outfilter by the chains' ids");
+	for (size_t i = 0; i < ports->n; i++) {
+		const struct mx_port *p = (const void *)((const char *)ports->values +
+							 i * ports->value_size);
+
+		memcpy(&key, (const char *)ports->keys + i * ports->key_size, sizeof(key));
+		flags = p->flags & (MX_PORT_FILTERED | MX_PORT_DEVICE_FILTERED);
+		want = (key == p_local ? MX_PORT_FILTERED : 0) |
+		       (p->device_key == r1 ? MX_PORT_DEVICE_FILTERED : 0);
+		if (flags != want) {
+			tap_diag("port key %u: filter flags %#x, want %#x", key, flags, want);
+			flagged = false;
+		}
+	}
+	tap_ok(flagged, "the filtered port, and every port of the filtered router, say so; no other");
+	tap_ok(ifport_carries_port(d, 7), "the bound port's interface entry carries its flag");
+}
 
 static void test_chains(void)
 {
@@ -701,8 +733,10 @@ static void test_chains(void)
 		goto out;
 	for (int m = 0; m < MX_MAP_ID__MAX; m++)
 		maps_after += d.maps[m].n;
-	tap_ok(maps_after == maps_before, "chains add no map entry yet (%zu, %zu)", maps_before,
-	       maps_after);
+	tap_ok(maps_after == maps_before + 2 && d.maps[MX_MAP_ID_FILTER].n == 2,
+	       "chains add one midox_filter entry per filtered port or device (%zu, %zu)",
+	       maps_before, maps_after);
+	test_filter_entries(&d);
 	tap_ok(d.chains.n_chains == 2 && d.chains.chains[0].first == 0 &&
 	       d.chains.chains[0].n == 2 && d.chains.chains[1].first == 2 &&
 	       d.chains.chains[1].n == 1, "chains hold their rules in order");

@@ -68,9 +68,9 @@ static void test_sync_order(void)
 		}
 	}
 	tap_ok(once && n == reconciled, "the sync order holds every reconciled map once, no other");
-	tap_ok(n >= 3 && order[0] == MX_MAP_ID_TUNPEER && order[1] == MX_MAP_ID_PORT &&
-		       order[n - 1] == MX_MAP_ID_IFPORT,
-	       "peers and ports are synced first, the interface index last");
+	tap_ok(n >= 4 && order[0] == MX_MAP_ID_TUNPEER && order[1] == MX_MAP_ID_FILTER &&
+		       order[2] == MX_MAP_ID_PORT && order[n - 1] == MX_MAP_ID_IFPORT,
+	       "peers, filters and ports are synced first, the interface index last");
 }
 
 /* ---- keys as verify prints them ---- */

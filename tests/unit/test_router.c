@@ -27,6 +27,7 @@
 #include "dp_fill.h"
 #include "dp_trace.h"
 #include "frames.h"
+#include "loader/chain.h"
 #include "loader/loader.h"
 #include "base/log.h"
 #include "tap.h"
@@ -939,6 +940,182 @@ static void test_trace_ecmp(void)
 		  "trace: the ECMP member traced is the one real frames take (%s)", diag);
 }
 
+/* ---- rule chains at their evaluation points (lib/filter.h) ---- */
+
+/* The chains, ids 11..14: drop what VA sends; drop what leaves by U2 (out-ports); a rule no
+ * frame here meets (so the chain's end accepts); reject everything. */
+enum { C_FROM_VA = 11, C_OUT_U2, C_NOTHING, C_REJECT };
+enum { R_FROM_VA = 111, R_OUT_U2 = 121, R_NOTHING = 131, R_REJECT = 141 };
+
+static struct mx_rule_spec chain_rule(__u32 id, __u8 type)
+{
+	return (struct mx_rule_spec){ .rule_id = id, .type = type, .frag = MX_FRAG_DEFAULT,
+				      .jump_to = MX_CHAIN_SPEC_MISSING,
+				      .in_ports = MX_CHAIN_SPEC_NO_LIST,
+				      .out_ports = MX_CHAIN_SPEC_NO_LIST,
+				      .port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .in_port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .out_port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .ip_group_src = MX_CHAIN_SPEC_NO_LIST,
+				      .ip_group_dst = MX_CHAIN_SPEC_NO_LIST };
+}
+
+static int chains_install(void)
+{
+	static const __u32 out_u2[] = { U2 };
+	static const struct mx_chain_list lists[] = { { out_u2, 1 } };
+	struct mx_rule_spec from_va = chain_rule(R_FROM_VA, MX_RULE_DROP);
+	struct mx_rule_spec via_u2 = chain_rule(R_OUT_U2, MX_RULE_DROP);
+	struct mx_rule_spec nothing = chain_rule(R_NOTHING, MX_RULE_DROP);
+	struct mx_rule_spec reject = chain_rule(R_REJECT, MX_RULE_REJECT);
+	struct mx_chain_spec chains[] = { { C_FROM_VA, &from_va, 1 }, { C_OUT_U2, &via_u2, 1 },
+					  { C_NOTHING, &nothing, 1 }, { C_REJECT, &reject, 1 } };
+	struct mx_chain_program prog = { chains, 4, lists, 1 };
+	struct mx_chain_maps maps;
+
+	from_va.conds = MX_COND_SRC;
+	from_va.src = frames_addr(IP_VA);
+	from_va.src_len = 32;
+	via_u2.conds = MX_COND_OUT_PORTS;
+	via_u2.out_ports = 0;
+	nothing.conds = MX_COND_DST;
+	nothing.dst = frames_addr("198.18.0.0");
+	nothing.dst_len = 15;
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog);
+}
+
+static __u64 rule_packets(__u32 rule_id)
+{
+	struct mx_chain_maps maps;
+	struct mx_chain_counter c = { 0 };
+
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_counter_read(&maps, rule_id, &c) ? ~0ull : c.packets;
+}
+
+/* Owner's filter set as the agent sets it (midox_filter, and the flag on the ports whose
+ * entries say so), or taken away again. */
+static int filter_set(__u32 owner, __u32 in, __u32 out, const __u32 *ports, __u32 flag, bool on)
+{
+	struct mx_filter f = { in, out };
+	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_FILTER);
+	int err = on ? bpf_map_update_elem(fd, &owner, &f, BPF_ANY)
+		     : bpf_map_delete_elem(fd, &owner);
+
+	return err || ports_flag(ports, flag, on);
+}
+
+static const __u32 port_va[] = { VA, 0 };
+static const __u32 port_vb[] = { VB, 0 };
+static const __u32 port_u2[] = { U2, 0 };
+static const __u32 bridge_ba_ports[] = { VA, BAR, 0 };
+
+struct filter_case {
+	__u32 owner, in, out;
+	const __u32 *ports; /* flagged: MX_PORT_FILTERED (the owner is a port) or _DEVICE_ */
+	__u32 flag;
+	__u32 rule;         /* the rule whose packet counter grows by packets */
+	__u64 packets;
+	struct rt_case row;
+};
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct filter_case filter_cases[] = {
+	{ VA, C_FROM_VA, 0, port_va, MX_PORT_FILTERED, R_FROM_VA, 1,
+	  { "port infilter: a drop rule drops the frame as it enters, before the bridge", IF_VA,
+	    { FROM_VA(IP_VB) }, TC_ACT_SHOT, { EXP_NONE },
+	    { RX(VA, 1), DROP(VA, MX_DROP_CHAIN_DROP), TX(VB, 0) } } },
+	{ BA, C_FROM_VA, 0, bridge_ba_ports, MX_PORT_DEVICE_FILTERED, R_FROM_VA, 1,
+	  { "bridge infilter: dropped entering the bridge", IF_VA, { FROM_VA(IP_VB) },
+	    TC_ACT_SHOT, { EXP_NONE }, { DROP(VA, MX_DROP_CHAIN_DROP), TX(VB, 0) } } },
+	{ R, C_FROM_VA, 0, router_ports, MX_PORT_DEVICE_FILTERED, R_FROM_VA, 1,
+	  { "router infilter: dropped before routing (an echo to the router is not answered)",
+	    IF_VA, { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_SHOT,
+	    { EXP_NONE }, { DROP(RA, MX_DROP_CHAIN_DROP), TX(VA, 0) } } },
+	{ R, C_FROM_VA, 0, router_ports, MX_PORT_DEVICE_FILTERED, R_FROM_VA, 0,
+	  { "router infilter: another source is routed, unchanged but for routing", IF_UP1,
+	    { FROM_UP1(IP_VB) }, TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB },
+	    { RX(U1, 1), TX(VB, 1), DROPS(U1, MX_DROP_CHAIN_DROP, 0) } } },
+	{ R, 0, C_OUT_U2, router_ports, MX_PORT_DEVICE_FILTERED, R_OUT_U2, 1,
+	  { "router outfilter sees the egress port: out of U2 dropped", IF_VA,
+	    { FROM_VA("10.9.9.5") }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_CHAIN_DROP), TX(U2, 0) } } },
+	{ R, 0, C_OUT_U2, router_ports, MX_PORT_DEVICE_FILTERED, R_OUT_U2, 0,
+	  { "router outfilter: out of U1 routed, unchanged but for routing", IF_VA,
+	    { FROM_VA("10.9.8.5") }, TC_ACT_REDIRECT, { EXP_ROUTED, M_GW1, M_U1 },
+	    { TX(U1, 1), DROPS(RA, MX_DROP_CHAIN_DROP, 0) } } },
+	{ U2, 0, C_FROM_VA, port_u2, MX_PORT_FILTERED, R_FROM_VA, 1,
+	  { "router port outfilter: dropped leaving by U2", IF_VA, { FROM_VA("10.9.9.5") },
+	    TC_ACT_SHOT, { EXP_NONE }, { DROP(RA, MX_DROP_CHAIN_DROP), TX(U2, 0) } } },
+	{ VB, 0, C_FROM_VA, port_vb, MX_PORT_FILTERED, R_FROM_VA, 1,
+	  { "bridge port outfilter: dropped leaving by VB, two devices on", IF_VA,
+	    { FROM_VA(IP_VB) }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(BBR, MX_DROP_CHAIN_DROP), TX(VB, 0) } } },
+	{ R, C_NOTHING, C_NOTHING, router_ports, MX_PORT_DEVICE_FILTERED, R_NOTHING, 0,
+	  { "chains that accept: the frame goes on unchanged but for routing", IF_VA,
+	    { FROM_VA("10.9.8.5") }, TC_ACT_REDIRECT, { EXP_ROUTED, M_GW1, M_U1 },
+	    { TX(U1, 1) } } },
+	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "reject: dropped and counted as chain-reject (no answer yet)", IF_VA,
+	    { FROM_VA(IP_VB) }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VB, 0), TX(VA, 0) } } },
+	{ VA, C_FROM_VA, 0, port_va, 0, R_FROM_VA, 0,
+	  { "a filter no port entry points at is not looked at", IF_VA, { FROM_VA(IP_VB) },
+	    TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB }, { TX(VB, 1) } } },
+};
+#pragma GCC diagnostic pop
+
+static void test_filters(void)
+{
+	if (!tap_ok(!chains_install(), "four chains installed into the datapath's chain maps"))
+		return;
+	for (size_t i = 0; i < sizeof(filter_cases) / sizeof(filter_cases[0]); i++) {
+		const struct filter_case *f = &filter_cases[i];
+		__u64 before = rule_packets(f->rule), after;
+
+		if (filter_set(f->owner, f->in, f->out, f->ports, f->flag, true)) {
+			tap_check(false, "cannot set the filter", "%s", f->row.name);
+			continue;
+		}
+		case_run(&f->row);
+		after = rule_packets(f->rule);
+		tap_ok(before != ~0ull && after == before + f->packets,
+		       "  its rule's counter: %llu packets more (want %llu)",
+		       (unsigned long long)(after - before), (unsigned long long)f->packets);
+		if (filter_set(f->owner, f->in, f->out, f->ports, f->flag, false))
+			tap_bail("cannot take the filter away again");
+	}
+}
+
+/* A traced run through a router infilter that drops: the chain's step names the chain, the
+ * verdict and the deciding rule; the rule's counter does not move (no state). */
+static void test_trace_filter(void)
+{
+	struct rt_trace_case c = {
+		"trace: the router infilter's chain, verdict drop by its rule, then the drop",
+		IF_VA, { FROM_VA(IP_VB) }, TC_ACT_SHOT,
+		{ T_ENTER(VA, BA, 0), { MX_TRACE_MAC_HIT, BA, BAR, 0, false }, T_ENTER(RA, R, 1),
+		  { MX_TRACE_CHAIN, R, C_FROM_VA, MX_CHAIN_V_DROP, false },
+		  { MX_TRACE_DROP, MX_DROP_CHAIN_DROP, RA, 0, false } } };
+	struct mx_trace t;
+	int verdict;
+	bool rule_named = false;
+
+	if (filter_set(R, C_FROM_VA, 0, router_ports, MX_PORT_DEVICE_FILTERED, true)) {
+		tap_check(false, "cannot set the filter", "%s", c.name);
+		return;
+	}
+	rt_trace_case_run(&c);
+	if (!rt_trace(IF_VA, &c.in, &t, &verdict))
+		for (__u32 i = 0; i < t.n_steps && i < MX_TRACE_MAX_STEPS; i++)
+			rule_named |= t.steps[i].kind == MX_TRACE_CHAIN && t.steps[i].x == R_FROM_VA;
+	tap_ok(rule_named, "trace: the chain's step names the deciding rule's id");
+	if (filter_set(R, C_FROM_VA, 0, router_ports, MX_PORT_DEVICE_FILTERED, false))
+		tap_bail("cannot take the filter away again");
+}
+
 static void test_trace(void)
 {
 	for (size_t i = 0; i < sizeof(rt_trace_cases) / sizeof(rt_trace_cases[0]); i++)
@@ -976,6 +1153,8 @@ int main(void)
 	test_route_sync();
 	test_rate_limit();
 	test_trace();
+	test_filters();
+	test_trace_filter();
 	mx_datapath_close(dp);
 	return tap_done();
 }
