@@ -86,7 +86,7 @@ live_is() {
 	[[ "$output" == *"midox_chain: chain "*": 1 rules live, want 2"* ]]
 	[[ "$output" == *"1 differences between the maps in"* ]]
 	# The counters as the CLI reads them where the maps are pinned: the new rule is not
-	# installed yet (nothing evaluates chains yet, so the installed rule counted nothing).
+	# installed yet (no traffic here, so the installed rule counted nothing).
 	run -0 mx --pin-root "$(agent_pin h1)" chain "$CH" list rule
 	echo "$output"
 	[ "${lines[0]}" = "rule rule0 pos 1 type drop src 10.0.0.0/8 fragment-policy any packets 0 bytes 0" ]

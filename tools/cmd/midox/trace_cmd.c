@@ -17,6 +17,7 @@
 
 #include <bpf/bpf.h>
 
+#include "loader/chain.h"
 #include "loader/loader.h"
 #include "cli.h"
 
@@ -263,7 +264,64 @@ static const char *const kind_words[MX_TRACE__MAX] = {
 	[MX_TRACE_DELIVER] = "deliver",
 	[MX_TRACE_TUNNEL] = "tunnel",
 	[MX_TRACE_BACK] = "reply",
+	[MX_TRACE_CHAIN] = "chain",
 };
+
+static const char *chain_verdict_word(__u32 kind)
+{
+	static const char *const words[] = {
+		[MX_CHAIN_V_ACCEPT] = "accept", [MX_CHAIN_V_DROP] = "drop",
+		[MX_CHAIN_V_REJECT] = "reject", [MX_CHAIN_V_SNAT] = "snat",
+		[MX_CHAIN_V_DNAT] = "dnat", [MX_CHAIN_V_REV_SNAT] = "rev_snat",
+		[MX_CHAIN_V_REV_DNAT] = "rev_dnat", [MX_CHAIN_V_TOO_LONG] = "too-long",
+	};
+
+	return kind < sizeof(words) / sizeof(words[0]) ? words[kind] : "unknown";
+}
+
+/* The index in the snapshot's array (n items, stride apart, ids first) of the one the
+ * agent gives datapath id id (mx_chain_ids_assign, as the agent), or -1. */
+static long chain_item_by_id(const char *ids, size_t n, size_t stride, __u32 id)
+{
+	__u32 *all = calloc(n + 1, sizeof(*all));
+	long found = -1;
+
+	if (all && n && !mx_chain_ids_assign(ids, n, stride, all))
+		for (size_t i = 0; i < n && found < 0; i++)
+			if (all[i] == id)
+				found = (long)i;
+	free(all);
+	return found;
+}
+
+/* A filter's chain: where (a port or a device), which chain, in or out, its verdict and
+ * the deciding rule (its position in its chain and its id); the chain's end decided none. */
+static void say_chain(struct tracer *t, json_t *o, const struct mx_trace_step *s)
+{
+	const struct topology *tp = &t->c->t;
+	long ci = chain_item_by_id(tp->n_chains ? tp->chains[0].id : "", tp->n_chains,
+				   sizeof(*tp->chains), s->b);
+	long ri = s->x ? chain_item_by_id(tp->n_rules ? tp->rules[0].id : "", tp->n_rules,
+					  sizeof(*tp->rules), (__u32)s->x) : -1;
+	char buf[32];
+
+	if (topo_port_by_key(tp, s->a))
+		say_port(t, o, "port", s->a);
+	else
+		say_device(t, o, s->a);
+	snprintf(buf, sizeof(buf), "#%u", s->b);
+	say(t, o, "chain", ci >= 0 ? tp->chains[ci].name : buf);
+	say(t, o, "filter", s->c & (1u << 8) ? "outfilter" : "infilter");
+	say(t, o, "verdict", chain_verdict_word(s->c & 0xff));
+	if (ri >= 0) {
+		say_uint(t, o, "rule", tp->rules[ri].pos);
+		say(t, o, "rule-id", tp->rules[ri].id);
+	} else if (s->x) {
+		say_uint(t, o, "rule-id", (__u32)s->x);
+	} else {
+		say(t, o, "rule", "none");
+	}
+}
 
 /* What the step says, after its kind's word. */
 static void step_describe(struct tracer *t, json_t *o, const struct mx_trace_step *s)
@@ -349,6 +407,9 @@ static void step_describe(struct tracer *t, json_t *o, const struct mx_trace_ste
 	case MX_TRACE_BACK:
 		say_port(t, o, "port", s->a);
 		say_ifindex(t, o, s->b);
+		break;
+	case MX_TRACE_CHAIN:
+		say_chain(t, o, s);
 		break;
 	default:
 		say_uint(t, o, "kind", s->kind);
