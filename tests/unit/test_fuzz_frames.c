@@ -30,6 +30,10 @@
  * Each program is fuzzed in a process of its own with a datapath of its own (private maps),
  * so the programs run in parallel on different CPUs and their counters never mix.
  *
+ * port_ingress runs twice: as above, and behind a rule chain whose one rule drops everything,
+ * the infilter of every port (each port's entry flagged as the agent flags it): no frame may
+ * pass it, every run ends TC_ACT_SHOT, and the drop counters still account for each.
+ *
  * FUZZ_FRAMES=N: frames per program (default 1000000). FUZZ_SEED=S: replay a run (the seed is
  * printed). A new program or path joins with a row in progs[] or seeds[]. */
 #include "dp_net.h"
@@ -41,6 +45,7 @@
 
 #include "dp_fill.h"
 #include "frames.h"
+#include "loader/chain.h"
 #include "loader/loader.h"
 #include "base/log.h"
 #include "tap.h"
@@ -332,6 +337,8 @@ static const struct neigh_row neigh_rows[] = {
 #pragma GCC diagnostic pop
 
 static struct mx_datapath *dp;
+/* This process fuzzes behind the drop-everything infilter (struct fuzz_prog's drop_all). */
+static bool drop_all;
 
 static unsigned char key_pos[KEY_SPACE];       /* index in keys[] + 1; 0: no key */
 static const struct key_row *if_row[IF__MAX];  /* the port bound to each interface */
@@ -501,6 +508,8 @@ static int rport_routes(const struct key_row *k)
 	return mx_route_update(dp, &lk, &local) | mx_route_update(dp, &ck, &conn);
 }
 
+#define DROP_ALL_CHAIN 7
+
 static int port_fill(const struct key_row *k)
 {
 	struct mx_port p = { .device_key = k->device, .host_addr = frames_addr(k->host),
@@ -543,7 +552,34 @@ static int port_fill(const struct key_row *k)
 		p.flags |= MX_PORT_ADMIN_DOWN;
 	if (key_down(k) && !k->down)
 		p.flags |= MX_PORT_DEVICE_DOWN;
+	if (drop_all) {
+		struct mx_filter f = { .in_chain = DROP_ALL_CHAIN };
+
+		p.flags |= MX_PORT_FILTERED;
+		err |= bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &k->key, &f,
+					   BPF_ANY);
+	}
 	return err | dp_put_port(dp, k->key, &p);
+}
+
+/* The chain every port's infilter names when drop_all: one rule, no condition, drop. */
+static int drop_all_install(void)
+{
+	struct mx_rule_spec r = { .rule_id = 1, .type = MX_RULE_DROP, .frag = MX_FRAG_DEFAULT,
+				  .jump_to = MX_CHAIN_SPEC_MISSING,
+				  .in_ports = MX_CHAIN_SPEC_NO_LIST,
+				  .out_ports = MX_CHAIN_SPEC_NO_LIST,
+				  .port_group = MX_CHAIN_SPEC_NO_LIST,
+				  .in_port_group = MX_CHAIN_SPEC_NO_LIST,
+				  .out_port_group = MX_CHAIN_SPEC_NO_LIST,
+				  .ip_group_src = MX_CHAIN_SPEC_NO_LIST,
+				  .ip_group_dst = MX_CHAIN_SPEC_NO_LIST };
+	struct mx_chain_spec c = { DROP_ALL_CHAIN, &r, 1 };
+	struct mx_chain_program prog = { &c, 1, NULL, 0 };
+	struct mx_chain_maps maps;
+
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog);
 }
 
 static bool same_prefix(const struct route_row *a, const struct route_row *b)
@@ -1366,13 +1402,17 @@ struct fuzz_prog {
 	/* The shape of a modified output, SH__MAX if the program never produces it; in *why
 	 * what is wrong with one of its shapes. */
 	enum shape (*shape)(const struct frame *f, const char **why);
+	bool drop_all; /* behind the drop-everything infilter of every port */
 };
 
 #define SEEDS(s) s, sizeof(s) / sizeof(s[0])
 static const struct fuzz_prog progs[] = {
-	{ "port_ingress", mx_datapath_port_prog_fd, SEEDS(port_seeds), port_reach, port_shape },
+	{ "port_ingress", mx_datapath_port_prog_fd, SEEDS(port_seeds), port_reach, port_shape,
+	  false },
 	{ "underlay_ingress", mx_datapath_underlay_prog_fd, SEEDS(underlay_seeds), underlay_reach,
-	  underlay_shape },
+	  underlay_shape, false },
+	{ "port_ingress behind a drop rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
+	  port_reach, port_shape, true },
 };
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
 
@@ -1531,9 +1571,11 @@ struct fuzz_result {
 	unsigned long drops, shot, replaced, rate_drops, dry_batches, bad_drop_batches, none_drops;
 	unsigned long batches, bad_tx_batches, vnis;
 	unsigned long down_batches, bad_reason_batches, limited_batches, limited_drops;
+	unsigned long passed_drop; /* drop_all: frames that were not dropped */
 	unsigned long long max_ns;
 	double secs;
 	char run_diag[160], out_diag[512], drop_diag[400], tx_diag[160], reason_diag[160];
+	char pass_diag[400];
 };
 
 static int verdict_class(int v)
@@ -1863,6 +1905,8 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 				continue;
 			vclass = verdict_class(f.verdict);
 			r->verdicts[vclass]++;
+			if (p->drop_all && vclass != V_SHOT && !r->passed_drop++)
+				hex(r->pass_diag, sizeof(r->pass_diag), f.in, f.in_len);
 			shot += vclass == V_SHOT;
 			for (size_t i = 0; i < N_KEYS; i++)
 				reach[i] += p->reach(keys[i].key, &f);
@@ -1895,7 +1939,8 @@ static int fuzz_child(const struct fuzz_prog *p, unsigned long frames, uint64_t 
 	}
 	close(pfd[0]);
 	rng_state = seed;
-	if (mx_datapath_open(&opts, &dp) || maps_setup())
+	drop_all = p->drop_all;
+	if (mx_datapath_open(&opts, &dp) || (drop_all && drop_all_install()) || maps_setup())
 		snprintf(r.run_diag, sizeof(r.run_diag), "cannot open the datapath or fill maps");
 	else
 		fuzz(p, frames, &r);
@@ -1942,6 +1987,10 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 		  "spoof drop on a port without port security, rate-limit drops only from the "
 		  "limited port (%lu in %lu batches)",
 		  p->name, r->down_batches, r->limited_drops, r->limited_batches);
+	if (p->drop_all)
+		tap_check(!r->passed_drop && r->verdicts[V_SHOT] == r->frames && r->frames,
+			  r->pass_diag, "%s: no frame passes it (%lu of %lu dropped; %lu passed)",
+			  p->name, r->verdicts[V_SHOT], r->frames, r->passed_drop);
 }
 
 int main(void)
