@@ -21,7 +21,9 @@
  *   it was (the baseline and local L2), as a cross-check.
  * Besides the forwarding paths ("local-l2-fixed-mac": from a port whose MAC is fixed, a
  * static entry, which learns nothing; "local-l2-limited": the same from a port with an
- * egress rate limit it stays under), "drop-no-port" (a frame on an interface that is no port:
+ * egress rate limit it stays under; "local-l2-chain10": the same from a port whose infilter is
+ * a chain of 10 rules, each testing a destination prefix the frame is not in, so all 10 are
+ * looked at and the chain's end accepts), "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
  * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
  *   event, the ring drained between batches outside the timed runs; -suppressed: the
@@ -36,10 +38,11 @@
 
 #include "tests/unit/dp_fill.h"
 #include "tests/unit/frames.h"
+#include "loader/chain.h"
 #include "loader/loader.h"
 #include "base/log.h"
 
-enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005 };
+enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005, P5 = 1006 };
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
 enum { R = 500, RA = 5001, RB = 5002 };
 #define LOCAL_ADDR "10.0.0.1"
@@ -50,6 +53,7 @@ static const uint8_t PEER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t M_P1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 static const uint8_t M_P2[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 static const uint8_t M_P4[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };
+static const uint8_t M_P5[6] = { 0x02, 0, 0, 0, 0x01, 0x05 };
 static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t M_PR2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
@@ -58,7 +62,7 @@ static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
-static int if_p1, if_p2, if_p3, if_p4, if_ul;
+static int if_p1, if_p2, if_p3, if_p4, if_p5, if_ul;
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -160,6 +164,41 @@ static int setup_limited(void)
 	       mx_rate_update(dp, P4, &r);
 }
 
+/* p5: as p2 (a fixed MAC), its infilter a chain of CHAIN_RULES rules that each test the
+ * destination against 198.18.0.0/15 (the frames' is not in it): every rule is looked at,
+ * none matches, the chain's end accepts, the frame is delivered. */
+#define CHAIN_ID 1
+#define CHAIN_RULES 10
+static int setup_filtered(void)
+{
+	struct mx_port p = { .device_key = B1,
+			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_FILTERED };
+	struct mx_filter f = { .in_chain = CHAIN_ID };
+	struct mx_rule_spec rules[CHAIN_RULES];
+	struct mx_chain_spec c = { CHAIN_ID, rules, CHAIN_RULES };
+	struct mx_chain_program prog = { &c, 1, NULL, 0 };
+	struct mx_chain_maps maps;
+	__u32 key = P5;
+
+	for (__u32 i = 0; i < CHAIN_RULES; i++)
+		rules[i] = (struct mx_rule_spec){
+			.rule_id = i + 1, .type = MX_RULE_DROP, .frag = MX_FRAG_DEFAULT,
+			.conds = MX_COND_DST, .dst = frames_addr("198.18.0.0"), .dst_len = 15,
+			.jump_to = MX_CHAIN_SPEC_MISSING, .in_ports = MX_CHAIN_SPEC_NO_LIST,
+			.out_ports = MX_CHAIN_SPEC_NO_LIST, .port_group = MX_CHAIN_SPEC_NO_LIST,
+			.in_port_group = MX_CHAIN_SPEC_NO_LIST,
+			.out_port_group = MX_CHAIN_SPEC_NO_LIST,
+			.ip_group_src = MX_CHAIN_SPEC_NO_LIST, .ip_group_dst = MX_CHAIN_SPEC_NO_LIST
+		};
+	if_p5 = (int)if_nametoindex("p5");
+	p.ifindex = (__u32)if_p5;
+	memcpy(p.mac, M_P5, 6);
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog) ||
+	       bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY) ||
+	       dp_put_port(dp, P5, &p) || put_fdb(M_P5, P5, MX_FDB_STATIC);
+}
+
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
  * (a static entry and port security, as the agent makes it). */
 static int setup(void)
@@ -173,7 +212,7 @@ static int setup(void)
 
 	if (dp_netns_enter() || dp_veth("p1", "02:00:00:00:0a:01") ||
 	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
-	    dp_veth("p4", "02:00:00:00:0a:04") ||
+	    dp_veth("p4", "02:00:00:00:0a:04") || dp_veth("p5", "02:00:00:00:0a:05") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
@@ -196,7 +235,7 @@ static int setup(void)
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
-	return err || setup_router() || setup_limited() ? -1 : 0;
+	return err || setup_router() || setup_limited() || setup_filtered() ? -1 : 0;
 }
 
 struct path {
@@ -325,6 +364,10 @@ int main(int argc, char **argv)
 		/* from p4: as p2, with an egress limit it never reaches (the check's cost) */
 		{ "local-l2-limited", port_fd, if_p4,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P4, .sip = "10.1.0.4",
+		    .tip = "10.1.0.1", .payload = 18 }, true },
+		/* from p5: as p2, through an infilter of 10 rules none matches */
+		{ "local-l2-chain10", port_fd, if_p5,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5, .sip = "10.1.0.5",
 		    .tip = "10.1.0.1", .payload = 18 }, true },
 		{ "remote-l2-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",
