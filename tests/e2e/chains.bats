@@ -2,8 +2,9 @@
 # Rule chains on the packet path end to end (docs/chains-datapath.md): real ZooKeeper, real
 # agents on two hosts, the real CLI, pings between VM namespaces. A drop rule on a bridge
 # port's infilter and on a router's infilter stops exactly what it names, counts it (the
-# rule's counters, the chain-drop reason) and shows in `midox trace`; taking it away lets
-# traffic through again.
+# rule's counters, the chain-drop reason) and shows in `midox trace` and `midox datapath`;
+# taking it away lets traffic through again. One ZooKeeper for the file: a test's topology
+# stays there for the next, whose agents install its filters too.
 
 bats_require_minimum_version 1.5.0
 
@@ -101,6 +102,13 @@ link_bridge() {
 	key=$(port_key h1 v11)
 	wait_until 10 map_has h1 midox_filter "any(.[]; .key == $key)"
 	wait_until 10 ping_blocked v11 10.0.0.21
+	# midox datapath shows the filter with its installed chain, and the port's flag
+	run -0 on h1 datapath list filter
+	echo "$output"
+	grep -qx "port ${PORT[v11]} infilter $CH rules 1" <<<"$output"
+	run -0 on h1 datapath list port
+	echo "$output"
+	[[ "$output" == *"port ${PORT[v11]} device $BR flags local,fixed-mac,fixed-ip,filtered "* ]]
 	before=$(rule_packets h1)
 	ping_none v11 10.0.0.21
 	after=$(rule_packets h1)
@@ -146,6 +154,9 @@ link_bridge() {
 	mx chain "$CH" add rule type drop src 10.0.1.11/32
 	mx router "$RT" set infilter "$CH"
 	wait_until 10 ping_blocked v11 10.0.2.21
+	run -0 on h2 datapath list filter
+	echo "$output"
+	grep -qx "device $RT infilter $CH rules 1" <<<"$output"
 	local before after
 	before=$(rule_packets h1)
 	ping_none v11 10.0.2.21

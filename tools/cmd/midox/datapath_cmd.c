@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+
+#include "loader/chain.h"
 #include "loader/loader.h"
 #include "cli.h"
 
@@ -413,6 +416,7 @@ static int list_neigh(struct dpv *v)
 
 static const char *const port_flags[] = {
 	"local", "remote", "fixed-mac", "fixed-ip", "router", "interior", "down", "device-down",
+	"bgp", "rate-limit", "filtered", "device-filtered",
 };
 
 static int cmp_key_u32(const void *a, const void *b)
@@ -463,7 +467,7 @@ static void out_port(struct dpv *v, const struct entries *ifp, __u32 key,
 
 	add_port(v, o, "port", key);
 	add_named(v, o, "device", p->device_key, device_name(v, p->device_key, dev));
-	add_flags(v, o, "flags", p->flags, port_flags, 8);
+	add_flags(v, o, "flags", p->flags, port_flags, sizeof(port_flags) / sizeof(port_flags[0]));
 	if (p->flags & MX_PORT_LOCAL)
 		add_interface(v, o, p, key);
 	if ((p->flags & MX_PORT_LOCAL) && !in_ifport(ifp, key))
@@ -608,6 +612,80 @@ static int list_tunpeer(struct dpv *v)
 	return err;
 }
 
+/* ---- filters (midox_filter, the chains in midox_chain) ---- */
+
+/* The live rule count of chain id, from midox_chain's live half (midox_chgen); -1 when the
+ * chain is not installed (or the maps cannot be read). */
+static long chain_live_rules(int chain_fd, __u32 gen, __u32 id)
+{
+	struct mx_chain ch;
+
+	if (chain_fd < 0 || bpf_map_lookup_elem(chain_fd, &id, &ch))
+		return -1;
+	return ch.half[gen & 1].n;
+}
+
+/* "infilter NAME rules N" (or "#ID", "not-installed"); nothing for MX_CHAIN_NONE. */
+static void add_chain(struct dpv *v, json_t *o, const char *what, __u32 id, const __u32 *ids,
+		      const struct mx_chain_maps *m, __u32 gen)
+{
+	const struct topology *t = &v->c->t;
+	long rules = chain_live_rules(m->chain, gen, id);
+	const char *name = NULL;
+	char k[32];
+
+	if (id == MX_CHAIN_NONE)
+		return;
+	for (size_t i = 0; v->names && ids && i < t->n_chains && !name; i++)
+		if (ids[i] == id)
+			name = t->chains[i].name;
+	add_named(v, o, what, id, name);
+	snprintf(k, sizeof(k), "%s_rules", what);
+	if (rules < 0)
+		add_str(v, o, k, "not-installed");
+	else
+		add_uint(v, o, "rules", k, (__u64)rules);
+}
+
+static int list_filter(struct dpv *v)
+{
+	const struct topology *t = &v->c->t;
+	__u32 *ids = calloc(t->n_chains + 1, sizeof(*ids)), gen = 0, zero = 0;
+	struct mx_chain_maps m = { -1, -1, -1, -1, -1 };
+	struct mx_chain_gen g;
+	struct entries e = { 0 };
+	int err = ids ? read_map(v->c, MX_MAP_ID_FILTER, cmp_key_u32, &e)
+		      : cli_fail(-ENOMEM, "out of memory");
+
+	if (ids && t->n_chains &&
+	    mx_chain_ids_assign(t->chains[0].id, t->n_chains, sizeof(*t->chains), ids)) {
+		free(ids);
+		ids = NULL;
+	}
+	if (!err && !mx_chain_maps_open_pinned(v->c->pin_root, &m) &&
+	    !bpf_map_lookup_elem(m.gen, &zero, &g))
+		gen = g.gen;
+	for (size_t i = 0; !err && i < e.n; i++) {
+		const struct mx_filter *f = (const void *)VALUE(&e, i);
+		json_t *o = v->arr ? json_object() : NULL;
+		char buf[NAME_LEN];
+		__u32 key;
+
+		memcpy(&key, ENTRY(&e, i), sizeof(key));
+		if (v->names && topo_port_by_key(t, key))
+			add_port(v, o, "port", key);
+		else
+			add_named(v, o, "device", key, device_name(v, key, buf));
+		add_chain(v, o, "infilter", f->in_chain, ids, &m, gen);
+		add_chain(v, o, "outfilter", f->out_chain, ids, &m, gen);
+		emit(v, o);
+	}
+	free(e.buf);
+	mx_chain_maps_close_fds(&m);
+	free(ids);
+	return err;
+}
+
 /* ---- the commands ---- */
 
 static const struct {
@@ -621,6 +699,7 @@ static const struct {
 	{ "neighbour", "neighbours", list_neigh },
 	{ "tunnel-peer", "tunnel_peers", list_tunpeer },
 	{ "counter", "counters", list_counter },
+	{ "filter", "filters", list_filter },
 };
 
 #define N_LISTINGS (sizeof(listings) / sizeof(listings[0]))
@@ -712,6 +791,7 @@ static const struct cli_cmd datapath_type_cmds[] = {
 	{ "list neighbour", dp_list, "router neighbours: address, MAC, port, how learned", .args = NULL },
 	{ "list tunnel-peer", dp_list, "the tunnel addresses VXLAN is accepted from", .args = NULL },
 	{ "list counter", dp_list, "per-port packets, bytes and drops by reason", .args = NULL },
+	{ "list filter", dp_list, "rule-chain filters: port or device, its chains and their live rules", .args = NULL },
 	{ 0 },
 };
 
