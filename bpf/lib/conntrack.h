@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Connection tracking, per device as MidoNet keys it: one entry per connection under the
+ * tuple of the packet that opened it (the forward direction) and the device's key; a packet
+ * is forward when its own tuple is there, return when its reversed tuple is. TCP follows
+ * its handshake and close (enum mx_ct_state), UDP whether a reply was seen, ICMP echo its
+ * id; an ICMP error quoting a tracked connection is related (a return flow).
+ *
+ * Two steps, so that a packet the chains drop opens nothing: ct_lookup classifies the
+ * packet and moves a tracked connection's state on; the caller, once the packet is to be
+ * forwarded, calls ct_commit for a MX_CT_V_NEW verdict, which creates the entry or says
+ * MX_CT_V_FULL (the table is preallocated, never evicts: the caller drops, ct-full).
+ * An entry idle past its state's timeout is gone for ct_lookup (a new packet reuses the
+ * slot); the agent's sweep (loader/conntrack.c) frees it. Time is the caller's: the
+ * pipeline passes bpf_ktime_get_ns(), the tests a clock of their own.
+ *
+ * Not yet wired into the pipeline: docs/conntrack.md. */
+#ifndef MX_BPF_CONNTRACK_H
+#define MX_BPF_CONNTRACK_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/conntrack.h"
+#include "lib/parse.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH); /* preallocated: its memory is taken at creation */
+	__uint(max_entries, MX_CT_MAX_ENTRIES_DEFAULT); /* the loader sets the configured size */
+	__type(key, struct mx_ct_key);
+	__type(value, struct mx_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_ct_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_ctcfg SEC(".maps");
+
+/* An entry's last_seen is rewritten at most this often unless its state changes: one map
+ * write per connection per second, not per packet. The sweep's error is at most this. */
+#define CT_REFRESH_NS 1000000000ull
+
+#define CT_ICMP_ECHOREPLY 0
+#define CT_ICMP_DEST_UNREACH 3
+#define CT_ICMP_SOURCE_QUENCH 4
+#define CT_ICMP_REDIRECT 5
+#define CT_ICMP_ECHO 8
+#define CT_ICMP_TIME_EXCEEDED 11
+#define CT_ICMP_PARAMETERPROB 12
+
+#define CT_TCP_FIN 0x01
+#define CT_TCP_SYN 0x02
+#define CT_TCP_RST 0x04
+#define CT_TCP_ACK 0x10
+
+enum ct_pkt_kind {
+	CT_PKT_NONE = 0,   /* nothing tracking reads */
+	CT_PKT_TCP,
+	CT_PKT_UDP,
+	CT_PKT_ECHO,       /* ICMP echo request */
+	CT_PKT_ECHO_REPLY,
+	CT_PKT_ICMP_ERROR, /* quoted: the tuple of the packet it quotes */
+	CT_PKT_BAD,        /* a tracked protocol whose header is cut short or unreadable */
+};
+
+/* What tracking reads of a packet, once. */
+struct ct_pkt {
+	struct mx_ct_key key;    /* the packet's own tuple, on its device */
+	struct mx_ct_key quoted; /* CT_PKT_ICMP_ERROR */
+	__u8 kind;               /* enum ct_pkt_kind */
+	__u8 tcp_flags;
+	__u16 pad;
+};
+
+/* The result of ct_lookup: the verdict and the connection's state after this packet. */
+struct ct_result {
+	__u8 verdict; /* enum mx_ct_verdict */
+	__u8 state;   /* enum mx_ct_state, for FWD, RETURN, RELATED */
+	__u16 pad;
+};
+
+static __always_inline void ct_reverse(struct mx_ct_key *r, const struct mx_ct_key *k)
+{
+	*r = *k;
+	r->src = k->dst;
+	r->dst = k->src;
+	r->sport = k->dport;
+	r->dport = k->sport;
+}
+
+/* The quoted packet of an ICMP error at c: its IPv4 header and 8 bytes (RFC 792), each
+ * bounds-checked. Its source must be the error's destination (the error goes back to the
+ * quoted packet's sender). false: nothing usable is quoted. */
+static __always_inline bool ct_parse_quoted(struct cursor *c, const struct iphdr *outer,
+					    struct mx_ct_key *q)
+{
+	struct iphdr *ip;
+	__u8 *l4;
+
+	if (parse_ipv4(c, &ip) != PARSE_IPV4_OK || ip->saddr != outer->daddr ||
+	    (ip->frag_off & bpf_htons(IP_OFFSET)))
+		return false;
+	l4 = cursor_take(c, 8);
+	if (!l4)
+		return false;
+	q->src = ip->saddr;
+	q->dst = ip->daddr;
+	q->proto = ip->protocol;
+	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
+		__builtin_memcpy(&q->sport, l4, 2);
+		__builtin_memcpy(&q->dport, l4 + 2, 2);
+		return true;
+	}
+	if (ip->protocol == IPPROTO_ICMP && (l4[0] == CT_ICMP_ECHO || l4[0] == CT_ICMP_ECHOREPLY)) {
+		__builtin_memcpy(&q->sport, l4 + 4, 2);
+		q->dport = q->sport;
+		return true;
+	}
+	return false;
+}
+
+/* The ICMP message at c: echo (keyed by its id on both ports, so that the reversed tuple of
+ * the reply is the request's), or an error and what it quotes. */
+static __always_inline void ct_parse_icmp(struct cursor *c, const struct iphdr *ip,
+					  struct ct_pkt *p)
+{
+	__u8 *h = cursor_take(c, 8);
+
+	if (!h) {
+		p->kind = CT_PKT_BAD;
+		return;
+	}
+	switch (h[0]) {
+	case CT_ICMP_ECHO:
+	case CT_ICMP_ECHOREPLY:
+		p->kind = h[0] == CT_ICMP_ECHO ? CT_PKT_ECHO : CT_PKT_ECHO_REPLY;
+		__builtin_memcpy(&p->key.sport, h + 4, 2);
+		p->key.dport = p->key.sport;
+		return;
+	case CT_ICMP_DEST_UNREACH:
+	case CT_ICMP_SOURCE_QUENCH:
+	case CT_ICMP_REDIRECT:
+	case CT_ICMP_TIME_EXCEEDED:
+	case CT_ICMP_PARAMETERPROB:
+		p->quoted.device = p->key.device;
+		p->kind = ct_parse_quoted(c, ip, &p->quoted) ? CT_PKT_ICMP_ERROR : CT_PKT_BAD;
+		return;
+	}
+	/* Other ICMP (timestamps, router discovery...): not tracked. */
+}
+
+/* Read what tracking needs from an Ethernet/IPv4 packet, for device. p is zeroed here. */
+static __always_inline void ct_parse(struct __sk_buff *skb, __u32 device, struct ct_pkt *p)
+{
+	struct cursor c;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	__u8 *l4;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	p->key.device = device;
+	/* Ethernet, two IPv4 headers with options, ICMP and 8 quoted bytes. */
+	pull_headers(skb, ETH_HLEN + 60 + 8 + 60 + 8);
+	cursor_init(&c, skb);
+	eth = parse_eth(&c);
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
+		return;
+	if (parse_ipv4(&c, &ip) != PARSE_IPV4_OK)
+		return;
+	/* A later fragment has no ports: untracked (the pipeline does not reassemble). */
+	if (ip->frag_off & bpf_htons(IP_OFFSET))
+		return;
+	p->key.src = ip->saddr;
+	p->key.dst = ip->daddr;
+	p->key.proto = ip->protocol;
+	if (ip->protocol == IPPROTO_ICMP) {
+		ct_parse_icmp(&c, ip, p);
+		return;
+	}
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return;
+	/* Ports, and TCP's flags (byte 13). */
+	l4 = cursor_take(&c, ip->protocol == IPPROTO_TCP ? 14 : 4);
+	if (!l4) {
+		p->kind = CT_PKT_BAD;
+		return;
+	}
+	__builtin_memcpy(&p->key.sport, l4, 2);
+	__builtin_memcpy(&p->key.dport, l4 + 2, 2);
+	if (ip->protocol == IPPROTO_UDP) {
+		p->kind = CT_PKT_UDP;
+		return;
+	}
+	p->kind = CT_PKT_TCP;
+	/* l4 + 13 is within the 14 bytes taken; the verifier wants it said again. */
+	if ((void *)(l4 + 14) <= c.end)
+		p->tcp_flags = l4[13];
+}
+
+static __always_inline const struct mx_ct_config *ct_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&midox_ctcfg, &zero);
+}
+
+/* The live entry of key (NULL: none, or idle past its timeout). */
+static __always_inline struct mx_ct_entry *ct_find(const struct mx_ct_key *key,
+						   const struct mx_ct_config *cfg, __u64 now)
+{
+	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, key);
+
+	if (!e || mx_ct_expired(cfg, e, now))
+		return NULL;
+	return e;
+}
+
+/* A TCP connection's next state on a segment with flags from the opener (reply false) or
+ * the other side. */
+static __always_inline __u8 ct_tcp_next(struct mx_ct_entry *e, __u8 flags, bool reply)
+{
+	bool syn = flags & CT_TCP_SYN, ack = flags & CT_TCP_ACK;
+
+	if (flags & CT_TCP_RST)
+		return MX_CT_TCP_CLOSE;
+	switch (e->state) {
+	case MX_CT_TCP_SYN_SENT:
+		return reply && syn && ack ? MX_CT_TCP_SYN_RECV : MX_CT_TCP_SYN_SENT;
+	case MX_CT_TCP_SYN_RECV:
+	case MX_CT_TCP_ESTABLISHED:
+	case MX_CT_TCP_FIN_WAIT:
+		if (flags & CT_TCP_FIN) {
+			e->flags |= reply ? MX_CT_F_FIN_REPLY : MX_CT_F_FIN_FWD;
+			return (e->flags & (MX_CT_F_FIN_FWD | MX_CT_F_FIN_REPLY)) ==
+					       (MX_CT_F_FIN_FWD | MX_CT_F_FIN_REPLY)
+				       ? MX_CT_TCP_TIME_WAIT
+				       : MX_CT_TCP_FIN_WAIT;
+		}
+		if (e->state == MX_CT_TCP_SYN_RECV && !reply && ack && !syn)
+			return MX_CT_TCP_ESTABLISHED;
+		return e->state;
+	}
+	return e->state;
+}
+
+/* The connection e saw a packet at now: its state becomes state, its last_seen now (written
+ * only when the state changed or a second has passed). */
+static __always_inline void ct_touch(struct mx_ct_entry *e, __u8 state, __u64 now)
+{
+	if (state != e->state) {
+		e->state = state;
+		e->last_seen_ns = now;
+	} else if (now > e->last_seen_ns + CT_REFRESH_NS) {
+		e->last_seen_ns = now;
+	}
+}
+
+static __always_inline struct ct_result ct_res(__u8 verdict, __u8 state)
+{
+	return (struct ct_result){ .verdict = verdict, .state = state };
+}
+
+static __always_inline bool ct_tcp_opens(__u8 flags)
+{
+	return (flags & (CT_TCP_SYN | CT_TCP_ACK | CT_TCP_RST | CT_TCP_FIN)) == CT_TCP_SYN;
+}
+
+/* TCP: forward or return on its connection, or a SYN that opens one (also over a closed
+ * connection of the same tuple, either way round, as the kernel reopens one). */
+static __always_inline struct ct_result ct_lookup_tcp(const struct ct_pkt *p,
+						      const struct mx_ct_config *cfg, __u64 now)
+{
+	struct mx_ct_key rev;
+	struct mx_ct_entry *e = ct_find(&p->key, cfg, now);
+	bool opens = ct_tcp_opens(p->tcp_flags);
+	bool reply = false;
+
+	if (!e) {
+		ct_reverse(&rev, &p->key);
+		e = ct_find(&rev, cfg, now);
+		reply = true;
+	}
+	if (!e)
+		return ct_res(opens ? MX_CT_V_NEW : MX_CT_V_INVALID, 0);
+	if (opens && (e->state == MX_CT_TCP_TIME_WAIT || e->state == MX_CT_TCP_CLOSE)) {
+		/* A new connection on a closed one's tuple: ct_commit writes it afresh, under
+		 * this packet's direction (the old one, the other way round, goes). */
+		if (reply)
+			bpf_map_delete_elem(&midox_ct, &rev);
+		return ct_res(MX_CT_V_NEW, 0);
+	}
+	ct_touch(e, ct_tcp_next(e, p->tcp_flags, reply), now);
+	return ct_res(reply ? MX_CT_V_RETURN : MX_CT_V_FWD, e->state);
+}
+
+/* ICMP error: related when what it quotes is a live connection, either way round. */
+static __always_inline struct ct_result ct_lookup_related(const struct ct_pkt *p,
+							  const struct mx_ct_config *cfg,
+							  __u64 now)
+{
+	struct mx_ct_key rev;
+	struct mx_ct_entry *e = ct_find(&p->quoted, cfg, now);
+
+	if (!e) {
+		ct_reverse(&rev, &p->quoted);
+		e = ct_find(&rev, cfg, now);
+	}
+	return e ? ct_res(MX_CT_V_RELATED, e->state) : ct_res(MX_CT_V_INVALID, 0);
+}
+
+/* Classify the packet p (ct_parse) at time now, moving its connection's state on. */
+static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 now)
+{
+	const struct mx_ct_config *cfg = ct_config();
+	struct mx_ct_entry *e;
+	struct mx_ct_key rev;
+
+	switch (p->kind) {
+	case CT_PKT_TCP:
+		return ct_lookup_tcp(p, cfg, now);
+	case CT_PKT_ICMP_ERROR:
+		return ct_lookup_related(p, cfg, now);
+	case CT_PKT_UDP:
+	case CT_PKT_ECHO:
+		e = ct_find(&p->key, cfg, now);
+		if (e) {
+			ct_touch(e, e->state, now);
+			return ct_res(MX_CT_V_FWD, e->state);
+		}
+		if (p->kind == CT_PKT_ECHO)
+			return ct_res(MX_CT_V_NEW, 0);
+		/* fall through: a UDP reply */
+	case CT_PKT_ECHO_REPLY:
+		ct_reverse(&rev, &p->key);
+		e = ct_find(&rev, cfg, now);
+		if (e) {
+			ct_touch(e, e->state == MX_CT_UDP ? MX_CT_UDP_STREAM : e->state, now);
+			return ct_res(MX_CT_V_RETURN, e->state);
+		}
+		return ct_res(p->kind == CT_PKT_UDP ? MX_CT_V_NEW : MX_CT_V_INVALID, 0);
+	case CT_PKT_BAD:
+		return ct_res(MX_CT_V_INVALID, 0);
+	}
+	return ct_res(MX_CT_V_UNTRACKED, 0);
+}
+
+/* Open the connection of p (a MX_CT_V_NEW verdict of ct_lookup) at now: MX_CT_V_NEW and
+ * its state when its entry is written, MX_CT_V_FULL when the table has no room. An entry
+ * already under the key (idle past its timeout, closed, or written by another CPU a moment
+ * ago) is overwritten: replacing never needs room. */
+static __always_inline struct ct_result ct_commit(const struct ct_pkt *p, __u64 now)
+{
+	struct mx_ct_entry e = { .last_seen_ns = now };
+
+	switch (p->kind) {
+	case CT_PKT_TCP:
+		e.state = MX_CT_TCP_SYN_SENT;
+		break;
+	case CT_PKT_UDP:
+		e.state = MX_CT_UDP;
+		break;
+	case CT_PKT_ECHO:
+		e.state = MX_CT_ICMP;
+		break;
+	default:
+		return ct_res(MX_CT_V_INVALID, 0);
+	}
+	if (bpf_map_update_elem(&midox_ct, &p->key, &e, BPF_ANY))
+		return ct_res(MX_CT_V_FULL, 0);
+	return ct_res(MX_CT_V_NEW, e.state);
+}
+
+#endif

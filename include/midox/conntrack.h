@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Connection tracking: the table (bpf/lib/conntrack.h), its settings and the sweep that
+ * expires idle entries (loader/conntrack.c). Not yet in the forwarding pipeline:
+ * docs/conntrack.md. */
+#ifndef MIDOX_CONNTRACK_H
+#define MIDOX_CONNTRACK_H
+
+#include "common.h"
+
+/* struct mx_ct_key -> struct mx_ct_entry: a preallocated hash map (no LRU, no eviction) of
+ * a size fixed when it is created; full, a new connection is refused (MX_CT_V_FULL). */
+#define MX_MAP_CT "midox_ct"
+#define MX_CT_MAX_ENTRIES_DEFAULT 262144
+
+/* One connection, seen from the device that tracks it, in the direction of the packet that
+ * opened it (the forward direction). MidoNet keys per device: the same 5-tuple through two
+ * devices is two connections. ICMP echo: sport = dport = the echo id. */
+struct mx_ct_key {
+	__u32 device; /* the tunnel key of the bridge or router that tracks it */
+	__be32 src, dst;
+	__be16 sport, dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct mx_ct_key) == 20, "mx_ct_key layout");
+
+/* A connection's state; also the index of its timeout in struct mx_ct_config. */
+enum mx_ct_state {
+	MX_CT_TCP_SYN_SENT = 0, /* the opener's SYN seen */
+	MX_CT_TCP_SYN_RECV,     /* the answering SYN-ACK seen */
+	MX_CT_TCP_ESTABLISHED,  /* the opener's ACK of the SYN-ACK seen */
+	MX_CT_TCP_FIN_WAIT,     /* a FIN from one side */
+	MX_CT_TCP_TIME_WAIT,    /* FINs from both sides */
+	MX_CT_TCP_CLOSE,        /* a RST from either side */
+	MX_CT_UDP,              /* UDP, no reply seen */
+	MX_CT_UDP_STREAM,       /* UDP, a reply seen */
+	MX_CT_ICMP,             /* ICMP echo */
+	MX_CT_STATE__MAX
+};
+
+/* Timeouts in seconds, the kernel's defaults (nf_conntrack's sysctls, Documentation/
+ * networking/nf_conntrack-sysctl.rst): tcp_timeout_syn_sent, _syn_recv, _established,
+ * _fin_wait, _time_wait, _close, udp_timeout, udp_timeout_stream, icmp_timeout. */
+#define MX_CT_TIMEOUT_SYN_SENT 120u
+#define MX_CT_TIMEOUT_SYN_RECV 60u
+#define MX_CT_TIMEOUT_ESTABLISHED 432000u /* 5 days */
+#define MX_CT_TIMEOUT_FIN_WAIT 120u
+#define MX_CT_TIMEOUT_TIME_WAIT 120u
+#define MX_CT_TIMEOUT_CLOSE 10u
+#define MX_CT_TIMEOUT_UDP 30u
+#define MX_CT_TIMEOUT_UDP_STREAM 120u
+#define MX_CT_TIMEOUT_ICMP 30u
+
+/* __u32 0 -> struct mx_ct_config: the agent's settings. A timeout of 0 is the default. */
+#define MX_MAP_CT_CONFIG "midox_ctcfg"
+#define MX_CT_TIMEOUT_SLOTS 16
+struct mx_ct_config {
+	__u32 timeout_s[MX_CT_TIMEOUT_SLOTS]; /* indexed by enum mx_ct_state */
+};
+_Static_assert(sizeof(struct mx_ct_config) == 64, "mx_ct_config layout");
+_Static_assert(MX_CT_STATE__MAX <= MX_CT_TIMEOUT_SLOTS, "states fit the timeout slots");
+
+enum mx_ct_entry_flags {
+	MX_CT_F_FIN_FWD = 1 << 0,   /* a FIN from the opener */
+	MX_CT_F_FIN_REPLY = 1 << 1, /* a FIN from the other side */
+	MX_CT_F_NAT = 1 << 2,       /* nat holds the translated tuple (reserved: no NAT yet) */
+};
+
+/* Room for NAT: the tuple the forward packets leave the device with (reserved, 0). */
+struct mx_ct_nat {
+	__be32 src, dst;
+	__be16 sport, dport;
+	__u32 pad;
+};
+
+struct mx_ct_entry {
+	__u64 last_seen_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last packet */
+	__u8 state;         /* enum mx_ct_state */
+	__u8 flags;         /* enum mx_ct_entry_flags */
+	__u16 pad0;
+	__u32 pad1;
+	struct mx_ct_nat nat;
+};
+_Static_assert(sizeof(struct mx_ct_entry) == 32, "mx_ct_entry layout");
+
+/* What tracking said of a packet (bpf/lib/conntrack.h). */
+enum mx_ct_verdict {
+	MX_CT_V_NEW = 0,   /* opens a connection (created by ct_commit) */
+	MX_CT_V_FWD,       /* a tracked connection, forward direction */
+	MX_CT_V_RETURN,    /* a tracked connection, return direction */
+	MX_CT_V_RELATED,   /* an ICMP error quoting a tracked connection: passes as return */
+	MX_CT_V_INVALID,   /* a tracked protocol, but of no connection and cannot open one
+			    * (TCP without SYN, an echo reply, an error quoting nothing known) */
+	MX_CT_V_UNTRACKED, /* not IPv4 TCP/UDP/ICMP, a later fragment, a header cut short */
+	MX_CT_V_FULL,      /* would open one, the table is full: the caller drops it,
+			    * counted as its own drop reason (ct-full) */
+};
+
+/* Whether a packet's verdict makes it a return flow for the rule chains (the flow
+ * condition, MX_COND_RETURN_FLOW; every other verdict is a forward flow). */
+static inline int mx_ct_is_return(unsigned int verdict)
+{
+	return verdict == MX_CT_V_RETURN || verdict == MX_CT_V_RELATED;
+}
+
+/* The default timeout of state in seconds (0 for no such state). */
+static inline __u32 mx_ct_timeout_default(unsigned int state)
+{
+	switch (state) {
+	case MX_CT_TCP_SYN_SENT: return MX_CT_TIMEOUT_SYN_SENT;
+	case MX_CT_TCP_SYN_RECV: return MX_CT_TIMEOUT_SYN_RECV;
+	case MX_CT_TCP_ESTABLISHED: return MX_CT_TIMEOUT_ESTABLISHED;
+	case MX_CT_TCP_FIN_WAIT: return MX_CT_TIMEOUT_FIN_WAIT;
+	case MX_CT_TCP_TIME_WAIT: return MX_CT_TIMEOUT_TIME_WAIT;
+	case MX_CT_TCP_CLOSE: return MX_CT_TIMEOUT_CLOSE;
+	case MX_CT_UDP: return MX_CT_TIMEOUT_UDP;
+	case MX_CT_UDP_STREAM: return MX_CT_TIMEOUT_UDP_STREAM;
+	case MX_CT_ICMP: return MX_CT_TIMEOUT_ICMP;
+	default: return 0;
+	}
+}
+
+/* The timeout of state in seconds: cfg's, or the default when cfg gives none. */
+static inline __u32 mx_ct_timeout_s(const struct mx_ct_config *cfg, unsigned int state)
+{
+	if (cfg && state < MX_CT_STATE__MAX && cfg->timeout_s[state])
+		return cfg->timeout_s[state];
+	return mx_ct_timeout_default(state);
+}
+
+/* The one expiry rule, for the datapath and the sweep: idle longer than its timeout. A
+ * last_seen in the future (another CPU's clock a little ahead) is fresh. */
+static inline int mx_ct_expired(const struct mx_ct_config *cfg, const struct mx_ct_entry *e,
+				__u64 now_ns)
+{
+	__u64 timeout_ns = (__u64)mx_ct_timeout_s(cfg, e->state) * 1000000000ull;
+
+	return now_ns > e->last_seen_ns && now_ns - e->last_seen_ns > timeout_ns;
+}
+
+#endif

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The connection-tracking sweep (loader/conntrack.h). A hash map's walk restarts from its
+ * first key when the key it stands on is deleted, so the walk only collects the idle keys
+ * and the deletes come after it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "base/log.h"
+#include "loader/conntrack.h"
+
+struct key_list {
+	struct mx_ct_key *keys;
+	size_t n, cap;
+};
+
+static int key_list_add(struct key_list *l, const struct mx_ct_key *k)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		struct mx_ct_key *keys = realloc(l->keys, cap * sizeof(*keys));
+
+		if (!keys)
+			return -ENOMEM;
+		l->keys = keys;
+		l->cap = cap;
+	}
+	l->keys[l->n++] = *k;
+	return 0;
+}
+
+/* The keys of ct_fd idle at now_ns into idle. */
+static int collect_idle(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
+			struct key_list *idle, __u32 *seen)
+{
+	struct mx_ct_key key, next;
+	struct mx_ct_entry e;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(ct_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(ct_fd, &key, &e))
+			continue; /* deleted by the datapath meanwhile */
+		(*seen)++;
+		if (mx_ct_expired(cfg, &e, now_ns)) {
+			err = key_list_add(idle, &key);
+			if (err)
+				return err;
+		}
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int mx_ct_sweep(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
+		struct mx_ct_sweep_stats *stats)
+{
+	struct key_list idle = { 0 };
+	struct mx_ct_entry e;
+	int err;
+
+	memset(stats, 0, sizeof(*stats));
+	err = collect_idle(ct_fd, cfg, now_ns, &idle, &stats->seen);
+	for (size_t i = 0; !err && i < idle.n; i++) {
+		if (bpf_map_lookup_elem(ct_fd, &idle.keys[i], &e) || !mx_ct_expired(cfg, &e, now_ns))
+			continue;
+		if (!bpf_map_delete_elem(ct_fd, &idle.keys[i]))
+			stats->removed++;
+		else if (errno != ENOENT)
+			err = -errno;
+	}
+	if (err)
+		mx_err("conntrack sweep: %s", strerror(-err));
+	free(idle.keys);
+	return err;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Connection tracking's user-space side: the sweep that expires idle connections
+ * (include/midox/conntrack.h, bpf/lib/conntrack.h). Returns 0 or a negative errno. The
+ * agent does not run it yet: docs/conntrack.md. */
+#ifndef MIDOX_LOADER_CONNTRACK_H
+#define MIDOX_LOADER_CONNTRACK_H
+
+#include "midox/conntrack.h"
+
+struct mx_ct_sweep_stats {
+	__u32 seen;    /* entries looked at */
+	__u32 removed; /* idle past their timeout, deleted */
+};
+
+/* Delete every entry of the table ct_fd idle past its state's timeout at now_ns (cfg: the
+ * timeouts, NULL for the defaults; the clock is CLOCK_MONOTONIC, bpf_ktime_get_ns's). An
+ * entry is read again just before its delete: one the datapath refreshed meanwhile stays. */
+int mx_ct_sweep(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
+		struct mx_ct_sweep_stats *stats);
+
+#endif
