@@ -117,7 +117,6 @@ void agent_prime_neighbours(struct agent *a)
 
 static int agent_start(struct agent *a)
 {
-	struct mx_datapath_opts dp_opts = { .pin_root = a->cfg.pin_root };
 	char saved[300];
 	int err;
 
@@ -155,15 +154,6 @@ static int agent_start(struct agent *a)
 			return err;
 		}
 	}
-	err = mx_datapath_open(&dp_opts, &a->dp);
-	if (err) {
-		mx_err("cannot load the datapath: %s", strerror(-err));
-		return err;
-	}
-	err = agent_chains_open(a);
-	if (err)
-		return err;
-	agent_reattach_pinned(a);
 	a->link_fd = link_events_open();
 	if (a->link_fd < 0) {
 		mx_err("cannot watch links: %s", strerror(-a->link_fd));
@@ -172,11 +162,14 @@ static int agent_start(struct agent *a)
 	snprintf(saved, sizeof(saved), "%s.session", a->cfg.host_id_file);
 	err = session_open(&a->zk, a->cfg.zk_servers, a->cfg.session_timeout_ms, saved,
 			   a->cfg.credentials_file[0] ? &host_cred : NULL);
-	if (err)
+	if (err) {
 		mx_err("cannot start a ZooKeeper client for %s: %s", a->cfg.zk_servers,
 		       strerror(-err));
+		return err;
+	}
 	a->bgp.wake_fd = a->zk.wake_fd; /* answered batches of learned routes wake the loop */
-	return err;
+	/* Last: its thread wakes the session's eventfd when done. */
+	return agent_datapath_start(a);
 }
 
 /* With access control, this host's node and containers give its identity its rights; made
@@ -233,6 +226,28 @@ static bool agent_session_step(struct agent *a)
 	if (atomic_exchange(&a->zk.changed, false))
 		dirty = true;
 	return dirty;
+}
+
+/* Until the datapath is loaded (startup.c): the session connects, the host registers, and
+ * the topology is read once meanwhile for the first pass. Non-zero: the load failed. */
+static int agent_startup(struct agent *a)
+{
+	struct pollfd pfd = { .fd = a->zk.wake_fd, .events = POLLIN };
+	bool prefetched = false;
+
+	while (!stop_requested && !agent_datapath_done(a)) {
+		/* Connect and register; the main loop's first pass follows whatever this says. */
+		agent_session_step(a);
+		if (!prefetched && atomic_load(&a->zk.connected) && a->registered) {
+			prefetched = true;
+			agent_prefetch(a);
+			continue;
+		}
+		poll(&pfd, 1, TICK_MS);
+		session_drain(&a->zk);
+	}
+	/* Also when stopping: the thread cannot be cut short in the verifier. */
+	return agent_datapath_join(a);
 }
 
 static void agent_loop(struct agent *a)
@@ -298,6 +313,8 @@ static void agent_stop(struct agent *a)
 	mx_datapath_close(a->dp);
 	if (a->have_topo)
 		topo_free(&a->topo);
+	if (a->have_prefetched)
+		topo_free(&a->prefetched);
 	free(a->peers);
 	agent_learn_free(a);
 	agent_status_free(a);
@@ -335,6 +352,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	err = agent_start(&a);
+	if (!err)
+		err = agent_startup(&a);
 	if (!err) {
 		agent_loop(&a);
 		mx_info("stopping; maps and programs stay in place");
