@@ -4,7 +4,6 @@
 #define MIDOX_AGENT_H
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 

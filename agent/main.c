@@ -256,14 +256,17 @@ static void agent_loop(struct agent *a)
 	struct pollfd fds[2 + 1 + HTTP_MAX_CONNS];
 	uint64_t last_tick = mx_now_ns(), now;
 	unsigned long ticks = 0;
-	bool dirty = true, report = false;
+	bool dirty = true, report = false, first_pass = true;
 	size_t n_http;
 
 	while (!stop_requested) {
 		fds[0] = (struct pollfd){ .fd = a->zk.wake_fd, .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = a->link_fd, .events = POLLIN };
 		n_http = http_server_pollfds(&a->metrics, fds + 2, 1 + HTTP_MAX_CONNS);
-		poll(fds, 2 + n_http, TICK_MS);
+		/* The first pass does not wait for an event: start-up took those already. A
+		 * pass that failed is tried again at the next event or tick, not at once. */
+		poll(fds, 2 + n_http,
+		     first_pass && atomic_load(&a->zk.connected) && a->registered ? 0 : TICK_MS);
 		http_server_handle(&a->metrics, fds + 2, n_http);
 		session_drain(&a->zk);
 		if (link_events_drain(a->link_fd))
@@ -275,6 +278,7 @@ static void agent_loop(struct agent *a)
 		if (atomic_load(&a->zk.connected) && a->registered)
 			bgp_learn_pump(&a->bgp, a->zk.zh);
 		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
+			first_pass = false;
 			dirty = agent_reconcile(a) != 0;
 			if (a->have_topo)
 				bgp_sync(&a->bgp, &a->topo);
