@@ -3,6 +3,8 @@
 #ifndef MIDOX_AGENT_H
 #define MIDOX_AGENT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "bgp/bgp.h"
@@ -52,14 +54,26 @@ struct agent_counters {
 	uint64_t chain_install_errors; /* compiles or installs that failed (the live one stayed) */
 };
 
+/* The datapath prepared on a thread of its own at start (startup.c). */
+struct agent_loader {
+	pthread_t thread;
+	bool running;     /* started and not joined yet */
+	atomic_bool done; /* set by the thread when err is final */
+	int err;
+};
+
 struct agent {
 	struct agent_config cfg;
 	char host_id[TOPO_ID_LEN];
 	struct session zk;
-	struct mx_datapath *dp;
+	struct mx_datapath *dp; /* the loader's until its thread is joined */
+	struct agent_loader loader;
 	int link_fd;
 	struct topology topo;   /* the last snapshot that was applied */
 	bool have_topo;
+	struct topology prefetched; /* read while the datapath loaded (agent_prefetch) */
+	bool have_prefetched;
+	uint64_t prefetched_events; /* zk.events when that read began */
 	bool registered;        /* host and liveness written in this session */
 	bool programs_replaced; /* every attachment renewed since start (upgrade) */
 	__be32 *peers;          /* tunnel peers, for neighbour priming */
@@ -74,6 +88,16 @@ struct agent {
 	bool chains_installed;
 };
 
+/* On a thread of its own (after session_open, whose eventfd it wakes when done): load the
+ * datapath, open the chain maps, reattach the programs where the pins say (startup.c). */
+int agent_datapath_start(struct agent *a);
+/* Whether that thread has finished; its result, once joined (non-zero: failed, logged). */
+bool agent_datapath_done(const struct agent *a);
+int agent_datapath_join(struct agent *a);
+/* Read the topology while the datapath loads and keep it for the first pass, which takes it
+ * when no event came from ZooKeeper since the read began (else it reads again, mostly from
+ * the mirror this read filled). */
+void agent_prefetch(struct agent *a);
 /* Read the topology, compute what the maps must hold, make them so. Nothing is changed
  * when the topology cannot be read. */
 int agent_reconcile(struct agent *a);

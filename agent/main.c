@@ -117,7 +117,6 @@ void agent_prime_neighbours(struct agent *a)
 
 static int agent_start(struct agent *a)
 {
-	struct mx_datapath_opts dp_opts = { .pin_root = a->cfg.pin_root };
 	char saved[300];
 	int err;
 
@@ -155,13 +154,6 @@ static int agent_start(struct agent *a)
 			return err;
 		}
 	}
-	err = mx_datapath_open(&dp_opts, &a->dp);
-	if (err) {
-		mx_err("cannot load the datapath: %s", strerror(-err));
-		return err;
-	}
-	agent_chains_open(a);
-	agent_reattach_pinned(a);
 	a->link_fd = link_events_open();
 	if (a->link_fd < 0) {
 		mx_err("cannot watch links: %s", strerror(-a->link_fd));
@@ -170,11 +162,14 @@ static int agent_start(struct agent *a)
 	snprintf(saved, sizeof(saved), "%s.session", a->cfg.host_id_file);
 	err = session_open(&a->zk, a->cfg.zk_servers, a->cfg.session_timeout_ms, saved,
 			   a->cfg.credentials_file[0] ? &host_cred : NULL);
-	if (err)
+	if (err) {
 		mx_err("cannot start a ZooKeeper client for %s: %s", a->cfg.zk_servers,
 		       strerror(-err));
+		return err;
+	}
 	a->bgp.wake_fd = a->zk.wake_fd; /* answered batches of learned routes wake the loop */
-	return err;
+	/* Last: its thread wakes the session's eventfd when done. */
+	return agent_datapath_start(a);
 }
 
 /* With access control, this host's node and containers give its identity its rights; made
@@ -233,20 +228,45 @@ static bool agent_session_step(struct agent *a)
 	return dirty;
 }
 
+/* Until the datapath is loaded (startup.c): the session connects, the host registers, and
+ * the topology is read once meanwhile for the first pass. Non-zero: the load failed. */
+static int agent_startup(struct agent *a)
+{
+	struct pollfd pfd = { .fd = a->zk.wake_fd, .events = POLLIN };
+	bool prefetched = false;
+
+	while (!stop_requested && !agent_datapath_done(a)) {
+		/* Connect and register; the main loop's first pass follows whatever this says. */
+		agent_session_step(a);
+		if (!prefetched && atomic_load(&a->zk.connected) && a->registered) {
+			prefetched = true;
+			agent_prefetch(a);
+			continue;
+		}
+		poll(&pfd, 1, TICK_MS);
+		session_drain(&a->zk);
+	}
+	/* Also when stopping: the thread cannot be cut short in the verifier. */
+	return agent_datapath_join(a);
+}
+
 static void agent_loop(struct agent *a)
 {
 	/* the session's eventfd, the link socket, then the metrics server's sockets */
 	struct pollfd fds[2 + 1 + HTTP_MAX_CONNS];
 	uint64_t last_tick = mx_now_ns(), now;
 	unsigned long ticks = 0;
-	bool dirty = true, report = false;
+	bool dirty = true, report = false, first_pass = true;
 	size_t n_http;
 
 	while (!stop_requested) {
 		fds[0] = (struct pollfd){ .fd = a->zk.wake_fd, .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = a->link_fd, .events = POLLIN };
 		n_http = http_server_pollfds(&a->metrics, fds + 2, 1 + HTTP_MAX_CONNS);
-		poll(fds, 2 + n_http, TICK_MS);
+		/* The first pass does not wait for an event: start-up took those already. A
+		 * pass that failed is tried again at the next event or tick, not at once. */
+		poll(fds, 2 + n_http,
+		     first_pass && atomic_load(&a->zk.connected) && a->registered ? 0 : TICK_MS);
 		http_server_handle(&a->metrics, fds + 2, n_http);
 		session_drain(&a->zk);
 		if (link_events_drain(a->link_fd))
@@ -258,6 +278,7 @@ static void agent_loop(struct agent *a)
 		if (atomic_load(&a->zk.connected) && a->registered)
 			bgp_learn_pump(&a->bgp, a->zk.zh);
 		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
+			first_pass = false;
 			dirty = agent_reconcile(a) != 0;
 			if (a->have_topo)
 				bgp_sync(&a->bgp, &a->topo);
@@ -296,6 +317,8 @@ static void agent_stop(struct agent *a)
 	mx_datapath_close(a->dp);
 	if (a->have_topo)
 		topo_free(&a->topo);
+	if (a->have_prefetched)
+		topo_free(&a->prefetched);
 	free(a->peers);
 	agent_learn_free(a);
 	agent_status_free(a);
@@ -333,6 +356,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	err = agent_start(&a);
+	if (!err)
+		err = agent_startup(&a);
 	if (!err) {
 		agent_loop(&a);
 		mx_info("stopping; maps and programs stay in place");

@@ -53,6 +53,7 @@ static void session_watcher(zhandle_t *zh, int type, int state, const char *path
 
 	(void)zh;
 	(void)path;
+	atomic_fetch_add(&s->events, 1);
 	if (type == ZOO_SESSION_EVENT) {
 		topo_zk_log_event();
 		session_flap_check(s, state);
@@ -77,6 +78,7 @@ static void session_on_change(void *ctx)
 {
 	struct session *s = ctx;
 
+	atomic_fetch_add(&s->events, 1);
 	atomic_store(&s->changed, true);
 	session_wake(s);
 }

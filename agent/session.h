@@ -16,6 +16,9 @@ struct session {
 	atomic_bool expired;      /* the session is gone: reopen and register again */
 	atomic_bool changed;      /* a watched node changed */
 	atomic_bool reconnected;  /* connected again since last asked */
+	/* Every event the client delivered (session or watch) and every change the mirror
+	 * saw: a snapshot read while it kept its value is still the topology. */
+	atomic_uint_least64_t events;
 	/* Since start, for the metrics: connections made (the first included), expiries. */
 	atomic_uint_least64_t connects;
 	atomic_uint_least64_t expiries;
