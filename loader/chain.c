@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -577,6 +580,16 @@ static bool image_has_chain(const struct chain_image *im, __u32 id)
 	return false;
 }
 
+/* Wait until every evaluation that may have read the old generation has ended: programs
+ * run in RCU read-side sections (tc in softirq, a test run under rcu_read_lock), and
+ * MEMBARRIER_CMD_GLOBAL waits for an RCU grace period. Without it an evaluation that began
+ * on the old half could read it while the next install rewrites it. */
+static void readers_drain(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(10000); /* nohz_full: no grace period to ask for; 10 ms is far beyond one run */
+}
+
 /* After the switch: the chains the new version lacks and the old version's sets go. */
 static int old_remove(const struct mx_chain_maps *m, const struct chain_image *im, __u32 old)
 {
@@ -614,6 +627,7 @@ int mx_chain_install(const struct mx_chain_maps *m, const struct mx_chain_progra
 		mx_err("chains: not installed (%s): the live version stays", strerror(-err));
 		goto out;
 	}
+	readers_drain();
 	err = old_remove(m, &im, live);
 	if (err)
 		mx_warn("chains: installed, but the old version's leftovers stay (%s)",
