@@ -82,34 +82,38 @@ static __always_inline void filter_input(struct __sk_buff *skb, const struct hop
 	in->flags = MX_CHAIN_IN_FWD_FLOW | (trace_on(skb) ? MX_CHAIN_IN_NO_COUNT : 0);
 }
 
+/* owner's (a port or device key) in or outfilter (where: 0 or FILTER_OUT), if it has
+ * one: why the frame is dropped, or MX_DROP_NONE. */
+static __always_inline int filter_apply(struct __sk_buff *skb, __u32 owner, __u32 where,
+					const struct chain_input *in)
+{
+	const struct mx_filter *f = filter_lookup(owner);
+	__u32 chain = !f ? MX_CHAIN_NONE : where ? f->out_chain : f->in_chain;
+
+	if (chain == MX_CHAIN_NONE)
+		return MX_DROP_NONE;
+	return filter_eval(skb, owner, chain, where, in);
+}
+
 /* The frame enters port h->entry (port: its entry) of port->device_key: the port's
  * infilter, then the device's, each with the port as in_port. */
 static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop *h,
 					 const struct mx_port *port)
 {
 	struct chain_input in = { .in_port = h->entry };
-	__u32 flags = port->flags, device = port->device_key, chain;
-	const struct mx_filter *f;
+	__u32 flags = port->flags, device = port->device_key;
 	int reason;
 
 	if (!(flags & FILTER_ANY))
 		return MX_DROP_NONE;
 	filter_input(skb, h, &in);
 	if (flags & MX_PORT_FILTERED) {
-		f = filter_lookup(h->entry);
-		chain = f ? f->in_chain : MX_CHAIN_NONE;
-		if (chain != MX_CHAIN_NONE) {
-			reason = filter_eval(skb, h->entry, chain, 0, &in);
-			if (reason != MX_DROP_NONE)
-				return reason;
-		}
+		reason = filter_apply(skb, h->entry, 0, &in);
+		if (reason != MX_DROP_NONE)
+			return reason;
 	}
-	if (flags & MX_PORT_DEVICE_FILTERED) {
-		f = filter_lookup(device);
-		chain = f ? f->in_chain : MX_CHAIN_NONE;
-		if (chain != MX_CHAIN_NONE)
-			return filter_eval(skb, device, chain, 0, &in);
-	}
+	if (flags & MX_PORT_DEVICE_FILTERED)
+		return filter_apply(skb, device, 0, &in);
 	return MX_DROP_NONE;
 }
 
@@ -119,29 +123,20 @@ static __always_inline int filters_leave(struct __sk_buff *skb, const struct hop
 					 __u32 device, __u32 out_key, const struct mx_port *out)
 {
 	struct chain_input in = { .in_port = h->entry, .out_port = out_key };
-	__u32 flags = out->flags, chain;
-	const struct mx_filter *f;
+	__u32 flags = out->flags;
 	int reason;
 
 	if (!(flags & FILTER_ANY))
 		return MX_DROP_NONE;
 	filter_input(skb, h, &in);
 	if (flags & MX_PORT_DEVICE_FILTERED) {
-		f = filter_lookup(device);
-		chain = f ? f->out_chain : MX_CHAIN_NONE;
-		if (chain != MX_CHAIN_NONE) {
-			reason = filter_eval(skb, device, chain, FILTER_OUT, &in);
-			if (reason != MX_DROP_NONE)
-				return reason;
-		}
+		reason = filter_apply(skb, device, FILTER_OUT, &in);
+		if (reason != MX_DROP_NONE)
+			return reason;
 	}
-	if (flags & MX_PORT_FILTERED) {
-		f = filter_lookup(out_key);
-		chain = f ? f->out_chain : MX_CHAIN_NONE;
-		in.in_port = 0;
-		if (chain != MX_CHAIN_NONE)
-			return filter_eval(skb, out_key, chain, FILTER_OUT, &in);
-	}
+	in.in_port = 0;
+	if (flags & MX_PORT_FILTERED)
+		return filter_apply(skb, out_key, FILTER_OUT, &in);
 	return MX_DROP_NONE;
 }
 
@@ -151,17 +146,11 @@ static __always_inline int filters_leave_flood(struct __sk_buff *skb, const stru
 					       const struct mx_port *port)
 {
 	struct chain_input in = { .in_port = h->entry };
-	const struct mx_filter *f;
-	__u32 chain;
 
 	if (!(port->flags & MX_PORT_DEVICE_FILTERED))
 		return MX_DROP_NONE;
 	filter_input(skb, h, &in);
-	f = filter_lookup(port->device_key);
-	chain = f ? f->out_chain : MX_CHAIN_NONE;
-	if (chain == MX_CHAIN_NONE)
-		return MX_DROP_NONE;
-	return filter_eval(skb, port->device_key, chain, FILTER_OUT, &in);
+	return filter_apply(skb, port->device_key, FILTER_OUT, &in);
 }
 
 #endif

@@ -12,23 +12,6 @@
 #include "print.h"
 #include "topology/chains.h"
 
-static void emit(struct cli *c, json_t *arr, json_t *obj, const char *line)
-{
-	if (!c->json)
-		printf("%s\n", line);
-	else if (arr)
-		json_array_append_new(arr, obj);
-	else
-		cli_print_json(obj);
-}
-
-static void add(char *line, size_t len, const char *key, const char *val)
-{
-	size_t n = strlen(line);
-
-	snprintf(line + n, len - n, "%s%s %s", n ? " " : "", key, val);
-}
-
 /* {"id": id, "alias": alias} */
 static json_t *ref_json(const char *id, const char *alias)
 {
@@ -41,12 +24,12 @@ void cli_out_filters(struct cli *c, char *line, size_t len, json_t *o,
 	char a[64];
 
 	if (f->in[0]) {
-		add(line, len, "infilter", cli_alias(c, f->in, a));
+		cli_line_add(line, len, "infilter", cli_alias(c, f->in, a));
 		if (o)
 			json_object_set_new(o, "infilter", ref_json(f->in, a));
 	}
 	if (f->out[0]) {
-		add(line, len, "outfilter", cli_alias(c, f->out, a));
+		cli_line_add(line, len, "outfilter", cli_alias(c, f->out, a));
 		if (o)
 			json_object_set_new(o, "outfilter", ref_json(f->out, a));
 	}
@@ -74,12 +57,12 @@ static void out_chain(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:I}", "id", ch->id, "alias", a, "name", ch->name,
 			      "rules", (json_int_t)n);
-	add(line, sizeof(line), "chain", a);
+	cli_line_add(line, sizeof(line), "chain", a);
 	if (show)
-		add(line, sizeof(line), "id", ch->id);
-	add(line, sizeof(line), "name", ch->name);
-	add(line, sizeof(line), "rules", num);
-	emit(c, arr, o, line);
+		cli_line_add(line, sizeof(line), "id", ch->id);
+	cli_line_add(line, sizeof(line), "name", ch->name);
+	cli_line_add(line, sizeof(line), "rules", num);
+	cli_emit(c, arr, o, line);
 }
 
 /* A condition's value as the CLI takes it back ("!" first when inverted). */
@@ -141,7 +124,7 @@ static void out_conds(struct cli *c, const struct topo_rule *r, char *line, size
 			continue;
 		jv = NULL;
 		cond_value(c, &r->cond, k, v, sizeof(v), &jv);
-		add(line, len, topo_cond_word(k), v);
+		cli_line_add(line, len, topo_cond_word(k), v);
 		if (conds)
 			json_object_set_new(conds, topo_cond_key(k),
 					    json_pack("{s:o,s:b}", "value", jv, "invert",
@@ -164,15 +147,15 @@ static void out_counters(struct cli *c, const struct topo_rule *r, char *line, s
 	if (!c->rule_counters)
 		return;
 	if (!cli_rule_counter(c, r, &k)) {
-		add(line, len, "counters", "not-installed");
+		cli_line_add(line, len, "counters", "not-installed");
 		if (o)
 			json_object_set_new(o, "counters", json_null());
 		return;
 	}
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)k.packets);
-	add(line, len, "packets", num);
+	cli_line_add(line, len, "packets", num);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)k.bytes);
-	add(line, len, "bytes", num);
+	cli_line_add(line, len, "bytes", num);
 	if (o)
 		json_object_set_new(o, "counters", json_pack("{s:I,s:I}", "packets",
 							     (json_int_t)k.packets, "bytes",
@@ -207,25 +190,25 @@ static void out_rule(struct cli *c, json_t *arr, const void *obj, bool show)
 		if (r->cond.flow)
 			json_object_set_new(o, "flow", json_string(topo_flow_name(r->cond.flow)));
 	}
-	add(line, sizeof(line), "rule", strchr(a, ':') ? strchr(a, ':') + 1 : a);
+	cli_line_add(line, sizeof(line), "rule", strchr(a, ':') ? strchr(a, ':') + 1 : a);
 	if (show) {
-		add(line, sizeof(line), "id", r->id);
-		add(line, sizeof(line), "chain", ca);
+		cli_line_add(line, sizeof(line), "id", r->id);
+		cli_line_add(line, sizeof(line), "chain", ca);
 	}
-	add(line, sizeof(line), "pos", pos);
-	add(line, sizeof(line), "type", topo_rule_type_name(r->type));
+	cli_line_add(line, sizeof(line), "pos", pos);
+	cli_line_add(line, sizeof(line), "type", topo_rule_type_name(r->type));
 	if (r->action)
-		add(line, sizeof(line), "action", topo_rule_action_name(r->action));
+		cli_line_add(line, sizeof(line), "action", topo_rule_action_name(r->action));
 	if (r->jump_id[0])
-		add(line, sizeof(line), "jump-to", ja);
+		cli_line_add(line, sizeof(line), "jump-to", ja);
 	if (r->has_target)
-		add(line, sizeof(line), "target", t);
+		cli_line_add(line, sizeof(line), "target", t);
 	out_conds(c, r, line, sizeof(line), o);
 	if (r->cond.flow)
-		add(line, sizeof(line), "flow", topo_flow_name(r->cond.flow));
-	add(line, sizeof(line), "fragment-policy", frag);
+		cli_line_add(line, sizeof(line), "flow", topo_flow_name(r->cond.flow));
+	cli_line_add(line, sizeof(line), "fragment-policy", frag);
 	out_counters(c, r, line, sizeof(line), o);
-	emit(c, arr, o, line);
+	cli_emit(c, arr, o, line);
 }
 
 static void out_port_group(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -241,13 +224,13 @@ static void out_port_group(struct cli *c, json_t *arr, const void *obj, bool sho
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:b,s:I}", "id", g->id, "alias", a, "name", g->name,
 			      "stateful", g->stateful, "members", (json_int_t)n);
-	add(line, sizeof(line), "port-group", a);
+	cli_line_add(line, sizeof(line), "port-group", a);
 	if (show)
-		add(line, sizeof(line), "id", g->id);
-	add(line, sizeof(line), "name", g->name);
-	add(line, sizeof(line), "stateful", g->stateful ? "true" : "false");
-	add(line, sizeof(line), "members", num);
-	emit(c, arr, o, line);
+		cli_line_add(line, sizeof(line), "id", g->id);
+	cli_line_add(line, sizeof(line), "name", g->name);
+	cli_line_add(line, sizeof(line), "stateful", g->stateful ? "true" : "false");
+	cli_line_add(line, sizeof(line), "members", num);
+	cli_emit(c, arr, o, line);
 }
 
 static void out_pg_member(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -262,9 +245,9 @@ static void out_pg_member(struct cli *c, json_t *arr, const void *obj, bool show
 	if (c->json)
 		o = json_pack("{s:o,s:o}", "port_group", ref_json(m->group_id, ga), "port",
 			      ref_json(m->port_id, pa));
-	add(line, sizeof(line), "port-group", ga);
-	add(line, sizeof(line), "port", pa);
-	emit(c, arr, o, line);
+	cli_line_add(line, sizeof(line), "port-group", ga);
+	cli_line_add(line, sizeof(line), "port", pa);
+	cli_emit(c, arr, o, line);
 }
 
 static void out_ip_group(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -281,12 +264,12 @@ static void out_ip_group(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:I}", "id", g->id, "alias", a, "name", g->name,
 			      "addresses", (json_int_t)n);
-	add(line, sizeof(line), "ip-address-group", a);
+	cli_line_add(line, sizeof(line), "ip-address-group", a);
 	if (show)
-		add(line, sizeof(line), "id", g->id);
-	add(line, sizeof(line), "name", g->name);
-	add(line, sizeof(line), "addresses", num);
-	emit(c, arr, o, line);
+		cli_line_add(line, sizeof(line), "id", g->id);
+	cli_line_add(line, sizeof(line), "name", g->name);
+	cli_line_add(line, sizeof(line), "addresses", num);
+	cli_emit(c, arr, o, line);
 }
 
 static void out_ip_group_addr(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -301,9 +284,9 @@ static void out_ip_group_addr(struct cli *c, json_t *arr, const void *obj, bool 
 	if (c->json)
 		o = json_pack("{s:o,s:s}", "ip_address_group", ref_json(x->group_id, ga),
 			      "address", s);
-	add(line, sizeof(line), "ip-address-group", ga);
-	add(line, sizeof(line), "address", s);
-	emit(c, arr, o, line);
+	cli_line_add(line, sizeof(line), "ip-address-group", ga);
+	cli_line_add(line, sizeof(line), "address", s);
+	cli_emit(c, arr, o, line);
 }
 
 #define ID(T) offsetof(T, id)

@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "print.h"
 
-static void emit(struct cli *c, json_t *arr, json_t *obj, const char *line)
+void cli_emit(struct cli *c, json_t *arr, json_t *obj, const char *line)
 {
 	if (!c->json)
 		printf("%s\n", line);
@@ -21,8 +21,7 @@ static void emit(struct cli *c, json_t *arr, json_t *obj, const char *line)
 		cli_print_json(obj);
 }
 
-/* Append " key value" to a line. */
-static void add(char *line, size_t len, const char *key, const char *val)
+void cli_line_add(char *line, size_t len, const char *key, const char *val)
 {
 	size_t n = strlen(line);
 
@@ -44,12 +43,12 @@ static void out_zone(struct cli *c, json_t *arr, const void *obj, bool show)
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:s}", "id", z->id, "alias", a, "name", z->name,
 			      "type", z->type);
-	add(line, sizeof(line), "tzone", a);
+	cli_line_add(line, sizeof(line), "tzone", a);
 	if (show)
-		add(line, sizeof(line), "id", z->id);
-	add(line, sizeof(line), "name", z->name);
-	add(line, sizeof(line), "type", z->type);
-	emit(c, arr, o, line);
+		cli_line_add(line, sizeof(line), "id", z->id);
+	cli_line_add(line, sizeof(line), "name", z->name);
+	cli_line_add(line, sizeof(line), "type", z->type);
+	cli_emit(c, arr, o, line);
 }
 
 void out_member(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -67,7 +66,7 @@ static void add_state(char *line, size_t len, json_t *o, const struct cli_state 
 		return;
 	snprintf(v, sizeof(v), "%s%s%s", st->state, st->reason ? ": " : "",
 		 st->reason ? st->reason : "");
-	add(line, len, "state", v);
+	cli_line_add(line, len, "state", v);
 	if (o)
 		json_object_set_new(o, "state", json_string(st->state));
 	if (o && st->reason)
@@ -86,11 +85,11 @@ void out_member_state(struct cli *c, json_t *arr, const struct topo_member *m,
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "zone", m->zone_id, "zone_alias", za,
 			      "host", m->host_id, "host_alias", ha, "address", addr);
-	add(line, sizeof(line), "zone", za);
-	add(line, sizeof(line), "host", ha);
-	add(line, sizeof(line), "address", addr);
+	cli_line_add(line, sizeof(line), "zone", za);
+	cli_line_add(line, sizeof(line), "host", ha);
+	cli_line_add(line, sizeof(line), "address", addr);
 	add_state(line, sizeof(line), o, st);
-	emit(c, arr, o, line);
+	cli_emit(c, arr, o, line);
 }
 
 static void out_host(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -123,14 +122,14 @@ static void out_host(struct cli *c, json_t *arr, const void *obj, bool show)
 							       "zone_alias", za, "address",
 							       addr));
 	}
-	add(line, sizeof(line), "host", a);
+	cli_line_add(line, sizeof(line), "host", a);
 	if (show)
-		add(line, sizeof(line), "id", h->id);
-	add(line, sizeof(line), "name", h->name);
-	add(line, sizeof(line), "alive", h->alive ? "true" : "false");
+		cli_line_add(line, sizeof(line), "id", h->id);
+	cli_line_add(line, sizeof(line), "name", h->name);
+	cli_line_add(line, sizeof(line), "alive", h->alive ? "true" : "false");
 	if (*addrs)
-		add(line, sizeof(line), "addresses", addrs);
-	emit(c, arr, o, line);
+		cli_line_add(line, sizeof(line), "addresses", addrs);
+	cli_emit(c, arr, o, line);
 }
 
 void out_binding(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -150,11 +149,11 @@ void out_binding_state(struct cli *c, json_t *arr, const struct topo_binding *b,
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "host", b->host_id, "host_alias", ha,
 			      "interface", b->interface, "port", b->port_id, "port_alias", pa);
-	add(line, sizeof(line), "host", ha);
-	add(line, sizeof(line), "interface", b->interface);
-	add(line, sizeof(line), "port", pa);
+	cli_line_add(line, sizeof(line), "host", ha);
+	cli_line_add(line, sizeof(line), "interface", b->interface);
+	cli_line_add(line, sizeof(line), "port", pa);
 	add_state(line, sizeof(line), o, st);
-	emit(c, arr, o, line);
+	cli_emit(c, arr, o, line);
 }
 
 /* A bridge or a router: "<type> <alias> [id UUID] name N state up [asn A] [tunnel-key K]"
@@ -175,17 +174,17 @@ static void out_device(struct cli *c, json_t *arr, const char *type, const char 
 			      "state", state, "tunnel_key", (json_int_t)tunnel_key);
 	if (o && asn)
 		json_object_set_new(o, "asn", json_integer((json_int_t)asn));
-	add(line, sizeof(line), type, a);
+	cli_line_add(line, sizeof(line), type, a);
 	if (show)
-		add(line, sizeof(line), "id", id);
-	add(line, sizeof(line), "name", name);
-	add(line, sizeof(line), "state", state);
+		cli_line_add(line, sizeof(line), "id", id);
+	cli_line_add(line, sizeof(line), "name", name);
+	cli_line_add(line, sizeof(line), "state", state);
 	if (asn)
-		add(line, sizeof(line), "asn", as);
+		cli_line_add(line, sizeof(line), "asn", as);
 	if (show)
-		add(line, sizeof(line), "tunnel-key", key);
+		cli_line_add(line, sizeof(line), "tunnel-key", key);
 	cli_out_filters(c, line, sizeof(line), o, f);
-	emit(c, arr, o, line);
+	cli_emit(c, arr, o, line);
 }
 
 static void out_bridge(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -227,10 +226,10 @@ static void out_nets(char *line, size_t len, json_t *o, const struct topo_port *
 		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? "," : "", s);
 		json_array_append_new(arr, json_string(s));
 	}
-	add(line, len, "address", addr);
-	add(line, len, "net", net);
+	cli_line_add(line, len, "address", addr);
+	cli_line_add(line, len, "net", net);
 	if (p->n_nets > 1)
-		add(line, len, "addresses", all);
+		cli_line_add(line, len, "addresses", all);
 	if (o) {
 		json_object_set_new(o, "address", json_string(addr));
 		json_object_set_new(o, "net", json_string(net));
@@ -259,9 +258,9 @@ static void out_port_security(char *line, size_t len, json_t *o, const struct to
 		json_array_append_new(arr, e);
 	}
 	if (p->no_port_security)
-		add(line, len, "port-security", "off");
+		cli_line_add(line, len, "port-security", "off");
 	if (p->n_allowed)
-		add(line, len, "allowed-address", all);
+		cli_line_add(line, len, "allowed-address", all);
 	if (o) {
 		json_object_set_new(o, "port_security", json_boolean(!p->no_port_security));
 		json_object_set_new(o, "allowed_addresses", arr);
@@ -309,17 +308,17 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 						      b->interface));
 	}
 	/* In text, "port portN" as on its device; the full alias is bridgeN:portN. */
-	add(line, sizeof(line), "port", short_alias(a));
+	cli_line_add(line, sizeof(line), "port", short_alias(a));
 	if (show)
-		add(line, sizeof(line), "id", p->id);
-	add(line, sizeof(line), "device", da);
-	add(line, sizeof(line), "state", p->down ? "down" : "up");
+		cli_line_add(line, sizeof(line), "id", p->id);
+	cli_line_add(line, sizeof(line), "device", da);
+	cli_line_add(line, sizeof(line), "state", p->down ? "down" : "up");
 	if (show)
-		add(line, sizeof(line), "tunnel-key", key);
+		cli_line_add(line, sizeof(line), "tunnel-key", key);
 	if (p->has_mac)
-		add(line, sizeof(line), "mac", mac);
+		cli_line_add(line, sizeof(line), "mac", mac);
 	if (p->has_addr)
-		add(line, sizeof(line), "address", addr);
+		cli_line_add(line, sizeof(line), "address", addr);
 	if (router && p->n_nets)
 		out_nets(line, sizeof(line), o, p);
 	if (!router)
@@ -329,8 +328,8 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 
 		cli_format_bits(p->egress_rate, rate, sizeof(rate));
 		cli_format_bits(p->egress_burst, burst, sizeof(burst));
-		add(line, sizeof(line), "egress-rate", rate);
-		add(line, sizeof(line), "egress-burst", burst);
+		cli_line_add(line, sizeof(line), "egress-rate", rate);
+		cli_line_add(line, sizeof(line), "egress-burst", burst);
 		if (o)
 			json_object_set_new(o, "egress_limit",
 					    json_pack("{s:I,s:I}", "rate",
@@ -338,13 +337,13 @@ static void out_port(struct cli *c, json_t *arr, const void *obj, bool show)
 						      (json_int_t)p->egress_burst));
 	}
 	if (p->peer_id[0])
-		add(line, sizeof(line), "peer", pa);
+		cli_line_add(line, sizeof(line), "peer", pa);
 	cli_out_filters(c, line, sizeof(line), o, &p->filters);
 	if (show && b) {
-		add(line, sizeof(line), "host", ha);
-		add(line, sizeof(line), "interface", b->interface);
+		cli_line_add(line, sizeof(line), "host", ha);
+		cli_line_add(line, sizeof(line), "interface", b->interface);
 	}
-	emit(c, arr, o, line);
+	cli_emit(c, arr, o, line);
 }
 
 static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
@@ -379,24 +378,24 @@ static void out_route(struct cli *c, json_t *arr, const void *obj, bool show)
 							    "peer_alias", cli_alias(c, r->peer_id, peer),
 							    "host", r->host_id));
 	}
-	add(line, sizeof(line), "route", short_alias(a));
+	cli_line_add(line, sizeof(line), "route", short_alias(a));
 	if (show)
-		add(line, sizeof(line), "id", r->id);
-	add(line, sizeof(line), "type", type);
-	add(line, sizeof(line), "src", src);
-	add(line, sizeof(line), "dst", dst);
+		cli_line_add(line, sizeof(line), "id", r->id);
+	cli_line_add(line, sizeof(line), "type", type);
+	cli_line_add(line, sizeof(line), "src", src);
+	cli_line_add(line, sizeof(line), "dst", dst);
 	if (r->has_gw)
-		add(line, sizeof(line), "gw", gw);
+		cli_line_add(line, sizeof(line), "gw", gw);
 	if (r->port_id[0])
-		add(line, sizeof(line), "port", short_alias(pa));
-	add(line, sizeof(line), "weight", weight);
+		cli_line_add(line, sizeof(line), "port", short_alias(pa));
+	cli_line_add(line, sizeof(line), "weight", weight);
 	if (r->learned) {
-		add(line, sizeof(line), "learned", "true");
-		add(line, sizeof(line), "peer", short_alias(cli_alias(c, r->peer_id, peer)));
+		cli_line_add(line, sizeof(line), "learned", "true");
+		cli_line_add(line, sizeof(line), "peer", short_alias(cli_alias(c, r->peer_id, peer)));
 	}
 	if (show)
-		add(line, sizeof(line), "port-route", r->port_route ? "true" : "false");
-	emit(c, arr, o, line);
+		cli_line_add(line, sizeof(line), "port-route", r->port_route ? "true" : "false");
+	cli_emit(c, arr, o, line);
 }
 
 /* "arp-entry address A mac M type static" or "... type learned port portN host hostN". */
@@ -422,14 +421,14 @@ static void out_arp(struct cli *c, json_t *arr, const void *obj, bool show)
 							    "port_alias", pa, "host", e->host_id,
 							    "host_alias", ha));
 	}
-	add(line, sizeof(line), "arp-entry address", addr);
-	add(line, sizeof(line), "mac", mac);
-	add(line, sizeof(line), "type", type);
+	cli_line_add(line, sizeof(line), "arp-entry address", addr);
+	cli_line_add(line, sizeof(line), "mac", mac);
+	cli_line_add(line, sizeof(line), "type", type);
 	if (e->learned) {
-		add(line, sizeof(line), "port", short_alias(pa));
-		add(line, sizeof(line), "host", ha);
+		cli_line_add(line, sizeof(line), "port", short_alias(pa));
+		cli_line_add(line, sizeof(line), "host", ha);
 	}
-	emit(c, arr, o, line);
+	cli_emit(c, arr, o, line);
 }
 
 /* The session with p as the agent of its port's host reports it (0), or why there is
@@ -487,26 +486,26 @@ static void out_bgp_peer(struct cli *c, json_t *arr, const void *obj, bool show)
 			      "keep_alive", (json_int_t)p->keep_alive, "hold_time",
 			      (json_int_t)p->hold_time, "connect_retry",
 			      (json_int_t)p->connect_retry, "password", p->password[0] != '\0');
-	add(line, sizeof(line), "bgp-peer", short_alias(a));
+	cli_line_add(line, sizeof(line), "bgp-peer", short_alias(a));
 	if (show)
-		add(line, sizeof(line), "id", p->id);
-	add(line, sizeof(line), "asn", n[0]);
-	add(line, sizeof(line), "address", addr);
-	add(line, sizeof(line), "keep-alive", n[1]);
-	add(line, sizeof(line), "hold-time", n[2]);
-	add(line, sizeof(line), "connect-retry", n[3]);
+		cli_line_add(line, sizeof(line), "id", p->id);
+	cli_line_add(line, sizeof(line), "asn", n[0]);
+	cli_line_add(line, sizeof(line), "address", addr);
+	cli_line_add(line, sizeof(line), "keep-alive", n[1]);
+	cli_line_add(line, sizeof(line), "hold-time", n[2]);
+	cli_line_add(line, sizeof(line), "connect-retry", n[3]);
 	if (p->password[0])
-		add(line, sizeof(line), "password", "set");
+		cli_line_add(line, sizeof(line), "password", "set");
 	if (known) {
 		snprintf(state, sizeof(state), "%s", st.info[0] ? st.info : st.state);
 		snprintf(routes, sizeof(routes), "%u", st.routes);
-		add(line, sizeof(line), "state", state);
+		cli_line_add(line, sizeof(line), "state", state);
 		if (st.since[0])
-			add(line, sizeof(line), "since", st.since);
-		add(line, sizeof(line), "routes", routes);
+			cli_line_add(line, sizeof(line), "since", st.since);
+		cli_line_add(line, sizeof(line), "routes", routes);
 	} else {
 		snprintf(state, sizeof(state), "unknown: %s", why);
-		add(line, sizeof(line), "state", state);
+		cli_line_add(line, sizeof(line), "state", state);
 	}
 	if (o && known)
 		json_object_set_new(o, "session", json_pack("{s:s,s:s,s:s,s:I}", "state", st.state,
@@ -515,7 +514,7 @@ static void out_bgp_peer(struct cli *c, json_t *arr, const void *obj, bool show)
 	else if (o)
 		json_object_set_new(o, "session", json_pack("{s:s,s:s}", "state", "unknown",
 							    "reason", why));
-	emit(c, arr, o, line);
+	cli_emit(c, arr, o, line);
 }
 
 /* "bgp-network netN [id UUID] net P". */
@@ -530,11 +529,11 @@ static void out_bgp_network(struct cli *c, json_t *arr, const void *obj, bool sh
 	if (c->json)
 		o = json_pack("{s:s,s:s,s:s,s:s}", "id", n->id, "alias", a, "router", n->router_id,
 			      "net", net);
-	add(line, sizeof(line), "bgp-network", short_alias(a));
+	cli_line_add(line, sizeof(line), "bgp-network", short_alias(a));
 	if (show)
-		add(line, sizeof(line), "id", n->id);
-	add(line, sizeof(line), "net", net);
-	emit(c, arr, o, line);
+		cli_line_add(line, sizeof(line), "id", n->id);
+	cli_line_add(line, sizeof(line), "net", net);
+	cli_emit(c, arr, o, line);
 }
 
 /* Where each type lives in the snapshot and how it prints: the generic lister, show and

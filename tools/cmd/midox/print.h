@@ -4,6 +4,10 @@
 
 #include "cli.h"
 
+/* The line, or obj as JSON: appended to arr when listing, else printed (obj is taken). */
+void cli_emit(struct cli *c, json_t *arr, json_t *obj, const char *line);
+/* Append "key value" to line (a space before it unless line is empty). */
+void cli_line_add(char *line, size_t len, const char *key, const char *val);
 /* One object's line (or JSON object, appended to arr when listing): print.c. */
 void out_member(struct cli *c, json_t *arr, const void *obj, bool show);
 void out_binding(struct cli *c, json_t *arr, const void *obj, bool show);
