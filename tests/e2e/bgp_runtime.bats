@@ -33,6 +33,9 @@ teardown() {
 		mx router "$RT" list route >&2 2>/dev/null || true
 		birdc_up up1 show protocols >&2 2>/dev/null || true
 		birdc_up up2 show protocols >&2 2>/dev/null || true
+		# Why a session changed state, from both upstreams and the speakers.
+		grep -hE 'state changed|Error|Received|Sending|Hold|Started|Reconfig|Shutdown' \
+			"$NET_DIR"/upstream-*.log "$NET_DIR"/*.bgp/*/bird.log 2>/dev/null | tail -40 >&2 || true
 	fi
 	bgp_cleanup
 	e2e_teardown midox_ifport_v2 midox_port midox_route midox_neigh midox_bgp
