@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "base/clock.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "loader/chain.h"
@@ -253,13 +254,19 @@ static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin)
 	return err;
 }
 
+static double ms_since(uint64_t t0)
+{
+	return (double)(mx_now_ns() - t0) / 1e6;
+}
+
 static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 {
+	uint64_t t0 = mx_now_ns();
 	int err = skel_open(dp, pin_root, pin);
 
 	if (!err && pin && !dp_progs_reuse(dp, pin_root)) {
-		mx_info("datapath: build %s reused as pinned under %s (nothing loaded)", dp->build,
-			pin_root);
+		mx_info("datapath: build %s reused as pinned under %s (nothing loaded) in %.1f ms",
+			dp->build, pin_root, ms_since(t0));
 		return hop_slots_fill(dp);
 	}
 	/* A failed reuse may have given the skeleton some maps: open it afresh. */
@@ -277,7 +284,7 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 		dp->prog_fd[p] = bpf_program__fd(dp_prog(dp, p));
 	err = hop_slots_fill(dp);
 	if (!err && pin) {
-		mx_info("datapath: build %s loaded", dp->build);
+		mx_info("datapath: build %s loaded in %.1f ms", dp->build, ms_since(t0));
 		dp_progs_pin(dp, pin_root); /* a failure costs the next start a load, no more */
 	}
 	return err;
