@@ -67,6 +67,8 @@ $(BUILD)/%.o: %.c
 
 # Loader objects embed the BPF object through its skeleton.
 $(call obj,$(loader_src)): $(SKEL)
+# test_progpin writes the embedded object out as another build's.
+$(BUILD)/tests/unit/test_progpin.o: $(SKEL)
 
 $(BASE): $(call obj,$(base_src))
 	$(AR) rcs $@ $^
@@ -113,7 +115,8 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 # Datapath tests: the BPF object through the loader.
 DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
 	    $(BUILD)/tests/test_bgp_dp $(BUILD)/tests/test_ratelimit \
-	    $(BUILD)/tests/test_map_table $(BUILD)/tests/test_chain $(BUILD)/tests/test_conntrack
+	    $(BUILD)/tests/test_map_table $(BUILD)/tests/test_chain $(BUILD)/tests/test_conntrack \
+	    $(BUILD)/tests/test_progpin
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)

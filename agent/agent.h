@@ -76,6 +76,12 @@ struct agent {
 	uint64_t prefetched_events; /* zk.events when that read began */
 	bool registered;        /* host and liveness written in this session */
 	bool programs_replaced; /* every attachment renewed since start (upgrade) */
+	/* The interfaces the last pass left a program of this agent on, sorted; a pass asks the
+	 * kernel only about the others, and detaches only from these, unless attach_scan (the
+	 * first pass, the safety net's) has it check every interface of the host. */
+	__u32 *attached;
+	size_t n_attached;
+	bool attach_scan;
 	__be32 *peers;          /* tunnel peers, for neighbour priming */
 	size_t n_peers;
 	struct learned_set published;

@@ -32,6 +32,7 @@ static const struct field fields[] = {
 	STRING_FIELD("host_id_file", "MIDOX_HOST_ID_FILE", host_id_file),
 	STRING_FIELD("host_name", "MIDOX_HOST_NAME", host_name),
 	STRING_FIELD("pin_root", "MIDOX_PIN_ROOT", pin_root),
+	STRING_FIELD("bpf_object", "MIDOX_BPF_OBJECT", bpf_object),
 	{ "vxlan_port", "MIDOX_VXLAN_PORT", FIELD_PORT, offsetof(struct agent_config, vxlan_port), 0 },
 	{ "zookeeper_session_timeout_ms", "MIDOX_ZK_SESSION_TIMEOUT_MS", FIELD_INT,
 	  offsetof(struct agent_config, session_timeout_ms), 0 },

@@ -13,6 +13,7 @@ struct agent_config {
 	char host_id_file[256];   /* host_id_file, MIDOX_HOST_ID_FILE */
 	char host_name[64];       /* host_name, MIDOX_HOST_NAME; default: hostname */
 	char pin_root[256];       /* pin_root, MIDOX_PIN_ROOT */
+	char bpf_object[256];     /* bpf_object, MIDOX_BPF_OBJECT; "": the embedded object */
 	uint16_t vxlan_port;      /* vxlan_port, MIDOX_VXLAN_PORT */
 	int session_timeout_ms;   /* zookeeper_session_timeout_ms, MIDOX_ZK_SESSION_TIMEOUT_MS */
 	int mac_age_s;            /* mac_age_seconds, MIDOX_MAC_AGE_SECONDS */

@@ -259,6 +259,7 @@ static void agent_loop(struct agent *a)
 	bool dirty = true, report = false, first_pass = true;
 	size_t n_http;
 
+	a->attach_scan = true; /* bindings removed while the agent was down leave programs */
 	while (!stop_requested) {
 		fds[0] = (struct pollfd){ .fd = a->zk.wake_fd, .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = a->link_fd, .events = POLLIN };
@@ -302,7 +303,7 @@ static void agent_loop(struct agent *a)
 		if (ticks % PRIME_EVERY_TICKS == 1)
 			agent_prime_neighbours(a);
 		if (ticks % RESYNC_EVERY_TICKS == 0)
-			dirty = true;
+			dirty = a->attach_scan = true;
 	}
 }
 
@@ -320,6 +321,7 @@ static void agent_stop(struct agent *a)
 	if (a->have_prefetched)
 		topo_free(&a->prefetched);
 	free(a->peers);
+	free(a->attached);
 	agent_learn_free(a);
 	agent_status_free(a);
 	bgp_free(&a->bgp);

@@ -110,20 +110,63 @@ static bool is_bound_here(const struct desired *d, __u32 ifindex)
 	return desired_lookup(d, MX_MAP_ID_IFPORT, &ifindex) != NULL || is_speaker_if(d, ifindex);
 }
 
+/* The interfaces a pass leaves a program on, for the next pass (struct agent, attached);
+ * NULL at start-up, before any pass (every interface is asked about). */
+struct attach_set {
+	__u32 *ifs;
+	size_t n;
+	bool scan; /* ask the kernel about every interface, as if the set were empty */
+};
+
+static int u32_cmp(const void *x, const void *y)
+{
+	__u32 a = *(const __u32 *)x, b = *(const __u32 *)y;
+
+	return (a > b) - (a < b);
+}
+
+static bool was_attached(const struct agent *a, __u32 ifindex)
+{
+	return a->n_attached && bsearch(&ifindex, a->attached, a->n_attached, sizeof(ifindex),
+					u32_cmp);
+}
+
+/* Whether the program of this agent is on ifindex already: known from the last pass, or
+ * (the first time, or a scan) asked of the kernel. Before every attachment is renewed once
+ * (start-up), nothing is: an upgraded agent replaces the older build's programs. */
+static bool attached_already(const struct agent *a, const struct attach_set *next, __u32 ifindex)
+{
+	if (!a->programs_replaced)
+		return false;
+	if (next && !next->scan && was_attached(a, ifindex))
+		return true;
+	return mx_attached((int)ifindex);
+}
+
+static void set_add(struct attach_set *s, __u32 ifindex)
+{
+	if (s)
+		s->ifs[s->n++] = ifindex;
+}
+
 /* The BGP speaker's program on the host side of its veth (docs/bgp.md). */
-static int attach_speaker(struct agent *a, __u32 ifindex)
+static int attach_speaker(struct agent *a, struct attach_set *next, __u32 ifindex)
 {
 	char name[IF_NAMESIZE] = "?";
 	int err;
 
-	if (a->programs_replaced && mx_attached((int)ifindex))
+	if (attached_already(a, next, ifindex)) {
+		set_add(next, ifindex);
 		return 0;
+	}
 	err = mx_attach_bgp(a->dp, (int)ifindex);
 	if_indextoname(ifindex, name);
 	if (err)
 		mx_err("BGP speaker's %s: cannot attach the program: %s", name, strerror(-err));
 	else
 		mx_info("BGP speaker's %s: program attached", name);
+	if (!err)
+		set_add(next, ifindex);
 	return err;
 }
 
@@ -149,14 +192,16 @@ static void port_label(const struct topology *t, const char *port_id, __u32 port
 
 /* The port program on a bound interface (port_key, named through t, which may be NULL), or
  * the underlay's. */
-static int attach_one(struct agent *a, __u32 ifindex, bool underlay, __u32 port_key,
-		      const struct topology *t)
+static int attach_one(struct agent *a, struct attach_set *next, __u32 ifindex, bool underlay,
+		      __u32 port_key, const struct topology *t)
 {
 	char name[IF_NAMESIZE] = "?", what[IF_NAMESIZE + 96];
 	int err;
 
-	if (a->programs_replaced && mx_attached((int)ifindex))
+	if (attached_already(a, next, ifindex)) {
+		set_add(next, ifindex);
 		return 0;
+	}
 	err = underlay ? mx_attach_underlay(a->dp, (int)ifindex) : mx_attach_port(a->dp, (int)ifindex);
 	if_indextoname(ifindex, name);
 	if (underlay)
@@ -169,30 +214,48 @@ static int attach_one(struct agent *a, __u32 ifindex, bool underlay, __u32 port_
 		mx_info("%s: program attached, receiving VXLAN", what);
 	else
 		mx_info("%s bound, forwarding", what);
+	if (!err)
+		set_add(next, ifindex);
 	return err;
 }
 
 /* Every interface with a midox program that is neither bound nor the underlay loses it:
  * this also cleans up after bindings removed while the agent was down. The port it was
  * bound to is named from the topology before this change (a->topo). */
-static void detach_unbound(const struct agent *a, const struct desired *d)
+static void detach_one(const struct agent *a, const struct desired *d, __u32 ifindex,
+		       const char *ifname)
 {
 	const struct topology *before = a->have_topo ? &a->topo : NULL;
-	struct if_nameindex *all = if_nameindex(), *i;
 	const struct topo_binding *b;
 	char what[IF_NAMESIZE + 96];
 
+	if (ifindex == d->config.underlay_ifindex || is_bound_here(d, ifindex))
+		return;
+	if (!mx_attached((int)ifindex) || mx_detach((int)ifindex))
+		return;
+	b = before ? topo_find_binding(before, a->host_id, ifname) : NULL;
+	port_label(before, b ? b->port_id : NULL, 0, ifname, what, sizeof(what));
+	mx_info("%s unbound, program detached", what);
+}
+
+/* A scan looks at every interface of the host; otherwise only those the last pass left a
+ * program on can have one to remove (an interface gone with its program needs nothing). */
+static void detach_unbound(const struct agent *a, const struct desired *d, bool scan)
+{
+	struct if_nameindex *all, *i;
+	char name[IF_NAMESIZE];
+
+	if (!scan) {
+		for (size_t k = 0; k < a->n_attached; k++)
+			if (if_indextoname(a->attached[k], name))
+				detach_one(a, d, a->attached[k], name);
+		return;
+	}
+	all = if_nameindex();
 	if (!all)
 		return;
-	for (i = all; i->if_index; i++) {
-		if (i->if_index == d->config.underlay_ifindex || is_bound_here(d, i->if_index))
-			continue;
-		if (!mx_attached((int)i->if_index) || mx_detach((int)i->if_index))
-			continue;
-		b = before ? topo_find_binding(before, a->host_id, i->if_name) : NULL;
-		port_label(before, b ? b->port_id : NULL, 0, i->if_name, what, sizeof(what));
-		mx_info("%s unbound, program detached", what);
-	}
+	for (i = all; i->if_index; i++)
+		detach_one(a, d, i->if_index, i->if_name);
 	if_freenameindex(all);
 }
 
@@ -201,12 +264,16 @@ static int sync_attachments(struct agent *a, const struct desired *d, const stru
 	const struct kv_array *ifp = &d->maps[MX_MAP_ID_IFPORT];
 	const __u32 *keys = ifp->keys;
 	const struct mx_ifport *ports = ifp->values;
+	struct attach_set next = { .scan = a->attach_scan || !a->programs_replaced };
 	int err = 0, e;
 
+	next.ifs = malloc((1 + ifp->n + d->maps[MX_MAP_ID_BGP].n) * sizeof(*next.ifs));
+	if (!next.ifs)
+		return -ENOMEM;
 	if (d->config.underlay_ifindex)
-		err = attach_one(a, d->config.underlay_ifindex, true, 0, t);
+		err = attach_one(a, &next, d->config.underlay_ifindex, true, 0, t);
 	for (size_t i = 0; i < ifp->n; i++) {
-		e = attach_one(a, keys[i], false, ports[i].port_key, t);
+		e = attach_one(a, &next, keys[i], false, ports[i].port_key, t);
 		if (e)
 			err = e;
 	}
@@ -214,13 +281,19 @@ static int sync_attachments(struct agent *a, const struct desired *d, const stru
 		const struct mx_bgp_key *k = (const struct mx_bgp_key *)d->maps[MX_MAP_ID_BGP].keys + i;
 		const struct mx_bgp *v = (const struct mx_bgp *)d->maps[MX_MAP_ID_BGP].values + i;
 
-		e = v->flags & MX_BGP_TO_WIRE ? attach_speaker(a, k->ifindex) : 0;
+		e = v->flags & MX_BGP_TO_WIRE ? attach_speaker(a, &next, k->ifindex) : 0;
 		if (e)
 			err = e;
 	}
-	detach_unbound(a, d);
-	if (!err)
+	detach_unbound(a, d, next.scan);
+	qsort(next.ifs, next.n, sizeof(*next.ifs), u32_cmp);
+	free(a->attached);
+	a->attached = next.ifs;
+	a->n_attached = next.n;
+	if (!err) {
 		a->programs_replaced = true;
+		a->attach_scan = false;
+	}
 	return err;
 }
 
@@ -279,7 +352,7 @@ struct reattach {
 /* Before the topology is read: ports are named by their key. */
 static void reattach_one(struct reattach *r, __u32 ifindex, bool underlay, __u32 port_key)
 {
-	if (attach_one(r->a, ifindex, underlay, port_key, NULL))
+	if (attach_one(r->a, NULL, ifindex, underlay, port_key, NULL))
 		r->failed++;
 	else
 		r->attached++;
@@ -294,7 +367,7 @@ static int reattach_speaker(const void *key, const void *value, void *ctx)
 
 	if (!(v->flags & MX_BGP_TO_WIRE) || !if_indextoname(k->ifindex, (char[IF_NAMESIZE]){ 0 }))
 		return 0;
-	if (attach_speaker(r->a, k->ifindex))
+	if (attach_speaker(r->a, NULL, k->ifindex))
 		r->failed++;
 	else
 		r->attached++;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The datapath at start, on a thread of its own: the BPF object is loaded and verified (1 s
- * on a quiet machine, several when loaded), the chain maps opened and this agent's programs
+ * on a quiet machine, several when loaded), or its programs taken as pinned when an agent of
+ * the same build ran before (loader/progpin.c: milliseconds), the chain maps opened and this agent's programs
  * brought to every interface the pinned maps say is bound, while the main thread connects
  * the session and reads the topology. A start then pays for the longer of the two instead of
  * their sum, and an upgrade's programs still arrive without waiting for ZooKeeper. Until the
@@ -17,7 +18,8 @@
 
 static int datapath_prepare(struct agent *a)
 {
-	struct mx_datapath_opts opts = { .pin_root = a->cfg.pin_root };
+	struct mx_datapath_opts opts = { .pin_root = a->cfg.pin_root,
+					  .object_path = a->cfg.bpf_object };
 	int err = mx_datapath_open(&opts, &a->dp);
 
 	if (err) {

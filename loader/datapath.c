@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The datapath's life cycle: open the embedded object, reuse or create the pinned maps,
- * load through the verifier. */
+ * load through the verifier, or take the programs pinned for the same build
+ * (progpin.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "base/clock.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "loader/chain.h"
@@ -187,17 +189,15 @@ static int unpin_all(struct mx_datapath *dp)
  * the (possibly still attached) programs continue into this object's device_hop. */
 static int hop_slots_fill(struct mx_datapath *dp)
 {
-	const struct bpf_program *progs[MX_HOP_SLOTS] = {
-		[MX_HOP_SLOT_BRIDGE] = dp->skel->progs.hop_bridge,
-		[MX_HOP_SLOT_ROUTER] = dp->skel->progs.hop_router,
-		[MX_HOP_SLOT_FLOOD] = dp->skel->progs.hop_flood,
+	const int progs[MX_HOP_SLOTS] = {
+		[MX_HOP_SLOT_BRIDGE] = dp->prog_fd[DP_PROG_HOP_BRIDGE],
+		[MX_HOP_SLOT_ROUTER] = dp->prog_fd[DP_PROG_HOP_ROUTER],
+		[MX_HOP_SLOT_FLOOD] = dp->prog_fd[DP_PROG_HOP_FLOOD],
 	};
 	int fd = dp_map_fd(dp, MX_MAP_ID_HOP);
 
 	for (__u32 slot = 0; slot < MX_HOP_SLOTS; slot++) {
-		int prog = bpf_program__fd(progs[slot]);
-
-		if (bpf_map_update_elem(fd, &slot, &prog, BPF_ANY)) {
+		if (bpf_map_update_elem(fd, &slot, &progs[slot], BPF_ANY)) {
 			mx_err("filling %s: %s", mx_map_name(MX_MAP_ID_HOP), strerror(errno));
 			return -errno;
 		}
@@ -205,20 +205,73 @@ static int hop_slots_fill(struct mx_datapath *dp)
 	return 0;
 }
 
-static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
+/* The BPF object: the one embedded in the skeleton, or the file opts->object_path names
+ * (the same maps and programs, checked as the embedded one is). */
+static int object_read(struct mx_datapath *dp, const char *path)
+{
+	size_t size;
+	const void *data;
+	int err;
+
+	if (!path || !path[0]) {
+		data = midox__elf_bytes(&size);
+		dp_build_id(data, size, dp->build);
+		return 0;
+	}
+	err = mx_read_file(path, &dp->object, &dp->object_size);
+	if (err) {
+		mx_err("reading the BPF object %s: %s", path, strerror(-err));
+		return err;
+	}
+	dp_build_id(dp->object, dp->object_size, dp->build);
+	mx_info("BPF object from %s (build %s)", path, dp->build);
+	return 0;
+}
+
+static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin ? pin_root : NULL);
 	int err;
 
-	dp->skel = midox__open_opts(&oo);
-	if (!dp->skel) {
-		err = -errno;
+	midox__destroy(dp->skel);
+	dp->skel = calloc(1, sizeof(*dp->skel));
+	if (!dp->skel)
+		return -ENOMEM;
+	err = midox__create_skeleton(dp->skel);
+	if (!err && dp->object) {
+		dp->skel->skeleton->data = dp->object;
+		dp->skel->skeleton->data_sz = dp->object_size;
+	}
+	if (!err)
+		err = bpf_object__open_skeleton(dp->skel->skeleton, &oo);
+	if (err) {
 		mx_err("opening the BPF object: %s", strerror(-err));
 		return err;
 	}
 	err = check_abi_maps(dp);
 	if (!err && !pin)
 		err = unpin_all(dp);
+	return err;
+}
+
+static double ms_since(uint64_t t0)
+{
+	return (double)(mx_now_ns() - t0) / 1e6;
+}
+
+static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
+{
+	uint64_t t0 = mx_now_ns();
+	int err = skel_open(dp, pin_root, pin);
+
+	if (!err && pin && !dp_progs_reuse(dp, pin_root)) {
+		mx_info("datapath: build %s reused as pinned under %s (nothing loaded) in %.1f ms",
+			dp->build, pin_root, ms_since(t0));
+		return hop_slots_fill(dp);
+	}
+	/* A failed reuse may have given the skeleton some maps: open it afresh. */
+	if (!err && pin)
+		err = skel_open(dp, pin_root, pin);
 	if (err)
 		return err;
 	err = midox__load(dp->skel);
@@ -227,7 +280,14 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 		       pin ? pin_root : "", strerror(-err));
 		return err;
 	}
-	return hop_slots_fill(dp);
+	for (int p = 0; p < DP_PROG__MAX; p++)
+		dp->prog_fd[p] = bpf_program__fd(dp_prog(dp, p));
+	err = hop_slots_fill(dp);
+	if (!err && pin) {
+		mx_info("datapath: build %s loaded in %.1f ms", dp->build, ms_since(t0));
+		dp_progs_pin(dp, pin_root); /* a failure costs the next start a load, no more */
+	}
+	return err;
 }
 
 int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **out)
@@ -249,7 +309,11 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
-	err = datapath_load(dp, root, pin);
+	for (int p = 0; p < DP_PROG__MAX; p++)
+		dp->prog_fd[p] = -1;
+	err = object_read(dp, opts ? opts->object_path : NULL);
+	if (!err)
+		err = datapath_load(dp, root, pin);
 	if (err) {
 		mx_datapath_close(dp);
 		return err;
@@ -263,21 +327,30 @@ void mx_datapath_close(struct mx_datapath *dp)
 {
 	if (!dp)
 		return;
+	for (int p = 0; dp->reused && p < DP_PROG__MAX; p++)
+		if (dp->prog_fd[p] >= 0)
+			close(dp->prog_fd[p]);
 	midox__destroy(dp->skel);
+	free(dp->object);
 	free(dp);
+}
+
+bool mx_datapath_reused(const struct mx_datapath *dp)
+{
+	return dp->reused;
 }
 
 int mx_datapath_port_prog_fd(const struct mx_datapath *dp)
 {
-	return bpf_program__fd(dp->skel->progs.port_ingress);
+	return dp->prog_fd[DP_PROG_PORT];
 }
 
 int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp)
 {
-	return bpf_program__fd(dp->skel->progs.underlay_ingress);
+	return dp->prog_fd[DP_PROG_UNDERLAY];
 }
 
 int mx_datapath_bgp_prog_fd(const struct mx_datapath *dp)
 {
-	return bpf_program__fd(dp->skel->progs.bgp_speaker_ingress);
+	return dp->prog_fd[DP_PROG_BGP];
 }

@@ -8,9 +8,42 @@
 struct midox;
 struct bpf_map;
 
+/* The programs the agent attaches or tail-calls, pinned by build (progpin.c). */
+enum dp_prog {
+	DP_PROG_PORT,
+	DP_PROG_UNDERLAY,
+	DP_PROG_BGP,
+	DP_PROG_HOP_BRIDGE,
+	DP_PROG_HOP_ROUTER,
+	DP_PROG_HOP_FLOOD,
+	DP_PROG__MAX
+};
+
+/* A build's id: 16 hex digits of a 64-bit FNV-1a hash of the BPF object's bytes. */
+#define DP_BUILD_ID_LEN 17
+
 struct mx_datapath {
 	struct midox *skel;
+	/* Loaded: the skeleton's fds. Reused: fds of the pinned programs, owned here. */
+	int prog_fd[DP_PROG__MAX];
+	bool reused;
+	void *object;		/* the object read from opts->object_path, else NULL */
+	size_t object_size;
+	char build[DP_BUILD_ID_LEN];
 };
+
+/* The skeleton's program for p. */
+struct bpf_program *dp_prog(const struct mx_datapath *dp, enum dp_prog p);
+/* build = the id of the object's bytes. */
+void dp_build_id(const void *data, size_t size, char build[DP_BUILD_ID_LEN]);
+/* Take the programs pinned for dp->build under root, and every map of the (opened, not
+ * loaded) skeleton from its pin, when all are there and the programs use those maps:
+ * nothing is loaded or verified. -ENOENT (or another error) when they cannot be reused;
+ * then the skeleton must be opened again before a load. */
+int dp_progs_reuse(struct mx_datapath *dp, const char *root);
+/* After a load: pin the programs for dp->build under root (complete or not at all) and
+ * remove the pins of every other build (their programs live on while attached). */
+int dp_progs_pin(struct mx_datapath *dp, const char *root);
 
 /* The map of id (its row in map_table.c), through the skeleton. */
 struct bpf_map *dp_map(const struct mx_datapath *dp, enum mx_map_id id);

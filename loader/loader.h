@@ -24,12 +24,19 @@ struct mx_datapath;
 struct mx_datapath_opts {
 	const char *pin_root; /* NULL: MX_PIN_ROOT_DEFAULT; created (and bpffs mounted) if needed */
 	bool no_pin;          /* tests: private maps, nothing pinned */
+	/* NULL or "": the object embedded in the loader; else an object file of the same
+	 * maps and programs (another build of bpf/, for tests and trials). */
+	const char *object_path;
 };
 
 /* Load the embedded BPF object, reusing maps already pinned under pin_root so a restart
- * or upgrade keeps every entry. */
+ * or upgrade keeps every entry, and pin its programs under pin_root/prog-<build> (the
+ * object's hash). When that build's programs are pinned there already, they and the maps
+ * are taken as they are: nothing is loaded. */
 int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **out);
 void mx_datapath_close(struct mx_datapath *dp);
+/* Whether mx_datapath_open took the programs pinned for its build instead of loading. */
+bool mx_datapath_reused(const struct mx_datapath *dp);
 
 /* Program fds, for attaching and for BPF_PROG_TEST_RUN. */
 int mx_datapath_port_prog_fd(const struct mx_datapath *dp);

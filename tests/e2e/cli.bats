@@ -159,6 +159,43 @@ teardown() { cli_teardown; }
 	run -0 midox host hostb add binding port bridge0:port0 interface eth0
 }
 
+@test "add port ... host H interface IF: the port and its binding in one write" {
+	make_topology
+	before=$("$HELPER" dump)
+	run --separate-stderr -0 midox bridge blue add port mac 02:00:00:00:00:07 address 192.168.1.7 \
+		interface eth7 host hostb
+	# the port's alias only, as add port prints it; the host reports no interfaces: no warning
+	[ "$output" = "bridge0:port2" ]
+	[ -z "$stderr" ]
+	run -0 midox bridge blue port port2 show
+	[[ "$output" == *" mac 02:00:00:00:00:07 address 192.168.1.7 host host1 interface eth7" ]]
+	run -0 midox host hostb list binding
+	[ "$output" = "host host1 interface eth7 port bridge0:port2 state unknown: agent not running" ]
+	# one multi-op: every node it made is there, and nothing else changed but the counter
+	# of tunnel keys and the bridge (rewritten, as by add port)
+	after=$("$HELPER" dump)
+	diff <(echo "$before") <(echo "$after") | grep '^>' | grep -vE '/midox/(tunnel_key|bridges/)' |
+		grep -cE "/(ports/|hosts/$HOST_B/bindings/eth7|port_bindings/)" | grep -qx 3
+	run -0 midox --json bridge blue add port host hosta interface eth8
+	[ "$(json_get '["alias"]' <<<"$output")" = "bridge0:port3" ]
+}
+
+@test "errors: add port ... host H interface IF writes nothing and says why" {
+	make_topology
+	expect_error 2 "unknown host 'hostz'" midox bridge blue add port host hostz interface eth5
+	expect_error 2 "interface veth0 on host host0 is already bound to port bridge0:port0" \
+		midox bridge blue add port host hosta interface veth0
+	expect_error 1 "bad MAC '02:00:00:00:00'" midox bridge blue add port mac 02:00:00:00:00 host hosta interface eth5
+	expect_error 2 "MAC 02:00:00:00:00:02 is already port bridge0:port1's" \
+		midox bridge blue add port mac 02:00:00:00:00:02 host hosta interface eth5
+	expect_error 1 "bad interface name 'a/b'" midox bridge blue add port host hosta interface a/b
+	expect_error 1 "host and interface go together" midox bridge blue add port host hosta
+	expect_error 1 "host and interface go together" midox bridge blue add port interface eth5
+	# a failed one took no tunnel key and left no port behind
+	run -0 midox bridge blue list port
+	[ "${#lines[@]}" -eq 2 ]
+}
+
 @test "references: UUIDs, names and aliases all name the same objects" {
 	make_topology
 	bridge=$(midox --json bridge blue show | json_get '["id"]')

@@ -16,7 +16,8 @@ teardown() { cli_teardown; }
 	for want in \
 		'tunnel-zone create name Z [type vxlan]' 'tunnel-zone Z add member host H address A' \
 		'host H add binding port P interface IF' 'host H delete binding interface IF' \
-		'bridge B add port [mac M] [address A]' 'bridge B port P set [mac M] [address A]' \
+		'bridge B add port [mac M] [address A] [host H interface IF]' \
+		'bridge B port P set [mac M] [address A]' \
 		'router R add port (address A net N | addresses A/len[,A/len]) [mac M]' \
 		'router R add route [src S] dst D [type normal|blackhole|reject] [port P] [gw G] [weight W]' \
 		'router R route X delete' 'router R arp-entry A delete' 'router R list arp' \

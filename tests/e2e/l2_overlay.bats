@@ -114,6 +114,20 @@ midox_attached() {
 	[ "$(net_capture_count ul "$vxlan")" -eq "$(net_capture_count ul "$vxlan.*vni $key\$")" ]
 }
 
+@test "one command makes a port bound to a VM's interface: it forwards at once" {
+	local p
+	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
+	mx bridge create name "$BR_A"
+	net_vm_add h1 v11 10.0.0.11/24 ""
+	net_vm_add h2 v21 10.0.0.21/24 02:00:00:00:00:21
+	p=$(mx bridge "$BR_A" add port host "$(agent_name h1)" interface v11)
+	[[ "$p" =~ ^bridge[0-9]+:port[0-9]+$ ]]
+	mx bridge "$BR_A" add port mac 02:00:00:00:00:21 address 10.0.0.21 host "$(agent_name h2)" interface v21
+	wait_until 20 ping_ok v11 10.0.0.21
+	ping_all v11 10.0.0.21 5
+	wait_until 10 eval "mx host $(agent_name h1) list binding | grep -q 'interface v11 port $p state active'"
+}
+
 @test "ARP for a port's fixed address is answered by the bridge, not flooded" {
 	l2_setup
 	local mac=02:00:00:00:aa:01

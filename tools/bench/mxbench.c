@@ -33,8 +33,8 @@
  *       the same from one long-lived CLI session (CLI... started once, fed through a pipe):
  *       prints "startup_ms X" (until FIRST_CMD is answered), then a probe line per try of
  *       TRIES_FILE (tab-separated: the eight probe arguments, a command, a second command
- *       with "{}" standing for the first one's answer), the clock starting as the first
- *       command is written (cmd_probe_session). */
+ *       with "{}" standing for the first one's answer, or "-" for none), the clock starting
+ *       as the first command is written (cmd_probe_session). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -663,7 +663,8 @@ struct session {
 	int out;
 	char answer[256];
 	size_t have;
-	const char *next;	/* the second command, "{}" standing for the first one's answer */
+	const char *next;	/* the second command, "{}" standing for the first one's answer;
+				 * NULL: none (a try of one command) */
 	int answers;
 	bool failed;
 };
@@ -700,13 +701,15 @@ static bool session_done(struct probe_cmd *c)
 {
 	struct session *s = (struct session *)c;
 
-	while (s->answers < 2 && session_line(s)) {
+	int want = s->next ? 2 : 1;
+
+	while (s->answers < want && session_line(s)) {
 		if (strstr(s->answer, "rror"))
 			s->failed = true;
-		if (++s->answers == 1)
+		if (++s->answers == 1 && s->next)
 			session_send(s, s->next, s->answer);
 	}
-	return s->answers == 2;
+	return s->answers == want;
 }
 
 static int session_start(struct session *s, char **cli, pid_t *pid)
@@ -750,7 +753,8 @@ static int session_wait_line(struct session *s, double deadline)
 
 /* probe-session TRIES_FILE TIMEOUT_S FIRST_CMD CLI...: the CLI started once; FIRST_CMD (one
  * answer line) timed as its start-up; then each try of TRIES_FILE (tab-separated: the eight
- * probe arguments, the first command, the second command with "{}" for the first's answer)
+ * probe arguments, the first command, the second command with "{}" for the first's answer
+ * or "-" when the try is one command)
  * probed as cmd_probe does, the clock starting when the first command is written. */
 static int cmd_probe_session(int argc, char **argv)
 {
@@ -792,7 +796,7 @@ static int cmd_probe_session(int argc, char **argv)
 			break;
 		}
 		s.answers = 0;
-		s.next = f[9];
+		s.next = strcmp(f[9], "-") ? f[9] : NULL;
 		t0 = now_s(CLOCK_MONOTONIC);
 		session_send(&s, f[8], "");
 		t_first = probe_wait(&p, t0 + atof(argv[3]), &s.base, &t_cmd);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* bridge create name B | list | B show | B delete | B add port [mac M] [address A]
- * | B list port | B list mac-table | B port P ... (port_cmd.c) */
+/* bridge create name B | list | B show | B delete
+ * | B add port [mac M] [address A] [host H interface IF] | B list port | B list mac-table | B port P ... (port_cmd.c) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,17 +9,42 @@
 #include "print.h"
 #include "status_cmd.h"
 
+/* v[0], v[1] as cli_port_args; then the binding made with the port, in the same multi-op. */
+static const struct cli_arg port_add_args[] = {
+	{ "mac", CLI_T_MAC, .meta = "M" },
+	{ "address", CLI_T_IPV4, .meta = "A" },
+	{ "host", CLI_T_REF, "H", .ref = &cli_obj_host },
+	{ "interface", CLI_T_IFNAME, "IF", .needs = "an interface" },
+	{ 0 },
+};
+
+/* Prints the port's alias only (scripts take it as "add port" prints it), bound or not. */
 static int port_add(struct cli *c, const struct cli_call *k)
 {
+	const struct topo_host *h = k->v[2].obj;
+	char id[TOPO_ID_LEN], hid[TOPO_ID_LEN], ifname[TOPO_IFNAME_MAX];
 	struct topo_port_opts o;
-	char id[TOPO_ID_LEN];
 	int rc;
 
+	if (!k->v[2].s != !k->v[3].s)
+		return cli_fail(-EINVAL, "host and interface go together: add port ... host H "
+				"interface IF binds the new port at once");
 	cli_port_opts(k, &o);
-	rc = topo_port_create(c->zh, k->id, &o, id);
+	if (!h) {
+		rc = topo_port_create(c->zh, k->id, &o, id);
+		if (rc)
+			return cli_lib_fail(rc);
+		cli_print_created(c, id);
+		return 0;
+	}
+	/* The snapshot these point into is replaced by the refresh of cli_print_created. */
+	strcpy(hid, h->id);
+	strcpy(ifname, k->v[3].s);
+	rc = topo_port_create_bound(c->zh, k->id, &o, hid, ifname, id);
 	if (rc)
 		return cli_lib_fail(rc);
 	cli_print_created(c, id);
+	cli_warn_iface_missing(c, hid, ifname);
 	return 0;
 }
 
@@ -51,7 +76,9 @@ static const struct cli_cmd bridge_cmds[] = {
 	{ "show", cli_cmd_show, "the bridge with its id and tunnel key", .kind = &kind_bridge },
 	{ "delete", cli_cmd_delete, "the bridge, its ports, their bindings, its learned MACs",
 	  .op = topo_bridge_delete, .kind = &kind_bridge },
-	{ "add port", port_add, "a port (-> bridge0:port0)", .args = cli_port_args },
+	{ "add port", port_add, "a port (-> bridge0:port0), bound to interface IF of host H "
+	  "in the same write when both are given", .args = port_add_args,
+	  .usage = "[mac M] [address A] [host H interface IF]" },
 	{ "set", bridge_set, "its state (a down bridge forwards nothing), its infilter and "
 	  "outfilter chains",
 	  .args = (const struct cli_arg[]){

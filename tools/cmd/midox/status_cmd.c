@@ -99,6 +99,20 @@ void cli_print_new_binding(struct cli *c, const struct topo_binding *b)
 		print_bindings(c, h, b->interface);
 }
 
+void cli_warn_iface_missing(struct cli *c, const char *host_id, const char *ifname)
+{
+	const struct topo_host *h = topo_find_host_by_id(&c->t, host_id);
+	struct topo_host_status s;
+	const char *why = NULL;
+
+	if (!h)
+		return;
+	if (!host_report(c, h, ifname, &s, &why) && !why && !topo_status_iface(&s, ifname))
+		warn("interface %s is not on host %s (yet): the port forwards once it is", ifname,
+		     h->name);
+	topo_host_status_free(&s);
+}
+
 /* ---- interfaces ---- */
 
 static void out_iface(struct cli *c, json_t *arr, const struct topo_host *h,

@@ -15,5 +15,8 @@ int cli_list_mac_table(struct cli *c, const struct cli_call *k);
  * agent reports its interfaces and the address (interface) is not among them. */
 void cli_print_new_member(struct cli *c, const struct topo_member *m);
 void cli_print_new_binding(struct cli *c, const struct topo_binding *b);
+/* The warning "add binding" gives when host_id reports its interfaces and ifname is not
+ * among them (one read of that interface's node; nothing for a dead host). */
+void cli_warn_iface_missing(struct cli *c, const char *host_id, const char *ifname);
 
 #endif

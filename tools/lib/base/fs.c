@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Files and folders. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/fs.h"
 
@@ -41,4 +44,39 @@ int mx_mkdir_parents(const char *file, mode_t mode)
 	memcpy(dir, file, len);
 	dir[len] = '\0';
 	return mx_mkdir_p(dir, mode);
+}
+
+int mx_read_file(const char *path, void **data, size_t *size)
+{
+	struct stat st;
+	size_t at = 0;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EINVAL;
+	else if (!(buf = malloc(st.st_size ? (size_t)st.st_size : 1)))
+		err = -ENOMEM;
+	while (!err && at < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + at, (size_t)st.st_size - at);
+
+		if (n < 0 && errno != EINTR)
+			err = -errno;
+		else if (n == 0)
+			err = -EIO; /* shorter than fstat said: changed while read */
+		else if (n > 0)
+			at += (size_t)n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*data = buf;
+	*size = at;
+	return 0;
 }
