@@ -244,12 +244,25 @@ agent_connected() {
 		grep -q "pid=$pid,"
 }
 
-# agent_wait_ready HOST [SECONDS]: the agent runs, is connected to ZooKeeper and its host is
-# alive (after a restart, "alive" alone may still be the old session's node).
+# agent_wait_ready HOST [SECONDS]: the agent runs, is connected to ZooKeeper, its host is
+# alive (after a restart, "alive" alone may still be the old session's node) and it has its
+# datapath (agent_wait_datapath, up to $AGENT_LOAD_TIMEOUT s).
 agent_wait_ready() {
 	local host=$1 timeout=${2:-20}
 	wait_until "$timeout" agent_connected "$host" || { agent_wait_alive "$host" 1; return 1; }
-	agent_wait_alive "$host" "$timeout"
+	agent_wait_alive "$host" "$timeout" && agent_wait_datapath "$host"
+}
+
+# agent_datapath_up HOST: since its last start, the agent has its datapath (loaded, or
+# reused as pinned). It connects and registers while the object loads (several seconds on
+# a loaded machine), so being alive in ZooKeeper does not say it forwards yet.
+agent_datapath_up() {
+	awk '/^agent.bash: start / { up = 0 } /midox-agent info: datapath: build / { up = 1 }
+		END { exit !up }' "$NET_DIR/$1.agent.log"
+}
+
+agent_wait_datapath() {
+	wait_until "${AGENT_LOAD_TIMEOUT:-90}" agent_datapath_up "$1"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +348,7 @@ agent_zk_port() {
 agent_wait_ready_all() {
 	local host=$1 timeout=${2:-20}
 	wait_until "$timeout" agent_zk_port "$host" || { agent_wait_alive "$host" 1; return 1; }
-	agent_wait_alive "$host" "$timeout"
+	agent_wait_alive "$host" "$timeout" && agent_wait_datapath "$host"
 }
 
 agent_session() {
