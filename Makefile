@@ -113,7 +113,8 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 # Datapath tests: the BPF object through the loader.
 DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
 	    $(BUILD)/tests/test_bgp_dp $(BUILD)/tests/test_ratelimit \
-	    $(BUILD)/tests/test_map_table $(BUILD)/tests/test_chain $(BUILD)/tests/test_conntrack
+	    $(BUILD)/tests/test_map_table $(BUILD)/tests/test_chain $(BUILD)/tests/test_conntrack \
+	    $(BUILD)/tests/test_flowstate
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
@@ -141,6 +142,18 @@ $(BUILD)/tests/ct_test.skel.h: $(CT_TEST_OBJ)
 	$(BPFTOOL) gen skeleton $< name ct_test > $@
 
 $(BUILD)/tests/unit/test_conntrack.o $(BUILD)/tools/bench/mxbench-ct.o: $(BUILD)/tests/ct_test.skel.h
+
+# Flow state across hosts (bpf/lib/flowstate*.h): conntrack and the encapsulation and
+# decapsulation it rides in, loaded twice as two hosts, for test_flowstate.
+FS_TEST_OBJ := $(BUILD)/tests/fs_test.bpf.o
+$(FS_TEST_OBJ): tests/unit/fs_test.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/fs_test.skel.h: $(FS_TEST_OBJ)
+	$(BPFTOOL) gen skeleton $< name fs_test > $@
+
+$(BUILD)/tests/unit/test_flowstate.o: $(BUILD)/tests/fs_test.skel.h
 
 # The agent's translation of its resolved chains, installed and evaluated through the same
 # test program.

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Flow state across hosts (bpf/lib/flowstate.h, bpf/lib/flowstate_import.h) for
+ * tests/unit/test_flowstate.c, which loads this object twice: two hosts, each with tables of
+ * its own. fs_encap is one device's part of a pass on the sending host as the pipeline runs
+ * it: the pass begins (flowstate_begin), connection tracking on the frame (ct_parse,
+ * ct_lookup, ct_commit for a new connection when asked), then the remote delivery's
+ * encapsulation (deliver_encap, with the outer addresses and MACs from fs_test_in instead of
+ * a fib lookup). fs_decap is the real underlay_ingress. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lib/conntrack.h"
+#include "lib/deliver.h"
+#include "lib/underlay.h"
+
+struct fs_test_in {
+	__u64 now_ns;
+	__u32 device;
+	__u32 commit;      /* call ct_commit for a MX_CT_V_NEW verdict */
+	__u32 out_key;     /* the egress port's key: the VNI */
+	__be32 tunnel_addr; /* this host's */
+	__be32 host_addr;  /* the egress port's host */
+	__u8 smac[6], dmac[6]; /* the underlay's, as the fib lookup would give them */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fs_test_in);
+} fs_test_in SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_result);
+} fs_test_out SEC(".maps");
+
+SEC("tc")
+int fs_encap(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	const struct fs_test_in *t = bpf_map_lookup_elem(&fs_test_in, &zero);
+	struct mx_config cfg = { 0 };
+	struct bpf_fib_lookup fib = { 0 };
+	struct ct_result r, *out;
+	struct mx_fs_buf *fs;
+	struct ct_pkt p;
+
+	if (!t)
+		return TC_ACT_SHOT;
+	flowstate_begin();
+	ct_parse(skb, t->device, &p);
+	r = ct_lookup(&p, t->now_ns);
+	if (r.verdict == MX_CT_V_NEW && t->commit)
+		r = ct_commit(&p, t->now_ns);
+	out = bpf_map_lookup_elem(&fs_test_out, &zero);
+	if (out)
+		*out = r;
+	cfg.tunnel_addr = t->tunnel_addr;
+	cfg.vxlan_port = bpf_htons(4789);
+	__builtin_memcpy(fib.smac, t->smac, 6);
+	__builtin_memcpy(fib.dmac, t->dmac, 6);
+	fs = flowstate_pending();
+	if (deliver_encap(skb, &cfg, t->out_key, t->host_addr, &fib, fs,
+			  fs ? flowstate_len(fs) : 0))
+		return TC_ACT_SHOT;
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int fs_decap(struct __sk_buff *skb)
+{
+	return underlay_ingress_run(skb);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
