@@ -5,7 +5,9 @@
  * it: the pass begins (flowstate_begin), connection tracking on the frame (ct_parse,
  * ct_lookup, ct_commit for a new connection when asked), then the remote delivery's
  * encapsulation (deliver_encap, with the outer addresses and MACs from fs_test_in instead of
- * a fib lookup). fs_decap is the real underlay_ingress. */
+ * a fib lookup); fs_remote is the same pass ending in the real deliver_remote (fib lookup
+ * in the test's network namespace, the MTU rule, the redirect). fs_decap is the real
+ * underlay_ingress. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
@@ -23,6 +25,7 @@ struct fs_test_in {
 	__be32 tunnel_addr; /* this host's */
 	__be32 host_addr;  /* the egress port's host */
 	__u8 smac[6], dmac[6]; /* the underlay's, as the fib lookup would give them */
+	__u32 drop_key;    /* fs_remote: the ingress port, which counts its drops */
 };
 
 struct {
@@ -39,19 +42,13 @@ struct {
 	__type(value, struct ct_result);
 } fs_test_out SEC(".maps");
 
-SEC("tc")
-int fs_encap(struct __sk_buff *skb)
+/* The pass's start and its device's connection tracking, as the pipeline will run them. */
+static __always_inline void fs_track(struct __sk_buff *skb, const struct fs_test_in *t)
 {
 	__u32 zero = 0;
-	const struct fs_test_in *t = bpf_map_lookup_elem(&fs_test_in, &zero);
-	struct mx_config cfg = { 0 };
-	struct bpf_fib_lookup fib = { 0 };
 	struct ct_result r, *out;
-	struct mx_fs_buf *fs;
 	struct ct_pkt p;
 
-	if (!t)
-		return TC_ACT_SHOT;
 	flowstate_begin();
 	ct_parse(skb, t->device, &p);
 	r = ct_lookup(&p, t->now_ns);
@@ -60,6 +57,20 @@ int fs_encap(struct __sk_buff *skb)
 	out = bpf_map_lookup_elem(&fs_test_out, &zero);
 	if (out)
 		*out = r;
+}
+
+SEC("tc")
+int fs_encap(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	const struct fs_test_in *t = bpf_map_lookup_elem(&fs_test_in, &zero);
+	struct mx_config cfg = { 0 };
+	struct bpf_fib_lookup fib = { 0 };
+	struct mx_fs_buf *fs;
+
+	if (!t)
+		return TC_ACT_SHOT;
+	fs_track(skb, t);
 	cfg.tunnel_addr = t->tunnel_addr;
 	cfg.vxlan_port = bpf_htons(4789);
 	__builtin_memcpy(fib.smac, t->smac, 6);
@@ -69,6 +80,18 @@ int fs_encap(struct __sk_buff *skb)
 			  fs ? flowstate_len(fs) : 0))
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;
+}
+
+SEC("tc")
+int fs_remote(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	const struct fs_test_in *t = bpf_map_lookup_elem(&fs_test_in, &zero);
+
+	if (!t)
+		return TC_ACT_SHOT;
+	fs_track(skb, t);
+	return deliver_remote(skb, t->drop_key, t->out_key, t->host_addr);
 }
 
 SEC("tc")

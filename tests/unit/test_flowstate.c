@@ -9,7 +9,12 @@
  * handshake and close converge on both hosts); a refresh rides at most once a second;
  * malformed or short record areas are dropped as bad-flow-state with nothing written; a
  * record for a full table is counted as ct-full and its frame delivered; records from a
- * host outside the tunnel zones are not installed. TAP output. */
+ * host outside the tunnel zones are not installed; through the real deliver_remote (in a
+ * network namespace of its own, an underlay veth of MTU 1500): records that would take a
+ * frame over the MTU are left off and counted as flow-state-mtu, the frame going as plain
+ * VXLAN. TAP output. */
+#include "dp_net.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -56,6 +61,7 @@ struct fs_in {
 	uint32_t device, commit, out_key;
 	uint32_t tunnel_addr, host_addr;
 	uint8_t smac[6], dmac[6];
+	uint32_t drop_key;
 };
 
 struct ct_out {
@@ -106,14 +112,19 @@ static struct frame tcp(bool from_a, uint8_t flags)
 		      : eth_ip(M_A, M_B, B, A, IPPROTO_TCP, l4, 20);
 }
 
-/* A's or B's datagram of A:sport -> B:53. */
-static struct frame udp(bool from_a, uint16_t sport)
+/* A's or B's datagram of A:sport -> B:53 with payload bytes. */
+static struct frame udp_sized(bool from_a, uint16_t sport, size_t payload)
 {
-	uint8_t l4[20];
-	size_t n = frames_udp(l4, from_a ? sport : 53, from_a ? 53 : sport, 12);
+	uint8_t l4[FRAMES_MAX - 64] = { 0 };
+	size_t n = frames_udp(l4, from_a ? sport : 53, from_a ? 53 : sport, payload);
 
 	return from_a ? eth_ip(M_B, M_A, A, B, IPPROTO_UDP, l4, n)
 		      : eth_ip(M_A, M_B, B, A, IPPROTO_UDP, l4, n);
+}
+
+static struct frame udp(bool from_a, uint16_t sport)
+{
+	return udp_sized(from_a, sport, 12);
 }
 
 /* ---- the two hosts ---- */
@@ -123,9 +134,12 @@ static int map_put(struct bpf_map *m, const void *k, const void *v)
 	return bpf_map__update_elem(m, k, bpf_map__key_size(m), v, bpf_map__value_size(m), 0);
 }
 
+static int underlay_ifindex; /* h1's: the veth ul0 of the test's namespace */
+
 static int host_open(struct host *h, uint32_t ct_entries)
 {
-	struct mx_config cfg = { .tunnel_addr = frames_addr(h->addr), .vxlan_port = htons(4789) };
+	struct mx_config cfg = { .tunnel_addr = frames_addr(h->addr), .vxlan_port = htons(4789),
+				 .underlay_ifindex = (uint32_t)underlay_ifindex };
 	struct mx_port port = { .device_key = DEV, .ifindex = 1, .flags = MX_PORT_LOCAL };
 	struct mx_tunpeer peer = { 0 };
 	uint32_t peer_addr = frames_addr(h->peer), zero = 0;
@@ -175,17 +189,24 @@ static struct run prog_run(const struct host *h, int prog_fd, const struct frame
 }
 
 /* The frame through h's pass at now, sent to its peer's port; ct_commit when commit. */
-static struct run encap(const struct host *h, const struct frame *f, uint64_t now, bool commit)
+static struct run pass(const struct host *h, struct bpf_program *prog, const struct frame *f,
+		       uint64_t now, bool commit)
 {
 	struct fs_in in = { .now_ns = now, .device = DEV, .commit = commit,
 			    .out_key = h->peer_port, .tunnel_addr = frames_addr(h->addr),
-			    .host_addr = frames_addr(h->peer) };
+			    .host_addr = frames_addr(h->peer), .drop_key = h->local_port };
 	uint32_t zero = 0;
 
 	memcpy(in.smac, h->mac, 6);
 	memcpy(in.dmac, h->peer_mac, 6);
 	map_put(h->skel->maps.fs_test_in, &zero, &in);
-	return prog_run(h, bpf_program__fd(h->skel->progs.fs_encap), f);
+	return prog_run(h, bpf_program__fd(prog), f);
+}
+
+/* ... encapsulated by deliver_encap (outer MACs given) */
+static struct run encap(const struct host *h, const struct frame *f, uint64_t now, bool commit)
+{
+	return pass(h, h->skel->progs.fs_encap, f, now, commit);
 }
 
 static struct run decap(const struct host *h, const struct frame *f)
@@ -223,12 +244,11 @@ static unsigned int ct_count(const struct host *h)
 	return n;
 }
 
-/* h's drops of reason counted on the host's key, all CPUs. */
-static uint64_t drops(const struct host *h, unsigned int reason)
+/* h's drops of reason counted on key, all CPUs. */
+static uint64_t drops_on(const struct host *h, uint32_t key, unsigned int reason)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct mx_port_stats s[ncpu > 0 ? ncpu : 1];
-	uint32_t key = MX_STATS_HOST;
 	uint64_t n = 0;
 
 	if (ncpu <= 0 || bpf_map__lookup_elem(h->skel->maps.midox_stats, &key, sizeof(key), s,
@@ -237,6 +257,12 @@ static uint64_t drops(const struct host *h, unsigned int reason)
 	for (int i = 0; i < ncpu; i++)
 		n += s[i].drops[reason];
 	return n;
+}
+
+/* ... on the host's key */
+static uint64_t drops(const struct host *h, unsigned int reason)
+{
+	return drops_on(h, MX_STATS_HOST, reason);
 }
 
 /* ---- what a frame carries ---- */
@@ -592,11 +618,54 @@ static void test_full(void)
 	fs_test__destroy(small.skel);
 }
 
+/* Through the real deliver_remote: the fib lookup over ul0 (MTU 1500) to h2. An inner frame
+ * of 1460 bytes is 1496 of outer IPv4 plain, 1536 with one record. */
+static void test_mtu(void)
+{
+	struct bpf_program *remote = h1.skel->progs.fs_remote;
+	struct frame big = udp_sized(true, 47000, 1460 - 42), small = udp(true, 47001);
+	struct frame too_big = udp_sized(true, 47002, 1470 - 42);
+	uint64_t mtu0 = drops_on(&h1, PA, MX_DROP_FLOW_STATE_MTU);
+	struct mx_ct_entry e;
+	struct run r, d;
+
+	r = pass(&h1, remote, &big, T0 + 20 * SEC_NS, true);
+	tap_ok(r.ret == TC_ACT_REDIRECT && r.ct.verdict == MX_CT_V_NEW &&
+		       vni_of(&r.out) == PB && r.out.len == OUTER + big.len &&
+		       !memcmp(r.out.b + OUTER, big.b, big.len),
+	       "mtu: a committed datagram that fits only plain goes as plain VXLAN, records off");
+	if (r.ret != TC_ACT_REDIRECT)
+		tap_diag("verdict %d; drops: route %llu neigh %llu mtu %llu", r.ret,
+			 (unsigned long long)drops_on(&h1, PA, MX_DROP_UNDERLAY_ROUTE),
+			 (unsigned long long)drops_on(&h1, PA, MX_DROP_UNDERLAY_NEIGH),
+			 (unsigned long long)drops_on(&h1, PA, MX_DROP_UNDERLAY_MTU));
+	tap_ok(drops_on(&h1, PA, MX_DROP_FLOW_STATE_MTU) == mtu0 + 1 &&
+		       ct_get(&h1, IPPROTO_UDP, 47000, 53, &e),
+	       "mtu: counted as flow-state-mtu on A's port; the connection is on h1");
+	d = decap(&h2, &r.out);
+	tap_ok(d.ret == TC_ACT_REDIRECT && !ct_get(&h2, IPPROTO_UDP, 47000, 53, &e),
+	       "mtu: h2 delivers it and knows nothing of the connection");
+	r = pass(&h1, remote, &small, T0 + 20 * SEC_NS, true);
+	tap_ok(r.ret == TC_ACT_REDIRECT && vni_of(&r.out) == MX_FS_VNI &&
+		       fs_hdr(&r.out).count == 1 && r.out.len == OUTER + MX_FS_LEN(1) + small.len &&
+		       drops_on(&h1, PA, MX_DROP_FLOW_STATE_MTU) == mtu0 + 1,
+	       "mtu: a small committed datagram through deliver_remote carries its record");
+	r = pass(&h1, remote, &too_big, T0 + 20 * SEC_NS, true);
+	tap_ok(r.ret == TC_ACT_SHOT && drops_on(&h1, PA, MX_DROP_UNDERLAY_MTU) == 1 &&
+		       drops_on(&h1, PA, MX_DROP_FLOW_STATE_MTU) == mtu0 + 2,
+	       "mtu: a frame over the MTU even plain is dropped as before (underlay-mtu)");
+}
+
 int main(void)
 {
 	mx_log_init("test_flowstate", MX_LOG_WARN);
 	if (geteuid() != 0)
 		return tap_skip_all("needs root (BPF)");
+	if (dp_netns_enter() || dp_veth("ul0", "02:00:00:00:50:01") ||
+	    dp_underlay("ul0", H1, H2, "02:00:00:00:50:02") ||
+	    dp_sh("sysctl -qw net.ipv4.conf.ul0.forwarding=1")) /* as mx_attach_underlay */
+		return tap_bail("the test's network namespace could not be made");
+	underlay_ifindex = (int)if_nametoindex("ul0");
 	if (host_open(&h1, TABLE_SIZE) || host_open(&h2, TABLE_SIZE))
 		return tap_bail("the flow-state test object did not load");
 	test_no_writes();
@@ -606,6 +675,7 @@ int main(void)
 	test_malformed();
 	test_not_member();
 	test_full();
+	test_mtu();
 	fs_test__destroy(h1.skel);
 	fs_test__destroy(h2.skel);
 	return tap_done();
