@@ -28,14 +28,11 @@
 
 #include "base/log.h"
 #include "frames.h"
-#include "midox/config.h"
+#include "fs_dp.h"
 #include "midox/conntrack.h"
 #include "midox/flowstate.h"
-#include "midox/port.h"
 #include "midox/stats.h"
-#include "midox/tunnel.h"
 #include "tap.h"
-#include "tests/fs_test.skel.h"
 
 #define SEC_NS 1000000000ull
 #define T0 (1000 * SEC_NS)
@@ -54,15 +51,6 @@ static const uint8_t M_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t M_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 static const uint8_t M_H1[6] = { 0x02, 0, 0, 0, 0x50, 0x01 };
 static const uint8_t M_H2[6] = { 0x02, 0, 0, 0, 0x50, 0x02 };
-
-/* struct fs_test_in of fs_test.bpf.c */
-struct fs_in {
-	uint64_t now_ns;
-	uint32_t device, commit, out_key;
-	uint32_t tunnel_addr, host_addr;
-	uint8_t smac[6], dmac[6];
-	uint32_t drop_key;
-};
 
 struct ct_out {
 	uint8_t verdict, state;
@@ -129,41 +117,15 @@ static struct frame udp(bool from_a, uint16_t sport)
 
 /* ---- the two hosts ---- */
 
-static int map_put(struct bpf_map *m, const void *k, const void *v)
-{
-	return bpf_map__update_elem(m, k, bpf_map__key_size(m), v, bpf_map__value_size(m), 0);
-}
-
 static int underlay_ifindex; /* h1's: the veth ul0 of the test's namespace */
 
 static int host_open(struct host *h, uint32_t ct_entries)
 {
-	struct mx_config cfg = { .tunnel_addr = frames_addr(h->addr), .vxlan_port = htons(4789),
-				 .underlay_ifindex = (uint32_t)underlay_ifindex };
-	struct mx_port port = { .device_key = DEV, .ifindex = 1, .flags = MX_PORT_LOCAL };
-	struct mx_tunpeer peer = { 0 };
-	uint32_t peer_addr = frames_addr(h->peer), zero = 0;
-	struct bpf_map *map;
-	int err;
+	struct fs_dp_host d = { .addr = frames_addr(h->addr), .peer = frames_addr(h->peer),
+				.device = DEV, .local_port = h->local_port,
+				.underlay_ifindex = underlay_ifindex };
 
-	h->skel = fs_test__open();
-	if (!h->skel)
-		return -errno;
-	bpf_object__for_each_map(map, h->skel->obj) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err)
-			return err;
-	}
-	err = bpf_map__set_max_entries(h->skel->maps.midox_ct, ct_entries);
-	if (!err)
-		err = fs_test__load(h->skel);
-	if (!err)
-		err = map_put(h->skel->maps.midox_config, &zero, &cfg);
-	if (!err)
-		err = map_put(h->skel->maps.midox_tunpeer, &peer_addr, &peer);
-	if (!err)
-		err = map_put(h->skel->maps.midox_port, &h->local_port, &port);
-	return err;
+	return fs_dp_open(&h->skel, ct_entries, &d);
 }
 
 struct run {
@@ -192,14 +154,14 @@ static struct run prog_run(const struct host *h, int prog_fd, const struct frame
 static struct run pass(const struct host *h, struct bpf_program *prog, const struct frame *f,
 		       uint64_t now, bool commit)
 {
-	struct fs_in in = { .now_ns = now, .device = DEV, .commit = commit,
+	struct fs_dp_in in = { .now_ns = now, .device = DEV, .commit = commit,
 			    .out_key = h->peer_port, .tunnel_addr = frames_addr(h->addr),
 			    .host_addr = frames_addr(h->peer), .drop_key = h->local_port };
 	uint32_t zero = 0;
 
 	memcpy(in.smac, h->mac, 6);
 	memcpy(in.dmac, h->peer_mac, 6);
-	map_put(h->skel->maps.fs_test_in, &zero, &in);
+	fs_dp_put(h->skel->maps.fs_test_in, &zero, &in);
 	return prog_run(h, bpf_program__fd(prog), f);
 }
 
