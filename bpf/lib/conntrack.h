@@ -11,7 +11,9 @@
  * MX_CT_V_FULL (the table is preallocated, never evicts: the caller drops, ct-full).
  * An entry idle past its state's timeout is gone for ct_lookup (a new packet reuses the
  * slot); the agent's sweep (loader/conntrack.c) frees it. Time is the caller's: the
- * pipeline passes bpf_ktime_get_ns(), the tests a clock of their own.
+ * pipeline passes bpf_ktime_get_ns(), the tests a clock of their own. Every write is also
+ * noted (lib/flowstate.h) to ride in the packet, if it is tunnelled, to the host that
+ * simulates the replies.
  *
  * Not yet wired into the pipeline: docs/conntrack.md. */
 #ifndef MX_BPF_CONNTRACK_H
