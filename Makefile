@@ -116,7 +116,7 @@ $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 DP_TESTS := $(BUILD)/tests/test_datapath $(BUILD)/tests/test_fuzz_frames $(BUILD)/tests/test_router \
 	    $(BUILD)/tests/test_bgp_dp $(BUILD)/tests/test_ratelimit \
 	    $(BUILD)/tests/test_map_table $(BUILD)/tests/test_chain $(BUILD)/tests/test_conntrack \
-	    $(BUILD)/tests/test_progpin
+	    $(BUILD)/tests/test_progpin $(BUILD)/tests/test_flowstate
 $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
@@ -144,6 +144,19 @@ $(BUILD)/tests/ct_test.skel.h: $(CT_TEST_OBJ)
 	$(BPFTOOL) gen skeleton $< name ct_test > $@
 
 $(BUILD)/tests/unit/test_conntrack.o $(BUILD)/tools/bench/mxbench-ct.o: $(BUILD)/tests/ct_test.skel.h
+
+# Flow state across hosts (bpf/lib/flowstate*.h): conntrack and the encapsulation and
+# decapsulation it rides in, loaded twice as two hosts, for test_flowstate (and once, for
+# the benchmark's mxbench-fs).
+FS_TEST_OBJ := $(BUILD)/tests/fs_test.bpf.o
+$(FS_TEST_OBJ): tests/unit/fs_test.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/fs_test.skel.h: $(FS_TEST_OBJ)
+	$(BPFTOOL) gen skeleton $< name fs_test > $@
+
+$(BUILD)/tests/unit/test_flowstate.o $(BUILD)/tools/bench/mxbench-fs.o: $(BUILD)/tests/fs_test.skel.h
 
 # The agent's translation of its resolved chains, installed and evaluated through the same
 # test program.
@@ -256,7 +269,7 @@ uninstall:
 
 # The benchmark (tools/bench, docs/benchmarks.md): its XDP and tc programs and three tools.
 BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-topo \
-	      $(BUILD)/bench/mxbench-chain $(BUILD)/bench/mxbench-ct
+	      $(BUILD)/bench/mxbench-chain $(BUILD)/bench/mxbench-ct $(BUILD)/bench/mxbench-fs
 
 $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
 	@mkdir -p $(@D)
@@ -287,6 +300,10 @@ $(BUILD)/bench/mxbench-chain: $(BUILD)/tools/bench/mxbench-chain.o $(LOADER) $(B
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 
 $(BUILD)/bench/mxbench-ct: $(BUILD)/tools/bench/mxbench-ct.o $(LOADER) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
+
+$(BUILD)/bench/mxbench-fs: $(BUILD)/tools/bench/mxbench-fs.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 

@@ -11,6 +11,8 @@
 #include "midox/bridge.h"
 #include "midox/chain.h"
 #include "midox/config.h"
+#include "midox/conntrack.h"
+#include "midox/flowstate.h"
 #include "midox/monitor.h"
 #include "midox/ratelimit.h"
 #include "midox/trace.h"
@@ -137,6 +139,15 @@ static void key_bgp(const void *key, char *out, size_t len)
 static void key_index(const void *key, char *out, size_t len)
 {
 	snprintf(out, len, "index %u", key_u32(key));
+}
+
+static void key_ct(const void *key, char *out, size_t len)
+{
+	const struct mx_ct_key *k = key;
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "device %u proto %u %s:%u -> %s:%u", k->device, k->proto,
+		 ip(k->src, s), ntohs(k->sport), ip(k->dst, d), ntohs(k->dport));
 }
 
 /* ---- what the datapath learned itself ---- */
@@ -311,6 +322,25 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_CHAIN_STATE] = {
 		.name = MX_MAP_CHAIN_STATE, .skel_off = SKEL_MAP(midox_chstate),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_state),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* Connection tracking (bpf/lib/conntrack.h): the table, written by the datapath (and by
+	 * records from other hosts, bpf/lib/flowstate_import.h), */
+	[MX_MAP_ID_CT] = {
+		.name = MX_MAP_CT, .skel_off = SKEL_MAP(midox_ct),
+		.key_size = sizeof(struct mx_ct_key), .value_size = sizeof(struct mx_ct_entry),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_ct,
+	},
+	/* its timeouts, */
+	[MX_MAP_ID_CT_CONFIG] = {
+		.name = MX_MAP_CT_CONFIG, .skel_off = SKEL_MAP(midox_ctcfg),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ct_config),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* and a pass's writes that ride to the peer host (bpf/lib/flowstate.h; per CPU). */
+	[MX_MAP_ID_FS_BUF] = {
+		.name = MX_MAP_FS_BUF, .skel_off = SKEL_MAP(midox_fsbuf),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_fs_buf),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
 };

@@ -11,7 +11,9 @@
  * MX_CT_V_FULL (the table is preallocated, never evicts: the caller drops, ct-full).
  * An entry idle past its state's timeout is gone for ct_lookup (a new packet reuses the
  * slot); the agent's sweep (loader/conntrack.c) frees it. Time is the caller's: the
- * pipeline passes bpf_ktime_get_ns(), the tests a clock of their own.
+ * pipeline passes bpf_ktime_get_ns(), the tests a clock of their own. Every write is also
+ * noted (lib/flowstate.h) to ride in the packet, if it is tunnelled, to the host that
+ * simulates the replies.
  *
  * Not yet wired into the pipeline: docs/conntrack.md. */
 #ifndef MX_BPF_CONNTRACK_H
@@ -25,6 +27,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/conntrack.h"
+#include "lib/flowstate.h"
 #include "lib/parse.h"
 
 struct {
@@ -250,16 +253,22 @@ static __always_inline __u8 ct_tcp_next(struct mx_ct_entry *e, __u8 flags, bool 
 	return e->state;
 }
 
-/* The connection e saw a packet at now: its state becomes state, its last_seen now (written
- * only when the state changed or a second has passed). */
-static __always_inline void ct_touch(struct mx_ct_entry *e, __u8 state, __u64 now)
+/* The connection key (entry e) saw a packet at now: its state becomes state, its last_seen
+ * now (written only when the state changed or a second has passed). Each write is also a
+ * flow-state record (lib/flowstate.h) that rides to the peer host if the packet is
+ * tunnelled: so the peer's copy changes state with this one and is refreshed as often. */
+static __always_inline void ct_touch(const struct mx_ct_key *key, struct mx_ct_entry *e,
+				     __u8 state, __u64 now)
 {
 	if (state != e->state) {
 		e->state = state;
 		e->last_seen_ns = now;
 	} else if (now > e->last_seen_ns + CT_REFRESH_NS) {
 		e->last_seen_ns = now;
+	} else {
+		return;
 	}
+	flowstate_note(MX_FS_OP_UPDATE, key, e);
 }
 
 static __always_inline struct ct_result ct_res(__u8 verdict, __u8 state)
@@ -292,11 +301,13 @@ static __always_inline struct ct_result ct_lookup_tcp(const struct ct_pkt *p,
 	if (opens && (e->state == MX_CT_TCP_TIME_WAIT || e->state == MX_CT_TCP_CLOSE)) {
 		/* A new connection on a closed one's tuple: ct_commit writes it afresh, under
 		 * this packet's direction (the old one, the other way round, goes). */
-		if (reply)
+		if (reply) {
 			bpf_map_delete_elem(&midox_ct, &rev);
+			flowstate_note(MX_FS_OP_DELETE, &rev, NULL);
+		}
 		return ct_res(MX_CT_V_NEW, 0);
 	}
-	ct_touch(e, ct_tcp_next(e, p->tcp_flags, reply), now);
+	ct_touch(reply ? &rev : &p->key, e, ct_tcp_next(e, p->tcp_flags, reply), now);
 	return ct_res(reply ? MX_CT_V_RETURN : MX_CT_V_FWD, e->state);
 }
 
@@ -331,7 +342,7 @@ static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 
 	case CT_PKT_ECHO:
 		e = ct_find(&p->key, cfg, now);
 		if (e) {
-			ct_touch(e, e->state, now);
+			ct_touch(&p->key, e, e->state, now);
 			return ct_res(MX_CT_V_FWD, e->state);
 		}
 		if (p->kind == CT_PKT_ECHO)
@@ -341,7 +352,7 @@ static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 
 		ct_reverse(&rev, &p->key);
 		e = ct_find(&rev, cfg, now);
 		if (e) {
-			ct_touch(e, e->state == MX_CT_UDP ? MX_CT_UDP_STREAM : e->state, now);
+			ct_touch(&rev, e, e->state == MX_CT_UDP ? MX_CT_UDP_STREAM : e->state, now);
 			return ct_res(MX_CT_V_RETURN, e->state);
 		}
 		return ct_res(p->kind == CT_PKT_UDP ? MX_CT_V_NEW : MX_CT_V_INVALID, 0);
@@ -374,6 +385,7 @@ static __always_inline struct ct_result ct_commit(const struct ct_pkt *p, __u64 
 	}
 	if (bpf_map_update_elem(&midox_ct, &p->key, &e, BPF_ANY))
 		return ct_res(MX_CT_V_FULL, 0);
+	flowstate_note(MX_FS_OP_NEW, &p->key, &e);
 	return ct_res(MX_CT_V_NEW, e.state);
 }
 

@@ -15,6 +15,7 @@
 #include "lib/bgp.h"
 #include "lib/bridge.h"
 #include "lib/filter.h"
+#include "lib/flowstate.h"
 #include "lib/hop.h"
 #include "lib/port.h"
 #include "lib/ratelimit.h"
@@ -57,6 +58,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	int reason;
 
 	h.trace = trace_begin(skb);
+	flowstate_begin(); /* this pass's connection-tracking writes, for a tunnelled frame */
 	if (!ifp)
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_NO_PORT);
 	h.ingress = ifp->port_key;

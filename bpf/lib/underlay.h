@@ -10,6 +10,7 @@
 
 #include "lib/config.h"
 #include "lib/flood.h"
+#include "lib/flowstate_import.h"
 #include "lib/parse.h"
 #include "lib/port.h"
 #include "lib/stats.h"
@@ -49,7 +50,9 @@ static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __
 static __always_inline int underlay_vxlan(struct __sk_buff *skb, struct cursor *c,
 					  const struct iphdr *ip, const struct mx_config *cfg)
 {
+	enum mx_drop_reason reason;
 	struct vxlanhdr *vx;
+	__u32 vni, inner_off;
 
 	stats_rx(skb, MX_STATS_HOST, skb->len);
 	if (ipv4_is_fragment(ip))
@@ -63,9 +66,16 @@ static __always_inline int underlay_vxlan(struct __sk_buff *skb, struct cursor *
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_VXLAN_TRUNCATED);
 	if (!(vx->flags & bpf_htonl(VXLAN_FLAG_VNI)))
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_VXLAN_FLAGS);
-	return underlay_deliver(skb, bpf_ntohl(vx->vni) >> 8,
-				sizeof(struct ethhdr) + ip->ihl * 4 + sizeof(struct udphdr) +
-					sizeof(struct vxlanhdr));
+	vni = bpf_ntohl(vx->vni) >> 8;
+	inner_off = sizeof(struct ethhdr) + ip->ihl * 4 + sizeof(struct udphdr) +
+		    sizeof(struct vxlanhdr);
+	if (vni == MX_FS_VNI) { /* connection-tracking records first, then the real VNI */
+		reason = flowstate_import(skb, inner_off, bpf_ktime_get_ns(), MX_STATS_HOST, &vni,
+					  &inner_off);
+		if (reason != MX_DROP_NONE)
+			return stats_drop(skb, MX_STATS_HOST, reason);
+	}
+	return underlay_deliver(skb, vni, inner_off);
 }
 
 static __always_inline int underlay_ingress_run(struct __sk_buff *skb)

@@ -77,11 +77,14 @@ static __always_inline void vxlan_outer_to(struct vxlan_outer *o, __be32 dst,
 	o->ip.check = ipv4_csum((const void *)o + offsetof(struct vxlan_outer, ip));
 }
 
-/* Make MX_VXLAN_OVERHEAD bytes of room in front of the frame, the inner Ethernet header
- * moved behind it: 0, or the failing helper's negative errno. IP frames go through bpf_skb_adjust_room with the encap flags, which
- * marks the skb as UDP-tunnelled so GSO keeps working; the kernel refuses that for any
- * other protocol (ARP...), which are never GSO and just get bytes pushed in front. */
-static __always_inline int vxlan_push(struct __sk_buff *skb)
+/* Make room bytes of room in front of the frame (MX_VXLAN_OVERHEAD, plus the flow-state
+ * records a frame may carry, lib/flowstate.h), the inner Ethernet header moved behind it: 0,
+ * or the failing helper's negative errno. IP frames go through bpf_skb_adjust_room with the
+ * encap flags, which marks the skb as UDP-tunnelled so GSO keeps working (everything in the
+ * room, records included, is the tunnel header each segment gets; gso_size shrinks by room);
+ * the kernel refuses that for any other protocol (ARP...), which are never GSO and just get
+ * bytes pushed in front. */
+static __always_inline int vxlan_push_room(struct __sk_buff *skb, __u32 room)
 {
 	const __u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
 			    BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(ETH_HLEN);
@@ -89,14 +92,19 @@ static __always_inline int vxlan_push(struct __sk_buff *skb)
 	long err;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6))
-		return (int)bpf_skb_change_head(skb, MX_VXLAN_OVERHEAD, 0);
+		return (int)bpf_skb_change_head(skb, room, 0);
 	err = bpf_skb_load_bytes(skb, 0, &inner, sizeof(inner));
 	/* Room goes after the MAC header: [inner eth][room][inner L3] */
 	if (!err)
-		err = bpf_skb_adjust_room(skb, MX_VXLAN_OVERHEAD, BPF_ADJ_ROOM_MAC, flags);
+		err = bpf_skb_adjust_room(skb, room, BPF_ADJ_ROOM_MAC, flags);
 	if (!err)
-		err = bpf_skb_store_bytes(skb, MX_VXLAN_OVERHEAD, &inner, sizeof(inner), 0);
+		err = bpf_skb_store_bytes(skb, room, &inner, sizeof(inner), 0);
 	return (int)err;
+}
+
+static __always_inline int vxlan_push(struct __sk_buff *skb)
+{
+	return vxlan_push_room(skb, MX_VXLAN_OVERHEAD);
 }
 
 static __always_inline int vxlan_write(struct __sk_buff *skb, const struct vxlan_outer *o)

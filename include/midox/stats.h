@@ -55,6 +55,11 @@ enum mx_drop_reason {
 	MX_DROP_RATE_LIMIT,       /* above the egress rate limit of the port it came from */
 	MX_DROP_CHAIN_DROP,       /* a rule chain's drop (or an evaluation past its step bound) */
 	MX_DROP_CHAIN_REJECT,     /* a rule chain's reject (no answer is sent yet) */
+	MX_DROP_CT_FULL,          /* the connection-tracking table has no room (a record from
+				   * another host: counted, its frame still delivered) */
+	MX_DROP_BAD_FLOW_STATE,   /* VXLAN with the flow-state VNI whose records are malformed */
+	MX_DROP_FLOW_STATE_MTU,   /* flow-state records left off a frame they would take over
+				   * the underlay MTU (counted, the frame itself goes) */
 	MX_DROP__MAX
 };
 
@@ -118,6 +123,9 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_RATE_LIMIT: return "rate-limit";
 	case MX_DROP_CHAIN_DROP: return "chain-drop";
 	case MX_DROP_CHAIN_REJECT: return "chain-reject";
+	case MX_DROP_CT_FULL: return "ct-full";
+	case MX_DROP_BAD_FLOW_STATE: return "bad-flow-state";
+	case MX_DROP_FLOW_STATE_MTU: return "flow-state-mtu";
 	default: return "unknown";
 	}
 }
