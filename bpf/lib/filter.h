@@ -187,31 +187,34 @@ __noinline int flood_copy_refused(struct __sk_buff *skb, __u32 port_key, __u32 i
 
 /* An answer the datapath makes (a router's ARP and echo replies and ICMP errors, a bridge's
  * ARP reply, a reject's answer) leaves the device by the port the frame entered it by
- * (h->entry, flags: its entry's) and the topology by the ingress port: their outfilters, as
+ * (entry, flags: its entry's) and the topology by the ingress port: their outfilters, as
  * MidoNet simulates a generated packet from the port it is emitted on. The devices between
  * (a router behind a bridge) are not filtered again. A reject there is a drop: an answer is
- * never answered. Why the answer is dropped, or MX_DROP_NONE. */
-static __always_inline int filters_answer(struct __sk_buff *skb, const struct hop *h,
-					  __u32 flags)
+ * never answered. Why the answer is dropped, or MX_DROP_NONE. A global function: the
+ * verifier checks it once, not at each of the answers' call sites. */
+__noinline int filters_answer(struct __sk_buff *skb, __u32 entry, __u32 ingress, __u32 flags)
 {
-	struct chain_input in = { .out_port = h->entry };
-	const struct mx_port *ingress;
+	struct chain_input in = { .out_port = entry, .ingress_port = ingress,
+				  .flags = MX_CHAIN_IN_FWD_FLOW };
+	const struct mx_port *port;
 	int reason;
 
+	if (!skb)
+		return MX_DROP_NONE;
+	if (trace_on(skb))
+		in.flags |= MX_CHAIN_IN_NO_COUNT;
 	if (flags & MX_PORT_FILTERED) {
-		filter_input(skb, h, &in);
-		reason = filter_apply(skb, h->entry, FILTER_OUT, &in);
+		reason = filter_apply(skb, entry, FILTER_OUT, &in);
 		if (reason != MX_DROP_NONE)
 			return reason & ~FILTER_REJECT_RST;
 	}
-	if (h->entry == h->ingress)
+	if (entry == ingress)
 		return MX_DROP_NONE;
-	ingress = port_lookup(h->ingress);
-	if (!ingress || !(ingress->flags & MX_PORT_FILTERED))
+	port = port_lookup(ingress);
+	if (!port || !(port->flags & MX_PORT_FILTERED))
 		return MX_DROP_NONE;
-	filter_input(skb, h, &in);
-	in.out_port = h->ingress;
-	return filter_apply(skb, h->ingress, FILTER_OUT, &in) & ~FILTER_REJECT_RST;
+	in.out_port = ingress;
+	return filter_apply(skb, ingress, FILTER_OUT, &in) & ~FILTER_REJECT_RST;
 }
 
 /* Send the answer the datapath made (flags: h->entry's port flags) back out of the ingress
@@ -219,10 +222,13 @@ static __always_inline int filters_answer(struct __sk_buff *skb, const struct ho
 static __always_inline int filter_send_answer(struct __sk_buff *skb, const struct hop *h,
 					      __u32 flags)
 {
-	int reason = filters_answer(skb, h, flags);
+	int reason = filters_answer(skb, h->entry, h->ingress, flags);
 
+	/* A global function's result is any number to the verifier: the reason counted is
+	 * one of the two it can be. */
 	if (reason != MX_DROP_NONE)
-		return stats_drop(skb, h->entry, reason);
+		return stats_drop(skb, h->entry, reason == MX_DROP_CHAIN_REJECT ?
+					     MX_DROP_CHAIN_REJECT : MX_DROP_CHAIN_DROP);
 	return deliver_back(skb, h->ingress);
 }
 
@@ -241,16 +247,19 @@ static __always_inline int filter_send_answer(struct __sk_buff *skb, const struc
  * (midox_icmprate, as the kernel's icmp_ratelimit limits REJECT's ICMP); RSTs do not (the
  * kernel does not limit nf_send_reset either). Whether the answer was made; the caller
  * sends it (filter_send_answer: apart, so that the evaluation's frames do not stack on this
- * one's buffers). */
-static __noinline int filter_reject_answer(struct __sk_buff *skb, const struct hop *h, __u32 rst)
+ * one's buffers). A global function, checked once. */
+__noinline int filter_reject_answer(struct __sk_buff *skb, const struct hop *h, __u32 rst)
 {
-	const struct mx_port *entry = port_lookup(h->entry);
-	const struct mx_port *first = h->arg ? port_lookup(h->arg) : NULL;
+	const struct mx_port *entry, *first;
 	struct icmp_error_to t;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	struct cursor c;
 
+	if (!skb || !h)
+		return 0;
+	entry = port_lookup(h->entry);
+	first = h->arg ? port_lookup(h->arg) : NULL;
 	if (!entry || skb->gso_size)
 		return 0;
 	pull_headers(skb, ETH_HLEN + 60 + 8);
