@@ -198,7 +198,7 @@ iperf3_listen() {
 	local i
 	net_bg "$1" "$NET_DIR/listen-$1" iperf3 -s -p 5201 -B "$2"
 	for i in $(seq 1 50); do
-		grep -q "listening" "$NET_DIR/listen-$1" && return 0
+		[ -n "$(net_in "$1" ss -Hltn 'sport = :5201')" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -248,9 +248,7 @@ iperf3_listen() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"From 10.0.2.21 icmp_seq=1 Packet filtered"* ]]
-	# the reject names v11: v21's own connection to v11 is not refused by it, but v11's
-	# answers to v21 leave by v21's port and are rejected; no answer goes to an answer
-	mx bridge "$BR_B" port "${PORT[v21]#*:}" clear outfilter
+	mx --force bridge "$BR_B" port "${PORT[v21]#*:}" clear outfilter
 	wait_until 10 tcp_connect v11 10.0.2.21 5201
 	ping_all v11 10.0.2.21 3
 }
@@ -297,6 +295,6 @@ vm_plain() {
 	ping_all v13 10.0.0.12 3
 	ping_all v21 10.0.0.12 3
 	ping_all v13 10.0.0.21 3
-	mx bridge "$BR" port "${PORT[v12]#*:}" clear outfilter
+	mx --force bridge "$BR" port "${PORT[v12]#*:}" clear outfilter
 	wait_until 20 ping_ok v11 10.0.0.12
 }

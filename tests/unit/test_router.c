@@ -17,7 +17,6 @@
 #include <linux/pkt_cls.h>
 #include <sched.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -1276,7 +1275,7 @@ int main(void)
 	cpu_set_t cpu;
 	int err;
 
-	mx_log_init("test_router", getenv("MX_TEST_DEBUG") ? MX_LOG_DEBUG : MX_LOG_WARN);
+	mx_log_init("test_router", MX_LOG_WARN);
 	if (geteuid() != 0)
 		return tap_skip_all("needs root (network namespace, BPF)");
 	/* One CPU: the ICMP rate limit is a per-CPU bucket. */
