@@ -1160,6 +1160,10 @@ static const struct filter_case filter_cases[] = {
 	    TC_ACT_REDIRECT, { EXP_RST, .smac = M_RA },
 	    { DROP(BBR, MX_DROP_CHAIN_REJECT), TX(VB, 0), TX(VA, 1) } } },
 	/* what the kernel's REJECT never answers: counted, dropped, nothing sent */
+	{ VA, C_REJECT, C_TO_VA, port_va, MX_PORT_FILTERED, R_TO_VA, 1,
+	  { "a reject's answer dropped by the outfilter of the port it leaves by, not answered",
+	    IF_VA, { FROM_VA(IP_VB) }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), DROP(VA, MX_DROP_CHAIN_DROP), TX(VA, 0) } } },
 	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
 	  { "reject of an ICMP error: not answered", IF_VA,
 	    { FROM_VA(IP_VB), .ip_proto = 1, .icmp_type = 3 }, TC_ACT_SHOT, { EXP_NONE },
@@ -1234,6 +1238,59 @@ static void test_filters(void)
 	}
 }
 
+/* Reject answers share the routers' ICMP budget: a burst of ICMP answers, then the rest
+ * suppressed (icmp-rate) while every frame counts as chain-reject; RSTs are not limited. */
+static void test_reject_rate(void)
+{
+	const struct delta d[MAX_DELTAS] = { DROPS(VA, MX_DROP_ICMP_RATE, 0),
+					   DROPS(VA, MX_DROP_CHAIN_REJECT, 0) };
+	struct frames_spec udp = { FROM_VA(IP_VB) };
+	struct frames_spec syn = { FROM_VA(IP_VB), .ip_proto = 6, .tcp_flags = 0x02 };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX];
+	unsigned int sent = 0, shot = 0, rst = 0, n = MX_ICMP_RATE_BURST + 30;
+	struct mx_icmp_rate full = { 0 };
+	__u64 before[MAX_DELTAS], rate, rejects;
+	size_t in_len;
+	char diag[200];
+
+	if (filter_set(VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, true) ||
+	    mx_icmp_rate_set(dp, &full)) {
+		tap_check(false, "cannot set the filter or the budget", "reject answers rate-limited");
+		return;
+	}
+	deltas_before(dp, d, before);
+	in_len = frames_build(&udp, in, UL_MAC, PEER_MAC);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t out_len = sizeof(out);
+		int verdict;
+
+		if (prog_run(PORT, IF_VA, in, in_len, out, &out_len, &verdict))
+			break;
+		sent += verdict == TC_ACT_REDIRECT;
+		shot += verdict == TC_ACT_SHOT;
+	}
+	in_len = frames_build(&syn, in, UL_MAC, PEER_MAC);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t out_len = sizeof(out);
+		int verdict;
+
+		if (prog_run(PORT, IF_VA, in, in_len, out, &out_len, &verdict))
+			break;
+		rst += verdict == TC_ACT_REDIRECT && out_len == 54;
+	}
+	rate = counter_read(dp, VA, MX_DROP_ICMP_RATE) - before[0];
+	rejects = counter_read(dp, VA, MX_DROP_CHAIN_REJECT) - before[1];
+	snprintf(diag, sizeof(diag), "ICMP sent %u, suppressed %u (icmp-rate +%llu), RSTs %u of %u, "
+		 "chain-reject +%llu", sent, shot, (unsigned long long)rate, rst, n,
+		 (unsigned long long)rejects);
+	/* A refill of one token per 10 ms may add one or two during the burst. */
+	tap_check(sent >= MX_ICMP_RATE_BURST && sent <= MX_ICMP_RATE_BURST + 3 &&
+			  sent + shot == n && rate == shot && rst == n && rejects == 2ull * n,
+		  diag, "reject answers rate-limited as ICMP errors, RSTs not (%s)", diag);
+	if (filter_set(VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, false))
+		tap_bail("cannot take the filter away again");
+}
+
 /* A traced run through a router infilter that drops: the chain's step names the chain, the
  * verdict and the deciding rule; the rule's counter does not move (no state). */
 static void test_trace_filter(void)
@@ -1299,6 +1356,7 @@ int main(void)
 	test_rate_limit();
 	test_trace();
 	test_filters();
+	test_reject_rate();
 	test_trace_filter();
 	mx_datapath_close(dp);
 	return tap_done();
