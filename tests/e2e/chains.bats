@@ -195,9 +195,9 @@ drops_all() {
 
 # iperf3_listen VM ADDR: a TCP listener (port 5201) in VM, up when this returns.
 iperf3_listen() {
-	local i
+	local _
 	net_bg "$1" "$NET_DIR/listen-$1" iperf3 -s -p 5201 -B "$2"
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ -n "$(net_in "$1" ss -Hltn 'sport = :5201')" ] && return 0
 		sleep 0.1
 	done
