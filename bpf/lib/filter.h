@@ -243,7 +243,8 @@ static __always_inline int filter_send_answer(struct __sk_buff *skb, const struc
  * entered, h->arg, else the frame's destination MAC): what its neighbour table expects.
  * None for what the kernel's REJECT never answers: a non-IPv4 frame, a broadcast or
  * multicast, a fragment other than the first, an ICMP error, a RST, a source that names no
- * single host; nor for a GSO packet, nor in a router for a frame not sent to its port's MAC. ICMP answers take from the routers' ICMP budget
+ * single host, a bad IPv4 header checksum (the kernel drops those before any hook); nor for
+ * a GSO packet, nor in a router for a frame not sent to its port's MAC. ICMP answers take from the routers' ICMP budget
  * (midox_icmprate, as the kernel's icmp_ratelimit limits REJECT's ICMP); RSTs do not (the
  * kernel does not limit nf_send_reset either). Whether the answer was made; the caller
  * sends it (filter_send_answer: apart, so that the evaluation's frames do not stack on this
@@ -267,7 +268,8 @@ __noinline int filter_reject_answer(struct __sk_buff *skb, const struct hop *h, 
 	eth = parse_eth(&c);
 	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP) || mac_is_multicast(eth->h_dest) ||
 	    mac_is_multicast(h->src_mac) || parse_ipv4(&c, &ip) != PARSE_IPV4_OK ||
-	    ipv4_is_multicast_or_bcast(ip->daddr) || !icmp_error_allowed(ip, &c))
+	    ipv4_is_multicast_or_bcast(ip->daddr) || !icmp_error_allowed(ip, &c) ||
+	    !ipv4_csum_valid(ip, c.end))
 		return 0;
 	/* A router's filters run before it looks at the MAC: it answers only what was sent to
 	 * it, as a router's interface hears only that. */
