@@ -233,8 +233,8 @@ static __always_inline int filter_send_answer(struct __sk_buff *skb, const struc
 }
 
 /* Turn the rejected frame into its answer to the sender (rst: a TCP RST, else an ICMP
- * unreachable, administratively prohibited) and send it back out of the ingress interface.
- * The sender is on this host (only the ingress host simulates). From whom: a router (the
+ * unreachable, administratively prohibited), which goes back out of the ingress interface:
+ * the sender is on this host (only the ingress host simulates). From whom: a router (the
  * frame entered a router port) answers as MidoNet's RouterPort.reject, the ICMP from the
  * address of the port the frame entered the router by; a bridge answers from the frame's
  * destination address, as the kernel's bridge reject (nft_reject_bridge) does; a RST always
@@ -244,11 +244,12 @@ static __always_inline int filter_send_answer(struct __sk_buff *skb, const struc
  * None for what the kernel's REJECT never answers: a non-IPv4 frame, a broadcast or
  * multicast, a fragment other than the first, an ICMP error, a RST, a source that names no
  * single host, a bad IPv4 header checksum (the kernel drops those before any hook); nor for
- * a GSO packet, nor in a router for a frame not sent to its port's MAC. ICMP answers take from the routers' ICMP budget
- * (midox_icmprate, as the kernel's icmp_ratelimit limits REJECT's ICMP); RSTs do not (the
- * kernel does not limit nf_send_reset either). Whether the answer was made; the caller
- * sends it (filter_send_answer: apart, so that the evaluation's frames do not stack on this
- * one's buffers). A global function, checked once. */
+ * a GSO packet, nor in a router for a frame not sent to its port's MAC. ICMP answers take
+ * from the routers' ICMP budget (midox_icmprate, as the kernel's icmp_ratelimit limits
+ * REJECT's ICMP); RSTs do not (the kernel does not limit nf_send_reset either). Whether
+ * the answer was made; the caller sends it (filter_send_answer: apart, so that the
+ * evaluation's frames do not stack on this one's buffers). A global function, checked
+ * once. */
 __noinline int filter_reject_answer(struct __sk_buff *skb, const struct hop *h, __u32 rst)
 {
 	const struct mx_port *entry, *first;
@@ -296,10 +297,10 @@ __noinline int filter_reject_answer(struct __sk_buff *skb, const struct hop *h, 
  * h->entry, and a reject answered (filter_reject_answer). The tc verdict. */
 static __always_inline int filter_refuse(struct __sk_buff *skb, const struct hop *h, int reason)
 {
-	if ((reason & ~FILTER_REJECT_RST) != MX_DROP_CHAIN_REJECT)
-		return stats_drop(skb, h->entry, reason);
 	const struct mx_port *entry;
 
+	if ((reason & ~FILTER_REJECT_RST) != MX_DROP_CHAIN_REJECT)
+		return stats_drop(skb, h->entry, reason);
 	stats_drop(skb, h->entry, MX_DROP_CHAIN_REJECT);
 	if (!filter_reject_answer(skb, h, reason & FILTER_REJECT_RST))
 		return TC_ACT_SHOT;
