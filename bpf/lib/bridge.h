@@ -58,7 +58,7 @@ static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const s
 		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
 	reason = filters_leave(skb, h, bridge_key, out_key, out);
 	if (reason != MX_DROP_NONE)
-		return step_done(stats_drop(skb, h->entry, reason));
+		return step_done(filter_refuse(skb, h, reason));
 	if (out->flags & MX_PORT_INTERIOR)
 		return step_next(out->peer_key);
 	return step_done(deliver_port(skb, h->entry, out_key, out));
@@ -84,7 +84,7 @@ static __always_inline int bridge_flood_run(struct __sk_buff *skb)
 	br = bridge_lookup(h.arg);
 	if (br) {
 		trace_step(skb, MX_TRACE_FLOOD, h.arg, br->n_local, br->n_remote, 0);
-		flood_local(skb, br, h.index ? 0 : skb->ifindex, h.entry);
+		flood_local(skb, br, h.index ? 0 : skb->ifindex, h.entry, h.ingress);
 		flood_remote(skb, br, h.arg, h.entry);
 	}
 	return TC_ACT_STOLEN;
@@ -142,7 +142,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 		if (!h->trace && !fdb_port_station(port, eth->h_source))
 			fdb_learn(bridge_key, eth->h_source, h->entry);
 		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(skb, &c, eth, bridge_key))
-			return step_done(deliver_back(skb, h->ingress));
+			return step_done(filter_send_answer(skb, h, port->flags));
 	}
 	if (!mac_is_multicast(eth->h_dest)) {
 		fdb = fdb_lookup(bridge_key, eth->h_dest);
@@ -153,7 +153,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 	}
 	reason = filters_leave_flood(skb, h, port);
 	if (reason != MX_DROP_NONE)
-		return step_done(stats_drop(skb, h->entry, reason));
+		return step_done(filter_refuse(skb, h, reason));
 	return step_done(bridge_flood(skb, h, bridge_key));
 }
 

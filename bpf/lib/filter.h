@@ -4,11 +4,16 @@
  * device's (a router's before routing); leaving it by a port, the device's outfilter (the
  * egress port known) then the port's outfilter. Which ports and devices have filters their
  * port entries say (MX_PORT_FILTERED, MX_PORT_DEVICE_FILTERED); midox_filter holds the
- * chains. A frame that meets no filter pays one flag test at each point. */
+ * chains. A frame that meets no filter pays one flag test at each point. A reject is
+ * answered (filter_refuse); the answers the datapath makes pass the outfilters of the ports
+ * they leave by (filters_answer); a flooded copy its port's outfilter (flood_copy_refused). */
 #ifndef MX_BPF_FILTER_H
 #define MX_BPF_FILTER_H
 
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "midox/chain.h"
@@ -16,7 +21,13 @@
 #include "midox/stats.h"
 #include "midox/trace.h"
 #include "lib/chain.h"
+#include "lib/deliver.h"
 #include "lib/hop.h"
+#include "lib/icmp.h"
+#include "lib/parse.h"
+#include "lib/port.h"
+#include "lib/reject.h"
+#include "lib/stats.h"
 #include "lib/trace.h"
 
 struct {
@@ -31,6 +42,9 @@ struct {
 #define FILTER_ANY (MX_PORT_FILTERED | MX_PORT_DEVICE_FILTERED)
 /* In MX_TRACE_CHAIN's c: the evaluation was an outfilter's. */
 #define FILTER_OUT (1u << 8)
+/* Beside MX_DROP_CHAIN_REJECT in what the evaluation points return: the reject's answer is
+ * a TCP RST (else an ICMP admin-prohibited). Never counted: filter_refuse takes it off. */
+#define FILTER_REJECT_RST (1u << 16)
 
 static __always_inline const struct mx_filter *filter_lookup(__u32 key)
 {
@@ -50,8 +64,8 @@ static __always_inline __u32 filter_rule_id(__u32 idx)
 
 /* Evaluate chain for owner (a port or device key; where: 0 or FILTER_OUT): why the frame
  * is dropped, or MX_DROP_NONE to go on. Accept goes on, and so do the NAT verdicts: nothing
- * is rewritten before connection tracking exists. A reject is dropped, counted as such:
- * its answer (ICMP, TCP RST) is not sent yet. A traced run counts nothing (rule counters
+ * is rewritten before connection tracking exists. A reject is MX_DROP_CHAIN_REJECT, with
+ * FILTER_REJECT_RST when a RST answers it. A traced run counts nothing (rule counters
  * are state). A subprogram: every point calls the same code. Packet pointers the caller
  * holds are dead after it (the evaluation may pull headers). */
 static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chain, __u32 where,
@@ -67,7 +81,8 @@ static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chai
 	case MX_CHAIN_V_TOO_LONG:
 		return MX_DROP_CHAIN_DROP;
 	case MX_CHAIN_V_REJECT:
-		return MX_DROP_CHAIN_REJECT;
+		return MX_DROP_CHAIN_REJECT |
+		       (v.flags & MX_CHAIN_VF_TCP_RST ? FILTER_REJECT_RST : 0);
 	default:
 		return MX_DROP_NONE;
 	}
@@ -140,8 +155,9 @@ static __always_inline int filters_leave(struct __sk_buff *skb, const struct hop
 	return MX_DROP_NONE;
 }
 
-/* A frame a bridge floods (port: the entry port's entry) leaves by no one port: the
- * bridge's outfilter with no out_port. The flooded copies pass no port's outfilter. */
+/* A frame a bridge floods (port: the entry port's entry) leaves by no one port yet: the
+ * bridge's outfilter with no out_port. Each copy then passes its port's outfilter
+ * (flood_copy_refused). */
 static __always_inline int filters_leave_flood(struct __sk_buff *skb, const struct hop *h,
 					       const struct mx_port *port)
 {
@@ -151,6 +167,145 @@ static __always_inline int filters_leave_flood(struct __sk_buff *skb, const stru
 		return MX_DROP_NONE;
 	filter_input(skb, h, &in);
 	return filter_apply(skb, port->device_key, FILTER_OUT, &in);
+}
+
+/* A flooded copy leaves by port port_key (with MX_PORT_FILTERED): why its outfilter drops it
+ * (a reject is not answered: the frame is still needed by the other copies, and was sent to
+ * an address no one port owns), or MX_DROP_NONE. A global function: the verifier checks it
+ * once, not once for every turn of the flood's loops. */
+__noinline int flood_copy_refused(struct __sk_buff *skb, __u32 port_key, __u32 ingress)
+{
+	struct chain_input in = { .out_port = port_key, .ingress_port = ingress,
+				  .flags = MX_CHAIN_IN_FWD_FLOW };
+
+	if (!skb)
+		return MX_DROP_NONE;
+	if (trace_on(skb))
+		in.flags |= MX_CHAIN_IN_NO_COUNT;
+	return filter_apply(skb, port_key, FILTER_OUT, &in) & ~FILTER_REJECT_RST;
+}
+
+/* An answer the datapath makes (a router's ARP and echo replies and ICMP errors, a bridge's
+ * ARP reply, a reject's answer) leaves the device by the port the frame entered it by
+ * (entry, flags: its entry's) and the topology by the ingress port: their outfilters, as
+ * MidoNet simulates a generated packet from the port it is emitted on. The devices between
+ * (a router behind a bridge) are not filtered again. A reject there is a drop: an answer is
+ * never answered. Why the answer is dropped, or MX_DROP_NONE. A global function: the
+ * verifier checks it once, not at each of the answers' call sites. */
+__noinline int filters_answer(struct __sk_buff *skb, __u32 entry, __u32 ingress, __u32 flags)
+{
+	struct chain_input in = { .out_port = entry, .ingress_port = ingress,
+				  .flags = MX_CHAIN_IN_FWD_FLOW };
+	const struct mx_port *port;
+	int reason;
+
+	if (!skb)
+		return MX_DROP_NONE;
+	if (trace_on(skb))
+		in.flags |= MX_CHAIN_IN_NO_COUNT;
+	if (flags & MX_PORT_FILTERED) {
+		reason = filter_apply(skb, entry, FILTER_OUT, &in);
+		if (reason != MX_DROP_NONE)
+			return reason & ~FILTER_REJECT_RST;
+	}
+	if (entry == ingress)
+		return MX_DROP_NONE;
+	port = port_lookup(ingress);
+	if (!port || !(port->flags & MX_PORT_FILTERED))
+		return MX_DROP_NONE;
+	in.out_port = ingress;
+	return filter_apply(skb, ingress, FILTER_OUT, &in) & ~FILTER_REJECT_RST;
+}
+
+/* Send the answer the datapath made (flags: h->entry's port flags) back out of the ingress
+ * interface, unless an outfilter on its way drops it (counted on h->entry). */
+static __always_inline int filter_send_answer(struct __sk_buff *skb, const struct hop *h,
+					      __u32 flags)
+{
+	int reason = filters_answer(skb, h->entry, h->ingress, flags);
+
+	/* A global function's result is any number to the verifier: the reason counted is
+	 * one of the two it can be. */
+	if (reason != MX_DROP_NONE)
+		return stats_drop(skb, h->entry, reason == MX_DROP_CHAIN_REJECT ?
+					     MX_DROP_CHAIN_REJECT : MX_DROP_CHAIN_DROP);
+	return deliver_back(skb, h->ingress);
+}
+
+/* Turn the rejected frame into its answer to the sender (rst: a TCP RST, else an ICMP
+ * unreachable, administratively prohibited), which goes back out of the ingress interface:
+ * the sender is on this host (only the ingress host simulates). From whom: a router (the
+ * frame entered a router port) answers as MidoNet's RouterPort.reject, the ICMP from the
+ * address of the port the frame entered the router by; a bridge answers from the frame's
+ * destination address, as the kernel's bridge reject (nft_reject_bridge) does; a RST always
+ * comes from the destination's address and port (it must match the connection). The
+ * Ethernet source is the MAC the sender addressed the frame to (the first router port it
+ * entered, h->arg, else the frame's destination MAC): what its neighbour table expects.
+ * None for what the kernel's REJECT never answers: a non-IPv4 frame, a broadcast or
+ * multicast, a fragment other than the first, an ICMP error, a RST, a source that names no
+ * single host, a bad IPv4 header checksum (the kernel drops those before any hook); nor for
+ * a GSO packet, nor in a router for a frame not sent to its port's MAC. ICMP answers take
+ * from the routers' ICMP budget (midox_icmprate, as the kernel's icmp_ratelimit limits
+ * REJECT's ICMP); RSTs do not (the kernel does not limit nf_send_reset either). Whether
+ * the answer was made; the caller sends it (filter_send_answer: apart, so that the
+ * evaluation's frames do not stack on this one's buffers). A global function, checked
+ * once. */
+__noinline int filter_reject_answer(struct __sk_buff *skb, const struct hop *h, __u32 rst)
+{
+	const struct mx_port *entry, *first;
+	struct icmp_error_to t;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct cursor c;
+
+	if (!skb || !h)
+		return 0;
+	entry = port_lookup(h->entry);
+	first = h->arg ? port_lookup(h->arg) : NULL;
+	if (!entry || skb->gso_size)
+		return 0;
+	pull_headers(skb, ETH_HLEN + 60 + 8);
+	cursor_init(&c, skb);
+	eth = parse_eth(&c);
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP) || mac_is_multicast(eth->h_dest) ||
+	    mac_is_multicast(h->src_mac) || parse_ipv4(&c, &ip) != PARSE_IPV4_OK ||
+	    ipv4_is_multicast_or_bcast(ip->daddr) || !icmp_error_allowed(ip, &c) ||
+	    !ipv4_csum_valid(ip, c.end))
+		return 0;
+	/* A router's filters run before it looks at the MAC: it answers only what was sent to
+	 * it, as a router's interface hears only that. */
+	if ((entry->flags & MX_PORT_ROUTER) && !mac_equal(eth->h_dest, entry->mac))
+		return 0;
+	mac_copy(t.from_mac, first ? first->mac : eth->h_dest);
+	mac_copy(t.to_mac, h->src_mac);
+	if (rst)
+		return reject_tcp_rst(skb, t.from_mac, t.to_mac);
+	/* A traced run takes nothing from the budget (state): it shows the answer as sent. */
+	if (!h->trace && !icmp_rate_take()) {
+		stats_drop(skb, h->entry, MX_DROP_ICMP_RATE);
+		return 0;
+	}
+	t.from = entry->flags & MX_PORT_ROUTER ? entry->addr : ip->daddr;
+	t.to = ip->saddr;
+	t.ip_hlen = ip->ihl * 4;
+	t.ip_len = bpf_ntohs(ip->tot_len);
+	trace_step(skb, MX_TRACE_ICMP_ERROR, h->entry, ICMP_DEST_UNREACH, ICMP_PKT_FILTERED, 0);
+	return icmp_error(skb, &t, ICMP_DEST_UNREACH, ICMP_PKT_FILTERED) == 0;
+}
+
+/* A frame an evaluation point refused (reason, as the points return it): counted on
+ * h->entry, and a reject answered (filter_reject_answer). The tc verdict. */
+static __always_inline int filter_refuse(struct __sk_buff *skb, const struct hop *h, int reason)
+{
+	const struct mx_port *entry;
+
+	if ((reason & ~FILTER_REJECT_RST) != MX_DROP_CHAIN_REJECT)
+		return stats_drop(skb, h->entry, reason);
+	stats_drop(skb, h->entry, MX_DROP_CHAIN_REJECT);
+	if (!filter_reject_answer(skb, h, reason & FILTER_REJECT_RST))
+		return TC_ACT_SHOT;
+	entry = port_lookup(h->entry);
+	return filter_send_answer(skb, h, entry ? entry->flags : 0);
 }
 
 #endif

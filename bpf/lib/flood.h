@@ -9,6 +9,7 @@
 
 #include "midox/bridge.h"
 #include "lib/config.h"
+#include "lib/filter.h"
 #include "lib/port.h"
 #include "lib/stats.h"
 #include "lib/trace.h"
@@ -39,11 +40,47 @@ static __always_inline __u32 flood_count(struct __sk_buff *skb, __u32 n, __u32 m
 	return max;
 }
 
-/* A copy to every local port of the bridge but skip_ifindex (the ingress interface, or 0).
- * Counted as tx on each port, failures against drop_key. A traced run sends none (a clone
- * leaves the test run for real): it records where each would go. */
+/* One copy out of local interface ifindex. ingress: the port the frame entered the host by,
+ * when this host simulated it: the copy first passes its port's outfilter
+ * (flood_copy_refused), and one it drops is counted against drop_key while the others go
+ * on; 0 when the frame came by the tunnel (its sending host filtered it). Counted as tx on
+ * the port, failures against drop_key. A traced run sends none (a clone leaves the test
+ * run for real): it records where the copy would go. A global function: the verifier
+ * checks it once, not once for every turn of flood_local's loop. */
+__noinline int flood_local_one(struct __sk_buff *skb, __u32 ifindex, __u32 drop_key,
+			       __u32 ingress)
+{
+	const struct mx_ifport *ifp;
+	__u32 key;
+	int reason;
+
+	if (!skb)
+		return 0;
+	ifp = ifport_lookup(ifindex);
+	key = ifp ? ifp->port_key : MX_TUNNEL_KEY_NONE;
+	if (ingress && ifp && (ifp->port.flags & MX_PORT_FILTERED)) {
+		/* A global function's result is any number to the verifier: the reason
+		 * counted is one of the two it can be. */
+		reason = flood_copy_refused(skb, key, ingress);
+		if (reason != MX_DROP_NONE) {
+			stats_drop(skb, drop_key, reason == MX_DROP_CHAIN_REJECT ?
+				   MX_DROP_CHAIN_REJECT : MX_DROP_CHAIN_DROP);
+			return 0;
+		}
+	}
+	if (trace_on(skb))
+		trace_record(MX_TRACE_FLOOD_LOCAL, key, ifindex, 0, 0);
+	else if (bpf_clone_redirect(skb, ifindex, 0))
+		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
+	else
+		stats_tx(skb, key, skb->len);
+	return 0;
+}
+
+/* A copy to every local port of the bridge but skip_ifindex (the ingress interface, or 0),
+ * each by flood_local_one. */
 static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_bridge *br,
-					__u32 skip_ifindex, __u32 drop_key)
+					__u32 skip_ifindex, __u32 drop_key, __u32 ingress)
 {
 	__u32 n = flood_count(skb, br->n_local, MX_FLOOD_MAX_LOCAL, drop_key);
 
@@ -53,14 +90,8 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_b
 		if (i >= n)
 			break;
 		ifindex = br->local_ifindex[i];
-		if (ifindex == skip_ifindex)
-			continue;
-		if (trace_on(skb))
-			trace_record(MX_TRACE_FLOOD_LOCAL, ifport_key(ifindex), ifindex, 0, 0);
-		else if (bpf_clone_redirect(skb, ifindex, 0))
-			stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
-		else
-			stats_tx(skb, ifport_key(ifindex), skb->len);
+		if (ifindex != skip_ifindex)
+			flood_local_one(skb, ifindex, drop_key, ingress);
 	}
 }
 

@@ -23,7 +23,9 @@ struct {
 struct hop {
 	__u32 ingress;           /* port the frame entered the host by (rx counted there) */
 	__u32 entry;             /* port the frame enters the current device through */
-	__u32 arg;               /* for the next program: the bridge to flood (hop_flood) */
+	__u32 arg;               /* the first router port entered (0: none yet), whose MAC a
+				  * reject's answer comes from; then, for hop_flood, the bridge
+				  * to flood (no answer is made after that) */
 	__u8 src_mac[ETH_ALEN];  /* the frame's source MAC as it entered the host */
 	__u8 index;              /* devices passed before this one: 0 = the ingress port's */
 	__u8 trace;              /* a traced run (lib/trace.h) */

@@ -83,7 +83,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 	}
 	reason = filters_enter(skb, &h, port);
 	if (reason != MX_DROP_NONE)
-		return stats_drop(skb, h.entry, reason);
+		return filter_refuse(skb, &h, reason);
 	return pipeline_next(skb, &h, bridge_step(skb, &h, port));
 }
 
@@ -101,10 +101,14 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 	trace_step(skb, MX_TRACE_ENTER, h.entry, port->device_key, router, 0);
 	if (port_down(port))
 		return stats_drop(skb, h.entry, MX_DROP_ADMIN_DOWN);
+	/* The first router port entered: the MAC the sender addressed the frame to, which a
+	 * reject's answer comes from (filter_reject_answer). */
+	if (router && !h.arg)
+		h.arg = h.entry;
 	/* The port's infilter, then its device's: a router's before routing. */
 	reason = filters_enter(skb, &h, port);
 	if (reason != MX_DROP_NONE)
-		return stats_drop(skb, h.entry, reason);
+		return filter_refuse(skb, &h, reason);
 	if (router)
 		return pipeline_next(skb, &h, router_step(skb, &h, port));
 	return pipeline_next(skb, &h, bridge_step(skb, &h, port));

@@ -2,8 +2,8 @@
 /* The answer to a TCP packet a reject rule refused (bpf/lib/chain.h, MX_CHAIN_VF_TCP_RST): a
  * RST as RFC 793 makes it. Other packets are answered with an ICMP unreachable,
  * administratively prohibited: bpf/lib/icmp.h's icmp_error with ICMP_PKT_FILTERED, as a
- * router's other errors (router_icmp_error). Not yet in the pipeline
- * (docs/chains-datapath.md). */
+ * router's other errors (router_icmp_error). The pipeline sends either back to the sender
+ * (filter_reject_answer in lib/filter.h, docs/chains-datapath.md). */
 #ifndef MX_BPF_REJECT_H
 #define MX_BPF_REJECT_H
 
@@ -36,11 +36,12 @@ struct reject_tcp_sum {
 };
 
 /* Turn the TCP segment in skb into the RST that answers it, from its destination (address
- * and port) and from_mac to its sender: with the segment's acknowledgment number as sequence
+ * and port) and from_mac to its sender (to_mac, or the segment's source MAC when NULL): with the segment's acknowledgment number as sequence
  * number if it has one, else sequence 0 and an ACK of all it occupied (data, SYN, FIN).
  * false: nothing to answer (not a whole TCP header, a RST itself, a GSO super-packet) or the
  * skb could not be reshaped; the caller drops it. */
-static __always_inline bool reject_tcp_rst(struct __sk_buff *skb, const __u8 *from_mac)
+static __noinline bool reject_tcp_rst(struct __sk_buff *skb, const __u8 *from_mac,
+					   const __u8 *to_mac)
 {
 	struct reject_rst r = { 0 };
 	struct reject_tcp_sum sum = { 0 };
@@ -65,7 +66,7 @@ static __always_inline bool reject_tcp_rst(struct __sk_buff *skb, const __u8 *fr
 	if (seg_len < ip->ihl * 4 + th->doff * 4)
 		return false;
 	seg_len -= ip->ihl * 4 + th->doff * 4;
-	mac_copy(r.eth.h_dest, eth->h_source);
+	mac_copy(r.eth.h_dest, to_mac ? to_mac : eth->h_source);
 	mac_copy(r.eth.h_source, from_mac);
 	r.eth.h_proto = bpf_htons(ETH_P_IP);
 	r.ip.version = 4;

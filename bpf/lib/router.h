@@ -75,7 +75,7 @@ static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct
 	t.ip_len = bpf_ntohs(ip->tot_len);
 	if (icmp_error(skb, &t, type, code) < 0)
 		return TC_ACT_SHOT;
-	return deliver_back(skb, h->ingress);
+	return filter_send_answer(skb, h, p->flags);
 }
 
 /* A packet to an address of the router: echo requests are answered, the rest dropped. */
@@ -91,7 +91,7 @@ static __always_inline int router_local(struct __sk_buff *skb, const struct hop 
 		if (icmp && icmp->type == ICMP_ECHO && !icmp->code) {
 			trace_step(skb, MX_TRACE_ECHO_REPLY, h->entry, ip->daddr, 0, 0);
 			icmp_echo_reply(eth, ip, icmp, p->mac, h->src_mac);
-			return deliver_back(skb, h->ingress);
+			return filter_send_answer(skb, h, p->flags);
 		}
 	}
 	return stats_drop(skb, h->entry, MX_DROP_ROUTER_LOCAL);
@@ -176,9 +176,10 @@ static __always_inline bool router_filters_leave(struct __sk_buff *skb, const st
 		*eth = parse_eth(&c);
 		if (*eth && parse_ipv4(&c, ip) == PARSE_IPV4_OK)
 			return true;
-		reason = MX_DROP_IP_TRUNCATED; /* never: the router read these headers before */
+		*verdict = stats_drop(skb, h->entry, MX_DROP_IP_TRUNCATED); /* never: read before */
+		return false;
 	}
-	*verdict = stats_drop(skb, h->entry, reason);
+	*verdict = filter_refuse(skb, h, reason);
 	return false;
 }
 
@@ -292,7 +293,7 @@ static __always_inline int router_arp(struct __sk_buff *skb, const struct hop *h
 	else
 		neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 	arp_make_reply(eth, arp, p->mac);
-	return deliver_back(skb, h->ingress);
+	return filter_send_answer(skb, h, p->flags);
 }
 
 /* The frame enters router p->device_key through its port p (key h->entry). It must be

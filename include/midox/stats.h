@@ -54,7 +54,7 @@ enum mx_drop_reason {
 	MX_DROP_BGP_NOT_PEER,     /* a BGP speaker sent to an address that is none of its peers */
 	MX_DROP_RATE_LIMIT,       /* above the egress rate limit of the port it came from */
 	MX_DROP_CHAIN_DROP,       /* a rule chain's drop (or an evaluation past its step bound) */
-	MX_DROP_CHAIN_REJECT,     /* a rule chain's reject (no answer is sent yet) */
+	MX_DROP_CHAIN_REJECT,     /* a rule chain's reject (answered: ICMP, or a RST for TCP) */
 	MX_DROP_CT_FULL,          /* the connection-tracking table has no room (a record from
 				   * another host: counted, its frame still delivered) */
 	MX_DROP_BAD_FLOW_STATE,   /* VXLAN with the flow-state VNI whose records are malformed */

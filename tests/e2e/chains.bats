@@ -174,3 +174,127 @@ link_bridge() {
 	wait_until 10 ping_ok v11 10.0.2.21
 	ping_all v11 10.0.2.21 5
 }
+
+# tcp_connect VM ADDR PORT: one TCP connect from VM (bash's /dev/tcp), its error on stderr.
+tcp_connect() {
+	net_in "$1" timeout 5 bash -c "exec 3<>/dev/tcp/$2/$3" 2>&1
+}
+
+tcp_refused() {
+	local out
+	out=$(tcp_connect "$@") && return 1
+	[[ $out == *"Connection refused"* ]]
+}
+
+# drops_all HOST REASON: the drops of REASON on every key of HOST.
+drops_all() {
+	local idx
+	idx=$(drop_index "$2") || return 1
+	map_entries "$1" midox_stats | jq -er --argjson i "$idx" '[.[].values[].value.drops[$i]] | add // 0'
+}
+
+# iperf3_listen VM ADDR: a TCP listener (port 5201) in VM, up when this returns.
+iperf3_listen() {
+	local _
+	net_bg "$1" "$NET_DIR/listen-$1" iperf3 -s -p 5201 -B "$2"
+	for _ in $(seq 1 50); do
+		[ -n "$(net_in "$1" ss -Hltn 'sport = :5201')" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "a reject rule answers across hosts: TCP connect refused by a RST, ping told the packet is filtered (router infilter, bridge port outfilter)" {
+	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
+	mx bridge create name "$BR_A"
+	mx bridge create name "$BR_B"
+	mx router create name "$RT"
+	router_port a 10.0.1.1 10.0.1.0/24
+	router_port b 10.0.2.1 10.0.2.0/24
+	link_bridge "$BR_A" a
+	link_bridge "$BR_B" b
+	vm_add h1 v11 10.0.1.11 "$BR_A"
+	vm_add h2 v21 10.0.2.21 "$BR_B"
+	wait_until 20 ping_ok v11 10.0.2.21
+	iperf3_listen v21 10.0.2.21
+	run -0 tcp_connect v11 10.0.2.21 5201
+
+	mx chain create name "$CH"
+	mx chain "$CH" add rule type reject src 10.0.1.11/32
+	mx router "$RT" set infilter "$CH"
+	wait_until 10 tcp_refused v11 10.0.2.21 5201
+	local rejects before
+	rejects=$(drops_all h1 MX_DROP_CHAIN_REJECT)
+	before=$(rule_packets h1)
+	run tcp_connect v11 10.0.2.21 5201
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Connection refused"* ]]
+	# the ICMP answer comes from the address of the router port v11's packets enter by
+	run net_in v11 ping -c 1 -W 2 10.0.2.21
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"From 10.0.1.1 icmp_seq=1 Packet filtered"* ]]
+	[ "$(rule_packets h1)" -ge $((before + 2)) ]
+	[ "$(drops_all h1 MX_DROP_CHAIN_REJECT)" -ge $((rejects + 2)) ]
+	mx router "$RT" clear infilter
+	wait_until 10 tcp_connect v11 10.0.2.21 5201
+
+	# v21's port outfilter on h2's VM, evaluated on h1 where v11's packets are simulated:
+	# the answers come from the destination (v21's address) through the router
+	mx bridge "$BR_B" port "${PORT[v21]#*:}" set outfilter "$CH"
+	wait_until 10 tcp_refused v11 10.0.2.21 5201
+	run net_in v11 ping -c 1 -W 2 10.0.2.21
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"From 10.0.2.21 icmp_seq=1 Packet filtered"* ]]
+	mx --force bridge "$BR_B" port "${PORT[v21]#*:}" clear outfilter
+	wait_until 10 tcp_connect v11 10.0.2.21 5201
+	ping_all v11 10.0.2.21 3
+}
+
+# vm_plain HOST VM ADDRESS BRIDGE: a VM on a port with no MAC or address: the bridge
+# learns it and does not answer ARP for it, so ARP requests for it are flooded.
+vm_plain() {
+	local host=$1 vm=$2 addr=$3 br=$4 p
+	net_vm_add "$host" "$vm" "$addr/24" "$(vm_mac "$addr")"
+	p=$(mx bridge "$br" add port) || return 1
+	PORT[$vm]=$p
+	mx host "$(agent_name "$host")" add binding port "$p" interface "$vm"
+}
+
+@test "a port's outfilter dropping one VM's broadcast ARP drops that flooded copy only: the others resolve each other" {
+	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
+	mx bridge create name "$BR"
+	vm_plain h1 v11 10.0.0.11 "$BR"
+	vm_plain h1 v12 10.0.0.12 "$BR"
+	vm_plain h1 v13 10.0.0.13 "$BR"
+	vm_plain h2 v21 10.0.0.21 "$BR"
+	mx chain create name "$CH"
+	# ARP (ethertype 0x0806) whose sender address is v11's
+	mx chain "$CH" add rule type drop ethertype 0x0806 src 10.0.0.11/32
+	mx bridge "$BR" port "${PORT[v12]#*:}" set outfilter "$CH"
+	local key11 key12 before
+	wait_until 20 port_key h1 v11
+	wait_until 20 port_key h1 v12
+	key11=$(port_key h1 v11)
+	key12=$(port_key h1 v12)
+	wait_until 10 map_has h1 midox_filter "any(.[]; .key == $key12)"
+	# MX_PORT_FILTERED (1 << 10) on the copy of v12's entry its interface carries
+	wait_until 10 map_has h1 midox_ifport_v2 \
+		"any(.[]; .value.port_key == $key12 and ((.value.port.flags / 1024 | floor) % 2) == 1)"
+	before=$(drops h1 "$key11" MX_DROP_CHAIN_DROP)
+	# v12 never hears v11's request: no answer, the flood's copy to v12 counted
+	ping_none v11 10.0.0.12
+	[ "$(drops h1 "$key11" MX_DROP_CHAIN_DROP)" -ge $((before + 1)) ]
+	[ "$(rule_packets h1)" -ge 1 ]
+	# the same broadcasts reach v13 here and v21 on h2
+	ping_all v11 10.0.0.13 3
+	ping_all v11 10.0.0.21 3
+	# and the others resolve v12 and each other
+	ping_all v13 10.0.0.12 3
+	ping_all v21 10.0.0.12 3
+	ping_all v13 10.0.0.21 3
+	mx --force bridge "$BR" port "${PORT[v12]#*:}" clear outfilter
+	wait_until 20 ping_ok v11 10.0.0.12
+}

@@ -47,7 +47,7 @@ int chain_test(struct __sk_buff *skb)
 	if (out)
 		*out = v;
 	if (t->answer && v.kind == MX_CHAIN_V_REJECT && (v.flags & MX_CHAIN_VF_TCP_RST))
-		return reject_tcp_rst(skb, t->answer_mac) ? TC_ACT_OK : TC_ACT_SHOT;
+		return reject_tcp_rst(skb, t->answer_mac, NULL) ? TC_ACT_OK : TC_ACT_SHOT;
 	return v.kind;
 }
 

@@ -19,11 +19,13 @@ enum frames_kind { FRAMES_IPV4, FRAMES_ARP, FRAMES_IPV6 };
 struct frames_spec {
 	enum frames_kind kind;
 	const uint8_t *dst, *src;  /* inner Ethernet */
-	uint8_t ip_proto;          /* FRAMES_IPV4: 0 = UDP; 1 = ICMP echo (icmp_type) */
+	uint8_t ip_proto;          /* FRAMES_IPV4: 0 = UDP; 1 = ICMP echo (icmp_type); 6 = TCP */
 	uint8_t icmp_type;         /* ip_proto 1: 8 = echo request, 0 = echo reply */
 	bool icmp_zero_id;         /* ip_proto 1: id and sequence 0 instead of 1 */
 	uint16_t ttl;              /* inner (or only) IPv4 TTL: 0 = 64, FRAMES_TTL_ZERO = 0 */
-	uint16_t sport;            /* UDP source port, 0 = 40000 */
+	uint16_t sport;            /* UDP (TCP) source port, 0 = 40000 */
+	uint8_t tcp_flags;         /* ip_proto 6: the flags byte (FIN 1, SYN 2, RST 4, ACK 16) */
+	uint32_t tcp_seq, tcp_ack; /* ip_proto 6: sequence and acknowledgment numbers */
 	uint16_t arp_op;           /* FRAMES_ARP: 0 = request */
 	const char *sip, *tip;     /* IPv4 or ARP addresses, dotted quad */
 	uint16_t payload;          /* bytes of zero payload after the L3/L4 header */
@@ -142,6 +144,20 @@ static inline void frames_icmp_echo(uint8_t *p, uint8_t type, size_t l4_len, boo
 	frames_put16(p + 2, frames_csum(p, l4_len));
 }
 
+/* A TCP header without options (ports 40000 or sport -> 5000, s's flags, sequence and
+ * acknowledgment numbers, window 0) and zero payload over l4_len bytes at p; its checksum
+ * is left 0 (nothing on the path reads it). */
+static inline void frames_tcp(uint8_t *p, const struct frames_spec *s, size_t l4_len)
+{
+	memset(p, 0, l4_len);
+	frames_put16(p, s->sport ? s->sport : 40000);
+	frames_put16(p + 2, 5000);
+	frames_put32(p + 4, s->tcp_seq);
+	frames_put32(p + 8, s->tcp_ack);
+	p[12] = 5 << 4;
+	p[13] = s->tcp_flags;
+}
+
 /* Give the IPv4 header at ip TTL ttl (a frames_spec ttl), checksum recomputed. */
 static inline void frames_set_ttl(uint8_t *ip, uint16_t ttl)
 {
@@ -178,6 +194,8 @@ static inline size_t frames_inner(const struct frames_spec *s, uint8_t *p)
 			p[FRAMES_ETH_HLEN + 11] ^= s->bad_check;
 			if (s->ip_proto == 1)
 				frames_icmp_echo(p + n, s->icmp_type, l4, s->icmp_zero_id);
+			else if (s->ip_proto == 6)
+				frames_tcp(p + n, s, l4);
 			else
 				memset(p + n, 0, l4);
 			return n + l4;

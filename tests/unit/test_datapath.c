@@ -35,6 +35,7 @@
 #include "dp_fill.h"
 #include "dp_trace.h"
 #include "frames.h"
+#include "loader/chain.h"
 #include "loader/loader.h"
 #include "base/log.h"
 #include "tap.h"
@@ -1305,6 +1306,140 @@ static void test_trace_token(void)
 	       "trace: the magic with another token is no trace (forwarded, counted, nothing recorded)");
 }
 
+/* ---- outfilters on flooded copies (lib/flood.h, flood_local_one) ---- */
+
+/* Chains: drop everything; drop ARP; reject everything. */
+enum { FC_ALL = 21, FC_ARP, FC_REJECT };
+enum { FR_ALL = 211, FR_ARP = 221, FR_REJECT = 231 };
+
+static struct mx_rule_spec flood_rule(__u32 id, __u8 type)
+{
+	return (struct mx_rule_spec){ .rule_id = id, .type = type, .frag = MX_FRAG_DEFAULT,
+				      .jump_to = MX_CHAIN_SPEC_MISSING,
+				      .in_ports = MX_CHAIN_SPEC_NO_LIST,
+				      .out_ports = MX_CHAIN_SPEC_NO_LIST,
+				      .port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .in_port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .out_port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .ip_group_src = MX_CHAIN_SPEC_NO_LIST,
+				      .ip_group_dst = MX_CHAIN_SPEC_NO_LIST };
+}
+
+static int flood_chains_install(void)
+{
+	struct mx_rule_spec all = flood_rule(FR_ALL, MX_RULE_DROP);
+	struct mx_rule_spec arp = flood_rule(FR_ARP, MX_RULE_DROP);
+	struct mx_rule_spec reject = flood_rule(FR_REJECT, MX_RULE_REJECT);
+	struct mx_chain_spec chains[] = { { FC_ALL, &all, 1 }, { FC_ARP, &arp, 1 },
+					  { FC_REJECT, &reject, 1 } };
+	struct mx_chain_program prog = { chains, 3, NULL, 0 };
+	struct mx_chain_maps maps;
+
+	arp.conds = MX_COND_ETHERTYPE;
+	arp.ethertype = htons(0x0806);
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog);
+}
+
+/* P2's outfilter set to chain (0: none), as the agent sets it: midox_filter and the flag
+ * on its entry (and on its interface's copy). */
+static int p2_outfilter(__u32 chain)
+{
+	struct mx_filter f = { 0, chain };
+	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_FILTER);
+	__u32 key = P2;
+	struct mx_port p;
+	int err = chain ? bpf_map_update_elem(fd, &key, &f, BPF_ANY)
+			: bpf_map_delete_elem(fd, &key);
+
+	if (!err)
+		err = mx_port_lookup(dp, P2, &p);
+	if (!err) {
+		p.flags = chain ? p.flags | MX_PORT_FILTERED : p.flags & ~MX_PORT_FILTERED;
+		err = dp_put_port(dp, P2, &p);
+	}
+	return err;
+}
+
+/* B1's flood set with p5 (port PS) as a third local port, or as put_bridges made it. */
+static int b1_with_p5(bool on)
+{
+	struct mx_bridge b1 = { .n_local = 3, .n_remote = 1 };
+
+	if (!on)
+		return put_bridges();
+	b1.local_ifindex[0] = ifx[IF_P1];
+	b1.local_ifindex[1] = ifx[IF_P2];
+	b1.local_ifindex[2] = ifx[IF_P5];
+	b1.remote_addr[0] = frames_addr(PEER_ADDR);
+	return mx_bridge_update(dp, B1, &b1);
+}
+
+struct flood_filter_case {
+	__u32 chain;      /* P2's outfilter */
+	__u32 rule;       /* its rule whose counter grows by packets */
+	__u64 packets;
+	struct dp_case row;
+};
+
+static __u64 flood_rule_packets(__u32 rule_id)
+{
+	struct mx_chain_maps maps;
+	struct mx_chain_counter c = { 0 };
+
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_counter_read(&maps, rule_id, &c) ? ~0ull : c.packets;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct flood_filter_case flood_filter_cases[] = {
+	{ FC_ALL, FR_ALL, 1,
+	  { "flood: the copy P2's outfilter drops is gone, the local and remote others sent",
+	    PORT, IF_P1, UDP4(BCAST, M_P1), TC_ACT_STOLEN, { EXP_NONE },
+	    { TX(P2, 0), TX(PS, 1), TX(B1, 1), DROP(P1, MX_DROP_CHAIN_DROP) } } },
+	{ FC_ARP, FR_ARP, 1,
+	  { "flood: an ARP request's copy to P2 dropped by its ARP rule, the others sent",
+	    PORT, IF_P1, ARPREQ(M_P1, "10.1.0.1", "10.1.0.9"), TC_ACT_STOLEN, { EXP_NONE },
+	    { TX(P2, 0), TX(PS, 1), TX(B1, 1), DROP(P1, MX_DROP_CHAIN_DROP) } } },
+	{ FC_ARP, FR_ARP, 0,
+	  { "flood: a UDP broadcast passes P2's ARP rule: every copy sent", PORT, IF_P1,
+	    UDP4(BCAST, M_P1), TC_ACT_STOLEN, { EXP_NONE },
+	    { TX(P2, 1), TX(PS, 1), TX(B1, 1), DROPS(P1, MX_DROP_CHAIN_DROP, 0) } } },
+	{ FC_REJECT, FR_REJECT, 1,
+	  { "flood: a copy P2's outfilter rejects is counted, not answered", PORT, IF_P1,
+	    UDP4(M_UNK, M_P1), TC_ACT_STOLEN, { EXP_NONE },
+	    { TX(P2, 0), TX(P1, 0), TX(PS, 1), DROP(P1, MX_DROP_CHAIN_REJECT) } } },
+	{ FC_ALL, FR_ALL, 0,
+	  { "flood by the tunnel: the sending host filtered it, every local copy sent",
+	    UNDERLAY, IF_UL, VXLAN(B1, BCAST), TC_ACT_STOLEN, { EXP_NONE },
+	    { TX(P1, 1), TX(P2, 1), TX(PS, 1), DROPS(HOST, MX_DROP_CHAIN_DROP, 0) } } },
+};
+#pragma GCC diagnostic pop
+
+static void test_flood_filters(void)
+{
+	if (!tap_ok(!flood_chains_install() && !b1_with_p5(true),
+		    "flood filters: chains installed, p5 in bridge 1's flood set"))
+		return;
+	for (size_t i = 0; i < sizeof(flood_filter_cases) / sizeof(flood_filter_cases[0]); i++) {
+		const struct flood_filter_case *f = &flood_filter_cases[i];
+		__u64 before = flood_rule_packets(f->rule), after;
+
+		if (p2_outfilter(f->chain)) {
+			tap_check(false, "cannot set P2's outfilter", "%s", f->row.name);
+			continue;
+		}
+		case_run(&f->row);
+		after = flood_rule_packets(f->rule);
+		tap_ok(before != ~0ull && after == before + f->packets,
+		       "  its rule's counter: %llu packets more (want %llu)",
+		       (unsigned long long)(after - before), (unsigned long long)f->packets);
+	}
+	if (p2_outfilter(0) || b1_with_p5(false))
+		tap_bail("cannot take P2's outfilter and p5 away again");
+}
+
 static void test_trace(void)
 {
 	int mon_fd = mx_datapath_map_fd(dp, MX_MAP_ID_MONITOR), events = 0;
@@ -1351,6 +1486,7 @@ int main(void)
 	test_attach_underlay();
 	for (size_t i = 0; i < N_CASES; i++)
 		case_run(&cases[i]);
+	test_flood_filters();
 	test_monitor();
 	test_trace();
 	test_map_sync();

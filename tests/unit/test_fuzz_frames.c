@@ -30,9 +30,12 @@
  * Each program is fuzzed in a process of its own with a datapath of its own (private maps),
  * so the programs run in parallel on different CPUs and their counters never mix.
  *
- * port_ingress runs twice: as above, and behind a rule chain whose one rule drops everything,
- * the infilter of every port (each port's entry flagged as the agent flags it): no frame may
- * pass it, every run ends TC_ACT_SHOT, and the drop counters still account for each.
+ * port_ingress runs three times: as above; behind a rule chain whose one rule drops
+ * everything, the infilter of every port (each port's entry flagged as the agent flags it):
+ * no frame may pass it, every run ends TC_ACT_SHOT, and the drop counters still account for
+ * each; and behind one whose rule rejects everything: nothing passes but the reject's
+ * answers, each a valid RST or ICMP administratively prohibited back to the sender, and only
+ * for a frame the kernel's REJECT would answer.
  *
  * FUZZ_FRAMES=N: frames per program (default 1000000). FUZZ_SEED=S: replay a run (the seed is
  * printed). A new program or path joins with a row in progs[] or seeds[]. */
@@ -337,8 +340,9 @@ static const struct neigh_row neigh_rows[] = {
 #pragma GCC diagnostic pop
 
 static struct mx_datapath *dp;
-/* This process fuzzes behind the drop-everything infilter (struct fuzz_prog's drop_all). */
-static bool drop_all;
+/* This process fuzzes behind the drop-everything infilter (struct fuzz_prog's drop_all), or
+ * the reject-everything one (reject_all). */
+static bool drop_all, reject_all;
 
 static unsigned char key_pos[KEY_SPACE];       /* index in keys[] + 1; 0: no key */
 static const struct key_row *if_row[IF__MAX];  /* the port bound to each interface */
@@ -509,6 +513,7 @@ static int rport_routes(const struct key_row *k)
 }
 
 #define DROP_ALL_CHAIN 7
+#define REJECT_ALL_CHAIN 8
 
 static int port_fill(const struct key_row *k)
 {
@@ -552,8 +557,8 @@ static int port_fill(const struct key_row *k)
 		p.flags |= MX_PORT_ADMIN_DOWN;
 	if (key_down(k) && !k->down)
 		p.flags |= MX_PORT_DEVICE_DOWN;
-	if (drop_all) {
-		struct mx_filter f = { .in_chain = DROP_ALL_CHAIN };
+	if (drop_all || reject_all) {
+		struct mx_filter f = { .in_chain = drop_all ? DROP_ALL_CHAIN : REJECT_ALL_CHAIN };
 
 		p.flags |= MX_PORT_FILTERED;
 		err |= bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &k->key, &f,
@@ -562,10 +567,12 @@ static int port_fill(const struct key_row *k)
 	return err | dp_put_port(dp, k->key, &p);
 }
 
-/* The chain every port's infilter names when drop_all: one rule, no condition, drop. */
+/* The chain every port's infilter names when drop_all (reject_all): one rule, no
+ * condition, drop (reject). */
 static int drop_all_install(void)
 {
-	struct mx_rule_spec r = { .rule_id = 1, .type = MX_RULE_DROP, .frag = MX_FRAG_DEFAULT,
+	struct mx_rule_spec r = { .rule_id = 1, .type = drop_all ? MX_RULE_DROP : MX_RULE_REJECT,
+				  .frag = MX_FRAG_DEFAULT,
 				  .jump_to = MX_CHAIN_SPEC_MISSING,
 				  .in_ports = MX_CHAIN_SPEC_NO_LIST,
 				  .out_ports = MX_CHAIN_SPEC_NO_LIST,
@@ -574,7 +581,7 @@ static int drop_all_install(void)
 				  .out_port_group = MX_CHAIN_SPEC_NO_LIST,
 				  .ip_group_src = MX_CHAIN_SPEC_NO_LIST,
 				  .ip_group_dst = MX_CHAIN_SPEC_NO_LIST };
-	struct mx_chain_spec c = { DROP_ALL_CHAIN, &r, 1 };
+	struct mx_chain_spec c = { drop_all ? DROP_ALL_CHAIN : REJECT_ALL_CHAIN, &r, 1 };
 	struct mx_chain_program prog = { &c, 1, NULL, 0 };
 	struct mx_chain_maps maps;
 
@@ -832,6 +839,7 @@ enum shape {
 	SH_ARP_REQUEST,
 	SH_ARP_REQUEST_ENCAP,
 	SH_DECAP,
+	SH_REJECT_ANSWER,
 	SH__MAX
 };
 static const char *const shape_names[SH__MAX] = {
@@ -842,6 +850,7 @@ static const char *const shape_names[SH__MAX] = {
 	[SH_ROUTED_ENCAP] = "routed in VXLAN",
 	[SH_ECHO_REPLY] = "echo replies",
 	[SH_ICMP_ERROR] = "ICMP errors",
+	[SH_REJECT_ANSWER] = "reject answers",
 	[SH_ARP_REQUEST] = "ARP requests",
 	[SH_ARP_REQUEST_ENCAP] = "ARP requests in VXLAN",
 	[SH_DECAP] = "decapsulated",
@@ -855,7 +864,8 @@ static bool shape_encapsulated(enum shape sh)
 /* A packet the router counted as dropped and sent on as something else. */
 static bool shape_replaces_drop(enum shape sh)
 {
-	return sh == SH_ICMP_ERROR || sh == SH_ARP_REQUEST || sh == SH_ARP_REQUEST_ENCAP;
+	return sh == SH_ICMP_ERROR || sh == SH_ARP_REQUEST || sh == SH_ARP_REQUEST_ENCAP ||
+	       sh == SH_REJECT_ANSWER;
 }
 
 /* out answers the ARP request in: to its sender (Ethernet and ARP), from the MAC in the
@@ -1157,6 +1167,58 @@ static enum shape port_shape(const struct frame *f, const char **why)
 	}
 }
 
+/* Behind the reject-everything infilter every frame is rejected where it enters: the only
+ * output is the answer, back to the sender from the MAC it sent to (a bridge port: from the
+ * destination address; a router port: from its own address for ICMP), for an IPv4 frame
+ * the kernel's REJECT answers (unicast both ways, a valid header, not a later fragment, not
+ * an ICMP error nor a RST, a source naming one host): a RST of 54 bytes with the ports
+ * swapped and a valid TCP checksum, or ICMP 3/13 quoting the frame. */
+static const char *reject_answer_check(const struct frame *f, const uint8_t *o, size_t olen)
+{
+	const uint8_t *in = f->in;
+	const struct key_row *from = if_row[f->iface];
+	size_t ihl = (in[14] & 0x0f) * 4u;
+	uint8_t pseudo[12 + 20] = { 0 };
+	uint32_t router_addr = from && from->mac ? frames_addr(from->addr) : 0;
+	const char *why;
+
+	if (f->in_len < 34 || get16(in + 12) != 0x0800 || (in[0] & 1) || (in[6] & 1) ||
+	    !in_header_valid(f) || get32(in + 30) == 0xffffffff || get32(in + 30) >> 28 == 0xe)
+		return "an answer to a frame the kernel's REJECT never answers";
+	why = icmp_error_forbidden(in, f->in_len);
+	if (why)
+		return why;
+	if (memcmp(o, in + 6, 6) || memcmp(o + 6, in, 6) || get16(o + 12) != 0x0800)
+		return "answer not from the MAC the frame was sent to, back to its sender";
+	if (o[14] != 0x45 || frames_csum(o + 14, 20) || o[22] != 64 || get16(o + 16) != olen - 14)
+		return "answer's IPv4 header: not IHL 5, TTL 64, a valid checksum and length";
+	if (memcmp(o + 30, in + 26, 4))
+		return "answer not to the frame's source address";
+	if (o[23] == 6) {
+		if (in[23] != 6 || olen != 54 || f->in_len < 14 + ihl + 20 || (in[14 + ihl + 13] & 4))
+			return "RST answering what is not a TCP segment, or a RST";
+		if (memcmp(o + 26, in + 30, 4) || memcmp(o + 34, in + 14 + ihl + 2, 2) ||
+		    memcmp(o + 36, in + 14 + ihl, 2) || !(o[47] & 4) || o[46] != 0x50)
+			return "RST not from the destination's address and port, or not a RST";
+		memcpy(pseudo, o + 26, 8);
+		pseudo[9] = 6;
+		pseudo[11] = 20;
+		memcpy(pseudo + 12, o + 34, 20);
+		return frames_csum(pseudo, sizeof(pseudo)) ? "RST's TCP checksum invalid" : NULL;
+	}
+	if (o[23] != 1 || olen < 42 || o[34] != 3 || o[35] != 13 || frames_csum(o + 34, olen - 34))
+		return "answer neither a RST nor a valid ICMP administratively prohibited";
+	if (memcmp(o + 26, in + 30, 4) && (!router_addr || memcmp(o + 26, &router_addr, 4)))
+		return "ICMP answer from neither the destination nor the router port entered";
+	return icmp_quote_check(in, f->in_len, o, olen);
+}
+
+static enum shape reject_shape(const struct frame *f, const char **why)
+{
+	*why = reject_answer_check(f, f->out, f->out_len);
+	return SH_REJECT_ANSWER;
+}
+
 /* underlay_ingress only ever strips the outer headers: anything else is wrong. */
 static enum shape underlay_shape(const struct frame *f, const char **why)
 {
@@ -1403,16 +1465,19 @@ struct fuzz_prog {
 	 * what is wrong with one of its shapes. */
 	enum shape (*shape)(const struct frame *f, const char **why);
 	bool drop_all; /* behind the drop-everything infilter of every port */
+	bool reject_all; /* behind the reject-everything infilter of every port */
 };
 
 #define SEEDS(s) s, sizeof(s) / sizeof(s[0])
 static const struct fuzz_prog progs[] = {
 	{ "port_ingress", mx_datapath_port_prog_fd, SEEDS(port_seeds), port_reach, port_shape,
-	  false },
+	  false, false },
 	{ "underlay_ingress", mx_datapath_underlay_prog_fd, SEEDS(underlay_seeds), underlay_reach,
-	  underlay_shape, false },
+	  underlay_shape, false, false },
 	{ "port_ingress behind a drop rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, port_shape, true },
+	  port_reach, port_shape, true, false },
+	{ "port_ingress behind a reject rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
+	  port_reach, reject_shape, false, true },
 };
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
 
@@ -1671,6 +1736,11 @@ static const char *ingress_check(const struct frame *f)
 		return NULL;
 	if (key_down(from))
 		return "a frame in by a port that is down (or of a device set down) not dropped";
+	/* Behind the reject-everything infilter, which comes before port security, a frame
+	 * from the locked port is rejected whatever its source, and its answer goes back out
+	 * of that port's own interface only. */
+	if (reject_all)
+		return NULL;
 	return from->key == PS ? portsec_model(f->in, f->in_len) : NULL;
 }
 
@@ -1940,7 +2010,9 @@ static int fuzz_child(const struct fuzz_prog *p, unsigned long frames, uint64_t 
 	close(pfd[0]);
 	rng_state = seed;
 	drop_all = p->drop_all;
-	if (mx_datapath_open(&opts, &dp) || (drop_all && drop_all_install()) || maps_setup())
+	reject_all = p->reject_all;
+	if (mx_datapath_open(&opts, &dp) || ((drop_all || reject_all) && drop_all_install()) ||
+	    maps_setup())
 		snprintf(r.run_diag, sizeof(r.run_diag), "cannot open the datapath or fill maps");
 	else
 		fuzz(p, frames, &r);
@@ -1991,6 +2063,11 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 		tap_check(!r->passed_drop && r->verdicts[V_SHOT] == r->frames && r->frames,
 			  r->pass_diag, "%s: no frame passes it (%lu of %lu dropped; %lu passed)",
 			  p->name, r->verdicts[V_SHOT], r->frames, r->passed_drop);
+	if (p->reject_all)
+		tap_check(r->verdicts[V_SHOT] + r->shapes[SH_REJECT_ANSWER] == r->frames &&
+				  r->shapes[SH_REJECT_ANSWER] && r->verdicts[V_SHOT],
+			  "", "%s: nothing passes but answers (%lu dropped, %lu answered of %lu)",
+			  p->name, r->verdicts[V_SHOT], r->shapes[SH_REJECT_ANSWER], r->frames);
 }
 
 int main(void)

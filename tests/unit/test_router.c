@@ -241,6 +241,7 @@ enum expect_kind {
 	EXP_ARP_REQ,    /* ARP request from smac/addr for tpa */
 	EXP_ARP_REQ_VX, /* that, in VXLAN */
 	EXP_DECAP,      /* the inner frame of the VXLAN input */
+	EXP_RST,        /* the TCP RST that answers the input, from smac */
 };
 
 struct expect {
@@ -250,6 +251,7 @@ struct expect {
 	const char *tpa;   /* EXP_ARP_REQ: target */
 	uint8_t type, code;
 	__u32 vni;         /* _VX: VNI; the outer destination is PEER_ADDR */
+	bool routed;       /* EXP_ICMP: the quote is of the input routed once (TTL - 1) */
 };
 
 static size_t exp_routed(const struct expect *e, const uint8_t *in, size_t len, uint8_t *exp)
@@ -282,8 +284,53 @@ static size_t exp_icmp(const struct expect *e, const uint8_t *in, size_t len, ui
 	exp[34] = e->type;
 	exp[35] = e->code;
 	memcpy(exp + 42, in + 14, q);
+	if (e->routed) {
+		exp[42 + 8]--;
+		frames_put16(exp + 42 + 10, 0);
+		frames_put16(exp + 42 + 10, frames_csum(exp + 42, hl));
+	}
 	frames_put16(exp + 36, frames_csum(exp + 34, 8 + q));
 	return 42 + q;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The RST that answers the TCP segment in (RFC 793, "Reset Generation"): from its
+ * destination address and port to its source, with the segment's acknowledgment number as
+ * sequence number if it has one, else sequence 0 and an ACK of all it occupied; IPv4 with
+ * DF and TTL 64; both checksums computed here. */
+static size_t exp_rst(const struct expect *e, const uint8_t *in, uint8_t *exp)
+{
+	size_t hl = (in[14] & 0xf) * 4, tot = (size_t)in[16] << 8 | in[17];
+	const uint8_t *th = in + 14 + hl;
+	uint32_t seg = tot - hl - (th[12] >> 4) * 4, sa, da;
+	uint8_t *tcp = exp + 34, pseudo[32] = { 0 };
+
+	memcpy(&sa, in + 26, 4);
+	memcpy(&da, in + 30, 4);
+	frames_eth(exp, in + 6, e->smac, 0x0800);
+	frames_ipv4(exp + 14, 5, 6, da, sa, 0x4000, 20);
+	memset(tcp, 0, 20);
+	memcpy(tcp, th + 2, 2);
+	memcpy(tcp + 2, th, 2);
+	if (th[13] & 0x10) {
+		memcpy(tcp + 4, th + 8, 4);
+		tcp[13] = 0x04;
+	} else {
+		frames_put32(tcp + 8, get32(th + 4) + seg + !!(th[13] & 2) + !!(th[13] & 1));
+		tcp[13] = 0x14;
+	}
+	tcp[12] = 5 << 4;
+	memcpy(pseudo, &da, 4);
+	memcpy(pseudo + 4, &sa, 4);
+	pseudo[9] = 6;
+	pseudo[11] = 20;
+	memcpy(pseudo + 12, tcp, 20);
+	frames_put16(tcp + 16, frames_csum(pseudo, sizeof(pseudo)));
+	return 54;
 }
 
 static size_t exp_echo(const struct expect *e, const uint8_t *in, size_t len, uint8_t *exp)
@@ -346,6 +393,8 @@ static size_t expect_build(const struct expect *e, const uint8_t *in, size_t len
 		return exp_vxlan(e, inner, n, out, exp);
 	case EXP_ICMP:
 		return exp_icmp(e, in, len, exp);
+	case EXP_RST:
+		return exp_rst(e, in, exp);
 	case EXP_ECHO:
 		return exp_echo(e, in, len, exp);
 	case EXP_ARP_REPLY:
@@ -942,10 +991,12 @@ static void test_trace_ecmp(void)
 
 /* ---- rule chains at their evaluation points (lib/filter.h) ---- */
 
-/* The chains, ids 11..14: drop what VA sends; drop what leaves by U2 (out-ports); a rule no
- * frame here meets (so the chain's end accepts); reject everything. */
-enum { C_FROM_VA = 11, C_OUT_U2, C_NOTHING, C_REJECT };
-enum { R_FROM_VA = 111, R_OUT_U2 = 121, R_NOTHING = 131, R_REJECT = 141 };
+/* The chains, ids 11..16: drop what VA sends; drop what leaves by U2 (out-ports); a rule no
+ * frame here meets (so the chain's end accepts); reject everything; drop what goes to VA;
+ * drop ARP. */
+enum { C_FROM_VA = 11, C_OUT_U2, C_NOTHING, C_REJECT, C_TO_VA, C_ARP };
+enum { R_FROM_VA = 111, R_OUT_U2 = 121, R_NOTHING = 131, R_REJECT = 141, R_TO_VA = 151,
+       R_ARP = 161 };
 
 static struct mx_rule_spec chain_rule(__u32 id, __u8 type)
 {
@@ -968,10 +1019,19 @@ static int chains_install(void)
 	struct mx_rule_spec via_u2 = chain_rule(R_OUT_U2, MX_RULE_DROP);
 	struct mx_rule_spec nothing = chain_rule(R_NOTHING, MX_RULE_DROP);
 	struct mx_rule_spec reject = chain_rule(R_REJECT, MX_RULE_REJECT);
+	struct mx_rule_spec to_va = chain_rule(R_TO_VA, MX_RULE_DROP);
+	struct mx_rule_spec arp = chain_rule(R_ARP, MX_RULE_DROP);
 	struct mx_chain_spec chains[] = { { C_FROM_VA, &from_va, 1 }, { C_OUT_U2, &via_u2, 1 },
-					  { C_NOTHING, &nothing, 1 }, { C_REJECT, &reject, 1 } };
-	struct mx_chain_program prog = { chains, 4, lists, 1 };
+					  { C_NOTHING, &nothing, 1 }, { C_REJECT, &reject, 1 },
+					  { C_TO_VA, &to_va, 1 },     { C_ARP, &arp, 1 } };
+	struct mx_chain_program prog = { chains, 6, lists, 1 };
 	struct mx_chain_maps maps;
+
+	to_va.conds = MX_COND_DST;
+	to_va.dst = frames_addr(IP_VA);
+	to_va.dst_len = 32;
+	arp.conds = MX_COND_ETHERTYPE;
+	arp.ethertype = htons(0x0806);
 
 	from_va.conds = MX_COND_SRC;
 	from_va.src = frames_addr(IP_VA);
@@ -1009,6 +1069,7 @@ static int filter_set(__u32 owner, __u32 in, __u32 out, const __u32 *ports, __u3
 static const __u32 port_va[] = { VA, 0 };
 static const __u32 port_vb[] = { VB, 0 };
 static const __u32 port_u2[] = { U2, 0 };
+static const __u32 port_ra[] = { RA, 0 };
 static const __u32 bridge_ba_ports[] = { VA, BAR, 0 };
 
 struct filter_case {
@@ -1057,10 +1118,102 @@ static const struct filter_case filter_cases[] = {
 	  { "chains that accept: the frame goes on unchanged but for routing", IF_VA,
 	    { FROM_VA("10.9.8.5") }, TC_ACT_REDIRECT, { EXP_ROUTED, M_GW1, M_U1 },
 	    { TX(U1, 1) } } },
+	/* reject: counted as chain-reject, answered back out of the ingress interface */
+	{ R, C_REJECT, 0, router_ports, MX_PORT_DEVICE_FILTERED, R_REJECT, 1,
+	  { "router infilter reject: ICMP admin-prohibited from the router port's address", IF_VA,
+	    { FROM_VA(IP_VB) }, TC_ACT_REDIRECT, ICMP_ERR(3, 13, "10.1.0.1"),
+	    { DROP(RA, MX_DROP_CHAIN_REJECT), TX(VA, 1), TX(VB, 0) } } },
+	{ R, C_REJECT, 0, router_ports, MX_PORT_DEVICE_FILTERED, R_REJECT, 1,
+	  { "router infilter reject of a TCP SYN: RST+ACK from the destination", IF_VA,
+	    { FROM_VA(IP_VB), .ip_proto = 6, .tcp_flags = 0x02, .tcp_seq = 1000 },
+	    TC_ACT_REDIRECT, { EXP_RST, .smac = M_RA },
+	    { DROP(RA, MX_DROP_CHAIN_REJECT), TX(VA, 1), TX(VB, 0) } } },
+	{ R, C_REJECT, 0, router_ports, MX_PORT_DEVICE_FILTERED, R_REJECT, 1,
+	  { "router infilter reject of a TCP segment with ACK and data: RST with its ack", IF_VA,
+	    { FROM_VA(IP_VB), .ip_proto = 6, .tcp_flags = 0x18, .tcp_seq = 0xfffffffe,
+	      .tcp_ack = 777 },
+	    TC_ACT_REDIRECT, { EXP_RST, .smac = M_RA },
+	    { DROP(RA, MX_DROP_CHAIN_REJECT), TX(VA, 1) } } },
+	{ R, C_REJECT, 0, router_ports, MX_PORT_DEVICE_FILTERED, R_REJECT, 1,
+	  { "router infilter reject of a FIN: RST+ACK of seq + 1, across the wrap", IF_VA,
+	    { FROM_VA(IP_VB), .ip_proto = 6, .tcp_flags = 0x01, .tcp_seq = 0xffffffff },
+	    TC_ACT_REDIRECT, { EXP_RST, .smac = M_RA },
+	    { DROP(RA, MX_DROP_CHAIN_REJECT), TX(VA, 1) } } },
+	{ R, 0, C_REJECT, router_ports, MX_PORT_DEVICE_FILTERED, R_REJECT, 1,
+	  { "router outfilter reject from the uplink: ICMP from the port it entered by", IF_UP1,
+	    { FROM_UP1(IP_VB) }, TC_ACT_REDIRECT,
+	    { EXP_ICMP, .smac = M_U1, .addr = "192.168.1.1", .type = 3, .code = 13 },
+	    { DROP(U1, MX_DROP_CHAIN_REJECT), TX(U1, 1), TX(VB, 0) } } },
 	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
-	  { "reject: dropped and counted as chain-reject (no answer yet)", IF_VA,
-	    { FROM_VA(IP_VB) }, TC_ACT_SHOT, { EXP_NONE },
-	    { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VB, 0), TX(VA, 0) } } },
+	  { "bridge port infilter reject: ICMP from the destination, MAC the one it was sent to",
+	    IF_VA, { FROM_VA(IP_VB) }, TC_ACT_REDIRECT, ICMP_ERR(3, 13, IP_VB),
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VB, 0), TX(VA, 1) } } },
+	{ VB, 0, C_REJECT, port_vb, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "bridge port outfilter reject after a router: ICMP from the destination, MAC the "
+	    "router port's, quoting the routed packet", IF_VA, { FROM_VA(IP_VB) },
+	    TC_ACT_REDIRECT,
+	    { EXP_ICMP, .smac = M_RA, .addr = IP_VB, .type = 3, .code = 13, .routed = true },
+	    { DROP(BBR, MX_DROP_CHAIN_REJECT), TX(VB, 0), TX(VA, 1) } } },
+	{ VB, 0, C_REJECT, port_vb, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "bridge port outfilter reject of a TCP SYN after a router: RST to the sender", IF_VA,
+	    { FROM_VA(IP_VB), .ip_proto = 6, .tcp_flags = 0x02, .tcp_seq = 42 },
+	    TC_ACT_REDIRECT, { EXP_RST, .smac = M_RA },
+	    { DROP(BBR, MX_DROP_CHAIN_REJECT), TX(VB, 0), TX(VA, 1) } } },
+	/* what the kernel's REJECT never answers: counted, dropped, nothing sent */
+	{ VA, C_REJECT, C_TO_VA, port_va, MX_PORT_FILTERED, R_TO_VA, 1,
+	  { "a reject's answer dropped by the outfilter of the port it leaves by, not answered",
+	    IF_VA, { FROM_VA(IP_VB) }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), DROP(VA, MX_DROP_CHAIN_DROP), TX(VA, 0) } } },
+	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "reject of an ICMP error: not answered", IF_VA,
+	    { FROM_VA(IP_VB), .ip_proto = 1, .icmp_type = 3 }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VA, 0), TX(VB, 0) } } },
+	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "reject of a RST: not answered", IF_VA,
+	    { FROM_VA(IP_VB), .ip_proto = 6, .tcp_flags = 0x04, .tcp_seq = 9 }, TC_ACT_SHOT,
+	    { EXP_NONE }, { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VA, 0), TX(VB, 0) } } },
+	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "reject of a broadcast: not answered", IF_VA,
+	    { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_VA, .sip = IP_VA,
+	      .tip = "255.255.255.255", .payload = 18 }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VA, 0) } } },
+	{ R, C_REJECT, 0, router_ports, MX_PORT_DEVICE_FILTERED, R_REJECT, 1,
+	  { "router infilter reject of a frame not sent to the port's MAC: not answered", IF_UP1,
+	    { .kind = FRAMES_IPV4, .dst = M_OTHER, .src = M_GW1, .sip = "192.168.50.5",
+	      .tip = IP_VB, .payload = 18 },
+	    TC_ACT_SHOT, { EXP_NONE }, { DROP(U1, MX_DROP_CHAIN_REJECT), TX(U1, 0) } } },
+	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "reject of a packet with a bad IPv4 header checksum: not answered", IF_VA,
+	    { FROM_VA(IP_VB), .bad_check = true }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VA, 0) } } },
+	{ VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, R_REJECT, 1,
+	  { "reject of a later fragment: not answered", IF_VA,
+	    { FROM_VA(IP_VB), .frag_off = 185 }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_REJECT), TX(VA, 0) } } },
+	/* answers the datapath makes pass the outfilters of the ports they leave by */
+	{ RA, 0, C_TO_VA, port_ra, MX_PORT_FILTERED, R_TO_VA, 1,
+	  { "router echo reply dropped by the outfilter of the router port it leaves by", IF_VA,
+	    { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_CHAIN_DROP), TX(VA, 0) } } },
+	{ VA, 0, C_TO_VA, port_va, MX_PORT_FILTERED, R_TO_VA, 1,
+	  { "router echo reply dropped by the outfilter of the exterior port it leaves by", IF_VA,
+	    { FROM_VA("10.1.0.1"), .ip_proto = 1, .icmp_type = 8 }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_CHAIN_DROP), TX(VA, 0) } } },
+	{ RA, 0, C_TO_VA, port_ra, MX_PORT_FILTERED, R_TO_VA, 1,
+	  { "router TTL exceeded dropped by the outfilter of the port it leaves by", IF_VA,
+	    { FROM_VA(IP_VB), .ttl = 1 }, TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(RA, MX_DROP_TTL_EXCEEDED), DROP(RA, MX_DROP_CHAIN_DROP), TX(VA, 0) } } },
+	{ RA, 0, C_TO_VA, port_ra, MX_PORT_FILTERED, R_TO_VA, 0,
+	  { "router outfilter on answers: a routed frame from VA leaves unchanged", IF_VA,
+	    { FROM_VA(IP_VB) }, TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB }, { TX(VB, 1) } } },
+	{ U1, 0, C_ARP, port_u1, MX_PORT_FILTERED, R_ARP, 1,
+	  { "router ARP reply dropped by the uplink port's outfilter", IF_UP1,
+	    ARPREQ(M_NB, "192.168.1.77", "192.168.1.1"), TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(U1, MX_DROP_CHAIN_DROP), TX(U1, 0) } } },
+	{ VA, 0, C_ARP, port_va, MX_PORT_FILTERED, R_ARP, 1,
+	  { "bridge ARP reply dropped by the asking port's outfilter", IF_VA,
+	    ARPREQ(M_VA, IP_VA, "10.1.0.1"), TC_ACT_SHOT, { EXP_NONE },
+	    { DROP(VA, MX_DROP_CHAIN_DROP), TX(VA, 0) } } },
 	{ VA, C_FROM_VA, 0, port_va, 0, R_FROM_VA, 0,
 	  { "a filter no port entry points at is not looked at", IF_VA, { FROM_VA(IP_VB) },
 	    TC_ACT_REDIRECT, { EXP_ROUTED, M_VB, M_RB }, { TX(VB, 1) } } },
@@ -1069,8 +1222,13 @@ static const struct filter_case filter_cases[] = {
 
 static void test_filters(void)
 {
-	if (!tap_ok(!chains_install(), "four chains installed into the datapath's chain maps"))
+	struct mx_icmp_rate full = { 0 };
+
+	if (!tap_ok(!chains_install(), "six chains installed into the datapath's chain maps"))
 		return;
+	/* The reject rows send ICMP errors: a full budget whatever the rows before took. */
+	if (mx_icmp_rate_set(dp, &full))
+		tap_bail("cannot fill the ICMP budget");
 	for (size_t i = 0; i < sizeof(filter_cases) / sizeof(filter_cases[0]); i++) {
 		const struct filter_case *f = &filter_cases[i];
 		__u64 before = rule_packets(f->rule), after;
@@ -1087,6 +1245,59 @@ static void test_filters(void)
 		if (filter_set(f->owner, f->in, f->out, f->ports, f->flag, false))
 			tap_bail("cannot take the filter away again");
 	}
+}
+
+/* Reject answers share the routers' ICMP budget: a burst of ICMP answers, then the rest
+ * suppressed (icmp-rate) while every frame counts as chain-reject; RSTs are not limited. */
+static void test_reject_rate(void)
+{
+	const struct delta d[MAX_DELTAS] = { DROPS(VA, MX_DROP_ICMP_RATE, 0),
+					   DROPS(VA, MX_DROP_CHAIN_REJECT, 0) };
+	struct frames_spec udp = { FROM_VA(IP_VB) };
+	struct frames_spec syn = { FROM_VA(IP_VB), .ip_proto = 6, .tcp_flags = 0x02 };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX];
+	unsigned int sent = 0, shot = 0, rst = 0, n = MX_ICMP_RATE_BURST + 30;
+	struct mx_icmp_rate full = { 0 };
+	__u64 before[MAX_DELTAS], rate, rejects;
+	size_t in_len;
+	char diag[200];
+
+	if (filter_set(VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, true) ||
+	    mx_icmp_rate_set(dp, &full)) {
+		tap_check(false, "cannot set the filter or the budget", "reject answers rate-limited");
+		return;
+	}
+	deltas_before(dp, d, before);
+	in_len = frames_build(&udp, in, UL_MAC, PEER_MAC);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t out_len = sizeof(out);
+		int verdict;
+
+		if (prog_run(PORT, IF_VA, in, in_len, out, &out_len, &verdict))
+			break;
+		sent += verdict == TC_ACT_REDIRECT;
+		shot += verdict == TC_ACT_SHOT;
+	}
+	in_len = frames_build(&syn, in, UL_MAC, PEER_MAC);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t out_len = sizeof(out);
+		int verdict;
+
+		if (prog_run(PORT, IF_VA, in, in_len, out, &out_len, &verdict))
+			break;
+		rst += verdict == TC_ACT_REDIRECT && out_len == 54;
+	}
+	rate = counter_read(dp, VA, MX_DROP_ICMP_RATE) - before[0];
+	rejects = counter_read(dp, VA, MX_DROP_CHAIN_REJECT) - before[1];
+	snprintf(diag, sizeof(diag), "ICMP sent %u, suppressed %u (icmp-rate +%llu), RSTs %u of %u, "
+		 "chain-reject +%llu", sent, shot, (unsigned long long)rate, rst, n,
+		 (unsigned long long)rejects);
+	/* A refill of one token per 10 ms may add one or two during the burst. */
+	tap_check(sent >= MX_ICMP_RATE_BURST && sent <= MX_ICMP_RATE_BURST + 3 &&
+			  sent + shot == n && rate == shot && rst == n && rejects == 2ull * n,
+		  diag, "reject answers rate-limited as ICMP errors, RSTs not (%s)", diag);
+	if (filter_set(VA, C_REJECT, 0, port_va, MX_PORT_FILTERED, false))
+		tap_bail("cannot take the filter away again");
 }
 
 /* A traced run through a router infilter that drops: the chain's step names the chain, the
@@ -1154,6 +1365,7 @@ int main(void)
 	test_rate_limit();
 	test_trace();
 	test_filters();
+	test_reject_rate();
 	test_trace_filter();
 	mx_datapath_close(dp);
 	return tap_done();

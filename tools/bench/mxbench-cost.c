@@ -23,7 +23,9 @@
  * static entry, which learns nothing; "local-l2-limited": the same from a port with an
  * egress rate limit it stays under; "local-l2-chain10": the same from a port whose infilter is
  * a chain of 10 rules, each testing a destination prefix the frame is not in, so all 10 are
- * looked at and the chain's end accepts), "drop-no-port" (a frame on an interface that is no port:
+ * looked at and the chain's end accepts; "flood-1local-1remote-out10": the flood of
+ * flood-1local-1remote on a bridge whose local copy leaves by a port whose outfilter is that
+ * chain), "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
  * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
  *   event, the ring drained between batches outside the timed runs; -suppressed: the
@@ -45,6 +47,7 @@
 enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005, P5 = 1006 };
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
 enum { R = 500, RA = 5001, RB = 5002 };
+enum { B3 = 300, P6 = 3001, P7 = 3002, PR3 = 3003 };
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
 
@@ -54,6 +57,7 @@ static const uint8_t M_P1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 static const uint8_t M_P2[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 static const uint8_t M_P4[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };
 static const uint8_t M_P5[6] = { 0x02, 0, 0, 0, 0x01, 0x05 };
+static const uint8_t M_P6[6] = { 0x02, 0, 0, 0, 0x03, 0x06 };
 static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t M_PR2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
@@ -62,7 +66,7 @@ static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
-static int if_p1, if_p2, if_p3, if_p4, if_p5, if_ul;
+static int if_p1, if_p2, if_p3, if_p4, if_p5, if_p6, if_p7, if_ul;
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -199,6 +203,26 @@ static int setup_filtered(void)
 	       dp_put_port(dp, P5, &p) || put_fdb(M_P5, P5, MX_FDB_STATIC);
 }
 
+/* Bridge B3 as B1's flood set: p6 and p7 here, PR3 on the peer host; p7's outfilter the
+ * chain of setup_filtered (every rule looked at, none matches, the copy sent). */
+static int setup_flood_filtered(void)
+{
+	struct mx_bridge b = { .n_local = 2, .n_remote = 1 };
+	struct mx_filter f = { .out_chain = CHAIN_ID };
+	__u32 key = P7;
+
+	if_p6 = (int)if_nametoindex("p6");
+	if_p7 = (int)if_nametoindex("p7");
+	b.local_ifindex[0] = (__u32)if_p6;
+	b.local_ifindex[1] = (__u32)if_p7;
+	b.remote_addr[0] = frames_addr(PEER_ADDR);
+	return put_port_on(B3, P6, MX_PORT_LOCAL, if_p6, NULL, 0) ||
+	       put_port_on(B3, P7, MX_PORT_LOCAL | MX_PORT_FILTERED, if_p7, NULL, 0) ||
+	       put_port_on(B3, PR3, MX_PORT_REMOTE, 0, PEER_ADDR, 0) ||
+	       bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY) ||
+	       mx_bridge_update(dp, B3, &b);
+}
+
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
  * (a static entry and port security, as the agent makes it). */
 static int setup(void)
@@ -213,6 +237,7 @@ static int setup(void)
 	if (dp_netns_enter() || dp_veth("p1", "02:00:00:00:0a:01") ||
 	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
 	    dp_veth("p4", "02:00:00:00:0a:04") || dp_veth("p5", "02:00:00:00:0a:05") ||
+	    dp_veth("p6", "02:00:00:00:0a:06") || dp_veth("p7", "02:00:00:00:0a:07") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
@@ -235,7 +260,8 @@ static int setup(void)
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
-	return err || setup_router() || setup_limited() || setup_filtered() ? -1 : 0;
+	return err || setup_router() || setup_limited() || setup_filtered() ||
+			       setup_flood_filtered() ? -1 : 0;
 }
 
 struct path {
@@ -378,6 +404,10 @@ int main(int argc, char **argv)
 		    .odst = LOCAL_ADDR, .vni = P1 }, false },
 		{ "flood-1local-1remote", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_P1, .sip = "10.1.0.1",
+		    .tip = "10.1.0.255", .payload = 18 }, false },
+		/* the same flood, its local copy through an outfilter of 10 rules none matches */
+		{ "flood-1local-1remote-out10", port_fd, if_p6,
+		  { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_P6, .sip = "10.1.0.6",
 		    .tip = "10.1.0.255", .payload = 18 }, false },
 		/* routed: rewrites MACs and TTL, so repeat on one skb would time another path */
 		{ "routed-local", port_fd, if_p1,
