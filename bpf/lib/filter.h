@@ -17,6 +17,7 @@
 #include "midox/trace.h"
 #include "lib/chain.h"
 #include "lib/hop.h"
+#include "lib/nat.h"
 #include "lib/trace.h"
 
 struct {
@@ -49,17 +50,20 @@ static __always_inline __u32 filter_rule_id(__u32 idx)
 }
 
 /* Evaluate chain for owner (a port or device key; where: 0 or FILTER_OUT): why the frame
- * is dropped, or MX_DROP_NONE to go on. Accept goes on, and so do the NAT verdicts: nothing
- * is rewritten before connection tracking exists. A reject is dropped, counted as such:
+ * is dropped, or MX_DROP_NONE to go on. Accept goes on, and so do the NAT verdicts: what
+ * static NAT rules decided is rewritten here (bpf/lib/nat.h), before the pipeline reads the
+ * packet again (a router's infilter before routing); dynamic NAT (ranges, ports, the
+ * reverse rules) rewrites nothing before connection tracking does. A reject is dropped, counted as such:
  * its answer (ICMP, TCP RST) is not sent yet. A traced run counts nothing (rule counters
  * are state). A subprogram: every point calls the same code. Packet pointers the caller
  * holds are dead after it (the evaluation may pull headers). */
 static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chain, __u32 where,
 				  const struct chain_input *in)
 {
+	struct mx_chain_nat nat = { 0 };
 	struct mx_chain_verdict v;
 
-	v = chain_filter(skb, chain, in);
+	v = chain_filter(skb, chain, in, &nat);
 	if (trace_on(skb))
 		trace_record(MX_TRACE_CHAIN, owner, chain, v.kind | where, filter_rule_id(v.rule));
 	switch (v.kind) {
@@ -69,7 +73,9 @@ static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chai
 	case MX_CHAIN_V_REJECT:
 		return MX_DROP_CHAIN_REJECT;
 	default:
-		return MX_DROP_NONE;
+		/* The helper fails only on an skb it cannot write (never once the pipeline has
+		 * written to it): dropped as the chain's. */
+		return nat_static_apply(skb, &nat) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
 	}
 }
 
