@@ -222,11 +222,11 @@ __noinline int nat_outer_global(struct __sk_buff *skb, __u32 flags, __be32 src, 
 
 /* Apply what an evaluation's static NAT rules decided (n: nothing when none did): an ICMP
  * error's inside first (it is matched against the addresses before the rewrite), then the
- * headers. 0, or a negative errno when the packet could not be written (drop it). The
- * flags are tested in the global functions only: a test here would have the verifier tell
- * the evaluation's states apart by them. */
+ * headers. 0, or a negative errno when the packet could not be written (drop it). */
 static __always_inline int nat_static_apply(struct __sk_buff *skb, const struct mx_chain_nat *n)
 {
+	if (!(n->flags & (MX_NAT_SRC | MX_NAT_DST)))
+		return 0;
 	nat_quote_global(skb, n->flags, n->src, n->dst);
 	return nat_outer_global(skb, n->flags, n->src, n->dst);
 }
