@@ -303,20 +303,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_chstate SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mx_chain_nat);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_chnat SEC(".maps");
-
-static __always_inline struct mx_chain_nat *chain_nat_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&midox_chnat, &zero);
-}
 
 /* On the caller's stack, handed to each bpf_loop step: the packet's fields (a static NAT
  * rule changes an address for the rules after it) and the inputs. */
@@ -420,7 +406,7 @@ static __always_inline long chain_static_nat(struct chain_eval *e, struct mx_cha
 					     const struct mx_chain_rule *r, __u32 idx)
 {
 	bool dnat = r->type == MX_RULE_DNAT;
-	struct mx_chain_nat *n = chain_nat_get();
+	struct mx_chain_nat *n = nat_record();
 
 	if (n && e->pkt.ethertype == bpf_htons(ETH_P_IP) && e->pkt.has_nw) {
 		if (dnat) {
@@ -557,7 +543,7 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 	if (!chain_parse(skb, &e.pkt))
 		return drop;
 	st->v.rule = MX_CHAIN_RULE_NONE;
-	n = chain_nat_get();
+	n = nat_record();
 	if (!n)
 		return drop;
 	n->flags = 0;

@@ -112,6 +112,8 @@ static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop
 
 	if (!(flags & FILTER_ANY))
 		return MX_DROP_NONE;
+	if (flags & MX_PORT_ROUTER)
+		nat_router_note(skb, h->entry);
 	filter_input(skb, h, &in);
 	if (flags & MX_PORT_FILTERED) {
 		reason = filter_apply(skb, h->entry, 0, &in);

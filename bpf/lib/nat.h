@@ -22,6 +22,22 @@
 #include "lib/icmp.h"
 #include "lib/parse.h"
 
+/* The evaluation's record of its static rewrite (include/midox/chain.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_chain_nat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chnat SEC(".maps");
+
+static __always_inline struct mx_chain_nat *nat_record(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&midox_chnat, &zero);
+}
+
 #define NAT_TCP_CSUM_OFF 16
 #define NAT_UDP_CSUM_OFF 6
 /* Ethernet, IPv4 with options, ICMP, the quoted IPv4 with options and TCP up to its
@@ -229,6 +245,44 @@ static __always_inline int nat_static_apply(struct __sk_buff *skb, const struct 
 		return 0;
 	nat_quote_global(skb, n->flags, n->src, n->dst);
 	return nat_outer_global(skb, n->flags, n->src, n->dst);
+}
+
+/* A router with filters is entered by port entry: the packet's addresses before its
+ * infilters, for the router's own ICMP errors (nat_router_undo). Not IPv4: nothing noted. */
+static __always_inline void nat_router_note(struct __sk_buff *skb, __u32 entry)
+{
+	struct mx_chain_nat *n = nat_record();
+	__be32 addrs[2];
+	__be16 proto;
+
+	if (!n)
+		return;
+	n->orig_entry = 0;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN - 2, &proto, sizeof(proto)) ||
+	    proto != bpf_htons(ETH_P_IP) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN + __builtin_offsetof(struct iphdr, saddr), addrs, sizeof(addrs)))
+		return;
+	n->orig_src = addrs[0];
+	n->orig_dst = addrs[1];
+	n->orig_entry = entry;
+}
+
+/* The router entered by port entry answers the packet in skb (source src now) with an
+ * ICMP error: if its infilters translated the packet, it is translated back first, so that
+ * the error quotes it as it arrived and goes to its sender (MidoNet quoted the packet as it
+ * arrived). The address to send the error to. Packet pointers are dead after it. */
+static __always_inline __be32 nat_router_undo(struct __sk_buff *skb, __u32 entry, __be32 src,
+					      __be32 dst)
+{
+	struct mx_chain_nat *n = nat_record();
+	__u32 flags;
+
+	if (!n || n->orig_entry != entry)
+		return src;
+	flags = (n->orig_src != src ? MX_NAT_SRC : 0) | (n->orig_dst != dst ? MX_NAT_DST : 0);
+	if (flags && nat_outer_global(skb, flags, n->orig_src, n->orig_dst))
+		return src;
+	return n->orig_src;
 }
 
 #endif

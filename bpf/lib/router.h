@@ -73,6 +73,9 @@ static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct
 	mac_copy(t.to_mac, h->src_mac);
 	t.ip_hlen = ip->ihl * 4;
 	t.ip_len = bpf_ntohs(ip->tot_len);
+	/* What its infilters translated (a floating IP's DNAT) is quoted as it arrived. */
+	if (p->flags & FILTER_ANY)
+		t.to = nat_router_undo(skb, h->entry, ip->saddr, ip->daddr);
 	if (icmp_error(skb, &t, type, code) < 0)
 		return TC_ACT_SHOT;
 	return deliver_back(skb, h->ingress);

@@ -220,9 +220,12 @@ enum mx_chain_nat_flags {
 struct mx_chain_nat {
 	__be32 src, dst;
 	__u32 flags; /* enum mx_chain_nat_flags */
-	__u32 pad;
+	/* The addresses a packet had entering a router with filters by port orig_entry, before
+	 * its infilters: the router's own ICMP errors quote it so (bpf/lib/nat.h). */
+	__u32 orig_entry;
+	__be32 orig_src, orig_dst;
 };
-_Static_assert(sizeof(struct mx_chain_nat) == 16, "mx_chain_nat layout");
+_Static_assert(sizeof(struct mx_chain_nat) == 24, "mx_chain_nat layout");
 
 /* tunnel key (__u32) of a port, bridge or router with a filter -> struct mx_filter: the
  * chains the pipeline evaluates there (bpf/lib/filter.h). Looked up only for a port whose

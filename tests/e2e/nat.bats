@@ -140,11 +140,12 @@ nat_setup() {
 		"exec 3<>/dev/udp/$FIP/9; echo a >&3; sleep 0.5; echo b >&3"
 	echo "$output"
 	[[ "$output" == *"Connection refused"* ]]
-	# traceroute's UDP probes: the VM's port unreachable from the FIP ends the trace at hop 2
-	# (the kernel matched the quote to the probe's socket). Hop 1, the router's own time
-	# exceeded, quotes the probe as DNATed and goes unmatched (docs/nat.md, "Not yet").
+	# traceroute's UDP probes: hop 1 is the router's own time exceeded, quoting the probe as
+	# it arrived (to the FIP, not as DNATed); the VM's port unreachable from the FIP ends the
+	# trace at hop 2. The kernel matched each quote to the probe's socket.
 	run -0 timeout 20 nsenter --net="/run/netns/$(net_ns phys)" -- traceroute -n -q 1 -w 1 -m 4 "$FIP"
 	echo "$output"
+	[[ "$output" =~ $'\n'\ *1\ +172\.16\.1\.1\  ]]
 	[[ "$(tail -1 <<<"$output")" =~ ^\ *2\ +$FIP\  ]]
 	sleep 0.5
 	net_bg_stop "$cap"

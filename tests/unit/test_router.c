@@ -1181,6 +1181,26 @@ static void test_floating_ip(void)
 		M_RB, M_VB, &want, M_GW2, M_U2, TC_ACT_REDIRECT);
 	tap_ok(rule_packets(R_FIP_IN) == 2 && rule_packets(R_FIP_OUT) == 2,
 	       "the DNAT and SNAT rules counted 2 packets each");
+	/* The router's own error about a DNATed packet (traceroute's first hop through the
+	 * FIP) quotes it as it arrived: to the FIP, not to the VM's address. */
+	{
+		struct nat_pkt probe = { .proto = 17, .src = frames_addr("192.168.50.5"),
+					 .dst = frames_addr(FIP), .sport = 45000, .dport = 33434 };
+		struct expect e = { EXP_ICMP, .smac = M_U1, .addr = "192.168.1.1", .type = 11 };
+		uint8_t f[FRAMES_MAX], out[FRAMES_MAX + 128];
+		size_t len = nat_frame(&probe, M_U1, M_GW1, f), out_len = sizeof(out);
+		char diag[256] = "";
+		int v = 0, err;
+
+		f[14 + 8] = 1; /* TTL 1 */
+		frames_put16(f + 14 + 10, 0);
+		frames_put16(f + 14 + 10, frames_csum(f + 14, 20));
+		err = prog_run(PORT, IF_UP1, f, len, out, &out_len, &v);
+		tap_check(!err && v == TC_ACT_REDIRECT &&
+				  output_check(&e, f, len, out, out_len, diag, sizeof(diag)),
+			  diag, "floating IP: the router's time exceeded for a probe to the FIP "
+				"quotes the probe as it arrived (to the FIP)");
+	}
 	if (filter_set(R, C_FIP_IN, C_FIP_OUT, router_ports, MX_PORT_DEVICE_FILTERED, false))
 		tap_bail("cannot take the filters away again");
 }
