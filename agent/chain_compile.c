@@ -137,6 +137,10 @@ static void nat(struct build *b, const struct df_rule *d, struct mx_rule_spec *s
 	t->port_to = r->target.port_to;
 	s->nat_ports = t->port_from != 0;
 	s->nat_target = (__u32)b->p->n_nat_targets++;
+	/* One address, no ports: MidoNet's floating IP, a stateless 1:1 rewrite. */
+	if (!s->nat_ports && t->from == t->to &&
+	    (s->type == MX_RULE_SNAT || s->type == MX_RULE_DNAT))
+		s->nat_addr = t->from;
 }
 
 /* A rule the spec refuses matches every packet and drops it: a firewall that cannot say

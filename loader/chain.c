@@ -179,6 +179,8 @@ const char *mx_rule_spec_check(const struct mx_rule_spec *s)
 	if (rule_is_nat(s->type) && a != MX_RULE_ACCEPT && a != MX_RULE_CONTINUE &&
 	    a != MX_RULE_RETURN)
 		return "NAT action is not accept, continue or return";
+	if (s->nat_addr && ((s->type != MX_RULE_SNAT && s->type != MX_RULE_DNAT) || s->nat_ports))
+		return "a static NAT address on a rule that is not SNAT or DNAT without ports";
 	return NULL;
 }
 
@@ -206,6 +208,8 @@ static int rule_compile(const struct mx_chain_program *p, __u32 ci, __u32 ri, __
 	if (rule_is_nat(s->type)) {
 		r->nat_action = s->nat_action ? s->nat_action : MX_RULE_ACCEPT;
 		r->target = s->nat_target;
+		if (s->type == MX_RULE_SNAT || s->type == MX_RULE_DNAT)
+			r->nat_addr = s->nat_addr;
 	}
 	r->rule_id = s->rule_id;
 	r->type = s->type;

@@ -324,6 +324,12 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_state),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
+	/* and the rewrite its static NAT rules decided (per CPU): the datapath's alone. */
+	[MX_MAP_ID_CHAIN_NAT] = {
+		.name = MX_MAP_CHAIN_NAT, .skel_off = SKEL_MAP(midox_chnat),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_nat),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
 	/* Connection tracking (bpf/lib/conntrack.h): the table, written by the datapath (and by
 	 * records from other hosts, bpf/lib/flowstate_import.h), */
 	[MX_MAP_ID_CT] = {

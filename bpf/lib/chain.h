@@ -3,8 +3,11 @@
  * jump and return nest; a jump to a missing chain, or to one this evaluation entered before
  * (a loop, or a second jump to it), is a continue, and so is one past MX_CHAIN_MAX_DEPTH
  * chains deep or MX_CHAIN_MAX_VISITED chains entered; the end of the top chain, or a return
- * from it, accepts. NAT rules end the evaluation with a verdict naming
- * the rule: rewriting is the connection-tracking step's (not here yet).
+ * from it, accepts. A static NAT rule (SNAT or DNAT to one address, no ports: a floating
+ * IP) records its rewrite in midox_chnat, handed to the caller (which applies it:
+ * bpf/lib/nat.h), later rules see the rewritten address, and the rule's action (accept,
+ * continue, return) goes on; other NAT rules end the evaluation with a verdict naming the
+ * rule, for the connection-tracking step.
  *
  * Maps (include/midox/chain.h): midox_chgen says which half of the rules is live, so that
  * the compiler (loader/chain.c) writes a whole new version beside the live one and switches
@@ -12,7 +15,7 @@
  * the members of port lists, port groups and IP address groups; midox_chcount counts, per
  * CPU, the packets and bytes each rule matched.
  *
- * Entry: chain_filter(skb, chain, in). A device or port without a chain passes
+ * Entry: chain_filter(skb, chain, in, nat). A device or port without a chain passes
  * MX_CHAIN_NONE, which costs one compare: nothing is parsed or looked up. Not yet wired into
  * the pipeline (docs/chains-datapath.md). */
 #ifndef MX_BPF_CHAIN_H
@@ -26,6 +29,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/chain.h"
+#include "lib/nat.h"
 #include "lib/parse.h"
 
 struct {
@@ -299,7 +303,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_chstate SEC(".maps");
 
-/* What does not change: on the caller's stack, handed to each bpf_loop step. */
+
+/* On the caller's stack, handed to each bpf_loop step: the packet's fields (a static NAT
+ * rule changes an address for the rules after it) and the inputs. */
 struct chain_eval {
 	struct chain_pkt pkt;
 	struct chain_input in;
@@ -336,7 +342,7 @@ static __always_inline bool chain_visited(const struct mx_chain_state *st, __u32
  * before in this evaluation (a loop, or a second jump to it); besides, unless
  * MX_CHAIN_MAX_VISITED chains were entered or it would be MX_CHAIN_MAX_DEPTH + 1 deep. Each
  * of those is a continue. */
-static __always_inline void chain_jump(const struct chain_eval *e, struct mx_chain_state *st,
+static __always_inline void chain_jump(struct chain_eval *e, struct mx_chain_state *st,
 				       __u32 target)
 {
 	const struct mx_chain_half *h;
@@ -392,8 +398,40 @@ static __always_inline long chain_pop(struct mx_chain_state *st, __u32 rule)
 	return 0;
 }
 
+/* A static NAT rule r (index idx) matched: the rewrite of an IPv4 packet is recorded (and
+ * seen by the rules after it; ARP is not rewritten), then the rule's action: accept ends
+ * the evaluation with the NAT verdict (flagged static), continue goes on to the next rule,
+ * return leaves the chain. 1 ends the evaluation. */
+static __always_inline long chain_static_nat(struct chain_eval *e, struct mx_chain_state *st,
+					     const struct mx_chain_rule *r, __u32 idx)
+{
+	bool dnat = r->type == MX_RULE_DNAT;
+	struct mx_chain_nat *n = nat_record();
+
+	if (n && e->pkt.ethertype == bpf_htons(ETH_P_IP) && e->pkt.has_nw) {
+		if (dnat) {
+			n->dst = r->nat_addr;
+			n->flags |= MX_NAT_DST;
+			e->pkt.dst = r->nat_addr;
+		} else {
+			n->src = r->nat_addr;
+			n->flags |= MX_NAT_SRC;
+			e->pkt.src = r->nat_addr;
+		}
+	}
+	switch (r->nat_action) {
+	case MX_RULE_CONTINUE:
+		return 0;
+	case MX_RULE_RETURN:
+		return chain_pop(st, idx);
+	}
+	chain_end(st, dnat ? MX_CHAIN_V_DNAT : MX_CHAIN_V_SNAT, idx);
+	st->v.flags = MX_CHAIN_VF_STATIC_NAT;
+	return 1;
+}
+
 /* What matched rule r (index idx) does, but continue: 1 ends the evaluation. */
-static __always_inline long chain_act(const struct chain_eval *e, struct mx_chain_state *st,
+static __always_inline long chain_act(struct chain_eval *e, struct mx_chain_state *st,
 				      const struct mx_chain_rule *r, __u32 idx)
 {
 	switch (r->type) {
@@ -415,9 +453,13 @@ static __always_inline long chain_act(const struct chain_eval *e, struct mx_chai
 	case MX_RULE_RETURN:
 		return chain_pop(st, idx);
 	case MX_RULE_SNAT:
+		if (r->nat_addr)
+			return chain_static_nat(e, st, r, idx);
 		chain_end(st, MX_CHAIN_V_SNAT, idx);
 		return 1;
 	case MX_RULE_DNAT:
+		if (r->nat_addr)
+			return chain_static_nat(e, st, r, idx);
 		chain_end(st, MX_CHAIN_V_DNAT, idx);
 		return 1;
 	case MX_RULE_REV_SNAT:
@@ -435,7 +477,7 @@ static __always_inline long chain_act(const struct chain_eval *e, struct mx_chai
  * loop: a verdict. */
 static long chain_step(__u32 i, void *ctx)
 {
-	const struct chain_eval *e = ctx;
+	struct chain_eval *e = ctx;
 	struct mx_chain_state *st = chain_state_get();
 	struct mx_chain_frame *f;
 
@@ -467,9 +509,11 @@ static long chain_step(__u32 i, void *ctx)
 }
 
 /* Evaluate chain (not MX_CHAIN_NONE) on the packet. A chain the map does not hold accepts,
- * as a device whose filter was deleted. */
+ * as a device whose filter was deleted. *nat: what static NAT rules rewrote (the caller
+ * applies it unless the verdict drops); flags 0 when none did. */
 static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb, __u32 chain,
-						       const struct chain_input *in)
+						       const struct chain_input *in,
+						       struct mx_chain_nat *nat)
 {
 	const struct mx_chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT,
 					      .rule = MX_CHAIN_RULE_NONE };
@@ -477,6 +521,7 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 	const struct mx_chain_half *h;
 	const struct mx_chain_gen *g;
 	struct mx_chain_state *st;
+	struct mx_chain_nat *n;
 	struct chain_eval e;
 	__u32 zero = 0, gen;
 
@@ -498,6 +543,10 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 	if (!chain_parse(skb, &e.pkt))
 		return drop;
 	st->v.rule = MX_CHAIN_RULE_NONE;
+	n = nat_record();
+	if (!n)
+		return drop;
+	n->flags = 0;
 	st->visited[0] = chain;
 	st->n_visited = 1;
 	st->stack[0].pos = h->first;
@@ -507,6 +556,7 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 		drop.kind = MX_CHAIN_V_TOO_LONG;
 		return drop;
 	}
+	*nat = *n;
 	return st->v;
 }
 
@@ -514,12 +564,13 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
  * a chain it may pull headers into the linear part: packet pointers the caller holds must
  * be taken again afterwards. */
 static __always_inline struct mx_chain_verdict chain_filter(struct __sk_buff *skb, __u32 chain,
-							 const struct chain_input *in)
+							 const struct chain_input *in,
+							 struct mx_chain_nat *nat)
 {
 	if (chain == MX_CHAIN_NONE)
 		return (struct mx_chain_verdict){ .kind = MX_CHAIN_V_ACCEPT,
 					       .rule = MX_CHAIN_RULE_NONE };
-	return chain_eval(skb, chain, in);
+	return chain_eval(skb, chain, in, nat);
 }
 
 #endif

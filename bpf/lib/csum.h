@@ -61,4 +61,14 @@ static __always_inline void csum_replace2(__sum16 *check, __be16 old, __be16 new
 	*check = (__sum16)(folded ? folded : 0xffff);
 }
 
+/* The same for one 32-bit field (an IPv4 address) changing from old to new. */
+static __always_inline void csum_replace4(__sum16 *check, __be32 old, __be32 new)
+{
+	__u32 sum = (__u16)~*check + (__u16)~(old & 0xffff) + (__u16)~(old >> 16) +
+		    (new & 0xffff) + (new >> 16);
+	__u16 folded = (__u16)csum_fold32(sum);
+
+	*check = (__sum16)(folded ? folded : 0xffff);
+}
+
 #endif

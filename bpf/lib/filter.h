@@ -24,6 +24,7 @@
 #include "lib/deliver.h"
 #include "lib/hop.h"
 #include "lib/icmp.h"
+#include "lib/nat.h"
 #include "lib/parse.h"
 #include "lib/port.h"
 #include "lib/reject.h"
@@ -63,17 +64,20 @@ static __always_inline __u32 filter_rule_id(__u32 idx)
 }
 
 /* Evaluate chain for owner (a port or device key; where: 0 or FILTER_OUT): why the frame
- * is dropped, or MX_DROP_NONE to go on. Accept goes on, and so do the NAT verdicts: nothing
- * is rewritten before connection tracking exists. A reject is MX_DROP_CHAIN_REJECT, with
- * FILTER_REJECT_RST when a RST answers it. A traced run counts nothing (rule counters
- * are state). A subprogram: every point calls the same code. Packet pointers the caller
- * holds are dead after it (the evaluation may pull headers). */
+ * is dropped, or MX_DROP_NONE to go on. Accept goes on, and so do the NAT verdicts: what
+ * static NAT rules decided is rewritten here (bpf/lib/nat.h), before the pipeline reads the
+ * packet again (a router's infilter before routing); dynamic NAT (ranges, ports, the
+ * reverse rules) rewrites nothing before connection tracking does. A reject is
+ * MX_DROP_CHAIN_REJECT, with FILTER_REJECT_RST when a RST answers it. A traced run counts
+ * nothing (rule counters are state). A subprogram: every point calls the same code. Packet
+ * pointers the caller holds are dead after it (the evaluation may pull headers). */
 static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chain, __u32 where,
 				  const struct chain_input *in)
 {
+	struct mx_chain_nat nat = { 0 };
 	struct mx_chain_verdict v;
 
-	v = chain_filter(skb, chain, in);
+	v = chain_filter(skb, chain, in, &nat);
 	if (trace_on(skb))
 		trace_record(MX_TRACE_CHAIN, owner, chain, v.kind | where, filter_rule_id(v.rule));
 	switch (v.kind) {
@@ -84,7 +88,9 @@ static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chai
 		return MX_DROP_CHAIN_REJECT |
 		       (v.flags & MX_CHAIN_VF_TCP_RST ? FILTER_REJECT_RST : 0);
 	default:
-		return MX_DROP_NONE;
+		/* The helper fails only on an skb it cannot write (never once the pipeline has
+		 * written to it): dropped as the chain's. */
+		return nat_static_apply(skb, &nat) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
 	}
 }
 
@@ -121,6 +127,8 @@ static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop
 
 	if (!(flags & FILTER_ANY))
 		return MX_DROP_NONE;
+	if (flags & MX_PORT_ROUTER)
+		nat_router_note(skb, h->entry);
 	filter_input(skb, h, &in);
 	if (flags & MX_PORT_FILTERED) {
 		reason = filter_apply(skb, h->entry, 0, &in);

@@ -73,6 +73,9 @@ static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct
 	mac_copy(t.to_mac, h->src_mac);
 	t.ip_hlen = ip->ihl * 4;
 	t.ip_len = bpf_ntohs(ip->tot_len);
+	/* What its infilters translated (a floating IP's DNAT) is quoted as it arrived. */
+	if (p->flags & FILTER_ANY)
+		t.to = nat_router_undo(skb, h->entry, ip->saddr, ip->daddr);
 	if (icmp_error(skb, &t, type, code) < 0)
 		return TC_ACT_SHOT;
 	return filter_send_answer(skb, h, p->flags);
@@ -191,8 +194,8 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 {
 	__u32 e_key = nh->port_key;
 	const struct mx_port *e = port_lookup(e_key);
-	__be32 next = nh->gw ? nh->gw : ip->daddr;
 	const __u8 *dmac;
+	__be32 next;
 	int verdict;
 	__be16 old;
 
@@ -203,6 +206,9 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 	if ((e->flags & FILTER_ANY) &&
 	    !router_filters_leave(skb, h, router_key, e_key, e, &eth, &ip, &verdict))
 		return step_done(verdict);
+	/* After the outfilters: a DNAT there changes the destination a direct route
+	 * resolves. */
+	next = nh->gw ? nh->gw : ip->daddr;
 	dmac = router_neigh(router_key, next, e);
 	if (dmac) {
 		trace_step(skb, MX_TRACE_NEXT_HOP, router_key, next, 0, trace_mac(dmac));

@@ -126,7 +126,9 @@ struct mx_chain_rule {
 	__u32 in_ports, out_ports;
 	__u32 port_group, in_port_group, out_port_group;
 	__u32 ip_group_src, ip_group_dst;
-	__u32 pad2;
+	__be32 nat_addr;   /* SNAT, DNAT to one address and no ports (static 1:1 NAT, a
+			    * floating IP): the address, rewritten at the evaluation point
+			    * (bpf/lib/nat.h); 0 for every other rule (an older compiler's pad) */
 };
 _Static_assert(sizeof(struct mx_chain_rule) == 104, "mx_chain_rule layout");
 
@@ -165,6 +167,8 @@ enum mx_chain_verdict_kind {
 
 enum mx_chain_verdict_flags {
 	MX_CHAIN_VF_TCP_RST = 1 << 0, /* reject a TCP packet with a RST */
+	MX_CHAIN_VF_STATIC_NAT = 1 << 1, /* a SNAT or DNAT verdict of a static rule: the
+					  * rewrite is done (struct chain_nat), no state */
 };
 
 /* What an evaluation decided (bpf/lib/chain.h, chain_filter). */
@@ -202,6 +206,26 @@ struct mx_chain_state {
 _Static_assert(sizeof(struct mx_chain_state) == 24 + 8 * MX_CHAIN_MAX_DEPTH +
 						    4 * MX_CHAIN_MAX_VISITED,
 	       "mx_chain_state layout");
+
+/* __u32 0 -> struct mx_chain_nat, per CPU: the rewrite the static NAT rules of one
+ * evaluation decided (bpf/lib/chain.h), applied by its caller (bpf/lib/nat.h). The
+ * datapath's scratch, beside midox_chstate: in a map value, which the verifier takes as
+ * unknown, rather than on the stack, where it would check the evaluation's steps once for
+ * each combination of values. */
+#define MX_MAP_CHAIN_NAT "midox_chnat"
+enum mx_chain_nat_flags {
+	MX_NAT_SRC = 1 << 0, /* the source becomes src */
+	MX_NAT_DST = 1 << 1, /* the destination becomes dst */
+};
+struct mx_chain_nat {
+	__be32 src, dst;
+	__u32 flags; /* enum mx_chain_nat_flags */
+	/* The addresses a packet had entering a router with filters by port orig_entry, before
+	 * its infilters: the router's own ICMP errors quote it so (bpf/lib/nat.h). */
+	__u32 orig_entry;
+	__be32 orig_src, orig_dst;
+};
+_Static_assert(sizeof(struct mx_chain_nat) == 24, "mx_chain_nat layout");
 
 /* tunnel key (__u32) of a port, bridge or router with a filter -> struct mx_filter: the
  * chains the pipeline evaluates there (bpf/lib/filter.h). Looked up only for a port whose
@@ -245,6 +269,8 @@ struct mx_rule_spec {
 	__u32 jump_to;       /* JUMP: index of the target in the compiler's chains, or
 			      * MX_CHAIN_SPEC_MISSING */
 	__u32 nat_target;    /* NAT: passed through to the verdict's rule */
+	__be32 nat_addr;     /* SNAT, DNAT: the one address of a static target (one address,
+			      * no ports), else 0 */
 	/* Indexes in the compiler's lists (MX_CHAIN_SPEC_NO_LIST when the condition is unset):
 	 * port keys for the port conditions, IPv4 addresses for the address groups. */
 	__u32 in_ports, out_ports;

@@ -54,11 +54,11 @@ static inline int dp_map_bytes(int fd, uint8_t **out, size_t *len)
 }
 
 /* The maps a frame can change: all but the tail-call slots, the ring buffer (its consumer
- * checks it), the trace's own entry and a chain evaluation's scratch state. */
+ * checks it), the trace's own entry and a chain evaluation's scratch state and NAT. */
 static inline bool dp_state_map(enum mx_map_id id)
 {
 	return id != MX_MAP_ID_HOP && id != MX_MAP_ID_EVENTS && id != MX_MAP_ID_TRACE &&
-	       id != MX_MAP_ID_CHAIN_STATE;
+	       id != MX_MAP_ID_CHAIN_STATE && id != MX_MAP_ID_CHAIN_NAT;
 }
 
 struct dp_state {

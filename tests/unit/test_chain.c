@@ -19,6 +19,7 @@
 
 #include "chain_dp.h"
 #include "frames.h"
+#include "nat_frames.h"
 #include "loader/chain.h"
 #include "base/log.h"
 #include "tap.h"
@@ -470,6 +471,297 @@ static void test_nat_fragments(void)
 	tap_ok(!run(1, &whole, &v) && v.kind == MX_CHAIN_V_SNAT, "... an unfragmented one is");
 	if (tap_ok(install1(&fip, 1) == 0, "dnat without ports (floating IP): installed"))
 		expect(1, &first, MX_CHAIN_V_DNAT, 36, "... a first fragment is NATed");
+}
+
+/* ---- static NAT (floating IPs) ---- */
+
+static const char *const FIP = "203.0.113.7", *const PRIV = "10.0.0.2", *const EXT = "10.0.0.1";
+
+/* A static NAT rule: type t to address to, testing prefix net/len on the destination (DNAT)
+ * or the source (SNAT). */
+static struct mx_rule_spec nat_rule(__u32 id, __u8 t, const char *net, __u8 len, const char *to)
+{
+	struct mx_rule_spec r = rule(id, t);
+
+	r.conds = t == MX_RULE_DNAT ? MX_COND_DST : MX_COND_SRC;
+	if (t == MX_RULE_DNAT) {
+		r.dst = frames_addr(net);
+		r.dst_len = len;
+	} else {
+		r.src = frames_addr(net);
+		r.src_len = len;
+	}
+	r.nat_addr = frames_addr(to);
+	return r;
+}
+
+/* Run the raw frame in (in_len bytes) through chain: the verdict into *v, the frame that
+ * leaves into out (*out_len). 0, or -errno (-EPROTO: the program's return was not the
+ * verdict, as when the rewrite failed). */
+static int run_frame(__u32 chain, const uint8_t *in, size_t in_len, struct verdict *v,
+		     uint8_t *out, size_t *out_len)
+{
+	struct test_in tin = { chain, IN_A, OUT_A, IN_A, MX_CHAIN_IN_FWD_FLOW, { 0 }, 0 };
+	struct __sk_buff ctx = { 0 };
+	uint8_t frame[FRAMES_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)in_len,
+		    .data_out = out, .data_size_out = FRAMES_MAX, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	__u32 zero = 0;
+	int err;
+
+	memcpy(frame, in, in_len);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.chain_test_in), &zero, &tin, BPF_ANY))
+		return -errno;
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.chain_test), &opts);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.chain_test_out), &zero, v))
+		return -errno;
+	*out_len = opts.data_size_out;
+	return (int)opts.retval == v->kind ? 0 : -EPROTO;
+}
+
+/* Run in through chain 1: the verdict must be kind (by rule rule_id, unless 0) and the frame
+ * that leaves exactly want, built from scratch with the translated addresses. */
+static bool nat_check(const struct nat_pkt *in, const struct nat_pkt *want, __u8 kind,
+		      __u32 rule_id, const char *what)
+{
+	uint8_t fin[FRAMES_MAX], fwant[FRAMES_MAX], out[FRAMES_MAX];
+	size_t in_len = nat_frame(in, M_B, M_A, fin), want_len = nat_frame(want, M_B, M_A, fwant);
+	size_t out_len = 0, diff = 0;
+	struct verdict v = { 0 };
+	char why[200] = "";
+	int err = run_frame(1, fin, in_len, &v, out, &out_len);
+	bool ok;
+
+	while (!err && diff < want_len && diff < out_len && out[diff] == fwant[diff])
+		diff++;
+	ok = !err && v.kind == kind && (!rule_id || rule_id_at(v.rule) == rule_id) &&
+	     out_len == want_len && diff == want_len;
+	if (err)
+		snprintf(why, sizeof(why), "test run failed: %s", strerror(-err));
+	else if (!ok)
+		snprintf(why, sizeof(why),
+			 "verdict %s by rule %u (want %s by %u); %zu bytes (want %zu), first "
+			 "difference at byte %zu: %02x, want %02x",
+			 vname(v.kind), rule_id_at(v.rule), vname(kind), rule_id, out_len, want_len,
+			 diff, diff < out_len ? out[diff] : 0, diff < want_len ? fwant[diff] : 0);
+	return tap_check(ok, why, "%s", what);
+}
+
+static void test_nat_rewrites(void)
+{
+	struct mx_rule_spec dnat = nat_rule(50, MX_RULE_DNAT, FIP, 32, PRIV);
+	struct mx_rule_spec snat = nat_rule(51, MX_RULE_SNAT, PRIV, 32, FIP);
+	struct nat_pkt in, want, inner, inner_want;
+	struct verdict v;
+
+	/* From outside to the floating IP: DNAT to the private address. */
+	if (!tap_ok(install1(&dnat, 1) == 0, "static DNAT FIP -> private: installed"))
+		return;
+	in = (struct nat_pkt){ .proto = 6, .src = frames_addr(EXT), .dst = frames_addr(FIP),
+			       .sport = 40001, .dport = 22 };
+	want = in;
+	want.dst = frames_addr(PRIV);
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50, "DNAT TCP: destination, IPv4 and TCP checksums");
+	in.proto = want.proto = 17;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50, "DNAT UDP: destination, IPv4 and UDP checksums");
+	in.udp_no_csum = want.udp_no_csum = true;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50, "DNAT UDP without checksum: it stays 0");
+	in.udp_no_csum = want.udp_no_csum = false;
+	in.proto = want.proto = 1;
+	in.sport = want.sport = 77;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50, "DNAT ICMP echo: the ICMP checksum unchanged");
+	tap_ok(!run(1, &(struct tpkt){ .f = { .kind = FRAMES_ARP, .dst = M_B, .src = M_A,
+					      .sip = EXT, .tip = FIP } }, &v) &&
+		       v.kind == MX_CHAIN_V_DNAT,
+	       "an ARP request for the FIP matches the rule (as MidoNet's match) ...");
+	{
+		struct tpkt arp = { .f = { .kind = FRAMES_ARP, .dst = M_B, .src = M_A, .sip = EXT,
+					   .tip = FIP } };
+		uint8_t a[FRAMES_MAX], out[FRAMES_MAX];
+		size_t alen = build(&arp, a), olen = 0;
+
+		tap_ok(!run_frame(1, a, alen, &v, out, &olen) && olen == alen && !memcmp(a, out, alen),
+		       "... and is not rewritten");
+	}
+	/* An ICMP error from outside about what the VM sent from the FIP (SNATed on its way
+	 * out): the outer destination and the quoted source become the private address. */
+	inner = (struct nat_pkt){ .proto = 6, .src = frames_addr(FIP), .dst = frames_addr(EXT),
+				  .sport = 33000, .dport = 80 };
+	inner_want = inner;
+	inner_want.src = frames_addr(PRIV);
+	in = (struct nat_pkt){ .proto = 1, .src = frames_addr(EXT), .dst = frames_addr(FIP),
+			       .err_type = 3, .err_code = 3, .inner = &inner, .quote_l4 = 20 };
+	want = in;
+	want.dst = frames_addr(PRIV);
+	want.inner = &inner_want;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50,
+		  "DNAT an ICMP error quoting TCP: quoted source, its IPv4 and TCP checksums, the "
+		  "ICMP checksum");
+	in.quote_l4 = want.quote_l4 = 8;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50,
+		  "... quoting 8 bytes of TCP (no checksum quoted): the rest still right");
+	inner.proto = inner_want.proto = 17;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50, "... quoting UDP: its checksum too");
+	inner.udp_no_csum = inner_want.udp_no_csum = true;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50, "... quoting UDP without checksum: it stays 0");
+	inner.src = inner_want.src = frames_addr("198.51.100.1");
+	want.inner = &inner;
+	nat_check(&in, &want, MX_CHAIN_V_DNAT, 50,
+		  "... quoting a packet from another address: the quote left alone");
+
+	/* From the VM out: SNAT to the floating IP. */
+	if (!tap_ok(install1(&snat, 1) == 0, "static SNAT private -> FIP: installed"))
+		return;
+	in = (struct nat_pkt){ .proto = 6, .src = frames_addr(PRIV), .dst = frames_addr(EXT),
+			       .sport = 33000, .dport = 80 };
+	want = in;
+	want.src = frames_addr(FIP);
+	nat_check(&in, &want, MX_CHAIN_V_SNAT, 51, "SNAT TCP: source, IPv4 and TCP checksums");
+	in.proto = want.proto = 17;
+	nat_check(&in, &want, MX_CHAIN_V_SNAT, 51, "SNAT UDP");
+	in.udp_no_csum = want.udp_no_csum = true;
+	nat_check(&in, &want, MX_CHAIN_V_SNAT, 51, "SNAT UDP without checksum: it stays 0");
+	in.proto = want.proto = 1;
+	nat_check(&in, &want, MX_CHAIN_V_SNAT, 51, "SNAT ICMP echo");
+	/* The VM answers what came to its FIP (DNATed) with a port unreachable: the outer
+	 * source and the quoted destination become the FIP again (traceroute, UDP probes). */
+	inner = (struct nat_pkt){ .proto = 17, .src = frames_addr(EXT), .dst = frames_addr(PRIV),
+				  .sport = 45000, .dport = 33434 };
+	inner_want = inner;
+	inner_want.dst = frames_addr(FIP);
+	in = (struct nat_pkt){ .proto = 1, .src = frames_addr(PRIV), .dst = frames_addr(EXT),
+			       .err_type = 3, .err_code = 3, .inner = &inner, .quote_l4 = 8 };
+	want = in;
+	want.src = frames_addr(FIP);
+	want.inner = &inner_want;
+	nat_check(&in, &want, MX_CHAIN_V_SNAT, 51,
+		  "SNAT a port unreachable quoting UDP: quoted destination and checksums");
+	inner.proto = inner_want.proto = 1;
+	inner.sport = inner_want.sport = 9;
+	in.err_type = want.err_type = 11;
+	in.err_code = want.err_code = 0;
+	nat_check(&in, &want, MX_CHAIN_V_SNAT, 51,
+		  "SNAT a time exceeded quoting an echo (traceroute -I)");
+	/* A later fragment: its IPv4 header only. */
+	{
+		struct nat_pkt f = { .proto = 17, .src = frames_addr(PRIV), .dst = frames_addr(EXT),
+				     .sport = 1, .dport = 2, .frag_off = 0x0003 };
+		uint8_t fin[FRAMES_MAX], fwant[FRAMES_MAX], out[FRAMES_MAX];
+		size_t len = nat_frame(&f, M_B, M_A, fin), olen = 0;
+		uint32_t fip = frames_addr(FIP);
+
+		memcpy(fwant, fin, len);
+		memcpy(fwant + FRAMES_ETH_HLEN + 12, &fip, 4);
+		frames_put16(fwant + FRAMES_ETH_HLEN + 10, 0);
+		frames_put16(fwant + FRAMES_ETH_HLEN + 10, frames_csum(fwant + FRAMES_ETH_HLEN, 20));
+		tap_ok(!run_frame(1, fin, len, &v, out, &olen) && v.kind == MX_CHAIN_V_SNAT &&
+			       olen == len && !memcmp(out, fwant, len),
+		       "SNAT a later fragment: the IPv4 header only");
+	}
+	/* An SNAT whose condition fails: nothing rewritten. */
+	in = (struct nat_pkt){ .proto = 6, .src = frames_addr("10.0.0.3"), .dst = frames_addr(EXT),
+			       .sport = 1, .dport = 2 };
+	nat_check(&in, &in, MX_CHAIN_V_ACCEPT, 0, "a packet the SNAT does not match: unchanged");
+}
+
+static void test_nat_conditions_and_actions(void)
+{
+	struct nat_pkt in = { .proto = 17, .src = frames_addr(EXT), .dst = frames_addr("8.8.8.8"),
+			      .sport = 1000, .dport = 53 },
+		       want = in;
+	struct mx_rule_spec inv = nat_rule(60, MX_RULE_DNAT, "10.0.0.0", 8, PRIV);
+
+	/* Inverted: every destination outside 10/8 goes to PRIV. */
+	inv.inv = MX_COND_DST;
+	if (tap_ok(install1(&inv, 1) == 0, "DNAT dst !10.0.0.0/8: installed")) {
+		want.dst = frames_addr(PRIV);
+		nat_check(&in, &want, MX_CHAIN_V_DNAT, 60, "... a packet to 8.8.8.8 is DNATed");
+		in.dst = frames_addr("10.9.9.9");
+		nat_check(&in, &in, MX_CHAIN_V_ACCEPT, 0, "... one to 10.9.9.9 is not");
+	}
+	in.dst = frames_addr(FIP);
+	want = in;
+	want.dst = frames_addr(PRIV);
+	/* accept (the default): the evaluation ends, flagged static; the drop after it is not
+	 * reached. */
+	{
+		struct mx_rule_spec r[] = { nat_rule(61, MX_RULE_DNAT, FIP, 32, PRIV),
+					    rule(62, MX_RULE_DROP) };
+		struct verdict v;
+		uint8_t f[FRAMES_MAX], out[FRAMES_MAX];
+		size_t len = nat_frame(&in, M_B, M_A, f), olen;
+
+		install1(r, 2);
+		nat_check(&in, &want, MX_CHAIN_V_DNAT, 61, "action accept: rewritten, accepted");
+		tap_ok(!run_frame(1, f, len, &v, out, &olen) && v.flags == MX_CHAIN_VF_STATIC_NAT,
+		       "... the verdict says static (done, no state)");
+	}
+	/* continue: the rules after it see the new destination. */
+	{
+		struct mx_rule_spec r[] = { nat_rule(63, MX_RULE_DNAT, FIP, 32, PRIV),
+					    rule(64, MX_RULE_DROP) };
+
+		r[0].nat_action = MX_RULE_CONTINUE;
+		r[1].conds = MX_COND_DST;
+		r[1].dst = frames_addr(PRIV);
+		r[1].dst_len = 32;
+		install1(r, 2);
+		nat_check(&in, &in, MX_CHAIN_V_DROP, 64,
+			  "action continue: a drop of the new destination drops it");
+		r[1].dst = frames_addr(FIP);
+		install1(r, 2);
+		nat_check(&in, &want, MX_CHAIN_V_ACCEPT, 0,
+			  "... a drop of the old one does not: rewritten, the chain's end accepts");
+	}
+	/* return: back in the calling chain, after the jump, with the new destination. */
+	{
+		struct mx_rule_spec top[] = { jump(70, 1), rule(71, MX_RULE_DROP) },
+				    sub[] = { nat_rule(72, MX_RULE_DNAT, FIP, 32, PRIV),
+					      rule(73, MX_RULE_DROP) };
+		struct mx_chain_spec c[] = { { 1, top, 2 }, { 2, sub, 2 } };
+
+		sub[0].nat_action = MX_RULE_RETURN;
+		top[1].conds = MX_COND_DST;
+		top[1].dst = frames_addr(PRIV);
+		top[1].dst_len = 32;
+		install(c, 2);
+		nat_check(&in, &in, MX_CHAIN_V_DROP, 71,
+			  "action return: the caller's next rule sees the new destination");
+		top[1].type = MX_RULE_ACCEPT;
+		install(c, 2);
+		nat_check(&in, &want, MX_CHAIN_V_ACCEPT, 71,
+			  "... and accepts it rewritten; the rule after the NAT not reached");
+	}
+	/* Both ways in one chain with continue: SNAT and DNAT of one packet. */
+	{
+		struct mx_rule_spec r[] = { nat_rule(80, MX_RULE_DNAT, FIP, 32, PRIV),
+					    nat_rule(81, MX_RULE_SNAT, EXT, 32, "192.0.2.1") };
+		struct nat_pkt both = want;
+
+		r[0].nat_action = MX_RULE_CONTINUE;
+		install1(r, 2);
+		both.src = frames_addr("192.0.2.1");
+		nat_check(&in, &both, MX_CHAIN_V_SNAT, 81, "DNAT continue, then SNAT: both rewritten");
+	}
+	/* Dynamic NAT (a port range) keeps its verdict for connection tracking: no rewrite. */
+	{
+		struct mx_rule_spec r = nat_rule(90, MX_RULE_DNAT, FIP, 32, PRIV);
+		struct verdict v;
+		uint8_t f[FRAMES_MAX], out[FRAMES_MAX];
+		size_t len = nat_frame(&in, M_B, M_A, f), olen;
+
+		r.nat_addr = 0;
+		r.nat_ports = 1;
+		install1(&r, 1);
+		tap_ok(!run_frame(1, f, len, &v, out, &olen) && v.kind == MX_CHAIN_V_DNAT &&
+			       !(v.flags & MX_CHAIN_VF_STATIC_NAT) && olen == len && !memcmp(f, out, len),
+		       "dynamic DNAT: its verdict, not flagged static, nothing rewritten");
+		r.nat_addr = frames_addr(PRIV);
+		tap_ok(install1(&r, 1) != 0, "a static address with ports is refused");
+	}
 }
 
 /* ---- rule types, jumps ---- */
@@ -1035,6 +1327,8 @@ int main(void)
 	test_absent_fields();
 	test_fragments();
 	test_nat_fragments();
+	test_nat_rewrites();
+	test_nat_conditions_and_actions();
 	test_types();
 	test_jumps();
 	test_depth_and_budget();

@@ -30,12 +30,17 @@
  * Each program is fuzzed in a process of its own with a datapath of its own (private maps),
  * so the programs run in parallel on different CPUs and their counters never mix.
  *
- * port_ingress runs three times: as above; behind a rule chain whose one rule drops
+ * port_ingress runs four times: as above; behind a rule chain whose one rule drops
  * everything, the infilter of every port (each port's entry flagged as the agent flags it):
  * no frame may pass it, every run ends TC_ACT_SHOT, and the drop counters still account for
- * each; and behind one whose rule rejects everything: nothing passes but the reject's
- * answers, each a valid RST or ICMP administratively prohibited back to the sender, and only
- * for a frame the kernel's REJECT would answer.
+ * each; behind one whose rule rejects everything: nothing passes but the reject's answers,
+ * each a valid RST or ICMP administratively prohibited back to the sender, and only for a
+ * frame the kernel's REJECT would answer; and behind static NAT on every port's infilter (a
+ * DNAT of every packet with action continue, then a SNAT of every packet: both addresses of
+ * every IPv4 packet rewritten, bpf/lib/nat.h), with every IPv4 input's checksums made valid
+ * first: every frame that leaves (routed, tunnelled, answered) must carry valid checksums
+ * (IPv4, TCP, UDP, ICMP, an ICMP error's quoted IPv4 header), and the drop and tenant checks
+ * hold as before.
  *
  * FUZZ_FRAMES=N: frames per program (default 1000000). FUZZ_SEED=S: replay a run (the seed is
  * printed). A new program or path joins with a row in progs[] or seeds[]. */
@@ -343,6 +348,8 @@ static struct mx_datapath *dp;
 /* This process fuzzes behind the drop-everything infilter (struct fuzz_prog's drop_all), or
  * the reject-everything one (reject_all). */
 static bool drop_all, reject_all;
+/* This process fuzzes behind static NAT on every port (struct fuzz_prog's nat). */
+static bool nat_all;
 
 static unsigned char key_pos[KEY_SPACE];       /* index in keys[] + 1; 0: no key */
 static const struct key_row *if_row[IF__MAX];  /* the port bound to each interface */
@@ -514,6 +521,9 @@ static int rport_routes(const struct key_row *k)
 
 #define DROP_ALL_CHAIN 7
 #define REJECT_ALL_CHAIN 8
+#define NAT_ALL_CHAIN 9
+#define NAT_ALL_DST "10.1.0.2"
+#define NAT_ALL_SRC "10.1.0.9"
 
 static int port_fill(const struct key_row *k)
 {
@@ -557,8 +567,10 @@ static int port_fill(const struct key_row *k)
 		p.flags |= MX_PORT_ADMIN_DOWN;
 	if (key_down(k) && !k->down)
 		p.flags |= MX_PORT_DEVICE_DOWN;
-	if (drop_all || reject_all) {
-		struct mx_filter f = { .in_chain = drop_all ? DROP_ALL_CHAIN : REJECT_ALL_CHAIN };
+	if (drop_all || reject_all || nat_all) {
+		struct mx_filter f = { .in_chain = drop_all     ? DROP_ALL_CHAIN :
+						   reject_all ? REJECT_ALL_CHAIN :
+								NAT_ALL_CHAIN };
 
 		p.flags |= MX_PORT_FILTERED;
 		err |= bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &k->key, &f,
@@ -585,6 +597,34 @@ static int drop_all_install(void)
 	struct mx_chain_program prog = { &c, 1, NULL, 0 };
 	struct mx_chain_maps maps;
 
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog);
+}
+
+/* The chain every port's infilter names when nat_all: DNAT of every packet to NAT_ALL_DST,
+ * continue; SNAT of every packet to NAT_ALL_SRC, accept. */
+static int nat_all_install(void)
+{
+	struct mx_rule_spec r[2];
+	struct mx_chain_spec c = { NAT_ALL_CHAIN, r, 2 };
+	struct mx_chain_program prog = { &c, 1, NULL, 0 };
+	struct mx_chain_maps maps;
+
+	for (int i = 0; i < 2; i++)
+		r[i] = (struct mx_rule_spec){ .rule_id = 11 + i, .frag = MX_FRAG_DEFAULT,
+					      .jump_to = MX_CHAIN_SPEC_MISSING,
+					      .in_ports = MX_CHAIN_SPEC_NO_LIST,
+					      .out_ports = MX_CHAIN_SPEC_NO_LIST,
+					      .port_group = MX_CHAIN_SPEC_NO_LIST,
+					      .in_port_group = MX_CHAIN_SPEC_NO_LIST,
+					      .out_port_group = MX_CHAIN_SPEC_NO_LIST,
+					      .ip_group_src = MX_CHAIN_SPEC_NO_LIST,
+					      .ip_group_dst = MX_CHAIN_SPEC_NO_LIST };
+	r[0].type = MX_RULE_DNAT;
+	r[0].nat_action = MX_RULE_CONTINUE;
+	r[0].nat_addr = frames_addr(NAT_ALL_DST);
+	r[1].type = MX_RULE_SNAT;
+	r[1].nat_addr = frames_addr(NAT_ALL_SRC);
 	mx_datapath_chain_maps(dp, &maps);
 	return mx_chain_install(&maps, &prog);
 }
@@ -840,6 +880,7 @@ enum shape {
 	SH_ARP_REQUEST_ENCAP,
 	SH_DECAP,
 	SH_REJECT_ANSWER,
+	SH_NAT,
 	SH__MAX
 };
 static const char *const shape_names[SH__MAX] = {
@@ -854,6 +895,7 @@ static const char *const shape_names[SH__MAX] = {
 	[SH_ARP_REQUEST] = "ARP requests",
 	[SH_ARP_REQUEST_ENCAP] = "ARP requests in VXLAN",
 	[SH_DECAP] = "decapsulated",
+	[SH_NAT] = "NATed with valid checksums",
 };
 
 static bool shape_encapsulated(enum shape sh)
@@ -1219,6 +1261,142 @@ static enum shape reject_shape(const struct frame *f, const char **why)
 	return SH_REJECT_ANSWER;
 }
 
+/* ---- static NAT: checksums ---- */
+
+/* The RFC 1071 sum of len bytes at p, unfolded (frames.h's frames_csum is its complement). */
+static uint32_t nat_sum(const uint8_t *p, size_t len)
+{
+	return (uint16_t)~frames_csum(p, len);
+}
+
+static uint16_t nat_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The IPv4 packet at ip (len bytes up to the frame's end): where its header ends (0: not a
+ * whole IPv4 header), its L4 length (0 when not all there, or a fragment). */
+static size_t nat_ip_parse(const uint8_t *ip, size_t len, size_t *l4_len)
+{
+	size_t ihl, tot;
+
+	*l4_len = 0;
+	if (len < 20 || (ip[0] >> 4) != 4 || (ihl = (ip[0] & 0x0f) * 4u) < 20 || ihl > len)
+		return 0;
+	tot = get16(ip + 2);
+	if (tot >= ihl && tot <= len && !(get16(ip + 6) & 0x3fff))
+		*l4_len = tot - ihl;
+	return ihl;
+}
+
+/* Make every checksum of the IPv4 packet at ip right (set), or say whether it is (!set):
+ * the header's; TCP's and UDP's over the pseudo-header (a UDP 0 stays 0) and ICMP's, when
+ * the whole unfragmented datagram is there; an ICMP error's quoted IPv4 header's. NULL,
+ * or which one is wrong. */
+static const char *nat_csums(uint8_t *ip, size_t len, bool set)
+{
+	size_t l4_len, ihl = nat_ip_parse(ip, len, &l4_len), in_l4, in_ihl;
+	uint8_t *l4 = ip + ihl, *in;
+	size_t off;
+	uint32_t sum;
+
+	if (!ihl)
+		return NULL;
+	if (l4_len && ip[9] == 1 && l4_len >= 8 + 20 &&
+	    (l4[0] == 3 || l4[0] == 4 || l4[0] == 5 || l4[0] == 11 || l4[0] == 12)) {
+		in = l4 + 8;
+		in_ihl = nat_ip_parse(in, l4_len - 8, &in_l4);
+		if (in_ihl && set) {
+			frames_put16(in + 10, 0);
+			frames_put16(in + 10, frames_csum(in, in_ihl));
+		} else if (in_ihl && frames_csum(in, in_ihl)) {
+			return "quoted IPv4 header";
+		}
+	}
+	if (l4_len && (ip[9] == 6 || ip[9] == 17 || ip[9] == 1)) {
+		off = ip[9] == 6 ? 16 : ip[9] == 17 ? 6 : 2;
+		if (l4_len >= off + 2 && !(ip[9] == 17 && !get16(l4 + off))) {
+			sum = ip[9] == 1 ? 0 : nat_sum(ip + 12, 8) + ip[9] + (uint32_t)l4_len;
+			if (set) {
+				frames_put16(l4 + off, 0);
+				sum = (uint16_t)~nat_fold(sum + nat_sum(l4, l4_len));
+				frames_put16(l4 + off, sum || ip[9] != 17 ? sum : 0xffff);
+			} else if (nat_fold(sum + nat_sum(l4, l4_len)) != 0xffff) {
+				return ip[9] == 6 ? "TCP" : ip[9] == 17 ? "UDP" : "ICMP";
+			}
+		}
+	}
+	if (set) {
+		frames_put16(ip + 10, 0);
+		frames_put16(ip + 10, frames_csum(ip, ihl));
+	} else if (frames_csum(ip, ihl)) {
+		return "IPv4 header";
+	}
+	return NULL;
+}
+
+/* An IPv4 input of the NAT run gets valid checksums: what leaves must keep them valid. */
+static void nat_fix_input(uint8_t *f, size_t len)
+{
+	if (len >= 14 + 20 && get16(f + 12) == 0x0800)
+		nat_csums(f + 14, len - 14, true);
+}
+
+/* Whether the frame at f (len bytes) is an ARP request; an IPv4 ICMP error. */
+static bool nat_is_arp_request(const uint8_t *f, size_t len)
+{
+	return len >= 14 + 28 && get16(f + 12) == 0x0806 && get16(f + 20) == 1;
+}
+
+static bool nat_is_icmp_error(const uint8_t *f, size_t len)
+{
+	size_t ihl = len >= 34 ? (f[14] & 0x0f) * 4u : 0;
+
+	return ihl >= 20 && get16(f + 12) == 0x0800 && f[23] == 1 && len >= 14 + ihl + 1 &&
+	       (f[14 + ihl] == 3 || f[14 + ihl] == 11);
+}
+
+/* A valid NATed output: one a router made instead of forwarding (counted as a drop), an
+ * ARP request for the next hop (in VXLAN too) from an input that was none, or an ICMP
+ * error from one that was none (no error answers an error); else SH_NAT. */
+static enum shape nat_replaced(const uint8_t *in, size_t in_len, const uint8_t *out,
+			       size_t len, size_t vx)
+{
+	if (nat_is_arp_request(out, len) && !nat_is_arp_request(in, in_len))
+		return SH_ARP_REQUEST;
+	if (vx && nat_is_arp_request(out + vx + 8, len - vx - 8) &&
+	    !nat_is_arp_request(in, in_len))
+		return SH_ARP_REQUEST_ENCAP;
+	if (nat_is_icmp_error(out, len) && !nat_is_icmp_error(in, in_len))
+		return SH_ICMP_ERROR;
+	return SH_NAT;
+}
+
+/* Behind static NAT every modified output counts as NATed: its IPv4 packet (inside VXLAN
+ * too) and the outer one must have valid checksums. */
+static enum shape nat_shape(const struct frame *f, const char **why)
+{
+	static uint8_t out[FRAMES_MAX + 256]; /* nat_csums checks (set false) write nothing */
+	static char buf[80];
+	size_t vx = vxlan_at(f->out, f->out_len), len = f->out_len;
+	const char *bad = NULL;
+
+	if (len > sizeof(out))
+		return SH__MAX;
+	memcpy(out, f->out, len);
+	if (get16(out + 12) == 0x0800)
+		bad = nat_csums(out + 14, len - 14, false);
+	if (!bad && vx && len >= vx + 8 + 14 && get16(out + vx + 8 + 12) == 0x0800)
+		bad = nat_csums(out + vx + 8 + 14, len - vx - 8 - 14, false);
+	if (!bad)
+		return nat_replaced(f->in, f->in_len, out, len, vx);
+	snprintf(buf, sizeof(buf), "a NATed frame leaves with a bad %s checksum", bad);
+	*why = buf;
+	return SH__MAX;
+}
+
 /* underlay_ingress only ever strips the outer headers: anything else is wrong. */
 static enum shape underlay_shape(const struct frame *f, const char **why)
 {
@@ -1466,6 +1644,7 @@ struct fuzz_prog {
 	enum shape (*shape)(const struct frame *f, const char **why);
 	bool drop_all; /* behind the drop-everything infilter of every port */
 	bool reject_all; /* behind the reject-everything infilter of every port */
+	bool nat;        /* behind static NAT on every port's infilter */
 };
 
 #define SEEDS(s) s, sizeof(s) / sizeof(s[0])
@@ -1477,7 +1656,9 @@ static const struct fuzz_prog progs[] = {
 	{ "port_ingress behind a drop rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
 	  port_reach, port_shape, true, false },
 	{ "port_ingress behind a reject rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, reject_shape, false, true },
+	  port_reach, reject_shape, false, true, false },
+	{ "port_ingress behind static NAT", mx_datapath_port_prog_fd, SEEDS(port_seeds),
+	  port_reach, nat_shape, false, false, true },
 };
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
 
@@ -1970,6 +2151,8 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 			if (!dry && b && b % RATE_REFILL_EVERY == 0)
 				rate_set(false);
 			f.in_len = next_frame(p, seed_bufs, seed_lens, in, iface, r);
+			if (p->nat)
+				nat_fix_input(in, f.in_len);
 			f.to_router = enters_router(iface, in, f.in_len);
 			if (!run(fd, &f, out, sizeof(out), r))
 				continue;
@@ -2011,8 +2194,9 @@ static int fuzz_child(const struct fuzz_prog *p, unsigned long frames, uint64_t 
 	rng_state = seed;
 	drop_all = p->drop_all;
 	reject_all = p->reject_all;
+	nat_all = p->nat;
 	if (mx_datapath_open(&opts, &dp) || ((drop_all || reject_all) && drop_all_install()) ||
-	    maps_setup())
+	    (nat_all && nat_all_install()) || maps_setup())
 		snprintf(r.run_diag, sizeof(r.run_diag), "cannot open the datapath or fill maps");
 	else
 		fuzz(p, frames, &r);
@@ -2059,6 +2243,11 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 		  "spoof drop on a port without port security, rate-limit drops only from the "
 		  "limited port (%lu in %lu batches)",
 		  p->name, r->down_batches, r->limited_drops, r->limited_batches);
+	if (p->nat)
+		tap_check(r->shapes[SH_NAT] && !r->bad_outputs, r->out_diag,
+			  "%s: every NATed frame that leaves has valid checksums (%lu checked, "
+			  "besides %lu ICMP errors made of NATed packets)",
+			  p->name, r->shapes[SH_NAT], r->shapes[SH_ICMP_ERROR]);
 	if (p->drop_all)
 		tap_check(!r->passed_drop && r->verdicts[V_SHOT] == r->frames && r->frames,
 			  r->pass_diag, "%s: no frame passes it (%lu of %lu dropped; %lu passed)",

@@ -27,6 +27,7 @@
 #include "dp_fill.h"
 #include "dp_trace.h"
 #include "frames.h"
+#include "nat_frames.h"
 #include "loader/chain.h"
 #include "loader/loader.h"
 #include "base/log.h"
@@ -1300,6 +1301,121 @@ static void test_reject_rate(void)
 		tap_bail("cannot take the filter away again");
 }
 
+/* ---- static NAT at the router's filters (a floating IP, docs/nat.md) ---- */
+
+enum { C_FIP_IN = 21, C_FIP_OUT, R_FIP_IN = 211, R_FIP_OUT = 221 };
+#define FIP "203.0.113.7" /* routed out of U1 by 203.0.113.0/24 unless DNATed */
+
+/* The floating-IP recipe: on R's infilter DNAT FIP -> IP_VB; on its outfilter SNAT IP_VB ->
+ * FIP leaving by U1. */
+static int fip_install(void)
+{
+	static const __u32 out_u1[] = { U1 };
+	static const struct mx_chain_list lists[] = { { out_u1, 1 } };
+	struct mx_rule_spec in = chain_rule(R_FIP_IN, MX_RULE_DNAT);
+	struct mx_rule_spec out = chain_rule(R_FIP_OUT, MX_RULE_SNAT);
+	struct mx_chain_spec chains[] = { { C_FIP_IN, &in, 1 }, { C_FIP_OUT, &out, 1 } };
+	struct mx_chain_program prog = { chains, 2, lists, 1 };
+	struct mx_chain_maps maps;
+
+	in.conds = MX_COND_DST;
+	in.dst = frames_addr(FIP);
+	in.dst_len = 32;
+	in.nat_addr = frames_addr(IP_VB);
+	out.conds = MX_COND_SRC | MX_COND_OUT_PORTS;
+	out.src = frames_addr(IP_VB);
+	out.src_len = 32;
+	out.out_ports = 0;
+	out.nat_addr = frames_addr(FIP);
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog);
+}
+
+/* Run p (from src_mac to dst_mac) into iface: the verdict must be verdict and the frame
+ * out exactly want (from want_smac to want_dmac, TTL one lower), checksums from scratch. */
+static void fip_run(const char *what, enum ifid iface, const struct nat_pkt *p,
+		    const uint8_t *dst_mac, const uint8_t *src_mac, const struct nat_pkt *want,
+		    const uint8_t *want_dmac, const uint8_t *want_smac, int verdict)
+{
+	uint8_t in[FRAMES_MAX], exp[FRAMES_MAX], out[FRAMES_MAX + 128];
+	size_t in_len = nat_frame(p, dst_mac, src_mac, in), out_len = sizeof(out);
+	size_t exp_len = nat_frame(want, want_dmac, want_smac, exp);
+	char diag[256] = "";
+	int v = 0, err;
+
+	exp[14 + 8]--; /* the router's TTL */
+	frames_put16(exp + 14 + 10, 0);
+	frames_put16(exp + 14 + 10, frames_csum(exp + 14, 20));
+	err = prog_run(PORT, iface, in, in_len, out, &out_len, &v);
+	if (err)
+		snprintf(diag, sizeof(diag), "BPF_PROG_TEST_RUN: %s", strerror(-err));
+	else if (v != verdict)
+		snprintf(diag, sizeof(diag), "verdict %d, want %d", v, verdict);
+	tap_check(!err && v == verdict && frames_same(exp, exp_len, out, out_len, diag, sizeof(diag)),
+		  diag, "%s", what);
+}
+
+static void test_floating_ip(void)
+{
+	struct nat_pkt in = { .proto = 6, .src = frames_addr("192.168.50.5"),
+			      .dst = frames_addr(FIP), .sport = 40000, .dport = 22 },
+		       want = in;
+
+	if (!tap_ok(!fip_install(), "floating-IP chains installed into the datapath's chain maps"))
+		return;
+	if (filter_set(R, C_FIP_IN, C_FIP_OUT, router_ports, MX_PORT_DEVICE_FILTERED, true)) {
+		tap_ok(false, "cannot set the router's filters");
+		return;
+	}
+	/* In from the uplink to the FIP: DNATed before routing, so routed to VB's bridge. */
+	want.dst = frames_addr(IP_VB);
+	fip_run("floating IP: TCP to the FIP from the uplink is DNATed before routing and "
+		"routed to the VM (checksums from scratch)",
+		IF_UP1, &in, M_U1, M_GW1, &want, M_VB, M_RB, TC_ACT_REDIRECT);
+	in.proto = want.proto = 17;
+	fip_run("floating IP: UDP likewise", IF_UP1, &in, M_U1, M_GW1, &want, M_VB, M_RB,
+		TC_ACT_REDIRECT);
+	/* The VM's reply: SNATed after routing, leaving by U1 to the route's next hop. */
+	in = (struct nat_pkt){ .proto = 6, .src = frames_addr(IP_VB), .dst = frames_addr("10.9.8.5"),
+			       .sport = 22, .dport = 40000 };
+	want = in;
+	want.src = frames_addr(FIP);
+	fip_run("floating IP: the VM's TCP out of U1 is SNATed to the FIP", IF_VB, &in, M_RB, M_VB,
+		&want, M_GW1, M_U1, TC_ACT_REDIRECT);
+	in.proto = want.proto = 1;
+	fip_run("floating IP: the VM's ping out of U1 likewise", IF_VB, &in, M_RB, M_VB, &want,
+		M_GW1, M_U1, TC_ACT_REDIRECT);
+	/* Leaving by another port (out-ports U1 fails): not translated. */
+	in.dst = want.dst = frames_addr("10.9.9.5");
+	want.src = in.src;
+	fip_run("floating IP: out of U2, the SNAT's out-ports fails: untranslated", IF_VB, &in,
+		M_RB, M_VB, &want, M_GW2, M_U2, TC_ACT_REDIRECT);
+	tap_ok(rule_packets(R_FIP_IN) == 2 && rule_packets(R_FIP_OUT) == 2,
+	       "the DNAT and SNAT rules counted 2 packets each");
+	/* The router's own error about a DNATed packet (traceroute's first hop through the
+	 * FIP) quotes it as it arrived: to the FIP, not to the VM's address. */
+	{
+		struct nat_pkt probe = { .proto = 17, .src = frames_addr("192.168.50.5"),
+					 .dst = frames_addr(FIP), .sport = 45000, .dport = 33434 };
+		struct expect e = { EXP_ICMP, .smac = M_U1, .addr = "192.168.1.1", .type = 11 };
+		uint8_t f[FRAMES_MAX], out[FRAMES_MAX + 128];
+		size_t len = nat_frame(&probe, M_U1, M_GW1, f), out_len = sizeof(out);
+		char diag[256] = "";
+		int v = 0, err;
+
+		f[14 + 8] = 1; /* TTL 1 */
+		frames_put16(f + 14 + 10, 0);
+		frames_put16(f + 14 + 10, frames_csum(f + 14, 20));
+		err = prog_run(PORT, IF_UP1, f, len, out, &out_len, &v);
+		tap_check(!err && v == TC_ACT_REDIRECT &&
+				  output_check(&e, f, len, out, out_len, diag, sizeof(diag)),
+			  diag, "floating IP: the router's time exceeded for a probe to the FIP "
+				"quotes the probe as it arrived (to the FIP)");
+	}
+	if (filter_set(R, C_FIP_IN, C_FIP_OUT, router_ports, MX_PORT_DEVICE_FILTERED, false))
+		tap_bail("cannot take the filters away again");
+}
+
 /* A traced run through a router infilter that drops: the chain's step names the chain, the
  * verdict and the deciding rule; the rule's counter does not move (no state). */
 static void test_trace_filter(void)
@@ -1367,6 +1483,7 @@ int main(void)
 	test_filters();
 	test_reject_rate();
 	test_trace_filter();
+	test_floating_ip(); /* installs chains of its own in place of test_filters' */
 	mx_datapath_close(dp);
 	return tap_done();
 }

@@ -9,8 +9,12 @@
  * program's own input and output map accesses); "empty" (a chain of no rules); "N-header"
  * (N rules, each src 10.0.0.0/24, proto UDP and a dst-port the packet lacks: three tests,
  * the third fails, so every rule is looked at and the chain's end accepts); "N-group" (N
- * rules, each an IP address group the source is not in: one hash lookup each). Each figure
- * is the median of 3 test runs; "noop" is a program that only returns TC_ACT_OK.
+ * rules, each an IP address group the source is not in: one hash lookup each);
+ * "1-accept-tcp" (one rule without conditions that accepts) against "1-dnat-tcp" (one
+ * static DNAT rule without conditions, a floating IP's, rewriting every run's packet: the
+ * IPv4 and TCP checksums updated, bpf/lib/nat.h), both on a TCP frame instead (the same
+ * addresses, 74 bytes). Each figure is the median of 3 test runs; "noop" is a program that
+ * only returns TC_ACT_OK.
  * Output: "chain CASE NS_RAW NS_NET_OF_NOOP NS_NET_OF_NONE". */
 #include "tests/unit/dp_net.h"
 
@@ -53,10 +57,10 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median over 3 test runs of repeat runs: the mean ns per run; -1 on failure. */
-static double timed(int fd, __u32 chain, __u32 runs, int *verdict)
+static double timed(int fd, __u32 chain, __u32 runs, bool tcp, int *verdict)
 {
 	struct frames_spec s = { .kind = FRAMES_IPV4, .dst = M_B, .src = M_A, .sip = "10.0.0.1",
-				 .tip = "10.0.0.2", .payload = 18 };
+				 .tip = "10.0.0.2", .payload = 18, .ip_proto = tcp ? 6 : 0 };
 	struct test_in in = { chain, 1001, 2001, 1001, MX_CHAIN_IN_FWD_FLOW, { 0 }, 0 };
 	uint8_t frame[FRAMES_MAX];
 	size_t len = frames_build(&s, frame, M_A, M_B);
@@ -92,7 +96,7 @@ static struct mx_rule_spec rule(__u32 id)
 				      .ip_group_dst = MX_CHAIN_SPEC_NO_LIST };
 }
 
-enum kind { KIND_HEADER, KIND_GROUP };
+enum kind { KIND_HEADER, KIND_GROUP, KIND_ACCEPT, KIND_DNAT };
 
 /* Chain 1 of n rules of kind k, none of which the frame meets. */
 static int install(__u32 n, enum kind k)
@@ -105,7 +109,12 @@ static int install(__u32 n, enum kind k)
 
 	for (__u32 i = 0; i < n; i++) {
 		rules[i] = rule(i + 1);
-		if (k == KIND_HEADER) {
+		if (k == KIND_ACCEPT) {
+			rules[i].type = MX_RULE_ACCEPT;
+		} else if (k == KIND_DNAT) {
+			rules[i].type = MX_RULE_DNAT;
+			rules[i].nat_addr = frames_addr("10.0.0.9");
+		} else if (k == KIND_HEADER) {
 			rules[i].conds = MX_COND_SRC | MX_COND_PROTO | MX_COND_DST_PORT;
 			rules[i].src = frames_addr("10.0.0.0");
 			rules[i].src_len = 24;
@@ -132,7 +141,8 @@ int main(int argc, char **argv)
 		{ "none", MX_CHAIN_NONE, 0, KIND_HEADER }, { "empty", 1, 0, KIND_HEADER },
 		{ "1-header", 1, 1, KIND_HEADER },         { "10-header", 1, 10, KIND_HEADER },
 		{ "100-header", 1, 100, KIND_HEADER },     { "10-group", 1, 10, KIND_GROUP },
-		{ "100-group", 1, 100, KIND_GROUP },
+		{ "100-group", 1, 100, KIND_GROUP },       { "1-accept-tcp", 1, 1, KIND_ACCEPT },
+		{ "1-dnat-tcp", 1, 1, KIND_DNAT },
 	};
 	double noop, none = 0;
 	int fd, noop_fd, verdict;
@@ -144,17 +154,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fd = bpf_program__fd(skel->progs.chain_test);
-	noop = timed(noop_fd, MX_CHAIN_NONE, (__u32)runs, &verdict);
+	noop = timed(noop_fd, MX_CHAIN_NONE, (__u32)runs, false, &verdict);
 	printf("chain noop %.1f 0.0 -\n", noop);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool tcp = cases[i].kind >= KIND_ACCEPT;
+		int want = cases[i].kind == KIND_DNAT ? MX_CHAIN_V_DNAT : MX_CHAIN_V_ACCEPT;
 		double ns;
 
 		if (install(cases[i].n, cases[i].kind)) {
 			fprintf(stderr, "mxbench-chain: %s: install failed\n", cases[i].name);
 			return 1;
 		}
-		ns = timed(fd, cases[i].chain, (__u32)runs, &verdict);
-		if (ns < 0 || verdict != MX_CHAIN_V_ACCEPT) {
+		ns = timed(fd, cases[i].chain, (__u32)runs, tcp, &verdict);
+		if (ns < 0 || verdict != want) {
 			fprintf(stderr, "mxbench-chain: %s: test run failed (verdict %d)\n",
 				cases[i].name, verdict);
 			return 1;
