@@ -159,9 +159,11 @@ static __always_inline __u32 icmp_quote_cut(struct __sk_buff *skb, const struct 
 /* Turn the packet into ICMP error type/code to its source: Ethernet + IPv4 + ICMP in front
  * of the quoted original, both checksums computed. 0, or a negative errno when the skb
  * could not be reshaped (then it must be dropped). A subprogram: its buffers then live in a
- * frame of their own, not in the caller's beside the rule chains' evaluation. */
-static __noinline int icmp_error(struct __sk_buff *skb, const struct icmp_error_to *t,
-				      __u8 type, __u8 code)
+ * frame of their own, not in the caller's beside the rule chains' evaluation. (Unused in
+ * an object that includes this header for its names only, such as lib/nat.h's.) */
+static __noinline __attribute__((unused)) int icmp_error(struct __sk_buff *skb,
+							 const struct icmp_error_to *t,
+							 __u8 type, __u8 code)
 {
 	__u8 quote[ICMP_QUOTE_MAX] = { 0 };
 	struct icmp_error_hdr e = { 0 };

@@ -1650,11 +1650,11 @@ struct fuzz_prog {
 #define SEEDS(s) s, sizeof(s) / sizeof(s[0])
 static const struct fuzz_prog progs[] = {
 	{ "port_ingress", mx_datapath_port_prog_fd, SEEDS(port_seeds), port_reach, port_shape,
-	  false, false },
+	  false, false, false },
 	{ "underlay_ingress", mx_datapath_underlay_prog_fd, SEEDS(underlay_seeds), underlay_reach,
-	  underlay_shape, false, false },
+	  underlay_shape, false, false, false },
 	{ "port_ingress behind a drop rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, port_shape, true, false },
+	  port_reach, port_shape, true, false, false },
 	{ "port_ingress behind a reject rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
 	  port_reach, reject_shape, false, true, false },
 	{ "port_ingress behind static NAT", mx_datapath_port_prog_fd, SEEDS(port_seeds),
