@@ -205,7 +205,35 @@ static int hop_slots_fill(struct mx_datapath *dp)
 	return 0;
 }
 
-static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
+/* midox_ct's size: want (0: the default), or the pinned table's when there is one, which
+ * is reused with every connection in it: a new size needs the pin removed (a new, empty
+ * table), which the agent never does by itself. */
+static int ct_size_set(struct mx_datapath *dp, const char *pin_root, bool pin, __u32 want)
+{
+	struct bpf_map *map = dp_map(dp, MX_MAP_ID_CT);
+	struct bpf_map_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!want)
+		want = MX_CT_MAX_ENTRIES_DEFAULT;
+	snprintf(path, sizeof(path), "%s/%s", pin_root, MX_MAP_CT);
+	fd = pin ? bpf_obj_get(path) : -1;
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len) && info.max_entries != want) {
+			mx_warn("%s: the pinned table holds %u connections, %u configured: it is kept "
+				"with its connections (remove the pin %s while nothing is tracked to "
+				"resize it)", MX_MAP_CT, info.max_entries, want, path);
+			want = info.max_entries;
+		}
+		close(fd);
+	}
+	return bpf_map__set_max_entries(map, want);
+}
+
+static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
+			 __u32 ct_max_entries)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin ? pin_root : NULL);
 	int err;
@@ -219,6 +247,8 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 	err = check_abi_maps(dp);
 	if (!err && !pin)
 		err = unpin_all(dp);
+	if (!err)
+		err = ct_size_set(dp, pin_root, pin, ct_max_entries);
 	if (err)
 		return err;
 	err = midox__load(dp->skel);
@@ -249,7 +279,7 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
-	err = datapath_load(dp, root, pin);
+	err = datapath_load(dp, root, pin, opts ? opts->ct_max_entries : 0);
 	if (err) {
 		mx_datapath_close(dp);
 		return err;

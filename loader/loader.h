@@ -11,6 +11,7 @@
 #include "midox/ratelimit.h"
 #include "midox/bridge.h"
 #include "midox/config.h"
+#include "midox/conntrack.h"
 #include "midox/monitor.h"
 #include "midox/port.h"
 #include "midox/router.h"
@@ -24,6 +25,9 @@ struct mx_datapath;
 struct mx_datapath_opts {
 	const char *pin_root; /* NULL: MX_PIN_ROOT_DEFAULT; created (and bpffs mounted) if needed */
 	bool no_pin;          /* tests: private maps, nothing pinned */
+	/* midox_ct's size, 0: MX_CT_MAX_ENTRIES_DEFAULT. A table already pinned keeps its own
+	 * (its connections survive a restart; a pinned map's size cannot change). */
+	__u32 ct_max_entries;
 };
 
 /* Load the embedded BPF object, reusing maps already pinned under pin_root so a restart

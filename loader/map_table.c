@@ -10,6 +10,7 @@
 #include "midox/bgp.h"
 #include "midox/bridge.h"
 #include "midox/chain.h"
+#include "midox/conntrack.h"
 #include "midox/config.h"
 #include "midox/monitor.h"
 #include "midox/ratelimit.h"
@@ -81,6 +82,17 @@ static void key_allowed(const void *key, char *out, size_t len)
 static void key_filter(const void *key, char *out, size_t len)
 {
 	snprintf(out, len, "port or device key %u", key_u32(key));
+}
+
+static void key_ct(const void *key, char *out, size_t len)
+{
+	const struct mx_ct_key *k = key;
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &k->src, src, sizeof(src));
+	inet_ntop(AF_INET, &k->dst, dst, sizeof(dst));
+	snprintf(out, len, "device %u proto %u %s:%u > %s:%u", k->device, k->proto, src,
+		 ntohs(k->sport), dst, ntohs(k->dport));
 }
 
 static void key_chain(const void *key, char *out, size_t len)
@@ -312,6 +324,19 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.name = MX_MAP_CHAIN_STATE, .skel_off = SKEL_MAP(midox_chstate),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_state),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* Connection tracking (bpf/lib/conntrack.h): the connections are the datapath's (it
+	 * writes them, the agent's sweep expires them, a restart keeps them); */
+	[MX_MAP_ID_CT] = {
+		.name = MX_MAP_CT, .skel_off = SKEL_MAP(midox_ct),
+		.key_size = sizeof(struct mx_ct_key), .value_size = sizeof(struct mx_ct_entry),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_ct,
+	},
+	/* the timeouts are the agent's settings (agent.conf). */
+	[MX_MAP_ID_CT_CONFIG] = {
+		.name = MX_MAP_CT_CONFIG, .skel_off = SKEL_MAP(midox_ctcfg),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ct_config),
+		.owner = MX_MAP_OWN_SETTINGS, .format_key = key_index,
 	},
 };
 

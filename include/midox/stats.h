@@ -55,6 +55,7 @@ enum mx_drop_reason {
 	MX_DROP_RATE_LIMIT,       /* above the egress rate limit of the port it came from */
 	MX_DROP_CHAIN_DROP,       /* a rule chain's drop (or an evaluation past its step bound) */
 	MX_DROP_CHAIN_REJECT,     /* a rule chain's reject (no answer is sent yet) */
+	MX_DROP_CT_FULL,          /* a new connection, the connection-tracking table full */
 	MX_DROP__MAX
 };
 
@@ -118,6 +119,7 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_RATE_LIMIT: return "rate-limit";
 	case MX_DROP_CHAIN_DROP: return "chain-drop";
 	case MX_DROP_CHAIN_REJECT: return "chain-reject";
+	case MX_DROP_CT_FULL: return "ct-full";
 	default: return "unknown";
 	}
 }
