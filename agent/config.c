@@ -26,6 +26,11 @@ struct field {
 #define STRING_FIELD(k, e, m) { k, e, FIELD_STRING, offsetof(struct agent_config, m), \
 				sizeof(((struct agent_config *)0)->m) }
 
+/* A connection-tracking state's timeout in seconds (0, unset: the kernel's default). */
+#define CT_TIMEOUT_FIELD(k, e, state) { "conntrack_timeout_" k, "MIDOX_CT_TIMEOUT_" e, FIELD_INT, \
+					offsetof(struct agent_config, ct_timeout_s) + \
+						(state) * sizeof(int), 0 }
+
 static const struct field fields[] = {
 	STRING_FIELD("zookeeper_servers", "MIDOX_ZK_SERVERS", zk_servers),
 	STRING_FIELD("tunnel_interface", "MIDOX_TUNNEL_IF", tunnel_if),
@@ -41,6 +46,19 @@ static const struct field fields[] = {
 	STRING_FIELD("bgp_run_dir", "MIDOX_BGP_RUN_DIR", bgp_run_dir),
 	{ "bgp_max_routes", "MIDOX_BGP_MAX_ROUTES", FIELD_INT,
 	  offsetof(struct agent_config, bgp_max_routes), 0 },
+	{ "conntrack_max_entries", "MIDOX_CT_MAX_ENTRIES", FIELD_INT,
+	  offsetof(struct agent_config, ct_max_entries), 0 },
+	{ "conntrack_sweep_interval_ms", "MIDOX_CT_SWEEP_INTERVAL_MS", FIELD_INT,
+	  offsetof(struct agent_config, ct_sweep_ms), 0 },
+	CT_TIMEOUT_FIELD("tcp_syn_sent", "TCP_SYN_SENT", MX_CT_TCP_SYN_SENT),
+	CT_TIMEOUT_FIELD("tcp_syn_recv", "TCP_SYN_RECV", MX_CT_TCP_SYN_RECV),
+	CT_TIMEOUT_FIELD("tcp_established", "TCP_ESTABLISHED", MX_CT_TCP_ESTABLISHED),
+	CT_TIMEOUT_FIELD("tcp_fin_wait", "TCP_FIN_WAIT", MX_CT_TCP_FIN_WAIT),
+	CT_TIMEOUT_FIELD("tcp_time_wait", "TCP_TIME_WAIT", MX_CT_TCP_TIME_WAIT),
+	CT_TIMEOUT_FIELD("tcp_close", "TCP_CLOSE", MX_CT_TCP_CLOSE),
+	CT_TIMEOUT_FIELD("udp", "UDP", MX_CT_UDP),
+	CT_TIMEOUT_FIELD("udp_stream", "UDP_STREAM", MX_CT_UDP_STREAM),
+	CT_TIMEOUT_FIELD("icmp", "ICMP", MX_CT_ICMP),
 	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
 	  offsetof(struct agent_config, metrics_address),
 	  sizeof(((struct agent_config *)0)->metrics_address) },
@@ -60,6 +78,8 @@ static void config_defaults(struct agent_config *cfg)
 	cfg->session_timeout_ms = 10000;
 	cfg->mac_age_s = 300;
 	cfg->bgp_max_routes = 100000;
+	cfg->ct_max_entries = MX_CT_MAX_ENTRIES_DEFAULT;
+	cfg->ct_sweep_ms = 5000;
 }
 
 static int parse_long(const char *value, long min, long max, long *out)
