@@ -23,7 +23,9 @@
  * static entry, which learns nothing; "local-l2-limited": the same from a port with an
  * egress rate limit it stays under; "local-l2-chain10": the same from a port whose infilter is
  * a chain of 10 rules, each testing a destination prefix the frame is not in, so all 10 are
- * looked at and the chain's end accepts), "drop-no-port" (a frame on an interface that is no port:
+ * looked at and the chain's end accepts; "local-l2-ct": the same through a bridge that tracks
+ * connections, a connection's forward packet; "local-l2-ct-return": its return packet),
+ * "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
  * - the drop path with midox monitor listening (drop-no-port-event: every drop writes an
  *   event, the ring drained between batches outside the timed runs; -suppressed: the
@@ -45,6 +47,7 @@
 enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005, P5 = 1006 };
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
 enum { R = 500, RA = 5001, RB = 5002 };
+enum { B3 = 300, P6 = 3001, P7 = 3002 };
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
 
@@ -59,10 +62,12 @@ static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t M_PR2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 static const uint8_t M_RA[6] = { 0x02, 0, 0, 0, 0x05, 0x01 };
 static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
+static const uint8_t M_P6[6] = { 0x02, 0, 0, 0, 0x03, 0x06 };
+static const uint8_t M_P7[6] = { 0x02, 0, 0, 0, 0x03, 0x07 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
-static int if_p1, if_p2, if_p3, if_p4, if_p5, if_ul;
+static int if_p1, if_p2, if_p3, if_p4, if_p5, if_p6, if_p7, if_ul;
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -199,6 +204,30 @@ static int setup_filtered(void)
 	       dp_put_port(dp, P5, &p) || put_fdb(M_P5, P5, MX_FDB_STATIC);
 }
 
+/* Bridge B3 tracks connections (MX_PORT_DEVICE_CT on its ports, no filter): p6 and p7,
+ * fixed MACs. A frame p6 -> p7 opens a connection on its first run and is its forward packet
+ * from then on (local-l2-ct); p7 -> p6 is its return packet (local-l2-ct-return). */
+static int setup_tracked(void)
+{
+	struct mx_bridge b = { .n_local = 2 };
+	struct mx_port p = { .device_key = B3,
+			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_DEVICE_CT };
+	int err = 0;
+
+	if_p6 = (int)if_nametoindex("p6");
+	if_p7 = (int)if_nametoindex("p7");
+	b.local_ifindex[0] = (__u32)if_p6;
+	b.local_ifindex[1] = (__u32)if_p7;
+	p.ifindex = (__u32)if_p6;
+	memcpy(p.mac, M_P6, 6);
+	err |= dp_put_port(dp, P6, &p);
+	p.ifindex = (__u32)if_p7;
+	memcpy(p.mac, M_P7, 6);
+	err |= dp_put_port(dp, P7, &p);
+	err |= dp_put_fdb(dp, B3, M_P6, P6, MX_FDB_STATIC) | dp_put_fdb(dp, B3, M_P7, P7, MX_FDB_STATIC);
+	return err || mx_bridge_update(dp, B3, &b);
+}
+
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
  * (a static entry and port security, as the agent makes it). */
 static int setup(void)
@@ -213,6 +242,7 @@ static int setup(void)
 	if (dp_netns_enter() || dp_veth("p1", "02:00:00:00:0a:01") ||
 	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
 	    dp_veth("p4", "02:00:00:00:0a:04") || dp_veth("p5", "02:00:00:00:0a:05") ||
+	    dp_veth("p6", "02:00:00:00:0a:06") || dp_veth("p7", "02:00:00:00:0a:07") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
@@ -235,7 +265,7 @@ static int setup(void)
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
-	return err || setup_router() || setup_limited() || setup_filtered() ? -1 : 0;
+	return err || setup_router() || setup_limited() || setup_filtered() || setup_tracked() ? -1 : 0;
 }
 
 struct path {
@@ -369,6 +399,14 @@ int main(int argc, char **argv)
 		{ "local-l2-chain10", port_fd, if_p5,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5, .sip = "10.1.0.5",
 		    .tip = "10.1.0.1", .payload = 18 }, true },
+		/* from p6: through bridge B3, which tracks: a connection's forward packet */
+		{ "local-l2-ct", port_fd, if_p6,
+		  { .kind = FRAMES_IPV4, .dst = M_P7, .src = M_P6, .sip = "10.3.0.6",
+		    .tip = "10.3.0.7", .payload = 18 }, true },
+		/* from p7: its return packet (the reversed tuple: two lookups) */
+		{ "local-l2-ct-return", port_fd, if_p7,
+		  { .kind = FRAMES_IPV4, .dst = M_P6, .src = M_P7, .sip = "10.3.0.7",
+		    .tip = "10.3.0.6", .payload = 18, .sport = 5000, .dport = 40000 }, true },
 		{ "remote-l2-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.1.0.3", .payload = 18 }, false },
