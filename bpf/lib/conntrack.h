@@ -13,7 +13,7 @@
  * slot); the agent's sweep (loader/conntrack.c) frees it. Time is the caller's: the
  * pipeline passes bpf_ktime_get_ns(), the tests a clock of their own.
  *
- * Not yet wired into the pipeline: docs/conntrack.md. */
+ * The pipeline calls it through lib/track.h: docs/conntrack.md, "In the pipeline". */
 #ifndef MX_BPF_CONNTRACK_H
 #define MX_BPF_CONNTRACK_H
 
