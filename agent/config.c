@@ -26,10 +26,8 @@ struct field {
 #define STRING_FIELD(k, e, m) { k, e, FIELD_STRING, offsetof(struct agent_config, m), \
 				sizeof(((struct agent_config *)0)->m) }
 
-/* A connection-tracking state's timeout in seconds (0, unset: the kernel's default). */
-#define CT_TIMEOUT_FIELD(k, e, state) { "conntrack_timeout_" k, "MIDOX_CT_TIMEOUT_" e, FIELD_INT, \
-					offsetof(struct agent_config, ct_timeout_s) + \
-						(state) * sizeof(int), 0 }
+/* Where a connection-tracking state's timeout is (seconds; 0, unset: the default). */
+#define CT_TIMEOUT(state) (offsetof(struct agent_config, ct_timeout_s) + (state) * sizeof(int))
 
 static const struct field fields[] = {
 	STRING_FIELD("zookeeper_servers", "MIDOX_ZK_SERVERS", zk_servers),
@@ -50,15 +48,24 @@ static const struct field fields[] = {
 	  offsetof(struct agent_config, ct_max_entries), 0 },
 	{ "conntrack_sweep_interval_ms", "MIDOX_CT_SWEEP_INTERVAL_MS", FIELD_INT,
 	  offsetof(struct agent_config, ct_sweep_ms), 0 },
-	CT_TIMEOUT_FIELD("tcp_syn_sent", "TCP_SYN_SENT", MX_CT_TCP_SYN_SENT),
-	CT_TIMEOUT_FIELD("tcp_syn_recv", "TCP_SYN_RECV", MX_CT_TCP_SYN_RECV),
-	CT_TIMEOUT_FIELD("tcp_established", "TCP_ESTABLISHED", MX_CT_TCP_ESTABLISHED),
-	CT_TIMEOUT_FIELD("tcp_fin_wait", "TCP_FIN_WAIT", MX_CT_TCP_FIN_WAIT),
-	CT_TIMEOUT_FIELD("tcp_time_wait", "TCP_TIME_WAIT", MX_CT_TCP_TIME_WAIT),
-	CT_TIMEOUT_FIELD("tcp_close", "TCP_CLOSE", MX_CT_TCP_CLOSE),
-	CT_TIMEOUT_FIELD("udp", "UDP", MX_CT_UDP),
-	CT_TIMEOUT_FIELD("udp_stream", "UDP_STREAM", MX_CT_UDP_STREAM),
-	CT_TIMEOUT_FIELD("icmp", "ICMP", MX_CT_ICMP),
+	{ "conntrack_timeout_tcp_syn_sent", "MIDOX_CT_TIMEOUT_TCP_SYN_SENT", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_SYN_SENT), 0 },
+	{ "conntrack_timeout_tcp_syn_recv", "MIDOX_CT_TIMEOUT_TCP_SYN_RECV", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_SYN_RECV), 0 },
+	{ "conntrack_timeout_tcp_established", "MIDOX_CT_TIMEOUT_TCP_ESTABLISHED", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_ESTABLISHED), 0 },
+	{ "conntrack_timeout_tcp_fin_wait", "MIDOX_CT_TIMEOUT_TCP_FIN_WAIT", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_FIN_WAIT), 0 },
+	{ "conntrack_timeout_tcp_time_wait", "MIDOX_CT_TIMEOUT_TCP_TIME_WAIT", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_TIME_WAIT), 0 },
+	{ "conntrack_timeout_tcp_close", "MIDOX_CT_TIMEOUT_TCP_CLOSE", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_CLOSE), 0 },
+	{ "conntrack_timeout_udp", "MIDOX_CT_TIMEOUT_UDP", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_UDP), 0 },
+	{ "conntrack_timeout_udp_stream", "MIDOX_CT_TIMEOUT_UDP_STREAM", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_UDP_STREAM), 0 },
+	{ "conntrack_timeout_icmp", "MIDOX_CT_TIMEOUT_ICMP", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_ICMP), 0 },
 	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
 	  offsetof(struct agent_config, metrics_address),
 	  sizeof(((struct agent_config *)0)->metrics_address) },
