@@ -81,8 +81,12 @@ static __always_inline void filter_input(struct __sk_buff *skb, const struct hop
 					 __u32 port_flags, struct chain_input *in)
 {
 	in->ingress_port = h->ingress;
-	in->flags = (track_is_return(skb, port_flags) ? 0 : MX_CHAIN_IN_FWD_FLOW) |
-		    (trace_on(skb) ? MX_CHAIN_IN_NO_COUNT : 0);
+	/* A traced run is never tracked (lib/track.h): said here too, so that the verifier
+	 * walks the evaluations with three inputs, not four. */
+	if (trace_on(skb))
+		in->flags = MX_CHAIN_IN_FWD_FLOW | MX_CHAIN_IN_NO_COUNT;
+	else
+		in->flags = track_is_return(skb, port_flags) ? 0 : MX_CHAIN_IN_FWD_FLOW;
 }
 
 /* owner's (a port or device key) in or outfilter (where: 0 or FILTER_OUT), if it has
