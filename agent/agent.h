@@ -54,6 +54,14 @@ struct agent_counters {
 	uint64_t chain_install_errors; /* compiles or installs that failed (the live one stayed) */
 };
 
+/* Connection tracking's sweep (conntrack.c). */
+struct agent_ct {
+	uint64_t last_sweep_ns; /* mx_now_ns() */
+	uint64_t sweeps, sweep_errors;
+	uint64_t removed;       /* idle connections the sweeps freed */
+	uint32_t entries;       /* connections left after the last sweep */
+};
+
 /* The datapath prepared on a thread of its own at start (startup.c). */
 struct agent_loader {
 	pthread_t thread;
@@ -92,6 +100,7 @@ struct agent {
 	struct mx_chain_maps chain_maps; /* the datapath's chain maps (chains.c) */
 	struct cc_program chains;    /* what this agent installed last */
 	bool chains_installed;
+	struct agent_ct ct;
 };
 
 /* On a thread of its own (after session_open, whose eventfd it wakes when done): load the
@@ -118,6 +127,10 @@ void agent_chains_close(struct agent *a);
 /* --verify: the live version of the chain maps under pin_root against the compiled c, each
  * difference printed and counted in *diffs (no chain maps pinned: one). */
 int agent_chains_verify(const char *pin_root, const struct df_chains *c, unsigned int *diffs);
+/* Connection tracking: the configured timeouts into midox_ctcfg (at start, once the
+ * datapath is loaded); the sweep of idle connections when its period has passed. */
+int agent_ct_start(struct agent *a);
+void agent_ct_tick(struct agent *a);
 /* Publish MACs and neighbours learned here, withdraw those aged out or gone. */
 int agent_learn_tick(struct agent *a);
 /* After a session expiry nothing is published any more. */

@@ -26,6 +26,9 @@ struct field {
 #define STRING_FIELD(k, e, m) { k, e, FIELD_STRING, offsetof(struct agent_config, m), \
 				sizeof(((struct agent_config *)0)->m) }
 
+/* Where a connection-tracking state's timeout is (seconds; 0, unset: the default). */
+#define CT_TIMEOUT(state) (offsetof(struct agent_config, ct_timeout_s) + (state) * sizeof(int))
+
 static const struct field fields[] = {
 	STRING_FIELD("zookeeper_servers", "MIDOX_ZK_SERVERS", zk_servers),
 	STRING_FIELD("tunnel_interface", "MIDOX_TUNNEL_IF", tunnel_if),
@@ -42,6 +45,28 @@ static const struct field fields[] = {
 	STRING_FIELD("bgp_run_dir", "MIDOX_BGP_RUN_DIR", bgp_run_dir),
 	{ "bgp_max_routes", "MIDOX_BGP_MAX_ROUTES", FIELD_INT,
 	  offsetof(struct agent_config, bgp_max_routes), 0 },
+	{ "conntrack_max_entries", "MIDOX_CT_MAX_ENTRIES", FIELD_INT,
+	  offsetof(struct agent_config, ct_max_entries), 0 },
+	{ "conntrack_sweep_interval_ms", "MIDOX_CT_SWEEP_INTERVAL_MS", FIELD_INT,
+	  offsetof(struct agent_config, ct_sweep_ms), 0 },
+	{ "conntrack_timeout_tcp_syn_sent", "MIDOX_CT_TIMEOUT_TCP_SYN_SENT", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_SYN_SENT), 0 },
+	{ "conntrack_timeout_tcp_syn_recv", "MIDOX_CT_TIMEOUT_TCP_SYN_RECV", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_SYN_RECV), 0 },
+	{ "conntrack_timeout_tcp_established", "MIDOX_CT_TIMEOUT_TCP_ESTABLISHED", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_ESTABLISHED), 0 },
+	{ "conntrack_timeout_tcp_fin_wait", "MIDOX_CT_TIMEOUT_TCP_FIN_WAIT", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_FIN_WAIT), 0 },
+	{ "conntrack_timeout_tcp_time_wait", "MIDOX_CT_TIMEOUT_TCP_TIME_WAIT", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_TIME_WAIT), 0 },
+	{ "conntrack_timeout_tcp_close", "MIDOX_CT_TIMEOUT_TCP_CLOSE", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_TCP_CLOSE), 0 },
+	{ "conntrack_timeout_udp", "MIDOX_CT_TIMEOUT_UDP", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_UDP), 0 },
+	{ "conntrack_timeout_udp_stream", "MIDOX_CT_TIMEOUT_UDP_STREAM", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_UDP_STREAM), 0 },
+	{ "conntrack_timeout_icmp", "MIDOX_CT_TIMEOUT_ICMP", FIELD_INT,
+	  CT_TIMEOUT(MX_CT_ICMP), 0 },
 	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
 	  offsetof(struct agent_config, metrics_address),
 	  sizeof(((struct agent_config *)0)->metrics_address) },
@@ -61,6 +86,8 @@ static void config_defaults(struct agent_config *cfg)
 	cfg->session_timeout_ms = 10000;
 	cfg->mac_age_s = 300;
 	cfg->bgp_max_routes = 100000;
+	cfg->ct_max_entries = MX_CT_MAX_ENTRIES_DEFAULT;
+	cfg->ct_sweep_ms = 5000;
 }
 
 static int parse_long(const char *value, long min, long max, long *out)

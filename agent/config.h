@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "midox/conntrack.h"
+
 #define AGENT_CONFIG_DEFAULT "/etc/midox/agent.conf"
 
 struct agent_config {
@@ -21,6 +23,11 @@ struct agent_config {
 	char metrics_address[64]; /* metrics_address, MIDOX_METRICS_ADDRESS; "": no metrics */
 	char bgp_run_dir[256];    /* bgp_run_dir, MIDOX_BGP_RUN_DIR: BIRD's files, per port */
 	int bgp_max_routes;       /* bgp_max_routes, MIDOX_BGP_MAX_ROUTES: learned, per port */
+	int ct_max_entries;       /* conntrack_max_entries, MIDOX_CT_MAX_ENTRIES: midox_ct's size */
+	int ct_sweep_ms;          /* conntrack_sweep_interval_ms, MIDOX_CT_SWEEP_INTERVAL_MS */
+	/* conntrack_timeout_<state> (MIDOX_CT_TIMEOUT_<STATE>), seconds, by enum mx_ct_state;
+	 * 0: the kernel's default (include/midox/conntrack.h) */
+	int ct_timeout_s[MX_CT_STATE__MAX];
 };
 
 /* Defaults, then path (a missing default file is fine, a missing named one is not), then

@@ -665,6 +665,50 @@ static __u32 filter_chain(const __u32 *ids, long index)
  * port's entry whether it has filters (MX_PORT_FILTERED) and whether its device has
  * (MX_PORT_DEVICE_FILTERED), so that the datapath looks only where there are some.
  * Tunnel keys are one space: ports' and devices' never collide. */
+/* Whether filter f's chains need connection tracking. */
+static bool filter_tracks(const struct df_chains *c, const struct df_filter *f)
+{
+	return filters_chain_tracks(c, f->in) || filters_chain_tracks(c, f->out);
+}
+
+/* MX_PORT_DEVICE_CT on every port of a device that tracks connections: one whose own
+ * filters, or one of whose ports' filters, have a chain that needs it (a flow condition,
+ * through jumps too). The datapath tracks a packet on a device only when the port it enters
+ * by says so (bpf/lib/track.h, docs/conntrack.md). */
+static int add_tracking(struct desired *d)
+{
+	const struct df_chains *c = &d->chains;
+	struct kv_array *ports = &d->maps[MX_MAP_ID_PORT];
+	__u32 *devices = calloc(c->n_filters + 1, sizeof(*devices));
+	size_t n = 0;
+
+	if (!devices)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_filters; i++) {
+		const struct df_filter *f = &c->filters[i];
+		const struct mx_port *p;
+
+		if (!filter_tracks(c, f))
+			continue;
+		if (f->owner != DF_PORT) {
+			devices[n++] = f->key;
+			continue;
+		}
+		p = kv_get(ports, &f->key);
+		if (p)
+			devices[n++] = p->device_key;
+	}
+	for (size_t i = 0; n && i < ports->n; i++) {
+		struct mx_port *p = kv_value(ports, i);
+
+		for (size_t k = 0; k < n; k++)
+			if (devices[k] == p->device_key)
+				p->flags |= MX_PORT_DEVICE_CT;
+	}
+	free(devices);
+	return 0;
+}
+
 static int add_filters(struct desired *d)
 {
 	const struct df_chains *c = &d->chains;
@@ -691,6 +735,8 @@ static int add_filters(struct desired *d)
 			p->flags |= MX_PORT_DEVICE_FILTERED;
 	}
 	free(ids);
+	if (!err)
+		err = add_tracking(d);
 	return err;
 }
 

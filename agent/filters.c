@@ -168,6 +168,43 @@ void filters_free(struct df_chains *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* A chain's rules and those of the chains it jumps to, each chain once (seen: one flag per
+ * chain), depth first with an explicit stack (a loop of jumps is harmless). */
+bool filters_chain_tracks(const struct df_chains *c, long chain)
+{
+	bool *seen, tracks = false;
+	long *stack;
+	size_t n = 0;
+
+	if (chain < 0 || (size_t)chain >= c->n_chains)
+		return false;
+	seen = calloc(c->n_chains, sizeof(*seen));
+	stack = calloc(c->n_chains, sizeof(*stack));
+	if (!seen || !stack) { /* cannot tell: tracking costs a little, missing it breaks rules */
+		free(seen);
+		free(stack);
+		return true;
+	}
+	seen[chain] = true;
+	stack[n++] = chain;
+	while (n && !tracks) {
+		const struct df_chain *ch = &c->chains[stack[--n]];
+
+		for (size_t i = ch->first; i < ch->first + ch->n && !tracks; i++) {
+			const struct df_rule *r = &c->rules[i];
+
+			tracks = r->r.cond.flow != TOPO_FLOW_ANY;
+			if (r->jump >= 0 && !seen[r->jump]) {
+				seen[r->jump] = true;
+				stack[n++] = r->jump;
+			}
+		}
+	}
+	free(seen);
+	free(stack);
+	return tracks;
+}
+
 const struct df_filter *filters_of(const struct df_chains *c, enum df_owner owner, __u32 key)
 {
 	for (size_t i = 0; i < c->n_filters; i++)

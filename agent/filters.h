@@ -68,6 +68,9 @@ struct df_chains {
 /* 0 or -ENOMEM (out freed). */
 int filters_resolve(const struct topology *t, struct df_chains *out);
 void filters_free(struct df_chains *c);
+/* Whether chain (an index in c->chains, or DF_NONE) or a chain it jumps to has a rule
+ * that needs connection tracking (a flow condition). */
+bool filters_chain_tracks(const struct df_chains *c, long chain);
 /* The filters of the bridge, router or port holding tunnel key key, or NULL. */
 const struct df_filter *filters_of(const struct df_chains *c, enum df_owner owner, __u32 key);
 

@@ -297,6 +297,7 @@ static void agent_loop(struct agent *a)
 		last_tick = now;
 		ticks++;
 		agent_learn_tick(a);
+		agent_ct_tick(a);
 		bgp_tick(&a->bgp);
 		if (atomic_load(&a->zk.connected) && a->registered)
 			bgp_learn_tick(&a->bgp, a->zk.zh);

@@ -323,6 +323,25 @@ static void render_chains(const struct agent *a, struct textbuf *b)
 	sample(b, "midox_chain_install_errors_total", c->chain_install_errors);
 }
 
+/* ---- connection tracking ---- */
+
+/* The sweep's work; the table's fill and size are midox_map_entries and
+ * midox_map_max_entries{map="midox_ct"}, refusals of a full table
+ * midox_port_drops_total{reason="ct-full"}. */
+static void render_ct(const struct agent *a, struct textbuf *b)
+{
+	family(b, "midox_conntrack_entries", "gauge",
+	       "Tracked connections left after the last sweep.");
+	sample(b, "midox_conntrack_entries", a->ct.entries);
+	family(b, "midox_conntrack_sweeps_total", "counter", "Sweeps of the table for idle connections.");
+	sample(b, "midox_conntrack_sweeps_total", a->ct.sweeps);
+	family(b, "midox_conntrack_sweep_errors_total", "counter", "Sweeps that failed (logged).");
+	sample(b, "midox_conntrack_sweep_errors_total", a->ct.sweep_errors);
+	family(b, "midox_conntrack_removed_total", "counter",
+	       "Connections the sweeps removed, idle past their state's timeout.");
+	sample(b, "midox_conntrack_removed_total", a->ct.removed);
+}
+
 /* ---- the agent and its server ---- */
 
 static void render_agent(const struct agent *a, struct textbuf *b)
@@ -359,6 +378,7 @@ void agent_metrics_render(void *agent, struct textbuf *out)
 	render_reconcile(&a->counters, out);
 	render_maps(a, out);
 	render_chains(a, out);
+	render_ct(a, out);
 	render_ports(a, out);
 	render_bgp(a, out);
 }

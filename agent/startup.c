@@ -19,13 +19,17 @@
 static int datapath_prepare(struct agent *a)
 {
 	struct mx_datapath_opts opts = { .pin_root = a->cfg.pin_root,
-					  .object_path = a->cfg.bpf_object };
+					  .object_path = a->cfg.bpf_object,
+					  .ct_max_entries = (__u32)a->cfg.ct_max_entries };
 	int err = mx_datapath_open(&opts, &a->dp);
 
 	if (err) {
 		mx_err("cannot load the datapath: %s", strerror(-err));
 		return err;
 	}
+	err = agent_ct_start(a);
+	if (err)
+		return err;
 	agent_chains_open(a);
 	agent_reattach_pinned(a);
 	return 0;

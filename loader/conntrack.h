@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Connection tracking's user-space side: the sweep that expires idle connections
  * (include/midox/conntrack.h, bpf/lib/conntrack.h). Returns 0 or a negative errno. The
- * agent does not run it yet: docs/conntrack.md. */
+ * agent runs it on a timer (agent/conntrack.c): docs/conntrack.md. */
 #ifndef MIDOX_LOADER_CONNTRACK_H
 #define MIDOX_LOADER_CONNTRACK_H
 

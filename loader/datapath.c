@@ -228,7 +228,35 @@ static int object_read(struct mx_datapath *dp, const char *path)
 	return 0;
 }
 
-static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin)
+/* midox_ct's size: want (0: the default), or the pinned table's when there is one, which
+ * is reused with every connection in it: a new size needs the pin removed (a new, empty
+ * table), which the agent never does by itself. */
+static int ct_size_set(struct mx_datapath *dp, const char *pin_root, bool pin, __u32 want)
+{
+	struct bpf_map *map = dp_map(dp, MX_MAP_ID_CT);
+	struct bpf_map_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!want)
+		want = MX_CT_MAX_ENTRIES_DEFAULT;
+	snprintf(path, sizeof(path), "%s/%s", pin_root, MX_MAP_CT);
+	fd = pin ? bpf_obj_get(path) : -1;
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &info_len) && info.max_entries != want) {
+			mx_warn("%s: the pinned table holds %u connections, %u configured: it is kept "
+				"with its connections (remove the pin %s while nothing is tracked to "
+				"resize it)", MX_MAP_CT, info.max_entries, want, path);
+			want = info.max_entries;
+		}
+		close(fd);
+	}
+	return bpf_map__set_max_entries(map, want);
+}
+
+static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin,
+		     __u32 ct_max_entries)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin ? pin_root : NULL);
 	int err;
@@ -251,6 +279,8 @@ static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin)
 	err = check_abi_maps(dp);
 	if (!err && !pin)
 		err = unpin_all(dp);
+	if (!err)
+		err = ct_size_set(dp, pin_root, pin, ct_max_entries);
 	return err;
 }
 
@@ -259,10 +289,11 @@ static double ms_since(uint64_t t0)
 	return (double)(mx_now_ns() - t0) / 1e6;
 }
 
-static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
+static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
+			 __u32 ct_max_entries)
 {
 	uint64_t t0 = mx_now_ns();
-	int err = skel_open(dp, pin_root, pin);
+	int err = skel_open(dp, pin_root, pin, ct_max_entries);
 
 	if (!err && pin && !dp_progs_reuse(dp, pin_root)) {
 		mx_info("datapath: build %s reused as pinned under %s (nothing loaded) in %.1f ms",
@@ -271,7 +302,7 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 	}
 	/* A failed reuse may have given the skeleton some maps: open it afresh. */
 	if (!err && pin)
-		err = skel_open(dp, pin_root, pin);
+		err = skel_open(dp, pin_root, pin, ct_max_entries);
 	if (err)
 		return err;
 	err = midox__load(dp->skel);
@@ -313,7 +344,7 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 		dp->prog_fd[p] = -1;
 	err = object_read(dp, opts ? opts->object_path : NULL);
 	if (!err)
-		err = datapath_load(dp, root, pin);
+		err = datapath_load(dp, root, pin, opts ? opts->ct_max_entries : 0);
 	if (err) {
 		mx_datapath_close(dp);
 		return err;

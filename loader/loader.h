@@ -11,6 +11,7 @@
 #include "midox/ratelimit.h"
 #include "midox/bridge.h"
 #include "midox/config.h"
+#include "midox/conntrack.h"
 #include "midox/monitor.h"
 #include "midox/port.h"
 #include "midox/router.h"
@@ -27,6 +28,9 @@ struct mx_datapath_opts {
 	/* NULL or "": the object embedded in the loader; else an object file of the same
 	 * maps and programs (another build of bpf/, for tests and trials). */
 	const char *object_path;
+	/* midox_ct's size, 0: MX_CT_MAX_ENTRIES_DEFAULT. A table already pinned keeps its own
+	 * (its connections survive a restart; a pinned map's size cannot change). */
+	__u32 ct_max_entries;
 };
 
 /* Load the embedded BPF object, reusing maps already pinned under pin_root so a restart

@@ -10,6 +10,7 @@
 #include "midox/bgp.h"
 #include "midox/bridge.h"
 #include "midox/chain.h"
+#include "midox/conntrack.h"
 #include "midox/config.h"
 #include "midox/conntrack.h"
 #include "midox/flowstate.h"
@@ -330,18 +331,19 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_nat),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
-	/* Connection tracking (bpf/lib/conntrack.h): the table, written by the datapath (and by
-	 * records from other hosts, bpf/lib/flowstate_import.h), */
+	/* Connection tracking (bpf/lib/conntrack.h): the connections are the datapath's (it
+	 * writes them, and so do records from other hosts, bpf/lib/flowstate_import.h; the
+	 * agent's sweep expires them; a restart keeps them); */
 	[MX_MAP_ID_CT] = {
 		.name = MX_MAP_CT, .skel_off = SKEL_MAP(midox_ct),
 		.key_size = sizeof(struct mx_ct_key), .value_size = sizeof(struct mx_ct_entry),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_ct,
 	},
-	/* its timeouts, */
+	/* the timeouts are the agent's settings (agent.conf); */
 	[MX_MAP_ID_CT_CONFIG] = {
 		.name = MX_MAP_CT_CONFIG, .skel_off = SKEL_MAP(midox_ctcfg),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ct_config),
-		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+		.owner = MX_MAP_OWN_SETTINGS, .format_key = key_index,
 	},
 	/* and a pass's writes that ride to the peer host (bpf/lib/flowstate.h; per CPU). */
 	[MX_MAP_ID_FS_BUF] = {

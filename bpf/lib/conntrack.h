@@ -15,7 +15,7 @@
  * noted (lib/flowstate.h) to ride in the packet, if it is tunnelled, to the host that
  * simulates the replies.
  *
- * Not yet wired into the pipeline: docs/conntrack.md. */
+ * The pipeline calls it through lib/track.h: docs/conntrack.md, "In the pipeline". */
 #ifndef MX_BPF_CONNTRACK_H
 #define MX_BPF_CONNTRACK_H
 

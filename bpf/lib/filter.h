@@ -30,6 +30,7 @@
 #include "lib/reject.h"
 #include "lib/stats.h"
 #include "lib/trace.h"
+#include "lib/track.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -94,13 +95,19 @@ static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chai
 	}
 }
 
-/* What every evaluation of this pass knows. Until connection tracking exists every packet
- * is a forward flow (MidoNet's answer for a packet no connection knows). */
+/* What every evaluation of this pass knows. The flow is connection tracking's answer on a
+ * tracking device (lib/track.h); elsewhere every packet is a forward flow (MidoNet's answer
+ * for a packet no connection knows). */
 static __always_inline void filter_input(struct __sk_buff *skb, const struct hop *h,
-					 struct chain_input *in)
+					 __u32 port_flags, struct chain_input *in)
 {
 	in->ingress_port = h->ingress;
-	in->flags = MX_CHAIN_IN_FWD_FLOW | (trace_on(skb) ? MX_CHAIN_IN_NO_COUNT : 0);
+	/* A traced run is never tracked (lib/track.h): said here too, so that the verifier
+	 * walks the evaluations with three inputs, not four. */
+	if (trace_on(skb))
+		in->flags = MX_CHAIN_IN_FWD_FLOW | MX_CHAIN_IN_NO_COUNT;
+	else
+		in->flags = track_is_return(skb, port_flags) ? 0 : MX_CHAIN_IN_FWD_FLOW;
 }
 
 /* owner's (a port or device key) in or outfilter (where: 0 or FILTER_OUT), if it has
@@ -116,8 +123,9 @@ static __always_inline int filter_apply(struct __sk_buff *skb, __u32 owner, __u3
 	return filter_eval(skb, owner, chain, where, in);
 }
 
-/* The frame enters port h->entry (port: its entry) of port->device_key: the port's
- * infilter, then the device's, each with the port as in_port. */
+/* The frame enters port h->entry (port: its entry) of port->device_key: connection
+ * tracking's lookup when the device tracks, then the port's infilter and the device's,
+ * each with the port as in_port. */
 static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop *h,
 					 const struct mx_port *port)
 {
@@ -125,11 +133,12 @@ static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop
 	__u32 flags = port->flags, device = port->device_key;
 	int reason;
 
+	track_enter(skb, flags, device);
 	if (!(flags & FILTER_ANY))
 		return MX_DROP_NONE;
 	if (flags & MX_PORT_ROUTER)
 		nat_router_note(skb, h->entry);
-	filter_input(skb, h, &in);
+	filter_input(skb, h, flags, &in);
 	if (flags & MX_PORT_FILTERED) {
 		reason = filter_apply(skb, h->entry, 0, &in);
 		if (reason != MX_DROP_NONE)
@@ -141,7 +150,8 @@ static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop
 }
 
 /* The frame leaves device by port out_key (out: its entry): the device's outfilter with
- * in_port and out_port, then the port's with out_port only. */
+ * in_port and out_port, then the port's with out_port only; accepted, the connection it
+ * opens on a tracking device is committed (ct-full when there is no room). */
 static __always_inline int filters_leave(struct __sk_buff *skb, const struct hop *h,
 					 __u32 device, __u32 out_key, const struct mx_port *out)
 {
@@ -150,31 +160,38 @@ static __always_inline int filters_leave(struct __sk_buff *skb, const struct hop
 	int reason;
 
 	if (!(flags & FILTER_ANY))
-		return MX_DROP_NONE;
-	filter_input(skb, h, &in);
+		return track_leave(skb, flags, device);
+	filter_input(skb, h, flags, &in);
 	if (flags & MX_PORT_DEVICE_FILTERED) {
 		reason = filter_apply(skb, device, FILTER_OUT, &in);
 		if (reason != MX_DROP_NONE)
 			return reason;
 	}
 	in.in_port = 0;
-	if (flags & MX_PORT_FILTERED)
-		return filter_apply(skb, out_key, FILTER_OUT, &in);
-	return MX_DROP_NONE;
+	if (flags & MX_PORT_FILTERED) {
+		reason = filter_apply(skb, out_key, FILTER_OUT, &in);
+		if (reason != MX_DROP_NONE)
+			return reason;
+	}
+	return track_leave(skb, flags, device);
 }
 
 /* A frame a bridge floods (port: the entry port's entry) leaves by no one port yet: the
- * bridge's outfilter with no out_port. Each copy then passes its port's outfilter
- * (flood_copy_refused). */
+ * bridge's outfilter with no out_port, then the commit of a new connection. Each copy then
+ * passes its port's outfilter (flood_copy_refused). */
 static __always_inline int filters_leave_flood(struct __sk_buff *skb, const struct hop *h,
 					       const struct mx_port *port)
 {
 	struct chain_input in = { .in_port = h->entry };
+	int reason;
 
 	if (!(port->flags & MX_PORT_DEVICE_FILTERED))
-		return MX_DROP_NONE;
-	filter_input(skb, h, &in);
-	return filter_apply(skb, port->device_key, FILTER_OUT, &in);
+		return track_leave(skb, port->flags, port->device_key);
+	filter_input(skb, h, port->flags, &in);
+	reason = filter_apply(skb, port->device_key, FILTER_OUT, &in);
+	if (reason != MX_DROP_NONE)
+		return reason;
+	return track_leave(skb, port->flags, port->device_key);
 }
 
 /* A flooded copy leaves by port port_key (with MX_PORT_FILTERED): why its outfilter drops it

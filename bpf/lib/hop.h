@@ -32,7 +32,8 @@ struct hop {
 };
 
 /* skb->cb layout (5 x 32 bits): [0] ingress, [1] entry, [2] src_mac[0..3],
- * [3] src_mac[4..5] | index << 16 | trace << TRACE_CB_SHIFT, [4] arg. */
+ * [3] src_mac[4..5] | index << 16 | trace << TRACE_CB_SHIFT, [4] arg (within a device's
+ * run, between entry and exit, connection tracking's verdict: lib/track.h). */
 static __always_inline void hop_save(struct __sk_buff *skb, const struct hop *h)
 {
 	__u32 w0 = 0, w1 = 0;

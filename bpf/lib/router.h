@@ -164,8 +164,8 @@ static __always_inline bool router_link_down(const struct mx_port *e)
 }
 
 /* The router's outfilter and egress port e's (key e_key), after routing and before the
- * rewrite; then the headers again (the evaluation may have moved them). false: dropped,
- * counted (*verdict). */
+ * rewrite, and the commit of a new connection; then the headers again (the evaluation may
+ * have moved them). false: dropped, counted (*verdict). */
 static __always_inline bool router_filters_leave(struct __sk_buff *skb, const struct hop *h,
 						 __u32 router_key, __u32 e_key,
 						 const struct mx_port *e, struct ethhdr **eth,
@@ -203,7 +203,7 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
 	if (port_down(e) || router_link_down(e))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
-	if ((e->flags & FILTER_ANY) &&
+	if ((e->flags & (FILTER_ANY | MX_PORT_DEVICE_CT)) &&
 	    !router_filters_leave(skb, h, router_key, e_key, e, &eth, &ip, &verdict))
 		return step_done(verdict);
 	/* After the outfilters: a DNAT there changes the destination a direct route

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Connection tracking: the table (bpf/lib/conntrack.h), its settings and the sweep that
- * expires idle entries (loader/conntrack.c). Not yet in the forwarding pipeline:
+ * expires idle entries (loader/conntrack.c); in the pipeline through bpf/lib/track.h:
  * docs/conntrack.md. */
 #ifndef MIDOX_CONNTRACK_H
 #define MIDOX_CONNTRACK_H

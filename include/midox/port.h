@@ -22,6 +22,7 @@ enum mx_port_flags {
 	MX_PORT_RATE_LIMIT = 1 << 9, /* bound here with an egress rate limit (midox_rate) */
 	MX_PORT_FILTERED = 1 << 10,  /* has an infilter or outfilter: midox_filter[its key] */
 	MX_PORT_DEVICE_FILTERED = 1 << 11, /* its bridge or router has one: midox_filter[device] */
+	MX_PORT_DEVICE_CT = 1 << 12, /* its bridge or router tracks connections (midox_ct) */
 };
 /* Either: the datapath treats both alike (drop admin-down); two flags say which was set. */
 #define MX_PORT_DOWN (MX_PORT_ADMIN_DOWN | MX_PORT_DEVICE_DOWN)

@@ -669,6 +669,33 @@ static void test_filter_entries(const struct desired *d)
 	tap_ok(ifport_carries_port(d, 7), "the bound port's interface entry carries its flag");
 }
 
+static __u32 port_device(const struct desired *d, __u32 key)
+{
+	const struct mx_port *p = lookup(d, MX_MAP_ID_PORT, &key);
+
+	return p ? p->device_key : 0;
+}
+
+/* Whether exactly the ports of devices a and b (0: none) carry MX_PORT_DEVICE_CT. */
+static bool ports_with_ct(const struct desired *d, __u32 a, __u32 b)
+{
+	const struct kv_array *ports = &d->maps[MX_MAP_ID_PORT];
+	bool ok = true;
+
+	for (size_t i = 0; i < ports->n; i++) {
+		const struct mx_port *p = (const void *)((const char *)ports->values +
+							 i * ports->value_size);
+		bool want = p->device_key && (p->device_key == a || p->device_key == b);
+
+		if (!!(p->flags & MX_PORT_DEVICE_CT) != want) {
+			tap_diag("port of device %u: device-ct %d, want %d", p->device_key,
+				 !!(p->flags & MX_PORT_DEVICE_CT), want);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 static void test_chains(void)
 {
 	struct topo_chain chains[] = { { .id = CH_FW, .name = "fw" }, { .id = CH_SUB, .name = "sub" } };
@@ -760,7 +787,18 @@ static void test_chains(void)
 	tap_ok(f && f->in == DF_NONE && f->out == 1, "a port's outfilter by its key");
 	tap_ok(!filters_of(&d.chains, DF_BRIDGE, 100) && !filters_of(&d.chains, DF_PORT, 300),
 	       "no filter where none is set, nor under another owner");
+	tap_ok(ports_with_ct(&d, 0, 0), "no flow condition: no device tracks connections");
 	computed_free(&t, &d);
+	/* A flow condition in sub, which the router's fw jumps to and the port's outfilter is:
+	 * the router tracks, and so does the port's device. */
+	rules[2].cond.flow = TOPO_FLOW_RETURN;
+	if (tap_ok(!topo_index(&t) && !desired_compute(&t, &v, &d), "computes with a flow rule")) {
+		tap_ok(ports_with_ct(&d, 300, port_device(&d, 101)),
+		       "a flow condition (through a jump, or in a port's chain): every port of the "
+		       "router and of the port's device says MX_PORT_DEVICE_CT; no other");
+		computed_free(&t, &d);
+	}
+	rules[2].cond.flow = TOPO_FLOW_ANY;
 out:
 	routers[0].filters.in[0] = '\0';
 	ports[0].filters.out[0] = '\0';

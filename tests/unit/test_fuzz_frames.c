@@ -30,6 +30,8 @@
  * Each program is fuzzed in a process of its own with a datapath of its own (private maps),
  * so the programs run in parallel on different CPUs and their counters never mix.
  *
+ * Router 1 and bridge 1 track connections (their ports flagged MX_PORT_DEVICE_CT).
+ *
  * port_ingress runs four times: as above; behind a rule chain whose one rule drops
  * everything, the infilter of every port (each port's entry flagged as the agent flags it):
  * no frame may pass it, every run ends TC_ACT_SHOT, and the drop counters still account for
@@ -563,6 +565,11 @@ static int port_fill(const struct key_row *k)
 		p.flags |= MX_PORT_RATE_LIMIT;
 		err |= mx_rate_update(dp, k->key, &r);
 	}
+	/* Router 1 and bridge 1 track connections (as for a flow condition in their chains):
+	 * every frame through them is parsed, looked up and maybe committed (a table far larger
+	 * than a batch's new connections), beside devices that do not track. */
+	if (k->device == R1 || k->device == B1)
+		p.flags |= MX_PORT_DEVICE_CT;
 	if (k->down)
 		p.flags |= MX_PORT_ADMIN_DOWN;
 	if (key_down(k) && !k->down)

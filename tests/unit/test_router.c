@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <linux/pkt_cls.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <string.h>
@@ -1069,6 +1070,7 @@ static int filter_set(__u32 owner, __u32 in, __u32 out, const __u32 *ports, __u3
 
 static const __u32 port_va[] = { VA, 0 };
 static const __u32 port_vb[] = { VB, 0 };
+static const __u32 port_rb[] = { RB, 0 };
 static const __u32 port_u2[] = { U2, 0 };
 static const __u32 port_ra[] = { RA, 0 };
 static const __u32 bridge_ba_ports[] = { VA, BAR, 0 };
@@ -1450,9 +1452,189 @@ static void test_trace(void)
 	test_trace_ecmp();
 }
 
+/* ---- connection tracking in the pipeline ----
+ * Router R tracks (MX_PORT_DEVICE_CT on its ports, as the agent sets them when a chain
+ * needs it) with a stateful firewall on RB, the side facing VM b: RB's infilter accepts
+ * return flows and drops the rest. The table holds CT_TEST_ENTRIES connections. */
+#define CT_TEST_ENTRIES 8
+enum { C_STATEFUL = 15, R_ST_RETURN = 151, R_ST_DROP = 152 };
+enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_ACK = 0x10 };
+
+static int stateful_install(void)
+{
+	struct mx_rule_spec rules[2] = { chain_rule(R_ST_RETURN, MX_RULE_ACCEPT),
+					 chain_rule(R_ST_DROP, MX_RULE_DROP) };
+	struct mx_chain_spec chain = { C_STATEFUL, rules, 2 };
+	struct mx_chain_program prog = { &chain, 1, NULL, 0 };
+	struct mx_chain_maps maps;
+
+	rules[0].conds = MX_COND_RETURN_FLOW;
+	mx_datapath_chain_maps(dp, &maps);
+	/* R's way back to VM a: its address in bridge BA's table, as the agent installs it. */
+	return put_arp(BA, IP_VA, M_VA) || mx_chain_install(&maps, &prog) ||
+	       filter_set(RB, C_STATEFUL, 0, port_rb, MX_PORT_FILTERED, true) ||
+	       ports_flag(router_ports, MX_PORT_DEVICE_CT, true);
+}
+
+/* A TCP segment from VM a (from_a) or VM b to the other, through R, with flags. */
+static size_t tcp_frame(bool from_a, uint16_t sport, uint16_t dport, uint8_t flags, uint8_t *f)
+{
+	struct frames_spec s = { .kind = FRAMES_IPV4, .ip_proto = 6, .dst = from_a ? M_RA : M_RB,
+				 .src = from_a ? M_VA : M_VB, .sip = from_a ? IP_VA : IP_VB,
+				 .tip = from_a ? IP_VB : IP_VA };
+	size_t len = frames_build(&s, f, UL_MAC, PEER_MAC);
+	uint8_t *tcp = f + FRAMES_ETH_HLEN + 20;
+
+	frames_put16(tcp, sport);
+	frames_put16(tcp + 2, dport);
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	return len;
+}
+
+static int tcp_send(bool from_a, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 128];
+	size_t in_len = tcp_frame(from_a, sport, dport, flags, in), out_len = sizeof(out);
+	int verdict = -1;
+
+	if (prog_run(PORT, from_a ? IF_VA : IF_VB, in, in_len, out, &out_len, &verdict))
+		return -1;
+	return verdict;
+}
+
+/* The table's entry of the connection a opened from sport to port dport (state out), or
+ * false when there is none. */
+static bool ct_entry(uint16_t sport, uint16_t dport, struct mx_ct_entry *out)
+{
+	struct mx_ct_key k = { .device = R, .src = frames_addr(IP_VA), .dst = frames_addr(IP_VB),
+			       .sport = htons(sport), .dport = htons(dport), .proto = 6 };
+
+	return !bpf_map_lookup_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k, out);
+}
+
+static __u32 ct_count(void)
+{
+	__u32 n = 0, max = 0;
+
+	return mx_map_fill(dp, MX_MAP_ID_CT, &n, &max) ? ~0u : n;
+}
+
+/* A check whose diagnostic is formatted. */
+static void ct_check(bool ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ct_check(bool ok, const char *name, const char *fmt, ...)
+{
+	char diag[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(diag, sizeof(diag), fmt, ap);
+	va_end(ap);
+	tap_check(ok, diag, "conntrack: %s", name);
+}
+
+static void test_ct_firewall(void)
+{
+	struct mx_ct_entry e = { 0 };
+	__u64 ret0 = rule_packets(R_ST_RETURN), drop0 = rule_packets(R_ST_DROP);
+	__u64 chain_drops = counter_read(dp, RB, MX_DROP_CHAIN_DROP);
+	int v;
+
+	v = tcp_send(true, 40001, 80, TCP_SYN);
+	ct_check(v == TC_ACT_REDIRECT && ct_entry(40001, 80, &e) &&
+		 e.state == MX_CT_TCP_SYN_SENT && ct_count() == 1,
+		 "a's SYN through R passes and is committed (syn-sent)",
+		 "verdict %d, entries %u, state %u", v, ct_count(), e.state);
+	v = tcp_send(false, 80, 40001, TCP_SYN | TCP_ACK);
+	ct_check(v == TC_ACT_REDIRECT && ct_entry(40001, 80, &e) &&
+		 e.state == MX_CT_TCP_SYN_RECV && rule_packets(R_ST_RETURN) == ret0 + 1,
+		 "b's SYN-ACK is a return flow: RB's infilter accepts it (syn-recv)",
+		 "verdict %d, state %u", v, e.state);
+	v = tcp_send(true, 40001, 80, TCP_ACK);
+	ct_check(v == TC_ACT_REDIRECT && ct_entry(40001, 80, &e) &&
+		 e.state == MX_CT_TCP_ESTABLISHED, "a's ACK establishes the connection",
+		 "verdict %d, state %u", v, e.state);
+	v = tcp_send(false, 80, 40001, TCP_ACK);
+	ct_check(v == TC_ACT_REDIRECT && rule_packets(R_ST_RETURN) == ret0 + 2,
+		 "b's data on it passes as return", "verdict %d", v);
+	v = tcp_send(false, 5555, 22, TCP_SYN);
+	ct_check(v == TC_ACT_SHOT && rule_packets(R_ST_DROP) == drop0 + 1 && ct_count() == 1 &&
+		 counter_read(dp, RB, MX_DROP_CHAIN_DROP) == chain_drops + 1,
+		 "b's own new SYN to a is dropped by the chain, counted, nothing committed",
+		 "verdict %d, entries %u", v, ct_count());
+	v = tcp_send(false, 80, 40002, TCP_SYN | TCP_ACK);
+	ct_check(v == TC_ACT_SHOT && ct_count() == 1,
+		 "a SYN-ACK of no connection of a's is no return flow: dropped", "verdict %d", v);
+}
+
+static void test_ct_full(void)
+{
+	__u64 full0 = counter_read(dp, RA, MX_DROP_CT_FULL);
+	struct mx_ct_entry e;
+	__u32 opened = 0;
+	int v = 0;
+
+	/* Fill the table: a opens connections until CT_TEST_ENTRIES are tracked. */
+	for (uint16_t p = 41000; ct_count() < CT_TEST_ENTRIES && p < 41000 + CT_TEST_ENTRIES; p++)
+		opened += tcp_send(true, p, 80, TCP_SYN) == TC_ACT_REDIRECT;
+	v = tcp_send(true, 42000, 80, TCP_SYN);
+	ct_check(ct_count() == CT_TEST_ENTRIES && v == TC_ACT_SHOT && !ct_entry(42000, 80, &e) &&
+		 counter_read(dp, RA, MX_DROP_CT_FULL) == full0 + 1,
+		 "the table full, a new connection is dropped as ct-full on the port it entered R by",
+		 "%u opened, entries %u of %u, verdict %d, ct-full +%llu", opened, ct_count(),
+		 CT_TEST_ENTRIES, v,
+		 (unsigned long long)(counter_read(dp, RA, MX_DROP_CT_FULL) - full0));
+	v = tcp_send(false, 80, 40001, TCP_ACK);
+	ct_check(v == TC_ACT_REDIRECT, "the table full, b's return on an existing connection passes",
+		 "verdict %d", v);
+	v = tcp_send(true, 40001, 80, TCP_ACK);
+	ct_check(v == TC_ACT_REDIRECT && counter_read(dp, RA, MX_DROP_CT_FULL) == full0 + 1,
+		 "and a's forward packets on it pass, no ct-full", "verdict %d", v);
+}
+
+static void test_ct_untracked(void)
+{
+	struct frames_spec s = { .kind = FRAMES_IPV4, .dst = M_VR, .src = M_VB, .sip = IP_VB,
+				 .tip = IP_VR };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 128];
+	size_t in_len = frames_build(&s, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+	struct mx_ct_entry before = { 0 }, after = { 0 };
+	__u32 n = ct_count();
+	int v1 = -1, v2 = -1;
+
+	/* VM b to VM r, both on bridge BB, which does not track: R never sees it. */
+	ct_entry(40001, 80, &before);
+	prog_run(PORT, IF_VB, in, in_len, out, &out_len, &v1);
+	ct_check(ct_count() == n && v1 >= 0,
+		 "a frame through a bridge that does not track leaves the table alone",
+		 "entries %u, want %u", ct_count(), n);
+	/* R without the flag: no lookup, no commit; its chain sees a forward flow. */
+	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
+	v1 = tcp_send(true, 43000, 80, TCP_SYN);
+	v2 = tcp_send(false, 80, 40001, TCP_ACK);
+	ct_entry(40001, 80, &after);
+	ct_check(v1 == TC_ACT_REDIRECT && v2 == TC_ACT_SHOT && ct_count() == n &&
+		 !memcmp(&before, &after, sizeof(before)),
+		 "a device that does not track never touches the table (its chains see forward "
+		 "flows)", "verdicts %d %d, entries %u", v1, v2, ct_count());
+	ports_flag(router_ports, MX_PORT_DEVICE_CT, true);
+}
+
+static void test_conntrack(void)
+{
+	if (!tap_check(!stateful_install(), "", "conntrack: the stateful firewall set on RB"))
+		return;
+	test_ct_firewall();
+	test_ct_full();
+	test_ct_untracked();
+	filter_set(RB, C_STATEFUL, 0, port_rb, MX_PORT_FILTERED, false);
+	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
+}
+
 int main(void)
 {
-	struct mx_datapath_opts opts = { .no_pin = true };
+	struct mx_datapath_opts opts = { .no_pin = true, .ct_max_entries = CT_TEST_ENTRIES };
 	char diag[256] = "";
 	cpu_set_t cpu;
 	int err;
@@ -1483,6 +1665,7 @@ int main(void)
 	test_filters();
 	test_reject_rate();
 	test_trace_filter();
+	test_conntrack();
 	test_floating_ip(); /* installs chains of its own in place of test_filters' */
 	mx_datapath_close(dp);
 	return tap_done();

@@ -23,7 +23,9 @@
  * static entry, which learns nothing; "local-l2-limited": the same from a port with an
  * egress rate limit it stays under; "local-l2-chain10": the same from a port whose infilter is
  * a chain of 10 rules, each testing a destination prefix the frame is not in, so all 10 are
- * looked at and the chain's end accepts; "flood-1local-1remote-out10": the flood of
+ * looked at and the chain's end accepts; "local-l2-ct": the same through a bridge that tracks
+ * connections, a connection's forward packet; "local-l2-ct-return": its return packet;
+ * "flood-1local-1remote-out10": the flood of
  * flood-1local-1remote on a bridge whose local copy leaves by a port whose outfilter is that
  * chain), "drop-no-port" (a frame on an interface that is no port:
  * one lookup, one counter, drop) shows what entering the program and counting costs.
@@ -48,6 +50,7 @@ enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005, P5 = 10
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
 enum { R = 500, RA = 5001, RB = 5002 };
 enum { B3 = 300, P6 = 3001, P7 = 3002, PR3 = 3003 };
+enum { B4 = 400, P8 = 4001, P9 = 4002 };
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
 
@@ -63,10 +66,12 @@ static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t M_PR2[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 static const uint8_t M_RA[6] = { 0x02, 0, 0, 0, 0x05, 0x01 };
 static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
+static const uint8_t M_P8[6] = { 0x02, 0, 0, 0, 0x04, 0x08 };
+static const uint8_t M_P9[6] = { 0x02, 0, 0, 0, 0x04, 0x09 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
-static int if_p1, if_p2, if_p3, if_p4, if_p5, if_p6, if_p7, if_ul;
+static int if_p1, if_p2, if_p3, if_p4, if_p5, if_p6, if_p7, if_p8, if_p9, if_ul;
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -223,6 +228,30 @@ static int setup_flood_filtered(void)
 	       mx_bridge_update(dp, B3, &b);
 }
 
+/* Bridge B4 tracks connections (MX_PORT_DEVICE_CT on its ports, no filter): p8 and p9,
+ * fixed MACs. A frame p8 -> p9 opens a connection on its first run and is its forward packet
+ * from then on (local-l2-ct); p9 -> p8 is its return packet (local-l2-ct-return). */
+static int setup_tracked(void)
+{
+	struct mx_bridge b = { .n_local = 2 };
+	struct mx_port p = { .device_key = B4,
+			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_DEVICE_CT };
+	int err = 0;
+
+	if_p8 = (int)if_nametoindex("p8");
+	if_p9 = (int)if_nametoindex("p9");
+	b.local_ifindex[0] = (__u32)if_p8;
+	b.local_ifindex[1] = (__u32)if_p9;
+	p.ifindex = (__u32)if_p8;
+	memcpy(p.mac, M_P8, 6);
+	err |= dp_put_port(dp, P8, &p);
+	p.ifindex = (__u32)if_p9;
+	memcpy(p.mac, M_P9, 6);
+	err |= dp_put_port(dp, P9, &p);
+	err |= dp_put_fdb(dp, B4, M_P8, P8, MX_FDB_STATIC) | dp_put_fdb(dp, B4, M_P9, P9, MX_FDB_STATIC);
+	return err || mx_bridge_update(dp, B4, &b);
+}
+
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
  * (a static entry and port security, as the agent makes it). */
 static int setup(void)
@@ -238,6 +267,7 @@ static int setup(void)
 	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
 	    dp_veth("p4", "02:00:00:00:0a:04") || dp_veth("p5", "02:00:00:00:0a:05") ||
 	    dp_veth("p6", "02:00:00:00:0a:06") || dp_veth("p7", "02:00:00:00:0a:07") ||
+	    dp_veth("p8", "02:00:00:00:0a:08") || dp_veth("p9", "02:00:00:00:0a:09") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
@@ -261,7 +291,7 @@ static int setup(void)
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
 	return err || setup_router() || setup_limited() || setup_filtered() ||
-			       setup_flood_filtered() ? -1 : 0;
+			       setup_flood_filtered() || setup_tracked() ? -1 : 0;
 }
 
 struct path {
@@ -395,6 +425,14 @@ int main(int argc, char **argv)
 		{ "local-l2-chain10", port_fd, if_p5,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5, .sip = "10.1.0.5",
 		    .tip = "10.1.0.1", .payload = 18 }, true },
+		/* from p8: through bridge B4, which tracks: a connection's forward packet */
+		{ "local-l2-ct", port_fd, if_p8,
+		  { .kind = FRAMES_IPV4, .dst = M_P9, .src = M_P8, .sip = "10.4.0.8",
+		    .tip = "10.4.0.9", .payload = 18 }, true },
+		/* from p9: its return packet (the reversed tuple: two lookups) */
+		{ "local-l2-ct-return", port_fd, if_p9,
+		  { .kind = FRAMES_IPV4, .dst = M_P8, .src = M_P9, .sip = "10.4.0.9",
+		    .tip = "10.4.0.8", .payload = 18, .sport = 5000, .dport = 40000 }, true },
 		{ "remote-l2-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.1.0.3", .payload = 18 }, false },

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* datapath list mac-table|route|neighbour|port|counter|tunnel-peer | datapath show: what
+/* datapath list mac-table|route|neighbour|port|counter|tunnel-peer|filter|connection |
+ * datapath show: what
  * this host's pinned maps hold (docs/cli.md, "The datapath"), each key named from a
  * ZooKeeper snapshot when one can be read, else printed as its number. Read only: the
  * pins are opened through the map table (loader/map_table.c), nothing is written. */
@@ -416,7 +417,7 @@ static int list_neigh(struct dpv *v)
 
 static const char *const port_flags[] = {
 	"local", "remote", "fixed-mac", "fixed-ip", "router", "interior", "down", "device-down",
-	"bgp", "rate-limit", "filtered", "device-filtered",
+	"bgp", "rate-limit", "filtered", "device-filtered", "device-ct",
 };
 
 static int cmp_key_u32(const void *a, const void *b)
@@ -686,6 +687,79 @@ static int list_filter(struct dpv *v)
 	return err;
 }
 
+/* ---- tracked connections (midox_ct) ---- */
+
+static const char *ct_state_name(unsigned int state)
+{
+	static const char *const names[MX_CT_STATE__MAX] = {
+		[MX_CT_TCP_SYN_SENT] = "syn-sent", [MX_CT_TCP_SYN_RECV] = "syn-recv",
+		[MX_CT_TCP_ESTABLISHED] = "established", [MX_CT_TCP_FIN_WAIT] = "fin-wait",
+		[MX_CT_TCP_TIME_WAIT] = "time-wait", [MX_CT_TCP_CLOSE] = "close",
+		[MX_CT_UDP] = "udp", [MX_CT_UDP_STREAM] = "udp-stream", [MX_CT_ICMP] = "icmp",
+	};
+
+	return state < MX_CT_STATE__MAX ? names[state] : "unknown";
+}
+
+static const char *ct_proto_name(__u8 proto, char buf[8])
+{
+	switch (proto) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	}
+	snprintf(buf, 8, "%u", proto);
+	return buf;
+}
+
+static int cmp_ct(const void *a, const void *b)
+{
+	const struct mx_ct_key *x = a, *y = b;
+
+	if (x->device != y->device)
+		return cmp_u32(x->device, y->device);
+	if (x->src != y->src)
+		return cmp_u32(ntohl(x->src), ntohl(y->src));
+	if (x->dst != y->dst)
+		return cmp_u32(ntohl(x->dst), ntohl(y->dst));
+	if (x->proto != y->proto)
+		return cmp_u32(x->proto, y->proto);
+	if (x->sport != y->sport)
+		return cmp_u32(ntohs(x->sport), ntohs(y->sport));
+	return cmp_u32(ntohs(x->dport), ntohs(y->dport));
+}
+
+/* Each connection in its forward direction (as opened), on the device that tracks it.
+ * Entries idle past their timeout that the sweep has not freed yet are shown too: the
+ * datapath already treats them as gone. */
+static int list_ct(struct dpv *v)
+{
+	struct entries e;
+	int err = read_map(v->c, MX_MAP_ID_CT, cmp_ct, &e);
+
+	for (size_t i = 0; !err && i < e.n; i++) {
+		const struct mx_ct_key *k = (const void *)ENTRY(&e, i);
+		const struct mx_ct_entry *ct = (const void *)VALUE(&e, i);
+		json_t *o = v->arr ? json_object() : NULL;
+		char dev[NAME_LEN], proto[8];
+
+		add(v, "connection");
+		add_named(v, o, "device", k->device, device_name(v, k->device, dev));
+		add_str(v, o, "protocol", ct_proto_name(k->proto, proto));
+		add_ip(v, o, "src", k->src);
+		add_uint(v, o, k->proto == 1 ? "id" : "sport", k->proto == 1 ? "id" : "sport",
+			 ntohs(k->sport));
+		add_ip(v, o, "dst", k->dst);
+		if (k->proto != 1)
+			add_uint(v, o, "dport", "dport", ntohs(k->dport));
+		add_str(v, o, "state", ct_state_name(ct->state));
+		add_age(v, o, ct->last_seen_ns);
+		emit(v, o);
+	}
+	free(e.buf);
+	return err;
+}
+
 /* ---- the commands ---- */
 
 static const struct {
@@ -700,6 +774,7 @@ static const struct {
 	{ "tunnel-peer", "tunnel_peers", list_tunpeer },
 	{ "counter", "counters", list_counter },
 	{ "filter", "filters", list_filter },
+	{ "connection", "connections", list_ct },
 };
 
 #define N_LISTINGS (sizeof(listings) / sizeof(listings[0]))
@@ -792,6 +867,7 @@ static const struct cli_cmd datapath_type_cmds[] = {
 	{ "list tunnel-peer", dp_list, "the tunnel addresses VXLAN is accepted from", .args = NULL },
 	{ "list counter", dp_list, "per-port packets, bytes and drops by reason", .args = NULL },
 	{ "list filter", dp_list, "rule-chain filters: port or device, its chains and their live rules", .args = NULL },
+	{ "list connection", dp_list, "tracked connections: device, protocol, addresses and ports, state, age", .args = NULL },
 	{ 0 },
 };
 
