@@ -14,6 +14,7 @@
 #include "base/index.h"
 #include "loader/loader.h"
 #include "session.h"
+#include "slots.h"
 #include "topology/topology.h"
 
 /* Something this host's datapath learned and the agent publishes in ZooKeeper: a MAC on a
@@ -86,6 +87,8 @@ struct agent {
 	struct mx_chain_maps chain_maps; /* the datapath's chain maps (chains.c) */
 	struct cc_program chains;    /* what this agent installed last */
 	bool chains_installed;
+	struct stats_slots slots;    /* the ports' counter slots (slots.h) */
+	bool have_slots;             /* read back from the pins at the first pass */
 };
 
 /* On a thread of its own (after session_open, whose eventfd it wakes when done): load the

@@ -320,6 +320,7 @@ static void agent_stop(struct agent *a)
 	if (a->have_prefetched)
 		topo_free(&a->prefetched);
 	free(a->peers);
+	slots_free(&a->slots);
 	agent_learn_free(a);
 	agent_status_free(a);
 	bgp_free(&a->bgp);

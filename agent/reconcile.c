@@ -257,6 +257,18 @@ static int apply(struct agent *a, const struct topology *t)
 	err = desired_compute(t, &view, &d);
 	if (err)
 		return err;
+	/* The pins record the counter slots: read back once, at the first pass. */
+	if (!a->have_slots) {
+		err = slots_init(&a->slots, a->dp);
+		a->have_slots = !err;
+	}
+	if (!err)
+		err = slots_assign_desired(&a->slots, a->dp, &d);
+	if (err) {
+		mx_err("cannot assign the ports' counter slots: %s", strerror(-err));
+		desired_free(&d);
+		return err;
+	}
 	/* Chains before the maps: a device value naming a chain finds it installed. A chain
 	 * install that fails leaves the live version and fails the pass (tried again). */
 	err = agent_chains_apply(a, &d.chains);

@@ -92,6 +92,8 @@ static const struct {
  * it until its first pass, with the new maps filled, replaces them. */
 static const char *const retired_pins[] = {
 	"midox_ifport", /* midox_ifport_v2: the port's entry travels with the interface's */
+	"midox_ifport_v2", /* midox_ifport_v3: the port's entry has its counter slot */
+	"midox_port", /* midox_port_v2: the same */
 };
 
 static int pins_retire(const char *root)

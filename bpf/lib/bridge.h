@@ -142,7 +142,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 		if (!h->trace && !fdb_port_station(port, eth->h_source))
 			fdb_learn(bridge_key, eth->h_source, h->entry);
 		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(skb, &c, eth, bridge_key))
-			return step_done(deliver_back(skb, h->ingress));
+			return step_done(deliver_back(skb, h->ingress, port->stats_slot));
 	}
 	if (!mac_is_multicast(eth->h_dest)) {
 		fdb = fdb_lookup(bridge_key, eth->h_dest);

@@ -48,6 +48,7 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_b
 	__u32 n = flood_count(skb, br->n_local, MX_FLOOD_MAX_LOCAL, drop_key);
 
 	for (__u32 i = 0; i < MX_FLOOD_MAX_LOCAL; i++) {
+		const struct mx_ifport *ifp;
 		__u32 ifindex;
 
 		if (i >= n)
@@ -59,8 +60,10 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_b
 			trace_record(MX_TRACE_FLOOD_LOCAL, ifport_key(ifindex), ifindex, 0, 0);
 		else if (bpf_clone_redirect(skb, ifindex, 0))
 			stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
+		else if ((ifp = ifport_lookup(ifindex)))
+			stats_tx(skb, ifp->port_key, ifp->port.stats_slot, skb->len);
 		else
-			stats_tx(skb, ifport_key(ifindex), skb->len);
+			stats_tx(skb, MX_TUNNEL_KEY_NONE, 0, skb->len);
 	}
 }
 
@@ -86,7 +89,7 @@ static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct
 	else if (bpf_clone_redirect(skb, fib.ifindex, 0))
 		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 	else
-		stats_tx(skb, bridge_key, skb->len);
+		stats_tx(skb, bridge_key, 0, skb->len);
 }
 
 /* Encapsulate once with VNI = the bridge key, then a copy to every remote host. The skb is

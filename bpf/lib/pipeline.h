@@ -61,7 +61,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_NO_PORT);
 	h.ingress = ifp->port_key;
 	h.entry = ifp->port_key;
-	stats_rx(skb, h.ingress, skb->len);
+	stats_rx(skb, h.ingress, ifp->port.stats_slot, skb->len);
 	port = &ifp->port; /* the port's entry travels with the interface's: no second lookup */
 	/* A router port's device is entered in hop_router, which says so. */
 	if (trace_on(skb) && !(port->flags & MX_PORT_ROUTER))

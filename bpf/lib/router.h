@@ -75,7 +75,7 @@ static __always_inline int router_icmp_error(struct __sk_buff *skb, const struct
 	t.ip_len = bpf_ntohs(ip->tot_len);
 	if (icmp_error(skb, &t, type, code) < 0)
 		return TC_ACT_SHOT;
-	return deliver_back(skb, h->ingress);
+	return deliver_back(skb, h->ingress, 0);
 }
 
 /* A packet to an address of the router: echo requests are answered, the rest dropped. */
@@ -91,7 +91,7 @@ static __always_inline int router_local(struct __sk_buff *skb, const struct hop 
 		if (icmp && icmp->type == ICMP_ECHO && !icmp->code) {
 			trace_step(skb, MX_TRACE_ECHO_REPLY, h->entry, ip->daddr, 0, 0);
 			icmp_echo_reply(eth, ip, icmp, p->mac, h->src_mac);
-			return deliver_back(skb, h->ingress);
+			return deliver_back(skb, h->ingress, 0);
 		}
 	}
 	return stats_drop(skb, h->entry, MX_DROP_ROUTER_LOCAL);
@@ -292,7 +292,7 @@ static __always_inline int router_arp(struct __sk_buff *skb, const struct hop *h
 	else
 		neigh_learn(router_key, arp->spa, arp->sha, h->entry);
 	arp_make_reply(eth, arp, p->mac);
-	return deliver_back(skb, h->ingress);
+	return deliver_back(skb, h->ingress, 0);
 }
 
 /* The frame enters router p->device_key through its port p (key h->entry). It must be

@@ -35,7 +35,7 @@ teardown() {
 		birdc_up up2 show protocols >&2 2>/dev/null || true
 	fi
 	bgp_cleanup
-	e2e_teardown midox_ifport_v2 midox_port midox_route midox_neigh midox_bgp
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_route midox_neigh midox_bgp
 }
 
 # up_learned NAME PREFIX: upstream NAME's kernel table routes PREFIX via the router port.

@@ -45,7 +45,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v2 midox_port midox_fdb midox_trace
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_fdb midox_trace
 }
 
 # tr HOST ARGS...: midox in HOST's netns, on its agent's pin root.
