@@ -262,6 +262,12 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(__u32),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
+	/* per CPU: the port handed from one device's program to the next (bpf/lib/hop.h) */
+	[MX_MAP_ID_HOP_PORT] = {
+		.name = MX_MAP_HOP_PORT, .skel_off = SKEL_MAP(midox_hopport),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_hop_port),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
 	/* midox monitor's mark and budget: the listener writes it, the agent never does. */
 	[MX_MAP_ID_MONITOR] = {
 		.name = MX_MAP_MONITOR, .skel_off = SKEL_MAP(midox_monitor),

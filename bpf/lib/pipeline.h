@@ -44,6 +44,7 @@ static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, s
 		return stats_drop(skb, from, MX_DROP_PORT_UNBOUND);
 	h->index++;
 	h->entry = s.next;
+	hop_port_pass(s.next, next);
 	return hop_tail(skb, h, device_slot(next), from);
 }
 
@@ -77,6 +78,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 
 		if (bgp != BGP_PASS)
 			return bgp;
+		hop_port_pass(h.entry, port);
 		return hop_tail(skb, &h, MX_HOP_SLOT_ROUTER, h.entry);
 	}
 	reason = filters_enter(skb, &h, port);
@@ -93,7 +95,7 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 	int reason;
 
 	hop_load(skb, &h);
-	port = port_lookup(h.entry);
+	port = hop_port_take(h.entry);
 	if (!port)
 		return stats_drop(skb, h.entry, MX_DROP_NO_PORT);
 	trace_step(skb, MX_TRACE_ENTER, h.entry, port->device_key, router, 0);

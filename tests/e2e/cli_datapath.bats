@@ -94,7 +94,7 @@ stat_of() {
 		'[.[] | select(.key == $k) | .value.stats_slot] | first // 0')
 	if [ "$slot" -ne 0 ]; then
 		slotted=$(bpftool -j map lookup pinned "$(agent_pin "$1")/midox_traffic" key $(le32 "$slot") |
-			jq -er --arg f "$3" '[.values[].value[$f]] | add // 0')
+			jq -er --arg f "$3" '[.formatted.values[].value[$f]] | add // 0')
 	fi
 	echo $((hashed + slotted))
 }
