@@ -57,11 +57,8 @@ static __always_inline bool fdb_port_station(const struct mx_port *port, const _
 
 /* Learn that mac lives behind local port port_key. A remote entry for the same MAC is
  * replaced: the frame in hand says the MAC is here now. The clock is read only past a static
- * entry (a port with a fixed MAC, the common case), and it is the coarse one
- * (bpf_ktime_get_coarse_ns: CLOCK_MONOTONIC_COARSE, the time of the last tick, no clock
- * source read; a TSC read is as slow as a hash lookup on a virtual machine). It is
- * CLOCK_MONOTONIC at most a tick behind, so user space ages entries against CLOCK_MONOTONIC
- * as before: an entry looks older by at most a tick against ageing in seconds. */
+ * entry (a port with a fixed MAC, the common case): a clock read costs as much as a lookup
+ * on a virtual machine. */
 static __always_inline void fdb_learn(__u32 bridge_key, const __u8 *mac, __u32 port_key)
 {
 	struct mx_fdb_entry v = { .port_key = port_key, .flags = MX_FDB_LOCAL };
@@ -73,7 +70,7 @@ static __always_inline void fdb_learn(__u32 bridge_key, const __u8 *mac, __u32 p
 	e = bpf_map_lookup_elem(&midox_fdb, &k);
 	if (e && (e->flags & MX_FDB_STATIC))
 		return;
-	now = bpf_ktime_get_coarse_ns();
+	now = bpf_ktime_get_ns();
 	if (e && fdb_keep(e, port_key, now))
 		return;
 	v.seen_ns = now;

@@ -41,7 +41,7 @@ enum mx_fdb_flags {
 struct mx_fdb_entry {
 	__u32 port_key;
 	__u32 flags;   /* enum mx_fdb_flags */
-	__u64 seen_ns; /* MX_FDB_LOCAL: bpf_ktime_get_coarse_ns() when last seen, for ageing */
+	__u64 seen_ns; /* MX_FDB_LOCAL: bpf_ktime_get_ns() when last seen, for ageing */
 };
 _Static_assert(sizeof(struct mx_fdb_entry) == 16, "mx_fdb_entry layout");
 
