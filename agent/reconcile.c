@@ -273,6 +273,8 @@ static int apply(struct agent *a, const struct topology *t)
 	 * install that fails leaves the live version and fails the pass (tried again). */
 	err = agent_chains_apply(a, &d.chains);
 	e = sync_maps(a, &d);
+	if (e)
+		slots_hold(&a->slots);
 	err = err ? err : e;
 	if (!e)
 		e = sync_attachments(a, &d, t);

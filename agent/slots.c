@@ -118,15 +118,21 @@ int slots_assign(struct stats_slots *s, struct mx_datapath *dp, size_t n_ports,
 		 struct mx_ifport *ifports)
 {
 	struct slot_pair *pairs = calloc(n_ports ? n_ports : 1, sizeof(*pairs));
-	__u32 *released = calloc(s->n ? s->n : 1, sizeof(*released));
+	__u32 *released = calloc(s->n + s->n_released + 1, sizeof(*released));
 	size_t n_released = 0, j = 0;
 	int err = pairs && released ? 0 : -ENOMEM;
 
 	if (err)
 		goto out;
-	/* What the last pass freed is free now: no entry of this pass's maps names it. */
-	for (size_t i = 0; i < s->n_released; i++)
-		s->used[s->released[i]] = 0;
+	/* What the last pass freed is free now: its sync removed every entry naming it. Unless
+	 * that sync failed: then it waits for one that succeeds. */
+	for (size_t i = 0; i < s->n_released; i++) {
+		if (s->hold)
+			released[n_released++] = s->released[i];
+		else
+			s->used[s->released[i]] = 0;
+	}
+	s->hold = false;
 	for (size_t i = 0; i < n_ports; i++)
 		ports[i].stats_slot = slots_lookup(s, port_keys[i]);
 	err = slots_give(s, dp, n_ports, ports, true);
@@ -160,6 +166,11 @@ out:
 	free(pairs);
 	free(released);
 	return err;
+}
+
+void slots_hold(struct stats_slots *s)
+{
+	s->hold = true;
 }
 
 int slots_assign_desired(struct stats_slots *s, struct mx_datapath *dp, struct desired *d)

@@ -27,6 +27,7 @@ struct stats_slots {
 	__u32 *released;         /* slots freed by the last pass: free from the next one on */
 	size_t n_released;
 	__u32 next;              /* where the search for a free slot resumes */
+	bool hold;               /* the last pass's sync failed: released stay taken */
 };
 
 /* Empty, or (dp not NULL) as the pinned midox_port_v2 of dp records it. */
@@ -44,6 +45,10 @@ int slots_assign(struct stats_slots *s, struct mx_datapath *dp, size_t n_ports,
 struct desired;
 /* slots_assign over a desired state's ports and interfaces (agent/desired.h). */
 int slots_assign_desired(struct stats_slots *s, struct mx_datapath *dp, struct desired *d);
+
+/* The sync after the last slots_assign failed: the pins may still name the slots it released,
+ * so they stay taken until a pass whose sync succeeds. */
+void slots_hold(struct stats_slots *s);
 
 /* The slot of port_key after the last slots_assign, 0 for none. */
 __u32 slots_lookup(const struct stats_slots *s, __u32 port_key);
