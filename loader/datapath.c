@@ -96,6 +96,87 @@ static const char *const retired_pins[] = {
 	"midox_port", /* midox_port_v2: the same */
 };
 
+/* The ports of the retired midox_port (32-byte entries, no counter slot), carried into
+ * midox_port_v2 before the tail-call slots point at this object's programs: the programs
+ * still attached from the earlier tree tail-call into this object's hop_bridge and
+ * hop_router, which look ports up in midox_port_v2, and the underlay's program, reattached
+ * at start, decapsulates to them. Without the entries those frames would find no port until
+ * the first pass. Each carried entry has no slot (counted in midox_stats) until that pass. */
+#define OLD_PORT_PIN "midox_port"
+#define OLD_PORT_SIZE 32
+_Static_assert(sizeof(struct mx_port) >= OLD_PORT_SIZE, "the old port entry is the new one's head");
+
+struct carried_ports {
+	__u32 *keys;
+	struct mx_port *values;
+	size_t n;
+};
+
+static void carried_free(struct carried_ports *c)
+{
+	free(c->keys);
+	free(c->values);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The old pin's entries, if it is there with the old layout; else none (not an error). */
+static int ports_carry_read(const char *root, struct carried_ports *c)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	void *keys = NULL, *values = NULL;
+	size_t n = 0;
+	int fd, err;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "%s/%s", root, OLD_PORT_PIN);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (!err && info.key_size == sizeof(__u32) && info.value_size == OLD_PORT_SIZE)
+		err = dp_map_entries(fd, sizeof(__u32), OLD_PORT_SIZE, &keys, &values, &n);
+	close(fd);
+	if (!err && n) {
+		c->keys = keys;
+		c->values = calloc(n, sizeof(*c->values));
+		if (!c->values) {
+			carried_free(c);
+			free(values);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n; i++)
+			memcpy(&c->values[i], (char *)values + i * OLD_PORT_SIZE, OLD_PORT_SIZE);
+		c->n = n;
+		keys = NULL;
+	}
+	free(keys);
+	free(values);
+	if (err)
+		mx_warn("reading %s to carry its ports over: %s", path, strerror(-err));
+	return 0;
+}
+
+/* Into midox_port_v2, where the key is not there already (a map of this tree's wins). */
+static int ports_carry_write(struct mx_datapath *dp, const struct carried_ports *c)
+{
+	int fd = dp_map_fd(dp, MX_MAP_ID_PORT), err;
+
+	for (size_t i = 0; i < c->n; i++) {
+		err = bpf_map_update_elem(fd, &c->keys[i], &c->values[i], BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			mx_err("carrying port key %u into %s: %s", c->keys[i],
+			       mx_map_name(MX_MAP_ID_PORT), strerror(-err));
+			return err;
+		}
+	}
+	if (c->n)
+		mx_info("%zu ports carried from %s into %s", c->n, OLD_PORT_PIN,
+			mx_map_name(MX_MAP_ID_PORT));
+	return 0;
+}
+
 static int pins_retire(const char *root)
 {
 	char path[PATH_MAX];
@@ -207,7 +288,8 @@ static int hop_slots_fill(struct mx_datapath *dp)
 	return 0;
 }
 
-static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
+static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
+			 const struct carried_ports *carried)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin ? pin_root : NULL);
 	int err;
@@ -229,13 +311,15 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin)
 		       pin ? pin_root : "", strerror(-err));
 		return err;
 	}
-	return hop_slots_fill(dp);
+	err = ports_carry_write(dp, carried);
+	return err ? err : hop_slots_fill(dp);
 }
 
 int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **out)
 {
 	const char *root = opts && opts->pin_root ? opts->pin_root : MX_PIN_ROOT_DEFAULT;
 	bool pin = !(opts && opts->no_pin);
+	struct carried_ports carried = { 0 };
 	struct mx_datapath *dp;
 	int err;
 
@@ -244,14 +328,17 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 	if (pin) {
 		err = pin_root_prepare(root);
 		if (!err)
+			err = ports_carry_read(root, &carried);
+		if (!err)
 			err = pins_migrate(root);
-		if (err)
+		if (err) {
+			carried_free(&carried);
 			return err;
+		}
 	}
 	dp = calloc(1, sizeof(*dp));
-	if (!dp)
-		return -ENOMEM;
-	err = datapath_load(dp, root, pin);
+	err = dp ? datapath_load(dp, root, pin, &carried) : -ENOMEM;
+	carried_free(&carried);
 	if (err) {
 		mx_datapath_close(dp);
 		return err;

@@ -1085,6 +1085,41 @@ static void test_stats_sum(void)
 	free(t);
 }
 
+/* An agent of an earlier tree left midox_port with 32-byte entries (no counter slot): the open
+ * carries its ports into midox_port_v2 (slot 0: none yet) and removes the old pin, so that
+ * the programs still attached, which tail-call into the new ones, find every port. */
+static void test_carried_ports(void)
+{
+	struct mx_port old = { .device_key = B1, .flags = MX_PORT_LOCAL, .ifindex = 9,
+			       .peer_key = 77 }, got;
+	struct mx_datapath_opts opts = { 0 };
+	struct mx_datapath *a = NULL;
+	char root[128], old_path[192];
+	const char *diag = "";
+	__u32 key = 4243;
+	int fd;
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/midox-test-carry-%d", (int)getpid());
+	snprintf(old_path, sizeof(old_path), "%s/midox_port", root);
+	opts.pin_root = root;
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "midox_port", 4, 32, 16, NULL);
+	if (fd < 0 || mkdir(root, 0700) || bpf_obj_pin(fd, old_path) ||
+	    bpf_map_update_elem(fd, &key, &old, BPF_ANY))
+		diag = "pinning a port map of the earlier layout failed";
+	else if (mx_datapath_open(&opts, &a))
+		diag = "open over the earlier pin failed";
+	else if (!access(old_path, F_OK))
+		diag = "the earlier midox_port pin is still there";
+	else if (mx_port_lookup(a, key, &got) || memcmp(&got, &old, 32) || got.stats_slot)
+		diag = "the port was not carried into midox_port_v2 as it was";
+	mx_datapath_close(a);
+	if (fd >= 0)
+		close(fd);
+	unlink(old_path);
+	pins_remove(root);
+	tap_check(!*diag, diag, "the ports of the earlier midox_port are carried into midox_port_v2 at open");
+}
+
 static void test_stats_reset(void)
 {
 	struct mx_port_stats s;
@@ -1420,6 +1455,7 @@ int main(void)
 	test_map_sync_batches();
 	test_pinned_reuse();
 	test_retired_pin();
+	test_carried_ports();
 	test_stats_slot_counted();
 	test_stats_sum();
 	test_stats_reset();
