@@ -30,7 +30,13 @@
  * Each program is fuzzed in a process of its own with a datapath of its own (private maps),
  * so the programs run in parallel on different CPUs and their counters never mix.
  *
- * Router 1 and bridge 1 track connections (their ports flagged MX_PORT_DEVICE_CT).
+ * Router 1 and bridge 1 track connections (their ports flagged MX_PORT_DEVICE_CT), so a
+ * frame tunnelled after a pass that wrote conntrack state carries flow-state records (VNI
+ * 0xFFFFFF, header, records, inner frame): its header and records are checked, the inner
+ * frame as a plain VXLAN frame's, the tenant check on the real VNI; flow-state-mtu is a
+ * count (the frame went on as plain VXLAN), not a drop. underlay_ingress also gets valid
+ * flow-state frames, mutated: a malformed one is never delivered (only those count
+ * bad-flow-state), a valid one is decapsulated to its real VNI.
  *
  * port_ingress runs four times: as above; behind a rule chain whose one rule drops
  * everything, the infilter of every port (each port's entry flagged as the agent flags it):
