@@ -121,6 +121,12 @@ $(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
 
+# The agent's counter slots (agent/slots.c) over real pinned maps.
+SLOTS_OBJ := $(call obj,agent/slots.c)
+$(BUILD)/tests/test_slots: $(BUILD)/tests/unit/test_slots.o $(SLOTS_OBJ) $(LOADER) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(SLOTS_OBJ) $(LINK_LOADER)
+
 # The rule-chain evaluator alone (bpf/lib/chain.h, not yet in the pipeline): a test program
 # with a skeleton of its own, for test_chain and the benchmark's mxbench-chain.
 CHAIN_TEST_OBJ := $(BUILD)/tests/chain_test.bpf.o

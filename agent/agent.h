@@ -14,6 +14,7 @@
 #include "base/index.h"
 #include "loader/loader.h"
 #include "session.h"
+#include "slots.h"
 #include "topology/topology.h"
 
 /* Something this host's datapath learned and the agent publishes in ZooKeeper: a MAC on a
@@ -101,6 +102,8 @@ struct agent {
 	struct cc_program chains;    /* what this agent installed last */
 	bool chains_installed;
 	struct agent_ct ct;
+	struct stats_slots slots;    /* the ports' counter slots (slots.h) */
+	bool have_slots;             /* read back from the pins at the first pass */
 };
 
 /* On a thread of its own (after session_open, whose eventfd it wakes when done): load the

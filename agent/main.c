@@ -323,6 +323,7 @@ static void agent_stop(struct agent *a)
 		topo_free(&a->prefetched);
 	free(a->peers);
 	free(a->attached);
+	slots_free(&a->slots);
 	agent_learn_free(a);
 	agent_status_free(a);
 	bgp_free(&a->bgp);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+
 #include "desired.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -330,10 +332,24 @@ static int apply(struct agent *a, const struct topology *t)
 	err = desired_compute(t, &view, &d);
 	if (err)
 		return err;
+	/* The pins record the counter slots: read back once, at the first pass. */
+	if (!a->have_slots) {
+		err = slots_init(&a->slots, a->dp);
+		a->have_slots = !err;
+	}
+	if (!err)
+		err = slots_assign_desired(&a->slots, a->dp, &d);
+	if (err) {
+		mx_err("cannot assign the ports' counter slots: %s", strerror(-err));
+		desired_free(&d);
+		return err;
+	}
 	/* Chains before the maps: a device value naming a chain finds it installed. A chain
 	 * install that fails leaves the live version and fails the pass (tried again). */
 	err = agent_chains_apply(a, &d.chains);
 	e = sync_maps(a, &d);
+	if (e)
+		slots_hold(&a->slots);
 	err = err ? err : e;
 	if (!e)
 		e = sync_attachments(a, &d, t);
@@ -386,8 +402,14 @@ void agent_reattach_pinned(struct agent *a)
 {
 	struct reattach r = { .a = a };
 	struct mx_config cfg;
+	__u32 first_port;
 
-	if (!mx_config_get(a->dp, &cfg) && cfg.underlay_ifindex)
+	/* The underlay's program decapsulates to the ports of midox_port_v2: while that map is
+	 * empty (an upgrade from a tree whose port map had another layout, whose pin the open
+	 * retired) the program that is attached, on its own old map, keeps delivering until the
+	 * first pass has filled the new one. */
+	if (!mx_config_get(a->dp, &cfg) && cfg.underlay_ifindex &&
+	    !bpf_map_get_next_key(mx_datapath_map_fd(a->dp, MX_MAP_ID_PORT), NULL, &first_port))
 		reattach_one(&r, cfg.underlay_ifindex, true, 0);
 	mx_map_walk(a->dp, MX_MAP_ID_IFPORT, reattach_port, &r);
 	mx_map_walk(a->dp, MX_MAP_ID_BGP, reattach_speaker, &r);

@@ -142,7 +142,16 @@ int agent_verify(const struct agent_config *cfg)
 	view.host_id = host_id;
 	err = desired_compute(&t, &view, &d);
 	if (!err) {
-		err = compare(dp, &d, &diffs);
+		/* The counter slots as the pins record them (a new port's: a free one), nothing
+		 * written: an entry whose slot is another's, or whose interface copy differs, shows. */
+		struct stats_slots slots;
+
+		err = slots_init(&slots, dp);
+		if (!err)
+			err = slots_assign_desired(&slots, NULL, &d);
+		slots_free(&slots);
+		if (!err)
+			err = compare(dp, &d, &diffs);
 		if (!err)
 			err = agent_chains_verify(cfg->pin_root, &d.chains, &diffs);
 		desired_free(&d);

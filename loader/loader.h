@@ -117,12 +117,21 @@ int mx_route_update(struct mx_datapath *dp, const struct mx_route_key *k, const 
 int mx_route_lookup(struct mx_datapath *dp, const struct mx_route_key *k, struct mx_route *v);
 int mx_route_delete(struct mx_datapath *dp, const struct mx_route_key *k);
 
-/* Counters of one port summed over CPUs. */
+/* Counters of one port (or MX_STATS_HOST) summed over CPUs: its midox_stats entry plus the
+ * rx/tx of its midox_traffic slot (its midox_port_v2 entry's stats_slot). -ENOENT when it has
+ * neither. */
 int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *out);
+/* Every counter back to 0: midox_stats emptied, every slot of midox_traffic zeroed. */
 int mx_stats_reset(struct mx_datapath *dp);
 
-/* Every key's counters, summed over CPUs, sorted by port key: a malloc'd array the caller
- * frees. For the agent's metrics, read when scraped. */
+/* One slot of midox_traffic summed over CPUs; zeroed on every CPU (before the slot is given
+ * to another port). */
+int mx_traffic_read(struct mx_datapath *dp, __u32 slot, struct mx_traffic *out);
+int mx_traffic_clear(struct mx_datapath *dp, __u32 slot);
+
+/* Every key's counters, summed over CPUs, sorted by port key (as mx_stats_read: each
+ * midox_stats entry, and each port or the host whose slot counted something): a malloc'd
+ * array the caller frees. For the agent's metrics and the CLI, read when called. */
 struct mx_port_stats_entry {
 	__u32 port_key;
 	struct mx_port_stats stats;

@@ -188,7 +188,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 2, .format_key = key_filter,
 	},
 	[MX_MAP_ID_PORT] = {
-		.name = MX_MAP_PORT, .skel_off = SKEL_MAP(midox_port),
+		.name = MX_MAP_PORT, .skel_off = SKEL_MAP(midox_port_v2),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 3, .format_key = key_port,
 	},
@@ -242,7 +242,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* Last: a frame's ingress port appears when everything it may be sent to is there. */
 	[MX_MAP_ID_IFPORT] = {
-		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport_v2),
+		.name = MX_MAP_IFPORT, .skel_off = SKEL_MAP(midox_ifport_v3),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ifport),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 12, .format_key = key_ifport,
 	},
@@ -256,6 +256,13 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port_stats),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_port,
 	},
+	/* per CPU, by the slot in the port's entry: the agent zeroes a slot before it gives it to
+	 * a port (agent/slots.c), and writes nothing else */
+	[MX_MAP_ID_TRAFFIC] = {
+		.name = MX_MAP_TRAFFIC, .skel_off = SKEL_MAP(midox_traffic),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_traffic),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
 	[MX_MAP_ID_ICMP_RATE] = { /* per CPU */
 		.name = MX_MAP_ICMP_RATE, .skel_off = SKEL_MAP(midox_icmprate),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_icmp_rate),
@@ -265,6 +272,12 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	[MX_MAP_ID_HOP] = {
 		.name = MX_MAP_HOP, .skel_off = SKEL_MAP(midox_hop),
 		.key_size = sizeof(__u32), .value_size = sizeof(__u32),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* per CPU: the port handed from one device's program to the next (bpf/lib/hop.h) */
+	[MX_MAP_ID_HOP_PORT] = {
+		.name = MX_MAP_HOP_PORT, .skel_off = SKEL_MAP(midox_hopport),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_hop_port),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
 	/* midox monitor's mark and budget: the listener writes it, the agent never does. */

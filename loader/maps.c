@@ -163,86 +163,6 @@ int mx_route_delete(struct mx_datapath *dp, const struct mx_route_key *k)
 	return map_delete(dp, MX_MAP_ID_ROUTE, k);
 }
 
-static void stats_add(struct mx_port_stats *sum, const struct mx_port_stats *cpu)
-{
-	sum->rx_packets += cpu->rx_packets;
-	sum->rx_bytes += cpu->rx_bytes;
-	sum->tx_packets += cpu->tx_packets;
-	sum->tx_bytes += cpu->tx_bytes;
-	for (int r = 0; r < MX_DROP__MAX; r++)
-		sum->drops[r] += cpu->drops[r];
-}
-
-int mx_stats_read(struct mx_datapath *dp, __u32 port_key, struct mx_port_stats *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct mx_port_stats *percpu;
-	int err;
-
-	if (ncpu < 0)
-		return ncpu;
-	percpu = calloc(ncpu, sizeof(*percpu)); /* the size is a multiple of 8, as required */
-	if (!percpu)
-		return -ENOMEM;
-	err = map_lookup(dp, MX_MAP_ID_STATS, &port_key, percpu);
-	memset(out, 0, sizeof(*out));
-	for (int cpu = 0; !err && cpu < ncpu; cpu++)
-		stats_add(out, &percpu[cpu]);
-	free(percpu);
-	return err;
-}
-
-static int stats_entry_cmp(const void *a, const void *b)
-{
-	const struct mx_port_stats_entry *x = a, *y = b;
-
-	return x->port_key < y->port_key ? -1 : x->port_key > y->port_key;
-}
-
-int mx_stats_read_all(struct mx_datapath *dp, struct mx_port_stats_entry **out, size_t *n)
-{
-	int fd = dp_map_fd(dp, MX_MAP_ID_STATS), ncpu = libbpf_num_possible_cpus();
-	struct mx_port_stats *percpu = NULL;
-	struct mx_port_stats_entry *all = NULL;
-	size_t nkeys = 0, found = 0;
-	__u32 *keys = NULL;
-	int err = fd < 0 ? fd : ncpu < 0 ? ncpu : 0;
-
-	if (!err)
-		err = dp_map_keys(fd, sizeof(__u32), (void **)&keys, &nkeys);
-	if (!err) {
-		percpu = calloc(ncpu, sizeof(*percpu));
-		all = calloc(nkeys ? nkeys : 1, sizeof(*all));
-		if (!percpu || !all)
-			err = -ENOMEM;
-	}
-	for (size_t i = 0; !err && i < nkeys; i++) {
-		struct mx_port_stats_entry *e = &all[found];
-
-		/* a key deleted since the walk (mx_stats_reset) is skipped */
-		if (bpf_map_lookup_elem(fd, &keys[i], percpu))
-			continue;
-		e->port_key = keys[i];
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			stats_add(&e->stats, &percpu[cpu]);
-		found++;
-	}
-	free(keys);
-	free(percpu);
-	if (err) {
-		free(all);
-		return err;
-	}
-	qsort(all, found, sizeof(*all), stats_entry_cmp);
-	*n = 0;
-	/* A hash walk that restarted (a key deleted under it) gives a key twice: once here. */
-	for (size_t i = 0; i < found; i++)
-		if (!*n || all[*n - 1].port_key != all[i].port_key)
-			all[(*n)++] = all[i];
-	*out = all;
-	return 0;
-}
-
 static bool map_is_array(enum bpf_map_type type)
 {
 	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
@@ -281,23 +201,6 @@ int mx_map_fill(struct mx_datapath *dp, enum mx_map_id map, __u32 *entries, __u3
 	free(keys);
 	*entries = count;
 	return 0;
-}
-
-/* Collect every key first: deleting while walking a hash map can restart the walk. */
-int mx_stats_reset(struct mx_datapath *dp)
-{
-	int fd = dp_map_fd(dp, MX_MAP_ID_STATS);
-	size_t n = 0;
-	void *keys = NULL;
-	int err = fd < 0 ? fd : dp_map_keys(fd, mx_map_table[MX_MAP_ID_STATS].key_size, &keys, &n);
-
-	for (size_t i = 0; !err && i < n; i++) {
-		err = bpf_map_delete_elem(fd, (__u32 *)keys + i);
-		if (err == -ENOENT)
-			err = 0;
-	}
-	free(keys);
-	return err;
 }
 
 int mx_neigh_update(struct mx_datapath *dp, const struct mx_neigh_key *k, const struct mx_neigh_entry *v)

@@ -110,7 +110,7 @@ static __always_inline int bgp_from_speaker(struct __sk_buff *skb)
 		v = bgp_lookup(skb->ifindex, ip->daddr, MX_BGP_TO_WIRE);
 	if (!v)
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_BGP_NOT_PEER);
-	stats_tx(skb, v->port_key, skb->len);
+	stats_tx(skb, v->port_key, 0, skb->len);
 	return bpf_redirect(v->to_ifindex, 0);
 }
 

@@ -61,11 +61,12 @@ static __always_inline enum mx_drop_reason deliver_encap(struct __sk_buff *skb,
 	return MX_DROP_NONE;
 }
 
-/* Tunnel the frame to host_addr, VNI = out_key; failures counted against drop_key. When
+/* Tunnel the frame to host_addr, VNI = out_key (tx on its counter slot out_slot); failures
+ * counted against drop_key. When
  * this pass wrote connection-tracking state (lib/flowstate.h), the records ride in front of
  * the inner frame under the reserved VNI, which the receiver installs before it delivers. */
 static __always_inline int deliver_remote(struct __sk_buff *skb, __u32 drop_key, __u32 out_key,
-					  __be32 host_addr)
+					  __u32 out_slot, __be32 host_addr)
 {
 	const struct mx_config *cfg = config_get();
 	struct mx_fs_buf *fs = flowstate_pending();
@@ -80,29 +81,31 @@ static __always_inline int deliver_remote(struct __sk_buff *skb, __u32 drop_key,
 		reason = deliver_encap(skb, cfg, out_key, host_addr, &fib, fs, fs_len);
 	if (reason)
 		return stats_drop(skb, drop_key, reason);
-	stats_tx(skb, out_key, skb->len);
+	stats_tx(skb, out_key, out_slot, skb->len);
 	trace_step(skb, MX_TRACE_TUNNEL, out_key, host_addr, fib.ifindex, 0);
 	return bpf_redirect(fib.ifindex, 0);
 }
 
-/* Out of exterior port out_key (out: its midox_port entry), tx counted on it. */
+/* Out of exterior port out_key (out: its midox_port_v2 entry), tx counted on it. */
 static __always_inline int deliver_port(struct __sk_buff *skb, __u32 drop_key, __u32 out_key,
 					const struct mx_port *out)
 {
 	if (out->flags & MX_PORT_LOCAL) {
-		stats_tx(skb, out_key, skb->len);
+		stats_tx(skb, out_key, out->stats_slot, skb->len);
 		trace_step(skb, MX_TRACE_DELIVER, out_key, out->ifindex, 0, 0);
 		return bpf_redirect(out->ifindex, 0);
 	}
 	if (out->flags & MX_PORT_REMOTE)
-		return deliver_remote(skb, drop_key, out_key, out->host_addr);
+		return deliver_remote(skb, drop_key, out_key, out->stats_slot, out->host_addr);
 	return stats_drop(skb, drop_key, MX_DROP_PORT_UNBOUND);
 }
 
-/* Back out of the interface the frame came in on (answers: ARP, ICMP), tx on that port. */
-static __always_inline int deliver_back(struct __sk_buff *skb, __u32 ingress_key)
+/* Back out of the interface the frame came in on (answers: ARP, ICMP), tx on that port
+ * (ingress_slot: its counter slot where the caller has its entry, else 0). */
+static __always_inline int deliver_back(struct __sk_buff *skb, __u32 ingress_key,
+					__u32 ingress_slot)
 {
-	stats_tx(skb, ingress_key, skb->len);
+	stats_tx(skb, ingress_key, ingress_slot, skb->len);
 	trace_step(skb, MX_TRACE_BACK, ingress_key, skb->ifindex, 0, 0);
 	return bpf_redirect(skb->ifindex, 0);
 }

@@ -254,7 +254,7 @@ static __always_inline int filter_send_answer(struct __sk_buff *skb, const struc
 	if (reason != MX_DROP_NONE)
 		return stats_drop(skb, h->entry, reason == MX_DROP_CHAIN_REJECT ?
 					     MX_DROP_CHAIN_REJECT : MX_DROP_CHAIN_DROP);
-	return deliver_back(skb, h->ingress);
+	return deliver_back(skb, h->ingress, 0); /* counted by key: answers have no slot */
 }
 
 /* Turn the rejected frame into its answer to the sender (rst: a TCP RST, else an ICMP

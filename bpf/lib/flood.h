@@ -73,7 +73,7 @@ __noinline int flood_local_one(struct __sk_buff *skb, __u32 ifindex, __u32 drop_
 	else if (bpf_clone_redirect(skb, ifindex, 0))
 		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 	else
-		stats_tx(skb, key, skb->len);
+		stats_tx(skb, key, ifp ? ifp->port.stats_slot : 0, skb->len);
 	return 0;
 }
 
@@ -117,7 +117,7 @@ static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct
 	else if (bpf_clone_redirect(skb, fib.ifindex, 0))
 		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 	else
-		stats_tx(skb, bridge_key, skb->len);
+		stats_tx(skb, bridge_key, 0, skb->len);
 }
 
 /* Encapsulate once with VNI = the bridge key, then a copy to every remote host. The skb is

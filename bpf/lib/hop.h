@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/router.h"
+#include "lib/port.h"
 #include "lib/stats.h"
 #include "lib/trace.h"
 
@@ -19,6 +20,40 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_hop SEC(".maps");
+
+/* midox_hopport (include/midox/router.h): the next device's entry port, handed over. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_hop_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_hopport SEC(".maps");
+
+/* Hand port (key port_key) to the next program. */
+static __always_inline void hop_port_pass(__u32 port_key, const struct mx_port *port)
+{
+	__u32 zero = 0;
+	struct mx_hop_port *hp = bpf_map_lookup_elem(&midox_hopport, &zero);
+
+	if (!hp)
+		return;
+	hp->port_key = port_key;
+	hp->port = *port;
+}
+
+/* The entry port handed over for port_key, else its midox_port_v2 entry. */
+static __always_inline const struct mx_port *hop_port_take(__u32 port_key)
+{
+	__u32 zero = 0;
+	struct mx_hop_port *hp = bpf_map_lookup_elem(&midox_hopport, &zero);
+
+	if (hp && hp->port_key == port_key) {
+		hp->port_key = MX_TUNNEL_KEY_NONE; /* taken once */
+		return &hp->port;
+	}
+	return port_lookup(port_key);
+}
 
 struct hop {
 	__u32 ingress;           /* port the frame entered the host by (rx counted there) */

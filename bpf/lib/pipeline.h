@@ -45,6 +45,7 @@ static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, s
 		return stats_drop(skb, from, MX_DROP_PORT_UNBOUND);
 	h->index++;
 	h->entry = s.next;
+	hop_port_pass(s.next, next);
 	return hop_tail(skb, h, device_slot(next), from);
 }
 
@@ -63,7 +64,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_NO_PORT);
 	h.ingress = ifp->port_key;
 	h.entry = ifp->port_key;
-	stats_rx(skb, h.ingress, skb->len);
+	stats_rx(skb, h.ingress, ifp->port.stats_slot, skb->len);
 	port = &ifp->port; /* the port's entry travels with the interface's: no second lookup */
 	/* A router port's device is entered in hop_router, which says so. */
 	if (trace_on(skb) && !(port->flags & MX_PORT_ROUTER))
@@ -79,6 +80,7 @@ static __always_inline int pipeline_ingress(struct __sk_buff *skb)
 
 		if (bgp != BGP_PASS)
 			return bgp;
+		hop_port_pass(h.entry, port);
 		return hop_tail(skb, &h, MX_HOP_SLOT_ROUTER, h.entry);
 	}
 	reason = filters_enter(skb, &h, port);
@@ -95,7 +97,7 @@ static __always_inline int pipeline_hop(struct __sk_buff *skb, bool router)
 	int reason;
 
 	hop_load(skb, &h);
-	port = port_lookup(h.entry);
+	port = hop_port_take(h.entry);
 	if (!port)
 		return stats_drop(skb, h.entry, MX_DROP_NO_PORT);
 	trace_step(skb, MX_TRACE_ENTER, h.entry, port->device_key, router, 0);

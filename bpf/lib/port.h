@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* midox_ifport_v2 (interface -> its port and the port's entry) and midox_port (port ->
+/* midox_ifport_v3 (interface -> its port and the port's entry) and midox_port_v2 (port ->
  * where it lives). */
 #ifndef MX_BPF_PORT_H
 #define MX_BPF_PORT_H
@@ -15,7 +15,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mx_ifport);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_ifport_v2 SEC(".maps");
+} midox_ifport_v3 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -24,16 +24,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mx_port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_port SEC(".maps");
+} midox_port_v2 SEC(".maps");
 
 static __always_inline const struct mx_ifport *ifport_lookup(__u32 ifindex)
 {
-	return bpf_map_lookup_elem(&midox_ifport_v2, &ifindex);
+	return bpf_map_lookup_elem(&midox_ifport_v3, &ifindex);
 }
 
 static __always_inline const struct mx_port *port_lookup(__u32 port_key)
 {
-	return bpf_map_lookup_elem(&midox_port, &port_key);
+	return bpf_map_lookup_elem(&midox_port_v2, &port_key);
 }
 
 /* Set down by the operator, itself or its bridge or router: nothing enters or leaves it. */

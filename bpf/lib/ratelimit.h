@@ -30,7 +30,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_rate SEC(".maps");
 
-/* Whether the frame from port port_key (with its midox_port flags) is over the port's
+/* Whether the frame from port port_key (with its midox_port_v2 flags) is over the port's
  * limit and must be dropped. A port without MX_PORT_RATE_LIMIT costs one flag test. */
 static __always_inline bool rate_limit_exceeded(struct __sk_buff *skb, __u32 port_key,
 						__u32 port_flags)

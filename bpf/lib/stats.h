@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* midox_stats: per-CPU counters per port (key 0: the host itself). */
+/* midox_stats: per-CPU counters per port (key 0: the host itself); midox_traffic: the rx/tx
+ * counters of the ports with a slot, in a per-CPU array (include/midox/stats.h). */
 #ifndef MX_BPF_STATS_H
 #define MX_BPF_STATS_H
 
@@ -19,6 +20,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MX_TRAFFIC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mx_traffic);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_traffic SEC(".maps");
+
 /* The value a new counter entry starts from. In .rodata, not on the stack: the struct
  * (8 bytes per drop reason) is too large for the 512-byte BPF stack beside the rest. */
 static const struct mx_port_stats stats_zero;
@@ -34,33 +43,57 @@ static __always_inline struct mx_port_stats *stats_get(__u32 key)
 	return bpf_map_lookup_elem(&midox_stats, &key);
 }
 
-/* Counters are the state a traced run (lib/trace.h) must not touch: it counts nothing. */
-static __always_inline void stats_rx(const struct __sk_buff *skb, __u32 key, __u32 bytes)
+_Static_assert(__builtin_offsetof(struct mx_traffic, rx_bytes) == 8 &&
+	       __builtin_offsetof(struct mx_traffic, tx_packets) == 16 &&
+	       __builtin_offsetof(struct mx_port_stats, rx_bytes) == 8 &&
+	       __builtin_offsetof(struct mx_port_stats, tx_packets) == 16,
+	       "packets then bytes, rx then tx, in both counter structs (stats_count)");
+
+/* Where rx/tx of key go: its slot's row of midox_traffic (an array: no hash lookup) when it
+ * has one (slot 0 is the host's, MX_STATS_HOST), else its midox_stats entry. */
+static __always_inline __u64 *stats_traffic(__u32 key, __u32 slot, bool tx)
 {
 	struct mx_port_stats *s;
+	struct mx_traffic *t;
+
+	if (slot || key == MX_STATS_HOST) {
+		t = bpf_map_lookup_elem(&midox_traffic, &slot);
+		if (!t)
+			return NULL;
+		return tx ? &t->tx_packets : &t->rx_packets;
+	}
+	s = stats_get(key);
+	if (!s)
+		return NULL;
+	return tx ? &s->tx_packets : &s->rx_packets;
+}
+
+/* Counters are the state a traced run (lib/trace.h) must not touch: it counts nothing.
+ * slot: the port entry's stats_slot (0 for a key that has none). */
+static __always_inline void stats_count(const struct __sk_buff *skb, __u32 key, __u32 slot,
+					bool tx, __u32 bytes)
+{
+	__u64 *c;
 
 	if (trace_on(skb))
 		return;
-	s = stats_get(key);
-
-	if (s) {
-		s->rx_packets++;
-		s->rx_bytes += bytes;
+	c = stats_traffic(key, slot, tx);
+	if (c) {
+		c[0]++; /* packets, then bytes: the same order in both structs */
+		c[1] += bytes;
 	}
 }
 
-static __always_inline void stats_tx(const struct __sk_buff *skb, __u32 key, __u32 bytes)
+static __always_inline void stats_rx(const struct __sk_buff *skb, __u32 key, __u32 slot,
+				     __u32 bytes)
 {
-	struct mx_port_stats *s;
+	stats_count(skb, key, slot, false, bytes);
+}
 
-	if (trace_on(skb))
-		return;
-	s = stats_get(key);
-
-	if (s) {
-		s->tx_packets++;
-		s->tx_bytes += bytes;
-	}
+static __always_inline void stats_tx(const struct __sk_buff *skb, __u32 key, __u32 slot,
+				     __u32 bytes)
+{
+	stats_count(skb, key, slot, true, bytes);
 }
 
 /* A drop: counted, told to a listening midox monitor (lib/monitor.h), or in a traced run

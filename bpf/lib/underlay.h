@@ -33,7 +33,7 @@ static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __
 			return stats_drop(skb, vni, MX_DROP_ADMIN_DOWN);
 		if (vxlan_pop(skb, inner_off))
 			return stats_drop(skb, MX_STATS_HOST, MX_DROP_DECAP_FAILED);
-		stats_tx(skb, vni, skb->len);
+		stats_tx(skb, vni, port->stats_slot, skb->len);
 		trace_step(skb, MX_TRACE_DELIVER, vni, port->ifindex, 0, 0);
 		return bpf_redirect(port->ifindex, 0);
 	}
@@ -54,7 +54,7 @@ static __always_inline int underlay_vxlan(struct __sk_buff *skb, struct cursor *
 	struct vxlanhdr *vx;
 	__u32 vni, inner_off;
 
-	stats_rx(skb, MX_STATS_HOST, skb->len);
+	stats_rx(skb, MX_STATS_HOST, MX_TRAFFIC_HOST_SLOT, skb->len);
 	if (ipv4_is_fragment(ip))
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_IP_FRAGMENT);
 	if (!cfg->tunnel_addr || ip->daddr != cfg->tunnel_addr)

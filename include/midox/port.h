@@ -5,8 +5,9 @@
 
 #include "common.h"
 
-/* port tunnel key (__u32) -> struct mx_port: every port of every bridge this host may send to. */
-#define MX_MAP_PORT "midox_port"
+/* port tunnel key (__u32) -> struct mx_port: every port of every bridge this host may send to.
+ * midox_port_v2: the entry grew its counter slot (the earlier midox_port had none). */
+#define MX_MAP_PORT "midox_port_v2"
 #define MX_PORT_MAX_ENTRIES 262144 /* every port of the cloud; allocated as used */
 
 enum mx_port_flags {
@@ -37,14 +38,17 @@ struct mx_port {
 	__u8 pad;
 	__be32 addr;      /* bridge port: fixed address; router port: its primary address */
 	__u32 peer_key;   /* MX_PORT_INTERIOR: the peer port's tunnel key */
+	__u32 stats_slot; /* the port's row of midox_traffic (stats.h), 0 = none: the agent's */
+	__u32 reserved;   /* 0 */
 };
-_Static_assert(sizeof(struct mx_port) == 32, "mx_port layout");
+_Static_assert(sizeof(struct mx_port) == 40, "mx_port layout");
 
 /* ifindex (__u32) -> struct mx_ifport: the ports bound on this host, each with its port's
- * entry, so that a frame entering from the interface costs one lookup for both. The layout
- * of the earlier midox_ifport (port key only) changed, hence the new name: an upgraded
- * agent never reads a map it misunderstands (docs/architecture.md, "Map layouts"). */
-#define MX_MAP_IFPORT "midox_ifport_v2"
+ * entry, so that a frame entering from the interface costs one lookup for both. Each layout
+ * change gets a new name (midox_ifport: port key only; _v2: the 32-byte port entry; _v3: the
+ * entry with its counter slot): an upgraded agent never reads a map it misunderstands
+ * (docs/architecture.md, "Map layouts"). */
+#define MX_MAP_IFPORT "midox_ifport_v3"
 #define MX_IFPORT_MAX_ENTRIES 4096
 
 struct mx_ifport {

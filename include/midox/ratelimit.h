@@ -9,7 +9,7 @@
 /* port tunnel key (__u32) -> struct mx_port_rate: the limits of this host's bound ports
  * that have one (the port also carries MX_PORT_RATE_LIMIT), each with its bucket. */
 #define MX_MAP_RATE "midox_rate"
-#define MX_RATE_MAX_ENTRIES 4096 /* as midox_ifport_v2: only ports bound here are limited */
+#define MX_RATE_MAX_ENTRIES 4096 /* as midox_ifport_v3: only ports bound here are limited */
 
 struct mx_port_rate {
 	/* The agent's: a sync compares and writes these only (MX_RATE_AGENT_BYTES). */

@@ -4,6 +4,7 @@
 #define MIDOX_ROUTER_H
 
 #include "common.h"
+#include "port.h"
 
 /* Devices one pass may cross (bridge -> router -> bridge -> router ...). */
 #define MX_MAX_DEVICE_HOPS 6
@@ -20,6 +21,18 @@ enum mx_hop_slot {
 	MX_HOP_SLOT_FLOOD = 2,  /* hop_flood: a bridge floods the frame */
 	MX_HOP_SLOTS
 };
+
+/* Per CPU, one entry: the port a frame enters the next device through, with its
+ * midox_port_v2 entry, handed from the program that looked it up to the one it tail-calls
+ * (bpf/lib/hop.h): the next device costs no second lookup of its entry port. */
+#define MX_MAP_HOP_PORT "midox_hopport"
+
+struct mx_hop_port {
+	__u32 port_key; /* MX_TUNNEL_KEY_NONE: nothing handed over */
+	__u32 pad;
+	struct mx_port port;
+};
+_Static_assert(sizeof(struct mx_hop_port) == 8 + sizeof(struct mx_port), "mx_hop_port layout");
 
 /* LPM trie: struct mx_route_key -> struct mx_route. All routes of one router with the same
  * destination prefix form one entry; longest prefix wins. */

@@ -77,6 +77,22 @@ struct mx_port_stats {
 };
 _Static_assert(sizeof(struct mx_port_stats) == 8 * (4 + MX_DROP_SLOTS), "mx_port_stats layout");
 
+/* slot (__u32) -> struct mx_traffic, per CPU: the rx/tx counters of the ports the agent gave
+ * a slot (mx_port.stats_slot), counted there instead of in midox_stats; slot 0 is the host's
+ * (MX_STATS_HOST). An array: a frame's two counters cost no hash lookup. A port's counters
+ * are midox_stats[its key] plus midox_traffic[its slot], summed over the CPUs. */
+#define MX_MAP_TRAFFIC "midox_traffic"
+#define MX_TRAFFIC_SLOTS 65536 /* 32 bytes a slot a CPU: 2 MiB a CPU */
+#define MX_TRAFFIC_HOST_SLOT 0u
+
+struct mx_traffic {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+};
+_Static_assert(sizeof(struct mx_traffic) == 32, "mx_traffic layout");
+
 static inline const char *mx_drop_reason_name(unsigned int reason)
 {
 	switch (reason) {

@@ -31,7 +31,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v2 midox_port midox_fdb midox_allowed midox_stats
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_fdb midox_allowed midox_stats
 }
 
 state_setup() {
@@ -107,7 +107,7 @@ rises() {
 	[[ "$output" == *"state down"* ]]
 	wait_until 20 ping_none v11 10.0.1.31
 	# every router port carries MX_PORT_DEVICE_DOWN (128); one of them counted the drops
-	map_has h1 midox_port 'all(.[] | select(.value.flags % 32 >= 16); .value.flags >= 128)'
+	map_has h1 midox_port_v2 'all(.[] | select(.value.flags % 32 >= 16); .value.flags >= 128)'
 	[ "$(map_entries h1 midox_stats | jq -er --argjson i "$(drop_index MX_DROP_ADMIN_DOWN)" \
 		'[.[].values[].value.drops[$i]] | add // 0')" -gt 0 ]
 	mx router "$r" set state up
@@ -151,7 +151,7 @@ spoof_ping() {
 	mx --force bridge "$BR" port "${PORT[v11]}" clear mac
 	run mx bridge "$BR" port "${PORT[v11]}" show
 	[[ "$output" != *"mac $M11"* ]]
-	map_has h1 midox_port "any(.[]; .key == $k and .value.flags % 16 < 4)"
+	map_has h1 midox_port_v2 "any(.[]; .key == $k and .value.flags % 16 < 4)"
 }
 
 @test "state and port-security errors exit non-zero, say why, and write nothing" {

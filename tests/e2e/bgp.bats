@@ -34,7 +34,7 @@ teardown() {
 		birdc_up up1 show protocols >&2 2>/dev/null || true
 	fi
 	bgp_cleanup
-	e2e_teardown midox_ifport_v2 midox_port midox_route midox_neigh midox_bgp
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_route midox_neigh midox_bgp
 }
 
 @test "the scenario: both upstreams learn the tenant network; the VMs on the other host reach the networks behind them, and are reached" {

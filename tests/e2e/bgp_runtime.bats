@@ -38,7 +38,7 @@ teardown() {
 			"$NET_DIR"/upstream-*.log "$NET_DIR"/*.bgp/*/bird.log 2>/dev/null | tail -40 >&2 || true
 	fi
 	bgp_cleanup
-	e2e_teardown midox_ifport_v2 midox_port midox_route midox_neigh midox_bgp
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_route midox_neigh midox_bgp
 }
 
 # up_learned NAME PREFIX: upstream NAME's kernel table routes PREFIX via the router port.

@@ -33,7 +33,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v2 midox_port midox_filter midox_chain
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_chain
 }
 
 # on HOST ARGS...: the CLI in HOST's namespace, reading that host's pinned maps.
@@ -281,7 +281,7 @@ vm_plain() {
 	key12=$(port_key h1 v12)
 	wait_until 10 map_has h1 midox_filter "any(.[]; .key == $key12)"
 	# MX_PORT_FILTERED (1 << 10) on the copy of v12's entry its interface carries
-	wait_until 10 map_has h1 midox_ifport_v2 \
+	wait_until 10 map_has h1 midox_ifport_v3 \
 		"any(.[]; .value.port_key == $key12 and ((.value.port.flags / 1024 | floor) % 2) == 1)"
 	before=$(drops h1 "$key11" MX_DROP_CHAIN_DROP)
 	# v12 never hears v11's request: no answer, the flood's copy to v12 counted

@@ -175,7 +175,7 @@ nothing_left() {
 	run ! grep -q "address $ip11" <<< "$(mx bridge "$BR" list port)"
 	[ ! -e "$NET_DIR/ipam-h1/pods/$ip11" ]
 	[ ! -e "$NET_DIR/cni-h1/p11.eth0" ]
-	wait_until 10 map_has h1 midox_port "all(.[]; .key != $key)"
+	wait_until 10 map_has h1 midox_port_v2 "all(.[]; .key != $key)"
 	ping_none p12 "$ip11"
 	# CHECK of what is gone fails and says so
 	run -1 --separate-stderr cni h1 CHECK p11 p11 eth0 "$cf"
@@ -507,8 +507,8 @@ bw_conf() {
 	for h in h1 h2; do
 		nothing_left "$h"
 		# the agents' maps hold no port any more, and no interface of one
-		wait_until 10 map_empty "$h" midox_ifport_v2
-		wait_until 10 map_empty "$h" midox_port
+		wait_until 10 map_empty "$h" midox_ifport_v3
+		wait_until 10 map_empty "$h" midox_port_v2
 	done
 }
 

@@ -237,7 +237,7 @@ all_logged() {
 	grep -q '1500 packets transmitted, 1500 received, 0% packet loss' "$NET_DIR/ping"
 	# the datapath still sends v21's key to h2 as v21's port (the first object holding a key
 	# keeps it)
-	map_has h1 midox_port "any(.[]; .key == $p21_key and .value.host_addr == $(be32 192.0.2.2) and .value.device_key == $br_key)"
+	map_has h1 midox_port_v2 "any(.[]; .key == $p21_key and .value.host_addr == $(be32 192.0.2.2) and .value.device_key == $br_key)"
 	ping_all v11 10.0.0.21 20
 	[ "$(agent_pid h1)" = "$pid1" ] && agent_running h1
 	[ "$(agent_pid h2)" = "$pid2" ] && agent_running h2

@@ -36,7 +36,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v2 midox_port midox_fdb midox_tunpeer midox_stats
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_fdb midox_tunpeer midox_stats
 }
 
 # craft_write FILE: a frame sender (python3, AF_PACKET): COUNT Ethernet/IPv4/UDP frames, or

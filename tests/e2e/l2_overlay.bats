@@ -73,9 +73,9 @@ l2_setup() {
 	vm_add h2 v22 22 "$BR_B"
 }
 
-# bridge_key HOST PORT_KEY: the bridge (device) tunnel key of a port, from midox_port.
+# bridge_key HOST PORT_KEY: the bridge (device) tunnel key of a port, from midox_port_v2.
 bridge_key() {
-	map_entries "$1" midox_port | jq -er --argjson p "$2" '.[] | select(.key == $p) | .value.device_key'
+	map_entries "$1" midox_port_v2 | jq -er --argjson p "$2" '.[] | select(.key == $p) | .value.device_key'
 }
 
 # midox_attached HOST IF: a tc filter is on IF's ingress (the agent's program).
@@ -242,7 +242,7 @@ midox_attached() {
 	ping_none v11 10.0.0.21
 	ping_none v21 10.0.0.11
 	wait_until 10 eval '! midox_attached h2 v21'
-	map_has h2 midox_ifport_v2 "all(.[]; .key != $ifindex)"
+	map_has h2 midox_ifport_v3 "all(.[]; .key != $ifindex)"
 	# the rest of the overlay is untouched
 	ping_all v11 10.0.0.12 3
 	ping_all v22 10.0.0.13 3

@@ -142,17 +142,17 @@ send() {
 	[ "$(value "$json" midox_reconcile_passes_total)" -ge 1 ]
 	[ "$(value "$json" midox_reconcile_duration_seconds_count)" = "$(value "$json" midox_reconcile_passes_total)" ]
 	[ "$(value "$json" midox_reconcile_duration_seconds_bucket '{"le":"+Inf"}')" = "$(value "$json" midox_reconcile_passes_total)" ]
-	[ "$(value "$json" midox_sync_entries_total '{"map":"midox_port","change":"added"}')" -ge 2 ]
-	[ "$(value "$json" midox_sync_entries_total '{"map":"midox_ifport_v2","change":"added"}')" -ge 1 ]
+	[ "$(value "$json" midox_sync_entries_total '{"map":"midox_port_v2","change":"added"}')" -ge 2 ]
+	[ "$(value "$json" midox_sync_entries_total '{"map":"midox_ifport_v3","change":"added"}')" -ge 1 ]
 	[ "$(value "$json" midox_reconcile_errors_total '{"stage":"read"}')" -ge 0 ]
 	[ "$(value "$json" midox_zookeeper_connected)" = 1 ]
 	[ "$(value "$json" midox_zookeeper_session_state '{"state":"connected"}')" = 1 ]
 	[ "$(value "$json" midox_zookeeper_session_state '{"state":"connecting"}')" = 0 ]
 	[ "$(value "$json" midox_zookeeper_session_expiries_total)" = 0 ]
 	local ports
-	ports=$(map_entries h1 midox_port | jq length)
-	[ "$(value "$json" midox_map_entries '{"map":"midox_port"}')" = "$ports" ]
-	[ "$(value "$json" midox_map_max_entries '{"map":"midox_port"}')" -ge "$ports" ]
+	ports=$(map_entries h1 midox_port_v2 | jq length)
+	[ "$(value "$json" midox_map_entries '{"map":"midox_port_v2"}')" = "$ports" ]
+	[ "$(value "$json" midox_map_max_entries '{"map":"midox_port_v2"}')" -ge "$ports" ]
 	[ "$(value "$json" midox_map_entries '{"map":"midox_tunpeer"}')" = "$(map_entries h1 midox_tunpeer | jq length)" ]
 	local version
 	version=$("$MIDOX_BUILD/midox-agent" --version | cut -d' ' -f2)

@@ -36,7 +36,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v2 midox_port midox_fdb midox_monitor midox_monrate
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_fdb midox_monitor midox_monrate
 }
 
 # mon_cmd HOST: the start of a midox command in HOST's netns on its agent's pin root.

@@ -40,7 +40,7 @@ teardown() {
 		mx router "$RT" list route >&2 2>/dev/null || true
 		mx router "$RT" list arp >&2 2>/dev/null || true
 	fi
-	e2e_teardown midox_ifport_v2 midox_port midox_route midox_neigh
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_route midox_neigh
 }
 
 # vm_mac A.B.C.D: the MAC a VM with that address gets, 02:00 + the address in hex.

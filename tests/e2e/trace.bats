@@ -25,7 +25,7 @@ MU=02:00:00:0a:01:32
 MX=02:00:00:0a:01:77 # nobody's: unknown unicast
 
 # The maps a frame can change on its way through h1: learning, counters, budgets, events.
-STATE_MAPS=(midox_fdb midox_neigh midox_stats midox_icmprate midox_monrate midox_monitor)
+STATE_MAPS=(midox_fdb midox_neigh midox_stats midox_traffic midox_icmprate midox_monrate midox_monitor)
 
 setup_file() {
 	e2e_setup_file midox midox-agent
@@ -45,7 +45,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v2 midox_port midox_fdb midox_trace
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_fdb midox_trace
 }
 
 # tr HOST ARGS...: midox in HOST's netns, on its agent's pin root.

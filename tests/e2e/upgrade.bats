@@ -52,7 +52,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v2 midox_port midox_neigh midox_rarp
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_neigh midox_rarp
 }
 
 # vm_port HOST VM ADDR BRIDGE [mac MAC address ADDR]: VM ADDR/24 (gateway .1, MAC MAC when

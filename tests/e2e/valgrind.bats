@@ -56,7 +56,7 @@ teardown() {
 
 # The agent's pinned maps hold what the topology says: the VM's interface is a port.
 synced() {
-	map_has h1 midox_ifport_v2 "length == 1" && map_has h1 midox_bridge "length == 1" &&
+	map_has h1 midox_ifport_v3 "length == 1" && map_has h1 midox_bridge "length == 1" &&
 		tc -n "$NET_RUN-h1" filter show dev v1 ingress | grep -q bpf
 }
 
@@ -91,7 +91,7 @@ synced() {
 	# something); garbage answered 400
 	net_in v1 ping -c 1 -W 1 10.0.0.2 || true
 	run -0 net_in h1 curl -sS --fail --max-time 20 http://127.0.0.1:9464/metrics
-	[[ "$output" == *'midox_sync_entries_total{map="midox_ifport_v2",change="added"} 1'* ]]
+	[[ "$output" == *'midox_sync_entries_total{map="midox_ifport_v3",change="added"} 1'* ]]
 	[[ "$output" == *'interface="v1"'* ]]
 	[[ "$output" == *'midox_chain_rules_installed{state="ok"} 3'* ]]
 	[[ "$output" == *'midox_chains_installed 2'* ]]
@@ -103,7 +103,7 @@ synced() {
 	net_bg h1 "$NET_DIR/idle" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464; sleep 4'
 	# A change after the first sync: a second reconcile, with entries removed.
 	mx host "$(agent_name h1)" delete binding interface v1
-	wait_until 60 map_has h1 midox_ifport_v2 "length == 0"
+	wait_until 60 map_has h1 midox_ifport_v3 "length == 0"
 	AGENT_STOP_TIMEOUT=60 MIDOX_BUILD=$VG_BUILD agent_stop h1
 	run grep -E 'ERROR SUMMARY|definitely lost' "$NET_DIR/valgrind.log"
 	echo "$output"

@@ -57,16 +57,16 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 	[ "$output" = "the maps in $(agent_pin h1) hold what the topology implies" ]
 
 	# Tamper while the agent is stopped (it would repair the maps at its next pass): the
-	# remote port v21 goes from midox_port, the peer h2 gets other flags.
+	# remote port v21 goes from midox_port_v2, the peer h2 gets other flags.
 	local remote
 	remote=$(port_key h2 v21)
 	agent_stop h1
-	bpftool map delete pinned "$(agent_pin h1)/midox_port" key hex $(le32 "$remote")
+	bpftool map delete pinned "$(agent_pin h1)/midox_port_v2" key hex $(le32 "$remote")
 	bpftool map update pinned "$(agent_pin h1)/midox_tunpeer" key hex c0 00 02 02 value hex 01 00 00 00
 	run -1 --separate-stderr agent_verify h1
 	echo "$output"
 	[ "${#lines[@]}" -eq 3 ]
-	[[ "$output" == *"midox_port: missing port key $remote"* ]]
+	[[ "$output" == *"midox_port_v2: missing port key $remote"* ]]
 	[[ "$output" == *"midox_tunpeer: different peer 192.0.2.2: want 00..., have 01"* ]]
 	[ "${lines[2]}" = "2 differences between the maps in $(agent_pin h1) and the topology" ]
 	# another host's maps are not concerned
@@ -88,7 +88,7 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 	two_hosts
 	local mac bkey
 	mac=$(net_mac v11)
-	bkey=$(map_entries h1 midox_port | jq -er --argjson p "$(port_key h1 v11)" '.[] | select(.key == $p) | .value.device_key')
+	bkey=$(map_entries h1 midox_port_v2 | jq -er --argjson p "$(port_key h1 v11)" '.[] | select(.key == $p) | .value.device_key')
 	# v11's MAC, learned by h1's datapath (MX_FDB_LOCAL)
 	wait_until 10 map_has h1 midox_fdb \
 		"any(.[]; .key.mac == $(mac_bytes "$mac") and .key.bridge_key == $bkey and ((.value.flags / 2 | floor) % 2) == 1)"

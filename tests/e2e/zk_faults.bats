@@ -101,11 +101,11 @@ fdb_has() {
 	map_has "$1" midox_fdb "any(.[]; .key.mac == $(mac_bytes "$2"))"
 }
 
-# bound_here HOST IF: HOST's midox_ifport_v2 maps IF's ifindex to a port.
+# bound_here HOST IF: HOST's midox_ifport_v3 maps IF's ifindex to a port.
 bound_here() {
 	local ifindex
 	ifindex=$(net_ifindex "$1" "$2") && [ -n "$ifindex" ] || return 1
-	map_has "$1" midox_ifport_v2 "any(.[]; .key == $ifindex)"
+	map_has "$1" midox_ifport_v3 "any(.[]; .key == $ifindex)"
 }
 
 # zk_dump: every node under /midox, through the topology library.
@@ -206,7 +206,7 @@ flows_check() {
 # last-seen times (which traffic keeps moving).
 maps_snapshot() {
 	local m
-	for m in midox_ifport_v2 midox_port midox_bridge midox_arp midox_tunpeer midox_fdb; do
+	for m in midox_ifport_v3 midox_port_v2 midox_bridge midox_arp midox_tunpeer midox_fdb; do
 		echo "$m $(map_entries "$1" "$m" |
 			jq -c 'map(.value |= (if type == "object" then del(.seen_ns) else . end))
 				| sort_by(.key | tostring)')"
@@ -384,14 +384,14 @@ agent_moved() {
 
 	# h2 cut off from ZooKeeper alone: a VM bound and one unbound meanwhile
 	local ports1
-	ports1=$(map_entries h1 midox_port | jq length)
+	ports1=$(map_entries h1 midox_port_v2 | jq length)
 	zk_unlink h2
 	wait_until 10 not agent_zk_port h2
 	net_vm_add h2 v23 10.0.0.23/24
 	bind_new_port h2 v23
 	mx host "$(agent_name h2)" delete binding interface v22
 	# h1 hears of it at once, h2 cannot
-	wait_until 10 map_has h1 midox_port "length == $((ports1 + 1))"
+	wait_until 10 map_has h1 midox_port_v2 "length == $((ports1 + 1))"
 	not bound_here h2 v23
 	bound_here h2 v22
 	zk_link_all h2

@@ -202,7 +202,7 @@ agent_logs() {
 # agent_maps [MAP...]: every agent's maps (default: ifport, port, fdb), for a failed test.
 agent_maps() {
 	local maps=("$@") host m
-	[ ${#maps[@]} -gt 0 ] || maps=(midox_ifport_v2 midox_port midox_fdb)
+	[ ${#maps[@]} -gt 0 ] || maps=(midox_ifport_v3 midox_port_v2 midox_fdb)
 	[ -f "$NET_DIR/agents" ] || return 0
 	for host in $(sort -u "$NET_DIR/agents"); do
 		for m in "${maps[@]}"; do

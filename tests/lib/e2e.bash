@@ -12,7 +12,7 @@
 #   ping_all FROM ADDR COUNT   COUNT pings, every one answered (output left in $output)
 #   ping_none FROM ADDR        two pings, none answered (output left in $output)
 #   captured NAME REGEX MIN    NAME's capture (net_capture) has at least MIN lines matching REGEX
-#   port_key HOST IF           the port tunnel key midox_ifport_v2 maps IF's ifindex to on HOST
+#   port_key HOST IF           the port tunnel key midox_ifport_v3 maps IF's ifindex to on HOST
 #   flood_start VM ADDR        5000 pings from VM to ADDR, one every 2 ms (ten seconds), in the
 #                              background
 #   restart_under_floods HOST...
@@ -81,7 +81,7 @@ captured() {
 port_key() {
 	local ifindex
 	ifindex=$(net_ifindex "$1" "$2")
-	map_entries "$1" midox_ifport_v2 | jq -er --argjson i "$ifindex" '.[] | select(.key == $i) | .value.port_key'
+	map_entries "$1" midox_ifport_v3 | jq -er --argjson i "$ifindex" '.[] | select(.key == $i) | .value.port_key'
 }
 
 flood_start() {

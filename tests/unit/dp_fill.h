@@ -21,13 +21,24 @@ static inline int dp_put_fdb(struct mx_datapath *dp, __u32 bridge, const uint8_t
 	return mx_fdb_update(dp, &k, &v);
 }
 
-/* Port key's entry as the agent writes it: in midox_port and, for a port bound here
- * (MX_PORT_LOCAL), copied into its interface's midox_ifport_v2 entry. */
+/* The counter slot the tests give port key (agent/slots.c assigns the agent's): one of its
+ * own for every key below MX_TRAFFIC_SLOTS, as the tests' keys are. */
+static inline __u32 dp_slot_of(__u32 key)
+{
+	return key % (MX_TRAFFIC_SLOTS - 1) + 1;
+}
+
+/* Port key's entry as the agent writes it: in midox_port_v2 with a counter slot (p's own, or
+ * dp_slot_of), and, for a port bound here (MX_PORT_LOCAL), copied into its interface's
+ * midox_ifport_v3 entry. */
 static inline int dp_put_port(struct mx_datapath *dp, __u32 key, const struct mx_port *p)
 {
 	struct mx_ifport v = { .port_key = key, .port = *p };
-	int err = mx_port_update(dp, key, p);
+	int err;
 
+	if (!v.port.stats_slot)
+		v.port.stats_slot = dp_slot_of(key);
+	err = mx_port_update(dp, key, &v.port);
 	if (err || !(p->flags & MX_PORT_LOCAL))
 		return err;
 	return mx_ifport_update(dp, p->ifindex, &v);

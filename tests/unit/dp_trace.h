@@ -53,12 +53,13 @@ static inline int dp_map_bytes(int fd, uint8_t **out, size_t *len)
 	return 0;
 }
 
-/* The maps a frame can change: all but the tail-call slots, the ring buffer (its consumer
- * checks it), the trace's own entry and a chain evaluation's scratch state and NAT. */
+/* The maps a frame can change: all but the tail-call slots and the port handed over with a
+ * tail call, the ring buffer (its consumer checks it), the trace's own entry and a chain
+ * evaluation's scratch state and NAT. */
 static inline bool dp_state_map(enum mx_map_id id)
 {
-	return id != MX_MAP_ID_HOP && id != MX_MAP_ID_EVENTS && id != MX_MAP_ID_TRACE &&
-	       id != MX_MAP_ID_CHAIN_STATE && id != MX_MAP_ID_CHAIN_NAT;
+	return id != MX_MAP_ID_HOP && id != MX_MAP_ID_HOP_PORT && id != MX_MAP_ID_EVENTS &&
+	       id != MX_MAP_ID_TRACE && id != MX_MAP_ID_CHAIN_STATE && id != MX_MAP_ID_CHAIN_NAT;
 }
 
 struct dp_state {

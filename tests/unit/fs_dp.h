@@ -64,7 +64,7 @@ static inline int fs_dp_open(struct fs_test **skel, __u32 ct_entries, const stru
 	if (!err)
 		err = fs_dp_put((*skel)->maps.midox_tunpeer, &h->peer, &peer);
 	if (!err)
-		err = fs_dp_put((*skel)->maps.midox_port, &h->local_port, &port);
+		err = fs_dp_put((*skel)->maps.midox_port_v2, &h->local_port, &port);
 	return err;
 }
 

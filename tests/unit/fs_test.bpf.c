@@ -101,7 +101,7 @@ int fs_remote(struct __sk_buff *skb)
 	if (!t)
 		return TC_ACT_SHOT;
 	fs_track(skb, t);
-	return deliver_remote(skb, t->drop_key, t->out_key, t->host_addr);
+	return deliver_remote(skb, t->drop_key, t->out_key, 0, t->host_addr);
 }
 
 SEC("tc")

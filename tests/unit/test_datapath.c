@@ -983,7 +983,7 @@ static void test_pinned_reuse(void)
 	if (mx_datapath_open(&opts, &a) || mx_port_update(a, 4242, &p))
 		diag = "pinned open failed";
 	else if (access(path, F_OK))
-		diag = "midox_port not pinned under the pin root";
+		diag = "midox_port_v2 not pinned under the pin root";
 	mx_datapath_close(a);
 	if (!*diag && mx_datapath_open(&opts, &b))
 		diag = "reopening over existing pins failed";
@@ -995,7 +995,7 @@ static void test_pinned_reuse(void)
 }
 
 /* An agent of an earlier tree left midox_ifport (port key only): the open removes that pin
- * and makes midox_ifport_v2 beside the others. */
+ * and makes midox_ifport_v3 beside the others. */
 static void test_retired_pin(void)
 {
 	struct mx_datapath_opts opts = { 0 };
@@ -1016,7 +1016,7 @@ static void test_retired_pin(void)
 	else if (!access(old_path, F_OK))
 		diag = "the earlier midox_ifport pin is still there";
 	else if (access(new_path, F_OK))
-		diag = "midox_ifport_v2 not pinned";
+		diag = "midox_ifport_v3 not pinned";
 	mx_datapath_close(a);
 	if (fd >= 0)
 		close(fd);
@@ -1025,12 +1025,110 @@ static void test_retired_pin(void)
 	tap_check(!*diag, diag, "the pin of the earlier midox_ifport layout is removed at open");
 }
 
+/* The frames of the cases above entered by P1: its rx is in its slot of midox_traffic
+ * (the per-CPU array), none in its midox_stats entry, which holds its drops only. */
+static void test_stats_slot_counted(void)
+{
+	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_STATS), ncpu = libbpf_num_possible_cpus();
+	struct mx_port_stats *h = calloc(ncpu > 0 ? ncpu : 1, sizeof(*h));
+	struct mx_traffic t;
+	__u32 key = P1;
+	__u64 hash_rx = 0;
+
+	if (h && !bpf_map_lookup_elem(fd, &key, h))
+		for (int c = 0; c < ncpu; c++)
+			hash_rx += h[c].rx_packets;
+	free(h);
+	tap_ok(!mx_traffic_read(dp, dp_slot_of(P1), &t) && t.rx_packets > 0 && hash_rx == 0,
+	       "a port with a slot counts rx in midox_traffic, not in midox_stats");
+}
+
+/* mx_stats_read sums midox_stats[key] and midox_traffic[slot] over every CPU, each CPU with
+ * a value of its own; mx_stats_read_all gives the same; a port without a slot reads
+ * midox_stats alone. */
+static void test_stats_sum(void)
+{
+	int ncpu = libbpf_num_possible_cpus(), sfd = mx_datapath_map_fd(dp, MX_MAP_ID_STATS),
+	    tfd = mx_datapath_map_fd(dp, MX_MAP_ID_TRAFFIC);
+	struct mx_port_stats *h = calloc(ncpu > 0 ? ncpu : 1, sizeof(*h)), s;
+	struct mx_traffic *t = calloc(ncpu > 0 ? ncpu : 1, sizeof(*t));
+	struct mx_port p = { .device_key = B1, .flags = MX_PORT_REMOTE, .stats_slot = 0 };
+	struct mx_port_stats_entry *all = NULL;
+	__u32 key = P1, slot = dp_slot_of(P1), bare = 4711;
+	__u64 want_rx = 0, want_drops = 0;
+	size_t n = 0;
+	bool ok = h && t && !mx_stats_reset(dp);
+
+	for (int c = 0; ok && c < ncpu; c++) {
+		h[c].rx_packets = 100 * (__u64)(c + 1);
+		h[c].drops[MX_DROP_HAIRPIN] = (__u64)c + 1;
+		t[c].rx_packets = (__u64)c + 1;
+		want_rx += 101 * (__u64)(c + 1);
+		want_drops += (__u64)c + 1;
+	}
+	ok = ok && !bpf_map_update_elem(sfd, &key, h, BPF_ANY) &&
+	     !bpf_map_update_elem(tfd, &slot, t, BPF_ANY) && !mx_stats_read(dp, P1, &s) &&
+	     s.rx_packets == want_rx && s.drops[MX_DROP_HAIRPIN] == want_drops;
+	tap_ok(ok, "a port's counters: its midox_stats entry and its slot, summed over %d CPUs", ncpu);
+	ok = !mx_stats_read_all(dp, &all, &n);
+	for (size_t i = 0; ok && i < n; i++)
+		if (all[i].port_key == P1)
+			ok = all[i].stats.rx_packets == want_rx &&
+			     all[i].stats.drops[MX_DROP_HAIRPIN] == want_drops;
+	tap_ok(ok && n == 1 && all[0].port_key == P1,
+	       "mx_stats_read_all: one entry a key, with the same sums");
+	free(all);
+	ok = !mx_port_update(dp, bare, &p) && !bpf_map_update_elem(sfd, &bare, h, BPF_ANY) &&
+	     !mx_stats_read(dp, bare, &s) && s.rx_packets == want_rx - want_rx / 101;
+	mx_port_delete(dp, bare);
+	tap_ok(ok, "a port without a slot: its midox_stats entry alone");
+	free(h);
+	free(t);
+}
+
+/* An agent of an earlier tree left midox_port with 32-byte entries (no counter slot): the open
+ * carries its ports into midox_port_v2 (slot 0: none yet) and removes the old pin, so that
+ * the programs still attached, which tail-call into the new ones, find every port. */
+static void test_carried_ports(void)
+{
+	struct mx_port old = { .device_key = B1, .flags = MX_PORT_LOCAL, .ifindex = 9,
+			       .peer_key = 77 }, got;
+	struct mx_datapath_opts opts = { 0 };
+	struct mx_datapath *a = NULL;
+	char root[128], old_path[192];
+	const char *diag = "";
+	__u32 key = 4243;
+	int fd;
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/midox-test-carry-%d", (int)getpid());
+	snprintf(old_path, sizeof(old_path), "%s/midox_port", root);
+	opts.pin_root = root;
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "midox_port", 4, 32, 16, NULL);
+	if (fd < 0 || mkdir(root, 0700) || bpf_obj_pin(fd, old_path) ||
+	    bpf_map_update_elem(fd, &key, &old, BPF_ANY))
+		diag = "pinning a port map of the earlier layout failed";
+	else if (mx_datapath_open(&opts, &a))
+		diag = "open over the earlier pin failed";
+	else if (!access(old_path, F_OK))
+		diag = "the earlier midox_port pin is still there";
+	else if (mx_port_lookup(a, key, &got) || memcmp(&got, &old, 32) || got.stats_slot)
+		diag = "the port was not carried into midox_port_v2 as it was";
+	mx_datapath_close(a);
+	if (fd >= 0)
+		close(fd);
+	unlink(old_path);
+	pins_remove(root);
+	tap_check(!*diag, diag, "the ports of the earlier midox_port are carried into midox_port_v2 at open");
+}
+
 static void test_stats_reset(void)
 {
 	struct mx_port_stats s;
-	bool ok = mx_stats_reset(dp) == 0 && mx_stats_read(dp, P1, &s) == -ENOENT;
+	bool ok = mx_stats_reset(dp) == 0 && mx_stats_read(dp, P1, &s) == 0 && !s.rx_packets &&
+		  !s.tx_packets && !s.drops[MX_DROP_HAIRPIN] && mx_stats_read(dp, 4711, &s) == -ENOENT;
 
-	tap_check(ok, "P1 counters still there", "mx_stats_reset clears every counter");
+	tap_check(ok, "P1 counters still there",
+		  "mx_stats_reset clears every counter (a port with a slot reads zeros, a key with neither is gone)");
 }
 
 /* ---- drop events (midox monitor) ---- */
@@ -1493,6 +1591,9 @@ int main(void)
 	test_map_sync_batches();
 	test_pinned_reuse();
 	test_retired_pin();
+	test_carried_ports();
+	test_stats_slot_counted();
+	test_stats_sum();
 	test_stats_reset();
 	mx_datapath_close(dp);
 	return tap_done();

@@ -140,7 +140,7 @@ int main(void)
 	tap_ok(b.port_id == a.port_id && b.underlay_id == a.underlay_id,
 	       "  the very same programs (ids %u, %u)", b.port_id, b.underlay_id);
 
-	snprintf(path, sizeof(path), "%s/midox_port", root);
+	snprintf(path, sizeof(path), "%s/midox_port_v2", root);
 	tap_ok(unlink(path) == 0, "a map pin removed behind the programs' back");
 	c = open_close(NULL);
 	tap_ok(c.err == 0 && !c.reused && c.port_id != a.port_id,

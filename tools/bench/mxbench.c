@@ -22,7 +22,7 @@
  *       that counts its entries, and walked once it says N (cmd_wait_count).
  *   mxbench fill-fdb PIN_ROOT N
  *       N MACs as the datapath learns them (MX_FDB_LOCAL, seen now on CLOCK_MONOTONIC, the
- *       clock of bpf_ktime_get_ns) on the first local bridge port of PIN_ROOT's midox_port,
+ *       clock of bpf_ktime_get_ns) on the first local bridge port of PIN_ROOT's midox_port_v2,
  *       written into PIN_ROOT's midox_fdb: the learning benchmark's N learned MACs without N
  *       VMs. Prints "filled N bridge B port P".
  *   mxbench probe TX_NETNS TX_IF RX_NETNS RX_IF DST_MAC SRC_MAC SRC_IP DST_IP TIMEOUT_S CMD...
@@ -438,7 +438,7 @@ static int cmd_wait_count(int argc, char **argv)
 	return 1;
 }
 
-/* The first port of the pinned midox_port that is bound here and not a router's. */
+/* The first port of the pinned midox_port_v2 that is bound here and not a router's. */
 static int local_bridge_port(const char *pin, __u32 *port_key, struct mx_port *port)
 {
 	char path[512];

@@ -413,7 +413,7 @@ static int list_neigh(struct dpv *v)
 	return err;
 }
 
-/* ---- ports (midox_port, midox_ifport_v2) ---- */
+/* ---- ports (midox_port_v2, midox_ifport_v3) ---- */
 
 static const char *const port_flags[] = {
 	"local", "remote", "fixed-mac", "fixed-ip", "router", "interior", "down", "device-down",
@@ -549,34 +549,117 @@ static void add_drops(struct dpv *v, json_t *o, const struct mx_port_stats *s)
 		json_object_set_new(o, "drop_reasons", reasons);
 }
 
+/* rx/tx of one slot of midox_traffic (open in m), summed over the CPUs, added to sum;
+ * whether it counted anything. */
+static bool traffic_add(const struct mx_pinned_map *m, __u32 slot, struct mx_port_stats *sum)
+{
+	struct mx_traffic t[m->n_values ? m->n_values : 1];
+	bool any = false;
+
+	if (slot >= MX_TRAFFIC_SLOTS || bpf_map_lookup_elem(m->fd, &slot, t))
+		return false;
+	for (unsigned int cpu = 0; cpu < m->n_values; cpu++) {
+		sum->rx_packets += t[cpu].rx_packets;
+		sum->rx_bytes += t[cpu].rx_bytes;
+		sum->tx_packets += t[cpu].tx_packets;
+		sum->tx_bytes += t[cpu].tx_bytes;
+		any = any || t[cpu].rx_packets || t[cpu].tx_packets;
+	}
+	return any;
+}
+
+/* One counter line: port key (or the host) and its sums. */
+static void counter_line(struct dpv *v, __u32 key, const struct mx_port_stats *s)
+{
+	json_t *o = v->arr ? json_object() : NULL;
+
+	add(v, "counter");
+	if (key == MX_STATS_HOST) {
+		add(v, "port host");
+		if (o)
+			json_object_set_new(o, "port_key", json_integer(key));
+	} else {
+		add_port(v, o, "port", key);
+	}
+	add_uint(v, o, "rx-packets", "rx_packets", s->rx_packets);
+	add_uint(v, o, "rx-bytes", "rx_bytes", s->rx_bytes);
+	add_uint(v, o, "tx-packets", "tx_packets", s->tx_packets);
+	add_uint(v, o, "tx-bytes", "tx_bytes", s->tx_bytes);
+	add_drops(v, o, s);
+	emit(v, o);
+}
+
+/* The slot of key (MX_STATS_HOST's is the host's), from the ports sorted by key; 0 and
+ * false for a port with none. */
+static bool slot_of(const struct entries *ports, __u32 key, __u32 *slot)
+{
+	size_t lo = 0, hi = ports->n;
+
+	*slot = MX_TRAFFIC_HOST_SLOT;
+	if (key == MX_STATS_HOST)
+		return true;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct mx_port *p = (const void *)VALUE(ports, mid);
+		__u32 k;
+
+		memcpy(&k, ENTRY(ports, mid), sizeof(k));
+		if (k == key) {
+			*slot = p->stats_slot;
+			return p->stats_slot != 0;
+		}
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Each key of midox_stats, and each port (and the host) whose midox_traffic slot counted
+ * something, in key order: the key's midox_stats entry plus its slot's rx/tx. */
 static int list_counter(struct dpv *v)
 {
-	struct entries e;
+	struct mx_pinned_map m = { .fd = -1 };
+	struct entries e, ports;
+	size_t i = 0, j = 0;
+	__u32 slot;
 	int err = read_map(v->c, MX_MAP_ID_STATS, cmp_key_u32, &e);
 
-	for (size_t i = 0; !err && i < e.n; i++) {
-		json_t *o = v->arr ? json_object() : NULL;
-		struct mx_port_stats s;
-		__u32 key;
-
-		memcpy(&key, ENTRY(&e, i), sizeof(key));
-		stats_sum(&e, i, &s);
-		add(v, "counter");
-		if (key == MX_STATS_HOST) {
-			add(v, "port host");
-			if (o)
-				json_object_set_new(o, "port_key", json_integer(key));
-		} else {
-			add_port(v, o, "port", key);
-		}
-		add_uint(v, o, "rx-packets", "rx_packets", s.rx_packets);
-		add_uint(v, o, "rx-bytes", "rx_bytes", s.rx_bytes);
-		add_uint(v, o, "tx-packets", "tx_packets", s.tx_packets);
-		add_uint(v, o, "tx-bytes", "tx_bytes", s.tx_bytes);
-		add_drops(v, o, &s);
-		emit(v, o);
+	if (!err)
+		err = read_map(v->c, MX_MAP_ID_PORT, cmp_key_u32, &ports);
+	else
+		memset(&ports, 0, sizeof(ports));
+	if (!err) {
+		err = mx_pinned_open(v->c->pin_root, MX_MAP_ID_TRAFFIC, &m);
+		if (err)
+			err = map_fail(v->c, MX_MAP_ID_TRAFFIC, err, &m);
 	}
+	/* Merge the sorted stats keys with the host and the sorted ports. */
+	while (!err && (i < e.n || j <= ports.n)) {
+		__u32 ek = UINT32_MAX, pk = UINT32_MAX, key;
+		struct mx_port_stats s;
+		bool has_stats;
+
+		if (i < e.n)
+			memcpy(&ek, ENTRY(&e, i), sizeof(ek));
+		if (j == 0)
+			pk = MX_STATS_HOST;
+		else if (j <= ports.n)
+			memcpy(&pk, ENTRY(&ports, j - 1), sizeof(pk));
+		key = ek < pk ? ek : pk;
+		memset(&s, 0, sizeof(s));
+		has_stats = i < e.n && ek == key;
+		if (has_stats)
+			stats_sum(&e, i++, &s);
+		if (j <= ports.n && pk == key)
+			j++;
+		if ((slot_of(&ports, key, &slot) && traffic_add(&m, slot, &s)) || has_stats)
+			counter_line(v, key, &s);
+	}
+	mx_pinned_close(&m);
 	free(e.buf);
+	free(ports.buf);
 	return err;
 }
 
