@@ -17,8 +17,9 @@
 
 /* Route to host_addr for a frame that goes with fs_len bytes of flow-state records;
  * records that would take the frame over the underlay MTU are left off (*fs_len becomes 0,
- * counted as flow-state-mtu; the frame itself goes). GSO packets are checked by the kernel
- * when it segments them, each segment with the records. */
+ * counted as flow-state-mtu; the frame itself goes). A frame over the MTU even without them
+ * is dropped as underlay-mtu alone: the records are not why (one reason per packet). GSO
+ * packets are checked by the kernel when it segments them, each segment with the records. */
 static __always_inline enum mx_drop_reason deliver_route(struct __sk_buff *skb,
 							 const struct mx_config *cfg,
 							 __u32 drop_key, __be32 host_addr,
@@ -29,9 +30,12 @@ static __always_inline enum mx_drop_reason deliver_route(struct __sk_buff *skb,
 
 	if (reason != MX_DROP_UNDERLAY_MTU || !*fs_len)
 		return reason;
-	stats_drop_note(skb, drop_key, MX_DROP_FLOW_STATE_MTU);
-	*fs_len = 0;
-	return underlay_route(skb, cfg, host_addr, vxlan_ip_len(skb->len), fib);
+	reason = underlay_route(skb, cfg, host_addr, vxlan_ip_len(skb->len), fib);
+	if (reason == MX_DROP_NONE) {
+		stats_drop_note(skb, drop_key, MX_DROP_FLOW_STATE_MTU);
+		*fs_len = 0;
+	}
+	return reason;
 }
 
 /* Encapsulate the frame for host_addr along fib with VNI = out_key, fs_len bytes of fs's

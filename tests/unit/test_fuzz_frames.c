@@ -30,7 +30,13 @@
  * Each program is fuzzed in a process of its own with a datapath of its own (private maps),
  * so the programs run in parallel on different CPUs and their counters never mix.
  *
- * Router 1 and bridge 1 track connections (their ports flagged MX_PORT_DEVICE_CT).
+ * Router 1 and bridge 1 track connections (their ports flagged MX_PORT_DEVICE_CT), so a
+ * frame tunnelled after a pass that wrote conntrack state carries flow-state records (VNI
+ * 0xFFFFFF, header, records, inner frame): its header and records are checked, the inner
+ * frame as a plain VXLAN frame's, the tenant check on the real VNI; flow-state-mtu is a
+ * count (the frame went on as plain VXLAN), not a drop. underlay_ingress also gets valid
+ * flow-state frames, mutated: a malformed one is never delivered (only those count
+ * bad-flow-state), a valid one is decapsulated to its real VNI.
  *
  * port_ingress runs four times: as above; behind a rule chain whose one rule drops
  * everything, the infilter of every port (each port's entry flagged as the agent flags it):
@@ -57,6 +63,8 @@
 #include "frames.h"
 #include "loader/chain.h"
 #include "loader/loader.h"
+#include "midox/conntrack.h"
+#include "midox/flowstate.h"
 #include "base/log.h"
 #include "tap.h"
 
@@ -116,6 +124,8 @@ enum {
 };
 #define HOST MX_STATS_HOST
 #define KEY_SPACE 10240 /* every key is below */
+#define MTU 9000          /* of every link and route (net_setup) */
+#define SMALL_MTU 1400    /* of the route to SMALLMTU_ADDR */
 
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
@@ -432,8 +442,8 @@ static int net_setup(void)
 {
 	for (int i = 0; i < IF__MAX; i++) {
 		if (dp_veth(if_names[i], if_macs[i]) ||
-		    dp_sh("ip link set %s mtu 9000 && ip link set %sv mtu 9000", if_names[i],
-			  if_names[i]))
+		    dp_sh("ip link set %s mtu %d && ip link set %sv mtu %d", if_names[i], MTU,
+			  if_names[i], MTU))
 			return -1;
 		ifx[i] = if_nametoindex(if_names[i]);
 	}
@@ -441,8 +451,8 @@ static int net_setup(void)
 		     "ip addr add %s/24 dev ul0 && "
 		     "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent && "
 		     "ip neigh replace %s lladdr 02:00:00:00:00:04 dev ul0 nud permanent && "
-		     "ip route add %s/32 dev ul0 mtu 1400",
-		     LOCAL_ADDR, PEER_ADDR, SMALLMTU_ADDR, SMALLMTU_ADDR);
+		     "ip route add %s/32 dev ul0 mtu lock %d",
+		     LOCAL_ADDR, PEER_ADDR, SMALLMTU_ADDR, SMALLMTU_ADDR, SMALL_MTU);
 }
 
 static struct mx_config config(void)
@@ -738,12 +748,84 @@ static size_t vxlan_at(const uint8_t *f, size_t len)
 	return 14 + ihl + 8;
 }
 
-/* The VNI of a frame that looks like VXLAN, or MX_TUNNEL_KEY_NONE. */
+/* ---- flow state (docs/conntrack.md, "Cross-host state") ----
+ * VXLAN with the VNI MX_FS_VNI carries a struct mx_fs_hdr (magic, version, count, the real
+ * VNI) and count records of struct mx_fs_record before the inner frame. */
+
+struct fs_view {
+	__u32 vni;          /* the real VNI (the outer one for plain VXLAN) */
+	size_t inner;       /* where the inner Ethernet frame starts */
+	unsigned int count; /* records; 0: plain VXLAN */
+};
+
+static bool fs_state_ok(uint8_t proto, uint8_t state)
+{
+	switch (proto) {
+	case 6: return state <= MX_CT_TCP_CLOSE;
+	case 17: return state == MX_CT_UDP || state == MX_CT_UDP_STREAM;
+	case 1: return state == MX_CT_ICMP;
+	}
+	return false;
+}
+
+/* The flow-state area after the VXLAN header at vx of f, as underlay_ingress's import reads
+ * it (bpf/lib/flowstate_import.h): NULL and *v, or why it is malformed. A frame with another
+ * VNI is plain VXLAN (count 0). */
+static const char *fs_parse(const uint8_t *f, size_t len, size_t vx, struct fs_view *v)
+{
+	const uint8_t *h = f + vx + 8, *rec;
+
+	*v = (struct fs_view){ get32(f + vx + 4) >> 8, vx + 8, 0 };
+	if (v->vni != MX_FS_VNI)
+		return NULL;
+	if (len < vx + 8 + sizeof(struct mx_fs_hdr))
+		return "flow state: cut inside its header";
+	v->count = h[3];
+	v->vni = get32(h + 4);
+	v->inner = vx + 8 + MX_FS_LEN(v->count);
+	if (get16(h) != MX_FS_MAGIC || h[2] != MX_FS_VERSION)
+		return "flow state: bad magic or version";
+	if (!v->count || v->count > MX_FS_REC_MAX)
+		return "flow state: a count of records not 1 to 15";
+	if (v->vni < MX_TUNNEL_KEY_MIN || v->vni > MX_TUNNEL_KEY_MAX)
+		return "flow state: a real VNI out of range";
+	if (len < v->inner + 14)
+		return "flow state: records or inner Ethernet header cut short";
+	for (unsigned int i = 0; i < v->count; i++) {
+		rec = h + MX_FS_LEN(i);
+		if (!get32(rec) || rec[17] < MX_FS_OP_NEW || rec[17] > MX_FS_OP_DELETE ||
+		    (rec[17] != MX_FS_OP_DELETE && !fs_state_ok(rec[16], rec[18])))
+			return "flow state: a record with device 0, an unknown op or a state not "
+			       "of its protocol";
+	}
+	return NULL;
+}
+
+/* The flow-state area of a VXLAN frame (vx 0: none), or plain VXLAN for a malformed one. */
+static struct fs_view fs_view(const uint8_t *f, size_t len, size_t vx)
+{
+	struct fs_view v = { MX_TUNNEL_KEY_NONE, vx + 8, 0 };
+
+	if (vx && fs_parse(f, len, vx, &v))
+		v = (struct fs_view){ MX_TUNNEL_KEY_NONE, vx + 8, 0 };
+	return v;
+}
+
+/* Whether f is VXLAN with the flow-state VNI. */
+static bool fs_vni(const uint8_t *f, size_t len)
+{
+	size_t vx = vxlan_at(f, len);
+
+	return vx && len >= vx + 8 && get32(f + vx + 4) >> 8 == MX_FS_VNI;
+}
+
+/* The VNI of a frame that looks like VXLAN (the real one of well-formed flow state), or
+ * MX_TUNNEL_KEY_NONE (malformed flow state too: it names no port or bridge). */
 static __u32 vxlan_vni(const uint8_t *f, size_t len)
 {
 	size_t vx = vxlan_at(f, len);
 
-	return vx ? get32(f + vx + 4) >> 8 : MX_TUNNEL_KEY_NONE;
+	return vx ? fs_view(f, len, vx).vni : MX_TUNNEL_KEY_NONE;
 }
 
 /* An IPv4 header at off: one the frame came with (found in the input) is the sender's
@@ -1194,14 +1276,60 @@ static enum shape inner_shape(const struct frame *f, const uint8_t *o, size_t ol
 	return SH__MAX;
 }
 
-/* port_ingress: a shape of its own, or one of those in VXLAN (outer headers of 50 bytes). */
+/* The devices of the topology that track connections (their ports say MX_PORT_DEVICE_CT). */
+static bool device_tracks(__u32 device)
+{
+	return device == R1 || device == B1;
+}
+
+/* A record port_ingress wrote for input in: of a device that tracks, op and state as the
+ * import checks them, nothing in the reserved NAT fields, the key the input's tuple (TCP,
+ * UDP: addresses and ports; ICMP echo: its id as both ports) or its reverse. */
+static const char *fs_record_check(const uint8_t *in, size_t in_len, const uint8_t *rec)
+{
+	static const uint8_t zero[12];
+	size_t ihl = (in[14] & 0x0f) * 4u, l4 = 14 + ihl;
+	uint8_t sport[2], dport[2];
+
+	if (!device_tracks(get32(rec)))
+		return "flow state: a record of a device that does not track connections";
+	if ((rec[19] & ~(MX_CT_F_FIN_FWD | MX_CT_F_FIN_REPLY)) || memcmp(rec + 20, zero, 12))
+		return "flow state: a record with NAT flags or fields (none is made yet)";
+	if (in_len < 34 || get16(in + 12) != 0x0800 || ihl < 20 || rec[16] != in[23])
+		return "flow state: a record of a protocol the input does not have";
+	if (in[23] == 1 && in_len >= l4 + 6 && (in[l4] == 8 || in[l4] == 0)) {
+		memcpy(sport, in + l4 + 4, 2);
+		memcpy(dport, in + l4 + 4, 2);
+	} else if (in[23] != 1 && in_len >= l4 + 4) {
+		memcpy(sport, in + l4, 2);
+		memcpy(dport, in + l4 + 2, 2);
+	} else {
+		return "flow state: a record of an input without ports or an echo id";
+	}
+	if (!memcmp(rec + 4, in + 26, 4) && !memcmp(rec + 8, in + 30, 4) &&
+	    !memcmp(rec + 12, sport, 2) && !memcmp(rec + 14, dport, 2))
+		return NULL;
+	if (!memcmp(rec + 4, in + 30, 4) && !memcmp(rec + 8, in + 26, 4) &&
+	    !memcmp(rec + 12, dport, 2) && !memcmp(rec + 14, sport, 2))
+		return NULL;
+	return "flow state: a record whose key is neither the input's tuple nor its reverse";
+}
+
+/* port_ingress: a shape of its own, or one of those in VXLAN (outer headers of 50 bytes),
+ * with flow state between the VXLAN header and the inner frame when the pass wrote any. */
 static enum shape port_shape(const struct frame *f, const char **why)
 {
 	enum shape sh = inner_shape(f, f->out, f->out_len, why);
+	struct fs_view v;
 
 	if (sh != SH__MAX || vxlan_at(f->out, f->out_len) != 42 || f->out_len < 50 + 14)
 		return sh;
-	switch (inner_shape(f, f->out + 50, f->out_len - 50, why)) {
+	*why = fs_parse(f->out, f->out_len, 42, &v);
+	for (unsigned int i = 0; !*why && i < v.count; i++)
+		*why = fs_record_check(f->in, f->in_len, f->out + 50 + MX_FS_LEN(i));
+	if (*why)
+		return SH__MAX;
+	switch (inner_shape(f, f->out + v.inner, f->out_len - v.inner, why)) {
 	case SH_SAME:
 		return SH_ENCAP;
 	case SH_ROUTED:
@@ -1369,11 +1497,11 @@ static bool nat_is_icmp_error(const uint8_t *f, size_t len)
  * ARP request for the next hop (in VXLAN too) from an input that was none, or an ICMP
  * error from one that was none (no error answers an error); else SH_NAT. */
 static enum shape nat_replaced(const uint8_t *in, size_t in_len, const uint8_t *out,
-			       size_t len, size_t vx)
+			       size_t len, size_t inner)
 {
 	if (nat_is_arp_request(out, len) && !nat_is_arp_request(in, in_len))
 		return SH_ARP_REQUEST;
-	if (vx && nat_is_arp_request(out + vx + 8, len - vx - 8) &&
+	if (inner && nat_is_arp_request(out + inner, len - inner) &&
 	    !nat_is_arp_request(in, in_len))
 		return SH_ARP_REQUEST_ENCAP;
 	if (nat_is_icmp_error(out, len) && !nat_is_icmp_error(in, in_len))
@@ -1382,35 +1510,50 @@ static enum shape nat_replaced(const uint8_t *in, size_t in_len, const uint8_t *
 }
 
 /* Behind static NAT every modified output counts as NATed: its IPv4 packet (inside VXLAN
- * too) and the outer one must have valid checksums. */
+ * too, after flow state if it carries any, which must be well formed) and the outer one
+ * must have valid checksums. */
 static enum shape nat_shape(const struct frame *f, const char **why)
 {
 	static uint8_t out[FRAMES_MAX + 256]; /* nat_csums checks (set false) write nothing */
 	static char buf[80];
-	size_t vx = vxlan_at(f->out, f->out_len), len = f->out_len;
+	size_t vx = vxlan_at(f->out, f->out_len), len = f->out_len, inner = 0;
 	const char *bad = NULL;
+	struct fs_view v;
 
 	if (len > sizeof(out))
 		return SH__MAX;
 	memcpy(out, f->out, len);
+	if (vx && len >= vx + 8 + 14) {
+		*why = fs_parse(out, len, vx, &v);
+		if (*why)
+			return SH__MAX;
+		inner = v.inner;
+	}
 	if (get16(out + 12) == 0x0800)
 		bad = nat_csums(out + 14, len - 14, false);
-	if (!bad && vx && len >= vx + 8 + 14 && get16(out + vx + 8 + 12) == 0x0800)
-		bad = nat_csums(out + vx + 8 + 14, len - vx - 8 - 14, false);
+	if (!bad && inner && get16(out + inner + 12) == 0x0800)
+		bad = nat_csums(out + inner + 14, len - inner - 14, false);
 	if (!bad)
-		return nat_replaced(f->in, f->in_len, out, len, vx);
+		return nat_replaced(f->in, f->in_len, out, len, inner);
 	snprintf(buf, sizeof(buf), "a NATed frame leaves with a bad %s checksum", bad);
 	*why = buf;
 	return SH__MAX;
 }
 
-/* underlay_ingress only ever strips the outer headers: anything else is wrong. */
+/* underlay_ingress only ever strips the outer headers (and flow state with them, only when
+ * it is well formed): anything else is wrong. */
 static enum shape underlay_shape(const struct frame *f, const char **why)
 {
 	size_t vx = vxlan_at(f->in, f->in_len);
+	struct fs_view v;
 
-	(void)why;
-	if (vx && f->out_len + vx + 8 == f->in_len && !memcmp(f->out, f->in + vx + 8, f->out_len))
+	if (!vx || f->in_len < vx + 8)
+		return SH__MAX;
+	if (fs_parse(f->in, f->in_len, vx, &v)) {
+		*why = "a frame with malformed flow state delivered";
+		return SH__MAX;
+	}
+	if (f->out_len + v.inner == f->in_len && !memcmp(f->out, f->in + v.inner, f->out_len))
 		return SH_DECAP;
 	return SH__MAX;
 }
@@ -1420,6 +1563,8 @@ struct seed {
 	const char *path;
 	enum ifid iface;
 	struct frames_spec spec;
+	__u32 fs_vni;          /* VXLAN with flow state (fs_wrap): the real VNI */
+	unsigned int fs_count; /* and this many records */
 };
 
 #define UDP4(d, s) { .kind = FRAMES_IPV4, .dst = (d), .src = (s), .sip = "10.1.0.1", .tip = "10.1.0.2", .payload = 18 }
@@ -1448,6 +1593,11 @@ static const struct seed port_seeds[] = {
 	{ "remote unicast over the route MTU", IF_P1,
 	  { .kind = FRAMES_IPV4, .dst = M_M, .src = M_P1, .sip = "10.1.0.1", .tip = "10.1.0.4", .payload = 1380 } },
 	{ "remote unicast under the route MTU", IF_P1, UDP4(M_M, M_P1) },
+	/* A port of its own: the connection of the seed above, over the MTU, is committed before
+	 * the frame is dropped, and this one's first frame must open one. */
+	{ "remote unicast under the route MTU, over it with a flow-state record", IF_P1,
+	  { .kind = FRAMES_IPV4, .dst = M_M, .src = M_P1, .sip = "10.1.0.1", .tip = "10.1.0.4",
+	    .sport = 40001, .payload = 1300 } },
 	{ "remote unicast, no neighbour", IF_P1, UDP4(M_N, M_P1) },
 	{ "remote unicast, no route", IF_P1, UDP4(M_X, M_P1) },
 	{ "unbound destination", IF_P1, UDP4(M_U, M_P1) },
@@ -1630,6 +1780,19 @@ static const struct seed underlay_seeds[] = {
 	{ "VXLAN with outer IPv4 options", IF_UL,
 	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = PEER_ADDR,
 	    .odst = LOCAL_ADDR, .vni = P2, .ihl = 7 } },
+	{ "flow state to a local port", IF_UL, VX(MX_FS_VNI, M_P2, FRAMES_IPV4), P2, 1 },
+	{ "flow state, two records, to bridge 1", IF_UL, VX(MX_FS_VNI, BCAST, FRAMES_IPV4), B1, 2 },
+	{ "flow state, 15 records, to a local port", IF_UL, VX(MX_FS_VNI, M_P2, FRAMES_IPV4), P2, 15 },
+	{ "flow state with ARP to a local port", IF_UL, VX(MX_FS_VNI, M_P1, FRAMES_ARP), P1, 1 },
+	{ "flow state to bridge 3's port", IF_UL, VX(MX_FS_VNI, M_P6, FRAMES_IPV4), P6, 3 },
+	{ "flow state to tenant 2's bridge 4", IF_UL, VX(MX_FS_VNI, BCAST, FRAMES_IPV4), B4, 1 },
+	{ "flow state to a remote port", IF_UL, VX(MX_FS_VNI, M_R, FRAMES_IPV4), PR, 1 },
+	{ "flow state to an unknown VNI", IF_UL, VX(MX_FS_VNI, M_P2, FRAMES_IPV4), 4242, 1 },
+	{ "flow state to a down port", IF_UL, VX(MX_FS_VNI, M_PD, FRAMES_IPV4), PD, 1 },
+	{ "flow state to a router", IF_UL, VX(MX_FS_VNI, M_R1A, FRAMES_IPV4), R1, 2 },
+	{ "flow state from a non-member", IF_UL,
+	  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_R, .vxlan = true, .osrc = "10.0.0.9",
+	    .odst = LOCAL_ADDR, .vni = MX_FS_VNI }, P2, 1 },
 	{ "other UDP port", IF_UL,
 	  { .kind = FRAMES_IPV4, .dst = UL_MAC, .src = PEER_MAC, .sip = PEER_ADDR, .tip = LOCAL_ADDR,
 	    .dport = 53, .payload = 30 } },
@@ -1652,20 +1815,21 @@ struct fuzz_prog {
 	bool drop_all; /* behind the drop-everything infilter of every port */
 	bool reject_all; /* behind the reject-everything infilter of every port */
 	bool nat;        /* behind static NAT on every port's infilter */
+	bool flow_state; /* must send (port_ingress) or receive (underlay) flow state */
 };
 
 #define SEEDS(s) s, sizeof(s) / sizeof(s[0])
 static const struct fuzz_prog progs[] = {
 	{ "port_ingress", mx_datapath_port_prog_fd, SEEDS(port_seeds), port_reach, port_shape,
-	  false, false, false },
+	  false, false, false, true },
 	{ "underlay_ingress", mx_datapath_underlay_prog_fd, SEEDS(underlay_seeds), underlay_reach,
-	  underlay_shape, false, false, false },
+	  underlay_shape, false, false, false, true },
 	{ "port_ingress behind a drop rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, port_shape, true, false, false },
+	  port_reach, port_shape, true, false, false, false },
 	{ "port_ingress behind a reject rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, reject_shape, false, true, false },
+	  port_reach, reject_shape, false, true, false, false },
 	{ "port_ingress behind static NAT", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, nat_shape, false, false, true },
+	  port_reach, nat_shape, false, false, true, true },
 };
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
 
@@ -1708,6 +1872,7 @@ static const uint32_t known_words[] = {
 	P1,  P2,  PR,  PM,  PN,  PX,  PU,  P3,  P3R, P6,  P6R, P7,  U1,  U3,  R1A, B1R,
 	B1,  B2,  B3,  B4,  BL,  R1,  R2,  0,   1,   0xffffff, MX_VXLAN_PORT_DEFAULT,
 	0x0800, 0x0806, 0x86dd, 0x4000, 0x2000, 0x08000000,
+	MX_FS_MAGIC, MX_FS_MAGIC << 16 | MX_FS_VERSION << 8 | 1, MX_FS_REC_MAX, MX_FS_REC_MAX + 1,
 	PD,  PDR, PO,  PBD, BD,  U9,  R3A, R3,  RD1,
 };
 /* Including TTLs, IHLs and ICMP types. */
@@ -1822,12 +1987,16 @@ struct fuzz_result {
 	unsigned long frames, random, refused, run_errors, verdicts[V__MAX];
 	unsigned long shapes[SH__MAX], bad_outputs;
 	unsigned long drops, shot, replaced, rate_drops, dry_batches, bad_drop_batches, none_drops;
+	/* Flow state: outputs that carry it (port_ingress) or carried it in (underlay_ingress);
+	 * flow-state-mtu counts and the plain VXLAN outputs a record would have taken over
+	 * their route's MTU; inputs with malformed flow state and bad-flow-state drops. */
+	unsigned long fs_outputs, fs_mtu, fs_mtu_room, fs_bad_in, fs_bad_drops;
 	unsigned long batches, bad_tx_batches, vnis;
 	unsigned long down_batches, bad_reason_batches, limited_batches, limited_drops;
 	unsigned long passed_drop; /* drop_all: frames that were not dropped */
 	unsigned long long max_ns;
 	double secs;
-	char run_diag[160], out_diag[512], drop_diag[400], tx_diag[160], reason_diag[160];
+	char run_diag[160], out_diag[512], drop_diag[640], tx_diag[160], reason_diag[160];
 	char pass_diag[400];
 };
 
@@ -1870,8 +2039,8 @@ static const char *vxlan_check(const struct fuzz_prog *p, const struct frame *f,
 		return "VXLAN outer UDP length does not match";
 	if (get32(out + vx) != 0x08000000 || out[vx + 7])
 		return "VXLAN flags or reserved bits wrong";
-	if (!p->reach(get32(out + vx + 4) >> 8, f))
-		return "VNI the frame may not reach";
+	if (!p->reach(vxlan_vni(out, len), f))
+		return "VNI (the real one of flow state) the frame may not reach";
 	return NULL;
 }
 
@@ -1953,6 +2122,9 @@ static enum shape output_check(const struct fuzz_prog *p, const struct frame *f,
 			why = "output of a shape this program never makes";
 		if (!why && shape_encapsulated(sh))
 			why = vxlan_check(p, f, r);
+		if (!why && (fs_vni(f->out, f->out_len) ||
+			     (sh == SH_DECAP && fs_vni(f->in, f->in_len))))
+			r->fs_outputs++;
 	}
 	if (sh < SH__MAX)
 		r->shapes[sh]++;
@@ -1972,6 +2144,33 @@ struct counters {
 	__u64 tx[N_KEYS], drops, by_reason[MX_DROP__MAX];
 };
 
+/* A batch's frames as flow state concerns them: plain VXLAN outputs that one record would
+ * have taken over their route's MTU (the only frames flow-state-mtu may be counted on);
+ * inputs whose flow state is malformed (the only ones bad-flow-state may drop). */
+struct batch_fs {
+	unsigned long mtu_room, bad_in;
+};
+
+/* Whether o, sent out in VXLAN without flow state, would have gone over its route's MTU
+ * with one record. */
+static bool fs_record_over_mtu(const uint8_t *o, size_t olen)
+{
+	uint32_t dst;
+
+	if (olen < 34 || fs_vni(o, olen))
+		return false;
+	memcpy(&dst, o + 30, 4);
+	return olen - 14 + MX_FS_LEN(1) > (dst == frames_addr(SMALLMTU_ADDR) ? SMALL_MTU : MTU);
+}
+
+/* Whether in is VXLAN with the flow-state VNI whose flow state is malformed. */
+static bool fs_malformed(const uint8_t *in, size_t len)
+{
+	struct fs_view v;
+
+	return fs_vni(in, len) && fs_parse(in, len, vxlan_at(in, len), &v);
+}
+
 static void counters_read(struct counters *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -1989,13 +2188,16 @@ static void counters_read(struct counters *c)
 }
 
 static void drop_diag(const struct counters *before, const struct counters *now,
-		      unsigned long shot, unsigned long replaced, bool dry, struct fuzz_result *r)
+		      unsigned long shot, unsigned long replaced, bool dry,
+		      const struct batch_fs *fs, struct fuzz_result *r)
 {
 	int n = snprintf(r->drop_diag, sizeof(r->drop_diag),
 			 "batch %lu (ICMP bucket %s): drop counters grew by %llu, want %lu "
-			 "TC_ACT_SHOT + %lu replaced (+ icmp-rate when dry):",
+			 "TC_ACT_SHOT + %lu replaced (+ icmp-rate when dry, + flow-state-mtu on "
+			 "at most %lu plain VXLAN frames; bad-flow-state at most %lu):",
 			 r->batches, dry ? "dry" : "full",
-			 (unsigned long long)(now->drops - before->drops), shot, replaced);
+			 (unsigned long long)(now->drops - before->drops), shot, replaced,
+			 fs->mtu_room, fs->bad_in);
 
 	for (int d = 0; d < MX_DROP__MAX && n < (int)sizeof(r->drop_diag); d++)
 		if (now->by_reason[d] != before->by_reason[d])
@@ -2042,27 +2244,38 @@ static void reason_check(const struct counters *before, const struct counters *n
 
 /* After a batch: drops grew by the TC_ACT_SHOT verdicts and the packets replaced by an ICMP
  * error or ARP request; a suppressed ICMP error (a dry bucket only) counts its packet twice,
- * under why it was dropped and under icmp-rate. tx only where frames may go. */
+ * under why it was dropped and under icmp-rate; flow-state-mtu counts a frame that went on
+ * (as plain VXLAN) without its records, not a drop; bad-flow-state only drops frames whose
+ * flow state is malformed. tx only where frames may go. */
 static void batch_check(const struct counters *before, const unsigned long *reach,
-			unsigned long shot, unsigned long replaced, bool dry, enum ifid iface,
-			struct fuzz_result *r)
+			unsigned long shot, unsigned long replaced, bool dry,
+			const struct batch_fs *fs, enum ifid iface, struct fuzz_result *r)
 {
 	struct counters now;
-	__u64 grew, rate;
+	__u64 grew, rate, fs_mtu, fs_bad;
 
 	counters_read(&now);
 	reason_check(before, &now, iface, shot, r);
 	r->batches++;
 	grew = now.drops - before->drops;
 	rate = now.by_reason[MX_DROP_ICMP_RATE] - before->by_reason[MX_DROP_ICMP_RATE];
-	r->drops += grew;
+	fs_mtu = now.by_reason[MX_DROP_FLOW_STATE_MTU] -
+		 before->by_reason[MX_DROP_FLOW_STATE_MTU];
+	fs_bad = now.by_reason[MX_DROP_BAD_FLOW_STATE] -
+		 before->by_reason[MX_DROP_BAD_FLOW_STATE];
+	r->fs_mtu += fs_mtu;
+	r->fs_mtu_room += fs->mtu_room;
+	r->fs_bad_in += fs->bad_in;
+	r->fs_bad_drops += fs_bad;
+	r->drops += grew - fs_mtu;
 	r->shot += shot;
 	r->replaced += replaced;
 	r->rate_drops += rate;
 	r->dry_batches += dry;
 	r->none_drops += now.by_reason[MX_DROP_NONE] - before->by_reason[MX_DROP_NONE];
-	if ((grew - rate != shot + replaced || rate > (dry ? shot : 0)) && !r->bad_drop_batches++)
-		drop_diag(before, &now, shot, replaced, dry, r);
+	if ((grew - rate - fs_mtu != shot + replaced || rate > (dry ? shot : 0) ||
+	     fs_mtu > fs->mtu_room || fs_bad > fs->bad_in) && !r->bad_drop_batches++)
+		drop_diag(before, &now, shot, replaced, dry, fs, r);
 	for (size_t i = 0; i < N_KEYS; i++) {
 		__u64 d = now.tx[i] - before->tx[i];
 
@@ -2124,6 +2337,41 @@ static bool run(int fd, struct frame *f, uint8_t *out, size_t out_size, struct f
 	return true;
 }
 
+/* Seed s's VXLAN frame f (len bytes) with flow state put in after its VXLAN header: the
+ * header (its real VNI s->fs_vni) and s->fs_count records of bridge 1 and router 1 for the
+ * seed's addresses, new or update, as a sending host writes them. Returns the new length. */
+static size_t fs_wrap(const struct seed *s, uint8_t *f, size_t len)
+{
+	size_t vx = vxlan_at(f, len), ihl = (f[14] & 0x0f) * 4u, add = MX_FS_LEN(s->fs_count);
+	uint8_t *h = f + vx + 8, *rec;
+
+	if (!vx || len + add > FRAMES_MAX)
+		return len;
+	memmove(h + add, h, len - vx - 8);
+	memset(h, 0, add);
+	frames_put32(f + vx + 4, MX_FS_VNI << 8);
+	frames_put16(h, MX_FS_MAGIC);
+	h[2] = MX_FS_VERSION;
+	h[3] = s->fs_count;
+	frames_put32(h + 4, s->fs_vni);
+	for (unsigned int i = 0; i < s->fs_count; i++) {
+		rec = h + MX_FS_LEN(i);
+		frames_put32(rec, i % 2 ? R1 : B1);
+		frames_put32(rec + 4, ntohl(frames_addr(s->spec.sip)));
+		frames_put32(rec + 8, ntohl(frames_addr(s->spec.tip)));
+		frames_put16(rec + 12, 40000 + i);
+		frames_put16(rec + 14, 5000);
+		rec[16] = 17;
+		rec[17] = i % 3 == 1 ? MX_FS_OP_UPDATE : MX_FS_OP_NEW;
+		rec[18] = i % 3 == 1 ? MX_CT_UDP_STREAM : MX_CT_UDP;
+	}
+	frames_put16(f + 16, get16(f + 16) + add);
+	frames_put16(f + 24, 0);
+	frames_put16(f + 24, frames_csum(f + 14, ihl));
+	frames_put16(f + 14 + ihl + 4, get16(f + 14 + ihl + 4) + add);
+	return len + add;
+}
+
 static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_result *r)
 {
 	static uint8_t seed_bufs[MAX_SEEDS][FRAMES_MAX];
@@ -2136,11 +2384,15 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 		snprintf(r->run_diag, sizeof(r->run_diag), "more seeds than MAX_SEEDS");
 		return;
 	}
-	for (size_t s = 0; s < p->n_seeds; s++)
+	for (size_t s = 0; s < p->n_seeds; s++) {
 		seed_lens[s] = frames_build(&p->seeds[s].spec, seed_bufs[s], UL_MAC, PEER_MAC);
+		if (p->seeds[s].fs_count)
+			seed_lens[s] = fs_wrap(&p->seeds[s], seed_bufs[s], seed_lens[s]);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (r->frames < frames) {
 		unsigned long reach[N_KEYS] = { 0 }, shot = 0, replaced = 0;
+		struct batch_fs fs = { 0 };
 		/* One ingress interface per batch, so that what a frame of one bridge may reach
 		 * never covers for another's. */
 		enum ifid iface = p->seeds[rnd_below(p->n_seeds)].iface;
@@ -2170,10 +2422,14 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 			shot += vclass == V_SHOT;
 			for (size_t i = 0; i < N_KEYS; i++)
 				reach[i] += p->reach(keys[i].key, &f);
-			if (vclass != V_SHOT)
-				replaced += shape_replaces_drop(output_check(p, &f, r));
+			fs.bad_in += fs_malformed(f.in, f.in_len);
+			if (vclass == V_SHOT)
+				continue;
+			replaced += shape_replaces_drop(output_check(p, &f, r));
+			/* Any VXLAN output, whatever its shape (the NAT run has its own). */
+			fs.mtu_room += vxlan_at(f.out, f.out_len) && fs_record_over_mtu(f.out, f.out_len);
 		}
-		batch_check(&before, reach, shot, replaced, dry, iface, r);
+		batch_check(&before, reach, shot, replaced, dry, &fs, iface, r);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -2230,16 +2486,35 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 		  "run returned a tc verdict (%s), slowest %llu ns",
 		  p->name, r->frames, r->random, p->n_seeds, r->secs, v, r->max_ns);
 	tap_check(!r->bad_outputs, r->out_diag,
-		  "%s: every frame sent on is well formed (%s; %lu VXLAN outer headers checked)",
-		  p->name, s, r->vnis);
+		  "%s: every frame sent on is well formed (%s; %lu VXLAN outer headers checked; "
+		  "%lu with flow state)",
+		  p->name, s, r->vnis, r->fs_outputs);
 	if (r->bad_outputs)
 		tap_diag("%lu bad outputs", r->bad_outputs);
 	tap_check(!r->bad_drop_batches && !r->none_drops && r->batches, r->drop_diag,
 		  "%s: every drop counted under a reason (drop counters +%lu = TC_ACT_SHOT %lu + "
 		  "%lu replaced by an ICMP error or ARP request + %lu icmp-rate in %lu batches "
-		  "with the ICMP bucket dry; %lu batches)",
+		  "with the ICMP bucket dry; %lu batches; besides, %lu flow-state-mtu, a count "
+		  "and no drop, on at most the %lu plain VXLAN frames a record would take over "
+		  "their route's MTU)",
 		  p->name, r->drops, r->shot, r->replaced, r->rate_drops, r->dry_batches,
-		  r->batches);
+		  r->batches, r->fs_mtu, r->fs_mtu_room);
+	if (p->flow_state && p->prog_fd == mx_datapath_underlay_prog_fd)
+		tap_check(!r->bad_outputs && !r->bad_drop_batches && r->fs_outputs &&
+				  r->fs_bad_drops, r->out_diag,
+			  "%s: flow state: %lu well-formed frames decapsulated to their real VNI, "
+			  "none malformed delivered; bad-flow-state %lu, only on the %lu inputs "
+			  "whose flow state is malformed",
+			  p->name, r->fs_outputs, r->fs_bad_drops, r->fs_bad_in);
+	else if (p->flow_state)
+		tap_check(!r->bad_outputs && !r->bad_drop_batches && r->fs_outputs && r->fs_mtu &&
+				  !r->fs_bad_drops, r->out_diag,
+			  "%s: flow state: %lu frames carry it, each record well formed%s; %lu "
+			  "flow-state-mtu, only on plain VXLAN frames a record would take over their "
+			  "route's MTU (%lu)",
+			  p->name, r->fs_outputs,
+			  p->nat ? "" : ", its key the frame's tuple or its reverse", r->fs_mtu,
+			  r->fs_mtu_room);
 	tap_check(!r->bad_tx_batches && r->batches, r->tx_diag,
 		  "%s: no frame crosses a bridge or tenant boundary (tx only on keys the frame "
 		  "may reach, %lu batches; VNIs in %lu outer headers)",
