@@ -4,7 +4,7 @@
 # return-flow accept, else drop" for what goes to a's subnet). h1 simulates a's packets, h2
 # b's replies: h2 knows each connection only from the state that rode in with its first
 # packet. Real ZooKeeper, agents on two hosts, the real CLI, TCP from
-# tests/helpers/tcp-conns.py.
+# tests/lib/tcp-probe.py.
 
 bats_require_minimum_version 1.5.0
 
@@ -13,7 +13,7 @@ load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
 
-TCP=$BATS_TEST_DIRNAME/../helpers/tcp-conns.py
+PROBE=$BATS_TEST_DIRNAME/../lib/tcp-probe.py
 
 setup_file() {
 	e2e_setup_file midox midox-agent
@@ -74,8 +74,10 @@ firewalled() {
 	vm_on h1 va 10.0.1.11 "$BR_A"
 	vm_on h2 vb 10.0.2.21 "$BR_B"
 	wait_until 20 ping_ok va 10.0.2.21
-	net_bg vb "$NET_DIR/serve-vb" python3 "$TCP" serve 7000
-	net_bg va "$NET_DIR/serve-va" python3 "$TCP" serve 7001
+	net_bg vb "$NET_DIR/serve-vb" python3 "$PROBE" serve 7000
+	net_bg va "$NET_DIR/serve-va" python3 "$PROBE" serve 7001
+	wait_until 10 grep -q listening "$NET_DIR/serve-vb"
+	wait_until 10 grep -q listening "$NET_DIR/serve-va"
 	mx chain create name "$CH"
 	mx chain "$CH" add rule dst 10.0.1.0/24 flow return-flow type accept
 	mx chain "$CH" add rule dst 10.0.1.0/24 type drop
@@ -85,15 +87,13 @@ firewalled() {
 
 @test "a stateful firewall across hosts: a's 1000 connections to b all answered at once; b's new connections and pings to a refused" {
 	firewalled
-	run -0 net_in va python3 "$TCP" connect 10.0.2.21 7000 1000 3 5
+	run -0 net_in va python3 "$PROBE" connect 10.0.2.21 7000 1000
 	echo "$output"
 	# every connection answered, and no SYN sent twice: no first reply was lost
-	[ "$output" = "ok 1000 refused 0 timeout 0 other 0 syn-retrans 0" ]
+	[ "${lines[-1]}" = "connected 1000 of 1000, syn-retrans 0" ]
 	ping_all va 10.0.2.21 5
-	# b opens nothing towards a: its SYNs are dropped (a timeout, not a refusal)
-	run -0 net_in vb python3 "$TCP" connect 10.0.1.11 7001 3 1
-	echo "$output"
-	[[ "$output" == "ok 0 refused 0 timeout 3 "* ]]
+	# b opens nothing towards a (a listens: only the firewall keeps b out)
+	run -0 net_in vb python3 "$PROBE" refused 10.0.1.11 7001
 	ping_none vb 10.0.1.11
 	# h2 learned the connections from the tunnel: it holds them for the router
 	run -0 on h2 datapath list connection
@@ -103,22 +103,23 @@ firewalled() {
 
 @test "an established TCP stream through the stateful firewall survives kill -9 of both agents and their restart" {
 	firewalled
-	net_bg va "$NET_DIR/stream" python3 "$TCP" stream 10.0.2.21 7000 12
+	net_bg va "$NET_DIR/stream" python3 "$PROBE" stream 10.0.2.21 7000 12
 	local stream=$NET_BG_PID
-	sleep 2
+	wait_until 5 grep -q connected "$NET_DIR/stream"
+	sleep 1
 	kill -KILL "$(agent_pid h1)" "$(agent_pid h2)"
 	sleep 1
 	agent_start h1
 	agent_start h2
 	agent_wait_ready h1
 	agent_wait_ready h2
+	# the stream lasted its 12 s, every line echoed, none missing for 10 s
 	wait "$stream"
 	cat "$NET_DIR/stream"
-	read -r _ sent _ answered _ gap < "$NET_DIR/stream"
-	[ "$sent" -gt 100 ]
-	[ "$answered" -eq "$sent" ]
+	grep -qx "rounds [0-9]*" "$NET_DIR/stream"
 	# and the firewall still holds after the restart
 	ping_none vb 10.0.1.11
-	run -0 net_in va python3 "$TCP" connect 10.0.2.21 7000 20 3 5
-	[ "$output" = "ok 20 refused 0 timeout 0 other 0 syn-retrans 0" ]
+	run -0 net_in vb python3 "$PROBE" refused 10.0.1.11 7001
+	run -0 net_in va python3 "$PROBE" connect 10.0.2.21 7000 20
+	[ "${lines[-1]}" = "connected 20 of 20, syn-retrans 0" ]
 }

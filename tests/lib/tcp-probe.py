@@ -5,8 +5,10 @@ library only, as Debian 12 installs it).
   tcp-probe.py serve PORT
       an echo server on PORT, every connection served until the peer closes it
   tcp-probe.py connect ADDR PORT N
-      N connections one after the other, each sends a line and reads it back, then closes;
-      prints "connected K of N"; exit 0 when all N did
+      N connections one after the other, each sends a line and reads it back, then closes
+      (given up after 5 failures in a row); prints "connected K of N, syn-retrans S", S the
+      SYNs this namespace's kernel sent again meanwhile (TcpExt TCPSynRetrans: 0 means no
+      connection's first reply was lost); exit 0 when all N did
   tcp-probe.py refused ADDR PORT
       one connection attempt (3 s): exit 0 when it does NOT connect
   tcp-probe.py fill ADDR PORT MAX
@@ -81,20 +83,36 @@ def open_conn(addr, port, timeout=3.0):
     return s
 
 
+def syn_retrans():
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        names, values = names.split(), values.split()
+        if names[0] == "TcpExt:":
+            return int(dict(zip(names[1:], values[1:])).get("TCPSynRetrans", 0))
+    return 0
+
+
 def connect(addr, port, n):
-    ok = 0
+    ok, failed_in_a_row, before = 0, 0, syn_retrans()
     for i in range(n):
+        if failed_in_a_row == 5:
+            print("gave up after 5 failures in a row", flush=True)
+            break
         s = open_conn(addr, port)
         if s is None:
             print("connection", i + 1, "failed", flush=True)
+            failed_in_a_row += 1
             continue
         try:
             echo_once(s)
             ok += 1
+            failed_in_a_row = 0
         except OSError as e:
             print("connection", i + 1, "echo:", e, flush=True)
+            failed_in_a_row += 1
         s.close()
-    print("connected", ok, "of", n)
+    print("connected %d of %d, syn-retrans %d" % (ok, n, syn_retrans() - before))
     return 0 if ok == n else 1
 
 
