@@ -1261,19 +1261,26 @@ static void test_compiler(void)
  * 2): never valid. */
 static volatile int race_stop;
 static long race_runs, race_seen[8], race_bad;
+static char race_first_bad[96]; /* what the first bad evaluation gave */
 
 static void *race_runner(void *arg)
 {
 	struct tpkt t = pkt();
-	struct verdict v;
+	struct verdict v = { 0 };
+	int err;
 
 	(void)arg;
 	while (!race_stop) {
-		if (run(1, &t, &v) || (v.kind != MX_CHAIN_V_DROP && v.kind != MX_CHAIN_V_REJECT &&
-				       v.kind != MX_CHAIN_V_DNAT))
-			race_bad++;
-		else
+		err = run(1, &t, &v);
+		if (err || (v.kind != MX_CHAIN_V_DROP && v.kind != MX_CHAIN_V_REJECT &&
+			    v.kind != MX_CHAIN_V_DNAT)) {
+			if (!race_bad++)
+				snprintf(race_first_bad, sizeof(race_first_bad),
+					 "first: run %s, verdict %s, rule index %u",
+					 err ? strerror(-err) : "ok", vname(v.kind), v.rule);
+		} else {
 			race_seen[v.kind]++;
+		}
 		race_runs++;
 	}
 	return NULL;
@@ -1308,9 +1315,9 @@ static void test_switch_race(void)
 	tap_ok(!race_bad && race_seen[MX_CHAIN_V_DROP] && race_seen[MX_CHAIN_V_REJECT] &&
 		       race_seen[MX_CHAIN_V_DNAT],
 	       "%ld evaluations meanwhile: %ld drop (A), %ld reject (B), %ld dnat (C), %ld else "
-	       "(a mix of versions)",
+	       "(a mix of versions)%s%s",
 	       race_runs, race_seen[MX_CHAIN_V_DROP], race_seen[MX_CHAIN_V_REJECT],
-	       race_seen[MX_CHAIN_V_DNAT], race_bad);
+	       race_seen[MX_CHAIN_V_DNAT], race_bad, race_bad ? "; " : "", race_first_bad);
 }
 
 int main(void)
