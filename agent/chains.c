@@ -34,7 +34,7 @@ static unsigned int verify_chain(const struct live_chains *l, const char *topo_i
 	struct mx_chain_rule r;
 	unsigned int diffs = 0;
 
-	if (bpf_map_lookup_elem(l->m->chain, &want->id, &have)) {
+	if (mx_chain_entry_read(l->m->chain, want->id, &have)) {
 		if (l->print)
 			printf("%s: missing chain %s (id %u)\n", MX_MAP_CHAIN, topo_id, want->id);
 		return 1;

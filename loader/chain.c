@@ -374,6 +374,45 @@ static int chain_ids(const struct mx_chain_maps *m, __u32 **ids, size_t *n)
 	return errno == ENOENT ? 0 : (free(*ids), *ids = NULL, -errno);
 }
 
+int mx_chain_entry_read(int chain_fd, __u32 id, struct mx_chain *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct mx_chain *all;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	all = calloc((size_t)ncpu, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(chain_fd, &id, all))
+		err = -errno;
+	else
+		*out = all[0];
+	free(all);
+	return err;
+}
+
+/* Write chain id's entry, the same on every CPU (an existing one rewritten in place). */
+static int chain_entry_write(int chain_fd, __u32 id, const struct mx_chain *ch)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct mx_chain *all;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	all = calloc((size_t)ncpu, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (int c = 0; c < ncpu; c++)
+		all[c] = *ch;
+	if (bpf_map_update_elem(chain_fd, &id, all, BPF_ANY))
+		err = -errno;
+	free(all);
+	return err;
+}
+
 /* Call fn for each rule of the live half: a non-zero return stops and is returned. */
 static int live_rules_walk(const struct mx_chain_maps *m,
 			   int (*fn)(const struct mx_chain_rule *r, void *ctx), void *ctx)
@@ -387,7 +426,7 @@ static int live_rules_walk(const struct mx_chain_maps *m,
 	for (size_t i = 0; i < n && !err; i++) {
 		struct mx_chain ch;
 
-		if (bpf_map_lookup_elem(m->chain, &ids[i], &ch))
+		if (mx_chain_entry_read(m->chain, ids[i], &ch))
 			continue; /* removed meanwhile */
 		for (__u32 k = 0; k < ch.half[gen].n && !err; k++) {
 			__u32 idx = ch.half[gen].first + k;
@@ -567,11 +606,11 @@ static int image_write(const struct mx_chain_maps *m, const struct chain_image *
 	for (__u32 c = 0; c < im->n_chains && !err; c++) {
 		struct mx_chain ch = { 0 };
 
-		bpf_map_lookup_elem(m->chain, &im->chains[c].id, &ch); /* absent: zeroes */
+		if (mx_chain_entry_read(m->chain, im->chains[c].id, &ch))
+			ch = (struct mx_chain){ 0 }; /* absent */
 		ch.half[gen].first = base + im->chains[c].first;
 		ch.half[gen].n = im->chains[c].n;
-		if (bpf_map_update_elem(m->chain, &im->chains[c].id, &ch, BPF_ANY))
-			err = -errno;
+		err = chain_entry_write(m->chain, im->chains[c].id, &ch);
 	}
 	return err;
 }

@@ -10,7 +10,7 @@
 
 #include "midox/chain.h"
 
-/* The chain maps' fds (midox_chgen, midox_chain, midox_chrule, midox_chset, midox_chcount). */
+/* The chain maps' fds (midox_chgen, midox_chain_v2, midox_chrule, midox_chset, midox_chcount). */
 struct mx_chain_maps {
 	int gen, chain, rule, set, count;
 };
@@ -23,6 +23,10 @@ struct mx_chain_maps {
  * a map is not pinned there, -EPROTO when its sizes are not this ABI's; fds -1 then. */
 int mx_chain_maps_open_pinned(const char *pin_root, struct mx_chain_maps *maps);
 void mx_chain_maps_close_fds(struct mx_chain_maps *maps);
+
+/* midox_chain_v2's entry for chain id (every CPU holds the same; the first's is read):
+ * 0, or a negative errno (-ENOENT: no such chain). */
+int mx_chain_entry_read(int chain_fd, __u32 id, struct mx_chain *out);
 
 /* A set of __u32: port keys (port lists and groups) or IPv4 addresses (__be32, address
  * groups). Rules name a list by its index. */

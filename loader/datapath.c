@@ -96,6 +96,7 @@ static const char *const retired_pins[] = {
 	"midox_ifport", /* midox_ifport_v2: the port's entry travels with the interface's */
 	"midox_ifport_v2", /* midox_ifport_v3: the port's entry has its counter slot */
 	"midox_port", /* midox_port_v2: the same */
+	"midox_chain", /* midox_chain_v2: a per-CPU hash, rewritten in place (midox/chain.h) */
 };
 
 /* The ports of the retired midox_port (32-byte entries, no counter slot), carried into

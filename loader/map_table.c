@@ -310,7 +310,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* each chain's rules in both halves, */
 	[MX_MAP_ID_CHAIN] = {
-		.name = MX_MAP_CHAIN, .skel_off = SKEL_MAP(midox_chain),
+		.name = MX_MAP_CHAIN, .skel_off = SKEL_MAP(midox_chain_v2),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain),
 		.owner = MX_MAP_OWN_CHAINS, .format_key = key_chain,
 	},

@@ -11,7 +11,7 @@
  *
  * Maps (include/midox/chain.h): midox_chgen says which half of the rules is live, so that
  * the compiler (loader/chain.c) writes a whole new version beside the live one and switches
- * with one write; midox_chain gives each chain its rules in both halves; midox_chset holds
+ * with one write; midox_chain_v2 gives each chain its rules in both halves; midox_chset holds
  * the members of port lists, port groups and IP address groups; midox_chcount counts, per
  * CPU, the packets and bytes each rule matched.
  *
@@ -41,13 +41,13 @@ struct {
 } midox_chgen SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH); /* updated in place: include/midox/chain.h */
 	__uint(max_entries, MX_CHAIN_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* read-only to the datapath */
 	__type(key, __u32);
 	__type(value, struct mx_chain);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_chain SEC(".maps");
+} midox_chain_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -321,7 +321,7 @@ static __always_inline struct mx_chain_state *chain_state_get(void)
 
 static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32 gen)
 {
-	const struct mx_chain *ch = bpf_map_lookup_elem(&midox_chain, &chain);
+	const struct mx_chain *ch = bpf_map_lookup_elem(&midox_chain_v2, &chain);
 
 	return ch ? &ch->half[gen & 1] : NULL;
 }

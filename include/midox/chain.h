@@ -33,8 +33,13 @@ struct mx_chain_gen {
 };
 _Static_assert(sizeof(struct mx_chain_gen) == 8, "mx_chain_gen layout");
 
-/* chain id (__u32, never MX_CHAIN_NONE) -> struct mx_chain: where its rules are, per half. */
-#define MX_MAP_CHAIN "midox_chain"
+/* chain id (__u32, never MX_CHAIN_NONE) -> struct mx_chain: where its rules are, per half.
+ * A per-CPU hash, every CPU's copy the same: the kernel rewrites a per-CPU hash's value in
+ * place, where a plain hash replaces the element and may hand the freed one at once to the
+ * next insert. An install then rewrote, under an evaluation still reading chain 1's old
+ * element, that element as chain 2's (one evaluation in about 12 million, during installs,
+ * accepted with no rule). In place, the live half's bytes are rewritten with themselves. */
+#define MX_MAP_CHAIN "midox_chain_v2"
 struct mx_chain_half {
 	__u32 first; /* index in midox_chrule (the half's base included) */
 	__u32 n;     /* rules */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The agent installs the rule chains into this host's pinned chain maps (docs/chains-
-# datapath.md): a chain made with the CLI appears in midox_chain with its rules in the live
+# datapath.md): a chain made with the CLI appears in midox_chain_v2 with its rules in the live
 # half, the next reconcile follows a rule added or deleted, and the chain goes with its
 # delete. Real ZooKeeper, a real agent in a host namespace, the maps read with bpftool.
 
@@ -26,7 +26,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_chgen midox_chain
+	e2e_teardown midox_chgen midox_chain_v2
 }
 
 # rules_live: "CHAINS RULES" of the live half, read from the pins of h1.
@@ -34,8 +34,8 @@ rules_live() {
 	local pin gen
 	pin=$(agent_pin h1)
 	gen=$(bpftool -j map dump pinned "$pin/midox_chgen" | jq '.[0].formatted.value.gen') || return 1
-	bpftool -j map dump pinned "$pin/midox_chain" |
-		jq -r --argjson g "$gen" '"\(length) \([.[].formatted.value.half[$g].n] | add // 0)"'
+	bpftool -j map dump pinned "$pin/midox_chain_v2" |
+		jq -r --argjson g "$gen" '"\(length) \([.[].formatted.values[0].value.half[$g].n] | add // 0)"'
 }
 
 live_is() {
@@ -56,8 +56,8 @@ live_is() {
 	# the chain's entry deleted behind the agent's back: its next pass installs again
 	local pin key
 	pin=$(agent_pin h1)
-	key=$(bpftool -j map dump pinned "$pin/midox_chain" | jq '.[0].formatted.key')
-	bpftool map delete pinned "$pin/midox_chain" key \
+	key=$(bpftool -j map dump pinned "$pin/midox_chain_v2" | jq '.[0].formatted.key')
+	bpftool map delete pinned "$pin/midox_chain_v2" key \
 		$(printf '%08x' "$key" | sed -E 's/(..)(..)(..)(..)/0x\4 0x\3 0x\2 0x\1/')
 	run -0 live_is "0 0"
 	mx bridge create name "$NET_RUN-poke"
@@ -83,7 +83,7 @@ live_is() {
 	run -0 live_is "1 1"
 	# --verify sees the live version behind the topology
 	run -1 agent_verify h1
-	[[ "$output" == *"midox_chain: chain "*": 1 rules live, want 2"* ]]
+	[[ "$output" == *"midox_chain_v2: chain "*": 1 rules live, want 2"* ]]
 	[[ "$output" == *"1 differences between the maps in"* ]]
 	# The counters as the CLI reads them where the maps are pinned: the new rule is not
 	# installed yet (no traffic here, so the installed rule counted nothing).

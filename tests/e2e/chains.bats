@@ -33,7 +33,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_chain
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_chain_v2
 }
 
 # on HOST ARGS...: the CLI in HOST's namespace, reading that host's pinned maps.

@@ -29,7 +29,7 @@ static inline int chain_dp_open(struct chain_test **skel, struct mx_chain_maps *
 	if (err)
 		return err;
 	*maps = (struct mx_chain_maps){ .gen = bpf_map__fd((*skel)->maps.midox_chgen),
-					.chain = bpf_map__fd((*skel)->maps.midox_chain),
+					.chain = bpf_map__fd((*skel)->maps.midox_chain_v2),
 					.rule = bpf_map__fd((*skel)->maps.midox_chrule),
 					.set = bpf_map__fd((*skel)->maps.midox_chset),
 					.count = bpf_map__fd((*skel)->maps.midox_chcount) };

@@ -696,15 +696,15 @@ static int list_tunpeer(struct dpv *v)
 	return err;
 }
 
-/* ---- filters (midox_filter, the chains in midox_chain) ---- */
+/* ---- filters (midox_filter, the chains in midox_chain_v2) ---- */
 
-/* The live rule count of chain id, from midox_chain's live half (midox_chgen); -1 when the
+/* The live rule count of chain id, from midox_chain_v2's live half (midox_chgen); -1 when the
  * chain is not installed (or the maps cannot be read). */
 static long chain_live_rules(int chain_fd, __u32 gen, __u32 id)
 {
 	struct mx_chain ch;
 
-	if (chain_fd < 0 || bpf_map_lookup_elem(chain_fd, &id, &ch))
+	if (chain_fd < 0 || mx_chain_entry_read(chain_fd, id, &ch))
 		return -1;
 	return ch.half[gen & 1].n;
 }
