@@ -81,7 +81,7 @@ dp_setup() {
 	wait_until 20 ping_all v11 10.0.2.21 2
 }
 
-# le32 N: N as bpftool's key bytes.
+# le32 N: N as bpftool's hex key bytes (after the word hex: bare bytes are read as decimal).
 le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24)); }
 
 # stat_of HOST KEY FIELD: bpftool's midox_stats[KEY].FIELD plus midox_traffic[KEY's slot].FIELD
@@ -93,7 +93,7 @@ stat_of() {
 	slot=$(map_entries "$1" midox_port_v2 | jq -er --argjson k "$2" \
 		'[.[] | select(.key == $k) | .value.stats_slot] | first // 0')
 	if [ "$slot" -ne 0 ]; then
-		slotted=$(bpftool -j map lookup pinned "$(agent_pin "$1")/midox_traffic" key $(le32 "$slot") |
+		slotted=$(bpftool -j map lookup pinned "$(agent_pin "$1")/midox_traffic" key hex $(le32 "$slot") |
 			jq -er --arg f "$3" '[.formatted.values[].value[$f]] | add // 0')
 	fi
 	echo $((hashed + slotted))
