@@ -339,8 +339,7 @@ static int ct_size_set(struct mx_datapath *dp, const char *pin_root, bool pin, _
 	return bpf_map__set_max_entries(map, want);
 }
 
-static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin,
-		     __u32 ct_max_entries)
+static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin ? pin_root : NULL);
 	int err;
@@ -363,8 +362,6 @@ static int skel_open(struct mx_datapath *dp, const char *pin_root, bool pin,
 	err = check_abi_maps(dp);
 	if (!err && !pin)
 		err = unpin_all(dp);
-	if (!err)
-		err = ct_size_set(dp, pin_root, pin, ct_max_entries);
 	return err;
 }
 
@@ -377,7 +374,7 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
 			 __u32 ct_max_entries, const struct carried_ports *carried)
 {
 	uint64_t t0 = mx_now_ns();
-	int err = skel_open(dp, pin_root, pin, ct_max_entries);
+	int err = skel_open(dp, pin_root, pin);
 
 	if (!err && pin && !dp_progs_reuse(dp, pin_root)) {
 		mx_info("datapath: build %s reused as pinned under %s (nothing loaded) in %.1f ms",
@@ -387,7 +384,10 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
 	}
 	/* A failed reuse may have given the skeleton some maps: open it afresh. */
 	if (!err && pin)
-		err = skel_open(dp, pin_root, pin, ct_max_entries);
+		err = skel_open(dp, pin_root, pin);
+	/* Only a load sizes the table: a reuse takes the pinned one as it is. */
+	if (!err)
+		err = ct_size_set(dp, pin_root, pin, ct_max_entries);
 	if (err)
 		return err;
 	err = midox__load(dp->skel);

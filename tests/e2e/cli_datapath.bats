@@ -81,9 +81,6 @@ dp_setup() {
 	wait_until 20 ping_all v11 10.0.2.21 2
 }
 
-# le32 N: N as bpftool's hex key bytes (after the word hex: bare bytes are read as decimal).
-le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24)); }
-
 # stat_of HOST KEY FIELD: bpftool's midox_stats[KEY].FIELD plus midox_traffic[KEY's slot].FIELD
 # (the slot from KEY's midox_port_v2 entry), summed over the CPUs.
 stat_of() {

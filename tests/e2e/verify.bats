@@ -41,9 +41,6 @@ two_hosts() {
 	wait_until 20 ping_all v11 10.0.0.21 2
 }
 
-# le32 N: a __u32 as bpftool's hex bytes.
-le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24)); }
-
 @test "verify: equal after sync, each tampered entry reported, equal again after a pass" {
 	two_hosts
 	wait_until 20 agent_verify h1

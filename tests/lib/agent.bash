@@ -14,6 +14,8 @@
 #   map_has HOST MAP JQ  the dump satisfies the jq expression JQ (entries normalised to
 #                        {key, value} with named fields)
 #   mac_bytes MAC, be32 ADDR   a MAC / IPv4 address as bpftool prints a __u8[6] / __be32
+#   le32 N               a __u32 as bpftool's key bytes, to follow the word hex (bare bytes
+#                        are read as decimal)
 #   mx ARGS...           the midox CLI against $ZK_SERVERS
 #   agent_cleanup        stop every agent and forwarder of the run, remove its pin dirs
 #
@@ -178,6 +180,11 @@ mac_bytes() {
 	local b out=""
 	for b in $1; do out+="${out:+,}$((16#$b))"; done
 	echo "[$out]"
+}
+
+# le32 N: N's four bytes in this machine's order, in hex, for `bpftool ... key hex`.
+le32() {
+	printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24))
 }
 
 # be32 A.B.C.D: an address held in network order in a __be32 field, as bpftool prints it (the
