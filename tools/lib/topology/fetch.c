@@ -68,6 +68,13 @@ static void listing_free(struct listing *l)
 	deallocate_String_vector(&l->own);
 }
 
+static int missing_dir(int32_t *version)
+{
+	if (version)
+		*version = -1;
+	return 1;
+}
+
 static int children(struct reader *r, struct listing *l, int32_t *version)
 {
 	struct Stat st;
@@ -75,6 +82,8 @@ static int children(struct reader *r, struct listing *l, int32_t *version)
 	int rc;
 
 	memset(l, 0, sizeof(*l));
+	if (r->m && mirror_known_missing(r->m, r->path))
+		return missing_dir(version);
 	if (r->m && (l->sv = mirror_list(r->m, r->path, &v))) {
 		if (version)
 			*version = v;
@@ -83,9 +92,14 @@ static int children(struct reader *r, struct listing *l, int32_t *version)
 	l->sv = &l->own;
 	rc = zoo_wget_children2(r->zh, r->path, r->watcher, NULL, &l->own, &st);
 	if (rc == ZNONODE) {
-		if (version)
-			*version = -1;
-		return 1;
+		/* A listing cannot watch a node that is not there; an existence check can, so
+		 * the next read does not ask again (a host no agent runs on has no macs, arp
+		 * or bgp_routes: three round trips per host and read). Created meanwhile: not
+		 * kept, asked again next time. */
+		if (r->m && zoo_wexists(r->zh, r->path, r->watcher, NULL, &st) == ZNONODE &&
+		    mirror_keep_exists(r->m, r->path, false))
+			return topo_fail(-ENOMEM, "out of memory");
+		return missing_dir(version);
 	}
 	if (rc != ZOK)
 		return topo_fail(topo_zerr(rc), "listing %s: %s", r->path, zerror(rc));

@@ -764,6 +764,16 @@ bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists)
 	return true;
 }
 
+bool mirror_known_missing(struct topo_mirror *m, const char *path)
+{
+	struct mnode *x = clean(m, path);
+
+	if (!x || !x->has_exists || x->exists)
+		return false;
+	m->stats.served++;
+	return true;
+}
+
 int mirror_keep_exists(struct topo_mirror *m, const char *path, bool exists)
 {
 	struct mnode *x = filled(m, path);

@@ -35,6 +35,8 @@ const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *
 					     struct String_vector *kids, int32_t version);
 bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists);
 int mirror_keep_exists(struct topo_mirror *m, const char *path, bool exists);
+/* A node read before as missing (a listing that found none), still so: served, not asked. */
+bool mirror_known_missing(struct topo_mirror *m, const char *path);
 /* topo_read for a write: a snapshot no change tore, whatever it costs (see read.c). */
 int topo_read_consistent(zhandle_t *zh, struct topology *t);
 /* The same for a snapshot a write plans on: it may be the last read's (mirror_begin). */
