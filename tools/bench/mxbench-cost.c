@@ -23,7 +23,8 @@
  * static entry, which learns nothing; "local-l2-limited": the same from a port with an
  * egress rate limit it stays under; "local-l2-chain10": the same from a port whose infilter is
  * a chain of 10 rules, each testing a destination prefix the frame is not in, so all 10 are
- * looked at and the chain's end accepts; "local-l2-ct": the same through a bridge that tracks
+ * looked at and the chain's end accepts; "local-l2-chain0" and "local-l2-chain100": the same
+ * through a chain of no rule and of 100 such rules; "local-l2-ct": the same through a bridge that tracks
  * connections, a connection's forward packet; "local-l2-ct-return": its return packet;
  * "flood-1local-1remote-out10": the flood of
  * flood-1local-1remote on a bridge whose local copy leaves by a port whose outfilter is that
@@ -47,6 +48,7 @@
 #include "base/log.h"
 
 enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005, P5 = 1006 };
+enum { P5_EMPTY = 1007, P5_100 = 1008 };
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
 enum { R = 500, RA = 5001, RB = 5002 };
 enum { B3 = 300, P6 = 3001, P7 = 3002, PR3 = 3003 };
@@ -60,6 +62,8 @@ static const uint8_t M_P1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 static const uint8_t M_P2[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 static const uint8_t M_P4[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };
 static const uint8_t M_P5[6] = { 0x02, 0, 0, 0, 0x01, 0x05 };
+static const uint8_t M_P5_EMPTY[6] = { 0x02, 0, 0, 0, 0x01, 0x07 };
+static const uint8_t M_P5_100[6] = { 0x02, 0, 0, 0, 0x01, 0x08 };
 static const uint8_t M_P6[6] = { 0x02, 0, 0, 0, 0x03, 0x06 };
 static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
@@ -72,6 +76,7 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
 static int if_p1, if_p2, if_p3, if_p4, if_p5, if_p6, if_p7, if_p8, if_p9, if_ul;
+static int if_p5_empty, if_p5_100;
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -173,23 +178,41 @@ static int setup_limited(void)
 	       mx_rate_update(dp, P4, &r);
 }
 
-/* p5: as p2 (a fixed MAC), its infilter a chain of CHAIN_RULES rules that each test the
- * destination against 198.18.0.0/15 (the frames' is not in it): every rule is looked at,
- * none matches, the chain's end accepts, the frame is delivered. */
+/* p5: as p2 (a fixed MAC), its infilter chain CHAIN_ID of CHAIN_RULES rules that each test
+ * the destination against 198.18.0.0/15 (the frames' is not in it): every rule is looked
+ * at, none matches, the chain's end accepts, the frame is delivered. p5e and p5h: the same
+ * with chain CHAIN_EMPTY_ID (no rule: the chain's end at once) and CHAIN_100_ID (100 such
+ * rules), the rows of 0, 10 and 100 rules. */
 #define CHAIN_ID 1
 #define CHAIN_RULES 10
-static int setup_filtered(void)
+#define CHAIN_EMPTY_ID 2
+#define CHAIN_100_ID 3
+#define CHAIN_100_RULES 100
+static int put_filtered_port(__u32 key, const char *ifname, const uint8_t *mac, __u32 chain,
+			     int *ifindex)
 {
 	struct mx_port p = { .device_key = B1,
 			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_FILTERED };
-	struct mx_filter f = { .in_chain = CHAIN_ID };
-	struct mx_rule_spec rules[CHAIN_RULES];
-	struct mx_chain_spec c = { CHAIN_ID, rules, CHAIN_RULES };
-	struct mx_chain_program prog = { &c, 1, NULL, 0 };
-	struct mx_chain_maps maps;
-	__u32 key = P5;
+	struct mx_filter f = { .in_chain = chain };
 
-	for (__u32 i = 0; i < CHAIN_RULES; i++)
+	*ifindex = (int)if_nametoindex(ifname);
+	p.ifindex = (__u32)*ifindex;
+	memcpy(p.mac, mac, 6);
+	return bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY) ||
+	       dp_put_port(dp, key, &p) || put_fdb(mac, key, MX_FDB_STATIC);
+}
+
+static int setup_filtered(void)
+{
+	/* rule ids are unique in a program: chain 1's are 1 to 10, chain 3's 11 to 110 */
+	static struct mx_rule_spec rules[CHAIN_RULES + CHAIN_100_RULES];
+	struct mx_chain_spec c[] = { { CHAIN_ID, rules, CHAIN_RULES },
+				     { CHAIN_EMPTY_ID, NULL, 0 },
+				     { CHAIN_100_ID, rules + CHAIN_RULES, CHAIN_100_RULES } };
+	struct mx_chain_program prog = { c, 3, NULL, 0 };
+	struct mx_chain_maps maps;
+
+	for (__u32 i = 0; i < CHAIN_RULES + CHAIN_100_RULES; i++)
 		rules[i] = (struct mx_rule_spec){
 			.rule_id = i + 1, .type = MX_RULE_DROP, .frag = MX_FRAG_DEFAULT,
 			.conds = MX_COND_DST, .dst = frames_addr("198.18.0.0"), .dst_len = 15,
@@ -199,13 +222,11 @@ static int setup_filtered(void)
 			.out_port_group = MX_CHAIN_SPEC_NO_LIST,
 			.ip_group_src = MX_CHAIN_SPEC_NO_LIST, .ip_group_dst = MX_CHAIN_SPEC_NO_LIST
 		};
-	if_p5 = (int)if_nametoindex("p5");
-	p.ifindex = (__u32)if_p5;
-	memcpy(p.mac, M_P5, 6);
 	mx_datapath_chain_maps(dp, &maps);
 	return mx_chain_install(&maps, &prog) ||
-	       bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY) ||
-	       dp_put_port(dp, P5, &p) || put_fdb(M_P5, P5, MX_FDB_STATIC);
+	       put_filtered_port(P5, "p5", M_P5, CHAIN_ID, &if_p5) ||
+	       put_filtered_port(P5_EMPTY, "p5e", M_P5_EMPTY, CHAIN_EMPTY_ID, &if_p5_empty) ||
+	       put_filtered_port(P5_100, "p5h", M_P5_100, CHAIN_100_ID, &if_p5_100);
 }
 
 /* Bridge B3 as B1's flood set: p6 and p7 here, PR3 on the peer host; p7's outfilter the
@@ -266,6 +287,7 @@ static int setup(void)
 	if (dp_netns_enter() || dp_veth("p1", "02:00:00:00:0a:01") ||
 	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
 	    dp_veth("p4", "02:00:00:00:0a:04") || dp_veth("p5", "02:00:00:00:0a:05") ||
+	    dp_veth("p5e", "02:00:00:00:0a:0e") || dp_veth("p5h", "02:00:00:00:0a:0f") ||
 	    dp_veth("p6", "02:00:00:00:0a:06") || dp_veth("p7", "02:00:00:00:0a:07") ||
 	    dp_veth("p8", "02:00:00:00:0a:08") || dp_veth("p9", "02:00:00:00:0a:09") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
@@ -424,6 +446,13 @@ int main(int argc, char **argv)
 		/* from p5: as p2, through an infilter of 10 rules none matches */
 		{ "local-l2-chain10", port_fd, if_p5,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5, .sip = "10.1.0.5",
+		    .tip = "10.1.0.1", .payload = 18 }, true },
+		/* the same through an infilter of no rule, and of 100 rules none matches */
+		{ "local-l2-chain0", port_fd, if_p5_empty,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5_EMPTY, .sip = "10.1.0.7",
+		    .tip = "10.1.0.1", .payload = 18 }, true },
+		{ "local-l2-chain100", port_fd, if_p5_100,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5_100, .sip = "10.1.0.8",
 		    .tip = "10.1.0.1", .payload = 18 }, true },
 		/* from p8: through bridge B4, which tracks: a connection's forward packet */
 		{ "local-l2-ct", port_fd, if_p8,
