@@ -82,3 +82,21 @@ serve_stop() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *usage* ]]
 }
+
+@test "no answer: a connection not done within 5 s counts as failed" {
+	serve_start
+	# h2 drops the SYNs to the server: the client's SYNs go unanswered
+	net_in h2 nft -f - <<-NFT
+	table ip mxbenchconn {
+		chain input {
+			type filter hook input priority filter;
+			tcp dport 7001 drop
+		}
+	}
+	NFT
+	run net_in h1 "$CONN" connect 192.0.2.2 7001 x3 2
+	[ "$status" -eq 1 ]
+	[[ "$output" == "connections 0 failed 3 "* ]]
+	serve_stop
+	[ "$ACCEPTED" = 0 ]
+}

@@ -10,7 +10,8 @@
  *       opens connections to ADDR:PORT, PARALLEL (default 8) at a time, for SECONDS or
  *       until COUNT have completed: each a full connection (handshake, then the server's FIN
  *       read as end of file, then its own close); prints "connections N failed F seconds S
- *       rate R" (R = N / S); exits 1 when none completed or any failed
+ *       rate R" (R = N / S); a connection not done within CONN_TIMEOUT_S (5 s) counts as
+ *       failed; exits 1 when none completed or any failed
  * A connection counts once the client has read the server's end of file: the server took it
  * from its queue, so the two counts agree when nothing is lost (the tests check that). */
 #include <arpa/inet.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #define PARALLEL_MAX 256
+#define CONN_TIMEOUT_S 5.0 /* a connection not done by then failed (a SYN retried for minutes) */
 
 static volatile sig_atomic_t stop;
 
@@ -98,6 +100,7 @@ enum slot_state { SLOT_IDLE, SLOT_CONNECTING, SLOT_WAITING_EOF };
 struct slot {
 	int fd;
 	enum slot_state state;
+	double started;
 };
 
 /* A new non-blocking connection in s; -1 when the socket cannot be made. */
@@ -112,6 +115,7 @@ static int slot_open(struct slot *s, const struct sockaddr_in *sa)
 		return -1;
 	}
 	s->state = SLOT_CONNECTING;
+	s->started = now_s();
 	return 0;
 }
 
@@ -190,6 +194,14 @@ static int connect_loop(const struct sockaddr_in *sa, double seconds, unsigned l
 			slots[i] = (struct slot){ .fd = -1, .state = SLOT_IDLE };
 			active--;
 		}
+		t = now_s();
+		for (int i = 0; i < parallel; i++)
+			if (slots[i].state != SLOT_IDLE && t - slots[i].started > CONN_TIMEOUT_S) {
+				close(slots[i].fd);
+				slots[i] = (struct slot){ .fd = -1, .state = SLOT_IDLE };
+				failed++;
+				active--;
+			}
 		/* connections still open at the deadline are given 2 s more, then failed */
 		if (!count && now_s() > deadline + 2)
 			break;
