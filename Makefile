@@ -275,7 +275,12 @@ uninstall:
 
 # The benchmark (tools/bench, docs/benchmarks.md): its XDP and tc programs and three tools.
 BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-topo \
-	      $(BUILD)/bench/mxbench-chain $(BUILD)/bench/mxbench-ct $(BUILD)/bench/mxbench-fs
+	      $(BUILD)/bench/mxbench-chain $(BUILD)/bench/mxbench-ct $(BUILD)/bench/mxbench-fs \
+	      $(BUILD)/bench/mxbench-conn
+
+# mxbench-conn (new TCP connections per second) has a test of its own (tests/e2e/bench_conn.bats):
+# `all` builds it, as the test run builds `all`.
+all: $(BUILD)/bench/mxbench-conn
 
 $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
 	@mkdir -p $(@D)
@@ -312,6 +317,10 @@ $(BUILD)/bench/mxbench-ct: $(BUILD)/tools/bench/mxbench-ct.o $(LOADER) $(BASE)
 $(BUILD)/bench/mxbench-fs: $(BUILD)/tools/bench/mxbench-fs.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
+
+$(BUILD)/bench/mxbench-conn: $(BUILD)/tools/bench/mxbench-conn.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
 
 $(BUILD)/bench/mxbench-topo: $(BUILD)/tools/bench/mxbench-topo.o $(TOPO) $(BASE)
 	@mkdir -p $(@D)

@@ -23,7 +23,12 @@
  * static entry, which learns nothing; "local-l2-limited": the same from a port with an
  * egress rate limit it stays under; "local-l2-chain10": the same from a port whose infilter is
  * a chain of 10 rules, each testing a destination prefix the frame is not in, so all 10 are
- * looked at and the chain's end accepts; "local-l2-ct": the same through a bridge that tracks
+ * looked at and the chain's end accepts; "local-l2-chain0" and "local-l2-chain100": the same
+ * through a chain of no rule and of 100 such rules; "local-l2-ct-fw" and
+ * "local-l2-ct-fw-return": a tracked connection's packets through a bridge whose port q2 has
+ * the stateful firewall for infilter (accept return flows, drop the rest), the forward one
+ * from q1, the return one entering by q2 and accepted by the firewall's first rule;
+ * "local-l2-ct": the same through a bridge that tracks
  * connections, a connection's forward packet; "local-l2-ct-return": its return packet;
  * "flood-1local-1remote-out10": the flood of
  * flood-1local-1remote on a bridge whose local copy leaves by a port whose outfilter is that
@@ -47,10 +52,12 @@
 #include "base/log.h"
 
 enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005, P5 = 1006 };
+enum { P5_EMPTY = 1007, P5_100 = 1008 };
 enum { B2 = 200, P3 = 2001, PR2 = 2002, BBR = 2003 };
 enum { R = 500, RA = 5001, RB = 5002 };
 enum { B3 = 300, P6 = 3001, P7 = 3002, PR3 = 3003 };
 enum { B4 = 400, P8 = 4001, P9 = 4002 };
+enum { B5 = 600, Q1 = 6001, Q2 = 6002 };
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
 
@@ -60,6 +67,8 @@ static const uint8_t M_P1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 static const uint8_t M_P2[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 static const uint8_t M_P4[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };
 static const uint8_t M_P5[6] = { 0x02, 0, 0, 0, 0x01, 0x05 };
+static const uint8_t M_P5_EMPTY[6] = { 0x02, 0, 0, 0, 0x01, 0x07 };
+static const uint8_t M_P5_100[6] = { 0x02, 0, 0, 0, 0x01, 0x08 };
 static const uint8_t M_P6[6] = { 0x02, 0, 0, 0, 0x03, 0x06 };
 static const uint8_t M_R[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };
 static const uint8_t M_P3[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
@@ -68,10 +77,13 @@ static const uint8_t M_RA[6] = { 0x02, 0, 0, 0, 0x05, 0x01 };
 static const uint8_t M_RB[6] = { 0x02, 0, 0, 0, 0x05, 0x02 };
 static const uint8_t M_P8[6] = { 0x02, 0, 0, 0, 0x04, 0x08 };
 static const uint8_t M_P9[6] = { 0x02, 0, 0, 0, 0x04, 0x09 };
+static const uint8_t M_Q1[6] = { 0x02, 0, 0, 0, 0x06, 0x01 };
+static const uint8_t M_Q2[6] = { 0x02, 0, 0, 0, 0x06, 0x02 };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
 static int if_p1, if_p2, if_p3, if_p4, if_p5, if_p6, if_p7, if_p8, if_p9, if_ul;
+static int if_p5_empty, if_p5_100, if_q1, if_q2;
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -173,23 +185,45 @@ static int setup_limited(void)
 	       mx_rate_update(dp, P4, &r);
 }
 
-/* p5: as p2 (a fixed MAC), its infilter a chain of CHAIN_RULES rules that each test the
- * destination against 198.18.0.0/15 (the frames' is not in it): every rule is looked at,
- * none matches, the chain's end accepts, the frame is delivered. */
+/* p5: as p2 (a fixed MAC), its infilter chain CHAIN_ID of CHAIN_RULES rules that each test
+ * the destination against 198.18.0.0/15 (the frames' is not in it): every rule is looked
+ * at, none matches, the chain's end accepts, the frame is delivered. p5e and p5h: the same
+ * with chain CHAIN_EMPTY_ID (no rule: the chain's end at once) and CHAIN_100_ID (100 such
+ * rules), the rows of 0, 10 and 100 rules. */
 #define CHAIN_ID 1
 #define CHAIN_RULES 10
-static int setup_filtered(void)
+#define CHAIN_EMPTY_ID 2
+#define CHAIN_100_ID 3
+#define CHAIN_100_RULES 100
+#define CHAIN_FW_ID 4 /* the stateful firewall: accept return flows, drop the rest */
+static int put_filtered_port(__u32 key, const char *ifname, const uint8_t *mac, __u32 chain,
+			     int *ifindex)
 {
 	struct mx_port p = { .device_key = B1,
 			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_FILTERED };
-	struct mx_filter f = { .in_chain = CHAIN_ID };
-	struct mx_rule_spec rules[CHAIN_RULES];
-	struct mx_chain_spec c = { CHAIN_ID, rules, CHAIN_RULES };
-	struct mx_chain_program prog = { &c, 1, NULL, 0 };
-	struct mx_chain_maps maps;
-	__u32 key = P5;
+	struct mx_filter f = { .in_chain = chain };
 
-	for (__u32 i = 0; i < CHAIN_RULES; i++)
+	*ifindex = (int)if_nametoindex(ifname);
+	p.ifindex = (__u32)*ifindex;
+	memcpy(p.mac, mac, 6);
+	return bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY) ||
+	       dp_put_port(dp, key, &p) || put_fdb(mac, key, MX_FDB_STATIC);
+}
+
+static int setup_filtered(void)
+{
+	/* rule ids are unique in a program: chain 1's are 1 to 10, chain 3's 11 to 110, the
+	 * firewall's 111 and 112 */
+	static struct mx_rule_spec rules[CHAIN_RULES + CHAIN_100_RULES + 2];
+	struct mx_rule_spec *fw = rules + CHAIN_RULES + CHAIN_100_RULES;
+	struct mx_chain_spec c[] = { { CHAIN_ID, rules, CHAIN_RULES },
+				     { CHAIN_EMPTY_ID, NULL, 0 },
+				     { CHAIN_100_ID, rules + CHAIN_RULES, CHAIN_100_RULES },
+				     { CHAIN_FW_ID, fw, 2 } };
+	struct mx_chain_program prog = { c, 4, NULL, 0 };
+	struct mx_chain_maps maps;
+
+	for (__u32 i = 0; i < CHAIN_RULES + CHAIN_100_RULES + 2; i++)
 		rules[i] = (struct mx_rule_spec){
 			.rule_id = i + 1, .type = MX_RULE_DROP, .frag = MX_FRAG_DEFAULT,
 			.conds = MX_COND_DST, .dst = frames_addr("198.18.0.0"), .dst_len = 15,
@@ -199,13 +233,15 @@ static int setup_filtered(void)
 			.out_port_group = MX_CHAIN_SPEC_NO_LIST,
 			.ip_group_src = MX_CHAIN_SPEC_NO_LIST, .ip_group_dst = MX_CHAIN_SPEC_NO_LIST
 		};
-	if_p5 = (int)if_nametoindex("p5");
-	p.ifindex = (__u32)if_p5;
-	memcpy(p.mac, M_P5, 6);
+	fw[0].type = MX_RULE_ACCEPT;
+	fw[0].conds = MX_COND_RETURN_FLOW;
+	fw[1].type = MX_RULE_DROP;
+	fw[1].conds = 0;
 	mx_datapath_chain_maps(dp, &maps);
 	return mx_chain_install(&maps, &prog) ||
-	       bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY) ||
-	       dp_put_port(dp, P5, &p) || put_fdb(M_P5, P5, MX_FDB_STATIC);
+	       put_filtered_port(P5, "p5", M_P5, CHAIN_ID, &if_p5) ||
+	       put_filtered_port(P5_EMPTY, "p5e", M_P5_EMPTY, CHAIN_EMPTY_ID, &if_p5_empty) ||
+	       put_filtered_port(P5_100, "p5h", M_P5_100, CHAIN_100_ID, &if_p5_100);
 }
 
 /* Bridge B3 as B1's flood set: p6 and p7 here, PR3 on the peer host; p7's outfilter the
@@ -252,6 +288,36 @@ static int setup_tracked(void)
 	return err || mx_bridge_update(dp, B4, &b);
 }
 
+/* Bridge B5 tracks connections too, and q2's infilter is the stateful firewall (chain
+ * CHAIN_FW_ID: accept return flows, drop the rest), as on the uplink of
+ * tests/e2e/conntrack.bats: q1 -> q2 opens a connection and is its forward packet
+ * (local-l2-ct-fw: q1 has no filter), q2 -> q1 its return packet, which the firewall's first
+ * rule accepts (local-l2-ct-fw-return). */
+static int setup_firewalled(void)
+{
+	struct mx_bridge b = { .n_local = 2 };
+	struct mx_port p = { .device_key = B5,
+			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_DEVICE_CT };
+	struct mx_filter f = { .in_chain = CHAIN_FW_ID };
+	__u32 key = Q2;
+	int err = 0;
+
+	if_q1 = (int)if_nametoindex("q1");
+	if_q2 = (int)if_nametoindex("q2");
+	b.local_ifindex[0] = (__u32)if_q1;
+	b.local_ifindex[1] = (__u32)if_q2;
+	p.ifindex = (__u32)if_q1;
+	memcpy(p.mac, M_Q1, 6);
+	err |= dp_put_port(dp, Q1, &p);
+	p.ifindex = (__u32)if_q2;
+	p.flags |= MX_PORT_FILTERED;
+	memcpy(p.mac, M_Q2, 6);
+	err |= bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY);
+	err |= dp_put_port(dp, Q2, &p);
+	err |= dp_put_fdb(dp, B5, M_Q1, Q1, MX_FDB_STATIC) | dp_put_fdb(dp, B5, M_Q2, Q2, MX_FDB_STATIC);
+	return err || mx_bridge_update(dp, B5, &b);
+}
+
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
  * (a static entry and port security, as the agent makes it). */
 static int setup(void)
@@ -266,8 +332,10 @@ static int setup(void)
 	if (dp_netns_enter() || dp_veth("p1", "02:00:00:00:0a:01") ||
 	    dp_veth("p2", "02:00:00:00:0a:02") || dp_veth("p3", "02:00:00:00:0a:03") ||
 	    dp_veth("p4", "02:00:00:00:0a:04") || dp_veth("p5", "02:00:00:00:0a:05") ||
+	    dp_veth("p5e", "02:00:00:00:0a:0e") || dp_veth("p5h", "02:00:00:00:0a:0f") ||
 	    dp_veth("p6", "02:00:00:00:0a:06") || dp_veth("p7", "02:00:00:00:0a:07") ||
 	    dp_veth("p8", "02:00:00:00:0a:08") || dp_veth("p9", "02:00:00:00:0a:09") ||
+	    dp_veth("q1", "02:00:00:00:0b:01") || dp_veth("q2", "02:00:00:00:0b:02") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
@@ -291,7 +359,7 @@ static int setup(void)
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
 	return err || setup_router() || setup_limited() || setup_filtered() ||
-			       setup_flood_filtered() || setup_tracked() ? -1 : 0;
+			       setup_flood_filtered() || setup_tracked() || setup_firewalled() ? -1 : 0;
 }
 
 struct path {
@@ -300,6 +368,8 @@ struct path {
 	int ifindex;
 	struct frames_spec frame;
 	bool idempotent; /* the program leaves the frame as it was: repeat on one skb is fair */
+	bool delivered;  /* checked: the frame is redirected to its port (not dropped by a
+			  * chain, or as a connection's return packet with no connection) */
 };
 
 static int run(const struct path *p, const uint8_t *frame, size_t len, __u32 repeat,
@@ -406,54 +476,69 @@ int main(int argc, char **argv)
 	const struct path paths[] = {
 		{ "noop", noop_prog(), if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1, .sip = "10.1.0.1",
-		    .tip = "10.1.0.2", .payload = 18 }, true },
+		    .tip = "10.1.0.2", .payload = 18 }, true, false },
 		{ "drop-no-port", port_fd, if_ul, /* ul0 is no port: the first lookup misses */
 		  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1, .sip = "10.1.0.1",
-		    .tip = "10.1.0.2", .payload = 18 }, true },
+		    .tip = "10.1.0.2", .payload = 18 }, true, false },
 		{ "local-l2", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1, .sip = "10.1.0.1",
-		    .tip = "10.1.0.2", .payload = 18 }, true },
+		    .tip = "10.1.0.2", .payload = 18 }, true, false },
 		/* from p2, whose MAC is fixed (a static entry, as `add port mac M` makes it) */
 		{ "local-l2-fixed-mac", port_fd, if_p2,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P2, .sip = "10.1.0.2",
-		    .tip = "10.1.0.1", .payload = 18 }, true },
+		    .tip = "10.1.0.1", .payload = 18 }, true, false },
 		/* from p4: as p2, with an egress limit it never reaches (the check's cost) */
 		{ "local-l2-limited", port_fd, if_p4,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P4, .sip = "10.1.0.4",
-		    .tip = "10.1.0.1", .payload = 18 }, true },
+		    .tip = "10.1.0.1", .payload = 18 }, true, false },
 		/* from p5: as p2, through an infilter of 10 rules none matches */
 		{ "local-l2-chain10", port_fd, if_p5,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5, .sip = "10.1.0.5",
-		    .tip = "10.1.0.1", .payload = 18 }, true },
+		    .tip = "10.1.0.1", .payload = 18 }, true, true },
+		/* the same through an infilter of no rule, and of 100 rules none matches */
+		{ "local-l2-chain0", port_fd, if_p5_empty,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5_EMPTY, .sip = "10.1.0.7",
+		    .tip = "10.1.0.1", .payload = 18 }, true, true },
+		{ "local-l2-chain100", port_fd, if_p5_100,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_P5_100, .sip = "10.1.0.8",
+		    .tip = "10.1.0.1", .payload = 18 }, true, true },
 		/* from p8: through bridge B4, which tracks: a connection's forward packet */
 		{ "local-l2-ct", port_fd, if_p8,
 		  { .kind = FRAMES_IPV4, .dst = M_P9, .src = M_P8, .sip = "10.4.0.8",
-		    .tip = "10.4.0.9", .payload = 18 }, true },
+		    .tip = "10.4.0.9", .payload = 18 }, true, true },
 		/* from p9: its return packet (the reversed tuple: two lookups) */
 		{ "local-l2-ct-return", port_fd, if_p9,
 		  { .kind = FRAMES_IPV4, .dst = M_P8, .src = M_P9, .sip = "10.4.0.9",
-		    .tip = "10.4.0.8", .payload = 18, .sport = 5000, .dport = 40000 }, true },
+		    .tip = "10.4.0.8", .payload = 18, .sport = 5000, .dport = 40000 }, true, true },
+		/* through bridge B5, which tracks, q2's infilter the stateful firewall: a
+		 * connection's forward packet from q1, then its return packet from q2 */
+		{ "local-l2-ct-fw", port_fd, if_q1,
+		  { .kind = FRAMES_IPV4, .dst = M_Q2, .src = M_Q1, .sip = "10.6.0.1",
+		    .tip = "10.6.0.2", .payload = 18 }, true, true },
+		{ "local-l2-ct-fw-return", port_fd, if_q2,
+		  { .kind = FRAMES_IPV4, .dst = M_Q1, .src = M_Q2, .sip = "10.6.0.2",
+		    .tip = "10.6.0.1", .payload = 18, .sport = 5000, .dport = 40000 }, true, true },
 		{ "remote-l2-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",
-		    .tip = "10.1.0.3", .payload = 18 }, false },
+		    .tip = "10.1.0.3", .payload = 18 }, false, false },
 		{ "decap", ul_fd, if_ul,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_R, .sip = "10.1.0.3",
 		    .tip = "10.1.0.1", .payload = 18, .vxlan = true, .osrc = PEER_ADDR,
-		    .odst = LOCAL_ADDR, .vni = P1 }, false },
+		    .odst = LOCAL_ADDR, .vni = P1 }, false, false },
 		{ "flood-1local-1remote", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_P1, .sip = "10.1.0.1",
-		    .tip = "10.1.0.255", .payload = 18 }, false },
+		    .tip = "10.1.0.255", .payload = 18 }, false, false },
 		/* the same flood, its local copy through an outfilter of 10 rules none matches */
 		{ "flood-1local-1remote-out10", port_fd, if_p6,
 		  { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_P6, .sip = "10.1.0.6",
-		    .tip = "10.1.0.255", .payload = 18 }, false },
+		    .tip = "10.1.0.255", .payload = 18 }, false, false },
 		/* routed: rewrites MACs and TTL, so repeat on one skb would time another path */
 		{ "routed-local", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_RA, .src = M_P1, .sip = "10.1.0.1",
-		    .tip = "10.2.0.2", .payload = 18 }, false },
+		    .tip = "10.2.0.2", .payload = 18 }, false, false },
 		{ "routed-remote-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_RA, .src = M_P1, .sip = "10.1.0.1",
-		    .tip = "10.2.0.3", .payload = 18 }, false },
+		    .tip = "10.2.0.3", .payload = 18 }, false, false },
 	};
 
 	base = single(&paths[0], runs, &verdict);
@@ -466,6 +551,11 @@ int main(int argc, char **argv)
 		ns = i ? single(p, runs, &verdict) : base;
 		if (p->prog_fd < 0 || ns < 0) {
 			fprintf(stderr, "mxbench-cost: %s: test run failed\n", p->name);
+			return 1;
+		}
+		if (p->delivered && verdict != TC_ACT_REDIRECT) {
+			fprintf(stderr, "mxbench-cost: %s: verdict %d, not delivered (a return path "
+					"runs after its forward path)\n", p->name, verdict);
 			return 1;
 		}
 		printf("cost %s single %.1f %.1f %d\n", p->name, ns - base, ns, verdict);
