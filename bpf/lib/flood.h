@@ -40,11 +40,12 @@ static __always_inline __u32 flood_count(struct __sk_buff *skb, __u32 n, __u32 m
 	return max;
 }
 
-/* One copy out of local interface ifindex. ingress: the port the frame entered the host by,
- * when this host simulated it: the copy first passes its port's outfilter
- * (flood_copy_refused), and one it drops is counted against drop_key while the others go
- * on; 0 when the frame came by the tunnel (its sending host filtered it). Counted as tx on
- * the port, failures against drop_key. A traced run sends none (a clone leaves the test
+/* One copy out of local interface ifindex. The copy first passes its port's outfilter
+ * (flood_copy_refused), here on the host of the port whether this host simulated the flood
+ * or it came by the tunnel (the sending host filters only its own ports' copies), and one
+ * it drops is counted against drop_key while the others go on. ingress: the port the frame
+ * entered the topology by, 0 when the flood came by the tunnel (the tunnel does not carry
+ * it). Counted as tx on the port, failures against drop_key. A traced run sends none (a clone leaves the test
  * run for real): it records where the copy would go. A global function: the verifier
  * checks it once, not once for every turn of flood_local's loop. */
 __noinline int flood_local_one(struct __sk_buff *skb, __u32 ifindex, __u32 drop_key,
@@ -58,7 +59,7 @@ __noinline int flood_local_one(struct __sk_buff *skb, __u32 ifindex, __u32 drop_
 		return 0;
 	ifp = ifport_lookup(ifindex);
 	key = ifp ? ifp->port_key : MX_TUNNEL_KEY_NONE;
-	if (ingress && ifp && (ifp->port.flags & MX_PORT_FILTERED)) {
+	if (ifp && (ifp->port.flags & MX_PORT_FILTERED)) {
 		/* A global function's result is any number to the verifier: the reason
 		 * counted is one of the two it can be. */
 		reason = flood_copy_refused(skb, key, ingress);
