@@ -43,7 +43,7 @@ static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_VXLAN_UNKNOWN_VNI);
 	if (vxlan_pop(skb, inner_off))
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_DECAP_FAILED);
-	flood_local(skb, br, 0, MX_STATS_HOST, 0);
+	flood_local(skb, br, vni, 0, MX_STATS_HOST, 0);
 	return TC_ACT_STOLEN;
 }
 

@@ -1557,6 +1557,38 @@ static void test_flood_filters(void)
 		tap_bail("cannot take P2's outfilter and p5 away again");
 }
 
+/* ---- a flood set naming another bridge's interface (lib/flood.h, flood_local_one) ---- */
+
+/* What a reader of a midox_bridge element the kernel handed at once to another bridge's
+ * insert would find: B1's flood set with p3, a port of bridge 2. Its copy is refused. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct dp_case cross_bridge_cases[] = {
+	{ "flood set naming another bridge's interface: no copy there (cross-bridge), the others sent",
+	  PORT, IF_P1, UDP4(BCAST, M_P1), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P2, 1), TX(P3, 0), TX(B1, 1), DROP(P1, MX_DROP_CROSS_BRIDGE) } },
+	{ "the same flood by the tunnel: no copy to p3, the others sent", UNDERLAY, IF_UL,
+	  VXLAN(B1, BCAST), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P1, 1), TX(P2, 1), TX(P3, 0), DROP(HOST, MX_DROP_CROSS_BRIDGE) } },
+};
+#pragma GCC diagnostic pop
+
+static void test_flood_cross_bridge(void)
+{
+	struct mx_bridge b1 = { .n_local = 3, .n_remote = 1 };
+
+	b1.local_ifindex[0] = ifx[IF_P1];
+	b1.local_ifindex[1] = ifx[IF_P2];
+	b1.local_ifindex[2] = ifx[IF_P3];
+	b1.remote_addr[0] = frames_addr(PEER_ADDR);
+	if (!tap_ok(!mx_bridge_update(dp, B1, &b1), "cross-bridge: p3 in bridge 1's flood set"))
+		return;
+	for (size_t i = 0; i < sizeof(cross_bridge_cases) / sizeof(cross_bridge_cases[0]); i++)
+		case_run(&cross_bridge_cases[i]);
+	if (put_bridges())
+		tap_bail("cannot put the bridges back");
+}
+
 static void test_trace(void)
 {
 	int mon_fd = mx_datapath_map_fd(dp, MX_MAP_ID_MONITOR), events = 0;
@@ -1604,6 +1636,7 @@ int main(void)
 	for (size_t i = 0; i < N_CASES; i++)
 		case_run(&cases[i]);
 	test_flood_filters();
+	test_flood_cross_bridge();
 	test_monitor();
 	test_trace();
 	test_map_sync();
