@@ -84,7 +84,7 @@ static __always_inline int bridge_flood_run(struct __sk_buff *skb)
 	br = bridge_lookup(h.arg);
 	if (br) {
 		trace_step(skb, MX_TRACE_FLOOD, h.arg, br->n_local, br->n_remote, 0);
-		flood_local(skb, br, h.index ? 0 : skb->ifindex, h.entry, h.ingress);
+		flood_local(skb, br, h.arg, h.index ? 0 : skb->ifindex, h.entry, h.ingress);
 		flood_remote(skb, br, h.arg, h.entry);
 	}
 	return TC_ACT_STOLEN;

@@ -194,10 +194,12 @@ static __always_inline int filters_leave_flood(struct __sk_buff *skb, const stru
 	return track_leave(skb, port->flags, port->device_key);
 }
 
-/* A flooded copy leaves by port port_key (with MX_PORT_FILTERED): why its outfilter drops it
- * (a reject is not answered: the frame is still needed by the other copies, and was sent to
- * an address no one port owns), or MX_DROP_NONE. A global function: the verifier checks it
- * once, not once for every turn of the flood's loops. */
+/* A flooded copy leaves by port port_key (with MX_PORT_FILTERED), on the port's host: why its
+ * outfilter drops it (a reject is not answered: the frame is still needed by the other
+ * copies, and was sent to an address no one port owns), or MX_DROP_NONE. ingress: the port
+ * the frame entered the topology by, 0 for a flood that came by the tunnel. The flow is a
+ * forward one (a flood is never looked up in connection tracking). A global function: the
+ * verifier checks it once, not once for every turn of the flood's loops. */
 __noinline int flood_copy_refused(struct __sk_buff *skb, __u32 port_key, __u32 ingress)
 {
 	struct chain_input in = { .out_port = port_key, .ingress_port = ingress,

@@ -40,15 +40,20 @@ static __always_inline __u32 flood_count(struct __sk_buff *skb, __u32 n, __u32 m
 	return max;
 }
 
-/* One copy out of local interface ifindex. ingress: the port the frame entered the host by,
- * when this host simulated it: the copy first passes its port's outfilter
- * (flood_copy_refused), and one it drops is counted against drop_key while the others go
- * on; 0 when the frame came by the tunnel (its sending host filtered it). Counted as tx on
- * the port, failures against drop_key. A traced run sends none (a clone leaves the test
+/* One copy out of local interface ifindex, a port of bridge bridge_key. The copy first passes
+ * its port's outfilter
+ * (flood_copy_refused), here on the host of the port whether this host simulated the flood
+ * or it came by the tunnel (the sending host filters only its own ports' copies), and one
+ * it drops is counted against drop_key while the others go on. ingress: the port the frame
+ * entered the topology by, 0 when the flood came by the tunnel (the tunnel does not carry
+ * it). An interface whose port is on another bridge gets no copy (cross-bridge): the flood
+ * set br was read from may be another bridge's by now, as the kernel may hand a replaced
+ * element of midox_bridge at once to the next insert (docs/datapath.md, "Map elements under
+ * readers"). Counted as tx on the port, failures against drop_key. A traced run sends none (a clone leaves the test
  * run for real): it records where the copy would go. A global function: the verifier
  * checks it once, not once for every turn of flood_local's loop. */
 __noinline int flood_local_one(struct __sk_buff *skb, __u32 ifindex, __u32 drop_key,
-			       __u32 ingress)
+			       __u32 ingress, __u32 bridge_key)
 {
 	const struct mx_ifport *ifp;
 	__u32 key;
@@ -58,7 +63,11 @@ __noinline int flood_local_one(struct __sk_buff *skb, __u32 ifindex, __u32 drop_
 		return 0;
 	ifp = ifport_lookup(ifindex);
 	key = ifp ? ifp->port_key : MX_TUNNEL_KEY_NONE;
-	if (ingress && ifp && (ifp->port.flags & MX_PORT_FILTERED)) {
+	if (ifp && ifp->port.device_key != bridge_key) {
+		stats_drop(skb, drop_key, MX_DROP_CROSS_BRIDGE);
+		return 0;
+	}
+	if (ifp && (ifp->port.flags & MX_PORT_FILTERED)) {
 		/* A global function's result is any number to the verifier: the reason
 		 * counted is one of the two it can be. */
 		reason = flood_copy_refused(skb, key, ingress);
@@ -77,10 +86,11 @@ __noinline int flood_local_one(struct __sk_buff *skb, __u32 ifindex, __u32 drop_
 	return 0;
 }
 
-/* A copy to every local port of the bridge but skip_ifindex (the ingress interface, or 0),
- * each by flood_local_one. */
+/* A copy to every local port of bridge bridge_key (br: its flood set) but skip_ifindex (the
+ * ingress interface, or 0), each by flood_local_one. */
 static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_bridge *br,
-					__u32 skip_ifindex, __u32 drop_key, __u32 ingress)
+					__u32 bridge_key, __u32 skip_ifindex, __u32 drop_key,
+					__u32 ingress)
 {
 	__u32 n = flood_count(skb, br->n_local, MX_FLOOD_MAX_LOCAL, drop_key);
 
@@ -91,7 +101,7 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_b
 			break;
 		ifindex = br->local_ifindex[i];
 		if (ifindex != skip_ifindex)
-			flood_local_one(skb, ifindex, drop_key, ingress);
+			flood_local_one(skb, ifindex, drop_key, ingress, bridge_key);
 	}
 }
 

@@ -20,8 +20,9 @@
 /* Outer Ethernet, IPv4 with the longest options, UDP, VXLAN, inner Ethernet. */
 #define UNDERLAY_PULL_LEN (14 + 60 + 8 + 8 + 14)
 
-/* VNI = a local port: only that port. VNI = a bridge: every local port of that bridge,
- * never back into the overlay. inner_off: where the inner Ethernet frame starts. */
+/* VNI = a local port: only that port (the sending host simulated its filters). VNI = a
+ * bridge: every local port of that bridge, each copy through its port's outfilter, never
+ * back into the overlay. inner_off: where the inner Ethernet frame starts. */
 static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __u32 inner_off)
 {
 	const struct mx_port *port = port_lookup(vni);
@@ -42,7 +43,7 @@ static __always_inline int underlay_deliver(struct __sk_buff *skb, __u32 vni, __
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_VXLAN_UNKNOWN_VNI);
 	if (vxlan_pop(skb, inner_off))
 		return stats_drop(skb, MX_STATS_HOST, MX_DROP_DECAP_FAILED);
-	flood_local(skb, br, 0, MX_STATS_HOST, 0);
+	flood_local(skb, br, vni, 0, MX_STATS_HOST, 0);
 	return TC_ACT_STOLEN;
 }
 

@@ -298,3 +298,33 @@ vm_plain() {
 	mx --force bridge "$BR" port "${PORT[v12]#*:}" clear outfilter
 	wait_until 20 ping_ok v11 10.0.0.12
 }
+
+@test "a port's outfilter on the receiving host drops its copy of a flood from another host: the other port there still gets its copy" {
+	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
+	mx bridge create name "$BR"
+	vm_plain h1 v11 10.0.0.11 "$BR"
+	vm_plain h2 v21 10.0.0.21 "$BR"
+	vm_plain h2 v22 10.0.0.22 "$BR"
+	mx chain create name "$CH"
+	# ARP (ethertype 0x0806) whose sender address is v11's
+	mx chain "$CH" add rule type drop ethertype 0x0806 src 10.0.0.11/32
+	mx bridge "$BR" port "${PORT[v22]#*:}" set outfilter "$CH"
+	local key22 before
+	wait_until 20 port_key h2 v22
+	key22=$(port_key h2 v22)
+	# MX_PORT_FILTERED (1 << 10) on the copy of v22's entry its interface carries on h2
+	wait_until 10 map_has h2 midox_ifport_v3 \
+		"any(.[]; .value.port_key == $key22 and ((.value.port.flags / 1024 | floor) % 2) == 1)"
+	before=$(drops_all h2 MX_DROP_CHAIN_DROP)
+	# v11's ARP requests reach h2 as one copy for the bridge: v22's is dropped there, once
+	ping_none v11 10.0.0.22
+	[ "$(drops_all h2 MX_DROP_CHAIN_DROP)" -ge $((before + 1)) ]
+	[ "$(rule_packets h2)" -ge 1 ]
+	# the sending host evaluated no copy for a port it does not have
+	[ "$(rule_packets h1)" -eq 0 ]
+	# the same broadcasts reach v21 on h2, and v21 and v22 resolve each other
+	ping_all v11 10.0.0.21 3
+	ping_all v21 10.0.0.22 3
+	mx --force bridge "$BR" port "${PORT[v22]#*:}" clear outfilter
+	wait_until 20 ping_ok v11 10.0.0.22
+}

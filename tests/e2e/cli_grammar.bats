@@ -21,6 +21,8 @@ teardown() { cli_teardown; }
 		'router R add port (address A net N | addresses A/len[,A/len]) [mac M]' \
 		'router R add route [src S] dst D [type normal|blackhole|reject] [port P] [gw G] [weight W]' \
 		'router R route X delete' 'router R arp-entry A delete' 'router R list arp' \
+		'router R add floating-ip address F target A port P' 'router R list floating-ip' \
+		'router R floating-ip F delete' \
 		'PORT set peer (router R port Q | bridge B port Q | REF)' 'PORT delete peer'; do
 		echo "want: $want"
 		grep -qF -- "  $want" <<<"$output"
@@ -63,7 +65,7 @@ teardown() { cli_teardown; }
 	expect_error 1 "unknown command 'bridge blue add frob': expected one of" midox bridge blue add frob
 	expect_error 1 "unknown command 'host hosta frob': expected one of show, delete, add binding, list binding, delete binding, list interface$" \
 		midox host hosta frob
-	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, clear infilter, clear outfilter, add route, list route, add arp-entry, list arp, add bgp-peer, list bgp-peer, delete bgp-peer, add bgp-network, list bgp-network, delete bgp-network, port, route, arp-entry, bgp-peer, bgp-network$" \
+	expect_error 1 "unknown command 'router R frob': expected one of show, delete, delete arp-entry, add port, list port, set, clear infilter, clear outfilter, add route, list route, add arp-entry, list arp, add floating-ip, list floating-ip, add bgp-peer, list bgp-peer, delete bgp-peer, add bgp-network, list bgp-network, delete bgp-network, port, route, arp-entry, floating-ip, bgp-peer, bgp-network$" \
 		midox router R frob
 	expect_error 1 "bridge port needs a port and a command: one of show, delete, set, clear infilter, clear outfilter, clear egress-limit, clear mac, clear address, add allowed-address, delete allowed-address, set peer, delete peer, clear peer$" \
 		midox bridge blue port port0

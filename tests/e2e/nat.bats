@@ -46,6 +46,11 @@ teardown() {
 	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_chain_v2
 }
 
+# ping_blocked FROM ADDR: one ping not answered.
+ping_blocked() {
+	! net_in "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1
+}
+
 router_port() {
 	local p
 	p=$(mx router "$RT" add port address "$2" net "$3") || return 1
@@ -54,7 +59,9 @@ router_port() {
 }
 
 # The topology above, and the floating IP: DNAT on R's infilter (before routing), SNAT on its
-# outfilter (after routing, leaving by the uplink), both static (one address, no ports).
+# outfilter (after routing, leaving by the uplink), both static (one address, no ports); by
+# hand (docs/nat.md's recipe), or with "floating-ip" as $1 by the one-line command (the
+# chains it creates are R-infilter and R-outfilter).
 nat_setup() {
 	local bp p
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
@@ -74,6 +81,12 @@ nat_setup() {
 	mx host "$(agent_name h1)" add binding port "${RPORT[u1]}" interface up1
 	mx router "$RT" add route src 0.0.0.0/0 dst 198.51.100.0/24 type normal \
 		port "${RPORT[u1]}" gw 172.16.1.2 >/dev/null
+	if [ "${1:-}" = floating-ip ]; then
+		CH_IN=$RT-infilter
+		CH_OUT=$RT-outfilter
+		mx router "$RT" add floating-ip address "$FIP" target "$PRIV" port "${RPORT[u1]}"
+		return
+	fi
 	mx chain create name "$CH_IN" >/dev/null
 	mx chain create name "$CH_OUT" >/dev/null
 	mx chain "$CH_IN" add rule type dnat dst "$FIP/32" target "$PRIV" >/dev/null
@@ -106,8 +119,10 @@ nat_setup() {
 	[ "$(jq -r '.[0].counters.packets' <<<"$output")" -gt 10 ]
 }
 
-@test "the VM's connections out appear from the floating IP" {
-	nat_setup
+@test "the VM's connections out appear from the floating IP (made by router add floating-ip; gone with its delete)" {
+	nat_setup floating-ip
+	run -0 mx router "$RT" list floating-ip
+	[[ "$output" == "floating-ip $FIP target $PRIV port ${RPORT[u1]} dnat "* ]]
 	wait_until 30 ping_ok vm 198.51.100.1
 	net_capture phys "icmp and host 198.51.100.1"
 	ping_all vm 198.51.100.1 10
@@ -120,6 +135,15 @@ nat_setup() {
 	[[ "$output" == *"iperf Done."* ]]
 	wait_until 5 grep -q "Accepted connection from $FIP" "$NET_DIR/iperf-phys"
 	run ! grep -q "$PRIV" "$NET_DIR/iperf-phys"
+	ping_all phys "$FIP" 3
+	# Without the floating IP the physical side reaches nothing of the VM, and its pings
+	# out leave from the private address, to which the physical side has no route back
+	mx router "$RT" floating-ip "$FIP" delete
+	wait_until 20 ping_blocked phys "$FIP"
+	net_capture_stop phys
+	net_capture phys "icmp and host 198.51.100.1"
+	ping_none vm 198.51.100.1
+	wait_until 5 captured phys "$PRIV > 198.51.100.1: ICMP echo request" 1
 }
 
 @test "ICMP errors through the floating IP are translated inside: port unreachable, traceroute" {

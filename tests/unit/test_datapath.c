@@ -391,6 +391,9 @@ static size_t vlan_tagged(uint8_t *frame, size_t len)
 #define VXLAN_FROM(src_, vni_, d) { .kind = FRAMES_IPV4, .dst = (d), .src = M_R, .sip = "10.1.0.3", \
 	.tip = "10.1.0.2", .payload = 18, .vxlan = true, .osrc = (src_), .odst = LOCAL_ADDR, .vni = (vni_) }
 #define VXLAN(vni_, d) VXLAN_FROM(PEER_ADDR, vni_, d)
+/* An ARP request (sender sip_, target tip_) broadcast by the peer host in VXLAN. */
+#define VXLAN_ARPREQ(vni_, sip_, tip_) { .kind = FRAMES_ARP, .dst = BCAST, .src = M_R, \
+	.sip = (sip_), .tip = (tip_), .vxlan = true, .osrc = PEER_ADDR, .odst = LOCAL_ADDR, .vni = (vni_) }
 /* From the locked port PS: source MAC s, source address sip_ (UDP to P2). */
 #define PS_UDP(s, sip_) { .kind = FRAMES_IPV4, .dst = M_P2, .src = (s), .sip = (sip_), .tip = "10.1.0.2", .payload = 18 }
 #define PS_DHCP(sport_, dport_) { .kind = FRAMES_IPV4, .dst = BCAST, .src = M_PS, .sip = "0.0.0.0", \
@@ -1508,10 +1511,26 @@ static const struct flood_filter_case flood_filter_cases[] = {
 	  { "flood: a copy P2's outfilter rejects is counted, not answered", PORT, IF_P1,
 	    UDP4(M_UNK, M_P1), TC_ACT_STOLEN, { EXP_NONE },
 	    { TX(P2, 0), TX(P1, 0), TX(PS, 1), DROP(P1, MX_DROP_CHAIN_REJECT) } } },
-	{ FC_ALL, FR_ALL, 0,
-	  { "flood by the tunnel: the sending host filtered it, every local copy sent",
+	{ FC_ALL, FR_ALL, 1,
+	  { "flood by the tunnel: the copy P2's outfilter drops is gone here, the others sent",
+	    UNDERLAY, IF_UL, VXLAN(B1, BCAST), TC_ACT_STOLEN, { EXP_NONE },
+	    { TX(P1, 1), TX(P2, 0), TX(PS, 1), DROP(HOST, MX_DROP_CHAIN_DROP) } } },
+	{ FC_ARP, FR_ARP, 1,
+	  { "flood by the tunnel: an ARP request's copy to P2 dropped by its ARP rule, the others sent",
+	    UNDERLAY, IF_UL, VXLAN_ARPREQ(B1, "10.1.0.3", "10.1.0.9"), TC_ACT_STOLEN,
+	    { EXP_NONE }, { TX(P1, 1), TX(P2, 0), TX(PS, 1), DROP(HOST, MX_DROP_CHAIN_DROP) } } },
+	{ FC_ARP, FR_ARP, 0,
+	  { "flood by the tunnel: a UDP broadcast passes P2's ARP rule: every local copy sent",
 	    UNDERLAY, IF_UL, VXLAN(B1, BCAST), TC_ACT_STOLEN, { EXP_NONE },
 	    { TX(P1, 1), TX(P2, 1), TX(PS, 1), DROPS(HOST, MX_DROP_CHAIN_DROP, 0) } } },
+	{ FC_REJECT, FR_REJECT, 1,
+	  { "flood by the tunnel: a copy P2's outfilter rejects is counted, not answered",
+	    UNDERLAY, IF_UL, VXLAN(B1, M_UNK), TC_ACT_STOLEN, { EXP_NONE },
+	    { TX(P1, 1), TX(P2, 0), TX(PS, 1), DROP(HOST, MX_DROP_CHAIN_REJECT) } } },
+	{ FC_ALL, FR_ALL, 0,
+	  { "by the tunnel to P2 itself (VNI = its key): the sending host filtered it, delivered",
+	    UNDERLAY, IF_UL, VXLAN(P2, M_P2), TC_ACT_REDIRECT, { EXP_DECAP },
+	    { TX(P2, 1), DROPS(HOST, MX_DROP_CHAIN_DROP, 0) } } },
 };
 #pragma GCC diagnostic pop
 
@@ -1536,6 +1555,38 @@ static void test_flood_filters(void)
 	}
 	if (p2_outfilter(0) || b1_with_p5(false))
 		tap_bail("cannot take P2's outfilter and p5 away again");
+}
+
+/* ---- a flood set naming another bridge's interface (lib/flood.h, flood_local_one) ---- */
+
+/* What a reader of a midox_bridge element the kernel handed at once to another bridge's
+ * insert would find: B1's flood set with p3, a port of bridge 2. Its copy is refused. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct dp_case cross_bridge_cases[] = {
+	{ "flood set naming another bridge's interface: no copy there (cross-bridge), the others sent",
+	  PORT, IF_P1, UDP4(BCAST, M_P1), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P2, 1), TX(P3, 0), TX(B1, 1), DROP(P1, MX_DROP_CROSS_BRIDGE) } },
+	{ "the same flood by the tunnel: no copy to p3, the others sent", UNDERLAY, IF_UL,
+	  VXLAN(B1, BCAST), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P1, 1), TX(P2, 1), TX(P3, 0), DROP(HOST, MX_DROP_CROSS_BRIDGE) } },
+};
+#pragma GCC diagnostic pop
+
+static void test_flood_cross_bridge(void)
+{
+	struct mx_bridge b1 = { .n_local = 3, .n_remote = 1 };
+
+	b1.local_ifindex[0] = ifx[IF_P1];
+	b1.local_ifindex[1] = ifx[IF_P2];
+	b1.local_ifindex[2] = ifx[IF_P3];
+	b1.remote_addr[0] = frames_addr(PEER_ADDR);
+	if (!tap_ok(!mx_bridge_update(dp, B1, &b1), "cross-bridge: p3 in bridge 1's flood set"))
+		return;
+	for (size_t i = 0; i < sizeof(cross_bridge_cases) / sizeof(cross_bridge_cases[0]); i++)
+		case_run(&cross_bridge_cases[i]);
+	if (put_bridges())
+		tap_bail("cannot put the bridges back");
 }
 
 static void test_trace(void)
@@ -1585,6 +1636,7 @@ int main(void)
 	for (size_t i = 0; i < N_CASES; i++)
 		case_run(&cases[i]);
 	test_flood_filters();
+	test_flood_cross_bridge();
 	test_monitor();
 	test_trace();
 	test_map_sync();

@@ -155,6 +155,12 @@ extern const struct cli_obj cli_obj_chain, cli_obj_port_group, cli_obj_ip_group;
 int cli_filters_set(struct cli *c, const char *id, const struct cli_val *in,
 		    const struct cli_val *out);
 int cli_filter_clear(struct cli *c, const struct cli_call *k);
+/* A router's floating IPs (floating_cmd.c): "add floating-ip" with cli_fip_args, "list
+ * floating-ip", and "floating-ip F delete". */
+extern const struct cli_obj cli_obj_floating_ip;
+extern const struct cli_arg cli_fip_args[];
+int cli_fip_add(struct cli *c, const struct cli_call *k);
+int cli_fip_list(struct cli *c, const struct cli_call *k);
 /* A router's BGP peers and networks ("router R bgp-peer P ..."): router_cmd.c. */
 extern const struct cli_obj cli_obj_bgp_peer, cli_obj_bgp_network;
 /* A bridge port's "[mac M] [address A]" (add port, set), and the options they give. */

@@ -5,6 +5,8 @@
  * | R add route [src S] dst D [type normal|blackhole|reject] [port P] [gw G] [weight W]
  * | R list route | R route X show | R route X delete
  * | R add arp-entry address A mac M | R list arp | R arp-entry A delete
+ * | R add floating-ip address F target A port P | R list floating-ip
+ * | R floating-ip F delete (floating_cmd.c)
  * | R set asn N | R add bgp-peer asn A address X [keep-alive S] [hold-time S]
  *   [connect-retry S] [password P] | R list bgp-peer | R bgp-peer P delete
  * | R delete bgp-peer P | R add bgp-network net N | R list bgp-network
@@ -271,6 +273,10 @@ static const struct cli_cmd router_cmds[] = {
 		  { "mac", CLI_T_MAC, "M", .required = true },
 		  { 0 } } },
 	{ "list arp", cli_cmd_list, "static and learned ARP entries", .kind = &kind_arp },
+	{ "add floating-ip", cli_fip_add, "floating IP F for address A through uplink P: two "
+	  "static NAT rules (docs/nat.md)", .args = cli_fip_args },
+	{ "list floating-ip", cli_fip_list, "the router's floating IPs and their two rules",
+	  .args = NULL },
 	{ "list arp-entry", cli_cmd_list, NULL, .kind = &kind_arp },
 	{ "add bgp-peer", bgp_peer_add, "a BGP peer on a port's subnet (-> router0:peer0)",
 	  .args = (const struct cli_arg[]){
@@ -326,7 +332,8 @@ const struct cli_obj cli_obj_router = {
 	.word = "router", .title = "router", .meta = "R", .find = cli_find_router,
 	.type_cmds = router_type_cmds, .cmds = router_cmds,
 	.subs = (const struct cli_obj *const[]){ &cli_obj_device_port, &router_route,
-						  &router_arp_entry, &cli_obj_bgp_peer,
+						  &router_arp_entry, &cli_obj_floating_ip,
+						  &cli_obj_bgp_peer,
 						  &cli_obj_bgp_network, NULL },
 	.kind = &kind_router,
 };

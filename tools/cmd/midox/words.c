@@ -142,7 +142,7 @@ int cli_name_arg(const char *name)
 	static const char *const reserved[] = { "create", "list", "delete", "show", "add",
 						"set", "port", "member", "binding", "help",
 						"route", "peer", "arp", "arp-entry", "bgp-peer",
-						"bgp-network", NULL };
+						"bgp-network", "floating-ip", NULL };
 	int i;
 
 	if (!topo_valid_name(name))
