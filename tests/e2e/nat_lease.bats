@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# Dynamic SNAT's port blocks (docs/nat-leases.md) with real ZooKeeper, real agents on three
+# hosts and the real CLI: each host leases blocks of a dynamic SNAT rule's address as
+# ephemeral nodes /midox/nat/<address>/<block> of its session and writes them to its
+# midox_natlease map; no block is ever held by two hosts; a host whose session ends frees
+# its blocks and another host takes them; an agent restarted within its session keeps them;
+# a deleted rule's blocks go after the idle and grace times. The agents run with a short
+# session timeout and idle time.
+
+bats_require_minimum_version 1.5.0
+
+load '../lib/zk'
+load '../lib/netns'
+load '../lib/agent'
+load '../lib/e2e'
+
+SESSION_MS=4000
+IDLE_MS=1500
+
+setup_file() {
+	e2e_setup_file midox midox-agent tests/topo-helper
+}
+
+teardown_file() {
+	zk_cleanup
+}
+
+setup() {
+	net_init
+	CH=$NET_RUN-snat
+	# One address per test: the ZooKeeper server is the file's.
+	ADDR=198.51.100.$((10 + BATS_TEST_NUMBER))
+	mx tunnel-zone create name "$NET_RUN-tz" type vxlan >/dev/null
+	local h i=1
+	for h in h1 h2 h3; do
+		net_host_add "$h" "192.0.2.$i"
+		i=$((i + 1))
+	done
+	for h in h1 h2 h3; do lease_agent_start "$h"; done
+	for h in h1 h2 h3; do agent_wait_ready "$h"; done
+	mx chain create name "$CH" >/dev/null
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		helper dump 2>/dev/null | grep '^/midox/nat' >&2 || true
+	fi
+	# The server is the file's: the next test's agents must not lease for this one's rules.
+	mx --force chain "$CH" delete >/dev/null 2>&1 || true
+	e2e_teardown midox_natlease
+}
+
+lease_agent_start() {
+	agent_start "$1" MIDOX_ZK_SESSION_TIMEOUT_MS=$SESSION_MS MIDOX_NAT_BLOCK_IDLE_MS=$IDLE_MS
+}
+
+helper() {
+	MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" "$@"
+}
+
+host_id() { cat "$NET_DIR/$1.host-id"; }
+
+# leases: "<block> <host id>" per block node of $ADDR, each an ephemeral node.
+leases() {
+	helper dump | awk -v p="/midox/nat/$ADDR/" 'index($1, p) == 1 {
+		if ($NF != "(ephemeral)") { print "not ephemeral: " $0 > "/dev/stderr"; exit 1 }
+		b = substr($1, length(p) + 1)
+		if (!match($3, /"host":"[0-9a-f-]+"/)) { print "no host: " $0 > "/dev/stderr"; exit 1 }
+		print b, substr($3, RSTART + 8, RLENGTH - 9) }'
+}
+
+n_leases() { leases | wc -l; }
+leases_are() { [ "$(n_leases)" -eq "$1" ]; }
+
+# blocks_in_zk HOST: its blocks of $ADDR in ZooKeeper, sorted, space separated.
+blocks_in_zk() {
+	leases | awk -v h="$(host_id "$1")" '$2 == h { print $1 }' | sort -n | xargs
+}
+# zk_blocks_are HOST BLOCKS: HOST holds exactly BLOCKS ("" for none).
+zk_blocks_are() { [ "$(blocks_in_zk "$1")" = "$2" ]; }
+map_empty() { [ -z "$(blocks_in_map "$1")" ]; }
+
+# blocks_in_map HOST: the blocks of $ADDR in HOST's midox_natlease (CPU 0's value, read
+# with bpftool; the key is the address's bytes), space separated; empty when no entry.
+blocks_in_map() {
+	local key
+	key=$(echo "$ADDR" | tr . ' ')
+	bpftool map lookup pinned "$(agent_pin "$1")/midox_natlease" key $key -j 2>/dev/null |
+		jq -r '(if type == "array" then .[0] else . end) |
+			(.formatted // .) | .values[0].value | .block[0:.n_blocks] | map(tostring) | join(" ")'
+}
+
+# map_agrees HOST: HOST's map holds exactly its blocks in ZooKeeper.
+map_agrees() {
+	local z m
+	z=$(blocks_in_zk "$1")
+	m=$(blocks_in_map "$1" | tr ' ' '\n' | sort -n | xargs)
+	[ -n "$z" ] && [ "$z" = "$m" ]
+}
+
+
+@test "three hosts each hold a distinct first block, in ZooKeeper and in their maps" {
+	run -0 mx chain "$CH" add rule type snat target "$ADDR:1024-1215"
+	wait_until 20 leases_are 3
+	local h b seen=""
+	for h in h1 h2 h3; do
+		b=$(blocks_in_zk "$h")
+		[[ $b =~ ^(16|17|18)$ ]] || { echo "$h holds '$b'" >&2; false; }
+		[[ " $seen " != *" $b "* ]] || { echo "$b held twice" >&2; false; }
+		seen+=" $b"
+		wait_until 10 map_agrees "$h"
+	done
+	# The operator's view: the map, with each block's ports.
+	b=$(blocks_in_zk h2)
+	run -0 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" --pin-root "$(agent_pin h2)" \
+		datapath list nat-lease
+	[[ $output == *"nat-lease address $ADDR blocks $b ($((b * 64))-$((b * 64 + 63))) connections 0"* ]]
+	run -0 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" --pin-root "$(agent_pin h2)" --json \
+		datapath list nat-lease
+	jq -e --arg a "$ADDR" --argjson b "$b" \
+		'any(.[]; .address == $a and .blocks == [$b] and .connections == 0)' <<<"$output"
+	# A one-address SNAT without ports is static: no lease.
+	mx chain "$CH" add rule type snat target 203.0.113.99 >/dev/null
+	sleep 2
+	run -0 helper dump
+	[[ $output != *"/midox/nat/203.0.113.99"* ]]
+}
+
+@test "a host whose session ends frees its blocks, and a host that found none takes them" {
+	# Two blocks (32, 33) for three hosts: one host finds none.
+	mx chain "$CH" add rule type snat target "$ADDR:2048-2175" >/dev/null
+	wait_until 20 leases_are 2
+	local h holder="" loser="" freed
+	for h in h1 h2 h3; do
+		if [ -n "$(blocks_in_zk "$h")" ]; then holder=${holder:-$h}; else loser=$h; fi
+	done
+	[ -n "$holder" ] && [ -n "$loser" ]
+	wait_until 20 grep -q "no free block left for $ADDR" "$NET_DIR/$loser.agent.log"
+	[ -z "$(blocks_in_map "$loser")" ]
+	freed=$(blocks_in_zk "$holder")
+	# kill -9: the session lives on until its timeout, then ZooKeeper deletes its nodes.
+	kill -KILL "$(agent_pid "$holder")"
+	wait_until 20 zk_blocks_are "$holder" ""
+	# The host that had none looks again (every 10 s) and takes the freed block.
+	wait_until 30 zk_blocks_are "$loser" "$freed"
+	wait_until 10 map_agrees "$loser"
+	[ "$(n_leases)" -eq 2 ]
+}
+
+@test "an agent restarted within its session timeout keeps its blocks" {
+	mx chain "$CH" add rule type snat target "$ADDR:1024-1215" >/dev/null
+	wait_until 20 leases_are 3
+	local before session
+	before=$(blocks_in_zk h2)
+	session=$(agent_session h2)
+	wait_until 10 map_agrees h2
+	kill -KILL "$(agent_pid h2)"
+	lease_agent_start h2
+	agent_wait_ready h2
+	[ "$(agent_session h2)" = "$session" ]
+	sleep 2
+	[ "$(blocks_in_zk h2)" = "$before" ]
+	map_agrees h2
+	# Resumed, not taken again: the nodes never went.
+	run ! grep -q "block $before leased again" "$NET_DIR/h2.agent.log"
+	[ "$(n_leases)" -eq 3 ]
+}
+
+@test "a session that expired: the restarted agent leases its map's blocks again" {
+	mx chain "$CH" add rule type snat target "$ADDR:1024-1215" >/dev/null
+	wait_until 20 leases_are 3
+	local before
+	before=$(blocks_in_zk h3)
+	wait_until 10 map_agrees h3
+	kill -KILL "$(agent_pid h3)"
+	wait_until 20 zk_blocks_are h3 ""
+	rm -f "$NET_DIR/h3.host-id.session"
+	lease_agent_start h3
+	agent_wait_ready h3
+	wait_until 20 zk_blocks_are h3 "$before"
+	grep -q "$ADDR block $before leased again" "$NET_DIR/h3.agent.log"
+	map_agrees h3
+}
+
+@test "a deleted rule's blocks are released after the idle and grace times" {
+	run -0 mx chain "$CH" add rule type snat target "$ADDR-$(echo "$ADDR" | awk -F. '{ print $1 "." $2 "." $3 "." $4 + 1 }'):5000-5200"
+	local rule=$output second
+	second=$(echo "$ADDR" | awk -F. '{ print $1 "." $2 "." $3 "." $4 + 1 }')
+	# An address range: each address its own leases (blocks 78 to 81 of ports 5000-5200).
+	wait_until 20 leases_are 3
+	ADDR=$second wait_until 20 leases_are 3
+	local h
+	for h in h1 h2 h3; do
+		[[ $(blocks_in_zk "$h") =~ ^(78|79|80|81)$ ]]
+	done
+	mx --force chain "$CH" rule "${rule#*:}" delete
+	wait_until 20 leases_are 0
+	for h in h1 h2 h3; do
+		wait_until 10 map_empty "$h"
+		grep -q "$ADDR block .* released" "$NET_DIR/$h.agent.log"
+	done
+	ADDR=$second wait_until 20 leases_are 0
+	# The address node goes with its last block.
+	run -0 helper dump
+	[[ $output != *"/midox/nat/$ADDR "* ]]
+}
