@@ -66,6 +66,7 @@ struct agent_ct {
 
 /* Dynamic SNAT's port blocks this host leased (natlease.c, docs/nat.md). */
 #define AGENT_NAT_ADDRS_PER_RULE 256 /* addresses of one rule's range that get leases */
+#define AGENT_NAT_PORT_LO 1024       /* a target without ports: 1024-65535, the datapath's */
 struct nat_block {
 	uint16_t block;
 	bool confirmed;           /* a resync found its node, this session's */
@@ -91,6 +92,8 @@ struct agent_natlease {
 	uint64_t taken, released; /* blocks leased and given back since start */
 	uint64_t lease_failures;  /* a block wanted and none could be had */
 	uint64_t lost;            /* blocks another host took while our session was gone */
+	uint64_t exhausted;       /* the datapath's nat-exhausted drops at the last tick */
+	bool have_exhausted;
 };
 
 /* The datapath prepared on a thread of its own at start (startup.c). */

@@ -111,8 +111,9 @@ void agent_natlease_want(struct agent *ag, const struct topology *t)
 			continue;
 		from = ntohl(r->target.from.s_addr);
 		to = ntohl(r->target.to.s_addr);
-		/* No ports given: the whole port space (the datapath checks its own range). */
-		lo = r->target.port_from ? r->target.port_from : 1;
+		/* No ports given: the datapath's range for that case, MidoNet's (Neutron's)
+		 * 1024-65535 (bpf/lib/natdyn.h). */
+		lo = r->target.port_from ? r->target.port_from : AGENT_NAT_PORT_LO;
 		hi = r->target.port_from ? r->target.port_to : 65535;
 		count = to - from + 1;
 		if (count > AGENT_NAT_ADDRS_PER_RULE) {
@@ -410,6 +411,31 @@ static int count_usage(struct agent *ag, uint64_t now)
 	return 0;
 }
 
+/* Whether the datapath's nat-exhausted drops (summed over ports and CPUs) rose since the
+ * last tick. The reason is found by its name: a datapath without dynamic SNAT has none. */
+static bool exhausted_rose(struct agent *ag)
+{
+	struct agent_natlease *n = &ag->natlease;
+	struct mx_port_stats_entry *all = NULL;
+	unsigned int reason = MX_DROP__MAX;
+	uint64_t total = 0;
+	size_t count = 0;
+	bool rose;
+
+	for (unsigned int r = 0; r < MX_DROP__MAX; r++)
+		if (!strcmp(mx_drop_reason_name(r), "nat-exhausted"))
+			reason = r;
+	if (reason == MX_DROP__MAX || mx_stats_read_all(ag->dp, &all, &count))
+		return false;
+	for (size_t i = 0; i < count; i++)
+		total += all[i].stats.drops[reason];
+	free(all);
+	rose = n->have_exhausted && total > n->exhausted;
+	n->exhausted = total;
+	n->have_exhausted = true;
+	return rose;
+}
+
 /* ---- the tick ---- */
 
 static unsigned int published(const struct nat_addr *a)
@@ -475,6 +501,7 @@ void agent_natlease_tick(struct agent *ag)
 {
 	struct agent_natlease *n = &ag->natlease;
 	uint64_t now = mx_now_ns();
+	bool exhausted;
 
 	if (!ag->dp || !atomic_load(&ag->zk.connected) || !ag->registered)
 		return;
@@ -490,10 +517,11 @@ void agent_natlease_tick(struct agent *ag)
 	if (!n->n)
 		return;
 	count_usage(ag, now);
+	exhausted = exhausted_rose(ag);
 	for (size_t i = 0; i < n->n;) {
 		struct nat_addr *a = &n->addrs[i];
 
-		if (a->wanted && nlp_should_grow(a->max_dest, published(a)))
+		if (a->wanted && nlp_should_grow(a->max_dest, published(a), exhausted))
 			lease_one(ag, a, now);
 		if (release_step(ag, a, now)) {
 			i++;

@@ -27,12 +27,15 @@ unsigned int nlp_candidate(struct nlp_span span, unsigned int start, unsigned in
 	return span.first + (start - span.first + k) % nlp_span_size(span);
 }
 
-bool nlp_should_grow(unsigned int max_dest_ports, unsigned int blocks_published)
+bool nlp_should_grow(unsigned int max_dest_ports, unsigned int blocks_published,
+		     bool exhausted)
 {
 	if (!blocks_published)
 		return true;
 	if (blocks_published >= MX_NAT_LEASE_BLOCKS_MAX)
 		return false;
+	if (exhausted && max_dest_ports)
+		return true;
 	return (uint64_t)max_dest_ports * 4 > (uint64_t)blocks_published * MX_NAT_BLOCK_PORTS * 3;
 }
 

@@ -27,8 +27,11 @@ unsigned int nlp_start(const char *host_id, uint32_t addr, struct nlp_span span)
 unsigned int nlp_candidate(struct nlp_span span, unsigned int start, unsigned int k);
 
 /* Another block is leased when one destination uses more than 3/4 of the ports held (the
- * datapath picks ports per destination), up to MX_NAT_LEASE_BLOCKS_MAX. */
-bool nlp_should_grow(unsigned int max_dest_ports, unsigned int blocks_published);
+ * datapath picks ports per destination), or when the datapath refused new connections for
+ * want of a port (exhausted: its nat-exhausted drops rose) while the address is in use, up
+ * to MX_NAT_LEASE_BLOCKS_MAX. An address with no block gets its first. */
+bool nlp_should_grow(unsigned int max_dest_ports, unsigned int blocks_published,
+		     bool exhausted);
 
 /* One leased block as the release rule sees it. */
 struct nlp_block {
