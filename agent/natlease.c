@@ -503,7 +503,8 @@ void agent_natlease_tick(struct agent *ag)
 	uint64_t now = mx_now_ns();
 	bool exhausted;
 
-	if (!ag->dp || !atomic_load(&ag->zk.connected) || !ag->registered)
+	/* Before a topology was applied every address looks unneeded: nothing to decide. */
+	if (!ag->dp || !ag->have_topo || !atomic_load(&ag->zk.connected) || !ag->registered)
 		return;
 	if (now - n->last_tick_ns < NAT_TICK_NS && !n->need_resync)
 		return;
