@@ -50,8 +50,17 @@ teardown() {
 	e2e_teardown midox_natlease
 }
 
+MPORT=9464 # inside each host's own netns
+
 lease_agent_start() {
-	agent_start "$1" MIDOX_ZK_SESSION_TIMEOUT_MS=$SESSION_MS MIDOX_NAT_BLOCK_IDLE_MS=$IDLE_MS
+	agent_start "$1" MIDOX_ZK_SESSION_TIMEOUT_MS=$SESSION_MS MIDOX_NAT_BLOCK_IDLE_MS=$IDLE_MS \
+		MIDOX_METRICS_ADDRESS="127.0.0.1:$MPORT"
+}
+
+# metric HOST SAMPLE: the value of SAMPLE (the name with its labels) in HOST's metrics.
+metric() {
+	net_in "$1" curl -sS --fail --max-time 5 "http://127.0.0.1:$MPORT/metrics" |
+		awk -v s="$2" '$1 == s { print $2; found = 1 } END { exit !found }'
 }
 
 helper() {
@@ -146,6 +155,11 @@ map_agrees() {
 	[ -n "$holder" ] && [ -n "$loser" ]
 	wait_until 20 grep -q "no free block left for $ADDR" "$NET_DIR/$loser.agent.log"
 	[ -z "$(blocks_in_map "$loser")" ]
+	# The metrics say so: the holder's one block, the loser's failure.
+	[ "$(metric "$holder" "midox_nat_blocks{address=\"$ADDR\"}")" -eq 1 ]
+	[ "$(metric "$loser" "midox_nat_blocks{address=\"$ADDR\"}")" -eq 0 ]
+	[ "$(metric "$loser" midox_nat_lease_failures_total)" -ge 1 ]
+	[ "$(metric "$holder" midox_nat_lease_failures_total)" -eq 0 ]
 	freed=$(blocks_in_zk "$holder")
 	# kill -9: the session lives on until its timeout, then ZooKeeper deletes its nodes.
 	kill -KILL "$(agent_pid "$holder")"
@@ -154,6 +168,8 @@ map_agrees() {
 	wait_until 30 zk_blocks_are "$loser" "$freed"
 	wait_until 10 map_agrees "$loser"
 	[ "$(n_leases)" -eq 2 ]
+	[ "$(metric "$loser" "midox_nat_blocks{address=\"$ADDR\"}")" -eq 1 ]
+	[ "$(metric "$loser" midox_nat_blocks_leased_total)" -ge 1 ]
 }
 
 @test "an agent restarted within its session timeout keeps its blocks" {
@@ -207,6 +223,7 @@ map_agrees() {
 	for h in h1 h2 h3; do
 		wait_until 10 map_empty "$h"
 		grep -q "$ADDR block .* released" "$NET_DIR/$h.agent.log"
+		[ "$(metric "$h" midox_nat_blocks_released_total)" -ge 2 ]
 	done
 	ADDR=$second wait_until 20 leases_are 0
 	# The address node goes with its last block.
