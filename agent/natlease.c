@@ -251,7 +251,7 @@ static int resync(struct agent *ag, uint64_t now)
 	struct in_addr *zaddrs = NULL;
 	size_t n_zaddrs = 0, skipped = 0;
 	struct mx_nat_lease *vals;
-	__be32 key, *prev = NULL;
+	__be32 key, next, *prev = NULL;
 	char s[INET_ADDRSTRLEN];
 	int err;
 
@@ -261,9 +261,10 @@ static int resync(struct agent *ag, uint64_t now)
 	if (!vals)
 		return -ENOMEM;
 	/* 1. What the map holds (CPU 0's copy; all are the same). */
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct nat_addr *a;
 
+		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
@@ -352,12 +353,15 @@ static int cmp_use(const void *x, const void *y)
 }
 
 /* Every tracked connection whose NAT source is a managed address: its block used now, and
- * the most ports one destination of the address uses (max_dest). */
+ * the most ports one destination of the address uses (max_dest). A walk of the whole table
+ * each tick while this host manages an address (the sweep's walk, every second): fresh
+ * counts are what the release's second check needs. */
 static int count_usage(struct agent *ag, uint64_t now)
 {
 	struct agent_natlease *n = &ag->natlease;
 	int fd = mx_datapath_map_fd(ag->dp, MX_MAP_ID_CT);
-	struct mx_ct_key key, *prev = NULL;
+	struct mx_ct_key key, next;
+	void *prev = NULL;
 	struct nat_use *uses = NULL, *grown;
 	size_t n_uses = 0, cap = 0;
 	struct mx_ct_entry e;
@@ -369,10 +373,11 @@ static int count_usage(struct agent *ag, uint64_t now)
 	}
 	if (fd < 0)
 		return -ENOENT;
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct nat_addr *a;
 		unsigned int block;
 
+		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &e) || !(e.flags & MX_CT_F_NAT))
 			continue;

@@ -116,6 +116,32 @@ map_agrees() {
 }
 
 
+# ct_batch HOST OP N BLOCK: a bpftool batch that puts (OP update) or deletes (OP delete) N
+# tracked TCP connections in HOST's midox_ct as the datapath's dynamic SNAT writes them
+# (flagged MX_CT_F_NAT, established, seen now): 10.0.0.5:40000+i to 192.0.2.200:80, leaving
+# as $ADDR:BLOCK*64+i.
+ct_batch() {
+	python3 - "$(agent_pin "$1")/midox_ct" "$2" "$3" "$4" "$ADDR" <<-'PY'
+	import socket, struct, sys, time
+	pin, op, n, block, addr = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+	a = lambda s: socket.inet_aton(s)
+	hx = lambda b: " ".join("%02x" % x for x in b)
+	for i in range(n):
+	    key = struct.pack("<I", 1) + a("10.0.0.5") + a("192.0.2.200") + \
+	        struct.pack("!HH", 40000 + i, 80) + bytes([6, 0, 0, 0])
+	    nat = a(addr) + a("192.0.2.200") + struct.pack("!HH", block * 64 + i, 80) + bytes(4)
+	    val = struct.pack("<QBBHI", time.monotonic_ns(), 2, 4, 0, 0) + nat
+	    if op == "update":
+	        print("map update pinned %s key hex %s value hex %s" % (pin, hx(key), hx(val)))
+	    else:
+	        print("map delete pinned %s key hex %s" % (pin, hx(key)))
+	PY
+}
+
+ct_apply() {
+	ct_batch "$@" > "$BATS_TEST_TMPDIR/ct.batch" && bpftool batch file "$BATS_TEST_TMPDIR/ct.batch" >/dev/null
+}
+
 @test "three hosts each hold a distinct first block, in ZooKeeper and in their maps" {
 	run -0 mx chain "$CH" add rule type snat target "$ADDR:1024-1215"
 	wait_until 20 leases_are 3
@@ -259,4 +285,37 @@ map_agrees() {
 	[[ $output == *"/midox/nat/$ADDR/16 "* ]] && [[ $output == *"/midox/nat/$ADDR/abc "* ]]
 	helper delete "/midox/nat/$ADDR/16"
 	helper delete "/midox/nat/$ADDR/abc"
+}
+
+@test "connections in the conntrack table: one busy destination leases another block, a block in use outlives its rule" {
+	# Blocks 16..22 for three hosts: room to grow.
+	run -0 mx chain "$CH" add rule type snat target "$ADDR:1024-1471"
+	local rule=$output first both
+	wait_until 20 leases_are 3
+	first=$(blocks_in_zk h1)
+	wait_until 10 map_agrees h1
+	# 48 of h1's 64 ports to one destination: 3/4, no more blocks; 49: over, a second.
+	ct_apply h1 update 48 "$first"
+	run -0 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" --pin-root "$(agent_pin h1)" \
+		datapath list nat-lease
+	[[ $output == *"address $ADDR blocks $first ("*") connections 48"* ]]
+	sleep 3
+	[ "$(blocks_in_zk h1)" = "$first" ]
+	ct_apply h1 update 49 "$first"
+	wait_until 20 leases_are 4
+	both=$(blocks_in_zk h1)
+	[ "$(wc -w <<<"$both")" -eq 2 ]
+	# The map: the first block first, the new one appended.
+	wait_until 10 map_agrees h1
+	[ "$(blocks_in_map h1 | awk '{ print $1 }')" = "$first" ]
+	# The rule goes: the blocks without connections go after the idle and grace times, the
+	# block in use stays while its connections do.
+	mx --force chain "$CH" rule "${rule#*:}" delete
+	wait_until 20 leases_are 1
+	sleep 3
+	[ "$(blocks_in_zk h1)" = "$first" ]
+	[ "$(blocks_in_map h1)" = "$first" ]
+	ct_apply h1 delete 49 "$first"
+	wait_until 20 leases_are 0
+	wait_until 10 map_empty h1
 }
