@@ -104,7 +104,8 @@ void agent_natlease_want(struct agent *ag, const struct topology *t)
 		n->addrs[i].wanted = false;
 	for (size_t i = 0; i < t->n_rules; i++) {
 		const struct topo_rule *r = &t->rules[i];
-		uint32_t from, to, count;
+		uint32_t from, to;
+		uint64_t count;
 		uint16_t lo, hi;
 
 		if (!rule_is_dynamic_snat(r))
@@ -115,12 +116,15 @@ void agent_natlease_want(struct agent *ag, const struct topology *t)
 		 * 1024-65535 (bpf/lib/natdyn.h). */
 		lo = r->target.port_from ? r->target.port_from : AGENT_NAT_PORT_LO;
 		hi = r->target.port_from ? r->target.port_to : 65535;
-		count = to - from + 1;
+		count = (uint64_t)to - from + 1; /* 0.0.0.0-255.255.255.255: 2^32 */
+		if (to < from)
+			continue; /* refused by the rule's check; never read so */
 		if (count > AGENT_NAT_ADDRS_PER_RULE) {
 			if (!n->cap_warned)
-				mx_warn("NAT leases: rule %s names %u addresses (%s-%s); leasing for "
-					"the first %u only", r->id, count, ip(r->target.from.s_addr, a1),
-					ip(r->target.to.s_addr, a2), AGENT_NAT_ADDRS_PER_RULE);
+				mx_warn("NAT leases: rule %s names %llu addresses (%s-%s); leasing for "
+					"the first %u only", r->id, (unsigned long long)count,
+					ip(r->target.from.s_addr, a1), ip(r->target.to.s_addr, a2),
+					AGENT_NAT_ADDRS_PER_RULE);
 			n->cap_warned = true;
 			to = from + AGENT_NAT_ADDRS_PER_RULE - 1;
 		}
@@ -443,12 +447,21 @@ static bool exhausted_rose(struct agent *ag)
 
 /* ---- the tick ---- */
 
-static unsigned int published(const struct nat_addr *a)
+static bool in_span(const struct nat_addr *a, unsigned int block)
+{
+	struct nlp_span span = nlp_span_of(a->port_lo, a->port_hi);
+
+	return block >= span.first && block <= span.last;
+}
+
+/* The blocks in the map the rules' ports may come from: a block a changed rule no longer
+ * reaches gives no port, so it neither counts nor is kept as the last one. */
+static unsigned int usable(const struct nat_addr *a)
 {
 	unsigned int p = 0;
 
 	for (unsigned int i = 0; i < a->n_blocks; i++)
-		p += !a->blocks[i].step.unpublished_ns;
+		p += !a->blocks[i].step.unpublished_ns && in_span(a, a->blocks[i].block);
 	return p;
 }
 
@@ -462,7 +475,7 @@ static bool release_step(struct agent *ag, struct nat_addr *a, uint64_t now)
 
 	for (unsigned int k = 0; k < a->n_blocks;) {
 		struct nat_block *b = &a->blocks[k];
-		bool may = !a->wanted || published(a) > 1;
+		bool may = !a->wanted || !in_span(a, b->block) || usable(a) > 1;
 
 		switch (nlp_block_step(&b->step, now, idle_ns, may)) {
 		case NLP_UNPUBLISH:
@@ -527,7 +540,7 @@ void agent_natlease_tick(struct agent *ag)
 	for (size_t i = 0; i < n->n;) {
 		struct nat_addr *a = &n->addrs[i];
 
-		if (a->wanted && nlp_should_grow(a->max_dest, published(a), exhausted))
+		if (a->wanted && nlp_should_grow(a->max_dest, usable(a), exhausted))
 			lease_one(ag, a, now);
 		if (release_step(ag, a, now)) {
 			i++;

@@ -94,6 +94,12 @@ blocks_in_zk() {
 # zk_blocks_are HOST BLOCKS: HOST holds exactly BLOCKS ("" for none).
 zk_blocks_are() { [ "$(blocks_in_zk "$1")" = "$2" ]; }
 map_empty() { [ -z "$(blocks_in_map "$1")" ]; }
+# zk_blocks_in HOST LO HI: HOST holds exactly one block, between LO and HI.
+zk_blocks_in() {
+	local b
+	b=$(blocks_in_zk "$1")
+	[[ $b =~ ^[0-9]+$ ]] && [ "$b" -ge "$2" ] && [ "$b" -le "$3" ]
+}
 
 # blocks_in_map HOST: the blocks of $ADDR in HOST's midox_natlease (CPU 0's value, read
 # with bpftool; the key is the address's bytes), space separated; empty when no entry
@@ -318,4 +324,20 @@ ct_apply() {
 	ct_apply h1 delete 49 "$first"
 	wait_until 20 leases_are 0
 	wait_until 10 map_empty h1
+}
+
+@test "a rule whose port range changes: blocks of the new range leased at once, the old ones released" {
+	run -0 mx chain "$CH" add rule type snat target "$ADDR:1024-1215"
+	local rule=$output h
+	wait_until 20 leases_are 3
+	# The same address with other ports (a delete and an add: rules are not edited).
+	mx chain "$CH" add rule type snat target "$ADDR:2048-2239" >/dev/null
+	mx --force chain "$CH" rule "${rule#*:}" delete
+	# Each host: one block of 32..34, and none of 16..18 any more (that one was the last
+	# block, but no rule reaches its ports).
+	for h in h1 h2 h3; do
+		wait_until 20 zk_blocks_in "$h" 32 34
+		wait_until 10 map_agrees "$h"
+	done
+	wait_until 20 leases_are 3
 }
