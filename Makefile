@@ -198,6 +198,12 @@ $(BUILD)/tests/test_http: $(BUILD)/tests/unit/test_http.o $(HTTP_OBJ) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BASE)
 
+# Dynamic SNAT's lease policy (pure) and the lease nodes' encoding (no ZooKeeper).
+NATLEASE_OBJ := $(call obj,agent/natlease_policy.c)
+$(BUILD)/tests/test_natlease: $(BUILD)/tests/unit/test_natlease.o $(NATLEASE_OBJ) $(TOPO) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(NATLEASE_OBJ) $(LINK_TOPO)
+
 # The rest: the object model (and the base library).
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOPO) $(BASE)
 	@mkdir -p $(@D)

@@ -11,6 +11,7 @@
 #include "chain_compile.h"
 #include "config.h"
 #include "http.h"
+#include "natlease_policy.h"
 #include "base/index.h"
 #include "loader/loader.h"
 #include "session.h"
@@ -63,6 +64,38 @@ struct agent_ct {
 	uint32_t entries;       /* connections left after the last sweep */
 };
 
+/* Dynamic SNAT's port blocks this host leased (natlease.c, docs/nat.md). */
+#define AGENT_NAT_ADDRS_PER_RULE 256 /* addresses of one rule's range that get leases */
+#define AGENT_NAT_PORT_LO 1024       /* a target without ports: 1024-65535, the datapath's */
+struct nat_block {
+	uint16_t block;
+	bool confirmed;           /* a resync found its node, this session's */
+	struct nlp_block step;    /* what the release rule reads */
+};
+struct nat_addr {
+	__be32 addr;
+	bool wanted;              /* a dynamic SNAT rule of the topology targets it */
+	uint16_t port_lo, port_hi; /* the union of those rules' port ranges */
+	struct nat_block blocks[MX_NAT_LEASE_BLOCKS_MAX]; /* in the map's order */
+	unsigned int n_blocks;
+	unsigned int tried;       /* candidates tried since the last block was taken */
+	uint64_t retry_ns;        /* no block to be had: not looked for before this */
+	unsigned int max_dest;    /* most ports one destination used, last count */
+};
+struct agent_natlease {
+	struct nat_addr *addrs;
+	size_t n, cap;
+	uint64_t last_tick_ns;
+	bool synced;              /* the map and this session's nodes were made one */
+	bool need_resync;         /* the session expired: its nodes are gone */
+	bool cap_warned;
+	uint64_t taken, released; /* blocks leased and given back since start */
+	uint64_t lease_failures;  /* a block wanted and none could be had */
+	uint64_t lost;            /* blocks another host took while our session was gone */
+	uint64_t exhausted;       /* the datapath's nat-exhausted drops at the last tick */
+	bool have_exhausted;
+};
+
 /* The datapath prepared on a thread of its own at start (startup.c). */
 struct agent_loader {
 	pthread_t thread;
@@ -104,6 +137,7 @@ struct agent {
 	struct agent_ct ct;
 	struct stats_slots slots;    /* the ports' counter slots (slots.h) */
 	bool have_slots;             /* read back from the pins at the first pass */
+	struct agent_natlease natlease; /* dynamic SNAT's port blocks (natlease.c) */
 };
 
 /* On a thread of its own (after session_open, whose eventfd it wakes when done): load the
@@ -134,6 +168,14 @@ int agent_chains_verify(const char *pin_root, const struct df_chains *c, unsigne
  * datapath is loaded); the sweep of idle connections when its period has passed. */
 int agent_ct_start(struct agent *a);
 void agent_ct_tick(struct agent *a);
+/* Dynamic SNAT's port blocks: the addresses the topology's rules need (after every pass);
+ * the leases, the counting and the map, once a second; a session expiry makes the next
+ * tick lease this host's blocks again; the blocks held, for the metrics; at exit. */
+void agent_natlease_want(struct agent *a, const struct topology *t);
+void agent_natlease_tick(struct agent *a);
+void agent_natlease_expired(struct agent *a);
+unsigned int agent_natlease_blocks(const struct agent *a);
+void agent_natlease_free(struct agent *a);
 /* Publish MACs and neighbours learned here, withdraw those aged out or gone. */
 int agent_learn_tick(struct agent *a);
 /* After a session expiry nothing is published any more. */

@@ -67,6 +67,8 @@ static const struct field fields[] = {
 	  CT_TIMEOUT(MX_CT_UDP_STREAM), 0 },
 	{ "conntrack_timeout_icmp", "MIDOX_CT_TIMEOUT_ICMP", FIELD_INT,
 	  CT_TIMEOUT(MX_CT_ICMP), 0 },
+	{ "nat_block_idle_ms", "MIDOX_NAT_BLOCK_IDLE_MS", FIELD_INT,
+	  offsetof(struct agent_config, nat_block_idle_ms), 0 },
 	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
 	  offsetof(struct agent_config, metrics_address),
 	  sizeof(((struct agent_config *)0)->metrics_address) },
@@ -88,6 +90,7 @@ static void config_defaults(struct agent_config *cfg)
 	cfg->bgp_max_routes = 100000;
 	cfg->ct_max_entries = MX_CT_MAX_ENTRIES_DEFAULT;
 	cfg->ct_sweep_ms = 5000;
+	cfg->nat_block_idle_ms = 300000; /* MidoNet's: a block unused 5 minutes is freed */
 }
 
 static int parse_long(const char *value, long min, long max, long *out)

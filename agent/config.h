@@ -25,6 +25,8 @@ struct agent_config {
 	int bgp_max_routes;       /* bgp_max_routes, MIDOX_BGP_MAX_ROUTES: learned, per port */
 	int ct_max_entries;       /* conntrack_max_entries, MIDOX_CT_MAX_ENTRIES: midox_ct's size */
 	int ct_sweep_ms;          /* conntrack_sweep_interval_ms, MIDOX_CT_SWEEP_INTERVAL_MS */
+	int nat_block_idle_ms;    /* nat_block_idle_ms, MIDOX_NAT_BLOCK_IDLE_MS: a SNAT port block unused
+				   * this long is given back (docs/nat.md) */
 	/* conntrack_timeout_<state> (MIDOX_CT_TIMEOUT_<STATE>), seconds, by enum mx_ct_state;
 	 * 0: the kernel's default (include/midox/conntrack.h) */
 	int ct_timeout_s[MX_CT_STATE__MAX];

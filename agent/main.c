@@ -203,6 +203,7 @@ static bool agent_session_step(struct agent *a)
 		agent_learn_forget(a);
 		agent_status_forget(a);
 		bgp_learn_forget(&a->bgp);
+		agent_natlease_expired(a);
 		err = session_reopen(&a->zk);
 		if (err)
 			mx_err("cannot reopen the ZooKeeper session: %s", strerror(-err));
@@ -281,8 +282,10 @@ static void agent_loop(struct agent *a)
 		if (dirty && atomic_load(&a->zk.connected) && a->registered) {
 			first_pass = false;
 			dirty = agent_reconcile(a) != 0;
-			if (a->have_topo)
+			if (a->have_topo) {
 				bgp_sync(&a->bgp, &a->topo);
+				agent_natlease_want(a, &a->topo);
+			}
 			report = true;
 		}
 		/* After every pass (what it attached), and again while a write failed. */
@@ -298,6 +301,7 @@ static void agent_loop(struct agent *a)
 		ticks++;
 		agent_learn_tick(a);
 		agent_ct_tick(a);
+		agent_natlease_tick(a);
 		bgp_tick(&a->bgp);
 		if (atomic_load(&a->zk.connected) && a->registered)
 			bgp_learn_tick(&a->bgp, a->zk.zh);
@@ -326,6 +330,7 @@ static void agent_stop(struct agent *a)
 	slots_free(&a->slots);
 	agent_learn_free(a);
 	agent_status_free(a);
+	agent_natlease_free(a);
 	bgp_free(&a->bgp);
 }
 

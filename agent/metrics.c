@@ -342,6 +342,34 @@ static void render_ct(const struct agent *a, struct textbuf *b)
 	sample(b, "midox_conntrack_removed_total", a->ct.removed);
 }
 
+/* ---- dynamic SNAT's port blocks ---- */
+
+static void render_natlease(const struct agent *a, struct textbuf *b)
+{
+	const struct agent_natlease *n = &a->natlease;
+	char addr[INET_ADDRSTRLEN];
+
+	family(b, "midox_nat_blocks", "gauge",
+	       "SNAT port blocks this host holds in ZooKeeper, by NAT address.");
+	for (size_t i = 0; i < n->n; i++) {
+		inet_ntop(AF_INET, &n->addrs[i].addr, addr, sizeof(addr));
+		tb_printf(b, "midox_nat_blocks{");
+		label(b, true, "address", addr);
+		tb_printf(b, "} %u\n", n->addrs[i].n_blocks);
+	}
+	family(b, "midox_nat_blocks_leased_total", "counter", "SNAT port blocks leased.");
+	sample(b, "midox_nat_blocks_leased_total", n->taken);
+	family(b, "midox_nat_blocks_released_total", "counter",
+	       "SNAT port blocks given back, idle or no longer needed.");
+	sample(b, "midox_nat_blocks_released_total", n->released);
+	family(b, "midox_nat_lease_failures_total", "counter",
+	       "Times a block was needed and none could be leased (all held, or ZooKeeper refused).");
+	sample(b, "midox_nat_lease_failures_total", n->lease_failures);
+	family(b, "midox_nat_blocks_lost_total", "counter",
+	       "Blocks another host took while this host's session was gone (logged).");
+	sample(b, "midox_nat_blocks_lost_total", n->lost);
+}
+
 /* ---- the agent and its server ---- */
 
 static void render_agent(const struct agent *a, struct textbuf *b)
@@ -379,6 +407,7 @@ void agent_metrics_render(void *agent, struct textbuf *out)
 	render_maps(a, out);
 	render_chains(a, out);
 	render_ct(a, out);
+	render_natlease(a, out);
 	render_ports(a, out);
 	render_bgp(a, out);
 }

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lib/bgp.h"
+#include "lib/natlease.h"
 #include "lib/pipeline.h"
 #include "lib/underlay.h"
 

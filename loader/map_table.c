@@ -14,6 +14,7 @@
 #include "midox/config.h"
 #include "midox/conntrack.h"
 #include "midox/flowstate.h"
+#include "midox/natlease.h"
 #include "midox/monitor.h"
 #include "midox/ratelimit.h"
 #include "midox/trace.h"
@@ -44,6 +45,13 @@ static void key_ifport(const void *key, char *out, size_t len)
 
 	snprintf(out, len, "ifindex %u (%s)", ifindex,
 		 if_indextoname(ifindex, ifname) ? ifname : "gone");
+}
+
+static void key_nat_address(const void *key, char *out, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(out, len, "nat address %s", ip(key_u32(key), a));
 }
 
 static void key_port(const void *key, char *out, size_t len)
@@ -363,6 +371,13 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.name = MX_MAP_FS_BUF, .skel_off = SKEL_MAP(midox_fsbuf),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_fs_buf),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* Dynamic SNAT's port blocks (per CPU): the agent's lease manager (agent/natlease.c)
+	 * writes them by its own protocol, never a sync, which leaves the map alone. */
+	[MX_MAP_ID_NAT_LEASE] = {
+		.name = MX_MAP_NAT_LEASE, .skel_off = SKEL_MAP(midox_natlease),
+		.key_size = sizeof(__be32), .value_size = sizeof(struct mx_nat_lease),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_nat_address,
 	},
 };
 

@@ -50,6 +50,7 @@ enum mx_map_id {
 	MX_MAP_ID_CT,
 	MX_MAP_ID_CT_CONFIG,
 	MX_MAP_ID_FS_BUF,
+	MX_MAP_ID_NAT_LEASE,
 	MX_MAP_ID__MAX
 };
 

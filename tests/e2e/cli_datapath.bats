@@ -195,7 +195,7 @@ counters_agree() {
 	echo "$output" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert sorted(d) == ["connections", "counters", "filters", "mac_table", "neighbours", "ports", "routes", "tunnel_peers"], sorted(d)
+assert sorted(d) == ["connections", "counters", "filters", "mac_table", "nat_leases", "neighbours", "ports", "routes", "tunnel_peers"], sorted(d)
 port, m11, rt = sys.argv[1], sys.argv[2], sys.argv[3]
 macs = [m for m in d["mac_table"] if m["mac"] == m11 and m.get("bridge") == sys.argv[4]]
 assert len(macs) == 1 and macs[0]["port"] == port and macs[0]["type"] == ["static"], macs

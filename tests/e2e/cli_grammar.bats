@@ -56,7 +56,7 @@ teardown() { cli_teardown; }
 	expect_error 1 "tunnel-zone needs a command: one of create, list, or a tunnel zone$" midox tunnel-zone
 	expect_error 1 "host needs a command: one of list, or a host$" midox host
 	# A type without objects (no find): its commands only.
-	expect_error 1 "datapath needs a command: one of show, list port, list mac-table, list route, list neighbour, list tunnel-peer, list counter, list filter, list connection$" midox datapath
+	expect_error 1 "datapath needs a command: one of show, list port, list mac-table, list route, list neighbour, list tunnel-peer, list counter, list filter, list connection, list nat-lease$" midox datapath
 	expect_error 1 "unknown command 'datapath list frob': expected one of show, list port," midox datapath list frob
 	expect_error 1 "bridge blue needs a command: one of show, delete, add port, set, clear infilter, clear outfilter, list port, list mac-table, port$" midox bridge blue
 	expect_error 1 "unknown command 'bridge blue frob': expected one of show, delete, add port, set, clear infilter, clear outfilter, list port, list mac-table, port$" \

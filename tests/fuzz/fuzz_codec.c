@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer target: the ZooKeeper object decoders (tools/lib/topology/codec.c). The first byte
- * picks the decoder; for those whose node name carries data (MACs, ARP entries), the name
- * runs up to the first newline and the data follows. The data is not NUL-terminated, as a znode's is not.
+/* libFuzzer target: the ZooKeeper object decoders (tools/lib/topology/codec.c, and
+ * natlease.c's lease data). The first byte picks the decoder; for those whose node name
+ * carries data (MACs, ARP entries), the name runs up to the first newline and the data
+ * follows. The data is not NUL-terminated, as a znode's is not.
  * Beyond not crashing: whatever a decoder accepts must encode to text that decodes again
  * and encodes to the same text (what the agent reads back is what the CLI wrote). */
 #include <stdbool.h>
@@ -12,12 +13,13 @@
 
 #include "topology/chains.h"
 #include "topology/codec.h"
+#include "topology/natlease.h"
 #include "base/log.h"
 
 /* New kinds go last: the first byte of every committed seed keeps its decoder. */
 enum kind { HOST, ZONE, MEMBER, BRIDGE, ROUTER, PORT, ROUTE, BINDING, KEY, MAC, ARP, ARP_LEARNED,
 	    IFACE, BINDING_STATUS, BGP_PEER, BGP_NETWORK, ROUTE_LEARNED, BGP_STATUS, CHAIN, RULE,
-	    PORT_GROUP, IP_GROUP, KIND__MAX };
+	    PORT_GROUP, IP_GROUP, NAT_LEASE, KIND__MAX };
 
 union object {
 	struct topo_host host;
@@ -40,6 +42,7 @@ union object {
 	struct topo_rule rule;
 	struct topo_port_group port_group;
 	struct topo_ip_group ip_group;
+	char nat_host[TOPO_ID_LEN]; /* a NAT port block's lease (natlease.h) */
 };
 
 static int decode(enum kind k, const char *name, const char *buf, size_t len, union object *o)
@@ -66,6 +69,7 @@ static int decode(enum kind k, const char *name, const char *buf, size_t len, un
 	case RULE: return topo_decode_rule(buf, len, NULL, &o->rule);
 	case PORT_GROUP: return topo_decode_port_group(buf, len, NULL, &o->port_group);
 	case IP_GROUP: return topo_decode_ip_group(buf, len, NULL, &o->ip_group);
+	case NAT_LEASE: return topo_nat_lease_decode(buf, len, o->nat_host);
 	default: return topo_decode_binding_status(buf, len, NULL, &o->binding_status);
 	}
 }
@@ -95,6 +99,7 @@ static char *encode(enum kind k, const union object *o)
 	case RULE: return topo_encode_rule(&o->rule);
 	case PORT_GROUP: return topo_encode_port_group(&o->port_group);
 	case IP_GROUP: return topo_encode_ip_group(&o->ip_group);
+	case NAT_LEASE: return topo_nat_lease_encode(o->nat_host);
 	default: return NULL;
 	}
 }

@@ -1209,6 +1209,13 @@ static void test_rule_roundtrip(void)
 	   strstr(s, "\"target\":\"192.0.2.1-192.0.2.9:1024-2047\""), "NAT rule round trips: %s",
 	   s ? s : "(null)");
 	free(s);
+	/* The longest target there is: two addresses of 15 characters and 5-digit ports. */
+	topo_parse_nat_target("198.151.100.115-198.151.100.116:65000-65535", &r.target);
+	s = topo_encode_rule(&r);
+	d = decoded_rule(s ? s : "", &rc);
+	ok(s && rc == 0 && !memcmp(&d.target, &r.target, sizeof(r.target)),
+	   "the longest NAT target round trips: %s", s ? s : "(null)");
+	free(s);
 
 	memset(&r, 0, sizeof(r));
 	r.type = TOPO_RULE_JUMP;

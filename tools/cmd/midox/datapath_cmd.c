@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* datapath list mac-table|route|neighbour|port|counter|tunnel-peer|filter|connection |
+/* datapath list mac-table|route|neighbour|port|counter|tunnel-peer|filter|connection|nat-lease |
  * datapath show: what
  * this host's pinned maps hold (docs/cli.md, "The datapath"), each key named from a
  * ZooKeeper snapshot when one can be read, else printed as its number. Read only: the
@@ -18,6 +18,7 @@
 
 #include "loader/chain.h"
 #include "loader/loader.h"
+#include "midox/natlease.h"
 #include "cli.h"
 
 #define NAME_LEN 80
@@ -843,6 +844,61 @@ static int list_ct(struct dpv *v)
 	return err;
 }
 
+/* ---- dynamic SNAT's port blocks (midox_natlease) ---- */
+
+static int cmp_nat_addr(const void *a, const void *b)
+{
+	__be32 x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return cmp_u32(ntohl(x), ntohl(y));
+}
+
+/* Each NAT address this host picks ports for: its blocks (CPU 0's copy of the value; the
+ * agent writes every CPU's the same) and the tracked connections translated to it. */
+static int list_natlease(struct dpv *v)
+{
+	struct entries e, ct = { 0 };
+	int err = read_map(v->c, MX_MAP_ID_NAT_LEASE, cmp_nat_addr, &e);
+
+	if (!err && e.n)
+		err = read_map(v->c, MX_MAP_ID_CT, NULL, &ct);
+	for (size_t i = 0; !err && i < e.n; i++) {
+		const struct mx_nat_lease *l = (const void *)VALUE(&e, i);
+		json_t *o = v->arr ? json_object() : NULL;
+		json_t *blocks = o ? json_array() : NULL;
+		char list[MX_NAT_LEASE_BLOCKS_MAX * 20] = "";
+		__u64 conns = 0;
+		__be32 addr;
+
+		memcpy(&addr, ENTRY(&e, i), sizeof(addr));
+		for (__u32 b = 0; b < l->n_blocks && b < MX_NAT_LEASE_BLOCKS_MAX; b++) {
+			unsigned int lo = l->block[b] * MX_NAT_BLOCK_PORTS;
+
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u (%u-%u)",
+				 *list ? ", " : "", l->block[b], lo, lo + MX_NAT_BLOCK_PORTS - 1);
+			if (blocks)
+				json_array_append_new(blocks, json_integer(l->block[b]));
+		}
+		for (size_t j = 0; j < ct.n; j++) {
+			const struct mx_ct_entry *c = (const void *)VALUE(&ct, j);
+
+			conns += (c->flags & MX_CT_F_NAT) && c->nat.src == addr;
+		}
+		add(v, "nat-lease");
+		add_ip(v, o, "address", addr);
+		add(v, "blocks %s", list);
+		if (o)
+			json_object_set_new(o, "blocks", blocks);
+		add_uint(v, o, "connections", "connections", conns);
+		emit(v, o);
+	}
+	free(ct.buf);
+	free(e.buf);
+	return err;
+}
+
 /* ---- the commands ---- */
 
 static const struct {
@@ -858,6 +914,7 @@ static const struct {
 	{ "counter", "counters", list_counter },
 	{ "filter", "filters", list_filter },
 	{ "connection", "connections", list_ct },
+	{ "nat-lease", "nat_leases", list_natlease },
 };
 
 #define N_LISTINGS (sizeof(listings) / sizeof(listings[0]))
@@ -951,6 +1008,7 @@ static const struct cli_cmd datapath_type_cmds[] = {
 	{ "list counter", dp_list, "per-port packets, bytes and drops by reason", .args = NULL },
 	{ "list filter", dp_list, "rule-chain filters: port or device, its chains and their live rules", .args = NULL },
 	{ "list connection", dp_list, "tracked connections: device, protocol, addresses and ports, state, age", .args = NULL },
+	{ "list nat-lease", dp_list, "SNAT port blocks this host leased: address, blocks, connections translated to it", .args = NULL },
 	{ 0 },
 };
 

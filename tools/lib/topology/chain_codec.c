@@ -321,7 +321,7 @@ int topo_rule_check(struct topo_rule *r, bool resolve_defaults)
 static int get_word(json_t *o, const char *key, int (*parse)(const char *, void *), void *out,
 		    bool required)
 {
-	char s[32];
+	char s[64]; /* the longest word: a NAT target "a.b.c.d-a.b.c.d:ppppp-ppppp" */
 	int rc = codec_get_str(o, key, s, sizeof(s), required);
 
 	if (rc <= 0)

@@ -64,6 +64,12 @@
 #define P_IP_GROUP_ADDRS P_IP_GROUP "/addresses"
 #define P_IP_GROUP_ADDR P_IP_GROUP_ADDRS "/%s"
 
+/* Dynamic SNAT's port blocks (natlease.h): an address's blocks below it, each an ephemeral
+ * node of the leasing host's session, named by its number (0..1023). */
+#define P_NAT P_ROOT "/nat"
+#define P_NAT_ADDR P_NAT "/%s"           /* "<a.b.c.d>" */
+#define P_NAT_BLOCK P_NAT_ADDR "/%u"     /* "<block>" */
+
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096
 #define TOPO_MAC_NODE_LEN (17 + 1 + 36)
