@@ -2458,22 +2458,34 @@ struct diff_result {
 	char diag[600];
 };
 
-/* Every counter as the maps hold it, per CPU: each key's midox_traffic row (the host's row 0,
- * a port's its slot) and its midox_stats entry (absent: zero). Read directly, two lookups a
- * key for the rows and a batch for the hash, since it is read around every run. */
+/* Every counter of every key, summed over the CPUs (a run may land on any CPU): its
+ * midox_traffic row (the host's row 0, a port's its slot) and its midox_stats entry (absent:
+ * zero). Read directly, one lookup a key for the rows and a batch for the hash, since it is
+ * read around every run. */
 #define SNAP_CPUS 64
 
 struct snapshot {
-	struct mx_traffic rows[N_KEYS][SNAP_CPUS];
-	struct mx_port_stats stats[N_KEYS][SNAP_CPUS];
+	struct mx_traffic rows[N_KEYS];
+	struct mx_port_stats stats[N_KEYS];
 };
 
 static int snap_cpus;
+static int snap_err; /* a read that failed: the comparison would see zeros */
+
+/* dst += each of n CPUs' copies of a struct of words 64-bit words */
+static void sum_cpus(__u64 *dst, const __u64 *percpu, size_t words, int n)
+{
+	for (int c = 0; c < n; c++)
+		for (size_t w = 0; w < words; w++)
+			dst[w] += percpu[c * words + w];
+}
 
 static void snapshot_read(struct snapshot *x)
 {
 	static __u32 batch_keys[N_KEYS * 2];
-	static struct mx_port_stats batch_vals[N_KEYS * 2][SNAP_CPUS];
+	/* per-CPU values packed: entry e's copies at [e * snap_cpus] */
+	static struct mx_port_stats batch_vals[N_KEYS * 2 * SNAP_CPUS];
+	static struct mx_traffic row[SNAP_CPUS];
 	int traffic = mx_datapath_map_fd(dp, MX_MAP_ID_TRAFFIC);
 	int stats = mx_datapath_map_fd(dp, MX_MAP_ID_STATS);
 	__u32 out_batch = 0, count = N_KEYS * 2;
@@ -2483,19 +2495,25 @@ static void snapshot_read(struct snapshot *x)
 	for (size_t i = 0; i < N_KEYS; i++) {
 		__u32 slot = keys[i].key == HOST ? 0 : dp_slot_of(keys[i].key);
 
-		bpf_map_lookup_elem(traffic, &slot, x->rows[i]);
+		if (bpf_map_lookup_elem(traffic, &slot, row))
+			snap_err = -errno;
+		else
+			sum_cpus((__u64 *)&x->rows[i], (const __u64 *)row, sizeof(row[0]) / 8,
+				 snap_cpus);
 	}
-	/* One batch holds them all (fewer entries than keys: one per key at most, besides
-	 * keys no row names, which would show as a count mismatch below). */
+	/* One batch holds them all (at most one entry a key). */
 	if (bpf_map_lookup_batch(stats, NULL, &out_batch, batch_keys, batch_vals, &count, &opts) &&
-	    errno != ENOENT)
+	    errno != ENOENT) {
+		snap_err = -errno;
 		count = 0;
+	}
 	for (__u32 e = 0; e < count; e++) {
 		const struct key_row *k = batch_keys[e] < KEY_SPACE ? key_find(batch_keys[e]) : NULL;
 
 		if (k)
-			memcpy(x->stats[k - keys], batch_vals[e],
-			       (size_t)snap_cpus * sizeof(struct mx_port_stats));
+			sum_cpus((__u64 *)&x->stats[k - keys],
+				 (const __u64 *)&batch_vals[e * (__u32)snap_cpus],
+				 sizeof(batch_vals[0]) / 8, snap_cpus);
 	}
 }
 
@@ -2506,10 +2524,10 @@ static bool snapshot_same_delta(const struct snapshot *a, const struct snapshot 
 	const size_t words = sizeof(a->rows[0]) / 8, swords = sizeof(a->stats[0]) / 8;
 
 	for (size_t i = 0; i < N_KEYS; i++) {
-		const __u64 *pa = (const __u64 *)a->rows[i], *pb = (const __u64 *)b->rows[i];
-		const __u64 *pc = (const __u64 *)c->rows[i], *pd = (const __u64 *)d->rows[i];
-		const __u64 *sa = (const __u64 *)a->stats[i], *sb = (const __u64 *)b->stats[i];
-		const __u64 *sc = (const __u64 *)c->stats[i], *sd = (const __u64 *)d->stats[i];
+		const __u64 *pa = (const __u64 *)&a->rows[i], *pb = (const __u64 *)&b->rows[i];
+		const __u64 *pc = (const __u64 *)&c->rows[i], *pd = (const __u64 *)&d->rows[i];
+		const __u64 *sa = (const __u64 *)&a->stats[i], *sb = (const __u64 *)&b->stats[i];
+		const __u64 *sc = (const __u64 *)&c->stats[i], *sd = (const __u64 *)&d->stats[i];
 
 		for (size_t f = 0; f < words; f++)
 			if (pb[f] - pa[f] != pd[f] - pc[f])
@@ -2624,6 +2642,9 @@ static void diff(unsigned long frames, struct diff_result *r)
 		}
 		f.in_len = next_frame(p, seed_bufs, seed_lens, in, IF_UL, &fr);
 		diff_frame(xdp_fd, tc_fd, &f, r);
+		if (snap_err && !r->bad++)
+			snprintf(r->diag, sizeof(r->diag), "reading the counters: %s",
+				 strerror(-snap_err));
 	}
 }
 
