@@ -12,8 +12,9 @@
 #include "config.h"
 #include "http.h"
 
-/* FIELD_LISTEN: "" (off) or an address to listen on, IPv4:PORT or [IPv6]:PORT. */
-enum field_kind { FIELD_STRING, FIELD_PORT, FIELD_INT, FIELD_LISTEN };
+/* FIELD_LISTEN: "" (off) or an address to listen on, IPv4:PORT or [IPv6]:PORT.
+ * FIELD_SWITCH: "on" or "off", into a bool. */
+enum field_kind { FIELD_STRING, FIELD_PORT, FIELD_INT, FIELD_LISTEN, FIELD_SWITCH };
 
 struct field {
 	const char *key;
@@ -72,6 +73,8 @@ static const struct field fields[] = {
 	{ "metrics_address", "MIDOX_METRICS_ADDRESS", FIELD_LISTEN,
 	  offsetof(struct agent_config, metrics_address),
 	  sizeof(((struct agent_config *)0)->metrics_address) },
+	{ "underlay_xdp", "MIDOX_UNDERLAY_XDP", FIELD_SWITCH,
+	  offsetof(struct agent_config, underlay_xdp), 0 },
 };
 
 static void config_defaults(struct agent_config *cfg)
@@ -132,6 +135,11 @@ static int field_set(struct agent_config *cfg, const struct field *f, const char
 			return -EINVAL;
 		memcpy(base, value, strlen(value) + 1);
 		return 0;
+	case FIELD_SWITCH:
+		if (strcmp(value, "on") && strcmp(value, "off"))
+			return -EINVAL;
+		*(bool *)base = !strcmp(value, "on");
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -142,6 +150,8 @@ static const char *field_hint(const struct field *f)
 	if (f->kind == FIELD_LISTEN)
 		return ": expected IPv4:PORT or [IPv6]:PORT (e.g. 127.0.0.1:9464, [::1]:9464), "
 		       "or empty for no metrics";
+	if (f->kind == FIELD_SWITCH)
+		return ": expected on or off";
 	return "";
 }
 

@@ -3,6 +3,7 @@
 #ifndef MIDOX_AGENT_CONFIG_H
 #define MIDOX_AGENT_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "midox/conntrack.h"
@@ -30,6 +31,9 @@ struct agent_config {
 	/* conntrack_timeout_<state> (MIDOX_CT_TIMEOUT_<STATE>), seconds, by enum mx_ct_state;
 	 * 0: the kernel's default (include/midox/conntrack.h) */
 	int ct_timeout_s[MX_CT_STATE__MAX];
+	/* underlay_xdp, MIDOX_UNDERLAY_XDP: VXLAN to local ports delivered from XDP on the
+	 * tunnel interface (docs/datapath.md, "XDP on the underlay"); default off */
+	bool underlay_xdp;
 };
 
 /* Defaults, then path (a missing default file is fine, a missing named one is not), then

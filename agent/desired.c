@@ -221,6 +221,8 @@ static void port_place(const struct snapshot *s, const struct topo_port *p, stru
 		ifindex = s->v->ifindex_of(b->interface);
 		if (ifindex > 0) {
 			out->flags |= MX_PORT_LOCAL;
+			if (s->v->underlay_xdp)
+				out->flags |= MX_PORT_XDP_RX;
 			out->ifindex = (__u32)ifindex;
 		}
 		return;

@@ -57,7 +57,7 @@ static void usage(FILE *f)
 		   "                 2 cannot verify)\n"
 		   "environment overrides: MIDOX_ZK_SERVERS MIDOX_TUNNEL_IF MIDOX_HOST_ID_FILE\n"
 		   "  MIDOX_HOST_NAME MIDOX_PIN_ROOT MIDOX_VXLAN_PORT MIDOX_ZK_SESSION_TIMEOUT_MS\n"
-		   "  MIDOX_MAC_AGE_SECONDS MIDOX_CREDENTIALS MIDOX_METRICS_ADDRESS\n");
+		   "  MIDOX_MAC_AGE_SECONDS MIDOX_CREDENTIALS MIDOX_METRICS_ADDRESS MIDOX_UNDERLAY_XDP\n");
 }
 
 static int parse_args(int argc, char **argv, const char **config, int *explicit_config,

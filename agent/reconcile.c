@@ -221,6 +221,28 @@ static int attach_one(struct agent *a, struct attach_set *next, __u32 ifindex, b
 	return err;
 }
 
+/* underlay_xdp on the underlay when configured, and only then: with it off, an earlier
+ * run's is removed and the tc program alone receives VXLAN. Another XDP program is left. */
+static int underlay_xdp_apply(struct agent *a, __u32 ifindex)
+{
+	char name[IF_NAMESIZE] = "?";
+	bool on = mx_underlay_xdp_attached((int)ifindex);
+	int err = 0;
+
+	if_indextoname(ifindex, name);
+	if (a->cfg.underlay_xdp) {
+		err = mx_attach_underlay_xdp(a->dp, (int)ifindex);
+		if (!err && !on)
+			mx_info("underlay %s: XDP program attached, delivering VXLAN to local "
+				"ports", name);
+	} else if (on) {
+		err = mx_detach_underlay_xdp((int)ifindex);
+		if (!err)
+			mx_info("underlay %s: XDP program removed (underlay_xdp off)", name);
+	}
+	return err;
+}
+
 /* Every interface with a midox program that is neither bound nor the underlay loses it:
  * this also cleans up after bindings removed while the agent was down. The port it was
  * bound to is named from the topology before this change (a->topo). */
@@ -272,8 +294,12 @@ static int sync_attachments(struct agent *a, const struct desired *d, const stru
 	next.ifs = malloc((1 + ifp->n + d->maps[MX_MAP_ID_BGP].n) * sizeof(*next.ifs));
 	if (!next.ifs)
 		return -ENOMEM;
-	if (d->config.underlay_ifindex)
+	if (d->config.underlay_ifindex) {
 		err = attach_one(a, &next, d->config.underlay_ifindex, true, 0, t);
+		e = err ? 0 : underlay_xdp_apply(a, d->config.underlay_ifindex);
+		if (e)
+			err = e;
+	}
 	for (size_t i = 0; i < ifp->n; i++) {
 		e = attach_one(a, &next, keys[i], false, ports[i].port_key, t);
 		if (e)
@@ -320,6 +346,7 @@ static int apply(struct agent *a, const struct topology *t)
 		.host_id = a->host_id,
 		.underlay_ifindex = if_nametoindex(a->cfg.tunnel_if),
 		.vxlan_port = a->cfg.vxlan_port,
+		.underlay_xdp = a->cfg.underlay_xdp,
 		.ifindex_of = ifindex_of,
 		.learned_here = learned_here,
 		.ctx = &ctx,

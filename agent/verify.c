@@ -111,6 +111,7 @@ int agent_verify(const struct agent_config *cfg)
 	struct local_view view = {
 		.underlay_ifindex = if_nametoindex(cfg->tunnel_if),
 		.vxlan_port = cfg->vxlan_port,
+		.underlay_xdp = cfg->underlay_xdp,
 		.ifindex_of = ifindex_of,
 	};
 	char host_id[TOPO_ID_LEN], pin[300];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* midox's BPF datapath: the programs, wired to their logic in lib/. All run at tc ingress
- * (cls_bpf, direct action); docs/datapath.md says why. */
+ * (cls_bpf, direct action) but underlay_xdp; docs/datapath.md says why. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -8,6 +8,7 @@
 #include "lib/natlease.h"
 #include "lib/pipeline.h"
 #include "lib/underlay.h"
+#include "lib/underlay_xdp.h"
 
 /* On the host side of every bound interface: VMs' and exterior router ports' (uplinks). */
 SEC("tc")
@@ -47,6 +48,14 @@ SEC("tc")
 int underlay_ingress(struct __sk_buff *skb)
 {
 	return underlay_ingress_run(skb);
+}
+
+/* On the same interface at XDP, when the agent is configured so (underlay_xdp): VXLAN to a
+ * local port delivered from XDP, everything else passed on to underlay_ingress. */
+SEC("xdp")
+int underlay_xdp(struct xdp_md *ctx)
+{
+	return underlay_xdp_run(ctx);
 }
 
 /* bpf_fib_lookup is a GPL-only helper: the kernel refuses the object unless its license

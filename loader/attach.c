@@ -99,6 +99,78 @@ int mx_attach_underlay(struct mx_datapath *dp, int ifindex)
 	return err ? err : tc_attach(ifindex, mx_datapath_underlay_prog_fd(dp));
 }
 
+/* The id of the XDP program on ifindex (0: none) and whether it is midox's underlay_xdp. */
+static int xdp_prog_on(int ifindex, __u32 *id, bool *ours)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int err = bpf_xdp_query_id(ifindex, 0, id), fd;
+
+	*ours = false;
+	if (err || !*id)
+		return err;
+	fd = bpf_prog_get_fd_by_id(*id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else
+		*ours = info.type == BPF_PROG_TYPE_XDP && !strcmp(info.name, "underlay_xdp");
+	close(fd);
+	return err;
+}
+
+int mx_attach_underlay_xdp(struct mx_datapath *dp, int ifindex)
+{
+	int fd = mx_datapath_underlay_xdp_prog_fd(dp), err;
+	bool ours;
+	__u32 id;
+
+	struct bpf_prog_info mine = { 0 };
+	__u32 len = sizeof(mine);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mine, &len))
+		return -EBADF;
+	err = xdp_prog_on(ifindex, &id, &ours);
+	if (!err && id == mine.id)
+		return 0; /* already this very program */
+	if (!err && id && !ours)
+		err = -EBUSY;
+	if (!err) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = -1);
+
+		err = bpf_xdp_attach(ifindex, fd, 0, &opts);
+	}
+	if (err)
+		mx_err("attaching underlay_xdp to ifindex %d: %s", ifindex,
+		       err == -EBUSY ? "another XDP program is attached" : strerror(-err));
+	return err;
+}
+
+int mx_detach_underlay_xdp(int ifindex)
+{
+	bool ours;
+	__u32 id;
+	int err = xdp_prog_on(ifindex, &id, &ours);
+
+	if (err)
+		return err;
+	if (!id || !ours)
+		return -ENOENT;
+	err = bpf_xdp_detach(ifindex, 0, NULL);
+	if (err)
+		mx_err("detaching underlay_xdp from ifindex %d: %s", ifindex, strerror(-err));
+	return err;
+}
+
+bool mx_underlay_xdp_attached(int ifindex)
+{
+	bool ours;
+	__u32 id;
+
+	return !xdp_prog_on(ifindex, &id, &ours) && ours;
+}
+
 bool mx_attached(int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);

@@ -477,6 +477,11 @@ int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp)
 	return dp->prog_fd[DP_PROG_UNDERLAY];
 }
 
+int mx_datapath_underlay_xdp_prog_fd(const struct mx_datapath *dp)
+{
+	return dp->prog_fd[DP_PROG_UNDERLAY_XDP];
+}
+
 int mx_datapath_bgp_prog_fd(const struct mx_datapath *dp)
 {
 	return dp->prog_fd[DP_PROG_BGP];

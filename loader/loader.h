@@ -46,6 +46,8 @@ bool mx_datapath_reused(const struct mx_datapath *dp);
 int mx_datapath_port_prog_fd(const struct mx_datapath *dp);
 int mx_datapath_underlay_prog_fd(const struct mx_datapath *dp);
 int mx_datapath_bgp_prog_fd(const struct mx_datapath *dp);
+/* underlay_xdp, the XDP fast path of the underlay's program (docs/datapath.md). */
+int mx_datapath_underlay_xdp_prog_fd(const struct mx_datapath *dp);
 /* A map's fd by its id (the drop events' maps, for tests); -EINVAL for an id out of range. */
 int mx_datapath_map_fd(const struct mx_datapath *dp, enum mx_map_id id);
 /* The rule chains' maps of dp (loader/chain.h), for mx_chain_install: fds dp owns, valid
@@ -59,6 +61,13 @@ int mx_attach_port(struct mx_datapath *dp, int ifindex);
 /* Also turns on IPv4 forwarding on ifindex (net.ipv4.conf.IF.forwarding = 1): the kernel's
  * bpf_fib_lookup, which finds the underlay route and MACs for VXLAN, refuses otherwise. */
 int mx_attach_underlay(struct mx_datapath *dp, int ifindex);
+/* underlay_xdp at XDP of the underlay (native where the driver has it, else generic),
+ * replacing midox's or no program there; -EBUSY if another XDP program holds it. */
+int mx_attach_underlay_xdp(struct mx_datapath *dp, int ifindex);
+/* Remove underlay_xdp from ifindex; another XDP program stays. -ENOENT if it is not there. */
+int mx_detach_underlay_xdp(int ifindex);
+/* Whether underlay_xdp is attached at XDP of ifindex. */
+bool mx_underlay_xdp_attached(int ifindex);
 /* The BGP speaker's program at tc ingress of the host side of its veth (docs/bgp.md). */
 int mx_attach_bgp(struct mx_datapath *dp, int ifindex);
 /* Remove midox's filter from ifindex; other filters and the qdisc stay. -ENOENT if none. */

@@ -33,6 +33,7 @@ static const char *const prog_names[DP_PROG__MAX] = {
 	[DP_PROG_HOP_BRIDGE] = "hop_bridge",
 	[DP_PROG_HOP_ROUTER] = "hop_router",
 	[DP_PROG_HOP_FLOOD] = "hop_flood",
+	[DP_PROG_UNDERLAY_XDP] = "underlay_xdp",
 };
 
 struct bpf_program *dp_prog(const struct mx_datapath *dp, enum dp_prog p)
@@ -44,6 +45,7 @@ struct bpf_program *dp_prog(const struct mx_datapath *dp, enum dp_prog p)
 		[DP_PROG_HOP_BRIDGE] = dp->skel->progs.hop_bridge,
 		[DP_PROG_HOP_ROUTER] = dp->skel->progs.hop_router,
 		[DP_PROG_HOP_FLOOD] = dp->skel->progs.hop_flood,
+		[DP_PROG_UNDERLAY_XDP] = dp->skel->progs.underlay_xdp,
 	};
 
 	return progs[p];
@@ -86,7 +88,9 @@ static int prog_map_ids(const struct mx_datapath *dp, __u32 *ids, __u32 max, __u
 		info.map_ids = (__u64)(unsigned long)(ids + *n);
 		if (bpf_obj_get_info_by_fd(dp->prog_fd[p], &info, &len))
 			return -errno;
-		if (info.type != BPF_PROG_TYPE_SCHED_CLS || info.nr_map_ids > room)
+		if (info.type != (p == DP_PROG_UNDERLAY_XDP ? BPF_PROG_TYPE_XDP :
+							     BPF_PROG_TYPE_SCHED_CLS) ||
+		    info.nr_map_ids > room)
 			return -EPROTO;
 		*n += info.nr_map_ids;
 	}

@@ -24,6 +24,8 @@ enum mx_port_flags {
 	MX_PORT_FILTERED = 1 << 10,  /* has an infilter or outfilter: midox_filter[its key] */
 	MX_PORT_DEVICE_FILTERED = 1 << 11, /* its bridge or router has one: midox_filter[device] */
 	MX_PORT_DEVICE_CT = 1 << 12, /* its bridge or router tracks connections (midox_ct) */
+	MX_PORT_XDP_RX = 1 << 13,    /* bound here on an interface that takes XDP frames: the
+				      * underlay's XDP program may deliver to it (underlay_xdp) */
 };
 /* Either: the datapath treats both alike (drop admin-down); two flags say which was set. */
 #define MX_PORT_DOWN (MX_PORT_ADMIN_DOWN | MX_PORT_DEVICE_DOWN)

@@ -59,6 +59,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <bpf/libbpf.h>
+
 #include "dp_fill.h"
 #include "frames.h"
 #include "loader/chain.h"
@@ -360,6 +362,9 @@ static struct mx_datapath *dp;
 /* This process fuzzes behind the drop-everything infilter (struct fuzz_prog's drop_all), or
  * the reject-everything one (reject_all). */
 static bool drop_all, reject_all;
+/* Local ports flagged MX_PORT_XDP_RX, as the agent flags them with underlay_xdp on: the
+ * differential run's datapath (underlay_xdp may deliver to every local port). */
+static bool xdp_rx;
 /* This process fuzzes behind static NAT on every port (struct fuzz_prog's nat). */
 static bool nat_all;
 
@@ -544,7 +549,7 @@ static int port_fill(const struct key_row *k)
 	int err = 0;
 
 	if (k->iface != IF_NONE) {
-		p.flags = MX_PORT_LOCAL;
+		p.flags = MX_PORT_LOCAL | (xdp_rx ? MX_PORT_XDP_RX : 0);
 		p.ifindex = ifx[k->iface];
 	} else if (k->host) {
 		p.flags = MX_PORT_REMOTE;
@@ -2435,6 +2440,259 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 	r->secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
+/* ---- the differential run: underlay_xdp against underlay_ingress ----
+ * The same frames (underlay_ingress's seeds, mutations and random frames, flow state
+ * included) through the XDP fast path and the tc program, frame by frame, every counter of
+ * every key read around each run. A frame underlay_xdp passes (XDP_PASS) must leave it
+ * untouched and count nothing (tc then gives it the result it always had); a frame it
+ * redirects, underlay_ingress must redirect too, as the same bytes, with the same change to
+ * every counter (the port's tx, which is also the port the frame goes to: both take the
+ * ifindex from that port's entry). It never drops or aborts. And it misses nothing it is
+ * meant for: every frame underlay_ingress delivers to one port without flow state. */
+
+#define DIFF_FRAMES_DEFAULT 20000ul
+
+struct diff_result {
+	unsigned long frames, redirected, passed, missed, fs_frames, bad;
+	__u32 xdp_insns;
+	char diag[600];
+};
+
+/* Every counter of every key, summed over the CPUs (a run may land on any CPU): its
+ * midox_traffic row (the host's row 0, a port's its slot) and its midox_stats entry (absent:
+ * zero). Read directly, one lookup a key for the rows and a batch for the hash, since it is
+ * read around every run. */
+#define SNAP_CPUS 64
+
+struct snapshot {
+	struct mx_traffic rows[N_KEYS];
+	struct mx_port_stats stats[N_KEYS];
+};
+
+static int snap_cpus;
+static int snap_err; /* a read that failed: the comparison would see zeros */
+
+/* dst += each of n CPUs' copies of a struct of words 64-bit words */
+static void sum_cpus(__u64 *dst, const __u64 *percpu, size_t words, int n)
+{
+	for (int c = 0; c < n; c++)
+		for (size_t w = 0; w < words; w++)
+			dst[w] += percpu[c * words + w];
+}
+
+static void snapshot_read(struct snapshot *x)
+{
+	static __u32 batch_keys[N_KEYS * 2];
+	/* per-CPU values packed: entry e's copies at [e * snap_cpus] */
+	static struct mx_port_stats batch_vals[N_KEYS * 2 * SNAP_CPUS];
+	static struct mx_traffic row[SNAP_CPUS];
+	int traffic = mx_datapath_map_fd(dp, MX_MAP_ID_TRAFFIC);
+	int stats = mx_datapath_map_fd(dp, MX_MAP_ID_STATS);
+	__u32 out_batch = 0, count = N_KEYS * 2;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	memset(x, 0, sizeof(*x));
+	for (size_t i = 0; i < N_KEYS; i++) {
+		__u32 slot = keys[i].key == HOST ? 0 : dp_slot_of(keys[i].key);
+
+		if (bpf_map_lookup_elem(traffic, &slot, row))
+			snap_err = -errno;
+		else
+			sum_cpus((__u64 *)&x->rows[i], (const __u64 *)row, sizeof(row[0]) / 8,
+				 snap_cpus);
+	}
+	/* One batch holds them all (at most one entry a key). */
+	if (bpf_map_lookup_batch(stats, NULL, &out_batch, batch_keys, batch_vals, &count, &opts) &&
+	    errno != ENOENT) {
+		snap_err = -errno;
+		count = 0;
+	}
+	for (__u32 e = 0; e < count; e++) {
+		const struct key_row *k = batch_keys[e] < KEY_SPACE ? key_find(batch_keys[e]) : NULL;
+
+		if (k)
+			sum_cpus((__u64 *)&x->stats[k - keys],
+				 (const __u64 *)&batch_vals[e * (__u32)snap_cpus],
+				 sizeof(batch_vals[0]) / 8, snap_cpus);
+	}
+}
+
+/* Whether b - a equals d - c, field by field; *which names the first key that differs. */
+static bool snapshot_same_delta(const struct snapshot *a, const struct snapshot *b,
+				const struct snapshot *c, const struct snapshot *d, __u32 *which)
+{
+	const size_t words = sizeof(a->rows[0]) / 8, swords = sizeof(a->stats[0]) / 8;
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const __u64 *pa = (const __u64 *)&a->rows[i], *pb = (const __u64 *)&b->rows[i];
+		const __u64 *pc = (const __u64 *)&c->rows[i], *pd = (const __u64 *)&d->rows[i];
+		const __u64 *sa = (const __u64 *)&a->stats[i], *sb = (const __u64 *)&b->stats[i];
+		const __u64 *sc = (const __u64 *)&c->stats[i], *sd = (const __u64 *)&d->stats[i];
+
+		for (size_t f = 0; f < words; f++)
+			if (pb[f] - pa[f] != pd[f] - pc[f])
+				goto differ;
+		for (size_t f = 0; f < swords; f++)
+			if (sb[f] - sa[f] != sd[f] - sc[f])
+				goto differ;
+		continue;
+differ:
+		*which = keys[i].key;
+		return false;
+	}
+	return true;
+}
+
+static bool xdp_run(int fd, const uint8_t *in, size_t len, uint8_t *out, size_t out_size,
+		    __u32 *action, size_t *out_len)
+{
+	/* data_end must be the frame's length when a context is given */
+	struct xdp_md ctx = { .data_end = (__u32)len, .ingress_ifindex = (__u32)ifx[IF_UL] };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = (__u32)out_size, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return false;
+	*action = opts.retval;
+	*out_len = opts.data_size_out;
+	return true;
+}
+
+static void diff_bad(struct diff_result *r, const uint8_t *in, size_t len, const char *what)
+{
+	int n;
+
+	if (r->bad++)
+		return;
+	n = snprintf(r->diag, sizeof(r->diag), "%s; frame: ", what);
+	hex(r->diag + n, sizeof(r->diag) - n, in, len);
+}
+
+static void diff_frame(int xdp_fd, int tc_fd, struct frame *f, struct diff_result *r)
+{
+	static uint8_t xout[FRAMES_MAX + 256], tout[FRAMES_MAX + 256];
+	static struct snapshot a, b, c;
+	struct fuzz_result fr = { 0 };
+	size_t xlen = 0;
+	__u32 action = 0, which = 0;
+	bool fs = fs_vni(f->in, f->in_len);
+
+	r->frames++;
+	r->fs_frames += fs;
+	snapshot_read(&a);
+	if (!xdp_run(xdp_fd, f->in, f->in_len, xout, sizeof(xout), &action, &xlen))
+		return diff_bad(r, f->in, f->in_len, "BPF_PROG_TEST_RUN of underlay_xdp failed");
+	snapshot_read(&b);
+	if (action == XDP_PASS) {
+		r->passed++;
+		if (xlen != f->in_len || memcmp(xout, f->in, xlen))
+			return diff_bad(r, f->in, f->in_len, "XDP_PASS of a changed frame");
+		if (!snapshot_same_delta(&a, &b, &a, &a, &which))
+			return diff_bad(r, f->in, f->in_len, "XDP_PASS counted something");
+	} else if (action != XDP_REDIRECT) {
+		return diff_bad(r, f->in, f->in_len, "an action other than pass or redirect");
+	} else {
+		r->redirected++;
+	}
+	if (!run(tc_fd, f, tout, sizeof(tout), &fr))
+		return diff_bad(r, f->in, f->in_len, "BPF_PROG_TEST_RUN of underlay_ingress failed");
+	if (action == XDP_PASS) {
+		/* Missed: tc delivered it to one port (a flood is stolen) and no flow state. */
+		if (f->verdict == TC_ACT_REDIRECT && !fs && !r->missed++ && !r->bad)
+			diff_bad(r, f->in, f->in_len, "passed a frame underlay_ingress delivers");
+		return;
+	}
+	snapshot_read(&c);
+	if (f->verdict != TC_ACT_REDIRECT)
+		return diff_bad(r, f->in, f->in_len, "XDP redirected, tc did not");
+	if (f->out_len != xlen || memcmp(f->out, xout, xlen))
+		return diff_bad(r, f->in, f->in_len, "XDP and tc delivered different bytes");
+	if (!snapshot_same_delta(&a, &b, &b, &c, &which)) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "counters of key %u moved differently", which);
+		diff_bad(r, f->in, f->in_len, what);
+	}
+}
+
+static void diff(unsigned long frames, struct diff_result *r)
+{
+	static uint8_t seed_bufs[MAX_SEEDS][FRAMES_MAX], in[FRAMES_MAX];
+	static size_t seed_lens[MAX_SEEDS];
+	const struct fuzz_prog *p = &progs[1]; /* underlay_ingress's seeds and checks */
+	int xdp_fd = mx_datapath_underlay_xdp_prog_fd(dp), tc_fd = p->prog_fd(dp);
+	struct bpf_prog_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	struct fuzz_result fr = { 0 };
+
+	if (!bpf_obj_get_info_by_fd(xdp_fd, &info, &info_len))
+		r->xdp_insns = info.verified_insns;
+	for (size_t s = 0; s < p->n_seeds && s < MAX_SEEDS; s++) {
+		seed_lens[s] = frames_build(&p->seeds[s].spec, seed_bufs[s], UL_MAC, PEER_MAC);
+		if (p->seeds[s].fs_count)
+			seed_lens[s] = fs_wrap(&p->seeds[s], seed_bufs[s], seed_lens[s]);
+	}
+	while (r->frames < frames) {
+		struct frame f = { .iface = IF_UL, .in = in };
+
+		if (r->frames % BATCH == 0) {
+			fdb_restore();
+			neigh_restore();
+		}
+		f.in_len = next_frame(p, seed_bufs, seed_lens, in, IF_UL, &fr);
+		diff_frame(xdp_fd, tc_fd, &f, r);
+		if (snap_err && !r->bad++)
+			snprintf(r->diag, sizeof(r->diag), "reading the counters: %s",
+				 strerror(-snap_err));
+	}
+}
+
+static int diff_child(unsigned long frames, uint64_t seed)
+{
+	struct mx_datapath_opts opts = { .no_pin = true };
+	struct diff_result r = { 0 };
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(pfd[1]);
+		return pfd[0];
+	}
+	close(pfd[0]);
+	rng_state = seed;
+	xdp_rx = true;
+	snap_cpus = libbpf_num_possible_cpus();
+	if (snap_cpus < 1 || snap_cpus > SNAP_CPUS)
+		snprintf(r.diag, sizeof(r.diag), "%d CPUs: more than the snapshot holds", snap_cpus);
+	else if (mx_datapath_open(&opts, &dp) || maps_setup())
+		snprintf(r.diag, sizeof(r.diag), "cannot open the datapath or fill maps");
+	else
+		diff(frames, &r);
+	if (write(pfd[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+		_exit(1);
+	_exit(0);
+}
+
+static void diff_report(const struct diff_result *r, unsigned long want)
+{
+	tap_check(r->frames == want && !r->bad && r->redirected && r->passed, r->diag,
+		  "underlay_xdp against underlay_ingress, %lu frames: %lu redirected by XDP, each "
+		  "redirected by tc too as the same bytes with the same counter changes; %lu "
+		  "passed untouched and uncounted; no other action",
+		  r->frames, r->redirected, r->passed);
+	tap_check(!r->missed && r->frames == want, r->diag,
+		  "underlay_xdp takes every frame underlay_ingress delivers to one port without "
+		  "flow state (%lu missed; %lu frames with flow state left to tc)",
+		  r->missed, r->fs_frames);
+	tap_diag("underlay_xdp: %u verified instructions", r->xdp_insns);
+}
+
 /* One program in a child process with a datapath of its own; the result comes back over a
  * pipe. Returns the read end, or -1. */
 static int fuzz_child(const struct fuzz_prog *p, unsigned long frames, uint64_t seed)
@@ -2546,7 +2804,9 @@ int main(void)
 	const char *env_frames = getenv("FUZZ_FRAMES"), *env_seed = getenv("FUZZ_SEED");
 	unsigned long frames = env_frames ? strtoul(env_frames, NULL, 0) : FUZZ_FRAMES_DEFAULT;
 	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u;
-	int fds[N_PROGS];
+	const char *env_diff = getenv("FUZZ_DIFF_FRAMES");
+	unsigned long diff_frames = env_diff ? strtoul(env_diff, NULL, 0) : DIFF_FRAMES_DEFAULT;
+	int fds[N_PROGS], diff_fd;
 
 	mx_log_init("test_fuzz_frames", MX_LOG_WARN);
 	if (geteuid() != 0)
@@ -2559,12 +2819,20 @@ int main(void)
 	fflush(stdout);
 	for (size_t i = 0; i < N_PROGS; i++)
 		fds[i] = fuzz_child(&progs[i], frames, seed + i);
+	diff_fd = diff_child(diff_frames, seed + N_PROGS);
 	for (size_t i = 0; i < N_PROGS; i++) {
 		struct fuzz_result r = { 0 };
 
 		if (fds[i] < 0 || read(fds[i], &r, sizeof(r)) != (ssize_t)sizeof(r))
 			snprintf(r.run_diag, sizeof(r.run_diag), "the fuzzing process died");
 		report(&progs[i], &r, frames);
+	}
+	{
+		struct diff_result r = { 0 };
+
+		if (diff_fd < 0 || read(diff_fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+			snprintf(r.diag, sizeof(r.diag), "the differential process died");
+		diff_report(&r, diff_frames);
 	}
 	while (wait(NULL) > 0)
 		;

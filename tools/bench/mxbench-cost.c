@@ -352,7 +352,9 @@ static int setup(void)
 	b.local_ifindex[1] = (__u32)if_p2;
 	b.remote_addr[0] = frames_addr(PEER_ADDR);
 	err |= mx_config_set(dp, &cfg);
-	err |= put_port(P1, MX_PORT_LOCAL, if_p1, NULL) | put_port_fixed_mac(P2, if_p2, M_P2);
+	/* p1 takes XDP frames (as with underlay_xdp on): decap-xdp delivers to it */
+	err |= put_port(P1, MX_PORT_LOCAL | MX_PORT_XDP_RX, if_p1, NULL) |
+	       put_port_fixed_mac(P2, if_p2, M_P2);
 	err |= put_port(PR, MX_PORT_REMOTE, 0, PEER_ADDR);
 	err |= put_fdb(M_P1, P1, MX_FDB_LOCAL) | put_fdb(M_P2, P2, MX_FDB_STATIC);
 	err |= put_fdb(M_R, PR, MX_FDB_REMOTE);
@@ -370,6 +372,7 @@ struct path {
 	bool idempotent; /* the program leaves the frame as it was: repeat on one skb is fair */
 	bool delivered;  /* checked: the frame is redirected to its port (not dropped by a
 			  * chain, or as a connection's return packet with no connection) */
+	bool xdp;        /* an XDP program: run on an xdp_md, net of the do-nothing XDP program */
 };
 
 static int run(const struct path *p, const uint8_t *frame, size_t len, __u32 repeat,
@@ -377,9 +380,16 @@ static int run(const struct path *p, const uint8_t *frame, size_t len, __u32 rep
 {
 	struct __sk_buff ctx = { .ifindex = (__u32)p->ifindex,
 				 .ingress_ifindex = (__u32)p->ifindex };
+	struct xdp_md xctx = { .data_end = (__u32)len, .ingress_ifindex = (__u32)p->ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
-	int err = bpf_prog_test_run_opts(p->prog_fd, &opts);
+	int err;
+
+	if (p->xdp) {
+		opts.ctx_in = &xctx;
+		opts.ctx_size_in = sizeof(xctx);
+	}
+	err = bpf_prog_test_run_opts(p->prog_fd, &opts);
 
 	*ns = opts.duration;
 	*verdict = (int)opts.retval;
@@ -402,14 +412,14 @@ static double single(const struct path *p, long runs, int *verdict)
 	return sum / (double)runs;
 }
 
-static int noop_prog(void)
+static int noop_prog(enum bpf_prog_type type, int verdict)
 {
 	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_OK },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = verdict },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
-	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "mxbench_noop", "GPL", insns, 2, NULL);
+	return bpf_prog_load(type, "mxbench_noop", "GPL", insns, 2, NULL);
 }
 
 static int discard_event(void *ctx, void *data, size_t size)
@@ -473,8 +483,10 @@ int main(int argc, char **argv)
 	}
 	port_fd = mx_datapath_port_prog_fd(dp);
 	ul_fd = mx_datapath_underlay_prog_fd(dp);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* xdp: false but where set */
 	const struct path paths[] = {
-		{ "noop", noop_prog(), if_p1,
+		{ "noop", noop_prog(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_OK), if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.1.0.2", .payload = 18 }, true, false },
 		{ "drop-no-port", port_fd, if_ul, /* ul0 is no port: the first lookup misses */
@@ -539,14 +551,26 @@ int main(int argc, char **argv)
 		{ "routed-remote-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_RA, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.2.0.3", .payload = 18 }, false, false },
+		/* XDP, net of noop-xdp (XDP_PASS): the baseline of the rows after it */
+		{ "noop-xdp", noop_prog(BPF_PROG_TYPE_XDP, XDP_PASS), if_ul,
+		  { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1, .sip = "10.1.0.1",
+		    .tip = "10.1.0.2", .payload = 18 }, true, false, true },
+		/* decap's frame through underlay_xdp: outer headers dropped, redirected to p1 */
+		{ "decap-xdp", mx_datapath_underlay_xdp_prog_fd(dp), if_ul,
+		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_R, .sip = "10.1.0.3",
+		    .tip = "10.1.0.1", .payload = 18, .vxlan = true, .osrc = PEER_ADDR,
+		    .odst = LOCAL_ADDR, .vni = P1 }, false, false, true },
 	};
+#pragma GCC diagnostic pop
+	double base_xdp = -1;
 
 	base = single(&paths[0], runs, &verdict);
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		const struct path *p = &paths[i];
 		double ns;
 
-		if (i && !wanted(argc, argv, p->name))
+		if (i && !wanted(argc, argv, p->name) &&
+		    !(p->xdp && base_xdp < 0 && wanted(argc, argv, "decap-xdp")))
 			continue;
 		ns = i ? single(p, runs, &verdict) : base;
 		if (p->prog_fd < 0 || ns < 0) {
@@ -558,7 +582,10 @@ int main(int argc, char **argv)
 					"runs after its forward path)\n", p->name, verdict);
 			return 1;
 		}
-		printf("cost %s single %.1f %.1f %d\n", p->name, ns - base, ns, verdict);
+		if (p->xdp && base_xdp < 0)
+			base_xdp = ns; /* noop-xdp, the first XDP row */
+		printf("cost %s single %.1f %.1f %d\n", p->name, ns - (p->xdp ? base_xdp : base), ns,
+		       verdict);
 		if (p->idempotent) {
 			uint8_t frame[FRAMES_MAX];
 			size_t len = frames_build(&p->frame, frame, UL_MAC, PEER_MAC);
