@@ -12,7 +12,7 @@
 #include "print.h"
 #include "topology/floating.h"
 
-#define FIP_MAX 1024 /* listed per router: two rules each, chains of 1000 rules */
+#define FIP_MAX (2 * TOPO_CHAIN_MAX_RULES) /* a DNAT chain and a SNAT chain, full */
 
 static json_t *ref_json(struct cli *c, const char *id)
 {

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chains.h"
@@ -250,23 +251,39 @@ static int plan_fip_rule(const struct topology *t, struct topo_txn *x, struct to
 	return 0;
 }
 
+/* Floating IP addr of router rt into *out: 1, or 0 when it has none (-ENOMEM). */
+static int fip_find(const struct topology *t, const struct topo_router *rt,
+		    struct in_addr addr, struct topo_floating_ip *out)
+{
+	size_t max = 2 * TOPO_CHAIN_MAX_RULES, n; /* a DNAT and a SNAT chain, full */
+	struct topo_floating_ip *f = calloc(max, sizeof(*f));
+	int found = 0;
+
+	if (!f)
+		return topo_fail(-ENOMEM, "out of memory");
+	n = topo_floating_ips(t, rt->id, f, max);
+	for (size_t i = 0; i < n && i < max && !found; i++)
+		if (f[i].addr.s_addr == addr.s_addr) {
+			*out = f[i];
+			found = 1;
+		}
+	free(f);
+	return found;
+}
+
 /* F already a floating IP of the router: -EEXIST naming its rule. */
 static int check_fip_free(const struct topology *t, const struct topo_router *rt,
 			  struct in_addr addr)
 {
-	struct topo_floating_ip f[64];
-	size_t n = topo_floating_ips(t, rt->id, f, 64);
 	char fa[INET_ADDRSTRLEN], ra[64], rla[64];
+	struct topo_floating_ip f;
+	int rc = fip_find(t, rt, addr, &f);
 
-	for (size_t i = 0; i < n && i < 64; i++) {
-		if (f[i].addr.s_addr != addr.s_addr)
-			continue;
-		inet_ntop(AF_INET, &addr, fa, sizeof(fa));
-		return topo_fail(-EEXIST, "%s is already a floating IP of router %s (rule %s)", fa,
-				 alias_of(t, rt->id, ra),
-				 alias_of(t, (f[i].dnat ? f[i].dnat : f[i].snat)->id, rla));
-	}
-	return 0;
+	if (rc <= 0)
+		return rc;
+	inet_ntop(AF_INET, &addr, fa, sizeof(fa));
+	return topo_fail(-EEXIST, "%s is already a floating IP of router %s (rule %s)", fa,
+			 alias_of(t, rt->id, ra), alias_of(t, (f.dnat ? f.dnat : f.snat)->id, rla));
 }
 
 static int plan_fip_add(zhandle_t *zh, const struct topology *t, struct topo_txn *x, void *arg)
@@ -360,32 +377,31 @@ static int plan_fip_delete(zhandle_t *zh, const struct topology *t, struct topo_
 {
 	const struct fip_args *a = arg;
 	const struct topo_router *rt = topo_find_router_by_id(t, a->router_id);
-	struct topo_floating_ip f[64];
 	char fa[INET_ADDRSTRLEN], ra[64];
-	size_t i, n;
+	struct topo_floating_ip f;
+	int rc;
 
 	(void)zh;
 	if (!rt)
 		return topo_fail(-ENOENT, "no router %s", a->router_id);
-	n = topo_floating_ips(t, rt->id, f, 64);
-	for (i = 0; i < n && i < 64; i++)
-		if (f[i].addr.s_addr == a->addr.s_addr)
-			break;
+	rc = fip_find(t, rt, a->addr, &f);
+	if (rc < 0)
+		return rc;
 	inet_ntop(AF_INET, &a->addr, fa, sizeof(fa));
-	if (i == n || i == 64)
+	if (!rc)
 		return topo_fail(-ENOENT, "no floating IP %s on router %s", fa,
 				 alias_of(t, rt->id, ra));
 	/* Both rules in one chain (the router's two filters one chain, set by hand): the
 	 * second's move would rewrite what the first's did. */
-	if (f[i].dnat && f[i].snat && !strcmp(f[i].dnat->chain_id, f[i].snat->chain_id))
+	if (f.dnat && f.snat && !strcmp(f.dnat->chain_id, f.snat->chain_id))
 		return topo_fail(-EBUSY, "router %s's infilter and outfilter are one chain: "
 				 "delete the two rules by hand (chain C rule R delete)",
 				 alias_of(t, rt->id, ra));
 	txn_set(x, rt->version, topo_encode_router(rt), P_ROUTER, rt->id);
-	if (f[i].dnat)
-		plan_rule_out(t, x, f[i].dnat);
-	if (f[i].snat)
-		plan_rule_out(t, x, f[i].snat);
+	if (f.dnat)
+		plan_rule_out(t, x, f.dnat);
+	if (f.snat)
+		plan_rule_out(t, x, f.snat);
 	return 0;
 }
 
