@@ -46,10 +46,11 @@ static __always_inline bool bridge_arp_reply(const struct __sk_buff *skb, struct
 static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const struct hop *h,
 						  __u32 bridge_key, __u32 out_key, __u32 out_slot)
 {
-	const struct mx_port *out = port_lookup_slot(out_key, out_slot);
+	struct mx_port entry;
+	const struct mx_port *out = &entry;
 	int reason;
 
-	if (!out)
+	if (!port_read_slot(out_key, out_slot, &entry))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
 	if (out->device_key != bridge_key)
 		return step_done(stats_drop(skb, h->entry, MX_DROP_CROSS_BRIDGE));

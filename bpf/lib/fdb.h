@@ -57,7 +57,7 @@ static __always_inline bool fdb_port_station(const struct mx_port *port, const _
 }
 
 /* Learn that mac lives behind local port port_key (slot: its counter slot, which the entry
- * carries for known unicast to it, lib/port.h port_lookup_slot). A remote entry for the same
+ * carries for known unicast to it, lib/port.h port_read_slot). A remote entry for the same
  * MAC is replaced: the frame in hand says the MAC is here now. The clock is read only past a static
  * entry (a port with a fixed MAC, the common case): a clock read costs as much as a lookup
  * on a virtual machine. */

@@ -46,18 +46,27 @@ static __always_inline const struct mx_port *port_lookup(__u32 port_key)
 	return bpf_map_lookup_elem(&midox_port_v2, &port_key);
 }
 
-/* Port port_key's entry, from midox_portslot when slot (a hint, 0 = none) holds that port's
- * copy: an array lookup instead of a hash lookup. Else from midox_port_v2. */
-static __always_inline const struct mx_port *port_lookup_slot(__u32 port_key, __u32 slot)
+/* Port port_key's entry copied into *out: from midox_portslot when slot (a hint, 0 = none)
+ * holds that port's copy, an array lookup instead of a hash lookup; else from midox_port_v2.
+ * Whether there is one. A copy on the stack, so that the verifier follows one path on from
+ * here, not one per map the entry came from (and the entry is read once). */
+static __always_inline bool port_read_slot(__u32 port_key, __u32 slot, struct mx_port *out)
 {
 	const struct mx_port_slot *s;
+	const struct mx_port *p;
 
 	if (slot) {
 		s = bpf_map_lookup_elem(&midox_portslot, &slot);
-		if (s && s->port_key == port_key)
-			return &s->port;
+		if (s && s->port_key == port_key) {
+			*out = s->port;
+			return true;
+		}
 	}
-	return port_lookup(port_key);
+	p = port_lookup(port_key);
+	if (!p)
+		return false;
+	*out = *p;
+	return true;
 }
 
 /* Set down by the operator, itself or its bridge or router: nothing enters or leaves it. */
