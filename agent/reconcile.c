@@ -53,6 +53,20 @@ static bool keep_learned(const void *key, const void *value, void *ctx)
 	return mx_map_keep(c->map, key, value, desired_port, c);
 }
 
+/* midox_portslot made to mirror midox_port_v2 as just synced, before the MAC-table entries
+ * that name the slots are written. */
+static int sync_port_slots(struct agent *a, const struct kv_array *ports)
+{
+	unsigned int written = 0;
+	int err = mx_port_slots_sync(a->dp, ports->keys, ports->values, ports->n, &written);
+
+	if (err)
+		mx_err("cannot sync %s: %s", mx_map_name(MX_MAP_ID_PORT_SLOT), strerror(-err));
+	else if (written)
+		mx_info("%s: %u slots written", mx_map_name(MX_MAP_ID_PORT_SLOT), written);
+	return err;
+}
+
 static int sync_one(struct agent *a, struct own_ctx *ctx)
 {
 	const struct kv_array *kv = &ctx->d->maps[ctx->map];
@@ -64,6 +78,11 @@ static int sync_one(struct agent *a, struct own_ctx *ctx)
 	if (err) {
 		mx_err("cannot sync %s: %s", name, strerror(-err));
 		return err;
+	}
+	if (ctx->map == MX_MAP_ID_PORT) {
+		err = sync_port_slots(a, kv);
+		if (err)
+			return err;
 	}
 	a->counters.synced[ctx->map][0] += res.added;
 	a->counters.synced[ctx->map][1] += res.changed;

@@ -176,6 +176,13 @@ void slots_hold(struct stats_slots *s)
 int slots_assign_desired(struct stats_slots *s, struct mx_datapath *dp, struct desired *d)
 {
 	struct kv_array *ports = &d->maps[MX_MAP_ID_PORT], *ifp = &d->maps[MX_MAP_ID_IFPORT];
+	struct kv_array *fdb = &d->maps[MX_MAP_ID_FDB];
+	struct mx_fdb_entry *fe = fdb->values;
+	int err = slots_assign(s, dp, ports->n, ports->keys, ports->values, ifp->n, ifp->values);
 
-	return slots_assign(s, dp, ports->n, ports->keys, ports->values, ifp->n, ifp->values);
+	/* The MAC-table entries the agent writes name their port's slot (the hint that lets
+	 * known unicast read midox_portslot instead of the port hash). */
+	for (size_t i = 0; !err && i < fdb->n; i++)
+		fe[i].port_slot = (__u16)slots_lookup(s, fe[i].port_key);
+	return err;
 }

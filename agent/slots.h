@@ -43,7 +43,8 @@ int slots_assign(struct stats_slots *s, struct mx_datapath *dp, size_t n_ports,
 		 struct mx_ifport *ifports);
 
 struct desired;
-/* slots_assign over a desired state's ports and interfaces (agent/desired.h). */
+/* slots_assign over a desired state's ports and interfaces (agent/desired.h), and each of
+ * its MAC-table entries given its port's slot (mx_fdb_entry.port_slot). */
 int slots_assign_desired(struct stats_slots *s, struct mx_datapath *dp, struct desired *d);
 
 /* The sync after the last slots_assign failed: the pins may still name the slots it released,

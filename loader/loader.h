@@ -87,6 +87,17 @@ int mx_port_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port 
 int mx_port_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port *v);
 int mx_port_delete(struct mx_datapath *dp, __u32 port_key);
 
+/* midox_portslot (include/midox/port.h): slot's copy of port port_key's entry (port NULL
+ * and port_key 0: the slot empty). -EINVAL for slot 0 or out of range. */
+int mx_port_slot_update(struct mx_datapath *dp, __u32 slot, __u32 port_key,
+			const struct mx_port *port);
+int mx_port_slot_lookup(struct mx_datapath *dp, __u32 slot, struct mx_port_slot *v);
+/* Made to mirror the ports (midox_port_v2's n entries, keys and ports, as just synced): each
+ * port with a slot at its slot, every other slot emptied; only the slots that differ are
+ * written (*written of them). -EINVAL when two ports share a slot (nothing written). */
+int mx_port_slots_sync(struct mx_datapath *dp, const __u32 *keys, const struct mx_port *ports,
+		       size_t n, unsigned int *written);
+
 int mx_bridge_update(struct mx_datapath *dp, __u32 bridge_key, const struct mx_bridge *v);
 int mx_bridge_delete(struct mx_datapath *dp, __u32 bridge_key);
 

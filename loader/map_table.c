@@ -266,6 +266,11 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* per CPU, by the slot in the port's entry: the agent zeroes a slot before it gives it to
 	 * a port (agent/slots.c), and writes nothing else */
+	[MX_MAP_ID_PORT_SLOT] = {
+		.name = MX_MAP_PORT_SLOT, .skel_off = SKEL_MAP(midox_portslot),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_port_slot),
+		.owner = MX_MAP_OWN_PORT_MIRROR, .format_key = key_index,
+	},
 	[MX_MAP_ID_TRAFFIC] = {
 		.name = MX_MAP_TRAFFIC, .skel_off = SKEL_MAP(midox_traffic),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_traffic),

@@ -51,6 +51,7 @@ enum mx_map_id {
 	MX_MAP_ID_CT_CONFIG,
 	MX_MAP_ID_FS_BUF,
 	MX_MAP_ID_NAT_LEASE,
+	MX_MAP_ID_PORT_SLOT,
 	MX_MAP_ID__MAX
 };
 
@@ -69,6 +70,9 @@ enum mx_map_owner {
 	 * loader/chain.c), a new version beside the live one; never synced, and --verify
 	 * compares them its own way (agent/chains.c) */
 	MX_MAP_OWN_CHAINS,
+	/* midox_portslot: the ports' entries by counter slot, made to mirror midox_port_v2 by
+	 * the agent right after each sync of it (mx_port_slots_sync); never synced itself */
+	MX_MAP_OWN_PORT_MIRROR,
 };
 
 /* What the ownership rule reads of an entry the datapath learned. */

@@ -41,14 +41,16 @@ static __always_inline bool bridge_arp_reply(const struct __sk_buff *skb, struct
 	return true;
 }
 
-/* Known unicast: out of port out_key, or on into its peer when it is interior. */
+/* Known unicast: out of port out_key (out_slot: the MAC-table entry's hint of its counter
+ * slot), or on into its peer when it is interior. */
 static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const struct hop *h,
-						  __u32 bridge_key, __u32 out_key)
+						  __u32 bridge_key, __u32 out_key, __u32 out_slot)
 {
-	const struct mx_port *out = port_lookup(out_key);
+	struct mx_port entry;
+	const struct mx_port *out = &entry;
 	int reason;
 
-	if (!out)
+	if (!port_read_slot(out_key, out_slot, &entry))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
 	if (out->device_key != bridge_key)
 		return step_done(stats_drop(skb, h->entry, MX_DROP_CROSS_BRIDGE));
@@ -140,7 +142,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 		if (reason != MX_DROP_NONE)
 			return step_done(stats_drop(skb, h->entry, reason));
 		if (!h->trace && !fdb_port_station(port, eth->h_source))
-			fdb_learn(bridge_key, eth->h_source, h->entry);
+			fdb_learn(bridge_key, eth->h_source, h->entry, port->stats_slot);
 		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(skb, &c, eth, bridge_key))
 			return step_done(filter_send_answer(skb, h, port->flags));
 	}
@@ -148,7 +150,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 		fdb = fdb_lookup(bridge_key, eth->h_dest);
 		if (fdb) {
 			trace_step(skb, MX_TRACE_MAC_HIT, bridge_key, fdb->port_key, 0, 0);
-			return bridge_unicast(skb, h, bridge_key, fdb->port_key);
+			return bridge_unicast(skb, h, bridge_key, fdb->port_key, fdb->port_slot);
 		}
 	}
 	reason = filters_leave_flood(skb, h, port);

@@ -39,10 +39,11 @@ static __always_inline const struct mx_fdb_entry *fdb_lookup(__u32 bridge_key, c
 }
 
 /* Whether an existing entry that is not static must be left as it is: a fresh learned
- * entry for the same port, until FDB_REFRESH_NS has passed. */
-static __always_inline bool fdb_keep(const struct mx_fdb_entry *e, __u32 port_key, __u64 now)
+ * entry for the same port and slot, until FDB_REFRESH_NS has passed. */
+static __always_inline bool fdb_keep(const struct mx_fdb_entry *e, __u32 port_key, __u32 slot,
+				     __u64 now)
 {
-	return e->port_key == port_key && e->flags == MX_FDB_LOCAL &&
+	return e->port_key == port_key && e->port_slot == slot && e->flags == MX_FDB_LOCAL &&
 	       now - e->seen_ns < FDB_REFRESH_NS;
 }
 
@@ -55,13 +56,16 @@ static __always_inline bool fdb_port_station(const struct mx_port *port, const _
 	return mac_equal(mac, port->mac);
 }
 
-/* Learn that mac lives behind local port port_key. A remote entry for the same MAC is
- * replaced: the frame in hand says the MAC is here now. The clock is read only past a static
+/* Learn that mac lives behind local port port_key (slot: its counter slot, which the entry
+ * carries for known unicast to it, lib/port.h port_read_slot). A remote entry for the same
+ * MAC is replaced: the frame in hand says the MAC is here now. The clock is read only past a static
  * entry (a port with a fixed MAC, the common case): a clock read costs as much as a lookup
  * on a virtual machine. */
-static __always_inline void fdb_learn(__u32 bridge_key, const __u8 *mac, __u32 port_key)
+static __always_inline void fdb_learn(__u32 bridge_key, const __u8 *mac, __u32 port_key,
+				      __u32 slot)
 {
-	struct mx_fdb_entry v = { .port_key = port_key, .flags = MX_FDB_LOCAL };
+	struct mx_fdb_entry v = { .port_key = port_key, .flags = MX_FDB_LOCAL,
+				  .port_slot = (__u16)slot };
 	const struct mx_fdb_entry *e;
 	struct mx_fdb_key k;
 	__u64 now;
@@ -71,7 +75,7 @@ static __always_inline void fdb_learn(__u32 bridge_key, const __u8 *mac, __u32 p
 	if (e && (e->flags & MX_FDB_STATIC))
 		return;
 	now = bpf_ktime_get_ns();
-	if (e && fdb_keep(e, port_key, now))
+	if (e && fdb_keep(e, port_key, (__u16)slot, now))
 		return;
 	v.seen_ns = now;
 	bpf_map_update_elem(&midox_fdb, &k, &v, BPF_ANY);

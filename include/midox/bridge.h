@@ -4,6 +4,7 @@
 #define MIDOX_BRIDGE_H
 
 #include "common.h"
+#include "stats.h"
 
 /* bridge tunnel key (__u32) -> struct mx_bridge: the flood set. */
 #define MX_MAP_BRIDGE "midox_bridge"
@@ -38,12 +39,20 @@ enum mx_fdb_flags {
 	MX_FDB_REMOTE = 1 << 2,  /* learned by another host, delivered through ZooKeeper */
 };
 
+/* port_slot was the upper half of a 32-bit flags field, always 0 before: an entry of either
+ * tree reads right in the other, a missing slot (0) meaning "look the port up by key"
+ * (docs/architecture.md, "Map layouts"). */
 struct mx_fdb_entry {
 	__u32 port_key;
-	__u32 flags;   /* enum mx_fdb_flags */
-	__u64 seen_ns; /* MX_FDB_LOCAL: bpf_ktime_get_ns() when last seen, for ageing */
+	__u16 flags;     /* enum mx_fdb_flags */
+	/* port_key's counter slot (mx_port.stats_slot), 0 = none: where midox_portslot holds a
+	 * copy of its entry, so known unicast reads an array, not the port hash. A hint only:
+	 * the datapath takes the copy when its key is port_key, else looks the port up. */
+	__u16 port_slot;
+	__u64 seen_ns;   /* MX_FDB_LOCAL: bpf_ktime_get_ns() when last seen, for ageing */
 };
 _Static_assert(sizeof(struct mx_fdb_entry) == 16, "mx_fdb_entry layout");
+_Static_assert(MX_TRAFFIC_SLOTS <= 65536, "a counter slot fits mx_fdb_entry.port_slot");
 
 /* struct mx_arp_key -> struct mx_arp_entry: addresses a bridge answers ARP for. */
 #define MX_MAP_ARP "midox_arp"

@@ -45,6 +45,22 @@ struct mx_port {
 };
 _Static_assert(sizeof(struct mx_port) == 40, "mx_port layout");
 
+/* counter slot (__u32, mx_port.stats_slot) -> struct mx_port_slot: a copy of the entry of
+ * the port that has the slot, so that a lookup that knows the slot (a MAC-table entry's
+ * port_slot) reads an array instead of the midox_port_v2 hash. The agent writes it in the
+ * same pass as midox_port_v2, right after it; a slot no port holds has port_key 0. An array
+ * is updated in place: a reader racing an update may see a mix of the old and the new entry
+ * of the same port (never another port's: a slot released by one port is given to another
+ * no earlier than the next pass, agent/slots.h), and the next frame sees the new one. */
+#define MX_MAP_PORT_SLOT "midox_portslot"
+
+struct mx_port_slot {
+	__u32 port_key;      /* tunnel key of the port with the slot, 0 = none */
+	__u32 reserved;      /* 0 */
+	struct mx_port port; /* a copy of its midox_port_v2 entry */
+};
+_Static_assert(sizeof(struct mx_port_slot) == 8 + sizeof(struct mx_port), "mx_port_slot layout");
+
 /* ifindex (__u32) -> struct mx_ifport: the ports bound on this host, each with its port's
  * entry, so that a frame entering from the interface costs one lookup for both. Each layout
  * change gets a new name (midox_ifport: port key only; _v2: the 32-byte port entry; _v3: the

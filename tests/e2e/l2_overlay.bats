@@ -78,6 +78,28 @@ bridge_key() {
 	map_entries "$1" midox_port_v2 | jq -er --argjson p "$2" '.[] | select(.key == $p) | .value.device_key'
 }
 
+# port_entry HOST KEY: KEY's midox_port_v2 entry as JSON.
+port_entry() {
+	map_entries "$1" midox_port_v2 | jq -ec --argjson p "$2" '.[] | select(.key == $p) | .value'
+}
+
+# slot_copy HOST KEY: what midox_portslot holds at KEY's counter slot, as JSON (looked up:
+# a dump of all 65536 slots would be slow).
+slot_copy() {
+	local slot
+	slot=$(port_entry "$1" "$2" | jq -er .stats_slot) && [ "$slot" -ne 0 ] || return 1
+	bpftool -j map lookup pinned "$(agent_pin "$1")/midox_portslot" key hex $(le32 "$slot") |
+		jq -ec '.formatted.value'
+}
+
+# slot_mirrors HOST KEY: midox_portslot at KEY's slot holds KEY and its midox_port_v2 entry.
+slot_mirrors() {
+	local entry copy
+	entry=$(port_entry "$1" "$2") && copy=$(slot_copy "$1" "$2") &&
+		jq -e --argjson k "$2" --argjson e "$entry" '.port_key == $k and .port == $e' \
+			<<<"$copy" >/dev/null
+}
+
 # midox_attached HOST IF: a tc filter is on IF's ingress (the agent's program).
 midox_attached() {
 	tc -n "$NET_RUN-$1" filter show dev "$2" ingress | grep -q bpf
@@ -224,6 +246,16 @@ midox_attached() {
 	# programmed on h2 as a remote entry (MX_FDB_REMOTE), for the same bridge and port
 	wait_until 20 map_has h2 midox_fdb \
 		"any(.[]; .key.mac == $(mac_bytes "$mac") and .key.bridge_key == $bkey and .value.port_key == $key and .value.flags == 4)"
+	# each entry names the port's counter slot on its host, where midox_portslot mirrors the
+	# port's entry: known unicast reads the array, not the port hash
+	local slot1 slot2
+	slot1=$(port_entry h1 "$key" | jq -er .stats_slot)
+	slot2=$(port_entry h2 "$key" | jq -er .stats_slot)
+	[ "$slot1" -ne 0 ] && [ "$slot2" -ne 0 ]
+	map_has h1 midox_fdb "any(.[]; .key.mac == $(mac_bytes "$mac") and .value.port_slot == $slot1)"
+	map_has h2 midox_fdb "any(.[]; .key.mac == $(mac_bytes "$mac") and .value.port_slot == $slot2)"
+	slot_mirrors h1 "$key"
+	slot_mirrors h2 "$key"
 	# and published in ZooKeeper under h1, as an ephemeral node of its session
 	run env MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" dump
 	[ "$status" -eq 0 ]
@@ -235,12 +267,18 @@ midox_attached() {
 	wait_until 20 ping_ok v11 10.0.0.21
 	wait_until 20 ping_ok v22 10.0.0.13
 	midox_attached h2 v21
-	local ifindex
+	local ifindex key
 	ifindex=$(net_ifindex h2 v21)
+	key=$(port_key h2 v21)
+	slot_mirrors h1 "$key"
+	port_entry h1 "$key" | jq -e '.flags % 4 == 2' # MX_PORT_REMOTE
 	mx host "$(agent_name h2)" delete binding interface v21
 	wait_until 20 eval '! ping_ok v11 10.0.0.21'
 	ping_none v11 10.0.0.21
 	ping_none v21 10.0.0.11
+	# h1's copy of the port in midox_portslot changed with its entry (bound nowhere now)
+	port_entry h1 "$key" | jq -e '.flags % 4 == 0'
+	slot_mirrors h1 "$key"
 	wait_until 10 eval '! midox_attached h2 v21'
 	map_has h2 midox_ifport_v3 "all(.[]; .key != $ifindex)"
 	# the rest of the overlay is untouched

@@ -11,16 +11,6 @@
 
 #include "loader/loader.h"
 
-static inline int dp_put_fdb(struct mx_datapath *dp, __u32 bridge, const uint8_t *mac, __u32 port,
-			     __u32 flags)
-{
-	struct mx_fdb_key k = { .bridge_key = bridge };
-	struct mx_fdb_entry v = { .port_key = port, .flags = flags };
-
-	memcpy(k.mac, mac, 6);
-	return mx_fdb_update(dp, &k, &v);
-}
-
 /* The counter slot the tests give port key (agent/slots.c assigns the agent's): one of its
  * own for every key below MX_TRAFFIC_SLOTS, as the tests' keys are. */
 static inline __u32 dp_slot_of(__u32 key)
@@ -28,9 +18,22 @@ static inline __u32 dp_slot_of(__u32 key)
 	return key % (MX_TRAFFIC_SLOTS - 1) + 1;
 }
 
+/* A MAC-table entry as the agent (and learning) writes it: with the port's counter slot as
+ * the hint (dp_slot_of: the slot dp_put_port gives it). */
+static inline int dp_put_fdb(struct mx_datapath *dp, __u32 bridge, const uint8_t *mac, __u32 port,
+			     __u32 flags)
+{
+	struct mx_fdb_key k = { .bridge_key = bridge };
+	struct mx_fdb_entry v = { .port_key = port, .flags = (__u16)flags,
+				  .port_slot = (__u16)dp_slot_of(port) };
+
+	memcpy(k.mac, mac, 6);
+	return mx_fdb_update(dp, &k, &v);
+}
+
 /* Port key's entry as the agent writes it: in midox_port_v2 with a counter slot (p's own, or
- * dp_slot_of), and, for a port bound here (MX_PORT_LOCAL), copied into its interface's
- * midox_ifport_v3 entry. */
+ * dp_slot_of), copied into midox_portslot at that slot and, for a port bound here
+ * (MX_PORT_LOCAL), into its interface's midox_ifport_v3 entry. */
 static inline int dp_put_port(struct mx_datapath *dp, __u32 key, const struct mx_port *p)
 {
 	struct mx_ifport v = { .port_key = key, .port = *p };
@@ -39,6 +42,8 @@ static inline int dp_put_port(struct mx_datapath *dp, __u32 key, const struct mx
 	if (!v.port.stats_slot)
 		v.port.stats_slot = dp_slot_of(key);
 	err = mx_port_update(dp, key, &v.port);
+	if (!err)
+		err = mx_port_slot_update(dp, v.port.stats_slot, key, &v.port);
 	if (err || !(p->flags & MX_PORT_LOCAL))
 		return err;
 	return mx_ifport_update(dp, p->ifindex, &v);

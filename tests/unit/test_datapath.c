@@ -1614,6 +1614,115 @@ static void test_trace(void)
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
+/* ---- midox_portslot: the egress port by the MAC-table entry's slot ---- */
+
+/* A frame from p1 to M_P2 (P2's static MAC): its verdict, -1 if the run failed. */
+static int slot_unicast_verdict(void)
+{
+	struct frames_spec spec = { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_P1,
+				    .sip = "10.1.0.1", .tip = "10.1.0.2", .payload = 18 };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 64];
+	size_t in_len = frames_build(&spec, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+	int verdict;
+
+	return prog_run(PORT, IF_P1, in, in_len, out, &out_len, &verdict) ? -1 : verdict;
+}
+
+static struct mx_port p2_entry(__u32 extra_flags)
+{
+	return (struct mx_port){ .device_key = B1, .flags = MX_PORT_LOCAL | extra_flags,
+				 .ifindex = ifx[IF_P2], .stats_slot = dp_slot_of(P2) };
+}
+
+/* The ports of maps_setup, as the agent hands them to mx_port_slots_sync after syncing
+ * midox_port_v2; P2's entry is p2. */
+static int slots_sync_with(const struct mx_port *p2, unsigned int *written)
+{
+	static const __u32 all[] = { P1, P2, PR, PN, PX, PU, P3, P3R, PS };
+	__u32 keys[sizeof(all) / sizeof(all[0])];
+	struct mx_port ports[sizeof(all) / sizeof(all[0])];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (all[i] == P2 && !p2)
+			continue;
+		if (all[i] == P2)
+			ports[n] = *p2;
+		else if (mx_port_lookup(dp, all[i], &ports[n]))
+			return -1;
+		keys[n++] = all[i];
+	}
+	return mx_port_slots_sync(dp, keys, ports, n, written);
+}
+
+static void test_port_slots(void)
+{
+	static const uint8_t M_NEW[6] = { 0x02, 0, 0, 0, 0x01, 0x30 };
+	struct mx_port p2 = p2_entry(0), down = p2_entry(MX_PORT_ADMIN_DOWN);
+	struct mx_fdb_key fk = { .bridge_key = B1 };
+	struct mx_fdb_entry fe = { 0 }, no_hint = { .port_key = P2, .flags = MX_FDB_STATIC };
+	struct mx_port_slot ps = { 0 };
+	unsigned int written = 0, again = 1;
+
+	/* The copy, not the hash, decides: P2 down in its slot alone drops the frame there. */
+	tap_ok(slot_unicast_verdict() == TC_ACT_REDIRECT &&
+	       !mx_port_slot_update(dp, dp_slot_of(P2), P2, &down) &&
+	       slot_unicast_verdict() == TC_ACT_SHOT &&
+	       !mx_port_slot_update(dp, dp_slot_of(P2), P2, &p2) &&
+	       slot_unicast_verdict() == TC_ACT_REDIRECT,
+	       "known unicast takes the egress port from midox_portslot at the entry's slot");
+	/* A slot that holds another port (a stale hint) is not taken: the hash is. */
+	tap_ok(!mx_port_slot_update(dp, dp_slot_of(P2), PU, &down) &&
+	       slot_unicast_verdict() == TC_ACT_REDIRECT &&
+	       !mx_port_slot_update(dp, dp_slot_of(P2), P2, &p2),
+	       "a slot holding another port's copy is passed over for midox_port_v2");
+	/* No hint (an entry of the earlier tree): the hash. */
+	memcpy(fk.mac, M_P2, 6);
+	tap_ok(!mx_fdb_update(dp, &fk, &no_hint) &&
+	       !mx_port_slot_update(dp, dp_slot_of(P2), P2, &down) &&
+	       slot_unicast_verdict() == TC_ACT_REDIRECT &&
+	       !mx_port_slot_update(dp, dp_slot_of(P2), P2, &p2) &&
+	       !dp_put_fdb(dp, B1, M_P2, P2, MX_FDB_STATIC),
+	       "an entry without a slot looks the port up in midox_port_v2");
+
+	/* As the agent changes a port: midox_port_v2, then the mirror; the next frame sees it. */
+	tap_ok(!mx_port_update(dp, P2, &down) && !slots_sync_with(&down, &written) &&
+	       written == 1 && slot_unicast_verdict() == TC_ACT_SHOT &&
+	       !mx_port_update(dp, P2, &p2) && !slots_sync_with(&p2, &written) && written == 1 &&
+	       slot_unicast_verdict() == TC_ACT_REDIRECT && !slots_sync_with(&p2, &again) &&
+	       again == 0,
+	       "mx_port_slots_sync: a port's change is on the next frame, an unchanged slot is "
+	       "not written");
+	/* A port gone: its slot emptied, so its MAC-table entry's hint finds nothing. */
+	tap_ok(!mx_port_delete(dp, P2) && !slots_sync_with(NULL, &written) && written == 1 &&
+	       !mx_port_slot_lookup(dp, dp_slot_of(P2), &ps) && ps.port_key == 0 &&
+	       slot_unicast_verdict() == TC_ACT_SHOT && !dp_put_port(dp, P2, &p2) &&
+	       slot_unicast_verdict() == TC_ACT_REDIRECT,
+	       "a port gone from midox_port_v2 is gone from its slot (port-unbound)");
+	/* Two ports with one slot: refused, nothing written. */
+	tap_ok(mx_port_slots_sync(dp, (const __u32[]){ P2, P3 },
+				  (const struct mx_port[]){ p2, { .stats_slot = p2.stats_slot } }, 2,
+				  &written) == -EINVAL &&
+	       written == 0 && !mx_port_slot_lookup(dp, dp_slot_of(P2), &ps) &&
+	       ps.port_key == P2 && !memcmp(&ps.port, &p2, sizeof(p2)),
+	       "mx_port_slots_sync refuses two ports with one slot and writes nothing");
+	/* Learning writes the port's slot as the hint. */
+	memcpy(fk.mac, M_NEW, 6);
+	{
+		struct frames_spec spec = { .kind = FRAMES_IPV4, .dst = M_P2, .src = M_NEW,
+					    .sip = "10.1.0.1", .tip = "10.1.0.2", .payload = 18 };
+		uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 64];
+		size_t in_len = frames_build(&spec, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+		int verdict;
+
+		tap_ok(!prog_run(PORT, IF_P1, in, in_len, out, &out_len, &verdict) &&
+		       !mx_fdb_lookup(dp, &fk, &fe) && fe.port_key == P1 &&
+		       fe.flags == MX_FDB_LOCAL && fe.port_slot == dp_slot_of(P1),
+		       "a learned entry carries its port's slot");
+	}
+	mx_fdb_delete(dp, &fk);
+}
+
 int main(void)
 {
 	char diag[256] = "";
@@ -1647,6 +1756,7 @@ int main(void)
 	test_stats_slot_counted();
 	test_stats_sum();
 	test_stats_reset();
+	test_port_slots();
 	mx_datapath_close(dp);
 	return tap_done();
 }

@@ -468,14 +468,26 @@ static struct mx_config config(void)
 }
 
 /* The MAC table as configured; put back before every batch, since fuzzed frames learn over
- * it (a remote entry replaced by a local one would take a path out of the fuzzing). */
+ * it (a remote entry replaced by a local one would take a path out of the fuzzing). The
+ * entries' slot hints (mx_fdb_entry.port_slot) vary by row: the port's own slot (known
+ * unicast reads midox_portslot), none (midox_port_v2), or a stale one naming the slot of
+ * tenant 2's P7 (the copy there is P7's, which must be passed over for the hash). */
 static int fdb_restore(void)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(fdb_rows) / sizeof(fdb_rows[0]); i++)
-		err |= dp_put_fdb(dp, fdb_rows[i].bridge, fdb_rows[i].mac, fdb_rows[i].port,
-				  fdb_rows[i].flags);
+	for (size_t i = 0; i < sizeof(fdb_rows) / sizeof(fdb_rows[0]); i++) {
+		const struct fdb_row *r = &fdb_rows[i];
+		struct mx_fdb_key k = { .bridge_key = r->bridge };
+		struct mx_fdb_entry v = { .port_key = r->port, .flags = (__u16)r->flags };
+
+		memcpy(k.mac, r->mac, 6);
+		if (i % 3 == 0)
+			v.port_slot = (__u16)dp_slot_of(r->port);
+		else if (i % 3 == 1)
+			v.port_slot = (__u16)dp_slot_of(P7);
+		err |= mx_fdb_update(dp, &k, &v);
+	}
 	return err;
 }
 
