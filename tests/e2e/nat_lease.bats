@@ -341,3 +341,29 @@ ct_apply() {
 	done
 	wait_until 20 leases_are 3
 }
+
+@test "a session that expires while the agent runs: a block another host took meanwhile is lost, logged, counted, out of the map" {
+	# Two blocks (32, 33) for three hosts.
+	mx chain "$CH" add rule type snat target "$ADDR:2048-2175" >/dev/null
+	wait_until 20 leases_are 2
+	local h holder="" loser="" block
+	for h in h1 h2 h3; do
+		if [ -n "$(blocks_in_zk "$h")" ]; then holder=${holder:-$h}; else loser=$h; fi
+	done
+	[ -n "$holder" ] && [ -n "$loser" ]
+	block=$(blocks_in_zk "$holder")
+	wait_until 10 map_agrees "$holder"
+	# Cut off past its session timeout: ZooKeeper ends the session, the host that had no
+	# block takes this one (it looks every 10 s).
+	zk_unlink "$holder"
+	wait_until 30 zk_blocks_are "$loser" "$block"
+	zk_link "$holder"
+	wait_until 30 grep -q "$ADDR block $block is another host's now" "$NET_DIR/$holder.agent.log"
+	wait_until 10 map_empty "$holder"
+	[ "$(metric "$holder" midox_nat_blocks_lost_total)" -eq 1 ]
+	[ "$(metric "$holder" "midox_nat_blocks{address=\"$ADDR\"}")" -eq 0 ]
+	# It looks for another and finds none; nobody holds a block twice.
+	wait_until 20 grep -q "no free block left for $ADDR" "$NET_DIR/$holder.agent.log"
+	[ "$(n_leases)" -eq 2 ]
+	[ -z "$(blocks_in_zk "$holder")" ]
+}
