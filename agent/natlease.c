@@ -217,8 +217,12 @@ static bool lease_one(struct agent *ag, struct nat_addr *a, uint64_t now)
 			a->tried = 0;
 			a->retry_ns = now + NAT_RETRY_NS;
 			n->lease_failures++;
-			mx_warn("NAT leases: no free block left for %s (ports %u-%u): other hosts "
-				"hold them all", ip(a->addr, s), a->port_lo, a->port_hi);
+			/* Said once until a block is had again; looked for every 10 s. */
+			if (!a->starved)
+				mx_warn("NAT leases: no free block left for %s (ports %u-%u): "
+					"other hosts hold them all", ip(a->addr, s), a->port_lo,
+					a->port_hi);
+			a->starved = true;
 			return false;
 		}
 		block = nlp_candidate(span, start, a->tried++);
@@ -234,6 +238,7 @@ static bool lease_one(struct agent *ag, struct nat_addr *a, uint64_t now)
 			return false;
 		}
 		a->tried = 0;
+		a->starved = false;
 		block_add(a, (uint16_t)block, now);
 		n->taken++;
 		mx_info("NAT leases: %s block %u (ports %u-%u) leased", ip(a->addr, s), block,
