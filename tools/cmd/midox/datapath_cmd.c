@@ -735,7 +735,7 @@ static int list_filter(struct dpv *v)
 {
 	const struct topology *t = &v->c->t;
 	__u32 *ids = calloc(t->n_chains + 1, sizeof(*ids)), gen = 0, zero = 0;
-	struct mx_chain_maps m = { -1, -1, -1, -1, -1 };
+	struct mx_chain_maps m = { -1, -1, -1, -1, -1, -1 };
 	struct mx_chain_gen g;
 	struct entries e = { 0 };
 	int err = ids ? read_map(v->c, MX_MAP_ID_FILTER, cmp_key_u32, &e)
