@@ -80,6 +80,7 @@ struct nat_addr {
 	unsigned int n_blocks;
 	unsigned int tried;       /* candidates tried since the last block was taken */
 	uint64_t retry_ns;        /* no block to be had: not looked for before this */
+	bool starved;             /* that was said (once, until a block is had) */
 	unsigned int max_dest;    /* most ports one destination used, last count */
 };
 struct agent_natlease {

@@ -141,6 +141,13 @@ static void nat(struct build *b, const struct df_rule *d, struct mx_rule_spec *s
 	if (!s->nat_ports && t->from == t->to &&
 	    (s->type == MX_RULE_SNAT || s->type == MX_RULE_DNAT))
 		s->nat_addr = t->from;
+	else if (s->type == MX_RULE_SNAT || s->type == MX_RULE_DNAT) {
+		/* Dynamic: the target rides beside the rule (midox_chnatt). */
+		s->nat_lo = t->from;
+		s->nat_hi = t->to;
+		s->nat_port_lo = t->port_from;
+		s->nat_port_hi = t->port_from ? t->port_to : 0;
+	}
 }
 
 /* A rule the spec refuses matches every packet and drops it: a firewall that cannot say

@@ -170,6 +170,22 @@ void filters_free(struct df_chains *c)
 
 /* A chain's rules and those of the chains it jumps to, each chain once (seen: one flag per
  * chain), depth first with an explicit stack (a loop of jumps is harmless). */
+bool filters_rule_nat_dynamic(const struct topo_rule *r)
+{
+	switch (r->type) {
+	case TOPO_RULE_REV_SNAT:
+	case TOPO_RULE_REV_DNAT:
+		return true;
+	case TOPO_RULE_SNAT:
+	case TOPO_RULE_DNAT:
+		/* One address and no ports is static NAT (a floating IP): no state. */
+		return r->has_target && (r->target.port_from ||
+					 r->target.from.s_addr != r->target.to.s_addr);
+	default:
+		return false;
+	}
+}
+
 bool filters_chain_tracks(const struct df_chains *c, long chain)
 {
 	bool *seen, tracks = false;
@@ -193,7 +209,7 @@ bool filters_chain_tracks(const struct df_chains *c, long chain)
 		for (size_t i = ch->first; i < ch->first + ch->n && !tracks; i++) {
 			const struct df_rule *r = &c->rules[i];
 
-			tracks = r->r.cond.flow != TOPO_FLOW_ANY;
+			tracks = r->r.cond.flow != TOPO_FLOW_ANY || filters_rule_nat_dynamic(&r->r);
 			if (r->jump >= 0 && !seen[r->jump]) {
 				seen[r->jump] = true;
 				stack[n++] = r->jump;

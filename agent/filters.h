@@ -71,6 +71,9 @@ void filters_free(struct df_chains *c);
 /* Whether chain (an index in c->chains, or DF_NONE) or a chain it jumps to has a rule
  * that needs connection tracking (a flow condition). */
 bool filters_chain_tracks(const struct df_chains *c, long chain);
+/* Whether rule r is dynamic NAT (snat, dnat to a range or with ports; rev_snat, rev_dnat),
+ * which needs its device to track connections. */
+bool filters_rule_nat_dynamic(const struct topo_rule *r);
 /* The filters of the bridge, router or port holding tunnel key key, or NULL. */
 const struct df_filter *filters_of(const struct df_chains *c, enum df_owner owner, __u32 key);
 

@@ -217,8 +217,12 @@ static bool lease_one(struct agent *ag, struct nat_addr *a, uint64_t now)
 			a->tried = 0;
 			a->retry_ns = now + NAT_RETRY_NS;
 			n->lease_failures++;
-			mx_warn("NAT leases: no free block left for %s (ports %u-%u): other hosts "
-				"hold them all", ip(a->addr, s), a->port_lo, a->port_hi);
+			/* Said once until a block is had again; looked for every 10 s. */
+			if (!a->starved)
+				mx_warn("NAT leases: no free block left for %s (ports %u-%u): "
+					"other hosts hold them all", ip(a->addr, s), a->port_lo,
+					a->port_hi);
+			a->starved = true;
 			return false;
 		}
 		block = nlp_candidate(span, start, a->tried++);
@@ -234,6 +238,7 @@ static bool lease_one(struct agent *ag, struct nat_addr *a, uint64_t now)
 			return false;
 		}
 		a->tried = 0;
+		a->starved = false;
 		block_add(a, (uint16_t)block, now);
 		n->taken++;
 		mx_info("NAT leases: %s block %u (ports %u-%u) leased", ip(a->addr, s), block,
@@ -383,7 +388,10 @@ static int count_usage(struct agent *ag, uint64_t now)
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &e) || !(e.flags & MX_CT_F_NAT))
+		/* A connection's own entry (its index entry, keyed by the translated tuple,
+		 * holds the original one in nat: not counted twice). */
+		if (bpf_map_lookup_elem(fd, &key, &e) || !(e.flags & MX_CT_F_NAT) ||
+		    (e.flags & MX_CT_F_NAT_INDEX))
 			continue;
 		a = addr_find(n, e.nat.src);
 		if (!a)
@@ -421,23 +429,19 @@ static int count_usage(struct agent *ag, uint64_t now)
 }
 
 /* Whether the datapath's nat-exhausted drops (summed over ports and CPUs) rose since the
- * last tick. The reason is found by its name: a datapath without dynamic SNAT has none. */
+ * last tick. */
 static bool exhausted_rose(struct agent *ag)
 {
 	struct agent_natlease *n = &ag->natlease;
 	struct mx_port_stats_entry *all = NULL;
-	unsigned int reason = MX_DROP__MAX;
 	uint64_t total = 0;
 	size_t count = 0;
 	bool rose;
 
-	for (unsigned int r = 0; r < MX_DROP__MAX; r++)
-		if (!strcmp(mx_drop_reason_name(r), "nat-exhausted"))
-			reason = r;
-	if (reason == MX_DROP__MAX || mx_stats_read_all(ag->dp, &all, &count))
+	if (mx_stats_read_all(ag->dp, &all, &count))
 		return false;
 	for (size_t i = 0; i < count; i++)
-		total += all[i].stats.drops[reason];
+		total += all[i].stats.drops[MX_DROP_NAT_EXHAUSTED];
 	free(all);
 	rose = n->have_exhausted && total > n->exhausted;
 	n->exhausted = total;

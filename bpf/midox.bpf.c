@@ -5,7 +5,6 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lib/bgp.h"
-#include "lib/natlease.h"
 #include "lib/pipeline.h"
 #include "lib/underlay.h"
 #include "lib/underlay_xdp.h"

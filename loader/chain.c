@@ -24,6 +24,7 @@ struct chain_head {
 /* One compiled version, before it is written. */
 struct chain_image {
 	struct mx_chain_rule *rules;
+	struct mx_chain_nat_target *targets; /* beside rules: a dynamic SNAT or DNAT's */
 	__u32 n_rules;
 	struct chain_head *chains;
 	__u32 n_chains;
@@ -34,6 +35,7 @@ struct chain_image {
 static void image_free(struct chain_image *im)
 {
 	free(im->rules);
+	free(im->targets);
 	free(im->chains);
 	free(im->members);
 	memset(im, 0, sizeof(*im));
@@ -181,18 +183,32 @@ const char *mx_rule_spec_check(const struct mx_rule_spec *s)
 		return "NAT action is not accept, continue or return";
 	if (s->nat_addr && ((s->type != MX_RULE_SNAT && s->type != MX_RULE_DNAT) || s->nat_ports))
 		return "a static NAT address on a rule that is not SNAT or DNAT without ports";
+	if (s->nat_lo && (s->type == MX_RULE_SNAT || s->type == MX_RULE_DNAT) && !s->nat_addr) {
+		if (!s->nat_hi || ntohl(s->nat_hi) < ntohl(s->nat_lo))
+			return "NAT target address range ends before it starts";
+		if ((!s->nat_port_lo) != (!s->nat_port_hi) || s->nat_port_lo > s->nat_port_hi)
+			return "NAT target port range ends before it starts";
+	}
 	return NULL;
 }
 
-/* Rule ri of chain ci into r, for generation gen; -EINVAL (logged) for a bad spec. */
+/* Rule ri of chain ci into r (and a dynamic SNAT or DNAT's target into t), for generation
+ * gen; -EINVAL (logged) for a bad spec. */
 static int rule_compile(const struct mx_chain_program *p, __u32 ci, __u32 ri, __u32 gen,
-			struct mx_chain_rule *r)
+			struct mx_chain_rule *r, struct mx_chain_nat_target *t)
 {
 	const struct mx_rule_spec *s = &p->chains[ci].rules[ri];
 	const char *bad = mx_rule_spec_check(s);
 	__u8 frag;
 
 	memset(r, 0, sizeof(*r));
+	memset(t, 0, sizeof(*t));
+	if (!bad && !s->nat_addr && (s->type == MX_RULE_SNAT || s->type == MX_RULE_DNAT)) {
+		t->addr_lo = s->nat_lo;
+		t->addr_hi = s->nat_lo ? s->nat_hi : 0;
+		t->port_lo = s->nat_port_lo;
+		t->port_hi = s->nat_port_hi;
+	}
 	if (bad)
 		return RULE_ERR(ci, ri, s, "%s", bad);
 	rule_frag(s, &frag);
@@ -313,8 +329,9 @@ static int chain_compile(const struct mx_chain_program *p, __u32 gen, struct cha
 		return -ENOSPC;
 	}
 	im->rules = calloc(total ? total : 1, sizeof(*im->rules));
+	im->targets = calloc(total ? total : 1, sizeof(*im->targets));
 	im->chains = calloc(p->n_chains ? p->n_chains : 1, sizeof(*im->chains));
-	if (!im->rules || !im->chains) {
+	if (!im->rules || !im->targets || !im->chains) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -322,7 +339,9 @@ static int chain_compile(const struct mx_chain_program *p, __u32 gen, struct cha
 		im->chains[c] = (struct chain_head){ p->chains[c].id, im->n_rules,
 						     p->chains[c].n_rules };
 		for (__u32 r = 0; r < p->chains[c].n_rules; r++) {
-			err = rule_compile(p, c, r, gen, &im->rules[im->n_rules++]);
+			err = rule_compile(p, c, r, gen, &im->rules[im->n_rules],
+					   &im->targets[im->n_rules]);
+			im->n_rules++;
 			if (err)
 				goto out;
 		}
@@ -601,6 +620,11 @@ static int image_write(const struct mx_chain_maps *m, const struct chain_image *
 		__u32 idx = base + i;
 
 		if (bpf_map_update_elem(m->rule, &idx, &im->rules[i], BPF_ANY))
+			err = -errno;
+		/* A dynamic SNAT or DNAT's target, or none: never a former rule's. */
+		else if ((im->rules[i].type == MX_RULE_SNAT || im->rules[i].type == MX_RULE_DNAT) &&
+			 !im->rules[i].nat_addr &&
+			 bpf_map_update_elem(m->target, &idx, &im->targets[i], BPF_ANY))
 			err = -errno;
 	}
 	for (__u32 c = 0; c < im->n_chains && !err; c++) {

@@ -10,9 +10,10 @@
 
 #include "midox/chain.h"
 
-/* The chain maps' fds (midox_chgen, midox_chain_v2, midox_chrule, midox_chset, midox_chcount). */
+/* The chain maps' fds (midox_chgen, midox_chain_v2, midox_chrule, midox_chset, midox_chcount,
+ * midox_chnatt: the dynamic NAT rules' targets, written only for such rules). */
 struct mx_chain_maps {
-	int gen, chain, rule, set, count;
+	int gen, chain, rule, set, count, target;
 };
 
 /* The chain maps are the datapath's (bpf/midox.bpf.c includes bpf/lib/chain.h): pinned by

@@ -31,6 +31,31 @@ static int key_list_add(struct key_list *l, const struct mx_ct_key *k)
 	return 0;
 }
 
+/* Whether the entry e of key is idle at now_ns. A connection: past its state's timeout. An
+ * index entry of a NATed connection (MX_CT_F_NAT_INDEX) lives and dies with its
+ * connection: idle when that is gone, idle, or bound to another tuple; so the two go in
+ * the same sweep, and an index never outlives its connection by more than a sweep. */
+static bool entry_idle(int ct_fd, const struct mx_ct_config *cfg, const struct mx_ct_key *key,
+		       const struct mx_ct_entry *e, __u64 now_ns)
+{
+	struct mx_ct_key main = { .device = key->device, .proto = key->proto };
+	struct mx_ct_entry m;
+
+	if (!(e->flags & MX_CT_F_NAT_INDEX))
+		return mx_ct_expired(cfg, e, now_ns);
+	main.src = e->nat.src;
+	main.dst = e->nat.dst;
+	main.sport = e->nat.sport;
+	main.dport = e->nat.dport;
+	if (bpf_map_lookup_elem(ct_fd, &main, &m) || (m.flags & MX_CT_F_NAT_INDEX) ||
+	    !(m.flags & MX_CT_F_NAT))
+		return true;
+	if (m.nat.src != key->src || m.nat.dst != key->dst || m.nat.sport != key->sport ||
+	    m.nat.dport != key->dport)
+		return true;
+	return mx_ct_expired(cfg, &m, now_ns);
+}
+
 /* The keys of ct_fd idle at now_ns into idle. */
 static int collect_idle(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
 			struct key_list *idle, __u32 *seen)
@@ -45,8 +70,9 @@ static int collect_idle(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
 		prev = &key;
 		if (bpf_map_lookup_elem(ct_fd, &key, &e))
 			continue; /* deleted by the datapath meanwhile */
-		(*seen)++;
-		if (mx_ct_expired(cfg, &e, now_ns)) {
+		if (!(e.flags & MX_CT_F_NAT_INDEX))
+			(*seen)++; /* connections, not their index entries */
+		if (entry_idle(ct_fd, cfg, &key, &e, now_ns)) {
 			err = key_list_add(idle, &key);
 			if (err)
 				return err;
@@ -65,10 +91,11 @@ int mx_ct_sweep(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
 	memset(stats, 0, sizeof(*stats));
 	err = collect_idle(ct_fd, cfg, now_ns, &idle, &stats->seen);
 	for (size_t i = 0; !err && i < idle.n; i++) {
-		if (bpf_map_lookup_elem(ct_fd, &idle.keys[i], &e) || !mx_ct_expired(cfg, &e, now_ns))
+		if (bpf_map_lookup_elem(ct_fd, &idle.keys[i], &e) ||
+		    !entry_idle(ct_fd, cfg, &idle.keys[i], &e, now_ns))
 			continue;
 		if (!bpf_map_delete_elem(ct_fd, &idle.keys[i]))
-			stats->removed++;
+			stats->removed += !(e.flags & MX_CT_F_NAT_INDEX) ? 1 : 0;
 		else if (errno != ENOENT)
 			err = -errno;
 	}

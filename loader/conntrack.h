@@ -8,7 +8,7 @@
 #include "midox/conntrack.h"
 
 struct mx_ct_sweep_stats {
-	__u32 seen;    /* entries looked at */
+	__u32 seen;    /* connections looked at (NAT index entries not counted) */
 	__u32 removed; /* idle past their timeout, deleted */
 };
 

@@ -40,7 +40,8 @@ void mx_datapath_chain_maps(const struct mx_datapath *dp, struct mx_chain_maps *
 				     .chain = dp_map_fd(dp, MX_MAP_ID_CHAIN),
 				     .rule = dp_map_fd(dp, MX_MAP_ID_CHAIN_RULE),
 				     .set = dp_map_fd(dp, MX_MAP_ID_CHAIN_SET),
-				     .count = dp_map_fd(dp, MX_MAP_ID_CHAIN_COUNT) };
+				     .count = dp_map_fd(dp, MX_MAP_ID_CHAIN_COUNT),
+				     .target = dp_map_fd(dp, MX_MAP_ID_CHAIN_NAT_TARGET) };
 }
 
 int dp_map_fd(const struct mx_datapath *dp, enum mx_map_id id)

@@ -357,6 +357,12 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_nat),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
+	/* the targets of the dynamic NAT rules, by rule index, written with the rules. */
+	[MX_MAP_ID_CHAIN_NAT_TARGET] = {
+		.name = MX_MAP_CHAIN_NAT_TARGET, .skel_off = SKEL_MAP(midox_chnatt),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_nat_target),
+		.owner = MX_MAP_OWN_CHAINS, .format_key = key_chain_rule,
+	},
 	/* Connection tracking (bpf/lib/conntrack.h): the connections are the datapath's (it
 	 * writes them, and so do records from other hosts, bpf/lib/flowstate_import.h; the
 	 * agent's sweep expires them; a restart keeps them); */
@@ -377,8 +383,15 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_fs_buf),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
-	/* Dynamic SNAT's port blocks (per CPU): the agent's lease manager (agent/natlease.c)
-	 * writes them by its own protocol, never a sync, which leaves the map alone. */
+	/* what tracking found for the packet at the device it is passing (per CPU): the
+	 * datapath's scratch, for dynamic NAT and the commit; */
+	[MX_MAP_ID_CT_PASS] = {
+		.name = MX_MAP_CT_PASS, .skel_off = SKEL_MAP(midox_ctpass),
+		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ct_pass),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
+	},
+	/* and the host's port blocks per SNAT address (include/midox/natlease.h): written by
+	 * the agent's leases, never synced (a restart keeps them). */
 	[MX_MAP_ID_NAT_LEASE] = {
 		.name = MX_MAP_NAT_LEASE, .skel_off = SKEL_MAP(midox_natlease),
 		.key_size = sizeof(__be32), .value_size = sizeof(struct mx_nat_lease),

@@ -430,6 +430,25 @@ static __always_inline long chain_static_nat(struct chain_eval *e, struct mx_cha
 	return 1;
 }
 
+/* A dynamic NAT rule r (index idx) matched: its rewrite needs the connection, which the
+ * caller applies (bpf/lib/natdyn.h) unless the verdict drops; then the rule's action, as a
+ * static rule's. The rules after it see the packet as it was. 1 ends the evaluation. */
+static __always_inline long chain_dyn_nat(struct mx_chain_state *st,
+					  const struct mx_chain_rule *r, __u32 idx, __u8 kind)
+{
+	switch (r->nat_action) {
+	case MX_RULE_CONTINUE:
+		st->nat_rule = idx + 1;
+		return 0;
+	case MX_RULE_RETURN:
+		st->nat_rule = idx + 1;
+		return chain_pop(st, idx);
+	}
+	chain_end(st, kind, idx);
+	st->v.flags = MX_CHAIN_VF_DYN_NAT;
+	return 1;
+}
+
 /* What matched rule r (index idx) does, but continue: 1 ends the evaluation. */
 static __always_inline long chain_act(struct chain_eval *e, struct mx_chain_state *st,
 				      const struct mx_chain_rule *r, __u32 idx)
@@ -455,19 +474,15 @@ static __always_inline long chain_act(struct chain_eval *e, struct mx_chain_stat
 	case MX_RULE_SNAT:
 		if (r->nat_addr)
 			return chain_static_nat(e, st, r, idx);
-		chain_end(st, MX_CHAIN_V_SNAT, idx);
-		return 1;
+		return chain_dyn_nat(st, r, idx, MX_CHAIN_V_SNAT);
 	case MX_RULE_DNAT:
 		if (r->nat_addr)
 			return chain_static_nat(e, st, r, idx);
-		chain_end(st, MX_CHAIN_V_DNAT, idx);
-		return 1;
+		return chain_dyn_nat(st, r, idx, MX_CHAIN_V_DNAT);
 	case MX_RULE_REV_SNAT:
-		chain_end(st, MX_CHAIN_V_REV_SNAT, idx);
-		return 1;
+		return chain_dyn_nat(st, r, idx, MX_CHAIN_V_REV_SNAT);
 	case MX_RULE_REV_DNAT:
-		chain_end(st, MX_CHAIN_V_REV_DNAT, idx);
-		return 1;
+		return chain_dyn_nat(st, r, idx, MX_CHAIN_V_REV_DNAT);
 	}
 	return 0;
 }
@@ -555,6 +570,13 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 	if (!st->done) {
 		drop.kind = MX_CHAIN_V_TOO_LONG;
 		return drop;
+	}
+	/* A dynamic rule that went on (continue, return) applies unless the verdict drops;
+	 * one that ended the evaluation is the verdict's own. */
+	if (st->nat_rule && !(st->v.flags & MX_CHAIN_VF_DYN_NAT) &&
+	    st->v.kind != MX_CHAIN_V_DROP && st->v.kind != MX_CHAIN_V_REJECT) {
+		st->v.flags |= MX_CHAIN_VF_DYN_NAT;
+		st->v.rule = st->nat_rule - 1;
 	}
 	*nat = *n;
 	return st->v;

@@ -214,15 +214,86 @@ static __always_inline const struct mx_ct_config *ct_config(void)
 	return bpf_map_lookup_elem(&midox_ctcfg, &zero);
 }
 
-/* The live entry of key (NULL: none, or idle past its timeout). */
+/* The packet's tracking results at the device it is passing (include/midox/conntrack.h):
+ * written by the pipeline's lookup (lib/track.h), read by dynamic NAT and the commit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_ct_pass);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_ctpass SEC(".maps");
+
+static __always_inline struct mx_ct_pass *ct_pass(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&midox_ctpass, &zero);
+}
+
+/* The live connection entry of key (NULL: none, idle past its timeout, or an index entry,
+ * which is no connection: a packet is never forward on one). */
 static __always_inline struct mx_ct_entry *ct_find(const struct mx_ct_key *key,
 						   const struct mx_ct_config *cfg, __u64 now)
 {
 	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, key);
 
-	if (!e || mx_ct_expired(cfg, e, now))
+	if (!e || (e->flags & MX_CT_F_NAT_INDEX) || mx_ct_expired(cfg, e, now))
 		return NULL;
 	return e;
+}
+
+/* The key of the connection an index entry e (keyed by idx) stands for. */
+static __always_inline void ct_index_main(struct mx_ct_key *main, const struct mx_ct_key *idx,
+					  const struct mx_ct_entry *e)
+{
+	__builtin_memset(main, 0, sizeof(*main));
+	main->device = idx->device;
+	main->proto = idx->proto;
+	main->src = e->nat.src;
+	main->dst = e->nat.dst;
+	main->sport = e->nat.sport;
+	main->dport = e->nat.dport;
+}
+
+/* Whether connection entry e leaves its device as key (its binding points at key). */
+static __always_inline bool ct_nat_is(const struct mx_ct_entry *e, const struct mx_ct_key *key)
+{
+	return (e->flags & MX_CT_F_NAT) && e->nat.src == key->src && e->nat.dst == key->dst &&
+	       e->nat.sport == key->sport && e->nat.dport == key->dport;
+}
+
+/* The live connection known by tuple *key: its own entry, or through an index entry (a
+ * NATed connection known by the tuple it leaves the device with), in which case *key
+ * becomes the connection's key. An index whose connection is gone, idle or bound
+ * elsewhere is nothing (the sweep removes it). */
+static __always_inline struct mx_ct_entry *ct_find_conn(struct mx_ct_key *key,
+							const struct mx_ct_config *cfg, __u64 now)
+{
+	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, key);
+	struct mx_ct_key main;
+
+	if (e && (e->flags & MX_CT_F_NAT_INDEX)) {
+		ct_index_main(&main, key, e);
+		e = bpf_map_lookup_elem(&midox_ct, &main);
+		if (!e || !ct_nat_is(e, key))
+			return NULL;
+		*key = main;
+	}
+	if (!e || (e->flags & MX_CT_F_NAT_INDEX) || mx_ct_expired(cfg, e, now))
+		return NULL;
+	return e;
+}
+
+/* The connection key (entry e) is the packet's: its binding, if it has one, into s. */
+static __always_inline void ct_bind(struct mx_ct_pass *s, const struct mx_ct_key *key,
+				    const struct mx_ct_entry *e)
+{
+	if (!s || !(e->flags & MX_CT_F_NAT))
+		return;
+	s->bound = 1;
+	s->conn = *key;
+	s->nat = e->nat;
 }
 
 /* A TCP connection's next state on a segment with flags from the opener (reply false) or
@@ -284,7 +355,8 @@ static __always_inline bool ct_tcp_opens(__u8 flags)
 /* TCP: forward or return on its connection, or a SYN that opens one (also over a closed
  * connection of the same tuple, either way round, as the kernel reopens one). */
 static __always_inline struct ct_result ct_lookup_tcp(const struct ct_pkt *p,
-						      const struct mx_ct_config *cfg, __u64 now)
+						      const struct mx_ct_config *cfg, __u64 now,
+						      struct mx_ct_pass *s)
 {
 	struct mx_ct_key rev;
 	struct mx_ct_entry *e = ct_find(&p->key, cfg, now);
@@ -293,7 +365,7 @@ static __always_inline struct ct_result ct_lookup_tcp(const struct ct_pkt *p,
 
 	if (!e) {
 		ct_reverse(&rev, &p->key);
-		e = ct_find(&rev, cfg, now);
+		e = ct_find_conn(&rev, cfg, now);
 		reply = true;
 	}
 	if (!e)
@@ -308,26 +380,45 @@ static __always_inline struct ct_result ct_lookup_tcp(const struct ct_pkt *p,
 		return ct_res(MX_CT_V_NEW, 0);
 	}
 	ct_touch(reply ? &rev : &p->key, e, ct_tcp_next(e, p->tcp_flags, reply), now);
+	ct_bind(s, reply ? &rev : &p->key, e);
 	return ct_res(reply ? MX_CT_V_RETURN : MX_CT_V_FWD, e->state);
 }
 
 /* ICMP error: related when what it quotes is a live connection, either way round. */
 static __always_inline struct ct_result ct_lookup_related(const struct ct_pkt *p,
 							  const struct mx_ct_config *cfg,
-							  __u64 now)
+							  __u64 now, struct mx_ct_pass *s)
 {
-	struct mx_ct_key rev;
-	struct mx_ct_entry *e = ct_find(&p->quoted, cfg, now);
+	struct mx_ct_key q = p->quoted, rev;
+	struct mx_ct_entry *e = ct_find_conn(&q, cfg, now);
+	bool out = false, translate = true;
 
-	if (!e) {
+	if (e) {
+		/* Forward-shaped: through an index the quote is the connection's T_out (q is
+		 * its key now): the error goes the return way. Its own key, T_in: quoted
+		 * before the device translated anything, nothing to undo. */
+		out = q.src != p->quoted.src || q.dst != p->quoted.dst ||
+		      q.sport != p->quoted.sport || q.dport != p->quoted.dport;
+		translate = out;
+	} else {
+		/* Reversed: a reply as the opener got it, the error goes the forward way. */
 		ct_reverse(&rev, &p->quoted);
 		e = ct_find(&rev, cfg, now);
+		q = rev;
 	}
-	return e ? ct_res(MX_CT_V_RELATED, e->state) : ct_res(MX_CT_V_INVALID, 0);
+	if (!e)
+		return ct_res(MX_CT_V_INVALID, 0);
+	if (s && translate) {
+		ct_bind(s, &q, e);
+		s->quote_out = out;
+	}
+	return ct_res(MX_CT_V_RELATED, e->state);
 }
 
-/* Classify the packet p (ct_parse) at time now, moving its connection's state on. */
-static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 now)
+/* Classify the packet p (ct_parse) at time now, moving its connection's state on; the
+ * binding of a NATed connection into s (NULL: not wanted). */
+static __always_inline struct ct_result ct_lookup_bind(const struct ct_pkt *p, __u64 now,
+						       struct mx_ct_pass *s)
 {
 	const struct mx_ct_config *cfg = ct_config();
 	struct mx_ct_entry *e;
@@ -335,14 +426,15 @@ static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 
 
 	switch (p->kind) {
 	case CT_PKT_TCP:
-		return ct_lookup_tcp(p, cfg, now);
+		return ct_lookup_tcp(p, cfg, now, s);
 	case CT_PKT_ICMP_ERROR:
-		return ct_lookup_related(p, cfg, now);
+		return ct_lookup_related(p, cfg, now, s);
 	case CT_PKT_UDP:
 	case CT_PKT_ECHO:
 		e = ct_find(&p->key, cfg, now);
 		if (e) {
 			ct_touch(&p->key, e, e->state, now);
+			ct_bind(s, &p->key, e);
 			return ct_res(MX_CT_V_FWD, e->state);
 		}
 		if (p->kind == CT_PKT_ECHO)
@@ -350,9 +442,10 @@ static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 
 		/* fall through: a UDP reply */
 	case CT_PKT_ECHO_REPLY:
 		ct_reverse(&rev, &p->key);
-		e = ct_find(&rev, cfg, now);
+		e = ct_find_conn(&rev, cfg, now);
 		if (e) {
 			ct_touch(&rev, e, e->state == MX_CT_UDP ? MX_CT_UDP_STREAM : e->state, now);
+			ct_bind(s, &rev, e);
 			return ct_res(MX_CT_V_RETURN, e->state);
 		}
 		return ct_res(p->kind == CT_PKT_UDP ? MX_CT_V_NEW : MX_CT_V_INVALID, 0);
@@ -362,30 +455,91 @@ static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 
 	return ct_res(MX_CT_V_UNTRACKED, 0);
 }
 
+static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 now)
+{
+	return ct_lookup_bind(p, now, NULL);
+}
+
 /* Open the connection of p (a MX_CT_V_NEW verdict of ct_lookup) at now: MX_CT_V_NEW and
  * its state when its entry is written, MX_CT_V_FULL when the table has no room. An entry
  * already under the key (idle past its timeout, closed, or written by another CPU a moment
  * ago) is overwritten: replacing never needs room. */
+/* The state a connection opened by a packet of kind starts in (MX_CT_STATE__MAX: none). */
+static __always_inline __u8 ct_first_state(__u8 kind)
+{
+	switch (kind) {
+	case CT_PKT_TCP:
+		return MX_CT_TCP_SYN_SENT;
+	case CT_PKT_UDP:
+		return MX_CT_UDP;
+	case CT_PKT_ECHO:
+		return MX_CT_ICMP;
+	}
+	return MX_CT_STATE__MAX;
+}
+
 static __always_inline struct ct_result ct_commit(const struct ct_pkt *p, __u64 now)
 {
-	struct mx_ct_entry e = { .last_seen_ns = now };
+	struct mx_ct_entry e = { .last_seen_ns = now, .state = ct_first_state(p->kind) };
 
-	switch (p->kind) {
-	case CT_PKT_TCP:
-		e.state = MX_CT_TCP_SYN_SENT;
-		break;
-	case CT_PKT_UDP:
-		e.state = MX_CT_UDP;
-		break;
-	case CT_PKT_ECHO:
-		e.state = MX_CT_ICMP;
-		break;
-	default:
+	if (e.state == MX_CT_STATE__MAX)
 		return ct_res(MX_CT_V_INVALID, 0);
-	}
 	if (bpf_map_update_elem(&midox_ct, &p->key, &e, BPF_ANY))
 		return ct_res(MX_CT_V_FULL, 0);
 	flowstate_note(MX_FS_OP_NEW, &p->key, &e);
+	return ct_res(MX_CT_V_NEW, e.state);
+}
+
+/* Whether tuple key is held: a live connection's own key, or a live NATed connection's
+ * translated tuple (its index entry). A dynamic SNAT picks a port only where it is not. */
+static __always_inline bool ct_tuple_taken(const struct mx_ct_key *key, __u64 now)
+{
+	struct mx_ct_key k = *key;
+
+	return ct_find_conn(&k, ct_config(), now) != NULL;
+}
+
+/* ct_commit for a connection the packet opens NATed: its entry (key p->key, T_in) says it
+ * leaves the device as *nat (MX_CT_F_NAT), and an index entry keyed by that tuple says
+ * whose it is (MX_CT_F_NAT_INDEX), so that a reply (its reversed tuple the translated one)
+ * finds the connection. Both written, or neither: MX_CT_V_FULL when the table has no room
+ * for both, MX_CT_V_TAKEN when another live connection holds the translated tuple. */
+static __always_inline struct ct_result ct_commit_nat(const struct ct_pkt *p, __u64 now,
+						      const struct mx_ct_nat *nat)
+{
+	struct mx_ct_entry e = { .last_seen_ns = now, .state = ct_first_state(p->kind),
+				 .flags = MX_CT_F_NAT };
+	struct mx_ct_entry x = { .last_seen_ns = now, .state = e.state,
+				 .flags = MX_CT_F_NAT_INDEX };
+	struct mx_ct_key ix = { .device = p->key.device, .proto = p->key.proto };
+
+	ix.src = nat->src;
+	ix.dst = nat->dst;
+	ix.sport = nat->sport;
+	ix.dport = nat->dport;
+	if (ix.src == p->key.src && ix.dst == p->key.dst && ix.sport == p->key.sport &&
+	    ix.dport == p->key.dport)
+		return ct_commit(p, now); /* nothing translated: no binding */
+	if (e.state == MX_CT_STATE__MAX)
+		return ct_res(MX_CT_V_INVALID, 0);
+	if (ct_tuple_taken(&ix, now))
+		return ct_res(MX_CT_V_TAKEN, 0);
+	e.nat.src = nat->src;
+	e.nat.dst = nat->dst;
+	e.nat.sport = nat->sport;
+	e.nat.dport = nat->dport;
+	x.nat.src = p->key.src;
+	x.nat.dst = p->key.dst;
+	x.nat.sport = p->key.sport;
+	x.nat.dport = p->key.dport;
+	if (bpf_map_update_elem(&midox_ct, &p->key, &e, BPF_ANY))
+		return ct_res(MX_CT_V_FULL, 0);
+	if (bpf_map_update_elem(&midox_ct, &ix, &x, BPF_ANY)) {
+		bpf_map_delete_elem(&midox_ct, &p->key);
+		return ct_res(MX_CT_V_FULL, 0);
+	}
+	flowstate_note(MX_FS_OP_NEW, &p->key, &e);
+	flowstate_note(MX_FS_OP_NEW, &ix, &x);
 	return ct_res(MX_CT_V_NEW, e.state);
 }
 

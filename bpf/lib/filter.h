@@ -25,6 +25,7 @@
 #include "lib/hop.h"
 #include "lib/icmp.h"
 #include "lib/nat.h"
+#include "lib/natdyn.h"
 #include "lib/parse.h"
 #include "lib/port.h"
 #include "lib/reject.h"
@@ -47,6 +48,12 @@ struct {
 /* Beside MX_DROP_CHAIN_REJECT in what the evaluation points return: the reject's answer is
  * a TCP RST (else an ICMP admin-prohibited). Never counted: filter_refuse takes it off. */
 #define FILTER_REJECT_RST (1u << 16)
+/* What filter_eval returns for a dynamic NAT rule that matched (its index in the low bits):
+ * filter_apply applies it (bpf/lib/natdyn.h) and returns why the packet is dropped, or
+ * MX_DROP_NONE; never further. */
+#define FILTER_DYN_NAT (1u << 30)
+#define FILTER_DYN_RULE 0xffffu
+_Static_assert(2 * MX_CHAIN_RULES_MAX - 1 <= FILTER_DYN_RULE, "a rule index fits");
 
 static __always_inline const struct mx_filter *filter_lookup(__u32 key)
 {
@@ -91,7 +98,12 @@ static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chai
 	default:
 		/* The helper fails only on an skb it cannot write (never once the pipeline has
 		 * written to it): dropped as the chain's. */
-		return nat_static_apply(skb, &nat) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
+		if (nat_static_apply(skb, &nat))
+			return MX_DROP_CHAIN_DROP;
+		if (!(v.flags & MX_CHAIN_VF_DYN_NAT))
+			return MX_DROP_NONE;
+		/* Applied by the caller (filter_apply), a frame less deep. */
+		return FILTER_DYN_NAT | (v.rule & FILTER_DYN_RULE);
 	}
 }
 
@@ -118,9 +130,16 @@ static __always_inline int filter_apply(struct __sk_buff *skb, __u32 owner, __u3
 	const struct mx_filter *f = filter_lookup(owner);
 	__u32 chain = !f ? MX_CHAIN_NONE : where ? f->out_chain : f->in_chain;
 
+	int reason;
+
 	if (chain == MX_CHAIN_NONE)
 		return MX_DROP_NONE;
-	return filter_eval(skb, owner, chain, where, in);
+	reason = filter_eval(skb, owner, chain, where, in);
+	/* natdyn_apply_global's result is any number to the verifier: its reasons are below
+	 * MX_DROP_SLOTS, and one bounded unknown is one state, not three. */
+	if (reason & FILTER_DYN_NAT)
+		return natdyn_apply_global(skb, reason & FILTER_DYN_RULE) & (MX_DROP_SLOTS - 1);
+	return reason;
 }
 
 /* The frame enters port h->entry (port: its entry) of port->device_key: connection
@@ -136,6 +155,8 @@ static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop
 	track_enter(skb, flags, device);
 	if (!(flags & FILTER_ANY))
 		return MX_DROP_NONE;
+	if (!(flags & MX_PORT_DEVICE_CT))
+		natdyn_untracked(); /* the last tracking device's results are not this one's */
 	if (flags & MX_PORT_ROUTER)
 		nat_router_note(skb, h->entry);
 	filter_input(skb, h, flags, &in);
@@ -209,6 +230,7 @@ __noinline int flood_copy_refused(struct __sk_buff *skb, __u32 port_key, __u32 i
 		return MX_DROP_NONE;
 	if (trace_on(skb))
 		in.flags |= MX_CHAIN_IN_NO_COUNT;
+	natdyn_untracked(); /* the connection is committed: a copy's NAT would bind nothing */
 	return filter_apply(skb, port_key, FILTER_OUT, &in) & ~FILTER_REJECT_RST;
 }
 
@@ -230,6 +252,7 @@ __noinline int filters_answer(struct __sk_buff *skb, __u32 entry, __u32 ingress,
 		return MX_DROP_NONE;
 	if (trace_on(skb))
 		in.flags |= MX_CHAIN_IN_NO_COUNT;
+	natdyn_untracked(); /* an answer is never tracked */
 	if (flags & MX_PORT_FILTERED) {
 		reason = filter_apply(skb, entry, FILTER_OUT, &in);
 		if (reason != MX_DROP_NONE)

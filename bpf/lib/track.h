@@ -32,13 +32,23 @@
  * after it (ct_parse pulls headers). */
 static __noinline __u32 track_lookup(struct __sk_buff *skb, __u32 device)
 {
+	struct mx_ct_pass *s = ct_pass();
 	struct ct_pkt p;
 	struct ct_result r;
 
 	ct_parse(skb, device, &p);
+	if (s) {
+		__builtin_memset(s, 0, sizeof(*s));
+		s->tin = p.key;
+		s->kind = p.kind;
+		s->verdict = MX_CT_V_UNTRACKED;
+		s->valid = 1;
+	}
 	if (p.kind == CT_PKT_NONE)
 		return TRACK_TAG | MX_CT_V_UNTRACKED; /* no clock read, no lookup */
-	r = ct_lookup(&p, bpf_ktime_get_ns());
+	r = ct_lookup_bind(&p, bpf_ktime_get_ns(), s);
+	if (s)
+		s->verdict = r.verdict;
 	return TRACK_TAG | r.verdict;
 }
 
@@ -50,8 +60,15 @@ static __always_inline void track_enter(struct __sk_buff *skb, __u32 port_flags,
 {
 	if (!(port_flags & MX_PORT_DEVICE_CT))
 		return;
-	skb->cb[TRACK_CB] = trace_on(skb) ? TRACK_TAG | MX_CT_V_UNTRACKED :
-					    track_lookup(skb, device);
+	if (trace_on(skb)) {
+		struct mx_ct_pass *s = ct_pass();
+
+		if (s)
+			s->valid = 0;
+		skb->cb[TRACK_CB] = TRACK_TAG | MX_CT_V_UNTRACKED;
+		return;
+	}
+	skb->cb[TRACK_CB] = track_lookup(skb, device);
 }
 
 /* The verdict of the device being passed (port_flags: a port of it), MX_CT_V_UNTRACKED
@@ -76,12 +93,25 @@ static __always_inline bool track_is_return(const struct __sk_buff *skb, __u32 p
  * the table has no room. Packet pointers the caller holds are dead after it. */
 static __noinline int track_commit_run(struct __sk_buff *skb, __u32 device)
 {
+	struct mx_ct_pass *s = ct_pass();
 	struct ct_pkt p;
 	struct ct_result r;
 
-	ct_parse(skb, device, &p);
-	r = ct_commit(&p, bpf_ktime_get_ns());
-	return r.verdict == MX_CT_V_FULL ? MX_DROP_CT_FULL : MX_DROP_NONE;
+	/* The tuple the packet entered the device with, as the lookup read it: NAT may have
+	 * rewritten the packet since. */
+	if (s && s->valid && s->tin.device == device && s->verdict == MX_CT_V_NEW) {
+		__builtin_memset(&p, 0, sizeof(p));
+		p.key = s->tin;
+		p.kind = s->kind;
+		r = s->pending ? ct_commit_nat(&p, bpf_ktime_get_ns(), &s->nat)
+			       : ct_commit(&p, bpf_ktime_get_ns());
+	} else {
+		ct_parse(skb, device, &p);
+		r = ct_commit(&p, bpf_ktime_get_ns());
+	}
+	if (r.verdict == MX_CT_V_FULL)
+		return MX_DROP_CT_FULL;
+	return r.verdict == MX_CT_V_TAKEN ? MX_DROP_NAT_EXHAUSTED : MX_DROP_NONE;
 }
 
 /* The packet leaves device by a port whose flags are port_flags, its outfilters passed: the

@@ -174,6 +174,9 @@ enum mx_chain_verdict_flags {
 	MX_CHAIN_VF_TCP_RST = 1 << 0, /* reject a TCP packet with a RST */
 	MX_CHAIN_VF_STATIC_NAT = 1 << 1, /* a SNAT or DNAT verdict of a static rule: the
 					  * rewrite is done (struct chain_nat), no state */
+	MX_CHAIN_VF_DYN_NAT = 1 << 2,    /* a dynamic NAT rule matched (rule is its index):
+					  * the caller applies it with the connection's
+					  * binding (bpf/lib/natdyn.h) */
 };
 
 /* What an evaluation decided (bpf/lib/chain.h, chain_filter). */
@@ -204,13 +207,25 @@ struct mx_chain_state {
 	__u32 depth;     /* the frame being evaluated */
 	__u32 n_visited;
 	__u32 done;
-	__u32 pad;
+	__u32 nat_rule;  /* 1 + the index of a dynamic NAT rule that matched with action
+			  * continue or return (0: none); it applies unless the verdict drops */
 	struct mx_chain_frame stack[MX_CHAIN_MAX_DEPTH];
 	__u32 visited[MX_CHAIN_MAX_VISITED]; /* every chain entered, the top one first */
 };
 _Static_assert(sizeof(struct mx_chain_state) == 24 + 8 * MX_CHAIN_MAX_DEPTH +
 						    4 * MX_CHAIN_MAX_VISITED,
 	       "mx_chain_state layout");
+
+/* rule index (__u32, as midox_chrule's) -> struct mx_chain_nat_target: the target of a
+ * dynamic SNAT or DNAT rule (bpf/lib/natdyn.h), written by the installer beside the rule,
+ * in the same half, before the switch: a rule and its target change together. */
+#define MX_MAP_CHAIN_NAT_TARGET "midox_chnatt"
+struct mx_chain_nat_target {
+	__be32 addr_lo, addr_hi;  /* the address range, inclusive (network order) */
+	__u16 port_lo, port_hi;   /* the port range, inclusive, host order; 0, 0: none given */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct mx_chain_nat_target) == 16, "mx_chain_nat_target layout");
 
 /* __u32 0 -> struct mx_chain_nat, per CPU: the rewrite the static NAT rules of one
  * evaluation decided (bpf/lib/chain.h), applied by its caller (bpf/lib/nat.h). The
@@ -281,6 +296,10 @@ struct mx_rule_spec {
 	__u32 in_ports, out_ports;
 	__u32 port_group, in_port_group, out_port_group;
 	__u32 ip_group_src, ip_group_dst;
+	/* SNAT, DNAT with a target that is not static (nat_addr 0): the target, for
+	 * midox_chnatt. nat_lo 0: no target (the rule is refused). */
+	__be32 nat_lo, nat_hi;
+	__u16 nat_port_lo, nat_port_hi;
 };
 
 #endif

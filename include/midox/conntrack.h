@@ -63,10 +63,16 @@ _Static_assert(MX_CT_STATE__MAX <= MX_CT_TIMEOUT_SLOTS, "states fit the timeout 
 enum mx_ct_entry_flags {
 	MX_CT_F_FIN_FWD = 1 << 0,   /* a FIN from the opener */
 	MX_CT_F_FIN_REPLY = 1 << 1, /* a FIN from the other side */
-	MX_CT_F_NAT = 1 << 2,       /* nat holds the translated tuple (reserved: no NAT yet) */
+	MX_CT_F_NAT = 1 << 2,       /* nat holds the translated tuple: the key's connection
+				     * leaves the device as nat (dynamic NAT) */
+	MX_CT_F_NAT_INDEX = 1 << 3, /* not a connection: the index of a NATed one, keyed by
+				     * the tuple it leaves the device with; nat holds the
+				     * connection's key (its entry says state and age) */
 };
 
-/* Room for NAT: the tuple the forward packets leave the device with (reserved, 0). */
+/* A NATed connection (MX_CT_F_NAT): the tuple its forward packets leave the device with.
+ * An index entry (MX_CT_F_NAT_INDEX): its connection's key. The device and protocol are
+ * the key's. docs/conntrack.md, "NAT bindings". */
 struct mx_ct_nat {
 	__be32 src, dst;
 	__be16 sport, dport;
@@ -83,6 +89,36 @@ struct mx_ct_entry {
 };
 _Static_assert(sizeof(struct mx_ct_entry) == 32, "mx_ct_entry layout");
 
+/* __u32 0 -> struct mx_ct_pass, per CPU: the datapath's scratch (user space never writes
+ * it): what tracking found for the packet at the tracking device it is passing
+ * (bpf/lib/track.h), read by the dynamic NAT rules (bpf/lib/natdyn.h) and by the commit,
+ * which writes the connection under the tuple the packet entered the device with, whatever
+ * NAT made of it since. A map value, not the stack: the verifier takes its fields as
+ * unknown, which keeps the states of every path after the lookup down. */
+#define MX_MAP_CT_PASS "midox_ctpass"
+struct mx_ct_pass {
+	struct mx_ct_key tin; /* the packet's tuple entering the device (T_in) */
+	__u8 valid;   /* written by the lookup of a tracking device; cleared entering a
+		       * device with filters that does not track, and by a traced run */
+	__u8 kind;    /* bpf/lib/conntrack.h's enum ct_pkt_kind */
+	__u8 verdict; /* enum mx_ct_verdict */
+	__u8 bound;   /* conn and nat hold the connection's binding: FWD, RETURN or RELATED
+		       * of a NATed connection, or NEW once a rule chose one */
+	__u8 pending; /* NEW: the halves the rules chose (MX_NAT_SRC, MX_NAT_DST of chain.h) */
+	__u8 quote_out; /* RELATED: the quote is the connection's T_out (the error goes the
+			 * return way), else reverse(T_in) (it goes the forward way) */
+	__u8 w_on;    /* a rule decided a rewrite: the source (w_dst 0) or the destination */
+	__u8 w_dst;   /* becomes w_addr, its port (TCP, UDP; an echo's id) w_port */
+	struct mx_ct_key conn; /* the connection's key (T_in of the packet that opened it) */
+	struct mx_ct_nat nat;  /* the tuple it leaves the device with (T_out) */
+	__be32 w_addr;
+	__be16 w_port;
+	__u16 pad;
+	struct mx_ct_key probe;      /* a SNAT port's candidate tuple, looked up from here */
+	struct mx_ct_key probe_main; /* and the connection its index entry names */
+};
+_Static_assert(sizeof(struct mx_ct_pass) == 112, "mx_ct_pass layout");
+
 /* What tracking said of a packet (bpf/lib/conntrack.h). */
 enum mx_ct_verdict {
 	MX_CT_V_NEW = 0,   /* opens a connection (created by ct_commit) */
@@ -94,6 +130,8 @@ enum mx_ct_verdict {
 	MX_CT_V_UNTRACKED, /* not IPv4 TCP/UDP/ICMP, a later fragment, a header cut short */
 	MX_CT_V_FULL,      /* would open one, the table is full: the caller drops it,
 			    * counted as its own drop reason (ct-full) */
+	MX_CT_V_TAKEN,     /* would open a NATed one whose translated tuple another live
+			    * connection holds (a race of two CPUs): dropped, nat-exhausted */
 };
 
 /* Whether a packet's verdict makes it a return flow for the rule chains (the flow

@@ -60,6 +60,8 @@ enum mx_drop_reason {
 	MX_DROP_BAD_FLOW_STATE,   /* VXLAN with the flow-state VNI whose records are malformed */
 	MX_DROP_FLOW_STATE_MTU,   /* flow-state records left off a frame they would take over
 				   * the underlay MTU (counted, the frame itself goes) */
+	MX_DROP_NAT_EXHAUSTED,    /* dynamic SNAT found no free port for a new connection (no
+				   * lease for the address, or every candidate taken) */
 	MX_DROP__MAX
 };
 
@@ -142,6 +144,7 @@ static inline const char *mx_drop_reason_name(unsigned int reason)
 	case MX_DROP_CT_FULL: return "ct-full";
 	case MX_DROP_BAD_FLOW_STATE: return "bad-flow-state";
 	case MX_DROP_FLOW_STATE_MTU: return "flow-state-mtu";
+	case MX_DROP_NAT_EXHAUSTED: return "nat-exhausted";
 	default: return "unknown";
 	}
 }

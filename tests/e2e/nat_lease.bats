@@ -341,3 +341,99 @@ ct_apply() {
 	done
 	wait_until 20 leases_are 3
 }
+
+@test "a session that expires while the agent runs: a block another host took meanwhile is lost, logged, counted, out of the map" {
+	# Two blocks (32, 33) for three hosts.
+	mx chain "$CH" add rule type snat target "$ADDR:2048-2175" >/dev/null
+	wait_until 20 leases_are 2
+	local h holder="" loser="" block
+	for h in h1 h2 h3; do
+		if [ -n "$(blocks_in_zk "$h")" ]; then holder=${holder:-$h}; else loser=$h; fi
+	done
+	[ -n "$holder" ] && [ -n "$loser" ]
+	block=$(blocks_in_zk "$holder")
+	wait_until 10 map_agrees "$holder"
+	# Cut off past its session timeout: ZooKeeper ends the session, the host that had no
+	# block takes this one (it looks every 10 s).
+	zk_unlink "$holder"
+	wait_until 30 zk_blocks_are "$loser" "$block"
+	zk_link "$holder"
+	wait_until 30 grep -q "$ADDR block $block is another host's now" "$NET_DIR/$holder.agent.log"
+	wait_until 10 map_empty "$holder"
+	[ "$(metric "$holder" midox_nat_blocks_lost_total)" -eq 1 ]
+	[ "$(metric "$holder" "midox_nat_blocks{address=\"$ADDR\"}")" -eq 0 ]
+	# It looks for another and finds none; nobody holds a block twice.
+	wait_until 20 grep -q "no free block left for $ADDR" "$NET_DIR/$holder.agent.log"
+	[ "$(n_leases)" -eq 2 ]
+	[ -z "$(blocks_in_zk "$holder")" ]
+}
+
+# SNAT from VMs on three hosts to one address: router R, bridge A 10.0.1.0/24 with a VM on
+# each host, R's uplink on h1 to a "physical" namespace whose server 198.51.100.1 listens
+# on one port; R's outfilter SNATs the bridge's traffic leaving by the uplink to
+# $ADDR:1024-2047, its infilter reverses it. Each host picks ports from its own blocks.
+@test "SNAT from VMs on three hosts to one address: many connections to one server port, no tuple collision" {
+	local h i bp p rp_a rp_u n=60
+	ADDR=203.0.113.$((10 + BATS_TEST_NUMBER)) # apart from the server's 198.51.100.0/24
+	for h in h1 h2 h3; do
+		mx tunnel-zone "$NET_RUN-tz" add member host "$(agent_name "$h")" \
+			address "$(net_host_addr "$h")" >/dev/null
+	done
+	mx bridge create name "$NET_RUN-a" >/dev/null
+	mx router create name "$NET_RUN-r" >/dev/null
+	rp_a=$(mx router "$NET_RUN-r" add port address 10.0.1.1 net 10.0.1.0/24)
+	bp=$(mx bridge "$NET_RUN-a" add port)
+	mx bridge "$NET_RUN-a" port "${bp#*:}" set peer router "$NET_RUN-r" port "${rp_a#*:}"
+	i=1
+	for h in h1 h2 h3; do
+		net_vm_add "$h" "vm$i" "10.0.1.1$i/24" "02:00:0a:00:01:1$i"
+		net_vm_gw "vm$i" 10.0.1.1
+		p=$(mx bridge "$NET_RUN-a" add port mac "02:00:0a:00:01:1$i" address "10.0.1.1$i")
+		mx host "$(agent_name "$h")" add binding port "$p" interface "vm$i"
+		i=$((i + 1))
+	done
+	net_phys_add phys h1 up1 172.16.1.2/24
+	ip -n "$(net_ns phys)" addr replace 198.51.100.1/32 dev lo
+	ip -n "$(net_ns phys)" route replace "$ADDR/32" via 172.16.1.1 dev eth0
+	rp_u=$(mx router "$NET_RUN-r" add port address 172.16.1.1 net 172.16.1.0/24)
+	mx host "$(agent_name h1)" add binding port "$rp_u" interface up1
+	mx router "$NET_RUN-r" add route src 0.0.0.0/0 dst 198.51.100.0/24 type normal \
+		port "$rp_u" gw 172.16.1.2 >/dev/null
+	mx chain create name "$NET_RUN-in" >/dev/null
+	mx chain "$NET_RUN-in" add rule type rev_snat dst "$ADDR/32" >/dev/null
+	mx chain "$CH" add rule type snat src 10.0.1.0/24 out-ports "$rp_u" \
+		target "$ADDR:1024-2047" >/dev/null
+	mx router "$NET_RUN-r" set infilter "$NET_RUN-in"
+	mx router "$NET_RUN-r" set outfilter "$CH"
+	wait_until 20 leases_are 3
+	# The server, and every SYN it gets (its source port is the SNAT port).
+	net_bg phys "$NET_DIR/server" python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" serve 7000
+	wait_until 5 net_in phys ss -ltn "sport = :7000"
+	net_capture phys "tcp dst port 7000 and tcp[tcpflags] & tcp-syn != 0"
+	for i in 1 2 3; do wait_until 30 ping_ok "vm$i" 198.51.100.1; done
+	# n connections from each VM at once, all to 198.51.100.1:7000.
+	for i in 1 2 3; do
+		net_bg "vm$i" "$NET_DIR/probe$i" python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" \
+			connect 198.51.100.1 7000 "$n"
+		eval "pid$i=\$NET_BG_PID"
+	done
+	for i in 1 2 3; do
+		local pv=pid$i
+		wait "${!pv}" || { cat "$NET_DIR/probe$i" >&2; false; }
+		grep -q "connected $n of $n" "$NET_DIR/probe$i"
+	done
+	# Every connection came from $ADDR, each from a port of its own (distinct tuples), each
+	# port in a block its host holds.
+	sleep 1
+	local ports
+	ports=$(grep -oE "$ADDR\.[0-9]+ > 198\.51\.100\.1\.7000" "$NET_DIR/cap-phys" |
+		awk -F'[. ]' '{ print $5 }' | sort -un)
+	[ "$(wc -l <<<"$ports")" -eq $((3 * n)) ]
+	run ! grep -qE "10\.0\.1\.1[123]\.[0-9]+ > 198" "$NET_DIR/cap-phys"
+	local held="" b
+	for h in h1 h2 h3; do held+=" $(blocks_in_zk "$h")"; done
+	for p in $ports; do
+		b=$((p / 64))
+		[[ " $held " == *" $b "* ]] || { echo "port $p: block $b held by no host ($held)" >&2; false; }
+	done
+}

@@ -87,6 +87,9 @@ synced() {
 	wait_until 60 grep -q "rule chains installed: 2 chains, 4 rules" "$NET_DIR/h1.agent.log"
 	mx --force chain "$NET_RUN-fw" rule rule1 delete
 	wait_until 60 grep -q "rule chains installed: 2 chains, 3 rules" "$NET_DIR/h1.agent.log"
+	# the dynamic SNAT's address: a port block leased (agent/natlease.c under memcheck too)
+	wait_until 60 grep -q "NAT leases: 192.0.2.9 block [0-9]* (ports [0-9-]*) leased" \
+		"$NET_DIR/h1.agent.log"
 	# the metrics, with the port's labels from the topology (it counts once the VM sent
 	# something); garbage answered 400
 	net_in v1 ping -c 1 -W 1 10.0.0.2 || true
@@ -95,6 +98,7 @@ synced() {
 	[[ "$output" == *'interface="v1"'* ]]
 	[[ "$output" == *'midox_chain_rules_installed{state="ok"} 3'* ]]
 	[[ "$output" == *'midox_chains_installed 2'* ]]
+	[[ "$output" == *'midox_nat_blocks{address="192.0.2.9"} 1'* ]]
 	run -0 net_in h1 curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X PUT http://127.0.0.1:9464/x
 	[ "$output" = 404 ]
 	run -0 net_in h1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464; head -c 2000 /dev/urandom >&3; head -c 100 <&3'

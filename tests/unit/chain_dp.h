@@ -32,7 +32,8 @@ static inline int chain_dp_open(struct chain_test **skel, struct mx_chain_maps *
 					.chain = bpf_map__fd((*skel)->maps.midox_chain_v2),
 					.rule = bpf_map__fd((*skel)->maps.midox_chrule),
 					.set = bpf_map__fd((*skel)->maps.midox_chset),
-					.count = bpf_map__fd((*skel)->maps.midox_chcount) };
+					.count = bpf_map__fd((*skel)->maps.midox_chcount),
+					.target = bpf_map__fd((*skel)->maps.midox_chnatt) };
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <linux/pkt_cls.h>
 
 #include "lib/chain.h"
+#include "lib/natdyn.h" /* midox_chnatt, which an install writes for dynamic rules */
 #include "lib/reject.h"
 
 struct chain_test_in {

@@ -24,6 +24,8 @@ struct nat_pkt {
 	const struct nat_pkt *inner; /* ICMP error: the packet quoted */
 	size_t quote_l4;        /* ICMP error: the quoted packet's L4 bytes (8, or 20 for TCP's
 				 * checksum) */
+	uint8_t tcp_flags;      /* TCP: 0 is PSH ACK */
+	bool echo_reply;        /* ICMP echo: a reply (type 0), not a request */
 };
 
 #define NAT_PAYLOAD 24
@@ -68,7 +70,7 @@ static inline size_t nat_ip_build(const struct nat_pkt *p, uint8_t *ip)
 		frames_put32(l4 + 4, 0x01020304);
 		frames_put32(l4 + 8, 0x0a0b0c0d);
 		l4[12] = 0x50;
-		l4[13] = 0x18; /* PSH ACK */
+		l4[13] = p->tcp_flags ? p->tcp_flags : 0x18; /* PSH ACK */
 		frames_put16(l4 + 14, 501);
 		for (int i = 0; i < NAT_PAYLOAD; i++)
 			l4[20 + i] = (uint8_t)(0x41 + i);
@@ -95,7 +97,7 @@ static inline size_t nat_ip_build(const struct nat_pkt *p, uint8_t *ip)
 		} else {
 			l4_len = 8 + NAT_PAYLOAD;
 			memset(l4, 0, l4_len);
-			l4[0] = 8;
+			l4[0] = p->echo_reply ? 0 : 8;
 			frames_put16(l4 + 4, p->sport);
 			frames_put16(l4 + 6, 7);
 			for (int i = 0; i < NAT_PAYLOAD; i++)

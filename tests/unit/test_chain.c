@@ -822,7 +822,8 @@ static void test_types(void)
 		expect(7, &udp, MX_CHAIN_V_ACCEPT, 0, "a chain the maps lack accepts");
 		expect(MX_CHAIN_NONE, &udp, MX_CHAIN_V_ACCEPT, 0, "no chain accepts");
 	}
-	/* NAT: a verdict naming the rule, whose target and action the NAT step reads. */
+	/* Dynamic NAT: flagged for the caller, naming the rule, whose target and action the
+	 * NAT step reads; with action continue the evaluation goes on (to the end: accept). */
 	for (__u8 t = MX_RULE_SNAT; t <= MX_RULE_REV_DNAT; t++) {
 		struct mx_rule_spec r = rule(40 + t, t);
 		struct mx_chain_rule cr;
@@ -830,7 +831,9 @@ static void test_types(void)
 		r.nat_target = 7 + t;
 		r.nat_action = t == MX_RULE_DNAT ? MX_RULE_CONTINUE : 0;
 		install1(&r, 1);
-		tap_ok(!run(1, &udp, &v) && v.kind == MX_CHAIN_V_SNAT + (t - MX_RULE_SNAT) &&
+		tap_ok(!run(1, &udp, &v) && (v.flags & MX_CHAIN_VF_DYN_NAT) &&
+			       v.kind == (t == MX_RULE_DNAT ? MX_CHAIN_V_ACCEPT
+							    : MX_CHAIN_V_SNAT + (t - MX_RULE_SNAT)) &&
 			       !bpf_map_lookup_elem(maps.rule, &v.rule, &cr) && cr.rule_id == 40u + t &&
 			       cr.target == 7u + t &&
 			       cr.nat_action == (t == MX_RULE_DNAT ? MX_RULE_CONTINUE : MX_RULE_ACCEPT),

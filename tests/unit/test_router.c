@@ -30,7 +30,9 @@
 #include "frames.h"
 #include "nat_frames.h"
 #include "loader/chain.h"
+#include "loader/conntrack.h"
 #include "loader/loader.h"
+#include "midox/natlease.h"
 #include "base/log.h"
 #include "tap.h"
 
@@ -1456,7 +1458,7 @@ static void test_trace(void)
  * Router R tracks (MX_PORT_DEVICE_CT on its ports, as the agent sets them when a chain
  * needs it) with a stateful firewall on RB, the side facing VM b: RB's infilter accepts
  * return flows and drops the rest. The table holds CT_TEST_ENTRIES connections. */
-#define CT_TEST_ENTRIES 8
+#define CT_TEST_ENTRIES 80 /* room for dynamic NAT's exhaustion test: 64 ports taken */
 enum { C_STATEFUL = 15, R_ST_RETURN = 151, R_ST_DROP = 152 };
 enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_ACK = 0x10 };
 
@@ -1632,6 +1634,321 @@ static void test_conntrack(void)
 	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
 }
 
+
+/* ---- dynamic NAT at the router's filters (docs/nat.md, "Dynamic NAT") ----
+ * R tracks connections. Its infilter: rev_snat of what comes back to SNAT_ADDR, then a DNAT
+ * of TCP to DNAT_ADDR:8080 to VB:80 (port forwarding). Its outfilter: rev_dnat of VB's
+ * replies from port 80, then a SNAT of VB's traffic leaving by U1 to SNAT_ADDR, ports
+ * 1024-1087: the one block (16) this host leases for it. */
+enum { C_DN_IN = 31, C_DN_OUT, R_DN_REVSNAT = 311, R_DN_DNAT, R_DN_REVDNAT = 321, R_DN_SNAT };
+#define SNAT_ADDR "203.0.113.10"
+#define DNAT_ADDR "203.0.113.20"
+#define DN_DST "10.9.8.5"   /* routed out of U1 */
+#define DN_DST2 "10.9.8.6"
+#define DN_CLIENT "10.9.7.7"
+
+static int dn_install(void)
+{
+	static const __u32 out_u1[] = { U1 };
+	static const struct mx_chain_list lists[] = { { out_u1, 1 } };
+	struct mx_rule_spec in[2] = { chain_rule(R_DN_REVSNAT, MX_RULE_REV_SNAT),
+				      chain_rule(R_DN_DNAT, MX_RULE_DNAT) };
+	struct mx_rule_spec out[2] = { chain_rule(R_DN_REVDNAT, MX_RULE_REV_DNAT),
+				       chain_rule(R_DN_SNAT, MX_RULE_SNAT) };
+	struct mx_chain_spec chains[] = { { C_DN_IN, in, 2 }, { C_DN_OUT, out, 2 } };
+	struct mx_chain_program prog = { chains, 2, lists, 1 };
+	struct mx_chain_maps maps;
+
+	in[0].conds = MX_COND_DST;
+	in[0].dst = frames_addr(SNAT_ADDR);
+	in[0].dst_len = 32;
+	in[1].conds = MX_COND_DST | MX_COND_PROTO | MX_COND_DST_PORT;
+	in[1].dst = frames_addr(DNAT_ADDR);
+	in[1].dst_len = 32;
+	in[1].proto = 6;
+	in[1].dport_lo = in[1].dport_hi = 8080;
+	in[1].nat_lo = in[1].nat_hi = frames_addr(IP_VB);
+	in[1].nat_port_lo = in[1].nat_port_hi = 80;
+	in[1].nat_ports = 1;
+	out[0].conds = MX_COND_SRC | MX_COND_PROTO | MX_COND_SRC_PORT;
+	out[0].src = frames_addr(IP_VB);
+	out[0].src_len = 32;
+	out[0].proto = 6;
+	out[0].sport_lo = out[0].sport_hi = 80;
+	out[1].conds = MX_COND_SRC | MX_COND_OUT_PORTS;
+	out[1].src = frames_addr(IP_VB);
+	out[1].src_len = 32;
+	out[1].out_ports = 0;
+	out[1].nat_lo = out[1].nat_hi = frames_addr(SNAT_ADDR);
+	out[1].nat_port_lo = 1024;
+	out[1].nat_port_hi = 1087;
+	out[1].nat_ports = 1;
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog);
+}
+
+/* This host's port blocks for addr (one block, or none: n 0 deletes the lease). */
+static int dn_lease(const char *addr, __u32 n, __u16 block)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = mx_datapath_map_fd(dp, MX_MAP_ID_NAT_LEASE);
+	struct mx_nat_lease *v;
+	__be32 key = frames_addr(addr);
+	int err;
+
+	if (ncpu <= 0)
+		return -1;
+	if (!n)
+		return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -1 : 0;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -1;
+	for (int c = 0; c < ncpu; c++) {
+		v[c].n_blocks = n;
+		v[c].block[0] = block;
+	}
+	err = bpf_map_update_elem(fd, &key, v, BPF_ANY);
+	free(v);
+	return err;
+}
+
+static void ct_clear(void)
+{
+	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_CT);
+	struct mx_ct_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+}
+
+static bool ct_get(const char *src, const char *dst, uint16_t sport, uint16_t dport, uint8_t proto,
+		   struct mx_ct_entry *e)
+{
+	struct mx_ct_key k = { .device = R, .src = frames_addr(src), .dst = frames_addr(dst),
+			       .sport = htons(sport), .dport = htons(dport), .proto = proto };
+
+	return !bpf_map_lookup_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k, e);
+}
+
+/* Run p into iface (to dst_mac from src_mac): the verdict, and the frame out into out. */
+static int dn_send(enum ifid iface, const struct nat_pkt *p, const uint8_t *dst_mac,
+		   const uint8_t *src_mac, uint8_t *out, size_t *out_len)
+{
+	uint8_t in[FRAMES_MAX];
+	size_t in_len = nat_frame(p, dst_mac, src_mac, in);
+	int v = -1;
+
+	*out_len = FRAMES_MAX + 128;
+	if (prog_run(PORT, iface, in, in_len, out, out_len, &v))
+		return -1;
+	return v;
+}
+
+/* Whether out (out_len bytes) is exactly want's frame (to want_dmac from want_smac), TTL
+ * one lower, every checksum built from scratch; diag says where not. */
+static bool dn_same(const struct nat_pkt *want, const uint8_t *want_dmac,
+		    const uint8_t *want_smac, const uint8_t *out, size_t out_len, char *diag,
+		    size_t diag_len)
+{
+	uint8_t exp[FRAMES_MAX];
+	size_t exp_len = nat_frame(want, want_dmac, want_smac, exp);
+
+	exp[14 + 8]--;
+	frames_put16(exp + 14 + 10, 0);
+	frames_put16(exp + 14 + 10, frames_csum(exp + 14, 20));
+	return frames_same(exp, exp_len, out, out_len, diag, diag_len);
+}
+
+/* One connection through the SNAT and back: p from VB out of U1, its reply from the
+ * uplink. The translated source port into *nat_port. */
+static void dn_snat_conn(const char *what, struct nat_pkt p, struct nat_pkt reply,
+			 uint16_t *nat_port)
+{
+	struct mx_ct_entry e = { 0 }, x = { 0 };
+	uint8_t out[FRAMES_MAX + 128];
+	struct nat_pkt want = p;
+	char diag[256] = "";
+	size_t out_len;
+	uint16_t port = 0;
+	int v = dn_send(IF_VB, &p, M_RB, M_VB, out, &out_len);
+	bool bound = ct_get(IP_VB, p.proto == 1 ? DN_DST : inet_ntoa((struct in_addr){ p.dst }),
+			    p.sport, p.proto == 1 ? p.sport : p.dport, p.proto, &e) &&
+		     (e.flags & MX_CT_F_NAT) && e.nat.src == frames_addr(SNAT_ADDR);
+
+	if (bound)
+		port = ntohs(e.nat.sport);
+	want.src = frames_addr(SNAT_ADDR);
+	want.sport = port;
+	snprintf(diag, sizeof(diag), "verdict %d, bound %d, port %u", v, bound, port);
+	tap_check(v == TC_ACT_REDIRECT && bound && port >= 1024 && port <= 1087 &&
+			  dn_same(&want, M_GW1, M_U1, out, out_len, diag, sizeof(diag)),
+		  diag, "dynamic NAT: %s: SNATed to a port of the leased block (checksums from "
+			"scratch)", what);
+	bound = ct_get(SNAT_ADDR, inet_ntoa((struct in_addr){ p.dst }), port,
+		       p.proto == 1 ? port : p.dport, p.proto, &x) &&
+		(x.flags & MX_CT_F_NAT_INDEX) && x.nat.src == p.src && x.nat.sport == htons(p.sport);
+	tap_ok(bound, "dynamic NAT: %s: the binding in the connection and its index entry", what);
+	/* The reply, to the translated tuple: rev_snat gives the VM's address and port back. */
+	reply.dst = frames_addr(SNAT_ADDR);
+	if (p.proto == 1)
+		reply.sport = port;
+	else
+		reply.dport = port;
+	want = reply;
+	want.dst = p.src;
+	if (p.proto == 1)
+		want.sport = p.sport;
+	else
+		want.dport = p.sport;
+	v = dn_send(IF_UP1, &reply, M_U1, M_GW1, out, &out_len);
+	snprintf(diag, sizeof(diag), "verdict %d", v);
+	tap_check(v == TC_ACT_REDIRECT && dn_same(&want, M_VB, M_RB, out, out_len, diag,
+						  sizeof(diag)),
+		  diag, "dynamic NAT: %s: the reply is reverse-translated (rev_snat) to the VM", what);
+	if (nat_port)
+		*nat_port = port;
+}
+
+/* A live connection of R holding tuple (SNAT_ADDR:port -> dst:80, TCP): the port is taken
+ * for dst. */
+static int dn_take(uint16_t port, const char *dst)
+{
+	struct timespec ts;
+	struct mx_ct_key k = { .device = R, .src = frames_addr(SNAT_ADDR), .dst = frames_addr(dst),
+			       .sport = htons(port), .dport = htons(80), .proto = 6 };
+	struct mx_ct_entry e = { .state = MX_CT_TCP_ESTABLISHED };
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	e.last_seen_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	return bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k, &e, BPF_ANY);
+}
+
+static void test_dynamic_nat(void)
+{
+	struct nat_pkt syn = { .proto = 6, .src = frames_addr(IP_VB), .dst = frames_addr(DN_DST),
+			       .sport = 40000, .dport = 80, .tcp_flags = 0x02 };
+	struct nat_pkt synack = { .proto = 6, .src = frames_addr(DN_DST), .sport = 80,
+				  .tcp_flags = 0x12 };
+	struct nat_pkt udp = { .proto = 17, .src = frames_addr(IP_VB), .dst = frames_addr(DN_DST),
+			       .sport = 5353, .dport = 53 };
+	struct nat_pkt udp_reply = { .proto = 17, .src = frames_addr(DN_DST), .sport = 53 };
+	struct nat_pkt echo = { .proto = 1, .src = frames_addr(IP_VB), .dst = frames_addr(DN_DST),
+				.sport = 77 };
+	struct nat_pkt echo_reply = { .proto = 1, .src = frames_addr(DN_DST), .echo_reply = true };
+	uint8_t out[FRAMES_MAX + 128];
+	uint16_t p1 = 0, p2 = 0;
+	struct mx_ct_sweep_stats st;
+	struct mx_ct_config cfg = { 0 };
+	struct timespec ts;
+	char diag[256];
+	size_t out_len;
+	int v;
+
+	ct_clear();
+	if (!tap_ok(!dn_install(), "dynamic NAT: chains installed, targets beside the rules") ||
+	    filter_set(R, C_DN_IN, C_DN_OUT, router_ports, MX_PORT_DEVICE_FILTERED, true) ||
+	    ports_flag(router_ports, MX_PORT_DEVICE_CT, true) || dn_lease(SNAT_ADDR, 1, 16)) {
+		tap_ok(false, "dynamic NAT: cannot set the router's filters, tracking and lease");
+		return;
+	}
+	dn_snat_conn("TCP", syn, synack, &p1);
+	syn.sport = 40001;
+	dn_snat_conn("a second TCP connection to the same destination", syn, synack, &p2);
+	tap_check(p1 && p2 && p1 != p2, "", "dynamic NAT: the second connection to the same "
+		  "destination got another port (%u, %u)", p1, p2);
+	dn_snat_conn("UDP", udp, udp_reply, NULL);
+	dn_snat_conn("ICMP echo (the id is the port)", echo, echo_reply, NULL);
+	/* A forward packet of the first connection again: the same binding. */
+	{
+		struct nat_pkt ack = syn, want;
+
+		ack.sport = 40000;
+		ack.tcp_flags = 0x10;
+		want = ack;
+		want.src = frames_addr(SNAT_ADDR);
+		want.sport = p1;
+		v = dn_send(IF_VB, &ack, M_RB, M_VB, out, &out_len);
+		snprintf(diag, sizeof(diag), "verdict %d", v);
+		tap_check(v == TC_ACT_REDIRECT &&
+				  dn_same(&want, M_GW1, M_U1, out, out_len, diag, sizeof(diag)),
+			  diag, "dynamic NAT: a forward packet of a bound connection takes its binding");
+	}
+	/* DNAT port forwarding: DNAT_ADDR:8080 to VB:80, its reply back from DNAT_ADDR:8080. */
+	{
+		struct nat_pkt in = { .proto = 6, .src = frames_addr(DN_CLIENT),
+				      .dst = frames_addr(DNAT_ADDR), .sport = 45000, .dport = 8080,
+				      .tcp_flags = 0x02 };
+		struct nat_pkt want = in, rep, rwant;
+
+		want.dst = frames_addr(IP_VB);
+		want.dport = 80;
+		v = dn_send(IF_UP1, &in, M_U1, M_GW1, out, &out_len);
+		snprintf(diag, sizeof(diag), "verdict %d", v);
+		tap_check(v == TC_ACT_REDIRECT &&
+				  dn_same(&want, M_VB, M_RB, out, out_len, diag, sizeof(diag)),
+			  diag, "dynamic NAT: DNAT port forwarding: :8080 to the VM's port 80");
+		rep = (struct nat_pkt){ .proto = 6, .src = frames_addr(IP_VB),
+					.dst = frames_addr(DN_CLIENT), .sport = 80, .dport = 45000,
+					.tcp_flags = 0x12 };
+		rwant = rep;
+		rwant.src = frames_addr(DNAT_ADDR);
+		rwant.sport = 8080;
+		v = dn_send(IF_VB, &rep, M_RB, M_VB, out, &out_len);
+		snprintf(diag, sizeof(diag), "verdict %d", v);
+		tap_check(v == TC_ACT_REDIRECT &&
+				  dn_same(&rwant, M_GW1, M_U1, out, out_len, diag, sizeof(diag)),
+			  diag, "dynamic NAT: the VM's reply from :80 leaves as DNAT_ADDR:8080 "
+				"(rev_dnat)");
+	}
+	/* Exhaustion: every port of the block held for DN_DST2: a new connection there is
+	 * dropped as nat-exhausted; to DN_DST it still gets a port of the block. */
+	{
+		__u64 ex0 = counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED);
+		int err = 0;
+
+		for (uint16_t port = 1024; port <= 1087; port++)
+			err |= dn_take(port, DN_DST2);
+		syn.dst = frames_addr(DN_DST2);
+		syn.sport = 40100;
+		v = dn_send(IF_VB, &syn, M_RB, M_VB, out, &out_len);
+		snprintf(diag, sizeof(diag), "err %d, verdict %d, nat-exhausted +%llu", err, v,
+			 (unsigned long long)(counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED) - ex0));
+		tap_check(!err && v == TC_ACT_SHOT &&
+				  counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED) == ex0 + 1,
+			  diag, "dynamic NAT: every port of the lease taken for a destination: a new "
+				"connection there is dropped and counted as nat-exhausted");
+		syn.dst = frames_addr(DN_DST);
+		dn_snat_conn("the block full for one destination, another still gets a port", syn,
+			     synack, NULL);
+		dn_lease(SNAT_ADDR, 0, 0);
+		syn.sport = 40101;
+		v = dn_send(IF_VB, &syn, M_RB, M_VB, out, &out_len);
+		tap_check(v == TC_ACT_SHOT && counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED) == ex0 + 2,
+			  "", "dynamic NAT: no lease for the address: nat-exhausted (verdict %d)", v);
+	}
+	/* The sweep a day later: every connection but the established ones (the first TCP
+	 * connection, acknowledged above, and the 64 taken) is idle, and goes with its index
+	 * entry; the first one keeps its index. Ten days later, all of them. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v = mx_ct_sweep(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &cfg,
+			(__u64)ts.tv_sec * 1000000000ull + 86400ull * 1000000000ull, &st);
+	{
+		struct mx_ct_entry e, x;
+		bool kept = ct_get(IP_VB, DN_DST, 40000, 80, 6, &e) &&
+			    ct_get(SNAT_ADDR, DN_DST, p1, 80, 6, &x);
+
+		tap_check(!v && ct_count() == 64 + 2 && kept && st.removed == 5, "",
+			  "dynamic NAT: a day later the sweep removes the 5 idle connections with "
+			  "their index entries; the established one keeps its index (%u removed, "
+			  "%u left, kept %d)", st.removed, ct_count(), kept);
+	}
+	v = mx_ct_sweep(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &cfg,
+			(__u64)ts.tv_sec * 1000000000ull + 10 * 86400ull * 1000000000ull, &st);
+	tap_check(!v && ct_count() == 0, "", "dynamic NAT: ten days later, every connection and "
+		  "index entry is gone (%u removed, %u left)", st.removed, ct_count());
+	filter_set(R, C_DN_IN, C_DN_OUT, router_ports, MX_PORT_DEVICE_FILTERED, false);
+	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
+}
+
 int main(void)
 {
 	struct mx_datapath_opts opts = { .no_pin = true, .ct_max_entries = CT_TEST_ENTRIES };
@@ -1667,6 +1984,7 @@ int main(void)
 	test_trace_filter();
 	test_conntrack();
 	test_floating_ip(); /* installs chains of its own in place of test_filters' */
+	test_dynamic_nat(); /* and so does this one */
 	mx_datapath_close(dp);
 	return tap_done();
 }

@@ -736,7 +736,7 @@ static int list_filter(struct dpv *v)
 {
 	const struct topology *t = &v->c->t;
 	__u32 *ids = calloc(t->n_chains + 1, sizeof(*ids)), gen = 0, zero = 0;
-	struct mx_chain_maps m = { -1, -1, -1, -1, -1 };
+	struct mx_chain_maps m = { -1, -1, -1, -1, -1, -1 };
 	struct mx_chain_gen g;
 	struct entries e = { 0 };
 	int err = ids ? read_map(v->c, MX_MAP_ID_FILTER, cmp_key_u32, &e)
@@ -813,9 +813,27 @@ static int cmp_ct(const void *a, const void *b)
 	return cmp_u32(ntohs(x->dport), ntohs(y->dport));
 }
 
-/* Each connection in its forward direction (as opened), on the device that tracks it.
- * Entries idle past their timeout that the sweep has not freed yet are shown too: the
- * datapath already treats them as gone. */
+/* A NATed connection's binding: the tuple its forward packets leave the device with. */
+static void add_ct_nat(struct dpv *v, json_t *o, const struct mx_ct_key *k,
+		       const struct mx_ct_entry *ct)
+{
+	json_t *n = o ? json_object() : NULL;
+
+	add(v, "nat");
+	add_ip(v, n, "src", ct->nat.src);
+	add_uint(v, n, k->proto == 1 ? "id" : "sport", k->proto == 1 ? "id" : "sport",
+		 ntohs(ct->nat.sport));
+	add_ip(v, n, "dst", ct->nat.dst);
+	if (k->proto != 1)
+		add_uint(v, n, "dport", "dport", ntohs(ct->nat.dport));
+	if (o)
+		json_object_set_new(o, "nat", n);
+}
+
+/* Each connection in its forward direction (as opened), on the device that tracks it,
+ * with its NAT binding (nat: the tuple it leaves the device as); the index entries of NATed
+ * connections are not connections and are not shown. Entries idle past their timeout that
+ * the sweep has not freed yet are shown too: the datapath already treats them as gone. */
 static int list_ct(struct dpv *v)
 {
 	struct entries e;
@@ -827,6 +845,8 @@ static int list_ct(struct dpv *v)
 		json_t *o = v->arr ? json_object() : NULL;
 		char dev[NAME_LEN], proto[8];
 
+		if (ct->flags & MX_CT_F_NAT_INDEX)
+			continue;
 		add(v, "connection");
 		add_named(v, o, "device", k->device, device_name(v, k->device, dev));
 		add_str(v, o, "protocol", ct_proto_name(k->proto, proto));
@@ -837,6 +857,8 @@ static int list_ct(struct dpv *v)
 		if (k->proto != 1)
 			add_uint(v, o, "dport", "dport", ntohs(k->dport));
 		add_str(v, o, "state", ct_state_name(ct->state));
+		if (ct->flags & MX_CT_F_NAT)
+			add_ct_nat(v, o, k, ct);
 		add_age(v, o, ct->last_seen_ns);
 		emit(v, o);
 	}
@@ -884,7 +906,8 @@ static int list_natlease(struct dpv *v)
 		for (size_t j = 0; j < ct.n; j++) {
 			const struct mx_ct_entry *c = (const void *)VALUE(&ct, j);
 
-			conns += (c->flags & MX_CT_F_NAT) && c->nat.src == addr;
+			conns += (c->flags & MX_CT_F_NAT) && !(c->flags & MX_CT_F_NAT_INDEX) &&
+				 c->nat.src == addr;
 		}
 		add(v, "nat-lease");
 		add_ip(v, o, "address", addr);

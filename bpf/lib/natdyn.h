@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Dynamic NAT (MidoNet's): snat and dnat to an address range, with or without a port range,
+ * and rev_snat, rev_dnat, bound in the connection of the device that tracks the packet
+ * (docs/nat.md, "Dynamic NAT"; docs/conntrack.md, "NAT bindings").
+ *
+ * The device's lookup (lib/track.h) leaves in midox_ctpass the packet's tuple entering the
+ * device (T_in), its verdict and, for a NATed connection, the binding: the connection's key
+ * and the tuple it leaves the device with (T_out). A rule that matched (filter_eval calls
+ * natdyn_global with its index):
+ * - snat, dnat on a NEW connection choose their half of T_out (dnat: an address of the
+ *   range by a hash of T_in, a port of its port range or the packet's own; snat: an address
+ *   by the same hash and a port from the host's leased blocks, midox_natlease, free for the
+ *   destination: no live connection holds the translated tuple) and rewrite the packet; the
+ *   commit (track_leave) writes the connection with its binding and the index entry;
+ * - on a FWD packet of a NATed connection, they apply the binding's half;
+ * - rev_snat, rev_dnat on a RETURN packet of a NATed connection give back the destination
+ *   (T_in's source) or the source (T_in's destination).
+ * Anything else (an untracked packet: ARP, a later fragment; a connection without a
+ * binding) passes unrewritten. Every checksum follows (lib/nat.h for the addresses, the
+ * kernel's helper for the ports and the ICMP echo id). */
+#ifndef MX_BPF_NATDYN_H
+#define MX_BPF_NATDYN_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "midox/chain.h"
+#include "midox/conntrack.h"
+#include "midox/natlease.h"
+#include "midox/stats.h"
+#include "lib/conntrack.h"
+#include "lib/nat.h"
+#include "lib/parse.h"
+
+/* The targets of the dynamic rules, by rule index (include/midox/chain.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * MX_CHAIN_RULES_MAX);
+	__type(key, __u32);
+	__type(value, struct mx_chain_nat_target);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_chnatt SEC(".maps");
+
+/* The host's port blocks per NAT address (include/midox/natlease.h): the agent's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MX_NAT_LEASE_MAX_ENTRIES);
+	__type(key, __be32);
+	__type(value, struct mx_nat_lease);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} midox_natlease SEC(".maps");
+
+/* Candidate ports a new SNAT connection tries before it is refused (nat-exhausted). */
+#define NATDYN_TRIES 16
+/* A SNAT target without a port range picks its ports here (MidoNet's Neutron default). */
+#define NATDYN_PORT_LO 1024
+#define NATDYN_PORT_HI 65535
+
+/* A clear verdict of a device that does not track (or of a traced run): dynamic rules
+ * there pass the packet unrewritten. */
+static __always_inline void natdyn_untracked(void)
+{
+	struct mx_ct_pass *s = ct_pass();
+
+	if (s && s->valid)
+		s->valid = 0;
+}
+
+/* A hash of T_in (the choice of address and port is the same for the same tuple). */
+static __always_inline __u32 natdyn_hash(const struct mx_ct_key *k)
+{
+	__u32 h = k->src * 0x9e3779b1u;
+
+	h ^= k->dst + 0x7f4a7c15u + (h << 6) + (h >> 2);
+	h ^= (((__u32)k->sport << 16) | k->dport) + 0x165667b1u + (h << 6) + (h >> 2);
+	h ^= (__u32)k->proto + k->device;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	return h;
+}
+
+/* An address of t's range, by hash h. */
+static __always_inline __be32 natdyn_addr(const struct mx_chain_nat_target *t, __u32 h)
+{
+	__u32 lo = bpf_ntohl(t->addr_lo), hi = bpf_ntohl(t->addr_hi);
+
+	if (hi <= lo)
+		return t->addr_lo;
+	return bpf_htonl(lo + h % (hi - lo + 1));
+}
+
+/* Whether the candidate tuple s->probe is held at now: a live connection's key, or a live
+ * NATed connection's translated tuple (its index entry). The keys are the scratch's, not
+ * the stack's: this runs three frames deep under the router's program. */
+static __always_inline bool natdyn_probe_taken(struct mx_ct_pass *s,
+					       const struct mx_ct_config *cfg, __u64 now)
+{
+	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, &s->probe);
+
+	if (!e)
+		return false;
+	if (e->flags & MX_CT_F_NAT_INDEX) {
+		s->probe_main.device = s->probe.device;
+		s->probe_main.proto = s->probe.proto;
+		s->probe_main.src = e->nat.src;
+		s->probe_main.dst = e->nat.dst;
+		s->probe_main.sport = e->nat.sport;
+		s->probe_main.dport = e->nat.dport;
+		e = bpf_map_lookup_elem(&midox_ct, &s->probe_main);
+		if (!e || !ct_nat_is(e, &s->probe))
+			return false;
+	}
+	return !(e->flags & MX_CT_F_NAT_INDEX) && !mx_ct_expired(cfg, e, now);
+}
+
+/* A source port for the new connection of s to SNAT to addr (target t, hash h): from the
+ * host's blocks for addr, inside t's port range, with no live connection on the translated
+ * tuple (addr, port, the destination, its port, the protocol): up to NATDYN_TRIES
+ * consecutive ports of the blocks from h on. 0 and *out, or -1: none (no lease, or every
+ * candidate taken). */
+static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
+					    const struct mx_chain_nat_target *t, __u32 h,
+					    __be16 *out)
+{
+	const struct mx_nat_lease *l = bpf_map_lookup_elem(&midox_natlease, &addr);
+	const struct mx_ct_config *cfg = ct_config();
+	__u32 lo = t->port_lo ? t->port_lo : NATDYN_PORT_LO;
+	__u32 hi = t->port_lo ? t->port_hi : NATDYN_PORT_HI;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 n, total, j;
+
+	if (!l)
+		return -1;
+	n = l->n_blocks;
+	if (!n || n > MX_NAT_LEASE_BLOCKS_MAX)
+		return -1;
+	total = n * MX_NAT_BLOCK_PORTS;
+	__builtin_memset(&s->probe, 0, sizeof(s->probe));
+	__builtin_memset(&s->probe_main, 0, sizeof(s->probe_main));
+	s->probe.device = s->tin.device;
+	s->probe.proto = s->tin.proto;
+	s->probe.src = addr;
+	s->probe.dst = s->nat.dst;
+	s->probe.dport = s->nat.dport;
+	j = h % total;
+	for (__u32 i = 0; i < NATDYN_TRIES; i++, j++) {
+		__u32 b, port;
+
+		if (j >= total)
+			j = 0;
+		/* j < total <= 128 blocks of ports: the mask is the bound the verifier sees. */
+		b = (j / MX_NAT_BLOCK_PORTS) & (MX_NAT_LEASE_BLOCKS_MAX - 1);
+		port = (__u32)l->block[b] * MX_NAT_BLOCK_PORTS + j % MX_NAT_BLOCK_PORTS;
+		if (!port || port < lo || port > hi)
+			continue;
+		s->probe.sport = bpf_htons((__u16)port);
+		if (s->kind == CT_PKT_ECHO)
+			s->probe.dport = s->probe.sport; /* the echo id is both "ports" */
+		if (!natdyn_probe_taken(s, cfg, now)) {
+			*out = s->probe.sport;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The packet's source port (dst false) or destination port (TCP, UDP; an ICMP echo's id)
+ * becomes port, its checksum with it (the kernel's helper: right for a checksum the NIC is
+ * still to finish too; a UDP 0, none, stays 0). 0, or a negative errno (drop it). Packet
+ * pointers are dead after it. */
+static __always_inline int natdyn_port_write(struct __sk_buff *skb, bool dst, __be16 port)
+{
+	__u32 port_off = 0, csum_off = 0;
+	__u64 mangled = 0;
+	struct iphdr *ip;
+	struct cursor c;
+	__be16 old = 0;
+	void *start;
+	__u8 *l4;
+	int err;
+
+	pull_headers(skb, NAT_PULL_LEN);
+	cursor_init(&c, skb);
+	start = c.pos;
+	ip = nat_ipv4(&c);
+	if (!ip || nat_l4_avail(ip) < 8)
+		return 0;
+	l4 = cursor_take(&c, 8);
+	if (!l4)
+		return 0;
+	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
+		port_off = (__u32)((void *)l4 - start) + (dst ? 2 : 0);
+		__builtin_memcpy(&old, l4 + (dst ? 2 : 0), 2);
+		csum_off = (__u32)((void *)l4 - start) +
+			   (ip->protocol == IPPROTO_TCP ? NAT_TCP_CSUM_OFF : NAT_UDP_CSUM_OFF);
+		if (ip->protocol == IPPROTO_UDP)
+			mangled = BPF_F_MARK_MANGLED_0;
+	} else if (ip->protocol == IPPROTO_ICMP &&
+		   (l4[0] == CT_ICMP_ECHO || l4[0] == CT_ICMP_ECHOREPLY)) {
+		port_off = (__u32)((void *)l4 - start) + 4;
+		__builtin_memcpy(&old, l4 + 4, 2);
+		csum_off = (__u32)((void *)l4 - start) + 2;
+	}
+	if (!port_off || old == port)
+		return 0;
+	err = (int)bpf_l4_csum_replace(skb, csum_off, old, port, sizeof(port) | mangled);
+	if (err)
+		return err;
+	return (int)bpf_skb_store_bytes(skb, port_off, &port, sizeof(port), 0);
+}
+
+/* What is to be written: side dst of the packet becomes addr:port. */
+static __always_inline int natdyn_will(struct mx_ct_pass *s, bool dst, __be32 addr, __be16 port)
+{
+	s->w_on = 1;
+	s->w_dst = dst;
+	s->w_addr = addr;
+	s->w_port = port;
+	return MX_DROP_NONE;
+}
+
+/* snat (dnat: true) of rule idx for the packet of s. Why the packet is dropped, or
+ * MX_DROP_NONE. */
+static __always_inline int natdyn_forward(struct mx_ct_pass *s, bool dnat, __u32 idx)
+{
+	const struct mx_chain_nat_target *t;
+	__u8 half = dnat ? MX_NAT_DST : MX_NAT_SRC;
+	__be16 port = 0;
+	__be32 addr;
+	__u32 h;
+
+	if (s->verdict == MX_CT_V_NEW && !(s->pending & half)) {
+		t = bpf_map_lookup_elem(&midox_chnatt, &idx);
+		if (!t || !t->addr_lo)
+			return MX_DROP_NONE;
+		if (!s->bound) {
+			s->conn = s->tin;
+			s->nat.src = s->tin.src;
+			s->nat.dst = s->tin.dst;
+			s->nat.sport = s->tin.sport;
+			s->nat.dport = s->tin.dport;
+			s->bound = 1;
+		}
+		h = natdyn_hash(&s->tin);
+		addr = natdyn_addr(t, h);
+		if (dnat) {
+			s->nat.dst = addr;
+			if (t->port_lo && s->kind != CT_PKT_ECHO && t->port_hi >= t->port_lo)
+				s->nat.dport = bpf_htons((__u16)(t->port_lo +
+						 (h >> 8) % ((__u32)t->port_hi - t->port_lo + 1)));
+		} else {
+			if (natdyn_snat_port(s, addr, t, h, &port))
+				return MX_DROP_NAT_EXHAUSTED;
+			s->nat.src = addr;
+			s->nat.sport = port;
+			if (s->kind == CT_PKT_ECHO)
+				s->nat.dport = port;
+		}
+		s->pending |= half;
+	} else if (s->verdict != MX_CT_V_NEW && (s->verdict != MX_CT_V_FWD || !s->bound)) {
+		return MX_DROP_NONE;
+	}
+	if (dnat)
+		return natdyn_will(s, true, s->nat.dst, s->nat.dport);
+	return natdyn_will(s, false, s->nat.src, s->nat.sport);
+}
+
+/* rev_snat (rev_dnat: true) for the packet of s. */
+static __always_inline int natdyn_reverse(struct mx_ct_pass *s, bool rev_dnat)
+{
+	if (s->verdict != MX_CT_V_RETURN || !s->bound)
+		return MX_DROP_NONE;
+	if (rev_dnat)
+		return natdyn_will(s, false, s->conn.dst, s->conn.dport);
+	return natdyn_will(s, true, s->conn.src, s->conn.sport);
+}
+
+/* The dynamic NAT rule at index idx of midox_chrule matched the packet: what it makes of
+ * the packet is decided with the packet's connection (above) and left in the scratch for
+ * natdyn_write_global. MX_DROP_NONE, or MX_DROP_NAT_EXHAUSTED (no port for a new SNAT
+ * connection). Two global functions, called one after the other by filter_eval: the
+ * verifier checks each once, on its own, and neither stacks on the other (the router's
+ * program calls them three frames deep, in 512 bytes for all). */
+__noinline int natdyn_decide_global(__u32 idx)
+{
+	const struct mx_chain_rule *r = bpf_map_lookup_elem(&midox_chrule, &idx);
+	struct mx_ct_pass *s = ct_pass();
+
+	if (!r || !s || !s->valid)
+		return MX_DROP_NONE;
+	s->w_on = 0;
+	switch (r->type) {
+	case MX_RULE_SNAT:
+		return natdyn_forward(s, false, idx);
+	case MX_RULE_DNAT:
+		return natdyn_forward(s, true, idx);
+	case MX_RULE_REV_SNAT:
+		return natdyn_reverse(s, false);
+	case MX_RULE_REV_DNAT:
+		return natdyn_reverse(s, true);
+	}
+	return MX_DROP_NONE;
+}
+
+/* The port half of the rewrite natdyn_decide_global left (its caller writes the address
+ * with nat_outer_global first): 0, or a negative errno (the packet is half-written: drop
+ * it). Packet pointers are dead after it. */
+__noinline int natdyn_port_global(struct __sk_buff *skb)
+{
+	struct mx_ct_pass *s = ct_pass();
+
+	if (!skb || !s || !s->valid || !s->w_on)
+		return 0;
+	s->w_on = 0;
+	return natdyn_port_write(skb, s->w_dst, s->w_port);
+}
+
+/* What the dynamic NAT rule at index idx makes of the packet in skb: why it is dropped
+ * (MX_DROP_NAT_EXHAUSTED, or MX_DROP_CHAIN_DROP when it could not be written), or
+ * MX_DROP_NONE (rewritten, or left alone). A global function, so that the verifier checks
+ * it once rather than at every evaluation point, and the caller's states do not multiply
+ * by its branches. Packet pointers are dead after it. */
+__noinline int natdyn_apply_global(struct __sk_buff *skb, __u32 idx)
+{
+	const struct mx_ct_pass *s;
+
+	if (!skb)
+		return MX_DROP_NONE;
+	/* A global function's result is any number to the verifier. */
+	if (natdyn_decide_global(idx) != MX_DROP_NONE)
+		return MX_DROP_NAT_EXHAUSTED;
+	s = ct_pass();
+	if (!s || !s->w_on)
+		return MX_DROP_NONE;
+	if (nat_outer_global(skb, s->w_dst ? MX_NAT_DST : MX_NAT_SRC, s->w_addr, s->w_addr))
+		return MX_DROP_CHAIN_DROP;
+	return natdyn_port_global(skb) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
+}
+
+#endif
