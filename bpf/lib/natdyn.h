@@ -221,6 +221,21 @@ static __always_inline int natdyn_will(struct mx_ct_pass *s, bool dst, __be32 ad
 	s->w_dst = dst;
 	s->w_addr = addr;
 	s->w_port = port;
+	s->w_icmp = 0;
+	return MX_DROP_NONE;
+}
+
+/* An ICMP error related to the connection of s (RELATED, bound), which the rule translates
+ * when the quote is the way round it works on (quote_out: the quote is T_out, the error
+ * goes the return way: the reverse rules; else the forward rules): outer side dst, the
+ * quote's other side becomes addr:port. */
+static __always_inline int natdyn_will_icmp(struct mx_ct_pass *s, bool quote_out, bool dst,
+					    __be32 addr, __be16 port)
+{
+	if (s->quote_out != quote_out)
+		return MX_DROP_NONE;
+	natdyn_will(s, dst, addr, port);
+	s->w_icmp = 1;
 	return MX_DROP_NONE;
 }
 
@@ -262,6 +277,12 @@ static __always_inline int natdyn_forward(struct mx_ct_pass *s, bool dnat, __u32
 				s->nat.dport = port;
 		}
 		s->pending |= half;
+	} else if (s->verdict == MX_CT_V_RELATED && s->bound) {
+		/* An error about a reply, going the forward way: its quote's destination
+		 * (snat) or source (dnat) is T_in's, and becomes T_out's. */
+		if (dnat)
+			return natdyn_will_icmp(s, false, true, s->nat.dst, s->nat.dport);
+		return natdyn_will_icmp(s, false, false, s->nat.src, s->nat.sport);
 	} else if (s->verdict != MX_CT_V_NEW && (s->verdict != MX_CT_V_FWD || !s->bound)) {
 		return MX_DROP_NONE;
 	}
@@ -273,6 +294,12 @@ static __always_inline int natdyn_forward(struct mx_ct_pass *s, bool dnat, __u32
 /* rev_snat (rev_dnat: true) for the packet of s. */
 static __always_inline int natdyn_reverse(struct mx_ct_pass *s, bool rev_dnat)
 {
+	if (s->verdict == MX_CT_V_RELATED && s->bound) {
+		/* An error about a forward packet as it left (T_out), going the return way. */
+		if (rev_dnat)
+			return natdyn_will_icmp(s, true, false, s->conn.dst, s->conn.dport);
+		return natdyn_will_icmp(s, true, true, s->conn.src, s->conn.sport);
+	}
 	if (s->verdict != MX_CT_V_RETURN || !s->bound)
 		return MX_DROP_NONE;
 	if (rev_dnat)
@@ -320,6 +347,74 @@ __noinline int natdyn_port_global(struct __sk_buff *skb)
 	return natdyn_port_write(skb, s->w_dst, s->w_port);
 }
 
+/* The ICMP error in skb (an error of a NATed connection: s->w_icmp): its quote's side
+ * other than s->w_dst becomes s->w_addr and its port (TCP, UDP; a quoted echo's id)
+ * s->w_port, with the quoted IPv4 header's checksum, the quoted L4 checksum as far as the
+ * quote holds it (a UDP 0 stays 0) and the ICMP checksum; the outer side s->w_dst becomes
+ * s->w_addr where it is the quote's old address (an error from the far end itself). 0, or
+ * a negative errno (drop it). Packet pointers are dead after it. */
+__noinline int natdyn_icmp_global(struct __sk_buff *skb)
+{
+	struct mx_ct_pass *s = ct_pass();
+	struct icmphdr *icmp;
+	struct iphdr *ip, *in;
+	__sum16 *l4sum = NULL;
+	__be16 *qport = NULL, old;
+	__be32 *qaddr, old_addr;
+	struct cursor c;
+	bool udp = false, outer;
+	__s32 avail;
+	__u8 *l4;
+
+	if (!skb || !s || !s->w_on)
+		return 0;
+	pull_headers(skb, NAT_PULL_LEN);
+	cursor_init(&c, skb);
+	ip = nat_ipv4(&c);
+	if (!ip || ip->protocol != IPPROTO_ICMP || ipv4_is_fragment(ip))
+		return 0;
+	avail = nat_l4_avail(ip) - (__s32)sizeof(*icmp);
+	icmp = cursor_take(&c, sizeof(*icmp));
+	if (avail < (__s32)sizeof(*in) || !icmp || !nat_icmp_is_error(icmp->type) ||
+	    parse_ipv4(&c, &in) != PARSE_IPV4_OK)
+		return 0;
+	avail -= in->ihl * 4;
+	if (avail < 8 || ipv4_is_fragment(in))
+		return 0;
+	l4 = cursor_take(&c, 8);
+	if (!l4)
+		return 0;
+	if (in->protocol == IPPROTO_TCP || in->protocol == IPPROTO_UDP) {
+		qport = (__be16 *)(l4 + (s->w_dst ? 0 : 2));
+		c.pos = l4;
+		l4sum = nat_l4_csum(&c, in->protocol, avail, &udp);
+	} else if (in->protocol == IPPROTO_ICMP) {
+		qport = (__be16 *)(l4 + 4);
+		l4sum = (__sum16 *)(l4 + 2); /* the quoted echo's checksum, always quoted */
+	}
+	qaddr = s->w_dst ? &in->saddr : &in->daddr;
+	old_addr = *qaddr;
+	if (old_addr != s->w_addr)
+		nat_quote_addr(qaddr, s->w_addr, in, in->protocol == IPPROTO_ICMP ? NULL : l4sum,
+			       udp, icmp);
+	if (qport && *qport != s->w_port) {
+		old = *qport;
+		*qport = s->w_port;
+		csum_replace2(&icmp->checksum, old, s->w_port);
+		if (l4sum && !(udp && !*l4sum)) {
+			__sum16 old_sum = *l4sum;
+
+			csum_replace2(l4sum, old, s->w_port);
+			csum_replace2(&icmp->checksum, old_sum, *l4sum);
+		}
+	}
+	outer = (s->w_dst ? ip->daddr : ip->saddr) == old_addr && old_addr != s->w_addr;
+	s->w_on = 0;
+	if (!outer)
+		return 0;
+	return nat_static_outer(skb, s->w_dst ? MX_NAT_DST : MX_NAT_SRC, s->w_addr, s->w_addr);
+}
+
 /* What the dynamic NAT rule at index idx makes of the packet in skb: why it is dropped
  * (MX_DROP_NAT_EXHAUSTED, or MX_DROP_CHAIN_DROP when it could not be written), or
  * MX_DROP_NONE (rewritten, or left alone). A global function, so that the verifier checks
@@ -337,6 +432,8 @@ __noinline int natdyn_apply_global(struct __sk_buff *skb, __u32 idx)
 	s = ct_pass();
 	if (!s || !s->w_on)
 		return MX_DROP_NONE;
+	if (s->w_icmp)
+		return natdyn_icmp_global(skb) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
 	if (nat_outer_global(skb, s->w_dst ? MX_NAT_DST : MX_NAT_SRC, s->w_addr, s->w_addr))
 		return MX_DROP_CHAIN_DROP;
 	return natdyn_port_global(skb) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;

@@ -113,7 +113,10 @@ struct mx_ct_pass {
 	struct mx_ct_nat nat;  /* the tuple it leaves the device with (T_out) */
 	__be32 w_addr;
 	__be16 w_port;
-	__u16 pad;
+	__u8 w_icmp;  /* the packet is an ICMP error (RELATED): w_addr, w_port go into its
+		       * quote, on the side other than w_dst, and the outer w_dst side too
+		       * where it is the quote's old address */
+	__u8 pad;
 	struct mx_ct_key probe;      /* a SNAT port's candidate tuple, looked up from here */
 	struct mx_ct_key probe_main; /* and the connection its index entry names */
 };

@@ -799,6 +799,32 @@ static void test_chains(void)
 		computed_free(&t, &d);
 	}
 	rules[2].cond.flow = TOPO_FLOW_ANY;
+	/* Dynamic NAT in sub needs tracking there as a flow condition does; static NAT (one
+	 * address, no ports: a floating IP) does not. */
+	rules[2].type = TOPO_RULE_SNAT;
+	rules[2].has_target = true;
+	inet_pton(AF_INET, "203.0.113.10", &rules[2].target.from);
+	rules[2].target.to = rules[2].target.from;
+	rules[2].target.port_from = 1024;
+	rules[2].target.port_to = 2047;
+	if (tap_ok(!topo_index(&t) && !desired_compute(&t, &v, &d), "computes with a SNAT rule")) {
+		tap_ok(ports_with_ct(&d, 300, port_device(&d, 101)),
+		       "a dynamic SNAT (ports): the devices whose chains reach it track connections");
+		computed_free(&t, &d);
+	}
+	rules[2].target.port_from = rules[2].target.port_to = 0;
+	if (tap_ok(!topo_index(&t) && !desired_compute(&t, &v, &d), "computes with a static SNAT")) {
+		tap_ok(ports_with_ct(&d, 0, 0), "a static SNAT (one address, no ports): no tracking");
+		computed_free(&t, &d);
+	}
+	rules[2].type = TOPO_RULE_REV_DNAT;
+	rules[2].has_target = false;
+	if (tap_ok(!topo_index(&t) && !desired_compute(&t, &v, &d), "computes with a rev_dnat")) {
+		tap_ok(ports_with_ct(&d, 300, port_device(&d, 101)), "a rev_dnat: tracking");
+		computed_free(&t, &d);
+	}
+	rules[2].type = TOPO_RULE_JUMP;
+	memset(&rules[2].target, 0, sizeof(rules[2].target));
 out:
 	routers[0].filters.in[0] = '\0';
 	ports[0].filters.out[0] = '\0';

@@ -1855,7 +1855,29 @@ static void test_dynamic_nat(void)
 	dn_snat_conn("a second TCP connection to the same destination", syn, synack, &p2);
 	tap_check(p1 && p2 && p1 != p2, "", "dynamic NAT: the second connection to the same "
 		  "destination got another port (%u, %u)", p1, p2);
-	dn_snat_conn("UDP", udp, udp_reply, NULL);
+	dn_snat_conn("UDP", udp, udp_reply, &p2);
+	/* The far end's port unreachable about the SNATed UDP packet, to the SNAT address: to
+	 * the VM, its quote translated back (address, port, quoted checksums, ICMP's). */
+	{
+		struct nat_pkt q = { .proto = 17, .src = frames_addr(SNAT_ADDR),
+				     .dst = frames_addr(DN_DST), .sport = p2, .dport = 53 };
+		struct nat_pkt qw = q;
+		struct nat_pkt err = { .proto = 1, .src = frames_addr(DN_DST),
+				       .dst = frames_addr(SNAT_ADDR), .err_type = 3, .err_code = 3,
+				       .inner = &q, .quote_l4 = 8 };
+		struct nat_pkt want = err;
+
+		qw.src = frames_addr(IP_VB);
+		qw.sport = udp.sport;
+		want.dst = frames_addr(IP_VB);
+		want.inner = &qw;
+		v = dn_send(IF_UP1, &err, M_U1, M_GW1, out, &out_len);
+		snprintf(diag, sizeof(diag), "verdict %d", v);
+		tap_check(v == TC_ACT_REDIRECT &&
+				  dn_same(&want, M_VB, M_RB, out, out_len, diag, sizeof(diag)),
+			  diag, "dynamic NAT: an ICMP error about a SNATed packet (related) reaches "
+				"the VM with its quote translated back, every checksum right");
+	}
 	dn_snat_conn("ICMP echo (the id is the port)", echo, echo_reply, NULL);
 	/* A forward packet of the first connection again: the same binding. */
 	{
