@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "loader/conntrack.h"
 #include "topology/natlease.h"
 #include "agent.h"
 #include "natlease_policy.h"
@@ -369,11 +370,11 @@ static int count_usage(struct agent *ag, uint64_t now)
 {
 	struct agent_natlease *n = &ag->natlease;
 	int fd = mx_datapath_map_fd(ag->dp, MX_MAP_ID_CT);
-	struct mx_ct_key key, next;
-	void *prev = NULL;
-	struct nat_use *uses = NULL, *grown;
-	size_t n_uses = 0, cap = 0;
-	struct mx_ct_entry e;
+	struct mx_ct_key *keys = NULL;
+	struct mx_ct_entry *entries = NULL;
+	struct nat_use *uses = NULL;
+	size_t n_uses = 0, n_entries = 0;
+	int err;
 
 	for (size_t i = 0; i < n->n; i++) {
 		n->addrs[i].max_dest = 0;
@@ -382,38 +383,39 @@ static int count_usage(struct agent *ag, uint64_t now)
 	}
 	if (fd < 0)
 		return -ENOENT;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	/* One read of the table in batches: key by key it was two system calls an entry. */
+	err = mx_ct_entries(fd, &keys, &entries, &n_entries);
+	if (err)
+		return err;
+	uses = n_entries ? calloc(n_entries, sizeof(*uses)) : NULL;
+	if (n_entries && !uses) {
+		free(keys);
+		free(entries);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n_entries; i++) {
+		const struct mx_ct_entry *e = &entries[i];
 		struct nat_addr *a;
 		unsigned int block;
 
-		key = next;
-		prev = &key;
 		/* A connection's own entry (its index entry, keyed by the translated tuple,
 		 * holds the original one in nat: not counted twice). */
-		if (bpf_map_lookup_elem(fd, &key, &e) || !(e.flags & MX_CT_F_NAT) ||
-		    (e.flags & MX_CT_F_NAT_INDEX))
+		if (!(e->flags & MX_CT_F_NAT) || (e->flags & MX_CT_F_NAT_INDEX))
 			continue;
-		a = addr_find(n, e.nat.src);
+		a = addr_find(n, e->nat.src);
 		if (!a)
 			continue;
-		block = ntohs(e.nat.sport) / MX_NAT_BLOCK_PORTS;
+		block = ntohs(e->nat.sport) / MX_NAT_BLOCK_PORTS;
 		for (unsigned int k = 0; k < a->n_blocks; k++)
 			if (a->blocks[k].block == block) {
 				a->blocks[k].step.conns++;
 				a->blocks[k].step.used_ns = now;
 			}
-		if (n_uses == cap) {
-			cap = cap ? cap * 2 : 256;
-			grown = realloc(uses, cap * sizeof(*uses));
-			if (!grown) {
-				free(uses);
-				return -ENOMEM;
-			}
-			uses = grown;
-		}
-		uses[n_uses++] = (struct nat_use){ .addr = e.nat.src, .dst = e.nat.dst,
-						   .dport = e.nat.dport, .proto = key.proto };
+		uses[n_uses++] = (struct nat_use){ .addr = e->nat.src, .dst = e->nat.dst,
+						   .dport = e->nat.dport, .proto = keys[i].proto };
 	}
+	free(keys);
+	free(entries);
 	qsort(uses, n_uses, sizeof(*uses), cmp_use);
 	for (size_t i = 0, run = 1; i < n_uses; i++, run++) {
 		if (i + 1 < n_uses && !cmp_use(&uses[i], &uses[i + 1]))
@@ -544,8 +546,12 @@ void agent_natlease_tick(struct agent *ag)
 	for (size_t i = 0; i < n->n;) {
 		struct nat_addr *a = &n->addrs[i];
 
-		if (a->wanted && nlp_should_grow(a->max_dest, usable(a), exhausted))
-			lease_one(ag, a, now);
+		if (a->wanted && nlp_should_grow(a->max_dest, usable(a), exhausted)) {
+			unsigned int k = nlp_grow_count(usable(a), exhausted && a->max_dest);
+
+			while (k-- && lease_one(ag, a, now))
+				;
+		}
 		if (release_step(ag, a, now)) {
 			i++;
 			continue;

@@ -39,6 +39,15 @@ bool nlp_should_grow(unsigned int max_dest_ports, unsigned int blocks_published,
 	return (uint64_t)max_dest_ports * 4 > (uint64_t)blocks_published * MX_NAT_BLOCK_PORTS * 3;
 }
 
+unsigned int nlp_grow_count(unsigned int blocks_published, bool exhausted)
+{
+	unsigned int room = blocks_published < MX_NAT_LEASE_BLOCKS_MAX ?
+				    MX_NAT_LEASE_BLOCKS_MAX - blocks_published : 0;
+	unsigned int want = exhausted && blocks_published ? blocks_published : 1;
+
+	return want < room ? want : room;
+}
+
 enum nlp_step nlp_block_step(const struct nlp_block *b, uint64_t now_ns, uint64_t idle_ns,
 			     bool may_unpublish)
 {

@@ -33,6 +33,12 @@ unsigned int nlp_candidate(struct nlp_span span, unsigned int start, unsigned in
 bool nlp_should_grow(unsigned int max_dest_ports, unsigned int blocks_published,
 		     bool exhausted);
 
+/* How many blocks to lease when nlp_should_grow says so: the first one; one more ahead of
+ * need (a destination over 3/4); as many again as are published when the datapath already
+ * refused connections for want of a port (a burst: one a tick held new connections to one
+ * block's worth a second), up to MX_NAT_LEASE_BLOCKS_MAX. */
+unsigned int nlp_grow_count(unsigned int blocks_published, bool exhausted);
+
 /* One leased block as the release rule sees it. */
 struct nlp_block {
 	uint64_t used_ns;        /* when a connection used it last (or it was leased) */

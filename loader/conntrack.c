@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "base/log.h"
+#include "internal.h"
 #include "loader/conntrack.h"
 
 struct key_list {
@@ -56,29 +57,37 @@ static bool entry_idle(int ct_fd, const struct mx_ct_config *cfg, const struct m
 	return mx_ct_expired(cfg, &m, now_ns);
 }
 
-/* The keys of ct_fd idle at now_ns into idle. */
+int mx_ct_entries(int ct_fd, struct mx_ct_key **keys, struct mx_ct_entry **entries, size_t *n)
+{
+	void *k = NULL, *v = NULL;
+	int err = dp_map_entries(ct_fd, sizeof(**keys), sizeof(**entries), &k, &v, n);
+
+	if (err)
+		return err;
+	*keys = k;
+	*entries = v;
+	return 0;
+}
+
+/* The keys of ct_fd idle at now_ns into idle: one read of the whole table, in batches (a
+ * walk key by key took two system calls an entry, every second). */
 static int collect_idle(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
 			struct key_list *idle, __u32 *seen)
 {
-	struct mx_ct_key key, next;
-	struct mx_ct_entry e;
-	void *prev = NULL;
-	int err;
+	struct mx_ct_key *keys = NULL;
+	struct mx_ct_entry *entries = NULL;
+	size_t n = 0;
+	int err = mx_ct_entries(ct_fd, &keys, &entries, &n);
 
-	while (!bpf_map_get_next_key(ct_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(ct_fd, &key, &e))
-			continue; /* deleted by the datapath meanwhile */
-		if (!(e.flags & MX_CT_F_NAT_INDEX))
+	for (size_t i = 0; !err && i < n; i++) {
+		if (!(entries[i].flags & MX_CT_F_NAT_INDEX))
 			(*seen)++; /* connections, not their index entries */
-		if (entry_idle(ct_fd, cfg, &key, &e, now_ns)) {
-			err = key_list_add(idle, &key);
-			if (err)
-				return err;
-		}
+		if (entry_idle(ct_fd, cfg, &keys[i], &entries[i], now_ns))
+			err = key_list_add(idle, &keys[i]);
 	}
-	return errno == ENOENT ? 0 : -errno;
+	free(keys);
+	free(entries);
+	return err;
 }
 
 int mx_ct_sweep(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,

@@ -5,6 +5,8 @@
 #ifndef MIDOX_LOADER_CONNTRACK_H
 #define MIDOX_LOADER_CONNTRACK_H
 
+#include <stddef.h>
+
 #include "midox/conntrack.h"
 
 struct mx_ct_sweep_stats {
@@ -17,5 +19,10 @@ struct mx_ct_sweep_stats {
  * entry is read again just before its delete: one the datapath refreshed meanwhile stays. */
 int mx_ct_sweep(int ct_fd, const struct mx_ct_config *cfg, __u64 now_ns,
 		struct mx_ct_sweep_stats *stats);
+
+/* Every entry of the table ct_fd, read in batches (a few system calls for the whole table),
+ * into two malloc'd arrays of *n the caller frees; an entry changed meanwhile may be seen
+ * either way. */
+int mx_ct_entries(int ct_fd, struct mx_ct_key **keys, struct mx_ct_entry **entries, size_t *n);
 
 #endif

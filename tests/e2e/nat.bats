@@ -61,7 +61,7 @@ router_port() {
 # The topology above, and the floating IP: DNAT on R's infilter (before routing), SNAT on its
 # outfilter (after routing, leaving by the uplink), both static (one address, no ports); by
 # hand (docs/nat.md's recipe), or with "floating-ip" as $1 by the one-line command (the
-# chains it creates are R-infilter and R-outfilter).
+# chains it creates are R-infilter and R-outfilter); with "bare" as $1, no NAT at all.
 nat_setup() {
 	local bp p
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
@@ -81,6 +81,7 @@ nat_setup() {
 	mx host "$(agent_name h1)" add binding port "${RPORT[u1]}" interface up1
 	mx router "$RT" add route src 0.0.0.0/0 dst 198.51.100.0/24 type normal \
 		port "${RPORT[u1]}" gw 172.16.1.2 >/dev/null
+	[ "${1:-}" = bare ] && return
 	if [ "${1:-}" = floating-ip ]; then
 		CH_IN=$RT-infilter
 		CH_OUT=$RT-outfilter
@@ -179,4 +180,44 @@ nat_setup() {
 	grep -q "172.16.1.2.[0-9]* > $FIP.[0-9]*: \[.*udp" "$NET_DIR/vv" ||
 		grep -q "172.16.1.2.[0-9]* > $FIP.[0-9]*: .*UDP" "$NET_DIR/vv"
 	run ! grep -Eqi "wrong|bad cksum|bad udp cksum" "$NET_DIR/vv"
+}
+
+@test "DNAT port forwarding: a port of a public address reaches the VM's server, both ways, many connections" {
+	nat_setup bare
+	local pub=203.0.113.8 n=100
+	# MidoNet's port forwarding: a dynamic DNAT of one port on the infilter (a target with a
+	# port), its reverse on the outfilter for the replies (the connection's binding)
+	mx chain create name "$CH_IN" >/dev/null
+	mx chain create name "$CH_OUT" >/dev/null
+	mx chain "$CH_IN" add rule type dnat dst "$pub/32" proto 6 dst-port 8080 \
+		target "$PRIV:7000" >/dev/null
+	mx chain "$CH_OUT" add rule type rev_dnat src "$PRIV/32" >/dev/null
+	mx router "$RT" set infilter "$CH_IN"
+	mx router "$RT" set outfilter "$CH_OUT"
+	net_bg vm "$NET_DIR/server" python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" serve 7000
+	wait_until 5 net_in vm ss -ltn "sport = :7000"
+	wait_until 30 ping_ok vm 198.51.100.1
+	net_capture vm "tcp dst port 7000 and tcp[tcpflags] & tcp-syn != 0"
+	net_capture phys "tcp src port 8080 and tcp[tcpflags] & tcp-syn != 0"
+	# n connections from the physical side to pub:8080, each answered (the replies leave as
+	# pub:8080: a reply from the private address and port would be reset by the client)
+	run -0 net_in phys timeout 120 python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" \
+		connect "$pub" 8080 "$n"
+	echo "$output"
+	[[ "${lines[-1]}" == "connected $n of $n, syn-retrans "* ]]
+	sleep 1
+	# the VM's server saw them at its private address and port, from the client's address;
+	# the client saw every SYN-ACK from pub:8080 and none from the private side
+	[ "$(grep -c "172.16.1.2.[0-9]* > $PRIV.7000:" "$NET_DIR/cap-vm")" -ge "$n" ]
+	[ "$(grep -c "$pub.8080 > 172.16.1.2.[0-9]*:" "$NET_DIR/cap-phys")" -ge "$n" ]
+	run ! grep -q "$PRIV" "$NET_DIR/cap-phys"
+	# another port of the public address is not forwarded (no rule matches: routed back out
+	# towards the physical side, never to the VM)
+	run -0 net_in phys python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" refused "$pub" 8081
+	# the gateway host holds the connections with their binding
+	run -0 nsenter --net="/run/netns/$(net_ns h1)" -- "$MIDOX_BUILD/midox" \
+		--zk "127.0.0.1:$ZK_PORT" --pin-root "$(agent_pin h1)" datapath list connection
+	echo "${output:0:1500}"
+	[[ "$output" == *"dport 8080"* ]]
+	[[ "$output" == *"nat "*"$PRIV"*"7000"* ]]
 }

@@ -93,6 +93,11 @@ static void test_grow(void)
 	       "two blocks: over 96 of 128");
 	tap_ok(nlp_should_grow(1, 1, true), "nat-exhausted drops rose while in use: another block");
 	tap_ok(!nlp_should_grow(0, 1, true), "nat-exhausted but no connection to this address: no");
+	tap_ok(nlp_grow_count(0, false) == 1 && nlp_grow_count(0, true) == 1, "the first: one block");
+	tap_ok(nlp_grow_count(3, false) == 1, "ahead of need (over 3/4): one more");
+	tap_ok(nlp_grow_count(3, true) == 3, "connections refused: as many again (a burst)");
+	tap_ok(nlp_grow_count(MX_NAT_LEASE_BLOCKS_MAX - 2, true) == 2 &&
+	       nlp_grow_count(MX_NAT_LEASE_BLOCKS_MAX, true) == 0, "never past the cap");
 	tap_ok(!nlp_should_grow(MX_NAT_LEASE_BLOCKS_MAX * 64, MX_NAT_LEASE_BLOCKS_MAX, true),
 	       "at MX_NAT_LEASE_BLOCKS_MAX: never more");
 }
