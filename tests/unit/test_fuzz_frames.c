@@ -2660,23 +2660,33 @@ static void diff(unsigned long frames, struct diff_result *r)
 	}
 }
 
-static int diff_child(unsigned long frames, uint64_t seed)
+/* A child with a pipe to its parent (fork's result: in the child the write end is pfd[1],
+ * in the parent the read end pfd[0]; -1 when neither could be made). */
+static pid_t child_fork(int pfd[2])
 {
-	struct mx_datapath_opts opts = { .no_pin = true };
-	struct diff_result r = { 0 };
-	int pfd[2];
 	pid_t pid;
 
 	if (pipe(pfd))
 		return -1;
 	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0) {
+	if (pid < 0) {
+		close(pfd[0]);
 		close(pfd[1]);
-		return pfd[0];
+		return -1;
 	}
-	close(pfd[0]);
+	close(pfd[pid > 0 ? 1 : 0]);
+	return pid;
+}
+
+static int diff_child(unsigned long frames, uint64_t seed)
+{
+	struct mx_datapath_opts opts = { .no_pin = true };
+	struct diff_result r = { 0 };
+	int pfd[2];
+	pid_t pid = child_fork(pfd);
+
+	if (pid)
+		return pid < 0 ? -1 : pfd[0];
 	rng_state = seed;
 	xdp_rx = true;
 	snap_cpus = libbpf_num_possible_cpus();
@@ -2712,18 +2722,10 @@ static int fuzz_child(const struct fuzz_prog *p, unsigned long frames, uint64_t 
 	struct mx_datapath_opts opts = { .no_pin = true };
 	struct fuzz_result r = { 0 };
 	int pfd[2];
-	pid_t pid;
+	pid_t pid = child_fork(pfd);
 
-	if (pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0) {
-		close(pfd[1]);
-		return pfd[0];
-	}
-	close(pfd[0]);
+	if (pid)
+		return pid < 0 ? -1 : pfd[0];
 	rng_state = seed;
 	drop_all = p->drop_all;
 	reject_all = p->reject_all;
