@@ -196,7 +196,10 @@ nat_setup() {
 	mx router "$RT" set outfilter "$CH_OUT"
 	net_bg vm "$NET_DIR/server" python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" serve 7000
 	wait_until 5 net_in vm ss -ltn "sport = :7000"
-	wait_until 30 ping_ok vm 198.51.100.1
+	# forwarding is in place once one connection goes through (the physical side has no
+	# route to the private range: only the forwarded port reaches the VM)
+	wait_until 30 net_in phys python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" \
+		connect "$pub" 8080 1
 	net_capture vm "tcp dst port 7000 and tcp[tcpflags] & tcp-syn != 0"
 	net_capture phys "tcp src port 8080 and tcp[tcpflags] & tcp-syn != 0"
 	# n connections from the physical side to pub:8080, each answered (the replies leave as
