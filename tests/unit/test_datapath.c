@@ -38,6 +38,7 @@
 #include "loader/chain.h"
 #include "loader/loader.h"
 #include "base/log.h"
+#include "pin_root.h"
 #include "tap.h"
 
 /* ---- the test topology ---- */
@@ -960,17 +961,6 @@ out:
 	tap_check(!*diag, diag, "mx_map_sync in batches: 10000 added, changed and removed by the thousand");
 }
 
-static void pins_remove(const char *root)
-{
-	char path[256];
-
-	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
-		snprintf(path, sizeof(path), "%s/%s", root, mx_map_name(id));
-		unlink(path);
-	}
-	rmdir(root);
-}
-
 /* Pinned maps outlive the datapath that made them: a restarted agent keeps every entry. */
 static void test_pinned_reuse(void)
 {
@@ -993,7 +983,7 @@ static void test_pinned_reuse(void)
 	else if (!*diag && (mx_port_lookup(b, 4242, &got) || memcmp(&got, &p, sizeof(p))))
 		diag = "entry lost across reopen";
 	mx_datapath_close(b);
-	pins_remove(root);
+	pin_root_remove(root);
 	tap_check(!*diag, diag, "pinned maps reused by a new datapath (restart keeps entries)");
 }
 
@@ -1024,7 +1014,7 @@ static void test_retired_pin(void)
 	if (fd >= 0)
 		close(fd);
 	unlink(old_path);
-	pins_remove(root);
+	pin_root_remove(root);
 	tap_check(!*diag, diag, "the pin of the earlier midox_ifport layout is removed at open");
 }
 
@@ -1120,7 +1110,7 @@ static void test_carried_ports(void)
 	if (fd >= 0)
 		close(fd);
 	unlink(old_path);
-	pins_remove(root);
+	pin_root_remove(root);
 	tap_check(!*diag, diag, "the ports of the earlier midox_port are carried into midox_port_v2 at open");
 }
 

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "loader/loader.h"
+#include "pin_root.h"
 #include "tap.h"
 
 static __be32 addr(const char *s)
@@ -178,17 +179,6 @@ static void check_pinned(const char *root, enum mx_map_id id)
 		close(fd);
 }
 
-static void unpin_all(const char *root)
-{
-	char path[PATH_MAX];
-
-	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
-		snprintf(path, sizeof(path), "%s/%s", root, mx_map_name(id));
-		unlink(path);
-	}
-	rmdir(root);
-}
-
 static void test_learned_here(struct mx_datapath *dp)
 {
 	struct mx_fdb_key fk = { .bridge_key = 3, .mac = { 0x02, 0, 0, 0, 0, 0x07 } };
@@ -240,7 +230,7 @@ static void test_loaded(void)
 		test_datapath_owned(dp);
 	}
 	mx_datapath_close(dp);
-	unpin_all(root);
+	pin_root_remove(root);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include "loader/loader.h"
 #include "base/log.h"
 #include "midox.skel.h"
+#include "pin_root.h"
 #include "tap.h"
 
 static char root[PATH_MAX];
@@ -77,26 +78,6 @@ static int build_dirs(char *name, size_t len, int *pins)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-static void remove_tree(const char *dir)
-{
-	char path[PATH_MAX + NAME_MAX + 2];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			remove_tree(path);
-		else
-			unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
 }
 
 /* The embedded object with bytes appended past its end (libelf reads by its headers). */
@@ -163,6 +144,6 @@ int main(void)
 	e = open_close("/nonexistent/midox.bpf.o");
 	tap_ok(e.err == -ENOENT, "a missing object file is an error (%s)", strerror(-e.err));
 out:
-	remove_tree(root);
+	pin_root_remove(root);
 	return tap_done();
 }

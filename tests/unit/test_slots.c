@@ -17,19 +17,14 @@
 #include "agent/slots.h"
 #include "loader/loader.h"
 #include "base/log.h"
+#include "pin_root.h"
 #include "tap.h"
 
 static char root[128];
 
 static void pins_remove(void)
 {
-	char path[256];
-
-	for (int id = 0; id < MX_MAP_ID__MAX; id++) {
-		snprintf(path, sizeof(path), "%s/%s", root, mx_map_name(id));
-		unlink(path);
-	}
-	rmdir(root);
+	pin_root_remove(root);
 }
 
 /* A pass as the agent makes it: assign, then write the ports as a sync would (every key of
