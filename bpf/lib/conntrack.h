@@ -490,20 +490,40 @@ static __always_inline struct ct_result ct_commit(const struct ct_pkt *p, __u64 
 	return ct_res(MX_CT_V_NEW, e.state);
 }
 
-/* Whether tuple key is held: a live connection's own key, or a live NATed connection's
- * translated tuple (its index entry). A dynamic SNAT picks a port only where it is not. */
-static __always_inline bool ct_tuple_taken(const struct mx_ct_key *key, __u64 now)
+/* Whether connection entry e may hand its tuple to a new connection of a packet of kind:
+ * a TCP connection that is closed (TIME_WAIT, CLOSE), as a SYN reopens a closed
+ * connection's own tuple (ct_lookup_tcp). A dynamic SNAT reuses such a tuple only when the
+ * ports it tried had no free one. */
+static __always_inline bool ct_tuple_reusable(const struct mx_ct_entry *e, __u8 kind)
+{
+	return kind == CT_PKT_TCP &&
+	       (e->state == MX_CT_TCP_TIME_WAIT || e->state == MX_CT_TCP_CLOSE);
+}
+
+/* Claim tuple key for a new connection of kind: false when it is free, or was held by a
+ * closed connection (ct_tuple_reusable), which goes (its index entry is overwritten by the
+ * new one's); true when a live connection holds it (its own key, or its translated tuple
+ * through its index entry). */
+static __always_inline bool ct_tuple_claim(const struct mx_ct_key *key, __u8 kind, __u64 now)
 {
 	struct mx_ct_key k = *key;
+	struct mx_ct_entry *e = ct_find_conn(&k, ct_config(), now);
 
-	return ct_find_conn(&k, ct_config(), now) != NULL;
+	if (!e)
+		return false;
+	if (!ct_tuple_reusable(e, kind))
+		return true;
+	bpf_map_delete_elem(&midox_ct, &k);
+	flowstate_note(MX_FS_OP_DELETE, &k, NULL);
+	return false;
 }
 
 /* ct_commit for a connection the packet opens NATed: its entry (key p->key, T_in) says it
  * leaves the device as *nat (MX_CT_F_NAT), and an index entry keyed by that tuple says
  * whose it is (MX_CT_F_NAT_INDEX), so that a reply (its reversed tuple the translated one)
  * finds the connection. Both written, or neither: MX_CT_V_FULL when the table has no room
- * for both, MX_CT_V_TAKEN when another live connection holds the translated tuple. */
+ * for both, MX_CT_V_TAKEN when another live connection holds the translated tuple (a closed
+ * TCP connection holding it gives it up: ct_tuple_claim). */
 static __always_inline struct ct_result ct_commit_nat(const struct ct_pkt *p, __u64 now,
 						      const struct mx_ct_nat *nat)
 {
@@ -522,7 +542,7 @@ static __always_inline struct ct_result ct_commit_nat(const struct ct_pkt *p, __
 		return ct_commit(p, now); /* nothing translated: no binding */
 	if (e.state == MX_CT_STATE__MAX)
 		return ct_res(MX_CT_V_INVALID, 0);
-	if (ct_tuple_taken(&ix, now))
+	if (ct_tuple_claim(&ix, p->kind, now))
 		return ct_res(MX_CT_V_TAKEN, 0);
 	e.nat.src = nat->src;
 	e.nat.dst = nat->dst;

@@ -94,16 +94,25 @@ static __always_inline __be32 natdyn_addr(const struct mx_chain_nat_target *t, _
 	return bpf_htonl(lo + h % (hi - lo + 1));
 }
 
-/* Whether the candidate tuple s->probe is held at now: a live connection's key, or a live
- * NATed connection's translated tuple (its index entry). The keys are the scratch's, not
- * the stack's: this runs three frames deep under the router's program. */
-static __always_inline bool natdyn_probe_taken(struct mx_ct_pass *s,
-					       const struct mx_ct_config *cfg, __u64 now)
+/* What a candidate tuple is to a new connection of s (natdyn_probe). */
+enum natdyn_probe_state {
+	NATDYN_FREE,     /* no live connection holds it */
+	NATDYN_REUSABLE, /* a closed TCP connection holds it (ct_tuple_reusable): the commit
+			  * takes it over (ct_tuple_claim) */
+	NATDYN_TAKEN,    /* a live connection holds it */
+};
+
+/* What the candidate tuple s->probe is at now: held by a connection's own key, or by a
+ * NATed connection's translated tuple (its index entry), live or closed. The keys are the
+ * scratch's, not the stack's: this runs three frames deep under the router's program. */
+static __always_inline enum natdyn_probe_state natdyn_probe(struct mx_ct_pass *s,
+							     const struct mx_ct_config *cfg,
+							     __u64 now)
 {
 	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, &s->probe);
 
 	if (!e)
-		return false;
+		return NATDYN_FREE;
 	if (e->flags & MX_CT_F_NAT_INDEX) {
 		s->probe_main.device = s->probe.device;
 		s->probe_main.proto = s->probe.proto;
@@ -113,16 +122,19 @@ static __always_inline bool natdyn_probe_taken(struct mx_ct_pass *s,
 		s->probe_main.dport = e->nat.dport;
 		e = bpf_map_lookup_elem(&midox_ct, &s->probe_main);
 		if (!e || !ct_nat_is(e, &s->probe))
-			return false;
+			return NATDYN_FREE;
 	}
-	return !(e->flags & MX_CT_F_NAT_INDEX) && !mx_ct_expired(cfg, e, now);
+	if ((e->flags & MX_CT_F_NAT_INDEX) || mx_ct_expired(cfg, e, now))
+		return NATDYN_FREE;
+	return ct_tuple_reusable(e, s->kind) ? NATDYN_REUSABLE : NATDYN_TAKEN;
 }
 
 /* A source port for the new connection of s to SNAT to addr (target t, hash h): from the
- * host's blocks for addr, inside t's port range, with no live connection on the translated
- * tuple (addr, port, the destination, its port, the protocol): up to NATDYN_TRIES
- * consecutive ports of the blocks from h on. 0 and *out, or -1: none (no lease, or every
- * candidate taken). */
+ * host's blocks for addr, inside t's port range, on a translated tuple (addr, port, the
+ * destination, its port, the protocol) no live connection holds: up to NATDYN_TRIES
+ * consecutive ports of the blocks from h on, the first free one, else the first a closed
+ * TCP connection holds (its TIME_WAIT ends early, as a SYN ends it on the connection's own
+ * tuple). 0 and *out, or -1: none (no lease, or every candidate taken). */
 static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
 					    const struct mx_chain_nat_target *t, __u32 h,
 					    __be16 *out)
@@ -132,6 +144,7 @@ static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
 	__u32 lo = t->port_lo ? t->port_lo : NATDYN_PORT_LO;
 	__u32 hi = t->port_lo ? t->port_hi : NATDYN_PORT_HI;
 	__u64 now = bpf_ktime_get_ns();
+	__be16 reuse = 0;
 	__u32 n, total, j;
 
 	if (!l)
@@ -149,6 +162,7 @@ static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
 	s->probe.dport = s->nat.dport;
 	j = h % total;
 	for (__u32 i = 0; i < NATDYN_TRIES; i++, j++) {
+		enum natdyn_probe_state st;
 		__u32 b, port;
 
 		if (j >= total)
@@ -161,12 +175,18 @@ static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
 		s->probe.sport = bpf_htons((__u16)port);
 		if (s->kind == CT_PKT_ECHO)
 			s->probe.dport = s->probe.sport; /* the echo id is both "ports" */
-		if (!natdyn_probe_taken(s, cfg, now)) {
+		st = natdyn_probe(s, cfg, now);
+		if (st == NATDYN_FREE) {
 			*out = s->probe.sport;
 			return 0;
 		}
+		if (st == NATDYN_REUSABLE && !reuse)
+			reuse = s->probe.sport;
 	}
-	return -1;
+	if (!reuse)
+		return -1;
+	*out = reuse;
+	return 0;
 }
 
 /* The packet's source port (dst false) or destination port (TCP, UDP; an ICMP echo's id)

@@ -80,7 +80,9 @@ floods_end() {
 	echo "h1: $before1  h2: $before2"
 	# the attached programs are the pinned ones
 	read -r a u p q <<<"$before1"
-	[ -n "$a" ] && [ "$a" = "$p" ] && [ "$u" = "$q" ]
+	[ -n "$a" ]
+	[ "$a" = "$p" ]
+	[ "$u" = "$q" ]
 	from=$(wc -l < "$NET_DIR/h1.agent.log")
 	flood_start v11 10.0.0.21
 	flood_start v21 10.0.0.11
@@ -115,8 +117,10 @@ floods_end() {
 	[ "$b1" != "$b0" ]
 	read -r a u p q <<<"$mid"
 	read -r a0 u0 _ _ <<<"$before"
-	[ "$a" != "$a0" ] && [ "$u" != "$u0" ]
-	[ "$a" = "$p" ] && [ "$u" = "$q" ]
+	[ "$a" != "$a0" ]
+	[ "$u" != "$u0" ]
+	[ "$a" = "$p" ]
+	[ "$u" = "$q" ]
 	grep -q "BPF object from $other (build ${b1#prog-})" "$NET_DIR/h1.agent.log"
 	# back to the agent's own object: a different build again, loaded again
 	flood_start v11 10.0.0.21
@@ -124,6 +128,8 @@ floods_end() {
 	restart_under_floods h1
 	[ "$(build_dir h1)" = "$b0" ]
 	read -r a2 _ p2 _ <<<"$(ids h1)"
-	[ "$a2" != "$a" ] && [ "$a2" != "$a0" ] && [ "$a2" = "$p2" ]
+	[ "$a2" != "$a" ]
+	[ "$a2" != "$a0" ]
+	[ "$a2" = "$p2" ]
 	ping_all v11 10.0.0.21 3
 }

@@ -171,8 +171,10 @@ counters_agree() {
 	tx2=$(counter_of h1 "${PORT[v11]}" tx_packets)
 	echo "rx $rx -> $rx2, tx $tx -> $tx2"
 	# 10 requests in, 10 replies out (and at most an ARP exchange of the VM's on top)
-	[ $((rx2 - rx)) -ge 10 ] && [ $((rx2 - rx)) -le 12 ]
-	[ $((tx2 - tx)) -ge 10 ] && [ $((tx2 - tx)) -le 12 ]
+	[ $((rx2 - rx)) -ge 10 ]
+	[ $((rx2 - rx)) -le 12 ]
+	[ $((tx2 - tx)) -ge 10 ]
+	[ $((tx2 - tx)) -le 12 ]
 	[ "$rx2" -eq "$(stat_of h1 "$k" rx_packets)" ]
 
 	# A spoofed source on the locked port: dropped, counted as spoof-ip.

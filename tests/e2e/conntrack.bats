@@ -195,7 +195,8 @@ connections() {
 	run -0 probe va fill 10.0.2.21 8000 64
 	echo "$output"
 	[[ "${lines[-1]}" =~ ^opened\ ([0-9]+),\ refused\ 1,\ echoed\ ([0-9]+)$ ]]
-	[ "${BASH_REMATCH[1]}" -eq 16 ] && [ "${BASH_REMATCH[2]}" -eq 16 ]
+	[ "${BASH_REMATCH[1]}" -eq 16 ]
+	[ "${BASH_REMATCH[2]}" -eq 16 ]
 	# the refused connection's SYNs were counted as ct-full, on R's port a
 	[ "$(ct_full)" -ge 1 ]
 	run -0 on h1 datapath list counter

@@ -97,7 +97,10 @@ all_logged() {
 	h1_id=$(cat "$NET_DIR/h1.host-id")
 	h2_id=$(cat "$NET_DIR/h2.host-id")
 	p21_key=$(port_key h2 v21)
-	[ -n "$br_id" ] && [ -n "$br_key" ] && [ -n "$tz_id" ] && [ -n "$p21_key" ]
+	[ -n "$br_id" ]
+	[ -n "$br_key" ]
+	[ -n "$tz_id" ]
+	[ -n "$p21_key" ]
 
 	# 2500 pings, one every 10 ms, across the whole garbage phase
 	net_bg v11 "$NET_DIR/ping" ping -q -c 2500 -i 0.01 -W 2 10.0.0.21
@@ -162,7 +165,8 @@ all_logged() {
 	local ch pg
 	ch=$(mx --json chain create name gfw | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 	pg=$(mx --json port-group create name gpg | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-	[ -n "$ch" ] && [ -n "$pg" ]
+	[ -n "$ch" ]
+	[ -n "$pg" ]
 	put "/midox/chains/$ch/rules/$(uuid)" '{"schema":1,"pos":1,"type":"jump","fragment_policy":"any"}'
 	put "/midox/chains/$ch/rules/$(uuid)" '{"schema":1,"pos":1,"type":"drop","fragment_policy":"any","dst_port":"80"}'
 	put "/midox/chains/$ch/rules/$(uuid)" '{"schema":1,"pos":1,"type":"drop","fragment_policy":"any","invert":["src"]}'
@@ -221,7 +225,8 @@ all_logged() {
 	p21_key=$(port_key h2 v21)
 	pid1=$(agent_pid h1)
 	pid2=$(agent_pid h2)
-	[ -n "$br_key" ] && [ -n "$p21_key" ]
+	[ -n "$br_key" ]
+	[ -n "$p21_key" ]
 
 	net_bg v11 "$NET_DIR/ping" ping -q -c 1500 -i 0.01 -W 2 10.0.0.21
 	local ping_pid=$NET_BG_PID
@@ -288,7 +293,8 @@ reported_iface() {
 	# each named at debug level, a count on stderr otherwise; the rest listed
 	run -0 --separate-stderr mx host "$h" list interface
 	[ "$stderr" = "midox: warning: 10 status nodes of host $h do not parse and are left out (MIDOX_DEBUG=1 names them)" ]
-	[[ "$output" == *"iface v11 host "* ]] && [[ "$output" == *"iface ul0 host "* ]]
+	[[ "$output" == *"iface v11 host "* ]]
+	[[ "$output" == *"iface ul0 host "* ]]
 	[[ "$output" != *"iface gx"* ]]
 	run -0 --separate-stderr env MIDOX_DEBUG=1 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" host "$h" list interface
 	for i in 0 1 2 3 4 namemuchtoolong; do

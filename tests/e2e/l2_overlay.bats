@@ -251,7 +251,8 @@ midox_attached() {
 	local slot1 slot2
 	slot1=$(port_entry h1 "$key" | jq -er .stats_slot)
 	slot2=$(port_entry h2 "$key" | jq -er .stats_slot)
-	[ "$slot1" -ne 0 ] && [ "$slot2" -ne 0 ]
+	[ "$slot1" -ne 0 ]
+	[ "$slot2" -ne 0 ]
 	map_has h1 midox_fdb "any(.[]; .key.mac == $(mac_bytes "$mac") and .value.port_slot == $slot1)"
 	map_has h2 midox_fdb "any(.[]; .key.mac == $(mac_bytes "$mac") and .value.port_slot == $slot2)"
 	slot_mirrors h1 "$key"

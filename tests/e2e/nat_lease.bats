@@ -184,7 +184,8 @@ ct_apply() {
 	for h in h1 h2 h3; do
 		if [ -n "$(blocks_in_zk "$h")" ]; then holder=${holder:-$h}; else loser=$h; fi
 	done
-	[ -n "$holder" ] && [ -n "$loser" ]
+	[ -n "$holder" ]
+	[ -n "$loser" ]
 	wait_until 20 grep -q "no free block left for $ADDR" "$NET_DIR/$loser.agent.log"
 	[ -z "$(blocks_in_map "$loser")" ]
 	# The metrics say so: the holder's one block, the loser's failure.
@@ -288,7 +289,8 @@ ct_apply() {
 	[ "$(echo $all | tr ' ' '\n' | sort -n | xargs)" = "17 18" ]
 	# The bad nodes are left for an operator.
 	run -0 helper dump
-	[[ $output == *"/midox/nat/$ADDR/16 "* ]] && [[ $output == *"/midox/nat/$ADDR/abc "* ]]
+	[[ $output == *"/midox/nat/$ADDR/16 "* ]]
+	[[ $output == *"/midox/nat/$ADDR/abc "* ]]
 	helper delete "/midox/nat/$ADDR/16"
 	helper delete "/midox/nat/$ADDR/abc"
 }
@@ -350,7 +352,8 @@ ct_apply() {
 	for h in h1 h2 h3; do
 		if [ -n "$(blocks_in_zk "$h")" ]; then holder=${holder:-$h}; else loser=$h; fi
 	done
-	[ -n "$holder" ] && [ -n "$loser" ]
+	[ -n "$holder" ]
+	[ -n "$loser" ]
 	block=$(blocks_in_zk "$holder")
 	wait_until 10 map_agrees "$holder"
 	# Cut off past its session timeout: ZooKeeper ends the session, the host that had no
@@ -406,10 +409,10 @@ ct_apply() {
 	mx router "$NET_RUN-r" set infilter "$NET_RUN-in"
 	mx router "$NET_RUN-r" set outfilter "$CH"
 	wait_until 20 leases_are 3
-	# The server, and every SYN it gets (its source port is the SNAT port).
+	# The server, and every SYN and FIN it gets (its source port is the SNAT port).
 	net_bg phys "$NET_DIR/server" python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" serve 7000
 	wait_until 5 net_in phys ss -ltn "sport = :7000"
-	net_capture phys "tcp dst port 7000 and tcp[tcpflags] & tcp-syn != 0"
+	net_capture phys "tcp dst port 7000 and tcp[tcpflags] & (tcp-syn|tcp-fin) != 0"
 	for i in 1 2 3; do wait_until 30 ping_ok "vm$i" 198.51.100.1; done
 	# n connections from each VM at once, all to 198.51.100.1:7000.
 	for i in 1 2 3; do
@@ -422,14 +425,34 @@ ct_apply() {
 		wait "${!pv}" || { cat "$NET_DIR/probe$i" >&2; false; }
 		grep -q "connected $n of $n" "$NET_DIR/probe$i"
 	done
-	# Every connection came from $ADDR, each from a port of its own (distinct tuples), each
-	# port in a block its host holds.
+	# Every connection came from $ADDR, on a tuple no live connection held: a port is used
+	# again (a closed connection's, taken over) only after the connection before it on that
+	# port sent its FIN. Each port is in a block its host holds.
 	sleep 1
-	local ports
+	run ! grep -qE "10\.0\.1\.1[123]\.[0-9]+ > 198" "$NET_DIR/cap-phys"
+	local ports tally conns nports reused bad
+	tally=$(grep -oE "$ADDR\.[0-9]+ > 198\.51\.100\.1\.7000: Flags \[[SFP.]+\], seq [0-9]+" \
+		"$NET_DIR/cap-phys" | awk '
+		{ n = split($1, a, "."); port = a[n] }
+		$5 ~ /S/ {
+			if (!(port in open)) { conns++; used[port]++ }
+			else if (open[port] != $7) {
+				print "port " port ": SYN " $7 " while " open[port] " is open" > "/dev/stderr"
+				bad++
+			}
+			open[port] = $7
+		}
+		$5 ~ /F/ { delete open[port] }
+		END {
+			for (p in used) { ports++; if (used[p] > 1) reused++ }
+			printf "%d %d %d %d\n", conns, ports, reused, bad
+		}')
+	read -r conns nports reused bad <<<"$tally"
+	echo "# $conns connections on $nports ports, $reused ports taken over from closed connections" >&3
+	[ "$bad" -eq 0 ]
+	[ "$conns" -eq $((3 * n)) ]
 	ports=$(grep -oE "$ADDR\.[0-9]+ > 198\.51\.100\.1\.7000" "$NET_DIR/cap-phys" |
 		awk -F'[. ]' '{ print $5 }' | sort -un)
-	[ "$(wc -l <<<"$ports")" -eq $((3 * n)) ]
-	run ! grep -qE "10\.0\.1\.1[123]\.[0-9]+ > 198" "$NET_DIR/cap-phys"
 	local held="" b
 	for h in h1 h2 h3; do held+=" $(blocks_in_zk "$h")"; done
 	for p in $ports; do

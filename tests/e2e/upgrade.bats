@@ -95,7 +95,8 @@ neighbours() {
 	wait_until 20 ping_ok v11 10.0.2.22
 	local h before=() n
 	for h in h1 h2; do
-		[ -e "$(agent_pin $h)/midox_rarp" ] && [ ! -e "$(agent_pin $h)/midox_neigh" ]
+		[ -e "$(agent_pin $h)/midox_rarp" ]
+		[ ! -e "$(agent_pin $h)/midox_neigh" ]
 	done
 	before=("$(neighbours h1 midox_rarp)" "$(neighbours h2 midox_rarp)")
 	echo "neighbours before: ${before[*]}"

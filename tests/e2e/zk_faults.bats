@@ -261,7 +261,8 @@ agent_moved() {
 	hosts_setup
 	local s1 s2 c1 c2 p1 p2 leader victim t0
 	s1=$(agent_session h1) s2=$(agent_session h2)
-	[ -n "$s1" ] && [ -n "$s2" ]
+	[ -n "$s1" ]
+	[ -n "$s2" ]
 	flow_start a v11 10.0.0.21
 	flow_start b v21 10.0.0.12
 

@@ -1808,14 +1808,14 @@ static void dn_snat_conn(const char *what, struct nat_pkt p, struct nat_pkt repl
 		*nat_port = port;
 }
 
-/* A live connection of R holding tuple (SNAT_ADDR:port -> dst:80, TCP): the port is taken
- * for dst. */
-static int dn_take(uint16_t port, const char *dst)
+/* A connection of R in state holding tuple (SNAT_ADDR:port -> dst:80, TCP): the port is
+ * taken for dst while it lives (a closed one, TIME_WAIT or CLOSE, gives it up). */
+static int dn_hold(uint16_t port, const char *dst, __u8 state)
 {
 	struct timespec ts;
 	struct mx_ct_key k = { .device = R, .src = frames_addr(SNAT_ADDR), .dst = frames_addr(dst),
 			       .sport = htons(port), .dport = htons(80), .proto = 6 };
-	struct mx_ct_entry e = { .state = MX_CT_TCP_ESTABLISHED };
+	struct mx_ct_entry e = { .state = state };
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	e.last_seen_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
@@ -1928,7 +1928,7 @@ static void test_dynamic_nat(void)
 		int err = 0;
 
 		for (uint16_t port = 1024; port <= 1087; port++)
-			err |= dn_take(port, DN_DST2);
+			err |= dn_hold(port, DN_DST2, MX_CT_TCP_ESTABLISHED);
 		syn.dst = frames_addr(DN_DST2);
 		syn.sport = 40100;
 		v = dn_send(IF_VB, &syn, M_RB, M_VB, out, &out_len);
@@ -1971,6 +1971,104 @@ static void test_dynamic_nat(void)
 	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
 }
 
+/* Hold every port of the block for DN_DST2 (SNAT_ADDR:port -> DN_DST2:80) in state, but
+ * keep: that one untouched; and with odd, the even ports free. 0, or -1. */
+static int dn_hold_block(__u8 state, uint16_t keep, bool odd)
+{
+	int err = 0;
+
+	for (uint16_t port = 1024; port <= 1087; port++) {
+		if (port == keep)
+			continue;
+		if (odd && !(port & 1)) {
+			struct mx_ct_key k = { .device = R, .src = frames_addr(SNAT_ADDR),
+					       .dst = frames_addr(DN_DST2), .sport = htons(port),
+					       .dport = htons(80), .proto = 6 };
+
+			bpf_map_delete_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k);
+			continue;
+		}
+		err |= dn_hold(port, DN_DST2, state);
+	}
+	return err;
+}
+
+/* A new TCP connection to DN_DST2 from VB:sport: the SNAT port it left with (0: none, it
+ * was dropped; the verdict into *v), its entries checked to name each other. */
+static uint16_t dn_snat_syn(uint16_t sport, int *v)
+{
+	struct nat_pkt syn = { .proto = 6, .src = frames_addr(IP_VB), .dst = frames_addr(DN_DST2),
+			       .sport = sport, .dport = 80, .tcp_flags = 0x02 };
+	struct mx_ct_entry e = { 0 }, x = { 0 };
+	uint8_t out[FRAMES_MAX + 128];
+	struct nat_pkt want = syn;
+	size_t out_len;
+	uint16_t port;
+
+	*v = dn_send(IF_VB, &syn, M_RB, M_VB, out, &out_len);
+	if (*v != TC_ACT_REDIRECT || !ct_get(IP_VB, DN_DST2, sport, 80, 6, &e) ||
+	    !(e.flags & MX_CT_F_NAT) || e.state != MX_CT_TCP_SYN_SENT)
+		return 0;
+	port = ntohs(e.nat.sport);
+	want.src = frames_addr(SNAT_ADDR);
+	want.sport = port;
+	if (!ct_get(SNAT_ADDR, DN_DST2, port, 80, 6, &x) || !(x.flags & MX_CT_F_NAT_INDEX) ||
+	    x.nat.sport != htons(sport) || !dn_same(&want, M_GW1, M_U1, out, out_len, NULL, 0))
+		return 0;
+	return port;
+}
+
+/* Time-wait reuse. Every port of the block held for DN_DST2 by a closed connection
+ * (TIME_WAIT): a new connection takes one over (the closed connection's entry goes, the
+ * index names the new one). Every other port then held by a live connection (ESTABLISHED,
+ * or closing: FIN_WAIT): the next one is nat-exhausted. By reset ones (CLOSE): taken over.
+ * Half the ports free, half closed: a free one is taken first. */
+static void test_snat_reuse(void)
+{
+	uint16_t p, q;
+	__u64 ex0;
+	int err, v;
+
+	ct_clear();
+	if (filter_set(R, C_DN_IN, C_DN_OUT, router_ports, MX_PORT_DEVICE_FILTERED, true) ||
+	    ports_flag(router_ports, MX_PORT_DEVICE_CT, true) || dn_lease(SNAT_ADDR, 1, 16)) {
+		tap_ok(false, "SNAT reuse: cannot set the router's filters, tracking and lease");
+		return;
+	}
+	err = dn_hold_block(MX_CT_TCP_TIME_WAIT, 0, false);
+	p = dn_snat_syn(40200, &v);
+	tap_check(!err && p >= 1024 && p <= 1087 && ct_count() == 65, "",
+		  "SNAT reuse: every port held by a closed connection (TIME_WAIT): the new one "
+		  "takes one over, the old entry gone, the index naming the new one (verdict %d, "
+		  "port %u, entries %u)", v, p, ct_count());
+	ex0 = counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED);
+	err = dn_hold_block(MX_CT_TCP_ESTABLISHED, p, false);
+	q = dn_snat_syn(40201, &v);
+	tap_check(!err && !q && v == TC_ACT_SHOT &&
+			  counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED) == ex0 + 1,
+		  "", "SNAT reuse: every port held by a live connection (the new one's too): "
+		      "nat-exhausted (verdict %d)", v);
+	err = dn_hold_block(MX_CT_TCP_FIN_WAIT, p, false);
+	q = dn_snat_syn(40202, &v);
+	tap_check(!err && !q && v == TC_ACT_SHOT &&
+			  counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED) == ex0 + 2,
+		  "", "SNAT reuse: a closing connection (FIN_WAIT) keeps its port (verdict %d)", v);
+	err = dn_hold_block(MX_CT_TCP_CLOSE, p, false);
+	q = dn_snat_syn(40203, &v);
+	tap_check(!err && q >= 1024 && q <= 1087 && q != p, "",
+		  "SNAT reuse: a reset connection's port (CLOSE) goes to a new one (verdict %d, "
+		  "port %u)", v, q);
+	err = dn_hold_block(MX_CT_TCP_TIME_WAIT, 0, true);
+	q = dn_snat_syn(40204, &v);
+	tap_check(!err && q >= 1024 && q <= 1087 && !(q & 1), "",
+		  "SNAT reuse: odd ports closed, even ones free: a free one first (verdict %d, "
+		  "port %u)", v, q);
+	ct_clear();
+	dn_lease(SNAT_ADDR, 0, 0);
+	filter_set(R, C_DN_IN, C_DN_OUT, router_ports, MX_PORT_DEVICE_FILTERED, false);
+	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
+}
+
 int main(void)
 {
 	struct mx_datapath_opts opts = { .no_pin = true, .ct_max_entries = CT_TEST_ENTRIES };
@@ -2007,6 +2105,7 @@ int main(void)
 	test_conntrack();
 	test_floating_ip(); /* installs chains of its own in place of test_filters' */
 	test_dynamic_nat(); /* and so does this one */
+	test_snat_reuse();  /* on test_dynamic_nat's chains */
 	mx_datapath_close(dp);
 	return tap_done();
 }
