@@ -60,19 +60,6 @@ ids() {
 	echo "$(attached_id "$1" "$vm") $(attached_id "$1" ul0) $(pinned_id "$1" port_ingress) $(pinned_id "$1" underlay_ingress)"
 }
 
-# floods_end: every flood still ran (the restarts happened under it), then ended with no
-# packet lost; E2E_FLOODS emptied for the next ones.
-floods_end() {
-	local f
-	for f in "${E2E_FLOODS[@]}"; do kill -0 "${f%%:*}"; done
-	for f in "${E2E_FLOODS[@]}"; do wait "${f%%:*}" || true; done
-	for f in "${E2E_FLOODS[@]}"; do
-		echo "${f#*:}: $(grep -E 'packets transmitted' "$NET_DIR/flood-${f#*:}")"
-		grep -q '5000 packets transmitted, 5000 received, 0% packet loss' "$NET_DIR/flood-${f#*:}"
-	done
-	E2E_FLOODS=()
-}
-
 @test "a restart with the same build loads nothing: the attached programs keep their ids, no ping lost" {
 	local before1 before2 from
 	before1=$(ids h1)

@@ -95,9 +95,7 @@ teardown() {
 	agent_restart h1 "$(bgp_env h1)"
 	agent_wait_ready h1
 	wait_until 10 grep -q "BIRD $pid of port .* still runs: taken over" "$NET_DIR/h1.agent.log"
-	for f in "${E2E_FLOODS[@]}"; do wait "${f%%:*}" || true; done
-	grep -E 'packets transmitted' "$NET_DIR/flood-vm11"
-	grep -q '5000 packets transmitted, 5000 received, 0% packet loss' "$NET_DIR/flood-vm11"
+	floods_end
 	[ "$(bgp_pid h1 "$KEY")" = "$pid" ]
 	bgp_established up1
 	# The restarted agent found what its session had published: nothing withdrawn or

@@ -14,6 +14,7 @@ load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
+load '../lib/routed'
 
 setup_file() {
 	e2e_setup_file midox midox-agent
@@ -36,43 +37,6 @@ setup() {
 
 teardown() {
 	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_ct
-}
-
-# on HOST ARGS...: the CLI in HOST's namespace, reading that host's pinned maps.
-on() {
-	local host=$1
-	shift
-	nsenter --net="/run/netns/$(net_ns "$host")" -- "$MIDOX_BUILD/midox" \
-		--zk "127.0.0.1:$ZK_PORT" --pin-root "$(agent_pin "$host")" "$@"
-}
-
-vm_mac() {
-	local IFS=.
-	# shellcheck disable=SC2086
-	set -- $1
-	printf '02:00:%02x:%02x:%02x:%02x\n' "$1" "$2" "$3" "$4"
-}
-
-vm_add() {
-	local host=$1 vm=$2 addr=$3 br=$4 mac p
-	mac=$(vm_mac "$addr")
-	net_vm_add "$host" "$vm" "$addr/24" "$mac"
-	net_vm_gw "$vm" "${addr%.*}.1"
-	p=$(mx bridge "$br" add port mac "$mac" address "$addr") || return 1
-	PORT[$vm]=$p
-	mx host "$(agent_name "$host")" add binding port "$p" interface "$vm"
-}
-
-router_port() {
-	local p
-	p=$(mx router "$RT" add port address "$2" net "$3") || return 1
-	RPORT[$1]=$p
-}
-
-link_bridge() {
-	local bp
-	bp=$(mx bridge "$1" add port) || return 1
-	mx bridge "$1" port "${bp#*:}" set peer router "$RT" port "${RPORT[$2]#*:}"
 }
 
 # host_up HOST ADDR [VAR=VALUE...]: one host in zone $TZ, its agent with that environment.

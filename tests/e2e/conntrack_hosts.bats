@@ -42,13 +42,6 @@ teardown() {
 	e2e_teardown
 }
 
-on() {
-	local host=$1
-	shift
-	nsenter --net="/run/netns/$(net_ns "$host")" -- "$MIDOX_BUILD/midox" \
-		--zk "127.0.0.1:$ZK_PORT" --pin-root "$(agent_pin "$host")" "$@"
-}
-
 # vm_on HOST VM ADDRESS BRIDGE: VM at ADDRESS/24 behind gateway .1, on a new port of BRIDGE.
 vm_on() {
 	local p

@@ -15,6 +15,7 @@ load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
+load '../lib/routed'
 
 FIP=203.0.113.7
 PRIV=10.0.1.21
@@ -49,13 +50,6 @@ teardown() {
 # ping_blocked FROM ADDR: one ping not answered.
 ping_blocked() {
 	! net_in "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1
-}
-
-router_port() {
-	local p
-	p=$(mx router "$RT" add port address "$2" net "$3") || return 1
-	[[ $p == *:port* ]] || { echo "router add port printed '$p'" >&2; return 1; }
-	RPORT[$1]=$p
 }
 
 # The topology above, and the floating IP: DNAT on R's infilter (before routing), SNAT on its

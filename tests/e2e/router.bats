@@ -17,6 +17,7 @@ load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
+load '../lib/routed'
 
 setup_file() {
 	e2e_setup_file midox midox-agent
@@ -41,43 +42,6 @@ teardown() {
 		mx router "$RT" list arp >&2 2>/dev/null || true
 	fi
 	e2e_teardown midox_ifport_v3 midox_port_v2 midox_route midox_neigh
-}
-
-# vm_mac A.B.C.D: the MAC a VM with that address gets, 02:00 + the address in hex.
-vm_mac() {
-	local IFS=.
-	# shellcheck disable=SC2086
-	set -- $1
-	printf '02:00:%02x:%02x:%02x:%02x\n' "$1" "$2" "$3" "$4"
-}
-
-# vm_add HOST VM ADDR BRIDGE: VM ADDR/24 with gateway .1, and a port of BRIDGE with its MAC and
-# address, bound to it.
-vm_add() {
-	local host=$1 vm=$2 addr=$3 br=$4 mac p
-	mac=$(vm_mac "$addr")
-	net_vm_add "$host" "$vm" "$addr/24" "$mac"
-	net_vm_gw "$vm" "${addr%.*}.1"
-	p=$(mx bridge "$br" add port mac "$mac" address "$addr") || return 1
-	[ -n "$p" ] || { echo "bridge $br add port printed nothing" >&2; return 1; }
-	PORT[$vm]=$p
-	mx host "$(agent_name "$host")" add binding port "$p" interface "$vm"
-}
-
-# router_port NAME ADDR NET: a port of R with ADDR in NET (a.b.c.d/len); its alias
-# (router0:portN) in RPORT[NAME].
-router_port() {
-	local p
-	p=$(mx router "$RT" add port address "$2" net "$3") || return 1
-	[[ $p == *:port* ]] || { echo "router add port printed '$p'" >&2; return 1; }
-	RPORT[$1]=$p
-}
-
-# link_bridge BRIDGE NAME: a new port of BRIDGE, peer of R's port NAME (interior ports).
-link_bridge() {
-	local bp
-	bp=$(mx bridge "$1" add port) || return 1
-	mx bridge "$1" port "${bp#*:}" set peer router "$RT" port "${RPORT[$2]#*:}"
 }
 
 router_setup() {

@@ -382,3 +382,11 @@ agent_verify_log() {
 	echo "--- verify $1" >&2
 	tail -20 "$NET_DIR/verify-$1.out" "$NET_DIR/verify-$1.err" >&2 2>/dev/null || true
 }
+
+# on HOST ARGS...: the CLI in HOST's namespace, reading that host's pinned maps.
+on() {
+	local host=$1
+	shift
+	nsenter --net="/run/netns/$(net_ns "$host")" -- "$MIDOX_BUILD/midox" \
+		--zk "127.0.0.1:$ZK_PORT" --pin-root "$(agent_pin "$host")" "$@"
+}

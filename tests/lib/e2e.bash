@@ -84,28 +84,64 @@ port_key() {
 	map_entries "$1" midox_ifport_v3 | jq -er --argjson i "$ifindex" '.[] | select(.key == $i) | .value.port_key'
 }
 
+# flood_start VM ADDR: pings from VM to ADDR, one every 4 ms, until floods_end: rounds of
+# FLOOD_ROUND pings, each run to its end (its last reply in, or 2 s waited for it), so a
+# stop never leaves a ping in flight that would count as lost; each round's summary line
+# goes to $NET_DIR/flood-VM. However long what runs under it takes (two agents of a new
+# build loading their programs took 50 s each on a loaded machine), the flood lasts.
+FLOOD_ROUND=500
 flood_start() {
-	net_bg "$1" "$NET_DIR/flood-$1" ping -q -c 5000 -i 0.002 -W 2 "$2"
+	local out=$NET_DIR/flood-$1
+	: >"$out"
+	rm -f "$out.stop"
+	net_bg "$1" "$out.loop" bash -c '
+		trap "kill \$ping 2>/dev/null; exit 1" TERM
+		while [ ! -e "$1.stop" ]; do
+			ping -q -c "$3" -i 0.004 -W 2 "$2" >"$1.round" 2>&1 &
+			ping=$!
+			wait "$ping"
+			grep -E "packets transmitted" "$1.round" >>"$1" || echo "no summary" >>"$1"
+		done' flood "$out" "$2" "$FLOOD_ROUND"
 	E2E_FLOODS+=("$NET_BG_PID:$1")
 }
 
+# restart_under_floods HOST...: each host's agent restarted in turn, ready again, while the
+# floods run; then floods_end.
 restart_under_floods() {
-	local host old f
+	local host old t0=$SECONDS
 	for host in "$@"; do
 		old=$(agent_pid "$host")
 		agent_restart "$host"
 		agent_wait_ready "$host"
 		[ "$(agent_pid "$host")" != "$old" ]
 	done
-	# the restarts (and the new agents' first reconcile) happened while every flood ran
-	for f in "${E2E_FLOODS[@]}"; do kill -0 "${f%%:*}"; done
+	echo "restarts of $* took $((SECONDS - t0)) s"
+	floods_end
+}
+
+# floods_end: every flood still ran (what came before happened under it); each stops after
+# its round, and none lost a packet in any round; E2E_FLOODS emptied for the next ones.
+floods_end() {
+	local f vm out
+	for f in "${E2E_FLOODS[@]}"; do
+		kill -0 "${f%%:*}" || {
+			echo "the flood of ${f#*:} stopped early: nothing was tested under it" >&2
+			return 1
+		}
+	done
+	for f in "${E2E_FLOODS[@]}"; do touch "$NET_DIR/flood-${f#*:}.stop"; done
 	for f in "${E2E_FLOODS[@]}"; do wait "${f%%:*}" || true; done
 	for f in "${E2E_FLOODS[@]}"; do
-		echo "${f#*:}: $(grep -E 'packets transmitted' "$NET_DIR/flood-${f#*:}")"
+		vm=${f#*:}
+		out=$NET_DIR/flood-$vm
+		echo "$vm: $(wc -l <"$out") rounds: $(sort "$out" | uniq -c | tr -s ' \n' ' ')"
+		[ -s "$out" ]
+		if grep -v "^$FLOOD_ROUND packets transmitted, $FLOOD_ROUND received, 0% packet loss" "$out" >&2; then
+			echo "the flood of $vm lost packets in the rounds above" >&2
+			return 1
+		fi
 	done
-	for f in "${E2E_FLOODS[@]}"; do
-		grep -q '5000 packets transmitted, 5000 received, 0% packet loss' "$NET_DIR/flood-${f#*:}"
-	done
+	E2E_FLOODS=()
 }
 
 # bridge_vm HOST VM N: VM 10.0.0.N with a new port of bridge $BR bound to it; the port is
