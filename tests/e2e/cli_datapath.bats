@@ -12,6 +12,7 @@ load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
+load '../lib/routed'
 
 M11=02:00:00:0a:01:0b
 
@@ -45,35 +46,13 @@ dp() {
 		"$MIDOX_BUILD/midox" --zk "127.0.0.1:$ZK_PORT" --pin-root "$(agent_pin "$host")" "$@"
 }
 
-# vm_port HOST VM ADDR BRIDGE [MAC]: VM ADDR/24 (gateway .1) with a new port of BRIDGE bound
-# to it, the port's alias in PORT[VM]; with MAC, the port holds MAC and ADDR (locked).
-vm_port() {
-	local host=$1 vm=$2 addr=$3 br=$4 mac=${5:-} p
-	net_vm_add "$host" "$vm" "$addr/24" "$mac"
-	net_vm_gw "$vm" "${addr%.*}.1"
-	if [ -n "$mac" ]; then
-		p=$(mx bridge "$br" add port mac "$mac" address "$addr") || return 1
-	else
-		p=$(mx bridge "$br" add port) || return 1
-	fi
-	PORT[$vm]=$p
-	mx host "$(agent_name "$host")" add binding port "$p" interface "$vm"
-}
-
-router_port() {
-	local bp
-	RPORT[$1]=$(mx router "$RT" add port address "$2" net "$3") || return 1
-	bp=$(mx bridge "$4" add port) || return 1
-	mx bridge "$4" port "${bp#*:}" set peer router "$RT" port "${RPORT[$1]#*:}"
-}
-
 dp_setup() {
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
 	mx bridge create name "$BR_A"
 	mx bridge create name "$BR_B"
 	mx router create name "$RT"
-	router_port a 10.0.1.1 10.0.1.0/24 "$BR_A"
-	router_port b 10.0.2.1 10.0.2.0/24 "$BR_B"
+	router_link a 10.0.1.1 10.0.1.0/24 "$BR_A"
+	router_link b 10.0.2.1 10.0.2.0/24 "$BR_B"
 	vm_port h1 v11 10.0.1.11 "$BR_A" "$M11"
 	vm_port h2 v12 10.0.1.12 "$BR_A"
 	vm_port h2 v21 10.0.2.21 "$BR_B"

@@ -33,9 +33,28 @@ router_port() {
 	RPORT[$1]=$p
 }
 
-# link_bridge BRIDGE NAME: a new port of BRIDGE, peer of $RT's port NAME (interior ports).
+# link_bridge BRIDGE NAME: a new port of BRIDGE, peer of $RT's port NAME (interior ports);
+# its alias in RPORT[NAME-peer].
 link_bridge() {
 	local bp
 	bp=$(mx bridge "$1" add port) || return 1
+	RPORT[$2-peer]=$bp
 	mx bridge "$1" port "${bp#*:}" set peer router "$RT" port "${RPORT[$2]#*:}"
+}
+
+# router_link NAME ADDR NET BRIDGE: router_port NAME ADDR NET, linked to BRIDGE (link_bridge).
+router_link() {
+	router_port "$1" "$2" "$3" && link_bridge "$4" "$1"
+}
+
+# vm_port HOST VM ADDR BRIDGE [MAC]: VM ADDR/24 (gateway .1) with a new port of BRIDGE bound
+# to it, the port's alias in PORT[VM]; with MAC, the port holds MAC and ADDR (locked).
+vm_port() {
+	local host=$1 vm=$2 addr=$3 br=$4 mac=${5:-} p
+	net_vm_add "$host" "$vm" "$addr/24" "$mac"
+	net_vm_gw "$vm" "${addr%.*}.1"
+	p=$(mx bridge "$br" add port ${mac:+mac "$mac" address "$addr"}) || return 1
+	[ -n "$p" ] || { echo "bridge $br add port printed nothing" >&2; return 1; }
+	PORT[$vm]=$p
+	mx host "$(agent_name "$host")" add binding port "$p" interface "$vm"
 }
