@@ -35,7 +35,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_ct
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter_v2 midox_ct
 }
 
 # on HOST ARGS...: the CLI in HOST's namespace, reading that host's pinned maps.

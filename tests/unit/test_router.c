@@ -1058,11 +1058,11 @@ static __u64 rule_packets(__u32 rule_id)
 	return mx_chain_counter_read(&maps, rule_id, &c) ? ~0ull : c.packets;
 }
 
-/* Owner's filter set as the agent sets it (midox_filter, and the flag on the ports whose
+/* Owner's filter set as the agent sets it (midox_filter_v2, and the flag on the ports whose
  * entries say so), or taken away again. */
 static int filter_set(__u32 owner, __u32 in, __u32 out, const __u32 *ports, __u32 flag, bool on)
 {
-	struct mx_filter f = { in, out };
+	struct mx_filter f = { .owner = owner, .in_chain = in, .out_chain = out };
 	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_FILTER);
 	int err = on ? bpf_map_update_elem(fd, &owner, &f, BPF_ANY)
 		     : bpf_map_delete_elem(fd, &owner);
