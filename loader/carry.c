@@ -56,11 +56,14 @@ static const struct carry {
 	/* value (zeroed, the new map's value size) from key's old value */
 	void (*convert)(const void *key, const void *old, void *value, size_t key_size);
 } carries[DP_CARRY__MAX] = {
-	{ "midox_port", MX_MAP_ID_PORT, sizeof(__u32), OLD_PORT_SIZE, port_convert },
-	{ "midox_filter", MX_MAP_ID_FILTER, sizeof(__u32), OLD_TAIL_SIZE, keyed_convert },
-	{ "midox_allowed", MX_MAP_ID_ALLOWED, sizeof(struct mx_allowed_key), OLD_TAIL_SIZE,
-	  keyed_convert },
-	{ "midox_arp", MX_MAP_ID_ARP, sizeof(struct mx_arp_key), OLD_TAIL_SIZE, keyed_convert },
+	[DP_CARRY_PORT] = { "midox_port", MX_MAP_ID_PORT, sizeof(__u32), OLD_PORT_SIZE,
+			    port_convert },
+	[DP_CARRY_FILTER] = { "midox_filter", MX_MAP_ID_FILTER, sizeof(__u32), OLD_TAIL_SIZE,
+			      keyed_convert },
+	[DP_CARRY_ALLOWED] = { "midox_allowed", MX_MAP_ID_ALLOWED, sizeof(struct mx_allowed_key),
+			       OLD_TAIL_SIZE, keyed_convert },
+	[DP_CARRY_ARP] = { "midox_arp", MX_MAP_ID_ARP, sizeof(struct mx_arp_key), OLD_TAIL_SIZE,
+			   keyed_convert },
 };
 
 void dp_carried_free(struct dp_carried *c)
