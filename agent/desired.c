@@ -279,6 +279,7 @@ static int add_station(struct desired *d, __u32 bridge_key, const uint8_t mac[6]
 	err = kv_put_new(&d->maps[MX_MAP_ID_FDB], &fk, &fe);
 	for (size_t i = 0; !err && i < n_addrs; i++) {
 		ak.addr = addrs[i].s_addr;
+		ae.key = ak; /* the datapath checks it after its read */
 		err = kv_put_new(&d->maps[MX_MAP_ID_ARP], &ak, &ae);
 	}
 	return err;
@@ -337,6 +338,7 @@ static int add_allowed(struct desired *d, const struct topo_port *p, const struc
 	for (size_t i = 0; !err && i < p->n_allowed; i++) {
 		memset(&v, 0, sizeof(v));
 		k.addr = p->allowed[i].addr.s_addr;
+		v.key = k; /* the datapath checks it after its read */
 		if (p->allowed[i].has_mac) {
 			v.flags = MX_ALLOWED_MAC;
 			memcpy(v.mac, p->allowed[i].mac, 6);
@@ -662,7 +664,7 @@ static __u32 filter_chain(const __u32 *ids, long index)
 	return index == DF_NONE ? MX_CHAIN_NONE : ids[index];
 }
 
-/* midox_filter: each port's and device's chains by the ids the chain compiler gives them
+/* midox_filter_v2: each port's and device's chains by the ids the chain compiler gives them
  * (mx_chain_ids_assign over the resolved chains, as agent/chain_compile.c); and on every
  * port's entry whether it has filters (MX_PORT_FILTERED) and whether its device has
  * (MX_PORT_DEVICE_FILTERED), so that the datapath looks only where there are some.
@@ -722,7 +724,7 @@ static int add_filters(struct desired *d)
 		err = mx_chain_ids_assign(c->chains[0].id, c->n_chains, sizeof(*c->chains), ids);
 	for (size_t i = 0; !err && i < c->n_filters; i++) {
 		const struct df_filter *f = &c->filters[i];
-		struct mx_filter v = { .in_chain = filter_chain(ids, f->in),
+		struct mx_filter v = { .owner = f->key, .in_chain = filter_chain(ids, f->in),
 				       .out_chain = filter_chain(ids, f->out) };
 
 		err = kv_put_new(filters, &f->key, &v);

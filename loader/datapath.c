@@ -92,94 +92,18 @@ static const struct {
 
 /* Pins of maps whose layout changed, each replaced by a map of a new name. An upgraded agent
  * removes the old pin: the programs still attached hold that map themselves and forward on
- * it until its first pass, with the new maps filled, replaces them. */
+ * it until its first pass, with the new maps filled, replaces them. The entries of those
+ * the new programs read from the first tail call on are carried over first (carry.c). */
 static const char *const retired_pins[] = {
 	"midox_ifport", /* midox_ifport_v2: the port's entry travels with the interface's */
 	"midox_ifport_v2", /* midox_ifport_v3: the port's entry has its counter slot */
 	"midox_port", /* midox_port_v2: the same */
 	"midox_chain", /* midox_chain_v2: a per-CPU hash, rewritten in place (midox/chain.h) */
+	/* _v2: the value holds its own key, which the datapath checks after its read */
+	"midox_filter",
+	"midox_allowed",
+	"midox_arp",
 };
-
-/* The ports of the retired midox_port (32-byte entries, no counter slot), carried into
- * midox_port_v2 before the tail-call slots point at this object's programs: the programs
- * still attached from the earlier tree tail-call into this object's hop_bridge and
- * hop_router, which look ports up in midox_port_v2, and the underlay's program, reattached
- * at start, decapsulates to them. Without the entries those frames would find no port until
- * the first pass. Each carried entry has no slot (counted in midox_stats) until that pass. */
-#define OLD_PORT_PIN "midox_port"
-#define OLD_PORT_SIZE 32
-_Static_assert(sizeof(struct mx_port) >= OLD_PORT_SIZE, "the old port entry is the new one's head");
-
-struct carried_ports {
-	__u32 *keys;
-	struct mx_port *values;
-	size_t n;
-};
-
-static void carried_free(struct carried_ports *c)
-{
-	free(c->keys);
-	free(c->values);
-	memset(c, 0, sizeof(*c));
-}
-
-/* The old pin's entries, if it is there with the old layout; else none (not an error). */
-static int ports_carry_read(const char *root, struct carried_ports *c)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	void *keys = NULL, *values = NULL;
-	size_t n = 0;
-	int fd, err;
-
-	memset(c, 0, sizeof(*c));
-	snprintf(path, sizeof(path), "%s/%s", root, OLD_PORT_PIN);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	if (!err && info.key_size == sizeof(__u32) && info.value_size == OLD_PORT_SIZE)
-		err = dp_map_entries(fd, sizeof(__u32), OLD_PORT_SIZE, &keys, &values, &n);
-	close(fd);
-	if (!err && n) {
-		c->keys = keys;
-		c->values = calloc(n, sizeof(*c->values));
-		if (!c->values) {
-			carried_free(c);
-			free(values);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < n; i++)
-			memcpy(&c->values[i], (char *)values + i * OLD_PORT_SIZE, OLD_PORT_SIZE);
-		c->n = n;
-		keys = NULL;
-	}
-	free(keys);
-	free(values);
-	if (err)
-		mx_warn("reading %s to carry its ports over: %s", path, strerror(-err));
-	return 0;
-}
-
-/* Into midox_port_v2, where the key is not there already (a map of this tree's wins). */
-static int ports_carry_write(struct mx_datapath *dp, const struct carried_ports *c)
-{
-	int fd = dp_map_fd(dp, MX_MAP_ID_PORT), err;
-
-	for (size_t i = 0; i < c->n; i++) {
-		err = bpf_map_update_elem(fd, &c->keys[i], &c->values[i], BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			mx_err("carrying port key %u into %s: %s", c->keys[i],
-			       mx_map_name(MX_MAP_ID_PORT), strerror(-err));
-			return err;
-		}
-	}
-	if (c->n)
-		mx_info("%zu ports carried from %s into %s", c->n, OLD_PORT_PIN,
-			mx_map_name(MX_MAP_ID_PORT));
-	return 0;
-}
 
 static int pins_retire(const char *root)
 {
@@ -372,7 +296,7 @@ static double ms_since(uint64_t t0)
 }
 
 static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
-			 __u32 ct_max_entries, const struct carried_ports *carried)
+			 __u32 ct_max_entries, const struct dp_carried *carried)
 {
 	uint64_t t0 = mx_now_ns();
 	int err = skel_open(dp, pin_root, pin);
@@ -380,7 +304,7 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
 	if (!err && pin && !dp_progs_reuse(dp, pin_root)) {
 		mx_info("datapath: build %s reused as pinned under %s (nothing loaded) in %.1f ms",
 			dp->build, pin_root, ms_since(t0));
-		err = ports_carry_write(dp, carried);
+		err = dp_carry_write(dp, carried);
 		return err ? err : hop_slots_fill(dp);
 	}
 	/* A failed reuse may have given the skeleton some maps: open it afresh. */
@@ -399,8 +323,8 @@ static int datapath_load(struct mx_datapath *dp, const char *pin_root, bool pin,
 	}
 	for (int p = 0; p < DP_PROG__MAX; p++)
 		dp->prog_fd[p] = bpf_program__fd(dp_prog(dp, p));
-	/* The old programs still attached tail-call into the new slots: the ports first. */
-	err = ports_carry_write(dp, carried);
+	/* The old programs still attached tail-call into the new slots: their entries first. */
+	err = dp_carry_write(dp, carried);
 	if (!err)
 		err = hop_slots_fill(dp);
 	if (!err && pin) {
@@ -414,7 +338,7 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 {
 	const char *root = opts && opts->pin_root ? opts->pin_root : MX_PIN_ROOT_DEFAULT;
 	bool pin = !(opts && opts->no_pin);
-	struct carried_ports carried = { 0 };
+	struct dp_carried carried = { 0 };
 	struct mx_datapath *dp;
 	int err;
 
@@ -423,17 +347,17 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 	if (pin) {
 		err = pin_root_prepare(root);
 		if (!err)
-			err = ports_carry_read(root, &carried);
+			err = dp_carry_read(root, &carried);
 		if (!err)
 			err = pins_migrate(root);
 		if (err) {
-			carried_free(&carried);
+			dp_carried_free(&carried);
 			return err;
 		}
 	}
 	dp = calloc(1, sizeof(*dp));
 	if (!dp) {
-		carried_free(&carried);
+		dp_carried_free(&carried);
 		return -ENOMEM;
 	}
 	for (int p = 0; p < DP_PROG__MAX; p++)
@@ -441,7 +365,7 @@ int mx_datapath_open(const struct mx_datapath_opts *opts, struct mx_datapath **o
 	err = object_read(dp, opts ? opts->object_path : NULL);
 	if (!err)
 		err = datapath_load(dp, root, pin, opts ? opts->ct_max_entries : 0, &carried);
-	carried_free(&carried);
+	dp_carried_free(&carried);
 	if (err) {
 		mx_datapath_close(dp);
 		return err;

@@ -55,6 +55,21 @@ int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n);
 /* Every entry (keys and values packed), in batches where the map has them (sync.c). */
 int dp_map_entries(int fd, size_t key_size, size_t value_size, void **keys, void **values,
 		   size_t *n);
+/* The entries of the retired pins whose layout changed, in this tree's layout (carry.c):
+ * read before the old pins are removed, written into the new maps before the tail-call
+ * slots point at this object's programs. */
+enum { DP_CARRY_PORT, DP_CARRY_FILTER, DP_CARRY_ALLOWED, DP_CARRY_ARP, DP_CARRY__MAX };
+struct dp_carried_map {
+	void *keys, *values; /* packed, n of each */
+	size_t n;
+};
+struct dp_carried {
+	struct dp_carried_map map[DP_CARRY__MAX];
+};
+/* Those left under root; none is not an error (-ENOMEM is). */
+int dp_carry_read(const char *root, struct dp_carried *c);
+int dp_carry_write(struct mx_datapath *dp, const struct dp_carried *c);
+void dp_carried_free(struct dp_carried *c);
 /* Route libbpf's messages through the logger (once is enough; again is harmless). */
 void dp_log_libbpf(void);
 

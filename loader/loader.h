@@ -105,6 +105,7 @@ int mx_fdb_update(struct mx_datapath *dp, const struct mx_fdb_key *k, const stru
 int mx_fdb_lookup(struct mx_datapath *dp, const struct mx_fdb_key *k, struct mx_fdb_entry *v);
 int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k);
 
+/* v->key is written from k (the datapath checks it after its read). */
 int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v);
 int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k);
 
@@ -115,7 +116,7 @@ int mx_bgp_delete(struct mx_datapath *dp, const struct mx_bgp_key *k);
 int mx_rate_update(struct mx_datapath *dp, __u32 port_key, const struct mx_port_rate *v);
 int mx_rate_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port_rate *v);
 
-/* A locked port's allowed address pairs (midox_allowed). */
+/* A locked port's allowed address pairs (midox_allow_v2; v->key is written from k). */
 int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v);
 int mx_allowed_delete(struct mx_datapath *dp, const struct mx_allowed_key *k);
 

@@ -191,7 +191,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* Before the ports: a port whose entry says it has a filter finds it. */
 	[MX_MAP_ID_FILTER] = {
-		.name = MX_MAP_FILTER, .skel_off = SKEL_MAP(midox_filter),
+		.name = MX_MAP_FILTER, .skel_off = SKEL_MAP(midox_filter_v2),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_filter),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 2, .format_key = key_filter,
 	},
@@ -207,7 +207,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* Before the ports' interfaces: a locked port's pairs are there when it first sends. */
 	[MX_MAP_ID_ALLOWED] = {
-		.name = MX_MAP_ALLOWED, .skel_off = SKEL_MAP(midox_allowed),
+		.name = MX_MAP_ALLOWED, .skel_off = SKEL_MAP(midox_allow_v2),
 		.key_size = sizeof(struct mx_allowed_key), .value_size = sizeof(struct mx_allowed),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 5, .format_key = key_allowed,
 	},
@@ -219,7 +219,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.learned = fdb_learned, .keep_port_flag = MX_PORT_LOCAL,
 	},
 	[MX_MAP_ID_ARP] = {
-		.name = MX_MAP_ARP, .skel_off = SKEL_MAP(midox_arp),
+		.name = MX_MAP_ARP, .skel_off = SKEL_MAP(midox_arp_v2),
 		.key_size = sizeof(struct mx_arp_key), .value_size = sizeof(struct mx_arp_entry),
 		.owner = MX_MAP_OWN_AGENT, .sync_rank = 7, .format_key = key_arp,
 	},

@@ -98,9 +98,13 @@ int mx_fdb_delete(struct mx_datapath *dp, const struct mx_fdb_key *k)
 	return map_delete(dp, MX_MAP_ID_FDB, k);
 }
 
+/* The value holds its own key (midox/bridge.h): written from k, whatever v->key says. */
 int mx_arp_update(struct mx_datapath *dp, const struct mx_arp_key *k, const struct mx_arp_entry *v)
 {
-	return map_update(dp, MX_MAP_ID_ARP, k, v);
+	struct mx_arp_entry e = *v;
+
+	e.key = *k;
+	return map_update(dp, MX_MAP_ID_ARP, k, &e);
 }
 
 int mx_arp_delete(struct mx_datapath *dp, const struct mx_arp_key *k)
@@ -128,9 +132,13 @@ int mx_rate_lookup(struct mx_datapath *dp, __u32 port_key, struct mx_port_rate *
 	return map_lookup(dp, MX_MAP_ID_RATE, &port_key, v);
 }
 
+/* The value holds its own key (midox/port.h): written from k, whatever v->key says. */
 int mx_allowed_update(struct mx_datapath *dp, const struct mx_allowed_key *k, const struct mx_allowed *v)
 {
-	return map_update(dp, MX_MAP_ID_ALLOWED, k, v);
+	struct mx_allowed a = *v;
+
+	a.key = *k;
+	return map_update(dp, MX_MAP_ID_ALLOWED, k, &a);
 }
 
 int mx_allowed_delete(struct mx_datapath *dp, const struct mx_allowed_key *k)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* midox_arp and ARP suppression: a bridge answers requests for addresses it knows. */
+/* midox_arp_v2 and ARP suppression: a bridge answers requests for addresses it knows. */
 #ifndef MX_BPF_ARP_H
 #define MX_BPF_ARP_H
 
@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/bridge.h"
+#include "lib/elem.h"
 #include "lib/parse.h"
 
 struct {
@@ -16,29 +17,32 @@ struct {
 	__type(key, struct mx_arp_key);
 	__type(value, struct mx_arp_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_arp SEC(".maps");
+} midox_arp_v2 SEC(".maps");
 
-static __always_inline const struct mx_arp_entry *arp_lookup(__u32 bridge_key, __be32 addr)
+/* Whether bridge bridge_key knows addr: its MAC copied into mac. The MAC is copied, then the
+ * entry's key checked (lib/elem.h): an entry the kernel reused for another key while it was
+ * read is no entry, not that key's MAC. */
+static __always_inline bool arp_lookup(__u32 bridge_key, __be32 addr, __u8 *mac)
 {
 	struct mx_arp_key k = { .bridge_key = bridge_key, .addr = addr };
+	const struct mx_arp_entry *e = bpf_map_lookup_elem(&midox_arp_v2, &k);
 
-	return bpf_map_lookup_elem(&midox_arp, &k);
+	if (!e)
+		return false;
+	mac_copy(mac, e->mac);
+	elem_key_after_copy();
+	return e->key.bridge_key == bridge_key && e->key.addr == addr;
 }
 
-/* The table entry that answers this request, or NULL. Gratuitous ARP and a host asking
- * about its own address (duplicate detection) are left to flood: answering would make
- * the sender see a conflict. */
-static __always_inline const struct mx_arp_entry *arp_answer_for(const struct arp_eth_ipv4 *arp,
-								 __u32 bridge_key)
+/* Whether the table answers this request, with the MAC copied into mac. Gratuitous ARP and
+ * a host asking about its own address (duplicate detection) are left to flood: answering
+ * would make the sender see a conflict. */
+static __always_inline bool arp_answer_for(const struct arp_eth_ipv4 *arp, __u32 bridge_key,
+					   __u8 *mac)
 {
-	const struct mx_arp_entry *e;
-
 	if (arp->hdr.ar_op != bpf_htons(ARPOP_REQUEST) || arp->spa == arp->tpa)
-		return NULL;
-	e = arp_lookup(bridge_key, arp->tpa);
-	if (!e || mac_equal(e->mac, arp->sha))
-		return NULL;
-	return e;
+		return false;
+	return arp_lookup(bridge_key, arp->tpa, mac) && !mac_equal(mac, arp->sha);
 }
 
 /* Turn the request into its reply in place: from mac, to the requester. */

@@ -29,15 +29,12 @@ static __always_inline bool bridge_arp_reply(const struct __sk_buff *skb, struct
 					     struct ethhdr *eth, __u32 bridge_key)
 {
 	struct arp_eth_ipv4 *arp = parse_arp(c);
-	const struct mx_arp_entry *e;
+	__u8 mac[ETH_ALEN];
 
-	if (!arp)
+	if (!arp || !arp_answer_for(arp, bridge_key, mac))
 		return false;
-	e = arp_answer_for(arp, bridge_key);
-	if (!e)
-		return false;
-	trace_step(skb, MX_TRACE_ARP_REPLY, bridge_key, arp->tpa, 0, trace_mac(e->mac));
-	arp_make_reply(eth, arp, e->mac);
+	trace_step(skb, MX_TRACE_ARP_REPLY, bridge_key, arp->tpa, 0, trace_mac(mac));
+	arp_make_reply(eth, arp, mac);
 	return true;
 }
 

@@ -3,7 +3,7 @@
  * docs/chains-datapath.md): entering a device by a port, the port's infilter then the
  * device's (a router's before routing); leaving it by a port, the device's outfilter (the
  * egress port known) then the port's outfilter. Which ports and devices have filters their
- * port entries say (MX_PORT_FILTERED, MX_PORT_DEVICE_FILTERED); midox_filter holds the
+ * port entries say (MX_PORT_FILTERED, MX_PORT_DEVICE_FILTERED); midox_filter_v2 holds the
  * chains. A frame that meets no filter pays one flag test at each point. A reject is
  * answered (filter_refuse); the answers the datapath makes pass the outfilters of the ports
  * they leave by (filters_answer); a flooded copy its port's outfilter (flood_copy_refused). */
@@ -22,6 +22,7 @@
 #include "midox/trace.h"
 #include "lib/chain.h"
 #include "lib/deliver.h"
+#include "lib/elem.h"
 #include "lib/hop.h"
 #include "lib/icmp.h"
 #include "lib/nat.h"
@@ -40,7 +41,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mx_filter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_filter SEC(".maps");
+} midox_filter_v2 SEC(".maps");
 
 #define FILTER_ANY (MX_PORT_FILTERED | MX_PORT_DEVICE_FILTERED)
 /* In MX_TRACE_CHAIN's c: the evaluation was an outfilter's. */
@@ -55,9 +56,19 @@ struct {
 #define FILTER_DYN_RULE 0xffffu
 _Static_assert(2 * MX_CHAIN_RULES_MAX - 1 <= FILTER_DYN_RULE, "a rule index fits");
 
-static __always_inline const struct mx_filter *filter_lookup(__u32 key)
+/* owner's in or outfilter (where: 0 or FILTER_OUT), MX_CHAIN_NONE for none: the chain id is
+ * copied, then the entry's owner checked (lib/elem.h): an entry the kernel reused for
+ * another owner while it was read is none, not that owner's chain. */
+static __always_inline __u32 filter_chain(__u32 owner, __u32 where)
 {
-	return bpf_map_lookup_elem(&midox_filter, &key);
+	const struct mx_filter *f = bpf_map_lookup_elem(&midox_filter_v2, &owner);
+	__u32 chain;
+
+	if (!f)
+		return MX_CHAIN_NONE;
+	chain = where ? f->out_chain : f->in_chain;
+	elem_key_after_copy();
+	return f->owner == owner ? chain : MX_CHAIN_NONE;
 }
 
 /* The id of the rule at index idx of midox_chrule, 0 for none. */
@@ -127,9 +138,7 @@ static __always_inline void filter_input(struct __sk_buff *skb, const struct hop
 static __always_inline int filter_apply(struct __sk_buff *skb, __u32 owner, __u32 where,
 					const struct chain_input *in)
 {
-	const struct mx_filter *f = filter_lookup(owner);
-	__u32 chain = !f ? MX_CHAIN_NONE : where ? f->out_chain : f->in_chain;
-
+	__u32 chain = filter_chain(owner, where);
 	int reason;
 
 	if (chain == MX_CHAIN_NONE)

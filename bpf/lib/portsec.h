@@ -3,7 +3,7 @@
  * (MX_PORT_FIXED_IP) sends only as itself, as Neutron's port security does by default. Run
  * on the first device of a pass, before learning, so a spoofed MAC is never learned and a
  * spoofed ARP request never answered. A port with neither flag is not checked; one with
- * allowed address pairs (midox_allowed) may also send as each of them. */
+ * allowed address pairs (midox_allow_v2) may also send as each of them. */
 #ifndef MX_BPF_PORTSEC_H
 #define MX_BPF_PORTSEC_H
 
@@ -15,6 +15,7 @@
 
 #include "midox/port.h"
 #include "midox/stats.h"
+#include "lib/elem.h"
 #include "lib/parse.h"
 
 #define PORTSEC_FLAGS (MX_PORT_FIXED_MAC | MX_PORT_FIXED_IP)
@@ -39,24 +40,30 @@ struct {
 	__type(key, struct mx_allowed_key);
 	__type(value, struct mx_allowed);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_allowed SEC(".maps");
+} midox_allow_v2 SEC(".maps");
 
 /* Whether an allowed address pair of port port_key lets it send as addr from mac: the
- * pair's own MAC if it has one, else the port's fixed MAC (any MAC without one). */
+ * pair's own MAC if it has one, else the port's fixed MAC (any MAC without one). The pair's
+ * verdict is taken, then the entry's key checked (lib/elem.h): an entry the kernel reused
+ * for another pair while it was read is no pair. */
 static __always_inline bool portsec_pair(const struct mx_port *port, __u32 port_key,
 					 __be32 addr, const __u8 *mac)
 {
 	struct mx_allowed_key k = { .port_key = port_key, .addr = addr };
 	const struct mx_allowed *a;
+	bool ok;
 
 	if (!addr)
 		return false;
-	a = bpf_map_lookup_elem(&midox_allowed, &k);
+	a = bpf_map_lookup_elem(&midox_allow_v2, &k);
 	if (!a)
 		return false;
 	if (a->flags & MX_ALLOWED_MAC)
-		return mac_equal(mac, a->mac);
-	return !(port->flags & MX_PORT_FIXED_MAC) || mac_equal(mac, port->mac);
+		ok = mac_equal(mac, a->mac);
+	else
+		ok = !(port->flags & MX_PORT_FIXED_MAC) || mac_equal(mac, port->mac);
+	elem_key_after_copy();
+	return ok && a->key.port_key == port_key && a->key.addr == addr;
 }
 
 /* IPv4 from a locked port. From a MAC not the port's (mac_ok false) only an allowed pair

@@ -100,26 +100,29 @@ static __always_inline int router_local(struct __sk_buff *skb, const struct hop 
 	return stats_drop(skb, h->entry, MX_DROP_ROUTER_LOCAL);
 }
 
-/* The MAC of next on the link of egress port e: the router's ARP table, else (interior
- * port) the peer bridge's known addresses, or the peer's own MAC when it is a router port. */
-static __always_inline const __u8 *router_neigh(__u32 router_key, __be32 next,
-						const struct mx_port *e)
+/* Whether the MAC of next on the link of egress port e is known, copied into mac: the
+ * router's ARP table, else (interior port) the peer bridge's known addresses, or the peer's
+ * own MAC when it is a router port. */
+static __always_inline bool router_neigh(__u32 router_key, __be32 next,
+					 const struct mx_port *e, __u8 *mac)
 {
 	const struct mx_neigh_entry *r = neigh_lookup(router_key, next);
-	const struct mx_arp_entry *a;
 	const struct mx_port *peer;
 
-	if (r)
-		return r->mac;
+	if (r) {
+		mac_copy(mac, r->mac);
+		return true;
+	}
 	if (!(e->flags & MX_PORT_INTERIOR))
-		return NULL;
+		return false;
 	peer = port_lookup(e->peer_key);
 	if (!peer)
-		return NULL;
-	if (peer->flags & MX_PORT_ROUTER)
-		return peer->mac;
-	a = arp_lookup(peer->device_key, next);
-	return a ? a->mac : NULL;
+		return false;
+	if (peer->flags & MX_PORT_ROUTER) {
+		mac_copy(mac, peer->mac);
+		return true;
+	}
+	return arp_lookup(peer->device_key, next, mac);
 }
 
 /* The next hop's MAC is unknown: the packet becomes an ARP request for it from egress port
@@ -194,7 +197,7 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 {
 	__u32 e_key = nh->port_key;
 	const struct mx_port *e = port_lookup(e_key);
-	const __u8 *dmac;
+	__u8 dmac[ETH_ALEN];
 	__be32 next;
 	int verdict;
 	__be16 old;
@@ -209,8 +212,7 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 	/* After the outfilters: a DNAT there changes the destination a direct route
 	 * resolves. */
 	next = nh->gw ? nh->gw : ip->daddr;
-	dmac = router_neigh(router_key, next, e);
-	if (dmac) {
+	if (router_neigh(router_key, next, e, dmac)) {
 		trace_step(skb, MX_TRACE_NEXT_HOP, router_key, next, 0, trace_mac(dmac));
 		old = ((__be16 *)ip)[4]; /* ttl, protocol */
 		ip->ttl--;

@@ -55,7 +55,7 @@ _Static_assert(sizeof(struct mx_fdb_entry) == 16, "mx_fdb_entry layout");
 _Static_assert(MX_TRAFFIC_SLOTS <= 65536, "a counter slot fits mx_fdb_entry.port_slot");
 
 /* struct mx_arp_key -> struct mx_arp_entry: addresses a bridge answers ARP for. */
-#define MX_MAP_ARP "midox_arp"
+#define MX_MAP_ARP "midox_arp_v2"
 #define MX_ARP_MAX_ENTRIES 262144
 
 struct mx_arp_key {
@@ -64,10 +64,14 @@ struct mx_arp_key {
 };
 _Static_assert(sizeof(struct mx_arp_key) == 8, "mx_arp_key layout");
 
+/* key: the entry's own key, read by the datapath after the MAC it copied; an entry of
+ * another key (an element the kernel reused) is no entry (docs/datapath.md, "Map elements
+ * under readers"). */
 struct mx_arp_entry {
+	struct mx_arp_key key;
 	__u8 mac[6];
 	__u16 flags; /* reserved, 0 */
 };
-_Static_assert(sizeof(struct mx_arp_entry) == 8, "mx_arp_entry layout");
+_Static_assert(sizeof(struct mx_arp_entry) == 16, "mx_arp_entry layout");
 
 #endif

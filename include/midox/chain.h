@@ -251,13 +251,17 @@ _Static_assert(sizeof(struct mx_chain_nat) == 24, "mx_chain_nat layout");
  * chains the pipeline evaluates there (bpf/lib/filter.h). Looked up only for a port whose
  * entry says so (MX_PORT_FILTERED, MX_PORT_DEVICE_FILTERED): a frame through ports and
  * devices without filters pays a flag test. The agent's (agent/desired.c). */
-#define MX_MAP_FILTER "midox_filter"
+#define MX_MAP_FILTER "midox_filter_v2"
 #define MX_FILTER_MAX_ENTRIES 65536
 struct mx_filter {
+	/* the entry's own key: the datapath reads it after the chain it uses, and takes an
+	 * entry of another owner (an element the kernel reused) for none (docs/datapath.md,
+	 * "Map elements under readers"). First: the kernel's copy of a value stores it first. */
+	__u32 owner;
 	__u32 in_chain;  /* chain id, MX_CHAIN_NONE: no infilter */
 	__u32 out_chain; /* chain id, MX_CHAIN_NONE: no outfilter */
 };
-_Static_assert(sizeof(struct mx_filter) == 8, "mx_filter layout");
+_Static_assert(sizeof(struct mx_filter) == 12, "mx_filter layout");
 
 /* The evaluation's inputs besides the packet. */
 enum mx_chain_input_flags {

@@ -77,8 +77,10 @@ struct mx_ifport {
 _Static_assert(sizeof(struct mx_ifport) == 8 + sizeof(struct mx_port), "mx_ifport layout");
 
 /* struct mx_allowed_key -> struct mx_allowed: a locked port's allowed address pairs, extra
- * IPv4 addresses (each with a MAC, or the port's) it may send as besides its fixed one. */
-#define MX_MAP_ALLOWED "midox_allowed"
+ * IPv4 addresses (each with a MAC, or the port's) it may send as besides its fixed one.
+ * midox_allowed before its value held the key ("midox_allowed_v2" would pass the 15
+ * characters the kernel keeps of a map's name). */
+#define MX_MAP_ALLOWED "midox_allow_v2"
 #define MX_ALLOWED_MAX_ENTRIES 65536
 
 struct mx_allowed_key {
@@ -91,10 +93,14 @@ enum mx_allowed_flags {
 	MX_ALLOWED_MAC = 1 << 0, /* mac is the pair's own; else the port's fixed MAC (or any) */
 };
 
+/* key: the entry's own key, read by the datapath after the MAC and flags; an entry of
+ * another key (an element the kernel reused) is no pair (docs/datapath.md, "Map elements
+ * under readers"). */
 struct mx_allowed {
+	struct mx_allowed_key key;
 	__u8 mac[6];
 	__u16 flags; /* enum mx_allowed_flags */
 };
-_Static_assert(sizeof(struct mx_allowed) == 8, "mx_allowed layout");
+_Static_assert(sizeof(struct mx_allowed) == 16, "mx_allowed layout");
 
 #endif

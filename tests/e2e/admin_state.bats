@@ -31,7 +31,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v3 midox_port_v2 midox_fdb midox_allowed midox_stats
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_fdb midox_allow_v2 midox_stats
 }
 
 state_setup() {
@@ -139,7 +139,7 @@ spoof_ping() {
 	mx bridge "$BR" port "${PORT[v11]}" add allowed-address 10.0.0.99
 	run mx bridge "$BR" port "${PORT[v11]}" show
 	[[ "$output" == *"allowed-address 10.0.0.99"* ]]
-	map_has h1 midox_allowed "any(.[]; .key.port_key == $k)"
+	map_has h1 midox_allow_v2 "any(.[]; .key.port_key == $k)"
 	wait_until 20 spoof_ping
 	mx --force bridge "$BR" port "${PORT[v11]}" delete allowed-address 10.0.0.99
 	wait_until 20 eval '! spoof_ping'

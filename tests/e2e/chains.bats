@@ -34,7 +34,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_chain_v2
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter_v2 midox_chain_v2
 }
 
 # rule_packets HOST: the packets counter of the first rule of $CH on HOST.
@@ -60,7 +60,7 @@ ping_blocked() {
 	mx bridge "$BR" port "${PORT[v11]#*:}" set infilter "$CH"
 	local key before after
 	key=$(port_key h1 v11)
-	wait_until 10 map_has h1 midox_filter "any(.[]; .key == $key)"
+	wait_until 10 map_has h1 midox_filter_v2 "any(.[]; .key == $key)"
 	wait_until 10 ping_blocked v11 10.0.0.21
 	# midox datapath shows the filter with its installed chain, and the port's flag
 	run -0 on h1 datapath list filter
@@ -239,7 +239,7 @@ vm_plain() {
 	wait_until 20 port_key h1 v12
 	key11=$(port_key h1 v11)
 	key12=$(port_key h1 v12)
-	wait_until 10 map_has h1 midox_filter "any(.[]; .key == $key12)"
+	wait_until 10 map_has h1 midox_filter_v2 "any(.[]; .key == $key12)"
 	# MX_PORT_FILTERED (1 << 10) on the copy of v12's entry its interface carries
 	wait_until 10 map_has h1 midox_ifport_v3 \
 		"any(.[]; .value.port_key == $key12 and ((.value.port.flags / 1024 | floor) % 2) == 1)"

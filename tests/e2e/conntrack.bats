@@ -36,7 +36,7 @@ setup() {
 }
 
 teardown() {
-	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_ct
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter_v2 midox_ct
 }
 
 # host_up HOST ADDR [VAR=VALUE...]: one host in zone $TZ, its agent with that environment.

@@ -155,7 +155,7 @@ midox_attached() {
 	local mac=02:00:00:00:aa:01
 	vm_add h2 v23 99 "$BR_A" "$mac"
 	# the entry is programmed on h1 before the VM asks (until then flooding is correct)
-	wait_until 20 map_has h1 midox_arp "any(.[]; .value.mac == $(mac_bytes $mac))"
+	wait_until 20 map_has h1 midox_arp_v2 "any(.[]; .value.mac == $(mac_bytes $mac))"
 	wait_until 20 ping_ok v11 10.0.0.12
 	wait_until 20 ping_ok v11 10.0.0.21
 	wait_until 20 ping_ok v11 10.0.0.99

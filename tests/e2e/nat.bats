@@ -44,7 +44,7 @@ teardown() {
 		mx chain "$CH_OUT" list rule >&2 2>/dev/null || true
 		mx router "$RT" list arp >&2 2>/dev/null || true
 	fi
-	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter midox_chain_v2
+	e2e_teardown midox_ifport_v3 midox_port_v2 midox_filter_v2 midox_chain_v2
 }
 
 # ping_blocked FROM ADDR: one ping not answered.

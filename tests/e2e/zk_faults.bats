@@ -206,7 +206,7 @@ flows_check() {
 # last-seen times (which traffic keeps moving).
 maps_snapshot() {
 	local m
-	for m in midox_ifport_v3 midox_port_v2 midox_bridge midox_arp midox_tunpeer midox_fdb; do
+	for m in midox_ifport_v3 midox_port_v2 midox_bridge midox_arp_v2 midox_tunpeer midox_fdb; do
 		echo "$m $(map_entries "$1" "$m" |
 			jq -c 'map(.value |= (if type == "object" then del(.seen_ns) else . end))
 				| sort_by(.key | tostring)')"

@@ -1108,39 +1108,103 @@ static void test_stats_sum(void)
 	free(t);
 }
 
-/* An agent of an earlier tree left midox_port with 32-byte entries (no counter slot): the open
- * carries its ports into midox_port_v2 (slot 0: none yet) and removes the old pin, so that
- * the programs still attached, which tail-call into the new ones, find every port. */
+/* A pin of the earlier layout under root: name, key and value sizes, one entry. */
+static int old_pin(const char *root, const char *name, __u32 key_size, __u32 value_size,
+		   const void *key, const void *value)
+{
+	char path[192];
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, name, key_size, value_size, 16, NULL), err;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	err = fd < 0 ? fd : bpf_obj_pin(fd, path) ? -errno : bpf_map_update_elem(fd, key, value, BPF_ANY);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static bool old_pins_gone(const char *root)
+{
+	static const char *const names[] = { "midox_port", "midox_filter", "midox_allowed",
+					     "midox_arp" };
+	char path[192];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
+		if (!access(path, F_OK))
+			return false;
+	}
+	return true;
+}
+
+/* The old entries of midox_filter, midox_allowed, midox_arp ({in, out}, {mac, flags},
+ * {mac, flags}), as in the new maps: the same after the key. */
+static const char *keyed_carried(struct mx_datapath *a)
+{
+	const __u32 fkey = 4244;
+	const struct mx_allowed_key akey = { .port_key = 4245, .addr = 0x0a000009 };
+	const struct mx_arp_key rkey = { .bridge_key = 4246, .addr = 0x0a000002 };
+	struct mx_filter f;
+	struct mx_allowed al;
+	struct mx_arp_entry ar;
+
+	if (bpf_map_lookup_elem(mx_datapath_map_fd(a, MX_MAP_ID_FILTER), &fkey, &f) ||
+	    f.owner != fkey || f.in_chain != 7 || f.out_chain != 8)
+		return "the filter was not carried into midox_filter_v2 with its owner";
+	if (bpf_map_lookup_elem(mx_datapath_map_fd(a, MX_MAP_ID_ALLOWED), &akey, &al) ||
+	    memcmp(&al.key, &akey, sizeof(akey)) || memcmp(al.mac, M_FL, 6) ||
+	    al.flags != MX_ALLOWED_MAC)
+		return "the pair was not carried into midox_allow_v2 with its key";
+	if (bpf_map_lookup_elem(mx_datapath_map_fd(a, MX_MAP_ID_ARP), &rkey, &ar) ||
+	    memcmp(&ar.key, &rkey, sizeof(rkey)) || memcmp(ar.mac, M_P2, 6) || ar.flags)
+		return "the ARP entry was not carried into midox_arp_v2 with its key";
+	return "";
+}
+
+static int keyed_pins(const char *root)
+{
+	const __u32 fkey = 4244, fold[2] = { 7, 8 };
+	const struct mx_allowed_key akey = { .port_key = 4245, .addr = 0x0a000009 };
+	const struct mx_arp_key rkey = { .bridge_key = 4246, .addr = 0x0a000002 };
+	struct { __u8 mac[6]; __u16 flags; } aold = { .flags = MX_ALLOWED_MAC }, rold = { 0 };
+
+	memcpy(aold.mac, M_FL, 6);
+	memcpy(rold.mac, M_P2, 6);
+	return old_pin(root, "midox_filter", 4, 8, &fkey, fold) ||
+	       old_pin(root, "midox_allowed", 8, 8, &akey, &aold) ||
+	       old_pin(root, "midox_arp", 8, 8, &rkey, &rold);
+}
+
+/* An agent of an earlier tree left midox_port with 32-byte entries (no counter slot), and
+ * midox_filter, midox_allowed, midox_arp whose values lack their keys: the open carries
+ * their entries into the new maps (a port's slot 0: none yet; each value with its key) and
+ * removes the old pins, so that the programs still attached, which tail-call into the new
+ * ones, find every port, filter, pair and ARP entry. */
 static void test_carried_ports(void)
 {
 	struct mx_port old = { .device_key = B1, .flags = MX_PORT_LOCAL, .ifindex = 9,
 			       .peer_key = 77 }, got;
 	struct mx_datapath_opts opts = { 0 };
 	struct mx_datapath *a = NULL;
-	char root[128], old_path[192];
+	char root[128];
 	const char *diag = "";
 	__u32 key = 4243;
-	int fd;
 
 	snprintf(root, sizeof(root), "/sys/fs/bpf/midox-test-carry-%d", (int)getpid());
-	snprintf(old_path, sizeof(old_path), "%s/midox_port", root);
 	opts.pin_root = root;
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "midox_port", 4, 32, 16, NULL);
-	if (fd < 0 || mkdir(root, 0700) || bpf_obj_pin(fd, old_path) ||
-	    bpf_map_update_elem(fd, &key, &old, BPF_ANY))
-		diag = "pinning a port map of the earlier layout failed";
+	if (mkdir(root, 0700) || old_pin(root, "midox_port", 4, 32, &key, &old) || keyed_pins(root))
+		diag = "pinning maps of the earlier layout failed";
 	else if (mx_datapath_open(&opts, &a))
-		diag = "open over the earlier pin failed";
-	else if (!access(old_path, F_OK))
-		diag = "the earlier midox_port pin is still there";
+		diag = "open over the earlier pins failed";
+	else if (!old_pins_gone(root))
+		diag = "an earlier pin is still there";
 	else if (mx_port_lookup(a, key, &got) || memcmp(&got, &old, 32) || got.stats_slot)
 		diag = "the port was not carried into midox_port_v2 as it was";
+	else
+		diag = keyed_carried(a);
 	mx_datapath_close(a);
-	if (fd >= 0)
-		close(fd);
-	unlink(old_path);
 	pin_root_remove(root);
-	tap_check(!*diag, diag, "the ports of the earlier midox_port are carried into midox_port_v2 at open");
+	tap_check(!*diag, diag, "the entries of the earlier midox_port, midox_filter, midox_allowed "
+		  "and midox_arp are carried into the new maps at open");
 }
 
 static void test_stats_reset(void)
@@ -1461,11 +1525,11 @@ static int flood_chains_install(void)
 	return mx_chain_install(&maps, &prog);
 }
 
-/* P2's outfilter set to chain (0: none), as the agent sets it: midox_filter and the flag
+/* P2's outfilter set to chain (0: none), as the agent sets it: midox_filter_v2 and the flag
  * on its entry (and on its interface's copy). */
-static int p2_outfilter(__u32 chain)
+static int p2_outfilter_owned(__u32 chain, __u32 owner)
 {
-	struct mx_filter f = { 0, chain };
+	struct mx_filter f = { .owner = owner, .out_chain = chain };
 	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_FILTER);
 	__u32 key = P2;
 	struct mx_port p;
@@ -1479,6 +1543,11 @@ static int p2_outfilter(__u32 chain)
 		err = dp_put_port(dp, P2, &p);
 	}
 	return err;
+}
+
+static int p2_outfilter(__u32 chain)
+{
+	return p2_outfilter_owned(chain, P2);
 }
 
 /* B1's flood set with p5 (port PS) as a third local port, or as put_bridges made it. */
@@ -1606,6 +1675,94 @@ static void test_flood_cross_bridge(void)
 		case_run(&cross_bridge_cases[i]);
 	if (put_bridges())
 		tap_bail("cannot put the bridges back");
+}
+
+/* ---- elements the kernel handed at once to another key's insert (lib/elem.h) ---- */
+
+/* What a reader of a midox_filter_v2, midox_allow_v2 or midox_arp_v2 element would find if
+ * the kernel reused it for another key's insert while it read: another key's value, written
+ * here under the key looked up. Each is taken for no entry. */
+
+/* midox_arp_v2 under 10.1.0.2 (P2's) holding PS's entry (its key and MAC). */
+static void arp_reused(void)
+{
+	struct mx_arp_key k = { .bridge_key = B1, .addr = frames_addr("10.1.0.2") };
+	struct mx_arp_entry e = { .key = { .bridge_key = B1, .addr = frames_addr(PS_ADDR) } };
+
+	memcpy(e.mac, M_PS, 6);
+	if (bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_ARP), &k, &e, BPF_ANY))
+		tap_bail("cannot write the reused ARP entry");
+}
+
+static void arp_restore(void)
+{
+	struct mx_arp_key k = { .bridge_key = B1, .addr = frames_addr("10.1.0.2") };
+	struct mx_arp_entry e = { 0 };
+
+	memcpy(e.mac, M_P2, 6);
+	if (mx_arp_update(dp, &k, &e))
+		tap_bail("cannot put P2's ARP entry back");
+}
+
+/* midox_allow_v2 under PS's pair PAIR_MAC_ADDR holding its pair PAIR_ADDR's key, with the
+ * MAC M_FL: the MAC the frame below comes from. */
+static void pair_reused(void)
+{
+	struct mx_allowed_key k = { .port_key = PS, .addr = frames_addr(PAIR_MAC_ADDR) };
+	struct mx_allowed a = { .key = { .port_key = PS, .addr = frames_addr(PAIR_ADDR) },
+				.flags = MX_ALLOWED_MAC };
+
+	memcpy(a.mac, M_FL, 6);
+	if (bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_ALLOWED), &k, &a, BPF_ANY))
+		tap_bail("cannot write the reused pair");
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct dp_case reused_cases[] = {
+	{ "reused ARP element (another address's entry): the request flooded, not answered with its MAC",
+	  PORT, IF_P1, ARPREQ(M_P1, "10.1.0.1", "10.1.0.2"), TC_ACT_STOLEN, { EXP_NONE },
+	  { TX(P1, 0), TX(P2, 1), TX(B1, 1) }, arp_reused, arp_restore },
+	{ "reused pair element (another pair's key): the pair's MAC not allowed", PORT, IF_P5,
+	  PS_UDP(M_FL, PAIR_MAC_ADDR), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(PS, MX_DROP_SPOOF_MAC), TX(P2, 0) }, pair_reused, pairs_remove },
+};
+/* P2's outfilter drops everything; the entry names owner. */
+static const struct dp_case filter_owned_case = {
+	"P2's outfilter (drop all) applied when its entry is P2's", PORT, IF_P1, UDP4(M_P2, M_P1),
+	TC_ACT_SHOT, { EXP_NONE }, { TX(P2, 0), DROP(P1, MX_DROP_CHAIN_DROP) } };
+static const struct dp_case filter_reused_case = {
+	"reused filter element (another owner's): no outfilter, the frame delivered", PORT, IF_P1,
+	UDP4(M_P2, M_P1), TC_ACT_REDIRECT, { EXP_SAME },
+	{ TX(P2, 1), DROPS(P1, MX_DROP_CHAIN_DROP, 0) } };
+#pragma GCC diagnostic pop
+
+/* P2's outfilter entry naming owner: the row, and the chain's counter (packets more). */
+static void filter_owner_run(__u32 owner, const struct dp_case *row, __u64 packets)
+{
+	__u64 before = flood_rule_packets(FR_ALL), after;
+
+	if (p2_outfilter_owned(FC_ALL, owner)) {
+		tap_check(false, "cannot set P2's outfilter", "%s", row->name);
+		return;
+	}
+	case_run(row);
+	after = flood_rule_packets(FR_ALL);
+	tap_ok(before != ~0ull && after == before + packets,
+	       "  the drop-all chain's counter: %llu packets more (want %llu)",
+	       (unsigned long long)(after - before), (unsigned long long)packets);
+}
+
+static void test_reused_elements(void)
+{
+	for (size_t i = 0; i < sizeof(reused_cases) / sizeof(reused_cases[0]); i++)
+		case_run(&reused_cases[i]);
+	if (!tap_ok(!flood_chains_install(), "reused filter element: chains installed"))
+		return;
+	filter_owner_run(P2, &filter_owned_case, 1);
+	filter_owner_run(PS, &filter_reused_case, 0);
+	if (p2_outfilter(0))
+		tap_bail("cannot take P2's outfilter away again");
 }
 
 static void test_trace(void)
@@ -1765,6 +1922,7 @@ int main(void)
 		case_run(&cases[i]);
 	test_flood_filters();
 	test_flood_cross_bridge();
+	test_reused_elements();
 	test_monitor();
 	test_trace();
 	test_map_sync();

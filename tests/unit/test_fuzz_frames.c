@@ -602,7 +602,8 @@ static int port_fill(const struct key_row *k)
 	if (key_down(k) && !k->down)
 		p.flags |= MX_PORT_DEVICE_DOWN;
 	if (drop_all || reject_all || nat_all) {
-		struct mx_filter f = { .in_chain = drop_all     ? DROP_ALL_CHAIN :
+		struct mx_filter f = { .owner = k->key,
+				       .in_chain = drop_all     ? DROP_ALL_CHAIN :
 						   reject_all ? REJECT_ALL_CHAIN :
 								NAT_ALL_CHAIN };
 

@@ -683,6 +683,33 @@ static void case_run(const struct rt_case *c)
 		drops_print(dp, c->deltas);
 }
 
+/* ---- a reused midox_arp_v2 element on the peer bridge (bpf/lib/elem.h) ---- */
+
+/* What router_neigh would read if the kernel handed IP_VB's element of bridge BB to IP_VR's
+ * insert while it read: IP_VR's entry under IP_VB's key. Taken for none: the router asks by
+ * ARP, as on a miss, instead of sending VB's packet to VR's MAC. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct rt_case reused_arp_case = {
+	"reused ARP element of the peer bridge (another address's): ARP request flooded there, not routed to its MAC",
+	IF_VA, { FROM_VA(IP_VB) }, TC_ACT_STOLEN, { EXP_NONE },
+	{ DROP(RA, MX_DROP_ARP_MISS), TX(VB, 1), TX(BB, 1), TX(VR, 0) } };
+#pragma GCC diagnostic pop
+
+static void test_reused_arp(void)
+{
+	struct mx_arp_key k = { .bridge_key = BB, .addr = frames_addr(IP_VB) };
+	struct mx_arp_entry e = { .key = { .bridge_key = BB, .addr = frames_addr(IP_VR) } };
+
+	memcpy(e.mac, M_VR, 6);
+	if (!tap_ok(!bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_ARP), &k, &e, BPF_ANY),
+		    "reused ARP element: written"))
+		return;
+	case_run(&reused_arp_case);
+	if (put_arp(BB, IP_VB, M_VB))
+		tap_bail("cannot put VB's ARP entry back");
+}
+
 /* ---- admin state: rows run with some ports set down (as the agent sets them) ---- */
 
 static const __u32 router_ports[] = { RA, RB, U1, U2, U3, RL, RL2, 0 };
@@ -1058,11 +1085,11 @@ static __u64 rule_packets(__u32 rule_id)
 	return mx_chain_counter_read(&maps, rule_id, &c) ? ~0ull : c.packets;
 }
 
-/* Owner's filter set as the agent sets it (midox_filter, and the flag on the ports whose
+/* Owner's filter set as the agent sets it (midox_filter_v2, and the flag on the ports whose
  * entries say so), or taken away again. */
 static int filter_set(__u32 owner, __u32 in, __u32 out, const __u32 *ports, __u32 flag, bool on)
 {
-	struct mx_filter f = { in, out };
+	struct mx_filter f = { .owner = owner, .in_chain = in, .out_chain = out };
 	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_FILTER);
 	int err = on ? bpf_map_update_elem(fd, &owner, &f, BPF_ANY)
 		     : bpf_map_delete_elem(fd, &owner);
@@ -2093,6 +2120,7 @@ int main(void)
 		return tap_bail("cannot fill the maps");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		case_run(&cases[i]);
+	test_reused_arp();
 	test_admin_down();
 	test_ecmp();
 	test_ecmp_fragments();

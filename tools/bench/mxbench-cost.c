@@ -201,7 +201,7 @@ static int put_filtered_port(__u32 key, const char *ifname, const uint8_t *mac, 
 {
 	struct mx_port p = { .device_key = B1,
 			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_FILTERED };
-	struct mx_filter f = { .in_chain = chain };
+	struct mx_filter f = { .owner = key, .in_chain = chain };
 
 	*ifindex = (int)if_nametoindex(ifname);
 	p.ifindex = (__u32)*ifindex;
@@ -249,7 +249,7 @@ static int setup_filtered(void)
 static int setup_flood_filtered(void)
 {
 	struct mx_bridge b = { .n_local = 2, .n_remote = 1 };
-	struct mx_filter f = { .out_chain = CHAIN_ID };
+	struct mx_filter f = { .owner = P7, .out_chain = CHAIN_ID };
 	__u32 key = P7;
 
 	if_p6 = (int)if_nametoindex("p6");
@@ -298,7 +298,7 @@ static int setup_firewalled(void)
 	struct mx_bridge b = { .n_local = 2 };
 	struct mx_port p = { .device_key = B5,
 			     .flags = MX_PORT_LOCAL | MX_PORT_FIXED_MAC | MX_PORT_DEVICE_CT };
-	struct mx_filter f = { .in_chain = CHAIN_FW_ID };
+	struct mx_filter f = { .owner = Q2, .in_chain = CHAIN_FW_ID };
 	__u32 key = Q2;
 	int err = 0;
 

@@ -10,7 +10,7 @@
  *       at 192.0.2.101 and up; PORTS ports on bridges of PORTS_PER_BRIDGE (100) ports, each
  *       with a MAC and an address, bound to interface "pN" of synthetic host N % HOSTS.
  *       The measured agent's host then holds PORTS entries in midox_port_v2, PORTS in
- *       midox_fdb and midox_arp, PORTS/PORTS_PER_BRIDGE in midox_bridge.
+ *       midox_fdb and midox_arp_v2, PORTS/PORTS_PER_BRIDGE in midox_bridge.
  *       --routes N: also router "bench-rt" with one port, 100.64.0.1/10, linked to a port of
  *       its own bridge "bench-rt-net" (an interior port: every host simulates the router at
  *       ingress, so every agent, the measured one included, installs all its routes), and N

@@ -697,7 +697,7 @@ static int list_tunpeer(struct dpv *v)
 	return err;
 }
 
-/* ---- filters (midox_filter, the chains in midox_chain_v2) ---- */
+/* ---- filters (midox_filter_v2, the chains in midox_chain_v2) ---- */
 
 /* The live rule count of chain id, from midox_chain_v2's live half (midox_chgen); -1 when the
  * chain is not installed (or the maps cannot be read). */
@@ -761,8 +761,13 @@ static int list_filter(struct dpv *v)
 			add_port(v, o, "port", key);
 		else
 			add_named(v, o, "device", key, device_name(v, key, buf));
-		add_chain(v, o, "infilter", f->in_chain, ids, &m, gen);
-		add_chain(v, o, "outfilter", f->out_chain, ids, &m, gen);
+		/* The datapath takes an entry that names another owner for none. */
+		if (f->owner != key) {
+			add_uint(v, o, "other-owner", "other_owner", f->owner);
+		} else {
+			add_chain(v, o, "infilter", f->in_chain, ids, &m, gen);
+			add_chain(v, o, "outfilter", f->out_chain, ids, &m, gen);
+		}
 		emit(v, o);
 	}
 	free(e.buf);
