@@ -35,7 +35,9 @@
  * applies its binding), its reply (the infilter's rev_snat), and the SYN of a new
  * connection (the port search and the commit of the connection and its index entry; both
  * entries are removed after each run, outside the timed program, so every run opens the
- * same connection on an unchanged table);
+ * same connection on an unchanged table); "snat-new-reuse": the same when a closed
+ * connection holds every port of the block for that destination (time-wait reuse: all 16
+ * candidates looked at, the first taken over; the closed one put back after each run);
  * "flood-1local-1remote-out10": the flood of
  * flood-1local-1remote on a bridge whose local copy leaves by a port whose outfilter is that
  * chain), "drop-no-port" (a frame on an interface that is no port:
@@ -471,6 +473,15 @@ static int setup(void)
 			       setup_snat() ? -1 : 0;
 }
 
+/* What a path's frame does to RN's table, undone after each run outside the timed program
+ * so that every run opens the same connection on an unchanged table. */
+enum path_opens {
+	OPENS_NONE,
+	OPENS_FREE,   /* a connection, on a free port (snat-new): its two entries removed */
+	OPENS_REUSE,  /* one whose every candidate port a closed connection holds
+		       * (snat-new-reuse): its entries removed, the holder it took over put back */
+};
+
 struct path {
 	const char *name;
 	int prog_fd;
@@ -480,9 +491,7 @@ struct path {
 	bool delivered;  /* checked: the frame is redirected to its port (not dropped by a
 			  * chain, or as a connection's return packet with no connection) */
 	bool xdp;        /* an XDP program: run on an xdp_md, net of the do-nothing XDP program */
-	bool opens;      /* the frame opens a connection on router RN (snat-new): its two
-			  * entries are removed after each run, outside the timed program, so
-			  * that every run opens it anew */
+	enum path_opens opens; /* the frame opens a connection on router RN */
 };
 
 /* A TCP segment of a connection through RN's SNAT, 60 bytes: from the client VM on snc to
@@ -514,9 +523,34 @@ static int snat_conn(const struct frames_spec *f, struct mx_ct_key *k, struct mx
 	return bpf_map_lookup_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), k, e ? e : &tmp) ? -1 : 0;
 }
 
+/* A closed connection (TIME_WAIT, seen now) of RN holding tuple SNAT_ADDR:port ->
+ * SNAT_SRV:dport, as a finished connection leaves it: a new connection may take it over. */
+static int snat_hold(uint16_t port, uint16_t dport)
+{
+	struct mx_ct_key k = { .device = RN, .src = frames_addr(SNAT_ADDR),
+			       .dst = frames_addr(SNAT_SRV), .sport = htons(port),
+			       .dport = htons(dport), .proto = 6 };
+	struct mx_ct_entry e = { .state = MX_CT_TCP_TIME_WAIT, .last_seen_ns = mx_monotonic_ns() };
+
+	return bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k, &e, BPF_ANY);
+}
+
+/* Every port of the leased block held for SNAT_SRV:dport by a closed connection (refreshed:
+ * they must not expire during the runs). */
+static int snat_hold_block(uint16_t dport)
+{
+	int err = 0;
+
+	for (uint16_t port = SNAT_BLOCK * MX_NAT_BLOCK_PORTS;
+	     port < (SNAT_BLOCK + 1) * MX_NAT_BLOCK_PORTS; port++)
+		err |= snat_hold(port, dport);
+	return err;
+}
+
 /* Remove the connection forward frame f opened on RN, and its index entry (the translated
- * tuple): 0, or -1 when either is missing (the run opened nothing). */
-static int snat_forget(const struct frames_spec *f)
+ * tuple); with OPENS_REUSE put back the closed connection it took that tuple from. 0, or -1
+ * when either entry is missing (the run opened nothing). */
+static int snat_forget(const struct frames_spec *f, enum path_opens opens)
 {
 	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_CT);
 	struct mx_ct_entry e;
@@ -526,7 +560,9 @@ static int snat_forget(const struct frames_spec *f)
 		return -1;
 	x = (struct mx_ct_key){ .device = RN, .src = e.nat.src, .dst = e.nat.dst,
 				.sport = e.nat.sport, .dport = e.nat.dport, .proto = 6 };
-	return bpf_map_delete_elem(fd, &x) || bpf_map_delete_elem(fd, &k) ? -1 : 0;
+	if (bpf_map_delete_elem(fd, &x) || bpf_map_delete_elem(fd, &k))
+		return -1;
+	return opens == OPENS_REUSE ? snat_hold(ntohs(x.sport), f->dport) : 0;
 }
 
 static int run(const struct path *p, const uint8_t *frame, size_t len, __u32 repeat,
@@ -559,7 +595,10 @@ static double single(const struct path *p, long runs, int *verdict)
 	__u32 ns;
 
 	for (long i = 0; i < runs; i++) {
-		if (run(p, frame, len, 1, &ns, verdict) || (p->opens && snat_forget(&p->frame)))
+		if (p->opens == OPENS_REUSE && i % 1000 == 0 && snat_hold_block(p->frame.dport))
+			return -1;
+		if (run(p, frame, len, 1, &ns, verdict) ||
+		    (p->opens && snat_forget(&p->frame, p->opens)))
 			return -1;
 		sum += ns;
 	}
@@ -776,7 +815,12 @@ int main(int argc, char **argv)
 		{ "snat-return", port_fd, if_snu, snat_frame(false, 5000, snat_port, 0x10), false,
 		  true },
 		{ "snat-new", port_fd, if_snc, snat_frame(true, 40001, 5001, 0x02), false, true,
-		  false, true },
+		  false, OPENS_FREE },
+		/* the same to a server port whose every candidate port (the whole block) a
+		 * closed connection holds: 16 candidates looked at, the first taken over
+		 * (time-wait reuse), the closed connection's entry deleted */
+		{ "snat-new-reuse", port_fd, if_snc, snat_frame(true, 40002, 5002, 0x02), false,
+		  true, false, OPENS_REUSE },
 		{ "decap", ul_fd, if_ul,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_R, .sip = "10.1.0.3",
 		    .tip = "10.1.0.1", .payload = 18, .vxlan = true, .osrc = PEER_ADDR,
