@@ -284,9 +284,10 @@ BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/
 	      $(BUILD)/bench/mxbench-chain $(BUILD)/bench/mxbench-ct $(BUILD)/bench/mxbench-fs \
 	      $(BUILD)/bench/mxbench-conn
 
-# mxbench-conn (new TCP connections per second) has a test of its own (tests/e2e/bench_conn.bats):
-# `all` builds it, as the test run builds `all`.
-all: $(BUILD)/bench/mxbench-conn
+# mxbench-conn (new TCP connections per second) and mxbench-cost (the per-packet cost) have
+# tests of their own (tests/e2e/bench_conn.bats, bench_cost.bats): `all` builds them, as the
+# test run builds `all`.
+all: $(BUILD)/bench/mxbench-conn $(BUILD)/bench/mxbench-cost
 
 $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
 	@mkdir -p $(@D)

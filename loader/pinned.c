@@ -18,7 +18,6 @@ int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n)
 {
 	size_t cap = 64, count = 0;
 	char *buf = malloc(cap * key_size);
-	const void *prev = NULL;
 
 	if (!buf)
 		return -ENOMEM;
@@ -33,9 +32,10 @@ int dp_map_keys(int fd, size_t key_size, void **keys, size_t *n)
 			buf = grown;
 			cap *= 2;
 		}
-		if (bpf_map_get_next_key(fd, prev, buf + count * key_size))
+		/* the previous key by its index: realloc may have moved the buffer */
+		if (bpf_map_get_next_key(fd, count ? buf + (count - 1) * key_size : NULL,
+					 buf + count * key_size))
 			break;
-		prev = buf + count * key_size;
 		count++;
 	}
 	*keys = buf;

@@ -33,7 +33,7 @@ struct frames_spec {
 	bool vxlan;
 	const char *osrc, *odst;
 	uint32_t vni;
-	uint16_t dport;            /* 0 = 4789 */
+	uint16_t dport;            /* 0 = 4789; no vxlan: the UDP or TCP dport, 0 = 5000 */
 	uint32_t vx_flags;         /* 0 = I flag only; use FRAMES_VX_NO_I for none */
 	uint16_t frag_off;         /* outer IPv4 frag_off, host order */
 	uint8_t ihl;               /* outer (or only) IPv4 IHL, 0 = 5 */
@@ -144,14 +144,14 @@ static inline void frames_icmp_echo(uint8_t *p, uint8_t type, size_t l4_len, boo
 	frames_put16(p + 2, frames_csum(p, l4_len));
 }
 
-/* A TCP header without options (ports 40000 or sport -> 5000, s's flags, sequence and
- * acknowledgment numbers, window 0) and zero payload over l4_len bytes at p; its checksum
- * is left 0 (nothing on the path reads it). */
+/* A TCP header without options (ports 40000 or sport -> 5000 or dport, as UDP's, s's flags,
+ * sequence and acknowledgment numbers, window 0) and zero payload over l4_len bytes at p;
+ * its checksum is left 0 (nothing on the path reads it). */
 static inline void frames_tcp(uint8_t *p, const struct frames_spec *s, size_t l4_len)
 {
 	memset(p, 0, l4_len);
 	frames_put16(p, s->sport ? s->sport : 40000);
-	frames_put16(p + 2, 5000);
+	frames_put16(p + 2, s->vxlan || !s->dport ? 5000 : s->dport);
 	frames_put32(p + 4, s->tcp_seq);
 	frames_put32(p + 8, s->tcp_ack);
 	p[12] = 5 << 4;

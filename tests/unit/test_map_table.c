@@ -211,6 +211,41 @@ static void test_datapath_owned(struct mx_datapath *dp)
 	       "maps the agent does not reconcile are neither synced nor walked");
 }
 
+static int count_entry(const void *key, const void *values, void *ctx)
+{
+	(void)key, (void)values;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* A walk of a pinned map sees every entry: its key list grows past the sizes at which its
+ * buffer moves (64, 128, ... keys; 20000 connections of 20-byte keys, more than a 128 KiB
+ * buffer), where a walk that kept a pointer into the old buffer lost its place. */
+static void test_walk_all(const char *root, struct mx_datapath *dp)
+{
+	enum { N = 20000 };
+	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_CT);
+	struct mx_ct_entry e = { .state = MX_CT_TCP_ESTABLISHED };
+	struct mx_pinned_map m = { .fd = -1 };
+	size_t seen = 0;
+	int err = 0;
+
+	for (__u32 i = 0; i < N && !err; i++) {
+		struct mx_ct_key k = { .device = 7, .src = htonl(0x0a000000u + i),
+				       .dst = addr("192.0.2.1"), .sport = htons(1000),
+				       .dport = htons(80), .proto = 6 };
+
+		err = bpf_map_update_elem(fd, &k, &e, BPF_NOEXIST);
+	}
+	if (!err)
+		err = mx_pinned_open(root, MX_MAP_ID_CT, &m);
+	if (!err)
+		err = mx_pinned_walk(&m, count_entry, &seen);
+	mx_pinned_close(&m);
+	tap_check(!err && seen == N, "", "a walk of a pinned map sees every entry (%zu of %d, %s)",
+		  seen, (int)N, strerror(-err));
+}
+
 static void test_loaded(void)
 {
 	char root[64];
@@ -228,6 +263,7 @@ static void test_loaded(void)
 	if (!err) {
 		test_learned_here(dp);
 		test_datapath_owned(dp);
+		test_walk_all(root, dp);
 	}
 	mx_datapath_close(dp);
 	pin_root_remove(root);

@@ -30,6 +30,14 @@
  * from q1, the return one entering by q2 and accepted by the firewall's first rule;
  * "local-l2-ct": the same through a bridge that tracks
  * connections, a connection's forward packet; "local-l2-ct-return": its return packet;
+ * "snat-fwd", "snat-return" and "snat-new": through a router RN with section nat's dynamic
+ * SNAT (setup_snat), an established connection's forward packet (the outfilter's snat
+ * applies its binding), its reply (the infilter's rev_snat), and the SYN of a new
+ * connection (the port search and the commit of the connection and its index entry; both
+ * entries are removed after each run, outside the timed program, so every run opens the
+ * same connection on an unchanged table); "snat-new-reuse": the same when a closed
+ * connection holds every port of the block for that destination (time-wait reuse: all 16
+ * candidates looked at, the first taken over; the closed one put back after each run);
  * "flood-1local-1remote-out10": the flood of
  * flood-1local-1remote on a bridge whose local copy leaves by a port whose outfilter is that
  * chain), "drop-no-port" (a frame on an interface that is no port:
@@ -39,7 +47,8 @@
  *   budget is spent, every drop is counted as suppressed); drop-no-port is nobody listening.
  * Output: "cost PATH single NS_NET NS_RAW VERDICT" and "cost PATH repeat NS".
  * With PATH arguments after RUNS, only those paths are run (and the baseline): short runs
- * of two trees can then be interleaved on a busy machine. */
+ * of two trees can then be interleaved on a busy machine; a PATH it does not know is
+ * refused (exit 2). */
 #include "tests/unit/dp_net.h"
 
 #include <linux/pkt_cls.h>
@@ -49,6 +58,7 @@
 #include "tests/unit/frames.h"
 #include "loader/chain.h"
 #include "loader/loader.h"
+#include "midox/natlease.h"
 #include "base/log.h"
 
 enum { B1 = 100, P1 = 1001, P2 = 1002, PR = 1003, BAR = 1004, P4 = 1005, P5 = 1006 };
@@ -58,6 +68,8 @@ enum { R = 500, RA = 5001, RB = 5002 };
 enum { B3 = 300, P6 = 3001, P7 = 3002, PR3 = 3003 };
 enum { B4 = 400, P8 = 4001, P9 = 4002 };
 enum { B5 = 600, Q1 = 6001, Q2 = 6002 };
+enum { B7 = 700, N1 = 7001, B7R = 7002 };
+enum { RN = 750, NA = 7501, NU = 7502 };
 #define LOCAL_ADDR "10.0.0.1"
 #define PEER_ADDR "10.0.0.2"
 
@@ -79,11 +91,16 @@ static const uint8_t M_P8[6] = { 0x02, 0, 0, 0, 0x04, 0x08 };
 static const uint8_t M_P9[6] = { 0x02, 0, 0, 0, 0x04, 0x09 };
 static const uint8_t M_Q1[6] = { 0x02, 0, 0, 0, 0x06, 0x01 };
 static const uint8_t M_Q2[6] = { 0x02, 0, 0, 0, 0x06, 0x02 };
+static const uint8_t M_N1[6] = { 0x02, 0, 0, 0, 0x07, 0x01 };
+static const uint8_t M_NA[6] = { 0x02, 0, 0, 0, 0x07, 0x51 };
+static const uint8_t M_NU[6] = { 0x02, 0, 0, 0, 0x07, 0x52 };
+static const uint8_t M_SRV[6] = { 0x02, 0, 0, 0, 0x07, 0xfe };
 static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct mx_datapath *dp;
 static int if_p1, if_p2, if_p3, if_p4, if_p5, if_p6, if_p7, if_p8, if_p9, if_ul;
-static int if_p5_empty, if_p5_100, if_q1, if_q2;
+static int if_p5_empty, if_p5_100, if_q1, if_q2, if_snc, if_snu;
+static uint16_t snat_port; /* the SNAT port of the connection snat-fwd and -return time */
 
 /* A bridge port of device; peer: the router port it is interior to (0: none). */
 static int put_port_on(__u32 device, __u32 key, __u32 flags, int ifindex, const char *host,
@@ -118,22 +135,34 @@ static int put_fdb(const uint8_t *mac, __u32 port, __u32 flags)
 	return dp_put_fdb(dp, B1, mac, port, flags);
 }
 
-/* An interior port of R peered with bridge port peer, as the agent installs it: the port
- * (MAC, address/24), its /32 local route and its connected /24 route. The helper of the same
- * shape in tests/unit/test_router.c is static there, not in a shared header. */
-static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char *net,
-		     __u32 peer)
+/* A port of router, as the agent installs it: the port (MAC, address/24, flags; interior
+ * and peered with bridge port peer, or bound to ifindex), its /32 local route and its
+ * connected /24 route. The helper of the same shape in tests/unit/test_router.c is static
+ * there, not in a shared header. */
+static int put_rport_on(__u32 router, __u32 key, const uint8_t *mac, const char *addr,
+			const char *net, __u32 peer, __u32 flags, int ifindex)
 {
-	struct mx_port p = { .device_key = R, .flags = MX_PORT_ROUTER | MX_PORT_INTERIOR,
-			     .peer_key = peer, .prefix_len = 24, .addr = frames_addr(addr) };
-	struct mx_route_key lk = { 64, R, frames_addr(addr) }, ck = { 56, R, frames_addr(net) };
+	struct mx_port p = { .device_key = router, .flags = MX_PORT_ROUTER | flags,
+			     .ifindex = (__u32)ifindex, .peer_key = peer, .prefix_len = 24,
+			     .addr = frames_addr(addr) };
+	struct mx_route_key lk = { 64, router, frames_addr(addr) };
+	struct mx_route_key ck = { 56, router, frames_addr(net) };
 	struct mx_route local = { .n = 1 }, conn = { .n = 1 };
 
+	if (peer)
+		p.flags |= MX_PORT_INTERIOR;
 	memcpy(p.mac, mac, 6);
 	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
 	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
 	return dp_put_port(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
 	       mx_route_update(dp, &ck, &conn);
+}
+
+/* An interior port of R peered with bridge port peer. */
+static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char *net,
+		     __u32 peer)
+{
+	return put_rport_on(R, key, mac, addr, net, peer, 0, 0);
 }
 
 static int put_arp(__u32 bridge, const char *addr, const uint8_t *mac)
@@ -196,6 +225,9 @@ static int setup_limited(void)
 #define CHAIN_100_ID 3
 #define CHAIN_100_RULES 100
 #define CHAIN_FW_ID 4 /* the stateful firewall: accept return flows, drop the rest */
+#define CHAIN_SNAT_IN_ID 5  /* router RN's infilter: rev_snat of what comes to SNAT_ADDR */
+#define CHAIN_SNAT_OUT_ID 6 /* its outfilter: snat of what leaves by the uplink NU */
+#define SNAT_ADDR "203.0.113.1"
 static int put_filtered_port(__u32 key, const char *ifname, const uint8_t *mac, __u32 chain,
 			     int *ifindex)
 {
@@ -210,20 +242,44 @@ static int put_filtered_port(__u32 key, const char *ifname, const uint8_t *mac, 
 	       dp_put_port(dp, key, &p) || put_fdb(mac, key, MX_FDB_STATIC);
 }
 
+/* The dynamic SNAT of section nat's anat, on router RN: its infilter `type rev_snat dst
+ * SNAT_ADDR/32`, its outfilter `type snat out-ports NU target SNAT_ADDR:1024-65535`
+ * (rules[0] and [1], the port list lists[0]). */
+static void snat_rules(struct mx_rule_spec *rules)
+{
+	rules[0].type = MX_RULE_REV_SNAT;
+	rules[0].conds = MX_COND_DST;
+	rules[0].dst = frames_addr(SNAT_ADDR);
+	rules[0].dst_len = 32;
+	rules[1].type = MX_RULE_SNAT;
+	rules[1].conds = MX_COND_OUT_PORTS;
+	rules[1].dst = 0;
+	rules[1].dst_len = 0;
+	rules[1].out_ports = 0;
+	rules[1].nat_lo = rules[1].nat_hi = frames_addr(SNAT_ADDR);
+	rules[1].nat_port_lo = 1024;
+	rules[1].nat_port_hi = 65535;
+	rules[1].nat_ports = 1;
+}
+
 static int setup_filtered(void)
 {
 	/* rule ids are unique in a program: chain 1's are 1 to 10, chain 3's 11 to 110, the
-	 * firewall's 111 and 112 */
-	static struct mx_rule_spec rules[CHAIN_RULES + CHAIN_100_RULES + 2];
-	struct mx_rule_spec *fw = rules + CHAIN_RULES + CHAIN_100_RULES;
+	 * firewall's 111 and 112, the SNAT's 113 and 114 */
+	static struct mx_rule_spec rules[CHAIN_RULES + CHAIN_100_RULES + 4];
+	static const __u32 out_nu[] = { NU };
+	static const struct mx_chain_list lists[] = { { out_nu, 1 } };
+	struct mx_rule_spec *fw = rules + CHAIN_RULES + CHAIN_100_RULES, *snat = fw + 2;
 	struct mx_chain_spec c[] = { { CHAIN_ID, rules, CHAIN_RULES },
 				     { CHAIN_EMPTY_ID, NULL, 0 },
 				     { CHAIN_100_ID, rules + CHAIN_RULES, CHAIN_100_RULES },
-				     { CHAIN_FW_ID, fw, 2 } };
-	struct mx_chain_program prog = { c, 4, NULL, 0 };
+				     { CHAIN_FW_ID, fw, 2 },
+				     { CHAIN_SNAT_IN_ID, snat, 1 },
+				     { CHAIN_SNAT_OUT_ID, snat + 1, 1 } };
+	struct mx_chain_program prog = { c, 6, lists, 1 };
 	struct mx_chain_maps maps;
 
-	for (__u32 i = 0; i < CHAIN_RULES + CHAIN_100_RULES + 2; i++)
+	for (__u32 i = 0; i < CHAIN_RULES + CHAIN_100_RULES + 4; i++)
 		rules[i] = (struct mx_rule_spec){
 			.rule_id = i + 1, .type = MX_RULE_DROP, .frag = MX_FRAG_DEFAULT,
 			.conds = MX_COND_DST, .dst = frames_addr("198.18.0.0"), .dst_len = 15,
@@ -237,6 +293,7 @@ static int setup_filtered(void)
 	fw[0].conds = MX_COND_RETURN_FLOW;
 	fw[1].type = MX_RULE_DROP;
 	fw[1].conds = 0;
+	snat_rules(snat);
 	mx_datapath_chain_maps(dp, &maps);
 	return mx_chain_install(&maps, &prog) ||
 	       put_filtered_port(P5, "p5", M_P5, CHAIN_ID, &if_p5) ||
@@ -318,6 +375,56 @@ static int setup_firewalled(void)
 	return err || mx_bridge_update(dp, B5, &b);
 }
 
+/* Router RN as section nat's anat router: interior port NA (10.7.0.254) on bridge B7, whose
+ * local port snc is the client VM (10.7.0.5), and the uplink NU (SNAT_ADDR/24) bound to snu,
+ * behind which the server SNAT_SRV is a static neighbour. RN tracks connections and has the
+ * SNAT chains for filters (snat_rules); this host leases one block of SNAT_ADDR's ports,
+ * 1024 to 1087, as the agent does first. */
+#define SNAT_CLIENT "10.7.0.5"
+#define SNAT_SRV "203.0.113.2"
+#define SNAT_BLOCK 16
+static int setup_snat(void)
+{
+	const __u32 rflags = MX_PORT_DEVICE_CT | MX_PORT_DEVICE_FILTERED;
+	struct mx_bridge b = { .n_local = 1 };
+	struct mx_filter f = { .in_chain = CHAIN_SNAT_IN_ID, .out_chain = CHAIN_SNAT_OUT_ID };
+	struct mx_neigh_key nk = { .router_key = RN, .addr = frames_addr(SNAT_SRV) };
+	struct mx_neigh_entry ne = { .flags = MX_NEIGH_STATIC, .port_key = NU };
+	int ncpu = libbpf_num_possible_cpus();
+	__be32 lease_key = frames_addr(SNAT_ADDR);
+	struct mx_nat_lease *lease;
+	__u32 key = RN;
+	int err = 0;
+
+	if_snc = (int)if_nametoindex("snc");
+	if_snu = (int)if_nametoindex("snu");
+	b.local_ifindex[0] = (__u32)if_snc;
+	memcpy(ne.mac, M_SRV, 6);
+	err |= put_port_on(B7, N1, MX_PORT_LOCAL, if_snc, NULL, 0);
+	err |= put_port_on(B7, B7R, 0, 0, NULL, NA);
+	err |= put_rport_on(RN, NA, M_NA, "10.7.0.254", "10.7.0.0", B7R, rflags, 0);
+	err |= put_rport_on(RN, NU, M_NU, SNAT_ADDR, "203.0.113.0", 0, rflags | MX_PORT_LOCAL,
+			    if_snu);
+	err |= dp_put_fdb(dp, B7, M_NA, B7R, MX_FDB_STATIC) |
+	       dp_put_fdb(dp, B7, M_N1, N1, MX_FDB_STATIC);
+	err |= put_arp(B7, "10.7.0.254", M_NA) | put_arp(B7, SNAT_CLIENT, M_N1);
+	err |= mx_neigh_update(dp, &nk, &ne);
+	err |= bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_FILTER), &key, &f, BPF_ANY);
+	if (err || ncpu <= 0 || mx_bridge_update(dp, B7, &b))
+		return -1;
+	lease = calloc((size_t)ncpu, sizeof(*lease));
+	if (!lease)
+		return -1;
+	for (int c = 0; c < ncpu; c++) {
+		lease[c].n_blocks = 1;
+		lease[c].block[0] = SNAT_BLOCK;
+	}
+	err = bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_NAT_LEASE), &lease_key, lease,
+				  BPF_ANY);
+	free(lease);
+	return err;
+}
+
 /* One bridge: p1 and p2 here, PR on the peer host; p1's MAC learned, p2's fixed
  * (a static entry and port security, as the agent makes it). */
 static int setup(void)
@@ -336,6 +443,7 @@ static int setup(void)
 	    dp_veth("p6", "02:00:00:00:0a:06") || dp_veth("p7", "02:00:00:00:0a:07") ||
 	    dp_veth("p8", "02:00:00:00:0a:08") || dp_veth("p9", "02:00:00:00:0a:09") ||
 	    dp_veth("q1", "02:00:00:00:0b:01") || dp_veth("q2", "02:00:00:00:0b:02") ||
+	    dp_veth("snc", "02:00:00:00:0c:01") || dp_veth("snu", "02:00:00:00:0c:02") ||
 	    dp_veth("ul0", "02:00:00:00:00:01") ||
 	    dp_sh("ip addr add %s/24 dev ul0 && sysctl -qw net.ipv4.conf.ul0.forwarding=1 && "
 		  "ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
@@ -361,8 +469,18 @@ static int setup(void)
 	err |= mx_bridge_update(dp, B1, &b);
 	err |= mx_tunpeer_update(dp, frames_addr(PEER_ADDR), &tp);
 	return err || setup_router() || setup_limited() || setup_filtered() ||
-			       setup_flood_filtered() || setup_tracked() || setup_firewalled() ? -1 : 0;
+			       setup_flood_filtered() || setup_tracked() || setup_firewalled() ||
+			       setup_snat() ? -1 : 0;
 }
+
+/* What a path's frame does to RN's table, undone after each run outside the timed program
+ * so that every run opens the same connection on an unchanged table. */
+enum path_opens {
+	OPENS_NONE,
+	OPENS_FREE,   /* a connection, on a free port (snat-new): its two entries removed */
+	OPENS_REUSE,  /* one whose every candidate port a closed connection holds
+		       * (snat-new-reuse): its entries removed, the holder it took over put back */
+};
 
 struct path {
 	const char *name;
@@ -373,7 +491,79 @@ struct path {
 	bool delivered;  /* checked: the frame is redirected to its port (not dropped by a
 			  * chain, or as a connection's return packet with no connection) */
 	bool xdp;        /* an XDP program: run on an xdp_md, net of the do-nothing XDP program */
+	enum path_opens opens; /* the frame opens a connection on router RN */
 };
+
+/* A TCP segment of a connection through RN's SNAT, 60 bytes: from the client VM on snc to
+ * SNAT_SRV:dport (fwd), or from the server to SNAT_ADDR:dport (its reply). */
+static struct frames_spec snat_frame(bool fwd, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	struct frames_spec f = { .kind = FRAMES_IPV4, .ip_proto = 6, .dst = M_NA, .src = M_N1,
+				 .sip = SNAT_CLIENT, .tip = SNAT_SRV, .sport = sport,
+				 .dport = dport, .tcp_flags = flags, .payload = 6 };
+
+	if (!fwd) {
+		f.dst = M_NU;
+		f.src = M_SRV;
+		f.sip = SNAT_SRV;
+		f.tip = SNAT_ADDR;
+	}
+	return f;
+}
+
+/* RN's connection of forward frame f (its key), and its entry into e when e is not NULL:
+ * 0, or -1 when there is none. */
+static int snat_conn(const struct frames_spec *f, struct mx_ct_key *k, struct mx_ct_entry *e)
+{
+	struct mx_ct_entry tmp;
+
+	*k = (struct mx_ct_key){ .device = RN, .src = frames_addr(f->sip),
+				 .dst = frames_addr(f->tip), .sport = htons(f->sport),
+				 .dport = htons(f->dport), .proto = 6 };
+	return bpf_map_lookup_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), k, e ? e : &tmp) ? -1 : 0;
+}
+
+/* A closed connection (TIME_WAIT, seen now) of RN holding tuple SNAT_ADDR:port ->
+ * SNAT_SRV:dport, as a finished connection leaves it: a new connection may take it over. */
+static int snat_hold(uint16_t port, uint16_t dport)
+{
+	struct mx_ct_key k = { .device = RN, .src = frames_addr(SNAT_ADDR),
+			       .dst = frames_addr(SNAT_SRV), .sport = htons(port),
+			       .dport = htons(dport), .proto = 6 };
+	struct mx_ct_entry e = { .state = MX_CT_TCP_TIME_WAIT, .last_seen_ns = mx_monotonic_ns() };
+
+	return bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k, &e, BPF_ANY);
+}
+
+/* Every port of the leased block held for SNAT_SRV:dport by a closed connection (refreshed:
+ * they must not expire during the runs). */
+static int snat_hold_block(uint16_t dport)
+{
+	int err = 0;
+
+	for (uint16_t port = SNAT_BLOCK * MX_NAT_BLOCK_PORTS;
+	     port < (SNAT_BLOCK + 1) * MX_NAT_BLOCK_PORTS; port++)
+		err |= snat_hold(port, dport);
+	return err;
+}
+
+/* Remove the connection forward frame f opened on RN, and its index entry (the translated
+ * tuple); with OPENS_REUSE put back the closed connection it took that tuple from. 0, or -1
+ * when either entry is missing (the run opened nothing). */
+static int snat_forget(const struct frames_spec *f, enum path_opens opens)
+{
+	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_CT);
+	struct mx_ct_entry e;
+	struct mx_ct_key k, x;
+
+	if (snat_conn(f, &k, &e) || !(e.flags & MX_CT_F_NAT))
+		return -1;
+	x = (struct mx_ct_key){ .device = RN, .src = e.nat.src, .dst = e.nat.dst,
+				.sport = e.nat.sport, .dport = e.nat.dport, .proto = 6 };
+	if (bpf_map_delete_elem(fd, &x) || bpf_map_delete_elem(fd, &k))
+		return -1;
+	return opens == OPENS_REUSE ? snat_hold(ntohs(x.sport), f->dport) : 0;
+}
 
 static int run(const struct path *p, const uint8_t *frame, size_t len, __u32 repeat,
 	       __u32 *ns, int *verdict)
@@ -405,7 +595,10 @@ static double single(const struct path *p, long runs, int *verdict)
 	__u32 ns;
 
 	for (long i = 0; i < runs; i++) {
-		if (run(p, frame, len, 1, &ns, verdict))
+		if (p->opens == OPENS_REUSE && i % 1000 == 0 && snat_hold_block(p->frame.dport))
+			return -1;
+		if (run(p, frame, len, 1, &ns, verdict) ||
+		    (p->opens && snat_forget(&p->frame, p->opens)))
 			return -1;
 		sum += ns;
 	}
@@ -459,6 +652,83 @@ static double single_listening(const struct path *p, long runs, __u32 events_per
 	return sum < 0 ? -1 : sum / (double)runs;
 }
 
+/* Frame f run into ifindex by program fd: the verdict, or -1; the frame out into out. */
+static int snat_send(int fd, int ifindex, const struct frames_spec *f, uint8_t *out,
+		     size_t *out_len)
+{
+	uint8_t in[FRAMES_MAX];
+	size_t in_len = frames_build(f, in, UL_MAC, PEER_MAC);
+	int verdict;
+
+	*out_len = FRAMES_MAX + 128;
+	return dp_test_run(fd, ifindex, in, in_len, out, out_len, &verdict) ? -1 : verdict;
+}
+
+/* Open the connection snat-fwd and snat-return time (client port 40000 to the server's
+ * 5000): its SYN leaves the uplink from SNAT_ADDR and a port of the leased block (checked
+ * in the frame out and in RN's entry), the server's SYN-ACK to that port reaches the
+ * client at its own address and port, the client's ACK makes it established. The port
+ * into snat_port. 0, or -1 with a message. */
+static int snat_open(int fd)
+{
+	struct frames_spec syn = snat_frame(true, 40000, 5000, 0x02);
+	struct frames_spec ack = snat_frame(true, 40000, 5000, 0x10), synack;
+	const size_t ip = FRAMES_ETH_HLEN, tcp = FRAMES_ETH_HLEN + 20;
+	__be32 snat_addr = frames_addr(SNAT_ADDR), client = frames_addr(SNAT_CLIENT);
+	uint8_t out[FRAMES_MAX + 128];
+	struct mx_ct_entry e;
+	struct mx_ct_key k;
+	size_t out_len;
+	int v;
+
+	v = snat_send(fd, if_snc, &syn, out, &out_len);
+	if (v != TC_ACT_REDIRECT || snat_conn(&syn, &k, &e) || !(e.flags & MX_CT_F_NAT) ||
+	    e.nat.src != snat_addr || out_len < tcp + 4 || memcmp(out + ip + 12, &snat_addr, 4) ||
+	    memcmp(out + tcp, &e.nat.sport, 2)) {
+		fprintf(stderr, "mxbench-cost: snat: the SYN was not SNATed (verdict %d)\n", v);
+		return -1;
+	}
+	snat_port = ntohs(e.nat.sport);
+	if (snat_port < SNAT_BLOCK * MX_NAT_BLOCK_PORTS ||
+	    snat_port >= (SNAT_BLOCK + 1) * MX_NAT_BLOCK_PORTS) {
+		fprintf(stderr, "mxbench-cost: snat: port %u is not of the leased block\n", snat_port);
+		return -1;
+	}
+	synack = snat_frame(false, 5000, snat_port, 0x12);
+	v = snat_send(fd, if_snu, &synack, out, &out_len);
+	if (v != TC_ACT_REDIRECT || out_len < tcp + 4 || memcmp(out + ip + 16, &client, 4) ||
+	    out[tcp + 2] != 40000 >> 8 || out[tcp + 3] != (40000 & 0xff)) {
+		fprintf(stderr, "mxbench-cost: snat: the SYN-ACK was not reverse-translated "
+				"(verdict %d)\n", v);
+		return -1;
+	}
+	v = snat_send(fd, if_snc, &ack, out, &out_len);
+	if (v != TC_ACT_REDIRECT || snat_conn(&ack, &k, &e) || e.state != MX_CT_TCP_ESTABLISHED) {
+		fprintf(stderr, "mxbench-cost: snat: the connection is not established (verdict "
+				"%d, state %u)\n", v, e.state);
+		return -1;
+	}
+	return 0;
+}
+
+/* The drop path with a listener: every event written, or every one suppressed. */
+static const char *const listening_names[] = { "drop-no-port-event", "drop-no-port-suppressed" };
+
+/* The first PATH argument that names no path of paths[n] nor a listening row, or NULL. */
+static const char *unknown_path(int argc, char **argv, const struct path *paths, size_t n)
+{
+	for (int i = 2; i < argc; i++) {
+		bool known = !strcmp(argv[i], listening_names[0]) ||
+			     !strcmp(argv[i], listening_names[1]);
+
+		for (size_t j = 0; j < n && !known; j++)
+			known = !strcmp(argv[i], paths[j].name);
+		if (!known)
+			return argv[i];
+	}
+	return NULL;
+}
+
 /* Whether path name is one the command line asks for (all when it names none). */
 static bool wanted(int argc, char **argv, const char *name)
 {
@@ -483,6 +753,8 @@ int main(int argc, char **argv)
 	}
 	port_fd = mx_datapath_port_prog_fd(dp);
 	ul_fd = mx_datapath_underlay_prog_fd(dp);
+	if (snat_open(port_fd))
+		return 1;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* xdp: false but where set */
 	const struct path paths[] = {
@@ -533,6 +805,22 @@ int main(int argc, char **argv)
 		{ "remote-l2-encap", port_fd, if_p1,
 		  { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, .sip = "10.1.0.1",
 		    .tip = "10.1.0.3", .payload = 18 }, false, false },
+		/* through router RN's dynamic SNAT (section nat's anat): the established
+		 * connection's forward packet from the client, its binding applied by the
+		 * outfilter's snat, and its reply from the server, given back by the infilter's
+		 * rev_snat (snat_open made it); the first packet of a new connection, a SYN to
+		 * another server port: the port search (the first candidate free) and the commit
+		 * of the connection and its index entry, both removed after each run */
+		{ "snat-fwd", port_fd, if_snc, snat_frame(true, 40000, 5000, 0x10), false, true },
+		{ "snat-return", port_fd, if_snu, snat_frame(false, 5000, snat_port, 0x10), false,
+		  true },
+		{ "snat-new", port_fd, if_snc, snat_frame(true, 40001, 5001, 0x02), false, true,
+		  false, OPENS_FREE },
+		/* the same to a server port whose every candidate port (the whole block) a
+		 * closed connection holds: 16 candidates looked at, the first taken over
+		 * (time-wait reuse), the closed connection's entry deleted */
+		{ "snat-new-reuse", port_fd, if_snc, snat_frame(true, 40002, 5002, 0x02), false,
+		  true, false, OPENS_REUSE },
 		{ "decap", ul_fd, if_ul,
 		  { .kind = FRAMES_IPV4, .dst = M_P1, .src = M_R, .sip = "10.1.0.3",
 		    .tip = "10.1.0.1", .payload = 18, .vxlan = true, .osrc = PEER_ADDR,
@@ -562,10 +850,17 @@ int main(int argc, char **argv)
 		    .odst = LOCAL_ADDR, .vni = P1 }, false, false, true },
 	};
 #pragma GCC diagnostic pop
+	const size_t n_paths = sizeof(paths) / sizeof(paths[0]);
+	const char *unknown = unknown_path(argc, argv, paths, n_paths);
 	double base_xdp = -1;
 
+	if (unknown) {
+		fprintf(stderr, "mxbench-cost: no path %s\n", unknown);
+		return 2;
+	}
+
 	base = single(&paths[0], runs, &verdict);
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+	for (size_t i = 0; i < n_paths; i++) {
 		const struct path *p = &paths[i];
 		double ns;
 
@@ -599,7 +894,7 @@ int main(int argc, char **argv)
 	}
 	/* paths[1] is drop-no-port: every event written (a budget no run reaches), then none */
 	for (int i = 0; i < 2; i++) {
-		const char *name = i ? "drop-no-port-suppressed" : "drop-no-port-event";
+		const char *name = listening_names[i];
 		double ns;
 
 		if (!wanted(argc, argv, name))
