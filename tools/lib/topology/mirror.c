@@ -10,14 +10,19 @@
  * queue when a read begins. An event that arrives during a read is applied at the next one
  * (and has woken the reader to do it).
  *
- * Whole multi-ops: a read begins with a barrier, one asynchronous request whose answer
- * comes after every event the server sent before it (the client hands events and
- * asynchronous answers to its completion thread in order), so a reader woken by the first
- * event of a multi-op reads with all of them.
+ * Barriers: one asynchronous request whose answer comes after every event the server sent
+ * before it (the client hands events and asynchronous answers to its completion thread in
+ * order). A read is a consistent snapshot as of its last barrier when no event came in
+ * between what it took and that barrier's answer: every node it used was unchanged then.
+ * A read that knows nothing changed begins with one (it also brings in the events of what
+ * was committed before); a read with changes already queued (an agent woken by an event,
+ * a CLI after its own commit) sends it behind the nodes it asks for again; a change that
+ * comes in meanwhile (a multi-op's later events) makes the read again.
  *
  * Round trips: a read asks again for every node whose watch fired all at once, as it
- * begins (prefetch), instead of one level at a time as its descent meets them; a read that
- * asked ZooKeeper nothing needs no closing barrier (mirror_end). */
+ * begins (prefetch), with its barrier in the same round trip, instead of one level at a
+ * time as its descent meets them; only a read whose descent asked more needs a closing
+ * barrier (mirror_end). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -61,7 +66,9 @@ struct topo_mirror {
 	struct mnode **buckets;
 	size_t n_buckets, n_nodes;
 	unsigned int epoch;
-	uint64_t asked_at_begin;	/* stats.asked when the read began */
+	uint64_t checked_at;	/* stats.asked when the read's last barrier passed (NOT_CHECKED:
+				 * none yet) */
+	bool changed_by_check;	/* events had come in by that barrier's answer */
 	uint64_t consistent_ns;	/* when the last read ended seeing no change (0: it did not) */
 	struct topo_mirror_stats stats;
 };
@@ -346,6 +353,26 @@ static void barrier(zhandle_t *zh)
 	pthread_cond_destroy(&b.cond);
 }
 
+#define NOT_CHECKED UINT64_MAX
+
+static bool queued(struct topo_mirror *m)
+{
+	bool any;
+
+	pthread_mutex_lock(&registry_lock);
+	any = m->n_pending || m->forget_all;
+	pthread_mutex_unlock(&registry_lock);
+	return any;
+}
+
+/* A barrier has just passed: whether the read is torn is known now, from what came in by
+ * its answer (what comes after it changes nothing the read used before it). */
+static void checked(struct topo_mirror *m)
+{
+	m->checked_at = m->stats.asked;
+	m->changed_by_check = queued(m);
+}
+
 /* ---- prefetch: the dirty nodes asked for again at once ---- */
 
 /* One node's answers (data, listing, existence: what the node held), filled by the
@@ -371,6 +398,18 @@ static void answered(struct prefetch *pf)
 {
 	if (++pf->done == pf->want)
 		pthread_cond_signal(&pf->cond);
+}
+
+/* The barrier sent behind the nodes asked for again: answered after all of them. */
+static void prefetch_barrier_passed(int rc, const struct Stat *st, const void *data)
+{
+	struct prefetch *pf = (struct prefetch *)data;
+
+	(void)rc; /* an error (a lost connection) passes it too: the descent will say */
+	(void)st;
+	pthread_mutex_lock(&pf->lock);
+	answered(pf);
+	pthread_mutex_unlock(&pf->lock);
 }
 
 static void refetch_data(int rc, const char *value, int len, const struct Stat *st,
@@ -489,14 +528,14 @@ static void refetch_apply(struct refetch *f)
 	x->dirty = false;
 }
 
-/* The n nodes a watch marked since the last read, asked for again in one round trip. The
- * client calls every completion it took (with an error if the session fails), so the wait
- * ends; none is left behind when this returns. */
+/* The n nodes a watch marked since the last read, asked for again in one round trip with
+ * a barrier behind them (checked). The client calls every completion it took (with an error
+ * if the session fails), so the wait ends; none is left behind when this returns. */
 static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 {
 	struct prefetch *pf = calloc(1, sizeof(*pf));
 	struct refetch *f = calloc(n, sizeof(*f));
-	bool orphan = false;
+	bool orphan = false, barrier_sent;
 	size_t issued = 0;
 
 	if (!pf || !f) {
@@ -512,12 +551,15 @@ static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 		f[i].x = stale[i];
 		issued += refetch_issue(m, &f[i], &orphan);
 	}
+	barrier_sent = zoo_aexists(m->zh, P_ROOT, 0, prefetch_barrier_passed, pf) == ZOK;
 	pthread_mutex_lock(&pf->lock);
-	pf->want = issued;
+	pf->want = issued + barrier_sent;
 	while (pf->done < pf->want)
 		pthread_cond_wait(&pf->cond, &pf->lock);
 	pthread_mutex_unlock(&pf->lock);
 	m->stats.asked += issued;
+	if (barrier_sent)
+		checked(m);
 	for (size_t i = 0; i < n; i++)
 		refetch_apply(&f[i]);
 	if (orphan)
@@ -543,23 +585,15 @@ static bool reusable(struct topo_mirror *m)
 	return quiet;
 }
 
-struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
+/* The events queued since the last read: their nodes marked dirty; those to ask for again
+ * at once into *stale (NULL: none). Returns how many. */
+static size_t take_pending(struct topo_mirror *m, struct mnode ***stale_out)
 {
 	struct mnode **stale;
-	struct topo_mirror *m;
 	size_t n, n_stale = 0;
 	char **pending;
 	bool all;
 
-	pthread_mutex_lock(&registry_lock);
-	m = find_locked(zh);
-	pthread_mutex_unlock(&registry_lock);
-	if (!m)
-		return NULL;
-	/* m stays: only the reading thread detaches it. */
-	if (!(for_write && reusable(m)))
-		barrier(zh);
-	m->consistent_ns = 0;
 	pthread_mutex_lock(&registry_lock);
 	pending = m->pending;
 	n = m->n_pending;
@@ -590,9 +624,41 @@ struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
 		free(pending[i]);
 	}
 	free(pending);
+	*stale_out = stale;
+	return n_stale;
+}
+
+struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
+{
+	struct mnode **stale = NULL;
+	struct topo_mirror *m;
+	size_t n_stale;
+	bool reuse;
+
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	pthread_mutex_unlock(&registry_lock);
+	if (!m)
+		return NULL;
+	/* m stays: only the reading thread detaches it. */
+	reuse = for_write && reusable(m);
+	m->consistent_ns = 0;
+	m->checked_at = NOT_CHECKED;
 	m->epoch++;
 	m->stats.reads++;
-	m->asked_at_begin = m->stats.asked;
+	n_stale = take_pending(m, &stale);
+	if (!n_stale) {
+		/* Nothing known to have changed. A write may plan on the last read's snapshot,
+		 * a moment old; anything else takes a barrier, which brings in the events of
+		 * what was committed before it: all taken, the read is as of its answer. */
+		if (!reuse) {
+			barrier(zh);
+			free(stale);
+			n_stale = take_pending(m, &stale);
+		}
+		m->checked_at = m->stats.asked;
+		m->changed_by_check = false;
+	}
 	if (n_stale)
 		prefetch(m, stale, n_stale);
 	free(stale);
@@ -601,28 +667,25 @@ struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
 
 /* A complete read: what it did not use is gone from the tree (or below something left
  * out), and its watch has fired or will find no node here. Then whether a watched node
- * changed while the read ran (events queued since it began, after a second barrier).
+ * changed while the read ran (events come in by the answer of its last barrier, which a
+ * read that asked the descent's nodes takes now).
  * Such a read may be torn: a node asked for late shows a change that a node served from
  * memory does not (a router's new version, its route list before the new route), and a
  * write planned on it would check the wrong version. A read during which nothing changed
  * is a consistent snapshot, as a direct read that reads containers first is. */
 bool mirror_end(struct topo_mirror *m, bool complete)
 {
-	bool changed;
-
 	if (complete)
 		sweep(m);
-	/* Served from memory alone, the read is the tree as of its opening barrier: every node
-	 * it used was clean then, so none had changed. */
-	if (m->stats.asked != m->asked_at_begin) {
+	/* Asking nothing after its last barrier, the read is the tree as of that barrier: every
+	 * node it used was clean then, unless an event had come in by its answer. */
+	if (m->checked_at != m->stats.asked) {
 		barrier(m->zh);
-		pthread_mutex_lock(&registry_lock);
-		changed = m->n_pending || m->forget_all;
-		pthread_mutex_unlock(&registry_lock);
-		if (changed) {
-			m->stats.torn++;
-			return true;
-		}
+		checked(m);
+	}
+	if (m->changed_by_check) {
+		m->stats.torn++;
+		return true;
 	}
 	m->consistent_ns = complete ? mx_now_ns() : 0;
 	return false;
