@@ -12,17 +12,17 @@
  *
  * Barriers: one asynchronous request whose answer comes after every event the server sent
  * before it (the client hands events and asynchronous answers to its completion thread in
- * order). A read is a consistent snapshot as of its last barrier when no event came in
- * between what it took and that barrier's answer: every node it used was unchanged then.
- * A read that knows nothing changed begins with one (it also brings in the events of what
- * was committed before); a read with changes already queued (an agent woken by an event,
- * a CLI after its own commit) sends it behind the nodes it asks for again; a change that
- * comes in meanwhile (a multi-op's later events) makes the read again.
+ * order). A read is a consistent snapshot as of its last barrier when it took every event
+ * that had come in by that barrier's answer and asked ZooKeeper nothing after it: every
+ * node it served from memory was unchanged then. A read that knows of no change begins
+ * with a barrier (which brings in the events of what was committed before it); a read with
+ * changes already queued (an agent woken by an event, a CLI after its own commit) sends
+ * its barrier behind the nodes it asks for again, in the same round trip, and again while
+ * a barrier brings new events (a multi-op's later ones, after its first woke the reader).
  *
  * Round trips: a read asks again for every node whose watch fired all at once, as it
- * begins (prefetch), with its barrier in the same round trip, instead of one level at a
- * time as its descent meets them; only a read whose descent asked more needs a closing
- * barrier (mirror_end). */
+ * begins (prefetch), instead of one level at a time as its descent meets them; only a read
+ * whose descent asked more needs a closing barrier (mirror_end). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +36,11 @@
  * a write (mirror_begin): long enough for the reads of one command, much shorter than the
  * gap between a person's commands. */
 #define MIRROR_REUSE_NS (100 * 1000 * 1000ull)
+
+/* Round trips of nodes asked for again as a read begins, at most (mirror_begin), and the
+ * new children of the listings asked for taken into one (the descent's window). */
+#define PREFETCH_ROUNDS 5
+#define PREFETCH_NEW_MAX 4096
 
 struct mnode {
 	struct mnode *next;	/* in its bucket */
@@ -66,9 +71,8 @@ struct topo_mirror {
 	struct mnode **buckets;
 	size_t n_buckets, n_nodes;
 	unsigned int epoch;
-	uint64_t checked_at;	/* stats.asked when the read's last barrier passed (NOT_CHECKED:
-				 * none yet) */
-	bool changed_by_check;	/* events had come in by that barrier's answer */
+	uint64_t checked_at;	/* stats.asked when the read's last barrier passed and what had
+				 * come in by its answer was taken (NOT_CHECKED: none yet) */
 	uint64_t consistent_ns;	/* when the last read ended seeing no change (0: it did not) */
 	struct topo_mirror_stats stats;
 };
@@ -365,14 +369,6 @@ static bool queued(struct topo_mirror *m)
 	return any;
 }
 
-/* A barrier has just passed: whether the read is torn is known now, from what came in by
- * its answer (what comes after it changes nothing the read used before it). */
-static void checked(struct topo_mirror *m)
-{
-	m->checked_at = m->stats.asked;
-	m->changed_by_check = queued(m);
-}
-
 /* ---- prefetch: the dirty nodes asked for again at once ---- */
 
 /* One node's answers (data, listing, existence: what the node held), filled by the
@@ -528,10 +524,10 @@ static void refetch_apply(struct refetch *f)
 	x->dirty = false;
 }
 
-/* The n nodes a watch marked since the last read, asked for again in one round trip with
- * a barrier behind them (checked). The client calls every completion it took (with an error
- * if the session fails), so the wait ends; none is left behind when this returns. */
-static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
+/* The n nodes a watch marked, asked for again in one round trip with a barrier behind
+ * them; true when that barrier passed. The client calls every completion it took (with an
+ * error if the session fails), so the wait ends; none is left behind when this returns. */
+static bool prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 {
 	struct prefetch *pf = calloc(1, sizeof(*pf));
 	struct refetch *f = calloc(n, sizeof(*f));
@@ -541,7 +537,7 @@ static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 	if (!pf || !f) {
 		free(pf);
 		free(f);
-		return; /* the descent asks for them one by one */
+		return false; /* the descent asks for them one by one */
 	}
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->cond, NULL);
@@ -558,16 +554,54 @@ static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 		pthread_cond_wait(&pf->cond, &pf->lock);
 	pthread_mutex_unlock(&pf->lock);
 	m->stats.asked += issued;
-	if (barrier_sent)
-		checked(m);
 	for (size_t i = 0; i < n; i++)
 		refetch_apply(&f[i]);
 	if (orphan)
-		return;
+		return barrier_sent;
 	free(f);
 	pthread_mutex_destroy(&pf->lock);
 	pthread_cond_destroy(&pf->cond);
 	free(pf);
+	return barrier_sent;
+}
+
+/* The children that the listings just asked for again name and the mirror does not know:
+ * the descent would ask for their data one listing after another, so they go with the
+ * next round (PREFETCH_NEW_MAX at most; the descent asks for the rest), made dirty until
+ * answered. Appended to *out (n_out of cap). */
+static void new_children(struct topo_mirror *m, struct mnode **asked, size_t n,
+			 struct mnode ***out, size_t *n_out, size_t *cap)
+{
+	char path[TOPO_PATH_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mnode *x = asked[i];
+
+		if (!x->has_list || x->dirty)
+			continue;
+		for (int32_t k = 0; k < x->kids.count && *n_out < PREFETCH_NEW_MAX; k++) {
+			struct mnode *c;
+
+			if (snprintf(path, sizeof(path), "%s/%s", x->path, x->kids.data[k]) >=
+			    (int)sizeof(path) || lookup(m, path))
+				continue;
+			if (*n_out == *cap) {
+				size_t grown = *cap ? *cap * 2 : 16;
+				struct mnode **o = realloc(*out, grown * sizeof(*o));
+
+				if (!o)
+					return;
+				*out = o;
+				*cap = grown;
+			}
+			c = node_get(m, path);
+			if (!c)
+				return;
+			c->has_data = true;
+			c->dirty = true;
+			(*out)[(*n_out)++] = c;
+		}
+	}
 }
 
 static void sweep(struct topo_mirror *m);
@@ -650,17 +684,44 @@ struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
 	if (!n_stale) {
 		/* Nothing known to have changed. A write may plan on the last read's snapshot,
 		 * a moment old; anything else takes a barrier, which brings in the events of
-		 * what was committed before it: all taken, the read is as of its answer. */
+		 * what was committed before it. */
 		if (!reuse) {
 			barrier(zh);
 			free(stale);
 			n_stale = take_pending(m, &stale);
 		}
 		m->checked_at = m->stats.asked;
-		m->changed_by_check = false;
 	}
-	if (n_stale)
-		prefetch(m, stale, n_stale);
+	/* What came in by a barrier's answer is taken (marked dirty) at once: asked for
+	 * again behind another barrier, with the new children of the listings just asked
+	 * for, until a round brings nothing new (a reader woken by the first event of a
+	 * multi-op meets the others so). Past the last round what is still dirty is asked for
+	 * by the descent, which then closes with a barrier (mirror_end). */
+	for (int round = 0; n_stale && round < PREFETCH_ROUNDS; round++) {
+		struct mnode **next = NULL, **queued_now = NULL;
+		size_t n_next = 0, cap = 0, n_queued;
+
+		if (prefetch(m, stale, n_stale))
+			m->checked_at = m->stats.asked;
+		new_children(m, stale, n_stale, &next, &n_next, &cap);
+		free(stale);
+		n_queued = take_pending(m, &queued_now);
+		for (size_t i = 0; i < n_queued; i++) {
+			if (n_next == cap) {
+				size_t grown = cap ? cap * 2 : 16;
+				struct mnode **o = realloc(next, grown * sizeof(*o));
+
+				if (!o)
+					break; /* still dirty: the descent asks for them */
+				next = o;
+				cap = grown;
+			}
+			next[n_next++] = queued_now[i];
+		}
+		free(queued_now);
+		stale = next;
+		n_stale = n_next;
+	}
 	free(stale);
 	return m;
 }
@@ -678,14 +739,14 @@ bool mirror_end(struct topo_mirror *m, bool complete)
 	if (complete)
 		sweep(m);
 	/* Asking nothing after its last barrier, the read is the tree as of that barrier: every
-	 * node it used was clean then, unless an event had come in by its answer. */
+	 * node it used was clean then (what had come in by its answer was taken, and a node it
+	 * marked dirty is asked for, not served). */
 	if (m->checked_at != m->stats.asked) {
 		barrier(m->zh);
-		checked(m);
-	}
-	if (m->changed_by_check) {
-		m->stats.torn++;
-		return true;
+		if (queued(m)) {
+			m->stats.torn++;
+			return true;
+		}
 	}
 	m->consistent_ns = complete ? mx_now_ns() : 0;
 	return false;
