@@ -23,6 +23,7 @@ static int port_add(struct cli *c, const struct cli_call *k)
 {
 	const struct topo_host *h = k->v[2].obj;
 	char id[TOPO_ID_LEN], hid[TOPO_ID_LEN], ifname[TOPO_IFNAME_MAX];
+	struct topo_status_ask *ask;
 	struct topo_port_opts o;
 	int rc;
 
@@ -40,11 +41,15 @@ static int port_add(struct cli *c, const struct cli_call *k)
 	/* The snapshot these point into is replaced by the refresh of cli_print_created. */
 	strcpy(hid, h->id);
 	strcpy(ifname, k->v[3].s);
+	ask = cli_iface_ask(c, h, ifname);
 	rc = topo_port_create_bound(c->zh, k->id, &o, hid, ifname, id);
-	if (rc)
-		return cli_lib_fail(rc);
+	if (rc) {
+		rc = cli_lib_fail(rc);
+		topo_host_status_ask_free(ask);
+		return rc;
+	}
 	cli_print_created(c, id);
-	cli_warn_iface_missing(c, hid, ifname);
+	cli_warn_iface_missing(c, hid, ifname, ask);
 	return 0;
 }
 

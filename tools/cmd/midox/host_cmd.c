@@ -17,18 +17,25 @@ static int binding_add(struct cli *c, const struct cli_call *k)
 	const struct topo_port *p = k->v[0].obj;
 	const struct topo_binding *b;
 	char hid[TOPO_ID_LEN], ifname[TOPO_IFNAME_MAX];
+	struct topo_status_ask *ask;
 	int rc;
 
 	/* The snapshot these point into is replaced by the refresh below. */
 	strcpy(hid, k->id);
 	strcpy(ifname, k->v[1].s);
+	ask = cli_iface_ask(c, k->obj, ifname);
 	rc = topo_binding_add(c->zh, hid, ifname, p->id);
-	if (rc)
-		return cli_lib_fail(rc);
+	if (rc) {
+		rc = cli_lib_fail(rc);
+		topo_host_status_ask_free(ask);
+		return rc;
+	}
 	rc = cli_refresh(c);
 	b = rc ? NULL : topo_find_binding(&c->t, hid, ifname);
 	if (b)
-		cli_print_new_binding(c, b);
+		cli_print_new_binding(c, b, ask);
+	else
+		topo_host_status_ask_free(ask);
 	return 0;
 }
 

@@ -22,20 +22,25 @@ static void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A host's report (only ifname's interface when not NULL); empty, and the reason why in
- * *why, when its agent has none. A dead host's is not read: its nodes are ephemeral, of
- * the session its alive node was. */
+/* A host's report (only ifname's interface when not NULL, the answer to ask when that is
+ * not NULL, which is taken); empty, and the reason why in *why, when its agent has none. A
+ * dead host's is not read: its nodes are ephemeral, of the session its alive node was. */
 static int host_report(struct cli *c, const struct topo_host *h, const char *ifname,
-		       struct topo_host_status *s, const char **why)
+		       struct topo_status_ask *ask, struct topo_host_status *s, const char **why)
 {
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	*why = "agent not running";
-	if (!h->alive)
+	if (!h->alive) {
+		topo_host_status_ask_free(ask);
 		return 0;
-	rc = ifname ? topo_host_status_read_one(c->zh, h->id, ifname, s)
-		    : topo_host_status_read(c->zh, h->id, s);
+	}
+	if (ask)
+		rc = topo_host_status_take_one(c->zh, ask, s);
+	else
+		rc = ifname ? topo_host_status_read_one(c->zh, h->id, ifname, s)
+			    : topo_host_status_read(c->zh, h->id, s);
 	*why = NULL;
 	if (rc)
 		return cli_lib_fail(rc);
@@ -61,12 +66,13 @@ static struct cli_state binding_state(const struct topo_host_status *s, const ch
 	return (struct cli_state){ "inactive", r->reason[0] ? r->reason : NULL };
 }
 
-static int print_bindings(struct cli *c, const struct topo_host *h, const char *ifname)
+static int print_bindings(struct cli *c, const struct topo_host *h, const char *ifname,
+			  struct topo_status_ask *ask)
 {
 	struct topo_host_status s;
 	const char *why = NULL;
 	json_t *arr = ifname ? NULL : cli_list_begin(c);
-	int rc = host_report(c, h, ifname, &s, &why);
+	int rc = host_report(c, h, ifname, ask, &s, &why);
 
 	for (size_t i = 0; !rc && i < c->t.n_bindings; i++) {
 		const struct topo_binding *b = &c->t.bindings[i];
@@ -88,26 +94,43 @@ static int print_bindings(struct cli *c, const struct topo_host *h, const char *
 
 int cli_list_binding_state(struct cli *c, const struct cli_call *k)
 {
-	return print_bindings(c, k->obj, NULL);
+	return print_bindings(c, k->obj, NULL, NULL);
 }
 
-void cli_print_new_binding(struct cli *c, const struct topo_binding *b)
+struct topo_status_ask *cli_iface_ask(struct cli *c, const struct topo_host *h,
+				      const char *ifname)
+{
+	struct topo_status_ask *ask = NULL;
+
+	/* Failing to ask, the warning reads the node itself after the write. */
+	if (h->alive && topo_host_status_ask_one(c->zh, h->id, ifname, &ask))
+		ask = NULL;
+	return ask;
+}
+
+void cli_print_new_binding(struct cli *c, const struct topo_binding *b,
+			   struct topo_status_ask *ask)
 {
 	const struct topo_host *h = topo_find_host_by_id(&c->t, b->host_id);
 
 	if (h)
-		print_bindings(c, h, b->interface);
+		print_bindings(c, h, b->interface, ask);
+	else
+		topo_host_status_ask_free(ask);
 }
 
-void cli_warn_iface_missing(struct cli *c, const char *host_id, const char *ifname)
+void cli_warn_iface_missing(struct cli *c, const char *host_id, const char *ifname,
+			    struct topo_status_ask *ask)
 {
 	const struct topo_host *h = topo_find_host_by_id(&c->t, host_id);
 	struct topo_host_status s;
 	const char *why = NULL;
 
-	if (!h)
+	if (!h) {
+		topo_host_status_ask_free(ask);
 		return;
-	if (!host_report(c, h, ifname, &s, &why) && !why && !topo_status_iface(&s, ifname))
+	}
+	if (!host_report(c, h, ifname, ask, &s, &why) && !why && !topo_status_iface(&s, ifname))
 		warn("interface %s is not on host %s (yet): the port forwards once it is", ifname,
 		     h->name);
 	topo_host_status_free(&s);
@@ -154,7 +177,7 @@ int cli_list_iface(struct cli *c, const struct cli_call *k)
 	struct topo_host_status s;
 	json_t *arr = cli_list_begin(c);
 	const char *why = NULL;
-	int rc = host_report(c, h, NULL, &s, &why);
+	int rc = host_report(c, h, NULL, NULL, &s, &why);
 
 	for (size_t i = 0; !rc && i < s.n_ifaces; i++)
 		out_iface(c, arr, h, &s.ifaces[i]);
@@ -174,7 +197,7 @@ static int print_member(struct cli *c, json_t *arr, const struct topo_member *m,
 	struct topo_host_status s = { 0 };
 	char addr[INET_ADDRSTRLEN];
 	const char *why = "agent not running";
-	int rc = h ? host_report(c, h, NULL, &s, &why) : 0;
+	int rc = h ? host_report(c, h, NULL, NULL, &s, &why) : 0;
 
 	if (rc)
 		return rc;

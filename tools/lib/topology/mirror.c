@@ -10,14 +10,19 @@
  * queue when a read begins. An event that arrives during a read is applied at the next one
  * (and has woken the reader to do it).
  *
- * Whole multi-ops: a read begins with a barrier, one asynchronous request whose answer
- * comes after every event the server sent before it (the client hands events and
- * asynchronous answers to its completion thread in order), so a reader woken by the first
- * event of a multi-op reads with all of them.
+ * Barriers: one asynchronous request whose answer comes after every event the server sent
+ * before it (the client hands events and asynchronous answers to its completion thread in
+ * order). A read is a consistent snapshot as of its last barrier when it took every event
+ * that had come in by that barrier's answer and asked ZooKeeper nothing after it: every
+ * node it served from memory was unchanged then. A read that knows of no change begins
+ * with a barrier (which brings in the events of what was committed before it); a read with
+ * changes already queued (an agent woken by an event, a CLI after its own commit) sends
+ * its barrier behind the nodes it asks for again, in the same round trip, and again while
+ * a barrier brings new events (a multi-op's later ones, after its first woke the reader).
  *
  * Round trips: a read asks again for every node whose watch fired all at once, as it
- * begins (prefetch), instead of one level at a time as its descent meets them; a read that
- * asked ZooKeeper nothing needs no closing barrier (mirror_end). */
+ * begins (prefetch), instead of one level at a time as its descent meets them; only a read
+ * whose descent asked more needs a closing barrier (mirror_end). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +36,11 @@
  * a write (mirror_begin): long enough for the reads of one command, much shorter than the
  * gap between a person's commands. */
 #define MIRROR_REUSE_NS (100 * 1000 * 1000ull)
+
+/* Round trips of nodes asked for again as a read begins, at most (mirror_begin), and the
+ * new children of the listings asked for taken into one (the descent's window). */
+#define PREFETCH_ROUNDS 5
+#define PREFETCH_NEW_MAX 4096
 
 struct mnode {
 	struct mnode *next;	/* in its bucket */
@@ -61,7 +71,8 @@ struct topo_mirror {
 	struct mnode **buckets;
 	size_t n_buckets, n_nodes;
 	unsigned int epoch;
-	uint64_t asked_at_begin;	/* stats.asked when the read began */
+	uint64_t checked_at;	/* stats.asked when the read's last barrier passed and what had
+				 * come in by its answer was taken (NOT_CHECKED: none yet) */
 	uint64_t consistent_ns;	/* when the last read ended seeing no change (0: it did not) */
 	struct topo_mirror_stats stats;
 };
@@ -346,6 +357,18 @@ static void barrier(zhandle_t *zh)
 	pthread_cond_destroy(&b.cond);
 }
 
+#define NOT_CHECKED UINT64_MAX
+
+static bool queued(struct topo_mirror *m)
+{
+	bool any;
+
+	pthread_mutex_lock(&registry_lock);
+	any = m->n_pending || m->forget_all;
+	pthread_mutex_unlock(&registry_lock);
+	return any;
+}
+
 /* ---- prefetch: the dirty nodes asked for again at once ---- */
 
 /* One node's answers (data, listing, existence: what the node held), filled by the
@@ -371,6 +394,18 @@ static void answered(struct prefetch *pf)
 {
 	if (++pf->done == pf->want)
 		pthread_cond_signal(&pf->cond);
+}
+
+/* The barrier sent behind the nodes asked for again: answered after all of them. */
+static void prefetch_barrier_passed(int rc, const struct Stat *st, const void *data)
+{
+	struct prefetch *pf = (struct prefetch *)data;
+
+	(void)rc; /* an error (a lost connection) passes it too: the descent will say */
+	(void)st;
+	pthread_mutex_lock(&pf->lock);
+	answered(pf);
+	pthread_mutex_unlock(&pf->lock);
 }
 
 static void refetch_data(int rc, const char *value, int len, const struct Stat *st,
@@ -489,20 +524,20 @@ static void refetch_apply(struct refetch *f)
 	x->dirty = false;
 }
 
-/* The n nodes a watch marked since the last read, asked for again in one round trip. The
- * client calls every completion it took (with an error if the session fails), so the wait
- * ends; none is left behind when this returns. */
-static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
+/* The n nodes a watch marked, asked for again in one round trip with a barrier behind
+ * them; true when that barrier passed. The client calls every completion it took (with an
+ * error if the session fails), so the wait ends; none is left behind when this returns. */
+static bool prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 {
 	struct prefetch *pf = calloc(1, sizeof(*pf));
 	struct refetch *f = calloc(n, sizeof(*f));
-	bool orphan = false;
+	bool orphan = false, barrier_sent;
 	size_t issued = 0;
 
 	if (!pf || !f) {
 		free(pf);
 		free(f);
-		return; /* the descent asks for them one by one */
+		return false; /* the descent asks for them one by one */
 	}
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->cond, NULL);
@@ -512,8 +547,9 @@ static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 		f[i].x = stale[i];
 		issued += refetch_issue(m, &f[i], &orphan);
 	}
+	barrier_sent = zoo_aexists(m->zh, P_ROOT, 0, prefetch_barrier_passed, pf) == ZOK;
 	pthread_mutex_lock(&pf->lock);
-	pf->want = issued;
+	pf->want = issued + barrier_sent;
 	while (pf->done < pf->want)
 		pthread_cond_wait(&pf->cond, &pf->lock);
 	pthread_mutex_unlock(&pf->lock);
@@ -521,11 +557,51 @@ static void prefetch(struct topo_mirror *m, struct mnode **stale, size_t n)
 	for (size_t i = 0; i < n; i++)
 		refetch_apply(&f[i]);
 	if (orphan)
-		return;
+		return barrier_sent;
 	free(f);
 	pthread_mutex_destroy(&pf->lock);
 	pthread_cond_destroy(&pf->cond);
 	free(pf);
+	return barrier_sent;
+}
+
+/* The children that the listings just asked for again name and the mirror does not know:
+ * the descent would ask for their data one listing after another, so they go with the
+ * next round (PREFETCH_NEW_MAX at most; the descent asks for the rest), made dirty until
+ * answered. Appended to *out (n_out of cap). */
+static void new_children(struct topo_mirror *m, struct mnode **asked, size_t n,
+			 struct mnode ***out, size_t *n_out, size_t *cap)
+{
+	char path[TOPO_PATH_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mnode *x = asked[i];
+
+		if (!x->has_list || x->dirty)
+			continue;
+		for (int32_t k = 0; k < x->kids.count && *n_out < PREFETCH_NEW_MAX; k++) {
+			struct mnode *c;
+
+			if (snprintf(path, sizeof(path), "%s/%s", x->path, x->kids.data[k]) >=
+			    (int)sizeof(path) || lookup(m, path))
+				continue;
+			if (*n_out == *cap) {
+				size_t grown = *cap ? *cap * 2 : 16;
+				struct mnode **o = realloc(*out, grown * sizeof(*o));
+
+				if (!o)
+					return;
+				*out = o;
+				*cap = grown;
+			}
+			c = node_get(m, path);
+			if (!c)
+				return;
+			c->has_data = true;
+			c->dirty = true;
+			(*out)[(*n_out)++] = c;
+		}
+	}
 }
 
 static void sweep(struct topo_mirror *m);
@@ -543,23 +619,15 @@ static bool reusable(struct topo_mirror *m)
 	return quiet;
 }
 
-struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
+/* The events queued since the last read: their nodes marked dirty; those to ask for again
+ * at once into *stale (NULL: none). Returns how many. */
+static size_t take_pending(struct topo_mirror *m, struct mnode ***stale_out)
 {
 	struct mnode **stale;
-	struct topo_mirror *m;
 	size_t n, n_stale = 0;
 	char **pending;
 	bool all;
 
-	pthread_mutex_lock(&registry_lock);
-	m = find_locked(zh);
-	pthread_mutex_unlock(&registry_lock);
-	if (!m)
-		return NULL;
-	/* m stays: only the reading thread detaches it. */
-	if (!(for_write && reusable(m)))
-		barrier(zh);
-	m->consistent_ns = 0;
 	pthread_mutex_lock(&registry_lock);
 	pending = m->pending;
 	n = m->n_pending;
@@ -590,36 +658,92 @@ struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
 		free(pending[i]);
 	}
 	free(pending);
+	*stale_out = stale;
+	return n_stale;
+}
+
+struct topo_mirror *mirror_begin(zhandle_t *zh, bool for_write)
+{
+	struct mnode **stale = NULL;
+	struct topo_mirror *m;
+	size_t n_stale;
+	bool reuse;
+
+	pthread_mutex_lock(&registry_lock);
+	m = find_locked(zh);
+	pthread_mutex_unlock(&registry_lock);
+	if (!m)
+		return NULL;
+	/* m stays: only the reading thread detaches it. */
+	reuse = for_write && reusable(m);
+	m->consistent_ns = 0;
+	m->checked_at = NOT_CHECKED;
 	m->epoch++;
 	m->stats.reads++;
-	m->asked_at_begin = m->stats.asked;
-	if (n_stale)
-		prefetch(m, stale, n_stale);
+	n_stale = take_pending(m, &stale);
+	if (!n_stale) {
+		/* Nothing known to have changed. A write may plan on the last read's snapshot,
+		 * a moment old; anything else takes a barrier, which brings in the events of
+		 * what was committed before it. */
+		if (!reuse) {
+			barrier(zh);
+			free(stale);
+			n_stale = take_pending(m, &stale);
+		}
+		m->checked_at = m->stats.asked;
+	}
+	/* What came in by a barrier's answer is taken (marked dirty) at once: asked for
+	 * again behind another barrier, with the new children of the listings just asked
+	 * for, until a round brings nothing new (a reader woken by the first event of a
+	 * multi-op meets the others so). Past the last round what is still dirty is asked for
+	 * by the descent, which then closes with a barrier (mirror_end). */
+	for (int round = 0; n_stale && round < PREFETCH_ROUNDS; round++) {
+		struct mnode **next = NULL, **queued_now = NULL;
+		size_t n_next = 0, cap = 0, n_queued;
+
+		if (prefetch(m, stale, n_stale))
+			m->checked_at = m->stats.asked;
+		new_children(m, stale, n_stale, &next, &n_next, &cap);
+		free(stale);
+		n_queued = take_pending(m, &queued_now);
+		for (size_t i = 0; i < n_queued; i++) {
+			if (n_next == cap) {
+				size_t grown = cap ? cap * 2 : 16;
+				struct mnode **o = realloc(next, grown * sizeof(*o));
+
+				if (!o)
+					break; /* still dirty: the descent asks for them */
+				next = o;
+				cap = grown;
+			}
+			next[n_next++] = queued_now[i];
+		}
+		free(queued_now);
+		stale = next;
+		n_stale = n_next;
+	}
 	free(stale);
 	return m;
 }
 
 /* A complete read: what it did not use is gone from the tree (or below something left
  * out), and its watch has fired or will find no node here. Then whether a watched node
- * changed while the read ran (events queued since it began, after a second barrier).
+ * changed while the read ran (events come in by the answer of its last barrier, which a
+ * read that asked the descent's nodes takes now).
  * Such a read may be torn: a node asked for late shows a change that a node served from
  * memory does not (a router's new version, its route list before the new route), and a
  * write planned on it would check the wrong version. A read during which nothing changed
  * is a consistent snapshot, as a direct read that reads containers first is. */
 bool mirror_end(struct topo_mirror *m, bool complete)
 {
-	bool changed;
-
 	if (complete)
 		sweep(m);
-	/* Served from memory alone, the read is the tree as of its opening barrier: every node
-	 * it used was clean then, so none had changed. */
-	if (m->stats.asked != m->asked_at_begin) {
+	/* Asking nothing after its last barrier, the read is the tree as of that barrier: every
+	 * node it used was clean then (what had come in by its answer was taken, and a node it
+	 * marked dirty is asked for, not served). */
+	if (m->checked_at != m->stats.asked) {
 		barrier(m->zh);
-		pthread_mutex_lock(&registry_lock);
-		changed = m->n_pending || m->forget_all;
-		pthread_mutex_unlock(&registry_lock);
-		if (changed) {
+		if (queued(m)) {
 			m->stats.torn++;
 			return true;
 		}

@@ -4,6 +4,7 @@
  * the CLI one host at a time; a node that does not parse is logged and left out. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,17 +55,15 @@ static const struct status_kind kinds[] = {
 				   sizeof(struct topo_binding_status), STATUS_ARRAY(bindings) },
 };
 
-/* One node into the kind's array; what does not parse is skipped. */
-static int read_one(zhandle_t *zh, struct topo_host_status *s, const struct status_kind *k,
-		    const char *path, const char *name)
+/* One node's answer (rc, its len bytes) into the kind's array; what does not parse is
+ * skipped. */
+static int keep_one(struct topo_host_status *s, const struct status_kind *k, const char *path,
+		    const char *name, int rc, const char *buf, int len)
 {
 	void **arr = (void **)((char *)s + k->arr_off);
 	size_t *n = (size_t *)((char *)s + k->n_off);
-	char buf[TOPO_DATA_MAX];
-	int len = sizeof(buf), rc;
 	void *obj;
 
-	rc = zoo_get(zh, path, 0, buf, &len, NULL);
 	if (rc == ZNONODE)
 		return 0; /* gone since the listing */
 	if (rc != ZOK)
@@ -78,6 +77,15 @@ static int read_one(zhandle_t *zh, struct topo_host_status *s, const struct stat
 		s->n_skipped++;
 	}
 	return 0;
+}
+
+static int read_one(zhandle_t *zh, struct topo_host_status *s, const struct status_kind *k,
+		    const char *path, const char *name)
+{
+	char buf[TOPO_DATA_MAX];
+	int len = sizeof(buf), rc = zoo_get(zh, path, 0, buf, &len, NULL);
+
+	return keep_one(s, k, path, name, rc, buf, len);
 }
 
 static int read_dir(zhandle_t *zh, const char *host_id, enum topo_status_dir dir,
@@ -141,24 +149,112 @@ static int dir_reported(zhandle_t *zh, const char *host_id, bool *reported)
 	return 0;
 }
 
-int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
+/* An interface's node asked for (topo_host_status_ask_one), its answer filled in on the
+ * client's completion thread. */
+struct topo_status_ask {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int rc;
+	int len;
+	char buf[TOPO_DATA_MAX];
+	char host_id[TOPO_ID_LEN];
+	char ifname[TOPO_IFNAME_MAX];
+	char path[TOPO_PATH_MAX];
+};
+
+static void ask_answered(int rc, const char *value, int len, const struct Stat *st,
+			 const void *data)
+{
+	struct topo_status_ask *a = (struct topo_status_ask *)data;
+
+	(void)st;
+	pthread_mutex_lock(&a->lock);
+	a->rc = rc;
+	/* As zoo_get into a buffer of this size: what is larger is cut (and does not parse). */
+	a->len = len > (int)sizeof(a->buf) ? (int)sizeof(a->buf) : len;
+	if (rc == ZOK && value && a->len > 0)
+		memcpy(a->buf, value, (size_t)a->len);
+	a->done = true;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+int topo_host_status_ask_one(zhandle_t *zh, const char *host_id, const char *ifname,
+			     struct topo_status_ask **out)
+{
+	struct topo_status_ask *a;
+	int rc;
+
+	*out = NULL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return topo_fail(-ENOMEM, "out of memory");
+	rc = node_path(a->path, host_id, TOPO_STATUS_IFACES, ifname);
+	if (rc) {
+		free(a);
+		return rc;
+	}
+	snprintf(a->host_id, sizeof(a->host_id), "%s", host_id);
+	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	/* Once the client takes a request, it calls the completion, whatever happens. */
+	rc = zoo_aget(zh, a->path, 0, ask_answered, a);
+	if (rc != ZOK) {
+		a->rc = rc;
+		a->done = true;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Until the answer is in; then a is the caller's alone. */
+static void ask_wait(struct topo_status_ask *a)
+{
+	pthread_mutex_lock(&a->lock);
+	while (!a->done)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void topo_host_status_ask_free(struct topo_status_ask *a)
+{
+	if (!a)
+		return;
+	ask_wait(a);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	free(a);
+}
+
+int topo_host_status_take_one(zhandle_t *zh, struct topo_status_ask *a,
 			      struct topo_host_status *s)
 {
-	char path[TOPO_PATH_MAX];
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	rc = node_path(path, host_id, TOPO_STATUS_IFACES, ifname);
-	if (!rc)
-		rc = read_one(zh, s, &kinds[TOPO_STATUS_IFACES], path, ifname);
+	ask_wait(a);
+	rc = keep_one(s, &kinds[TOPO_STATUS_IFACES], a->path, a->ifname, a->rc, a->buf, a->len);
 	/* The interface's node answers for the host too; only without it is the directory
 	 * asked whether the host reported anything. */
 	s->reported = s->n_ifaces || s->n_skipped;
 	if (!rc && !s->reported)
-		rc = dir_reported(zh, host_id, &s->reported);
+		rc = dir_reported(zh, a->host_id, &s->reported);
 	if (rc)
 		topo_host_status_free(s);
+	topo_host_status_ask_free(a);
 	return rc;
+}
+
+int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
+			      struct topo_host_status *s)
+{
+	struct topo_status_ask *a;
+	int rc = topo_host_status_ask_one(zh, host_id, ifname, &a);
+
+	memset(s, 0, sizeof(*s));
+	return rc ? rc : topo_host_status_take_one(zh, a, s);
 }
 
 int topo_binding_status_read(zhandle_t *zh, const char *host_id, const char *ifname,

@@ -54,6 +54,16 @@ int topo_host_status_read(zhandle_t *zh, const char *host_id, struct topo_host_s
  * and one left from an earlier binding of the interface is no answer. */
 int topo_host_status_read_one(zhandle_t *zh, const char *host_id, const char *ifname,
 			      struct topo_host_status *s);
+/* The same in two halves, so that its round trip overlaps another (a write's): _ask sends
+ * the read, _take waits for its answer and finishes as topo_host_status_read_one does
+ * (freeing the ask). An ask not taken is freed with topo_host_status_ask_free, which waits
+ * for its answer first. */
+struct topo_status_ask;
+int topo_host_status_ask_one(zhandle_t *zh, const char *host_id, const char *ifname,
+			     struct topo_status_ask **out);
+int topo_host_status_take_one(zhandle_t *zh, struct topo_status_ask *a,
+			      struct topo_host_status *s);
+void topo_host_status_ask_free(struct topo_status_ask *a);
 /* One binding's status as its agent last reported it (one read): -ENOENT when there is
  * none (the agent has not seen the binding yet, or is not running). What a CNI plugin
  * polls after binding a pod's interface; compare its port with the one just bound. */

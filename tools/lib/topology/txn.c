@@ -2,6 +2,7 @@
 /* The multi-op builder: every write of the topology is one zoo_multi. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,47 @@ const char *txn_path(const struct topo_txn *x, size_t i)
 	}
 }
 
+/* A commit's answer, as the client's completion thread hands it over. */
+struct commit_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int rc;
+};
+
+static void commit_answered(int rc, const void *data)
+{
+	struct commit_wait *w = (struct commit_wait *)data;
+
+	pthread_mutex_lock(&w->lock);
+	w->rc = rc;
+	w->done = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* zoo_multi, answered on the completion thread after every watch event the server sent
+ * before the answer, the commit's own included: they have all reached the mirror when this
+ * returns, so the read after a write finds them queued and needs no barrier before asking
+ * for them (the client answers a synchronous call from its I/O thread, ahead of them). */
+static int multi(zhandle_t *zh, struct topo_txn *x)
+{
+	struct commit_wait w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, ZOK };
+	int rc = zoo_amulti(zh, (int)x->n, x->ops, x->results, commit_answered, &w);
+
+	/* Once the client takes a request, it calls the completion, whatever happens. */
+	if (rc == ZOK) {
+		pthread_mutex_lock(&w.lock);
+		while (!w.done)
+			pthread_cond_wait(&w.cond, &w.lock);
+		pthread_mutex_unlock(&w.lock);
+		rc = w.rc;
+	}
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
+	return rc;
+}
+
 int txn_commit(zhandle_t *zh, struct topo_txn *x)
 {
 	size_t i;
@@ -202,9 +244,9 @@ int txn_commit(zhandle_t *zh, struct topo_txn *x)
 	for (i = 0; i < x->n; i++)
 		if (x->ops[i].type == ZOO_SETDATA_OP)
 			x->ops[i].set_op.stat = &x->stats[i];
-	rc = zoo_multi(zh, (int)x->n, x->ops, x->results);
-	/* Committed or not, what it names is read again: the commit's own watch events, or
-	 * the change that made it fail, may not have reached the mirror yet. */
+	rc = multi(zh, x);
+	/* Committed or not, what it names is read again: a node it made has no watch yet, and
+	 * the change that made it fail may be one no watch covers. */
 	for (i = 0; i < x->n; i++)
 		mirror_touched(zh, txn_path(x, i));
 	if (rc == ZOK)
