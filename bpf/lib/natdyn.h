@@ -208,11 +208,16 @@ static __always_inline int natdyn_port_write(struct __sk_buff *skb, bool dst, __
 	cursor_init(&c, skb);
 	start = c.pos;
 	ip = nat_ipv4(&c);
-	if (!ip || nat_l4_avail(ip) < 8)
+	if (!ip)
 		return 0;
-	l4 = cursor_take(&c, 8);
+	/* Tracking read the ports from the frame (ct_parse); when the IPv4 header says they
+	 * are not there (a total length short of 8 bytes of L4), or the frame ends before 8,
+	 * the port cannot be written: the packet would leave with the new address and its
+	 * old port, a port outside the lease that the binding does not name. Drop it. */
+	l4 = nat_l4_avail(ip) >= 8 ? cursor_take(&c, 8) : NULL;
 	if (!l4)
-		return 0;
+		return ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
+		       ip->protocol == IPPROTO_ICMP ? -22 /* EINVAL */ : 0;
 	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
 		port_off = (__u32)((void *)l4 - start) + (dst ? 2 : 0);
 		__builtin_memcpy(&old, l4 + (dst ? 2 : 0), 2);

@@ -38,7 +38,7 @@
  * flow-state frames, mutated: a malformed one is never delivered (only those count
  * bad-flow-state), a valid one is decapsulated to its real VNI.
  *
- * port_ingress runs four times: as above; behind a rule chain whose one rule drops
+ * port_ingress runs five times: as above; behind a rule chain whose one rule drops
  * everything, the infilter of every port (each port's entry flagged as the agent flags it):
  * no frame may pass it, every run ends TC_ACT_SHOT, and the drop counters still account for
  * each; behind one whose rule rejects everything: nothing passes but the reject's answers,
@@ -50,8 +50,25 @@
  * (IPv4, TCP, UDP, ICMP, an ICMP error's quoted IPv4 header), and the drop and tenant checks
  * hold as before.
  *
- * FUZZ_FRAMES=N: frames per program (default 1000000). FUZZ_SEED=S: replay a run (the seed is
- * printed). A new program or path joins with a row in progs[] or seeds[]. */
+ * The fifth run is behind dynamic NAT (dyn_install): routers 1 and 2 track connections;
+ * router 1 SNATs 10.0.0.0/8 leaving by its uplink to SNAT_A, ports 1024-1087 (the block
+ * leased in midox_natlease), with rev_snat on its infilter, and forwards DNAT_A:8080 to
+ * P2's port 80 (rev_dnat on its outfilter); router 2, with tenant 1's 10.3.0.0/24 behind
+ * it too, SNATs what leaves by R2A to SNAT_B and lets in by R2A only return flows. Besides
+ * the fuzzed frames, one in three of a batch into a VM or the uplink is a real flow's
+ * (dyn_gen_frame): a TCP SYN, UDP datagram or echo request that opens a connection, or the
+ * reply to one opened before (the packet, or an ICMP error quoting it whole), maybe mutated.
+ * Every output must have valid checksums, an ICMP error's quoted packet's too (its L4
+ * checksum where the quote holds all of it); nothing router 1's SNAT applies to may leave by
+ * the uplink from its private source, and what it translated to SNAT_A has a port of the
+ * lease. Before every batch a tenant round (dyn_round) sends the same packet from 10.3.0.6
+ * in both tenants: tenant B's unsolicited replies (to A's tuple, to A's binding) must be
+ * dropped by its return-flow firewall, B's packet must take B's binding, and each reply
+ * must come back to its own VM, translated.
+ *
+ * FUZZ_FRAMES=N: frames per program (default 1000000; the dynamic NAT run a quarter).
+ * FUZZ_SEED=S: replay a run (the seed is printed). A new program or path joins with a row
+ * in progs[] or seeds[]. */
 #include "dp_net.h"
 
 #include <linux/pkt_cls.h>
@@ -65,8 +82,10 @@
 #include "frames.h"
 #include "loader/chain.h"
 #include "loader/loader.h"
+#include "nat_frames.h"
 #include "midox/conntrack.h"
 #include "midox/flowstate.h"
+#include "midox/natlease.h"
 #include "base/log.h"
 #include "tap.h"
 
@@ -367,6 +386,11 @@ static bool drop_all, reject_all;
 static bool xdp_rx;
 /* This process fuzzes behind static NAT on every port (struct fuzz_prog's nat). */
 static bool nat_all;
+/* This process fuzzes behind dynamic NAT on routers 1 and 2 (struct fuzz_prog's dyn). */
+static bool dyn_nat;
+/* The connections it opens: through router 1's SNAT (tenant A), router 2's (tenant B),
+ * router 1's port forwarding. */
+enum dyn_kind { DYN_A, DYN_B, DYN_D, DYN__MAX };
 
 static unsigned char key_pos[KEY_SPACE];       /* index in keys[] + 1; 0: no key */
 static const struct key_row *if_row[IF__MAX];  /* the port bound to each interface */
@@ -548,6 +572,13 @@ static int rport_routes(const struct key_row *k)
 	return mx_route_update(dp, &lk, &local) | mx_route_update(dp, &ck, &conn);
 }
 
+/* P6's egress limit; not behind dynamic NAT, whose tenant check (dyn_round) sends from P6
+ * before every batch and must not be limited. */
+static bool port_limited(__u32 key)
+{
+	return key == P6 && !dyn_nat;
+}
+
 #define DROP_ALL_CHAIN 7
 #define REJECT_ALL_CHAIN 8
 #define NAT_ALL_CHAIN 9
@@ -586,7 +617,7 @@ static int port_fill(const struct key_row *k)
 	}
 	/* An egress limit of 10 Mbit/s, 10 kbit of burst: a batch from P6 (a frame every few
 	 * us) is mostly over it, its first frames pass. */
-	if (k->key == P6) {
+	if (port_limited(k->key)) {
 		struct mx_port_rate r = { .rate_bps = 10000000, .burst_ns = 1000000 };
 
 		p.flags |= MX_PORT_RATE_LIMIT;
@@ -597,6 +628,10 @@ static int port_fill(const struct key_row *k)
 	 * than a batch's new connections), beside devices that do not track. */
 	if (k->device == R1 || k->device == B1)
 		p.flags |= MX_PORT_DEVICE_CT;
+	/* Behind dynamic NAT both routers track, and their device filters (dyn_install) apply
+	 * to every port of theirs. */
+	if (dyn_nat && (k->device == R1 || k->device == R2))
+		p.flags |= MX_PORT_DEVICE_CT | MX_PORT_DEVICE_FILTERED;
 	if (k->down)
 		p.flags |= MX_PORT_ADMIN_DOWN;
 	if (key_down(k) && !k->down)
@@ -662,6 +697,134 @@ static int nat_all_install(void)
 	r[1].nat_addr = frames_addr(NAT_ALL_SRC);
 	mx_datapath_chain_maps(dp, &maps);
 	return mx_chain_install(&maps, &prog);
+}
+
+/* Dynamic NAT (docs/nat.md, "Dynamic NAT"), when dyn_nat: both routers track connections
+ * and have device filters. Router 1 (tenant A): its infilter a rev_snat of what comes back
+ * to SNAT_A, then port forwarding (TCP to DNAT_A:8080 to P2's 10.1.0.2:80); its outfilter
+ * a rev_dnat of 10.1.0.2's replies from port 80, then a SNAT of 10.0.0.0/8 leaving by the
+ * uplink U1 to SNAT_A, ports 1024-1087 (the one block this host leases). Router 2 (tenant
+ * B, the same 10.3.0.0/24 behind R2B as behind R1B) routes 10.9.0.0/16 out of R2A to P3's
+ * 10.2.0.2 and SNATs it there to SNAT_B, same ports; R2A is a stateful firewall: what
+ * enters by it is rev_snat'ed (continue), accepted if it is a return flow, else dropped. */
+enum { C_DYN_A_IN = 21, C_DYN_A_OUT, C_DYN_B_IN, C_DYN_B_OUT };
+enum { R_DYN_A_REVSNAT = 211, R_DYN_A_DNAT, R_DYN_A_REVDNAT = 221, R_DYN_A_SNAT,
+       R_DYN_B_REVSNAT = 231, R_DYN_B_RETURN, R_DYN_B_DROP, R_DYN_B_SNAT = 241 };
+#define SNAT_A "192.168.1.10"
+#define DNAT_A "192.168.1.20"
+#define SNAT_B "10.2.0.100"
+#define DYN_FWD_ADDR "10.1.0.2" /* P2: DNAT_A:8080 goes to its port 80 */
+#define DYN_GW_B "10.2.0.2"     /* P3: router 2's way to 10.9.0.0/16 */
+#define DYN_PORT_LO 1024
+#define DYN_PORT_HI 1087
+#define DYN_LEASE_BLOCK 16      /* 16 * 64 = 1024: ports 1024-1087 */
+
+static struct mx_rule_spec dyn_rule(__u32 id, __u8 type)
+{
+	return (struct mx_rule_spec){ .rule_id = id, .type = type, .frag = MX_FRAG_DEFAULT,
+				      .jump_to = MX_CHAIN_SPEC_MISSING,
+				      .in_ports = MX_CHAIN_SPEC_NO_LIST,
+				      .out_ports = MX_CHAIN_SPEC_NO_LIST,
+				      .port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .in_port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .out_port_group = MX_CHAIN_SPEC_NO_LIST,
+				      .ip_group_src = MX_CHAIN_SPEC_NO_LIST,
+				      .ip_group_dst = MX_CHAIN_SPEC_NO_LIST };
+}
+
+/* A SNAT of 10.0.0.0/8 leaving by the port of list `list` to addr, ports 1024-1087. */
+static struct mx_rule_spec dyn_snat(__u32 id, __u32 list, const char *addr)
+{
+	struct mx_rule_spec r = dyn_rule(id, MX_RULE_SNAT);
+
+	r.conds = MX_COND_SRC | MX_COND_OUT_PORTS;
+	r.src = frames_addr("10.0.0.0");
+	r.src_len = 8;
+	r.out_ports = list;
+	r.nat_lo = r.nat_hi = frames_addr(addr);
+	r.nat_port_lo = DYN_PORT_LO;
+	r.nat_port_hi = DYN_PORT_HI;
+	r.nat_ports = 1;
+	return r;
+}
+
+/* This host's one block of ports for addr, on every CPU (as the agent's lease keeper). */
+static int dyn_lease(const char *addr)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = mx_datapath_map_fd(dp, MX_MAP_ID_NAT_LEASE);
+	struct mx_nat_lease *v;
+	__be32 key = frames_addr(addr);
+	int err;
+
+	if (ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v))))
+		return -1;
+	for (int c = 0; c < ncpu; c++) {
+		v[c].n_blocks = 1;
+		v[c].block[0] = DYN_LEASE_BLOCK;
+	}
+	err = bpf_map_update_elem(fd, &key, v, BPF_ANY);
+	free(v);
+	return err;
+}
+
+static int dyn_install(void)
+{
+	static const __u32 u1[] = { U1 }, r2a[] = { R2A };
+	static const struct mx_chain_list lists[] = { { u1, 1 }, { r2a, 1 } };
+	struct mx_rule_spec a_in[2] = { dyn_rule(R_DYN_A_REVSNAT, MX_RULE_REV_SNAT),
+					dyn_rule(R_DYN_A_DNAT, MX_RULE_DNAT) };
+	struct mx_rule_spec a_out[2] = { dyn_rule(R_DYN_A_REVDNAT, MX_RULE_REV_DNAT),
+					 dyn_snat(R_DYN_A_SNAT, 0, SNAT_A) };
+	struct mx_rule_spec b_in[3] = { dyn_rule(R_DYN_B_REVSNAT, MX_RULE_REV_SNAT),
+					dyn_rule(R_DYN_B_RETURN, MX_RULE_ACCEPT),
+					dyn_rule(R_DYN_B_DROP, MX_RULE_DROP) };
+	struct mx_rule_spec b_out[1] = { dyn_snat(R_DYN_B_SNAT, 1, SNAT_B) };
+	struct mx_chain_spec chains[] = { { C_DYN_A_IN, a_in, 2 }, { C_DYN_A_OUT, a_out, 2 },
+					  { C_DYN_B_IN, b_in, 3 }, { C_DYN_B_OUT, b_out, 1 } };
+	struct mx_chain_program prog = { chains, 4, lists, 2 };
+	struct mx_filter fa = { C_DYN_A_IN, C_DYN_A_OUT }, fb = { C_DYN_B_IN, C_DYN_B_OUT };
+	struct mx_route_key rk = { 32 + 16, R2, frames_addr("10.9.0.0") };
+	struct mx_route rv = { .n = 1 };
+	struct mx_neigh_key nk = { .router_key = R2, .addr = frames_addr(DYN_GW_B) };
+	struct mx_neigh_entry ne = { .flags = MX_NEIGH_STATIC, .port_key = R2A };
+	/* Router 1 knows P1's MAC, so that replies to P1's connections come back as data. */
+	struct mx_neigh_key nk1 = { .router_key = R1, .addr = frames_addr("10.1.0.1") };
+	struct mx_neigh_entry ne1 = { .flags = MX_NEIGH_STATIC, .port_key = R1A };
+	struct mx_chain_maps maps;
+	int ffd = mx_datapath_map_fd(dp, MX_MAP_ID_FILTER);
+	__u32 r1 = R1, r2 = R2;
+
+	a_in[0].conds = MX_COND_DST;
+	a_in[0].dst = frames_addr(SNAT_A);
+	a_in[0].dst_len = 32;
+	a_in[1].conds = MX_COND_DST | MX_COND_PROTO | MX_COND_DST_PORT;
+	a_in[1].dst = frames_addr(DNAT_A);
+	a_in[1].dst_len = 32;
+	a_in[1].proto = 6;
+	a_in[1].dport_lo = a_in[1].dport_hi = 8080;
+	a_in[1].nat_lo = a_in[1].nat_hi = frames_addr(DYN_FWD_ADDR);
+	a_in[1].nat_port_lo = a_in[1].nat_port_hi = 80;
+	a_in[1].nat_ports = 1;
+	a_out[0].conds = MX_COND_SRC | MX_COND_PROTO | MX_COND_SRC_PORT;
+	a_out[0].src = frames_addr(DYN_FWD_ADDR);
+	a_out[0].src_len = 32;
+	a_out[0].proto = 6;
+	a_out[0].sport_lo = a_out[0].sport_hi = 80;
+	for (int i = 0; i < 3; i++) {
+		b_in[i].conds = MX_COND_IN_PORTS;
+		b_in[i].in_ports = 1;
+	}
+	b_in[0].nat_action = MX_RULE_CONTINUE;
+	b_in[1].conds |= MX_COND_RETURN_FLOW;
+	rv.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = R2A,
+					.gw = frames_addr(DYN_GW_B), .weight = 1 };
+	memcpy(ne.mac, M_P3, 6);
+	memcpy(ne1.mac, M_P1, 6);
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog) || bpf_map_update_elem(ffd, &r1, &fa, BPF_ANY) ||
+	       bpf_map_update_elem(ffd, &r2, &fb, BPF_ANY) || dyn_lease(SNAT_A) ||
+	       dyn_lease(SNAT_B) || mx_route_update(dp, &rk, &rv) ||
+	       mx_neigh_update(dp, &nk, &ne) || mx_neigh_update(dp, &nk1, &ne1) ? -1 : 0;
 }
 
 static bool same_prefix(const struct route_row *a, const struct route_row *b)
@@ -1444,6 +1607,9 @@ static size_t nat_ip_parse(const uint8_t *ip, size_t len, size_t *l4_len)
 	return ihl;
 }
 
+/* Quoted packets whose L4 checksum was checked (the dynamic NAT run). */
+static unsigned long dyn_quote_l4;
+
 /* Make every checksum of the IPv4 packet at ip right (set), or say whether it is (!set):
  * the header's; TCP's and UDP's over the pseudo-header (a UDP 0 stays 0) and ICMP's, when
  * the whole unfragmented datagram is there; an ICMP error's quoted IPv4 header's. NULL,
@@ -1461,7 +1627,18 @@ static const char *nat_csums(uint8_t *ip, size_t len, bool set)
 	    (l4[0] == 3 || l4[0] == 4 || l4[0] == 5 || l4[0] == 11 || l4[0] == 12)) {
 		in = l4 + 8;
 		in_ihl = nat_ip_parse(in, l4_len - 8, &in_l4);
-		if (in_ihl && set) {
+		/* Behind dynamic NAT the quote is checked as a packet of its own: its TCP, UDP
+		 * or ICMP checksum too when the quote holds its whole L4 (dyn_quote_l4). */
+		if (in_ihl && dyn_nat) {
+			static char quoted[48];
+			const char *bad = nat_csums(in, l4_len - 8, set);
+
+			if (bad) {
+				snprintf(quoted, sizeof(quoted), "quoted %s", bad);
+				return quoted;
+			}
+			dyn_quote_l4 += !set && in_l4;
+		} else if (in_ihl && set) {
 			frames_put16(in + 10, 0);
 			frames_put16(in + 10, frames_csum(in, in_ihl));
 		} else if (in_ihl && frames_csum(in, in_ihl)) {
@@ -1556,6 +1733,83 @@ static enum shape nat_shape(const struct frame *f, const char **why)
 	snprintf(buf, sizeof(buf), "a NATed frame leaves with a bad %s checksum", bad);
 	*why = buf;
 	return SH__MAX;
+}
+
+/* ---- dynamic NAT: what leaves by the uplink ---- */
+
+/* Whether router 1 has a connection of the packet at ip (ihl its header's length): opened
+ * by it (reverse false) or by its reply (reverse true). */
+static bool dyn_ct_has(const uint8_t *ip, size_t ihl, bool reverse)
+{
+	const uint8_t *l4 = ip + ihl;
+	struct mx_ct_key k = { .device = R1, .proto = ip[9] };
+	struct mx_ct_entry e;
+
+	memcpy(reverse ? &k.dst : &k.src, ip + 12, 4);
+	memcpy(reverse ? &k.src : &k.dst, ip + 16, 4);
+	memcpy(reverse ? &k.dport : &k.sport, l4 + (ip[9] == 1 ? 4 : 0), 2);
+	memcpy(reverse ? &k.sport : &k.dport, l4 + (ip[9] == 1 ? 4 : 2), 2);
+	return !bpf_map_lookup_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k, &e);
+}
+
+/* Whether router 1's SNAT (dyn_install) applies to the IPv4 packet at ip (len bytes to the
+ * frame's end) that leaves by U1: from 10.0.0.0/8, not a fragment (a NAT rule with ports
+ * matches unfragmented packets only, loader/chain.c), a packet tracking follows (as
+ * ct_parse reads it, bpf/lib/conntrack.h: TCP with 14 bytes of its header in the frame,
+ * UDP with 4, an ICMP echo request with 8), not a router's own answer (from one
+ * of its addresses: answers pass no dynamic rule), not a reply of the port forwarding
+ * (10.1.0.2's TCP from port 80: the rev_dnat before the SNAT accepts it, translated or
+ * not). */
+static bool dyn_snat_applies(const uint8_t *ip, size_t len)
+{
+	size_t ihl = (ip[0] & 0x0f) * 4u;
+	size_t need = ip[9] == 6 ? 14 : ip[9] == 17 ? 4 : 8;
+	uint32_t src;
+
+	memcpy(&src, ip + 12, 4);
+	if ((ntohl(src) >> 24) != 10 || rport_by_addr(R1, src) || (get16(ip + 6) & 0x3fff) ||
+	    ihl < 20 || len < ihl + need)
+		return false;
+	if (ip[9] == 6 && src == frames_addr(DYN_FWD_ADDR) && get16(ip + ihl) == 80)
+		return false;
+	if (ip[9] != 6 && ip[9] != 17 && !(ip[9] == 1 && ip[ihl] == 8))
+		return false;
+	/* The return way of a connection opened from the other side, without a binding, and a
+	 * TCP segment that is not a bare SYN of no connection (invalid, docs/conntrack.md)
+	 * pass no rewrite, as in Linux's NAT. */
+	if (dyn_ct_has(ip, ihl, true))
+		return false;
+	return ip[9] != 6 || (ip[ihl + 13] & 0x17) == 0x02 || dyn_ct_has(ip, ihl, false);
+}
+
+/* Behind dynamic NAT: nat_shape's checksums, and nothing the SNAT applies to leaves by
+ * the uplink with its private source; what leaves from SNAT_A has a port (echo id) of the
+ * lease. */
+static enum shape dyn_shape(const struct frame *f, const char **why)
+{
+	enum shape sh = nat_shape(f, why);
+	const uint8_t *o = f->out, *ip = o + 14;
+	size_t ihl = f->out_len >= 34 ? (o[14] & 0x0f) * 4u : 0;
+	unsigned int port;
+
+	if (sh == SH__MAX || ihl < 20 || memcmp(o + 6, M_U1, 6) || get16(o + 12) != 0x0800 ||
+	    f->out_len < 14 + ihl)
+		return sh;
+	if (dyn_snat_applies(ip, f->out_len - 14)) {
+		*why = "a packet the SNAT applies to leaves by the uplink from its private source";
+		return SH__MAX;
+	}
+	/* Translated here (not sent from SNAT_A by the fuzzer itself): a port of the lease. */
+	if (memcmp(ip + 12, &(uint32_t){ frames_addr(SNAT_A) }, 4) || (get16(ip + 6) & 0x1fff) ||
+	    f->in_len < 34 || !memcmp(f->in + 26, ip + 12, 4) || f->out_len < 14 + ihl + 8)
+		return sh;
+	port = ip[9] == 1 ? get16(ip + ihl + 4) : get16(ip + ihl);
+	if ((ip[9] == 6 || ip[9] == 17 || (ip[9] == 1 && ip[ihl] == 8)) &&
+	    (port < DYN_PORT_LO || port > DYN_PORT_HI)) {
+		*why = "a packet leaves from the SNAT address with a port outside the lease";
+		return SH__MAX;
+	}
+	return sh;
 }
 
 /* underlay_ingress only ever strips the outer headers (and flow state with them, only when
@@ -1834,20 +2088,23 @@ struct fuzz_prog {
 	bool reject_all; /* behind the reject-everything infilter of every port */
 	bool nat;        /* behind static NAT on every port's infilter */
 	bool flow_state; /* must send (port_ingress) or receive (underlay) flow state */
+	bool dyn;        /* behind dynamic NAT on routers 1 and 2, with real flows */
 };
 
 #define SEEDS(s) s, sizeof(s) / sizeof(s[0])
 static const struct fuzz_prog progs[] = {
 	{ "port_ingress", mx_datapath_port_prog_fd, SEEDS(port_seeds), port_reach, port_shape,
-	  false, false, false, true },
+	  false, false, false, true, false },
 	{ "underlay_ingress", mx_datapath_underlay_prog_fd, SEEDS(underlay_seeds), underlay_reach,
-	  underlay_shape, false, false, false, true },
+	  underlay_shape, false, false, false, true, false },
 	{ "port_ingress behind a drop rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, port_shape, true, false, false, false },
+	  port_reach, port_shape, true, false, false, false, false },
 	{ "port_ingress behind a reject rule", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, reject_shape, false, true, false, false },
+	  port_reach, reject_shape, false, true, false, false, false },
 	{ "port_ingress behind static NAT", mx_datapath_port_prog_fd, SEEDS(port_seeds),
-	  port_reach, nat_shape, false, false, true, true },
+	  port_reach, nat_shape, false, false, true, true, false },
+	{ "port_ingress behind dynamic NAT", mx_datapath_port_prog_fd, SEEDS(port_seeds),
+	  port_reach, dyn_shape, false, false, false, true, true },
 };
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
 
@@ -2012,6 +2269,12 @@ struct fuzz_result {
 	unsigned long batches, bad_tx_batches, vnis;
 	unsigned long down_batches, bad_reason_batches, limited_batches, limited_drops;
 	unsigned long passed_drop; /* drop_all: frames that were not dropped */
+	/* Dynamic NAT: connections opened through each kind (enum dyn_kind), generated
+	 * replies that came back translated, tenant rounds and those that failed, quotes whose
+	 * L4 checksum was checked. */
+	unsigned long dyn_opened[DYN__MAX], dyn_replies, dyn_back, dyn_rounds, dyn_bad_rounds;
+	unsigned long dyn_quote_l4;
+	char dyn_diag[400];
 	unsigned long long max_ns;
 	double secs;
 	char run_diag[160], out_diag[512], drop_diag[640], tx_diag[160], reason_diag[160];
@@ -2250,7 +2513,7 @@ static void reason_check(const struct counters *before, const struct counters *n
 			 "batch %lu in by port %u, not locked: spoof drops +%llu", r->batches,
 			 from->key, (unsigned long long)spoof);
 	limited = now->by_reason[MX_DROP_RATE_LIMIT] - before->by_reason[MX_DROP_RATE_LIMIT];
-	if (from->key == P6) {
+	if (port_limited(from->key)) {
 		r->limited_batches++;
 		r->limited_drops += limited;
 	}
@@ -2355,6 +2618,286 @@ static bool run(int fd, struct frame *f, uint8_t *out, size_t out_size, struct f
 	return true;
 }
 
+/* ---- dynamic NAT: real flows, and the tenant check ---- */
+
+/* A connection the fuzzer opened through a SNAT (tenant A by U1, B by R2A) or the port
+ * forwarding (D), as it left: its forward packet, and the translated address and port. */
+struct dyn_flow {
+	struct nat_pkt fwd;
+	uint32_t nat_addr;
+	uint16_t nat_port;
+};
+#define DYN_RING 64
+static struct dyn_flow dyn_ring[DYN__MAX][DYN_RING];
+static unsigned int dyn_count[DYN__MAX];
+
+/* The frame the flow generator made: a forward packet to open one (fwd) or a reply of a
+ * flow it opened, to come back translated to (back_addr, back_port); mutated ones are only
+ * checked as any frame. */
+struct dyn_gen {
+	bool fwd, reply, mutated;
+	enum dyn_kind kind;
+	struct nat_pkt pkt;
+	uint32_t back_addr;
+	uint16_t back_port;
+};
+
+struct dyn_side {
+	enum ifid iface;
+	const uint8_t *dmac, *smac;
+	const char *addr;
+	enum dyn_kind kind;
+};
+/* Forward packets: from VMs behind router 1 (A, by bridges 1 and 3) and router 2 (B). */
+static const struct dyn_side dyn_fwd_sides[] = {
+	{ IF_P1, M_R1A, M_P1, "10.1.0.1", DYN_A },
+	{ IF_P6, M_R1B, M_P6, "10.3.0.6", DYN_A },
+	{ IF_P7, M_R2B, M_P7, "10.3.0.6", DYN_B },
+};
+
+static struct nat_pkt dyn_pkt(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport,
+			      uint16_t dport, bool reply)
+{
+	struct nat_pkt p = { .proto = proto, .src = src, .dst = dst, .sport = sport,
+			     .dport = dport };
+
+	if (proto == 6)
+		p.tcp_flags = reply ? 0x12 : 0x02; /* SYN-ACK, SYN */
+	p.echo_reply = proto == 1 && reply;
+	return p;
+}
+
+/* The reply of flow fl as the far end sends it (to the translated tuple): the packet, or
+ * an ICMP error quoting the forward packet as it left, whole (port unreachable, or time
+ * exceeded from a router on the way, whose outer destination is all it changes). */
+static struct nat_pkt dyn_reply(const struct dyn_flow *fl, struct nat_pkt *quote)
+{
+	const struct nat_pkt *f = &fl->fwd;
+	struct nat_pkt p = dyn_pkt(f->proto, f->dst, fl->nat_addr, f->dport, fl->nat_port, true);
+
+	if (f->proto == 1)
+		p.sport = fl->nat_port; /* the echo id */
+	if (rnd_below(4))
+		return p;
+	*quote = *f;
+	quote->src = fl->nat_addr;
+	quote->sport = fl->nat_port;
+	p = (struct nat_pkt){ .proto = 1, .src = rnd_below(2) ? f->dst : frames_addr("10.9.254.1"),
+			      .dst = fl->nat_addr, .inner = quote, .quote_l4 = 200 };
+	p.err_type = p.src == f->dst ? 3 : 11;
+	p.err_code = p.src == f->dst ? 3 : 0;
+	return p;
+}
+
+/* One generated frame into iface, or 0 (none for this interface, or no flow to answer). */
+static size_t dyn_gen_frame(enum ifid iface, uint8_t *f, struct dyn_gen *g)
+{
+	static const uint8_t protos[] = { 6, 17, 1 };
+	static struct nat_pkt quote;
+	const uint8_t *dmac = NULL, *smac = NULL;
+	struct dyn_flow *fl;
+	enum dyn_kind k;
+	size_t len;
+
+	*g = (struct dyn_gen){ 0 };
+	for (size_t i = 0; i < sizeof(dyn_fwd_sides) / sizeof(dyn_fwd_sides[0]); i++) {
+		const struct dyn_side *sd = &dyn_fwd_sides[i];
+
+		if (sd->iface != iface)
+			continue;
+		g->fwd = true;
+		g->kind = sd->kind;
+		g->pkt = dyn_pkt(PICK(protos), frames_addr(sd->addr),
+				 htonl(0x0a090000 | (uint32_t)rnd_below(200) << 8 | (1 + rnd_below(254))),
+				 1024 + rnd_below(60000), rnd_below(2) ? 80 : 1 + rnd_below(65535),
+				 false);
+		dmac = sd->dmac;
+		smac = sd->smac;
+	}
+	if (iface == IF_UP1 && !rnd_below(4)) { /* a new connection to the port forwarding */
+		g->fwd = true;
+		g->kind = DYN_D;
+		g->pkt = dyn_pkt(6, htonl(0x0a090700 | (uint32_t)(1 + rnd_below(254))),
+				 frames_addr(DNAT_A), 1024 + rnd_below(60000), 8080, false);
+		dmac = M_U1;
+		smac = M_GW1;
+	}
+	if (!g->fwd) {
+		k = iface == IF_UP1 ? DYN_A : iface == IF_P3 ? DYN_B : iface == IF_P2 ? DYN_D :
+								       DYN__MAX;
+		if (k == DYN__MAX || !dyn_count[k])
+			return 0;
+		fl = &dyn_ring[k][rnd_below(dyn_count[k] < DYN_RING ? dyn_count[k] : DYN_RING)];
+		g->reply = true;
+		g->kind = k;
+		g->back_addr = fl->fwd.src;
+		g->back_port = fl->fwd.sport;
+		if (k == DYN_D) { /* P2's reply from port 80, to leave as DNAT_A:8080 */
+			g->pkt = dyn_pkt(6, frames_addr(DYN_FWD_ADDR), fl->fwd.src, 80,
+					 fl->fwd.sport, true);
+			g->back_addr = frames_addr(DNAT_A);
+			g->back_port = 8080;
+		} else {
+			g->pkt = dyn_reply(fl, &quote);
+		}
+		dmac = k == DYN_A ? M_U1 : k == DYN_B ? M_R2A : M_R1A;
+		smac = k == DYN_A ? M_GW1 : k == DYN_B ? M_P3 : M_P2;
+	}
+	len = nat_frame(&g->pkt, dmac, smac, f);
+	if (!rnd_below(4)) {
+		g->mutated = true;
+		len = mutate(f, len);
+	}
+	return len;
+}
+
+/* Whether the IPv4 packet of frame o (plain, a 20-byte header as the generator builds)
+ * is addr's, port's: the destination (back) or source; for an ICMP error the quote's
+ * source (back: the error goes to the opener, about its packet). */
+static bool dyn_tuple_is(const uint8_t *o, size_t len, bool back, uint32_t addr, uint16_t port)
+{
+	const uint8_t *ip = o + 14, *l4 = ip + 20;
+	bool echo = ip[9] == 1 && (l4[0] == 0 || l4[0] == 8);
+
+	if (len < 14 + 20 + 8 || get16(o + 12) != 0x0800 || (ip[0] & 0x0f) != 5)
+		return false;
+	if (back && ip[9] == 1 && (l4[0] == 3 || l4[0] == 11))
+		return len >= 14 + 20 + 8 + 28 && !memcmp(l4 + 8 + 12, &addr, 4) &&
+		       get16(l4 + 8 + 20 + (l4[8 + 9] == 1 ? 4 : 0)) == port;
+	if (memcmp(ip + (back ? 16 : 12), &addr, 4))
+		return false;
+	return get16(l4 + (echo ? 4 : back ? 2 : 0)) == port;
+}
+
+/* After the run of a generated frame: a forward packet that left translated becomes a flow
+ * to answer; a reply that came back translated (its quote, for an error) is counted. */
+static void dyn_gen_seen(const struct dyn_gen *g, const struct frame *f, struct fuzz_result *r)
+{
+	const uint8_t *o = f->out, *ip = o + 14;
+	uint32_t want = g->kind == DYN_A ? frames_addr(SNAT_A) : g->kind == DYN_B ?
+			frames_addr(SNAT_B) : frames_addr(DYN_FWD_ADDR);
+	struct dyn_flow *fl;
+
+	r->dyn_replies += g->reply && !g->mutated;
+	if (f->verdict != TC_ACT_REDIRECT || f->out_len < 14 + 20 + 8 || get16(o + 12) != 0x0800)
+		return;
+	if (g->reply) {
+		r->dyn_back += !g->mutated && dyn_tuple_is(o, f->out_len, g->kind != DYN_D,
+							   g->back_addr, g->back_port);
+		return;
+	}
+	if (g->mutated || memcmp(ip + (g->kind == DYN_D ? 16 : 12), &want, 4))
+		return;
+	fl = &dyn_ring[g->kind][dyn_count[g->kind]++ % DYN_RING];
+	fl->fwd = g->pkt;
+	fl->nat_addr = want;
+	fl->nat_port = g->kind == DYN_D ? 80 :
+		       get16(ip + 20 + (g->pkt.proto == 1 ? 4 : 0));
+	r->dyn_opened[g->kind]++;
+}
+
+/* What a round's packet must have become: forwarded to dmac from smac with valid checksums,
+ * from (to, back) addr with a port in lo..hi (into *port). NULL, or what is wrong. */
+static const char *dyn_expect(const struct frame *f, const uint8_t *dmac, const uint8_t *smac,
+			      bool back, uint32_t addr, uint16_t lo, uint16_t hi, uint16_t *port)
+{
+	const uint8_t *l4 = f->out + 34;
+	bool echo = f->out_len >= 42 && f->out[23] == 1;
+
+	if (f->verdict != TC_ACT_REDIRECT)
+		return "not forwarded";
+	if (f->out_len < 42 || memcmp(f->out, dmac, 6) || memcmp(f->out + 6, smac, 6))
+		return "not sent to the next hop the routes give";
+	if (nat_csums((uint8_t *)f->out + 14, f->out_len - 14, false))
+		return "bad checksums";
+	if (memcmp(f->out + (back ? 30 : 26), &addr, 4))
+		return back ? "not to the tenant's own VM" : "not from the tenant's own SNAT address";
+	*port = get16(l4 + (echo ? 4 : back ? 2 : 0));
+	return *port >= lo && *port <= hi ? NULL : "a port not the tenant's";
+}
+
+/* The tenant check, one round (n): tenants A (router 1) and B (router 2) send the very same
+ * forward packet, 10.3.0.6:port -> D, D new each round. B's unsolicited reply on the
+ * original tuple, and B's packet to A's binding, must be dropped by R2A's stateful
+ * firewall (with a key without the device, A's connection would make them return flows,
+ * and the second rev_snat'ed to A's VM); B's forward packet must take B's own binding
+ * (SNAT_B), never A's; then each tenant's real reply comes back, reverse-translated, to
+ * its own VM only. */
+static void dyn_round(unsigned long n, struct fuzz_result *r)
+{
+	static const uint8_t protos[] = { 6, 17, 1 };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 256];
+	uint32_t vm = frames_addr("10.3.0.6"), snat_a = frames_addr(SNAT_A),
+		 snat_b = frames_addr(SNAT_B);
+	uint32_t d = htonl(0x0a09fa00 + (uint32_t)(n % 1024)); /* 10.9.250.0/22 */
+	uint16_t sport = 30000 + n % 30000, pa = 0, pb = 0, p;
+	uint8_t proto = protos[n % 3];
+	struct nat_pkt fwd = dyn_pkt(proto, vm, d, sport, 80, false);
+	struct nat_pkt rep = dyn_pkt(proto, d, vm, 80, sport, true);
+	struct fuzz_result scratch = { 0 };
+	struct frame f = { .in = in };
+	const char *why = NULL, *step = "";
+
+	if (proto == 1)
+		rep.sport = sport;
+#define DYN_SEND(iface_, pkt, dmac, smac)                                          \
+	(f.iface = (iface_), f.in_len = nat_frame(&(pkt), (dmac), (smac), in),     \
+	 f.to_router = true, run(mx_datapath_port_prog_fd(dp), &f, out, sizeof(out), &scratch))
+	step = "A's forward packet";
+	if (DYN_SEND(IF_P6, fwd, M_R1B, M_P6))
+		why = dyn_expect(&f, M_GW1, M_U1, false, snat_a, DYN_PORT_LO, DYN_PORT_HI, &pa);
+	if (!why) {
+		step = "B's unsolicited reply on A's original tuple";
+		if (DYN_SEND(IF_P3, rep, M_R2A, M_P3) && f.verdict != TC_ACT_SHOT)
+			why = "not dropped by B's stateful firewall";
+	}
+	if (!why) {
+		step = "B's packet to A's binding";
+		rep.dst = snat_a;
+		if (proto == 1)
+			rep.sport = pa;
+		else
+			rep.dport = pa;
+		if (DYN_SEND(IF_P3, rep, M_R2A, M_P3) && f.verdict != TC_ACT_SHOT)
+			why = "not dropped by B's stateful firewall";
+	}
+	if (!why) {
+		step = "B's forward packet, the same as A's";
+		if (DYN_SEND(IF_P7, fwd, M_R2B, M_P7))
+			why = dyn_expect(&f, M_P3, M_R2A, false, snat_b, DYN_PORT_LO, DYN_PORT_HI,
+					 &pb);
+	}
+	if (!why) {
+		step = "B's reply to B's binding";
+		rep.dst = snat_b;
+		if (proto == 1)
+			rep.sport = pb;
+		else
+			rep.dport = pb;
+		if (DYN_SEND(IF_P3, rep, M_R2A, M_P3))
+			why = dyn_expect(&f, M_P7, M_R2B, true, vm, sport, sport, &p);
+	}
+	if (!why) {
+		step = "A's reply to A's binding";
+		rep.dst = snat_a;
+		if (proto == 1)
+			rep.sport = pa;
+		else
+			rep.dport = pa;
+		if (DYN_SEND(IF_UP1, rep, M_U1, M_GW1))
+			why = dyn_expect(&f, M_P6, M_R1B, true, vm, sport, sport, &p);
+	}
+#undef DYN_SEND
+	if (scratch.run_errors)
+		why = scratch.run_diag;
+	r->dyn_rounds++;
+	if (why && !r->dyn_bad_rounds++)
+		snprintf(r->dyn_diag, sizeof(r->dyn_diag),
+			 "round %lu (proto %u, 10.3.0.6:%u -> %s:80): %s: %s (verdict %d, A's port "
+			 "%u, B's %u)", n, proto, sport, inet_ntoa((struct in_addr){ d }), step,
+			 why, f.verdict, pa, pb);
+}
+
 /* Seed s's VXLAN frame f (len bytes) with flow state put in after its VXLAN header: the
  * header (its real VNI s->fs_vni) and s->fs_count records of bridge 1 and router 1 for the
  * seed's addresses, new or update, as a sending host writes them. Returns the new length. */
@@ -2390,6 +2933,9 @@ static size_t fs_wrap(const struct seed *s, uint8_t *f, size_t len)
 	return len + add;
 }
 
+static const enum ifid dyn_ifaces[] = { IF_P7, IF_P3, IF_P1, IF_UP1, IF_P2, IF_P6 };
+#define N_DYN_IFACES (sizeof(dyn_ifaces) / sizeof(dyn_ifaces[0]))
+
 static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_result *r)
 {
 	static uint8_t seed_bufs[MAX_SEEDS][FRAMES_MAX];
@@ -2417,18 +2963,30 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 		bool dry = r->batches % RATE_DRY_EVERY == RATE_DRY_EVERY - 1;
 		struct counters before;
 
+		/* Behind dynamic NAT one batch in four comes in by an interface of the flows, in
+		 * turn, so that each side opens connections and answers them. */
+		if (p->dyn && r->batches % 4 == 3)
+			iface = dyn_ifaces[r->batches / 4 % N_DYN_IFACES];
 		fdb_restore();
 		neigh_restore();
 		rate_set(dry);
+		if (p->dyn)
+			dyn_round(r->batches, r);
 		counters_read(&before);
 		for (int b = 0; b < BATCH && r->frames < frames; b++) {
 			struct frame f = { .iface = iface, .in = in };
+			struct dyn_gen g;
+			size_t gen;
 			int vclass;
 
 			if (!dry && b && b % RATE_REFILL_EVERY == 0)
 				rate_set(false);
-			f.in_len = next_frame(p, seed_bufs, seed_lens, in, iface, r);
-			if (p->nat)
+			/* Behind dynamic NAT one frame in three (of an interface that has them) is a
+			 * real flow's: a new connection, or a reply to one opened before. */
+			gen = p->dyn && !rnd_below(3) ? dyn_gen_frame(iface, in, &g) : 0;
+			f.in_len = gen ? runnable(in, gen) :
+					 next_frame(p, seed_bufs, seed_lens, in, iface, r);
+			if (p->nat || p->dyn)
 				nat_fix_input(in, f.in_len);
 			f.to_router = enters_router(iface, in, f.in_len);
 			if (!run(fd, &f, out, sizeof(out), r))
@@ -2441,6 +2999,8 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 			for (size_t i = 0; i < N_KEYS; i++)
 				reach[i] += p->reach(keys[i].key, &f);
 			fs.bad_in += fs_malformed(f.in, f.in_len);
+			if (gen)
+				dyn_gen_seen(&g, &f, r);
 			if (vclass == V_SHOT)
 				continue;
 			replaced += shape_replaces_drop(output_check(p, &f, r));
@@ -2450,6 +3010,7 @@ static void fuzz(const struct fuzz_prog *p, unsigned long frames, struct fuzz_re
 		batch_check(&before, reach, shot, replaced, dry, &fs, iface, r);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->dyn_quote_l4 = dyn_quote_l4;
 	r->secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
@@ -2731,8 +3292,9 @@ static int fuzz_child(const struct fuzz_prog *p, unsigned long frames, uint64_t 
 	drop_all = p->drop_all;
 	reject_all = p->reject_all;
 	nat_all = p->nat;
+	dyn_nat = p->dyn;
 	if (mx_datapath_open(&opts, &dp) || ((drop_all || reject_all) && drop_all_install()) ||
-	    (nat_all && nat_all_install()) || maps_setup())
+	    (nat_all && nat_all_install()) || (dyn_nat && dyn_install()) || maps_setup())
 		snprintf(r.run_diag, sizeof(r.run_diag), "cannot open the datapath or fill maps");
 	else
 		fuzz(p, frames, &r);
@@ -2803,6 +3365,28 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 			  "%s: every NATed frame that leaves has valid checksums (%lu checked, "
 			  "besides %lu ICMP errors made of NATed packets)",
 			  p->name, r->shapes[SH_NAT], r->shapes[SH_ICMP_ERROR]);
+	if (p->dyn) {
+		tap_check(r->shapes[SH_NAT] && r->dyn_quote_l4 && !r->bad_outputs, r->out_diag,
+			  "%s: every frame that leaves has valid IPv4, TCP, UDP and ICMP checksums, "
+			  "an ICMP error's quoted packet too (%lu checked, besides %lu ICMP errors "
+			  "made of NATed packets; the quoted L4 checksum in %lu whole quotes); no "
+			  "packet the SNAT applies to leaves by the uplink from its private source, "
+			  "none SNATed there has a port outside the lease",
+			  p->name, r->shapes[SH_NAT], r->shapes[SH_ICMP_ERROR], r->dyn_quote_l4);
+		tap_check(r->dyn_opened[DYN_A] && r->dyn_opened[DYN_B] && r->dyn_opened[DYN_D] &&
+				  r->dyn_back, "",
+			  "%s: real flows: %lu connections opened through router 1's SNAT, %lu "
+			  "through router 2's, %lu through the port forwarding; %lu of %lu "
+			  "unmutated replies (and ICMP errors about them) came back translated",
+			  p->name, r->dyn_opened[DYN_A], r->dyn_opened[DYN_B],
+			  r->dyn_opened[DYN_D], r->dyn_back, r->dyn_replies);
+		tap_check(r->dyn_rounds && !r->dyn_bad_rounds, r->dyn_diag,
+			  "%s: state never crosses tenants (%lu rounds, one a batch: the same "
+			  "packet from 10.3.0.6 in tenants A and B; B's unsolicited replies, to "
+			  "A's VM's tuple and to A's binding, dropped by B's return-flow firewall; "
+			  "B's packet takes B's binding, never A's; each reply back to its own VM)",
+			  p->name, r->dyn_rounds);
+	}
 	if (p->drop_all)
 		tap_check(!r->passed_drop && r->verdicts[V_SHOT] == r->frames && r->frames,
 			  r->pass_diag, "%s: no frame passes it (%lu of %lu dropped; %lu passed)",
@@ -2812,6 +3396,14 @@ static void report(const struct fuzz_prog *p, const struct fuzz_result *r, unsig
 				  r->shapes[SH_REJECT_ANSWER] && r->verdicts[V_SHOT],
 			  "", "%s: nothing passes but answers (%lu dropped, %lu answered of %lu)",
 			  p->name, r->verdicts[V_SHOT], r->shapes[SH_REJECT_ANSWER], r->frames);
+}
+
+/* The frames of program p's run: the dynamic NAT run, whose frames cost some 1.6 times the
+ * others' (real flows, tenant rounds, more checks), gets a quarter of FUZZ_FRAMES, so that
+ * it adds little to the whole's time in CI. */
+static unsigned long prog_frames(const struct fuzz_prog *p, unsigned long frames)
+{
+	return p->dyn ? (frames + 3) / 4 : frames;
 }
 
 int main(void)
@@ -2833,14 +3425,14 @@ int main(void)
 	printf("# FUZZ_SEED=%llu FUZZ_FRAMES=%lu\n", (unsigned long long)seed, frames);
 	fflush(stdout);
 	for (size_t i = 0; i < N_PROGS; i++)
-		fds[i] = fuzz_child(&progs[i], frames, seed + i);
+		fds[i] = fuzz_child(&progs[i], prog_frames(&progs[i], frames), seed + i);
 	diff_fd = diff_child(diff_frames, seed + N_PROGS);
 	for (size_t i = 0; i < N_PROGS; i++) {
 		struct fuzz_result r = { 0 };
 
 		if (fds[i] < 0 || read(fds[i], &r, sizeof(r)) != (ssize_t)sizeof(r))
 			snprintf(r.run_diag, sizeof(r.run_diag), "the fuzzing process died");
-		report(&progs[i], &r, frames);
+		report(&progs[i], &r, prog_frames(&progs[i], frames));
 	}
 	{
 		struct diff_result r = { 0 };

@@ -1994,6 +1994,36 @@ static void test_dynamic_nat(void)
 			(__u64)ts.tv_sec * 1000000000ull + 10 * 86400ull * 1000000000ull, &st);
 	tap_check(!v && ct_count() == 0, "", "dynamic NAT: ten days later, every connection and "
 		  "index entry is gone (%u removed, %u left)", st.removed, ct_count());
+	/* A UDP packet whose IPv4 total length (0) leaves no room for the ports that tracking
+	 * read from the frame: the SNAT cannot write its port, so it is dropped (chain-drop),
+	 * never sent on from SNAT_ADDR with the VM's own port, outside the lease (found by
+	 * test_fuzz_frames' dynamic NAT run). */
+	{
+		struct nat_pkt bad = udp;
+		uint8_t in[FRAMES_MAX];
+		size_t in_len;
+		__u64 d0 = counter_read(dp, RB, MX_DROP_CHAIN_DROP);
+		int err = dn_lease(SNAT_ADDR, 1, 16);
+
+		bad.sport = 5400;
+		in_len = nat_frame(&bad, M_RB, M_VB, in);
+		frames_put16(in + 14 + 2, 0);
+		frames_put16(in + 14 + 10, 0);
+		frames_put16(in + 14 + 10, frames_csum(in + 14, 20));
+		out_len = sizeof(out);
+		v = -1;
+		err |= prog_run(PORT, IF_VB, in, in_len, out, &out_len, &v);
+		snprintf(diag, sizeof(diag), "err %d, verdict %d, chain-drop +%llu, out from "
+			 "%u.%u.%u.%u port %u", err, v,
+			 (unsigned long long)(counter_read(dp, RB, MX_DROP_CHAIN_DROP) - d0),
+			 out[26], out[27], out[28], out[29], out_len >= 36 ? out[34] << 8 | out[35] : 0);
+		tap_check(!err && v == TC_ACT_SHOT &&
+				  counter_read(dp, RB, MX_DROP_CHAIN_DROP) == d0 + 1, diag,
+			  "dynamic NAT: a UDP packet whose IPv4 total length leaves out its ports is "
+			  "dropped as chain-drop, not sent with the new address and its old port");
+		ct_clear();
+		dn_lease(SNAT_ADDR, 0, 0);
+	}
 	filter_set(R, C_DN_IN, C_DN_OUT, router_ports, MX_PORT_DEVICE_FILTERED, false);
 	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
 }
