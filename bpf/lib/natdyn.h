@@ -5,8 +5,10 @@
  *
  * The device's lookup (lib/track.h) leaves in midox_ctpass the packet's tuple entering the
  * device (T_in), its verdict and, for a NATed connection, the binding: the connection's key
- * and the tuple it leaves the device with (T_out). A rule that matched (filter_eval calls
- * natdyn_global with its index):
+ * and the tuple it leaves the device with (T_out). A rule that matched (decided by the
+ * evaluation's next step when it goes on, natdyn_seen_global, so that the rules after it
+ * see its rewrite; by natdyn_apply_global when it ended the evaluation, which then writes
+ * what every dynamic rule of the evaluation decided):
  * - snat, dnat on a NEW connection choose their half of T_out (dnat: an address of the
  *   range by a hash of T_in, a port of its port range or the packet's own; snat: an address
  *   by the same hash and a port from the host's leased blocks, midox_natlease, free for the
