@@ -7,8 +7,9 @@
  * IP) records its rewrite in midox_chnat, handed to the caller (which applies it:
  * bpf/lib/nat.h), later rules see the rewritten address, and the rule's action (accept,
  * continue, return) goes on. A dynamic NAT rule (bpf/lib/natdyn.h) that goes on is decided
- * at once with the packet's connection, and the rules after it see its rewrite too; one
- * that accepts ends the evaluation with a verdict naming the rule; the caller writes them.
+ * with the packet's connection before the next rule is looked at, and the rules after it
+ * see its rewrite too; one that accepts ends the evaluation with a verdict naming the
+ * rule; the caller writes them all.
  *
  * Maps (include/midox/chain.h): midox_chgen says which half of the rules is live, so that
  * the compiler (loader/chain.c) writes a whole new version beside the live one and switches
