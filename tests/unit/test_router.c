@@ -2152,9 +2152,28 @@ static void test_dynamic_nat_continue(void)
 		  diag,
 		  "dynamic NAT, continue: a later forward packet takes the same binding, both "
 		  "halves");
+	/* No lease for the SNAT address: the SNAT that goes on finds no port, the packet is
+	 * dropped as nat-exhausted there (the accept after it never sees it), nothing bound. */
+	dn_lease(SNAT_ADDR, 0, 0);
+	{
+		__u64 ex0 = counter_read(dp, U1, MX_DROP_NAT_EXHAUSTED);
+		__u64 both1 = rule_packets(R_DC_BOTH);
+		uint8_t out[FRAMES_MAX + 128];
+		size_t out_len;
+		int v;
+
+		syn.sport = 45002;
+		syn.tcp_flags = 0x02;
+		v = dn_send(IF_UP1, &syn, M_U1, M_GW1, out, &out_len);
+		tap_check(v == TC_ACT_SHOT &&
+				  counter_read(dp, U1, MX_DROP_NAT_EXHAUSTED) == ex0 + 1 &&
+				  rule_packets(R_DC_BOTH) == both1 &&
+				  !ct_get(DN_CLIENT, DNAT_ADDR, 45002, 8080, 6, &e),
+			  "", "dynamic NAT, continue: a SNAT that goes on and finds no port drops "
+			  "the packet as nat-exhausted, nothing bound (verdict %d)", v);
+	}
 	filter_set(R, C_DC_IN, MX_CHAIN_NONE, router_ports, MX_PORT_DEVICE_FILTERED, false);
 	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
-	dn_lease(SNAT_ADDR, 0, 0);
 	ct_clear();
 }
 
