@@ -98,6 +98,8 @@ static const char *const retired_pins[] = {
 	"midox_ifport_v2", /* midox_ifport_v3: the port's entry has its counter slot */
 	"midox_port", /* midox_port_v2: the same */
 	"midox_chain", /* midox_chain_v2: a per-CPU hash, rewritten in place (midox/chain.h) */
+	"midox_chstate", /* midox_chstate_v2: the evaluation's packet fields and inputs too */
+	"midox_ctpass", /* midox_ctpass_v2: every dynamic NAT rule's decision of a pass */
 };
 
 /* The ports of the retired midox_port (32-byte entries, no counter slot), carried into

@@ -303,7 +303,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mx_chain_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_chstate SEC(".maps");
+} midox_chstate_v2 SEC(".maps");
 
 
 /* Decides the dynamic NAT rule at index idx for the packet, and changes p as the rewrite
@@ -327,7 +327,7 @@ static __always_inline struct mx_chain_state *chain_state_get(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&midox_chstate, &zero);
+	return bpf_map_lookup_elem(&midox_chstate_v2, &zero);
 }
 
 static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32 gen)

@@ -3,7 +3,7 @@
  * and rev_snat, rev_dnat, bound in the connection of the device that tracks the packet
  * (docs/nat.md, "Dynamic NAT"; docs/conntrack.md, "NAT bindings").
  *
- * The device's lookup (lib/track.h) leaves in midox_ctpass the packet's tuple entering the
+ * The device's lookup (lib/track.h) leaves in midox_ctpass_v2 the packet's tuple entering the
  * device (T_in), its verdict and, for a NATed connection, the binding: the connection's key
  * and the tuple it leaves the device with (T_out). A rule that matched (decided by the
  * evaluation's next step when it goes on, natdyn_seen_global, so that the rules after it

@@ -204,7 +204,7 @@ struct mx_chain_frame {
 
 /* __u32 0 -> struct mx_chain_state, per CPU: what an evaluation changes as it goes, the
  * datapath's scratch (user space never writes it). */
-#define MX_MAP_CHAIN_STATE "midox_chstate"
+#define MX_MAP_CHAIN_STATE "midox_chstate_v2"
 #define MX_CHAIN_EVAL_WORDS 16
 struct mx_chain_state {
 	struct mx_chain_verdict v;
@@ -238,7 +238,7 @@ _Static_assert(sizeof(struct mx_chain_nat_target) == 16, "mx_chain_nat_target la
 
 /* __u32 0 -> struct mx_chain_nat, per CPU: the rewrite the static NAT rules of one
  * evaluation decided (bpf/lib/chain.h), applied by its caller (bpf/lib/nat.h). The
- * datapath's scratch, beside midox_chstate: in a map value, which the verifier takes as
+ * datapath's scratch, beside midox_chstate_v2: in a map value, which the verifier takes as
  * unknown, rather than on the stack, where it would check the evaluation's steps once for
  * each combination of values. */
 #define MX_MAP_CHAIN_NAT "midox_chnat"

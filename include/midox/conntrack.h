@@ -95,7 +95,7 @@ _Static_assert(sizeof(struct mx_ct_entry) == 32, "mx_ct_entry layout");
  * which writes the connection under the tuple the packet entered the device with, whatever
  * NAT made of it since. A map value, not the stack: the verifier takes its fields as
  * unknown, which keeps the states of every path after the lookup down. */
-#define MX_MAP_CT_PASS "midox_ctpass"
+#define MX_MAP_CT_PASS "midox_ctpass_v2"
 struct mx_ct_pass {
 	struct mx_ct_key tin; /* the packet's tuple entering the device (T_in) */
 	__u8 valid;   /* written by the lookup of a tracking device; cleared entering a
