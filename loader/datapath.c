@@ -103,6 +103,8 @@ static const char *const retired_pins[] = {
 	"midox_filter",
 	"midox_allowed",
 	"midox_arp",
+	"midox_chstate", /* midox_chstat_v2: the evaluation's packet fields and inputs too */
+	"midox_ctpass", /* midox_ctpass_v2: every dynamic NAT rule's decision of a pass */
 };
 
 static int pins_retire(const char *root)

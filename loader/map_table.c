@@ -347,7 +347,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* An evaluation's scratch state (per CPU): the datapath's alone. */
 	[MX_MAP_ID_CHAIN_STATE] = {
-		.name = MX_MAP_CHAIN_STATE, .skel_off = SKEL_MAP(midox_chstate),
+		.name = MX_MAP_CHAIN_STATE, .skel_off = SKEL_MAP(midox_chstat_v2),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_chain_state),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
@@ -386,7 +386,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	/* what tracking found for the packet at the device it is passing (per CPU): the
 	 * datapath's scratch, for dynamic NAT and the commit; */
 	[MX_MAP_ID_CT_PASS] = {
-		.name = MX_MAP_CT_PASS, .skel_off = SKEL_MAP(midox_ctpass),
+		.name = MX_MAP_CT_PASS, .skel_off = SKEL_MAP(midox_ctpass_v2),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_ct_pass),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},

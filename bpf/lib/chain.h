@@ -6,8 +6,10 @@
  * from it, accepts. A static NAT rule (SNAT or DNAT to one address, no ports: a floating
  * IP) records its rewrite in midox_chnat, handed to the caller (which applies it:
  * bpf/lib/nat.h), later rules see the rewritten address, and the rule's action (accept,
- * continue, return) goes on; other NAT rules end the evaluation with a verdict naming the
- * rule, for the connection-tracking step.
+ * continue, return) goes on. A dynamic NAT rule (bpf/lib/natdyn.h) that goes on is decided
+ * with the packet's connection before the next rule is looked at, and the rules after it
+ * see its rewrite too; one that accepts ends the evaluation with a verdict naming the
+ * rule; the caller writes them all.
  *
  * Maps (include/midox/chain.h): midox_chgen says which half of the rules is live, so that
  * the compiler (loader/chain.c) writes a whole new version beside the live one and switches
@@ -301,22 +303,31 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mx_chain_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_chstate SEC(".maps");
+} midox_chstat_v2 SEC(".maps");
 
 
-/* On the caller's stack, handed to each bpf_loop step: the packet's fields (a static NAT
- * rule changes an address for the rules after it) and the inputs. */
+/* Decides the dynamic NAT rule at index idx for the packet, and changes p as the rewrite
+ * will (bpf/lib/natdyn.h, which every program evaluating chains includes): 0, or 1 when it
+ * drops the packet (nat-exhausted). */
+int natdyn_seen_global(struct chain_pkt *p, __u32 idx);
+
+/* Handed to each bpf_loop step: the packet's fields (a NAT rule changes them for the rules
+ * after it) and the inputs. In the state's map value (its eval words), not on the caller's
+ * stack: a dynamic NAT rule's decision runs under the step, and the frames above it, the
+ * router's program's among them, must fit 512 bytes. */
 struct chain_eval {
 	struct chain_pkt pkt;
 	struct chain_input in;
 	__u32 gen;
 };
+_Static_assert(sizeof(struct chain_eval) <= sizeof(((struct mx_chain_state *)0)->eval),
+	       "chain_eval fits the state's eval words");
 
 static __always_inline struct mx_chain_state *chain_state_get(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&midox_chstate, &zero);
+	return bpf_map_lookup_elem(&midox_chstat_v2, &zero);
 }
 
 static __always_inline const struct mx_chain_half *chain_half(__u32 chain, __u32 gen)
@@ -430,21 +441,44 @@ static __always_inline long chain_static_nat(struct chain_eval *e, struct mx_cha
 	return 1;
 }
 
-/* A dynamic NAT rule r (index idx) matched: its rewrite needs the connection, which the
- * caller applies (bpf/lib/natdyn.h) unless the verdict drops; then the rule's action, as a
- * static rule's. The rules after it see the packet as it was. 1 ends the evaluation. */
+/* In mx_chain_state's nat_rule: the rule is still to be decided (chain_dyn_decide). */
+#define CHAIN_DYN_UNDECIDED (1u << 31)
+
+/* A dynamic NAT rule r (index idx) matched: its rewrite needs the connection. The rule's
+ * action as a static rule's: accept ends the evaluation with the NAT verdict, decided and
+ * written by the caller (filter_apply); continue and return end the step, and the next
+ * step decides it before its first rule (chain_dyn_decide), so that the rules after it
+ * see its rewrite. 1 ends the evaluation. */
 static __always_inline long chain_dyn_nat(struct mx_chain_state *st,
 					  const struct mx_chain_rule *r, __u32 idx, __u8 kind)
 {
 	switch (r->nat_action) {
 	case MX_RULE_CONTINUE:
-		st->nat_rule = idx + 1;
+		st->nat_rule = (idx + 1) | CHAIN_DYN_UNDECIDED;
 		return 0;
 	case MX_RULE_RETURN:
-		st->nat_rule = idx + 1;
+		st->nat_rule = (idx + 1) | CHAIN_DYN_UNDECIDED;
 		return chain_pop(st, idx);
 	}
 	chain_end(st, kind, idx);
+	st->v.flags = MX_CHAIN_VF_DYN_NAT;
+	return 1;
+}
+
+/* A dynamic rule that went on is decided (natdyn_seen_global: the packet's connection,
+ * the port search of a new SNAT) and its rewrite goes into the fields the rules after it
+ * read. Here, at a step's start, not where the rule matched: a global function called
+ * from inside the step's unrolled rules made the verifier walk the step over and over
+ * (past a million instructions). 1: no port for a new SNAT connection, which ends the
+ * evaluation with the rule's verdict (the caller drops it, nat-exhausted). */
+static __always_inline long chain_dyn_decide(struct chain_eval *e, struct mx_chain_state *st)
+{
+	__u32 idx = (st->nat_rule & ~CHAIN_DYN_UNDECIDED) - 1;
+
+	st->nat_rule &= ~CHAIN_DYN_UNDECIDED;
+	if (!natdyn_seen_global(&e->pkt, idx))
+		return 0;
+	chain_end(st, MX_CHAIN_V_SNAT, idx);
 	st->v.flags = MX_CHAIN_VF_DYN_NAT;
 	return 1;
 }
@@ -489,16 +523,20 @@ static __always_inline long chain_act(struct chain_eval *e, struct mx_chain_stat
 
 /* One step of the evaluation (a bpf_loop callback): up to CHAIN_BATCH rules of the current
  * chain until one that matched does more than continue, or the chain's end. 1 stops the
- * loop: a verdict. */
-static long chain_step(__u32 i, void *ctx)
+ * loop: a verdict. dyn: a dynamic rule that went on is decided first (chain_dyn_decide);
+ * false where nothing is tracked (an answer, a flooded copy), whose evaluations then need
+ * no frame for the decision. */
+static __always_inline long chain_step_run(const bool dyn)
 {
-	struct chain_eval *e = ctx;
 	struct mx_chain_state *st = chain_state_get();
 	struct mx_chain_frame *f;
+	struct chain_eval *e;
 
-	(void)i;
 	if (!st)
 		return 1; /* never: index 0 of an array; not done, so the packet is dropped */
+	e = (struct chain_eval *)st->eval;
+	if (dyn && (st->nat_rule & CHAIN_DYN_UNDECIDED) && chain_dyn_decide(e, st))
+		return 1;
 	f = &st->stack[st->depth & (MX_CHAIN_MAX_DEPTH - 1)];
 #pragma clang loop unroll(full)
 	for (int k = 0; k < CHAIN_BATCH; k++) {
@@ -523,12 +561,28 @@ static long chain_step(__u32 i, void *ctx)
 	return 0;
 }
 
+static long chain_step(__u32 i, void *ctx)
+{
+	(void)i;
+	(void)ctx;
+	return chain_step_run(true);
+}
+
+static long chain_step_untracked(__u32 i, void *ctx)
+{
+	(void)i;
+	(void)ctx;
+	return chain_step_run(false);
+}
+
 /* Evaluate chain (not MX_CHAIN_NONE) on the packet. A chain the map does not hold accepts,
  * as a device whose filter was deleted. *nat: what static NAT rules rewrote (the caller
- * applies it unless the verdict drops); flags 0 when none did. */
+ * applies it unless the verdict drops); flags 0 when none did. nat NULL: no copy, the
+ * verdict is flagged MX_CHAIN_VF_NAT_RECORD when there is a rewrite (in midox_chnat),
+ * which saves the pipeline's evaluation frame the copy's stack. */
 static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb, __u32 chain,
 						       const struct chain_input *in,
-						       struct mx_chain_nat *nat)
+						       struct mx_chain_nat *nat, const bool dyn)
 {
 	const struct mx_chain_verdict accept = { .kind = MX_CHAIN_V_ACCEPT,
 					      .rule = MX_CHAIN_RULE_NONE };
@@ -537,7 +591,7 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 	const struct mx_chain_gen *g;
 	struct mx_chain_state *st;
 	struct mx_chain_nat *n;
-	struct chain_eval e;
+	struct chain_eval *e;
 	__u32 zero = 0, gen;
 
 	g = bpf_map_lookup_elem(&midox_chgen, &zero);
@@ -551,11 +605,11 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 	if (!st)
 		return drop;
 	/* Only now: an empty chain costs no clearing of the state. */
-	__builtin_memset(&e, 0, sizeof(e));
 	__builtin_memset(st, 0, sizeof(*st));
-	e.in = *in;
-	e.gen = gen;
-	if (!chain_parse(skb, &e.pkt))
+	e = (struct chain_eval *)st->eval;
+	e->in = *in;
+	e->gen = gen;
+	if (!chain_parse(skb, &e->pkt))
 		return drop;
 	st->v.rule = MX_CHAIN_RULE_NONE;
 	n = nat_record();
@@ -566,19 +620,24 @@ static __always_inline struct mx_chain_verdict chain_eval(struct __sk_buff *skb,
 	st->n_visited = 1;
 	st->stack[0].pos = h->first;
 	st->stack[0].end = h->first + h->n;
-	bpf_loop(MX_CHAIN_MAX_STEPS, chain_step, &e, 0);
+	/* The steps find e in the state: bpf_loop's context must be the stack's. */
+	bpf_loop(MX_CHAIN_MAX_STEPS, dyn ? chain_step : chain_step_untracked, &zero, 0);
 	if (!st->done) {
 		drop.kind = MX_CHAIN_V_TOO_LONG;
 		return drop;
 	}
-	/* A dynamic rule that went on (continue, return) applies unless the verdict drops;
-	 * one that ended the evaluation is the verdict's own. */
+	/* The dynamic rules that went on (continue, return) are written unless the verdict
+	 * drops (the caller decides the last of them again: the same); one that ended the
+	 * evaluation is the verdict's own. */
 	if (st->nat_rule && !(st->v.flags & MX_CHAIN_VF_DYN_NAT) &&
 	    st->v.kind != MX_CHAIN_V_DROP && st->v.kind != MX_CHAIN_V_REJECT) {
 		st->v.flags |= MX_CHAIN_VF_DYN_NAT;
-		st->v.rule = st->nat_rule - 1;
+		st->v.rule = (st->nat_rule & ~CHAIN_DYN_UNDECIDED) - 1;
 	}
-	*nat = *n;
+	if (nat)
+		*nat = *n;
+	else if (n->flags)
+		st->v.flags |= MX_CHAIN_VF_NAT_RECORD;
 	return st->v;
 }
 
@@ -592,7 +651,19 @@ static __always_inline struct mx_chain_verdict chain_filter(struct __sk_buff *sk
 	if (chain == MX_CHAIN_NONE)
 		return (struct mx_chain_verdict){ .kind = MX_CHAIN_V_ACCEPT,
 					       .rule = MX_CHAIN_RULE_NONE };
-	return chain_eval(skb, chain, in, nat);
+	return chain_eval(skb, chain, in, nat, true);
+}
+
+/* chain_filter where nothing is tracked (the answers the datapath makes, a flooded copy):
+ * a dynamic NAT rule decides nothing there. */
+static __always_inline struct mx_chain_verdict
+chain_filter_untracked(struct __sk_buff *skb, __u32 chain, const struct chain_input *in,
+		       struct mx_chain_nat *nat)
+{
+	if (chain == MX_CHAIN_NONE)
+		return (struct mx_chain_verdict){ .kind = MX_CHAIN_V_ACCEPT,
+					       .rule = MX_CHAIN_RULE_NONE };
+	return chain_eval(skb, chain, in, nat, false);
 }
 
 #endif

@@ -222,13 +222,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mx_ct_pass);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_ctpass SEC(".maps");
+} midox_ctpass_v2 SEC(".maps");
 
 static __always_inline struct mx_ct_pass *ct_pass(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&midox_ctpass, &zero);
+	return bpf_map_lookup_elem(&midox_ctpass_v2, &zero);
 }
 
 /* The live connection entry of key (NULL: none, idle past its timeout, or an index entry,

@@ -90,13 +90,13 @@ static __always_inline __u32 filter_rule_id(__u32 idx)
  * MX_DROP_CHAIN_REJECT, with FILTER_REJECT_RST when a RST answers it. A traced run counts
  * nothing (rule counters are state). A subprogram: every point calls the same code. Packet
  * pointers the caller holds are dead after it (the evaluation may pull headers). */
-static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chain, __u32 where,
-				  const struct chain_input *in)
+static __always_inline int filter_eval_run(struct __sk_buff *skb, __u32 owner, __u32 chain,
+					   __u32 where, const struct chain_input *in, const bool dyn)
 {
-	struct mx_chain_nat nat = { 0 };
+	const struct mx_chain_nat *nat;
 	struct mx_chain_verdict v;
 
-	v = chain_filter(skb, chain, in, &nat);
+	v = dyn ? chain_filter(skb, chain, in, NULL) : chain_filter_untracked(skb, chain, in, NULL);
 	if (trace_on(skb))
 		trace_record(MX_TRACE_CHAIN, owner, chain, v.kind | where, filter_rule_id(v.rule));
 	switch (v.kind) {
@@ -109,13 +109,28 @@ static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chai
 	default:
 		/* The helper fails only on an skb it cannot write (never once the pipeline has
 		 * written to it): dropped as the chain's. */
-		if (nat_static_apply(skb, &nat))
+		nat = v.flags & MX_CHAIN_VF_NAT_RECORD ? nat_record() : NULL;
+		if (nat && nat_static_apply(skb, nat))
 			return MX_DROP_CHAIN_DROP;
 		if (!(v.flags & MX_CHAIN_VF_DYN_NAT))
 			return MX_DROP_NONE;
 		/* Applied by the caller (filter_apply), a frame less deep. */
 		return FILTER_DYN_NAT | (v.rule & FILTER_DYN_RULE);
 	}
+}
+
+static __noinline int filter_eval(struct __sk_buff *skb, __u32 owner, __u32 chain, __u32 where,
+				  const struct chain_input *in)
+{
+	return filter_eval_run(skb, owner, chain, where, in, true);
+}
+
+/* filter_eval where nothing is tracked (answers, flooded copies): its steps call no
+ * dynamic rule's decision, which keeps the frames under filters_answer in 512 bytes. */
+static __noinline int filter_eval_untracked(struct __sk_buff *skb, __u32 owner, __u32 chain,
+					    __u32 where, const struct chain_input *in)
+{
+	return filter_eval_run(skb, owner, chain, where, in, false);
 }
 
 /* What every evaluation of this pass knows. The flow is connection tracking's answer on a
@@ -136,14 +151,15 @@ static __always_inline void filter_input(struct __sk_buff *skb, const struct hop
 /* owner's (a port or device key) in or outfilter (where: 0 or FILTER_OUT), if it has
  * one: why the frame is dropped, or MX_DROP_NONE. */
 static __always_inline int filter_apply(struct __sk_buff *skb, __u32 owner, __u32 where,
-					const struct chain_input *in)
+					const struct chain_input *in, const bool tracked)
 {
 	__u32 chain = filter_chain(owner, where);
 	int reason;
 
 	if (chain == MX_CHAIN_NONE)
 		return MX_DROP_NONE;
-	reason = filter_eval(skb, owner, chain, where, in);
+	reason = tracked ? filter_eval(skb, owner, chain, where, in)
+			 : filter_eval_untracked(skb, owner, chain, where, in);
 	/* natdyn_apply_global's result is any number to the verifier: its reasons are below
 	 * MX_DROP_SLOTS, and one bounded unknown is one state, not three. */
 	if (reason & FILTER_DYN_NAT)
@@ -170,12 +186,12 @@ static __always_inline int filters_enter(struct __sk_buff *skb, const struct hop
 		nat_router_note(skb, h->entry);
 	filter_input(skb, h, flags, &in);
 	if (flags & MX_PORT_FILTERED) {
-		reason = filter_apply(skb, h->entry, 0, &in);
+		reason = filter_apply(skb, h->entry, 0, &in, true);
 		if (reason != MX_DROP_NONE)
 			return reason;
 	}
 	if (flags & MX_PORT_DEVICE_FILTERED)
-		return filter_apply(skb, device, 0, &in);
+		return filter_apply(skb, device, 0, &in, true);
 	return MX_DROP_NONE;
 }
 
@@ -193,13 +209,13 @@ static __always_inline int filters_leave(struct __sk_buff *skb, const struct hop
 		return track_leave(skb, flags, device);
 	filter_input(skb, h, flags, &in);
 	if (flags & MX_PORT_DEVICE_FILTERED) {
-		reason = filter_apply(skb, device, FILTER_OUT, &in);
+		reason = filter_apply(skb, device, FILTER_OUT, &in, true);
 		if (reason != MX_DROP_NONE)
 			return reason;
 	}
 	in.in_port = 0;
 	if (flags & MX_PORT_FILTERED) {
-		reason = filter_apply(skb, out_key, FILTER_OUT, &in);
+		reason = filter_apply(skb, out_key, FILTER_OUT, &in, true);
 		if (reason != MX_DROP_NONE)
 			return reason;
 	}
@@ -218,7 +234,7 @@ static __always_inline int filters_leave_flood(struct __sk_buff *skb, const stru
 	if (!(port->flags & MX_PORT_DEVICE_FILTERED))
 		return track_leave(skb, port->flags, port->device_key);
 	filter_input(skb, h, port->flags, &in);
-	reason = filter_apply(skb, port->device_key, FILTER_OUT, &in);
+	reason = filter_apply(skb, port->device_key, FILTER_OUT, &in, true);
 	if (reason != MX_DROP_NONE)
 		return reason;
 	return track_leave(skb, port->flags, port->device_key);
@@ -240,7 +256,7 @@ __noinline int flood_copy_refused(struct __sk_buff *skb, __u32 port_key, __u32 i
 	if (trace_on(skb))
 		in.flags |= MX_CHAIN_IN_NO_COUNT;
 	natdyn_untracked(); /* the connection is committed: a copy's NAT would bind nothing */
-	return filter_apply(skb, port_key, FILTER_OUT, &in) & ~FILTER_REJECT_RST;
+	return filter_apply(skb, port_key, FILTER_OUT, &in, false) & ~FILTER_REJECT_RST;
 }
 
 /* An answer the datapath makes (a router's ARP and echo replies and ICMP errors, a bridge's
@@ -263,7 +279,7 @@ __noinline int filters_answer(struct __sk_buff *skb, __u32 entry, __u32 ingress,
 		in.flags |= MX_CHAIN_IN_NO_COUNT;
 	natdyn_untracked(); /* an answer is never tracked */
 	if (flags & MX_PORT_FILTERED) {
-		reason = filter_apply(skb, entry, FILTER_OUT, &in);
+		reason = filter_apply(skb, entry, FILTER_OUT, &in, false);
 		if (reason != MX_DROP_NONE)
 			return reason & ~FILTER_REJECT_RST;
 	}
@@ -273,7 +289,7 @@ __noinline int filters_answer(struct __sk_buff *skb, __u32 entry, __u32 ingress,
 	if (!port || !(port->flags & MX_PORT_FILTERED))
 		return MX_DROP_NONE;
 	in.out_port = ingress;
-	return filter_apply(skb, ingress, FILTER_OUT, &in) & ~FILTER_REJECT_RST;
+	return filter_apply(skb, ingress, FILTER_OUT, &in, false) & ~FILTER_REJECT_RST;
 }
 
 /* Send the answer the datapath made (flags: h->entry's port flags) back out of the ingress

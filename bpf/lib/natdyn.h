@@ -3,10 +3,12 @@
  * and rev_snat, rev_dnat, bound in the connection of the device that tracks the packet
  * (docs/nat.md, "Dynamic NAT"; docs/conntrack.md, "NAT bindings").
  *
- * The device's lookup (lib/track.h) leaves in midox_ctpass the packet's tuple entering the
+ * The device's lookup (lib/track.h) leaves in midox_ctpass_v2 the packet's tuple entering the
  * device (T_in), its verdict and, for a NATed connection, the binding: the connection's key
- * and the tuple it leaves the device with (T_out). A rule that matched (filter_eval calls
- * natdyn_global with its index):
+ * and the tuple it leaves the device with (T_out). A rule that matched (decided by the
+ * evaluation's next step when it goes on, natdyn_seen_global, so that the rules after it
+ * see its rewrite; by natdyn_apply_global when it ended the evaluation, which then writes
+ * what every dynamic rule of the evaluation decided):
  * - snat, dnat on a NEW connection choose their half of T_out (dnat: an address of the
  *   range by a hash of T_in, a port of its port range or the packet's own; snat: an address
  *   by the same hash and a port from the host's leased blocks, midox_natlease, free for the
@@ -32,6 +34,7 @@
 #include "midox/conntrack.h"
 #include "midox/natlease.h"
 #include "midox/stats.h"
+#include "lib/chain.h"
 #include "lib/conntrack.h"
 #include "lib/nat.h"
 #include "lib/parse.h"
@@ -253,14 +256,15 @@ static __always_inline int natdyn_will(struct mx_ct_pass *s, bool dst, __be32 ad
 /* An ICMP error related to the connection of s (RELATED, bound), which the rule translates
  * when the quote is the way round it works on (quote_out: the quote is T_out, the error
  * goes the return way: the reverse rules; else the forward rules): outer side dst, the
- * quote's other side becomes addr:port. */
+ * quote's other side (address old) becomes addr:port. */
 static __always_inline int natdyn_will_icmp(struct mx_ct_pass *s, bool quote_out, bool dst,
-					    __be32 addr, __be16 port)
+					    __be32 old, __be32 addr, __be16 port)
 {
 	if (s->quote_out != quote_out)
 		return MX_DROP_NONE;
 	natdyn_will(s, dst, addr, port);
 	s->w_icmp = 1;
+	s->w_old = old;
 	return MX_DROP_NONE;
 }
 
@@ -306,8 +310,9 @@ static __always_inline int natdyn_forward(struct mx_ct_pass *s, bool dnat, __u32
 		/* An error about a reply, going the forward way: its quote's destination
 		 * (snat) or source (dnat) is T_in's, and becomes T_out's. */
 		if (dnat)
-			return natdyn_will_icmp(s, false, true, s->nat.dst, s->nat.dport);
-		return natdyn_will_icmp(s, false, false, s->nat.src, s->nat.sport);
+			return natdyn_will_icmp(s, false, true, s->conn.dst, s->nat.dst,
+						s->nat.dport);
+		return natdyn_will_icmp(s, false, false, s->conn.src, s->nat.src, s->nat.sport);
 	} else if (s->verdict != MX_CT_V_NEW && (s->verdict != MX_CT_V_FWD || !s->bound)) {
 		return MX_DROP_NONE;
 	}
@@ -322,8 +327,9 @@ static __always_inline int natdyn_reverse(struct mx_ct_pass *s, bool rev_dnat)
 	if (s->verdict == MX_CT_V_RELATED && s->bound) {
 		/* An error about a forward packet as it left (T_out), going the return way. */
 		if (rev_dnat)
-			return natdyn_will_icmp(s, true, false, s->conn.dst, s->conn.dport);
-		return natdyn_will_icmp(s, true, true, s->conn.src, s->conn.sport);
+			return natdyn_will_icmp(s, true, false, s->nat.dst, s->conn.dst,
+						s->conn.dport);
+		return natdyn_will_icmp(s, true, true, s->nat.src, s->conn.src, s->conn.sport);
 	}
 	if (s->verdict != MX_CT_V_RETURN || !s->bound)
 		return MX_DROP_NONE;
@@ -332,44 +338,111 @@ static __always_inline int natdyn_reverse(struct mx_ct_pass *s, bool rev_dnat)
 	return natdyn_will(s, true, s->conn.src, s->conn.sport);
 }
 
+/* The decision of the rule just decided (w_on) joins the evaluation's (w_sides, w): a
+ * rule after it on the same side decides from what it made. */
+static __always_inline void natdyn_note(struct mx_ct_pass *s)
+{
+	if (!s->w_on)
+		return;
+	if (s->w_dst) {
+		s->w.dst = s->w_addr;
+		s->w.dport = s->w_port;
+		s->w_sides |= MX_NAT_DST;
+	} else {
+		s->w.src = s->w_addr;
+		s->w.sport = s->w_port;
+		s->w_sides |= MX_NAT_SRC;
+	}
+}
+
 /* The dynamic NAT rule at index idx of midox_chrule matched the packet: what it makes of
- * the packet is decided with the packet's connection (above) and left in the scratch for
- * natdyn_write_global. MX_DROP_NONE, or MX_DROP_NAT_EXHAUSTED (no port for a new SNAT
- * connection). Two global functions, called one after the other by filter_eval: the
- * verifier checks each once, on its own, and neither stacks on the other (the router's
- * program calls them three frames deep, in 512 bytes for all). */
-__noinline int natdyn_decide_global(__u32 idx)
+ * the packet is decided with the packet's connection (above), left in the scratch (w_on and
+ * the w_ fields: this rule's; w_sides and w: the evaluation's, written by
+ * natdyn_apply_global when it ends). MX_DROP_NONE, or MX_DROP_NAT_EXHAUSTED (no port for a
+ * new SNAT connection). Called by the evaluation for a rule that goes on (continue, return:
+ * the rules after it see its rewrite, bpf/lib/chain.h) and by natdyn_apply_global for the
+ * one that ended it; deciding a rule twice decides the same. A global function (and
+ * inline in natdyn_seen_global, one frame less under the evaluation's step): the verifier
+ * checks it once, on its own (the programs call it four and five frames deep, in 512 bytes
+ * for all). */
+static __always_inline int natdyn_decide(__u32 idx)
 {
 	const struct mx_chain_rule *r = bpf_map_lookup_elem(&midox_chrule, &idx);
 	struct mx_ct_pass *s = ct_pass();
+	int why = MX_DROP_NONE;
 
 	if (!r || !s || !s->valid)
 		return MX_DROP_NONE;
 	s->w_on = 0;
 	switch (r->type) {
 	case MX_RULE_SNAT:
-		return natdyn_forward(s, false, idx);
+		why = natdyn_forward(s, false, idx);
+		break;
 	case MX_RULE_DNAT:
-		return natdyn_forward(s, true, idx);
+		why = natdyn_forward(s, true, idx);
+		break;
 	case MX_RULE_REV_SNAT:
-		return natdyn_reverse(s, false);
+		why = natdyn_reverse(s, false);
+		break;
 	case MX_RULE_REV_DNAT:
-		return natdyn_reverse(s, true);
+		why = natdyn_reverse(s, true);
+		break;
 	}
-	return MX_DROP_NONE;
+	natdyn_note(s);
+	return why;
 }
 
-/* The port half of the rewrite natdyn_decide_global left (its caller writes the address
- * with nat_outer_global first): 0, or a negative errno (the packet is half-written: drop
- * it). Packet pointers are dead after it. */
-__noinline int natdyn_port_global(struct __sk_buff *skb)
+__noinline int natdyn_decide_global(__u32 idx)
+{
+	return natdyn_decide(idx);
+}
+
+/* The dynamic NAT rule at index idx matched and goes on (continue, return): decided now,
+ * and the rules after it see its rewrite in p, as they see a static rule's: the address,
+ * and the port of TCP and UDP (an echo's id is no field of theirs); an ICMP error's outer
+ * address where the rewrite changes it (it is the quote's old one). 0, or 1: the packet
+ * is dropped (a new SNAT connection with no port free). A global function: the verifier
+ * checks it once, and the evaluation's step only calls it. */
+__noinline int natdyn_seen_global(struct chain_pkt *p, __u32 idx)
+{
+	const struct mx_ct_pass *s;
+	bool ports;
+
+	if (natdyn_decide(idx) != MX_DROP_NONE)
+		return 1;
+	s = ct_pass();
+	if (!p || !s || !s->valid || !s->w_on)
+		return 0;
+	ports = !s->w_icmp && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
+	if (s->w_dst) {
+		if (!s->w_icmp || p->dst == s->w_old)
+			p->dst = s->w_addr;
+		if (ports)
+			p->dport = bpf_ntohs(s->w_port);
+	} else {
+		if (!s->w_icmp || p->src == s->w_old)
+			p->src = s->w_addr;
+		if (ports)
+			p->sport = bpf_ntohs(s->w_port);
+	}
+	return 0;
+}
+
+/* The port halves of the evaluation's rewrite (its caller writes the addresses with
+ * nat_outer_global first): 0, or a negative errno (the packet is half-written: drop it).
+ * Packet pointers are dead after it. */
+__noinline int natdyn_port_global(struct __sk_buff *skb, __u32 sides)
 {
 	struct mx_ct_pass *s = ct_pass();
+	int err = 0;
 
-	if (!skb || !s || !s->valid || !s->w_on)
+	if (!skb || !s || !s->valid)
 		return 0;
-	s->w_on = 0;
-	return natdyn_port_write(skb, s->w_dst, s->w_port);
+	if (sides & MX_NAT_SRC)
+		err = natdyn_port_write(skb, false, s->w.sport);
+	if (!err && (sides & MX_NAT_DST))
+		err = natdyn_port_write(skb, true, s->w.dport);
+	return err;
 }
 
 /* The ICMP error in skb (an error of a NATed connection: s->w_icmp): its quote's side
@@ -378,7 +451,7 @@ __noinline int natdyn_port_global(struct __sk_buff *skb)
  * quote holds it (a UDP 0 stays 0) and the ICMP checksum; the outer side s->w_dst becomes
  * s->w_addr where it is the quote's old address (an error from the far end itself). 0, or
  * a negative errno (drop it). Packet pointers are dead after it. */
-__noinline int natdyn_icmp_global(struct __sk_buff *skb)
+__noinline int natdyn_icmp_global(struct __sk_buff *skb, __u32 side)
 {
 	struct mx_ct_pass *s = ct_pass();
 	struct icmphdr *icmp;
@@ -391,8 +464,12 @@ __noinline int natdyn_icmp_global(struct __sk_buff *skb)
 	__s32 avail;
 	__u8 *l4;
 
-	if (!skb || !s || !s->w_on)
+	if (!skb || !s || !(side & (MX_NAT_SRC | MX_NAT_DST)))
 		return 0;
+	/* This side's rewrite, as natdyn_will_icmp left it. */
+	s->w_dst = side == MX_NAT_DST;
+	s->w_addr = s->w_dst ? s->w.dst : s->w.src;
+	s->w_port = s->w_dst ? s->w.dport : s->w.sport;
 	pull_headers(skb, NAT_PULL_LEN);
 	cursor_init(&c, skb);
 	ip = nat_ipv4(&c);
@@ -434,20 +511,22 @@ __noinline int natdyn_icmp_global(struct __sk_buff *skb)
 		}
 	}
 	outer = (s->w_dst ? ip->daddr : ip->saddr) == old_addr && old_addr != s->w_addr;
-	s->w_on = 0;
 	if (!outer)
 		return 0;
 	return nat_static_outer(skb, s->w_dst ? MX_NAT_DST : MX_NAT_SRC, s->w_addr, s->w_addr);
 }
 
-/* What the dynamic NAT rule at index idx makes of the packet in skb: why it is dropped
+/* What the dynamic NAT rules of an evaluation make of the packet in skb: the one at index
+ * idx, which ended it or was the last to match, is decided (again: the same decision),
+ * then every side they decided is written. Why the packet is dropped
  * (MX_DROP_NAT_EXHAUSTED, or MX_DROP_CHAIN_DROP when it could not be written), or
  * MX_DROP_NONE (rewritten, or left alone). A global function, so that the verifier checks
  * it once rather than at every evaluation point, and the caller's states do not multiply
  * by its branches. Packet pointers are dead after it. */
 __noinline int natdyn_apply_global(struct __sk_buff *skb, __u32 idx)
 {
-	const struct mx_ct_pass *s;
+	struct mx_ct_pass *s;
+	__u32 sides;
 
 	if (!skb)
 		return MX_DROP_NONE;
@@ -455,13 +534,19 @@ __noinline int natdyn_apply_global(struct __sk_buff *skb, __u32 idx)
 	if (natdyn_decide_global(idx) != MX_DROP_NONE)
 		return MX_DROP_NAT_EXHAUSTED;
 	s = ct_pass();
-	if (!s || !s->w_on)
+	if (!s || !s->valid || !s->w_sides)
 		return MX_DROP_NONE;
-	if (s->w_icmp)
-		return natdyn_icmp_global(skb) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
-	if (nat_outer_global(skb, s->w_dst ? MX_NAT_DST : MX_NAT_SRC, s->w_addr, s->w_addr))
+	sides = s->w_sides;
+	s->w_sides = 0; /* written once: the next evaluation decides its own */
+	if (s->w_icmp) {
+		if (natdyn_icmp_global(skb, sides & MX_NAT_SRC) ||
+		    natdyn_icmp_global(skb, sides & MX_NAT_DST))
+			return MX_DROP_CHAIN_DROP;
+		return MX_DROP_NONE;
+	}
+	if (nat_outer_global(skb, sides, s->w.src, s->w.dst))
 		return MX_DROP_CHAIN_DROP;
-	return natdyn_port_global(skb) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
+	return natdyn_port_global(skb, sides) ? MX_DROP_CHAIN_DROP : MX_DROP_NONE;
 }
 
 #endif

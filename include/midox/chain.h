@@ -177,6 +177,9 @@ enum mx_chain_verdict_flags {
 	MX_CHAIN_VF_DYN_NAT = 1 << 2,    /* a dynamic NAT rule matched (rule is its index):
 					  * the caller applies it with the connection's
 					  * binding (bpf/lib/natdyn.h) */
+	MX_CHAIN_VF_NAT_RECORD = 1 << 3, /* static rules rewrote the packet's fields: what
+					  * they decided is in midox_chnat (set for a caller
+					  * that takes no copy of it: the pipeline's) */
 };
 
 /* What an evaluation decided (bpf/lib/chain.h, chain_filter). */
@@ -201,7 +204,8 @@ struct mx_chain_frame {
 
 /* __u32 0 -> struct mx_chain_state, per CPU: what an evaluation changes as it goes, the
  * datapath's scratch (user space never writes it). */
-#define MX_MAP_CHAIN_STATE "midox_chstate"
+#define MX_MAP_CHAIN_STATE "midox_chstat_v2"
+#define MX_CHAIN_EVAL_WORDS 16
 struct mx_chain_state {
 	struct mx_chain_verdict v;
 	__u32 depth;     /* the frame being evaluated */
@@ -211,9 +215,14 @@ struct mx_chain_state {
 			  * continue or return (0: none); it applies unless the verdict drops */
 	struct mx_chain_frame stack[MX_CHAIN_MAX_DEPTH];
 	__u32 visited[MX_CHAIN_MAX_VISITED]; /* every chain entered, the top one first */
+	__u32 eval[MX_CHAIN_EVAL_WORDS]; /* bpf/lib/chain.h's struct chain_eval: the packet's
+					  * fields the rules read (a NAT rule changes them for
+					  * the rules after it) and the evaluation's inputs;
+					  * here, not on the stack, for the stack's sake */
 };
 _Static_assert(sizeof(struct mx_chain_state) == 24 + 8 * MX_CHAIN_MAX_DEPTH +
-						    4 * MX_CHAIN_MAX_VISITED,
+						    4 * MX_CHAIN_MAX_VISITED +
+						    4 * MX_CHAIN_EVAL_WORDS,
 	       "mx_chain_state layout");
 
 /* rule index (__u32, as midox_chrule's) -> struct mx_chain_nat_target: the target of a
@@ -229,7 +238,7 @@ _Static_assert(sizeof(struct mx_chain_nat_target) == 16, "mx_chain_nat_target la
 
 /* __u32 0 -> struct mx_chain_nat, per CPU: the rewrite the static NAT rules of one
  * evaluation decided (bpf/lib/chain.h), applied by its caller (bpf/lib/nat.h). The
- * datapath's scratch, beside midox_chstate: in a map value, which the verifier takes as
+ * datapath's scratch, beside midox_chstat_v2: in a map value, which the verifier takes as
  * unknown, rather than on the stack, where it would check the evaluation's steps once for
  * each combination of values. */
 #define MX_MAP_CHAIN_NAT "midox_chnat"

@@ -95,7 +95,7 @@ _Static_assert(sizeof(struct mx_ct_entry) == 32, "mx_ct_entry layout");
  * which writes the connection under the tuple the packet entered the device with, whatever
  * NAT made of it since. A map value, not the stack: the verifier takes its fields as
  * unknown, which keeps the states of every path after the lookup down. */
-#define MX_MAP_CT_PASS "midox_ctpass"
+#define MX_MAP_CT_PASS "midox_ctpass_v2"
 struct mx_ct_pass {
 	struct mx_ct_key tin; /* the packet's tuple entering the device (T_in) */
 	__u8 valid;   /* written by the lookup of a tracking device; cleared entering a
@@ -107,7 +107,8 @@ struct mx_ct_pass {
 	__u8 pending; /* NEW: the halves the rules chose (MX_NAT_SRC, MX_NAT_DST of chain.h) */
 	__u8 quote_out; /* RELATED: the quote is the connection's T_out (the error goes the
 			 * return way), else reverse(T_in) (it goes the forward way) */
-	__u8 w_on;    /* a rule decided a rewrite: the source (w_dst 0) or the destination */
+	__u8 w_on;    /* the rule just decided a rewrite: the source (w_dst 0) or the
+		       * destination */
 	__u8 w_dst;   /* becomes w_addr, its port (TCP, UDP; an echo's id) w_port */
 	struct mx_ct_key conn; /* the connection's key (T_in of the packet that opened it) */
 	struct mx_ct_nat nat;  /* the tuple it leaves the device with (T_out) */
@@ -115,12 +116,16 @@ struct mx_ct_pass {
 	__be16 w_port;
 	__u8 w_icmp;  /* the packet is an ICMP error (RELATED): w_addr, w_port go into its
 		       * quote, on the side other than w_dst, and the outer w_dst side too
-		       * where it is the quote's old address */
-	__u8 pad;
+		       * where it is the quote's old address (w_old) */
+	__u8 w_sides; /* what the evaluation's dynamic rules decided, all of them in order
+		       * (MX_NAT_SRC, MX_NAT_DST of chain.h): the source becomes w.src, w.sport,
+		       * the destination w.dst, w.dport; written when the evaluation ends */
 	struct mx_ct_key probe;      /* a SNAT port's candidate tuple, looked up from here */
 	struct mx_ct_key probe_main; /* and the connection its index entry names */
+	struct mx_ct_nat w;
+	__be32 w_old; /* w_icmp: the quote's address that becomes w_addr */
 };
-_Static_assert(sizeof(struct mx_ct_pass) == 112, "mx_ct_pass layout");
+_Static_assert(sizeof(struct mx_ct_pass) == 132, "mx_ct_pass layout");
 
 /* What tracking said of a packet (bpf/lib/conntrack.h). */
 enum mx_ct_verdict {

@@ -218,3 +218,45 @@ nat_setup() {
 	[[ "$output" == *"dport 8080"* ]]
 	[[ "$output" == *"nat "*"$PRIV"*"7000"* ]]
 }
+
+@test "dynamic rules that go on: the rules after a DNAT and a rev_dnat with continue see the translation" {
+	nat_setup bare
+	local pub=203.0.113.8 n=20
+	mx chain create name "$CH_IN" >/dev/null
+	mx chain create name "$CH_OUT" >/dev/null
+	# Port forwarding whose rules go on: after the DNAT, a drop of the public address (the
+	# old destination: it must not fire); after the rev_dnat of the VM's replies, an
+	# accept of the public address and port (the new source) before a drop of everything
+	# the VM sends. Without the translation seen, the drops would take every connection.
+	mx chain "$CH_IN" add rule type dnat dst "$pub/32" proto 6 dst-port 8080 \
+		target "$PRIV:7000" action continue >/dev/null
+	mx chain "$CH_IN" add rule type drop dst "$pub/32" >/dev/null
+	mx chain "$CH_OUT" add rule type rev_dnat src "$PRIV/32" action continue >/dev/null
+	mx chain "$CH_OUT" add rule type accept src "$pub/32" proto 6 src-port 8080 >/dev/null
+	mx chain "$CH_OUT" add rule type drop src "$PRIV/32" >/dev/null
+	mx router "$RT" set infilter "$CH_IN"
+	mx router "$RT" set outfilter "$CH_OUT"
+	net_bg vm "$NET_DIR/server" python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" serve 7000
+	wait_until 5 net_in vm ss -ltn "sport = :7000"
+	wait_until 30 net_in phys python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" \
+		connect "$pub" 8080 1
+	net_capture phys "tcp src port 8080 and tcp[tcpflags] & tcp-syn != 0"
+	run -0 net_in phys timeout 120 python3 "$BATS_TEST_DIRNAME/../lib/tcp-probe.py" \
+		connect "$pub" 8080 "$n"
+	echo "$output"
+	[[ "${lines[-1]}" == "connected $n of $n, syn-retrans "* ]]
+	sleep 1
+	[ "$(grep -c "$pub.8080 > 172.16.1.2.[0-9]*:" "$NET_DIR/cap-phys")" -ge "$n" ]
+	run ! grep -q "$PRIV" "$NET_DIR/cap-phys"
+	# the drops never fired. The connections' forward packets pass R on h1 (the uplink's
+	# host): the DNAT counted them, the drop after it none; the VM's replies pass R on h2:
+	# the accept of the translated source counted them, the drop after it none.
+	run -0 mx --json --pin-root "$(agent_pin h1)" chain "$CH_IN" list rule
+	echo "$output"
+	[ "$(jq -r '.[0].counters.packets' <<<"$output")" -ge "$n" ]
+	[ "$(jq -r '.[1].counters.packets' <<<"$output")" -eq 0 ]
+	run -0 mx --json --pin-root "$(agent_pin h2)" chain "$CH_OUT" list rule
+	echo "$output"
+	[ "$(jq -r '.[1].counters.packets' <<<"$output")" -ge "$n" ]
+	[ "$(jq -r '.[2].counters.packets' <<<"$output")" -eq 0 ]
+}

@@ -1047,6 +1047,53 @@ static void test_retired_pin(void)
 	tap_check(!*diag, diag, "the pin of the earlier midox_ifport layout is removed at open");
 }
 
+/* An agent of an earlier tree left the scratch maps midox_chstate (152-byte values) and
+ * midox_ctpass (112): the open removes both pins and makes their _v2 beside the others
+ * (reusing them would fail: the values grew with the dynamic NAT rules that go on). */
+static void test_retired_scratch_pins(void)
+{
+	static const struct { const char *old, *now; __u32 value_size; } pins[] = {
+		{ "midox_chstate", MX_MAP_CHAIN_STATE, 152 },
+		{ "midox_ctpass", MX_MAP_CT_PASS, 112 },
+	};
+	struct mx_datapath_opts opts = { 0 };
+	struct mx_datapath *a = NULL;
+	char root[128], path[2][192] = { "", "" }, new_path[192];
+	const char *diag = "";
+	int fd[2] = { -1, -1 };
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/midox-test-scratch-%d", (int)getpid());
+	opts.pin_root = root;
+	if (mkdir(root, 0700))
+		diag = "making the pin root failed";
+	for (int i = 0; i < 2 && !*diag; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%s", root, pins[i].old);
+		fd[i] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, pins[i].old, 4,
+				       pins[i].value_size, 1, NULL);
+		if (fd[i] < 0 || bpf_obj_pin(fd[i], path[i]))
+			diag = "pinning a map of the earlier layout failed";
+	}
+	if (!*diag && mx_datapath_open(&opts, &a))
+		diag = "open over the earlier pins failed";
+	for (int i = 0; i < 2 && !*diag; i++) {
+		snprintf(new_path, sizeof(new_path), "%s/%s", root, pins[i].now);
+		if (!access(path[i], F_OK))
+			diag = "an earlier scratch pin is still there";
+		else if (access(new_path, F_OK))
+			diag = "a _v2 scratch map not pinned";
+	}
+	mx_datapath_close(a);
+	for (int i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		if (*path[i])
+			unlink(path[i]);
+	}
+	pin_root_remove(root);
+	tap_check(!*diag, diag, "the pins of the earlier midox_chstate and midox_ctpass are "
+		  "removed at open, their _v2 made");
+}
+
 /* The frames of the cases above entered by P1: its rx is in its slot of midox_traffic
  * (the per-CPU array), none in its midox_stats entry, which holds its drops only. */
 static void test_stats_slot_counted(void)
@@ -1929,6 +1976,7 @@ int main(void)
 	test_map_sync_batches();
 	test_pinned_reuse();
 	test_retired_pin();
+	test_retired_scratch_pins();
 	test_carried_ports();
 	test_stats_slot_counted();
 	test_stats_sum();

@@ -782,7 +782,7 @@ static int dyn_install(void)
 	struct mx_chain_spec chains[] = { { C_DYN_A_IN, a_in, 2 }, { C_DYN_A_OUT, a_out, 2 },
 					  { C_DYN_B_IN, b_in, 3 }, { C_DYN_B_OUT, b_out, 1 } };
 	struct mx_chain_program prog = { chains, 4, lists, 2 };
-	struct mx_filter fa = { C_DYN_A_IN, C_DYN_A_OUT }, fb = { C_DYN_B_IN, C_DYN_B_OUT };
+	struct mx_filter fa = { R1, C_DYN_A_IN, C_DYN_A_OUT }, fb = { R2, C_DYN_B_IN, C_DYN_B_OUT };
 	struct mx_route_key rk = { 32 + 16, R2, frames_addr("10.9.0.0") };
 	struct mx_route rv = { .n = 1 };
 	struct mx_neigh_key nk = { .router_key = R2, .addr = frames_addr(DYN_GW_B) };

@@ -2028,6 +2028,212 @@ static void test_dynamic_nat(void)
 	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
 }
 
+/* ---- dynamic rules that go on: the rules after them see the rewrite (docs/nat.md) ----
+ * R's infilter, ending in a drop of everything no rule accepted, so that a packet passes
+ * only by an accept that matched its translated fields:
+ *   rev_snat of what comes to SNAT_ADDR, continue; rev_dnat of VB's TCP from :80, continue;
+ *   accept DNAT_ADDR:8080 -> DN_CLIENT:45000 (a reply both reverse rules translated);
+ *   jump to C_DC_SUB: dnat of TCP to DNAT_ADDR:8080 to VB:80, return;
+ *   drop DNAT_ADDR (the old destination: never fires);
+ *   accept DN_CLIENT2 -> VB:80 (the translated destination);
+ *   snat of DN_CLIENT -> VB:80 (the translated destination) to SNAT_ADDR:1024-1087,
+ *   continue;
+ *   accept SNAT_ADDR:1024-1087 -> VB:80 (the translated source, address and port);
+ *   drop. */
+enum { C_DC_IN = 35, C_DC_SUB };
+enum { R_DC_REVSNAT = 351, R_DC_REVDNAT, R_DC_REPLY, R_DC_JUMP, R_DC_OLD, R_DC_DNATED,
+       R_DC_SNAT, R_DC_BOTH, R_DC_REST, R_DC_DNAT = 361 };
+#define DN_CLIENT2 "10.9.7.8"
+
+static void dc_match(struct mx_rule_spec *r, const char *src, const char *dst, __u16 sport_lo,
+		     __u16 sport_hi, __u16 dport)
+{
+	if (src) {
+		r->conds |= MX_COND_SRC;
+		r->src = frames_addr(src);
+		r->src_len = 32;
+	}
+	if (dst) {
+		r->conds |= MX_COND_DST;
+		r->dst = frames_addr(dst);
+		r->dst_len = 32;
+	}
+	if (sport_lo) {
+		r->conds |= MX_COND_SRC_PORT;
+		r->sport_lo = sport_lo;
+		r->sport_hi = sport_hi;
+	}
+	if (dport) {
+		r->conds |= MX_COND_PROTO | MX_COND_DST_PORT;
+		r->proto = 6;
+		r->dport_lo = r->dport_hi = dport;
+	}
+}
+
+static int dc_install(void)
+{
+	struct mx_rule_spec in[9] = {
+		chain_rule(R_DC_REVSNAT, MX_RULE_REV_SNAT), chain_rule(R_DC_REVDNAT, MX_RULE_REV_DNAT),
+		chain_rule(R_DC_REPLY, MX_RULE_ACCEPT),	    chain_rule(R_DC_JUMP, MX_RULE_JUMP),
+		chain_rule(R_DC_OLD, MX_RULE_DROP),	    chain_rule(R_DC_DNATED, MX_RULE_ACCEPT),
+		chain_rule(R_DC_SNAT, MX_RULE_SNAT),	    chain_rule(R_DC_BOTH, MX_RULE_ACCEPT),
+		chain_rule(R_DC_REST, MX_RULE_DROP)
+	};
+	struct mx_rule_spec sub = chain_rule(R_DC_DNAT, MX_RULE_DNAT);
+	struct mx_chain_spec chains[] = { { C_DC_IN, in, 9 }, { C_DC_SUB, &sub, 1 } };
+	struct mx_chain_program prog = { chains, 2, NULL, 0 };
+	struct mx_chain_maps maps;
+
+	dc_match(&in[0], NULL, SNAT_ADDR, 0, 0, 0);
+	in[0].nat_action = MX_RULE_CONTINUE;
+	dc_match(&in[1], IP_VB, NULL, 80, 80, 0);
+	in[1].conds |= MX_COND_PROTO;
+	in[1].proto = 6;
+	in[1].nat_action = MX_RULE_CONTINUE;
+	dc_match(&in[2], DNAT_ADDR, DN_CLIENT, 8080, 8080, 45000);
+	in[3].jump_to = 1;
+	dc_match(&in[4], NULL, DNAT_ADDR, 0, 0, 0);
+	dc_match(&in[5], DN_CLIENT2, IP_VB, 0, 0, 80);
+	dc_match(&in[6], DN_CLIENT, IP_VB, 0, 0, 80);
+	in[6].nat_lo = in[6].nat_hi = frames_addr(SNAT_ADDR);
+	in[6].nat_port_lo = 1024;
+	in[6].nat_port_hi = 1087;
+	in[6].nat_ports = 1;
+	in[6].nat_action = MX_RULE_CONTINUE;
+	dc_match(&in[7], SNAT_ADDR, IP_VB, 1024, 1087, 80);
+	dc_match(&sub, NULL, DNAT_ADDR, 0, 0, 8080);
+	sub.nat_lo = sub.nat_hi = frames_addr(IP_VB);
+	sub.nat_port_lo = sub.nat_port_hi = 80;
+	sub.nat_ports = 1;
+	sub.nat_action = MX_RULE_RETURN;
+	mx_datapath_chain_maps(dp, &maps);
+	return mx_chain_install(&maps, &prog);
+}
+
+/* Send p into iface; whether want (to dmac from smac) came out, diag set. */
+static bool dc_pass(enum ifid iface, const struct nat_pkt *p, const uint8_t *in_dmac,
+		    const uint8_t *in_smac, const struct nat_pkt *want, const uint8_t *dmac,
+		    const uint8_t *smac, char *diag, size_t diag_len)
+{
+	uint8_t out[FRAMES_MAX + 128];
+	size_t out_len;
+	int v = dn_send(iface, p, in_dmac, in_smac, out, &out_len);
+
+	snprintf(diag, diag_len, "verdict %d", v);
+	return v == TC_ACT_REDIRECT && dn_same(want, dmac, smac, out, out_len, diag, diag_len);
+}
+
+static void test_dynamic_nat_continue(void)
+{
+	struct nat_pkt syn2 = { .proto = 6, .src = frames_addr(DN_CLIENT2),
+				.dst = frames_addr(DNAT_ADDR), .sport = 45001, .dport = 8080,
+				.tcp_flags = 0x02 };
+	struct nat_pkt syn = syn2, want, reply, rwant;
+	struct mx_ct_entry e = { 0 }, x = { 0 };
+	char diag[256];
+	__u64 old0, dnated0, both0, reply0;
+	uint16_t port;
+	bool ok;
+
+	ct_clear();
+	if (!tap_ok(!dc_install(), "dynamic NAT, continue: chains installed") ||
+	    filter_set(R, C_DC_IN, MX_CHAIN_NONE, router_ports, MX_PORT_DEVICE_FILTERED, true) ||
+	    ports_flag(router_ports, MX_PORT_DEVICE_CT, true) || dn_lease(SNAT_ADDR, 1, 16)) {
+		tap_ok(false, "dynamic NAT, continue: cannot set the router's filter, tracking, lease");
+		return;
+	}
+	/* A DNAT that returns: the calling chain's next rules see VB:80, not DNAT_ADDR:8080. */
+	old0 = rule_packets(R_DC_OLD);
+	dnated0 = rule_packets(R_DC_DNATED);
+	both0 = rule_packets(R_DC_BOTH);
+	reply0 = rule_packets(R_DC_REPLY);
+	want = syn2;
+	want.dst = frames_addr(IP_VB);
+	want.dport = 80;
+	ok = dc_pass(IF_UP1, &syn2, M_U1, M_GW1, &want, M_VB, M_RB, diag, sizeof(diag));
+	tap_check(ok && rule_packets(R_DC_OLD) == old0 && rule_packets(R_DC_DNATED) == dnated0 + 1,
+		  diag,
+		  "dynamic NAT, continue: after a DNAT (return), an accept of the translated "
+		  "destination passes it, the drop of the old destination never fires");
+	/* DNAT (return) then SNAT (continue) of one packet: both halves in one binding. */
+	syn.src = frames_addr(DN_CLIENT);
+	syn.sport = 45000;
+	want = syn;
+	want.dst = frames_addr(IP_VB);
+	want.dport = 80;
+	want.src = frames_addr(SNAT_ADDR);
+	{
+		uint8_t out[FRAMES_MAX + 128];
+		size_t out_len;
+		int v = dn_send(IF_UP1, &syn, M_U1, M_GW1, out, &out_len);
+		bool bound = ct_get(DN_CLIENT, DNAT_ADDR, 45000, 8080, 6, &e) &&
+			     (e.flags & MX_CT_F_NAT);
+
+		port = bound ? ntohs(e.nat.sport) : 0;
+		want.sport = port;
+		snprintf(diag, sizeof(diag), "verdict %d, bound %d, T_out %08x:%u -> %08x:%u", v,
+			 bound, ntohl(e.nat.src), port, ntohl(e.nat.dst), ntohs(e.nat.dport));
+		tap_check(v == TC_ACT_REDIRECT && bound && port >= 1024 && port <= 1087 &&
+				  dn_same(&want, M_VB, M_RB, out, out_len, diag, sizeof(diag)),
+			  diag, "dynamic NAT, continue: DNAT then SNAT of one packet: it leaves as "
+				"SNAT_ADDR:port -> VB:80 (the SNAT matched the translated "
+				"destination, the accept after it the translated source and port)");
+	}
+	tap_check(e.nat.src == frames_addr(SNAT_ADDR) && e.nat.dst == frames_addr(IP_VB) &&
+			  e.nat.dport == htons(80) && e.nat.sport == htons(port) &&
+			  rule_packets(R_DC_BOTH) == both0 + 1,
+		  "", "dynamic NAT, continue: the connection is bound with both halves (T_out "
+		  "SNAT_ADDR:%u -> VB:80)", port);
+	ok = ct_get(SNAT_ADDR, IP_VB, port, 80, 6, &x) && (x.flags & MX_CT_F_NAT_INDEX) &&
+	     x.nat.src == frames_addr(DN_CLIENT) && x.nat.sport == htons(45000);
+	tap_ok(ok, "dynamic NAT, continue: the index entry of the final tuple names the "
+		   "connection");
+	/* VB's reply: rev_snat, then rev_dnat, both seen by the accept after them. */
+	reply = (struct nat_pkt){ .proto = 6, .src = frames_addr(IP_VB),
+				  .dst = frames_addr(SNAT_ADDR), .sport = 80, .dport = port,
+				  .tcp_flags = 0x12 };
+	rwant = reply;
+	rwant.src = frames_addr(DNAT_ADDR);
+	rwant.sport = 8080;
+	rwant.dst = frames_addr(DN_CLIENT);
+	rwant.dport = 45000;
+	ok = dc_pass(IF_VB, &reply, M_RB, M_VB, &rwant, M_GW1, M_U1, diag, sizeof(diag));
+	tap_check(ok && rule_packets(R_DC_REPLY) == reply0 + 1, diag,
+		  "dynamic NAT, continue: the reply is reverse-translated both ways (rev_snat, "
+		  "rev_dnat, continue) and accepted as DNAT_ADDR:8080 -> DN_CLIENT:45000");
+	/* A later forward packet of the connection takes the same binding. */
+	syn.tcp_flags = 0x10;
+	want.tcp_flags = 0x10;
+	ok = dc_pass(IF_UP1, &syn, M_U1, M_GW1, &want, M_VB, M_RB, diag, sizeof(diag));
+	tap_check(ok && rule_packets(R_DC_BOTH) == both0 + 2 && rule_packets(R_DC_OLD) == old0,
+		  diag,
+		  "dynamic NAT, continue: a later forward packet takes the same binding, both "
+		  "halves");
+	/* No lease for the SNAT address: the SNAT that goes on finds no port, the packet is
+	 * dropped as nat-exhausted there (the accept after it never sees it), nothing bound. */
+	dn_lease(SNAT_ADDR, 0, 0);
+	{
+		__u64 ex0 = counter_read(dp, U1, MX_DROP_NAT_EXHAUSTED);
+		__u64 both1 = rule_packets(R_DC_BOTH);
+		uint8_t out[FRAMES_MAX + 128];
+		size_t out_len;
+		int v;
+
+		syn.sport = 45002;
+		syn.tcp_flags = 0x02;
+		v = dn_send(IF_UP1, &syn, M_U1, M_GW1, out, &out_len);
+		tap_check(v == TC_ACT_SHOT &&
+				  counter_read(dp, U1, MX_DROP_NAT_EXHAUSTED) == ex0 + 1 &&
+				  rule_packets(R_DC_BOTH) == both1 &&
+				  !ct_get(DN_CLIENT, DNAT_ADDR, 45002, 8080, 6, &e),
+			  "", "dynamic NAT, continue: a SNAT that goes on and finds no port drops "
+			  "the packet as nat-exhausted, nothing bound (verdict %d)", v);
+	}
+	filter_set(R, C_DC_IN, MX_CHAIN_NONE, router_ports, MX_PORT_DEVICE_FILTERED, false);
+	ports_flag(router_ports, MX_PORT_DEVICE_CT, false);
+	ct_clear();
+}
+
 /* Hold every port of the block for DN_DST2 (SNAT_ADDR:port -> DN_DST2:80) in state, but
  * keep: that one untouched; and with odd, the even ports free. 0, or -1. */
 static int dn_hold_block(__u8 state, uint16_t keep, bool odd)
@@ -2164,6 +2370,7 @@ int main(void)
 	test_floating_ip(); /* installs chains of its own in place of test_filters' */
 	test_dynamic_nat(); /* and so does this one */
 	test_snat_reuse();  /* on test_dynamic_nat's chains */
+	test_dynamic_nat_continue();
 	mx_datapath_close(dp);
 	return tap_done();
 }

@@ -387,7 +387,7 @@ static int setup_snat(void)
 {
 	const __u32 rflags = MX_PORT_DEVICE_CT | MX_PORT_DEVICE_FILTERED;
 	struct mx_bridge b = { .n_local = 1 };
-	struct mx_filter f = { .in_chain = CHAIN_SNAT_IN_ID, .out_chain = CHAIN_SNAT_OUT_ID };
+	struct mx_filter f = { .owner = RN, .in_chain = CHAIN_SNAT_IN_ID, .out_chain = CHAIN_SNAT_OUT_ID };
 	struct mx_neigh_key nk = { .router_key = RN, .addr = frames_addr(SNAT_SRV) };
 	struct mx_neigh_entry ne = { .flags = MX_NEIGH_STATIC, .port_key = NU };
 	int ncpu = libbpf_num_possible_cpus();
