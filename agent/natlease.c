@@ -362,8 +362,9 @@ static int cmp_use(const void *x, const void *y)
 	return memcmp(x, y, sizeof(struct nat_use));
 }
 
-/* Every tracked connection whose NAT source is a managed address: its block used now, and
- * the most ports one destination of the address uses (max_dest). A walk of the whole table
+/* Every tracked connection whose NAT source is a managed address and whose port is in a
+ * block this host holds: its block used now, and the most ports one destination of the
+ * address uses (max_dest). A walk of the whole table
  * each tick while this host manages an address (the sweep's walk, every second): fresh
  * counts are what the release's second check needs. */
 static int count_usage(struct agent *ag, uint64_t now)
@@ -397,6 +398,7 @@ static int count_usage(struct agent *ag, uint64_t now)
 		const struct mx_ct_entry *e = &entries[i];
 		struct nat_addr *a;
 		unsigned int block;
+		bool ours;
 
 		/* A connection's own entry (its index entry, keyed by the translated tuple,
 		 * holds the original one in nat: not counted twice). */
@@ -406,11 +408,17 @@ static int count_usage(struct agent *ag, uint64_t now)
 		if (!a)
 			continue;
 		block = ntohs(e->nat.sport) / MX_NAT_BLOCK_PORTS;
+		ours = false;
 		for (unsigned int k = 0; k < a->n_blocks; k++)
 			if (a->blocks[k].block == block) {
 				a->blocks[k].step.conns++;
 				a->blocks[k].step.used_ns = now;
+				ours = true;
 			}
+		/* A port of another host's block: a flow-state copy of that host's connection
+		 * (the host of an uplink holds those of every host that SNATs through it). */
+		if (!ours)
+			continue;
 		uses[n_uses++] = (struct nat_use){ .addr = e->nat.src, .dst = e->nat.dst,
 						   .dport = e->nat.dport, .proto = keys[i].proto };
 	}

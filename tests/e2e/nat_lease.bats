@@ -298,10 +298,20 @@ ct_apply() {
 @test "connections in the conntrack table: one busy destination leases another block, a block in use outlives its rule" {
 	# Blocks 16..22 for three hosts: room to grow.
 	run -0 mx chain "$CH" add rule type snat target "$ADDR:1024-1471"
-	local rule=$output first both
+	local rule=$output first both other
 	wait_until 20 leases_are 3
 	first=$(blocks_in_zk h1)
 	wait_until 10 map_agrees h1
+	# Connections on ports of h2's block (flow-state copies of h2's connections, as the
+	# uplink's host holds them) are not h1's: all 64 lease h1 nothing, count nothing.
+	other=$(blocks_in_zk h2)
+	ct_apply h1 update 64 "$other"
+	run -0 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" --pin-root "$(agent_pin h1)" \
+		datapath list nat-lease
+	[[ $output == *"address $ADDR blocks $first ("*") connections 0"* ]]
+	sleep 3
+	[ "$(blocks_in_zk h1)" = "$first" ]
+	ct_apply h1 delete 64 "$other"
 	# 48 of h1's 64 ports to one destination: 3/4, no more blocks; 49: over, a second.
 	ct_apply h1 update 48 "$first"
 	run -0 "$MIDOX_BUILD/midox" --zk "$ZK_SERVERS" --pin-root "$(agent_pin h1)" \

@@ -882,8 +882,18 @@ static int cmp_nat_addr(const void *a, const void *b)
 	return cmp_u32(ntohl(x), ntohl(y));
 }
 
+/* Whether port is in one of lease l's blocks. */
+static bool lease_holds(const struct mx_nat_lease *l, unsigned int port)
+{
+	for (__u32 b = 0; b < l->n_blocks && b < MX_NAT_LEASE_BLOCKS_MAX; b++)
+		if (l->block[b] == port / MX_NAT_BLOCK_PORTS)
+			return true;
+	return false;
+}
+
 /* Each NAT address this host picks ports for: its blocks (CPU 0's copy of the value; the
- * agent writes every CPU's the same) and the tracked connections translated to it. */
+ * agent writes every CPU's the same) and the tracked connections translated to a port of
+ * them (another host's, which this host holds as flow state, are that host's). */
 static int list_natlease(struct dpv *v)
 {
 	struct entries e, ct = { 0 };
@@ -912,7 +922,7 @@ static int list_natlease(struct dpv *v)
 			const struct mx_ct_entry *c = (const void *)VALUE(&ct, j);
 
 			conns += (c->flags & MX_CT_F_NAT) && !(c->flags & MX_CT_F_NAT_INDEX) &&
-				 c->nat.src == addr;
+				 c->nat.src == addr && lease_holds(l, ntohs(c->nat.sport));
 		}
 		add(v, "nat-lease");
 		add_ip(v, o, "address", addr);
