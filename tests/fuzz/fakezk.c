@@ -339,6 +339,13 @@ int zoo_awget(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx,
 	return ZOK;
 }
 
+int zoo_aget(zhandle_t *zh, const char *path, int watch, data_completion_t done,
+	     const void *data)
+{
+	(void)watch;
+	return zoo_awget(zh, path, NULL, NULL, done, data);
+}
+
 int zoo_wget_children2(zhandle_t *zh, const char *path, watcher_fn watcher, void *ctx,
 		       struct String_vector *sv, struct Stat *st)
 {
@@ -473,4 +480,13 @@ int zoo_multi(zhandle_t *zh, int count, const zoo_op_t *ops, zoo_op_result_t *re
 	}
 	tree_free(&before);
 	return rc;
+}
+
+/* Answered at once, as the real client answers on its completion thread: the caller waits
+ * for the completion, which has then already run. */
+int zoo_amulti(zhandle_t *zh, int count, const zoo_op_t *ops, zoo_op_result_t *results,
+	       void_completion_t completion, const void *data)
+{
+	completion(zoo_multi(zh, count, ops, results), data);
+	return ZOK;
 }
