@@ -83,6 +83,7 @@
 #include "loader/chain.h"
 #include "loader/loader.h"
 #include "nat_frames.h"
+#include "nat_rules.h"
 #include "midox/conntrack.h"
 #include "midox/flowstate.h"
 #include "midox/natlease.h"
@@ -794,22 +795,8 @@ static int dyn_install(void)
 	int ffd = mx_datapath_map_fd(dp, MX_MAP_ID_FILTER);
 	__u32 r1 = R1, r2 = R2;
 
-	a_in[0].conds = MX_COND_DST;
-	a_in[0].dst = frames_addr(SNAT_A);
-	a_in[0].dst_len = 32;
-	a_in[1].conds = MX_COND_DST | MX_COND_PROTO | MX_COND_DST_PORT;
-	a_in[1].dst = frames_addr(DNAT_A);
-	a_in[1].dst_len = 32;
-	a_in[1].proto = 6;
-	a_in[1].dport_lo = a_in[1].dport_hi = 8080;
-	a_in[1].nat_lo = a_in[1].nat_hi = frames_addr(DYN_FWD_ADDR);
-	a_in[1].nat_port_lo = a_in[1].nat_port_hi = 80;
-	a_in[1].nat_ports = 1;
-	a_out[0].conds = MX_COND_SRC | MX_COND_PROTO | MX_COND_SRC_PORT;
-	a_out[0].src = frames_addr(DYN_FWD_ADDR);
-	a_out[0].src_len = 32;
-	a_out[0].proto = 6;
-	a_out[0].sport_lo = a_out[0].sport_hi = 80;
+	nat_rules_forward(a_in, &a_out[0], frames_addr(SNAT_A), frames_addr(DNAT_A),
+			  frames_addr(DYN_FWD_ADDR));
 	for (int i = 0; i < 3; i++) {
 		b_in[i].conds = MX_COND_IN_PORTS;
 		b_in[i].in_ports = 1;

@@ -29,6 +29,7 @@
 #include "dp_trace.h"
 #include "frames.h"
 #include "nat_frames.h"
+#include "nat_rules.h"
 #include "loader/chain.h"
 #include "loader/conntrack.h"
 #include "loader/loader.h"
@@ -1686,22 +1687,8 @@ static int dn_install(void)
 	struct mx_chain_program prog = { chains, 2, lists, 1 };
 	struct mx_chain_maps maps;
 
-	in[0].conds = MX_COND_DST;
-	in[0].dst = frames_addr(SNAT_ADDR);
-	in[0].dst_len = 32;
-	in[1].conds = MX_COND_DST | MX_COND_PROTO | MX_COND_DST_PORT;
-	in[1].dst = frames_addr(DNAT_ADDR);
-	in[1].dst_len = 32;
-	in[1].proto = 6;
-	in[1].dport_lo = in[1].dport_hi = 8080;
-	in[1].nat_lo = in[1].nat_hi = frames_addr(IP_VB);
-	in[1].nat_port_lo = in[1].nat_port_hi = 80;
-	in[1].nat_ports = 1;
-	out[0].conds = MX_COND_SRC | MX_COND_PROTO | MX_COND_SRC_PORT;
-	out[0].src = frames_addr(IP_VB);
-	out[0].src_len = 32;
-	out[0].proto = 6;
-	out[0].sport_lo = out[0].sport_hi = 80;
+	nat_rules_forward(in, &out[0], frames_addr(SNAT_ADDR), frames_addr(DNAT_ADDR),
+			  frames_addr(IP_VB));
 	out[1].conds = MX_COND_SRC | MX_COND_OUT_PORTS;
 	out[1].src = frames_addr(IP_VB);
 	out[1].src_len = 32;
