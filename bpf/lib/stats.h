@@ -103,6 +103,7 @@ static __always_inline void stats_tx(const struct __sk_buff *skb, __u32 key, __u
 static __noinline int stats_drop_note(struct __sk_buff *skb, __u32 key, __u32 reason)
 {
 	struct mx_port_stats *s;
+	__u32 slot = reason;
 
 	if (!skb)
 		return 0;
@@ -111,8 +112,12 @@ static __noinline int stats_drop_note(struct __sk_buff *skb, __u32 key, __u32 re
 		return 0;
 	}
 	s = stats_get(key);
+	/* The mask is the bound the verifier sees when reason is unknown to it (a global
+	 * subprogram's result): the compiler may test one copy of reason and index by
+	 * another. The barrier keeps the compiler from dropping the mask as redundant. */
+	asm volatile("" : "+r"(slot));
 	if (s && reason < MX_DROP__MAX)
-		s->drops[reason]++;
+		s->drops[slot & (MX_DROP_SLOTS - 1)]++;
 	monitor_drop(skb, key, (enum mx_drop_reason)reason);
 	return 0;
 }

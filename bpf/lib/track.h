@@ -30,7 +30,7 @@
 /* The packet's verdict on device, tagged (a subprogram: its ct_pkt lives in its own frame,
  * not in the stack of every pipeline program). Packet pointers the caller holds are dead
  * after it (ct_parse pulls headers). */
-static __noinline __u32 track_lookup(struct __sk_buff *skb, __u32 device)
+__noinline __u32 track_lookup(struct __sk_buff *skb, __u32 device)
 {
 	struct mx_ct_pass *s = ct_pass();
 	struct ct_pkt p;
@@ -91,7 +91,7 @@ static __always_inline bool track_is_return(const struct __sk_buff *skb, __u32 p
 
 /* Commit the connection the packet opens on device: MX_DROP_NONE, or MX_DROP_CT_FULL when
  * the table has no room. Packet pointers the caller holds are dead after it. */
-static __noinline int track_commit_run(struct __sk_buff *skb, __u32 device)
+__noinline int track_commit_run(struct __sk_buff *skb, __u32 device)
 {
 	struct mx_ct_pass *s = ct_pass();
 	struct ct_pkt p;
