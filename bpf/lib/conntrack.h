@@ -10,7 +10,10 @@
  * forwarded, calls ct_commit for a MX_CT_V_NEW verdict, which creates the entry or says
  * MX_CT_V_FULL (the table is preallocated, never evicts: the caller drops, ct-full).
  * An entry idle past its state's timeout is gone for ct_lookup (a new packet reuses the
- * slot); the agent's sweep (loader/conntrack.c) frees it. Time is the caller's: the
+ * slot); the agent's sweep (loader/conntrack.c) frees it. An entry is read through a copy
+ * checked against its key's tag (ct_read), and written in place only while the tag still
+ * says it is its key's (ct_touch): the element of a replaced or deleted entry can be
+ * another connection's by the time a reader looks. Time is the caller's: the
  * pipeline passes bpf_ktime_get_ns(), the tests a clock of their own. Every write is also
  * noted (lib/flowstate.h) to ride in the packet, if it is tunnelled, to the host that
  * simulates the replies.
@@ -27,6 +30,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/conntrack.h"
+#include "lib/elem.h"
 #include "lib/flowstate.h"
 #include "lib/parse.h"
 
@@ -231,14 +235,34 @@ static __always_inline struct mx_ct_pass *ct_pass(void)
 	return bpf_map_lookup_elem(&midox_ctpass_v2, &zero);
 }
 
-/* The live connection entry of key (NULL: none, idle past its timeout, or an index entry,
- * which is no connection: a packet is never forward on one). */
+/* Whether the element e a lookup of key gave still holds key's entry: its tag, read after
+ * everything the reader took from it (include/midox/conntrack.h, mx_ct_tag). */
+static __always_inline bool ct_elem_is(const struct mx_ct_entry *e, const struct mx_ct_key *key)
+{
+	elem_key_after_copy();
+	return mx_ct_tag_is(*(volatile const __u32 *)&e->tag, key);
+}
+
+/* Copy the element e of key into *v: false when it turned out to be another key's (a
+ * miss). */
+static __always_inline bool ct_read(const struct mx_ct_key *key, const struct mx_ct_entry *e,
+				    struct mx_ct_entry *v)
+{
+	*v = *e;
+	return ct_elem_is(e, key);
+}
+
+/* The live connection entry of key, copied into *v, and its element for a write in place
+ * (NULL: none, idle past its timeout, or an index entry, which is no connection: a packet
+ * is never forward on one). */
 static __always_inline struct mx_ct_entry *ct_find(const struct mx_ct_key *key,
-						   const struct mx_ct_config *cfg, __u64 now)
+						   const struct mx_ct_config *cfg, __u64 now,
+						   struct mx_ct_entry *v)
 {
 	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, key);
 
-	if (!e || (e->flags & MX_CT_F_NAT_INDEX) || mx_ct_expired(cfg, e, now))
+	if (!e || !ct_read(key, e, v) || (v->flags & MX_CT_F_NAT_INDEX) ||
+	    mx_ct_expired(cfg, v, now))
 		return NULL;
 	return e;
 }
@@ -263,24 +287,27 @@ static __always_inline bool ct_nat_is(const struct mx_ct_entry *e, const struct 
 	       e->nat.sport == key->sport && e->nat.dport == key->dport;
 }
 
-/* The live connection known by tuple *key: its own entry, or through an index entry (a
- * NATed connection known by the tuple it leaves the device with), in which case *key
- * becomes the connection's key. An index whose connection is gone, idle or bound
- * elsewhere is nothing (the sweep removes it). */
+/* The live connection known by tuple *key, copied into *v, and its element: its own
+ * entry, or through an index entry (a NATed connection known by the tuple it leaves the
+ * device with), in which case *key becomes the connection's key. An index whose connection
+ * is gone, idle or bound elsewhere is nothing (the sweep removes it). */
 static __always_inline struct mx_ct_entry *ct_find_conn(struct mx_ct_key *key,
-							const struct mx_ct_config *cfg, __u64 now)
+							const struct mx_ct_config *cfg, __u64 now,
+							struct mx_ct_entry *v)
 {
 	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, key);
 	struct mx_ct_key main;
 
-	if (e && (e->flags & MX_CT_F_NAT_INDEX)) {
-		ct_index_main(&main, key, e);
+	if (!e || !ct_read(key, e, v))
+		return NULL;
+	if (v->flags & MX_CT_F_NAT_INDEX) {
+		ct_index_main(&main, key, v);
 		e = bpf_map_lookup_elem(&midox_ct, &main);
-		if (!e || !ct_nat_is(e, key))
+		if (!e || !ct_read(&main, e, v) || !ct_nat_is(v, key))
 			return NULL;
 		*key = main;
 	}
-	if (!e || (e->flags & MX_CT_F_NAT_INDEX) || mx_ct_expired(cfg, e, now))
+	if ((v->flags & MX_CT_F_NAT_INDEX) || mx_ct_expired(cfg, v, now))
 		return NULL;
 	return e;
 }
@@ -324,22 +351,29 @@ static __always_inline __u8 ct_tcp_next(struct mx_ct_entry *e, __u8 flags, bool 
 	return e->state;
 }
 
-/* The connection key (entry e) saw a packet at now: its state becomes state, its last_seen
- * now (written only when the state changed or a second has passed). Each write is also a
- * flow-state record (lib/flowstate.h) that rides to the peer host if the packet is
- * tunnelled: so the peer's copy changes state with this one and is refreshed as often. */
+/* The connection key (element e, read into v, whose flags ct_tcp_next may have moved on)
+ * saw a packet at now: its state becomes state, its last_seen now (written only when the
+ * state changed or a second has passed; the flags change only with the state), in place
+ * while e is still key's. Each write is also a flow-state record (lib/flowstate.h) that
+ * rides to the peer host if the packet is tunnelled: so the peer's copy changes state with
+ * this one and is refreshed as often. */
 static __always_inline void ct_touch(const struct mx_ct_key *key, struct mx_ct_entry *e,
-				     __u8 state, __u64 now)
+				     struct mx_ct_entry *v, __u8 state, __u64 now)
 {
-	if (state != e->state) {
-		e->state = state;
-		e->last_seen_ns = now;
-	} else if (now > e->last_seen_ns + CT_REFRESH_NS) {
-		e->last_seen_ns = now;
+	if (state != v->state) {
+		v->state = state;
+		v->last_seen_ns = now;
+	} else if (now > v->last_seen_ns + CT_REFRESH_NS) {
+		v->last_seen_ns = now;
 	} else {
 		return;
 	}
-	flowstate_note(MX_FS_OP_UPDATE, key, e);
+	if (!ct_elem_is(e, key))
+		return;
+	e->last_seen_ns = v->last_seen_ns;
+	e->state = v->state;
+	e->flags = v->flags;
+	flowstate_note(MX_FS_OP_UPDATE, key, v);
 }
 
 static __always_inline struct ct_result ct_res(__u8 verdict, __u8 state)
@@ -359,18 +393,19 @@ static __always_inline struct ct_result ct_lookup_tcp(const struct ct_pkt *p,
 						      struct mx_ct_pass *s)
 {
 	struct mx_ct_key rev;
-	struct mx_ct_entry *e = ct_find(&p->key, cfg, now);
+	struct mx_ct_entry v;
+	struct mx_ct_entry *e = ct_find(&p->key, cfg, now, &v);
 	bool opens = ct_tcp_opens(p->tcp_flags);
 	bool reply = false;
 
 	if (!e) {
 		ct_reverse(&rev, &p->key);
-		e = ct_find_conn(&rev, cfg, now);
+		e = ct_find_conn(&rev, cfg, now, &v);
 		reply = true;
 	}
 	if (!e)
 		return ct_res(opens ? MX_CT_V_NEW : MX_CT_V_INVALID, 0);
-	if (opens && (e->state == MX_CT_TCP_TIME_WAIT || e->state == MX_CT_TCP_CLOSE)) {
+	if (opens && (v.state == MX_CT_TCP_TIME_WAIT || v.state == MX_CT_TCP_CLOSE)) {
 		/* A new connection on a closed one's tuple: ct_commit writes it afresh, under
 		 * this packet's direction (the old one, the other way round, goes). */
 		if (reply) {
@@ -379,9 +414,9 @@ static __always_inline struct ct_result ct_lookup_tcp(const struct ct_pkt *p,
 		}
 		return ct_res(MX_CT_V_NEW, 0);
 	}
-	ct_touch(reply ? &rev : &p->key, e, ct_tcp_next(e, p->tcp_flags, reply), now);
-	ct_bind(s, reply ? &rev : &p->key, e);
-	return ct_res(reply ? MX_CT_V_RETURN : MX_CT_V_FWD, e->state);
+	ct_touch(reply ? &rev : &p->key, e, &v, ct_tcp_next(&v, p->tcp_flags, reply), now);
+	ct_bind(s, reply ? &rev : &p->key, &v);
+	return ct_res(reply ? MX_CT_V_RETURN : MX_CT_V_FWD, v.state);
 }
 
 /* ICMP error: related when what it quotes is a live connection, either way round. */
@@ -390,7 +425,8 @@ static __always_inline struct ct_result ct_lookup_related(const struct ct_pkt *p
 							  __u64 now, struct mx_ct_pass *s)
 {
 	struct mx_ct_key q = p->quoted, rev;
-	struct mx_ct_entry *e = ct_find_conn(&q, cfg, now);
+	struct mx_ct_entry v;
+	struct mx_ct_entry *e = ct_find_conn(&q, cfg, now, &v);
 	bool out = false, translate = true;
 
 	if (e) {
@@ -403,16 +439,16 @@ static __always_inline struct ct_result ct_lookup_related(const struct ct_pkt *p
 	} else {
 		/* Reversed: a reply as the opener got it, the error goes the forward way. */
 		ct_reverse(&rev, &p->quoted);
-		e = ct_find(&rev, cfg, now);
+		e = ct_find(&rev, cfg, now, &v);
 		q = rev;
 	}
 	if (!e)
 		return ct_res(MX_CT_V_INVALID, 0);
 	if (s && translate) {
-		ct_bind(s, &q, e);
+		ct_bind(s, &q, &v);
 		s->quote_out = out;
 	}
-	return ct_res(MX_CT_V_RELATED, e->state);
+	return ct_res(MX_CT_V_RELATED, v.state);
 }
 
 /* Classify the packet p (ct_parse) at time now, moving its connection's state on; the
@@ -421,7 +457,7 @@ static __always_inline struct ct_result ct_lookup_bind(const struct ct_pkt *p, _
 						       struct mx_ct_pass *s)
 {
 	const struct mx_ct_config *cfg = ct_config();
-	struct mx_ct_entry *e;
+	struct mx_ct_entry v, *e;
 	struct mx_ct_key rev;
 
 	switch (p->kind) {
@@ -431,22 +467,22 @@ static __always_inline struct ct_result ct_lookup_bind(const struct ct_pkt *p, _
 		return ct_lookup_related(p, cfg, now, s);
 	case CT_PKT_UDP:
 	case CT_PKT_ECHO:
-		e = ct_find(&p->key, cfg, now);
+		e = ct_find(&p->key, cfg, now, &v);
 		if (e) {
-			ct_touch(&p->key, e, e->state, now);
-			ct_bind(s, &p->key, e);
-			return ct_res(MX_CT_V_FWD, e->state);
+			ct_touch(&p->key, e, &v, v.state, now);
+			ct_bind(s, &p->key, &v);
+			return ct_res(MX_CT_V_FWD, v.state);
 		}
 		if (p->kind == CT_PKT_ECHO)
 			return ct_res(MX_CT_V_NEW, 0);
 		/* fall through: a UDP reply */
 	case CT_PKT_ECHO_REPLY:
 		ct_reverse(&rev, &p->key);
-		e = ct_find_conn(&rev, cfg, now);
+		e = ct_find_conn(&rev, cfg, now, &v);
 		if (e) {
-			ct_touch(&rev, e, e->state == MX_CT_UDP ? MX_CT_UDP_STREAM : e->state, now);
-			ct_bind(s, &rev, e);
-			return ct_res(MX_CT_V_RETURN, e->state);
+			ct_touch(&rev, e, &v, v.state == MX_CT_UDP ? MX_CT_UDP_STREAM : v.state, now);
+			ct_bind(s, &rev, &v);
+			return ct_res(MX_CT_V_RETURN, v.state);
 		}
 		return ct_res(p->kind == CT_PKT_UDP ? MX_CT_V_NEW : MX_CT_V_INVALID, 0);
 	case CT_PKT_BAD:
@@ -480,7 +516,8 @@ static __always_inline __u8 ct_first_state(__u8 kind)
 
 static __always_inline struct ct_result ct_commit(const struct ct_pkt *p, __u64 now)
 {
-	struct mx_ct_entry e = { .last_seen_ns = now, .state = ct_first_state(p->kind) };
+	struct mx_ct_entry e = { .last_seen_ns = now, .state = ct_first_state(p->kind),
+				 .tag = mx_ct_tag(&p->key) };
 
 	if (e.state == MX_CT_STATE__MAX)
 		return ct_res(MX_CT_V_INVALID, 0);
@@ -507,15 +544,45 @@ static __always_inline bool ct_tuple_reusable(const struct mx_ct_entry *e, __u8 
 static __always_inline bool ct_tuple_claim(const struct mx_ct_key *key, __u8 kind, __u64 now)
 {
 	struct mx_ct_key k = *key;
-	struct mx_ct_entry *e = ct_find_conn(&k, ct_config(), now);
+	struct mx_ct_entry v;
 
-	if (!e)
+	if (!ct_find_conn(&k, ct_config(), now, &v))
 		return false;
-	if (!ct_tuple_reusable(e, kind))
+	if (!ct_tuple_reusable(&v, kind))
 		return true;
 	bpf_map_delete_elem(&midox_ct, &k);
 	flowstate_note(MX_FS_OP_DELETE, &k, NULL);
 	return false;
+}
+
+/* Write the entry of NATed connection p->key (leaving its device as *ix) and its index
+ * entry under *ix (ct_commit_nat). */
+static __always_inline struct ct_result ct_commit_pair(const struct ct_pkt *p,
+						       const struct mx_ct_key *ix, __u8 state,
+						       __u64 now)
+{
+	struct mx_ct_entry e = { .last_seen_ns = now, .state = state, .flags = MX_CT_F_NAT,
+				 .tag = mx_ct_tag(&p->key) };
+	struct mx_ct_entry x = { .last_seen_ns = now, .state = state,
+				 .flags = MX_CT_F_NAT_INDEX, .tag = mx_ct_tag(ix) };
+
+	e.nat.src = ix->src;
+	e.nat.dst = ix->dst;
+	e.nat.sport = ix->sport;
+	e.nat.dport = ix->dport;
+	x.nat.src = p->key.src;
+	x.nat.dst = p->key.dst;
+	x.nat.sport = p->key.sport;
+	x.nat.dport = p->key.dport;
+	if (bpf_map_update_elem(&midox_ct, &p->key, &e, BPF_ANY))
+		return ct_res(MX_CT_V_FULL, 0);
+	if (bpf_map_update_elem(&midox_ct, ix, &x, BPF_ANY)) {
+		bpf_map_delete_elem(&midox_ct, &p->key);
+		return ct_res(MX_CT_V_FULL, 0);
+	}
+	flowstate_note(MX_FS_OP_NEW, &p->key, &e);
+	flowstate_note(MX_FS_OP_NEW, ix, &x);
+	return ct_res(MX_CT_V_NEW, state);
 }
 
 /* ct_commit for a connection the packet opens NATed: its entry (key p->key, T_in) says it
@@ -527,11 +594,8 @@ static __always_inline bool ct_tuple_claim(const struct mx_ct_key *key, __u8 kin
 static __always_inline struct ct_result ct_commit_nat(const struct ct_pkt *p, __u64 now,
 						      const struct mx_ct_nat *nat)
 {
-	struct mx_ct_entry e = { .last_seen_ns = now, .state = ct_first_state(p->kind),
-				 .flags = MX_CT_F_NAT };
-	struct mx_ct_entry x = { .last_seen_ns = now, .state = e.state,
-				 .flags = MX_CT_F_NAT_INDEX };
 	struct mx_ct_key ix = { .device = p->key.device, .proto = p->key.proto };
+	__u8 state = ct_first_state(p->kind);
 
 	ix.src = nat->src;
 	ix.dst = nat->dst;
@@ -540,27 +604,12 @@ static __always_inline struct ct_result ct_commit_nat(const struct ct_pkt *p, __
 	if (ix.src == p->key.src && ix.dst == p->key.dst && ix.sport == p->key.sport &&
 	    ix.dport == p->key.dport)
 		return ct_commit(p, now); /* nothing translated: no binding */
-	if (e.state == MX_CT_STATE__MAX)
+	if (state == MX_CT_STATE__MAX)
 		return ct_res(MX_CT_V_INVALID, 0);
 	if (ct_tuple_claim(&ix, p->kind, now))
 		return ct_res(MX_CT_V_TAKEN, 0);
-	e.nat.src = nat->src;
-	e.nat.dst = nat->dst;
-	e.nat.sport = nat->sport;
-	e.nat.dport = nat->dport;
-	x.nat.src = p->key.src;
-	x.nat.dst = p->key.dst;
-	x.nat.sport = p->key.sport;
-	x.nat.dport = p->key.dport;
-	if (bpf_map_update_elem(&midox_ct, &p->key, &e, BPF_ANY))
-		return ct_res(MX_CT_V_FULL, 0);
-	if (bpf_map_update_elem(&midox_ct, &ix, &x, BPF_ANY)) {
-		bpf_map_delete_elem(&midox_ct, &p->key);
-		return ct_res(MX_CT_V_FULL, 0);
-	}
-	flowstate_note(MX_FS_OP_NEW, &p->key, &e);
-	flowstate_note(MX_FS_OP_NEW, &ix, &x);
-	return ct_res(MX_CT_V_NEW, e.state);
+	/* The entries only now: the claim's copy and theirs share the stack. */
+	return ct_commit_pair(p, &ix, state, now);
 }
 
 #endif

@@ -54,9 +54,11 @@ static __always_inline void flowstate_record_key(struct mx_ct_key *k,
 }
 
 static __always_inline void flowstate_record_entry(struct mx_ct_entry *e,
+						   const struct mx_ct_key *key,
 						   const struct mx_fs_record *r, __u64 now)
 {
 	__builtin_memset(e, 0, sizeof(*e));
+	e->tag = mx_ct_tag(key);
 	e->last_seen_ns = now;
 	e->state = r->state;
 	e->flags = r->flags;
@@ -66,7 +68,7 @@ static __always_inline void flowstate_record_entry(struct mx_ct_entry *e,
 	e->nat.dport = r->nat_dport;
 }
 
-/* Merge an update into the live entry e: both hosts only ever move a connection forward
+/* Merge an update into the live entry's copy e: both hosts only ever move a connection forward
  * (TCP's states in enum order up to close, UDP to udp-stream), so the later of the two
  * states wins; FIN flags add up (a FIN seen on each host is both FINs: time-wait). */
 static __always_inline void flowstate_merge(struct mx_ct_entry *e, const struct mx_fs_record *r,
@@ -104,14 +106,24 @@ static __always_inline bool flowstate_apply(const struct mx_fs_record *r,
 		return true;
 	}
 	if (r->op == MX_FS_OP_UPDATE) {
-		e = ct_find(&key, cfg, now);
+		e = ct_find(&key, cfg, now, &fresh);
 		if (e) {
-			flowstate_merge(e, r, now);
-			return true;
+			/* Merged into the copy, written back in place while e is still key's: an
+			 * element taken by another connection under us takes no update of this
+			 * one. */
+			flowstate_merge(&fresh, r, now);
+			if (ct_elem_is(e, &key)) {
+				e->last_seen_ns = fresh.last_seen_ns;
+				e->state = fresh.state;
+				e->flags = fresh.flags;
+				e->nat = fresh.nat;
+				return true;
+			}
 		}
 	}
-	/* New, or an update of a connection this host does not have (yet, or any more). */
-	flowstate_record_entry(&fresh, r, now);
+	/* New, or an update of a connection this host does not have (yet, or any more, or
+	 * whose element another connection took while it was merged). */
+	flowstate_record_entry(&fresh, &key, r, now);
 	return bpf_map_update_elem(&midox_ct, &key, &fresh, BPF_ANY) == 0;
 }
 

@@ -105,15 +105,25 @@ enum natdyn_probe_state {
 	NATDYN_TAKEN,    /* a live connection holds it */
 };
 
-/* What the candidate tuple s->probe is at now: held by a connection's own key, or by a
- * NATed connection's translated tuple (its index entry), live or closed. The keys are the
- * scratch's, not the stack's: this runs three frames deep under the router's program. */
-static __always_inline enum natdyn_probe_state natdyn_probe(struct mx_ct_pass *s,
-							     const struct mx_ct_config *cfg,
-							     __u64 now)
+/* What the candidate tuple s->probe of the pass's scratch is at now (enum
+ * natdyn_probe_state): held by a connection's own key, or by a NATed connection's
+ * translated tuple (its index entry), live or closed. The keys are the scratch's, not the
+ * stack's: this runs three frames deep under the router's program. An element that turns
+ * out another key's (ct_elem_is, after the reads) was replaced or deleted under us: taken,
+ * to be safe, and the next candidate is tried. A global function: the verifier checks it
+ * once, not in each of the port search's rounds. */
+__noinline int natdyn_probe_global(__u64 now)
 {
-	struct mx_ct_entry *e = bpf_map_lookup_elem(&midox_ct, &s->probe);
+	const struct mx_ct_config *cfg = ct_config();
+	struct mx_ct_pass *s = ct_pass();
+	const struct mx_ct_key *key;
+	enum natdyn_probe_state st;
+	struct mx_ct_entry *e;
 
+	if (!s)
+		return NATDYN_TAKEN;
+	key = &s->probe;
+	e = bpf_map_lookup_elem(&midox_ct, key);
 	if (!e)
 		return NATDYN_FREE;
 	if (e->flags & MX_CT_F_NAT_INDEX) {
@@ -123,13 +133,23 @@ static __always_inline enum natdyn_probe_state natdyn_probe(struct mx_ct_pass *s
 		s->probe_main.dst = e->nat.dst;
 		s->probe_main.sport = e->nat.sport;
 		s->probe_main.dport = e->nat.dport;
+		if (!ct_elem_is(e, &s->probe))
+			return NATDYN_TAKEN;
 		e = bpf_map_lookup_elem(&midox_ct, &s->probe_main);
-		if (!e || !ct_nat_is(e, &s->probe))
+		if (!e)
 			return NATDYN_FREE;
+		key = &s->probe_main;
+		if (!ct_nat_is(e, &s->probe)) {
+			st = NATDYN_FREE;
+			goto check;
+		}
 	}
 	if ((e->flags & MX_CT_F_NAT_INDEX) || mx_ct_expired(cfg, e, now))
-		return NATDYN_FREE;
-	return ct_tuple_reusable(e, s->kind) ? NATDYN_REUSABLE : NATDYN_TAKEN;
+		st = NATDYN_FREE;
+	else
+		st = ct_tuple_reusable(e, s->kind) ? NATDYN_REUSABLE : NATDYN_TAKEN;
+check:
+	return ct_elem_is(e, key) ? st : NATDYN_TAKEN;
 }
 
 /* A source port for the new connection of s to SNAT to addr (target t, hash h): from the
@@ -143,7 +163,6 @@ static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
 					    __be16 *out)
 {
 	const struct mx_nat_lease *l = bpf_map_lookup_elem(&midox_natlease, &addr);
-	const struct mx_ct_config *cfg = ct_config();
 	__u32 lo = t->port_lo ? t->port_lo : NATDYN_PORT_LO;
 	__u32 hi = t->port_lo ? t->port_hi : NATDYN_PORT_HI;
 	__u64 now = bpf_ktime_get_ns();
@@ -165,8 +184,8 @@ static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
 	s->probe.dport = s->nat.dport;
 	j = h % total;
 	for (__u32 i = 0; i < NATDYN_TRIES; i++, j++) {
-		enum natdyn_probe_state st;
 		__u32 b, port;
+		int st;
 
 		if (j >= total)
 			j = 0;
@@ -178,7 +197,7 @@ static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
 		s->probe.sport = bpf_htons((__u16)port);
 		if (s->kind == CT_PKT_ECHO)
 			s->probe.dport = s->probe.sport; /* the echo id is both "ports" */
-		st = natdyn_probe(s, cfg, now);
+		st = natdyn_probe_global(now);
 		if (st == NATDYN_FREE) {
 			*out = s->probe.sport;
 			return 0;

@@ -84,10 +84,34 @@ struct mx_ct_entry {
 	__u8 state;         /* enum mx_ct_state */
 	__u8 flags;         /* enum mx_ct_entry_flags */
 	__u16 pad0;
-	__u32 pad1;
+	__u32 tag;          /* mx_ct_tag() of the entry's key; 0 in an entry written before
+			     * tags (taken as its key's) */
 	struct mx_ct_nat nat;
 };
 _Static_assert(sizeof(struct mx_ct_entry) == 32, "mx_ct_entry layout");
+
+/* The tag of key, which its entry holds. midox_ct is a preallocated hash: a replaced or
+ * deleted entry's element goes back to the map's free list at once, and the next insert, of
+ * any key, may take it while a reader still reads through the pointer its lookup gave. A
+ * reader therefore copies what it uses, then compares the element's tag with its key's:
+ * another key's tag is a miss (docs/datapath.md, "Map elements under readers"). 32 bits of
+ * a multiplicative hash, never 0. */
+static inline __u32 mx_ct_tag(const struct mx_ct_key *k)
+{
+	__u32 h = k->device * 0x9e3779b1u;
+
+	h = (h ^ k->src) * 0x85ebca6bu;
+	h = (h ^ k->dst) * 0xc2b2ae35u;
+	h = (h ^ ((__u32)k->sport << 16 | k->dport)) * 0x27d4eb2fu;
+	h = (h ^ k->proto) * 0x165667b1u;
+	return (h ^ h >> 15) | 1;
+}
+
+/* Whether an entry's tag is key's (or an untagged entry's 0). */
+static inline int mx_ct_tag_is(__u32 tag, const struct mx_ct_key *k)
+{
+	return !tag || tag == mx_ct_tag(k);
+}
 
 /* __u32 0 -> struct mx_ct_pass, per CPU: the datapath's scratch (user space never writes
  * it): what tracking found for the packet at the tracking device it is passing

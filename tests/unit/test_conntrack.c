@@ -3,8 +3,8 @@
  * frames run through tests/unit/ct_test.bpf.c with BPF_PROG_TEST_RUN at times the test
  * chooses, the verdict, the state and the table's entries checked. Every TCP transition,
  * UDP, ICMP echo, ICMP errors related or not, untracked packets, each state's timeout (the
- * kernel's defaults and a configured one), the table full, per-device keys, the sweep. TAP
- * output. */
+ * kernel's defaults and a configured one), the table full, per-device keys, the sweep, and
+ * entries whose element another key took (their tags). TAP output. */
 #include "dp_net.h"
 
 #include <errno.h>
@@ -732,6 +732,98 @@ static void test_sweep(void)
 	tap_ok(mx_ct_sweep(-1, NULL, t, &st) == -EBADF, "sweep: a bad fd is -EBADF");
 }
 
+/* ---- tags: an element another key took under a reader ---- */
+
+static int put(const struct mx_ct_key *k, const struct mx_ct_entry *e)
+{
+	return bpf_map_update_elem(ct_fd(), k, e, BPF_ANY) ? -errno : 0;
+}
+
+/* What a reader sees when the element its lookup gave was freed and taken by another key
+ * (the map frees a replaced or deleted element at once): simulated by writing under a key
+ * an entry that holds another key's tag. Such an entry is a miss and is never written
+ * through; an untagged one (0, written before tags) is still its key's. */
+static void test_tags(void)
+{
+	struct mx_ct_key k = key_of(D1, A, B, IPPROTO_TCP, 41000, 80);
+	struct mx_ct_key other = key_of(D1, A, B, IPPROTO_TCP, 41001, 80);
+	struct mx_ct_key uk = key_of(D1, A, B, IPPROTO_UDP, 41000, 53);
+	/* A NATed connection: A:41002 -> B:80 leaves D1 as N:50000 -> B:80. */
+	struct mx_ct_key nk = key_of(D1, A, B, IPPROTO_TCP, 41002, 80);
+	struct mx_ct_key ix = key_of(D1, "10.9.9.9", B, IPPROTO_TCP, 50000, 80);
+	struct mx_ct_entry e, est = { .last_seen_ns = T0, .state = MX_CT_TCP_ESTABLISHED };
+	struct mx_ct_entry main_e = est, index_e = est;
+	struct frame f;
+	__u64 t = T0;
+
+	table_clear();
+	tap_ok(mx_ct_tag(&k) != 0 && mx_ct_tag(&k) != mx_ct_tag(&other) &&
+		       mx_ct_tag(&k) != mx_ct_tag(&(struct mx_ct_key){ .device = D1, .src = k.dst,
+								 .dst = k.src, .sport = k.dport,
+								 .dport = k.sport,
+								 .proto = k.proto }),
+	       "tags: a key's tag is not 0, nor its neighbour's or its reverse's");
+	f = tcp(A, B, 41000, 80, SYN);
+	expect(&f, D1, t, true, MX_CT_V_NEW, ANY_STATE, "tags: a SYN committed");
+	tap_ok(!entry(&k, &e) && e.tag == mx_ct_tag(&k), "tags: its entry holds its key's tag");
+	f = tcp(B, A, 80, 41000, SYN | ACK);
+	expect(&f, D1, t, true, MX_CT_V_RETURN, MX_CT_TCP_SYN_RECV, "tags: the SYN-ACK back");
+	tap_ok(!entry(&k, &e) && e.tag == mx_ct_tag(&k) && e.state == MX_CT_TCP_SYN_RECV,
+	       "tags: written in place, the tag kept");
+
+	e = est;
+	e.tag = mx_ct_tag(&other);
+	tap_ok(!put(&k, &e), "tags: the element of k now holds another key's entry");
+	t = T0 + 10 * SEC_NS; /* past the refresh: a found entry would be written */
+	f = tcp(A, B, 41000, 80, ACK);
+	expect(&f, D1, t, true, MX_CT_V_INVALID, ANY_STATE, "tags: forward on it is no connection");
+	f = tcp(B, A, 80, 41000, ACK);
+	expect(&f, D1, t, true, MX_CT_V_INVALID, ANY_STATE, "tags: return on it is no connection");
+	tap_ok(!entry(&k, &e) && e.last_seen_ns == T0 && e.state == MX_CT_TCP_ESTABLISHED &&
+		       e.tag == mx_ct_tag(&other),
+	       "tags: nothing was written through it");
+	f = tcp(A, B, 41000, 80, SYN);
+	expect(&f, D1, t, true, MX_CT_V_NEW, ANY_STATE, "tags: a SYN opens the tuple afresh");
+	tap_ok(!entry(&k, &e) && e.tag == mx_ct_tag(&k) && e.state == MX_CT_TCP_SYN_SENT,
+	       "tags: the new entry is k's");
+
+	e = est;
+	e.tag = 0;
+	tap_ok(!put(&k, &e), "tags: an untagged established entry (written before tags)");
+	f = tcp(A, B, 41000, 80, ACK);
+	expect(&f, D1, t, true, MX_CT_V_FWD, MX_CT_TCP_ESTABLISHED, "tags: untagged, still found");
+	tap_ok(!entry(&k, &e) && e.last_seen_ns == t, "tags: untagged, refreshed in place");
+
+	e = (struct mx_ct_entry){ .last_seen_ns = T0, .state = MX_CT_UDP, .tag = mx_ct_tag(&other) };
+	tap_ok(!put(&uk, &e), "tags: a UDP entry holding another key's tag");
+	f = udp(A, B, 41000, 53);
+	expect(&f, D1, t, true, MX_CT_V_NEW, ANY_STATE, "tags: udp on it opens a connection");
+	tap_ok(!entry(&uk, &e) && e.tag == mx_ct_tag(&uk) && e.last_seen_ns == t,
+	       "tags: udp: the new entry is its key's");
+
+	main_e.flags = MX_CT_F_NAT;
+	main_e.tag = mx_ct_tag(&nk);
+	main_e.nat = (struct mx_ct_nat){ .src = ix.src, .dst = ix.dst, .sport = ix.sport,
+					 .dport = ix.dport };
+	index_e.flags = MX_CT_F_NAT_INDEX;
+	index_e.tag = mx_ct_tag(&ix);
+	index_e.nat = (struct mx_ct_nat){ .src = nk.src, .dst = nk.dst, .sport = nk.sport,
+					  .dport = nk.dport };
+	tap_ok(!put(&nk, &main_e) && !put(&ix, &index_e), "tags: a NATed connection and its index");
+	f = tcp(B, "10.9.9.9", 80, 50000, ACK);
+	expect(&f, D1, t, true, MX_CT_V_RETURN, MX_CT_TCP_ESTABLISHED,
+	       "tags: its reply finds it through the index");
+	index_e.tag = mx_ct_tag(&other);
+	tap_ok(!put(&ix, &index_e), "tags: the index's element holds another key's tag");
+	expect(&f, D1, t, true, MX_CT_V_INVALID, ANY_STATE, "tags: the reply finds nothing");
+	index_e.tag = mx_ct_tag(&ix);
+	main_e.tag = mx_ct_tag(&other);
+	tap_ok(!put(&ix, &index_e) && !put(&nk, &main_e),
+	       "tags: the index right, the connection's element another key's");
+	expect(&f, D1, t, true, MX_CT_V_INVALID, ANY_STATE, "tags: the reply finds nothing");
+	table_clear();
+}
+
 int main(void)
 {
 	struct mx_ct_config cfg = { 0 };
@@ -757,6 +849,7 @@ int main(void)
 	test_full();
 	test_devices();
 	test_sweep();
+	test_tags();
 	ct_test__destroy(skel);
 	return tap_done();
 }

@@ -540,6 +540,48 @@ static void test_malformed(void)
 	}
 }
 
+/* Records meet entries through their tags (include/midox/conntrack.h, mx_ct_tag): an
+ * update whose connection's element holds another key's entry (taken under the reader) is
+ * installed afresh, never merged into that entry; an untagged entry (written before tags)
+ * is merged. */
+static void test_tags(void)
+{
+	struct mx_fs_hdr hdr = { .magic = htons(MX_FS_MAGIC), .version = MX_FS_VERSION,
+				 .count = 1, .vni = htonl(PB) };
+	struct mx_ct_key k = { .device = DEV, .src = frames_addr(A), .dst = frames_addr(B),
+			       .sport = htons(46000), .dport = htons(80), .proto = IPPROTO_TCP };
+	struct mx_ct_key other = k;
+	struct mx_fs_record rec = record(MX_FS_OP_NEW, IPPROTO_TCP, 46000, 80,
+					 MX_CT_TCP_SYN_SENT, 0);
+	struct mx_ct_entry e, held = { .last_seen_ns = mono_ns(), .state = MX_CT_TCP_ESTABLISHED,
+				       .flags = MX_CT_F_FIN_REPLY };
+	struct frame f = fs_frame(H1, &hdr, &rec, 1, 0);
+	int fd = bpf_map__fd(h2.skel->maps.midox_ct);
+
+	other.sport = htons(46001);
+	tap_ok(decap(&h2, &f).ret == TC_ACT_REDIRECT &&
+		       ct_get(&h2, IPPROTO_TCP, 46000, 80, &e) && e.tag == mx_ct_tag(&k),
+	       "tags: a new record's entry holds its key's tag");
+	held.tag = mx_ct_tag(&other);
+	tap_ok(!bpf_map_update_elem(fd, &k, &held, BPF_ANY),
+	       "tags: the connection's element now holds another key's entry (fin-reply)");
+	rec = record(MX_FS_OP_UPDATE, IPPROTO_TCP, 46000, 80, MX_CT_TCP_FIN_WAIT,
+		     MX_CT_F_FIN_FWD);
+	f = fs_frame(H1, &hdr, &rec, 1, 0);
+	tap_ok(decap(&h2, &f).ret == TC_ACT_REDIRECT && ct_get(&h2, IPPROTO_TCP, 46000, 80, &e) &&
+		       e.state == MX_CT_TCP_FIN_WAIT && e.flags == MX_CT_F_FIN_FWD &&
+		       e.tag == mx_ct_tag(&k),
+	       "tags: an update is installed afresh: fin-wait, its own FIN only, its key's tag");
+	held.tag = 0;
+	tap_ok(!bpf_map_update_elem(fd, &k, &held, BPF_ANY),
+	       "tags: an untagged entry (fin-reply) under the key");
+	tap_ok(decap(&h2, &f).ret == TC_ACT_REDIRECT && ct_get(&h2, IPPROTO_TCP, 46000, 80, &e) &&
+		       e.state == MX_CT_TCP_TIME_WAIT &&
+		       e.flags == (MX_CT_F_FIN_FWD | MX_CT_F_FIN_REPLY) && e.tag == 0,
+	       "tags: the update is merged into it: both FINs, time-wait");
+	bpf_map_delete_elem(fd, &k);
+}
+
 static void test_not_member(void)
 {
 	struct mx_fs_record rec = record(MX_FS_OP_NEW, IPPROTO_UDP, 45000, 53, MX_CT_UDP, 0);
@@ -636,6 +678,7 @@ int main(void)
 	test_tcp_converges();
 	test_refresh();
 	test_malformed();
+	test_tags();
 	test_not_member();
 	test_full();
 	test_mtu();

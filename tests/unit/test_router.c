@@ -2243,6 +2243,27 @@ static int dn_hold_block(__u8 state, uint16_t keep, bool odd)
 	return err;
 }
 
+/* Every entry dn_hold_block wrote for dst now holds another key's tag: what the probe of a
+ * candidate port reads when the element was freed and taken by another key under it. */
+static int dn_retag_block(const char *dst)
+{
+	struct mx_ct_key other = { .device = R, .src = frames_addr(IP_VB) };
+	int fd = mx_datapath_map_fd(dp, MX_MAP_ID_CT), err = 0;
+
+	for (uint16_t port = 1024; port <= 1087; port++) {
+		struct mx_ct_key k = { .device = R, .src = frames_addr(SNAT_ADDR),
+				       .dst = frames_addr(dst), .sport = htons(port),
+				       .dport = htons(80), .proto = 6 };
+		struct mx_ct_entry e;
+
+		if (bpf_map_lookup_elem(fd, &k, &e))
+			return -errno;
+		e.tag = mx_ct_tag(&other);
+		err |= bpf_map_update_elem(fd, &k, &e, BPF_EXIST);
+	}
+	return err;
+}
+
 /* A new TCP connection to DN_DST2 from VB:sport: the SNAT port it left with (0: none, it
  * was dropped; the verdict into *v), its entries checked to name each other. */
 static uint16_t dn_snat_syn(uint16_t sport, int *v)
@@ -2313,6 +2334,13 @@ static void test_snat_reuse(void)
 	tap_check(!err && q >= 1024 && q <= 1087 && !(q & 1), "",
 		  "SNAT reuse: odd ports closed, even ones free: a free one first (verdict %d, "
 		  "port %u)", v, q);
+	err = dn_hold_block(MX_CT_TCP_TIME_WAIT, 0, false);
+	err = err ? err : dn_retag_block(DN_DST2);
+	q = dn_snat_syn(40205, &v);
+	tap_check(!err && !q && v == TC_ACT_SHOT &&
+			  counter_read(dp, RB, MX_DROP_NAT_EXHAUSTED) == ex0 + 3,
+		  "", "SNAT reuse: closed connections whose elements hold other keys' entries "
+		      "(taken under the probe) are not taken over: nat-exhausted (verdict %d)", v);
 	ct_clear();
 	dn_lease(SNAT_ADDR, 0, 0);
 	filter_set(R, C_DN_IN, C_DN_OUT, router_ports, MX_PORT_DEVICE_FILTERED, false);

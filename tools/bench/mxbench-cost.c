@@ -530,7 +530,8 @@ static int snat_hold(uint16_t port, uint16_t dport)
 	struct mx_ct_key k = { .device = RN, .src = frames_addr(SNAT_ADDR),
 			       .dst = frames_addr(SNAT_SRV), .sport = htons(port),
 			       .dport = htons(dport), .proto = 6 };
-	struct mx_ct_entry e = { .state = MX_CT_TCP_TIME_WAIT, .last_seen_ns = mx_monotonic_ns() };
+	struct mx_ct_entry e = { .state = MX_CT_TCP_TIME_WAIT, .last_seen_ns = mx_monotonic_ns(),
+				 .tag = mx_ct_tag(&k) };
 
 	return bpf_map_update_elem(mx_datapath_map_fd(dp, MX_MAP_ID_CT), &k, &e, BPF_ANY);
 }
