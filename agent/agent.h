@@ -141,6 +141,10 @@ struct agent {
 	struct agent_natlease natlease; /* dynamic SNAT's port blocks (natlease.c) */
 };
 
+/* With access control: this host's subtree and the NAT leases' container made or fixed with
+ * the cluster credential, on a short session of its own (main.c). 0 or a negative errno. */
+int agent_provision(struct agent *a);
+
 /* On a thread of its own (after session_open, whose eventfd it wakes when done): load the
  * datapath, open the chain maps, reattach the programs where the pins say (startup.c). */
 int agent_datapath_start(struct agent *a);

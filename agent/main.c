@@ -30,8 +30,9 @@
 static volatile sig_atomic_t stop_requested;
 
 /* Access control (zookeeper_credentials_file set): the cluster credential, used only to
- * provision this host's subtree, and the host's own identity, the session's. */
-static struct topo_cred cluster_cred, host_cred;
+ * provision this host's subtree and the NAT leases' container, the host's own identity and
+ * the agents' group (derived from the cluster's), the session's. */
+static struct topo_cred cluster_cred, host_cred, agents_cred;
 
 static double wall_time_s(void)
 {
@@ -148,6 +149,8 @@ static int agent_start(struct agent *a)
 		if (!err)
 			err = topo_host_cred_load(saved, a->host_id, &host_cred);
 		if (!err)
+			err = topo_agents_cred(&cluster_cred, &agents_cred);
+		if (!err)
 			err = topo_acl_setup(&cluster_cred, &host_cred, a->host_id);
 		if (err) {
 			mx_err("access control: %s", topo_errmsg());
@@ -161,7 +164,8 @@ static int agent_start(struct agent *a)
 	}
 	snprintf(saved, sizeof(saved), "%s.session", a->cfg.host_id_file);
 	err = session_open(&a->zk, a->cfg.zk_servers, a->cfg.session_timeout_ms, saved,
-			   a->cfg.credentials_file[0] ? &host_cred : NULL);
+			   a->cfg.credentials_file[0] ? &host_cred : NULL,
+			   a->cfg.credentials_file[0] ? &agents_cred : NULL);
 	if (err) {
 		mx_err("cannot start a ZooKeeper client for %s: %s", a->cfg.zk_servers,
 		       strerror(-err));
@@ -172,9 +176,10 @@ static int agent_start(struct agent *a)
 	return agent_datapath_start(a);
 }
 
-/* With access control, this host's node and containers give its identity its rights; made
- * (or fixed) once with the cluster credential, on a session of its own. */
-static int agent_provision(struct agent *a)
+/* With access control, this host's node and containers give its identity its rights, and
+ * the NAT leases' container the agents' group theirs; made (or fixed) with the cluster
+ * credential, on a session of its own. */
+int agent_provision(struct agent *a)
 {
 	zhandle_t *zh;
 	int err;

@@ -230,6 +230,10 @@ static bool lease_one(struct agent *ag, struct nat_addr *a, uint64_t now)
 		if (block_held(a, block))
 			continue;
 		err = topo_nat_lease_take(ag->zk.zh, in(a->addr), block, ag->host_id);
+		/* Refused: a tree secured before the agents' group had a right there. Fixed
+		 * with the cluster credential, and tried again once (at most every retry). */
+		if (err == -EACCES && topo_acl_enabled() && !agent_provision(ag))
+			err = topo_nat_lease_take(ag->zk.zh, in(a->addr), block, ag->host_id);
 		if (err == -EEXIST)
 			continue;
 		if (err) {

@@ -122,18 +122,21 @@ static int session_init(struct session *s, const clientid_t *resume)
 	/* Reads of the topology ask only for what changed; a change wakes the loop. */
 	if (topo_mirror_attach(s->zh, session_on_change, s))
 		return -ENOMEM;
-	/* The client presents it on connecting, and again after every reconnect. */
-	return s->auth ? topo_auth_add(s->zh, s->auth) : 0;
+	/* The client presents them on connecting, and again after every reconnect. */
+	if (s->auth && topo_auth_add(s->zh, s->auth))
+		return -EIO;
+	return s->group ? topo_auth_add(s->zh, s->group) : 0;
 }
 
 int session_open(struct session *s, const char *servers, int timeout_ms, const char *saved_path,
-		 const struct topo_cred *auth)
+		 const struct topo_cred *auth, const struct topo_cred *group)
 {
 	clientid_t saved;
 	bool resume;
 
 	memset(s, 0, sizeof(*s));
 	s->auth = auth;
+	s->group = group;
 	snprintf(s->servers, sizeof(s->servers), "%s", servers);
 	snprintf(s->saved_path, sizeof(s->saved_path), "%s", saved_path);
 	s->timeout_ms = timeout_ms;

@@ -25,15 +25,16 @@ struct session {
 	char servers[256];
 	char saved_path[288];
 	int timeout_ms;
-	const struct topo_cred *auth; /* presented on every session (NULL: none) */
+	const struct topo_cred *auth;  /* presented on every session (NULL: none) */
+	const struct topo_cred *group; /* and this one too (NULL: none) */
 	/* On the client's thread only: connections the server dropped at once (flapping). */
 	uint64_t connected_ns;
 	unsigned int flaps;
 };
 
-/* auth: the identity presented on the session (NULL: none). */
+/* auth, group: the identities presented on the session (NULL: none). */
 int session_open(struct session *s, const char *servers, int timeout_ms, const char *saved_path,
-		 const struct topo_cred *auth);
+		 const struct topo_cred *auth, const struct topo_cred *group);
 /* After expiry: a new session, nothing resumed. */
 int session_reopen(struct session *s);
 /* Remember the live session so the next agent resumes it. */

@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 	mx_log_init("topo-helper", MX_LOG_WARN);
 	zoo_set_debug_level(0);
 	if (argc < 2) {
-		fprintf(stderr, "usage: topo-helper register|hold|hostid|put|dump|wipe ...\n");
+		fprintf(stderr, "usage: topo-helper register|hold|hostid|put|dump|wipe|getacl|setacl-cluster ...\n");
 		return 1;
 	}
 	if (!strcmp(argv[1], "hostid") && argc == 3) {
@@ -357,6 +357,12 @@ int main(int argc, char **argv)
 		rc = delete(zh, argv[2]);
 	} else if (!strcmp(argv[1], "getacl") && argc == 3) {
 		rc = getacl(zh, argv[2]);
+	} else if (!strcmp(argv[1], "setacl-cluster") && argc == 3) {
+		/* "cluster: all, world: read", as a tree secured by an older midox gave every
+		 * node outside a host's subtree (/midox's own ACL is that one). */
+		rc = zoo_set_acl(zh, argv[2], -1, topo_acl_for(TOPO_ROOT));
+		rc = rc == ZOK ? 0 : topo_fail(-EACCES, "setting the ACL of %s: %s", argv[2],
+					       zerror(rc));
 	} else if (!strcmp(argv[1], "dump") && argc == 2) {
 		rc = dump(zh, TOPO_ROOT);
 	} else if (!strcmp(argv[1], "watch") && argc == 2) {

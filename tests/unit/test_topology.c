@@ -1140,6 +1140,37 @@ static void test_acl(void)
 	ok(topo_acl_for(P_ROOT "/hosts/" UUID2)->count == 2 &&
 	   topo_acl_for(P_ROOT "/hosts/" UUID1 "x")->count == 2 &&
 	   topo_acl_for(P_ROOT "/hosts")->count == 2, "another host, the hosts container: cluster's");
+	{
+		struct topo_cred g1, g2, other = c;
+		const struct ACL_vector *nat = topo_acl_for(P_ROOT "/nat");
+		const char *gd = "midox-agents:"; /* the digest's user part */
+
+		strcpy(other.password, "pw2");
+		ok(!topo_agents_cred(&c, &g1) && !topo_agents_cred(&c, &g2) &&
+		   !strcmp(g1.user, "midox-agents") && strlen(g1.password) == 64 &&
+		   !strcmp(g1.password, g2.password) && !topo_agents_cred(&other, &g2) &&
+		   strcmp(g1.password, g2.password),
+		   "agents' group: derived from the cluster credential, 64 hex digits, "
+		   "another cluster password another group password");
+		ok(nat->count == 3 && nat->data[0].perms == ZOO_PERM_ALL &&
+		   nat->data[1].perms == (ZOO_PERM_CREATE | ZOO_PERM_DELETE) &&
+		   !strncmp(nat->data[1].id.id, gd, strlen(gd)) &&
+		   nat->data[2].perms == ZOO_PERM_READ,
+		   "/midox/nat: cluster all, the agents' group create and delete, world read");
+		ok(topo_acl_for(P_ROOT "/nat/203.0.113.7") == nat,
+		   "an address's node: the same, so any agent takes and gives back its blocks");
+		v = topo_acl_for(P_ROOT "/nat/203.0.113.7/17");
+		ok(v->count == 3 && v->data[1].perms == (ZOO_PERM_READ | ZOO_PERM_WRITE |
+							  ZOO_PERM_CREATE | ZOO_PERM_DELETE) &&
+		   !strncmp(v->data[1].id.id, "host-" UUID1 ":", 6 + strlen(UUID1)),
+		   "a lease: its host's");
+		ok(topo_acl_for(P_ROOT "/natx")->count == 2 &&
+		   topo_acl_for(P_ROOT "/bridges/" UUID2)->count == 2,
+		   "a name that only begins like /midox/nat: the cluster's");
+		topo_acl_setup(&c, NULL, NULL);
+		ok(topo_acl_for(P_ROOT "/nat/203.0.113.7/17")->count == 2,
+		   "a lease made without a host identity (the CLI): the cluster's");
+	}
 	topo_acl_setup(NULL, NULL, NULL);
 	unlink(path);
 	rmdir(dir);

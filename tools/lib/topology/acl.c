@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Access control with ZooKeeper digest ACLs (docs/zookeeper.md, "Access control").
- * Two kinds of identity: the cluster credential (administrators, the CLI) with every right
- * on every node, and one identity per host ("host-<id>", its secret kept beside the host
- * id file) with rights on that host's own run-time state only. Everybody may read. */
+ * Identities: the cluster credential (administrators, the CLI) with every right on every
+ * node; one identity per host ("host-<id>", its secret kept beside the host id file) with
+ * rights on that host's own run-time state only; and the agents' group ("midox-agents",
+ * its secret derived from the cluster credential), which may create and delete the NAT
+ * port-block leases every host takes from one shared pool. Everybody may read. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,11 +13,14 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "base/log.h"
 #include "topo_impl.h"
 
 #define HOST_PERMS (ZOO_PERM_READ | ZOO_PERM_WRITE | ZOO_PERM_CREATE | ZOO_PERM_DELETE)
+#define AGENTS_USER "midox-agents"
+#define AGENTS_PERMS (ZOO_PERM_CREATE | ZOO_PERM_DELETE)
 
 /* Process-wide: one process is one client of one kind (CLI, agent, test helper). */
 static struct {
@@ -23,9 +28,11 @@ static struct {
 	char cluster_id[160];		/* "user:base64(sha1(user:password))" */
 	char host_id[TOPO_ID_LEN];	/* this agent's host ("" if none) */
 	char host_digest[160];
+	char agents_digest[160];	/* the agents' group */
 	struct ACL cluster_acl[2];	/* cluster all, world read */
 	struct ACL host_acl[3];		/* cluster all, host read/write/create/delete, world read */
-	struct ACL_vector cluster_vec, host_vec;
+	struct ACL nat_acl[3];		/* cluster all, agents create/delete, world read */
+	struct ACL_vector cluster_vec, host_vec, nat_vec;
 } acl;
 
 static char anyone[] = "anyone", world[] = "world", digest[] = "digest";
@@ -129,6 +136,27 @@ check:
 	return rc;
 }
 
+/* The group's password: HMAC-SHA256 of its name under the cluster's password, so that
+ * whoever holds the cluster credential (the CLI, an agent at provisioning) derives it, and
+ * nobody else. */
+int topo_agents_cred(const struct topo_cred *cluster, struct topo_cred *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char msg[sizeof(AGENTS_USER) + sizeof(cluster->user) + 1];
+	unsigned int n = 0;
+	int m;
+
+	memset(out, 0, sizeof(*out));
+	m = snprintf(msg, sizeof(msg), "%s:%s", AGENTS_USER, cluster->user);
+	if (!HMAC(EVP_sha256(), cluster->password, (int)strlen(cluster->password),
+		  (const unsigned char *)msg, (size_t)m, md, &n))
+		return topo_fail(-EIO, "HMAC-SHA256 failed");
+	strcpy(out->user, AGENTS_USER);
+	for (unsigned int i = 0; i < n && 2 * i + 2 < sizeof(out->password); i++)
+		snprintf(out->password + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 static void set_acl(struct ACL *a, int32_t perms, char *scheme, char *id)
 {
 	a->perms = perms;
@@ -139,17 +167,26 @@ static void set_acl(struct ACL *a, int32_t perms, char *scheme, char *id)
 int topo_acl_setup(const struct topo_cred *cluster, const struct topo_cred *host,
 		   const char *host_id)
 {
+	struct topo_cred agents;
 	int rc;
 
 	memset(&acl, 0, sizeof(acl));
 	if (!cluster)
 		return 0;
 	rc = digest_of(cluster, acl.cluster_id, sizeof(acl.cluster_id));
+	if (!rc)
+		rc = topo_agents_cred(cluster, &agents);
+	if (!rc)
+		rc = digest_of(&agents, acl.agents_digest, sizeof(acl.agents_digest));
 	if (rc)
 		return rc;
 	set_acl(&acl.cluster_acl[0], ZOO_PERM_ALL, digest, acl.cluster_id);
 	set_acl(&acl.cluster_acl[1], ZOO_PERM_READ, world, anyone);
 	acl.cluster_vec = (struct ACL_vector){ 2, acl.cluster_acl };
+	set_acl(&acl.nat_acl[0], ZOO_PERM_ALL, digest, acl.cluster_id);
+	set_acl(&acl.nat_acl[1], AGENTS_PERMS, digest, acl.agents_digest);
+	set_acl(&acl.nat_acl[2], ZOO_PERM_READ, world, anyone);
+	acl.nat_vec = (struct ACL_vector){ 3, acl.nat_acl };
 	if (host && host_id) {
 		rc = digest_of(host, acl.host_digest, sizeof(acl.host_digest));
 		if (rc)
@@ -182,10 +219,33 @@ static bool own_subtree(const char *path)
 	return !*rest || (*rest == '/' && strncmp(rest, "/bindings", 9));
 }
 
+/* Where path lies below /midox/nat: 1 the container, 2 an address's node, 3 a block's
+ * lease; 0 elsewhere. */
+static int nat_depth(const char *path)
+{
+	size_t n = strlen(P_NAT);
+	int depth = 1;
+
+	if (strncmp(path, P_NAT, n) || (path[n] && path[n] != '/'))
+		return 0;
+	for (const char *p = path + n; *p; p++)
+		depth += *p == '/';
+	return depth;
+}
+
 const struct ACL_vector *topo_acl_for(const char *path)
 {
+	int nat = nat_depth(path);
+
 	if (!acl.on)
 		return &ZOO_OPEN_ACL_UNSAFE;
+	/* ZooKeeper checks a create or delete against the parent's ACL: the container and
+	 * each address let every agent take and give back blocks; a lease itself is its
+	 * host's. */
+	if (nat == 1 || nat == 2)
+		return &acl.nat_vec;
+	if (nat == 3 && acl.host_id[0])
+		return &acl.host_vec;
 	return own_subtree(path) ? &acl.host_vec : &acl.cluster_vec;
 }
 
@@ -285,6 +345,27 @@ static int provide(zhandle_t *zh, const char *path, const char *data)
 	return 0;
 }
 
+int topo_nat_provision(zhandle_t *zh)
+{
+	struct String_vector sv = { 0 };
+	char path[TOPO_PATH_MAX];
+	int rc = provide(zh, P_NAT, topo_container_json);
+
+	if (rc)
+		return rc;
+	rc = zoo_get_children(zh, P_NAT, 0, &sv);
+	for (int32_t i = 0; rc == ZOK && i < sv.count; i++) {
+		snprintf(path, sizeof(path), "%s/%s", P_NAT, sv.data[i]);
+		rc = zoo_set_acl(zh, path, -1, topo_acl_for(path));
+		if (rc == ZNONODE) /* pruned meanwhile */
+			rc = ZOK;
+	}
+	deallocate_String_vector(&sv);
+	if (rc != ZOK)
+		return topo_fail(topo_zerr(rc), "provisioning %s: %s", P_NAT, zerror(rc));
+	return 0;
+}
+
 int topo_host_provision(zhandle_t *zh, const char *host_id, const char *name)
 {
 	struct topo_host h = { 0 };
@@ -316,5 +397,7 @@ int topo_host_provision(zhandle_t *zh, const char *host_id, const char *name)
 	snprintf(path, sizeof(path), P_HOST_BGP_ROUTES, host_id);
 	if (!rc)
 		rc = provide(zh, path, topo_container_json);
+	if (!rc)
+		rc = topo_nat_provision(zh);
 	return rc;
 }

@@ -71,10 +71,16 @@ static const char *addr_str(struct in_addr addr, char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
 }
 
+/* Under access control ZooKeeper checks the right to create before whether the node
+ * exists: an agent may not create /midox/nat, so one that is there is only looked at. */
 static int ensure_node(zhandle_t *zh, const char *path)
 {
-	int rc = zoo_create(zh, path, topo_container_json, (int)strlen(topo_container_json),
-			    topo_acl_for(path), ZOO_PERSISTENT, NULL, 0);
+	int rc = zoo_exists(zh, path, 0, NULL);
+
+	if (rc == ZNONODE)
+		rc = zoo_create(zh, path, topo_container_json,
+				(int)strlen(topo_container_json), topo_acl_for(path),
+				ZOO_PERSISTENT, NULL, 0);
 
 	if (rc != ZOK && rc != ZNODEEXISTS)
 		return topo_fail(topo_zerr(rc), "creating %s: %s", path, zerror(rc));
@@ -85,7 +91,7 @@ int topo_nat_lease_take(zhandle_t *zh, struct in_addr addr, unsigned int block,
 			const char *host_id)
 {
 	char path[TOPO_PATH_MAX], parent[TOPO_PATH_MAX], a[INET_ADDRSTRLEN], *data;
-	int rc = ZNONODE;
+	int rc = ZNONODE, err;
 
 	if (block >= TOPO_NAT_BLOCKS || !topo_valid_uuid(host_id))
 		return topo_fail(-EINVAL, "bad block %u or host id", block);
@@ -98,8 +104,14 @@ int topo_nat_lease_take(zhandle_t *zh, struct in_addr addr, unsigned int block,
 	/* The parents are made on a miss only; one may vanish under us (pruned by a host
 	 * whose last block went): made again, once. */
 	for (int i = 0; i < 3 && rc == ZNONODE; i++) {
-		if (i == 1 && (ensure_node(zh, P_NAT) || ensure_node(zh, parent)))
-			break;
+		if (i == 1) {
+			err = ensure_node(zh, P_NAT);
+			err = err ? err : ensure_node(zh, parent);
+			if (err) {
+				free(data);
+				return err; /* its message is set: -EACCES, refused, included */
+			}
+		}
 		rc = zoo_create(zh, path, data, (int)strlen(data), topo_acl_for(path),
 				ZOO_EPHEMERAL, NULL, 0);
 	}

@@ -455,7 +455,8 @@ int topo_cred_load(const char *path, struct topo_cred *c);
 int topo_host_cred_load(const char *path, const char *host_id, struct topo_cred *c);
 /* Process-wide: with a cluster credential, every node this process creates gets "cluster:
  * all, world: read"; with host (an agent), its own host node and what its agent writes
- * below it (liveness, learned MACs and ARP entries) also give that host read, write,
+ * below it (liveness, learned MACs and ARP entries) and its NAT leases also give that host
+ * read, write, create and delete; /midox/nat and its address nodes give the agents' group
  * create and delete. cluster NULL: open ACLs. */
 int topo_acl_setup(const struct topo_cred *cluster, const struct topo_cred *host,
 		   const char *host_id);
@@ -464,9 +465,17 @@ bool topo_acl_enabled(void);
 const struct ACL_vector *topo_acl_for(const char *path);
 /* Present a credential on a session (again after every reconnect, by the client). */
 int topo_auth_add(zhandle_t *zh, const struct topo_cred *c);
+/* The agents' group identity ("midox-agents"), derived from the cluster credential: an
+ * agent presents it beside its host identity to take and give back NAT port blocks. */
+int topo_agents_cred(const struct topo_cred *cluster, struct topo_cred *out);
 /* With the cluster credential on zh: create this host's node and containers (or fix their
- * ACLs) so that its agent, with the host identity alone, can register and publish. */
+ * ACLs) so that its agent, with the host identity alone, can register and publish; and
+ * the NAT leases' container (topo_nat_provision). */
 int topo_host_provision(zhandle_t *zh, const char *host_id, const char *name);
+/* With the cluster credential on zh: /midox/nat and every address node below it made (or
+ * fixed) to let the agents' group create and delete leases (a tree secured before the
+ * group existed gave them the cluster's ACL). */
+int topo_nat_provision(zhandle_t *zh);
 
 /* Parsing and formatting shared by CLI, agent and tests. */
 int topo_parse_mac(const char *s, uint8_t mac[6]);
