@@ -13,9 +13,10 @@ load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
+load '../lib/natlease'
 
-SESSION_MS=4000
-IDLE_MS=1500
+SESSION_MS=$NATLEASE_SESSION_MS
+IDLE_MS=$NATLEASE_IDLE_MS
 
 setup_file() {
 	e2e_setup_file midox midox-agent tests/topo-helper
@@ -61,21 +62,6 @@ lease_agent_start() {
 metric() {
 	net_in "$1" curl -sS --fail --max-time 5 "http://127.0.0.1:$MPORT/metrics" |
 		awk -v s="$2" '$1 == s { print $2; found = 1 } END { exit !found }'
-}
-
-helper() {
-	MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" "$@"
-}
-
-host_id() { cat "$NET_DIR/$1.host-id"; }
-
-# leases: "<block> <host id>" per lease node of $ADDR: ephemeral, named by a number, with
-# a host id (what a test wrote around midox is not one).
-leases() {
-	helper dump | awk -v p="/midox/nat/$ADDR/" 'index($1, p) == 1 && $NF == "(ephemeral)" {
-		b = substr($1, length(p) + 1)
-		if (b !~ /^[0-9]+$/ || !match($3, /"host":"[0-9a-f-]+"/)) next
-		print b, substr($3, RSTART + 8, RLENGTH - 9) }'
 }
 
 # all_ephemeral: every node below $ADDR's is ephemeral (and there is one at least).

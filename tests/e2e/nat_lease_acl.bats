@@ -12,9 +12,10 @@ load '../lib/zk'
 load '../lib/netns'
 load '../lib/agent'
 load '../lib/e2e'
+load '../lib/natlease'
 
-SESSION_MS=4000
-IDLE_MS=1500
+SESSION_MS=$NATLEASE_SESSION_MS
+IDLE_MS=$NATLEASE_IDLE_MS
 
 setup_file() {
 	e2e_setup_file midox midox-agent tests/topo-helper
@@ -51,23 +52,9 @@ teardown() {
 	e2e_teardown midox_natlease
 }
 
-helper() {
-	MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" "$@"
-}
-
 # The same without any credential: world's rights only.
 anonymous() {
 	env -u MIDOX_CREDENTIALS MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" "$@"
-}
-
-host_id() { cat "$NET_DIR/$1.host-id"; }
-
-# leases [ADDRESS]: "<block> <host id>" per ephemeral lease node of ADDRESS ($ADDR).
-leases() {
-	helper dump | awk -v p="/midox/nat/${1:-$ADDR}/" 'index($1, p) == 1 && $NF == "(ephemeral)" {
-		b = substr($1, length(p) + 1)
-		if (b !~ /^[0-9]+$/ || !match($3, /"host":"[0-9a-f-]+"/)) next
-		print b, substr($3, RSTART + 8, RLENGTH - 9) }'
 }
 
 # holds HOST [ADDRESS]: HOST holds one block of ADDRESS at least.
