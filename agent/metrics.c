@@ -235,26 +235,55 @@ static void render_maps(const struct agent *a, struct textbuf *b)
 
 /* ---- BGP sessions ---- */
 
-/* router, port, peer (aliases as the CLI prints them) and the peer's address. */
-static void bgp_labels(const struct agent *a, const struct bgp_speaker *s, size_t j,
-		       struct textbuf *b)
+/* router and port of a speaker (aliases as the CLI prints them). */
+static void bgp_port_labels(const struct agent *a, const struct bgp_speaker *s,
+			    struct textbuf *b)
 {
 	const struct topology *t = &a->topo;
 	const struct topo_router *rt = a->have_topo ? topo_find_router_by_id(t, s->want.router_id) : NULL;
-	char router[TOPO_NAME_MAX + 16] = "", port[96] = "", peer[96] = "";
-	char addr[INET_ADDRSTRLEN];
+	char router[TOPO_NAME_MAX + 16] = "", port[96] = "";
 
 	if (rt)
 		device_name(t, rt->id, rt->name, router, sizeof(router));
 	if (!a->have_topo || topo_alias(t, s->want.port_id, port, sizeof(port)))
 		port[0] = '\0';
-	if (!a->have_topo || topo_alias(t, s->want.peers[j].id, peer, sizeof(peer)))
-		peer[0] = '\0';
-	inet_ntop(AF_INET, &s->want.peers[j].addr, addr, sizeof(addr));
 	label(b, true, "router", router);
 	label(b, false, "port", port);
+}
+
+/* router, port, peer (aliases as the CLI prints them) and the peer's address. */
+static void bgp_labels(const struct agent *a, const struct bgp_speaker *s, size_t j,
+		       struct textbuf *b)
+{
+	char peer[96] = "", addr[INET_ADDRSTRLEN];
+
+	if (!a->have_topo || topo_alias(&a->topo, s->want.peers[j].id, peer, sizeof(peer)))
+		peer[0] = '\0';
+	inet_ntop(AF_INET, &s->want.peers[j].addr, addr, sizeof(addr));
+	bgp_port_labels(a, s, b);
 	label(b, false, "peer", peer);
 	label(b, false, "peer_address", addr);
+}
+
+/* Per speaker: its BIRD runs, and how often it was started again after it exited. */
+static void render_bgp_speakers(const struct agent *a, struct textbuf *b)
+{
+	const struct bgp_manager *m = &a->bgp;
+
+	family(b, "midox_bgp_bird_running", "gauge",
+	       "1 while the BIRD of a speaker on this host runs, else 0 (exited and waiting to start again, or failed to start).");
+	for (size_t i = 0; i < m->n; i++) {
+		tb_printf(b, "midox_bgp_bird_running{");
+		bgp_port_labels(a, &m->sp[i], b);
+		tb_printf(b, "} %d\n", m->sp[i].bird.pid ? 1 : 0);
+	}
+	family(b, "midox_bgp_bird_restarts_total", "counter",
+	       "Times the agent started a speaker's BIRD again after it exited (since the speaker started here).");
+	for (size_t i = 0; i < m->n; i++) {
+		tb_printf(b, "midox_bgp_bird_restarts_total{");
+		bgp_port_labels(a, &m->sp[i], b);
+		tb_printf(b, "} %llu\n", (unsigned long long)m->sp[i].restarts);
+	}
 }
 
 static void render_bgp(const struct agent *a, struct textbuf *b)
@@ -291,6 +320,7 @@ static void render_bgp(const struct agent *a, struct textbuf *b)
 			}
 		}
 	}
+	render_bgp_speakers(a, b);
 	family(b, "midox_bgp_route_writes_pending", "gauge",
 	       "Writes of learned routes (publications, withdrawals) queued or in flight to ZooKeeper.");
 	sample(b, "midox_bgp_route_writes_pending", bgp_learn_pending(m));

@@ -29,6 +29,8 @@ struct bgp_speaker {
 	uint64_t started_ns;	/* when BIRD was last started (or found) */
 	uint64_t restart_ns;	/* when to start it again after it died (0: now) */
 	unsigned backoff_s;
+	bool died;		/* it exited and has not been started again yet */
+	uint64_t restarts;	/* started again after it exited (metrics) */
 };
 
 struct bgp_outbox;

@@ -18,7 +18,8 @@
 #define BGP_PROTO_PEER_PREFIX "peer_"
 /* BIRD's wait after a session error before it tries again: from MIN, doubling with each
  * error that follows the last within FORGET seconds, up to MAX (BIRD's defaults: 60, 300,
- * 300). */
+ * 300). Apart from the peer's connect-retry, which paces connection attempts nobody
+ * answered, not sessions that failed. */
 #define BGP_ERROR_WAIT_MIN_S 5
 #define BGP_ERROR_WAIT_MAX_S 30
 #define BGP_ERROR_FORGET_S 120

@@ -152,6 +152,9 @@ static void start(struct bgp_manager *m, struct bgp_speaker *s)
 		return;
 	}
 	s->started_ns = mx_now_ns();
+	if (s->died)
+		s->restarts++;
+	s->died = false;
 	mx_info("BGP: BIRD %d speaks for port %s in namespace %s (AS %u, %zu peers, %zu "
 		"networks)", (int)s->bird.pid, s->want.port_id, s->netns, s->want.local_as,
 		s->want.n_peers, s->want.n_networks);
@@ -355,6 +358,7 @@ void bgp_tick(struct bgp_manager *m)
 				status < 0 ? -1 : WIFSIGNALED(status) ? WTERMSIG(status) :
 				WEXITSTATUS(status), s->backoff_s);
 			s->restart_ns = now + s->backoff_s * 1000000000ull;
+			s->died = true;
 			s->backoff_s = s->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S :
 									  s->backoff_s * 2;
 			continue;

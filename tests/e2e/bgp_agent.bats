@@ -15,6 +15,10 @@ load '../lib/agent'
 load '../lib/e2e'
 load '../lib/bgp'
 
+# The agent's metrics (docs/metrics.md), inside h1's namespace.
+MPORT=9474
+PROM=${BATS_TEST_DIRNAME}/../helpers/prom.py
+
 setup_file() {
 	bgp_setup_file
 }
@@ -41,7 +45,7 @@ teardown() {
 # whose other end is in the physical namespace (198.51.100.2). KEY: the port's tunnel key.
 uplink_setup() {
 	net_host_add h1 192.0.2.11
-	agent_start h1 "$(bgp_env h1)"
+	agent_start h1 "$(bgp_env h1)" MIDOX_METRICS_ADDRESS="127.0.0.1:$MPORT"
 	agent_wait_ready h1
 	net_phys_add phys h1 gns3out 198.51.100.2/24
 	mx router create name "$RT"
@@ -49,6 +53,23 @@ uplink_setup() {
 	mx host "$(agent_name h1)" add binding port "$RT:port0" interface gns3out
 	KEY=$(port_tunnel_key "$RT" port0)
 	[ -n "$KEY" ]
+}
+
+# samples: one scrape of h1's agent's metrics through tests/helpers/prom.py's checks, as
+# JSON. metric NAME: the value of NAME's one sample (fails unless there is exactly one).
+samples() {
+	net_in h1 curl -sS --fail --max-time 5 "http://127.0.0.1:$MPORT/metrics" >"$NET_DIR/scrape-h1" &&
+		/usr/bin/python3 "$PROM" check <"$NET_DIR/scrape-h1"
+}
+metric() {
+	samples | jq -er --arg n "$1" '[.[] | select(.name == $n)] |
+		if length == 1 then .[0].value | floor else error("\(length) samples of \($n)") end'
+}
+metric_is() { [ "$(metric "$1")" = "$2" ]; }
+# no_samples NAME: the family is there, without a sample.
+no_samples() {
+	samples | jq -e --arg n "$1" '[.[] | select(.name == $n)] | length == 0' >/dev/null &&
+		grep -q "^# TYPE $1 " "$NET_DIR/scrape-h1"
 }
 
 bird_running() { bgp_pid h1 "$KEY" >/dev/null; }
@@ -117,20 +138,35 @@ bird_pid_is_not() { local p; p=$(bgp_pid h1 "$KEY") && [ "$p" != "$1" ]; }
 	mx router "$RT" set asn 100
 	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
 	wait_until 15 bird_running
+	# The metrics: BIRD runs, never restarted; the session (no upstream here) is not up.
+	wait_until 10 metric_is midox_bgp_bird_running 1
+	metric_is midox_bgp_bird_restarts_total 0
+	metric_is midox_bgp_session_up 0
+	labels=$(samples | jq -r '.[] | select(.name == "midox_bgp_bird_restarts_total") | .labels | "\(.router) \(.port)"')
+	[[ "$labels" =~ ^"$RT "router[0-9]+:port0$ ]]
 	pid=$(bgp_pid h1 "$KEY")
 	kill -KILL "$pid"
 	wait_until 15 bird_pid_is_not "$pid"
 	run -0 grep "BIRD $pid of port .* exited (signal 9)" "$NET_DIR/h1.agent.log"
 	pid=$(bgp_pid h1 "$KEY")
+	wait_until 10 metric_is midox_bgp_bird_restarts_total 1
+	metric_is midox_bgp_bird_running 1
 	# The agent restarts: its BIRD (and the sessions it holds) stays.
-	agent_restart h1 "$(bgp_env h1)"
+	agent_restart h1 "$(bgp_env h1)" MIDOX_METRICS_ADDRESS="127.0.0.1:$MPORT"
 	agent_wait_ready h1
 	wait_until 10 grep -q "BIRD $pid of port .* still runs: taken over" "$NET_DIR/h1.agent.log"
 	[ "$(bgp_pid h1 "$KEY")" = "$pid" ]
+	# Taken over, not restarted: the new agent counts from 0.
+	wait_until 10 metric_is midox_bgp_bird_running 1
+	metric_is midox_bgp_bird_restarts_total 0
 	# Its last peer goes: BIRD, namespace and files go.
 	mx --force router "$RT" delete bgp-peer peer0
 	wait_until 10 bird_gone
 	wait_until 5 pid_ended "$pid"
+	# No speaker, no series.
+	wait_until 10 no_samples midox_bgp_bird_running
+	no_samples midox_bgp_bird_restarts_total
+	no_samples midox_bgp_session_up
 	# Back with a peer, then the binding goes.
 	mx router "$RT" add bgp-peer asn 3 address 198.51.100.2
 	wait_until 15 bird_running
@@ -175,6 +211,14 @@ icmp_in_echos() {
 	# The CLI shows the session as BIRD reports it; the agent logged the change.
 	wait_until 10 eval 'mx router "$RT" list bgp-peer | grep -qE " state Established since 20[0-9-]+ [0-9:]+ routes 2$"'
 	run -0 grep "BGP: session with 198.51.100.2 .*: up, Established" "$NET_DIR/h1.agent.log"
+	# The metrics say so too, with the upstream's two routes received (and published).
+	wait_until 10 metric_is midox_bgp_session_up 1
+	wait_until 10 metric_is midox_bgp_routes_received 2
+	wait_until 10 metric_is midox_bgp_routes_published 2
+	metric_is midox_bgp_routes_left_out 0
+	labels=$(samples | jq -r '.[] | select(.name == "midox_bgp_session_up") | .labels | "\(.router) \(.port) \(.peer) \(.peer_address)"')
+	[[ "$labels" =~ ^"$RT "(router[0-9]+):port0\ (router[0-9]+):peer0\ 198\.51\.100\.2$ ]]
+	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
 	# The upstream learns the router's network, and only it; the speaker learns the
 	# upstream's, in table 100 of its namespace.
 	wait_until 15 eval 'birdc_up up1 show route protocol midox | grep -q "10.0.0.0/24"'
@@ -211,6 +255,7 @@ icmp_in_echos() {
 	# The peer goes: the upstream's session drops with its hold time.
 	mx --force router "$RT" delete bgp-peer peer0
 	wait_until 30 eval '! bgp_established up1'
+	wait_until 10 no_samples midox_bgp_session_up
 }
 
 # learned_route DST: `router list route` shows DST learned from peer0.
