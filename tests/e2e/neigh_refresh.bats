@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # A router's neighbours kept while they live, end to end: real ZooKeeper, a real agent aging
 # neighbours after MIDOX_MAC_AGE_SECONDS (small here), the real CLI and kernel datapath.
-# A VM that never ARPs (its gateway's neighbour entry permanent) and one that ARPs normally
-# (answered by its bridge, for the router port) stay reachable for three times mac_age with
-# no arp-miss after the first resolution; a VM gone away still expires.
+# A VM that never ARPs (its gateway's neighbour entry permanent), one that ARPs normally
+# (answered by its bridge, for the router port) and a machine behind an uplink that never
+# ARPs stay reachable for three times mac_age with no arp-miss after the first resolution;
+# a VM gone away still expires.
 #
 # One host h1; router R between bridge A (10.0.1.0/24; nrsrc 10.0.1.11 with its MAC and
 # address fixed, so the router knows it from the bridge's table) and bridge B (10.0.2.0/24;
