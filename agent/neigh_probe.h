@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Router neighbours kept confirmed while they live: the agent asks an ageing one by unicast
- * ARP, whose reply the datapath learns (docs/architecture.md, "Neighbours"). */
+ * ARP, whose reply the datapath learns (docs/architecture.md, "Router neighbours"). */
 #ifndef MIDOX_AGENT_NEIGH_PROBE_H
 #define MIDOX_AGENT_NEIGH_PROBE_H
 

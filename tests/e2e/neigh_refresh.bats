@@ -17,6 +17,7 @@ load '../lib/e2e'
 load '../lib/routed'
 
 MAC_AGE=6
+MPORT=9464 # the agent's metrics, on 127.0.0.1 in h1's netns
 # Pings at 0.2 s for three times mac_age.
 PINGS=$((MAC_AGE * 3 * 5))
 
@@ -48,7 +49,7 @@ neigh_setup() {
 	mx tunnel-zone create name "$TZ" type vxlan
 	net_host_add h1 192.0.2.1
 	net_underlay_check
-	agent_start h1 MIDOX_MAC_AGE_SECONDS=$MAC_AGE
+	agent_start h1 MIDOX_MAC_AGE_SECONDS=$MAC_AGE MIDOX_METRICS_ADDRESS="127.0.0.1:$MPORT"
 	agent_wait_ready h1
 	mx tunnel-zone "$TZ" add member host "$(agent_name h1)" address 192.0.2.1
 	mx bridge create name "$BR_A"
@@ -71,6 +72,12 @@ neigh_seen() {
 # neigh_absent ADDR: h1's midox_neigh holds no entry for ADDR.
 neigh_absent() {
 	map_entries h1 midox_neigh | jq -e --argjson a "$(be32 "$1")" 'all(.[]; .key.addr != $a)'
+}
+
+# metric NAME: the value of h1's agent's sample NAME (a metric without labels).
+metric() {
+	net_in h1 curl -sS --fail --max-time 5 "http://127.0.0.1:$MPORT/metrics" |
+		awk -v n="$1" '$1 == n { print $2; found = 1 } END { exit !found }'
 }
 
 arp_misses() {
@@ -110,6 +117,8 @@ ping_long() {
 	captured nrperm "$gw_mac > $vm_mac" 2
 	grep -q "neighbour 10.0.2.21 of router [0-9]*: probed out of ifindex $(net_ifindex h1 nrperm)" \
 		"$NET_DIR/h1.agent.log"
+	[ "$(metric midox_neigh_probes_total)" -ge 2 ]
+	[ "$(metric midox_neigh_probe_errors_total)" -eq 0 ]
 }
 
 @test "a VM that ARPs for its gateway, answered by its bridge, is learned by the router and stays reachable for 3 x mac_age: no arp-miss" {
