@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "natlease_policy.h"
+#include "neigh_probe.h"
 #include "base/index.h"
 #include "loader/loader.h"
 #include "session.h"
@@ -128,6 +129,7 @@ struct agent {
 	__be32 *peers;          /* tunnel peers, for neighbour priming */
 	size_t n_peers;
 	struct learned_set published;
+	struct agent_neigh_probe neigh_probe; /* ageing neighbours asked by ARP (neigh_probe.c) */
 	struct agent_status *status; /* what status.c reported (NULL until the first report) */
 	struct agent_counters counters;
 	struct http_server metrics;  /* off (listen_fd -1) unless metrics_address is set */

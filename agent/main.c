@@ -305,6 +305,7 @@ static void agent_loop(struct agent *a)
 		last_tick = now;
 		ticks++;
 		agent_learn_tick(a);
+		agent_neigh_probe_tick(a); /* after the expiry: what is left still lives */
 		agent_ct_tick(a);
 		agent_natlease_tick(a);
 		bgp_tick(&a->bgp);
@@ -334,6 +335,7 @@ static void agent_stop(struct agent *a)
 	free(a->attached);
 	slots_free(&a->slots);
 	agent_learn_free(a);
+	agent_neigh_probe_free(a);
 	agent_status_free(a);
 	agent_natlease_free(a);
 	bgp_free(&a->bgp);
@@ -351,6 +353,7 @@ int main(int argc, char **argv)
 	a.link_fd = -1;
 	a.zk.wake_fd = -1;
 	a.metrics.listen_fd = -1;
+	a.neigh_probe.fd = -1;
 	a.counters.start_time_s = wall_time_s();
 	mx_log_init("midox-agent", MX_LOG_INFO);
 	if (parse_args(argc, argv, &config, &explicit_config, &verify))

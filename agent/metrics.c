@@ -372,6 +372,18 @@ static void render_ct(const struct agent *a, struct textbuf *b)
 	sample(b, "midox_conntrack_removed_total", a->ct.removed);
 }
 
+/* ---- router neighbours ---- */
+
+static void render_neigh_probe(const struct agent *a, struct textbuf *b)
+{
+	family(b, "midox_neigh_probes_total", "counter",
+	       "Unicast ARP requests sent to ageing router neighbours learned here.");
+	sample(b, "midox_neigh_probes_total", a->neigh_probe.sent);
+	family(b, "midox_neigh_probe_errors_total", "counter",
+	       "Neighbour probes that could not be sent (logged).");
+	sample(b, "midox_neigh_probe_errors_total", a->neigh_probe.errors);
+}
+
 /* ---- dynamic SNAT's port blocks ---- */
 
 static void render_natlease(const struct agent *a, struct textbuf *b)
@@ -437,6 +449,7 @@ void agent_metrics_render(void *agent, struct textbuf *out)
 	render_maps(a, out);
 	render_chains(a, out);
 	render_ct(a, out);
+	render_neigh_probe(a, out);
 	render_natlease(a, out);
 	render_ports(a, out);
 	render_bgp(a, out);

@@ -13,6 +13,7 @@
 #include "lib/filter.h"
 #include "lib/flood.h"
 #include "lib/hop.h"
+#include "lib/neigh.h"
 #include "lib/parse.h"
 #include "lib/port.h"
 #include "lib/portsec.h"
@@ -23,10 +24,40 @@
  * IPv4 with the longest options + UDP. */
 #define BRIDGE_PULL_LEN (14 + 60 + 8)
 
+/* The bridge answered a request for mac, the MAC of a station of bridge_key. When that
+ * station is a router port (the agent's static MAC-table entry for it names the bridge's
+ * interior port, whose peer is an up router port with that MAC), its router learns the
+ * asker as router_arp would have, had the request reached it: the bridge's answer would
+ * otherwise keep the router from ever seeing a VM's requests for its gateway, and its
+ * entry for the VM would expire while the VM lives. A traced run records, writes nothing. */
+static __always_inline void bridge_router_learn(const struct hop *h, __u32 bridge_key,
+						const struct arp_eth_ipv4 *arp, const __u8 *mac)
+{
+	const struct mx_fdb_entry *fdb = fdb_lookup(bridge_key, mac);
+	const struct mx_port *rp;
+	struct mx_port bp;
+	__u32 rp_key;
+
+	if (!fdb || !(fdb->flags & MX_FDB_STATIC) ||
+	    !port_read_slot(fdb->port_key, fdb->port_slot, &bp))
+		return;
+	if (bp.device_key != bridge_key || !(bp.flags & MX_PORT_INTERIOR))
+		return;
+	rp_key = bp.peer_key;
+	rp = port_lookup(rp_key);
+	if (!rp || !(rp->flags & MX_PORT_ROUTER) || port_down(rp) || !mac_equal(rp->mac, mac))
+		return;
+	if (h->trace)
+		trace_record(MX_TRACE_ARP_LEARN, rp->device_key, arp->spa, 0, trace_mac(arp->sha));
+	else
+		neigh_learn(rp->device_key, arp->spa, arp->sha, rp_key);
+}
+
 /* An ARP request the bridge's table answers becomes the reply, in place. Whether it was
  * one (else the frame is untouched and forwarded as any other). */
-static __always_inline bool bridge_arp_reply(const struct __sk_buff *skb, struct cursor *c,
-					     struct ethhdr *eth, __u32 bridge_key)
+static __always_inline bool bridge_arp_reply(const struct __sk_buff *skb, const struct hop *h,
+					     struct cursor *c, struct ethhdr *eth,
+					     __u32 bridge_key)
 {
 	struct arp_eth_ipv4 *arp = parse_arp(c);
 	__u8 mac[ETH_ALEN];
@@ -34,6 +65,7 @@ static __always_inline bool bridge_arp_reply(const struct __sk_buff *skb, struct
 	if (!arp || !arp_answer_for(arp, bridge_key, mac))
 		return false;
 	trace_step(skb, MX_TRACE_ARP_REPLY, bridge_key, arp->tpa, 0, trace_mac(mac));
+	bridge_router_learn(h, bridge_key, arp, mac); /* before the request becomes the reply */
 	arp_make_reply(eth, arp, mac);
 	return true;
 }
@@ -140,7 +172,7 @@ static __always_inline struct step bridge_step(struct __sk_buff *skb, struct hop
 			return step_done(stats_drop(skb, h->entry, reason));
 		if (!h->trace && !fdb_port_station(port, eth->h_source))
 			fdb_learn(bridge_key, eth->h_source, h->entry, port->stats_slot);
-		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(skb, &c, eth, bridge_key))
+		if (eth->h_proto == bpf_htons(ETH_P_ARP) && bridge_arp_reply(skb, h, &c, eth, bridge_key))
 			return step_done(filter_send_answer(skb, h, port->flags));
 	}
 	if (!mac_is_multicast(eth->h_dest)) {

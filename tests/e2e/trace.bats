@@ -88,6 +88,15 @@ trace_setup() {
 	wait_until 20 ping_all v11 10.0.1.12 2
 	wait_until 20 ping_all v11 10.0.1.13 2
 	wait_until 20 ping_all v11 10.0.2.21 2
+	# What those pings taught R: v11, asking for its gateway (learned on h1), and v21 (learned
+	# on h2, installed on h1 through ZooKeeper). Once both are in, only frames write h1's
+	# state maps.
+	wait_until 10 neighbours_settled
+}
+
+neighbours_settled() {
+	map_entries h1 midox_neigh | jq -e --argjson a "$(be32 10.0.1.11)" --argjson b "$(be32 10.0.2.21)" \
+		'any(.[]; .key.addr == $a and .value.flags == 2) and any(.[]; .key.addr == $b and .value.flags == 4)'
 }
 
 # lands VM REGEX CMD...: with a capture on VM, CMD (in v11) makes a frame matching REGEX

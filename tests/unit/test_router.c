@@ -509,6 +509,28 @@ static bool check_static_kept(char *diag, size_t len)
 	return neigh_is("192.168.1.254", M_GW1, U1, MX_NEIGH_STATIC, diag, len);
 }
 
+/* The bridge answered VM a's request for its gateway (RA's address): router R learned VM a
+ * on RA, as had RA answered. */
+static bool check_bridge_learned(char *diag, size_t len)
+{
+	return neigh_is(IP_VA, M_VA, RA, MX_NEIGH_LOCAL, diag, len);
+}
+
+/* The bridge answered VM b's request for VM r (a VM station, not a router port's): no
+ * router learned VM b. */
+static bool check_vm_station_not_learned(char *diag, size_t len)
+{
+	struct mx_neigh_key k = { .router_key = R, .addr = frames_addr(IP_VB) };
+	struct mx_neigh_entry v;
+
+	if (!mx_neigh_lookup(dp, &k, &v)) {
+		snprintf(diag, len, "midox_neigh has %s (port %u): learned from a VM's answer",
+			 IP_VB, v.port_key);
+		return false;
+	}
+	return true;
+}
+
 /* From VM a on bridge BA (through the router), and from the physical network on up1. */
 #define FROM_VA(dst_ip) .kind = FRAMES_IPV4, .dst = M_RA, .src = M_VA, .sip = IP_VA, \
 	.tip = (dst_ip), .payload = 18
@@ -617,9 +639,12 @@ static const struct rt_case cases[] = {
 	{ "ARP request for another address not answered", IF_UP1,
 	  ARPREQ(M_NB, "192.168.1.77", "192.168.1.99"), TC_ACT_SHOT, { EXP_NONE },
 	  { DROP(U1, MX_DROP_ROUTER_NOT_OURS), TX(U1, 0) } },
-	{ "ARP request for the gateway answered by the bridge", IF_VA,
-	  ARPREQ(M_VA, IP_VA, "10.1.0.1"), TC_ACT_REDIRECT, { EXP_ARP_REPLY, .smac = M_RA },
-	  { TX(VA, 1) } },
+	{ "ARP request for the gateway answered by the bridge, the asker learned by the router",
+	  IF_VA, ARPREQ(M_VA, IP_VA, "10.1.0.1"), TC_ACT_REDIRECT, { EXP_ARP_REPLY, .smac = M_RA },
+	  { TX(VA, 1), RX(RA, 0) }, check_bridge_learned },
+	{ "ARP request for a VM answered by the bridge, the asker learned by no router", IF_VB,
+	  ARPREQ(M_VB, IP_VB, IP_VR), TC_ACT_REDIRECT, { EXP_ARP_REPLY, .smac = M_VR },
+	  { TX(VB, 1) }, check_vm_station_not_learned },
 	{ "ARP reply learned into midox_neigh (MX_NEIGH_LOCAL)", IF_UP1,
 	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_U1, .src = M_NB, .sip = "192.168.1.201",
 	    .tip = "192.168.1.1" },
@@ -774,6 +799,37 @@ static const struct down_case down_cases[] = {
 	      TX(BB, 0) } } },
 };
 #pragma GCC diagnostic pop
+
+/* ---- a router's entry for a VM refreshed by the requests its bridge answers ---- */
+
+/* VM a's entry, learned long ago (seen_ns 1), is confirmed again by its next request for
+ * its gateway, which the bridge answers: the agent would otherwise expire it after
+ * mac_age_seconds while VM a keeps asking. */
+static void test_bridge_refresh(void)
+{
+	struct mx_neigh_key k = { .router_key = R, .addr = frames_addr(IP_VA) };
+	struct mx_neigh_entry v = { .flags = MX_NEIGH_LOCAL, .port_key = RA, .seen_ns = 1 };
+	uint8_t in[FRAMES_MAX], out[FRAMES_MAX + 128];
+	struct frames_spec req = ARPREQ(M_VA, IP_VA, "10.1.0.1");
+	size_t in_len = frames_build(&req, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+	char diag[160] = "";
+	int verdict = 0;
+
+	memcpy(v.mac, M_VA, 6);
+	if (mx_neigh_update(dp, &k, &v))
+		snprintf(diag, sizeof(diag), "cannot write VM a's old entry");
+	else if (prog_run(PORT, IF_VA, in, in_len, out, &out_len, &verdict) ||
+		 verdict != TC_ACT_REDIRECT)
+		snprintf(diag, sizeof(diag), "the request was not answered (verdict %d)", verdict);
+	else if (mx_neigh_lookup(dp, &k, &v))
+		snprintf(diag, sizeof(diag), "VM a's entry is gone");
+	else if (v.seen_ns <= 1 || v.flags != MX_NEIGH_LOCAL || v.port_key != RA ||
+		 memcmp(v.mac, M_VA, 6))
+		snprintf(diag, sizeof(diag), "seen_ns %llu flags %#x port %u, want refreshed, %#x, %u",
+			 (unsigned long long)v.seen_ns, v.flags, v.port_key, MX_NEIGH_LOCAL, RA);
+	tap_check(!*diag, diag, "a request the bridge answers for the gateway refreshes the "
+		  "router's entry for the asker (seen_ns)");
+}
 
 static void test_admin_down(void)
 {
@@ -952,6 +1008,10 @@ static const struct rt_trace_case rt_trace_cases[] = {
 	  { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_U1, .src = M_OTHER, .sip = "192.168.1.202",
 	    .tip = "192.168.1.1" },
 	  TC_ACT_STOLEN, { T_ENTER(U1, R, 1), { MX_TRACE_ARP_LEARN, R, 0, 0, false } } },
+	{ "trace: an ARP request for the gateway answered by the bridge, the asker not learned",
+	  IF_VA, ARPREQ(M_VA, "10.1.0.77", "10.1.0.1"), TC_ACT_REDIRECT,
+	  { T_ENTER(VA, BA, 0), { MX_TRACE_ARP_REPLY, BA, 0, 0, false },
+	    { MX_TRACE_ARP_LEARN, R, 0, 0, false }, T_BACK_VA } },
 	{ "trace: an ARP request for the uplink's address answered, the asker not learned",
 	  IF_UP1, ARPREQ(M_OTHER, "192.168.1.203", "192.168.1.1"), TC_ACT_REDIRECT,
 	  { T_ENTER(U1, R, 1), { MX_TRACE_ARP_REPLY, R, 0, 0, false },
@@ -2372,6 +2432,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		case_run(&cases[i]);
 	test_reused_arp();
+	test_bridge_refresh();
 	test_admin_down();
 	test_ecmp();
 	test_ecmp_fragments();
