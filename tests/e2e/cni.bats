@@ -279,10 +279,11 @@ not_alive() {
 	is_error "$output" 50 "no bridge $NET_RUN-nope"
 	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(cni_conf h1 '.zookeeper = "127.0.0.1:1"')"
 	is_error "$output" 50 "cannot reach ZooKeeper at 127.0.0.1:1"
+	# the agent down: 51, the pods here may not reach pods added since
 	agent_stop h1
 	wait_until 20 not_alive h1
 	run -1 --separate-stderr cni h1 STATUS "" "" ""
-	is_error "$output" 50 "midox-agent of host $(agent_name h1) is not running"
+	is_error "$output" 51 "midox-agent of host $(agent_name h1) is not running"
 	# a runtime that restarted with no pods: GC removes the rest, the agent down or not
 	run -0 --separate-stderr cni h1 GC "" "" "" "$(cni_conf h1 '."cni.dev/valid-attachments" = []')"
 	nothing_left h1 g1
