@@ -43,7 +43,7 @@ static int find_bridge(struct add *a)
 			return 0;
 		if (rc != -EEXIST) /* another ADD made it first: take that one */
 			return cni_fail(rc, MIDOX_ERR_TOPOLOGY, "cannot create bridge %s: %s",
-					a->c->bridge, topo_errmsg());
+					a->c->bridge, cni_zk_why(rc, a->c));
 		rc = cni_node_refresh(&a->n);
 		if (rc)
 			return rc;
@@ -180,7 +180,7 @@ static int make_port(struct add *a)
 	if (rc)
 		return cni_fail(rc, rc == -ETIMEDOUT || rc == -EBUSY ? CNI_ERR_TRY_AGAIN :
 				MIDOX_ERR_TOPOLOGY, "cannot create the pod's port on bridge %s: %s",
-				a->c->bridge, topo_errmsg());
+				a->c->bridge, cni_zk_why(rc, a->c));
 	return cni_state_write(a->c->data_dir, &a->st);
 }
 

@@ -173,6 +173,8 @@ int cni_node_refresh(struct cni_node *n);
 /* This host registered and its agent alive (MIDOX_ERR_AGENT recorded otherwise). */
 int cni_node_agent_alive(struct cni_node *n, int code);
 void cni_node_close(struct cni_node *n);
+/* Why ZooKeeper refused a write: topo_errmsg(), or for -EACCES what to configure. */
+const char *cni_zk_why(int rc, const struct cni_conf *c);
 
 /* The commands. Each prints its result on stdout when it succeeds. */
 int cni_cmd_add(const struct cni_conf *c, const struct cni_env *e);

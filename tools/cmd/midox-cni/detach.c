@@ -51,7 +51,7 @@ int cni_detach(const struct cni_conf *c, const struct cni_env *e, struct cni_nod
 	if (rc && rc != -ENOENT)
 		return cni_fail(rc, rc == -ETIMEDOUT || rc == -EBUSY ? CNI_ERR_TRY_AGAIN :
 				MIDOX_ERR_TOPOLOGY, "cannot delete port %s: %s", port_id,
-				topo_errmsg());
+				cni_zk_why(rc, c));
 	rc = nl_open(&nl);
 	if (!rc) {
 		rc = nl_link_delete(nl, host_if);
@@ -175,7 +175,7 @@ static void gc_orphans(struct gc *g)
 		rc = topo_port_delete(g->n->zh, p->id);
 		if (rc && rc != -ENOENT) {
 			cni_fail(rc, MIDOX_ERR_TOPOLOGY, "GC: cannot delete port %s: %s", p->id,
-				 topo_errmsg());
+				 cni_zk_why(rc, g->c));
 			g->rc = g->rc ? g->rc : rc;
 			continue;
 		}

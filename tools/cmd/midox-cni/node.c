@@ -85,6 +85,21 @@ int cni_node_agent_alive(struct cni_node *n, int code)
 	return 0;
 }
 
+const char *cni_zk_why(int rc, const struct cni_conf *c)
+{
+	static char buf[512];
+
+	if (rc != -EACCES)
+		return topo_errmsg();
+	if (c->credentials_file)
+		snprintf(buf, sizeof(buf), "not authorised: the credential in %s is not the "
+			 "cluster's (%s)", c->credentials_file, topo_errmsg());
+	else
+		snprintf(buf, sizeof(buf), "not authorised: the topology is secured; set "
+			 "\"credentialsFile\" to the cluster credential (%s)", topo_errmsg());
+	return buf;
+}
+
 void cni_node_close(struct cni_node *n)
 {
 	if (n->have_t)
