@@ -106,8 +106,9 @@ FORCE:
 $(BUILD)/midox: $(call obj,$(cli_src)) $(TOPO) $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(cli_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS) -ledit
 
-$(BUILD)/midox-cni: $(call obj,$(cni_src)) $(TOPO) $(BASE)
-	$(CC) $(CFLAGS) -o $@ $(call obj,$(cni_src)) $(LINK_TOPO)
+# The plugin's CHECK reads the agent's pinned maps, as the CLI does.
+$(BUILD)/midox-cni: $(call obj,$(cni_src)) $(TOPO) $(LOADER) $(BASE)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(cni_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)
 
 $(BUILD)/midox-agent: $(call obj,$(agent_src)) $(TOPO) $(LOADER) $(BASE)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(agent_src)) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)

@@ -43,30 +43,6 @@ nodes() {
 	mx bridge create name "$BR"
 }
 
-# chain HOST COMMAND POD CONFLIST [RESULT]: the plugins of CONFLIST as a runtime runs a chain
-# for eth0 of POD (container id = the pod's name): ADD and CHECK in order, DEL in reverse,
-# each with the list's cniVersion and name and, after the first (and for every DEL and
-# CHECK), the result so far (RESULT: ADD's) as prevResult. ADD prints the last result.
-chain() {
-	local host=$1 cmd=$2 pod=$3 list=$4 prev=${5:-null} n i cf bin out order
-	n=$(jq '.plugins | length' <<< "$list")
-	order=$(seq 0 $((n - 1)))
-	[ "$cmd" = DEL ] && order=$(seq $((n - 1)) -1 0)
-	for i in $order; do
-		cf=$(jq -c --argjson i "$i" --argjson prev "$prev" '.plugins[$i] +
-			{ cniVersion, name } + (if $prev then { prevResult: $prev } else {} end)' <<< "$list")
-		bin=$CNI_PLUGINS/$(jq -r .type <<< "$cf")
-		[ "$(jq -r .type <<< "$cf")" = midox ] && bin=$MIDOX_BUILD/midox-cni
-		out=$(cni_plugin "$bin" "$host" "$cmd" "$pod" "$pod" eth0 "$cf") || {
-			echo "$cmd of $bin failed: $out" >&2
-			return 1
-		}
-		[ "$cmd" = ADD ] && prev=$out
-	done
-	[ "$cmd" = ADD ] && echo "$prev"
-	return 0
-}
-
 # add HOST POD: ADD eth0 of POD (container id = the pod's name), the result in RESULT[POD].
 declare -gA RESULT=()
 add() {
@@ -83,34 +59,6 @@ pod_ip() {
 # host_if POD: the host side's name, from the result.
 host_if() {
 	jq -er '.interfaces[0].name' <<< "${RESULT[$1]}"
-}
-
-# is_error JSON CODE TEXT: a CNI error with that code whose msg contains TEXT.
-is_error() {
-	echo "$1"
-	jq -e --argjson c "$2" --arg t "$3" '.code == $c and (.msg | contains($t)) and
-		(.cniVersion | type == "string")' <<< "$1" >/dev/null
-}
-
-# ports_of_bridge: how many ports the pods' bridge has.
-ports_of_bridge() {
-	mx bridge "$BR" list port | grep -c . || true
-}
-
-# leases HOST: host-local's lease files of HOST's network (one per address, IPv4 or IPv6;
-# not its lock and last-reserved files).
-leases() {
-	find "$NET_DIR/ipam-$1" -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null | wc -l
-}
-
-# nothing_left HOST POD: no veth on HOST, no port or binding, no lease, no state file.
-nothing_left() {
-	[ "$(ports_of_bridge)" -eq 0 ]
-	[ -z "$(mx host "$(agent_name "$1")" list binding)" ]
-	[ "$(leases "$1")" -eq 0 ]
-	if ip -n "$NET_RUN-$1" -o link show | grep -q ': mxc'; then return 1; fi
-	[ -z "$(ls -A "$NET_DIR/cni-$1" 2>/dev/null)" ]
-	if [ -n "${2:-}" ]; then ! ip -n "$NET_RUN-$2" link show eth0 2>/dev/null; fi
 }
 
 @test "VERSION: the versions it speaks" {
@@ -331,10 +279,11 @@ not_alive() {
 	is_error "$output" 50 "no bridge $NET_RUN-nope"
 	run -1 --separate-stderr cni h1 STATUS "" "" "" "$(cni_conf h1 '.zookeeper = "127.0.0.1:1"')"
 	is_error "$output" 50 "cannot reach ZooKeeper at 127.0.0.1:1"
+	# the agent down: 51, the pods here may not reach pods added since
 	agent_stop h1
 	wait_until 20 not_alive h1
 	run -1 --separate-stderr cni h1 STATUS "" "" ""
-	is_error "$output" 50 "midox-agent of host $(agent_name h1) is not running"
+	is_error "$output" 51 "midox-agent of host $(agent_name h1) is not running"
 	# a runtime that restarted with no pods: GC removes the rest, the agent down or not
 	run -0 --separate-stderr cni h1 GC "" "" "" "$(cni_conf h1 '."cni.dev/valid-attachments" = []')"
 	nothing_left h1 g1

@@ -129,6 +129,7 @@ cf = json.loads(cm["10-midox.conflist"])
 midox = [p for p in cf["plugins"] if p["type"] == "midox"]
 assert len(midox) == 1 and cf["cniVersion"] in ("1.0.0", "1.1.0"), cf
 assert midox[0]["hostIdFile"] == agent_conf()["host_id_file"], midox[0]
+assert midox[0]["pinRoot"] == agent_conf()["pin_root"], midox[0]
 assert midox[0]["zookeeper"] == agent_conf()["zookeeper_servers"], midox[0]
 # the agent reads its settings where the ConfigMap is mounted
 agent = ds["containers"][0]

@@ -4,13 +4,17 @@
 # benchmark's cni section (tools/bench/run); over netns.bash (NET_RUN, NET_DIR).
 #
 #   cni_conf HOST [JQ]          HOST's network configuration (bridge $BR, ZooKeeper $CNI_ZK,
-#                               host-local IPAM keeping its leases in NET_DIR), edited by the
-#                               jq program JQ if given
+#                               the agent's pin root, host-local IPAM keeping its leases in
+#                               NET_DIR), edited by the jq program JQ if given
 #   cni_pod NAME                a network namespace "$NET_RUN-NAME" for a pod (no IPv6)
 #   cni HOST COMMAND CONTAINER POD IFNAME [CONF]
 #                               midox-cni as a runtime runs it in HOST's netns
 #   cni_plugin BINARY HOST COMMAND CONTAINER POD IFNAME CONF
 #                               any CNI plugin, run the same way
+#   chain HOST COMMAND POD CONFLIST [RESULT]
+#                               the plugins of CONFLIST as a runtime runs a chain
+#   is_error JSON CODE TEXT     a CNI error with CODE whose msg contains TEXT
+#   nothing_left HOST [POD]     no veth, port, binding, lease or record of HOST's pods
 
 CNI_PLUGINS=${CNI_PLUGINS:-/usr/lib/cni} # Debian's containernetworking-plugins
 CNI_VERSION=${CNI_VERSION:-1.0.0}
@@ -23,9 +27,9 @@ cni_conf() {
 	jq -nc --arg v "$CNI_VERSION" --arg br "$BR" --arg zk "${CNI_ZK:-127.0.0.1:$ZK_PORT}" \
 		--arg hid "$NET_DIR/$host.host-id" --arg dd "$NET_DIR/cni-$host" \
 		--arg ipam "$NET_DIR/ipam-$host" --arg first "10.244.0.$((n * 100))" \
-		--arg last "10.244.0.$((n * 100 + 49))" '{
+		--arg last "10.244.0.$((n * 100 + 49))" --arg pin "$(agent_pin "$host")" '{
 		cniVersion: $v, name: "pods", type: "midox", bridge: $br, zookeeper: $zk,
-		hostIdFile: $hid, dataDir: $dd, mtu: 1450, waitSeconds: 10,
+		hostIdFile: $hid, dataDir: $dd, pinRoot: $pin, mtu: 1450, waitSeconds: 10,
 		ipam: { type: "host-local", dataDir: $ipam, routes: [{ dst: "0.0.0.0/0" }],
 			ranges: [[{ subnet: "10.244.0.0/24", rangeStart: $first, rangeEnd: $last,
 				    gateway: "10.244.0.1" }]] } }' | jq -c "${2:-.}"
@@ -63,4 +67,56 @@ cni_plugin() {
 	[ -n "$pod" ] && env+=(CNI_NETNS="/run/netns/$NET_RUN-$pod")
 	[ -n "$host" ] || ns=()
 	printf '%s' "$cf" | "${ns[@]}" env -i "${env[@]}" "${wrap[@]}" "$bin"
+}
+
+# is_error JSON CODE TEXT: a CNI error with that code whose msg contains TEXT.
+is_error() {
+	echo "$1"
+	jq -e --argjson c "$2" --arg t "$3" '.code == $c and (.msg | contains($t)) and
+		(.cniVersion | type == "string")' <<< "$1" >/dev/null
+}
+
+# ports_of_bridge: how many ports the pods' bridge has.
+ports_of_bridge() {
+	mx bridge "$BR" list port | grep -c . || true
+}
+
+# leases HOST: host-local's lease files of HOST's network (one per address, IPv4 or IPv6;
+# not its lock and last-reserved files).
+leases() {
+	find "$NET_DIR/ipam-$1" -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null | wc -l
+}
+
+# nothing_left HOST POD: no veth on HOST, no port or binding, no lease, no state file.
+nothing_left() {
+	[ "$(ports_of_bridge)" -eq 0 ]
+	[ -z "$(mx host "$(agent_name "$1")" list binding)" ]
+	[ "$(leases "$1")" -eq 0 ]
+	if ip -n "$NET_RUN-$1" -o link show | grep -q ': mxc'; then return 1; fi
+	[ -z "$(ls -A "$NET_DIR/cni-$1" 2>/dev/null)" ]
+	if [ -n "${2:-}" ]; then ! ip -n "$NET_RUN-$2" link show eth0 2>/dev/null; fi
+}
+
+# chain HOST COMMAND POD CONFLIST [RESULT]: the plugins of CONFLIST as a runtime runs a chain
+# for eth0 of POD (container id = the pod's name): ADD and CHECK in order, DEL in reverse,
+# each with the list's cniVersion and name and, after the first (and for every DEL and
+# CHECK), the result so far (RESULT: ADD's) as prevResult. ADD prints the last result.
+chain() {
+	local host=$1 cmd=$2 pod=$3 list=$4 prev=${5:-null} n i cf bin out order
+	n=$(jq '.plugins | length' <<< "$list")
+	order=$(seq 0 $((n - 1)))
+	[ "$cmd" = DEL ] && order=$(seq $((n - 1)) -1 0)
+	for i in $order; do
+		cf=$(jq -c --argjson i "$i" --argjson prev "$prev" '.plugins[$i] +
+			{ cniVersion, name } + (if $prev then { prevResult: $prev } else {} end)' <<< "$list")
+		bin=$CNI_PLUGINS/$(jq -r .type <<< "$cf")
+		[ "$(jq -r .type <<< "$cf")" = midox ] && bin=$MIDOX_BUILD/midox-cni
+		out=$(cni_plugin "$bin" "$host" "$cmd" "$pod" "$pod" eth0 "$cf") || {
+			echo "$cmd of $bin failed: $out" >&2
+			return 1
+		}
+		[ "$cmd" = ADD ] && prev=$out
+	done
+	[ "$cmd" = ADD ] && echo "$prev"
+	return 0
 }

@@ -43,7 +43,7 @@ static int find_bridge(struct add *a)
 			return 0;
 		if (rc != -EEXIST) /* another ADD made it first: take that one */
 			return cni_fail(rc, MIDOX_ERR_TOPOLOGY, "cannot create bridge %s: %s",
-					a->c->bridge, topo_errmsg());
+					a->c->bridge, cni_zk_why(rc, a->c));
 		rc = cni_node_refresh(&a->n);
 		if (rc)
 			return rc;
@@ -180,7 +180,7 @@ static int make_port(struct add *a)
 	if (rc)
 		return cni_fail(rc, rc == -ETIMEDOUT || rc == -EBUSY ? CNI_ERR_TRY_AGAIN :
 				MIDOX_ERR_TOPOLOGY, "cannot create the pod's port on bridge %s: %s",
-				a->c->bridge, topo_errmsg());
+				a->c->bridge, cni_zk_why(rc, a->c));
 	return cni_state_write(a->c->data_dir, &a->st);
 }
 
@@ -241,24 +241,46 @@ static int print_result(struct add *a)
 		      "dns", dns ? dns : json_object());
 	if (!o)
 		return cni_fail(-ENOMEM, CNI_ERR_IO, "out of memory");
+	/* 1.1.0's interfaces carry their MTU. */
+	for (size_t i = 0; !strcmp(a->c->version, "1.1.0") && i < 2; i++)
+		json_object_set_new(json_array_get(json_object_get(o, "interfaces"), i), "mtu",
+				    json_integer(a->c->mtu));
 	json_dumpf(o, stdout, JSON_COMPACT);
 	putchar('\n');
 	json_decref(o);
 	return 0;
 }
 
+/* Undo in reverse what ADD made. Every step is tried; when one fails, the attachment's
+ * record stays (it names the port once it exists), so the DEL the runtime sends after a
+ * failed ADD, or GC, finds what is left. */
 static void add_undo(struct add *a)
 {
+	bool left = false;
 	int rc;
 
-	if (a->st.port_id[0] && (rc = topo_port_delete(a->n.zh, a->st.port_id)))
+	if (a->st.port_id[0] && (rc = topo_port_delete(a->n.zh, a->st.port_id)) &&
+	    rc != -ENOENT) {
 		mx_warn("undo: cannot delete port %s: %s", a->st.port_id, topo_errmsg());
-	if (a->veth_done && (rc = nl_link_delete(a->host_nl, a->st.host_if)))
+		left = true;
+	}
+	if (a->veth_done && (rc = nl_link_delete(a->host_nl, a->st.host_if))) {
 		mx_warn("undo: cannot delete %s: %s", a->st.host_if, strerror(-rc));
-	if (a->ipam_done)
-		cni_ipam_exec(a->c, a->e, "DEL", a->e->container_id, a->e->ifname, NULL);
-	if (a->state_done &&
-	    (rc = cni_state_remove(a->c->data_dir, a->e->container_id, a->e->ifname)))
+		left = true;
+	}
+	/* The specification: a delegated plugin whose ADD failed gets a DEL too (it may hold
+	 * part of a lease). Only a lease it gave keeps the record when its DEL fails: after a
+	 * refused ADD (a bad range, no such plugin) its DEL fails the same way. */
+	if (a->ipam_done &&
+	    cni_ipam_exec(a->c, a->e, "DEL", a->e->container_id, a->e->ifname, NULL)) {
+		mx_warn("undo: IPAM DEL of %s/%s failed", a->e->container_id, a->e->ifname);
+		left = left || a->ipam.succeeded;
+	}
+	if (a->state_done && left)
+		mx_warn("undo incomplete: the record of %s/%s under %s stays for DEL or GC",
+			a->e->container_id, a->e->ifname, a->c->data_dir);
+	else if (a->state_done &&
+		 (rc = cni_state_remove(a->c->data_dir, a->e->container_id, a->e->ifname)))
 		mx_warn("undo: cannot remove the state of %s: %s", a->e->container_id,
 			strerror(-rc));
 }
@@ -287,10 +309,11 @@ static int add_steps(struct add *a)
 	if (!rc)
 		rc = cni_state_write(a->c->data_dir, &a->st);
 	a->state_done = !rc;
+	/* From here the IPAM plugin has run: its DEL is part of every undo, also when its ADD
+	 * failed or gave an address that is no use (IPv6, unparsable). */
+	a->ipam_done = !rc;
 	if (!rc)
 		rc = cni_ipam_exec(a->c, a->e, "ADD", a->e->container_id, a->e->ifname, &a->ipam);
-	/* A lease whose address is no use (IPv6, unparsable) is given back too. */
-	a->ipam_done = a->ipam.succeeded;
 	if (!rc)
 		rc = make_veth(a);
 	if (!rc)

@@ -24,6 +24,7 @@ enum cni_code {
 	CNI_ERR_CONFIG = 7,	/* invalid network configuration */
 	CNI_ERR_TRY_AGAIN = 11,	/* try again later */
 	CNI_ERR_UNAVAILABLE = 50, /* STATUS: the plugin cannot serve ADD now */
+	CNI_ERR_UNAVAILABLE_LIMITED = 51, /* STATUS: and existing pods may be cut off */
 	MIDOX_ERR_TOPOLOGY = 100, /* ZooKeeper refused a read or write */
 	MIDOX_ERR_NO_BRIDGE = 101, /* the configured bridge does not exist */
 	MIDOX_ERR_AGENT = 102,	/* this host's agent is not running (or never registered) */
@@ -57,6 +58,7 @@ struct cni_conf {
 	const char *credentials_file;
 	const char *host_id_file;
 	const char *data_dir;
+	const char *pin_root;	/* the agent's pin_root: CHECK reads its maps there */
 	unsigned int mtu;
 	double wait_s;
 	json_t *ipam;		/* the "ipam" object, NULL if none */
@@ -113,6 +115,10 @@ bool cni_version_ok(const char *v);
 int cni_ipam_exec(const struct cni_conf *c, const struct cni_env *e, const char *command,
 		  const char *container_id, const char *ifname, struct cni_ipam *out);
 void cni_ipam_free(struct cni_ipam *r);
+/* Whether the IPAM plugin speaks CNI 1.1.0 (its VERSION answer): Debian 12's do not. */
+int cni_ipam_speaks_1_1(const struct cni_conf *c, const struct cni_env *e, bool *yes);
+/* STATUS or GC to a plugin that speaks 1.1.0, with the configuration as it came. */
+int cni_ipam_exec_native(const struct cni_conf *c, const struct cni_env *e, const char *command);
 /* The IPv4 address and routes of a result (IPAM's answer or a prevResult). */
 int cni_ipam_parse(json_t *result, struct cni_ipam *out);
 
@@ -167,6 +173,8 @@ int cni_node_refresh(struct cni_node *n);
 /* This host registered and its agent alive (MIDOX_ERR_AGENT recorded otherwise). */
 int cni_node_agent_alive(struct cni_node *n, int code);
 void cni_node_close(struct cni_node *n);
+/* Why ZooKeeper refused a write: topo_errmsg(), or for -EACCES what to configure. */
+const char *cni_zk_why(int rc, const struct cni_conf *c);
 
 /* The commands. Each prints its result on stdout when it succeeds. */
 int cni_cmd_add(const struct cni_conf *c, const struct cni_env *e);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cni.h"
+#include "midox/common.h"
 
 static const char *const versions[] = { "1.0.0", "1.1.0", NULL };
 
@@ -50,7 +51,8 @@ static bool valid_container_id(const char *s)
 }
 
 /* What each command needs: ADD and CHECK everything, DEL all but the namespace (it may be
- * gone), GC and STATUS only CNI_PATH. */
+ * gone), GC only CNI_PATH, STATUS nothing (the specification; without CNI_PATH it reports
+ * the IPAM plugin not found). */
 int cni_env_require(const struct cni_env *e)
 {
 	bool add = !strcmp(e->command, "ADD"), check = !strcmp(e->command, "CHECK");
@@ -69,7 +71,7 @@ int cni_env_require(const struct cni_env *e)
 	if ((add || check || del) && !topo_valid_ifname(e->ifname))
 		return cni_fail(-EINVAL, CNI_ERR_ENV, "CNI_IFNAME '%s' is not an interface name "
 				"(1 to 15 characters, no '/', ':' or spaces)", e->ifname);
-	if (!e->path)
+	if (!e->path && strcmp(e->command, "STATUS"))
 		return cni_fail(-EINVAL, CNI_ERR_ENV, "CNI_PATH is not set (the folders of the "
 				"CNI plugins, such as /opt/cni/bin:/usr/lib/cni)");
 	return 0;
@@ -203,6 +205,7 @@ static int parse_members(struct cni_conf *c)
 	c->zookeeper = CNI_DEFAULT_ZK;
 	c->host_id_file = CNI_DEFAULT_HOST_ID_FILE;
 	c->data_dir = CNI_DEFAULT_DATA_DIR;
+	c->pin_root = MX_PIN_ROOT_DEFAULT;
 	rc = opt_string(c->root, "name", &c->name);
 	if (!rc)
 		rc = opt_string(c->root, "bridge", &c->bridge);
@@ -214,6 +217,8 @@ static int parse_members(struct cni_conf *c)
 		rc = opt_string(c->root, "hostIdFile", &c->host_id_file);
 	if (!rc)
 		rc = opt_string(c->root, "dataDir", &c->data_dir);
+	if (!rc)
+		rc = opt_string(c->root, "pinRoot", &c->pin_root);
 	if (!rc)
 		rc = parse_numbers(c);
 	if (!rc)

@@ -11,7 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "cni.h"
+#include "loader/loader.h"
+#include "loader/map_table.h"
+#include "midox/port.h"
 #include "topology/status.h"
 
 /* The port bound to host_if, else the one the state names if it has no binding left. */
@@ -46,7 +51,7 @@ int cni_detach(const struct cni_conf *c, const struct cni_env *e, struct cni_nod
 	if (rc && rc != -ENOENT)
 		return cni_fail(rc, rc == -ETIMEDOUT || rc == -EBUSY ? CNI_ERR_TRY_AGAIN :
 				MIDOX_ERR_TOPOLOGY, "cannot delete port %s: %s", port_id,
-				topo_errmsg());
+				cni_zk_why(rc, c));
 	rc = nl_open(&nl);
 	if (!rc) {
 		rc = nl_link_delete(nl, host_if);
@@ -95,9 +100,10 @@ struct gc {
 	const struct cni_conf *c;
 	const struct cni_env *e;
 	struct cni_node *n;
+	int rc;			/* the first failure: GC goes on past it */
 };
 
-static bool still_valid(const struct cni_conf *c, const struct cni_state *s)
+static bool still_valid(const struct cni_conf *c, const char *container_id, const char *ifname)
 {
 	json_t *v;
 	size_t i;
@@ -106,7 +112,7 @@ static bool still_valid(const struct cni_conf *c, const struct cni_state *s)
 		const char *id = json_string_value(json_object_get(v, "containerID"));
 		const char *ifn = json_string_value(json_object_get(v, "ifname"));
 
-		if (id && ifn && !strcmp(id, s->container_id) && !strcmp(ifn, s->ifname))
+		if (id && ifn && !strcmp(id, container_id) && !strcmp(ifn, ifname))
 			return true;
 	}
 	return false;
@@ -115,18 +121,84 @@ static bool still_valid(const struct cni_conf *c, const struct cni_state *s)
 static int gc_one(const struct cni_state *s, void *ctx)
 {
 	struct gc *g = ctx;
+	int rc;
 
-	if (still_valid(g->c, s))
+	if (still_valid(g->c, s->container_id, s->ifname))
 		return 0;
-	return cni_detach(g->c, g->e, g->n, s->container_id, s->ifname);
+	rc = cni_detach(g->c, g->e, g->n, s->container_id, s->ifname);
+	if (rc && !g->rc)
+		g->rc = rc;
+	return 0;
+}
+
+/* Whether a valid attachment's node end is host_if (the name is a hash of its container id
+ * and ifname). */
+static bool valid_host_if(const struct cni_conf *c, const char *host_if)
+{
+	char name[TOPO_IFNAME_MAX];
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(c->valid_attachments, i, v) {
+		const char *id = json_string_value(json_object_get(v, "containerID"));
+		const char *ifn = json_string_value(json_object_get(v, "ifname"));
+
+		if (!id || !ifn)
+			continue;
+		cni_host_ifname(id, ifn, name);
+		if (!strcmp(name, host_if))
+			return true;
+	}
+	return false;
+}
+
+/* Ports of this network's bridge bound on this node to a pod's end ("mxc...") that no
+ * valid attachment has, left without their record (it was lost, or the records' folder
+ * changed): the port, its binding and the veth go. Their lease cannot be named (the
+ * record held the container id): a 1.1.0 IPAM plugin's own GC frees it. */
+static void gc_orphans(struct gc *g)
+{
+	const struct topo_bridge *b = topo_find_bridge(&g->n->t, g->c->bridge);
+	const struct topology *t = &g->n->t;
+	int nl = -1, rc;
+
+	if (!b || !g->n->host_id[0] || nl_open(&nl))
+		return;
+	for (size_t i = 0; i < t->n_bindings; i++) {
+		const struct topo_binding *bd = &t->bindings[i];
+		const struct topo_port *p = topo_find_port_by_id(t, bd->port_id);
+
+		if (strcmp(bd->host_id, g->n->host_id) || !p || strcmp(p->device_id, b->id) ||
+		    strncmp(bd->interface, CNI_VETH_PREFIX, strlen(CNI_VETH_PREFIX)) ||
+		    valid_host_if(g->c, bd->interface))
+			continue;
+		rc = topo_port_delete(g->n->zh, p->id);
+		if (rc && rc != -ENOENT) {
+			cni_fail(rc, MIDOX_ERR_TOPOLOGY, "GC: cannot delete port %s: %s", p->id,
+				 cni_zk_why(rc, g->c));
+			g->rc = g->rc ? g->rc : rc;
+			continue;
+		}
+		rc = nl_link_delete(nl, bd->interface);
+		if (rc) {
+			cni_fail(rc, CNI_ERR_IO, "GC: cannot delete interface %s: %s", bd->interface,
+				 strerror(-rc));
+			g->rc = g->rc ? g->rc : rc;
+		}
+	}
+	close(nl);
 }
 
 /* GC: every attachment recorded here that the runtime no longer lists goes as DEL would
- * remove it. Without a list, nothing is removed (the specification makes it required). */
+ * remove it, then the ports of orphans without a record; the IPAM plugin gets the GC too
+ * when it speaks 1.1.0 (one that does not got a DEL for each attachment removed). A failure
+ * does not stop it: the first is reported after the rest is done. Without a list, nothing
+ * is removed (the specification makes it required). */
 int cni_cmd_gc(const struct cni_conf *c, const struct cni_env *e)
 {
 	struct cni_node n;
-	struct gc g = { c, e, &n };
+	struct gc g = { c, e, &n, 0 };
+	bool speaks_1_1 = false;
 	int rc;
 
 	if (!c->valid_attachments)
@@ -136,8 +208,14 @@ int cni_cmd_gc(const struct cni_conf *c, const struct cni_env *e)
 		rc = cni_state_each(c->data_dir, gc_one, &g);
 	if (rc && !cni_failed())
 		cni_fail(rc, CNI_ERR_IO, "cannot read %s: %s", c->data_dir, strerror(-rc));
+	if (!rc && !(rc = cni_node_refresh(&n)))
+		gc_orphans(&g);
+	if (!rc && c->ipam)
+		rc = cni_ipam_speaks_1_1(c, e, &speaks_1_1);
+	if (!rc && speaks_1_1)
+		rc = cni_ipam_exec_native(c, e, "GC");
 	cni_node_close(&n);
-	return rc;
+	return rc ? rc : g.rc;
 }
 
 /* ---- CHECK ---- */
@@ -171,6 +249,65 @@ static int check_pod(const struct cni_conf *c, const struct cni_env *e,
 	return rc;
 }
 
+/* One entry of a pinned map of this node's agent, by key: -ENOENT when it has none. */
+static int pinned_lookup(const char *pin_root, enum mx_map_id id, const void *key, void *value)
+{
+	struct mx_pinned_map m;
+	int rc = mx_pinned_open(pin_root, id, &m);
+
+	if (rc)
+		rc = cni_fail(rc, MIDOX_ERR_CHECK, "cannot open %s/%s: %s (pinRoot names the "
+			      "agent's pin_root)", pin_root, mx_map_name(id), strerror(-rc));
+	else if (bpf_map_lookup_elem(m.fd, key, value))
+		rc = -errno;
+	mx_pinned_close(&m);
+	return rc;
+}
+
+/* The agent's maps as the datapath reads them: the node's end in midox_ifport_v3 with the
+ * port's key and a copy of its entry holding the pod's MAC and address, and the port in
+ * midox_port_v2 bound to that interface. */
+static int check_maps(const struct cni_conf *c, const char *host_if, const struct topo_port *p)
+{
+	struct mx_ifport ifp;
+	struct mx_port port;
+	struct nl_link hl;
+	__u32 ifindex, key = p->tunnel_key;
+	int nl, rc = nl_open(&nl);
+
+	if (!rc) {
+		rc = nl_link_get(nl, host_if, &hl);
+		close(nl);
+	}
+	if (rc)
+		return cni_fail(rc, MIDOX_ERR_CHECK, "the node's end %s is missing: %s", host_if,
+				strerror(-rc));
+	ifindex = (__u32)hl.index;
+	rc = pinned_lookup(c->pin_root, MX_MAP_ID_IFPORT, &ifindex, &ifp);
+	if (rc == -ENOENT)
+		return cni_fail(rc, MIDOX_ERR_CHECK, "%s (ifindex %u) has no entry in %s: the "
+				"agent does not forward it", host_if, ifindex,
+				mx_map_name(MX_MAP_ID_IFPORT));
+	if (!rc && (ifp.port_key != key || memcmp(ifp.port.mac, p->mac, 6) ||
+		    ifp.port.addr != p->addr.s_addr))
+		return cni_fail(-EINVAL, MIDOX_ERR_CHECK, "%s's entry in %s is port key %u, not "
+				"port %s's %u with the pod's MAC and address", host_if,
+				mx_map_name(MX_MAP_ID_IFPORT), ifp.port_key, p->id, key);
+	if (!rc)
+		rc = pinned_lookup(c->pin_root, MX_MAP_ID_PORT, &key, &port);
+	if (rc == -ENOENT)
+		return cni_fail(rc, MIDOX_ERR_CHECK, "port %s (key %u) has no entry in %s", p->id,
+				key, mx_map_name(MX_MAP_ID_PORT));
+	if (!rc && (!(port.flags & MX_PORT_LOCAL) || port.ifindex != ifindex))
+		return cni_fail(-EINVAL, MIDOX_ERR_CHECK, "port %s (key %u) in %s is not bound "
+				"to %s (ifindex %u)", p->id, key, mx_map_name(MX_MAP_ID_PORT),
+				host_if, ifindex);
+	if (rc && !cni_failed())
+		cni_fail(rc, MIDOX_ERR_CHECK, "cannot read the agent's maps under %s: %s",
+			 c->pin_root, strerror(-rc));
+	return rc;
+}
+
 static int check_port(const struct cni_conf *c, const struct cni_node *n, const char *host_if,
 		      const struct cni_ipam *want, const struct nl_link *l)
 {
@@ -201,11 +338,12 @@ static int check_port(const struct cni_conf *c, const struct cni_node *n, const 
 		return cni_fail(-EINVAL, MIDOX_ERR_CHECK, "the binding of %s is not active: %s",
 				host_if, !rc && !strcmp(bs.port_id, p->id) ? bs.reason :
 				"the agent has not reported it");
-	return rc;
+	return check_maps(c, host_if, p);
 }
 
 /* CHECK: the pod's interface (up, MTU, the address of prevResult), the port bound to the
- * host's end holding the pod's MAC and address, the binding active, and IPAM's own CHECK. */
+ * host's end holding the pod's MAC and address, the binding active, the port in the
+ * agent's maps, and IPAM's own CHECK. */
 int cni_cmd_check(const struct cni_conf *c, const struct cni_env *e)
 {
 	char host_if[TOPO_IFNAME_MAX];

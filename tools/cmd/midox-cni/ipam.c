@@ -69,16 +69,19 @@ static void env_free(char **env)
 	free(env);
 }
 
-static char *ipam_input(const struct cni_conf *c)
+/* The configuration as the IPAM plugin gets it: as it is when native (a plugin that speaks
+ * 1.1.0, for STATUS and GC), else as 1.0.0 without 1.1.0's GC key. */
+static char *ipam_input(const struct cni_conf *c, bool native)
 {
 	json_t *in = json_deep_copy(c->root);
 	char *text;
 
 	if (!in)
 		return NULL;
-	if (!strcmp(c->version, "1.1.0"))
+	if (!native && !strcmp(c->version, "1.1.0"))
 		json_object_set_new(in, "cniVersion", json_string("1.0.0"));
-	json_object_del(in, "cni.dev/valid-attachments");
+	if (!native)
+		json_object_del(in, "cni.dev/valid-attachments");
 	text = json_dumps(in, JSON_COMPACT);
 	json_decref(in);
 	return text;
@@ -244,27 +247,49 @@ int cni_ipam_parse(json_t *result, struct cni_ipam *out)
 	return rc;
 }
 
-int cni_ipam_exec(const struct cni_conf *c, const struct cni_env *e, const char *command,
-		  const char *container_id, const char *ifname, struct cni_ipam *out)
+/* Run the IPAM plugin for command; its stdout in *text (the caller frees it) when it
+ * succeeds, its error recorded when it fails. */
+static int ipam_run(const struct cni_conf *c, const struct cni_env *e, const char *command,
+		    const char *container_id, const char *ifname, bool native, char **text)
 {
-	char path[4096], *input = NULL, *text = NULL, **env = NULL;
+	char path[4096], *input = NULL, **env = NULL;
 	int status = 0, rc;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
+	*text = NULL;
+	if (!e->path)
+		return cni_fail(-ENOENT, MIDOX_ERR_IPAM, "CNI_PATH is not set: IPAM plugin %s "
+				"cannot be found", c->ipam_type);
 	rc = find_plugin(e->path, c->ipam_type, path, sizeof(path));
 	if (rc)
 		return rc;
-	input = ipam_input(c);
+	input = ipam_input(c, native);
 	env = child_env(command, container_id, ifname);
 	if (!input || !env)
 		rc = cni_fail(-ENOMEM, CNI_ERR_IO, "out of memory");
 	if (!rc)
-		rc = run(path, env, input, &text, &status);
+		rc = run(path, env, input, text, &status);
 	if (rc && !cni_failed())
 		cni_fail(rc, MIDOX_ERR_IPAM, "cannot run IPAM plugin %s: %s", path, strerror(-rc));
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		rc = plugin_error(c->ipam_type, command, text, status);
+		rc = plugin_error(c->ipam_type, command, *text, status);
+	if (rc) {
+		free(*text);
+		*text = NULL;
+	}
+	free(input);
+	env_free(env);
+	return rc;
+}
+
+int cni_ipam_exec(const struct cni_conf *c, const struct cni_env *e, const char *command,
+		  const char *container_id, const char *ifname, struct cni_ipam *out)
+{
+	char *text;
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	rc = ipam_run(c, e, command, container_id, ifname, false, &text);
 	if (!rc && out) {
 		json_error_t jerr;
 
@@ -277,8 +302,39 @@ int cni_ipam_exec(const struct cni_conf *c, const struct cni_env *e, const char 
 			rc = cni_ipam_parse(out->result, out);
 	}
 	free(text);
-	free(input);
-	env_free(env);
+	return rc;
+}
+
+int cni_ipam_speaks_1_1(const struct cni_conf *c, const struct cni_env *e, bool *yes)
+{
+	json_t *res, *v;
+	char *text;
+	size_t i;
+	int rc = ipam_run(c, e, "VERSION", NULL, NULL, false, &text);
+
+	*yes = false;
+	if (rc)
+		return rc;
+	res = json_loads(text, 0, NULL);
+	free(text);
+	if (!json_is_array(json_object_get(res, "supportedVersions"))) {
+		json_decref(res);
+		return cni_fail(-EINVAL, MIDOX_ERR_IPAM, "IPAM plugin %s's VERSION answer has no "
+				"supportedVersions", c->ipam_type);
+	}
+	json_array_foreach(json_object_get(res, "supportedVersions"), i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), "1.1.0"))
+			*yes = true;
+	json_decref(res);
+	return 0;
+}
+
+int cni_ipam_exec_native(const struct cni_conf *c, const struct cni_env *e, const char *command)
+{
+	char *text;
+	int rc = ipam_run(c, e, command, NULL, NULL, true, &text);
+
+	free(text);
 	return rc;
 }
 

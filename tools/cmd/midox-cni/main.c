@@ -96,12 +96,13 @@ static int read_stdin(char **out)
 	return 0;
 }
 
-/* VERSION: the stdin's cniVersion echoed when it is one of ours, else the newest. */
+/* VERSION: the stdin's cniVersion echoed, as the specification asks (whichever it is: the
+ * caller learns from supportedVersions), the newest when there is none. */
 static int cmd_version(const char *text)
 {
 	json_t *in = json_loads(text, 0, NULL);
 	const char *v = json_string_value(json_object_get(in, "cniVersion"));
-	json_t *o = json_pack("{s:s, s:[s,s]}", "cniVersion", v && cni_version_ok(v) ? v : "1.1.0",
+	json_t *o = json_pack("{s:s, s:[s,s]}", "cniVersion", v && *v ? v : "1.1.0",
 			      "supportedVersions", "1.0.0", "1.1.0");
 
 	json_dumpf(o, stdout, JSON_COMPACT);

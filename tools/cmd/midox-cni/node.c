@@ -85,6 +85,21 @@ int cni_node_agent_alive(struct cni_node *n, int code)
 	return 0;
 }
 
+const char *cni_zk_why(int rc, const struct cni_conf *c)
+{
+	static char buf[512];
+
+	if (rc != -EACCES)
+		return topo_errmsg();
+	if (c->credentials_file)
+		snprintf(buf, sizeof(buf), "not authorised: the credential in %s is not the "
+			 "cluster's (%s)", c->credentials_file, topo_errmsg());
+	else
+		snprintf(buf, sizeof(buf), "not authorised: the topology is secured; set "
+			 "\"credentialsFile\" to the cluster credential (%s)", topo_errmsg());
+	return buf;
+}
+
 void cni_node_close(struct cni_node *n)
 {
 	if (n->have_t)
@@ -94,27 +109,60 @@ void cni_node_close(struct cni_node *n)
 	n->zh = NULL;
 }
 
-/* STATUS: ready for ADD when ZooKeeper answers, the bridge exists (or may be made) and
- * this node's agent is alive; otherwise 50 with the reason. */
+/* This node's agent for STATUS: not running is 51 (the node's pods forward on what it last
+ * set, but learn of no change: a pod added elsewhere is not reached), never registered 50. */
+static int status_agent(struct cni_node *n)
+{
+	const struct topo_host *h = topo_find_host_by_id(&n->t, n->host_id);
+
+	if (h && !h->alive)
+		return cni_fail(-EHOSTDOWN, CNI_ERR_UNAVAILABLE_LIMITED, "midox-agent of host %s "
+				"is not running (no live ZooKeeper session): this node's pods "
+				"forward on what it last set and learn of no change", h->name);
+	return cni_node_agent_alive(n, CNI_ERR_UNAVAILABLE);
+}
+
+/* The IPAM plugin ADD delegates to: STATUS passed on when it speaks 1.1.0 (its error
+ * becomes ours); one that does not (Debian 12's) must at least be there and answer
+ * VERSION. */
+static int status_ipam(const struct cni_conf *c, const struct cni_env *e)
+{
+	bool speaks_1_1;
+	int rc;
+
+	if (!c->ipam)
+		return cni_fail(-EINVAL, CNI_ERR_UNAVAILABLE, "the configuration has no \"ipam\" "
+				"section: ADD cannot get an address");
+	rc = cni_ipam_speaks_1_1(c, e, &speaks_1_1);
+	if (!rc && speaks_1_1)
+		rc = cni_ipam_exec_native(c, e, "STATUS");
+	return rc;
+}
+
+/* STATUS: ready for ADD when ZooKeeper answers, the bridge exists (or may be made), this
+ * node's agent is alive and the IPAM plugin is ready; otherwise 50, or 51 when the pods
+ * already here may be cut off, with the reason. */
 int cni_cmd_status(const struct cni_conf *c, const struct cni_env *e)
 {
 	struct cni_node n;
 	int rc;
 
-	(void)e;
 	rc = cni_node_connect(c, &n);
 	if (!rc)
 		rc = cni_node_host_id(c, &n);
 	if (!rc)
 		rc = cni_node_refresh(&n);
 	if (!rc)
-		rc = cni_node_agent_alive(&n, CNI_ERR_UNAVAILABLE);
+		rc = status_agent(&n);
 	if (!rc && !c->create_bridge && !topo_find_bridge(&n.t, c->bridge))
 		rc = cni_fail(-ENOENT, CNI_ERR_UNAVAILABLE, "no bridge %s in the topology",
 			      c->bridge);
+	if (!rc)
+		rc = status_ipam(c, e);
 	cni_node_close(&n);
 	/* Whatever keeps ADD from working is "not available"; a bad configuration stays 7. */
-	if (rc && cni_fail_code() != CNI_ERR_CONFIG)
+	if (rc && cni_fail_code() != CNI_ERR_CONFIG &&
+	    cni_fail_code() != CNI_ERR_UNAVAILABLE_LIMITED)
 		cni_fail_set_code(CNI_ERR_UNAVAILABLE);
 	return rc;
 }
