@@ -12,11 +12,7 @@ load '../lib/e2e'
 load '../lib/cni'
 
 setup_file() {
-	e2e_setup_file midox midox-agent midox-cni
-	[ -x "$CNI_PLUGINS/host-local" ] || {
-		echo "missing $CNI_PLUGINS/host-local (apt-get install containernetworking-plugins)" >&2
-		return 1
-	}
+	cni_setup_file
 }
 
 teardown_file() {
@@ -24,10 +20,7 @@ teardown_file() {
 }
 
 setup() {
-	net_init
-	BR=$NET_RUN-pods
-	TZ=$NET_RUN-tz
-	CNI_VERSION=1.0.0
+	cni_setup
 	# the cluster credential: the CLI (mx) and the agents take it from the environment
 	export MIDOX_CREDENTIALS="$NET_DIR/cluster.cred"
 	echo "admin:$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$MIDOX_CREDENTIALS"
@@ -39,8 +32,7 @@ teardown() {
 }
 
 @test "a secured tree: ADD with credentialsFile works; without it ZooKeeper refuses the port (100) and nothing is left" {
-	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
-	mx bridge create name "$BR"
+	cni_nodes
 	cni_pod sqa
 	cni_pod sqb
 	local cred out

@@ -15,11 +15,7 @@ load '../lib/e2e'
 load '../lib/cni'
 
 setup_file() {
-	e2e_setup_file midox midox-agent midox-cni
-	[ -x "$CNI_PLUGINS/host-local" ] || {
-		echo "missing $CNI_PLUGINS/host-local (apt-get install containernetworking-plugins)" >&2
-		return 1
-	}
+	cni_setup_file
 }
 
 teardown_file() {
@@ -27,10 +23,7 @@ teardown_file() {
 }
 
 setup() {
-	net_init
-	BR=$NET_RUN-pods
-	TZ=$NET_RUN-tz
-	CNI_VERSION=1.0.0
+	cni_setup
 }
 
 teardown() {
@@ -38,10 +31,8 @@ teardown() {
 	return 0
 }
 
-nodes() {
-	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
-	mx bridge create name "$BR"
-}
+# nodes: h1 and h2 with their agents in one tunnel zone, the pods' bridge.
+nodes() { cni_nodes; }
 
 # logged_ipam: host-local under another name in a folder of the test's own, first writing
 # each call's command and container id to $NET_DIR/ipam.log: the real plugin, its calls

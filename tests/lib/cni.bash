@@ -1,6 +1,6 @@
 # midox-cni called exactly as a container runtime calls it: CNI_* environment variables, the
 # network configuration on stdin, the result on stdout, in the node's network namespace
-# (nsenter --net), where the pod's veth end lives. Shared by tests/e2e/cni.bats and the
+# (nsenter --net), where the pod's veth end lives. Shared by tests/e2e/cni*.bats and the
 # benchmark's cni section (tools/bench/run); over netns.bash (NET_RUN, NET_DIR).
 #
 #   cni_conf HOST [JQ]          HOST's network configuration (bridge $BR, ZooKeeper $CNI_ZK,
@@ -15,6 +15,11 @@
 #                               the plugins of CONFLIST as a runtime runs a chain
 #   is_error JSON CODE TEXT     a CNI error with CODE whose msg contains TEXT
 #   nothing_left HOST [POD]     no veth, port, binding, lease or record of HOST's pods
+#
+# For the e2e files (over e2e.bash):
+#   cni_setup_file              setup_file: the binaries, Debian's host-local, ZooKeeper
+#   cni_setup                   setup: a run's names (BR the pods' bridge, TZ the zone)
+#   cni_nodes                   h1 and h2 with their agents in zone TZ, and the bridge BR
 
 CNI_PLUGINS=${CNI_PLUGINS:-/usr/lib/cni} # Debian's containernetworking-plugins
 CNI_VERSION=${CNI_VERSION:-1.0.0}
@@ -119,4 +124,24 @@ chain() {
 	done
 	[ "$cmd" = ADD ] && echo "$prev"
 	return 0
+}
+
+cni_setup_file() {
+	e2e_setup_file midox midox-agent midox-cni
+	[ -x "$CNI_PLUGINS/host-local" ] || {
+		echo "missing $CNI_PLUGINS/host-local (apt-get install containernetworking-plugins)" >&2
+		return 1
+	}
+}
+
+cni_setup() {
+	net_init
+	BR=$NET_RUN-pods
+	TZ=$NET_RUN-tz
+	CNI_VERSION=1.0.0
+}
+
+cni_nodes() {
+	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
+	mx bridge create name "$BR"
 }
