@@ -14,25 +14,9 @@
 
 static int set_add(struct learned_set *s, const struct learned *l)
 {
-	struct learned *items;
-
 	if (!s->ix.key_size) /* a set never used: its index keys whole entries */
 		index_init(&s->ix, s->items, sizeof(*l), 0, sizeof(*l), INDEX_BYTES);
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-
-		items = realloc(s->items, cap * sizeof(*items));
-		if (!items)
-			return -ENOMEM;
-		s->items = items;
-		s->cap = cap;
-		index_rebase(&s->ix, items);
-	}
-	s->items[s->n] = *l;
-	if (index_add(&s->ix, s->n))
-		return -ENOMEM; /* not counted: the slot is overwritten by the next add */
-	s->n++;
-	return 0;
+	return index_append(&s->ix, &s->items, &s->n, &s->cap, l);
 }
 
 static bool set_has(const struct learned_set *s, const struct learned *l)

@@ -64,25 +64,11 @@ struct probe_walk {
 
 static int probed_add(struct neigh_probed_set *s, const struct mx_neigh_key *k, uint64_t at)
 {
-	struct neigh_probed *items;
+	struct neigh_probed p = { .key = *k, .probed_ns = at };
 
 	if (!s->ix.key_size)
-		index_init(&s->ix, s->items, sizeof(*items), 0, sizeof(*k), INDEX_BYTES);
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-
-		items = realloc(s->items, cap * sizeof(*items));
-		if (!items)
-			return -ENOMEM;
-		s->items = items;
-		s->cap = cap;
-		index_rebase(&s->ix, items);
-	}
-	s->items[s->n] = (struct neigh_probed){ .key = *k, .probed_ns = at };
-	if (index_add(&s->ix, s->n))
-		return -ENOMEM;
-	s->n++;
-	return 0;
+		index_init(&s->ix, s->items, sizeof(p), 0, sizeof(*k), INDEX_BYTES);
+	return index_append(&s->ix, &s->items, &s->n, &s->cap, &p);
 }
 
 /* When k was last probed; 0: not in the set. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "base/index.h"
 #include "base/log.h"
 #include "topology/chains.h"
 #include "topology/codec.h"
@@ -1472,10 +1473,42 @@ static void test_chain_snapshot(void)
 	topo_free(&t);
 }
 
+/* ---- base/index.h: the growing, indexed array ---- */
+
+static void test_index_append(void)
+{
+	struct rec {
+		uint32_t key, value;
+	} *items = NULL;
+	struct index ix;
+	size_t n = 0, cap = 0;
+	bool all = true;
+	int rc = 0;
+
+	index_init(&ix, items, sizeof(*items), 0, sizeof(uint32_t), INDEX_BYTES);
+	for (uint32_t k = 0; !rc && k < 200; k++) {
+		struct rec r = { .key = k * 7 + 1, .value = k };
+
+		rc = index_append(&ix, &items, &n, &cap, &r);
+	}
+	ok(!rc && n == 200 && cap == 256, "index_append: 200 records, grown 64 -> 128 -> 256");
+	for (uint32_t k = 0; k < 200; k++) {
+		uint32_t key = k * 7 + 1;
+		long i = index_find(&ix, &key);
+
+		all = all && i == (long)k && items[i].value == k;
+	}
+	ok(all, "index_append: every key found at its position, through the growths");
+	ok(index_find(&ix, &(uint32_t){ 2 }) == -1, "index_append: a key never added is not found");
+	index_free(&ix);
+	free(items);
+}
+
 int main(void)
 {
 	mx_log_init("test_topology", MX_LOG_ERROR);
 	test_decode();
+	test_index_append();
 	test_roundtrip();
 	test_mac_node();
 	test_router_roundtrip();

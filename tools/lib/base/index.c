@@ -55,6 +55,29 @@ void index_rebase(struct index *ix, const void *base)
 	ix->base = base;
 }
 
+int index_append(struct index *ix, void *items_ptr, size_t *n, size_t *cap, const void *record)
+{
+	char *items;
+
+	memcpy(&items, items_ptr, sizeof(items));
+	if (*n == *cap) {
+		size_t grown = *cap ? *cap * 2 : 64;
+		char *more = realloc(items, grown * ix->stride);
+
+		if (!more)
+			return -ENOMEM;
+		items = more;
+		memcpy(items_ptr, &items, sizeof(items));
+		*cap = grown;
+		index_rebase(ix, items);
+	}
+	memcpy(items + *n * ix->stride, record, ix->stride);
+	if (index_add(ix, *n))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 static void slot_put(uint32_t *slots, size_t n_slots, uint64_t h, uint32_t value)
 {
 	size_t i = h & (n_slots - 1);

@@ -32,5 +32,10 @@ long index_find(const struct index *ix, const void *key);
 int index_add(struct index *ix, size_t pos);
 /* The caller's array moved (realloc): point at it again. */
 void index_rebase(struct index *ix, const void *base);
+/* Append record (ix->stride bytes) to the caller's growing array: *items_ptr (the address of
+ * its pointer) holding *n records, room for *cap, which ix indexes. Grows it (doubling,
+ * from 64) and rebases ix when full. 0, or -ENOMEM with nothing appended (a record copied
+ * but not indexed is overwritten by the next append). */
+int index_append(struct index *ix, void *items_ptr, size_t *n, size_t *cap, const void *record);
 
 #endif
