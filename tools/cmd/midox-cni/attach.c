@@ -3,7 +3,9 @@
  * interface name), then the attachment's state file, the IPAM address, the veth pair (the
  * pod's end with address, routes and MTU), the port with the pod's MAC and address fixed
  * and bound to the host's end (one multi), and the wait for the agent to report the
- * binding active. A failure at any step undoes the steps before it, in reverse. */
+ * binding active. A failure at any step undoes the steps before it, in reverse. With
+ * "nodeGateway", the node's own gateway is made or mended first (gateway.c): it is the
+ * node's and stays. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,11 +16,7 @@
 #include <sys/random.h>
 
 #include "cni.h"
-#include "base/clock.h"
 #include "base/log.h"
-#include "topology/status.h"
-
-#define WAIT_POLL_NS 20000000ull
 
 struct add {
 	const struct cni_conf *c;
@@ -184,36 +182,9 @@ static int make_port(struct add *a)
 	return cni_state_write(a->c->data_dir, &a->st);
 }
 
-/* Until this host's agent reports the binding active for our port (a status left from
- * an earlier port of the interface is not ours), or the configured wait is over. */
 static int wait_active(struct add *a)
 {
-	uint64_t deadline = mx_now_ns() + (uint64_t)(a->c->wait_s * 1e9);
-	char reason[TOPO_REASON_MAX] = "the agent has not reported it";
-	struct timespec pause = { 0, WAIT_POLL_NS };
-	int rc;
-
-	for (;;) {
-		struct topo_binding_status b;
-		bool ours;
-
-		rc = topo_binding_status_read(a->n.zh, a->n.host_id, a->st.host_if, &b);
-		ours = !rc && !strcmp(b.port_id, a->st.port_id);
-		if (ours && b.active)
-			return 0;
-		if (ours)
-			snprintf(reason, sizeof(reason), "%s", b.reason);
-		if (mx_now_ns() >= deadline)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	rc = cni_node_refresh(&a->n);
-	if (!rc)
-		rc = cni_node_agent_alive(&a->n, MIDOX_ERR_AGENT);
-	if (rc)
-		return rc;
-	return cni_fail(-ETIMEDOUT, MIDOX_ERR_NOT_ACTIVE, "the pod's port (interface %s) did "
-			"not become active within %g s: %s", a->st.host_if, a->c->wait_s, reason);
+	return cni_wait_active(a->c, &a->n, a->st.host_if, a->st.port_id, "the pod's port");
 }
 
 static int print_result(struct add *a)
@@ -302,6 +273,8 @@ static int add_steps(struct add *a)
 			      "(e.g. {\"type\": \"host-local\", \"subnet\": \"10.1.0.0/24\"})");
 	if (!rc)
 		rc = find_bridge(a);
+	if (!rc)
+		rc = cni_node_gw_ensure(a->c, a->e, &a->n, a->bridge_id);
 	if (!rc)
 		rc = open_pod(a);
 	if (!rc)

@@ -41,6 +41,10 @@ enum cni_code {
 #define CNI_DEFAULT_WAIT_S 5.0
 #define CNI_ZK_TIMEOUT_MS 3000
 #define CNI_VETH_PREFIX "mxc"
+/* The node's gateway (gateway.c): its IPAM attachment and its bridge end's prefix. */
+#define CNI_NODE_GW_ID "midox-node-gateway"
+#define CNI_NODE_GW_PREFIX "mxg"
+#define CNI_DEFAULT_NODE_IF "mxnode0"
 
 /* The runtime's environment. */
 struct cni_env {
@@ -68,6 +72,8 @@ struct cni_conf {
 	 * sends) is its port's egress limit in midox's datapath; ingress a tbf on the node's
 	 * end. */
 	uint64_t egress_rate, egress_burst, ingress_rate, ingress_burst;
+	bool node_gateway;	/* "nodeGateway": give the node an address on the bridge */
+	const char *node_if;	/* "nodeInterface": the node's end of it */
 	json_t *prev_result;	/* CHECK, and chained DEL */
 	json_t *valid_attachments; /* GC: "cni.dev/valid-attachments" */
 };
@@ -159,6 +165,8 @@ int cni_state_each(const char *dir, int (*fn)(const struct cni_state *s, void *c
 /* The host side's name: "mxc" and 12 hex digits of a hash of container id and ifname. */
 void cni_host_ifname(const char *container_id, const char *ifname,
 		     char out[TOPO_IFNAME_MAX]);
+/* The bridge end of the node's gateway: "mxg" and the same hash of its IPAM attachment. */
+void cni_node_gw_ifname(const char *node_if, char out[TOPO_IFNAME_MAX]);
 
 /* node.c: ZooKeeper and this host. */
 struct cni_node {
@@ -173,6 +181,15 @@ int cni_node_refresh(struct cni_node *n);
 /* This host registered and its agent alive (MIDOX_ERR_AGENT recorded otherwise). */
 int cni_node_agent_alive(struct cni_node *n, int code);
 void cni_node_close(struct cni_node *n);
+/* Until this host's agent reports host_if's binding active for port_id (what names the
+ * port in the error), or the configured wait is over: MIDOX_ERR_AGENT or
+ * MIDOX_ERR_NOT_ACTIVE recorded. */
+int cni_wait_active(const struct cni_conf *c, struct cni_node *n, const char *host_if,
+		    const char *port_id, const char *what);
+
+/* gateway.c: with "nodeGateway", make or mend the node's gateway on the bridge. */
+int cni_node_gw_ensure(const struct cni_conf *c, const struct cni_env *e, struct cni_node *n,
+		       const char *bridge_id);
 /* Why ZooKeeper refused a write: topo_errmsg(), or for -EACCES what to configure. */
 const char *cni_zk_why(int rc, const struct cni_conf *c);
 

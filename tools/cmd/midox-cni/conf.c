@@ -197,6 +197,29 @@ static int parse_ipam(struct cni_conf *c)
 	return 0;
 }
 
+/* "nodeGateway" (gateway.c) and the name of the node's end, "nodeInterface". */
+static int parse_node_gateway(struct cni_conf *c)
+{
+	json_t *gw = json_object_get(c->root, "nodeGateway");
+	int rc;
+
+	c->node_if = CNI_DEFAULT_NODE_IF;
+	if (gw && !json_is_boolean(gw))
+		return cni_fail(-EINVAL, CNI_ERR_CONFIG, "\"nodeGateway\" must be true or false");
+	c->node_gateway = gw && json_is_true(gw);
+	rc = opt_string(c->root, "nodeInterface", &c->node_if);
+	if (!rc && !topo_valid_ifname(c->node_if))
+		rc = cni_fail(-EINVAL, CNI_ERR_CONFIG, "\"nodeInterface\" '%s' is not an "
+			      "interface name (1 to 15 characters, no '/', ':' or spaces)",
+			      c->node_if);
+	if (!rc && (!strncmp(c->node_if, CNI_VETH_PREFIX, strlen(CNI_VETH_PREFIX)) ||
+		    !strncmp(c->node_if, CNI_NODE_GW_PREFIX, strlen(CNI_NODE_GW_PREFIX))))
+		rc = cni_fail(-EINVAL, CNI_ERR_CONFIG, "\"nodeInterface\" '%s' must not start "
+			      "with \"%s\" or \"%s\" (the names of midox's own ends)", c->node_if,
+			      CNI_VETH_PREFIX, CNI_NODE_GW_PREFIX);
+	return rc;
+}
+
 static int parse_members(struct cni_conf *c)
 {
 	json_t *args;
@@ -221,6 +244,8 @@ static int parse_members(struct cni_conf *c)
 		rc = opt_string(c->root, "pinRoot", &c->pin_root);
 	if (!rc)
 		rc = parse_numbers(c);
+	if (!rc)
+		rc = parse_node_gateway(c);
 	if (!rc)
 		rc = parse_ipam(c);
 	if (!rc)

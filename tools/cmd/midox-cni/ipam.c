@@ -70,7 +70,8 @@ static void env_free(char **env)
 }
 
 /* The configuration as the IPAM plugin gets it: as it is when native (a plugin that speaks
- * 1.1.0, for STATUS and GC), else as 1.0.0 without 1.1.0's GC key. */
+ * 1.1.0, for STATUS and GC; GC's list with the node's gateway added), else as 1.0.0
+ * without 1.1.0's GC key. */
 static char *ipam_input(const struct cni_conf *c, bool native)
 {
 	json_t *in = json_deep_copy(c->root);
@@ -82,6 +83,11 @@ static char *ipam_input(const struct cni_conf *c, bool native)
 		json_object_set_new(in, "cniVersion", json_string("1.0.0"));
 	if (!native)
 		json_object_del(in, "cni.dev/valid-attachments");
+	/* The node's gateway is an attachment the runtime never lists: its lease stays. */
+	else if (c->node_gateway && c->valid_attachments)
+		json_array_append_new(json_object_get(in, "cni.dev/valid-attachments"),
+				      json_pack("{s:s, s:s}", "containerID", CNI_NODE_GW_ID,
+						"ifname", c->node_if));
 	text = json_dumps(in, JSON_COMPACT);
 	json_decref(in);
 	return text;

@@ -5,9 +5,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cni.h"
+#include "base/clock.h"
+#include "topology/status.h"
+
+#define WAIT_POLL_NS 20000000ull
 
 int cni_node_connect(const struct cni_conf *c, struct cni_node *n)
 {
@@ -107,6 +112,38 @@ void cni_node_close(struct cni_node *n)
 	n->have_t = false;
 	topo_close(n->zh);
 	n->zh = NULL;
+}
+
+/* A status left from an earlier port of the interface is not ours. */
+int cni_wait_active(const struct cni_conf *c, struct cni_node *n, const char *host_if,
+		    const char *port_id, const char *what)
+{
+	uint64_t deadline = mx_now_ns() + (uint64_t)(c->wait_s * 1e9);
+	char reason[TOPO_REASON_MAX] = "the agent has not reported it";
+	struct timespec pause = { 0, WAIT_POLL_NS };
+	int rc;
+
+	for (;;) {
+		struct topo_binding_status b;
+		bool ours;
+
+		rc = topo_binding_status_read(n->zh, n->host_id, host_if, &b);
+		ours = !rc && !strcmp(b.port_id, port_id);
+		if (ours && b.active)
+			return 0;
+		if (ours)
+			snprintf(reason, sizeof(reason), "%s", b.reason);
+		if (mx_now_ns() >= deadline)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	rc = cni_node_refresh(n);
+	if (!rc)
+		rc = cni_node_agent_alive(n, MIDOX_ERR_AGENT);
+	if (rc)
+		return rc;
+	return cni_fail(-ETIMEDOUT, MIDOX_ERR_NOT_ACTIVE, "%s (interface %s) did not become "
+			"active within %g s: %s", what, host_if, c->wait_s, reason);
 }
 
 /* This node's agent for STATUS: not running is 51 (the node's pods forward on what it last

@@ -22,7 +22,8 @@ static int state_path(char *buf, size_t len, const char *dir, const char *contai
 }
 
 /* FNV-1a over container id, a NUL and ifname: a stable name the host side gets again. */
-void cni_host_ifname(const char *container_id, const char *ifname, char out[TOPO_IFNAME_MAX])
+static void hashed_ifname(const char *prefix, const char *container_id, const char *ifname,
+			  char out[TOPO_IFNAME_MAX])
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	const char *parts[] = { container_id, ifname };
@@ -33,8 +34,19 @@ void cni_host_ifname(const char *container_id, const char *ifname, char out[TOPO
 			if (!*s)
 				break;
 		}
-	snprintf(out, TOPO_IFNAME_MAX, CNI_VETH_PREFIX "%012llx",
+	snprintf(out, TOPO_IFNAME_MAX, "%s%012llx", prefix,
 		 (unsigned long long)(h & 0xffffffffffffull));
+}
+
+void cni_host_ifname(const char *container_id, const char *ifname, char out[TOPO_IFNAME_MAX])
+{
+	hashed_ifname(CNI_VETH_PREFIX, container_id, ifname, out);
+}
+
+/* Not "mxc": GC takes a bound "mxc" interface that no pod has for an orphan. */
+void cni_node_gw_ifname(const char *node_if, char out[TOPO_IFNAME_MAX])
+{
+	hashed_ifname(CNI_NODE_GW_PREFIX, CNI_NODE_GW_ID, node_if, out);
 }
 
 int cni_state_write(const char *dir, const struct cni_state *s)
