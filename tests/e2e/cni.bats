@@ -7,28 +7,7 @@
 # leases in the test's temp dir.
 
 bats_require_minimum_version 1.5.0
-load '../lib/zk'
-load '../lib/netns'
-load '../lib/agent'
-load '../lib/e2e'
-load '../lib/cni'
-
-setup_file() {
-	cni_setup_file
-}
-
-teardown_file() {
-	zk_cleanup
-}
-
-setup() {
-	cni_setup
-}
-
-teardown() {
-	e2e_teardown
-	return 0
-}
+load '../lib/cni_file'
 
 # nodes: h1 and h2 with their agents in one tunnel zone, the pods' bridge.
 nodes() { cni_nodes; }

@@ -5,30 +5,13 @@
 # with the credential secures the whole tree of this file's ZooKeeper. Pods "sq*".
 
 bats_require_minimum_version 1.5.0
-load '../lib/zk'
-load '../lib/netns'
-load '../lib/agent'
-load '../lib/e2e'
-load '../lib/cni'
-
-setup_file() {
-	cni_setup_file
-}
-
-teardown_file() {
-	zk_cleanup
-}
+load '../lib/cni_file'
 
 setup() {
 	cni_setup
 	# the cluster credential: the CLI (mx) and the agents take it from the environment
 	export MIDOX_CREDENTIALS="$NET_DIR/cluster.cred"
 	echo "admin:$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$MIDOX_CREDENTIALS"
-}
-
-teardown() {
-	e2e_teardown
-	return 0
 }
 
 @test "a secured tree: ADD with credentialsFile works; without it ZooKeeper refuses the port (100) and nothing is left" {

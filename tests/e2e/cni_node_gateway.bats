@@ -6,28 +6,7 @@
 # as a runtime runs it (tests/lib/cni.bash).
 
 bats_require_minimum_version 1.5.0
-load '../lib/zk'
-load '../lib/netns'
-load '../lib/agent'
-load '../lib/e2e'
-load '../lib/cni'
-
-setup_file() {
-	cni_setup_file
-}
-
-teardown_file() {
-	zk_cleanup
-}
-
-setup() {
-	cni_setup
-}
-
-teardown() {
-	e2e_teardown
-	return 0
-}
+load '../lib/cni_file'
 
 # conf HOST: HOST's configuration with the node's gateway.
 conf() {
