@@ -13,28 +13,7 @@
 # plugin's STATUS or GC.
 
 bats_require_minimum_version 1.5.0
-load '../lib/zk'
-load '../lib/netns'
-load '../lib/agent'
-load '../lib/e2e'
-load '../lib/cni'
-
-setup_file() {
-	cni_setup_file
-}
-
-teardown_file() {
-	zk_cleanup
-}
-
-setup() {
-	cni_setup
-}
-
-teardown() {
-	e2e_teardown
-	return 0
-}
+load '../lib/cni_file'
 
 # ipam_fixture: "ipam-cf" in $NET_DIR/bin, put first in CNI_PATH (CNI_PATH_SET). Each call
 # appends "COMMAND|CONTAINERID|STDIN" to $NET_DIR/ipam.log. When $NET_DIR/fail-COMMAND (or
