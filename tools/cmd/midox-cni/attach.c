@@ -303,6 +303,8 @@ static int add_steps(struct add *a)
 	if (!rc)
 		rc = find_bridge(a);
 	if (!rc)
+		rc = cni_block_claim(a->c, &a->n);
+	if (!rc)
 		rc = open_pod(a);
 	if (!rc)
 		rc = check_free(a);
