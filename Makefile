@@ -205,6 +205,13 @@ $(BUILD)/tests/test_natlease: $(BUILD)/tests/unit/test_natlease.o $(NATLEASE_OBJ
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(NATLEASE_OBJ) $(LINK_TOPO)
 
+# midox-cni's node blocks and configuration (no ZooKeeper): the plugin's objects but its main,
+# whose error recorder the test provides.
+CNI_LIB_OBJ := $(call obj,$(filter-out tools/cmd/midox-cni/main.c,$(cni_src)))
+$(BUILD)/tests/test_cni_block: $(BUILD)/tests/unit/test_cni_block.o $(CNI_LIB_OBJ) $(TOPO) $(LOADER) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(CNI_LIB_OBJ) $(TOPO) $(LINK_LOADER) $(TOPO_LIBS)
+
 # The rest: the object model (and the base library).
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOPO) $(BASE)
 	@mkdir -p $(@D)

@@ -131,6 +131,13 @@ assert len(midox) == 1 and cf["cniVersion"] in ("1.0.0", "1.1.0"), cf
 assert midox[0]["hostIdFile"] == agent_conf()["host_id_file"], midox[0]
 assert midox[0]["pinRoot"] == agent_conf()["pin_root"], midox[0]
 assert midox[0]["zookeeper"] == agent_conf()["zookeeper_servers"], midox[0]
+# one file for every node: the subnet split by node, no per-node range to edit
+ranges = midox[0]["ipam"]["ranges"]
+net_len = int(ranges[0][0]["subnet"].split("/")[1])
+assert len(ranges) == 1 and len(ranges[0]) == 1, ranges
+assert "rangeStart" not in ranges[0][0] and "rangeEnd" not in ranges[0][0], ranges
+assert isinstance(midox[0]["nodeBlockSize"], int), midox[0]
+assert net_len < midox[0]["nodeBlockSize"] <= min(30, net_len + 16), midox[0]
 # the agent reads its settings where the ConfigMap is mounted
 agent = ds["containers"][0]
 cfg = agent["command"][agent["command"].index("--config") + 1]

@@ -274,6 +274,9 @@ static int add_steps(struct add *a)
 	if (!rc)
 		rc = find_bridge(a);
 	if (!rc)
+		rc = cni_block_claim(a->c, &a->n);
+	/* After the claim: the node's gateway leases from this node's block too. */
+	if (!rc)
 		rc = cni_node_gw_ensure(a->c, a->e, &a->n, a->bridge_id);
 	if (!rc)
 		rc = open_pod(a);

@@ -32,6 +32,7 @@ enum cni_code {
 	MIDOX_ERR_IFNAME_TAKEN = 104, /* CNI_IFNAME exists in the pod, or the attachment does */
 	MIDOX_ERR_IPAM = 105,	/* the IPAM plugin is missing or its answer unusable */
 	MIDOX_ERR_CHECK = 106,	/* CHECK found the attachment not as ADD made it */
+	MIDOX_ERR_NO_BLOCK = 107, /* nodeBlockSize: every block of the subnet is claimed */
 };
 
 #define CNI_DEFAULT_ZK "127.0.0.1:2181"
@@ -76,6 +77,7 @@ struct cni_conf {
 	const char *node_if;	/* "nodeInterface": the node's end of it */
 	json_t *prev_result;	/* CHECK, and chained DEL */
 	json_t *valid_attachments; /* GC: "cni.dev/valid-attachments" */
+	unsigned int node_block_len; /* "nodeBlockSize": this node's block's prefix, 0: none */
 };
 
 #define CNI_ROUTES_MAX 32
@@ -202,5 +204,41 @@ int cni_cmd_status(const struct cni_conf *c, const struct cni_env *e);
 /* Undo one attachment (DEL, GC, a failed ADD's clean-up); tolerant of what is gone. */
 int cni_detach(const struct cni_conf *c, const struct cni_env *e, struct cni_node *n,
 	       const char *container_id, const char *ifname);
+
+/* block.c: one pod subnet shared by the nodes, split into blocks ("nodeBlockSize", a prefix
+ * length); each node claims one in ZooKeeper and host-local leases from it alone. */
+struct cni_block_pool {
+	json_t *range;		/* the object with "subnet" (ipam, or its one range) */
+	uint32_t net;		/* the subnet, host order */
+	unsigned int net_len, block_len;
+	uint32_t gw;		/* "gateway", else host-local's own: the subnet's first address */
+	uint32_t first, last;	/* what may be leased: rangeStart..rangeEnd within the subnet,
+				 * never its network or broadcast address */
+};
+/* The pool of ipam (host-local's one range, or its legacy top-level "subnet") for blocks
+ * of block_len; CNI_ERR_CONFIG recorded when it does not fit. */
+int cni_block_pool_read(json_t *ipam, unsigned int block_len, struct cni_block_pool *p);
+/* "nodeBlockSize" of the configuration, checked against its ipam section and name. */
+int cni_block_conf_parse(struct cni_conf *c);
+uint32_t cni_block_count(const struct cni_block_pool *p);
+/* What block index may lease (gateway, network and broadcast left out): false if nothing. */
+bool cni_block_bounds(const struct cni_block_pool *p, uint32_t index, uint32_t *lo,
+		      uint32_t *hi);
+/* A block's ZooKeeper name "a.b.c.d-len", and back (-EINVAL: not one). */
+void cni_block_name(const struct cni_block_pool *p, uint32_t index, char buf[24]);
+int cni_block_name_parse(const char *name, uint32_t *start, unsigned int *len);
+/* The index of the block at start, -1 if it is not one of the pool's (another subnet or
+ * length). */
+long cni_block_index(const struct cni_block_pool *p, uint32_t start, unsigned int len);
+/* taken: one bit per block. Mark those a claim start/len overlaps; the first block from
+ * index from not marked and with something to lease, -1 if none. */
+void cni_block_mark(const struct cni_block_pool *p, uint8_t *taken, uint32_t start,
+		    unsigned int len);
+long cni_block_next_free(const struct cni_block_pool *p, const uint8_t *taken, uint32_t from);
+/* Restrict the pool's range to block index: rangeStart and rangeEnd its bounds. */
+int cni_block_narrow(const struct cni_block_pool *p, uint32_t index);
+/* ADD: this node's block (kept, or claimed now) and c's ipam narrowed to it. Nothing
+ * without nodeBlockSize. */
+int cni_block_claim(const struct cni_conf *c, struct cni_node *n);
 
 #endif

@@ -250,6 +250,8 @@ static int parse_members(struct cni_conf *c)
 		rc = parse_ipam(c);
 	if (!rc)
 		rc = parse_bandwidth(c);
+	if (!rc)
+		rc = cni_block_conf_parse(c);
 	if (rc)
 		return rc;
 	if (!c->name)

@@ -70,6 +70,14 @@
 #define P_NAT_ADDR P_NAT "/%s"           /* "<a.b.c.d>" */
 #define P_NAT_BLOCK P_NAT_ADDR "/%u"     /* "<block>" */
 
+/* midox-cni's per-node blocks of a network's pod subnet ("nodeBlockSize",
+ * docs/kubernetes.md): persistent nodes named "<a.b.c.d>-<len>", holding
+ * {"schema":1,"host":"<host id>"}; made by the plugin, freed by an operator. */
+#define P_CNI P_ROOT "/cni"
+#define P_CNI_NET P_CNI "/%s"            /* "<network name>" */
+#define P_CNI_BLOCKS P_CNI_NET "/blocks"
+#define P_CNI_BLOCK P_CNI_BLOCKS "/%s"   /* "<a.b.c.d>-<len>" */
+
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096
 #define TOPO_MAC_NODE_LEN (17 + 1 + 36)
