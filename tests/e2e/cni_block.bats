@@ -9,21 +9,9 @@
 # apart.
 
 bats_require_minimum_version 1.5.0
-load '../lib/zk'
-load '../lib/netns'
-load '../lib/agent'
-load '../lib/e2e'
-load '../lib/cni'
+load '../lib/cni_file'
 
 FOREIGN_HOST=00000000-0000-4000-8000-00000000cb01 # a node that left, holding a block
-
-setup_file() {
-	cni_setup_file
-}
-
-teardown_file() {
-	zk_cleanup
-}
 
 setup() {
 	cni_setup
