@@ -228,3 +228,33 @@ served_by() {
 	chain h2 DEL w2 "$list2" "$r2"
 	run ! served_by h2 192.0.2.1 w1
 }
+
+# in_block ADDR BLOCK: ADDR (a.b.c.d) lies in BLOCK (a.b.c.d/len).
+in_block() {
+	python3 -c 'import ipaddress, sys; sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network(sys.argv[2]))' "$1" "$2"
+}
+
+@test "node gateway with nodeBlockSize: each node's gateway leases from the node's own block" {
+	cni_nodes
+	local jq='.nodeGateway = true | .nodeBlockSize = 26 | .ipam.ranges[0][0] |= del(.rangeStart, .rangeEnd)'
+	cni_pod k1
+	cni_pod k2
+	local ip1 ip2 gw1 gw2 b1 b2
+	ip1=$(cni h1 ADD k1 k1 eth0 "$(cni_conf h1 "$jq")" | jq -er '.ips[0].address | split("/")[0]')
+	ip2=$(cni h2 ADD k2 k2 eth0 "$(cni_conf h2 "$jq")" | jq -er '.ips[0].address | split("/")[0]')
+	gw1=$(node_addr h1)
+	gw2=$(node_addr h2)
+	echo "h1: pod $ip1 gateway $gw1; h2: pod $ip2 gateway $gw2"
+	# the block each node claimed, from its record ("a.b.c.d-len")
+	b1=$(tr - / < "$NET_DIR"/cni-h1/.block-pods)
+	b2=$(tr - / < "$NET_DIR"/cni-h2/.block-pods)
+	[ "$b1" != "$b2" ]
+	in_block "${gw1%/*}" "$b1"
+	in_block "$ip1" "$b1"
+	in_block "${gw2%/*}" "$b2"
+	in_block "$ip2" "$b2"
+	[ "${gw1#*/}" = 24 ]
+	ping_all h1 "$ip1" 2
+	wait_until 10 ping_ok h1 "$ip2"
+	ping_all h2 "$ip1" 2
+}
