@@ -107,6 +107,8 @@ struct step {
 	enum step_kind kind;
 	int verdict; /* STEP_DONE: TC_ACT_* */
 	__u32 next;  /* STEP_NEXT: the port to enter next */
+	const struct mx_port *port; /* STEP_NEXT: next's midox_port_v2 entry when the step
+				     * has looked it up already, else NULL */
 };
 
 static __always_inline struct step step_done(int verdict)
@@ -117,6 +119,13 @@ static __always_inline struct step step_done(int verdict)
 static __always_inline struct step step_next(__u32 port_key)
 {
 	return (struct step){ .kind = STEP_NEXT, .next = port_key };
+}
+
+/* The same with port_key's entry port (its midox_port_v2 element, or NULL for none), which
+ * the step looked up: pipeline_next does not look it up again. */
+static __always_inline struct step step_next_entry(__u32 port_key, const struct mx_port *port)
+{
+	return (struct step){ .kind = STEP_NEXT, .next = port_key, .port = port };
 }
 
 /* Continue in the program of slot with state h. Returns only when the slot is empty (the
