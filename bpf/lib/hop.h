@@ -107,6 +107,8 @@ struct step {
 	enum step_kind kind;
 	int verdict; /* STEP_DONE: TC_ACT_* */
 	__u32 next;  /* STEP_NEXT: the port to enter next */
+	const struct mx_port *port; /* STEP_NEXT: next's midox_port_v2 entry when the step
+				     * has looked it up already, else NULL */
 };
 
 static __always_inline struct step step_done(int verdict)
@@ -119,14 +121,29 @@ static __always_inline struct step step_next(__u32 port_key)
 	return (struct step){ .kind = STEP_NEXT, .next = port_key };
 }
 
+/* The same with port_key's entry port (its midox_port_v2 element, or NULL for none), which
+ * the step looked up: pipeline_next does not look it up again. */
+static __always_inline struct step step_next_entry(__u32 port_key, const struct mx_port *port)
+{
+	return (struct step){ .kind = STEP_NEXT, .next = port_key, .port = port };
+}
+
 /* Continue in the program of slot with state h. Returns only when the slot is empty (the
  * loader fills every slot) or the kernel's tail-call limit is reached: the frame is dropped
- * as MX_DROP_HOP_LIMIT on port drop_key. */
+ * as MX_DROP_HOP_LIMIT on port drop_key. One call site per slot, each with its slot as a
+ * constant: the JIT then patches a direct jump into the slot's program, where a slot known
+ * only at run time is an indirect jump, behind a retpoline on a mitigated kernel
+ * (docs/benchmarks.md, "Levers of the per-packet cost"). */
 static __always_inline int hop_tail(struct __sk_buff *skb, const struct hop *h, __u32 slot,
 				    __u32 drop_key)
 {
 	hop_save(skb, h);
-	bpf_tail_call(skb, &midox_hop, slot);
+	if (slot == MX_HOP_SLOT_ROUTER)
+		bpf_tail_call_static(skb, &midox_hop, MX_HOP_SLOT_ROUTER);
+	else if (slot == MX_HOP_SLOT_BRIDGE)
+		bpf_tail_call_static(skb, &midox_hop, MX_HOP_SLOT_BRIDGE);
+	else if (slot == MX_HOP_SLOT_FLOOD)
+		bpf_tail_call_static(skb, &midox_hop, MX_HOP_SLOT_FLOOD);
 	return stats_drop(skb, drop_key, MX_DROP_HOP_LIMIT);
 }
 

@@ -40,7 +40,7 @@ static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, s
 		return s.verdict;
 	if (h->index + 1 >= MX_MAX_DEVICE_HOPS)
 		return stats_drop(skb, from, MX_DROP_HOP_LIMIT);
-	next = port_lookup(s.next);
+	next = s.port ? s.port : port_lookup(s.next);
 	if (!next)
 		return stats_drop(skb, from, MX_DROP_PORT_UNBOUND);
 	h->index++;

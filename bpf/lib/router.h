@@ -40,13 +40,15 @@ struct arp_request_frame {
 } __attribute__((packed));
 _Static_assert(sizeof(struct arp_request_frame) == 60, "ARP request padded to 60 bytes");
 
-/* Leave the router by port e_key (e: its entry): on into the peer device when interior,
- * else out of the exterior port, here or on its host. */
+/* Leave the router by port e_key (e: its entry; peer: its peer's entry, looked up once by
+ * router_forward, NULL for none): on into the peer device when interior, else out of the
+ * exterior port, here or on its host. */
 static __always_inline struct step router_out(struct __sk_buff *skb, const struct hop *h,
-					      __u32 e_key, const struct mx_port *e)
+					      __u32 e_key, const struct mx_port *e,
+					      const struct mx_port *peer)
 {
 	if (e->flags & MX_PORT_INTERIOR)
-		return step_next(e->peer_key);
+		return step_next_entry(e->peer_key, peer);
 	return step_done(deliver_port(skb, h->entry, e_key, e));
 }
 
@@ -101,21 +103,18 @@ static __always_inline int router_local(struct __sk_buff *skb, const struct hop 
 }
 
 /* Whether the MAC of next on the link of egress port e is known, copied into mac: the
- * router's ARP table, else (interior port) the peer bridge's known addresses, or the peer's
- * own MAC when it is a router port. */
+ * router's ARP table, else (interior port: peer is its peer's entry, NULL for none or an
+ * exterior e) the peer bridge's known addresses, or the peer's own MAC when it is a router
+ * port. */
 static __always_inline bool router_neigh(__u32 router_key, __be32 next,
-					 const struct mx_port *e, __u8 *mac)
+					 const struct mx_port *peer, __u8 *mac)
 {
 	const struct mx_neigh_entry *r = neigh_lookup(router_key, next);
-	const struct mx_port *peer;
 
 	if (r) {
 		mac_copy(mac, r->mac);
 		return true;
 	}
-	if (!(e->flags & MX_PORT_INTERIOR))
-		return false;
-	peer = port_lookup(e->peer_key);
 	if (!peer)
 		return false;
 	if (peer->flags & MX_PORT_ROUTER) {
@@ -153,17 +152,11 @@ static __always_inline int router_arp_request(struct __sk_buff *skb, const struc
 	return (int)err;
 }
 
-/* Whether e is an interior port whose link's other end is down (its bridge set down): what
- * e sends would be dropped entering there, and an ARP request made first would count the
- * packet twice (arp-miss, then admin-down). */
-static __always_inline bool router_link_down(const struct mx_port *e)
+/* The entry of e's peer when e is an interior port (NULL for none, or an exterior e): read
+ * once for the link's state, the next hop's MAC and the next device (router_out). */
+static __always_inline const struct mx_port *router_peer(const struct mx_port *e)
 {
-	const struct mx_port *peer;
-
-	if (!(e->flags & MX_PORT_INTERIOR))
-		return false;
-	peer = port_lookup(e->peer_key);
-	return peer && port_down(peer);
+	return e->flags & MX_PORT_INTERIOR ? port_lookup(e->peer_key) : NULL;
 }
 
 /* The router's outfilter and egress port e's (key e_key), after routing and before the
@@ -196,7 +189,7 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 						  struct ethhdr *eth, struct iphdr *ip)
 {
 	__u32 e_key = nh->port_key;
-	const struct mx_port *e = port_lookup(e_key);
+	const struct mx_port *e = port_lookup(e_key), *peer;
 	__u8 dmac[ETH_ALEN];
 	__be32 next;
 	int verdict;
@@ -204,7 +197,11 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 
 	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
 		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
-	if (port_down(e) || router_link_down(e))
+	peer = router_peer(e);
+	/* e down, or interior and its link's other end down (its bridge set down): what e
+	 * sends would be dropped entering there, and an ARP request made first would count
+	 * the packet twice (arp-miss, then admin-down). */
+	if (port_down(e) || (peer && port_down(peer)))
 		return step_done(stats_drop(skb, h->entry, MX_DROP_ADMIN_DOWN));
 	if ((e->flags & (FILTER_ANY | MX_PORT_DEVICE_CT)) &&
 	    !router_filters_leave(skb, h, router_key, e_key, e, &eth, &ip, &verdict))
@@ -212,7 +209,7 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 	/* After the outfilters: a DNAT there changes the destination a direct route
 	 * resolves. */
 	next = nh->gw ? nh->gw : ip->daddr;
-	if (router_neigh(router_key, next, e, dmac)) {
+	if (router_neigh(router_key, next, peer, dmac)) {
 		trace_step(skb, MX_TRACE_NEXT_HOP, router_key, next, 0, trace_mac(dmac));
 		old = ((__be16 *)ip)[4]; /* ttl, protocol */
 		ip->ttl--;
@@ -224,7 +221,7 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 		if (router_arp_request(skb, h, e, next) < 0)
 			return step_done(TC_ACT_SHOT);
 	}
-	return router_out(skb, h, e_key, e);
+	return router_out(skb, h, e_key, e, peer);
 }
 
 static __always_inline struct step router_ipv4(struct __sk_buff *skb, const struct hop *h,
