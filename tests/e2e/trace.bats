@@ -39,6 +39,10 @@ teardown_file() {
 
 setup() {
 	net_init
+	# Each test on an empty tree: an earlier test's router and bridges would stay in the
+	# file's ZooKeeper, and the entries its agents learned (ephemeral) would leave h1's maps
+	# when those sessions expire, in the middle of a compared window.
+	MIDOX_ZK_SERVERS="$ZK_SERVERS" "$MIDOX_BUILD/tests/topo-helper" wipe
 	declare -gA PORT=() RPORT=()
 	BR_A=$NET_RUN-a
 	BR_B=$NET_RUN-b
@@ -109,8 +113,7 @@ pin_neighbours() {
 		awk '{ for (i = 2; i < NF; i++) if ($i == "lladdr") print $1, $(i + 1) }')
 }
 
-# R's entries only: the file's ZooKeeper still holds an earlier test's router, whose
-# neighbours h1 installs until that test's sessions expire.
+# R's entries for v11 (learned on h1) and v21 (learned on h2, installed on h1).
 neighbours_settled() {
 	local rk
 	rk=$(mx --json router "$RT" show | jq -er '.tunnel_key') || return 1
