@@ -437,11 +437,8 @@ map_empty() {
 
 @test "pods reach their gateway, a midox router's port, and the outside through its uplink" {
 	nodes
-	local rt=$NET_RUN-rt rp bp up
-	mx router create name "$rt"
-	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
-	bp=$(mx bridge "$BR" add port)
-	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	local rt=$NET_RUN-rt up
+	pods_router "$rt" >/dev/null
 	# the uplink: a "physical" namespace on h1 holding 198.51.100.1, routing the pods back
 	net_phys_add ext h1 up1 172.16.1.2/24
 	ip -n "$(net_ns ext)" addr replace 198.51.100.1/32 dev lo
@@ -511,11 +508,8 @@ served() {
 	# what an operator sets up for hostPorts (the plugin does not): a router on the pods'
 	# bridge with an uplink to h1's own stack (gw0, 172.16.9.2), h1 routing the pods' subnet
 	# to it and forwarding
-	local rt=$NET_RUN-rt rp bp up
-	mx router create name "$rt"
-	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
-	bp=$(mx bridge "$BR" add port)
-	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	local rt=$NET_RUN-rt up
+	pods_router "$rt" >/dev/null
 	ip -n "$NET_RUN-h1" link add gw0 mtu 1450 type veth peer name gw1 mtu 1450
 	ip -n "$NET_RUN-h1" addr add 172.16.9.2/24 dev gw0
 	ip -n "$NET_RUN-h1" link set gw0 up
@@ -527,10 +521,7 @@ served() {
 	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up" gw 172.16.9.2
 	cni_pod w1
 	local list result ip1
-	list=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
-		capabilities: { portMappings: true },
-		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
-						   protocol: "tcp" } ] } } ] }' <<< "$(cni_conf h1)")
+	list=$(portmap_list "$(cni_conf h1)")
 	result=$(chain h1 ADD w1 "$list")
 	echo "$result"
 	ip1=$(jq -r '.ips[0].address | split("/")[0]' <<< "$result")
@@ -561,28 +552,17 @@ gateway() {
 	echo "$up"
 }
 
-# served_by FROM TO POD: an HTTP request from node FROM to TO's hostPort 8080 gets POD's page.
-served_by() {
-	net_in "$1" curl -s --max-time 2 "http://$2:8080/" | grep -q "pod $3 here"
-}
-
 @test "hostPorts on two nodes: replies leave through the node that rewrote the connection, by a source route per node" {
 	nodes
-	local rt=$NET_RUN-rt rp bp up1 up2 list1 list2 r1 r2 ip1 ip2
-	mx router create name "$rt"
-	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
-	bp=$(mx bridge "$BR" add port)
-	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	local rt=$NET_RUN-rt up1 up2 list1 list2 r1 r2 ip1 ip2
+	pods_router "$rt" >/dev/null
 	up1=$(gateway h1 9 "$rt")
 	up2=$(gateway h2 10 "$rt")
 	# the outside is through h1 by default (as in the one-node setup)
 	mx router "$rt" add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port "$up1" gw 172.16.9.2
 	cni_pod w1
 	cni_pod w2
-	list1=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
-		capabilities: { portMappings: true },
-		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
-						   protocol: "tcp" } ] } } ] }' <<< "$(cni_conf h1)")
+	list1=$(portmap_list "$(cni_conf h1)")
 	list2=$(jq -c '.plugins[0] = ($c | fromjson)' --arg c "$(cni_conf h2)" <<< "$list1")
 	r1=$(chain h1 ADD w1 "$list1")
 	r2=$(chain h2 ADD w2 "$list2")

@@ -178,24 +178,13 @@ served() {
 	ping_all h1 "$ip" 2
 }
 
-# served_by FROM TO POD: an HTTP request from node FROM to TO's hostPort 8080 gets POD's page.
-served_by() {
-	net_in "$1" curl -s --max-time 2 "http://$2:8080/" | grep -q "pod $3 here"
-}
-
 @test "node gateway: hostPorts on two nodes, with one source route per node range to its gateway" {
 	cni_nodes
-	local rt=$NET_RUN-rt rp bp list1 list2 r1 r2 ip1 ip2 gw1 gw2
-	mx router create name "$rt"
-	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
-	bp=$(mx bridge "$BR" add port)
-	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	local rt=$NET_RUN-rt rp list1 list2 r1 r2 ip1 ip2 gw1 gw2
+	rp=$(pods_router "$rt")
 	cni_pod w1
 	cni_pod w2
-	list1=$(jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
-		capabilities: { portMappings: true },
-		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
-						   protocol: "tcp" } ] } } ] }' <<< "$(conf h1)")
+	list1=$(portmap_list "$(conf h1)")
 	list2=$(jq -c '.plugins[0] = ($c | fromjson)' --arg c "$(conf h2)" <<< "$list1")
 	r1=$(chain h1 ADD w1 "$list1")
 	r2=$(chain h2 ADD w2 "$list2")

@@ -226,11 +226,8 @@ served_from_h2() {
 	nodes
 	# the route from h1 into the pods' network that hostPorts need (docs/kubernetes.md,
 	# "Versions and chaining"): a router on the bridge, its uplink bound to gw1 in h1
-	local rt=$NET_RUN-rt rp bp up
-	mx router create name "$rt"
-	rp=$(mx router "$rt" add port address 10.244.0.1 net 10.244.0.0/24)
-	bp=$(mx bridge "$BR" add port)
-	mx bridge "$BR" port "${bp#*:}" set peer router "$rt" port "${rp#*:}"
+	local rt=$NET_RUN-rt up
+	pods_router "$rt" >/dev/null
 	ip -n "$NET_RUN-h1" link add gw0 mtu 1450 type veth peer name gw1 mtu 1450
 	ip -n "$NET_RUN-h1" addr add 172.16.9.2/24 dev gw0
 	ip -n "$NET_RUN-h1" link set gw0 up

@@ -145,3 +145,28 @@ cni_nodes() {
 	e2e_hosts "$TZ" h1=192.0.2.1 h2=192.0.2.2
 	mx bridge create name "$BR"
 }
+
+# pods_router NAME: a midox router NAME whose port 10.244.0.1/24 is the pods' gateway, linked
+# to a new port of the pods' bridge BR; prints the router port's alias.
+pods_router() {
+	local rp bp
+	mx router create name "$1" >/dev/null &&
+		rp=$(mx router "$1" add port address 10.244.0.1 net 10.244.0.0/24) &&
+		bp=$(mx bridge "$BR" add port) &&
+		mx bridge "$BR" port "${bp#*:}" set peer router "$1" port "${rp#*:}" >/dev/null &&
+		echo "$rp"
+}
+
+# portmap_list CONF: a conflist of CONF (midox's configuration) and then portmap, mapping the
+# node's TCP port 8080 to the pod's 80.
+portmap_list() {
+	jq -c '{ cniVersion, name, plugins: [ ., { type: "portmap",
+		capabilities: { portMappings: true },
+		runtimeConfig: { portMappings: [ { hostPort: 8080, containerPort: 80,
+						   protocol: "tcp" } ] } } ] }' <<< "$1"
+}
+
+# served_by FROM TO POD: an HTTP request from node FROM to TO's hostPort 8080 gets POD's page.
+served_by() {
+	net_in "$1" curl -s --max-time 2 "http://$2:8080/" | grep -q "pod $3 here"
+}

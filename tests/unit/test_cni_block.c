@@ -4,54 +4,12 @@
  * may lease, their ZooKeeper names, the search for a free one, and the range host-local
  * gets. The claims in ZooKeeper run in tests/e2e/cni_block.bats. */
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/cmd/midox-cni/cni.h"
 #include "tap.h"
-
-/* The plugin's error recorder (main.c's, which this test does not link). */
-static struct {
-	bool set;
-	int code;
-	char msg[1024];
-} failure;
-
-int cni_fail(int err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (failure.set)
-		return err;
-	failure.set = true;
-	failure.code = code;
-	va_start(ap, fmt);
-	vsnprintf(failure.msg, sizeof(failure.msg), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-bool cni_failed(void)
-{
-	return failure.set;
-}
-
-int cni_fail_code(void)
-{
-	return failure.code;
-}
-
-void cni_fail_set_code(int code)
-{
-	failure.code = code;
-}
-
-void cni_print_error(const char *version)
-{
-	(void)version;
-}
 
 static uint32_t ip(const char *s)
 {
@@ -63,7 +21,7 @@ static int parse(const char *block, const char *ipam, struct cni_conf *c)
 {
 	char text[2048];
 
-	memset(&failure, 0, sizeof(failure));
+	cni_fail_reset();
 	snprintf(text, sizeof(text), "{\"cniVersion\":\"1.0.0\",\"name\":\"pods\",\"type\":"
 		 "\"midox\",\"bridge\":\"b\",\"nodeBlockSize\":%s,\"ipam\":%s}", block, ipam);
 	return cni_conf_parse(text, c);
@@ -78,8 +36,8 @@ static void expect_refused(const char *block, const char *ipam, const char *text
 	struct cni_conf c;
 	int rc = parse(block, ipam, &c);
 
-	tap_check(rc && failure.code == CNI_ERR_CONFIG && strstr(failure.msg, text),
-		  failure.msg, "refused with 7: %s", what);
+	tap_check(rc && cni_fail_code() == CNI_ERR_CONFIG && strstr(cni_fail_msg(), text),
+		  cni_fail_msg(), "refused with 7: %s", what);
 	cni_conf_free(&c);
 }
 
@@ -89,12 +47,12 @@ static void test_conf(void)
 	int rc;
 
 	rc = parse("26", RANGES(SUBNET24), &c);
-	tap_check(!rc && c.node_block_len == 26, failure.msg, "nodeBlockSize 26 of a /24 taken");
+	tap_check(!rc && c.node_block_len == 26, cni_fail_msg(), "nodeBlockSize 26 of a /24 taken");
 	cni_conf_free(&c);
 	rc = parse("25", "{\"type\":\"host-local\",\"subnet\":\"10.244.0.0/24\"}", &c);
-	tap_check(!rc && c.node_block_len == 25, failure.msg, "the legacy top-level subnet too");
+	tap_check(!rc && c.node_block_len == 25, cni_fail_msg(), "the legacy top-level subnet too");
 	cni_conf_free(&c);
-	memset(&failure, 0, sizeof(failure));
+	cni_fail_reset();
 	rc = cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"pods\",\"bridge\":\"b\","
 			    "\"ipam\":{\"type\":\"static\"}}", &c);
 	tap_ok(!rc && c.node_block_len == 0, "without the key: no blocks, any IPAM shape");
@@ -123,17 +81,17 @@ static void test_conf(void)
 		       "rangeStart outside the subnet");
 	expect_refused("26", RANGES("{\"subnet\":\"10.244.0.0/24\",\"gateway\":5}"),
 		       "\"gateway\" must be an IPv4 address", "a gateway not a string");
-	memset(&failure, 0, sizeof(failure));
+	cni_fail_reset();
 	rc = cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"pods\",\"bridge\":\"b\","
 			    "\"nodeBlockSize\":26}", &c);
-	tap_check(rc && failure.code == CNI_ERR_CONFIG && strstr(failure.msg, "needs an "
-		  "\"ipam\""), failure.msg, "refused with 7: no ipam section");
+	tap_check(rc && cni_fail_code() == CNI_ERR_CONFIG && strstr(cni_fail_msg(), "needs an "
+		  "\"ipam\""), cni_fail_msg(), "refused with 7: no ipam section");
 	cni_conf_free(&c);
-	memset(&failure, 0, sizeof(failure));
+	cni_fail_reset();
 	rc = cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"a/b\",\"bridge\":\"b\","
 			    "\"nodeBlockSize\":26,\"ipam\":" RANGES(SUBNET24) "}", &c);
-	tap_check(rc && failure.code == CNI_ERR_CONFIG && strstr(failure.msg, "\"name\""),
-		  failure.msg, "refused with 7: a name that cannot name a ZooKeeper node");
+	tap_check(rc && cni_fail_code() == CNI_ERR_CONFIG && strstr(cni_fail_msg(), "\"name\""),
+		  cni_fail_msg(), "refused with 7: a name that cannot name a ZooKeeper node");
 	cni_conf_free(&c);
 }
 
@@ -142,9 +100,9 @@ static json_t *pool_of(const char *ipam, unsigned int len, struct cni_block_pool
 {
 	json_t *o = json_loads(ipam, 0, NULL);
 
-	memset(&failure, 0, sizeof(failure));
+	cni_fail_reset();
 	if (cni_block_pool_read(o, len, p))
-		tap_diag("%s", failure.msg);
+		tap_diag("%s", cni_fail_msg());
 	return o;
 }
 

@@ -106,6 +106,8 @@ struct cni_ipam {
 int cni_fail(int err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool cni_failed(void);
 int cni_fail_code(void);
+const char *cni_fail_msg(void);
+void cni_fail_reset(void); /* for tests: forget the recorded failure */
 void cni_fail_set_code(int code);
 /* Print the recorded error as the specification's JSON on stdout. */
 void cni_print_error(const char *version);
