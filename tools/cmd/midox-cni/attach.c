@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/random.h>
 
 #include "cni.h"
 #include "base/log.h"
@@ -140,9 +139,9 @@ static int make_veth(struct add *a)
 	struct nl_link l;
 	int rc;
 
-	if (getrandom(a->mac, sizeof(a->mac), 0) != sizeof(a->mac))
-		return cni_fail(-EIO, CNI_ERR_IO, "no random bytes for a MAC");
-	a->mac[0] = (a->mac[0] & 0xfe) | 0x02; /* unicast, locally administered */
+	rc = cni_random_mac(a->mac);
+	if (rc)
+		return rc;
 	rc = nl_veth_create(a->host_nl, a->st.host_if, a->e->ifname, a->pod_ns, a->mac,
 			    a->c->mtu);
 	if (rc == -EEXIST)

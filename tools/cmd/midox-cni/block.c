@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/file.h>
 
 #include "cni.h"
 #include "base/fs.h"
@@ -516,23 +515,6 @@ static int find_or_take(struct claim *k)
 	return rc;
 }
 
-/* One claim at a time on this node (two ADDs at once must end with one block): a lock on
- * the data folder itself, which leaves no file behind. */
-static int lock_data_dir(const struct cni_conf *c, int *fd)
-{
-	int rc = mx_mkdir_p(c->data_dir, 0700);
-
-	if (rc)
-		return cni_fail(rc, CNI_ERR_IO, "cannot create %s: %s", c->data_dir, strerror(-rc));
-	*fd = open(c->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	while (*fd >= 0 && flock(*fd, LOCK_EX) && errno == EINTR)
-		;
-	if (*fd < 0)
-		return cni_fail(-errno, CNI_ERR_IO, "cannot lock %s: %s", c->data_dir,
-				strerror(errno));
-	return 0;
-}
-
 int cni_block_claim(const struct cni_conf *c, struct cni_node *n)
 {
 	struct claim k = { .c = c, .n = n, .index = -1 };
@@ -543,7 +525,7 @@ int cni_block_claim(const struct cni_conf *c, struct cni_node *n)
 	rc = cni_block_pool_read(c->ipam, c->node_block_len, &k.p);
 	snprintf(k.dir, sizeof(k.dir), P_CNI_BLOCKS, c->name);
 	if (!rc)
-		rc = lock_data_dir(c, &fd);
+		rc = cni_data_dir_lock(c, &fd);
 	if (!rc)
 		rc = find_or_take(&k);
 	if (fd >= 0)

@@ -149,6 +149,7 @@ int nl_link_delete(int fd, const char *name);	/* 0 when already gone */
 int nl_addr_add(int fd, int index, struct in_addr addr, int prefix_len);
 int nl_addr_has(int fd, int index, struct in_addr addr, int prefix_len); /* 1, 0, -errno */
 int nl_route_add(int fd, int index, struct in_addr dst, int dst_len, const struct in_addr *gw);
+int cni_random_mac(uint8_t mac[6]);	/* unicast, locally administered; -EIO recorded */
 int nl_tbf_set(int fd, int index, uint64_t rate, uint32_t burst, uint32_t limit);
 
 /* state.c: what ADD made, one file per attachment under data_dir, named by container id
@@ -166,6 +167,9 @@ int cni_state_read(const char *dir, const char *container_id, const char *ifname
 int cni_state_remove(const char *dir, const char *container_id, const char *ifname);
 /* Call fn for every attachment recorded (stops at the first error). */
 int cni_state_each(const char *dir, int (*fn)(const struct cni_state *s, void *ctx), void *ctx);
+/* One ADD at a time on this node where it makes the node's own things (its block, its
+ * gateway): a lock on dataDir itself, held until *fd is closed; no file is left. */
+int cni_data_dir_lock(const struct cni_conf *c, int *fd);
 /* The host side's name: "mxc" and 12 hex digits of a hash of container id and ifname. */
 void cni_host_ifname(const char *container_id, const char *ifname,
 		     char out[TOPO_IFNAME_MAX]);

@@ -10,16 +10,14 @@
  * (as the bridge plugin keeps its cni0), never removed by DEL or GC. Every ADD checks it and
  * makes what is missing: a reboot takes the veth while the record and the port stay, and the
  * same MAC and address come back. Its record is "<dataDir>/.node-gateway.<nodeInterface>";
- * the leading dot keeps it out of the attachments GC walks. ADDs on one node take a lock on
- * "<record>.lock" for it, so parallel first ADDs make one gateway. */
+ * the leading dot keeps it out of the attachments GC walks. ADDs on one node take the lock
+ * on dataDir for it (cni_data_dir_lock), so parallel first ADDs make one gateway. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/file.h>
-#include <sys/random.h>
 
 #include "cni.h"
 #include "base/fs.h"
@@ -119,9 +117,9 @@ static int lease(struct gw *g)
 	cni_ipam_free(&r);
 	if (rc)
 		return rc;
-	if (getrandom(g->mac, sizeof(g->mac), 0) != sizeof(g->mac))
-		return gw_fail(-EIO, CNI_ERR_IO, "no MAC", "no random bytes");
-	g->mac[0] = (g->mac[0] & 0xfe) | 0x02; /* unicast, locally administered */
+	rc = cni_random_mac(g->mac);
+	if (rc)
+		return rc;
 	g->port_id[0] = '\0';
 	return record_write(g);
 }
@@ -197,19 +195,6 @@ static int port(struct gw *g)
 	return record_write(g);
 }
 
-static int lock_take(const char *path, int *fd)
-{
-	char lock[4200];
-
-	snprintf(lock, sizeof(lock), "%s.lock", path);
-	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0)
-		return gw_fail(-errno, CNI_ERR_IO, lock, strerror(errno));
-	if (flock(*fd, LOCK_EX))
-		return gw_fail(-errno, CNI_ERR_IO, lock, strerror(errno));
-	return 0;
-}
-
 int cni_node_gw_ensure(const struct cni_conf *c, const struct cni_env *e, struct cni_node *n,
 		       const char *bridge_id)
 {
@@ -222,10 +207,7 @@ int cni_node_gw_ensure(const struct cni_conf *c, const struct cni_env *e, struct
 	if ((size_t)snprintf(g.path, sizeof(g.path), "%s/.node-gateway.%s", c->data_dir,
 			     c->node_if) >= sizeof(g.path))
 		return gw_fail(-ENAMETOOLONG, CNI_ERR_IO, "its record", "dataDir is too long");
-	rc = mx_mkdir_p(c->data_dir, 0700);
-	if (rc)
-		return gw_fail(rc, CNI_ERR_IO, c->data_dir, strerror(-rc));
-	rc = lock_take(g.path, &lock);
+	rc = cni_data_dir_lock(c, &lock);
 	if (!rc && (rc = nl_open(&g.nl)))
 		gw_fail(rc, CNI_ERR_IO, "netlink", strerror(-rc));
 	if (!rc && record_read(&g))

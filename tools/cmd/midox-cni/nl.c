@@ -18,6 +18,8 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
+#include <sys/random.h>
+
 #include "cni.h"
 
 #define NL_BUF 32768 /* a link dump of one interface with all its attributes fits */
@@ -319,4 +321,13 @@ int nl_addr_has(int fd, int index, struct in_addr addr, int prefix_len)
 					found = true;
 		}
 	}
+}
+
+/* A random unicast, locally administered MAC for a veth end: 0, or -EIO recorded. */
+int cni_random_mac(uint8_t mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6)
+		return cni_fail(-EIO, CNI_ERR_IO, "no random bytes for a MAC");
+	mac[0] = (mac[0] & 0xfe) | 0x02;
+	return 0;
 }

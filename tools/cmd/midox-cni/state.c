@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 
 #include "cni.h"
 #include "base/fs.h"
@@ -147,4 +149,20 @@ int cni_state_each(const char *dir, int (*fn)(const struct cni_state *s, void *c
 	}
 	closedir(d);
 	return rc;
+}
+
+/* Two ADDs at once must end with one block and one gateway. */
+int cni_data_dir_lock(const struct cni_conf *c, int *fd)
+{
+	int rc = mx_mkdir_p(c->data_dir, 0700);
+
+	if (rc)
+		return cni_fail(rc, CNI_ERR_IO, "cannot create %s: %s", c->data_dir, strerror(-rc));
+	*fd = open(c->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (*fd >= 0 && flock(*fd, LOCK_EX) && errno == EINTR)
+		;
+	if (*fd < 0)
+		return cni_fail(-errno, CNI_ERR_IO, "cannot lock %s: %s", c->data_dir,
+				strerror(errno));
+	return 0;
 }
