@@ -173,16 +173,36 @@ void slots_hold(struct stats_slots *s)
 	s->hold = true;
 }
 
+/* The slot hint of p's peer: an interior port's, else 0. */
+static __u32 peer_slot(const struct stats_slots *s, const struct mx_port *p)
+{
+	return p->flags & MX_PORT_INTERIOR ? slots_lookup(s, p->peer_key) : 0;
+}
+
 int slots_assign_desired(struct stats_slots *s, struct mx_datapath *dp, struct desired *d)
 {
 	struct kv_array *ports = &d->maps[MX_MAP_ID_PORT], *ifp = &d->maps[MX_MAP_ID_IFPORT];
-	struct kv_array *fdb = &d->maps[MX_MAP_ID_FDB];
+	struct kv_array *fdb = &d->maps[MX_MAP_ID_FDB], *routes = &d->maps[MX_MAP_ID_ROUTE];
 	struct mx_fdb_entry *fe = fdb->values;
+	struct mx_ifport *ife = ifp->values;
+	struct mx_port *pe = ports->values;
+	struct mx_route *re = routes->values;
 	int err = slots_assign(s, dp, ports->n, ports->keys, ports->values, ifp->n, ifp->values);
 
-	/* The MAC-table entries the agent writes name their port's slot (the hint that lets
-	 * known unicast read midox_portslot instead of the port hash). */
-	for (size_t i = 0; !err && i < fdb->n; i++)
+	if (err)
+		return err;
+	/* Hints that let the datapath read midox_portslot instead of the port hash: the
+	 * MAC-table entries name their port's slot, interior ports their peer's, routes
+	 * their egress port's. */
+	for (size_t i = 0; i < fdb->n; i++)
 		fe[i].port_slot = (__u16)slots_lookup(s, fe[i].port_key);
-	return err;
+	for (size_t i = 0; i < ports->n; i++)
+		pe[i].peer_slot = peer_slot(s, &pe[i]);
+	for (size_t i = 0; i < ifp->n; i++)
+		ife[i].port.peer_slot = peer_slot(s, &ife[i].port);
+	for (size_t i = 0; i < routes->n; i++)
+		for (__u32 j = 0; j < re[i].n && j < MX_ROUTE_MAX_NEXTHOPS; j++)
+			re[i].nh[j].port_slot = re[i].nh[j].type == MX_ROUTE_NORMAL ?
+				(__u16)slots_lookup(s, re[i].nh[j].port_key) : 0;
+	return 0;
 }

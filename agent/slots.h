@@ -43,8 +43,10 @@ int slots_assign(struct stats_slots *s, struct mx_datapath *dp, size_t n_ports,
 		 struct mx_ifport *ifports);
 
 struct desired;
-/* slots_assign over a desired state's ports and interfaces (agent/desired.h), and each of
- * its MAC-table entries given its port's slot (mx_fdb_entry.port_slot). */
+/* slots_assign over a desired state's ports and interfaces (agent/desired.h), then the
+ * hints of where midox_portslot holds a port's copy: each MAC-table entry given its port's
+ * slot (mx_fdb_entry.port_slot), each interior port its peer's (mx_port.peer_slot), each
+ * route's next hop its egress port's (mx_nexthop.port_slot). */
 int slots_assign_desired(struct stats_slots *s, struct mx_datapath *dp, struct desired *d);
 
 /* The sync after the last slots_assign failed: the pins may still name the slots it released,

@@ -98,6 +98,7 @@ static const char *const retired_pins[] = {
 	"midox_ifport", /* midox_ifport_v2: the port's entry travels with the interface's */
 	"midox_ifport_v2", /* midox_ifport_v3: the port's entry has its counter slot */
 	"midox_port", /* midox_port_v2: the same */
+	"midox_hopport", /* midox_handover: room for hop_router's egress port too */
 	"midox_chain", /* midox_chain_v2: a per-CPU hash, rewritten in place (midox/chain.h) */
 	/* _v2: the value holds its own key, which the datapath checks after its read */
 	"midox_filter",

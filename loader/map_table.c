@@ -289,7 +289,7 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 	},
 	/* per CPU: the port handed from one device's program to the next (bpf/lib/hop.h) */
 	[MX_MAP_ID_HOP_PORT] = {
-		.name = MX_MAP_HOP_PORT, .skel_off = SKEL_MAP(midox_hopport),
+		.name = MX_MAP_HOP_PORT, .skel_off = SKEL_MAP(midox_handover),
 		.key_size = sizeof(__u32), .value_size = sizeof(struct mx_hop_port),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},

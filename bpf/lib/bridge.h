@@ -91,7 +91,7 @@ static __always_inline struct step bridge_unicast(struct __sk_buff *skb, const s
 	if (reason != MX_DROP_NONE)
 		return step_done(filter_refuse(skb, h, reason));
 	if (out->flags & MX_PORT_INTERIOR)
-		return step_next(out->peer_key);
+		return step_next_slot(out->peer_key, out->peer_slot);
 	return step_done(deliver_port(skb, h->entry, out_key, out));
 }
 

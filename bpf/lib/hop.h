@@ -21,20 +21,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } midox_hop SEC(".maps");
 
-/* midox_hopport (include/midox/router.h): the next device's entry port, handed over. */
+/* midox_handover (include/midox/router.h): the next device's entry port, handed over. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct mx_hop_port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} midox_hopport SEC(".maps");
+} midox_handover SEC(".maps");
+
+/* This CPU's entry of midox_handover. */
+static __always_inline struct mx_hop_port *hop_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&midox_handover, &zero);
+}
 
 /* Hand port (key port_key) to the next program. */
 static __always_inline void hop_port_pass(__u32 port_key, const struct mx_port *port)
 {
-	__u32 zero = 0;
-	struct mx_hop_port *hp = bpf_map_lookup_elem(&midox_hopport, &zero);
+	struct mx_hop_port *hp = hop_scratch();
 
 	if (!hp)
 		return;
@@ -42,11 +49,26 @@ static __always_inline void hop_port_pass(__u32 port_key, const struct mx_port *
 	hp->port = *port;
 }
 
+/* Hand port port_key to the next program, its entry read where it is handed over (from
+ * midox_portslot at slot, a hint, else midox_port_v2: port_read_slot), not on the stack.
+ * The entry, or NULL when the port has none (nothing handed over). */
+static __always_inline const struct mx_port *hop_port_pass_read(__u32 port_key, __u32 slot)
+{
+	struct mx_hop_port *hp = hop_scratch();
+
+	if (!hp)
+		return NULL;
+	hp->port_key = MX_TUNNEL_KEY_NONE;
+	if (!port_read_slot(port_key, slot, &hp->port))
+		return NULL;
+	hp->port_key = port_key;
+	return &hp->port;
+}
+
 /* The entry port handed over for port_key, else its midox_port_v2 entry. */
 static __always_inline const struct mx_port *hop_port_take(__u32 port_key)
 {
-	__u32 zero = 0;
-	struct mx_hop_port *hp = bpf_map_lookup_elem(&midox_hopport, &zero);
+	struct mx_hop_port *hp = hop_scratch();
 
 	if (hp && hp->port_key == port_key) {
 		hp->port_key = MX_TUNNEL_KEY_NONE; /* taken once */
@@ -107,8 +129,10 @@ struct step {
 	enum step_kind kind;
 	int verdict; /* STEP_DONE: TC_ACT_* */
 	__u32 next;  /* STEP_NEXT: the port to enter next */
-	const struct mx_port *port; /* STEP_NEXT: next's midox_port_v2 entry when the step
-				     * has looked it up already, else NULL */
+	__u32 slot;  /* STEP_NEXT: next's counter slot, a hint where midox_portslot holds its
+		      * entry (0 = none: lib/port.h port_read_slot) */
+	const struct mx_port *port; /* STEP_NEXT: next's entry when the step has handed it
+				     * over already (hop_port_pass_read), else NULL */
 };
 
 static __always_inline struct step step_done(int verdict)
@@ -121,9 +145,16 @@ static __always_inline struct step step_next(__u32 port_key)
 	return (struct step){ .kind = STEP_NEXT, .next = port_key };
 }
 
-/* The same with port_key's entry port (its midox_port_v2 element, or NULL for none), which
- * the step looked up: pipeline_next does not look it up again. */
-static __always_inline struct step step_next_entry(__u32 port_key, const struct mx_port *port)
+/* The same with the hint of port_key's counter slot (an interior port's peer_slot, a
+ * route's port_slot), so that pipeline_next reads the port's entry from an array. */
+static __always_inline struct step step_next_slot(__u32 port_key, __u32 slot)
+{
+	return (struct step){ .kind = STEP_NEXT, .next = port_key, .slot = slot };
+}
+
+/* The same when the step has handed port_key's entry over already (port: what
+ * hop_port_pass_read returned; NULL: there is none). */
+static __always_inline struct step step_next_passed(__u32 port_key, const struct mx_port *port)
 {
 	return (struct step){ .kind = STEP_NEXT, .next = port_key, .port = port };
 }

@@ -40,12 +40,11 @@ static __always_inline int pipeline_next(struct __sk_buff *skb, struct hop *h, s
 		return s.verdict;
 	if (h->index + 1 >= MX_MAX_DEVICE_HOPS)
 		return stats_drop(skb, from, MX_DROP_HOP_LIMIT);
-	next = s.port ? s.port : port_lookup(s.next);
+	next = s.port ? s.port : hop_port_pass_read(s.next, s.slot);
 	if (!next)
 		return stats_drop(skb, from, MX_DROP_PORT_UNBOUND);
 	h->index++;
 	h->entry = s.next;
-	hop_port_pass(s.next, next);
 	return hop_tail(skb, h, device_slot(next), from);
 }
 

@@ -40,15 +40,15 @@ struct arp_request_frame {
 } __attribute__((packed));
 _Static_assert(sizeof(struct arp_request_frame) == 60, "ARP request padded to 60 bytes");
 
-/* Leave the router by port e_key (e: its entry; peer: its peer's entry, looked up once by
- * router_forward, NULL for none): on into the peer device when interior, else out of the
+/* Leave the router by port e_key (e: its entry; peer: its peer's entry, handed over by
+ * router_peer, NULL for none): on into the peer device when interior, else out of the
  * exterior port, here or on its host. */
 static __always_inline struct step router_out(struct __sk_buff *skb, const struct hop *h,
 					      __u32 e_key, const struct mx_port *e,
 					      const struct mx_port *peer)
 {
 	if (e->flags & MX_PORT_INTERIOR)
-		return step_next_entry(e->peer_key, peer);
+		return step_next_passed(e->peer_key, peer);
 	return step_done(deliver_port(skb, h->entry, e_key, e));
 }
 
@@ -153,10 +153,14 @@ static __always_inline int router_arp_request(struct __sk_buff *skb, const struc
 }
 
 /* The entry of e's peer when e is an interior port (NULL for none, or an exterior e): read
- * once for the link's state, the next hop's MAC and the next device (router_out). */
+ * once, where it is handed over to the next device (lib/hop.h: off the stack, which
+ * hop_router has little of), for the link's state, the next hop's MAC and the next device
+ * (router_out). */
 static __always_inline const struct mx_port *router_peer(const struct mx_port *e)
 {
-	return e->flags & MX_PORT_INTERIOR ? port_lookup(e->peer_key) : NULL;
+	if (!(e->flags & MX_PORT_INTERIOR))
+		return NULL;
+	return hop_port_pass_read(e->peer_key, e->peer_slot);
 }
 
 /* The router's outfilter and egress port e's (key e_key), after routing and before the
@@ -188,14 +192,20 @@ static __always_inline struct step router_forward(struct __sk_buff *skb, const s
 						  __u32 router_key, const struct mx_nexthop *nh,
 						  struct ethhdr *eth, struct iphdr *ip)
 {
+	struct mx_hop_port *scratch = hop_scratch();
+	const struct mx_port *e, *peer;
 	__u32 e_key = nh->port_key;
-	const struct mx_port *e = port_lookup(e_key), *peer;
 	__u8 dmac[ETH_ALEN];
 	__be32 next;
 	int verdict;
 	__be16 old;
 
-	if (!e || !(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
+	/* The egress port's entry, read off the stack (lib/hop.h): from midox_portslot when
+	 * the route names its slot. */
+	if (!scratch || !port_read_slot(e_key, nh->port_slot, &scratch->egress))
+		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
+	e = &scratch->egress;
+	if (!(e->flags & MX_PORT_ROUTER) || e->device_key != router_key)
 		return step_done(stats_drop(skb, h->entry, MX_DROP_PORT_UNBOUND));
 	peer = router_peer(e);
 	/* e down, or interior and its link's other end down (its bridge set down): what e

@@ -41,7 +41,9 @@ struct mx_port {
 	__be32 addr;      /* bridge port: fixed address; router port: its primary address */
 	__u32 peer_key;   /* MX_PORT_INTERIOR: the peer port's tunnel key */
 	__u32 stats_slot; /* the port's row of midox_traffic (stats.h), 0 = none: the agent's */
-	__u32 reserved;   /* 0 */
+	__u32 peer_slot;  /* MX_PORT_INTERIOR: the peer's stats_slot, where midox_portslot holds
+			   * its copy (a hint, 0 = none: lib/port.h port_read_slot). Was reserved
+			   * and 0: an older agent's entries give no hint, and are read as before */
 };
 _Static_assert(sizeof(struct mx_port) == 40, "mx_port layout");
 

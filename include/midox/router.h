@@ -24,15 +24,19 @@ enum mx_hop_slot {
 
 /* Per CPU, one entry: the port a frame enters the next device through, with its
  * midox_port_v2 entry, handed from the program that looked it up to the one it tail-calls
- * (bpf/lib/hop.h): the next device costs no second lookup of its entry port. */
-#define MX_MAP_HOP_PORT "midox_hopport"
+ * (bpf/lib/hop.h): the next device costs no second lookup of its entry port. Also where
+ * hop_router reads its egress port's entry, which its stack has no room for.
+ * midox_handover: the entry grew the egress port (the earlier midox_hopport had none; a
+ * kernel map name is at most 15 characters, so not midox_hopport_v2). */
+#define MX_MAP_HOP_PORT "midox_handover"
 
 struct mx_hop_port {
-	__u32 port_key; /* MX_TUNNEL_KEY_NONE: nothing handed over */
+	__u32 port_key;        /* MX_TUNNEL_KEY_NONE: nothing handed over */
 	__u32 pad;
-	struct mx_port port;
+	struct mx_port port;   /* port_key's entry */
+	struct mx_port egress; /* within one run of hop_router: its egress port's entry */
 };
-_Static_assert(sizeof(struct mx_hop_port) == 8 + sizeof(struct mx_port), "mx_hop_port layout");
+_Static_assert(sizeof(struct mx_hop_port) == 8 + 2 * sizeof(struct mx_port), "mx_hop_port layout");
 
 /* LPM trie: struct mx_route_key -> struct mx_route. All routes of one router with the same
  * destination prefix form one entry; longest prefix wins. */
@@ -61,7 +65,10 @@ struct mx_nexthop {
 	__u32 weight;    /* share of flows among the usable next hops of the entry */
 	__be32 src;      /* source prefix the route applies to; 0/0 for any */
 	__u8 src_len;
-	__u8 pad[3];
+	__u8 pad;
+	__u16 port_slot; /* port_key's stats_slot, where midox_portslot holds its copy (a hint,
+			  * 0 = none: lib/port.h port_read_slot). Was padding and 0: an older
+			  * agent's routes give no hint, and are read as before */
 };
 _Static_assert(sizeof(struct mx_nexthop) == 24, "mx_nexthop layout");
 

@@ -32,7 +32,7 @@ static inline int dp_put_fdb(struct mx_datapath *dp, __u32 bridge, const uint8_t
 }
 
 /* Port key's entry as the agent writes it: in midox_port_v2 with a counter slot (p's own, or
- * dp_slot_of), copied into midox_portslot at that slot and, for a port bound here
+ * dp_slot_of) and, when interior, its peer's slot as the hint (p's, or dp_slot_of), copied into midox_portslot at that slot and, for a port bound here
  * (MX_PORT_LOCAL), into its interface's midox_ifport_v3 entry. */
 static inline int dp_put_port(struct mx_datapath *dp, __u32 key, const struct mx_port *p)
 {
@@ -41,6 +41,8 @@ static inline int dp_put_port(struct mx_datapath *dp, __u32 key, const struct mx
 
 	if (!v.port.stats_slot)
 		v.port.stats_slot = dp_slot_of(key);
+	if ((p->flags & MX_PORT_INTERIOR) && !v.port.peer_slot)
+		v.port.peer_slot = dp_slot_of(p->peer_key);
 	err = mx_port_update(dp, key, &v.port);
 	if (!err)
 		err = mx_port_slot_update(dp, v.port.stats_slot, key, &v.port);

@@ -119,7 +119,10 @@ static int put_rport(__u32 key, const uint8_t *mac, const char *addr, const char
 		p.flags |= MX_PORT_INTERIOR;
 	memcpy(p.mac, mac, 6);
 	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
-	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
+	/* With the egress port's slot as the agent writes it (agent/slots.c); the routes of
+	 * hop_via carry none, as an older agent's do. */
+	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1,
+					  .port_slot = (__u16)dp_slot_of(key) };
 	return dp_put_port(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
 	       mx_route_update(dp, &ck, &conn);
 }
@@ -861,6 +864,61 @@ static const uint8_t *egress_mac(const char *dst, uint16_t sport, uint16_t frag_
 		return NULL;
 	memcpy(mac, out + 6, 6);
 	return mac;
+}
+
+/* ---- the hints of where midox_portslot holds a port's copy ---- */
+
+/* Port key's copy at its slot (dp_slot_of) made from its midox_port_v2 entry with flags
+ * added and, when mac is not NULL, that MAC; the copy named for port owner (another key:
+ * a hint gone stale, the slot given to another port). */
+static int slot_copy_set(__u32 key, __u32 flags, const uint8_t *mac, __u32 owner)
+{
+	struct mx_port p;
+	int err = mx_port_lookup(dp, key, &p);
+
+	if (err)
+		return err;
+	p.flags |= flags;
+	if (mac)
+		memcpy(p.mac, mac, 6);
+	return mx_port_slot_update(dp, dp_slot_of(key), owner, &p);
+}
+
+/* Each hint is read: a copy at the hinted slot that differs from the port's midox_port_v2
+ * entry decides the frame (VM a to VM b, routed out of RB into bridge BB). A copy named for
+ * another port is not taken: the hash's entry is, and the frame goes as without hints. */
+static void test_slot_hints(void)
+{
+	const struct { const char *name; __u32 key; __u32 flags; const uint8_t *mac; } hints[] = {
+		{ "the route's hint of its egress port (mx_nexthop.port_slot)", RB, 0, M_OTHER },
+		{ "the egress port's hint of its peer (mx_port.peer_slot), a router's", BBR,
+		  MX_PORT_ADMIN_DOWN, NULL },
+		{ "a bridge port's hint of its peer (mx_port.peer_slot), into the router", RA,
+		  MX_PORT_ADMIN_DOWN, NULL },
+	};
+	uint8_t mac[6];
+	const uint8_t *got;
+
+	got = egress_mac(IP_VB, 4000, 0, mac);
+	tap_ok(got && !memcmp(got, M_RB, 6), "routed out of RB with every hint in place");
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+		__u32 key = hints[i].key;
+		bool read, stale;
+
+		if (slot_copy_set(key, hints[i].flags, hints[i].mac, key))
+			tap_bail("cannot write a slot's copy");
+		got = egress_mac(IP_VB, 4000, 0, mac);
+		/* the copy's MAC out, or the copy's down port: dropped */
+		read = hints[i].mac ? got && !memcmp(got, hints[i].mac, 6) : !got;
+		if (slot_copy_set(key, hints[i].flags, hints[i].mac, VA))
+			tap_bail("cannot write a slot's copy");
+		got = egress_mac(IP_VB, 4000, 0, mac);
+		stale = got && !memcmp(got, M_RB, 6);
+		if (slot_copy_set(key, 0, NULL, key))
+			tap_bail("cannot restore a slot's copy");
+		tap_ok(read && stale, "%s: the slot's copy read; named for another port, the hash's entry",
+		       hints[i].name);
+	}
 }
 
 /* 1:3 weights over U1 and U2: 2000 flows, U2's share within 70..80%. */
@@ -2434,6 +2492,7 @@ int main(void)
 	test_reused_arp();
 	test_bridge_refresh();
 	test_admin_down();
+	test_slot_hints();
 	test_ecmp();
 	test_ecmp_fragments();
 	test_route_sync();

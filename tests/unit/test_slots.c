@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent/desired.h"
 #include "agent/slots.h"
 #include "loader/loader.h"
 #include "base/log.h"
@@ -71,6 +72,44 @@ static int traffic_fill(struct mx_datapath *dp, __u32 slot, __u64 n)
 		close(fd);
 	free(v);
 	return err;
+}
+
+/* The hints slots_assign_desired writes after the slots: each interior port names its
+ * peer's slot, each route's next hop its egress port's (NORMAL only), the rest 0. */
+static void test_hints(void)
+{
+	__u32 keys[3] = { 20, 21, 22 };
+	struct mx_port ports[3] = {
+		{ .flags = MX_PORT_ROUTER | MX_PORT_INTERIOR, .peer_key = 21 },
+		{ .flags = MX_PORT_INTERIOR, .peer_key = 20 },
+		{ .flags = MX_PORT_ROUTER | MX_PORT_LOCAL },
+	};
+	struct mx_route_key rkeys[2] = { { 56, 5, 0x0a }, { 64, 5, 0x0b } };
+	struct mx_route routes[2] = {
+		{ .n = 2, .nh = { { .type = MX_ROUTE_NORMAL, .port_key = 20 },
+				  { .type = MX_ROUTE_NORMAL, .port_key = 22 } } },
+		{ .n = 1, .nh = { { .type = MX_ROUTE_LOCAL, .port_key = 22 },
+				  { .type = MX_ROUTE_NORMAL, .port_key = 21 } } }, /* past n */
+	};
+	struct stats_slots s = { 0 };
+	struct desired d = { 0 };
+	__u32 s20, s21, s22;
+	int err;
+
+	d.maps[MX_MAP_ID_PORT] = (struct kv_array){ .keys = keys, .values = ports, .n = 3 };
+	d.maps[MX_MAP_ID_ROUTE] = (struct kv_array){ .keys = rkeys, .values = routes, .n = 2 };
+	err = slots_init(&s, NULL) || slots_assign_desired(&s, NULL, &d);
+	s20 = slots_lookup(&s, 20);
+	s21 = slots_lookup(&s, 21);
+	s22 = slots_lookup(&s, 22);
+	tap_ok(!err && s20 && s21 && s22 && ports[0].peer_slot == s21 &&
+		       ports[1].peer_slot == s20 && !ports[2].peer_slot,
+	       "each interior port names its peer's slot (mx_port.peer_slot), an exterior none");
+	tap_ok(!err && routes[0].nh[0].port_slot == s20 && routes[0].nh[1].port_slot == s22 &&
+		       !routes[1].nh[0].port_slot && !routes[1].nh[1].port_slot,
+	       "each route's next hop names its egress port's slot (mx_nexthop.port_slot); a "
+	       "local hop and the entries past n none");
+	slots_free(&s);
 }
 
 int main(void)
@@ -169,5 +208,6 @@ int main(void)
 	slots_free(&s);
 	mx_datapath_close(dp);
 	pins_remove();
+	test_hints();
 	return tap_done();
 }

@@ -153,7 +153,8 @@ static int put_rport_on(__u32 router, __u32 key, const uint8_t *mac, const char 
 		p.flags |= MX_PORT_INTERIOR;
 	memcpy(p.mac, mac, 6);
 	local.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_LOCAL, .port_key = key };
-	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1 };
+	conn.nh[0] = (struct mx_nexthop){ .type = MX_ROUTE_NORMAL, .port_key = key, .weight = 1,
+					  .port_slot = (__u16)dp_slot_of(key) };
 	return dp_put_port(dp, key, &p) || mx_route_update(dp, &lk, &local) ||
 	       mx_route_update(dp, &ck, &conn);
 }
