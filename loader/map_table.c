@@ -287,6 +287,12 @@ const struct mx_map_desc mx_map_table[MX_MAP_ID__MAX] = {
 		.key_size = sizeof(__u32), .value_size = sizeof(__u32),
 		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_index,
 	},
+	/* The datapath's cache of the underlay's routes to the peers (bpf/lib/tunnel.h). */
+	[MX_MAP_ID_UNDERLAY_NH] = {
+		.name = MX_MAP_UNDERLAY_NH, .skel_off = SKEL_MAP(midox_ulnh),
+		.key_size = sizeof(__be32), .value_size = sizeof(struct mx_underlay_nh),
+		.owner = MX_MAP_OWN_DATAPATH, .format_key = key_tunpeer,
+	},
 	/* per CPU: the port handed from one device's program to the next (bpf/lib/hop.h) */
 	[MX_MAP_ID_HOP_PORT] = {
 		.name = MX_MAP_HOP_PORT, .skel_off = SKEL_MAP(midox_handover),

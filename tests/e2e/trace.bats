@@ -25,8 +25,9 @@ M21=02:00:00:0a:02:15
 MU=02:00:00:0a:01:32
 MX=02:00:00:0a:01:77 # nobody's: unknown unicast
 
-# The maps a frame can change on its way through h1: learning, counters, budgets, events.
-STATE_MAPS=(midox_fdb midox_neigh midox_stats midox_traffic midox_icmprate midox_monrate midox_monitor)
+# The maps a frame can change on its way through h1: learning, counters, budgets, events,
+# the underlay route cache.
+STATE_MAPS=(midox_fdb midox_neigh midox_stats midox_traffic midox_icmprate midox_monrate midox_monitor midox_ulnh)
 
 setup_file() {
 	e2e_setup_file midox midox-agent

@@ -1724,6 +1724,194 @@ static void test_flood_cross_bridge(void)
 		tap_bail("cannot put the bridges back");
 }
 
+/* ---- the underlay's route cache (midox_ulnh, bpf/lib/tunnel.h) ---- */
+
+/* A MAC the peer's neighbour entry changes to, so that a frame tells a cached answer from
+ * a fresh lookup. */
+static const uint8_t PEER_MAC_NEW[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+
+static int ulnh_fd(void)
+{
+	return mx_datapath_map_fd(dp, MX_MAP_ID_UNDERLAY_NH);
+}
+
+static void ulnh_forget(void)
+{
+	__be32 k = frames_addr(PEER_ADDR);
+
+	bpf_map_delete_elem(ulnh_fd(), &k);
+}
+
+static bool ulnh_read(struct mx_underlay_nh *e, char *diag, size_t len)
+{
+	__be32 k = frames_addr(PEER_ADDR);
+
+	if (bpf_map_lookup_elem(ulnh_fd(), &k, e)) {
+		snprintf(diag, len, "no midox_ulnh entry for %s", PEER_ADDR);
+		return false;
+	}
+	return true;
+}
+
+/* The peer's entry as the lookup left it: its key, the config it was looked up with, ul0,
+ * both MACs, ul0's MTU, a time. */
+static bool check_ulnh_kept(char *diag, size_t len)
+{
+	struct mx_underlay_nh e;
+
+	if (!ulnh_read(&e, diag, len))
+		return false;
+	if (e.addr != frames_addr(PEER_ADDR) || e.src != frames_addr(LOCAL_ADDR) ||
+	    e.from_ifindex != (__u32)ifx[IF_UL] || e.ifindex != (__u32)ifx[IF_UL] ||
+	    memcmp(e.smac, UL_MAC, 6) || memcmp(e.dmac, PEER_MAC, 6) || e.mtu != 1500 ||
+	    !e.seen_ns || e.reserved) {
+		snprintf(diag, len, "entry addr %08x src %08x from %u ifindex %u mtu %u seen %llu",
+			 ntohl(e.addr), ntohl(e.src), e.from_ifindex, e.ifindex, e.mtu,
+			 (unsigned long long)e.seen_ns);
+		return false;
+	}
+	return true;
+}
+
+/* The peer's MAC changes; the cached answer stays fresh. */
+static void peer_mac_new(void)
+{
+	if (dp_sh("ip neigh replace %s lladdr 02:00:00:00:00:99 dev ul0 nud permanent",
+		  PEER_ADDR))
+		tap_bail("cannot change the peer's neighbour");
+}
+
+/* The entry made as old as the freshness bound allows no more. */
+static void ulnh_age(void)
+{
+	struct mx_underlay_nh e;
+	char diag[128];
+
+	if (!ulnh_read(&e, diag, sizeof(diag)))
+		tap_bail(diag);
+	e.seen_ns = 0;
+	if (bpf_map_update_elem(ulnh_fd(), &e.addr, &e, BPF_EXIST))
+		tap_bail("cannot age the midox_ulnh entry");
+}
+
+static void peer_mac_new_aged(void)
+{
+	peer_mac_new();
+	ulnh_age();
+}
+
+static void peer_restore(void)
+{
+	if (dp_sh("ip neigh replace %s lladdr 02:00:00:00:00:02 dev ul0 nud permanent",
+		  PEER_ADDR))
+		tap_bail("cannot put the peer's neighbour back");
+	ulnh_forget();
+}
+
+static bool check_ulnh_refreshed(char *diag, size_t len)
+{
+	struct mx_underlay_nh e;
+
+	if (!ulnh_read(&e, diag, len))
+		return false;
+	if (memcmp(e.dmac, PEER_MAC_NEW, 6) || !e.seen_ns) {
+		snprintf(diag, len, "entry not refreshed with the new MAC (seen %llu)",
+			 (unsigned long long)e.seen_ns);
+		return false;
+	}
+	return true;
+}
+
+static void peer_gone_aged(void)
+{
+	if (dp_sh("ip neigh del %s dev ul0", PEER_ADDR))
+		tap_bail("cannot remove the peer's neighbour");
+	ulnh_age();
+}
+
+/* An entry under the peer's key, fresh, with a MAC no lookup gives: used when it holds the
+ * peer's address, ul0 and the tunnel address; each of the others differs in one of those. */
+static void ulnh_put_bogus(__be32 addr, __u32 from_ifindex, __be32 src)
+{
+	struct mx_underlay_nh e = { .addr = addr, .src = src, .from_ifindex = from_ifindex,
+				    .ifindex = ifx[IF_UL], .mtu = 1500 };
+	__be32 k = frames_addr(PEER_ADDR);
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* bpf_ktime_get_coarse_ns's clock */
+	e.seen_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	memcpy(e.smac, UL_MAC, 6);
+	memcpy(e.dmac, PEER_MAC_NEW, 6);
+	if (bpf_map_update_elem(ulnh_fd(), &k, &e, BPF_ANY))
+		tap_bail("cannot write the midox_ulnh entry");
+}
+
+static void ulnh_valid(void)
+{
+	ulnh_put_bogus(frames_addr(PEER_ADDR), ifx[IF_UL], frames_addr(LOCAL_ADDR));
+}
+
+static void ulnh_other_peer(void)
+{
+	ulnh_put_bogus(frames_addr(NONEIGH_ADDR), ifx[IF_UL], frames_addr(LOCAL_ADDR));
+}
+
+static void ulnh_other_underlay(void)
+{
+	ulnh_put_bogus(frames_addr(PEER_ADDR), ifx[IF_P4], frames_addr(LOCAL_ADDR));
+}
+
+static void ulnh_other_tunnel_addr(void)
+{
+	ulnh_put_bogus(frames_addr(PEER_ADDR), ifx[IF_UL], frames_addr(PEER_ADDR));
+}
+
+/* PR's frame of payload bytes of UDP: 1422 makes an outer IPv4 packet of 1500, ul0's MTU. */
+#define REMOTE_UDP(payload_) { .kind = FRAMES_IPV4, .dst = M_R, .src = M_P1, \
+	.sip = "10.1.0.1", .tip = "10.1.0.3", .payload = (payload_) }
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct dp_case ulnh_cases[] = {
+	{ "underlay cache: a first frame to the peer looks it up and keeps the answer", PORT,
+	  IF_P1, REMOTE_UDP(18), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR },
+	  { TX(PR, 1) }, ulnh_forget, NULL, check_ulnh_kept },
+	{ "underlay cache: a fresh answer is used (the neighbour's change not yet seen)", PORT,
+	  IF_P1, REMOTE_UDP(18), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR },
+	  { TX(PR, 1) }, peer_mac_new, NULL },
+	{ "underlay cache hit: a frame of the route's MTU once encapsulated goes", PORT, IF_P1,
+	  REMOTE_UDP(1422), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR },
+	  { TX(PR, 1) } },
+	{ "underlay cache hit: a frame one byte over the MTU dropped underlay-mtu", PORT, IF_P1,
+	  REMOTE_UDP(1423), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(P1, MX_DROP_UNDERLAY_MTU), TX(PR, 0) } },
+	{ "underlay cache: an answer past the freshness bound looked up again (new MAC)", PORT,
+	  IF_P1, REMOTE_UDP(18), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC_NEW, PR, PEER_ADDR },
+	  { TX(PR, 1) }, peer_mac_new_aged, NULL, check_ulnh_refreshed },
+	{ "underlay cache: a peer whose neighbour went, past the bound, dropped underlay-neigh",
+	  PORT, IF_P1, REMOTE_UDP(18), TC_ACT_SHOT, { EXP_NONE },
+	  { DROP(P1, MX_DROP_UNDERLAY_NEIGH), TX(PR, 0) }, peer_gone_aged, peer_restore },
+	{ "underlay cache: an entry written with this config is used (its MAC goes out)", PORT,
+	  IF_P1, REMOTE_UDP(18), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC_NEW, PR, PEER_ADDR },
+	  { TX(PR, 1) }, ulnh_valid, ulnh_forget },
+	{ "underlay cache: a reused element (another peer's) not used", PORT, IF_P1,
+	  REMOTE_UDP(18), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR }, { TX(PR, 1) },
+	  ulnh_other_peer, ulnh_forget },
+	{ "underlay cache: an answer for another underlay interface not used", PORT, IF_P1,
+	  REMOTE_UDP(18), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR }, { TX(PR, 1) },
+	  ulnh_other_underlay, ulnh_forget },
+	{ "underlay cache: an answer for another tunnel address not used", PORT, IF_P1,
+	  REMOTE_UDP(18), TC_ACT_REDIRECT, { EXP_ENCAP, PEER_MAC, PR, PEER_ADDR }, { TX(PR, 1) },
+	  ulnh_other_tunnel_addr, ulnh_forget },
+};
+#pragma GCC diagnostic pop
+
+static void test_underlay_cache(void)
+{
+	for (size_t i = 0; i < sizeof(ulnh_cases) / sizeof(ulnh_cases[0]); i++)
+		case_run(&ulnh_cases[i]);
+}
+
 /* ---- elements the kernel handed at once to another key's insert (lib/elem.h) ---- */
 
 /* What a reader of a midox_filter_v2, midox_allow_v2 or midox_arp_v2 element would find if
@@ -1970,6 +2158,7 @@ int main(void)
 	test_flood_filters();
 	test_flood_cross_bridge();
 	test_reused_elements();
+	test_underlay_cache();
 	test_monitor();
 	test_trace();
 	test_map_sync();

@@ -99,6 +99,7 @@ static void test_format_keys(void)
 	expect_key(MX_MAP_ID_FDB, &fk, "bridge key 3 mac 02:00:00:00:ab:01");
 	expect_key(MX_MAP_ID_ARP, &ak, "bridge key 3 address 10.0.0.5");
 	expect_key(MX_MAP_ID_TUNPEER, &peer, "peer 192.0.2.2");
+	expect_key(MX_MAP_ID_UNDERLAY_NH, &peer, "peer 192.0.2.2");
 	expect_key(MX_MAP_ID_ROUTE, &rk, "router key 1 dst 10.0.0.0/24");
 	expect_key(MX_MAP_ID_NEIGH, &nk, "router key 1 address 10.0.0.1");
 	expect_key(MX_MAP_ID_IFPORT, &lo, "ifindex 1 (lo)");
