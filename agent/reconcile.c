@@ -152,16 +152,20 @@ static bool was_attached(const struct agent *a, __u32 ifindex)
 					u32_cmp);
 }
 
-/* Whether the program of this agent is on ifindex already: known from the last pass, or
- * (the first time, or a scan) asked of the kernel. Before every attachment is renewed once
- * (start-up), nothing is: an upgraded agent replaces the older build's programs. */
-static bool attached_already(const struct agent *a, const struct attach_set *next, __u32 ifindex)
+/* Whether ifindex runs this agent's program (prog_fd's) already: known from the last pass,
+ * or (the first time, or a scan) asked of the kernel, by the attached program's id. Before
+ * every attachment is renewed once (start-up), nothing is: an upgraded agent replaces the
+ * older build's programs. An older agent's program left on an interface the pinned maps did
+ * not name at start-up (an upgrade that retired midox_ifport_v2's pin) works on that
+ * agent's maps: it is not this agent's, and is replaced. */
+static bool attached_already(const struct agent *a, const struct attach_set *next,
+			     __u32 ifindex, int prog_fd)
 {
 	if (!a->programs_replaced)
 		return false;
 	if (next && !next->scan && was_attached(a, ifindex))
 		return true;
-	return mx_attached((int)ifindex);
+	return mx_attached_runs((int)ifindex, prog_fd);
 }
 
 static void set_add(struct attach_set *s, __u32 ifindex)
@@ -176,7 +180,7 @@ static int attach_speaker(struct agent *a, struct attach_set *next, __u32 ifinde
 	char name[IF_NAMESIZE] = "?";
 	int err;
 
-	if (attached_already(a, next, ifindex)) {
+	if (attached_already(a, next, ifindex, mx_datapath_bgp_prog_fd(a->dp))) {
 		set_add(next, ifindex);
 		return 0;
 	}
@@ -219,7 +223,9 @@ static int attach_one(struct agent *a, struct attach_set *next, __u32 ifindex, b
 	char name[IF_NAMESIZE] = "?", what[IF_NAMESIZE + 96];
 	int err;
 
-	if (attached_already(a, next, ifindex)) {
+	if (attached_already(a, next, ifindex,
+			     underlay ? mx_datapath_underlay_prog_fd(a->dp) :
+					mx_datapath_port_prog_fd(a->dp))) {
 		set_add(next, ifindex);
 		return 0;
 	}

@@ -179,6 +179,18 @@ bool mx_attached(int ifindex)
 	return tc_query_quiet(&hook, &opts) == 0;
 }
 
+bool mx_attached_runs(int ifindex, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MX_TC_HANDLE, .priority = MX_TC_PRIORITY);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (prog_fd < 0 || tc_query_quiet(&hook, &opts) || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return false;
+	return opts.prog_id == info.id;
+}
+
 int mx_detach(int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);

@@ -74,6 +74,9 @@ int mx_attach_bgp(struct mx_datapath *dp, int ifindex);
 int mx_detach(int ifindex);
 /* Whether a midox filter is attached at tc ingress of ifindex. */
 bool mx_attached(int ifindex);
+/* Whether the midox filter at tc ingress of ifindex runs prog_fd's program (not an earlier
+ * agent's, which works on that agent's maps). */
+bool mx_attached_runs(int ifindex, int prog_fd);
 
 /* Typed map access. Lookups return -ENOENT for a missing key. */
 int mx_config_get(struct mx_datapath *dp, struct mx_config *cfg);

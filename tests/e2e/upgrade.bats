@@ -83,6 +83,16 @@ upgrade_topology() {
 		vm_port h2 v22 10.0.2.22 "$BR_B"
 }
 
+# runs_new HOST IF: the program at midox's filter on IF works on HOST's pinned
+# midox_port_v2, so it is the new agent's (the old agent's kept its own port map).
+runs_new() {
+	local id map
+	id=$(net_in "$1" tc -j filter show dev "$2" ingress | jq -r '[.[].options.prog.id // empty][0] // empty')
+	map=$(bpftool -j map show pinned "$(agent_pin "$1")/midox_port_v2" | jq -r '.id // empty')
+	[ -n "$id" ] && [ -n "$map" ] &&
+		bpftool -j prog show id "$id" | jq -e --argjson m "$map" '.map_ids | index($m) != null' >/dev/null
+}
+
 # neighbours HOST MAP: the map's entries without their timestamps, sorted.
 neighbours() {
 	map_entries "$1" "$2" | jq -c 'map(del(.value.seen_ns)) | sort_by(.key)'
@@ -118,6 +128,14 @@ neighbours() {
 		n=$((n + 1))
 		agent_verify "$h"
 	done
+	# Every interface runs the new agent's program, not the old one on the old maps (which
+	# forwards to the ports made before the upgrade only: v12 below would be reached from
+	# v21 only until h2 installed v12's MAC).
+	wait_until 10 runs_new h1 ul0
+	wait_until 10 runs_new h1 v11
+	wait_until 10 runs_new h2 ul0
+	wait_until 10 runs_new h2 v21
+	wait_until 10 runs_new h2 v22
 	# the new agents act on changes: a new VM on bridge A, reached from both hosts
 	vm_port h1 v12 10.0.1.12 "$BR_A"
 	wait_until 20 ping_ok v21 10.0.1.12
