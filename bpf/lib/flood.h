@@ -114,7 +114,7 @@ static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct
 	struct bpf_fib_lookup fib;
 	enum mx_drop_reason reason;
 
-	reason = underlay_route(skb, cfg, dst, ip_len, &fib);
+	reason = underlay_route_uncached(skb, cfg, dst, ip_len, &fib);
 	if (reason) {
 		stats_drop(skb, drop_key, reason);
 		return;

@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "midox/router.h"
+#include "lib/flowhash.h"
 #include "lib/parse.h"
 
 /* A weight above this counts as this much, so that the sum over a set cannot overflow. */
@@ -94,33 +95,6 @@ static __always_inline bool route_select(const struct mx_route *rt, __be32 saddr
 		pick -= w[i];
 	}
 	return false;
-}
-
-static __always_inline __u32 hash_mix(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
-/* The flow hash for ECMP: addresses, protocol and, for TCP, UDP and SCTP packets that are
- * not fragments, the ports. Every fragment of a datagram (the first too) hashes on L3 only,
- * so that all of them take the same path. l4: the cursor after the IPv4 header. */
-static __always_inline __u32 flow_hash(const struct iphdr *ip, const struct cursor *l4)
-{
-	struct cursor c = *l4;
-	__u32 h = hash_mix(ip->saddr) ^ ip->daddr;
-	__u32 *ports;
-
-	h = hash_mix(h ^ ip->protocol);
-	if (ipv4_is_fragment(ip) || (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP &&
-				     ip->protocol != IPPROTO_SCTP))
-		return h;
-	ports = cursor_take(&c, sizeof(*ports));
-	return ports ? hash_mix(h ^ *ports) : h;
 }
 
 #endif

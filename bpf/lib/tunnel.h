@@ -106,15 +106,17 @@ static __always_inline void underlay_remember(const struct mx_config *cfg, __be3
  * them at the device. The answer of a lookup is kept (midox_ulnh) and used for
  * MX_UNDERLAY_NH_FRESH_NS, its MTU checked against each frame's length.
  * Returns MX_DROP_NONE or the reason to drop. */
-static __always_inline enum mx_drop_reason underlay_route(struct __sk_buff *skb,
-							  const struct mx_config *cfg, __be32 dst,
-							  __u16 ip_len, struct bpf_fib_lookup *fib)
+static __always_inline enum mx_drop_reason underlay_route_how(struct __sk_buff *skb,
+							      const struct mx_config *cfg,
+							      __be32 dst, __u16 ip_len,
+							      struct bpf_fib_lookup *fib,
+							      const bool cache)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = cache ? bpf_ktime_get_coarse_ns() : 0;
 	enum mx_drop_reason reason;
 	long rc;
 
-	if (underlay_cached(cfg, dst, ip_len, now, fib, &reason))
+	if (cache && underlay_cached(cfg, dst, ip_len, now, fib, &reason))
 		return reason;
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = MX_AF_INET;
@@ -128,7 +130,7 @@ static __always_inline enum mx_drop_reason underlay_route(struct __sk_buff *skb,
 	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), BPF_FIB_LOOKUP_OUTPUT);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
-		if (!trace_on(skb)) /* a traced run changes no map */
+		if (cache && !trace_on(skb)) /* a traced run changes no map */
 			underlay_remember(cfg, dst, now, fib);
 		return MX_DROP_NONE;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
@@ -138,6 +140,25 @@ static __always_inline enum mx_drop_reason underlay_route(struct __sk_buff *skb,
 	default:
 		return MX_DROP_UNDERLAY_ROUTE;
 	}
+}
+
+static __always_inline enum mx_drop_reason underlay_route(struct __sk_buff *skb,
+							  const struct mx_config *cfg, __be32 dst,
+							  __u16 ip_len, struct bpf_fib_lookup *fib)
+{
+	return underlay_route_how(skb, cfg, dst, ip_len, fib, true);
+}
+
+/* The same without the cache, for a flood's copies: inside hop_flood's bounded loop of
+ * remote hosts the cache's branches cost the verifier 683k instructions against 226k (its
+ * load time with them), and a flood's copy pays clone_redirect's transmit, some 1.4 us,
+ * beside which the lookup is small (docs/benchmarks.md). */
+static __always_inline enum mx_drop_reason underlay_route_uncached(struct __sk_buff *skb,
+								   const struct mx_config *cfg,
+								   __be32 dst, __u16 ip_len,
+								   struct bpf_fib_lookup *fib)
+{
+	return underlay_route_how(skb, cfg, dst, ip_len, fib, false);
 }
 
 #endif

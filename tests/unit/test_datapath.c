@@ -1906,6 +1906,95 @@ static const struct dp_case ulnh_cases[] = {
 };
 #pragma GCC diagnostic pop
 
+/* ---- the outer UDP source port (lib/flowhash.h) ---- */
+
+static uint32_t ref_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* lib/flowhash.h's hash of frame f, computed here from its bytes as the program reads them
+ * (words loaded in host order): an IPv4 packet's addresses, protocol and, unless it is a
+ * fragment, its TCP or UDP ports; any other frame's MACs (their last four bytes) and
+ * EtherType. */
+static uint32_t ref_frame_hash(const uint8_t *f)
+{
+	uint32_t a, b, ports;
+	uint16_t proto, frag;
+	const uint8_t *ip = f + 14;
+
+	memcpy(&proto, f + 12, 2);
+	if (f[12] != 0x08 || f[13] != 0x00) {
+		memcpy(&a, f + 2, 4);
+		memcpy(&b, f + 6 + 2, 4);
+		return ref_mix(ref_mix(a ^ proto) ^ b);
+	}
+	memcpy(&a, ip + 12, 4);
+	memcpy(&b, ip + 16, 4);
+	a = ref_mix(ref_mix(a) ^ b ^ ip[9]);
+	frag = (uint16_t)(ip[6] << 8 | ip[7]);
+	if ((frag & 0x3fff) || (ip[9] != 6 && ip[9] != 17 && ip[9] != 132))
+		return a;
+	memcpy(&ports, ip + (ip[0] & 0xf) * 4, 4);
+	return ref_mix(a ^ ports);
+}
+
+/* The outer source port of frame spec s (built into in) sent from P1 to the remote station
+ * M_R, 0 when it was not encapsulated. */
+static unsigned int encap_sport_of(const struct frames_spec *s, uint8_t *in)
+{
+	uint8_t out[FRAMES_MAX + 128];
+	size_t len = frames_build(s, in, UL_MAC, PEER_MAC), out_len = sizeof(out);
+	int verdict;
+
+	if (prog_run(PORT, IF_P1, in, len, out, &out_len, &verdict) ||
+	    verdict != TC_ACT_REDIRECT || out_len < 36)
+		return 0;
+	return (unsigned int)out[34] << 8 | out[35];
+}
+
+/* A frame the kernel gave no hash (BPF_PROG_TEST_RUN's never has one) gets the outer source
+ * port of its own flow hash: exactly that hash (against the kernel's flow dissector, which
+ * bpf_get_hash_recalc runs and this replaces), the same for every fragment of a datagram,
+ * spread over the range by the ports. */
+static void test_encap_sport(void)
+{
+	struct frames_spec udp = UDP4(M_R, M_P1), tcp = UDP4(M_R, M_P1),
+			   arp = { .kind = FRAMES_ARP, .arp_op = 2, .dst = M_R, .src = M_P1,
+				   .sip = "10.1.0.1", .tip = "10.1.0.3" };
+	const struct frames_spec *exact[] = { &udp, &tcp, &arp };
+	unsigned char seen[16384] = { 0 };
+	unsigned int sport, first, later, distinct = 0;
+	uint8_t in[FRAMES_MAX];
+	bool ok = true;
+
+	tcp.ip_proto = 6;
+	tcp.tcp_flags = 0x10;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		sport = encap_sport_of(exact[i], in);
+		ok = ok && sport == (49152 | (ref_frame_hash(in) & 0x3fff));
+	}
+	tap_ok(ok, "the outer source port is the frame's own flow hash (UDP, TCP, a non-IP frame)");
+	for (uint16_t p = 0; p < 64; p++) {
+		udp.sport = (uint16_t)(41000 + p);
+		sport = encap_sport_of(&udp, in);
+		if (sport >= 49152 && !seen[sport - 49152]++)
+			distinct++;
+	}
+	tap_ok(distinct >= 56, "64 flows of two hosts get %u distinct outer source ports", distinct);
+	udp.sport = 41000;
+	udp.frag_off = 0x2000; /* more fragments, offset 0: the first */
+	first = encap_sport_of(&udp, in);
+	udp.frag_off = 185; /* a later one */
+	later = encap_sport_of(&udp, in);
+	tap_ok(first && first == later, "every fragment of a datagram gets one outer source port");
+}
+
 static void test_underlay_cache(void)
 {
 	for (size_t i = 0; i < sizeof(ulnh_cases) / sizeof(ulnh_cases[0]); i++)
@@ -2159,6 +2248,7 @@ int main(void)
 	test_flood_cross_bridge();
 	test_reused_elements();
 	test_underlay_cache();
+	test_encap_sport();
 	test_monitor();
 	test_trace();
 	test_map_sync();
