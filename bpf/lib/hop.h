@@ -65,7 +65,9 @@ static __always_inline const struct mx_port *hop_port_pass_read(__u32 port_key, 
 	return &hp->port;
 }
 
-/* The entry port handed over for port_key, else its midox_port_v2 entry. */
+/* The entry port handed over for port_key, else its midox_port_v2 entry. A handed-over
+ * entry lives in midox_handover: the step's own hand-over of the next port (router_peer,
+ * pipeline_next) writes over it, so a step reads what it needs of its entry port first. */
 static __always_inline const struct mx_port *hop_port_take(__u32 port_key)
 {
 	struct mx_hop_port *hp = hop_scratch();
