@@ -42,10 +42,11 @@ static __always_inline __u32 flow_hash(const struct iphdr *ip, const struct curs
 
 /* The flow hash of the frame at the start of skb: the kernel's when the skb has one (a local
  * socket's, the receiving NIC's), else flow_hash of an IPv4 packet, else one of its MACs and
- * EtherType (ARP, IPv6 and the rest: one flow a pair of stations); the kernel's flow
- * dissector (bpf_get_hash_recalc) only when the headers are not in the linear data. Read from what the program has pulled already: the dissector cost a remote frame
- * some 90 ns (docs/benchmarks.md). A global function: verified once on its own, not once in
- * every state of its callers (hop_flood's loops went from 226k to 965k instructions). */
+ * EtherType (ARP, IPv6 and the rest: one flow a pair of stations), read from what the
+ * program has pulled already; the kernel's flow dissector (bpf_get_hash_recalc), which cost
+ * a remote frame some 90 ns (docs/benchmarks.md), only when the headers are not in the
+ * linear data. A global function: verified once on its own, not in every state of its
+ * callers. */
 __noinline __u32 frame_flow_hash(struct __sk_buff *skb)
 {
 	struct ethhdr *eth;

@@ -38,15 +38,10 @@ static __always_inline __u32 vxlan_ip_len(__u32 inner_len)
 	return inner_len + MX_VXLAN_OVERHEAD - sizeof(struct ethhdr);
 }
 
-static __always_inline __be16 vxlan_sport_of(__u32 hash)
-{
-	return bpf_htons(VXLAN_SPORT_MIN | (hash & VXLAN_SPORT_MASK));
-}
-
 /* Outer UDP source port from the inner flow, so the underlay spreads flows (ECMP, RSS). */
 static __always_inline __be16 vxlan_sport(struct __sk_buff *skb)
 {
-	return vxlan_sport_of(frame_flow_hash(skb));
+	return bpf_htons(VXLAN_SPORT_MIN | (frame_flow_hash(skb) & VXLAN_SPORT_MASK));
 }
 
 /* Headers for one inner frame of inner_len bytes; addresses are set by vxlan_outer_to(). */
