@@ -178,6 +178,82 @@ make_mixed_topology() {
 	HOLD_PID=
 }
 
+# The bindings taken from their host's index, of all the snapshot's: "N of M".
+indexed_is() {
+	run -0 "$HELPER" indexed
+	echo "indexed: $output (want $1)"
+	[ "$output" = "$1" ]
+}
+
+@test "bindings come from their host's index; an older writer's are read from their nodes" {
+	make_topology
+	midox bridge blue add port
+	midox bridge blue add port
+	midox host hosta add binding port bridge0:port1 interface veth1
+	mirror_settled
+	indexed_is "2 of 2"
+	# An older writer binds without the index: the host's bindings are read node by node,
+	# the new one included, through the mirror as directly.
+	local host port dir
+	host=$(id_of host hosta)
+	port=$(id_of bridge blue port port2)
+	dir=/midox/hosts/$host/bindings
+	"$HELPER" put "$dir/vold" "{\"port\":\"$port\",\"schema\":1}"
+	"$HELPER" put "/midox/ports/$port/binding" \
+		"{\"host\":\"$host\",\"interface\":\"vold\",\"schema\":1}"
+	mirror_settled
+	indexed_is "0 of 3"
+	run -0 midox host hosta list binding
+	[[ "$output" == *"vold"* ]]
+	# The next write through the library makes the index whole again.
+	midox host hosta add binding port bridge0:port3 interface veth3
+	mirror_settled
+	indexed_is "4 of 4"
+	# An older writer's unbind: the index is stale again; the binding is gone either way.
+	"$HELPER" delete "$dir/vold"
+	"$HELPER" delete "/midox/ports/$port/binding"
+	mirror_settled
+	indexed_is "0 of 3"
+	run -0 midox host hosta list binding
+	[[ "$output" != *"vold"* ]]
+	midox host hosta delete binding interface veth3
+	mirror_settled
+	indexed_is "2 of 2"
+}
+
+@test "an index that does not match its bindings is not trusted" {
+	make_topology
+	mirror_settled
+	indexed_is "1 of 1"
+	local host port dir index synced
+	host=$(id_of host hosta)
+	port=$(id_of bridge blue port port0)
+	dir=/midox/hosts/$host/bindings
+	index=$("$HELPER" dump | awk -v d="$dir" '$1 == d { print $3 }')
+	echo "index: $index"
+	synced=$(json_get '["synced"]' <<<"$index")
+	[ "$(json_get '["bindings"][0][1]' <<<"$index")" = "$port" ]
+	# Written back by hand as it was (a data write leaves the cversion): trusted.
+	"$HELPER" put "$dir" "{\"bindings\":[[\"veth0\",\"$port\",0]],\"schema\":1,\"synced\":$synced}"
+	mirror_settled
+	indexed_is "1 of 1"
+	local bad
+	for bad in \
+		"{\"bindings\":[[\"veth0\",\"$port\",0]],\"schema\":1,\"synced\":$((synced + 1))}" \
+		"{\"bindings\":[[\"vethx\",\"$port\",0]],\"schema\":1,\"synced\":$synced}" \
+		"{\"bindings\":[[\"veth0\",\"$port\",0],[\"veth1\",\"$port\",0]],\"schema\":1,\"synced\":$synced}" \
+		"{\"bindings\":[[\"veth0\",\"$port\",0]],\"schema\":1,\"synced\":$synced" \
+		'{"schema":1}'; do
+		echo "bad index: $bad"
+		"$HELPER" put "$dir" "$bad"
+		mirror_settled
+		indexed_is "0 of 1"
+		run -0 midox host hosta list binding
+		[[ "$output" == *"veth0"* ]]
+		[ "$("$HELPER" skipped)" = 0 ]
+	done
+}
+
 @test "a node that does not parse is skipped through the mirror too, and taken once fixed" {
 	make_mixed_topology
 	mirror_settled

@@ -11,6 +11,8 @@
  *   topo-helper dump                      every node under /midox: path, version, data
  *   topo-helper wipe                      delete /midox
  *   topo-helper skipped                   how many objects topo_read skipped
+ *   topo-helper indexed                   "N of M": the bindings topo_read took from their
+ *                                         hosts' indexes, of all it read
  *   topo-helper watch                     read with watches, print "ready", then
  *                                         "changed" at the first change (10 s at most)
  *   topo-helper mirror                    read through a mirror at each line of stdin
@@ -382,6 +384,11 @@ int main(int argc, char **argv)
 		rc = topo_read(zh, &t);
 		if (!rc)
 			printf("%zu\n", t.n_skipped);
+		topo_free(&t);
+	} else if (!strcmp(argv[1], "indexed") && argc == 2) {
+		rc = topo_read(zh, &t);
+		if (!rc)
+			printf("%zu of %zu\n", t.n_bindings_indexed, t.n_bindings);
 		topo_free(&t);
 	} else {
 		fprintf(stderr, "topo-helper: bad arguments\n");

@@ -8,7 +8,8 @@
  *       a tunnel zone "bench" whose members are the host SELF_ID (at SELF_ADDR; the host
  *       node is made if missing, its agent registers over it) and HOSTS (8) synthetic hosts
  *       at 192.0.2.101 and up; PORTS ports on bridges of PORTS_PER_BRIDGE (100) ports, each
- *       with a MAC and an address, bound to interface "pN" of synthetic host N % HOSTS.
+ *       with a MAC and an address, bound to interface "pN" of synthetic host N % HOSTS;
+ *       each synthetic host's binding index last, as the library's writes keep it.
  *       The measured agent's host then holds PORTS entries in midox_port_v2, PORTS in
  *       midox_fdb and midox_arp_v2, PORTS/PORTS_PER_BRIDGE in midox_bridge.
  *       --routes N: also router "bench-rt" with one port, 100.64.0.1/10, linked to a port of
@@ -19,7 +20,8 @@
  *       "router ID port ID midox_route K": K entries in the agent's midox_route (the N
  *       routes, the port's subnet route and its own address).
  *   mxbench-topo add-port
- *       one more port on the first bridge, bound like the others (for the restart figure).
+ *       one more port on the first bridge, bound like the others (for the restart figure),
+ *       its host's binding index updated with it when that is current.
  *   mxbench-topo add-route ROUTER_ID PORT_ID I
  *       route I of populate's sequence (populate wrote 0 to N - 1; the restart figure adds
  *       route N), as the library's route add writes it: the router rewritten at its
@@ -54,6 +56,9 @@ struct writer {
 	uint32_t next_key;
 	int32_t key_version;
 	unsigned long ops, multis;
+	/* The bindings written, per synthetic host (populate): their index goes last. */
+	struct topo_binding **bound;
+	size_t *n_bound;
 };
 
 static int flush(struct writer *w)
@@ -113,7 +118,7 @@ static void host_add(struct writer *w, const char *id, const char *name, const c
 }
 
 static void port_add(struct writer *w, const char *bridge_id, unsigned long i,
-		     char hosts[][TOPO_ID_LEN], unsigned long n_hosts)
+		     char hosts[][TOPO_ID_LEN], unsigned long n_hosts, struct topo_binding *kept)
 {
 	struct topo_port p = { .device_type = TOPO_DEVICE_BRIDGE, .has_mac = true,
 			       .has_addr = true };
@@ -137,6 +142,66 @@ static void port_add(struct writer *w, const char *bridge_id, unsigned long i,
 	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_port_guard(host, ifname), P_PORT_BINDING,
 		   p.id);
 	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_binding(&b), P_BINDING, host, ifname);
+	if (kept) {
+		*kept = b;
+		snprintf(kept->interface, sizeof(kept->interface), "%s", ifname);
+	}
+}
+
+/* Each synthetic host's binding index, as the library's writes keep it: every binding made
+ * on it (czxid 0, "made by the index's write": they sort by port id), its directory's
+ * cversion the count, as populate made the directory. */
+static int indexes_write(struct writer *w, char hosts[][TOPO_ID_LEN], unsigned long n_hosts)
+{
+	int rc = 0;
+
+	for (unsigned long h = 0; h < n_hosts && !rc; h++) {
+		char *data = topo_encode_binding_index(w->bound[h], w->n_bound[h],
+						       (int32_t)w->n_bound[h]);
+
+		if (!data)
+			return -ENOMEM;
+		txn_set(&w->x, -1, data, P_BINDINGS, hosts[h]);
+		rc = flush(w);
+	}
+	return rc;
+}
+
+/* add-port's binding put into its host's index, when that is current (else readers read
+ * the nodes anyway). */
+static int index_append(struct writer *w, const char *host, const struct topo_binding *nb)
+{
+	char path[TOPO_PATH_MAX], *buf = malloc(TOPO_INDEX_MAX), *data;
+	struct topo_binding *b = NULL, *grown;
+	int len = TOPO_INDEX_MAX, rc;
+	int32_t synced;
+	struct Stat st;
+	size_t n = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), P_BINDINGS, host);
+	rc = zoo_get(w->zh, path, 0, buf, &len, &st) == ZOK && len > 0 ? 0 : -EIO;
+	if (!rc && (topo_decode_binding_index(buf, (size_t)len, st.mzxid, &synced, &b, &n) ||
+		    synced != st.cversion))
+		rc = 1;
+	free(buf);
+	if (rc) {
+		free(b);
+		return rc < 0 ? rc : 0;
+	}
+	grown = realloc(b, (n + 1) * sizeof(*b));
+	if (!grown) {
+		free(b);
+		return -ENOMEM;
+	}
+	grown[n] = *nb;
+	data = topo_encode_binding_index(grown, n + 1, synced + 1);
+	free(grown);
+	if (!data)
+		return -ENOMEM;
+	txn_set(&w->x, -1, data, P_BINDINGS, host);
+	return 0;
 }
 
 /* Route i's destination: pair i / 2 is the /24 at 10.0.0.0 + 256 * (i / 2); an even i
@@ -233,7 +298,7 @@ static int populate(struct writer *w, int argc, char **argv)
 	struct topo_zone z = { .type = "vxlan" };
 	char (*hosts)[TOPO_ID_LEN];
 	char bridge_id[TOPO_ID_LEN] = "", name[TOPO_NAME_MAX], addr[32];
-	int rc;
+	int rc = 0;
 
 	if (argc > 3 && !strcmp(argv[2], "--routes")) {
 		n_routes = strtoul(argv[3], NULL, 10);
@@ -248,13 +313,14 @@ static int populate(struct writer *w, int argc, char **argv)
 	if (!n_hosts || n_hosts > 100 || !per_bridge)
 		return -EINVAL;
 	hosts = calloc(n_hosts, sizeof(*hosts));
-	if (!hosts)
-		return -ENOMEM;
-	rc = key_read(w);
-	if (rc) {
-		free(hosts);
-		return rc;
-	}
+	w->bound = calloc(n_hosts, sizeof(*w->bound));
+	w->n_bound = calloc(n_hosts, sizeof(*w->n_bound));
+	for (i = 0; w->bound && i < n_hosts; i++)
+		if (!(w->bound[i] = calloc(n_ports / n_hosts + 1, sizeof(**w->bound))))
+			rc = -ENOMEM;
+	rc = !hosts || !w->bound || !w->n_bound || rc ? -ENOMEM : key_read(w);
+	if (rc)
+		goto out;
 	snprintf(z.name, sizeof(z.name), "bench");
 	topo_new_uuid(z.id);
 	txn_create(&w->x, ZOO_PERSISTENT, topo_encode_zone(&z), P_ZONE, z.id);
@@ -276,13 +342,21 @@ static int populate(struct writer *w, int argc, char **argv)
 			txn_create(&w->x, ZOO_PERSISTENT, topo_encode_bridge(&b), P_BRIDGE, b.id);
 			txn_create(&w->x, ZOO_PERSISTENT, NULL, P_MACS, b.id);
 		}
-		port_add(w, bridge_id, i, hosts, n_hosts);
+		port_add(w, bridge_id, i, hosts, n_hosts,
+			 &w->bound[i % n_hosts][w->n_bound[i % n_hosts]++]);
 		rc = maybe_flush(w);
 	}
 	if (!rc && n_routes)
 		rc = routes_populate(w, n_routes);
 	if (!rc)
 		rc = key_commit(w);
+	if (!rc)
+		rc = indexes_write(w, hosts, n_hosts);
+out:
+	for (i = 0; w->bound && i < n_hosts; i++)
+		free(w->bound[i]);
+	free(w->bound);
+	free(w->n_bound);
 	free(hosts);
 	return rc;
 }
@@ -293,7 +367,7 @@ static int add_port(struct writer *w)
 {
 	struct String_vector bridges = { 0 }, hosts = { 0 };
 	char host[1][TOPO_ID_LEN] = { "" };
-	int rc;
+	int rc = 0;
 
 	if (key_read(w) || zoo_get_children(w->zh, "/midox/bridges", 0, &bridges) != ZOK ||
 	    zoo_get_children(w->zh, "/midox/hosts", 0, &hosts) != ZOK || !bridges.count)
@@ -309,9 +383,13 @@ static int add_port(struct writer *w)
 	}
 	rc = host[0][0] ? 0 : -ENOENT;
 	if (!rc) {
-		port_add(w, bridges.data[0], 0x00ffffff - w->next_key, host, 1);
-		rc = key_commit(w);
+		struct topo_binding nb = { 0 };
+
+		port_add(w, bridges.data[0], 0x00ffffff - w->next_key, host, 1, &nb);
+		rc = index_append(w, host[0], &nb);
 	}
+	if (!rc)
+		rc = key_commit(w);
 	deallocate_String_vector(&bridges);
 	deallocate_String_vector(&hosts);
 	return rc;
@@ -375,7 +453,7 @@ int main(int argc, char **argv)
 {
 	const char *servers = getenv("MIDOX_ZK_SERVERS");
 	struct writer w = { 0 };
-	int rc;
+	int rc = 0;
 
 	mx_log_init("mxbench-topo", MX_LOG_WARN);
 	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);

@@ -68,6 +68,8 @@ int topo_apply(zhandle_t *zh, topo_plan_fn plan, void *arg)
 		txn_init(&x);
 		rc = plan(zh, &t, &x, arg);
 		if (!rc)
+			rc = plan_binding_index(&t, &x);
+		if (!rc)
 			rc = txn_commit(zh, &x);
 		txn_free(&x);
 		topo_free(&t);

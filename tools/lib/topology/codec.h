@@ -70,6 +70,12 @@ char *topo_encode_bgp_status(const struct topo_bgp_status *s);
 char *topo_encode_key_counter(uint32_t next);
 /* /midox/ports/<id>/binding: the port's side of its binding, {"host","interface"}. */
 char *topo_encode_port_guard(const char *host_id, const char *ifname);
+/* A host's binding index (binding_index.c): the data of its bindings directory. Decoded
+ * sorted by interface, czxid 0 taken as mzxid (the index's own write); the host is the
+ * caller's. *out is the caller's to free. 0, or -EINVAL (the reason set) / -ENOMEM. */
+int topo_decode_binding_index(const char *buf, size_t len, int64_t mzxid, int32_t *synced,
+			      struct topo_binding **out, size_t *n);
+char *topo_encode_binding_index(const struct topo_binding *b, size_t n, int32_t synced);
 /* A learned MAC's data: the host that learned it. */
 char *topo_encode_mac_owner(const char *host_id);
 char *topo_encode_alive(void);

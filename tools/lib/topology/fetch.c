@@ -37,6 +37,10 @@ int fetch_data(struct reader *r)
 	int rc;
 
 	if (r->m && mirror_data(r->m, r->path, &cached, &r->len, &r->st)) {
+		if (r->len > (int)sizeof(r->buf)) {
+			skip(r, "data larger than any object");
+			return 1;
+		}
 		memcpy(r->buf, cached, (size_t)r->len);
 	} else {
 		r->len = sizeof(r->buf);
@@ -57,38 +61,27 @@ int fetch_data(struct reader *r)
 	return 0;
 }
 
-/* The children of a directory: the mirror's (sv points into it) or the reader's own. */
-struct listing {
-	struct String_vector own;
-	const struct String_vector *sv;
-};
-
-static void listing_free(struct listing *l)
+void listing_free(struct listing *l)
 {
 	deallocate_String_vector(&l->own);
 }
 
-static int missing_dir(int32_t *version)
+static int missing_dir(struct listing *l)
 {
-	if (version)
-		*version = -1;
+	l->version = l->cversion = -1;
 	return 1;
 }
 
-static int children(struct reader *r, struct listing *l, int32_t *version)
+int fetch_listing(struct reader *r, struct listing *l)
 {
 	struct Stat st;
-	int32_t v;
 	int rc;
 
 	memset(l, 0, sizeof(*l));
 	if (r->m && mirror_known_missing(r->m, r->path))
-		return missing_dir(version);
-	if (r->m && (l->sv = mirror_list(r->m, r->path, &v))) {
-		if (version)
-			*version = v;
+		return missing_dir(l);
+	if (r->m && (l->sv = mirror_list(r->m, r->path, &l->version, &l->cversion)))
 		return 0;
-	}
 	l->sv = &l->own;
 	rc = zoo_wget_children2(r->zh, r->path, r->watcher, NULL, &l->own, &st);
 	if (rc == ZNONODE) {
@@ -99,14 +92,14 @@ static int children(struct reader *r, struct listing *l, int32_t *version)
 		if (r->m && zoo_wexists(r->zh, r->path, r->watcher, NULL, &st) == ZNONODE &&
 		    mirror_keep_exists(r->m, r->path, false))
 			return topo_fail(-ENOMEM, "out of memory");
-		return missing_dir(version);
+		return missing_dir(l);
 	}
 	if (rc != ZOK)
 		return topo_fail(topo_zerr(rc), "listing %s: %s", r->path, zerror(rc));
-	if (version)
-		*version = st.version;
+	l->version = st.version;
+	l->cversion = st.cversion;
 	if (r->m) {
-		l->sv = mirror_keep_list(r->m, r->path, &l->own, st.version);
+		l->sv = mirror_keep_list(r->m, r->path, &l->own, st.version, st.cversion);
 		if (!l->sv)
 			return topo_fail(-ENOMEM, "out of memory");
 	}
@@ -327,32 +320,23 @@ static int take(struct reader *r, const struct kind *k, const char *parent, cons
 	return k->below ? k->below(r, obj) : 0;
 }
 
-/* The children's data is read a window at a time, pipelined, then taken in listing order; what is below an
- * object is read when it is taken (its own reads pipelined in turn). */
-int fetch_kind(struct reader *r, const struct kind *k, const char *parent)
+/* The children's data is read a window at a time, pipelined, then taken in listing order;
+ * what is below an object is read when it is taken (its own reads pipelined in turn). */
+int fetch_listed(struct reader *r, const struct kind *k, const char *parent, const char *dir,
+		 const struct listing *l)
 {
-	char dir[TOPO_PATH_MAX];
-	struct listing l;
 	struct batch *b = NULL;
 	size_t count, from, n, i;
-	int rc;
+	int rc = 0;
 
-	snprintf(dir, sizeof(dir), k->dir, parent);
-	rpath(r, "%s", dir);
-	rc = children(r, &l, k->dir_version_off == SIZE_MAX ? NULL :
-			     FIELD(r->t, k->dir_version_off, int32_t));
-	if (rc) {
-		listing_free(&l);
-		return rc < 0 ? rc : 0;
-	}
-	count = l.sv->count > 0 ? (size_t)l.sv->count : 0;
+	count = l->sv->count > 0 ? (size_t)l->sv->count : 0;
 	if (count) {
 		b = batch_new(count < WINDOW ? count : WINDOW);
 		if (!b)
 			rc = topo_fail(-ENOMEM, "out of memory");
 	}
 	for (from = 0; !rc && from < count; from += n) {
-		char *const *names = l.sv->data + from;
+		char *const *names = l->sv->data + from;
 
 		n = issue(r, b, dir, names, count - from < WINDOW ? count - from : WINDOW);
 		wait_all(b);
@@ -363,6 +347,61 @@ int fetch_kind(struct reader *r, const struct kind *k, const char *parent)
 		}
 	}
 	batch_free(b);
-	listing_free(&l);
 	return rc;
+}
+
+int fetch_kind(struct reader *r, const struct kind *k, const char *parent)
+{
+	char dir[TOPO_PATH_MAX];
+	struct listing l;
+	int rc;
+
+	snprintf(dir, sizeof(dir), k->dir, parent);
+	rpath(r, "%s", dir);
+	rc = fetch_listing(r, &l);
+	if (rc >= 0 && k->dir_version_off != SIZE_MAX)
+		*FIELD(r->t, k->dir_version_off, int32_t) = l.version;
+	if (!rc)
+		rc = fetch_listed(r, k, parent, dir, &l);
+	listing_free(&l);
+	return rc < 0 ? rc : 0;
+}
+
+/* The node is read whole (up to TOPO_INDEX_MAX) into a buffer of the caller's. */
+int fetch_blob(struct reader *r, char **value, int *len, struct Stat *st)
+{
+	const char *cached;
+	int rc;
+
+	*value = NULL;
+	*len = 0;
+	if (r->m && mirror_data(r->m, r->path, &cached, len, st)) {
+		if (st->dataLength > TOPO_INDEX_MAX || *len < st->dataLength)
+			return 1; /* too large to be an index (kept cut short) */
+		if (*len > 0 && !(*value = malloc((size_t)*len)))
+			return topo_fail(-ENOMEM, "out of memory");
+		if (*len > 0)
+			memcpy(*value, cached, (size_t)*len);
+		return 0;
+	}
+	*value = malloc(TOPO_INDEX_MAX);
+	if (!*value)
+		return topo_fail(-ENOMEM, "out of memory");
+	*len = TOPO_INDEX_MAX;
+	rc = zoo_wget(r->zh, r->path, r->watcher, NULL, *value, len, st);
+	if (rc == ZOK && r->m && mirror_keep_data(r->m, r->path, *value, *len, st))
+		rc = ZSYSTEMERROR;
+	if (rc == ZOK && st->dataLength <= TOPO_INDEX_MAX) {
+		if (*len < 0)
+			*len = 0;
+		return 0;
+	}
+	free(*value);
+	*value = NULL;
+	*len = 0;
+	if (rc == ZNONODE || rc == ZOK)
+		return 1;
+	if (rc == ZSYSTEMERROR)
+		return topo_fail(-ENOMEM, "out of memory");
+	return topo_fail(topo_zerr(rc), "reading %s: %s", r->path, zerror(rc));
 }

@@ -80,6 +80,9 @@
 
 #define TOPO_PATH_MAX 256
 #define TOPO_DATA_MAX 4096
+/* A host's binding index (the data of its bindings directory, binding_index.c): a cache of
+ * every binding of the host in one node, at most this large (about 15k bindings). */
+#define TOPO_INDEX_MAX (1024 * 1024)
 #define TOPO_MAC_NODE_LEN (17 + 1 + 36)
 
 #endif

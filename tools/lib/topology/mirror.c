@@ -48,12 +48,14 @@ struct mnode {
 	unsigned int epoch;	/* the last read that used it */
 	bool dirty;		/* a watch fired (or a commit touched it) since it was read */
 	bool has_data, has_list, has_exists, exists;
+	bool indexed;		/* its children were taken from its index: not prefetched */
 	char *data;		/* has_data: the value, len bytes (NULL if empty) */
 	int len;
 	int32_t data_length;	/* the stat's: more than len when too large to keep */
-	int64_t czxid;
+	int64_t czxid, mzxid;
 	int32_t version;	/* of the data */
 	int32_t list_version;	/* has_list: the listed node's data version (its stat) */
+	int32_t list_cversion;	/* has_list: its children's version (the same stat) */
 	struct String_vector kids; /* has_list: the children's names */
 	char path[];
 };
@@ -417,8 +419,9 @@ static void refetch_data(int rc, const char *value, int len, const struct Stat *
 	f->data_rc = rc;
 	if (rc == ZOK) {
 		f->st = *st;
-		/* A value larger than any object is not kept: its stat says so to the reader. */
-		if (value && len > 0 && len <= TOPO_DATA_MAX) {
+		/* A value larger than any object or index is not kept: its stat says so to the
+		 * reader. */
+		if (value && len > 0 && len <= TOPO_INDEX_MAX) {
 			f->data = malloc((size_t)len);
 			if (f->data) {
 				memcpy(f->data, value, (size_t)len);
@@ -512,12 +515,14 @@ static void refetch_apply(struct refetch *f)
 		x->len = f->len;
 		x->data_length = f->st.dataLength;
 		x->czxid = f->st.czxid;
+		x->mzxid = f->st.mzxid;
 		x->version = f->st.version;
 	}
 	if (x->has_list) {
 		deallocate_String_vector(&x->kids);
 		x->kids = f->kids;
 		x->list_version = f->list_st.version;
+		x->list_cversion = f->list_st.cversion;
 	}
 	if (x->has_exists)
 		x->exists = f->exists;
@@ -577,7 +582,7 @@ static void new_children(struct topo_mirror *m, struct mnode **asked, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct mnode *x = asked[i];
 
-		if (!x->has_list || x->dirty)
+		if (!x->has_list || x->dirty || x->indexed)
 			continue;
 		for (int32_t k = 0; k < x->kids.count && *n_out < PREFETCH_NEW_MAX; k++) {
 			struct mnode *c;
@@ -817,6 +822,7 @@ bool mirror_data(struct topo_mirror *m, const char *path, const char **value, in
 	*len = x->len;
 	memset(st, 0, sizeof(*st));
 	st->czxid = x->czxid;
+	st->mzxid = x->mzxid;
 	st->version = x->version;
 	st->dataLength = x->data_length;
 	return true;
@@ -841,13 +847,14 @@ int mirror_keep_data(struct topo_mirror *m, const char *path, const char *value,
 	x->len = len > 0 ? len : 0;
 	x->data_length = st->dataLength;
 	x->czxid = st->czxid;
+	x->mzxid = st->mzxid;
 	x->version = st->version;
 	x->has_data = true;
 	return 0;
 }
 
 const struct String_vector *mirror_list(struct topo_mirror *m, const char *path,
-					int32_t *version)
+					int32_t *version, int32_t *cversion)
 {
 	struct mnode *x = clean(m, path);
 
@@ -857,11 +864,13 @@ const struct String_vector *mirror_list(struct topo_mirror *m, const char *path,
 	}
 	m->stats.served++;
 	*version = x->list_version;
+	*cversion = x->list_cversion;
 	return &x->kids;
 }
 
 const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *path,
-					     struct String_vector *kids, int32_t version)
+					     struct String_vector *kids, int32_t version,
+					     int32_t cversion)
 {
 	struct mnode *x = filled(m, path);
 
@@ -871,8 +880,17 @@ const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *
 	x->kids = *kids;
 	memset(kids, 0, sizeof(*kids));
 	x->list_version = version;
+	x->list_cversion = cversion;
 	x->has_list = true;
 	return &x->kids;
+}
+
+void mirror_list_indexed(struct topo_mirror *m, const char *path, bool indexed)
+{
+	struct mnode *x = lookup(m, path);
+
+	if (x)
+		x->indexed = indexed;
 }
 
 bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists)

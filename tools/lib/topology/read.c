@@ -88,7 +88,7 @@ static int below_host(struct reader *r, void *obj)
 	rpath(r, P_ALIVE, h->id);
 	rc = fetch_exists(r, &h->alive);
 	if (!rc)
-		rc = fetch_kind(r, &k_binding, h->id);
+		rc = fetch_bindings(r, &k_binding, h);
 	if (!rc)
 		rc = fetch_kind(r, &k_mac, h->id);
 	if (!rc)

@@ -44,6 +44,26 @@ void skip(struct reader *r, const char *why);
 int fetch_data(struct reader *r);
 /* Whether r->path exists (watched while absent too). 0 or a negative errno. */
 int fetch_exists(struct reader *r, bool *yes);
+/* The children of a directory: the mirror's (sv points into it) or the reader's own; the
+ * directory's data and children versions (-1 when it is missing). */
+struct listing {
+	struct String_vector own;
+	const struct String_vector *sv;
+	int32_t version, cversion;
+};
+
+/* List r->path. 0, 1 when it is missing (nothing listed), or a negative errno. */
+int fetch_listing(struct reader *r, struct listing *l);
+void listing_free(struct listing *l);
+/* The objects of kind k l names, in the directory dir of parent, into the snapshot. */
+int fetch_listed(struct reader *r, const struct kind *k, const char *parent, const char *dir,
+		 const struct listing *l);
+/* r->path's data whole, up to TOPO_INDEX_MAX, in *value (the caller's to free). 0, 1 when
+ * it is gone or larger, or a negative errno. */
+int fetch_blob(struct reader *r, char **value, int *len, struct Stat *st);
+/* The bindings of host h (kind k) into the snapshot, from its index when that is current
+ * (binding_index.c), else node by node; sets h->bindings_cversion. */
+int fetch_bindings(struct reader *r, const struct kind *k, struct topo_host *h);
 /* Every object of kind k under the parent ("" for the top level) into the snapshot, and
  * what is below each one. 0 (what does not decode is skipped) or a negative errno. */
 int fetch_kind(struct reader *r, const struct kind *k, const char *parent);

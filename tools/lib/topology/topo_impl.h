@@ -28,11 +28,16 @@ bool mirror_data(struct topo_mirror *m, const char *path, const char **value, in
 		 struct Stat *st);
 int mirror_keep_data(struct topo_mirror *m, const char *path, const char *value, int len,
 		     const struct Stat *st);
+/* version and cversion: the listed node's data and children versions. */
 const struct String_vector *mirror_list(struct topo_mirror *m, const char *path,
-					int32_t *version);
+					int32_t *version, int32_t *cversion);
 /* Takes kids over (left empty) on success. */
 const struct String_vector *mirror_keep_list(struct topo_mirror *m, const char *path,
-					     struct String_vector *kids, int32_t version);
+					     struct String_vector *kids, int32_t version,
+					     int32_t cversion);
+/* The children path lists were taken from an index (binding_index.c), or no longer are:
+ * while they are, a read does not ask for those it does not know ahead of its descent. */
+void mirror_list_indexed(struct topo_mirror *m, const char *path, bool indexed);
 bool mirror_exists(struct topo_mirror *m, const char *path, bool *exists);
 int mirror_keep_exists(struct topo_mirror *m, const char *path, bool exists);
 /* A node read before as missing (a listing that found none), still so: served, not asked. */

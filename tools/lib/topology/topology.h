@@ -45,6 +45,7 @@ struct topo_host {
 	bool alive; /* its agent holds a live session */
 	int64_t czxid;
 	int32_t version; /* the znode's data version, for checked writes */
+	int32_t bindings_cversion; /* its bindings directory's (-1: none), for the index */
 };
 
 struct topo_zone {
@@ -264,6 +265,7 @@ struct topology {
 	struct topo_ip_group_addr *ip_group_addrs;
 	size_t n_ip_group_addrs;
 	size_t n_skipped; /* objects that could not be parsed: logged and left out */
+	size_t n_bindings_indexed; /* bindings taken from their host's index (binding_index.c) */
 	/* Private to the library: hash indexes by id and by tunnel key (topo_index), so that
 	 * lookups stay O(1) in a large snapshot. */
 	struct topo_index *ix;

@@ -10,6 +10,9 @@ typedef int (*topo_plan_fn)(zhandle_t *zh, const struct topology *t, struct topo
 			    void *arg);
 int topo_apply(zhandle_t *zh, topo_plan_fn plan, void *arg);
 int plan_tunnel_key(const struct topology *t, struct topo_txn *x, uint32_t *key);
+/* Every host whose bindings x makes or deletes gets its index rewritten in x, after them
+ * (binding_index.c): topo_apply calls it on every plan. */
+int plan_binding_index(const struct topology *t, struct topo_txn *x);
 int plan_delete_tree(zhandle_t *zh, struct topo_txn *x, int version, const char *path);
 int plan_delete_if_present(zhandle_t *zh, struct topo_txn *x, const char *path);
 /* Remove a port: its binding (both sides), its link (the peer's end cleared), the port.
