@@ -3,32 +3,15 @@
  * the index a write adds to its multi-op for every host whose bindings it makes or deletes.
  * Reading it against a real ZooKeeper, older writers included, is tests/e2e/mirror.bats. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap.h"
 #include "topology/codec.h"
 #include "topology/layout.h"
 #include "topology/txn.h"
 #include "topology/write.h"
-
-static int n_test, n_failed;
-
-static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		n_failed++;
-}
 
 #define ID(n) "0b3c4d5e-0000-4000-8000-0000000000" #n
 #define HOST ID(01)
@@ -55,18 +38,18 @@ static void test_roundtrip(void)
 	int rc;
 
 	rc = s ? topo_decode_binding_index(s, strlen(s), 99, &synced, &out, &n) : -1;
-	ok(!rc && synced == 7 && n == 2 && !strcmp(out[0].interface, "eth0") &&
+	tap_ok(!rc && synced == 7 && n == 2 && !strcmp(out[0].interface, "eth0") &&
 	   !strcmp(out[1].interface, "veth9"), "encodes and decodes back, sorted by interface: %s",
 	   s ? s : "(null)");
-	ok(!rc && n == 2 && out[1].czxid == 4294967301 && !strcmp(out[1].port_id, ID(30)),
+	tap_ok(!rc && n == 2 && out[1].czxid == 4294967301 && !strcmp(out[1].port_id, ID(30)),
 	   "a binding's czxid and port are kept");
-	ok(!rc && n == 2 && out[0].czxid == 99,
+	tap_ok(!rc && n == 2 && out[0].czxid == 99,
 	   "czxid 0 is the index's own write: the directory's mzxid");
 	free(out);
 	free(s);
 	s = topo_encode_binding_index(NULL, 0, 0);
 	rc = s ? topo_decode_binding_index(s, strlen(s), 1, &synced, &out, &n) : -1;
-	ok(!rc && n == 0 && synced == 0, "an empty index: %s", s ? s : "(null)");
+	tap_ok(!rc && n == 0 && synced == 0, "an empty index: %s", s ? s : "(null)");
 	free(out);
 	free(s);
 }
@@ -104,7 +87,7 @@ static void test_bad(void)
 		int rc = topo_decode_binding_index(cases[i].json, strlen(cases[i].json), 1, &synced,
 						   &out, &n);
 
-		ok(rc == -EINVAL && strstr(topo_errmsg(), cases[i].why) && !out && !n &&
+		tap_ok(rc == -EINVAL && strstr(topo_errmsg(), cases[i].why) && !out && !n &&
 		   synced == -5, "refused (%s): %s -> %s", cases[i].why, cases[i].json,
 		   topo_errmsg());
 	}
@@ -171,10 +154,10 @@ static void test_plan(void)
 	bind_op(&x, HOST, "v3", ID(33));
 	txn_delete(&x, 0, P_BINDING, HOST, "v1");
 	rc = plan_binding_index(&t, &x);
-	ok(!rc && x.n == 4 && !index_at(&x, 3, HOST, &synced, &b, &n),
+	tap_ok(!rc && x.n == 4 && !index_at(&x, 3, HOST, &synced, &b, &n),
 	   "one bind and one unbind on a host: its index set (unchecked) after them (%zu ops)",
 	   x.n);
-	ok(synced == 7 && n == 2 && !find(b, n, "v1") && find(b, n, "v2") &&
+	tap_ok(synced == 7 && n == 2 && !find(b, n, "v1") && find(b, n, "v2") &&
 	   find(b, n, "v2")->czxid == 12 && find(b, n, "v3") &&
 	   find(b, n, "v3")->czxid == 77 && !strcmp(find(b, n, "v3")->port_id, ID(33)),
 	   "the index: cversion 5 + 2 changes, v2 kept with its czxid, v3 made by this write, v1 "
@@ -186,11 +169,11 @@ static void test_plan(void)
 	bind_op(&x, OTHER, "w2", ID(42));
 	bind_op(&x, HOST, "v4", ID(34));
 	rc = plan_binding_index(&t, &x);
-	ok(!rc && x.n == 4 && !index_at(&x, 2, OTHER, &synced, &b, &n) && synced == 2 && n == 2,
+	tap_ok(!rc && x.n == 4 && !index_at(&x, 2, OTHER, &synced, &b, &n) && synced == 2 && n == 2,
 	   "two hosts in one write: one index each, in the order they were met");
 	free(b);
 	b = NULL;
-	ok(!index_at(&x, 3, HOST, &synced, &b, &n) && synced == 6 && n == 3,
+	tap_ok(!index_at(&x, 3, HOST, &synced, &b, &n) && synced == 6 && n == 3,
 	   "the second host's index: its three bindings at cversion 6");
 	free(b);
 	txn_free(&x);
@@ -201,7 +184,7 @@ static void test_plan(void)
 	txn_delete(&x, -1, P_BINDINGS, HOST);
 	txn_delete(&x, -1, P_HOST, HOST);
 	rc = plan_binding_index(&t, &x);
-	ok(!rc && x.n == 4, "a host deleted with its bindings gets no index");
+	tap_ok(!rc && x.n == 4, "a host deleted with its bindings gets no index");
 	txn_free(&x);
 
 	txn_init(&x);
@@ -209,7 +192,7 @@ static void test_plan(void)
 	bind_op(&x, ID(03), "u1", ID(51));
 	rc = plan_binding_index(&t, &x);
 	b = NULL;
-	ok(!rc && x.n == 3 && !index_at(&x, 2, ID(03), &synced, &b, &n) && synced == 1 && n == 1,
+	tap_ok(!rc && x.n == 3 && !index_at(&x, 2, ID(03), &synced, &b, &n) && synced == 1 && n == 1,
 	   "a directory made in the same write: its index counts from 0");
 	free(b);
 	txn_free(&x);
@@ -219,7 +202,7 @@ static void test_plan(void)
 	txn_set(&x, 3, NULL, P_PORT, ID(31));
 	txn_create(&x, ZOO_PERSISTENT, NULL, P_PORT_BINDING, ID(31));
 	rc = plan_binding_index(&t, &x);
-	ok(!rc && x.n == 3,
+	tap_ok(!rc && x.n == 3,
 	   "no index for a host the snapshot lacks (the multi fails on it); ports' own binding "
 	   "nodes are not a host's");
 	txn_free(&x);
@@ -227,7 +210,7 @@ static void test_plan(void)
 	txn_init(&x);
 	txn_create(&x, ZOO_PERSISTENT, strdup("{\"schema\":1,\"port\":7}"), P_BINDING, HOST, "v9");
 	rc = plan_binding_index(&t, &x);
-	ok(rc == -EINVAL, "a binding that does not decode stops the write: %s", topo_errmsg());
+	tap_ok(rc == -EINVAL, "a binding that does not decode stops the write: %s", topo_errmsg());
 	txn_free(&x);
 	topo_free(&t);
 }
@@ -255,9 +238,9 @@ static void test_too_large(void)
 	t.hosts[0].bindings_cversion = (int32_t)n;
 	txn_init(&x);
 	bind_op(&x, HOST, "new", ID(31));
-	ok(!plan_binding_index(&t, &x) && x.n == 2, "%zu bindings: planned", n + 1);
+	tap_ok(!plan_binding_index(&t, &x) && x.n == 2, "%zu bindings: planned", n + 1);
 	op = &x.ops[1];
-	ok(op->type == ZOO_SETDATA_OP && op->set_op.datalen == 12 &&
+	tap_ok(op->type == ZOO_SETDATA_OP && op->set_op.datalen == 12 &&
 	   !memcmp(op->set_op.data, "{\"schema\":1}", 12),
 	   "an index over %d bytes is not written: the directory's plain JSON instead",
 	   TOPO_INDEX_MAX);
@@ -271,6 +254,5 @@ int main(void)
 	test_bad();
 	test_plan();
 	test_too_large();
-	printf("1..%d\n", n_test);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }
