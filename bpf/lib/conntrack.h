@@ -83,7 +83,8 @@ struct ct_pkt {
 	struct mx_ct_key quoted; /* CT_PKT_ICMP_ERROR */
 	__u8 kind;               /* enum ct_pkt_kind */
 	__u8 tcp_flags;
-	__u16 pad;
+	__u8 first_frag;         /* a first fragment: of a connection, never the opener */
+	__u8 pad;
 };
 
 /* The result of ct_lookup: the verdict and the connection's state after this packet. */
@@ -184,6 +185,7 @@ static __always_inline void ct_parse(struct __sk_buff *skb, __u32 device, struct
 	/* A later fragment has no ports: untracked (the pipeline does not reassemble). */
 	if (ip->frag_off & bpf_htons(IP_OFFSET))
 		return;
+	p->first_frag = ipv4_is_fragment(ip);
 	p->key.src = ip->saddr;
 	p->key.dst = ip->daddr;
 	p->key.proto = ip->protocol;
@@ -451,10 +453,9 @@ static __always_inline struct ct_result ct_lookup_related(const struct ct_pkt *p
 	return ct_res(MX_CT_V_RELATED, v.state);
 }
 
-/* Classify the packet p (ct_parse) at time now, moving its connection's state on; the
- * binding of a NATed connection into s (NULL: not wanted). */
-static __always_inline struct ct_result ct_lookup_bind(const struct ct_pkt *p, __u64 now,
-						       struct mx_ct_pass *s)
+/* ct_lookup_bind's verdict by the packet's kind. */
+static __always_inline struct ct_result ct_classify(const struct ct_pkt *p, __u64 now,
+						    struct mx_ct_pass *s)
 {
 	const struct mx_ct_config *cfg = ct_config();
 	struct mx_ct_entry v, *e;
@@ -491,6 +492,22 @@ static __always_inline struct ct_result ct_lookup_bind(const struct ct_pkt *p, _
 	return ct_res(MX_CT_V_UNTRACKED, 0);
 }
 
+/* Classify the packet p (ct_parse) at time now, moving its connection's state on; the
+ * binding of a NATed connection into s (NULL: not wanted). A first fragment belongs to its
+ * connection but never opens one: it is untracked, as its later fragments are (the
+ * pipeline does not reassemble). A connection it opened would hold the tuple without the
+ * NAT a rule with ports gives whole datagrams only, and every datagram after it would
+ * pass as that connection's, untranslated. */
+static __always_inline struct ct_result ct_lookup_bind(const struct ct_pkt *p, __u64 now,
+						       struct mx_ct_pass *s)
+{
+	struct ct_result r = ct_classify(p, now, s);
+
+	if (r.verdict == MX_CT_V_NEW && p->first_frag)
+		r.verdict = MX_CT_V_UNTRACKED;
+	return r;
+}
+
 static __always_inline struct ct_result ct_lookup(const struct ct_pkt *p, __u64 now)
 {
 	return ct_lookup_bind(p, now, NULL);
@@ -521,6 +538,8 @@ static __always_inline struct ct_result ct_commit(const struct ct_pkt *p, __u64 
 
 	if (e.state == MX_CT_STATE__MAX)
 		return ct_res(MX_CT_V_INVALID, 0);
+	if (p->first_frag)
+		return ct_res(MX_CT_V_UNTRACKED, 0); /* opens nothing (ct_lookup_bind) */
 	if (bpf_map_update_elem(&midox_ct, &p->key, &e, BPF_ANY))
 		return ct_res(MX_CT_V_FULL, 0);
 	flowstate_note(MX_FS_OP_NEW, &p->key, &e);

@@ -474,8 +474,25 @@ static void test_untracked(void)
 	expect(&f, D1, t, true, MX_CT_V_UNTRACKED, ANY_STATE, "untracked: GRE");
 	f = eth_ip(A, B, IPPROTO_UDP, l4, udp_l4(l4, 40000, 53), 0x0010);
 	expect(&f, D1, t, true, MX_CT_V_UNTRACKED, ANY_STATE, "untracked: a later UDP fragment");
+	/* A first fragment belongs to its connection but opens none: a connection it opened
+	 * would pass the datagrams after it untranslated by a NAT rule with ports, which
+	 * matches whole datagrams only. */
 	f = eth_ip(A, B, IPPROTO_UDP, l4, udp_l4(l4, 40000, 53), 0x2000);
-	expect(&f, D1, t, true, MX_CT_V_NEW, ANY_STATE, "tracked: a first UDP fragment (ports)");
+	expect(&f, D1, t, true, MX_CT_V_UNTRACKED, ANY_STATE,
+	       "untracked: a first UDP fragment of no connection (opens none)");
+	tap_ok(table_count() == 0, "the first fragment made no entry");
+	f = eth_ip(A, B, IPPROTO_TCP, l4, tcp_l4(l4, 40001, 80, SYN), 0x2000);
+	expect(&f, D1, t, true, MX_CT_V_UNTRACKED, ANY_STATE,
+	       "untracked: a first fragment of a TCP SYN (opens none)");
+	f = udp(A, B, 40000, 53);
+	expect(&f, D1, t, true, MX_CT_V_NEW, ANY_STATE,
+	       "tracked: the whole datagram after it opens the connection");
+	f = eth_ip(A, B, IPPROTO_UDP, l4, udp_l4(l4, 40000, 53), 0x2000);
+	expect(&f, D1, t, true, MX_CT_V_FWD, ANY_STATE,
+	       "tracked: a first fragment of that connection (its ports)");
+	f = eth_ip(B, A, IPPROTO_UDP, l4, udp_l4(l4, 53, 40000), 0x2000);
+	expect(&f, D1, t, true, MX_CT_V_RETURN, ANY_STATE,
+	       "tracked: a first fragment of its reply");
 	memset(l4, 0, 20);
 	l4[0] = 13; /* timestamp request */
 	f = eth_ip(A, B, IPPROTO_ICMP, l4, 20, 0);
@@ -489,7 +506,7 @@ static void test_untracked(void)
 	f = udp(A, B, 40000, 53);
 	f.len = FRAMES_ETH_HLEN + 20 + 2;
 	expect(&f, D1, t, true, MX_CT_V_INVALID, ANY_STATE, "invalid: UDP cut inside its ports");
-	tap_ok(table_count() == 1, "only the first fragment made an entry");
+	tap_ok(table_count() == 1, "only the whole datagram made an entry");
 }
 
 /* ---- timeouts ---- */
