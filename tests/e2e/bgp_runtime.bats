@@ -34,7 +34,7 @@ teardown() {
 		birdc_up up1 show protocols >&2 2>/dev/null || true
 		birdc_up up2 show protocols >&2 2>/dev/null || true
 		# Why a session changed state, from both upstreams and the speakers.
-		grep -hE 'state changed|Error|Received|Sending|Hold|Started|Reconfig|Shutdown' \
+		grep -hiE 'state changed|Error|Received|Sending|Hold|Started|Reconfig|Shutdown|connect' \
 			"$NET_DIR"/upstream-*.log "$NET_DIR"/*.bgp/*/bird.log 2>/dev/null | tail -40 >&2 || true
 	fi
 	bgp_cleanup

@@ -107,6 +107,9 @@ _bgp_upstream_conf() {
 		printf 'protocol bgp midox {\n\tlocal %s as %s;\n\tneighbor %s as %s;\n' "$addr" "$as" "$peer" "$peer_as"
 		printf '\thold time 9;\n\tkeepalive time 3;\n\tconnect retry time 5;\n'
 		printf '\terror wait time 5, 30;\n'
+		# Its session's state changes in its log: why a session came up again, when a
+		# test finds it did.
+		printf '\tdebug { states, events };\n'
 		[ -z "${BGP_UPSTREAM_PASSWORD:-}" ] || printf '\tpassword "%s";\n' "$BGP_UPSTREAM_PASSWORD"
 		printf '\tipv4 { import all; export where proto = "up_routes"; };\n}\n'
 	} > "$NET_DIR/upstream-$name.conf"
