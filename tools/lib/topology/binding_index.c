@@ -123,7 +123,7 @@ static int take_index(struct reader *r, const char *host_id, const char *dir,
 		      const struct listing *l)
 {
 	struct topo_binding *idx = NULL, key = { 0 };
-	size_t n = 0, i, count = (size_t)l->sv->count;
+	size_t n = 0, i, count = (size_t)l->sv->count, first = r->t->n_bindings;
 	struct Stat st;
 	int32_t synced;
 	char *buf;
@@ -138,20 +138,21 @@ static int take_index(struct reader *r, const char *host_id, const char *dir,
 	rc = len > 0 && !topo_decode_binding_index(buf, (size_t)len, st.mzxid, &synced, &idx, &n) &&
 	     synced == l->cversion && n == count;
 	free(buf);
-	for (i = 0; rc && i < count; i++) {
-		if (strlen(l->sv->data[i]) >= sizeof(key.interface)) {
+	/* One pass: each listed interface's entry pushed as found; a name the index lacks
+	 * takes back what this host pushed. */
+	for (i = 0; rc > 0 && i < count; i++) {
+		const struct topo_binding *e = NULL;
+		struct topo_binding *b;
+
+		if (strlen(l->sv->data[i]) < sizeof(key.interface)) {
+			strcpy(key.interface, l->sv->data[i]);
+			e = bsearch(&key, idx, n, sizeof(*idx), by_interface);
+		}
+		if (!e) {
+			r->t->n_bindings = first;
 			rc = 0;
 			break;
 		}
-		strcpy(key.interface, l->sv->data[i]);
-		rc = bsearch(&key, idx, n, sizeof(*idx), by_interface) != NULL;
-	}
-	for (i = 0; rc > 0 && i < count; i++) {
-		const struct topo_binding *e;
-		struct topo_binding *b;
-
-		strcpy(key.interface, l->sv->data[i]);
-		e = bsearch(&key, idx, n, sizeof(*idx), by_interface);
 		b = topo_push((void **)&r->t->bindings, &r->t->n_bindings, sizeof(*b));
 		if (!b) {
 			rc = topo_fail(-ENOMEM, "out of memory");
