@@ -199,6 +199,13 @@ $(BUILD)/tests/test_http: $(BUILD)/tests/unit/test_http.o $(HTTP_OBJ) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BASE)
 
+# The agent's interface-name cache, its kernel question counted by the test's own
+# if_nametoindex.
+IFNAMES_OBJ := $(call obj,agent/ifnames.c)
+$(BUILD)/tests/test_ifnames: $(BUILD)/tests/unit/test_ifnames.o $(IFNAMES_OBJ) $(BASE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(IFNAMES_OBJ) $(BASE)
+
 # Dynamic SNAT's lease policy (pure) and the lease nodes' encoding (no ZooKeeper).
 NATLEASE_OBJ := $(call obj,agent/natlease_policy.c)
 $(BUILD)/tests/test_natlease: $(BUILD)/tests/unit/test_natlease.o $(NATLEASE_OBJ) $(TOPO) $(BASE)

@@ -11,6 +11,7 @@
 #include "chain_compile.h"
 #include "config.h"
 #include "http.h"
+#include "ifnames.h"
 #include "natlease_policy.h"
 #include "neigh_probe.h"
 #include "base/index.h"
@@ -113,6 +114,7 @@ struct agent {
 	struct mx_datapath *dp; /* the loader's until its thread is joined */
 	struct agent_loader loader;
 	int link_fd;
+	struct ifnames ifnames; /* bound interfaces' indexes until a link event */
 	struct topology topo;   /* the last snapshot that was applied */
 	bool have_topo;
 	struct topology prefetched; /* read while the datapath loaded (agent_prefetch) */

@@ -218,7 +218,7 @@ static void port_place(const struct snapshot *s, const struct topo_port *p, stru
 	if (!b)
 		return;
 	if (!strcmp(b->host_id, s->v->host_id)) {
-		ifindex = s->v->ifindex_of(b->interface);
+		ifindex = s->v->ifindex_of(b->interface, s->v->ctx);
 		if (ifindex > 0) {
 			out->flags |= MX_PORT_LOCAL;
 			if (s->v->underlay_xdp)
@@ -623,8 +623,8 @@ static int add_bgp_speaker(const struct snapshot *s, struct desired *d, const st
 	int err = 0;
 
 	bgp_speaker_if(w->port_key, veth_name);
-	ext = (__u32)s->v->ifindex_of(w->ifname);
-	veth = (__u32)s->v->ifindex_of(veth_name);
+	ext = (__u32)s->v->ifindex_of(w->ifname, s->v->ctx);
+	veth = (__u32)s->v->ifindex_of(veth_name, s->v->ctx);
 	if (!ext || !veth || !mp || !(mp->flags & MX_PORT_LOCAL) || mp->ifindex != ext)
 		return 0;
 	mp->flags |= MX_PORT_BGP;

@@ -38,7 +38,7 @@ struct local_view {
 	__u32 underlay_ifindex;
 	__u16 vxlan_port;                      /* host order */
 	bool underlay_xdp; /* local ports get MX_PORT_XDP_RX: underlay_xdp delivers to them */
-	int (*ifindex_of)(const char *ifname); /* 0 if the interface does not exist */
+	int (*ifindex_of)(const char *ifname, void *ctx); /* 0: no such interface */
 	/* Whether the datapath here learned this MX_MAP_ID_FDB / MX_MAP_ID_NEIGH key itself
 	 * and still holds it fresh: then it wins over the same key learned elsewhere (the VM
 	 * or neighbour moved here). NULL: never. */

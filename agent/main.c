@@ -276,8 +276,10 @@ static void agent_loop(struct agent *a)
 		     first_pass && atomic_load(&a->zk.connected) && a->registered ? 0 : TICK_MS);
 		http_server_handle(&a->metrics, fds + 2, n_http);
 		session_drain(&a->zk);
-		if (link_events_drain(a->link_fd))
+		if (link_events_drain(a->link_fd)) {
+			ifnames_forget(&a->ifnames);
 			dirty = true;
+		}
 		if (agent_session_step(a))
 			dirty = true;
 		/* Before a reconcile pass, which may take long with many routes: the writes of
@@ -325,6 +327,7 @@ static void agent_stop(struct agent *a)
 	session_close(&a->zk, true);
 	if (a->link_fd >= 0)
 		close(a->link_fd);
+	ifnames_free(&a->ifnames);
 	agent_chains_close(a);
 	mx_datapath_close(a->dp);
 	if (a->have_topo)

@@ -29,9 +29,11 @@ int link_events_open(void)
 int link_events_drain(int fd)
 {
 	char buf[8192];
+	ssize_t n;
 	int any = 0;
 
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+	/* ENOBUFS: the socket overflowed and events were lost, which says links changed. */
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0 || (n < 0 && errno == ENOBUFS))
 		any = 1;
 	return any;
 }

@@ -9,7 +9,8 @@
 /* A socket that becomes readable when any link is added, removed or changes, and when an
  * address is added or removed (the host's interface report, status.c). */
 int link_events_open(void);
-/* Read and discard what is pending; returns 1 if anything was there. */
+/* Read and discard what is pending; returns 1 if anything was there (or was lost: the
+ * socket overflowed). */
 int link_events_drain(int fd);
 
 /* Ask the kernel to resolve addr on ifindex as if traffic used it (NTF_USE). */

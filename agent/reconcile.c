@@ -14,10 +14,6 @@
 #include "base/log.h"
 #include "agent.h"
 
-static int ifindex_of(const char *ifname)
-{
-	return (int)if_nametoindex(ifname);
-}
 
 /* What the ownership rules of the map table ask of the agent: the desired state (the keep
  * rule: is a learned entry's port still there) and the time (is a learned entry fresh). */
@@ -51,6 +47,14 @@ static bool keep_learned(const void *key, const void *value, void *ctx)
 	struct own_ctx *c = ctx;
 
 	return mx_map_keep(c->map, key, value, desired_port, c);
+}
+
+/* Kept between passes until a link event (ifnames.h). */
+static int ifindex_of(const char *ifname, void *ctx)
+{
+	struct own_ctx *c = ctx;
+
+	return ifnames_index(&c->a->ifnames, ifname);
 }
 
 /* midox_portslot made to mirror midox_port_v2 as just synced, before the MAC-table entries
@@ -295,8 +299,11 @@ static void detach_unbound(const struct agent *a, const struct desired *d, bool 
 	char name[IF_NAMESIZE];
 
 	if (!scan) {
+		/* The name (an ioctl) only for those to detach: a pass with hundreds of bound
+		 * interfaces asked for every one. */
 		for (size_t k = 0; k < a->n_attached; k++)
-			if (if_indextoname(a->attached[k], name))
+			if (a->attached[k] != d->config.underlay_ifindex &&
+			    !is_bound_here(d, a->attached[k]) && if_indextoname(a->attached[k], name))
 				detach_one(a, d, a->attached[k], name);
 		return;
 	}
@@ -369,7 +376,7 @@ static int apply(struct agent *a, const struct topology *t)
 	struct own_ctx ctx = { .a = a, .now = mx_now_ns() };
 	struct local_view view = {
 		.host_id = a->host_id,
-		.underlay_ifindex = if_nametoindex(a->cfg.tunnel_if),
+		.underlay_ifindex = (__u32)ifnames_index(&a->ifnames, a->cfg.tunnel_if),
 		.vxlan_port = a->cfg.vxlan_port,
 		.underlay_xdp = a->cfg.underlay_xdp,
 		.ifindex_of = ifindex_of,

@@ -190,7 +190,7 @@ static void binding_reason(struct agent *a, int fd, const struct topo_binding *b
 			   unsigned int tunnel_mtu, char *why, size_t len)
 {
 	const struct topo_port *p = topo_find_port_by_id(&a->topo, b->port_id);
-	__u32 ifindex = if_nametoindex(b->interface);
+	__u32 ifindex = (__u32)ifnames_index(&a->ifnames, b->interface);
 	struct mx_ifport ifp;
 	struct mx_port port;
 	struct ifreq r;

@@ -100,8 +100,10 @@ static int compare(struct mx_datapath *dp, const struct desired *d, unsigned int
 	return 0;
 }
 
-static int ifindex_of(const char *ifname)
+/* One look at the host: each name asked once. */
+static int ifindex_of(const char *ifname, void *ctx)
 {
+	(void)ctx;
 	return (int)if_nametoindex(ifname);
 }
 

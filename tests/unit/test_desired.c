@@ -26,8 +26,9 @@
 #define RP_UP "bbbbbbbb-0000-4000-8000-000000000002"
 #define RP_UP2 "bbbbbbbb-0000-4000-8000-000000000003"
 
-static int mock_ifindex(const char *ifname)
+static int mock_ifindex(const char *ifname, void *ctx)
 {
+	(void)ctx;
 	if (!strcmp(ifname, "vm1"))
 		return 7;
 	if (!strcmp(ifname, "vm2"))
@@ -550,13 +551,13 @@ static void test_egress_limit(void)
 /* The uplink bound here with its speaker's veth made or not (bgp_mock_veth). */
 static bool bgp_mock_veth;
 
-static int mock_ifindex_bgp(const char *ifname)
+static int mock_ifindex_bgp(const char *ifname, void *ctx)
 {
 	if (!strcmp(ifname, "up0"))
 		return 9;
 	if (!strcmp(ifname, "mxb00012e")) /* the veth of port key 302 */
 		return bgp_mock_veth ? 10 : 0;
-	return mock_ifindex(ifname);
+	return mock_ifindex(ifname, ctx);
 }
 
 static struct topo_bgp_peer bgp_peers[2] = {
