@@ -387,6 +387,7 @@ void mx_datapath_close(struct mx_datapath *dp)
 			close(dp->prog_fd[p]);
 	midox__destroy(dp->skel);
 	free(dp->object);
+	free(dp->slots_held);
 	free(dp);
 }
 

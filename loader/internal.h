@@ -31,6 +31,11 @@ struct mx_datapath {
 	void *object;		/* the object read from opts->object_path, else NULL */
 	size_t object_size;
 	char build[DP_BUILD_ID_LEN];
+	/* midox_portslot as the last mx_port_slots_sync left it: a bit per slot holding a
+	 * port (MX_TRAFFIC_SLOTS bits), valid while slots_known. A write by another path
+	 * (mx_port_slot_update), or none yet, makes the next sync compare every slot. */
+	__u8 *slots_held;
+	bool slots_known;
 };
 
 /* The skeleton's program for p. */

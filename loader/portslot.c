@@ -22,6 +22,7 @@ int mx_port_slot_update(struct mx_datapath *dp, __u32 slot, __u32 port_key,
 		return -EINVAL;
 	if (port)
 		v.port = *port;
+	dp->slots_known = false; /* a write mx_port_slots_sync did not make */
 	return bpf_map_update_elem(fd, &slot, &v, BPF_ANY);
 }
 
@@ -32,51 +33,96 @@ int mx_port_slot_lookup(struct mx_datapath *dp, __u32 slot, struct mx_port_slot 
 	return fd < 0 ? fd : bpf_map_lookup_elem(fd, &slot, v);
 }
 
-/* The array as it must be: each port with a slot at its slot, every other slot empty. */
-static int slots_desired(const __u32 *keys, const struct mx_port *ports, size_t n,
-			 struct mx_port_slot *want)
+/* Bit i of a slot bitmap (MX_TRAFFIC_SLOTS bits). */
+static bool bit_get(const __u8 *bits, __u32 i)
+{
+	return bits[i / 8] & (1u << (i % 8));
+}
+
+static void bit_set(__u8 *bits, __u32 i)
+{
+	bits[i / 8] |= (__u8)(1u << (i % 8));
+}
+
+/* The slots that must hold a port, as a bitmap into *want_bits, each naming its port's
+ * index in ports (slot_port, MX_TRAFFIC_SLOTS entries, written only where the bit is set):
+ * -EINVAL for a slot out of range or two ports with one slot. */
+static int slots_desired(const struct mx_port *ports, size_t n, __u8 *want_bits,
+			 __u32 *slot_port)
 {
 	for (size_t i = 0; i < n; i++) {
 		__u32 slot = ports[i].stats_slot;
 
 		if (!slot)
 			continue;
-		if (slot >= MX_TRAFFIC_SLOTS || want[slot].port_key)
-			return -EINVAL; /* out of range, or two ports with one slot */
-		want[slot].port_key = keys[i];
-		want[slot].port = ports[i];
+		if (slot >= MX_TRAFFIC_SLOTS || bit_get(want_bits, slot))
+			return -EINVAL;
+		bit_set(want_bits, slot);
+		slot_port[slot] = (__u32)i;
 	}
 	return 0;
 }
 
-/* The agent compares all 65536 slots on every pass: through a mapping of the array (it is
- * BPF_F_MMAPABLE), not a batch of syscalls, which took some 100 ms a pass here. A store
- * into the mapping is what an update of an array element is (a copy in place). */
+/* Slot s of the mapping made to hold want (written only when it differs): 1 if written. */
+static unsigned int slot_write(struct mx_port_slot *have, __u32 s, const struct mx_port_slot *want)
+{
+	if (!memcmp(&have[s], want, sizeof(*want)))
+		return 0;
+	memcpy(&have[s], want, sizeof(*want));
+	return 1;
+}
+
+/* Through a mapping of the array (it is BPF_F_MMAPABLE), not a batch of syscalls, which
+ * took some 100 ms a pass here; a store into the mapping is what an update of an array
+ * element is (a copy in place). The slots the ports want are compared, and those the last
+ * sync left holding one: a pass costs its ports, not the array's 65536 slots (a 3 MB
+ * compare, about 1 ms a pass). Every slot is compared when the last sync's picture is not
+ * known: the first sync, or after mx_port_slot_update. */
 int mx_port_slots_sync(struct mx_datapath *dp, const __u32 *keys, const struct mx_port *ports,
 		       size_t n, unsigned int *written)
 {
 	size_t size = (size_t)MX_TRAFFIC_SLOTS * sizeof(struct mx_port_slot);
 	int fd = dp_map_fd(dp, MX_MAP_ID_PORT_SLOT), err;
-	struct mx_port_slot *want = calloc(MX_TRAFFIC_SLOTS, sizeof(*want));
-	struct mx_port_slot *have = MAP_FAILED;
+	__u8 *want_bits = calloc(MX_TRAFFIC_SLOTS / 8, 1);
+	__u32 *slot_port = malloc(MX_TRAFFIC_SLOTS * sizeof(*slot_port));
+	struct mx_port_slot *have = MAP_FAILED, empty = { 0 };
 
 	*written = 0;
-	err = fd < 0 ? fd : want ? 0 : -ENOMEM;
+	err = fd < 0 ? fd : want_bits && slot_port ? 0 : -ENOMEM;
 	if (!err)
-		err = slots_desired(keys, ports, n, want);
+		err = slots_desired(ports, n, want_bits, slot_port);
 	if (!err) {
 		have = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (have == MAP_FAILED)
 			err = -errno;
 	}
-	for (__u32 slot = 1; !err && slot < MX_TRAFFIC_SLOTS; slot++) {
-		if (!memcmp(&have[slot], &want[slot], sizeof(*have)))
-			continue;
-		memcpy(&have[slot], &want[slot], sizeof(*have));
-		(*written)++;
+	for (__u32 s = 1; !err && s < MX_TRAFFIC_SLOTS; s++) {
+		bool want = bit_get(want_bits, s);
+
+		if (want) {
+			struct mx_port_slot v = { .port_key = keys[slot_port[s]],
+						  .port = ports[slot_port[s]] };
+
+			*written += slot_write(have, s, &v);
+		} else if (!dp->slots_known || bit_get(dp->slots_held, s)) {
+			*written += slot_write(have, s, &empty);
+		}
+		/* Past the last byte of either bitmap with a bit set: 8 slots at a time. */
+		if (s % 8 == 7 && dp->slots_known) {
+			while (s + 8 < MX_TRAFFIC_SLOTS && !want_bits[(s + 1) / 8] &&
+			       !dp->slots_held[(s + 1) / 8])
+				s += 8;
+		}
 	}
 	if (have != MAP_FAILED)
 		munmap(have, size);
-	free(want);
+	free(slot_port);
+	if (!err) {
+		free(dp->slots_held);
+		dp->slots_held = want_bits;
+		dp->slots_known = true;
+	} else {
+		free(want_bits);
+	}
 	return err;
 }

@@ -2199,6 +2199,30 @@ static void test_port_slots(void)
 	       slot_unicast_verdict() == TC_ACT_SHOT && !dp_put_port(dp, P2, &p2) &&
 	       slot_unicast_verdict() == TC_ACT_REDIRECT,
 	       "a port gone from midox_port_v2 is gone from its slot (port-unbound)");
+	/* The syncs after the first compare only the slots wanted and those the last one
+	 * filled: a port moved to the last slot is written there and its old slot emptied; a
+	 * slot filled behind the sync's back (mx_port_slot_update) makes the next one compare
+	 * every slot, which empties it. */
+	{
+		struct mx_port far = p2;
+		struct mx_port_slot old = { 0 }, last = { 0 }, stray = { 0 };
+		unsigned int moved = 0, swept = 0, back = 0;
+		bool ok;
+
+		far.stats_slot = MX_TRAFFIC_SLOTS - 1;
+		ok = !slots_sync_with(&p2, &written) && !slots_sync_with(&far, &moved) &&
+			       moved == 2 && !mx_port_slot_lookup(dp, p2.stats_slot, &old) &&
+			       !mx_port_slot_lookup(dp, far.stats_slot, &last) &&
+			       old.port_key == 0 && last.port_key == P2 &&
+			       !mx_port_slot_update(dp, MX_TRAFFIC_SLOTS - 2, P3, &p2) &&
+			       !slots_sync_with(&far, &swept) && swept == 1 &&
+			       !mx_port_slot_lookup(dp, MX_TRAFFIC_SLOTS - 2, &stray) &&
+			       stray.port_key == 0 && !slots_sync_with(&p2, &back) && back == 2 &&
+			       slot_unicast_verdict() == TC_ACT_REDIRECT;
+		tap_ok(ok, "mx_port_slots_sync: a port moved to the last slot leaves its old one empty "
+		       "(%u written); a slot written behind its back is emptied by the next (%u); "
+		       "back again (%u)", moved, swept, back);
+	}
 	/* Two ports with one slot: refused, nothing written. */
 	tap_ok(mx_port_slots_sync(dp, (const __u32[]){ P2, P3 },
 				  (const struct mx_port[]){ p2, { .stats_slot = p2.stats_slot } }, 2,
