@@ -14,7 +14,6 @@
 #include "base/log.h"
 #include "agent.h"
 
-
 /* What the ownership rules of the map table ask of the agent: the desired state (the keep
  * rule: is a learned entry's port still there) and the time (is a learned entry fresh). */
 struct own_ctx {
