@@ -44,11 +44,9 @@ static void bit_set(__u8 *bits, __u32 i)
 	bits[i / 8] |= (__u8)(1u << (i % 8));
 }
 
-/* The slots that must hold a port, as a bitmap into *want_bits, each naming its port's
- * index in ports (slot_port, MX_TRAFFIC_SLOTS entries, written only where the bit is set):
- * -EINVAL for a slot out of range or two ports with one slot. */
-static int slots_desired(const struct mx_port *ports, size_t n, __u8 *want_bits,
-			 __u32 *slot_port)
+/* The slots that must hold a port, as a bitmap into want_bits: -EINVAL for a slot out of
+ * range or two ports with one slot. */
+static int slots_desired(const struct mx_port *ports, size_t n, __u8 *want_bits)
 {
 	for (size_t i = 0; i < n; i++) {
 		__u32 slot = ports[i].stats_slot;
@@ -58,7 +56,6 @@ static int slots_desired(const struct mx_port *ports, size_t n, __u8 *want_bits,
 		if (slot >= MX_TRAFFIC_SLOTS || bit_get(want_bits, slot))
 			return -EINVAL;
 		bit_set(want_bits, slot);
-		slot_port[slot] = (__u32)i;
 	}
 	return 0;
 }
@@ -70,6 +67,25 @@ static unsigned int slot_write(struct mx_port_slot *have, __u32 s, const struct 
 		return 0;
 	memcpy(&have[s], want, sizeof(*want));
 	return 1;
+}
+
+/* Every slot no port wants emptied where it may hold one: those the last sync filled, or
+ * all of them when that is not known. */
+static unsigned int slots_empty_unwanted(const struct mx_datapath *dp,
+					 struct mx_port_slot *have, const __u8 *want_bits)
+{
+	static const struct mx_port_slot empty;
+	unsigned int written = 0;
+
+	for (__u32 s = 1; s < MX_TRAFFIC_SLOTS; s++) {
+		if (dp->slots_known && !dp->slots_held[s / 8]) {
+			s |= 7; /* none of these 8 was filled */
+			continue;
+		}
+		if (!bit_get(want_bits, s) && (!dp->slots_known || bit_get(dp->slots_held, s)))
+			written += slot_write(have, s, &empty);
+	}
+	return written;
 }
 
 /* Through a mapping of the array (it is BPF_F_MMAPABLE), not a batch of syscalls, which
@@ -84,39 +100,27 @@ int mx_port_slots_sync(struct mx_datapath *dp, const __u32 *keys, const struct m
 	size_t size = (size_t)MX_TRAFFIC_SLOTS * sizeof(struct mx_port_slot);
 	int fd = dp_map_fd(dp, MX_MAP_ID_PORT_SLOT), err;
 	__u8 *want_bits = calloc(MX_TRAFFIC_SLOTS / 8, 1);
-	__u32 *slot_port = malloc(MX_TRAFFIC_SLOTS * sizeof(*slot_port));
-	struct mx_port_slot *have = MAP_FAILED, empty = { 0 };
+	struct mx_port_slot *have = MAP_FAILED;
 
 	*written = 0;
-	err = fd < 0 ? fd : want_bits && slot_port ? 0 : -ENOMEM;
+	err = fd < 0 ? fd : want_bits ? 0 : -ENOMEM;
 	if (!err)
-		err = slots_desired(ports, n, want_bits, slot_port);
+		err = slots_desired(ports, n, want_bits);
 	if (!err) {
 		have = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (have == MAP_FAILED)
 			err = -errno;
 	}
-	for (__u32 s = 1; !err && s < MX_TRAFFIC_SLOTS; s++) {
-		bool want = bit_get(want_bits, s);
+	for (size_t i = 0; !err && i < n; i++) {
+		struct mx_port_slot v = { .port_key = keys[i], .port = ports[i] };
 
-		if (want) {
-			struct mx_port_slot v = { .port_key = keys[slot_port[s]],
-						  .port = ports[slot_port[s]] };
-
-			*written += slot_write(have, s, &v);
-		} else if (!dp->slots_known || bit_get(dp->slots_held, s)) {
-			*written += slot_write(have, s, &empty);
-		}
-		/* Past the last byte of either bitmap with a bit set: 8 slots at a time. */
-		if (s % 8 == 7 && dp->slots_known) {
-			while (s + 8 < MX_TRAFFIC_SLOTS && !want_bits[(s + 1) / 8] &&
-			       !dp->slots_held[(s + 1) / 8])
-				s += 8;
-		}
+		if (ports[i].stats_slot)
+			*written += slot_write(have, ports[i].stats_slot, &v);
 	}
+	if (!err)
+		*written += slots_empty_unwanted(dp, have, want_bits);
 	if (have != MAP_FAILED)
 		munmap(have, size);
-	free(slot_port);
 	if (!err) {
 		free(dp->slots_held);
 		dp->slots_held = want_bits;
