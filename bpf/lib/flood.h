@@ -105,19 +105,24 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct mx_b
 	}
 }
 
-/* One copy to one remote host: address the headers, route, send. */
-static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct mx_config *cfg,
-					     struct vxlan_outer *o, __be32 dst, __u32 bridge_key,
-					     __u32 drop_key)
+/* One copy to one remote host: address the headers o, route, send. A global function: the
+ * verifier checks it once, not once for every turn of flood_remote's loop (docs/datapath.md,
+ * "What the verifier pays"). */
+__noinline int flood_remote_one(struct __sk_buff *skb, struct vxlan_outer *o, __be32 dst,
+				__u32 bridge_key, __u32 drop_key)
 {
-	__u16 ip_len = skb->gso_size ? 0 : skb->len - sizeof(struct ethhdr);
+	const struct mx_config *cfg = config_get();
 	struct bpf_fib_lookup fib;
 	enum mx_drop_reason reason;
+	__u16 ip_len;
 
+	if (!skb || !o || !cfg)
+		return 0;
+	ip_len = skb->gso_size ? 0 : skb->len - sizeof(struct ethhdr);
 	reason = underlay_route_uncached(skb, cfg, dst, ip_len, &fib);
 	if (reason) {
 		stats_drop(skb, drop_key, reason);
-		return;
+		return 0;
 	}
 	vxlan_outer_to(o, dst, &fib);
 	if (vxlan_write(skb, o))
@@ -128,6 +133,7 @@ static __always_inline void flood_remote_one(struct __sk_buff *skb, const struct
 		stats_drop(skb, drop_key, MX_DROP_REDIRECT_FAILED);
 	else
 		stats_tx(skb, bridge_key, 0, skb->len);
+	return 0;
 }
 
 /* Encapsulate once with VNI = the bridge key, then a copy to every remote host. The skb is
@@ -155,7 +161,7 @@ static __always_inline void flood_remote(struct __sk_buff *skb, const struct mx_
 	for (__u32 i = 0; i < MX_FLOOD_MAX_REMOTE; i++) {
 		if (i >= n)
 			break;
-		flood_remote_one(skb, cfg, &o, br->remote_addr[i], bridge_key, drop_key);
+		flood_remote_one(skb, &o, br->remote_addr[i], bridge_key, drop_key);
 	}
 }
 

@@ -93,17 +93,21 @@ static __always_inline void flowstate_merge(struct mx_ct_entry *e, const struct 
 		e->last_seen_ns = now;
 }
 
-/* Install one (checked) record at now: false when the table had no room for it. */
-static __always_inline bool flowstate_apply(const struct mx_fs_record *r,
-					    const struct mx_ct_config *cfg, __u64 now)
+/* Install one (checked) record at now: 0 when the table had no room for it. A global
+ * function: verified once on its own, not in each round of the import's loop
+ * (docs/datapath.md, "What the verifier pays"). */
+__noinline int flowstate_apply_global(const struct mx_fs_record *r, __u64 now)
 {
+	const struct mx_ct_config *cfg = ct_config();
 	struct mx_ct_entry fresh, *e;
 	struct mx_ct_key key;
 
+	if (!r)
+		return 1;
 	flowstate_record_key(&key, r);
 	if (r->op == MX_FS_OP_DELETE) {
 		bpf_map_delete_elem(&midox_ct, &key);
-		return true;
+		return 1;
 	}
 	if (r->op == MX_FS_OP_UPDATE) {
 		e = ct_find(&key, cfg, now, &fresh);
@@ -117,7 +121,7 @@ static __always_inline bool flowstate_apply(const struct mx_fs_record *r,
 				e->state = fresh.state;
 				e->flags = fresh.flags;
 				e->nat = fresh.nat;
-				return true;
+				return 1;
 			}
 		}
 	}
@@ -135,7 +139,6 @@ static __always_inline enum mx_drop_reason flowstate_import(struct __sk_buff *sk
 							    __u64 now, __u32 drop_key,
 							    __u32 *vni, __u32 *inner_off)
 {
-	const struct mx_ct_config *cfg = ct_config();
 	struct mx_fs_record r;
 	struct mx_fs_hdr h;
 	__u32 n, real, i;
@@ -162,7 +165,7 @@ static __always_inline enum mx_drop_reason flowstate_import(struct __sk_buff *sk
 			break;
 		if (bpf_skb_load_bytes(skb, off + MX_FS_LEN(i), &r, sizeof(r)))
 			return MX_DROP_BAD_FLOW_STATE; /* read a moment ago: cannot happen */
-		if (!flowstate_apply(&r, cfg, now))
+		if (!flowstate_apply_global(&r, now))
 			stats_drop_note(skb, drop_key, MX_DROP_CT_FULL);
 	}
 	*vni = real;

@@ -157,20 +157,23 @@ check:
  * destination, its port, the protocol) no live connection holds: up to NATDYN_TRIES
  * consecutive ports of the blocks from h on, the first free one, else the first a closed
  * TCP connection holds (its TIME_WAIT ends early, as a SYN ends it on the connection's own
- * tuple). 0 and *out, or -1: none (no lease, or every candidate taken). */
-static __always_inline int natdyn_snat_port(struct mx_ct_pass *s, __be32 addr,
-					    const struct mx_chain_nat_target *t, __u32 h,
-					    __be16 *out)
+ * tuple). 0 and *out, or -1: none (no lease, or every candidate taken). A global function,
+ * of the pass's scratch (ct_pass): verified once on its own, not in both callers of
+ * natdyn_decide nor in each of their states (docs/datapath.md, "What the verifier pays"). */
+__noinline int natdyn_snat_port_global(__be32 addr, const struct mx_chain_nat_target *t, __u32 h,
+				       __be16 *out)
 {
 	const struct mx_nat_lease *l = bpf_map_lookup_elem(&midox_natlease, &addr);
-	__u32 lo = t->port_lo ? t->port_lo : NATDYN_PORT_LO;
-	__u32 hi = t->port_lo ? t->port_hi : NATDYN_PORT_HI;
-	__u64 now = bpf_ktime_get_ns();
+	struct mx_ct_pass *s = ct_pass();
 	__be16 reuse = 0;
-	__u32 n, total, j;
+	__u32 lo, hi, n, total, j;
+	__u64 now;
 
-	if (!l)
+	if (!l || !s || !t || !out)
 		return -1;
+	lo = t->port_lo ? t->port_lo : NATDYN_PORT_LO;
+	hi = t->port_lo ? t->port_hi : NATDYN_PORT_HI;
+	now = bpf_ktime_get_ns();
 	n = l->n_blocks;
 	if (!n || n > MX_NAT_LEASE_BLOCKS_MAX)
 		return -1;
@@ -317,7 +320,7 @@ static __always_inline int natdyn_forward(struct mx_ct_pass *s, bool dnat, __u32
 				s->nat.dport = bpf_htons((__u16)(t->port_lo +
 						 (h >> 8) % ((__u32)t->port_hi - t->port_lo + 1)));
 		} else {
-			if (natdyn_snat_port(s, addr, t, h, &port))
+			if (natdyn_snat_port_global(addr, t, h, &port))
 				return MX_DROP_NAT_EXHAUSTED;
 			s->nat.src = addr;
 			s->nat.sport = port;

@@ -69,13 +69,19 @@ static __always_inline __u32 nexthop_weight(const struct mx_nexthop *nh)
 
 /* The next hop of rt for a packet from saddr with flow hash hash, copied to out (its index
  * in the set to *member): among the hops whose source prefix covers saddr, hash picks one
- * in proportion to weight. false: none usable. (A copy, not a pointer: the verifier then
- * sees one state after the choice, not one per index.) */
-static __always_inline bool route_select(const struct mx_route *rt, __be32 saddr, __u32 hash,
-					 struct mx_nexthop *out, __u32 *member)
+ * in proportion to weight. 0: none usable (or a NULL argument). A global function: verified
+ * once on its own, where inlined its unrolled choice among eight hops was verified again in
+ * every state of the router that reaches it, more than half of hop_router's verification
+ * (docs/datapath.md, "What the verifier pays"). Its caller sees *out and *member as unknown
+ * values when it returns 1, and reads them as such. */
+__noinline int route_select(const struct mx_route *rt, __be32 saddr, __u32 hash,
+			    struct mx_nexthop *out, __u32 *member)
 {
-	__u32 n = rt->n, total = 0, pick, w[MX_ROUTE_MAX_NEXTHOPS];
+	__u32 n, total = 0, pick, w[MX_ROUTE_MAX_NEXTHOPS];
 
+	if (!rt || !out || !member)
+		return 0;
+	n = rt->n;
 	/* Each hop's share for this source, read once (0: not usable). */
 #pragma clang loop unroll(full)
 	for (__u32 i = 0; i < MX_ROUTE_MAX_NEXTHOPS; i++) {
@@ -83,18 +89,36 @@ static __always_inline bool route_select(const struct mx_route *rt, __be32 saddr
 		total += w[i];
 	}
 	if (!total)
-		return false;
+		return 0;
 	pick = hash % total;
 #pragma clang loop unroll(full)
 	for (__u32 i = 0; i < MX_ROUTE_MAX_NEXTHOPS; i++) {
 		if (pick < w[i]) {
 			*out = rt->nh[i];
 			*member = i;
-			return true;
+			return 1;
 		}
 		pick -= w[i];
 	}
-	return false;
+	return 0;
+}
+
+/* The next hop of rt for the IPv4 packet ip (l4: the cursor after its header), as
+ * route_select chooses it. A set of one hop, nearly every route, is decided here: that hop
+ * if its source prefix covers the packet, with no flow hash computed (route_select would
+ * take that hop whatever the hash). */
+static __always_inline bool route_choose(const struct mx_route *rt, const struct iphdr *ip,
+					 const struct cursor *l4, struct mx_nexthop *out,
+					 __u32 *member)
+{
+	if (rt->n == 1) {
+		if (!nexthop_usable(&rt->nh[0], ip->saddr))
+			return false;
+		*out = rt->nh[0];
+		*member = 0;
+		return true;
+	}
+	return route_select(rt, ip->saddr, flow_hash(ip, l4), out, member);
 }
 
 #endif

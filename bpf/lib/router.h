@@ -239,7 +239,7 @@ static __always_inline struct step router_ipv4(struct __sk_buff *skb, const stru
 					       struct cursor *c)
 {
 	__u32 router_key = p->device_key;
-	struct mx_nexthop hop, *nh = NULL;
+	struct mx_nexthop hop = {}, *nh = NULL;
 	const struct mx_route *rt;
 	__u32 member = 0;
 	struct iphdr *ip;
@@ -266,7 +266,7 @@ static __always_inline struct step router_ipv4(struct __sk_buff *skb, const stru
 		return step_done(router_icmp_error(skb, h, p, ip, c, ICMP_TIME_EXCEEDED,
 						   ICMP_EXC_TTL));
 	}
-	if (rt && route_select(rt, ip->saddr, flow_hash(ip, c), &hop, &member)) {
+	if (rt && route_choose(rt, ip, c, &hop, &member)) {
 		nh = &hop;
 		trace_step(skb, MX_TRACE_ROUTE, router_key, member, rt->n,
 			   (__u64)hop.gw << 32 | hop.port_key);

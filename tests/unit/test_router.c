@@ -220,6 +220,10 @@ static int maps_setup(void)
 	nh = hop_via(U2, "192.168.2.254", 1);
 	err |= put_route("10.9.9.0", 24, 1, &nh);
 	err |= put_route("172.16.0.0", 16, 2, ecmp) | put_route("172.17.0.0", 16, 2, bysrc);
+	nh = hop_via(U1, "192.168.1.254", 1); /* one hop, for one source prefix */
+	nh.src = frames_addr("10.1.0.0");
+	nh.src_len = 24;
+	err |= put_route("172.18.0.0", 16, 1, &nh);
 	nh = hop_type(MX_ROUTE_BLACKHOLE);
 	err |= put_route("10.66.0.0", 16, 1, &nh);
 	nh = hop_type(MX_ROUTE_REJECT);
@@ -581,6 +585,14 @@ static const struct rt_case cases[] = {
 	  TC_ACT_REDIRECT, { EXP_ROUTED, M_GW2, M_U2 }, { RX(VB, 1), TX(U2, 1), TX(U1, 0) } },
 	{ "source-prefix route: no hop for this source, net unreachable", IF_UP1,
 	  { FROM_UP1("172.17.0.5") }, TC_ACT_REDIRECT,
+	  { EXP_ICMP, .smac = M_U1, .addr = "192.168.1.1", .type = 3, .code = 0 },
+	  { DROP(U1, MX_DROP_NO_ROUTE), TX(U1, 1) } },
+	/* A set of one hop is decided without route_select (route_choose): the same rules. */
+	{ "one-hop source-prefix route: from 10.1.0.0/24 out of U1", IF_VA,
+	  { FROM_VA("172.18.0.5") }, TC_ACT_REDIRECT, { EXP_ROUTED, M_GW1, M_U1 },
+	  { TX(U1, 1), TX(U2, 0) } },
+	{ "one-hop source-prefix route: another source has no hop, net unreachable", IF_UP1,
+	  { FROM_UP1("172.18.0.5") }, TC_ACT_REDIRECT,
 	  { EXP_ICMP, .smac = M_U1, .addr = "192.168.1.1", .type = 3, .code = 0 },
 	  { DROP(U1, MX_DROP_NO_ROUTE), TX(U1, 1) } },
 	{ "IPv4 options forwarded intact, checksum right", IF_VA,
