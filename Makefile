@@ -294,15 +294,15 @@ uninstall:
 	fi
 	@rmdir $(DESTDIR)$(SYSCONFDIR)/midox 2>/dev/null || true
 
-# The benchmark (tools/bench, docs/benchmarks.md): its XDP and tc programs and three tools.
+# The benchmark (tools/bench, docs/benchmarks.md): its XDP and tc programs and its tools.
 BENCH_BINS := $(BUILD)/bench/mxbench $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-topo \
 	      $(BUILD)/bench/mxbench-chain $(BUILD)/bench/mxbench-ct $(BUILD)/bench/mxbench-fs \
-	      $(BUILD)/bench/mxbench-conn
+	      $(BUILD)/bench/mxbench-conn $(BUILD)/bench/mxbench-verify
 
-# mxbench-conn (new TCP connections per second) and mxbench-cost (the per-packet cost) have
-# tests of their own (tests/e2e/bench_conn.bats, bench_cost.bats): `all` builds them, as the
-# test run builds `all`.
-all: $(BUILD)/bench/mxbench-conn $(BUILD)/bench/mxbench-cost
+# mxbench-conn (new TCP connections per second), mxbench-cost (the per-packet cost) and
+# mxbench-verify (what the verifier walks) have tests of their own (tests/e2e/bench_conn.bats,
+# bench_cost.bats, bench_verify.bats): `all` builds them, as the test run builds `all`.
+all: $(BUILD)/bench/mxbench-conn $(BUILD)/bench/mxbench-cost $(BUILD)/bench/mxbench-verify
 
 $(BUILD)/bench/xdp_bench.bpf.o: tools/bench/xdp_bench.bpf.c
 	@mkdir -p $(@D)
@@ -339,6 +339,13 @@ $(BUILD)/bench/mxbench-ct: $(BUILD)/tools/bench/mxbench-ct.o $(LOADER) $(BASE)
 $(BUILD)/bench/mxbench-fs: $(BUILD)/tools/bench/mxbench-fs.o $(LOADER) $(BASE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LINK_LOADER)
+
+# mxbench-verify loads the agent's own object (the skeleton's) to count what the verifier walks.
+$(BUILD)/tools/bench/mxbench-verify.o: $(SKEL)
+
+$(BUILD)/bench/mxbench-verify: $(BUILD)/tools/bench/mxbench-verify.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LOADER_LIBS)
 
 $(BUILD)/bench/mxbench-conn: $(BUILD)/tools/bench/mxbench-conn.o
 	@mkdir -p $(@D)
