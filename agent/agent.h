@@ -198,6 +198,9 @@ int agent_status_update(struct agent *a);
 /* After a session expiry: everything is reported again. At exit: its memory. */
 void agent_status_forget(struct agent *a);
 void agent_status_free(struct agent *a);
+/* A link or address of the host changed (or may have: a resync): the next report reads
+ * the interfaces again, which it otherwise keeps from the last. */
+void agent_status_links_changed(struct agent *a);
 /* The Prometheus text exposition of the agent (a struct agent) into out; http_render_fn. */
 void agent_metrics_render(void *agent, struct textbuf *out);
 

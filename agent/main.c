@@ -278,6 +278,7 @@ static void agent_loop(struct agent *a)
 		session_drain(&a->zk);
 		if (link_events_drain(a->link_fd)) {
 			ifnames_forget(&a->ifnames);
+			agent_status_links_changed(a);
 			dirty = true;
 		}
 		if (agent_session_step(a))
@@ -315,8 +316,10 @@ static void agent_loop(struct agent *a)
 			bgp_learn_tick(&a->bgp, a->zk.zh);
 		if (ticks % PRIME_EVERY_TICKS == 1)
 			agent_prime_neighbours(a);
-		if (ticks % RESYNC_EVERY_TICKS == 0)
+		if (ticks % RESYNC_EVERY_TICKS == 0) {
 			dirty = a->attach_scan = true;
+			agent_status_links_changed(a); /* an event lost is found here */
+		}
 	}
 }
 
