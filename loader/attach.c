@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -99,12 +103,72 @@ int mx_attach_underlay(struct mx_datapath *dp, int ifindex)
 	return err ? err : tc_attach(ifindex, mx_datapath_underlay_prog_fd(dp));
 }
 
+/* The id of the one XDP program on ifindex (0: none, or one in each of several modes), as
+ * bpf_xdp_query_id(ifindex, 0) gives it, from RTM_GETLINK for that link alone, without its
+ * statistics. libbpf's query dumps every link of the namespace and keeps one: at hundreds
+ * of interfaces that was the largest part of the agent's pass after the status report. */
+static int xdp_prog_id(int ifindex, __u32 *id)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr mask_attr;
+		__u32 mask;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+		.mask_attr = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
+		.mask = RTEXT_FILTER_SKIP_STATS,
+	};
+	char buf[32768] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct rtattr *a, *x;
+	int fd, err = 0, len, left, xleft;
+
+	*id = 0;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0 || (len = (int)recv(fd, buf, sizeof(buf), 0)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(nh, (unsigned int)len)) {
+		err = -EBADMSG;
+		goto out;
+	}
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		err = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? e->error : -EBADMSG;
+		goto out;
+	}
+	if (nh->nlmsg_type != RTM_NEWLINK ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+		err = -EBADMSG;
+		goto out;
+	}
+	left = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	for (a = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		if ((a->rta_type & NLA_TYPE_MASK) != IFLA_XDP)
+			continue;
+		xleft = (int)RTA_PAYLOAD(a);
+		for (x = RTA_DATA(a); RTA_OK(x, xleft); x = RTA_NEXT(x, xleft))
+			if (x->rta_type == IFLA_XDP_PROG_ID && RTA_PAYLOAD(x) >= sizeof(__u32))
+				memcpy(id, RTA_DATA(x), sizeof(*id));
+	}
+out:
+	close(fd);
+	return err;
+}
+
 /* The id of the XDP program on ifindex (0: none) and whether it is midox's underlay_xdp. */
 static int xdp_prog_on(int ifindex, __u32 *id, bool *ours)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
-	int err = bpf_xdp_query_id(ifindex, 0, id), fd;
+	int err = xdp_prog_id(ifindex, id), fd;
 
 	*ours = false;
 	if (err || !*id)

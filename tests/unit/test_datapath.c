@@ -862,6 +862,48 @@ static void test_attach_underlay(void)
 	tap_check(!*diag, diag, "underlay program attached, forwarding enabled on the underlay");
 }
 
+/* underlay_xdp on an interface (p4 here): attached, found ours (the loader reads the link's
+ * XDP program id itself, with no dump of every link: checked against libbpf's query),
+ * attached again as a no-op, detached; another XDP program is refused and left. */
+static void test_attach_underlay_xdp(void)
+{
+	const struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int ifindex = ifx[IF_P4], other = -1;
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), id = 0;
+	const char *diag = "";
+
+	if (mx_underlay_xdp_attached(ifindex))
+		diag = "underlay_xdp found before attaching";
+	else if (mx_attach_underlay_xdp(dp, ifindex) || !mx_underlay_xdp_attached(ifindex))
+		diag = "mx_attach_underlay_xdp failed";
+	else if (bpf_obj_get_info_by_fd(mx_datapath_underlay_xdp_prog_fd(dp), &info, &len) ||
+		 bpf_xdp_query_id(ifindex, 0, &id) || id != info.id)
+		diag = "libbpf's query names another program than the one attached";
+	else if (mx_attach_underlay_xdp(dp, ifindex) || !mx_underlay_xdp_attached(ifindex))
+		diag = "attaching again failed";
+	else if (mx_detach_underlay_xdp(ifindex) || mx_underlay_xdp_attached(ifindex) ||
+		 bpf_xdp_query_id(ifindex, 0, &id) || id)
+		diag = "mx_detach_underlay_xdp failed";
+	else if ((other = bpf_prog_load(BPF_PROG_TYPE_XDP, "other_xdp", "GPL", pass, 2, NULL)) < 0 ||
+		 bpf_xdp_attach(ifindex, other, 0, NULL))
+		diag = "cannot attach another XDP program";
+	else if (mx_attach_underlay_xdp(dp, ifindex) != -EBUSY)
+		diag = "another XDP program was not refused (-EBUSY)";
+	else if (mx_underlay_xdp_attached(ifindex) || mx_detach_underlay_xdp(ifindex) != -ENOENT)
+		diag = "another XDP program taken for underlay_xdp";
+	else if (bpf_xdp_query_id(ifindex, 0, &id) || !id || id == info.id)
+		diag = "the other XDP program did not stay";
+	if (other >= 0) {
+		bpf_xdp_detach(ifindex, 0, NULL);
+		close(other);
+	}
+	tap_check(!*diag, diag, "underlay_xdp attached, found by its id, detached; another XDP program left alone");
+}
+
 static void fdb_kv(uint8_t last, __u32 port, __u32 flags, struct mx_fdb_key *k,
 		   struct mx_fdb_entry *v)
 {
@@ -2266,6 +2308,7 @@ int main(void)
 		return tap_bail("cannot fill the maps");
 	test_attach_port();
 	test_attach_underlay();
+	test_attach_underlay_xdp();
 	for (size_t i = 0; i < N_CASES; i++)
 		case_run(&cases[i]);
 	test_flood_filters();
