@@ -24,7 +24,7 @@
 #include "midox.skel.h"
 
 #define LOG_SIZE ((size_t)1 << 29) /* the kernel takes up to 2^30 - 1; some 650 bytes an instruction walked */
-#define LINE_MAX_TRACKED 65536     /* distinct (instruction, line) pairs of one program */
+#define LINE_MAX_TRACKED 65536     /* distinct source lines of one program */
 #define NAME_LEN 96
 
 struct line_count {
